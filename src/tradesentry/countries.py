@@ -1,0 +1,78 @@
+"""Country codes: every source's spelling of a country, normalised to ISO 3166 alpha-3.
+
+Names, ISO-2, ISO-3 and ISO numeric codes go through country_converter, a maintained
+library. UN Comtrade uses a few M49 codes of its own (251 for France, 842 for the USA)
+and reports "special areas" that are not countries (World, Areas nes, Bunkers…); those
+come from the table Comtrade publishes, shipped as ``data/comtrade_areas.csv``. Special
+areas keep a code of their own, ``X`` and the three M49 digits (``X899`` Areas, nes),
+so they are kept rather than dropped. ``WLD`` stands for the world.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from functools import cache
+from importlib import resources
+
+from tradesentry.schema import WORLD
+
+_WORLD_SPELLINGS = {"WORLD", "WLD", "W00", "ALL", "TOTAL"}
+
+
+@cache
+def _comtrade_areas() -> tuple[dict[int, str], dict[str, str]]:
+    by_number: dict[int, str] = {}
+    by_name: dict[str, str] = {}
+    with resources.files("tradesentry").joinpath("data/comtrade_areas.csv").open() as f:
+        for row in csv.DictReader(f):
+            by_number[int(row["m49"])] = row["code"]
+            by_name[row["name"].casefold()] = row["code"]
+    return by_number, by_name
+
+
+@cache
+def _converter():
+    import country_converter
+
+    # country_converter logs every miss; a miss is reported by us, once, with its line.
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    return country_converter.CountryConverter()
+
+
+@cache
+def to_alpha3(raw: str | None) -> str | None:
+    """Normalise one spelling of a country or area; ``None`` when it is not known."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    if not text:
+        return None
+    by_number, by_name = _comtrade_areas()
+    if text.upper() in _WORLD_SPELLINGS:
+        return WORLD
+    if text.isdigit():
+        number = int(text)
+        if number in by_number:
+            return by_number[number]
+        return _convert(str(number), src="ISOnumeric")
+    if text.casefold() in by_name:
+        return by_name[text.casefold()]
+    if len(text) == 4 and text[0] == "X" and text[1:].isdigit():
+        return text if int(text[1:]) in by_number else None
+    return _convert(text, src=None)
+
+
+def _convert(text: str, src: str | None) -> str | None:
+    result = _converter().convert(text, src=src, to="ISO3", not_found=None)
+    if isinstance(result, list):  # ambiguous spellings come back as several candidates
+        return None
+    if isinstance(result, str) and len(result) == 3 and result.isalpha() and result.isupper():
+        if result == text or text.upper() != result or src is not None:
+            return result
+    return None
+
+
+def normalise_many(values: list[str | None]) -> dict[str, str | None]:
+    """Normalise distinct spellings at once (ingest calls this once per file, not per row)."""
+    return {v: to_alpha3(v) for v in values if v is not None}

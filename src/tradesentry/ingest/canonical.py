@@ -1,0 +1,69 @@
+"""The canonical CSV: a header of tradesentry's own column names, no mapping needed.
+
+Periods are ``YYYY-MM`` (or ``YYYY-MM-DD``, the first of the month) for months and ``YYYY``
+for years. Columns beyond the canonical ones (a ``source_url``, say) are kept as provenance.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from tradesentry.ingest.lines import field_sql, load_lines
+from tradesentry.ingest.source import SourceFile, split_header
+from tradesentry.ingest.staging import create_staged, month_sql, number_sql, sql_literal
+from tradesentry.schema import CANONICAL_CSV_COLUMNS, REQUIRED_CSV_COLUMNS
+
+NAME = "csv"
+
+
+def matches(src: SourceFile) -> bool:
+    names = {n.lower() for n in split_header(src.header, ",")}
+    return set(REQUIRED_CSV_COLUMNS) <= names
+
+
+def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    names = [n.lower() for n in split_header(src.header, ",")]
+    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in names]
+    if missing:
+        raise src.fail(f"not a canonical CSV: missing column(s) {', '.join(missing)}", src.header_line)
+    load_lines(con, src, ",")
+    col = {name: field_sql(i) for i, name in enumerate(names) if name in CANONICAL_CSV_COLUMNS}
+    extras = [(i, n) for i, n in enumerate(names) if n not in CANONICAL_CSV_COLUMNS and n]
+    period = col["period"]
+    year, month = f"left({period}, 4)", f"substr({period}, 6, 2)"
+    is_year = f"regexp_full_match({period}, '\\d{{4}}')"
+    is_month = f"regexp_full_match({period}, '\\d{{4}}-\\d{{2}}(-01)?')"
+    freq = col.get("freq", f"CASE WHEN {is_year} THEN 'A' ELSE 'M' END")
+    provenance = (
+        "json_object(" + ", ".join(f"{sql_literal(n)}, {field_sql(i)}" for i, n in extras) + ")"
+        if extras
+        else "NULL"
+    )
+
+    def num(name: str) -> str:
+        return number_sql(col[name]) if name in col else "NULL"
+
+    create_staged(
+        con,
+        f"""
+        SELECT line, raw,
+               coalesce(reason, CASE WHEN len(fields) <> {len(names)}
+                   THEN 'expected {len(names)} fields, found ' || len(fields) END) AS reason,
+               {col['reporter']} AS reporter, {col['partner']} AS partner, {col['flow']} AS flow,
+               {col.get('classification', 'NULL')} AS classification,
+               {col['commodity']} AS commodity,
+               {period} AS period_text,
+               CASE WHEN {is_year} THEN {month_sql(period, "'1'")}
+                    WHEN {is_month} THEN {month_sql(year, month)} END AS period,
+               {freq} AS freq,
+               TRY_CAST({col.get('period_months', 'NULL')} AS INTEGER) AS period_months,
+               {col['value']} AS value_text, {num('value')} AS value,
+               coalesce({col.get('currency', 'NULL')}, 'USD') AS currency,
+               {num('cif_value')} AS cif_value, {num('fob_value')} AS fob_value,
+               {num('net_weight_kg')} AS net_weight_kg, {num('quantity')} AS quantity,
+               {col.get('quantity_unit', 'NULL')} AS quantity_unit,
+               {col.get('flags', 'NULL')} AS flags,
+               {provenance} AS provenance
+        FROM lines
+        """,
+    )

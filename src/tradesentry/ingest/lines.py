@@ -1,0 +1,94 @@
+"""Read a delimited file into a DuckDB table of lines, with their physical line numbers.
+
+DuckDB's CSV reader does the reading (in parallel, streaming, gzip included); each line
+comes in whole as one text column so that a bad line keeps its raw text for the
+quarantine. Lines that DuckDB itself rejects (invalid UTF-8, a line longer than the
+limit) come back through its rejects table with their line numbers, and the good lines'
+numbers are recovered around them, so every line of the file is accounted for.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from tradesentry.ingest.source import SourceFile
+
+MAX_LINE_BYTES = 64 << 20
+_UNIT_SEPARATOR = "\x1f"  # a byte no trade table uses, so a line arrives as one field
+
+
+def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
+    """Create TEMP TABLE ``lines(line, raw, fields, reason)`` of the data lines after the header.
+
+    ``fields`` is the line split on ``delimiter`` with CSV quoting undone; ``reason`` is
+    set where DuckDB could not read the line at all.
+    """
+    con.execute("DROP TABLE IF EXISTS lines_read; DROP TABLE IF EXISTS lines_rejected")
+    con.execute(
+        f"""
+        CREATE TEMP TABLE lines_read AS
+        SELECT row_number() OVER () AS n, raw
+        FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, delim = '{_UNIT_SEPARATOR}',
+                      quote = '', escape = '', auto_detect = false, encoding = ?,
+                      compression = ?, max_line_size = {MAX_LINE_BYTES}, strict_mode = false,
+                      store_rejects = true, rejects_table = 'lines_rejects_raw',
+                      rejects_scan = 'lines_rejects_scan')
+        """,
+        [str(src.path), src.encoding, src.compression],
+    )
+    con.execute(
+        """
+        CREATE TEMP TABLE lines_rejected AS
+        SELECT line::BIGINT AS line, csv_line AS raw,
+               row_number() OVER (ORDER BY line) AS k,
+               CASE WHEN error_type = 'INVALID ENCODING'
+                    THEN 'invalid text: not valid UTF-8 (pass --encoding latin-1 for latin-1 files)'
+                    WHEN error_type = 'LINE SIZE OVER MAXIMUM'
+                    THEN 'line longer than 64 MB'
+                    ELSE 'unreadable line: ' || error_message END AS reason
+        FROM lines_rejects_raw
+        """
+    )
+    # Good row n sits at physical line n + (rejected lines before it): a rejected line j
+    # (in order) has (line_j - k_j) good lines before it, so it precedes good row n when
+    # line_j - k_j < n.
+    split = _split_sql("raw", delimiter)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE lines AS
+        WITH numbered AS (
+            SELECT r.n + coalesce(j.k, 0) AS line, r.raw, NULL::VARCHAR AS reason
+            FROM lines_read r
+            ASOF LEFT JOIN (SELECT line - k AS before, k FROM lines_rejected) j
+              ON r.n - 1 >= j.before
+            UNION ALL
+            SELECT line, raw, reason FROM lines_rejected
+        )
+        SELECT line, raw, CASE WHEN reason IS NULL THEN {split} END AS fields, reason
+        FROM numbered
+        WHERE line > {src.header_line} AND trim(coalesce(raw, '')) <> ''
+        """
+    )
+    con.execute("DROP TABLE lines_read; DROP TABLE lines_rejected; DROP TABLE lines_rejects_raw")
+    con.execute("DROP TABLE IF EXISTS lines_rejects_scan")
+
+
+def _split_sql(column: str, delimiter: str) -> str:
+    """SQL splitting a CSV line into its fields; the regex runs only on lines with quotes."""
+    d = delimiter.replace("'", "''")
+    rd = "\\t" if delimiter == "\t" else _re_escape(delimiter)
+    # Each match consumes its delimiter, so empty fields come out as empty strings.
+    pattern = f"{rd}(\"(?:[^\"]|\"\")*\"|[^{rd}]*)"
+    return f"""CASE WHEN strpos({column}, '"') = 0 THEN string_split({column}, '{d}')
+        ELSE list_transform(regexp_extract_all('{d}' || {column}, '{pattern}', 1),
+             lambda f: CASE WHEN f LIKE '"%"' AND length(f) >= 2
+                       THEN replace(f[2:-2], '""', '"') ELSE f END) END"""
+
+
+def _re_escape(ch: str) -> str:
+    return "\\" + ch if ch in r".^$*+?()[]{}|\\" else ch
+
+
+def field_sql(index: int, list_column: str = "fields") -> str:
+    """SQL for the stripped text of field ``index`` (0-based); NULL when absent or empty."""
+    return f"nullif(trim({list_column}[{index + 1}]), '')"

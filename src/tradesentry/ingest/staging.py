@@ -1,0 +1,81 @@
+"""The staged table every reader fills, and the SQL helpers readers share.
+
+A reader turns its format into rows of ``staged``: one row per data record of the file,
+with the canonical fields still unchecked. Checking, country codes, duplicates and the
+split into observations and quarantine happen once, in ``validate``, for every format.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+# Column, DuckDB type. A reader's SELECT must produce these names; any it leaves out are NULL.
+STAGED_COLUMNS: dict[str, str] = {
+    "line": "BIGINT",  # physical line of the record (JSON: position in the data array)
+    "raw": "VARCHAR",  # the record as read, for the quarantine
+    "reason": "VARCHAR",  # set by the reader when it already knows the record is bad
+    "main_line": "BIGINT",  # set on a record that only completes another one (SDMX quantity)
+    "reporter": "VARCHAR",
+    "partner": "VARCHAR",
+    "flow": "VARCHAR",
+    "classification": "VARCHAR",
+    "commodity": "VARCHAR",
+    "breakdown": "VARCHAR",
+    "period_text": "VARCHAR",
+    "period": "DATE",
+    "freq": "VARCHAR",
+    "period_months": "INTEGER",
+    "value_text": "VARCHAR",
+    "value": "DOUBLE",
+    "currency": "VARCHAR",
+    "cif_value": "DOUBLE",
+    "fob_value": "DOUBLE",
+    "net_weight_kg": "DOUBLE",
+    "quantity": "DOUBLE",
+    "quantity_unit": "VARCHAR",
+    "flags": "VARCHAR",
+    "provenance": "VARCHAR",
+}
+
+
+def create_staged(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None = None) -> None:
+    """CREATE TEMP TABLE staged from a reader's SELECT, filling absent columns with NULL."""
+    available = _columns_of(con, select_sql, params)
+    exprs = [
+        f"CAST({name} AS {typ}) AS {name}" if name in available else f"NULL::{typ} AS {name}"
+        for name, typ in STAGED_COLUMNS.items()
+    ]
+    con.execute("DROP TABLE IF EXISTS staged")
+    con.execute(
+        f"CREATE TEMP TABLE staged AS SELECT {', '.join(exprs)} FROM ({select_sql}) AS reader",
+        params or [],
+    )
+
+
+def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None) -> set[str]:
+    rel = con.execute(f"DESCRIBE SELECT * FROM ({select_sql}) AS reader LIMIT 0", params or [])
+    return {row[0] for row in rel.fetchall()}
+
+
+def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
+    """SQL turning a text number into DOUBLE (NULL when it is not one), given the marks."""
+    expr = f"trim({text})"
+    if thousands:
+        expr = f"replace({expr}, {sql_literal(thousands)}, '')"
+    if decimal != ".":
+        expr = f"replace({expr}, {sql_literal(decimal)}, '.')"
+    return f"TRY_CAST(replace({expr}, ' ', '') AS DOUBLE)"
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal (quotes doubled), for the few values a reader writes into SQL."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def month_sql(year: str, month: str) -> str:
+    """SQL for the first day of a month from text year and month; NULL when impossible."""
+    return (
+        f"CASE WHEN TRY_CAST({month} AS INTEGER) BETWEEN 1 AND 12 "
+        f"AND TRY_CAST({year} AS INTEGER) BETWEEN 1900 AND 2200 "
+        f"THEN make_date(TRY_CAST({year} AS INTEGER), TRY_CAST({month} AS INTEGER), 1) END"
+    )

@@ -1,0 +1,72 @@
+"""The canonical observation: column names, flows, frequencies and severities.
+
+Everything that reads or writes observations agrees on these names; they are the
+contract of DESIGN.md written once.
+"""
+
+from __future__ import annotations
+
+FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
+
+# The series key: one time series per distinct value of these columns.
+SERIES_KEY: tuple[str, ...] = (
+    "reporter",
+    "partner",
+    "flow",
+    "classification",
+    "commodity",
+    "freq",
+    "breakdown",
+)
+
+# The observation key within one release: a second row with the same key is a duplicate.
+OBSERVATION_KEY: tuple[str, ...] = (*SERIES_KEY, "period", "period_months")
+
+# Columns of the observations table, in order, with their DuckDB types.
+OBSERVATION_COLUMNS: dict[str, str] = {
+    "release_id": "INTEGER NOT NULL",
+    "line": "BIGINT NOT NULL",
+    "reporter": "VARCHAR NOT NULL",
+    "partner": "VARCHAR NOT NULL",
+    "flow": "VARCHAR NOT NULL",
+    "classification": "VARCHAR NOT NULL",
+    "commodity": "VARCHAR NOT NULL",
+    "breakdown": "VARCHAR NOT NULL",  # '' or 'partner2=..;customs=..;mot=..' (Comtrade)
+    "period": "DATE NOT NULL",
+    "freq": "VARCHAR NOT NULL",
+    "period_months": "TINYINT NOT NULL",
+    "value": "DOUBLE",  # NULL: not available (confidential, suppressed)
+    "currency": "VARCHAR NOT NULL",
+    "cif_value": "DOUBLE",
+    "fob_value": "DOUBLE",
+    "net_weight_kg": "DOUBLE",
+    "quantity": "DOUBLE",
+    "quantity_unit": "VARCHAR",
+    "flags": "VARCHAR",
+    "provenance": "VARCHAR",  # JSON object of the source's extra columns
+}
+
+CANONICAL_CSV_COLUMNS: tuple[str, ...] = (
+    "reporter",
+    "partner",
+    "flow",
+    "classification",
+    "commodity",
+    "period",
+    "period_months",
+    "freq",
+    "value",
+    "currency",
+    "cif_value",
+    "fob_value",
+    "net_weight_kg",
+    "quantity",
+    "quantity_unit",
+    "flags",
+)
+REQUIRED_CSV_COLUMNS: tuple[str, ...] = ("reporter", "partner", "flow", "commodity", "period", "value")
+
+SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
+SEVERITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
+
+WORLD = "WLD"

@@ -1,0 +1,260 @@
+"""The store: one DuckDB file holding every release, observation, quarantined line and scan.
+
+Every release is kept. A figure that a later release changes is a revision, never an
+overwrite: ``current_observations`` shows, for each observation key, the row of the latest
+release that reports it (by publication date where known, else by ingestion order).
+An ingest is one transaction: it lands whole or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from tradesentry.errors import InputError, StoreError
+from tradesentry.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
+
+DEFAULT_STORE = "tradesentry.duckdb"
+SCHEMA_VERSION = 1
+LOCK_WAIT_SECONDS = 30.0
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS release_ids START 1;
+CREATE TABLE IF NOT EXISTS releases (
+    id INTEGER PRIMARY KEY DEFAULT nextval('release_ids'),
+    source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL UNIQUE,
+    published DATE,
+    ingested_at TIMESTAMP NOT NULL,
+    rows_read BIGINT,
+    rows_accepted BIGINT,
+    rows_quarantined BIGINT,
+    observations BIGINT
+);
+CREATE TABLE IF NOT EXISTS observations (
+    {", ".join(f"{name} {typ}" for name, typ in OBSERVATION_COLUMNS.items())}
+);
+CREATE TABLE IF NOT EXISTS quarantine (
+    release_id INTEGER NOT NULL,
+    line BIGINT NOT NULL,
+    raw VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rates (
+    currency VARCHAR NOT NULL,
+    period DATE NOT NULL,
+    per_usd DOUBLE NOT NULL,
+    PRIMARY KEY (currency, period)
+);
+CREATE SEQUENCE IF NOT EXISTS scan_ids START 1;
+CREATE TABLE IF NOT EXISTS scans (
+    id INTEGER PRIMARY KEY DEFAULT nextval('scan_ids'),
+    started_at TIMESTAMP NOT NULL,
+    parameters VARCHAR,
+    findings BIGINT
+);
+CREATE TABLE IF NOT EXISTS findings (
+    scan_id INTEGER NOT NULL,
+    id VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    reporter VARCHAR, partner VARCHAR, flow VARCHAR, commodity VARCHAR,
+    classification VARCHAR, breakdown VARCHAR,
+    period VARCHAR, period_end VARCHAR,
+    observed DOUBLE, expected DOUBLE, currency VARCHAR,
+    impact DOUBLE, score DOUBLE, severity VARCHAR,
+    explanation VARCHAR, evidence VARCHAR
+);
+CREATE OR REPLACE VIEW release_order AS
+    SELECT id AS release_id,
+           row_number() OVER (ORDER BY coalesce(published, ingested_at::DATE), id) AS vintage
+    FROM releases;
+CREATE OR REPLACE VIEW current_observations AS
+    SELECT o.* FROM observations o JOIN release_order r USING (release_id)
+    QUALIFY row_number() OVER (PARTITION BY {", ".join(f"o.{c}" for c in OBSERVATION_KEY)}
+                               ORDER BY r.vintage DESC) = 1;
+"""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ``ingest`` did: the release it made (or found), and its counts."""
+
+    release_id: int
+    file: str
+    source: str
+    sha256: str
+    rows_read: int
+    rows_accepted: int
+    rows_quarantined: int
+    observations: int
+    already_ingested: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("TRADESENTRY_STORE") or DEFAULT_STORE)
+
+
+def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS):
+    """Open the DuckDB file, waiting while another process holds its lock."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise StoreError(
+                        f"{path}: the store is in use by another tradesentry process; "
+                        "try again when it has finished"
+                    ) from exc
+                raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+            time.sleep(0.2)
+        except duckdb.Error as exc:
+            raise StoreError(f"{path}: not a tradesentry store ({exc})") from exc
+
+
+class Store:
+    """A tradesentry store in one DuckDB file. Use ``tradesentry.open_store(path)``."""
+
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False):
+        self.path = resolve_store_path(path)
+        if read_only and not self.path.exists():
+            raise StoreError(f"{self.path}: no store here (ingest something first)")
+        self.con = connect(self.path, read_only=read_only)
+        if not read_only:
+            self.con.execute(_DDL)
+            self.con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the same database, for one thread (the web server uses one per request)."""
+        return self.con.cursor()
+
+    # -- ingest ------------------------------------------------------------------------
+    def ingest(
+        self,
+        path: str | os.PathLike,
+        source: str = "auto",
+        mapping: str | os.PathLike | None = None,
+        published: date | str | None = None,
+        encoding: str | None = None,
+    ) -> IngestResult:
+        """Read one file into a new release, in one transaction.
+
+        Raises InputError when the file cannot be read at all; bad rows are not errors,
+        they go to the quarantine with their line and reason.
+        """
+        from tradesentry.ingest import land, stage_file
+
+        published_date = _parse_date(published)
+        con = self.con.cursor()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            src, reader = stage_file(con, path, source, mapping, encoding)
+            existing = con.execute(
+                "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
+                "FROM releases WHERE sha256 = ?",
+                [src.sha256],
+            ).fetchone()
+            if existing:
+                con.execute("ROLLBACK")
+                rid, rsource, *counts = existing
+                return IngestResult(rid, src.name, rsource, src.sha256, *counts, already_ingested=True)
+            if con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
+                raise src.fail("no data rows after the header", src.header_line or None)
+            release_id = con.execute(
+                "INSERT INTO releases (source, file, sha256, published, ingested_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [reader, src.name, src.sha256, published_date, datetime.now()],
+            ).fetchone()[0]
+            landed = land(con, release_id)
+            con.execute(
+                "UPDATE releases SET rows_read = ?, rows_accepted = ?, rows_quarantined = ?, "
+                "observations = ? WHERE id = ?",
+                [landed.rows_read, landed.rows_accepted, landed.rows_quarantined,
+                 landed.observations, release_id],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        return IngestResult(release_id, src.name, reader, src.sha256, landed.rows_read,
+                            landed.rows_accepted, landed.rows_quarantined, landed.observations)
+
+    # -- reading -----------------------------------------------------------------------
+    def releases(self) -> pd.DataFrame:
+        """Every release with its counts, oldest first."""
+        return self.con.execute(
+            "SELECT id, source, file, sha256, published, ingested_at, rows_read, rows_accepted, "
+            "rows_quarantined, observations FROM releases ORDER BY id"
+        ).df()
+
+    def quarantine(self, release: int | None = None) -> pd.DataFrame:
+        """Quarantined lines (release, line, raw text, reason), optionally of one release."""
+        return self.con.execute(
+            "SELECT release_id, line, raw, reason FROM quarantine "
+            "WHERE ? IS NULL OR release_id = ? ORDER BY release_id, line",
+            [release, release],
+        ).df()
+
+    def observations(
+        self,
+        *,
+        reporter: str | None = None,
+        partner: str | None = None,
+        flow: str | None = None,
+        commodity: str | None = None,
+        release: int | None = None,
+        current: bool = True,
+        as_arrow: bool = False,
+    ):
+        """Observations matching the filters: the current view, or one release's rows."""
+        table = "current_observations" if current and release is None else "observations"
+        sql = f"SELECT * FROM {table} WHERE true"
+        params: list = []
+        for column, value in (("reporter", reporter), ("partner", partner), ("flow", flow),
+                              ("commodity", commodity), ("release_id", release)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        sql += " ORDER BY reporter, partner, flow, commodity, period, period_months"
+        rel = self.con.execute(sql, params)
+        return rel.arrow() if as_arrow else rel.df()
+
+
+def _parse_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
+
+
+def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
+    """Open (or create) the store at ``path``, ``$TRADESENTRY_STORE`` or ./tradesentry.duckdb."""
+    return Store(path, read_only=read_only)

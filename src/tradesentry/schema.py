@@ -64,7 +64,14 @@ CANONICAL_CSV_COLUMNS: tuple[str, ...] = (
     "quantity_unit",
     "flags",
 )
-REQUIRED_CSV_COLUMNS: tuple[str, ...] = ("reporter", "partner", "flow", "commodity", "period", "value")
+REQUIRED_CSV_COLUMNS: tuple[str, ...] = (
+    "reporter",
+    "partner",
+    "flow",
+    "commodity",
+    "period",
+    "value",
+)
 
 SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 SEVERITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}

@@ -181,7 +181,9 @@ class Store:
             if existing:
                 con.execute("ROLLBACK")
                 rid, rsource, *counts = existing
-                return IngestResult(rid, src.name, rsource, src.sha256, *counts, already_ingested=True)
+                return IngestResult(
+                    rid, src.name, rsource, src.sha256, *counts, already_ingested=True
+                )
             if con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
                 raise src.fail("no data rows after the header", src.header_line or None)
             release_id = con.execute(
@@ -193,8 +195,13 @@ class Store:
             con.execute(
                 "UPDATE releases SET rows_read = ?, rows_accepted = ?, rows_quarantined = ?, "
                 "observations = ? WHERE id = ?",
-                [landed.rows_read, landed.rows_accepted, landed.rows_quarantined,
-                 landed.observations, release_id],
+                [
+                    landed.rows_read,
+                    landed.rows_accepted,
+                    landed.rows_quarantined,
+                    landed.observations,
+                    release_id,
+                ],
             )
             con.execute("COMMIT")
         except BaseException:
@@ -202,8 +209,16 @@ class Store:
             raise
         finally:
             con.close()
-        return IngestResult(release_id, src.name, reader, src.sha256, landed.rows_read,
-                            landed.rows_accepted, landed.rows_quarantined, landed.observations)
+        return IngestResult(
+            release_id,
+            src.name,
+            reader,
+            src.sha256,
+            landed.rows_read,
+            landed.rows_accepted,
+            landed.rows_quarantined,
+            landed.observations,
+        )
 
     # -- reading -----------------------------------------------------------------------
     def releases(self) -> pd.DataFrame:
@@ -236,14 +251,32 @@ class Store:
         table = "current_observations" if current and release is None else "observations"
         sql = f"SELECT * FROM {table} WHERE true"
         params: list = []
-        for column, value in (("reporter", reporter), ("partner", partner), ("flow", flow),
-                              ("commodity", commodity), ("release_id", release)):
+        for column, value in (
+            ("reporter", reporter),
+            ("partner", partner),
+            ("flow", flow),
+            ("commodity", commodity),
+            ("release_id", release),
+        ):
             if value is not None:
                 sql += f" AND {column} = ?"
                 params.append(value)
         sql += " ORDER BY reporter, partner, flow, commodity, period, period_months"
         rel = self.con.execute(sql, params)
-        return rel.arrow() if as_arrow else rel.df()
+        return rel.to_arrow_table() if as_arrow else rel.df()
+
+    # -- analysis (the facade lives in api; these are conveniences) ---------------------
+    def scan(self, **options):
+        """Run the detectors: see ``tradesentry.api.scan``."""
+        from tradesentry import api
+
+        return api.scan(self, **options)
+
+    def findings(self, **options):
+        """Findings of a saved scan: see ``tradesentry.api.findings``."""
+        from tradesentry import api
+
+        return api.findings(self, **options)
 
 
 def _parse_date(value: date | str | None) -> date | None:

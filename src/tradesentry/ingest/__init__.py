@@ -7,12 +7,11 @@ tries them in order. Validation and landing are shared (``validate.land``).
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from types import ModuleType
 
 import duckdb
-
-import importlib
 
 from tradesentry.errors import InputError
 from tradesentry.ingest.source import SourceFile, open_source

@@ -25,7 +25,9 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     names = [n.lower() for n in split_header(src.header, ",")]
     missing = [c for c in REQUIRED_CSV_COLUMNS if c not in names]
     if missing:
-        raise src.fail(f"not a canonical CSV: missing column(s) {', '.join(missing)}", src.header_line)
+        raise src.fail(
+            f"not a canonical CSV: missing column(s) {', '.join(missing)}", src.header_line
+        )
     load_lines(con, src, ",")
     col = {name: field_sql(i) for i, name in enumerate(names) if name in CANONICAL_CSV_COLUMNS}
     extras = [(i, n) for i, n in enumerate(names) if n not in CANONICAL_CSV_COLUMNS and n]
@@ -49,20 +51,20 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         SELECT line, raw,
                coalesce(reason, CASE WHEN len(fields) <> {len(names)}
                    THEN 'expected {len(names)} fields, found ' || len(fields) END) AS reason,
-               {col['reporter']} AS reporter, {col['partner']} AS partner, {col['flow']} AS flow,
-               {col.get('classification', 'NULL')} AS classification,
-               {col['commodity']} AS commodity,
+               {col["reporter"]} AS reporter, {col["partner"]} AS partner, {col["flow"]} AS flow,
+               {col.get("classification", "NULL")} AS classification,
+               {col["commodity"]} AS commodity,
                {period} AS period_text,
                CASE WHEN {is_year} THEN {month_sql(period, "'1'")}
                     WHEN {is_month} THEN {month_sql(year, month)} END AS period,
                {freq} AS freq,
-               TRY_CAST({col.get('period_months', 'NULL')} AS INTEGER) AS period_months,
-               {col['value']} AS value_text, {num('value')} AS value,
-               coalesce({col.get('currency', 'NULL')}, 'USD') AS currency,
-               {num('cif_value')} AS cif_value, {num('fob_value')} AS fob_value,
-               {num('net_weight_kg')} AS net_weight_kg, {num('quantity')} AS quantity,
-               {col.get('quantity_unit', 'NULL')} AS quantity_unit,
-               {col.get('flags', 'NULL')} AS flags,
+               TRY_CAST({col.get("period_months", "NULL")} AS INTEGER) AS period_months,
+               {col["value"]} AS value_text, {num("value")} AS value,
+               coalesce({col.get("currency", "NULL")}, 'USD') AS currency,
+               {num("cif_value")} AS cif_value, {num("fob_value")} AS fob_value,
+               {num("net_weight_kg")} AS net_weight_kg, {num("quantity")} AS quantity,
+               {col.get("quantity_unit", "NULL")} AS quantity_unit,
+               {col.get("flags", "NULL")} AS flags,
                {provenance} AS provenance
         FROM lines
         """,

@@ -78,7 +78,7 @@ def _split_sql(column: str, delimiter: str) -> str:
     d = delimiter.replace("'", "''")
     rd = "\\t" if delimiter == "\t" else _re_escape(delimiter)
     # Each match consumes its delimiter, so empty fields come out as empty strings.
-    pattern = f"{rd}(\"(?:[^\"]|\"\")*\"|[^{rd}]*)"
+    pattern = f'{rd}("(?:[^"]|"")*"|[^{rd}]*)'
     return f"""CASE WHEN strpos({column}, '"') = 0 THEN string_split({column}, '{d}')
         ELSE list_transform(regexp_extract_all('{d}' || {column}, '{pattern}', 1),
              lambda f: CASE WHEN f LIKE '"%"' AND length(f) >= 2

@@ -56,7 +56,9 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
         with opener(p, "rb") as f:
             raw = f.read(SAMPLE_BYTES)
     except (OSError, EOFError) as exc:
-        raise InputError(f"{p}: cannot be read as {'gzip' if gzipped else 'a file'} ({exc})") from exc
+        raise InputError(
+            f"{p}: cannot be read as {'gzip' if gzipped else 'a file'} ({exc})"
+        ) from exc
     if not raw.strip():
         raise InputError(f"{p}: the file is empty")
     if b"\x00" in raw[:4096]:
@@ -70,7 +72,11 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if encoding:
-        enc = "latin-1" if encoding.lower().replace("_", "-") in {"latin-1", "iso-8859-1", "latin1"} else "utf-8"
+        enc = (
+            "latin-1"
+            if encoding.lower().replace("_", "-") in {"latin-1", "iso-8859-1", "latin1"}
+            else "utf-8"
+        )
         return raw.decode(enc, errors="replace"), enc
     # The header decides: a file whose first lines are valid UTF-8 is read as UTF-8 and a bad
     # line later on is quarantined; a file that is not UTF-8 from the start is latin-1.

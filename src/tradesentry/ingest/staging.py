@@ -38,7 +38,9 @@ STAGED_COLUMNS: dict[str, str] = {
 }
 
 
-def create_staged(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None = None) -> None:
+def create_staged(
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None = None
+) -> None:
     """CREATE TEMP TABLE staged from a reader's SELECT, filling absent columns with NULL."""
     available = _columns_of(con, select_sql, params)
     exprs = [

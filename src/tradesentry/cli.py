@@ -1,0 +1,359 @@
+"""The command line: parse options, call the api, render. No logic of its own.
+
+Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tradesentry import api
+from tradesentry.errors import TradesentryError
+from tradesentry.store import open_store
+from tradesentry.text import money, sparkline
+
+app = typer.Typer(
+    name="tradesentry",
+    help="Flag the figures in official trade statistics that do not add up, and say why.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        envvar="TRADESENTRY_STORE",
+        help="The store (DuckDB file).",
+        show_default="./tradesentry.duckdb",
+    ),
+]
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class FindingFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class Severity(StrEnum):
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+def command(*args, **kwargs):
+    """app.command that turns a TradesentryError into one line on stderr and exit code 2."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*a, **kw):
+            try:
+                return fn(*a, **kw)
+            except TradesentryError as exc:
+                err.print(f"error: {exc}", markup=False, highlight=False)
+                raise typer.Exit(2) from None
+
+        return app.command(*args, **kwargs)(run)
+
+    return wrap
+
+
+# -- ingest ------------------------------------------------------------------------------
+@command()
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="Files to ingest (gzip is fine).")],
+    source: Annotated[
+        str, typer.Option(help="auto, comtrade, comtrade-legacy, sdmx, csv or mapped.")
+    ] = "auto",
+    mapping: Annotated[
+        Path | None, typer.Option(help="TOML column mapping for other tables.")
+    ] = None,
+    published: Annotated[
+        str | None, typer.Option(help="Release date YYYY-MM-DD (for vintages).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="utf-8 or latin-1 (default: detected).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Read customs releases into the store; bad rows go to the quarantine with a reason."""
+    failed = False
+    with open_store(store) as st:
+        for path in files:
+            try:
+                result = st.ingest(
+                    path, source=source, mapping=mapping, published=published, encoding=encoding
+                )
+            except TradesentryError as exc:
+                err.print(f"error: {exc}", markup=False, highlight=False)
+                failed = True
+                continue
+            if result.already_ingested:
+                out.print(f"{path}: already ingested as release {result.release_id}; nothing to do")
+                continue
+            out.print(
+                f"{path}: release {result.release_id} ({result.source}): "
+                f"{result.rows_read:,} rows read, {result.rows_accepted:,} accepted, "
+                f"{result.rows_quarantined:,} quarantined",
+                highlight=False,
+            )
+            if result.rows_quarantined:
+                _print_quarantine_sample(st, result.release_id, str(path))
+    if failed:
+        raise typer.Exit(2)
+
+
+def _print_quarantine_sample(st, release_id: int, path: str, limit: int = 5) -> None:
+    sample = st.quarantine(release_id).head(limit)
+    for row in sample.itertuples():
+        err.print(f"{path}:{row.line}: {row.reason}", markup=False, highlight=False)
+    total = len(st.quarantine(release_id))
+    if total > limit:
+        err.print(
+            f"… and {total - limit:,} more: tradesentry quarantine --release {release_id}",
+            markup=False,
+        )
+
+
+@command()
+def releases(
+    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Each release with its counts: rows read = accepted + quarantined."""
+    with open_store(store) as st:
+        frame = st.releases()
+    frame = frame.assign(
+        published=frame["published"].map(_iso_date), ingested_at=frame["ingested_at"].map(_iso_time)
+    )
+    _emit(frame, format, title="Releases")
+
+
+@command()
+def quarantine(
+    release: Annotated[int | None, typer.Option(help="Only this release.")] = None,
+    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Lines that did not land, with their line number, raw text and reason."""
+    with open_store(store) as st:
+        frame = st.quarantine(release)
+    _emit(frame, format, title="Quarantine")
+
+
+# -- scan --------------------------------------------------------------------------------
+@command()
+def scan(
+    reporter: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 reporter(s).")] = None,
+    partner: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 partner(s).")] = None,
+    flow: Annotated[
+        list[str] | None, typer.Option(help="import, export, re-import, re-export.")
+    ] = None,
+    commodity: Annotated[list[str] | None, typer.Option(help="TOTAL or an HS code.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
+    ] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Only these detectors.")] = None,
+    format: Annotated[FindingFormat, typer.Option("--format")] = FindingFormat.table,
+    engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
+    limit: Annotated[int, typer.Option(help="Rows shown in the table format.")] = 30,
+    fail_on: Annotated[
+        Severity | None, typer.Option(help="Exit 1 if a finding is this severe.")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """Run every detector over every series and print the findings, worst first."""
+    with open_store(store) as st:
+        found = api.scan(
+            st,
+            reporter=reporter,
+            partner=partner,
+            flow=flow,
+            commodity=commodity,
+            since=since,
+            kinds=kind,
+            engine=engine,
+            progress=None,
+        )
+    _emit_findings(found, format, limit)
+    if fail_on is not None:
+        order = ["high", "medium", "low"]
+        worst = {f["severity"] for f in found}
+        if any(order.index(s) <= order.index(fail_on.value) for s in worst):
+            raise typer.Exit(1)
+
+
+def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> None:
+    if format is FindingFormat.json:
+        sys.stdout.write(found.to_json() + "\n")
+    elif format is FindingFormat.jsonl:
+        sys.stdout.write(found.to_json(lines=True))
+    elif format is FindingFormat.csv:
+        frame = found.to_frame()
+        frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
+        _write_csv(frame)
+    else:
+        _findings_table(found, limit)
+
+
+def _findings_table(found: api.Findings, limit: int) -> None:
+    if not len(found):
+        out.print("No findings.")
+        return
+    table = Table(title=f"{len(found)} findings (scan {found.scan_id})", show_lines=True)
+    for column in ("severity", "kind", "series", "period", "impact", "explanation"):
+        table.add_column(column, overflow="fold")
+    for f in found.to_records()[:limit]:
+        period = (
+            f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"
+        )
+        table.add_row(
+            f["severity"],
+            f["kind"],
+            f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}",
+            period,
+            money(f["impact"], f["currency"]),
+            f["explanation"],
+        )
+    out.print(table)
+    if len(found) > limit:
+        out.print(f"… {len(found) - limit} more (--limit, or --format json for all)")
+
+
+@command()
+def series(
+    reporter: str,
+    partner: str,
+    flow: str,
+    commodity: str,
+    store: StoreOption = None,
+) -> None:
+    """One series in the terminal: its values, a chart in text, its findings and revisions."""
+    with open_store(store) as st:
+        view = api.series(st, reporter.upper(), partner.upper(), flow.lower(), commodity.upper())
+    obs = view.observations
+    currency = obs["currency"].iat[0]
+    monthly = obs[obs["period_months"] == 1].set_index("period")["value"]
+    months = pd.date_range(monthly.index.min(), monthly.index.max(), freq="MS")
+    out.print(f"[bold]{reporter.upper()} → {partner.upper()} {flow} {commodity}[/] ({currency})")
+    out.print(sparkline(monthly.reindex(months).to_numpy()), highlight=False)
+    flagged = _flagged_months(view.findings)
+    table = Table(show_edge=False)
+    for column in ("period", "months", "value", "flags"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for row in obs.itertuples():
+        month = pd.Timestamp(row.period).strftime("%Y-%m")
+        table.add_row(
+            month,
+            str(row.period_months),
+            money(row.value, currency),
+            ", ".join(sorted(flagged.get(month, ()))),
+        )
+    out.print(table)
+    _findings_table(view.findings, limit=50)
+    revised = view.history.groupby(["period", "period_months"])["release_id"].nunique()
+    if (revised > 1).any():
+        out.print(f"{int((revised > 1).sum())} period(s) have figures from more than one release.")
+
+
+def _flagged_months(found: api.Findings) -> dict[str, set[str]]:
+    months: dict[str, set[str]] = {}
+    for f in found:
+        for month in pd.period_range(f["period"], f["period_end"], freq="M").strftime("%Y-%m"):
+            months.setdefault(month, set()).add(f["kind"])
+    return months
+
+
+# -- demo --------------------------------------------------------------------------------
+@command()
+def demo(store: StoreOption = None) -> None:
+    """The China–North Korea case on bundled real data: ingest, scan, show."""
+    data = resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")
+    with resources.as_file(data) as path, open_store(store) as st:
+        result = st.ingest(path)
+        out.print(
+            f"Ingested {path.name}: release {result.release_id}, "
+            f"{result.rows_accepted} rows accepted, {result.rows_quarantined} quarantined"
+            + (" (already in the store)" if result.already_ingested else "")
+        )
+        _emit(
+            st.releases()[
+                ["id", "source", "file", "rows_read", "rows_accepted", "rows_quarantined"]
+            ],
+            TableFormat.table,
+            title="Releases",
+        )
+        found = api.scan(st)
+        _findings_table(found, limit=10)
+        store_path = st.path
+    series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
+
+
+# -- helpers -----------------------------------------------------------------------------
+def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
+    if format is TableFormat.json:
+        sys.stdout.write(
+            frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n"
+        )
+    elif format is TableFormat.csv:
+        _write_csv(frame)
+    else:
+        table = Table(title=title)
+        for column in frame.columns:
+            table.add_column(str(column), overflow="fold")
+        for row in frame.itertuples(index=False):
+            table.add_row(*("" if _missing(v) else str(v) for v in row))
+        out.print(table)
+
+
+def _write_csv(frame: pd.DataFrame) -> None:
+    from tradesentry.text import csv_safe
+
+    frame.map(csv_safe).to_csv(sys.stdout, index=False)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT
+
+
+def _iso_date(value) -> str | None:
+    return None if _missing(value) or pd.isna(value) else pd.Timestamp(value).strftime("%Y-%m-%d")
+
+
+def _iso_time(value) -> str | None:
+    return (
+        None
+        if _missing(value) or pd.isna(value)
+        else pd.Timestamp(value).isoformat(timespec="seconds")
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

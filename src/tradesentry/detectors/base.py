@@ -1,0 +1,97 @@
+"""The detector contract: what every detector is, takes and returns.
+
+A detector is a small frozen dataclass with explicit keyword parameters and a ``kind``.
+``detect(panel)`` looks at the whole chunk at once with NumPy (no loop per series), is
+pure (no I/O, no global state) and returns a *detections* frame: one row per finding with
+the series (row of the panel), the first and last column it covers, the observed and
+expected values, the money at stake, a confidence score in [0, 1] and the evidence.
+``explain(finding)`` turns one finding's evidence into a sentence a journalist could quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.panel import Panel
+
+DETECTION_COLUMNS: tuple[str, ...] = (
+    "kind",
+    "series",
+    "start",
+    "end",
+    "observed",
+    "expected",
+    "impact",
+    "score",
+    "evidence",
+)
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Base class. Subclasses set ``kind`` and implement ``detect`` and ``explain``."""
+
+    kind: ClassVar[str] = ""
+    #: kinds whose findings on the same series and months this detector's findings replace
+    #: (a timing shift explains the dip and the spike it is made of).
+    supersedes: ClassVar[tuple[str, ...]] = ()
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def explain(self, finding: Mapping) -> str:
+        raise NotImplementedError
+
+    def parameters(self) -> dict:
+        """The detector's parameters, for the report's method section."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def detections(
+    kind: str,
+    series: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray | None = None,
+    *,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    impact: np.ndarray,
+    score: np.ndarray,
+    evidence: list[dict] | None = None,
+) -> pd.DataFrame:
+    """Build a detections frame from parallel arrays (one element per finding)."""
+    series = np.asarray(series, dtype=np.int64)
+    start = np.asarray(start, dtype=np.int64)
+    n = len(series)
+    return pd.DataFrame(
+        {
+            "kind": np.full(n, kind, dtype=object),
+            "series": series,
+            "start": start,
+            "end": start if end is None else np.asarray(end, dtype=np.int64),
+            "observed": np.asarray(observed, dtype=float),
+            "expected": np.asarray(expected, dtype=float),
+            "impact": np.abs(np.asarray(impact, dtype=float)),
+            "score": np.clip(np.asarray(score, dtype=float), 0.0, 1.0),
+            "evidence": evidence if evidence is not None else [{} for _ in range(n)],
+        },
+        columns=list(DETECTION_COLUMNS),
+    )
+
+
+def no_detections() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in DETECTION_COLUMNS})
+
+
+def confidence(z: np.ndarray, threshold: float) -> np.ndarray:
+    """Map a test statistic to a score: 0.5 at the threshold, towards 1 as it grows.
+
+    One shared scale so that scores from different detectors can be ranked together.
+    """
+    z = np.asarray(z, dtype=float)
+    return np.clip(1.0 - 0.5 * np.exp(-(z - threshold) / 2.0), 0.0, 1.0)

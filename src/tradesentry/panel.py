@@ -1,0 +1,125 @@
+"""Series × months: the dense array every detector works on.
+
+A panel is one chunk of series as a float64 array ``values[n_series, n_months]``: NaN
+where a month was not reported, 0.0 where a zero was reported. A release that combines
+several months (China's January–February) is not split: its value sits in ``combined`` at
+its first month with its length in ``combined_span``, so detectors can check it against
+the months it covers without a split being invented. Monthly and annual series are never
+mixed in one panel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.schema import SERIES_KEY
+
+KEY_COLUMNS: tuple[str, ...] = (*SERIES_KEY, "currency")
+
+
+@dataclass(frozen=True, eq=False)
+class Panel:
+    """A chunk of series on a common monthly (or annual) axis."""
+
+    keys: pd.DataFrame  # one row per series: KEY_COLUMNS
+    start: np.datetime64  # the first month of the axis, datetime64[M]
+    values: np.ndarray  # float64 [n_series, n_months]; NaN = not reported
+    weights: np.ndarray  # float64 [n_series, n_months]; net weight in kg, NaN = unknown
+    combined: np.ndarray  # float64 [n_series, n_months]; multi-month value at its first month
+    combined_span: np.ndarray  # int8 [n_series, n_months]; months that value covers, 0 = none
+    freq: str = "M"
+    cache: dict = field(default_factory=dict, repr=False)  # derived arrays, computed once
+
+    @property
+    def n_series(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n_months(self) -> int:
+        return self.values.shape[1]
+
+    @property
+    def season(self) -> int:
+        """Periods per year: the lag at which the same calendar month comes back."""
+        return 12 if self.freq == "M" else 1
+
+    @property
+    def periods(self) -> np.ndarray:
+        step = np.timedelta64(1, "M") if self.freq == "M" else np.timedelta64(12, "M")
+        return self.start + step * np.arange(self.n_months)
+
+    @property
+    def calendar_month(self) -> np.ndarray:
+        """0..11 for each column (0 = January)."""
+        return (self.periods.astype(int) % 12).astype(np.int8)
+
+    def label(self, t: int | np.ndarray) -> np.ndarray | str:
+        """'YYYY-MM' of column(s) t."""
+        out = np.datetime_as_string(self.periods[t], unit="M")
+        return out if isinstance(t, np.ndarray) else str(out)
+
+    def take(self, rows: np.ndarray) -> Panel:
+        """The panel of some of the series (in the given order)."""
+        return Panel(
+            self.keys.iloc[rows].reset_index(drop=True),
+            self.start,
+            self.values[rows],
+            self.weights[rows],
+            self.combined[rows],
+            self.combined_span[rows],
+            self.freq,
+        )
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, freq: str = "M") -> Panel:
+        """Build a panel from long observations (the store's columns), without a loop per row."""
+        frame = frame[frame["freq"] == freq]
+        if frame.empty:
+            empty = np.empty((0, 0))
+            return cls(
+                pd.DataFrame(columns=list(KEY_COLUMNS)),
+                np.datetime64("2000-01", "M"),
+                empty,
+                empty.copy(),
+                empty.copy(),
+                np.empty((0, 0), np.int8),
+                freq,
+            )
+        series_no, keys = _factorize_series(frame)
+        month = pd.to_datetime(frame["period"]).to_numpy().astype("datetime64[M]")
+        start = month.min()
+        step = 1 if freq == "M" else 12
+        col = ((month - start).astype(int) // step).astype(np.int64)
+        shape = (len(keys), int(col.max()) + 1)
+        single = frame["period_months"].to_numpy() == (1 if freq == "M" else 12)
+        values = _scatter(shape, series_no[single], col[single], frame["value"].to_numpy()[single])
+        weights = _scatter(
+            shape,
+            series_no[single],
+            col[single],
+            frame["net_weight_kg"].to_numpy(dtype=float)[single],
+        )
+        combined = _scatter(
+            shape, series_no[~single], col[~single], frame["value"].to_numpy()[~single]
+        )
+        span = np.zeros(shape, np.int8)
+        span[series_no[~single], col[~single]] = frame["period_months"].to_numpy()[~single]
+        return cls(keys, start, values, weights, combined, span, freq)
+
+
+def _factorize_series(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    codes = frame.groupby(list(SERIES_KEY), sort=True, dropna=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy()
+    keys = frame.iloc[first][list(KEY_COLUMNS)].reset_index(drop=True)
+    return codes, keys
+
+
+def _scatter(
+    shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, data: np.ndarray
+) -> np.ndarray:
+    out = np.full(shape, np.nan)
+    out[rows, cols] = np.asarray(data, dtype=float)
+    return out

@@ -1,0 +1,138 @@
+"""The command line through Typer's runner, in-process; effects checked through the API."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tradesentry.cli import app
+from tradesentry.store import open_store
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_ingest_then_releases_json_reconciles(tmp_path):
+    db = tmp_path / "s.duckdb"
+    result = invoke("ingest", DEMO_CSV, "--store", db)
+    assert result.exit_code == 0, result.output
+    assert "release 1" in result.output
+    releases = json.loads(invoke("releases", "--format", "json", "--store", db).stdout)
+    assert len(releases) == 1
+    r = releases[0]
+    for key in (
+        "id",
+        "source",
+        "file",
+        "sha256",
+        "published",
+        "ingested_at",
+        "rows_read",
+        "rows_accepted",
+        "rows_quarantined",
+    ):
+        assert key in r
+    assert r["rows_read"] == r["rows_accepted"] + r["rows_quarantined"] == 47
+
+
+def test_same_file_twice_is_a_no_op(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    again = invoke("ingest", DEMO_CSV, "--store", db)
+    assert again.exit_code == 0
+    assert "already ingested" in again.output
+    with open_store(db) as st:
+        assert len(st.releases()) == 1
+
+
+def test_unreadable_file_exits_2_with_one_line(tmp_path):
+    bad = tmp_path / "garbage.bin"
+    bad.write_bytes(bytes(range(256)) * 10)
+    result = invoke("ingest", bad, "--store", tmp_path / "s.duckdb")
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "garbage.bin" in lines[0]
+
+
+def test_quarantine_lists_bad_lines_with_reasons(tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        "CHN,PRK,export,TOTAL,2021-01,100,USD\n"
+        "CHN,PRK,export,TOTAL,2021-13,100,USD\n"
+    )
+    db = tmp_path / "s.duckdb"
+    result = invoke("ingest", csv, "--store", db)
+    assert result.exit_code == 0
+    assert "bad.csv:3: impossible period '2021-13'" in result.stderr
+    rows = json.loads(invoke("quarantine", "--format", "json", "--store", db).stdout)
+    assert [(r["line"], r["reason"]) for r in rows] == [(3, "impossible period '2021-13'")]
+
+
+def test_quarantine_csv_neutralises_formulas(tmp_path):
+    csv = tmp_path / "evil.csv"
+    csv.write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        '=HYPERLINK("x"),PRK,export,TOTAL,2021-01,100,USD\n'
+    )
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", csv, "--store", db)
+    out = invoke("quarantine", "--format", "csv", "--store", db).stdout
+    assert "'=HYPERLINK" in out
+
+
+def test_scan_json_follows_the_contract(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    result = invoke("scan", "--format", "json", "--store", db)
+    assert result.exit_code == 0
+    findings = json.loads(result.stdout)
+    assert isinstance(findings, list)
+    for f in findings:
+        assert set(f) >= {
+            "id",
+            "kind",
+            "reporter",
+            "partner",
+            "flow",
+            "commodity",
+            "period",
+            "period_end",
+            "observed",
+            "expected",
+            "currency",
+            "impact",
+            "score",
+            "severity",
+            "explanation",
+            "evidence",
+        }
+        assert 0.0 <= f["score"] <= 1.0
+
+
+def test_scan_rejects_a_bad_month(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    result = invoke("scan", "--since", "2021-13", "--store", db)
+    assert result.exit_code == 2
+    assert "--since" in result.stderr
+
+
+def test_series_shows_values(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    result = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db)
+    assert result.exit_code == 0
+    assert "$3.0K" in result.stdout and "2021-02" in result.stdout
+
+
+def test_unknown_series_exits_2(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    result = invoke("series", "CHN", "USA", "export", "TOTAL", "--store", db)
+    assert result.exit_code == 2

@@ -1,0 +1,37 @@
+"""Shared fixtures: a fresh store, the demo store, the real data under ../shared/data."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from tradesentry.store import Store, open_store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+DEMO_CSV = Path(str(resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The real trade data kept beside the repository (never copied into it)."""
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"real test data not found at {SHARED_DATA}: the repo must sit beside shared/")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """A new, empty store in a real DuckDB file."""
+    st = open_store(tmp_path / "store.duckdb")
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def demo_store(store: Store) -> Store:
+    """A store holding the bundled China–North Korea release."""
+    store.ingest(DEMO_CSV)
+    return store

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tradesentry.context import CONTEXT_COLUMNS
 from tradesentry.schema import SERIES_KEY
 
 KEY_COLUMNS: tuple[str, ...] = (*SERIES_KEY, "currency")
@@ -31,6 +32,8 @@ class Panel:
     combined: np.ndarray  # float64 [n_series, n_months]; multi-month value at its first month
     combined_span: np.ndarray  # int8 [n_series, n_months]; months that value covers, 0 = none
     freq: str = "M"
+    #: other records of each cell, aligned with ``values`` (see tradesentry.context)
+    context: dict[str, np.ndarray] = field(default_factory=dict)
     cache: dict = field(default_factory=dict, repr=False)  # derived arrays, computed once
 
     @property
@@ -71,6 +74,7 @@ class Panel:
             self.combined[rows],
             self.combined_span[rows],
             self.freq,
+            {name: array[rows] for name, array in self.context.items()},
         )
 
     @classmethod
@@ -100,14 +104,24 @@ class Panel:
             shape,
             series_no[single],
             col[single],
-            frame["net_weight_kg"].to_numpy(dtype=float)[single],
+            frame["net_weight_kg"].to_numpy(dtype=float, na_value=np.nan)[single],
         )
         combined = _scatter(
             shape, series_no[~single], col[~single], frame["value"].to_numpy()[~single]
         )
         span = np.zeros(shape, np.int8)
         span[series_no[~single], col[~single]] = frame["period_months"].to_numpy()[~single]
-        return cls(keys, start, values, weights, combined, span, freq)
+        extra = {
+            name: _scatter(
+                shape,
+                series_no[single],
+                col[single],
+                frame[name].to_numpy(dtype=float, na_value=np.nan)[single],
+            )
+            for name in CONTEXT_COLUMNS
+            if name in frame.columns
+        }
+        return cls(keys, start, values, weights, combined, span, freq, extra)
 
 
 def _factorize_series(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:

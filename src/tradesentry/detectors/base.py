@@ -40,6 +40,9 @@ class Detector:
     #: kinds whose findings on the same series and months this detector's findings replace
     #: (a timing shift explains the dip and the spike it is made of).
     supersedes: ClassVar[tuple[str, ...]] = ()
+    #: other records of the figure the detector compares with (see tradesentry.context):
+    #: "mirror", "previous", "reference_unit_value". The engine adds them to the panel.
+    needs: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         raise NotImplementedError

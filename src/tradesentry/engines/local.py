@@ -7,10 +7,11 @@ not by the data size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import pandas as pd
 
+from tradesentry import context
 from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.findings import empty_findings
@@ -37,15 +38,19 @@ def series_filter_sql(filters: dict) -> tuple[str, list]:
 
 
 def iter_chunks(
-    con, filters: dict, chunk_series: int = DEFAULT_CHUNK_SERIES
+    con, filters: dict, chunk_series: int = DEFAULT_CHUNK_SERIES, needs: Iterable[str] = ()
 ) -> Iterator[pd.DataFrame]:
-    """Long frames of whole series, about ``chunk_series`` series each, in key order."""
+    """Long frames of whole series, about ``chunk_series`` series each, in key order.
+
+    ``needs`` adds the context columns (mirror, previous release…) that detectors ask for.
+    """
     where, params = series_filter_sql(filters)
+    columns = (*_PANEL_COLUMNS, *context.columns_for(needs))
     order = ", ".join((*SERIES_KEY, "period", "period_months"))
     reader = con.sql(
-        f"SELECT {', '.join(_PANEL_COLUMNS)}, "
+        f"SELECT {', '.join(columns)}, "
         f"dense_rank() OVER (ORDER BY {', '.join(SERIES_KEY)}) AS series_no "
-        f"FROM current_observations WHERE {where} ORDER BY {order}",
+        f"FROM ({context.source_sql(where, needs)}) AS scanned ORDER BY {order}",
         params=params,
     ).to_arrow_reader(_BATCH_ROWS)
     pending: list[pd.DataFrame] = []
@@ -77,7 +82,8 @@ def scan(
 ) -> pd.DataFrame:
     """Findings of all series selected by ``filters``, one chunk at a time."""
     parts = []
-    for chunk in iter_chunks(con, filters or {}, chunk_series):
+    needs = sorted({need for d in detectors for need in d.needs})
+    for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
         found = scan_frame(chunk, detectors)
         if len(found):
             parts.append(found)

@@ -188,3 +188,177 @@ def series(
     ).df()
     found = findings(store, scan_id=scan_id, **key)
     return SeriesView(key, obs, found, history)
+
+
+# -- views for the report and the dashboard -------------------------------------------
+# The flow of the same goods in the partner's record (as tradesentry.context joins it).
+MIRROR_FLOW: dict[str, str] = {
+    "export": "import",
+    "re-export": "import",
+    "import": "export",
+    "re-import": "export",
+}
+
+
+def mirror(
+    store: Store,
+    reporter: str,
+    partner: str,
+    flow: str,
+    commodity: str,
+    *,
+    scan_id: int | None = None,
+) -> SeriesView | None:
+    """The partner's record of the same flow (B's imports from A beside A's exports to B).
+
+    None when the store does not hold it: most series have no mirror, and that is no error.
+    """
+    mirror_flow = MIRROR_FLOW.get(flow)
+    if mirror_flow is None or partner == reporter:
+        return None
+    try:
+        return series(store, partner, reporter, mirror_flow, commodity, scan_id=scan_id)
+    except InputError:
+        return None
+
+
+def overview(store: Store, *, scan_id: int | None = None) -> dict:
+    """What the store holds and what a scan found: the summary the report and dashboard open with.
+
+    Money at stake is summed per currency (a total across currencies would mean nothing).
+    """
+    con = store.con.cursor()
+    releases, observations = con.execute(
+        "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM observations)"
+    ).fetchone()
+    n_series, n_pairs, first, last = con.execute(
+        "SELECT count(DISTINCT (reporter, partner, flow, classification, commodity, freq, "
+        "breakdown)), count(DISTINCT (reporter, partner)), min(period), max(period) "
+        "FROM current_observations"
+    ).fetchone()
+    sid = _latest_scan(con) if scan_id is None else scan_id
+    found = findings(store, scan_id=sid).to_frame()
+    return {
+        "releases": int(releases),
+        "observations": int(observations),
+        "series": int(n_series),
+        "pairs": int(n_pairs),
+        "first_period": first.strftime("%Y-%m") if first else None,
+        "last_period": last.strftime("%Y-%m") if last else None,
+        "scan": scan_info(store, sid),
+        "findings": len(found),
+        "by_kind": _counts(found, "kind"),
+        "by_severity": _counts(found, "severity"),
+        "by_kind_severity": _by_kind_severity(found),
+        "at_stake": _at_stake(found),
+    }
+
+
+def _latest_scan(con) -> int | None:
+    row = con.execute("SELECT max(id) FROM scans").fetchone()
+    return row[0] if row else None
+
+
+def scan_info(store: Store, scan_id: int | None = None) -> dict | None:
+    """A saved scan's id, time, parameters and number of findings (the latest by default)."""
+    con = store.con.cursor()
+    scan_id = _latest_scan(con) if scan_id is None else scan_id
+    if scan_id is None:
+        return None
+    row = con.execute(
+        "SELECT id, started_at, parameters, findings FROM scans WHERE id = ?", [scan_id]
+    ).fetchone()
+    if row is None:
+        raise InputError(f"no scan {scan_id} in the store")
+    return {
+        "id": int(row[0]),
+        "started_at": row[1].isoformat(timespec="seconds"),
+        "parameters": json.loads(row[2]) if row[2] else {},
+        "findings": int(row[3] or 0),
+    }
+
+
+def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
+    if frame.empty:
+        return {}
+    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+
+
+def _by_kind_severity(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
+    if frame.empty:
+        return {}
+    table = frame.groupby(["kind", "severity"]).size()
+    out: dict[str, dict[str, int]] = {}
+    for (kind, severity), n in table.items():
+        out.setdefault(str(kind), {})[str(severity)] = int(n)
+    return out
+
+
+def _at_stake(frame: pd.DataFrame) -> dict[str, float]:
+    if frame.empty:
+        return {}
+    sums = frame.groupby("currency")["impact"].sum(min_count=1).dropna()
+    return {str(k): float(v) for k, v in sums.sort_values(ascending=False).items()}
+
+
+def series_index(
+    store: Store,
+    *,
+    reporter: str | None = None,
+    partner: str | None = None,
+    limit: int | None = None,
+    scan_id: int | None = None,
+) -> pd.DataFrame:
+    """Series of the current view with their span, latest figure and findings in a scan.
+
+    Ordered by money at stake in their findings, then by key, so the series that matter
+    come first when the list is cut.
+    """
+    con = store.con.cursor()
+    sid = _latest_scan(con) if scan_id is None else scan_id
+    return con.execute(
+        """
+        WITH s AS (
+            SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
+                   any_value(currency) AS currency, count(*) AS periods,
+                   min(period) AS first_period, max(period) AS last_period,
+                   arg_max(value, period) AS last_value
+            FROM current_observations
+            WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
+            GROUP BY ALL
+        ), f AS (
+            SELECT reporter, partner, flow, classification, commodity, breakdown,
+                   count(*) AS findings, sum(impact) AS impact
+            FROM findings WHERE scan_id = ? GROUP BY ALL
+        )
+        SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.impact, 0) AS impact
+        FROM s LEFT JOIN f USING (reporter, partner, flow, classification, commodity, breakdown)
+        ORDER BY impact DESC, reporter, partner, flow, commodity, freq, breakdown
+        LIMIT ?
+        """,
+        [reporter, reporter, partner, partner, sid, limit],
+    ).df()
+
+
+def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
+    """Reporter–partner pairs with their number of series, findings and money at stake."""
+    con = store.con.cursor()
+    sid = _latest_scan(con) if scan_id is None else scan_id
+    return con.execute(
+        """
+        WITH s AS (
+            SELECT reporter, partner, count(DISTINCT (flow, classification, commodity, freq,
+                   breakdown)) AS series, min(period) AS first_period, max(period) AS last_period
+            FROM current_observations GROUP BY ALL
+        ), f AS (
+            SELECT reporter, partner, count(*) AS findings, sum(impact) AS impact,
+                   count(*) FILTER (WHERE severity = 'high') AS high
+            FROM findings WHERE scan_id = ? GROUP BY ALL
+        )
+        SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.high, 0) AS high,
+               coalesce(f.impact, 0) AS impact
+        FROM s LEFT JOIN f USING (reporter, partner)
+        ORDER BY high DESC, impact DESC, reporter, partner
+        """,
+        [sid],
+    ).df()

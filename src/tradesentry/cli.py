@@ -287,6 +287,52 @@ def _flagged_months(found: api.Findings) -> dict[str, set[str]]:
     return months
 
 
+# -- fetch -------------------------------------------------------------------------------
+fetch_app = typer.Typer(help="Fetch a remote source's data into the store.", no_args_is_help=True)
+app.add_typer(fetch_app, name="fetch")
+
+
+@fetch_app.command("comtrade")
+def fetch_comtrade(
+    reporter: Annotated[str, typer.Option(help="ISO alpha-3, name or M49 code (CHN).")],
+    partner: Annotated[str, typer.Option(help="ISO alpha-3, name, M49 code or WLD (PRK).")],
+    period: Annotated[str, typer.Option(help="YYYY (its months for --freq M), YYYY-MM, lists.")],
+    freq: Annotated[str, typer.Option(help="M (monthly) or A (annual).")] = "M",
+    flow: Annotated[str, typer.Option(help="Comtrade flow codes: X,M,RX,RM.")] = "X,M",
+    commodity: Annotated[str, typer.Option(help="TOTAL or HS codes (27,2710).")] = "TOTAL",
+    classification: Annotated[str, typer.Option(help="HS, H5, S4…")] = "HS",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the requests only.")] = False,
+    store: StoreOption = None,
+) -> None:
+    """UN Comtrade, one release per period (key in COMTRADE_API_KEY, else the preview)."""
+    from rich.progress import Progress
+
+    from tradesentry.fetch import fetch_comtrade as fetch
+
+    query = dict(
+        reporter=reporter,
+        partner=partner,
+        freq=freq,
+        period=period,
+        flow=flow,
+        commodity=commodity,
+        classification=classification,
+    )
+    try:
+        if dry_run:
+            for request in fetch(None, **query, dry_run=True):
+                out.print(str(request), markup=False, highlight=False)
+            return
+        bar = Progress(console=err, transient=True, disable=not err.is_terminal)
+        with bar, open_store(store) as st:
+            report = fetch(st, **query, progress=bar)
+    except TradesentryError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    for line in [r.summary() for r in report] + [e.summary() for e in report.empty]:
+        out.print(line, markup=False, highlight=False)
+
+
 # -- demo --------------------------------------------------------------------------------
 @command()
 def demo(store: StoreOption = None) -> None:

@@ -1,0 +1,640 @@
+"""Fetch UN Comtrade Plus data into the store: one release per reporter-period batch.
+
+The calls follow the official client ``comtradeapicall`` (same endpoints, path layout and
+query parameters; ``tests/fetch`` checks our URLs against the ones it builds), but are made
+with httpx, because that client hard-codes the host (no mirror or test server can stand in),
+prints a failed reply and returns ``None`` (no status code, no Retry-After), sends the key
+as a query parameter (it ends up in logs) and converts to pandas (the raw JSON, our
+provenance, is lost). Its country lookup downloads a reference file on every call; codes
+are translated offline here (country_converter plus Comtrade's own M49 codes).
+
+One batch is one period: Comtrade publishes each reporter's period as its own dataset with
+its own release date, which the availability endpoint (``getDa``) reports as
+``lastReleased``. So each batch lands as a release carrying that date, and a revised month
+arrives as a new release while the unchanged months are no-ops.
+"""
+
+from __future__ import annotations
+
+import csv
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode, urlsplit
+
+from tradesentry.errors import EngineUnavailable, FetchError, InputError
+from tradesentry.store import IngestResult, Store, open_store
+
+try:  # only a fetch needs it; a dry run and the rest of tradesentry do not
+    import httpx
+except ImportError:  # pragma: no cover - depends on the install
+    httpx = None
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://comtradeapi.un.org"
+ENV_BASE_URL = "COMTRADE_API_URL"
+ENV_API_KEY = "COMTRADE_API_KEY"
+KEY_HEADER = "Ocp-Apim-Subscription-Key"
+PREVIEW_LIMIT = 500  # records a call on the public preview endpoint
+FULL_LIMIT = 100_000  # records a call with a (free) subscription key
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+MAX_WAIT_SECONDS = 120.0  # a Retry-After beyond this is a quota, not a hiccup: fail instead
+TIMEOUT_SECONDS = 60.0
+MIN_INTERVAL_SECONDS = 1.0  # between two calls: the API limits calls per second and per IP
+PERIODS_PER_AVAILABILITY_CALL = 12
+FLOW_WORDS = {"EXPORT": "X", "IMPORT": "M", "RE-EXPORT": "RX", "RE-IMPORT": "RM"}
+_WORLD_SPELLINGS = {"0", "WLD", "W00", "WORLD"}
+
+
+class KeyRefused(FetchError):
+    """401/403: the key (or its absence) is the problem, so no later call can succeed."""
+
+
+# -- the requests ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRequest:
+    """One HTTP call, as the dry run shows it. The key travels in a header, never here."""
+
+    method: str
+    url: str
+    params: tuple[tuple[str, str], ...]
+    kind: str  # "data" or "availability"
+    periods: tuple[str, ...]
+    flows: tuple[str, ...] = ()
+
+    @property
+    def full_url(self) -> str:
+        return f"{self.url}?{urlencode(self.params, safe=',')}"
+
+    @property
+    def path_and_query(self) -> str:
+        """The request without its host: what names the cached file, so a mirror maps to it."""
+        return f"{urlsplit(self.url).path}?{urlencode(self.params, safe=',')}"
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.full_url}"
+
+    def summary(self) -> str:
+        """The line for a call that found nothing (a month not yet published, say)."""
+        return f"{','.join(self.periods)} {','.join(self.flows)}: no data"
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked for, in Comtrade's codes."""
+
+    reporter: int
+    partner: int
+    freq: str
+    periods: tuple[str, ...]
+    flows: tuple[str, ...]
+    commodity: str
+    classification: str
+
+
+@dataclass(frozen=True)
+class FetchedRelease(IngestResult):
+    """An ingest result plus what was fetched: the period, flows, publication date, URL."""
+
+    period: str = ""
+    flows: str = ""
+    published: date | None = None
+    url: str = ""
+
+    def summary(self) -> str:
+        """One line for the terminal: which period, what landed, when it was published."""
+        state = "already in the store" if self.already_ingested else "new"
+        published = self.published.isoformat() if self.published else "unknown"
+        return (
+            f"{self.period} {self.flows}: release {self.release_id} ({state}), "
+            f"{self.rows_accepted:,} rows accepted, {self.rows_quarantined:,} quarantined, "
+            f"published {published}"
+        )
+
+
+class FetchReport(list):
+    """The releases a fetch made or found (a list), plus the batches that had no data."""
+
+    def __init__(self, items: Iterable[FetchedRelease] = (), empty: Sequence[PlannedRequest] = ()):
+        super().__init__(items)
+        self.empty: list[PlannedRequest] = list(empty)
+
+
+def _endpoint(base_url: str, keyed: bool, name: str, query: Query) -> str:
+    """``/public/v1/preview`` without a key, ``/data/v1/get`` with one (as comtradeapicall)."""
+    root = "data" if keyed else "public"
+    if name == "data":
+        name = "get" if keyed else "preview"
+    return f"{base_url}/{root}/v1/{name}/C/{query.freq}/{query.classification}"
+
+
+def data_request(
+    query: Query, base_url: str, keyed: bool, period: str, flows: Sequence[str]
+) -> PlannedRequest:
+    """The data call for one period and some flows: classic totals, with descriptions."""
+    params = (
+        ("reporterCode", str(query.reporter)),
+        ("partnerCode", str(query.partner)),
+        ("period", period),
+        ("flowCode", ",".join(flows)),
+        ("cmdCode", query.commodity),
+        ("maxRecords", str(FULL_LIMIT if keyed else PREVIEW_LIMIT)),
+        ("format", "JSON"),
+        ("breakdownMode", "classic"),
+        ("includeDesc", "True"),
+    )
+    url = _endpoint(base_url, keyed, "data", query)
+    return PlannedRequest("GET", url, params, "data", (period,), tuple(flows))
+
+
+def availability_requests(query: Query, base_url: str, keyed: bool) -> list[PlannedRequest]:
+    """The ``getDa`` calls that give each period's release date, a dozen periods a call."""
+    url = _endpoint(base_url, keyed, "getDa", query)
+    step = PERIODS_PER_AVAILABILITY_CALL
+    chunks = [query.periods[i : i + step] for i in range(0, len(query.periods), step)]
+    return [
+        PlannedRequest(
+            "GET",
+            url,
+            (("reporterCode", str(query.reporter)), ("period", ",".join(chunk))),
+            "availability",
+            tuple(chunk),
+        )
+        for chunk in chunks
+    ]
+
+
+def plan(query: Query, base_url: str, keyed: bool) -> list[PlannedRequest]:
+    """Every call a fetch makes when no answer hits the record cap (the dry run's list)."""
+    calls = availability_requests(query, base_url, keyed)
+    return calls + [data_request(query, base_url, keyed, p, query.flows) for p in query.periods]
+
+
+# -- arguments -------------------------------------------------------------------------
+
+
+@cache
+def _comtrade_codes() -> dict[str, int]:
+    """Comtrade's own M49 numbers for the areas it numbers differently (USA 842, FRA 251)."""
+    path = resources.files("tradesentry").joinpath("data/comtrade_areas.csv")
+    with path.open() as f:
+        return {row["code"]: int(row["m49"]) for row in csv.DictReader(f)}
+
+
+def area_code(text: str, role: str = "area") -> int:
+    """Translate an ISO alpha-3 code, a name or an M49 number to Comtrade's M49 number."""
+    from tradesentry.countries import to_alpha3
+
+    raw = str(text).strip()
+    if raw.isdigit():
+        return int(raw)
+    if raw.upper() in _WORLD_SPELLINGS:
+        return 0
+    alpha3 = to_alpha3(raw)
+    if alpha3 in _comtrade_codes():
+        return _comtrade_codes()[alpha3]
+    number = _iso_numeric(alpha3) if alpha3 else None
+    if number is None:
+        raise InputError(f"--{role} {text!r}: not a country or area known to Comtrade")
+    return number
+
+
+@cache
+def _iso_numeric(alpha3: str) -> int | None:
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    result = _converter().convert(alpha3, src="ISO3", to="ISOnumeric", not_found=None)
+    return result if isinstance(result, int) else None
+
+
+@cache
+def _converter():
+    """Building a converter reads its tables (a fraction of a second): once is enough."""
+    import country_converter
+
+    return country_converter.CountryConverter()
+
+
+def expand_periods(freq: str, period: str) -> tuple[str, ...]:
+    """``2021`` is its twelve months for freq M; ``2021-03`` or ``202103`` one month."""
+    out: list[str] = []
+    for item in (p.strip() for p in str(period).split(",")):
+        digits = item.replace("-", "")
+        if freq == "A" and re.fullmatch(r"\d{4}", digits):
+            out.append(digits)
+        elif freq == "M" and re.fullmatch(r"\d{4}", digits):
+            out.extend(f"{digits}{m:02d}" for m in range(1, 13))
+        elif freq == "M" and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", digits):
+            out.append(digits)
+        else:
+            unit = "YYYY" if freq == "A" else "YYYY or YYYY-MM"
+            raise InputError(f"--period {item!r}: expected {unit} (a comma list is fine)")
+    return tuple(dict.fromkeys(out))
+
+
+def parse_flows(flow: str | Iterable[str]) -> tuple[str, ...]:
+    """Comtrade flow codes from ``X,M`` or words (export, import, re-export, re-import)."""
+    items = flow.split(",") if isinstance(flow, str) else list(flow)
+    codes = [FLOW_WORDS.get(i.strip().upper(), i.strip().upper()) for i in items if i.strip()]
+    bad = [c for c in codes if not re.fullmatch(r"[A-Z]{1,3}", c)]
+    if not codes or bad:
+        raise InputError(f"--flow {flow!r}: expected Comtrade flow codes such as X,M")
+    return tuple(dict.fromkeys(codes))
+
+
+def build_query(
+    reporter: str,
+    partner: str,
+    freq: str,
+    period: str,
+    flow: str | Iterable[str] = ("X", "M"),
+    commodity: str = "TOTAL",
+    classification: str = "HS",
+) -> Query:
+    """Check and translate the arguments; InputError (exit 2) names the one that is wrong."""
+    freq = str(freq).strip().upper()
+    if freq not in ("A", "M"):
+        raise InputError(f"--freq {freq!r}: expected M (monthly) or A (annual)")
+    classification = str(classification).strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{1,6}", classification):
+        raise InputError(f"--classification {classification!r}: expected a code such as HS or H5")
+    commodity = str(commodity).strip().upper().replace(" ", "")
+    if not re.fullmatch(r"[A-Z0-9]+(,[A-Z0-9]+)*", commodity):
+        raise InputError(f"--commodity {commodity!r}: expected TOTAL or HS codes such as 27,2710")
+    return Query(
+        reporter=area_code(reporter, "reporter"),
+        partner=area_code(partner, "partner"),
+        freq=freq,
+        periods=expand_periods(freq, period),
+        flows=parse_flows(flow),
+        commodity=commodity,
+        classification=classification,
+    )
+
+
+# -- the HTTP client -------------------------------------------------------------------
+
+
+@dataclass
+class Client:
+    """GET and decode the API's JSON, with bounded retries and one-line errors."""
+
+    base_url: str
+    api_key: str | None = None
+    sleep: Callable[[float], None] = time.sleep
+    max_attempts: int = 5
+    backoff: float = 1.0  # first wait; doubles each retry
+    min_interval: float = 1.0  # pause between calls: the API limits calls per second
+    http: httpx.Client = field(default_factory=lambda: _http_client())
+    _last_call: float = field(default=0.0, repr=False)
+
+    def get(self, request: PlannedRequest) -> tuple[bytes, dict[str, Any]]:
+        """The body and its decoded envelope; FetchError when it cannot be had."""
+        for attempt in range(1, self.max_attempts + 1):
+            response = self._send(request, attempt)
+            if response is None:
+                continue
+            if response.status_code in RETRY_STATUSES or _is_short_quota(response):
+                if attempt < self.max_attempts:
+                    self._wait(response, attempt, request)
+                    continue
+                raise FetchError(f"{_describe(response)} after {attempt} attempts: {request}")
+            self._check_status(response, request)
+            return response.content, _envelope(response.content, request)
+        raise FetchError(f"cannot reach {urlsplit(request.url).netloc}: {request}")
+
+    def _send(self, request: PlannedRequest, attempt: int) -> httpx.Response | None:
+        """One try; a network failure is retried like a 503, then reported in one line."""
+        self._pace()
+        headers = {"Accept": "application/json"}
+        if self.api_key:
+            headers[KEY_HEADER] = self.api_key
+        try:
+            return self.http.get(request.url, params=dict(request.params), headers=headers)
+        except httpx.TransportError as exc:
+            if attempt >= self.max_attempts:
+                host = urlsplit(request.url).netloc
+                raise FetchError(
+                    f"cannot reach {host} ({type(exc).__name__}: {exc or 'no answer'}) "
+                    f"after {attempt} attempts: {request}"
+                ) from exc
+            self.sleep(self._backoff_delay(attempt))
+            return None
+
+    def _pace(self) -> None:
+        wait = self._last_call + self.min_interval - time.monotonic()
+        if self._last_call and wait > 0:
+            self.sleep(wait)
+        self._last_call = time.monotonic()
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return min(MAX_WAIT_SECONDS, self.backoff * 2 ** (attempt - 1))
+
+    def _wait(self, response: httpx.Response, attempt: int, request: PlannedRequest) -> None:
+        """Honour Retry-After when the server gives one, else back off exponentially."""
+        after = _retry_after(response)
+        if after is not None and after > MAX_WAIT_SECONDS:
+            raise FetchError(
+                f"{_describe(response)}; the API asks to wait {after:.0f}s, "
+                f"try again later: {request}"
+            )
+        delay = after if after is not None else self._backoff_delay(attempt)
+        log.info("%s; retrying in %.1fs", _describe(response), delay)
+        self.sleep(delay)
+
+    def _check_status(self, response: httpx.Response, request: PlannedRequest) -> None:
+        status = response.status_code
+        if status in (401, 403):
+            what = "the API refused the key" if self.api_key else "the API refused the request"
+            hint = "" if self.api_key else f" (no key given; set {ENV_API_KEY})"
+            raise KeyRefused(f"{what}: {_message(response)}{hint}")
+        if status >= 400:
+            raise FetchError(f"{_describe(response)}: {request}")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _http_client() -> httpx.Client:
+    return httpx.Client(timeout=TIMEOUT_SECONDS, headers={"User-Agent": "tradesentry"})
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header, given as seconds or as an HTTP date."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _is_short_quota(response: httpx.Response) -> bool:
+    """Comtrade answers 403 with a Retry-After when a call quota runs out: wait, not a key error."""
+    return response.status_code == 403 and _retry_after(response) is not None
+
+
+def _message(response: httpx.Response) -> str:
+    """The API's own words: APIM's ``message``, the envelope's ``error``, else the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "error", "title"):
+            if isinstance(body.get(key), str) and body[key].strip():
+                return " ".join(body[key].split())
+        nested = body.get("errorObject")
+        if isinstance(nested, dict) and nested.get("errorMessage"):
+            return " ".join(str(nested["errorMessage"]).split())
+    text = " ".join(response.text.split())
+    return text[:200] or "no message"
+
+
+def _describe(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code} from the API ({_message(response)})"
+
+
+def _envelope(body: bytes, request: PlannedRequest) -> dict[str, Any]:
+    """Decode ``{"elapsedTime", "count", "data", "error"}``; FetchError on anything else."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FetchError(f"the API returned malformed JSON ({exc}): {request}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("data", []), list):
+        raise FetchError(f"the API returned JSON without a data list: {request}")
+    error = doc.get("error")
+    if error:
+        text = error if isinstance(error, str) else json.dumps(error)
+        raise FetchError(f"the API reported an error ({' '.join(text.split())}): {request}")
+    doc.setdefault("data", [])
+    return doc
+
+
+# -- publication dates -----------------------------------------------------------------
+
+
+def publication_dates(client: Client, requests: Sequence[PlannedRequest]) -> dict[str, list]:
+    """Period -> its datasets' (classification, lastReleased date), from ``getDa``.
+
+    The release date is auxiliary: when the availability call fails the fetch goes on
+    and the releases get no publication date (ordering then falls back to ingestion).
+    """
+    dates: dict[str, list] = {}
+    for request in requests:
+        try:
+            _, doc = client.get(request)
+        except KeyRefused:
+            raise  # every later call would be refused too
+        except FetchError as exc:
+            log.warning("no publication dates: %s", exc)
+            continue
+        for row in doc["data"]:
+            released = _as_date(row.get("lastReleased") or row.get("publicationDate"))
+            if released is not None:
+                entry = (row.get("classificationCode"), released)
+                dates.setdefault(str(row.get("period")), []).append(entry)
+    return dates
+
+
+def _as_date(value: Any) -> date | None:
+    """``2021-04-19T10:22:31.4233333`` (seven decimals, so not fromisoformat) -> a date."""
+    if not isinstance(value, str) or not re.match(r"\d{4}-\d{2}-\d{2}", value):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def batch_date(dates: dict[str, list], period: str, records: list[dict]) -> date | None:
+    """The release date of the dataset these records come from (its classification wins)."""
+    entries = dates.get(period, [])
+    used = {r.get("classificationCode") for r in records}
+    matching = [d for cl, d in entries if cl in used] or [d for _, d in entries]
+    return max(matching) if matching else None
+
+
+# -- batches ---------------------------------------------------------------------------
+
+
+def fetch_batch(
+    client: Client, request: PlannedRequest, limit: int
+) -> list[tuple[PlannedRequest, bytes, list[dict]]]:
+    """Fetch one period; when the answer hits the record cap, ask again flow by flow.
+
+    A capped answer is never stored as if whole: it would look complete and be wrong.
+    """
+    body, doc = client.get(request)
+    records = doc["data"]
+    if len(records) < limit:
+        return [(request, body, records)]
+    if len(request.flows) > 1:
+        out = []
+        for flow in request.flows:
+            params = tuple((k, flow if k == "flowCode" else v) for k, v in request.params)
+            single = PlannedRequest(
+                request.method, request.url, params, "data", request.periods, (flow,)
+            )
+            out.extend(fetch_batch(client, single, limit))
+        return out
+    raise FetchError(
+        f"the answer for {request.periods[0]} flow {request.flows[0]} reached the cap of "
+        f"{limit} records a call and would be cut off; ask for fewer commodities"
+        + ("" if client.api_key else f" or set {ENV_API_KEY} (up to {FULL_LIMIT:,} a call)")
+    )
+
+
+def cache_dir(store_path: str | os.PathLike) -> Path:
+    """``<store>.fetch/``: the fetched files live next to the store they were fetched for."""
+    return Path(f"{store_path}.fetch")
+
+
+def save_batch(
+    folder: Path, query: Query, request: PlannedRequest, body: bytes, records: list[dict]
+) -> Path:
+    """Write the answer as the API sent it, named by the request and by its data.
+
+    An unchanged answer maps to the file already there, which is kept byte for byte
+    (``elapsedTime`` differs on every call), so its sha256 and the store's no-op hold;
+    a revised answer gets a file of its own beside the earlier vintage.
+    """
+    request_hash = hashlib.sha256(request.path_and_query.encode()).hexdigest()[:12]
+    canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    data_hash = hashlib.sha256(canonical.encode()).hexdigest()[:12]
+    name = (
+        f"comtrade-{query.classification}-{query.freq}{request.periods[0]}-r{query.reporter}"
+        f"-p{query.partner}-{''.join(request.flows)}-{request_hash}-{data_hash}.json"
+    )
+    path = folder / name
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        partial.write_bytes(body)
+        partial.replace(path)
+    return path
+
+
+# -- the entry point -------------------------------------------------------------------
+
+
+def fetch_comtrade(
+    store: Store | str | os.PathLike | None,
+    reporter: str,
+    partner: str,
+    freq: str,
+    period: str,
+    flow: str | Iterable[str] = ("X", "M"),
+    commodity: str = "TOTAL",
+    classification: str = "HS",
+    api_key: str | None = None,
+    base_url: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    *,
+    sleep: Callable[[float], None] | None = None,
+    max_attempts: int = 5,
+    min_interval: float | None = None,
+    http: httpx.Client | None = None,
+) -> FetchReport | list[PlannedRequest]:
+    """Fetch a series from UN Comtrade and ingest each period's answer as a release.
+
+    Without a key (``api_key`` or ``$COMTRADE_API_KEY``) the public preview endpoint is
+    used (at most 500 records a call); with one, the full endpoint. ``base_url`` (or
+    ``$COMTRADE_API_URL``) lets a mirror or a test server stand in. ``dry_run`` returns the
+    planned requests without calling anything. Fetching the same data again is a no-op.
+    """
+    query = build_query(reporter, partner, freq, period, flow, commodity, classification)
+    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
+    base = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    if dry_run:
+        return plan(query, base, bool(key))
+    if store is None:
+        raise InputError("fetch needs a store (or dry_run=True)")
+    if httpx is None:
+        raise EngineUnavailable("fetching needs httpx: pip install 'tradesentry[comtrade]'")
+    owned = isinstance(store, (str, os.PathLike))
+    target = open_store(store) if owned else store
+    client = Client(
+        base,
+        key,
+        sleep=sleep or time.sleep,
+        max_attempts=max_attempts,
+        min_interval=MIN_INTERVAL_SECONDS if min_interval is None else min_interval,
+        http=http or _http_client(),
+    )
+    try:
+        return _run(target, client, query, progress)
+    finally:
+        if http is None:
+            client.close()
+        if owned:
+            target.close()
+
+
+def _run(store: Store, client: Client, query: Query, progress: Progress | None) -> FetchReport:
+    """Dates first (one call a dozen periods), then one data call per period."""
+    keyed = bool(client.api_key)
+    dates = publication_dates(client, availability_requests(query, client.base_url, keyed))
+    requests = [data_request(query, client.base_url, keyed, p, query.flows) for p in query.periods]
+    task = progress.add_task("UN Comtrade", total=len(requests)) if progress else None
+    report = FetchReport()
+    limit = FULL_LIMIT if keyed else PREVIEW_LIMIT
+    folder = cache_dir(store.path)
+    for request in requests:
+        if progress is not None:
+            progress.update(task, description=f"UN Comtrade {request.periods[0]}")
+        for sub, body, records in fetch_batch(client, request, limit):
+            if not records:
+                report.empty.append(sub)
+                continue
+            report.append(_ingest(store, folder, query, sub, body, records, dates))
+        if progress is not None:
+            progress.advance(task)
+    return report
+
+
+def _ingest(
+    store: Store,
+    folder: Path,
+    query: Query,
+    request: PlannedRequest,
+    body: bytes,
+    records: list[dict],
+    dates: dict[str, list],
+) -> FetchedRelease:
+    period = request.periods[0]
+    published = batch_date(dates, period, records)
+    path = save_batch(folder, query, request, body, records)
+    result = store.ingest(path, source="comtrade", published=published)
+    return FetchedRelease(
+        **result.to_dict(),
+        period=period,
+        flows=",".join(request.flows),
+        published=published,
+        url=request.full_url,
+    )

@@ -1,0 +1,63 @@
+"""``tradesentry fetch comtrade`` through Typer's runner, against the local API."""
+
+from __future__ import annotations
+
+import pytest
+from comtrade_fake import Reply, recorded
+from typer.testing import CliRunner
+
+from tradesentry.cli import app
+from tradesentry.fetch import comtrade
+
+
+@pytest.fixture
+def cli(comtrade_api, monkeypatch, tmp_path):
+    monkeypatch.setenv("COMTRADE_API_URL", comtrade_api.url)
+    monkeypatch.setattr(comtrade, "MIN_INTERVAL_SECONDS", 0.0)
+    store = tmp_path / "cli.duckdb"
+
+    def run(*args: str):
+        argv = ["fetch", "comtrade", "--reporter", "CHN", "--partner", "PRK", *args]
+        return CliRunner().invoke(app, [*argv, "--store", str(store)])
+
+    return run
+
+
+def test_dry_run_prints_the_requests_and_calls_nothing(cli, comtrade_api):
+    result = cli("--freq", "M", "--period", "2021", "--dry-run")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 13  # one availability call, twelve months
+    assert lines[1].startswith(f"GET {comtrade_api.url}/public/v1/preview/C/M/HS?reporterCode=156")
+    assert comtrade_api.seen == []
+
+
+@pytest.mark.usefixtures("comtrade_reader")
+def test_fetch_prints_one_line_per_release(cli):
+    result = cli("--freq", "M", "--period", "2021-02,2021-03,2021-08", "--flow", "X,M")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "202102 X,M: release 1 (new), 2 rows accepted, 0 quarantined, published 2021-04-28",
+        "202103 X,M: release 2 (new), 2 rows accepted, 0 quarantined, published 2021-05-21",
+        "202108 X,M: no data",
+    ]
+    again = cli("--freq", "M", "--period", "2021-02")
+    assert "release 1 (already in the store)" in again.stdout
+
+
+def test_an_api_error_is_one_line_and_exit_2(cli, comtrade_api):
+    comtrade_api.script(Reply(401, recorded("error-401.json")))
+    result = cli("--freq", "M", "--period", "2021-03")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: the API refused the request: Access denied due to invalid subscription key. "
+        "Make sure to provide a valid key for an active subscription. "
+        "(no key given; set COMTRADE_API_KEY)"
+    ]
+    assert len(comtrade_api.seen) == 1  # refused once, nothing more asked
+
+
+def test_bad_input_is_exit_2(cli):
+    result = cli("--freq", "Q", "--period", "2021")
+    assert result.exit_code == 2
+    assert "--freq 'Q'" in result.stderr

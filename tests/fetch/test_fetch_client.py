@@ -1,0 +1,223 @@
+"""The fetch against a local server replaying the API: paging, empty answers, errors, retries."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from datetime import date
+
+import pytest
+from comtrade_fake import Reply, recorded
+from rich.console import Console
+from rich.progress import Progress
+
+from tradesentry.errors import FetchError
+from tradesentry.fetch import FetchedRelease, fetch_comtrade
+
+
+def fetch(store, api, waits, period="2021", **options):
+    return fetch_comtrade(
+        store,
+        "CHN",
+        "PRK",
+        "M",
+        period,
+        base_url=api.url,
+        sleep=waits.append,
+        min_interval=0,
+        **options,
+    )
+
+
+def test_a_year_is_fetched_month_by_month(stub_store, comtrade_api, no_sleep):
+    report = fetch(stub_store, comtrade_api, no_sleep)
+
+    periods = [s.query["period"] for s in comtrade_api.data_calls()]
+    assert periods == [f"2021{m:02d}" for m in range(1, 13)]
+    assert all(s.path == "/public/v1/preview/C/M/HS" for s in comtrade_api.data_calls())
+    assert [r.period for r in report] == [f"2021{m:02d}" for m in range(1, 7)]
+    assert all(isinstance(r, FetchedRelease) and r.rows_read == 2 for r in report)
+    # months not yet published come back empty: nothing to ingest, but reported
+    assert [e.periods[0] for e in report.empty] == [f"2021{m:02d}" for m in range(7, 13)]
+    assert [source for _, source, _ in stub_store.ingested] == ["comtrade"] * 6
+
+
+def test_each_release_carries_the_date_the_api_published_it(stub_store, comtrade_api, no_sleep):
+    report = fetch(stub_store, comtrade_api, no_sleep, period="2021-02,2021-03")
+    assert [(r.period, r.published) for r in report] == [
+        ("202102", date(2021, 4, 28)),
+        ("202103", date(2021, 5, 21)),
+    ]
+    assert [published for *_, published in stub_store.ingested] == [
+        date(2021, 4, 28),
+        date(2021, 5, 21),
+    ]
+
+
+def test_saved_files_are_the_api_json_next_to_the_store(stub_store, comtrade_api, no_sleep):
+    fetch(stub_store, comtrade_api, no_sleep, period="2021-02")
+    ((path, _, _),) = stub_store.ingested
+    assert path.parent == stub_store.path.parent / "store.duckdb.fetch"
+    doc = json.loads(path.read_bytes())
+    assert set(doc) == {"elapsedTime", "count", "data", "error"}
+    exports = [r for r in doc["data"] if r["flowCode"] == "X"]
+    assert exports[0]["primaryValue"] == 3000.0  # February 2021: "simply isn't realistic"
+
+
+def test_fetching_again_is_a_no_op(stub_store, comtrade_api, no_sleep):
+    first = fetch(stub_store, comtrade_api, no_sleep, period="2021-01,2021-02")
+    files = sorted(stub_store.path.parent.joinpath("store.duckdb.fetch").iterdir())
+    second = fetch(stub_store, comtrade_api, no_sleep, period="2021-01,2021-02")
+
+    assert not any(r.already_ingested for r in first)
+    assert all(r.already_ingested for r in second)
+    assert [r.sha256 for r in second] == [r.sha256 for r in first]
+    assert sorted(stub_store.path.parent.joinpath("store.duckdb.fetch").iterdir()) == files
+
+
+def test_a_revised_month_is_a_new_release(stub_store, comtrade_api, no_sleep):
+    fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    records = json.loads(recorded("preview-C-M-HS-r156-p408-202103.json"))["data"]
+    records[0] = {**records[0], "primaryValue": 13_100_000.0, "fobvalue": 13_100_000.0}
+    comtrade_api.revised["202103"] = records
+
+    (revised,) = fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert not revised.already_ingested
+    assert len(list(stub_store.path.parent.joinpath("store.duckdb.fetch").iterdir())) == 2
+
+
+def test_an_empty_answer_ingests_nothing(stub_store, comtrade_api, no_sleep):
+    report = fetch(stub_store, comtrade_api, no_sleep, period="2021-09")
+    assert list(report) == []
+    assert [e.periods for e in report.empty] == [("202109",)]
+    assert stub_store.ingested == []
+
+
+def test_an_error_in_the_envelope_is_a_fetch_error(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("envelope-error.json")),
+    )
+    with pytest.raises(FetchError, match=r"the API reported an error \(Invalid value in parameter"):
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+
+
+def test_429_is_retried_after_the_wait_it_asks_for(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(429, recorded("error-429.json"), {"Retry-After": "2"}),
+    )
+    (release,) = fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert release.rows_read == 2
+    assert no_sleep == [2.0]
+    assert [s.query["period"] for s in comtrade_api.data_calls()] == ["202103", "202103"]
+
+
+def test_5xx_backs_off_exponentially_then_gives_up(stub_store, comtrade_api, no_sleep):
+    busy = Reply(503, b"<html>Service Unavailable</html>")
+    comtrade_api.script(Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), *[busy] * 5)
+    with pytest.raises(FetchError) as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert no_sleep == [1.0, 2.0, 4.0, 8.0]
+    message = str(caught.value)
+    assert "HTTP 503" in message and "after 5 attempts" in message and "\n" not in message
+
+
+def test_401_is_one_line_about_the_key_and_not_retried(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(Reply(401, recorded("error-401.json")))
+    with pytest.raises(FetchError) as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key="wrong-key")
+    message = str(caught.value)
+    assert message.startswith("the API refused the key: Access denied due to invalid")
+    assert "wrong-key" not in message and "\n" not in message
+    assert no_sleep == []
+    (call,) = comtrade_api.seen  # the availability call, refused: nothing more is asked
+    assert call.path == "/data/v1/getDa/C/M/HS"
+    assert call.headers["Ocp-Apim-Subscription-Key"] == "wrong-key"
+    assert "subscription-key" not in call.query  # never in the URL
+
+
+def test_403_with_a_long_retry_after_is_a_spent_quota(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(403, recorded("error-403-quota.json"), {"Retry-After": "18764"}),
+    )
+    with pytest.raises(FetchError, match="Out of call volume quota.*asks to wait 18764s"):
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key="k")
+
+
+def test_malformed_json_is_a_fetch_error(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, recorded("malformed.json"))
+    )
+    with pytest.raises(FetchError, match="malformed JSON") as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert "\n" not in str(caught.value)
+    assert stub_store.ingested == []
+
+
+def test_a_network_failure_is_a_fetch_error(stub_store, no_sleep):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError, match=f"cannot reach 127.0.0.1:{port}"):
+        fetch_comtrade(
+            stub_store,
+            "CHN",
+            "PRK",
+            "M",
+            "2021-03",
+            base_url=f"http://127.0.0.1:{port}",
+            sleep=no_sleep.append,
+            min_interval=0,
+            max_attempts=2,
+        )
+
+
+def test_without_publication_dates_the_fetch_goes_on(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(Reply(404, b'{"statusCode": 404, "message": "Resource not found"}'))
+    (release,) = fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert release.published is None and release.rows_read == 2
+
+
+def test_a_capped_answer_is_asked_again_flow_by_flow(stub_store, comtrade_api, no_sleep):
+    record = json.loads(recorded("preview-C-M-HS-r156-p408-202103.json"))["data"][0]
+    capped = {"elapsedTime": "1 secs", "count": 500, "data": [record] * 500, "error": ""}
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, json.dumps(capped).encode())
+    )
+    report = fetch(stub_store, comtrade_api, no_sleep, period="2021-03")
+    assert [s.query["flowCode"] for s in comtrade_api.data_calls()] == ["X,M", "X", "M"]
+    assert [(r.flows, r.rows_read) for r in report] == [("X", 1), ("M", 1)]
+
+
+def test_a_capped_single_flow_is_refused_not_stored(stub_store, comtrade_api, no_sleep):
+    record = json.loads(recorded("preview-C-M-HS-r156-p408-202103.json"))["data"][0]
+    capped = json.dumps({"elapsedTime": "1", "count": 500, "data": [record] * 500, "error": ""})
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, capped.encode())
+    )
+    with pytest.raises(FetchError, match="cap of 500 records.*COMTRADE_API_KEY"):
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03", flow="X")
+    assert stub_store.ingested == []
+
+
+def test_progress_counts_the_calls(stub_store, comtrade_api, no_sleep):
+    progress = Progress(console=Console(file=io.StringIO()))
+    with progress:
+        fetch(
+            stub_store, comtrade_api, no_sleep, period="2021-01,2021-02,2021-07", progress=progress
+        )
+    (task,) = progress.tasks
+    assert (task.completed, task.total) == (3, 3)
+
+
+def test_with_a_key_every_call_goes_to_the_full_endpoint_with_the_header(
+    stub_store, comtrade_api, no_sleep
+):
+    (release,) = fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key="k3y")
+    assert [s.path for s in comtrade_api.seen] == ["/data/v1/getDa/C/M/HS", "/data/v1/get/C/M/HS"]
+    assert all(s.headers["Ocp-Apim-Subscription-Key"] == "k3y" for s in comtrade_api.seen)
+    assert comtrade_api.seen[1].query["maxRecords"] == "100000"
+    assert "k3y" not in release.url and release.published == date(2021, 5, 21)

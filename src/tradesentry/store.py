@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS scans (
     parameters VARCHAR,
     findings BIGINT
 );
+-- The newest release the scan saw (max release id at scan time): what "new since" compares.
+ALTER TABLE scans ADD COLUMN IF NOT EXISTS release INTEGER;
 CREATE TABLE IF NOT EXISTS findings (
     scan_id INTEGER NOT NULL,
     id VARCHAR NOT NULL,

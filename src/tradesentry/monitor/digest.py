@@ -1,0 +1,534 @@
+"""The digest of a release: what it covers, what moved, what looks wrong, what it revised.
+
+Written for the people who follow customs releases: sentences with the figures in them,
+every one generated from the store and the findings (``words`` holds the phrasing). The
+numbers are computed in DuckDB over the release's observations and the view of the data
+as it stood when the release landed (releases up to its vintage), so the digest of an
+older release reads as it did on its day.
+
+Which months are "moves": the months the release brings for the first time (for a
+monthly release, the new month; for a first load, every month), or all of its months when
+it only revises. Moves by reporter–partner pair use the ``TOTAL`` series; moves by
+commodity use the others. Only single-month monthly figures are compared (a combined
+January–February figure has no previous month to compare with).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+from tradesentry.errors import InputError
+from tradesentry.monitor import words
+from tradesentry.store import Store
+
+FORMATS = ("md", "html", "json")
+_SERIES = ("reporter", "partner", "flow", "classification", "commodity")
+
+
+@dataclass(frozen=True)
+class Move:
+    """One figure compared with the month before (``mom``) or a year before (``yoy``)."""
+
+    level: str  # "pair" (TOTAL series) or "commodity"
+    basis: str  # "mom" or "yoy"
+    reporter: str
+    partner: str
+    flow: str
+    classification: str
+    commodity: str
+    currency: str
+    period: str
+    base_period: str
+    value: float
+    base_value: float
+    change: float
+    pct: float | None
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A figure of this release that differs from the previous release that reported it."""
+
+    reporter: str
+    partner: str
+    flow: str
+    classification: str
+    commodity: str
+    currency: str
+    period: str
+    period_months: int
+    value: float | None
+    previous_value: float | None
+    previous_release: int
+    change: float | None
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A briefing on one release; ``to_markdown``, ``to_html`` and ``to_json`` render it."""
+
+    release: dict
+    coverage: dict
+    summary: list[str]
+    latest_month: str | None
+    latest: list[Move]
+    moves: list[Move]
+    findings: list[dict]
+    findings_total: int
+    revisions: list[Revision]
+    revisions_total: int
+    scan_id: int | None
+    baseline_scan_id: int | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return f"Release {self.release['id']}: {self.release['file']}"
+
+    def section(self, level: str, basis: str) -> list[Move]:
+        return [m for m in self.moves if m.level == level and m.basis == basis]
+
+    def to_dict(self) -> dict:
+        return _plain(asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+
+    def to_markdown(self) -> str:
+        from tradesentry.monitor.render import markdown
+
+        return markdown(self)
+
+    def to_html(self) -> str:
+        from tradesentry.monitor.render import html
+
+        return html(self)
+
+    def render(self, format: str = "md") -> str:
+        """The digest in ``md``, ``html`` or ``json``."""
+        if format not in FORMATS:
+            raise InputError(f"--format {format!r}: choose from {', '.join(FORMATS)}")
+        return {"md": self.to_markdown, "html": self.to_html, "json": self.to_json}[format]()
+
+
+def build(
+    store: Store,
+    release: int | None = None,
+    *,
+    scan_id: int | None = None,
+    limit: int = 5,
+    findings_limit: int = 10,
+) -> Digest:
+    """The digest of ``release`` (the newest by default); see ``tradesentry.api.digest``."""
+    con = store.con.cursor()
+    info = _release(con, release)
+    rid = info["id"]
+    cells = _cells(con, rid)
+    moves = _moves(con, rid, new_only=True, limit=limit)
+    if moves.empty:
+        moves = _moves(con, rid, new_only=False, limit=limit)
+    latest_month, latest = _latest(con, rid, cells)
+    current, baseline = _scans(store, rid, scan_id)
+    found, total = _new_findings(store, con, rid, current, baseline, findings_limit)
+    revisions = _revisions(cells)
+    return Digest(
+        release=info,
+        coverage=_coverage(cells),
+        summary=_summary(info, cells),
+        latest_month=latest_month,
+        latest=latest,
+        moves=[_move(r) for r in moves.to_dict("records")],
+        findings=found,
+        findings_total=total,
+        revisions=[_revision(r) for r in revisions.head(findings_limit).to_dict("records")],
+        revisions_total=len(revisions),
+        scan_id=current,
+        baseline_scan_id=baseline,
+    )
+
+
+# -- the release and its cells -------------------------------------------------------------
+
+
+def _release(con, release: int | None) -> dict:
+    if release is None:
+        row = con.execute("SELECT max(id) FROM releases").fetchone()
+        if row[0] is None:
+            raise InputError("no release in the store yet: ingest a file first")
+        release = int(row[0])
+    row = con.execute(
+        "SELECT id, file, source, published, ingested_at FROM releases WHERE id = ?", [release]
+    ).fetchone()
+    if row is None:
+        raise InputError(f"no release {release} in the store (see `tradesentry releases`)")
+    return dict(zip(("id", "file", "source", "published", "ingested_at"), row, strict=True))
+
+
+_CELLS_SQL = """
+WITH ro AS (SELECT release_id, vintage FROM release_order),
+me AS (SELECT vintage FROM ro WHERE release_id = $release),
+cells AS (SELECT * FROM observations WHERE release_id = $release),
+prior AS (
+    SELECT o.*, ro.vintage FROM observations o JOIN ro USING (release_id)
+    SEMI JOIN cells c USING ({key})
+    WHERE ro.vintage < (SELECT vintage FROM me)
+    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
+)
+SELECT c.reporter, c.partner, c.flow, c.classification, c.commodity, c.freq, c.breakdown,
+       c.period, c.period_months, c.value, c.currency,
+       p.value AS previous_value, p.release_id AS previous_release
+FROM cells c LEFT JOIN prior p USING ({key})
+"""
+
+
+def _cells(con, release: int) -> pd.DataFrame:
+    """The release's figures, each beside the previous release's figure for the same cell."""
+    from tradesentry.schema import OBSERVATION_KEY
+
+    sql = _CELLS_SQL.format(key=", ".join(OBSERVATION_KEY))
+    return con.execute(sql, {"release": release}).df()
+
+
+def _status(cells: pd.DataFrame) -> pd.Series:
+    """new (no earlier release had the cell), revised, or unchanged."""
+    seen = cells["previous_release"].notna()
+    same = (cells["value"] == cells["previous_value"]) | (
+        cells["value"].isna() & cells["previous_value"].isna()
+    )
+    return pd.Series(
+        [
+            "new" if not s else ("unchanged" if u else "revised")
+            for s, u in zip(seen, same, strict=True)
+        ],
+        index=cells.index,
+        dtype=object,
+    )
+
+
+def _coverage(cells: pd.DataFrame) -> dict:
+    status = _status(cells).value_counts()
+    periods = cells["period"]
+    return {
+        "rows": len(cells),
+        "reporters": sorted(cells["reporter"].unique().tolist()),
+        "partners": sorted(cells["partner"].unique().tolist()),
+        "flows": sorted(cells["flow"].unique().tolist()),
+        "commodities": int(cells["commodity"].nunique()),
+        "first_period": _ym(periods.min()) if len(cells) else None,
+        "last_period": _ym(periods.max()) if len(cells) else None,
+        "new": int(status.get("new", 0)),
+        "revised": int(status.get("revised", 0)),
+        "unchanged": int(status.get("unchanged", 0)),
+    }
+
+
+def _summary(info: dict, cells: pd.DataFrame) -> list[str]:
+    cov = _coverage(cells)
+    when = (
+        f"published {_day(info['published'])}"
+        if info["published"]
+        else f"ingested {_day(info['ingested_at'])}"
+    )
+    flows = _and([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
+    first = (
+        f"Release {info['id']} ({info['file']}, read as {info['source']}, {when}) holds "
+        f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
+        f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, "
+        f"{words.month_span(cov['first_period'], cov['last_period'])}."
+    )
+    return [first, _freshness(cov)]
+
+
+def _goods(cells: pd.DataFrame) -> str:
+    codes = set(cells["commodity"])
+    detail = len(codes - {"TOTAL"})
+    if not detail:
+        return "all goods"
+    text = words.count(detail, "commodity code")
+    return f"all goods and {text}" if "TOTAL" in codes else text
+
+
+def _freshness(cov: dict) -> str:
+    """ "All 47 figures are new." / "12 figures are new, 3 revise an earlier release …"."""
+    if cov["new"] == cov["rows"]:
+        return f"All {words.count(cov['rows'], 'figure')} are new to the store."
+    parts = []
+    if cov["new"]:
+        parts.append(f"{words.count(cov['new'], 'figure')} new")
+    if cov["revised"]:
+        parts.append(f"{cov['revised']:,} revising an earlier release")
+    if cov["unchanged"]:
+        parts.append(f"{cov['unchanged']:,} repeating an earlier release")
+    return words.sentence(f"Of these, {_and(parts)}.")
+
+
+# -- moves -------------------------------------------------------------------------------
+
+_MOVES_SQL = """
+WITH ro AS (SELECT release_id, vintage FROM release_order),
+me AS (SELECT vintage FROM ro WHERE release_id = $release),
+series AS (
+    SELECT DISTINCT {series} FROM observations
+    WHERE release_id = $release AND freq = 'M' AND period_months = 1 AND breakdown = ''
+),
+monthly AS (
+    SELECT o.reporter, o.partner, o.flow, o.classification, o.commodity, o.currency,
+           o.period, o.value, o.release_id, ro.vintage
+    FROM observations o JOIN ro USING (release_id) SEMI JOIN series USING ({series})
+    WHERE o.freq = 'M' AND o.period_months = 1 AND o.breakdown = '' AND o.value IS NOT NULL
+      AND ro.vintage <= (SELECT vintage FROM me)
+),
+first_seen AS (SELECT {series}, period, min(vintage) AS first_vintage FROM monthly GROUP BY ALL),
+as_of AS (
+    SELECT * FROM monthly
+    QUALIFY row_number() OVER (PARTITION BY {series}, period ORDER BY vintage DESC) = 1
+),
+focus AS (
+    SELECT a.* FROM as_of a JOIN first_seen f USING ({series}, period)
+    WHERE a.release_id = $release
+      AND (NOT $new_only OR f.first_vintage = (SELECT vintage FROM me))
+      AND ($month IS NULL OR a.period = $month)
+),
+lags AS (SELECT * FROM (VALUES ('mom', 1), ('yoy', 12)) t(basis, months)),
+moves AS (
+    SELECT CASE WHEN s.commodity = 'TOTAL' THEN 'pair' ELSE 'commodity' END AS level,
+           lags.basis, s.reporter, s.partner, s.flow, s.classification, s.commodity,
+           s.currency, s.period, b.period AS base_period, s.value, b.value AS base_value,
+           s.value - b.value AS change,
+           CASE WHEN b.value <> 0 THEN (s.value - b.value) / abs(b.value) * 100 END AS pct
+    FROM focus s CROSS JOIN lags
+    JOIN as_of b ON b.reporter = s.reporter AND b.partner = s.partner AND b.flow = s.flow
+         AND b.classification = s.classification AND b.commodity = s.commodity
+         AND b.period = s.period - to_months(lags.months)
+)
+SELECT * FROM moves
+QUALIFY row_number() OVER (
+    PARTITION BY level, basis ORDER BY {order}, period DESC, reporter, partner, flow, commodity
+) <= $limit
+ORDER BY level DESC, basis, {order}
+"""
+
+
+def _moves(
+    con,
+    release: int,
+    *,
+    new_only: bool,
+    limit: int,
+    month: date | None = None,
+    order: str = "abs(change) DESC",
+) -> pd.DataFrame:
+    """The largest moves (by money) of the release's months against a month and a year before."""
+    sql = _MOVES_SQL.format(series=", ".join(_SERIES), order=order)
+    params = {"release": release, "new_only": new_only, "limit": limit, "month": month}
+    frame = con.execute(sql, params).df()
+    return frame
+
+
+def _latest(con, release: int, cells: pd.DataFrame) -> tuple[str | None, list[Move]]:
+    """The newest month of the release: its biggest pair series against May and a year ago."""
+    monthly = cells[(cells["freq"] == "M") & (cells["period_months"] == 1)]
+    if monthly.empty:
+        return None, []
+    newest = pd.Timestamp(monthly["period"].max()).date()
+    frame = _moves(con, release, new_only=False, limit=3, month=newest, order="abs(value) DESC")
+    frame = frame[frame["level"] == "pair"]
+    return _ym(newest), [_move(r) for r in frame.to_dict("records")]
+
+
+def _move(row: dict) -> Move:
+    who = words.subject(
+        row["reporter"], row["partner"], row["flow"], row["commodity"], row["classification"]
+    )
+    period, base = _ym(row["period"]), _ym(row["base_period"])
+    text = words.move(who, row["value"], period, row["base_value"], base, row["currency"])
+    pct = row["pct"]
+    return Move(
+        **{k: row[k] for k in ("level", "basis", *_SERIES, "currency")},
+        period=period,
+        base_period=base,
+        value=float(row["value"]),
+        base_value=float(row["base_value"]),
+        change=float(row["change"]),
+        pct=None if pct is None or pd.isna(pct) else round(float(pct), 2),
+        sentence=text,
+    )
+
+
+# -- revisions -------------------------------------------------------------------------
+
+
+def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
+    """Cells whose figure differs from the previous release's, largest change first."""
+    revised = cells[_status(cells) == "revised"].copy()
+    revised["change"] = revised["value"] - revised["previous_value"]
+    revised["_size"] = revised["change"].abs()
+    return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="first")
+
+
+def _revision(row: dict) -> Revision:
+    who = words.subject(
+        row["reporter"], row["partner"], row["flow"], row["commodity"], row["classification"]
+    )
+    start = pd.Timestamp(row["period"])
+    end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
+    months = words.month_span(_ym(start), _ym(end))
+    value, before, currency = _num(row["value"]), _num(row["previous_value"]), row["currency"]
+    source = f"release {int(row['previous_release'])}"
+    if value is None:
+        text = f"{who} for {months}: the figure of {words.money(before, currency)} ({source}) is now withheld."
+    elif before is None:
+        text = f"{who} for {months}: now {words.money(value, currency)}, where {source} gave no figure."
+    else:
+        text = (
+            f"{who} for {months} were revised to {words.money(value, currency)} from "
+            f"{words.money(before, currency)} ({source}), {words.change(value, before, currency)}."
+        )
+    return Revision(
+        **{k: row[k] for k in (*_SERIES, "currency")},
+        period=_ym(start),
+        period_months=int(row["period_months"]),
+        value=value,
+        previous_value=before,
+        previous_release=int(row["previous_release"]),
+        change=None if value is None or before is None else value - before,
+        sentence=words.sentence(text),
+    )
+
+
+# -- findings --------------------------------------------------------------------------
+
+
+def _scans(store: Store, release: int, scan_id: int | None) -> tuple[int | None, int | None]:
+    """The scan whose findings the digest reports, and the baseline they are new against.
+
+    With no scan that saw the newest release, one is run now, so a digest is never stale.
+    """
+    from tradesentry import api
+    from tradesentry.monitor import history
+
+    if scan_id is not None:
+        return scan_id, history.previous_scan(store, scan_id)
+    current, baseline = history.scans_for_release(store, release)
+    newest = store.con.cursor().execute("SELECT max(id) FROM releases").fetchone()[0]
+    if current is None and release == newest:
+        api.scan(store)
+        current, baseline = history.scans_for_release(store, release)
+    return current, baseline
+
+
+def _new_findings(
+    store: Store, con, release: int, current: int | None, baseline: int | None, limit: int
+) -> tuple[list[dict], int]:
+    """New findings ranked by money at stake, each with a sentence on the months around it."""
+    from tradesentry.monitor import history
+
+    if current is None:
+        return [], 0
+    new, _ = history.compare(store, current, baseline)
+    frame = new.to_frame()
+    if frame.empty:
+        return [], 0
+    frame = frame.sort_values(["impact", "id"], ascending=[False, True], na_position="last")
+    records = []
+    for rec in frame.head(limit).to_dict("records"):
+        records.append(_finding(con, release, rec))
+    return records, len(frame)
+
+
+def _finding(con, release: int, rec: dict) -> dict:
+    who = words.subject(
+        rec["reporter"], rec["partner"], rec["flow"], rec["commodity"], rec["classification"]
+    )
+    span = words.month_span(rec["period"], rec["period_end"])
+    out = {k: _plain(rec[k]) for k in rec}
+    out["subject"] = words.sentence(who)
+    out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
+    out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD")
+    out["context"] = _context(con, release, rec, who)
+    return out
+
+
+_AROUND_SQL = """
+WITH ro AS (SELECT release_id, vintage FROM release_order)
+SELECT o.period, o.value FROM observations o JOIN ro USING (release_id)
+WHERE o.reporter = $reporter AND o.partner = $partner AND o.flow = $flow
+  AND o.classification = $classification AND o.commodity = $commodity
+  AND o.breakdown = coalesce($breakdown, '') AND o.freq = 'M' AND o.period_months = 1
+  AND o.period BETWEEN $first AND $last AND o.value IS NOT NULL
+  AND ro.vintage <= (SELECT vintage FROM ro WHERE release_id = $release)
+QUALIFY row_number() OVER (PARTITION BY o.period ORDER BY ro.vintage DESC) = 1
+ORDER BY o.period
+"""
+
+
+def _context(con, release: int, rec: dict, who: str) -> str:
+    """The larger of the moves into and out of the flagged month, as a news sentence."""
+    try:
+        start = pd.Period(rec["period"], freq="M")
+    except (TypeError, ValueError):
+        return ""
+    keys = {k: rec[k] for k in ("reporter", "partner", "flow", "classification", "commodity")}
+    params = {
+        **keys,
+        "breakdown": rec.get("breakdown"),
+        "first": (start - 1).to_timestamp().date(),
+        "last": (start + 1).to_timestamp().date(),
+        "release": release,
+    }
+    values = {_ym(p): v for p, v in con.execute(_AROUND_SQL, params).fetchall()}
+    here = values.get(str(start))
+    if here is None:
+        return ""
+    pairs = [(str(start), str(start - 1)), (str(start + 1), str(start))]
+    moves = [(a, b) for a, b in pairs if a in values and b in values]
+    if not moves:
+        return ""
+    a, b = max(moves, key=lambda m: abs(values[m[0]] - values[m[1]]))
+    return words.move(who, values[a], a, values[b], b, rec["currency"] or "USD")
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _ym(value) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m")
+
+
+def _day(value) -> str:
+    stamp = pd.Timestamp(value)
+    return f"{stamp.day} {stamp.strftime('%B %Y')}"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _num(value) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
+        return None
+    return float(value)
+
+
+def _plain(value):
+    """JSON-ready: dates as ISO text, NaN as None, NumPy scalars as Python."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

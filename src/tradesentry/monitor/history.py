@@ -1,0 +1,128 @@
+"""Scan history: which findings are new since the last scan, and which went away.
+
+Every scan is saved with its parameters and a watermark, the newest release the store held
+when it ran (``scans.release``). A finding keeps its stable id (kind, series, months)
+across scans, so "new" is a set difference of ids between a scan and its baseline: the
+latest earlier scan run with the same parameters. Comparing with a scan of other
+filters would call every series the other scan did not look at "resolved"; the engine is
+not a parameter, since both engines give the same findings.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from tradesentry.errors import InputError
+from tradesentry.findings import Findings, rank
+from tradesentry.store import Store
+
+_SERIES_FILTERS = ("reporter", "partner", "flow", "commodity", "since", "kinds")
+
+
+def scans(store: Store) -> pd.DataFrame:
+    """Every saved scan: id, parameters (a dict without the engine) and watermark, oldest first.
+
+    Scans saved before the watermark existed have ``release`` = NaN.
+    """
+    frame = store.con.cursor().execute("SELECT * FROM scans ORDER BY id").df()
+    if "release" not in frame:  # a store opened read-only before its schema was upgraded
+        frame["release"] = float("nan")
+    frame["parameters"] = frame["parameters"].map(_parameters)
+    return frame[["id", "started_at", "parameters", "release", "findings"]]
+
+
+def _parameters(text: str | None) -> dict:
+    """The scan's filters in a form two scans can be compared by (lists sorted, no engine)."""
+    raw = json.loads(text) if text else {}
+    out = {}
+    for key in _SERIES_FILTERS:
+        value = raw.get(key)
+        if isinstance(value, str) and key != "since":
+            value = [value]
+        out[key] = sorted(value) if isinstance(value, list) else value
+    return out
+
+
+def is_full(parameters: dict) -> bool:
+    """True for a scan of every series with every detector (what a digest wants)."""
+    return all(parameters.get(key) in (None, []) for key in _SERIES_FILTERS)
+
+
+def latest_scan(store: Store) -> int | None:
+    row = store.con.cursor().execute("SELECT max(id) FROM scans").fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def previous_scan(store: Store, scan_id: int | None = None) -> int | None:
+    """The latest scan before ``scan_id`` (the latest scan by default) with the same parameters."""
+    history = scans(store)
+    scan_id = _resolve(history, scan_id)
+    if scan_id is None:
+        return None
+    wanted = history.loc[history["id"] == scan_id, "parameters"].iat[0]
+    earlier = history[(history["id"] < scan_id) & history["parameters"].map(wanted.__eq__)]
+    return None if earlier.empty else int(earlier["id"].iat[-1])
+
+
+def _resolve(history: pd.DataFrame, scan_id: int | None) -> int | None:
+    if scan_id is None:
+        return None if history.empty else int(history["id"].iat[-1])
+    if scan_id not in set(history["id"]):
+        raise InputError(f"no scan {scan_id} in the store (see the scans in `tradesentry scan`)")
+    return int(scan_id)
+
+
+def compare(
+    store: Store, scan_id: int | None = None, baseline: int | None = None
+) -> tuple[Findings, Findings]:
+    """(new, resolved): findings of ``scan_id`` absent from ``baseline``, and the reverse.
+
+    ``scan_id`` defaults to the latest scan and ``baseline`` to its previous scan with the
+    same parameters; with no baseline every finding is new and none is resolved.
+    """
+    from tradesentry.api import findings
+
+    scan_id = _resolve(scans(store), scan_id)
+    if scan_id is None:
+        empty = findings(store, scan_id=None)
+        return empty, empty
+    if baseline is None:
+        baseline = previous_scan(store, scan_id)
+    current = findings(store, scan_id=scan_id).to_frame()
+    if baseline is None:
+        return Findings(current, scan_id), Findings(current.iloc[0:0], scan_id)
+    before = findings(store, scan_id=baseline).to_frame()
+    new = current[~current["id"].isin(set(before["id"]))]
+    gone = before[~before["id"].isin(set(current["id"]))]
+    return Findings(rank(new), scan_id), Findings(rank(gone), baseline)
+
+
+def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:
+    """(current, baseline) scans for a digest of ``release``.
+
+    Current: the last scan that saw the release but not the next one (the latest scan for
+    the newest release), full scans preferred. Baseline: the latest earlier scan with the
+    same parameters that ran before the release landed. Either may be None.
+    """
+    history = scans(store).dropna(subset=["release"])
+    next_release = (
+        store.con.cursor()
+        .execute("SELECT min(id) FROM releases WHERE id > ?", [release])
+        .fetchone()[0]
+    )
+    saw = history[history["release"] >= release]
+    if next_release is not None and (saw["release"] < next_release).any():
+        saw = saw[saw["release"] < next_release]
+    full = saw[saw["parameters"].map(is_full)]
+    chosen = full if not full.empty else saw
+    if chosen.empty:
+        return None, None
+    current = chosen.iloc[-1]
+    before = history[
+        (history["release"] < release)
+        & (history["id"] < current["id"])
+        & history["parameters"].map(current["parameters"].__eq__)
+    ]
+    return int(current["id"]), None if before.empty else int(before["id"].iat[-1])

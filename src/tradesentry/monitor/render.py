@@ -1,0 +1,138 @@
+"""The digest as Markdown (terminal, chat, README) and as HTML (Jinja2, autoescaped).
+
+Both render the same sections in the same order from the ``Digest``; neither adds a
+figure of its own. Text from files and detectors reaches the HTML only through Jinja2's
+autoescape, so a file named ``<script>.csv`` stays text.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tradesentry.monitor import words
+
+if TYPE_CHECKING:
+    from tradesentry.monitor.digest import Digest
+
+_MOVE_SECTIONS = (
+    ("pair", "mom", "Largest moves month on month"),
+    ("pair", "yoy", "Largest moves year on year"),
+    ("commodity", "mom", "By commodity, month on month"),
+    ("commodity", "yoy", "By commodity, year on year"),
+)
+
+
+def sections(digest: Digest) -> list[tuple[str, list[str]]]:
+    """(heading, sentences) for every section that has something to say, in reading order."""
+    out: list[tuple[str, list[str]]] = []
+    if digest.latest:
+        heading = f"{words.month(digest.latest_month)}, the latest month"
+        out.append((heading, [m.sentence for m in digest.latest]))
+    for level, basis, heading in _MOVE_SECTIONS:
+        moves = digest.section(level, basis)
+        if moves:
+            out.append((heading, [m.sentence for m in moves]))
+    return out
+
+
+def findings_heading(digest: Digest) -> str:
+    n = digest.findings_total
+    return f"New findings ({n:,}, ranked by money at stake)" if n else "New findings"
+
+
+def findings_intro(digest: Digest) -> str:
+    """How the findings were compared: which scan against which."""
+    if digest.scan_id is None:
+        return "No scan has looked at this release yet."
+    if not digest.findings_total:
+        if digest.baseline_scan_id is None:
+            return f"Scan {digest.scan_id} found nothing."
+        return f"Scan {digest.scan_id} found nothing new against scan {digest.baseline_scan_id}."
+    shown = len(digest.findings)
+    more = f"; the first {shown} are shown" if shown < digest.findings_total else ""
+    base = (
+        f"scan {digest.baseline_scan_id}, the last before the release"
+        if digest.baseline_scan_id
+        else "no earlier scan"
+    )
+    return f"Scan {digest.scan_id} against {base}{more}."
+
+
+def revisions_intro(digest: Digest) -> str:
+    n = digest.revisions_total
+    if not n:
+        return "The release revised no figure of an earlier release."
+    shown = len(digest.revisions)
+    more = f"; the {shown} largest:" if shown < n else ":"
+    return f"The release revised {words.count(n, 'figure')} of earlier releases{more}"
+
+
+def _finding_md(i: int, f: dict) -> str:
+    parts = [f"{i}. **{f['headline']}** ({f['severity']}; {f['at_stake']} at stake)."]
+    if f.get("context"):
+        parts.append(f["context"])
+    if f.get("explanation"):
+        parts.append(str(f["explanation"]))
+    return " ".join(parts)
+
+
+def markdown(digest: Digest) -> str:
+    """Plain Markdown: a heading, the summary, one bullet list per section."""
+    lines = [f"# {_md(digest.title)}", "", " ".join(_md(s) for s in digest.summary), ""]
+    for heading, sentences in sections(digest):
+        lines += [f"## {heading}", "", *(f"- {_md(s)}" for s in sentences), ""]
+    lines += [f"## {findings_heading(digest)}", "", findings_intro(digest), ""]
+    lines += [_md(_finding_md(i, f)) for i, f in enumerate(digest.findings, 1)]
+    if digest.findings:
+        lines.append("")
+    lines += ["## Revisions", "", revisions_intro(digest), ""]
+    lines += [f"- {_md(r.sentence)}" for r in digest.revisions]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    """Keep file names and detector text from turning into Markdown markup by accident."""
+    return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{{ d.title }}</title>
+<style>
+body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
+.sev{font-size:.8rem;padding:0 .35rem;border-radius:.25rem;background:#eee}
+.sev.high{background:#f6d5d5}.sev.medium{background:#f8ecc9}
+.why{color:#555}
+</style></head><body>
+<h1>{{ d.title }}</h1>
+<p>{{ d.summary | join(" ") }}</p>
+{% for heading, sentences in sections %}
+<h2>{{ heading }}</h2>
+<ul>{% for s in sentences %}<li>{{ s }}</li>{% endfor %}</ul>
+{% endfor %}
+<h2>{{ findings_heading }}</h2>
+<p>{{ findings_intro }}</p>
+{% if d.findings %}<ol>{% for f in d.findings %}
+<li><strong>{{ f.headline }}</strong> <span class="sev {{ f.severity }}">{{ f.severity }}</span>
+{{ f.at_stake }} at stake. {{ f.context }} <span class="why">{{ f.explanation }}</span></li>
+{% endfor %}</ol>{% endif %}
+<h2>Revisions</h2>
+<p>{{ revisions_intro }}</p>
+{% if d.revisions %}<ul>{% for r in d.revisions %}<li>{{ r.sentence }}</li>{% endfor %}</ul>{% endif %}
+</body></html>
+"""
+
+
+def html(digest: Digest) -> str:
+    """A self-contained HTML page; every value escaped by Jinja2's autoescape."""
+    from jinja2 import Environment
+
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(_HTML).render(
+        d=digest,
+        sections=sections(digest),
+        findings_heading=findings_heading(digest),
+        findings_intro=findings_intro(digest),
+        revisions_intro=revisions_intro(digest),
+    )

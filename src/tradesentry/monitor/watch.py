@@ -1,0 +1,489 @@
+"""Watch a folder (or UN Comtrade) for new releases: ingest, scan, write the digest, notify.
+
+One cycle is: look at the folder, ingest every file that has stopped changing, fetch the
+watchlist when it is due, scan when the store holds a release no full scan has seen,
+write a digest of each new release, and post the new findings to the webhook. Each step
+is logged; a step that fails is retried a few times with a doubling pause, then reported
+and left for the next cycle. Nothing a step raises stops the watch.
+
+A file is complete when its size and modification time are the same at two looks in a
+row; names ending in ``.part``, ``.tmp`` (and the like) or starting with a dot are never
+read, so a writer that renames when done is always safe. A file that cannot be read is
+not tried again until it changes. The store is opened for each cycle and closed after,
+so other commands can read it between polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import tomllib
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tradesentry.errors import FetchError, InputError
+from tradesentry.store import Store, open_store
+
+log = logging.getLogger("tradesentry.monitor")
+T = TypeVar("T")
+
+IGNORED_SUFFIXES = frozenset(
+    {".part", ".tmp", ".temp", ".partial", ".crdownload", ".download", ".swp", ".lock"}
+)
+FETCH_KEYS = ("reporter", "partner", "freq", "period", "flow", "commodity", "classification")
+DEFAULT_FETCH_INTERVAL = 3600.0  # UN Comtrade publishes at most daily; once an hour is plenty
+MAX_PENDING = 20  # undelivered webhook messages kept for the next cycle
+Signature = tuple[int, int]  # size in bytes, mtime in ns
+
+
+# -- the folder ------------------------------------------------------------------------------
+
+
+def ignored(path: Path) -> bool:
+    """Temporary and hidden files: a writer's work in progress, never a release."""
+    return path.name.startswith((".", "~")) or path.suffix.lower() in IGNORED_SUFFIXES
+
+
+class Folder:
+    """The files of a folder that have stopped changing since the last look."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._seen: dict[Path, Signature] = {}
+        self._done: dict[Path, Signature] = {}
+
+    def poll(self) -> tuple[list[tuple[Path, Signature]], list[Path]]:
+        """(ready, waiting): files unchanged since the last look, and files still changing."""
+        now: dict[Path, Signature] = {}
+        for path in self.path.iterdir():
+            if ignored(path) or not path.is_file():
+                continue
+            stat = path.stat()
+            if stat.st_size > 0:
+                now[path] = (stat.st_size, stat.st_mtime_ns)
+        ready, waiting = [], []
+        for path, sig in now.items():
+            if self._done.get(path) == sig:
+                continue
+            if self._seen.get(path) == sig:
+                ready.append((path, sig))
+            else:
+                waiting.append(path)
+        self._seen = now
+        ready.sort(key=lambda item: (item[1][1], item[0].name))  # in the order they arrived
+        return ready, sorted(waiting)
+
+    def done(self, path: Path, sig: Signature) -> None:
+        """Do not look at this file again until it changes."""
+        self._done[path] = sig
+
+
+# -- the watchlist -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Watchlist:
+    """Series to fetch from UN Comtrade, and how often (seconds)."""
+
+    series: tuple[dict, ...]
+    interval: float = DEFAULT_FETCH_INTERVAL
+
+
+def load_watchlist(path: str | os.PathLike) -> Watchlist:
+    """Read the TOML watchlist; InputError names what is wrong (checked before watching).
+
+    ```toml
+    interval = 86400            # seconds between fetches (default 3600)
+    [[series]]
+    reporter = "CHN"
+    partner = "PRK"
+    freq = "M"
+    period = "2021"
+    flow = "X,M"                # optional, like commodity and classification
+    ```
+    """
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path}: cannot read the watchlist ({exc})") from exc
+    entries = data.get("series")
+    if not isinstance(entries, list) or not entries:
+        raise InputError(f"{path}: expected one or more [[series]] tables")
+    series = tuple(_entry(path, i, e) for i, e in enumerate(entries, 1))
+    interval = data.get("interval", DEFAULT_FETCH_INTERVAL)
+    if not isinstance(interval, int | float) or interval <= 0:
+        raise InputError(f"{path}: interval must be a positive number of seconds")
+    return Watchlist(series, float(interval))
+
+
+def _entry(path, number: int, entry: Any) -> dict:
+    if not isinstance(entry, dict):
+        raise InputError(f"{path}: series {number} is not a table")
+    unknown = sorted(set(entry) - set(FETCH_KEYS))
+    missing = [k for k in ("reporter", "partner", "freq", "period") if k not in entry]
+    if unknown or missing:
+        what = (
+            f"unknown key(s) {', '.join(unknown)}" if unknown else f"missing {', '.join(missing)}"
+        )
+        raise InputError(f"{path}: series {number}: {what} (keys: {', '.join(FETCH_KEYS)})")
+    return {k: str(v) for k, v in entry.items()}
+
+
+# -- retries -----------------------------------------------------------------------------------
+
+
+class StepFailed(Exception):
+    """A step still failed after its retries (the watcher reports it and carries on)."""
+
+
+def attempt(
+    step: str,
+    fn: Callable[[], T],
+    *,
+    attempts: int = 3,
+    backoff: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+    permanent: tuple[type[BaseException], ...] = (InputError,),
+) -> T:
+    """Call ``fn``; on an error retry up to ``attempts`` times, pausing 1×, 2×, 4× ``backoff``.
+
+    Errors in ``permanent`` (bad input: trying again cannot help) are raised at once.
+    """
+    for number in range(1, attempts + 1):
+        try:
+            return fn()
+        except permanent:
+            raise
+        except Exception as exc:
+            if number == attempts:
+                raise StepFailed(f"{step}: {exc} (gave up after {attempts} attempts)") from exc
+            pause = backoff * 2 ** (number - 1)
+            log.warning(
+                "%s failed (attempt %d of %d): %s; retrying in %.1fs",
+                step,
+                number,
+                attempts,
+                exc,
+                pause,
+            )
+            sleep(pause)
+    raise AssertionError("unreachable")
+
+
+# -- the watcher -------------------------------------------------------------------------------
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did: for logs, tests and the --once exit."""
+
+    ingested: list[dict] = field(default_factory=list)
+    scan_id: int | None = None
+    new: int = 0
+    resolved: int = 0
+    digests: list[Path] = field(default_factory=list)
+    posted: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Watcher:
+    """The watch loop; ``run(max_iterations=…)`` ends, ``run()`` watches until interrupted.
+
+    ``store`` is a path (opened for each cycle, so the lock is free between polls) or an
+    open Store (kept open: for tests and notebooks). ``sleep``, ``clock``, ``fetch`` and
+    ``post`` can be replaced, so tests run without waiting or a network.
+    """
+
+    store: Store | str | os.PathLike
+    folder: Path | None = None
+    interval: float = 60.0
+    webhook: str | None = None
+    watchlist: Watchlist | None = None
+    out: Path | None = None
+    digest_format: str = "md"
+    attempts: int = 3
+    backoff: float = 1.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    fetch: Callable[..., Any] | None = None
+    post: Callable[[str, dict], int] | None = None
+    pending: list[dict] = field(default_factory=list)
+    _folder: Folder | None = field(default=None, init=False, repr=False)
+    _last_fetch: float | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.folder is not None:
+            self._folder = Folder(self.folder)
+            self.out = self.out or Path(self.folder) / "digests"
+        self.out = Path(self.out or "digests")
+
+    # -- the loop ------------------------------------------------------------------------
+    def run(self, max_iterations: int | None = None) -> list[CycleReport]:
+        """Cycle every ``interval`` seconds; the first cycle comes after a short settle."""
+        reports: deque[CycleReport] = deque(maxlen=100)
+        if self._folder is not None:
+            self._step(CycleReport(), "look at the folder", self._folder.poll)
+        settle = min(self.interval, 2.0)
+        done = 0
+        while max_iterations is None or done < max_iterations:
+            self.sleep(settle if done == 0 else self.interval)
+            try:
+                reports.append(self.cycle())
+            except Exception:  # a bug in a step must not end the watch either
+                log.exception("watch cycle failed; watching on")
+            done += 1
+        return list(reports)
+
+    def cycle(self) -> CycleReport:
+        """One pass: ingest, fetch, scan, digest, notify."""
+        report = CycleReport()
+        with self._open(report) as st:
+            if st is not None:
+                self._ingest_folder(st, report)
+                self._fetch(st, report)
+                self._scan(st, report)
+        self._notify(report)
+        return report
+
+    @contextmanager
+    def _open(self, report: CycleReport) -> Iterator[Store | None]:
+        if isinstance(self.store, Store):
+            yield self.store
+            return
+        st = self._step(report, "open the store", lambda: open_store(self.store))
+        try:
+            yield st
+        finally:
+            if st is not None:
+                st.close()
+
+    def _step(self, report: CycleReport, step: str, fn: Callable[[], T]) -> T | None:
+        """Run a step with retries; on failure log and report it, and return None."""
+        try:
+            return attempt(step, fn, attempts=self.attempts, backoff=self.backoff, sleep=self.sleep)
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, StepFailed) else f"{step}: {exc}"
+            log.error("%s", message)
+            report.errors.append(message)
+            return None
+
+    # -- steps ---------------------------------------------------------------------------
+    def _ingest_folder(self, st: Store, report: CycleReport) -> None:
+        if self._folder is None:
+            return
+        polled = self._step(report, "look at the folder", self._folder.poll)
+        if polled is None:
+            return
+        ready, waiting = polled
+        for path in waiting:
+            log.info("%s: seen; ingested once it stops changing", path.name)
+        for path, sig in ready:
+            result = self._ingest_one(st, path, report)
+            if result is not False:  # read, or unreadable as it is: wait for a change
+                self._folder.done(path, sig)
+
+    def _ingest_one(self, st: Store, path: Path, report: CycleReport):
+        try:
+            result = attempt(
+                f"ingest {path.name}",
+                lambda: st.ingest(path),
+                attempts=self.attempts,
+                backoff=self.backoff,
+                sleep=self.sleep,
+            )
+        except InputError as exc:
+            log.error("ingest %s: %s (tried again when the file changes)", path.name, exc)
+            report.errors.append(f"ingest {path.name}: {exc}")
+            return None
+        except Exception as exc:
+            log.error("%s", exc)
+            report.errors.append(str(exc))
+            return False
+        if result.already_ingested:
+            log.info("%s: already in the store as release %d", path.name, result.release_id)
+        else:
+            log.info(
+                "%s: release %d, %d rows accepted, %d quarantined",
+                path.name,
+                result.release_id,
+                result.rows_accepted,
+                result.rows_quarantined,
+            )
+            report.ingested.append(result.to_dict())
+        return result
+
+    def _fetch(self, st: Store, report: CycleReport) -> None:
+        if self.watchlist is None:
+            return
+        now = self.clock()
+        if self._last_fetch is not None and now - self._last_fetch < self.watchlist.interval:
+            return
+        self._last_fetch = now
+        fetch = self.fetch or _fetch_comtrade
+        for entry in self.watchlist.series:
+            label = f"fetch {entry['reporter']}-{entry['partner']} {entry['period']}"
+            fetched = self._step_fetch(report, label, lambda e=entry: fetch(st, **e))
+            fresh = [r for r in fetched or [] if not r.already_ingested]
+            log.info("%s: %d new release(s)", label, len(fresh))
+            report.ingested.extend(r.to_dict() for r in fresh)
+
+    def _step_fetch(self, report: CycleReport, step: str, fn: Callable[[], T]) -> T | None:
+        """The fetch client retries HTTP errors itself: a FetchError is not retried again."""
+        try:
+            return attempt(
+                step,
+                fn,
+                attempts=self.attempts,
+                backoff=self.backoff,
+                sleep=self.sleep,
+                permanent=(InputError, FetchError),
+            )
+        except Exception as exc:
+            message = str(exc) if isinstance(exc, StepFailed) else f"{step}: {exc}"
+            log.error("%s", message)
+            report.errors.append(message)
+            return None
+
+    def _scan(self, st: Store, report: CycleReport) -> None:
+        """Scan when a release is newer than the last full scan; then digest and queue."""
+        from tradesentry import api
+        from tradesentry.monitor import history, webhook
+
+        seen, newest = _watermark(st), _newest_release(st)
+        if newest is None or (seen is not None and newest <= seen):
+            return
+        found = self._step(report, "scan", lambda: api.scan(st))
+        if found is None:
+            return
+        new, resolved = history.compare(st, found.scan_id)
+        report.scan_id, report.new, report.resolved = found.scan_id, len(new), len(resolved)
+        log.info(
+            "scan %d: %d findings, %d new, %d resolved",
+            found.scan_id,
+            len(found),
+            len(new),
+            len(resolved),
+        )
+        releases = [r["release_id"] for r in report.ingested] or [newest]
+        for release in dict.fromkeys(releases):
+            self._write_digest(st, release, found.scan_id, report)
+        if self.webhook and (len(new) or len(resolved)):
+            landed = [_release_brief(st, r) for r in dict.fromkeys(releases)]
+            self.pending.append(webhook.payload(new, resolved, landed))
+            del self.pending[:-MAX_PENDING]
+
+    def _write_digest(self, st: Store, release: int, scan_id: int, report: CycleReport) -> None:
+        from tradesentry import api
+
+        def write() -> Path:
+            text = api.digest(st, release, scan_id=scan_id).render(self.digest_format)
+            self.out.mkdir(parents=True, exist_ok=True)
+            target = self.out / f"release-{release}.{self.digest_format}"
+            partial = target.with_name(target.name + ".tmp")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(target)
+            return target
+
+        path = self._step(report, f"digest of release {release}", write)
+        if path is not None:
+            log.info("digest of release %d written to %s", release, path)
+            report.digests.append(path)
+
+    def _notify(self, report: CycleReport) -> None:
+        """Post queued messages in order; one that still fails stays queued for next cycle."""
+        from tradesentry.monitor import webhook
+
+        post = self.post or webhook.post
+        while self.webhook and self.pending:
+            body = self.pending[0]
+            status = self._step(report, "post to the webhook", lambda b=body: post(self.webhook, b))
+            if status is None:
+                log.info("%d webhook message(s) kept for the next cycle", len(self.pending))
+                return
+            self.pending.pop(0)
+            report.posted += 1
+            log.info("webhook: posted %d new finding(s) (HTTP %s)", len(body["findings"]), status)
+
+
+def _fetch_comtrade(store: Store, **entry):
+    from tradesentry.fetch import fetch_comtrade
+
+    return fetch_comtrade(store, **entry)
+
+
+def _watermark(st: Store) -> int | None:
+    """The newest release a full scan has seen (None: no full scan yet)."""
+    from tradesentry.monitor import history
+
+    frame = history.scans(st).dropna(subset=["release"])
+    frame = frame[frame["parameters"].map(history.is_full)]
+    return None if frame.empty else int(frame["release"].max())
+
+
+def _newest_release(st: Store) -> int | None:
+    row = st.cursor().execute("SELECT max(id) FROM releases").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def _release_brief(st: Store, release: int) -> dict:
+    row = (
+        st.cursor()
+        .execute("SELECT id, file, source, published FROM releases WHERE id = ?", [release])
+        .fetchone()
+    )
+    return {
+        "id": int(row[0]),
+        "file": row[1],
+        "source": row[2],
+        "published": row[3].isoformat() if row[3] else None,
+    }
+
+
+def watch(
+    store: Store | str | os.PathLike,
+    folder: str | os.PathLike | None = None,
+    *,
+    interval: float = 60.0,
+    webhook: str | None = None,
+    watchlist: str | os.PathLike | Watchlist | None = None,
+    out: str | os.PathLike | None = None,
+    digest_format: str = "md",
+    max_iterations: int | None = None,
+    **options: Any,
+) -> list[CycleReport]:
+    """Watch ``folder`` (and/or fetch a watchlist); see ``Watcher``. Checks arguments first."""
+    from tradesentry.monitor.digest import FORMATS
+
+    if folder is None and watchlist is None:
+        raise InputError("watch needs a folder, a watchlist (--fetch), or both")
+    if folder is not None and not Path(folder).is_dir():
+        raise InputError(f"{folder}: not a folder")
+    if interval <= 0:
+        raise InputError(f"--interval {interval}: expected a positive number of seconds")
+    if webhook is not None and not webhook.startswith(("http://", "https://")):
+        raise InputError(f"--webhook {webhook!r}: expected an http:// or https:// URL")
+    if digest_format not in FORMATS:
+        raise InputError(f"digest format {digest_format!r}: choose from {', '.join(FORMATS)}")
+    if isinstance(watchlist, str | os.PathLike):
+        watchlist = load_watchlist(watchlist)
+    watcher = Watcher(
+        store,
+        Path(folder) if folder is not None else None,
+        interval=interval,
+        webhook=webhook,
+        watchlist=watchlist,
+        out=Path(out) if out is not None else None,
+        digest_format=digest_format,
+        **options,
+    )
+    return watcher.run(max_iterations)

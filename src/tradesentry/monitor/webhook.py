@@ -1,0 +1,82 @@
+"""Post new findings to a chat webhook: a JSON body Slack, Mattermost and Teams accept.
+
+The body carries ``text`` (what Slack and Mattermost show) and the findings themselves in
+the contract's shape, for tools that read JSON. Sent with the standard library: a
+notification should not need an extra installed.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from tradesentry.errors import TradesentryError
+from tradesentry.findings import Findings
+from tradesentry.monitor import words
+
+TIMEOUT_SECONDS = 10.0
+TEXT_FINDINGS = 5  # findings spelt out in the text; all of them are in "findings"
+
+
+class WebhookError(TradesentryError):
+    """The webhook did not answer 2xx (the watcher retries, then keeps the message)."""
+
+
+def payload(new: Findings, resolved: Findings | None = None, releases: list[dict] = ()) -> dict:
+    """{"text": …, "findings": […], "resolved": […], "releases": […]} for one watch cycle."""
+    records = sorted(new.to_records(), key=lambda r: -(r["impact"] or 0.0))
+    gone = resolved.to_records() if resolved is not None else []
+    frame = new.to_frame()
+    classes = dict(zip(frame["id"], frame["classification"], strict=True)) if len(frame) else {}
+    return {
+        "text": summary(records, gone, list(releases), classes),
+        "findings": records,
+        "resolved": [{"id": r["id"], "kind": r["kind"], "period": r["period"]} for r in gone],
+        "releases": list(releases),
+    }
+
+
+def summary(
+    records: list[dict], gone: list[dict], releases: list[dict], classes: dict | None = None
+) -> str:
+    """A few lines of chat text: what landed, how many new findings, the largest ones."""
+    landed = ", ".join(f"release {r['id']} ({r['file']})" for r in releases)
+    head = f"tradesentry: {words.count(len(records), 'new finding')}"
+    if gone:
+        head += f", {len(gone):,} resolved"
+    lines = [head + (f" after {landed}" if landed else "") + "."]
+    for r in records[:TEXT_FINDINGS]:
+        classification = (classes or {}).get(r["id"]) or "HS"
+        who = words.subject(r["reporter"], r["partner"], r["flow"], r["commodity"], classification)
+        span = words.month_span(r["period"], r["period_end"])
+        stake = words.money(r["impact"], r["currency"] or "USD")
+        lines.append(
+            f"• {words.kind_name(r['kind'])}, {span}: {words.sentence(who)} "
+            f"({r['severity']}, {stake} at stake). {r['explanation']}"
+        )
+    if len(records) > TEXT_FINDINGS:
+        lines.append(f"… and {len(records) - TEXT_FINDINGS:,} more in `findings`.")
+    return "\n".join(lines)
+
+
+def post(url: str, body: dict, timeout: float = TIMEOUT_SECONDS) -> int:
+    """POST ``body`` as JSON; the HTTP status on 2xx, WebhookError otherwise."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise WebhookError(f"webhook {url!r}: expected an http:// or https:// URL")
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "tradesentry"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        raise WebhookError(f"webhook answered HTTP {exc.code} {exc.reason}") from exc
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise WebhookError(f"webhook unreachable: {reason}") from exc

@@ -1,0 +1,170 @@
+"""Figures in the words trade news uses: "$12.98 million", "China's exports to North Korea".
+
+Every phrase here is built from codes and numbers; nothing names a particular country.
+Country names come from country_converter's short names (a maintained library), UN
+Comtrade's special areas from the table the package ships. The only grammar rules are
+general ones: a definite article before names that are plural or describe a union
+("the United States", "the Netherlands"), and an apostrophe alone after a name ending in
+s ("the Philippines' exports", as AP style has it).
+"""
+
+from __future__ import annotations
+
+import calendar
+import csv
+import logging
+import math
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from tradesentry.schema import WORLD
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+# Words that make an English country name take "the": unions and plurals.
+_ARTICLE_WORDS = frozenset(
+    {"united", "republic", "kingdom", "islands", "emirates", "federation", "states"}
+)
+_FLOW_PHRASE = {
+    "export": ("exports", "to"),
+    "import": ("imports", "from"),
+    "re-export": ("re-exports", "to"),
+    "re-import": ("re-imports", "from"),
+}
+
+
+@cache
+def _special_areas() -> dict[str, str]:
+    path = resources.files("tradesentry").joinpath("data/comtrade_areas.csv")
+    with path.open(encoding="utf-8") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
+@cache
+def country_name(code: str) -> str:
+    """Short English name of an alpha-3 code ("North Korea"), "the world" for WLD.
+
+    Unknown codes come back as given, so a sentence never loses its subject.
+    """
+    if code == WORLD:
+        return "the world"
+    import country_converter
+
+    logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+    name = country_converter.convert(code, src="ISO3", to="name_short", not_found="")
+    if not isinstance(name, str) or name in ("", code):  # not found: the code comes back
+        return _special_areas().get(code, code)
+    return f"the {name}" if _takes_article(name) else name
+
+
+def _takes_article(name: str) -> bool:
+    words = {w.strip(",.").lower() for w in name.split()}
+    return bool(words & _ARTICLE_WORDS) or name.endswith(("lands", "ines", "amas", "ives"))
+
+
+def possessive(name: str) -> str:
+    """ "China's", "the Netherlands'"."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def names(codes: list[str], limit: int = 3) -> str:
+    """ "China", "China and Japan", "China, Japan, Korea and 4 others"."""
+    words = [country_name(c) for c in codes]
+    if len(words) > limit + 1:
+        words = [*words[:limit], f"{len(codes) - limit} others"]
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def goods(classification: str, commodity: str) -> str:
+    """ "" for the total of all goods, else " of HS 2710"."""
+    return "" if commodity == "TOTAL" else f" of {classification} {commodity}"
+
+
+def subject(reporter: str, partner: str, flow: str, commodity: str, classification: str) -> str:
+    """The series as the subject of a sentence: "China's exports to North Korea"."""
+    noun, preposition = _FLOW_PHRASE.get(flow, (f"{flow} trade", "with"))
+    owner = possessive(country_name(reporter))
+    what = goods(classification, commodity)
+    if partner == WORLD:
+        return f"{owner} total {noun}{what}"
+    return f"{owner} {noun}{what} {preposition} {country_name(partner)}"
+
+
+def money(value: float | None, currency: str = "USD") -> str:
+    """ "$3,000", "$253,000", "$12.98 million", "€1.20 billion", "4.10 million KRW"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "an unknown amount"
+    amount = abs(float(value))
+    if amount >= 1e9:
+        text = f"{amount / 1e9:,.2f} billion"
+    elif amount >= 1e6:
+        text = f"{amount / 1e6:,.2f} million"
+    else:
+        text = f"{amount:,.0f}"
+    sign = "-" if value < 0 else ""
+    symbol = _SYMBOLS.get(currency)
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def month(period: str | date, *, after: str | date | None = None) -> str:
+    """ "March 2021"; just "February" when ``after`` (the month it is read with) has its year."""
+    year, number = _year_month(period)
+    if after is not None and _year_month(after)[0] == year:
+        return calendar.month_name[number]
+    return f"{calendar.month_name[number]} {year}"
+
+
+def month_span(start: str | date, end: str | date) -> str:
+    """ "February 2021", "February–March 2021", "December 2020–January 2021"."""
+    if _year_month(start) == _year_month(end):
+        return month(start)
+    return f"{month(start, after=end)}–{month(end)}"
+
+
+def _year_month(period: str | date) -> tuple[int, int]:
+    if isinstance(period, date):
+        return period.year, period.month
+    year, number = str(period)[:7].split("-")
+    return int(year), int(number)
+
+
+def change(value: float, base: float, currency: str) -> str:
+    """ "up $9.60 million (+353.9%)", "down $26.04 million (-90.6%)", "4,326 times as much"."""
+    delta = value - base
+    direction = "up" if delta > 0 else "down"
+    amount = f"{direction} {money(abs(delta), currency)}"
+    if base == 0:
+        return amount
+    ratio = value / base
+    if ratio >= 10:
+        return f"{amount} ({ratio:,.0f} times as much)"
+    pct = delta / abs(base) * 100
+    digits = 2 if abs(round(pct, 1)) in (0.0, 100.0) and pct not in (0.0, -100.0) else 1
+    return f"{amount} ({pct:+.{digits}f}%)"
+
+
+def move(who: str, value: float, period: str, base: float, base_period: str, currency: str) -> str:
+    """One move as a news sentence: "<who> rose to $X in March 2021 from $Y in February, …"."""
+    when, then = month(period), month(base_period, after=period)
+    if value == base:
+        return sentence(f"{who} were unchanged at {money(value, currency)} in {when} and {then}.")
+    verb = "rose" if value > base else "fell"
+    return sentence(
+        f"{who} {verb} to {money(value, currency)} in {when} "
+        f"from {money(base, currency)} in {then}, {change(value, base, currency)}."
+    )
+
+
+def kind_name(kind: str) -> str:
+    """ "timing_shift" → "Timing shift"."""
+    return kind.replace("_", " ").capitalize()
+
+
+def sentence(text: str) -> str:
+    """Capitalise the first letter ("the United States' …" opens a sentence)."""
+    return text[:1].upper() + text[1:]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """ "1 figure", "47 figures"."""
+    return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

@@ -9,6 +9,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -82,7 +83,8 @@ def _save_scan(store: Store, frame: pd.DataFrame, filters: dict, since, kinds, e
     con.execute("BEGIN TRANSACTION")
     try:
         scan_id = con.execute(
-            "INSERT INTO scans (started_at, parameters, findings) VALUES (?, ?, ?) RETURNING id",
+            "INSERT INTO scans (started_at, parameters, findings, release) VALUES "
+            "(?, ?, ?, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
             [datetime.now(), params, len(frame)],
         ).fetchone()[0]
         if len(frame):
@@ -362,3 +364,47 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
         """,
         [sid],
     ).df()
+
+
+# -- monitor: what is new since the last scan, and the digest of a release ---------------
+if TYPE_CHECKING:
+    from tradesentry.monitor import digest as monitor_digest
+
+
+def new_findings(
+    store: Store, scan_id: int | None = None, *, baseline: int | None = None
+) -> Findings:
+    """Findings of a scan (the latest by default) that its baseline did not have.
+
+    The baseline is the previous scan with the same parameters, so a filtered scan is never
+    compared with a scan of other series. With no baseline, every finding is new.
+    """
+    from tradesentry.monitor import history
+
+    return history.compare(store, scan_id, baseline)[0]
+
+
+def resolved_findings(
+    store: Store, scan_id: int | None = None, *, baseline: int | None = None
+) -> Findings:
+    """Findings of the baseline that a scan (the latest by default) no longer has.
+
+    A revision that makes a figure plausible, or a later month that explains a dip, makes
+    its finding go away; the rows come from the baseline scan, where they were last seen.
+    """
+    from tradesentry.monitor import history
+
+    return history.compare(store, scan_id, baseline)[1]
+
+
+def digest(
+    store: Store, release: int | None = None, *, scan_id: int | None = None, limit: int = 5
+) -> monitor_digest.Digest:
+    """A briefing on a release (the newest by default): coverage, moves, new findings, revisions.
+
+    Returns a ``tradesentry.monitor.Digest``; ``.render("md" | "html" | "json")`` writes it.
+    Runs a scan first when no scan has seen the newest release.
+    """
+    from tradesentry.monitor.digest import build
+
+    return build(store, release, scan_id=scan_id, limit=limit)

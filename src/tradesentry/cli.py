@@ -183,9 +183,19 @@ def scan(
     fail_on: Annotated[
         Severity | None, typer.Option(help="Exit 1 if a finding is this severe.")
     ] = None,
+    new: Annotated[
+        bool, typer.Option("--new", help="Only findings the previous scan did not have.")
+    ] = False,
+    resolved: Annotated[
+        bool, typer.Option("--resolved", help="Only findings of the previous scan now gone.")
+    ] = False,
     store: StoreOption = None,
 ) -> None:
     """Run every detector over every series and print the findings, worst first."""
+    if new and resolved:
+        from tradesentry.errors import InputError
+
+        raise InputError("--new and --resolved: choose one")
     with open_store(store) as st:
         found = api.scan(
             st,
@@ -198,6 +208,8 @@ def scan(
             engine=engine,
             progress=None,
         )
+        if new or resolved:  # against the previous scan with the same options
+            found = (api.new_findings if new else api.resolved_findings)(st, found.scan_id)
     _emit_findings(found, format, limit)
     if fail_on is not None:
         order = ["high", "medium", "low"]
@@ -333,6 +345,69 @@ def fetch_comtrade(
         out.print(line, markup=False, highlight=False)
 
 
+# -- monitor -----------------------------------------------------------------------------
+class DigestFormat(StrEnum):
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+@command()
+def digest(
+    release: Annotated[int | None, typer.Option(help="Release id (default: the newest).")] = None,
+    format: Annotated[DigestFormat, typer.Option("--format")] = DigestFormat.md,
+    output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
+    store: StoreOption = None,
+) -> None:
+    """A briefing on a release: what it covers, what moved, new findings, revisions."""
+    with open_store(store) as st:
+        text = api.digest(st, release).render(format.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"digest written to {output}", markup=False, highlight=False)
+
+
+@command()
+def watch(
+    folder: Annotated[Path | None, typer.Argument(help="Folder where releases appear.")] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between looks.")] = 60.0,
+    webhook: Annotated[str | None, typer.Option(help="POST new findings here (JSON).")] = None,
+    fetch: Annotated[
+        Path | None, typer.Option("--fetch", help="TOML watchlist of UN Comtrade series.")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Digest folder (default FOLDER/digests).")
+    ] = None,
+    digest_format: Annotated[DigestFormat, typer.Option("--digest-format")] = DigestFormat.md,
+    store: StoreOption = None,
+) -> None:
+    """Ingest files as they appear (or fetch a watchlist), scan, write digests, notify."""
+    import logging
+
+    from tradesentry.monitor import watch as run_watch
+    from tradesentry.store import resolve_store_path
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        reports = run_watch(
+            resolve_store_path(store),
+            folder,
+            interval=interval,
+            webhook=webhook,
+            watchlist=fetch,
+            out=output,
+            digest_format=digest_format.value,
+            max_iterations=1 if once else None,
+        )
+    except KeyboardInterrupt:
+        return
+    if once and reports and reports[-1].errors:
+        err.print(f"{len(reports[-1].errors)} step(s) failed; see the log above", markup=False)
+
+
 # -- demo --------------------------------------------------------------------------------
 @command()
 def demo(store: StoreOption = None) -> None:
@@ -356,6 +431,8 @@ def demo(store: StoreOption = None) -> None:
         _findings_table(found, limit=10)
         store_path = st.path
     series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
+    with open_store(store_path) as st:
+        out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -408,6 +408,61 @@ def watch(
         err.print(f"{len(reports[-1].errors)} step(s) failed; see the log above", markup=False)
 
 
+# -- report and dashboard ----------------------------------------------------------------
+@command()
+def report(
+    output: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    top: Annotated[
+        int, typer.Option(min=0, help="Findings drawn with a chart; the rest are listed.")
+    ] = 25,
+    scan_id: Annotated[
+        int | None, typer.Option("--scan", help="A saved scan (default: the latest).")
+    ] = None,
+    store: StoreOption = None,
+) -> None:
+    """One self-contained HTML file with the findings and their charts; opens offline."""
+    with open_store(store) as st:
+        if scan_id is None and api.scan_info(st) is None:
+            err.print("no scan saved yet: scanning first", markup=False, highlight=False)
+            api.scan(st)
+        path = _write_report(st, output, top=top, scan_id=scan_id)
+    out.print(f"report written to {path}", markup=False, highlight=False)
+
+
+def _write_report(st, output: Path, top: int = 25, scan_id: int | None = None) -> Path:
+    from tradesentry.report import build_report
+
+    return build_report(st, output, top=top, scan_id=scan_id)
+
+
+@command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    store: StoreOption = None,
+) -> None:
+    """The web dashboard over the store, read-only: pages and their JSON twins."""
+    from tradesentry.errors import EngineUnavailable
+    from tradesentry.store import resolve_store_path
+    from tradesentry.web import create_app
+
+    try:
+        import uvicorn
+    except ImportError as exc:
+        raise EngineUnavailable("serve needs uvicorn: pip install 'tradesentry[web]'") from exc
+    app = create_app(resolve_store_path(store))
+    out.print(
+        f"tradesentry dashboard on http://{host}:{port}/ (read-only; Ctrl+C stops it)",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 # -- demo --------------------------------------------------------------------------------
 @command()
 def demo(store: StoreOption = None) -> None:
@@ -433,6 +488,7 @@ def demo(store: StoreOption = None) -> None:
     series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
     with open_store(store_path) as st:
         out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
+        out.print(f"Report: {_write_report(st, store_path.with_name('report.html'))}", markup=False)
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""The HTML report: one self-contained file that opens offline, from disk or an e-mail.
+
+Everything it needs is inside it: the stylesheet, the chart script and plotly.js from
+the installed plotly package. It shows a saved scan (the latest by default); charts are
+drawn for the top ``top`` findings only, so a report of a big store stays small enough
+to send.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from tradesentry import api
+from tradesentry.report.render import (
+    environment,
+    inline_script,
+    inline_style,
+    plotly_js_path,
+    static_text,
+)
+from tradesentry.report.sections import (
+    SeriesCache,
+    chart_for,
+    frame_records,
+    method,
+    release_records,
+    revised_rows,
+)
+from tradesentry.store import Store
+
+DEFAULT_TOP = 25
+DEFAULT_PAIRS = 50
+TABLE_LIMIT = 500  # findings listed beyond the charted ones
+PAIR_FINDINGS = 20
+PAIR_SERIES = 25
+
+__all__ = ["DEFAULT_TOP", "build_report", "render_report"]
+
+
+def build_report(
+    store: Store,
+    out_path: str | os.PathLike = "report.html",
+    *,
+    top: int = DEFAULT_TOP,
+    pairs: int = DEFAULT_PAIRS,
+    scan_id: int | None = None,
+) -> Path:
+    """Write the report of a saved scan (the latest by default) and return its path."""
+    html = render_report(store, top=top, pairs=pairs, scan_id=scan_id)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out
+
+
+def render_report(
+    store: Store,
+    *,
+    top: int = DEFAULT_TOP,
+    pairs: int = DEFAULT_PAIRS,
+    scan_id: int | None = None,
+) -> str:
+    """The report as one HTML string."""
+    context = report_context(store, top=top, pairs=pairs, scan_id=scan_id)
+    return environment().get_template("report.html").render(**context)
+
+
+def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -> dict:
+    """Everything the report template reads, from the api."""
+    overview = api.overview(store, scan_id=scan_id)
+    sid = overview["scan"]["id"] if overview["scan"] else None
+    records = api.findings(store, scan_id=sid).to_records() if sid is not None else []
+    cache = SeriesCache(store, sid)
+    charted = _charted(records[: max(top, 0)], cache)
+    listed = records[len(charted) : len(charted) + TABLE_LIMIT]
+    return {
+        "standalone": True,
+        "root": "",
+        "version": _version(),
+        "store_name": store.path.name,
+        "generated": datetime.now().isoformat(timespec="seconds"),
+        "assets": _assets(),
+        "ov": overview,
+        "charted": charted,
+        "charted_ids": {item["finding"]["id"] for item in charted},
+        "listed": listed,
+        "omitted": max(len(records) - len(charted) - len(listed), 0),
+        "pairs": _pair_sections(store, records, sid, pairs),
+        "revisions": _revisions(charted, cache),
+        "releases": release_records(store),
+        "method": method(overview["scan"]),
+    }
+
+
+def _charted(records: Sequence[Mapping], cache: SeriesCache) -> list[dict]:
+    out = []
+    for rank, rec in enumerate(records, start=1):
+        view = cache.view(rec)
+        spec = chart_for(view, rec, cache.mirror(rec)) if view is not None else None
+        out.append({"rank": rank, "finding": rec, "chart": spec, "chart_id": f"chart-{rank}"})
+    return out
+
+
+def _pair_sections(
+    store: Store, records: Sequence[Mapping], scan_id: int | None, limit: int
+) -> dict:
+    """A section for each pair with findings (worst first, up to ``limit``); the rest listed."""
+    table = api.pairs(store, scan_id=scan_id)
+    by_pair: dict[tuple[str, str], list[Mapping]] = {}
+    for rec in records:
+        by_pair.setdefault((rec["reporter"], rec["partner"]), []).append(rec)
+    sections, quiet = [], []
+    for pair in frame_records(table, months=("first_period", "last_period")):
+        found = by_pair.get((pair["reporter"], pair["partner"]), [])
+        if (found or table.shape[0] <= limit) and len(sections) < limit:
+            series = api.series_index(
+                store,
+                reporter=pair["reporter"],
+                partner=pair["partner"],
+                limit=PAIR_SERIES,
+                scan_id=scan_id,
+            )
+            sections.append(
+                {
+                    **pair,
+                    "findings_list": found[:PAIR_FINDINGS],
+                    "series_list": frame_records(series, months=("first_period", "last_period")),
+                }
+            )
+        else:
+            quiet.append(pair)
+    return {"sections": sections, "quiet": quiet}
+
+
+def _revisions(charted: Sequence[Mapping], cache: SeriesCache) -> list[dict]:
+    """Revised periods of the charted series (SeriesView.history), one block per series."""
+    out, seen = [], set()
+    for item in charted:
+        key = cache.key(item["finding"])
+        view = cache.view(item["finding"])
+        if key in seen or view is None:
+            continue
+        seen.add(key)
+        rows = revised_rows(view)
+        if rows:
+            currency = str(view.observations["currency"].iat[0])
+            out.append({"series": item["finding"], "currency": currency, "rows": rows})
+    return out
+
+
+def _assets() -> dict:
+    """The stylesheet, plotly.js and the chart script, inlined: the file fetches nothing."""
+    return {
+        "css": inline_style(static_text("app.css")),
+        "plotly": inline_script(plotly_js_path().read_text("utf-8")),
+        "app": inline_script(static_text("app.js")),
+    }
+
+
+def _version() -> str:
+    from tradesentry import __version__
+
+    return __version__

@@ -1,0 +1,347 @@
+"""Plotly figures of a series and its findings, for the report and the dashboard alike.
+
+The figures draw what the api returns and nothing more: observed values, combined months
+at their per-month average, the months a finding covers, and for the finding in focus the
+evidence its detector recorded (the expected value and band, the amount a timing shift
+moved, the two levels of a level shift, the partner's record of a mirror gap). A figure
+is returned as a JSON-ready dict (``data``, ``layout``, ``config``) that the templates
+embed and ``static/app.js`` draws.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from tradesentry.api import SeriesView
+from tradesentry.text import money
+
+SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
+OBSERVED = "#1f4e79"
+EXPECTED = "#27ae60"
+MIRROR = "#8e44ad"
+# Evidence keys detectors may use for the lower and upper ends of the expected band.
+_BAND_KEYS = (
+    ("lower", "upper"),
+    ("low", "high"),
+    ("expected_low", "expected_high"),
+    ("expected_lower", "expected_upper"),
+    ("band_low", "band_high"),
+)
+_MOVED_KEYS = ("moved", "amount_moved", "shifted", "amount")
+_BEFORE_KEYS = ("before", "level_before", "old_level", "from_level")
+_AFTER_KEYS = ("after", "level_after", "new_level", "to_level")
+_LOG_SPAN = 100.0  # a log axis once the positive values span two orders of magnitude
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d"]}
+
+
+def series_figure(
+    view: SeriesView,
+    *,
+    focus: Mapping | None = None,
+    mirror: SeriesView | None = None,
+    height: int = 340,
+) -> dict:
+    """The series with its flagged months; ``focus`` adds one finding's evidence."""
+    currency = str(view.observations["currency"].iat[0])
+    fig = go.Figure()
+    monthly = _monthly(view.observations)
+    fig.add_trace(_line(monthly, "Observed", OBSERVED, currency))
+    _add_combined(fig, view.observations, currency)
+    if mirror is not None:
+        _add_mirror(fig, mirror, currency)
+    _add_flags(fig, view.findings.to_records(), monthly, currency)
+    if focus is not None:
+        _add_focus(fig, focus, monthly, currency)
+    _layout(fig, _positive_values(view, mirror), currency, height)
+    return figure_dict(fig)
+
+
+def figure_dict(fig: go.Figure) -> dict:
+    """A figure as plain JSON types (dates as ISO text), with the shared config."""
+    spec = json.loads(fig.to_json())
+    return {"data": spec["data"], "layout": spec["layout"], "config": CONFIG}
+
+
+def _monthly(obs: pd.DataFrame) -> pd.Series:
+    """Single-month values on a full monthly axis: NaN where a month was not reported."""
+    single = obs[obs["period_months"] == 1]
+    values = single.groupby(pd.to_datetime(single["period"]))["value"].last()
+    if values.empty:
+        return values.astype(float)
+    axis = pd.date_range(values.index.min(), values.index.max(), freq="MS")
+    return values.reindex(axis).astype(float)
+
+
+def _line(values: pd.Series, name: str, colour: str, currency: str, **kw) -> go.Scatter:
+    return go.Scatter(
+        x=[d.strftime("%Y-%m-%d") for d in values.index],
+        y=[None if not np.isfinite(v) else float(v) for v in values.to_numpy()],
+        customdata=[money(v, currency) for v in values.to_numpy()],
+        hovertemplate="%{x|%b %Y}: %{customdata}<extra>" + name + "</extra>",
+        mode="lines+markers",
+        name=name,
+        line={"color": colour, "width": 2},
+        marker={"size": 5},
+        connectgaps=False,
+        **kw,
+    )
+
+
+def _add_combined(fig: go.Figure, obs: pd.DataFrame, currency: str) -> None:
+    """A combined release (China's January–February) drawn flat at its per-month average."""
+    combined = obs[obs["period_months"] > 1]
+    for n, row in enumerate(combined.itertuples()):
+        start = pd.Timestamp(row.period)
+        months = int(row.period_months)
+        end = start + pd.DateOffset(months=months - 1)
+        per_month = None if pd.isna(row.value) else float(row.value) / months
+        label = f"{start:%b}–{end:%b %Y} combined: {money(row.value, currency)}"
+        fig.add_trace(
+            go.Scatter(
+                x=[start.strftime("%Y-%m-%d"), end.strftime("%Y-%m-%d")],
+                y=[per_month, per_month],
+                mode="lines+markers",
+                name="Combined months (per month)",
+                legendgroup="combined",
+                showlegend=n == 0,
+                line={"color": OBSERVED, "dash": "dot", "width": 2},
+                marker={"symbol": "square-open", "size": 7},
+                hovertemplate=label + "<extra></extra>",
+            )
+        )
+
+
+def _add_mirror(fig: go.Figure, mirror: SeriesView, currency: str) -> None:
+    key = mirror.key
+    name = f"{key['reporter']}'s {key['flow']}s (partner's record)"
+    mirror_currency = str(mirror.observations["currency"].iat[0])
+    values = _monthly(mirror.observations)
+    extra = {} if mirror_currency == currency else {"yaxis": "y2"}
+    fig.add_trace(_line(values, name, MIRROR, mirror_currency, **extra))
+    if extra:
+        fig.update_layout(
+            yaxis2={"title": mirror_currency, "overlaying": "y", "side": "right", "showgrid": False}
+        )
+
+
+def _add_flags(
+    fig: go.Figure, records: Sequence[Mapping], monthly: pd.Series, currency: str
+) -> None:
+    """A ring on every month a finding covers, coloured by severity."""
+    for severity, colour in SEVERITY_COLOURS.items():
+        xs, ys, texts = [], [], []
+        for rec in records:
+            if rec["severity"] != severity:
+                continue
+            for month in pd.period_range(rec["period"], rec["period_end"], freq="M"):
+                ts = month.to_timestamp()
+                value = monthly.get(ts, np.nan)
+                y = rec["observed"] if not np.isfinite(value) else value
+                xs.append(ts.strftime("%Y-%m-%d"))
+                ys.append(y)
+                texts.append(f"{rec['kind']} ({severity}): {_short(rec['explanation'])}")
+        if xs:
+            fig.add_trace(
+                go.Scatter(
+                    x=xs,
+                    y=ys,
+                    text=texts,
+                    mode="markers",
+                    name=f"Flagged ({severity})",
+                    marker={
+                        "symbol": "circle-open",
+                        "size": 16,
+                        "color": colour,
+                        "line": {"width": 3, "color": colour},
+                    },
+                    hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
+                )
+            )
+
+
+def _short(text: str | None, limit: int = 120) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _add_focus(fig: go.Figure, rec: Mapping, monthly: pd.Series, currency: str) -> None:
+    """The evidence of one finding: expected value and band, then what its kind adds."""
+    evidence = rec.get("evidence") or {}
+    start = pd.Period(rec["period"], freq="M").to_timestamp()
+    end = pd.Period(rec["period_end"], freq="M").to_timestamp()
+    if rec["kind"] == "level_shift":
+        _add_levels(fig, rec, evidence, monthly, start, currency)
+    else:
+        _add_expected(fig, rec, evidence, start, currency)
+    if rec["kind"] == "timing_shift" and start != end:
+        _add_moved(fig, rec, evidence, monthly, start, end, currency)
+
+
+def _add_expected(
+    fig: go.Figure, rec: Mapping, evidence: Mapping, at: pd.Timestamp, currency: str
+) -> None:
+    expected = rec.get("expected")
+    if expected is None or not np.isfinite(expected):
+        return
+    band = _band(evidence)
+    error = None
+    label = f"expected about {money(expected, currency)}"
+    if band is not None:
+        lo, hi = band
+        error = {
+            "type": "data",
+            "symmetric": False,
+            "array": [max(hi - expected, 0.0)],
+            "arrayminus": [max(expected - lo, 0.0)],
+            "color": EXPECTED,
+            "thickness": 2,
+            "width": 8,
+        }
+        label += f" (band {money(lo, currency)} to {money(hi, currency)})"
+    fig.add_trace(
+        go.Scatter(
+            x=[at.strftime("%Y-%m-%d")],
+            y=[float(expected)],
+            error_y=error,
+            mode="markers",
+            name="Expected" + (" (band)" if band else ""),
+            marker={"symbol": "diamond", "size": 11, "color": EXPECTED},
+            hovertemplate=label + "<extra></extra>",
+        )
+    )
+
+
+def _band(evidence: Mapping) -> tuple[float, float] | None:
+    for lo_key, hi_key in _BAND_KEYS:
+        lo, hi = _number(evidence.get(lo_key)), _number(evidence.get(hi_key))
+        if lo is not None and hi is not None and hi >= lo:
+            return lo, hi
+    return None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if np.isfinite(value) else None
+
+
+def _first_number(evidence: Mapping, keys: Sequence[str]) -> float | None:
+    for key in keys:
+        value = _number(evidence.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def _add_moved(
+    fig: go.Figure,
+    rec: Mapping,
+    evidence: Mapping,
+    monthly: pd.Series,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    currency: str,
+) -> None:
+    """A timing shift as an arrow from the short month to the month that holds its value."""
+    moved = _first_number(evidence, _MOVED_KEYS)
+    moved = moved if moved is not None else _number(rec.get("impact"))
+    y_from = _number(monthly.get(start, np.nan)) or _number(rec.get("observed"))
+    y_to = _number(monthly.get(end, np.nan)) or y_from
+    if moved is None or y_from is None or y_to is None:
+        return
+    fig.add_annotation(
+        x=end.strftime("%Y-%m-%d"),
+        y=y_to,
+        ax=start.strftime("%Y-%m-%d"),
+        ay=y_from,
+        xref="x",
+        yref="y",
+        axref="x",
+        ayref="y",
+        showarrow=True,
+        arrowhead=3,
+        arrowsize=1.4,
+        arrowwidth=2,
+        arrowcolor=SEVERITY_COLOURS["high"],
+        text=f"≈ {money(moved, currency)} moved",
+        font={"color": SEVERITY_COLOURS["high"]},
+        bgcolor="rgba(255,255,255,0.85)",
+    )
+
+
+def _add_levels(
+    fig: go.Figure,
+    rec: Mapping,
+    evidence: Mapping,
+    monthly: pd.Series,
+    start: pd.Timestamp,
+    currency: str,
+) -> None:
+    """A level shift as the level before its start and the level after it."""
+    before = _first_number(evidence, _BEFORE_KEYS)
+    after = _first_number(evidence, _AFTER_KEYS)
+    before = before if before is not None else _number(rec.get("expected"))
+    after = after if after is not None else _number(rec.get("observed"))
+    if monthly.empty:
+        return
+    first, last = monthly.index.min(), monthly.index.max()
+    segments = [("Level before", first, start - pd.DateOffset(months=1), before)]
+    segments.append(("Level after", start, last, after))
+    for name, x0, x1, level in segments:
+        if level is None or x1 < x0:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=[x0.strftime("%Y-%m-%d"), x1.strftime("%Y-%m-%d")],
+                y=[level, level],
+                mode="lines",
+                name=name,
+                line={"color": EXPECTED, "dash": "dash", "width": 2},
+                hovertemplate=f"{name}: {money(level, currency)}<extra></extra>",
+            )
+        )
+
+
+def _positive_values(view: SeriesView, mirror: SeriesView | None) -> np.ndarray:
+    frames = [view.observations] + ([mirror.observations] if mirror is not None else [])
+    values = np.concatenate([f["value"].to_numpy(dtype=float) for f in frames])
+    return values[np.isfinite(values) & (values > 0)]
+
+
+def _layout(fig: go.Figure, positive: np.ndarray, currency: str, height: int) -> None:
+    """Log axis when the values span orders of magnitude ($3K beside $200M), with a toggle."""
+    log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
+    fig.update_layout(
+        template="plotly_white",
+        height=height,
+        margin={"l": 60, "r": 20, "t": 30, "b": 40},
+        legend={"orientation": "h", "y": -0.18},
+        hovermode="closest",
+        yaxis={"title": currency, "type": "log" if log else "linear", "exponentformat": "SI"},
+        xaxis={"type": "date"},
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 1.0,
+                "xanchor": "right",
+                "y": 1.12,
+                "showactive": True,
+                "active": 0 if log else 1,
+                "buttons": [
+                    {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
+                    {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+                ],
+            }
+        ],
+    )
+    if log:
+        # Annotation positions on a log axis are given in log10 units.
+        for ann in fig.layout.annotations:
+            ann.y = float(np.log10(ann.y)) if ann.y and ann.y > 0 else ann.y
+            ann.ay = float(np.log10(ann.ay)) if ann.ay and ann.ay > 0 else ann.ay

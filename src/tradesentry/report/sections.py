@@ -1,0 +1,151 @@
+"""Pieces of a page built from api results, shared by the report and the dashboard.
+
+Each function turns what the api returns into plain dicts and lists the templates read;
+none of them decides anything about the data (that is the detectors' job).
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+
+import pandas as pd
+
+from tradesentry import api
+from tradesentry.detectors import default_detectors
+from tradesentry.errors import InputError
+from tradesentry.findings import HIGH, MEDIUM
+from tradesentry.report.charts import series_figure
+from tradesentry.store import Store
+
+_VERSIONED = ("tradesentry", "duckdb", "numpy", "pandas", "plotly", "jinja2")
+
+
+def release_records(store: Store) -> list[dict]:
+    """Releases as `tradesentry releases --format json` prints them."""
+    frame = store.releases()
+    records = []
+    for row in frame.to_dict("records"):
+        row["published"] = _iso(row["published"], "%Y-%m-%d")
+        row["ingested_at"] = _iso(row["ingested_at"], "%Y-%m-%dT%H:%M:%S")
+        records.append({k: _plain(v) for k, v in row.items()})
+    return records
+
+
+def _iso(value, fmt: str) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).strftime(fmt)
+
+
+def _plain(value):
+    """numpy scalars, NaN, NaT and timestamps as JSON's own types (dates as ISO text)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat(timespec="seconds") if value.time() else value.strftime("%Y-%m-%d")
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def frame_records(frame: pd.DataFrame, months: Sequence[str] = ()) -> list[dict]:
+    """A frame as JSON-ready dicts; ``months`` columns (dates) as YYYY-MM text."""
+    out = []
+    for row in frame.to_dict("records"):
+        for column in months:
+            row[column] = _iso(row[column], "%Y-%m")
+        out.append({k: _plain(v) for k, v in row.items()})
+    return out
+
+
+def history_rows(view: api.SeriesView) -> list[dict]:
+    """Every release's figure for each period, with ``revised`` where releases disagree."""
+    history = view.history
+    if history.empty:
+        return []
+    values = history.groupby(["period", "period_months"])["value"].transform(
+        lambda v: v.round(6).nunique(dropna=False)
+    )
+    return frame_records(history.assign(revised=values > 1), months=("period",))
+
+
+def revised_rows(view: api.SeriesView) -> list[dict]:
+    """Only the periods whose figure changed between releases (the revision history)."""
+    return [row for row in history_rows(view) if row["revised"]]
+
+
+def observation_rows(view: api.SeriesView) -> list[dict]:
+    return frame_records(view.observations, months=("period",))
+
+
+def chart_for(view: api.SeriesView, focus: Mapping | None, mirror: api.SeriesView | None) -> dict:
+    return series_figure(view, focus=focus, mirror=mirror)
+
+
+class SeriesCache:
+    """Series views of one page, fetched once each (many findings share a series)."""
+
+    def __init__(self, store: Store, scan_id: int | None):
+        self.store, self.scan_id = store, scan_id
+        self._views: dict[tuple, api.SeriesView | None] = {}
+        self._mirrors: dict[tuple, api.SeriesView | None] = {}
+
+    @staticmethod
+    def key(rec: Mapping) -> tuple[str, str, str, str]:
+        return (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+
+    def view(self, rec: Mapping) -> api.SeriesView | None:
+        key = self.key(rec)
+        if key not in self._views:
+            try:
+                self._views[key] = api.series(self.store, *key, scan_id=self.scan_id)
+            except InputError:  # a finding whose series has left the current view
+                self._views[key] = None
+        return self._views[key]
+
+    def mirror(self, rec: Mapping) -> api.SeriesView | None:
+        key = self.key(rec)
+        if key not in self._mirrors:
+            self._mirrors[key] = api.mirror(self.store, *key, scan_id=self.scan_id)
+        return self._mirrors[key]
+
+
+def method(scan: Mapping | None) -> dict:
+    """The detectors that ran with their parameters, the severity scale and the versions."""
+    kinds = (scan or {}).get("parameters", {}).get("kinds")
+    try:
+        ran = default_detectors(kinds)
+    except InputError:  # the scan ran a detector this version no longer has
+        ran = default_detectors()
+    detectors = [
+        {
+            "kind": d.kind,
+            "name": type(d).__name__,
+            "about": _first_line(type(d).__doc__),
+            "parameters": {k: _plain(v) for k, v in d.parameters().items()},
+            "supersedes": list(d.supersedes),
+        }
+        for d in ran
+    ]
+    return {
+        "detectors": detectors,
+        "severity": {"high": HIGH, "medium": MEDIUM},
+        "versions": versions(),
+        "scan": scan,
+    }
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out

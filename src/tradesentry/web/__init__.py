@@ -1,0 +1,148 @@
+"""The web dashboard: ``create_app(store)`` makes a read-only FastAPI app over a store.
+
+No module globals: each call builds a new app with its own store, so tests build many.
+Pages and their JSON twins live in ``routes``; static files (plotly.js included) are
+served from the package, never from a CDN. Every response carries a strict
+Content-Security-Policy: the pages run only the scripts the app serves itself.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+
+from tradesentry.errors import EngineUnavailable
+
+try:
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import FileResponse, JSONResponse, Response
+    from fastapi.staticfiles import StaticFiles
+    from starlette.exceptions import HTTPException
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise EngineUnavailable(
+        "the dashboard needs FastAPI and uvicorn: pip install 'tradesentry[web]'"
+    ) from exc
+
+from tradesentry.errors import StoreError, TradesentryError
+from tradesentry.report.render import plotly_js_path
+from tradesentry.store import Store
+from tradesentry.web import routes, views
+
+__all__ = ["create_app"]
+
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+}
+
+
+def create_app(store: Store | str | os.PathLike) -> FastAPI:
+    """A read-only dashboard over ``store`` (a path is opened read-only; a Store is used as is)."""
+    from tradesentry import __version__
+
+    base = store if isinstance(store, Store) else Store(store, read_only=True)
+    app = FastAPI(
+        title="tradesentry",
+        version=__version__,
+        description="Findings in official trade statistics: pages and their JSON twins.",
+        docs_url=None,  # Swagger UI would load from a CDN; the schema is at /openapi.json
+        redoc_url=None,
+    )
+    app.state.store = base
+    app.state.cursor_lock = threading.Lock()
+    app.include_router(routes.pages)
+    app.include_router(routes.api_router)
+    _static(app)
+    _errors(app)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _static(app: FastAPI) -> None:
+    """/static from the package; plotly.min.js straight from the installed plotly package."""
+    plotly_js = plotly_js_path()
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly() -> FileResponse:
+        with resources.as_file(plotly_js) as path:
+            return FileResponse(
+                path,
+                media_type="text/javascript",
+                headers={"cache-control": "public, max-age=86400"},
+            )
+
+    folder = resources.files("tradesentry").joinpath("web/static")
+    app.mount("/static", StaticFiles(directory=str(folder)), name="static")
+
+
+def _wants_json(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith("/api/") or path == "/openapi.json"
+
+
+def _errors(app: FastAPI) -> None:
+    """Errors as JSON under /api and as a page elsewhere; never a traceback."""
+
+    def page(request: Request, status: int, title: str, detail) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=status)
+        return routes.render(
+            request, "error.html", status_code=status, status=status, title=title, detail=detail
+        )
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> Response:
+        title = "Not found" if exc.status_code == 404 else "Request refused"
+        response = page(request, exc.status_code, title, exc.detail)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        detail = [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            for e in exc.errors()
+        ]
+        return page(request, 422, "Some parameters are not valid", detail)
+
+    @app.exception_handler(views.NotFound)
+    def not_found(request: Request, exc: views.NotFound) -> Response:
+        return page(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(StoreError)
+    def store_error(request: Request, exc: StoreError) -> Response:
+        return page(request, 503, "The store is not available", str(exc))
+
+    @app.exception_handler(TradesentryError)
+    def bad_input(request: Request, exc: TradesentryError) -> Response:
+        return page(request, 400, "Request refused", str(exc))
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (plain ASGI: no per-request overhead)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.headers = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [(k, v) for k, v in self.headers if k not in present]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        return await self.app(scope, receive, with_headers)

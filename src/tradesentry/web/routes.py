@@ -1,0 +1,230 @@
+"""The dashboard's pages and their JSON twins. Each pair of routes calls one function of
+``views``; the HTML route renders it with the shared templates, the JSON route returns it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from tradesentry.report.render import environment, series_path
+from tradesentry.report.sections import chart_for
+from tradesentry.store import Store
+from tradesentry.web import views
+from tradesentry.web.views import FindingFilters
+
+pages = APIRouter()
+api_router = APIRouter(prefix="/api", tags=["api"])
+
+Segment = Annotated[str, Path(min_length=1, max_length=100)]
+Page = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
+PerPage = Annotated[int, Query(ge=1, le=500, description="Findings per page.")]
+Filters = Annotated[FindingFilters, Query()]
+
+
+class Finding(BaseModel):
+    """One finding in the contract of DESIGN.md (as `tradesentry scan --format json`)."""
+
+    id: str
+    kind: str
+    reporter: str
+    partner: str
+    flow: str
+    commodity: str
+    period: str
+    period_end: str
+    observed: float | None
+    expected: float | None
+    currency: str
+    impact: float | None
+    score: float | None
+    severity: str
+    explanation: str
+    evidence: dict[str, Any]
+
+
+def request_store(request: Request) -> Iterator[Store]:
+    """The store on a cursor of its own for this request.
+
+    One DuckDB connection must not be used by two threads at once; a cursor per request
+    shares the database (and its read-only lock) without sharing the connection.
+    """
+    base: Store = request.app.state.store
+    with request.app.state.cursor_lock:
+        cursor = base.cursor()
+    view = Store.__new__(Store)  # a Store facade over the cursor; opens nothing
+    view.path, view.con = base.path, cursor
+    try:
+        yield view
+    finally:
+        cursor.close()
+
+
+Db = Annotated[Store, Depends(request_store)]
+
+
+def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
+    """A page from the shared templates; autoescape is on for every one of them."""
+    from tradesentry import __version__
+
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            standalone=False,
+            root=request.scope.get("root_path", ""),
+            version=__version__,
+            store_name=request.app.state.store.path.name,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status_code)
+
+
+def _query_without(request: Request, *names: str) -> str:
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in names])
+
+
+def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
+    """Codes as the store keeps them (CHN, export), whatever the case typed in a URL."""
+    return reporter.upper(), partner.upper(), flow.lower()
+
+
+# -- pages ---------------------------------------------------------------------------------
+@pages.get("/", response_class=HTMLResponse, summary="Overview")
+def overview_page(request: Request, db: Db) -> HTMLResponse:
+    data = views.overview(db)
+    worst = data["top"][0] if data["top"] else None
+    found = views.worst_views(db, worst)
+    chart = chart_for(found[0], worst, found[1]) if found else None
+    return render(request, "overview.html", worst=worst, chart=chart, **data)
+
+
+@pages.get("/findings", response_class=HTMLResponse, summary="Findings, filtered")
+def findings_page(
+    request: Request, db: Db, filters: Filters, page: Page = 1, per_page: PerPage = 50
+) -> HTMLResponse:
+    data = views.findings_page(db, filters, page, per_page)
+    return render(
+        request,
+        "findings.html",
+        query=_query_without(request, "page"),
+        export_query=_query_without(request, "page", "per_page"),
+        **data,
+    )
+
+
+@pages.get("/finding/{finding_id}", summary="One finding: its series page")
+def finding_page(request: Request, db: Db, finding_id: Segment) -> RedirectResponse:
+    rec = views.finding(db, finding_id)
+    root = request.scope.get("root_path", "")
+    target = f"{root}{series_path(rec)}?{urlencode({'finding': rec['id']})}#f-{rec['id']}"
+    return RedirectResponse(target, status_code=302)
+
+
+@pages.get(
+    "/series/{reporter}/{partner}/{flow}/{commodity}",
+    response_class=HTMLResponse,
+    summary="One series",
+)
+def series_page(
+    request: Request,
+    db: Db,
+    reporter: Segment,
+    partner: Segment,
+    flow: Segment,
+    commodity: Segment,
+    finding: Annotated[str | None, Query(max_length=64)] = None,
+) -> HTMLResponse:
+    data, view, mirror = views.series(db, *_key(reporter, partner, flow), commodity, finding)
+    chart = chart_for(view, data["focus"], mirror)
+    return render(request, "series.html", chart=chart, **data)
+
+
+@pages.get("/pair/{reporter}/{partner}", response_class=HTMLResponse, summary="One pair")
+def pair_page(request: Request, db: Db, reporter: Segment, partner: Segment) -> HTMLResponse:
+    data = views.pair(db, reporter.upper(), partner.upper())
+    charts = [{"key": v.key, "chart": chart_for(v, None, None)} for v in views.pair_views(db, data)]
+    return render(request, "pair.html", charts=charts, **data)
+
+
+@pages.get("/releases", response_class=HTMLResponse, summary="Releases")
+def releases_page(request: Request, db: Db) -> HTMLResponse:
+    return render(request, "releases.html", releases=views.releases(db))
+
+
+# -- JSON twins ----------------------------------------------------------------------------
+@api_router.get("/overview", summary="What the store holds and what the latest scan found")
+def overview_json(db: Db) -> dict:
+    return views.overview(db)
+
+
+@api_router.get(
+    "/findings",
+    summary="Findings in the finding contract (as `scan --format json`)",
+    response_class=JSONResponse,
+    responses={200: {"model": list[Finding]}},
+)
+def findings_json(
+    db: Db,
+    filters: Filters,
+    limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+) -> Response:
+    found, _ = views.select_findings(db, filters)
+    if offset or limit is not None:
+        frame = found.to_frame().iloc[offset : None if limit is None else offset + limit]
+        found = views.Findings(frame, found.scan_id)
+    headers = {"X-Total-Count": str(len(found))}
+    return Response(found.to_json(), media_type="application/json", headers=headers)
+
+
+@api_router.get(
+    "/findings.csv",
+    summary="Findings as CSV, spreadsheet formulas neutralised",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def findings_csv(db: Db, filters: Filters) -> Response:
+    found, _ = views.select_findings(db, filters)
+    return Response(
+        views.findings_csv(found),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="findings.csv"'},
+    )
+
+
+@api_router.get("/findings/{finding_id}", summary="One finding", response_model=Finding)
+def finding_json(db: Db, finding_id: Segment) -> dict:
+    return views.finding(db, finding_id)
+
+
+@api_router.get(
+    "/series/{reporter}/{partner}/{flow}/{commodity}",
+    summary="A series: current figures, findings, release history, mirror",
+)
+def series_json(
+    db: Db,
+    reporter: Segment,
+    partner: Segment,
+    flow: Segment,
+    commodity: Segment,
+    finding: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict:
+    data, _, _ = views.series(db, *_key(reporter, partner, flow), commodity, finding)
+    return data
+
+
+@api_router.get("/pair/{reporter}/{partner}", summary="A reporter–partner pair")
+def pair_json(db: Db, reporter: Segment, partner: Segment) -> dict:
+    return views.pair(db, reporter.upper(), partner.upper())
+
+
+@api_router.get("/releases", summary="Releases with their counts (as `releases --format json`)")
+def releases_json(db: Db) -> list[dict]:
+    return views.releases(db)

@@ -1,0 +1,248 @@
+"""What each page shows, as plain data: the HTML page and its JSON twin call the same function.
+
+Every function takes a per-request store and calls the api; filtering a ranked list,
+sorting it for display and cutting it into pages is all they add.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, Field, field_validator
+
+from tradesentry import api
+from tradesentry.detectors import registry
+from tradesentry.errors import InputError
+from tradesentry.findings import Findings
+from tradesentry.report.sections import (
+    frame_records,
+    history_rows,
+    observation_rows,
+    release_records,
+)
+from tradesentry.schema import FLOWS
+from tradesentry.store import Store
+from tradesentry.text import csv_safe
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+SORTS = ("rank", "impact", "score", "period", "kind", "series")
+# Columns each sort uses and its natural direction (biggest money first, latest first…).
+_SORT_COLUMNS = {
+    "impact": (["impact"], False),
+    "score": (["score"], False),
+    "period": (["period", "period_end"], False),
+    "kind": (["kind"], True),
+    "series": (["reporter", "partner", "flow", "commodity", "period"], True),
+}
+PAIR_CHARTS = 4
+
+
+class NotFound(InputError):
+    """A series, pair or finding that the store does not hold (404, not 400)."""
+
+
+class FindingFilters(BaseModel):
+    """The filters /findings, /api/findings and /api/findings.csv share.
+
+    Empty form fields arrive as "" and mean "any"; every value is compared as data by
+    the api (never spliced into SQL).
+    """
+
+    kind: list[str] | None = Field(None, description="Only these kinds (repeat the parameter).")
+    severity: list[Literal["high", "medium", "low"]] | None = Field(
+        None, description="Only these severities."
+    )
+    reporter: str | None = Field(None, max_length=64, description="ISO alpha-3 reporter.")
+    partner: str | None = Field(None, max_length=64, description="ISO alpha-3 partner or WLD.")
+    flow: str | None = Field(None, description="import, export, re-import or re-export.")
+    commodity: str | None = Field(None, max_length=100, description="TOTAL or an HS code.")
+    since: str | None = Field(None, description="Findings ending in or after YYYY-MM.")
+    until: str | None = Field(None, description="Findings starting in or before YYYY-MM.")
+    sort: Literal["rank", "impact", "score", "period", "kind", "series"] = "rank"
+    order: Literal["asc", "desc"] | None = Field(None, description="Default: the sort's own.")
+
+    @field_validator("reporter", "partner", "flow", "commodity", "since", "until", mode="before")
+    @classmethod
+    def _blank_is_any(cls, value):
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    @field_validator("kind", "severity", mode="before")
+    @classmethod
+    def _drop_blank_items(cls, value):
+        if isinstance(value, list):
+            value = [v for v in value if not (isinstance(v, str) and not v.strip())]
+            return value or None
+        return value
+
+    @field_validator("reporter", "partner")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+    @field_validator("flow")
+    @classmethod
+    def _known_flow(cls, value: str | None) -> str | None:
+        if value is not None and value not in FLOWS:
+            raise ValueError(f"flow must be one of {', '.join(FLOWS)}")
+        return value
+
+    @field_validator("since", "until")
+    @classmethod
+    def _month(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(MONTH, value):
+            raise ValueError("expected a month as YYYY-MM")
+        return value
+
+
+def _window(found: Findings, filters: FindingFilters) -> pd.DataFrame:
+    frame = found.to_frame()
+    if filters.since:
+        frame = frame[frame["period_end"] >= filters.since]
+    if filters.until:
+        frame = frame[frame["period"] <= filters.until]
+    return frame
+
+
+def _sorted(frame: pd.DataFrame, sort: str, order: str | None) -> pd.DataFrame:
+    """Re-order the ranked frame for display; ties keep their rank order."""
+    if sort == "rank" or frame.empty:
+        return frame.iloc[::-1] if order == "asc" else frame
+    columns, ascending = _SORT_COLUMNS[sort]
+    if order is not None:
+        ascending = order == "asc"
+    return frame.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
+
+
+def select_findings(store: Store, filters: FindingFilters) -> tuple[Findings, list[str]]:
+    """The latest scan's findings that match, in the order asked; and the kinds on offer."""
+    everything = api.findings(store)
+    kinds = sorted(set(registry()) | set(everything.to_frame()["kind"].unique()))
+    found = everything.filter(
+        kind=filters.kind,
+        severity=filters.severity,
+        reporter=filters.reporter,
+        partner=filters.partner,
+        flow=filters.flow,
+        commodity=filters.commodity,
+    )
+    frame = _sorted(_window(found, filters), filters.sort, filters.order)
+    return Findings(frame, everything.scan_id), kinds
+
+
+def findings_page(store: Store, filters: FindingFilters, page: int, per_page: int) -> dict:
+    found, kinds = select_findings(store, filters)
+    total = len(found)
+    pages = max((total + per_page - 1) // per_page, 1)
+    page = min(page, pages)
+    first = (page - 1) * per_page
+    records = found.to_records()[first : first + per_page]
+    return {
+        "findings": records,
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "per_page": per_page,
+        "first": first + 1,
+        "scan_id": found.scan_id,
+        "kinds": kinds,
+        "filters": filters.model_dump(),
+    }
+
+
+def findings_csv(found: Findings) -> str:
+    """The CSV of `scan --format csv`: evidence as JSON text, formulas neutralised."""
+    frame = found.to_frame()
+    frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
+    return frame.map(csv_safe).to_csv(index=False)
+
+
+def overview(store: Store, top: int = 10, pair_limit: int = 50) -> dict:
+    summary = api.overview(store)
+    records = api.findings(store).to_records()
+    pairs = api.pairs(store)
+    return {
+        "overview": summary,
+        "top": records[:top],
+        "pairs": frame_records(pairs.head(pair_limit), months=("first_period", "last_period")),
+        "pairs_total": len(pairs),
+    }
+
+
+def worst_views(store: Store, rec: dict | None) -> tuple | None:
+    """The series and mirror of the worst finding, for the overview's chart."""
+    if rec is None:
+        return None
+    try:
+        view = api.series(store, rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+    except InputError:
+        return None
+    return view, api.mirror(store, rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+
+
+def series(
+    store: Store, reporter: str, partner: str, flow: str, commodity: str, finding: str | None
+) -> tuple[dict, api.SeriesView, api.SeriesView | None]:
+    """A series with its findings, release history and mirror; ``finding`` picks the focus.
+
+    Returns the page's data and the two views its chart is drawn from.
+    """
+    try:
+        view = api.series(store, reporter, partner, flow, commodity)
+    except InputError as exc:
+        raise NotFound(str(exc)) from exc
+    mirror = api.mirror(store, reporter, partner, flow, commodity)
+    records = view.findings.to_records()
+    focus = next((r for r in records if r["id"] == finding), records[0] if records else None)
+    data = {
+        "key": view.key,
+        "currency": str(view.observations["currency"].iat[0]),
+        "observations": observation_rows(view),
+        "findings": records,
+        "history": history_rows(view),
+        "focus": focus,
+        "mirror": None
+        if mirror is None
+        else {"key": mirror.key, "observations": observation_rows(mirror)},
+    }
+    return data, view, mirror
+
+
+def pair(store: Store, reporter: str, partner: str) -> dict:
+    index = api.series_index(store, reporter=reporter, partner=partner)
+    if index.empty:
+        raise NotFound(f"no series {reporter} → {partner} in the store")
+    found = api.findings(store, reporter=reporter, partner=partner)
+    return {
+        "reporter": reporter,
+        "partner": partner,
+        "series": frame_records(index, months=("first_period", "last_period")),
+        "findings": found.to_records(),
+    }
+
+
+def pair_views(store: Store, data: dict) -> list[api.SeriesView]:
+    """The pair's series most at stake, for its charts."""
+    views = []
+    for row in data["series"][:PAIR_CHARTS]:
+        views.append(
+            api.series(store, row["reporter"], row["partner"], row["flow"], row["commodity"])
+        )
+    return views
+
+
+def finding(store: Store, finding_id: str) -> dict:
+    found = api.findings(store).to_frame()
+    match = found[found["id"] == finding_id]
+    if match.empty:
+        raise NotFound(f"no finding {finding_id!r} in the latest scan")
+    return Findings(match.head(1)).to_records()[0]
+
+
+def releases(store: Store) -> list[dict]:
+    return release_records(store)

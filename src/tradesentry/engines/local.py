@@ -1,15 +1,34 @@
-"""The local engine: stream the store's current view in series order, scan chunk by chunk.
+"""The local engine: one DuckDB GROUP BY pass gathers each series, NumPy scans chunk by chunk.
 
-One ordered DuckDB query is read as Arrow batches; batches are cut at series boundaries
-into chunks of about ``chunk_series`` series, so memory is bounded by the chunk size and
-not by the data size.
+Why a GROUP BY and not an ORDER BY: the scan needs whole series together, not a total
+order. DuckDB's hash aggregation with ``list()`` gathers every series' months in one pass
+(close to the cost of the floor, a plain GROUP BY), where a sort on seven text columns or a
+``dense_rank`` window costs several times more. Each row of the result is one whole series,
+and chunks are cut between series, never inside one.
+
+Series are ordered by ``GROUP_KEY`` (reporter, flow, …) and a chunk holds whole groups
+where it can, so the cross-series checks (details against totals, the world against the
+partners) find a group's series together: a chunk is at most ``chunk_series`` series, made
+of whole groups unless one group alone is larger (it is then split). Sorting the gathered
+series costs little: it sorts one row per series, not one per observation.
+
+The current view is folded into the same pass: without context columns the engine reads
+``observations`` with each row's release vintage and keeps, per cell, the latest release
+(exactly the ``current_observations`` rule) in NumPy, instead of paying for the view's
+window over every row. Detectors that need context (mirror, previous release…) read
+``context.source_sql`` over the current view instead.
+
+``series_frame`` turns a batch of series back into the long frame ``scan_frame`` takes;
+the Spark engine feeds it the same Arrow batches, so both engines build identical panels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tradesentry import context
 from tradesentry.detectors import Detector
@@ -18,8 +37,12 @@ from tradesentry.findings import empty_findings
 from tradesentry.schema import SERIES_KEY
 
 DEFAULT_CHUNK_SERIES = 20_000
-_BATCH_ROWS = 200_000
-_PANEL_COLUMNS = (*SERIES_KEY, "currency", "period", "period_months", "value", "net_weight_kg")
+#: series compared with each other (totals and details) share these; chunks keep them whole
+GROUP_KEY: tuple[str, ...] = ("reporter", "flow", "classification", "freq")
+SERIES_ORDER: tuple[str, ...] = (*GROUP_KEY, *(c for c in SERIES_KEY if c not in GROUP_KEY))
+#: the per-row columns gathered into lists, besides any context columns
+ROW_COLUMNS: tuple[str, ...] = ("period", "period_months", "value", "net_weight_kg")
+VINTAGE = "vintage"
 
 
 def series_filter_sql(filters: dict) -> tuple[str, list]:
@@ -37,40 +60,147 @@ def series_filter_sql(filters: dict) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+def gather_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
+    """One row per series: its key, its currency and a list per row column.
+
+    The currency is that of the series' first cell (earliest period, latest release), the
+    one the panel reports; per-row currencies would cost a text list for a constant.
+    """
+    order = "(period, period_months" + (f", -{VINTAGE})" if vintage else ")")
+    lists = [f"list({c}) AS {c}" for c in (*row_columns, *([VINTAGE] if vintage else []))]
+    return (
+        f"SELECT {', '.join(SERIES_KEY)}, arg_min(currency, {order}) AS currency, "
+        f"{', '.join(lists)} FROM ({source}) AS scanned GROUP BY {', '.join(SERIES_KEY)} "
+        f"ORDER BY {', '.join(SERIES_ORDER)}"
+    )
+
+
+def _source(con, filters: dict, needs: Sequence[str]) -> tuple[str, list, bool]:
+    """The rows to gather: SQL, parameters, and whether they still need the vintage rule."""
+    where, params = series_filter_sql(filters)
+    if needs:
+        return context.source_sql(where, needs), params, False
+    releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+    if releases <= 1:  # one release: the current view is the table itself
+        return f"SELECT * FROM observations WHERE {where}", params, False
+    source = (
+        "SELECT o.*, r.vintage FROM observations o "
+        f"JOIN release_order r USING (release_id) WHERE {where}"
+    )
+    return source, params, True
+
+
 def iter_chunks(
     con, filters: dict, chunk_series: int = DEFAULT_CHUNK_SERIES, needs: Iterable[str] = ()
 ) -> Iterator[pd.DataFrame]:
-    """Long frames of whole series, about ``chunk_series`` series each, in key order.
+    """Long frames of whole series, ``chunk_series`` series each (the last may hold fewer).
 
     ``needs`` adds the context columns (mirror, previous release…) that detectors ask for.
     """
-    where, params = series_filter_sql(filters)
-    columns = (*_PANEL_COLUMNS, *context.columns_for(needs))
-    order = ", ".join((*SERIES_KEY, "period", "period_months"))
-    reader = con.sql(
-        f"SELECT {', '.join(columns)}, "
-        f"dense_rank() OVER (ORDER BY {', '.join(SERIES_KEY)}) AS series_no "
-        f"FROM ({context.source_sql(where, needs)}) AS scanned ORDER BY {order}",
-        params=params,
-    ).to_arrow_reader(_BATCH_ROWS)
-    pending: list[pd.DataFrame] = []
-    first = None
-    for batch in reader:
-        if batch.num_rows == 0:
+    needs = sorted(needs)
+    source, params, vintage = _source(con, filters, needs)
+    row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
+    reader = con.sql(gather_sql(source, row_columns, vintage), params=params).to_arrow_reader(
+        _READ_BATCH
+    )
+    for table in whole_group_chunks(reader, chunk_series):
+        yield series_frame(table, row_columns)
+
+
+_READ_BATCH = 10_000
+
+
+def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> Iterator[pa.Table]:
+    """Cut a stream of series rows (in ``SERIES_ORDER``) into chunks of whole groups.
+
+    A chunk ends at the last group boundary within ``chunk_series`` series; a group larger
+    than that is split into pieces of ``chunk_series``. Both engines cut with this function.
+    """
+    chunk_series = max(1, chunk_series)
+    pending: list[pa.RecordBatch] = []
+    held = 0
+    for batch in batches:
+        if not batch.num_rows:
             continue
-        frame = batch.to_pandas()
-        pending.append(frame)
-        first = pending[0]["series_no"].iat[0] if first is None else first
-        last = frame["series_no"].iat[-1]
-        if last - first >= chunk_series:
-            whole = pd.concat(pending, ignore_index=True)
-            done = whole["series_no"] < last  # the last series may go on in the next batch
-            yield whole[done].drop(columns="series_no")
-            pending, first = [whole[~done]], last
-    if pending:
-        whole = pd.concat(pending, ignore_index=True)
-        if len(whole):
-            yield whole.drop(columns="series_no")
+        pending.append(batch)
+        held += batch.num_rows
+        while held > chunk_series:
+            table = pa.Table.from_batches(pending)
+            cut = _cut_point(table, chunk_series)
+            yield table.slice(0, cut)
+            pending, held = table.slice(cut).to_batches(), held - cut
+    if held:
+        yield pa.Table.from_batches(pending)
+
+
+def _cut_point(table: pa.Table, chunk_series: int) -> int:
+    """The last group boundary at or before ``chunk_series`` (or ``chunk_series`` itself)."""
+    window = table.slice(0, chunk_series + 1)
+    starts = np.zeros(window.num_rows, dtype=bool)
+    for name in GROUP_KEY:
+        values = window.column(name).to_numpy(zero_copy_only=False)
+        starts[1:] |= values[1:] != values[:-1]
+    boundaries = np.flatnonzero(starts)
+    return int(boundaries[-1]) if len(boundaries) else chunk_series
+
+
+def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -> pd.DataFrame:
+    """Long observations of a batch whose rows are whole series with their cells as lists.
+
+    Key columns come out as categoricals (codes repeated, never a string per row) with a
+    ``series_no`` column, which lets ``Panel.from_frame`` skip grouping on text. Where a
+    ``vintage`` list is present, only the latest release's figure of each cell is kept.
+    """
+    lists = batch.column(row_columns[0])
+    lengths = pc_list_lengths(lists)
+    series_no = np.repeat(np.arange(batch.num_rows, dtype=np.int64), lengths)
+    data: dict[str, object] = {}
+    for name in (*SERIES_KEY, "currency"):
+        data[name] = _repeat_categorical(batch.column(name), series_no)
+    for name in row_columns:
+        data[name] = _flat(batch.column(name))
+    data["series_no"] = series_no
+    frame = pd.DataFrame(data)
+    if VINTAGE in batch.schema.names:
+        frame = frame.iloc[_latest_release(series_no, frame, _flat(batch.column(VINTAGE)))]
+    return frame.reset_index(drop=True)
+
+
+def pc_list_lengths(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Number of elements of each list (0 for a null list)."""
+    import pyarrow.compute as pc
+
+    return pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+
+
+def _flat(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The elements of a list column as one NumPy array (nulls as NaN / NaT)."""
+    if isinstance(lists, pa.ChunkedArray):
+        lists = lists.combine_chunks()
+    values = lists.flatten()
+    if pa.types.is_date(values.type):
+        return values.to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    if pa.types.is_integer(values.type) and values.null_count == 0:
+        return values.to_numpy()
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _repeat_categorical(
+    column: pa.Array | pa.ChunkedArray, series_no: np.ndarray
+) -> pd.Categorical:
+    codes, uniques = pd.factorize(column.to_numpy(zero_copy_only=False))
+    return pd.Categorical.from_codes(codes[series_no], uniques)
+
+
+def _latest_release(series_no: np.ndarray, frame: pd.DataFrame, vintage: np.ndarray) -> np.ndarray:
+    """Row positions of the latest release's figure of each (series, period, months) cell."""
+    period = frame["period"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    months = frame["period_months"].to_numpy()
+    order = np.lexsort((-vintage.astype(np.int64), months, period, series_no))
+    key = np.stack([series_no[order], period[order], months[order]])
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+    return np.sort(order[first])
 
 
 def scan(

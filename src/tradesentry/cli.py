@@ -390,7 +390,11 @@ def watch(
     from tradesentry.monitor import watch as run_watch
     from tradesentry.store import resolve_store_path
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    log = logging.getLogger("tradesentry")  # each step, on stderr, while watching
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
     try:
         reports = run_watch(
             resolve_store_path(store),
@@ -404,6 +408,8 @@ def watch(
         )
     except KeyboardInterrupt:
         return
+    finally:
+        log.removeHandler(handler)
     if once and reports and reports[-1].errors:
         err.print(f"{len(reports[-1].errors)} step(s) failed; see the log above", markup=False)
 
@@ -487,8 +493,9 @@ def demo(store: StoreOption = None) -> None:
         store_path = st.path
     series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
     with open_store(store_path) as st:
-        out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
         out.print(f"Report: {_write_report(st, store_path.with_name('report.html'))}", markup=False)
+        out.print()  # the demo ends with the digest of its release
+        out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
 
 
 # -- helpers -----------------------------------------------------------------------------

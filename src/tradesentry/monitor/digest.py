@@ -256,17 +256,18 @@ def _goods(cells: pd.DataFrame) -> str:
 
 
 def _freshness(cov: dict) -> str:
-    """ "All 47 figures are new." / "12 figures are new, 3 revise an earlier release …"."""
+    """ "All 47 figures are new …" / "Of these, 4 are new, 1 revises an earlier figure …"."""
     if cov["new"] == cov["rows"]:
         return f"All {words.count(cov['rows'], 'figure')} are new to the store."
     parts = []
-    if cov["new"]:
-        parts.append(f"{words.count(cov['new'], 'figure')} new")
-    if cov["revised"]:
-        parts.append(f"{cov['revised']:,} revising an earlier release")
-    if cov["unchanged"]:
-        parts.append(f"{cov['unchanged']:,} repeating an earlier release")
-    return words.sentence(f"Of these, {_and(parts)}.")
+    for n, one, many in (
+        (cov["new"], "is new", "are new"),
+        (cov["revised"], "revises an earlier figure", "revise earlier figures"),
+        (cov["unchanged"], "repeats an earlier figure", "repeat earlier figures unchanged"),
+    ):
+        if n:
+            parts.append(f"{n:,} {one if n == 1 else many}")
+    return f"Of these, {_and(parts)}."
 
 
 # -- moves -------------------------------------------------------------------------------
@@ -383,9 +384,11 @@ def _revision(row: dict) -> Revision:
     value, before, currency = _num(row["value"]), _num(row["previous_value"]), row["currency"]
     source = f"release {int(row['previous_release'])}"
     if value is None:
-        text = f"{who} for {months}: the figure of {words.money(before, currency)} ({source}) is now withheld."
+        was = words.money(before, currency)
+        text = f"{who} for {months}: the figure of {was} ({source}) is now withheld."
     elif before is None:
-        text = f"{who} for {months}: now {words.money(value, currency)}, where {source} gave no figure."
+        now = words.money(value, currency)
+        text = f"{who} for {months}: now {now}, where {source} gave no figure."
     else:
         text = (
             f"{who} for {months} were revised to {words.money(value, currency)} from "

@@ -28,10 +28,11 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
     if digest.latest:
         heading = f"{words.month(digest.latest_month)}, the latest month"
         out.append((heading, [m.sentence for m in digest.latest]))
+    shown = {m.sentence for m in digest.latest}
     for level, basis, heading in _MOVE_SECTIONS:
-        moves = digest.section(level, basis)
+        moves = [m.sentence for m in digest.section(level, basis) if m.sentence not in shown]
         if moves:
-            out.append((heading, [m.sentence for m in moves]))
+            out.append((heading, moves))
     return out
 
 
@@ -50,11 +51,10 @@ def findings_intro(digest: Digest) -> str:
         return f"Scan {digest.scan_id} found nothing new against scan {digest.baseline_scan_id}."
     shown = len(digest.findings)
     more = f"; the first {shown} are shown" if shown < digest.findings_total else ""
-    base = (
-        f"scan {digest.baseline_scan_id}, the last before the release"
-        if digest.baseline_scan_id
-        else "no earlier scan"
-    )
+    if digest.baseline_scan_id is None:
+        first = "no scan ran before this release, so every finding is new"
+        return f"Scan {digest.scan_id}; {first}{more}."
+    base = f"scan {digest.baseline_scan_id}, the last before the release"
     return f"Scan {digest.scan_id} against {base}{more}."
 
 
@@ -119,7 +119,9 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
 {% endfor %}</ol>{% endif %}
 <h2>Revisions</h2>
 <p>{{ revisions_intro }}</p>
-{% if d.revisions %}<ul>{% for r in d.revisions %}<li>{{ r.sentence }}</li>{% endfor %}</ul>{% endif %}
+{% if d.revisions %}
+<ul>{% for r in d.revisions %}<li>{{ r.sentence }}</li>{% endfor %}</ul>
+{% endif %}
 </body></html>
 """
 

@@ -25,7 +25,7 @@ class WebhookError(TradesentryError):
 
 
 def payload(new: Findings, resolved: Findings | None = None, releases: list[dict] = ()) -> dict:
-    """{"text": …, "findings": […], "resolved": […], "releases": […]} for one watch cycle."""
+    """The body for one watch cycle: {"text", "findings", "resolved", "releases"}."""
     records = sorted(new.to_records(), key=lambda r: -(r["impact"] or 0.0))
     gone = resolved.to_records() if resolved is not None else []
     frame = new.to_frame()

@@ -1,0 +1,143 @@
+"""The digest of a release: coverage, moves, new findings with their context, revisions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tests.monitor.conftest import vintage
+from tradesentry import api
+from tradesentry.cli import app
+from tradesentry.store import open_store
+
+runner = CliRunner()
+SEED = "China's exports to North Korea rose to $12.98 million in March 2021 from $3,000 in February"
+
+
+@pytest.fixture
+def vintages(store, tmp_path, tiny):
+    """Release 1: the data to January 2021, scanned. Release 2: February and March 2021
+    arrive and January's exports are revised from $29,000 to $30,000."""
+    store.ingest(vintage(tmp_path / "to-2021-01.csv", until="2021-01"), published="2021-02-20")
+    api.scan(store)
+    store.ingest(
+        vintage(
+            tmp_path / "2021-03.csv",
+            since="2021-01",
+            until="2021-03",
+            edits={("export", "2021-01"): 30000},
+        ),
+        published="2021-04-20",
+    )
+    return store
+
+
+def test_the_seed_case(vintages):
+    d = api.digest(vintages)
+    assert d.release["id"] == 2 and d.latest_month == "2021-03"
+    assert any(m.sentence.startswith(SEED) for m in d.latest)
+    assert {m.period for m in d.moves} <= {"2021-02", "2021-03"}  # the months it brings
+    feb = [f for f in d.findings if f["period"] == "2021-02" and f["flow"] == "export"]
+    assert feb, d.findings
+    assert feb[0]["context"].startswith(SEED)  # why February is flagged, in figures
+    assert feb[0]["explanation"]
+    assert d.baseline_scan_id == 1 and d.scan_id == 2  # the digest scanned the new release
+
+
+def test_coverage_and_revisions(vintages):
+    d = api.digest(vintages)
+    cov = d.coverage
+    assert cov["reporters"] == ["CHN"] and cov["partners"] == ["PRK"]
+    assert (cov["first_period"], cov["last_period"]) == ("2021-01", "2021-03")
+    assert cov["revised"] == 1 and cov["new"] == 4 and cov["rows"] == 8
+    assert d.summary[0].startswith("Release 2 (2021-03.csv, read as csv, published 20 April 2021)")
+    assert "on the trade of China with North Korea: exports and imports" in d.summary[0]
+    assert d.revisions_total == 1
+    assert d.revisions[0].sentence == (
+        "China's exports to North Korea for January 2021 were revised to $30,000 from $29,000 "
+        "(release 1), up $1,000 (+3.4%)."
+    )
+
+
+def test_an_older_release_reads_as_it_did_on_its_day(vintages):
+    d = api.digest(vintages, release=1)
+    assert d.latest_month == "2021-01" and d.revisions_total == 0
+    assert d.scan_id == 1 and d.baseline_scan_id is None
+    jan = next(m for m in d.latest if m.flow == "export" and m.basis == "mom")
+    assert "$29,000 in January 2021" in jan.sentence  # not the later $30,000
+
+
+def test_moves_rank_by_money(demo_store, tiny):
+    d = api.digest(demo_store)
+    mom = d.section("pair", "mom")
+    changes = [abs(m.change) for m in mom]
+    assert changes == sorted(changes, reverse=True) and len(mom) == 5
+    assert mom[0].sentence.startswith(
+        "China's exports to North Korea fell to $10.35 million in February 2020 from "
+        "$186.85 million in January"
+    )
+    assert d.section("commodity", "mom") == []  # the demo holds totals only
+
+
+def test_every_format_renders(vintages):
+    d = api.digest(vintages)
+    md = d.render("md")
+    assert md.startswith("# Release 2: 2021-03.csv") and SEED in md
+    assert "## New findings" in md and "## Revisions" in md
+    data = json.loads(d.render("json"))
+    assert data["release"]["id"] == 2 and data["findings"][0]["headline"]
+    html = d.render("html")
+    assert html.startswith("<!doctype html>") and "$12.98 million" in html
+    with pytest.raises(api.InputError):
+        d.render("pdf")
+
+
+def test_html_is_escaped(store, tmp_path, tiny):
+    store.ingest(vintage(tmp_path / 'a<b onload="x()">&.csv', until="2021-02"))
+    html = api.digest(store).to_html()
+    assert "<b onload" not in html and "a&lt;b onload=&#34;x()&#34;&gt;&amp;.csv" in html
+    assert "<b onload" not in api.digest(store).to_markdown()
+
+
+def test_an_empty_store_has_no_digest(store):
+    with pytest.raises(api.InputError, match="no release"):
+        api.digest(store)
+
+
+def test_cli_digest(tmp_path, tiny):
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as st:
+        st.ingest(DEMO_CSV)
+    md = runner.invoke(app, ["digest", "--store", str(db)])
+    assert md.exit_code == 0 and md.stdout.startswith("# Release 1:")
+    out = tmp_path / "d.html"
+    html = runner.invoke(app, ["digest", "--format", "html", "--out", str(out), "--store", str(db)])
+    assert html.exit_code == 0 and out.read_text().startswith("<!doctype html>")
+    js = runner.invoke(app, ["digest", "--release", "1", "--format", "json", "--store", str(db)])
+    assert json.loads(js.stdout)["release"]["file"] == DEMO_CSV.name
+    missing = runner.invoke(app, ["digest", "--release", "9", "--store", str(db)])
+    assert missing.exit_code == 2 and "no release 9" in missing.stderr
+
+
+@pytest.mark.xfail(
+    reason="the detectors in progress do not flag February 2021 on the demo data yet", strict=False
+)
+def test_the_demo_data_flags_february_2021(demo_store, real_detectors):
+    d = api.digest(demo_store)
+    flagged = [
+        f
+        for f in d.findings
+        if f["flow"] == "export" and f["period"] <= "2021-02" <= f["period_end"]
+    ]
+    assert flagged, [f["headline"] for f in d.findings]
+    assert flagged[0]["explanation"] and flagged[0]["context"]
+
+
+def test_demo_ends_with_the_digest(tmp_path, tiny):
+    result = runner.invoke(app, ["demo", "--store", str(tmp_path / "demo.duckdb")])
+    assert result.exit_code == 0, result.output
+    tail = result.stdout[result.stdout.index("# Release 1:") :]
+    assert "## Largest moves month on month" in tail and "## New findings" in tail

@@ -1,0 +1,116 @@
+"""New and resolved findings between scans, through the API and `scan --new/--resolved`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.monitor.conftest import vintage, write_rows
+from tradesentry import api
+from tradesentry.cli import app
+from tradesentry.monitor import history
+from tradesentry.store import open_store
+
+pytestmark = pytest.mark.usefixtures("tiny")
+runner = CliRunner()
+
+
+def one_row(path, period: str, value: float):
+    """A release with one figure of China's exports to North Korea."""
+    row = {
+        "reporter": "CHN",
+        "partner": "PRK",
+        "flow": "export",
+        "classification": "HS",
+        "commodity": "TOTAL",
+        "period": period,
+        "period_months": "1",
+        "value": str(value),
+        "currency": "USD",
+        "source_url": "",
+    }
+    return write_rows(path, [row])
+
+
+def periods(found) -> set[str]:
+    return {f["period"] for f in found}
+
+
+def test_scans_keep_their_release_watermark(store, tmp_path):
+    api.scan(store)  # an empty store: watermark 0
+    store.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    api.scan(store)
+    assert history.scans(store)["release"].tolist() == [0, 1]
+
+
+def test_a_revision_resolves_and_a_new_month_adds(store, tmp_path):
+    store.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    first = api.scan(store)
+    assert {"2020-10", "2020-11", "2021-01", "2021-02"} <= periods(first)
+    assert len(api.new_findings(store)) == len(first)  # no baseline: everything is new
+
+    api.scan(store)
+    assert len(api.new_findings(store)) == 0 and len(api.resolved_findings(store)) == 0
+
+    store.ingest(one_row(tmp_path / "revised.csv", "2021-02", 3_000_000))  # February revised up
+    api.scan(store)
+    assert periods(api.resolved_findings(store)) == {"2021-02"}
+    assert len(api.new_findings(store)) == 0
+
+    store.ingest(one_row(tmp_path / "march.csv", "2021-03", 1000))
+    latest = api.scan(store)
+    new = api.new_findings(store)
+    assert periods(new) == {"2021-03"} and new.scan_id == latest.scan_id
+    assert all(f["id"] in {g["id"] for g in latest} for f in new)
+
+
+def test_stable_ids_survive_a_rescan(store, tmp_path):
+    store.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    ids = [f["id"] for f in api.scan(store)]
+    assert [f["id"] for f in api.scan(store)] == ids
+
+
+def test_a_filtered_scan_is_compared_with_the_same_filters(store, tmp_path):
+    store.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    full = api.scan(store)
+    narrow = api.scan(store, flow="import")
+    assert history.previous_scan(store, narrow.scan_id) is None
+    again = api.scan(store)
+    assert history.previous_scan(store, again.scan_id) == full.scan_id
+    assert len(api.resolved_findings(store, again.scan_id)) == 0
+
+
+def test_unknown_scan_is_an_input_error(store):
+    with pytest.raises(api.InputError):
+        api.new_findings(store, 42)
+
+
+def test_cli_scan_new_and_resolved(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as st:
+        st.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    assert runner.invoke(app, ["scan", "--store", str(db)]).exit_code == 0
+    with open_store(db) as st:
+        st.ingest(one_row(tmp_path / "revised.csv", "2021-02", 3_000_000))
+        st.ingest(one_row(tmp_path / "march.csv", "2021-03", 1000))
+    new = runner.invoke(app, ["scan", "--new", "--format", "json", "--store", str(db)])
+    assert new.exit_code == 0, new.output
+    assert [f["period"] for f in json.loads(new.stdout)] == ["2021-03"]
+
+    resolved = runner.invoke(app, ["scan", "--resolved", "--format", "json", "--store", str(db)])
+    assert json.loads(resolved.stdout) == []  # nothing changed since the scan just before
+
+    both = runner.invoke(app, ["scan", "--new", "--resolved", "--store", str(db)])
+    assert both.exit_code == 2 and "choose one" in both.stderr
+
+
+def test_cli_fail_on_counts_only_the_new_findings(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as st:
+        st.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
+    first = runner.invoke(app, ["scan", "--new", "--fail-on", "high", "--store", str(db)])
+    assert first.exit_code == 1  # the first scan's findings are all new
+    again = runner.invoke(app, ["scan", "--new", "--fail-on", "high", "--store", str(db)])
+    assert again.exit_code == 0 and "No findings." in again.stdout

@@ -1,0 +1,278 @@
+"""The watch loop: files dropped into a folder, a local webhook, retries, a watchlist."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.monitor.conftest import vintage
+from tradesentry import api
+from tradesentry.cli import app
+from tradesentry.errors import InputError
+from tradesentry.monitor import Watcher, load_watchlist, watch
+from tradesentry.monitor.watch import Folder, StepFailed, attempt
+from tradesentry.store import open_store
+
+pytestmark = pytest.mark.usefixtures("tiny")
+runner = CliRunner()
+NO_WAIT = {"sleep": lambda seconds: None}
+
+
+def watcher(store, folder: Path, **options) -> Watcher:
+    return Watcher(store, folder, interval=0.01, backoff=0.01, **NO_WAIT, **options)
+
+
+def test_a_dropped_file_is_ingested_scanned_digested_and_posted(store, tmp_path, hook):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "cn_kp_2021-02.csv", until="2021-02")
+    (report,) = watcher(store, inbox, webhook=hook.url).run(max_iterations=1)
+    assert report.ok, report.errors
+    assert [r["file"] for r in report.ingested] == ["cn_kp_2021-02.csv"]
+    assert report.new == len(api.findings(store)) > 0 and report.posted == 1
+    assert report.digests == [inbox / "digests" / "release-1.md"]
+    assert report.digests[0].read_text().startswith("# Release 1: cn_kp_2021-02.csv")
+    (body,) = hook.bodies
+    assert body["text"].startswith("tradesentry: 4 new findings after release 1")
+    assert "China's exports to North Korea" in body["text"]
+    assert {f["period"] for f in body["findings"]} == {"2020-10", "2020-11", "2021-01", "2021-02"}
+    assert body["findings"][0]["impact"] >= body["findings"][-1]["impact"]
+
+
+def test_nothing_new_means_no_scan_and_no_post(store, tmp_path, hook):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    w = watcher(store, inbox, webhook=hook.url)
+    w.run(max_iterations=1)
+    (vintage(inbox / "copy.csv", until="2021-02"))  # the same content under another name
+    w.cycle()
+    quiet = w.cycle()
+    assert quiet.scan_id is None and quiet.ingested == [] and len(hook.bodies) == 1
+
+
+def test_a_file_written_in_two_halves_is_read_whole(store, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    text = vintage(tmp_path / "full.csv", until="2021-06").read_text()
+    half = len(text) // 2
+    target = inbox / "release.csv"
+    w = watcher(store, inbox)
+    target.write_text(text[:half])
+    assert w.cycle().ingested == []  # first seen
+    with target.open("a") as f:
+        f.write(text[half:])
+    assert w.cycle().ingested == []  # it changed since the last look
+    report = w.cycle()  # unchanged across two looks: complete
+    assert [r["rows_read"] for r in report.ingested] == [47]
+    assert report.ingested[0]["rows_quarantined"] == 0
+
+
+def test_part_and_tmp_files_wait_for_their_rename(store, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    part = vintage(inbox / "release.csv.part", until="2021-02")
+    vintage(inbox / "other.tmp", until="2021-02")
+    vintage(inbox / ".hidden.csv", until="2021-02")
+    w = watcher(store, inbox)
+    w.cycle()
+    assert w.cycle().ingested == []
+    part.rename(inbox / "release.csv")
+    w.cycle()
+    assert [r["file"] for r in w.cycle().ingested] == ["release.csv"]
+
+
+def test_an_unreadable_file_is_reported_and_the_watch_goes_on(store, tmp_path, caplog):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "garbage.csv").write_bytes(bytes(range(256)) * 4)
+    w = watcher(store, inbox)
+    w.cycle()
+    with caplog.at_level(logging.ERROR, logger="tradesentry.monitor"):
+        bad = w.cycle()
+    assert bad.errors and "garbage.csv" in bad.errors[0] and "garbage.csv" in caplog.text
+    assert w.cycle().errors == []  # not tried again until the file changes
+    vintage(inbox / "good.csv", until="2021-02")
+    w.cycle()
+    assert [r["file"] for r in w.cycle().ingested] == ["good.csv"]
+
+
+def test_a_webhook_that_fails_once_then_succeeds(store, tmp_path, flaky_hook, caplog):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        (report,) = watcher(store, inbox, webhook=flaky_hook.url).run(max_iterations=1)
+    assert report.ok and report.posted == 1
+    assert flaky_hook.attempts == 2 and len(flaky_hook.bodies) == 1
+    assert "HTTP 500" in caplog.text and "attempt 1 of 3" in caplog.text
+
+
+def test_a_webhook_down_for_a_cycle_gets_the_message_later(store, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    sent: list[dict] = []
+    down = {"now": True}
+
+    def post(url: str, body: dict) -> int:
+        if down["now"]:
+            raise OSError("connection refused")
+        sent.append(body)
+        return 200
+
+    w = watcher(store, inbox, webhook="http://127.0.0.1:9/hook", post=post)
+    (first,) = w.run(max_iterations=1)
+    assert first.errors and "gave up after 3 attempts" in first.errors[0]
+    assert len(w.pending) == 1 and sent == []
+    down["now"] = False
+    assert w.cycle().posted == 1 and len(sent) == 1 and w.pending == []
+
+
+def test_a_failing_scan_is_retried_and_caught_up_next_cycle(store, tmp_path, monkeypatch):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    real_scan = api.scan
+    calls = {"n": 0}
+
+    def broken(*args, **kwargs):
+        calls["n"] += 1
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(api, "scan", broken)
+    (first,) = watcher(store, inbox).run(max_iterations=1)
+    assert calls["n"] == 3 and "scan: disk full" in first.errors[0]
+    monkeypatch.setattr(api, "scan", real_scan)
+    w = watcher(store, inbox)
+    caught_up = w.cycle()  # no new file, but release 1 has not been scanned yet
+    assert caught_up.scan_id is not None and caught_up.digests
+
+
+def test_the_store_path_is_opened_per_cycle(tmp_path, hook):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "s.duckdb"
+    vintage(inbox / "a.csv", until="2021-02")
+    reports = watch(db, inbox, interval=0.01, webhook=hook.url, max_iterations=2, **NO_WAIT)
+    assert [len(r.ingested) for r in reports] == [1, 0]
+    with open_store(db) as st:  # the lock is free between cycles
+        assert len(st.releases()) == 1
+
+
+def test_watchlist_fetches_through_the_client(store, tmp_path):
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text(
+        'interval = 3600\n[[series]]\nreporter = "CHN"\npartner = "PRK"\nfreq = "M"\n'
+        'period = "2021"\nflow = "X"\n'
+    )
+    source = vintage(tmp_path / "fetched.csv", until="2021-02")
+    calls: list[dict] = []
+
+    def fetch(st, **entry):
+        calls.append(entry)
+        return [st.ingest(source)]
+
+    clock = {"t": 0.0}
+    w = Watcher(
+        store,
+        watchlist=load_watchlist(watchlist),
+        out=tmp_path / "digests",
+        fetch=fetch,
+        clock=lambda: clock["t"],
+        **NO_WAIT,
+    )
+    first = w.cycle()
+    assert calls == [
+        {"reporter": "CHN", "partner": "PRK", "freq": "M", "period": "2021", "flow": "X"}
+    ]
+    assert len(first.ingested) == 1 and first.scan_id and first.digests
+    clock["t"] = 60.0
+    w.cycle()
+    assert len(calls) == 1  # not due for another hour
+    clock["t"] = 3601.0
+    assert w.cycle().ingested == [] and len(calls) == 2  # fetched again: nothing new
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[series]]\nreporter = 'CHN'\n", "missing partner, freq, period"),
+        ("[[series]]\nreporter='CHN'\npartner='PRK'\nfreq='M'\nperiod='2021'\nyear=1\n", "year"),
+        (
+            "interval = 0\n[[series]]\nreporter='CHN'\npartner='PRK'\nfreq='M'\nperiod='2021'\n",
+            "interval",
+        ),
+        ("series = [", "cannot read"),
+        ("", "[[series]]"),
+    ],
+)
+def test_a_bad_watchlist_is_an_input_error(tmp_path, text, message):
+    path = tmp_path / "w.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message.replace("[", r"\[")):
+        load_watchlist(path)
+
+
+def test_attempt_backs_off_then_gives_up():
+    pauses: list[float] = []
+    with pytest.raises(StepFailed, match="gave up after 3 attempts"):
+        attempt("x", lambda: 1 / 0, attempts=3, backoff=0.5, sleep=pauses.append)
+    assert pauses == [0.5, 1.0]
+    with pytest.raises(InputError):  # bad input: no retry
+        attempt("x", lambda: (_ for _ in ()).throw(InputError("bad")), sleep=pauses.append)
+    assert pauses == [0.5, 1.0]
+
+
+def test_folder_ignores_empty_files_and_subfolders(tmp_path):
+    (tmp_path / "empty.csv").touch()
+    (tmp_path / "sub").mkdir()
+    folder = Folder(tmp_path)
+    folder.poll()
+    assert folder.poll() == ([], [])
+
+
+def test_cli_watch_once(tmp_path, hook):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    db = tmp_path / "s.duckdb"
+    result = runner.invoke(
+        app,
+        [
+            "watch",
+            str(inbox),
+            "--once",
+            "--interval",
+            "0.05",
+            "--webhook",
+            hook.url,
+            "--digest-format",
+            "html",
+            "--store",
+            str(db),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert (inbox / "digests" / "release-1.html").read_text().startswith("<!doctype html>")
+    assert len(hook.bodies) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "needs a folder"),
+        (["nowhere"], "not a folder"),
+        (["."], "--interval"),
+        (["."], "--webhook"),
+    ],
+)
+def test_cli_watch_bad_arguments_exit_2(tmp_path, args, message):
+    extra = {"--interval": ["--interval", "0"], "--webhook": ["--webhook", "ftp://x"]}
+    argv = ["watch", *[str(tmp_path / a) if a == "nowhere" else a for a in args]]
+    argv += extra.get(message, [])
+    result = runner.invoke(app, [*argv, "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 2 and message in result.stderr

@@ -1,0 +1,67 @@
+"""The phrasing: money, countries and moves as trade news writes them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradesentry.monitor import words
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "text"),
+    [
+        (3000, "USD", "$3,000"),
+        (253_000, "USD", "$253,000"),
+        (12_978_000, "USD", "$12.98 million"),
+        (1.2e9, "EUR", "€1.20 billion"),
+        (4_100_000, "KRW", "4.10 million KRW"),
+        (-5000, "USD", "-$5,000"),
+        (None, "USD", "an unknown amount"),
+    ],
+)
+def test_money(value, currency, text):
+    assert words.money(value, currency) == text
+
+
+def test_country_names_come_from_the_library_with_their_article():
+    assert words.country_name("PRK") == "North Korea"
+    assert words.country_name("USA") == "the United States"
+    assert words.country_name("NLD") == "the Netherlands"
+    assert words.country_name("WLD") == "the world"
+    assert words.country_name("X899") == "Areas, nes"  # a Comtrade special area
+    assert words.country_name("ZZZ") == "ZZZ"  # unknown: the code, never an empty subject
+
+
+def test_subjects():
+    assert words.subject("CHN", "PRK", "export", "TOTAL", "HS") == "China's exports to North Korea"
+    assert words.subject("PRK", "CHN", "import", "27", "HS") == (
+        "North Korea's imports of HS 27 from China"
+    )
+    assert words.subject("NLD", "WLD", "export", "TOTAL", "HS") == "the Netherlands' total exports"
+
+
+def test_the_seed_sentence():
+    who = words.subject("CHN", "PRK", "export", "TOTAL", "HS")
+    text = words.move(who, 12_978_000, "2021-03", 3000, "2021-02", "USD")
+    assert text.startswith(
+        "China's exports to North Korea rose to $12.98 million in March 2021 "
+        "from $3,000 in February,"
+    )
+    assert "4,326 times as much" in text
+
+
+def test_moves_across_a_year_and_down():
+    text = words.move("the United States' exports", 29_000, "2021-01", 3_378_000, "2020-12", "USD")
+    assert text == (
+        "The United States' exports fell to $29,000 in January 2021 from $3.38 million in "
+        "December 2020, down $3.35 million (-99.1%)."
+    )
+
+
+def test_month_span_and_names():
+    assert words.month_span("2021-02", "2021-03") == "February–March 2021"
+    assert words.month_span("2020-12", "2021-01") == "December 2020–January 2021"
+    assert words.names(["CHN", "PRK"]) == "China and North Korea"
+    assert (
+        words.names(["CHN", "JPN", "KOR", "PRK", "USA"]) == "China, Japan, South Korea and 2 others"
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -118,7 +119,7 @@ def _add_combined(fig: go.Figure, obs: pd.DataFrame, currency: str) -> None:
 
 def _add_mirror(fig: go.Figure, mirror: SeriesView, currency: str) -> None:
     key = mirror.key
-    name = f"{key['reporter']}'s {key['flow']}s (partner's record)"
+    name = _text(f"{key['reporter']}'s {key['flow']}s (partner's record)")
     mirror_currency = str(mirror.observations["currency"].iat[0])
     values = _monthly(mirror.observations)
     extra = {} if mirror_currency == currency else {"yaxis": "y2"}
@@ -144,7 +145,7 @@ def _add_flags(
                 y = rec["observed"] if not np.isfinite(value) else value
                 xs.append(ts.strftime("%Y-%m-%d"))
                 ys.append(y)
-                texts.append(f"{rec['kind']} ({severity}): {_short(rec['explanation'])}")
+                texts.append(_text(f"{rec['kind']} ({severity}): {_short(rec['explanation'])}"))
         if xs:
             fig.add_trace(
                 go.Scatter(
@@ -164,6 +165,11 @@ def _add_flags(
             )
 
 
+def _text(text: str) -> str:
+    """Data as text for Plotly, which reads a little HTML in labels: escape it all."""
+    return escape(text, quote=False)
+
+
 def _short(text: str | None, limit: int = 120) -> str:
     text = text or ""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -176,6 +182,8 @@ def _add_focus(fig: go.Figure, rec: Mapping, monthly: pd.Series, currency: str) 
     end = pd.Period(rec["period_end"], freq="M").to_timestamp()
     if rec["kind"] == "level_shift":
         _add_levels(fig, rec, evidence, monthly, start, currency)
+    elif rec["kind"] == "mirror_gap":
+        _add_mirror_months(fig, evidence, currency)
     else:
         _add_expected(fig, rec, evidence, start, currency)
     if rec["kind"] == "timing_shift" and start != end:
@@ -185,8 +193,12 @@ def _add_focus(fig: go.Figure, rec: Mapping, monthly: pd.Series, currency: str) 
 def _add_expected(
     fig: go.Figure, rec: Mapping, evidence: Mapping, at: pd.Timestamp, currency: str
 ) -> None:
-    expected = rec.get("expected")
-    if expected is None or not np.isfinite(expected):
+    per_month = evidence.get("expected")
+    if isinstance(per_month, list) and len(per_month) > 1:
+        _add_expected_months(fig, per_month, at, currency)
+        return
+    expected = _number(rec.get("expected"))
+    if expected is None:
         return
     band = _band(evidence)
     error = None
@@ -212,6 +224,45 @@ def _add_expected(
             name="Expected" + (" (band)" if band else ""),
             marker={"symbol": "diamond", "size": 11, "color": EXPECTED},
             hovertemplate=label + "<extra></extra>",
+        )
+    )
+
+
+def _add_expected_months(
+    fig: go.Figure, values: Sequence, start: pd.Timestamp, currency: str
+) -> None:
+    """One expected value per month of the finding (a timing shift's two months)."""
+    months = [start + pd.DateOffset(months=k) for k in range(len(values))]
+    numbers = [_number(v) for v in values]
+    fig.add_trace(
+        go.Scatter(
+            x=[m.strftime("%Y-%m-%d") for m in months],
+            y=numbers,
+            customdata=[money(v, currency) for v in numbers],
+            mode="markers",
+            name="Expected",
+            marker={"symbol": "diamond", "size": 11, "color": EXPECTED},
+            hovertemplate="%{x|%b %Y}: expected about %{customdata}<extra></extra>",
+        )
+    )
+
+
+def _add_mirror_months(fig: go.Figure, evidence: Mapping, currency: str) -> None:
+    """The partner's record of the flagged months, converted into this series' currency."""
+    months = [m for m in evidence.get("months") or [] if isinstance(m, Mapping)]
+    points = [(m.get("period"), _number(m.get("mirror"))) for m in months]
+    points = [(p, v) for p, v in points if isinstance(p, str) and v is not None]
+    if not points:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=[pd.Period(p, freq="M").to_timestamp().strftime("%Y-%m-%d") for p, _ in points],
+            y=[v for _, v in points],
+            customdata=[money(v, currency) for _, v in points],
+            mode="markers",
+            name=f"Partner's record (in {currency})",
+            marker={"symbol": "diamond", "size": 11, "color": MIRROR},
+            hovertemplate="%{x|%b %Y}: partner recorded %{customdata}<extra></extra>",
         )
     )
 
@@ -250,9 +301,13 @@ def _add_moved(
     """A timing shift as an arrow from the short month to the month that holds its value."""
     moved = _first_number(evidence, _MOVED_KEYS)
     moved = moved if moved is not None else _number(rec.get("impact"))
+    if moved is None:
+        return
+    if moved < 0 or evidence.get("direction") == "earlier":  # value booked a month early
+        start, end = end, start
     y_from = _number(monthly.get(start, np.nan)) or _number(rec.get("observed"))
     y_to = _number(monthly.get(end, np.nan)) or y_from
-    if moved is None or y_from is None or y_to is None:
+    if y_from is None or y_to is None:
         return
     fig.add_annotation(
         x=end.strftime("%Y-%m-%d"),
@@ -268,7 +323,7 @@ def _add_moved(
         arrowsize=1.4,
         arrowwidth=2,
         arrowcolor=SEVERITY_COLOURS["high"],
-        text=f"≈ {money(moved, currency)} moved",
+        text=f"≈ {money(abs(moved), currency)} moved",
         font={"color": SEVERITY_COLOURS["high"]},
         bgcolor="rgba(255,255,255,0.85)",
     )
@@ -289,9 +344,10 @@ def _add_levels(
     after = after if after is not None else _number(rec.get("observed"))
     if monthly.empty:
         return
-    first, last = monthly.index.min(), monthly.index.max()
-    segments = [("Level before", first, start - pd.DateOffset(months=1), before)]
-    segments.append(("Level after", start, last, after))
+    first = _month(evidence.get("before_from")) or monthly.index.min()
+    last = _month(evidence.get("regime_end")) or monthly.index.max()
+    before_to = _month(evidence.get("before_to")) or start - pd.DateOffset(months=1)
+    segments = [("Level before", first, before_to, before), ("Level after", start, last, after)]
     for name, x0, x1, level in segments:
         if level is None or x1 < x0:
             continue
@@ -305,6 +361,16 @@ def _add_levels(
                 hovertemplate=f"{name}: {money(level, currency)}<extra></extra>",
             )
         )
+
+
+def _month(value) -> pd.Timestamp | None:
+    """A YYYY-MM label from evidence as the first day of its month (None if not one)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return pd.Period(value, freq="M").to_timestamp()
+    except ValueError:
+        return None
 
 
 def _positive_values(view: SeriesView, mirror: SeriesView | None) -> np.ndarray:

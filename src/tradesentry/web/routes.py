@@ -128,7 +128,7 @@ def finding_page(request: Request, db: Db, finding_id: Segment) -> RedirectRespo
 
 
 @pages.get(
-    "/series/{reporter}/{partner}/{flow}/{commodity}",
+    "/series/{reporter}/{partner}/{flow}/{commodity:path}",
     response_class=HTMLResponse,
     summary="One series",
 )
@@ -205,7 +205,7 @@ def finding_json(db: Db, finding_id: Segment) -> dict:
 
 
 @api_router.get(
-    "/series/{reporter}/{partner}/{flow}/{commodity}",
+    "/series/{reporter}/{partner}/{flow}/{commodity:path}",
     summary="A series: current figures, findings, release history, mirror",
 )
 def series_json(

@@ -64,13 +64,20 @@ class FindingFilters(BaseModel):
     sort: Literal["rank", "impact", "score", "period", "kind", "series"] = "rank"
     order: Literal["asc", "desc"] | None = Field(None, description="Default: the sort's own.")
 
-    @field_validator("reporter", "partner", "flow", "commodity", "since", "until", mode="before")
+    @field_validator(
+        "reporter", "partner", "flow", "commodity", "since", "until", "order", mode="before"
+    )
     @classmethod
     def _blank_is_any(cls, value):
         if isinstance(value, str):
             value = value.strip()
             return value or None
         return value
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _blank_is_rank(cls, value):
+        return "rank" if isinstance(value, str) and not value.strip() else value
 
     @field_validator("kind", "severity", mode="before")
     @classmethod

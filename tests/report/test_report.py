@@ -1,0 +1,163 @@
+"""The HTML report: self-contained, complete, escaped; written by `report` and by `demo`."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tests.report.seed import EVIL
+from tradesentry import api
+from tradesentry.cli import app
+from tradesentry.detectors import default_detectors
+from tradesentry.report import build_report, render_report
+from tradesentry.report.render import plotly_js_path
+from tradesentry.store import open_store
+
+runner = CliRunner()
+
+
+class _Refs(HTMLParser):
+    """Every URL the page would load by itself (scripts, styles, images, frames)."""
+
+    def __init__(self):
+        super().__init__()
+        self.loads: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        for name in ("src", "data", "poster"):
+            if attrs.get(name):
+                self.loads.append(attrs[name])
+        if tag == "link" and attrs.get("href"):
+            self.loads.append(attrs["href"])
+
+
+def _refs(html: str) -> _Refs:
+    parser = _Refs()
+    parser.feed(html)
+    return parser
+
+
+def _chart_specs(html: str) -> list[dict]:
+    found = re.findall(r'<script type="application/json" id="[^"]+">(.*?)</script>', html, re.S)
+    return [json.loads(text) for text in found]
+
+
+def test_report_is_one_file_that_loads_nothing(seeded_store, tmp_path):
+    path = build_report(seeded_store, tmp_path / "r.html")
+    html = path.read_text(encoding="utf-8")
+    refs = _refs(html)
+    assert all(url.startswith("data:") for url in refs.loads), refs.loads
+    assert plotly_js_path().read_text("utf-8")[:2000] in html  # plotly.js inlined as shipped
+    assert "window.Plotly" in html
+    assert path.stat().st_size < 6_000_000
+
+
+def test_report_has_every_section(seeded_store, tmp_path):
+    html = build_report(seeded_store, tmp_path / "r.html").read_text(encoding="utf-8")
+    for anchor in ("summary", "findings", "pairs", "revisions", "method"):
+        assert f'id="{anchor}"' in html
+    assert "releases covered" in html and "series scanned" in html
+    assert "money at stake (USD)" in html
+    assert 'id="pair-CHN-PRK"' in html
+    # ranked: severity, then money at stake (the level shift is worth the most)
+    order = [
+        html.index(f'<span class="kind">{k}</span>') for k in ("level_shift", "timing_shift", "dip")
+    ]
+    assert order == sorted(order)
+    for detector in default_detectors():
+        assert detector.kind in html
+        for name in detector.parameters():
+            assert f"{name}=" in html
+
+
+def test_charts_draw_the_evidence(seeded_store):
+    specs = _chart_specs(render_report(seeded_store))
+    assert len(specs) == 3
+    level, timing, dip = specs
+    names = {trace.get("name") for trace in level["data"]}
+    assert {"Observed", "Level before", "Level after", "Flagged (high)"} <= names
+    assert level["layout"]["yaxis"]["type"] == "log"  # $3K beside $200M
+    moved = [a for a in timing["layout"].get("annotations", []) if "moved" in a["text"]]
+    assert moved and "$1.6M" in moved[0]["text"]
+    band = [t for t in dip["data"] if t.get("name") == "Expected (band)"]
+    assert band and band[0]["error_y"]["array"][0] > 0
+
+
+def test_top_limits_the_charts_and_lists_the_rest(seeded_store):
+    html = render_report(seeded_store, top=1)
+    assert len(_chart_specs(html)) == 1
+    assert "More findings" in html and "dip" in html
+
+
+def test_revisions_come_from_the_series_history(seeded_store, tmp_path):
+    revised = tmp_path / "revised.csv"
+    revised.write_text(
+        "reporter,partner,flow,classification,commodity,period,period_months,value,currency\n"
+        "CHN,PRK,export,HS,TOTAL,2020-02,1,11000000,USD\n"
+    )
+    seeded_store.ingest(revised, published="2030-01-01")
+    html = render_report(seeded_store)
+    section = html[html.index('id="revisions"') : html.index('id="method"')]
+    assert 'class="revised"' in section and "$11.0M" in section and "$10.3M" in section
+
+
+def test_markup_in_data_is_shown_as_text(evil_store):
+    html = render_report(evil_store)
+    assert EVIL not in html
+    assert "&lt;script&gt;alert(" in html  # the commodity and the explanation, escaped
+    for spec in _chart_specs(html):
+        assert "<script" not in json.dumps(spec)
+
+
+def test_report_on_a_store_without_findings(store, tmp_path):
+    store.ingest(DEMO_CSV)
+    html = build_report(store, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "No findings" in html and "run <code>tradesentry scan</code>" in html
+
+
+def test_report_on_the_real_scan_of_the_demo(demo_store):
+    found = api.scan(demo_store)
+    html = render_report(demo_store)
+    assert len(_chart_specs(html)) == min(len(found), 25)
+    for rec in found.to_records()[:25]:
+        assert f'id="f-{rec["id"]}"' in html
+
+
+def test_cli_report_scans_first_when_needed(tmp_path):
+    db = tmp_path / "s.duckdb"
+    with open_store(db) as st:
+        st.ingest(DEMO_CSV)
+    out = tmp_path / "out" / "report.html"
+    result = runner.invoke(app, ["report", "--out", str(out), "--top", "5", "--store", str(db)])
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and str(out) in result.stdout
+    with open_store(db) as st:
+        assert api.scan_info(st) is not None
+
+
+def test_cli_report_without_a_store_exits_2(tmp_path):
+    result = runner.invoke(
+        app,
+        ["report", "--scan", "7", "--store", str(tmp_path / "s.duckdb")],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 2
+
+
+def test_demo_writes_the_report_next_to_the_store(tmp_path):
+    db = tmp_path / "out" / "demo.duckdb"
+    db.parent.mkdir()
+    result = runner.invoke(app, ["demo", "--store", str(db)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    report = Path(db.parent / "report.html")
+    assert report.is_file()
+    assert str(report) in result.stdout

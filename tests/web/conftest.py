@@ -1,0 +1,99 @@
+"""Fixtures of the dashboard tests: an in-process client, a live server, a browser."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.report.seed import evil_store, seeded, seeded_store, with_evil  # noqa: F401
+from tradesentry.web import create_app
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def client(seeded_store) -> TestClient:  # noqa: F811
+    """The dashboard over the seeded store, in process."""
+    return TestClient(create_app(seeded_store))
+
+
+@pytest.fixture
+def evil_client(evil_store) -> TestClient:  # noqa: F811
+    return TestClient(create_app(evil_store))
+
+
+class LiveServer:
+    """The app under uvicorn in a thread, on a free loopback port."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_store(tmp_path_factory) -> Path:
+    """A store file with the demo, markup-laden data and known findings (closed: served read-only)."""
+    folder = tmp_path_factory.mktemp("live")
+    store = with_evil(seeded(folder / "live.duckdb"), folder)
+    path = store.path
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def live_url(live_store) -> Iterator[str]:
+    with LiveServer(create_app(live_store)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (`make system-deps` installs it)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("chromium not found: `make system-deps` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

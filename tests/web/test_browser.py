@@ -1,0 +1,97 @@
+"""The dashboard and the report in real headless Chromium (Debian's package via Playwright)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from tests.report.seed import EVIL
+from tradesentry.report import build_report
+from tradesentry.store import open_store
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One browser context for the module: plotly.js is fetched and cached once."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context):
+    """A fresh page that records console errors, page errors and dialogs (alert = XSS)."""
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("dialog", lambda d: (page.problems.append(f"dialog: {d.message}"), d.dismiss()))
+    yield page
+    page.close()
+
+
+def _chart_drawn(page) -> None:
+    page.wait_for_selector(".chart .main-svg", timeout=15_000)
+    assert page.locator(".chart .main-svg").count() >= 1
+
+
+def test_overview_filter_open_a_finding(page, live_url, artifacts):
+    page.goto(live_url + "/")
+    assert "series scanned" in page.content()
+    _chart_drawn(page)
+    page.screenshot(path=artifacts / "dashboard-overview.png", full_page=True)
+
+    page.click("header nav >> text=Findings")
+    page.wait_for_url("**/findings")
+    page.select_option("select[name=kind]", ["timing_shift"])
+    page.fill("input[name=reporter]", "chn")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url("**/findings?*kind=timing_shift*")
+    rows = page.locator("table.findings tbody tr")
+    assert rows.count() == 1
+    assert rows.first.locator("td.kind").inner_text() == "timing_shift"
+    page.screenshot(path=artifacts / "dashboard-findings.png", full_page=True)
+
+    rows.first.locator("a.finding-link").click()
+    page.wait_for_url("**/series/CHN/PRK/export/TOTAL?finding=*")
+    _chart_drawn(page)
+    assert page.locator("article.finding.focus .kind").first.inner_text() == "timing_shift"
+    moved = page.locator(".chart .annotation-text", has_text="moved")
+    assert moved.count() == 1
+    page.screenshot(path=artifacts / "dashboard-series.png", full_page=True)
+    assert page.problems == []
+
+
+def test_pair_page_draws_its_charts(page, live_url, artifacts):
+    page.goto(live_url + "/pair/CHN/PRK")
+    _chart_drawn(page)
+    page.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 2")
+    page.screenshot(path=artifacts / "dashboard-pair.png", full_page=True)
+    assert page.problems == []
+
+
+def test_markup_never_runs_in_the_dashboard(page, live_url):
+    page.goto(live_url + "/series/CHN/PRK/export/" + quote(EVIL, safe=""))
+    _chart_drawn(page)
+    assert EVIL in page.locator("h1").inner_text()  # shown as text
+    page.goto(live_url + "/findings?commodity=" + quote(EVIL))
+    assert page.locator("input[name=commodity]").input_value() == EVIL
+    assert page.problems == []
+
+
+def test_report_opens_offline_and_draws(page, live_store, tmp_path, artifacts):
+    with open_store(live_store, read_only=True) as store:
+        report = build_report(store, tmp_path / "report.html", top=4)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.route("http*://**", lambda route: route.abort())  # no network at all
+    page.goto(report.as_uri())
+    _chart_drawn(page)
+    page.screenshot(path=artifacts / "report.png", full_page=False)
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 4")
+    assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
+    assert page.problems == []  # includes: no alert from the markup in the data

@@ -1,0 +1,199 @@
+"""The dashboard over HTTP, in process: pages, JSON twins, filters, errors, read-only."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+
+import duckdb
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tradesentry.cli import app as cli
+from tradesentry.store import open_store
+from tradesentry.web import create_app
+
+SERIES = "/series/CHN/PRK/export/TOTAL"
+
+
+def _ids(html: str) -> list[str]:
+    return re.findall(r'<tr data-id="([0-9a-f]+)">', html)
+
+
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ("/", "series scanned"),
+        ("/findings", "3</b> findings"),
+        (SERIES, "CHN → PRK export TOTAL"),
+        ("/pair/CHN/PRK", "CHN ↔ PRK"),
+        ("/releases", "cn_kp_monthly_2019_2021h1.csv"),
+    ],
+)
+def test_pages(client, path, text):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert text in response.text
+
+
+def test_pages_load_scripts_only_from_the_app(client):
+    for path in ("/", "/findings", SERIES, "/pair/CHN/PRK"):
+        html = client.get(path).text
+        sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+        assert sources and all(s.startswith(("/static/", "data:")) for s in sources), sources
+    assert "content-security-policy" in client.get("/").headers
+
+
+def test_plotly_is_served_from_the_installed_package(client):
+    response = client.get("/static/plotly.min.js")
+    assert response.status_code == 200
+    shipped = resources.files("plotly").joinpath("package_data/plotly.min.js").read_bytes()
+    assert response.content == shipped
+
+
+def test_api_findings_is_what_scan_json_prints(tmp_path):
+    db = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    runner.invoke(cli, ["ingest", str(DEMO_CSV), "--store", str(db)])
+    printed = runner.invoke(cli, ["scan", "--format", "json", "--store", str(db)])
+    assert printed.exit_code == 0, printed.output
+    with TestClient(create_app(db)) as client:
+        served = client.get("/api/findings")
+    assert served.status_code == 200
+    assert json.loads(served.text) == json.loads(printed.stdout)
+
+
+def test_json_twins_match_their_pages(client):
+    for query in ("", "?severity=high", "?kind=dip", "?sort=impact&order=asc"):
+        page = client.get("/findings" + query).text
+        twin = client.get("/api/findings" + query).json()
+        assert _ids(page) == [f["id"] for f in twin]
+    series = client.get("/api" + SERIES).json()
+    assert series["key"] == {
+        "reporter": "CHN",
+        "partner": "PRK",
+        "flow": "export",
+        "commodity": "TOTAL",
+    }
+    assert {f["kind"] for f in series["findings"]} == {"level_shift", "timing_shift"}
+    assert len(series["observations"]) == 25 and series["history"]
+    pair = client.get("/api/pair/CHN/PRK").json()
+    assert len(pair["series"]) == 2 and len(pair["findings"]) == 3
+    releases = client.get("/api/releases").json()
+    assert (
+        releases[0]["rows_read"] == releases[0]["rows_accepted"] + releases[0]["rows_quarantined"]
+    )
+    overview = client.get("/api/overview").json()
+    assert overview["overview"]["findings"] == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "kinds"),
+    [
+        ("kind=timing_shift", {"timing_shift"}),
+        ("kind=dip&kind=level_shift", {"dip", "level_shift"}),
+        ("severity=medium", {"dip"}),
+        ("flow=import", {"dip"}),
+        ("reporter=chn&partner=prk&commodity=TOTAL", {"dip", "level_shift", "timing_shift"}),
+        ("since=2021-01", {"timing_shift"}),
+        ("until=2020-06", {"level_shift"}),
+        ("since=2020-01&until=2020-12", {"level_shift", "dip"}),
+        ("reporter=&partner=&flow=&since=&until=&order=", {"dip", "level_shift", "timing_shift"}),
+        ("reporter=USA", set()),
+    ],
+)
+def test_filters(client, query, kinds):
+    found = client.get(f"/api/findings?{query}").json()
+    assert {f["kind"] for f in found} == kinds
+
+
+def test_sort_and_pages(client):
+    ranked = [f["kind"] for f in client.get("/api/findings").json()]
+    assert ranked == ["level_shift", "timing_shift", "dip"]
+    by_period = [f["period"] for f in client.get("/api/findings?sort=period&order=asc").json()]
+    assert by_period == sorted(by_period)
+    pages = [_ids(client.get(f"/findings?per_page=1&page={n}").text) for n in (1, 2, 3)]
+    assert [len(p) for p in pages] == [1, 1, 1] and len({p[0] for p in pages}) == 3
+    html = client.get("/findings?per_page=1&page=2&kind=dip&kind=level_shift").text
+    assert "page 2 of 2" in html and 'rel="prev"' in html
+    assert "kind=dip&amp;kind=level_shift" in html  # the pager keeps the filters
+    limited = client.get("/api/findings?limit=1&offset=1")
+    assert [f["kind"] for f in limited.json()] == ["timing_shift"]
+
+
+def test_a_finding_opens_its_series(client):
+    first = client.get("/api/findings").json()[1]
+    response = client.get(f"/finding/{first['id']}", follow_redirects=False)
+    assert response.status_code == 302
+    assert response.headers["location"].startswith(SERIES + "?finding=")
+    page = client.get(response.headers["location"]).text
+    assert f'id="f-{first["id"]}"' in page and "focus" in page
+    assert client.get(f"/api/findings/{first['id']}").json() == first
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/series/CHN/USA/export/TOTAL", 404),
+        ("/api/series/CHN/USA/export/TOTAL", 404),
+        ("/pair/CHN/USA", 404),
+        ("/api/pair/CHN/USA", 404),
+        ("/finding/0000000000000000", 404),
+        ("/api/findings/0000000000000000", 404),
+        ("/findings?since=2021-13", 422),
+        ("/api/findings?since=2021-13", 422),
+        ("/api/findings?flow=sideways", 422),
+        ("/api/findings?severity=dreadful", 422),
+        ("/findings?page=0", 422),
+        ("/api/findings?per_page=100000", 200),  # not a parameter of the JSON twin: ignored
+    ],
+)
+def test_errors(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    wants_json = path.startswith("/api/")
+    assert response.headers["content-type"].startswith(
+        "application/json" if wants_json else "text/html"
+    )
+
+
+def test_read_only(seeded_store, tmp_path):
+    path = seeded_store.path
+    seeded_store.close()
+    before = path.read_bytes()
+    app = create_app(path)
+    with TestClient(app) as client:
+        for method in ("post", "put", "delete", "patch"):
+            assert getattr(client, method)("/api/findings").status_code == 405
+        for url in ("/", "/findings", SERIES, "/api/findings.csv"):
+            assert client.get(url).status_code == 200
+    with pytest.raises(duckdb.Error):
+        app.state.store.con.execute("CREATE TABLE intruder (i INTEGER)")
+    app.state.store.close()
+    assert path.read_bytes() == before
+
+
+def test_many_apps_side_by_side(seeded_store, tmp_path):
+    other = open_store(tmp_path / "other.duckdb")
+    one, two = TestClient(create_app(seeded_store)), TestClient(create_app(other))
+    assert len(one.get("/api/findings").json()) == 3
+    assert two.get("/api/findings").json() == []
+    assert "No findings" in two.get("/").text or "no series" in two.get("/").text.lower()
+    other.close()
+
+
+def test_openapi_schema_lists_the_json_twins(client):
+    schema = client.get("/openapi.json").json()
+    for path in (
+        "/api/findings",
+        "/api/findings.csv",
+        "/api/series/{reporter}/{partner}/{flow}/{commodity}",
+        "/api/pair/{reporter}/{partner}",
+        "/api/releases",
+        "/api/overview",
+    ):
+        assert path in schema["paths"]

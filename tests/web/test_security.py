@@ -1,0 +1,182 @@
+"""Security of the dashboard: escaping, SQL parameters, CSV formulas, static paths, fuzzing."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+from urllib.parse import quote, urlsplit
+
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from tests.report.seed import EVIL, seeded
+from tradesentry.web import create_app
+
+EVIL_SERIES = "/series/CHN/PRK/export/" + quote(EVIL, safe="")
+
+
+def _no_live_markup(html: str) -> None:
+    assert "<script>alert" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/findings",
+        "/findings?commodity=" + quote(EVIL),
+        "/findings?reporter=" + quote(EVIL) + "&partner=" + quote(EVIL),
+        "/findings?kind=" + quote(EVIL),
+        EVIL_SERIES,
+        EVIL_SERIES + "?finding=" + quote(EVIL),
+        "/pair/CHN/PRK",
+        "/pair/" + quote(EVIL, safe="") + "/PRK",
+        "/findings?since=" + quote(EVIL),
+    ],
+)
+def test_markup_in_data_and_queries_is_escaped(evil_client, path):
+    response = evil_client.get(path)
+    assert response.status_code in (200, 404, 422)
+    _no_live_markup(response.text)
+
+
+def test_markup_is_shown_as_text(evil_client):
+    page = evil_client.get(EVIL_SERIES).text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    form = evil_client.get("/findings?commodity=" + quote(EVIL)).text
+    assert 'value="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"' in form
+
+
+class _SpyConnection:
+    """A DuckDB connection that records every SQL text it is asked to run."""
+
+    def __init__(self, con, log: list[str]):
+        self._con, self._log = con, log
+
+    def execute(self, query, *args, **kwargs):
+        self._log.append(str(query))
+        return self._con.execute(query, *args, **kwargs)
+
+    def sql(self, query, *args, **kwargs):
+        self._log.append(str(query))
+        return self._con.sql(query, *args, **kwargs)
+
+    def cursor(self):
+        return _SpyConnection(self._con.cursor(), self._log)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def test_query_parameters_never_reach_sql_as_text(evil_store):
+    marker = "zq'; DROP TABLE findings; --"
+    log: list[str] = []
+    evil_store.con = _SpyConnection(evil_store.con, log)
+    client = TestClient(create_app(evil_store))
+    q = quote(marker, safe="")
+    urls = [
+        f"/api/findings?reporter={q}&partner={q}&commodity={q}&kind={q}",
+        f"/findings?reporter={q}&partner={q}&commodity={q}&kind={q}",
+        f"/api/findings.csv?commodity={q}",
+        f"/series/{q}/{q}/export/{q}",
+        f"/api/series/CHN/PRK/export/{q}",
+        f"/pair/{q}/{q}",
+        f"/api/pair/CHN/{q}",
+        f"/finding/{q}",
+        f"/api/findings/{q}",
+        f"/series/CHN/PRK/export/TOTAL?finding={q}",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 404), url
+        if url.startswith("/api/findings?"):
+            assert response.json() == []  # matched as data, not as SQL
+    assert log, "the spy saw no query"
+    assert not [sql for sql in log if "zq" in sql.lower() or "drop table" in sql.lower()]
+    assert len(client.get("/api/findings").json()) == 8  # the findings are all still there
+
+
+def test_csv_export_neutralises_formulas(evil_client):
+    response = evil_client.get("/api/findings.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    explanations = {row["explanation"] for row in rows}
+    for formula in ('=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)"):
+        assert "'" + formula in explanations and formula not in explanations
+    for row in rows:
+        for cell in row.values():
+            if cell[:1] in ("=", "+", "-", "@"):
+                float(cell)  # only numbers may start with a sign
+
+
+TRAVERSALS = [
+    "/static/../pyproject.toml",
+    "/static/../../pyproject.toml",
+    "/static/../../../../pyproject.toml",
+    "/static/../__init__.py",
+    "/static/..%2f__init__.py",
+    "/static/..%2F..%2F..%2F..%2Fpyproject.toml",
+    "/static/%2e%2e/%2e%2e/%2e%2e/%2e%2e/pyproject.toml",
+    "/static/%2e%2e%2f%2e%2e%2fstore.py",
+    "/static/..%252f..%252fstore.py",
+    "/static/....//....//store.py",
+    "/static/..\\..\\store.py",
+    "/static/..%5c..%5cstore.py",
+    "/static//etc/passwd",
+    "/static/%2fetc%2fpasswd",
+    "/static/../../../../../../../../etc/passwd",
+    "/static/%c0%ae%c0%ae/%c0%ae%c0%ae/store.py",
+    "/static/app.css%00.py",
+]
+SECRETS = ("[build-system]", "def create_app", "class Store", "root:x:0:0")
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_no_file_outside_static_is_served(live_url, path):
+    """Raw request lines to the real server: no client normalises the dots away first."""
+    host = urlsplit(live_url)
+    con = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    con.putrequest("GET", path, skip_accept_encoding=True)
+    con.endheaders()
+    response = con.getresponse()
+    body = response.read().decode("utf-8", "replace")
+    con.close()
+    assert response.status < 500
+    assert not any(secret in body for secret in SECRETS), (path, response.status)
+
+
+def test_static_still_serves_its_own_files(live_url):
+    host = urlsplit(live_url)
+    con = http.client.HTTPConnection(host.hostname, host.port, timeout=10)
+    con.request("GET", "/static/app.css")
+    assert con.getresponse().status == 200
+    con.close()
+
+
+def test_schemathesis_finds_no_server_error(tmp_path):
+    """Every operation of the OpenAPI schema, fuzzed in process: never a 5xx."""
+    store = seeded(tmp_path / "fuzz.duckdb")
+    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(store))
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 10
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=12,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def fuzz(case):
+            case.call_and_validate(checks=[not_a_server_error])
+
+        fuzz()
+    store.close()

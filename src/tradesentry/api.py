@@ -408,3 +408,80 @@ def digest(
     from tradesentry.monitor.digest import build
 
     return build(store, release, scan_id=scan_id, limit=limit)
+
+
+# -- cross checks: revisions, both sides of a pair, what is missing, exchange rates ----------
+def revisions(
+    store: Store,
+    *,
+    reporter: str | None = None,
+    partner: str | None = None,
+    flow: str | None = None,
+    commodity: str | None = None,
+    tolerance: float | None = None,
+    min_change: float | None = None,
+) -> pd.DataFrame:
+    """Every figure a release changed against the previous release that reported it.
+
+    One row per revised cell: series, period, both values, the change, both releases and
+    their publication dates. Tolerances default to the revision detector's.
+    """
+    from tradesentry import revisions as rev
+
+    return rev.revisions(
+        store.con.cursor(),
+        reporter=reporter,
+        partner=partner,
+        flow=flow,
+        commodity=commodity,
+        tolerance=rev.TOLERANCE if tolerance is None else tolerance,
+        min_change=rev.MIN_CHANGE if min_change is None else min_change,
+    )
+
+
+def release_diff(store: Store, a: int, b: int):
+    """What release ``b`` changed against release ``a``: revised, appeared, vanished cells,
+    and the months restated across the board (a ``revisions.ReleaseDiff``)."""
+    from tradesentry import revisions as rev
+
+    return rev.release_diff(store.con.cursor(), a, b)
+
+
+def mirror_pair(store: Store, reporter: str, partner: str, commodity: str | None = None):
+    """Both records of a pair's trade month by month, with the usual ratio and its band.
+
+    The reporter's exports beside the partner's imports from it, and its imports beside
+    the partner's exports, in the reporter's currency (a ``missing.MirrorView``).
+    """
+    from tradesentry.missing import mirror_view
+
+    return mirror_view(store.con.cursor(), reporter, partner, commodity)
+
+
+def missing_trade(
+    store: Store,
+    reporter: str,
+    partner: str,
+    start: str | None = None,
+    end: str | None = None,
+):
+    """What the mirror and unit-value gaps imply is missing from the reporter's record of
+    its trade with the partner, per commodity, with a low / central / high range and the
+    method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM."""
+    from tradesentry.missing import missing_trade as estimate
+
+    start, end = _check_month(start, "--from"), _check_month(end, "--to")
+    return estimate(store.con.cursor(), reporter, partner, start, end)
+
+
+def load_rates(store: Store, path):
+    """Read monthly exchange rates (currency,period,per_usd or the ECB layout) into the
+    store, in one transaction (a ``rates.RatesResult``)."""
+    from tradesentry.rates import load_rates as load
+
+    return load(store.con, path)
+
+
+def rates(store: Store) -> pd.DataFrame:
+    """The exchange rates in the store: currency, period, units per US dollar."""
+    return store.con.cursor().execute("SELECT * FROM rates ORDER BY currency, period").df()

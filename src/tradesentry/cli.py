@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tradesentry import api
+from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
 from tradesentry.store import open_store
 from tradesentry.text import money, sparkline
@@ -141,9 +141,18 @@ def _print_quarantine_sample(st, release_id: int, path: str, limit: int = 5) -> 
 @command()
 def releases(
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    diff: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="Compare two releases A B: what B revised, added or dropped."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Each release with its counts: rows read = accepted + quarantined."""
+    if diff is not None:
+        with open_store(store) as st:
+            result = api.release_diff(st, *diff)
+        cli_cross.print_release_diff(out, result, as_json=format is not TableFormat.table)
+        return
     with open_store(store) as st:
         frame = st.releases()
     frame = frame.assign(
@@ -264,8 +273,10 @@ def series(
     store: StoreOption = None,
 ) -> None:
     """One series in the terminal: its values, a chart in text, its findings and revisions."""
+    key = (reporter.upper(), partner.upper(), flow.lower(), commodity.upper())
     with open_store(store) as st:
-        view = api.series(st, reporter.upper(), partner.upper(), flow.lower(), commodity.upper())
+        view = api.series(st, *key)
+        revised = api.revisions(st, reporter=key[0], partner=key[1], flow=key[2], commodity=key[3])
     obs = view.observations
     currency = obs["currency"].iat[0]
     monthly = obs[obs["period_months"] == 1].set_index("period")["value"]
@@ -286,9 +297,62 @@ def series(
         )
     out.print(table)
     _findings_table(view.findings, limit=50)
-    revised = view.history.groupby(["period", "period_months"])["release_id"].nunique()
-    if (revised > 1).any():
-        out.print(f"{int((revised > 1).sum())} period(s) have figures from more than one release.")
+    if view.history["release_id"].nunique() > 1:
+        cli_cross.print_revisions(out, revised, currency)
+
+
+# -- cross checks ------------------------------------------------------------------------
+@command()
+def mirror(
+    reporter: str,
+    partner: str,
+    commodity: Annotated[str | None, typer.Option(help="One commodity (default: all).")] = None,
+    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Both records of a pair's trade and the gap between them, month by month."""
+    with open_store(store) as st:
+        view = api.mirror_pair(st, reporter.upper(), partner.upper(), commodity)
+    if format is TableFormat.csv:
+        _write_csv(view.frame)
+        return
+    cli_cross.print_mirror(out, view, as_json=format is TableFormat.json)
+
+
+@command()
+def gap(
+    reporter: str,
+    partner: str,
+    start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """What the partner's record and unit values imply is missing from the reporter's."""
+    with open_store(store) as st:
+        result = api.missing_trade(st, reporter.upper(), partner.upper(), start, end)
+    if format is TableFormat.csv:
+        _write_csv(result.frame)
+        return
+    cli_cross.print_missing(out, result, as_json=format is TableFormat.json)
+
+
+@command()
+def rates(
+    file: Annotated[
+        Path | None, typer.Argument(help="CSV currency,period,per_usd, or ECB's EXR layout.")
+    ] = None,
+    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Load monthly exchange rates into the store (or list them, without FILE)."""
+    with open_store(store) as st:
+        if file is None:
+            frame = api.rates(st)
+            _emit(frame.assign(period=frame["period"].map(_iso_date)), format, title="Rates")
+            return
+        result = api.load_rates(st, file)
+    cli_cross.print_rates_result(out, result)
 
 
 def _flagged_months(found: api.Findings) -> dict[str, set[str]]:

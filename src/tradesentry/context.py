@@ -10,13 +10,23 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``previous_value`` / ``previous_release`` / ``release``: the same cell in the release
   before the one the current figure comes from (release order: publication date, then
   ingestion), so a revision is a cell whose two figures differ;
+- ``release_published`` / ``previous_published``: the publication dates of those two
+  releases, as days since 1970-01-01 (NaN where unknown);
 - ``reference_unit_value``: the median value per kg of the commodity in that month across
-  every reporter and partner in the store, the price the unit-value check compares with.
+  every reporter and partner in the store, the price the unit-value check compares with,
+  with ``reference_unit_value_n``, the number of figures that median is taken over, and
+  ``reference_unit_value_same``, the share of them sharing one unit value (near 1 where
+  the source estimated the quantities from the values, as UN Comtrade does);
+- ``mirror_margin`` / ``mirror_margin_spread`` / ``mirror_margin_n``: the usual log ratio
+  import/export (CIF/FOB margin) of the commodity across every mirror pair and month in the
+  store (median, 1.4826 × MAD, count), computed separately for pairs inside the EU
+  (``mirror_intra_eu`` = 1), whose records carry almost no margin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from tradesentry.schema import OBSERVATION_KEY
 
@@ -27,11 +37,35 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "previous_release",
     "release",
     "reference_unit_value",
+    "reference_unit_value_n",
+    "reference_unit_value_same",
+    "release_published",
+    "previous_published",
+    "mirror_margin",
+    "mirror_margin_spread",
+    "mirror_margin_n",
+    "mirror_intra_eu",
 )
 _NEEDS_TO_COLUMNS = {
     "mirror": ("mirror_value", "mirror_currency_ok"),
-    "previous": ("previous_value", "previous_release", "release"),
-    "reference_unit_value": ("reference_unit_value",),
+    "previous": (
+        "previous_value",
+        "previous_release",
+        "release",
+        "release_published",
+        "previous_published",
+    ),
+    "reference_unit_value": (
+        "reference_unit_value",
+        "reference_unit_value_n",
+        "reference_unit_value_same",
+    ),
+    "mirror_margin": (
+        "mirror_margin",
+        "mirror_margin_spread",
+        "mirror_margin_n",
+        "mirror_intra_eu",
+    ),
 }
 # Flow of the same goods in the partner's record.
 _MIRROR_FLOW_SQL = (
@@ -85,6 +119,8 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
             "p.value AS previous_value",
             "p.release_id AS previous_release",
             "o.release_id AS release",
+            f"{_epoch_days('rc.published')} AS release_published",
+            f"{_epoch_days('rp.published')} AS previous_published",
         ]
         joins.append(
             f"""LEFT JOIN (
@@ -92,14 +128,23 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
                     PARTITION BY {", ".join(f"ob.{c}" for c in OBSERVATION_KEY)}
                     ORDER BY ro.vintage DESC) AS recency
                 FROM observations ob JOIN release_order ro USING (release_id)
-            ) p ON {key} AND p.recency = 2"""
+            ) p ON {key} AND p.recency = 2
+            LEFT JOIN releases rc ON rc.id = o.release_id
+            LEFT JOIN releases rp ON rp.id = p.release_id"""
         )
     if "reference_unit_value" in needs:
-        selects.append("u.reference_unit_value")
+        selects += [
+            "u.reference_unit_value",
+            "u.reference_unit_value_n",
+            "u.reference_unit_value_same",
+        ]
         joins.append(
             """LEFT JOIN (
                 SELECT flow, classification, commodity, period, period_months,
-                       median(value / net_weight_kg) AS reference_unit_value
+                       median(value / net_weight_kg) AS reference_unit_value,
+                       count(*) AS reference_unit_value_n,
+                       (count(*) - count(DISTINCT round(ln(value / net_weight_kg), 6)) + 1)
+                           / count(*) AS reference_unit_value_same
                 FROM current_observations
                 WHERE net_weight_kg > 0 AND value > 0
                 GROUP BY ALL
@@ -107,7 +152,102 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
                AND u.commodity = o.commodity AND u.period = o.period
                AND u.period_months = o.period_months"""
         )
+    if "mirror_margin" in needs:
+        selects += [
+            "mm.margin AS mirror_margin",
+            "mm.spread AS mirror_margin_spread",
+            "mm.n AS mirror_margin_n",
+            f"CASE WHEN {intra_eu_sql('o')} THEN 1 ELSE 0 END AS mirror_intra_eu",
+        ]
+        joins.append(
+            f"""LEFT JOIN ({mirror_reference_sql()}) mm
+               ON mm.classification = o.classification AND mm.commodity = o.commodity
+              AND mm.intra_eu = {intra_eu_sql("o")}"""
+        )
     return (
         f"SELECT {', '.join(selects)} FROM (SELECT * FROM current_observations WHERE {where}) o "
         + " ".join(joins)
     )
+
+
+def _epoch_days(column: str) -> str:
+    return f"datediff('day', DATE '1970-01-01', {column})"
+
+
+# EU membership over time, from country_converter's groupings (never a hand-written list):
+# (first month of the period, group column). Intra-EU trade is recorded on both sides at
+# invoice value (Intrastat), so its mirror pairs carry almost no CIF/FOB margin.
+_EU_PERIODS: tuple[tuple[str, str], ...] = (
+    ("1995-01-01", "EU15"),
+    ("2004-05-01", "EU25"),
+    ("2007-01-01", "EU27_2007"),
+    ("2013-07-01", "EU28"),
+    ("2021-01-01", "EU27"),
+)
+
+
+@cache
+def _eu_members() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    import country_converter
+
+    data = country_converter.CountryConverter().data
+    return tuple(
+        (since, tuple(sorted(data.loc[data[group].notna(), "ISO3"])))
+        for since, group in _EU_PERIODS
+    )
+
+
+def intra_eu_sql(alias: str) -> str:
+    """SQL condition: reporter and partner of ``alias`` were both EU members in that month."""
+    members = _eu_members()
+    clauses = []
+    for i, (since, codes) in enumerate(members):
+        until = members[i + 1][0] if i + 1 < len(members) else None
+        listed = "[" + ", ".join(f"'{c}'" for c in codes) + "]"
+        window = f"{alias}.period >= DATE '{since}'" + (
+            f" AND {alias}.period < DATE '{until}'" if until else ""
+        )
+        clauses.append(
+            f"({window} AND list_contains({listed}, {alias}.reporter) "
+            f"AND list_contains({listed}, {alias}.partner))"
+        )
+    return "(" + " OR ".join(clauses) + ")"
+
+
+def mirror_pairs_sql() -> str:
+    """Every mirror pair in the current view: log(import record / export record) per month.
+
+    One row per export-side figure whose partner reports the matching import, both positive
+    and comparable (same currency, or both with a rate to the US dollar that month).
+    """
+    return f"""
+        SELECT x.classification, x.commodity, x.period,
+               {intra_eu_sql("x")} AS intra_eu,
+               ln(CASE WHEN m.currency = x.currency THEN m.value / x.value
+                       ELSE (m.value / {_rate("m", "rm")}) / (x.value / {_rate("x", "rx")}) END)
+                   AS log_ratio
+        FROM current_observations x
+        JOIN current_observations m
+          ON m.reporter = x.partner AND m.partner = x.reporter
+         AND m.flow = CASE x.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import' END
+         AND m.classification = x.classification AND m.commodity = x.commodity
+         AND m.breakdown = x.breakdown AND m.freq = x.freq AND m.period = x.period
+         AND m.period_months = x.period_months
+        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = x.period
+        LEFT JOIN rates rx ON rx.currency = x.currency AND rx.period = x.period
+        WHERE x.flow IN ('export', 're-export') AND x.value > 0 AND m.value > 0
+"""
+
+
+def mirror_reference_sql() -> str:
+    """The usual CIF/FOB log ratio per commodity and intra-EU flag, across pairs and months."""
+    return f"""
+        SELECT classification, commodity, intra_eu,
+               median(log_ratio) AS margin,
+               1.4826 * mad(log_ratio) AS spread,
+               quantile_cont(log_ratio, 0.25) AS q25,
+               quantile_cont(log_ratio, 0.75) AS q75,
+               count(*) AS n
+        FROM ({mirror_pairs_sql()}) pairs
+        WHERE log_ratio IS NOT NULL
+        GROUP BY ALL"""

@@ -1,0 +1,269 @@
+"""mirror_gap: a reporter's record of a flow against the partner's record of the same flow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+_EXPORT_SIDE = ("export", "re-export")
+
+
+@dataclass(frozen=True)
+class MirrorGap(Detector):
+    """Each month's log ratio of the import record to the export record (B's imports from A
+    over A's exports to B, converted to one currency with the store's monthly rates) is
+    compared with the usual ratio of that commodity: the median and robust σ (1.4826 × MAD)
+    of the ratio across every mirror pair and month in the store, shrunk towards the
+    literature's CIF/FOB margin (about 6 %, none inside the EU) where the data hold few
+    pairs. A month is outside the band when it is more than ``threshold`` σ from that
+    median, or when the pair, usually close to the band, departs from its own usual ratio
+    by more than ``break_threshold`` of its own σ (a one-off break); and only when the gap
+    is at least ``materiality`` of the pair's usual monthly trade. Contiguous months
+    outside the band, on the same side, are one finding over their span. Why: imports are
+    valued CIF and exports FOB, so the ratio is not 1, and mirror records of small monthly
+    flows disagree a lot for ordinary reasons (timing, confidentiality, partner
+    attribution); only a data-based band tells an unusual gap from that noise.
+    """
+
+    kind = "mirror_gap"
+    needs = ("mirror", "mirror_margin")
+
+    threshold: float = 3.5
+    break_threshold: float = 5.0
+    literature_margin: float = 0.06
+    literature_spread: float = 0.3
+    prior_weight: float = 30.0
+    min_spread: float = 0.05
+    pair_min_spread: float = 0.3
+    min_pair_months: int = 12
+    materiality: float = 0.2
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        c = self._cells(panel)
+        if c is None:
+            return no_detections()
+        flagged = self._flag(c)
+        rows, starts, ends = runs(flagged, c["usable"], np.where(c["gap"] > 0, 1, 2))
+        if len(rows) == 0:
+            return no_detections()
+        observed = run_sum(np.where(flagged, c["own"], 0.0), rows, starts, ends)
+        expected = run_sum(np.where(flagged, c["expected_own"], 0.0), rows, starts, ends)
+        labels = panel.label(np.arange(panel.n_months))
+        evidence, z = [], np.empty(len(rows))
+        for i, (r, a, b) in enumerate(zip(rows, starts, ends, strict=True)):
+            cols = np.arange(a, b + 1)
+            cols = cols[flagged[r, cols]]
+            z[i] = np.median(c["z"][r, cols])
+            evidence.append(self._evidence(c, labels, r, cols))
+        return detections(
+            self.kind,
+            rows,
+            starts,
+            ends,
+            observed=observed,
+            expected=expected,
+            impact=expected - observed,
+            score=confidence(self.threshold * z, self.threshold),
+            evidence=evidence,
+        )
+
+    def _cells(self, panel: Panel) -> dict | None:
+        """Both records of each cell, their log ratio import/export, and the usual band."""
+        mirror = context(panel, "mirror_value")
+        if mirror is None:
+            return None
+        own = panel.values
+        usable = np.isfinite(own) & np.isfinite(mirror) & (own >= 0) & (mirror >= 0)
+        usable &= (own > 0) | (mirror > 0)
+        ok = context(panel, "mirror_currency_ok")
+        if ok is not None:
+            usable &= ok == 1
+        if not usable.any():
+            return None
+        side = self._side(panel)  # +1: own is the export record; -1: the import record
+        margin, spread, n_ref = self._band(panel)
+        typical = row_median(np.where(usable, np.maximum(own, mirror), np.nan))
+        floor = np.maximum(typical, 1e-300)[:, None] * 1e-6  # a reported zero: far, not -inf
+        log_ratio = side * (np.log(np.maximum(mirror, floor)) - np.log(np.maximum(own, floor)))
+        center, pair_spread, pair_n = row_center_spread(np.where(usable, log_ratio, np.nan))
+        expected_own = mirror * np.exp(-side * margin)
+        return {
+            "own": own,
+            "mirror": mirror,
+            "usable": usable,
+            "side": side,
+            "margin": margin,
+            "spread": spread,
+            "n_ref": n_ref,
+            "intra": _or(context(panel, "mirror_intra_eu"), own.shape, 0.0) == 1,
+            "typical": typical,
+            "log_ratio": np.where(usable, log_ratio, np.nan),
+            "center": center,
+            "pair_spread": np.maximum(pair_spread, self.pair_min_spread),
+            "pair_n": pair_n,
+            "expected_own": expected_own,
+            "gap": expected_own - own,
+        }
+
+    def _flag(self, c: dict) -> np.ndarray:
+        """Months outside the band (or breaking from the pair's usual ratio), material.
+
+        Also sets ``c["z"]``: the larger of the two statistics, each over its threshold.
+        """
+        lr, margin = c["log_ratio"], c["margin"]
+        z_band = np.abs(lr - margin) / c["spread"] / self.threshold
+        z_break = np.abs(lr - c["center"][:, None]) / c["pair_spread"][:, None]
+        broke = (c["pair_n"] >= self.min_pair_months)[:, None] & (
+            np.abs(lr - margin) > np.abs(c["center"][:, None] - margin)
+        )
+        z_break = np.where(broke, z_break / self.break_threshold, 0.0)
+        c["z"] = np.fmax(z_band, z_break)
+        material = np.abs(c["gap"]) >= self.materiality * c["typical"][:, None]
+        flagged = c["usable"] & material & (c["z"] > 1.0)
+        return flagged & ~self._timing(c, flagged)
+
+    def _timing(self, c: dict, flagged: np.ndarray) -> np.ndarray:
+        """Adjacent months with opposite gaps whose two-month totals agree: one record
+        booked the shipment a month later than the other, no gap."""
+        own, mirror = np.nan_to_num(c["own"]), np.nan_to_num(c["mirror"])
+        both = (
+            flagged[:, :-1]
+            & flagged[:, 1:]
+            & (np.sign(c["gap"][:, :-1]) != np.sign(c["gap"][:, 1:]))
+        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr2 = c["side"] * np.log((mirror[:, :-1] + mirror[:, 1:]) / (own[:, :-1] + own[:, 1:]))
+        inside = np.abs(lr2 - c["margin"][:, 1:]) <= self.threshold * c["spread"][:, 1:]
+        pair = both & inside
+        timing = np.zeros_like(flagged)
+        timing[:, :-1] |= pair
+        timing[:, 1:] |= pair
+        return timing
+
+    def _side(self, panel: Panel) -> np.ndarray:
+        exports = panel.keys["flow"].isin(_EXPORT_SIDE).to_numpy()
+        return np.where(exports, 1.0, -1.0)[:, None]
+
+    def _band(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Usual log ratio and its σ per cell: the data's, shrunk towards the literature's."""
+        shape = panel.values.shape
+        n = _or(context(panel, "mirror_margin_n"), shape, 0.0)
+        margin, spread = self.usual_band(
+            _or(context(panel, "mirror_margin"), shape, 0.0),
+            _or(context(panel, "mirror_margin_spread"), shape, 0.0),
+            n,
+            _or(context(panel, "mirror_intra_eu"), shape, 0.0) == 1,
+        )
+        return margin, spread, n
+
+    def usual_band(
+        self, data_margin: np.ndarray, data_spread: np.ndarray, n: np.ndarray, intra: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The usual log ratio import/export and its σ, from the store's mirror pairs
+        (``n`` pair-months) shrunk towards the literature (``prior_weight`` pair-months of
+        a 6 % margin, none inside the EU, with σ ``literature_spread``)."""
+        prior_margin = np.where(intra, 0.0, np.log1p(self.literature_margin))
+        w = self.prior_weight
+        margin = (n * data_margin + w * prior_margin) / (n + w)
+        spread = np.sqrt((n * data_spread**2 + w * self.literature_spread**2) / (n + w))
+        return margin, np.maximum(spread, self.min_spread)
+
+    def _evidence(self, c: dict, labels: np.ndarray, r: int, cols: np.ndarray) -> dict:
+        a = cols[0]
+        own, mirror, lr = c["own"][r, cols], c["mirror"][r, cols], c["log_ratio"][r, cols]
+        m, s = c["margin"][r, a], c["spread"][r, a]
+        side = c["side"][r, 0]
+        return {
+            "own_side": "export" if side > 0 else "import",
+            "months": [
+                {
+                    "period": str(labels[t]),
+                    "own": _round(o),
+                    "mirror": _round(x),
+                    "ratio": _round(np.exp(v), 4),
+                }
+                for t, o, x, v in zip(cols, own, mirror, lr, strict=True)
+            ],
+            "own_total": _round(own.sum()),
+            "mirror_total": _round(mirror.sum()),
+            "ratio": _round(_ratio(side, own.sum(), mirror.sum()), 4),
+            "usual_ratio": _round(np.exp(m), 4),
+            "band": [
+                _round(np.exp(m - self.threshold * s), 4),
+                _round(np.exp(m + self.threshold * s), 4),
+            ],
+            "reference_pair_months": int(c["n_ref"][r, a]),
+            "margin_source": _margin_source(c["n_ref"][r, a], self.prior_weight),
+            "intra_eu": bool(c["intra"][r, a]),
+            "pair_usual_ratio": _round(np.exp(c["center"][r]), 4),
+            "pair_months": int(c["pair_n"][r]),
+        }
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or "USD"
+        who, other = finding.get("reporter"), finding.get("partner")
+        flow = finding.get("flow")
+        if ev.get("own_side") == "import":
+            own_text = f"{who} recorded imports from {other} of"
+            mirror_text = f"{other} recorded exports to {who} of"
+        else:
+            own_text = f"{who} recorded {flow}s to {other} of"
+            mirror_text = f"{other} recorded imports from {who} of"
+        span = _span(finding)
+        lo, hi = (ev.get("band") or [None, None])[:2]
+        margin = (
+            "no CIF/FOB margin is expected inside the EU"
+            if ev.get("intra_eu")
+            else f"the usual import/export ratio for this commodity is {ev.get('usual_ratio')}"
+        )
+        return (
+            f"In {span} {own_text} {money(ev.get('own_total'), cur)}, while {mirror_text} "
+            f"{money(ev.get('mirror_total'), cur)}: an import/export ratio of {ev.get('ratio')}, "
+            f"outside the usual band {lo}–{hi} ({margin}; {ev.get('margin_source')}). "
+            f"At the usual ratio {who}'s figure would be about "
+            f"{money(finding.get('expected'), cur)}, a gap of {money(finding.get('impact'), cur)}."
+        )
+
+
+def _ratio(side: np.ndarray | float, own, mirror):
+    """Import record / export record, from the own and mirror figures."""
+    own, mirror = np.asarray(own, dtype=float), np.asarray(mirror, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(np.asarray(side) > 0, mirror / own, own / mirror)
+
+
+def _or(array: np.ndarray | None, shape: tuple[int, int], default: float) -> np.ndarray:
+    if array is None:
+        return np.full(shape, default)
+    return np.where(np.isfinite(array), array, default)
+
+
+def _round(value, digits: int = 2) -> float | None:
+    value = float(value)
+    return round(value, digits) if np.isfinite(value) else None
+
+
+def _margin_source(n: float, prior_weight: float) -> str:
+    n = int(n)
+    if n == 0:
+        return "from the literature: no mirror pairs of this commodity in the store"
+    if n >= 20 * prior_weight:
+        return f"from {n:,} mirror pair-months of this commodity in the store"
+    return (
+        f"from {n:,} mirror pair-months of this commodity in the store, "
+        f"shrunk towards the literature's margin ({prior_weight:g} pair-months' weight)"
+    )
+
+
+def _span(finding: Mapping) -> str:
+    start, end = finding.get("period"), finding.get("period_end")
+    return start if start == end else f"{start}…{end}"

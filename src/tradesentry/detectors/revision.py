@@ -1,0 +1,191 @@
+"""revision: a later release changed an earlier figure, or filled a month it had left out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+CHANGED, APPEARED = 1, 2
+
+
+@dataclass(frozen=True)
+class Revision(Detector):
+    """Each figure of the current view is compared with the same cell in the release before
+    the one it comes from (release order: publication date, then ingestion). A cell is
+    revised when it moved by more than ``tolerance`` (relative) *and* more than
+    ``min_change`` (in currency units): both, so that rounding of small figures and tiny
+    relative moves of large ones stay quiet. A cell *appeared* when the earlier release
+    reported the series in the months on both sides of it but not that month, and the
+    later one does; what the panel cannot see (months an earlier release never covered) is
+    not claimed. Contiguous cells revised by the same release are one finding. The score
+    grows with the relative change (0.5 at the tolerance, 0.84 at ten times it). Why:
+    revisions are facts, not estimates; what matters is their size against the figure.
+    """
+
+    kind = "revision"
+    needs = ("previous",)
+
+    tolerance: float = 0.005
+    min_change: float = 1000.0
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        prev = context(panel, "previous_value")
+        release = context(panel, "release")
+        prev_release = context(panel, "previous_release")
+        if prev is None or release is None or prev_release is None:
+            return no_detections()
+        value = panel.values
+        change = value - prev
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(change) / np.abs(prev)
+        changed = (
+            np.isfinite(change) & (np.abs(change) > self.min_change) & ~(rel <= self.tolerance)
+        )
+        appeared, left_prev = _appeared(value, prev, release, prev_release)
+        prev_release = np.where(appeared, left_prev, prev_release)
+        kind = np.where(changed, CHANGED, np.where(appeared, APPEARED, 0))
+        flagged = kind > 0
+        if not flagged.any():
+            return no_detections()
+        code = _code(release, prev_release, kind)
+        rows, starts, ends = runs(flagged, flagged, code)
+        typical = row_median(np.where(np.isfinite(value), np.abs(value), np.nan))
+        size = np.where(appeared, np.abs(value) / typical[:, None], rel)
+        size = np.where(flagged, np.minimum(np.nan_to_num(size, nan=1e6, posinf=1e6), 1e6), 0.0)
+        observed = run_sum(np.where(flagged, value, 0.0), rows, starts, ends)
+        before = run_sum(np.where(changed, prev, 0.0), rows, starts, ends)
+        run_kind = kind[rows, starts]
+        expected = np.where(run_kind == CHANGED, before, np.nan)
+        moved = np.where(np.isfinite(change), np.abs(change), np.abs(value))
+        impact = run_sum(np.where(flagged, moved, 0.0), rows, starts, ends)
+        z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
+        arrays = {"value": value, "prev": prev, "release": release, "prev_release": prev_release}
+        arrays |= {
+            "published": context(panel, "release_published"),
+            "prev_published": context(panel, "previous_published"),
+        }
+        labels = panel.label(np.arange(panel.n_months))
+        evidence = [
+            _evidence(arrays, labels, r, a, b, k)
+            for r, a, b, k in zip(rows, starts, ends, run_kind, strict=True)
+        ]
+        return detections(
+            self.kind,
+            rows,
+            starts,
+            ends,
+            observed=observed,
+            expected=expected,
+            impact=impact,
+            score=confidence(z, 0.0),
+            evidence=evidence,
+        )
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or "USD"
+        new = _release_text(ev.get("release"), ev.get("release_published")).capitalize()
+        old = _release_text(ev.get("previous_release"), ev.get("previous_published"))
+        span = _span(finding)
+        if ev.get("change") == "appeared":
+            return (
+                f"{new} reports {money(finding.get('observed'), cur)} for {span}, "
+                f"a month that {old} left out although it reported the months around it."
+            )
+        observed, expected = finding.get("observed"), finding.get("expected")
+        pct = _pct(observed, expected)
+        months = ev.get("months") or []
+        detail = f" over {len(months)} months" if len(months) > 1 else ""
+        return (
+            f"{new} revised {span} from {money(expected, cur)} to {money(observed, cur)} "
+            f"({pct}){detail}, against {old}; {money(finding.get('impact'), cur)} "
+            "changed in all."
+        )
+
+
+def _appeared(
+    value: np.ndarray, prev: np.ndarray, release: np.ndarray, prev_release: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cells new in their release although the earlier release reported both neighbours.
+
+    Returns the mask and, per cell, the earlier release seen on the left (to name it).
+    """
+    known = np.isfinite(prev) & np.isfinite(release)
+    left_rel, left_prev = _fill(known, release, forward=True), _fill(known, prev_release, True)
+    right_rel, right_prev = _fill(known, release, False), _fill(known, prev_release, False)
+    appeared = (
+        np.isfinite(value)
+        & ~np.isfinite(prev)
+        & (left_rel == release)
+        & (right_rel == release)
+        & (left_prev == right_prev)
+    )
+    return appeared, left_prev
+
+
+def _fill(mask: np.ndarray, values: np.ndarray, forward: bool) -> np.ndarray:
+    """Strictly-before (forward) or strictly-after values of ``values`` where ``mask``."""
+    n, t = mask.shape
+    if not forward:
+        return _fill(mask[:, ::-1], values[:, ::-1], True)[:, ::-1]
+    cols = np.where(mask, np.arange(t), -1)
+    last = np.maximum.accumulate(cols, axis=1)
+    last = np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+    got = values[np.arange(n)[:, None], np.maximum(last, 0)]
+    return np.where(last >= 0, got, np.nan)
+
+
+def _code(release: np.ndarray, prev_release: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    """One integer per (release, previous release, kind): runs never mix them."""
+    r = np.nan_to_num(release, nan=0).astype(np.int64)
+    p = np.nan_to_num(prev_release, nan=-1).astype(np.int64) + 1
+    return ((r << 24) + p) * 4 + kind
+
+
+def _evidence(arrays: dict, labels: np.ndarray, r: int, a: int, b: int, kind: int) -> dict:
+    cols = np.arange(a, b + 1)
+    value, prev = arrays["value"][r, cols], arrays["prev"][r, cols]
+    months = [
+        {
+            "period": str(labels[t]),
+            "previous": None if not np.isfinite(p) else float(p),
+            "current": float(v),
+            "change": None if not np.isfinite(p) else float(v - p),
+        }
+        for t, v, p in zip(cols, value, prev, strict=True)
+    ]
+    published, prev_published = arrays["published"], arrays["prev_published"]
+    return {
+        "change": "appeared" if kind == APPEARED else "revised",
+        "release": as_int(arrays["release"][r, a]),
+        "release_published": None if published is None else iso_day(published[r, a]),
+        "previous_release": as_int(arrays["prev_release"][r, a]),
+        "previous_published": None if prev_published is None else iso_day(prev_published[r, a]),
+        "months": months,
+    }
+
+
+def _release_text(release_id, published) -> str:
+    if release_id is None:
+        return "a later release"
+    return f"release {release_id}" + (f" (published {published})" if published else "")
+
+
+def _pct(observed, expected) -> str:
+    if observed is None or expected is None or not math.isfinite(expected) or not expected:
+        return "new"
+    return f"{(observed - expected) / abs(expected):+.1%}"
+
+
+def _span(finding: Mapping) -> str:
+    start, end = finding.get("period"), finding.get("period_end")
+    return start if start == end else f"{start}…{end}"

@@ -1,0 +1,270 @@
+"""unit_value: value per kg far from the commodity's usual price, and the ×1000 slips."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.cross import context, row_center_spread, row_median
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+LN10 = math.log(10.0)
+VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
+WEIGHT_OUTLIER, PRICE_OUTLIER = "weight outlier", "price outlier"
+
+
+@dataclass(frozen=True)
+class UnitValue(Detector):
+    """The log unit value (value per kg) of each cell is compared with the commodity's
+    price that month, the median across every reporter and partner in the store (where at
+    least ``min_reference`` figures make it), plus the series' own usual premium over it
+    (the median over its months); the residual is scaled by the series' robust σ (1.4826 ×
+    MAD over time, blended with a prior of ``prior_spread`` and floored at ``min_spread``).
+    A cell is flagged beyond ``threshold`` σ when its value, or the value its weight
+    implies at the usual price, is material (``materiality`` of the series' usual month).
+    Months whose quantities the source estimated from the values (most partners share one
+    unit value, as in UN Comtrade's estimates) carry no price signal and are not tested.
+    A deviation of about a power of ten (×100, ×1000…) where one of value and weight is
+    normal for the series and the other is off by that factor is a *value slip* or a
+    *weight slip*; anything else is a *price outlier* (misinvoicing, a different product,
+    or unrecorded quantities). Why: prices of one product move together across partners,
+    so a unit value far from both the market and the series' own habit is rare, and the
+    value implied at the usual price measures the money at stake.
+    """
+
+    kind = "unit_value"
+    needs = ("reference_unit_value",)
+
+    threshold: float = 5.0
+    min_spread: float = 0.25
+    prior_spread: float = 0.5
+    prior_weight: float = 3.0
+    min_months: int = 6
+    min_reference: int = 3
+    materiality: float = 0.05
+    slip_tolerance: float = 0.5
+    normal_z: float = 3.0
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        c = self._cells(panel)
+        if c is None:
+            return no_detections()
+        z = np.abs(c["resid"]) / c["spread"][:, None]
+        material = np.fmax(c["value"], c["implied"]) >= self.materiality * c["typical"][:, None]
+        flagged = c["tested"] & material & (z > self.threshold)
+        rows, cols = np.nonzero(flagged)
+        if len(rows) == 0:
+            return no_detections()
+        pattern, factor = self._patterns(c, rows, cols)
+        value = c["value"][rows, cols]
+        expected = np.select(
+            [pattern == VALUE_SLIP, np.isin(pattern, (WEIGHT_SLIP, WEIGHT_OUTLIER))],
+            [value / factor, value],
+            c["implied"][rows, cols],
+        )
+        evidence = [
+            self._evidence(c, r, t, p, f)
+            for r, t, p, f in zip(rows, cols, pattern, factor, strict=True)
+        ]
+        return detections(
+            self.kind,
+            rows,
+            cols,
+            observed=value,
+            expected=expected,
+            impact=value - expected,
+            score=confidence(z[rows, cols], self.threshold),
+            evidence=evidence,
+        )
+
+    def _cells(self, panel: Panel) -> dict | None:
+        value, weight = panel.values, panel.weights
+        if weight is None or weight.shape != value.shape:
+            return None
+        ok = np.isfinite(value) & np.isfinite(weight) & (value > 0) & (weight > 0)
+        if not ok.any():
+            return None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_uv = np.where(ok, np.log(value / weight), np.nan)
+        log_ref, has_ref = self._reference(panel, ok)
+        estimated = self._estimated(panel, ok, log_uv, log_ref)
+        tested = ok & ~estimated & (np.isfinite(log_ref) | ~has_ref[:, None])
+        d = np.where(tested, log_uv - np.where(has_ref[:, None], log_ref, 0.0), np.nan)
+        premium, raw, n = row_center_spread(d)
+        w = self.prior_weight
+        spread = np.sqrt((n * np.nan_to_num(raw) ** 2 + w * self.prior_spread**2) / (n + w))
+        spread = np.maximum(spread, self.min_spread)
+        tested &= (n >= self.min_months)[:, None]
+        usual = np.exp(np.where(has_ref[:, None], log_ref, 0.0) + premium[:, None])
+        return {
+            "value": value,
+            "weight": weight,
+            "ok": ok,
+            "tested": tested,
+            "log_uv": log_uv,
+            "log_ref": log_ref,
+            "has_ref": has_ref,
+            "resid": d - premium[:, None],
+            "premium": premium,
+            "spread": spread,
+            "usual": usual,
+            "implied": weight * usual,
+            "typical": row_median(np.where(ok, value, np.nan)),
+            "estimated_months": estimated.sum(axis=1),
+        }
+
+    def _estimated(self, panel: Panel, ok, log_uv, log_ref) -> np.ndarray:
+        """Cells whose unit value is the one most partners share that month: quantities the
+        source estimated from the value (UN Comtrade does), which carry no price signal."""
+        same = context(panel, "reference_unit_value_same")
+        if same is None:
+            return np.zeros(ok.shape, dtype=bool)
+        return ok & (same >= 0.5) & (np.abs(log_uv - log_ref) < 1e-6)
+
+    def _reference(self, panel: Panel, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Log cross-partner price per cell (NaN where too few figures) and, per series,
+        whether it is used: where it covers at least 80 % of the series' months."""
+        ref = context(panel, "reference_unit_value")
+        ref_n = context(panel, "reference_unit_value_n")
+        if ref is None:
+            return np.full(ok.shape, np.nan), np.zeros(ok.shape[0], dtype=bool)
+        enough = np.isfinite(ref) & (ref > 0)
+        if ref_n is not None:
+            enough &= ref_n >= self.min_reference
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_ref = np.where(enough, np.log(ref), np.nan)
+        covered = (ok & enough).sum(axis=1) >= 0.8 * np.maximum(ok.sum(axis=1), 1)
+        return log_ref, covered
+
+    def _patterns(self, c: dict, rows: np.ndarray, cols: np.ndarray):
+        """Per flagged cell: which of value and weight is off, and by what power of ten.
+
+        'value slip' / 'weight slip': off by about ×100, ×1000… while the other is normal
+        for the series; 'weight outlier': the weight alone is off by another factor;
+        'price outlier': the value is off (or both are). Returns patterns and factors.
+        """
+        resid = c["resid"][rows, cols]
+        k = np.round(resid / LN10)
+        near = (np.abs(k) >= 2) & (np.abs(resid - k * LN10) <= self.slip_tolerance)
+        series, at = np.unique(rows, return_inverse=True)
+        ok = c["ok"][series]
+        dv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))[at, cols]
+        dw = _own_deviation(np.log(np.where(ok, c["weight"][series], np.nan)))[at, cols]
+        value_off, weight_off = np.abs(dv) > self.normal_z, np.abs(dw) > self.normal_z
+        weight_only, value_only = weight_off & ~value_off, value_off & ~weight_off
+        pattern = np.select(
+            [near & value_only, near & weight_only, weight_only],
+            [VALUE_SLIP, WEIGHT_SLIP, WEIGHT_OUTLIER],
+            PRICE_OUTLIER,
+        )
+        factor = np.where(near & (value_only | weight_only), np.exp(k * LN10), 1.0)
+        return pattern.astype(object), factor
+
+    def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float) -> dict:
+        usual, spread = float(c["usual"][r, t]), float(c["spread"][r])
+        value, weight = float(c["value"][r, t]), float(c["weight"][r, t])
+        out = {
+            "unit_value": _sig(value / weight),
+            "usual_unit_value": _sig(usual),
+            "band": [
+                _sig(usual * math.exp(-self.threshold * spread)),
+                _sig(usual * math.exp(self.threshold * spread)),
+            ],
+            "ratio": _sig(value / weight / usual),
+            "net_weight_kg": _sig(weight),
+            "weight_at_usual_price": _sig(value / usual),
+            "value_at_usual_price": _sig(weight * usual),
+            "reference_unit_value": _sig(math.exp(c["log_ref"][r, t])) if c["has_ref"][r] else None,
+            "series_premium": _sig(math.exp(c["premium"][r])) if c["has_ref"][r] else None,
+            "pattern": pattern,
+        }
+        if pattern in (VALUE_SLIP, WEIGHT_SLIP):
+            out["slip_factor"] = _sig(factor if pattern == VALUE_SLIP else 1.0 / factor)
+        if c["estimated_months"][r]:
+            out["months_with_estimated_quantities"] = int(c["estimated_months"][r])
+        return out
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or "USD"
+        uv, usual = ev.get("unit_value"), ev.get("usual_unit_value")
+        lo, hi = (ev.get("band") or [None, None])[:2]
+        head = (
+            f"{finding.get('period')}: {money(finding.get('observed'), cur)} for "
+            f"{_kg(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "
+            f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
+        )
+        pattern = ev.get("pattern")
+        if pattern == WEIGHT_OUTLIER:
+            tail = (
+                f"; the value is normal for this series but the weight is not: the weight is "
+                f"probably wrong (about {_kg(ev.get('weight_at_usual_price'))} at the usual "
+                "price), unless that much more was shipped at the usual declared value "
+                f"(under-invoicing: {money(ev.get('value_at_usual_price'), cur)} at the usual price)."
+            )
+        elif pattern == WEIGHT_SLIP:
+            tail = (
+                f"; the value is normal for this series but the weight is off by about "
+                f"×{_factor(ev.get('slip_factor'))}: a weight slip (about "
+                f"{_kg(ev.get('weight_at_usual_price'))} at the usual price)."
+            )
+        elif pattern == VALUE_SLIP:
+            tail = (
+                f"; the weight is normal but the value is off by about "
+                f"×{_factor(ev.get('slip_factor'))}: a value slip (about "
+                f"{money(finding.get('expected'), cur)} at the usual price)."
+            )
+        else:
+            tail = (
+                f"; at the usual price this weight would be worth about "
+                f"{money(ev.get('value_at_usual_price'), cur)}, a gap of "
+                f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
+                "another product, or unrecorded quantities)."
+            )
+        if ev.get("quantities_estimated"):
+            tail += (
+                " The quantities look estimated by the source (one unit value for all partners)."
+            )
+        return head + tail
+
+
+def _own_deviation(x: np.ndarray) -> np.ndarray:
+    """Robust z of each cell against its own row (log scale), σ floored at 0.25."""
+    center, spread, _ = row_center_spread(x)
+    spread = np.maximum(np.nan_to_num(spread), 0.25)
+    return (x - center[:, None]) / spread[:, None]
+
+
+def _sig(x: float, digits: int = 4) -> float | None:
+    if x is None or not math.isfinite(x):
+        return None
+    if x == 0:
+        return 0.0
+    return round(x, -int(math.floor(math.log10(abs(x)))) + digits - 1)
+
+
+def _price(x, currency: str) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.0f} {currency}/kg" if x >= 1000 else f"{x:.3g} {currency}/kg"
+
+
+def _kg(x) -> str:
+    if x is None:
+        return "an unknown weight"
+    for limit, unit in ((1e6, "kt"), (1e3, "t")):
+        if x >= limit:
+            return f"{x / limit:,.1f} {unit}"
+    return f"{x:,.0f} kg"
+
+
+def _factor(x) -> str:
+    if x is None:
+        return "?"
+    return f"{x:,.0f}" if x >= 1 else f"1/{1 / x:,.0f}"

@@ -1,0 +1,312 @@
+"""Both records of a pair's trade, and what the gaps between them imply is missing.
+
+``mirror_view`` lines up, month by month, a reporter's record of its trade with a partner
+against the partner's record of the same flows (converted into the reporter's currency
+with the store's rates), with the usual import/export ratio and its band, as the
+``mirror_gap`` detector sees them. ``missing_trade`` sums, per commodity, what the mirror
+gaps and the unit-value gaps imply is missing from the reporter's record, with a range and
+the method in words.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from tradesentry import context
+from tradesentry.detectors.mirror_gap import MirrorGap
+from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
+from tradesentry.errors import InputError
+
+QUARTILE = 0.6745  # the quartiles of a normal distribution, in σ
+
+METHOD = (
+    "Mirror method, month by month. Where both records exist, the reporter's figure implied "
+    "by the partner's is the partner's figure adjusted by the usual import/export ratio of "
+    "the commodity (imports are valued CIF, exports FOB): the median log ratio across every "
+    "mirror pair and month in the store, shrunk towards the literature's 6 % margin where "
+    "the store holds few pairs, and none inside the EU. Missing = implied − recorded, summed "
+    "over the months (positive: the reporter recorded less than its partner implies). "
+    "low and high take the ratio at the quartiles of its usual band instead of its median. "
+    "central and high also add the unit-value gaps of price outliers (the value the weight "
+    "implies at the commodity's usual price, minus the declared value) in months without a "
+    "partner record, so that no month is counted twice; high adds the months the partner "
+    "recorded and the reporter did not. Totals count TOTAL where reported, otherwise the "
+    "top-level codes only, so that chapters and their headings are not added together."
+)
+
+
+@dataclass(frozen=True)
+class MirrorView:
+    """A pair's trade from both sides, month by month (see ``mirror_view``)."""
+
+    reporter: str
+    partner: str
+    currency: str
+    frame: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MissingTrade:
+    """What the gaps imply is missing from ``reporter``'s record of its trade with ``partner``."""
+
+    reporter: str
+    partner: str
+    currency: str
+    start: str | None
+    end: str | None
+    frame: pd.DataFrame  # per flow and commodity: records, low / central / high
+    totals: dict  # per flow: low / central / high (TOTAL or top-level codes)
+    method: str = METHOD
+    notes: list[str] = field(default_factory=list)
+
+
+def mirror_view(
+    con,
+    reporter: str,
+    partner: str,
+    commodity: str | None = None,
+    detector: MirrorGap | None = None,
+) -> MirrorView:
+    """Both records of every month of the pair's exports and imports (monthly figures)."""
+    detector = detector or MirrorGap()
+    currency = _currency(con, reporter, partner)
+    raw = con.execute(_pair_sql(commodity), _pair_params(reporter, partner, commodity)).df()
+    if raw.empty:
+        raise InputError(f"no monthly trade between {reporter} and {partner} in the store")
+    frame = _with_band(raw, detector)
+    notes = []
+    unconverted = frame["mirror_raw"].notna() & (frame["mirror_currency_ok"] == 0)
+    if unconverted.any():
+        missing = sorted(set(frame.loc[unconverted, "mirror_currency"]) - {currency})
+        notes.append(
+            f"{int(unconverted.sum())} months of the partner's record are in "
+            f"{', '.join(missing)} with no rate to {currency} in the store: load monthly rates "
+            "with `tradesentry rates FILE` to compare them"
+        )
+    columns = [
+        "flow",
+        "classification",
+        "commodity",
+        "period",
+        "own",
+        "mirror",
+        "ratio",
+        "usual_ratio",
+        "band_low",
+        "band_high",
+        "outside",
+        "expected_own",
+        "gap",
+        "margin",
+        "spread",
+        "intra_eu",
+        "reference_pair_months",
+    ]
+    return MirrorView(reporter, partner, currency, frame[columns], notes)
+
+
+def missing_trade(
+    con, reporter: str, partner: str, start: str | None = None, end: str | None = None
+) -> MissingTrade:
+    """Per commodity and flow, what the partner's record implies the reporter did not record."""
+    view = mirror_view(con, reporter, partner)
+    frame = view.frame
+    months = frame["period"]
+    if start:
+        frame = frame[months >= start]
+    if end:
+        frame = frame[frame["period"] <= end]
+    uv = _unit_value_gaps(con, reporter, partner, start, end)
+    table = _summarise(frame, uv)
+    return MissingTrade(
+        reporter, partner, view.currency, start, end, table, _totals(table), notes=view.notes
+    )
+
+
+# -- the pair's records --------------------------------------------------------------------
+
+
+def _currency(con, reporter: str, partner: str) -> str:
+    row = con.execute(
+        "SELECT mode(currency) FROM current_observations WHERE reporter = ? AND partner = ?",
+        [reporter, partner],
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise InputError(
+            f"{reporter} reports no trade with {partner} in the store "
+            "(see `tradesentry releases` and the codes it uses)"
+        )
+    return row[0]
+
+
+def _pair_params(reporter: str, partner: str, commodity: str | None) -> list:
+    extra = [commodity] if commodity else []
+    return [reporter, partner, *extra, partner, reporter, *extra, reporter, partner]
+
+
+def _pair_sql(commodity: str | None) -> str:
+    only = " AND commodity = ?" if commodity else ""
+    monthly = "freq = 'M' AND period_months = 1 AND flow IN ('export', 'import')"
+    rate = "coalesce({t}.per_usd, CASE WHEN {c} = 'USD' THEN 1.0 END)"
+    return f"""
+        WITH own AS (SELECT * FROM current_observations
+                     WHERE reporter = ? AND partner = ?{only} AND {monthly}),
+             mir AS (SELECT * FROM current_observations
+                     WHERE reporter = ? AND partner = ?{only} AND {monthly}),
+             j AS (
+                SELECT ? AS reporter, ? AS partner,
+                       coalesce(o.flow, CASE m.flow WHEN 'import' THEN 'export' ELSE 'import' END)
+                           AS flow,
+                       coalesce(o.classification, m.classification) AS classification,
+                       coalesce(o.commodity, m.commodity) AS commodity,
+                       coalesce(o.period, m.period) AS period,
+                       o.value AS own, o.currency AS own_currency,
+                       m.value AS mirror_raw, m.currency AS mirror_currency
+                FROM own o FULL OUTER JOIN mir m
+                  ON m.flow = CASE o.flow WHEN 'export' THEN 'import' ELSE 'export' END
+                 AND m.classification = o.classification AND m.commodity = o.commodity
+                 AND m.breakdown = o.breakdown AND m.period = o.period
+             ),
+             cur AS (SELECT mode(own_currency) AS currency FROM j)
+        SELECT j.*, cur.currency,
+               CASE WHEN j.mirror_currency = cur.currency THEN j.mirror_raw
+                    ELSE j.mirror_raw / {rate.format(t="rm", c="j.mirror_currency")}
+                         * {rate.format(t="ro", c="cur.currency")} END AS mirror,
+               CASE WHEN j.mirror_raw IS NULL THEN NULL
+                    WHEN j.mirror_currency = cur.currency
+                      OR ({rate.format(t="rm", c="j.mirror_currency")} IS NOT NULL
+                          AND {rate.format(t="ro", c="cur.currency")} IS NOT NULL) THEN 1
+                    ELSE 0 END AS mirror_currency_ok,
+               {context.intra_eu_sql("j")} AS intra_eu,
+               coalesce(mm.margin, 0) AS data_margin, coalesce(mm.spread, 0) AS data_spread,
+               coalesce(mm.n, 0) AS reference_pair_months
+        FROM j CROSS JOIN cur
+        LEFT JOIN rates rm ON rm.currency = j.mirror_currency AND rm.period = j.period
+        LEFT JOIN rates ro ON ro.currency = cur.currency AND ro.period = j.period
+        LEFT JOIN ({context.mirror_reference_sql()}) mm
+          ON mm.classification = j.classification AND mm.commodity = j.commodity
+         AND mm.intra_eu = {context.intra_eu_sql("j")}
+        ORDER BY flow, classification, commodity, period
+    """
+
+
+def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
+    """Add the usual ratio, its band, the ratio, the expected own figure and the gap."""
+    f = raw.copy()
+    f["period"] = pd.to_datetime(f["period"]).dt.strftime("%Y-%m")
+    n = f["reference_pair_months"].to_numpy(dtype=float)
+    margin, spread = detector.usual_band(
+        f["data_margin"].to_numpy(dtype=float),
+        f["data_spread"].to_numpy(dtype=float),
+        n,
+        f["intra_eu"].to_numpy(dtype=bool),
+    )
+    side = np.where(f["flow"] == "export", 1.0, -1.0)
+    own = f["own"].to_numpy(dtype=float)
+    mirror = f["mirror"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(side > 0, mirror / own, own / mirror)
+        z = np.abs(np.log(ratio) - margin) / spread
+    k = detector.threshold
+    f["margin"], f["spread"] = margin, spread
+    f["ratio"] = ratio
+    f["usual_ratio"] = np.exp(margin)
+    f["band_low"], f["band_high"] = np.exp(margin - k * spread), np.exp(margin + k * spread)
+    both = np.isfinite(own) & np.isfinite(mirror)
+    f["outside"] = both & (z > k)
+    f["expected_own"] = mirror * np.exp(-side * margin)
+    f["gap"] = f["expected_own"] - f["own"]
+    return f
+
+
+# -- what is missing -------------------------------------------------------------------------
+
+
+def _unit_value_gaps(con, reporter: str, partner: str, start, end) -> pd.DataFrame:
+    """Price outliers of the reporter's series with the partner: value at usual price − declared."""
+    from tradesentry.engines import local
+
+    found = local.scan(con, [UnitValue()], {"reporter": reporter, "partner": partner})
+    if found.empty:
+        return pd.DataFrame(columns=["flow", "commodity", "period", "uv_gap"])
+    pattern = found["evidence"].map(lambda e: (e or {}).get("pattern"))
+    found = found[pattern == PRICE_OUTLIER]
+    if start:
+        found = found[found["period"] >= start]
+    if end:
+        found = found[found["period"] <= end]
+    return pd.DataFrame(
+        {
+            "flow": found["flow"],
+            "commodity": found["commodity"],
+            "period": found["period"],
+            "uv_gap": found["expected"] - found["observed"],
+        }
+    )
+
+
+def _summarise(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
+    f = frame.merge(uv, on=["flow", "commodity", "period"], how="left")
+    own, mirror = f["own"].to_numpy(float), f["mirror"].to_numpy(float)
+    side = np.where(f["flow"] == "export", 1.0, -1.0)
+    margin, spread = f["margin"].to_numpy(float), f["spread"].to_numpy(float)
+    both = np.isfinite(own) & np.isfinite(mirror)
+    only_mirror = ~np.isfinite(own) & np.isfinite(mirror) & (mirror > 0)
+    gaps = {
+        name: np.where(both, mirror * np.exp(-side * (margin + q * spread)) - own, 0.0)
+        for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
+    }
+    uv_gap = np.where(~both, f["uv_gap"].fillna(0.0).to_numpy(float), 0.0)
+    parts = pd.DataFrame(
+        {
+            "flow": f["flow"],
+            "classification": f["classification"],
+            "commodity": f["commodity"],
+            "months": both.astype(int),
+            "own": np.where(both, own, 0.0),
+            "mirror": np.where(both, mirror, 0.0),
+            "months_outside_band": f["outside"].astype(int),
+            "central": gaps["at_median"] + uv_gap,
+            "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
+            "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
+            + uv_gap
+            + np.where(only_mirror, mirror * np.exp(-side * margin), 0.0),
+            "unit_value_gap": uv_gap,
+            "mirror_only_months": only_mirror.astype(int),
+            "mirror_only_value": np.where(only_mirror, mirror, 0.0),
+        }
+    )
+    keys = ["flow", "classification", "commodity"]
+    out = parts.groupby(keys, as_index=False, sort=True).sum()
+    out["low"] = np.minimum(out["low"], out["central"])
+    out["high"] = np.maximum(out["high"], out["central"])
+    return out.sort_values(["flow", "central"], ascending=[True, False], key=_abs_key)
+
+
+def _abs_key(column: pd.Series) -> pd.Series:
+    return column.abs() if column.dtype.kind == "f" else column
+
+
+def _totals(table: pd.DataFrame) -> dict:
+    """Per flow: low / central / high over TOTAL, or over top-level codes when no TOTAL."""
+    out = {}
+    for flow, rows in table.groupby("flow"):
+        codes = set(rows["commodity"])
+        if "TOTAL" in codes:
+            top = rows[rows["commodity"] == "TOTAL"]
+        else:
+            top = rows[[not _has_parent(c, codes) for c in rows["commodity"]]]
+        out[flow] = {
+            k: float(top[k].sum())
+            for k in ("own", "mirror", "low", "central", "high", "months", "months_outside_band")
+        }
+        out[flow]["commodities"] = int(len(top))
+    return out
+
+
+def _has_parent(code: str, codes: set[str]) -> bool:
+    return any(other != code and code.startswith(other) for other in codes)

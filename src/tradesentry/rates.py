@@ -1,0 +1,187 @@
+"""Monthly exchange rates into the store, for comparing records kept in different currencies.
+
+Two layouts are read:
+
+- the store's own: a CSV with ``currency,period,per_usd`` (units of the currency per US
+  dollar; ``period`` as ``YYYY-MM`` or a date in that month);
+- ECB-style SDMX-CSV (the ECB data portal's EXR export): ``CURRENCY``, ``CURRENCY_DENOM``,
+  ``TIME_PERIOD``, ``OBS_VALUE`` = units of CURRENCY per one CURRENCY_DENOM (the euro). The
+  rows for USD give the dollar's rate, so every other currency, and the euro itself, is
+  turned into units per US dollar; daily rates are averaged over the month.
+
+A load is one transaction, validated first: any bad row rejects the whole file, with its
+line number. A later load replaces the rates of the same currency and month.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.errors import InputError
+
+_CODE = re.compile(r"^[A-Z]{3}$")
+_ECB_COLUMNS = ("CURRENCY", "CURRENCY_DENOM", "TIME_PERIOD", "OBS_VALUE")
+
+
+@dataclass(frozen=True)
+class RatesResult:
+    """What one ``load_rates`` did."""
+
+    file: str
+    layout: str  # "per_usd" or "ecb"
+    rows: int  # (currency, month) rates written
+    currencies: tuple[str, ...]
+    first: str | None  # YYYY-MM
+    last: str | None
+    replaced: int  # of those, rates that were already in the store
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_rates(con, path: str | Path) -> RatesResult:
+    """Validate the file and write its monthly rates into ``rates``, in one transaction."""
+    path = Path(path)
+    raw = _read(path)
+    layout = "ecb" if set(_ECB_COLUMNS) <= set(raw.columns) else "per_usd"
+    frame = _from_ecb(raw) if layout == "ecb" else _from_per_usd(raw)
+    if frame.empty:
+        raise InputError(f"{path}: no rates in the file")
+    cur = con.cursor()
+    cur.execute("BEGIN TRANSACTION")
+    try:
+        cur.register("new_rates", frame)
+        replaced = cur.execute(
+            "SELECT count(*) FROM rates r JOIN new_rates n "
+            "ON r.currency = n.currency AND r.period = CAST(n.period AS DATE)"
+        ).fetchone()[0]
+        cur.execute(
+            "INSERT OR REPLACE INTO rates "
+            "SELECT currency, CAST(period AS DATE), per_usd FROM new_rates"
+        )
+        cur.unregister("new_rates")
+        cur.execute("COMMIT")
+    except BaseException:
+        cur.execute("ROLLBACK")
+        raise
+    finally:
+        cur.close()
+    months = frame["period"].dt.strftime("%Y-%m")
+    return RatesResult(
+        path.name,
+        layout,
+        len(frame),
+        tuple(sorted(frame["currency"].unique())),
+        months.min(),
+        months.max(),
+        int(replaced),
+    )
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}: not a readable CSV ({exc})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = frame.index + 2  # the file's line numbers (header is line 1)
+    return frame
+
+
+def _from_per_usd(raw: pd.DataFrame) -> pd.DataFrame:
+    columns = {c.lower(): c for c in raw.columns}
+    missing = [c for c in ("currency", "period", "per_usd") if c not in columns]
+    if missing:
+        raise InputError(
+            f"rates file: missing column(s) {', '.join(missing)}; expected currency,period,"
+            "per_usd or the ECB layout (CURRENCY, CURRENCY_DENOM, TIME_PERIOD, OBS_VALUE)"
+        )
+    currency = _codes(raw[columns["currency"]], "currency")
+    period = _months(raw[columns["period"]])
+    per_usd = _positive(raw[columns["per_usd"]], "per_usd")
+    frame = pd.DataFrame({"currency": currency, "period": period, "per_usd": per_usd})
+    usd = frame[(frame["currency"] == "USD") & ~np.isclose(frame["per_usd"], 1.0)]
+    if len(usd):
+        raise InputError(f"line {usd.index[0]}: USD per USD must be 1, not {usd['per_usd'].iat[0]}")
+    dup = frame.duplicated(["currency", "period"], keep=False)
+    if dup.any():
+        clash = frame[dup].groupby(["currency", "period"])["per_usd"].nunique()
+        if (clash > 1).any():
+            line = frame[dup].index[0]
+            raise InputError(f"line {line}: two different rates for the same currency and month")
+        frame = frame.drop_duplicates(["currency", "period"])
+    return frame.reset_index(drop=True)
+
+
+def _from_ecb(raw: pd.DataFrame) -> pd.DataFrame:
+    if "EXR_SUFFIX" in raw.columns and (raw["EXR_SUFFIX"] == "A").any():
+        raw = raw[raw["EXR_SUFFIX"] == "A"]  # averages, not end-of-period rates
+    raw = raw[raw["OBS_VALUE"].str.strip() != ""]  # ECB leaves holidays empty
+    currency = _codes(raw["CURRENCY"], "CURRENCY")
+    denom = _codes(raw["CURRENCY_DENOM"], "CURRENCY_DENOM")
+    if denom.nunique() != 1:
+        raise InputError("ECB rates file: more than one CURRENCY_DENOM; give one base currency")
+    base = denom.iat[0]
+    frame = pd.DataFrame(
+        {
+            "currency": currency,
+            "period": _months(raw["TIME_PERIOD"]),
+            "per_base": _positive(raw["OBS_VALUE"], "OBS_VALUE"),
+        }
+    )
+    monthly = frame.groupby(["currency", "period"], as_index=False)["per_base"].mean()
+    usd = monthly[monthly["currency"] == "USD"].set_index("period")["per_base"]
+    if usd.empty:
+        raise InputError("ECB rates file: no USD rows, so no rate can be put per US dollar")
+    monthly = monthly[monthly["period"].isin(usd.index) & (monthly["currency"] != "USD")]
+    per_usd = monthly["per_base"].to_numpy() / usd.loc[monthly["period"]].to_numpy()
+    out = pd.DataFrame(
+        {
+            "currency": monthly["currency"].to_numpy(),
+            "period": monthly["period"].to_numpy(),
+            "per_usd": per_usd,
+        }
+    )
+    base_rows = pd.DataFrame(
+        {"currency": base, "period": usd.index, "per_usd": 1.0 / usd.to_numpy()}
+    )
+    return pd.concat([out, base_rows], ignore_index=True)
+
+
+def _codes(column: pd.Series, name: str) -> pd.Series:
+    codes = column.str.strip().str.upper()
+    bad = ~codes.str.match(_CODE)
+    if bad.any():
+        raise InputError(
+            f"line {codes.index[bad][0]}: {name} {column[bad].iat[0]!r} is not an ISO 4217 code"
+        )
+    return codes
+
+
+def _months(column: pd.Series) -> pd.Series:
+    text = column.str.strip()
+    parsed = pd.to_datetime(text.str[:7], format="%Y-%m", errors="coerce")
+    shape_ok = text.str.match(r"^\d{4}-\d{2}(-\d{2})?$")
+    bad = parsed.isna() | ~shape_ok
+    if bad.any():
+        raise InputError(
+            f"line {text.index[bad][0]}: period {column[bad].iat[0]!r}: expected YYYY-MM or YYYY-MM-DD"
+        )
+    return parsed.dt.to_period("M").dt.to_timestamp()
+
+
+def _positive(column: pd.Series, name: str) -> pd.Series:
+    values = pd.to_numeric(column.str.strip(), errors="coerce")
+    bad = ~(np.isfinite(values) & (values > 0))
+    if bad.any():
+        raise InputError(
+            f"line {values.index[bad][0]}: {name} {column[bad].iat[0]!r} is not a positive number"
+        )
+    return values.astype(float)

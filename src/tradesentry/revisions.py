@@ -1,0 +1,198 @@
+"""Revisions: what each release changed in the figures of the ones before it.
+
+``revisions`` lists, cell by cell, every figure a release changed against the previous
+release that reported the same cell (release order: publication date, then ingestion).
+``release_diff`` compares two releases as wholes: cells revised, unchanged, appeared and
+vanished, and the months restated across the board. Both use the revision detector's
+tolerance: a change counts when it exceeds both the relative and the absolute threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tradesentry.errors import InputError
+from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
+
+TOLERANCE = 0.005
+MIN_CHANGE = 1000.0
+#: a month counts as restated when at least this share of its common cells was revised…
+RESTATED_SHARE = 0.5
+#: …and at least this many cells.
+RESTATED_MIN_CELLS = 5
+
+_KEY = ", ".join(OBSERVATION_KEY)
+
+
+def _changed_sql(new: str, old: str) -> str:
+    """SQL condition: the figure moved beyond both tolerances (or was suppressed/disclosed)."""
+    return (
+        f"(({new} IS NULL) <> ({old} IS NULL) OR (abs({new} - {old}) > ? "
+        f"AND ({old} = 0 OR abs({new} - {old}) / abs({old}) > ?)))"
+    )
+
+
+def revisions(
+    con,
+    *,
+    reporter: str | None = None,
+    partner: str | None = None,
+    flow: str | None = None,
+    commodity: str | None = None,
+    tolerance: float = TOLERANCE,
+    min_change: float = MIN_CHANGE,
+) -> pd.DataFrame:
+    """Every figure a release changed against the release before it that reported the cell.
+
+    One row per revised cell and release: the series, the period, both values, the change
+    (absolute and relative), both release ids and their publication dates.
+    """
+    clauses, params = ["true"], []
+    for column, value in (
+        ("reporter", reporter),
+        ("partner", partner),
+        ("flow", flow),
+        ("commodity", commodity),
+    ):
+        if value is not None:
+            clauses.append(f"o.{column} = ?")
+            params.append(value)
+    frame = con.execute(
+        f"""
+        WITH seq AS (
+            SELECT o.*, ro.vintage,
+                   lag(o.value) OVER w AS previous_value,
+                   lag(o.release_id) OVER w AS previous_release
+            FROM observations o JOIN release_order ro USING (release_id)
+            WHERE {" AND ".join(clauses)}
+            WINDOW w AS (PARTITION BY {", ".join(f"o.{c}" for c in OBSERVATION_KEY)}
+                         ORDER BY ro.vintage)
+        )
+        SELECT {", ".join(SERIES_KEY)}, s.period, s.period_months, s.currency,
+               s.previous_release, pr.published AS previous_published,
+               s.release_id AS release, r.published AS published,
+               s.previous_value, s.value, s.value - s.previous_value AS change,
+               (s.value - s.previous_value) / nullif(abs(s.previous_value), 0) AS change_share
+        FROM seq s
+        JOIN releases r ON r.id = s.release_id
+        LEFT JOIN releases pr ON pr.id = s.previous_release
+        WHERE s.previous_release IS NOT NULL
+          AND {_changed_sql("s.value", "s.previous_value")}
+        ORDER BY {", ".join(SERIES_KEY)}, s.period, s.period_months, s.vintage
+        """,
+        [*params, min_change, tolerance],
+    ).df()
+    return frame
+
+
+@dataclass(frozen=True)
+class ReleaseDiff:
+    """Two releases compared cell by cell."""
+
+    a: dict  # id, file, published of the older release
+    b: dict
+    summary: dict  # counts: common, revised, unchanged, appeared, vanished, …
+    by_month: pd.DataFrame  # per period: cells, revised, share, appeared, vanished, restated
+    cells: pd.DataFrame = field(repr=False)  # the revised, appeared and vanished cells
+
+    def restated_months(self) -> list[str]:
+        if self.by_month.empty:
+            return []
+        return list(self.by_month.loc[self.by_month["restated"], "period"])
+
+
+def release_diff(
+    con, a: int, b: int, *, tolerance: float = TOLERANCE, min_change: float = MIN_CHANGE
+) -> ReleaseDiff:
+    """What release ``b`` changed against release ``a``.
+
+    ``appeared``: cells of b that a did not hold although a reported that series in the
+    months around them; ``vanished``: the reverse. Cells outside the other release's
+    coverage (a later month, a new series) are counted as ``only_in_a`` / ``only_in_b``,
+    not as revisions.
+    """
+    info = {r: _release(con, r) for r in (a, b)}
+    cells = con.execute(_diff_sql(), [a, b, a, b, min_change, tolerance]).df()
+    cells["period"] = pd.to_datetime(cells["period"]).dt.strftime("%Y-%m")
+    summary = {
+        status: int((cells["status"] == status).sum())
+        for status in ("revised", "unchanged", "appeared", "vanished", "only_in_a", "only_in_b")
+    }
+    summary["common"] = summary["revised"] + summary["unchanged"]
+    changed = cells[cells["status"] == "revised"]
+    summary["total_change"] = float(changed["change"].sum())
+    summary["gross_change"] = float(changed["change"].abs().sum())
+    by_month = _by_month(cells)
+    summary["restated_months"] = int(by_month["restated"].sum()) if len(by_month) else 0
+    shown = cells[cells["status"].isin(("revised", "appeared", "vanished"))]
+    return ReleaseDiff(info[a], info[b], summary, by_month, shown.reset_index(drop=True))
+
+
+def _release(con, release_id: int) -> dict:
+    row = con.execute(
+        "SELECT id, file, published, source FROM releases WHERE id = ?", [release_id]
+    ).fetchone()
+    if row is None:
+        raise InputError(f"no release {release_id} in the store (see `tradesentry releases`)")
+    published = None if row[2] is None else row[2].isoformat()
+    return {"id": row[0], "file": row[1], "published": published, "source": row[3]}
+
+
+def _diff_sql() -> str:
+    series = ", ".join(SERIES_KEY)
+    return f"""
+        WITH a AS (SELECT * FROM observations WHERE release_id = ?),
+             b AS (SELECT * FROM observations WHERE release_id = ?),
+             cover_a AS (SELECT {series}, min(period) AS lo, max(period) AS hi FROM observations
+                         WHERE release_id = ? GROUP BY ALL),
+             cover_b AS (SELECT {series}, min(period) AS lo, max(period) AS hi FROM observations
+                         WHERE release_id = ? GROUP BY ALL),
+             cells AS (
+                SELECT {", ".join(f"coalesce(b.{c}, a.{c}) AS {c}" for c in OBSERVATION_KEY)},
+                       coalesce(b.currency, a.currency) AS currency,
+                       a.value AS value_a, b.value AS value_b,
+                       a.line IS NOT NULL AS in_a, b.line IS NOT NULL AS in_b
+                FROM a FULL OUTER JOIN b USING ({_KEY})
+             )
+        SELECT c.* EXCLUDE (in_a, in_b), value_b - value_a AS change,
+               CASE
+                 WHEN in_a AND in_b THEN
+                   CASE WHEN {_changed_sql("value_b", "value_a")} THEN 'revised' ELSE 'unchanged' END
+                 WHEN in_b AND ca.lo IS NOT NULL AND c.period BETWEEN ca.lo AND ca.hi THEN 'appeared'
+                 WHEN in_b THEN 'only_in_b'
+                 WHEN cb.lo IS NOT NULL AND c.period BETWEEN cb.lo AND cb.hi THEN 'vanished'
+                 ELSE 'only_in_a'
+               END AS status
+        FROM cells c
+        LEFT JOIN cover_a ca USING ({series})
+        LEFT JOIN cover_b cb USING ({series})
+        ORDER BY {_KEY}
+    """
+
+
+def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
+    if cells.empty:
+        return pd.DataFrame(
+            columns=["period", "common", "revised", "share_revised", "appeared", "vanished"]
+            + ["net_change", "restated"]
+        )
+    flags = pd.DataFrame(
+        {
+            "period": cells["period"],
+            "common": cells["status"].isin(("revised", "unchanged")),
+            "revised": cells["status"] == "revised",
+            "appeared": cells["status"] == "appeared",
+            "vanished": cells["status"] == "vanished",
+            "net_change": cells["change"].where(cells["status"] == "revised", 0.0),
+        }
+    )
+    out = flags.groupby("period", as_index=False).sum()
+    out = out[(out["common"] > 0) | (out["appeared"] > 0) | (out["vanished"] > 0)]
+    out["share_revised"] = (out["revised"] / out["common"].where(out["common"] > 0)).fillna(0.0)
+    out["restated"] = (out["share_revised"] >= RESTATED_SHARE) & (
+        out["revised"] >= RESTATED_MIN_CELLS
+    )
+    columns = ["period", "common", "revised", "share_revised", "appeared", "vanished"]
+    return out[[*columns, "net_change", "restated"]].reset_index(drop=True)

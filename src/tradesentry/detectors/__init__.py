@@ -16,7 +16,11 @@ from tradesentry.detectors.base import DETECTION_COLUMNS, Detector, confidence, 
 from tradesentry.panel import Panel
 
 # module name -> class name, in the order they run (supersession does not depend on it).
-_MODULES: dict[str, str] = {}
+_MODULES: dict[str, str] = {
+    "revision": "Revision",
+    "mirror_gap": "MirrorGap",
+    "unit_value": "UnitValue",
+}
 
 
 def registry() -> dict[str, type[Detector]]:

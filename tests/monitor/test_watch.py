@@ -116,9 +116,10 @@ def test_a_webhook_down_for_a_cycle_gets_the_message_later(store, tmp_path):
     inbox.mkdir()
     vintage(inbox / "a.csv", until="2021-02")
     sent: list[dict] = []
-    down = {"now": True}
+    down = {"now": True, "tries": 0}
 
     def post(url: str, body: dict) -> int:
+        down["tries"] += 1
         if down["now"]:
             raise OSError("connection refused")
         sent.append(body)
@@ -127,7 +128,8 @@ def test_a_webhook_down_for_a_cycle_gets_the_message_later(store, tmp_path):
     w = watcher(store, inbox, webhook="http://127.0.0.1:9/hook", post=post)
     (first,) = w.run(max_iterations=1)
     assert first.errors and "gave up after 3 attempts" in first.errors[0]
-    assert len(w.pending) == 1 and sent == []
+    assert len(w.pending) == 1 and sent == [] and down["tries"] == 3
+    assert w.cycle().errors and down["tries"] == 4  # known down: one try a cycle
     down["now"] = False
     assert w.cycle().posted == 1 and len(sent) == 1 and w.pending == []
 

@@ -473,7 +473,11 @@ ORDER BY o.period
 
 
 def _context(con, release: int, rec: dict, who: str) -> str:
-    """The larger of the moves into and out of the flagged month, as a news sentence."""
+    """The flagged month in figures: the move into it, then the month after.
+
+    "… fell to $3,000 in February 2021 from $29,000 in January, down $26,000 (-89.7%),
+    then rose to $12.98 million in March." Months the store lacks are left out.
+    """
     try:
         start = pd.Period(rec["period"], freq="M")
     except (TypeError, ValueError):
@@ -487,15 +491,20 @@ def _context(con, release: int, rec: dict, who: str) -> str:
         "release": release,
     }
     values = {_ym(p): v for p, v in con.execute(_AROUND_SQL, params).fetchall()}
-    here = values.get(str(start))
+    before, here, after = (values.get(str(start + k)) for k in (-1, 0, 1))
+    currency = rec["currency"] or "USD"
     if here is None:
         return ""
-    pairs = [(str(start), str(start - 1)), (str(start + 1), str(start))]
-    moves = [(a, b) for a, b in pairs if a in values and b in values]
-    if not moves:
-        return ""
-    a, b = max(moves, key=lambda m: abs(values[m[0]] - values[m[1]]))
-    return words.move(who, values[a], a, values[b], b, rec["currency"] or "USD")
+    if before is None:
+        if after is None:
+            return ""
+        return words.move(who, after, str(start + 1), here, str(start), currency)
+    text = words.move(who, here, str(start), before, str(start - 1), currency)
+    if after is None:
+        return text
+    verb = "rose to" if after > here else "fell to" if after < here else "held at"
+    then = words.month(str(start + 1), after=str(start))
+    return f"{text[:-1]}, then {verb} {words.money(after, currency)} in {then}."
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -220,6 +220,7 @@ class Watcher:
     pending: list[dict] = field(default_factory=list)
     _folder: Folder | None = field(default=None, init=False, repr=False)
     _last_fetch: float | None = field(default=None, init=False, repr=False)
+    _webhook_down: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.folder is not None:
@@ -267,10 +268,25 @@ class Watcher:
             if st is not None:
                 st.close()
 
-    def _step(self, report: CycleReport, step: str, fn: Callable[[], T]) -> T | None:
+    def _step(
+        self,
+        report: CycleReport,
+        step: str,
+        fn: Callable[[], T],
+        *,
+        attempts: int | None = None,
+        permanent: tuple[type[BaseException], ...] = (InputError,),
+    ) -> T | None:
         """Run a step with retries; on failure log and report it, and return None."""
         try:
-            return attempt(step, fn, attempts=self.attempts, backoff=self.backoff, sleep=self.sleep)
+            return attempt(
+                step,
+                fn,
+                attempts=attempts or self.attempts,
+                backoff=self.backoff,
+                sleep=self.sleep,
+                permanent=permanent,
+            )
         except Exception as exc:
             message = str(exc) if isinstance(exc, StepFailed) else f"{step}: {exc}"
             log.error("%s", message)
@@ -332,27 +348,12 @@ class Watcher:
         fetch = self.fetch or _fetch_comtrade
         for entry in self.watchlist.series:
             label = f"fetch {entry['reporter']}-{entry['partner']} {entry['period']}"
-            fetched = self._step_fetch(report, label, lambda e=entry: fetch(st, **e))
+            fetched = self._step(  # the client retries HTTP itself: a FetchError is final
+                report, label, lambda e=entry: fetch(st, **e), permanent=(InputError, FetchError)
+            )
             fresh = [r for r in fetched or [] if not r.already_ingested]
             log.info("%s: %d new release(s)", label, len(fresh))
             report.ingested.extend(r.to_dict() for r in fresh)
-
-    def _step_fetch(self, report: CycleReport, step: str, fn: Callable[[], T]) -> T | None:
-        """The fetch client retries HTTP errors itself: a FetchError is not retried again."""
-        try:
-            return attempt(
-                step,
-                fn,
-                attempts=self.attempts,
-                backoff=self.backoff,
-                sleep=self.sleep,
-                permanent=(InputError, FetchError),
-            )
-        except Exception as exc:
-            message = str(exc) if isinstance(exc, StepFailed) else f"{step}: {exc}"
-            log.error("%s", message)
-            report.errors.append(message)
-            return None
 
     def _scan(self, st: Store, report: CycleReport) -> None:
         """Scan when a release is newer than the last full scan; then digest and queue."""
@@ -400,13 +401,22 @@ class Watcher:
             report.digests.append(path)
 
     def _notify(self, report: CycleReport) -> None:
-        """Post queued messages in order; one that still fails stays queued for next cycle."""
+        """Post queued messages in order; one that still fails stays queued for next cycle.
+
+        While the webhook is known to be down, each cycle tries once instead of retrying.
+        """
         from tradesentry.monitor import webhook
 
         post = self.post or webhook.post
         while self.webhook and self.pending:
             body = self.pending[0]
-            status = self._step(report, "post to the webhook", lambda b=body: post(self.webhook, b))
+            status = self._step(
+                report,
+                "post to the webhook",
+                lambda b=body: post(self.webhook, b),
+                attempts=1 if self._webhook_down else None,
+            )
+            self._webhook_down = status is None
             if status is None:
                 log.info("%d webhook message(s) kept for the next cycle", len(self.pending))
                 return

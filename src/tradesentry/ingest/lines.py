@@ -12,18 +12,21 @@ from __future__ import annotations
 import duckdb
 
 from tradesentry.ingest.source import SourceFile
+from tradesentry.ingest.staging import sql_literal
 
 MAX_LINE_BYTES = 64 << 20
 _UNIT_SEPARATOR = "\x1f"  # a byte no trade table uses, so a line arrives as one field
 
 
 def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
-    """Create TEMP TABLE ``lines(line, raw, fields, reason)`` of the data lines after the header.
+    """Create TEMP VIEW ``lines(line, raw, fields, reason)`` of the data lines after the header.
 
     ``fields`` is the line split on ``delimiter`` with CSV quoting undone; ``reason`` is
-    set where DuckDB could not read the line at all.
+    set where DuckDB could not read the line at all. Only the raw lines are stored (in
+    ``lines_read``); ``lines`` is a view so that the split runs once, inside the reader's
+    SELECT, and millions of field lists are never materialised.
     """
-    con.execute("DROP TABLE IF EXISTS lines_read; DROP TABLE IF EXISTS lines_rejected")
+    drop_lines(con)
     con.execute(
         f"""
         CREATE TEMP TABLE lines_read AS
@@ -53,40 +56,50 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
     # (in order) has (line_j - k_j) good lines before it, so it precedes good row n when
     # line_j - k_j < n.
     split = _split_sql("raw", delimiter)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE lines AS
-        WITH numbered AS (
-            SELECT r.n + coalesce(j.k, 0) AS line, r.raw, NULL::VARCHAR AS reason
+    good = "SELECT n AS line, raw, NULL::VARCHAR AS reason FROM lines_read"
+    if con.execute("SELECT count(*) FROM lines_rejected").fetchone()[0]:
+        good = """SELECT r.n + coalesce(j.k, 0) AS line, r.raw, NULL::VARCHAR AS reason
             FROM lines_read r
             ASOF LEFT JOIN (SELECT line - k AS before, k FROM lines_rejected) j
-              ON r.n - 1 >= j.before
+              ON r.n - 1 >= j.before"""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW lines AS
+        WITH numbered AS (
+            {good}
             UNION ALL
             SELECT line, raw, reason FROM lines_rejected
         )
-        SELECT line, raw, CASE WHEN reason IS NULL THEN {split} END AS fields, reason
+        SELECT line, raw, {split} AS fields, reason
         FROM numbered
         WHERE line > {src.header_line} AND trim(coalesce(raw, '')) <> ''
         """
     )
-    con.execute("DROP TABLE lines_read; DROP TABLE lines_rejected; DROP TABLE lines_rejects_raw")
-    con.execute("DROP TABLE IF EXISTS lines_rejects_scan")
+    con.execute("DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan")
+
+
+def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
+    """Free what ``load_lines`` made (the raw lines), once ``staged`` holds what it needs."""
+    con.execute(
+        "DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS lines_read; "
+        "DROP TABLE IF EXISTS lines_rejected"
+    )
 
 
 def _split_sql(column: str, delimiter: str) -> str:
-    """SQL splitting a CSV line into its fields; the regex runs only on lines with quotes."""
-    d = delimiter.replace("'", "''")
-    rd = "\\t" if delimiter == "\t" else _re_escape(delimiter)
-    # Each match consumes its delimiter, so empty fields come out as empty strings.
-    pattern = f'{rd}("(?:[^"]|"")*"|[^{rd}]*)'
-    return f"""CASE WHEN strpos({column}, '"') = 0 THEN string_split({column}, '{d}')
-        ELSE list_transform(regexp_extract_all('{d}' || {column}, '{pattern}', 1),
-             lambda f: CASE WHEN f LIKE '"%"' AND length(f) >= 2
-                       THEN replace(f[2:-2], '""', '"') ELSE f END) END"""
+    """SQL splitting a CSV line into its fields, with CSV quoting undone.
 
-
-def _re_escape(ch: str) -> str:
-    return "\\" + ch if ch in r".^$*+?()[]{}|\\" else ch
+    No regex (too slow for millions of lines): split on the quote character, the odd parts
+    are outside quotes, where the delimiters become a unit separator (the line is wrapped
+    in delimiters first, so an empty odd part can only be an escaped quote), and the
+    line is split on the unit separator.
+    """
+    d = sql_literal(delimiter)
+    parts = f"string_split({d} || {column} || {d}, '\"')"
+    masked = f"""array_to_string(list_transform({parts}, lambda s, i:
+        CASE WHEN i % 2 = 0 THEN s WHEN s = '' THEN '\"' ELSE replace(s, {d}, chr(31)) END), '')"""
+    return f"""CASE WHEN strpos({column}, '\"') = 0 THEN string_split({column}, {d})
+        ELSE list_slice(string_split({masked}, chr(31)), 2, -2) END"""
 
 
 def field_sql(index: int, list_column: str = "fields") -> str:

@@ -15,6 +15,7 @@ STAGED_COLUMNS: dict[str, str] = {
     "raw": "VARCHAR",  # the record as read, for the quarantine
     "reason": "VARCHAR",  # set by the reader when it already knows the record is bad
     "main_line": "BIGINT",  # set on a record that only completes another one (SDMX quantity)
+    "part": "VARCHAR",  # one of several observations a line holds (a wide table's column)
     "reporter": "VARCHAR",
     "partner": "VARCHAR",
     "flow": "VARCHAR",

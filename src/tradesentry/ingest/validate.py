@@ -13,6 +13,7 @@ import duckdb
 import pandas as pd
 
 from tradesentry.countries import normalise_many
+from tradesentry.ingest.lines import drop_lines
 from tradesentry.schema import FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 
 # Duplicates are judged on normalised codes: "CN" and "CHN" in one file are the same partner.
@@ -31,6 +32,7 @@ class Landed:
 
 def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
     """Validate TEMP TABLE staged and insert it into observations and quarantine."""
+    drop_lines(con)
     _register_countries(con)
     con.execute("CREATE OR REPLACE TEMP MACRO quoted(x) AS chr(39) || x || chr(39)")
     flows = ", ".join(f"'{f}'" for f in FLOWS)
@@ -52,45 +54,31 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
             FROM staged s
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
-        ), reasoned AS (
-            SELECT *, coalesce(reason,
-              CASE WHEN main_line IS NOT NULL THEN NULL
-                   WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
-                   WHEN reporter_code IS NULL THEN 'unknown reporter country ' || quoted(reporter)
-                   WHEN nullif(trim(partner), '') IS NULL THEN 'partner is missing'
-                   WHEN partner_code IS NULL THEN 'unknown partner country ' || quoted(partner)
-                   WHEN flow IS NULL THEN 'flow is missing'
-                   WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow)
-                   WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
-                   WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
-                   WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
-                   WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
-                   WHEN value IS NULL AND nullif(trim(value_text), '') IS NOT NULL
-                        THEN 'value ' || quoted(left(value_text, 40)) || ' is not a number'
-                   WHEN NOT isfinite(value) THEN 'value ' || quoted(value_text) || ' is not finite'
-                   WHEN value < 0 THEN 'negative value ' || quoted(value_text)
-                   WHEN net_weight_kg < 0 OR quantity < 0 THEN 'negative weight or quantity'
-                   WHEN nullif(currency, '') IS NULL THEN 'currency is missing'
-              END) AS why
-            FROM coded
-        ), deduplicated AS (
-            SELECT * REPLACE (CASE
-                WHEN why IS NULL AND main_line IS NULL AND
-                     row_number() OVER (PARTITION BY why IS NULL AND main_line IS NULL, {_CODED_KEY}
-                                        ORDER BY line) > 1
-                THEN 'same observation as line ' || min(line) OVER (
-                     PARTITION BY why IS NULL AND main_line IS NULL, {_CODED_KEY})
-                ELSE why END AS why)
-            FROM reasoned
         )
-        SELECT d.* REPLACE (CASE WHEN d.main_line IS NOT NULL AND d.why IS NULL AND m.why IS NOT NULL
-                                 THEN 'completes line ' || d.main_line || ', which is quarantined'
-                                 WHEN d.main_line IS NOT NULL AND d.why IS NULL AND m.line IS NULL
-                                 THEN 'completes line ' || d.main_line || ', which is missing'
-                                 ELSE d.why END AS why)
-        FROM deduplicated d LEFT JOIN deduplicated m ON m.line = d.main_line AND m.main_line IS NULL
+        SELECT *, coalesce(reason,
+          CASE WHEN main_line IS NOT NULL THEN NULL
+               WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
+               WHEN reporter_code IS NULL THEN 'unknown reporter country ' || quoted(reporter)
+               WHEN nullif(trim(partner), '') IS NULL THEN 'partner is missing'
+               WHEN partner_code IS NULL THEN 'unknown partner country ' || quoted(partner)
+               WHEN flow IS NULL THEN 'flow is missing'
+               WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow)
+               WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
+               WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
+               WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
+               WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
+               WHEN value IS NULL AND nullif(trim(value_text), '') IS NOT NULL
+                    THEN 'value ' || quoted(left(value_text, 40)) || ' is not a number'
+               WHEN NOT isfinite(value) THEN 'value ' || quoted(value_text) || ' is not finite'
+               WHEN value < 0 THEN 'negative value ' || quoted(value_text)
+               WHEN net_weight_kg < 0 OR quantity < 0 THEN 'negative weight or quantity'
+               WHEN nullif(currency, '') IS NULL THEN 'currency is missing'
+          END) AS why
+        FROM coded
         """
     )
+    _mark_duplicates(con)
+    _mark_orphans(con)
     columns = [c for c in OBSERVATION_COLUMNS if c != "release_id"]
     select = ", ".join(
         {"reporter": "reporter_code AS reporter", "partner": "partner_code AS partner"}.get(c, c)
@@ -101,18 +89,61 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         f"SELECT ?, {select} FROM checked WHERE why IS NULL AND main_line IS NULL",
         [release_id],
     )
+    # A line holding several observations (``part``, a wide table's columns) names the part.
     con.execute(
         "INSERT INTO quarantine (release_id, line, raw, reason) "
-        "SELECT ?, line, coalesce(raw, ''), why FROM checked WHERE why IS NOT NULL",
+        "SELECT ?, line, coalesce(raw, ''), coalesce(part || ': ', '') || why "
+        "FROM checked WHERE why IS NOT NULL",
         [release_id],
     )
-    read, accepted, observations = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE why IS NULL), "
+    # Counts are of input records: a line with several parts counts once, and is
+    # quarantined when any of its parts is (its good parts are observations all the same).
+    read, quarantined, observations = con.execute(
+        "SELECT count(*) FILTER (WHERE part IS NULL) + count(DISTINCT line) FILTER (WHERE part IS NOT NULL), "
+        "count(*) FILTER (WHERE why IS NOT NULL AND part IS NULL) "
+        "+ count(DISTINCT line) FILTER (WHERE why IS NOT NULL AND part IS NOT NULL), "
         "count(*) FILTER (WHERE why IS NULL AND main_line IS NULL) FROM checked"
     ).fetchone()
     for table in ("checked", "staged", "country_codes"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return Landed(read, accepted, read - accepted, observations)
+    return Landed(read, read - quarantined, quarantined, observations)
+
+
+def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:
+    """A second good record with the same key is quarantined, naming the first one's line.
+
+    One narrow aggregate finds the (usually no) repeated keys; only their records are
+    touched, which is far cheaper than a window over every wide record.
+    """
+    key = _CODED_KEY.split(", ")
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'same observation as line ' || d.first_line
+        FROM (SELECT {_CODED_KEY}, min(line) AS first_line FROM checked
+              WHERE why IS NULL AND main_line IS NULL GROUP BY ALL HAVING count(*) > 1) AS d
+        WHERE checked.why IS NULL AND checked.main_line IS NULL AND checked.line <> d.first_line
+          AND {" AND ".join(f"checked.{c} = d.{c}" for c in key)}
+        """
+    )
+
+
+def _mark_orphans(con: duckdb.DuckDBPyConnection) -> None:
+    """A record completing another (SDMX quantity) follows it into the quarantine."""
+    if not con.execute("SELECT count(*) FROM checked WHERE main_line IS NOT NULL").fetchone()[0]:
+        return
+    con.execute(
+        """
+        UPDATE checked SET why = 'completes line ' || o.main_line || CASE WHEN o.found
+                                 THEN ', which is quarantined' ELSE ', which is missing' END
+        FROM (SELECT c.line, c.main_line, m.line IS NOT NULL AS found
+              FROM (SELECT line, main_line FROM checked
+                    WHERE main_line IS NOT NULL AND why IS NULL) AS c
+              LEFT JOIN (SELECT line, why FROM checked WHERE main_line IS NULL) AS m
+                ON m.line = c.main_line
+              WHERE m.line IS NULL OR m.why IS NOT NULL) AS o
+        WHERE checked.line = o.line AND checked.main_line IS NOT NULL
+        """
+    )
 
 
 def _register_countries(con: duckdb.DuckDBPyConnection) -> None:

@@ -18,7 +18,7 @@ from tradesentry.ingest.source import SourceFile, open_source
 from tradesentry.ingest.validate import Landed, land
 
 # Detection order: the most specific header test first, the canonical CSV (loosest) last.
-_READER_MODULES = ("canonical",)
+_READER_MODULES = ("comtrade", "comtrade_legacy", "sdmx", "mapped", "canonical")
 _READERS: dict[str, ModuleType] = {}
 
 

@@ -1,0 +1,337 @@
+"""Any other delimited table, read through a TOML mapping (``--mapping MAP.toml``).
+
+National customs tables come in every shape: ``;`` separators, ``1.234,5`` numbers, months
+written ``2001/01``, ``2001.01`` or ``January 2001``, values in thousands, one column per
+flow. The mapping says how to read one such table; everything after that (checks, country
+codes, duplicates, the split into observations and quarantine) is the same as for every
+other format. The reference is in docs/ingest.md; examples/ holds three real mappings.
+
+Never detected automatically: a mapping is always named by the user.
+
+Wide tables (``[wide]``: one value column per flow) give one observation per line and
+column. The staged rows of one line share its line number and carry the column's name in
+``part``, so a line still counts once in ``rows_read``; a bad cell quarantines that cell
+(reason prefixed with the column) while the line's good cells are kept as observations.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tradesentry.errors import InputError
+from tradesentry.ingest.lines import field_sql, load_lines
+from tradesentry.ingest.source import SourceFile, split_header
+from tradesentry.ingest.staging import create_staged, number_sql, sql_literal
+from tradesentry.schema import FLOWS
+
+NAME = "mapped"
+
+UNITS: dict[str, float] = {"one": 1.0, "unit": 1.0, "units": 1.0, "thousand": 1e3,
+                           "thousands": 1e3, "million": 1e6, "millions": 1e6,
+                           "billion": 1e9, "billions": 1e9}  # fmt: skip
+# Canonical fields a column may be named for, and those that may be fixed for the file.
+COLUMN_FIELDS = ("reporter", "partner", "flow", "classification", "commodity", "value",
+                 "cif_value", "fob_value", "net_weight_kg", "quantity", "quantity_unit",
+                 "flags", "currency")  # fmt: skip
+FIXED_FIELDS = ("reporter", "partner", "flow", "classification", "commodity")
+_SCHEMA: dict[str, dict[str, type | tuple[type, ...]] | None] = {
+    "file": {"separator": str, "encoding": str, "decimal": str, "thousands": str,
+             "skip_lines": int, "ignore": list},
+    "period": {"column": str, "format": (str, list), "freq": str},
+    "values": {"unit": (str, int, float), "currency": str},
+    "fixed": dict.fromkeys(FIXED_FIELDS, str),
+    "columns": dict.fromkeys(COLUMN_FIELDS, str),
+    "flow_codes": None,  # any key: a code as written in the file -> a canonical flow
+    "wide": None,  # any key: a column name -> the flow its values are
+}  # fmt: skip
+_BUILTIN_FLOWS = {
+    "import": ("m", "imp", "import", "imports"),
+    "export": ("x", "exp", "export", "exports"),
+    "re-import": ("rm", "re-import", "re-imports", "reimport", "reimports"),
+    "re-export": ("rx", "re-export", "re-exports", "reexport", "reexports"),
+}
+
+
+@dataclass(frozen=True)
+class MappingSpec:
+    """A validated mapping: how to read one kind of table."""
+
+    path: Path
+    separator: str = ","
+    encoding: str = "utf-8"
+    decimal: str = "."
+    thousands: str = ""
+    skip_lines: int = 0
+    ignore: tuple[str, ...] = ()
+    period_column: str = ""
+    date_formats: tuple[str, ...] = ("%Y-%m",)
+    freq: str = "M"
+    unit: float = 1.0
+    currency: str | None = None
+    fixed: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    flow_codes: dict[str, str] = field(default_factory=dict)
+    wide: dict[str, str] = field(default_factory=dict)
+
+
+def load_mapping(path: str | Path) -> MappingSpec:
+    """Read and check a mapping file; InputError naming the file and the bad key."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(f"{p}: no such mapping file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not a valid TOML mapping ({exc})") from exc
+    _check_types(p, data)
+    file, period, values = data.get("file", {}), data.get("period", {}), data.get("values", {})
+    formats = period.get("format", "%Y-%m")
+    formats = (formats,) if isinstance(formats, str) else tuple(formats)
+    spec = MappingSpec(
+        path=p,
+        separator=file.get("separator", ","),
+        encoding=_encoding(p, file.get("encoding", "utf-8")),
+        decimal=file.get("decimal", "."),
+        thousands=file.get("thousands", ""),
+        skip_lines=file.get("skip_lines", 0),
+        ignore=tuple(file.get("ignore", ())),
+        period_column=period.get("column", ""),
+        date_formats=formats,
+        freq=period.get("freq") or ("M" if any(_is_monthly(f) for f in formats) else "A"),
+        unit=_unit(p, values.get("unit", 1)),
+        currency=values.get("currency"),
+        fixed=dict(data.get("fixed", {})),
+        columns=dict(data.get("columns", {})),
+        flow_codes={str(k).strip().lower(): v for k, v in data.get("flow_codes", {}).items()},
+        wide=dict(data.get("wide", {})),
+    )
+    _check_meaning(spec)
+    return spec
+
+
+def _check_types(p: Path, data: dict[str, Any]) -> None:
+    for section, body in data.items():
+        if section not in _SCHEMA:
+            raise InputError(
+                f"{p}: unknown section or key '{section}' (expected one of {', '.join(_SCHEMA)})"
+            )
+        if not isinstance(body, dict):
+            raise InputError(f"{p}: '{section}' must be a table ([{section}])")
+        keys = _SCHEMA[section]
+        for key, value in body.items():
+            if keys is None:
+                if not isinstance(value, str):
+                    raise InputError(f"{p}: '{section}.{key}' must be a string")
+                continue
+            if key not in keys:
+                raise InputError(
+                    f"{p}: unknown key '{section}.{key}' (expected one of {', '.join(keys)})"
+                )
+            if isinstance(value, bool) or not isinstance(value, keys[key]):
+                raise InputError(
+                    f"{p}: '{section}.{key}' has the wrong type ({type(value).__name__}: {value!r})"
+                )
+            if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+                raise InputError(f"{p}: '{section}.{key}' must be a list of strings")
+
+
+def _check_meaning(spec: MappingSpec) -> None:
+    """The checks types cannot express: what must be given once, and what values mean."""
+
+    def bad(key: str, problem: str) -> InputError:
+        return InputError(f"{spec.path}: '{key}' {problem}")
+
+    if len(spec.separator) != 1:
+        raise bad("file.separator", f"must be one character, not {spec.separator!r}")
+    if spec.decimal not in (".", ","):
+        raise bad("file.decimal", f"must be '.' or ',', not {spec.decimal!r}")
+    if spec.thousands not in ("", ",", ".", " ", "'", "\u00a0"):
+        raise bad("file.thousands", f"must be '', ',', '.', ' ' or \"'\", not {spec.thousands!r}")
+    if spec.thousands == spec.decimal:
+        raise bad("file.thousands", "cannot be the same mark as file.decimal")
+    if spec.skip_lines < 0:
+        raise bad("file.skip_lines", "cannot be negative")
+    if not spec.period_column:
+        raise bad("period.column", "is required: the column holding the month or year")
+    if spec.freq not in ("M", "A"):
+        raise bad("period.freq", f"must be 'M' or 'A', not {spec.freq!r}")
+    for name in ("reporter", "partner"):
+        _exactly_one(spec, name, (name in spec.fixed, name in spec.columns))
+    _exactly_one(spec, "flow", ("flow" in spec.fixed, "flow" in spec.columns, bool(spec.wide)))
+    if ("value" in spec.columns) == bool(spec.wide):
+        raise bad("columns.value", "or [wide] is required (one, not both)")
+    if not spec.currency and "currency" not in spec.columns:
+        raise bad("values.currency", "is required (or columns.currency)")
+    if spec.currency and (len(spec.currency) != 3 or not spec.currency.isalpha()):
+        raise bad("values.currency", f"must be an ISO 4217 code such as USD, not {spec.currency!r}")
+    for key, flow in [
+        *(("wide." + c, f) for c, f in spec.wide.items()),
+        *(("flow_codes." + c, f) for c, f in spec.flow_codes.items()),
+        *([("fixed.flow", spec.fixed["flow"])] if "flow" in spec.fixed else []),
+    ]:
+        if flow not in FLOWS:
+            raise bad(key, f"must be one of {', '.join(FLOWS)}, not {flow!r}")
+    if len(set(spec.wide.values())) != len(spec.wide):
+        raise bad("wide", "maps two columns to the same flow")
+
+
+def _exactly_one(spec: MappingSpec, name: str, given: tuple[bool, ...]) -> None:
+    if sum(given) != 1:
+        where = "fixed." + name + ", columns." + name + (" or [wide]" if len(given) > 2 else "")
+        raise InputError(f"{spec.path}: give {name} exactly once: {where}")
+
+
+def _encoding(p: Path, name: str) -> str:
+    key = name.lower().replace("_", "-")
+    if key in ("utf-8", "utf8"):
+        return "utf-8"
+    if key in ("latin-1", "latin1", "iso-8859-1", "iso8859-1"):
+        return "latin-1"
+    raise InputError(f"{p}: 'file.encoding' must be utf-8 or latin-1, not {name!r}")
+
+
+def _unit(p: Path, unit: str | int | float) -> float:
+    if isinstance(unit, str):
+        if unit.lower() in UNITS:
+            return UNITS[unit.lower()]
+        raise InputError(
+            f"{p}: 'values.unit' must be one of {', '.join(UNITS)} or a number, not {unit!r}"
+        )
+    if unit <= 0:
+        raise InputError(f"{p}: 'values.unit' must be positive, not {unit!r}")
+    return float(unit)
+
+
+def _is_monthly(fmt: str) -> bool:
+    return any(code in fmt for code in ("%m", "%-m", "%b", "%B"))
+
+
+# -- staging ---------------------------------------------------------------------------------
+
+
+def matches(src: SourceFile) -> bool:
+    """Never: a mapping is chosen by the user, not guessed."""
+    return False
+
+
+def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    spec: MappingSpec | None = src.options.get("mapping")
+    if spec is None:
+        raise InputError("--source mapped needs --mapping MAP.toml")
+    src = _skip(src, spec.skip_lines)
+    names = split_header(src.header, spec.separator)
+    col = _resolve(src, spec, names)
+    load_lines(con, src, spec.separator)
+    base = _base_columns(spec, col, names)
+    width = f"CASE WHEN len(fields) <> {len(names)} THEN 'expected {len(names)} fields, found ' || len(fields) END"
+    if spec.wide:
+        selects = [
+            f"""SELECT line, raw, coalesce(reason, {width}) AS reason, {base},
+                       {sql_literal(column) if len(spec.wide) > 1 else "NULL"} AS part,
+                       {sql_literal(flow)} AS flow, {_money(col[f"wide.{column}"], spec, col)}
+                FROM lines"""
+            for column, flow in spec.wide.items()
+        ]
+        sql = " UNION ALL ".join(selects)
+    else:
+        sql = f"""SELECT line, raw, coalesce(reason, {width}) AS reason, {base},
+                         {_flow_sql(spec, col)} AS flow, {_money(col["value"], spec, col)}
+                  FROM lines"""
+    create_staged(con, sql)
+
+
+def _skip(src: SourceFile, skip: int) -> SourceFile:
+    """The source with its header on the first non-blank line after ``skip`` lines."""
+    if not skip:
+        return src
+    for number, line in enumerate(src.sample.splitlines(), start=1):
+        if number > skip and line.strip():
+            return replace(src, header_line=number, header=line)
+    raise src.fail(f"no header after the {skip} lines that file.skip_lines skips")
+
+
+def _resolve(src: SourceFile, spec: MappingSpec, names: list[str]) -> dict[str, str]:
+    """Canonical field -> SQL of its column (wide columns under their own names).
+
+    Every column the mapping names must be in the header: InputError otherwise.
+    """
+    wanted = {f"columns.{k}": v for k, v in spec.columns.items()}
+    wanted["period.column"] = spec.period_column
+    wanted |= {f"wide.{c}": c for c in spec.wide}
+    col: dict[str, str] = {}
+    for key, column in wanted.items():
+        if column not in names:
+            raise InputError(
+                f"{src.path}:{src.header_line}: column {column!r} named by {spec.path.name} "
+                f"({key}) is not in the header ({', '.join(names)})"
+            )
+        section, name = key.split(".", 1)
+        col[{"columns": name, "period": "period", "wide": f"wide.{name}"}[section]] = field_sql(
+            names.index(column)
+        )
+    return col
+
+
+def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> str:
+    """SQL for the staged columns every row of a line shares (all but flow and money)."""
+
+    def text(name: str, default: str | None = None) -> str:
+        if name in col:
+            return col[name]
+        value = spec.fixed.get(name, default)
+        return sql_literal(value) if value is not None else "NULL"
+
+    period = col["period"]
+    formats = "[" + ", ".join(sql_literal(f) for f in spec.date_formats) + "]"
+    start = "month" if spec.freq == "M" else "year"
+    used = {spec.period_column, *spec.columns.values(), *spec.wide, *spec.ignore}
+    extras = [(i, n) for i, n in enumerate(names) if n and n not in used]
+    provenance = (
+        "json_object(" + ", ".join(f"{sql_literal(n)}, {field_sql(i)}" for i, n in extras) + ")"
+        if extras
+        else "NULL"
+    )
+    quantity = (
+        number_sql(col["quantity"], spec.decimal, spec.thousands) if "quantity" in col else "NULL"
+    )
+    weight = (
+        number_sql(col["net_weight_kg"], spec.decimal, spec.thousands)
+        if "net_weight_kg" in col
+        else "NULL"
+    )
+    currency = col.get("currency", sql_literal(spec.currency or ""))
+    return f"""{text("reporter")} AS reporter, {text("partner")} AS partner,
+               {text("classification")} AS classification, {text("commodity", "TOTAL")} AS commodity,
+               {period} AS period_text,
+               date_trunc('{start}', try_strptime({period}, {formats}))::DATE AS period,
+               '{spec.freq}' AS freq, {currency} AS currency,
+               {weight} AS net_weight_kg, {quantity} AS quantity,
+               {text("quantity_unit")} AS quantity_unit, {text("flags")} AS flags,
+               {provenance} AS provenance"""
+
+
+def _money(value: str, spec: MappingSpec, col: dict[str, str]) -> str:
+    """SQL for value_text, the value and CIF/FOB values, scaled to whole currency units."""
+
+    def scaled(text: str) -> str:
+        return f"{number_sql(text, spec.decimal, spec.thousands)} * {spec.unit!r}"
+
+    money = [f"{value} AS value_text", f"{scaled(value)} AS value"]
+    money += [
+        f"{scaled(col[name])} AS {name}" for name in ("cif_value", "fob_value") if name in col
+    ]
+    return ", ".join(money)
+
+
+def _flow_sql(spec: MappingSpec, col: dict[str, str]) -> str:
+    """SQL for the flow: fixed, or a column read through flow_codes and the usual words."""
+    if "flow" not in col:
+        return sql_literal(spec.fixed["flow"])
+    codes = {**{w: f for f, words in _BUILTIN_FLOWS.items() for w in words}, **spec.flow_codes}
+    cases = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in codes.items())
+    return f"CASE lower(trim({col['flow']})) {cases} ELSE lower(trim({col['flow']})) END"

@@ -17,6 +17,13 @@ from tradesentry.panel import Panel
 
 # module name -> class name, in the order they run (supersession does not depend on it).
 _MODULES: dict[str, str] = {
+    "implausible": "Implausible",
+    "spike": "Spike",
+    "dip": "Dip",
+    "timing_shift": "TimingShift",
+    "level_shift": "LevelShift",
+    "gap": "Gap",
+    "incoherent": "Incoherent",
     "revision": "Revision",
     "mirror_gap": "MirrorGap",
     "unit_value": "UnitValue",

@@ -1,0 +1,692 @@
+"""The shared robust seasonal model: what each month of each series should have held.
+
+Every value-based detector (implausible, spike, dip, timing shift, level shift, gap) reads
+one model of the panel, computed once and kept in ``panel.cache``:
+
+- **Log scale with an offset.** ``y = log(v + c)`` with ``c`` = 1/100 of the series' low end
+  (the 10th percentile of its positive values). Trade values are multiplicative (a month
+  twice the usual is as unusual at $2K as at $2B), so deviations are measured as ratios; the
+  offset keeps reported zeros finite, about 4.6 log units (×100) below the smallest values
+  the series regularly reports: far enough to stand out, near enough not to dominate. It is
+  tied to the low end rather than the median so that a series that spends months at 1/1000
+  of its usual level (a border closure) is still measured on a log scale there. Because ``c``
+  scales with the series, the model does not change when a series is multiplied by a
+  constant (scale invariance).
+- **Local level.** The median of the reported months within ±6 months, leaving the month
+  itself out (so an anomaly cannot hide in its own expectation), NaN-aware, and restricted
+  to the month's level-shift segment so that months after a border closure are compared
+  with the closure, not with the years before. Where fewer than 3 months report within ±6,
+  the window widens to ±12.
+- **Seasonal term.** For each month, the median over the other years' same calendar month
+  of the detrended values (winsorised at 2.5 scales, with a zero pseudo-year that shrinks
+  towards "no seasonality" when the years disagree), used only where at least 2 other years
+  report that month. Level and season are estimated twice, each from the other.
+- **Scale.** ``sigma`` = 1.4826 × the median absolute deviation of the residuals, blended
+  with a prior scale of 0.25 log units worth 3 observations (so a series of 8 points cannot
+  claim to be noiseless), and floored at 0.05 (5 %: relative noise below that is rounding in
+  trade data, not signal). ``z = (y - expected) / sigma``.
+- **Level shifts.** Before the final fit, lasting changes of level are searched on the
+  deseasonalised series (see ``find_shifts``); the final level is segment-aware.
+
+All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
+NaN-aware median by sorting; the only Python loops run over a handful of lags or shifts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tradesentry.detectors.base import confidence, detections, no_detections
+from tradesentry.panel import Panel
+
+MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
+MEDIAN_SE = math.sqrt(math.pi / 2)  # a median's standard error relative to a mean's
+
+
+@dataclass(frozen=True)
+class BaselineConfig:
+    """Parameters of the shared model (documented in docs/detectors.md)."""
+
+    offset_share: float = 1e-2
+    half_window: int = 6
+    wide_half_window: int = 12
+    min_level_points: int = 3
+    min_season_years: int = 2
+    max_season_years: int = 5
+    winsor: float = 2.5
+    sigma_floor: float = 0.05
+    tail_quantile: float = 0.9
+    sigma_prior: float = 0.25
+    prior_weight: float = 3.0
+    shift_windows: tuple[int, ...] = (6, 12)
+    shift_min_points: int = 3
+    shift_threshold: float = 5.0
+    shift_persistence: float = 0.6
+    max_shifts: int = 4
+    trend_lag: int = 12
+    trend_reach: int = 24
+    trend_min_diffs: int = 6
+    block_rows: int = 4096
+
+
+DEFAULT_CONFIG = BaselineConfig()
+
+
+@dataclass(frozen=True, eq=False)
+class Shifts:
+    """Lasting changes of level, one element per change."""
+
+    series: np.ndarray  # panel row
+    start: np.ndarray  # first column of the new level
+    old: np.ndarray  # log level before: median of the reported months of the previous segment
+    new: np.ndarray  # log level after: median of the reported months of the new segment
+    stat: np.ndarray  # (new - old) / its standard error
+    persistence: np.ndarray  # share of the months on each side that stay on their side
+    n_before: np.ndarray  # reported months of the previous segment
+    n_after: np.ndarray  # reported months of the new segment
+    end: np.ndarray  # last reported column of the new segment
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+@dataclass(frozen=True, eq=False)
+class Baseline:
+    """The model of one panel: log values, expectation, residual scale and level shifts."""
+
+    y: np.ndarray  # log(v + c); NaN where not reported (or negative)
+    offset: np.ndarray  # c per series
+    level: np.ndarray  # local level (log)
+    level_points: np.ndarray  # reported months the level is the median of
+    level_window: np.ndarray  # half-width of the window used (6 or 12)
+    seasonal: np.ndarray  # seasonal term (log), 0 where the history does not allow one
+    season_years: np.ndarray  # other years of the same month behind the seasonal term
+    expected_log: np.ndarray
+    expected: np.ndarray  # in money: exp(expected_log) - c
+    resid: np.ndarray  # y - expected_log
+    sigma: np.ndarray  # residual scale per series (log units)
+    z: np.ndarray  # resid / sigma; NaN where there is no expectation
+    segment: np.ndarray  # level-shift segment of each column (0, 1, …)
+    shifts: Shifts
+    config: BaselineConfig
+
+    def usable(self, min_points: int | None = None) -> np.ndarray:
+        """Cells with an observed value and an expectation from enough months."""
+        need = self.config.min_level_points if min_points is None else min_points
+        return np.isfinite(self.z) & (self.level_points >= need)
+
+
+def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
+    """The model of ``panel``, computed once and memoised in ``panel.cache``."""
+    key = ("baseline", config)
+    if key not in panel.cache:
+        panel.cache[key] = fit(panel.values, panel.season, config)
+    return panel.cache[key]
+
+
+def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
+    """Fit the model to ``values[n_series, n_months]`` (NaN = not reported).
+
+    Rows are fitted in blocks of ``config.block_rows`` so that the sliding windows stay
+    within a bounded memory whatever the chunk size; every row is independent of the others.
+    """
+    values = np.asarray(values, dtype=float)
+    n = values.shape[0]
+    if n <= config.block_rows:
+        return _fit_rows(values, season, config)
+    parts = [
+        _fit_rows(values[a : a + config.block_rows], season, config)
+        for a in range(0, n, config.block_rows)
+    ]
+    return _concat(parts, config)
+
+
+def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
+    y, offset = log_values(values, config.offset_share)
+    flat = np.zeros(y.shape, dtype=np.int64)
+    first = _fit_segments(y, flat, season, config)
+    shifts, segment = find_shifts(y - first["seasonal"], config)
+    final = _fit_segments(y, segment, season, config) if len(shifts) else first
+    expected = np.maximum(np.exp(final["expected_log"]) - offset[:, None], 0.0)
+    return Baseline(
+        y=y,
+        offset=offset,
+        expected=expected,
+        segment=segment,
+        shifts=shifts,
+        config=config,
+        **final,
+    )
+
+
+def _concat(parts: list[Baseline], config: BaselineConfig) -> Baseline:
+    """One model from the models of consecutive row blocks."""
+    starts = np.cumsum([0] + [len(p.offset) for p in parts])[:-1]
+    arrays = {
+        name: np.concatenate([getattr(p, name) for p in parts])
+        for name in Baseline.__dataclass_fields__
+        if name not in ("shifts", "config")
+    }
+    shift_fields = {
+        name: np.concatenate([getattr(p.shifts, name) for p in parts])
+        for name in Shifts.__dataclass_fields__
+    }
+    shift_fields["series"] = np.concatenate(
+        [p.shifts.series + a for p, a in zip(parts, starts, strict=True)]
+    )
+    return Baseline(shifts=Shifts(**shift_fields), config=config, **arrays)
+
+
+# -- building blocks -------------------------------------------------------------------------
+
+
+def log_values(values: np.ndarray, share: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
+    """``log(v + c)`` with ``c`` = ``share`` × the 10th percentile of the positive values."""
+    v = np.asarray(values, dtype=float)
+    low = nanquantile(np.where(v > 0, v, np.nan), 0.1)
+    offset = np.where(np.isfinite(low), share * low, 1.0)
+    with np.errstate(invalid="ignore"):
+        y = np.log(np.where(v >= 0, v, np.nan) + offset[:, None])
+    return y, offset
+
+
+def nanquantile(a: np.ndarray, q: float) -> np.ndarray:
+    """The lower ``q`` quantile over the last axis ignoring NaN (an observed value, no interpolation)."""
+    n = np.count_nonzero(~np.isnan(a), axis=-1)
+    if a.shape[-1] == 0:
+        return np.full(a.shape[:-1], np.nan)
+    s = np.sort(a, axis=-1)
+    at = np.floor(q * np.maximum(n - 1, 0)).astype(np.int64)[..., None]
+    return np.where(n > 0, np.take_along_axis(s, at, -1)[..., 0], np.nan)
+
+
+def nanmedian(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median over the last axis ignoring NaN, and the count of values; NaN where none.
+
+    Sorting puts NaN last, so the median is read at the middle of the valid part; no
+    warnings for empty slices and much faster than ``np.nanmedian`` on many short rows.
+    """
+    n = np.count_nonzero(~np.isnan(a), axis=-1)
+    if a.shape[-1] == 0:
+        return np.full(a.shape[:-1], np.nan), n
+    s = np.sort(a, axis=-1)
+    lo = np.maximum((n - 1) // 2, 0)[..., None]
+    hi = np.minimum(n // 2, a.shape[-1] - 1)[..., None]
+    med = 0.5 * (np.take_along_axis(s, lo, -1) + np.take_along_axis(s, hi, -1))[..., 0]
+    return np.where(n > 0, med, np.nan), n
+
+
+def windows(a: np.ndarray, before: int, after: int, fill) -> np.ndarray:
+    """View of shape (n, T, before + 1 + after): for column t, columns t-before .. t+after."""
+    padded = np.pad(a, ((0, 0), (before, after)), constant_values=fill)
+    return sliding_window_view(padded, before + 1 + after, axis=1)
+
+
+def local_level(x: np.ndarray, segment: np.ndarray, half: int) -> tuple[np.ndarray, np.ndarray]:
+    """Leave-one-out median of the reported months within ±half in the same segment."""
+    w = windows(x, half, half, np.nan).copy()
+    w[..., half] = np.nan
+    same = windows(segment, half, half, -1) == segment[..., None]
+    w[~same] = np.nan
+    return nanmedian(w)
+
+
+def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np.ndarray:
+    """Robust residual scale per row (see the module doc).
+
+    The larger of 1.4826 × MAD and the ``tail_quantile`` (90 %) of the absolute deviations
+    divided by the normal quantile (1.645): the two agree on normal residuals, and the
+    second widens the scale of a series whose months often stray far (lumpy shipments, a
+    series with a low month every few months), so that what a tenth of its months do is not
+    called an anomaly. Blended with the prior scale and floored. ``tail=False`` keeps the MAD
+    alone (the level-shift noise scale, whose largest differences are the shifts themselves).
+    """
+    center, _ = nanmedian(r)
+    dev = np.abs(r - center[:, None])
+    mad, n = nanmedian(dev)
+    raw = MAD_TO_SIGMA * np.nan_to_num(mad)
+    if tail:
+        q = nanquantile(dev, config.tail_quantile) / _normal_quantile(config.tail_quantile)
+        raw = np.fmax(raw, np.nan_to_num(q))
+    w = config.prior_weight
+    blended = np.sqrt((n * raw**2 + w * config.sigma_prior**2) / (n + w))
+    return np.maximum(blended, config.sigma_floor)
+
+
+def _normal_quantile(p: float) -> float:
+    """Two-sided: x with P(|Z| <= x) = p for a standard normal Z (bisection on erf)."""
+    lo, hi = 0.0, 10.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if math.erf(mid / math.sqrt(2.0)) < p else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
+    level, n = local_level(x, segment, config.half_window)
+    width = np.full(x.shape, config.half_window, dtype=np.int8)
+    thin = n < config.min_level_points
+    rows = np.flatnonzero(thin.any(axis=1))
+    if rows.size:
+        wide, n_wide = local_level(x[rows], segment[rows], config.wide_half_window)
+        use = thin[rows] & (n_wide > n[rows])
+        level[rows] = np.where(use, wide, level[rows])
+        n[rows] = np.where(use, n_wide, n[rows])
+        width[rows] = np.where(use, config.wide_half_window, width[rows])
+    return level, n, width
+
+
+def _seasonal(d: np.ndarray, season: int, config: BaselineConfig):
+    """Leave-one-out median of the same calendar month in other years (with a zero prior)."""
+    n, T = d.shape
+    years = min(config.max_season_years, (T - 1) // season) if season > 1 else 0
+    if years < 1:
+        return np.zeros_like(d), np.zeros(d.shape, dtype=np.int64)
+    stack = []
+    for j in (*range(-years, 0), *range(1, years + 1)):
+        shifted = np.full_like(d, np.nan)
+        lag = j * season
+        if lag > 0:
+            shifted[:, : T - lag] = d[:, lag:]
+        else:
+            shifted[:, -lag:] = d[:, : T + lag]
+        stack.append(shifted)
+    stack.append(np.zeros_like(d))  # the zero pseudo-year
+    med, count = nanmedian(np.stack(stack, axis=-1))
+    count = count - 1
+    return np.where(count >= config.min_season_years, med, 0.0), count
+
+
+def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
+    """Level and season, each estimated from the other, twice; residuals and scale."""
+    seasonal = np.zeros_like(y)
+    years = np.zeros(y.shape, dtype=np.int64)
+    for _ in range(2):
+        level, points, width = _level(y - seasonal, segment, config)
+        d = y - level
+        scale = robust_scale(d - seasonal, config)
+        bound = config.winsor * scale[:, None]
+        seasonal, years = _seasonal(np.clip(d, -bound, bound), season, config)
+    years = np.where(seasonal != 0, years, 0)
+    expected_log = level + seasonal
+    resid = y - expected_log
+    enough = points >= config.min_level_points
+    sigma = robust_scale(np.where(enough, resid, np.nan), config)
+    z = resid / sigma[:, None]
+    return {
+        "level": level,
+        "level_points": points,
+        "level_window": width,
+        "seasonal": seasonal,
+        "season_years": years,
+        "expected_log": expected_log,
+        "resid": resid,
+        "sigma": sigma,
+        "z": z,
+    }
+
+
+# -- level shifts ------------------------------------------------------------------------------
+
+
+def find_shifts(
+    x: np.ndarray, config: BaselineConfig = DEFAULT_CONFIG
+) -> tuple[Shifts, np.ndarray]:
+    """Lasting changes of level in ``x`` (deseasonalised log values), and the segment ids.
+
+    At each month t the median of the reported months in [t-k, t) is compared with the
+    median of those in [t, t+k), for k = 6 and k = 12 (at least 3 months on each side, within
+    the current segment), standardised by the noise scale and the medians' standard error
+    (1.2533 σ √(1/n_before + 1/n_after)). The noise scale σ comes from the differences of
+    consecutive reported months within segments (÷√2), which a level shift contaminates
+    only once, unlike residuals around a level that does not know the shift yet. The
+    strongest change per series is kept if it passes the threshold and persists (most
+    months on each side stay on their side of the midpoint); its month is refined by the
+    least-absolute-deviation split nearby; then σ is re-estimated and the search repeats
+    inside the new segments (binary segmentation with local windows).
+    """
+    n, T = x.shape
+    cp = np.zeros((n, T), dtype=bool)
+    active = np.arange(n)
+    for _ in range(config.max_shifts):
+        if not active.size:
+            break
+        sub_x, sub_cp = x[active], cp[active]
+        sigma = shift_scale(sub_x, sub_cp, config)
+        t_best = _best_shift(sub_x, sub_cp, sigma, config)
+        found = t_best >= 0
+        if not found.any():
+            break
+        rows = active[found]
+        t_best = _refine(x[rows], cp[rows], t_best[found], config)
+        cp[rows, t_best] = True
+        active = rows
+    return _shift_table(x, cp, config)
+
+
+def shift_scale(x: np.ndarray, cp: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """Robust scale of consecutive reported differences within segments, divided by √2."""
+    n, T = x.shape
+    segment = np.cumsum(cp, axis=1)
+    idx = np.where(np.isfinite(x), np.arange(T)[None, :], -1)
+    last = np.maximum.accumulate(idx, axis=1)
+    prev = np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+    rows = np.arange(n)[:, None]
+    safe = np.maximum(prev, 0)
+    ok = (prev >= 0) & np.isfinite(x) & (segment[rows, safe] == segment)
+    diff = np.where(ok, x - x[rows, safe], np.nan)
+    return robust_scale(diff / math.sqrt(2.0), config, tail=False)
+
+
+def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
+    """Robust local trend at each month and its standard error (both 0 where not used).
+
+    The median of the 12-month differences ÷ 12 within ±24 months in the same segment,
+    leaving out those that straddle the month (they would contain a shift there). It is used
+    only where at least 6 differences agree well enough for the trend to be twice its
+    standard error (1.2533 × their robust spread ÷ √n): a steady trend, not the trace of
+    other level shifts in a short series.
+    """
+    n, T = x.shape
+    lag, reach = config.trend_lag, config.trend_reach
+    if lag >= T:
+        return np.zeros((n, T)), np.zeros((n, T))
+    segment = np.cumsum(cp, axis=1)
+    d = np.full((n, T), np.nan)
+    same = segment[:, lag:] == segment[:, :-lag]
+    d[:, lag:] = np.where(same, (x[:, lag:] - x[:, :-lag]) / lag, np.nan)
+    w = windows(d, reach, reach, np.nan).copy()
+    w[..., reach : reach + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
+    w[windows(segment, reach, reach, -1) != segment[..., None]] = np.nan
+    slope, count = nanmedian(w)
+    mad, _ = nanmedian(np.abs(w - slope[..., None]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = MEDIAN_SE * MAD_TO_SIGMA * mad / np.sqrt(count)
+        use = (count >= config.trend_min_diffs) & (np.abs(slope) >= 2.0 * se)
+    return np.where(use, slope, 0.0), np.where(use, se, 0.0)
+
+
+def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
+    """For every boundary t and window k: standardised change and persistence.
+
+    The windows are detrended with the local slope (``local_slope``), so that a steadily
+    growing series is not cut into steps; the slope's own error enters the standard error.
+    """
+    slope, slope_se = trend
+    segment = np.cumsum(cp, axis=1)
+    n, T = x.shape
+    before = windows(x, k, 0, np.nan)[..., :k]  # columns t-k .. t-1
+    after = windows(x, 0, k, np.nan)[..., :k]  # columns t .. t+k-1
+    before = before - slope[..., None] * np.arange(-k, 0)
+    after = after - slope[..., None] * np.arange(0, k)
+    seg_before = windows(segment, k, 0, -1)[..., :k]
+    seg_after = windows(segment, 0, k, -1)[..., :k]
+    prev_seg = np.concatenate([np.full((n, 1), -1), segment[:, :-1]], axis=1)
+    xb = np.where(seg_before == prev_seg[..., None], before, np.nan)
+    xa = np.where(seg_after == segment[..., None], after, np.nan)
+    mb, nb = nanmedian(xb)
+    ma, na = nanmedian(xa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = (MEDIAN_SE * sigma[:, None]) ** 2 * (1.0 / nb + 1.0 / na) + (k * slope_se) ** 2
+        stat = (ma - mb) / np.sqrt(var)
+        mid = 0.5 * (ma + mb)[..., None]
+        up = (ma > mb)[..., None]
+        stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
+        stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
+    persistence = np.minimum(stay_after, stay_before)
+    enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
+    stat = np.where(enough & np.isfinite(x), stat, np.nan)
+    return stat, np.nan_to_num(persistence)
+
+
+def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:
+    """The strongest admissible statistic over the window lengths, and its persistence."""
+    best = np.full(x.shape, np.nan)
+    persist = np.zeros(x.shape)
+    trend = local_slope(x, cp, config)
+    for k in config.shift_windows:
+        stat, persistence = _side_stats(x, cp, sigma, k, config, trend)
+        ok = (np.abs(stat) >= config.shift_threshold) & (persistence >= config.shift_persistence)
+        stronger = ok & ~(np.abs(stat) <= np.abs(best))
+        best = np.where(stronger, stat, best)
+        persist = np.where(stronger, persistence, persist)
+    return best, persist
+
+
+def _best_shift(x, cp, sigma, config) -> np.ndarray:
+    """Column of the strongest admissible new change per row, -1 where none."""
+    stat, _ = _shift_evidence(x, cp, sigma, config)
+    score = np.where(np.isfinite(stat) & ~cp, np.abs(stat), -1.0)
+    best = np.argmax(score, axis=1)
+    return np.where(score[np.arange(len(best)), best] > 0, best, -1)
+
+
+def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """Move each change within ±3 months to the split with the least absolute deviation."""
+    k, m = max(config.shift_windows), config.shift_min_points
+    reach = min(config.shift_windows) // 2
+    n, T = x.shape
+    rows = np.arange(n)
+    segment = np.cumsum(cp, axis=1)
+    cols = t[:, None] + np.arange(-k, k)[None, :]
+    inside = (cols >= 0) & (cols < T)
+    c = np.clip(cols, 0, T - 1)
+    same = inside & (segment[rows[:, None], c] == segment[rows, t][:, None])
+    vals = np.where(same, x[rows[:, None], c], np.nan)
+    best_t, best_cost = t.copy(), np.full(n, np.inf)
+    for off in range(-reach, reach + 1):
+        tau = t + off
+        left = cols < tau[:, None]
+        xl = np.where(left, vals, np.nan)
+        xr = np.where(~left, vals, np.nan)
+        ml, nl = nanmedian(xl)
+        mr, nr = nanmedian(xr)
+        cost = np.nansum(np.abs(xl - ml[:, None]), 1) + np.nansum(np.abs(xr - mr[:, None]), 1)
+        at = np.clip(tau, 0, T - 1)
+        ok = (tau >= 0) & (tau < T) & np.isfinite(x[rows, at]) & ~cp[rows, at]
+        ok &= (nl >= m) & (nr >= m) & (segment[rows, at] == segment[rows, t])
+        better = ok & (cost < best_cost - 1e-9)
+        best_t = np.where(better, tau, best_t)
+        best_cost = np.where(better, cost, best_cost)
+    return best_t
+
+
+def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:
+    """The accepted changes with their final statistics; drops those that no longer pass."""
+    for _ in range(3):
+        sigma = shift_scale(x, cp, config)
+        stat, persistence = _shift_evidence(x, cp, sigma, config)
+        keep = cp & np.isfinite(stat)
+        if (keep == cp).all():
+            break
+        cp = keep
+    segment = np.cumsum(cp, axis=1)
+    rows, cols = np.nonzero(cp)
+    seg_median, seg_count, seg_last = _segment_summary(x, segment)
+    new_id = segment[rows, cols]
+    return (
+        Shifts(
+            series=rows,
+            start=cols,
+            old=seg_median[rows, new_id - 1],
+            new=seg_median[rows, new_id],
+            stat=stat[rows, cols],
+            persistence=persistence[rows, cols],
+            n_before=seg_count[rows, new_id - 1],
+            n_after=seg_count[rows, new_id],
+            end=seg_last[rows, new_id],
+        ),
+        segment,
+    )
+
+
+def _segment_summary(x: np.ndarray, segment: np.ndarray):
+    """Per (row, segment): median of the reported values, their count and last column."""
+    n, T = x.shape
+    n_seg = int(segment.max()) + 1 if segment.size else 1
+    median = np.full((n, n_seg), np.nan)
+    count = np.zeros((n, n_seg), dtype=np.int64)
+    last = np.zeros((n, n_seg), dtype=np.int64)
+    cols = np.arange(T)[None, :]
+    for s in range(n_seg):  # a handful of segments at most (max_shifts + 1)
+        inside = (segment == s) & np.isfinite(x)
+        median[:, s], count[:, s] = nanmedian(np.where(inside, x, np.nan))
+        last[:, s] = np.where(inside, cols, -1).max(axis=1) if T else 0
+    return median, count, last
+
+
+# -- what an expectation came from ----------------------------------------------------------------
+
+
+def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
+    """For each cell, the months its expectation was taken from (for evidence and text).
+
+    Loops over findings, not series: it runs only for the few cells that are flagged.
+    """
+    out = []
+    T = panel.n_months
+    for i, t in zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), strict=True):
+        h = int(model.level_window[i, t])
+        lo, hi = max(t - h, 0), min(t + h, T - 1)
+        cand = np.arange(lo, hi + 1)
+        seg = model.segment[i]
+        used = cand[(cand != t) & np.isfinite(model.y[i, cand]) & (seg[cand] == seg[t])]
+        years: list[str] = []
+        if model.season_years[i, t] > 0:
+            s = panel.season
+            reach = s * model.config.max_season_years
+            other = np.arange(t % s, T, s)
+            other = other[
+                (other != t)
+                & (np.abs(other - t) <= reach)
+                & np.isfinite(model.y[i, other] - model.level[i, other])
+            ]
+            years = [panel.label(int(c))[:4] for c in other]
+        out.append(
+            {
+                "level_months": [panel.label(int(c)) for c in used],
+                "level_window": h,
+                "season_years": years,
+                "seasonal_factor": round(float(np.exp(model.seasonal[i, t])), 3),
+            }
+        )
+    return out
+
+
+# -- shared pieces of the detectors built on the model -----------------------------------------
+
+
+def deviation_evidence(
+    panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray
+) -> list[dict]:
+    """Evidence of single-month findings: z, scale, expectation and what it came from."""
+    out = []
+    T = panel.n_months
+    shift_start = _regime_start(model, rows, cols)
+    starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
+    shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
+    for k, src in enumerate(sources(panel, model, rows, cols)):
+        i, t = int(rows[k]), int(cols[k])
+        nxt = t + 1 if t + 1 < T else None
+        src.update(
+            {
+                "z": _num(model.z[i, t]),
+                "sigma": _num(model.sigma[i]),
+                "expected": _num(model.expected[i, t]),
+                "ratio": _ratio(panel.values[i, t], model.expected[i, t]),
+                "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,
+                "next_period": panel.label(nxt) if nxt is not None else None,
+                "next_observed": _num(panel.values[i, nxt]) if nxt is not None else None,
+                "next_expected": _num(model.expected[i, nxt]) if nxt is not None else None,
+                "next_z": _num(model.z[i, nxt]) if nxt is not None else None,
+                "next_starts_level": bool(nxt is not None and shift_start_next[k]),
+            }
+        )
+        out.append(src)
+    return out
+
+
+def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Column where the level-shift segment of each cell starts (-1 for the first segment)."""
+    out = np.full(len(rows), -1, dtype=np.int64)
+    sh = model.shifts
+    for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+        starts = sh.start[(sh.series == i) & (sh.start <= t)]
+        if starts.size:
+            out[k] = starts.max()
+    return out
+
+
+def _num(value) -> float | None:
+    value = float(value)
+    return round(value, 6) if math.isfinite(value) else None
+
+
+def _ratio(observed: float, expected: float) -> float | None:
+    if not (math.isfinite(observed) and math.isfinite(expected)) or expected <= 0:
+        return None
+    return round(float(observed) / float(expected), 6)
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def month_name(label: str | None) -> str:
+    """'2021-02' → 'February 2021' (annual labels as the year)."""
+    if not label:
+        return "?"
+    year, _, month = str(label).partition("-")
+    return f"{_MONTHS[int(month) - 1]} {year}" if month else year
+
+
+def expectation_source(evidence: dict) -> str:
+    """Where an expected value came from, in words: months, segment and season."""
+    months = evidence.get("level_months") or []
+    if months:
+        first, last = month_name(months[0]), month_name(months[-1])
+        window = 2 * int(evidence.get("level_window") or 6)
+        if len(months) >= window:
+            text = f"the {window} months around it"
+        else:
+            text = f"the {len(months)} reported months from {first} to {last}"
+    else:
+        text = "the series' recent months"
+    if evidence.get("regime_start"):
+        text += f" (within the level that started in {month_name(evidence['regime_start'])})"
+    years = evidence.get("season_years") or []
+    factor = evidence.get("seasonal_factor") or 1.0
+    if years and abs(math.log(factor)) >= 0.05:
+        names = ", ".join(years[:-1]) + f" and {years[-1]}" if len(years) > 1 else years[0]
+        text += f", adjusted for the same month in {names} (×{factor:.2f})"
+    return text
+
+
+def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
+    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation."""
+    model = baseline(panel)
+    z = np.where(model.usable(), model.z * direction, -np.inf)
+    rows, cols = np.nonzero(z >= threshold)
+    if not rows.size:
+        return no_detections()
+    observed = panel.values[rows, cols]
+    expected = model.expected[rows, cols]
+    return detections(
+        kind,
+        rows,
+        cols,
+        observed=observed,
+        expected=expected,
+        impact=observed - expected,
+        score=confidence(np.abs(model.z[rows, cols]), threshold),
+        evidence=deviation_evidence(panel, model, rows, cols),
+    )

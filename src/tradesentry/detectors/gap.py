@@ -1,0 +1,151 @@
+"""Gap: a month missing where the series normally reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import baseline, month_name
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+
+@dataclass(frozen=True)
+class Gap(Detector):
+    """A run of missing months inside a series that reports nearly every month.
+
+    Model: a month is missing when it has no figure of its own and no combined release
+    (January–February) covers it; leading and trailing missing months are the series'
+    start and end, not gaps. For each run of missing months, the reporting rate p of the
+    ``window`` months on each side (counted from the series' first report, Laplace-smoothed:
+    (reported + ½)/(months + 1)) gives the chance that so many consecutive months are
+    missing by the series' usual irregularity, P = (1 − p)^L, turned into a score on the
+    shared scale by z = √(−2 ln P). Threshold: z ≥ 2.5 (P ≤ 4 %), with at least 3 reported
+    months and a 75 % reporting rate on each side. Why: in a series that has reported 24
+    months in a row one missing month has P ≈ 2 % and is flagged (low severity), two in a
+    row P ≈ 0.04 % (medium); in a series that skips a month every few months nothing is
+    flagged, because missing months are its habit. The impact is the money the baseline
+    expects in the missing months.
+    """
+
+    kind: ClassVar[str] = "gap"
+    threshold: float = 2.5
+    window: int = 12
+    min_side: int = 3
+    min_rate: float = 0.75
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        reported = np.isfinite(panel.values) | covered_by_combined(panel)
+        rows, start, end = missing_runs(~reported)
+        if not rows.size:
+            return no_detections()
+        stats = self._side_counts(reported, rows, start, end)
+        nb, ab, na, aa = stats
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = (nb + na + 0.5) / (ab + aa + 1.0)
+            z = np.sqrt(-2.0 * (end - start + 1) * np.log1p(-p))
+            ok = (nb >= self.min_side) & (na >= self.min_side)
+            ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
+        keep = np.flatnonzero(ok & (z >= self.threshold))
+        if not keep.size:
+            return no_detections()
+        rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
+        model = baseline(panel)
+        expected = _run_sum(model.expected, rows, start, end)
+        evidence = [
+            {
+                "months": [panel.label(int(t)) for t in range(s, e + 1)],
+                "reported_before": int(nb[k]),
+                "months_before": int(ab[k]),
+                "reported_after": int(na[k]),
+                "months_after": int(aa[k]),
+                "chance": float(np.exp(-0.5 * z[j] ** 2)),
+                "expected_each": [
+                    round(float(x), 2) if np.isfinite(x) else None
+                    for x in model.expected[r, s : e + 1]
+                ],
+            }
+            for j, (k, r, s, e) in enumerate(zip(keep, rows, start, end, strict=True))
+        ]
+        return detections(
+            self.kind,
+            rows,
+            start,
+            end,
+            observed=np.full(len(rows), np.nan),
+            expected=expected,
+            impact=np.nan_to_num(expected),
+            score=confidence(z, self.threshold),
+            evidence=evidence,
+        )
+
+    def _side_counts(self, reported, rows, start, end):
+        """Reported months and months available within ``window`` before and after each run."""
+        n, T = reported.shape
+        cs = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(reported, 1)], axis=1)
+        first = np.argmax(reported, axis=1)
+        last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
+        a = np.maximum(start - self.window, first[rows])
+        b = np.minimum(end + 1 + self.window, last[rows] + 1)
+        nb = cs[rows, start] - cs[rows, a]
+        na = cs[rows, b] - cs[rows, end + 1]
+        return nb, start - a, na, b - (end + 1)
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or ""
+        months = ev.get("months") or [finding["period"]]
+        if len(months) == 1:
+            what = f"No figure for {month_name(months[0])}"
+        else:
+            what = (
+                f"No figures for the {len(months)} months from {month_name(months[0])} to "
+                f"{month_name(months[-1])}"
+            )
+        return (
+            f"{what}, although the series reported {ev.get('reported_before')} of the "
+            f"{ev.get('months_before')} months before and {ev.get('reported_after')} of the "
+            f"{ev.get('months_after')} after; about {money(finding['expected'], cur)} of trade "
+            "would be expected there. Confidential or suppressed figures, a late report, or "
+            "no trade at all in that time."
+        )
+
+
+def covered_by_combined(panel: Panel) -> np.ndarray:
+    """Cells that a combined multi-month figure covers (they are reported, if not split)."""
+    covered = np.zeros(panel.values.shape, dtype=bool)
+    span = panel.combined_span.astype(np.int64)
+    T = panel.n_months
+    for s in np.unique(span[span > 0]).tolist():  # a handful of spans (2, 3)
+        rows, cols = np.nonzero(span == s)
+        for j in range(s):
+            ok = cols + j < T
+            covered[rows[ok], cols[ok] + j] = True
+    return covered
+
+
+def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(row, first, last) of each interior run of True (not touching the row's ends)."""
+    n, T = missing.shape
+    if T == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    prev = np.pad(missing, ((0, 0), (1, 0)))[:, :-1]
+    nxt = np.pad(missing, ((0, 0), (0, 1)))[:, 1:]
+    r0, s = np.nonzero(missing & ~prev)
+    r1, e = np.nonzero(missing & ~nxt)  # same runs, same row-major order
+    interior = (s > 0) & (e < T - 1)
+    return r0[interior], s[interior], e[interior]
+
+
+def _run_sum(a: np.ndarray, rows, start, end) -> np.ndarray:
+    """Sum of a over [start, end] per run (NaN if all NaN)."""
+    cs = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(np.nan_to_num(a), axis=1)], axis=1)
+    total = cs[rows, end + 1] - cs[rows, start]
+    seen = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(np.isfinite(a), axis=1)], axis=1)
+    return np.where(seen[rows, end + 1] - seen[rows, start] > 0, total, np.nan)

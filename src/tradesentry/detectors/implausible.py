@@ -1,0 +1,157 @@
+"""Implausible: a value that no real flow explains (near zero against millions, ×1000, negative)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import (
+    baseline,
+    deviation_evidence,
+    expectation_source,
+    month_name,
+)
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+REASONS = ("negative", "zero", "near_zero", "unit_slip")
+
+
+@dataclass(frozen=True)
+class Implausible(Detector):
+    """A figure that is not a plausible amount of trade, only an error or a stop.
+
+    Model: the shared baseline's expectation and z (``baseline.py``). Three readings, each
+    also requiring the month to be far outside the noise (|z| ≥ ``threshold``, so a series
+    that swings ×100 every month is never called implausible): a *unit slip*, the log10
+    ratio of observed to expected within ±0.3 of ±3 or ±6 (a ×1000 or ×1e6 error between
+    units, thousands and millions); *near zero*, either at most 1 % of the expected value
+    with |z| ≥ 4.5 while no other month of the series comes within a factor 10 of it, or
+    below a thousandth of the series' typical month (its median) in the only month that
+    low, at least 2 scales below its expectation (a zero in a series that never reports
+    zero; $3K in a series of millions, even inside a closure whose months swing too much
+    for the first test); and a *negative* value, which trade values cannot be. Threshold:
+    |z| ≥ 4.5, the spike and dip threshold (see ``Spike``). Why: these are the figures an
+    analyst calls "simply not realistic"; a series that often runs that low (intermittent
+    trade, a closure of several months) is excluded by the "no other month" rules, and
+    naming the reading tells the publisher what to check, so this finding replaces the
+    spike or dip on the same month.
+    """
+
+    kind: ClassVar[str] = "implausible"
+    supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
+    threshold: float = 4.5
+    near_zero_share: float = 0.01
+    tiny_share: float = 1e-3
+    min_below: float = 2.0
+    slip_tolerance: float = 0.3
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        model = baseline(panel)
+        v, e, z = panel.values, model.expected, model.z
+        reason, factor = self._classify(v, e, np.where(model.usable(), z, np.nan))
+        rows, cols = np.nonzero(reason >= 0)
+        if not rows.size:
+            return no_detections()
+        observed, expected = v[rows, cols], e[rows, cols]
+        zz = np.abs(np.nan_to_num(z[rows, cols], nan=self.threshold + 10.0))
+        typical = typical_level(v)[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = (np.log(typical + model.offset[rows]) - model.y[rows, cols]) / model.sigma[rows]
+        zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below)), zz)
+        evidence = deviation_evidence(panel, model, rows, cols)
+        for ev, r, f, ty in zip(
+            evidence, reason[rows, cols], factor[rows, cols], typical, strict=True
+        ):
+            ev["reason"] = REASONS[int(r)]
+            ev["factor"] = float(f) if np.isfinite(f) else None
+            ev["typical"] = float(ty) if np.isfinite(ty) else None
+        return detections(
+            self.kind,
+            rows,
+            cols,
+            observed=observed,
+            expected=expected,
+            impact=np.where(np.isfinite(expected), observed - expected, observed),
+            score=confidence(np.where(reason[rows, cols] == 0, 99.0, zz), self.threshold),
+            evidence=evidence,
+        )
+
+    def _classify(self, v: np.ndarray, e: np.ndarray, z: np.ndarray):
+        """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.log10(v / e)
+        far_up, far_down = z >= self.threshold, z <= -self.threshold
+        slip = np.full(v.shape, np.nan)
+        for power in (3, 6):
+            up = far_up & (np.abs(lr - power) <= self.slip_tolerance)
+            down = far_down & (np.abs(lr + power) <= self.slip_tolerance)
+            slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
+        local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
+        typical = typical_level(v)[:, None]
+        tiny = v <= self.tiny_share * typical
+        series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
+        low = (local | series) & np.isnan(slip)
+        reason = np.full(v.shape, -1, dtype=np.int64)
+        reason[np.isfinite(slip)] = 3
+        reason[low & (v > 0)] = 2
+        reason[low & (v == 0)] = 1
+        reason[v < 0] = 0
+        return reason, slip
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or ""
+        when = month_name(finding["period"])
+        obs, exp = money(finding["observed"], cur), money(finding["expected"], cur)
+        source = expectation_source(ev)
+        reason = ev.get("reason")
+        if reason == "negative":
+            return f"{when} recorded {obs}: a negative value of trade is not possible."
+        if reason == "unit_slip":
+            f = ev.get("factor") or 1000.0
+            word = f"{f:,.0f} times" if f >= 1 else f"1/{1 / f:,.0f} of"
+            return (
+                f"{when} recorded {obs}, {word} the {exp} expected from {source}: the signature "
+                "of a unit error (thousands, millions or units mixed up). A genuine one-off "
+                "of that size is the alternative; the quantity or the partner's record would "
+                "tell them apart."
+            )
+        what = "zero" if reason == "zero" else obs
+        typical = ev.get("typical")
+        scale = (
+            f" and a tiny share of the series' typical month ({money(typical, cur)})"
+            if typical
+            else ""
+        )
+        return (
+            f"{when} recorded {what} against about {exp} expected from {source}{scale}; the "
+            "series runs that low in no other month: not a plausible amount of trade. Either "
+            "the figure is incomplete (trade recorded in another month or not yet processed) "
+            "or trade really stopped that month."
+        )
+
+
+def typical_level(v: np.ndarray) -> np.ndarray:
+    """The series' typical month: the median of its reported non-negative values."""
+    from tradesentry.detectors.baseline import nanmedian
+
+    med, _ = nanmedian(np.where(np.isfinite(v) & (v >= 0), v, np.nan))
+    return med
+
+
+def _alone_low(v: np.ndarray, factor: float) -> np.ndarray:
+    """Cells whose value no other reported month of the series comes within ×factor of."""
+    with np.errstate(invalid="ignore"):
+        low = np.where(np.isfinite(v) & (v >= 0), v, np.nan)
+        order = np.sort(low, axis=1)  # NaN last
+        second = order[:, 1] if v.shape[1] > 1 else np.full(v.shape[0], np.nan)
+        # alone if the second smallest value of the series exceeds 10 × this one
+        # (the smallest is the cell itself when the cell is the minimum)
+        is_min = low == order[:, :1]
+        return is_min & ~(second[:, None] <= factor * low)

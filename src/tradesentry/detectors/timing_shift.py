@@ -1,0 +1,161 @@
+"""Timing shift: value recorded in the wrong month, a shortfall beside a matching excess."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import (
+    Baseline,
+    baseline,
+    expectation_source,
+    month_name,
+    robust_scale,
+    sources,
+)
+from tradesentry.panel import Panel
+from tradesentry.text import money
+
+
+@dataclass(frozen=True)
+class TimingShift(Detector):
+    """Two adjacent months off in opposite directions whose sum is what both should hold.
+
+    Model: for each pair of months (t, t+1) with baseline residuals z_t, z_t+1 (log scale,
+    ``baseline.py``), compare three explanations of equal complexity by their misfit in
+    squared scales: nothing happened (z_t² + z_t+1²); one month is anomalous and the other
+    normal (the smaller of the two squares); or an amount m moved between the months. The
+    best m gives each month its expected share of the observed two-month sum, so the
+    shifted pair misfits by 2·(q/σ)², where q is the log ratio of the observed sum to the
+    expected sum. A timing shift is declared when (1) the residuals have opposite signs and
+    the smaller is at least 2 scales (both sides are visible: a dip beside an ordinary
+    month is a dip, and a random +2 happens beside only 2 % of them), (2) the moved-amount model
+    beats the single-month model, (3) the two-month sum is normal: |q| ≤ 3 two-month scales
+    (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
+    √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the spike/dip threshold, so a
+    shift is reported on the same footing as the spike and dip it replaces. Overlapping
+    pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+    """
+
+    kind: ClassVar[str] = "timing_shift"
+    supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip", "implausible")
+    threshold: float = 4.5
+    min_side: float = 2.0
+    sum_threshold: float = 3.0
+
+    def detect(self, panel: Panel) -> pd.DataFrame:
+        if panel.n_months < 2:
+            return no_detections()
+        model = baseline(panel)
+        stats = pair_statistics(panel.values, model)
+        hit = self._accept(stats)
+        rows, cols = np.nonzero(hit)
+        if not rows.size:
+            return no_detections()
+        v, e = panel.values, model.expected
+        moved = stats["moved"][rows, cols]
+        return detections(
+            self.kind,
+            rows,
+            cols,
+            cols + 1,
+            observed=v[rows, cols],
+            expected=e[rows, cols],
+            impact=moved,
+            score=confidence(stats["evidence"][rows, cols], self.threshold),
+            evidence=self._evidence(panel, model, stats, rows, cols),
+        )
+
+    def _accept(self, s: dict) -> np.ndarray:
+        z0, z1 = s["z0"], s["z1"]
+        with np.errstate(invalid="ignore"):
+            opposite = (np.sign(z0) * np.sign(z1) < 0) & (
+                np.minimum(abs(z0), abs(z1)) >= self.min_side
+            )
+            ok = opposite & (s["misfit_shift"] < s["misfit_single"])
+            ok &= np.abs(s["sum_z"]) <= self.sum_threshold
+            ok &= s["evidence"] >= self.threshold
+        strength = np.where(ok, s["evidence"], -np.inf)
+        prev = np.pad(strength, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
+        nxt = np.pad(strength, ((0, 0), (0, 1)), constant_values=-np.inf)[:, 1:]
+        return ok & (strength >= prev) & (strength > nxt)
+
+    def _evidence(self, panel, model, s, rows, cols) -> list[dict]:
+        out = []
+        first = sources(panel, model, rows, cols)
+        second = sources(panel, model, rows, cols + 1)
+        v, e = panel.values, model.expected
+        for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+            m = float(s["moved"][i, t])
+            src_month = t if m > 0 else t + 1
+            out.append(
+                {
+                    "moved": round(m, 2),
+                    "direction": "later" if m > 0 else "earlier",
+                    "share_moved": round(abs(m) / max(float(e[i, src_month]), 1e-300), 4),
+                    "observed": [float(v[i, t]), float(v[i, t + 1])],
+                    "expected": [round(float(e[i, t]), 2), round(float(e[i, t + 1]), 2)],
+                    "z": [round(float(s["z0"][i, t]), 3), round(float(s["z1"][i, t]), 3)],
+                    "sum_observed": float(v[i, t] + v[i, t + 1]),
+                    "sum_expected": round(float(e[i, t] + e[i, t + 1]), 2),
+                    "sum_z": round(float(s["sum_z"][i, t]), 3),
+                    "evidence": round(float(s["evidence"][i, t]), 3),
+                    "sigma": round(float(model.sigma[i]), 4),
+                    "sources": [first[k], second[k]],
+                }
+            )
+        return out
+
+    def explain(self, finding: Mapping) -> str:
+        ev = finding.get("evidence") or {}
+        cur = finding.get("currency") or ""
+        a, b = month_name(finding["period"]), month_name(finding["period_end"])
+        (va, vb), (ea, eb) = ev.get("observed", [0, 0]), ev.get("expected", [0, 0])
+        moved = abs(ev.get("moved") or 0.0)
+        late = ev.get("direction") == "later"
+        src, dst = (a, b) if late else (b, a)
+        src_ev = (ev.get("sources") or [{}, {}])[0]
+        return (
+            f"{a} recorded {money(va, cur)} against {money(ea, cur)} expected, and {b} "
+            f"{money(vb, cur)} against {money(eb, cur)}; together {money(ev.get('sum_observed'), cur)} "
+            f"against {money(ev.get('sum_expected'), cur)} expected for the two months, within "
+            f"normal variation. About {money(moved, cur)} ({ev.get('share_moved', 0) * 100:.0f}% of "
+            f"{src}'s expected value) looks recorded in {dst} instead of {src}: a timing shift. "
+            f"Expected values from {expectation_source(src_ev)}. The alternative is a real "
+            f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
+            f"{'rise' if late else 'fall'} in {b}."
+        )
+
+
+def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray]:
+    """Residuals of each pair (t, t+1), the misfit of the three explanations, the amount moved."""
+    usable = model.usable()
+    z = np.where(usable, model.z, np.nan)
+    z0, z1 = z[:, :-1], z[:, 1:]
+    v0, v1 = values[:, :-1], values[:, 1:]
+    e0, e1 = model.expected[:, :-1], model.expected[:, 1:]
+    c = model.offset[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
+        q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
+        sigma = model.sigma[:, None]
+        sigma2 = np.clip(robust_scale(q, model.config)[:, None], sigma / 2, sigma)
+        misfit_shift = 2.0 * (q / sigma) ** 2
+        misfit_none = z0**2 + z1**2
+        misfit_single = np.minimum(z0**2, z1**2)
+        evidence = np.sqrt(np.maximum(misfit_none - misfit_shift, 0.0))
+        moved = (e0 * v1 - e1 * v0) / (e0 + e1)
+    return {
+        "z0": z0,
+        "z1": z1,
+        "sum_z": q / sigma2,
+        "misfit_shift": misfit_shift,
+        "misfit_single": misfit_single,
+        "evidence": np.where(np.isfinite(q), evidence, np.nan),
+        "moved": moved,
+    }

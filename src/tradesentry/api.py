@@ -129,10 +129,21 @@ def findings(
         scan_id = row[0] if row else None
     if scan_id is None:
         return Findings(empty_findings(), None)
+    # One series' findings are read without parsing the whole scan's evidence (values bound).
+    where, params = "scan_id = ?", [scan_id]
+    for column, value in (
+        ("reporter", reporter),
+        ("partner", partner),
+        ("flow", flow),
+        ("commodity", commodity),
+    ):
+        if isinstance(value, str):
+            where += f" AND {column} = ?"
+            params.append(value)
     frame = con.execute(
         f"SELECT {', '.join(FINDING_COLUMNS)}, classification, breakdown FROM findings "
-        "WHERE scan_id = ?",
-        [scan_id],
+        f"WHERE {where}",
+        params,
     ).df()
     frame["evidence"] = frame["evidence"].map(lambda s: json.loads(s) if s else {})
     found = Findings(rank(frame), scan_id).filter(

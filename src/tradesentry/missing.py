@@ -260,7 +260,7 @@ def _summarise(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
         name: np.where(both, mirror * np.exp(-side * (margin + q * spread)) - own, 0.0)
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
-    uv_gap = np.where(~both, f["uv_gap"].fillna(0.0).to_numpy(float), 0.0)
+    uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
     parts = pd.DataFrame(
         {
             "flow": f["flow"],

@@ -131,18 +131,21 @@ class MirrorGap(Detector):
         return flagged & ~self._timing(c, flagged)
 
     def _timing(self, c: dict, flagged: np.ndarray) -> np.ndarray:
-        """Adjacent months with opposite gaps whose two-month totals agree: one record
-        booked the shipment a month later than the other, no gap."""
-        own, mirror = np.nan_to_num(c["own"]), np.nan_to_num(c["mirror"])
-        both = (
-            flagged[:, :-1]
-            & flagged[:, 1:]
+        """Flagged months whose neighbour has a matching opposite gap (at least half as large)
+        and whose two-month totals agree: one record booked the shipment a month later than
+        the other, no gap."""
+        own, mirror, usable = np.nan_to_num(c["own"]), np.nan_to_num(c["mirror"]), c["usable"]
+        pair = (
+            (flagged[:, :-1] | flagged[:, 1:])
+            & usable[:, :-1]
+            & usable[:, 1:]
             & (np.sign(c["gap"][:, :-1]) != np.sign(c["gap"][:, 1:]))
         )
+        g1, g2 = np.abs(c["gap"][:, :-1]), np.abs(c["gap"][:, 1:])
+        pair &= np.minimum(g1, g2) >= 0.5 * np.maximum(g1, g2)  # the excess matches the shortfall
         with np.errstate(divide="ignore", invalid="ignore"):
             lr2 = c["side"] * np.log((mirror[:, :-1] + mirror[:, 1:]) / (own[:, :-1] + own[:, 1:]))
-        inside = np.abs(lr2 - c["margin"][:, 1:]) <= self.threshold * c["spread"][:, 1:]
-        pair = both & inside
+        pair &= np.abs(lr2 - c["margin"][:, 1:]) <= self.threshold * c["spread"][:, 1:]
         timing = np.zeros_like(flagged)
         timing[:, :-1] |= pair
         timing[:, 1:] |= pair

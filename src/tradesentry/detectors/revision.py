@@ -57,7 +57,7 @@ class Revision(Detector):
         if not flagged.any():
             return no_detections()
         code = _code(release, prev_release, kind)
-        rows, starts, ends = runs(flagged, flagged, code)
+        rows, starts, ends = runs(flagged, np.isfinite(value), code)
         typical = row_median(np.where(np.isfinite(value), np.abs(value), np.nan))
         size = np.where(appeared, np.abs(value) / typical[:, None], rel)
         size = np.where(flagged, np.minimum(np.nan_to_num(size, nan=1e6, posinf=1e6), 1e6), 0.0)

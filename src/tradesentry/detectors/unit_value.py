@@ -227,9 +227,11 @@ class UnitValue(Detector):
                 f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
                 "another product, or unrecorded quantities)."
             )
-        if ev.get("quantities_estimated"):
+        months = ev.get("months_with_estimated_quantities")
+        if months:
             tail += (
-                " The quantities look estimated by the source (one unit value for all partners)."
+                f" In {months} months of this series the quantities look estimated by the "
+                "source (one unit value for all partners); those months are not tested."
             )
         return head + tail
 

@@ -1,0 +1,277 @@
+"""mirror_gap: a reporter's record against the partner's, on synthetic panels and Comext pairs."""
+
+from __future__ import annotations
+
+import gzip
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradesentry import api
+from tradesentry.detectors.mirror_gap import MirrorGap
+from tradesentry.panel import KEY_COLUMNS, Panel
+
+COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
+
+
+def panel(own, mirror=None, *, flow="export", ok=1.0, margin=None, spread=0.3, n=0, intra=0):
+    own = np.atleast_2d(np.asarray(own, dtype=float))
+    rows, t = own.shape
+    keys = pd.DataFrame(
+        {
+            "reporter": "CHN",
+            "partner": [f"P{i}" for i in range(rows)],
+            "flow": flow,
+            "classification": "HS",
+            "commodity": "TOTAL",
+            "freq": "M",
+            "breakdown": "",
+            "currency": "USD",
+        }
+    )[list(KEY_COLUMNS)]
+    context = {}
+    if mirror is not None:
+        full = np.full(own.shape, 1.0)
+        context = {
+            "mirror_value": np.atleast_2d(np.asarray(mirror, dtype=float)),
+            "mirror_currency_ok": full * ok,
+            "mirror_margin": full * (math.log(1.06) if margin is None else margin),
+            "mirror_margin_spread": full * spread,
+            "mirror_margin_n": full * n,
+            "mirror_intra_eu": full * intra,
+        }
+    empty = np.full(own.shape, np.nan)
+    return Panel(
+        keys,
+        np.datetime64("2021-01", "M"),
+        own,
+        empty,
+        empty.copy(),
+        np.zeros(own.shape, np.int8),
+        "M",
+        context,
+    )
+
+
+RNG = np.random.default_rng(7)
+EXPORTS = 1e6 * np.exp(RNG.normal(0, 0.3, 36))
+IMPORTS = EXPORTS * 1.06 * np.exp(RNG.normal(0, 0.03, 36))  # the usual CIF/FOB margin
+
+
+def test_no_mirror_context_no_findings():
+    assert MirrorGap().detect(panel(EXPORTS)).empty
+
+
+def test_records_that_agree_within_the_margin_give_nothing():
+    assert MirrorGap().detect(panel(EXPORTS, IMPORTS)).empty
+    assert MirrorGap().detect(panel(IMPORTS, EXPORTS, flow="import")).empty
+
+
+def test_a_persistent_gap_is_one_finding_over_its_span():
+    imports = IMPORTS.copy()
+    imports[10:14] *= 8  # the partner records eight times more for four months
+    found = MirrorGap().detect(panel(EXPORTS, imports))
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert (row["start"], row["end"]) == (10, 13)
+    assert row["observed"] == pytest.approx(EXPORTS[10:14].sum())
+    assert row["expected"] == pytest.approx(imports[10:14].sum() / 1.06, rel=0.05)
+    ev = row["evidence"]
+    assert len(ev["months"]) == 4 and ev["own_side"] == "export"
+    assert ev["ratio"] == pytest.approx(imports[10:14].sum() / EXPORTS[10:14].sum(), rel=1e-3)
+    lo, hi = ev["band"]
+    assert not lo <= ev["ratio"] <= hi
+    assert ev["usual_ratio"] == pytest.approx(1.06, rel=1e-3)  # the literature, no pairs in store
+    assert "literature" in ev["margin_source"]
+
+
+def test_the_import_side_sees_the_same_gap_from_its_own_record():
+    imports = IMPORTS.copy()
+    imports[5] /= 20  # the importer recorded a twentieth
+    found = MirrorGap().detect(panel(imports, EXPORTS, flow="import"))
+    assert list(found["start"]) == [5]
+    assert found.iloc[0]["evidence"]["own_side"] == "import"
+    assert found.iloc[0]["expected"] > found.iloc[0]["observed"]
+
+
+def test_no_finding_without_a_currency_conversion():
+    imports = IMPORTS.copy()
+    imports[10:14] *= 8
+    assert MirrorGap().detect(panel(EXPORTS, imports, ok=0.0)).empty
+
+
+def test_a_month_booked_a_month_later_by_the_partner_is_no_gap():
+    imports = IMPORTS.copy()
+    imports[20] += 0.9 * imports[19]  # shipped at the end of month 19, recorded in month 20
+    imports[19] *= 0.1
+    assert MirrorGap().detect(panel(EXPORTS, imports)).empty
+
+
+def test_the_band_comes_from_the_data_when_the_store_holds_many_pairs():
+    imports = IMPORTS * 8  # this pair's partner always records eight times more
+    wide = panel(EXPORTS, imports, margin=0.0, spread=1.5, n=5000, intra=1)
+    assert MirrorGap().detect(wide).empty  # ordinary where pairs disagree this much
+    narrow = panel(EXPORTS, imports, margin=0.0, spread=0.1, n=5000, intra=1)
+    found = MirrorGap().detect(narrow)
+    assert list(zip(found["start"], found["end"], strict=True)) == [(0, 35)]
+    row = found.iloc[0]
+    assert row["evidence"]["intra_eu"] and row["evidence"]["usual_ratio"] == pytest.approx(1.0)
+    assert "no CIF/FOB margin" in MirrorGap().explain({**_finding(row), "currency": "EUR"})
+
+
+def test_a_break_from_the_pairs_own_ratio_is_found_inside_a_wide_band():
+    imports = IMPORTS.copy()
+    imports[10] *= 8
+    found = MirrorGap().detect(panel(EXPORTS, imports, margin=0.0, spread=1.5, n=5000, intra=1))
+    assert list(found["start"]) == [10]
+    assert found.iloc[0]["evidence"]["pair_usual_ratio"] == pytest.approx(1.06, rel=0.05)
+
+
+def _finding(row) -> dict:
+    return {
+        "reporter": "CHN",
+        "partner": "P0",
+        "flow": "export",
+        "period": "2021-11",
+        "period_end": "2021-11",
+        "observed": row["observed"],
+        "expected": row["expected"],
+        "impact": row["impact"],
+        "evidence": row["evidence"],
+    }
+
+
+# -- real data: Comext mirror pairs ---------------------------------------------------------------
+
+
+def _scaled_copy(src: Path, dst: Path, changes: dict[tuple, float]) -> None:
+    with gzip.open(src, "rt") as fh:
+        lines = fh.read().splitlines()
+    col = {name: i for i, name in enumerate(lines[0].split(","))}
+    out = [lines[0]]
+    for line in lines[1:]:
+        f = line.split(",")
+        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
+        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
+            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
+        out.append(",".join(f))
+    with gzip.open(dst, "wt") as fh:
+        fh.write("\n".join(out) + "\n")
+
+
+@pytest.fixture(scope="module")
+def comext(tmp_path_factory, request):
+    """CN 39206290 as published, and a copy with one side of eight pairs moved ×40 for two months."""
+    from tradesentry.store import open_store
+
+    data = Path(request.config.rootpath).parent / "shared" / "data"
+    src = data / COMEXT
+    frame = pd.read_csv(src, dtype=str)
+    values = frame[frame["indicators"] == "VALUE_IN_EUROS"].copy()
+    values["v"] = pd.to_numeric(values["OBS_VALUE"], errors="coerce")
+    exports = values[values["flow"] == "2"].set_index(["reporter", "partner", "TIME_PERIOD"])["v"]
+    imports = values[values["flow"] == "1"].set_index(["partner", "reporter", "TIME_PERIOD"])["v"]
+    both = pd.concat([exports.rename("x"), imports.rename("m")], axis=1, join="inner").dropna()
+    both = both[(both["x"] > 1e4) & (both["m"] > 1e4)]
+    ratio = np.log(both["m"] / both["x"]).groupby(level=[0, 1]).agg(["count", "min", "max"])
+    calm = ratio[(ratio["count"] >= 30) & (ratio["min"] > -0.3) & (ratio["max"] < 0.3)]
+    pairs = list(calm.index[:8])
+    changes = {(a, b, "2", month): 40.0 for a, b in pairs for month in ("2024-05", "2024-06")}
+    tmp = tmp_path_factory.mktemp("mirror")
+    moved = tmp / "moved.csv.gz"
+    _scaled_copy(src, moved, changes)
+    clean_store, moved_store = open_store(tmp / "clean.duckdb"), open_store(tmp / "moved.duckdb")
+    clean_store.ingest(src)
+    moved_store.ingest(moved)
+    yield {"clean": clean_store, "moved": moved_store, "pairs": pairs}
+    clean_store.close()
+    moved_store.close()
+
+
+def test_every_real_finding_is_outside_its_band_and_adds_up(comext):
+    found = api.scan(comext["clean"], kinds=["mirror_gap"], save=False).to_frame()
+    assert len(found) > 0
+    for rec in found.to_dict("records"):
+        ev = rec["evidence"]
+        assert ev["intra_eu"] is (rec["partner"] != "CHN")
+        assert ev["reference_pair_months"] > 1000  # the band comes from the data
+        assert rec["observed"] == pytest.approx(sum(m["own"] for m in ev["months"]), rel=1e-6)
+        lo, hi = ev["band"]
+        outside = [not lo <= m["ratio"] <= hi for m in ev["months"] if m["ratio"] is not None]
+        breaks = ev["pair_months"] >= 12
+        assert all(outside) or breaks
+    spans = pd.PeriodIndex(found["period_end"], freq="M") - pd.PeriodIndex(
+        found["period"], freq="M"
+    )
+    assert (spans.map(lambda d: d.n) > 0).any()  # persistent gaps are merged over their span
+
+
+def test_gaps_moved_into_real_pairs_are_found_and_nothing_else_changes(comext):
+    clean = api.scan(comext["clean"], kinds=["mirror_gap"], save=False).to_frame()
+    moved = api.scan(comext["moved"], kinds=["mirror_gap"], save=False).to_frame()
+    from tradesentry.countries import to_alpha3
+
+    targets = {(to_alpha3(a), to_alpha3(b)) for a, b in comext["pairs"]}
+    exports = moved[(moved["flow"] == "export") & moved["period"].le("2024-05")]
+    hit = {
+        (r.reporter, r.partner)
+        for r in exports.itertuples()
+        if (r.reporter, r.partner) in targets and r.period <= "2024-05" <= r.period_end
+    }
+    assert len(hit) >= 0.9 * len(targets), targets - hit
+    key = ["reporter", "partner", "flow", "period", "period_end"]
+    new = moved.merge(clean[key], on=key, how="left", indicator=True)
+    new = new[new["_merge"] == "left_only"]
+    pairs = {frozenset((r.reporter, r.partner)) for r in new.itertuples()}
+    assert pairs <= {frozenset(t) for t in targets}
+
+
+def test_a_pair_in_two_currencies_needs_rates(store, tmp_path):
+    months = pd.period_range("2022-01", "2023-12", freq="M").astype(str)
+    eur_per_usd = np.linspace(0.85, 0.95, len(months))
+    usd = 1e6 * np.exp(np.random.default_rng(1).normal(0, 0.2, len(months)))
+    mirror = usd * 1.06 * eur_per_usd
+    mirror[5:8] *= 10  # the partner records ten times more in three months
+    rows = [("USA", "DEU", "export", m, v, "USD") for m, v in zip(months, usd, strict=True)]
+    rows += [("DEU", "USA", "import", m, v, "EUR") for m, v in zip(months, mirror, strict=True)]
+    frame = pd.DataFrame(
+        rows, columns=["reporter", "partner", "flow", "period", "value", "currency"]
+    )
+    frame.assign(commodity="TOTAL").to_csv(tmp_path / "pair.csv", index=False)
+    store.ingest(tmp_path / "pair.csv")
+    assert len(api.scan(store, kinds=["mirror_gap"], save=False)) == 0
+    view = api.mirror_pair(store, "USA", "DEU")
+    assert view.notes and "tradesentry rates" in view.notes[0]
+    rates = pd.DataFrame({"currency": "EUR", "period": months, "per_usd": eur_per_usd})
+    rates.to_csv(tmp_path / "rates.csv", index=False)
+    api.load_rates(store, tmp_path / "rates.csv")
+    found = api.scan(store, kinds=["mirror_gap"], save=False).to_frame()
+    usd_side = found[found["reporter"] == "USA"]
+    assert list(zip(usd_side["period"], usd_side["period_end"], strict=True)) == [
+        ("2022-06", "2022-08")
+    ]
+    assert usd_side.iloc[0]["evidence"]["ratio"] == pytest.approx(10 * 1.06, rel=0.01)
+
+
+def test_contract_with_context_messy_permuted_and_scaled():
+    rng = np.random.default_rng(5)
+    own = 1e5 * np.exp(rng.normal(0, 0.5, (30, 36)))
+    mirror = own * 1.06 * np.exp(rng.normal(0, 0.2, own.shape))
+    mirror[rng.random(own.shape) < 0.1] = np.nan
+    own[rng.random(own.shape) < 0.05] = 0.0
+    own[0] = np.nan
+    mirror[1] = np.nan
+    mirror[2:6, 10:13] *= 30
+    base = MirrorGap().detect(panel(own, mirror))
+    assert set(base["series"]) >= {2, 3, 4, 5}
+    order = rng.permutation(30)
+    permuted = MirrorGap().detect(panel(own[order], mirror[order]))
+    assert sorted(zip(order[permuted["series"]], permuted["start"], strict=True)) == sorted(
+        zip(base["series"], base["start"], strict=True)
+    )
+    scaled = MirrorGap().detect(panel(own * 1000, mirror * 1000))
+    assert list(scaled["start"]) == list(base["start"])
+    assert scaled["impact"].to_numpy() == pytest.approx(1000 * base["impact"].to_numpy())

@@ -1,0 +1,236 @@
+"""revision: figures a later release changed, on synthetic panels and real Comext releases."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradesentry import api
+from tradesentry.detectors.revision import Revision
+from tradesentry.panel import KEY_COLUMNS, Panel
+
+COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
+
+
+def panel(values, previous=None, release=2.0, prev_release=1.0) -> Panel:
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n, t = values.shape
+    keys = pd.DataFrame(
+        {
+            "reporter": "CHN",
+            "partner": [f"P{i}" for i in range(n)],
+            "flow": "export",
+            "classification": "HS",
+            "commodity": "TOTAL",
+            "freq": "M",
+            "breakdown": "",
+            "currency": "USD",
+        }
+    )[list(KEY_COLUMNS)]
+    context = {}
+    if previous is not None:
+        previous = np.atleast_2d(np.asarray(previous, dtype=float))
+        context = {
+            "previous_value": previous,
+            "previous_release": np.where(np.isfinite(previous), prev_release, np.nan),
+            "release": np.where(np.isfinite(values), release, np.nan),
+            "release_published": np.full((n, t), 19_800.0),
+            "previous_published": np.full((n, t), 19_770.0),
+        }
+    empty = np.full((n, t), np.nan)
+    return Panel(
+        keys,
+        np.datetime64("2023-01", "M"),
+        values,
+        empty,
+        empty.copy(),
+        np.zeros((n, t), np.int8),
+        "M",
+        context,
+    )
+
+
+BASE = np.linspace(1e6, 2e6, 12)
+
+
+def test_no_context_no_findings():
+    assert Revision().detect(panel(BASE)).empty
+
+
+def test_nothing_changed_nothing_found():
+    assert Revision().detect(panel(BASE, BASE.copy())).empty
+
+
+def test_changes_below_either_tolerance_are_quiet():
+    small_relative = BASE * 1.001  # 0.1 %: above the money floor, below the tolerance
+    assert Revision().detect(panel(BASE, small_relative)).empty
+    tiny = np.full(12, 10_000.0)
+    assert Revision().detect(panel(tiny * 1.05, tiny)).empty  # 5 % but only 500 of money
+
+
+def test_contiguous_revisions_are_one_finding_with_both_values():
+    new = BASE.copy()
+    new[3:5] *= 1.2
+    new[9] *= 0.5
+    found = Revision().detect(panel(new, BASE))
+    assert sorted(zip(found["start"], found["end"], strict=True)) == [(3, 4), (9, 9)]
+    first = found[found["start"] == 3].iloc[0]
+    assert first["observed"] == pytest.approx(new[3:5].sum())
+    assert first["expected"] == pytest.approx(BASE[3:5].sum())
+    assert first["impact"] == pytest.approx(0.2 * BASE[3:5].sum())
+    ev = first["evidence"]
+    assert ev["release"] == 2 and ev["previous_release"] == 1
+    assert ev["release_published"] == "2024-03-18" and ev["previous_published"] == "2024-02-17"
+    assert [m["period"] for m in ev["months"]] == ["2023-04", "2023-05"]
+    halved = found[found["start"] == 9].iloc[0]
+    assert halved["score"] > first["score"] > 0.5  # the score grows with the relative change
+
+
+def test_a_month_the_earlier_release_left_out_appeared():
+    previous = BASE.copy()
+    previous[6] = np.nan
+    found = Revision().detect(panel(BASE, previous))
+    assert len(found) == 1
+    row = found.iloc[0]
+    assert (row["start"], row["evidence"]["change"]) == (6, "appeared")
+    assert row["impact"] == pytest.approx(BASE[6])
+    assert np.isnan(row["expected"])
+
+
+def test_months_the_earlier_release_never_covered_are_not_claimed():
+    previous = BASE.copy()
+    previous[9:] = (
+        np.nan
+    )  # the earlier release stopped at 2023-09: later months are new, not revised
+    assert Revision().detect(panel(BASE, previous)).empty
+
+
+def test_explanation_names_both_releases_and_dates():
+    new = BASE.copy()
+    new[0] *= 1.3
+    det = Revision()
+    row = det.detect(panel(new, BASE)).iloc[0]
+    text = det.explain(
+        {
+            "period": "2023-01",
+            "period_end": "2023-01",
+            "observed": row["observed"],
+            "expected": row["expected"],
+            "impact": row["impact"],
+            "currency": "USD",
+            "evidence": row["evidence"],
+        }
+    )
+    assert "release 2 (published 2024-03-18)" in text.lower()
+    assert "release 1 (published 2024-02-17)" in text and "+30.0%" in text
+
+
+# -- real data: two Comext releases ------------------------------------------------------------
+
+
+def _revised_copy(src: Path, dst: Path, changes: dict[tuple[str, str, str, str], float]) -> None:
+    """Copy a Comext SDMX-CSV, multiplying the VALUE_IN_EUROS of the given cells."""
+    with gzip.open(src, "rt") as fh:
+        lines = fh.read().splitlines()
+    header = lines[0].split(",")
+    col = {name: i for i, name in enumerate(header)}
+    out = [lines[0]]
+    for line in lines[1:]:
+        f = line.split(",")
+        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
+        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
+            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
+        out.append(",".join(f))
+    with gzip.open(dst, "wt") as fh:
+        fh.write("\n".join(out) + "\n")
+
+
+@pytest.fixture
+def two_releases(store, shared_data, tmp_path):
+    """Comext CN 39206290 as published, then a 'second release' with known changes."""
+    changes = {
+        ("DE", "FR", "2", "2024-03"): 1.25,  # Germany's exports to France, March 2024: +25 %
+        ("DE", "FR", "2", "2024-04"): 1.25,  # … and April: one finding over two months
+        ("IT", "ES", "1", "2023-07"): 0.5,
+        ("NL", "BE", "2", "2025-01"): 1.002,  # 0.2 %: below the tolerance
+    }
+    revised = tmp_path / "CN_39206290_rev.csv.gz"
+    _revised_copy(shared_data / COMEXT, revised, changes)
+    store.ingest(shared_data / COMEXT, published="2026-02-13")
+    store.ingest(revised, published="2026-03-13")
+    return store
+
+
+def test_revisions_found_exactly_where_the_release_changed_figures(two_releases):
+    found = api.scan(two_releases, kinds=["revision"], save=False).to_frame()
+    got = {(r.reporter, r.partner, r.flow, r.period, r.period_end) for r in found.itertuples()}
+    assert got == {
+        ("DEU", "FRA", "export", "2024-03", "2024-04"),
+        ("ITA", "ESP", "import", "2023-07", "2023-07"),
+    }
+    de = found[found["reporter"] == "DEU"].iloc[0]
+    assert de["observed"] == pytest.approx(1.25 * de["expected"], rel=1e-6)
+    assert de["evidence"]["release_published"] == "2026-03-13"
+    assert de["evidence"]["previous_published"] == "2026-02-13"
+    assert "revised 2024-03…2024-04" in de["explanation"]
+
+
+def test_same_figures_in_a_new_release_are_no_revision(store, shared_data, tmp_path):
+    same = tmp_path / "same.csv.gz"
+    _revised_copy(shared_data / COMEXT, same, {})  # identical figures, another file
+    store.ingest(shared_data / COMEXT, published="2026-02-13")
+    store.ingest(same, published="2026-03-13")
+    assert len(api.scan(store, kinds=["revision"], save=False)) == 0
+    assert api.revisions(store).empty
+
+
+def test_api_revisions_and_release_diff(two_releases):
+    cells = api.revisions(two_releases, reporter="DEU", partner="FRA", flow="export")
+    assert list(pd.to_datetime(cells["period"]).dt.strftime("%Y-%m")) == ["2024-03", "2024-04"]
+    assert (cells["release"] == 2).all() and (cells["previous_release"] == 1).all()
+    assert cells["change_share"].to_numpy() == pytest.approx([0.25, 0.25], rel=1e-4)
+    diff = api.release_diff(two_releases, 1, 2)
+    assert diff.summary["revised"] == 3
+    assert diff.summary["appeared"] == diff.summary["vanished"] == 0
+    assert diff.summary["unchanged"] == diff.summary["common"] - 3
+    assert diff.restated_months() == []
+
+
+def test_release_diff_reports_a_whole_month_restated(store, shared_data, tmp_path):
+    with gzip.open(shared_data / COMEXT, "rt") as fh:
+        frame = pd.read_csv(fh, dtype=str)
+    march = frame[(frame["TIME_PERIOD"] == "2024-03") & (frame["indicators"] == "VALUE_IN_EUROS")]
+    changes = {
+        (r.reporter, r.partner, r.flow, "2024-03"): 1.1 for r in march.itertuples(index=False)
+    }
+    revised = tmp_path / "restated.csv.gz"
+    _revised_copy(shared_data / COMEXT, revised, changes)
+    store.ingest(shared_data / COMEXT, published="2026-02-13")
+    store.ingest(revised, published="2026-03-13")
+    diff = api.release_diff(store, 1, 2)
+    assert diff.restated_months() == ["2024-03"]
+    month = diff.by_month.set_index("period").loc["2024-03"]
+    assert month["share_revised"] > 0.5
+
+
+def test_contract_with_context_messy_and_permuted():
+    rng = np.random.default_rng(2)
+    previous = 1e6 * np.exp(rng.normal(0, 0.5, (20, 24)))
+    previous[rng.random(previous.shape) < 0.1] = np.nan
+    previous[0] = np.nan
+    current = previous.copy()
+    current[5, 3] *= 1.1
+    current[6, 10:12] *= 0.7
+    current[7, :] = np.nan  # nothing current: nothing to compare
+    base = Revision().detect(panel(current, previous))
+    assert {(5, 3), (6, 10)} <= set(zip(base["series"], base["start"], strict=True))
+    assert (base["score"].between(0, 1)).all() and (base["impact"] > 0).all()
+    order = rng.permutation(20)
+    permuted = Revision().detect(panel(current[order], previous[order]))
+    assert sorted(zip(order[permuted["series"]], permuted["start"], strict=True)) == sorted(
+        zip(base["series"], base["start"], strict=True)
+    )

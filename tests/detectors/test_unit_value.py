@@ -1,0 +1,274 @@
+"""unit_value: value per kg against the usual price; slips told from price outliers.
+
+Synthetic panels for each pattern, then real data: Comext CN 39206290 with slips injected
+into the published file, and UN Comtrade's critical minerals (China's exports by partner),
+whose 2017 quantities are Comtrade's estimates (one unit value for every partner).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tradesentry import api
+from tradesentry.detectors.unit_value import UnitValue
+from tradesentry.panel import KEY_COLUMNS, Panel
+
+COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
+MINERALS = "raw/comtrade_china_critical_minerals/deep_dive_hs6_monthly.csv"
+
+RNG = np.random.default_rng(3)
+T = 36
+WEIGHT = 1e5 * np.exp(RNG.normal(0, 0.4, T))
+PRICE = 3.0 * np.exp(RNG.normal(0, 0.08, T))
+VALUE = WEIGHT * PRICE
+
+
+def panel(values, weights, reference=None, same=None) -> Panel:
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    weights = np.atleast_2d(np.asarray(weights, dtype=float))
+    n, t = values.shape
+    keys = pd.DataFrame(
+        {
+            "reporter": "DEU",
+            "partner": [f"P{i}" for i in range(n)],
+            "flow": "export",
+            "classification": "CN8",
+            "commodity": "39206290",
+            "freq": "M",
+            "breakdown": "",
+            "currency": "EUR",
+        }
+    )[list(KEY_COLUMNS)]
+    context = {}
+    if reference is not None:
+        context = {
+            "reference_unit_value": np.broadcast_to(reference, (n, t)).astype(float),
+            "reference_unit_value_n": np.full((n, t), 25.0),
+            "reference_unit_value_same": np.full((n, t), 0.04 if same is None else same),
+        }
+    return Panel(
+        keys,
+        np.datetime64("2023-01", "M"),
+        values,
+        weights,
+        np.full((n, t), np.nan),
+        np.zeros((n, t), np.int8),
+        "M",
+        context,
+    )
+
+
+def detect(values, weights, reference=PRICE, **kw) -> pd.DataFrame:
+    return UnitValue().detect(panel(values, weights, reference, **kw))
+
+
+def test_no_weights_no_findings():
+    assert detect(VALUE, np.full(T, np.nan)).empty
+
+
+def test_usual_prices_give_nothing():
+    assert detect(VALUE, WEIGHT).empty
+    assert detect(VALUE, WEIGHT, reference=None).empty  # own history only
+
+
+def test_a_weight_recorded_a_thousand_times_too_large_is_a_weight_slip():
+    weight = WEIGHT.copy()
+    weight[12] *= 1000
+    found = detect(VALUE, weight)
+    assert list(found["start"]) == [12]
+    row = found.iloc[0]
+    assert row["evidence"]["pattern"] == "weight slip"
+    assert row["evidence"]["slip_factor"] == pytest.approx(1000)
+    assert row["expected"] == row["observed"] and row["impact"] == 0  # the value is right
+    assert row["evidence"]["weight_at_usual_price"] == pytest.approx(WEIGHT[12], rel=0.3)
+
+
+def test_a_value_in_thousands_is_a_value_slip():
+    value = VALUE.copy()
+    value[20] /= 1000
+    row = detect(value, WEIGHT).iloc[0]
+    assert row["evidence"]["pattern"] == "value slip"
+    assert row["evidence"]["slip_factor"] == pytest.approx(1e-3)
+    assert row["expected"] == pytest.approx(VALUE[20])  # the corrected figure
+    assert row["impact"] == pytest.approx(VALUE[20] - value[20])
+
+
+def test_a_price_far_from_the_market_is_a_price_outlier():
+    value = VALUE.copy()
+    value[7] *= 6  # weight normal, value six times the usual price: no power of ten
+    row = detect(value, WEIGHT).iloc[0]
+    assert row["evidence"]["pattern"] == "price outlier"
+    assert row["expected"] == pytest.approx(WEIGHT[7] * 3.0, rel=0.15)  # the value at usual price
+    assert row["impact"] == pytest.approx(value[7] - row["expected"])
+    lo, hi = row["evidence"]["band"]
+    assert not lo <= row["evidence"]["unit_value"] <= hi
+
+
+def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():
+    weight = WEIGHT.copy()
+    weight[30] *= 8
+    row = detect(VALUE, weight).iloc[0]
+    assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
+
+
+def test_a_market_wide_price_move_is_not_an_outlier():
+    price = PRICE.copy()
+    price[18:] *= 10  # the commodity's price jumps for every partner
+    assert detect(WEIGHT * price, WEIGHT, reference=price).empty
+
+
+def test_months_with_estimated_quantities_are_not_tested_and_are_named():
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    same = np.where(np.arange(T) < 12, 1.0, 0.04)  # 2023: one unit value for every partner
+    reference = PRICE.copy()
+    reference[:12] = value[:12] / weight[:12]
+    value[5] *= 50
+    weight[5] *= 50  # an estimated quantity follows the value: the unit value cannot tell
+    value[25] *= 6
+    found = detect(value, weight, reference=reference, same=same)
+    assert list(found["start"]) == [25]
+    assert found.iloc[0]["evidence"]["months_with_estimated_quantities"] == 12
+    text = UnitValue().explain(
+        {
+            "period": "2025-02",
+            "currency": "EUR",
+            **found.iloc[0][["observed", "expected", "impact", "evidence"]],
+        }
+    )
+    assert "estimated by the source" in text
+
+
+# -- real data ---------------------------------------------------------------------------------
+
+
+def _slipped_copy(src: Path, dst: Path, changes: dict[tuple, tuple[str, float]]) -> None:
+    with gzip.open(src, "rt") as fh:
+        lines = fh.read().splitlines()
+    col = {name: i for i, name in enumerate(lines[0].split(","))}
+    out = [lines[0]]
+    for line in lines[1:]:
+        f = line.split(",")
+        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
+        indicator, factor = changes.get(key, ("", 1.0))
+        if f[col["indicators"]] == indicator and f[col["OBS_VALUE"]]:
+            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * factor:.2f}"
+        out.append(",".join(f))
+    with gzip.open(dst, "wt") as fh:
+        fh.write("\n".join(out) + "\n")
+
+
+def _steady_cells(src: Path, n: int) -> list[tuple]:
+    """Cells of long series with a steady unit value, one per series, at a usual month."""
+    frame = pd.read_csv(src, dtype=str)
+    frame["v"] = pd.to_numeric(frame["OBS_VALUE"], errors="coerce")
+    wide = frame.pivot_table(
+        index=["reporter", "partner", "flow", "TIME_PERIOD"], columns="indicators", values="v"
+    ).dropna()
+    wide = wide[(wide["VALUE_IN_EUROS"] > 5e4) & (wide["QUANTITY_IN_100KG"] > 10)]
+    log_uv = np.log(wide["VALUE_IN_EUROS"] / wide["QUANTITY_IN_100KG"])
+    stats = log_uv.groupby(level=[0, 1, 2]).agg(["count", "std"])
+    steady = stats[(stats["count"] >= 30) & (stats["std"] < 0.3)].index[: 2 * n]
+    rng = np.random.default_rng(0)
+    months = pd.period_range("2023-06", "2025-06", freq="M").astype(str)
+    cells = [(*s, str(rng.choice(months))) for s in steady]
+    return [c for c in cells if c in wide.index]
+
+
+@pytest.fixture(scope="module")
+def slipped(tmp_path_factory, request):
+    from tradesentry.store import open_store
+
+    src = Path(request.config.rootpath).parent / "shared" / "data" / COMEXT
+    cells = _steady_cells(src, 10)
+    value_slips, weight_slips = cells[0::2], cells[1::2]
+    changes = {c: ("VALUE_IN_EUROS", 1000.0) for c in value_slips}
+    changes |= {c: ("QUANTITY_IN_100KG", 1000.0) for c in weight_slips}
+    tmp = tmp_path_factory.mktemp("uv")
+    _slipped_copy(src, tmp / "slipped.csv.gz", changes)
+    st = open_store(tmp / "store.duckdb")
+    st.ingest(tmp / "slipped.csv.gz")
+    yield st, value_slips, weight_slips
+    st.close()
+
+
+def test_slips_injected_into_real_comext_series_are_found_and_told_apart(slipped):
+    from tradesentry.countries import to_alpha3
+
+    st, value_slips, weight_slips = slipped
+    found = api.scan(st, kinds=["unit_value"], save=False).to_frame()
+    flows = {"1": "import", "2": "export"}
+    by_cell = {
+        (r.reporter, r.partner, r.flow, r.period): r.evidence["pattern"] for r in found.itertuples()
+    }
+
+    def key(c):
+        return (to_alpha3(c[0]), to_alpha3(c[1]), flows[c[2]], c[3])
+
+    value_hits = [by_cell.get(key(c)) for c in value_slips]
+    weight_hits = [by_cell.get(key(c)) for c in weight_slips]
+    assert value_hits.count("value slip") >= 0.9 * len(value_slips), value_hits
+    assert weight_hits.count("weight slip") >= 0.9 * len(weight_slips), weight_hits
+    # Comext itself holds a few dozen real slips (weights in 100 kg read as kg): no flood
+    slips = found[found["evidence"].map(lambda e: e["pattern"].endswith("slip"))]
+    cells = st.con.execute("SELECT count(*) FROM observations").fetchone()[0]
+    assert len(slips) - len(value_slips) - len(weight_slips) < 0.002 * cells
+
+
+def test_critical_minerals_estimated_quantities(store, shared_data, tmp_path):
+    raw = pd.read_csv(shared_data / MINERALS, dtype={"hs6": str})
+    canonical = pd.DataFrame(
+        {
+            "reporter": "CHN",
+            "partner": raw["partner_name"],
+            "flow": "export",
+            "classification": "HS",
+            "commodity": raw["hs6"],
+            "period": raw["period_dt"].str[:7],
+            "value": raw["val"],
+            "currency": "USD",
+            "net_weight_kg": raw["qty"],
+        }
+    )
+    canonical.to_csv(tmp_path / "minerals.csv", index=False)
+    store.ingest(tmp_path / "minerals.csv")
+    found = api.scan(store, kinds=["unit_value"], save=False).to_frame()
+    assert 10 <= len(found) <= 0.03 * len(raw)  # a few outliers, not a flood
+    ev = found["evidence"]
+    estimated = found[ev.map(lambda e: e.get("months_with_estimated_quantities", 0) >= 10)]
+    assert len(estimated) > 0  # series whose 2017 quantities Comtrade estimated say so
+    assert not (
+        found["period"].str.startswith("2017") & ~found["commodity"].eq("811292")
+    ).any()  # the estimated months themselves are not tested
+    assert set(ev.map(lambda e: e["pattern"])) <= {
+        "price outlier",
+        "weight outlier",
+        "value slip",
+        "weight slip",
+    }
+
+
+def test_contract_with_context_messy_permuted_and_scaled():
+    rng = np.random.default_rng(9)
+    weight = 1e4 * np.exp(rng.normal(0, 0.5, (25, T)))
+    value = weight * PRICE * np.exp(rng.normal(0, 0.1, weight.shape))
+    weight[rng.random(weight.shape) < 0.1] = np.nan
+    value[rng.random(value.shape) < 0.05] = 0.0
+    value[0] = np.nan
+    weight[3, 8] *= 1000
+    value[4, 9] /= 1000
+    base = detect(value, weight)
+    assert {(3, 8), (4, 9)} <= set(zip(base["series"], base["start"], strict=True))
+    order = rng.permutation(25)
+    permuted = detect(value[order], weight[order])
+    assert sorted(zip(order[permuted["series"]], permuted["start"], strict=True)) == sorted(
+        zip(base["series"], base["start"], strict=True)
+    )
+    scaled = detect(value * 1000, weight, reference=PRICE * 1000)  # another currency unit
+    assert list(zip(scaled["series"], scaled["start"], strict=True)) == list(
+        zip(base["series"], base["start"], strict=True)
+    )

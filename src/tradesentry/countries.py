@@ -63,13 +63,16 @@ def to_alpha3(raw: str | None) -> str | None:
     return _convert(text, src=None)
 
 
+_NOT_FOUND = "\x00not found"
+
+
 def _convert(text: str, src: str | None) -> str | None:
-    result = _converter().convert(text, src=src, to="ISO3", not_found=None)
+    # not_found=None would hand back the input itself, so "XXX" would pass for a country.
+    result = _converter().convert(text, src=src, to="ISO3", not_found=_NOT_FOUND)
     if isinstance(result, list):  # ambiguous spellings come back as several candidates
         return None
     if isinstance(result, str) and len(result) == 3 and result.isalpha() and result.isupper():
-        if result == text or text.upper() != result or src is not None:
-            return result
+        return result
     return None
 
 

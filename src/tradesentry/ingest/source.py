@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
         opener = gzip.open if gzipped else open
         with opener(p, "rb") as f:
             raw = f.read(SAMPLE_BYTES)
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(
             f"{p}: cannot be read as {'gzip' if gzipped else 'a file'} ({exc})"
         ) from exc

@@ -34,7 +34,11 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
     """Validate TEMP TABLE staged and insert it into observations and quarantine."""
     drop_lines(con)
     _register_countries(con)
-    con.execute("CREATE OR REPLACE TEMP MACRO quoted(x) AS chr(39) || x || chr(39)")
+    # A reason is one short line: quoted text is cut at 40 characters (a 1 MB field stays in raw).
+    con.execute(
+        "CREATE OR REPLACE TEMP MACRO quoted(x) AS "
+        "chr(39) || left(x, 40) || CASE WHEN length(x) > 40 THEN '…' ELSE '' END || chr(39)"
+    )
     flows = ", ".join(f"'{f}'" for f in FLOWS)
     con.execute(
         f"""
@@ -68,7 +72,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
                WHEN value IS NULL AND nullif(trim(value_text), '') IS NOT NULL
-                    THEN 'value ' || quoted(left(value_text, 40)) || ' is not a number'
+                    THEN 'value ' || quoted(value_text) || ' is not a number'
                WHEN NOT isfinite(value) THEN 'value ' || quoted(value_text) || ' is not finite'
                WHEN value < 0 THEN 'negative value ' || quoted(value_text)
                WHEN net_weight_kg < 0 OR quantity < 0 THEN 'negative weight or quantity'

@@ -184,8 +184,11 @@ def staged_select(records: str) -> str:
 
 
 def quoted(expr: str) -> str:
-    """SQL: the text of ``expr`` in single quotes, for a quarantine reason."""
-    return f"chr(39) || {expr} || chr(39)"
+    """SQL: the text of ``expr`` in single quotes, cut at 40 characters, for a quarantine reason."""
+    return (
+        f"chr(39) || left({expr}, 40) || CASE WHEN length({expr}) > 40 THEN '…' ELSE '' END "
+        "|| chr(39)"
+    )
 
 
 def truthy(column: str) -> str:

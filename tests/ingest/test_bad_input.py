@@ -1,0 +1,278 @@
+"""The bad input of issue 2, each in every format it can occur in.
+
+A file that cannot be read at all raises InputError with one line naming the file (and the
+line where there is one). A bad record is quarantined with its physical line and one short
+reason, and every good record of the same file still lands, exactly.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.kit import FORMATS, Format, record
+from tradesentry.errors import InputError
+from tradesentry.store import open_store
+
+GOOD = [
+    record(),
+    record(flow="import", value="1754000"),
+    record(month="03", value="12978000"),
+    record(partner="KOR", month="03", value="250.5"),
+]
+
+
+def observed(store) -> list[tuple]:
+    return sorted(
+        (r.reporter, r.partner, r.flow, r.commodity, r.period.strftime("%Y-%m"), r.value)
+        for r in store.observations().itertuples()
+    )
+
+
+def expected(records) -> list[tuple]:
+    return sorted(
+        (r["reporter"], r["partner"], r["flow"], r["commodity"], f"{r['year']}-{r['month']}",
+         pytest.approx(float(r["value"]), rel=1e-12))
+        for r in records
+    )  # fmt: skip
+
+
+def first_line(fmt: Format, index: int) -> int:
+    """Physical line (JSON: position) of record ``index`` of a file the kit wrote."""
+    if fmt.name == "comtrade-json":
+        return index + 1
+    return 2 + index * fmt.lines_per_record
+
+
+def ingest(store, tmp_path: Path, fmt: Format, path: Path, **kwargs):
+    result = store.ingest(path, **fmt.ingest_args(tmp_path), **kwargs)
+    assert result.rows_read == result.rows_accepted + result.rows_quarantined
+    for reason in store.quarantine().reason:
+        assert "\n" not in reason and len(reason) < 200, reason
+    return result
+
+
+def check_one_bad_record(store, tmp_path, fmt: Format, bad: dict, reason: str) -> None:
+    """GOOD with ``bad`` (a key of its own) inserted second: it is quarantined, the rest lands."""
+    records = [GOOD[0], {**bad, "commodity": "9999"}, *GOOD[1:]]
+    result = ingest(store, tmp_path, fmt, fmt.file(tmp_path, records))
+    assert result.rows_read == len(records) * fmt.lines_per_record
+    assert result.rows_quarantined == fmt.lines_per_record
+    q = store.quarantine()
+    line = first_line(fmt, 1)
+    assert q.line.tolist()[0] == line
+    assert re.search(reason, q.reason.iloc[0]), q.reason.iloc[0]
+    if fmt.lines_per_record == 2:  # SDMX: the weight line goes with its value line
+        assert q.reason.iloc[1] == f"completes line {line}, which is quarantined"
+    assert observed(store) == expected(GOOD)
+
+
+ALL = list(FORMATS.values())
+LINES = [f for f in ALL if f.name != "comtrade-json"]  # formats with lines and fields
+
+
+# -- files that cannot be read at all -------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", ["auto", "comtrade", "sdmx", "csv"])
+def test_empty_file(store, tmp_path, source):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: the file is empty$"):
+        store.ingest(path, source=source)
+    assert store.releases().empty
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_header_only(store, tmp_path, fmt):
+    path = fmt.file(tmp_path, [])
+    with pytest.raises(
+        InputError, match=rf"^{re.escape(str(path))}:1: no data rows after the header$"
+    ):
+        store.ingest(path, **fmt.ingest_args(tmp_path))
+    assert store.releases().empty
+
+
+def test_unknown_format(store, tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_text("date,ticker,close\n2021-01-04,ABC,12.5\n")
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:1: unknown format: the header matches no reader")
+    assert "give --source or --mapping" in message and "\n" not in message
+
+
+@pytest.mark.parametrize("garbage", ["random", "gzip", "png"])
+def test_binary_garbage(store, tmp_path, garbage):
+    path = tmp_path / "garbage.csv"
+    data = {
+        "random": os.urandom(4096) + b"\x00",
+        "gzip": gzip.compress(b"reporter,partner\n")[:12] + b"\x00garbage",
+        "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(256),
+    }[garbage]
+    path.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value).startswith(f"{path}: ")
+    assert re.search(r"binary content|cannot be read as gzip", str(err.value))
+    assert store.releases().empty
+
+
+# -- lines that are broken -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", LINES, ids=str)
+def test_truncated_last_line(store, tmp_path, fmt):
+    path = fmt.file(tmp_path, GOOD)
+    text = path.read_bytes().rstrip(b"\n")
+    last = text.rfind(b"\n") + 1
+    path.write_bytes(text[: last + (len(text) - last) // 2])  # cut mid-line, no newline
+    result = ingest(store, tmp_path, fmt, path)
+    total_lines = len(GOOD) * fmt.lines_per_record
+    assert (result.rows_read, result.rows_quarantined) == (total_lines, 1)
+    (row,) = store.quarantine().itertuples()
+    assert row.line == total_lines + 1 and re.match(r"expected \d+ fields, found \d+$", row.reason)
+    if fmt.lines_per_record == 2:  # the cut line was a weight: the value is kept without it
+        assert observed(store) == expected(GOOD)
+    else:
+        assert observed(store) == expected(GOOD[:-1])
+
+
+@pytest.mark.parametrize("fmt", LINES, ids=str)
+def test_wrong_number_of_fields(store, tmp_path, fmt):
+    path = fmt.file(tmp_path, GOOD)
+    lines = path.read_bytes().split(b"\n")
+    delimiter = b";" if fmt.name == "mapped" else b","
+    lines[2] = lines[2] + delimiter + b"surplus" + delimiter + b"fields"
+    path.write_bytes(b"\n".join(lines))
+    result = ingest(store, tmp_path, fmt, path)
+    assert result.rows_quarantined == 1
+    (row,) = store.quarantine().itertuples()
+    assert row.line == 3 and re.match(r"expected (\d+) fields, found \d+$", row.reason)
+    assert row.raw.endswith("surplus" + delimiter.decode() + "fields")
+    if fmt.lines_per_record == 1:
+        assert observed(store) == expected([GOOD[0], *GOOD[2:]])
+
+
+# -- records that are wrong -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_value_not_a_number(store, tmp_path, fmt):
+    check_one_bad_record(
+        store, tmp_path, fmt, record(value="12x4"), r"^value '12x4' is not a number$"
+    )
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_negative_value(store, tmp_path, fmt):
+    check_one_bad_record(store, tmp_path, fmt, record(value="-5"), r"^negative value '-")
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_impossible_period(store, tmp_path, fmt):
+    bad = record(year="2021", month="13")
+    check_one_bad_record(
+        store, tmp_path, fmt, bad, r"^impossible period '(2021-13|202113|13/2021)'$"
+    )
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_unknown_country_code(store, tmp_path, fmt):
+    bad = record(partner="XXX")
+    check_one_bad_record(
+        store, tmp_path, fmt, bad, r"^unknown partner country '(XXX|999|QQ|Atlantis)'$"
+    )
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_unknown_flow(store, tmp_path, fmt):
+    check_one_bad_record(store, tmp_path, fmt, record(flow="transit"),
+                         r"^(unknown flow|Comtrade flow code|unknown legacy Comtrade trade flow code)"
+                         r" 'transit'")  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_same_key_twice(store, tmp_path, fmt):
+    records = [*GOOD, {**GOOD[1], "value": "99"}]
+    result = ingest(store, tmp_path, fmt, fmt.file(tmp_path, records))
+    assert result.rows_quarantined == fmt.lines_per_record
+    q = store.quarantine()
+    assert q.line.tolist()[0] == first_line(fmt, len(GOOD))
+    assert q.reason.iloc[0] == f"same observation as line {first_line(fmt, 1)}"
+    assert observed(store) == expected(GOOD)  # the first one stands
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_one_megabyte_value_field(store, tmp_path, fmt):
+    huge = "9" * (1 << 20)
+    check_one_bad_record(
+        store, tmp_path, fmt, record(value=huge), r"^value '9{40}…' is not finite$"
+    )
+    raw = store.quarantine().raw.iloc[0]
+    assert huge in raw  # the raw text is kept whole
+
+
+def test_one_megabyte_text_field_is_fine(store, tmp_path):
+    """A huge description is no reason to refuse a good record."""
+    fmt = FORMATS["comtrade-csv"]
+    path = fmt.file(tmp_path, GOOD)
+    text = path.read_text().replace("All Commodities, described", "x" * (1 << 20), 1)
+    path.write_text(text)
+    result = ingest(store, tmp_path, fmt, path)
+    assert (result.rows_accepted, result.rows_quarantined) == (len(GOOD), 0)
+    assert observed(store) == expected(GOOD)
+
+
+# -- text encodings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fmt", [FORMATS["canonical"], FORMATS["comtrade-csv"], FORMATS["sdmx"]], ids=str
+)
+def test_invalid_utf8_line_is_quarantined_with_its_line(store, tmp_path, fmt):
+    path = fmt.file(tmp_path, GOOD)
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3] + b"\xff\xfe broken"
+    path.write_bytes(b"\n".join(lines))
+    result = ingest(store, tmp_path, fmt, path)
+    assert result.rows_quarantined >= 1
+    q = store.quarantine()
+    assert q.line.iloc[0] == 4
+    assert q.reason.iloc[0].startswith("invalid text: not valid UTF-8")
+    assert result.rows_accepted == result.rows_read - result.rows_quarantined
+
+
+LATIN1 = "reporter,partner,flow,commodity,period,value,currency,note\n"
+
+
+def test_latin1_file_is_read_as_latin1(store, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((LATIN1 + "CHN,Côte d'Ivoire,export,TOTAL,2021-01,5,USD,é\n"
+                      "CHN,PRK,export,TOTAL,2021-01,6,USD,ü\n").encode("latin-1"))  # fmt: skip
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (2, 0)
+    assert set(store.observations().partner) == {"CIV", "PRK"}
+    assert set(store.observations().provenance) == {'{"note":"é"}', '{"note":"ü"}'}
+
+
+def test_latin1_line_in_a_utf8_file_is_quarantined_then_read_when_told(store, tmp_path):
+    rows = "".join(f"CHN,KOR,export,{c},2021-01,5,USD,ok\n" for c in range(10, 14))
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        (LATIN1 + rows).encode()
+        + "CHN,Côte d'Ivoire,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1")
+    )
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (4, 1)
+    (row,) = store.quarantine().itertuples()
+    assert row.line == 6 and "pass --encoding latin-1" in row.reason
+    with open_store(tmp_path / "other.duckdb") as other:
+        told = other.ingest(path, encoding="latin-1")
+        assert (told.rows_accepted, told.rows_quarantined) == (5, 0)
+        assert "CIV" in set(other.observations().partner)

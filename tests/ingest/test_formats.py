@@ -1,0 +1,171 @@
+"""Every reader: detection, the records it yields, and each format's own particulars."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.kit import CURRENCY, FORMATS, record
+from tradesentry.errors import InputError
+from tradesentry.ingest import detect
+from tradesentry.ingest.source import open_source
+
+DATA = Path(__file__).parents[1] / "data"
+GOOD = [
+    record(),
+    record(flow="import", value="1754000"),
+    record(month="03", value="12978000.5"),
+    record(partner="KOR", commodity="2701", value="0"),
+    record(reporter="DEU", partner="FRA", flow="import", year="2020", month="12", value="1E6"),
+]
+
+
+def observed(store, release: int | None = None) -> list[tuple]:
+    df = store.observations(release=release)
+    return sorted(
+        (r.reporter, r.partner, r.flow, r.commodity, r.period.strftime("%Y-%m"), r.value)
+        for r in df.itertuples()
+    )
+
+
+def expected(records) -> list[tuple]:
+    return sorted(
+        (r["reporter"], r["partner"], r["flow"], r["commodity"], f"{r['year']}-{r['month']}",
+         pytest.approx(float(r["value"]), rel=1e-12))
+        for r in records
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("fmt", FORMATS.values(), ids=FORMATS)
+def test_each_format_round_trips(store, tmp_path, fmt):
+    path = fmt.file(tmp_path, GOOD)
+    result = store.ingest(path, **fmt.ingest_args(tmp_path))
+    assert result.source == fmt.reader
+    assert result.rows_read == len(GOOD) * fmt.lines_per_record
+    assert result.rows_read == result.rows_accepted + result.rows_quarantined
+    assert result.rows_quarantined == 0, store.quarantine().to_string()
+    assert observed(store) == expected(GOOD)
+    assert set(store.observations().currency) == {CURRENCY[fmt.name]}
+
+
+@pytest.mark.parametrize("fmt", [f for f in FORMATS.values() if f.reader != "mapped"], ids=str)
+def test_each_format_is_detected_from_its_header(tmp_path, fmt):
+    path = fmt.file(tmp_path, GOOD)
+    assert detect(open_source(path, "latin-1" if fmt.name == "legacy" else None)) == fmt.reader
+
+
+def test_gzip_is_read_as_it_is(store, tmp_path):
+    import gzip
+
+    path = tmp_path / "release.csv.gz"
+    path.write_bytes(gzip.compress(FORMATS["comtrade-csv"].write(GOOD)))
+    result = store.ingest(path)
+    assert (result.source, result.rows_accepted) == ("comtrade", len(GOOD))
+
+
+# -- Comtrade Plus ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["comtrade_plus.csv", "comtrade_plus_api.json"])
+def test_comtrade_fixture(store, name):
+    result = store.ingest(DATA / name)
+    assert (result.source, result.rows_read, result.rows_accepted) == ("comtrade", 10, 9)
+    obs = store.observations()
+    february = obs[(obs.period.astype(str) == "2021-02-01") & (obs.flow == "export")]
+    assert february.value.tolist() == [3000.0]  # the motivating case
+    assert (obs.reporter.unique().tolist(), obs.partner.unique().tolist()) == (["CHN"], ["PRK"])
+    assert sorted(obs.flow.unique()) == ["export", "import", "re-export"]
+    # A breakdown by mode of transport is kept beside the total, not taken for a duplicate.
+    march_total = obs[(obs.commodity == "TOTAL") & (obs.flow == "export")
+                      & (obs.period.astype(str) == "2021-03-01")]  # fmt: skip
+    assert sorted(march_total.breakdown) == ["", "partner2=0;customs=C00;mot=3200"]
+    cereals = obs[obs.commodity == "10"].iloc[0]
+    assert (cereals.net_weight_kg, cereals.quantity_unit, cereals["flags"]) == (
+        4690000.0,
+        "kg",
+        "isQtyEstimated",
+    )
+    assert obs[obs.commodity == "TOTAL"].quantity.isna().all()  # qtyUnitAbbr N/A: no quantity
+    (reason,) = store.quarantine().reason
+    assert reason.startswith("Comtrade flow code DX (domestic export) has no canonical flow")
+
+
+def test_comtrade_csv_and_json_agree(store):
+    a = store.ingest(DATA / "comtrade_plus.csv").release_id
+    b = store.ingest(DATA / "comtrade_plus_api.json").release_id
+    cols = ["reporter", "partner", "flow", "commodity", "breakdown", "period", "value",
+            "cif_value", "fob_value", "net_weight_kg", "quantity", "flags"]  # fmt: skip
+    left, right = (
+        store.observations(release=r)[cols].sort_values(cols[:6]).reset_index(drop=True)
+        for r in (a, b)
+    )
+    assert left.equals(right)
+
+
+def test_comtrade_json_line_is_position_and_raw_is_the_record(store, tmp_path):
+    doc = json.loads((DATA / "comtrade_plus_api.json").read_text())
+    doc["data"][3]["period"] = "202113"
+    path = tmp_path / "api.json"
+    path.write_text(json.dumps(doc))
+    store.ingest(path)
+    q = store.quarantine()
+    bad = q[q.line == 4].iloc[0]
+    assert bad.reason == "impossible period '202113'"
+    assert json.loads(bad.raw)["period"] == "202113"
+
+
+def test_comtrade_json_error_envelope_is_an_input_error(store, tmp_path):
+    path = tmp_path / "error.json"
+    path.write_text('{"elapsedTime": "0 secs", "count": 0, "data": [], "error": "quota exceeded"}')
+    with pytest.raises(
+        InputError, match=r"error\.json: the Comtrade API answered with an error: quota"
+    ):
+        store.ingest(path)
+
+
+def test_comtrade_json_cut_off_is_an_input_error(store, tmp_path):
+    text = (DATA / "comtrade_plus_api.json").read_text()
+    path = tmp_path / "cut.json"
+    path.write_text(text[: len(text) // 2])
+    with pytest.raises(InputError, match=r"cut\.json: not a readable Comtrade JSON response"):
+        store.ingest(path)
+
+
+def test_comtrade_annual_period(store, tmp_path):
+    rec = {**record(), "month": ""}
+    text = (
+        FORMATS["comtrade-json"].write([rec]).decode().replace('"freqCode": "M"', '"freqCode": "A"')
+    )
+    path = tmp_path / "annual.json"
+    path.write_text(text.replace('"refPeriodId": "202101"', '"refPeriodId": 20210101'))
+    store.ingest(path)
+    obs = store.observations().iloc[0]
+    assert (obs.period.strftime("%Y-%m-%d"), obs.freq, obs.period_months) == ("2021-01-01", "A", 12)
+
+
+# -- legacy Comtrade ------------------------------------------------------------------------
+
+
+def test_legacy_fixture_latin1(store):
+    result = store.ingest(DATA / "comtrade_legacy.csv")
+    assert (result.source, result.rows_read, result.rows_accepted) == ("comtrade-legacy", 8, 8)
+    obs = store.observations()
+    assert set(obs.partner) == {"PRK", "CIV", "WLD"}  # Côte d'Ivoire, in ISO-8859-1
+    assert set(obs.flow) == {"import", "export", "re-export"}
+    coal = obs[obs.commodity == "2701"].iloc[0]
+    assert (coal.net_weight_kg, coal["flags"]) == (4100000.0, "isNetWgtEstimated")
+    annual = obs[obs.freq == "A"].iloc[0]
+    assert (annual.period.strftime("%Y-%m-%d"), annual.period_months, annual.value) == (
+        "2019-01-01",
+        12,
+        2.57e9,
+    )
+
+
+def test_unknown_format_names_the_readers(store, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b,c\n1,2,3\n")
+    with pytest.raises(InputError, match=r"other\.csv:1: unknown format.*comtrade.*sdmx"):
+        store.ingest(path)

@@ -1,0 +1,161 @@
+"""SDMX-CSV: real Eurostat Comext extracts, confidential blanks, and the IMF/OECD style."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+
+import pandas as pd
+import pytest
+
+COMEXT = "raw/eurostat_comext_ds045409"
+BILATERAL = "CN_39206290.csv.gz"  # all 29 partners: intra-EU mirror pairs
+SMALL = "CN_39100000.csv.gz"  # partner WORLD only
+
+
+def comext_rows(shared_data, name: str) -> list[list[str]]:
+    with gzip.open(shared_data / COMEXT / name, "rt", newline="") as f:
+        return list(csv.reader(f))
+
+
+def write_gz(path, rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_bytes(gzip.compress(out.getvalue().encode()))
+
+
+def one(df, **where):
+    for column, value in where.items():
+        df = df[df[column].astype(str) == value]
+    assert len(df) == 1, df
+    return df.iloc[0]
+
+
+def test_real_comext_file_reconciles_and_joins_value_with_weight(store, shared_data):
+    lines = len(comext_rows(shared_data, BILATERAL)) - 1
+    result = store.ingest(shared_data / COMEXT / BILATERAL)
+    assert result.source == "sdmx"
+    assert result.rows_read == lines == 46524
+    assert (result.rows_accepted, result.rows_quarantined) == (lines, 0)
+    assert result.observations == lines // 2  # one value and one weight line each
+    obs = store.observations()
+    assert set(obs.currency) == {"EUR"} and set(obs.classification) == {"CN8"}
+    assert {"GRC", "WLD", "CHN"} <= set(obs.partner) and "GRC" in set(obs.reporter)
+    # AT imports from BE, January 2023: VALUE_IN_EUROS and QUANTITY_IN_100KG 68.97.
+    at_be = one(obs, reporter="AUT", partner="BEL", flow="import", period="2023-01-01")
+    assert at_be.net_weight_kg == pytest.approx(6897.0)
+    assert at_be.value > 0
+
+
+def test_real_comext_mirror_pairs_are_both_there(store, shared_data):
+    store.ingest(shared_data / COMEXT / BILATERAL)
+    obs = store.observations()
+    # Belgium's exports to Austria and Austria's imports from Belgium, January 2023.
+    exported = one(obs, reporter="BEL", partner="AUT", flow="export", period="2023-01-01")
+    imported = one(obs, reporter="AUT", partner="BEL", flow="import", period="2023-01-01")
+    assert (exported.value, imported.value) == (19995.0, 22699.0)
+    mirrored = store.con.execute(
+        """SELECT count(*) FROM observations x JOIN observations m
+           ON x.reporter = m.partner AND x.partner = m.reporter AND x.period = m.period
+          AND x.commodity = m.commodity AND x.flow = 'export' AND m.flow = 'import'
+           WHERE x.partner NOT IN ('WLD', 'CHN')"""
+    ).fetchone()[0]
+    assert mirrored > 1000
+
+
+def test_confidential_blanks_are_kept_as_not_available(store, shared_data, tmp_path):
+    """Comext publishes a confidential figure as an empty OBS_VALUE: NULL, flagged, kept."""
+    header, *rows = comext_rows(shared_data, SMALL)
+    value_lines = [i for i, r in enumerate(rows) if r[7] == "VALUE_IN_EUROS"][:5]
+    weight_lines = [i for i, r in enumerate(rows) if r[7] == "QUANTITY_IN_100KG"][-3:]
+    for i in value_lines + weight_lines:
+        rows[i][9] = ""
+    path = tmp_path / "confidential.csv.gz"
+    write_gz(path, [header, *rows])
+    result = store.ingest(path)
+    assert (result.rows_read, result.rows_quarantined) == (len(rows), 0)
+    assert result.observations == len(rows) // 2  # nothing lost
+    obs = store.observations()
+    secret = obs[obs.value.isna()]
+    assert len(secret) == 5 and set(secret["flags"]) == {"confidential"}
+    assert (obs.value == 0).sum() == 0  # not zero either
+    no_weight = obs[obs.net_weight_kg.isna()]
+    assert len(no_weight) == 3 and set(no_weight["flags"]) == {"weight confidential"}
+
+
+def test_weight_without_value_line_is_still_an_observation(store, shared_data, tmp_path):
+    header, *rows = comext_rows(shared_data, SMALL)
+    dropped = [i for i, r in enumerate(rows) if r[7] == "VALUE_IN_EUROS"][:4]
+    kept = [r for i, r in enumerate(rows) if i not in dropped]
+    path = tmp_path / "no_value.csv.gz"
+    write_gz(path, [header, *kept])
+    result = store.ingest(path)
+    assert (result.rows_read, result.rows_accepted) == (len(kept), len(kept))
+    assert result.observations == len(rows) // 2
+    orphans = store.observations().query("value.isna()")
+    assert len(orphans) == 4 and orphans.net_weight_kg.notna().all()
+    assert set(orphans["flags"]) == {"value not reported"}
+
+
+SDMX_HEADER = (
+    "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE\n"
+)
+DF = "ESTAT:DS-045409(1.0),13/02/26 11:00:00,M"
+
+
+def test_eurostat_country_codes_and_quarantined_value_takes_its_weight_along(store, tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        SDMX_HEADER
+        + f"{DF},EL,UK,27011210,1,VALUE_IN_EUROS,2024-01,1000\n"
+        + f"{DF},EL,UK,27011210,1,QUANTITY_IN_100KG,2024-01,5\n"
+        + f"{DF},GR,EL,27011210,2,VALUE_IN_EUROS,2024-01,lots\n"
+        + f"{DF},GR,EL,27011210,2,QUANTITY_IN_100KG,2024-01,5\n"
+        + f"{DF},GR,WORLD,27011210,2,QUANTITY_IN_100KG,2024-01,-5\n"
+        + f"{DF},GR,WORLD,27011210,2,VALUE_IN_EUROS,2024-01,900\n"
+        + f"{DF},GR,WORLD,27011210,2,VALUE_IN_EUROS,2024-01,901\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (7, 3, 4)
+    obs = store.observations()
+    greek = one(obs, reporter="GRC", partner="GBR")
+    assert (greek.value, greek.net_weight_kg, greek.flow) == (1000.0, 500.0, "import")
+    world = one(obs, partner="WLD")
+    assert world.value == 900.0 and pd.isna(world.net_weight_kg)  # its weight was negative
+    reasons = dict(zip(store.quarantine().line, store.quarantine().reason, strict=True))
+    assert reasons == {
+        4: "value 'lots' is not a number",
+        5: "completes line 4, which is quarantined",
+        6: "negative QUANTITY_IN_100KG '-5'",
+        8: "same observation as line 7",
+    }
+
+
+IMF = """DATAFLOW,FREQ,REF_AREA,INDICATOR,COUNTERPART_AREA,TIME_PERIOD,OBS_VALUE,UNIT_MULT,OBS_STATUS
+IMF:DOT(1.0),M,US,TXG_FOB_USD,CN,2021-01,11.5,9,
+IMF:DOT(1.0),M,US,TMG_CIF_USD,CN,2021-01,41.2,9,
+IMF:DOT(1.0),M,US,TMG_FOB_USD,CN,2021-01,39.9,9,
+IMF:DOT(1.0),M,US,TBG_USD,CN,2021-01,-28.4,9,
+IMF:DOT(1.0),Q,US,TXG_FOB_USD,CN,2021-Q1,35.5,9,
+IMF:DOT(1.0),M,US,TXG_FOB_USD,CN,2021-M02,10.1,9,e
+"""
+
+
+def test_generic_sdmx_imf_style(store, tmp_path):
+    path = tmp_path / "imf_dots.csv"
+    path.write_text(IMF)
+    result = store.ingest(path)
+    assert (result.source, result.rows_read, result.rows_accepted) == ("sdmx", 6, 4)
+    obs = store.observations()
+    imports = one(obs, flow="import")
+    assert (imports.value, imports.cif_value, imports.fob_value) == (41.2e9, 41.2e9, 39.9e9)
+    assert set(obs.currency) == {"USD"} and set(obs.reporter) == {"USA"}
+    february = one(obs, period="2021-02-01")
+    assert (february.value, february["flags"]) == (10.1e9, "status=e")
+    reasons = sorted(store.quarantine().reason)
+    assert (
+        reasons[0]
+        == "indicator 'TBG_USD' is not a trade value, weight or quantity tradesentry reads"
+    )
+    assert reasons[1].startswith("quarterly period '2021-Q1'")

@@ -125,9 +125,6 @@ def test_cli_digest(tmp_path, tiny):
     assert missing.exit_code == 2 and "no release 9" in missing.stderr
 
 
-@pytest.mark.xfail(
-    reason="the detectors in progress do not flag February 2021 on the demo data yet", strict=False
-)
 def test_the_demo_data_flags_february_2021(demo_store, real_detectors):
     d = api.digest(demo_store)
     flagged = [

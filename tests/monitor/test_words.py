@@ -65,3 +65,11 @@ def test_month_span_and_names():
     assert (
         words.names(["CHN", "JPN", "KOR", "PRK", "USA"]) == "China, Japan, South Korea and 2 others"
     )
+
+
+def test_estimates_are_rounded_to_three_figures():
+    assert words.money(190_558.4, approx=True) == "$191,000"
+    assert words.money(1_647_000, approx=True) == "$1.65 million"
+    assert words.money(108_260_000, approx=True) == "$108 million"
+    assert words.money(49_980_000, approx=True) == "$50 million"
+    assert words.rounded(None) is None and words.rounded(0.0) == 0.0

@@ -256,7 +256,7 @@ def _goods(cells: pd.DataFrame) -> str:
 
 
 def _freshness(cov: dict) -> str:
-    """ "All 47 figures are new …" / "Of these, 4 are new, 1 revises an earlier figure …"."""
+    """How much is new: "All 47 figures are new …", "Of these, 4 are new, 1 revises …"."""
     if cov["new"] == cov["rows"]:
         return f"All {words.count(cov['rows'], 'figure')} are new to the store."
     parts = []
@@ -454,7 +454,7 @@ def _finding(con, release: int, rec: dict) -> dict:
     out = {k: _plain(rec[k]) for k in rec}
     out["subject"] = words.sentence(who)
     out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
-    out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD")
+    out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD", approx=True)
     out["context"] = _context(con, release, rec, who)
     return out
 

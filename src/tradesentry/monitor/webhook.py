@@ -51,7 +51,7 @@ def summary(
         classification = (classes or {}).get(r["id"]) or "HS"
         who = words.subject(r["reporter"], r["partner"], r["flow"], r["commodity"], classification)
         span = words.month_span(r["period"], r["period_end"])
-        stake = words.money(r["impact"], r["currency"] or "USD")
+        stake = words.money(r["impact"], r["currency"] or "USD", approx=True)
         lines.append(
             f"• {words.kind_name(r['kind'])}, {span}: {words.sentence(who)} "
             f"({r['severity']}, {stake} at stake). {r['explanation']}"

@@ -63,12 +63,12 @@ def _takes_article(name: str) -> bool:
 
 
 def possessive(name: str) -> str:
-    """ "China's", "the Netherlands'"."""
+    """A possessive as AP style writes it: "China's", "the Netherlands'"."""
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def names(codes: list[str], limit: int = 3) -> str:
-    """ "China", "China and Japan", "China, Japan, Korea and 4 others"."""
+    """A list of country names: "China and Japan", "China, Japan, Korea and 4 others"."""
     words = [country_name(c) for c in codes]
     if len(words) > limit + 1:
         words = [*words[:limit], f"{len(codes) - limit} others"]
@@ -76,7 +76,7 @@ def names(codes: list[str], limit: int = 3) -> str:
 
 
 def goods(classification: str, commodity: str) -> str:
-    """ "" for the total of all goods, else " of HS 2710"."""
+    """The goods after a flow: nothing for the total of all goods, else " of HS 2710"."""
     return "" if commodity == "TOTAL" else f" of {classification} {commodity}"
 
 
@@ -90,24 +90,34 @@ def subject(reporter: str, partner: str, flow: str, commodity: str, classificati
     return f"{owner} {noun}{what} {preposition} {country_name(partner)}"
 
 
-def money(value: float | None, currency: str = "USD") -> str:
-    """ "$3,000", "$253,000", "$12.98 million", "€1.20 billion", "4.10 million KRW"."""
+def money(value: float | None, currency: str = "USD", *, approx: bool = False) -> str:
+    """Money as news writes it: "$3,000", "$12.98 million", "€1.20 billion", "4.10 million KRW".
+
+    ``approx`` is for estimates: three significant figures, no trailing zeros ("$108 million").
+    """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "an unknown amount"
-    amount = abs(float(value))
-    if amount >= 1e9:
-        text = f"{amount / 1e9:,.2f} billion"
-    elif amount >= 1e6:
-        text = f"{amount / 1e6:,.2f} million"
-    else:
-        text = f"{amount:,.0f}"
+    amount = abs(float(rounded(value) if approx else value))
+    text = f"{amount:,.0f}"
+    for scale, word in ((1e9, " billion"), (1e6, " million")):
+        if amount >= scale:
+            text = f"{amount / scale:,.2f}"
+            text = (text.rstrip("0").rstrip(".") if approx else text) + word
+            break
     sign = "-" if value < 0 else ""
     symbol = _SYMBOLS.get(currency)
     return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
 
 
+def rounded(value: float | None, digits: int = 3) -> float | None:
+    """Three significant figures: an estimate ($190,558 at stake) read as $191,000."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
 def month(period: str | date, *, after: str | date | None = None) -> str:
-    """ "March 2021"; just "February" when ``after`` (the month it is read with) has its year."""
+    """A month: "March 2021"; just "February" when ``after`` (read with it) has its year."""
     year, number = _year_month(period)
     if after is not None and _year_month(after)[0] == year:
         return calendar.month_name[number]
@@ -115,7 +125,7 @@ def month(period: str | date, *, after: str | date | None = None) -> str:
 
 
 def month_span(start: str | date, end: str | date) -> str:
-    """ "February 2021", "February–March 2021", "December 2020–January 2021"."""
+    """A span of months: "February–March 2021", "December 2020–January 2021"."""
     if _year_month(start) == _year_month(end):
         return month(start)
     return f"{month(start, after=end)}–{month(end)}"
@@ -129,7 +139,7 @@ def _year_month(period: str | date) -> tuple[int, int]:
 
 
 def change(value: float, base: float, currency: str) -> str:
-    """ "up $9.60 million (+353.9%)", "down $26.04 million (-90.6%)", "4,326 times as much"."""
+    """A change: "up $9.60 million (+353.9%)", "up $12.97 million (4,326 times as much)"."""
     delta = value - base
     direction = "up" if delta > 0 else "down"
     amount = f"{direction} {money(abs(delta), currency)}"
@@ -156,7 +166,7 @@ def move(who: str, value: float, period: str, base: float, base_period: str, cur
 
 
 def kind_name(kind: str) -> str:
-    """ "timing_shift" → "Timing shift"."""
+    """A kind as a heading: "timing_shift" → "Timing shift"."""
     return kind.replace("_", " ").capitalize()
 
 
@@ -166,5 +176,5 @@ def sentence(text: str) -> str:
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """ "1 figure", "47 figures"."""
+    """A count with its noun: "1 figure", "47 figures"."""
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"

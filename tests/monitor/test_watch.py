@@ -278,3 +278,37 @@ def test_cli_watch_bad_arguments_exit_2(tmp_path, args, message):
     argv += extra.get(message, [])
     result = runner.invoke(app, [*argv, "--store", str(tmp_path / "s.duckdb")])
     assert result.exit_code == 2 and message in result.stderr
+
+
+def test_watch_fetches_from_a_local_comtrade(store, tmp_path, monkeypatch, hook):
+    """The real fetch client against the recorded Comtrade replies served on 127.0.0.1."""
+    from tradesentry.ingest import readers
+
+    if "comtrade" not in readers():
+        pytest.skip("the comtrade reader is not registered yet")
+    from tests.fetch.comtrade_fake import FakeComtrade
+    from tradesentry.fetch import fetch_comtrade
+
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text(
+        '[[series]]\nreporter = "CHN"\npartner = "PRK"\nfreq = "M"\n'
+        'period = "2021-01,2021-02,2021-03"\n'
+    )
+    fake = FakeComtrade().start()
+    try:
+        monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+        monkeypatch.setenv("COMTRADE_API_URL", fake.url)
+        w = Watcher(
+            store,
+            watchlist=load_watchlist(watchlist),
+            out=tmp_path / "digests",
+            webhook=hook.url,
+            fetch=lambda st, **e: fetch_comtrade(st, **e, sleep=lambda s: None),
+            **NO_WAIT,
+        )
+        report = w.cycle()
+    finally:
+        fake.stop()
+    assert report.ok, report.errors
+    assert len(report.ingested) == 3 and report.scan_id is not None
+    assert len(report.digests) == 3 and len(hook.bodies) <= 1

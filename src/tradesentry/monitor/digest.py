@@ -258,7 +258,8 @@ def _goods(cells: pd.DataFrame) -> str:
 def _freshness(cov: dict) -> str:
     """How much is new: "All 47 figures are new …", "Of these, 4 are new, 1 revises …"."""
     if cov["new"] == cov["rows"]:
-        return f"All {words.count(cov['rows'], 'figure')} are new to the store."
+        every = {1: "The figure is", 2: "Both figures are"}.get(cov["rows"])
+        return f"{every or 'All ' + words.count(cov['rows'], 'figure') + ' are'} new to the store."
     parts = []
     for n, one, many in (
         (cov["new"], "is new", "are new"),

@@ -157,13 +157,14 @@ def _truth(i: int, t: int, end: int, injection: str, size: float, also: str = ""
     }
 
 
-def _also_implausible(factor: float) -> str:
+def _also_implausible(factor: float, scale: float = 0.0) -> str:
     """A change so large that the month is also an implausible value (see Implausible):
-    below 1 % of itself, or a ×1000 / ×1e6 step (±0.3 in log10)."""
+    below 1 % of itself, or a ×1000 / ×1e6 step (±0.3 in log10, or 2 scales if wider)."""
     if factor <= 0.01:
         return "implausible"
     lf = abs(np.log10(factor))
-    return "implausible" if min(abs(lf - 3), abs(lf - 6)) <= 0.3 else ""
+    tol = max(0.3, 2.0 * scale / np.log(10.0))
+    return "implausible" if min(abs(lf - 3), abs(lf - 6)) <= tol else ""
 
 
 def inject_near_zero(values: np.ndarray, i: int, t: int, share: float = 1e-3) -> dict:
@@ -182,14 +183,14 @@ def inject_spike(values: np.ndarray, i: int, t: int, k: float, scale: float) -> 
     """Month t rises by k × ``scale`` on the log scale."""
     factor = float(np.exp(k * scale))
     values[i, t] = values[i, t] * factor
-    return _truth(i, t, t, "spike", k, _also_implausible(factor))
+    return _truth(i, t, t, "spike", k, _also_implausible(factor, scale))
 
 
 def inject_dip(values: np.ndarray, i: int, t: int, k: float, scale: float) -> dict:
     """Month t falls by k × ``scale`` on the log scale."""
     factor = float(np.exp(-k * scale))
     values[i, t] = values[i, t] * factor
-    return _truth(i, t, t, "dip", k, _also_implausible(factor))
+    return _truth(i, t, t, "dip", k, _also_implausible(factor, scale))
 
 
 def inject_timing_shift(values: np.ndarray, i: int, t: int, share: float = 0.5) -> dict:

@@ -69,7 +69,6 @@ class BaselineConfig:
     shift_persistence: float = 0.6
     max_shifts: int = 4
     trend_lag: int = 12
-    trend_reach: int = 24
     trend_min_diffs: int = 6
     block_rows: int = 4096
 
@@ -149,10 +148,14 @@ def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_C
 def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
-    first = _fit_segments(y, flat, season, config)
-    shifts, segment = find_shifts(y - first["seasonal"], config)
-    final = _fit_segments(y, segment, season, config) if len(shifts) else first
-    expected = np.maximum(np.exp(final["expected_log"]) - offset[:, None], 0.0)
+    fitted = _fit_segments(y, flat, season, config)
+    shifts, segment = find_shifts(y - fitted["seasonal"], config)
+    rows = np.unique(shifts.series)
+    if rows.size:  # refit the series with level shifts, each segment on its own
+        again = _fit_segments(y[rows], segment[rows], season, config)
+        for name, array in again.items():
+            fitted[name][rows] = array
+    expected = np.maximum(np.exp(fitted["expected_log"]) - offset[:, None], 0.0)
     return Baseline(
         y=y,
         offset=offset,
@@ -160,7 +163,7 @@ def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseli
         segment=segment,
         shifts=shifts,
         config=config,
-        **final,
+        **fitted,
     )
 
 
@@ -386,29 +389,49 @@ def shift_scale(x: np.ndarray, cp: np.ndarray, config: BaselineConfig) -> np.nda
 def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
     """Robust local trend at each month and its standard error (both 0 where not used).
 
-    The median of the 12-month differences ÷ 12 within ±24 months in the same segment,
-    leaving out those that straddle the month (they would contain a shift there). It is used
-    only where at least 6 differences agree well enough for the trend to be twice its
-    standard error (1.2533 × their robust spread ÷ √n): a steady trend, not the trace of
-    other level shifts in a short series.
+    The median of the 12-month differences ÷ 12 (which also cancels the season) within
+    ±24 months in the same segment, leaving out the differences that straddle the month
+    (they would contain a shift there). It is used only where at least 6 differences agree
+    well enough for the trend to be twice its standard error (1.2533 × their robust spread
+    ÷ √n): a steady trend, not the trace of other level shifts. To save work, the local
+    trend is computed only for the series whose segments show such a trend overall.
     """
     n, T = x.shape
-    lag, reach = config.trend_lag, config.trend_reach
+    slope, slope_se = np.zeros((n, T)), np.zeros((n, T))
+    lag = config.trend_lag
     if lag >= T:
-        return np.zeros((n, T)), np.zeros((n, T))
+        return slope, slope_se
     segment = np.cumsum(cp, axis=1)
     d = np.full((n, T), np.nan)
     same = segment[:, lag:] == segment[:, :-lag]
     d[:, lag:] = np.where(same, (x[:, lag:] - x[:, :-lag]) / lag, np.nan)
-    w = windows(d, reach, reach, np.nan).copy()
-    w[..., reach : reach + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
-    w[windows(segment, reach, reach, -1) != segment[..., None]] = np.nan
-    slope, count = nanmedian(w)
-    mad, _ = nanmedian(np.abs(w - slope[..., None]))
+    trending = np.zeros(n, dtype=bool)
+    for s in range(int(segment.max()) + 1):  # a handful of segments
+        med, se, count = _median_and_se(np.where(segment == s, d, np.nan))
+        trending |= _trend_ok(med, se, count, config)
+    rows = np.flatnonzero(trending)
+    if rows.size:
+        w = windows(d[rows], 24, 24, np.nan).copy()
+        w[..., 24 : 24 + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
+        w[windows(segment[rows], 24, 24, -1) != segment[rows][..., None]] = np.nan
+        med, se, count = _median_and_se(w)
+        use = _trend_ok(med, se, count, config)
+        slope[rows], slope_se[rows] = np.where(use, med, 0.0), np.where(use, se, 0.0)
+    return slope, slope_se
+
+
+def _median_and_se(d: np.ndarray):
+    """Median over the last axis, its standard error from the robust spread, the count."""
+    med, count = nanmedian(d)
+    mad, _ = nanmedian(np.abs(d - med[..., None]))
     with np.errstate(divide="ignore", invalid="ignore"):
         se = MEDIAN_SE * MAD_TO_SIGMA * mad / np.sqrt(count)
-        use = (count >= config.trend_min_diffs) & (np.abs(slope) >= 2.0 * se)
-    return np.where(use, slope, 0.0), np.where(use, se, 0.0)
+    return med, se, count
+
+
+def _trend_ok(med, se, count, config: BaselineConfig) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (count >= config.trend_min_diffs) & (np.abs(med) >= 2.0 * se)
 
 
 def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
@@ -467,9 +490,9 @@ def _best_shift(x, cp, sigma, config) -> np.ndarray:
 
 
 def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:
-    """Move each change within ±3 months to the split with the least absolute deviation."""
+    """Move each change within ±6 months to the split with the least absolute deviation."""
     k, m = max(config.shift_windows), config.shift_min_points
-    reach = min(config.shift_windows) // 2
+    reach = k // 2
     n, T = x.shape
     rows = np.arange(n)
     segment = np.cumsum(cp, axis=1)
@@ -498,13 +521,21 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
 
 def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:
     """The accepted changes with their final statistics; drops those that no longer pass."""
+    n, T = x.shape
+    stat = np.full((n, T), np.nan)
+    persistence = np.zeros((n, T))
+    rows = np.flatnonzero(cp.any(axis=1))
     for _ in range(3):
-        sigma = shift_scale(x, cp, config)
-        stat, persistence = _shift_evidence(x, cp, sigma, config)
-        keep = cp & np.isfinite(stat)
-        if (keep == cp).all():
+        if not rows.size:
             break
-        cp = keep
+        sub = cp[rows]
+        sigma = shift_scale(x[rows], sub, config)
+        st, pe = _shift_evidence(x[rows], sub, sigma, config)
+        stat[rows], persistence[rows] = st, pe
+        keep = sub & np.isfinite(st)
+        if (keep == sub).all():
+            break
+        cp[rows] = keep
     segment = np.cumsum(cp, axis=1)
     rows, cols = np.nonzero(cp)
     seg_median, seg_count, seg_last = _segment_summary(x, segment)

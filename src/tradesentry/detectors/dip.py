@@ -40,7 +40,7 @@ class Dip(Detector):
         text = (
             f"{month_name(finding['period'])} recorded {money(finding['observed'], cur)}, "
             f"{(1 - ratio) * 100:.0f}% below the {money(finding['expected'], cur)} expected from "
-            f"{expectation_source(ev)}; {abs(ev.get('z', 0)):.1f} times the series' usual "
+            f"{expectation_source(ev)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
             "variation."
         )
         nz, nxt = ev.get("next_z"), ev.get("next_period")

@@ -21,15 +21,15 @@ class Gap(Detector):
 
     Model: a month is missing when it has no figure of its own and no combined release
     (January–February) covers it; leading and trailing missing months are the series'
-    start and end, not gaps. For each run of missing months, the reporting rate p of the
-    ``window`` months on each side (counted from the series' first report, Laplace-smoothed:
-    (reported + ½)/(months + 1)) gives the chance that so many consecutive months are
-    missing by the series' usual irregularity, P = (1 − p)^L, turned into a score on the
-    shared scale by z = √(−2 ln P). Threshold: z ≥ 2.5 (P ≤ 4 %), with at least 3 reported
+    start and end, not gaps. For each run of L missing months, the reporting rate p (the
+    lower of the rate in the ``window`` months on each side and the rate over the whole
+    series, both Laplace-smoothed: (reported + ½)/(months + 1), the run left out) gives the
+    chance that so many consecutive months are missing by the series' usual irregularity,
+    P = (1 − p)^L, turned into a score on the shared scale by z = √(−2 ln P). Threshold: z ≥ 2.5 (P ≤ 4 %), with at least 3 reported
     months and a 75 % reporting rate on each side. Why: in a series that has reported 24
     months in a row one missing month has P ≈ 2 % and is flagged (low severity), two in a
-    row P ≈ 0.04 % (medium); in a series that skips a month every few months nothing is
-    flagged, because missing months are its habit. The impact is the money the baseline
+    row P ≈ 0.04 % (medium); in a series that skips one month in twenty or more, a single
+    missing month is not flagged, because missing months are its habit. The impact is the money the baseline
     expects in the missing months.
     """
 
@@ -44,11 +44,12 @@ class Gap(Detector):
         rows, start, end = missing_runs(~reported)
         if not rows.size:
             return no_detections()
-        stats = self._side_counts(reported, rows, start, end)
-        nb, ab, na, aa = stats
+        nb, ab, na, aa = self._side_counts(reported, rows, start, end)
+        length = end - start + 1
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = (nb + na + 0.5) / (ab + aa + 1.0)
-            z = np.sqrt(-2.0 * (end - start + 1) * np.log1p(-p))
+            local = (nb + na + 0.5) / (ab + aa + 1.0)
+            p = np.minimum(local, _series_rate(reported, rows, length))
+            z = np.sqrt(-2.0 * length * np.log1p(-p))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -114,6 +115,16 @@ class Gap(Detector):
             "would be expected there. Confidential or suppressed figures, a late report, or "
             "no trade at all in that time."
         )
+
+
+def _series_rate(reported: np.ndarray, rows: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """(reported + ½)/(months + 1) over the series' span from first to last report, the run
+    itself left out."""
+    T = reported.shape[1]
+    first = np.argmax(reported, axis=1)
+    last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
+    span = last - first + 1
+    return (reported.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
 
 
 def covered_by_combined(panel: Panel) -> np.ndarray:

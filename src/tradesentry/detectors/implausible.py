@@ -29,11 +29,11 @@ class Implausible(Detector):
     Model: the shared baseline's expectation and z (``baseline.py``). Three readings, each
     also requiring the month to be far outside the noise (|z| ≥ ``threshold``, so a series
     that swings ×100 every month is never called implausible): a *unit slip*, the log10
-    ratio of observed to expected within ±0.3 of ±3 or ±6 (a ×1000 or ×1e6 error between
-    units, thousands and millions); *near zero*, either at most 1 % of the expected value
+    ratio of observed to expected within ±0.3 (or 2 residual scales, when the series is
+    noisier) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and millions); *near zero*, either at most 1 % of the expected value
     with |z| ≥ 4.5 while no other month of the series comes within a factor 10 of it, or
     below a thousandth of the series' typical month (its median) in the only month that
-    low, at least 2 scales below its expectation (a zero in a series that never reports
+    low, at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test); and a *negative* value, which trade values cannot be. Threshold:
     |z| ≥ 4.5, the spike and dip threshold (see ``Spike``). Why: these are the figures an
@@ -54,16 +54,19 @@ class Implausible(Detector):
     def detect(self, panel: Panel) -> pd.DataFrame:
         model = baseline(panel)
         v, e, z = panel.values, model.expected, model.z
-        reason, factor = self._classify(v, e, np.where(model.usable(), z, np.nan))
+        z = np.where(model.usable(), z, np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            below = (np.log(typical_level(v) + model.offset)[:, None] - model.y) / model.sigma[
+                :, None
+            ]
+        reason, factor = self._classify(v, e, z, below, model.sigma[:, None])
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
         observed, expected = v[rows, cols], e[rows, cols]
         zz = np.abs(np.nan_to_num(z[rows, cols], nan=self.threshold + 10.0))
         typical = typical_level(v)[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            below = (np.log(typical + model.offset[rows]) - model.y[rows, cols]) / model.sigma[rows]
-        zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below)), zz)
+        zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
         evidence = deviation_evidence(panel, model, rows, cols)
         for ev, r, f, ty in zip(
             evidence, reason[rows, cols], factor[rows, cols], typical, strict=True
@@ -82,20 +85,26 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v: np.ndarray, e: np.ndarray, z: np.ndarray):
-        """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor."""
+    def _classify(self, v, e, z, below, sigma):
+        """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor.
+
+        ``below``: how many scales the month is under the series' typical month.
+        """
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(v / e)
         far_up, far_down = z >= self.threshold, z <= -self.threshold
         slip = np.full(v.shape, np.nan)
+        # the expected value is itself uncertain by the series' noise: 2 scales at least
+        tol = np.maximum(self.slip_tolerance, 2.0 * sigma / np.log(10.0))
         for power in (3, 6):
-            up = far_up & (np.abs(lr - power) <= self.slip_tolerance)
-            down = far_down & (np.abs(lr + power) <= self.slip_tolerance)
+            up = far_up & (np.abs(lr - power) <= tol)
+            down = far_down & (np.abs(lr + power) <= tol)
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         typical = typical_level(v)[:, None]
         tiny = v <= self.tiny_share * typical
         series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
+        series &= below >= self.threshold
         low = (local | series) & np.isnan(slip)
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3

@@ -38,11 +38,15 @@ class Spike(Detector):
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
         ratio = ev.get("ratio")
-        times = f"{ratio:.1f} times" if ratio and ratio < 100 else f"{ratio:,.0f} times"
+        if ratio:
+            times = f"{ratio:.1f} times" if ratio < 100 else f"{ratio:,.0f} times"
+            against = f"{times} the {money(finding['expected'], cur)} expected"
+        else:
+            against = "where next to nothing was expected"
         text = (
             f"{month_name(finding['period'])} recorded {money(finding['observed'], cur)}, "
-            f"{times} the {money(finding['expected'], cur)} expected from "
-            f"{expectation_source(ev)}; {ev.get('z', 0):.1f} times the series' usual variation."
+            f"{against} from {expectation_source(ev)}; {ev.get('z') or 0:.1f} times the "
+            "series' usual variation."
         )
         return text + (
             " A one-off shipment, a contract paid in one month, or a misrecorded figure; "

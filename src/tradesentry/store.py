@@ -8,6 +8,7 @@ An ingest is one transaction: it lands whole or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -206,8 +207,14 @@ class Store:
                 ],
             )
             con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back already
+                con.execute("ROLLBACK")
+            if isinstance(exc, duckdb.TransactionException | duckdb.ConstraintException):
+                raise StoreError(
+                    f"{self.path}: another ingest wrote to the store at the same time "
+                    f"({str(exc).splitlines()[0]}); nothing of {Path(path).name} was kept, try again"
+                ) from exc
             raise
         finally:
             con.close()

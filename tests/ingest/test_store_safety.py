@@ -1,0 +1,155 @@
+"""The store under stress: kill -9 mid-ingest, two ingests at once, the same file twice,
+and a later release that revises a figure."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import DEMO_CSV
+from tradesentry.errors import StoreError
+from tradesentry.store import connect, open_store
+
+REPO = Path(__file__).parents[2]
+
+
+def big_csv(path: Path, rows: int) -> Path:
+    """A canonical CSV of ``rows`` distinct observations, written by DuckDB (no Python loop)."""
+    con = duckdb.connect()
+    con.execute(
+        f"""COPY (SELECT 'CHN' AS reporter, 'PRK' AS partner,
+                         CASE WHEN i % 2 = 0 THEN 'export' ELSE 'import' END AS flow,
+                         'HS' AS classification, (100000 + i // 24)::VARCHAR AS commodity,
+                         printf('%d-%02d', 2000 + (i // 2) % 12, 1 + (i // 2) % 12) AS period,
+                         (i % 99991) * 10.5 AS value, 'USD' AS currency
+                  FROM range({rows}) t(i)) TO '{path}' (HEADER)"""
+    )
+    con.close()
+    return path
+
+
+def state(db: Path) -> tuple:
+    """Everything an ingest could have changed, counted."""
+    with open_store(db, read_only=True) as store:
+        return store.con.execute(
+            """SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM observations),
+                      (SELECT count(*) FROM quarantine), (SELECT max(id) FROM releases)"""
+        ).fetchone()
+
+
+def spawn_ingest(db: Path, file: Path) -> subprocess.Popen:
+    code = textwrap.dedent(
+        f"""
+        from tradesentry.store import open_store
+        store = open_store({str(db)!r})
+        print("open", flush=True)
+        print(store.ingest({str(file)!r}).release_id, flush=True)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                            cwd=REPO)  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "open"
+    return proc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.2, 1.0, 2.0])
+def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path, delay):
+    db = tmp_path / "store.duckdb"
+    with open_store(db) as store:
+        store.ingest(DEMO_CSV)
+    before = state(db)
+    big = big_csv(tmp_path / "big.csv", 1_000_000)
+    proc = spawn_ingest(db, big)
+    time.sleep(delay)
+    assert proc.poll() is None, "the ingest finished before the kill: make the file bigger"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert state(db) == before  # opens, and holds exactly what it held
+    with open_store(db) as store:  # and takes the next ingest
+        assert store.ingest(big_csv(tmp_path / "small.csv", 1_000)).rows_accepted == 1_000
+    assert state(db)[0] == before[0] + 1
+
+
+@pytest.mark.slow
+def test_two_ingests_at_once_wait_or_fail_clearly_never_corrupt(tmp_path):
+    db = tmp_path / "store.duckdb"
+    with open_store(db) as store:
+        store.ingest(DEMO_CSV)
+    big = big_csv(tmp_path / "big.csv", 600_000)
+    small = big_csv(tmp_path / "small.csv", 1_000)
+    first = spawn_ingest(db, big)
+    # A second process that will not wait is told why, in one line.
+    with pytest.raises(StoreError, match=r"store is in use by another tradesentry process"):
+        connect(db, wait=0.2)
+    # One that waits gets its turn when the first has finished.
+    second = spawn_ingest(db, small)
+    assert first.wait(timeout=120) == 0 and second.wait(timeout=120) == 0
+    releases, observations, quarantined, _ = state(db)
+    assert (releases, observations, quarantined) == (3, 47 + 600_000 + 1_000, 0)
+
+
+def test_two_threads_ingesting_the_same_file_never_corrupt(store, tmp_path):
+    big = big_csv(tmp_path / "big.csv", 100_000)
+    outcomes: list = []
+
+    def run() -> None:
+        try:
+            outcomes.append(store.ingest(big).rows_read)
+        except StoreError as exc:
+            outcomes.append(str(exc))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 100_000 in outcomes
+    for other in outcomes:
+        assert other == 100_000 or "another ingest wrote to the store at the same time" in other
+    assert len(store.releases()) == 1
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone()[0] == 100_000
+
+
+def test_same_file_twice_is_a_no_op(store, tmp_path):
+    first = store.ingest(DEMO_CSV)
+    copy = tmp_path / "renamed.csv"
+    copy.write_bytes(DEMO_CSV.read_bytes())
+    again = store.ingest(copy)  # same content under another name: the same release
+    assert again.already_ingested and not first.already_ingested
+    assert (again.release_id, again.rows_read, again.rows_accepted) == (
+        first.release_id, first.rows_read, first.rows_accepted)  # fmt: skip
+    assert len(store.releases()) == 1
+    assert store.con.execute("SELECT count(*) FROM observations").fetchone()[0] == 47
+
+
+def test_a_revision_is_kept_beside_the_old_figure_and_the_current_view_is_the_latest(
+    store, tmp_path
+):
+    header = "reporter,partner,flow,commodity,period,value,currency\n"
+    old = tmp_path / "march.csv"
+    old.write_text(
+        header
+        + "CHN,PRK,export,TOTAL,2021-02,3000,USD\nCHN,PRK,export,TOTAL,2021-03,12978000,USD\n"
+    )
+    new = tmp_path / "april.csv"
+    new.write_text(
+        header
+        + "CHN,PRK,export,TOTAL,2021-02,3500,USD\nCHN,PRK,export,TOTAL,2021-04,28751000,USD\n"
+    )
+    store.ingest(old, published="2021-03-20")
+    store.ingest(new, published="2021-04-20")
+    history = store.observations(current=False)
+    feb = history[history.period.astype(str).str.startswith("2021-02")]
+    assert sorted(feb.value) == [3000.0, 3500.0]  # both vintages kept
+    current = store.observations().set_index(store.observations().period.dt.strftime("%Y-%m")).value
+    assert current.to_dict() == {"2021-02": 3500.0, "2021-03": 12978000.0, "2021-04": 28751000.0}

@@ -59,7 +59,8 @@ class Revision(Detector):
         code = _code(release, prev_release, kind)
         rows, starts, ends = runs(flagged, np.isfinite(value), code)
         typical = row_median(np.where(np.isfinite(value), np.abs(value), np.nan))
-        size = np.where(appeared, np.abs(value) / typical[:, None], rel)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size = np.where(appeared, np.abs(value) / typical[:, None], rel)
         size = np.where(flagged, np.minimum(np.nan_to_num(size, nan=1e6, posinf=1e6), 1e6), 0.0)
         observed = run_sum(np.where(flagged, value, 0.0), rows, starts, ends)
         before = run_sum(np.where(changed, prev, 0.0), rows, starts, ends)

@@ -145,25 +145,28 @@ class UnitValue(Detector):
     def _patterns(self, c: dict, rows: np.ndarray, cols: np.ndarray):
         """Per flagged cell: which of value and weight is off, and by what power of ten.
 
-        'value slip' / 'weight slip': off by about ×100, ×1000… while the other is normal
-        for the series; 'weight outlier': the weight alone is off by another factor;
-        'price outlier': the value is off (or both are). Returns patterns and factors.
+        'value slip' / 'weight slip': the unit value is off by about ×100, ×1000… (within
+        a factor exp(``slip_tolerance``)), the other of value and weight is normal for the
+        series (robust z within ``normal_z``) and the slipped one moved more; 'weight outlier': the weight alone is off, by another factor; 'price
+        outlier': the value is off (or both are). Returns patterns and factors.
         """
         resid = c["resid"][rows, cols]
         k = np.round(resid / LN10)
         near = (np.abs(k) >= 2) & (np.abs(resid - k * LN10) <= self.slip_tolerance)
         series, at = np.unique(rows, return_inverse=True)
         ok = c["ok"][series]
-        dv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))[at, cols]
-        dw = _own_deviation(np.log(np.where(ok, c["weight"][series], np.nan)))[at, cols]
-        value_off, weight_off = np.abs(dv) > self.normal_z, np.abs(dw) > self.normal_z
-        weight_only, value_only = weight_off & ~value_off, value_off & ~weight_off
+        dv, zv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))
+        dw, zw = _own_deviation(np.log(np.where(ok, c["weight"][series], np.nan)))
+        dv, zv, dw, zw = dv[at, cols], zv[at, cols], dw[at, cols], zw[at, cols]
+        value_normal, weight_normal = np.abs(zv) <= self.normal_z, np.abs(zw) <= self.normal_z
+        value_slip = near & weight_normal & (np.abs(dv) > np.abs(dw))
+        weight_slip = near & value_normal & (np.abs(dw) > np.abs(dv))
         pattern = np.select(
-            [near & value_only, near & weight_only, weight_only],
+            [value_slip, weight_slip, value_normal & ~weight_normal],
             [VALUE_SLIP, WEIGHT_SLIP, WEIGHT_OUTLIER],
             PRICE_OUTLIER,
         )
-        factor = np.where(near & (value_only | weight_only), np.exp(k * LN10), 1.0)
+        factor = np.where(value_slip | weight_slip, np.exp(k * LN10), 1.0)
         return pattern.astype(object), factor
 
     def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float) -> dict:
@@ -236,11 +239,13 @@ class UnitValue(Detector):
         return head + tail
 
 
-def _own_deviation(x: np.ndarray) -> np.ndarray:
-    """Robust z of each cell against its own row (log scale), σ floored at 0.25."""
+def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Deviation of each cell from its row's median (log scale) and its robust z (σ floored
+    at 0.25)."""
     center, spread, _ = row_center_spread(x)
     spread = np.maximum(np.nan_to_num(spread), 0.25)
-    return (x - center[:, None]) / spread[:, None]
+    deviation = x - center[:, None]
+    return deviation, deviation / spread[:, None]
 
 
 def _sig(x: float, digits: int = 4) -> float | None:

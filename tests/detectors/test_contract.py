@@ -123,3 +123,12 @@ def test_scale_invariance(kind, clean_values):
     b = _detect(kind, make_panel(v * 1000.0))
     assert _key(a) == _key(b)
     np.testing.assert_allclose(a["score"].astype(float), b["score"].astype(float), atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_annual_panels(kind):
+    v = synthetic_values(30, 12, seed=2)
+    v[3, 6] *= 1e-4
+    panel = make_panel(v, start="2010-01", freq="A")
+    out = _detect(kind, panel)
+    assert list(out.columns) == list(DETECTION_COLUMNS)

@@ -21,15 +21,23 @@ one model of the panel, computed once and kept in ``panel.cache``:
   of the detrended values (winsorised at 2.5 scales, with a zero pseudo-year that shrinks
   towards "no seasonality" when the years disagree), used only where at least 2 other years
   report that month. Level and season are estimated twice, each from the other.
-- **Scale.** ``sigma`` = 1.4826 × the median absolute deviation of the residuals, blended
-  with a prior scale of 0.25 log units worth 3 observations (so a series of 8 points cannot
-  claim to be noiseless), and floored at 0.05 (5 %: relative noise below that is rounding in
-  trade data, not signal). ``z = (y - expected) / sigma``.
+- **Scale.** ``sigma`` = the larger of 1.4826 × the median absolute deviation of the
+  residuals and their 90 % quantile ÷ 1.645 (equal for normal noise; the second widens
+  the scale of lumpy series whose months often stray far, so that what a tenth of a
+  series' months do is not called an anomaly), blended with a prior scale of 0.25 log
+  units worth 3 observations (so a series of 8 points cannot claim to be noiseless), and
+  floored at 0.05 (5 %: relative noise below that is rounding in trade data, not signal).
+  ``z = (y - expected) / sigma``.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
-  deseasonalised series (see ``find_shifts``); the final level is segment-aware.
+  deseasonalised series, with a local trend taken out where the series has a steady one
+  (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
+  own.
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
-NaN-aware median by sorting; the only Python loops run over a handful of lags or shifts.
+NaN-aware median by sorting, in blocks of 4096 series to bound memory; the only Python
+loops run over a handful of lags, window lengths, segments or blocks. Every series is
+fitted on its own, so the model of a series does not depend on the other series of the
+chunk (the engines may cut chunks anywhere).
 """
 
 from __future__ import annotations

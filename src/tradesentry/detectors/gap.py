@@ -108,12 +108,17 @@ class Gap(Detector):
                 f"No figures for the {len(months)} months from {month_name(months[0])} to "
                 f"{month_name(months[-1])}"
             )
+        expected = finding.get("expected")
+        worth = (
+            f"; about {money(expected, cur)} of trade would be expected there"
+            if expected is not None and expected == expected
+            else ""
+        )
         return (
             f"{what}, although the series reported {ev.get('reported_before')} of the "
             f"{ev.get('months_before')} months before and {ev.get('reported_after')} of the "
-            f"{ev.get('months_after')} after; about {money(finding['expected'], cur)} of trade "
-            "would be expected there. Confidential or suppressed figures, a late report, or "
-            "no trade at all in that time."
+            f"{ev.get('months_after')} after{worth}. Confidential or suppressed figures, a late "
+            "report, or no trade at all in that time."
         )
 
 

@@ -1,0 +1,64 @@
+"""incoherent: combined months against their months, details against totals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
+from tradesentry.detectors.incoherent import Incoherent
+
+from ._helpers import findings
+
+
+def _keys(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    keys = synthetic_keys(len(rows), reporter="DEU")
+    keys["partner"] = [p for p, _ in rows]
+    keys["commodity"] = [c for _, c in rows]
+    return keys
+
+
+def test_combined_months_against_their_sum():
+    v = synthetic_values(3, 24, seed=1)
+    panel = make_panel(v)
+    panel.combined[:, 12] = v[:, 12] + v[:, 13]
+    panel.combined_span[:, 12] = 2
+    panel.combined[1, 12] *= 1.10  # 10 % more than its months
+    panel.combined[2, 12] *= 1.01  # within the 2 % tolerance
+    out = Incoherent().detect(panel)
+    assert list(out["series"]) == [1]
+    assert (out["start"] == 12).all() and (out["end"] == 13).all()
+    f = findings(panel, [Incoherent()]).iloc[0]
+    assert "combined figure" in f["explanation"] and "January 2020" in f["explanation"]
+
+
+def test_rounded_press_figures_are_coherent():
+    panel = make_panel(np.array([[29000.0, 3000.0, 12_978_000.0]]), start="2021-01")
+    panel.combined[0, 0], panel.combined_span[0, 0] = 33000.0, 2
+    assert len(Incoherent().detect(panel)) == 0
+
+
+def test_chapters_against_total():
+    rng = np.random.default_rng(0)
+    ch = rng.lognormal(12, 0.3, (3, 24))
+    total = ch.sum(axis=0, keepdims=True)
+    ch[1, 5] *= 3  # details exceed the total in 2020-06
+    ch[2, 9] = np.nan  # a chapter missing in 2020-10, the set is complete elsewhere
+    v = np.vstack([total, ch])
+    keys = _keys([("FRA", "TOTAL"), ("FRA", "01"), ("FRA", "02"), ("FRA", "03")])
+    panel = make_panel(v, keys=keys)
+    out = Incoherent().detect(panel)
+    assert sorted(out["start"]) == [5, 9]
+    assert (out["series"] == 0).all()
+    texts = findings(panel, [Incoherent()])["explanation"]
+    assert texts.str.contains("HS chapters").all()
+
+
+def test_partial_partner_set_is_not_an_error():
+    rng = np.random.default_rng(1)
+    partners = rng.lognormal(12, 0.3, (2, 24))
+    world = partners.sum(axis=0, keepdims=True) * 3  # the listed partners are a third
+    world[0, 7] = partners[:, 7].sum() * 0.5  # but here they exceed the world
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL"), ("ITA", "TOTAL")])
+    out = Incoherent().detect(make_panel(np.vstack([world, partners]), keys=keys))
+    assert list(out["start"]) == [7]

@@ -688,6 +688,18 @@ def month_name(label: str | None) -> str:
     return f"{_MONTHS[int(month) - 1]} {year}" if month else year
 
 
+def times(ratio: float) -> str:
+    """2.3 times, 83 times, 4,200 times, 3.4 million times."""
+    if ratio < 10:
+        return f"{ratio:.1f} times"
+    if ratio < 1e5:
+        return f"{ratio:,.0f} times"
+    for limit, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if ratio >= limit:
+            return f"{ratio / limit:.1f} {word} times"
+    return f"{ratio:,.0f} times"  # pragma: no cover
+
+
 def expectation_source(evidence: dict) -> str:
     """Where an expected value came from, in words: months, segment and season."""
     months = evidence.get("level_months") or []

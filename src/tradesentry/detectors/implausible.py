@@ -133,14 +133,10 @@ class Implausible(Detector):
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
-        scale = (
-            f" and a tiny share of the series' typical month ({money(typical, cur)})"
-            if typical
-            else ""
-        )
+        scale = f", and the series' typical month is {money(typical, cur)}" if typical else ""
         return (
-            f"{when} recorded {what} against about {exp} expected from {source}{scale}; the "
-            "series runs that low in no other month: not a plausible amount of trade. Either "
+            f"{when} recorded {what}, where about {exp} was expected from {source}{scale}. No "
+            "other month of the series is that low: not a plausible amount of trade. Either "
             "the figure is incomplete (trade recorded in another month or not yet processed) "
             "or trade really stopped that month."
         )

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
-from tradesentry.detectors.baseline import deviations, expectation_source, month_name
+from tradesentry.detectors.baseline import deviations, expectation_source, month_name, times
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -40,8 +40,7 @@ class Spike(Detector):
         cur = finding.get("currency") or ""
         ratio = ev.get("ratio")
         if ratio:
-            times = f"{ratio:.1f} times" if ratio < 100 else f"{ratio:,.0f} times"
-            against = f"{times} the {money(finding['expected'], cur)} expected"
+            against = f"{times(ratio)} the {money(finding['expected'], cur)} expected"
         else:
             against = "where next to nothing was expected"
         text = (

@@ -61,6 +61,7 @@ def test_february_2021_is_implausible(found):
     assert 1e5 < f["expected"] < 5e5  # the closure months around it
     assert f["evidence"]["reason"] == "near_zero"
     assert "$3.0K" in f["explanation"]
+    assert "March 2021 recorded $13.0M" in f["explanation"]  # the other reading
     assert f["severity"] == "high"
 
 

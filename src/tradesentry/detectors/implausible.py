@@ -134,11 +134,20 @@ class Implausible(Detector):
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
         scale = f", and the series' typical month is {money(typical, cur)}" if typical else ""
-        return (
+        text = (
             f"{when} recorded {what}, where about {exp} was expected from {source}{scale}. No "
-            "other month of the series is that low: not a plausible amount of trade. Either "
-            "the figure is incomplete (trade recorded in another month or not yet processed) "
-            "or trade really stopped that month."
+            "other month of the series is that low: not a plausible amount of trade."
+        )
+        nxt = month_name(ev.get("next_period"))
+        if ev.get("next_starts_level") or (ev.get("next_z") or 0.0) > 1.0:
+            return text + (
+                f" {nxt} recorded {money(ev.get('next_observed'), cur)}: part of this month's "
+                f"trade may have been recorded in {nxt} (a timing shift), or trade really "
+                "stopped and then resumed."
+            )
+        return text + (
+            " Either the figure is incomplete (trade recorded in another month or not yet "
+            "processed) or trade really stopped that month."
         )
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -450,7 +451,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "accuracy_cross.json").write_text(json.dumps(summary, indent=1, default=float))
     if args.markdown:
-        args.markdown.write_text(text + "\n")
+        footer = (
+            f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
+            f"{platform.python_version()}; {summary['seconds']} s. Command: `{summary['command']}`."
+        )
+        args.markdown.write_text(text + "\n\n" + footer + "\n")
     print(f"\n{time.time() - t0:.1f} s")
     return 0
 

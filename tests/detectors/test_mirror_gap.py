@@ -119,7 +119,7 @@ def test_the_band_comes_from_the_data_when_the_store_holds_many_pairs():
     assert list(zip(found["start"], found["end"], strict=True)) == [(0, 35)]
     row = found.iloc[0]
     assert row["evidence"]["intra_eu"] and row["evidence"]["usual_ratio"] == pytest.approx(1.0)
-    assert "no CIF/FOB margin" in MirrorGap().explain({**_finding(row), "currency": "EUR"})
+    assert "no CIF/FOB margin applies" in MirrorGap().explain({**_finding(row), "currency": "EUR"})
 
 
 def test_a_break_from_the_pairs_own_ratio_is_found_inside_a_wide_band():

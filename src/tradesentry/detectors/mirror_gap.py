@@ -221,20 +221,30 @@ class MirrorGap(Detector):
         else:
             own_text = f"{who} recorded {flow}s to {other} of"
             mirror_text = f"{other} recorded imports from {who} of"
-        span = _span(finding)
         lo, hi = (ev.get("band") or [None, None])[:2]
-        margin = (
-            "no CIF/FOB margin is expected inside the EU"
-            if ev.get("intra_eu")
-            else f"the usual import/export ratio for this commodity is {ev.get('usual_ratio')}"
+        usual = f"usually {_r(ev.get('usual_ratio'))}, band {_r(lo)}–{_r(hi)}"
+        if ev.get("intra_eu"):
+            usual += ", inside the EU where no CIF/FOB margin applies"
+        pair = ev.get("pair_usual_ratio")
+        habit = (
+            f"; this pair's own usual ratio is {_r(pair)}"
+            if pair is not None and ev.get("pair_months", 0) >= self.min_pair_months
+            else ""
         )
         return (
-            f"In {span} {own_text} {money(ev.get('own_total'), cur)}, while {mirror_text} "
-            f"{money(ev.get('mirror_total'), cur)}: an import/export ratio of {ev.get('ratio')}, "
-            f"outside the usual band {lo}–{hi} ({margin}; {ev.get('margin_source')}). "
-            f"At the usual ratio {who}'s figure would be about "
+            f"In {_span(finding)} {own_text} {money(ev.get('own_total'), cur)}, while "
+            f"{mirror_text} {money(ev.get('mirror_total'), cur)}: an import/export ratio of "
+            f"{_r(ev.get('ratio'))} for this commodity ({usual}; {ev.get('margin_source')}"
+            f"{habit}). At the usual ratio {who}'s figure would be about "
             f"{money(finding.get('expected'), cur)}, a gap of {money(finding.get('impact'), cur)}."
         )
+
+
+def _r(x) -> str:
+    """A ratio as people read it: 3 significant digits, thousands separated."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
 
 
 def _ratio(side: np.ndarray | float, own, mirror):

@@ -27,15 +27,19 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture
-def client(seeded_store) -> TestClient:  # noqa: F811
-    """The dashboard over the seeded store, in process."""
-    return TestClient(create_app(seeded_store))
+@pytest.fixture(scope="module")
+def client(tmp_path_factory) -> TestClient:
+    """The dashboard over the seeded store, in process, read-only (shared by a module)."""
+    store = seeded(tmp_path_factory.mktemp("client") / "seeded.duckdb")
+    path = store.path
+    store.close()
+    return TestClient(create_app(path))
 
 
-@pytest.fixture
-def evil_client(evil_store) -> TestClient:  # noqa: F811
-    return TestClient(create_app(evil_store))
+@pytest.fixture(scope="module")
+def evil_client(live_store) -> TestClient:
+    """The dashboard over data full of markup and formulas, in process, read-only."""
+    return TestClient(create_app(live_store))
 
 
 class LiveServer:

@@ -197,3 +197,15 @@ def test_openapi_schema_lists_the_json_twins(client):
         "/api/overview",
     ):
         assert path in schema["paths"]
+
+
+def test_an_app_on_an_open_store_sees_a_new_scan(seeded_store):
+    from tests.report.seed import DEMO_FINDINGS, save_scan
+
+    client = TestClient(create_app(seeded_store))
+    assert len(client.get("/api/findings").json()) == 3
+    assert client.get("/api/overview").json()["overview"]["findings"] == 3
+    save_scan(seeded_store, DEMO_FINDINGS[:1])
+    assert len(client.get("/api/findings").json()) == 1
+    assert client.get("/api/overview").json()["overview"]["findings"] == 1
+    assert len(_ids(client.get("/findings").text)) == 1

@@ -58,6 +58,7 @@ def create_app(store: Store | str | os.PathLike) -> FastAPI:
     )
     app.state.store = base
     app.state.cursor_lock = threading.Lock()
+    app.state.memo = views.Memo(immutable=not isinstance(store, Store))
     app.include_router(routes.pages)
     app.include_router(routes.api_router)
     _static(app)

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from tradesentry.findings import Findings
 from tradesentry.report.render import environment, series_path
-from tradesentry.report.sections import chart_for
 from tradesentry.store import Store
 from tradesentry.web import views
 from tradesentry.web.views import FindingFilters
@@ -48,11 +48,12 @@ class Finding(BaseModel):
     evidence: dict[str, Any]
 
 
-def request_store(request: Request) -> Iterator[Store]:
+async def request_store(request: Request) -> AsyncIterator[Store]:
     """The store on a cursor of its own for this request.
 
     One DuckDB connection must not be used by two threads at once; a cursor per request
-    shares the database (and its read-only lock) without sharing the connection.
+    shares the database (and its read-only lock) without sharing the connection. Making a
+    cursor does no I/O, so this runs on the event loop (no thread hop per request).
     """
     base: Store = request.app.state.store
     with request.app.state.cursor_lock:
@@ -66,6 +67,13 @@ def request_store(request: Request) -> Iterator[Store]:
 
 
 Db = Annotated[Store, Depends(request_store)]
+
+
+async def app_memo(request: Request) -> views.Memo:
+    return request.app.state.memo
+
+
+Memo = Annotated[views.Memo, Depends(app_memo)]
 
 
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
@@ -97,19 +105,15 @@ def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
 
 # -- pages ---------------------------------------------------------------------------------
 @pages.get("/", response_class=HTMLResponse, summary="Overview")
-def overview_page(request: Request, db: Db) -> HTMLResponse:
-    data = views.overview(db)
-    worst = data["top"][0] if data["top"] else None
-    found = views.worst_views(db, worst)
-    chart = chart_for(found[0], worst, found[1]) if found else None
-    return render(request, "overview.html", worst=worst, chart=chart, **data)
+def overview_page(request: Request, db: Db, memo: Memo) -> HTMLResponse:
+    return render(request, "overview.html", **views.overview_page(db, memo))
 
 
 @pages.get("/findings", response_class=HTMLResponse, summary="Findings, filtered")
 def findings_page(
-    request: Request, db: Db, filters: Filters, page: Page = 1, per_page: PerPage = 50
+    request: Request, db: Db, memo: Memo, filters: Filters, page: Page = 1, per_page: PerPage = 50
 ) -> HTMLResponse:
-    data = views.findings_page(db, filters, page, per_page)
+    data = views.findings_page(db, filters, page, per_page, memo)
     return render(
         request,
         "findings.html",
@@ -120,8 +124,8 @@ def findings_page(
 
 
 @pages.get("/finding/{finding_id}", summary="One finding: its series page")
-def finding_page(request: Request, db: Db, finding_id: Segment) -> RedirectResponse:
-    rec = views.finding(db, finding_id)
+def finding_page(request: Request, db: Db, memo: Memo, finding_id: Segment) -> RedirectResponse:
+    rec = views.finding(db, finding_id, memo)
     root = request.scope.get("root_path", "")
     target = f"{root}{series_path(rec)}?{urlencode({'finding': rec['id']})}#f-{rec['id']}"
     return RedirectResponse(target, status_code=302)
@@ -139,18 +143,19 @@ def series_page(
     partner: Segment,
     flow: Segment,
     commodity: Segment,
+    memo: Memo,
     finding: Annotated[str | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
-    data, view, mirror = views.series(db, *_key(reporter, partner, flow), commodity, finding)
-    chart = chart_for(view, data["focus"], mirror)
-    return render(request, "series.html", chart=chart, **data)
+    data = views.series_page(db, (*_key(reporter, partner, flow), commodity), finding, memo)
+    return render(request, "series.html", **data)
 
 
 @pages.get("/pair/{reporter}/{partner}", response_class=HTMLResponse, summary="One pair")
-def pair_page(request: Request, db: Db, reporter: Segment, partner: Segment) -> HTMLResponse:
-    data = views.pair(db, reporter.upper(), partner.upper())
-    charts = [{"key": v.key, "chart": chart_for(v, None, None)} for v in views.pair_views(db, data)]
-    return render(request, "pair.html", charts=charts, **data)
+def pair_page(
+    request: Request, db: Db, memo: Memo, reporter: Segment, partner: Segment
+) -> HTMLResponse:
+    data = views.pair_page(db, reporter.upper(), partner.upper(), memo)
+    return render(request, "pair.html", **data)
 
 
 @pages.get("/releases", response_class=HTMLResponse, summary="Releases")
@@ -160,8 +165,8 @@ def releases_page(request: Request, db: Db) -> HTMLResponse:
 
 # -- JSON twins ----------------------------------------------------------------------------
 @api_router.get("/overview", summary="What the store holds and what the latest scan found")
-def overview_json(db: Db) -> dict:
-    return views.overview(db)
+def overview_json(db: Db, memo: Memo) -> dict:
+    return views.overview(db, memo)
 
 
 @api_router.get(
@@ -172,14 +177,15 @@ def overview_json(db: Db) -> dict:
 )
 def findings_json(
     db: Db,
+    memo: Memo,
     filters: Filters,
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
-    found, _ = views.select_findings(db, filters)
+    found, _ = views.select_findings(db, filters, memo)
     if offset or limit is not None:
         frame = found.to_frame().iloc[offset : None if limit is None else offset + limit]
-        found = views.Findings(frame, found.scan_id)
+        found = Findings(frame, found.scan_id)
     headers = {"X-Total-Count": str(len(found))}
     return Response(found.to_json(), media_type="application/json", headers=headers)
 
@@ -190,8 +196,8 @@ def findings_json(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def findings_csv(db: Db, filters: Filters) -> Response:
-    found, _ = views.select_findings(db, filters)
+def findings_csv(db: Db, memo: Memo, filters: Filters) -> Response:
+    found, _ = views.select_findings(db, filters, memo)
     return Response(
         views.findings_csv(found),
         media_type="text/csv; charset=utf-8",
@@ -200,8 +206,8 @@ def findings_csv(db: Db, filters: Filters) -> Response:
 
 
 @api_router.get("/findings/{finding_id}", summary="One finding", response_model=Finding)
-def finding_json(db: Db, finding_id: Segment) -> dict:
-    return views.finding(db, finding_id)
+def finding_json(db: Db, memo: Memo, finding_id: Segment) -> dict:
+    return views.finding(db, finding_id, memo)
 
 
 @api_router.get(
@@ -214,15 +220,17 @@ def series_json(
     partner: Segment,
     flow: Segment,
     commodity: Segment,
+    memo: Memo,
     finding: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict:
-    data, _, _ = views.series(db, *_key(reporter, partner, flow), commodity, finding)
-    return data
+    data = views.series_page(db, (*_key(reporter, partner, flow), commodity), finding, memo)
+    return {k: v for k, v in data.items() if k != "chart"}
 
 
 @api_router.get("/pair/{reporter}/{partner}", summary="A reporter–partner pair")
-def pair_json(db: Db, reporter: Segment, partner: Segment) -> dict:
-    return views.pair(db, reporter.upper(), partner.upper())
+def pair_json(db: Db, memo: Memo, reporter: Segment, partner: Segment) -> dict:
+    data = views.pair_page(db, reporter.upper(), partner.upper(), memo)
+    return {k: v for k, v in data.items() if k != "charts"}
 
 
 @api_router.get("/releases", summary="Releases with their counts (as `releases --format json`)")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Literal
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Literal
 
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
@@ -18,6 +21,7 @@ from tradesentry.detectors import registry
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings
 from tradesentry.report.sections import (
+    chart_for,
     frame_records,
     history_rows,
     observation_rows,
@@ -42,6 +46,49 @@ PAIR_CHARTS = 4
 
 class NotFound(InputError):
     """A series, pair or finding that the store does not hold (404, not 400)."""
+
+
+class Memo:
+    """Page data made once: parsing a big scan's evidence takes a second, a page must not.
+
+    An app that opened its store itself holds it read-only, and nothing can change under
+    it: every page's data is kept (the most recent ``size``). An app handed an open,
+    writable store keeps only the latest scan's findings, keyed on the scan's id, and
+    computes the rest per request.
+    """
+
+    def __init__(self, immutable: bool, size: int = 512) -> None:
+        self.immutable = immutable
+        self.size = size
+        self._lock = threading.Lock()
+        self._scan: int | None = None
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(
+        self, store: Store, key: Hashable, compute: Callable[[], Any], scan_bound: bool = False
+    ) -> Any:
+        if not self.immutable:
+            if not scan_bound:
+                return compute()
+            info = api.scan_info(store)
+            with self._lock:
+                scan = info["id"] if info else None
+                if scan != self._scan:
+                    self._scan, self._values = scan, OrderedDict()
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def findings(self, store: Store) -> Findings:
+        """All findings of the latest scan, ranked."""
+        return self.get(store, "findings", lambda: api.findings(store), scan_bound=True)
 
 
 class FindingFilters(BaseModel):
@@ -126,9 +173,11 @@ def _sorted(frame: pd.DataFrame, sort: str, order: str | None) -> pd.DataFrame:
     return frame.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
 
 
-def select_findings(store: Store, filters: FindingFilters) -> tuple[Findings, list[str]]:
+def select_findings(
+    store: Store, filters: FindingFilters, memo: Memo | None = None
+) -> tuple[Findings, list[str]]:
     """The latest scan's findings that match, in the order asked; and the kinds on offer."""
-    everything = api.findings(store)
+    everything = (memo or Memo(immutable=False)).findings(store)
     kinds = sorted(set(registry()) | set(everything.to_frame()["kind"].unique()))
     found = everything.filter(
         kind=filters.kind,
@@ -142,13 +191,23 @@ def select_findings(store: Store, filters: FindingFilters) -> tuple[Findings, li
     return Findings(frame, everything.scan_id), kinds
 
 
-def findings_page(store: Store, filters: FindingFilters, page: int, per_page: int) -> dict:
-    found, kinds = select_findings(store, filters)
+def findings_page(
+    store: Store, filters: FindingFilters, page: int, per_page: int, memo: Memo | None = None
+) -> dict:
+    memo = memo or Memo(immutable=False)
+    key = ("findings", filters.model_dump_json(), page, per_page)
+    return memo.get(store, key, lambda: _findings_page(store, filters, page, per_page, memo))
+
+
+def _findings_page(
+    store: Store, filters: FindingFilters, page: int, per_page: int, memo: Memo
+) -> dict:
+    found, kinds = select_findings(store, filters, memo)
     total = len(found)
     pages = max((total + per_page - 1) // per_page, 1)
     page = min(page, pages)
     first = (page - 1) * per_page
-    records = found.to_records()[first : first + per_page]
+    records = Findings(found.to_frame().iloc[first : first + per_page]).to_records()
     return {
         "findings": records,
         "total": total,
@@ -169,9 +228,15 @@ def findings_csv(found: Findings) -> str:
     return frame.map(csv_safe).to_csv(index=False)
 
 
-def overview(store: Store, top: int = 10, pair_limit: int = 50) -> dict:
+def overview(store: Store, memo: Memo | None = None, top: int = 10, pair_limit: int = 50) -> dict:
+    memo = memo or Memo(immutable=False)
+    return memo.get(store, "overview", lambda: _overview(store, memo, top, pair_limit))
+
+
+def _overview(store: Store, memo: Memo, top: int, pair_limit: int) -> dict:
     summary = api.overview(store)
-    records = api.findings(store).to_records()
+    found = memo.findings(store).to_frame()
+    records = Findings(found.head(top)).to_records()
     pairs = api.pairs(store)
     return {
         "overview": summary,
@@ -181,15 +246,26 @@ def overview(store: Store, top: int = 10, pair_limit: int = 50) -> dict:
     }
 
 
-def worst_views(store: Store, rec: dict | None) -> tuple | None:
-    """The series and mirror of the worst finding, for the overview's chart."""
+def overview_page(store: Store, memo: Memo) -> dict:
+    """The overview with the chart of its worst finding."""
+
+    def make() -> dict:
+        data = overview(store, memo)
+        worst = data["top"][0] if data["top"] else None
+        return {**data, "worst": worst, "chart": _worst_chart(store, worst)}
+
+    return memo.get(store, "overview-page", make)
+
+
+def _worst_chart(store: Store, rec: dict | None) -> dict | None:
     if rec is None:
         return None
+    key = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
     try:
-        view = api.series(store, rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
-    except InputError:
+        view = api.series(store, *key)
+    except InputError:  # the finding's series left the current view
         return None
-    return view, api.mirror(store, rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+    return chart_for(view, rec, api.mirror(store, *key))
 
 
 def series(
@@ -243,8 +319,33 @@ def pair_views(store: Store, data: dict) -> list[api.SeriesView]:
     return views
 
 
-def finding(store: Store, finding_id: str) -> dict:
-    found = api.findings(store).to_frame()
+def series_page(
+    store: Store, key: tuple[str, str, str, str], finding: str | None, memo: Memo
+) -> dict:
+    """The series page's data with its chart (kept by the memo); JSON drops the chart."""
+
+    def make() -> dict:
+        data, view, mirror = series(store, *key, finding)
+        return {**data, "chart": chart_for(view, data["focus"], mirror)}
+
+    return memo.get(store, ("series", key, finding), make)
+
+
+def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:
+    """The pair page's data with the charts of its series most at stake."""
+
+    def make() -> dict:
+        data = pair(store, reporter, partner)
+        charts = [
+            {"key": v.key, "chart": chart_for(v, None, None)} for v in pair_views(store, data)
+        ]
+        return {**data, "charts": charts}
+
+    return memo.get(store, ("pair", reporter, partner), make)
+
+
+def finding(store: Store, finding_id: str, memo: Memo | None = None) -> dict:
+    found = (memo or Memo(immutable=False)).findings(store).to_frame()
     match = found[found["id"] == finding_id]
     if match.empty:
         raise NotFound(f"no finding {finding_id!r} in the latest scan")

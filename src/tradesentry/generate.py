@@ -458,7 +458,7 @@ class _CsvWriter:
     def write(self, table: pa.Table) -> int:
         plain = _plain_text(table)
         if self.writer is None:
-            options = pacsv.WriteOptions(quoting_style="needed")
+            options = pacsv.WriteOptions(quoting_style="none")
             self.writer = pacsv.CSVWriter(self.path, plain.schema, write_options=options)
         self.writer.write_table(plain)
         return table.num_rows

@@ -198,9 +198,28 @@ def scan(
     resolved: Annotated[
         bool, typer.Option("--resolved", help="Only findings of the previous scan now gone.")
     ] = False,
+    master: Annotated[
+        str | None, typer.Option(help="Spark master (--engine spark): local[*] or a cluster URL.")
+    ] = None,
+    input: Annotated[
+        str | None,
+        typer.Option("--input", help="Spark: canonical Parquet to scan instead of the store."),
+    ] = None,
+    findings_parquet: Annotated[
+        str | None, typer.Option(help="Spark: also write the findings as Parquet here.")
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """Run every detector over every series and print the findings, worst first."""
+    spark_options = {
+        k: v
+        for k, v in {"master": master, "input": input, "findings_out": findings_parquet}.items()
+        if v is not None
+    }
+    if spark_options and engine != "spark":
+        from tradesentry.errors import InputError
+
+        raise InputError("--master, --input and --findings-parquet need --engine spark")
     if new and resolved:
         from tradesentry.errors import InputError
 
@@ -216,6 +235,7 @@ def scan(
             kinds=kind,
             engine=engine,
             progress=None,
+            **spark_options,
         )
         if new or resolved:  # against the previous scan with the same options
             found = (api.new_findings if new else api.resolved_findings)(st, found.scan_id)
@@ -531,6 +551,60 @@ def serve(
         highlight=False,
     )
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+# -- scale -------------------------------------------------------------------------------
+class DataFormat(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+@command()
+def generate(
+    directory: Annotated[Path, typer.Option("--out", help="New directory to write into.")],
+    rows: Annotated[int | None, typer.Option(help="Exactly this many observations.")] = None,
+    series: Annotated[int | None, typer.Option(help="Or: this many series.")] = None,
+    format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.parquet,
+    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 0,
+    months: Annotated[int, typer.Option(help="Months on the axis.")] = 50,
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2019-01",
+    anomaly_rate: Annotated[float, typer.Option(help="Share of series given an anomaly.")] = 0.02,
+) -> None:
+    """Write Comtrade-like data of any size, with injected anomalies and their ground truth."""
+    from tradesentry.generate import generate as run
+
+    result = run(
+        directory,
+        rows=rows,
+        series=series,
+        format=format.value,
+        seed=seed,
+        months=months,
+        start=start,
+        anomaly_rate=anomaly_rate,
+    )
+    counts = f"{result.rows:,} rows, {result.series:,} series, {result.anomalies:,} anomalies"
+    out.print(f"{result.out}: {counts} ({result.format})", highlight=False)
+
+
+@command()
+def export(
+    parquet: Annotated[Path, typer.Option("--parquet", help="New directory to write into.")],
+    all_releases: Annotated[
+        bool, typer.Option("--all-releases", help="Every release's rows, not the current view.")
+    ] = False,
+    store: StoreOption = None,
+) -> None:
+    """Write the store as Parquet partitioned by reporter, for Spark or a data lake."""
+    from tradesentry.export import export_parquet
+
+    with open_store(store, read_only=True) as st:
+        result = export_parquet(st, parquet, all_releases=all_releases)
+    out.print(
+        f"{result.out}: {result.observations:,} observations, {result.releases} releases, "
+        f"{result.rates:,} rates",
+        highlight=False,
+    )
 
 
 # -- demo --------------------------------------------------------------------------------

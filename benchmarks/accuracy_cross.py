@@ -404,8 +404,8 @@ def _patterns_right(truth: pd.DataFrame, found: pd.DataFrame) -> tuple[float, pd
 def _fmt(df: pd.DataFrame) -> str:
     try:
         return df.to_markdown(index=False, floatfmt=".2f")
-    except ImportError:
-        return df.to_string(index=False, float_format=lambda x: f"{x:.2f}")
+    except ImportError:  # tabulate is optional: a fixed-width table in a code block
+        return "```\n" + df.to_string(index=False, float_format=lambda x: f"{x:.2f}") + "\n```"
 
 
 def main(argv: list[str] | None = None) -> int:

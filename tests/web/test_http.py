@@ -169,6 +169,7 @@ def test_read_only(seeded_store, tmp_path):
     with TestClient(app) as client:
         for method in ("post", "put", "delete", "patch"):
             assert getattr(client, method)("/api/findings").status_code == 405
+        assert client.head("/api/findings").status_code == 200  # HEAD answers as GET
         for url in ("/", "/findings", SERIES, "/api/findings.csv"):
             assert client.get(url).status_code == 200
     with pytest.raises(duckdb.Error):

@@ -129,7 +129,11 @@ def _errors(app: FastAPI) -> None:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every response (plain ASGI: no per-request overhead)."""
+    """Adds the security headers to every response (plain ASGI: no per-request overhead).
+
+    It also answers HEAD as GET (the server sends no body for HEAD), which FastAPI's routes
+    do not by themselves: link checkers and uptime probes send HEAD.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -138,6 +142,8 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if scope["method"] == "HEAD":
+            scope = {**scope, "method": "GET"}
 
         async def with_headers(message):
             if message["type"] == "http.response.start":

@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
@@ -260,26 +262,37 @@ def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> No
         _findings_table(found, limit)
 
 
+_SEVERITY_STYLE = {
+    "high": "bold white on red",
+    "medium": "black on yellow",
+    "low": "black on grey70",
+}
+
+
 def _findings_table(found: api.Findings, limit: int) -> None:
+    """Each finding as a heading line (severity, kind, series, months, money) and its text.
+
+    A block per finding rather than a table: explanations are sentences, and a table
+    column squeezes them into a few words a line on an ordinary terminal.
+    """
     if not len(found):
         out.print("No findings.")
         return
-    table = Table(title=f"{len(found)} findings (scan {found.scan_id})", show_lines=True)
-    for column in ("severity", "kind", "series", "period", "impact", "explanation"):
-        table.add_column(column, overflow="fold")
-    for f in found.to_records()[:limit]:
+    out.print(f"[bold]{len(found)} findings[/] (scan {found.scan_id}), worst first\n")
+    for n, f in enumerate(found.to_records()[:limit], start=1):
         period = (
             f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"
         )
-        table.add_row(
-            f["severity"],
-            f["kind"],
-            f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}",
-            period,
-            money(f["impact"], f["currency"]),
-            f["explanation"],
+        heading = Text.assemble(
+            f"{n:>2}. ",
+            (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
+            " ",
+            (f["kind"], "bold"),
+            f"  {f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}  {period}  ",
+            (f"{money(f['impact'], f['currency'])} at stake", "bold"),
         )
-    out.print(table)
+        out.print(heading)
+        out.print(Padding(Text(f["explanation"]), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
         out.print(f"… {len(found) - limit} more (--limit, or --format json for all)")
 

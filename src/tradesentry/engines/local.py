@@ -24,7 +24,10 @@ the Spark engine feeds it the same Arrow batches, so both engines build identica
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -33,10 +36,13 @@ import pyarrow as pa
 from tradesentry import context
 from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
+from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
 from tradesentry.schema import SERIES_KEY
 
 DEFAULT_CHUNK_SERIES = 20_000
+#: DuckDB's memory during a scan ("1GB", "4GB"…; empty: DuckDB's own default)
+DUCKDB_MEMORY_LIMIT = os.environ.get("TRADESENTRY_DUCKDB_MEMORY", "1GB")
 #: series compared with each other (totals and details) share these; chunks keep them whole
 GROUP_KEY: tuple[str, ...] = ("reporter", "flow", "classification", "freq")
 SERIES_ORDER: tuple[str, ...] = (*GROUP_KEY, *(c for c in SERIES_KEY if c not in GROUP_KEY))
@@ -203,6 +209,26 @@ def _latest_release(series_no: np.ndarray, frame: pd.DataFrame, vintage: np.ndar
     return np.sort(order[first])
 
 
+@contextmanager
+def memory_budget(con, limit: str | None = DUCKDB_MEMORY_LIMIT) -> Iterator[None]:
+    """Cap DuckDB's memory for the scan (it spills to disk beyond), then restore the setting.
+
+    DuckDB's default is 80 % of the machine: its hash tables would then grow with the data.
+    Capped, the process peak stays flat across sizes: DuckDB's budget plus one chunk.
+    """
+    if not limit:
+        yield
+        return
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
+        raise InputError(f"TRADESENTRY_DUCKDB_MEMORY={limit!r}: expected a size such as 1GB")
+    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{before}'")
+
+
 def scan(
     con,
     detectors: Sequence[Detector],
@@ -213,10 +239,11 @@ def scan(
     """Findings of all series selected by ``filters``, one chunk at a time."""
     parts = []
     needs = sorted({need for d in detectors for need in d.needs})
-    for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
-        found = scan_frame(chunk, detectors)
-        if len(found):
-            parts.append(found)
-        if progress:
-            progress(len(chunk))
+    with memory_budget(con):
+        for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
+            found = scan_frame(chunk, detectors)
+            if len(found):
+                parts.append(found)
+            if progress:
+                progress(len(chunk))
     return pd.concat(parts, ignore_index=True) if parts else empty_findings()

@@ -27,8 +27,9 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -84,9 +85,10 @@ def gather_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
 def _source(con, filters: dict, needs: Sequence[str]) -> tuple[str, list, bool]:
     """The rows to gather: SQL, parameters, and whether they still need the vintage rule."""
     where, params = series_filter_sql(filters)
-    if needs:
-        return context.source_sql(where, needs), params, False
     releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+    if needs:
+        _current_once(con, releases)
+        return context.source_sql(where, needs), params, False
     if releases <= 1:  # one release: the current view is the table itself
         return f"SELECT * FROM observations WHERE {where}", params, False
     source = (
@@ -94,6 +96,32 @@ def _source(con, filters: dict, needs: Sequence[str]) -> tuple[str, list, bool]:
         f"JOIN release_order r USING (release_id) WHERE {where}"
     )
     return source, params, True
+
+
+def _current_once(con, releases: int) -> None:
+    """Shadow the current view, for this cursor only, by something cheaper to read.
+
+    The context SQL reads ``current_observations`` up to five times (the rows, the mirror
+    side, the mirror pairs twice, the reference prices), and each read would run the
+    view's window over every observation. With one release the view is the table itself;
+    with several it is computed once into a temporary table. Temporary objects belong to
+    the cursor, so the store's other users still see the view.
+    """
+    if releases <= 1:
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW current_observations AS SELECT * FROM main.observations"
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE current_observations AS "
+            "SELECT * FROM main.current_observations"
+        )
+
+
+def _drop_shadow(con) -> None:
+    for kind in ("VIEW", "TABLE"):  # DROP of the other kind fails: nothing to drop then
+        with suppress(duckdb.Error):
+            con.execute(f"DROP {kind} IF EXISTS temp.current_observations")
 
 
 def iter_chunks(
@@ -109,8 +137,11 @@ def iter_chunks(
     reader = con.sql(gather_sql(source, row_columns, vintage), params=params).to_arrow_reader(
         _READ_BATCH
     )
-    for table in whole_group_chunks(reader, chunk_series):
-        yield series_frame(table, row_columns)
+    try:
+        for table in whole_group_chunks(reader, chunk_series):
+            yield series_frame(table, row_columns)
+    finally:
+        _drop_shadow(con)
 
 
 _READ_BATCH = 10_000

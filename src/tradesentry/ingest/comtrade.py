@@ -193,7 +193,7 @@ def quoted(expr: str) -> str:
 
 def truthy(column: str) -> str:
     """SQL: is a boolean field true, whether written true, True or 1."""
-    return f"coalesce(lower({column}) IN ('true', '1'), false)"
+    return f"coalesce({column} IN ('true', 'True', 'TRUE', '1'), false)"
 
 
 def has_quantity(code: str, abbr: str) -> str:
@@ -213,6 +213,7 @@ def breakdown_sql(partner2: str, customs: str, mot: str) -> str:
 def period_sql(text: str, freq: str) -> str:
     """SQL for the first day of a Comtrade period: ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``."""
     year = f"left({text}, 4)"
-    return f"""CASE WHEN NOT regexp_full_match({text}, '\\d{{4}}|\\d{{6}}|\\d{{8}}') THEN NULL
+    return f"""CASE WHEN length({text}) NOT IN (4, 6, 8) OR TRY_CAST({text} AS UINTEGER) IS NULL
+                    THEN NULL
                     WHEN length({text}) = 4 OR upper({freq}) = 'A' THEN {month_sql(year, "'1'")}
                     ELSE {month_sql(year, f"substr({text}, 5, 2)")} END"""

@@ -67,7 +67,10 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
         expr = f"replace({expr}, {sql_literal(thousands)}, '')"
     if decimal != ".":
         expr = f"replace({expr}, {sql_literal(decimal)}, '.')"
-    return f"TRY_CAST(replace({expr}, ' ', '') AS DOUBLE)"
+    slow = f"TRY_CAST(replace({expr}, ' ', '') AS DOUBLE)"
+    if decimal == "." and not thousands:  # the usual case: cast first, clean only what fails
+        return f"coalesce(TRY_CAST({text} AS DOUBLE), {slow})"
+    return slow
 
 
 def sql_literal(text: str) -> str:

@@ -59,7 +59,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
         )
-        SELECT *, coalesce(reason,
+        SELECT * EXCLUDE (raw), coalesce(reason,
           CASE WHEN main_line IS NOT NULL THEN NULL
                WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
                WHEN reporter_code IS NULL THEN 'unknown reporter country ' || quoted(reporter)
@@ -93,11 +93,14 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         f"SELECT ?, {select} FROM checked WHERE why IS NULL AND main_line IS NULL",
         [release_id],
     )
-    # A line holding several observations (``part``, a wide table's columns) names the part.
+    # The raw text stays in staged (copying it to checked costs a copy of the whole file);
+    # (line, part) is unique there. A line holding several observations (``part``, a wide
+    # table's columns) names the part in the reason.
     con.execute(
         "INSERT INTO quarantine (release_id, line, raw, reason) "
-        "SELECT ?, line, coalesce(raw, ''), coalesce(part || ': ', '') || why "
-        "FROM checked WHERE why IS NOT NULL",
+        "SELECT ?, c.line, coalesce(s.raw, ''), coalesce(c.part || ': ', '') || c.why "
+        "FROM (SELECT line, part, why FROM checked WHERE why IS NOT NULL) c "
+        "JOIN staged s ON s.line = c.line AND s.part IS NOT DISTINCT FROM c.part",
         [release_id],
     )
     # Counts are of input records: a line with several parts counts once, and is

@@ -15,6 +15,7 @@ polled every 20 ms, and the child's own ru_maxrss; the larger is shown).
     python benchmarks/scan.py                    # 10^6 and 10^7 rows, 10^5 series × 50 months
     python benchmarks/scan.py --full             # adds 5×10^7 rows and 10^6 series × 50 months
     python benchmarks/scan.py --sizes 1e6 --series-sizes ""   # one quick size
+    python benchmarks/scan.py --no-cross-checks  # only the detectors that need no context
 """
 
 from __future__ import annotations
@@ -165,10 +166,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--chunk-series", type=int, default=None)
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument(
+        "--no-cross-checks",
+        action="store_true",
+        help="only the detectors that need no context (mirror, releases, reference prices)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    options = {"chunk_series": args.chunk_series} if args.chunk_series else {}
+    options: dict = {"chunk_series": args.chunk_series} if args.chunk_series else {}
+    if args.no_cross_checks:
+        from tradesentry.detectors import registry
+
+        options["kinds"] = [kind for kind, cls in registry().items() if not cls.needs]
+        print(f"detectors: {', '.join(options['kinds'])}")
     print(machine())
     print(f"command: python benchmarks/scan.py {' '.join(sys.argv[1:])}")
     results = []

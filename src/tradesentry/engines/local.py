@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 
@@ -134,9 +135,8 @@ def iter_chunks(
     needs = sorted(needs)
     source, params, vintage = _source(con, filters, needs)
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
-    reader = con.sql(gather_sql(source, row_columns, vintage), params=params).to_arrow_reader(
-        _READ_BATCH
-    )
+    sql = gather_sql(source, row_columns, vintage)
+    reader = _reader_within_memory(con, sql, params)
     try:
         for table in whole_group_chunks(reader, chunk_series):
             yield series_frame(table, row_columns)
@@ -145,6 +145,36 @@ def iter_chunks(
 
 
 _READ_BATCH = 10_000
+
+
+def _reader_within_memory(con, sql: str, params: list):
+    """Run the gathering query; if DuckDB cannot do it in its budget, double the budget.
+
+    Gathering series alone spills and fits any budget; the context joins (mirror pairs,
+    reference prices, previous releases) hold whole-store aggregates that DuckDB cannot
+    spill all at once, so a large store with cross checks needs more than the default.
+    Doubling (up to the machine's own default) trades the memory bound for a finished scan,
+    and says so on stderr.
+    """
+    while True:
+        try:
+            return con.sql(sql, params=params).to_arrow_reader(_READ_BATCH)
+        except duckdb.OutOfMemoryException:
+            limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+            larger = _doubled(limit)
+            if larger is None:
+                raise
+            print(f"tradesentry: DuckDB needs more than {limit}; trying {larger}", file=sys.stderr)
+            con.execute(f"SET memory_limit = '{larger}'")
+
+
+def _doubled(limit: str) -> str | None:
+    """Twice DuckDB's ``limit`` ("953.6 MiB"), or None past 80 % of the machine's memory."""
+    units = {"KiB": 1 / 1024, "MiB": 1, "GiB": 1024, "TiB": 1024**2}
+    number, unit = limit.split()
+    current = float(number) * units.get(unit, 1)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    return None if current * 2 > 0.8 * total else f"{int(current * 2)}MiB"
 
 
 def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> Iterator[pa.Table]:

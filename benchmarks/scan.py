@@ -16,6 +16,7 @@ polled every 20 ms, and the child's own ru_maxrss; the larger is shown).
     python benchmarks/scan.py --full             # adds 5×10^7 rows and 10^6 series × 50 months
     python benchmarks/scan.py --sizes 1e6 --series-sizes ""   # one quick size
     python benchmarks/scan.py --no-cross-checks  # only the detectors that need no context
+    python benchmarks/scan.py --engine-only      # no detectors: reading, gathering, panels
 """
 
 from __future__ import annotations
@@ -171,6 +172,11 @@ def main() -> None:
         action="store_true",
         help="only the detectors that need no context (mirror, releases, reference prices)",
     )
+    parser.add_argument(
+        "--engine-only",
+        action="store_true",
+        help="no detectors: the engine's own cost (read, gather, panels, save)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -180,6 +186,9 @@ def main() -> None:
 
         options["kinds"] = [kind for kind, cls in registry().items() if not cls.needs]
         print(f"detectors: {', '.join(options['kinds'])}")
+    if args.engine_only:
+        options["kinds"] = []
+        print("detectors: none (the engine alone)")
     print(machine())
     print(f"command: python benchmarks/scan.py {' '.join(sys.argv[1:])}")
     results = []

@@ -85,7 +85,7 @@ def test_comtrade_fixture(store, name):
     assert (cereals.net_weight_kg, cereals.quantity_unit, cereals["flags"]) == (
         4690000.0,
         "kg",
-        "isQtyEstimated",
+        "isQtyEstimated,isAggregate",
     )
     assert obs[obs.commodity == "TOTAL"].quantity.isna().all()  # qtyUnitAbbr N/A: no quantity
     (reason,) = store.quarantine().reason

@@ -48,9 +48,11 @@ OTHER_FLOW_CODES: dict[str, str] = {
     "XIP": "export after inward processing",
     "XOP": "export for outward processing",
 }
-# Estimation flags kept in ``flags``, under the source's own names.
+# Flags kept in ``flags`` when true, under the source's own names: the estimation flags, and
+# isAggregate (a figure UN Comtrade summed from more detailed records, not one it was given).
 FLAG_FIELDS: tuple[str, ...] = (
     "isQtyEstimated", "isAltQtyEstimated", "isNetWgtEstimated", "isGrossWgtEstimated",
+    "isAggregate",
 )  # fmt: skip
 
 

@@ -98,36 +98,31 @@ def _csv_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
 
 
 def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
-    """SQL of the JSON response's records, read by DuckDB's JSON reader and unnested."""
+    """SQL of the JSON response's records, read once by DuckDB's JSON reader and unnested."""
+    con.execute("DROP TABLE IF EXISTS comtrade_json")
     try:
-        error, count = con.execute(
-            "SELECT error::VARCHAR, len(data) FROM read_json(?, columns = {'data': 'JSON[]', "
-            "'error': 'JSON'}, format = 'auto', compression = ?, maximum_object_size = 2147483647)",
+        con.execute(
+            """
+            CREATE TEMP TABLE comtrade_json AS
+            SELECT error::VARCHAR AS error, data
+            FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON'}, format = 'auto',
+                           compression = ?, maximum_object_size = 2147483647)
+            """,
             [str(src.path), src.compression],
-        ).fetchone()
+        )
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0]
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
+    error, count = con.execute("SELECT error, len(data) FROM comtrade_json").fetchone()
     error = (error or "").strip('"')
     if error and error != "null" and not count:
         raise src.fail(f"the Comtrade API answered with an error: {error}")
-    con.execute("DROP TABLE IF EXISTS comtrade_json")
-    con.execute(
-        """
-        CREATE TEMP TABLE comtrade_json AS
-        SELECT u.line::BIGINT AS line, u.rec
-        FROM read_json(?, columns = {'data': 'JSON[]'}, format = 'auto', compression = ?,
-                       maximum_object_size = 2147483647) AS doc,
-             unnest(doc.data) WITH ORDINALITY AS u(rec, line)
-        """,
-        [str(src.path), src.compression],
-    )
     columns = ", ".join(f"nullif(trim(rec->>{sql_literal(f)}), '') AS {f}" for f in FIELDS)
-    return f"""SELECT line, rec::VARCHAR AS raw,
+    return f"""SELECT line::BIGINT AS line, rec::VARCHAR AS raw,
                       CASE WHEN json_type(rec) <> 'OBJECT'
                            THEN 'record is not a JSON object' END AS reason,
                       {columns}
-               FROM comtrade_json"""
+               FROM comtrade_json, unnest(comtrade_json.data) WITH ORDINALITY AS u(rec, line)"""
 
 
 # -- from Comtrade fields to the staged columns -------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import json
 
 import numpy as np
 import pandas as pd
@@ -110,3 +111,20 @@ def test_missing_pyspark_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_pyspark)
     with pytest.raises(EngineUnavailable, match=r"pip install 'tradesentry\[spark\]'"):
         spark_engine.session("local[1]")
+
+
+def test_cli_scan_engine_spark(spark, tmp_path):
+    from typer.testing import CliRunner
+
+    from tradesentry.cli import app
+    from tradesentry.store import open_store
+
+    db = tmp_path / "s.duckdb"
+    runner = CliRunner()
+    runner.invoke(app, ["ingest", str(DEMO_CSV), "--store", str(db)], catch_exceptions=False)
+    args = ["scan", "--engine", "spark", "--format", "json", "--store", str(db)]
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    ids = [f["id"] for f in json.loads(result.stdout)]
+    with open_store(db) as st:
+        assert sorted(ids) == sorted(local.scan(st.con.cursor(), default_detectors(), {})["id"])

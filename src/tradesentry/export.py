@@ -19,26 +19,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from tradesentry.errors import InputError
+from tradesentry.schema import OBSERVATION_COLUMNS
 
 #: observation columns written (``line`` and ``provenance`` stay in the store)
-EXPORT_COLUMNS: tuple[str, ...] = (
-    "reporter",
-    "partner",
-    "flow",
-    "classification",
-    "commodity",
-    "breakdown",
-    "period",
-    "freq",
-    "period_months",
-    "value",
-    "currency",
-    "cif_value",
-    "fob_value",
-    "net_weight_kg",
-    "quantity",
-    "quantity_unit",
-    "flags",
+EXPORT_COLUMNS: tuple[str, ...] = tuple(
+    c for c in OBSERVATION_COLUMNS if c not in ("release_id", "line", "provenance")
 )
 
 

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 STORE ?= out/demo.duckdb
 
-.PHONY: demo test lint format bench bench-ingest bench-scan bench-accuracy system-deps clean
+.PHONY: demo test lint format bench bench-ingest bench-scan bench-accuracy bench-anchors system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,22 @@ bench-scan: $(STAMP)
 
 bench-accuracy: $(STAMP)
 	$(BIN)/python benchmarks/accuracy.py
+
+# The libraries tradesentry is compared with, one pinned Python 3.11 environment each under
+# benchmarks/.venvs/ (they pin conflicting versions; git-ignored, never used by `make test`).
+# ANCHORS_ARGS passes options through, e.g. ANCHORS_ARGS="--series 300 --reuse".
+ANCHOR_PYTHON ?= $(shell command -v python3.11)
+ANCHORS := stl statsforecast prophet adtk ruptures
+ANCHOR_STAMPS := $(foreach a,$(ANCHORS),benchmarks/.venvs/$(a)/.installed-stamp)
+
+benchmarks/.venvs/%/.installed-stamp: benchmarks/anchors/requirements-%.txt
+	@test -n "$(ANCHOR_PYTHON)" || { echo "bench-anchors needs python3.11 (set ANCHOR_PYTHON)"; exit 2; }
+	test -x benchmarks/.venvs/$*/bin/python || $(ANCHOR_PYTHON) -m venv benchmarks/.venvs/$*
+	benchmarks/.venvs/$*/bin/python -m pip install --quiet -r $<
+	touch $@
+
+bench-anchors: $(STAMP) $(ANCHOR_STAMPS)
+	$(BIN)/python benchmarks/anchors.py --docs $(ANCHORS_ARGS)
 
 bench: bench-ingest bench-scan bench-accuracy
 

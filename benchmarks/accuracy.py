@@ -37,6 +37,7 @@ OUT = REPO / "benchmarks" / "out"
 NOISE_BANDS = (0.0, 0.15, 0.3, 0.6, 1.2, np.inf)
 NOISE_LABELS = ("<0.15", "0.15-0.3", "0.3-0.6", "0.6-1.2", ">1.2")
 KINDS = ("implausible", "spike", "dip", "timing_shift", "level_shift", "gap")
+SOURCES = ("comext", "comtrade", "national")
 
 
 # -- real series -------------------------------------------------------------------------------
@@ -165,20 +166,35 @@ def detect(values: np.ndarray, start: str, keys: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def run_source(source, values, start, keys, replicates: int, seed: int):
-    truths, founds, fa_found, fa_years = [], [], [], 0.0
+def injected_replicates(values: np.ndarray, replicates: int, seed: int):
+    """Yield ``(rep, injected, truth, untouched)`` for each replicate of one source.
+
+    The one place the injections are drawn, so that this benchmark and the comparison with
+    other libraries (benchmarks/anchors.py) grade the very same series and events."""
     noise = residual_scale(values)
-    clean = detect(values, start, keys)
     for rep in range(replicates):
         plan = random_plan(values, seed=seed + 1000 * rep)
         injected, truth = inject_plan(values, plan, noise)
         truth["noise"] = noise[truth["series"].to_numpy()]
-        found = detect(injected, start, keys)
         untouched = np.setdiff1d(np.arange(len(values)), plan["series"].to_numpy())
+        yield rep, injected, truth, untouched
+
+
+def series_uid(source: str, rep: int) -> int:
+    """Offset that makes a panel row a series id unique across replicates and sources (rows
+    of different sources must never match each other's events)."""
+    return (rep * len(SOURCES) + SOURCES.index(source)) * 10**7
+
+
+def run_source(source, values, start, keys, replicates: int, seed: int):
+    truths, founds, fa_found, fa_years = [], [], [], 0.0
+    clean = detect(values, start, keys)
+    for rep, injected, truth, untouched in injected_replicates(values, replicates, seed):
+        found = detect(injected, start, keys)
         fa_found.append(found[found["series"].isin(untouched)])
         fa_years += np.isfinite(injected[untouched]).sum() / 12.0
         found["pre_existing"] = _pre_existing(found, clean)
-        uid = rep * 10**7
+        uid = series_uid(source, rep)
         truth["series"] += uid
         found["series"] += uid
         truth["source"] = found["source"] = source
@@ -346,6 +362,19 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def load_sources(comext_series: int = 1500, seed: int = 0) -> list[tuple]:
+    """The three real sources as ``(name, values, first month, keys)``, in ``SOURCES`` order."""
+    return [load_comext(max_series=comext_series, seed=seed), load_comtrade(), load_national()]
+
+
+def score(truths: list[pd.DataFrame], founds: list[pd.DataFrame]):
+    """Match detections to events; set apart what the untouched series already had."""
+    truth, found = match(pd.concat(truths, ignore_index=True), pd.concat(founds, ignore_index=True))
+    # precision counts what the injection changed: findings the untouched series already
+    # had (real events of real data) are left out unless they hit an injected event
+    return truth, found[~(found["pre_existing"] & ~found["hit"])]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--replicates", type=int, default=4)
@@ -355,11 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = ap.parse_args(argv)
     t0 = time.time()
-    sources = [
-        load_comext(max_series=args.comext_series, seed=args.seed),
-        load_comtrade(),
-        load_national(),
-    ]
+    sources = load_sources(args.comext_series, args.seed)
     truths, founds, fas, years = [], [], [], {}
     for source, values, start, keys in sources:
         t, f, fa, y = run_source(source, values, start, keys, args.replicates, args.seed)
@@ -368,10 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         fa["source"] = source
         fas.append(fa)
         years[source] = (y, len(values), values.shape[1])
-    truth, found = match(pd.concat(truths, ignore_index=True), pd.concat(founds, ignore_index=True))
-    # precision counts what the injection changed: findings the untouched series already
-    # had (real events of real data) are left out unless they hit an injected event
-    found = found[~(found["pre_existing"] & ~found["hit"])]
+    truth, found = score(truths, founds)
     fa = pd.concat(fas, ignore_index=True)
     args.out.mkdir(parents=True, exist_ok=True)
     truth.to_csv(args.out / "accuracy_truth.csv", index=False)

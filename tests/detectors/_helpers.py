@@ -7,7 +7,7 @@ import pandas as pd
 
 from tradesentry.detectors import run_detectors
 from tradesentry.findings import assemble
-from tradesentry.panel import Panel
+from tradesentry.panel import KEY_COLUMNS, Panel
 
 
 def findings(panel: Panel, detectors) -> pd.DataFrame:
@@ -29,4 +29,44 @@ def as_cells(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:
             "end": col(found["period_end"]),
             "kind": found["kind"].to_numpy(),
         }
+    )
+
+
+def keyed_panel(
+    values,
+    *,
+    start: str = "2023-01",
+    weights=None,
+    context: dict | None = None,
+    reporter: str = "CHN",
+    flow: str = "export",
+    classification: str = "HS",
+    commodity: str = "TOTAL",
+    currency: str = "USD",
+) -> Panel:
+    """A monthly panel of ``values`` (one row per partner P0, P1…) with optional context."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n, t = values.shape
+    keys = pd.DataFrame(
+        {
+            "reporter": reporter,
+            "partner": [f"P{i}" for i in range(n)],
+            "flow": flow,
+            "classification": classification,
+            "commodity": commodity,
+            "freq": "M",
+            "breakdown": "",
+            "currency": currency,
+        }
+    )[list(KEY_COLUMNS)]
+    weights = np.full((n, t), np.nan) if weights is None else np.atleast_2d(weights).astype(float)
+    return Panel(
+        keys,
+        np.datetime64(start, "M"),
+        values,
+        weights,
+        np.full((n, t), np.nan),
+        np.zeros((n, t), np.int8),
+        "M",
+        context or {},
     )

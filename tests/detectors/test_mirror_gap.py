@@ -10,28 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.detectors._helpers import keyed_panel
 from tradesentry import api
 from tradesentry.detectors.mirror_gap import MirrorGap
-from tradesentry.panel import KEY_COLUMNS, Panel
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
 
 def panel(own, mirror=None, *, flow="export", ok=1.0, margin=None, spread=0.3, n=0, intra=0):
     own = np.atleast_2d(np.asarray(own, dtype=float))
-    rows, t = own.shape
-    keys = pd.DataFrame(
-        {
-            "reporter": "CHN",
-            "partner": [f"P{i}" for i in range(rows)],
-            "flow": flow,
-            "classification": "HS",
-            "commodity": "TOTAL",
-            "freq": "M",
-            "breakdown": "",
-            "currency": "USD",
-        }
-    )[list(KEY_COLUMNS)]
     context = {}
     if mirror is not None:
         full = np.full(own.shape, 1.0)
@@ -43,17 +30,7 @@ def panel(own, mirror=None, *, flow="export", ok=1.0, margin=None, spread=0.3, n
             "mirror_margin_n": full * n,
             "mirror_intra_eu": full * intra,
         }
-    empty = np.full(own.shape, np.nan)
-    return Panel(
-        keys,
-        np.datetime64("2021-01", "M"),
-        own,
-        empty,
-        empty.copy(),
-        np.zeros(own.shape, np.int8),
-        "M",
-        context,
-    )
+    return keyed_panel(own, start="2021-01", flow=flow, context=context)
 
 
 RNG = np.random.default_rng(7)

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.detectors._helpers import keyed_panel
 from tradesentry import api
 from tradesentry.detectors.revision import Revision
-from tradesentry.panel import KEY_COLUMNS, Panel
+from tradesentry.panel import Panel
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
@@ -19,18 +20,6 @@ COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 def panel(values, previous=None, release=2.0, prev_release=1.0) -> Panel:
     values = np.atleast_2d(np.asarray(values, dtype=float))
     n, t = values.shape
-    keys = pd.DataFrame(
-        {
-            "reporter": "CHN",
-            "partner": [f"P{i}" for i in range(n)],
-            "flow": "export",
-            "classification": "HS",
-            "commodity": "TOTAL",
-            "freq": "M",
-            "breakdown": "",
-            "currency": "USD",
-        }
-    )[list(KEY_COLUMNS)]
     context = {}
     if previous is not None:
         previous = np.atleast_2d(np.asarray(previous, dtype=float))
@@ -41,17 +30,7 @@ def panel(values, previous=None, release=2.0, prev_release=1.0) -> Panel:
             "release_published": np.full((n, t), 19_800.0),
             "previous_published": np.full((n, t), 19_770.0),
         }
-    empty = np.full((n, t), np.nan)
-    return Panel(
-        keys,
-        np.datetime64("2023-01", "M"),
-        values,
-        empty,
-        empty.copy(),
-        np.zeros((n, t), np.int8),
-        "M",
-        context,
-    )
+    return keyed_panel(values, context=context)
 
 
 BASE = np.linspace(1e6, 2e6, 12)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.detectors._helpers import keyed_panel
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
-from tradesentry.panel import KEY_COLUMNS, Panel
+from tradesentry.panel import Panel
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 MINERALS = "raw/comtrade_china_critical_minerals/deep_dive_hs6_monthly.csv"
@@ -30,20 +31,7 @@ VALUE = WEIGHT * PRICE
 
 def panel(values, weights, reference=None, same=None) -> Panel:
     values = np.atleast_2d(np.asarray(values, dtype=float))
-    weights = np.atleast_2d(np.asarray(weights, dtype=float))
     n, t = values.shape
-    keys = pd.DataFrame(
-        {
-            "reporter": "DEU",
-            "partner": [f"P{i}" for i in range(n)],
-            "flow": "export",
-            "classification": "CN8",
-            "commodity": "39206290",
-            "freq": "M",
-            "breakdown": "",
-            "currency": "EUR",
-        }
-    )[list(KEY_COLUMNS)]
     context = {}
     if reference is not None:
         context = {
@@ -51,15 +39,14 @@ def panel(values, weights, reference=None, same=None) -> Panel:
             "reference_unit_value_n": np.full((n, t), 25.0),
             "reference_unit_value_same": np.full((n, t), 0.04 if same is None else same),
         }
-    return Panel(
-        keys,
-        np.datetime64("2023-01", "M"),
+    return keyed_panel(
         values,
-        weights,
-        np.full((n, t), np.nan),
-        np.zeros((n, t), np.int8),
-        "M",
-        context,
+        weights=weights,
+        context=context,
+        reporter="DEU",
+        classification="CN8",
+        commodity="39206290",
+        currency="EUR",
     )
 
 

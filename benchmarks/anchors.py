@@ -211,6 +211,7 @@ class Run:
     versions: dict
     config: dict
     cpu_seconds: float = np.nan
+    reused: bool = False  # read from an earlier run's output (``--reuse``)
 
     @property
     def ms_per_series(self) -> float:
@@ -270,7 +271,9 @@ def run_anchor(anchor: Anchor, corpus_path: Path, scale: str, out: Path, reuse: 
             scale,
         ]
         subprocess.run(cmd, check=True, cwd=REPO)
-    return read_run(result)
+    run = read_run(result)
+    run.reused = reuse and fresh
+    return run
 
 
 def read_run(path: Path) -> Run:
@@ -290,6 +293,7 @@ def read_run(path: Path) -> Run:
         doc["seconds"],
         doc["versions"],
         doc["config"],
+        doc.get("cpu_seconds", np.nan),
     )
 
 
@@ -656,12 +660,8 @@ def report(
     seconds: float,
     n_subset: int,
 ) -> str:
-    machine = f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     parts = [
-        f"Command: `{command}` ({seconds / 60:.0f} min on {machine}; load average at the end "
-        f"{load}). † Prophet ran on the subset of {n_subset} base series only (see the last table); "
-        "its rows in the full-corpus tables are its subset scores.",
+        _header(command, seconds, any(r.run.reused for r in full), n_subset),
         "### Overall\n\n" + markdown(main_table(full, size_mb)),
         "### Kind by kind: tradesentry against the best anchor setting for each kind\n\n"
         + markdown(lead_table(full[0], grid)),
@@ -680,6 +680,23 @@ def report(
         "### Versions and configurations\n\n" + markdown(config_table(full, size_mb)),
     ]
     return "\n\n".join(parts)
+
+
+def _header(command: str, seconds: float, reused: bool, n_subset: int) -> str:
+    """The command, the machine and how the run went (a re-grade says so)."""
+    machine = f"{platform.machine()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    how = (
+        "the libraries' flags and timings read back from the outputs of an earlier full run "
+        "with `--reuse`, tradesentry run again"
+        if reused
+        else f"{seconds / 60:.0f} min"
+    )
+    return (
+        f"Command: `{command}` ({how}; {machine}; load average at the end {load}). "
+        f"† Prophet ran on the subset of {n_subset} base series only (see the last table); "
+        "its rows in the full-corpus tables are its subset scores."
+    )
 
 
 def write_doc(path: Path, text: str) -> None:

@@ -80,7 +80,8 @@ def test_corpus_json_keeps_missing_months(corpus):
 def test_trivial_adapter_speaks_the_protocol(trivial_run, corpus):
     assert trivial_run.tool == "trivial" and trivial_run.scale == "log"
     assert trivial_run.series == len(corpus.series)
-    assert trivial_run.seconds > 0 and set(trivial_run.versions) >= {"python", "numpy", "pandas"}
+    assert trivial_run.seconds > 0 and trivial_run.cpu_seconds > 0
+    assert set(trivial_run.versions) >= {"python", "numpy", "pandas"}
     flags = trivial_run.flags
     assert {"id", "start", "end", "kind", "score", "observed", "expected"} <= set(flags.columns)
     assert flags["id"].isin(list(corpus.series)).all()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -70,3 +73,22 @@ def keyed_panel(
         "M",
         context or {},
     )
+
+
+def scaled_comext_copy(
+    src: Path, dst: Path, changes: dict[tuple[str, str, str, str], float]
+) -> None:
+    """Copy a Comext SDMX-CSV, multiplying VALUE_IN_EUROS of the (reporter, partner, flow,
+    TIME_PERIOD) cells in ``changes`` by their factor."""
+    with gzip.open(src, "rt") as fh:
+        lines = fh.read().splitlines()
+    col = {name: i for i, name in enumerate(lines[0].split(","))}
+    out = [lines[0]]
+    for line in lines[1:]:
+        f = line.split(",")
+        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
+        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
+            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
+        out.append(",".join(f))
+    with gzip.open(dst, "wt") as fh:
+        fh.write("\n".join(out) + "\n")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import math
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel
+from tests.detectors._helpers import keyed_panel, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.mirror_gap import MirrorGap
 
@@ -124,21 +123,6 @@ def _finding(row) -> dict:
 # -- real data: Comext mirror pairs ---------------------------------------------------------------
 
 
-def _scaled_copy(src: Path, dst: Path, changes: dict[tuple, float]) -> None:
-    with gzip.open(src, "rt") as fh:
-        lines = fh.read().splitlines()
-    col = {name: i for i, name in enumerate(lines[0].split(","))}
-    out = [lines[0]]
-    for line in lines[1:]:
-        f = line.split(",")
-        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
-        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
-            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
-        out.append(",".join(f))
-    with gzip.open(dst, "wt") as fh:
-        fh.write("\n".join(out) + "\n")
-
-
 @pytest.fixture(scope="module")
 def comext(tmp_path_factory, request):
     """CN 39206290 as published, and a copy with one side of eight pairs moved ×40 for two months."""
@@ -159,7 +143,7 @@ def comext(tmp_path_factory, request):
     changes = {(a, b, "2", month): 40.0 for a, b in pairs for month in ("2024-05", "2024-06")}
     tmp = tmp_path_factory.mktemp("mirror")
     moved = tmp / "moved.csv.gz"
-    _scaled_copy(src, moved, changes)
+    scaled_comext_copy(src, moved, changes)
     clean_store, moved_store = open_store(tmp / "clean.duckdb"), open_store(tmp / "moved.duckdb")
     clean_store.ingest(src)
     moved_store.ingest(moved)

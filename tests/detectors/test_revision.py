@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel
+from tests.detectors._helpers import keyed_panel, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.revision import Revision
 from tradesentry.panel import Panel
@@ -111,23 +110,6 @@ def test_explanation_names_both_releases_and_dates():
 # -- real data: two Comext releases ------------------------------------------------------------
 
 
-def _revised_copy(src: Path, dst: Path, changes: dict[tuple[str, str, str, str], float]) -> None:
-    """Copy a Comext SDMX-CSV, multiplying the VALUE_IN_EUROS of the given cells."""
-    with gzip.open(src, "rt") as fh:
-        lines = fh.read().splitlines()
-    header = lines[0].split(",")
-    col = {name: i for i, name in enumerate(header)}
-    out = [lines[0]]
-    for line in lines[1:]:
-        f = line.split(",")
-        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
-        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
-            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
-        out.append(",".join(f))
-    with gzip.open(dst, "wt") as fh:
-        fh.write("\n".join(out) + "\n")
-
-
 @pytest.fixture
 def two_releases(store, shared_data, tmp_path):
     """Comext CN 39206290 as published, then a 'second release' with known changes."""
@@ -138,7 +120,7 @@ def two_releases(store, shared_data, tmp_path):
         ("NL", "BE", "2", "2025-01"): 1.002,  # 0.2 %: below the tolerance
     }
     revised = tmp_path / "CN_39206290_rev.csv.gz"
-    _revised_copy(shared_data / COMEXT, revised, changes)
+    scaled_comext_copy(shared_data / COMEXT, revised, changes)
     store.ingest(shared_data / COMEXT, published="2026-02-13")
     store.ingest(revised, published="2026-03-13")
     return store
@@ -160,7 +142,7 @@ def test_revisions_found_exactly_where_the_release_changed_figures(two_releases)
 
 def test_same_figures_in_a_new_release_are_no_revision(store, shared_data, tmp_path):
     same = tmp_path / "same.csv.gz"
-    _revised_copy(shared_data / COMEXT, same, {})  # identical figures, another file
+    scaled_comext_copy(shared_data / COMEXT, same, {})  # identical figures, another file
     store.ingest(shared_data / COMEXT, published="2026-02-13")
     store.ingest(same, published="2026-03-13")
     assert len(api.scan(store, kinds=["revision"], save=False)) == 0
@@ -187,7 +169,7 @@ def test_release_diff_reports_a_whole_month_restated(store, shared_data, tmp_pat
         (r.reporter, r.partner, r.flow, "2024-03"): 1.1 for r in march.itertuples(index=False)
     }
     revised = tmp_path / "restated.csv.gz"
-    _revised_copy(shared_data / COMEXT, revised, changes)
+    scaled_comext_copy(shared_data / COMEXT, revised, changes)
     store.ingest(shared_data / COMEXT, published="2026-02-13")
     store.ingest(revised, published="2026-03-13")
     diff = api.release_diff(store, 1, 2)

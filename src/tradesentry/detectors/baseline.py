@@ -34,15 +34,18 @@ one model of the panel, computed once and kept in ``panel.cache``:
   own.
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
-NaN-aware median by sorting, in blocks of 4096 series to bound memory; the only Python
+NaN-aware median by sorting, in blocks of 2048 series to bound memory; the only Python
 loops run over a handful of lags, window lengths, segments or blocks. Every series is
 fitted on its own, so the model of a series does not depend on the other series of the
-chunk (the engines may cut chunks anywhere).
+chunk (the engines may cut chunks anywhere), and the blocks are fitted on a pool of
+threads, one per CPU (NumPy's sorts and array arithmetic release the GIL).
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +53,7 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tradesentry.detectors.base import confidence, detections, no_detections
+from tradesentry.errors import InputError
 from tradesentry.panel import Panel
 
 MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
@@ -78,7 +82,7 @@ class BaselineConfig:
     max_shifts: int = 4
     trend_lag: int = 12
     trend_min_diffs: int = 6
-    block_rows: int = 4096
+    block_rows: int = 2048
 
 
 DEFAULT_CONFIG = BaselineConfig()
@@ -140,17 +144,31 @@ def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_C
     """Fit the model to ``values[n_series, n_months]`` (NaN = not reported).
 
     Rows are fitted in blocks of ``config.block_rows`` so that the sliding windows stay
-    within a bounded memory whatever the chunk size; every row is independent of the others.
+    within a bounded memory whatever the chunk size; every row is independent of the others,
+    so the blocks run on ``threads()`` threads and the result does not depend on how many.
     """
     values = np.asarray(values, dtype=float)
     n = values.shape[0]
     if n <= config.block_rows:
         return _fit_rows(values, season, config)
-    parts = [
-        _fit_rows(values[a : a + config.block_rows], season, config)
-        for a in range(0, n, config.block_rows)
-    ]
+    blocks = [values[a : a + config.block_rows] for a in range(0, n, config.block_rows)]
+    workers = min(threads(), len(blocks))
+    if workers == 1:
+        parts = [_fit_rows(block, season, config) for block in blocks]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda block: _fit_rows(block, season, config), blocks))
     return _concat(parts, config)
+
+
+def threads() -> int:
+    """Threads fitting blocks of series at once: TRADESENTRY_THREADS, else one per CPU."""
+    wanted = os.environ.get("TRADESENTRY_THREADS", "").strip()
+    if not wanted:
+        return os.cpu_count() or 1
+    if not wanted.isdigit() or int(wanted) < 1:
+        raise InputError(f"TRADESENTRY_THREADS={wanted!r}: expected a whole number of threads")
+    return int(wanted)
 
 
 def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
@@ -222,12 +240,16 @@ def nanmedian(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Sorting puts NaN last, so the median is read at the middle of the valid part; no
     warnings for empty slices and much faster than ``np.nanmedian`` on many short rows.
     """
-    n = np.count_nonzero(~np.isnan(a), axis=-1)
     if a.shape[-1] == 0:
-        return np.full(a.shape[:-1], np.nan), n
-    s = np.sort(a, axis=-1)
+        return np.full(a.shape[:-1], np.nan), np.zeros(a.shape[:-1], dtype=np.int64)
+    return _sorted_median(np.sort(a, axis=-1))
+
+
+def _sorted_median(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``nanmedian`` of rows already sorted along the last axis (NaN last)."""
+    n = np.count_nonzero(~np.isnan(s), axis=-1)
     lo = np.maximum((n - 1) // 2, 0)[..., None]
-    hi = np.minimum(n // 2, a.shape[-1] - 1)[..., None]
+    hi = np.minimum(n // 2, s.shape[-1] - 1)[..., None]
     med = 0.5 * (np.take_along_axis(s, lo, -1) + np.take_along_axis(s, hi, -1))[..., 0]
     return np.where(n > 0, med, np.nan), n
 
@@ -449,19 +471,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
     growing series is not cut into steps; the slope's own error enters the standard error.
     """
     slope, slope_se = trend
-    segment = np.cumsum(cp, axis=1)
-    n, T = x.shape
-    before = windows(x, k, 0, np.nan)[..., :k]  # columns t-k .. t-1
-    after = windows(x, 0, k, np.nan)[..., :k]  # columns t .. t+k-1
-    before = before - slope[..., None] * np.arange(-k, 0)
-    after = after - slope[..., None] * np.arange(0, k)
-    seg_before = windows(segment, k, 0, -1)[..., :k]
-    seg_after = windows(segment, 0, k, -1)[..., :k]
-    prev_seg = np.concatenate([np.full((n, 1), -1), segment[:, :-1]], axis=1)
-    xb = np.where(seg_before == prev_seg[..., None], before, np.nan)
-    xa = np.where(seg_after == segment[..., None], after, np.nan)
-    mb, nb = nanmedian(xb)
-    ma, na = nanmedian(xa)
+    xb, mb, nb, xa, ma, na = _side_windows(x, cp, k, slope)
     with np.errstate(divide="ignore", invalid="ignore"):
         var = (MEDIAN_SE * sigma[:, None]) ** 2 * (1.0 / nb + 1.0 / na) + (k * slope_se) ** 2
         stat = (ma - mb) / np.sqrt(var)
@@ -473,6 +483,66 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
     enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
     stat = np.where(enough & np.isfinite(x), stat, np.nan)
     return stat, np.nan_to_num(persistence)
+
+
+def _side_windows(x, cp, k: int, slope):
+    """The k months before and from each boundary t, detrended, within their segments.
+
+    Returns the before windows, their medians and counts, then the same for the after
+    windows. Most series have neither a change point yet nor a trend: for them the after
+    window of t is the before window of t + k, so one sort of the sliding windows serves
+    both sides (the windows come back sorted, which the persistence counts do not mind).
+    """
+    n, T = x.shape
+    plain = ~cp.any(axis=1) & ~slope.any(axis=1)
+    if plain.all():
+        return _plain_side_windows(x, k)
+    xb, xa = np.empty((n, T, k)), np.empty((n, T, k))
+    mb, nb, ma, na = (
+        np.empty((n, T)),
+        np.empty((n, T), np.int64),
+        np.empty((n, T)),
+        np.empty((n, T), np.int64),
+    )
+    for rows, compute in ((plain, _plain_side_windows), (~plain, _segment_side_windows)):
+        if rows.any():
+            args = (
+                (x[rows], k)
+                if compute is _plain_side_windows
+                else (x[rows], cp[rows], k, slope[rows])
+            )
+            for full, part in zip((xb, mb, nb, xa, ma, na), compute(*args), strict=True):
+                full[rows] = part
+    return xb, mb, nb, xa, ma, na
+
+
+def _plain_side_windows(x, k: int):
+    T = x.shape[1]
+    padded = np.pad(x, ((0, 0), (k, k)), constant_values=np.nan)
+    ordered = np.sort(
+        sliding_window_view(padded, k, axis=1), axis=-1
+    )  # window j: columns j-k .. j-1
+    med, count = _sorted_median(ordered)
+    before, after = slice(0, T), slice(k, k + T)
+    return (
+        ordered[:, before], med[:, before], count[:, before],
+        ordered[:, after], med[:, after], count[:, after],
+    )  # fmt: skip
+
+
+def _segment_side_windows(x, cp, k: int, slope):
+    n, T = x.shape
+    segment = np.cumsum(cp, axis=1)
+    before = windows(x, k, 0, np.nan)[..., :k]  # columns t-k .. t-1
+    after = windows(x, 0, k, np.nan)[..., :k]  # columns t .. t+k-1
+    before = before - slope[..., None] * np.arange(-k, 0)
+    after = after - slope[..., None] * np.arange(0, k)
+    seg_before = windows(segment, k, 0, -1)[..., :k]
+    seg_after = windows(segment, 0, k, -1)[..., :k]
+    prev_seg = np.concatenate([np.full((n, 1), -1), segment[:, :-1]], axis=1)
+    xb = np.where(seg_before == prev_seg[..., None], before, np.nan)
+    xa = np.where(seg_after == segment[..., None], after, np.nan)
+    return (xb, *nanmedian(xb), xa, *nanmedian(xa))
 
 
 def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:

@@ -792,10 +792,17 @@ def expectation_source(evidence: dict) -> str:
     return text
 
 
-def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
-    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation."""
+def deviations(
+    panel: Panel, kind: str, direction: int, threshold: float, ordinary: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation.
+
+    ``ordinary`` marks cells that the detector knows to be the series' usual behaviour
+    whatever their z (they are never reported).
+    """
     model = baseline(panel)
-    z = np.where(model.usable(), model.z * direction, -np.inf)
+    usable = model.usable() if ordinary is None else model.usable() & ~ordinary
+    z = np.where(usable, model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:
         return no_detections()

@@ -10,6 +10,7 @@ import pandas as pd
 
 from tradesentry.detectors.base import Detector
 from tradesentry.detectors.baseline import deviations, expectation_source, month_name
+from tradesentry.detectors.gap import ordinary_zeros
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -25,14 +26,16 @@ class Dip(Detector):
     scale makes a halving as unusual as a doubling. Why 4.5: the tail argument of ``Spike``
     (a normal model gives 0.004 false alarms per 100 series-years); on the untouched real
     series of the accuracy benchmark it gives about 2 dips per 100 series-years, most of
-    them visibly real (a month at 1/50 of its neighbours).
+    them visibly real (a month at 1/50 of its neighbours). A reported zero is not a dip
+    where the series' months without trade (zeros or missing months) explain it
+    (``gap.ordinary_zeros``): intermittent flows trade in some months and not in others.
     """
 
     kind: ClassVar[str] = "dip"
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        return deviations(panel, self.kind, -1, self.threshold)
+        return deviations(panel, self.kind, -1, self.threshold, ordinary_zeros(panel))
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -130,6 +131,32 @@ def _series_rate(reported: np.ndarray, rows: np.ndarray, length: np.ndarray) -> 
     last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
     span = last - first + 1
     return (reported.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
+
+
+def ordinary_zeros(panel: Panel, threshold: float = Gap.threshold) -> np.ndarray:
+    """Reported zeros that the series' own habit of months without trade explains.
+
+    A zero and a missing month say the same thing: no trade recorded that month. The
+    chance of such a month is the series' rate of them over its span (first to last
+    report), the month itself left out and Laplace-smoothed as for gaps:
+    P = (months without trade + ½)/(months + 1). Where P exceeds the gap threshold's
+    chance (exp(−2.5²/2), 4.4 %, about one month in 23), a zero is what the series does
+    now and then, not a dip and not an implausible figure. A series that has traded in
+    every other month keeps its lone zero a candidate (P = 1.4 % over 36 months), as does
+    one with a single other month without trade in 36 (P = 4.2 %).
+    """
+    v = panel.values
+    zero = v == 0
+    traded = np.isfinite(v) & ~zero
+    reported = traded | covered_by_combined(panel)  # a combined release covers its months
+    T = v.shape[1]
+    first = np.argmax(reported | zero, axis=1)[:, None]
+    last = T - 1 - np.argmax((reported | zero)[:, ::-1], axis=1)[:, None]
+    inside = (np.arange(T) >= first) & (np.arange(T) <= last)
+    months = inside.sum(axis=1, keepdims=True) - 1
+    without = (inside & ~reported).sum(axis=1, keepdims=True) - 1
+    chance = (without + 0.5) / (months + 1.0)
+    return zero & (chance > math.exp(-(threshold**2) / 2.0))
 
 
 def covered_by_combined(panel: Panel) -> np.ndarray:

@@ -16,6 +16,7 @@ from tradesentry.detectors.baseline import (
     expectation_source,
     month_name,
 )
+from tradesentry.detectors.gap import ordinary_zeros
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -35,7 +36,9 @@ class Implausible(Detector):
     below a thousandth of the series' typical month (its median) in the only month that
     low, at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
     zero; $3K in a series of millions, even inside a closure whose months swing too much
-    for the first test); and a *negative* value, which trade values cannot be. Threshold:
+    for the first test), except a zero in a series whose months without trade (zeros or
+    missing months) are frequent enough to explain it (``gap.ordinary_zeros``: more than
+    one in 23); and a *negative* value, which trade values cannot be. Threshold:
     |z| ≥ 4.5, the spike and dip threshold (see ``Spike``). Why: these are the figures an
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
     trade, a closure of several months) is excluded by the "no other month" rules, and
@@ -59,7 +62,7 @@ class Implausible(Detector):
             below = (np.log(typical_level(v) + model.offset)[:, None] - model.y) / model.sigma[
                 :, None
             ]
-        reason, factor = self._classify(v, e, z, below, model.sigma[:, None])
+        reason, factor = self._classify(v, e, z, below, model.sigma[:, None], ordinary_zeros(panel))
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -85,10 +88,11 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma):
+    def _classify(self, v, e, z, below, sigma, ordinary):
         """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor.
 
-        ``below``: how many scales the month is under the series' typical month.
+        ``below``: how many scales the month is under the series' typical month;
+        ``ordinary``: zeros that the series' months without trade explain (never flagged).
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(v / e)
@@ -105,7 +109,7 @@ class Implausible(Detector):
         tiny = v <= self.tiny_share * typical
         series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
         series &= below >= self.threshold
-        low = (local | series) & np.isnan(slip)
+        low = (local | series) & np.isnan(slip) & ~ordinary
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & (v > 0)] = 2

@@ -1,0 +1,49 @@
+"""Zeros: a lone zero in a series that always trades is flagged; an intermittent series' zeros are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.detectors._helpers import as_cells, findings, keyed_panel
+from tradesentry.detectors import default_detectors
+from tradesentry.detectors.gap import ordinary_zeros
+
+MONTHS = 36
+ZERO_AT = 20
+
+
+def _series(rng: np.random.Generator, without_trade: list[int], missing: bool) -> np.ndarray:
+    """A steady flow of about 50K a month, a zero at ZERO_AT, and other months without trade."""
+    v = 50_000 * np.exp(rng.normal(0, 0.15, MONTHS))
+    v[ZERO_AT] = 0.0
+    v[without_trade] = np.nan if missing else 0.0
+    return v
+
+
+@pytest.mark.parametrize(
+    ("without_trade", "missing", "kinds"),
+    [
+        ([], False, {"implausible"}),  # trades in every other month
+        ([8], False, {"dip"}),  # one other zero in 35 months (P = 1.5/36 = 4.2 %): still rare
+        ([8, 25], True, set()),  # two months without a record (P = 2.5/36 = 6.9 %): its habit
+        ([8, 25], False, set()),  # two other zeros
+        ([3, 9, 27, 31], True, set()),  # skips months now and then
+    ],
+)
+def test_a_zero_is_flagged_only_where_months_without_trade_are_rare(without_trade, missing, kinds):
+    rng = np.random.default_rng(5)
+    panel = keyed_panel(_series(rng, without_trade, missing))
+    cells = as_cells(panel, findings(panel, default_detectors()))
+    at_zero = cells[(cells["start"] <= ZERO_AT) & (cells["end"] >= ZERO_AT)]
+    assert set(at_zero["kind"]) & {"implausible", "dip", "spike", "timing_shift"} == kinds
+
+
+def test_ordinary_zeros_follow_the_rate_of_months_without_trade():
+    v = np.full((3, 48), 1000.0)
+    v[:, 30] = 0.0
+    v[1, 5] = 0.0  # one other zero in 47 months: 1.5/48 = 3.1 %, still rare
+    v[2, [5, 12]] = np.nan  # two months without a record: 2.5/48 = 5.2 %, its habit
+    ordinary = ordinary_zeros(keyed_panel(v))
+    assert ordinary[:, 30].tolist() == [False, False, True]
+    assert not ordinary[0].any()

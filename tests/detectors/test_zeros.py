@@ -7,7 +7,7 @@ import pytest
 
 from tests.detectors._helpers import as_cells, findings, keyed_panel
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.gap import ordinary_zeros
+from tradesentry.detectors.baseline import ordinary_zeros
 
 MONTHS = 36
 ZERO_AT = 20
@@ -47,3 +47,30 @@ def test_ordinary_zeros_follow_the_rate_of_months_without_trade():
     ordinary = ordinary_zeros(keyed_panel(v))
     assert ordinary[:, 30].tolist() == [False, False, True]
     assert not ordinary[0].any()
+
+
+def test_a_stop_of_trade_is_a_level_shift_and_intermittent_zeros_are_not():
+    rng = np.random.default_rng(8)
+    stopped = 80_000 * np.exp(rng.normal(0, 0.1, MONTHS))
+    stopped[24:] = 0.0  # trade stops for the last year: the zeros stay in the model
+    intermittent = 3_000 * np.exp(rng.normal(0, 0.5, MONTHS))
+    intermittent[rng.random(MONTHS) < 0.2] = 0.0  # trades in most months, not all
+    panel = keyed_panel(np.vstack([stopped, intermittent]))
+    cells = as_cells(panel, findings(panel, default_detectors()))
+    assert set(cells.loc[cells["series"] == 0, "start"]) == {24}
+    assert cells.loc[cells["series"] == 0, "kind"].tolist() == ["level_shift"]
+    assert cells[cells["series"] == 1].empty
+    assert ordinary_zeros(panel)[1].sum() == (intermittent == 0).sum()
+
+
+def test_a_missing_month_is_a_gap_in_a_steady_series_not_in_one_that_skips_months():
+    rng = np.random.default_rng(2)
+    steady = 40_000 * np.exp(rng.normal(0, 0.1, 48))
+    steady[30] = np.nan  # the only month without a figure
+    skipping = 40_000 * np.exp(rng.normal(0, 0.1, 48))
+    skipping[[4, 11, 19, 26, 38, 44]] = 0.0  # no trade one month in eight: reported as zero
+    skipping[30] = np.nan  # once without a figure: the same habit (P = 14 %), not a gap
+    panel = keyed_panel(np.vstack([steady, skipping]))
+    cells = as_cells(panel, findings(panel, default_detectors()))
+    gaps = cells[cells["kind"] == "gap"]
+    assert gaps[["series", "start", "end"]].values.tolist() == [[0, 30, 30]]

@@ -12,6 +12,10 @@ one model of the panel, computed once and kept in ``panel.cache``:
   of its usual level (a border closure) is still measured on a log scale there. Because ``c``
   scales with the series, the model does not change when a series is multiplied by a
   constant (scale invariance).
+- **Months without trade.** A reported zero is left out of the model, as a missing month
+  is, where the series' other months without trade make one likely (``ordinary_zeros``):
+  intermittent flows trade in some months and not in others, and their zeros are neither
+  dips nor shifts. A zero in a series that otherwise trades every month stays in.
 - **Local level.** The median of the reported months within ±6 months, leaving the month
   itself out (so an anomaly cannot hide in its own expectation), NaN-aware, and restricted
   to the month's level-shift segment so that months after a border closure are compared
@@ -58,6 +62,8 @@ from tradesentry.panel import Panel
 
 MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
 MEDIAN_SE = math.sqrt(math.pi / 2)  # a median's standard error relative to a mean's
+#: a month without trade more likely than this is a series' habit: the gap threshold's chance
+ORDINARY_NO_TRADE = math.exp(-(2.5**2) / 2.0)
 
 
 @dataclass(frozen=True)
@@ -133,11 +139,68 @@ class Baseline:
 
 
 def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
-    """The model of ``panel``, computed once and memoised in ``panel.cache``."""
+    """The model of ``panel``, computed once and memoised in ``panel.cache``.
+
+    Zeros that the series' habit of months without trade explains (``ordinary_zeros``) are
+    left out, as missing months are: the model is of the months that trade.
+    """
     key = ("baseline", config)
     if key not in panel.cache:
-        panel.cache[key] = fit(panel.values, panel.season, config)
+        values = np.where(ordinary_zeros(panel), np.nan, panel.values)
+        panel.cache[key] = fit(values, panel.season, config)
     return panel.cache[key]
+
+
+def ordinary_zeros(panel: Panel) -> np.ndarray:
+    """Reported zeros that the series' own habit of months without trade explains.
+
+    A zero and a missing month say the same thing: no trade recorded that month. The
+    chance of such a month is the series' rate of them over its span (first to last
+    report), the run of such months around the zero left out and Laplace-smoothed as for
+    gaps: P = (other months without trade + ½)/(other months + 1). Where P exceeds
+    ``ORDINARY_NO_TRADE`` (the gap threshold's chance, 4.4 %, about one month in 23), a
+    zero is what the series does now and then. A series that has traded in every other
+    month keeps its zeros (P = 1.4 % over 36 months), as does one with a single other
+    month without trade in 36 (P = 4.2 %), and so does a run of zeros after years of
+    trade (the run is left out of its own rate): the stop of a flow is news.
+    """
+    v = panel.values
+    zero = v == 0
+    reported = (np.isfinite(v) & ~zero) | covered_by_combined(panel)
+    seen = reported | zero
+    T = v.shape[1]
+    first = np.argmax(seen, axis=1)[:, None]
+    last = T - 1 - np.argmax(seen[:, ::-1], axis=1)[:, None]
+    inside = (np.arange(T) >= first) & (np.arange(T) <= last)
+    without = inside & ~reported
+    run = _run_lengths(without)
+    other_months = inside.sum(axis=1, keepdims=True) - run
+    other_without = without.sum(axis=1, keepdims=True) - run
+    chance = (other_without + 0.5) / (other_months + 1.0)
+    return zero & (chance > ORDINARY_NO_TRADE)
+
+
+def _run_lengths(mask: np.ndarray) -> np.ndarray:
+    """For each True cell, the length of the run of True it belongs to (0 elsewhere)."""
+    n, T = mask.shape
+    flat = np.pad(mask, ((0, 0), (0, 1))).ravel()  # a False column keeps runs in their row
+    starts = flat & ~np.concatenate([[False], flat[:-1]])
+    ids = np.cumsum(starts) * flat
+    lengths = np.bincount(ids)[ids] * flat
+    return lengths.reshape(n, T + 1)[:, :T]
+
+
+def covered_by_combined(panel: Panel) -> np.ndarray:
+    """Cells that a combined multi-month figure covers (they are reported, if not split)."""
+    covered = np.zeros(panel.values.shape, dtype=bool)
+    span = panel.combined_span.astype(np.int64)
+    T = panel.n_months
+    for s in np.unique(span[span > 0]).tolist():  # a handful of spans (2, 3)
+        rows, cols = np.nonzero(span == s)
+        for j in range(s):
+            ok = cols + j < T
+            covered[rows[ok], cols[ok] + j] = True
+    return covered
 
 
 def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
@@ -792,17 +855,10 @@ def expectation_source(evidence: dict) -> str:
     return text
 
 
-def deviations(
-    panel: Panel, kind: str, direction: int, threshold: float, ordinary: np.ndarray | None = None
-) -> pd.DataFrame:
-    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation.
-
-    ``ordinary`` marks cells that the detector knows to be the series' usual behaviour
-    whatever their z (they are never reported).
-    """
+def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
+    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation."""
     model = baseline(panel)
-    usable = model.usable() if ordinary is None else model.usable() & ~ordinary
-    z = np.where(usable, model.z * direction, -np.inf)
+    z = np.where(model.usable(), model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:
         return no_detections()

@@ -10,7 +10,6 @@ import pandas as pd
 
 from tradesentry.detectors.base import Detector
 from tradesentry.detectors.baseline import deviations, expectation_source, month_name
-from tradesentry.detectors.gap import ordinary_zeros
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -28,14 +27,14 @@ class Dip(Detector):
     series of the accuracy benchmark it gives about 2 dips per 100 series-years, most of
     them visibly real (a month at 1/50 of its neighbours). A reported zero is not a dip
     where the series' months without trade (zeros or missing months) explain it
-    (``gap.ordinary_zeros``): intermittent flows trade in some months and not in others.
+    (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others.
     """
 
     kind: ClassVar[str] = "dip"
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        return deviations(panel, self.kind, -1, self.threshold, ordinary_zeros(panel))
+        return deviations(panel, self.kind, -1, self.threshold)
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -11,27 +10,31 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import baseline, month_name
+from tradesentry.detectors.baseline import baseline, covered_by_combined, month_name
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
 
 @dataclass(frozen=True)
 class Gap(Detector):
-    """A run of missing months inside a series that reports nearly every month.
+    """A run of missing months inside a series that trades nearly every month.
 
     Model: a month is missing when it has no figure of its own and no combined release
     (January–February) covers it; leading and trailing missing months are the series'
-    start and end, not gaps. For each run of L missing months, the reporting rate p (the
-    lower of the rate in the ``window`` months on each side and the rate over the whole
-    series, both Laplace-smoothed: (reported + ½)/(months + 1), the run left out) gives the
-    chance that so many consecutive months are missing by the series' usual irregularity,
-    P = (1 − p)^L, turned into a score on the shared scale by z = √(−2 ln P). Threshold: z ≥ 2.5 (P ≤ 4 %), with at least 3 reported
-    months and a 75 % reporting rate on each side. Why: in a series that has reported 24
-    months in a row one missing month has P ≈ 2 % and is flagged (low severity), two in a
-    row P ≈ 0.04 % (medium); in a series that skips one month in twenty or more, a single
-    missing month is not flagged, because missing months are its habit. The impact is the money the baseline
-    expects in the missing months.
+    start and end, not gaps. A reported zero, like a missing month, is a month without
+    trade: it is not a gap, but it does not count as trade in the rate below either. For
+    each run of L missing months, the trading rate p (the lower of the rate in the
+    ``window`` months on each side and over the whole span, both Laplace-smoothed:
+    (months with trade + ½)/(months + 1), the run left out) gives the chance that so many
+    consecutive months are missing by the series' usual irregularity, P = (1 − p)^L. A
+    series with k missing runs is k tests, so the chance is corrected to k·P (Bonferroni)
+    before it becomes a score on the shared scale, z = √(−2 ln kP). Threshold: z ≥ 2.5
+    (kP ≤ 4.4 %), with at least 3 months with trade and a 75 % trading rate on each side.
+    Why: in a series that has traded 24 months in a row one missing month has P ≈ 2 % and
+    is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
+    month in twenty or more, or reports zero as often, short runs are its habit, and a
+    series with many runs would otherwise raise one of them by chance. The impact is the
+    money the baseline expects in the missing months.
     """
 
     kind: ClassVar[str] = "gap"
@@ -41,16 +44,19 @@ class Gap(Detector):
     min_rate: float = 0.75
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        reported = np.isfinite(panel.values) | covered_by_combined(panel)
+        covered = covered_by_combined(panel)
+        reported = np.isfinite(panel.values) | covered
         rows, start, end = missing_runs(~reported)
         if not rows.size:
             return no_detections()
-        nb, ab, na, aa = self._side_counts(reported, rows, start, end)
+        traded = (np.isfinite(panel.values) & (panel.values != 0)) | covered
+        nb, ab, na, aa = self._side_counts(reported, traded, rows, start, end)
         length = end - start + 1
         with np.errstate(divide="ignore", invalid="ignore"):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
-            p = np.minimum(local, _series_rate(reported, rows, length))
-            z = np.sqrt(-2.0 * length * np.log1p(-p))
+            p = np.minimum(local, _series_rate(reported, traded, rows, length))
+            runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
+            z = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -62,9 +68,9 @@ class Gap(Detector):
         evidence = [
             {
                 "months": [panel.label(int(t)) for t in range(s, e + 1)],
-                "reported_before": int(nb[k]),
+                "traded_before": int(nb[k]),
                 "months_before": int(ab[k]),
-                "reported_after": int(na[k]),
+                "traded_after": int(na[k]),
                 "months_after": int(aa[k]),
                 "chance": float(np.exp(-0.5 * z[j] ** 2)),
                 "expected_each": [
@@ -86,10 +92,10 @@ class Gap(Detector):
             evidence=evidence,
         )
 
-    def _side_counts(self, reported, rows, start, end):
-        """Reported months and months available within ``window`` before and after each run."""
+    def _side_counts(self, reported, traded, rows, start, end):
+        """Months with trade, and months of the span, within ``window`` before and after each run."""
         n, T = reported.shape
-        cs = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(reported, 1)], axis=1)
+        cs = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(traded, 1)], axis=1)
         first = np.argmax(reported, axis=1)
         last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
         a = np.maximum(start - self.window, first[rows])
@@ -116,60 +122,23 @@ class Gap(Detector):
             else ""
         )
         return (
-            f"{what}, although the series reported {ev.get('reported_before')} of the "
-            f"{ev.get('months_before')} months before and {ev.get('reported_after')} of the "
+            f"{what}, although the series recorded trade in {ev.get('traded_before')} of the "
+            f"{ev.get('months_before')} months before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}. Confidential or suppressed figures, a late "
             "report, or no trade at all in that time."
         )
 
 
-def _series_rate(reported: np.ndarray, rows: np.ndarray, length: np.ndarray) -> np.ndarray:
-    """(reported + ½)/(months + 1) over the series' span from first to last report, the run
-    itself left out."""
+def _series_rate(
+    reported: np.ndarray, traded: np.ndarray, rows: np.ndarray, length: np.ndarray
+) -> np.ndarray:
+    """(months with trade + ½)/(months + 1) over the series' span from first to last report,
+    the run itself left out."""
     T = reported.shape[1]
     first = np.argmax(reported, axis=1)
     last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
     span = last - first + 1
-    return (reported.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
-
-
-def ordinary_zeros(panel: Panel, threshold: float = Gap.threshold) -> np.ndarray:
-    """Reported zeros that the series' own habit of months without trade explains.
-
-    A zero and a missing month say the same thing: no trade recorded that month. The
-    chance of such a month is the series' rate of them over its span (first to last
-    report), the month itself left out and Laplace-smoothed as for gaps:
-    P = (months without trade + ½)/(months + 1). Where P exceeds the gap threshold's
-    chance (exp(−2.5²/2), 4.4 %, about one month in 23), a zero is what the series does
-    now and then, not a dip and not an implausible figure. A series that has traded in
-    every other month keeps its lone zero a candidate (P = 1.4 % over 36 months), as does
-    one with a single other month without trade in 36 (P = 4.2 %).
-    """
-    v = panel.values
-    zero = v == 0
-    traded = np.isfinite(v) & ~zero
-    reported = traded | covered_by_combined(panel)  # a combined release covers its months
-    T = v.shape[1]
-    first = np.argmax(reported | zero, axis=1)[:, None]
-    last = T - 1 - np.argmax((reported | zero)[:, ::-1], axis=1)[:, None]
-    inside = (np.arange(T) >= first) & (np.arange(T) <= last)
-    months = inside.sum(axis=1, keepdims=True) - 1
-    without = (inside & ~reported).sum(axis=1, keepdims=True) - 1
-    chance = (without + 0.5) / (months + 1.0)
-    return zero & (chance > math.exp(-(threshold**2) / 2.0))
-
-
-def covered_by_combined(panel: Panel) -> np.ndarray:
-    """Cells that a combined multi-month figure covers (they are reported, if not split)."""
-    covered = np.zeros(panel.values.shape, dtype=bool)
-    span = panel.combined_span.astype(np.int64)
-    T = panel.n_months
-    for s in np.unique(span[span > 0]).tolist():  # a handful of spans (2, 3)
-        rows, cols = np.nonzero(span == s)
-        for j in range(s):
-            ok = cols + j < T
-            covered[rows[ok], cols[ok] + j] = True
-    return covered
+    return (traded.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
 
 
 def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

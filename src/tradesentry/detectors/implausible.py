@@ -16,7 +16,6 @@ from tradesentry.detectors.baseline import (
     expectation_source,
     month_name,
 )
-from tradesentry.detectors.gap import ordinary_zeros
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -37,7 +36,7 @@ class Implausible(Detector):
     low, at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test), except a zero in a series whose months without trade (zeros or
-    missing months) are frequent enough to explain it (``gap.ordinary_zeros``: more than
+    missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23); and a *negative* value, which trade values cannot be. Threshold:
     |z| ≥ 4.5, the spike and dip threshold (see ``Spike``). Why: these are the figures an
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
@@ -62,7 +61,7 @@ class Implausible(Detector):
             below = (np.log(typical_level(v) + model.offset)[:, None] - model.y) / model.sigma[
                 :, None
             ]
-        reason, factor = self._classify(v, e, z, below, model.sigma[:, None], ordinary_zeros(panel))
+        reason, factor = self._classify(v, e, z, below, model.sigma[:, None])
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -88,11 +87,10 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, ordinary):
+    def _classify(self, v, e, z, below, sigma):
         """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor.
 
-        ``below``: how many scales the month is under the series' typical month;
-        ``ordinary``: zeros that the series' months without trade explain (never flagged).
+        ``below``: how many scales the month is under the series' typical month.
         """
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(v / e)
@@ -109,7 +107,7 @@ class Implausible(Detector):
         tiny = v <= self.tiny_share * typical
         series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
         series &= below >= self.threshold
-        low = (local | series) & np.isnan(slip) & ~ordinary
+        low = (local | series) & np.isnan(slip)
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & (v > 0)] = 2

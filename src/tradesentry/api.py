@@ -6,7 +6,7 @@ No Typer, FastAPI or Jinja here: the functions take and return plain Python and 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
-from tradesentry.findings import FINDING_COLUMNS, Findings, empty_findings, rank
+from tradesentry.findings import Findings, empty_findings, rank, saved_frame
 from tradesentry.store import Store
 
 ENGINES = ("local", "spark")
@@ -43,27 +43,46 @@ def scan(
     """Run the detectors over the store's current view and return ranked findings.
 
     Filters select whole series (their full history is always used); ``since`` (YYYY-MM)
-    keeps findings that end in or after that month. The scan is saved in the store.
+    keeps findings that end in or after that month. The scan is saved in the store as it
+    runs, chunk by chunk, in one transaction: the findings returned are read back from the
+    store when needed, so memory holds one chunk's findings, not the scan's. With
+    ``save=False`` they are gathered and ranked in memory instead.
     """
     since = _check_month(since, "--since")
     detectors = default_detectors(kinds)
     filters = _filters(reporter, partner, flow, commodity)
+    chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, engine_options)
+    chunks = (_since(frame, since) for frame in chunks)
+    if not save:
+        parts = list(chunks)
+        frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+        return Findings(rank(frame), None)
+    scan_id = _save_scan(store, chunks, filters, since, kinds, engine)
+    return Findings.from_store(store, scan_id)
+
+
+def _scan_chunks(
+    store: Store, detectors, filters: dict, engine: str, chunk_series, progress, options: dict
+) -> Iterator[pd.DataFrame]:
+    """Unranked findings frames as the engine produces them (the local engine: per chunk)."""
     if engine == "local":
         from tradesentry.engines import local
 
-        options = {"chunk_series": chunk_series} if chunk_series else {}
-        frame = local.scan(store.con.cursor(), detectors, filters, progress=progress, **options)
-    elif engine == "spark":
+        sizes = {"chunk_series": chunk_series} if chunk_series else {}
+        return local.scan_chunks(store.con.cursor(), detectors, filters, progress=progress, **sizes)
+    if engine == "spark":
         from tradesentry.engines import spark
 
-        frame = spark.scan(store, detectors, filters, **engine_options)
-    else:
-        raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+        # Spark collects its findings on the driver: one frame, saved as one chunk.
+        return iter([spark.scan(store, detectors, filters, **options)])
+    raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+
+
+def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
+    """Findings ending in or after ``since``; per chunk, so no chunk is kept to filter later."""
     if since and len(frame):
-        frame = frame[frame["period_end"] >= since]
-    frame = rank(frame)
-    scan_id = _save_scan(store, frame, filters, since, kinds, engine) if save else None
-    return Findings(frame, scan_id)
+        return frame[frame["period_end"] >= since]
+    return frame
 
 
 def _check_month(value: str | None, option: str) -> str | None:
@@ -75,7 +94,15 @@ def _check_month(value: str | None, option: str) -> str | None:
         raise InputError(f"{option} {value!r}: expected a month as YYYY-MM") from exc
 
 
-def _save_scan(store: Store, frame: pd.DataFrame, filters: dict, since, kinds, engine) -> int:
+def _save_scan(
+    store: Store, chunks: Iterable[pd.DataFrame], filters: dict, since, kinds, engine
+) -> int:
+    """Write the scan row and each chunk's findings as they come, in one transaction.
+
+    An interrupted scan (an error, Ctrl-C) rolls back: the store keeps no scan row and no
+    findings of it, as if it had not run. The scan's own cursor reads the observations
+    meanwhile; this one only writes.
+    """
     params = json.dumps(
         {**filters, "since": since, "kinds": list(kinds) if kinds else None, "engine": engine}
     )
@@ -84,23 +111,33 @@ def _save_scan(store: Store, frame: pd.DataFrame, filters: dict, since, kinds, e
     try:
         scan_id = con.execute(
             "INSERT INTO scans (started_at, parameters, findings, release) VALUES "
-            "(?, ?, ?, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
-            [datetime.now(), params, len(frame)],
-        ).fetchone()[0]
-        if len(frame):
-            rows = frame.assign(scan_id=scan_id, evidence=frame["evidence"].map(_evidence_json))
-            con.register("new_findings", rows)
-            con.execute(
-                "INSERT INTO findings BY NAME SELECT scan_id, id, kind, reporter, partner, flow, "
-                "commodity, classification, breakdown, period, period_end, observed, expected, "
-                "currency, impact, score, severity, explanation, evidence FROM new_findings"
-            )
-            con.unregister("new_findings")
+            "(?, ?, 0, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
+            [datetime.now(), params],
+        ).fetchall()[0][0]
+        total = sum(_insert_findings(con, scan_id, frame) for frame in chunks)
+        con.execute("UPDATE scans SET findings = ? WHERE id = ?", [total, scan_id])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return scan_id
+
+
+def _insert_findings(con, scan_id: int, frame: pd.DataFrame) -> int:
+    """Append one chunk's findings (evidence as JSON text) to the store; their number."""
+    if not len(frame):
+        return 0
+    rows = frame.assign(scan_id=scan_id, evidence=frame["evidence"].map(_evidence_json))
+    con.register("new_findings", rows)
+    try:
+        con.execute(
+            "INSERT INTO findings BY NAME SELECT scan_id, id, kind, reporter, partner, flow, "
+            "commodity, classification, breakdown, period, period_end, observed, expected, "
+            "currency, impact, score, severity, explanation, evidence FROM new_findings"
+        )
+    finally:
+        con.unregister("new_findings")
+    return len(frame)
 
 
 def _evidence_json(evidence) -> str:
@@ -130,7 +167,7 @@ def findings(
     if scan_id is None:
         return Findings(empty_findings(), None)
     # One series' findings are read without parsing the whole scan's evidence (values bound).
-    where, params = "scan_id = ?", [scan_id]
+    where, params = "true", []
     for column, value in (
         ("reporter", reporter),
         ("partner", partner),
@@ -140,13 +177,8 @@ def findings(
         if isinstance(value, str):
             where += f" AND {column} = ?"
             params.append(value)
-    frame = con.execute(
-        f"SELECT {', '.join(FINDING_COLUMNS)}, classification, breakdown FROM findings "
-        f"WHERE {where}",
-        params,
-    ).df()
-    frame["evidence"] = frame["evidence"].map(lambda s: json.loads(s) if s else {})
-    found = Findings(rank(frame), scan_id).filter(
+    frame = saved_frame(store.con.cursor(), scan_id, where, params)
+    found = Findings(frame, scan_id).filter(
         kind=kind,
         severity=severity,
         reporter=reporter,

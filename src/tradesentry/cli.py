@@ -241,10 +241,11 @@ def scan(
         )
         if new or resolved:  # against the previous scan with the same options
             found = (api.new_findings if new else api.resolved_findings)(st, found.scan_id)
-    _emit_findings(found, format, limit)
+        # Inside the store's block: a saved scan's findings are read from the store as shown.
+        _emit_findings(found, format, limit)
+        worst = {f["severity"] for f in found} if fail_on is not None else set()
     if fail_on is not None:
         order = ["high", "medium", "low"]
-        worst = {f["severity"] for f in found}
         if any(order.index(s) <= order.index(fail_on.value) for s in worst):
             raise typer.Exit(1)
 
@@ -279,7 +280,7 @@ def _findings_table(found: api.Findings, limit: int) -> None:
         out.print("No findings.")
         return
     out.print(f"[bold]{len(found)} findings[/] (scan {found.scan_id}), worst first\n")
-    for n, f in enumerate(found.to_records()[:limit], start=1):
+    for n, f in enumerate(found.head(limit).to_records(), start=1):
         period = (
             f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"
         )

@@ -11,13 +11,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
+from tradesentry.errors import StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
+
+if TYPE_CHECKING:
+    from tradesentry.store import Store
 
 FINDING_COLUMNS: tuple[str, ...] = (
     "id",
@@ -116,54 +122,161 @@ def _drop_superseded(det: pd.DataFrame, detectors: Sequence[Detector]) -> pd.Dat
     return det[keep].reset_index(drop=True)
 
 
+#: The ranking, worst first, as (column, descending): severity (by ``SEVERITY_RANK``), then
+#: money at stake, then id; missing values last. ``rank`` sorts a frame by it and
+#: ``rank_sql`` orders the store's rows by it, so a saved scan reads back in the order the
+#: scan ranked it in memory.
+RANK_ORDER: tuple[tuple[str, bool], ...] = (("severity", False), ("impact", True), ("id", False))
+
+
+def _rank_key(column: pd.Series) -> pd.Series:
+    return column.map(SEVERITY_RANK) if column.name == "severity" else column
+
+
 def rank(findings: pd.DataFrame) -> pd.DataFrame:
-    """Severity first (high before low), then money at stake, largest first."""
+    """Severity first (high before low), then money at stake, largest first, then id."""
     if findings.empty:
         return findings
-    order = findings["severity"].map(SEVERITY_RANK)
-    return (
-        findings.assign(_s=order)
-        .sort_values(["_s", "impact", "id"], ascending=[True, False, True], kind="stable")
-        .drop(columns="_s")
-        .reset_index(drop=True)
+    return findings.sort_values(
+        [column for column, _ in RANK_ORDER],
+        ascending=[not descending for _, descending in RANK_ORDER],
+        kind="stable",
+        key=_rank_key,
+    ).reset_index(drop=True)
+
+
+def rank_sql() -> str:
+    """``RANK_ORDER`` as an ORDER BY list over the store's ``findings`` table.
+
+    ``rowid`` last: findings equal on every key keep the order they were written in, as
+    the stable sort of ``rank`` keeps them in the frame's order.
+    """
+    severity = " ".join(f"WHEN '{s}' THEN {n}" for s, n in SEVERITY_RANK.items())
+    terms = [
+        f"{f'CASE severity {severity} END' if column == 'severity' else column} "
+        f"{'DESC' if descending else 'ASC'} NULLS LAST"
+        for column, descending in RANK_ORDER
+    ]
+    return ", ".join([*terms, "rowid"])
+
+
+def read_saved(
+    con, scan_id: int, where: str = "true", params: Sequence = (), limit: int | None = None
+):
+    """The findings of a saved scan matching ``where`` (``?`` parameters), ranked.
+
+    Returns a DuckDB relation (nothing is read yet); ``saved_frame`` and ``Findings`` turn
+    it into frames, whole or batch by batch.
+    """
+    sql = (
+        f"SELECT {', '.join(FINDING_COLUMNS)}, {', '.join(EXTRA_COLUMNS)} FROM findings "
+        f"WHERE scan_id = ? AND ({where}) ORDER BY {rank_sql()}"
+        + ("" if limit is None else f" LIMIT {int(limit)}")
     )
+    return con.sql(sql, params=[scan_id, *params])
+
+
+def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame of stored findings with evidence parsed back from JSON text."""
+    frame["evidence"] = frame["evidence"].map(lambda s: json.loads(s) if s else {})
+    return frame
+
+
+def saved_frame(
+    con, scan_id: int, where: str = "true", params: Sequence = (), limit: int | None = None
+) -> pd.DataFrame:
+    """``read_saved`` as one ranked frame, evidence as dicts (the shape ``rank`` gives)."""
+    return _decoded(read_saved(con, scan_id, where, params, limit).df())
 
 
 def empty_findings() -> pd.DataFrame:
     return pd.DataFrame(columns=[*FINDING_COLUMNS, *EXTRA_COLUMNS])
 
 
+_STREAM_BATCH = 10_000
+
+
 class Findings:
-    """The result of a scan: a ranked frame of findings with the contract's columns."""
+    """The result of a scan: ranked findings with the contract's columns.
+
+    Either a frame in memory, or a saved scan in the store (``from_store``): a large scan's
+    findings then stay on disk until something needs them. ``len`` counts in SQL, iteration
+    reads batch by batch and ``head`` reads only its rows; anything else loads the whole
+    ranked frame once, on first use.
+    """
 
     def __init__(self, frame: pd.DataFrame, scan_id: int | None = None):
-        self._frame = frame.reset_index(drop=True)
+        self._loaded: pd.DataFrame | None = frame.reset_index(drop=True)
         self.scan_id = scan_id
+        self._store: Store | None = None
+        self._count: int | None = None
+
+    @classmethod
+    def from_store(cls, store: Store, scan_id: int) -> Findings:
+        """The findings of saved scan ``scan_id``, read from ``store`` only when needed.
+
+        The store must stay open while they are used.
+        """
+        found = cls(empty_findings(), scan_id)
+        found._loaded, found._store = None, store
+        return found
+
+    @property
+    def _frame(self) -> pd.DataFrame:
+        if self._loaded is None:
+            self._loaded = saved_frame(self._cursor(), self.scan_id)
+        return self._loaded
+
+    def _cursor(self):
+        try:
+            return self._store.cursor()
+        except duckdb.ConnectionException as exc:
+            raise StoreError(
+                f"the findings of scan {self.scan_id} are read from the store, "
+                "which was closed before they were used"
+            ) from exc
+
+    def _stored(self) -> bool:
+        """True while the findings are in the store only (not loaded into a frame)."""
+        return self._loaded is None
 
     def __len__(self) -> int:
-        return len(self._frame)
+        if not self._stored():
+            return len(self._loaded)
+        if self._count is None:
+            self._count = (
+                self._cursor()
+                .execute("SELECT count(*) FROM findings WHERE scan_id = ?", [self.scan_id])
+                .fetchone()[0]
+            )
+        return self._count
 
     def __iter__(self) -> Iterator[dict]:
-        return iter(self.to_records())
+        if not self._stored():
+            return iter(self.to_records())
+        return self._stream()
+
+    def _stream(self) -> Iterator[dict]:
+        """Records of the saved scan, ranked, a batch at a time (memory of one batch)."""
+        reader = read_saved(self._cursor(), self.scan_id).to_arrow_reader(_STREAM_BATCH)
+        for batch in reader:
+            yield from _records(_decoded(batch.to_pandas()))
 
     def __getitem__(self, i: int) -> dict:
         return self.to_records()[i]
+
+    def head(self, n: int) -> Findings:
+        """The ``n`` worst findings (for a saved scan, only those rows are read)."""
+        if self._stored():
+            return Findings(saved_frame(self._cursor(), self.scan_id, limit=n), self.scan_id)
+        return Findings(self._frame.head(n), self.scan_id)
 
     def to_frame(self) -> pd.DataFrame:
         return self._frame.copy()
 
     def to_records(self) -> list[dict]:
         """Findings as plain dicts in the contract's shape (JSON-ready)."""
-        records = []
-        for rec in self._frame[list(FINDING_COLUMNS)].to_dict("records"):
-            for k in ("observed", "expected", "impact", "score"):
-                v = rec[k]
-                rec[k] = (
-                    None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
-                )
-            rec["evidence"] = _jsonable(rec["evidence"])
-            records.append(rec)
-        return records
+        return _records(self._frame)
 
     def to_json(self, lines: bool = False) -> str:
         records = self.to_records()
@@ -197,12 +310,26 @@ class Findings:
         head = "".join(f"<th>{escape(c)}</th>" for c in cols)
         rows = "".join(
             "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols) + "</tr>"
-            for r in self._frame[cols].head(50).to_dict("records")
+            for r in self.head(50)._frame[cols].to_dict("records")
         )
         return f"<p>{len(self)} findings</p><table><tr>{head}</tr>{rows}</table>"
 
     def __repr__(self) -> str:
         return f"Findings({len(self)} findings, scan {self.scan_id})"
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows of a findings frame as plain dicts in the contract's shape (JSON-ready)."""
+    records = []
+    for rec in frame[list(FINDING_COLUMNS)].to_dict("records"):
+        for k in ("observed", "expected", "impact", "score"):
+            v = rec[k]
+            rec[k] = (
+                None if v is None or (isinstance(v, float) and not np.isfinite(v)) else float(v)
+            )
+        rec["evidence"] = _jsonable(rec["evidence"])
+        records.append(rec)
+    return records
 
 
 def _jsonable(value):

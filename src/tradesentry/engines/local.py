@@ -290,6 +290,28 @@ def memory_budget(con, limit: str | None = DUCKDB_MEMORY_LIMIT) -> Iterator[None
         con.execute(f"SET memory_limit = '{before}'")
 
 
+def scan_chunks(
+    con,
+    detectors: Sequence[Detector],
+    filters: dict | None = None,
+    chunk_series: int = DEFAULT_CHUNK_SERIES,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Findings of the series selected by ``filters``, one frame per chunk (empty ones left out).
+
+    A generator, so that a caller writing each frame away (``api.scan`` saving to the
+    store) holds one chunk's findings at a time, never the whole scan's.
+    """
+    needs = sorted({need for d in detectors for need in d.needs})
+    with memory_budget(con):
+        for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
+            found = scan_frame(chunk, detectors)
+            if progress:
+                progress(len(chunk))
+            if len(found):
+                yield found
+
+
 def scan(
     con,
     detectors: Sequence[Detector],
@@ -297,14 +319,6 @@ def scan(
     chunk_series: int = DEFAULT_CHUNK_SERIES,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
-    """Findings of all series selected by ``filters``, one chunk at a time."""
-    parts = []
-    needs = sorted({need for d in detectors for need in d.needs})
-    with memory_budget(con):
-        for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
-            found = scan_frame(chunk, detectors)
-            if len(found):
-                parts.append(found)
-            if progress:
-                progress(len(chunk))
+    """Findings of all series selected by ``filters``, gathered into one (unranked) frame."""
+    parts = list(scan_chunks(con, detectors, filters, chunk_series, progress))
     return pd.concat(parts, ignore_index=True) if parts else empty_findings()

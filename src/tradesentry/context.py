@@ -25,7 +25,7 @@ query, and the panel carries them as arrays aligned with ``values``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 from tradesentry.schema import OBSERVATION_KEY
@@ -67,6 +67,8 @@ _NEEDS_TO_COLUMNS = {
         "mirror_intra_eu",
     ),
 }
+#: every context a detector can ask for
+NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
 # Flow of the same goods in the partner's record.
 _MIRROR_FLOW_SQL = (
     "CASE o.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import' "
@@ -88,13 +90,37 @@ def columns_for(needs: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def source_sql(where: str, needs: Iterable[str]) -> str:
+def aggregates_sql(needs: Iterable[str]) -> dict[str, str]:
+    """The whole-store tables the context joins beside the rows, by name: their SELECTs.
+
+    The previous release of every cell, the reference unit value of every commodity-month,
+    the usual margin of every commodity. ``source_sql`` joins them as subqueries unless it
+    is given tables that already hold them (the local engine computes them first).
+    """
+    needs = set(needs)
+    out = {}
+    if "previous" in needs:
+        out["previous"] = previous_sql()
+    if "reference_unit_value" in needs:
+        out["reference_unit_value"] = reference_unit_value_sql()
+    if "mirror_margin" in needs:
+        out["mirror_margin"] = mirror_reference_sql()
+    return out
+
+
+def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | None = None) -> str:
     """SELECT of the current observations matching ``where``, with the needed context columns.
 
     ``where`` is a clause over the observation columns with ``?`` parameters (never user
-    text); without needs this is just the filtered current view.
+    text); without needs this is just the filtered current view. ``tables`` names tables
+    holding some of ``aggregates_sql``'s results, joined instead of computing them inline.
     """
     needs = set(needs)
+    aggregates = aggregates_sql(needs)
+
+    def joined(name: str) -> str:
+        return (tables or {}).get(name) or f"({aggregates[name]})"
+
     selects, joins = ["o.*"], []
     if "mirror" in needs:
         selects += [
@@ -123,12 +149,7 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
             f"{_epoch_days('rp.published')} AS previous_published",
         ]
         joins.append(
-            f"""LEFT JOIN (
-                SELECT ob.*, row_number() OVER (
-                    PARTITION BY {", ".join(f"ob.{c}" for c in OBSERVATION_KEY)}
-                    ORDER BY ro.vintage DESC) AS recency
-                FROM observations ob JOIN release_order ro USING (release_id)
-            ) p ON {key} AND p.recency = 2
+            f"""LEFT JOIN {joined("previous")} p ON {key}
             LEFT JOIN releases rc ON rc.id = o.release_id
             LEFT JOIN releases rp ON rp.id = p.release_id"""
         )
@@ -139,16 +160,8 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
             "u.reference_unit_value_same",
         ]
         joins.append(
-            """LEFT JOIN (
-                SELECT flow, classification, commodity, period, period_months,
-                       median(value / net_weight_kg) AS reference_unit_value,
-                       count(*) AS reference_unit_value_n,
-                       (count(*) - count(DISTINCT round(ln(value / net_weight_kg), 6)) + 1)
-                           / count(*) AS reference_unit_value_same
-                FROM current_observations
-                WHERE net_weight_kg > 0 AND value > 0
-                GROUP BY ALL
-            ) u ON u.flow = o.flow AND u.classification = o.classification
+            f"""LEFT JOIN {joined("reference_unit_value")} u
+                ON u.flow = o.flow AND u.classification = o.classification
                AND u.commodity = o.commodity AND u.period = o.period
                AND u.period_months = o.period_months"""
         )
@@ -160,7 +173,7 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
             f"CASE WHEN {intra_eu_sql('o')} THEN 1 ELSE 0 END AS mirror_intra_eu",
         ]
         joins.append(
-            f"""LEFT JOIN ({mirror_reference_sql()}) mm
+            f"""LEFT JOIN {joined("mirror_margin")} mm
                ON mm.classification = o.classification AND mm.commodity = o.commodity
               AND mm.intra_eu = {intra_eu_sql("o")}"""
         )
@@ -168,6 +181,35 @@ def source_sql(where: str, needs: Iterable[str]) -> str:
         f"SELECT {', '.join(selects)} FROM (SELECT * FROM current_observations WHERE {where}) o "
         + " ".join(joins)
     )
+
+
+def previous_sql() -> str:
+    """The figure of every cell in the release before the one its current figure comes from.
+
+    Release order is ``release_order.vintage``; cells reported by one release only have
+    no row here.
+    """
+    partition = ", ".join(f"ob.{c}" for c in OBSERVATION_KEY)
+    return f"""
+        SELECT {", ".join(OBSERVATION_KEY)}, value, release_id FROM (
+            SELECT ob.*, row_number() OVER (
+                PARTITION BY {partition} ORDER BY ro.vintage DESC) AS recency
+            FROM observations ob JOIN release_order ro USING (release_id)
+        ) ranked
+        WHERE recency = 2"""
+
+
+def reference_unit_value_sql() -> str:
+    """The median value per kg of each commodity-month across the store, and its support."""
+    return """
+        SELECT flow, classification, commodity, period, period_months,
+               median(value / net_weight_kg) AS reference_unit_value,
+               count(*) AS reference_unit_value_n,
+               (count(*) - count(DISTINCT round(ln(value / net_weight_kg), 6)) + 1)
+                   / count(*) AS reference_unit_value_same
+        FROM current_observations
+        WHERE net_weight_kg > 0 AND value > 0
+        GROUP BY ALL"""
 
 
 def _epoch_days(column: str) -> str:

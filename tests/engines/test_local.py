@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
+from tests.detectors._helpers import scaled_comext_copy
 from tests.engines.conftest import assert_same_findings
+from tradesentry import context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
 from tradesentry.export import export_parquet
@@ -62,3 +64,34 @@ def test_export_writes_the_current_view(demo_store, tmp_path):
     back = pd.read_parquet(tmp_path / "lake" / "observations")
     assert len(back) == 47 and set(back["reporter"].astype(str)) == {"CHN"}
     assert (tmp_path / "lake" / "releases.parquet").exists()
+
+
+MIRROR_COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
+
+
+@pytest.mark.parametrize("releases", [1, 2])
+def test_context_tables_give_the_inline_context(store, shared_data, tmp_path, releases):
+    """The context's aggregates computed first into temporary tables, then joined, give the
+    very rows of the one inline query (the SQL the Spark engine runs)."""
+    src = shared_data / MIRROR_COMEXT
+    store.ingest(src)
+    if releases == 2:  # a later release revising some export figures: previous values
+        moved = tmp_path / "moved.csv.gz"
+        scaled_comext_copy(src, moved, {("DE", "CN", "2", "2024-05"): 2.0})
+        store.ingest(moved, published="2030-01-01")
+    key = ["reporter", "partner", "flow", "commodity", "period", "period_months"]
+    columns = [*key, "value", *context.columns_for(context.NEEDS)]
+    inline = store.con.cursor().execute(context.source_sql("true", context.NEEDS)).df()
+    con = store.con.cursor()
+    chunks = pd.concat(local.iter_chunks(con, {}, 500, context.NEEDS))
+    got = chunks.astype({c: str for c in key[:4]})[columns].sort_values(key, ignore_index=True)
+    want = inline[columns].sort_values(key, ignore_index=True)
+    want["period"] = want["period"].astype("datetime64[ns]")
+    got["period"] = got["period"].astype("datetime64[ns]")
+    assert len(got) == len(want) > 1000
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    assert got["mirror_value"].notna().any() and got["mirror_margin"].notna().any()
+    assert got["reference_unit_value"].notna().any()
+    assert got["previous_value"].notna().any() == (releases == 2)
+    temporary = "SELECT count(*) FROM duckdb_tables() WHERE temporary"  # dropped after the scan
+    assert con.execute(temporary).fetchall()[0][0] == 0

@@ -29,6 +29,8 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from functools import partial
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -51,6 +53,7 @@ SERIES_ORDER: tuple[str, ...] = (*GROUP_KEY, *(c for c in SERIES_KEY if c not in
 #: the per-row columns gathered into lists, besides any context columns
 ROW_COLUMNS: tuple[str, ...] = ("period", "period_months", "value", "net_weight_kg")
 VINTAGE = "vintage"
+T = TypeVar("T")
 
 
 def series_filter_sql(filters: dict) -> tuple[str, list]:
@@ -89,7 +92,8 @@ def _source(con, filters: dict, needs: Sequence[str]) -> tuple[str, list, bool]:
     releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
     if needs:
         _current_once(con, releases)
-        return context.source_sql(where, needs), params, False
+        tables = _context_tables(con, needs, releases)
+        return context.source_sql(where, needs, tables), params, False
     if releases <= 1:  # one release: the current view is the table itself
         return f"SELECT * FROM observations WHERE {where}", params, False
     source = (
@@ -119,10 +123,39 @@ def _current_once(con, releases: int) -> None:
         )
 
 
+#: the temporary tables ``_context_tables`` makes, by aggregate name
+_CONTEXT_TABLE = "context_{}"
+
+
+def _context_tables(con, needs: Sequence[str], releases: int) -> dict[str, str]:
+    """Compute the context's whole-store aggregates first, each into a temporary table.
+
+    Inline in the one context query, the aggregates (the previous release of every cell,
+    the median unit value of every commodity-month, the margins over every mirror pair) are
+    built inside the same plan as the rows, the mirror join and the gathering, and DuckDB
+    has to hold all their hash tables at once: more than its budget at 10^7 rows. Built one
+    at a time, each runs within the budget, and the query that gathers the series joins
+    tables of a few columns. With one release no cell has a previous figure, so that table
+    is left empty rather than paying for a window over every observation.
+    """
+    tables = {}
+    for name, sql in context.aggregates_sql(needs).items():
+        if name == "previous" and releases <= 1:
+            sql = f"SELECT * FROM ({sql}) AS previous WHERE false"
+        table = _CONTEXT_TABLE.format(name)
+        _within_memory(con, partial(con.execute, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}"))
+        tables[name] = table
+    return tables
+
+
 def _drop_shadow(con) -> None:
+    """Drop what the scan made on its cursor: the current view's shadow, the context tables."""
     for kind in ("VIEW", "TABLE"):  # DROP of the other kind fails: nothing to drop then
         with suppress(duckdb.Error):
             con.execute(f"DROP {kind} IF EXISTS temp.current_observations")
+    for name in context.aggregates_sql(context.NEEDS):
+        with suppress(duckdb.Error):
+            con.execute(f"DROP TABLE IF EXISTS temp.{_CONTEXT_TABLE.format(name)}")
 
 
 def iter_chunks(
@@ -148,19 +181,31 @@ _READ_BATCH = 10_000
 
 
 def _reader_within_memory(con, sql: str, params: list):
-    """Run the gathering query; if DuckDB cannot do it in its budget, double the budget.
+    """Run the gathering query as a stream of Arrow batches, within DuckDB's budget."""
+    return _within_memory(con, lambda: con.sql(sql, params=params).to_arrow_reader(_READ_BATCH))
 
-    Gathering series alone spills and fits any budget; the context joins (mirror pairs,
-    reference prices, previous releases) hold whole-store aggregates that DuckDB cannot
-    spill all at once, so a large store with cross checks needs more than the default.
-    Doubling (up to the machine's own default) trades the memory bound for a finished scan,
-    and says so on stderr.
+
+def _within_memory(con, run: Callable[[], T]) -> T:
+    """``run()``; if DuckDB cannot do it in its budget, first give up threads, then memory.
+
+    Gathering series alone spills and fits any budget. With the context columns (14 more
+    lists per series) the gathering's hash tables, one per thread, do not spill enough:
+    with one thread the same query fits the budget at 10^7 rows, at the cost of a slower
+    gathering (the detectors take far longer anyway). Past that, doubling the budget (up
+    to the machine's own default) trades the memory bound for a finished scan. Both steps
+    say so on stderr; ``memory_budget`` restores both settings after the scan.
     """
     while True:
         try:
-            return con.sql(sql, params=params).to_arrow_reader(_READ_BATCH)
+            return run()
         except duckdb.OutOfMemoryException:
-            limit = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+            limit, threads = con.execute(
+                "SELECT current_setting('memory_limit'), current_setting('threads')"
+            ).fetchall()[0]
+            if int(threads) > 1:
+                print(f"tradesentry: DuckDB needs more than {limit}; one thread", file=sys.stderr)
+                con.execute("SET threads = 1")
+                continue
             larger = _doubled(limit)
             if larger is None:
                 raise
@@ -282,12 +327,15 @@ def memory_budget(con, limit: str | None = DUCKDB_MEMORY_LIMIT) -> Iterator[None
         return
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
         raise InputError(f"TRADESENTRY_DUCKDB_MEMORY={limit!r}: expected a size such as 1GB")
-    before = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    before, threads = con.execute(
+        "SELECT current_setting('memory_limit'), current_setting('threads')"
+    ).fetchall()[0]
     con.execute(f"SET memory_limit = '{limit}'")
     try:
         yield
-    finally:
+    finally:  # _within_memory may have changed both
         con.execute(f"SET memory_limit = '{before}'")
+        con.execute(f"SET threads = {int(threads)}")
 
 
 def scan_chunks(

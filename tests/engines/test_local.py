@@ -32,6 +32,34 @@ def test_chunk_size_does_not_change_findings(generated_store, chunk_series):
     assert_same_findings(large, small)
 
 
+def test_gathering_in_reporter_ranges_does_not_change_findings(generated_store, monkeypatch):
+    detectors = default_detectors()  # the cross checks too: their context joins every range
+    whole = local.scan(generated_store.con.cursor(), detectors, {})
+    con = generated_store.con.cursor()
+    ranges = local.reporter_ranges(con, "true", [], 400)
+    assert len(ranges) > 5 and ranges[0][0] <= ranges[0][1] < ranges[1][0]
+    monkeypatch.setattr(local, "GATHER_ROWS", 400)
+    in_ranges = local.scan(con, detectors, {})
+    assert len(whole) > 0
+    assert_same_findings(whole, in_ranges)
+
+
+def test_reporter_ranges_hold_at_most_their_rows_unless_one_reporter_is_larger(store, tmp_path):
+    generate(tmp_path / "gen", rows=3_000, seed=3)
+    load_generated(store, tmp_path / "gen")
+    con = store.con.cursor()
+    counts = dict(
+        con.execute("SELECT reporter, count(*) FROM observations GROUP BY ALL").fetchall()
+    )
+    assert local.reporter_ranges(con, "true", [], 10**9) == [None]
+    ranges = local.reporter_ranges(con, "true", [], 500)
+    covered = [r for r in sorted(counts) for lo, hi in ranges if lo <= r <= hi]
+    assert covered == sorted(counts)  # every reporter in exactly one range
+    for lo, hi in ranges:
+        inside = [n for r, n in counts.items() if lo <= r <= hi]
+        assert sum(inside) <= 500 or len(inside) == 1
+
+
 def test_chunks_hold_whole_series_and_whole_groups(generated_store):
     chunks = list(local.iter_chunks(generated_store.con.cursor(), {}, chunk_series=50))
     keys = [c.groupby(list(local.SERIES_ORDER), observed=True).ngroups for c in chunks]

@@ -12,6 +12,11 @@ partners) find a group's series together: a chunk is at most ``chunk_series`` se
 of whole groups unless one group alone is larger (it is then split). Sorting the gathered
 series costs little: it sorts one row per series, not one per observation.
 
+A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter
+range (``reporter_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
+never holds more than that many rows, whatever the size of the store; ranges follow the
+series order, so the chunks and findings are the same as from one pass.
+
 The current view is folded into the same pass: without context columns the engine reads
 ``observations`` with each row's release vintage and keeps, per cell, the latest release
 (exactly the ``current_observations`` rule) in NumPy, instead of paying for the view's
@@ -86,21 +91,61 @@ def gather_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
     )
 
 
-def _source(con, filters: dict, needs: Sequence[str]) -> tuple[str, list, bool]:
-    """The rows to gather: SQL, parameters, and whether they still need the vintage rule."""
-    where, params = series_filter_sql(filters)
+def _prepare(con, needs: Sequence[str]) -> tuple[int, dict[str, str]]:
+    """Once per scan: the number of releases, and the context's tables where needed."""
     releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+    if not needs:
+        return releases, {}
+    _current_once(con, releases)
+    return releases, _context_tables(con, needs, releases)
+
+
+def _source(where: str, needs: Sequence[str], releases: int, tables: dict) -> tuple[str, bool]:
+    """The rows to gather (SQL over ``where``), and whether they still need the vintage rule."""
     if needs:
-        _current_once(con, releases)
-        tables = _context_tables(con, needs, releases)
-        return context.source_sql(where, needs, tables), params, False
+        return context.source_sql(where, needs, tables), False
     if releases <= 1:  # one release: the current view is the table itself
-        return f"SELECT * FROM observations WHERE {where}", params, False
+        return f"SELECT * FROM observations WHERE {where}", False
     source = (
         "SELECT o.*, r.vintage FROM observations o "
         f"JOIN release_order r USING (release_id) WHERE {where}"
     )
-    return source, params, True
+    return source, True
+
+
+#: rows one gathering query takes at most; a larger selection is gathered in reporter ranges
+GATHER_ROWS = 4_000_000
+
+
+def reporter_ranges(con, where: str, params: list, max_rows: int) -> list[tuple[str, str] | None]:
+    """Consecutive reporter ranges of at most ``max_rows`` observations each ([None]: all).
+
+    Gathering holds a hash table of lists per series until the last row is read, and with
+    the context columns DuckDB cannot spill it all within its budget: gathering range by
+    range bounds that table by ``max_rows`` whatever the size of the store. Ranges follow
+    ``SERIES_ORDER``'s first key, so the series still come in order and every group
+    (reporter, flow, …) lies within one range. A reporter larger than ``max_rows`` is a
+    range of its own. The count reads one column, a fraction of a gathering's cost.
+    """
+    total = con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
+    if total <= max_rows:
+        return [None]
+    counts = con.execute(
+        f"SELECT reporter, count(*) FROM observations WHERE {where} GROUP BY reporter "
+        "ORDER BY reporter",
+        params,
+    ).fetchall()
+    ranges: list[tuple[str, str] | None] = []
+    first, last, held = None, None, 0
+    for reporter, rows in counts:
+        if first is not None and held + rows > max_rows:
+            ranges.append((first, last))
+            first, held = None, 0
+        first = reporter if first is None else first
+        last, held = reporter, held + rows
+    if first is not None:
+        ranges.append((first, last))
+    return ranges
 
 
 def _current_once(con, releases: int) -> None:
@@ -166,13 +211,20 @@ def iter_chunks(
     ``needs`` adds the context columns (mirror, previous release…) that detectors ask for.
     """
     needs = sorted(needs)
-    source, params, vintage = _source(con, filters, needs)
+    where, params = series_filter_sql(filters)
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
-    sql = gather_sql(source, row_columns, vintage)
-    reader = _reader_within_memory(con, sql, params)
     try:
-        for table in whole_group_chunks(reader, chunk_series):
-            yield series_frame(table, row_columns)
+        releases, tables = _prepare(con, needs)
+        for bounds in reporter_ranges(con, where, params, GATHER_ROWS):
+            part, part_params = where, params
+            if bounds is not None:
+                part, part_params = f"{where} AND reporter BETWEEN ? AND ?", [*params, *bounds]
+            source, vintage = _source(part, needs, releases, tables)
+            reader = _reader_within_memory(
+                con, gather_sql(source, row_columns, vintage), part_params
+            )
+            for table in whole_group_chunks(reader, chunk_series):
+                yield series_frame(table, row_columns)
     finally:
         _drop_shadow(con)
 

@@ -73,3 +73,31 @@ def test_an_interrupted_scan_leaves_the_store_as_it_was(two_releases, monkeypatc
     monkeypatch.undo()
     again = api.scan(two_releases)  # the store takes the next scan as usual
     assert again.to_records() == first.to_records()
+
+
+def test_overview_counts_a_mirror_gap_once_per_pair(store, shared_data):
+    """Each side of a pair reports the gap from its own record; the money is counted once
+    (the import side's), and the counts come from the store as a loaded scan would give."""
+    store.ingest(shared_data / "raw/eurostat_comext_ds045409/CN_39206290.csv.gz")
+    found = api.scan(store, kinds=["mirror_gap", "spike"]).to_frame()
+    imports = found[(found["kind"] == "mirror_gap") & (found["flow"] == "import")]
+    twins = found.merge(
+        imports,
+        left_on=["reporter", "partner"],
+        right_on=["partner", "reporter"],
+        suffixes=("", "_m"),
+    )
+    twins = twins[
+        (twins["kind"] == "mirror_gap")
+        & (twins["flow"] == "export")
+        & (twins["period"] <= twins["period_end_m"])
+        & (twins["period_end"] >= twins["period_m"])
+    ]
+    assert len(imports) and len(twins)  # pairs whose both sides report a gap
+    counted = found.drop(index=found.index[found["id"].isin(twins["id"])])
+    summary = api.overview(store)
+    assert summary["at_stake"]["EUR"] == pytest.approx(counted["impact"].sum())
+    assert summary["at_stake"]["EUR"] < found["impact"].sum()
+    assert summary["findings"] == len(found)
+    assert summary["by_kind"] == found["kind"].value_counts().sort_index().to_dict()
+    assert summary["by_severity"] == found["severity"].value_counts().sort_index().to_dict()

@@ -270,7 +270,9 @@ def mirror(
 def overview(store: Store, *, scan_id: int | None = None) -> dict:
     """What the store holds and what a scan found: the summary the report and dashboard open with.
 
-    Money at stake is summed per currency (a total across currencies would mean nothing).
+    Money at stake is summed per currency (a total across currencies would mean nothing),
+    and a mirror gap, which each side of a pair reports from its own record, is counted
+    once. Everything is counted in the store: a scan of any size is never loaded for it.
     """
     con = store.con.cursor()
     releases, observations = con.execute(
@@ -282,7 +284,9 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "FROM current_observations"
     ).fetchone()
     sid = _latest_scan(con) if scan_id is None else scan_id
-    found = findings(store, scan_id=sid).to_frame()
+    counts = con.execute(
+        "SELECT kind, severity, count(*) FROM findings WHERE scan_id = ? GROUP BY ALL", [sid]
+    ).fetchall()
     return {
         "releases": int(releases),
         "observations": int(observations),
@@ -291,11 +295,11 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "first_period": first.strftime("%Y-%m") if first else None,
         "last_period": last.strftime("%Y-%m") if last else None,
         "scan": scan_info(store, sid),
-        "findings": len(found),
-        "by_kind": _counts(found, "kind"),
-        "by_severity": _counts(found, "severity"),
-        "by_kind_severity": _by_kind_severity(found),
-        "at_stake": _at_stake(found),
+        "findings": sum(n for _, _, n in counts),
+        "by_kind": _totals(counts, 0),
+        "by_severity": _totals(counts, 1),
+        "by_kind_severity": _by_kind_severity(counts),
+        "at_stake": _at_stake(con, sid),
     }
 
 
@@ -323,27 +327,42 @@ def scan_info(store: Store, scan_id: int | None = None) -> dict | None:
     }
 
 
-def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
-    if frame.empty:
-        return {}
-    return {str(k): int(v) for k, v in frame[column].value_counts().sort_index().items()}
+def _totals(counts: list[tuple[str, str, int]], position: int) -> dict[str, int]:
+    """Findings per kind (position 0) or per severity (1), from (kind, severity, n) rows."""
+    out: dict[str, int] = {}
+    for row in counts:
+        out[str(row[position])] = out.get(str(row[position]), 0) + int(row[2])
+    return dict(sorted(out.items()))
 
 
-def _by_kind_severity(frame: pd.DataFrame) -> dict[str, dict[str, int]]:
-    if frame.empty:
-        return {}
-    table = frame.groupby(["kind", "severity"]).size()
+def _by_kind_severity(counts: list[tuple[str, str, int]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
-    for (kind, severity), n in table.items():
+    for kind, severity, n in sorted(counts):
         out.setdefault(str(kind), {})[str(severity)] = int(n)
     return out
 
 
-def _at_stake(frame: pd.DataFrame) -> dict[str, float]:
-    if frame.empty:
-        return {}
-    sums = frame.groupby("currency")["impact"].sum(min_count=1).dropna()
-    return {str(k): float(v) for k, v in sums.sort_values(ascending=False).items()}
+# The export side's mirror gap, where the import side reports the same gap (overlapping
+# months), is the same money seen from the other record: the import side is counted.
+_AT_STAKE_SQL = """
+    SELECT f.currency, sum(f.impact) AS impact FROM findings f
+    WHERE f.scan_id = $scan AND NOT (
+        f.kind = 'mirror_gap' AND f.flow IN ('export', 're-export') AND EXISTS (
+            SELECT 1 FROM findings g
+            WHERE g.scan_id = $scan AND g.kind = 'mirror_gap'
+              AND g.flow IN ('import', 're-import') AND g.reporter = f.partner
+              AND g.partner = f.reporter AND g.classification = f.classification
+              AND g.commodity = f.commodity AND g.breakdown = f.breakdown
+              AND g.period <= f.period_end AND g.period_end >= f.period))
+    GROUP BY f.currency HAVING sum(f.impact) IS NOT NULL
+    ORDER BY impact DESC
+"""
+
+
+def _at_stake(con, scan_id: int | None) -> dict[str, float]:
+    """Money at stake per currency in a scan, each mirror gap counted once (see above)."""
+    rows = con.execute(_AT_STAKE_SQL, {"scan": scan_id}).fetchall()
+    return {str(currency): float(impact) for currency, impact in rows}
 
 
 def series_index(

@@ -90,21 +90,28 @@ def columns_for(needs: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def aggregates_sql(needs: Iterable[str]) -> dict[str, str]:
+def aggregates_sql(
+    needs: Iterable[str],
+    current: str = "current_observations",
+    observations: str = "observations",
+) -> dict[str, str]:
     """The whole-store tables the context joins beside the rows, by name: their SELECTs.
 
     The previous release of every cell, the reference unit value of every commodity-month,
     the usual margin of every commodity. ``source_sql`` joins them as subqueries unless it
-    is given tables that already hold them (the local engine computes them first).
+    is given tables that already hold them (the local engine computes them first). Each
+    reads the store through ``current`` and ``observations``; every group and join of them
+    lies within one commodity, so the local engine may pass views of a range of commodities
+    and compute the tables range by range.
     """
     needs = set(needs)
     out = {}
     if "previous" in needs:
-        out["previous"] = previous_sql()
+        out["previous"] = previous_sql(observations)
     if "reference_unit_value" in needs:
-        out["reference_unit_value"] = reference_unit_value_sql()
+        out["reference_unit_value"] = reference_unit_value_sql(current)
     if "mirror_margin" in needs:
-        out["mirror_margin"] = mirror_reference_sql()
+        out["mirror_margin"] = mirror_reference_sql(current)
     return out
 
 
@@ -183,7 +190,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
     )
 
 
-def previous_sql() -> str:
+def previous_sql(observations: str = "observations") -> str:
     """The figure of every cell in the release before the one its current figure comes from.
 
     Release order is ``release_order.vintage``; cells reported by one release only have
@@ -194,20 +201,20 @@ def previous_sql() -> str:
         SELECT {", ".join(OBSERVATION_KEY)}, value, release_id FROM (
             SELECT ob.*, row_number() OVER (
                 PARTITION BY {partition} ORDER BY ro.vintage DESC) AS recency
-            FROM observations ob JOIN release_order ro USING (release_id)
+            FROM {observations} ob JOIN release_order ro USING (release_id)
         ) ranked
         WHERE recency = 2"""
 
 
-def reference_unit_value_sql() -> str:
+def reference_unit_value_sql(current: str = "current_observations") -> str:
     """The median value per kg of each commodity-month across the store, and its support."""
-    return """
+    return f"""
         SELECT flow, classification, commodity, period, period_months,
                median(value / net_weight_kg) AS reference_unit_value,
                count(*) AS reference_unit_value_n,
                (count(*) - count(DISTINCT round(ln(value / net_weight_kg), 6)) + 1)
                    / count(*) AS reference_unit_value_same
-        FROM current_observations
+        FROM {current} AS observed
         WHERE net_weight_kg > 0 AND value > 0
         GROUP BY ALL"""
 
@@ -256,7 +263,7 @@ def intra_eu_sql(alias: str) -> str:
     return "(" + " OR ".join(clauses) + ")"
 
 
-def mirror_pairs_sql() -> str:
+def mirror_pairs_sql(current: str = "current_observations") -> str:
     """Every mirror pair in the current view: log(import record / export record) per month.
 
     One row per export-side figure whose partner reports the matching import, both positive
@@ -268,8 +275,8 @@ def mirror_pairs_sql() -> str:
                ln(CASE WHEN m.currency = x.currency THEN m.value / x.value
                        ELSE (m.value / {_rate("m", "rm")}) / (x.value / {_rate("x", "rx")}) END)
                    AS log_ratio
-        FROM current_observations x
-        JOIN current_observations m
+        FROM {current} x
+        JOIN {current} m
           ON m.reporter = x.partner AND m.partner = x.reporter
          AND m.flow = CASE x.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import' END
          AND m.classification = x.classification AND m.commodity = x.commodity
@@ -281,7 +288,7 @@ def mirror_pairs_sql() -> str:
 """
 
 
-def mirror_reference_sql() -> str:
+def mirror_reference_sql(current: str = "current_observations") -> str:
     """The usual CIF/FOB log ratio per commodity and intra-EU flag, across pairs and months."""
     return f"""
         SELECT classification, commodity, intra_eu,
@@ -290,6 +297,6 @@ def mirror_reference_sql() -> str:
                quantile_cont(log_ratio, 0.25) AS q25,
                quantile_cont(log_ratio, 0.75) AS q75,
                count(*) AS n
-        FROM ({mirror_pairs_sql()}) pairs
+        FROM ({mirror_pairs_sql(current)}) pairs
         WHERE log_ratio IS NOT NULL
         GROUP BY ALL"""

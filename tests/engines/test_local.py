@@ -36,7 +36,7 @@ def test_gathering_in_reporter_ranges_does_not_change_findings(generated_store, 
     detectors = default_detectors()  # the cross checks too: their context joins every range
     whole = local.scan(generated_store.con.cursor(), detectors, {})
     con = generated_store.con.cursor()
-    ranges = local.reporter_ranges(con, "true", [], 400)
+    ranges = local.key_ranges(con, "reporter", "true", [], 400)
     assert len(ranges) > 5 and ranges[0][0] <= ranges[0][1] < ranges[1][0]
     monkeypatch.setattr(local, "GATHER_ROWS", 400)
     in_ranges = local.scan(con, detectors, {})
@@ -51,8 +51,8 @@ def test_reporter_ranges_hold_at_most_their_rows_unless_one_reporter_is_larger(s
     counts = dict(
         con.execute("SELECT reporter, count(*) FROM observations GROUP BY ALL").fetchall()
     )
-    assert local.reporter_ranges(con, "true", [], 10**9) == [None]
-    ranges = local.reporter_ranges(con, "true", [], 500)
+    assert local.key_ranges(con, "reporter", "true", [], 10**9) == [None]
+    ranges = local.key_ranges(con, "reporter", "true", [], 500)
     covered = [r for r in sorted(counts) for lo, hi in ranges if lo <= r <= hi]
     assert covered == sorted(counts)  # every reporter in exactly one range
     for lo, hi in ranges:
@@ -97,10 +97,15 @@ def test_export_writes_the_current_view(demo_store, tmp_path):
 MIRROR_COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
 
-@pytest.mark.parametrize("releases", [1, 2])
-def test_context_tables_give_the_inline_context(store, shared_data, tmp_path, releases):
-    """The context's aggregates computed first into temporary tables, then joined, give the
-    very rows of the one inline query (the SQL the Spark engine runs)."""
+@pytest.mark.parametrize(("releases", "gather_rows"), [(1, None), (2, None), (2, 3_000)])
+def test_context_tables_give_the_inline_context(
+    store, shared_data, tmp_path, releases, gather_rows, monkeypatch
+):
+    """The context's aggregates computed first into temporary tables (on a large store,
+    range of commodities by range), then joined, give the very rows of the one inline
+    query (the SQL the Spark engine runs)."""
+    if gather_rows:
+        monkeypatch.setattr(local, "GATHER_ROWS", gather_rows)
     src = shared_data / MIRROR_COMEXT
     store.ingest(src)
     if releases == 2:  # a later release revising some export figures: previous values

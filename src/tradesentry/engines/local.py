@@ -13,7 +13,7 @@ of whole groups unless one group alone is larger (it is then split). Sorting the
 series costs little: it sorts one row per series, not one per observation.
 
 A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter
-range (``reporter_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
+range (``key_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
 never holds more than that many rows, whatever the size of the store; ranges follow the
 series order, so the chunks and findings are the same as from one pass.
 
@@ -117,32 +117,33 @@ def _source(where: str, needs: Sequence[str], releases: int, tables: dict) -> tu
 GATHER_ROWS = 4_000_000
 
 
-def reporter_ranges(con, where: str, params: list, max_rows: int) -> list[tuple[str, str] | None]:
-    """Consecutive reporter ranges of at most ``max_rows`` observations each ([None]: all).
+def key_ranges(
+    con, column: str, where: str, params: list, max_rows: int
+) -> list[tuple[str, str] | None]:
+    """Consecutive ranges of ``column`` of at most ``max_rows`` observations each ([None]: all).
 
-    Gathering holds a hash table of lists per series until the last row is read, and with
-    the context columns DuckDB cannot spill it all within its budget: gathering range by
-    range bounds that table by ``max_rows`` whatever the size of the store. Ranges follow
-    ``SERIES_ORDER``'s first key, so the series still come in order and every group
-    (reporter, flow, …) lies within one range. A reporter larger than ``max_rows`` is a
-    range of its own. The count reads one column, a fraction of a gathering's cost.
+    Gathering holds a hash table of lists per series until the last row is read, and the
+    context's aggregates hold every group's values (medians are not spilled); with the
+    context columns DuckDB cannot hold it all within its budget. Working range by range
+    bounds what it holds by ``max_rows`` whatever the size of the store. A key larger than
+    ``max_rows`` is a range of its own. The count reads one column, a fraction of the cost
+    of the work it splits. ``column`` is one of the store's key columns, never user text.
     """
     total = con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
     if total <= max_rows:
         return [None]
     counts = con.execute(
-        f"SELECT reporter, count(*) FROM observations WHERE {where} GROUP BY reporter "
-        "ORDER BY reporter",
+        f"SELECT {column}, count(*) FROM observations WHERE {where} GROUP BY ALL ORDER BY 1",
         params,
     ).fetchall()
     ranges: list[tuple[str, str] | None] = []
     first, last, held = None, None, 0
-    for reporter, rows in counts:
+    for key, rows in counts:
         if first is not None and held + rows > max_rows:
             ranges.append((first, last))
             first, held = None, 0
-        first = reporter if first is None else first
-        last, held = reporter, held + rows
+        first = key if first is None else first
+        last, held = key, held + rows
     if first is not None:
         ranges.append((first, last))
     return ranges
@@ -179,18 +180,42 @@ def _context_tables(con, needs: Sequence[str], releases: int) -> dict[str, str]:
     the median unit value of every commodity-month, the margins over every mirror pair) are
     built inside the same plan as the rows, the mirror join and the gathering, and DuckDB
     has to hold all their hash tables at once: more than its budget at 10^7 rows. Built one
-    at a time, each runs within the budget, and the query that gathers the series joins
-    tables of a few columns. With one release no cell has a previous figure, so that table
-    is left empty rather than paying for a window over every observation.
+    at a time, and on a large store range of commodities by range (every group and join of
+    them lies within one commodity), each runs within the budget, and the query that gathers
+    the series joins tables of a few columns. With one release no cell has a previous
+    figure, so that table is left empty rather than paying for a window over every
+    observation.
     """
+    ranges = key_ranges(con, "commodity", "true", [], GATHER_ROWS)
+    whole = context.aggregates_sql(needs)
+    ranged = context.aggregates_sql(
+        needs, _IN_RANGE.format("current_observations"), _IN_RANGE.format("observations")
+    )
     tables = {}
-    for name, sql in context.aggregates_sql(needs).items():
-        if name == "previous" and releases <= 1:
-            sql = f"SELECT * FROM ({sql}) AS previous WHERE false"
+    for name in whole:
         table = _CONTEXT_TABLE.format(name)
-        _within_memory(con, partial(con.execute, f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}"))
+        if name == "previous" and releases <= 1:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_empty(whole[name])}")
+        elif ranges == [None]:
+            _within_memory(
+                con, partial(con.execute, f"CREATE OR REPLACE TEMP TABLE {table} AS {whole[name]}")
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_empty(whole[name])}")
+            for lo, hi in ranges:
+                insert = f"INSERT INTO {table} {ranged[name]}"
+                _within_memory(con, partial(con.execute, insert, {"lo": lo, "hi": hi}))
         tables[name] = table
     return tables
+
+
+def _empty(sql: str) -> str:
+    """The columns of ``sql`` and no rows (the planner skips the work)."""
+    return f"SELECT * FROM ({sql}) AS columns_only WHERE false"
+
+
+# the store seen through one range of commodities (named parameters: used more than once)
+_IN_RANGE = "(SELECT * FROM {} WHERE commodity BETWEEN $lo AND $hi)"
 
 
 def _drop_shadow(con) -> None:
@@ -215,7 +240,8 @@ def iter_chunks(
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
     try:
         releases, tables = _prepare(con, needs)
-        for bounds in reporter_ranges(con, where, params, GATHER_ROWS):
+        # ranges of reporters follow SERIES_ORDER: series come in order, groups stay whole
+        for bounds in key_ranges(con, "reporter", where, params, GATHER_ROWS):
             part, part_params = where, params
             if bounds is not None:
                 part, part_params = f"{where} AND reporter BETWEEN ? AND ?", [*params, *bounds]

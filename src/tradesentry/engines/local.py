@@ -49,7 +49,9 @@ from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
 from tradesentry.schema import SERIES_KEY
 
-DEFAULT_CHUNK_SERIES = 20_000
+#: series per chunk: four blocks of the baseline's 2048 (two per thread on two cores); a
+#: chunk with the cross checks' context holds some 200 MB of arrays at 50 months
+DEFAULT_CHUNK_SERIES = 8192
 #: DuckDB's memory during a scan ("1GB", "4GB"…; empty: DuckDB's own default)
 DUCKDB_MEMORY_LIMIT = os.environ.get("TRADESENTRY_DUCKDB_MEMORY", "1GB")
 #: series compared with each other (totals and details) share these; chunks keep them whole

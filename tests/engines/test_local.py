@@ -128,3 +128,14 @@ def test_context_tables_give_the_inline_context(
     assert got["previous_value"].notna().any() == (releases == 2)
     temporary = "SELECT count(*) FROM duckdb_tables() WHERE temporary"  # dropped after the scan
     assert con.execute(temporary).fetchall()[0][0] == 0
+
+
+def test_a_scan_leaves_duckdbs_settings_as_they_were(generated_store):
+    con = generated_store.con.cursor()
+    read = "SELECT current_setting('memory_limit'), current_setting('threads')"
+    before = con.execute(read).fetchall()
+    for _ in range(3):  # a rounded limit set back each time would shrink a little each scan
+        local.scan(con, default_detectors(["spike"]), {})
+    assert con.execute(read).fetchall() == before
+    con.execute("RESET memory_limit")
+    assert con.execute(read).fetchall() == before  # still DuckDB's own default

@@ -407,15 +407,29 @@ def memory_budget(con, limit: str | None = DUCKDB_MEMORY_LIMIT) -> Iterator[None
         return
     if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit):
         raise InputError(f"TRADESENTRY_DUCKDB_MEMORY={limit!r}: expected a size such as 1GB")
-    before, threads = con.execute(
-        "SELECT current_setting('memory_limit'), current_setting('threads')"
-    ).fetchall()[0]
+    restore_limit = _restorer(con, "memory_limit")
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     con.execute(f"SET memory_limit = '{limit}'")
     try:
         yield
     finally:  # _within_memory may have changed both
-        con.execute(f"SET memory_limit = '{before}'")
+        con.execute(restore_limit)
         con.execute(f"SET threads = {int(threads)}")
+
+
+def _restorer(con, name: str) -> str:
+    """SQL putting setting ``name`` back as it is now.
+
+    DuckDB shows a memory limit rounded ("18.6 GiB"): setting that text back would shrink
+    the limit a little at every scan, so where the setting is DuckDB's default it is RESET.
+    """
+    read = f"SELECT current_setting('{name}')"
+    before = con.execute(read).fetchall()[0][0]
+    con.execute(f"RESET {name}")
+    if con.execute(read).fetchall()[0][0] == before:
+        return f"RESET {name}"
+    con.execute(f"SET {name} = '{before}'")
+    return f"SET {name} = '{before}'"
 
 
 def scan_chunks(

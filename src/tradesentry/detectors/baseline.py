@@ -62,8 +62,6 @@ from tradesentry.panel import Panel
 
 MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
 MEDIAN_SE = math.sqrt(math.pi / 2)  # a median's standard error relative to a mean's
-#: a month without trade more likely than this is a series' habit: the gap threshold's chance
-ORDINARY_NO_TRADE = math.exp(-(2.5**2) / 2.0)
 
 
 @dataclass(frozen=True)
@@ -84,6 +82,7 @@ class BaselineConfig:
     shift_windows: tuple[int, ...] = (6, 12)
     shift_min_points: int = 3
     shift_threshold: float = 5.0
+    no_trade_z: float = 2.5  # a month without trade with a chance above exp(-z²/2) is a habit
     shift_persistence: float = 0.6
     max_shifts: int = 4
     trend_lag: int = 12
@@ -146,19 +145,19 @@ def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
     """
     key = ("baseline", config)
     if key not in panel.cache:
-        values = np.where(ordinary_zeros(panel), np.nan, panel.values)
+        values = np.where(ordinary_zeros(panel, config), np.nan, panel.values)
         panel.cache[key] = fit(values, panel.season, config)
     return panel.cache[key]
 
 
-def ordinary_zeros(panel: Panel) -> np.ndarray:
+def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.ndarray:
     """Reported zeros that the series' own habit of months without trade explains.
 
     A zero and a missing month say the same thing: no trade recorded that month. The
     chance of such a month is the series' rate of them over its span (first to last
     report), the run of such months around the zero left out and Laplace-smoothed as for
-    gaps: P = (other months without trade + ½)/(other months + 1). Where P exceeds
-    ``ORDINARY_NO_TRADE`` (the gap threshold's chance, 4.4 %, about one month in 23), a
+    gaps: P = (other months without trade + ½)/(other months + 1). Where P exceeds the
+    chance the gap detector flags (``no_trade_z`` = 2.5: 4.4 %, about one month in 23), a
     zero is what the series does now and then. A series that has traded in every other
     month keeps its zeros (P = 1.4 % over 36 months), as does one with a single other
     month without trade in 36 (P = 4.2 %), and so does a run of zeros after years of
@@ -177,7 +176,7 @@ def ordinary_zeros(panel: Panel) -> np.ndarray:
     other_months = inside.sum(axis=1, keepdims=True) - run
     other_without = without.sum(axis=1, keepdims=True) - run
     chance = (other_without + 0.5) / (other_months + 1.0)
-    return zero & (chance > ORDINARY_NO_TRADE)
+    return zero & (chance > math.exp(-(config.no_trade_z**2) / 2.0))
 
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:
@@ -191,7 +190,16 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
 
 
 def covered_by_combined(panel: Panel) -> np.ndarray:
-    """Cells that a combined multi-month figure covers (they are reported, if not split)."""
+    """Cells that a combined multi-month figure covers (they are reported, if not split).
+
+    Memoised in ``panel.cache``: the model and the gap detector both ask.
+    """
+    if "covered" not in panel.cache:
+        panel.cache["covered"] = _covered(panel)
+    return panel.cache["covered"]
+
+
+def _covered(panel: Panel) -> np.ndarray:
     covered = np.zeros(panel.values.shape, dtype=bool)
     span = panel.combined_span.astype(np.int64)
     T = panel.n_months

@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import baseline, covered_by_combined, month_name
+from tradesentry.detectors.baseline import (
+    DEFAULT_CONFIG,
+    baseline,
+    covered_by_combined,
+    month_name,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import money
 
@@ -38,7 +43,7 @@ class Gap(Detector):
     """
 
     kind: ClassVar[str] = "gap"
-    threshold: float = 2.5
+    threshold: float = DEFAULT_CONFIG.no_trade_z  # the model's zeros follow the same chance
     window: int = 12
     min_side: int = 3
     min_rate: float = 0.75

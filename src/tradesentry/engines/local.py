@@ -195,19 +195,16 @@ def _context_tables(con, needs: Sequence[str], releases: int) -> dict[str, str]:
     )
     tables = {}
     for name in whole:
-        table = _CONTEXT_TABLE.format(name)
+        table = tables[name] = _CONTEXT_TABLE.format(name)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_empty(whole[name])}")
         if name == "previous" and releases <= 1:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_empty(whole[name])}")
-        elif ranges == [None]:
-            _within_memory(
-                con, partial(con.execute, f"CREATE OR REPLACE TEMP TABLE {table} AS {whole[name]}")
-            )
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {_empty(whole[name])}")
-            for lo, hi in ranges:
-                insert = f"INSERT INTO {table} {ranged[name]}"
-                _within_memory(con, partial(con.execute, insert, {"lo": lo, "hi": hi}))
-        tables[name] = table
+            continue
+        for bounds in ranges:
+            if bounds is None:  # a store within one range: the whole-store SELECT
+                sql, params = whole[name], {}
+            else:
+                sql, params = ranged[name], {"lo": bounds[0], "hi": bounds[1]}
+            _within_memory(con, partial(con.execute, f"INSERT INTO {table} {sql}", params))
     return tables
 
 

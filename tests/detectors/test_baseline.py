@@ -55,3 +55,31 @@ def test_a_bad_thread_count_is_one_clear_error(bad, monkeypatch):
     monkeypatch.setenv("TRADESENTRY_THREADS", bad)
     with pytest.raises(InputError, match="TRADESENTRY_THREADS"):
         B.threads()
+
+
+def test_side_scales_equal_the_scale_for_symmetric_noise():
+    rng = np.random.default_rng(3)
+    r = rng.standard_normal((400, 60)) * 0.3
+    both = B.robust_scale(r, B.DEFAULT_CONFIG)
+    low, high = B.side_scales(r, B.DEFAULT_CONFIG)
+    assert np.median(low / both) == pytest.approx(1.0, abs=0.05)
+    assert np.median(high / both) == pytest.approx(1.0, abs=0.05)
+    mirrored_low, mirrored_high = B.side_scales(-r, B.DEFAULT_CONFIG)
+    np.testing.assert_allclose(mirrored_low, high)  # the sides swap with the sign
+    np.testing.assert_allclose(mirrored_high, low)
+
+
+def test_a_habit_of_thin_months_widens_only_the_low_side():
+    """A steady flow (±5 %) with a month at 1/100 every six months: its thin months are its
+    noise below, not above, so a month at ×3 is a spike and the next thin month is no dip."""
+    rng = np.random.default_rng(4)
+    v = 1e6 * np.exp(0.05 * rng.standard_normal(48))
+    v[3::6] /= 100.0
+    v[40] *= 3.0
+    model = B.fit(v[None, :])
+    assert model.sigma_low[0] > 5 * model.sigma_high[0]
+    assert model.z[0, 40] > 4.0  # a spike, above the rises the series makes
+    thin = np.arange(3, 48, 6)
+    assert np.all(model.z[0, thin[np.isfinite(model.z[0, thin])]] > -4.5)  # no dips
+    together = B.robust_scale(model.resid, B.DEFAULT_CONFIG)[0]
+    assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike

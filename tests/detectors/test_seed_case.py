@@ -1,23 +1,26 @@
 """The seed article's case on the bundled China–North Korea data (press figures of GACC data).
 
-China's exports to North Korea get exactly four findings, and each is there for a reason (23 months are reported, none of the others is flagged):
+China's exports to North Korea get exactly five findings, and each is there for a reason (23 months are reported, none of the others is flagged):
 
 1. ``level_shift`` from 2020-02: the border closed at the end of January 2020; exports fell
    from about $227M a month (2019 to January 2020) to about $22M (×0.1);
 2. ``level_shift`` from 2020-10: the near-total closure; about $148K a month against $22M
    before (×0.007). This covers October 2020 ($253K after $18.9M in September);
-3. ``implausible`` in 2021-02: $3,000, a tiny share of the series' typical month and no
+3. ``spike`` in 2020-12: $3.4M inside the closure, 46 times the $73K that its months
+   (October and November 2020, January and February 2021) make expected. The series'
+   falls are large (the closure, $3K) but its rises are not, and a rise is measured
+   against the rises (``sigma_high``): 4.8 scales above;
+4. ``implausible`` in 2021-02: $3,000, a tiny share of the series' typical month and no
    other month that low (the analyst's "simply isn't realistic"), about 1/65 of the closure
    months around it;
-4. ``level_shift`` from 2021-03: the partial reopening, about $12.6M a month against $148K
+5. ``level_shift`` from 2021-03: the partial reopening, about $12.6M a month against $148K
    (×85). Its explanation gives the other reading with the amounts: if February's trade
    was recorded in March (a timing shift), at most about $191K moved, about 1 % of March's
    $13.0M, while April–June stay at the new level.
 
 No other month is flagged: the 2019 months sit on their level, the swings of 2020 (from
 $10M to $88M) and of the reopening (April $28.8M, May $2.7M) stay within what the series'
-own noise allows, December 2020 ($3.4M inside the closure) is high but not beyond it, and
-the combined January–February 2021 figure ($33K) agrees with its months ($29K + $3K)
+own noise allows, and the combined January–February 2021 figure ($33K) agrees with its months ($29K + $3K)
 within the rounding of figures published in thousands. China's imports get one finding:
 the fall from September 2020 (about $10M a month to $1.4M).
 """
@@ -44,11 +47,12 @@ def _one(found, flow, period):
     return rows.iloc[0]
 
 
-def test_exports_get_exactly_four_findings(found):
+def test_exports_get_exactly_five_findings(found):
     exports = found[found["flow"] == "export"]
     assert list(zip(exports["kind"], exports["period"], strict=True)) == [
         ("level_shift", "2020-02"),
         ("level_shift", "2020-10"),
+        ("spike", "2020-12"),
         ("implausible", "2021-02"),
         ("level_shift", "2021-03"),
     ]
@@ -86,11 +90,21 @@ def test_october_2020_and_the_february_2020_collapse(found):
     assert collapse["evidence"]["before_to"] == "2020-01"
 
 
+def test_december_2020_stands_out_inside_the_closure(found):
+    f = _one(found, "export", "2020-12")
+    assert f["kind"] == "spike" and f["observed"] == 3378000.0
+    ev = f["evidence"]
+    assert ev["regime_start"] == "2020-10"  # measured against the closure, not 2019
+    assert ev["level_months"] == ["2020-10", "2020-11", "2021-01", "2021-02"]
+    assert 40 < ev["ratio"] < 50 and 4.0 < ev["z"] < 5.5
+    assert "within the level that started in October 2020" in f["explanation"]
+
+
 def test_not_every_month_is_flagged(found, demo_store):
     obs = demo_store.observations()
     months = obs[(obs["flow"] == "export") & (obs["period_months"] == 1)]
     assert len(months) == 23
-    assert (found["flow"] == "export").sum() == 4
+    assert (found["flow"] == "export").sum() == 5
     assert not (found["kind"] == "incoherent").any()  # $29K + $3K vs $33K: rounding
 
 

@@ -31,7 +31,15 @@ one model of the panel, computed once and kept in ``panel.cache``:
   series' months do is not called an anomaly), blended with a prior scale of 0.25 log
   units worth 3 observations (so a series of 8 points cannot claim to be noiseless), and
   floored at 0.05 (5 %: relative noise below that is rounding in trade data, not signal).
-  ``z = (y - expected) / sigma``.
+- **One scale for each side.** Trade series are often lopsided: a flow that runs steadily
+  but has a thin month now and then (a late shipment, a part-month) strays far below its
+  level and never far above, and a flow of occasional bulk cargoes the other way round.
+  So ``z`` divides a residual above the expectation by ``sigma_high`` and one below by
+  ``sigma_low``: the same MAD core, each widened by its own side's tail (the 95 %
+  quantile of the deviations above, or below, ÷ 1.645, which for normal noise is the
+  two-sided 90 % of ``sigma``), blended and floored alike. A series' habit of thin months
+  then no longer hides its spikes, nor is each thin month called a dip; for symmetric
+  noise the two scales equal ``sigma``.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
@@ -125,8 +133,10 @@ class Baseline:
     expected_log: np.ndarray
     expected: np.ndarray  # in money: exp(expected_log) - c
     resid: np.ndarray  # y - expected_log
-    sigma: np.ndarray  # residual scale per series (log units)
-    z: np.ndarray  # resid / sigma; NaN where there is no expectation
+    sigma: np.ndarray  # residual scale per series (log units), both sides together
+    sigma_low: np.ndarray  # residual scale below the expectation, per series
+    sigma_high: np.ndarray  # residual scale above the expectation, per series
+    z: np.ndarray  # resid / the scale of its side; NaN where there is no expectation
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
     shifts: Shifts
     config: BaselineConfig
@@ -135,6 +145,11 @@ class Baseline:
         """Cells with an observed value and an expectation from enough months."""
         need = self.config.min_level_points if min_points is None else min_points
         return np.isfinite(self.z) & (self.level_points >= need)
+
+    def side_sigma(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """The scale that ``z`` of each cell was measured in (``sigma_high`` or ``sigma_low``)."""
+        above = self.resid[rows, cols] >= 0
+        return np.where(above, self.sigma_high[rows], self.sigma_low[rows])
 
 
 def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
@@ -350,13 +365,40 @@ def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np
     called an anomaly. Blended with the prior scale and floored. ``tail=False`` keeps the MAD
     alone (the level-shift noise scale, whose largest differences are the shifts themselves).
     """
-    center, _ = nanmedian(r)
-    dev = np.abs(r - center[:, None])
-    mad, n = nanmedian(dev)
-    raw = MAD_TO_SIGMA * np.nan_to_num(mad)
+    dev, mad, n = _deviations(r)
+    raw = MAD_TO_SIGMA * mad
     if tail:
-        q = nanquantile(dev, config.tail_quantile) / _normal_quantile(config.tail_quantile)
+        q = nanquantile(np.abs(dev), config.tail_quantile) / _normal_quantile(config.tail_quantile)
         raw = np.fmax(raw, np.nan_to_num(q))
+    return _blended(raw, n, config)
+
+
+def side_scales(r: np.ndarray, config: BaselineConfig) -> tuple[np.ndarray, np.ndarray]:
+    """Residual scales below and above the centre: ``robust_scale`` with each side's own tail.
+
+    The tail of a side is the one-sided quantile that matches the two-sided one for normal
+    noise ((1 + 0.9) / 2 = 95 %), so the two scales equal ``robust_scale`` when the residuals
+    are symmetric.
+    """
+    dev, mad, n = _deviations(r)
+    one_sided = (1.0 + config.tail_quantile) / 2.0
+    norm = _normal_quantile(config.tail_quantile)
+    raw = MAD_TO_SIGMA * mad
+    tails = (np.nan_to_num(nanquantile(d, one_sided) / norm) for d in (-dev, dev))
+    low, high = (_blended(np.fmax(raw, tail), n, config) for tail in tails)
+    return low, high
+
+
+def _deviations(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Deviations from the row median, their median absolute value (0 if none) and count."""
+    center, _ = nanmedian(r)
+    dev = r - center[:, None]
+    mad, n = nanmedian(np.abs(dev))
+    return dev, np.nan_to_num(mad), n
+
+
+def _blended(raw: np.ndarray, n: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """A raw scale from ``n`` residuals blended with the prior scale, then floored."""
     w = config.prior_weight
     blended = np.sqrt((n * raw**2 + w * config.sigma_prior**2) / (n + w))
     return np.maximum(blended, config.sigma_floor)
@@ -420,8 +462,10 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     expected_log = level + seasonal
     resid = y - expected_log
     enough = points >= config.min_level_points
-    sigma = robust_scale(np.where(enough, resid, np.nan), config)
-    z = resid / sigma[:, None]
+    scored = np.where(enough, resid, np.nan)
+    sigma = robust_scale(scored, config)
+    sigma_low, sigma_high = side_scales(scored, config)
+    z = resid / np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None])
     return {
         "level": level,
         "level_points": points,
@@ -431,6 +475,8 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         "expected_log": expected_log,
         "resid": resid,
         "sigma": sigma,
+        "sigma_low": sigma_low,
+        "sigma_high": sigma_high,
         "z": z,
     }
 
@@ -770,13 +816,14 @@ def deviation_evidence(
     shift_start = _regime_start(model, rows, cols)
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
+    scale = model.side_sigma(rows, cols)
     for k, src in enumerate(sources(panel, model, rows, cols)):
         i, t = int(rows[k]), int(cols[k])
         nxt = t + 1 if t + 1 < T else None
         src.update(
             {
                 "z": _num(model.z[i, t]),
-                "sigma": _num(model.sigma[i]),
+                "sigma": _num(scale[k]),
                 "expected": _num(model.expected[i, t]),
                 "ratio": _ratio(panel.values[i, t], model.expected[i, t]),
                 "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,

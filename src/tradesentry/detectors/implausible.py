@@ -38,7 +38,7 @@ class Implausible(Detector):
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23); and a *negative* value, which trade values cannot be. Threshold:
-    |z| ≥ 4.5, the spike and dip threshold (see ``Spike``). Why: these are the figures an
+    |z| ≥ 4.5, the dip threshold (see ``Dip``). Why: these are the figures an
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
     trade, a closure of several months) is excluded by the "no other month" rules, and
     naming the reading tells the publisher what to check, so this finding replaces the

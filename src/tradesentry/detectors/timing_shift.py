@@ -37,8 +37,8 @@ class TimingShift(Detector):
     month is a dip, and a random +2 happens beside only 2 % of them), (2) the moved-amount model
     beats the single-month model, (3) the two-month sum is normal: |q| ≤ 3 two-month scales
     (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
-    √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the spike/dip threshold, so a
-    shift is reported on the same footing as the spike and dip it replaces. Overlapping
+    √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the dip threshold, so a
+    shift is reported on the same footing as the dip it replaces. Overlapping
     pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     """
 

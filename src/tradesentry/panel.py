@@ -85,7 +85,9 @@ class Panel:
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, freq: str = "M") -> Panel:
         """Build a panel from long observations (the store's columns), without a loop per row."""
-        frame = frame[frame["freq"] == freq]
+        wanted = frame["freq"].to_numpy() == freq
+        if not wanted.all():  # a chunk mixing frequencies (copying the frame costs)
+            frame = frame[wanted]
         if frame.empty:
             empty = np.empty((0, 0))
             return cls(

@@ -60,6 +60,19 @@ def test_reporter_ranges_hold_at_most_their_rows_unless_one_reporter_is_larger(s
         assert sum(inside) <= 500 or len(inside) == 1
 
 
+@pytest.mark.parametrize("read_batch", [1, 7])
+def test_series_cut_by_read_batches_come_out_whole(generated_store, monkeypatch, read_batch):
+    """Rows stream in batches that cut series anywhere; each series is regrouped whole,
+    with its first row's currency, and the findings do not change."""
+    detectors = default_detectors()
+    whole = local.scan(generated_store.con.cursor(), detectors, {})
+    frames = pd.concat(local.iter_chunks(generated_store.con.cursor(), {}))
+    monkeypatch.setattr(local, "_READ_BATCH", read_batch)
+    cut = pd.concat(local.iter_chunks(generated_store.con.cursor(), {}))
+    pd.testing.assert_frame_equal(cut.reset_index(drop=True), frames.reset_index(drop=True))
+    assert_same_findings(whole, local.scan(generated_store.con.cursor(), detectors, {}))
+
+
 def test_chunks_hold_whole_series_and_whole_groups(generated_store):
     chunks = list(local.iter_chunks(generated_store.con.cursor(), {}, chunk_series=50))
     keys = [c.groupby(list(local.SERIES_ORDER), observed=True).ngroups for c in chunks]

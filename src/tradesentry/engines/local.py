@@ -79,18 +79,65 @@ def series_filter_sql(filters: dict) -> tuple[str, list]:
 
 
 def gather_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
-    """One row per series: its key, its currency and a list per row column.
+    """The rows of ``source`` in series order (``SERIES_ORDER``), each series' cells by period.
 
-    The currency is that of the series' first cell (earliest period, latest release), the
-    one the panel reports; per-row currencies would cost a text list for a constant.
+    Rows, not one row of lists per series: DuckDB sorts rows (in parallel, spilling) about
+    twice as fast as it fills a hash table of lists for each series' eighteen columns, and
+    ``series_rows`` makes the lists in Arrow, without copying. Within a cell the latest
+    release comes first, so the first row of a series carries its currency as the panel
+    reports it (earliest period, latest release).
     """
-    order = "(period, period_months" + (f", -{VINTAGE})" if vintage else ")")
-    lists = [f"list({c}) AS {c}" for c in (*row_columns, *([VINTAGE] if vintage else []))]
-    return (
-        f"SELECT {', '.join(SERIES_KEY)}, arg_min(currency, {order}) AS currency, "
-        f"{', '.join(lists)} FROM ({source}) AS scanned GROUP BY {', '.join(SERIES_KEY)} "
-        f"ORDER BY {', '.join(SERIES_ORDER)}"
-    )
+    columns = [*SERIES_KEY, "currency", *row_columns, *([VINTAGE] if vintage else [])]
+    order = [*SERIES_ORDER, "period", "period_months", *([f"{VINTAGE} DESC"] if vintage else [])]
+    return f"SELECT {', '.join(columns)} FROM ({source}) AS scanned ORDER BY {', '.join(order)}"
+
+
+def series_rows(
+    batches: Iterable[pa.RecordBatch], lists: Sequence[str]
+) -> Iterator[pa.RecordBatch]:
+    """One row per series (its key, its first row's currency, a list per column of
+    ``lists``) from a stream of rows in series order; a series that a batch boundary cuts
+    is carried over to the next batch."""
+    held: pa.Table | None = None
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        table = pa.Table.from_batches([batch])
+        if held is not None:
+            table = pa.concat_tables([held, table])
+        starts = _series_starts(table)
+        last = int(starts[-1])  # the last series may go on in the next batch
+        if last:
+            yield _as_lists(table.slice(0, last), starts[:-1], lists)
+        held = table.slice(last)
+    if held is not None and held.num_rows:
+        yield _as_lists(held, _series_starts(held), lists)
+
+
+def _series_starts(table: pa.Table) -> np.ndarray:
+    """Row positions where a series begins (0 first)."""
+    import pyarrow.compute as pc
+
+    n = table.num_rows
+    starts = np.zeros(n, dtype=bool)
+    starts[0] = True
+    for name in SERIES_KEY:  # key columns are NOT NULL in the store
+        column = table.column(name)
+        changed = pc.not_equal(column.slice(1), column.slice(0, n - 1))
+        starts[1:] |= changed.to_numpy(zero_copy_only=False)
+    return np.flatnonzero(starts)
+
+
+def _as_lists(rows: pa.Table, starts: np.ndarray, lists: Sequence[str]) -> pa.RecordBatch:
+    """The series of ``rows`` (which begin at ``starts``) as one row each, cells as lists."""
+    offsets = pa.array(np.append(starts, rows.num_rows).astype(np.int32))
+    firsts = pa.array(starts)
+    columns = {
+        name: rows.column(name).take(firsts).combine_chunks() for name in (*SERIES_KEY, "currency")
+    }
+    for name in lists:
+        columns[name] = pa.ListArray.from_arrays(offsets, rows.column(name).combine_chunks())
+    return pa.RecordBatch.from_pydict(columns)
 
 
 def _prepare(con, needs: Sequence[str]) -> tuple[int, dict[str, str]]:
@@ -248,13 +295,15 @@ def iter_chunks(
             reader = _reader_within_memory(
                 con, gather_sql(source, row_columns, vintage), part_params
             )
-            for table in whole_group_chunks(reader, chunk_series):
+            lists = (*row_columns, *([VINTAGE] if vintage else []))
+            for table in whole_group_chunks(series_rows(reader, lists), chunk_series):
                 yield series_frame(table, row_columns)
     finally:
         _drop_shadow(con)
 
 
-_READ_BATCH = 10_000
+#: rows per batch read from a gathering query
+_READ_BATCH = 100_000
 
 
 def _reader_within_memory(con, sql: str, params: list):
@@ -349,7 +398,7 @@ def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -
     for name in row_columns:
         data[name] = _flat(batch.column(name))
     data["series_no"] = series_no
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(data, copy=False)  # no copy into consolidated blocks: 0.3 ms, not 20
     if VINTAGE in batch.schema.names:
         frame = frame.iloc[_latest_release(series_no, frame, _flat(batch.column(VINTAGE)))]
     return frame.reset_index(drop=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 from tests.conftest import DEMO_CSV
 from tradesentry import api
 from tradesentry.errors import StoreError
-from tradesentry.findings import FINDING_COLUMNS, Findings, empty_findings, rank
+from tradesentry.findings import FINDING_COLUMNS, Findings, empty_findings, evidence_json, rank
 
 # ``tradesentry.findings`` the attribute is the api function; the module is this one.
 findings_module = importlib.import_module("tradesentry.findings")
@@ -72,3 +73,26 @@ def test_findings_of_a_closed_store_say_so(tmp_path):
         saved = api.scan(st)
     with pytest.raises(StoreError, match="closed"):
         saved.to_frame()
+
+
+def test_evidence_is_written_as_valid_json_whatever_it_holds():
+    """Every output (the store, Spark, the CSV) encodes evidence one way: JSON has no NaN."""
+    evidence = {
+        "z": np.float64("nan"),
+        "ratio": float("inf"),
+        "n": np.int64(3),
+        "months": np.array([1.5, np.nan]),
+        "pair": (np.float32(0.5), None),
+        "when": pd.Timestamp("2021-02-01"),
+    }
+    text = evidence_json(evidence)
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {
+        "z": None,
+        "ratio": None,
+        "n": 3,
+        "months": [1.5, None],
+        "pair": [0.5, None],
+        "when": "2021-02-01 00:00:00",
+    }
+    assert evidence_json(None) == "{}"

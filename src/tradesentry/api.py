@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
-from tradesentry.findings import Findings, empty_findings, rank, saved_frame
+from tradesentry.findings import Findings, empty_findings, evidence_json, rank, saved_frame
 from tradesentry.store import Store
 
 ENGINES = ("local", "spark")
@@ -127,7 +127,7 @@ def _insert_findings(con, scan_id: int, frame: pd.DataFrame) -> int:
     """Append one chunk's findings (evidence as JSON text) to the store; their number."""
     if not len(frame):
         return 0
-    rows = frame.assign(scan_id=scan_id, evidence=frame["evidence"].map(_evidence_json))
+    rows = frame.assign(scan_id=scan_id, evidence=frame["evidence"].map(evidence_json))
     con.register("new_findings", rows)
     try:
         con.execute(
@@ -138,12 +138,6 @@ def _insert_findings(con, scan_id: int, frame: pd.DataFrame) -> int:
     finally:
         con.unregister("new_findings")
     return len(frame)
-
-
-def _evidence_json(evidence) -> str:
-    from tradesentry.findings import _jsonable
-
-    return json.dumps(_jsonable(evidence or {}), ensure_ascii=False)
 
 
 def findings(

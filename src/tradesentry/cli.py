@@ -6,7 +6,6 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one li
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from enum import StrEnum
 from importlib import resources
@@ -23,6 +22,7 @@ from rich.text import Text
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
+from tradesentry.findings import evidence_json
 from tradesentry.store import open_store
 from tradesentry.text import money, sparkline
 
@@ -257,7 +257,7 @@ def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> No
         sys.stdout.write(found.to_json(lines=True))
     elif format is FindingFormat.csv:
         frame = found.to_frame()
-        frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
+        frame["evidence"] = frame["evidence"].map(evidence_json)
         _write_csv(frame)
     else:
         _findings_table(found, limit)

@@ -332,9 +332,18 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
+def evidence_json(evidence) -> str:
+    """A finding's evidence as JSON text, the one encoding every output uses: NaN and
+    infinities as null (JSON has no NaN), NumPy values as plain numbers, anything else
+    unknown as its text."""
+    return json.dumps(_jsonable(evidence or {}), ensure_ascii=False, default=str)
+
+
 def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     if isinstance(value, np.generic):

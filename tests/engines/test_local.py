@@ -60,17 +60,26 @@ def test_reporter_ranges_hold_at_most_their_rows_unless_one_reporter_is_larger(s
         assert sum(inside) <= 500 or len(inside) == 1
 
 
-@pytest.mark.parametrize("read_batch", [1, 7])
-def test_series_cut_by_read_batches_come_out_whole(generated_store, monkeypatch, read_batch):
-    """Rows stream in batches that cut series anywhere; each series is regrouped whole,
-    with its first row's currency, and the findings do not change."""
-    detectors = default_detectors()
-    whole = local.scan(generated_store.con.cursor(), detectors, {})
-    frames = pd.concat(local.iter_chunks(generated_store.con.cursor(), {}))
-    monkeypatch.setattr(local, "_READ_BATCH", read_batch)
-    cut = pd.concat(local.iter_chunks(generated_store.con.cursor(), {}))
-    pd.testing.assert_frame_equal(cut.reset_index(drop=True), frames.reset_index(drop=True))
-    assert_same_findings(whole, local.scan(generated_store.con.cursor(), detectors, {}))
+@pytest.mark.parametrize("read_rows", [1, 7, 100_000])
+def test_sorted_rows_regroup_into_the_series_lists_give(generated_store, monkeypatch, read_rows):
+    """The two gatherings (lists by DuckDB; sorted rows made into lists in Arrow, whose
+    batches cut series anywhere) give the same series, cells and currencies."""
+    monkeypatch.setattr(local, "_READ_ROWS", read_rows)
+    con = generated_store.con.cursor()
+    releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
+    source, vintage = local._source("true", [], releases, {})
+    assert vintage  # two releases: the latest figure of each cell is chosen from the lists
+
+    def frame(context: bool) -> pd.DataFrame:
+        batches = local.gathered_series(con, source, [], local.ROW_COLUMNS, vintage, context)
+        chunks = local.whole_group_chunks(batches, 50)
+        out = pd.concat(local.series_frame(t, local.ROW_COLUMNS) for t in chunks)
+        key = [*local.SERIES_ORDER, "period", "period_months"]
+        return out.drop(columns="series_no").astype({c: str for c in key[:7]}).sort_values(key)
+
+    lists, rows = frame(False), frame(True)
+    assert len(lists) > 1000
+    pd.testing.assert_frame_equal(rows.reset_index(drop=True), lists.reset_index(drop=True))
 
 
 def test_chunks_hold_whole_series_and_whole_groups(generated_store):

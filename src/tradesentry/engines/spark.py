@@ -26,7 +26,6 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -43,7 +42,7 @@ from tradesentry.engines.local import (
     whole_group_chunks,
 )
 from tradesentry.errors import EngineUnavailable, InputError
-from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, _jsonable, empty_findings
+from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, empty_findings, evidence_json
 from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
 
 DEFAULT_MASTER = "local[*]"
@@ -348,23 +347,13 @@ def unnest_cells(batch: pa.RecordBatch, row_columns: Sequence[str]) -> pa.Record
 def encode(found: pd.DataFrame) -> pd.DataFrame:
     """Findings with evidence as JSON text and every column in the output schema's type."""
     out = found[list(OUTPUT_COLUMNS)].copy()
-    out["evidence"] = out["evidence"].map(_evidence_json)
+    out["evidence"] = out["evidence"].map(evidence_json)
     for column in _FLOAT_COLUMNS:
         out[column] = pd.to_numeric(out[column], errors="coerce").astype(float)
     for column in OUTPUT_COLUMNS:
         if column not in _FLOAT_COLUMNS:
             out[column] = out[column].map(lambda v: None if v is None else str(v))
     return out
-
-
-def _evidence_json(evidence) -> str:
-    return json.dumps(_jsonable(evidence or {}), ensure_ascii=False, default=_plain)
-
-
-def _plain(value):
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    return str(value)
 
 
 def decode(frame: pd.DataFrame) -> pd.DataFrame:

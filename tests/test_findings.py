@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import io
 import json
 
 import numpy as np
@@ -96,3 +97,21 @@ def test_evidence_is_written_as_valid_json_whatever_it_holds():
         "when": "2021-02-01 00:00:00",
     }
     assert evidence_json(None) == "{}"
+
+
+@pytest.mark.parametrize("lines", [False, True])
+def test_a_saved_scan_writes_json_record_by_record(demo_store, monkeypatch, lines):
+    """The same text as the frame in memory gives, without loading the scan (batches of 2)."""
+    saved = api.scan(demo_store)
+    in_memory = Findings(saved.to_frame(), saved.scan_id)
+    want = in_memory.to_json(lines)
+    if not lines:
+        assert want == json.dumps(in_memory.to_records(), ensure_ascii=False, indent=1)
+    stored = Findings.from_store(demo_store, saved.scan_id)
+    monkeypatch.setattr(findings_module, "_STREAM_BATCH", 2)
+    monkeypatch.setattr(findings_module, "saved_frame", None)  # loading would fail
+    out = io.StringIO()
+    stored.write_json(out, lines)
+    assert out.getvalue() == want
+    empty = Findings(empty_findings())
+    assert empty.to_json() == "[]" and empty.to_json(lines=True) == ""

@@ -22,7 +22,7 @@ from rich.text import Text
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
-from tradesentry.findings import evidence_json
+from tradesentry.findings import empty_findings, evidence_json
 from tradesentry.store import open_store
 from tradesentry.text import money, sparkline
 
@@ -251,14 +251,20 @@ def scan(
 
 
 def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> None:
+    """Write the findings; json, jsonl and csv stream a saved scan batch by batch."""
     if format is FindingFormat.json:
-        sys.stdout.write(found.to_json() + "\n")
+        found.write_json(sys.stdout)
+        sys.stdout.write("\n")
     elif format is FindingFormat.jsonl:
-        sys.stdout.write(found.to_json(lines=True))
+        found.write_json(sys.stdout, lines=True)
     elif format is FindingFormat.csv:
-        frame = found.to_frame()
-        frame["evidence"] = frame["evidence"].map(evidence_json)
-        _write_csv(frame)
+        written = 0
+        for frame in found.frames():
+            frame["evidence"] = frame["evidence"].map(evidence_json)
+            _write_csv(frame, header=not written)
+            written += 1
+        if not written:  # no findings: the header alone
+            _write_csv(empty_findings())
     else:
         _findings_table(found, limit)
 
@@ -667,10 +673,10 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
         out.print(table)
 
 
-def _write_csv(frame: pd.DataFrame) -> None:
+def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
     from tradesentry.text import csv_safe
 
-    frame.map(csv_safe).to_csv(sys.stdout, index=False)
+    frame.map(csv_safe).to_csv(sys.stdout, index=False, header=header)
 
 
 def _missing(value) -> bool:

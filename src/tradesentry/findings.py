@@ -9,9 +9,11 @@ money at stake.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import textwrap
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import duckdb
 import numpy as np
@@ -258,9 +260,18 @@ class Findings:
 
     def _stream(self) -> Iterator[dict]:
         """Records of the saved scan, ranked, a batch at a time (memory of one batch)."""
+        for frame in self.frames():
+            yield from _records(frame)
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """The ranked findings as frames of at most 10,000 rows: a saved scan is read a
+        batch at a time, so memory holds one batch whatever the size of the scan."""
+        if not self._stored():
+            yield self._frame.copy()
+            return
         reader = read_saved(self._cursor(), self.scan_id).to_arrow_reader(_STREAM_BATCH)
         for batch in reader:
-            yield from _records(_decoded(batch.to_pandas()))
+            yield _decoded(batch.to_pandas())
 
     def __getitem__(self, i: int) -> dict:
         return self.to_records()[i]
@@ -279,10 +290,24 @@ class Findings:
         return _records(self._frame)
 
     def to_json(self, lines: bool = False) -> str:
-        records = self.to_records()
+        out = io.StringIO()
+        self.write_json(out, lines)
+        return out.getvalue()
+
+    def write_json(self, out: TextIO, lines: bool = False) -> None:
+        """Write the findings as one JSON array (``json.dumps(records, indent=1)``'s text) or
+        as JSON lines, record by record: a saved scan streams from the store."""
         if lines:
-            return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        return json.dumps(records, ensure_ascii=False, indent=1)
+            for record in self:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            return
+        out.write("[")
+        written = 0
+        for record in self:
+            text = json.dumps(record, ensure_ascii=False, indent=1)
+            out.write(("," if written else "") + "\n" + textwrap.indent(text, " "))
+            written += 1
+        out.write("\n]" if written else "]")
 
     def filter(self, **criteria) -> Findings:
         frame = self._frame

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import importlib
+import io
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
@@ -136,3 +140,20 @@ def test_unknown_series_exits_2(tmp_path):
     invoke("ingest", DEMO_CSV, "--store", db)
     result = invoke("series", "CHN", "USA", "export", "TOTAL", "--store", db)
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_scan_output_streams_in_batches_to_the_same_text(tmp_path, monkeypatch, fmt):
+    """A saved scan is written batch by batch: the text does not depend on the batch size
+    (the CSV has one header), and evidence is valid JSON (null, never NaN)."""
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    whole = invoke("scan", "--format", fmt, "--store", db).stdout
+    monkeypatch.setattr(importlib.import_module("tradesentry.findings"), "_STREAM_BATCH", 2)
+    assert invoke("scan", "--format", fmt, "--store", db).stdout == whole
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(whole)))
+        assert len(rows) >= 5 and whole.count("id,kind,") == 1
+        for row in rows:
+            json.loads(row["evidence"])  # strict JSON
+            assert "NaN" not in row["evidence"]

@@ -320,15 +320,20 @@ def nanquantile(a: np.ndarray, q: float) -> np.ndarray:
     return np.where(n > 0, np.take_along_axis(s, at, -1)[..., 0], np.nan)
 
 
-def nanmedian(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def nanmedian(a: np.ndarray, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Median over the last axis ignoring NaN, and the count of values; NaN where none.
 
     Sorting puts NaN last, so the median is read at the middle of the valid part; no
     warnings for empty slices and much faster than ``np.nanmedian`` on many short rows.
+    ``overwrite=True`` sorts ``a`` itself, sparing a copy, where the caller owns ``a`` and
+    does not need the order of its rows.
     """
     if a.shape[-1] == 0:
         return np.full(a.shape[:-1], np.nan), np.zeros(a.shape[:-1], dtype=np.int64)
-    return _sorted_median(np.sort(a, axis=-1))
+    if not overwrite:
+        return _sorted_median(np.sort(a, axis=-1))
+    a.sort(axis=-1)
+    return _sorted_median(a)
 
 
 def _sorted_median(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,7 +357,7 @@ def local_level(x: np.ndarray, segment: np.ndarray, half: int) -> tuple[np.ndarr
     w[..., half] = np.nan
     same = windows(segment, half, half, -1) == segment[..., None]
     w[~same] = np.nan
-    return nanmedian(w)
+    return nanmedian(w, overwrite=True)
 
 
 def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np.ndarray:
@@ -393,7 +398,7 @@ def _deviations(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Deviations from the row median, their median absolute value (0 if none) and count."""
     center, _ = nanmedian(r)
     dev = r - center[:, None]
-    mad, n = nanmedian(np.abs(dev))
+    mad, n = nanmedian(np.abs(dev), overwrite=True)
     return dev, np.nan_to_num(mad), n
 
 
@@ -443,7 +448,7 @@ def _seasonal(d: np.ndarray, season: int, config: BaselineConfig):
             shifted[:, -lag:] = d[:, : T + lag]
         stack.append(shifted)
     stack.append(np.zeros_like(d))  # the zero pseudo-year
-    med, count = nanmedian(np.stack(stack, axis=-1))
+    med, count = nanmedian(np.stack(stack, axis=-1), overwrite=True)
     count = count - 1
     return np.where(count >= config.min_season_years, med, 0.0), count
 
@@ -568,9 +573,11 @@ def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
 
 
 def _median_and_se(d: np.ndarray):
-    """Median over the last axis, its standard error from the robust spread, the count."""
-    med, count = nanmedian(d)
-    mad, _ = nanmedian(np.abs(d - med[..., None]))
+    """Median over the last axis, its standard error from the robust spread, the count.
+
+    Sorts ``d`` in place (its callers pass arrays made for the call)."""
+    med, count = nanmedian(d, overwrite=True)
+    mad, _ = nanmedian(np.abs(d - med[..., None]), overwrite=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         se = MEDIAN_SE * MAD_TO_SIGMA * mad / np.sqrt(count)
     return med, se, count
@@ -659,7 +666,8 @@ def _segment_side_windows(x, cp, k: int, slope):
     prev_seg = np.concatenate([np.full((n, 1), -1), segment[:, :-1]], axis=1)
     xb = np.where(seg_before == prev_seg[..., None], before, np.nan)
     xa = np.where(seg_after == segment[..., None], after, np.nan)
-    return (xb, *nanmedian(xb), xa, *nanmedian(xa))
+    # sorted in place: the persistence counts that follow do not need the months' order
+    return (xb, *nanmedian(xb, overwrite=True), xa, *nanmedian(xa, overwrite=True))
 
 
 def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:
@@ -702,8 +710,8 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
         left = cols < tau[:, None]
         xl = np.where(left, vals, np.nan)
         xr = np.where(~left, vals, np.nan)
-        ml, nl = nanmedian(xl)
-        mr, nr = nanmedian(xr)
+        ml, nl = nanmedian(xl, overwrite=True)  # the costs below are sums: order-free
+        mr, nr = nanmedian(xr, overwrite=True)
         cost = np.nansum(np.abs(xl - ml[:, None]), 1) + np.nansum(np.abs(xr - mr[:, None]), 1)
         at = np.clip(tau, 0, T - 1)
         ok = (tau >= 0) & (tau < T) & np.isfinite(x[rows, at]) & ~cp[rows, at]
@@ -761,7 +769,7 @@ def _segment_summary(x: np.ndarray, segment: np.ndarray):
     cols = np.arange(T)[None, :]
     for s in range(n_seg):  # a handful of segments at most (max_shifts + 1)
         inside = (segment == s) & np.isfinite(x)
-        median[:, s], count[:, s] = nanmedian(np.where(inside, x, np.nan))
+        median[:, s], count[:, s] = nanmedian(np.where(inside, x, np.nan), overwrite=True)
         last[:, s] = np.where(inside, cols, -1).max(axis=1) if T else 0
     return median, count, last
 

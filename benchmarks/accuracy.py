@@ -339,6 +339,37 @@ def documented_events() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: documented events in China's exports of critical minerals, by group: (name, first, last)
+MINERAL_EVENTS = {
+    "COVID-19 shutdown in China": (None, "2020-01", "2020-03"),
+    "export controls from August 2023": ("Gallium/Germanium", "2023-07", "2023-10"),
+    "export controls from December 2023": ("Graphite", "2023-10", "2024-01"),
+}
+
+
+def documented_mineral_events() -> pd.DataFrame:
+    """Findings on China's monthly exports of each critical-mineral group (UN Comtrade
+    totals), against the documented events; an event names the group it concerns."""
+    df = pd.read_csv(DATA / "comtrade_china_critical_minerals" / "overview_monthly.csv")
+    wide = df.pivot(index="broad_group", columns="period_dt", values="total_value")
+    wide.columns = [c[:7] for c in wide.columns]
+    groups = wide.index.to_series().reset_index(drop=True)
+    keys = _keys(groups.to_frame(), "CHN", "WLD", "export", groups, "USD")
+    found = detect(wide.to_numpy(float), wide.columns[0], keys)
+    first = pd.Period(wide.columns[0], "M")
+    rows = []
+    for i, group in enumerate(groups):
+        mine = found[found["series"] == i]
+        starts = zip(mine["kind"], mine["start"], strict=True)
+        flagged = [(k, str(first + int(c))) for k, c in starts]
+        row = {"group": group, "findings": ", ".join(f"{k} {m}" for k, m in flagged)}
+        for name, (only, a, b) in MINERAL_EVENTS.items():
+            hit = [f"{k} {m}" for k, m in flagged if a <= m <= b]
+            row[name] = "n/a" if only not in (None, group) else (", ".join(hit) or "-")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def report(
     truth, found, fa, years, seconds: float, command: str, held_out=None
 ) -> tuple[str, dict]:
@@ -367,6 +398,8 @@ def report(
             + "\n\n"
             + markdown(per_kind),
             "### Documented events in the national series\n\n" + markdown(documented_events()),
+            "### Documented events in China's exports of critical minerals\n\n"
+            + markdown(documented_mineral_events()),
         ]
     )
     if held_out is not None:

@@ -30,3 +30,14 @@ def test_guinea_declarations_are_summed_into_monthly_lines(shared_data):
     month = by_month.index[0]
     column = (int(month[:4]) - 2015) * 12 + int(month[4:]) - 1
     assert values[i, column] == by_month.iloc[0]
+
+
+def test_documented_events_are_found(shared_data):
+    """Real events with dates on record, found on the untouched real series."""
+    national = accuracy.documented_events()
+    assert (national["2008 collapse of world trade"] == "found").all()
+    assert (national["2018 US–China tariffs"] == "found").sum() >= 3
+    minerals = accuracy.documented_mineral_events().set_index("group")
+    graphite = minerals.loc["Graphite", "export controls from December 2023"]
+    assert graphite == "level_shift 2023-12"
+    assert minerals.loc["Rare Earths", "COVID-19 shutdown in China"] == "dip 2020-02"

@@ -339,6 +339,23 @@ def documented_events() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def short_series_table(comext) -> pd.DataFrame:
+    """Findings per 100 series-years on the untouched Comext series cut to their last
+    36, 24, 18 and 12 months: how the rate holds as the history behind each month shrinks."""
+    _, values, start, keys = comext
+    rows = []
+    for months in (36, 24, 18, 12):
+        cut = values[:, -months:]
+        first = str(pd.Period(start, "M") + (values.shape[1] - months))
+        found = detect(cut, first, keys)
+        years = np.isfinite(cut).sum() / 12.0
+        row = {"months": months, "all": 100.0 * len(found) / years}
+        for kind in KINDS:
+            row[kind] = 100.0 * (found["kind"] == kind).sum() / years
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 #: documented events in China's exports of critical minerals, by group: (name, first, last)
 MINERAL_EVENTS = {
     "COVID-19 shutdown in China": (None, "2020-01", "2020-03"),
@@ -371,7 +388,7 @@ def documented_mineral_events() -> pd.DataFrame:
 
 
 def report(
-    truth, found, fa, years, seconds: float, command: str, held_out=None
+    truth, found, fa, years, seconds: float, command: str, held_out=None, short=None
 ) -> tuple[str, dict]:
     kinds = kind_table(truth, found, KINDS)
     sizes = size_table(truth, found)
@@ -397,6 +414,8 @@ def report(
             + markdown(by_source)
             + "\n\n"
             + markdown(per_kind),
+            "### Short series: findings per 100 series-years on the untouched Comext series, "
+            "cut to their last months\n\n" + markdown(short),
             "### Documented events in the national series\n\n" + markdown(documented_events()),
             "### Documented events in China's exports of critical minerals\n\n"
             + markdown(documented_mineral_events()),
@@ -484,7 +503,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     truth.to_csv(args.out / "accuracy_truth.csv", index=False)
     found.to_csv(args.out / "accuracy_detections.csv", index=False)
-    text, summary = report(truth, found, fa, years, time.time() - t0, _command(args), held_out)
+    short = short_series_table(sources[0])
+    text, summary = report(
+        truth, found, fa, years, time.time() - t0, _command(args), held_out, short
+    )
     print(text)
     (args.out / "accuracy.json").write_text(json.dumps(summary, indent=1, default=float))
     if args.markdown:

@@ -60,11 +60,11 @@ def test_a_bad_thread_count_is_one_clear_error(bad, monkeypatch):
 def test_side_scales_equal_the_scale_for_symmetric_noise():
     rng = np.random.default_rng(3)
     r = rng.standard_normal((400, 60)) * 0.3
-    both = B.robust_scale(r, B.DEFAULT_CONFIG)
-    low, high = B.side_scales(r, B.DEFAULT_CONFIG)
+    both, low, high = B.residual_scales(r, B.DEFAULT_CONFIG)
+    np.testing.assert_array_equal(both, B.robust_scale(r, B.DEFAULT_CONFIG))
     assert np.median(low / both) == pytest.approx(1.0, abs=0.05)
     assert np.median(high / both) == pytest.approx(1.0, abs=0.05)
-    mirrored_low, mirrored_high = B.side_scales(-r, B.DEFAULT_CONFIG)
+    _, mirrored_low, mirrored_high = B.residual_scales(-r, B.DEFAULT_CONFIG)
     np.testing.assert_allclose(mirrored_low, high)  # the sides swap with the sign
     np.testing.assert_allclose(mirrored_high, low)
 

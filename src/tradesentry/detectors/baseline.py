@@ -378,20 +378,24 @@ def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np
     return _blended(raw, n, config)
 
 
-def side_scales(r: np.ndarray, config: BaselineConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Residual scales below and above the centre: ``robust_scale`` with each side's own tail.
-
-    The tail of a side is the one-sided quantile that matches the two-sided one for normal
-    noise ((1 + 0.9) / 2 = 95 %), so the two scales equal ``robust_scale`` when the residuals
-    are symmetric.
+def residual_scales(
+    r: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``robust_scale`` of ``r``, and the scales below and above its centre, each widened by
+    its own side's tail instead of both: the one-sided quantile that matches the two-sided
+    one for normal noise ((1 + 0.9) / 2 = 95 %), so all three agree on symmetric residuals.
     """
     dev, mad, n = _deviations(r)
-    one_sided = (1.0 + config.tail_quantile) / 2.0
-    norm = _normal_quantile(config.tail_quantile)
     raw = MAD_TO_SIGMA * mad
-    tails = (np.nan_to_num(nanquantile(d, one_sided) / norm) for d in (-dev, dev))
-    low, high = (_blended(np.fmax(raw, tail), n, config) for tail in tails)
-    return low, high
+    norm = _normal_quantile(config.tail_quantile)
+    one_sided = (1.0 + config.tail_quantile) / 2.0
+    tails = (
+        nanquantile(np.abs(dev), config.tail_quantile),
+        nanquantile(-dev, one_sided),
+        nanquantile(dev, one_sided),
+    )
+    both, low, high = (_blended(np.fmax(raw, np.nan_to_num(q / norm)), n, config) for q in tails)
+    return both, low, high
 
 
 def _deviations(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -467,9 +471,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     expected_log = level + seasonal
     resid = y - expected_log
     enough = points >= config.min_level_points
-    scored = np.where(enough, resid, np.nan)
-    sigma = robust_scale(scored, config)
-    sigma_low, sigma_high = side_scales(scored, config)
+    sigma, sigma_low, sigma_high = residual_scales(np.where(enough, resid, np.nan), config)
     z = resid / np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None])
     return {
         "level": level,

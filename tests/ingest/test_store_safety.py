@@ -75,7 +75,7 @@ def big_ingest(tmp_path_factory) -> tuple[Path, float]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("share", [0.05, 0.3, 0.6])
+@pytest.mark.parametrize("share", [0.05, 0.25, 0.5])
 def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path, big_ingest, share):
     big, seconds = big_ingest
     db = tmp_path / "store.duckdb"

@@ -430,7 +430,8 @@ def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -
     frame = pd.DataFrame(data, copy=False)  # no copy into consolidated blocks: 0.3 ms, not 20
     if VINTAGE in batch.schema.names:
         frame = frame.iloc[_latest_release(series_no, frame, _flat(batch.column(VINTAGE)))]
-    return frame.reset_index(drop=True)
+        frame.index = pd.RangeIndex(len(frame))  # not reset_index: it copies every column
+    return frame
 
 
 def pc_list_lengths(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:

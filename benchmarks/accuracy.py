@@ -388,8 +388,10 @@ def documented_mineral_events() -> pd.DataFrame:
 
 
 def report(
-    truth, found, fa, years, seconds: float, command: str, held_out=None, short=None
+    truth, found, fa, years, seconds: float, command: str, *, held_out, short
 ) -> tuple[str, dict]:
+    """The markdown tables and the JSON summary. ``held_out``: ``run_sources``'s result for
+    the held-out sources; ``short``: ``short_series_table``'s."""
     kinds = kind_table(truth, found, KINDS)
     sizes = size_table(truth, found)
     sizes["size"] = sizes["size"].map(_grade)
@@ -421,14 +423,15 @@ def report(
             + markdown(documented_mineral_events()),
         ]
     )
-    if held_out is not None:
-        text += "\n\n" + held_out_section(*held_out)
+    text += "\n\n" + held_out_section(*held_out)
     summary = {
         "aims": aims.to_dict("records"),
         "kinds": kinds.to_dict("records"),
         "sizes": sizes.to_dict("records"),
         "untouched": per_kind.to_dict("records"),
         "sources": by_source.to_dict("records"),
+        "short_series": short.to_dict("records"),
+        "held_out_aims": aim_table(held_out[0], held_out[1]).to_dict("records"),
         "seconds": round(seconds, 1),
         "command": command,
     }
@@ -505,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
     found.to_csv(args.out / "accuracy_detections.csv", index=False)
     short = short_series_table(sources[0])
     text, summary = report(
-        truth, found, fa, years, time.time() - t0, _command(args), held_out, short
+        truth, found, fa, years, time.time() - t0, _command(args), held_out=held_out, short=short
     )
     print(text)
     (args.out / "accuracy.json").write_text(json.dumps(summary, indent=1, default=float))

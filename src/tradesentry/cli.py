@@ -22,7 +22,7 @@ from rich.text import Text
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
-from tradesentry.findings import empty_findings, evidence_json
+from tradesentry.findings import evidence_json
 from tradesentry.store import open_store
 from tradesentry.text import money, sparkline
 
@@ -258,13 +258,9 @@ def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> No
     elif format is FindingFormat.jsonl:
         found.write_json(sys.stdout, lines=True)
     elif format is FindingFormat.csv:
-        written = 0
-        for frame in found.frames():
+        for i, frame in enumerate(found.frames()):  # at least one: the header is written
             frame["evidence"] = frame["evidence"].map(evidence_json)
-            _write_csv(frame, header=not written)
-            written += 1
-        if not written:  # no findings: the header alone
-            _write_csv(empty_findings())
+            _write_csv(frame, header=i == 0)
     else:
         _findings_table(found, limit)
 

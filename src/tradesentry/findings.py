@@ -264,14 +264,20 @@ class Findings:
             yield from _records(frame)
 
     def frames(self) -> Iterator[pd.DataFrame]:
-        """The ranked findings as frames of at most 10,000 rows: a saved scan is read a
-        batch at a time, so memory holds one batch whatever the size of the scan."""
+        """The ranked findings as frames of at most 10,000 rows, at least one (empty when
+        there are none): a saved scan is read a batch at a time, so memory holds one batch
+        whatever the size of the scan."""
         if not self._stored():
             yield self._frame.copy()
             return
         reader = read_saved(self._cursor(), self.scan_id).to_arrow_reader(_STREAM_BATCH)
+        empty = True
         for batch in reader:
-            yield _decoded(batch.to_pandas())
+            if batch.num_rows:
+                empty = False
+                yield _decoded(batch.to_pandas())
+        if empty:
+            yield empty_findings()
 
     def __getitem__(self, i: int) -> dict:
         return self.to_records()[i]

@@ -157,3 +157,13 @@ def test_scan_output_streams_in_batches_to_the_same_text(tmp_path, monkeypatch, 
         for row in rows:
             json.loads(row["evidence"])  # strict JSON
             assert "NaN" not in row["evidence"]
+
+
+def test_an_empty_scan_writes_the_csv_header_and_an_empty_json_array(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)  # one reporter: no mirror pairs
+    out = invoke("scan", "--kind", "mirror_gap", "--format", "csv", "--store", db).stdout
+    assert out.splitlines()[0].startswith("id,kind,") and len(out.splitlines()) == 1
+    assert (
+        invoke("scan", "--kind", "mirror_gap", "--format", "json", "--store", db).stdout == "[]\n"
+    )

@@ -76,10 +76,11 @@ def keyed_panel(
 
 
 def scaled_comext_copy(
-    src: Path, dst: Path, changes: dict[tuple[str, str, str, str], float]
+    src: Path, dst: Path, changes: dict[tuple[str, str, str, str], float | tuple[str, float]]
 ) -> None:
-    """Copy a Comext SDMX-CSV, multiplying VALUE_IN_EUROS of the (reporter, partner, flow,
-    TIME_PERIOD) cells in ``changes`` by their factor."""
+    """Copy a Comext SDMX-CSV, multiplying one indicator of the (reporter, partner, flow,
+    TIME_PERIOD) cells in ``changes`` by a factor: a bare factor scales VALUE_IN_EUROS, an
+    ``(indicator, factor)`` pair the indicator named (``QUANTITY_IN_100KG``)."""
     with gzip.open(src, "rt") as fh:
         lines = fh.read().splitlines()
     col = {name: i for i, name in enumerate(lines[0].split(","))}
@@ -87,8 +88,10 @@ def scaled_comext_copy(
     for line in lines[1:]:
         f = line.split(",")
         key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
-        if f[col["indicators"]] == "VALUE_IN_EUROS" and key in changes and f[col["OBS_VALUE"]]:
-            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * changes[key]:.2f}"
+        change = changes.get(key, ("", 1.0))
+        indicator, factor = change if isinstance(change, tuple) else ("VALUE_IN_EUROS", change)
+        if f[col["indicators"]] == indicator and f[col["OBS_VALUE"]]:
+            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * factor:.2f}"
         out.append(",".join(f))
     with gzip.open(dst, "wt") as fh:
         fh.write("\n".join(out) + "\n")

@@ -7,14 +7,13 @@ whose 2017 quantities are Comtrade's estimates (one unit value for every partner
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel
+from tests.detectors._helpers import keyed_panel, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
 from tradesentry.panel import Panel
@@ -133,22 +132,6 @@ def test_months_with_estimated_quantities_are_not_tested_and_are_named():
 # -- real data ---------------------------------------------------------------------------------
 
 
-def _slipped_copy(src: Path, dst: Path, changes: dict[tuple, tuple[str, float]]) -> None:
-    with gzip.open(src, "rt") as fh:
-        lines = fh.read().splitlines()
-    col = {name: i for i, name in enumerate(lines[0].split(","))}
-    out = [lines[0]]
-    for line in lines[1:]:
-        f = line.split(",")
-        key = (f[col["reporter"]], f[col["partner"]], f[col["flow"]], f[col["TIME_PERIOD"]])
-        indicator, factor = changes.get(key, ("", 1.0))
-        if f[col["indicators"]] == indicator and f[col["OBS_VALUE"]]:
-            f[col["OBS_VALUE"]] = f"{float(f[col['OBS_VALUE']]) * factor:.2f}"
-        out.append(",".join(f))
-    with gzip.open(dst, "wt") as fh:
-        fh.write("\n".join(out) + "\n")
-
-
 def _steady_cells(src: Path, n: int) -> list[tuple]:
     """Cells of long series with a steady unit value, one per series, at a usual month."""
     frame = pd.read_csv(src, dtype=str)
@@ -176,7 +159,7 @@ def slipped(tmp_path_factory, request):
     changes = {c: ("VALUE_IN_EUROS", 1000.0) for c in value_slips}
     changes |= {c: ("QUANTITY_IN_100KG", 1000.0) for c in weight_slips}
     tmp = tmp_path_factory.mktemp("uv")
-    _slipped_copy(src, tmp / "slipped.csv.gz", changes)
+    scaled_comext_copy(src, tmp / "slipped.csv.gz", changes)
     st = open_store(tmp / "store.duckdb")
     st.ingest(tmp / "slipped.csv.gz")
     yield st, value_slips, weight_slips

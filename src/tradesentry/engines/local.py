@@ -41,6 +41,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tradesentry import context
 from tradesentry.detectors import Detector
@@ -78,6 +79,11 @@ def series_filter_sql(filters: dict) -> tuple[str, list]:
     return " AND ".join(clauses), params
 
 
+def _per_row(row_columns: Sequence[str], vintage: bool) -> tuple[str, ...]:
+    """The columns gathered per row: the row columns, and each row's vintage if asked."""
+    return (*row_columns, *([VINTAGE] if vintage else []))
+
+
 def series_lists_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
     """One row per series of ``source``: its key, its currency and a list per row column.
 
@@ -85,7 +91,7 @@ def series_lists_sql(source: str, row_columns: Sequence[str], vintage: bool) -> 
     one the panel reports; per-row currencies would cost a text list for a constant.
     """
     order = "(period, period_months" + (f", -{VINTAGE})" if vintage else ")")
-    lists = [f"list({c}) AS {c}" for c in (*row_columns, *([VINTAGE] if vintage else []))]
+    lists = [f"list({c}) AS {c}" for c in _per_row(row_columns, vintage)]
     return (
         f"SELECT {', '.join(SERIES_KEY)}, arg_min(currency, {order}) AS currency, "
         f"{', '.join(lists)} FROM ({source}) AS scanned GROUP BY {', '.join(SERIES_KEY)} "
@@ -97,7 +103,7 @@ def sorted_rows_sql(source: str, row_columns: Sequence[str], vintage: bool) -> s
     """The rows of ``source`` in series order (``SERIES_ORDER``), each series' cells by
     period and, within a cell, the latest release first: ``series_rows`` turns them into
     what ``series_lists_sql`` gives, the first row of a series carrying its currency."""
-    columns = [*SERIES_KEY, "currency", *row_columns, *([VINTAGE] if vintage else [])]
+    columns = [*SERIES_KEY, "currency", *_per_row(row_columns, vintage)]
     order = [*SERIES_ORDER, "period", "period_months", *([f"{VINTAGE} DESC"] if vintage else [])]
     return f"SELECT {', '.join(columns)} FROM ({source}) AS scanned ORDER BY {', '.join(order)}"
 
@@ -118,7 +124,7 @@ def gathered_series(
         return _reader_within_memory(con, sql, params, _READ_BATCH)
     sql = sorted_rows_sql(source, row_columns, vintage)
     rows = _reader_within_memory(con, sql, params, _READ_ROWS)
-    return series_rows(rows, (*row_columns, *([VINTAGE] if vintage else [])))
+    return series_rows(rows, _per_row(row_columns, vintage))
 
 
 def series_rows(
@@ -145,8 +151,6 @@ def series_rows(
 
 def _series_starts(table: pa.Table) -> np.ndarray:
     """Row positions where a series begins (0 first)."""
-    import pyarrow.compute as pc
-
     n = table.num_rows
     starts = np.zeros(n, dtype=bool)
     starts[0] = True
@@ -436,8 +440,6 @@ def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -
 
 def pc_list_lengths(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Number of elements of each list (0 for a null list)."""
-    import pyarrow.compute as pc
-
     return pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
 
 

@@ -6,9 +6,9 @@ those runs: all vectorised over the whole chunk, no loop per series.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from tradesentry.detectors.baseline import nanmedian
 
 MAD_TO_SIGMA = 1.4826  # MAD × this = σ for normal data
 
@@ -23,9 +23,7 @@ def context(panel, name: str) -> np.ndarray | None:
 
 def row_median(x: np.ndarray) -> np.ndarray:
     """Median of each row ignoring NaN; NaN for an all-NaN row (without a warning)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(x, axis=1) if x.size else np.full(x.shape[0], np.nan)
+    return nanmedian(x)[0]
 
 
 def row_center_spread(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -98,7 +98,7 @@ def aggregates_sql(
     """The whole-store tables the context joins beside the rows, by name: their SELECTs.
 
     The previous release of every cell, the reference unit value of every commodity-month,
-    the usual margin of every commodity. ``source_sql`` joins them as subqueries unless it
+    the usual margin of every commodity, the series that are some series' mirror. ``source_sql`` joins them as subqueries unless it
     is given tables that already hold them (the local engine computes them first). Each
     reads the store through ``current`` and ``observations``; every group and join of them
     lies within one commodity, so the local engine may pass views of a range of commodities
@@ -106,6 +106,8 @@ def aggregates_sql(
     """
     needs = set(needs)
     out = {}
+    if "mirror" in needs:
+        out["mirrored"] = mirrored_series_sql(current)
     if "previous" in needs:
         out["previous"] = previous_sql(observations)
     if "reference_unit_value" in needs:
@@ -138,7 +140,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             f"ELSE 0 END AS mirror_currency_ok",
         ]
         joins.append(
-            f"""LEFT JOIN current_observations m
+            f"""LEFT JOIN {_mirror_side(tables)} m
                 ON m.reporter = o.partner AND m.partner = o.reporter AND m.flow = {_MIRROR_FLOW_SQL}
                AND m.classification = o.classification AND m.commodity = o.commodity
                AND m.breakdown = o.breakdown AND m.freq = o.freq AND m.period = o.period
@@ -188,6 +190,36 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         f"SELECT {', '.join(selects)} FROM (SELECT * FROM current_observations WHERE {where}) o "
         + " ".join(joins)
     )
+
+
+_SERIES_COLUMNS = "reporter, partner, flow, classification, commodity, breakdown, freq"
+
+
+def mirrored_series_sql(current: str = "current_observations") -> str:
+    """The series that are some series' mirror (the partner's record of its flow).
+
+    Only their rows can match in the mirror join; where partners seldom report (North
+    Korea reports nothing) most rows have no mirror, and joining against these series'
+    rows alone spares building a hash table of every row of the store.
+    """
+    series = f"(SELECT DISTINCT {_SERIES_COLUMNS} FROM {current})"
+    return f"""
+        SELECT DISTINCT t.reporter, t.partner, t.flow, t.classification, t.commodity,
+               t.breakdown, t.freq
+        FROM {series} o
+        JOIN {series} t
+          ON t.reporter = o.partner AND t.partner = o.reporter AND t.flow = {_MIRROR_FLOW_SQL}
+         AND t.classification = o.classification AND t.commodity = o.commodity
+         AND t.breakdown = o.breakdown AND t.freq = o.freq"""
+
+
+def _mirror_side(tables: Mapping[str, str] | None) -> str:
+    """What the mirror join reads: the current rows of the mirrored series where the engine
+    has computed them into a table (``mirrored_series_sql``), else every current row."""
+    mirrored = (tables or {}).get("mirrored")
+    if not mirrored:
+        return "current_observations"
+    return f"(SELECT x.* FROM current_observations x JOIN {mirrored} s USING ({_SERIES_COLUMNS}))"
 
 
 def previous_sql(observations: str = "observations") -> str:

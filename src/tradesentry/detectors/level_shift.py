@@ -10,9 +10,12 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, month_name
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, month_name, nanmedian
 from tradesentry.panel import Panel
 from tradesentry.text import money
+
+#: months on each side of a shift whose median states the old and the new level
+LEVEL_MONTHS = 12
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,11 @@ class LevelShift(Detector):
     keeps false shifts on the untouched benchmark series rare; the persistence rule keeps a
     pair of outliers from passing as a new level. The baseline then measures each month
     against its own segment, so the months of a new regime are not flagged again, and this
-    finding replaces a spike or dip on its first month. The new and old levels are the
-    medians of the reported months of the two segments.
+    finding replaces a spike or dip on its first month. The old and new levels reported
+    are the medians of the values reported in the 12 months before and from the change,
+    each within its own segment (``local_levels``), and the money at stake is their
+    difference over the reported months of the new side: the change over up to a year of
+    the new level, which a reader can check against the figures.
     """
 
     kind: ClassVar[str] = "level_shift"
@@ -49,45 +55,44 @@ class LevelShift(Detector):
         keep = np.flatnonzero(np.abs(sh.stat) >= self.threshold)
         if not keep.size:
             return no_detections()
-        c = model.offset[sh.series]
-        old = np.maximum(np.exp(sh.old) - c, 0.0)
-        new = np.maximum(np.exp(sh.new) - c, 0.0)
-        months = sh.end - sh.start + 1
-        evidence = [self._evidence(panel, model, k, float(old[k]), float(new[k])) for k in keep]
+        sides = local_levels(panel.values, model.segment, sh.series[keep], sh.start[keep])
+        evidence = [
+            self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
+            for j, k in enumerate(keep)
+        ]
         return detections(
             self.kind,
             sh.series[keep],
             sh.start[keep],
-            observed=new[keep],
-            expected=old[keep],
-            impact=((new - old) * months)[keep],
+            observed=sides["new"],
+            expected=sides["old"],
+            impact=(sides["new"] - sides["old"]) * sides["n_after"],
             score=confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold),
             evidence=evidence,
         )
 
     @staticmethod
-    def _evidence(panel: Panel, model, k: int, old: float, new: float) -> dict:
+    def _evidence(panel: Panel, model, k: int, side: dict) -> dict:
         sh = model.shifts
         i, t = int(sh.series[k]), int(sh.start[k])
-        seg = model.segment[i]
-        reported = np.flatnonzero(np.isfinite(model.y[i]))
-        before = reported[seg[reported] == seg[t] - 1]
-        prev = int(before[-1]) if before.size else None
+        old, new = float(side["old"]), float(side["new"])
+        prev = int(side["before_to"])  # a shift has months on both sides: >= 0
         out = {
             "old_level": round(old, 2),
             "new_level": round(new, 2),
             "ratio": round(new / old, 6) if old > 0 else None,
+            "direction": "up" if sh.stat[k] > 0 else "down",
             "statistic": round(float(sh.stat[k]), 3),
             "persistence": round(float(sh.persistence[k]), 3),
-            "months_before": int(sh.n_before[k]),
-            "months_after": int(sh.n_after[k]),
-            "before_from": panel.label(int(before[0])) if before.size else None,
-            "before_to": panel.label(prev) if prev is not None else None,
+            "months_before": int(side["n_before"]),
+            "months_after": int(side["n_after"]),
+            "before_from": panel.label(int(side["before_from"])),
+            "before_to": panel.label(prev),
+            "after_to": panel.label(int(side["after_to"])),
             "regime_end": panel.label(int(sh.end[k])),
             "first_value": float(panel.values[i, t]),
         }
-        if prev is not None:
-            out.update(_previous_month(panel, model, i, prev))
+        out.update(_previous_month(panel, model, i, prev))
         return out
 
     def explain(self, finding: Mapping) -> str:
@@ -99,11 +104,64 @@ class LevelShift(Detector):
         text = (
             f"From {start} the series runs at a new level: about {money(finding['observed'], cur)} "
             f"a month (median of the {ev.get('months_after')} reported months from {start} to "
-            f"{month_name(ev.get('regime_end'))}) against about {money(finding['expected'], cur)} "
+            f"{month_name(ev.get('after_to'))}) against about {money(finding['expected'], cur)} "
             f"in the {ev.get('months_before')} reported months before "
             f"({month_name(ev.get('before_from'))} to {month_name(ev.get('before_to'))}), {size}."
         )
-        return text + " " + _alternative(ev, finding, cur)
+        if ev.get("regime_end") and ev.get("regime_end") != ev.get("after_to"):
+            text += f" The new level lasts to {month_name(ev.get('regime_end'))}."
+        return " ".join((text, _against_trend(ev), _alternative(ev, finding, cur))).replace(
+            "  ", " "
+        )
+
+
+def local_levels(
+    values: np.ndarray, segment: np.ndarray, rows: np.ndarray, starts: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The level before and after each shift as a reader can check it: the median of the
+    values reported in the ``LEVEL_MONTHS`` months before the shift (within the segment
+    that ends there) and from it on (within the new segment), with their counts and the
+    first and last reported months of each side. Local windows, not whole segments: a
+    regime of ten years has no single level in a growing series."""
+    k, T = LEVEL_MONTHS, values.shape[1]
+    offsets = np.arange(-k, k)
+    cols = starts[:, None] + offsets[None, :]
+    inside = (cols >= 0) & (cols < T)
+    c = np.clip(cols, 0, T - 1)
+    r = rows[:, None]
+    seg = segment[r, c]
+    new_seg = segment[rows, starts][:, None]
+    v = values[r, c]
+    reported = inside & np.isfinite(v)
+    before = reported & (offsets < 0) & (seg == new_seg - 1)
+    after = reported & (offsets >= 0) & (seg == new_seg)
+    old, n_before = nanmedian(np.where(before, v, np.nan))
+    new, n_after = nanmedian(np.where(after, v, np.nan))
+    return {
+        "old": old,
+        "new": new,
+        "n_before": n_before,
+        "n_after": n_after,
+        "before_from": np.where(before, cols, T).min(axis=1),
+        "before_to": np.where(before, cols, -1).max(axis=1),
+        "after_to": np.where(after, cols, -1).max(axis=1),
+    }
+
+
+def _against_trend(ev: dict) -> str:
+    """Where the two medians move the other way than the test, because of a trend: say so."""
+    ratio, direction = ev.get("ratio"), ev.get("direction")
+    if ratio is None or direction is None or (ratio > 1) == (direction == "up"):
+        return ""
+    if direction == "down":
+        return (
+            "The series was growing: the months from the change are below what its trend "
+            "before would have reached, so this is a fall against the trend."
+        )
+    return (
+        "The series was falling: the months from the change are above what its trend before "
+        "would have reached, so this is a rise against the trend."
+    )
 
 
 def _previous_month(panel: Panel, model, i: int, prev: int) -> dict:
@@ -121,7 +179,7 @@ def _previous_month(panel: Panel, model, i: int, prev: int) -> dict:
 def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
     """The other reading of the change, in words."""
     start = month_name(finding["period"])
-    up = (ev.get("ratio") or 0.0) > 1
+    up = ev.get("direction", "up" if (ev.get("ratio") or 0.0) > 1 else "down") == "up"
     pz, pe, pv = ev.get("previous_z"), ev.get("previous_expected"), ev.get("previous_value")
     if up and pz is not None and pz <= -2.0 and pe is not None and pv is not None:
         moved = max(pe - pv, 0.0)

@@ -30,7 +30,9 @@ class Implausible(Detector):
     also requiring the month to be far outside the noise (|z| ≥ ``threshold``, so a series
     that swings ×100 every month is never called implausible): a *unit slip*, the log10
     ratio of observed to expected within ±0.3 (or 2 residual scales, when the series is
-    noisier) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and millions); *near zero*, either at most 1 % of the expected value
+    noisier, at most 1) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and
+    millions), with the value nearer the slipped level than the series' typical month
+    (at least half as many decades from it); *near zero*, either at most 1 % of the expected value
     with |z| ≥ 4.5 while no other month of the series comes within a factor 10 of it, or
     below a thousandth of the series' typical month (its median) in the only month that
     low, at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
@@ -52,6 +54,7 @@ class Implausible(Detector):
     tiny_share: float = 1e-3
     min_below: float = 2.0
     slip_tolerance: float = 0.3
+    max_slip_tolerance: float = 1.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         model = baseline(panel)
@@ -92,18 +95,23 @@ class Implausible(Detector):
 
         ``below``: how many scales the month is under the series' typical month.
         """
+        typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(v / e)
+            from_typical = np.log10(v / typical)
         far_up, far_down = z >= self.threshold, z <= -self.threshold
         slip = np.full(v.shape, np.nan)
-        # the expected value is itself uncertain by the series' noise: 2 scales at least
-        tol = np.maximum(self.slip_tolerance, 2.0 * sigma / np.log(10.0))
+        # the expected value is itself uncertain by the series' noise (2 scales), but past
+        # a decade either way "×1000" no longer describes the ratio
+        tol = np.clip(2.0 * sigma / np.log(10.0), self.slip_tolerance, self.max_slip_tolerance)
         for power in (3, 6):
-            up = far_up & (np.abs(lr - power) <= tol)
-            down = far_down & (np.abs(lr + power) <= tol)
+            # and the value must be nearer the slipped level than the series' typical
+            # month: a month as large as the series usually runs is no unit error, however
+            # low its expectation (a seasonal term from thin months in other years)
+            up = far_up & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
+            down = far_down & (np.abs(lr + power) <= tol) & (from_typical <= -power / 2)
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
-        typical = typical_level(v)[:, None]
         tiny = v <= self.tiny_share * typical
         series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
         series &= below >= self.threshold
@@ -126,12 +134,13 @@ class Implausible(Detector):
             return f"{when} recorded {obs}: a negative value of trade is not possible."
         if reason == "unit_slip":
             f = ev.get("factor") or 1000.0
-            word = f"{f:,.0f} times" if f >= 1 else f"1/{1 / f:,.0f} of"
+            step = f"×{f:,.0f}" if f >= 1 else f"×1/{1 / f:,.0f}"
             return (
-                f"{when} recorded {obs}, {word} the {exp} expected from {source}: the signature "
-                "of a unit error (thousands, millions or units mixed up). A genuine one-off "
-                "of that size is the alternative; the quantity or the partner's record would "
-                "tell them apart."
+                f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
+                f"the {exp} expected from {source}{_against_typical(ev, cur)}: close to {step}, "
+                "the signature of a unit error (thousands, millions or units mixed up). A "
+                "genuine one-off of that size is the alternative; the quantity or the "
+                "partner's record would tell them apart."
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
@@ -151,6 +160,26 @@ class Implausible(Detector):
             " Either the figure is incomplete (trade recorded in another month or not yet "
             "processed) or trade really stopped that month."
         )
+
+
+def times_expected(observed: float, expected: float) -> str:
+    """'31 times' or '1/5,100 of': the ratio as measured, in words."""
+    if not expected or not observed or expected <= 0 or observed <= 0:
+        return "against"
+    ratio = observed / expected
+    if ratio >= 1:
+        return f"{_round2(ratio):,.0f} times"
+    return f"1/{_round2(1 / ratio):,.0f} of"
+
+
+def _round2(x: float) -> float:
+    """Two significant figures: 5,123 → 5,100 (the expectation is not known closer)."""
+    return float(f"{x:.2g}")
+
+
+def _against_typical(ev: dict, cur: str) -> str:
+    typical = ev.get("typical")
+    return f" (the series' typical month is {money(typical, cur)})" if typical else ""
 
 
 def typical_level(v: np.ndarray) -> np.ndarray:

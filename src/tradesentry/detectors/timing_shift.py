@@ -38,8 +38,10 @@ class TimingShift(Detector):
     beats the single-month model, (3) the two-month sum is normal: |q| ≤ 3 two-month scales
     (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
     √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the dip threshold, so a
-    shift is reported on the same footing as the dip it replaces. Overlapping
-    pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+    shift is reported on the same footing as the dip it replaces, and (5) the amount moved
+    is at most the source month's expected value (``max_share`` = 1): a month cannot lend
+    more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
+    the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     """
 
     kind: ClassVar[str] = "timing_shift"
@@ -47,6 +49,7 @@ class TimingShift(Detector):
     threshold: float = 4.5
     min_side: float = 2.0
     sum_threshold: float = 3.0
+    max_share: float = 1.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         if panel.n_months < 2:
@@ -79,6 +82,7 @@ class TimingShift(Detector):
             )
             ok = opposite & (s["misfit_shift"] < s["misfit_single"])
             ok &= np.abs(s["sum_z"]) <= self.sum_threshold
+            ok &= s["share"] <= self.max_share
             ok &= s["evidence"] >= self.threshold
         strength = np.where(ok, s["evidence"], -np.inf)
         prev = np.pad(strength, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
@@ -150,6 +154,7 @@ def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray
         misfit_single = np.minimum(z0**2, z1**2)
         evidence = np.sqrt(np.maximum(misfit_none - misfit_shift, 0.0))
         moved = (e0 * v1 - e1 * v0) / (e0 + e1)
+        share = np.abs(moved) / np.where(moved > 0, e0, e1)
     return {
         "z0": z0,
         "z1": z1,
@@ -158,4 +163,5 @@ def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray
         "misfit_single": misfit_single,
         "evidence": np.where(np.isfinite(q), evidence, np.nan),
         "moved": moved,
+        "share": share,
     }

@@ -101,3 +101,26 @@ def test_overview_counts_a_mirror_gap_once_per_pair(store, shared_data):
     assert summary["findings"] == len(found)
     assert summary["by_kind"] == found["kind"].value_counts().sort_index().to_dict()
     assert summary["by_severity"] == found["severity"].value_counts().sort_index().to_dict()
+
+
+def test_a_series_shows_its_own_findings_whatever_scan_ran_last(demo_store):
+    key = ("CHN", "PRK", "export", "TOTAL")
+    full = {f["id"] for f in api.scan(demo_store, save=False, reporter="CHN").to_records()}
+    ours = {
+        f["id"]
+        for f in api.scan(
+            demo_store,
+            save=False,
+            **dict(zip(("reporter", "partner", "flow", "commodity"), key, strict=True)),
+        ).to_records()
+    }
+    assert ours and ours <= full
+    # no scan saved yet: the series is scanned now
+    assert {f["id"] for f in api.series(demo_store, *key).findings.to_records()} == ours
+    complete = api.scan(demo_store).scan_id
+    api.scan(demo_store, kinds=["gap"])  # later scans of other kinds or other series
+    api.scan(demo_store, reporter="USA")
+    api.scan(demo_store, since="2021-03")
+    view = api.series(demo_store, *key)
+    assert view.findings.scan_id == complete
+    assert {f["id"] for f in view.findings.to_records()} == ours

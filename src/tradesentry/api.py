@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tradesentry.detectors import default_detectors
+from tradesentry.detectors import default_detectors, registry
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings, empty_findings, evidence_json, rank, saved_frame
 from tradesentry.store import Store
@@ -204,7 +204,8 @@ def series(
     *,
     scan_id: int | None = None,
 ) -> SeriesView:
-    """The series with its findings from the latest scan and its release history."""
+    """The series with its release history and its findings: from ``scan_id``, else from
+    the latest saved scan that covered it (``covering_scan``), else from scanning it now."""
     key = {"reporter": reporter, "partner": partner, "flow": flow, "commodity": commodity}
     con = store.con.cursor()
     where = "reporter = ? AND partner = ? AND flow = ? AND commodity = ?"
@@ -225,8 +226,35 @@ def series(
         "ORDER BY o.period, o.period_months, o.release_id",
         params,
     ).df()
-    found = findings(store, scan_id=scan_id, **key)
+    if scan_id is None:
+        scan_id = covering_scan(store, key)
+    if scan_id is None:  # no saved scan ran every detector over it: scan it now
+        found = scan(store, save=False, **key)
+    else:
+        found = findings(store, scan_id=scan_id, **key)
     return SeriesView(key, obs, found, history)
+
+
+def covering_scan(store: Store, key: dict[str, str]) -> int | None:
+    """The latest saved scan that ran every detector over the series ``key`` and kept all
+    its findings (no ``since``): a scan filtered to other series or other kinds says
+    nothing of this one, and reading it would show "No findings" for a flagged series."""
+    every_kind = set(registry())
+    rows = store.con.cursor().execute("SELECT id, parameters FROM scans ORDER BY id DESC")
+    for scan_id, parameters in rows.fetchall():
+        p = json.loads(parameters) if parameters else {}
+        if p.get("since") or (p.get("kinds") and set(p["kinds"]) != every_kind):
+            continue
+        if all(_selects(p.get(column), value) for column, value in key.items()):
+            return scan_id
+    return None
+
+
+def _selects(wanted: str | list[str] | None, value: str) -> bool:
+    """Whether a scan's filter on one key column (None: all) selected ``value``."""
+    if not wanted:
+        return True
+    return value in ([wanted] if isinstance(wanted, str) else wanted)
 
 
 # -- views for the report and the dashboard -------------------------------------------

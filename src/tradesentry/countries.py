@@ -1,7 +1,8 @@
 """Country codes: every source's spelling of a country, normalised to ISO 3166 alpha-3.
 
 Names, ISO-2, ISO-3 and ISO numeric codes go through country_converter, a maintained
-library. UN Comtrade uses a few M49 codes of its own (251 for France, 842 for the USA)
+library; a name it does not know is looked up among the ISO 3166 names in French, Spanish,
+Portuguese, German, Italian and Dutch (pycountry's translations), case and accents aside. UN Comtrade uses a few M49 codes of its own (251 for France, 842 for the USA)
 and reports "special areas" that are not countries (World, Areas nes, Bunkers…); those
 come from the table Comtrade publishes, shipped as ``data/comtrade_areas.csv``. Special
 areas keep a code of their own, ``X`` and the three M49 digits (``X899`` Areas, nes),
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -60,7 +63,41 @@ def to_alpha3(raw: str | None) -> str | None:
         return by_name[text.casefold()]
     if len(text) == 4 and text[0] == "X" and text[1:].isdigit():
         return text if int(text[1:]) in by_number else None
-    return _convert(text, src=None)
+    return _convert(text, src=None) or _translated_names().get(_folded(text))
+
+
+#: languages whose ISO 3166 country names are recognised besides English: those of the
+#: customs offices that publish in them (Guinea's declarations name partners in French)
+NAME_LANGUAGES: tuple[str, ...] = ("fr", "es", "pt", "de", "it", "nl")
+
+
+@cache
+def _translated_names() -> dict[str, str]:
+    """ISO 3166 names in ``NAME_LANGUAGES`` (the translations pycountry ships), folded →
+    alpha-3. Asked only when country_converter, which matches English spellings, misses."""
+    import gettext
+
+    import pycountry
+
+    names: dict[str, str] = {}
+    for language in NAME_LANGUAGES:
+        try:
+            translation = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [language])
+        except OSError:  # a pycountry build without that language
+            continue
+        for country in pycountry.countries:
+            for field in ("name", "official_name", "common_name"):
+                english = getattr(country, field, None)
+                if english:
+                    names.setdefault(_folded(translation.gettext(english)), country.alpha_3)
+    return names
+
+
+def _folded(text: str) -> str:
+    """Case, accents and punctuation set aside: 'Émirats arabes unis' = 'EMIRATS ARABES UNIS'."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
 
 
 _NOT_FOUND = "\x00not found"

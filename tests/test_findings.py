@@ -115,3 +115,62 @@ def test_a_saved_scan_writes_json_record_by_record(demo_store, monkeypatch, line
     assert out.getvalue() == want
     empty = Findings(empty_findings())
     assert empty.to_json() == "[]" and empty.to_json(lines=True) == ""
+
+
+def _two_currencies() -> pd.DataFrame:
+    """Two high findings: ¥2.4T (about $22B at 110 yen a dollar) and $23B."""
+    frame = _frame(2, seed=0)
+    frame["severity"] = "high"
+    frame["id"] = ["a", "b"]
+    frame["currency"] = ["JPY", "USD"]
+    frame["period"] = frame["period_end"] = "2021-02"
+    frame["impact"] = [2.4e12, 2.3e10]
+    return frame
+
+
+def _rate(store, currency: str, month: str, per_usd: float) -> None:
+    store.con.execute("INSERT INTO rates VALUES (?, ?, ?)", [currency, f"{month}-01", per_usd])
+
+
+def _saved_order(store, frame: pd.DataFrame) -> list[str]:
+    scan_id = api._save_scan(store, iter([frame]), {}, None, None, "local")
+    return [f["currency"] for f in Findings.from_store(store, scan_id)]
+
+
+def test_without_rates_impacts_rank_as_they_are(store):
+    frame = _two_currencies()
+    assert _saved_order(store, frame) == ["JPY", "USD"]
+    assert rank(frame, store.con.cursor())["currency"].tolist() == ["JPY", "USD"]
+
+
+@pytest.mark.parametrize("month", ["2021-02", "2020-11"])
+def test_impacts_rank_in_us_dollars_at_the_stores_rate(store, month):
+    """The month's rate, or the currency's nearest month's; the findings keep their money."""
+    _rate(store, "JPY", month, 110.0)
+    frame = _two_currencies()
+    assert _saved_order(store, frame) == ["USD", "JPY"]
+    ranked = rank(frame, store.con.cursor())
+    assert ranked["currency"].tolist() == ["USD", "JPY"]
+    assert ranked["impact"].tolist() == [2.3e10, 2.4e12]
+
+
+def test_the_store_ranks_as_rank_does_with_rates(store):
+    """Currencies with and without rates, months with and without one, bad periods."""
+    frame = _frame(400, seed=3)
+    rng = np.random.default_rng(3)
+    frame["currency"] = rng.choice(["USD", "JPY", "EUR", "KRW", None], len(frame))
+    frame["period"] = rng.choice(["2021-01", "2021-02", "2021-06", "x", None], len(frame))
+    frame["impact"] = frame["impact"] * rng.choice([1.0, 90.0, 0.01], len(frame))
+    for currency, month, per_usd in [("JPY", "2021-01", 100.0), ("JPY", "2021-03", 120.0)]:
+        _rate(store, currency, month, per_usd)
+    _rate(store, "EUR", "2021-06", 0.8)
+    scan_id = api._save_scan(store, iter([frame]), {}, None, None, "local")
+    saved = Findings.from_store(store, scan_id).to_frame()
+    want = rank(frame, store.con.cursor())
+    assert saved["explanation"].tolist() == want["explanation"].tolist()
+
+
+def test_one_finding_is_not_one_findings():
+    one = Findings(_frame(1, seed=0), scan_id=4)
+    assert repr(one) == "Findings(1 finding, scan 4)"
+    assert one._repr_html_().startswith("<p>1 finding</p>")

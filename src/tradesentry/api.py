@@ -56,7 +56,7 @@ def scan(
     if not save:
         parts = list(chunks)
         frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-        return Findings(rank(frame), None)
+        return Findings(rank(frame, store.con.cursor()), None)
     scan_id = _save_scan(store, chunks, filters, since, kinds, engine)
     return Findings.from_store(store, scan_id)
 

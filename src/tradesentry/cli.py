@@ -24,7 +24,7 @@ from tradesentry import api, cli_cross
 from tradesentry.errors import TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.store import open_store
-from tradesentry.text import money, sparkline
+from tradesentry.text import money, plural, sparkline
 
 app = typer.Typer(
     name="tradesentry",
@@ -33,8 +33,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
+# explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
+# output is built as Text objects instead.
+out = Console(soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 StoreOption = Annotated[
     Path | None,
@@ -118,7 +121,7 @@ def ingest(
                 continue
             out.print(
                 f"{path}: release {result.release_id} ({result.source}): "
-                f"{result.rows_read:,} rows read, {result.rows_accepted:,} accepted, "
+                f"{plural(result.rows_read, 'row')} read, {result.rows_accepted:,} accepted, "
                 f"{result.rows_quarantined:,} quarantined",
                 highlight=False,
             )
@@ -281,7 +284,8 @@ def _findings_table(found: api.Findings, limit: int) -> None:
     if not len(found):
         out.print("No findings.")
         return
-    out.print(f"[bold]{len(found)} findings[/] (scan {found.scan_id}), worst first\n")
+    count = Text(plural(len(found), "finding"), style="bold")
+    out.print(Text.assemble(count, f" (scan {found.scan_id}), worst first\n"))
     for n, f in enumerate(found.head(limit).to_records(), start=1):
         period = (
             f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"
@@ -317,7 +321,8 @@ def series(
     currency = obs["currency"].iat[0]
     monthly = obs[obs["period_months"] == 1].set_index("period")["value"]
     months = pd.date_range(monthly.index.min(), monthly.index.max(), freq="MS")
-    out.print(f"[bold]{reporter.upper()} → {partner.upper()} {flow} {commodity}[/] ({currency})")
+    name = f"{reporter.upper()} → {partner.upper()} {flow} {commodity}"
+    out.print(Text.assemble((name, "bold"), f" ({currency})"))
     out.print(sparkline(monthly.reindex(months).to_numpy()), highlight=False)
     flagged = _flagged_months(view.findings)
     table = Table(show_edge=False)
@@ -511,7 +516,8 @@ def watch(
     finally:
         log.removeHandler(handler)
     if once and reports and reports[-1].errors:
-        err.print(f"{len(reports[-1].errors)} step(s) failed; see the log above", markup=False)
+        failed = plural(len(reports[-1].errors), "step")
+        err.print(f"{failed} failed; see the log above", markup=False)
 
 
 # -- report and dashboard ----------------------------------------------------------------
@@ -599,7 +605,13 @@ def generate(
         start=start,
         anomaly_rate=anomaly_rate,
     )
-    counts = f"{result.rows:,} rows, {result.series:,} series, {result.anomalies:,} anomalies"
+    counts = ", ".join(
+        [
+            plural(result.rows, "row"),
+            plural(result.series, "series", "series"),
+            plural(result.anomalies, "anomaly", "anomalies"),
+        ]
+    )
     out.print(f"{result.out}: {counts} ({result.format})", highlight=False)
 
 
@@ -617,8 +629,8 @@ def export(
     with open_store(store, read_only=True) as st:
         result = export_parquet(st, parquet, all_releases=all_releases)
     out.print(
-        f"{result.out}: {result.observations:,} observations, {result.releases} releases, "
-        f"{result.rates:,} rates",
+        f"{result.out}: {plural(result.observations, 'observation')}, "
+        f"{plural(result.releases, 'release')}, {plural(result.rates, 'rate')}",
         highlight=False,
     )
 
@@ -632,7 +644,7 @@ def demo(store: StoreOption = None) -> None:
         result = st.ingest(path)
         out.print(
             f"Ingested {path.name}: release {result.release_id}, "
-            f"{result.rows_accepted} rows accepted, {result.rows_quarantined} quarantined"
+            f"{plural(result.rows_accepted, 'row')} accepted, {result.rows_quarantined} quarantined"
             + (" (already in the store)" if result.already_ingested else "")
         )
         _emit(

@@ -1,7 +1,8 @@
 """Terminal rendering of the cross checks (revisions, mirror, missing trade, rates).
 
 The commands live in ``cli``; this module only turns the api's results into Rich tables
-or JSON, so that ``cli`` stays a list of thin commands.
+or JSON, so that ``cli`` stays a list of thin commands. Every function prints to the CLI's
+console, whose markup is off: keys, file names and notes are data, never Rich markup.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-from tradesentry.text import money, sparkline
+from tradesentry.text import money, plural, sparkline
 
 
 def _num(value) -> float | None:
@@ -41,7 +43,7 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
     if frame.empty:
         console.print("No revisions: every release that reported a month gave the same figure.")
         return
-    table = Table(title=f"{len(frame)} revised figure(s)", show_edge=False)
+    table = Table(title=plural(len(frame), "revised figure"), show_edge=False)
     for column in ("period", "before", "after", "change", "releases"):
         table.add_column(column, justify="right" if column in ("before", "after") else "left")
     for row in frame.itertuples():
@@ -85,9 +87,9 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
     console.print(
         f"Release {diff.b['id']} ({diff.b['file']}, published {diff.b['published'] or 'n/a'}) "
         f"against release {diff.a['id']} ({diff.a['file']}, published "
-        f"{diff.a['published'] or 'n/a'}): {s['common']:,} cells in both, "
+        f"{diff.a['published'] or 'n/a'}): {plural(s['common'], 'cell')} in both, "
         f"{s['revised']:,} revised, {s['unchanged']:,} unchanged, {s['appeared']:,} appeared, "
-        f"{s['vanished']:,} vanished; {s['only_in_b']:,} cells beyond release "
+        f"{s['vanished']:,} vanished; {plural(s['only_in_b'], 'cell')} beyond release "
         f"{diff.a['id']}'s coverage, {s['only_in_a']:,} beyond release {diff.b['id']}'s.",
         highlight=False,
     )
@@ -154,12 +156,13 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
     own_label, mirror_label = _sides(view, flow)
     commodity = rows["commodity"].iat[0]
     first = rows.iloc[0]
-    console.print(
-        f"[bold]{own_label} vs {mirror_label}[/], {commodity} ({view.currency}); usual "
+    usual = (
+        f", {commodity} ({view.currency}); usual "
         f"import/export ratio {_ratio(first['usual_ratio'])}, band "
         f"{_ratio(first['band_low'])}–{_ratio(first['band_high'])}"
         + (" (intra-EU)" if first["intra_eu"] else "")
     )
+    console.print(Text.assemble((f"{own_label} vs {mirror_label}", "bold"), usual))
     console.print(f"  own    {sparkline(rows['own'].to_numpy(float))}", highlight=False)
     console.print(f"  mirror {sparkline(rows['mirror'].to_numpy(float))}", highlight=False)
     table = Table(show_edge=False)
@@ -200,7 +203,7 @@ def _mirror_commodities(console: Console, view, flow: str, rows: pd.DataFrame) -
             money(mirror, view.currency),
             _ratio(ratio),
             f"{_ratio(part['band_low'].iat[0])}–{_ratio(part['band_high'].iat[0])}",
-            f"{int(part['outside'].sum())}/{int(both.sum())} months",
+            f"{int(part['outside'].sum())}/{plural(int(both.sum()), 'month')}",
             sparkline(part["ratio"].to_numpy(float)),
         )
     console.print(table)
@@ -275,8 +278,8 @@ def print_missing(console: Console, result, as_json: bool) -> None:
 
 def print_rates_result(console: Console, result) -> None:
     console.print(
-        f"{result.file}: {result.rows:,} monthly rates ({', '.join(result.currencies)}, "
-        f"{result.first}…{result.last}, {result.layout} layout) loaded; "
-        f"{result.replaced:,} replaced rates already in the store.",
+        f"{result.file}: {plural(result.rows, 'monthly rate')} "
+        f"({', '.join(result.currencies)}, {result.first}…{result.last}, {result.layout} "
+        f"layout) loaded; replaced {plural(result.replaced, 'rate')} already in the store.",
         highlight=False,
     )

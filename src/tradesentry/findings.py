@@ -3,7 +3,7 @@
 Detectors return detections about panel rows and columns; ``assemble`` turns them into
 findings with the series keys, ``YYYY-MM`` periods, a stable id, a severity and an
 explanation, drops findings that another finding explains, and ranks by severity then
-money at stake.
+money at stake (compared in US dollars where the store has the currency's rates).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from tradesentry.detectors.base import Detector
 from tradesentry.errors import StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
+from tradesentry.text import plural
 
 if TYPE_CHECKING:
     from tradesentry.store import Store
@@ -125,38 +126,85 @@ def _drop_superseded(det: pd.DataFrame, detectors: Sequence[Detector]) -> pd.Dat
 
 
 #: The ranking, worst first, as (column, descending): severity (by ``SEVERITY_RANK``), then
-#: money at stake, then id; missing values last. ``rank`` sorts a frame by it and
-#: ``rank_sql`` orders the store's rows by it, so a saved scan reads back in the order the
-#: scan ranked it in memory.
-RANK_ORDER: tuple[tuple[str, bool], ...] = (("severity", False), ("impact", True), ("id", False))
+#: money at stake in US dollars (``rank_impact``), then id; missing values last. ``rank``
+#: sorts a frame by it and ``rank_sql`` orders the store's rows by it, so a saved scan reads
+#: back in the order the scan ranked it in memory.
+RANK_ORDER: tuple[tuple[str, bool], ...] = (
+    ("severity", False),
+    ("rank_impact", True),
+    ("id", False),
+)
+
+
+def _usd_rates_sql(keys: str, rates: str = "rates") -> str:
+    """SELECT currency, period, per_usd: a rate for each (currency, period) of ``keys``.
+
+    Impacts are in each finding's own currency, so ¥2.4T (about $22B) would outrank $23B;
+    ranking compares them in US dollars. The rate is the finding's month's or, where the store
+    lacks that month, the currency's nearest month's (the earlier on a tie): the order
+    only needs the size. A currency without any rate gets no row, and its impact is
+    ranked as it is, as is USD's.
+    """
+    month = "try_strptime(k.period, '%Y-%m')"
+    distance = f"2 * abs(date_diff('month', r.period, {month})) + (r.period > {month})::INT"
+    return f"""
+        SELECT k.currency, k.period, arg_min(r.per_usd, {distance}) AS per_usd
+        FROM (SELECT DISTINCT currency, period FROM {keys}) k
+        JOIN {rates} r ON r.currency = k.currency
+        GROUP BY k.currency, k.period"""
+
+
+# The ranked impact from a finding's impact and its currency's rate (``_usd_rates_sql``).
+_RANK_IMPACT_SQL = "impact / coalesce(per_usd, 1.0)"
+
+
+def _rank_impacts(findings: pd.DataFrame, con) -> pd.Series:
+    """Each finding's impact in US dollars where ``con``'s store has a rate, else as it is."""
+    if con is None:
+        return findings["impact"]
+    keys = findings[["currency", "period"]].dropna().drop_duplicates().astype(str)
+    con.register("rank_keys", keys)
+    try:
+        rates = con.sql(_usd_rates_sql("rank_keys")).df()
+    finally:
+        con.unregister("rank_keys")
+    per_usd = findings[["currency", "period"]].merge(rates, how="left", on=["currency", "period"])
+    return findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy()
 
 
 def _rank_key(column: pd.Series) -> pd.Series:
     return column.map(SEVERITY_RANK) if column.name == "severity" else column
 
 
-def rank(findings: pd.DataFrame) -> pd.DataFrame:
-    """Severity first (high before low), then money at stake, largest first, then id."""
+def rank(findings: pd.DataFrame, con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    """Severity first (high before low), then money at stake, largest first, then id.
+
+    ``con``, a connection to the store, converts the impacts to US dollars at the store's
+    rates for the ordering (``_usd_rates_sql``); without it they are compared as they are.
+    The findings' own impact and currency are kept.
+    """
     if findings.empty:
         return findings
-    return findings.sort_values(
+    keyed = findings.assign(rank_impact=_rank_impacts(findings, con))
+    ordered = keyed.sort_values(
         [column for column, _ in RANK_ORDER],
         ascending=[not descending for _, descending in RANK_ORDER],
         kind="stable",
         key=_rank_key,
-    ).reset_index(drop=True)
+    )
+    return ordered.drop(columns="rank_impact").reset_index(drop=True)
 
 
 def rank_sql() -> str:
-    """``RANK_ORDER`` as an ORDER BY list over the store's ``findings`` table.
+    """``RANK_ORDER`` as an ORDER BY list over ``read_saved``'s rows (findings and rate).
 
     ``rowid`` last: findings equal on every key keep the order they were written in, as
     the stable sort of ``rank`` keeps them in the frame's order.
     """
     severity = " ".join(f"WHEN '{s}' THEN {n}" for s, n in SEVERITY_RANK.items())
+    expressions = {"severity": f"CASE severity {severity} END", "rank_impact": _RANK_IMPACT_SQL}
     terms = [
-        f"{f'CASE severity {severity} END' if column == 'severity' else column} "
-        f"{'DESC' if descending else 'ASC'} NULLS LAST"
+        f"{expressions.get(column, column)} {'DESC' if descending else 'ASC'} NULLS LAST"
         for column, descending in RANK_ORDER
     ]
     return ", ".join([*terms, "rowid"])
@@ -170,10 +218,12 @@ def read_saved(
     Returns a DuckDB relation (nothing is read yet); ``saved_frame`` and ``Findings`` turn
     it into frames, whole or batch by batch.
     """
+    columns = ", ".join(f"f.{c}" for c in (*FINDING_COLUMNS, *EXTRA_COLUMNS))
     sql = (
-        f"SELECT {', '.join(FINDING_COLUMNS)}, {', '.join(EXTRA_COLUMNS)} FROM findings "
-        f"WHERE scan_id = ? AND ({where}) ORDER BY {rank_sql()}"
-        + ("" if limit is None else f" LIMIT {int(limit)}")
+        f"WITH f AS (SELECT *, rowid FROM findings WHERE scan_id = ? AND ({where})), "
+        f"usd AS ({_usd_rates_sql('f')}) "
+        f"SELECT {columns} FROM f LEFT JOIN usd USING (currency, period) "
+        f"ORDER BY {rank_sql()}" + ("" if limit is None else f" LIMIT {int(limit)}")
     )
     return con.sql(sql, params=[scan_id, *params])
 
@@ -343,10 +393,10 @@ class Findings:
             "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols) + "</tr>"
             for r in self.head(50)._frame[cols].to_dict("records")
         )
-        return f"<p>{len(self)} findings</p><table><tr>{head}</tr>{rows}</table>"
+        return f"<p>{plural(len(self), 'finding')}</p><table><tr>{head}</tr>{rows}</table>"
 
     def __repr__(self) -> str:
-        return f"Findings({len(self)} findings, scan {self.scan_id})"
+        return f"Findings({plural(len(self), 'finding')}, scan {self.scan_id})"
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -59,7 +59,7 @@ def test_releases_diff_of_an_unknown_release_exits_2(revised_demo):
 def test_series_shows_its_revised_figures(revised_demo):
     result = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", revised_demo)
     assert result.exit_code == 0, result.output
-    assert "2 revised figure(s)" in result.output
+    assert "2 revised figures" in result.output
     assert "+50.0%" in result.output and "2021-04-20" in result.output
 
 

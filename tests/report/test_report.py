@@ -65,7 +65,7 @@ def test_report_has_every_section(seeded_store, tmp_path):
     html = build_report(seeded_store, tmp_path / "r.html").read_text(encoding="utf-8")
     for anchor in ("summary", "findings", "pairs", "revisions", "method"):
         assert f'id="{anchor}"' in html
-    assert "releases covered" in html and "series scanned" in html
+    assert "release covered" in html and "series scanned" in html  # one release
     assert "money at stake (USD)" in html
     assert 'id="pair-CHN-PRK"' in html
     # ranked: severity, then money at stake (the level shift is worth the most)

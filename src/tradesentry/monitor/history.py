@@ -96,7 +96,8 @@ def compare(
     before = findings(store, scan_id=baseline).to_frame()
     new = current[~current["id"].isin(set(before["id"]))]
     gone = before[~before["id"].isin(set(current["id"]))]
-    return Findings(rank(new), scan_id), Findings(rank(gone), baseline)
+    con = store.con.cursor()
+    return Findings(rank(new, con), scan_id), Findings(rank(gone, con), baseline)
 
 
 def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:

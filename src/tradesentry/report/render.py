@@ -7,17 +7,21 @@ every template: a country, a commodity or a query string is text, never markup.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from urllib.parse import quote
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from tradesentry.text import money
+from tradesentry.text import money, plural
 
 STATIC = "web/static"
+# Groups thousands in evidence: a narrow no-break space, since a comma would blur a list.
+_THOUSANDS = "\u202f"
 
 
 @lru_cache(maxsize=1)
@@ -31,7 +35,16 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        money=_money, month=month, number=number, pct=pct, quote=quote_segment, span=span
+        money=_money,
+        month=month,
+        number=number,
+        pct=pct,
+        quote=quote_segment,
+        span=span,
+        plural=plural,
+        noun=noun,
+        evidence_items=evidence_items,
+        plain=plain,
     )
     env.globals.update(series_path=series_path, pair_path=pair_path)
     return env
@@ -69,6 +82,63 @@ def span(rec) -> str:
     if rec["period"] == rec["period_end"]:
         return rec["period"]
     return f"{rec['period']} → {rec['period_end']}"
+
+
+def noun(count: int, word: str, many: str | None = None) -> str:
+    """The noun alone for a count shown elsewhere (a card's big number): finding, findings."""
+    return word if count == 1 else many or word + "s"
+
+
+def plain(value) -> str:
+    """A value of a finding's evidence as people read it, not as Python prints it.
+
+    Missing as "–", booleans as yes/no, numbers from 1,000 as whole numbers and others to
+    four significant digits, lists joined with ", ". Thousands are grouped from 10,000 (years
+    and release ids stay as they are) with a narrow space, not a comma, so that a list of
+    numbers still reads as a list. Text only: the template escapes it.
+    """
+    if isinstance(value, np.ndarray | np.generic):  # a scan not read back from the store
+        value = value.tolist()
+    if value is None or _nan(value) or (isinstance(value, float) and math.isinf(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return _plain_number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(plain(v) for v in value) if value else "–"
+    return str(value)
+
+
+def _plain_number(value: int | float) -> str:
+    if abs(value) >= 1e15:
+        return f"{value:.4g}"
+    if abs(value) >= 1000 or float(value).is_integer():
+        whole = round(value)
+        return f"{whole:,}".replace(",", _THOUSANDS) if abs(whole) >= 10_000 else str(whole)
+    return f"{value:.4g}"
+
+
+def evidence_items(evidence) -> list[dict]:
+    """A finding's evidence as rows for the template, ``{"key", "text", "children"}``:
+    ``children`` (rows again) for a nested mapping or a list holding mappings, numbered
+    from 1, so nested evidence reads as nested key: value lines; else None and ``text``."""
+    if isinstance(evidence, Mapping):
+        pairs = evidence.items()
+    else:
+        pairs = ((str(n), v) for n, v in enumerate(evidence, start=1))
+    return [_evidence_item(str(key), value) for key, value in pairs]
+
+
+def _evidence_item(key: str, value) -> dict:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    nested = isinstance(value, Mapping) or (
+        isinstance(value, list | tuple) and any(isinstance(v, Mapping) for v in value)
+    )
+    if nested and value:
+        return {"key": key, "text": "", "children": evidence_items(value)}
+    return {"key": key, "text": plain(value), "children": None}
 
 
 def quote_segment(value) -> str:

@@ -1,0 +1,102 @@
+"""What the CLI prints: data (keys, file names, raw lines) as text, never as Rich markup;
+counts in words that agree with them."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tradesentry import cli
+from tradesentry.findings import Findings, empty_findings
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(cli.app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def wide(monkeypatch):
+    """A terminal wide enough that no table folds a cell: the text is searched whole."""
+    monkeypatch.setattr(cli.out, "width", 300)
+
+
+def _store_with_commodity(tmp_path, commodity: str):
+    """The demo release with its commodity renamed: a series whose key reads as markup."""
+    text = DEMO_CSV.read_text(encoding="utf-8").replace(",TOTAL,", f",{commodity},")
+    source = tmp_path / "markup.csv"
+    source.write_text(text, encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", source, "--store", db).exit_code == 0
+    return db
+
+
+# `series` upper-cases its arguments, so these keys are their own upper case (Rich reads
+# a tag starting with a slash or a hash whatever its case).
+@pytest.mark.parametrize("commodity", ["[/]Z", "[/BOLD]", "[#FF0000]RED", ":X:"])
+def test_series_prints_a_key_that_looks_like_markup_as_text(tmp_path, wide, commodity):
+    db = _store_with_commodity(tmp_path, commodity)
+    invoke("scan", "--store", db)  # the series shows the findings of the latest scan
+    result = invoke("series", "CHN", "PRK", "export", commodity, "--store", db)
+    assert result.exit_code == 0, result.output
+    assert f"CHN → PRK export {commodity} (USD)" in result.stdout
+    assert f"CHN→PRK export {commodity}" in result.stdout  # the findings' headings
+
+
+@pytest.mark.parametrize("commodity", ["[/]", "[bold]", "[link=x]y[/link]"])
+def test_scan_table_prints_a_key_that_looks_like_markup_as_text(tmp_path, wide, commodity):
+    db = _store_with_commodity(tmp_path, commodity)
+    result = invoke("scan", "--store", db)
+    assert result.exit_code == 0, result.output
+    assert f"CHN→PRK export {commodity}" in result.stdout
+
+
+def test_releases_and_quarantine_print_file_names_and_raw_lines_as_text(tmp_path, wide):
+    source = tmp_path / "[bold]bad[link=x].csv"
+    source.write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        "CHN,PRK,export,TOTAL,2021-01,100,USD\n"
+        "CHN,PRK,export,[/],2021-13,100,USD\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    ingested = invoke("ingest", source, "--store", db)
+    assert ingested.exit_code == 0
+    assert "[bold]bad[link=x].csv: release 1" in ingested.stdout
+    releases = invoke("releases", "--store", db)
+    assert releases.exit_code == 0 and "[bold]bad[link=x].csv" in releases.stdout
+    quarantine = invoke("quarantine", "--store", db)
+    assert quarantine.exit_code == 0
+    assert "CHN,PRK,export,[/],2021-13,100,USD" in quarantine.stdout
+
+
+def test_rates_prints_its_file_name_as_text_and_counts_in_words(tmp_path, wide):
+    rates = tmp_path / "[bold]rates.csv"
+    rates.write_text("currency,period,per_usd\nJPY,2021-01,103.8\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    first = invoke("rates", rates, "--store", db)
+    assert first.exit_code == 0, first.output
+    assert "[bold]rates.csv: 1 monthly rate (JPY" in first.stdout
+    assert "replaced 1 rate already" in invoke("rates", rates, "--store", db).stdout
+
+
+def _one_finding() -> Findings:
+    frame = empty_findings().reindex(range(1))
+    frame.loc[0, ["reporter", "partner", "flow", "commodity"]] = ["CHN", "PRK", "export", "TOTAL"]
+    frame.loc[0, ["kind", "severity", "period", "period_end", "currency"]] = [
+        "spike",
+        "high",
+        "2021-02",
+        "2021-02",
+        "USD",
+    ]
+    frame.loc[0, ["impact", "explanation"]] = [3000.0, "February is far above the rest."]
+    return Findings(frame, scan_id=4)
+
+
+def test_one_finding_is_counted_as_one_finding(capsys, wide):
+    cli._findings_table(_one_finding(), limit=30)
+    printed = capsys.readouterr().out
+    assert "1 finding (scan 4), worst first" in printed and "findings" not in printed

@@ -1,0 +1,100 @@
+"""Evidence and counts as people read them, in the report and the dashboard's templates."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from tests.conftest import DEMO_CSV
+from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
+from tradesentry.report import render_report
+from tradesentry.report.render import environment, evidence_items, plain
+
+NARROW = "\u202f"  # the thousands separator of evidence numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, "–"),
+        (float("nan"), "–"),
+        (float("inf"), "–"),
+        (False, "no"),
+        (np.bool_(True), "yes"),
+        (66, "66"),
+        (2024, "2024"),
+        (2984815.0, f"2{NARROW}984{NARROW}815"),
+        (3869290.709544, f"3{NARROW}869{NARROW}291"),
+        (0.562975, "0.563"),
+        (-17.598, "-17.6"),
+        (0.001, "0.001"),
+        (np.float64(1.0), "1"),
+        (["2024-06", "2024-07"], "2024-06, 2024-07"),
+        ([12245802.0, 7003.0], f"12{NARROW}245{NARROW}802, 7003"),
+        ((1.421, None), "1.421, –"),
+        ([], "–"),
+        ("price outlier", "price outlier"),
+    ],
+)
+def test_plain_reads_like_text_not_like_python(value, text):
+    assert plain(value) == text
+
+
+def test_nested_evidence_becomes_nested_rows():
+    rows = evidence_items({"ratio": 0.5, "sources": [{"months": ["2023-05"]}], "at": {"z": None}})
+    assert rows == [
+        {"key": "ratio", "text": "0.5", "children": None},
+        {
+            "key": "sources",
+            "text": "",
+            "children": [
+                {
+                    "key": "1",
+                    "text": "",
+                    "children": [{"key": "months", "text": "2023-05", "children": None}],
+                }
+            ],
+        },
+        {"key": "at", "text": "", "children": [{"key": "z", "text": "–", "children": None}]},
+    ]
+
+
+def _evidence_block(html: str) -> str:
+    return re.search(r'<dl class="evidence">.*?</details>', html, re.S).group(0)
+
+
+def test_the_report_shows_evidence_values_not_python_reprs(store):
+    store.ingest(DEMO_CSV)
+    evidence = {
+        "next_starts_level": False,
+        "previous_z": None,
+        "level_months": ["2024-06", "2024-07"],
+        "ratio": 0.562975,
+        "sources": [{"note": EVIL, "used": True}],
+    }
+    save_scan(store, [{**DEMO_FINDINGS[0], "evidence": evidence}])
+    block = _evidence_block(render_report(store))
+    for python in ("None", "False", "True", "[", "'"):
+        assert python not in block
+    assert "<dt>next_starts_level</dt><dd>no</dd>" in block
+    assert "<dt>previous_z</dt><dd>–</dd>" in block
+    assert "<dd>2024-06, 2024-07</dd>" in block and "<dd>0.563</dd>" in block
+    assert "<dt>used</dt><dd>yes</dd>" in block  # nested: a list of mappings
+    assert EVIL not in block and "&lt;script&gt;" in block
+
+
+def test_one_finding_is_not_one_findings(store):
+    store.ingest(DEMO_CSV)
+    scan_id = save_scan(store, DEMO_FINDINGS[:1])
+    html = render_report(store)
+    assert f"finding (scan {scan_id})" in html and "1 findings" not in html
+    assert "1 finding, 1 high." in html  # the pair's section
+    assert "release covered" in html  # one release
+
+
+def test_plural_filters():
+    env = environment()
+    text = "{{ 1 | plural('pair') }}, {{ 2 | plural('pair') }}, {{ 1 | noun('figure') }}"
+    assert env.from_string(text).render() == "1 pair, 2 pairs, figure"

@@ -62,3 +62,16 @@ def test_partial_partner_set_is_not_an_error():
     keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL"), ("ITA", "TOTAL")])
     out = Incoherent().detect(make_panel(np.vstack([world, partners]), keys=keys))
     assert list(out["start"]) == [7]
+
+
+def test_a_total_and_its_details_that_round_alike_print_with_more_digits():
+    rng = np.random.default_rng(2)
+    partners = rng.lognormal(0, 0.2, (3, 24))
+    partners *= 1.22e6 / partners[:, 9].sum()  # the details sum to €1.22M in 2020-10
+    world = partners.sum(axis=0, keepdims=True)
+    world[0, 9] = 1.25e6  # the total is €1.25M: 2.4 % more, both "€1.2M" at one decimal
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL"), ("ITA", "TOTAL"), ("ESP", "TOTAL")])
+    keys["currency"] = "EUR"
+    panel = make_panel(np.vstack([world, partners]), keys=keys)
+    text = findings(panel, [Incoherent()]).iloc[0]["explanation"]
+    assert "the total is €1.25M but" in text and "sum to €1.22M, 2.4% less" in text

@@ -106,6 +106,54 @@ def test_a_break_from_the_pairs_own_ratio_is_found_inside_a_wide_band():
     assert found.iloc[0]["evidence"]["pair_usual_ratio"] == pytest.approx(1.06, rel=0.05)
 
 
+def _explained(found: pd.DataFrame, flow: str = "export") -> tuple[dict, str]:
+    row = found.iloc[0]
+    finding = {**_finding(row), "flow": flow, "currency": "EUR"}
+    return finding, MirrorGap().explain(finding)
+
+
+def test_a_side_that_recorded_nothing_has_no_ratio_and_a_tiny_gap_scores_low():
+    own = 60.0 * np.exp(RNG.normal(0, 0.1, 36))  # a pair trading a few tens of euros
+    mirror = own.copy()
+    own[10], mirror[10] = 0.0, 73.0  # the exporter recorded nothing, the importer €73
+    for found, flow in (
+        (MirrorGap().detect(panel(own, mirror, margin=0.0, intra=1)), "export"),
+        (MirrorGap().detect(panel(mirror, own, flow="import", margin=0.0, intra=1)), "import"),
+    ):
+        assert list(found["start"]) == [10]
+        row = found.iloc[0]
+        assert row["score"] < 0.5  # €73 at stake: never high, however far the ratio
+        ev = row["evidence"]
+        assert ev["ratio"] is None and ev["months"][0]["ratio"] is None  # no junk ratio
+        _, text = _explained(found, flow)
+        assert "n/a" not in text and "one side recorded nothing" in text
+        assert "CHN recorded no exports to P0" in text or "P0 recorded no exports to CHN" in text
+        assert "€73" in text
+
+
+def test_a_large_gap_with_one_side_at_zero_still_scores_high():
+    own = EXPORTS.copy()
+    own[10] = 0.0
+    found = MirrorGap().detect(panel(own, IMPORTS))
+    assert list(found["start"]) == [10] and found.iloc[0]["score"] > 0.9
+    _, text = _explained(found)
+    assert "CHN recorded no exports to P0, while P0 recorded imports from CHN of €" in text
+
+
+def test_a_break_from_the_pair_states_the_pair_band_it_left():
+    imports = IMPORTS.copy()
+    imports[10] *= 8  # inside the commodity's wide band, far from the pair's own habit
+    found = MirrorGap().detect(panel(EXPORTS, imports, margin=0.0, spread=1.5, n=5000, intra=1))
+    ev = found.iloc[0]["evidence"]
+    lo, hi = ev["band"]
+    pair_lo, pair_hi = ev["pair_band"]
+    assert lo <= ev["ratio"] <= hi and not pair_lo <= ev["ratio"] <= pair_hi
+    assert ev["outside"] == "pair band"
+    _, text = _explained(found)
+    assert f"outside this pair's own usual band {pair_lo:.3g}–{pair_hi:.3g}" in text
+    assert "though inside the wider band of this commodity" in text
+
+
 def _finding(row) -> dict:
     return {
         "reporter": "CHN",
@@ -161,9 +209,18 @@ def test_every_real_finding_is_outside_its_band_and_adds_up(comext):
         assert ev["reference_pair_months"] > 1000  # the band comes from the data
         assert rec["observed"] == pytest.approx(sum(m["own"] for m in ev["months"]), rel=1e-6)
         lo, hi = ev["band"]
-        outside = [not lo <= m["ratio"] <= hi for m in ev["months"] if m["ratio"] is not None]
-        breaks = ev["pair_months"] >= 12
-        assert all(outside) or breaks
+        plo, phi = ev["pair_band"] or (lo, hi)
+        for m in ev["months"]:
+            if m["ratio"] is None:  # one side recorded nothing: no ratio, said in words
+                assert 0 in (m["own"], m["mirror"])
+                assert "recorded no" in rec["explanation"]
+                continue
+            in_band, in_pair = lo <= m["ratio"] <= hi, plo <= m["ratio"] <= phi
+            assert not in_band or not in_pair  # outside the band the explanation names
+            if ev["outside"] == "band":
+                assert not in_band
+            elif ev["outside"] == "pair band":
+                assert not in_pair and "outside this pair's own usual band" in rec["explanation"]
     spans = pd.PeriodIndex(found["period_end"], freq="M") - pd.PeriodIndex(
         found["period"], freq="M"
     )

@@ -107,6 +107,42 @@ def test_explanation_names_both_releases_and_dates():
     assert "release 1 (published 2024-02-17)" in text and "+30.0%" in text
 
 
+def _explain(found: pd.DataFrame, start: int) -> str:
+    row = found[found["start"] == start].iloc[0]
+    labels = pd.period_range("2023-01", periods=24, freq="M").astype(str)
+    return Revision().explain(
+        {
+            "period": labels[row["start"]],
+            "period_end": labels[row["end"]],
+            "currency": "USD",
+            **row[["observed", "expected", "impact", "evidence"]],
+        }
+    )
+
+
+def test_opposite_revisions_in_a_short_run_are_told_month_by_month():
+    previous = np.full(12, 1.2e6)
+    previous[9:11] = [1.4e6, 1.125e6]
+    current = previous.copy()
+    current[9:11] = [1.5e6, 1.0e6]  # +7.1 % and -11.1 %: a net -1.0 % hides both
+    found = Revision().detect(panel(current, previous))
+    text = _explain(found, 9)
+    assert "October 2023 from $1.4M to $1.5M (+7.1%)" in text
+    assert "November 2023 from $1.1M to $1.0M (-11.1%)" in text
+    assert "a net change from $2.52M to $2.50M (-1.0%)" in text  # never $2.5M to $2.5M
+    months = found.iloc[0]["evidence"]["months"]
+    assert [m["change_share"] for m in months] == pytest.approx([1 / 14, -1 / 9], abs=1e-6)
+
+
+def test_a_long_revised_run_counts_months_up_and_down_and_names_the_largest():
+    new = BASE.copy()
+    new[3:9] *= [1.1, 1.1, 0.9, 1.1, 0.6, 1.1]
+    text = _explain(Revision().detect(panel(new, BASE)), 3)
+    assert "revised 6 months from April 2023 to September 2023" in text
+    assert "4 up and 2 down, the largest August 2023 from $1.6M to $981.8K (-40.0%)" in text
+    assert "a net change from" in text
+
+
 # -- real data: two Comext releases ------------------------------------------------------------
 
 
@@ -137,7 +173,8 @@ def test_revisions_found_exactly_where_the_release_changed_figures(two_releases)
     assert de["observed"] == pytest.approx(1.25 * de["expected"], rel=1e-6)
     assert de["evidence"]["release_published"] == "2026-03-13"
     assert de["evidence"]["previous_published"] == "2026-02-13"
-    assert "revised 2024-03…2024-04" in de["explanation"]
+    assert "revised March 2024 from" in de["explanation"]
+    assert "and April 2024 from" in de["explanation"]
 
 
 def test_same_figures_in_a_new_release_are_no_revision(store, shared_data, tmp_path):

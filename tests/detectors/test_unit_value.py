@@ -102,6 +102,27 @@ def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():
     assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
 
 
+def _explain(row: pd.Series, period: str = "2025-07") -> str:
+    fields = row[["observed", "expected", "impact", "evidence"]]
+    return UnitValue().explain({"period": period, "currency": "EUR", **fields})
+
+
+def test_a_weight_outlier_reads_in_the_direction_of_its_unit_value():
+    heavy, light = WEIGHT.copy(), WEIGHT.copy()
+    heavy[30] *= 8  # eight times the weight for a normal value: value per kg far below usual
+    light[30] /= 8  # an eighth of it: value per kg far above usual
+    low = detect(VALUE, heavy).iloc[0]
+    high = detect(VALUE, light).iloc[0]
+    assert low["evidence"]["pattern"] == high["evidence"]["pattern"] == "weight outlier"
+    low_text, high_text = _explain(low), _explain(high)
+    assert "weight is probably over-recorded" in low_text and "under-invoicing" in low_text
+    assert "really was shipped" in low_text
+    assert "weight is probably under-recorded" in high_text and "over-invoicing" in high_text
+    assert "under-invoicing" not in high_text and "that much more" not in high_text
+    kg = f"{light[30] / 1000:,.1f} t"
+    assert f"unless only {kg} was shipped at the declared €" in high_text
+
+
 def test_a_market_wide_price_move_is_not_an_outlier():
     price = PRICE.copy()
     price[18:] *= 10  # the commodity's price jumps for every partner
@@ -126,7 +147,18 @@ def test_months_with_estimated_quantities_are_not_tested_and_are_named():
             **found.iloc[0][["observed", "expected", "impact", "evidence"]],
         }
     )
-    assert "estimated by the source" in text
+    assert "In 12 months of this series the quantities look estimated" in text
+
+
+def test_one_month_of_estimated_quantities_is_named_in_the_singular():
+    value = VALUE.copy()
+    same = np.where(np.arange(T) == 0, 1.0, 0.04)
+    reference = PRICE.copy()
+    reference[0] = value[0] / WEIGHT[0]  # the one month every partner shares a unit value
+    value[25] *= 6
+    found = detect(value, WEIGHT, reference=reference, same=same)
+    assert found.iloc[0]["evidence"]["months_with_estimated_quantities"] == 1
+    assert "In 1 month of this series the quantities look estimated" in _explain(found.iloc[0])
 
 
 # -- real data ---------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import month_name
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD
-from tradesentry.text import money
+from tradesentry.text import money, money_pair
 
 _CHAPTER = re.compile(r"^\d{2}$")
 
@@ -173,7 +173,7 @@ class Incoherent(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
-        total, parts = money(ev.get("total"), cur), money(ev.get("sum_of_parts"), cur)
+        total, parts = money_pair(ev.get("total"), ev.get("sum_of_parts"), cur)
         rel = abs(ev.get("relative") or 0.0) * 100
         if ev.get("check") == "combined":
             months = ev.get("months") or []

@@ -11,7 +11,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, money_pair
 
 _EXPORT_SIDE = ("export", "re-export")
 
@@ -27,7 +27,12 @@ class MirrorGap(Detector):
     median, or when the pair, usually close to the band, departs from its own usual ratio
     by more than ``break_threshold`` of its own σ (a one-off break); and only when the gap
     is at least ``materiality`` of the pair's usual monthly trade. Contiguous months
-    outside the band, on the same side, are one finding over their span. Why: imports are
+    outside the band, on the same side, are one finding over their span. The score grows
+    with the distance from the band, but a gap g below ``small_gap`` currency units scores
+    at most g / ``small_gap`` (0.5 at 1,000, the smallest change ``revision`` reports):
+    a pair whose whole trade is a few tens of euros passes the materiality test against
+    its own size, and a zero on one side puts its ratio infinitely far, yet such a gap is
+    the ordinary noise of small records (rounding, reporting thresholds). Why: imports are
     valued CIF and exports FOB, so the ratio is not 1, and mirror records of small monthly
     flows disagree a lot for ordinary reasons (timing, confidentiality, partner
     attribution); only a data-based band tells an unusual gap from that noise.
@@ -45,6 +50,7 @@ class MirrorGap(Detector):
     pair_min_spread: float = 0.3
     min_pair_months: int = 12
     materiality: float = 0.2
+    small_gap: float = 2000.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -71,9 +77,15 @@ class MirrorGap(Detector):
             observed=observed,
             expected=expected,
             impact=expected - observed,
-            score=confidence(self.threshold * z, self.threshold),
+            score=self._score(z, np.abs(expected - observed)),
             evidence=evidence,
         )
+
+    def _score(self, z: np.ndarray, gap: np.ndarray) -> np.ndarray:
+        """Confidence from the distance, capped by the money at stake: however far a ratio
+        of tens of euros is from the band, the gap is small-record noise, not high."""
+        distance = confidence(self.threshold * z, self.threshold)
+        return np.minimum(distance, gap / self.small_gap)
 
     def _cells(self, panel: Panel) -> dict | None:
         """Both records of each cell, their log ratio import/export, and the usual band."""
@@ -116,19 +128,26 @@ class MirrorGap(Detector):
     def _flag(self, c: dict) -> np.ndarray:
         """Months outside the band (or breaking from the pair's usual ratio), material.
 
-        Also sets ``c["z"]``: the larger of the two statistics, each over its threshold.
+        Also sets ``c["z_band"]`` and ``c["z_break"]`` (each statistic over its threshold)
+        and ``c["z"]``, the larger of the two.
         """
+        c["z_band"], c["z_break"] = self._z(c)
+        c["z"] = np.fmax(c["z_band"], c["z_break"])
+        material = np.abs(c["gap"]) >= self.materiality * c["typical"][:, None]
+        flagged = c["usable"] & material & (c["z"] > 1.0)
+        return flagged & ~self._timing(c, flagged)
+
+    def _z(self, c: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Distance of each month's log ratio from the commodity's band and from the pair's
+        own usual ratio (only where the pair has a habit and moved away from the band), each
+        over its threshold."""
         lr, margin = c["log_ratio"], c["margin"]
         z_band = np.abs(lr - margin) / c["spread"] / self.threshold
         z_break = np.abs(lr - c["center"][:, None]) / c["pair_spread"][:, None]
         broke = (c["pair_n"] >= self.min_pair_months)[:, None] & (
             np.abs(lr - margin) > np.abs(c["center"][:, None] - margin)
         )
-        z_break = np.where(broke, z_break / self.break_threshold, 0.0)
-        c["z"] = np.fmax(z_band, z_break)
-        material = np.abs(c["gap"]) >= self.materiality * c["typical"][:, None]
-        flagged = c["usable"] & material & (c["z"] > 1.0)
-        return flagged & ~self._timing(c, flagged)
+        return z_band, np.where(broke, z_break / self.break_threshold, 0.0)
 
     def _timing(self, c: dict, flagged: np.ndarray) -> np.ndarray:
         """Flagged months whose neighbour has a matching opposite gap (at least half as large)
@@ -181,7 +200,7 @@ class MirrorGap(Detector):
 
     def _evidence(self, c: dict, labels: np.ndarray, r: int, cols: np.ndarray) -> dict:
         a = cols[0]
-        own, mirror, lr = c["own"][r, cols], c["mirror"][r, cols], c["log_ratio"][r, cols]
+        own, mirror = c["own"][r, cols], c["mirror"][r, cols]
         m, s = c["margin"][r, a], c["spread"][r, a]
         side = c["side"][r, 0]
         return {
@@ -191,13 +210,14 @@ class MirrorGap(Detector):
                     "period": str(labels[t]),
                     "own": _round(o),
                     "mirror": _round(x),
-                    "ratio": _round(np.exp(v), 4),
+                    "ratio": _round(_ratio(side, o, x), 4),
                 }
-                for t, o, x, v in zip(cols, own, mirror, lr, strict=True)
+                for t, o, x in zip(cols, own, mirror, strict=True)
             ],
             "own_total": _round(own.sum()),
             "mirror_total": _round(mirror.sum()),
             "ratio": _round(_ratio(side, own.sum(), mirror.sum()), 4),
+            "zero_months": int(((own == 0) | (mirror == 0)).sum()),
             "usual_ratio": _round(np.exp(m), 4),
             "band": [
                 _round(np.exp(m - self.threshold * s), 4),
@@ -208,36 +228,98 @@ class MirrorGap(Detector):
             "intra_eu": bool(c["intra"][r, a]),
             "pair_usual_ratio": _round(np.exp(c["center"][r]), 4),
             "pair_months": int(c["pair_n"][r]),
+            "pair_band": self._pair_band(c, r),
+            "outside": _outside(c["z_band"][r, cols] > 1.0, c["z_break"][r, cols] > 1.0),
         }
+
+    def _pair_band(self, c: dict, r: int) -> list | None:
+        """The band of the pair's own usual ratio, where it has enough months to have one."""
+        if c["pair_n"][r] < self.min_pair_months:
+            return None
+        center, width = c["center"][r], self.break_threshold * c["pair_spread"][r]
+        return [_round(np.exp(center - width), 4), _round(np.exp(center + width), 4)]
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or "USD"
-        who, other = finding.get("reporter"), finding.get("partner")
-        flow = finding.get("flow")
-        if ev.get("own_side") == "import":
-            own_text = f"{who} recorded imports from {other} of"
-            mirror_text = f"{other} recorded exports to {who} of"
-        else:
-            own_text = f"{who} recorded {flow}s to {other} of"
-            mirror_text = f"{other} recorded imports from {who} of"
+        who = finding.get("reporter")
+        own, mirror = money_pair(ev.get("own_total"), ev.get("mirror_total"), cur)
+        own_text, mirror_text = _records(finding, ev, own, mirror)
+        head = f"In {_span(finding)} {own_text}, while {mirror_text}"
+        return (
+            f"{head}: {self._against_band(ev)}.{_zero_months(ev)} At the usual ratio {who}'s "
+            f"figure would be about {money(finding.get('expected'), cur)}, a gap of "
+            f"{money(finding.get('impact'), cur)}."
+        )
+
+    def _against_band(self, ev: Mapping) -> str:
+        """The ratio against the band that flagged it: the commodity's, or the pair's own.
+
+        A month with one record at zero has no ratio: it is said so, never 'n/a'."""
         lo, hi = (ev.get("band") or [None, None])[:2]
         usual = f"usually {_r(ev.get('usual_ratio'))}, band {_r(lo)}–{_r(hi)}"
         if ev.get("intra_eu"):
             usual += ", inside the EU where no CIF/FOB margin applies"
-        pair = ev.get("pair_usual_ratio")
-        habit = (
-            f"; this pair's own usual ratio is {_r(pair)}"
-            if pair is not None and ev.get("pair_months", 0) >= self.min_pair_months
+        usual += f"; {ev.get('margin_source')}"
+        ratio, pair_band = ev.get("ratio"), ev.get("pair_band")
+        if ratio is None:
+            return (
+                "one side recorded nothing, so there is no import/export ratio to compare "
+                f"with this commodity's ({usual})"
+            )
+        outside = ev.get("outside") if pair_band else "band"
+        pair = (
+            f"this pair's own usual band {_r(pair_band[0])}–{_r(pair_band[1])} (its usual "
+            f"ratio {_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} months)"
+            if pair_band
             else ""
         )
-        return (
-            f"In {_span(finding)} {own_text} {money(ev.get('own_total'), cur)}, while "
-            f"{mirror_text} {money(ev.get('mirror_total'), cur)}: an import/export ratio of "
-            f"{_r(ev.get('ratio'))} for this commodity ({usual}; {ev.get('margin_source')}"
-            f"{habit}). At the usual ratio {who}'s figure would be about "
-            f"{money(finding.get('expected'), cur)}, a gap of {money(finding.get('impact'), cur)}."
-        )
+        if outside == "pair band":
+            return (
+                f"an import/export ratio of {_r(ratio)}, outside {pair}, though inside the "
+                f"wider band of this commodity across all pairs ({usual})"
+            )
+        if outside == "both":
+            return (
+                f"an import/export ratio of {_r(ratio)}, each month outside this commodity's "
+                f"band ({usual}) or {pair}"
+            )
+        usual_pair = ev.get("pair_usual_ratio")
+        habit = f"; this pair's own usual ratio is {_r(usual_pair)}" if pair_band else ""
+        return f"an import/export ratio of {_r(ratio)} for this commodity ({usual}{habit})"
+
+
+def _records(finding: Mapping, ev: Mapping, own: str, mirror: str) -> tuple[str, str]:
+    """What each side recorded, in words; a zero as 'recorded no imports from …'."""
+    who, other, flow = finding.get("reporter"), finding.get("partner"), finding.get("flow")
+    if ev.get("own_side") == "import":
+        own_flow, mirror_flow = f"imports from {other}", f"exports to {who}"
+    else:
+        own_flow, mirror_flow = f"{flow}s to {other}", f"imports from {who}"
+    return (
+        _record(who, own_flow, own, ev.get("own_total") == 0),
+        _record(other, mirror_flow, mirror, ev.get("mirror_total") == 0),
+    )
+
+
+def _record(who: str, flow: str, amount: str, nothing: bool) -> str:
+    return f"{who} recorded no {flow}" if nothing else f"{who} recorded {flow} of {amount}"
+
+
+def _outside(band: np.ndarray, pair: np.ndarray) -> str:
+    """Which band the run's months are outside: 'band' (the commodity's), 'pair band' (the
+    pair's own usual ratio) or 'both' (some one, some the other)."""
+    if band.all():
+        return "band"
+    return "pair band" if (pair & ~band).all() else "both"
+
+
+def _zero_months(ev: Mapping) -> str:
+    """In a run whose totals have a ratio, the months where one side recorded nothing."""
+    zero, months = ev.get("zero_months") or 0, len(ev.get("months") or [])
+    if not zero or ev.get("ratio") is None:
+        return ""
+    return f" In {zero} of these {months} months one side recorded nothing."
 
 
 def _r(x) -> str:
@@ -248,10 +330,12 @@ def _r(x) -> str:
 
 
 def _ratio(side: np.ndarray | float, own, mirror):
-    """Import record / export record, from the own and mirror figures."""
+    """Import record / export record, from the own and mirror figures; NaN where either is
+    zero: a record of nothing has no ratio (and an infinite or zero one misleads)."""
     own, mirror = np.asarray(own, dtype=float), np.asarray(mirror, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.asarray(side) > 0, mirror / own, own / mirror)
+        ratio = np.where(np.asarray(side) > 0, mirror / own, own / mirror)
+    return np.where((own > 0) & (mirror > 0), ratio, np.nan)
 
 
 def _or(array: np.ndarray | None, shape: tuple[int, int], default: float) -> np.ndarray:

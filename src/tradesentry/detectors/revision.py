@@ -5,14 +5,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import month_name
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, money_pair
 
 CHANGED, APPEARED = 1, 2
 
@@ -33,6 +35,8 @@ class Revision(Detector):
 
     kind = "revision"
     needs = ("previous",)
+    #: runs up to this many months are told month by month, longer ones summarised
+    listed_months: ClassVar[int] = 3
 
     tolerance: float = 0.005
     min_change: float = 1000.0
@@ -96,20 +100,19 @@ class Revision(Detector):
         cur = finding.get("currency") or "USD"
         new = _release_text(ev.get("release"), ev.get("release_published")).capitalize()
         old = _release_text(ev.get("previous_release"), ev.get("previous_published"))
-        span = _span(finding)
         if ev.get("change") == "appeared":
             return (
-                f"{new} reports {money(finding.get('observed'), cur)} for {span}, "
+                f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
                 f"a month that {old} left out although it reported the months around it."
             )
-        observed, expected = finding.get("observed"), finding.get("expected")
-        pct = _pct(observed, expected)
-        months = ev.get("months") or []
-        detail = f" over {len(months)} months" if len(months) > 1 else ""
+        months = [m for m in ev.get("months") or [] if m.get("previous") is not None]
+        if len(months) == 1:
+            return f"{new} revised {_month_change(months[0], cur)}, against {old}."
+        # evidence saved without its months can only be told by its net change
+        what = _months_change(months, cur, self.listed_months) if months else _span(finding)
         return (
-            f"{new} revised {span} from {money(expected, cur)} to {money(observed, cur)} "
-            f"({pct}){detail}, against {old}; {money(finding.get('impact'), cur)} "
-            "changed in all."
+            f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}, "
+            f"while {money(finding.get('impact'), cur)} changed in all."
         )
 
 
@@ -161,8 +164,10 @@ def _evidence(arrays: dict, labels: np.ndarray, r: int, a: int, b: int, kind: in
             "previous": None if not np.isfinite(p) else float(p),
             "current": float(v),
             "change": None if not np.isfinite(p) else float(v - p),
+            "change_share": round(float((v - p) / abs(p)), 6) if np.isfinite(p) and p else None,
         }
         for t, v, p in zip(cols, value, prev, strict=True)
+        if np.isfinite(v)  # a month bridged inside the run (no current figure) is no revision
     ]
     published, prev_published = arrays["published"], arrays["prev_published"]
     return {
@@ -187,6 +192,38 @@ def _pct(observed, expected) -> str:
     return f"{(observed - expected) / abs(expected):+.1%}"
 
 
+def _month_change(month: Mapping, cur: str) -> str:
+    """'October 2020 from $1.4M to $1.5M (+7.1%)'."""
+    before, after = money_pair(month["previous"], month["current"], cur)
+    pct = _pct(month["current"], month["previous"])
+    return f"{month_name(month['period'])} from {before} to {after} ({pct})"
+
+
+def _months_change(months: list[Mapping], cur: str, listed: int) -> str:
+    """Each month of a short run, or a count of ups and downs and the largest change of a
+    long one: a net figure alone hides revisions in opposite directions."""
+    if len(months) <= listed:
+        texts = [_month_change(m, cur) for m in months]
+        return ", ".join(texts[:-1]) + f" and {texts[-1]}"
+    up = sum(m["change"] > 0 for m in months)
+    down = sum(m["change"] < 0 for m in months)
+    largest = max(months, key=lambda m: abs(m["change"]))
+    first, last = month_name(months[0]["period"]), month_name(months[-1]["period"])
+    return (
+        f"{len(months)} months from {first} to {last}, {up} up and {down} down, the largest "
+        f"{_month_change(largest, cur)}"
+    )
+
+
+def _net(finding: Mapping, cur: str) -> str:
+    """'$2.52M to $2.50M (-1.0%)', the run's totals before and after."""
+    observed, expected = finding.get("observed"), finding.get("expected")
+    before, after = money_pair(expected, observed, cur)
+    return f"{before} to {after} ({_pct(observed, expected)})"
+
+
 def _span(finding: Mapping) -> str:
     start, end = finding.get("period"), finding.get("period_end")
-    return start if start == end else f"{start}…{end}"
+    if start == end:
+        return month_name(start)
+    return f"{month_name(start)} to {month_name(end)}"

@@ -12,7 +12,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, money_pair, plural
 
 LN10 = math.log(10.0)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
@@ -205,12 +205,7 @@ class UnitValue(Detector):
         )
         pattern = ev.get("pattern")
         if pattern == WEIGHT_OUTLIER:
-            tail = (
-                f"; the value is normal for this series but the weight is not: the weight is "
-                f"probably wrong (about {_kg(ev.get('weight_at_usual_price'))} at the usual "
-                "price), unless that much more was shipped at the usual declared value "
-                f"(under-invoicing: {money(ev.get('value_at_usual_price'), cur)} at the usual price)."
-            )
+            tail = _weight_outlier(finding, ev, cur)
         elif pattern == WEIGHT_SLIP:
             tail = (
                 f"; the value is normal for this series but the weight is off by about "
@@ -233,10 +228,30 @@ class UnitValue(Detector):
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
-                f" In {months} months of this series the quantities look estimated by the "
-                "source (one unit value for all partners); those months are not tested."
+                f" In {plural(months, 'month')} of this series the quantities look estimated "
+                "by the source (one unit value for all partners); those months are not tested."
             )
         return head + tail
+
+
+def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
+    """The two readings of a normal value with an odd weight, in the direction of the unit
+    value: far above the usual price, the weight is under-recorded or the goods are
+    over-invoiced; far below, the weight is over-recorded or the goods under-invoiced."""
+    kg = _kg(ev.get("net_weight_kg"))
+    declared, usual = money_pair(finding.get("observed"), ev.get("value_at_usual_price"), cur)
+    high = (ev.get("ratio") or 1.0) > 1.0
+    recorded, shipped, invoicing = (
+        ("under-recorded", f"only {kg} was shipped", "over-invoicing")
+        if high
+        else ("over-recorded", f"{kg} really was shipped", "under-invoicing")
+    )
+    return (
+        f"; the value is normal for this series but the weight is not: the weight is probably "
+        f"{recorded} (about {_kg(ev.get('weight_at_usual_price'))} at the usual price), unless "
+        f"{shipped} at the declared {declared} ({invoicing}: {kg} would be worth about {usual} "
+        "at the usual price)."
+    )
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -208,6 +208,8 @@ def test_every_real_finding_is_outside_its_band_and_adds_up(comext):
         assert ev["intra_eu"] is (rec["partner"] != "CHN")
         assert ev["reference_pair_months"] > 1000  # the band comes from the data
         assert rec["observed"] == pytest.approx(sum(m["own"] for m in ev["months"]), rel=1e-6)
+        first = pd.Period(rec["period"], "M").strftime("%B %Y")  # months named in words
+        assert rec["explanation"].startswith(("In " + first, "From " + first))
         lo, hi = ev["band"]
         plo, phi = ev["pair_band"] or (lo, hi)
         for m in ev["months"]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import month_name
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
 from tradesentry.text import money, money_pair
@@ -245,7 +246,7 @@ class MirrorGap(Detector):
         who = finding.get("reporter")
         own, mirror = money_pair(ev.get("own_total"), ev.get("mirror_total"), cur)
         own_text, mirror_text = _records(finding, ev, own, mirror)
-        head = f"In {_span(finding)} {own_text}, while {mirror_text}"
+        head = f"{_span(finding)} {own_text}, while {mirror_text}"
         return (
             f"{head}: {self._against_band(ev)}.{_zero_months(ev)} At the usual ratio {who}'s "
             f"figure would be about {money(finding.get('expected'), cur)}, a gap of "
@@ -362,5 +363,8 @@ def _margin_source(n: float, prior_weight: float) -> str:
 
 
 def _span(finding: Mapping) -> str:
+    """'In November 2024' or 'From September to October 2023', as the other kinds say it."""
     start, end = finding.get("period"), finding.get("period_end")
-    return start if start == end else f"{start}…{end}"
+    if start == end:
+        return f"In {month_name(start)}"
+    return f"From {month_name(start)} to {month_name(end)}"

@@ -42,6 +42,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tradesentry.errors import InputError
+from tradesentry.ingest.source import escape_glob
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, FLOWS
 
 BLOCK_SERIES = 1000  # series per random stream: part of the determinism contract
@@ -542,7 +543,8 @@ def load_generated(store, path: str | Path):
 
     path = Path(path)
     manifest = path / "manifest.json"
-    files = path / "observations" / "*.parquet"
+    # the directory is taken literally (a "gen[1]" must not glob "gen1"), the parts globbed
+    files = escape_glob(str((path / "observations").resolve())) + "/*.parquet"
     if not manifest.exists() or not (path / "observations").is_dir():
         raise InputError(
             f"{path}: not a directory written by `tradesentry generate --format parquet`"

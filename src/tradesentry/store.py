@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -21,25 +22,39 @@ import pandas as pd
 from tradesentry.errors import InputError, StoreError
 from tradesentry.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
 
+if TYPE_CHECKING:
+    from tradesentry.ingest import Prepared
+
 DEFAULT_STORE = "tradesentry.duckdb"
-SCHEMA_VERSION = 1
+# 2: a release is identified by (sha256, reading), no longer by sha256 alone.
+SCHEMA_VERSION = 2
 LOCK_WAIT_SECONDS = 30.0
 
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE SEQUENCE IF NOT EXISTS release_ids START 1;
-CREATE TABLE IF NOT EXISTS releases (
+# ``reading``: what changes how the file was read ('' = as detected; see ingest.Prepared).
+# The same bytes read another way (another mapping, --encoding) are another release.
+_RELEASES_DDL = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY DEFAULT nextval('release_ids'),
     source VARCHAR NOT NULL,
     file VARCHAR NOT NULL,
-    sha256 VARCHAR NOT NULL UNIQUE,
+    sha256 VARCHAR NOT NULL,
     published DATE,
     ingested_at TIMESTAMP NOT NULL,
     rows_read BIGINT,
     rows_accepted BIGINT,
     rows_quarantined BIGINT,
-    observations BIGINT
+    observations BIGINT,
+    reading VARCHAR NOT NULL DEFAULT '',
+    UNIQUE (sha256, reading)
 );
+"""
+_V1_RELEASE_COLUMNS = ("id, source, file, sha256, published, ingested_at, rows_read, "
+                       "rows_accepted, rows_quarantined, observations")  # fmt: skip
+
+_DDL = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE SEQUENCE IF NOT EXISTS release_ids START 1;
+{_RELEASES_DDL.format(name="releases")}
 CREATE TABLE IF NOT EXISTS observations (
     {", ".join(f"{name} {typ}" for name, typ in OBSERVATION_COLUMNS.items())}
 );
@@ -99,6 +114,7 @@ class IngestResult:
     rows_quarantined: int
     observations: int
     already_ingested: bool = False
+    reading: str = ""  # how the file was read, when not as detected (ingest.Prepared)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -136,6 +152,7 @@ class Store:
             raise StoreError(f"{self.path}: no store here (ingest something first)")
         self.con = connect(self.path, read_only=read_only)
         if not read_only:
+            _migrate_releases(self.con)
             self.con.execute(_DDL)
             self.con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
@@ -169,43 +186,18 @@ class Store:
         Raises InputError when the file cannot be read at all; bad rows are not errors,
         they go to the quarantine with their line and reason.
         """
-        from tradesentry.ingest import land, stage_file
+        from tradesentry.ingest import prepare
 
         published_date = _parse_date(published)
+        prepared = prepare(path, source, mapping, encoding)  # hashes; reads no rows yet
         con = self.con.cursor()
         con.execute("BEGIN TRANSACTION")
         try:
-            src, reader = stage_file(con, path, source, mapping, encoding)
-            existing = con.execute(
-                "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
-                "FROM releases WHERE sha256 = ?",
-                [src.sha256],
-            ).fetchone()
+            existing = self._existing(con, prepared)
             if existing:
                 con.execute("ROLLBACK")
-                rid, rsource, *counts = existing
-                return IngestResult(
-                    rid, src.name, rsource, src.sha256, *counts, already_ingested=True
-                )
-            if con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
-                raise src.fail("no data rows after the header", src.header_line or None)
-            release_id = con.execute(
-                "INSERT INTO releases (source, file, sha256, published, ingested_at) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING id",
-                [reader, src.name, src.sha256, published_date, datetime.now()],
-            ).fetchone()[0]
-            landed = land(con, release_id)
-            con.execute(
-                "UPDATE releases SET rows_read = ?, rows_accepted = ?, rows_quarantined = ?, "
-                "observations = ? WHERE id = ?",
-                [
-                    landed.rows_read,
-                    landed.rows_accepted,
-                    landed.rows_quarantined,
-                    landed.observations,
-                    release_id,
-                ],
-            )
+                return existing
+            result = self._land(con, prepared, published_date)
             con.execute("COMMIT")
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back already
@@ -218,23 +210,59 @@ class Store:
             raise
         finally:
             con.close()
+        return result
+
+    @staticmethod
+    def _existing(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> IngestResult | None:
+        """The release this file, read this way, already is: same bytes, same reading."""
+        src = prepared.src
+        row = con.execute(
+            "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
+            "FROM releases WHERE sha256 = ? AND reading = ?",
+            [src.sha256, prepared.reading],
+        ).fetchone()
+        if row is None:
+            return None
+        rid, rsource, *counts = row
+        return IngestResult(rid, src.name, rsource, src.sha256, *counts,
+                            already_ingested=True, reading=prepared.reading)  # fmt: skip
+
+    @staticmethod
+    def _land(
+        con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
+    ) -> IngestResult:
+        """Stage the file, record the release and land its rows, in the caller's transaction."""
+        from tradesentry.ingest import land, stage
+
+        src = prepared.src
+        stage(con, prepared)
+        if con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
+            raise src.fail("no data rows after the header", src.header_line or None)
+        release_id = con.execute(
+            "INSERT INTO releases (source, file, sha256, reading, published, ingested_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            [prepared.reader, src.name, src.sha256, prepared.reading, published, datetime.now()],
+        ).fetchone()[0]
+        landed = land(con, release_id)
+        counts = [landed.rows_read, landed.rows_accepted, landed.rows_quarantined,
+                  landed.observations]  # fmt: skip
+        con.execute(
+            "UPDATE releases SET rows_read = ?, rows_accepted = ?, rows_quarantined = ?, "
+            "observations = ? WHERE id = ?",
+            [*counts, release_id],
+        )
         return IngestResult(
-            release_id,
-            src.name,
-            reader,
-            src.sha256,
-            landed.rows_read,
-            landed.rows_accepted,
-            landed.rows_quarantined,
-            landed.observations,
+            release_id, src.name, prepared.reader, src.sha256, *counts, reading=prepared.reading
         )
 
     # -- reading -----------------------------------------------------------------------
     def releases(self) -> pd.DataFrame:
-        """Every release with its counts, oldest first."""
+        """Every release with its counts, oldest first, and how it was read (``reading``)."""
+        # A store of schema 1 opened read-only has no reading column: all were read as detected.
+        reading = "reading" if _has_column(self.con, "releases", "reading") else "''"
         return self.con.execute(
             "SELECT id, source, file, sha256, published, ingested_at, rows_read, rows_accepted, "
-            "rows_quarantined, observations FROM releases ORDER BY id"
+            f"rows_quarantined, observations, {reading} AS reading FROM releases ORDER BY id"
         ).df()
 
     def quarantine(self, release: int | None = None) -> pd.DataFrame:
@@ -286,6 +314,41 @@ class Store:
         from tradesentry import api
 
         return api.findings(self, **options)
+
+
+def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND table_name = ? AND column_name = ?",
+            [table, column],
+        ).fetchone()[0]
+    )
+
+
+def _migrate_releases(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring a schema-1 ``releases`` table (sha256 UNIQUE, no ``reading``) to schema 2.
+
+    DuckDB cannot drop a UNIQUE constraint, so the table is rebuilt, in one transaction,
+    with ids kept. Old releases get reading '' (read as detected): the same file ingested
+    again with no options is still a no-op; with another mapping or encoding it is new.
+    """
+    if not _has_column(con, "releases", "sha256") or _has_column(con, "releases", "reading"):
+        return
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(_RELEASES_DDL.format(name="releases_v2"))
+        con.execute(
+            f"INSERT INTO releases_v2 ({_V1_RELEASE_COLUMNS}) "
+            f"SELECT {_V1_RELEASE_COLUMNS} FROM releases"
+        )
+        con.execute("DROP TABLE releases")
+        con.execute("ALTER TABLE releases_v2 RENAME TO releases")
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 def _parse_date(value: date | str | None) -> date | None:

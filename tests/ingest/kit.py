@@ -28,6 +28,8 @@ UNKNOWN_COUNTRY = {"canonical": "XXX", "comtrade": "999", "legacy": "999", "sdmx
                    "mapped": "Atlantis"}  # fmt: skip
 
 Record = dict[str, str]
+# Figures a record may carry beside its value, as written (absent: the file has none).
+FIGURES = ("net_weight_kg", "quantity", "cif_value", "fob_value")
 
 
 def record(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", year="2021",
@@ -76,10 +78,24 @@ def _code(table: dict[str, str], fmt: str, iso3: str) -> str:
 
 
 def write_canonical(records: list[Record]) -> bytes:
-    rows = [["reporter", "partner", "flow", "commodity", "period", "value", "currency"]]
+    figures = [f for f in FIGURES if any(f in r for r in records)]  # optional columns
+    rows = [["reporter", "partner", "flow", "commodity", "period", "value", "currency", *figures]]
     rows += [[r["reporter"], r["partner"], r["flow"], r["commodity"], f"{r['year']}-{r['month']}",
-              r["value"], "USD"] for r in records]  # fmt: skip
+              r["value"], "USD", *(r.get(f, "") for f in figures)] for r in records]  # fmt: skip
     return _csv(rows)
+
+
+def _json_number(text: object) -> object:
+    """A figure as the API writes it: a JSON number where it is one, null where empty."""
+    if not isinstance(text, str):
+        return text
+    if not text:
+        return None
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            number = kind(text)
+            return number if math.isfinite(number) else text
+    return text
 
 
 # -- Comtrade Plus --------------------------------------------------------------------------
@@ -103,10 +119,11 @@ def comtrade_fields(r: Record) -> dict[str, object]:
         "customsCode": "C00", "customsDesc": "TOTAL CPC", "mosCode": "0", "motCode": 0,
         "motDesc": "TOTAL MOT", "qtyUnitCode": -1, "qtyUnitAbbr": "N/A", "qty": 0,
         "isQtyEstimated": False, "altQtyUnitCode": -1, "altQtyUnitAbbr": "N/A", "altQty": 0,
-        "isAltQtyEstimated": False, "netWgt": None, "isNetWgtEstimated": False,
-        "grossWgt": None, "isGrossWgtEstimated": False, "cifvalue": None, "fobvalue": None,
-        "primaryValue": r["value"], "legacyEstimationFlag": 0, "isReported": True,
-        "isAggregate": False,
+        "isAltQtyEstimated": False, "netWgt": r.get("net_weight_kg"), "isNetWgtEstimated": False,
+        "grossWgt": None, "isGrossWgtEstimated": False, "cifvalue": r.get("cif_value"),
+        "fobvalue": r.get("fob_value"), "primaryValue": r["value"], "legacyEstimationFlag": 0,
+        "isReported": True, "isAggregate": False,
+        **({"qtyUnitCode": 8, "qtyUnitAbbr": "kg", "qty": r["quantity"]} if "quantity" in r else {}),
     }  # fmt: skip
 
 
@@ -124,11 +141,8 @@ def write_comtrade_json(records: list[Record]) -> bytes:
     data = []
     for r in records:
         rec = comtrade_fields(r)
-        try:  # numbers as the API writes them, where they are numbers
-            number = float(r["value"])
-            rec["primaryValue"] = number if math.isfinite(number) else r["value"]
-        except ValueError:
-            pass
+        for key in ("primaryValue", "netWgt", "qty", "cifvalue", "fobvalue"):
+            rec[key] = _json_number(rec[key])
         for key in ("reporterCode", "partnerCode", "refPeriodId"):
             rec[key] = int(rec[key]) if str(rec[key]).isdigit() else rec[key]
         data.append(rec)
@@ -158,8 +172,10 @@ def write_legacy(records: list[Record]) -> bytes:
             _LEGACY_FLOWS.get(r["flow"], r["flow"]), r["flow"].title(),
             _code(M49, "legacy", r["reporter"]), "", r["reporter"],
             _code(M49, "legacy", r["partner"]), "Côte, d'Ivoire or other", r["partner"],
-            "", "", "", "", "", "", "", r["commodity"], "All Commodities", "1", "No Quantity",
-            "", "", "", "", "", "", r["value"], "", "", "0",
+            "", "", "", "", "", "", "", r["commodity"], "All Commodities",
+            *(["8", "kg", r["quantity"]] if "quantity" in r else ["1", "No Quantity", ""]),
+            "", "", "", r.get("net_weight_kg", ""), "", r["value"], r.get("cif_value", ""),
+            r.get("fob_value", ""), "0",
         ])  # fmt: skip
     return _csv(rows).decode().encode("latin-1")
 
@@ -179,7 +195,7 @@ def write_sdmx(records: list[Record]) -> bytes:
                _SDMX_FLOWS.get(r["flow"], r["flow"])]  # fmt: skip
         period = f"{r['year']}-{r['month']}"
         rows.append([*key, "VALUE_IN_EUROS", period, r["value"]])
-        rows.append([*key, "QUANTITY_IN_100KG", period, "12.5"])
+        rows.append([*key, "QUANTITY_IN_100KG", period, r.get("net_weight_kg", "12.5")])
     return _csv(rows)
 
 
@@ -201,6 +217,10 @@ partner = "Partner"
 flow = "Richtung"
 commodity = "Ware"
 value = "Wert"
+net_weight_kg = "Gewicht"
+quantity = "Menge"
+cif_value = "CIF"
+fob_value = "FOB"
 [flow_codes]
 Einfuhr = "import"
 Ausfuhr = "export"
@@ -211,7 +231,8 @@ _GERMAN_FLOWS = {"import": "Einfuhr", "export": "Ausfuhr"}
 def write_mapped(records: list[Record]) -> bytes:
     names = {"CHN": "China", "PRK": "North Korea", "KOR": "South Korea", "JPN": "Japan",
              "DEU": "Germany", "FRA": "France", "XXX": UNKNOWN_COUNTRY["mapped"]}  # fmt: skip
-    rows = [["Melder", "Partner", "Richtung", "Ware", "Monat", "Wert"]]
+    rows = [["Melder", "Partner", "Richtung", "Ware", "Monat", "Wert", "Gewicht", "Menge", "CIF",
+             "FOB"]]  # fmt: skip
     for r in records:
         value = r["value"]
         # thousand EUR with a decimal comma; not a number, or too long for a Decimal: as it is
@@ -219,7 +240,8 @@ def write_mapped(records: list[Record]) -> bytes:
             value = str(Decimal(value) / 1000).replace(".", ",")
         rows.append([names.get(r["reporter"], r["reporter"]), names.get(r["partner"], r["partner"]),
                      _GERMAN_FLOWS.get(r["flow"], r["flow"]), r["commodity"],
-                     f"{r['month']}/{r['year']}", value])  # fmt: skip
+                     f"{r['month']}/{r['year']}", value,
+                     *(r.get(f, "") for f in FIGURES)])  # fmt: skip
     return _csv(rows, delimiter=";")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.kit import FORMATS, Format, record
+from tests.ingest.kit import FIGURES, FORMATS, Format, record
 from tradesentry.errors import InputError
 from tradesentry.store import open_store
 
@@ -172,6 +172,65 @@ def test_value_not_a_number(store, tmp_path, fmt):
 @pytest.mark.parametrize("fmt", ALL, ids=str)
 def test_negative_value(store, tmp_path, fmt):
     check_one_bad_record(store, tmp_path, fmt, record(value="-5"), r"^negative value '-")
+
+
+@pytest.mark.parametrize("fmt", [f for f in ALL if f.name != "sdmx"], ids=str)
+def test_missing_value_is_quarantined(store, tmp_path, fmt):
+    """An empty value (JSON: null) is no observation; SDMX's blank is confidential (test_sdmx)."""
+    check_one_bad_record(store, tmp_path, fmt, record(value=""), r"^value is missing$")
+
+
+# Each figure beside the value, spoilt each way once: (figure, as written, reason).
+BAD_FIGURES = [
+    ("net_weight_kg", "12kg", r"net_weight_kg '12kg' is not a number"),
+    ("net_weight_kg", "1e999", r"net_weight_kg '1e999' is not finite"),
+    ("quantity", "inf", r"quantity 'inf' is not finite"),
+    ("quantity", "NaN", r"quantity 'NaN' is not a number"),
+    ("cif_value", "-7", r"negative cif_value '-7'"),
+    ("cif_value", "inf", r"cif_value 'inf' is not finite"),
+    ("fob_value", "NaN", r"fob_value 'NaN' is not a number"),
+    ("fob_value", "-7", r"negative fob_value '-7'"),
+]
+# SDMX carries a weight line, not these columns: see test_sdmx.
+FIGURE_FORMATS = [f for f in ALL if f.name != "sdmx"]
+
+
+@pytest.mark.parametrize("fmt", FIGURE_FORMATS, ids=str)
+@pytest.mark.parametrize(("figure", "text", "reason"), BAD_FIGURES, ids=lambda v: str(v)[:14])
+def test_figure_that_is_not_a_good_number_is_quarantined(
+    store, tmp_path, fmt, figure, text, reason
+):
+    bad = {**record(), figure: text}
+    check_one_bad_record(store, tmp_path, fmt, bad, f"^{reason}$")
+
+
+@pytest.mark.parametrize("fmt", FIGURE_FORMATS, ids=str)
+def test_empty_figures_are_null_and_good_ones_land(store, tmp_path, fmt):
+    given = {"net_weight_kg": "1500", "quantity": "3", "cif_value": "2000", "fob_value": "1900"}
+    records = [{**GOOD[0], **dict.fromkeys(FIGURES, "")}, {**GOOD[1], **given}, *GOOD[2:]]
+    result = ingest(store, tmp_path, fmt, fmt.file(tmp_path, records))
+    assert result.rows_quarantined == 0, store.quarantine().reason.tolist()
+    obs = store.observations().set_index("value")
+    empty, full = obs.loc[float(GOOD[0]["value"])], obs.loc[float(GOOD[1]["value"])]
+    assert empty[list(FIGURES)].isna().all()
+    scale = 1000 if fmt.name == "mapped" else 1  # the mapping's unit scales CIF and FOB
+    assert (full.net_weight_kg, full.quantity) == (1500, 3)
+    assert (full.cif_value, full.fob_value) == (2000 * scale, 1900 * scale)
+
+
+@pytest.mark.parametrize("fmt", LINES, ids=str)
+def test_a_stray_nul_byte_quarantines_its_line_only(store, tmp_path, fmt):
+    """A text file with a NUL in one line is text: that line is quarantined, the rest lands."""
+    path = fmt.file(tmp_path, GOOD)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b"TOTAL", b"TO\x00TAL", 1)
+    path.write_bytes(b"\n".join(lines))
+    result = ingest(store, tmp_path, fmt, path)
+    q = store.quarantine()
+    assert q.line.iloc[0] == 3 and q.reason.iloc[0] == "NUL byte in the line: binary data, not text"
+    assert result.rows_read == len(GOOD) * fmt.lines_per_record
+    if fmt.lines_per_record == 1:
+        assert observed(store) == expected([GOOD[0], *GOOD[2:]])
 
 
 @pytest.mark.parametrize("fmt", ALL, ids=str)

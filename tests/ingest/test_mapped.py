@@ -39,15 +39,21 @@ def test_national_table_through_its_example_mapping(store, shared_data, country)
     assert obs.provenance.isna().all()  # USA's Balance is ignored, Korea's Country mapped
 
 
-def test_wide_line_counts_once_and_a_bad_cell_names_its_column(store, tmp_path):
+@pytest.mark.parametrize(
+    ("cell", "reason"),
+    [("n/a", "Exports: value 'n/a' is not a number"), ("", "Exports: value is missing")],
+)
+def test_wide_line_counts_once_and_a_bad_cell_names_its_column(store, tmp_path, cell, reason):
     table = tmp_path / "jp.csv"
-    table.write_text("Date;Exports;Imports\n2001/01;231700220;586529635\n2001/02;n/a;421893617\n")
+    table.write_text(
+        f"Date;Exports;Imports\n2001/01;231700220;586529635\n2001/02;{cell};421893617\n"
+    )
     result = store.ingest(table, mapping=EXAMPLES / "japan_china.toml")
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (2, 1, 1)
     assert result.observations == 3  # February's imports are good and kept
     (row,) = store.quarantine().itertuples()
-    assert (row.line, row.reason) == (3, "Exports: value 'n/a' is not a number")
-    assert row.raw == "2001/02;n/a;421893617"
+    assert (row.line, row.reason) == (3, reason)
+    assert row.raw == f"2001/02;{cell};421893617"
 
 
 def test_unmapped_columns_are_kept_as_provenance(store, tmp_path):

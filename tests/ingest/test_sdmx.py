@@ -9,6 +9,8 @@ import io
 import pandas as pd
 import pytest
 
+from tests.ingest.kit import FORMATS, record
+
 COMEXT = "raw/eurostat_comext_ds045409"
 BILATERAL = "CN_39206290.csv.gz"  # all 29 partners: intra-EU mirror pairs
 SMALL = "CN_39100000.csv.gz"  # partner WORLD only
@@ -130,6 +132,28 @@ def test_eurostat_country_codes_and_quarantined_value_takes_its_weight_along(sto
         6: "negative QUANTITY_IN_100KG '-5'",
         8: "same observation as line 7",
     }
+
+
+@pytest.mark.parametrize(
+    ("weight", "reason"),
+    [
+        ("1e999", "QUANTITY_IN_100KG '1e999' is not finite"),
+        ("inf", "QUANTITY_IN_100KG 'inf' is not finite"),
+        ("1e307", "QUANTITY_IN_100KG '1e307' is not finite"),  # × 100 kg overflows
+        ("12kg", "QUANTITY_IN_100KG '12kg' is not a number"),
+    ],
+)
+def test_a_weight_that_is_no_finite_number_is_quarantined_and_its_value_kept(
+    store, tmp_path, weight, reason
+):
+    records = [record(), {**record(flow="import"), "net_weight_kg": weight}]
+    path = FORMATS["sdmx"].file(tmp_path, records)
+    result = store.ingest(path)
+    assert (result.rows_read, result.rows_quarantined) == (4, 1)
+    (row,) = store.quarantine().itertuples()
+    assert (row.line, row.reason) == (5, reason)
+    imports = one(store.observations(), flow="import")
+    assert imports.value == 3000.0 and pd.isna(imports.net_weight_kg)
 
 
 IMF = """DATAFLOW,FREQ,REF_AREA,INDICATOR,COUNTERPART_AREA,TIME_PERIOD,OBS_VALUE,UNIT_MULT,OBS_STATUS

@@ -3,6 +3,7 @@ and a later release that revises a figure."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tradesentry.errors import StoreError
-from tradesentry.store import connect, open_store
+from tradesentry.store import SCHEMA_VERSION, connect, open_store
 
 REPO = Path(__file__).parents[2]
 
@@ -166,3 +167,97 @@ def test_a_revision_is_kept_beside_the_old_figure_and_the_current_view_is_the_la
     assert sorted(feb.value) == [3000.0, 3500.0]  # both vintages kept
     current = store.observations().set_index(store.observations().period.dt.strftime("%Y-%m")).value
     assert current.to_dict() == {"2021-02": 3500.0, "2021-03": 12978000.0, "2021-04": 28751000.0}
+
+
+# -- what makes a release: the bytes, and how they are read ---------------------------------
+
+JAPAN = "Date;Exports;Imports\n2001/01;231700220;586529635\n2001/02;250000000;600000000\n"
+JAPAN_MAPPING = """
+[file]
+separator = ";"
+[period]
+column = "Date"
+format = "{format}"
+[values]
+unit = "thousand"
+currency = "JPY"
+[fixed]
+reporter = "JPN"
+partner = "CHN"
+[wide]
+Exports = "export"
+Imports = "import"
+"""
+
+
+def test_the_same_file_with_another_mapping_is_a_new_release(store, tmp_path):
+    data = tmp_path / "japan.csv"
+    data.write_text(JAPAN)
+    wrong, right = tmp_path / "wrong.toml", tmp_path / "right.toml"
+    wrong.write_text(JAPAN_MAPPING.format(format="%Y-%m"))
+    right.write_text(JAPAN_MAPPING.format(format="%Y/%m"))
+    first = store.ingest(data, mapping=wrong)
+    assert (first.rows_accepted, first.rows_quarantined) == (0, 2)
+    fixed = store.ingest(data, mapping=right)
+    assert not fixed.already_ingested and (fixed.rows_accepted, fixed.observations) == (2, 4)
+    # The same mapping again, renamed and with a comment, reads the file the same way.
+    renamed = tmp_path / "renamed.toml"
+    renamed.write_text("# Japan's customs\n" + right.read_text())
+    again = store.ingest(data, mapping=renamed)
+    assert again.already_ingested and again.release_id == fixed.release_id
+    releases = store.releases()
+    assert len(releases) == 2 and releases.sha256.nunique() == 1
+    assert releases.reading.str.startswith("mapping=").all() and releases.reading.nunique() == 2
+
+
+MIXED = "reporter,partner,flow,commodity,period,value,currency,note\n" + "".join(
+    f"CHN,KOR,export,{c},2021-01,5,USD,ok\n" for c in range(10, 14)
+)
+
+
+def test_the_same_file_with_another_encoding_is_a_new_release(store, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(MIXED.encode() + "CHN,CIV,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1"))
+    first = store.ingest(path)
+    assert (first.rows_accepted, first.rows_quarantined) == (4, 1)
+    told = store.ingest(path, encoding="latin-1")  # as the quarantine reason suggests
+    assert not told.already_ingested and (told.rows_accepted, told.rows_quarantined) == (5, 0)
+    assert told.reading == "encoding=latin-1"
+    assert store.ingest(path, encoding="latin-1").already_ingested
+    # Options that change nothing (the detected encoding and reader) are the same reading.
+    same = store.ingest(path, encoding="utf-8", source="csv")
+    assert same.already_ingested and same.release_id == first.release_id
+    assert len(store.releases()) == 2
+
+
+# The releases table as schema 1 made it: one release per sha256.
+V1_RELEASES = """
+CREATE SEQUENCE release_ids START 1;
+CREATE TABLE releases (
+    id INTEGER PRIMARY KEY DEFAULT nextval('release_ids'), source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL UNIQUE, published DATE,
+    ingested_at TIMESTAMP NOT NULL, rows_read BIGINT, rows_accepted BIGINT,
+    rows_quarantined BIGINT, observations BIGINT);
+INSERT INTO releases (source, file, sha256, ingested_at, rows_read, rows_accepted,
+                      rows_quarantined, observations)
+VALUES ('csv', 'mixed.csv', ?, now(), 5, 4, 1, 4);
+"""
+
+
+def test_a_schema_1_store_is_migrated_and_keeps_its_releases(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(MIXED.encode() + "CHN,CIV,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1"))
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(V1_RELEASES, [hashlib.sha256(path.read_bytes()).hexdigest()])
+    con.close()
+    with open_store(db, read_only=True) as old:  # read-only: not migrated, still readable
+        assert old.releases().reading.tolist() == [""]
+    with open_store(db) as store:
+        assert store.ingest(path).already_ingested  # an old release counts as read as detected
+        told = store.ingest(path, encoding="latin-1")
+        assert (told.release_id, told.rows_accepted) == (2, 5)
+        releases = store.releases()
+        assert releases[["id", "reading"]].values.tolist() == [[1, ""], [2, "encoding=latin-1"]]
+        version = store.con.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        assert version.fetchone() == (str(SCHEMA_VERSION),)

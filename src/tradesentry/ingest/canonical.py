@@ -10,7 +10,13 @@ import duckdb
 
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, month_sql, number_sql, sql_literal
+from tradesentry.ingest.staging import (
+    create_staged,
+    figure_sql,
+    month_sql,
+    number_sql,
+    sql_literal,
+)
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, REQUIRED_CSV_COLUMNS
 
 NAME = "csv"
@@ -42,8 +48,10 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         else "NULL"
     )
 
-    def num(name: str) -> str:
-        return number_sql(col[name]) if name in col else "NULL"
+    def figure(name: str) -> str:
+        if name not in col:
+            return f"NULL AS {name}"
+        return figure_sql(name, col[name], number_sql(col[name]))
 
     create_staged(
         con,
@@ -59,10 +67,10 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                     WHEN {is_month} THEN {month_sql(year, month)} END AS period,
                {freq} AS freq,
                TRY_CAST({col.get("period_months", "NULL")} AS INTEGER) AS period_months,
-               {col["value"]} AS value_text, {num("value")} AS value,
+               {col["value"]} AS value_text, {number_sql(col["value"])} AS value,
                coalesce({col.get("currency", "NULL")}, 'USD') AS currency,
-               {num("cif_value")} AS cif_value, {num("fob_value")} AS fob_value,
-               {num("net_weight_kg")} AS net_weight_kg, {num("quantity")} AS quantity,
+               {figure("cif_value")}, {figure("fob_value")},
+               {figure("net_weight_kg")}, {figure("quantity")},
                {col.get("quantity_unit", "NULL")} AS quantity_unit,
                {col.get("flags", "NULL")} AS flags,
                {provenance} AS provenance

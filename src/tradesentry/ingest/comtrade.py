@@ -20,7 +20,13 @@ import duckdb
 
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, month_sql, number_sql, sql_literal
+from tradesentry.ingest.staging import (
+    create_staged,
+    figure_sql,
+    month_sql,
+    number_sql,
+    sql_literal,
+)
 
 NAME = "comtrade"
 
@@ -108,10 +114,10 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
             FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON'}, format = 'auto',
                            compression = ?, maximum_object_size = 2147483647)
             """,
-            [str(src.path), src.compression],
+            [src.read_path(), src.compression],
         )
     except duckdb.Error as exc:
-        reason = str(exc).splitlines()[0]
+        reason = str(exc).splitlines()[0].replace(src.read_path(), src.name)
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
     error, count = con.execute("SELECT error, len(data) FROM comtrade_json").fetchone()
     error = (error or "").strip('"')
@@ -148,6 +154,12 @@ def staged_select(records: str) -> str:
         + f" ELSE {quoted('flowCode')} END"
     )
     flags = ", ".join(f"CASE WHEN {truthy(f)} THEN {sql_literal(f)} END" for f in FLAG_FIELDS)
+    given = has_quantity("qtyUnitCode", "qtyUnitAbbr")
+    quantity = figure_sql(
+        "quantity",
+        f"CASE WHEN {given} THEN qty END",
+        f"CASE WHEN {given} THEN {number_sql('qty')} END",
+    )
     return f"""
         SELECT line, raw,
                coalesce(reason,
@@ -169,12 +181,11 @@ def staged_select(records: str) -> str:
                         CASE WHEN length(period_text) = 4 THEN 'A' ELSE 'M' END) AS freq,
                primaryValue AS value_text, {number_sql("primaryValue")} AS value,
                'USD' AS currency,
-               {number_sql("cifvalue")} AS cif_value, {number_sql("fobvalue")} AS fob_value,
-               {number_sql("netWgt")} AS net_weight_kg,
-               CASE WHEN {has_quantity("qtyUnitCode", "qtyUnitAbbr")}
-                    THEN {number_sql("qty")} END AS quantity,
-               CASE WHEN {has_quantity("qtyUnitCode", "qtyUnitAbbr")} THEN qtyUnitAbbr END
-                   AS quantity_unit,
+               {figure_sql("cif_value", "cifvalue", number_sql("cifvalue"))},
+               {figure_sql("fob_value", "fobvalue", number_sql("fobvalue"))},
+               {figure_sql("net_weight_kg", "netWgt", number_sql("netWgt"))},
+               {quantity},
+               CASE WHEN {given} THEN qtyUnitAbbr END AS quantity_unit,
                nullif(concat_ws(',', {flags}), '') AS flags
         FROM (SELECT *, coalesce(period, refPeriodId) AS period_text FROM ({records}))
     """

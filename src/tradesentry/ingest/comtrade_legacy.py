@@ -16,7 +16,7 @@ import duckdb
 from tradesentry.ingest.comtrade import breakdown_sql, period_sql, quoted
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, number_sql
+from tradesentry.ingest.staging import create_staged, figure_sql, number_sql
 
 NAME = "comtrade-legacy"
 
@@ -67,6 +67,12 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     )
     flow = "CASE flow_code " + " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in _FLOWS.items())
     flow += " ELSE lower(flow_name) END"
+    given = "coalesce(qty_unit_code, '1') <> '1'"  # unit 1 is "No Quantity"
+    quantity = figure_sql(
+        "quantity",
+        f"CASE WHEN {given} THEN qty END",
+        f"CASE WHEN {given} THEN {number_sql('qty')} END",
+    )
     create_staged(
         con,
         f"""
@@ -87,11 +93,11 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                CASE WHEN length(period) = 4 THEN 'A' ELSE 'M' END AS freq,
                trade_value AS value_text, {number_sql("trade_value")} AS value,
                'USD' AS currency,
-               {number_sql("cif_value")} AS cif_value, {number_sql("fob_value")} AS fob_value,
-               {number_sql("net_weight")} AS net_weight_kg,
-               CASE WHEN coalesce(qty_unit_code, '1') <> '1' THEN {number_sql("qty")} END
-                   AS quantity,
-               CASE WHEN coalesce(qty_unit_code, '1') <> '1' THEN qty_unit END AS quantity_unit,
+               {figure_sql("cif_value", "cif_value", number_sql("cif_value"))},
+               {figure_sql("fob_value", "fob_value", number_sql("fob_value"))},
+               {figure_sql("net_weight_kg", "net_weight", number_sql("net_weight"))},
+               {quantity},
+               CASE WHEN {given} THEN qty_unit END AS quantity_unit,
                CASE flag WHEN '2' THEN 'isQtyEstimated' WHEN '4' THEN 'isNetWgtEstimated'
                          WHEN '6' THEN 'isQtyEstimated,isNetWgtEstimated' END AS flags
         FROM (SELECT line, raw, reason, fields, {columns} FROM lines)

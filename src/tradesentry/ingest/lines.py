@@ -16,6 +16,10 @@ from tradesentry.ingest.staging import sql_literal
 
 MAX_LINE_BYTES = 64 << 20
 _UNIT_SEPARATOR = "\x1f"  # a byte no trade table uses, so a line arrives as one field
+# A stray NUL byte in an otherwise text file (see source.looks_binary): that line only.
+_NUL_REASON = (
+    "CASE WHEN contains(raw, chr(0)) THEN 'NUL byte in the line: binary data, not text' END"
+)
 
 
 def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
@@ -27,8 +31,13 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
     SELECT, and millions of field lists are never materialised.
     """
     drop_lines(con)
-    con.execute(
-        f"""
+    _read_raw_lines(con, src)
+    _number_lines(con, src, delimiter)
+
+
+def _read_raw_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    """TEMP TABLE lines_read (n, raw) and the rejects DuckDB kept, in one streaming read."""
+    sql = f"""
         CREATE TEMP TABLE lines_read AS
         SELECT row_number() OVER () AS n, raw
         FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, delim = '{_UNIT_SEPARATOR}',
@@ -36,9 +45,15 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
                       compression = ?, max_line_size = {MAX_LINE_BYTES}, strict_mode = false,
                       store_rejects = true, rejects_table = 'lines_rejects_raw',
                       rejects_scan = 'lines_rejects_scan')
-        """,
-        [str(src.path), src.encoding, src.compression],
-    )
+        """
+    try:
+        con.execute(sql, [src.read_path(), src.encoding, src.compression])
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise src.read_failure(exc) from exc
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
+    """TEMP VIEW lines: every physical line after the header, numbered, rejects included."""
     con.execute(
         """
         CREATE TEMP TABLE lines_rejected AS
@@ -56,9 +71,9 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
     # (in order) has (line_j - k_j) good lines before it, so it precedes good row n when
     # line_j - k_j < n.
     split = _split_sql("raw", delimiter)
-    good = "SELECT n AS line, raw, NULL::VARCHAR AS reason FROM lines_read"
+    good = f"SELECT n AS line, raw, {_NUL_REASON} AS reason FROM lines_read"
     if con.execute("SELECT count(*) FROM lines_rejected").fetchone()[0]:
-        good = """SELECT r.n + coalesce(j.k, 0) AS line, r.raw, NULL::VARCHAR AS reason
+        good = f"""SELECT r.n + coalesce(j.k, 0) AS line, r.raw, {_NUL_REASON} AS reason
             FROM lines_read r
             ASOF LEFT JOIN (SELECT line - k AS before, k FROM lines_rejected) j
               ON r.n - 1 >= j.before"""

@@ -26,7 +26,7 @@ import duckdb
 from tradesentry.errors import InputError
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, number_sql, sql_literal
+from tradesentry.ingest.staging import create_staged, figure_sql, number_sql, sql_literal
 from tradesentry.schema import FLOWS
 
 NAME = "mapped"
@@ -266,9 +266,10 @@ def _resolve(src: SourceFile, spec: MappingSpec, names: list[str]) -> dict[str, 
     col: dict[str, str] = {}
     for key, column in wanted.items():
         if column not in names:
-            raise InputError(
-                f"{src.path}:{src.header_line}: column {column!r} named by {spec.path.name} "
-                f"({key}) is not in the header ({', '.join(names)})"
+            raise src.fail(
+                f"column {column!r} named by {spec.path.name} ({key}) is not in the header "
+                f"({', '.join(names)})",
+                src.header_line,
             )
         section, name = key.split(".", 1)
         col[{"columns": name, "period": "period", "wide": f"wide.{name}"}[section]] = field_sql(
@@ -296,35 +297,30 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
         if extras
         else "NULL"
     )
-    quantity = (
-        number_sql(col["quantity"], spec.decimal, spec.thousands) if "quantity" in col else "NULL"
-    )
-    weight = (
-        number_sql(col["net_weight_kg"], spec.decimal, spec.thousands)
-        if "net_weight_kg" in col
-        else "NULL"
-    )
     currency = col.get("currency", sql_literal(spec.currency or ""))
     return f"""{text("reporter")} AS reporter, {text("partner")} AS partner,
                {text("classification")} AS classification, {text("commodity", "TOTAL")} AS commodity,
                {period} AS period_text,
                date_trunc('{start}', try_strptime({period}, {formats}))::DATE AS period,
                '{spec.freq}' AS freq, {currency} AS currency,
-               {weight} AS net_weight_kg, {quantity} AS quantity,
+               {_figure("net_weight_kg", spec, col)}, {_figure("quantity", spec, col)},
                {text("quantity_unit")} AS quantity_unit, {text("flags")} AS flags,
                {provenance} AS provenance"""
 
 
+def _figure(name: str, spec: MappingSpec, col: dict[str, str], unit: float = 1.0) -> str:
+    """SQL for a figure and its text (``figure_sql``), times ``unit``; NULL when not mapped."""
+    if name not in col:
+        return f"NULL AS {name}"
+    number = number_sql(col[name], spec.decimal, spec.thousands)
+    return figure_sql(name, col[name], f"{number} * {unit!r}" if unit != 1 else number)
+
+
 def _money(value: str, spec: MappingSpec, col: dict[str, str]) -> str:
     """SQL for value_text, the value and CIF/FOB values, scaled to whole currency units."""
-
-    def scaled(text: str) -> str:
-        return f"{number_sql(text, spec.decimal, spec.thousands)} * {spec.unit!r}"
-
-    money = [f"{value} AS value_text", f"{scaled(value)} AS value"]
-    money += [
-        f"{scaled(col[name])} AS {name}" for name in ("cif_value", "fob_value") if name in col
-    ]
+    scaled = f"{number_sql(value, spec.decimal, spec.thousands)} * {spec.unit!r}"
+    money = [f"{value} AS value_text", f"{scaled} AS value"]
+    money += [_figure(name, spec, col, spec.unit) for name in ("cif_value", "fob_value")]
     return ", ".join(money)
 
 

@@ -10,7 +10,11 @@ but the indicator and the attributes) are joined into one observation:
   accepted but adds no observation of its own; a second line of the same indicator is a
   duplicate, quarantined with the line of the first;
 * an empty OBS_VALUE (how Comext publishes a confidential figure) is NULL, never zero,
-  and the observation is flagged ``confidential`` (``weight confidential`` for the weight).
+  and the observation is flagged ``confidential`` (``weight confidential`` for the weight);
+  such a value, or one never reported beside a weight, is ``withheld``, not missing.
+* a figure other than the primary value that is not a number, not finite or negative
+  quarantines its own line, naming the indicator; the primary value is checked with
+  every other format's (``validate``).
 
 Country codes are ISO-2 with Eurostat's own (EL, UK) and ``WORLD``; validation normalises
 them. Indicators tradesentry cannot place (a trade balance, an index) are quarantined with
@@ -123,9 +127,11 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
              WHEN regexp_matches(period, '^\\d{{4}}-?Q\\d$') OR upper(freq) = 'Q'
              THEN 'quarterly period ' || {quoted("period")} || ': only monthly and annual data'
              WHEN flow_name IS NULL THEN 'no flow: neither a FLOW column nor a trade indicator'
-             WHEN role NOT IN ('value', 'cif', 'fob') AND NOT blank AND num IS NULL
+             WHEN role <> 'value' AND NOT blank AND num IS NULL
              THEN indicator || ' ' || {quoted("value")} || ' is not a number'
-             WHEN role NOT IN ('value', 'cif', 'fob') AND num < 0
+             WHEN role <> 'value' AND NOT isfinite(num)
+             THEN indicator || ' ' || {quoted("value")} || ' is not finite'
+             WHEN role <> 'value' AND num < 0
              THEN 'negative ' || indicator || ' ' || {quoted("value")}
         END)"""
     # The anchor of a key: the first line of its first role, primary value before weight.
@@ -168,6 +174,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
            coalesce(upper(freq), CASE WHEN length(period) = 4 THEN 'A' ELSE 'M' END) AS freq,
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN value END AS value_text,
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN num END AS value,
+           NOT (role IN {_VALUE_ROLES} AND NOT blank) AS withheld,
            coalesce(CASE WHEN regexp_full_match(upper(currency), '[A-Z]{{3}}') THEN upper(currency) END,
                     nullif(indicator_currency, ''),
                     CASE WHEN upper(indicator) LIKE '%EUROS%' OR dataflow LIKE 'ESTAT:%'
@@ -187,7 +194,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     UNION ALL
     SELECT line, raw, why AS reason, NULL AS main_line, reporter, partner, flow_name AS flow,
            NULL AS classification, commodity, period AS period_text, NULL AS period, freq,
-           value AS value_text, NULL AS value, NULL AS currency, NULL AS cif_value,
+           value AS value_text, NULL AS value, NULL AS withheld, NULL AS currency, NULL AS cif_value,
            NULL AS fob_value, NULL AS net_weight_kg, NULL AS quantity, NULL AS quantity_unit,
            NULL AS flags
     FROM checked WHERE why IS NOT NULL

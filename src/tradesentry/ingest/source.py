@@ -5,13 +5,25 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import os
+import tempfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from tradesentry.errors import InputError
 
 SAMPLE_BYTES = 1 << 20
+_BLOCK = 1 << 20
+# Control bytes no text table holds (tab, line feed, carriage return and form feed aside).
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f")
+_BINARY_BLOCK = 4096
+_MAX_STRAY_CONTROL = 8  # a text file may carry a few stray bytes: their lines are quarantined
+# Characters DuckDB's file readers do not take literally in a path: * ? [ start a glob (and
+# ] { } may in other versions), and \ separates a glob's parts.
+_GLOB_SPECIAL = frozenset("*?[]{}\\")
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,10 @@ class SourceFile:
     header_line: int  # 1-based physical line of the header (0 for JSON)
     header: str
     options: dict = field(default_factory=dict)
+    raw: bytes = field(default=b"", repr=False)  # the first megabyte as bytes
+    detected_encoding: str = "utf-8"  # what the encoding would be if the user gave none
+    # The path DuckDB reads, set by ``readable`` for the time a reader runs.
+    duckdb_path: str | None = None
 
     @property
     def name(self) -> str:
@@ -35,38 +51,174 @@ class SourceFile:
     def compression(self) -> str:
         return "gzip" if self.gzipped else "none"
 
+    @property
+    def is_json(self) -> bool:
+        return self.sample.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+
     def fail(self, reason: str, line: int | None = None) -> InputError:
-        where = f"{self.path}:{line}" if line else str(self.path)
-        return InputError(f"{where}: {reason}")
+        return _fail(self.path, reason, line)
+
+    def read_path(self) -> str:
+        """The path to give DuckDB: the file itself, whatever its name holds."""
+        if self.duckdb_path is None:
+            raise RuntimeError("a reader runs inside ingest.stage, which sets duckdb_path")
+        return self.duckdb_path
+
+    def read_failure(self, exc: Exception) -> InputError:
+        """DuckDB could not read the file: one line naming it, never DuckDB's own path."""
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self.duckdb_path:
+            message = message.replace(self.duckdb_path, self.name)
+        return self.fail(f"cannot be read ({message})")
+
+
+def _fail(path: Path, reason: str, line: int | None = None) -> InputError:
+    """InputError ``path[:line]: reason``, on one line whatever the file name holds."""
+    name = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
+    return InputError(f"{name}:{line}: {reason}" if line else f"{name}: {reason}")
 
 
 def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     """Hash the file, then decode its start to find the header. Raises InputError if unreadable."""
     p = Path(path)
+    _check_regular_file(p)
+    sha256, gzipped = _hash(p)
+    raw = _sample(p, gzipped)
+    if not raw.strip():
+        raise _fail(p, "the file is empty")
+    if looks_binary(raw):
+        raise _fail(p, "binary content, not a text table (unknown format)")
+    detected = _decode(raw, None)[1]
+    src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected)
+    return with_encoding(src, encoding)
+
+
+def with_encoding(src: SourceFile, encoding: str | None) -> SourceFile:
+    """The source with its sample decoded as ``encoding`` (None: as detected), not re-hashed."""
+    text, enc = _decode(src.raw, encoding)
+    header_line, header = _first_nonblank_line(text)
+    return replace(src, encoding=enc, sample=text, header_line=header_line, header=header)
+
+
+def _check_regular_file(p: Path) -> None:
+    if p.is_dir():
+        raise _fail(p, "is a directory, not a file (name the files in it to ingest them)")
+    if not p.exists():
+        raise _fail(p, "no such file")
     if not p.is_file():
-        raise InputError(f"{p}: no such file")
+        raise _fail(p, "not a regular file")
+
+
+def _hash(p: Path) -> tuple[str, bool]:
+    """sha256 of the bytes, and whether they are gzip (its magic number)."""
     sha = hashlib.sha256()
-    with p.open("rb") as f:
-        head = f.read(2)
-        f.seek(0)
-        for block in iter(lambda: f.read(1 << 20), b""):
-            sha.update(block)
-    gzipped = head == b"\x1f\x8b"
+    try:
+        with p.open("rb") as f:
+            head = f.read(2)
+            sha.update(head)
+            for block in iter(lambda: f.read(_BLOCK), b""):
+                sha.update(block)
+    except OSError as exc:
+        raise _fail(p, f"cannot be read ({exc.strerror or exc})") from exc
+    return sha.hexdigest(), head == b"\x1f\x8b"
+
+
+def _sample(p: Path, gzipped: bool) -> bytes:
     try:
         opener = gzip.open if gzipped else open
         with opener(p, "rb") as f:
-            raw = f.read(SAMPLE_BYTES)
+            return f.read(SAMPLE_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(
-            f"{p}: cannot be read as {'gzip' if gzipped else 'a file'} ({exc})"
-        ) from exc
-    if not raw.strip():
-        raise InputError(f"{p}: the file is empty")
-    if b"\x00" in raw[:4096]:
-        raise InputError(f"{p}: binary content, not a text table (unknown format)")
-    text, enc = _decode(raw, encoding)
-    header_line, header = _first_nonblank_line(text)
-    return SourceFile(p, sha.hexdigest(), gzipped, enc, text, header_line, header)
+        raise _fail(p, f"cannot be read as {'gzip' if gzipped else 'a file'} ({exc})") from exc
+
+
+def looks_binary(raw: bytes) -> bool:
+    """Is this the start of a binary file rather than a text table?
+
+    Binary when the first line holds a NUL byte (UTF-16 text, most binary formats), or
+    when control bytes are more than a few and more than 1% of the first 4 KB. A text
+    table with a stray NUL or two further on is text: those lines are quarantined.
+    """
+    block = raw[:_BINARY_BLOCK]
+    first = block.lstrip(b"\r\n\t ").split(b"\n", 1)[0]
+    if b"\x00" in first:
+        return True
+    controls = len(block) - len(block.translate(None, _CONTROL))
+    return controls > _MAX_STRAY_CONTROL and controls * 100 > len(block)
+
+
+def verify_gzip(src: SourceFile) -> None:
+    """Inflate the whole gzip file once, checking its CRC, before DuckDB reads it.
+
+    DuckDB stops with an IO error at a cut-off stream but reads a corrupt one without a
+    word (its lines garbled), so the stream is checked here, with bounded memory. A cut
+    stream is an InputError naming the line it stops in (not for JSON, whose records are
+    not lines); a corrupt one is an InputError naming the file.
+    """
+    lines = 0
+    try:
+        for newlines in _inflated_newlines(src.path):
+            lines += newlines
+    except EOFError as exc:
+        line = None if src.is_json else lines + 1
+        raise src.fail("the gzip stream is cut off (the file is incomplete)", line) from exc
+    except zlib.error as exc:
+        raise src.fail(f"corrupt gzip data, the file is damaged ({exc})") from exc
+    except ValueError as exc:
+        raise src.fail(str(exc)) from exc
+    except OSError as exc:
+        raise src.fail(f"cannot be read ({exc.strerror or exc})") from exc
+
+
+def _inflated_newlines(path: Path) -> Iterator[int]:
+    """Newlines in each inflated piece of a gzip file; EOFError when the stream is cut off.
+
+    Members joined one after another (``cat a.gz b.gz``) are read in turn, as gzip does.
+    """
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    with path.open("rb") as f:
+        for data in iter(lambda: f.read(_BLOCK), b""):
+            while data:
+                if inflater.eof:  # the next member, or junk after the last one
+                    if not b"\x1f\x8b".startswith(data[:2]):
+                        raise ValueError("unexpected bytes after the end of the gzip stream")
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                # max_length bounds memory however well the data compresses.
+                yield inflater.decompress(data, _BLOCK).count(b"\n")
+                data = inflater.unconsumed_tail or inflater.unused_data
+    if not inflater.eof:
+        raise EOFError
+
+
+@contextmanager
+def readable(src: SourceFile) -> Iterator[SourceFile]:
+    """The source with ``duckdb_path`` set to a path DuckDB reads as this very file.
+
+    DuckDB globs a path holding ``*``, ``?`` or ``[`` (``data[1].csv`` reads ``data1.csv``).
+    Such a file is read through a symbolic link with a plain name in a private temporary
+    directory, so DuckDB still streams the file itself; where links cannot be made, the
+    glob characters are escaped (``[[]``), which DuckDB matches to the one file.
+    """
+    full = os.path.abspath(src.path)  # a leading ~ would be taken for the home directory
+    if not _GLOB_SPECIAL.intersection(full):
+        yield replace(src, duckdb_path=full)
+        return
+    with tempfile.TemporaryDirectory(prefix="tradesentry-") as tmp:
+        link = os.path.join(tmp, "input")
+        try:
+            os.symlink(full, link)
+        except OSError:  # no symbolic links here (Windows without the privilege)
+            link = full
+        yield replace(src, duckdb_path=escape_glob(link))
+
+
+def escape_glob(path: str) -> str:
+    """``path`` with its glob characters in brackets, so DuckDB's glob matches only itself.
+
+    For a path DuckDB must glob on purpose (``DIR/*.parquet``), escape the literal part.
+    DuckDB splits a glob on backslashes too, so a POSIX name holding one cannot be escaped.
+    """
+    return "".join(f"[{c}]" if c in "*?[" else c for c in path)
 
 
 def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:

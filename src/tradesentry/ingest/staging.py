@@ -26,12 +26,18 @@ STAGED_COLUMNS: dict[str, str] = {
     "period": "DATE",
     "freq": "VARCHAR",
     "period_months": "INTEGER",
-    "value_text": "VARCHAR",
+    "value_text": "VARCHAR",  # the value as written: a NULL value with text is not a number
     "value": "DOUBLE",
+    "withheld": "BOOLEAN",  # the source marks a missing value as withheld (SDMX confidential)
     "currency": "VARCHAR",
+    # The other figures, each as written beside its number, checked like the value.
+    "cif_value_text": "VARCHAR",
     "cif_value": "DOUBLE",
+    "fob_value_text": "VARCHAR",
     "fob_value": "DOUBLE",
+    "net_weight_kg_text": "VARCHAR",
     "net_weight_kg": "DOUBLE",
+    "quantity_text": "VARCHAR",
     "quantity": "DOUBLE",
     "quantity_unit": "VARCHAR",
     "flags": "VARCHAR",
@@ -71,6 +77,16 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
     if decimal == "." and not thousands:  # the usual case: cast first, clean only what fails
         return f"coalesce(TRY_CAST({text} AS DOUBLE), {slow})"
     return slow
+
+
+def figure_sql(name: str, text: str, number: str) -> str:
+    """SQL for a figure (``cif_value``…) and its text where the number is no good.
+
+    The text as written is kept only where validation will quote it (not a number, not
+    finite, negative), so millions of good figures are not stored twice.
+    """
+    good = f"coalesce({number} >= 0 AND isfinite({number}), false)"
+    return f"{number} AS {name}, CASE WHEN NOT {good} THEN {text} END AS {name}_text"
 
 
 def sql_literal(text: str) -> str:

@@ -22,6 +22,10 @@ _CODED_KEY = ", ".join(
 )
 
 
+# Figures beside the value, each with its text as written in staged (``<name>_text``).
+_FIGURES = ("cif_value", "fob_value", "net_weight_kg", "quantity")
+
+
 @dataclass(frozen=True)
 class Landed:
     rows_read: int
@@ -71,11 +75,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
-               WHEN value IS NULL AND nullif(trim(value_text), '') IS NOT NULL
-                    THEN 'value ' || quoted(value_text) || ' is not a number'
-               WHEN NOT isfinite(value) THEN 'value ' || quoted(value_text) || ' is not finite'
-               WHEN value < 0 THEN 'negative value ' || quoted(value_text)
-               WHEN net_weight_kg < 0 OR quantity < 0 THEN 'negative weight or quantity'
+               WHEN value IS NULL AND nullif(trim(value_text), '') IS NULL
+                    AND NOT coalesce(withheld, false) THEN 'value is missing'
+               {_figure_checks()}
                WHEN nullif(currency, '') IS NULL THEN 'currency is missing'
           END) AS why
         FROM coded
@@ -119,6 +121,25 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
     for table in ("checked", "staged", "country_codes"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Landed(read, read - quarantined, quarantined, observations)
+
+
+def _figure_checks() -> str:
+    """SQL WHEN clauses: the value, then each other figure given, is a finite number >= 0.
+
+    An empty figure is NULL (not given); text that is not a number (NaN included), inf or a
+    negative quarantines the record, naming the column. Where a reader keeps no text (SDMX
+    checks its own lines), the number is quoted.
+    """
+    clauses = []
+    for name in ("value", *_FIGURES):
+        text = f"coalesce({name}_text, {name}::VARCHAR)"
+        clauses += [
+            f"WHEN ({name} IS NULL AND nullif(trim({name}_text), '') IS NOT NULL) "
+            f"OR isnan({name}) THEN '{name} ' || quoted({text}) || ' is not a number'",
+            f"WHEN NOT isfinite({name}) THEN '{name} ' || quoted({text}) || ' is not finite'",
+            f"WHEN {name} < 0 THEN 'negative {name} ' || quoted({text})",
+        ]
+    return "\n               ".join(clauses)
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:

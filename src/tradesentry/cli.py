@@ -6,38 +6,123 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one li
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
 from rich.padding import Padding
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
-from tradesentry.errors import TradesentryError
+from tradesentry.errors import InputError, TradesentryError
 from tradesentry.findings import evidence_json
+from tradesentry.schema import FLOWS
 from tradesentry.store import open_store
 from tradesentry.text import money, plural, sparkline
 
-app = typer.Typer(
-    name="tradesentry",
-    help="Flag the figures in official trade statistics that do not add up, and say why.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
 # explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
 # output is built as Text objects instead.
 out = Console(soft_wrap=True, markup=False, emoji=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+
+# click's UsageError, from whichever click typer uses (recent typer carries its own copy, so
+# `import click` may name other classes): BadParameter, which typer exports, derives from it.
+_UsageError: type[Exception] = typer.BadParameter.__base__
+
+
+def _usage_line(exc: Exception) -> str:
+    """click's message as one line: "error: invalid value for '--format': 'xml' is not …".
+
+    typer's pydantic-style "Value error, " prefix says nothing the line does not.
+    """
+    message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+    if message[1:2].islower():  # "Missing argument …", not an upper-case code
+        message = message[0].lower() + message[1:]
+    return f"error: {message.removesuffix('.')}"
+
+
+@contextmanager
+def _one_line_usage_errors() -> Iterator[None]:
+    """A usage error as one line on stderr and exit code 2, instead of click's boxed help."""
+    try:
+        yield
+    except _UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself: typer prints it
+            raise
+        err.print(_usage_line(exc), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+
+
+@contextmanager
+def _ctrl_c_exits_130() -> Iterator[None]:
+    """Ctrl-C ends with exit code 130 and no traceback, even in the middle of a DuckDB query.
+
+    DuckDB turns the KeyboardInterrupt it meets in a query into an error of its own (DuckDB
+    2.0: RuntimeError "Query interrupted"), which escaped as a traceback and exit code 1.
+    So the signal is noted on its way to Python's own handler, and whatever error follows
+    it is taken for the interrupt it was. A SIGINT ignored or handled elsewhere is left so.
+    """
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if not in_main_thread or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    interrupted = False
+
+    def note(signum: int, frame) -> None:
+        nonlocal interrupted
+        interrupted = True
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    except Exception:
+        if interrupted:
+            raise typer.Exit(130) from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+class CliGroup(TyperGroup):
+    """The app's group: usage errors in one line, Ctrl-C without a traceback.
+
+    Its own parsing, then the command's (inside ``invoke``), go through here. Hooked in
+    the group rather than in ``main`` so that every way in, the console script and Typer's
+    test runner alike, keeps typer's handling of exit codes and closed pipes.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent=None, **extra: Any):
+        with _one_line_usage_errors():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx) -> Any:
+        with _one_line_usage_errors(), _ctrl_c_exits_130():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(
+    name="tradesentry",
+    help="Flag the figures in official trade statistics that do not add up, and say why.",
+    cls=CliGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 
 StoreOption = Annotated[
     Path | None,
@@ -67,6 +152,20 @@ class Severity(StrEnum):
     high = "high"
     medium = "medium"
     low = "low"
+
+
+class Encoding(StrEnum):
+    utf8 = "utf-8"
+    latin1 = "latin-1"
+
+
+# The canonical flows as choices: an unknown flow would select nothing and scan to "No findings."
+Flow = StrEnum("Flow", {flow: flow for flow in FLOWS})
+
+
+def _upper(codes: list[str] | None) -> list[str] | None:
+    """Country and commodity codes are stored upper-case: chn finds CHN, as `series` does."""
+    return [code.upper() for code in codes] if codes else codes
 
 
 def command(*args, **kwargs):
@@ -100,35 +199,49 @@ def ingest(
         str | None, typer.Option(help="Release date YYYY-MM-DD (for vintages).")
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option(help="utf-8 or latin-1 (default: detected).")
+        Encoding | None,
+        typer.Option(case_sensitive=False, help="utf-8 or latin-1 (default: detected)."),
     ] = None,
     store: StoreOption = None,
 ) -> None:
     """Read customs releases into the store; bad rows go to the quarantine with a reason."""
+    options = dict(
+        source=source,
+        mapping=mapping,
+        published=published,
+        encoding=encoding.value if encoding else None,
+    )
     failed = False
     with open_store(store) as st:
-        for path in files:
-            try:
-                result = st.ingest(
-                    path, source=source, mapping=mapping, published=published, encoding=encoding
-                )
-            except TradesentryError as exc:
-                err.print(f"error: {exc}", markup=False, highlight=False)
-                failed = True
-                continue
-            if result.already_ingested:
-                out.print(f"{path}: already ingested as release {result.release_id}; nothing to do")
-                continue
-            out.print(
-                f"{path}: release {result.release_id} ({result.source}): "
-                f"{plural(result.rows_read, 'row')} read, {result.rows_accepted:,} accepted, "
-                f"{result.rows_quarantined:,} quarantined",
-                highlight=False,
-            )
-            if result.rows_quarantined:
-                _print_quarantine_sample(st, result.release_id, str(path))
+        for n, path in enumerate(files, start=1):
+            doing = f"ingesting {path.name}" + (f" ({n} of {len(files)})" if len(files) > 1 else "")
+            failed |= not _ingest_file(st, path, options, doing)
     if failed:
         raise typer.Exit(2)
+
+
+def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
+    """Ingest one file and say what landed; False (the reason on stderr) if it could not."""
+    try:
+        # The store's ingest reports nothing until the file is in: a spinner and the time,
+        # gone before the file's lines are printed (the bar would garble stdout's lines).
+        with _progress(err, doing):
+            result = st.ingest(path, **options)
+    except TradesentryError as exc:
+        err.print(f"error: {exc}", markup=False, highlight=False)
+        return False
+    if result.already_ingested:
+        out.print(f"{path}: already ingested as release {result.release_id}; nothing to do")
+        return True
+    out.print(
+        f"{path}: release {result.release_id} ({result.source}): "
+        f"{plural(result.rows_read, 'row')} read, {result.rows_accepted:,} accepted, "
+        f"{result.rows_quarantined:,} quarantined",
+        highlight=False,
+    )
+    if result.rows_quarantined:
+        _print_quarantine_sample(st, result.release_id, str(path))
+    return True
 
 
 def _print_quarantine_sample(st, release_id: int, path: str, limit: int = 5) -> None:
@@ -174,6 +287,9 @@ def quarantine(
 ) -> None:
     """Lines that did not land, with their line number, raw text and reason."""
     with open_store(store) as st:
+        # An unknown release is a mistake to name, as `digest` does, not an empty table.
+        if release is not None and release not in set(st.releases()["id"]):
+            raise InputError(f"no release {release} in the store (see `tradesentry releases`)")
         frame = st.quarantine(release)
     _emit(frame, format, title="Quarantine")
 
@@ -181,19 +297,25 @@ def quarantine(
 # -- scan --------------------------------------------------------------------------------
 @command()
 def scan(
-    reporter: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 reporter(s).")] = None,
-    partner: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 partner(s).")] = None,
-    flow: Annotated[
-        list[str] | None, typer.Option(help="import, export, re-import, re-export.")
+    reporter: Annotated[
+        list[str] | None, typer.Option(callback=_upper, help="ISO alpha-3 reporter(s).")
     ] = None,
-    commodity: Annotated[list[str] | None, typer.Option(help="TOTAL or an HS code.")] = None,
+    partner: Annotated[
+        list[str] | None, typer.Option(callback=_upper, help="ISO alpha-3 partner(s).")
+    ] = None,
+    flow: Annotated[
+        list[Flow] | None, typer.Option(case_sensitive=False, help="Only these flows.")
+    ] = None,
+    commodity: Annotated[
+        list[str] | None, typer.Option(callback=_upper, help="TOTAL or an HS code.")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
     ] = None,
     kind: Annotated[list[str] | None, typer.Option(help="Only these detectors.")] = None,
     format: Annotated[FindingFormat, typer.Option("--format")] = FindingFormat.table,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
-    limit: Annotated[int, typer.Option(help="Rows shown in the table format.")] = 30,
+    limit: Annotated[int, typer.Option(min=0, help="Findings shown in the table format.")] = 30,
     fail_on: Annotated[
         Severity | None, typer.Option(help="Exit 1 if a finding is this severe.")
     ] = None,
@@ -222,26 +344,23 @@ def scan(
         if v is not None
     }
     if spark_options and engine != "spark":
-        from tradesentry.errors import InputError
-
         raise InputError("--master, --input and --findings-parquet need --engine spark")
     if new and resolved:
-        from tradesentry.errors import InputError
-
         raise InputError("--new and --resolved: choose one")
     with open_store(store) as st:
-        found = api.scan(
-            st,
-            reporter=reporter,
-            partner=partner,
-            flow=flow,
-            commodity=commodity,
-            since=since,
-            kinds=kind,
-            engine=engine,
-            progress=None,
-            **spark_options,
-        )
+        with _progress(err, "scanning", "observations") as advance:
+            found = api.scan(
+                st,
+                reporter=reporter,
+                partner=partner,
+                flow=[f.value for f in flow] if flow else None,
+                commodity=commodity,
+                since=since,
+                kinds=kind,
+                engine=engine,
+                progress=advance,
+                **spark_options,
+            )
         if new or resolved:  # against the previous scan with the same options
             found = (api.new_findings if new else api.resolved_findings)(st, found.scan_id)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
@@ -422,8 +541,6 @@ def fetch_comtrade(
     store: StoreOption = None,
 ) -> None:
     """UN Comtrade, one release per period (key in COMTRADE_API_KEY, else the preview)."""
-    from rich.progress import Progress
-
     from tradesentry.fetch import fetch_comtrade as fetch
 
     query = dict(
@@ -440,7 +557,7 @@ def fetch_comtrade(
             for request in fetch(None, **query, dry_run=True):
                 out.print(str(request), markup=False, highlight=False)
             return
-        bar = Progress(console=err, transient=True, disable=not err.is_terminal)
+        bar = Progress(console=err, transient=True, disable=not _wants_progress(err))
         with bar, open_store(store) as st:
             report = fetch(st, **query, progress=bar)
     except TradesentryError as exc:
@@ -530,7 +647,7 @@ def report(
         int, typer.Option(min=0, help="Findings drawn with a chart; the rest are listed.")
     ] = 25,
     scan_id: Annotated[
-        int | None, typer.Option("--scan", help="A saved scan (default: the latest).")
+        int | None, typer.Option("--scan", min=1, help="A saved scan (default: the latest).")
     ] = None,
     store: StoreOption = None,
 ) -> None:
@@ -538,7 +655,8 @@ def report(
     with open_store(store) as st:
         if scan_id is None and api.scan_info(st) is None:
             err.print("no scan saved yet: scanning first", markup=False, highlight=False)
-            api.scan(st)
+            with _progress(err, "scanning", "observations") as advance:
+                api.scan(st, progress=advance)
         path = _write_report(st, output, top=top, scan_id=scan_id)
     out.print(f"report written to {path}", markup=False, highlight=False)
 
@@ -554,7 +672,8 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind (loopback by default).")] = (
         "127.0.0.1"
     ),
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port.")] = 8000,
+    # Not 0: the OS would choose a port and the address printed would be wrong.
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     store: StoreOption = None,
 ) -> None:
     """The web dashboard over the store, read-only: pages and their JSON twins."""
@@ -584,13 +703,16 @@ class DataFormat(StrEnum):
 @command()
 def generate(
     directory: Annotated[Path, typer.Option("--out", help="New directory to write into.")],
-    rows: Annotated[int | None, typer.Option(help="Exactly this many observations.")] = None,
-    series: Annotated[int | None, typer.Option(help="Or: this many series.")] = None,
+    rows: Annotated[int | None, typer.Option(min=1, help="Exactly this many observations.")] = None,
+    series: Annotated[int | None, typer.Option(min=1, help="Or: this many series.")] = None,
     format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.parquet,
-    seed: Annotated[int, typer.Option(help="Same seed, same data.")] = 0,
-    months: Annotated[int, typer.Option(help="Months on the axis.")] = 50,
+    # NumPy seeds are non-negative: -1 was a traceback from deep in numpy.random.
+    seed: Annotated[int, typer.Option(min=0, help="Same seed, same data.")] = 0,
+    months: Annotated[int, typer.Option(min=1, help="Months on the axis.")] = 50,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2019-01",
-    anomaly_rate: Annotated[float, typer.Option(help="Share of series given an anomaly.")] = 0.02,
+    anomaly_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Share of series given an anomaly.")
+    ] = 0.02,
 ) -> None:
     """Write Comtrade-like data of any size, with injected anomalies and their ground truth."""
     from tradesentry.generate import generate as run
@@ -665,6 +787,40 @@ def demo(store: StoreOption = None) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
+def _wants_progress(console: Console) -> bool:
+    """A bar is for a person at a terminal: none when the stream is piped or captured."""
+    return console.is_terminal
+
+
+def _no_progress(count: int) -> None:
+    return None
+
+
+@contextmanager
+def _progress(
+    console: Console, doing: str, unit: str | None = None
+) -> Iterator[Callable[[int], None]]:
+    """A transient bar on ``console`` while the block runs; yields ``advance(count)``.
+
+    No total: a scan reports the observations of each chunk it has done, and counting
+    those of the current view beforehand would cost a pass of its own. So the bar is a
+    spinner, what is being done, the count of ``unit`` so far (if given) and the time.
+    Print nothing to stdout inside the block: the bar cannot clear its line for another
+    console's output.
+    """
+    if not _wants_progress(console):
+        yield _no_progress
+        return
+    # The description is data (a file name may hold "{" or "[bold]"), never a format or markup.
+    columns = [SpinnerColumn(), TextColumn("{task.description}", markup=False)]
+    if unit:
+        columns.append(TextColumn("{task.completed:,} " + unit))
+    columns.append(TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(doing, total=None)
+        yield lambda count: bar.advance(task, count)
+
+
 def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
     if format is TableFormat.json:
         sys.stdout.write(

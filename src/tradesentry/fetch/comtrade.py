@@ -35,6 +35,7 @@ from urllib.parse import urlencode, urlsplit
 
 from tradesentry.errors import EngineUnavailable, FetchError, InputError
 from tradesentry.store import IngestResult, Store, open_store
+from tradesentry.text import plural
 
 try:  # only a fetch needs it; a dry run and the rest of tradesentry do not
     import httpx
@@ -124,7 +125,7 @@ class FetchedRelease(IngestResult):
         published = self.published.isoformat() if self.published else "unknown"
         return (
             f"{self.period} {self.flows}: release {self.release_id} ({state}), "
-            f"{self.rows_accepted:,} rows accepted, {self.rows_quarantined:,} quarantined, "
+            f"{plural(self.rows_accepted, 'row')} accepted, {self.rows_quarantined:,} quarantined, "
             f"published {published}"
         )
 

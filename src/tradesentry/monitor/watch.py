@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 
 from tradesentry.errors import FetchError, InputError
 from tradesentry.store import Store, open_store
+from tradesentry.text import plural
 
 log = logging.getLogger("tradesentry.monitor")
 T = TypeVar("T")
@@ -329,10 +330,10 @@ class Watcher:
             log.info("%s: already in the store as release %d", path.name, result.release_id)
         else:
             log.info(
-                "%s: release %d, %d rows accepted, %d quarantined",
+                "%s: release %d, %s accepted, %d quarantined",
                 path.name,
                 result.release_id,
-                result.rows_accepted,
+                plural(result.rows_accepted, "row"),
                 result.rows_quarantined,
             )
             report.ingested.append(result.to_dict())

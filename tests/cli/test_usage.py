@@ -1,0 +1,187 @@
+"""Usage and bad input through Typer's runner: one line on stderr and exit code 2; exit 1
+only for --fail-on; options checked against their documented values; Ctrl-C exits 130."""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tradesentry import cli
+
+runner = CliRunner()
+NO_RELEASE_99 = "error: no release 99 in the store (see `tradesentry releases`)"
+
+
+def invoke(*args, store: Path):
+    """Run the CLI with ``store`` as the default store, so that any command can find it."""
+    return runner.invoke(
+        cli.app,
+        [str(a) for a in args],
+        env={"TRADESENTRY_STORE": str(store)},
+        catch_exceptions=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    """A store path holding the bundled China–North Korea release."""
+    db = tmp_path_factory.mktemp("usage") / "s.duckdb"
+    assert invoke("ingest", DEMO_CSV, store=db).exit_code == 0
+    return db
+
+
+def assert_one_line_error(result, expected: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["scan", "--format", "xml"],
+            "error: invalid value for '--format': 'xml' is not one of 'table', 'json', "
+            "'jsonl', 'csv'",
+        ),
+        (["scan", "--fail-on", "critical"], "'critical' is not one of 'high', 'medium', 'low'"),
+        (["releases", "--diff", "a", "b"], "invalid value for '--diff'"),
+        (["ingest"], "error: missing argument 'files'"),
+        (["bogus"], "error: no such command 'bogus'"),
+        (["fetch", "bogus"], "error: no such command 'bogus'"),
+        (["fetch", "comtrade"], "error: missing option '--reporter'"),
+        (["scan", "--no-such-option"], "error: no such option: --no-such-option"),
+        (["scan", "extra"], "unexpected extra argument"),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_a_usage_error_is_one_line_on_stderr(tmp_path, args, expected):
+    assert_one_line_error(invoke(*args, store=tmp_path / "s.duckdb"), expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["scan", "--limit", "-1"], "invalid value for '--limit'"),
+        (["report", "--top", "-1"], "invalid value for '--top'"),
+        (["report", "--scan", "0"], "invalid value for '--scan'"),
+        (["serve", "--port", "0"], "invalid value for '--port'"),
+        (["serve", "--port", "65536"], "invalid value for '--port'"),
+        (["generate", "--out", "g", "--rows", "0"], "invalid value for '--rows'"),
+        (["generate", "--out", "g", "--series", "-1"], "invalid value for '--series'"),
+        (["generate", "--out", "g", "--months", "0"], "invalid value for '--months'"),
+        (["generate", "--out", "g", "--seed", "-1"], "invalid value for '--seed'"),
+        (["generate", "--out", "g", "--anomaly-rate", "1.5"], "invalid value for '--anomaly-rate'"),
+        (
+            ["generate", "--out", "g", "--anomaly-rate", "-0.1"],
+            "invalid value for '--anomaly-rate'",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_a_number_out_of_range_is_one_line_on_stderr(demo_db, args, expected):
+    assert_one_line_error(invoke(*args, store=demo_db), expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["ingest", DEMO_CSV, "--encoding", "ebcdic"],
+            "'ebcdic' is not one of 'utf-8', 'latin-1'",
+        ),
+        (
+            ["scan", "--flow", "sideways"],
+            "'sideways' is not one of 'import', 'export', 're-import', 're-export'",
+        ),
+        (["quarantine", "--release", "99"], NO_RELEASE_99),
+        (["digest", "--release", "99"], NO_RELEASE_99),
+    ],
+    ids=lambda v: " ".join(map(str, v[:3])) if isinstance(v, list) else None,
+)
+def test_a_value_outside_the_choices_is_one_line_on_stderr(demo_db, args, expected):
+    assert_one_line_error(invoke(*args, store=demo_db), expected)
+
+
+def test_help_is_still_the_help(tmp_path):
+    bare = invoke(store=tmp_path / "s.duckdb")  # no command: the help, as before
+    assert bare.exit_code == 2 and "Usage: tradesentry" in bare.stdout
+    scan = invoke("scan", "--help", store=tmp_path / "s.duckdb")
+    assert scan.exit_code == 0 and "--fail-on" in scan.stdout and scan.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--fail-on", "high"], 1), (["--fail-on", "low", "--kind", "mirror_gap"], 0), ([], 0)],
+)
+def test_exit_code_1_is_for_fail_on_only(demo_db, args, code):
+    assert invoke("scan", "--format", "json", *args, store=demo_db).exit_code == code
+
+
+def _scan_ids(db: Path, *args: str) -> list[str]:
+    result = invoke("scan", "--format", "json", *args, store=db)
+    assert result.exit_code == 0, result.output
+    return [f["id"] for f in json.loads(result.stdout)]
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        (["--reporter", "chn"], ["--reporter", "CHN"]),
+        (["--partner", "Prk"], ["--partner", "PRK"]),
+        (["--flow", "EXPORT"], ["--flow", "export"]),
+        (["--commodity", "total"], ["--commodity", "TOTAL"]),
+    ],
+)
+def test_scan_filters_match_codes_in_any_case(demo_db, given, stored):
+    expected = _scan_ids(demo_db, *stored)
+    assert expected  # the demo has findings to select
+    assert _scan_ids(demo_db, *given) == expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "LATIN-1"])
+def test_ingest_takes_the_documented_encodings(tmp_path, encoding):
+    result = invoke("ingest", DEMO_CSV, "--encoding", encoding, store=tmp_path / "s.duckdb")
+    assert result.exit_code == 0, result.output
+
+
+def test_quarantine_of_a_release_that_exists_is_a_table(demo_db):
+    result = invoke("quarantine", "--release", "1", "--format", "json", store=demo_db)
+    assert result.exit_code == 0 and json.loads(result.stdout) == []
+
+
+def _interrupted_in_python(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+def _interrupted_in_duckdb(*args, **kwargs):
+    """What DuckDB 2.0 does with Ctrl-C during a query: its own error, not the interrupt."""
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        raise RuntimeError("Query interrupted") from None
+
+
+@pytest.mark.parametrize("scan", [_interrupted_in_python, _interrupted_in_duckdb])
+def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):
+    monkeypatch.setattr(cli.api, "scan", scan)
+    result = invoke("scan", store=demo_db)
+    assert result.exit_code == 130
+    assert result.stdout == "" and "Traceback" not in result.stderr
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_an_error_without_ctrl_c_is_not_taken_for_one(demo_db, monkeypatch):
+    def fails(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli.api, "scan", fails)
+    with pytest.raises(RuntimeError, match="a bug"):
+        invoke("scan", store=demo_db)

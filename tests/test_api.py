@@ -8,6 +8,7 @@ import pytest
 from tests.conftest import DEMO_CSV
 from tradesentry import api
 from tradesentry.engines import local
+from tradesentry.findings import empty_findings
 from tradesentry.generate import generate, load_generated
 
 
@@ -124,3 +125,36 @@ def test_a_series_shows_its_own_findings_whatever_scan_ran_last(demo_store):
     view = api.series(demo_store, *key)
     assert view.findings.scan_id == complete
     assert {f["id"] for f in view.findings.to_records()} == ours
+
+
+@pytest.mark.parametrize("rate", [None, 110.0])
+def test_series_and_pairs_rank_money_in_us_dollars_where_the_store_has_rates(store, tmp_path, rate):
+    """¥2.4T (about $22B at 110 yen a dollar) against $23B: without a rate the raw
+    amounts are compared, with one the dollars."""
+    rows = [
+        ("JPN", "CHN", "JPY", 1e12),
+        ("USA", "CHN", "USD", 1e10),
+    ]
+    table = pd.DataFrame(
+        [
+            {"reporter": r, "partner": p, "flow": "export", "commodity": "TOTAL",
+             "period": f"2021-{m:02d}", "value": v, "currency": c}
+            for r, p, c, v in rows
+            for m in range(1, 4)
+        ]
+    )  # fmt: skip
+    table.to_csv(tmp_path / "two.csv", index=False)
+    store.ingest(tmp_path / "two.csv")
+    if rate:
+        store.con.execute("INSERT INTO rates VALUES ('JPY', DATE '2021-02-01', ?)", [rate])
+    found = empty_findings().reindex(range(2))
+    found[["reporter", "partner", "currency"]] = [[r, p, c] for r, p, c, _ in rows]
+    found["flow"], found["commodity"], found["classification"] = "export", "TOTAL", "HS"
+    found["breakdown"], found["kind"], found["severity"] = "", "spike", "high"
+    found["period"] = found["period_end"] = "2021-02"
+    found["id"], found["impact"] = ["a", "b"], [2.4e12, 2.3e10]
+    found["explanation"], found["evidence"] = "x", [{}, {}]
+    api._save_scan(store, iter([found]), {}, None, None, "local")
+    first = "USA" if rate else "JPN"
+    assert api.series_index(store)["reporter"].iloc[0] == first
+    assert api.pairs(store)["reporter"].iloc[0] == first

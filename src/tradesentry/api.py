@@ -15,7 +15,14 @@ import pandas as pd
 
 from tradesentry.detectors import default_detectors, registry
 from tradesentry.errors import InputError
-from tradesentry.findings import Findings, empty_findings, evidence_json, rank, saved_frame
+from tradesentry.findings import (
+    Findings,
+    empty_findings,
+    evidence_json,
+    rank,
+    saved_frame,
+    usd_rates_sql,
+)
 from tradesentry.store import Store
 
 ENGINES = ("local", "spark")
@@ -387,6 +394,18 @@ def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     return {str(currency): float(impact) for currency, impact in rows}
 
 
+# A scan's findings (``?``: its id) with their impact in US dollars where the store has the
+# currency's rate, as findings are ranked (``findings.usd_rates_sql``): the series and pair
+# lists sum money at stake across series that may be in different currencies.
+_SCAN_FINDINGS_USD = f"""
+        scan_findings AS (SELECT * FROM findings WHERE scan_id = ?),
+        usd AS ({usd_rates_sql("scan_findings")}),
+        found AS (
+            SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd
+            FROM scan_findings LEFT JOIN usd USING (currency, period)
+        )"""
+
+
 def series_index(
     store: Store,
     *,
@@ -403,7 +422,7 @@ def series_index(
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
     return con.execute(
-        """
+        f"""
         WITH s AS (
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    any_value(currency) AS currency, count(*) AS periods,
@@ -412,14 +431,15 @@ def series_index(
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL
-        ), f AS (
+        ), {_SCAN_FINDINGS_USD}, f AS (
             SELECT reporter, partner, flow, classification, commodity, breakdown,
-                   count(*) AS findings, sum(impact) AS impact
-            FROM findings WHERE scan_id = ? GROUP BY ALL
+                   count(*) AS findings, sum(impact) AS impact, sum(impact_usd) AS impact_usd
+            FROM found GROUP BY ALL
         )
         SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.impact, 0) AS impact
         FROM s LEFT JOIN f USING (reporter, partner, flow, classification, commodity, breakdown)
-        ORDER BY impact DESC, reporter, partner, flow, commodity, freq, breakdown
+        ORDER BY coalesce(f.impact_usd, 0) DESC, reporter, partner, flow, commodity, freq,
+                 breakdown
         LIMIT ?
         """,
         [reporter, reporter, partner, partner, sid, limit],
@@ -431,20 +451,21 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
     return con.execute(
-        """
+        f"""
         WITH s AS (
             SELECT reporter, partner, count(DISTINCT (flow, classification, commodity, freq,
                    breakdown)) AS series, min(period) AS first_period, max(period) AS last_period
             FROM current_observations GROUP BY ALL
-        ), f AS (
+        ), {_SCAN_FINDINGS_USD}, f AS (
             SELECT reporter, partner, count(*) AS findings, sum(impact) AS impact,
+                   sum(impact_usd) AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
-            FROM findings WHERE scan_id = ? GROUP BY ALL
+            FROM found GROUP BY ALL
         )
         SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.high, 0) AS high,
                coalesce(f.impact, 0) AS impact
         FROM s LEFT JOIN f USING (reporter, partner)
-        ORDER BY high DESC, impact DESC, reporter, partner
+        ORDER BY high DESC, coalesce(f.impact_usd, 0) DESC, reporter, partner
         """,
         [sid],
     ).df()

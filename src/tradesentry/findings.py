@@ -136,7 +136,7 @@ RANK_ORDER: tuple[tuple[str, bool], ...] = (
 )
 
 
-def _usd_rates_sql(keys: str, rates: str = "rates") -> str:
+def usd_rates_sql(keys: str, rates: str = "rates") -> str:
     """SELECT currency, period, per_usd: a rate for each (currency, period) of ``keys``.
 
     Impacts are in each finding's own currency, so ¥2.4T (about $22B) would outrank $23B;
@@ -154,7 +154,7 @@ def _usd_rates_sql(keys: str, rates: str = "rates") -> str:
         GROUP BY k.currency, k.period"""
 
 
-# The ranked impact from a finding's impact and its currency's rate (``_usd_rates_sql``).
+# The ranked impact from a finding's impact and its currency's rate (``usd_rates_sql``).
 _RANK_IMPACT_SQL = "impact / coalesce(per_usd, 1.0)"
 
 
@@ -165,7 +165,7 @@ def _rank_impacts(findings: pd.DataFrame, con) -> pd.Series:
     keys = findings[["currency", "period"]].dropna().drop_duplicates().astype(str)
     con.register("rank_keys", keys)
     try:
-        rates = con.sql(_usd_rates_sql("rank_keys")).df()
+        rates = con.sql(usd_rates_sql("rank_keys")).df()
     finally:
         con.unregister("rank_keys")
     per_usd = findings[["currency", "period"]].merge(rates, how="left", on=["currency", "period"])
@@ -180,7 +180,7 @@ def rank(findings: pd.DataFrame, con: duckdb.DuckDBPyConnection | None = None) -
     """Severity first (high before low), then money at stake, largest first, then id.
 
     ``con``, a connection to the store, converts the impacts to US dollars at the store's
-    rates for the ordering (``_usd_rates_sql``); without it they are compared as they are.
+    rates for the ordering (``usd_rates_sql``); without it they are compared as they are.
     The findings' own impact and currency are kept.
     """
     if findings.empty:
@@ -221,7 +221,7 @@ def read_saved(
     columns = ", ".join(f"f.{c}" for c in (*FINDING_COLUMNS, *EXTRA_COLUMNS))
     sql = (
         f"WITH f AS (SELECT *, rowid FROM findings WHERE scan_id = ? AND ({where})), "
-        f"usd AS ({_usd_rates_sql('f')}) "
+        f"usd AS ({usd_rates_sql('f')}) "
         f"SELECT {columns} FROM f LEFT JOIN usd USING (currency, period) "
         f"ORDER BY {rank_sql()}" + ("" if limit is None else f" LIMIT {int(limit)}")
     )

@@ -128,3 +128,21 @@ def test_cli_scan_engine_spark(spark, tmp_path):
     ids = [f["id"] for f in json.loads(result.stdout)]
     with open_store(db) as st:
         assert sorted(ids) == sorted(local.scan(st.con.cursor(), default_detectors(), {})["id"])
+
+
+def test_a_cluster_master_without_input_is_one_line_before_any_session(demo_store, monkeypatch):
+    """The store's disk is not the executors': refused before a session is even started."""
+    from typer.testing import CliRunner
+
+    from tradesentry.cli import app
+    from tradesentry.engines import spark as spark_engine
+
+    def no_session(*args, **kwargs):
+        raise AssertionError("no Spark session should start")
+
+    monkeypatch.setattr(spark_engine, "session", no_session)
+    args = ["scan", "--engine", "spark", "--master", "yarn", "--store", str(demo_store.path)]
+    demo_store.close()
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "shared storage" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -123,6 +123,8 @@ def test_sort_and_pages(client):
     assert "kind=dip&amp;kind=level_shift" in html  # the pager keeps the filters
     limited = client.get("/api/findings?limit=1&offset=1")
     assert [f["kind"] for f in limited.json()] == ["timing_shift"]
+    # the header counts all that match, not the page, so a client knows where paging ends
+    assert limited.headers["X-Total-Count"] == str(len(ranked))
 
 
 def test_a_finding_opens_its_series(client):

@@ -133,13 +133,12 @@ def scan(
     directory first, which only a local master can read. ``findings_out`` also writes the
     findings there as Parquet.
     """
+    if input is None and master is not None and not master.startswith("local"):
+        raise _needs_input()  # before starting a session that cannot read our disk anyway
     spark = spark or session(master)
     if input is None:
         if not spark.sparkContext.master.startswith("local"):
-            raise InputError(
-                "a cluster reads its input from shared storage: export the store with "
-                "`tradesentry export --parquet DIR --all-releases` and pass --input DIR"
-            )
+            raise _needs_input()
         from tradesentry.export import export_parquet
 
         with tempfile.TemporaryDirectory(prefix="tradesentry-spark-") as tmp:
@@ -148,6 +147,13 @@ def scan(
                 spark, str(Path(tmp) / "export"), detectors, filters, findings_out, chunk_series
             )
     return _scan(spark, str(input), detectors, filters, findings_out, chunk_series)
+
+
+def _needs_input() -> InputError:
+    return InputError(
+        "a cluster reads its input from shared storage: export the store with "
+        "`tradesentry export --parquet DIR --all-releases` and pass --input DIR"
+    )
 
 
 def _scan(spark, path, detectors, filters, findings_out, chunk_series) -> pd.DataFrame:

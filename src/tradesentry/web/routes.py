@@ -183,10 +183,11 @@ def findings_json(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Response:
     found, _ = views.select_findings(db, filters, memo)
+    total = len(found)  # all that match, so a client paging with limit/offset knows the end
     if offset or limit is not None:
         frame = found.to_frame().iloc[offset : None if limit is None else offset + limit]
         found = Findings(frame, found.scan_id)
-    headers = {"X-Total-Count": str(len(found))}
+    headers = {"X-Total-Count": str(total)}
     return Response(found.to_json(), media_type="application/json", headers=headers)
 
 

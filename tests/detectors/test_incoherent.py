@@ -75,3 +75,16 @@ def test_a_total_and_its_details_that_round_alike_print_with_more_digits():
     panel = make_panel(np.vstack([world, partners]), keys=keys)
     text = findings(panel, [Incoherent()]).iloc[0]["explanation"]
     assert "the total is €1.25M but" in text and "sum to €1.22M, 2.4% less" in text
+
+
+def test_one_detail_against_its_total_is_named_in_the_singular():
+    rng = np.random.default_rng(3)
+    partner = rng.lognormal(12, 0.2, (1, 24))
+    world = partner * 1.0
+    world[0, 9] = partner[0, 9] * 4  # the total is four times its one detail
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL")])
+    text = findings(make_panel(np.vstack([world, partner]), keys=keys), [Incoherent()])
+    assert len(text)
+    explanation = text.iloc[0]["explanation"]
+    assert "the one figure for the individual partners is" in explanation
+    assert "1 figures" not in explanation

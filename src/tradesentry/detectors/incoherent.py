@@ -186,9 +186,13 @@ class Incoherent(Detector):
             )
         what = "its HS chapters" if ev.get("check") == "commodity" else "the individual partners"
         more = "more" if (ev.get("sum_of_parts") or 0) > (ev.get("total") or 0) else "less"
+        n = int(ev.get("details") or 0)
+        details = (
+            f"the {n} figures for {what} sum to" if n != 1 else f"the one figure for {what} is"
+        )
         return (
-            f"In {month_name(finding['period'])} the total is {total} but the "
-            f"{ev.get('details')} figures for {what} sum to {parts}, {rel:.1f}% {more}"
+            f"In {month_name(finding['period'])} the total is {total} but "
+            f"{details} {parts}, {rel:.1f}% {more}"
             + (
                 ", while in other months they match"
                 if more == "less"

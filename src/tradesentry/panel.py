@@ -19,6 +19,9 @@ from tradesentry.context import CONTEXT_COLUMNS
 from tradesentry.schema import SERIES_KEY
 
 KEY_COLUMNS: tuple[str, ...] = (*SERIES_KEY, "currency")
+#: a context array of the combined figures, at their first month, is named with this prefix
+#: (``combined_previous_value``): only chunks holding combined figures carry them
+COMBINED_PREFIX = "combined_"
 
 
 @dataclass(frozen=True, eq=False)
@@ -112,11 +115,13 @@ class Panel:
         combined = cells.scatter(frame["value"].to_numpy(), combined=True)
         span = np.zeros(shape, np.int8)
         span.reshape(-1)[cells.combined] = frame["period_months"].to_numpy()[~single]
-        extra = {
-            name: cells.scatter(frame[name].to_numpy(dtype=float, na_value=np.nan))
-            for name in CONTEXT_COLUMNS
-            if name in frame.columns
-        }
+        extra = {}
+        for name in CONTEXT_COLUMNS:
+            if name in frame.columns:
+                data = frame[name].to_numpy(dtype=float, na_value=np.nan)
+                extra[name] = cells.scatter(data)
+                if len(cells.combined):  # the combined figures' own context (their revisions)
+                    extra[COMBINED_PREFIX + name] = cells.scatter(data, combined=True)
         return cls(keys, start, values, weights, combined, span, freq, extra)
 
 

@@ -232,3 +232,24 @@ def test_contract_with_context_messy_and_permuted():
     assert sorted(zip(order[permuted["series"]], permuted["start"], strict=True)) == sorted(
         zip(base["series"], base["start"], strict=True)
     )
+
+
+def test_a_revised_combined_january_february_is_one_finding_over_both_months(store, tmp_path):
+    """China publishes January–February as one figure; a later release that halves it
+    is a revision of that figure, over both months, through the whole scan path."""
+    from tests.conftest import DEMO_CSV
+
+    store.ingest(DEMO_CSV, published="2021-07-20")
+    second = pd.read_csv(DEMO_CSV)
+    combined = (second["flow"] == "import") & (second["period_months"] == 2)
+    combined &= second["period"] == "2020-01"
+    second.loc[combined, "value"] = 5_350_000.0
+    second.to_csv(tmp_path / "second.csv", index=False)
+    store.ingest(tmp_path / "second.csv", published="2021-09-15")
+    found = api.scan(store, kinds=["revision"], save=False).to_frame()
+    assert len(found) == 1
+    f = found.iloc[0]
+    assert (f["flow"], f["period"], f["period_end"]) == ("import", "2020-01", "2020-02")
+    assert (f["observed"], f["expected"], f["impact"]) == (5_350_000.0, 10_700_000.0, 5_350_000.0)
+    assert f["evidence"]["combined"] is True and f["evidence"]["months"][0]["months"] == 2
+    assert "combined figure for January–February 2020 from $10.7M to $5.3M" in f["explanation"]

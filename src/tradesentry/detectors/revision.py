@@ -13,7 +13,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import month_name
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
-from tradesentry.panel import Panel
+from tradesentry.panel import COMBINED_PREFIX, Panel
 from tradesentry.text import money, money_pair
 
 CHANGED, APPEARED = 1, 2
@@ -28,7 +28,9 @@ class Revision(Detector):
     relative moves of large ones stay quiet. A cell *appeared* when the earlier release
     reported the series in the months on both sides of it but not that month, and the
     later one does; what the panel cannot see (months an earlier release never covered) is
-    not claimed. Contiguous cells revised by the same release are one finding. The score
+    not claimed. Contiguous cells revised by the same release are one finding; a combined
+    figure (China's January–February) is compared with the same combined figure, one
+    finding over the months it covers. The score
     grows with the relative change (0.5 at the tolerance, 0.84 at ten times it). Why:
     revisions are facts, not estimates; what matters is their size against the figure.
     """
@@ -42,6 +44,51 @@ class Revision(Detector):
     min_change: float = 1000.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
+        parts = [self._months(panel), self._combined(panel)]
+        parts = [p for p in parts if len(p)]
+        return pd.concat(parts, ignore_index=True) if parts else no_detections()
+
+    def _changed(self, value: np.ndarray, prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cells moved beyond both tolerances, and their relative change."""
+        change = value - prev
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(change) / np.abs(prev)
+        changed = (
+            np.isfinite(change) & (np.abs(change) > self.min_change) & ~(rel <= self.tolerance)
+        )
+        return changed, rel
+
+    def _combined(self, panel: Panel) -> pd.DataFrame:
+        """Revised combined figures (China's January–February): each one finding over the
+        months it covers, compared with the same combined figure in the release before."""
+        get = {name: context(panel, COMBINED_PREFIX + name) for name in _COMBINED_CONTEXT}
+        if any(a is None for a in get.values()):
+            return no_detections()
+        value, prev = panel.combined, get["previous_value"]
+        changed, rel = self._changed(value, prev)
+        rows, cols = np.nonzero(changed)
+        if not rows.size:
+            return no_detections()
+        span = panel.combined_span[rows, cols].astype(np.int64)
+        ends = np.minimum(cols + span - 1, panel.n_months - 1)
+        labels = panel.label(np.arange(panel.n_months))
+        evidence = [
+            _combined_evidence(get, value, labels, r, t, int(n))
+            for r, t, n in zip(rows, cols, span, strict=True)
+        ]
+        return detections(
+            self.kind,
+            rows,
+            cols,
+            ends,
+            observed=value[rows, cols],
+            expected=prev[rows, cols],
+            impact=value[rows, cols] - prev[rows, cols],
+            score=confidence(np.log(np.maximum(rel[rows, cols], 1e-12) / self.tolerance), 0.0),
+            evidence=evidence,
+        )
+
+    def _months(self, panel: Panel) -> pd.DataFrame:
         prev = context(panel, "previous_value")
         release = context(panel, "release")
         prev_release = context(panel, "previous_release")
@@ -49,11 +96,7 @@ class Revision(Detector):
             return no_detections()
         value = panel.values
         change = value - prev
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = np.abs(change) / np.abs(prev)
-        changed = (
-            np.isfinite(change) & (np.abs(change) > self.min_change) & ~(rel <= self.tolerance)
-        )
+        changed, rel = self._changed(value, prev)
         appeared, left_prev = _appeared(value, prev, release, prev_release)
         prev_release = np.where(appeared, left_prev, prev_release)
         kind = np.where(changed, CHANGED, np.where(appeared, APPEARED, 0))
@@ -106,6 +149,11 @@ class Revision(Detector):
                 f"a month that {old} left out although it reported the months around it."
             )
         months = [m for m in ev.get("months") or [] if m.get("previous") is not None]
+        if ev.get("combined") and months:
+            return (
+                f"{new} revised the combined figure for {_combined_name(months[0])} from "
+                f"{_change_text(months[0], cur)}, against {old}."
+            )
         if len(months) == 1:
             return f"{new} revised {_month_change(months[0], cur)}, against {old}."
         # evidence saved without its months can only be told by its net change
@@ -194,9 +242,57 @@ def _pct(observed, expected) -> str:
 
 def _month_change(month: Mapping, cur: str) -> str:
     """'October 2020 from $1.4M to $1.5M (+7.1%)'."""
+    return f"{month_name(month['period'])} from {_change_text(month, cur)}"
+
+
+def _change_text(month: Mapping, cur: str) -> str:
+    """'$1.4M to $1.5M (+7.1%)'."""
     before, after = money_pair(month["previous"], month["current"], cur)
-    pct = _pct(month["current"], month["previous"])
-    return f"{month_name(month['period'])} from {before} to {after} ({pct})"
+    return f"{before} to {after} ({_pct(month['current'], month['previous'])})"
+
+
+def _combined_name(month: Mapping) -> str:
+    """'January–February 2020' for a figure covering two months from January 2020."""
+    first = pd.Period(month["period"], "M")
+    last = first + max(int(month.get("months") or 1), 1) - 1
+    if first.year == last.year:
+        return f"{first.strftime('%B')}–{last.strftime('%B %Y')}"
+    return f"{first.strftime('%B %Y')}–{last.strftime('%B %Y')}"
+
+
+# the context the combined figures carry for this check (``panel.COMBINED_PREFIX`` + name)
+_COMBINED_CONTEXT = (
+    "previous_value",
+    "release",
+    "previous_release",
+    "release_published",
+    "previous_published",
+)
+
+
+def _combined_evidence(
+    get: dict, value: np.ndarray, labels: np.ndarray, r: int, t: int, months: int
+) -> dict:
+    """The evidence of one revised combined figure, shaped as a run of one month's."""
+    v, p = float(value[r, t]), float(get["previous_value"][r, t])
+    return {
+        "change": "revised",
+        "combined": True,
+        "release": as_int(get["release"][r, t]),
+        "release_published": iso_day(get["release_published"][r, t]),
+        "previous_release": as_int(get["previous_release"][r, t]),
+        "previous_published": iso_day(get["previous_published"][r, t]),
+        "months": [
+            {
+                "period": str(labels[t]),
+                "months": months,
+                "previous": p,
+                "current": v,
+                "change": v - p,
+                "change_share": round((v - p) / abs(p), 6) if p else None,
+            }
+        ],
+    }
 
 
 def _months_change(months: list[Mapping], cur: str, listed: int) -> str:

@@ -71,12 +71,13 @@ DEMO_FINDINGS = [
 ]
 
 
-def save_scan(store: Store, records: list[dict]) -> int:
-    """Save ``records`` as a new scan, as ``api.scan`` would; returns the scan id."""
+def save_scan(store: Store, records: list[dict], parameters: dict | None = None) -> int:
+    """Save ``records`` as a new scan, as ``api.scan`` would (with its ``parameters``, such
+    as ``{"flow": ["import"]}`` for a filtered scan); returns the scan id."""
     con = store.con.cursor()
     scan_id = con.execute(
         "INSERT INTO scans (started_at, parameters, findings) VALUES (?, ?, ?) RETURNING id",
-        [datetime.now(), json.dumps({"engine": "test"}), len(records)],
+        [datetime.now(), json.dumps({"engine": "test", **(parameters or {})}), len(records)],
     ).fetchone()[0]
     for rec in records:
         key = (rec["reporter"], rec["partner"], rec["flow"], "HS", rec["commodity"], "")
@@ -163,6 +164,44 @@ def with_evil(store: Store, folder: Path) -> Store:
     store.ingest(evil_csv(folder))
     save_scan(store, DEMO_FINDINGS + evil_findings())
     return store
+
+
+def pairs_csv(folder: Path) -> Path:
+    """Two more pairs beside CHN → PRK: CHN's exports to RUS and RUS's imports from CHN."""
+    path = folder / "pairs.csv"
+    rows = ["reporter,partner,flow,classification,commodity,period,period_months,value,currency"]
+    for reporter, partner, flow in (("CHN", "RUS", "export"), ("RUS", "CHN", "import")):
+        rows += [
+            f"{reporter},{partner},{flow},HS,TOTAL,2021-{m:02d},1,5000,USD" for m in range(1, 13)
+        ]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+# A finding on CHN → RUS: with DEMO_FINDINGS, two pairs have findings and RUS → CHN has none.
+RUS_FINDING = {
+    **DEMO_FINDINGS[2],
+    "reporter": "CHN",
+    "partner": "RUS",
+    "flow": "export",
+    "period": "2021-06",
+    "period_end": "2021-06",
+    "explanation": "June 2021 exports to RUS $1.1M against about $2.5M expected.",
+}
+
+
+def with_pairs(store: Store, folder: Path) -> Store:
+    """Three pairs: two with findings (CHN → PRK, CHN → RUS), one without (RUS → CHN)."""
+    store.ingest(pairs_csv(folder))
+    save_scan(store, DEMO_FINDINGS + [RUS_FINDING])
+    return store
+
+
+@pytest.fixture
+def pairs_store(tmp_path: Path) -> Store:
+    store = with_pairs(seeded(tmp_path / "pairs.duckdb"), tmp_path)
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from html.parser import HTMLParser
@@ -10,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.report.seed import EVIL
+from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
 from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.detectors import default_detectors
@@ -75,7 +76,7 @@ def test_report_has_every_section(seeded_store, tmp_path):
     assert order == sorted(order)
     for detector in default_detectors():
         assert detector.kind in html
-        for name in detector.parameters():
+        for name in (f.name for f in dataclasses.fields(detector)):
             assert f"{name}=" in html
 
 
@@ -96,6 +97,63 @@ def test_top_limits_the_charts_and_lists_the_rest(seeded_store):
     html = render_report(seeded_store, top=1)
     assert len(_chart_specs(html)) == 1
     assert "More findings" in html and "dip" in html
+
+
+def _section(html: str, start: str, end: str) -> str:
+    """The text between two headings (or anchors) of the report."""
+    first = html.index(start)
+    return html[first : html.index(end, first)]
+
+
+def test_top_0_lists_every_finding_without_saying_none(seeded_store):
+    html = render_report(seeded_store, top=0)
+    section = _section(html, 'id="findings"', 'id="pairs"')
+    assert "No findings" not in section and "<code>--top 0</code>" in section
+    assert "More findings" not in section and "Findings by rank" in section
+    assert len(re.findall(r'<tr data-id="', section)) == len(DEMO_FINDINGS)
+    assert _chart_specs(html) == []
+
+
+def test_pairs_beyond_the_sections_are_more_pairs_not_quiet(pairs_store):
+    html = render_report(pairs_store, pairs=1)
+    assert 'id="pair-CHN-PRK"' in html and 'id="pair-CHN-RUS"' not in html
+    more = _section(html, "<h3>More pairs</h3>", "<h3>Pairs without findings</h3>")
+    assert "CHN → RUS (1 finding)" in more
+    quiet = _section(html, "<h3>Pairs without findings</h3>", "</section>")
+    assert "RUS → CHN (1 series)" in quiet and "CHN → RUS" not in quiet
+
+
+def test_a_filtered_scan_says_what_it_covered(seeded_store):
+    dip = DEMO_FINDINGS[2]  # the one finding on CHN's imports
+    save_scan(seeded_store, [dip], {"flow": ["import"], "kinds": ["dip"]})
+    html = render_report(seeded_store)
+    summary = _section(html, 'id="summary"', 'id="findings"')
+    assert '1</div><div class="l">series scanned of 2' in summary
+    assert "was limited to flow: import; detectors: dip." in summary
+    pairs = _section(html, 'id="pairs"', 'id="revisions"')
+    export_row = _section(pairs, "CHN → PRK export TOTAL", "</tr>")
+    assert "not scanned" in export_row and "Pairs without findings" not in pairs
+
+
+def test_a_filtered_scan_leaves_unscanned_pairs_out_of_the_quiet_ones(pairs_store):
+    save_scan(pairs_store, [DEMO_FINDINGS[2]], {"reporter": ["CHN"], "partner": ["PRK"]})
+    html = render_report(pairs_store)
+    pairs = _section(html, 'id="pairs"', 'id="revisions"')
+    assert "Pairs without findings" not in pairs
+    unscanned = _section(pairs, "<h3>Pairs not scanned</h3>", "</section>")
+    assert "CHN → RUS (1 series)" in unscanned and "RUS → CHN (1 series)" in unscanned
+
+
+def test_method_shows_docstrings_as_text_and_only_tunable_parameters(seeded_store):
+    method = _section(render_report(seeded_store), 'id="method"', "</section>")
+    table = _section(method, '<table class="detectors">', "</table>")
+    for markup in ("``", "kind=", "supersedes=", "needs="):
+        assert markup not in table
+    texts = re.findall(r"<p>(.*?)</p>", table, re.S)
+    assert len(texts) > len(default_detectors())  # paragraphs kept: a summary and the rest
+    assert not [t for t in texts if "  " in t or "\n" in t]  # line wraps joined
+    assert '<td class="kind">spike</td><td><p>A month whose value is more than threshold ' in table
+    assert "<code>threshold=4</code>" in table
 
 
 def test_revisions_come_from_the_series_history(seeded_store, tmp_path):

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.report.seed import evil_store, seeded, seeded_store, with_evil  # noqa: F401
+from tests.report.seed import (  # noqa: F401  (fixtures)
+    evil_store,
+    pairs_store,
+    seeded,
+    seeded_store,
+    with_evil,
+)
 from tradesentry.web import create_app
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.report.seed import EVIL
+from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
 from tradesentry.report import build_report
 from tradesentry.store import open_store
 
@@ -95,3 +95,23 @@ def test_report_opens_offline_and_draws(page, live_store, tmp_path, artifacts):
     page.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 4")
     assert [u for u in requests if not u.startswith(("file:", "data:", "blob:"))] == []
     assert page.problems == []  # includes: no alert from the markup in the data
+
+
+def test_a_gap_is_drawn_as_a_band(page, seeded_store, tmp_path, artifacts):
+    gap = {
+        **DEMO_FINDINGS[1],
+        "kind": "gap",
+        "period": "2019-06",
+        "period_end": "2019-06",
+        "observed": None,
+        "explanation": "No figure for June 2019.",
+        "evidence": {"months": ["2019-06"]},
+    }
+    save_scan(seeded_store, [gap])
+    report = build_report(seeded_store, tmp_path / "report.html", top=1)
+    page.goto(report.as_uri())
+    _chart_drawn(page)
+    assert page.locator(".chart .shapelayer path").count() >= 1
+    assert page.locator(".chart .legendtext", has_text="Flagged, no figure (high)").count() == 1
+    page.screenshot(path=artifacts / "report-gap.png", full_page=False)
+    assert page.problems == []

@@ -12,7 +12,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
+from tests.report.seed import DEMO_FINDINGS, save_scan
 from tradesentry.cli import app as cli
+from tradesentry.detectors import registry
 from tradesentry.store import open_store
 from tradesentry.web import create_app
 
@@ -29,7 +31,8 @@ def _ids(html: str) -> list[str]:
         ("/", "series scanned"),
         ("/findings", "3</b> findings"),
         (SERIES, "CHN → PRK export TOTAL"),
-        ("/pair/CHN/PRK", "CHN ↔ PRK"),
+        ("/series/chn/prk/EXPORT/total", "CHN → PRK export TOTAL"),  # codes in any case
+        ("/pair/CHN/PRK", "Trade with PRK as CHN reports it"),
         ("/releases", "cn_kp_monthly_2019_2021h1.csv"),
     ],
 )
@@ -99,6 +102,7 @@ def test_json_twins_match_their_pages(client):
         ("severity=medium", {"dip"}),
         ("flow=import", {"dip"}),
         ("reporter=chn&partner=prk&commodity=TOTAL", {"dip", "level_shift", "timing_shift"}),
+        ("commodity=total", {"dip", "level_shift", "timing_shift"}),
         ("since=2021-01", {"timing_shift"}),
         ("until=2020-06", {"level_shift"}),
         ("since=2020-01&until=2020-12", {"level_shift", "dip"}),
@@ -150,6 +154,11 @@ def test_a_finding_opens_its_series(client):
         ("/api/findings?since=2021-13", 422),
         ("/api/findings?flow=sideways", 422),
         ("/api/findings?severity=dreadful", 422),
+        ("/findings?kind=bogus", 422),
+        ("/api/findings?kind=bogus", 422),
+        ("/api/findings.csv?kind=bogus", 422),
+        (SERIES + "?finding=nope", 404),
+        ("/api" + SERIES + "?finding=nope", 404),
         ("/findings?page=0", 422),
         ("/api/findings?per_page=100000", 200),  # not a parameter of the JSON twin: ignored
     ],
@@ -161,6 +170,68 @@ def test_errors(client, path, status):
     assert response.headers["content-type"].startswith(
         "application/json" if wants_json else "text/html"
     )
+
+
+def test_an_unknown_kind_names_the_valid_ones(client):
+    detail = client.get("/api/findings?kind=dip&kind=bogus").json()["detail"]
+    assert "'bogus'" in detail[0]["msg"]
+    assert all(kind in detail[0]["msg"] for kind in registry())
+
+
+def test_a_finding_of_another_series_is_not_found(client):
+    dip = next(f for f in client.get("/api/findings").json() if f["kind"] == "dip")
+    assert dip["flow"] == "import"  # SERIES is the export series
+    response = client.get(f"{SERIES}?finding={dip['id']}")
+    assert response.status_code == 404
+    assert f"no finding &#39;{dip['id']}&#39; on the series CHN → PRK export TOTAL" in response.text
+
+
+def test_a_finding_of_a_narrower_scan_opens_its_series(seeded_store):
+    # A dip only a `--kind dip` scan holds: the series page reads the older full scan
+    # (api.series), yet the finding's link must open it in focus, not answer 404.
+    dip = {**DEMO_FINDINGS[2], "flow": "export", "period": "2019-09", "period_end": "2019-09"}
+    save_scan(seeded_store, [dip], {"kinds": ["dip"]})
+    client = TestClient(create_app(seeded_store))
+    (found,) = client.get("/api/findings").json()
+    page = client.get(f"/finding/{found['id']}")
+    assert (
+        page.status_code == 200
+        and f'class="finding medium focus" id="f-{found["id"]}"' in page.text
+    )
+
+
+def test_the_overview_says_how_pairs_are_ordered(client):
+    html = client.get("/").text
+    assert "Pairs ordered by their number of high-severity findings, then by money at stake" in html
+    assert "with most findings" not in html and "↔" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "texts"),
+    [
+        ("/", ['1</div><div class="l">series scanned of 2', "was limited to flow: import."]),
+        ("/pair/CHN/PRK", ["it covered 1 of these 2 series", "not scanned</td>"]),
+        (SERIES, ["Flags from scan 1, the latest that covered this series with every detector"]),
+    ],
+)
+def test_a_filtered_scan_is_not_shown_as_a_scan_of_the_store(seeded_store, path, texts):
+    save_scan(seeded_store, [DEMO_FINDINGS[2]], {"flow": ["import"]})  # the import dip
+    html = TestClient(create_app(seeded_store)).get(path).text
+    for text in texts:
+        assert text in html
+
+
+def test_figures_by_release_give_the_full_publication_date(seeded_store, tmp_path):
+    revised = tmp_path / "revised.csv"
+    revised.write_text(
+        "reporter,partner,flow,classification,commodity,period,period_months,value,currency\n"
+        "CHN,PRK,export,HS,TOTAL,2020-02,1,11000000,USD\n"
+    )
+    seeded_store.ingest(revised, published="2030-01-20")
+    client = TestClient(create_app(seeded_store))
+    history = client.get("/api" + SERIES).json()["history"]
+    assert {h["published"] for h in history} == {None, "2030-01-20"}
+    assert "<td>2030-01-20</td>" in client.get(SERIES).text
 
 
 def test_read_only(seeded_store, tmp_path):
@@ -203,8 +274,6 @@ def test_openapi_schema_lists_the_json_twins(client):
 
 
 def test_an_app_on_an_open_store_sees_a_new_scan(seeded_store):
-    from tests.report.seed import DEMO_FINDINGS, save_scan
-
     client = TestClient(create_app(seeded_store))
     assert len(client.get("/api/findings").json()) == 3
     assert client.get("/api/overview").json()["overview"]["findings"] == 3

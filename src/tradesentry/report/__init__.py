@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 from tradesentry import api
 from tradesentry.report.render import (
     environment,
@@ -21,6 +23,7 @@ from tradesentry.report.render import (
     plotly_js_path,
     static_text,
 )
+from tradesentry.report.scope import ScanScope
 from tradesentry.report.sections import (
     SeriesCache,
     chart_for,
@@ -76,6 +79,9 @@ def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -
     cache = SeriesCache(store, sid)
     charted = _charted(records[: max(top, 0)], cache)
     listed = records[len(charted) : len(charted) + TABLE_LIMIT]
+    scope = ScanScope.of(overview["scan"])
+    # Every series, read only when the scan's filter left some out (to tell them apart).
+    index = api.series_index(store, scan_id=sid) if scope.filters else None
     return {
         "standalone": True,
         "root": "",
@@ -88,7 +94,8 @@ def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -
         "charted_ids": {item["finding"]["id"] for item in charted},
         "listed": listed,
         "omitted": max(len(records) - len(charted) - len(listed), 0),
-        "pairs": _pair_sections(store, records, sid, pairs),
+        "scope": scope.summary(index, overview["series"]),
+        "pairs": _pair_sections(store, records, scope, index, pairs),
         "revisions": _revisions(charted, cache),
         "releases": release_records(store),
         "method": method(overview["scan"]),
@@ -105,34 +112,51 @@ def _charted(records: Sequence[Mapping], cache: SeriesCache) -> list[dict]:
 
 
 def _pair_sections(
-    store: Store, records: Sequence[Mapping], scan_id: int | None, limit: int
+    store: Store,
+    records: Sequence[Mapping],
+    scope: ScanScope,
+    index: pd.DataFrame | None,
+    limit: int,
 ) -> dict:
-    """A section for each pair with findings (worst first, up to ``limit``); the rest listed."""
-    table = api.pairs(store, scan_id=scan_id)
+    """A section for each pair with findings (worst first, up to ``limit``; every pair the
+    scan covered when the store holds no more than ``limit``); the rest in three lists:
+    pairs with findings beyond the limit (``more``), pairs the scan covered that have none
+    (``quiet``), and pairs outside the scan's filter (``unscanned``), never called quiet."""
+    table = api.pairs(store, scan_id=scope.scan_id)
+    rows = scope.mark_pairs(frame_records(table, months=("first_period", "last_period")), index)
     by_pair: dict[tuple[str, str], list[Mapping]] = {}
     for rec in records:
         by_pair.setdefault((rec["reporter"], rec["partner"]), []).append(rec)
-    sections, quiet = [], []
-    for pair in frame_records(table, months=("first_period", "last_period")):
+    out: dict[str, list] = {"sections": [], "more": [], "quiet": [], "unscanned": []}
+    for pair in rows:
         found = by_pair.get((pair["reporter"], pair["partner"]), [])
-        if (found or table.shape[0] <= limit) and len(sections) < limit:
-            series = api.series_index(
-                store,
-                reporter=pair["reporter"],
-                partner=pair["partner"],
-                limit=PAIR_SERIES,
-                scan_id=scan_id,
-            )
-            sections.append(
-                {
-                    **pair,
-                    "findings_list": found[:PAIR_FINDINGS],
-                    "series_list": frame_records(series, months=("first_period", "last_period")),
-                }
-            )
+        wanted = found or (len(rows) <= limit and pair["series_scanned"])
+        if wanted and len(out["sections"]) < limit:
+            out["sections"].append(_pair_section(store, pair, found, scope))
+        elif found:
+            out["more"].append(pair)
+        elif pair["series_scanned"]:
+            out["quiet"].append(pair)
         else:
-            quiet.append(pair)
-    return {"sections": sections, "quiet": quiet}
+            out["unscanned"].append(pair)
+    return out
+
+
+def _pair_section(store: Store, pair: dict, found: Sequence[Mapping], scope: ScanScope) -> dict:
+    """One pair's series (most at stake first) and its worst findings."""
+    series = api.series_index(
+        store,
+        reporter=pair["reporter"],
+        partner=pair["partner"],
+        limit=PAIR_SERIES,
+        scan_id=scope.scan_id,
+    )
+    listed = frame_records(series, months=("first_period", "last_period"))
+    return {
+        **pair,
+        "findings_list": found[:PAIR_FINDINGS],
+        "series_list": scope.mark_series(listed),
+    }
 
 
 def _revisions(charted: Sequence[Mapping], cache: SeriesCache) -> list[dict]:

@@ -1,12 +1,13 @@
 """Plotly figures of a series and its findings, for the report and the dashboard alike.
 
 The figures draw what the api returns and nothing more: observed values, combined months
-at their per-month average, the months a finding covers, and for the finding in focus the
-evidence its detector recorded (the expected value and band, the amount a timing shift
-moved, the two levels of a level shift, the partner's record of a mirror gap). A figure
-is returned as a JSON-ready dict (``data``, ``layout``, ``config``) that the templates
-embed and ``static/app.js`` draws. The dicts are built directly in Plotly's JSON schema
-rather than through ``plotly.graph_objects``, whose validation costs more than the page.
+at their per-month average, the reported months a finding covers (shaded where it covers
+none, a gap), and for the finding in focus the evidence its detector recorded (the
+expected value and band, the amount a timing shift moved, the two levels of a level
+shift, the partner's record of a mirror gap). A figure is returned as a JSON-ready dict
+(``data``, ``layout``, ``config``) that the templates embed and ``static/app.js`` draws.
+The dicts are built directly in Plotly's JSON schema rather than through
+``plotly.graph_objects``, whose validation costs more than the page.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def series_figure(
     _add_combined(fig, view.observations, currency)
     if mirror is not None:
         _add_mirror(fig, mirror, currency)
-    _add_flags(fig, view.findings.to_records(), monthly, currency)
+    _add_flags(fig, view.findings.to_records(), _drawn_months(view.observations, monthly))
     if focus is not None:
         _add_focus(fig, focus, monthly, currency)
     _layout(fig, _positive_values(view, mirror), currency, height)
@@ -145,20 +146,37 @@ def _add_mirror(fig: _Figure, mirror: SeriesView, currency: str) -> None:
         )
 
 
-def _add_flags(fig: _Figure, records: Sequence[Mapping], monthly: pd.Series, currency: str) -> None:
-    """A ring on every month a finding covers, coloured by severity."""
+def _drawn_months(obs: pd.DataFrame, monthly: pd.Series) -> dict[pd.Timestamp, float]:
+    """The value the chart draws at each reported month: its own figure, else the
+    per-month average of the combined release that covers it (the dotted segment)."""
+    drawn = {ts: float(v) for ts, v in monthly.items() if np.isfinite(v)}
+    for row in obs[obs["period_months"] > 1].itertuples():
+        if pd.isna(row.value):
+            continue
+        months = int(row.period_months)
+        for k in range(months):
+            drawn.setdefault(pd.Timestamp(row.period) + pd.DateOffset(months=k), row.value / months)
+    return drawn
+
+
+def _add_flags(fig: _Figure, records: Sequence[Mapping], drawn: Mapping) -> None:
+    """A ring on every reported month a finding covers, at the value drawn there, coloured
+    by severity. A finding over months with no figure at all (a gap) has no value to sit
+    on: its months are shaded instead (``_add_bands``), never ringed at some other figure."""
     for severity, colour in SEVERITY_COLOURS.items():
-        xs, ys, texts = [], [], []
-        for rec in records:
-            if rec["severity"] != severity:
-                continue
-            for month in pd.period_range(rec["period"], rec["period_end"], freq="M"):
-                ts = month.to_timestamp()
-                value = monthly.get(ts, np.nan)
-                y = rec["observed"] if not np.isfinite(value) else value
+        xs, ys, texts, bands = [], [], [], []
+        for rec in (r for r in records if r["severity"] == severity):
+            months = [m.to_timestamp() for m in pd.period_range(rec["period"], rec["period_end"])]
+            reported = [ts for ts in months if ts in drawn]
+            if not reported:
+                bands.append(rec)
+            text = _text(
+                f"{rec['kind']} ({severity}, {_span_text(rec)}): {_short(rec['explanation'])}"
+            )
+            for ts in reported:
                 xs.append(ts.strftime("%Y-%m-%d"))
-                ys.append(_number(y))
-                texts.append(_text(f"{rec['kind']} ({severity}): {_short(rec['explanation'])}"))
+                ys.append(drawn[ts])
+                texts.append(text)
         if xs:
             fig.add_trace(
                 _scatter(
@@ -176,6 +194,45 @@ def _add_flags(fig: _Figure, records: Sequence[Mapping], monthly: pd.Series, cur
                     hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
                 )
             )
+        _add_bands(fig, bands, severity, colour)
+
+
+def _add_bands(fig: _Figure, records: Sequence[Mapping], severity: str, colour: str) -> None:
+    """Findings on months without figures, as shaded bands over their months."""
+    for n, rec in enumerate(records):
+        start = pd.Period(rec["period"], freq="M").to_timestamp()
+        end = pd.Period(rec["period_end"], freq="M").to_timestamp()
+        half = pd.Timedelta(days=15)  # points sit on the 1st: the band is centred on them
+        fig.layout.setdefault("shapes", []).append(
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "paper",
+                "x0": (start - half).strftime("%Y-%m-%d"),
+                "x1": (end + half).strftime("%Y-%m-%d"),
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": colour,
+                "opacity": 0.18,
+                "line": {"width": 0},
+                "layer": "below",
+                "name": f"Flagged, no figure ({severity})",
+                "legendgroup": f"band-{severity}",
+                "showlegend": n == 0,
+                "label": {
+                    "text": _text(rec["kind"]),
+                    "textposition": "top center",
+                    "font": {"size": 10, "color": colour},
+                },
+            }
+        )
+
+
+def _span_text(rec: Mapping) -> str:
+    """A finding's months as text: 2021-02, or 2021-02 to 2021-03."""
+    if rec["period"] == rec["period_end"]:
+        return rec["period"]
+    return f"{rec['period']} to {rec['period_end']}"
 
 
 def _text(text: str) -> str:

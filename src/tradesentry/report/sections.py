@@ -6,7 +6,10 @@ none of them decides anything about the data (that is the detectors' job).
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import platform
+import re
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 
@@ -42,7 +45,10 @@ def _plain(value):
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp):
-        return value.isoformat(timespec="seconds") if value.time() else value.strftime("%Y-%m-%d")
+        # A timestamp at midnight is a date (a time object at midnight is still truthy).
+        if value == value.normalize():
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat(timespec="seconds")
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and value != value:
@@ -50,12 +56,16 @@ def _plain(value):
     return value
 
 
-def frame_records(frame: pd.DataFrame, months: Sequence[str] = ()) -> list[dict]:
-    """A frame as JSON-ready dicts; ``months`` columns (dates) as YYYY-MM text."""
+def frame_records(
+    frame: pd.DataFrame, months: Sequence[str] = (), dates: Sequence[str] = ()
+) -> list[dict]:
+    """A frame as JSON-ready dicts; ``months`` columns as YYYY-MM, ``dates`` as YYYY-MM-DD."""
     out = []
     for row in frame.to_dict("records"):
         for column in months:
             row[column] = _iso(row[column], "%Y-%m")
+        for column in dates:
+            row[column] = _iso(row[column], "%Y-%m-%d")
         out.append({k: _plain(v) for k, v in row.items()})
     return out
 
@@ -68,7 +78,10 @@ def history_rows(view: api.SeriesView) -> list[dict]:
     values = history.groupby(["period", "period_months"])["value"].transform(
         lambda v: v.round(6).nunique(dropna=False)
     )
-    return frame_records(history.assign(revised=values > 1), months=("period",))
+    # ``published`` is a release date, as `releases` prints it (not a timestamp, not a month).
+    return frame_records(
+        history.assign(revised=values > 1), months=("period",), dates=("published",)
+    )
 
 
 def revised_rows(view: api.SeriesView) -> list[dict]:
@@ -119,16 +132,19 @@ def method(scan: Mapping | None) -> dict:
         ran = default_detectors(kinds)
     except InputError:  # the scan ran a detector this version no longer has
         ran = default_detectors()
-    detectors = [
-        {
-            "kind": d.kind,
-            "name": type(d).__name__,
-            "about": _first_line(type(d).__doc__),
-            "parameters": {k: _plain(v) for k, v in d.parameters().items()},
-            "supersedes": list(d.supersedes),
-        }
-        for d in ran
-    ]
+    detectors = []
+    for d in ran:
+        paragraphs = doc_paragraphs(type(d).__doc__)
+        detectors.append(
+            {
+                "kind": d.kind,
+                "name": type(d).__name__,
+                "about": paragraphs[0] if paragraphs else "",
+                "details": paragraphs[1:],
+                "parameters": tunable_parameters(d),
+                "supersedes": list(d.supersedes),
+            }
+        )
     return {
         "detectors": detectors,
         "severity": {"high": HIGH, "medium": MEDIUM},
@@ -137,8 +153,26 @@ def method(scan: Mapping | None) -> dict:
     }
 
 
-def _first_line(doc: str | None) -> str:
-    return (doc or "").strip().split("\n\n")[0].replace("\n", " ")
+def tunable_parameters(detector) -> dict:
+    """The detector's own settings: its dataclass fields, not the class-level ``kind``,
+    ``supersedes`` and ``needs`` (which ``Detector.parameters()`` also returns, since
+    ``__dataclass_fields__`` holds class variables too); those have their own columns."""
+    names = {f.name for f in dataclasses.fields(detector)}
+    return {k: _plain(v) for k, v in detector.parameters().items() if k in names}
+
+
+# RST markup of the detectors' docstrings: ``literal``, *emphasis*, **strong**.
+_RST_LITERAL = re.compile(r"``(.+?)``", re.S)
+_RST_EMPHASIS = re.compile(r"(?<![\w*])\*{1,2}(?=\S)(.+?)(?<=\S)\*{1,2}(?![\w*])", re.S)
+
+
+def doc_paragraphs(doc: str | None) -> list[str]:
+    """A docstring as plain-text paragraphs: markup removed, line wraps and the runs of
+    spaces of its indentation joined into single spaces, blank lines kept as breaks."""
+    text = inspect.cleandoc(doc or "")
+    text = _RST_EMPHASIS.sub(r"\1", _RST_LITERAL.sub(r"\1", text))
+    paragraphs = re.split(r"\n\s*\n", text)
+    return [" ".join(p.split()) for p in paragraphs if p.strip()]
 
 
 def versions() -> dict[str, str]:

@@ -20,6 +20,7 @@ from tradesentry import api
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings
+from tradesentry.report.scope import ScanScope
 from tradesentry.report.sections import (
     chart_for,
     frame_records,
@@ -42,6 +43,7 @@ _SORT_COLUMNS = {
     "series": (["reporter", "partner", "flow", "commodity", "period"], True),
 }
 PAIR_CHARTS = 4
+KINDS = tuple(sorted(registry()))
 
 
 class NotFound(InputError):
@@ -98,7 +100,9 @@ class FindingFilters(BaseModel):
     the api (never spliced into SQL).
     """
 
-    kind: list[str] | None = Field(None, description="Only these kinds (repeat the parameter).")
+    kind: list[str] | None = Field(
+        None, description=f"Only these kinds (repeat the parameter): {', '.join(KINDS)}."
+    )
     severity: list[Literal["high", "medium", "low"]] | None = Field(
         None, description="Only these severities."
     )
@@ -139,6 +143,15 @@ class FindingFilters(BaseModel):
     def _upper(cls, value: str | None) -> str | None:
         return value.upper() if value else value
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: list[str] | None) -> list[str] | None:
+        # An unknown kind would match nothing and read as "no findings": refuse it instead.
+        unknown = [k for k in value or () if k not in registry()]
+        if unknown:
+            raise ValueError(f"unknown kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
+        return value
+
     @field_validator("flow")
     @classmethod
     def _known_flow(cls, value: str | None) -> str | None:
@@ -154,8 +167,14 @@ class FindingFilters(BaseModel):
         return value
 
 
-def _window(found: Findings, filters: FindingFilters) -> pd.DataFrame:
+def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
+    """The commodity (in any case) and the months asked for."""
     frame = found.to_frame()
+    if filters.commodity:
+        # Codes are matched in upper case, as the CLI does; commodity text is stored as the
+        # source gave it, so both sides are upper-cased and a lower-case code stays reachable.
+        wanted = filters.commodity.upper()
+        frame = frame[frame["commodity"].str.upper() == wanted]
     if filters.since:
         frame = frame[frame["period_end"] >= filters.since]
     if filters.until:
@@ -178,17 +197,15 @@ def select_findings(
 ) -> tuple[Findings, list[str]]:
     """The latest scan's findings that match, in the order asked; and the kinds on offer."""
     everything = (memo or Memo(immutable=False)).findings(store)
-    kinds = sorted(set(registry()) | set(everything.to_frame()["kind"].unique()))
     found = everything.filter(
         kind=filters.kind,
         severity=filters.severity,
         reporter=filters.reporter,
         partner=filters.partner,
         flow=filters.flow,
-        commodity=filters.commodity,
     )
-    frame = _sorted(_window(found, filters), filters.sort, filters.order)
-    return Findings(frame, everything.scan_id), kinds
+    frame = _sorted(_narrow(found, filters), filters.sort, filters.order)
+    return Findings(frame, everything.scan_id), list(KINDS)
 
 
 def findings_page(
@@ -238,12 +255,21 @@ def _overview(store: Store, memo: Memo, top: int, pair_limit: int) -> dict:
     found = memo.findings(store).to_frame()
     records = Findings(found.head(top)).to_records()
     pairs = api.pairs(store)
+    scope = ScanScope.of(summary["scan"])
+    index = _index_if_filtered(store, scope)
+    listed = frame_records(pairs.head(pair_limit), months=("first_period", "last_period"))
     return {
         "overview": summary,
+        "scope": scope.summary(index, summary["series"]),
         "top": records[:top],
-        "pairs": frame_records(pairs.head(pair_limit), months=("first_period", "last_period")),
+        "pairs": scope.mark_pairs(listed, index),
         "pairs_total": len(pairs),
     }
+
+
+def _index_if_filtered(store: Store, scope: ScanScope) -> pd.DataFrame | None:
+    """Every series of the store, read only when the scan's filter left some out."""
+    return None if scope.whole_store or not scope.scanned else api.series_index(store)
 
 
 def overview_page(store: Store, memo: Memo) -> dict:
@@ -269,26 +295,34 @@ def _worst_chart(store: Store, rec: dict | None) -> dict | None:
 
 
 def series(
-    store: Store, reporter: str, partner: str, flow: str, commodity: str, finding: str | None
+    store: Store,
+    reporter: str,
+    partner: str,
+    flow: str,
+    commodity: str,
+    finding: str | None,
+    memo: Memo | None = None,
 ) -> tuple[dict, api.SeriesView, api.SeriesView | None]:
     """A series with its findings, release history and mirror; ``finding`` picks the focus.
 
     Returns the page's data and the two views its chart is drawn from.
     """
-    try:
-        view = api.series(store, reporter, partner, flow, commodity)
-    except InputError as exc:
-        raise NotFound(str(exc)) from exc
-    mirror = api.mirror(store, reporter, partner, flow, commodity)
+    view = _series_view(store, reporter, partner, flow, commodity)
+    key = view.key
+    mirror = api.mirror(store, key["reporter"], key["partner"], key["flow"], key["commodity"])
     records = view.findings.to_records()
-    focus = next((r for r in records if r["id"] == finding), records[0] if records else None)
+    focus = _focus(store, key, records, finding, memo or Memo(immutable=False))
     data = {
-        "key": view.key,
+        "key": key,
         "currency": str(view.observations["currency"].iat[0]),
         "observations": observation_rows(view),
         "findings": records,
         "history": history_rows(view),
         "focus": focus,
+        # The scan the findings come from: the latest that covered this series with every
+        # detector (api.series), which is not the latest scan when that one was filtered.
+        "findings_scan": view.findings.scan_id,
+        "latest_scan": (api.scan_info(store) or {}).get("id"),
         "mirror": None
         if mirror is None
         else {"key": mirror.key, "observations": observation_rows(mirror)},
@@ -296,16 +330,62 @@ def series(
     return data, view, mirror
 
 
+def _series_view(
+    store: Store, reporter: str, partner: str, flow: str, commodity: str
+) -> api.SeriesView:
+    """The series as typed, else with its commodity in upper case (``total`` is ``TOTAL``).
+
+    The store keeps commodity text as the source gave it, so the code as typed is tried
+    first: a commodity stored in lower case stays reachable.
+    """
+    error: InputError | None = None
+    for code in dict.fromkeys((commodity, commodity.upper())):
+        try:
+            return api.series(store, reporter, partner, flow, code)
+        except InputError as exc:
+            error = exc
+    raise NotFound(str(error))
+
+
+def _focus(
+    store: Store, key: dict, records: list[dict], finding: str | None, memo: Memo
+) -> dict | None:
+    """The finding asked for (404 when this series has no such finding), else the worst.
+
+    The series' findings come from the latest scan that covered it with every detector; a
+    finding of a later, narrower scan (``scan --kind dip``) is looked up there too, so that
+    every link of the findings list opens its series.
+    """
+    if finding is None:
+        return records[0] if records else None
+    match = next((r for r in records if r["id"] == finding), None)
+    if match is None:
+        latest = memo.findings(store).to_frame()
+        same = latest[latest["id"] == finding]
+        if len(same) and all(same[column].iat[0] == value for column, value in key.items()):
+            match = Findings(same.head(1)).to_records()[0]
+    if match is None:
+        name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+        raise NotFound(f"no finding {finding!r} on the series {name}")
+    return match
+
+
 def pair(store: Store, reporter: str, partner: str) -> dict:
+    """A reporter's series with one partner, as that reporter records them."""
     index = api.series_index(store, reporter=reporter, partner=partner)
     if index.empty:
         raise NotFound(f"no series {reporter} → {partner} in the store")
     found = api.findings(store, reporter=reporter, partner=partner)
+    scope = ScanScope.of(api.scan_info(store))
+    rows = frame_records(index, months=("first_period", "last_period"))
+    reverse = api.series_index(store, reporter=partner, partner=reporter, limit=1)
     return {
         "reporter": reporter,
         "partner": partner,
-        "series": frame_records(index, months=("first_period", "last_period")),
+        "scope": scope.summary(index, len(index)),
+        "series": scope.mark_series(rows),
         "findings": found.to_records(),
+        "reverse": not reverse.empty,  # the store holds the partner's own record too
     }
 
 
@@ -325,7 +405,7 @@ def series_page(
     """The series page's data with its chart (kept by the memo); JSON drops the chart."""
 
     def make() -> dict:
-        data, view, mirror = series(store, *key, finding)
+        data, view, mirror = series(store, *key, finding, memo)
         return {**data, "chart": chart_for(view, data["focus"], mirror)}
 
     return memo.get(store, ("series", key, finding), make)
@@ -337,7 +417,8 @@ def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:
     def make() -> dict:
         data = pair(store, reporter, partner)
         charts = [
-            {"key": v.key, "chart": chart_for(v, None, None)} for v in pair_views(store, data)
+            {"key": v.key, "chart": chart_for(v, None, None), "scan_id": v.findings.scan_id}
+            for v in pair_views(store, data)
         ]
         return {**data, "charts": charts}
 

@@ -1,0 +1,121 @@
+"""What a saved scan looked at, so that a page never shows a series it skipped as clean.
+
+``tradesentry scan --flow import`` scans the import series only; its findings say nothing
+of the export series, which must read "not scanned", never "0 findings". The scope is
+read from the scan's saved parameters (``api.scan_info``); nothing here runs a query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from tradesentry.detectors import registry
+
+# The scan filters that select whole series (api.scan), in the order they are described.
+KEY_FILTERS = ("reporter", "partner", "flow", "commodity")
+
+
+def _as_tuple(value: str | Iterable[str] | None) -> tuple[str, ...]:
+    """A saved filter (None, one code, or a list of codes) as a tuple; () for "all"."""
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+@dataclass(frozen=True)
+class ScanScope:
+    """A scan's filters on the series key, its detectors and its ``since`` month."""
+
+    scan_id: int | None = None
+    filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()
+    since: str | None = None
+
+    @classmethod
+    def of(cls, scan: Mapping | None) -> ScanScope:
+        """The scope of ``scan`` (as ``api.scan_info`` returns it; None: no scan yet)."""
+        if not scan:
+            return cls()
+        params = scan.get("parameters") or {}
+        filters = {c: _as_tuple(params.get(c)) for c in KEY_FILTERS}
+        kinds = _as_tuple(params.get("kinds"))
+        return cls(
+            scan_id=scan.get("id"),
+            filters={c: v for c, v in filters.items() if v},
+            # Naming every detector is no limit (as api.covering_scan reads it).
+            kinds=() if set(kinds) >= set(registry()) else kinds,
+            since=params.get("since"),
+        )
+
+    @property
+    def scanned(self) -> bool:
+        return self.scan_id is not None
+
+    @property
+    def whole_store(self) -> bool:
+        """Whether the scan selected every series (it may still have run some kinds only)."""
+        return self.scanned and not self.filters
+
+    def covers(self, row: Mapping) -> bool:
+        """Whether the scan looked at the series ``row`` (a mapping with its key columns)."""
+        if not self.scanned:
+            return False
+        return all(row[column] in wanted for column, wanted in self.filters.items())
+
+    def terms(self) -> list[str]:
+        """The scan's limits in words, for the banner: ["flow: import", "detectors: dip"]."""
+        out = [f"{column}: {', '.join(self.filters[column])}" for column in self.filters]
+        if self.kinds:
+            out.append(f"detectors: {', '.join(self.kinds)}")
+        if self.since:
+            out.append(f"findings ending in or after {self.since}")
+        return out
+
+    def summary(self, series_index: pd.DataFrame | None, total_series: int) -> dict:
+        """What the banner and the summary read: the limits and the series the scan covered.
+
+        ``series_index`` (``api.series_index``) is only read when the scan was filtered:
+        an unfiltered scan covered every series of the store.
+        """
+        if not self.scanned:
+            covered = 0
+        elif self.whole_store or series_index is None:
+            covered = total_series
+        else:
+            covered = int(sum(self.covers(r) for r in series_index.to_dict("records")))
+        return {
+            "scan_id": self.scan_id,
+            "filtered": bool(self.filters),
+            "partial": bool(self.filters or self.kinds or self.since),
+            "terms": self.terms(),
+            "kinds": list(self.kinds),
+            "series_scanned": covered,
+            "series_total": total_series,
+        }
+
+    def mark_series(self, rows: list[dict]) -> list[dict]:
+        """Series rows with ``scanned``: False where the scan's filter left them out."""
+        return [{**row, "scanned": self.covers(row)} for row in rows]
+
+    def pair_coverage(self, series_index: pd.DataFrame | None) -> dict[tuple[str, str], int]:
+        """Series the scan covered per (reporter, partner); empty when it covered them all."""
+        if self.whole_store or series_index is None:
+            return {}
+        counts: dict[tuple[str, str], int] = {}
+        for row in series_index.to_dict("records"):
+            key = (row["reporter"], row["partner"])
+            counts[key] = counts.get(key, 0) + int(self.covers(row))
+        return counts
+
+    def mark_pairs(self, rows: list[dict], series_index: pd.DataFrame | None) -> list[dict]:
+        """Pair rows with ``series_scanned`` (how many of its ``series`` the scan covered)."""
+        if not self.scanned:
+            return [{**row, "series_scanned": 0} for row in rows]
+        counts = self.pair_coverage(series_index)
+        return [
+            {**row, "series_scanned": counts.get((row["reporter"], row["partner"]), row["series"])}
+            for row in rows
+        ]

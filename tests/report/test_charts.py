@@ -1,0 +1,85 @@
+"""Where the charts put a finding: rings on the months a series reported, bands on gaps."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tradesentry.api import SeriesView
+from tradesentry.findings import Findings
+from tradesentry.report.charts import series_figure
+
+KEY = {"reporter": "DEU", "partner": "ROU", "flow": "import", "commodity": "32121000"}
+
+
+def _view(figures: dict[str, tuple[float, int]], findings: list[dict]) -> SeriesView:
+    """A series from {"YYYY-MM": (value, months)} and findings in the contract's shape."""
+    obs = pd.DataFrame(
+        [
+            {"period": pd.Timestamp(p + "-01"), "period_months": n, "value": v, "currency": "EUR"}
+            for p, (v, n) in figures.items()
+        ]
+    )
+    records = [
+        {
+            **KEY,
+            "id": f"f{n}",
+            "currency": "EUR",
+            "score": 0.9,
+            "severity": "high",
+            "expected": None,
+            "impact": 1.0,
+            "explanation": "x",
+            "evidence": {},
+            **rec,
+        }
+        for n, rec in enumerate(findings)
+    ]
+    return SeriesView(KEY, obs, Findings(pd.DataFrame(records)), pd.DataFrame())
+
+
+def _rings(spec: dict) -> list[tuple[str, float]]:
+    rings = [t for t in spec["data"] if t["name"].startswith("Flagged")]
+    return [(x[:7], y) for t in rings for x, y in zip(t["x"], t["y"], strict=True)]
+
+
+# A mirror gap over Nov–Mar whose total is 45,803 while February was never reported: the
+# QA case (DEU → ROU imports of 32121000 in Comext).
+SPAN = {"kind": "mirror_gap", "period": "2023-11", "period_end": "2024-03", "observed": 45803.0}
+SPAN_FIGURES = {
+    "2023-11": (8840.0, 1),
+    "2023-12": (28123.0, 1),
+    "2024-01": (4294.0, 1),
+    "2024-03": (8840.0, 1),
+}
+# China's January–February published as one figure: a finding on February sits on the
+# dotted segment, at the per-month average.
+COMBINED = {"kind": "dip", "period": "2021-02", "period_end": "2021-02", "observed": 3000.0}
+COMBINED_FIGURES = {"2020-12": (10.0, 1), "2021-01": (40.0, 2), "2021-03": (30.0, 1)}
+
+
+@pytest.mark.parametrize(
+    ("figures", "finding", "rings"),
+    [
+        (
+            SPAN_FIGURES,
+            SPAN,
+            [("2023-11", 8840.0), ("2023-12", 28123.0), ("2024-01", 4294.0), ("2024-03", 8840.0)],
+        ),
+        (COMBINED_FIGURES, COMBINED, [("2021-02", 20.0)]),
+    ],
+    ids=["span-with-a-missing-month", "combined-months"],
+)
+def test_rings_sit_on_reported_months_at_their_value(figures, finding, rings):
+    spec = series_figure(_view(figures, [finding]))
+    assert _rings(spec) == rings
+    assert not spec["layout"].get("shapes")
+
+
+def test_a_finding_on_months_without_figures_is_a_band_not_a_ring():
+    gap = {"kind": "gap", "period": "2024-02", "period_end": "2024-02", "observed": None}
+    spec = series_figure(_view(SPAN_FIGURES, [gap]))
+    assert _rings(spec) == []
+    (band,) = spec["layout"]["shapes"]
+    assert band["x0"] < "2024-02-01" < band["x1"] < "2024-03-01"
+    assert band["yref"] == "paper" and band["label"]["text"] == "gap"

@@ -11,7 +11,7 @@ expected values, the money at stake, a confidence score in [0, 1] and the eviden
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 import numpy as np
@@ -51,8 +51,9 @@ class Detector:
         raise NotImplementedError
 
     def parameters(self) -> dict:
-        """The detector's parameters, for the report's method section."""
-        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+        """The detector's tunable parameters (its dataclass fields, not the class-level
+        ``kind``, ``supersedes`` and ``needs``), for the report's method section."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def detections(

@@ -6,7 +6,6 @@ none of them decides anything about the data (that is the detectors' job).
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import platform
 import re
@@ -154,11 +153,8 @@ def method(scan: Mapping | None) -> dict:
 
 
 def tunable_parameters(detector) -> dict:
-    """The detector's own settings: its dataclass fields, not the class-level ``kind``,
-    ``supersedes`` and ``needs`` (which ``Detector.parameters()`` also returns, since
-    ``__dataclass_fields__`` holds class variables too); those have their own columns."""
-    names = {f.name for f in dataclasses.fields(detector)}
-    return {k: _plain(v) for k, v in detector.parameters().items() if k in names}
+    """The detector's own settings (``Detector.parameters()``), as text."""
+    return {k: _plain(v) for k, v in detector.parameters().items()}
 
 
 # RST markup of the detectors' docstrings: ``literal``, *emphasis*, **strong**.

@@ -6,8 +6,10 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one li
 from __future__ import annotations
 
 import functools
+import os
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +32,7 @@ from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.schema import FLOWS
-from tradesentry.store import open_store
+from tradesentry.store import open_store, read_else_write
 from tradesentry.text import money, plural, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
@@ -267,11 +269,11 @@ def releases(
 ) -> None:
     """Each release with its counts: rows read = accepted + quarantined."""
     if diff is not None:
-        with open_store(store) as st:
+        with open_store(store, read_only=True) as st:
             result = api.release_diff(st, *diff)
         cli_cross.print_release_diff(out, result, as_json=format is not TableFormat.table)
         return
-    with open_store(store) as st:
+    with open_store(store, read_only=True) as st:
         frame = st.releases()
     frame = frame.assign(
         published=frame["published"].map(_iso_date), ingested_at=frame["ingested_at"].map(_iso_time)
@@ -286,7 +288,7 @@ def quarantine(
     store: StoreOption = None,
 ) -> None:
     """Lines that did not land, with their line number, raw text and reason."""
-    with open_store(store) as st:
+    with open_store(store, read_only=True) as st:
         # An unknown release is a mistake to name, as `digest` does, not an empty table.
         if release is not None and release not in set(st.releases()["id"]):
             raise InputError(f"no release {release} in the store (see `tradesentry releases`)")
@@ -347,6 +349,8 @@ def scan(
         raise InputError("--master, --input and --findings-parquet need --engine spark")
     if new and resolved:
         raise InputError("--new and --resolved: choose one")
+    if findings_parquet is not None and "://" not in findings_parquet:  # a URL: Spark's to check
+        _check_writable(Path(findings_parquet), directory=True)
     with open_store(store) as st:
         with _progress(err, "scanning", "observations") as advance:
             found = api.scan(
@@ -433,7 +437,7 @@ def series(
 ) -> None:
     """One series in the terminal: its values, a chart in text, its findings and revisions."""
     key = (reporter.upper(), partner.upper(), flow.lower(), commodity.upper())
-    with open_store(store) as st:
+    with open_store(store, read_only=True) as st:  # an unsaved scan, if any: it only reads
         view = api.series(st, *key)
         revised = api.revisions(st, reporter=key[0], partner=key[1], flow=key[2], commodity=key[3])
     obs = view.observations
@@ -471,7 +475,7 @@ def mirror(
     store: StoreOption = None,
 ) -> None:
     """Both records of a pair's trade and the gap between them, month by month."""
-    with open_store(store) as st:
+    with open_store(store, read_only=True) as st:
         view = api.mirror_pair(st, reporter.upper(), partner.upper(), commodity)
     if format is TableFormat.csv:
         _write_csv(view.frame)
@@ -489,7 +493,7 @@ def gap(
     store: StoreOption = None,
 ) -> None:
     """What the partner's record and unit values imply is missing from the reporter's."""
-    with open_store(store) as st:
+    with open_store(store, read_only=True) as st:
         result = api.missing_trade(st, reporter.upper(), partner.upper(), start, end)
     if format is TableFormat.csv:
         _write_csv(result.frame)
@@ -506,7 +510,7 @@ def rates(
     store: StoreOption = None,
 ) -> None:
     """Load monthly exchange rates into the store (or list them, without FILE)."""
-    with open_store(store) as st:
+    with open_store(store, read_only=file is None) as st:
         if file is None:
             frame = api.rates(st)
             _emit(frame.assign(period=frame["period"].map(_iso_date)), format, title="Rates")
@@ -582,13 +586,17 @@ def digest(
     store: StoreOption = None,
 ) -> None:
     """A briefing on a release: what it covers, what moved, new findings, revisions."""
-    with open_store(store) as st:
-        text = api.digest(st, release).render(format.value)
+    if output is not None:
+        _check_writable(output)
+    # Read-only unless the digest must scan first (no scan has seen the newest release).
+    text = read_else_write(store, lambda st: api.digest(st, release).render(format.value))
     if output is None:
         sys.stdout.write(text)
-    else:
+        return
+    with _writing(output):
+        output.parent.mkdir(parents=True, exist_ok=True)  # as `report --out` does
         output.write_text(text, encoding="utf-8")
-        out.print(f"digest written to {output}", markup=False, highlight=False)
+    out.print(f"digest written to {output}", markup=False, highlight=False)
 
 
 @command()
@@ -612,6 +620,8 @@ def watch(
     from tradesentry.monitor import watch as run_watch
     from tradesentry.store import resolve_store_path
 
+    if output is not None:
+        _check_writable(output, directory=True)
     log = logging.getLogger("tradesentry")  # each step, on stderr, while watching
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
@@ -652,12 +662,17 @@ def report(
     store: StoreOption = None,
 ) -> None:
     """One self-contained HTML file with the findings and their charts; opens offline."""
-    with open_store(store) as st:
-        if scan_id is None and api.scan_info(st) is None:
+    _check_writable(output)  # before a scan that may take minutes
+    with open_store(store, read_only=True) as st:
+        must_scan = scan_id is None and api.scan_info(st) is None
+    # A report of a saved scan only reads, so it runs beside the dashboard; scanning writes.
+    with open_store(store, read_only=not must_scan) as st:
+        if must_scan:
             err.print("no scan saved yet: scanning first", markup=False, highlight=False)
             with _progress(err, "scanning", "observations") as advance:
                 api.scan(st, progress=advance)
-        path = _write_report(st, output, top=top, scan_id=scan_id)
+        with _writing(output):
+            path = _write_report(st, output, top=top, scan_id=scan_id)
     out.print(f"report written to {path}", markup=False, highlight=False)
 
 
@@ -717,16 +732,18 @@ def generate(
     """Write Comtrade-like data of any size, with injected anomalies and their ground truth."""
     from tradesentry.generate import generate as run
 
-    result = run(
-        directory,
-        rows=rows,
-        series=series,
-        format=format.value,
-        seed=seed,
-        months=months,
-        start=start,
-        anomaly_rate=anomaly_rate,
-    )
+    _check_writable(directory, directory=True)
+    with _writing(directory):
+        result = run(
+            directory,
+            rows=rows,
+            series=series,
+            format=format.value,
+            seed=seed,
+            months=months,
+            start=start,
+            anomaly_rate=anomaly_rate,
+        )
     counts = ", ".join(
         [
             plural(result.rows, "row"),
@@ -748,7 +765,8 @@ def export(
     """Write the store as Parquet partitioned by reporter, for Spark or a data lake."""
     from tradesentry.export import export_parquet
 
-    with open_store(store, read_only=True) as st:
+    _check_writable(parquet, directory=True)
+    with open_store(store, read_only=True) as st, _writing(parquet):
         result = export_parquet(st, parquet, all_releases=all_releases)
     out.print(
         f"{result.out}: {plural(result.observations, 'observation')}, "
@@ -819,6 +837,51 @@ def _progress(
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(doing, total=None)
         yield lambda count: bar.advance(task, count)
+
+
+def _check_writable(path: Path, directory: bool = False) -> None:
+    """Refuse, in one line, an output path that cannot be written, before any work.
+
+    The work (a scan, a render, an export) can take minutes and would end in a traceback
+    at its first write. ``directory``: a folder to write into, else a file; missing
+    folders are made on the way, so the nearest existing one must take a new file.
+    """
+    with _writing(path):
+        if directory and path.exists() and not path.is_dir():
+            raise InputError(f"{path}: is a file, not a directory; give a new directory")
+        if not directory and path.is_dir():
+            raise InputError(f"{path}: is a directory; give a file name")
+        start = path if directory else path.parent
+        anchor = next((p for p in (start, *start.parents) if p.exists()), start)
+        if not anchor.is_dir():
+            raise InputError(f"{path}: cannot write it: {anchor} is a file, not a directory")
+    try:  # the one sure test that a file can be made there (permissions, /proc, read-only disk)
+        handle, probe = tempfile.mkstemp(dir=anchor, prefix=".tradesentry-")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write in {anchor} ({exc.strerror or exc})") from None
+    os.close(handle)
+    os.unlink(probe)
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """An OS error writing ``path`` (or a folder on its way) as one line, not a traceback.
+
+    Errors about other files (a template of the package, say) are not the user's to fix:
+    they keep their traceback.
+    """
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is not None and not _on_the_way(path, Path(exc.filename)):
+            raise
+        raise InputError(f"{path}: cannot write it ({exc.strerror or exc})") from None
+
+
+def _on_the_way(path: Path, other: Path) -> bool:
+    """Whether ``other`` is ``path``, a folder above it or a file under it."""
+    path, other = path.absolute(), other.absolute()
+    return other == path or other in path.parents or path in other.parents
 
 
 def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:

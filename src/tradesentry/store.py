@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import duckdb
 import pandas as pd
@@ -25,10 +26,15 @@ from tradesentry.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
 if TYPE_CHECKING:
     from tradesentry.ingest import Prepared
 
+T = TypeVar("T")
+
 DEFAULT_STORE = "tradesentry.duckdb"
 # 2: a release is identified by (sha256, reading), no longer by sha256 alone.
 SCHEMA_VERSION = 2
 LOCK_WAIT_SECONDS = 30.0
+# How long a writer waits for readers to close the store: a command that reads finishes in
+# moments, and the dashboard (`serve`) never lets go.
+READER_WAIT_SECONDS = 5.0
 
 # ``reading``: what changes how the file was read ('' = as detected; see ingest.Prepared).
 # The same bytes read another way (another mapping, --encoding) are another release.
@@ -125,22 +131,70 @@ def resolve_store_path(path: str | os.PathLike | None = None) -> Path:
 
 
 def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK_WAIT_SECONDS):
-    """Open the DuckDB file, waiting while another process holds its lock."""
-    deadline = time.monotonic() + wait
+    """Open the DuckDB file, waiting while another process holds its lock.
+
+    DuckDB lets many processes read a file at once, or one write it. A writer waits up to
+    ``wait`` for another writer (an ingest ends), but only READER_WAIT_SECONDS for readers:
+    the dashboard holds the store for as long as it runs, and waiting would only delay the
+    message saying so.
+    """
+    started = time.monotonic()
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
-                if "lock" in str(exc).lower():
-                    raise StoreError(
-                        f"{path}: the store is in use by another tradesentry process; "
-                        "try again when it has finished"
-                    ) from exc
+            if "lock" not in str(exc).lower():
                 raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+            waited = time.monotonic() - started
+            if not read_only and _held_by_readers(path):
+                if waited >= min(wait, READER_WAIT_SECONDS):
+                    raise StoreError(_held_by_readers_message(path)) from exc
+            elif waited >= wait:
+                raise StoreError(
+                    f"{path}: the store is in use by another tradesentry process; "
+                    "try again when it has finished"
+                ) from exc
             time.sleep(0.2)
+        except duckdb.ConnectionException as exc:
+            return _connect_in_process(path, read_only, exc)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: not a tradesentry store ({exc})") from exc
+
+
+def _held_by_readers(path: str | os.PathLike) -> bool:
+    """Whether only readers hold the file: a read-only open succeeds beside readers alone."""
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+    except duckdb.Error:
+        return False
+    return True
+
+
+def _held_by_readers_message(path: str | os.PathLike) -> str:
+    return (
+        f"{path}: the store is open read-only in another process (the dashboard, "
+        "`tradesentry serve`, or a command reading it); stop it, or try again when it has finished"
+    )
+
+
+def _connect_in_process(
+    path: str | os.PathLike, read_only: bool, exc: duckdb.ConnectionException
+) -> duckdb.DuckDBPyConnection:
+    """This process has the file open already, in the other mode (DuckDB allows one per process).
+
+    A reader may share the process's writable database: it only reads. A writer cannot
+    share a read-only one.
+    """
+    if "different configuration" not in str(exc):
+        raise StoreError(f"{path}: cannot open the store ({exc})") from exc
+    if read_only:
+        try:
+            return duckdb.connect(str(path))
+        except duckdb.Error as again:
+            raise StoreError(f"{path}: cannot open the store ({again})") from again
+    raise StoreError(
+        f"{path}: this process has the store open read-only; close it before writing"
+    ) from exc
 
 
 class Store:
@@ -152,11 +206,11 @@ class Store:
             raise StoreError(f"{self.path}: no store here (ingest something first)")
         self.con = connect(self.path, read_only=read_only)
         if not read_only:
-            _migrate_releases(self.con)
-            self.con.execute(_DDL)
-            self.con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
+            _upgrade(self.con)
+        elif _schema_version(self.con) < SCHEMA_VERSION:
+            self.con.close()  # DuckDB opens a file in one mode per process
+            _upgrade_if_free(self.path)
+            self.con = connect(self.path, read_only=True)
 
     # -- lifecycle ---------------------------------------------------------------------
     def close(self) -> None:
@@ -326,6 +380,40 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
     )
 
 
+def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
+    """Bring the store to this version's schema (tables, columns, views); idempotent."""
+    _migrate_releases(con)
+    con.execute(_DDL)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema the store was last written with; 0 if it does not say."""
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:  # no meta table
+        return 0
+    return int(row[0]) if row and str(row[0]).isdigit() else 0
+
+
+def _upgrade_if_free(path: Path) -> None:
+    """Upgrade an old store for a command that only reads, when no other process holds it.
+
+    Commands that read expect this version's schema (a scan a digest runs first writes
+    columns schema 1 lacked). An old store is upgraded once, as any command did when all
+    opened the store for writing; held by a reader (the dashboard) or on a read-only disk,
+    it is read as it is: the readers cope with schema 1.
+    """
+    try:
+        con = connect(path, wait=0)
+    except StoreError:
+        return
+    try:
+        _upgrade(con)
+    finally:
+        con.close()
+
+
 def _migrate_releases(con: duckdb.DuckDBPyConnection) -> None:
     """Bring a schema-1 ``releases`` table (sha256 UNIQUE, no ``reading``) to schema 2.
 
@@ -363,3 +451,23 @@ def _parse_date(value: date | str | None) -> date | None:
 def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:
     """Open (or create) the store at ``path``, ``$TRADESENTRY_STORE`` or ./tradesentry.duckdb."""
     return Store(path, read_only=read_only)
+
+
+def read_else_write(path: str | os.PathLike | None, work: Callable[[Store], T]) -> T:
+    """``work(store)`` on the store opened read-only; again opened for writing if it must write.
+
+    Whether some work writes depends on the store (a digest scans first when no scan has
+    seen the newest release). Trying read-only first lets it run beside the dashboard
+    whenever it only reads; the read-only try leaves nothing behind when it is refused.
+    An old store left as it is (another process holds it) may fail otherwise than by a
+    refusal, on a column it lacks: opened for writing, it is upgraded first.
+    """
+    with open_store(path, read_only=True) as store:
+        try:
+            return work(store)
+        except duckdb.Error as exc:
+            refused = isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc)
+            if not refused and _schema_version(store.con) >= SCHEMA_VERSION:
+                raise
+    with open_store(path) as store:
+        return work(store)

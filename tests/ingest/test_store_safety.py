@@ -16,9 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.cli.readers import held_read_only
 from tests.conftest import DEMO_CSV
+from tradesentry import api
+from tradesentry import store as store_module
 from tradesentry.errors import StoreError
-from tradesentry.store import SCHEMA_VERSION, connect, open_store
+from tradesentry.store import SCHEMA_VERSION, connect, open_store, read_else_write
 
 REPO = Path(__file__).parents[2]
 
@@ -251,8 +254,6 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_releases(tmp_path):
     con = duckdb.connect(str(db))
     con.execute(V1_RELEASES, [hashlib.sha256(path.read_bytes()).hexdigest()])
     con.close()
-    with open_store(db, read_only=True) as old:  # read-only: not migrated, still readable
-        assert old.releases().reading.tolist() == [""]
     with open_store(db) as store:
         assert store.ingest(path).already_ingested  # an old release counts as read as detected
         told = store.ingest(path, encoding="latin-1")
@@ -261,3 +262,102 @@ def test_a_schema_1_store_is_migrated_and_keeps_its_releases(tmp_path):
         assert releases[["id", "reading"]].values.tolist() == [[1, ""], [2, "encoding=latin-1"]]
         version = store.con.execute("SELECT value FROM meta WHERE key = 'schema_version'")
         assert version.fetchone() == (str(SCHEMA_VERSION),)
+
+
+def schema_1_store(tmp_path: Path) -> Path:
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(V1_RELEASES, ["0" * 64])
+    con.close()
+    return db
+
+
+def schema_version(db: Path) -> str | None:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        if "meta" not in tables:
+            return None
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()
+
+
+def test_a_read_only_open_upgrades_an_old_store_no_one_holds(tmp_path):
+    """As when every command opened the store for writing: commands that read expect the
+    current schema (a digest that scans first writes columns schema 1 lacks)."""
+    db = schema_1_store(tmp_path)
+    with open_store(db, read_only=True) as old:
+        assert old.releases().reading.tolist() == [""]
+        with pytest.raises(duckdb.Error, match="read-only"):  # and it is still read-only
+            old.con.execute("DELETE FROM releases")
+    assert schema_version(db) == str(SCHEMA_VERSION)
+
+
+def test_an_old_store_held_by_a_reader_is_read_as_it_is(tmp_path):
+    db = schema_1_store(tmp_path)
+    with held_read_only(db), open_store(db, read_only=True) as old:
+        assert old.releases().reading.tolist() == [""]
+    assert schema_version(db) is None  # left for a writer to upgrade
+
+
+# -- beside readers: the dashboard holds the store read-only for as long as it runs ----------
+
+
+@pytest.fixture
+def demo_db(tmp_path) -> Path:
+    db = tmp_path / "store.duckdb"
+    with open_store(db) as store:
+        store.ingest(DEMO_CSV)
+    return db
+
+
+def test_readers_share_the_store_and_a_writer_is_told_who_holds_it(demo_db):
+    with held_read_only(demo_db):
+        with open_store(demo_db, read_only=True) as reader:
+            assert len(reader.releases()) == 1
+        started = time.monotonic()
+        with pytest.raises(StoreError, match=r"open read-only in another process.*stop it"):
+            open_store(demo_db)
+        waited = time.monotonic() - started
+    assert store_module.READER_WAIT_SECONDS <= waited < store_module.LOCK_WAIT_SECONDS / 2
+    with open_store(demo_db) as writer:  # the reader gone, the writer gets in
+        assert len(writer.releases()) == 1
+
+
+def test_a_writer_still_waits_for_readers_that_finish(demo_db):
+    """A command that reads ends in moments: a writer waits for it, as for another writer."""
+    code = (
+        "import sys; from tradesentry.store import open_store; print('opening', flush=True); "
+        "open_store(sys.argv[1]).close(); print('written')"
+    )
+    reader = connect(demo_db, read_only=True)
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(demo_db)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "opening"
+        time.sleep(1.0)  # the writer finds the reader, and waits
+    finally:
+        reader.close()
+    assert proc.communicate(timeout=60)[0].strip() == "written" and proc.returncode == 0
+
+
+def test_one_process_may_read_what_it_writes_but_not_write_what_it_reads(demo_db):
+    with open_store(demo_db) as writer, open_store(demo_db, read_only=True) as reader:
+        assert len(reader.releases()) == len(writer.releases()) == 1
+    with (
+        open_store(demo_db, read_only=True),
+        pytest.raises(StoreError, match="this process has the store open read-only"),
+    ):
+        open_store(demo_db)
+
+
+def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, monkeypatch):
+    monkeypatch.setattr(store_module, "READER_WAIT_SECONDS", 0.2)
+    with held_read_only(demo_db):
+        assert len(read_else_write(demo_db, lambda st: st.releases())) == 1
+        with pytest.raises(StoreError, match="open read-only in another process"):
+            read_else_write(demo_db, lambda st: api.scan(st).scan_id)
+    assert read_else_write(demo_db, lambda st: api.scan(st).scan_id) == 1  # refused, then written

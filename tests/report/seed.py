@@ -110,6 +110,16 @@ def save_scan(store: Store, records: list[dict], parameters: dict | None = None)
     return scan_id
 
 
+def revise_february_2020(store: Store, folder: Path, published: str) -> None:
+    """A second release of the demo data revising February 2020's exports to $11M."""
+    revised = folder / "revised.csv"
+    revised.write_text(
+        "reporter,partner,flow,classification,commodity,period,period_months,value,currency\n"
+        "CHN,PRK,export,HS,TOTAL,2020-02,1,11000000,USD\n"
+    )
+    store.ingest(revised, published=published)
+
+
 def evil_csv(folder: Path) -> Path:
     """A canonical CSV whose commodity is markup (ingest keeps commodity text as given)."""
     path = folder / "evil.csv"

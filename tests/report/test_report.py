@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
+from tests.report.seed import DEMO_FINDINGS, EVIL, revise_february_2020, save_scan
 from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.detectors import default_detectors
@@ -157,12 +157,7 @@ def test_method_shows_docstrings_as_text_and_only_tunable_parameters(seeded_stor
 
 
 def test_revisions_come_from_the_series_history(seeded_store, tmp_path):
-    revised = tmp_path / "revised.csv"
-    revised.write_text(
-        "reporter,partner,flow,classification,commodity,period,period_months,value,currency\n"
-        "CHN,PRK,export,HS,TOTAL,2020-02,1,11000000,USD\n"
-    )
-    seeded_store.ingest(revised, published="2030-01-01")
+    revise_february_2020(seeded_store, tmp_path, "2030-01-01")
     html = render_report(seeded_store)
     section = html[html.index('id="revisions"') : html.index('id="method"')]
     assert 'class="revised"' in section and "$11.0M" in section and "$10.3M" in section

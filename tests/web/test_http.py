@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.report.seed import DEMO_FINDINGS, save_scan
+from tests.report.seed import DEMO_FINDINGS, revise_february_2020, save_scan
 from tradesentry.cli import app as cli
 from tradesentry.detectors import registry
 from tradesentry.store import open_store
@@ -222,12 +222,7 @@ def test_a_filtered_scan_is_not_shown_as_a_scan_of_the_store(seeded_store, path,
 
 
 def test_figures_by_release_give_the_full_publication_date(seeded_store, tmp_path):
-    revised = tmp_path / "revised.csv"
-    revised.write_text(
-        "reporter,partner,flow,classification,commodity,period,period_months,value,currency\n"
-        "CHN,PRK,export,HS,TOTAL,2020-02,1,11000000,USD\n"
-    )
-    seeded_store.ingest(revised, published="2030-01-20")
+    revise_february_2020(seeded_store, tmp_path, "2030-01-20")
     client = TestClient(create_app(seeded_store))
     history = client.get("/api" + SERIES).json()["history"]
     assert {h["published"] for h in history} == {None, "2030-01-20"}

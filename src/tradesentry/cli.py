@@ -32,7 +32,7 @@ from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.schema import FLOWS
-from tradesentry.store import open_store, read_else_write
+from tradesentry.store import open_store, read_else_write, resolve_store_path
 from tradesentry.text import money, plural, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
@@ -618,7 +618,6 @@ def watch(
     import logging
 
     from tradesentry.monitor import watch as run_watch
-    from tradesentry.store import resolve_store_path
 
     if output is not None:
         _check_writable(output, directory=True)
@@ -780,6 +779,8 @@ def export(
 def demo(store: StoreOption = None) -> None:
     """The China–North Korea case on bundled real data: ingest, scan, show."""
     data = resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")
+    report = resolve_store_path(store).with_name("report.html")
+    _check_writable(report)  # before the demo's work, as `report --out` does
     with resources.as_file(data) as path, open_store(store) as st:
         result = st.ingest(path)
         out.print(
@@ -799,7 +800,8 @@ def demo(store: StoreOption = None) -> None:
         store_path = st.path
     series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
     with open_store(store_path) as st:
-        out.print(f"Report: {_write_report(st, store_path.with_name('report.html'))}", markup=False)
+        with _writing(report):
+            out.print(f"Report: {_write_report(st, report)}", markup=False)
         out.print()  # the demo ends with the digest of its release
         out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
 

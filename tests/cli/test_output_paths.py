@@ -106,3 +106,12 @@ def test_missing_folders_of_an_output_file_are_made(db, tmp_path, command, name)
     assert result.exit_code == 0, result.output
     assert target.stat().st_size > 0
     assert not list(target.parent.glob(".tradesentry-*"))  # the check leaves nothing behind
+
+
+def test_the_demo_refuses_a_report_it_cannot_write_before_its_work(tmp_path):
+    """The demo writes report.html beside its store: a folder of that name is refused first."""
+    (tmp_path / "report.html").mkdir()
+    db = tmp_path / "demo.duckdb"
+    result = invoke("demo", db=db)
+    assert_refused(result, tmp_path / "report.html", "is a directory")
+    assert not db.exists()  # refused before ingesting anything

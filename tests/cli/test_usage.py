@@ -169,6 +169,16 @@ def _interrupted_in_duckdb(*args, **kwargs):
         raise RuntimeError("Query interrupted") from None
 
 
+@pytest.fixture
+def sigint_default():
+    """Python's own Ctrl-C handler, as at a terminal: a test process started in the
+    background of a script has SIGINT ignored, and the CLI then leaves it alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("sigint_default")
 @pytest.mark.parametrize("scan", [_interrupted_in_python, _interrupted_in_duckdb])
 def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):
     monkeypatch.setattr(cli.api, "scan", scan)

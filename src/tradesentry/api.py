@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tradesentry.detectors import default_detectors, registry
+from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
 from tradesentry.findings import (
     Findings,
@@ -23,6 +23,7 @@ from tradesentry.findings import (
     saved_frame,
     usd_rates_sql,
 )
+from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
 ENGINES = ("local", "spark")
@@ -246,22 +247,13 @@ def covering_scan(store: Store, key: dict[str, str]) -> int | None:
     """The latest saved scan that ran every detector over the series ``key`` and kept all
     its findings (no ``since``): a scan filtered to other series or other kinds says
     nothing of this one, and reading it would show "No findings" for a flagged series."""
-    every_kind = set(registry())
     rows = store.con.cursor().execute("SELECT id, parameters FROM scans ORDER BY id DESC")
     for scan_id, parameters in rows.fetchall():
         p = json.loads(parameters) if parameters else {}
-        if p.get("since") or (p.get("kinds") and set(p["kinds"]) != every_kind):
-            continue
-        if all(_selects(p.get(column), value) for column, value in key.items()):
+        scope = ScanScope.of({"id": scan_id, "parameters": p})
+        if scope.complete and scope.covers(key):
             return scan_id
     return None
-
-
-def _selects(wanted: str | list[str] | None, value: str) -> bool:
-    """Whether a scan's filter on one key column (None: all) selected ``value``."""
-    if not wanted:
-        return True
-    return value in ([wanted] if isinstance(wanted, str) else wanted)
 
 
 # -- views for the report and the dashboard -------------------------------------------

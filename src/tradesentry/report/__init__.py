@@ -23,7 +23,6 @@ from tradesentry.report.render import (
     plotly_js_path,
     static_text,
 )
-from tradesentry.report.scope import ScanScope
 from tradesentry.report.sections import (
     SeriesCache,
     chart_for,
@@ -32,6 +31,7 @@ from tradesentry.report.sections import (
     release_records,
     revised_rows,
 )
+from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
 DEFAULT_TOP = 25

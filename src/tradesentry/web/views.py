@@ -20,7 +20,6 @@ from tradesentry import api
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings
-from tradesentry.report.scope import ScanScope
 from tradesentry.report.sections import (
     chart_for,
     frame_records,
@@ -29,6 +28,7 @@ from tradesentry.report.sections import (
     release_records,
 )
 from tradesentry.schema import FLOWS
+from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 from tradesentry.text import csv_safe
 

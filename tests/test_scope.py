@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from tradesentry.detectors import registry
-from tradesentry.report.scope import ScanScope
+from tradesentry.scope import ScanScope
 
 EXPORT = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "TOTAL"}
 IMPORT = {**EXPORT, "flow": "import"}

@@ -3,6 +3,7 @@
 ``tradesentry scan --flow import`` scans the import series only; its findings say nothing
 of the export series, which must read "not scanned", never "0 findings". The scope is
 read from the scan's saved parameters (``api.scan_info``); nothing here runs a query.
+``api.covering_scan`` asks the same question of one series: which saved scan covered it.
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ class ScanScope:
         return self.scan_id is not None
 
     @property
+    def complete(self) -> bool:
+        """Whether the scan ran every detector and kept every finding (no ``since``): only
+        then does it say of a series it covered that it has no other finding."""
+        return self.scanned and not self.kinds and not self.since
+
+    @property
     def whole_store(self) -> bool:
         """Whether the scan selected every series (it may still have run some kinds only)."""
         return self.scanned and not self.filters
@@ -64,6 +71,13 @@ class ScanScope:
         if not self.scanned:
             return False
         return all(row[column] in wanted for column, wanted in self.filters.items())
+
+    def covered(self, series: pd.DataFrame) -> pd.Series:
+        """``covers`` for every row of a frame of series at once (no loop per series)."""
+        mask = pd.Series(self.scanned, index=series.index)
+        for column, wanted in self.filters.items():
+            mask &= series[column].isin(wanted)
+        return mask
 
     def terms(self) -> list[str]:
         """The scan's limits in words, for the banner: ["flow: import", "detectors: dip"]."""
@@ -85,7 +99,7 @@ class ScanScope:
         elif self.whole_store or series_index is None:
             covered = total_series
         else:
-            covered = int(sum(self.covers(r) for r in series_index.to_dict("records")))
+            covered = int(self.covered(series_index).sum())
         return {
             "scan_id": self.scan_id,
             "filtered": bool(self.filters),
@@ -104,11 +118,12 @@ class ScanScope:
         """Series the scan covered per (reporter, partner); empty when it covered them all."""
         if self.whole_store or series_index is None:
             return {}
-        counts: dict[tuple[str, str], int] = {}
-        for row in series_index.to_dict("records"):
-            key = (row["reporter"], row["partner"])
-            counts[key] = counts.get(key, 0) + int(self.covers(row))
-        return counts
+        per_pair = (
+            self.covered(series_index)
+            .groupby([series_index["reporter"], series_index["partner"]])
+            .sum()
+        )
+        return {key: int(n) for key, n in per_pair.items()}
 
     def mark_pairs(self, rows: list[dict], series_index: pd.DataFrame | None) -> list[dict]:
         """Pair rows with ``series_scanned`` (how many of its ``series`` the scan covered)."""

@@ -83,3 +83,33 @@ def test_a_habit_of_thin_months_widens_only_the_low_side():
     assert np.all(model.z[0, thin[np.isfinite(model.z[0, thin])]] > -4.5)  # no dips
     together = B.robust_scale(model.resid, B.DEFAULT_CONFIG)[0]
     assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike
+
+
+def test_a_month_with_a_thinner_level_gets_a_wider_scale():
+    """A month whose level rests on 3 months where the series usually has 12 is measured on
+    a scale √((1 + π/6)/(1 + π/24)) ≈ 1.16 times wider; a month with the usual support is not."""
+    rng = np.random.default_rng(5)
+    v = 1e6 * np.exp(0.2 * rng.standard_normal(48))
+    v[27:33] = np.nan  # months 24–26 and 33–35 keep only their own side of the gap nearby
+    model = B.fit(v[None, :])
+    pts, support = model.level_points[0], model.support[0]
+    usual = np.median(pts[np.isfinite(model.z[0])])
+    expected = np.sqrt((1 + np.pi / 2 / pts) / (1 + np.pi / 2 / usual))
+    np.testing.assert_allclose(support, expected)
+    assert pts[15] == 12 and support[15] == pytest.approx(1.0, abs=0.01)  # the usual support
+    thin = int(np.argmin(np.where(np.isfinite(model.z[0]), pts, 99)))
+    assert pts[thin] < usual and support[thin] > 1.05
+    rows, cols = np.array([0, 0]), np.array([15, thin])
+    np.testing.assert_allclose(
+        model.z[0, cols], model.resid[0, cols] / model.side_sigma(rows, cols)
+    )
+
+
+def test_the_scale_of_a_month_does_not_depend_on_the_panel_width():
+    """Months outside the series' span (a wider chunk) never enter its usual support."""
+    rng = np.random.default_rng(6)
+    v = 1e6 * np.exp(0.2 * rng.standard_normal(36))
+    alone = B.fit(v[None, :])
+    padded = B.fit(np.concatenate([np.full(24, np.nan), v, np.full(24, np.nan)])[None, :])
+    np.testing.assert_array_equal(alone.support[0], padded.support[0, 24:60])
+    np.testing.assert_array_equal(alone.z[0], padded.z[0, 24:60])

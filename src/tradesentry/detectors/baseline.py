@@ -40,6 +40,13 @@ one model of the panel, computed once and kept in ``panel.cache``:
   two-sided 90 % of ``sigma``), blended and floored alike. A series' habit of thin months
   then no longer hides its spikes, nor is each thin month called a dip; for symmetric
   noise the two scales equal ``sigma``.
+- **An expectation from fewer months is less sure.** The residuals the scales come from
+  are leave-one-out, so they already carry the uncertainty of a level taken from the
+  series' usual number of months; a month whose level rests on fewer (beside a gap, at
+  either end, in a sparse stretch) gets its scale widened by ``support`` =
+  √((1 + (π/2)/n) / (1 + (π/2)/n_usual)), the standard error of a median of n months
+  against that of the usual n (and narrowed as much where it rests on more). Three
+  months where the series usually has twelve widen the scale by 16 %.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
@@ -136,7 +143,8 @@ class Baseline:
     sigma: np.ndarray  # residual scale per series (log units), both sides together
     sigma_low: np.ndarray  # residual scale below the expectation, per series
     sigma_high: np.ndarray  # residual scale above the expectation, per series
-    z: np.ndarray  # resid / the scale of its side; NaN where there is no expectation
+    z: np.ndarray  # resid / (the scale of its side × support); NaN where no expectation
+    support: np.ndarray  # widening of the scale for the months behind the level (1 = usual)
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
     shifts: Shifts
     config: BaselineConfig
@@ -147,9 +155,10 @@ class Baseline:
         return np.isfinite(self.z) & (self.level_points >= need)
 
     def side_sigma(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """The scale that ``z`` of each cell was measured in (``sigma_high`` or ``sigma_low``)."""
+        """The scale that ``z`` of each cell was measured in (its side's, times ``support``)."""
         above = self.resid[rows, cols] >= 0
-        return np.where(above, self.sigma_high[rows], self.sigma_low[rows])
+        side = np.where(above, self.sigma_high[rows], self.sigma_low[rows])
+        return side * self.support[rows, cols]
 
 
 def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
@@ -436,6 +445,23 @@ def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
     return level, n, width
 
 
+def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
+    """How much wider a month's scale is for the months its level rests on (module doc).
+
+    The variance of a median of n values is about (π/2)σ²/n, so a leave-one-out residual
+    varies as σ²(1 + (π/2)/n); the series' scale was measured at its usual n (the median
+    over the ``measured`` months: reported, with enough support), and each month is
+    rescaled to its own n. Months outside the series' span never enter the usual n, so
+    it does not depend on the panel's width.
+    """
+    c = MEDIAN_SE**2
+    usual, _ = nanmedian(np.where(measured, points, np.nan).astype(float))
+    n = np.maximum(points, 1)
+    with np.errstate(invalid="ignore"):
+        support = np.sqrt((1.0 + c / n) / (1.0 + c / usual[:, None]))
+    return np.where(np.isfinite(support), support, 1.0)
+
+
 def _seasonal(d: np.ndarray, season: int, config: BaselineConfig):
     """Leave-one-out median of the same calendar month in other years (with a zero prior)."""
     n, T = d.shape
@@ -472,7 +498,8 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     resid = y - expected_log
     enough = points >= config.min_level_points
     sigma, sigma_low, sigma_high = residual_scales(np.where(enough, resid, np.nan), config)
-    z = resid / np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None])
+    support = level_support(points, enough & np.isfinite(resid))
+    z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
     return {
         "level": level,
         "level_points": points,
@@ -485,6 +512,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         "sigma_low": sigma_low,
         "sigma_high": sigma_high,
         "z": z,
+        "support": support,
     }
 
 

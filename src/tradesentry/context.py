@@ -7,6 +7,8 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``mirror_value``: the partner's record of the same flow (B's imports from A beside A's
   exports to B), converted into this series' currency with the store's monthly rates;
 - ``mirror_currency_ok``: 1 where the conversion was possible (same currency or a rate);
+- ``own_per_usd``: units of the observation's own currency per US dollar that month (1 for
+  USD; NaN where the store has no rate), so the mirror check can weigh a gap in dollars;
 - ``previous_value`` / ``previous_release`` / ``release``: the same cell in the release
   before the one the current figure comes from (release order: publication date, then
   ingestion), so a revision is a cell whose two figures differ;
@@ -33,6 +35,7 @@ from tradesentry.schema import OBSERVATION_KEY
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_value",
     "mirror_currency_ok",
+    "own_per_usd",
     "previous_value",
     "previous_release",
     "release",
@@ -47,7 +50,7 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_intra_eu",
 )
 _NEEDS_TO_COLUMNS = {
-    "mirror": ("mirror_value", "mirror_currency_ok"),
+    "mirror": ("mirror_value", "mirror_currency_ok", "own_per_usd"),
     "previous": (
         "previous_value",
         "previous_release",
@@ -138,6 +141,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             f"CASE WHEN m.value IS NULL THEN NULL WHEN m.currency = o.currency "
             f"OR ({_rate('m', 'rm')} IS NOT NULL AND {_rate('o', 'ro')} IS NOT NULL) THEN 1 "
             f"ELSE 0 END AS mirror_currency_ok",
+            f"{_rate('o', 'ro')} AS own_per_usd",
         ]
         joins.append(
             f"""LEFT JOIN {_mirror_side(tables)} m

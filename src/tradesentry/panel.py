@@ -151,7 +151,7 @@ def _sorted(codes: np.ndarray) -> bool:
 
 class _Cells:
     """Where each observation goes in the panel: flat positions, computed once per panel
-    and shared by the value, weight and context arrays (a panel has up to 17 of them)."""
+    and shared by the value, weight and context arrays (a panel has up to 18 of them)."""
 
     def __init__(self, shape: tuple[int, int], rows: np.ndarray, cols: np.ndarray, single):
         self.shape = shape

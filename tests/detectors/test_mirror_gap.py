@@ -16,7 +16,19 @@ from tradesentry.detectors.mirror_gap import MirrorGap
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
 
-def panel(own, mirror=None, *, flow="export", ok=1.0, margin=None, spread=0.3, n=0, intra=0):
+def panel(
+    own,
+    mirror=None,
+    *,
+    flow="export",
+    ok=1.0,
+    margin=None,
+    spread=0.3,
+    n=0,
+    intra=0,
+    per_usd=None,
+    currency="USD",
+):
     own = np.atleast_2d(np.asarray(own, dtype=float))
     context = {}
     if mirror is not None:
@@ -29,7 +41,9 @@ def panel(own, mirror=None, *, flow="export", ok=1.0, margin=None, spread=0.3, n
             "mirror_margin_n": full * n,
             "mirror_intra_eu": full * intra,
         }
-    return keyed_panel(own, start="2021-01", flow=flow, context=context)
+        if per_usd is not None:  # units of the series' currency per US dollar, NaN: no rate
+            context["own_per_usd"] = full * np.asarray(per_usd, dtype=float)
+    return keyed_panel(own, start="2021-01", flow=flow, context=context, currency=currency)
 
 
 RNG = np.random.default_rng(7)
@@ -129,6 +143,28 @@ def test_a_side_that_recorded_nothing_has_no_ratio_and_a_tiny_gap_scores_low():
         assert "n/a" not in text and "one side recorded nothing" in text
         assert "CHN recorded no exports to P0" in text or "P0 recorded no exports to CHN" in text
         assert "€73" in text
+
+
+def test_a_small_gap_is_capped_in_dollars_month_by_month_or_in_units_without_a_rate():
+    own = 6000.0 * np.exp(np.random.default_rng(2).normal(0, 0.1, 36))  # ¥6,000 ($55) a month
+    mirror = own.copy()
+    own[10:12], mirror[10:12] = 0.0, 55_000.0  # the exporter recorded nothing for two months
+    yen = np.full(36, 110.0)
+    yen[11] = 150.0  # the yen fell in the run's second month
+    usd = 55_000 / 110 + 55_000 / 150  # each month's gap at its own month's rate: $917
+
+    def score(per_usd):
+        found = MirrorGap().detect(
+            panel(own, mirror, margin=0.0, intra=1, per_usd=per_usd, currency="JPY")
+        )
+        assert list(zip(found["start"], found["end"], strict=True)) == [(10, 11)]
+        assert found.iloc[0]["impact"] == pytest.approx(110_000)  # still in yen
+        return found.iloc[0]["score"]
+
+    assert score(yen) == pytest.approx(usd / 2000)  # not the total at the median rate, 0.44
+    no_rate = np.where(np.arange(36) == 11, np.nan, yen)
+    assert score(no_rate) > 0.9  # a month without a rate: ¥110,000 against 2,000 units
+    assert score(None) > 0.9  # an engine that gave no rates at all
 
 
 def test_a_large_gap_with_one_side_at_zero_still_scores_high():
@@ -274,6 +310,42 @@ def test_a_pair_in_two_currencies_needs_rates(store, tmp_path):
         ("2022-06", "2022-08")
     ]
     assert usd_side.iloc[0]["evidence"]["ratio"] == pytest.approx(10 * 1.06, rel=0.01)
+
+
+def test_a_yen_pair_small_in_dollars_is_capped_once_the_store_has_yen_rates(store, tmp_path):
+    months = pd.period_range("2022-01", "2023-12", freq="M").astype(str)
+    rng = np.random.default_rng(3)
+    exports = 6000 * np.exp(rng.normal(0, 0.1, len(months)))  # some ¥6,000 ($45) a month
+    imports = exports * 1.06 * np.exp(rng.normal(0, 0.03, len(months)))
+    exports[14] = 0.0  # JPN recorded no exports in 2023-03; KOR recorded ¥80,000 of imports
+    imports[14] = 80_000.0
+    rows = [("JPN", "KOR", "export", m, v, "JPY") for m, v in zip(months, exports, strict=True)]
+    rows += [("KOR", "JPN", "import", m, v, "JPY") for m, v in zip(months, imports, strict=True)]
+    frame = pd.DataFrame(
+        rows, columns=["reporter", "partner", "flow", "period", "value", "currency"]
+    )
+    frame.assign(commodity="TOTAL").to_csv(tmp_path / "pair.csv", index=False)
+    store.ingest(tmp_path / "pair.csv")
+
+    def found():
+        scanned = api.scan(store, kinds=["mirror_gap"], save=False).to_frame()
+        assert set(zip(scanned["reporter"], scanned["period"], strict=True)) == {
+            ("JPN", "2023-03"),
+            ("KOR", "2023-03"),
+        }
+        return scanned.set_index("reporter")
+
+    before = found()  # no yen rate: the gap is ¥80,000, 40 times the 2,000 units
+    assert (before["score"] > 0.9).all()
+    rates = pd.DataFrame({"currency": "JPY", "period": months, "per_usd": 132.0})
+    rates.to_csv(tmp_path / "rates.csv", index=False)
+    api.load_rates(store, tmp_path / "rates.csv")
+    after = found()  # KOR's gap is ¥80,000, $606 at ¥132: capped at 606 / 2,000
+    assert after.loc["KOR", "score"] == pytest.approx(80_000 / 132 / 2000, abs=1e-3)  # rounded
+    assert after.loc["JPN", "score"] == pytest.approx(80_000 / 1.06 / 132 / 2000, rel=0.02)
+    assert after["impact"].sort_index().to_numpy() == pytest.approx(
+        before["impact"].sort_index().to_numpy()
+    )  # still in yen
 
 
 def test_contract_with_context_messy_permuted_and_scaled():

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tests.engines.conftest import assert_same_findings
-from tradesentry import context
+from tradesentry import api, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
 from tradesentry.errors import EngineUnavailable
@@ -69,9 +69,14 @@ def test_context_columns_agree(store, spark, shared_data, tmp_path):
     from tradesentry.engines import spark as spark_engine
 
     store.ingest(shared_data / COMEXT)
+    months = store.con.execute("SELECT DISTINCT period FROM observations ORDER BY 1").df()
+    rates = months.iloc[: len(months) // 2].assign(currency="EUR", per_usd=0.9)  # half: NaN
+    rates.to_csv(tmp_path / "rates.csv", index=False)
+    api.load_rates(store, tmp_path / "rates.csv")
     needs = ["mirror", "mirror_margin", "previous", "reference_unit_value"]
     columns = ["reporter", "partner", "flow", "commodity", "period", "period_months"]
     ours = store.con.execute(context.source_sql("true", needs)).df()
+    assert ours["own_per_usd"].notna().any() and ours["own_per_usd"].isna().any()
     export_parquet(store, tmp_path / "export", all_releases=True)
     current = spark_engine.register_views(spark, str(tmp_path / "export"))
     theirs = spark_engine.source_frame(spark, {}, needs).toPandas()

@@ -29,14 +29,19 @@ class MirrorGap(Detector):
     by more than ``break_threshold`` of its own σ (a one-off break); and only when the gap
     is at least ``materiality`` of the pair's usual monthly trade. Contiguous months
     outside the band, on the same side, are one finding over their span. The score grows
-    with the distance from the band, but a gap g below ``small_gap`` currency units scores
-    at most g / ``small_gap`` (0.5 at 1,000, the smallest change ``revision`` reports):
-    a pair whose whole trade is a few tens of euros passes the materiality test against
-    its own size, and a zero on one side puts its ratio infinitely far, yet such a gap is
-    the ordinary noise of small records (rounding, reporting thresholds). Why: imports are
-    valued CIF and exports FOB, so the ratio is not 1, and mirror records of small monthly
-    flows disagree a lot for ordinary reasons (timing, confidentiality, partner
-    attribution); only a data-based band tells an unusual gap from that noise.
+    with the distance from the band, but a gap g below ``small_gap`` US dollars scores at
+    most g / ``small_gap`` (0.5 at $1,000, the smallest change ``revision`` reports in a
+    dollar series): a pair whose whole trade is a few tens of euros passes the materiality
+    test against its own size, and a zero on one side puts its ratio infinitely far, yet
+    such a gap is the ordinary noise of small records (rounding, reporting thresholds).
+    The gap is converted to dollars month by month with the store's rate for the series'
+    currency (context ``own_per_usd``); a finding with a month the store has no rate for
+    is capped in the series' own currency units instead (g / ``small_gap`` units), which
+    for a currency worth far less than a dollar (JPY, KRW) caps almost nothing: load the
+    rates (``tradesentry rates FILE``) to cap it in dollars. Why: imports are valued CIF
+    and exports FOB, so the ratio is not 1, and mirror records of small monthly flows
+    disagree a lot for ordinary reasons (timing, confidentiality, partner attribution);
+    only a data-based band tells an unusual gap from that noise.
     """
 
     kind = "mirror_gap"
@@ -51,7 +56,7 @@ class MirrorGap(Detector):
     pair_min_spread: float = 0.3
     min_pair_months: int = 12
     materiality: float = 0.2
-    small_gap: float = 2000.0
+    small_gap: float = 2000.0  # US dollars; currency units where the store has no rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -63,6 +68,7 @@ class MirrorGap(Detector):
             return no_detections()
         observed = run_sum(np.where(flagged, c["own"], 0.0), rows, starts, ends)
         expected = run_sum(np.where(flagged, c["expected_own"], 0.0), rows, starts, ends)
+        impact = expected - observed
         labels = panel.label(np.arange(panel.n_months))
         evidence, z = [], np.empty(len(rows))
         for i, (r, a, b) in enumerate(zip(rows, starts, ends, strict=True)):
@@ -77,16 +83,40 @@ class MirrorGap(Detector):
             ends,
             observed=observed,
             expected=expected,
-            impact=expected - observed,
-            score=self._score(z, np.abs(expected - observed)),
+            impact=impact,
+            score=self._score(z, self._at_stake(c, flagged, (rows, starts, ends), impact)),
             evidence=evidence,
         )
 
     def _score(self, z: np.ndarray, gap: np.ndarray) -> np.ndarray:
-        """Confidence from the distance, capped by the money at stake: however far a ratio
-        of tens of euros is from the band, the gap is small-record noise, not high."""
+        """Confidence from the distance, capped by the money at stake (``gap``, in US
+        dollars where the rates are known): however far a ratio of tens of dollars is from
+        the band, the gap is small-record noise, not high."""
         distance = confidence(self.threshold * z, self.threshold)
         return np.minimum(distance, gap / self.small_gap)
+
+    def _at_stake(
+        self, c: dict, flagged: np.ndarray, found: tuple[np.ndarray, ...], impact: np.ndarray
+    ) -> np.ndarray:
+        """Each finding's gap (its flagged months, all on one side; ``found``: the runs'
+        rows, starts and ends) in US dollars; where a flagged month has no rate in the
+        store, ``|impact|`` in the series' currency units.
+
+        Each month's gap is converted at that month's rate and the months are summed: the
+        gap is a sum of monthly amounts, each worth its own month's dollars (as the mirror
+        figures themselves are converted month by month). Dividing the total by the run's
+        median rate would be exact only for a steady rate: where the currency moved within
+        the run (a devaluation), it would value the months holding most of the gap at
+        other months' rates. Dollars and currency units do not add up, so a finding with a
+        month lacking a rate is measured in units as a whole (only a pair whose two sides
+        report in the same currency can lack one: converting the partner's figure into
+        another currency needs the series' own rate for every month compared).
+        """
+        per_usd = c["per_usd"]
+        rated = np.isfinite(per_usd)
+        usd = run_sum(np.where(flagged & rated, np.abs(c["gap"]) / per_usd, 0.0), *found)
+        unrated = run_sum((flagged & ~rated).astype(float), *found) > 0
+        return np.where(unrated, np.abs(impact), usd)
 
     def _cells(self, panel: Panel) -> dict | None:
         """Both records of each cell, their log ratio import/export, and the usual band."""
@@ -108,6 +138,7 @@ class MirrorGap(Detector):
         log_ratio = side * (np.log(np.maximum(mirror, floor)) - np.log(np.maximum(own, floor)))
         center, pair_spread, pair_n = row_center_spread(np.where(usable, log_ratio, np.nan))
         expected_own = mirror * np.exp(-side * margin)
+        per_usd = _or(context(panel, "own_per_usd"), own.shape, np.nan)
         return {
             "own": own,
             "mirror": mirror,
@@ -124,6 +155,7 @@ class MirrorGap(Detector):
             "pair_n": pair_n,
             "expected_own": expected_own,
             "gap": expected_own - own,
+            "per_usd": np.where(per_usd > 0, per_usd, np.nan),  # NaN: no rate in the store
         }
 
     def _flag(self, c: dict) -> np.ndarray:

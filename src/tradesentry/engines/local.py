@@ -115,7 +115,7 @@ def gathered_series(
 
     Two ways to the same batches, each the faster where it is used (measured on 4×10^6
     rows): with the four row columns alone, DuckDB's hash aggregation of lists needs no
-    sort and takes half the time of sorting the rows; with the context's fourteen more
+    sort and takes half the time of sorting the rows; with the context's fifteen more
     columns, filling a list per column for every series takes twice the time of sorting the
     rows, and the lists are then made in Arrow from the sorted rows (``series_rows``).
     """
@@ -347,7 +347,7 @@ def _reader_within_memory(con, sql: str, params: list, batch: int):
 def _within_memory(con, run: Callable[[], T]) -> T:
     """``run()``; if DuckDB cannot do it in its budget, first give up threads, then memory.
 
-    Gathering series alone spills and fits any budget. With the context columns (14 more
+    Gathering series alone spills and fits any budget. With the context columns (15 more
     lists per series) the gathering's hash tables, one per thread, do not spill enough:
     with one thread the same query fits the budget at 10^7 rows, at the cost of a slower
     gathering (the detectors take far longer anyway). Past that, doubling the budget (up

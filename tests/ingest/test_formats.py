@@ -169,3 +169,30 @@ def test_unknown_format_names_the_readers(store, tmp_path):
     path.write_text("a,b,c\n1,2,3\n")
     with pytest.raises(InputError, match=r"other\.csv:1: unknown format.*comtrade.*sdmx"):
         store.ingest(path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS.values(), ids=FORMATS)
+def test_commodity_codes_are_stored_upper_case(store, tmp_path, fmt):
+    """Codes match in any case: a national code written "ab12" is the series "AB12"."""
+    path = fmt.file(tmp_path, [record(commodity="ab12"), record(commodity="Total", month="03")])
+    store.ingest(path, **fmt.ingest_args(tmp_path))
+    assert sorted(store.observations()["commodity"]) == ["AB12", "TOTAL"]
+
+
+def test_a_total_is_one_series_whatever_nomenclature_the_source_names(store, tmp_path):
+    """UN Comtrade calls its total H5, a plain CSV names none: the total of all goods is the
+    same figure, so the later release revises the earlier one instead of standing beside it."""
+    store.ingest(DATA / "comtrade_plus.csv")
+    comtrade = store.observations()
+    total = comtrade[(comtrade["commodity"] == "TOTAL") & (comtrade["flow"] == "export")]
+    assert set(total["classification"]) == {"HS"}
+    assert set(comtrade.loc[comtrade["commodity"] != "TOTAL", "classification"]) == {"H5"}
+    month = total["period"].iloc[0].strftime("%m")
+    csv = FORMATS["canonical"].file(tmp_path, [record(month=month, value="12345")])
+    store.ingest(csv)
+    current = store.con.execute(
+        "SELECT classification, value FROM current_observations "
+        "WHERE commodity = 'TOTAL' AND flow = 'export' AND strftime(period, '%m') = ?",
+        [month],
+    ).fetchall()
+    assert current == [("HS", 12345.0)]

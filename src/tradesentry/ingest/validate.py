@@ -44,15 +44,21 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         "chr(39) || left(x, 40) || CASE WHEN length(x) > 40 THEN '…' ELSE '' END || chr(39)"
     )
     flows = ", ".join(f"'{f}'" for f in FLOWS)
+    # Commodity codes are upper-cased, so they match in any case, as country codes do. The
+    # total of all goods belongs to no nomenclature: it is kept under HS whatever the source
+    # calls it, so that UN Comtrade's total (H5) and a national table's (HS) are one series,
+    # and each other's mirror.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE checked AS
         WITH coded AS (
             SELECT s.* REPLACE (
                        lower(trim(s.flow)) AS flow,
-                       coalesce(nullif(trim(s.classification), ''), 'HS') AS classification,
+                       CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'HS'
+                            ELSE coalesce(nullif(trim(s.classification), ''), 'HS')
+                       END AS classification,
                        CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'TOTAL'
-                            ELSE trim(s.commodity) END AS commodity,
+                            ELSE upper(trim(s.commodity)) END AS commodity,
                        coalesce(s.breakdown, '') AS breakdown,
                        coalesce(upper(trim(s.freq)), 'M') AS freq,
                        coalesce(s.period_months, CASE WHEN upper(trim(s.freq)) = 'A' THEN 12 ELSE 1 END)

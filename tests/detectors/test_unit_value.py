@@ -102,6 +102,19 @@ def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():
     assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
 
 
+def test_a_weight_that_moved_far_more_than_the_value_is_a_weight_outlier():
+    """Value ×30, weight ×10,000 (a Comext case: €15.3K for 142.9 t in a series of a few kg):
+    valuing that weight at the usual price would put €8M of fiction at stake."""
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[30] *= 30
+    weight[30] *= 10_000
+    row = detect(value, weight).iloc[0]
+    assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
+    assert row["evidence"]["weight_vs_usual_month"] > 300 * row["evidence"]["value_vs_usual_month"]
+    value_moved = row["evidence"]["value_vs_usual_month"]
+    assert f"the value {value_moved:.2g} times it: the weight, not the value" in _explain(row)
+
+
 def _explain(row: pd.Series, period: str = "2025-07") -> str:
     fields = row[["observed", "expected", "impact", "evidence"]]
     return UnitValue().explain({"period": period, "currency": "EUR", **fields})
@@ -115,9 +128,11 @@ def test_a_weight_outlier_reads_in_the_direction_of_its_unit_value():
     high = detect(VALUE, light).iloc[0]
     assert low["evidence"]["pattern"] == high["evidence"]["pattern"] == "weight outlier"
     low_text, high_text = _explain(low), _explain(high)
-    assert "weight is probably over-recorded" in low_text and "under-invoicing" in low_text
+    moved = low["evidence"]["weight_vs_usual_month"]
+    assert f"the weight is {moved:.2g} times the series' usual month" in low_text
+    assert "It is probably over-recorded" in low_text and "under-invoicing" in low_text
     assert "really was shipped" in low_text
-    assert "weight is probably under-recorded" in high_text and "over-invoicing" in high_text
+    assert "It is probably under-recorded" in high_text and "over-invoicing" in high_text
     assert "under-invoicing" not in high_text and "that much more" not in high_text
     kg = f"{light[30] / 1000:,.1f} t"
     assert f"unless only {kg} was shipped at the declared €" in high_text

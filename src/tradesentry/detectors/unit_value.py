@@ -61,7 +61,7 @@ class UnitValue(Detector):
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
-        pattern, factor = self._patterns(c, rows, cols)
+        pattern, factor, dv, dw = self._patterns(c, rows, cols)
         value = c["value"][rows, cols]
         expected = np.select(
             [pattern == VALUE_SLIP, np.isin(pattern, (WEIGHT_SLIP, WEIGHT_OUTLIER))],
@@ -69,8 +69,8 @@ class UnitValue(Detector):
             c["implied"][rows, cols],
         )
         evidence = [
-            self._evidence(c, r, t, p, f)
-            for r, t, p, f in zip(rows, cols, pattern, factor, strict=True)
+            self._evidence(c, r, t, p, f, own)
+            for r, t, p, f, *own in zip(rows, cols, pattern, factor, dv, dw, strict=True)
         ]
         return detections(
             self.kind,
@@ -147,8 +147,12 @@ class UnitValue(Detector):
 
         'value slip' / 'weight slip': the unit value is off by about ×100, ×1000… (within
         a factor exp(``slip_tolerance``)), the other of value and weight is normal for the
-        series (robust z within ``normal_z``) and the slipped one moved more; 'weight outlier': the weight alone is off, by another factor; 'price
-        outlier': the value is off (or both are). Returns patterns and factors.
+        series (robust z within ``normal_z``) and the slipped one moved more; 'weight
+        outlier': the weight is off for the series, by another factor, and the value is
+        normal or moved less (the unit value's deviation is then mostly the weight's, and
+        valuing that weight at the usual price would put a fiction at stake); 'price
+        outlier': the value is off and moved more than the weight. Returns patterns,
+        factors, and the value's and the weight's log deviations from the series' medians.
         """
         resid = c["resid"][rows, cols]
         k = np.round(resid / LN10)
@@ -161,15 +165,17 @@ class UnitValue(Detector):
         value_normal, weight_normal = np.abs(zv) <= self.normal_z, np.abs(zw) <= self.normal_z
         value_slip = near & weight_normal & (np.abs(dv) > np.abs(dw))
         weight_slip = near & value_normal & (np.abs(dw) > np.abs(dv))
+        weight_moved_more = ~weight_normal & (value_normal | (np.abs(dw) > np.abs(dv)))
         pattern = np.select(
-            [value_slip, weight_slip, value_normal & ~weight_normal],
+            [value_slip, weight_slip, weight_moved_more],
             [VALUE_SLIP, WEIGHT_SLIP, WEIGHT_OUTLIER],
             PRICE_OUTLIER,
         )
         factor = np.where(value_slip | weight_slip, np.exp(k * LN10), 1.0)
-        return pattern.astype(object), factor
+        return pattern.astype(object), factor, dv, dw
 
-    def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float) -> dict:
+    def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float, own) -> dict:
+        """``own``: the value's and the weight's log deviations from the series' medians."""
         usual, spread = float(c["usual"][r, t]), float(c["spread"][r])
         value, weight = float(c["value"][r, t]), float(c["weight"][r, t])
         out = {
@@ -185,6 +191,8 @@ class UnitValue(Detector):
             "value_at_usual_price": _sig(weight * usual),
             "reference_unit_value": _sig(math.exp(c["log_ref"][r, t])) if c["has_ref"][r] else None,
             "series_premium": _sig(math.exp(c["premium"][r])) if c["has_ref"][r] else None,
+            "value_vs_usual_month": _sig(math.exp(own[0])),
+            "weight_vs_usual_month": _sig(math.exp(own[1])),
             "pattern": pattern,
         }
         if pattern in (VALUE_SLIP, WEIGHT_SLIP):
@@ -246,12 +254,33 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
         if high
         else ("over-recorded", f"{kg} really was shipped", "under-invoicing")
     )
+    weight_moved, value_moved = ev.get("weight_vs_usual_month"), ev.get("value_vs_usual_month")
+    if weight_moved and value_moved:  # evidence of scans before these were kept lacks them
+        value_words = (
+            "about as usual" if 0.8 <= value_moved <= 1.25 else f"{_times(value_moved)} it"
+        )
+        which = (
+            f"; the weight is {_times(weight_moved)} the series' usual month and the value "
+            f"{value_words}: the weight, not the value, is out of line. It is probably "
+        )
+    else:
+        which = (
+            "; the value is normal for this series but the weight is not: the weight is probably "
+        )
     return (
-        f"; the value is normal for this series but the weight is not: the weight is probably "
-        f"{recorded} (about {_kg(ev.get('weight_at_usual_price'))} at the usual price), unless "
-        f"{shipped} at the declared {declared} ({invoicing}: {kg} would be worth about {usual} "
-        "at the usual price)."
+        f"{which}{recorded} (about {_kg(ev.get('weight_at_usual_price'))} at the usual price), "
+        f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth about "
+        f"{usual} at the usual price)."
     )
+
+
+def _times(ratio: float) -> str:
+    """A ratio to the usual as people say it: "3.1 times", "1/40 of"."""
+
+    def number(x: float) -> str:
+        return f"{_sig(x, 2):,.0f}" if x >= 100 else f"{x:.2g}"
+
+    return f"{number(ratio)} times" if ratio >= 1 else f"1/{number(1 / ratio)} of"
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

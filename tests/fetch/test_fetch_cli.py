@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from comtrade_fake import Reply, recorded
 from typer.testing import CliRunner
@@ -61,3 +63,58 @@ def test_bad_input_is_exit_2(cli):
     result = cli("--freq", "Q", "--period", "2021")
     assert result.exit_code == 2
     assert "--freq 'Q'" in result.stderr
+
+
+@pytest.mark.usefixtures("comtrade_reader")
+def test_a_failed_fetch_names_the_months_it_stored(cli, comtrade_api):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(200, recorded("malformed.json")),
+    )
+    result = cli("--freq", "M", "--period", "2021-01,2021-02")
+    assert result.exit_code == 2
+    error, note = result.stderr.strip().splitlines()
+    assert error.startswith("error: the API returned malformed JSON") and "period=202102" in error
+    assert note == (
+        "before it stopped, the fetch stored 202101 X,M as release 1 (new); "
+        "running the same command again resumes (what is stored is a no-op)"
+    )
+    again = cli("--freq", "M", "--period", "2021-01,2021-02")
+    assert again.exit_code == 0 and again.stdout.splitlines()[0].startswith(
+        "202101 X,M: release 1 (already in the store)"
+    )
+
+
+@pytest.mark.usefixtures("comtrade_reader")
+def test_ctrl_c_exits_130_naming_the_months_it_stored(cli, comtrade_api, monkeypatch):
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(429, recorded("error-429.json"), {"Retry-After": "2"}),  # Ctrl-C while waiting
+    )
+    monkeypatch.setattr(comtrade.time, "sleep", ctrl_c)
+    result = cli("--freq", "M", "--period", "2021-01,2021-02")
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "tradesentry: fetch interrupted; before it stopped, the fetch stored 202101 X,M as "
+        "release 1 (new); running the same command again resumes (what is stored is a no-op)"
+    ]
+
+
+@pytest.mark.usefixtures("comtrade_reader")
+def test_a_cut_off_reply_is_refused_and_nothing_is_stored(cli, comtrade_api, tmp_path):
+    sent = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
+    cut = {**sent, "data": sent["data"][:1]}  # "count": 2
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, json.dumps(cut).encode())
+    )
+    result = cli("--freq", "M", "--period", "2021-02")
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: the API's answer is incomplete: its count says 2 records")
+    assert "period=202102" in line
+    assert not (tmp_path / "cli.duckdb.fetch").exists()

@@ -60,9 +60,87 @@ def test_saved_files_are_the_api_json_next_to_the_store(stub_store, comtrade_api
     ((path, _, _),) = stub_store.ingested
     assert path.parent == stub_store.path.parent / "store.duckdb.fetch"
     doc = json.loads(path.read_bytes())
-    assert set(doc) == {"elapsedTime", "count", "data", "error"}
+    # the API's records, every field and value as sent; of the envelope, all but elapsedTime
+    assert set(doc) == {"count", "data", "error"}
+    sent = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
+    assert sorted(doc["data"], key=json.dumps) == sorted(sent["data"], key=json.dumps)
+    assert (doc["count"], doc["error"]) == (sent["count"], sent["error"])
     exports = [r for r in doc["data"] if r["flowCode"] == "X"]
     assert exports[0]["primaryValue"] == 3000.0  # February 2021: "simply isn't realistic"
+
+
+def test_the_saved_form_does_not_depend_on_the_call(stub_store, comtrade_api, no_sleep):
+    """elapsedTime and the records' order change from call to call; the saved bytes do not."""
+    fetch(stub_store, comtrade_api, no_sleep, period="2021-02")
+    folder = stub_store.path.parent / "store.duckdb.fetch"
+    ((first,),) = [list(folder.iterdir())]
+    saved = first.read_bytes()
+    first.unlink()
+    records = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
+    comtrade_api.revised["202102"] = [
+        dict(reversed(list(r.items()))) for r in reversed(records)
+    ]  # the same records, in another order, each with its fields in another order
+    (again,) = fetch(stub_store, comtrade_api, no_sleep, period="2021-02")
+    assert again.already_ingested
+    assert [p.read_bytes() for p in folder.iterdir()] == [saved]
+
+
+def test_a_reply_whose_count_disagrees_with_its_data_is_refused(stub_store, comtrade_api, no_sleep):
+    """Cut off between two records, a reply is still valid JSON: its count tells."""
+    sent = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
+    cut = {**sent, "data": sent["data"][:1]}  # count still says 2
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, json.dumps(cut).encode())
+    )
+    with pytest.raises(FetchError) as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-02")
+    message = str(caught.value)
+    assert "count says 2 records but its data holds 1" in message
+    assert "period=202102" in message and "\n" not in message
+    assert stub_store.ingested == []
+    assert not stub_store.path.parent.joinpath("store.duckdb.fetch").exists()
+
+
+def test_a_failure_after_some_months_names_what_was_stored(stub_store, comtrade_api, no_sleep):
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(200, recorded("malformed.json")),
+    )
+    with pytest.raises(FetchError) as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-01,2021-02")
+    error, note = str(caught.value).split("\n")
+    assert error.startswith("the API returned malformed JSON") and "period=202102" in error
+    assert note == (
+        "before it stopped, the fetch stored 202101 X,M as release 1 (new); "
+        "running the same command again resumes (what is stored is a no-op)"
+    )
+    assert [r.period for r in caught.value.fetched] == ["202101"]
+    assert len(stub_store.ingested) == 1
+
+
+def test_an_interrupted_fetch_says_on_stderr_what_was_stored(
+    stub_store, comtrade_api, no_sleep, capsys
+):
+    def ctrl_c(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202102.json")),
+        Reply(429, recorded("error-429.json"), {"Retry-After": "2"}),  # Ctrl-C while waiting
+    )
+    with pytest.raises(KeyboardInterrupt):
+        fetch_comtrade(
+            stub_store, "CHN", "PRK", "M", "2021-01,2021-02,2021-03",
+            base_url=comtrade_api.url, sleep=ctrl_c, min_interval=0,
+        )  # fmt: skip
+    assert capsys.readouterr().err.splitlines() == [
+        "tradesentry: fetch interrupted; before it stopped, the fetch stored 202101 X,M as "
+        "release 1 (new), 202102 X,M as release 2 (new); running the same command again "
+        "resumes (what is stored is a no-op)"
+    ]
 
 
 def test_fetching_again_is_a_no_op(stub_store, comtrade_api, no_sleep):

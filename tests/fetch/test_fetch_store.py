@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 from comtrade_fake import recorded
 
+from tradesentry.errors import InputError
 from tradesentry.fetch import fetch_comtrade
 
 pytestmark = pytest.mark.usefixtures("comtrade_reader")
@@ -58,3 +62,54 @@ def test_a_revision_becomes_the_current_figure(store, comtrade_api, no_sleep):
     assert list(current["value"]) == [13_100_000.0]
     every = store.observations(reporter="CHN", partner="PRK", flow="export", current=False)
     assert sorted(every["value"]) == [12_978_000.0, 13_100_000.0]
+
+
+def test_fetching_again_without_the_saved_files_adds_nothing(store, comtrade_api, no_sleep):
+    """The saved files are a cache: without them the same figures are still no release."""
+    first = fetch(store, comtrade_api, no_sleep, period="2021-01,2021-02")
+    shutil.rmtree(f"{store.path}.fetch")
+    again = fetch(store, comtrade_api, no_sleep, period="2021-01,2021-02")
+    assert all(r.already_ingested for r in again)
+    assert [r.release_id for r in again] == [r.release_id for r in first]
+    assert len(store.releases()) == 2
+
+
+def test_the_same_records_in_another_order_add_nothing(store, comtrade_api, no_sleep):
+    fetch(store, comtrade_api, no_sleep, period="2021-02")
+    records = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
+    comtrade_api.revised["202102"] = records[::-1]
+    (again,) = fetch(store, comtrade_api, no_sleep, period="2021-02")
+    assert again.already_ingested and len(store.releases()) == 1
+
+
+def test_a_file_an_earlier_version_saved_as_sent_stays_the_release(store, comtrade_api, no_sleep):
+    """Upgrading makes no new release: a file saved as sent (elapsedTime and all) is reused."""
+    folder = Path(f"{store.path}.fetch")
+    folder.mkdir()
+    (planned,) = fetch_comtrade(None, "CHN", "PRK", "M", "2021-02", base_url=comtrade_api.url,
+                                dry_run=True)[1:]  # fmt: skip
+    request_hash = hashlib.sha256(planned.path_and_query.encode()).hexdigest()[:12]
+    old = folder / f"comtrade-HS-M202102-r156-p408-XM-{request_hash}-0123456789ab.json"
+    old.write_bytes(recorded("preview-C-M-HS-r156-p408-202102.json"))
+    earlier = store.ingest(old, source="comtrade")
+    records = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
+    comtrade_api.revised["202102"] = records[::-1]  # and the API now sends them reversed
+
+    (again,) = fetch(store, comtrade_api, no_sleep, period="2021-02")
+    assert again.already_ingested and again.release_id == earlier.release_id
+    assert len(store.releases()) == 1 and list(folder.iterdir()) == [old]
+
+
+def test_a_saved_reply_whose_count_disagrees_is_refused_by_ingest(store, tmp_path):
+    """The reader checks the count too: a reply cut off between records stores nothing."""
+    doc = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
+    doc["data"] = doc["data"][:1]  # "count": 2
+    path = tmp_path / "comtrade-202102.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError) as caught:
+        store.ingest(path)
+    assert str(caught.value) == (
+        f"{path}: an incomplete Comtrade JSON response: its count says 2 records but its "
+        "data holds 1 (cut off?); nothing was stored"
+    )
+    assert store.releases().empty

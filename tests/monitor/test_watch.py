@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -312,3 +314,100 @@ def test_watch_fetches_from_a_local_comtrade(store, tmp_path, monkeypatch, hook)
     assert report.ok, report.errors
     assert len(report.ingested) == 3 and report.scan_id is not None
     assert len(report.digests) == 3 and len(hook.bodies) <= 1
+
+
+SERIES = '[[series]]\nreporter = "CHN"\npartner = "PRK"\nfreq = "M"\nperiod = "2021"\n'
+
+
+def test_the_fetch_interval_holds_across_runs(tmp_path):
+    """`watch --once` from cron: each run a new process, the watchlist's interval still holds."""
+    db = tmp_path / "s.duckdb"
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text("interval = 86400\n" + SERIES)
+    calls: list[dict] = []
+
+    def run_once(now: float) -> None:
+        w = Watcher(
+            db,
+            watchlist=load_watchlist(watchlist),
+            out=tmp_path / "digests",
+            fetch=lambda st, **entry: calls.append(entry) or [],
+            clock=lambda: now,
+            **NO_WAIT,
+        )
+        (report,) = w.run(max_iterations=1)
+        assert report.ok, report.errors
+
+    run_once(1_000_000.0)
+    run_once(1_000_060.0)  # a minute later
+    assert [c["partner"] for c in calls] == ["PRK"]
+    # a series added to the watchlist is due at once; the other keeps its own time
+    watchlist.write_text("interval = 86400\n" + SERIES + SERIES.replace("PRK", "KOR"))
+    run_once(1_000_120.0)
+    assert [c["partner"] for c in calls] == ["PRK", "KOR"]
+    run_once(1_086_401.0)  # a day after the first fetch, not yet a day after the second
+    assert [c["partner"] for c in calls] == ["PRK", "KOR", "PRK"]
+    state = json.loads((tmp_path / "s.duckdb.fetch" / "watch-fetched.json").read_text())
+    assert sorted(e["last_fetch"] for e in state["entries"].values()) == [1_000_120.0, 1_086_401.0]
+
+
+def test_cli_watch_once_twice_fetches_once(tmp_path, monkeypatch):
+    """The QA case: `watch --once --fetch` run again at once must not call the API again."""
+    from tests.fetch.comtrade_fake import FakeComtrade
+    from tradesentry.fetch import comtrade
+
+    monkeypatch.setattr(comtrade, "MIN_INTERVAL_SECONDS", 0.0)
+    monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+    watchlist = tmp_path / "wl.toml"
+    watchlist.write_text("interval = 86400\n" + SERIES.replace('"2021"', '"2021-01,2021-02"'))
+    argv = ["watch", "--once", "--fetch", str(watchlist), "--interval", "0.05"]
+    argv += ["--out", str(tmp_path / "digests"), "--store", str(tmp_path / "s.duckdb")]
+    fake = FakeComtrade().start()
+    try:
+        monkeypatch.setenv("COMTRADE_API_URL", fake.url)
+        first = runner.invoke(app, argv)
+        calls = len(fake.seen)
+        second = runner.invoke(app, argv)
+    finally:
+        fake.stop()
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert calls == 3  # the availability call and two months
+    assert len(fake.seen) == 3  # nothing more the second time
+    assert re.search(
+        r"fetch CHN-PRK 2021-01,2021-02: not due \(last fetched \d+s ago, interval 24h\); "
+        r"next in 23h5\dm",
+        second.stderr,
+    )
+
+
+def test_a_fetch_that_fails_midway_announces_what_it_stored(store, tmp_path, monkeypatch, caplog):
+    from tests.fetch.comtrade_fake import FakeComtrade, Reply, recorded
+    from tradesentry.fetch import fetch_comtrade
+
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text(SERIES.replace('"2021"', '"2021-01,2021-02"'))
+    fake = FakeComtrade().start()
+    fake.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(200, recorded("malformed.json")),
+    )
+    try:
+        monkeypatch.delenv("COMTRADE_API_KEY", raising=False)
+        monkeypatch.setenv("COMTRADE_API_URL", fake.url)
+        w = Watcher(
+            store,
+            watchlist=load_watchlist(watchlist),
+            out=tmp_path / "digests",
+            fetch=lambda st, **e: fetch_comtrade(st, **e, sleep=lambda s: None, min_interval=0),
+            **NO_WAIT,
+        )
+        with caplog.at_level(logging.INFO, logger="tradesentry.monitor"):
+            report = w.cycle()
+    finally:
+        fake.stop()
+    (error,) = report.errors
+    assert "malformed JSON" in error and "202101 X,M as release 1 (new)" in error
+    assert [r["release_id"] for r in report.ingested] == [1]  # stored, so announced
+    assert "fetch CHN-PRK 2021-01,2021-02: 1 new release(s)" in caplog.text
+    assert report.digests == [tmp_path / "digests" / "release-1.md"]

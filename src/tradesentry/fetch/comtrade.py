@@ -16,6 +16,7 @@ arrives as a new release while the unchanged months are no-ops.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import email.utils
 import hashlib
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from tradesentry.errors import EngineUnavailable, FetchError, InputError
+from tradesentry.errors import EngineUnavailable, FetchError, InputError, TradesentryError
 from tradesentry.store import IngestResult, Store, open_store
 from tradesentry.text import plural
 
@@ -436,6 +438,23 @@ def _envelope(body: bytes, request: PlannedRequest) -> dict[str, Any]:
     return doc
 
 
+def _check_count(doc: dict[str, Any], request: PlannedRequest) -> None:
+    """Refuse an answer whose ``count`` disagrees with its ``data``: records were lost.
+
+    The API's ``count`` is the number of records the call gives: the length of ``data`` in
+    every recorded reply, and what ``comtradeapicall`` reads as the count for
+    ``countOnly``. A reply cut off at a record boundary is still valid JSON; only the count
+    shows what is missing. A reply without a whole-number ``count`` is taken as it is.
+    Answers at the record cap are left to the cap rule (``fetch_batch``).
+    """
+    count, records = doc.get("count"), doc["data"]
+    if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
+        raise FetchError(
+            f"the API's answer is incomplete: its count says {plural(count, 'record')} but "
+            f"its data holds {len(records):,}; nothing from that call is stored: {request}"
+        )
+
+
 # -- publication dates -----------------------------------------------------------------
 
 
@@ -449,6 +468,7 @@ def publication_dates(client: Client, requests: Sequence[PlannedRequest]) -> dic
     for request in requests:
         try:
             _, doc = client.get(request)
+            _check_count(doc, request)
         except KeyRefused:
             raise  # every later call would be refused too
         except FetchError as exc:
@@ -485,15 +505,16 @@ def batch_date(dates: dict[str, list], period: str, records: list[dict]) -> date
 
 def fetch_batch(
     client: Client, request: PlannedRequest, limit: int
-) -> list[tuple[PlannedRequest, bytes, list[dict]]]:
+) -> list[tuple[PlannedRequest, dict[str, Any], list[dict]]]:
     """Fetch one period; when the answer hits the record cap, ask again flow by flow.
 
     A capped answer is never stored as if whole: it would look complete and be wrong.
     """
-    body, doc = client.get(request)
+    _, doc = client.get(request)
     records = doc["data"]
-    if len(records) < limit:
-        return [(request, body, records)]
+    if len(records) < limit:  # at the cap, the count may say more: narrowed or refused below
+        _check_count(doc, request)
+        return [(request, doc, records)]
     if len(request.flows) > 1:
         out = []
         for flow in request.flows:
@@ -515,29 +536,93 @@ def cache_dir(store_path: str | os.PathLike) -> Path:
     return Path(f"{store_path}.fetch")
 
 
-def save_batch(
-    folder: Path, query: Query, request: PlannedRequest, body: bytes, records: list[dict]
-) -> Path:
-    """Write the answer as the API sent it, named by the request and by its data.
+def save_batch(folder: Path, query: Query, request: PlannedRequest, doc: dict[str, Any]) -> Path:
+    """Write the answer in its canonical form (``canonical_body``), named by request and content.
 
-    An unchanged answer maps to the file already there, which is kept byte for byte
-    (``elapsedTime`` differs on every call), so its sha256 and the store's no-op hold;
-    a revised answer gets a file of its own beside the earlier vintage.
+    The same figures always give the same bytes, so the store's sha256 no-op holds
+    whether the file is still there or not, and whatever order the records came in. An
+    answer a file of an earlier version already holds (saved as sent, with its
+    ``elapsedTime``) maps to that file, so upgrading does not make new releases either.
+    A revised answer gets a file of its own beside the earlier vintage.
     """
+    body = canonical_body(doc)
     request_hash = hashlib.sha256(request.path_and_query.encode()).hexdigest()[:12]
-    canonical = json.dumps(records, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    data_hash = hashlib.sha256(canonical.encode()).hexdigest()[:12]
-    name = (
+    stem = (
         f"comtrade-{query.classification}-{query.freq}{request.periods[0]}-r{query.reporter}"
-        f"-p{query.partner}-{''.join(request.flows)}-{request_hash}-{data_hash}.json"
+        f"-p{query.partner}-{''.join(request.flows)}-{request_hash}"
     )
-    path = folder / name
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_bytes(body)
-        partial.replace(path)
+    path = folder / f"{stem}-{hashlib.sha256(body).hexdigest()[:12]}.json"
+    if path.exists():
+        return path
+    earlier = _earlier_copy(folder, stem, body)
+    if earlier is not None:
+        return earlier
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part")
+    partial.write_bytes(body)
+    partial.replace(path)
     return path
+
+
+# The identifying fields of a record, which order the saved records (then the whole record).
+_ORDER_FIELDS = (
+    "period", "flowCode", "partnerCode", "partner2Code", "cmdCode", "customsCode", "motCode",
+    "mosCode", "classificationCode",
+)  # fmt: skip
+
+
+def canonical_body(doc: dict[str, Any]) -> bytes:
+    """The answer as saved: ``count``, ``data`` and ``error`` as the API sent them, in one form.
+
+    Each record keeps every field and value the API sent, written with its keys sorted,
+    one record a line, the records in a stable order (by their identifying fields, then
+    their text). Of the envelope only ``count`` and ``error`` are kept: ``elapsedTime``
+    (the seconds the server took) describes the call, not the figures, and differs on
+    every call. So identical figures give identical bytes, and a revision different ones.
+    """
+    records = sorted((_order_key(r), _dumps(r)) for r in doc.get("data") or [])
+    lines = ",\n".join(text for _, text in records)
+    parts = [f'"count":{_dumps(doc["count"])}'] if "count" in doc else []
+    parts.append(f'"data":[\n{lines}\n]' if lines else '"data":[]')
+    if "error" in doc:
+        parts.append(f'"error":{_dumps(doc["error"])}')
+    return ("{" + ",".join(parts) + "}\n").encode("utf-8")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _order_key(record: Any) -> tuple:
+    fields = record if isinstance(record, dict) else {}
+    return tuple(_sortable(fields.get(name)) for name in _ORDER_FIELDS)
+
+
+def _sortable(value: Any) -> tuple:
+    """Numbers before text before the rest, so that codes of either type compare."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return (0, value, "")
+    if isinstance(value, str):
+        return (1, 0, value)
+    return (2, 0, _dumps(value))
+
+
+def _earlier_copy(folder: Path, stem: str, body: bytes) -> Path | None:
+    """A file of the same request whose canonical form is ``body`` (saved by an older version)."""
+    if not folder.is_dir():
+        return None
+    for path in sorted(folder.glob(f"{stem}-*.json")):
+        try:
+            doc = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if (
+            isinstance(doc, dict)
+            and isinstance(doc.get("data"), list)
+            and canonical_body(doc) == body
+        ):
+            return path
+    return None
 
 
 # -- the entry point -------------------------------------------------------------------
@@ -568,6 +653,8 @@ def fetch_comtrade(
     used (at most 500 records a call); with one, the full endpoint. ``base_url`` (or
     ``$COMTRADE_API_URL``) lets a mirror or a test server stand in. ``dry_run`` returns the
     planned requests without calling anything. Fetching the same data again is a no-op.
+    A fetch that fails or is interrupted after storing some batches says which (see
+    ``_tell_what_was_stored``); the exception carries them as ``exc.fetched``.
     """
     query = build_query(reporter, partner, freq, period, flow, commodity, classification)
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
@@ -588,35 +675,74 @@ def fetch_comtrade(
         min_interval=MIN_INTERVAL_SECONDS if min_interval is None else min_interval,
         http=http or _http_client(),
     )
+    report = FetchReport()
     try:
-        return _run(target, client, query, progress)
+        _run(target, client, query, progress, report)
+    except BaseException as exc:
+        _tell_what_was_stored(exc, report)
+        raise
     finally:
         if http is None:
             client.close()
         if owned:
             target.close()
+    return report
 
 
-def _run(store: Store, client: Client, query: Query, progress: Progress | None) -> FetchReport:
-    """Dates first (one call a dozen periods), then one data call per period."""
+def _run(
+    store: Store, client: Client, query: Query, progress: Progress | None, report: FetchReport
+) -> None:
+    """Dates first (one call a dozen periods), then one data call per period, into ``report``."""
     keyed = bool(client.api_key)
     dates = publication_dates(client, availability_requests(query, client.base_url, keyed))
     requests = [data_request(query, client.base_url, keyed, p, query.flows) for p in query.periods]
     task = progress.add_task("UN Comtrade", total=len(requests)) if progress else None
-    report = FetchReport()
     limit = FULL_LIMIT if keyed else PREVIEW_LIMIT
     folder = cache_dir(store.path)
     for request in requests:
         if progress is not None:
             progress.update(task, description=f"UN Comtrade {request.periods[0]}")
-        for sub, body, records in fetch_batch(client, request, limit):
+        for sub, doc, records in fetch_batch(client, request, limit):
             if not records:
                 report.empty.append(sub)
                 continue
-            report.append(_ingest(store, folder, query, sub, body, records, dates))
+            report.append(_ingest(store, folder, query, sub, doc, records, dates))
         if progress is not None:
             progress.advance(task)
-    return report
+
+
+def stored_note(report: FetchReport) -> str:
+    """What a fetch that stopped had stored, in one line (they stay; a re-run skips them)."""
+    items = [
+        f"{r.period} {r.flows} as release {r.release_id} "
+        f"({'already in the store' if r.already_ingested else 'new'})"
+        for r in report
+    ]
+    if len(items) > 4:
+        items = [f"{len(items)} releases: {items[0]}", items[1], "…", items[-1]]
+    return (
+        f"before it stopped, the fetch stored {', '.join(items)}; running the same command "
+        "again resumes (what is stored is a no-op)"
+    )
+
+
+def _tell_what_was_stored(exc: BaseException, report: FetchReport) -> None:
+    """A fetch that fails or is interrupted says which months it had stored (they stay).
+
+    The partial report goes with the exception as ``exc.fetched``. A tradesentry error
+    carries the note as a second line of its message, which the caller prints or logs;
+    anything else (Ctrl-C above all) would end with nothing said, so it is written on stderr.
+    """
+    if not report:
+        return
+    with contextlib.suppress(AttributeError):  # an exception type without a __dict__
+        exc.fetched = report  # type: ignore[attr-defined]
+    note = stored_note(report)
+    if isinstance(exc, TradesentryError) and exc.args and isinstance(exc.args[0], str):
+        exc.args = (f"{exc.args[0]}\n{note}", *exc.args[1:])
+        return
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
+    print(f"tradesentry: fetch {what}; {note}", file=sys.stderr, flush=True)
 
 
 def _ingest(
@@ -624,13 +750,13 @@ def _ingest(
     folder: Path,
     query: Query,
     request: PlannedRequest,
-    body: bytes,
+    doc: dict[str, Any],
     records: list[dict],
     dates: dict[str, list],
 ) -> FetchedRelease:
     period = request.periods[0]
     published = batch_date(dates, period, records)
-    path = save_batch(folder, query, request, body, records)
+    path = save_batch(folder, query, request, doc)
     result = store.ingest(path, source="comtrade", published=published)
     return FetchedRelease(
         **result.to_dict(),

@@ -8,7 +8,10 @@ columns named after those fields, and a single SELECT maps that relation to ``st
   with a separator the header lacks, so a line may carry one empty field too many.
 * JSON: ``{"elapsedTime", "count", "data": [...], "error"}``; each element of ``data`` is
   a record whose "line" is its 1-based position in the array and whose raw text is the
-  element as JSON, so the quarantine can show it.
+  element as JSON, so the quarantine can show it. ``count`` is the number of records in
+  ``data``; a file where they disagree lost records (a reply cut off between two records
+  is still valid JSON) and is refused whole. A file without a whole-number count is read
+  as it is.
 
 Breakdown codes (second partner, customs procedure, mode of transport) are part of the
 observation key: a row by mode of transport is not a duplicate of the all-modes total.
@@ -27,6 +30,7 @@ from tradesentry.ingest.staging import (
     number_sql,
     sql_literal,
 )
+from tradesentry.text import plural
 
 NAME = "comtrade"
 
@@ -110,19 +114,29 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
         con.execute(
             """
             CREATE TEMP TABLE comtrade_json AS
-            SELECT error::VARCHAR AS error, data
-            FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON'}, format = 'auto',
-                           compression = ?, maximum_object_size = 2147483647)
+            SELECT error::VARCHAR AS error, data,
+                   CASE WHEN json_type(count) IN ('UBIGINT', 'BIGINT')
+                        THEN TRY_CAST(count AS HUGEINT) END AS count
+            FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON', 'count': 'JSON'},
+                           format = 'auto', compression = ?, maximum_object_size = 2147483647)
             """,
             [src.read_path(), src.compression],
         )
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0].replace(src.read_path(), src.name)
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
-    error, count = con.execute("SELECT error, len(data) FROM comtrade_json").fetchone()
+    error, records, count = con.execute(
+        "SELECT error, coalesce(len(data), 0), count FROM comtrade_json"
+    ).fetchone()
     error = (error or "").strip('"')
-    if error and error != "null" and not count:
+    if error and error != "null" and not records:
         raise src.fail(f"the Comtrade API answered with an error: {error}")
+    if count is not None and count != records:
+        # Cut off between two records, a reply is still valid JSON: only its count tells.
+        raise src.fail(
+            f"an incomplete Comtrade JSON response: its count says {plural(int(count), 'record')} "
+            f"but its data holds {records:,} (cut off?); nothing was stored"
+        )
     columns = ", ".join(f"nullif(trim(rec->>{sql_literal(f)}), '') AS {f}" for f in FIELDS)
     return f"""SELECT line::BIGINT AS line, rec::VARCHAR AS raw,
                       CASE WHEN json_type(rec) <> 'OBJECT'

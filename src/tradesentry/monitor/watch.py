@@ -10,11 +10,14 @@ A file is complete when its size and modification time are the same at two looks
 row; names ending in ``.part``, ``.tmp`` (and the like) or starting with a dot are never
 read, so a writer that renames when done is always safe. A file that cannot be read is
 not tried again until it changes. The store is opened for each cycle and closed after,
-so other commands can read it between polls.
+so other commands can read it between polls. When each watchlist entry was last fetched
+is kept beside the store (``<store>.fetch/watch-fetched.json``), so the watchlist's
+interval holds across runs of ``watch --once``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -23,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -135,6 +139,76 @@ def _entry(path, number: int, entry: Any) -> dict:
     return {k: str(v) for k, v in entry.items()}
 
 
+# -- when each entry was last fetched -----------------------------------------------------------
+
+FETCH_STATE_NAME = "watch-fetched.json"
+
+
+def fetch_state_path(store_path: str | os.PathLike) -> Path:
+    """``<store>.fetch/watch-fetched.json``: beside the files the fetches saved."""
+    return Path(f"{store_path}.fetch") / FETCH_STATE_NAME
+
+
+def entry_key(entry: dict) -> str:
+    """A watchlist entry as one string: the same series gives the same key in any key order."""
+    return json.dumps(entry, sort_keys=True, separators=(",", ":"))
+
+
+class FetchState:
+    """When each watchlist entry was last fetched, kept in a small JSON file.
+
+    So the watchlist's interval holds across runs: ``watch --once`` from cron every
+    minute fetches once an interval, not once a run. A file that cannot be read is
+    taken as empty (the entries are due), and one that cannot be written is logged: the
+    fetch itself has happened, and a running watch still keeps the time in memory.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: dict[str, dict] = {}
+        if not path.exists():
+            return
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            entries = data["entries"]
+            if not isinstance(entries, dict):
+                raise TypeError("entries is not a table")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s: unreadable (%s); every watchlist entry is due", path, exc)
+            return
+        self.entries = {k: v for k, v in entries.items() if isinstance(v, dict)}
+
+    def last(self, entry: dict) -> float | None:
+        value = self.entries.get(entry_key(entry), {}).get("last_fetch")
+        return float(value) if isinstance(value, int | float) else None
+
+    def record(self, entry: dict, when: float) -> None:
+        try:
+            utc = datetime.fromtimestamp(when, UTC).isoformat(timespec="seconds")
+        except (OverflowError, OSError, ValueError):
+            utc = None
+        self.entries[entry_key(entry)] = {"series": entry, "last_fetch": when, "utc": utc}
+        text = json.dumps({"entries": self.entries}, indent=1, sort_keys=True) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(self.path.name + ".tmp")
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(self.path)
+        except OSError as exc:
+            log.warning("%s: cannot keep the fetch time (%s)", self.path, exc)
+
+
+def _duration(seconds: float) -> str:
+    """3h20m, 45m, 12s: how long ago, how long to wait."""
+    seconds = max(0, int(seconds))
+    if seconds >= 3600:
+        hours, rest = divmod(seconds, 3600)
+        return f"{hours}h{rest // 60:02d}m" if rest >= 60 else f"{hours}h"
+    if seconds >= 60:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
+
+
 # -- retries -----------------------------------------------------------------------------------
 
 
@@ -215,12 +289,13 @@ class Watcher:
     attempts: int = 3
     backoff: float = 1.0
     sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
+    clock: Callable[[], float] = time.time  # wall clock: fetch times outlive the process
     fetch: Callable[..., Any] | None = None
     post: Callable[[str, dict], int] | None = None
     pending: list[dict] = field(default_factory=list)
     _folder: Folder | None = field(default=None, init=False, repr=False)
-    _last_fetch: float | None = field(default=None, init=False, repr=False)
+    _fetched: dict[str, float] = field(default_factory=dict, init=False, repr=False)
+    _said_not_due: bool = field(default=False, init=False, repr=False)
     _webhook_down: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -340,21 +415,46 @@ class Watcher:
         return result
 
     def _fetch(self, st: Store, report: CycleReport) -> None:
+        """Fetch each watchlist entry whose last fetch is ``interval`` old (kept across runs)."""
         if self.watchlist is None:
             return
-        now = self.clock()
-        if self._last_fetch is not None and now - self._last_fetch < self.watchlist.interval:
-            return
-        self._last_fetch = now
+        state = FetchState(fetch_state_path(st.path))
         fetch = self.fetch or _fetch_comtrade
         for entry in self.watchlist.series:
             label = f"fetch {entry['reporter']}-{entry['partner']} {entry['period']}"
+            now = self.clock()
+            times = [state.last(entry), self._fetched.get(entry_key(entry))]
+            last = max((t for t in times if t is not None), default=None)
+            if last is not None and 0 <= now - last < self.watchlist.interval:
+                wait = self.watchlist.interval - (now - last)
+                log.log(
+                    logging.DEBUG if self._said_not_due else logging.INFO,
+                    "%s: not due (last fetched %s ago, interval %s); next in %s",
+                    label,
+                    _duration(now - last),
+                    _duration(self.watchlist.interval),
+                    _duration(wait),
+                )
+                continue
+            stored: list = []  # releases a failed attempt stored before it stopped
+
+            def run(e: dict = entry, into: list = stored) -> Any:
+                try:
+                    return fetch(st, **e)
+                except Exception as exc:
+                    into.extend(getattr(exc, "fetched", None) or [])
+                    raise
+
             fetched = self._step(  # the client retries HTTP itself: a FetchError is final
-                report, label, lambda e=entry: fetch(st, **e), permanent=(InputError, FetchError)
+                report, label, run, permanent=(InputError, FetchError)
             )
-            fresh = [r for r in fetched or [] if not r.already_ingested]
+            # A fetch that failed counts too: a failing API is not asked again every cycle.
+            self._fetched[entry_key(entry)] = now
+            state.record(entry, now)
+            fresh = {r.release_id: r for r in [*stored, *(fetched or [])] if not r.already_ingested}
             log.info("%s: %d new release(s)", label, len(fresh))
-            report.ingested.extend(r.to_dict() for r in fresh)
+            report.ingested.extend(r.to_dict() for r in fresh.values())
+        self._said_not_due = True
 
     def _scan(self, st: Store, report: CycleReport) -> None:
         """Scan when a release is newer than the last full scan; then digest and queue."""

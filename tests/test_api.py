@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
 from tradesentry import api
 from tradesentry.engines import local
+from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
 from tradesentry.generate import generate, load_generated
 
@@ -120,7 +124,7 @@ def test_a_series_shows_its_own_findings_whatever_scan_ran_last(demo_store):
     assert {f["id"] for f in api.series(demo_store, *key).findings.to_records()} == ours
     complete = api.scan(demo_store).scan_id
     api.scan(demo_store, kinds=["gap"])  # later scans of other kinds or other series
-    api.scan(demo_store, reporter="USA")
+    api.scan(demo_store, flow="import")
     api.scan(demo_store, since="2021-03")
     view = api.series(demo_store, *key)
     assert view.findings.scan_id == complete
@@ -158,3 +162,127 @@ def test_series_and_pairs_rank_money_in_us_dollars_where_the_store_has_rates(sto
     first = "USA" if rate else "JPN"
     assert api.series_index(store)["reporter"].iloc[0] == first
     assert api.pairs(store)["reporter"].iloc[0] == first
+
+
+# -- arguments: normalised and checked at the api, for every caller -----------------------
+def _scans(store) -> int:
+    return _rows(store, "scans")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        # no detector would run, yet the scan was saved as a full one ("kinds": null)
+        ({"kinds": []}, "kinds: an empty list selects nothing"),
+        ({"reporter": []}, "reporter: an empty list selects nothing"),
+        ({"flow": "sideways"}, "unknown flow 'sideways'; choose from import, export, re-import"),
+        ({"kinds": "spikes"}, "unknown kind 'spikes'; choose from implausible, spike, dip"),
+        # misspelled keywords ran a full, unfiltered scan
+        ({"kind": "spike"}, "unknown keyword kind= (did you mean kinds=?); it takes reporter"),
+        ({"reportr": "CHN"}, "unknown keyword reportr= (did you mean reporter=?)"),
+        ({"master": "local[2]"}, "master= is an option of engine='spark', not 'local'"),
+        ({"engine": "spark", "mastr": "x"}, "also input, master, findings_out"),
+        ({"reporter": "XYZ"}, "no series in the store matches reporter XYZ"),
+        ({"partner": ["PRK", "Narnia"], "flow": "import", "commodity": "8542"}, "commodity 8542"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, dict) else None,
+)
+def test_a_scan_that_would_select_nothing_or_everything_is_an_input_error(
+    demo_store, options, message
+):
+    with pytest.raises(InputError) as error:
+        demo_store.scan(**options)
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert _scans(demo_store) == 0  # refused before anything was saved
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ({"reporter": "chn"}, {"reporter": "CHN"}),
+        (
+            {"reporter": "China", "partner": ["north korea"]},
+            {"reporter": "CHN", "partner": ["PRK"]},
+        ),
+        ({"commodity": " total"}, {"commodity": "TOTAL"}),
+        ({"flow": ["EXPORT", "Export"]}, {"flow": ["export"]}),
+        ({"kinds": "level_shift"}, {"kinds": ["level_shift"]}),
+    ],
+    ids=lambda v: str(v),
+)
+def test_scan_takes_codes_in_any_case_and_saves_them_as_the_store_keeps_them(
+    demo_store, given, stored
+):
+    expected = api.scan(demo_store, save=False, **stored)
+    assert len(expected)  # the demo has findings to select
+    found = api.scan(demo_store, **given)
+    assert [f["id"] for f in found] == expected.to_frame()["id"].tolist()
+    saved = api.scan_info(demo_store, found.scan_id)["parameters"]
+    assert {k: saved[k] for k in stored} == stored
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"scan_id": 999}, "no scan 999 in the store (the only scan is 1)"),
+        ({"kind": "spikes"}, "unknown kind 'spikes'; choose from implausible, spike"),
+        ({"kind": ["dip", "Spikes"]}, "unknown kind 'Spikes'"),
+        ({"severity": "critical"}, "unknown severity 'critical'; choose from high, medium, low"),
+        ({"flow": "EXPORTS"}, "unknown flow 'EXPORTS'"),
+    ],
+    ids=lambda v: str(v) if isinstance(v, dict) else None,
+)
+def test_a_findings_query_outside_the_choices_is_an_input_error(demo_store, query, message):
+    demo_store.scan()
+    with pytest.raises(InputError, match=re.escape(message)):
+        demo_store.findings(**query)
+
+
+def test_findings_take_codes_kinds_and_severities_in_any_case(demo_store):
+    demo_store.scan()
+    found = demo_store.findings(
+        kind="Level_Shift", severity=["HIGH"], reporter="chn", flow="EXPORT", commodity="total"
+    )
+    assert len(found) == 2
+    assert {(f["kind"], f["severity"], f["reporter"]) for f in found} == {
+        ("level_shift", "high", "CHN")
+    }
+
+
+def two_classifications(folder: Path) -> Path:
+    """The demo's figures as HS code 8542, once under H5 (as UN Comtrade gives it) and once
+    under HS (a plain CSV's default): two series with the same reporter, partner, flow and
+    commodity."""
+    text = DEMO_CSV.read_text(encoding="utf-8")
+    header, *rows = text.splitlines()
+    rows = [r.replace(",HS,TOTAL,", f",{c},8542,") for c in ("H5", "HS") for r in rows]
+    path = folder / "two_classifications.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_series_held_under_two_classifications_is_chosen_by_one(store, tmp_path):
+    store.ingest(two_classifications(tmp_path))
+    key = ("chn", "prk", "export", "8542")
+    with pytest.raises(InputError) as error:
+        api.series(store, *key)
+    assert str(error.value) == (
+        "CHN PRK export 8542 is held under classifications H5, HS: pass --classification"
+    )
+    whole = api.scan(store, save=False, reporter="CHN", flow="export")
+    for saved in (False, True):  # scanned for the view, then from a saved scan
+        if saved:
+            api.scan(store)
+        view = api.series(store, *key, classification="h5")
+        assert view.classification == "H5" and view.findings.scan_id == (1 if saved else None)
+        months = ["period", "period_months"]
+        assert not view.observations.duplicated(months).any() and len(view.observations) == 25
+        assert not view.history.duplicated(months).any()
+        assert set(view.findings.to_frame()["classification"]) == {"H5"}
+        assert len(view.findings) == len(whole.filter(classification="H5"))
+    with pytest.raises(
+        InputError, match="under classification H4 in the store; it is held under H5, HS"
+    ):
+        api.series(store, *key, classification="H4")
+    mirror = api.mirror(store, "PRK", "CHN", "import", "8542", classification="H5")
+    assert mirror is not None and mirror.classification == "H5"

@@ -5,6 +5,7 @@ No Typer, FastAPI or Jinja here: the functions take and return plain Python and 
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from tradesentry import arguments
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
 from tradesentry.findings import (
@@ -26,11 +28,25 @@ from tradesentry.findings import (
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
-ENGINES = ("local", "spark")
+ENGINES = arguments.ENGINES
 
 
-def _filters(reporter=None, partner=None, flow=None, commodity=None) -> dict:
-    return {"reporter": reporter, "partner": partner, "flow": flow, "commodity": commodity}
+def _check_selection(store: Store, filters: dict) -> None:
+    """Filters that select no series of the store are a mistake to name (a code mistyped,
+    a country the store does not hold), not a scan that found nothing."""
+    if not any(filters.values()):
+        return
+    from tradesentry.engines.local import series_filter_sql
+
+    where, params = series_filter_sql(filters)
+    # Every series of ``observations`` is in the current view (its latest release's rows),
+    # and this stops at the first match: no pass over the current view's window.
+    sql = f"SELECT 1 FROM observations WHERE {where} LIMIT 1"
+    if store.con.cursor().execute(sql, params).fetchone() is None:
+        raise InputError(
+            f"no series in the store matches {arguments.describe(filters)} "
+            "(see `tradesentry releases` and the codes it uses)"
+        )
 
 
 def scan(
@@ -50,15 +66,25 @@ def scan(
 ) -> Findings:
     """Run the detectors over the store's current view and return ranked findings.
 
-    Filters select whole series (their full history is always used); ``since`` (YYYY-MM)
-    keeps findings that end in or after that month. The scan is saved in the store as it
-    runs, chunk by chunk, in one transaction: the findings returned are read back from the
-    store when needed, so memory holds one chunk's findings, not the scan's. With
-    ``save=False`` they are gathered and ranked in memory instead.
+    Filters select whole series (their full history is always used): one code or a list,
+    in any case (``chn`` is CHN; a country may be named), flows among ``schema.FLOWS``;
+    filters that match no series of the store are an InputError. ``kinds`` is one
+    detector kind or a list of them (None: every detector). ``since`` (YYYY-MM) keeps
+    findings that end in or after that month. ``engine_options`` go to the engine
+    (``spark``: ``master``, ``input``, ``findings_out``); any other keyword is an
+    InputError. The scan is saved in the store as it runs, chunk by chunk, in one
+    transaction: the findings returned are read back from the store when needed, so memory
+    holds one chunk's findings, not the scan's. With ``save=False`` they are gathered and
+    ranked in memory instead.
     """
-    since = _check_month(since, "--since")
+    own = [p for p in inspect.signature(scan).parameters if p not in ("store", "engine_options")]
+    arguments.check_engine(engine, engine_options, own)
+    since = arguments.month(since, "--since")
+    kinds = arguments.kinds(kinds)
     detectors = default_detectors(kinds)
-    filters = _filters(reporter, partner, flow, commodity)
+    filters = arguments.series_filters(reporter, partner, flow, commodity)
+    if engine_options.get("input") is None:  # Spark's --input: the store is not what is read
+        _check_selection(store, filters)
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, engine_options)
     chunks = (_since(frame, since) for frame in chunks)
     if not save:
@@ -72,17 +98,20 @@ def scan(
 def _scan_chunks(
     store: Store, detectors, filters: dict, engine: str, chunk_series, progress, options: dict
 ) -> Iterator[pd.DataFrame]:
-    """Unranked findings frames as the engine produces them (the local engine: per chunk)."""
+    """Unranked findings frames as the engine produces them (the local engine: per chunk).
+
+    ``options`` are the engine's own, checked by ``arguments.check_engine``.
+    """
+    sizes = {"chunk_series": chunk_series} if chunk_series else {}
     if engine == "local":
         from tradesentry.engines import local
 
-        sizes = {"chunk_series": chunk_series} if chunk_series else {}
         return local.scan_chunks(store.con.cursor(), detectors, filters, progress=progress, **sizes)
     if engine == "spark":
         from tradesentry.engines import spark
 
         # Spark collects its findings on the driver: one frame, saved as one chunk.
-        return iter([spark.scan(store, detectors, filters, **options)])
+        return iter([spark.scan(store, detectors, filters, **sizes, **options)])
     raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
 
 
@@ -91,15 +120,6 @@ def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
     if since and len(frame):
         return frame[frame["period_end"] >= since]
     return frame
-
-
-def _check_month(value: str | None, option: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m").strftime("%Y-%m")
-    except ValueError as exc:
-        raise InputError(f"{option} {value!r}: expected a month as YYYY-MM") from exc
 
 
 def _save_scan(
@@ -154,53 +174,66 @@ def findings(
     scan_id: int | None = None,
     kind: str | list[str] | None = None,
     severity: str | list[str] | None = None,
-    reporter: str | None = None,
-    partner: str | None = None,
-    flow: str | None = None,
-    commodity: str | None = None,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    flow: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
+    classification: str | None = None,
     since: str | None = None,
 ) -> Findings:
-    """Findings of a saved scan (the latest by default), filtered; no detector runs."""
-    since = _check_month(since, "since")
+    """Findings of a saved scan (the latest by default), filtered; no detector runs.
+
+    Codes are normalised as ``scan`` does; an unknown scan id, kind, severity or flow is
+    an InputError naming the choices (never an empty answer that reads "no findings").
+    """
+    since = arguments.month(since, "since")
+    kind = arguments.kinds(kind, "kind")
+    severity = arguments.severities(severity)
+    filters = arguments.series_filters(reporter, partner, flow, commodity)
     con = store.con.cursor()
     if scan_id is None:
         row = con.execute("SELECT max(id) FROM scans").fetchone()
         scan_id = row[0] if row else None
-    if scan_id is None:
-        return Findings(empty_findings(), None)
+        if scan_id is None:  # no scan saved yet: nothing found so far, no mistake
+            return Findings(empty_findings(), None)
+    elif con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
+        raise InputError(_no_scan(con, scan_id))
     # One series' findings are read without parsing the whole scan's evidence (values bound).
     where, params = "true", []
-    for column, value in (
-        ("reporter", reporter),
-        ("partner", partner),
-        ("flow", flow),
-        ("commodity", commodity),
-    ):
+    for column, value in (*filters.items(), ("classification", classification)):
         if isinstance(value, str):
             where += f" AND {column} = ?"
             params.append(value)
     frame = saved_frame(store.con.cursor(), scan_id, where, params)
     found = Findings(frame, scan_id).filter(
-        kind=kind,
-        severity=severity,
-        reporter=reporter,
-        partner=partner,
-        flow=flow,
-        commodity=commodity,
+        kind=kind, severity=severity, classification=classification, **filters
     )
     if since:
         found = Findings(found.to_frame().query("period_end >= @since"), scan_id)
     return found
 
 
+def _no_scan(con, scan_id) -> str:
+    """The mistake and what there is instead: no scan 999 in the store (scans 1 to 7)."""
+    first, last, count = con.execute("SELECT min(id), max(id), count(*) FROM scans").fetchone()
+    if not count:
+        held = "no scan saved yet: run `tradesentry scan`"
+    elif first == last:
+        held = f"the only scan is {first}"
+    else:
+        held = f"scans {first} to {last}"
+    return f"no scan {scan_id} in the store ({held})"
+
+
 @dataclass(frozen=True)
 class SeriesView:
     """One series as people look at it: its values, its findings and its releases."""
 
-    key: dict
+    key: dict  # reporter, partner, flow, commodity as the store keeps them (CHN, TOTAL)
     observations: pd.DataFrame  # current view: period, period_months, value, net_weight_kg…
     findings: Findings
     history: pd.DataFrame  # every release's figure for every period (revision history)
+    classification: str | None = None  # the nomenclature the series is held under (HS, H5…)
 
 
 def series(
@@ -210,24 +243,57 @@ def series(
     flow: str,
     commodity: str,
     *,
+    classification: str | None = None,
     scan_id: int | None = None,
 ) -> SeriesView:
     """The series with its release history and its findings: from ``scan_id``, else from
-    the latest saved scan that covered it (``covering_scan``), else from scanning it now."""
-    key = {"reporter": reporter, "partner": partner, "flow": flow, "commodity": commodity}
+    the latest saved scan that covered it (``covering_scan``), else from scanning it now.
+
+    Codes are normalised as ``scan`` does (``chn prk export total`` is CHN PRK export
+    TOTAL). A commodity held under several classifications (UN Comtrade's H5 and a
+    table's HS for the same HS code) is several series: ``classification`` picks one,
+    and without it that is an InputError naming them.
+    """
+    key = {
+        "reporter": arguments.country_code(reporter),
+        "partner": arguments.country_code(partner),
+        "flow": arguments.flow_name(flow),
+        "commodity": arguments.commodity_code(commodity),
+    }
+    name = " ".join(key.values())
     con = store.con.cursor()
     where = "reporter = ? AND partner = ? AND flow = ? AND commodity = ?"
     params = list(key.values())
+    held = [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT classification FROM observations WHERE {where} ORDER BY 1", params
+        ).fetchall()
+    ]
+    if not held:
+        raise InputError(
+            f"no series {name} in the store (see `tradesentry releases` and the codes it uses)"
+        )
+    if classification is not None:
+        classification = classification.strip().upper()
+        if classification not in held:
+            raise InputError(
+                f"no series {name} under classification {classification} in the store; "
+                f"it is held under {', '.join(held)}"
+            )
+    elif len(held) > 1:
+        raise InputError(
+            f"{name} is held under classifications {', '.join(held)}: pass --classification"
+        )
+    else:
+        classification = held[0]
+    where += " AND classification = ?"
+    params.append(classification)
     obs = con.execute(
         f"SELECT period, period_months, value, currency, net_weight_kg, release_id "
         f"FROM current_observations WHERE {where} ORDER BY period, period_months",
         params,
     ).df()
-    if obs.empty:
-        raise InputError(
-            f"no series {reporter} {partner} {flow} {commodity} in the store "
-            "(see `tradesentry releases` and the codes it uses)"
-        )
     history = con.execute(
         f"SELECT o.period, o.period_months, o.value, o.release_id, r.published, r.file "
         f"FROM observations o JOIN releases r ON r.id = o.release_id WHERE {where} "
@@ -237,10 +303,10 @@ def series(
     if scan_id is None:
         scan_id = covering_scan(store, key)
     if scan_id is None:  # no saved scan ran every detector over it: scan it now
-        found = scan(store, save=False, **key)
+        found = scan(store, save=False, **key).filter(classification=classification)
     else:
-        found = findings(store, scan_id=scan_id, **key)
-    return SeriesView(key, obs, found, history)
+        found = findings(store, scan_id=scan_id, classification=classification, **key)
+    return SeriesView(key, obs, found, history, classification)
 
 
 def covering_scan(store: Store, key: dict[str, str]) -> int | None:
@@ -273,17 +339,26 @@ def mirror(
     flow: str,
     commodity: str,
     *,
+    classification: str | None = None,
     scan_id: int | None = None,
 ) -> SeriesView | None:
     """The partner's record of the same flow (B's imports from A beside A's exports to B).
 
     None when the store does not hold it: most series have no mirror, and that is no error.
     """
-    mirror_flow = MIRROR_FLOW.get(flow)
-    if mirror_flow is None or partner == reporter:
+    mirror_flow = MIRROR_FLOW.get(flow.strip().lower())
+    if mirror_flow is None or arguments.country_code(partner) == arguments.country_code(reporter):
         return None
     try:
-        return series(store, partner, reporter, mirror_flow, commodity, scan_id=scan_id)
+        return series(
+            store,
+            partner,
+            reporter,
+            mirror_flow,
+            commodity,
+            classification=classification,
+            scan_id=scan_id,
+        )
     except InputError:
         return None
 
@@ -474,7 +549,8 @@ def new_findings(
     """Findings of a scan (the latest by default) that its baseline did not have.
 
     The baseline is the previous scan with the same parameters, so a filtered scan is never
-    compared with a scan of other series. With no baseline, every finding is new.
+    compared with a scan of other series; ``baseline`` names another saved scan instead.
+    With no baseline, every finding is new.
     """
     from tradesentry.monitor import history
 
@@ -527,10 +603,10 @@ def revisions(
 
     return rev.revisions(
         store.con.cursor(),
-        reporter=reporter,
-        partner=partner,
-        flow=flow,
-        commodity=commodity,
+        reporter=None if reporter is None else arguments.country_code(reporter),
+        partner=None if partner is None else arguments.country_code(partner),
+        flow=None if flow is None else arguments.flow_name(flow),
+        commodity=None if commodity is None else arguments.commodity_code(commodity),
         tolerance=rev.TOLERANCE if tolerance is None else tolerance,
         min_change=rev.MIN_CHANGE if min_change is None else min_change,
     )
@@ -552,7 +628,13 @@ def mirror_pair(store: Store, reporter: str, partner: str, commodity: str | None
     """
     from tradesentry.missing import mirror_view
 
-    return mirror_view(store.con.cursor(), reporter, partner, commodity)
+    commodity = None if commodity is None else arguments.commodity_code(commodity)
+    return mirror_view(
+        store.con.cursor(),
+        arguments.country_code(reporter),
+        arguments.country_code(partner),
+        commodity,
+    )
 
 
 def missing_trade(
@@ -567,8 +649,14 @@ def missing_trade(
     method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM."""
     from tradesentry.missing import missing_trade as estimate
 
-    start, end = _check_month(start, "--from"), _check_month(end, "--to")
-    return estimate(store.con.cursor(), reporter, partner, start, end)
+    start, end = arguments.month(start, "--from"), arguments.month(end, "--to")
+    return estimate(
+        store.con.cursor(),
+        arguments.country_code(reporter),
+        arguments.country_code(partner),
+        start,
+        end,
+    )
 
 
 def load_rates(store: Store, path):

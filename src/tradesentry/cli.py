@@ -161,13 +161,8 @@ class Encoding(StrEnum):
     latin1 = "latin-1"
 
 
-# The canonical flows as choices: an unknown flow would select nothing and scan to "No findings."
+# The canonical flows as choices, listed in --help (the api checks them too, for every caller).
 Flow = StrEnum("Flow", {flow: flow for flow in FLOWS})
-
-
-def _upper(codes: list[str] | None) -> list[str] | None:
-    """Country and commodity codes are stored upper-case: chn finds CHN, as `series` does."""
-    return [code.upper() for code in codes] if codes else codes
 
 
 def command(*args, **kwargs):
@@ -299,18 +294,13 @@ def quarantine(
 # -- scan --------------------------------------------------------------------------------
 @command()
 def scan(
-    reporter: Annotated[
-        list[str] | None, typer.Option(callback=_upper, help="ISO alpha-3 reporter(s).")
-    ] = None,
-    partner: Annotated[
-        list[str] | None, typer.Option(callback=_upper, help="ISO alpha-3 partner(s).")
-    ] = None,
+    # Codes in any case (chn is CHN): the api normalises them as the store keeps them.
+    reporter: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 reporter(s).")] = None,
+    partner: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 partner(s).")] = None,
     flow: Annotated[
         list[Flow] | None, typer.Option(case_sensitive=False, help="Only these flows.")
     ] = None,
-    commodity: Annotated[
-        list[str] | None, typer.Option(callback=_upper, help="TOTAL or an HS code.")
-    ] = None,
+    commodity: Annotated[list[str] | None, typer.Option(help="TOTAL or an HS code.")] = None,
     since: Annotated[
         str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
     ] = None,
@@ -327,6 +317,16 @@ def scan(
     resolved: Annotated[
         bool, typer.Option("--resolved", help="Only findings of the previous scan now gone.")
     ] = False,
+    baseline: Annotated[
+        int | None,
+        typer.Option(
+            "--baseline",
+            min=1,
+            metavar="SCAN",
+            help="--new/--resolved: compare with this saved scan (default: the previous "
+            "scan with the same options).",
+        ),
+    ] = None,
     master: Annotated[
         str | None, typer.Option(help="Spark master (--engine spark): local[*] or a cluster URL.")
     ] = None,
@@ -349,24 +349,32 @@ def scan(
         raise InputError("--master, --input and --findings-parquet need --engine spark")
     if new and resolved:
         raise InputError("--new and --resolved: choose one")
+    if baseline is not None and not (new or resolved):
+        raise InputError("--baseline compares with a scan: give --new or --resolved too")
     if findings_parquet is not None and "://" not in findings_parquet:  # a URL: Spark's to check
         _check_writable(Path(findings_parquet), directory=True)
     with open_store(store) as st:
+        if baseline is not None:
+            api.scan_info(st, baseline)  # an unknown scan is refused before scanning
         with _progress(err, "scanning", "observations") as advance:
+            # Filters that match no series of the store are an InputError of the api, so
+            # exit 2 with its line, as for an unknown series, release or scan: a mistyped
+            # code is bad input, and a pipeline's `--fail-on` must not pass it as "No findings."
             found = api.scan(
                 st,
-                reporter=reporter,
-                partner=partner,
+                reporter=reporter or None,
+                partner=partner or None,
                 flow=[f.value for f in flow] if flow else None,
-                commodity=commodity,
+                commodity=commodity or None,
                 since=since,
-                kinds=kind,
+                kinds=kind or None,
                 engine=engine,
                 progress=advance,
                 **spark_options,
             )
-        if new or resolved:  # against the previous scan with the same options
-            found = (api.new_findings if new else api.resolved_findings)(st, found.scan_id)
+        if new or resolved:  # against --baseline, else the previous scan with the same options
+            compare = api.new_findings if new else api.resolved_findings
+            found = compare(st, found.scan_id, baseline=baseline)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit)
         worst = {f["severity"] for f in found} if fail_on is not None else set()
@@ -433,19 +441,25 @@ def series(
     partner: str,
     flow: str,
     commodity: str,
+    classification: Annotated[
+        str | None,
+        typer.Option(help="HS, H5…: which, when the store holds the series under several."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """One series in the terminal: its values, a chart in text, its findings and revisions."""
-    key = (reporter.upper(), partner.upper(), flow.lower(), commodity.upper())
     with open_store(store, read_only=True) as st:  # an unsaved scan, if any: it only reads
-        view = api.series(st, *key)
-        revised = api.revisions(st, reporter=key[0], partner=key[1], flow=key[2], commodity=key[3])
+        view = api.series(st, reporter, partner, flow, commodity, classification=classification)
+        key = view.key  # the codes as the store keeps them: chn prk export total is CHN…TOTAL
+        revised = api.revisions(st, **key)
+    revised = revised[revised["classification"] == view.classification]
     obs = view.observations
     currency = obs["currency"].iat[0]
     monthly = obs[obs["period_months"] == 1].set_index("period")["value"]
     months = pd.date_range(monthly.index.min(), monthly.index.max(), freq="MS")
-    name = f"{reporter.upper()} → {partner.upper()} {flow} {commodity}"
-    out.print(Text.assemble((name, "bold"), f" ({currency})"))
+    name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+    under = f"{view.classification}, " if classification else ""
+    out.print(Text.assemble((name, "bold"), f" ({under}{currency})"))
     out.print(sparkline(monthly.reindex(months).to_numpy()), highlight=False)
     flagged = _flagged_months(view.findings)
     table = Table(show_edge=False)
@@ -476,7 +490,7 @@ def mirror(
 ) -> None:
     """Both records of a pair's trade and the gap between them, month by month."""
     with open_store(store, read_only=True) as st:
-        view = api.mirror_pair(st, reporter.upper(), partner.upper(), commodity)
+        view = api.mirror_pair(st, reporter, partner, commodity)
     if format is TableFormat.csv:
         _write_csv(view.frame)
         return
@@ -494,7 +508,7 @@ def gap(
 ) -> None:
     """What the partner's record and unit values imply is missing from the reporter's."""
     with open_store(store, read_only=True) as st:
-        result = api.missing_trade(st, reporter.upper(), partner.upper(), start, end)
+        result = api.missing_trade(st, reporter, partner, start, end)
     if format is TableFormat.csv:
         _write_csv(result.frame)
         return

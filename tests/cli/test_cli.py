@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
+from tests.test_api import two_classifications
 from tradesentry.cli import app
 from tradesentry.store import open_store
 
@@ -127,12 +128,32 @@ def test_scan_rejects_a_bad_month(tmp_path):
     assert "--since" in result.stderr
 
 
-def test_series_shows_values(tmp_path):
+@pytest.mark.parametrize(
+    "key", [("CHN", "PRK", "export", "TOTAL"), ("chn", "prk", "EXPORT", "total")], ids=str
+)
+def test_series_shows_values(tmp_path, key):
     db = tmp_path / "s.duckdb"
     invoke("ingest", DEMO_CSV, "--store", db)
-    result = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db)
+    result = invoke("series", *key, "--store", db)
     assert result.exit_code == 0
+    assert result.stdout.startswith("CHN → PRK export TOTAL (USD)\n")  # the codes as stored
     assert "$3.0K" in result.stdout and "2021-02" in result.stdout
+
+
+def test_series_held_under_two_classifications_needs_one(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", two_classifications(tmp_path), "--store", db)
+    result = invoke("series", "CHN", "PRK", "export", "8542", "--store", db)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        "error: CHN PRK export 8542 is held under classifications H5, HS: pass --classification\n"
+    )
+    chosen = invoke(
+        "series", "CHN", "PRK", "export", "8542", "--classification", "h5", "--store", db
+    )
+    assert chosen.exit_code == 0, chosen.output
+    assert chosen.stdout.startswith("CHN → PRK export 8542 (H5, USD)\n")
+    assert chosen.stdout.count("2021-02  ") == 1  # each month once
 
 
 def test_unknown_series_exits_2(tmp_path):
@@ -167,3 +188,32 @@ def test_an_empty_scan_writes_the_csv_header_and_an_empty_json_array(tmp_path):
     assert (
         invoke("scan", "--kind", "mirror_gap", "--format", "json", "--store", db).stdout == "[]\n"
     )
+
+
+def _ids(result) -> set[str]:
+    assert result.exit_code == 0, result.output
+    return {f["id"] for f in json.loads(result.stdout)}
+
+
+def test_resolved_compares_with_the_scan_given_by_baseline(tmp_path):
+    """`scan --new` is a saved scan itself, so a `--resolved` after it compares with it;
+    --baseline names the scan from before the revision instead."""
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    before = _ids(invoke("scan", "--format", "json", "--store", db))  # scan 1
+    revised = tmp_path / "revised.csv"  # February 2021 revised to a plausible month
+    lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0], *(ln.replace(",3000.0,", ",190000.0,") for ln in lines if ",2021-02," in ln)]
+    revised.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    invoke("ingest", revised, "--published", "2030-01-01", "--store", db)
+    scan = ("scan", "--format", "json", "--store", db)
+    new = _ids(invoke(*scan, "--new"))  # scan 2, against scan 1
+    assert _ids(invoke(*scan, "--resolved")) == set()  # scan 3, against scan 2: nothing
+    resolved = _ids(invoke(*scan, "--resolved", "--baseline", "1"))  # scan 4, against scan 1
+    assert resolved and resolved <= before
+    with open_store(db) as st:
+        assert resolved == {f["id"] for f in st.findings(scan_id=1)} - {
+            f["id"] for f in st.findings(scan_id=4)
+        }
+        assert new == {f["id"] for f in st.findings(scan_id=2)} - before
+    assert _ids(invoke(*scan, "--new", "--baseline", "1")) == new  # scan 5

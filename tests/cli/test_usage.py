@@ -103,6 +103,15 @@ def test_a_number_out_of_range_is_one_line_on_stderr(demo_db, args, expected):
         ),
         (["quarantine", "--release", "99"], NO_RELEASE_99),
         (["digest", "--release", "99"], NO_RELEASE_99),
+        # a selection that matches no series is a mistake to name, not "No findings."
+        (["scan", "--reporter", "XYZ"], "error: no series in the store matches reporter XYZ"),
+        (
+            ["scan", "--flow", "import", "--commodity", "8542"],
+            "error: no series in the store matches flow import; commodity 8542",
+        ),
+        (["scan", "--kind", "spikes"], "error: unknown kind 'spikes'; choose from implausible"),
+        (["scan", "--new", "--baseline", "99"], "error: no scan 99 in the store"),
+        (["scan", "--baseline", "1"], "error: --baseline compares with a scan: give --new or"),
     ],
     ids=lambda v: " ".join(map(str, v[:3])) if isinstance(v, list) else None,
 )
@@ -135,6 +144,7 @@ def _scan_ids(db: Path, *args: str) -> list[str]:
     ("given", "stored"),
     [
         (["--reporter", "chn"], ["--reporter", "CHN"]),
+        (["--reporter", "China", "--partner", "north korea"], ["--partner", "PRK"]),
         (["--partner", "Prk"], ["--partner", "PRK"]),
         (["--flow", "EXPORT"], ["--flow", "export"]),
         (["--commodity", "total"], ["--commodity", "TOTAL"]),

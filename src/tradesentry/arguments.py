@@ -1,0 +1,160 @@
+"""What a caller may pass the API, as the store keeps it: codes normalised, choices checked.
+
+Every caller (the command line, the dashboard, the report, a notebook) goes through
+``tradesentry.api``, and the API through these functions. A code that matches nothing
+selects no series, and a scan or a query of no series reads as "no findings": so codes are
+normalised as the ingest stores them (``chn`` is CHN, ``total`` is TOTAL, a country may be
+named), and a value outside its choices is an InputError naming them, never an empty
+answer.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from tradesentry.errors import InputError
+from tradesentry.schema import FLOWS, SEVERITIES
+from tradesentry.scope import KEY_FILTERS
+
+ENGINES = ("local", "spark")
+
+_ALPHA3 = re.compile(r"[A-Z]{3}|X\d{3}")  # ISO alpha-3, or a Comtrade special area (X899)
+
+
+def country_code(raw: str) -> str:
+    """A country as the store keeps it: alpha-3 in upper case (chn is CHN); a name, an
+    ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
+    code = raw.strip().upper()
+    if _ALPHA3.fullmatch(code):
+        return code
+    from tradesentry.countries import to_alpha3
+
+    return to_alpha3(raw) or code  # unknown: kept, and then matches nothing (said so)
+
+
+def commodity_code(raw: str) -> str:
+    """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
+    code = raw.strip().upper()
+    return "TOTAL" if code == "ALL" else code
+
+
+def flow_name(raw: str) -> str:
+    flow = raw.strip().lower()
+    if flow not in FLOWS:
+        raise InputError(f"unknown flow {raw!r}; choose from {', '.join(FLOWS)}")
+    return flow
+
+
+def _choice(choices: Iterable[str], what: str) -> Callable[[str], str]:
+    """A check of one value against ``choices`` (kinds, severities), case aside."""
+    choices = tuple(choices)
+
+    def check(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise InputError(f"unknown {what} {raw!r}; choose from {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def each(value, one: Callable[[str], str], name: str):
+    """``one`` applied to a value given as one string or as a list of them (None: no filter).
+
+    The shape is kept (a string stays a string) as scans are saved with it. An empty list
+    is refused: it would select nothing, yet filters treat it as no filter at all.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return one(value)
+    if not isinstance(value, Iterable):
+        raise InputError(f"{name}: expected a string or a list of strings, not {value!r}")
+    values = list(value)
+    if not values:
+        raise InputError(f"{name}: an empty list selects nothing; give None for all")
+    bad = next((v for v in values if not isinstance(v, str)), None)
+    if bad is not None:
+        raise InputError(f"{name}: expected a string or a list of strings, not {bad!r}")
+    return list(dict.fromkeys(one(v) for v in values))  # each once, in the order given
+
+
+def series_filters(reporter=None, partner=None, flow=None, commodity=None) -> dict:
+    """The series filters as the store keeps the codes: CHN, export, TOTAL."""
+    return {
+        "reporter": each(reporter, country_code, "reporter"),
+        "partner": each(partner, country_code, "partner"),
+        "flow": each(flow, flow_name, "flow"),
+        "commodity": each(commodity, commodity_code, "commodity"),
+    }
+
+
+def kinds(value, name: str = "kinds") -> list[str] | None:
+    """Detector kinds: one kind, a list of kinds or None (every detector)."""
+    from tradesentry.detectors import registry
+
+    checked = each(value, _choice(registry(), "kind"), name)
+    return [checked] if isinstance(checked, str) else checked
+
+
+def severities(severity) -> str | list[str] | None:
+    return each(severity, _choice(SEVERITIES, "severity"), "severity")
+
+
+# Parameters of an engine's scan that api.scan fills itself (not options to pass).
+_ENGINE_FILLED = ("store", "con", "detectors", "filters", "chunk_series", "progress")
+
+
+def engine_options(engine: str) -> tuple[str, ...]:
+    """The keyword options ``engine``'s scan takes beyond what api.scan passes itself."""
+    if engine == "local":
+        from tradesentry.engines.local import scan_chunks as run
+    else:
+        from tradesentry.engines.spark import scan as run
+    return tuple(p for p in inspect.signature(run).parameters if p not in _ENGINE_FILLED)
+
+
+def check_engine(engine: str, options: dict, own: Iterable[str]) -> None:
+    """An unknown engine, or a keyword neither scan nor the engine takes, is an InputError.
+
+    A misspelled keyword (``kind=``, ``reportr=``) would otherwise be taken for an engine
+    option and ignored, and the scan would run unfiltered.
+    """
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    own = list(own)
+    accepted = engine_options(engine)
+    for name in options:
+        if name in accepted:
+            continue
+        other = next((e for e in ENGINES if e != engine and name in engine_options(e)), None)
+        if other is not None:
+            raise InputError(f"scan: {name}= is an option of engine={other!r}, not {engine!r}")
+        close = difflib.get_close_matches(name, [*own, *accepted], n=1)
+        hint = f" (did you mean {close[0]}=?)" if close else ""
+        extra = f"; with engine={engine!r} also {', '.join(accepted)}" if accepted else ""
+        raise InputError(f"scan: unknown keyword {name}={hint}; it takes {', '.join(own)}{extra}")
+
+
+def describe(filters: dict) -> str:
+    """``reporter XYZ; flow export, import`` for the filters given."""
+    terms = []
+    for column in KEY_FILTERS:
+        value = filters.get(column)
+        if value:
+            terms.append(f"{column} {value if isinstance(value, str) else ', '.join(value)}")
+    return "; ".join(terms)
+
+
+def month(value: str | None, option: str) -> str | None:
+    """A month as YYYY-MM (None stays None); ``option`` names it in the error."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m").strftime("%Y-%m")
+    except ValueError as exc:
+        raise InputError(f"{option} {value!r}: expected a month as YYYY-MM") from exc

@@ -1,1 +1,6 @@
-from tests.report.seed import evil_store, pairs_store, seeded_store  # noqa: F401  (fixtures)
+from tests.report.seed import (  # noqa: F401  (fixtures)
+    evil_store,
+    pairs_store,
+    seeded_store,
+    two_classifications_store,
+)

@@ -17,6 +17,9 @@ from tradesentry.findings import stable_id
 from tradesentry.store import Store
 
 EVIL = "<script>alert('x')</script>"
+# The markup as a commodity code in the store: ingest upper-cases codes, and <SCRIPT> is a
+# script tag to a browser all the same.
+EVIL_CODE = EVIL.upper()
 
 DEMO_FINDINGS = [
     {
@@ -73,19 +76,21 @@ DEMO_FINDINGS = [
 
 def save_scan(store: Store, records: list[dict], parameters: dict | None = None) -> int:
     """Save ``records`` as a new scan, as ``api.scan`` would (with its ``parameters``, such
-    as ``{"flow": ["import"]}`` for a filtered scan); returns the scan id."""
+    as ``{"flow": ["import"]}`` for a filtered scan); returns the scan id. A record's
+    series is under classification HS unless it names another (``"classification"``)."""
     con = store.con.cursor()
     scan_id = con.execute(
         "INSERT INTO scans (started_at, parameters, findings) VALUES (?, ?, ?) RETURNING id",
         [datetime.now(), json.dumps({"engine": "test", **(parameters or {})}), len(records)],
     ).fetchone()[0]
     for rec in records:
-        key = (rec["reporter"], rec["partner"], rec["flow"], "HS", rec["commodity"], "")
+        classification = rec.get("classification", "HS")
+        key = (rec["reporter"], rec["partner"], rec["flow"], classification, rec["commodity"], "")
         con.execute(
             "INSERT INTO findings (scan_id, id, kind, reporter, partner, flow, commodity, "
             "classification, breakdown, period, period_end, observed, expected, currency, "
             "impact, score, severity, explanation, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, 'HS', '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 scan_id,
                 rec.get("id") or stable_id(rec["kind"], key, rec["period"], rec["period_end"]),
@@ -94,6 +99,7 @@ def save_scan(store: Store, records: list[dict], parameters: dict | None = None)
                 rec["partner"],
                 rec["flow"],
                 rec["commodity"],
+                classification,
                 rec["period"],
                 rec["period_end"],
                 rec["observed"],
@@ -121,7 +127,7 @@ def revise_february_2020(store: Store, folder: Path, published: str) -> None:
 
 
 def evil_csv(folder: Path) -> Path:
-    """A canonical CSV whose commodity is markup (ingest keeps commodity text as given)."""
+    """A canonical CSV whose commodity is markup (stored upper-cased: EVIL_CODE)."""
     path = folder / "evil.csv"
     rows = ["reporter,partner,flow,classification,commodity,period,period_months,value,currency"]
     for month in range(1, 13):
@@ -132,12 +138,13 @@ def evil_csv(folder: Path) -> Path:
 
 
 def evil_findings() -> list[dict]:
-    """Findings whose text invites markup and spreadsheet formulas."""
+    """Findings on the markup series (its code as stored) whose text invites markup and
+    spreadsheet formulas."""
     base = {
         "reporter": "CHN",
         "partner": "PRK",
         "flow": "export",
-        "commodity": EVIL,
+        "commodity": EVIL_CODE,
         "observed": 5.0,
         "expected": 1000.0,
         "impact": 995.0,
@@ -224,5 +231,90 @@ def seeded_store(tmp_path: Path) -> Store:
 @pytest.fixture
 def evil_store(tmp_path: Path) -> Store:
     store = with_evil(seeded(tmp_path / "evil.duckdb"), tmp_path)
+    yield store
+    store.close()
+
+
+# -- one HS code under two classifications -------------------------------------------------
+HS_CODE = "8542"
+# CHN's monthly exports of HS_CODE to PRK in 2021 as each source gives them, distinct so a
+# page shows which series it read; one month of each stands out, and each has a finding.
+TWO_CLASSIFICATIONS = {
+    "H5": {"value": 4_300_000, "month": 6, "outlier": 9_900_000},  # UN Comtrade's HS 2017
+    "HS": {"value": 7_600_000, "month": 9, "outlier": 1_200_000},  # a table's default
+}
+# PRK's own record (its imports from CHN), under H5 only: the mirror of the H5 series.
+MIRROR_VALUE = 4_100_000
+
+
+def two_classification_findings() -> list[dict]:
+    """A spike on the H5 series, a dip on the HS series."""
+    h5, hs = TWO_CLASSIFICATIONS["H5"], TWO_CLASSIFICATIONS["HS"]
+    base = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": HS_CODE}
+    return [
+        {
+            **base,
+            "classification": "H5",
+            "kind": "spike",
+            "period": f"2021-{h5['month']:02d}",
+            "period_end": f"2021-{h5['month']:02d}",
+            "observed": float(h5["outlier"]),
+            "expected": float(h5["value"]),
+            "impact": float(h5["outlier"] - h5["value"]),
+            "score": 0.96,
+            "severity": "high",
+            "explanation": "June 2021 under H5: $9.9M against about $4.3M expected.",
+            "evidence": {"lower": 3_900_000.0, "upper": 4_700_000.0},
+        },
+        {
+            **base,
+            "classification": "HS",
+            "kind": "dip",
+            "period": f"2021-{hs['month']:02d}",
+            "period_end": f"2021-{hs['month']:02d}",
+            "observed": float(hs["outlier"]),
+            "expected": float(hs["value"]),
+            "impact": float(hs["value"] - hs["outlier"]),
+            "score": 0.8,
+            "severity": "medium",
+            "explanation": "September 2021 under HS: $1.2M against about $7.6M expected.",
+            "evidence": {"lower": 6_900_000.0, "upper": 8_300_000.0},
+        },
+    ]
+
+
+def _year_2021(reporter: str, partner: str, flow: str, value: int, outlier=None) -> list:
+    """Records of HS_CODE for the twelve months of 2021 at ``value``; ``outlier``, a
+    (month, value), sets one month apart."""
+    from tests.ingest.kit import record
+
+    figures = {m: value for m in range(1, 13)} | dict([outlier] if outlier else [])
+    return [
+        record(reporter, partner, flow, HS_CODE, "2021", f"{m:02d}", str(v))
+        for m, v in figures.items()
+    ]
+
+
+def two_classifications(path: Path) -> Store:
+    """A store holding HS_CODE of CHN → PRK exports twice: under H5 from a UN Comtrade
+    CSV and under HS from a canonical CSV (the tests/ingest kit writes both), with PRK's
+    imports under H5 and a scan of ``two_classification_findings``."""
+    from tests.ingest.kit import FORMATS
+    from tradesentry.store import open_store
+
+    h5, hs = TWO_CLASSIFICATIONS["H5"], TWO_CLASSIFICATIONS["HS"]
+    comtrade = _year_2021("CHN", "PRK", "export", h5["value"], (h5["month"], h5["outlier"]))
+    comtrade += _year_2021("PRK", "CHN", "import", MIRROR_VALUE)
+    table = _year_2021("CHN", "PRK", "export", hs["value"], (hs["month"], hs["outlier"]))
+    store = open_store(path)
+    store.ingest(FORMATS["comtrade-csv"].file(path.parent, comtrade, stem="comtrade"))
+    store.ingest(FORMATS["canonical"].file(path.parent, table, stem="table"))
+    save_scan(store, two_classification_findings())
+    return store
+
+
+@pytest.fixture
+def two_classifications_store(tmp_path: Path) -> Store:
+    store = two_classifications(tmp_path / "two.duckdb")
     yield store
     store.close()

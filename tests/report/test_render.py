@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DEMO_CSV
 from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
 from tradesentry.report import render_report
-from tradesentry.report.render import environment, evidence_items, plain
+from tradesentry.report.render import environment, evidence_items, plain, series_path
 
 NARROW = "\u202f"  # the thousands separator of evidence numbers
 
@@ -98,3 +98,25 @@ def test_plural_filters():
     env = environment()
     text = "{{ 1 | plural('pair') }}, {{ 2 | plural('pair') }}, {{ 1 | noun('figure') }}"
     assert env.from_string(text).render() == "1 pair, 2 pairs, figure"
+
+
+def test_a_series_path_names_the_classification_where_the_path_alone_is_ambiguous():
+    rec = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "85/42"}
+    rec_h5 = {**rec, "classification": "H5"}
+    plain_path = "/series/CHN/PRK/export/85%2F42"
+    key = ("CHN", "PRK", "export", "85/42")
+    assert series_path(rec_h5, ambiguous={key}) == plain_path + "?classification=H5"
+    assert series_path(rec_h5, ambiguous=set()) == plain_path  # the ordinary case: readable
+    assert series_path(rec_h5) == plain_path + "?classification=H5"  # not known: named
+    assert series_path(rec) == plain_path  # nothing to name
+    # With a finding: one query, then the fragment the caller adds.
+    assert series_path(rec_h5, "ab&1", ambiguous={key}) == (
+        plain_path + "?classification=H5&finding=ab%261"
+    )
+    assert series_path(rec_h5, "ab1", ambiguous=set()) == plain_path + "?finding=ab1"
+    # The templates' series_path reads the page's ``ambiguous`` keys.
+    template = environment().from_string("{{ series_path(rec) }}|{{ series_path(rec, 'f1') }}")
+    assert template.render(rec=rec_h5, ambiguous={key}) == (
+        f"{plain_path}?classification=H5|{plain_path}?classification=H5&amp;finding=f1"
+    )
+    assert template.render(rec=rec_h5, ambiguous=set()) == f"{plain_path}|{plain_path}?finding=f1"

@@ -11,7 +11,15 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.report.seed import DEMO_FINDINGS, EVIL, revise_february_2020, save_scan
+from tests.report.seed import (
+    DEMO_FINDINGS,
+    EVIL,
+    EVIL_CODE,
+    TWO_CLASSIFICATIONS,
+    revise_february_2020,
+    save_scan,
+    two_classification_findings,
+)
 from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.detectors import default_detectors
@@ -165,10 +173,11 @@ def test_revisions_come_from_the_series_history(seeded_store, tmp_path):
 
 def test_markup_in_data_is_shown_as_text(evil_store):
     html = render_report(evil_store)
-    assert EVIL not in html
-    assert "&lt;script&gt;alert(" in html  # the commodity and the explanation, escaped
+    assert EVIL not in html and EVIL_CODE not in html
+    assert "&lt;SCRIPT&gt;ALERT(" in html  # the commodity (as stored: upper-cased), escaped
+    assert "&lt;script&gt;alert(" in html  # the explanation, escaped
     for spec in _chart_specs(html):
-        assert "<script" not in json.dumps(spec)
+        assert "<script" not in json.dumps(spec).lower()
 
 
 def test_report_on_a_store_without_findings(store, tmp_path):
@@ -214,3 +223,24 @@ def test_demo_writes_the_report_next_to_the_store(tmp_path):
     report = Path(db.parent / "report.html")
     assert report.is_file()
     assert str(report) in result.stdout
+
+
+def test_a_code_under_two_classifications_is_charted_for_each(two_classifications_store):
+    """UN Comtrade's H5 and a table's HS for one HS code are two series: each finding is
+    drawn on its own, where the report once dropped both charts."""
+    html = render_report(two_classifications_store)
+    specs = dict(
+        re.findall(
+            r'<script type="application/json" id="(chart-\d+)-spec">(.*?)</script>', html, re.S
+        )
+    )
+    assert len(specs) == 2
+    articles = html.split('<article class="finding')[1:]
+    for rank, rec in enumerate(two_classification_findings(), start=1):  # the spike first
+        figures = TWO_CLASSIFICATIONS[rec["classification"]]
+        (observed,) = [
+            t for t in json.loads(specs[f"chart-{rank}"])["data"] if t["name"] == "Observed"
+        ]
+        assert set(observed["y"]) == {float(figures["value"]), float(figures["outlier"])}
+        (card,) = [a for a in articles if f'id="chart-{rank}"' in a]
+        assert rec["explanation"] in card  # the chart of its own finding

@@ -16,6 +16,8 @@ from tests.report.seed import (  # noqa: F401  (fixtures)
     pairs_store,
     seeded,
     seeded_store,
+    two_classifications,
+    two_classifications_store,
     with_evil,
 )
 from tradesentry.web import create_app
@@ -40,6 +42,21 @@ def client(tmp_path_factory) -> TestClient:
     path = store.path
     store.close()
     return TestClient(create_app(path))
+
+
+@pytest.fixture(scope="module")
+def two_path(tmp_path_factory) -> Path:
+    """A store file holding one HS code under H5 and under HS (closed: served read-only)."""
+    store = two_classifications(tmp_path_factory.mktemp("two") / "two.duckdb")
+    path = store.path
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def two_client(two_path) -> TestClient:
+    """The dashboard over one HS code held under two classifications, read-only."""
+    return TestClient(create_app(two_path))
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +103,12 @@ def live_store(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def live_url(live_store) -> Iterator[str]:
     with LiveServer(create_app(live_store)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def two_url(two_path) -> Iterator[str]:
+    with LiveServer(create_app(two_path)) as url:
         yield url
 
 

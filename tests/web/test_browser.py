@@ -6,7 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.report.seed import DEMO_FINDINGS, EVIL, save_scan
+from tests.report.seed import DEMO_FINDINGS, EVIL, EVIL_CODE, HS_CODE, save_scan
 from tradesentry.report import build_report
 from tradesentry.store import open_store
 
@@ -76,7 +76,11 @@ def test_pair_page_draws_its_charts(page, live_url, artifacts):
 def test_markup_never_runs_in_the_dashboard(page, live_url):
     page.goto(live_url + "/series/CHN/PRK/export/" + quote(EVIL, safe=""))
     _chart_drawn(page)
-    assert EVIL in page.locator("h1").inner_text()  # shown as text
+    # The code as stored, upper-cased (<SCRIPT> is a script tag all the same), and the
+    # findings' texts as written: shown as text, no element made of either.
+    heading = page.locator("h1")
+    assert EVIL_CODE in heading.inner_text() and heading.locator("*").count() == 0
+    assert EVIL in page.locator("main").inner_text()
     page.goto(live_url + "/findings?commodity=" + quote(EVIL))
     assert page.locator("input[name=commodity]").input_value() == EVIL
     assert page.problems == []
@@ -115,3 +119,20 @@ def test_a_gap_is_drawn_as_a_band(page, seeded_store, tmp_path, artifacts):
     assert page.locator(".chart .legendtext", has_text="Flagged, no figure (high)").count() == 1
     page.screenshot(path=artifacts / "report-gap.png", full_page=False)
     assert page.problems == []
+
+
+def test_a_code_under_two_classifications_is_chosen_and_drawn(page, two_url, artifacts):
+    page.goto(two_url + "/pair/CHN/PRK")
+    page.wait_for_function("document.querySelectorAll('.chart .main-svg').length >= 2")
+    page.goto(two_url + f"/series/CHN/PRK/export/{HS_CODE}")  # which of the two?
+    assert "held under classifications H5, HS" in page.locator("p.error").inner_text()
+    page.click("p.error a >> text=H5")
+    page.wait_for_url(f"**/series/CHN/PRK/export/{HS_CODE}?classification=H5")
+    _chart_drawn(page)
+    history = page.locator("table.history").text_content()  # in a closed <details>
+    assert "$4.3M" in history and "$9.9M" in history and "$7.6M" not in history
+    page.screenshot(path=artifacts / "dashboard-two-classifications.png", full_page=True)
+    # The bare address answered 404 (the console says so), and nothing else went wrong.
+    assert page.problems == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]

@@ -12,7 +12,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.report.seed import DEMO_FINDINGS, revise_february_2020, save_scan
+from tests.report.seed import (
+    DEMO_FINDINGS,
+    HS_CODE,
+    TWO_CLASSIFICATIONS,
+    revise_february_2020,
+    save_scan,
+    two_classification_findings,
+)
 from tradesentry.cli import app as cli
 from tradesentry.detectors import registry
 from tradesentry.store import open_store
@@ -81,6 +88,7 @@ def test_json_twins_match_their_pages(client):
         "partner": "PRK",
         "flow": "export",
         "commodity": "TOTAL",
+        "classification": "HS",
     }
     assert {f["kind"] for f in series["findings"]} == {"level_shift", "timing_shift"}
     assert len(series["observations"]) == 25 and series["history"]
@@ -276,3 +284,135 @@ def test_an_app_on_an_open_store_sees_a_new_scan(seeded_store):
     assert len(client.get("/api/findings").json()) == 1
     assert client.get("/api/overview").json()["overview"]["findings"] == 1
     assert len(_ids(client.get("/findings").text)) == 1
+
+
+# -- one HS code under two classifications (UN Comtrade's H5, a table's HS) ----------------
+TWO = "/series/CHN/PRK/export/" + HS_CODE
+
+
+def _specs(html: str) -> dict[str, dict]:
+    found = re.findall(r'<script type="application/json" id="([^"]+)">(.*?)</script>', html, re.S)
+    return {name: json.loads(text) for name, text in found}
+
+
+def _observed(spec: dict) -> set[float]:
+    (trace,) = [t for t in spec["data"] if t.get("name") == "Observed"]
+    return set(trace["y"])
+
+
+def _year(classification: str) -> set[float]:
+    figures = TWO_CLASSIFICATIONS[classification]
+    return {float(figures["value"]), float(figures["outlier"])}
+
+
+def test_a_pair_holding_a_code_under_two_classifications_draws_each(two_client):
+    page = two_client.get("/pair/CHN/PRK")
+    assert page.status_code == 200
+    specs = _specs(page.text)
+    assert len(specs) == 2
+    assert {frozenset(_observed(s)) for s in specs.values()} == {
+        frozenset(_year("H5")),
+        frozenset(_year("HS")),
+    }
+    for classification in ("H5", "HS"):  # each chart's heading links its own series
+        assert f'href="{TWO}?classification={classification}"' in page.text
+    twin = two_client.get("/api/pair/CHN/PRK").json()
+    assert sorted(s["classification"] for s in twin["series"] if s["flow"] == "export") == [
+        "H5",
+        "HS",
+    ]
+    overview = two_client.get("/")  # the worst finding's chart: the H5 spike's series
+    assert overview.status_code == 200
+    assert [_observed(s) for s in _specs(overview.text).values()] == [_year("H5")]
+
+
+@pytest.mark.parametrize(("asked", "held", "other"), [("H5", "H5", "HS"), ("hs", "HS", "H5")])
+def test_the_series_page_shows_the_classification_asked_for(two_client, asked, held, other):
+    page = two_client.get(f"{TWO}?classification={asked}")
+    assert page.status_code == 200
+    assert _observed(_specs(page.text)["series-chart-spec"]) == _year(held)
+    value, outlier = (TWO_CLASSIFICATIONS[held][k] for k in ("value", "outlier"))
+    assert f"${value / 1e6:.1f}M" in page.text and f"${outlier / 1e6:.1f}M" in page.text
+    not_shown = TWO_CLASSIFICATIONS[other]["value"]
+    assert f"${not_shown / 1e6:.1f}M" not in page.text
+    (finding,) = [f for f in two_classification_findings() if f["classification"] == held]
+    assert f'class="kind">{finding["kind"]}<' in page.text and finding["explanation"] in page.text
+    twin = two_client.get(f"/api{TWO}?classification={asked}").json()
+    assert twin["key"]["classification"] == held
+    assert {o["value"] for o in twin["observations"]} == _year(held)
+    assert [f["kind"] for f in twin["findings"]] == [finding["kind"]]
+    # The mirror (PRK's imports) is held under H5 only: the HS series has none.
+    if held == "H5":
+        assert twin["mirror"]["key"]["classification"] == "H5"
+        assert f'href="/series/PRK/CHN/import/{HS_CODE}"' in page.text  # not ambiguous
+    else:
+        assert twin["mirror"] is None and "The store holds no mirror record" in page.text
+
+
+def test_without_a_classification_the_series_page_names_them(two_client):
+    page = two_client.get(TWO)
+    assert page.status_code == 404
+    assert f"CHN → PRK export {HS_CODE} is held under classifications H5, HS" in page.text
+    assert "choose one with ?classification=H5 or ?classification=HS" in page.text
+    for classification in ("H5", "HS"):
+        link = f"{TWO}?classification={classification}"
+        assert f'<a href="{link}">{classification}</a>' in page.text
+        assert two_client.get(link).status_code == 200
+    twin = two_client.get("/api" + TWO)
+    assert twin.status_code == 404 and "held under classifications H5, HS" in twin.json()["detail"]
+    assert twin.json()["choices"] == [
+        {"classification": c, "url": f"/api{TWO}?classification={c}"} for c in ("H5", "HS")
+    ]
+    wrong = two_client.get(f"/api{TWO}?classification=H4").json()
+    assert wrong["detail"].startswith(
+        f"CHN → PRK export {HS_CODE} is not held under classification H4, only under H5, HS"
+    )
+    assert two_client.get(f"{TWO}?classification={'H' * 17}").status_code == 422
+
+
+def test_a_finding_opens_its_own_classification_series(two_client):
+    findings = two_client.get("/api/findings").json()
+    assert len(findings) == 2
+    for finding, rec in zip(
+        sorted(findings, key=lambda f: f["kind"]),
+        sorted(two_classification_findings(), key=lambda f: f["kind"]),
+        strict=True,
+    ):
+        fid, classification = finding["id"], rec["classification"]
+        response = two_client.get(f"/finding/{fid}", follow_redirects=False)
+        assert response.status_code == 302
+        assert response.headers["location"] == (
+            f"{TWO}?classification={classification}&finding={fid}#f-{fid}"
+        )
+        page = two_client.get(response.headers["location"])
+        assert page.status_code == 200 and f'id="f-{fid}"' in page.text
+        assert _observed(_specs(page.text)["series-chart-spec"]) == _year(classification)
+        assert (
+            two_client.get(f"/api{TWO}?classification={classification}&finding={fid}").json()[
+                "focus"
+            ]["id"]
+            == fid
+        )
+        # A finding of the same code under the other classification is on another series.
+        other = "HS" if classification == "H5" else "H5"
+        assert two_client.get(f"{TWO}?classification={other}&finding={fid}").status_code == 404
+
+
+def test_series_links_name_the_classification_only_where_needed(two_client, client):
+    for path in ("/findings", "/pair/CHN/PRK", f"{TWO}?classification=H5"):
+        links = re.findall(r'href="(/series/[^"?#]+)\??([^"#]*)', two_client.get(path).text)
+        assert links
+        for series, query in links:  # the mirror, PRK's record, is held under H5 only
+            assert ("classification=" in query) == (series == TWO)
+    for path in ("/", "/findings", "/pair/CHN/PRK", SERIES):  # an ordinary store: plain paths
+        assert "classification=" not in client.get(path).text
+
+
+def test_a_finding_link_on_the_pages_opens_its_series(two_client):
+    page = two_client.get("/findings").text
+    links = re.findall(r'class="finding-link" href="([^"]+)"', page)
+    assert len(links) == 2
+    for link in links:
+        response = two_client.get(link)
+        fid = link.rsplit("#f-", 1)[1]
+        assert response.status_code == 200 and f'focus" id="f-{fid}"' in response.text

@@ -46,7 +46,11 @@ def test_markup_in_data_and_queries_is_escaped(evil_client, path):
 
 def test_markup_is_shown_as_text(evil_client):
     page = evil_client.get(EVIL_SERIES).text
+    # The code as stored (upper-cased, and <SCRIPT> still a script tag to a browser) in the
+    # title and heading, the texts of the series' findings as written: each escaped.
+    assert "&lt;SCRIPT&gt;ALERT(&#39;X&#39;)&lt;/SCRIPT&gt;" in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    _no_live_markup(page)
     form = evil_client.get("/findings?commodity=" + quote(EVIL)).text
     assert 'value="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"' in form
 

@@ -26,6 +26,7 @@ from tradesentry.report.render import (
 from tradesentry.report.sections import (
     SeriesCache,
     chart_for,
+    finding_records,
     frame_records,
     method,
     release_records,
@@ -75,7 +76,7 @@ def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -
     """Everything the report template reads, from the api."""
     overview = api.overview(store, scan_id=scan_id)
     sid = overview["scan"]["id"] if overview["scan"] else None
-    records = api.findings(store, scan_id=sid).to_records() if sid is not None else []
+    records = finding_records(api.findings(store, scan_id=sid)) if sid is not None else []
     cache = SeriesCache(store, sid)
     charted = _charted(records[: max(top, 0)], cache)
     listed = records[len(charted) : len(charted) + TABLE_LIMIT]

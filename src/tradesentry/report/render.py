@@ -7,14 +7,14 @@ every template: a country, a commodity or a query string is text, never markup.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from importlib import resources
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import numpy as np
 import pandas as pd
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from tradesentry.text import money, plural
@@ -46,7 +46,7 @@ def environment() -> Environment:
         evidence_items=evidence_items,
         plain=plain,
     )
-    env.globals.update(series_path=series_path, pair_path=pair_path)
+    env.globals.update(series_path=_series_path_in_page, pair_path=pair_path)
     return env
 
 
@@ -146,9 +146,42 @@ def quote_segment(value) -> str:
     return quote(str(value), safe="")
 
 
-def series_path(rec) -> str:
+SeriesKey = tuple[str, str, str, str]
+
+
+def series_path(
+    rec, finding: str | None = None, *, ambiguous: Collection[SeriesKey] | None = None
+) -> str:
+    """The series page of ``rec`` (a finding, a series-index row or a series' key), with
+    ``?finding=`` when ``finding`` is given.
+
+    A series is named by its reporter, partner, flow and commodity, and by its
+    classification when the store holds those four under several (UN Comtrade's H5 and a
+    table's HS for one HS code): the path alone is then not one series, and the page asks
+    which. ``?classification=`` is added only where it is needed, the keys in ``ambiguous``
+    (``(reporter, partner, flow, commodity)``, from the store), so the ordinary case keeps
+    a short, readable address and the other always opens the right series (an address
+    saved before the store took a second classification then gets the 404 that links
+    each: it never opens the wrong one). When
+    ``ambiguous`` is not known (None) it is added whenever ``rec`` names a classification:
+    a longer address, never a wrong one.
+    """
     parts = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
-    return "/series/" + "/".join(quote_segment(p) for p in parts)
+    path = "/series/" + "/".join(quote_segment(p) for p in parts)
+    query = []
+    classification = rec.get("classification")
+    if classification and (ambiguous is None or parts in ambiguous):
+        query.append(("classification", classification))
+    if finding is not None:
+        query.append(("finding", finding))
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+@pass_context
+def _series_path_in_page(context, rec, finding: str | None = None) -> str:
+    """``series_path`` for the templates: the page's ``ambiguous`` keys (the dashboard
+    passes them; a page without them names the classification whenever it knows one)."""
+    return series_path(rec, finding, ambiguous=context.get("ambiguous"))
 
 
 def pair_path(rec) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from tradesentry import api
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
-from tradesentry.findings import HIGH, MEDIUM
+from tradesentry.findings import HIGH, MEDIUM, Findings
 from tradesentry.report.charts import series_figure
 from tradesentry.store import Store
 
@@ -96,6 +96,26 @@ def chart_for(view: api.SeriesView, focus: Mapping | None, mirror: api.SeriesVie
     return series_figure(view, focus=focus, mirror=mirror)
 
 
+def finding_records(found: Findings) -> list[dict]:
+    """Findings as the contract's records, each with the ``classification`` of its series.
+
+    The contract names a series by reporter, partner, flow and commodity; a store may hold
+    those under several classifications (H5 and HS), so a page that fetches or links a
+    finding's series needs the classification kept beside the contract's columns.
+    """
+    frame = found.to_frame()
+    records = Findings(frame, found.scan_id).to_records()
+    if "classification" in frame.columns:
+        for rec, classification in zip(records, frame["classification"], strict=True):
+            rec.setdefault("classification", _plain(classification))
+    return records
+
+
+def series_key(view: api.SeriesView) -> dict:
+    """A view's key with its classification: what a link to it and a finding's key name."""
+    return {**view.key, "classification": view.classification}
+
+
 class SeriesCache:
     """Series views of one page, fetched once each (many findings share a series)."""
 
@@ -105,14 +125,25 @@ class SeriesCache:
         self._mirrors: dict[tuple, api.SeriesView | None] = {}
 
     @staticmethod
-    def key(rec: Mapping) -> tuple[str, str, str, str]:
-        return (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+    def key(rec: Mapping) -> tuple[str, str, str, str, str | None]:
+        """The series of a finding: its classification too (one HS code may be held under
+        H5 and HS, two series)."""
+        return (
+            rec["reporter"],
+            rec["partner"],
+            rec["flow"],
+            rec["commodity"],
+            rec.get("classification"),
+        )
 
     def view(self, rec: Mapping) -> api.SeriesView | None:
         key = self.key(rec)
         if key not in self._views:
+            *series, classification = key
             try:
-                self._views[key] = api.series(self.store, *key, scan_id=self.scan_id)
+                self._views[key] = api.series(
+                    self.store, *series, classification=classification, scan_id=self.scan_id
+                )
             except InputError:  # a finding whose series has left the current view
                 self._views[key] = None
         return self._views[key]
@@ -120,7 +151,10 @@ class SeriesCache:
     def mirror(self, rec: Mapping) -> api.SeriesView | None:
         key = self.key(rec)
         if key not in self._mirrors:
-            self._mirrors[key] = api.mirror(self.store, *key, scan_id=self.scan_id)
+            *series, classification = key
+            self._mirrors[key] = api.mirror(
+                self.store, *series, classification=classification, scan_id=self.scan_id
+            )
         return self._mirrors[key]
 
 

@@ -25,6 +25,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "the dashboard needs FastAPI and uvicorn: pip install 'tradesentry[web]'"
     ) from exc
 
+from markupsafe import Markup
+
 from tradesentry.errors import StoreError, TradesentryError
 from tradesentry.report.render import plotly_js_path
 from tradesentry.store import Store
@@ -117,7 +119,23 @@ def _errors(app: FastAPI) -> None:
 
     @app.exception_handler(views.NotFound)
     def not_found(request: Request, exc: views.NotFound) -> Response:
-        return page(request, 404, "Not found", str(exc))
+        if not exc.choices:
+            return page(request, 404, "Not found", str(exc))
+        # A series held under several classifications: a link to each (the API's own
+        # address under /api), the text escaped, the links made here.
+        root = request.scope.get("root_path", "")
+        prefix = root + ("/api" if _wants_json(request) else "")
+        if _wants_json(request):
+            choices = [
+                {"classification": c, "url": prefix + path} for c, path in exc.choices.items()
+            ]
+            return JSONResponse({"detail": str(exc), "choices": choices}, status_code=404)
+        links = Markup(" · ").join(
+            Markup('<a href="{}">{}</a>').format(prefix + path, c)
+            for c, path in exc.choices.items()
+        )
+        detail = Markup('{} <span class="choices">({})</span>').format(str(exc), links)
+        return page(request, 404, "Not found", detail)
 
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError) -> Response:

@@ -25,6 +25,15 @@ Segment = Annotated[str, Path(min_length=1, max_length=100)]
 Page = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=500, description="Findings per page.")]
 Filters = Annotated[FindingFilters, Query()]
+FindingId = Annotated[str | None, Query(max_length=64, description="The finding to show in focus.")]
+Classification = Annotated[
+    str | None,
+    Query(
+        max_length=16,
+        description="HS, H5, S4…: which series, when the store holds the commodity under "
+        "several classifications (else the page lists them).",
+    ),
+]
 
 
 class Finding(BaseModel):
@@ -98,6 +107,11 @@ def _query_without(request: Request, *names: str) -> str:
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in names])
 
 
+def _blank_is_none(value: str | None) -> str | None:
+    """An empty query value (``?classification=``) means none was chosen."""
+    return (value.strip() or None) if value is not None else None
+
+
 def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
     """Codes as the store keeps them (CHN, export), whatever the case typed in a URL."""
     return reporter.upper(), partner.upper(), flow.lower()
@@ -106,7 +120,8 @@ def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
 # -- pages ---------------------------------------------------------------------------------
 @pages.get("/", response_class=HTMLResponse, summary="Overview")
 def overview_page(request: Request, db: Db, memo: Memo) -> HTMLResponse:
-    return render(request, "overview.html", **views.overview_page(db, memo))
+    data = views.overview_page(db, memo)
+    return render(request, "overview.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
 @pages.get("/findings", response_class=HTMLResponse, summary="Findings, filtered")
@@ -119,6 +134,7 @@ def findings_page(
         "findings.html",
         query=_query_without(request, "page"),
         export_query=_query_without(request, "page", "per_page"),
+        ambiguous=views.ambiguous(db, memo),
         **data,
     )
 
@@ -127,8 +143,8 @@ def findings_page(
 def finding_page(request: Request, db: Db, memo: Memo, finding_id: Segment) -> RedirectResponse:
     rec = views.finding(db, finding_id, memo)
     root = request.scope.get("root_path", "")
-    target = f"{root}{series_path(rec)}?{urlencode({'finding': rec['id']})}#f-{rec['id']}"
-    return RedirectResponse(target, status_code=302)
+    path = series_path(rec, rec["id"], ambiguous=views.ambiguous(db, memo))
+    return RedirectResponse(f"{root}{path}#f-{rec['id']}", status_code=302)
 
 
 @pages.get(
@@ -144,10 +160,12 @@ def series_page(
     flow: Segment,
     commodity: Segment,
     memo: Memo,
-    finding: Annotated[str | None, Query(max_length=64)] = None,
+    finding: FindingId = None,
+    classification: Classification = None,
 ) -> HTMLResponse:
-    data = views.series_page(db, (*_key(reporter, partner, flow), commodity), finding, memo)
-    return render(request, "series.html", **data)
+    key = (*_key(reporter, partner, flow), commodity)
+    data = views.series_page(db, key, finding, memo, _blank_is_none(classification))
+    return render(request, "series.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
 @pages.get("/pair/{reporter}/{partner}", response_class=HTMLResponse, summary="One pair")
@@ -155,7 +173,7 @@ def pair_page(
     request: Request, db: Db, memo: Memo, reporter: Segment, partner: Segment
 ) -> HTMLResponse:
     data = views.pair_page(db, reporter.upper(), partner.upper(), memo)
-    return render(request, "pair.html", **data)
+    return render(request, "pair.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
 @pages.get("/releases", response_class=HTMLResponse, summary="Releases")
@@ -222,9 +240,11 @@ def series_json(
     flow: Segment,
     commodity: Segment,
     memo: Memo,
-    finding: Annotated[str | None, Query(max_length=64)] = None,
+    finding: FindingId = None,
+    classification: Classification = None,
 ) -> dict:
-    data = views.series_page(db, (*_key(reporter, partner, flow), commodity), finding, memo)
+    key = (*_key(reporter, partner, flow), commodity)
+    data = views.series_page(db, key, finding, memo, _blank_is_none(classification))
     return {k: v for k, v in data.items() if k != "chart"}
 
 

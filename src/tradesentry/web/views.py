@@ -16,16 +16,19 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, Field, field_validator
 
-from tradesentry import api
+from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings
+from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
+    finding_records,
     frame_records,
     history_rows,
     observation_rows,
     release_records,
+    series_key,
 )
 from tradesentry.schema import FLOWS
 from tradesentry.scope import ScanScope
@@ -47,7 +50,15 @@ KINDS = tuple(sorted(registry()))
 
 
 class NotFound(InputError):
-    """A series, pair or finding that the store does not hold (404, not 400)."""
+    """A series, pair or finding that the store does not hold (404, not 400).
+
+    ``choices`` maps each classification a series is held under to its page, when the
+    address did not name one of them (the 404 page links each).
+    """
+
+    def __init__(self, message: str, choices: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.choices = choices or {}
 
 
 class Memo:
@@ -171,8 +182,8 @@ def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
     """The commodity (in any case) and the months asked for."""
     frame = found.to_frame()
     if filters.commodity:
-        # Codes are matched in upper case, as the CLI does; commodity text is stored as the
-        # source gave it, so both sides are upper-cased and a lower-case code stays reachable.
+        # Codes are matched in upper case, as the CLI does (ingest stores them so); the
+        # stored side is upper-cased too, for a store ingested before it did.
         wanted = filters.commodity.upper()
         frame = frame[frame["commodity"].str.upper() == wanted]
     if filters.since:
@@ -224,7 +235,7 @@ def _findings_page(
     pages = max((total + per_page - 1) // per_page, 1)
     page = min(page, pages)
     first = (page - 1) * per_page
-    records = Findings(found.to_frame().iloc[first : first + per_page]).to_records()
+    records = finding_records(Findings(found.to_frame().iloc[first : first + per_page]))
     return {
         "findings": records,
         "total": total,
@@ -253,7 +264,7 @@ def overview(store: Store, memo: Memo | None = None, top: int = 10, pair_limit: 
 def _overview(store: Store, memo: Memo, top: int, pair_limit: int) -> dict:
     summary = api.overview(store)
     found = memo.findings(store).to_frame()
-    records = Findings(found.head(top)).to_records()
+    records = finding_records(Findings(found.head(top)))
     pairs = api.pairs(store)
     scope = ScanScope.of(summary["scan"])
     index = _index_if_filtered(store, scope)
@@ -287,11 +298,27 @@ def _worst_chart(store: Store, rec: dict | None) -> dict | None:
     if rec is None:
         return None
     key = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
+    classification = rec.get("classification")
     try:
-        view = api.series(store, *key)
+        view = api.series(store, *key, classification=classification)
     except InputError:  # the finding's series left the current view
         return None
-    return chart_for(view, rec, api.mirror(store, *key))
+    return chart_for(view, rec, api.mirror(store, *key, classification=classification))
+
+
+def ambiguous(store: Store, memo: Memo | None = None) -> frozenset[SeriesKey]:
+    """The (reporter, partner, flow, commodity) the store holds under several
+    classifications: a link to one of those series must name its classification."""
+
+    def make() -> frozenset[SeriesKey]:
+        index = api.series_index(store)
+        if index.empty:
+            return frozenset()
+        held = index.groupby(["reporter", "partner", "flow", "commodity"])["classification"]
+        counts = held.nunique()
+        return frozenset(counts[counts > 1].index)
+
+    return (memo or Memo(immutable=False)).get(store, "ambiguous", make)
 
 
 def series(
@@ -302,15 +329,24 @@ def series(
     commodity: str,
     finding: str | None,
     memo: Memo | None = None,
+    classification: str | None = None,
 ) -> tuple[dict, api.SeriesView, api.SeriesView | None]:
-    """A series with its findings, release history and mirror; ``finding`` picks the focus.
+    """A series with its findings, release history and mirror; ``finding`` picks the focus,
+    ``classification`` the series when the store holds it under several.
 
     Returns the page's data and the two views its chart is drawn from.
     """
-    view = _series_view(store, reporter, partner, flow, commodity)
-    key = view.key
-    mirror = api.mirror(store, key["reporter"], key["partner"], key["flow"], key["commodity"])
-    records = view.findings.to_records()
+    view = _series_view(store, reporter, partner, flow, commodity, classification)
+    key = series_key(view)
+    mirror = api.mirror(
+        store,
+        key["reporter"],
+        key["partner"],
+        key["flow"],
+        key["commodity"],
+        classification=view.classification,
+    )
+    records = finding_records(view.findings)
     focus = _focus(store, key, records, finding, memo or Memo(immutable=False))
     data = {
         "key": key,
@@ -325,26 +361,56 @@ def series(
         "latest_scan": (api.scan_info(store) or {}).get("id"),
         "mirror": None
         if mirror is None
-        else {"key": mirror.key, "observations": observation_rows(mirror)},
+        else {"key": series_key(mirror), "observations": observation_rows(mirror)},
     }
     return data, view, mirror
 
 
 def _series_view(
-    store: Store, reporter: str, partner: str, flow: str, commodity: str
+    store: Store,
+    reporter: str,
+    partner: str,
+    flow: str,
+    commodity: str,
+    classification: str | None,
 ) -> api.SeriesView:
-    """The series as typed, else with its commodity in upper case (``total`` is ``TOTAL``).
+    """The series (the api matches codes in any case: ``total`` is ``TOTAL``)."""
+    try:
+        return api.series(store, reporter, partner, flow, commodity, classification=classification)
+    except InputError as exc:
+        raise _no_series(store, (reporter, partner, flow, commodity), classification, exc) from None
 
-    The store keeps commodity text as the source gave it, so the code as typed is tried
-    first: a commodity stored in lower case stays reachable.
-    """
-    error: InputError | None = None
-    for code in dict.fromkeys((commodity, commodity.upper())):
-        try:
-            return api.series(store, reporter, partner, flow, code)
-        except InputError as exc:
-            error = exc
-    raise NotFound(str(error))
+
+def _no_series(
+    store: Store, typed: tuple[str, str, str, str], classification: str | None, error: InputError
+) -> NotFound:
+    """The 404 of a series address: when the store holds the series under classifications
+    the address did not pick (none given while it holds several, or one it does not hold),
+    it names them and links each; else the api's own message."""
+    try:
+        key = (
+            arguments.country_code(typed[0]),
+            arguments.country_code(typed[1]),
+            arguments.flow_name(typed[2]),
+            arguments.commodity_code(typed[3]),
+        )
+    except InputError:  # an unknown flow: the api's message says which are known
+        return NotFound(str(error))
+    index = api.series_index(store, reporter=key[0], partner=key[1])
+    rows = index[(index["flow"] == key[2]) & (index["commodity"] == key[3])]
+    held = sorted(set(rows["classification"]))
+    asked = None if classification is None else classification.strip().upper()
+    if len(held) < (2 if asked is None else 1) or asked in held:
+        return NotFound(str(error))  # not a matter of classification
+    rec = dict(zip(("reporter", "partner", "flow", "commodity"), key, strict=True))
+    choices = {c: series_path({**rec, "classification": c}) for c in held}
+    name = f"{key[0]} → {key[1]} {key[2]} {key[3]}"
+    ways = " or ".join(f"?classification={c}" for c in held)
+    if asked is None:
+        said = f"{name} is held under classifications {', '.join(held)}"
+    else:
+        said = f"{name} is not held under classification {asked}, only under {', '.join(held)}"
+    return NotFound(f"{said}: choose one with {ways}", choices)
 
 
 def _focus(
@@ -362,8 +428,10 @@ def _focus(
     if match is None:
         latest = memo.findings(store).to_frame()
         same = latest[latest["id"] == finding]
+        # The key holds the classification: a finding of the same HS code under another
+        # classification is on another series.
         if len(same) and all(same[column].iat[0] == value for column, value in key.items()):
-            match = Findings(same.head(1)).to_records()[0]
+            match = finding_records(Findings(same.head(1)))[0]
     if match is None:
         name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
         raise NotFound(f"no finding {finding!r} on the series {name}")
@@ -384,7 +452,7 @@ def pair(store: Store, reporter: str, partner: str) -> dict:
         "partner": partner,
         "scope": scope.summary(index, len(index)),
         "series": scope.mark_series(rows),
-        "findings": found.to_records(),
+        "findings": finding_records(found),
         "reverse": not reverse.empty,  # the store holds the partner's own record too
     }
 
@@ -393,22 +461,25 @@ def pair_views(store: Store, data: dict) -> list[api.SeriesView]:
     """The pair's series most at stake, for its charts."""
     views = []
     for row in data["series"][:PAIR_CHARTS]:
-        views.append(
-            api.series(store, row["reporter"], row["partner"], row["flow"], row["commodity"])
-        )
+        key = (row["reporter"], row["partner"], row["flow"], row["commodity"])
+        views.append(api.series(store, *key, classification=row["classification"]))
     return views
 
 
 def series_page(
-    store: Store, key: tuple[str, str, str, str], finding: str | None, memo: Memo
+    store: Store,
+    key: tuple[str, str, str, str],
+    finding: str | None,
+    memo: Memo,
+    classification: str | None = None,
 ) -> dict:
     """The series page's data with its chart (kept by the memo); JSON drops the chart."""
 
     def make() -> dict:
-        data, view, mirror = series(store, *key, finding, memo)
+        data, view, mirror = series(store, *key, finding, memo, classification)
         return {**data, "chart": chart_for(view, data["focus"], mirror)}
 
-    return memo.get(store, ("series", key, finding), make)
+    return memo.get(store, ("series", key, classification, finding), make)
 
 
 def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:
@@ -417,7 +488,7 @@ def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:
     def make() -> dict:
         data = pair(store, reporter, partner)
         charts = [
-            {"key": v.key, "chart": chart_for(v, None, None), "scan_id": v.findings.scan_id}
+            {"key": series_key(v), "chart": chart_for(v, None, None), "scan_id": v.findings.scan_id}
             for v in pair_views(store, data)
         ]
         return {**data, "charts": charts}
@@ -430,7 +501,7 @@ def finding(store: Store, finding_id: str, memo: Memo | None = None) -> dict:
     match = found[found["id"] == finding_id]
     if match.empty:
         raise NotFound(f"no finding {finding_id!r} in the latest scan")
-    return Findings(match.head(1)).to_records()[0]
+    return finding_records(Findings(match.head(1)))[0]
 
 
 def releases(store: Store) -> list[dict]:

@@ -50,7 +50,7 @@ def _check_selection(store: Store, filters: dict) -> None:
 
 
 def scan(
-    store: Store,
+    store: Store | None,
     *,
     reporter: str | list[str] | None = None,
     partner: str | list[str] | None = None,
@@ -76,6 +76,12 @@ def scan(
     transaction: the findings returned are read back from the store when needed, so memory
     holds one chunk's findings, not the scan's. With ``save=False`` they are gathered and
     ranked in memory instead.
+
+    A Spark scan of ``input`` reads data that are not the store's: it is never saved in
+    the store (whatever ``save`` says), so the store's history (``new_findings``,
+    ``resolved_findings``, ``covering_scan``, the digest) only ever holds scans of the
+    store itself. ``store`` may then be None; the findings come back in memory, ranked by
+    impact as given (the store's exchange rates are not the input's).
     """
     own = [p for p in inspect.signature(scan).parameters if p not in ("store", "engine_options")]
     arguments.check_engine(engine, engine_options, own)
@@ -83,10 +89,18 @@ def scan(
     kinds = arguments.kinds(kinds)
     detectors = default_detectors(kinds)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
-    if engine_options.get("input") is None:  # Spark's --input: the store is not what is read
+    foreign = engine_options.get("input") is not None  # Spark's --input: not the store's data
+    if store is None and not foreign:
+        raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
+    if not foreign:
         _check_selection(store, filters)
-    chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, engine_options)
+    options = {**engine_options, "since": since} if engine == "spark" else engine_options
+    chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
     chunks = (_since(frame, since) for frame in chunks)
+    if foreign:
+        parts = list(chunks)
+        frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+        return Findings(rank(frame), None)
     if not save:
         parts = list(chunks)
         frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()

@@ -332,10 +332,14 @@ def scan(
     ] = None,
     input: Annotated[
         str | None,
-        typer.Option("--input", help="Spark: canonical Parquet to scan instead of the store."),
+        typer.Option(
+            "--input",
+            help="Spark: canonical Parquet to scan instead of the store (not saved in it).",
+        ),
     ] = None,
     findings_parquet: Annotated[
-        str | None, typer.Option(help="Spark: also write the findings as Parquet here.")
+        str | None,
+        typer.Option(help="Spark: also write the findings as Parquet in this new directory."),
     ] = None,
     store: StoreOption = None,
 ) -> None:
@@ -351,8 +355,32 @@ def scan(
         raise InputError("--new and --resolved: choose one")
     if baseline is not None and not (new or resolved):
         raise InputError("--baseline compares with a scan: give --new or --resolved too")
+    if input is not None and (new or resolved):
+        raise InputError(
+            "--new and --resolved compare with the store's saved scans; an --input scan "
+            "reads other data and is not saved in the store"
+        )
     if findings_parquet is not None and "://" not in findings_parquet:  # a URL: Spark's to check
-        _check_writable(Path(findings_parquet), directory=True)
+        target = Path(findings_parquet)
+        _check_writable(target, directory=True)
+        if target.is_dir() and any(target.iterdir()):  # Spark would delete what is there
+            raise InputError(f"{target}: the directory is not empty; give a new one")
+    selection = dict(
+        reporter=reporter or None,
+        partner=partner or None,
+        flow=[f.value for f in flow] if flow else None,
+        commodity=commodity or None,
+        since=since,
+        kinds=kind or None,
+        engine=engine,
+        **spark_options,
+    )
+    if input is not None:  # not the store's data: the store is neither read nor written
+        with _progress(err, "scanning", "observations") as advance:
+            found = api.scan(None, progress=advance, **selection)
+        _emit_findings(found, format, limit)
+        _exit_on(found, fail_on)
+        return
     with open_store(store) as st:
         if baseline is not None:
             api.scan_info(st, baseline)  # an unknown scan is refused before scanning
@@ -360,28 +388,22 @@ def scan(
             # Filters that match no series of the store are an InputError of the api, so
             # exit 2 with its line, as for an unknown series, release or scan: a mistyped
             # code is bad input, and a pipeline's `--fail-on` must not pass it as "No findings."
-            found = api.scan(
-                st,
-                reporter=reporter or None,
-                partner=partner or None,
-                flow=[f.value for f in flow] if flow else None,
-                commodity=commodity or None,
-                since=since,
-                kinds=kind or None,
-                engine=engine,
-                progress=advance,
-                **spark_options,
-            )
+            found = api.scan(st, progress=advance, **selection)
         if new or resolved:  # against --baseline, else the previous scan with the same options
             compare = api.new_findings if new else api.resolved_findings
             found = compare(st, found.scan_id, baseline=baseline)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit)
-        worst = {f["severity"] for f in found} if fail_on is not None else set()
-    if fail_on is not None:
-        order = ["high", "medium", "low"]
-        if any(order.index(s) <= order.index(fail_on.value) for s in worst):
-            raise typer.Exit(1)
+        _exit_on(found, fail_on)
+
+
+def _exit_on(found: api.Findings, fail_on: Severity | None) -> None:
+    """Exit code 1 when a finding is at least as severe as ``--fail-on``."""
+    if fail_on is None:
+        return
+    order = ["high", "medium", "low"]
+    if any(order.index(f["severity"]) <= order.index(fail_on.value) for f in found):
+        raise typer.Exit(1)
 
 
 def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> None:
@@ -416,7 +438,8 @@ def _findings_table(found: api.Findings, limit: int) -> None:
         out.print("No findings.")
         return
     count = Text(plural(len(found), "finding"), style="bold")
-    out.print(Text.assemble(count, f" (scan {found.scan_id}), worst first\n"))
+    scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
+    out.print(Text.assemble(count, f" ({scan}), worst first\n"))
     for n, f in enumerate(found.head(limit).to_records(), start=1):
         period = (
             f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"

@@ -14,7 +14,7 @@ from tests.engines.conftest import assert_same_findings
 from tradesentry import api, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
-from tradesentry.errors import EngineUnavailable
+from tradesentry.errors import EngineUnavailable, InputError
 from tradesentry.export import export_parquet
 from tradesentry.generate import generate, load_generated
 
@@ -151,3 +151,218 @@ def test_a_cluster_master_without_input_is_one_line_before_any_session(demo_stor
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "shared storage" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+# -- paths, outputs and history (QA's defects) ---------------------------------------------
+def cli(*args):
+    from typer.testing import CliRunner
+
+    from tradesentry.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def no_session(*args, **kwargs):
+    raise AssertionError("no Spark session should start")
+
+
+def lake_rows(store) -> pd.DataFrame:
+    """The store's current observations as a data lake would hold them (no release columns)."""
+    rows = store.con.execute(
+        "SELECT reporter, partner, flow, classification, commodity, breakdown, period, freq, "
+        "period_months, value, currency, net_weight_kg FROM current_observations"
+    ).df()
+    rows["period"] = pd.to_datetime(rows["period"]).dt.date
+    return rows
+
+
+def write_lake(rows: pd.DataFrame, directory) -> None:
+    directory.mkdir(parents=True)
+    rows.to_parquet(directory / "part-0.parquet", index=False)
+
+
+def test_findings_parquet_never_replaces_a_used_directory(demo_store, tmp_path, monkeypatch):
+    """`--findings-parquet dl` beside `--input dl/trade` deleted all of dl: now refused in one
+    line before Spark starts, and dl is left as it was (the command and the engine alike)."""
+    from tradesentry.engines import spark as spark_engine
+
+    monkeypatch.setattr(spark_engine, "session", no_session)
+    export_parquet(demo_store, tmp_path / "dl" / "trade", all_releases=True)
+    (tmp_path / "dl" / "notes.txt").write_text("keep")
+    held = sorted((tmp_path / "dl").rglob("*"))
+    db, input = demo_store.path, tmp_path / "dl" / "trade"
+    demo_store.close()
+    args = ["scan", "--engine", "spark", "--input", input, "--findings-parquet", tmp_path / "dl"]
+    result = cli(*args, "--store", db)
+    assert result.exit_code == 2, result.output
+    assert "dl: the directory is not empty" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    for out in (tmp_path / "dl", tmp_path / "dl" / "notes.txt", input / "found"):
+        with pytest.raises(InputError, match="not empty|into the input"):
+            spark_engine.scan(None, default_detectors(), {}, input=input, findings_out=out)
+    assert sorted((tmp_path / "dl").rglob("*")) == held
+
+
+def test_paths_are_literal_and_the_file_holds_the_findings_returned(
+    demo_store, spark, tmp_path, capsys
+):
+    """`--findings-parquet 'fo[1]'` returned an older `fo1`'s findings, `--input 'q?m'` read
+    `qam` too, and the file held the findings before `since`: now paths are names, never
+    patterns, and the file holds what the scan returns."""
+    from tradesentry.engines import spark as spark_engine
+
+    detectors = default_detectors()
+    ours = local.scan(demo_store.con.cursor(), detectors, {})
+    since = "2021-01"
+    assert (ours["period_end"] < since).any() and (ours["period_end"] >= since).any()
+    export_parquet(demo_store, tmp_path / "q?m")  # the current view: one release
+    decoy = lake_rows(demo_store).assign(value=lambda f: f["value"] * 1000)
+    write_lake(decoy, tmp_path / "qam")
+    (tmp_path / "fo1").mkdir()
+    spark_engine.encode(ours.head(1).assign(id="older")).to_parquet(tmp_path / "fo1" / "x.parquet")
+    found = spark_engine.scan(
+        None,
+        detectors,
+        {},
+        input=tmp_path / "q?m",
+        findings_out=tmp_path / "fo[1]",
+        since=since,
+        spark=spark,
+    )
+    assert_same_findings(ours[ours["period_end"] >= since], found)
+    written = pd.read_parquet(tmp_path / "fo[1]")
+    assert sorted(written["id"]) == sorted(found["id"])
+    assert "holds one release: no revision to find" in capsys.readouterr().err
+    used = tmp_path / "used"  # a URL is checked on Spark's file system, before the scan
+    used.mkdir()
+    (used / "x.parquet").write_text("")
+    with pytest.raises(InputError, match="not empty"):
+        spark_engine.scan(
+            None, detectors, {}, input=tmp_path / "q?m", findings_out=used.as_uri(), spark=spark
+        )
+    assert (used / "x.parquet").exists()
+
+
+def test_a_store_scan_with_brackets_in_the_temporary_directory(demo_store, spark, tmp_path):
+    """The store's temporary export under TMPDIR=…/t[1] is read as itself."""
+    import tempfile
+
+    from tradesentry.engines import spark as spark_engine
+
+    (tmp_path / "t[1]").mkdir()
+    saved, tempfile.tempdir = tempfile.tempdir, str(tmp_path / "t[1]")
+    try:
+        found = spark_engine.scan(demo_store, default_detectors(), {}, spark=spark)
+    finally:
+        tempfile.tempdir = saved
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+
+
+def test_an_input_scan_is_not_saved_in_the_store(demo_store, spark, tmp_path):
+    """Scanning other data saved it as a scan of the store: `--resolved` listed the store's
+    own findings as gone, the digest showed the lake's, and a missing store was created."""
+    export_parquet(demo_store, tmp_path / "lake", all_releases=True)
+    ours = demo_store.scan()  # the store's own scan: its history
+    scans = demo_store.con.execute("SELECT count(*) FROM scans").fetchone()[0]
+    lake = tmp_path / "lake"
+    found = api.scan(demo_store, engine="spark", input=lake, spark=spark)
+    assert found.scan_id is None
+    assert sorted(found.to_frame()["id"]) == sorted(ours.to_frame()["id"])
+    assert demo_store.con.execute("SELECT count(*) FROM scans").fetchone()[0] == scans
+    db = demo_store.path
+    demo_store.close()
+    for flag in ("--new", "--resolved"):
+        refused = cli("scan", "--engine", "spark", "--input", lake, flag, "--store", db)
+        assert refused.exit_code == 2 and "not saved in the store" in refused.stderr
+    missing = tmp_path / "none.duckdb"
+    result = cli(
+        "scan", "--engine", "spark", "--input", lake, "--format", "json", "--store", missing
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(f["id"] for f in json.loads(result.stdout)) == sorted(found.to_frame()["id"])
+    assert not missing.exists()
+
+
+def test_a_utc_timestamp_period_keeps_its_month_west_of_utc(demo_store, spark, tmp_path):
+    """period as timestamp[us, tz=UTC] with the session in New York: each finding moved a
+    month earlier (the date was taken in New York's time)."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = lake_rows(demo_store)
+    period = pd.to_datetime(rows["period"]).dt.tz_localize("UTC")
+    write_lake(rows.assign(period=period.astype("datetime64[us, UTC]")), tmp_path / "lake")
+    before = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        found = spark_engine.scan(
+            None, default_detectors(), {}, input=tmp_path / "lake", spark=spark
+        )
+        assert spark.conf.get("spark.sql.session.timeZone") == "America/New_York"
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", before)
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+
+
+def test_annual_parquet_without_freq_is_annual_as_on_ingest(store, spark, tmp_path):
+    """Periods 2000…2024 and no freq column: ingest makes them annual; so does Spark."""
+    from tradesentry.engines import spark as spark_engine
+
+    rng = np.random.default_rng(3)
+    rows, series = [], {"reporter": "CHN", "flow": "export", "commodity": "TOTAL"}
+    for partner in ("PRK", "DEU"):
+        values = 1e6 * 1.05 ** np.arange(25) * rng.lognormal(0, 0.05, 25)
+        values[15] *= 20  # a year far above the trend
+        years = [str(2000 + i) for i in range(25)]
+        rows += [
+            {**series, "partner": partner, "period": y, "value": v}
+            for y, v in zip(years, values, strict=True)
+        ]
+    table = pd.DataFrame(rows)
+    table.to_csv(tmp_path / "annual.csv", index=False)
+    store.ingest(tmp_path / "annual.csv")
+    ours = local.scan(store.con.cursor(), default_detectors(), {})
+    assert len(ours) > 0
+    write_lake(table, tmp_path / "lake")
+    found = spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "lake", spark=spark)
+    assert_same_findings(ours, found)
+
+
+def test_input_refused_in_one_line(demo_store, spark, tmp_path):
+    """Duplicate keys, nanosecond timestamps, periods as 202101: one line naming the path and
+    the problem (not a traceback, nor findings of duplicated rows); one file is read as is."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = lake_rows(demo_store)
+    cases = {
+        "dup": (pd.concat([rows, rows.head(3)]), r"3 observation key\(s\) appear more than once"),
+        "ns": (rows.assign(period=pd.to_datetime(rows["period"])), "nanoseconds"),
+        "yyyymm": (
+            rows.assign(period=pd.to_datetime(rows["period"]).dt.strftime("%Y%m")),
+            "a period is '2019",
+        ),
+    }
+    errors = {}
+    for name, (frame, message) in cases.items():
+        write_lake(frame, tmp_path / name)
+        with pytest.raises(InputError, match=message) as error:
+            spark_engine.scan(None, default_detectors(), {}, input=tmp_path / name, spark=spark)
+        errors[name] = str(error.value)
+        assert errors[name].startswith(str(tmp_path / name)) and "\n" not in errors[name]
+    assert "e.g. CHN PRK export HS TOTAL M 2019-01 (2 rows);" in errors["dup"]
+    one_file = tmp_path / "one.parquet"
+    rows.to_parquet(one_file, index=False)
+    found = spark_engine.scan(None, default_detectors(), {}, input=one_file, spark=spark)
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+
+
+def test_refused_before_spark_starts(store, tmp_path, monkeypatch):
+    """No such input, a master Spark does not take, an empty store: no session, no trace."""
+    from tradesentry.engines import spark as spark_engine
+
+    monkeypatch.setattr(spark_engine, "session", no_session)
+    with pytest.raises(InputError, match="nothing-here: no such file or directory"):
+        spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "nothing-here")
+    with pytest.raises(InputError, match="--master 'bogus': Spark takes local"):
+        spark_engine.scan(None, default_detectors(), {}, input=tmp_path, master="bogus")
+    assert len(spark_engine.scan(store, default_detectors(), {})) == 0
+    assert len(api.scan(store, engine="spark")) == 0

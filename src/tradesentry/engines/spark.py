@@ -3,27 +3,36 @@
 Same data path as the local engine, step for step, so the findings are the same:
 
 1. read canonical observations as Parquet (``tradesentry export --parquet DIR`` or any data
-   lake path with the canonical columns), take the current view (latest release of each
-   figure) when release columns are there;
+   lake path with the canonical columns; every path literally, never as a glob pattern),
+   check them as the ingest would (periods it accepts, one row per observation key), take
+   the current view (latest release of each figure) when release columns are there;
 2. add the context columns detectors ask for with the very SQL of ``tradesentry.context``
    (a few DuckDB functions rewritten into Spark's names);
 3. gather each series into one row of lists (``groupBy`` the series key), partition by
    ``GROUP_KEY`` (so series compared with each other meet), sort within partitions;
 4. ``mapInArrow``: cut each partition into chunks of whole groups and run ``scan_frame``,
    the one function both engines call, on the long frame ``series_frame`` rebuilds;
-5. findings come back with evidence as JSON text, optionally written as Parquet.
+5. findings come back with evidence as JSON text, optionally written as Parquet (only into
+   a new or empty directory: an existing one is never overwritten).
 
 PySpark is imported lazily: without it, ``EngineUnavailable`` names the extra to install.
+Spark's own errors about the input (no such path, no Parquet there, a column of a type it
+cannot read) become ``InputError`` here, at the engine's boundary, in one line.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
+import warnings
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pandas as pd
@@ -50,14 +59,16 @@ INSTALL_HINT = "pip install 'tradesentry[spark]'"
 _FLOAT_COLUMNS = ("observed", "expected", "impact", "score")
 OUTPUT_COLUMNS: tuple[str, ...] = (*FINDING_COLUMNS, *EXTRA_COLUMNS)
 #: defaults for canonical columns a data-lake table may leave out, as ingest fills them
+#: (``freq`` and ``period_months`` depend on the period: see ``canonical``)
 _DEFAULTS: dict[str, tuple[str, str]] = {
     "classification": ("'HS'", "string"),
     "breakdown": ("''", "string"),
-    "freq": ("'M'", "string"),
     "currency": ("'USD'", "string"),
     "net_weight_kg": ("CAST(NULL AS DOUBLE)", "double"),
 }
 _REQUIRED = ("reporter", "partner", "flow", "commodity", "period", "value")
+#: the masters spark-submit takes (it refuses any other with a Java stack trace)
+_MASTER = re.compile(r"local(\[[^\]]+\]|-cluster\[[^\]]+\])?|yarn|spark://.+|k8s://.+")
 
 
 def _pyspark():
@@ -74,14 +85,17 @@ def _pyspark():
 def session(master: str | None = None, app_name: str = "tradesentry"):
     """The active SparkSession, or a new one on ``master`` (default ``local[*]``).
 
-    Local sessions get few shuffle partitions, no UI and quiet logs; the Python workers
-    run this interpreter, so they import the same tradesentry.
+    Local sessions get few shuffle partitions; every session gets no UI, quiet logs and
+    UTC as its time zone (a timestamp's date is the same wherever the driver runs). The
+    Python workers of a local session run this interpreter, so they import the same
+    tradesentry. A master of no form Spark takes is an ``InputError``; one Spark cannot
+    start on (no Java, say) an ``EngineUnavailable``.
     """
     spark_session = _pyspark()
     active = spark_session.getActiveSession()
     if active is not None and master is None:
         return active
-    master = master or DEFAULT_MASTER
+    master = _checked_master(master or DEFAULT_MASTER)
     if master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -91,28 +105,71 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.log.level", "ERROR")
         .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={_quiet_log4j()}")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
     )
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:
+        if _condition(exc) != "JAVA_GATEWAY_EXITED":
+            raise
+        raise EngineUnavailable(
+            f"Spark did not start on master {master!r} (Java's reason, if any, is above): "
+            "check --master (local[*], spark://HOST:PORT, yarn, k8s://…) and Java 17"
+        ) from None
     spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
-def _quiet_log4j() -> str:
-    """A log4j2 configuration that keeps Spark's start-up chatter (WARN lines) off stderr."""
-    path = Path(tempfile.gettempdir()) / "tradesentry-log4j2.properties"
-    if not path.exists():
-        path.write_text(
-            "rootLogger.level = error\nrootLogger.appenderRef.stderr.ref = console\n"
-            "appender.console.type = Console\nappender.console.name = console\n"
-            "appender.console.target = SYSTEM_ERR\nappender.console.layout.type = PatternLayout\n"
-            "appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n\n"
+def _checked_master(master: str) -> str:
+    """``master`` if spark-submit takes it, else an InputError (Spark would print a Java
+    stack trace and exit)."""
+    if not _MASTER.fullmatch(master):
+        raise InputError(
+            f"--master {master!r}: Spark takes local, local[N], local[*], spark://HOST:PORT, "
+            "yarn or k8s://URL"
         )
-    return str(path)
+    return master
+
+
+# Spark's log4j2 configuration, errors only. The ``org.apache.spark`` logger is named so
+# that Spark sees a level set on purpose and keeps its "Setting default log level" lines
+# for itself (it prints them when a shell-like driver finds only the root level). A failed
+# task is not logged by the executor and the scheduler (the stack trace of a file Spark
+# cannot read, say): the driver raises the same error, and the engine words it.
+_LOG4J = """\
+rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+logger.spark.name = org.apache.spark
+logger.spark.level = error
+logger.executor.name = org.apache.spark.executor.Executor
+logger.executor.level = fatal
+logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
+logger.tasks.level = fatal
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _quiet_log4j() -> str:
+    """The URI of a log4j2 configuration that keeps Spark's start-up chatter off stderr.
+
+    Rewritten when it differs (a file left by an older version); a URI, so that a space
+    in the temporary directory's name does not split the JVM's options.
+    """
+    path = Path(tempfile.gettempdir()) / "tradesentry-log4j2.properties"
+    if not path.exists() or path.read_text() != _LOG4J:
+        handle, fresh = tempfile.mkstemp(dir=path.parent, prefix=".tradesentry-log4j2-")
+        with os.fdopen(handle, "w") as file:
+            file.write(_LOG4J)
+        os.replace(fresh, path)  # whole, even with another scan starting beside this one
+    return path.resolve().as_uri()
 
 
 def scan(
@@ -123,19 +180,43 @@ def scan(
     input: str | os.PathLike | None = None,
     master: str | None = None,
     findings_out: str | os.PathLike | None = None,
+    since: str | None = None,
     chunk_series: int = DEFAULT_CHUNK_SERIES,
     spark=None,
 ) -> pd.DataFrame:
     """Findings of the series selected by ``filters``, computed on Spark.
 
-    ``input`` is Parquet with the canonical columns (a directory from ``tradesentry
-    export``, or any path Spark reads); without it the store is exported to a temporary
-    directory first, which only a local master can read. ``findings_out`` also writes the
-    findings there as Parquet.
+    ``input`` is Parquet with the canonical columns: a directory (from ``tradesentry
+    export``, or a data lake's table) or one file, a local path or a URL Spark reads,
+    taken literally (``[``, ``*``, ``?`` are characters of the name, not a pattern).
+    Without it the store is exported to a temporary directory first, which only a local
+    master can read. ``since`` (YYYY-MM) keeps the findings that end in or after that
+    month. ``findings_out`` also writes the findings there as Parquet: a new or empty
+    directory, else an ``InputError`` (a local path is checked before Spark starts).
     """
+    if master is not None:
+        _checked_master(master)
     if input is None and master is not None and not master.startswith("local"):
         raise _needs_input()  # before starting a session that cannot read our disk anyway
+    if input is not None and not _is_url(input) and not Path(input).exists():
+        raise InputError(f"{input}: no such file or directory")
+    if findings_out is not None:
+        _check_output(findings_out, input)
+    if (
+        input is None
+        and store.con.cursor().execute("SELECT 1 FROM observations LIMIT 1").fetchone() is None
+    ):
+        return empty_findings()  # an empty store: nothing to scan, as the local engine says
     spark = spark or session(master)
+    run = functools.partial(
+        _scan,
+        spark,
+        detectors=detectors,
+        filters=filters or {},
+        findings_out=findings_out,
+        since=since,
+        chunk_series=chunk_series,
+    )
     if input is None:
         if not spark.sparkContext.master.startswith("local"):
             raise _needs_input()
@@ -143,10 +224,8 @@ def scan(
 
         with tempfile.TemporaryDirectory(prefix="tradesentry-spark-") as tmp:
             export_parquet(store, Path(tmp) / "export", all_releases=True)
-            return _scan(
-                spark, str(Path(tmp) / "export"), detectors, filters, findings_out, chunk_series
-            )
-    return _scan(spark, str(input), detectors, filters, findings_out, chunk_series)
+            return run(str(Path(tmp) / "export"), from_store=True)
+    return run(str(input), from_store=False)
 
 
 def _needs_input() -> InputError:
@@ -156,20 +235,208 @@ def _needs_input() -> InputError:
     )
 
 
-def _scan(spark, path, detectors, filters, findings_out, chunk_series) -> pd.DataFrame:
-    spark.conf.set("spark.sql.ansi.enabled", "false")  # x/0 is NULL, as in DuckDB
-    current = register_views(spark, path)
+def _is_url(path: str | os.PathLike) -> bool:
+    """Whether ``path`` names a file system by its scheme (s3a://…, hdfs://…, file:/…)."""
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]+:", str(path)) is not None
+
+
+def _check_output(findings_out: str | os.PathLike, input) -> None:
+    """Refuse, before Spark starts, a local ``findings_out`` that holds anything, or that
+    lies over or inside the input: writing there would delete it (URLs: see ``_scan``)."""
+    if _is_url(findings_out):
+        return
+    out = Path(findings_out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InputError(f"{out}: the directory is not empty; give a new one")
+    if input is not None and not _is_url(input):
+        a, b = out.resolve(), Path(input).resolve()
+        if a == b or a in b.parents or b in a.parents:
+            raise InputError(f"{out}: the findings would be written into the input {input}")
+
+
+def literal(path: str) -> str:
+    """``path`` for Spark's readers, which take it as a Hadoop glob pattern: its pattern
+    characters escaped, so ``fo[1]`` reads the directory ``fo[1]``, never ``fo1``."""
+    return re.sub(r"([\\\[\]*?{}])", r"\\\1", path)
+
+
+def _condition(exc: BaseException) -> str | None:
+    """The error condition of a PySpark exception (``PATH_NOT_FOUND``…), else None."""
+    get = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
     try:
-        needs = sorted({need for d in detectors for need in d.needs})
-        row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
-        rows = source_frame(spark, filters or {}, needs)
-        found = findings_frame(gather(rows, row_columns), detectors, row_columns, chunk_series)
-        if findings_out is not None:
-            found.write.mode("overwrite").parquet(str(findings_out))
-            found = spark.read.parquet(str(findings_out))
+        return get() if get is not None else None
+    except Exception:  # a Py4J error whose Java side is gone: no condition to read
+        return None
+
+
+@contextmanager
+def _input_errors(path: str) -> Iterator[None]:
+    """Spark's errors about the input as one ``InputError`` line naming ``path``; any other
+    error is left as it is (a bug is not the user's to fix)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except Exception as exc:
+        condition, text = _condition(exc), str(exc)
+        if condition == "PATH_NOT_FOUND":
+            raise InputError(f"{path}: no such file or directory") from None
+        if condition == "UNABLE_TO_INFER_SCHEMA":
+            raise InputError(f"{path}: no Parquet files there") from None
+        if condition == "PARQUET_TYPE_ILLEGAL" and "NANOS" in text:
+            raise InputError(
+                f"{path}: a column is a timestamp in nanoseconds (pandas' datetime64[ns]), "
+                "which Spark cannot read: write period as a date, a timestamp in "
+                "microseconds or text YYYY-MM (df.period = df.period.dt.date)"
+            ) from None
+        if "is not a Parquet file" in text:
+            raise InputError(f"{path}: not Parquet (the Spark engine reads Parquet)") from None
+        scheme = re.search(r'No FileSystem for scheme "?([\w+.-]+)', text)
+        if scheme:
+            raise InputError(
+                f"{path}: this Spark has no file system for {scheme.group(1)}:// "
+                "(add its connector, e.g. hadoop-aws for s3a://)"
+            ) from None
+        raise
+
+
+def _scan(
+    spark, path, *, detectors, filters, findings_out, since, chunk_series, from_store
+) -> pd.DataFrame:
+    settings = {
+        "spark.sql.ansi.enabled": "false",  # x/0 is NULL, as in DuckDB
+        "spark.sql.session.timeZone": "UTC",  # a timestamp's date: the same on every machine
+    }
+    with _interruptible(spark):
+        before = {key: spark.conf.get(key, None) for key in settings}
+        for key, value in settings.items():
+            spark.conf.set(key, value)
+        try:
+            mode = None
+            if findings_out is not None:
+                with _input_errors(str(findings_out)):
+                    mode = _output_mode(spark, str(findings_out))
+            with _input_errors(path):
+                current = register_views(spark, path)
+            try:
+                options = (findings_out, mode, since, chunk_series, from_store)
+                return _findings(spark, path, detectors, filters, *options)
+            finally:
+                current.unpersist()
+        finally:
+            for key, value in before.items():
+                if value is None:
+                    spark.conf.unset(key)
+                else:
+                    spark.conf.set(key, value)
+
+
+def _findings(
+    spark, path, detectors, filters, findings_out, mode, since, chunk_series, from_store
+) -> pd.DataFrame:
+    """The scan over the registered views; the findings written to ``findings_out`` too."""
+    from pyspark import StorageLevel
+    from pyspark.sql import functions as F
+
+    needs = sorted({need for d in detectors for need in d.needs})
+    if "previous" in needs and not from_store:  # a store's releases are its own
+        _say_if_one_release(spark, path)
+    row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
+    rows = source_frame(spark, filters, needs)
+    found = findings_frame(gather(rows, row_columns), detectors, row_columns, chunk_series)
+    if since:  # the same findings in the file as in the answer
+        found = found.where(F.col("period_end") >= since)
+    if findings_out is None:
+        return decode(found.toPandas())
+    # Written, then collected from the same computed rows: never read back from the path,
+    # which Spark would take as a pattern (``fo[1]`` reading ``fo1``).
+    found = found.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        found.write.mode(mode).parquet(str(findings_out))
         return decode(found.toPandas())
     finally:
-        current.unpersist()
+        found.unpersist()
+
+
+@contextmanager
+def _interruptible(spark) -> Iterator[None]:
+    """Ctrl-C during the scan: Spark's jobs cancelled, then a plain KeyboardInterrupt.
+
+    PySpark's own SIGINT handler raises KeyboardInterrupt wherever Python is, mostly in
+    the middle of a call to the JVM, and calls the JVM from there again to cancel the
+    jobs; that call fails ("reentrant call"), the cancelled job comes back as a Py4J error
+    with Java's stack trace, after a warning about PySpark's Arrow fallback: some fifty
+    lines. Here the first Ctrl-C cancels the jobs from another thread (its own connection
+    to the JVM) and the call in progress returns; the error it returns, or the end of the
+    scan, becomes the KeyboardInterrupt; a second Ctrl-C interrupts at once. Warnings
+    raised meanwhile are shown unless it was interrupted. Only the main thread receives
+    signals; elsewhere nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    interrupted = False
+
+    def cancel(signum, frame) -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+        threading.Thread(target=_cancel_jobs, args=(spark,), daemon=True).start()
+
+    previous = signal.signal(signal.SIGINT, cancel)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            try:
+                yield
+            except Exception:
+                if interrupted:
+                    raise KeyboardInterrupt from None
+                raise
+            finally:
+                signal.signal(signal.SIGINT, previous)
+            if interrupted:  # the scan ended before the cancellation reached it
+                raise KeyboardInterrupt
+    finally:
+        if not interrupted:
+            for w in caught:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _cancel_jobs(spark) -> None:
+    """Cancel the session's jobs (from a thread of its own: see ``_interruptible``)."""
+    from py4j.protocol import Py4JError
+
+    # The JVM may have stopped already (a terminal's Ctrl-C reaches it too): no job left.
+    with suppress(Py4JError):
+        spark.sparkContext.cancelAllJobs()
+
+
+def _output_mode(spark, path: str) -> str:
+    """How to write the findings to ``path``: into a new or empty directory only.
+
+    Checked on Spark's file system, so URLs (s3a://…) are refused here, once the session
+    has started but before the scan runs, as local paths are before it starts. An empty
+    directory is written into ("overwrite" deletes nothing there); anything else fails
+    should it appear meanwhile, rather than be replaced.
+    """
+    fs, hpath = _file_status(spark, path)
+    if not fs.exists(hpath):
+        return "errorifexists"
+    if fs.getFileStatus(hpath).isDirectory() and len(fs.listStatus(hpath)) == 0:
+        return "overwrite"
+    raise InputError(f"{path}: the directory is not empty; give a new one")
+
+
+def _say_if_one_release(spark, path: str) -> None:
+    """One line on stderr when the input holds a single release: no revision can be found
+    (an export without ``--all-releases`` keeps only the current view)."""
+    if spark.table("release_order").select("release_id").distinct().limit(2).count() < 2:
+        print(
+            f"tradesentry: {path} holds one release: no revision to find "
+            "(export with --all-releases to keep earlier releases)",
+            file=sys.stderr,
+        )
 
 
 # -- input: the store's tables as Spark views ---------------------------------------------
@@ -178,7 +445,7 @@ def register_views(spark, path: str):
 
     ``observations`` (with ``release_id``), ``release_order``, ``releases``, ``rates`` and
     ``current_observations`` (the latest release of each figure), which is returned,
-    persisted for the scan (the caller unpersists it).
+    persisted for the scan (the caller unpersists it). ``path`` is taken literally.
     """
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
@@ -186,25 +453,34 @@ def register_views(spark, path: str):
     base = path.rstrip("/")
     exported = _exists(spark, f"{base}/observations")
     obs_path = f"{base}/observations" if exported else path
-    obs = canonical(spark.read.option("basePath", obs_path).parquet(obs_path))
+    reader = spark.read
+    if _is_dir(spark, obs_path):  # partition columns (reporter=…) from below it
+        reader = reader.option("basePath", obs_path)
+    try:
+        obs = canonical(reader.parquet(literal(obs_path)))
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    _check_periods(obs, path)
+    obs = obs.drop("_period_text")
     has_release = "release_id" in obs.columns
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))
     if "vintage" not in obs.columns:
         obs = obs.withColumn("vintage", F.col("release_id").cast("long"))
+    _check_unique(obs, path, has_release)
     order = obs.select("release_id", "vintage").distinct()
     order.createOrReplaceTempView("release_order")
     obs.drop("vintage").createOrReplaceTempView("observations")
     releases_path = f"{base}/releases.parquet" if exported else None
     if releases_path and _exists(spark, releases_path):
-        spark.read.parquet(releases_path).createOrReplaceTempView("releases")
+        spark.read.parquet(literal(releases_path)).createOrReplaceTempView("releases")
     else:
         spark.sql(
             "SELECT release_id AS id, CAST(NULL AS DATE) AS published FROM release_order"
         ).createOrReplaceTempView("releases")
     rates_path = f"{base}/rates.parquet" if exported else None
     if rates_path and _exists(spark, rates_path):
-        spark.read.parquet(rates_path).createOrReplaceTempView("rates")
+        spark.read.parquet(literal(rates_path)).createOrReplaceTempView("rates")
     else:
         spark.createDataFrame(
             [], "currency string, period date, per_usd double"
@@ -216,36 +492,112 @@ def register_views(spark, path: str):
     return current
 
 
-def _exists(spark, path: str) -> bool:
+def _file_status(spark, path: str):
+    """Hadoop's status of ``path`` (the literal path, on whatever file system it names)."""
     jvm = spark.sparkContext._jvm
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    return fs, hpath
+
+
+def _exists(spark, path: str) -> bool:
+    fs, hpath = _file_status(spark, path)
     return bool(fs.exists(hpath))
 
 
+def _is_dir(spark, path: str) -> bool:
+    fs, hpath = _file_status(spark, path)
+    return bool(fs.exists(hpath) and fs.getFileStatus(hpath).isDirectory())
+
+
+# Periods as the canonical CSV takes them (``ingest.canonical``): a year, a month, or the
+# first day of a month; months 01 to 12.
+_YEAR = r"^[0-9]{4}$"
+_MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])(-01)?$"
+PERIOD_FORMS = "text YYYY, YYYY-MM or YYYY-MM-01, a date or a timestamp"
+
+
 def canonical(frame):
-    """Canonical column types, with the defaults ingest gives to columns a table leaves out."""
+    """Canonical column types, with the defaults ingest gives to columns a table leaves out.
+
+    As ``ingest.validate`` fills them: classification HS, breakdown empty, currency USD,
+    frequency A for a period given as a year (text YYYY) and M otherwise, period_months 12
+    for A and 1 for M; a column that is there but empty in a row gets the same default.
+    The period's text is kept in ``_period_text`` for ``_check_periods``.
+    """
     from pyspark.sql import functions as F
 
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
-        raise InputError(f"the input lacks canonical column(s) {', '.join(missing)}")
-    for name, (default, typ) in _DEFAULTS.items():
-        if name not in frame.columns:
-            frame = frame.withColumn(name, F.expr(default).cast(typ))
-    if "period_months" not in frame.columns:
-        frame = frame.withColumn("period_months", F.when(F.col("freq") == "A", 12).otherwise(1))
-    period = F.col("period")
-    if dict(frame.dtypes)["period"] == "string":  # YYYY, YYYY-MM or YYYY-MM-01
-        period = F.when(F.length(period) == 4, F.to_date(period, "yyyy")).otherwise(
-            F.to_date(F.substring(period, 1, 7), "yyyy-MM")
+        raise InputError(f"no canonical column(s) {', '.join(missing)}")
+    kind = dict(frame.dtypes)["period"]
+    frame = frame.withColumn("_period_text", F.trim(F.col("period").cast("string")))
+    text = F.col("_period_text")  # the period as given, once ``period`` is a date
+    if kind == "string":
+        year, month = F.substring(text, 1, 4).cast("int"), F.substring(text, 6, 2).cast("int")
+        period = F.when(text.rlike(_YEAR), F.make_date(year, F.lit(1), F.lit(1))).when(
+            text.rlike(_MONTH), F.make_date(year, month, F.lit(1))
         )
+        derived_freq = F.when(text.rlike(_YEAR), F.lit("A")).otherwise(F.lit("M"))
+    elif kind in ("date", "timestamp", "timestamp_ntz"):
+        period = F.col("period").cast("date")  # a timestamp's date in UTC (the session's zone)
+        derived_freq = F.lit("M")
+    else:
+        raise InputError(f"the period column is {kind}: give {PERIOD_FORMS}")
+    frame = frame.withColumn("period", period)
+    for name, (default, typ) in _DEFAULTS.items():
+        value = F.expr(default).cast(typ)
+        if name in frame.columns:
+            value = F.coalesce(F.col(name).cast(typ), value)
+        frame = frame.withColumn(name, value)
+    freq = derived_freq
+    if "freq" in frame.columns:
+        freq = F.coalesce(F.upper(F.trim(F.col("freq").cast("string"))), derived_freq)
+    frame = frame.withColumn("freq", freq)
+    months = F.when(F.col("freq") == "A", 12).otherwise(1)
+    if "period_months" in frame.columns:
+        months = F.coalesce(F.col("period_months"), months)
     return (
-        frame.withColumn("period", period.cast("date"))
-        .withColumn("period_months", F.col("period_months").cast("tinyint"))
+        frame.withColumn("period_months", months.cast("tinyint"))
         .withColumn("value", F.col("value").cast("double"))
         .withColumn("net_weight_kg", F.col("net_weight_kg").cast("double"))
     )
+
+
+def _check_periods(obs, path: str) -> None:
+    """Refuse, in one line, an input with a period the ingest would quarantine (one narrow
+    pass over the period column; the rows are not read)."""
+    from pyspark.sql import functions as F
+
+    bad = obs.where(F.col("period").isNull()).select("_period_text").limit(1).collect()
+    if bad:
+        shown = "empty" if bad[0][0] in (None, "") else repr(bad[0][0])
+        raise InputError(f"{path}: a period is {shown}; the accepted forms are {PERIOD_FORMS}")
+
+
+def _check_unique(obs, path: str, has_release: bool) -> None:
+    """Refuse an input holding the same observation twice in a release.
+
+    The ingest keeps the first line and quarantines the second ("same observation as line
+    N"); Parquet rows have no such order (files and row groups are read in parallel), so
+    keeping "one of them" would make the findings depend on how the files were written.
+    Refused instead, naming a key and how many keys are repeated: one narrow aggregate of
+    the key columns.
+    """
+    from pyspark.sql import functions as F
+
+    key = [*OBSERVATION_KEY, "release_id"]
+    repeated = obs.groupBy(*key).agg(F.count(F.lit(1)).alias("n")).where("n > 1")
+    row = repeated.agg(F.count(F.lit(1)).alias("keys"), F.min(F.struct(*key, "n")).alias("first"))
+    keys, first = row.collect()[0]
+    if keys:
+        example = " ".join(str(first[c]) for c in SERIES_KEY if first[c] not in (None, ""))
+        where = f" in release {first['release_id']}" if has_release else ""
+        raise InputError(
+            f"{path}: {keys} observation key(s) appear more than once in a release, e.g. "
+            f"{example} {first['period']:%Y-%m} ({first['n']} rows{where}); the ingest "
+            "keeps the first of such rows, but Parquet rows have no order: remove the duplicates"
+        )
 
 
 def _latest(obs):

@@ -286,3 +286,18 @@ def test_a_series_held_under_two_classifications_is_chosen_by_one(store, tmp_pat
         api.series(store, *key, classification="H4")
     mirror = api.mirror(store, "PRK", "CHN", "import", "8542", classification="H5")
     assert mirror is not None and mirror.classification == "H5"
+
+
+def test_a_series_is_its_total_unless_a_breakdown_is_asked_for(store):
+    """UN Comtrade's rows by mode of transport (mot=3200 here) are parts of the flow, not
+    more figures of the total: the series is the total, each part one of its own."""
+    store.ingest(Path(__file__).parent / "data" / "comtrade_plus.csv")
+    total = api.series(store, "CHN", "PRK", "export", "TOTAL")
+    assert total.breakdown == ""
+    assert total.observations["value"].tolist() == [3000.0, 12978000.0]
+    assert not total.history.duplicated(["period", "period_months", "release_id"]).any()
+    part = "partner2=0;customs=C00;mot=3200"
+    by_sea = api.series(store, "CHN", "PRK", "export", "TOTAL", breakdown=part)
+    assert by_sea.breakdown == part and by_sea.observations["value"].tolist() == [8512000.0]
+    with pytest.raises(InputError, match="with breakdown 'x'; it has '', 'partner2=0"):
+        api.series(store, "CHN", "PRK", "export", "TOTAL", breakdown="x")

@@ -248,6 +248,7 @@ class SeriesView:
     findings: Findings
     history: pd.DataFrame  # every release's figure for every period (revision history)
     classification: str | None = None  # the nomenclature the series is held under (HS, H5…)
+    breakdown: str = ""  # '' for the total; "partner2=0;customs=C00;mot=3200" for a part
 
 
 def series(
@@ -258,6 +259,7 @@ def series(
     commodity: str,
     *,
     classification: str | None = None,
+    breakdown: str | None = None,
     scan_id: int | None = None,
 ) -> SeriesView:
     """The series with its release history and its findings: from ``scan_id``, else from
@@ -266,7 +268,10 @@ def series(
     Codes are normalised as ``scan`` does (``chn prk export total`` is CHN PRK export
     TOTAL). A commodity held under several classifications (UN Comtrade's H5 and a
     table's HS for the same HS code) is several series: ``classification`` picks one,
-    and without it that is an InputError naming them.
+    and without it that is an InputError naming them. So is a flow that UN Comtrade
+    breaks down by mode of transport, customs procedure or second partner: ``breakdown``
+    picks one (``partner2=0;customs=C00;mot=3200``, as the store keeps it), and without it
+    the total ('') is the series where the store holds it.
     """
     key = {
         "reporter": arguments.country_code(reporter),
@@ -303,6 +308,9 @@ def series(
         classification = held[0]
     where += " AND classification = ?"
     params.append(classification)
+    breakdown = _breakdown(con, where, params, name, breakdown)
+    where += " AND breakdown = ?"
+    params.append(breakdown)
     obs = con.execute(
         f"SELECT period, period_months, value, currency, net_weight_kg, release_id "
         f"FROM current_observations WHERE {where} ORDER BY period, period_months",
@@ -317,10 +325,30 @@ def series(
     if scan_id is None:
         scan_id = covering_scan(store, key)
     if scan_id is None:  # no saved scan ran every detector over it: scan it now
-        found = scan(store, save=False, **key).filter(classification=classification)
+        found = scan(store, save=False, **key)
     else:
         found = findings(store, scan_id=scan_id, classification=classification, **key)
-    return SeriesView(key, obs, found, history, classification)
+    found = found.filter(classification=classification, breakdown=breakdown)
+    return SeriesView(key, obs, found, history, classification, breakdown)
+
+
+def _breakdown(con, where: str, params: list, name: str, wanted: str | None) -> str:
+    """The breakdown of the series asked for: ``wanted``, else the total ('') where the
+    store holds it, else the only one; several and no total is an InputError naming them."""
+    held = [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT breakdown FROM observations WHERE {where} ORDER BY 1", params
+        ).fetchall()
+    ]
+    shown = ", ".join(repr(b) for b in held)
+    if wanted is not None:
+        if wanted not in held:
+            raise InputError(f"no series {name} with breakdown {wanted!r}; it has {shown}")
+        return wanted
+    if "" in held or len(held) == 1:
+        return "" if "" in held else held[0]
+    raise InputError(f"{name} is held only by breakdown ({shown}): pass --breakdown")
 
 
 def covering_scan(store: Store, key: dict[str, str]) -> int | None:

@@ -468,14 +468,29 @@ def series(
         str | None,
         typer.Option(help="HS, H5…: which, when the store holds the series under several."),
     ] = None,
+    breakdown: Annotated[
+        str | None,
+        typer.Option(help="A part of the flow (UN Comtrade: partner2=0;customs=C00;mot=3200)."),
+    ] = None,
     store: StoreOption = None,
 ) -> None:
     """One series in the terminal: its values, a chart in text, its findings and revisions."""
     with open_store(store, read_only=True) as st:  # an unsaved scan, if any: it only reads
-        view = api.series(st, reporter, partner, flow, commodity, classification=classification)
+        view = api.series(
+            st,
+            reporter,
+            partner,
+            flow,
+            commodity,
+            classification=classification,
+            breakdown=breakdown,
+        )
         key = view.key  # the codes as the store keeps them: chn prk export total is CHN…TOTAL
         revised = api.revisions(st, **key)
-    revised = revised[revised["classification"] == view.classification]
+    same = (revised["classification"] == view.classification) & (
+        revised["breakdown"] == view.breakdown
+    )
+    revised = revised[same]
     obs = view.observations
     currency = obs["currency"].iat[0]
     monthly = obs[obs["period_months"] == 1].set_index("period")["value"]

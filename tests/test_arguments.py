@@ -1,0 +1,61 @@
+"""What a caller may pass the API: each normaliser and check on its own (through the API in
+tests/test_api.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradesentry import arguments
+from tradesentry.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("normalise", "raw", "kept"),
+    [
+        (arguments.country_code, "chn", "CHN"),
+        (arguments.country_code, " North Korea ", "PRK"),
+        (arguments.country_code, "x899", "X899"),  # a Comtrade special area stays as it is
+        (arguments.commodity_code, "total", "TOTAL"),
+        (arguments.commodity_code, "ALL", "TOTAL"),
+        (arguments.commodity_code, "ab12", "AB12"),
+        (arguments.flow_name, "EXPORT", "export"),
+        (arguments.flow_name, " re-import", "re-import"),
+        (arguments.month, "2021-3", "2021-03"),
+    ],
+)
+def test_values_are_kept_as_the_store_keeps_them(normalise, raw, kept):
+    assert normalise(raw, "--since") == kept if normalise is arguments.month else normalise(raw)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda: arguments.flow_name("sideways"),
+            "unknown flow 'sideways'; choose from import, export",
+        ),
+        (lambda: arguments.kinds("spikes"), "unknown kind 'spikes'; choose from"),
+        (lambda: arguments.kinds([]), "kinds: an empty list selects nothing"),
+        (lambda: arguments.severities("critical"), "unknown severity 'critical'"),
+        (lambda: arguments.series_filters(reporter=[1]), "reporter: expected a string"),
+        (lambda: arguments.month("2021/03", "--since"), "--since '2021/03': expected a month"),
+        (lambda: arguments.check_engine("dask", {}, []), "unknown engine 'dask'"),
+    ],
+)
+def test_a_value_outside_its_choices_is_one_clear_error(call, message):
+    with pytest.raises(InputError, match=message.replace("(", r"\(")):
+        call()
+
+
+def test_one_kind_is_a_list_of_one_and_repeats_are_kept_once():
+    assert arguments.kinds("Spike") == ["spike"]
+    assert arguments.kinds(["dip", "spike", "dip"]) == ["dip", "spike"]
+    assert arguments.kinds(None) is None
+
+
+def test_an_engine_keyword_is_checked_against_the_engine_that_takes_it():
+    arguments.check_engine("spark", {"master": "local[2]"}, ["kinds"])
+    with pytest.raises(InputError, match="master= is an option of engine='spark', not 'local'"):
+        arguments.check_engine("local", {"master": "local[2]"}, ["kinds"])
+    with pytest.raises(InputError, match=r"unknown keyword kind= \(did you mean kinds=\?\)"):
+        arguments.check_engine("local", {"kind": "spike"}, ["kinds"])

@@ -376,7 +376,7 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
             "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
             "AND table_name = ? AND column_name = ?",
             [table, column],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )
 
 
@@ -390,10 +390,11 @@ def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int:
     """The schema the store was last written with; 0 if it does not say."""
     try:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        # fetchall: a result left unfinished (fetchone) blocks the connection's next query
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     except duckdb.CatalogException:  # no meta table
         return 0
-    return int(row[0]) if row and str(row[0]).isdigit() else 0
+    return int(rows[0][0]) if rows and str(rows[0][0]).isdigit() else 0
 
 
 def _upgrade_if_free(path: Path) -> None:

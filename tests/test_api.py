@@ -301,3 +301,14 @@ def test_a_series_is_its_total_unless_a_breakdown_is_asked_for(store):
     assert by_sea.breakdown == part and by_sea.observations["value"].tolist() == [8512000.0]
     with pytest.raises(InputError, match="with breakdown 'x'; it has '', 'partner2=0"):
         api.series(store, "CHN", "PRK", "export", "TOTAL", breakdown="x")
+
+
+def test_the_mirror_of_a_part_of_a_flow_is_the_partners_same_part_or_none(store, tmp_path):
+    store.ingest(Path(__file__).parent / "data" / "comtrade_plus.csv")
+    part = "partner2=0;customs=C00;mot=3200"
+    total = api.mirror(store, "PRK", "CHN", "import", "TOTAL")  # CHN's record, as PRK's mirror
+    assert total is not None and total.breakdown == ""
+    road = api.mirror(store, "PRK", "CHN", "import", "TOTAL", breakdown=part)
+    assert road is not None and road.observations["value"].tolist() == [8512000.0]
+    other = "partner2=0;customs=C00;mot=9000"  # a part CHN does not report: no mirror at all
+    assert api.mirror(store, "PRK", "CHN", "import", "TOTAL", breakdown=other) is None

@@ -382,11 +382,14 @@ def mirror(
     commodity: str,
     *,
     classification: str | None = None,
+    breakdown: str | None = None,
     scan_id: int | None = None,
 ) -> SeriesView | None:
     """The partner's record of the same flow (B's imports from A beside A's exports to B).
 
     None when the store does not hold it: most series have no mirror, and that is no error.
+    The mirror of a part of a flow (``breakdown``) is the partner's same part, never its
+    total: a total drawn beside a part would read as a gap.
     """
     mirror_flow = MIRROR_FLOW.get(flow.strip().lower())
     if mirror_flow is None or arguments.country_code(partner) == arguments.country_code(reporter):
@@ -399,6 +402,7 @@ def mirror(
             mirror_flow,
             commodity,
             classification=classification,
+            breakdown=breakdown or "",
             scan_id=scan_id,
         )
     except InputError:

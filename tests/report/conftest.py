@@ -1,4 +1,5 @@
 from tests.report.seed import (  # noqa: F401  (fixtures)
+    breakdowns_store,
     evil_store,
     pairs_store,
     seeded_store,

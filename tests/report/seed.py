@@ -77,20 +77,22 @@ DEMO_FINDINGS = [
 def save_scan(store: Store, records: list[dict], parameters: dict | None = None) -> int:
     """Save ``records`` as a new scan, as ``api.scan`` would (with its ``parameters``, such
     as ``{"flow": ["import"]}`` for a filtered scan); returns the scan id. A record's
-    series is under classification HS unless it names another (``"classification"``)."""
+    series is under classification HS unless it names another (``"classification"``), and
+    is the total unless it names a part of the flow (``"breakdown"``)."""
     con = store.con.cursor()
     scan_id = con.execute(
         "INSERT INTO scans (started_at, parameters, findings) VALUES (?, ?, ?) RETURNING id",
         [datetime.now(), json.dumps({"engine": "test", **(parameters or {})}), len(records)],
     ).fetchone()[0]
     for rec in records:
-        classification = rec.get("classification", "HS")
-        key = (rec["reporter"], rec["partner"], rec["flow"], classification, rec["commodity"], "")
+        classification, breakdown = rec.get("classification", "HS"), rec.get("breakdown", "")
+        key = (rec["reporter"], rec["partner"], rec["flow"], classification, rec["commodity"])
+        key += (breakdown,)
         con.execute(
             "INSERT INTO findings (scan_id, id, kind, reporter, partner, flow, commodity, "
             "classification, breakdown, period, period_end, observed, expected, currency, "
             "impact, score, severity, explanation, evidence) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 scan_id,
                 rec.get("id") or stable_id(rec["kind"], key, rec["period"], rec["period_end"]),
@@ -100,6 +102,7 @@ def save_scan(store: Store, records: list[dict], parameters: dict | None = None)
                 rec["flow"],
                 rec["commodity"],
                 classification,
+                breakdown,
                 rec["period"],
                 rec["period_end"],
                 rec["observed"],
@@ -316,5 +319,47 @@ def two_classifications(path: Path) -> Store:
 @pytest.fixture
 def two_classifications_store(tmp_path: Path) -> Store:
     store = two_classifications(tmp_path / "two.duckdb")
+    yield store
+    store.close()
+
+
+# -- a flow held as its total and by mode of transport (UN Comtrade) ------------------------
+# tests/data/comtrade_plus.csv: CHN's exports to PRK (TOTAL, stored under HS) in 2021-03 are
+# $12,978,000 in all, $8,512,000 of it by road (mot 3200), a series of its own.
+BY_ROAD = "partner2=0;customs=C00;mot=3200"
+BREAKDOWN_VALUES = {"": {"2021-02": 3000.0, "2021-03": 12978000.0}, BY_ROAD: {"2021-03": 8512000.0}}
+# A scan finds nothing in two months of data: a finding on the part, known in advance.
+ROAD_FINDING = {
+    "kind": "spike",
+    "reporter": "CHN",
+    "partner": "PRK",
+    "flow": "export",
+    "commodity": "TOTAL",
+    "breakdown": BY_ROAD,
+    "period": "2021-03",
+    "period_end": "2021-03",
+    "observed": 8512000.0,
+    "expected": 2000000.0,
+    "impact": 6512000.0,
+    "score": 0.9,
+    "severity": "high",
+    "explanation": "March 2021 exports by road $8.5M against about $2.0M expected.",
+    "evidence": {"lower": 1500000.0, "upper": 2500000.0},
+}
+
+
+def breakdowns(path: Path) -> Store:
+    """tests/data/comtrade_plus.csv ingested, with a scan of ``ROAD_FINDING``."""
+    from tradesentry.store import open_store
+
+    store = open_store(path)
+    store.ingest(Path(__file__).parents[1] / "data" / "comtrade_plus.csv")
+    save_scan(store, [ROAD_FINDING])
+    return store
+
+
+@pytest.fixture
+def breakdowns_store(tmp_path: Path) -> Store:
+    store = breakdowns(tmp_path / "breakdowns.duckdb")
     yield store
     store.close()

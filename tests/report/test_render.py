@@ -120,3 +120,13 @@ def test_a_series_path_names_the_classification_where_the_path_alone_is_ambiguou
         f"{plain_path}?classification=H5|{plain_path}?classification=H5&amp;finding=f1"
     )
     assert template.render(rec=rec_h5, ambiguous=set()) == f"{plain_path}|{plain_path}?finding=f1"
+
+
+def test_a_series_path_names_a_part_of_a_flow_never_the_total():
+    rec = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "TOTAL"}
+    path = "/series/CHN/PRK/export/TOTAL"
+    part = {**rec, "classification": "HS", "breakdown": "partner2=0;customs=C00;mot=3200"}
+    encoded = "breakdown=partner2%3D0%3Bcustoms%3DC00%3Bmot%3D3200"
+    assert series_path(part, ambiguous=set()) == f"{path}?{encoded}"
+    assert series_path(part, "f1", ambiguous=set()) == f"{path}?{encoded}&finding=f1"
+    assert series_path({**part, "breakdown": ""}, ambiguous=set()) == path

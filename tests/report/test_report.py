@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
 from tests.report.seed import (
+    BY_ROAD,
     DEMO_FINDINGS,
     EVIL,
     EVIL_CODE,
@@ -244,3 +245,11 @@ def test_a_code_under_two_classifications_is_charted_for_each(two_classification
         assert set(observed["y"]) == {float(figures["value"]), float(figures["outlier"])}
         (card,) = [a for a in articles if f'id="chart-{rank}"' in a]
         assert rec["explanation"] in card  # the chart of its own finding
+
+
+def test_a_finding_on_a_part_of_a_flow_is_charted_on_that_part(breakdowns_store):
+    html = render_report(breakdowns_store)
+    (spec,) = _chart_specs(html)
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    assert observed["y"] == [8_512_000.0]  # the road's March, not the total's $13.0M
+    assert f"CHN → PRK export TOTAL ({BY_ROAD})" in html

@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.report.seed import (  # noqa: F401  (fixtures)
+    breakdowns,
+    breakdowns_store,
     evil_store,
     pairs_store,
     seeded,
@@ -57,6 +59,15 @@ def two_path(tmp_path_factory) -> Path:
 def two_client(two_path) -> TestClient:
     """The dashboard over one HS code held under two classifications, read-only."""
     return TestClient(create_app(two_path))
+
+
+@pytest.fixture(scope="module")
+def breakdowns_client(tmp_path_factory) -> TestClient:
+    """The dashboard over a flow held as its total and by mode of transport, read-only."""
+    store = breakdowns(tmp_path_factory.mktemp("breakdowns") / "breakdowns.duckdb")
+    path = store.path
+    store.close()
+    return TestClient(create_app(path))
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from importlib import resources
+from urllib.parse import urlencode
 
 import duckdb
 import pytest
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
 from tests.report.seed import (
+    BY_ROAD,
     DEMO_FINDINGS,
     HS_CODE,
     TWO_CLASSIFICATIONS,
@@ -89,6 +91,7 @@ def test_json_twins_match_their_pages(client):
         "flow": "export",
         "commodity": "TOTAL",
         "classification": "HS",
+        "breakdown": "",
     }
     assert {f["kind"] for f in series["findings"]} == {"level_shift", "timing_shift"}
     assert len(series["observations"]) == 25 and series["history"]
@@ -416,3 +419,67 @@ def test_a_finding_link_on_the_pages_opens_its_series(two_client):
         response = two_client.get(link)
         fid = link.rsplit("#f-", 1)[1]
         assert response.status_code == 200 and f'focus" id="f-{fid}"' in response.text
+
+
+# -- a flow held as its total and by mode of transport (UN Comtrade) ----------------------
+ROAD = f"{SERIES}?{urlencode({'breakdown': BY_ROAD})}"  # breakdown=partner2%3D0%3B…
+
+
+def test_a_part_of_a_flow_has_its_own_series_page(breakdowns_client):
+    page = breakdowns_client.get(ROAD)
+    assert page.status_code == 200
+    assert f"<h1>CHN → PRK export TOTAL ({BY_ROAD})</h1>" in page.text
+    assert _observed(_specs(page.text)["series-chart-spec"]) == {8_512_000.0}
+    assert "$8.5M" in page.text and "$13.0M" not in page.text  # not the total's March
+    twin = breakdowns_client.get("/api" + ROAD).json()
+    assert twin["key"]["breakdown"] == BY_ROAD
+    assert [(o["period"], o["value"]) for o in twin["observations"]] == [("2021-03", 8_512_000.0)]
+    assert [f["kind"] for f in twin["findings"]] == ["spike"]
+    # The total's page is the total's, as before: its figures, none of the part's findings.
+    total = breakdowns_client.get(SERIES)
+    assert "<h1>CHN → PRK export TOTAL</h1>" in total.text
+    assert _observed(_specs(total.text)["series-chart-spec"]) == {3000.0, 12_978_000.0}
+    twin = breakdowns_client.get("/api" + SERIES).json()
+    assert twin["key"]["breakdown"] == "" and twin["findings"] == []
+
+
+def test_a_finding_on_a_part_of_a_flow_opens_its_own_series(breakdowns_client):
+    (finding,) = breakdowns_client.get("/api/findings").json()
+    fid = finding["id"]
+    response = breakdowns_client.get(f"/finding/{fid}", follow_redirects=False)
+    assert response.headers["location"] == f"{ROAD}&finding={fid}#f-{fid}"
+    page = breakdowns_client.get(response.headers["location"])
+    assert page.status_code == 200 and f'focus" id="f-{fid}"' in page.text
+    assert _observed(_specs(page.text)["series-chart-spec"]) == {8_512_000.0}
+    for path in ("/", "/findings", "/pair/CHN/PRK"):
+        links = re.findall(r'class="finding-link" href="([^"]+)"', breakdowns_client.get(path).text)
+        assert links and set(links) == {f"{ROAD}&amp;finding={fid}#f-{fid}"}
+    # On the total it is a finding of another series.
+    assert breakdowns_client.get(f"{SERIES}?finding={fid}").status_code == 404
+
+
+def test_the_pair_page_links_and_draws_each_part_of_a_flow(breakdowns_client):
+    page = breakdowns_client.get("/pair/CHN/PRK").text
+    links = set(re.findall(r'href="(/series/CHN/PRK/export/TOTAL[^"#&]*)"', page))
+    assert links == {SERIES, ROAD}
+    assert f">CHN → PRK export TOTAL ({BY_ROAD})</a>" in page
+    drawn = [_observed(s) for s in _specs(page).values()]
+    assert {8_512_000.0} in drawn and {3000.0, 12_978_000.0} in drawn
+
+
+def test_an_unknown_breakdown_is_a_404_naming_those_held(breakdowns_client):
+    unknown = f"{SERIES}?breakdown=mot%3D9"
+    twin = breakdowns_client.get("/api" + unknown)
+    assert twin.status_code == 404
+    assert twin.json()["detail"].startswith(
+        f"CHN → PRK export TOTAL has no breakdown 'mot=9'; its breakdowns are '' (the total), "
+        f"'{BY_ROAD}'"
+    )
+    assert twin.json()["choices"] == [
+        {"breakdown": "", "url": "/api" + SERIES},
+        {"breakdown": BY_ROAD, "url": "/api" + ROAD},
+    ]
+    page = breakdowns_client.get(unknown)
+    assert page.status_code == 404
+    assert f'<a href="{SERIES}">total</a> · <a href="{ROAD}">{BY_ROAD}</a>' in page.text
+    assert breakdowns_client.get(f"{SERIES}?breakdown={'x' * 101}").status_code == 422

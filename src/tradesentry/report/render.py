@@ -165,6 +165,11 @@ def series_path(
     each: it never opens the wrong one). When
     ``ambiguous`` is not known (None) it is added whenever ``rec`` names a classification:
     a longer address, never a wrong one.
+
+    A part of a flow (UN Comtrade's rows by second partner, customs procedure or mode of
+    transport: ``rec["breakdown"]`` such as ``partner2=0;customs=C00;mot=3200``) is a series
+    of its own beside the total: ``?breakdown=`` names it always; the total ('') needs none,
+    being what the path alone opens.
     """
     parts = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
     path = "/series/" + "/".join(quote_segment(p) for p in parts)
@@ -172,6 +177,9 @@ def series_path(
     classification = rec.get("classification")
     if classification and (ambiguous is None or parts in ambiguous):
         query.append(("classification", classification))
+    breakdown = rec.get("breakdown")
+    if breakdown:
+        query.append(("breakdown", breakdown))
     if finding is not None:
         query.append(("finding", finding))
     return f"{path}?{urlencode(query)}" if query else path

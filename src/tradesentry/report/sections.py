@@ -97,23 +97,27 @@ def chart_for(view: api.SeriesView, focus: Mapping | None, mirror: api.SeriesVie
 
 
 def finding_records(found: Findings) -> list[dict]:
-    """Findings as the contract's records, each with the ``classification`` of its series.
+    """Findings as the contract's records, each with the ``classification`` and the
+    ``breakdown`` of its series.
 
     The contract names a series by reporter, partner, flow and commodity; a store may hold
-    those under several classifications (H5 and HS), so a page that fetches or links a
-    finding's series needs the classification kept beside the contract's columns.
+    those under several classifications (H5 and HS), and a flow as its total ('') beside its
+    parts (UN Comtrade's rows by mode of transport…), so a page that fetches or links a
+    finding's series needs both kept beside the contract's columns.
     """
     frame = found.to_frame()
     records = Findings(frame, found.scan_id).to_records()
-    if "classification" in frame.columns:
-        for rec, classification in zip(records, frame["classification"], strict=True):
-            rec.setdefault("classification", _plain(classification))
+    for column in ("classification", "breakdown"):
+        if column in frame.columns:
+            for rec, value in zip(records, frame[column], strict=True):
+                rec.setdefault(column, _plain(value))
     return records
 
 
 def series_key(view: api.SeriesView) -> dict:
-    """A view's key with its classification: what a link to it and a finding's key name."""
-    return {**view.key, "classification": view.classification}
+    """A view's key with its classification and breakdown: what a link to it and a
+    finding's key name."""
+    return {**view.key, "classification": view.classification, "breakdown": view.breakdown}
 
 
 class SeriesCache:
@@ -125,35 +129,45 @@ class SeriesCache:
         self._mirrors: dict[tuple, api.SeriesView | None] = {}
 
     @staticmethod
-    def key(rec: Mapping) -> tuple[str, str, str, str, str | None]:
-        """The series of a finding: its classification too (one HS code may be held under
-        H5 and HS, two series)."""
+    def key(rec: Mapping) -> tuple[str, str, str, str, str | None, str | None]:
+        """The series of a finding: its classification (one HS code may be held under H5
+        and HS, two series) and its breakdown (a part of the flow beside its total)."""
         return (
             rec["reporter"],
             rec["partner"],
             rec["flow"],
             rec["commodity"],
             rec.get("classification"),
+            rec.get("breakdown"),
         )
 
     def view(self, rec: Mapping) -> api.SeriesView | None:
         key = self.key(rec)
         if key not in self._views:
-            *series, classification = key
+            *series, classification, breakdown = key
             try:
                 self._views[key] = api.series(
-                    self.store, *series, classification=classification, scan_id=self.scan_id
+                    self.store,
+                    *series,
+                    classification=classification,
+                    breakdown=breakdown,
+                    scan_id=self.scan_id,
                 )
             except InputError:  # a finding whose series has left the current view
                 self._views[key] = None
         return self._views[key]
 
     def mirror(self, rec: Mapping) -> api.SeriesView | None:
+        """The partner's record of the flow, of the same part of it (``api.mirror``)."""
         key = self.key(rec)
         if key not in self._mirrors:
-            *series, classification = key
+            *series, classification, breakdown = key
             self._mirrors[key] = api.mirror(
-                self.store, *series, classification=classification, scan_id=self.scan_id
+                self.store,
+                *series,
+                classification=classification,
+                breakdown=breakdown,
+                scan_id=self.scan_id,
             )
         return self._mirrors[key]
 

@@ -121,17 +121,15 @@ def _errors(app: FastAPI) -> None:
     def not_found(request: Request, exc: views.NotFound) -> Response:
         if not exc.choices:
             return page(request, 404, "Not found", str(exc))
-        # A series held under several classifications: a link to each (the API's own
-        # address under /api), the text escaped, the links made here.
+        # A series held under several classifications (or breakdowns): a link to each (the
+        # API's own address under /api), the text escaped, the links made here.
         root = request.scope.get("root_path", "")
         prefix = root + ("/api" if _wants_json(request) else "")
         if _wants_json(request):
-            choices = [
-                {"classification": c, "url": prefix + path} for c, path in exc.choices.items()
-            ]
+            choices = [{exc.param: c, "url": prefix + path} for c, path in exc.choices.items()]
             return JSONResponse({"detail": str(exc), "choices": choices}, status_code=404)
         links = Markup(" · ").join(
-            Markup('<a href="{}">{}</a>').format(prefix + path, c)
+            Markup('<a href="{}">{}</a>').format(prefix + path, c or "total")
             for c, path in exc.choices.items()
         )
         detail = Markup('{} <span class="choices">({})</span>').format(str(exc), links)

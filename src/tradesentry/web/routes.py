@@ -34,6 +34,15 @@ Classification = Annotated[
         "several classifications (else the page lists them).",
     ),
 ]
+Breakdown = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="A part of the flow, as the store keeps it "
+        "(partner2=0;customs=C00;mot=3200: UN Comtrade's rows by second partner, customs "
+        "procedure or mode of transport); without it, the total.",
+    ),
+]
 
 
 class Finding(BaseModel):
@@ -108,7 +117,8 @@ def _query_without(request: Request, *names: str) -> str:
 
 
 def _blank_is_none(value: str | None) -> str | None:
-    """An empty query value (``?classification=``) means none was chosen."""
+    """An empty query value (``?classification=``, ``?breakdown=``) means none was chosen
+    (for ``breakdown``: the total)."""
     return (value.strip() or None) if value is not None else None
 
 
@@ -162,9 +172,12 @@ def series_page(
     memo: Memo,
     finding: FindingId = None,
     classification: Classification = None,
+    breakdown: Breakdown = None,
 ) -> HTMLResponse:
     key = (*_key(reporter, partner, flow), commodity)
-    data = views.series_page(db, key, finding, memo, _blank_is_none(classification))
+    data = views.series_page(
+        db, key, finding, memo, _blank_is_none(classification), _blank_is_none(breakdown)
+    )
     return render(request, "series.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
@@ -242,9 +255,12 @@ def series_json(
     memo: Memo,
     finding: FindingId = None,
     classification: Classification = None,
+    breakdown: Breakdown = None,
 ) -> dict:
     key = (*_key(reporter, partner, flow), commodity)
-    data = views.series_page(db, key, finding, memo, _blank_is_none(classification))
+    data = views.series_page(
+        db, key, finding, memo, _blank_is_none(classification), _blank_is_none(breakdown)
+    )
     return {k: v for k, v in data.items() if k != "chart"}
 
 

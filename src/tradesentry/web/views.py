@@ -52,13 +52,20 @@ KINDS = tuple(sorted(registry()))
 class NotFound(InputError):
     """A series, pair or finding that the store does not hold (404, not 400).
 
-    ``choices`` maps each classification a series is held under to its page, when the
-    address did not name one of them (the 404 page links each).
+    ``choices`` maps each classification a series is held under (or, with ``param``
+    ``"breakdown"``, each breakdown: '' for the total) to its page, when the address did
+    not name one of them (the 404 page links each).
     """
 
-    def __init__(self, message: str, choices: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        choices: dict[str, str] | None = None,
+        param: Literal["classification", "breakdown"] = "classification",
+    ) -> None:
         super().__init__(message)
         self.choices = choices or {}
+        self.param = param
 
 
 class Memo:
@@ -300,10 +307,13 @@ def _worst_chart(store: Store, rec: dict | None) -> dict | None:
     key = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
     classification = rec.get("classification")
     try:
-        view = api.series(store, *key, classification=classification)
+        view = api.series(
+            store, *key, classification=classification, breakdown=rec.get("breakdown")
+        )
     except InputError:  # the finding's series left the current view
         return None
-    return chart_for(view, rec, api.mirror(store, *key, classification=classification))
+    mirror = api.mirror(store, *key, classification=classification, breakdown=view.breakdown)
+    return chart_for(view, rec, mirror)
 
 
 def ambiguous(store: Store, memo: Memo | None = None) -> frozenset[SeriesKey]:
@@ -330,13 +340,16 @@ def series(
     finding: str | None,
     memo: Memo | None = None,
     classification: str | None = None,
+    breakdown: str | None = None,
 ) -> tuple[dict, api.SeriesView, api.SeriesView | None]:
     """A series with its findings, release history and mirror; ``finding`` picks the focus,
-    ``classification`` the series when the store holds it under several.
+    ``classification`` the series when the store holds it under several, ``breakdown`` a
+    part of the flow (UN Comtrade's rows by mode of transport…; the total without it).
 
-    Returns the page's data and the two views its chart is drawn from.
+    Returns the page's data and the two views its chart is drawn from. The mirror is the
+    partner's total of the flow: ``api.mirror`` takes no breakdown.
     """
-    view = _series_view(store, reporter, partner, flow, commodity, classification)
+    view = _series_view(store, reporter, partner, flow, commodity, classification, breakdown)
     key = series_key(view)
     mirror = api.mirror(
         store,
@@ -345,6 +358,7 @@ def series(
         key["flow"],
         key["commodity"],
         classification=view.classification,
+        breakdown=view.breakdown,
     )
     records = finding_records(view.findings)
     focus = _focus(store, key, records, finding, memo or Memo(immutable=False))
@@ -373,20 +387,35 @@ def _series_view(
     flow: str,
     commodity: str,
     classification: str | None,
+    breakdown: str | None = None,
 ) -> api.SeriesView:
     """The series (the api matches codes in any case: ``total`` is ``TOTAL``)."""
     try:
-        return api.series(store, reporter, partner, flow, commodity, classification=classification)
+        return api.series(
+            store,
+            reporter,
+            partner,
+            flow,
+            commodity,
+            classification=classification,
+            breakdown=breakdown,
+        )
     except InputError as exc:
-        raise _no_series(store, (reporter, partner, flow, commodity), classification, exc) from None
+        typed = (reporter, partner, flow, commodity)
+        raise _no_series(store, typed, classification, breakdown, exc) from None
 
 
 def _no_series(
-    store: Store, typed: tuple[str, str, str, str], classification: str | None, error: InputError
+    store: Store,
+    typed: tuple[str, str, str, str],
+    classification: str | None,
+    breakdown: str | None,
+    error: InputError,
 ) -> NotFound:
     """The 404 of a series address: when the store holds the series under classifications
     the address did not pick (none given while it holds several, or one it does not hold),
-    it names them and links each; else the api's own message."""
+    it names them and links each; so for breakdowns (one it does not hold, or none given
+    while it holds no total); else the api's own message."""
     try:
         key = (
             arguments.country_code(typed[0]),
@@ -400,9 +429,14 @@ def _no_series(
     rows = index[(index["flow"] == key[2]) & (index["commodity"] == key[3])]
     held = sorted(set(rows["classification"]))
     asked = None if classification is None else classification.strip().upper()
-    if len(held) < (2 if asked is None else 1) or asked in held:
-        return NotFound(str(error))  # not a matter of classification
     rec = dict(zip(("reporter", "partner", "flow", "commodity"), key, strict=True))
+    if len(held) < (2 if asked is None else 1) or asked in held:  # not the classification
+        if not held:
+            return NotFound(str(error))
+        rec["classification"] = asked or held[0]
+        parts = rows.loc[rows["classification"] == rec["classification"], "breakdown"]
+        named = len(held) > 1  # the links must name the classification too
+        return _no_breakdown(rec, sorted(set(parts)), breakdown, named) or NotFound(str(error))
     choices = {c: series_path({**rec, "classification": c}) for c in held}
     name = f"{key[0]} → {key[1]} {key[2]} {key[3]}"
     ways = " or ".join(f"?classification={c}" for c in held)
@@ -411,6 +445,24 @@ def _no_series(
     else:
         said = f"{name} is not held under classification {asked}, only under {', '.join(held)}"
     return NotFound(f"{said}: choose one with {ways}", choices)
+
+
+def _no_breakdown(rec: dict, held: list[str], asked: str | None, named: bool) -> NotFound | None:
+    """The 404 of a breakdown the series is not held by (or of none, when the store holds
+    only parts of the flow and no total), naming those it is held by and linking each
+    (with its classification when ``named``); None when the breakdown is not what is
+    wrong."""
+    if not held or asked in held or (asked is None and ("" in held or len(held) == 1)):
+        return None
+    name = f"{rec['reporter']} → {rec['partner']} {rec['flow']} {rec['commodity']}"
+    shown = ", ".join("'' (the total)" if b == "" else repr(b) for b in held)
+    if asked is None:
+        said = f"{name} is held only by breakdown ({shown}), not as a total"
+    else:
+        said = f"{name} has no breakdown {asked!r}; its breakdowns are {shown}"
+    ambiguous = None if named else frozenset()  # None: name the classification
+    choices = {b: series_path({**rec, "breakdown": b}, ambiguous=ambiguous) for b in held}
+    return NotFound(f"{said}: choose one", choices, param="breakdown")
 
 
 def _focus(
@@ -428,12 +480,15 @@ def _focus(
     if match is None:
         latest = memo.findings(store).to_frame()
         same = latest[latest["id"] == finding]
-        # The key holds the classification: a finding of the same HS code under another
-        # classification is on another series.
+        # The key holds the classification and the breakdown: a finding of the same HS
+        # code under another classification, or of another part of the flow, is on another
+        # series.
         if len(same) and all(same[column].iat[0] == value for column, value in key.items()):
             match = finding_records(Findings(same.head(1)))[0]
     if match is None:
         name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+        if key.get("breakdown"):
+            name += f" ({key['breakdown']})"
         raise NotFound(f"no finding {finding!r} on the series {name}")
     return match
 
@@ -462,7 +517,11 @@ def pair_views(store: Store, data: dict) -> list[api.SeriesView]:
     views = []
     for row in data["series"][:PAIR_CHARTS]:
         key = (row["reporter"], row["partner"], row["flow"], row["commodity"])
-        views.append(api.series(store, *key, classification=row["classification"]))
+        views.append(
+            api.series(
+                store, *key, classification=row["classification"], breakdown=row["breakdown"]
+            )
+        )
     return views
 
 
@@ -472,14 +531,15 @@ def series_page(
     finding: str | None,
     memo: Memo,
     classification: str | None = None,
+    breakdown: str | None = None,
 ) -> dict:
     """The series page's data with its chart (kept by the memo); JSON drops the chart."""
 
     def make() -> dict:
-        data, view, mirror = series(store, *key, finding, memo, classification)
+        data, view, mirror = series(store, *key, finding, memo, classification, breakdown)
         return {**data, "chart": chart_for(view, data["focus"], mirror)}
 
-    return memo.get(store, ("series", key, classification, finding), make)
+    return memo.get(store, ("series", key, classification, breakdown, finding), make)
 
 
 def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:

@@ -30,14 +30,18 @@ T = TypeVar("T")
 
 DEFAULT_STORE = "tradesentry.duckdb"
 # 2: a release is identified by (sha256, reading), no longer by sha256 alone.
-SCHEMA_VERSION = 2
+# 3: ... and by its publication date: the same figures published again are a release.
+SCHEMA_VERSION = 3
 LOCK_WAIT_SECONDS = 30.0
 # How long a writer waits for readers to close the store: a command that reads finishes in
 # moments, and the dashboard (`serve`) never lets go.
 READER_WAIT_SECONDS = 5.0
 
 # ``reading``: what changes how the file was read ('' = as detected; see ingest.Prepared).
-# The same bytes read another way (another mapping, --encoding) are another release.
+# The same bytes read another way (another mapping, --encoding) are another release, and
+# so are the same bytes published on another date: a month revised and then revised back
+# comes as the earlier file's bytes, and it is the latest vintage, not a no-op. A unique
+# index, not a constraint, so that an undated release (NULL) counts as one date.
 _RELEASES_DDL = """
 CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY DEFAULT nextval('release_ids'),
@@ -50,10 +54,13 @@ CREATE TABLE IF NOT EXISTS {name} (
     rows_accepted BIGINT,
     rows_quarantined BIGINT,
     observations BIGINT,
-    reading VARCHAR NOT NULL DEFAULT '',
-    UNIQUE (sha256, reading)
+    reading VARCHAR NOT NULL DEFAULT ''
 );
 """
+_RELEASE_IDENTITY = (
+    "CREATE UNIQUE INDEX IF NOT EXISTS release_identity "
+    "ON releases (sha256, reading, coalesce(published, DATE '0001-01-01'))"
+)
 _V1_RELEASE_COLUMNS = ("id, source, file, sha256, published, ingested_at, rows_read, "
                        "rows_accepted, rows_quarantined, observations")  # fmt: skip
 
@@ -61,6 +68,7 @@ _DDL = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 CREATE SEQUENCE IF NOT EXISTS release_ids START 1;
 {_RELEASES_DDL.format(name="releases")}
+{_RELEASE_IDENTITY};
 CREATE TABLE IF NOT EXISTS observations (
     {", ".join(f"{name} {typ}" for name, typ in OBSERVATION_COLUMNS.items())}
 );
@@ -247,7 +255,7 @@ class Store:
         con = self.con.cursor()
         con.execute("BEGIN TRANSACTION")
         try:
-            existing = self._existing(con, prepared)
+            existing = self._existing(con, prepared, published_date)
             if existing:
                 con.execute("ROLLBACK")
                 return existing
@@ -267,17 +275,20 @@ class Store:
         return result
 
     @staticmethod
-    def _existing(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> IngestResult | None:
-        """The release this file, read this way, already is: same bytes, same reading."""
+    def _existing(
+        con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
+    ) -> IngestResult | None:
+        """The release this file already is: same bytes, same reading, same publication date
+        (both undated counts as the same)."""
         src = prepared.src
-        row = con.execute(
+        rows = con.execute(
             "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
-            "FROM releases WHERE sha256 = ? AND reading = ?",
-            [src.sha256, prepared.reading],
-        ).fetchone()
-        if row is None:
+            "FROM releases WHERE sha256 = ? AND reading = ? AND published IS NOT DISTINCT FROM ?",
+            [src.sha256, prepared.reading, published],
+        ).fetchall()
+        if not rows:
             return None
-        rid, rsource, *counts = row
+        rid, rsource, *counts = rows[0]
         return IngestResult(rid, src.name, rsource, src.sha256, *counts,
                             already_ingested=True, reading=prepared.reading)  # fmt: skip
 
@@ -382,7 +393,8 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring the store to this version's schema (tables, columns, views); idempotent."""
-    _migrate_releases(con)
+    if _schema_version(con) < SCHEMA_VERSION:
+        _migrate_releases(con)
     con.execute(_DDL)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
@@ -416,23 +428,26 @@ def _upgrade_if_free(path: Path) -> None:
 
 
 def _migrate_releases(con: duckdb.DuckDBPyConnection) -> None:
-    """Bring a schema-1 ``releases`` table (sha256 UNIQUE, no ``reading``) to schema 2.
+    """Bring a ``releases`` table of schema 1 (sha256 UNIQUE, no ``reading``) or 2 (UNIQUE
+    (sha256, reading)) to schema 3 (a unique index that also holds the publication date).
 
     DuckDB cannot drop a UNIQUE constraint, so the table is rebuilt, in one transaction,
-    with ids kept. Old releases get reading '' (read as detected): the same file ingested
-    again with no options is still a no-op; with another mapping or encoding it is new.
+    with ids kept. Schema-1 releases get reading '' (read as detected): the same file
+    ingested again with no options is still a no-op; with another mapping or encoding,
+    or another publication date, it is new.
     """
-    if not _has_column(con, "releases", "sha256") or _has_column(con, "releases", "reading"):
-        return
+    if not _has_column(con, "releases", "sha256"):
+        return  # a new store: the DDL makes the table
+    columns = _V1_RELEASE_COLUMNS
+    if _has_column(con, "releases", "reading"):
+        columns += ", reading"
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(_RELEASES_DDL.format(name="releases_v2"))
-        con.execute(
-            f"INSERT INTO releases_v2 ({_V1_RELEASE_COLUMNS}) "
-            f"SELECT {_V1_RELEASE_COLUMNS} FROM releases"
-        )
+        con.execute(_RELEASES_DDL.format(name="releases_v3"))
+        con.execute(f"INSERT INTO releases_v3 ({columns}) SELECT {columns} FROM releases")
         con.execute("DROP TABLE releases")
-        con.execute("ALTER TABLE releases_v2 RENAME TO releases")
+        con.execute("ALTER TABLE releases_v3 RENAME TO releases")
+        con.execute(_RELEASE_IDENTITY)
         con.execute("COMMIT")
     except BaseException:
         with contextlib.suppress(duckdb.Error):

@@ -44,6 +44,7 @@ class FakeComtrade:
         self.seen: list[Seen] = []
         self.scripted: deque[Reply] = deque()
         self.revised: dict[str, list[dict]] = {}  # period -> records replacing the recording
+        self.published: dict[str, str] = {}  # period -> its lastReleased date, replacing it
         self.calls = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
@@ -93,6 +94,9 @@ class FakeComtrade:
     def _availability(self, query: dict[str, str]) -> Reply:
         periods = set(query.get("period", "").split(","))
         rows = json.loads(recorded("getDa-C-M-HS-r156-2021.json"))["data"]
+        for row in rows:
+            if row["period"] in self.published:
+                row["lastReleased"] = f"{self.published[row['period']]}T09:00:00"
         return self._envelope([r for r in rows if r["period"] in periods])
 
     def _data(self, query: dict[str, str]) -> Reply:

@@ -91,7 +91,8 @@ def test_a_file_an_earlier_version_saved_as_sent_stays_the_release(store, comtra
     request_hash = hashlib.sha256(planned.path_and_query.encode()).hexdigest()[:12]
     old = folder / f"comtrade-HS-M202102-r156-p408-XM-{request_hash}-0123456789ab.json"
     old.write_bytes(recorded("preview-C-M-HS-r156-p408-202102.json"))
-    earlier = store.ingest(old, source="comtrade")
+    # as an earlier version stored it: with the month's publication date (availability call)
+    earlier = store.ingest(old, source="comtrade", published="2021-04-28")
     records = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
     comtrade_api.revised["202102"] = records[::-1]  # and the API now sends them reversed
 
@@ -113,3 +114,20 @@ def test_a_saved_reply_whose_count_disagrees_is_refused_by_ingest(store, tmp_pat
         "data holds 1 (cut off?); nothing was stored"
     )
     assert store.releases().empty
+
+
+def test_a_month_revised_back_is_the_latest_vintage(store, comtrade_api, no_sleep):
+    """February revised, then revised back to its first figures: the third answer has the
+    first one's bytes, but a later publication date, so it is current again."""
+    first = fetch(store, comtrade_api, no_sleep, period="2021-02")[0]
+    records = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
+    changed = [dict(r, primaryValue=r["primaryValue"] * 2) for r in records]
+    comtrade_api.revised["202102"] = changed
+    comtrade_api.published["202102"] = "2021-05-30"
+    fetch(store, comtrade_api, no_sleep, period="2021-02")
+    comtrade_api.revised["202102"] = records
+    comtrade_api.published["202102"] = "2021-06-30"
+    back = fetch(store, comtrade_api, no_sleep, period="2021-02")[0]
+    assert not back.already_ingested and back.release_id == first.release_id + 2
+    now = store.observations(reporter="CHN", partner="PRK")
+    assert sorted(now["value"]) == sorted(r["primaryValue"] for r in records)

@@ -233,6 +233,60 @@ def test_the_same_file_with_another_encoding_is_a_new_release(store, tmp_path):
     assert len(store.releases()) == 2
 
 
+def test_the_same_figures_published_again_are_the_latest_release(store, tmp_path):
+    """A month revised and then revised back comes as the earlier file's bytes: published
+    on a later date it is the latest vintage (and a revision of the one between), while
+    the same file on the same date, or undated twice, stays a no-op."""
+    first, revised = tmp_path / "first.csv", tmp_path / "revised.csv"
+    first.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-02,3000,USD,a\n")
+    revised.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-02,9000,USD,b\n")
+    a = store.ingest(first, published="2021-04-01")
+    store.ingest(revised, published="2021-05-01")
+    again = store.ingest(first, published="2021-06-01")
+    assert not again.already_ingested and again.release_id == a.release_id + 2
+    assert store.observations()["value"].tolist() == [3000.0]  # back to the first figure
+    changed = api.revisions(store)
+    assert changed[["previous_value", "value"]].values.tolist() == [[3000, 9000], [9000, 3000]]
+    assert store.ingest(first, published="2021-06-01").already_ingested
+    assert store.ingest(first, published="2021-04-01").release_id == a.release_id
+    undated = store.ingest(revised)
+    assert store.ingest(revised).release_id == undated.release_id
+    assert len(store.releases()) == 4
+
+
+# The releases table as schema 2 made it: one release per (sha256, reading), whatever its date.
+V2_RELEASES = """
+CREATE SEQUENCE release_ids START 1;
+CREATE TABLE releases (
+    id INTEGER PRIMARY KEY DEFAULT nextval('release_ids'), source VARCHAR NOT NULL,
+    file VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, published DATE,
+    ingested_at TIMESTAMP NOT NULL, rows_read BIGINT, rows_accepted BIGINT,
+    rows_quarantined BIGINT, observations BIGINT, reading VARCHAR NOT NULL DEFAULT '',
+    UNIQUE (sha256, reading));
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+INSERT INTO meta VALUES ('schema_version', '2');
+INSERT INTO releases (source, file, sha256, published, ingested_at, rows_read,
+                      rows_accepted, rows_quarantined, observations, reading)
+VALUES ('csv', 'mixed.csv', ?, DATE '2021-04-01', now(), 5, 4, 1, 4, 'encoding=latin-1');
+"""
+
+
+def test_a_schema_2_store_is_migrated_and_takes_a_republication(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(MIXED.encode() + "CHN,CIV,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1"))
+    db = tmp_path / "v2.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute(V2_RELEASES, [hashlib.sha256(path.read_bytes()).hexdigest()])
+    con.close()
+    with open_store(db) as store:
+        kept = store.ingest(path, encoding="latin-1", published="2021-04-01")
+        assert kept.already_ingested and kept.release_id == 1
+        later = store.ingest(path, encoding="latin-1", published="2021-06-01")
+        assert not later.already_ingested and later.release_id == 2
+        assert store.releases()["reading"].tolist() == ["encoding=latin-1"] * 2
+    assert schema_version(db) == str(SCHEMA_VERSION) == "3"
+
+
 # The releases table as schema 1 made it: one release per sha256.
 V1_RELEASES = """
 CREATE SEQUENCE release_ids START 1;

@@ -375,6 +375,10 @@ def scan(
         engine=engine,
         **spark_options,
     )
+    if engine == "spark":  # a bad or unusable master is refused before the store is opened
+        from tradesentry.engines.spark import check_master
+
+        check_master(master, input)
     if input is not None:  # not the store's data: the store is neither read nor written
         with _progress(err, "scanning", "observations") as advance:
             found = api.scan(None, progress=advance, **selection)

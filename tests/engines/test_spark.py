@@ -151,6 +151,9 @@ def test_a_cluster_master_without_input_is_one_line_before_any_session(demo_stor
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "shared storage" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    nowhere = demo_store.path.parent / "not-made.duckdb"  # and no store is made for it
+    result = CliRunner().invoke(app, [*args[:-1], str(nowhere)])
+    assert result.exit_code == 2 and not nowhere.exists()
 
 
 # -- paths, outputs and history (QA's defects) ---------------------------------------------

@@ -124,6 +124,16 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     return spark
 
 
+def check_master(master: str | None, input) -> None:
+    """Refuse, before any session (or store) is opened, a master of no form Spark takes,
+    and a cluster master without ``input``: it cannot read the store's export on this disk."""
+    if master is None:
+        return
+    _checked_master(master)
+    if input is None and not master.startswith("local"):
+        raise _needs_input()
+
+
 def _checked_master(master: str) -> str:
     """``master`` if spark-submit takes it, else an InputError (Spark would print a Java
     stack trace and exit)."""
@@ -194,10 +204,7 @@ def scan(
     month. ``findings_out`` also writes the findings there as Parquet: a new or empty
     directory, else an ``InputError`` (a local path is checked before Spark starts).
     """
-    if master is not None:
-        _checked_master(master)
-    if input is None and master is not None and not master.startswith("local"):
-        raise _needs_input()  # before starting a session that cannot read our disk anyway
+    check_master(master, input)
     if input is not None and not _is_url(input) and not Path(input).exists():
         raise InputError(f"{input}: no such file or directory")
     if findings_out is not None:

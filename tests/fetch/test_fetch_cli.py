@@ -96,7 +96,7 @@ def test_ctrl_c_exits_130_naming_the_months_it_stored(cli, comtrade_api, monkeyp
         Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
         Reply(429, recorded("error-429.json"), {"Retry-After": "2"}),  # Ctrl-C while waiting
     )
-    monkeypatch.setattr(comtrade.time, "sleep", ctrl_c)
+    monkeypatch.setattr(comtrade, "wait", ctrl_c)  # not time.sleep: Spark's threads use it
     result = cli("--freq", "M", "--period", "2021-01,2021-02")
     assert result.exit_code == 130
     assert result.stderr.splitlines() == [

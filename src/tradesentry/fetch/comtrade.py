@@ -625,6 +625,12 @@ def _earlier_copy(folder: Path, stem: str, body: bytes) -> Path | None:
     return None
 
 
+def wait(seconds: float) -> None:
+    """The pause between calls and before retries (``time.sleep``); one name to replace in
+    a test, so that patching it never reaches another library's threads."""
+    time.sleep(seconds)
+
+
 # -- the entry point -------------------------------------------------------------------
 
 
@@ -670,7 +676,7 @@ def fetch_comtrade(
     client = Client(
         base,
         key,
-        sleep=sleep or time.sleep,
+        sleep=sleep or wait,
         max_attempts=max_attempts,
         min_interval=MIN_INTERVAL_SECONDS if min_interval is None else min_interval,
         http=http or _http_client(),

@@ -112,7 +112,9 @@ def test_json_twins_match_their_pages(client):
         ("kind=dip&kind=level_shift", {"dip", "level_shift"}),
         ("severity=medium", {"dip"}),
         ("flow=import", {"dip"}),
+        ("flow=IMPORT", {"dip"}),  # read as the command line reads it
         ("reporter=chn&partner=prk&commodity=TOTAL", {"dip", "level_shift", "timing_shift"}),
+        ("reporter=China&partner=North%20Korea", {"dip", "level_shift", "timing_shift"}),
         ("commodity=total", {"dip", "level_shift", "timing_shift"}),
         ("since=2021-01", {"timing_shift"}),
         ("until=2020-06", {"level_shift"}),

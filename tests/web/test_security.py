@@ -52,7 +52,8 @@ def test_markup_is_shown_as_text(evil_client):
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
     _no_live_markup(page)
     form = evil_client.get("/findings?commodity=" + quote(EVIL)).text
-    assert 'value="&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"' in form
+    # the filter shows the code as it is matched (upper-cased), escaped
+    assert 'value="&lt;SCRIPT&gt;ALERT(&#39;X&#39;)&lt;/SCRIPT&gt;"' in form
 
 
 class _SpyConnection:

@@ -7,7 +7,6 @@ sorting it for display and cutting it into pages is all they add.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -30,12 +29,10 @@ from tradesentry.report.sections import (
     release_records,
     series_key,
 )
-from tradesentry.schema import FLOWS
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 from tradesentry.text import csv_safe
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 SORTS = ("rank", "impact", "score", "period", "kind", "series")
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
 _SORT_COLUMNS = {
@@ -111,6 +108,14 @@ class Memo:
         return self.get(store, "findings", lambda: api.findings(store), scan_bound=True)
 
 
+def _checked(check, *args):
+    """``check(*args)``, an InputError turned into the ValueError pydantic makes a 422 of."""
+    try:
+        return check(*args)
+    except InputError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class FindingFilters(BaseModel):
     """The filters /findings, /api/findings and /api/findings.csv share.
 
@@ -156,43 +161,42 @@ class FindingFilters(BaseModel):
             return value or None
         return value
 
+    # The api's own checks (tradesentry.arguments), so the dashboard reads codes as the
+    # command line does; a value outside its choices (an unknown kind would match nothing
+    # and read as "no findings") is a 422 naming them.
     @field_validator("reporter", "partner")
     @classmethod
-    def _upper(cls, value: str | None) -> str | None:
-        return value.upper() if value else value
+    def _country(cls, value: str | None) -> str | None:
+        return value and _checked(arguments.country_code, value)
+
+    @field_validator("commodity")
+    @classmethod
+    def _commodity(cls, value: str | None) -> str | None:
+        return value and _checked(arguments.commodity_code, value)
 
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: list[str] | None) -> list[str] | None:
-        # An unknown kind would match nothing and read as "no findings": refuse it instead.
-        unknown = [k for k in value or () if k not in registry()]
-        if unknown:
-            raise ValueError(f"unknown kind {unknown[0]!r}; choose from {', '.join(KINDS)}")
-        return value
+        return value and _checked(arguments.kinds, value)
 
     @field_validator("flow")
     @classmethod
     def _known_flow(cls, value: str | None) -> str | None:
-        if value is not None and value not in FLOWS:
-            raise ValueError(f"flow must be one of {', '.join(FLOWS)}")
-        return value
+        return value and _checked(arguments.flow_name, value)
 
     @field_validator("since", "until")
     @classmethod
     def _month(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(MONTH, value):
-            raise ValueError("expected a month as YYYY-MM")
-        return value
+        return value and _checked(arguments.month, value, "month")
 
 
 def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
     """The commodity (in any case) and the months asked for."""
     frame = found.to_frame()
     if filters.commodity:
-        # Codes are matched in upper case, as the CLI does (ingest stores them so); the
-        # stored side is upper-cased too, for a store ingested before it did.
-        wanted = filters.commodity.upper()
-        frame = frame[frame["commodity"].str.upper() == wanted]
+        # Stored upper-case (the filter is, as ingest stores codes); the stored side is
+        # upper-cased too, for a store ingested before ingest did.
+        frame = frame[frame["commodity"].str.upper() == filters.commodity]
     if filters.since:
         frame = frame[frame["period_end"] >= filters.since]
     if filters.until:

@@ -239,6 +239,32 @@ def _no_scan(con, scan_id) -> str:
     return f"no scan {scan_id} in the store ({held})"
 
 
+class SeriesChoice(InputError):
+    """Four codes that name no one series: the store holds them under several
+    classifications or breakdowns and none was picked, or not under the one asked for.
+
+    What a caller needs to offer the choice (the dashboard links each): ``param``
+    ("classification" or "breakdown"), the values ``held``, the value ``asked`` (None:
+    none given), the normalised ``key``, every classification the codes are held under,
+    and, for a breakdown, the ``classification`` it was looked for under.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: dict,
+        classifications: list[str],
+        param: str,
+        held: list[str],
+        asked: str | None = None,
+        classification: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key, self.classifications, self.param = key, classifications, param
+        self.held, self.asked, self.classification = held, asked, classification
+
+
 @dataclass(frozen=True)
 class SeriesView:
     """One series as people look at it: its values, its findings and its releases."""
@@ -293,22 +319,30 @@ def series(
         raise InputError(
             f"no series {name} in the store (see `tradesentry releases` and the codes it uses)"
         )
+    choice = {"key": key, "classifications": held}
     if classification is not None:
         classification = classification.strip().upper()
         if classification not in held:
-            raise InputError(
+            raise SeriesChoice(
                 f"no series {name} under classification {classification} in the store; "
-                f"it is held under {', '.join(held)}"
+                f"it is held under {', '.join(held)}",
+                **choice,
+                param="classification",
+                held=held,
+                asked=classification,
             )
     elif len(held) > 1:
-        raise InputError(
-            f"{name} is held under classifications {', '.join(held)}: pass --classification"
+        raise SeriesChoice(
+            f"{name} is held under classifications {', '.join(held)}: pass --classification",
+            **choice,
+            param="classification",
+            held=held,
         )
     else:
         classification = held[0]
     where += " AND classification = ?"
     params.append(classification)
-    breakdown = _breakdown(con, where, params, name, breakdown)
+    breakdown = _breakdown(con, where, params, breakdown, choice, classification)
     where += " AND breakdown = ?"
     params.append(breakdown)
     obs = con.execute(
@@ -332,23 +366,27 @@ def series(
     return SeriesView(key, obs, found, history, classification, breakdown)
 
 
-def _breakdown(con, where: str, params: list, name: str, wanted: str | None) -> str:
+def _breakdown(
+    con, where: str, params: list, wanted: str | None, choice: dict, classification: str
+) -> str:
     """The breakdown of the series asked for: ``wanted``, else the total ('') where the
-    store holds it, else the only one; several and no total is an InputError naming them."""
+    store holds it, else the only one; several and no total is a ``SeriesChoice``."""
     held = [
         row[0]
         for row in con.execute(
             f"SELECT DISTINCT breakdown FROM observations WHERE {where} ORDER BY 1", params
         ).fetchall()
     ]
-    shown = ", ".join(repr(b) for b in held)
+    name, shown = " ".join(choice["key"].values()), ", ".join(repr(b) for b in held)
+    about = {**choice, "param": "breakdown", "held": held, "classification": classification}
     if wanted is not None:
         if wanted not in held:
-            raise InputError(f"no series {name} with breakdown {wanted!r}; it has {shown}")
+            message = f"no series {name} with breakdown {wanted!r}; it has {shown}"
+            raise SeriesChoice(message, **about, asked=wanted)
         return wanted
     if "" in held or len(held) == 1:
         return "" if "" in held else held[0]
-    raise InputError(f"{name} is held only by breakdown ({shown}): pass --breakdown")
+    raise SeriesChoice(f"{name} is held only by breakdown ({shown}): pass --breakdown", **about)
 
 
 def covering_scan(store: Store, key: dict[str, str]) -> int | None:

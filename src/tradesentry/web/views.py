@@ -351,7 +351,7 @@ def series(
     part of the flow (UN Comtrade's rows by mode of transport…; the total without it).
 
     Returns the page's data and the two views its chart is drawn from. The mirror is the
-    partner's total of the flow: ``api.mirror`` takes no breakdown.
+    partner's record of the same part of the flow (``api.mirror``).
     """
     view = _series_view(store, reporter, partner, flow, commodity, classification, breakdown)
     key = series_key(view)
@@ -404,60 +404,37 @@ def _series_view(
             classification=classification,
             breakdown=breakdown,
         )
+    except api.SeriesChoice as choice:
+        raise _choose(choice) from None
     except InputError as exc:
-        typed = (reporter, partner, flow, commodity)
-        raise _no_series(store, typed, classification, breakdown, exc) from None
+        raise NotFound(str(exc)) from None
 
 
-def _no_series(
-    store: Store,
-    typed: tuple[str, str, str, str],
-    classification: str | None,
-    breakdown: str | None,
-    error: InputError,
-) -> NotFound:
-    """The 404 of a series address: when the store holds the series under classifications
-    the address did not pick (none given while it holds several, or one it does not hold),
-    it names them and links each; so for breakdowns (one it does not hold, or none given
-    while it holds no total); else the api's own message."""
-    try:
-        key = (
-            arguments.country_code(typed[0]),
-            arguments.country_code(typed[1]),
-            arguments.flow_name(typed[2]),
-            arguments.commodity_code(typed[3]),
-        )
-    except InputError:  # an unknown flow: the api's message says which are known
-        return NotFound(str(error))
-    index = api.series_index(store, reporter=key[0], partner=key[1])
-    rows = index[(index["flow"] == key[2]) & (index["commodity"] == key[3])]
-    held = sorted(set(rows["classification"]))
-    asked = None if classification is None else classification.strip().upper()
-    rec = dict(zip(("reporter", "partner", "flow", "commodity"), key, strict=True))
-    if len(held) < (2 if asked is None else 1) or asked in held:  # not the classification
-        if not held:
-            return NotFound(str(error))
-        rec["classification"] = asked or held[0]
-        parts = rows.loc[rows["classification"] == rec["classification"], "breakdown"]
-        named = len(held) > 1  # the links must name the classification too
-        return _no_breakdown(rec, sorted(set(parts)), breakdown, named) or NotFound(str(error))
-    choices = {c: series_path({**rec, "classification": c}) for c in held}
-    name = f"{key[0]} → {key[1]} {key[2]} {key[3]}"
+def _choose(choice: api.SeriesChoice) -> NotFound:
+    """The 404 of a series address that picks no one series (the api says which choice is
+    missing and what the store holds), naming what there is and linking each."""
+    key = choice.key
+    name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+    if choice.param == "breakdown":
+        rec = {**key, "classification": choice.classification}
+        named = len(choice.classifications) > 1  # the links must name the classification too
+        return _no_breakdown(rec, choice.held, choice.asked, named)
+    held = choice.held
+    choices = {c: series_path({**key, "classification": c}) for c in held}
     ways = " or ".join(f"?classification={c}" for c in held)
-    if asked is None:
+    if choice.asked is None:
         said = f"{name} is held under classifications {', '.join(held)}"
     else:
-        said = f"{name} is not held under classification {asked}, only under {', '.join(held)}"
+        said = (
+            f"{name} is not held under classification {choice.asked}, only under {', '.join(held)}"
+        )
     return NotFound(f"{said}: choose one with {ways}", choices)
 
 
-def _no_breakdown(rec: dict, held: list[str], asked: str | None, named: bool) -> NotFound | None:
+def _no_breakdown(rec: dict, held: list[str], asked: str | None, named: bool) -> NotFound:
     """The 404 of a breakdown the series is not held by (or of none, when the store holds
     only parts of the flow and no total), naming those it is held by and linking each
-    (with its classification when ``named``); None when the breakdown is not what is
-    wrong."""
-    if not held or asked in held or (asked is None and ("" in held or len(held) == 1)):
-        return None
+    (with its classification when ``named``)."""
     name = f"{rec['reporter']} → {rec['partner']} {rec['flow']} {rec['commodity']}"
     shown = ", ".join("'' (the total)" if b == "" else repr(b) for b in held)
     if asked is None:

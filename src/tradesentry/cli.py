@@ -361,10 +361,7 @@ def scan(
             "reads other data and is not saved in the store"
         )
     if findings_parquet is not None and "://" not in findings_parquet:  # a URL: Spark's to check
-        target = Path(findings_parquet)
-        _check_writable(target, directory=True)
-        if target.is_dir() and any(target.iterdir()):  # Spark would delete what is there
-            raise InputError(f"{target}: the directory is not empty; give a new one")
+        _check_writable(Path(findings_parquet), directory=True)
     selection = dict(
         reporter=reporter or None,
         partner=partner or None,
@@ -375,10 +372,10 @@ def scan(
         engine=engine,
         **spark_options,
     )
-    if engine == "spark":  # a bad or unusable master is refused before the store is opened
-        from tradesentry.engines.spark import check_master
+    if engine == "spark":  # what Spark cannot use is refused before the store is opened
+        from tradesentry.engines.spark import check_options
 
-        check_master(master, input)
+        check_options(master, input, findings_parquet)
     if input is not None:  # not the store's data: the store is neither read nor written
         with _progress(err, "scanning", "observations") as advance:
             found = api.scan(None, progress=advance, **selection)

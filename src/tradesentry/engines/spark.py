@@ -124,14 +124,19 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     return spark
 
 
-def check_master(master: str | None, input) -> None:
-    """Refuse, before any session (or store) is opened, a master of no form Spark takes,
-    and a cluster master without ``input``: it cannot read the store's export on this disk."""
-    if master is None:
-        return
-    _checked_master(master)
-    if input is None and not master.startswith("local"):
-        raise _needs_input()
+def check_options(master: str | None, input, findings_out) -> None:
+    """Refuse, before any session (or store) is opened: a master of no form Spark takes;
+    a cluster master without ``input`` (it cannot read the store's export on this disk); a
+    local ``input`` that is not there; a ``findings_out`` that holds anything or lies over
+    the input (``_check_output``)."""
+    if master is not None:
+        _checked_master(master)
+        if input is None and not master.startswith("local"):
+            raise _needs_input()
+    if input is not None and not _is_url(input) and not Path(input).exists():
+        raise InputError(f"{input}: no such file or directory")
+    if findings_out is not None:
+        _check_output(findings_out, input)
 
 
 def _checked_master(master: str) -> str:
@@ -204,11 +209,7 @@ def scan(
     month. ``findings_out`` also writes the findings there as Parquet: a new or empty
     directory, else an ``InputError`` (a local path is checked before Spark starts).
     """
-    check_master(master, input)
-    if input is not None and not _is_url(input) and not Path(input).exists():
-        raise InputError(f"{input}: no such file or directory")
-    if findings_out is not None:
-        _check_output(findings_out, input)
+    check_options(master, input, findings_out)
     if (
         input is None
         and store.con.cursor().execute("SELECT 1 FROM observations LIMIT 1").fetchone() is None

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.baseline import times
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
 from tradesentry.text import money, money_pair, plural
@@ -275,12 +276,11 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
 
 
 def _times(ratio: float) -> str:
-    """A ratio to the usual as people say it: "3.1 times", "1/40 of"."""
-
-    def number(x: float) -> str:
-        return f"{_sig(x, 2):,.0f}" if x >= 100 else f"{x:.2g}"
-
-    return f"{number(ratio)} times" if ratio >= 1 else f"1/{number(1 / ratio)} of"
+    """A ratio to the usual as the other explanations say it (``baseline.times``): "3.1
+    times", and below one "1/40 of"."""
+    if ratio >= 1:
+        return times(ratio)
+    return "1/" + times(1 / ratio).removesuffix(" times") + " of"
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
+from tradesentry import arguments
 from tradesentry.findings import Findings
 from tradesentry.report.render import environment, series_path
 from tradesentry.store import Store
@@ -123,8 +124,13 @@ def _blank_is_none(value: str | None) -> str | None:
 
 
 def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
-    """Codes as the store keeps them (CHN, export), whatever the case typed in a URL."""
-    return reporter.upper(), partner.upper(), flow.lower()
+    """Codes as the store keeps them (CHN, export), whatever the case typed in a URL (an
+    unknown flow is left for the series lookup to refuse, as a 404)."""
+    return arguments.country_code(reporter), arguments.country_code(partner), flow.lower()
+
+
+def _pair(reporter: str, partner: str) -> tuple[str, str]:
+    return arguments.country_code(reporter), arguments.country_code(partner)
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -185,7 +191,7 @@ def series_page(
 def pair_page(
     request: Request, db: Db, memo: Memo, reporter: Segment, partner: Segment
 ) -> HTMLResponse:
-    data = views.pair_page(db, reporter.upper(), partner.upper(), memo)
+    data = views.pair_page(db, *_pair(reporter, partner), memo)
     return render(request, "pair.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
@@ -266,7 +272,7 @@ def series_json(
 
 @api_router.get("/pair/{reporter}/{partner}", summary="A reporter–partner pair")
 def pair_json(db: Db, memo: Memo, reporter: Segment, partner: Segment) -> dict:
-    data = views.pair_page(db, reporter.upper(), partner.upper(), memo)
+    data = views.pair_page(db, *_pair(reporter, partner), memo)
     return {k: v for k, v in data.items() if k != "charts"}
 
 

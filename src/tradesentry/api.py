@@ -16,7 +16,7 @@ import pandas as pd
 
 from tradesentry import arguments
 from tradesentry.detectors import default_detectors
-from tradesentry.errors import InputError
+from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
     Findings,
     empty_findings,
@@ -237,32 +237,6 @@ def _no_scan(con, scan_id) -> str:
     else:
         held = f"scans {first} to {last}"
     return f"no scan {scan_id} in the store ({held})"
-
-
-class SeriesChoice(InputError):
-    """Four codes that name no one series: the store holds them under several
-    classifications or breakdowns and none was picked, or not under the one asked for.
-
-    What a caller needs to offer the choice (the dashboard links each): ``param``
-    ("classification" or "breakdown"), the values ``held``, the value ``asked`` (None:
-    none given), the normalised ``key``, every classification the codes are held under,
-    and, for a breakdown, the ``classification`` it was looked for under.
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        key: dict,
-        classifications: list[str],
-        param: str,
-        held: list[str],
-        asked: str | None = None,
-        classification: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.key, self.classifications, self.param = key, classifications, param
-        self.held, self.asked, self.classification = held, asked, classification
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,32 @@ class InputError(TradesentryError):
     """A file or an argument cannot be used as given (exit code 2 on the command line)."""
 
 
+class SeriesChoice(InputError):
+    """Four codes that name no one series: the store holds them under several
+    classifications or breakdowns and none was picked, or not under the one asked for.
+
+    What a caller needs to offer the choice (the dashboard links each): ``param``
+    ("classification" or "breakdown"), the values ``held``, the value ``asked`` (None:
+    none given), the normalised ``key``, every classification the codes are held under,
+    and, for a breakdown, the ``classification`` it was looked for under.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        key: dict,
+        classifications: list[str],
+        param: str,
+        held: list[str],
+        asked: str | None = None,
+        classification: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.key, self.classifications, self.param = key, classifications, param
+        self.held, self.asked, self.classification = held, asked, classification
+
+
 class StoreError(TradesentryError):
     """The store cannot be opened or written (locked by another process, wrong schema…)."""
 

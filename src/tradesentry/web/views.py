@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
-from tradesentry.errors import InputError
+from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import Findings
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
@@ -404,13 +404,13 @@ def _series_view(
             classification=classification,
             breakdown=breakdown,
         )
-    except api.SeriesChoice as choice:
+    except SeriesChoice as choice:
         raise _choose(choice) from None
     except InputError as exc:
         raise NotFound(str(exc)) from None
 
 
-def _choose(choice: api.SeriesChoice) -> NotFound:
+def _choose(choice: SeriesChoice) -> NotFound:
     """The 404 of a series address that picks no one series (the api says which choice is
     missing and what the store holds), naming what there is and linking each."""
     key = choice.key

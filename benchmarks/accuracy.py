@@ -460,8 +460,18 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(parts)
 
 
+def require_data(folder: Path) -> None:
+    """Stop with one line where the real data are not beside the repository."""
+    if not folder.is_dir():
+        raise SystemExit(
+            f"real data not found at {folder}: the benchmarks read ../shared/data beside the "
+            "repository"
+        )
+
+
 def load_sources(comext_series: int = 1500, seed: int = 0) -> list[tuple]:
     """The three real sources as ``(name, values, first month, keys)``, in ``SOURCES`` order."""
+    require_data(DATA)
     return [load_comext(max_series=comext_series, seed=seed), load_comtrade(), load_national()]
 
 

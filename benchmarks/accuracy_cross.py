@@ -61,6 +61,11 @@ KINDS = ("revision", "mirror_gap", "unit_value")
 
 def load(files: int) -> pd.DataFrame:
     """Canonical monthly observations of the ``files`` CN8 products with most bilateral rows."""
+    if not COMEXT.is_dir():
+        raise SystemExit(
+            f"real data not found at {COMEXT}: the benchmarks read ../shared/data beside the "
+            "repository"
+        )
     paths = sorted(COMEXT.glob("CN_*.csv.gz"), key=_bilateral_rows, reverse=True)[:files]
     parts = []
     for path in paths:

@@ -70,16 +70,17 @@ def test_side_scales_equal_the_scale_for_symmetric_noise():
 
 
 def test_a_habit_of_thin_months_widens_only_the_low_side():
-    """A steady flow (±5 %) with a month at 1/100 every six months: its thin months are its
-    noise below, not above, so a month at ×3 is a spike and the next thin month is no dip."""
+    """A steady flow (±5 %) with a month at 1/100 every five months (never the same calendar
+    month in two years, so not a season): its thin months are its noise below, not above,
+    so a month at ×3 is a spike and the next thin month is no dip."""
     rng = np.random.default_rng(4)
     v = 1e6 * np.exp(0.05 * rng.standard_normal(48))
-    v[3::6] /= 100.0
+    v[3::5] /= 100.0
     v[40] *= 3.0
     model = B.fit(v[None, :])
     assert model.sigma_low[0] > 5 * model.sigma_high[0]
     assert model.z[0, 40] > 4.0  # a spike, above the rises the series makes
-    thin = np.arange(3, 48, 6)
+    thin = np.arange(3, 48, 5)
     assert np.all(model.z[0, thin[np.isfinite(model.z[0, thin])]] > -4.5)  # no dips
     together = B.robust_scale(model.resid, B.DEFAULT_CONFIG)[0]
     assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike
@@ -113,3 +114,19 @@ def test_the_scale_of_a_month_does_not_depend_on_the_panel_width():
     padded = B.fit(np.concatenate([np.full(24, np.nan), v, np.full(24, np.nan)])[None, :])
     np.testing.assert_array_equal(alone.support[0], padded.support[0, 24:60])
     np.testing.assert_array_equal(alone.z[0], padded.z[0, 24:60])
+
+
+def test_a_strong_season_is_kept_whole():
+    """February at ×0.4 and December at ×3 every year, 5 % noise: the season is winsorised
+    around itself, not cut to a few scales of the noise, so a December at a third of the
+    others is a deep dip and the clean months are not a level shift."""
+    rng = np.random.default_rng(11)
+    v = 1e6 * np.exp(rng.normal(0, 0.05, 60)) * np.tile([1, 0.4] + [1] * 9 + [3.0], 5)
+    v[47] /= 3
+    model = B.fit(v[None, :])
+    assert np.exp(model.seasonal[0, 1]) == pytest.approx(0.4, rel=0.1)
+    assert np.exp(model.seasonal[0, 11]) == pytest.approx(3.0, rel=0.1)
+    assert model.sigma[0] < 0.1
+    assert model.z[0, 47] < -10
+    clean = 1e6 * np.exp(rng.normal(0, 0.05, (20, 120))) * np.tile([0.2, 0.1] + [1] * 9 + [5.0], 10)
+    assert len(B.fit(clean).shifts) == 0

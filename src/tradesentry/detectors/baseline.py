@@ -22,7 +22,8 @@ one model of the panel, computed once and kept in ``panel.cache``:
   with the closure, not with the years before. Where fewer than 3 months report within ±6,
   the window widens to ±12.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
-  of the detrended values (winsorised at 2.5 scales, with a zero pseudo-year that shrinks
+  of the detrended values (winsorised at 2.5 scales around the season of the first pass,
+  so a December at ×3 every year keeps its ×3, with a zero pseudo-year that shrinks
   towards "no seasonality" when the years disagree), used only where at least 2 other years
   report that month. Level and season are estimated twice, each from the other.
 - **Scale.** ``sigma`` = the larger of 1.4826 × the median absolute deviation of the
@@ -491,8 +492,10 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         level, points, width = _level(y - seasonal, segment, config)
         d = y - level
         scale = robust_scale(d - seasonal, config)
+        # winsorised around the season found so far: the bound is a scale of the
+        # deseasonalised residuals, so clipping the raw deviations would cut the season
         bound = config.winsor * scale[:, None]
-        seasonal, years = _seasonal(np.clip(d, -bound, bound), season, config)
+        seasonal, years = _seasonal(np.clip(d, seasonal - bound, seasonal + bound), season, config)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log

@@ -39,7 +39,8 @@ class Gap(Detector):
     is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
     month in twenty or more, or reports zero as often, short runs are its habit, and a
     series with many runs would otherwise raise one of them by chance. The impact is the
-    money the baseline expects in the missing months.
+    money the baseline expects in the missing months, with the level on each side carried
+    across the middle of a run too long for the model to price (``run_expectations``).
     """
 
     kind: ClassVar[str] = "gap"
@@ -69,7 +70,8 @@ class Gap(Detector):
             return no_detections()
         rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
         model = baseline(panel)
-        expected = _run_sum(model.expected, rows, start, end)
+        each, carried = run_expectations(model.expected, model.offset, rows, start, end)
+        expected = run_sums(each)
         evidence = [
             {
                 "months": [panel.label(int(t)) for t in range(s, e + 1)],
@@ -79,9 +81,9 @@ class Gap(Detector):
                 "months_after": int(aa[k]),
                 "chance": float(np.exp(-0.5 * z[j] ** 2)),
                 "expected_each": [
-                    round(float(x), 2) if np.isfinite(x) else None
-                    for x in model.expected[r, s : e + 1]
+                    round(float(x), 2) if np.isfinite(x) else None for x in each[j, : e - s + 1]
                 ],
+                "carried_across": int(carried[j]),
             }
             for j, (k, r, s, e) in enumerate(zip(keep, rows, start, end, strict=True))
         ]
@@ -160,9 +162,50 @@ def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return r0[interior], s[interior], e[interior]
 
 
-def _run_sum(a: np.ndarray, rows, start, end) -> np.ndarray:
-    """Sum of a over [start, end] per run (NaN if all NaN)."""
-    cs = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(np.nan_to_num(a), axis=1)], axis=1)
-    total = cs[rows, end + 1] - cs[rows, start]
-    seen = np.concatenate([np.zeros((a.shape[0], 1)), np.cumsum(np.isfinite(a), axis=1)], axis=1)
-    return np.where(seen[rows, end + 1] - seen[rows, start] > 0, total, np.nan)
+def run_expectations(
+    expected: np.ndarray, offset: np.ndarray, rows: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The expected value of each month of each run, left-aligned (NaN beyond its end), and
+    how many of them were carried across from the run's edges.
+
+    The model prices a month from the reported months within a year of it, so the middle of
+    a run longer than two years has no expectation of its own: there the level on each side
+    is carried across, interpolated by distance on the model's log scale (``offset`` is its
+    per-series constant), so that five missing years of a steady $1M a month are worth
+    about $60M, not the $24M of their edges.
+    """
+    length = end - start + 1
+    offsets = np.arange(int(length.max()))[None, :]
+    inside = offsets < length[:, None]
+    cols = np.minimum(start[:, None] + offsets, end[:, None])
+    each = np.where(inside, expected[rows[:, None], cols], np.nan)
+    c = offset[rows][:, None]
+    log_each = np.log(each + c)
+    priced = np.isfinite(each)
+    position = np.broadcast_to(offsets, each.shape)
+    never = np.iinfo(np.int64).max
+    left = np.maximum.accumulate(np.where(priced, position, -1), axis=1)
+    right = np.flip(np.minimum.accumulate(np.flip(np.where(priced, position, never), 1), 1), 1)
+    has_left, has_right = left >= 0, right != never
+    r = np.arange(len(rows))[:, None]
+    at_left = log_each[r, np.maximum(left, 0)]
+    at_right = log_each[r, np.where(has_right, right, 0)]
+    share = np.where(has_left & has_right, (position - left) / np.maximum(right - left, 1), 0.0)
+    share = np.where(has_left, share, 1.0)  # only the right side known: carry it
+    carried = np.maximum(np.exp(at_left + share * (at_right - at_left)) - c, 0.0)
+    carried = np.where(has_left, carried, np.maximum(np.exp(at_right) - c, 0.0))
+    fill = ~priced & inside & (has_left | has_right)
+    return np.where(fill, carried, each), fill.sum(axis=1)
+
+
+def run_sums(each: np.ndarray) -> np.ndarray:
+    """Sum of each left-aligned run (NaN where nothing is priced).
+
+    A running sum adds the months in order, so a run's total does not depend on how long
+    the other runs of the chunk are (a pairwise sum's grouping would), nor on where the
+    chunk's axis starts: the same series gives the same figure to the last bit in any chunk.
+    """
+    if each.shape[1] == 0:
+        return np.full(each.shape[0], np.nan)
+    total = np.cumsum(np.nan_to_num(each), axis=1)[:, -1]
+    return np.where(np.isfinite(each).any(axis=1), total, np.nan)

@@ -1,0 +1,49 @@
+"""Gaps: what a missing run is worth, the same in any chunk."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tradesentry.datasets import make_panel
+from tradesentry.detectors import default_detectors
+
+
+def _gaps(values: np.ndarray):
+    return default_detectors(["gap"])[0].detect(make_panel(values))
+
+
+@pytest.mark.parametrize("missing", [1, 6, 30, 60])
+def test_a_run_is_worth_the_level_around_it(missing):
+    """A steady $1M a month: each missing month is worth about $1M, also the middle of a run
+    longer than two years, which the model cannot price from reported months within a year
+    and where the level on each side is carried across."""
+    v = np.full((1, 24 + missing), 1e6)
+    v[0, 12 : 12 + missing] = np.nan
+    out = _gaps(v)
+    assert len(out) == 1
+    assert out["impact"].iloc[0] == pytest.approx(missing * 1e6, rel=1e-6)
+    evidence = out["evidence"].iloc[0]
+    assert None not in evidence["expected_each"]
+    assert evidence["carried_across"] == max(missing - 24, 0)
+
+
+def test_carried_levels_move_from_one_side_to_the_other():
+    """$1M a month before, $4M after: the carried months climb between them on the log scale."""
+    v = np.concatenate([np.full(12, 1e6), np.full(40, np.nan), np.full(12, 4e6)])[None, :]
+    each = np.array(_gaps(v)["evidence"].iloc[0]["expected_each"])
+    assert np.all(np.diff(each) >= -1e-6)
+    assert each[0] == pytest.approx(1e6, rel=0.01) and each[-1] == pytest.approx(4e6, rel=0.01)
+
+
+def test_a_run_sum_does_not_depend_on_the_chunk():
+    """The same series alone, or below another series on a wider axis, gives the same
+    figure to the last bit (the sum runs over the run, not over the panel's row)."""
+    rng = np.random.default_rng(1)
+    wide = np.full((2, 60), np.nan)
+    wide[0] = 3e7 * np.exp(rng.normal(0, 0.05, 60))
+    wide[1, 12:] = 3e7 * np.exp(rng.normal(0, 0.3, 48))
+    wide[1, 36] = np.nan
+    alone = _gaps(wide[1:, 12:])["impact"].to_numpy()
+    beside = _gaps(wide)
+    assert beside["impact"].to_numpy()[beside["series"].to_numpy() == 1].tolist() == alone.tolist()

@@ -186,7 +186,10 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     zero is what the series does now and then. A series that has traded in every other
     month keeps its zeros (P = 1.4 % over 36 months), as does one with a single other
     month without trade in 36 (P = 4.2 %), and so does a run of zeros after years of
-    trade (the run is left out of its own rate): the stop of a flow is news.
+    trade (the run is left out of its own rate): the stop of a flow is news. A habit needs
+    a precedent: a zero in a series with no other month without trade is never ordinary,
+    however short the series (the smoothed P of a series of 8 months, 0.5/8, would
+    otherwise pass the zero while flagging a month of $1K in its place).
     """
     v = panel.values
     zero = v == 0
@@ -201,7 +204,7 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     other_months = inside.sum(axis=1, keepdims=True) - run
     other_without = without.sum(axis=1, keepdims=True) - run
     chance = (other_without + 0.5) / (other_months + 1.0)
-    return zero & (chance > math.exp(-(config.no_trade_z**2) / 2.0))
+    return zero & (other_without >= 1) & (chance > math.exp(-(config.no_trade_z**2) / 2.0))
 
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:

@@ -130,3 +130,20 @@ def test_a_strong_season_is_kept_whole():
     assert model.z[0, 47] < -10
     clean = 1e6 * np.exp(rng.normal(0, 0.05, (20, 120))) * np.tile([0.2, 0.1] + [1] * 9 + [5.0], 10)
     assert len(B.fit(clean).shifts) == 0
+
+
+def test_one_other_year_gives_half_a_season_within_its_regime():
+    """Two years of a clean season (February ×0.5, December ×2.5, 5 % noise): each month
+    takes half of the other year's deviation, so no month is flagged; across a level
+    shift the other year is another regime and gives no season."""
+    rng = np.random.default_rng(3)
+    pattern = np.tile([1, 0.5] + [1] * 9 + [2.5], 2)
+    v = 1e6 * np.exp(rng.normal(0, 0.05, 24)) * pattern
+    model = B.fit(v[None, :])
+    assert np.all(model.season_years[0, [1, 11, 13, 23]] == 1)
+    assert np.nanmax(np.abs(model.z)) < 4.0
+    shifted = v.copy()
+    shifted[12:] /= 50.0  # a new regime from the second year
+    model = B.fit(shifted[None, :])
+    assert len(model.shifts) == 1
+    assert not model.seasonal[0].any()

@@ -24,8 +24,13 @@ one model of the panel, computed once and kept in ``panel.cache``:
 - **Seasonal term.** For each month, the median over the other years' same calendar month
   of the detrended values (winsorised at 2.5 scales around the season of the first pass,
   so a December at ×3 every year keeps its ×3, with a zero pseudo-year that shrinks
-  towards "no seasonality" when the years disagree), used only where at least 2 other years
-  report that month. Level and season are estimated twice, each from the other.
+  towards "no seasonality" when the years disagree), where at least 2 other years report
+  that month; where only one does, half its deviation (the median of it and the zero
+  year: halfway between "as last year" and "no season"), and only if that year's month
+  lies in the same level segment as the month itself (across a level shift the other
+  year was another regime, whose swings say nothing of this one's season). Level and
+  season are estimated twice, each from the other. The level-shift search sees only the
+  seasons two other years agree on, so one year's shift cannot pass into a season first.
 - **Scale.** ``sigma`` = the larger of 1.4826 × the median absolute deviation of the
   residuals and their 90 % quantile ÷ 1.645 (equal for normal noise; the second widens
   the scale of lumpy series whose months often stray far, so that what a tenth of a
@@ -274,7 +279,10 @@ def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseli
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
     fitted = _fit_segments(y, flat, season, config)
-    shifts, segment = find_shifts(y - fitted["seasonal"], config)
+    # a level shift in the one other year would pass half into a season taken from it, so
+    # the search sees only the seasons that at least two other years agree on
+    agreed = fitted["season_years"] >= config.min_season_years
+    shifts, segment = find_shifts(y - np.where(agreed, fitted["seasonal"], 0.0), config)
     rows = np.unique(shifts.series)
     if rows.size:  # refit the series with level shifts, each segment on its own
         again = _fit_segments(y[rows], segment[rows], season, config)
@@ -466,25 +474,40 @@ def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(support), support, 1.0)
 
 
-def _seasonal(d: np.ndarray, season: int, config: BaselineConfig):
-    """Leave-one-out median of the same calendar month in other years (with a zero prior)."""
+def _seasonal(
+    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
+):
+    """Leave-one-out median of the same calendar month in other years (with a zero prior).
+
+    Two other years or more: their median with the zero year. One: half its deviation (the
+    median of it and the zero year), only where that year's month is in the same level
+    segment as the month itself: across a level shift the other year was another regime.
+    """
     n, T = d.shape
     years = min(config.max_season_years, (T - 1) // season) if season > 1 else 0
     if years < 1:
         return np.zeros_like(d), np.zeros(d.shape, dtype=np.int64)
+    if segment is None:
+        segment = np.zeros(d.shape, dtype=np.int64)
     stack = []
+    same = np.zeros(d.shape, dtype=np.int64)
     for j in (*range(-years, 0), *range(1, years + 1)):
         shifted = np.full_like(d, np.nan)
+        other = np.full(d.shape, -1, dtype=segment.dtype)
         lag = j * season
         if lag > 0:
             shifted[:, : T - lag] = d[:, lag:]
+            other[:, : T - lag] = segment[:, lag:]
         else:
             shifted[:, -lag:] = d[:, : T + lag]
+            other[:, -lag:] = segment[:, : T + lag]
+        same += np.isfinite(shifted) & (other == segment)
         stack.append(shifted)
     stack.append(np.zeros_like(d))  # the zero pseudo-year
     med, count = nanmedian(np.stack(stack, axis=-1), overwrite=True)
     count = count - 1
-    return np.where(count >= config.min_season_years, med, 0.0), count
+    use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
+    return np.where(use, med, 0.0), count
 
 
 def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
@@ -498,7 +521,9 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         # winsorised around the season found so far: the bound is a scale of the
         # deseasonalised residuals, so clipping the raw deviations would cut the season
         bound = config.winsor * scale[:, None]
-        seasonal, years = _seasonal(np.clip(d, seasonal - bound, seasonal + bound), season, config)
+        seasonal, years = _seasonal(
+            np.clip(d, seasonal - bound, seasonal + bound), season, config, segment
+        )
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log

@@ -634,7 +634,7 @@ def digest(
     """A briefing on a release (the newest by default): coverage, moves, new findings, revisions.
 
     Returns a ``tradesentry.monitor.Digest``; ``.render("md" | "html" | "json")`` writes it.
-    Runs a scan first when no scan has seen the newest release.
+    Runs a scan first when no full scan has seen the newest release.
     """
     from tradesentry.monitor.digest import build
 

@@ -641,7 +641,7 @@ def digest(
     """A briefing on a release: what it covers, what moved, new findings, revisions."""
     if output is not None:
         _check_writable(output)
-    # Read-only unless the digest must scan first (no scan has seen the newest release).
+    # Read-only unless the digest must scan first (no full scan has seen the newest release).
     text = read_else_write(store, lambda st: api.digest(st, release).render(format.value))
     if output is None:
         sys.stdout.write(text)

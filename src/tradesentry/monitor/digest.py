@@ -413,19 +413,32 @@ def _revision(row: dict) -> Revision:
 def _scans(store: Store, release: int, scan_id: int | None) -> tuple[int | None, int | None]:
     """The scan whose findings the digest reports, and the baseline they are new against.
 
-    With no scan that saw the newest release, one is run now, so a digest is never stale.
+    The first full scan that saw the release against the last scan with its parameters
+    that ran before the release landed (``history.scans_for_release``), so re-scans leave
+    the digest as it was. With no full scan that saw the newest release, one is run now, so
+    a digest is never stale and never changes once written. ``scan_id`` names the scan
+    instead (the watch passes the one it just ran); its baseline is found the same way.
     """
     from tradesentry import api
     from tradesentry.monitor import history
 
     if scan_id is not None:
-        return scan_id, history.previous_scan(store, scan_id)
+        return scan_id, history.baseline_for(store, release, scan_id)
     current, baseline = history.scans_for_release(store, release)
     newest = store.con.cursor().execute("SELECT max(id) FROM releases").fetchone()[0]
-    if current is None and release == newest:
+    if release == newest and not _is_full(store, current):
         api.scan(store)
         current, baseline = history.scans_for_release(store, release)
     return current, baseline
+
+
+def _is_full(store: Store, scan_id: int | None) -> bool:
+    from tradesentry.monitor import history
+
+    if scan_id is None:
+        return False
+    frame = history.scans(store)
+    return history.is_full(frame.loc[frame["id"] == scan_id, "parameters"].iat[0])
 
 
 def _new_findings(
@@ -436,7 +449,7 @@ def _new_findings(
 
     if current is None:
         return [], 0
-    new, _ = history.compare(store, current, baseline)
+    new, _ = history.diff(store, current, baseline)
     frame = new.to_frame()
     if frame.empty:
         return [], 0

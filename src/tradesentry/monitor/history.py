@@ -82,14 +82,24 @@ def compare(
     ``scan_id`` defaults to the latest scan and ``baseline`` to its previous scan with the
     same parameters; with no baseline every finding is new and none is resolved.
     """
+    scan_id = _resolve(scans(store), scan_id)
+    if scan_id is not None and baseline is None:
+        baseline = previous_scan(store, scan_id)
+    return diff(store, scan_id, baseline)
+
+
+def diff(store: Store, scan_id: int | None, baseline: int | None) -> tuple[Findings, Findings]:
+    """(new, resolved) of ``scan_id`` against exactly ``baseline``: None is no baseline.
+
+    Unlike ``compare``, a missing baseline is not looked up: every finding is new. The
+    digest needs this, since its baseline is the last scan before a release landed, and a
+    release no scan preceded has none, whatever scans ran since.
+    """
     from tradesentry.api import findings
 
-    scan_id = _resolve(scans(store), scan_id)
     if scan_id is None:
         empty = findings(store, scan_id=None)
         return empty, empty
-    if baseline is None:
-        baseline = previous_scan(store, scan_id)
     current = findings(store, scan_id=scan_id).to_frame()
     if baseline is None:
         return Findings(current, scan_id), Findings(current.iloc[0:0], scan_id)
@@ -101,29 +111,48 @@ def compare(
 
 
 def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:
-    """(current, baseline) scans for a digest of ``release``.
+    """(current, baseline) scans for a digest of ``release``; either may be None.
 
-    Current: the last scan that saw the release but not the next one (the latest scan for
-    the newest release), full scans preferred. Baseline: the latest earlier scan with the
-    same parameters that ran before the release landed. Either may be None.
+    Current: the first scan that saw the release, so a re-scan that saw no newer release
+    leaves the digest as it was. Scans that saw the release and not the next one come
+    first, and among them full scans (every series, every detector); failing those, the
+    first scan that saw it at all, full scans again first. Baseline: see ``baseline_for``.
     """
     history = scans(store).dropna(subset=["release"])
+    saw = history[history["release"] >= release]
     next_release = (
         store.con.cursor()
         .execute("SELECT min(id) FROM releases WHERE id > ?", [release])
         .fetchone()[0]
     )
-    saw = history[history["release"] >= release]
-    if next_release is not None and (saw["release"] < next_release).any():
-        saw = saw[saw["release"] < next_release]
-    full = saw[saw["parameters"].map(is_full)]
-    chosen = full if not full.empty else saw
-    if chosen.empty:
-        return None, None
-    current = chosen.iloc[-1]
+    own = saw[saw["release"] < next_release] if next_release is not None else saw
+    for pool in (own, saw):
+        full = pool[pool["parameters"].map(is_full)]
+        chosen = full if not full.empty else pool
+        if not chosen.empty:
+            current = int(chosen["id"].iat[0])
+            return current, _baseline(history, release, current)
+    return None, None
+
+
+def baseline_for(store: Store, release: int, scan_id: int) -> int | None:
+    """The last scan with ``scan_id``'s parameters that ran before ``release`` landed.
+
+    None when no such scan ran (or ``scan_id`` has no watermark to tell).
+    """
+    history = scans(store)
+    _resolve(history, scan_id)
+    return _baseline(history.dropna(subset=["release"]), release, scan_id)
+
+
+def _baseline(history: pd.DataFrame, release: int, scan_id: int) -> int | None:
+    row = history[history["id"] == scan_id]
+    if row.empty:
+        return None
+    wanted = row["parameters"].iat[0]
     before = history[
         (history["release"] < release)
-        & (history["id"] < current["id"])
-        & history["parameters"].map(current["parameters"].__eq__)
+        & (history["id"] < scan_id)
+        & history["parameters"].map(wanted.__eq__)
     ]
-    return int(current["id"]), None if before.empty else int(before["id"].iat[-1])
+    return None if before.empty else int(before["id"].iat[-1])

@@ -1,0 +1,141 @@
+"""Which scans a digest compares: the first that saw the release against the last before it.
+
+A re-scan that saw no newer release must leave a release's digest as it was, whether it
+is the newest release or an older one (QA: after `scan` twice, the demo's digest read
+"Scan 2 found nothing." and its JSON named no baseline).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import DEMO_CSV
+from tests.monitor.conftest import vintage
+from tradesentry import api
+from tradesentry.cli import app
+from tradesentry.monitor import history
+from tradesentry.store import open_store
+
+pytestmark = pytest.mark.usefixtures("tiny")
+runner = CliRunner()
+
+
+def play(store, tmp_path, steps: str) -> None:
+    """Run ``steps``: 1 and 2 ingest a release, s scans everything, f scans imports only.
+
+    Release 1 holds the data to January 2021 (TinyValue flags November 2020 and January
+    2021); release 2 brings February and March 2021 (it flags February, $3,000).
+    """
+    files = {
+        "1": lambda: vintage(tmp_path / "to-2021-01.csv", until="2021-01"),
+        "2": lambda: vintage(tmp_path / "2021-03.csv", since="2021-02", until="2021-03"),
+    }
+    for step in steps.split():
+        if step in files:
+            store.ingest(files[step]())
+        elif step == "s":
+            api.scan(store)
+        elif step == "f":
+            api.scan(store, flow="import")
+        else:
+            raise ValueError(step)
+
+
+# (steps, release, the scan the digest reports, its baseline)
+CASES = [
+    ("1", None, 1, None),  # no scan yet: the digest runs one
+    ("1 s", None, 1, None),
+    ("1 s s", None, 1, None),  # QA: was scan 2 against scan 1, "found nothing"
+    ("1 s s", 1, 1, None),  # the same asked as --release 1
+    ("s 1 s s", None, 2, 1),  # a scan of the empty store ran before the release
+    ("1 s 2 s", None, 2, 1),
+    ("1 s 2 s s", None, 2, 1),  # was scan 3
+    ("1 s s 2 s", 1, 1, None),  # an older release re-scanned before the next landed
+    ("1 s 2 s s", 1, 1, None),
+    ("1 2 s", 1, 1, None),  # no scan saw release 1 alone: the first that saw it
+    ("1 f", None, 2, None),  # only imports scanned: the digest runs a full scan
+    ("1 f s", None, 2, None),
+    ("1 s f", None, 1, None),  # a filtered scan later changes nothing
+]
+
+
+@pytest.mark.parametrize(("steps", "release", "scan", "baseline"), CASES, ids=str)
+def test_the_digest_compares_the_first_scan_that_saw_the_release(
+    store, tmp_path, steps, release, scan, baseline
+):
+    play(store, tmp_path, steps)
+    d = api.digest(store, release)
+    assert (d.scan_id, d.baseline_scan_id) == (scan, baseline)
+    data = json.loads(d.render("json"))
+    assert (data["scan_id"], data["baseline_scan_id"]) == (scan, baseline)
+    if baseline is None:  # nothing to compare with: every finding of the scan is new
+        assert d.findings_total == len(api.findings(store, scan_id=scan)) > 0
+        assert "so every finding is new" in d.to_markdown()
+    else:
+        assert f"Scan {scan} against scan {baseline}, the last before" in d.to_markdown()
+
+
+@pytest.mark.parametrize("steps", ["1", "1 s", "1 s s", "1 s 2 s", "1 s 2 s s", "1 f"])
+@pytest.mark.parametrize("release", [None, 1])
+def test_a_rescan_leaves_every_digest_as_it_was(store, tmp_path, steps, release):
+    play(store, tmp_path, steps)
+    before = {fmt: api.digest(store, release).render(fmt) for fmt in ("md", "json")}
+    scans = len(history.scans(store))
+    api.scan(store)
+    api.scan(store, flow="import")
+    assert {fmt: api.digest(store, release).render(fmt) for fmt in ("md", "json")} == before
+    assert len(history.scans(store)) == scans + 2  # the digests ran no scan of their own
+
+
+def test_findings_resolved_by_the_next_release(store, tmp_path):
+    """Release 2 revises January 2021 to a plausible figure: its finding goes away."""
+    store.ingest(vintage(tmp_path / "to-2021-01.csv", until="2021-01"))
+    api.scan(store)
+    api.scan(store)
+    store.ingest(
+        vintage(
+            tmp_path / "2021-03.csv",
+            since="2021-01",
+            until="2021-03",
+            edits={("export", "2021-01"): 3_000_000},
+        )
+    )
+    api.scan(store)
+    api.scan(store)
+    jan = {"2021-01"}
+    first, second = api.digest(store, 1), api.digest(store)
+    assert (first.scan_id, first.baseline_scan_id) == (1, None)
+    assert jan <= {f["period"] for f in first.findings}  # release 1's digest still has it
+    assert (second.scan_id, second.baseline_scan_id) == (3, 2)
+    assert {f["period"] for f in second.findings} == {"2021-02"}
+    assert {f["period"] for f in api.resolved_findings(store, 3, baseline=2)} == jan
+
+
+def test_a_named_scan_is_compared_with_the_last_scan_before_the_release(store, tmp_path):
+    """The watch names the scan it ran; a re-scan named so still has the right baseline."""
+    play(store, tmp_path, "1 s 2 s s")
+    d = api.digest(store, 2, scan_id=3)
+    assert (d.scan_id, d.baseline_scan_id) == (3, 1)
+    assert [f["period"] for f in d.findings] == ["2021-02"]
+    with pytest.raises(api.InputError, match="no scan 9"):
+        api.digest(store, 2, scan_id=9)
+
+
+def test_cli_digest_after_a_second_scan(tmp_path):
+    """QA's sequence: ingest, scan, digest; scan again, digest and digest --release 1."""
+    db = str(tmp_path / "s.duckdb")
+    with open_store(db) as st:
+        st.ingest(DEMO_CSV)
+    assert runner.invoke(app, ["scan", "--store", db]).exit_code == 0
+    first = runner.invoke(app, ["digest", "--store", db])
+    assert first.exit_code == 0 and "so every finding is new" in first.stdout
+    assert runner.invoke(app, ["scan", "--store", db]).exit_code == 0
+    for extra in ([], ["--release", "1"]):
+        again = runner.invoke(app, ["digest", *extra, "--store", db])
+        assert again.exit_code == 0 and again.stdout == first.stdout
+    js = runner.invoke(app, ["digest", "--format", "json", "--store", db])
+    data = json.loads(js.stdout)
+    assert (data["scan_id"], data["baseline_scan_id"]) == (1, None) and data["findings"]

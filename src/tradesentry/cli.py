@@ -29,7 +29,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
-from tradesentry.errors import InputError, TradesentryError
+from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.schema import FLOWS
 from tradesentry.store import open_store, read_else_write, resolve_store_path
@@ -382,7 +382,7 @@ def scan(
         _emit_findings(found, format, limit)
         _exit_on(found, fail_on)
         return
-    with open_store(store) as st:
+    with _existing_store(store) as st:  # a scan writes its findings, but makes no store
         if baseline is not None:
             api.scan_info(st, baseline)  # an unknown scan is refused before scanning
         with _progress(err, "scanning", "observations") as advance:
@@ -563,6 +563,8 @@ def rates(
     store: StoreOption = None,
 ) -> None:
     """Load monthly exchange rates into the store (or list them, without FILE)."""
+    if file is not None:  # before the store is opened (and made, if it is new)
+        _check_input_file(file)
     with open_store(store, read_only=file is None) as st:
         if file is None:
             frame = api.rates(st)
@@ -591,7 +593,9 @@ def fetch_comtrade(
     partner: Annotated[str, typer.Option(help="ISO alpha-3, name, M49 code or WLD (PRK).")],
     period: Annotated[str, typer.Option(help="YYYY (its months for --freq M), YYYY-MM, lists.")],
     freq: Annotated[str, typer.Option(help="M (monthly) or A (annual).")] = "M",
-    flow: Annotated[str, typer.Option(help="Comtrade flow codes: X,M,RX,RM.")] = "X,M",
+    flow: Annotated[
+        str, typer.Option(help="Comtrade flow codes: X,M,RX,RM (also DX,FM,MIP,MOP,XIP,XOP).")
+    ] = "X,M",
     commodity: Annotated[str, typer.Option(help="TOTAL or HS codes (27,2710).")] = "TOTAL",
     classification: Annotated[str, typer.Option(help="HS, H5, S4…")] = "HS",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the requests only.")] = False,
@@ -615,8 +619,8 @@ def fetch_comtrade(
                 out.print(str(request), markup=False, highlight=False)
             return
         bar = Progress(console=err, transient=True, disable=not _wants_progress(err))
-        with bar, open_store(store) as st:
-            report = fetch(st, **query, progress=bar)
+        with bar:  # the path: the query is checked before a new store is made
+            report = fetch(resolve_store_path(store), **query, progress=bar)
     except TradesentryError as exc:
         err.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(2) from None
@@ -753,12 +757,18 @@ def serve(
     except ImportError as exc:
         raise EngineUnavailable("serve needs uvicorn: pip install 'tradesentry[web]'") from exc
     app = create_app(resolve_store_path(store))
+    _check_listenable(host, port)
     out.print(
         f"tradesentry dashboard on http://{host}:{port}/ (read-only; Ctrl+C stops it)",
         markup=False,
         highlight=False,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    except SystemExit as exc:  # uvicorn's 3, "startup failure", after its own line on stderr
+        if exc.code in (None, 0):
+            raise
+        raise typer.Exit(2) from None
 
 
 # -- scale -------------------------------------------------------------------------------
@@ -860,6 +870,70 @@ def demo(store: StoreOption = None) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
+def _existing_store(store: Path | None):
+    """The store opened for writing, refused if it does not exist yet, as a read-only open is.
+
+    For commands that read or scan a store (a scan saves its findings): only the commands
+    that put data in (ingest, fetch, rates FILE, watch, demo) make a new one.
+    """
+    path = resolve_store_path(store)
+    if not path.exists():
+        raise StoreError(f"{path}: no store here (ingest something first)")
+    return open_store(path)
+
+
+def _check_input_file(path: Path) -> None:
+    """An input file that is a directory or missing, in one line (as ingest says it)."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, not a file")
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+
+
+def _check_listenable(host: str, port: int) -> None:
+    """An address the dashboard cannot listen on, in one line, before uvicorn tries.
+
+    uvicorn would log its own error and exit 3, a code the command line does not use. Each
+    address the host names is bound and let go, as asyncio's server binds them: an address
+    of a family the system lacks is passed over, unless none is left.
+    """
+    import errno
+    import socket
+
+    try:
+        addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise InputError(f"--host {host!r}: not an address to listen on ({reason})") from None
+    passed_over: list[OSError] = []
+    bound = False
+    for family, kind, proto, _, address in addresses:
+        try:
+            probe = socket.socket(family, kind, proto)
+        except OSError as exc:
+            passed_over.append(exc)
+            continue
+        with probe:
+            if os.name == "posix":  # as asyncio sets it: a port left in TIME_WAIT is free
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # as asyncio does: IPv4 is bound on its own
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno != errno.EADDRNOTAVAIL:
+                    raise InputError(_cannot_listen(host, port, exc)) from None
+                passed_over.append(exc)
+                continue
+        bound = True
+    if not bound and passed_over:
+        raise InputError(_cannot_listen(host, port, passed_over[0]))
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    return f"{host}:{port}: cannot listen there ({exc.strerror or exc})"
+
+
 def _wants_progress(console: Console) -> bool:
     """A bar is for a person at a terminal: none when the stream is piped or captured."""
     return console.is_terminal

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -41,6 +42,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from tradesentry.arguments import month
 from tradesentry.errors import InputError
 from tradesentry.ingest.source import escape_glob
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, FLOWS
@@ -315,7 +317,7 @@ def iter_blocks(
     With ``rows`` the output has exactly that many rows (the last series may be cut short;
     its anomaly is then left out of the ground truth); with ``series``, that many series.
     """
-    _check_size(rows, series, months)
+    start = _check(rows, series, months, start, seed, anomaly_rate)
     first = np.datetime64(start, "M")
     rows_left = rows if rows is not None else np.iinfo(np.int64).max
     series_left = series if series is not None else np.iinfo(np.int64).max
@@ -328,6 +330,23 @@ def iter_blocks(
         series_left -= block.series
         block_no += 1
         yield table, truth.drop(columns="series")
+
+
+def _check(
+    rows: int | None, series: int | None, months: int, start: str, seed: int, anomaly_rate: float
+) -> str:
+    """Every argument of the stream checked, in one line naming it; the first month as YYYY-MM."""
+    _check_size(rows, series, months)
+    if not isinstance(start, str):
+        raise InputError(f"--start {start!r}: expected a month as YYYY-MM")
+    start = month(start.strip(), "--start")
+    if np.datetime64(start, "M").astype(int) + months > np.datetime64("9999-12", "M").astype(int):
+        raise InputError(f"--start {start} --months {months:,}: the axis would pass 9999-12")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise InputError(f"--seed {seed!r}: expected a whole number, 0 or more")
+    if not 0.0 <= anomaly_rate <= 1.0:
+        raise InputError(f"--anomaly-rate {anomaly_rate!r}: expected a share from 0 to 1")
+    return start
 
 
 def _check_size(rows: int | None, series: int | None, months: int) -> None:
@@ -386,11 +405,32 @@ def generate(
     """Write generated observations and their ground truth into directory ``out``.
 
     Memory is bounded by ``chunk_rows`` (one chunk of blocks is held at a time), not by
-    ``rows``. The directory must be new or empty.
+    ``rows``. The directory must be new or empty. Every argument is checked before anything
+    is written; a run that fails all the same removes what it made.
     """
     if format not in ("parquet", "csv"):
         raise InputError(f"--format {format!r}: choose parquet or csv")
-    out = _empty_dir(out)
+    start = _check(rows, series, months, start, seed, anomaly_rate)
+    out = Path(out)
+    made = _empty_dir(out)
+    try:
+        return _write(out, rows, series, format, seed, months, start, anomaly_rate, chunk_rows)
+    except BaseException:
+        _remove_made(out, made, format)
+        raise
+
+
+def _write(
+    out: Path,
+    rows: int | None,
+    series: int | None,
+    format: str,
+    seed: int,
+    months: int,
+    start: str,
+    anomaly_rate: float,
+    chunk_rows: int,
+) -> Generated:
     writer = _CsvWriter(out) if format == "csv" else _ParquetWriter(out)
     truth_writer = _TruthWriter(out / f"ground_truth.{format}", format)
     pending: list[pa.Table] = []
@@ -418,12 +458,32 @@ def generate(
     return result
 
 
-def _empty_dir(out: str | Path) -> Path:
-    out = Path(out)
+def _empty_dir(out: Path) -> list[Path]:
+    """Make ``out`` (new, or empty); the folders made for it, ``out`` first, then its parents."""
     if out.exists() and any(out.iterdir()):
         raise InputError(f"{out}: the directory is not empty; give a new one")
+    made = [p for p in (out, *out.parents) if not p.exists()]
     out.mkdir(parents=True, exist_ok=True)
-    return out
+    return made
+
+
+def _remove_made(out: Path, made: list[Path], format: str) -> None:
+    """Remove what a failed ``generate`` wrote into ``out``, and the folders it made.
+
+    Only the files it writes, by name (the directory was empty before), then each folder
+    it made while it is empty: whatever else appeared there meanwhile is left alone.
+    """
+    for name in ("observations", "observations.csv", f"ground_truth.{format}", "manifest.json"):
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _now() -> str:

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
 from tradesentry.errors import EngineUnavailable, FetchError, InputError, TradesentryError
+from tradesentry.ingest.comtrade import OTHER_FLOW_CODES
 from tradesentry.store import IngestResult, Store, open_store
 from tradesentry.text import plural
 
@@ -61,6 +62,9 @@ TIMEOUT_SECONDS = 60.0
 MIN_INTERVAL_SECONDS = 1.0  # between two calls: the API limits calls per second and per IP
 PERIODS_PER_AVAILABILITY_CALL = 12
 FLOW_WORDS = {"EXPORT": "X", "IMPORT": "M", "RE-EXPORT": "RX", "RE-IMPORT": "RM"}
+# The flow codes the API takes: the four with a canonical flow first, then the others (their
+# rows land in the quarantine, named, as on ingest).
+FLOW_CODE_CHOICES: tuple[str, ...] = (*FLOW_WORDS.values(), *OTHER_FLOW_CODES)
 _WORLD_SPELLINGS = {"0", "WLD", "W00", "WORLD"}
 
 
@@ -252,12 +256,23 @@ def expand_periods(freq: str, period: str) -> tuple[str, ...]:
 
 
 def parse_flows(flow: str | Iterable[str]) -> tuple[str, ...]:
-    """Comtrade flow codes from ``X,M`` or words (export, import, re-export, re-import)."""
+    """Comtrade flow codes from ``X,M`` or words (export, import, re-export, re-import).
+
+    Any case; a code the API does not know is refused, naming those it does (the API would
+    answer it with no data, which reads as a quiet month).
+    """
     items = flow.split(",") if isinstance(flow, str) else list(flow)
-    codes = [FLOW_WORDS.get(i.strip().upper(), i.strip().upper()) for i in items if i.strip()]
-    bad = [c for c in codes if not re.fullmatch(r"[A-Z]{1,3}", c)]
-    if not codes or bad:
+    if not all(isinstance(i, str) for i in items):
         raise InputError(f"--flow {flow!r}: expected Comtrade flow codes such as X,M")
+    codes = [FLOW_WORDS.get(i.strip().upper(), i.strip().upper()) for i in items if i.strip()]
+    if not codes:
+        raise InputError(f"--flow {flow!r}: expected Comtrade flow codes such as X,M")
+    bad = [c for c in codes if c not in FLOW_CODE_CHOICES]
+    if bad:
+        raise InputError(
+            f"--flow {flow!r}: unknown Comtrade flow code {', '.join(bad)}; choose from "
+            f"{', '.join(FLOW_CODE_CHOICES)} (or export, import, re-export, re-import)"
+        )
     return tuple(dict.fromkeys(codes))
 
 

@@ -1,0 +1,131 @@
+"""`generate` refused: every argument checked before anything is made (one line, exit 2 on the
+command line), and a run that fails all the same removes what it made, and only that."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradesentry import cli
+from tradesentry import generate as generate_module
+from tradesentry.errors import InputError
+from tradesentry.generate import generate, iter_blocks
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(cli.app, ["generate", *map(str, args)], catch_exceptions=False)
+
+
+def assert_refused(result, *parts: str) -> None:
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for part in parts:
+        assert part in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("start", ["2019-13", "garbage", "2019-00", "2019-01-01", ""])
+def test_a_bad_start_month_is_one_line_naming_the_option(tmp_path, start):
+    out = tmp_path / "d"
+    result = invoke("--rows", 1000, "--out", out, "--start", start)
+    assert_refused(result, "--start", "YYYY-MM")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("start", ["2019-13", "garbage"])
+def test_a_bad_start_month_is_an_input_error_in_python(tmp_path, start):
+    with pytest.raises(InputError, match="--start .*YYYY-MM"):
+        generate(tmp_path / "d", rows=10, start=start)
+    with pytest.raises(InputError, match="--start"):
+        next(iter_blocks(rows=10, start=start))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_start_month_in_another_spelling_is_kept_as_yyyy_mm(tmp_path):
+    result = generate(tmp_path / "d", rows=10, start="2020-3")
+    assert result.start == "2020-03"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        [],  # no size
+        ["--rows", 10, "--series", 10],  # two sizes
+        ["--rows", 10, "--start", "2019-13"],
+    ],
+)
+def test_a_failed_run_leaves_nothing_and_the_retry_works(tmp_path, arguments):
+    out = tmp_path / "data" / "x"
+    assert_refused(invoke("--out", out, *arguments))
+    assert list(tmp_path.iterdir()) == []  # neither data/x/observations, nor data/x, nor data
+    retry = invoke("--out", out, "--rows", 10)
+    assert retry.exit_code == 0, retry.output
+    assert (out / "manifest.json").is_file()
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        dict(rows=None),
+        dict(rows=10, series=10),
+        dict(rows=10, months=0),
+        dict(rows=10, seed=-1),
+        dict(rows=10, anomaly_rate=1.5),
+        dict(rows=10, start="9990-01", months=200),
+        dict(rows=10, format="json"),
+    ],
+)
+def test_bad_arguments_in_python_make_nothing(tmp_path, arguments):
+    out = tmp_path / "new" / "g"
+    with pytest.raises(InputError):
+        generate(out, **arguments)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("format", ["parquet", "csv"])
+def test_a_run_failing_midway_removes_what_it_made_and_only_that(tmp_path, monkeypatch, format):
+    def broken(*args, **kwargs):
+        yield from iter_blocks(*args, **kwargs)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(generate_module, "iter_blocks", broken)
+    made = tmp_path / "made" / "g"  # both folders made by the run
+    with pytest.raises(OSError, match="No space"):
+        generate(made, rows=10, format=format)
+    assert list(tmp_path.iterdir()) == []
+
+    empty = tmp_path / "empty"  # an empty folder given: kept, and left empty
+    empty.mkdir()
+    beside = tmp_path / "beside.txt"
+    beside.write_text("not ours\n")
+    with pytest.raises(OSError, match="No space"):
+        generate(empty, rows=10, format=format)
+    assert empty.is_dir() and list(empty.iterdir()) == []
+    assert beside.read_text() == "not ours\n"
+
+
+def test_a_failed_run_keeps_a_parent_that_holds_other_files(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(generate_module, "iter_blocks", broken)
+    parent = tmp_path / "data"
+    parent.mkdir()
+    (parent / "keep.csv").write_text("x\n")
+    with pytest.raises(KeyboardInterrupt):
+        generate(parent / "a" / "b", rows=10)
+    assert sorted(p.name for p in parent.iterdir()) == ["keep.csv"]
+
+
+def test_a_used_directory_is_still_refused_and_untouched(tmp_path):
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "x").write_text("x")
+    result = invoke("--out", used, "--rows", 10)
+    assert_refused(result, "not empty")
+    assert [p.name for p in Path(used).iterdir()] == ["x"]

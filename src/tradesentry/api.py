@@ -678,11 +678,22 @@ def release_diff(store: Store, a: int, b: int):
     return rev.release_diff(store.con.cursor(), a, b)
 
 
-def mirror_pair(store: Store, reporter: str, partner: str, commodity: str | None = None):
+def mirror_pair(
+    store: Store,
+    reporter: str,
+    partner: str,
+    commodity: str | None = None,
+    *,
+    classification: str | None = None,
+    breakdown: str | None = None,
+):
     """Both records of a pair's trade month by month, with the usual ratio and its band.
 
     The reporter's exports beside the partner's imports from it, and its imports beside
-    the partner's exports, in the reporter's currency (a ``missing.MirrorView``).
+    the partner's exports, in the reporter's currency (a ``missing.MirrorView``). A
+    commodity held under several classifications is several series, as in ``series``:
+    ``classification`` picks one, and without it that is a ``SeriesChoice`` naming them.
+    Each flow is its total unless ``breakdown`` names a part (as the store keeps it).
     """
     from tradesentry.missing import mirror_view
 
@@ -692,6 +703,8 @@ def mirror_pair(store: Store, reporter: str, partner: str, commodity: str | None
         arguments.country_code(reporter),
         arguments.country_code(partner),
         commodity,
+        classification=classification,
+        breakdown=breakdown,
     )
 
 
@@ -701,20 +714,34 @@ def missing_trade(
     partner: str,
     start: str | None = None,
     end: str | None = None,
+    *,
+    classification: str | None = None,
+    breakdown: str | None = None,
 ):
     """What the mirror and unit-value gaps imply is missing from the reporter's record of
     its trade with the partner, per commodity, with a low / central / high range and the
-    method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM."""
+    method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM;
+    ``classification`` and ``breakdown`` as in ``mirror_pair``."""
     from tradesentry.missing import missing_trade as estimate
 
-    start, end = arguments.month(start, "--from"), arguments.month(end, "--to")
+    start, end = _month_range(start, end)
     return estimate(
         store.con.cursor(),
         arguments.country_code(reporter),
         arguments.country_code(partner),
         start,
         end,
+        classification=classification,
+        breakdown=breakdown,
     )
+
+
+def _month_range(start: str | None, end: str | None) -> tuple[str | None, str | None]:
+    """``--from`` and ``--to`` as YYYY-MM, the first not after the second."""
+    start, end = arguments.month(start, "--from"), arguments.month(end, "--to")
+    if start and end and start > end:
+        raise InputError(f"--from {start} is after --to {end}")
+    return start, end
 
 
 def load_rates(store: Store, path):

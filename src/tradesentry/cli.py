@@ -519,17 +519,31 @@ def series(
 
 
 # -- cross checks ------------------------------------------------------------------------
+ClassificationOption = Annotated[
+    str | None,
+    typer.Option(help="HS, H5…: which, where the store holds a commodity under several."),
+]
+BreakdownOption = Annotated[
+    str | None,
+    typer.Option(help="A part of each flow (UN Comtrade: partner2=0;customs=C00;mot=3200)."),
+]
+
+
 @command()
 def mirror(
     reporter: str,
     partner: str,
     commodity: Annotated[str | None, typer.Option(help="One commodity (default: all).")] = None,
+    classification: ClassificationOption = None,
+    breakdown: BreakdownOption = None,
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Both records of a pair's trade and the gap between them, month by month."""
     with open_store(store, read_only=True) as st:
-        view = api.mirror_pair(st, reporter, partner, commodity)
+        view = api.mirror_pair(
+            st, reporter, partner, commodity, classification=classification, breakdown=breakdown
+        )
     if format is TableFormat.csv:
         _write_csv(view.frame)
         return
@@ -542,12 +556,16 @@ def gap(
     partner: str,
     start: Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
+    classification: ClassificationOption = None,
+    breakdown: BreakdownOption = None,
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """What the partner's record and unit values imply is missing from the reporter's."""
     with open_store(store, read_only=True) as st:
-        result = api.missing_trade(st, reporter, partner, start, end)
+        result = api.missing_trade(
+            st, reporter, partner, start, end, classification=classification, breakdown=breakdown
+        )
     if format is TableFormat.csv:
         _write_csv(result.frame)
         return

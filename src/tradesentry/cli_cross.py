@@ -119,6 +119,9 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
 
 
 # -- mirror ----------------------------------------------------------------------------------
+SERIES = ["classification", "commodity", "breakdown"]
+
+
 def print_mirror(console: Console, view, as_json: bool) -> None:
     """Both records and the gap over time; one table per flow, or a summary per commodity."""
     frame = view.frame
@@ -139,11 +142,12 @@ def print_mirror(console: Console, view, as_json: bool) -> None:
         return
     for note in view.notes:
         console.print(f"note: {note}", highlight=False)
+    several = frame["classification"].nunique() > 1
     for flow, rows in frame.groupby("flow", sort=True):
-        if rows["commodity"].nunique() == 1:
+        if len(rows.drop_duplicates(SERIES)) == 1:
             _mirror_months(console, view, flow, rows)
         else:
-            _mirror_commodities(console, view, flow, rows)
+            _mirror_commodities(console, view, flow, rows, several)
 
 
 def _sides(view, flow: str) -> tuple[str, str]:
@@ -152,12 +156,33 @@ def _sides(view, flow: str) -> tuple[str, str]:
     return f"{view.reporter} imports", f"{view.partner} exports"
 
 
+def _span(periods: pd.Series) -> str:
+    """'2019-01 to 2021-06', or the one month."""
+    first, last = periods.min(), periods.max()
+    return first if first == last else f"{first} to {last}"
+
+
+def _label(commodity: str, classification: str, breakdown: str, several: bool) -> str:
+    """The commodity as the tables name it: its classification where the pair holds
+    several, its breakdown where it is a part of the flow."""
+    label = f"{commodity} ({classification})" if several else str(commodity)
+    return f"{label} [{breakdown}]" if breakdown else label
+
+
+def _recorded(total, months: int, currency: str, unconverted: int = 0) -> str:
+    """A side's total over the months it recorded, or why there is none."""
+    if months:
+        return f"{money(_num(total), currency)} ({months})"
+    return "no rate" if unconverted else "no record"
+
+
 def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> None:
     own_label, mirror_label = _sides(view, flow)
-    commodity = rows["commodity"].iat[0]
+    rows = rows.sort_values("period")
     first = rows.iloc[0]
+    part = f"; {first['breakdown']}" if first["breakdown"] else ""
     usual = (
-        f", {commodity} ({view.currency}); usual "
+        f", {first['commodity']} ({first['classification']}{part}; {view.currency}); usual "
         f"import/export ratio {_ratio(first['usual_ratio'])}, band "
         f"{_ratio(first['band_low'])}–{_ratio(first['band_high'])}"
         + (" (intra-EU)" if first["intra_eu"] else "")
@@ -178,32 +203,79 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
             "outside band" if row.outside else "",
         )
     console.print(table)
+    console.print(_mirror_totals(view, flow, rows), highlight=False)
 
 
-def _mirror_commodities(console: Console, view, flow: str, rows: pd.DataFrame) -> None:
+def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:
+    """Each side's total over the months it recorded, and the ratio over the months both did."""
     own_label, mirror_label = _sides(view, flow)
-    table = Table(title=f"{own_label} vs {mirror_label} ({view.currency})", show_edge=False)
+    cur = view.currency
+    sides = []
+    for label, column in ((own_label, "own"), (mirror_label, "mirror")):
+        months = rows.loc[rows[column].notna(), "period"]
+        if len(months):
+            total = money(_num(rows[column].sum()), cur)
+            sides.append(f"{label} {total} over {plural(len(months), 'month')} ({_span(months)})")
+        elif column == "mirror" and rows["mirror_currency_ok"].fillna(1).eq(0).any():
+            sides.append(f"{label}: no rate to {cur} for any month")
+        else:
+            sides.append(f"{label}: no record")
+    both = rows["own"].notna() & rows["mirror"].notna()
+    if not both.any():
+        compared = "no month recorded by both, nothing to compare"
+    else:
+        own, mirror = rows.loc[both, "own"].sum(), rows.loc[both, "mirror"].sum()
+        ratio = (mirror / own if flow == "export" else own / mirror) if own and mirror else None
+        compared = (
+            f"over the {plural(int(both.sum()), 'month')} both recorded "
+            f"({_span(rows.loc[both, 'period'])}): {money(_num(own), cur)} against "
+            f"{money(_num(mirror), cur)}, ratio {_ratio(ratio) or 'n/a'}, "
+            f"{int(rows['outside'].sum())} outside the band"
+        )
+    return f"Totals: {'; '.join(sides)}. Compared: {compared}."
+
+
+def _mirror_commodities(
+    console: Console, view, flow: str, rows: pd.DataFrame, several: bool
+) -> None:
+    own_label, mirror_label = _sides(view, flow)
+    table = Table(
+        title=f"{own_label} vs {mirror_label}, {_span(rows['period'])} ({view.currency})",
+        caption=(
+            "Each side's total over the months it recorded (how many); ratio, and months "
+            "outside the band of those both recorded, over the months both recorded."
+        ),
+        show_edge=False,
+    )
     for column in (
         "commodity",
         own_label,
         mirror_label,
         "ratio",
         "band",
-        "outside",
+        "outside/both",
         "ratio over time",
     ):
-        table.add_column(column)
-    for commodity, part in rows.groupby("commodity", sort=True):
-        both = part["own"].notna() & part["mirror"].notna()
+        table.add_column(column, no_wrap=column in ("commodity", own_label, mirror_label))
+    for (classification, commodity, breakdown), part in rows.groupby(SERIES, sort=True):
+        part = part.sort_values("period")
+        has_own, has_mirror = part["own"].notna(), part["mirror"].notna()
+        both = has_own & has_mirror
         own, mirror = part.loc[both, "own"].sum(), part.loc[both, "mirror"].sum()
         ratio = (mirror / own if flow == "export" else own / mirror) if own and mirror else None
+        unconverted = int(part["mirror_currency_ok"].fillna(1).eq(0).sum())
         table.add_row(
-            str(commodity),
-            money(own, view.currency),
-            money(mirror, view.currency),
+            _label(commodity, classification, breakdown, several),
+            _recorded(part.loc[has_own, "own"].sum(), int(has_own.sum()), view.currency),
+            _recorded(
+                part.loc[has_mirror, "mirror"].sum(),
+                int(has_mirror.sum()),
+                view.currency,
+                unconverted,
+            ),
             _ratio(ratio),
             f"{_ratio(part['band_low'].iat[0])}–{_ratio(part['band_high'].iat[0])}",
-            f"{int(part['outside'].sum())}/{plural(int(both.sum()), 'month')}",
+            f"{int(part['outside'].sum())}/{int(both.sum())}",
             sparkline(part["ratio"].to_numpy(float)),
         )
     console.print(table)
@@ -211,7 +283,7 @@ def _mirror_commodities(console: Console, view, flow: str, rows: pd.DataFrame) -
 
 # -- missing trade ----------------------------------------------------------------------------
 def print_missing(console: Console, result, as_json: bool) -> None:
-    """Per commodity and flow: recorded, implied, low / central / high; then the method."""
+    """Per commodity and flow: each side's record, low / central / high; then the method."""
     if as_json:
         sys.stdout.write(
             json.dumps(
@@ -221,6 +293,8 @@ def print_missing(console: Console, result, as_json: bool) -> None:
                     "currency": result.currency,
                     "from": result.start,
                     "to": result.end,
+                    "first": result.first,
+                    "last": result.last,
                     "totals": result.totals,
                     "commodities": _records(result.frame),
                     "method": result.method,
@@ -232,48 +306,55 @@ def print_missing(console: Console, result, as_json: bool) -> None:
         )
         return
     cur = result.currency
-    span = f"{result.start or 'start'} to {result.end or 'end'}"
+    span = result.first if result.first == result.last else f"{result.first} to {result.last}"
+    several = result.frame["classification"].nunique() > 1
+    under = "" if several else f"{result.frame['classification'].iat[0]}, "
     for flow, rows in result.frame.groupby("flow", sort=True):
         verb = "exports to" if flow == "export" else "imports from"
         table = Table(
-            title=f"Missing from {result.reporter}'s {verb} {result.partner}, {span} ({cur})",
+            title=f"Missing from {result.reporter}'s {verb} {result.partner}, {span} "
+            f"({under}{cur})",
             show_edge=False,
+            pad_edge=False,
         )
-        for column in (
-            "commodity",
-            "months",
-            "recorded",
-            "partner's record",
-            "low",
-            "central",
-            "high",
-        ):
+        for column in ("commodity", "recorded", "partner's\nrecord", "both"):
             table.add_column(column, justify="left" if column == "commodity" else "right")
+        for column in ("low", "central", "high"):
+            table.add_column(column, justify="right", no_wrap=True)
         for row in rows.itertuples():
             table.add_row(
-                str(row.commodity),
-                str(row.months),
-                money(row.own, cur),
-                money(row.mirror, cur),
-                money(row.low, cur),
-                money(row.central, cur),
-                money(row.high, cur),
+                _label(row.commodity, row.classification, row.breakdown, several),
+                *_missing_cells(row._asdict(), cur),
             )
         total = result.totals.get(flow, {})
-        table.add_row(
-            "total",
-            str(int(total.get("months", 0))),
-            money(total.get("own"), cur),
-            money(total.get("mirror"), cur),
-            money(total.get("low"), cur),
-            money(total.get("central"), cur),
-            money(total.get("high"), cur),
-            style="bold",
-        )
+        table.add_row("total", *_missing_cells(total, cur), style="bold")
         console.print(table)
+    console.print(
+        "recorded, partner's record: each side's total over the months it recorded (how "
+        "many); both: the months both recorded, over which the mirror gaps are summed; n/a: "
+        "no month to estimate from.",
+        highlight=False,
+    )
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     console.print(f"Method: {result.method}", highlight=False)
+
+
+def _missing_cells(row: dict, cur: str) -> list[str]:
+    """recorded, partner's record, both, low, central, high of a commodity or a total."""
+    months = int(row.get("months", 0))
+    estimated = months or row.get("unit_value_months", 0) or row.get("mirror_only_months", 0)
+    return [
+        _recorded(row.get("own"), int(row.get("own_months", 0)), cur),
+        _recorded(
+            row.get("mirror"),
+            int(row.get("mirror_months", 0)),
+            cur,
+            int(row.get("mirror_unconverted_months", 0)),
+        ),
+        str(months),
+        *(money(row.get(k), cur) if estimated else "n/a" for k in ("low", "central", "high")),
+    ]
 
 
 def print_rates_result(console: Console, result) -> None:

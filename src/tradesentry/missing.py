@@ -18,7 +18,7 @@ import pandas as pd
 from tradesentry import context
 from tradesentry.detectors.mirror_gap import MirrorGap
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
-from tradesentry.errors import InputError
+from tradesentry.errors import InputError, SeriesChoice
 
 QUARTILE = 0.6745  # the quartiles of a normal distribution, in σ
 
@@ -56,12 +56,18 @@ class MissingTrade:
     reporter: str
     partner: str
     currency: str
-    start: str | None
+    start: str | None  # the months asked for (None: from the first, to the last)
     end: str | None
     frame: pd.DataFrame  # per flow and commodity: records, low / central / high
     totals: dict  # per flow: low / central / high (TOTAL or top-level codes)
     method: str = METHOD
     notes: list[str] = field(default_factory=list)
+    first: str | None = None  # the first and last month either side recorded in the span
+    last: str | None = None
+
+
+# A commodity's records: one classification and one breakdown of each flow (see ``_chosen``).
+KEYS = ["flow", "classification", "commodity", "breakdown"]
 
 
 def mirror_view(
@@ -70,14 +76,41 @@ def mirror_view(
     partner: str,
     commodity: str | None = None,
     detector: MirrorGap | None = None,
+    *,
+    classification: str | None = None,
+    breakdown: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> MirrorView:
-    """Both records of every month of the pair's exports and imports (monthly figures)."""
+    """Both records of every month of the pair's exports and imports (monthly figures),
+    from ``start`` to ``end`` (YYYY-MM, inclusive; None: all).
+
+    One classification and one breakdown per commodity, as ``api.series`` picks a series:
+    a commodity the store holds under several classifications needs ``classification``
+    (a ``SeriesChoice`` names them), and each flow is its total ('') unless ``breakdown``
+    names a part (where the store holds only parts, the only one, else a ``SeriesChoice``).
+    """
     detector = detector or MirrorGap()
     currency = _currency(con, reporter, partner)
     raw = con.execute(_pair_sql(commodity), _pair_params(reporter, partner, commodity)).df()
+    what = f" in {commodity}" if commodity else ""
     if raw.empty:
-        raise InputError(f"no monthly trade between {reporter} and {partner} in the store")
-    frame = _with_band(raw, detector)
+        raise InputError(f"no monthly trade between {reporter} and {partner}{what} in the store")
+    raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y-%m")
+    held = f"{raw['period'].min()} to {raw['period'].max()}"
+    if start:
+        raw = raw[raw["period"] >= start]
+    if end:
+        raw = raw[raw["period"] <= end]
+    if raw.empty:
+        asked = f"from {start} to {end}" if start and end else f"from {start}" if start else ""
+        raise InputError(
+            f"no monthly trade between {reporter} and {partner}{what} "
+            f"{asked or f'up to {end}'}; the store holds {held}"
+        )
+    key = {"reporter": reporter, "partner": partner, "commodity": commodity}
+    raw = _chosen(raw, key, classification, breakdown)
+    frame = _with_band(raw.reset_index(drop=True), detector)
     notes = []
     unconverted = frame["mirror_raw"].notna() & (frame["mirror_currency_ok"] == 0)
     if unconverted.any():
@@ -91,9 +124,11 @@ def mirror_view(
         "flow",
         "classification",
         "commodity",
+        "breakdown",
         "period",
         "own",
         "mirror",
+        "mirror_currency_ok",
         "ratio",
         "usual_ratio",
         "band_low",
@@ -110,21 +145,110 @@ def mirror_view(
 
 
 def missing_trade(
-    con, reporter: str, partner: str, start: str | None = None, end: str | None = None
+    con,
+    reporter: str,
+    partner: str,
+    start: str | None = None,
+    end: str | None = None,
+    *,
+    classification: str | None = None,
+    breakdown: str | None = None,
 ) -> MissingTrade:
     """Per commodity and flow, what the partner's record implies the reporter did not record."""
-    view = mirror_view(con, reporter, partner)
-    frame = view.frame
-    months = frame["period"]
-    if start:
-        frame = frame[months >= start]
-    if end:
-        frame = frame[frame["period"] <= end]
-    uv = _unit_value_gaps(con, reporter, partner, start, end)
-    table = _summarise(frame, uv)
-    return MissingTrade(
-        reporter, partner, view.currency, start, end, table, _totals(table), notes=view.notes
+    view = mirror_view(
+        con,
+        reporter,
+        partner,
+        classification=classification,
+        breakdown=breakdown,
+        start=start,
+        end=end,
     )
+    frame = view.frame
+    uv = _unit_value_gaps(con, reporter, partner, start, end)
+    months = _monthly_parts(frame, uv)
+    table = _summarise(months)
+    return MissingTrade(
+        reporter,
+        partner,
+        view.currency,
+        start,
+        end,
+        table,
+        _totals(table, months),
+        notes=view.notes,
+        first=frame["period"].min(),
+        last=frame["period"].max(),
+    )
+
+
+def _chosen(raw: pd.DataFrame, key: dict, classification: str | None, breakdown: str | None):
+    """The rows of one classification, and of one breakdown per flow and commodity.
+
+    A code held under several classifications (UN Comtrade's H5 and a table's HS) is
+    several series: their months would be listed and summed twice. A flow's parts (by mode
+    of transport…) are parts of its total, never more figures of it.
+    """
+    name = " ".join(v for v in key.values() if v)
+    held = sorted(raw["classification"].unique())
+    choice = {"key": key, "classifications": held}
+    if classification is not None:
+        classification = classification.strip().upper()
+        if classification not in held:
+            raise SeriesChoice(
+                f"no trade {name} under classification {classification} in the store; "
+                f"it is held under {', '.join(held)}",
+                **choice,
+                param="classification",
+                held=held,
+                asked=classification,
+            )
+        raw = raw[raw["classification"] == classification]
+    else:
+        per_code = raw.groupby("commodity")["classification"].nunique()
+        several = sorted(per_code.index[per_code > 1])
+        if several:
+            shared = sorted(raw.loc[raw["commodity"].isin(several), "classification"].unique())
+            codes = "" if key["commodity"] else " " + _listed(several)
+            verb = "is" if len(several) == 1 else "are"
+            raise SeriesChoice(
+                f"{name}{codes} {verb} held under classifications {', '.join(shared)}: "
+                "pass --classification",
+                **choice,
+                param="classification",
+                held=shared,
+            )
+    about = {**choice, "param": "breakdown", "classification": classification}
+    if breakdown is not None:
+        parts = sorted(raw["breakdown"].unique())
+        if breakdown not in parts:
+            shown = ", ".join(repr(b) for b in parts)
+            raise SeriesChoice(
+                f"no trade {name} with breakdown {breakdown!r}; it has {shown}",
+                **about,
+                held=parts,
+                asked=breakdown,
+            )
+        return raw[raw["breakdown"] == breakdown]
+    series = raw.groupby(["flow", "classification", "commodity"])["breakdown"]
+    has_total = series.transform(lambda b: (b == "").any()).astype(bool)
+    only_parts = ~has_total & (series.transform("nunique") > 1)
+    if only_parts.any():
+        first = raw[only_parts].iloc[0]
+        parts = sorted(raw.loc[only_parts, "breakdown"].unique())
+        shown = ", ".join(repr(b) for b in parts)
+        raise SeriesChoice(
+            f"{key['reporter']} {key['partner']} {first['flow']} {first['commodity']} is held "
+            f"only by breakdown ({shown}): pass --breakdown",
+            **about,
+            held=parts,
+        )
+    return raw[(raw["breakdown"] == "") | ~has_total]
+
+
+def _listed(codes: list[str], most: int = 5) -> str:
+    shown = ", ".join(codes[:most])
+    return shown if len(codes) <= most else f"{shown} and {len(codes) - most} more"
 
 
 # -- the pair's records --------------------------------------------------------------------
@@ -163,6 +287,7 @@ def _pair_sql(commodity: str | None) -> str:
                            AS flow,
                        coalesce(o.classification, m.classification) AS classification,
                        coalesce(o.commodity, m.commodity) AS commodity,
+                       coalesce(o.breakdown, m.breakdown) AS breakdown,
                        coalesce(o.period, m.period) AS period,
                        o.value AS own, o.currency AS own_currency,
                        m.value AS mirror_raw, m.currency AS mirror_currency
@@ -190,14 +315,13 @@ def _pair_sql(commodity: str | None) -> str:
         LEFT JOIN ({context.mirror_reference_sql()}) mm
           ON mm.classification = j.classification AND mm.commodity = j.commodity
          AND mm.intra_eu = {context.intra_eu_sql("j")}
-        ORDER BY flow, classification, commodity, period
+        ORDER BY flow, classification, commodity, breakdown, period
     """
 
 
 def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     """Add the usual ratio, its band, the ratio, the expected own figure and the gap."""
     f = raw.copy()
-    f["period"] = pd.to_datetime(f["period"]).dt.strftime("%Y-%m")
     n = f["reference_pair_months"].to_numpy(dtype=float)
     margin, spread = detector.usual_band(
         f["data_margin"].to_numpy(dtype=float),
@@ -232,7 +356,7 @@ def _unit_value_gaps(con, reporter: str, partner: str, start, end) -> pd.DataFra
 
     found = local.scan(con, [UnitValue()], {"reporter": reporter, "partner": partner})
     if found.empty:
-        return pd.DataFrame(columns=["flow", "commodity", "period", "uv_gap"])
+        return pd.DataFrame(columns=[*KEYS, "period", "uv_gap"])
     pattern = found["evidence"].map(lambda e: (e or {}).get("pattern"))
     found = found[pattern == PRICE_OUTLIER]
     if start:
@@ -241,34 +365,40 @@ def _unit_value_gaps(con, reporter: str, partner: str, start, end) -> pd.DataFra
         found = found[found["period"] <= end]
     return pd.DataFrame(
         {
-            "flow": found["flow"],
-            "commodity": found["commodity"],
+            **{k: found[k] for k in KEYS},
             "period": found["period"],
             "uv_gap": found["expected"] - found["observed"],
         }
     )
 
 
-def _summarise(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
-    f = frame.merge(uv, on=["flow", "commodity", "period"], how="left")
+def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
+    """Per commodity and month: each side's record, the gaps, and which months they count."""
+    f = frame.merge(uv, on=[*KEYS, "period"], how="left")
     own, mirror = f["own"].to_numpy(float), f["mirror"].to_numpy(float)
+    has_own, has_mirror = np.isfinite(own), np.isfinite(mirror)
     side = np.where(f["flow"] == "export", 1.0, -1.0)
     margin, spread = f["margin"].to_numpy(float), f["spread"].to_numpy(float)
-    both = np.isfinite(own) & np.isfinite(mirror)
-    only_mirror = ~np.isfinite(own) & np.isfinite(mirror) & (mirror > 0)
+    both = has_own & has_mirror
+    only_mirror = ~has_own & has_mirror & (mirror > 0)
     gaps = {
         name: np.where(both, mirror * np.exp(-side * (margin + q * spread)) - own, 0.0)
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
     uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
-    parts = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "flow": f["flow"],
-            "classification": f["classification"],
-            "commodity": f["commodity"],
+            **{k: f[k] for k in KEYS},
+            "period": f["period"],
+            "own": np.where(has_own, own, 0.0),
+            "own_months": has_own.astype(int),
+            "mirror": np.where(has_mirror, mirror, 0.0),
+            "mirror_months": has_mirror.astype(int),
+            # the partner recorded the month, in a currency the store has no rate for
+            "mirror_unconverted_months": f["mirror_currency_ok"].fillna(1).eq(0).astype(int),
             "months": both.astype(int),
-            "own": np.where(both, own, 0.0),
-            "mirror": np.where(both, mirror, 0.0),
+            "own_compared": np.where(both, own, 0.0),
+            "mirror_compared": np.where(both, mirror, 0.0),
             "months_outside_band": f["outside"].astype(int),
             "central": gaps["at_median"] + uv_gap,
             "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
@@ -276,12 +406,42 @@ def _summarise(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             + uv_gap
             + np.where(only_mirror, mirror * np.exp(-side * margin), 0.0),
             "unit_value_gap": uv_gap,
+            "unit_value_months": (uv_gap != 0).astype(int),
             "mirror_only_months": only_mirror.astype(int),
             "mirror_only_value": np.where(only_mirror, mirror, 0.0),
         }
     )
-    keys = ["flow", "classification", "commodity"]
-    out = parts.groupby(keys, as_index=False, sort=True).sum()
+
+
+# Summed per commodity: money, and month counts (each month of a commodity is one row).
+_SUMMED = [
+    "own",
+    "own_months",
+    "mirror",
+    "mirror_months",
+    "mirror_unconverted_months",
+    "months",
+    "own_compared",
+    "mirror_compared",
+    "months_outside_band",
+    "central",
+    "low",
+    "high",
+    "unit_value_gap",
+    "unit_value_months",
+    "mirror_only_months",
+    "mirror_only_value",
+]
+
+
+def _summarise(parts: pd.DataFrame) -> pd.DataFrame:
+    """Per flow and commodity: each side's total over the months it recorded (None: no
+    record), the totals over the months both recorded (``months``), and the gaps."""
+    out = parts.groupby(KEYS, as_index=False, sort=True).agg(
+        first=("period", "min"), last=("period", "max"), **{c: (c, "sum") for c in _SUMMED}
+    )
+    out["own"] = out["own"].where(out["own_months"] > 0)
+    out["mirror"] = out["mirror"].where(out["mirror_months"] > 0)
     out["low"] = np.minimum(out["low"], out["central"])
     out["high"] = np.maximum(out["high"], out["central"])
     return out.sort_values(["flow", "central"], ascending=[True, False], key=_abs_key)
@@ -291,8 +451,10 @@ def _abs_key(column: pd.Series) -> pd.Series:
     return column.abs() if column.dtype.kind == "f" else column
 
 
-def _totals(table: pd.DataFrame) -> dict:
-    """Per flow: low / central / high over TOTAL, or over top-level codes when no TOTAL."""
+def _totals(table: pd.DataFrame, parts: pd.DataFrame) -> dict:
+    """Per flow, over TOTAL, or over top-level codes when no TOTAL: each side's record
+    (None: no record) and the months it covers, the months both recorded, low / central /
+    high. Months are calendar months: one where any of the codes was recorded counts once."""
     out = {}
     for flow, rows in table.groupby("flow"):
         codes = set(rows["commodity"])
@@ -300,11 +462,26 @@ def _totals(table: pd.DataFrame) -> dict:
             top = rows[rows["commodity"] == "TOTAL"]
         else:
             top = rows[[not _has_parent(c, codes) for c in rows["commodity"]]]
-        out[flow] = {
-            k: float(top[k].sum())
-            for k in ("own", "mirror", "low", "central", "high", "months", "months_outside_band")
-        }
-        out[flow]["commodities"] = int(len(top))
+        months = parts.merge(top[KEYS], on=KEYS).groupby("period")
+        counted = months[
+            [
+                "own_months",
+                "mirror_months",
+                "months",
+                "months_outside_band",
+                "unit_value_months",
+                "mirror_only_months",
+            ]
+        ].max()
+        total = {k: float(top[k].sum()) for k in ("own_compared", "mirror_compared")}
+        total |= {k: float(top[k].sum()) for k in ("low", "central", "high")}
+        total |= {k: int((counted[k] > 0).sum()) for k in counted.columns}
+        total["own"] = float(top["own"].sum()) if total["own_months"] else None
+        total["mirror"] = float(top["mirror"].sum()) if total["mirror_months"] else None
+        total["mirror_unconverted_months"] = int(top["mirror_unconverted_months"].sum())
+        total["first"], total["last"] = top["first"].min(), top["last"].max()
+        total["commodities"] = int(len(top))
+        out[flow] = total
     return out
 
 

@@ -202,3 +202,124 @@ def test_mirror_and_gap_on_real_comext_pairs(comext_store):
     for flow in ("export", "import"):
         t = gap["totals"][flow]
         assert t["low"] <= t["central"] <= t["high"] and t["months"] == 12
+
+
+def _ingest_rows(tmp_path: Path, rows: list[tuple], name: str = "rows") -> Path:
+    """A store of canonical CSV rows (reporter, partner, flow, classification, commodity,
+    period, value), all in US dollars."""
+    columns = ["reporter", "partner", "flow", "classification", "commodity", "period", "value"]
+    csv = tmp_path / f"{name}.csv"
+    pd.DataFrame(rows, columns=columns).assign(currency="USD").to_csv(csv, index=False)
+    db = tmp_path / f"{name}.duckdb"
+    assert invoke("ingest", csv, "--store", db).exit_code == 0
+    return db
+
+
+def _one_sided_store(tmp_path: Path) -> Path:
+    """DEU's exports to CHN of 27 and 72 over 2023; CHN records its imports of 27 from
+    July only, and none of 72."""
+    months = pd.period_range("2023-01", "2023-12", freq="M").astype(str)
+    rows = [("DEU", "CHN", "export", "HS", "27", m, 1e6) for m in months]
+    rows += [("DEU", "CHN", "export", "HS", "72", m, 2e6) for m in months]
+    rows += [("CHN", "DEU", "import", "HS", "27", m, 1.06e6) for m in months[6:]]
+    return _ingest_rows(tmp_path, rows, "one_sided")
+
+
+def test_mirror_summary_gives_each_sides_own_record_not_zero(tmp_path):
+    db = _one_sided_store(tmp_path)
+    shown = invoke("mirror", "DEU", "CHN", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    assert "DEU exports vs CHN imports, 2023-01 to 2023-12" in shown.output
+    lines = {
+        line.split()[0]: line for line in shown.output.splitlines() if line[:3] in (" 27", " 72")
+    }
+    # 27: DEU's twelve months, CHN's six, the ratio over the six both recorded
+    assert "$12.0M (12)" in lines["27"] and "$6.4M (6)" in lines["27"]
+    assert "1.06" in lines["27"] and "0/6" in lines["27"]
+    assert "$24.0M (12)" in lines["72"] and "no record" in lines["72"]
+    assert "$0" not in shown.output
+    one = invoke("mirror", "DEU", "CHN", "--commodity", "72", "--store", db)
+    assert (
+        "Totals: DEU exports $24.0M over 12 months (2023-01 to 2023-12); CHN imports: no record"
+        in " ".join(one.output.split())
+    )
+
+
+def test_gap_gives_what_the_reporter_recorded_where_the_partner_has_no_record(tmp_path):
+    demo = tmp_path / "demo.duckdb"
+    assert invoke("ingest", DEMO_CSV, "--store", demo).exit_code == 0
+    shown = invoke("gap", "CHN", "PRK", "--store", demo)
+    assert shown.exit_code == 0, shown.output
+    assert "Missing from CHN's exports to PRK, 2019-01 to 2021-06 (HS, USD)" in shown.output
+    assert "$1.9B (23)" in shown.output and "no record" in shown.output
+    assert "$0" not in shown.output  # nothing compared: no estimate, not a zero
+    data = json.loads(invoke("gap", "CHN", "PRK", "--format", "json", "--store", demo).stdout)
+    frame = pd.read_csv(DEMO_CSV)
+    monthly = frame[(frame["period_months"] == 1) & (frame["flow"] == "export")]
+    export = data["totals"]["export"]
+    assert export["own"] == pytest.approx(monthly["value"].sum()) and export["own_months"] == 23
+    assert export["mirror"] is None and export["mirror_months"] == 0 and export["months"] == 0
+    assert (data["first"], data["last"]) == ("2019-01", "2021-06")
+
+    db = _one_sided_store(tmp_path)
+    data = json.loads(invoke("gap", "DEU", "CHN", "--format", "json", "--store", db).stdout)
+    rows = {r["commodity"]: r for r in data["commodities"]}
+    assert (rows["27"]["own"], rows["27"]["own_months"]) == (12e6, 12)
+    assert (rows["27"]["mirror"], rows["27"]["mirror_months"]) == (pytest.approx(6.36e6), 6)
+    assert rows["27"]["months"] == 6 and rows["27"]["own_compared"] == 6e6  # comparable months
+    assert rows["72"]["own"] == 24e6 and rows["72"]["mirror"] is None
+    export = data["totals"]["export"]  # the top-level codes 27 and 72, months counted once
+    assert (export["own"], export["own_months"], export["months"]) == (36e6, 12, 6)
+
+
+def _two_classifications_store(tmp_path: Path) -> Path:
+    """CHN's exports of rice (1006) to PRK as UN Comtrade gives them (H5) and as a national
+    table does (HS), and PRK's imports under HS."""
+    rows = [
+        ("CHN", "PRK", "export", "H5", "1006", "2021-03", 2.1e6),
+        ("CHN", "PRK", "export", "H5", "1006", "2021-04", 2.0e6),
+        ("CHN", "PRK", "export", "HS", "1006", "2021-02", 500.0),
+        ("CHN", "PRK", "export", "HS", "1006", "2021-03", 600.0),
+        ("PRK", "CHN", "import", "HS", "1006", "2021-03", 700.0),
+    ]
+    return _ingest_rows(tmp_path, rows, "two_classifications")
+
+
+def test_mirror_and_gap_of_a_commodity_held_under_two_classifications_ask_for_one(tmp_path):
+    db = _two_classifications_store(tmp_path)
+    message = "error: CHN PRK 1006 is held under classifications H5, HS: pass --classification"
+    for args in (("mirror", "CHN", "PRK", "--commodity", "1006"), ("mirror", "CHN", "PRK")):
+        result = invoke(*args, "--store", db)
+        assert result.exit_code == 2 and result.stderr.strip() == message
+    result = invoke("gap", "CHN", "PRK", "--store", db)
+    assert result.exit_code == 2 and result.stderr.strip() == message
+    with open_store(db, read_only=True) as st:
+        hs = api.mirror_pair(st, "CHN", "PRK", "1006", classification="hs").frame
+        h5 = api.mirror_pair(st, "CHN", "PRK", "1006", classification="H5").frame
+        gap = api.missing_trade(st, "CHN", "PRK", classification="HS")
+    assert hs["period"].tolist() == ["2021-02", "2021-03"] and hs["own"].tolist() == [500, 600]
+    assert hs["mirror"].tolist()[1] == 700 and set(hs["classification"]) == {"HS"}
+    assert h5["period"].tolist() == ["2021-03", "2021-04"] and h5["mirror"].isna().all()
+    assert gap.totals["export"]["own"] == 1100 and gap.totals["export"]["mirror"] == 700
+
+
+def test_gap_from_after_to_is_a_usage_error(tmp_path):
+    db = _one_sided_store(tmp_path)
+    result = invoke("gap", "DEU", "CHN", "--from", "2025-01", "--to", "2024-01", "--store", db)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --from 2025-01 is after --to 2024-01"
+    empty = invoke("gap", "DEU", "CHN", "--from", "2030-01", "--store", db)
+    assert empty.exit_code == 2 and "the store holds 2023-01 to 2023-12" in empty.stderr
+
+
+def test_mirror_and_gap_take_the_classification_and_breakdown_options(tmp_path):
+    db = _two_classifications_store(tmp_path)
+    shown = invoke(
+        "mirror", "CHN", "PRK", "--commodity", "1006", "--classification", "H5", "--store", db
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "1006 (H5; USD)" in shown.output and shown.output.count("2021-03") == 2  # row, totals
+    gap = invoke("gap", "chn", "prk", "--classification", "hs", "--format", "json", "--store", db)
+    assert json.loads(gap.stdout)["totals"]["export"]["own"] == 1100
+    part = invoke("gap", "CHN", "PRK", "--classification", "HS", "--breakdown", "x", "--store", db)
+    assert part.exit_code == 2 and "with breakdown 'x'; it has ''" in part.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import json
@@ -174,3 +175,70 @@ def test_one_finding_is_not_one_findings():
     one = Findings(_frame(1, seed=0), scan_id=4)
     assert repr(one) == "Findings(1 finding, scan 4)"
     assert one._repr_html_().startswith("<p>1 finding</p>")
+
+
+# -- annual series: their own ids, and ``freq`` beside the findings -------------------------
+
+ANNUAL_CSV = "reporter,partner,flow,commodity,period,value,period_months,freq\n" + "".join(
+    f"CHN,PRK,export,TOTAL,{year},{9e8 if year == 2016 else 1e8 * (1 + (year % 3) / 50)},12,A\n"
+    for year in range(2005, 2022)
+)
+MONTHLY_CSV = "".join(
+    f"CHN,PRK,export,TOTAL,{year}-{month:02d},"
+    f"{9e7 if (year, month) == (2016, 1) else 1e7 * (1 + month % 3 / 50)},1,M\n"
+    for year in range(2013, 2018)
+    for month in range(1, 13)
+)
+
+
+@pytest.fixture
+def annual_and_monthly(store, tmp_path):
+    """One series key reported both by year and by month, with a spike in 2016 and in
+    January 2016: the same reporter, partner, flow, commodity and period 2016-01."""
+    path = tmp_path / "both.csv"
+    path.write_text(ANNUAL_CSV + MONTHLY_CSV)
+    store.ingest(path)
+    return store
+
+
+def test_an_annual_finding_and_a_monthly_one_of_the_same_key_differ(annual_and_monthly):
+    found = api.scan(annual_and_monthly).to_frame()
+    spikes = found[(found["kind"] == "spike") & (found["period"] == "2016-01")]
+    assert sorted(spikes["freq"]) == ["A", "M"]
+    assert spikes["id"].nunique() == 2
+    annual = spikes[spikes["freq"] == "A"].iloc[0]
+    assert annual["explanation"].startswith("2016 recorded $900.0M")
+    assert "reported years from" in annual["explanation"]
+
+
+def test_monthly_ids_are_as_before_and_annual_ids_hash_their_freq():
+    """Saved scans, their comparisons (new and resolved findings) and links rely on the ids
+    of monthly findings: they hash no freq, as before it was kept."""
+    key = ("CHN", "PRK", "export", "HS", "TOTAL", "")
+    before = hashlib.sha1("|".join(["spike", *key, "2016-01", "2016-01"]).encode()).hexdigest()
+    assert findings_module.stable_id("spike", key, "2016-01", "2016-01") == before[:16]
+    assert findings_module.stable_id("spike", key, "2016-01", "2016-01", "M") == before[:16]
+    assert findings_module.stable_id("spike", key, "2016-01", "2016-01", "A") != before[:16]
+
+
+@pytest.mark.parametrize("saved", [False, True], ids=["in-memory", "saved"])
+def test_findings_carry_their_freq_in_every_output(annual_and_monthly, saved):
+    found = api.scan(annual_and_monthly, save=saved)
+    frame = found.to_frame()
+    assert list(frame.columns[-3:]) == ["classification", "breakdown", "freq"]
+    records = found.to_records()
+    assert {r["freq"] for r in records} == {"A", "M"}
+    assert list(records[0])[:10] == [*FINDING_COLUMNS[:8], "freq", "observed"]
+    assert {json.loads(line)["freq"] for line in found.to_json(lines=True).splitlines()} == {
+        "A",
+        "M",
+    }
+
+
+def test_findings_saved_before_freq_was_kept_read_as_monthly(store):
+    """Rows of a scan saved by an earlier version have no freq (NULL): monthly series'."""
+    scan_id = api._save_scan(store, iter([_frame(4, seed=3)]), {}, None, None, "local")
+    store.con.execute("UPDATE findings SET freq = NULL")
+    saved = Findings.from_store(store, scan_id)
+    assert set(saved.to_frame()["freq"]) == {"M"}
+    assert {r["freq"] for r in saved} == {"M"}

@@ -1,8 +1,17 @@
-"""The store's connection is left ready for the caller's own queries."""
+"""The store's connection is left ready for the caller's own queries, and stores of earlier
+schemas open as they did."""
 
 from __future__ import annotations
 
-from tradesentry.store import open_store
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.cli.readers import held_read_only
+from tests.conftest import DEMO_CSV
+from tradesentry import api
+from tradesentry.store import SCHEMA_VERSION, open_store
 
 
 def test_a_store_opened_read_only_leaves_its_connection_free(demo_store):
@@ -14,3 +23,54 @@ def test_a_store_opened_read_only_leaves_its_connection_free(demo_store):
         assert st.con.sql("SELECT count(*) FROM observations").fetchall()[0][0] > 0
         assert len(st.releases()) == 1
         assert st.con.sql("SELECT 1").fetchall() == [(1,)]
+
+
+def schema_3_store(folder: Path) -> Path:
+    """A store as schema 3 left it, with a saved scan: findings without ``freq``."""
+    db = folder / "v3.duckdb"
+    with open_store(db) as st:
+        st.ingest(DEMO_CSV)
+        api.scan(st)
+    con = duckdb.connect(str(db))
+    con.execute("ALTER TABLE findings DROP COLUMN freq")
+    con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    con.close()
+    return db
+
+
+def _version_and_freq_column(db: Path) -> tuple[str, bool]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        columns = con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'findings'"
+        ).fetchall()
+    finally:
+        con.close()
+    return version[0][0], ("freq",) in columns
+
+
+def _saved_freqs(st) -> set[str]:
+    found = api.findings(st)
+    assert len(found) > 0
+    return {r["freq"] for r in found} | set(found.to_frame()["freq"])
+
+
+@pytest.mark.parametrize("mode", ["held by a reader", "read-only", "read-write"])
+def test_a_schema_3_store_opens_and_reads_its_findings_as_monthly(tmp_path, mode):
+    """Schema 4 keeps each finding's freq. A schema-3 store opened read-only beside a reader
+    (the dashboard) is read as it is, its findings monthly; opened read-only by itself or
+    for writing, it gains the column (NULL in its rows, read as "M") and its version."""
+    db = schema_3_store(tmp_path)
+    if mode == "held by a reader":
+        with held_read_only(db), open_store(db, read_only=True) as st:
+            assert _saved_freqs(st) == {"M"}
+        assert _version_and_freq_column(db) == ("3", False)
+        return
+    with open_store(db, read_only=mode == "read-only") as st:
+        assert _saved_freqs(st) == {"M"}
+    assert _version_and_freq_column(db) == (str(SCHEMA_VERSION), True) == ("4", True)
+    with open_store(db) as st:  # a new scan keeps its findings' freq
+        scan_id = api.scan(st).scan_id
+        rows = st.con.execute("SELECT DISTINCT freq FROM findings WHERE scan_id = ?", [scan_id])
+        assert rows.fetchall() == [("M",)]

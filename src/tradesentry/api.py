@@ -174,7 +174,7 @@ def _insert_findings(con, scan_id: int, frame: pd.DataFrame) -> int:
     try:
         con.execute(
             "INSERT INTO findings BY NAME SELECT scan_id, id, kind, reporter, partner, flow, "
-            "commodity, classification, breakdown, period, period_end, observed, expected, "
+            "commodity, classification, breakdown, freq, period, period_end, observed, expected, "
             "currency, impact, score, severity, explanation, evidence FROM new_findings"
         )
     finally:
@@ -244,7 +244,7 @@ class SeriesView:
     """One series as people look at it: its values, its findings and its releases."""
 
     key: dict  # reporter, partner, flow, commodity as the store keeps them (CHN, TOTAL)
-    observations: pd.DataFrame  # current view: period, period_months, value, net_weight_kg…
+    observations: pd.DataFrame  # current view: period, period_months, freq, value, net_weight_kg…
     findings: Findings
     history: pd.DataFrame  # every release's figure for every period (revision history)
     classification: str | None = None  # the nomenclature the series is held under (HS, H5…)
@@ -320,12 +320,12 @@ def series(
     where += " AND breakdown = ?"
     params.append(breakdown)
     obs = con.execute(
-        f"SELECT period, period_months, value, currency, net_weight_kg, release_id "
+        f"SELECT period, period_months, freq, value, currency, net_weight_kg, release_id "
         f"FROM current_observations WHERE {where} ORDER BY period, period_months",
         params,
     ).df()
     history = con.execute(
-        f"SELECT o.period, o.period_months, o.value, o.release_id, r.published, r.file "
+        f"SELECT o.period, o.period_months, o.freq, o.value, o.release_id, r.published, r.file "
         f"FROM observations o JOIN releases r ON r.id = o.release_id WHERE {where} "
         "ORDER BY o.period, o.period_months, o.release_id",
         params,
@@ -432,10 +432,10 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
     releases, observations = con.execute(
         "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM observations)"
     ).fetchone()
-    n_series, n_pairs, first, last = con.execute(
+    n_series, n_pairs, first, last, annual = con.execute(
         "SELECT count(DISTINCT (reporter, partner, flow, classification, commodity, freq, "
-        "breakdown)), count(DISTINCT (reporter, partner)), min(period), max(period) "
-        "FROM current_observations"
+        "breakdown)), count(DISTINCT (reporter, partner)), min(period), max(period), "
+        "bool_and(freq = 'A') FROM current_observations"
     ).fetchone()
     sid = _latest_scan(con) if scan_id is None else scan_id
     counts = con.execute(
@@ -448,6 +448,8 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "pairs": int(n_pairs),
         "first_period": first.strftime("%Y-%m") if first else None,
         "last_period": last.strftime("%Y-%m") if last else None,
+        # "A" when the store holds annual series only: its span is told in years
+        "freq": "A" if annual else "M",
         "scan": scan_info(store, sid),
         "findings": sum(n for _, _, n in counts),
         "by_kind": _totals(counts, 0),
@@ -579,7 +581,9 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
         f"""
         WITH s AS (
             SELECT reporter, partner, count(DISTINCT (flow, classification, commodity, freq,
-                   breakdown)) AS series, min(period) AS first_period, max(period) AS last_period
+                   breakdown)) AS series, min(period) AS first_period, max(period) AS last_period,
+                   -- A when every series of the pair is annual: its span is told in years
+                   CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
         ), {_SCAN_FINDINGS_USD}, f AS (
             SELECT reporter, partner, count(*) AS findings, sum(impact) AS impact,

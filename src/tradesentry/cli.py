@@ -33,7 +33,7 @@ from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.schema import FLOWS
 from tradesentry.store import open_store, read_else_write, resolve_store_path
-from tradesentry.text import money, plural, sparkline
+from tradesentry.text import money, period_label, period_span, plural, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
 # explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
@@ -442,9 +442,7 @@ def _findings_table(found: api.Findings, limit: int) -> None:
     scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
     out.print(Text.assemble(count, f" ({scan}), worst first\n"))
     for n, f in enumerate(found.head(limit).to_records(), start=1):
-        period = (
-            f["period"] if f["period"] == f["period_end"] else f"{f['period']}…{f['period_end']}"
-        )
+        period = period_span(f["period"], f["period_end"], f.get("freq"), "…")
         heading = Text.assemble(
             f"{n:>2}. ",
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
@@ -494,23 +492,21 @@ def series(
     revised = revised[same]
     obs = view.observations
     currency = obs["currency"].iat[0]
-    monthly = obs[obs["period_months"] == 1].set_index("period")["value"]
-    months = pd.date_range(monthly.index.min(), monthly.index.max(), freq="MS")
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
     under = f"{view.classification}, " if classification else ""
     out.print(Text.assemble((name, "bold"), f" ({under}{currency})"))
-    out.print(sparkline(monthly.reindex(months).to_numpy()), highlight=False)
-    flagged = _flagged_months(view.findings)
+    out.print(sparkline(_sparkline_values(obs)), highlight=False)
+    flagged = _flagged_periods(view.findings)
     table = Table(show_edge=False)
     for column in ("period", "months", "value", "flags"):
         table.add_column(column, justify="right" if column == "value" else "left")
     for row in obs.itertuples():
         month = pd.Timestamp(row.period).strftime("%Y-%m")
         table.add_row(
-            month,
+            period_label(month, row.freq),
             str(row.period_months),
             money(row.value, currency),
-            ", ".join(sorted(flagged.get(month, ()))),
+            ", ".join(sorted(flagged.get((_freq(row.freq), month), ()))),
         )
     out.print(table)
     _findings_table(view.findings, limit=50)
@@ -592,12 +588,34 @@ def rates(
     cli_cross.print_rates_result(out, result)
 
 
-def _flagged_months(found: api.Findings) -> dict[str, set[str]]:
-    months: dict[str, set[str]] = {}
+def _sparkline_values(obs: pd.DataFrame) -> np.ndarray:
+    """The series' single-month figures on a full monthly axis; an annual series' years on a
+    yearly one (NaN where a period was not reported)."""
+    monthly = obs[(obs["freq"] != "A") & (obs["period_months"] == 1)]
+    step = "MS"
+    if monthly.empty:
+        monthly, step = obs[obs["freq"] == "A"], "YS"
+    if monthly.empty:
+        return np.array([])
+    values = monthly.set_index(pd.to_datetime(monthly["period"]))["value"]
+    axis = pd.date_range(values.index.min(), values.index.max(), freq=step)
+    return values.reindex(axis).to_numpy(dtype=float)
+
+
+def _freq(freq) -> str:
+    return "A" if freq == "A" else "M"
+
+
+def _flagged_periods(found: api.Findings) -> dict[tuple[str, str], set[str]]:
+    """The kinds flagged at each (frequency, YYYY-MM) of a series: an annual finding flags
+    its years' rows (at their first month), never the months of a monthly series."""
+    periods: dict[tuple[str, str], set[str]] = {}
     for f in found:
-        for month in pd.period_range(f["period"], f["period_end"], freq="M").strftime("%Y-%m"):
-            months.setdefault(month, set()).add(f["kind"])
-    return months
+        freq = _freq(f.get("freq"))
+        months = pd.period_range(f["period"], f["period_end"], freq="M")
+        for month in (months[::12] if freq == "A" else months).strftime("%Y-%m"):
+            periods.setdefault((freq, month), set()).add(f["kind"])
+    return periods
 
 
 # -- fetch -------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ Detectors return detections about panel rows and columns; ``assemble`` turns the
 findings with the series keys, ``YYYY-MM`` periods, a stable id, a severity and an
 explanation, drops findings that another finding explains, and ranks by severity then
 money at stake (compared in US dollars where the store has the currency's rates).
+
+An annual series' findings keep the contract's ``YYYY-MM`` periods (the year's first
+month, as the store keeps the year) and carry ``freq`` "A" beside them: their text and
+every display name the year, and their id differs from a monthly finding of the same
+series key and month.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from tradesentry.detectors.base import Detector
 from tradesentry.errors import StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
-from tradesentry.text import plural
+from tradesentry.text import period_span, plural
 
 if TYPE_CHECKING:
     from tradesentry.store import Store
@@ -46,8 +51,17 @@ FINDING_COLUMNS: tuple[str, ...] = (
     "explanation",
     "evidence",
 )
-# Kept beside the contract's columns so a finding can be traced to its exact series.
-EXTRA_COLUMNS: tuple[str, ...] = ("classification", "breakdown")
+# Kept beside the contract's columns so a finding can be traced to its exact series: its
+# classification, its breakdown and its frequency ("M" monthly, "A" annual).
+EXTRA_COLUMNS: tuple[str, ...] = ("classification", "breakdown", "freq")
+# The keys of a finding's record (``to_records``, JSON): the contract's, with the series'
+# frequency after its periods, which are a year's first month when ``freq`` is "A".
+RECORD_COLUMNS: tuple[str, ...] = (
+    *FINDING_COLUMNS[: FINDING_COLUMNS.index("period_end") + 1],
+    "freq",
+    *FINDING_COLUMNS[FINDING_COLUMNS.index("period_end") + 1 :],
+)
+MONTHLY = "M"
 
 HIGH, MEDIUM = 0.9, 0.7
 
@@ -58,15 +72,24 @@ def severity_of(score: np.ndarray) -> np.ndarray:
     return np.where(score >= HIGH, "high", np.where(score >= MEDIUM, "medium", "low"))
 
 
-def stable_id(kind: str, key: Sequence[str], period: str, period_end: str) -> str:
-    text = "|".join([kind, *key, period, period_end])
-    return hashlib.sha1(text.encode()).hexdigest()[:16]
+def stable_id(
+    kind: str, key: Sequence[str], period: str, period_end: str, freq: str = MONTHLY
+) -> str:
+    """A hash of kind, series key and periods: the same finding gets the same id in every
+    scan. An annual series' ids also hash its ``freq`` (its periods are a year's first
+    month, which a monthly series of the same key has too); monthly ids hash no ``freq``,
+    as they did before it was kept, so saved scans and their ids stay comparable."""
+    parts = [kind, *key, period, period_end]
+    if freq and freq != MONTHLY:
+        parts.append(freq)
+    return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
 def assemble(
     panel: Panel, frames: Sequence[pd.DataFrame], detectors: Sequence[Detector]
 ) -> pd.DataFrame:
-    """Detections of one panel → findings frame (contract columns + classification, breakdown)."""
+    """Detections of one panel → findings frame (contract columns + classification,
+    breakdown and freq, the panel's)."""
     frames = [f for f in frames if len(f)]
     if not frames:
         return empty_findings()
@@ -82,6 +105,7 @@ def assemble(
             "commodity": keys["commodity"].to_numpy(),
             "classification": keys["classification"].to_numpy(),
             "breakdown": keys["breakdown"].to_numpy(),
+            "freq": panel.freq,
             "period": panel.label(det["start"].to_numpy()),
             "period_end": panel.label(det["end"].to_numpy()),
             "observed": det["observed"].to_numpy(),
@@ -99,6 +123,7 @@ def assemble(
             (r.reporter, r.partner, r.flow, r.classification, r.commodity, r.breakdown),
             r.period,
             r.period_end,
+            r.freq,
         )
         for r in out.itertuples()
     ]
@@ -216,9 +241,11 @@ def read_saved(
     """The findings of a saved scan matching ``where`` (``?`` parameters), ranked.
 
     Returns a DuckDB relation (nothing is read yet); ``saved_frame`` and ``Findings`` turn
-    it into frames, whole or batch by batch.
+    it into frames, whole or batch by batch. Rows saved before findings kept their series'
+    ``freq`` (NULL), and a store of that schema opened read-only (no ``freq`` column), are
+    of monthly series: their ``freq`` reads "M".
     """
-    columns = ", ".join(f"f.{c}" for c in (*FINDING_COLUMNS, *EXTRA_COLUMNS))
+    columns = ", ".join(_saved_column(c, con) for c in (*FINDING_COLUMNS, *EXTRA_COLUMNS))
     sql = (
         f"WITH f AS (SELECT *, rowid FROM findings WHERE scan_id = ? AND ({where})), "
         f"usd AS ({usd_rates_sql('f')}) "
@@ -226,6 +253,16 @@ def read_saved(
         f"ORDER BY {rank_sql()}" + ("" if limit is None else f" LIMIT {int(limit)}")
     )
     return con.sql(sql, params=[scan_id, *params])
+
+
+def _saved_column(column: str, con) -> str:
+    if column != "freq":
+        return f"f.{column}"
+    held = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+        "AND table_name = 'findings' AND column_name = 'freq'"
+    ).fetchall()[0][0]
+    return f"coalesce(f.freq, '{MONTHLY}') AS freq" if held else f"'{MONTHLY}' AS freq"
 
 
 def _decoded(frame: pd.DataFrame) -> pd.DataFrame:
@@ -389,10 +426,11 @@ class Findings:
             "explanation",
         ]
         head = "".join(f"<th>{escape(c)}</th>" for c in cols)
-        rows = "".join(
-            "<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in cols) + "</tr>"
-            for r in self.head(50)._frame[cols].to_dict("records")
-        )
+        shown = []
+        for r in self.head(50).to_records():  # an annual finding's period as its year
+            r["period"] = period_span(r["period"], r["period_end"], r["freq"], "…")
+            shown.append("".join(f"<td>{escape(str(r[c]))}</td>" for c in cols))
+        rows = "".join(f"<tr>{row}</tr>" for row in shown)
         return f"<p>{plural(len(self), 'finding')}</p><table><tr>{head}</tr>{rows}</table>"
 
     def __repr__(self) -> str:
@@ -400,9 +438,13 @@ class Findings:
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
-    """Rows of a findings frame as plain dicts in the contract's shape (JSON-ready)."""
+    """Rows of a findings frame as plain dicts in the contract's shape, with the series'
+    ``freq`` ("M" where a frame lacks it), JSON-ready."""
     records = []
-    for rec in frame[list(FINDING_COLUMNS)].to_dict("records"):
+    if "freq" not in frame.columns:
+        frame = frame.assign(freq=MONTHLY)
+    for rec in frame[list(RECORD_COLUMNS)].to_dict("records"):
+        rec["freq"] = rec["freq"] if isinstance(rec["freq"], str) and rec["freq"] else MONTHLY
         for k in ("observed", "expected", "impact", "score"):
             v = rec[k]
             rec[k] = (

@@ -31,7 +31,8 @@ T = TypeVar("T")
 DEFAULT_STORE = "tradesentry.duckdb"
 # 2: a release is identified by (sha256, reading), no longer by sha256 alone.
 # 3: ... and by its publication date: the same figures published again are a release.
-SCHEMA_VERSION = 3
+# 4: findings keep their series' frequency (``freq``; NULL in rows saved before: monthly).
+SCHEMA_VERSION = 4
 LOCK_WAIT_SECONDS = 30.0
 # How long a writer waits for readers to close the store: a command that reads finishes in
 # moments, and the dashboard (`serve`) never lets go.
@@ -104,6 +105,8 @@ CREATE TABLE IF NOT EXISTS findings (
     impact DOUBLE, score DOUBLE, severity VARCHAR,
     explanation VARCHAR, evidence VARCHAR
 );
+-- The series' frequency, M or A (schema 4): rows saved before have NULL, a monthly series'.
+ALTER TABLE findings ADD COLUMN IF NOT EXISTS freq VARCHAR;
 CREATE OR REPLACE VIEW release_order AS
     SELECT id AS release_id,
            row_number() OVER (ORDER BY coalesce(published, ingested_at::DATE), id) AS vintage
@@ -393,9 +396,9 @@ def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool
 
 def _upgrade(con: duckdb.DuckDBPyConnection) -> None:
     """Bring the store to this version's schema (tables, columns, views); idempotent."""
-    if _schema_version(con) < SCHEMA_VERSION:
+    if _schema_version(con) < 3:
         _migrate_releases(con)
-    con.execute(_DDL)
+    con.execute(_DDL)  # schema 4's column of findings is one ALTER TABLE … IF NOT EXISTS
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
 

@@ -1,4 +1,9 @@
-"""Numbers and text as people read them: money, sparklines, CSV cells that are safe to open."""
+"""Numbers and text as people read them: money, ratios, periods, sparklines, safe CSV cells.
+
+One formatter for each: every explanation, table and page says an amount with ``money``, a
+ratio with ``ratio``/``factor``/``times`` and a period with ``period_name``/``period_label``,
+so a figure reads the same wherever it is shown.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,13 @@ _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def money(value: float | None, currency: str = "USD") -> str:
-    """$3.0K, $12.9M, €1.2B; other currencies as '1.2M KRW'. Missing values as 'n/a'."""
+    """$3.0K, $12.9M, €1.2B, $250, $0.20; other currencies as '1.2M KRW'. Missing values as
+    'n/a'.
+
+    Amounts under one unit show their cents ($0.20), and only an exact zero reads $0: an
+    amount too small for a cent reads "under $0.01" (never $0, which would say nothing was
+    recorded).
+    """
     return _money(value, currency, 0)
 
 
@@ -42,19 +53,126 @@ def _missing(value: float | None) -> bool:
 
 
 def _money(value: float | None, currency: str, extra: int) -> str:
-    """``money`` with ``extra`` more decimals than its usual one (none below a thousand)."""
+    """``money`` with ``extra`` more decimals than its usual one (none from 1 to a thousand,
+    two below 1)."""
     if _missing(value):
         return "n/a"
-    sign = "-" if value < 0 else ""
     amount = abs(float(value))
+    if 0 < amount < _CENT / 2 * 10.0**-extra:  # too small for the digits shown
+        smallest = _amount(_CENT * 10.0**-extra, currency, extra)
+        return f"under {smallest}" if value > 0 else f"above -{smallest}"
+    text = _amount(amount, currency, extra)
+    return f"-{text}" if value < 0 and text != _amount(0.0, currency, 0) else text
+
+
+_CENT = 0.01
+
+
+def _amount(amount: float, currency: str, extra: int) -> str:
+    """A non-negative amount with its currency's symbol (or code)."""
     for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
         if amount >= limit:
             text = f"{amount / limit:.{1 + extra}f}{suffix}"
             break
     else:
-        text = f"{amount:,.{extra}f}"
+        if amount == 0:
+            text = "0"
+        elif round(amount, 2 + extra) < 1:  # cents: $0.20, never $0 for something
+            text = f"{amount:.{2 + extra}f}"
+        else:
+            text = f"{amount:,.{extra}f}"
     symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def ratio(value: float | None) -> str:
+    """A ratio as people read it: 0.35, 2.3, 83, 4,200, 200,000, 3.4 million; from 1/1000
+    down, as a fraction (1/1,000, 1/200,000), never in scientific notation (5e-06).
+
+    The one formatter of ratios: ``factor`` and ``times`` are built on it.
+    """
+    if _missing(value) or not math.isfinite(value):
+        return "n/a"
+    if value < 0:
+        return "-" + ratio(-value)
+    if value == 0:
+        return "0"
+    if value <= 1e-3:
+        return f"1/{_grouped(_two_figures(1.0 / value))}"
+    if value < 1:
+        return f"{value:.2g}"
+    if value < 10:
+        return f"{value:.1f}"
+    return _grouped(value)
+
+
+def _grouped(value: float) -> str:
+    """A whole number with thousands separated up to a million, then in words (3.4 million)."""
+    for limit, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if value >= limit:
+            scaled = value / limit
+            return f"{scaled:,.0f} {word}" if scaled >= 10 else f"{scaled:.2g} {word}"
+    return f"{value:,.0f}"
+
+
+def _two_figures(value: float) -> float:
+    """Two significant figures: the inverse of a tiny ratio is not known closer (303,030 →
+    300,000)."""
+    return float(f"{value:.2g}")
+
+
+def factor(value: float | None) -> str:
+    """A ratio as a multiplier: ×2.3, ×0.35, ×200,000, ×1/200,000."""
+    return "×" + ratio(value)
+
+
+def times(value: float | None) -> str:
+    """A ratio in words before an amount: '2.3 times', '4,200 times', '3.4 million times';
+    below 1, '1/40 of', '1/200,000 of'."""
+    if _missing(value) or not math.isfinite(value) or value <= 0:
+        return f"{ratio(value)} times"
+    if value >= 1:
+        return f"{ratio(value)} times"
+    inverse = 1.0 / value
+    return f"1/{ratio(_two_figures(inverse) if inverse >= 1000 else inverse)} of"
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def period_name(label: str | None, freq: str | None = "M") -> str:
+    """A period in words: '2021-02' → 'February 2021'; for an annual series (``freq`` "A"),
+    its first month's label '2016-01' (or '2016') → '2016'. Missing as '?'."""
+    if not label:
+        return "?"
+    year, _, month = str(label).partition("-")
+    if freq == "A" or not month:
+        return year
+    return f"{_MONTHS[int(month[:2]) - 1]} {year}"
+
+
+def period_label(label: str | None, freq: str | None = "M") -> str:
+    """A period as tables show it: '2021-02', or the year '2016' for an annual series."""
+    if not label:
+        return ""
+    text = str(label)
+    return text[:4] if freq == "A" else text[:7]
+
+
+def period_span(
+    start: str | None, end: str | None, freq: str | None = "M", sep: str = " → "
+) -> str:
+    """A finding's periods as tables show them: '2021-02', '2021-02 → 2021-03', '2016'."""
+    first, last = period_label(start, freq), period_label(end, freq)
+    return first if not last or first == last else f"{first}{sep}{last}"
+
+
+def period_unit(freq: str | None = "M") -> str:
+    """What one period of a series is called: 'month', or 'year' for an annual series."""
+    return "year" if freq == "A" else "month"
 
 
 def sparkline(values: np.ndarray) -> str:

@@ -217,3 +217,49 @@ def test_resolved_compares_with_the_scan_given_by_baseline(tmp_path):
         }
         assert new == {f["id"] for f in st.findings(scan_id=2)} - before
     assert _ids(invoke(*scan, "--new", "--baseline", "1")) == new  # scan 5
+
+
+# UN Comtrade's annual data: one series by year, a spike in 2016 and no figure for 2012.
+ANNUAL_CSV = "reporter,partner,flow,commodity,period,value,period_months,freq\n" + "".join(
+    f"CHN,PRK,import,TOTAL,{year},{9e8 if year == 2016 else 1e8 * (1 + (year % 3) / 50)},12,A\n"
+    for year in range(2005, 2022)
+    if year != 2012
+)
+
+
+@pytest.fixture
+def annual_db(tmp_path):
+    path = tmp_path / "annual.csv"
+    path.write_text(ANNUAL_CSV)
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", path, "--store", db).exit_code == 0
+    return db
+
+
+def test_an_annual_series_is_shown_by_year(annual_db):
+    """The finding's heading and text, and the series' rows, name the year: never 2016-01,
+    January 2016 or "12 reported months"."""
+    scan = invoke("scan", "--store", annual_db).stdout
+    assert "spike  CHN→PRK import TOTAL  2016  $" in scan
+    assert "gap  CHN→PRK import TOTAL  2012  $" in scan
+    assert "2016 recorded $900.0M" in scan and "No figure for 2012" in scan
+    assert "-01" not in scan and "January" not in scan and "month" not in scan
+    series = invoke("series", "CHN", "PRK", "import", "TOTAL", "--store", annual_db)
+    assert series.exit_code == 0, series.output
+    rows = [line.split("│") for line in series.stdout.splitlines() if "│" in line]
+    assert [row[0].strip() for row in rows[:3]] == ["2005", "2006", "2007"]
+    assert [row[-1].strip() for row in rows if row[0].strip() == "2016"] == ["spike"]
+    assert "-01" not in series.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl"])
+def test_scan_output_carries_the_series_freq(annual_db, fmt):
+    out = invoke("scan", "--format", fmt, "--store", annual_db).stdout
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+    elif fmt == "json":
+        rows = json.loads(out)
+    else:
+        rows = [json.loads(line) for line in out.splitlines()]
+    assert rows and {r["freq"] for r in rows} == {"A"}
+    assert {r["period"] for r in rows} >= {"2016-01", "2012-01"}  # the contract's YYYY-MM

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -132,3 +133,381 @@ def test_annual_panels(kind):
     panel = make_panel(v, start="2010-01", freq="A")
     out = _detect(kind, panel)
     assert list(out.columns) == list(DETECTION_COLUMNS)
+
+
+# -- explanations of annual series, and of extreme numbers, for every kind ---------------------
+
+_MONTH_NAMES = re.compile(
+    r"\b(January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|months?)\b"
+)
+# What a number must never read as: scientific notation, a ratio of 0, nothing for something
+_MISREAD = re.compile(r"\de[-+]\d|×0(?![.\d])|\$0(?![.\d])")
+
+
+def _years(first: int, last: int) -> list[str]:
+    return [f"{y}-01" for y in range(first, last + 1)]
+
+
+# What the model's findings carry about their expectation (baseline.deviation_evidence).
+_SOURCE = {
+    "level_months": _years(2010, 2021)[:6] + _years(2017, 2021),
+    "level_window": 6,
+    "season_years": [],
+    "seasonal_factor": 1.0,
+    "regime_start": "2011-01",
+    "z": -9.0,
+    "sigma": 0.1,
+    "expected": 3.0,
+    "ratio": 0.2 / 3.0,
+    "next_period": "2017-01",
+    "next_observed": 2e6,
+    "next_expected": 1e6,
+    "next_z": 3.0,
+    "next_starts_level": False,
+}
+_REVISED = [
+    {"period": p, "previous": 1e6, "current": 0.2, "change": 0.2 - 1e6, "change_share": -1.0}
+    for p in _years(2012, 2016)
+]
+_MIRROR_MONTHS = [
+    {"period": p, "own": 0.2, "mirror": 1e6, "ratio": 5e6} for p in _years(2015, 2016)
+]
+
+# kind → findings as the store keeps them (periods at a year's first month), amounts tiny and
+# ratios extreme, one per branch of its explanation (no combined months: annual series have none)
+SAMPLES: dict[str, list[dict]] = {
+    "dip": [
+        {"observed": 0.2, "expected": 3.0, "evidence": _SOURCE},
+        {"observed": 0.2, "expected": 3.0, "evidence": {**_SOURCE, "next_starts_level": True}},
+        {"observed": 0.2, "expected": 3.0, "evidence": {**_SOURCE, "next_z": 0.0}},
+    ],
+    "spike": [{"observed": 2e11, "expected": 1e6, "evidence": {**_SOURCE, "ratio": 2e5}}],
+    "implausible": [
+        {"observed": -1e-9, "expected": 1e6, "evidence": {**_SOURCE, "reason": "negative"}},
+        {"observed": 0.0, "expected": 1e6, "evidence": {**_SOURCE, "reason": "zero"}},
+        {
+            "observed": 1e-9,
+            "expected": 1e6,
+            "evidence": {**_SOURCE, "reason": "near_zero", "typical": 0.5, "next_z": 0.0},
+        },
+        {
+            "observed": 5e9,
+            "expected": 5e6,
+            "evidence": {**_SOURCE, "reason": "unit_slip", "factor": 1e3, "typical": 5e6},
+        },
+        {
+            "observed": 5.0,
+            "expected": 5e6,
+            "evidence": {**_SOURCE, "reason": "unit_slip", "factor": 1e-6, "typical": 5e6},
+        },
+    ],
+    "timing_shift": [
+        {
+            "period_end": "2017-01",
+            "observed": 0.2,
+            "expected": 3.0,
+            "evidence": {
+                "moved": 2.8,
+                "direction": "later",
+                "share_moved": 0.93,
+                "observed": [0.2, 5.8],
+                "expected": [3.0, 3.0],
+                "sum_observed": 6.0,
+                "sum_expected": 6.0,
+                "sources": [_SOURCE, _SOURCE],
+            },
+        }
+    ],
+    "level_shift": [
+        {
+            "period": "2011-01",
+            "observed": 5.0,
+            "expected": 1e6,
+            "evidence": {
+                "ratio": 5e-6,
+                "direction": "down",
+                "months_before": 11,
+                "months_after": 11,
+                "before_from": "2000-01",
+                "before_to": "2010-01",
+                "after_to": "2021-01",
+                "regime_end": "2021-01",
+            },
+        },
+        {
+            "period": "2011-01",
+            "observed": 1e6,
+            "expected": 0.0,
+            "evidence": {
+                "ratio": None,
+                "direction": "up",
+                "months_before": 11,
+                "months_after": 11,
+                "before_from": "2000-01",
+                "before_to": "2010-01",
+                "after_to": "2021-01",
+                "previous_period": "2010-01",
+                "previous_value": 0.2,
+                "previous_expected": 3.0,
+                "previous_z": -3.0,
+                "first_value": 1e6,
+            },
+        },
+    ],
+    "gap": [
+        {
+            "observed": None,
+            "expected": 0.2,
+            "evidence": {
+                "months": ["2016-01"],
+                "traded_before": 7,
+                "months_before": 7,
+                "traded_after": 5,
+                "months_after": 5,
+            },
+        },
+        {
+            "period_end": "2017-01",
+            "observed": None,
+            "expected": 1e6,
+            "evidence": {
+                "months": _years(2016, 2017),
+                "traded_before": 7,
+                "months_before": 7,
+                "traded_after": 4,
+                "months_after": 4,
+            },
+        },
+    ],
+    "incoherent": [
+        {
+            "observed": 0.2,
+            "expected": 0.3,
+            "evidence": {
+                "check": "commodity",
+                "total": 0.2,
+                "sum_of_parts": 0.3,
+                "relative": -0.5,
+                "details": 3,
+            },
+        },
+        {
+            "observed": 3.0,
+            "expected": 0.2,
+            "evidence": {
+                "check": "partner",
+                "total": 3.0,
+                "sum_of_parts": 0.2,
+                "relative": 0.93,
+                "details": 2,
+            },
+        },
+    ],
+    "revision": [
+        {
+            "observed": 0.2,
+            "expected": 1e6,
+            "evidence": {
+                "change": "revised",
+                "release": 2,
+                "previous_release": 1,
+                "months": _REVISED[:1],
+            },
+        },
+        {
+            "period": "2012-01",
+            "period_end": "2016-01",
+            "observed": 1.0,
+            "expected": 5e6,
+            "impact": 5e6,
+            "evidence": {
+                "change": "revised",
+                "release": 2,
+                "previous_release": 1,
+                "months": _REVISED,
+            },
+        },
+        {
+            "observed": 0.2,
+            "expected": None,
+            "evidence": {"change": "appeared", "release": 2, "previous_release": 1, "months": []},
+        },
+    ],
+    "mirror_gap": [
+        {
+            "period": "2015-01",
+            "observed": 0.4,
+            "expected": 2e6,
+            "impact": 2e6,
+            "evidence": {
+                "own_side": "export",
+                "months": _MIRROR_MONTHS,
+                "own_total": 0.4,
+                "mirror_total": 2e6,
+                "ratio": 5e6,
+                "zero_months": 0,
+                "usual_ratio": 1.06,
+                "band": [0.4, 2.8],
+                "margin_source": "from the literature",
+                "pair_band": [0.5, 2.0],
+                "pair_usual_ratio": 1.1,
+                "pair_months": 12,
+                "outside": "both",
+            },
+        },
+        {
+            "period": "2015-01",
+            "flow": "import",
+            "observed": 0.4,
+            "expected": 2e6,
+            "impact": 2e6,
+            "evidence": {
+                "own_side": "import",
+                "months": _MIRROR_MONTHS,
+                "own_total": 0.4,
+                "mirror_total": 2e6,
+                "ratio": 2e-7,
+                "zero_months": 0,
+                "usual_ratio": 1.06,
+                "band": [0.4, 2.8],
+                "margin_source": "from the literature",
+                "pair_band": None,
+            },
+        },
+    ],
+    "unit_value": [
+        {
+            "observed": 0.2,
+            "expected": 200.0,
+            "impact": 200.0,
+            "evidence": {
+                "unit_value": 2e-6,
+                "usual_unit_value": 2.0,
+                "band": [0.1, 40.0],
+                "ratio": 1e-6,
+                "net_weight_kg": 1e5,
+                "pattern": "price outlier",
+                "value_at_usual_price": 2e5,
+                "months_with_estimated_quantities": 3,
+            },
+        },
+        {
+            "observed": 2e5,
+            "expected": 2e5,
+            "evidence": {
+                "unit_value": 2e-3,
+                "usual_unit_value": 2.0,
+                "band": [0.1, 40.0],
+                "ratio": 1e-3,
+                "net_weight_kg": 1e8,
+                "pattern": "weight slip",
+                "slip_factor": 1e-3,
+                "weight_at_usual_price": 1e5,
+            },
+        },
+        {
+            "observed": 2e5,
+            "expected": 2e5,
+            "evidence": {
+                "unit_value": 0.02,
+                "usual_unit_value": 2.0,
+                "ratio": 0.01,
+                "net_weight_kg": 1e7,
+                "pattern": "weight outlier",
+                "weight_at_usual_price": 1e5,
+                "value_at_usual_price": 2e7,
+                "weight_vs_usual_month": 100.0,
+                "value_vs_usual_month": 1.0,
+            },
+        },
+    ],
+}
+
+
+def _sample(kind: str, fields: dict, freq: str) -> dict:
+    return {
+        "kind": kind,
+        "reporter": "CHN",
+        "partner": "PRK",
+        "flow": "export",
+        "commodity": "TOTAL",
+        "period": "2016-01",
+        "period_end": fields.get("period", "2016-01"),
+        "currency": "USD",
+        "impact": 1e6,
+        "freq": freq,
+        **fields,
+    }
+
+
+def test_every_kind_has_samples():
+    assert set(SAMPLES) == set(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [(k, f) for k in KINDS for f in SAMPLES[k]],
+    ids=[f"{k}-{i}" for k in KINDS for i in range(len(SAMPLES[k]))],
+)
+def test_an_annual_finding_is_told_in_years(kind, fields):
+    """Periods as years ("2016", "from 2010 to 2021"), counts in years: never "January
+    2016" nor "12 reported months" for a yearly figure. The same finding of a monthly
+    series still names its months."""
+    explain = registry()[kind]().explain
+    annual = explain(_sample(kind, fields, "A"))
+    assert not _MONTH_NAMES.search(annual), annual
+    assert re.search(r"\b20\d\d\b", annual) and "-01" not in annual, annual
+    monthly = explain(_sample(kind, fields, "M"))
+    assert _MONTH_NAMES.search(monthly) or "2016-01:" in monthly, monthly  # unit_value: a label
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [(k, f) for k in KINDS for f in SAMPLES[k]],
+    ids=[f"{k}-{i}" for k in KINDS for i in range(len(SAMPLES[k]))],
+)
+@pytest.mark.parametrize("freq", ["M", "A"])
+def test_extreme_numbers_read_as_numbers(kind, fields, freq):
+    """Cents and fractions of a cent, ratios of 1/200,000 and 200,000: never "$0" for
+    something, "×0" for a rise from nothing or scientific notation."""
+    text = registry()[kind]().explain(_sample(kind, fields, freq))
+    assert not _MISREAD.search(text), text
+
+
+def test_a_level_shift_from_nothing_says_so():
+    fields = SAMPLES["level_shift"][1]
+    text = registry()["level_shift"]().explain(_sample("level_shift", fields, "M"))
+    assert "against nothing in most of the 11 reported months before" in text
+    assert "it rose from nothing" in text and "×" not in text
+
+
+@pytest.mark.parametrize(("freq", "unit"), [("M", "month"), ("A", "year")])
+def test_a_fall_to_five_dollars_from_a_million_is_a_fraction(freq, unit):
+    """Found by the model on a real pipeline (not evidence made up): $1M a period, then $5."""
+    rng = np.random.default_rng(4)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 36)))
+    v[0, 18:] = 5.0 * np.exp(rng.normal(0.0, 0.05, 18))
+    found = findings(make_panel(v, start="1990-01", freq=freq), [registry()["level_shift"]()])
+    (text,) = found["explanation"]
+    assert f"about $5 a {unit}" in text and re.search(r"×1/2\d0,000\.", text), text
+
+
+def test_annual_panels_give_annual_findings():
+    """UN Comtrade's annual series through the scan's own assembly: each finding carries
+    freq A, its periods at the year's first month (the contract's YYYY-MM), and its text
+    names years."""
+    rng = np.random.default_rng(4)
+    v = 1e8 * np.exp(rng.normal(0.0, 0.05, (4, 22)))
+    v[0, 16] *= 9  # a spike in 2016
+    v[1, 16] *= 0.02  # a dip in 2016
+    v[2, 11:] *= 0.01  # a new level from 2011
+    v[3, 12] = np.nan  # no figure for 2012
+    found = findings(make_panel(v, start="2000-01", freq="A"), [c() for c in registry().values()])
+    assert set(found["kind"]) >= {"spike", "dip", "level_shift", "gap"}
+    assert (found["freq"] == "A").all()
+    assert found["period"].str.fullmatch(r"20\d\d-01").all()
+    for text in found["explanation"]:
+        assert not _MONTH_NAMES.search(text), text
+    gap = found[found["kind"] == "gap"]["explanation"].iat[0]
+    assert gap.startswith("No figure for 2012, ") and "12 of the 12 years before" in gap

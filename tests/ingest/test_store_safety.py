@@ -284,7 +284,7 @@ def test_a_schema_2_store_is_migrated_and_takes_a_republication(tmp_path):
         later = store.ingest(path, encoding="latin-1", published="2021-06-01")
         assert not later.already_ingested and later.release_id == 2
         assert store.releases()["reading"].tolist() == ["encoding=latin-1"] * 2
-    assert schema_version(db) == str(SCHEMA_VERSION) == "3"
+    assert schema_version(db) == str(SCHEMA_VERSION) == "4"
 
 
 # The releases table as schema 1 made it: one release per sha256.

@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import DEMO_CSV
+from tests.report.seed import annual_store  # noqa: F401  (fixture)
 from tradesentry.detectors import detections, registry
 from tradesentry.detectors.base import Detector
 from tradesentry.panel import Panel

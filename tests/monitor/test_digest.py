@@ -141,3 +141,12 @@ def test_demo_ends_with_the_digest(tmp_path, tiny):
     assert result.exit_code == 0, result.output
     tail = result.stdout[result.stdout.index("# Release 1:") :]
     assert "## Largest moves month on month" in tail and "## New findings" in tail
+
+
+def test_a_release_of_annual_figures_is_told_in_years(annual_store):
+    """Its span and its findings' headlines name years, and an annual finding borrows no
+    month's figures for its context."""
+    text = api.digest(annual_store).render("md")
+    assert "all goods, 2005–2021." in text
+    assert "**Spike, 2016: China's imports from North Korea**" in text
+    assert "**Gap, 2012: " in text and "January" not in text and "month" not in text

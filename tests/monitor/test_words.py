@@ -61,6 +61,9 @@ def test_moves_across_a_year_and_down():
 def test_month_span_and_names():
     assert words.month_span("2021-02", "2021-03") == "February–March 2021"
     assert words.month_span("2020-12", "2021-01") == "December 2020–January 2021"
+    assert words.month_span("2016-01", "2016-01", "A") == "2016"  # an annual series' year
+    assert words.month_span("2015-01", "2017-01", "A") == "2015–2017"
+    assert words.month_span("2016-01", "2016-01", "M") == "January 2016"
     assert words.names(["CHN", "PRK"]) == "China and North Korea"
     assert (
         words.names(["CHN", "JPN", "KOR", "PRK", "USA"]) == "China, Japan, South Korea and 2 others"

@@ -1,4 +1,5 @@
 from tests.report.seed import (  # noqa: F401  (fixtures)
+    annual_store,
     breakdowns_store,
     evil_store,
     pairs_store,

@@ -363,3 +363,32 @@ def breakdowns_store(tmp_path: Path) -> Store:
     store = breakdowns(tmp_path / "breakdowns.duckdb")
     yield store
     store.close()
+
+
+# UN Comtrade's annual data for one series: a spike in 2016, no figure for 2012.
+ANNUAL_CSV = "reporter,partner,flow,commodity,period,value,period_months,freq\n" + "".join(
+    f"CHN,PRK,import,TOTAL,{year},{9e8 if year == 2016 else 1e8 * (1 + (year % 3) / 50)},12,A\n"
+    for year in range(2005, 2022)
+    if year != 2012
+)
+ANNUAL_SERIES = "/series/CHN/PRK/import/TOTAL"
+
+
+def annual(path: Path) -> Store:
+    """An annual series with the findings a real scan gives it (a spike, a gap)."""
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    data = path.with_suffix(".csv")
+    data.write_text(ANNUAL_CSV, encoding="utf-8")
+    store = open_store(path)
+    store.ingest(data)
+    api.scan(store)
+    return store
+
+
+@pytest.fixture
+def annual_store(tmp_path: Path) -> Store:
+    store = annual(tmp_path / "annual.duckdb")
+    yield store
+    store.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -83,3 +85,20 @@ def test_a_finding_on_months_without_figures_is_a_band_not_a_ring():
     (band,) = spec["layout"]["shapes"]
     assert band["x0"] < "2024-02-01" < band["x1"] < "2024-03-01"
     assert band["yref"] == "paper" and band["label"]["text"] == "gap"
+
+
+def test_an_annual_series_is_drawn_by_year():
+    """Its figures on a yearly axis (not as "combined months" at a twelfth of the year),
+    its findings ringed at their year, and its dates hovered as years."""
+    figures = {f"{y}-01": (1e8 if y != 2016 else 9e8, 12) for y in range(2010, 2021)}
+    obs = _view(figures, []).observations.assign(freq="A")
+    spike = {"kind": "spike", "period": "2016-01", "period_end": "2016-01", "freq": "A"}
+    view = _view(figures, [{**spike, "observed": 9e8}])
+    spec = series_figure(dataclasses.replace(view, observations=obs))
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    assert observed["x"][:2] == ["2010-01-01", "2011-01-01"] and 9e8 in observed["y"]
+    assert observed["hovertemplate"].startswith("%{x|%Y}")
+    assert not [t for t in spec["data"] if t["name"].startswith("Combined")]
+    assert _rings(spec) == [("2016-01", 9e8)]
+    (ring,) = [t for t in spec["data"] if t["name"].startswith("Flagged")]
+    assert "(high, 2016)" in ring["text"][0] and ring["hovertemplate"].startswith("%{x|%Y}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
@@ -130,3 +131,29 @@ def test_a_series_path_names_a_part_of_a_flow_never_the_total():
     assert series_path(part, ambiguous=set()) == f"{path}?{encoded}"
     assert series_path(part, "f1", ambiguous=set()) == f"{path}?{encoded}&finding=f1"
     assert series_path({**part, "breakdown": ""}, ambiguous=set()) == path
+
+
+@pytest.mark.parametrize(
+    ("rec", "text"),
+    [
+        ({"period": "2021-02", "period_end": "2021-02"}, "2021-02"),
+        ({"period": "2021-02", "period_end": "2021-03", "freq": "M"}, "2021-02 → 2021-03"),
+        ({"period": "2016-01", "period_end": "2016-01", "freq": "A"}, "2016"),
+        ({"period": "2015-01", "period_end": "2017-01", "freq": "A"}, "2015 → 2017"),
+    ],
+)
+def test_a_findings_period_is_its_months_or_its_years(rec, text):
+    assert environment().filters["span"](rec) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "freq", "text"),
+    [
+        ("2016-01-01", "M", "2016-01"),
+        ("2016-01-01", "A", "2016"),
+        (pd.Timestamp("2016-01-01"), "A", "2016"),
+        (None, "A", ""),
+    ],
+)
+def test_a_period_is_a_month_or_a_year(value, freq, text):
+    assert environment().filters["month"](value, freq) == text

@@ -253,3 +253,22 @@ def test_a_finding_on_a_part_of_a_flow_is_charted_on_that_part(breakdowns_store)
     (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
     assert observed["y"] == [8_512_000.0]  # the road's March, not the total's $13.0M
     assert f"CHN → PRK export TOTAL ({BY_ROAD})" in html
+
+
+def test_an_annual_series_is_reported_by_year(annual_store):
+    """Findings of an annual series list their year and tell it in years; the series and
+    its chart are by year."""
+    html = render_report(annual_store)
+    rows = re.findall(r'<tr data-id="[0-9a-f]+">(.*?)</tr>', html, re.S)
+    periods = {re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[4] for row in rows}  # period
+    assert {"2016", "2012"} <= periods and not any("-" in p for p in periods)
+    listed = "".join(rows)
+    assert "2016 recorded $900.0M" in listed and "No figure for 2012" in listed
+    assert "January" not in listed and "month" not in listed
+    assert "1 series, 2005 to 2021;" in html  # the pair's span
+    (series_row,) = re.findall(r'<table class="series">.*?</table>', html, re.S)
+    assert "<td>2005</td><td>2021</td>" in series_row
+    specs = _chart_specs(html)
+    hovers = [t["hovertemplate"] for spec in specs for t in spec["data"]]
+    dated = [h for h in hovers if "%{x" in h]
+    assert dated and all(h.startswith("%{x|%Y}") for h in dated)  # 2016, not Jan 2016

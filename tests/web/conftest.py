@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.report.seed import (  # noqa: F401  (fixtures)
+    annual,
+    annual_store,
     breakdowns,
     breakdowns_store,
     evil_store,
@@ -59,6 +61,15 @@ def two_path(tmp_path_factory) -> Path:
 def two_client(two_path) -> TestClient:
     """The dashboard over one HS code held under two classifications, read-only."""
     return TestClient(create_app(two_path))
+
+
+@pytest.fixture(scope="module")
+def annual_client(tmp_path_factory) -> TestClient:
+    """The dashboard over an annual series and its scanned findings, read-only."""
+    store = annual(tmp_path_factory.mktemp("annual") / "annual.duckdb")
+    path = store.path
+    store.close()
+    return TestClient(create_app(path))
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
 from tests.report.seed import (
+    ANNUAL_SERIES,
     BY_ROAD,
     DEMO_FINDINGS,
     HS_CODE,
@@ -485,3 +486,31 @@ def test_an_unknown_breakdown_is_a_404_naming_those_held(breakdowns_client):
     assert page.status_code == 404
     assert f'<a href="{SERIES}">total</a> · <a href="{ROAD}">{BY_ROAD}</a>' in page.text
     assert breakdowns_client.get(f"{SERIES}?breakdown={'x' * 101}").status_code == 422
+
+
+def test_an_annual_series_is_shown_by_year(annual_client):
+    """The dashboard names an annual series' periods as years (its findings, its figures by
+    release, the pair's list of series); the JSON twins keep the contract's YYYY-MM and say
+    ``freq`` A."""
+    found = annual_client.get("/api/findings").json()
+    assert found and {f["freq"] for f in found} == {"A"}
+    assert {f["period"] for f in found} >= {"2016-01", "2012-01"}
+    spike = next(f for f in found if f["kind"] == "spike")
+    assert annual_client.get(f"/api/findings/{spike['id']}").json() == spike
+    listed = annual_client.get("/findings").text
+    cells = re.findall(r"<td>(20[-0-9→ ]*)</td>", listed)  # the period column
+    assert {"2016", "2012"} <= set(cells) and not any("-" in c for c in cells)
+    page = annual_client.get(ANNUAL_SERIES).text
+    history = re.search(r'<table class="history">.*?</table>', page, re.S).group(0)
+    assert "<td>2016</td>" in history and "2016-01" not in history
+    assert "2016 recorded $900.0M" in page and "January 2016" not in page
+    series = re.search(
+        r'<table class="series">.*?</table>', annual_client.get("/pair/CHN/PRK").text, re.S
+    )
+    assert "<td>2005</td><td>2021</td>" in series.group(0)
+    overview = annual_client.get("/").text  # the store's span and the pair's, in years
+    assert '<div class="n">2005</div><div class="l">to 2021</div>' in overview
+    assert "<td>2005</td><td>2021</td>" in overview and ">2005-01<" not in overview
+    twin = annual_client.get("/api" + ANNUAL_SERIES).json()
+    assert {o["freq"] for o in twin["observations"]} == {"A"}
+    assert {f["freq"] for f in twin["findings"]} == {"A"}

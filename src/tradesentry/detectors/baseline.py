@@ -837,6 +837,9 @@ def _segment_summary(x: np.ndarray, segment: np.ndarray):
 
 # -- what an expectation came from ----------------------------------------------------------------
 
+# The words of the helpers below, beside them rather than at the top (the model's part).
+from tradesentry.text import period_name, period_unit, plural  # noqa: E402
+
 
 def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
     """For each cell, the months its expectation was taken from (for evidence and text).
@@ -931,46 +934,35 @@ def _ratio(observed: float, expected: float) -> float | None:
 
 # -- words ----------------------------------------------------------------------------------------
 
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
+
+def finding_freq(finding) -> str:
+    """The frequency of a finding's series: "A" for an annual series, else "M" (findings
+    saved before the frequency was kept are of monthly series)."""
+    return "A" if finding.get("freq") == "A" else "M"
 
 
-def month_name(label: str | None) -> str:
-    """'2021-02' → 'February 2021' (annual labels as the year)."""
-    if not label:
-        return "?"
-    year, _, month = str(label).partition("-")
-    return f"{_MONTHS[int(month) - 1]} {year}" if month else year
+def month_name(label: str | None, freq: str | None = "M") -> str:
+    """'2021-02' → 'February 2021'; an annual series' '2016-01' → '2016' (see
+    ``text.period_name``)."""
+    return period_name(label, freq)
 
 
-def times(ratio: float) -> str:
-    """2.3 times, 83 times, 4,200 times, 3.4 million times."""
-    if ratio < 10:
-        return f"{ratio:.1f} times"
-    if ratio < 1e5:
-        return f"{ratio:,.0f} times"
-    for limit, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if ratio >= limit:
-            return f"{ratio / limit:.1f} {word} times"
-    return f"{ratio:,.0f} times"  # pragma: no cover
-
-
-def expectation_source(evidence: dict) -> str:
-    """Where an expected value came from, in words: months, segment and season."""
+def expectation_source(evidence: dict, freq: str | None = "M") -> str:
+    """Where an expected value came from, in words: months (years, for an annual series),
+    segment and season."""
+    unit = period_unit(freq)
     months = evidence.get("level_months") or []
     if months:
-        first, last = month_name(months[0]), month_name(months[-1])
+        first, last = period_name(months[0], freq), period_name(months[-1], freq)
         window = 2 * int(evidence.get("level_window") or 6)
         if len(months) >= window:
-            text = f"the {window} months around it"
+            text = f"the {window} {unit}s around it"
         else:
-            text = f"the {len(months)} reported months from {first} to {last}"
+            text = f"the {plural(len(months), f'reported {unit}')} from {first} to {last}"
     else:
-        text = "the series' recent months"
+        text = f"the series' recent {unit}s"
     if evidence.get("regime_start"):
-        text += f" (within the level that started in {month_name(evidence['regime_start'])})"
+        text += f" (within the level that started in {period_name(evidence['regime_start'], freq)})"
     years = evidence.get("season_years") or []
     factor = evidence.get("seasonal_factor") or 1.0
     if years and abs(math.log(factor)) >= 0.05:

@@ -9,9 +9,9 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
-from tradesentry.detectors.baseline import deviations, expectation_source, month_name
+from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, period_name, period_unit
 
 
 @dataclass(frozen=True)
@@ -41,25 +41,27 @@ class Dip(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
         ratio = ev.get("ratio") or 0.0
         text = (
-            f"{month_name(finding['period'])} recorded {money(finding['observed'], cur)}, "
+            f"{period_name(finding['period'], freq)} recorded {money(finding['observed'], cur)}, "
             f"{(1 - ratio) * 100:.0f}% below the {money(finding['expected'], cur)} expected from "
-            f"{expectation_source(ev)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
+            f"{expectation_source(ev, freq)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
             "variation below its expected values."
         )
-        nz, nxt = ev.get("next_z"), ev.get("next_period")
+        nz, nxt = ev.get("next_z"), period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
             text += (
-                f" It is the last month before the new level that starts in {month_name(nxt)} "
-                f"({money(ev.get('next_observed'), cur)}): part of this month's trade may have "
-                f"been recorded in {month_name(nxt)}, or trade was held back before it resumed."
+                f" It is the last {unit} before the new level that starts in {nxt} "
+                f"({money(ev.get('next_observed'), cur)}): part of this {unit}'s trade may have "
+                f"been recorded in {nxt}, or trade was held back before it resumed."
             )
         elif nz is not None and nz > 1.0:
             text += (
-                f" {month_name(nxt)} was high ({money(ev.get('next_observed'), cur)} against "
-                f"{money(ev.get('next_expected'), cur)} expected): part of this month's trade "
-                f"may have been recorded in {month_name(nxt)}."
+                f" {nxt} was high ({money(ev.get('next_observed'), cur)} against "
+                f"{money(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
+                f"may have been recorded in {nxt}."
             )
         else:
             text += (

@@ -14,10 +14,10 @@ from tradesentry.detectors.baseline import (
     DEFAULT_CONFIG,
     baseline,
     covered_by_combined,
-    month_name,
+    finding_freq,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, period_name, period_unit
 
 
 @dataclass(frozen=True)
@@ -114,13 +114,15 @@ class Gap(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
         months = ev.get("months") or [finding["period"]]
         if len(months) == 1:
-            what = f"No figure for {month_name(months[0])}"
+            what = f"No figure for {period_name(months[0], freq)}"
         else:
             what = (
-                f"No figures for the {len(months)} months from {month_name(months[0])} to "
-                f"{month_name(months[-1])}"
+                f"No figures for the {len(months)} {unit}s from {period_name(months[0], freq)} "
+                f"to {period_name(months[-1], freq)}"
             )
         expected = finding.get("expected")
         worth = (
@@ -128,9 +130,15 @@ class Gap(Detector):
             if expected is not None and expected == expected
             else ""
         )
+        carried = int(ev.get("carried_across") or 0)
+        if worth and carried:
+            worth += (
+                f" (for {carried} of those {unit}s, too far from any reported one to price, "
+                "the level on each side carried across)"
+            )
         return (
             f"{what}, although the series recorded trade in {ev.get('traded_before')} of the "
-            f"{ev.get('months_before')} months before and {ev.get('traded_after')} of the "
+            f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}. Confidential or suppressed figures, a late "
             "report, or no trade at all in that time."
         )

@@ -14,10 +14,10 @@ from tradesentry.detectors.baseline import (
     baseline,
     deviation_evidence,
     expectation_source,
-    month_name,
+    finding_freq,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import factor, money, period_name, period_unit, times
 
 REASONS = ("negative", "zero", "near_zero", "unit_slip")
 
@@ -126,60 +126,63 @@ class Implausible(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
-        when = month_name(finding["period"])
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
+        when = period_name(finding["period"], freq)
         obs, exp = money(finding["observed"], cur), money(finding["expected"], cur)
-        source = expectation_source(ev)
+        source = expectation_source(ev, freq)
         reason = ev.get("reason")
         if reason == "negative":
             return f"{when} recorded {obs}: a negative value of trade is not possible."
         if reason == "unit_slip":
-            f = ev.get("factor") or 1000.0
-            step = f"×{f:,.0f}" if f >= 1 else f"×1/{1 / f:,.0f}"
+            step = factor(ev.get("factor") or 1000.0)
+            typical = _against_typical(ev, cur, unit)
             return (
                 f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
-                f"the {exp} expected from {source}{_against_typical(ev, cur)}: close to {step}, "
+                f"the {exp} expected from {source}{typical}: close to {step}, "
                 "the signature of a unit error (thousands, millions or units mixed up). A "
                 "genuine one-off of that size is the alternative; the quantity or the "
                 "partner's record would tell them apart."
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
-        scale = f", and the series' typical month is {money(typical, cur)}" if typical else ""
+        scale = f", and the series' typical {unit} is {money(typical, cur)}" if typical else ""
         text = (
             f"{when} recorded {what}, where about {exp} was expected from {source}{scale}. No "
-            "other month of the series is that low: not a plausible amount of trade."
+            f"other {unit} of the series is that low: not a plausible amount of trade."
         )
-        nxt = month_name(ev.get("next_period"))
+        nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level") or (ev.get("next_z") or 0.0) > 1.0:
             return text + (
-                f" {nxt} recorded {money(ev.get('next_observed'), cur)}: part of this month's "
+                f" {nxt} recorded {money(ev.get('next_observed'), cur)}: part of this {unit}'s "
                 f"trade may have been recorded in {nxt} (a timing shift), or trade really "
                 "stopped and then resumed."
             )
         return text + (
-            " Either the figure is incomplete (trade recorded in another month or not yet "
-            "processed) or trade really stopped that month."
+            f" Either the figure is incomplete (trade recorded in another {unit} or not yet "
+            f"processed) or trade really stopped that {unit}."
         )
 
 
 def times_expected(observed: float, expected: float) -> str:
-    """'31 times' or '1/5,100 of': the ratio as measured, in words."""
+    """'31 times' or '1/5,100 of': the ratio as measured, in words, to two significant
+    figures (the expectation is not known closer)."""
     if not expected or not observed or expected <= 0 or observed <= 0:
         return "against"
     ratio = observed / expected
     if ratio >= 1:
-        return f"{_round2(ratio):,.0f} times"
-    return f"1/{_round2(1 / ratio):,.0f} of"
+        return times(_round2(ratio))
+    return times(1.0 / _round2(1.0 / ratio))
 
 
 def _round2(x: float) -> float:
-    """Two significant figures: 5,123 → 5,100 (the expectation is not known closer)."""
+    """Two significant figures: 5,123 → 5,100."""
     return float(f"{x:.2g}")
 
 
-def _against_typical(ev: dict, cur: str) -> str:
+def _against_typical(ev: dict, cur: str, unit: str = "month") -> str:
     typical = ev.get("typical")
-    return f" (the series' typical month is {money(typical, cur)})" if typical else ""
+    return f" (the series' typical {unit} is {money(typical, cur)})" if typical else ""
 
 
 def typical_level(v: np.ndarray) -> np.ndarray:

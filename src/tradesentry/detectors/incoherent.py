@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import month_name
+from tradesentry.detectors.baseline import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD
-from tradesentry.text import money, money_pair
+from tradesentry.text import money, money_pair, period_name, period_unit
 
 _CHAPTER = re.compile(r"^\d{2}$")
 
@@ -175,9 +175,10 @@ class Incoherent(Detector):
         cur = finding.get("currency") or ""
         total, parts = money_pair(ev.get("total"), ev.get("sum_of_parts"), cur)
         rel = abs(ev.get("relative") or 0.0) * 100
+        freq = finding_freq(finding)
         if ev.get("check") == "combined":
             months = ev.get("months") or []
-            names = " and ".join(month_name(m) for m in months)
+            names = " and ".join(period_name(m, freq) for m in months)
             singles = " + ".join(money(x, cur) for x in ev.get("parts", []))
             return (
                 f"The combined figure for {names} is {total}, but the single months published "
@@ -191,10 +192,10 @@ class Incoherent(Detector):
             f"the {n} figures for {what} sum to" if n != 1 else f"the one figure for {what} is"
         )
         return (
-            f"In {month_name(finding['period'])} the total is {total} but "
+            f"In {period_name(finding['period'], freq)} the total is {total} but "
             f"{details} {parts}, {rel:.1f}% {more}"
             + (
-                ", while in other months they match"
+                f", while in other {period_unit(freq)}s they match"
                 if more == "less"
                 else ": parts cannot exceed the whole"
             )

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, month_name, nanmedian
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, finding_freq, nanmedian
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import factor, money, period_name, period_unit, plural
 
 #: months on each side of a shift whose median states the old and the new level
 LEVEL_MONTHS = 12
@@ -80,7 +80,8 @@ class LevelShift(Detector):
         out = {
             "old_level": round(old, 2),
             "new_level": round(new, 2),
-            "ratio": round(new / old, 6) if old > 0 else None,
+            # six significant figures: six decimals made a fall to 1/20,000,000 a ratio of 0
+            "ratio": float(f"{new / old:.6g}") if old > 0 else None,
             "direction": "up" if sh.stat[k] > 0 else "down",
             "statistic": round(float(sh.stat[k]), 3),
             "persistence": round(float(sh.persistence[k]), 3),
@@ -98,21 +99,45 @@ class LevelShift(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
-        start = month_name(finding["period"])
-        ratio = ev.get("ratio") or 0.0
-        size = f"×{ratio:.2g}" if ratio < 10 else f"×{ratio:,.0f}"
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
+        start = period_name(finding["period"], freq)
+        after = _reported(ev.get("months_after"), unit)
+        before = _reported(ev.get("months_before"), unit)
+        first, last = (
+            period_name(ev.get("before_from"), freq),
+            period_name(ev.get("before_to"), freq),
+        )
+        since = f"{first} to {last}"
+        old, new = finding.get("expected"), finding.get("observed")
+        ratio = new / old if _positive(old) and _positive(new) else ev.get("ratio")
+        if old == 0 and new != 0:  # no ratio to a level of nothing
+            against = f"against nothing in most of the {before} before ({since})"
+            size = ": it rose from nothing"
+        else:
+            against = f"against about {money(old, cur)} in the {before} before ({since})"
+            size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
         text = (
-            f"From {start} the series runs at a new level: about {money(finding['observed'], cur)} "
-            f"a month (median of the {ev.get('months_after')} reported months from {start} to "
-            f"{month_name(ev.get('after_to'))}) against about {money(finding['expected'], cur)} "
-            f"in the {ev.get('months_before')} reported months before "
-            f"({month_name(ev.get('before_from'))} to {month_name(ev.get('before_to'))}), {size}."
+            f"From {start} the series runs at a new level: about {money(new, cur)} a {unit} "
+            f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
+            f"{against}{size}."
         )
         if ev.get("regime_end") and ev.get("regime_end") != ev.get("after_to"):
-            text += f" The new level lasts to {month_name(ev.get('regime_end'))}."
-        return " ".join((text, _against_trend(ev), _alternative(ev, finding, cur))).replace(
+            text += f" The new level lasts to {period_name(ev.get('regime_end'), freq)}."
+        return " ".join((text, _against_trend(ev, unit), _alternative(ev, finding, cur))).replace(
             "  ", " "
         )
+
+
+def _positive(x) -> bool:
+    return x is not None and bool(np.isfinite(x)) and x > 0
+
+
+def _reported(count, unit: str) -> str:
+    """'11 reported months' ('1 reported year'); the count as evidence saved it."""
+    if count is None:
+        return f"reported {unit}s"
+    return plural(int(count), f"reported {unit}")
 
 
 def local_levels(
@@ -148,18 +173,18 @@ def local_levels(
     }
 
 
-def _against_trend(ev: dict) -> str:
+def _against_trend(ev: dict, unit: str = "month") -> str:
     """Where the two medians move the other way than the test, because of a trend: say so."""
     ratio, direction = ev.get("ratio"), ev.get("direction")
     if ratio is None or direction is None or (ratio > 1) == (direction == "up"):
         return ""
     if direction == "down":
         return (
-            "The series was growing: the months from the change are below what its trend "
+            f"The series was growing: the {unit}s from the change are below what its trend "
             "before would have reached, so this is a fall against the trend."
         )
     return (
-        "The series was falling: the months from the change are above what its trend before "
+        f"The series was falling: the {unit}s from the change are above what its trend before "
         "would have reached, so this is a rise against the trend."
     )
 
@@ -178,7 +203,9 @@ def _previous_month(panel: Panel, model, i: int, prev: int) -> dict:
 
 def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
     """The other reading of the change, in words."""
-    start = month_name(finding["period"])
+    freq = finding_freq(finding)
+    unit = period_unit(freq)
+    start = period_name(finding["period"], freq)
     up = ev.get("direction", "up" if (ev.get("ratio") or 0.0) > 1 else "down") == "up"
     pz, pe, pv = ev.get("previous_z"), ev.get("previous_expected"), ev.get("previous_value")
     if up and pz is not None and pz <= -2.0 and pe is not None and pv is not None:
@@ -186,10 +213,10 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
         first = ev.get("first_value") or 0.0
         share = moved / first * 100 if first > 0 else 0.0
         return (
-            f"It follows an unusually low {month_name(ev.get('previous_period'))} "
-            f"({money(pv, cur)} against {money(pe, cur)} expected). If part of that month's "
+            f"It follows an unusually low {period_name(ev.get('previous_period'), freq)} "
+            f"({money(pv, cur)} against {money(pe, cur)} expected). If part of that {unit}'s "
             f"trade was recorded in {start} (a timing shift), at most about {money(moved, cur)} "
-            f"moved, {share:.0f}% of {start}'s {money(first, cur)}; the months after staying at "
+            f"moved, {share:.0f}% of {start}'s {money(first, cur)}; the {unit}s after staying at "
             "the new level point to a real change, such as a reopening."
         )
     if up:

@@ -9,10 +9,11 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import month_name
+from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import money, money_pair
+from tradesentry.text import money, money_pair, period_name, period_unit
+from tradesentry.text import ratio as ratio_text
 
 _EXPORT_SIDE = ("export", "re-export")
 
@@ -279,13 +280,15 @@ class MirrorGap(Detector):
         own, mirror = money_pair(ev.get("own_total"), ev.get("mirror_total"), cur)
         own_text, mirror_text = _records(finding, ev, own, mirror)
         head = f"{_span(finding)} {own_text}, while {mirror_text}"
+        unit = period_unit(finding_freq(finding))
         return (
-            f"{head}: {self._against_band(ev)}.{_zero_months(ev)} At the usual ratio {who}'s "
+            f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} At the usual "
+            f"ratio {who}'s "
             f"figure would be about {money(finding.get('expected'), cur)}, a gap of "
             f"{money(finding.get('impact'), cur)}."
         )
 
-    def _against_band(self, ev: Mapping) -> str:
+    def _against_band(self, ev: Mapping, unit: str = "month") -> str:
         """The ratio against the band that flagged it: the commodity's, or the pair's own.
 
         A month with one record at zero has no ratio: it is said so, never 'n/a'."""
@@ -303,7 +306,7 @@ class MirrorGap(Detector):
         outside = ev.get("outside") if pair_band else "band"
         pair = (
             f"this pair's own usual band {_r(pair_band[0])}–{_r(pair_band[1])} (its usual "
-            f"ratio {_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} months)"
+            f"ratio {_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} {unit}s)"
             if pair_band
             else ""
         )
@@ -314,7 +317,7 @@ class MirrorGap(Detector):
             )
         if outside == "both":
             return (
-                f"an import/export ratio of {_r(ratio)}, each month outside this commodity's "
+                f"an import/export ratio of {_r(ratio)}, each {unit} outside this commodity's "
                 f"band ({usual}) or {pair}"
             )
         usual_pair = ev.get("pair_usual_ratio")
@@ -347,18 +350,21 @@ def _outside(band: np.ndarray, pair: np.ndarray) -> str:
     return "pair band" if (pair & ~band).all() else "both"
 
 
-def _zero_months(ev: Mapping) -> str:
+def _zero_months(ev: Mapping, unit: str = "month") -> str:
     """In a run whose totals have a ratio, the months where one side recorded nothing."""
     zero, months = ev.get("zero_months") or 0, len(ev.get("months") or [])
     if not zero or ev.get("ratio") is None:
         return ""
-    return f" In {zero} of these {months} months one side recorded nothing."
+    return f" In {zero} of these {months} {unit}s one side recorded nothing."
 
 
 def _r(x) -> str:
-    """A ratio as people read it: 3 significant digits, thousands separated."""
+    """A ratio as people read it: 3 significant digits, thousands separated; from 1/1000
+    down a fraction (``text.ratio``: 1/5,000,000, not 2e-07)."""
     if x is None or not np.isfinite(x):
         return "n/a"
+    if 0 < x <= 1e-3:
+        return ratio_text(x)
     return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
 
 
@@ -395,8 +401,9 @@ def _margin_source(n: float, prior_weight: float) -> str:
 
 
 def _span(finding: Mapping) -> str:
-    """'In November 2024' or 'From September to October 2023', as the other kinds say it."""
-    start, end = finding.get("period"), finding.get("period_end")
+    """'In November 2024' or 'From September to October 2023', as the other kinds say it
+    ('In 2016', 'From 2015 to 2017' in an annual series)."""
+    start, end, freq = finding.get("period"), finding.get("period_end"), finding_freq(finding)
     if start == end:
-        return f"In {month_name(start)}"
-    return f"From {month_name(start)} to {month_name(end)}"
+        return f"In {period_name(start, freq)}"
+    return f"From {period_name(start, freq)} to {period_name(end, freq)}"

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import month_name
+from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
 from tradesentry.panel import COMBINED_PREFIX, Panel
-from tradesentry.text import money, money_pair
+from tradesentry.text import money, money_pair, period_name, period_unit, plural
 
 CHANGED, APPEARED = 1, 2
 
@@ -143,10 +143,12 @@ class Revision(Detector):
         cur = finding.get("currency") or "USD"
         new = _release_text(ev.get("release"), ev.get("release_published")).capitalize()
         old = _release_text(ev.get("previous_release"), ev.get("previous_published"))
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
         if ev.get("change") == "appeared":
             return (
                 f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
-                f"a month that {old} left out although it reported the months around it."
+                f"a {unit} that {old} left out although it reported the {unit}s around it."
             )
         months = [m for m in ev.get("months") or [] if m.get("previous") is not None]
         if ev.get("combined") and months:
@@ -155,9 +157,9 @@ class Revision(Detector):
                 f"{_change_text(months[0], cur)}, against {old}."
             )
         if len(months) == 1:
-            return f"{new} revised {_month_change(months[0], cur)}, against {old}."
+            return f"{new} revised {_month_change(months[0], cur, freq)}, against {old}."
         # evidence saved without its months can only be told by its net change
-        what = _months_change(months, cur, self.listed_months) if months else _span(finding)
+        what = _months_change(months, cur, self.listed_months, freq) if months else _span(finding)
         return (
             f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}, "
             f"while {money(finding.get('impact'), cur)} changed in all."
@@ -240,9 +242,9 @@ def _pct(observed, expected) -> str:
     return f"{(observed - expected) / abs(expected):+.1%}"
 
 
-def _month_change(month: Mapping, cur: str) -> str:
-    """'October 2020 from $1.4M to $1.5M (+7.1%)'."""
-    return f"{month_name(month['period'])} from {_change_text(month, cur)}"
+def _month_change(month: Mapping, cur: str, freq: str = "M") -> str:
+    """'October 2020 from $1.4M to $1.5M (+7.1%)' ('2016 from …' in an annual series)."""
+    return f"{period_name(month['period'], freq)} from {_change_text(month, cur)}"
 
 
 def _change_text(month: Mapping, cur: str) -> str:
@@ -295,19 +297,20 @@ def _combined_evidence(
     }
 
 
-def _months_change(months: list[Mapping], cur: str, listed: int) -> str:
+def _months_change(months: list[Mapping], cur: str, listed: int, freq: str = "M") -> str:
     """Each month of a short run, or a count of ups and downs and the largest change of a
     long one: a net figure alone hides revisions in opposite directions."""
     if len(months) <= listed:
-        texts = [_month_change(m, cur) for m in months]
+        texts = [_month_change(m, cur, freq) for m in months]
         return ", ".join(texts[:-1]) + f" and {texts[-1]}"
     up = sum(m["change"] > 0 for m in months)
     down = sum(m["change"] < 0 for m in months)
     largest = max(months, key=lambda m: abs(m["change"]))
-    first, last = month_name(months[0]["period"]), month_name(months[-1]["period"])
+    first = period_name(months[0]["period"], freq)
+    last = period_name(months[-1]["period"], freq)
     return (
-        f"{len(months)} months from {first} to {last}, {up} up and {down} down, the largest "
-        f"{_month_change(largest, cur)}"
+        f"{plural(len(months), period_unit(freq))} from {first} to {last}, {up} up and {down} "
+        f"down, the largest {_month_change(largest, cur, freq)}"
     )
 
 
@@ -319,7 +322,7 @@ def _net(finding: Mapping, cur: str) -> str:
 
 
 def _span(finding: Mapping) -> str:
-    start, end = finding.get("period"), finding.get("period_end")
+    start, end, freq = finding.get("period"), finding.get("period_end"), finding_freq(finding)
     if start == end:
-        return month_name(start)
-    return f"{month_name(start)} to {month_name(end)}"
+        return period_name(start, freq)
+    return f"{period_name(start, freq)} to {period_name(end, freq)}"

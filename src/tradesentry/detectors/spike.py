@@ -9,9 +9,9 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
-from tradesentry.detectors.baseline import deviations, expectation_source, month_name, times
+from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, period_name, period_unit, times
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,18 @@ class Spike(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
+        freq = finding_freq(finding)
         ratio = ev.get("ratio")
         if ratio:
             against = f"{times(ratio)} the {money(finding['expected'], cur)} expected"
         else:
             against = "where next to nothing was expected"
         text = (
-            f"{month_name(finding['period'])} recorded {money(finding['observed'], cur)}, "
-            f"{against} from {expectation_source(ev)}; {ev.get('z') or 0:.1f} times the "
+            f"{period_name(finding['period'], freq)} recorded {money(finding['observed'], cur)}, "
+            f"{against} from {expectation_source(ev, freq)}; {ev.get('z') or 0:.1f} times the "
             "series' usual variation above its expected values."
         )
         return text + (
-            " A one-off shipment, a contract paid in one month, or a misrecorded figure; "
-            "a later revision or the partner's mirror record would tell them apart."
+            f" A one-off shipment, a contract paid in one {period_unit(freq)}, or a misrecorded "
+            "figure; a later revision or the partner's mirror record would tell them apart."
         )

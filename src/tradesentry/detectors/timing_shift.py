@@ -14,12 +14,12 @@ from tradesentry.detectors.baseline import (
     Baseline,
     baseline,
     expectation_source,
-    month_name,
+    finding_freq,
     robust_scale,
     sources,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money
+from tradesentry.text import money, period_name, period_unit
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,8 @@ class TimingShift(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
-        a, b = month_name(finding["period"]), month_name(finding["period_end"])
+        freq = finding_freq(finding)
+        a, b = period_name(finding["period"], freq), period_name(finding["period_end"], freq)
         (va, vb), (ea, eb) = ev.get("observed", [0, 0]), ev.get("expected", [0, 0])
         moved = abs(ev.get("moved") or 0.0)
         late = ev.get("direction") == "later"
@@ -127,10 +128,11 @@ class TimingShift(Detector):
         return (
             f"{a} recorded {money(va, cur)} against {money(ea, cur)} expected, and {b} "
             f"{money(vb, cur)} against {money(eb, cur)}; together {money(ev.get('sum_observed'), cur)} "
-            f"against {money(ev.get('sum_expected'), cur)} expected for the two months, within "
+            f"against {money(ev.get('sum_expected'), cur)} expected for the two "
+            f"{period_unit(freq)}s, within "
             f"normal variation. About {money(moved, cur)} ({ev.get('share_moved', 0) * 100:.0f}% of "
             f"{src}'s expected value) looks recorded in {dst} instead of {src}: a timing shift. "
-            f"Expected values from {expectation_source(src_ev)}. The alternative is a real "
+            f"Expected values from {expectation_source(src_ev, freq)}. The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."
         )

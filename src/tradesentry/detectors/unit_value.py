@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import times
+from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
-from tradesentry.text import money, money_pair, plural
+from tradesentry.text import factor as factor_text
+from tradesentry.text import money, money_pair, period_label, period_unit, plural, times
 
 LN10 = math.log(10.0)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
@@ -207,24 +208,27 @@ class UnitValue(Detector):
         cur = finding.get("currency") or "USD"
         uv, usual = ev.get("unit_value"), ev.get("usual_unit_value")
         lo, hi = (ev.get("band") or [None, None])[:2]
+        freq = finding_freq(finding)
+        unit = period_unit(freq)
+        when = period_label(finding.get("period"), freq)
         head = (
-            f"{finding.get('period')}: {money(finding.get('observed'), cur)} for "
+            f"{when}: {money(finding.get('observed'), cur)} for "
             f"{_kg(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "
             f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
         )
         pattern = ev.get("pattern")
         if pattern == WEIGHT_OUTLIER:
-            tail = _weight_outlier(finding, ev, cur)
+            tail = _weight_outlier(finding, ev, cur, unit)
         elif pattern == WEIGHT_SLIP:
             tail = (
                 f"; the value is normal for this series but the weight is off by about "
-                f"×{_factor(ev.get('slip_factor'))}: a weight slip (about "
+                f"{factor_text(ev.get('slip_factor'))}: a weight slip (about "
                 f"{_kg(ev.get('weight_at_usual_price'))} at the usual price)."
             )
         elif pattern == VALUE_SLIP:
             tail = (
                 f"; the weight is normal but the value is off by about "
-                f"×{_factor(ev.get('slip_factor'))}: a value slip (about "
+                f"{factor_text(ev.get('slip_factor'))}: a value slip (about "
                 f"{money(finding.get('expected'), cur)} at the usual price)."
             )
         else:
@@ -237,13 +241,13 @@ class UnitValue(Detector):
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
-                f" In {plural(months, 'month')} of this series the quantities look estimated "
-                "by the source (one unit value for all partners); those months are not tested."
+                f" In {plural(months, unit)} of this series the quantities look estimated "
+                f"by the source (one unit value for all partners); those {unit}s are not tested."
             )
         return head + tail
 
 
-def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
+def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:
     """The two readings of a normal value with an odd weight, in the direction of the unit
     value: far above the usual price, the weight is under-recorded or the goods are
     over-invoiced; far below, the weight is over-recorded or the goods under-invoiced."""
@@ -257,11 +261,9 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
     )
     weight_moved, value_moved = ev.get("weight_vs_usual_month"), ev.get("value_vs_usual_month")
     if weight_moved and value_moved:  # evidence of scans before these were kept lacks them
-        value_words = (
-            "about as usual" if 0.8 <= value_moved <= 1.25 else f"{_times(value_moved)} it"
-        )
+        value_words = "about as usual" if 0.8 <= value_moved <= 1.25 else f"{times(value_moved)} it"
         which = (
-            f"; the weight is {_times(weight_moved)} the series' usual month and the value "
+            f"; the weight is {times(weight_moved)} the series' usual {unit} and the value "
             f"{value_words}: the weight, not the value, is out of line. It is probably "
         )
     else:
@@ -273,14 +275,6 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str) -> str:
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth about "
         f"{usual} at the usual price)."
     )
-
-
-def _times(ratio: float) -> str:
-    """A ratio to the usual as the other explanations say it (``baseline.times``): "3.1
-    times", and below one "1/40 of"."""
-    if ratio >= 1:
-        return times(ratio)
-    return "1/" + times(1 / ratio).removesuffix(" times") + " of"
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -301,9 +295,14 @@ def _sig(x: float, digits: int = 4) -> float | None:
 
 
 def _price(x, currency: str) -> str:
+    """A unit value to three significant figures, never in scientific notation (a value
+    slip's 0.000002 USD/kg, not 2e-06)."""
     if x is None:
         return "n/a"
-    return f"{x:,.0f} {currency}/kg" if x >= 1000 else f"{x:.3g} {currency}/kg"
+    if x >= 1000:
+        return f"{x:,.0f} {currency}/kg"
+    digits = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
+    return f"{digits} {currency}/kg"
 
 
 def _kg(x) -> str:
@@ -313,9 +312,3 @@ def _kg(x) -> str:
         if x >= limit:
             return f"{x / limit:,.1f} {unit}"
     return f"{x:,.0f} kg"
-
-
-def _factor(x) -> str:
-    if x is None:
-        return "?"
-    return f"{x:,.0f}" if x >= 1 else f"1/{1 / x:,.0f}"

@@ -237,11 +237,13 @@ def _summary(info: dict, cells: pd.DataFrame) -> list[str]:
         else f"ingested {_day(info['ingested_at'])}"
     )
     flows = _and([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
+    # a release of annual figures only covers years (2005–2021), not their Januaries
+    freq = "A" if len(cells) and (cells["freq"] == "A").all() else "M"
     first = (
         f"Release {info['id']} ({info['file']}, read as {info['source']}, {when}) holds "
         f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
         f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, "
-        f"{words.month_span(cov['first_period'], cov['last_period'])}."
+        f"{words.month_span(cov['first_period'], cov['last_period'], freq)}."
     )
     return [first, _freshness(cov)]
 
@@ -464,7 +466,7 @@ def _finding(con, release: int, rec: dict) -> dict:
     who = words.subject(
         rec["reporter"], rec["partner"], rec["flow"], rec["commodity"], rec["classification"]
     )
-    span = words.month_span(rec["period"], rec["period_end"])
+    span = words.month_span(rec["period"], rec["period_end"], rec.get("freq"))
     out = {k: _plain(rec[k]) for k in rec}
     out["subject"] = words.sentence(who)
     out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
@@ -490,8 +492,12 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     """The flagged month in figures: the move into it, then the month after.
 
     "… fell to $3,000 in February 2021 from $29,000 in January, down $26,000 (-89.7%),
-    then rose to $12.98 million in March." Months the store lacks are left out.
+    then rose to $12.98 million in March." Months the store lacks are left out, and so is
+    an annual series' finding: its year is no month (a monthly series of the same key
+    would lend it January's figures).
     """
+    if rec.get("freq") == "A":
+        return ""
     try:
         start = pd.Period(rec["period"], freq="M")
     except (TypeError, ValueError):

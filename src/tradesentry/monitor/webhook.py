@@ -50,7 +50,7 @@ def summary(
     for r in records[:TEXT_FINDINGS]:
         classification = (classes or {}).get(r["id"]) or "HS"
         who = words.subject(r["reporter"], r["partner"], r["flow"], r["commodity"], classification)
-        span = words.month_span(r["period"], r["period_end"])
+        span = words.month_span(r["period"], r["period_end"], r.get("freq"))
         stake = words.money(r["impact"], r["currency"] or "USD", approx=True)
         lines.append(
             f"• {words.kind_name(r['kind'])}, {span}: {words.sentence(who)} "

@@ -124,8 +124,12 @@ def month(period: str | date, *, after: str | date | None = None) -> str:
     return f"{calendar.month_name[number]} {year}"
 
 
-def month_span(start: str | date, end: str | date) -> str:
-    """A span of months: "February–March 2021", "December 2020–January 2021"."""
+def month_span(start: str | date, end: str | date, freq: str | None = "M") -> str:
+    """A span of months: "February–March 2021", "December 2020–January 2021"; of an annual
+    series' years (``freq`` "A", periods at their first month): "2016", "2015–2017"."""
+    if freq == "A":
+        first, last = _year_month(start)[0], _year_month(end)[0]
+        return str(first) if first == last else f"{first}–{last}"
     if _year_month(start) == _year_month(end):
         return month(start)
     return f"{month(start, after=end)}–{month(end)}"

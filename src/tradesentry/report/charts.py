@@ -4,7 +4,9 @@ The figures draw what the api returns and nothing more: observed values, combine
 at their per-month average, the reported months a finding covers (shaded where it covers
 none, a gap), and for the finding in focus the evidence its detector recorded (the
 expected value and band, the amount a timing shift moved, the two levels of a level
-shift, the partner's record of a mirror gap). A figure is returned as a JSON-ready dict
+shift, the partner's record of a mirror gap). An annual series is drawn by year, its
+findings ringed at their years (a view holding a series both monthly and annually draws
+the months, with the monthly findings). A figure is returned as a JSON-ready dict
 (``data``, ``layout``, ``config``) that the templates embed and ``static/app.js`` draws.
 The dicts are built directly in Plotly's JSON schema rather than through
 ``plotly.graph_objects``, whose validation costs more than the page.
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.api import SeriesView
-from tradesentry.text import money
+from tradesentry.text import money, period_span
 
 SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
 OBSERVED = "#1f4e79"
@@ -72,34 +74,59 @@ def series_figure(
     """The series with its flagged months; ``focus`` adds one finding's evidence."""
     currency = str(view.observations["currency"].iat[0])
     fig = _Figure()
+    annual = _annual(view.observations)
     monthly = _monthly(view.observations)
-    fig.add_trace(_line(monthly, "Observed", OBSERVED, currency))
+    fig.add_trace(_line(monthly, "Observed", OBSERVED, currency, annual))
     _add_combined(fig, view.observations, currency)
     if mirror is not None:
-        _add_mirror(fig, mirror, currency)
-    _add_flags(fig, view.findings.to_records(), _drawn_months(view.observations, monthly))
-    if focus is not None:
+        _add_mirror(fig, mirror, currency, annual)
+    records = [r for r in view.findings.to_records() if (r.get("freq") == "A") == annual]
+    drawn = _drawn_months(view.observations, monthly)
+    _add_flags(fig, records, drawn, annual)
+    if focus is not None and (focus.get("freq") == "A") == annual:
         _add_focus(fig, focus, monthly, currency)
     _layout(fig, _positive_values(view, mirror), currency, height)
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
 
 
+def _is_annual(obs: pd.DataFrame) -> pd.Series:
+    """The rows of an annual series (``freq`` A); none in a frame without ``freq``."""
+    if "freq" not in obs.columns:
+        return pd.Series(False, index=obs.index)
+    return obs["freq"] == "A"
+
+
+def _annual(obs: pd.DataFrame) -> bool:
+    """Whether the view is drawn by year: it holds annual figures and no single months."""
+    annual = _is_annual(obs)
+    return bool(annual.any()) and not ((obs["period_months"] == 1) & ~annual).any()
+
+
 def _monthly(obs: pd.DataFrame) -> pd.Series:
-    """Single-month values on a full monthly axis: NaN where a month was not reported."""
-    single = obs[obs["period_months"] == 1]
+    """Single-month values on a full monthly axis: NaN where a month was not reported; for
+    an annual series (``_annual``), its years on a yearly axis."""
+    annual = _annual(obs)
+    single = obs[_is_annual(obs)] if annual else obs[(obs["period_months"] == 1)]
     values = single.groupby(pd.to_datetime(single["period"]))["value"].last()
     if values.empty:
         return values.astype(float)
-    axis = pd.date_range(values.index.min(), values.index.max(), freq="MS")
+    axis = pd.date_range(values.index.min(), values.index.max(), freq="YS" if annual else "MS")
     return values.reindex(axis).astype(float)
 
 
-def _line(values: pd.Series, name: str, colour: str, currency: str, **kw) -> dict:
+def _hover_date(annual: bool) -> str:
+    """Plotly's hover text of a point's date: Feb 2021, or the year 2016 of an annual series."""
+    return "%{x|%Y}" if annual else "%{x|%b %Y}"
+
+
+def _line(
+    values: pd.Series, name: str, colour: str, currency: str, annual: bool = False, **kw
+) -> dict:
     return _scatter(
         x=[d.strftime("%Y-%m-%d") for d in values.index],
         y=[None if not np.isfinite(v) else float(v) for v in values.to_numpy()],
         customdata=[money(v, currency) for v in values.to_numpy()],
-        hovertemplate="%{x|%b %Y}: %{customdata}<extra>" + name + "</extra>",
+        hovertemplate=_hover_date(annual) + ": %{customdata}<extra>" + name + "</extra>",
         mode="lines+markers",
         name=name,
         line={"color": colour, "width": 2},
@@ -111,7 +138,7 @@ def _line(values: pd.Series, name: str, colour: str, currency: str, **kw) -> dic
 
 def _add_combined(fig: _Figure, obs: pd.DataFrame, currency: str) -> None:
     """A combined release (China's January–February) drawn flat at its per-month average."""
-    combined = obs[obs["period_months"] > 1]
+    combined = obs[(obs["period_months"] > 1) & ~_is_annual(obs)]
     for n, row in enumerate(combined.itertuples()):
         start = pd.Timestamp(row.period)
         months = int(row.period_months)
@@ -133,13 +160,15 @@ def _add_combined(fig: _Figure, obs: pd.DataFrame, currency: str) -> None:
         )
 
 
-def _add_mirror(fig: _Figure, mirror: SeriesView, currency: str) -> None:
+def _add_mirror(fig: _Figure, mirror: SeriesView, currency: str, annual: bool = False) -> None:
     key = mirror.key
     name = _text(f"{key['reporter']}'s {key['flow']}s (partner's record)")
     mirror_currency = str(mirror.observations["currency"].iat[0])
+    if _annual(mirror.observations) != annual:  # one record by year, the other by month
+        return
     values = _monthly(mirror.observations)
     extra = {} if mirror_currency == currency else {"yaxis": "y2"}
-    fig.add_trace(_line(values, name, MIRROR, mirror_currency, **extra))
+    fig.add_trace(_line(values, name, MIRROR, mirror_currency, annual, **extra))
     if extra:
         fig.update_layout(
             yaxis2={"title": mirror_currency, "overlaying": "y", "side": "right", "showgrid": False}
@@ -150,7 +179,7 @@ def _drawn_months(obs: pd.DataFrame, monthly: pd.Series) -> dict[pd.Timestamp, f
     """The value the chart draws at each reported month: its own figure, else the
     per-month average of the combined release that covers it (the dotted segment)."""
     drawn = {ts: float(v) for ts, v in monthly.items() if np.isfinite(v)}
-    for row in obs[obs["period_months"] > 1].itertuples():
+    for row in obs[(obs["period_months"] > 1) & ~_is_annual(obs)].itertuples():
         if pd.isna(row.value):
             continue
         months = int(row.period_months)
@@ -159,7 +188,9 @@ def _drawn_months(obs: pd.DataFrame, monthly: pd.Series) -> dict[pd.Timestamp, f
     return drawn
 
 
-def _add_flags(fig: _Figure, records: Sequence[Mapping], drawn: Mapping) -> None:
+def _add_flags(
+    fig: _Figure, records: Sequence[Mapping], drawn: Mapping, annual: bool = False
+) -> None:
     """A ring on every reported month a finding covers, at the value drawn there, coloured
     by severity. A finding over months with no figure at all (a gap) has no value to sit
     on: its months are shaded instead (``_add_bands``), never ringed at some other figure."""
@@ -191,18 +222,21 @@ def _add_flags(fig: _Figure, records: Sequence[Mapping], drawn: Mapping) -> None
                         "color": colour,
                         "line": {"width": 3, "color": colour},
                     },
-                    hovertemplate="%{x|%b %Y}: %{text}<extra></extra>",
+                    hovertemplate=_hover_date(annual) + ": %{text}<extra></extra>",
                 )
             )
-        _add_bands(fig, bands, severity, colour)
+        _add_bands(fig, bands, severity, colour, annual)
 
 
-def _add_bands(fig: _Figure, records: Sequence[Mapping], severity: str, colour: str) -> None:
-    """Findings on months without figures, as shaded bands over their months."""
+def _add_bands(
+    fig: _Figure, records: Sequence[Mapping], severity: str, colour: str, annual: bool = False
+) -> None:
+    """Findings on months (years) without figures, as shaded bands over their periods."""
     for n, rec in enumerate(records):
         start = pd.Period(rec["period"], freq="M").to_timestamp()
         end = pd.Period(rec["period_end"], freq="M").to_timestamp()
-        half = pd.Timedelta(days=15)  # points sit on the 1st: the band is centred on them
+        # points sit on the 1st of a month (of a year): the band is centred on them
+        half = pd.Timedelta(days=182 if annual else 15)
         fig.layout.setdefault("shapes", []).append(
             {
                 "type": "rect",
@@ -229,10 +263,8 @@ def _add_bands(fig: _Figure, records: Sequence[Mapping], severity: str, colour: 
 
 
 def _span_text(rec: Mapping) -> str:
-    """A finding's months as text: 2021-02, or 2021-02 to 2021-03."""
-    if rec["period"] == rec["period_end"]:
-        return rec["period"]
-    return f"{rec['period']} to {rec['period_end']}"
+    """A finding's months as text: 2021-02, or 2021-02 to 2021-03; an annual one's years."""
+    return period_span(rec["period"], rec["period_end"], rec.get("freq"), " to ")
 
 
 def _text(text: str) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
-from tradesentry.text import money, plural
+from tradesentry.text import money, period_label, period_span, plural
 
 STATIC = "web/static"
 # Groups thousands in evidence: a narrow no-break space, since a comma would blur a list.
@@ -58,13 +58,13 @@ def _nan(value) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def month(value) -> str:
-    """A date, timestamp or YYYY-MM text as YYYY-MM; missing as an empty string."""
+def month(value, freq: str | None = "M") -> str:
+    """A date, timestamp or YYYY-MM text as YYYY-MM, or as the year (YYYY) for an annual
+    series (``freq`` "A"); missing as an empty string."""
     if value is None or _nan(value) or value is pd.NaT:
         return ""
-    if isinstance(value, str):
-        return value[:7]
-    return pd.Timestamp(value).strftime("%Y-%m")
+    text = value if isinstance(value, str) else pd.Timestamp(value).strftime("%Y-%m")
+    return period_label(text, freq)
 
 
 def number(value, digits: int = 0) -> str:
@@ -78,10 +78,8 @@ def pct(value) -> str:
 
 
 def span(rec) -> str:
-    """A finding's months: 2021-02, or 2021-02 → 2021-03."""
-    if rec["period"] == rec["period_end"]:
-        return rec["period"]
-    return f"{rec['period']} → {rec['period_end']}"
+    """A finding's months: 2021-02, or 2021-02 → 2021-03; an annual series' years: 2016."""
+    return period_span(rec["period"], rec["period_end"], rec.get("freq"))
 
 
 def noun(count: int, word: str, many: str | None = None) -> str:

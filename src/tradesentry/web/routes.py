@@ -57,6 +57,7 @@ class Finding(BaseModel):
     commodity: str
     period: str
     period_end: str
+    freq: str = "M"  # the series' frequency: "A" for an annual series (period: its January)
     observed: float | None
     expected: float | None
     currency: str

@@ -12,6 +12,7 @@ from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import (
     create_staged,
+    duplicate_column,
     figure_sql,
     month_sql,
     number_sql,
@@ -28,7 +29,11 @@ def matches(src: SourceFile) -> bool:
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
-    names = [n.lower() for n in split_header(src.header, ",")]
+    header = split_header(src.header, ",")
+    names = [n.lower() for n in header]
+    duplicate = duplicate_column(header)  # names match in any case: which one holds the data?
+    if duplicate:
+        raise src.fail(duplicate, src.header_line)
     missing = [c for c in REQUIRED_CSV_COLUMNS if c not in names]
     if missing:
         raise src.fail(
@@ -41,7 +46,13 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     year, month = f"left({period}, 4)", f"substr({period}, 6, 2)"
     is_year = f"regexp_full_match({period}, '\\d{{4}}')"
     is_month = f"regexp_full_match({period}, '\\d{{4}}-\\d{{2}}(-01)?')"
-    freq = col.get("freq", f"CASE WHEN {is_year} THEN 'A' ELSE 'M' END")
+    # The frequency a period is written in; an empty freq cell is the period's, as a missing
+    # column is, and one that contradicts the period is quarantined (validate).
+    period_freq = f"CASE WHEN {is_year} THEN 'A' WHEN {is_month} THEN 'M' END"
+    freq = f"coalesce({col['freq']}, {period_freq})" if "freq" in col else period_freq
+    months = col.get("period_months", "NULL")
+    # A currency column, empty in a row, is a missing currency (validate); none at all is USD.
+    currency = col.get("currency", "'USD'")
     provenance = (
         "json_object(" + ", ".join(f"{sql_literal(n)}, {field_sql(i)}" for i, n in extras) + ")"
         if extras
@@ -65,10 +76,12 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                {period} AS period_text,
                CASE WHEN {is_year} THEN {month_sql(period, "'1'")}
                     WHEN {is_month} THEN {month_sql(year, month)} END AS period,
-               {freq} AS freq,
-               TRY_CAST({col.get("period_months", "NULL")} AS INTEGER) AS period_months,
+               {freq} AS freq, {period_freq} AS period_freq,
+               {months} AS period_months_text,
+               CASE WHEN regexp_full_match({months}, '[0-9]+')  -- too many digits: out of range
+                    THEN coalesce(TRY_CAST({months} AS INTEGER), 2147483647) END AS period_months,
                {col["value"]} AS value_text, {number_sql(col["value"])} AS value,
-               coalesce({col.get("currency", "NULL")}, 'USD') AS currency,
+               {currency} AS currency,
                {figure("cif_value")}, {figure("fob_value")},
                {figure("net_weight_kg")}, {figure("quantity")},
                {col.get("quantity_unit", "NULL")} AS quantity_unit,

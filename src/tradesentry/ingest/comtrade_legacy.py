@@ -16,7 +16,7 @@ import duckdb
 from tradesentry.ingest.comtrade import breakdown_sql, period_sql, quoted
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, figure_sql, number_sql
+from tradesentry.ingest.staging import create_staged, duplicate_column, figure_sql, number_sql
 
 NAME = "comtrade-legacy"
 
@@ -54,7 +54,11 @@ def matches(src: SourceFile) -> bool:
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
-    names = [n.lower() for n in split_header(src.header, ",")]
+    header = split_header(src.header, ",")
+    names = [n.lower() for n in header]
+    duplicate = duplicate_column(header)  # names match in any case: which one holds the data?
+    if duplicate:
+        raise src.fail(duplicate, src.header_line)
     missing = [c for c in _REQUIRED if c.lower() not in names]
     if missing:
         raise src.fail(

@@ -16,6 +16,7 @@ column. The staged rows of one line share its line number and carry the column's
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -160,6 +161,12 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("period.column", "is required: the column holding the month or year")
     if spec.freq not in ("M", "A"):
         raise bad("period.freq", f"must be 'M' or 'A', not {spec.freq!r}")
+    # A year read as monthly would land as January, a month read as annual as a whole year.
+    monthly = [_is_monthly(f) for f in spec.date_formats]
+    if spec.freq == "M" and not any(monthly):
+        raise bad("period.freq", "is M but period.format reads years only (no %m, %b or %B)")
+    if spec.freq == "A" and all(monthly):
+        raise bad("period.freq", "is A but period.format reads months (%m, %b or %B)")
     for name in ("reporter", "partner"):
         _exactly_one(spec, name, (name in spec.fixed, name in spec.columns))
     _exactly_one(spec, "flow", ("flow" in spec.fixed, "flow" in spec.columns, bool(spec.wide)))
@@ -202,8 +209,8 @@ def _unit(p: Path, unit: str | int | float) -> float:
         raise InputError(
             f"{p}: 'values.unit' must be one of {', '.join(UNITS)} or a number, not {unit!r}"
         )
-    if unit <= 0:
-        raise InputError(f"{p}: 'values.unit' must be positive, not {unit!r}")
+    if not math.isfinite(unit) or unit <= 0:  # TOML has inf and nan
+        raise InputError(f"{p}: 'values.unit' must be a finite positive number, not {unit!r}")
     return float(unit)
 
 
@@ -271,6 +278,13 @@ def _resolve(src: SourceFile, spec: MappingSpec, names: list[str]) -> dict[str, 
                 f"({', '.join(names)})",
                 src.header_line,
             )
+        where = [str(i) for i, n in enumerate(names, start=1) if n == column]
+        if len(where) > 1:  # which of them would hold the data?
+            raise src.fail(
+                f"column {column!r} named by {spec.path.name} ({key}) is in the header "
+                f"{len(where)} times (columns {', '.join(where)})",
+                src.header_line,
+            )
         section, name = key.split(".", 1)
         col[{"columns": name, "period": "period", "wide": f"wide.{name}"}[section]] = field_sql(
             names.index(column)
@@ -302,10 +316,20 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
                {text("classification")} AS classification, {text("commodity", "TOTAL")} AS commodity,
                {period} AS period_text,
                date_trunc('{start}', try_strptime({period}, {formats}))::DATE AS period,
-               '{spec.freq}' AS freq, {currency} AS currency,
+               '{spec.freq}' AS freq, {_period_freq_sql(period, spec)} AS period_freq,
+               {currency} AS currency,
                {_figure("net_weight_kg", spec, col)}, {_figure("quantity", spec, col)},
                {text("quantity_unit")} AS quantity_unit, {text("flags")} AS flags,
                {provenance} AS provenance"""
+
+
+def _period_freq_sql(period: str, spec: MappingSpec) -> str:
+    """SQL: the frequency a period is written in, from the format that reads it."""
+    monthly = [f for f in spec.date_formats if _is_monthly(f)]
+    if len(monthly) in (0, len(spec.date_formats)):  # one kind of format: checked on loading
+        return f"'{spec.freq}'"
+    formats = "[" + ", ".join(sql_literal(f) for f in monthly) + "]"
+    return f"CASE WHEN try_strptime({period}, {formats}) IS NOT NULL THEN 'M' ELSE 'A' END"
 
 
 def _figure(name: str, spec: MappingSpec, col: dict[str, str], unit: float = 1.0) -> str:

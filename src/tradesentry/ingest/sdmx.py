@@ -28,7 +28,7 @@ import duckdb
 from tradesentry.ingest.comtrade import quoted
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, guess_delimiter, split_header
-from tradesentry.ingest.staging import create_staged, month_sql, number_sql
+from tradesentry.ingest.staging import create_staged, duplicate_column, month_sql, number_sql
 
 NAME = "sdmx"
 
@@ -66,6 +66,9 @@ def _names(src: SourceFile) -> list[str]:
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     names = _names(src)
+    duplicate = duplicate_column(names)  # names match in any case, labels aside
+    if duplicate:
+        raise src.fail(duplicate, src.header_line)
     labelled = ":" in src.header  # labels=both: 'freq: Time frequency', values 'M: Monthly'
     col = {
         role: next((n for n in aliases if n in names), None) for role, aliases in _ALIASES.items()
@@ -172,6 +175,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
            coalesce(commodity, 'TOTAL') AS commodity,
            period AS period_text, {period} AS period,
            coalesce(upper(freq), CASE WHEN length(period) = 4 THEN 'A' ELSE 'M' END) AS freq,
+           {_period_freq_sql("period")} AS period_freq,
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN value END AS value_text,
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN num END AS value,
            NOT (role IN {_VALUE_ROLES} AND NOT blank) AS withheld,
@@ -194,6 +198,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     UNION ALL
     SELECT line, raw, why AS reason, NULL AS main_line, reporter, partner, flow_name AS flow,
            NULL AS classification, commodity, period AS period_text, NULL AS period, freq,
+           NULL AS period_freq,
            value AS value_text, NULL AS value, NULL AS withheld, NULL AS currency, NULL AS cif_value,
            NULL AS fob_value, NULL AS net_weight_kg, NULL AS quantity, NULL AS quantity_unit,
            NULL AS flags
@@ -201,8 +206,19 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     """
 
 
+def _month_sql(text: str) -> str:
+    """SQL for the month of an SDMX period as written ('' when it names no month)."""
+    return f"regexp_extract({text}, '^\\d{{4}}-?M?(\\d{{2}})(-01)?$', 1)"
+
+
+def _period_freq_sql(text: str) -> str:
+    """SQL: the frequency an SDMX period is written in, 'A' for 2023, 'M' for 2023-01."""
+    return f"""CASE WHEN regexp_full_match({text}, '\\d{{4}}') THEN 'A'
+                    WHEN {_month_sql(text)} <> '' THEN 'M' END"""
+
+
 def _period_sql(text: str) -> str:
     """SQL for the first day of an SDMX period: 2023-01, 2023-M01, 2023M01, 2023 or 2023-01-01."""
-    month = f"regexp_extract({text}, '^\\d{{4}}-?M?(\\d{{2}})(-01)?$', 1)"
+    month = _month_sql(text)
     return f"""CASE WHEN regexp_full_match({text}, '\\d{{4}}') THEN {month_sql(text, "'1'")}
                     WHEN {month} <> '' THEN {month_sql(f"left({text}, 4)", month)} END"""

@@ -25,6 +25,10 @@ STAGED_COLUMNS: dict[str, str] = {
     "period_text": "VARCHAR",
     "period": "DATE",
     "freq": "VARCHAR",
+    # The frequency the period's own text implies: 'A' for a year, 'M' for a month (NULL:
+    # the reader cannot tell; validation then takes a period of four digits for a year).
+    "period_freq": "VARCHAR",
+    "period_months_text": "VARCHAR",  # period_months as written: NULL months with text is bad
     "period_months": "INTEGER",
     "value_text": "VARCHAR",  # the value as written: a NULL value with text is not a number
     "value": "DOUBLE",
@@ -67,16 +71,36 @@ def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | 
 
 
 def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
-    """SQL turning a text number into DOUBLE (NULL when it is not one), given the marks."""
-    expr = f"trim({text})"
+    """SQL turning a text number into DOUBLE (NULL when it is not one), given the marks.
+
+    Without marks a number is what DuckDB's cast reads (``12``, ``-1.5e3``, ``inf``, ``nan``:
+    validation names the last two), except ``1_000``, which DuckDB reads as 1000. With a
+    thousands mark, the mark may only group the integer part in threes (``1,234,567.5``);
+    the decimal mark is the one given. Anything else (``1.187,5`` or ``1,18`` with thousands
+    ``,``, ``12 34``) is not a number: nothing is dropped to make it one.
+    """
+    if decimal == "." and not thousands:  # the usual case: one cast, no regular expression
+        return f"CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS DOUBLE) END"
+    d = _regex_char(decimal)
+    integer = "[0-9]+"
     if thousands:
-        expr = f"replace({expr}, {sql_literal(thousands)}, '')"
+        integer = f"([0-9]{{1,3}}({_regex_char(thousands)}[0-9]{{3}})+|[0-9]+)"
+    number = f"[+-]?(({integer}({d}[0-9]*)?|{d}[0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)"
+    pattern = f"\\s*{number}\\s*"  # the cast allows white space around, as without marks
+    clean = text
+    if thousands:
+        clean = f"replace({clean}, {sql_literal(thousands)}, '')"
     if decimal != ".":
-        expr = f"replace({expr}, {sql_literal(decimal)}, '.')"
-    slow = f"TRY_CAST(replace({expr}, ' ', '') AS DOUBLE)"
-    if decimal == "." and not thousands:  # the usual case: cast first, clean only what fails
-        return f"coalesce(TRY_CAST({text} AS DOUBLE), {slow})"
-    return slow
+        clean = f"replace({clean}, {sql_literal(decimal)}, '.')"
+    return (
+        f"CASE WHEN regexp_full_match({text}, {sql_literal(pattern)}, 'i') "
+        f"THEN TRY_CAST({clean} AS DOUBLE) END"
+    )
+
+
+def _regex_char(mark: str) -> str:
+    """A number mark (one character) as it matches itself in a regular expression."""
+    return "\\." if mark == "." else mark
 
 
 def figure_sql(name: str, text: str, number: str) -> str:
@@ -87,6 +111,23 @@ def figure_sql(name: str, text: str, number: str) -> str:
     """
     good = f"coalesce({number} >= 0 AND isfinite({number}), false)"
     return f"{number} AS {name}, CASE WHEN NOT {good} THEN {text} END AS {name}_text"
+
+
+def duplicate_column(names: list[str]) -> str | None:
+    """The first column name a header gives twice (in any case), else None.
+
+    A reader that finds its columns by name would take one of the two and drop the other
+    without a word; such a header is refused instead, naming the column.
+    """
+    seen: dict[str, int] = {}
+    for position, name in enumerate(names, start=1):
+        key = name.lower()
+        if not key:
+            continue
+        if key in seen:
+            return f"column {name!r} is in the header twice (columns {seen[key]} and {position})"
+        seen[key] = position
+    return None
 
 
 def sql_literal(text: str) -> str:

@@ -61,15 +61,20 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                             ELSE upper(trim(s.commodity)) END AS commodity,
                        coalesce(s.breakdown, '') AS breakdown,
                        coalesce(upper(trim(s.freq)), 'M') AS freq,
-                       coalesce(s.period_months, CASE WHEN upper(trim(s.freq)) = 'A' THEN 12 ELSE 1 END)
+                       coalesce(s.period_freq,
+                                CASE WHEN length(s.period_text) = 4
+                                      AND regexp_full_match(s.period_text, '[0-9]{{4}}')
+                                     THEN 'A' END) AS period_freq,
+                       coalesce(s.period_months, CASE WHEN s.period_months_text IS NULL THEN
+                                CASE WHEN upper(trim(s.freq)) = 'A' THEN 12 ELSE 1 END END)
                            AS period_months,
                        upper(trim(s.currency)) AS currency),
-                   r.code AS reporter_code, p.code AS partner_code
+                   r.code AS reporter_code, p.code AS partner_code, s.currency AS currency_text
             FROM staged s
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
         )
-        SELECT * EXCLUDE (raw), coalesce(reason,
+        SELECT * EXCLUDE (raw, period_freq, period_months_text, currency_text), coalesce(reason,
           CASE WHEN main_line IS NOT NULL THEN NULL
                WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
                WHEN reporter_code IS NULL THEN 'unknown reporter country ' || quoted(reporter)
@@ -80,11 +85,21 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
+               WHEN period_freq = 'A' AND freq = 'M'
+               THEN 'period ' || quoted(period_text) || ' is a year but the frequency is M'
+               WHEN period_freq = 'M' AND freq = 'A'
+               THEN 'period ' || quoted(period_text) || ' is a month but the frequency is A'
+               WHEN period_months IS NULL
+               THEN 'period_months ' || quoted(period_months_text) || ' is not a whole number'
                WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
+               WHEN freq = 'A' AND period_months <> 12
+               THEN 'period_months ' || period_months || ' with frequency A (a year is 12 months)'
                WHEN value IS NULL AND nullif(trim(value_text), '') IS NULL
                     AND NOT coalesce(withheld, false) THEN 'value is missing'
                {_figure_checks()}
                WHEN nullif(currency, '') IS NULL THEN 'currency is missing'
+               WHEN NOT regexp_full_match(currency, '[A-Z]{{3}}')
+               THEN 'currency ' || quoted(currency_text) || ' is not an ISO 4217 code (three letters)'
           END) AS why
         FROM coded
         """

@@ -33,7 +33,7 @@ from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import evidence_json
 from tradesentry.schema import FLOWS
 from tradesentry.store import open_store, read_else_write, resolve_store_path
-from tradesentry.text import money, period_label, period_span, plural, sparkline
+from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
 # explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
@@ -225,15 +225,19 @@ def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
         with _progress(err, doing):
             result = st.ingest(path, **options)
     except TradesentryError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"error: {printable(exc)}", markup=False, highlight=False)
         return False
     if result.already_ingested:
-        out.print(f"{path}: already ingested as release {result.release_id}; nothing to do")
+        out.print(
+            f"{printable(path)}: already ingested as release {result.release_id}; nothing to do",
+            markup=False,
+        )
         return True
     out.print(
-        f"{path}: release {result.release_id} ({result.source}): "
+        f"{printable(path)}: release {result.release_id} ({result.source}): "
         f"{plural(result.rows_read, 'row')} read, {result.rows_accepted:,} accepted, "
         f"{result.rows_quarantined:,} quarantined",
+        markup=False,
         highlight=False,
     )
     if result.rows_quarantined:
@@ -244,7 +248,7 @@ def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
 def _print_quarantine_sample(st, release_id: int, path: str, limit: int = 5) -> None:
     sample = st.quarantine(release_id).head(limit)
     for row in sample.itertuples():
-        err.print(f"{path}:{row.line}: {row.reason}", markup=False, highlight=False)
+        err.print(printable(f"{path}:{row.line}: {row.reason}"), markup=False, highlight=False)
     total = len(st.quarantine(release_id))
     if total > limit:
         err.print(
@@ -448,11 +452,11 @@ def _findings_table(found: api.Findings, limit: int) -> None:
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
             " ",
             (f["kind"], "bold"),
-            f"  {f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}  {period}  ",
+            printable(f"  {f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}  {period}  "),
             (f"{money(f['impact'], f['currency'])} at stake", "bold"),
         )
         out.print(heading)
-        out.print(Padding(Text(f["explanation"]), (0, 0, 1, 4)), soft_wrap=False)
+        out.print(Padding(Text(printable(f["explanation"])), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
         out.print(f"… {len(found) - limit} more (--limit, or --format json for all)")
 
@@ -494,7 +498,7 @@ def series(
     currency = obs["currency"].iat[0]
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
     under = f"{view.classification}, " if classification else ""
-    out.print(Text.assemble((name, "bold"), f" ({under}{currency})"))
+    out.print(Text.assemble((printable(name), "bold"), printable(f" ({under}{currency})")))
     out.print(sparkline(_sparkline_values(obs)), highlight=False)
     flagged = _flagged_periods(view.findings)
     table = Table(show_edge=False)
@@ -1057,11 +1061,11 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
     elif format is TableFormat.csv:
         _write_csv(frame)
     else:
-        table = Table(title=title)
+        table = Table(title=Text(printable(title)))
         for column in frame.columns:
-            table.add_column(str(column), overflow="fold")
-        for row in frame.itertuples(index=False):
-            table.add_row(*("" if _missing(v) else str(v) for v in row))
+            table.add_column(Text(printable(column)), overflow="fold")
+        for row in frame.itertuples(index=False):  # cells as Text: file contents, not markup
+            table.add_row(*(Text("" if _missing(v) else printable(v)) for v in row))
         out.print(table)
 
 

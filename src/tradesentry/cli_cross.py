@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tradesentry.text import money, plural, sparkline
+from tradesentry.text import money, plural, printable, sparkline
 
 
 def _num(value) -> float | None:
@@ -162,11 +162,11 @@ def _span(periods: pd.Series) -> str:
     return first if first == last else f"{first} to {last}"
 
 
-def _label(commodity: str, classification: str, breakdown: str, several: bool) -> str:
+def _label(commodity: str, classification: str, breakdown: str, several: bool) -> Text:
     """The commodity as the tables name it: its classification where the pair holds
-    several, its breakdown where it is a part of the flow."""
+    several, its breakdown where it is a part of the flow (as Text: never markup)."""
     label = f"{commodity} ({classification})" if several else str(commodity)
-    return f"{label} [{breakdown}]" if breakdown else label
+    return Text(printable(f"{label} [{breakdown}]" if breakdown else label))
 
 
 def _recorded(total, months: int, currency: str, unconverted: int = 0) -> str:

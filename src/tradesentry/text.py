@@ -193,3 +193,17 @@ def csv_safe(value):
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+#: control characters (all of C0, DEL and C1) and the escapes a terminal is shown instead
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+
+
+def printable(value: object) -> str:
+    """Text from a file as a terminal may show it: control characters as escapes (``\\x1b``).
+
+    A series' key, a file name or a quarantined line can hold ESC, BEL, a carriage return
+    or a newline; written raw they would move the cursor, retitle the window, clear the
+    screen or split one line in two.
+    """
+    return str(value).translate(_CONTROLS)

@@ -1,0 +1,58 @@
+"""Text from a file reaches the terminal with its control characters escaped and its
+brackets as written: a cell cannot clear the screen, retitle the window, split a line or
+restyle the table (Rich markup)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tradesentry import cli
+
+runner = CliRunner()
+ESC = "\x1b"
+HOSTILE_PARTNER = "\x1b]0;pwned\x07\x1b[31mRED"  # retitles the window, turns text red
+HOSTILE_COMMODITY = "27\x1b[2J[bold]X"  # clears the screen; markup if read as such
+
+
+def invoke(*args):
+    return runner.invoke(cli.app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def db(tmp_path):
+    rows = ["reporter,partner,flow,commodity,period,value"]
+    # ordinary rows first: a file whose first 4 KB are full of control bytes is binary
+    rows += [f"CHN,PRK,import,{c:04d},2021-01,{c}" for c in range(1000, 1200)]
+    rows += [f"CHN,PRK,export,{HOSTILE_COMMODITY},2021-{m:02d},{1000 + m}" for m in range(1, 13)]
+    rows.append(f"CHN,{HOSTILE_PARTNER},export,27,2021-01,5")
+    path = tmp_path / "hostile\nname.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    ingested = invoke("ingest", path, "--store", db)
+    assert ingested.exit_code == 0, ingested.output
+    assert ESC not in ingested.output and "\\x1b" in ingested.stderr  # the quarantine sample
+    assert "hostile\\x0aname.csv: release 1" in ingested.stdout  # the name on one line
+    return db
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("quarantine",),
+        ("series", "CHN", "PRK", "export", HOSTILE_COMMODITY),
+        ("scan",),
+        ("releases",),
+    ],
+)
+def test_file_contents_are_escaped_on_the_terminal(db, args):
+    result = invoke(*args, "--store", db)
+    assert result.exit_code == 0, result.output
+    assert ESC not in result.output and "\x07" not in result.output
+    if args[0] in ("quarantine", "series"):
+        assert "\\x1b" in result.output
+
+
+def test_a_key_with_brackets_is_shown_as_written(db):
+    shown = invoke("series", "CHN", "PRK", "export", HOSTILE_COMMODITY, "--store", db)
+    assert "[BOLD]X" in shown.output  # codes are kept upper-case, as the store keeps them

@@ -11,7 +11,8 @@ columns named after those fields, and a single SELECT maps that relation to ``st
   element as JSON, so the quarantine can show it. ``count`` is the number of records in
   ``data``; a file where they disagree lost records (a reply cut off between two records
   is still valid JSON) and is refused whole. A file without a whole-number count is read
-  as it is.
+  as it is. A file of several responses one after another (pages appended) is read
+  whole: each response is checked, and its records numbered on from the previous one's.
 
 Breakdown codes (second partner, customs procedure, mode of transport) are part of the
 observation key: a row by mode of transport is not a duplicate of the all-modes total.
@@ -108,13 +109,18 @@ def _csv_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
 
 
 def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
-    """SQL of the JSON response's records, read once by DuckDB's JSON reader and unnested."""
+    """SQL of the JSON response's records, read once by DuckDB's JSON reader and unnested.
+
+    A file may hold several responses one after another (the pages of a query, appended):
+    each is checked on its own, and records are numbered on from one response to the next,
+    so that a record of page 2 is never taken for the record of page 1 at its position.
+    """
     con.execute("DROP TABLE IF EXISTS comtrade_json")
     try:
         con.execute(
             """
             CREATE TEMP TABLE comtrade_json AS
-            SELECT error::VARCHAR AS error, data,
+            SELECT row_number() OVER () AS response, error::VARCHAR AS error, data,
                    CASE WHEN json_type(count) IN ('UBIGINT', 'BIGINT')
                         THEN TRY_CAST(count AS HUGEINT) END AS count
             FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON', 'count': 'JSON'},
@@ -125,24 +131,31 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0].replace(src.read_path(), src.name)
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
-    error, records, count = con.execute(
-        "SELECT error, coalesce(len(data), 0), count FROM comtrade_json"
-    ).fetchone()
-    error = (error or "").strip('"')
-    if error and error != "null" and not records:
-        raise src.fail(f"the Comtrade API answered with an error: {error}")
-    if count is not None and count != records:
-        # Cut off between two records, a reply is still valid JSON: only its count tells.
-        raise src.fail(
-            f"an incomplete Comtrade JSON response: its count says {plural(int(count), 'record')} "
-            f"but its data holds {records:,} (cut off?); nothing was stored"
-        )
+    responses = con.execute(
+        "SELECT error, coalesce(len(data), 0), count FROM comtrade_json ORDER BY response"
+    ).fetchall()
+    for i, (error, records, count) in enumerate(responses, start=1):
+        which = f" (response {i} of {len(responses)} in the file)" if len(responses) > 1 else ""
+        error = (error or "").strip('"')
+        if error and error != "null" and not records:
+            raise src.fail(f"the Comtrade API answered with an error{which}: {error}")
+        if count is not None and count != records:
+            # Cut off between two records, a reply is still valid JSON: only its count tells.
+            raise src.fail(
+                f"an incomplete Comtrade JSON response{which}: its count says "
+                f"{plural(int(count), 'record')} but its data holds {records:,} (cut off?); "
+                "nothing was stored"
+            )
     columns = ", ".join(f"nullif(trim(rec->>{sql_literal(f)}), '') AS {f}" for f in FIELDS)
-    return f"""SELECT line::BIGINT AS line, rec::VARCHAR AS raw,
+    return f"""SELECT (before + position)::BIGINT AS line, rec::VARCHAR AS raw,
                       CASE WHEN json_type(rec) <> 'OBJECT'
                            THEN 'record is not a JSON object' END AS reason,
                       {columns}
-               FROM comtrade_json, unnest(comtrade_json.data) WITH ORDINALITY AS u(rec, line)"""
+               FROM (SELECT data, coalesce(sum(coalesce(len(data), 0)) OVER (
+                                 ORDER BY response ROWS BETWEEN UNBOUNDED PRECEDING
+                                 AND 1 PRECEDING), 0) AS before
+                     FROM comtrade_json) AS responses,
+                    unnest(responses.data) WITH ORDINALITY AS u(rec, position)"""
 
 
 # -- from Comtrade fields to the staged columns -------------------------------------------

@@ -5,103 +5,253 @@ comes in whole as one text column so that a bad line keeps its raw text for the
 quarantine. Lines that DuckDB itself rejects (invalid UTF-8, a line longer than the
 limit) come back through its rejects table with their line numbers, and the good lines'
 numbers are recovered around them, so every line of the file is accounted for.
+
+A record is one line. A quoted field holding a line break (``"line1`` / ``line2"``) would
+split its record in two; such a record is found (only in files with a line holding an odd
+number of quotes) and quarantined whole, once, under its first line.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from tradesentry.ingest.source import SourceFile
+from tradesentry.ingest.source import (
+    CRLF,
+    SourceFile,
+    has_windows_1252_bytes,
+    reader_text,
+    rejected_lines_before,
+    split_header,
+    utf8_copy,
+)
 from tradesentry.ingest.staging import sql_literal
 
 MAX_LINE_BYTES = 64 << 20
+# A record whose quoted field runs over more lines than this is not taken for one record:
+# a stray quote must not swallow the good lines after it.
+MAX_RECORD_LINES = 100
 _UNIT_SEPARATOR = "\x1f"  # a byte no trade table uses, so a line arrives as one field
 # A stray NUL byte in an otherwise text file (see source.looks_binary): that line only.
 _NUL_REASON = (
     "CASE WHEN contains(raw, chr(0)) THEN 'NUL byte in the line: binary data, not text' END"
 )
+_TEMP = {
+    "VIEW": ("lines", "lines_numbered"),
+    "TABLE": (
+        "lines_read",
+        "lines_rejected",
+        "lines_odd",
+        "lines_joined",
+        "lines_covered",
+        "lines_rejects_raw",
+        "lines_rejects_scan",
+    ),
+}
 
 
 def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
-    """Create TEMP VIEW ``lines(line, raw, fields, reason)`` of the data lines after the header.
+    """Create TEMP VIEW ``lines(line, raw, fields, reason)`` of the data records after the header.
 
     ``fields`` is the line split on ``delimiter`` with CSV quoting undone; ``reason`` is
-    set where DuckDB could not read the line at all. Only the raw lines are stored (in
-    ``lines_read``); ``lines`` is a view so that the split runs once, inside the reader's
-    SELECT, and millions of field lists are never materialised.
+    set where DuckDB could not read the line at all, or where a quoted field runs over
+    several lines. Only the raw lines are stored (in ``lines_read``); ``lines`` is a view
+    so that the split runs once, inside the reader's SELECT, and millions of field lists
+    are never materialised.
     """
     drop_lines(con)
     _read_raw_lines(con, src)
-    _number_lines(con, src, delimiter)
+    _number_lines(con, src)
+    width = len(split_header(src.header, delimiter)) if src.header else 0
+    joined = _join_quoted_line_breaks(con, delimiter, width)
+    _create_view(con, delimiter, joined)
 
 
 def _read_raw_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     """TEMP TABLE lines_read (n, raw) and the rejects DuckDB kept, in one streaming read."""
-    sql = f"""
-        CREATE TEMP TABLE lines_read AS
-        SELECT row_number() OVER () AS n, raw
-        FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, delim = '{_UNIT_SEPARATOR}',
-                      quote = '', escape = '', auto_detect = false, encoding = ?,
-                      compression = ?, max_line_size = {MAX_LINE_BYTES}, strict_mode = false,
-                      store_rejects = true, rejects_table = 'lines_rejects_raw',
-                      rejects_scan = 'lines_rejects_scan')
-        """
     try:
-        con.execute(sql, [src.read_path(), src.encoding, src.compression])
+        if src.encoding == "latin-1" and has_windows_1252_bytes(src):
+            # DuckDB's latin-1 refuses the whole file at such a byte: it reads a UTF-8 copy.
+            with utf8_copy(src) as copy:
+                _read_csv_lines(con, copy, "utf-8", "none", src.newline)
+        else:
+            _read_csv_lines(con, src.read_path(), src.encoding, src.compression, src.newline)
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         raise src.read_failure(exc) from exc
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) -> None:
-    """TEMP VIEW lines: every physical line after the header, numbered, rejects included."""
+def _read_csv_lines(
+    con: duckdb.DuckDBPyConnection, path: str, encoding: str, compression: str, newline: str
+) -> None:
     con.execute(
-        """
+        f"""
+        CREATE TEMP TABLE lines_read AS
+        SELECT row_number() OVER () AS n, raw
+        FROM read_csv(?, columns = {{'raw': 'VARCHAR'}}, header = false, delim = '{_UNIT_SEPARATOR}',
+                      quote = '', escape = '', auto_detect = false, encoding = ?,
+                      compression = ?, new_line = ?, max_line_size = {MAX_LINE_BYTES},
+                      strict_mode = false, store_rejects = true,
+                      rejects_table = 'lines_rejects_raw', rejects_scan = 'lines_rejects_scan')
+        """,
+        [path, encoding, compression, newline],
+    )
+
+
+def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    """TEMP VIEW lines_numbered: every line after the header, numbered, rejects included."""
+    # In CR LF mode DuckDB ends a line at the first CR of CR CR LF and starts the next with
+    # the LF: it is dropped here (and the CR LF DuckDB puts before a rejected line).
+    breaks = "chr(13) || chr(10)"
+    con.execute(
+        f"""
         CREATE TEMP TABLE lines_rejected AS
-        SELECT line::BIGINT AS line, csv_line AS raw,
-               row_number() OVER (ORDER BY line) AS k,
-               CASE WHEN error_type = 'INVALID ENCODING'
-                    THEN 'invalid text: not valid UTF-8 (pass --encoding latin-1 for latin-1 files)'
-                    WHEN error_type = 'LINE SIZE OVER MAXIMUM'
-                    THEN 'line longer than 64 MB'
-                    ELSE 'unreadable line: ' || error_message END AS reason
-        FROM lines_rejects_raw
+        SELECT line, raw, row_number() OVER (ORDER BY line) AS k, reason
+        FROM (SELECT line::BIGINT AS line, ltrim(csv_line, {breaks}) AS raw,
+                     CASE WHEN error_type = 'INVALID ENCODING'
+                          THEN 'invalid text: not valid UTF-8 (pass --encoding latin-1 for latin-1 files)'
+                          WHEN error_type = 'LINE SIZE OVER MAXIMUM'
+                          THEN 'line longer than 64 MB'
+                          ELSE 'unreadable line: ' || error_message END AS reason
+              FROM lines_rejects_raw
+              QUALIFY row_number() OVER (PARTITION BY line ORDER BY byte_position) = 1)
         """
     )
+    con.execute("DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan")
+    raw = "raw"
+    if src.newline == CRLF:
+        raw = f"CASE WHEN starts_with(raw, chr(10)) THEN ltrim(raw, {breaks}) ELSE raw END"
+    header_row = _header_row(con, src, raw)
     # Good row n sits at physical line n + (rejected lines before it): a rejected line j
     # (in order) has (line_j - k_j) good lines before it, so it precedes good row n when
-    # line_j - k_j < n.
-    split = _split_sql("raw", delimiter)
-    good = f"SELECT n AS line, raw, {_NUL_REASON} AS reason FROM lines_read"
+    # line_j - k_j < n. Consecutive rejected lines share line_j - k_j: the last one counts.
+    good = f"SELECT n, n AS line, {raw} AS raw FROM lines_read"
     if con.execute("SELECT count(*) FROM lines_rejected").fetchone()[0]:
-        good = f"""SELECT r.n + coalesce(j.k, 0) AS line, r.raw, {_NUL_REASON} AS reason
+        good = f"""SELECT r.n, r.n + coalesce(j.k, 0) AS line, {raw} AS raw
             FROM lines_read r
-            ASOF LEFT JOIN (SELECT line - k AS before, k FROM lines_rejected) j
+            ASOF LEFT JOIN (SELECT line - k AS before, max(k) AS k FROM lines_rejected
+                            GROUP BY ALL) j
               ON r.n - 1 >= j.before"""
+    # Good lines count from the header's own row, never from its number: the first data
+    # line is kept whatever the lines before the header were.
+    con.execute(
+        f"""
+        CREATE TEMP VIEW lines_numbered AS
+        SELECT line, raw, {_NUL_REASON} AS reason FROM ({good}) WHERE n > {header_row}
+        UNION ALL
+        SELECT line, raw, reason FROM lines_rejected WHERE line > {src.header_line}
+        """
+    )
+
+
+def _header_row(con: duckdb.DuckDBPyConnection, src: SourceFile, raw: str) -> int:
+    """Which good row DuckDB read the header as (rows rejected before it do not count).
+
+    The header was found in the sample, whose lines are the reader's lines
+    (``source.reader_text``); the row is checked against it, so a disagreement is an
+    error naming the line, never a first data line taken for the header and dropped.
+    """
+    if src.header_line <= 0:
+        return 0
+    rejected = rejected_lines_before(src, src.header_line)
+    row = src.header_line - rejected
+    if rejected > rejected_lines_before(src, src.header_line - 1):
+        return row  # the header itself is a rejected line: the good rows before it are not data
+    rows = con.execute(
+        f"SELECT n, {raw} FROM lines_read WHERE n <= ? ORDER BY n", [src.header_line]
+    ).fetchall()
+    found = [n for n, text in rows if reader_text(text or "", src.newline) == src.header]
+    if row in found:
+        return row
+    if found:
+        return found[0]
+    raise src.fail("the header line is not where DuckDB's reader finds it", src.header_line)
+
+
+def _join_quoted_line_breaks(con: duckdb.DuckDBPyConnection, delimiter: str, width: int) -> bool:
+    """TEMP TABLEs lines_joined and lines_covered: records whose quoted field holds a line break.
+
+    A line with an odd number of quotes opens or closes such a field. A line that opens one
+    (its last field starts with a quote not closed on the line) and the next line with an
+    odd number of quotes are one record when, joined by line breaks, they are fields of
+    which only quoted ones hold a line break, within MAX_RECORD_LINES lines. That record
+    is quarantined once, under its first line (``lines_joined``), and all its lines
+    (``lines_covered``) leave the view. An opening line that closes nowhere and has the
+    header's ``width`` fields (or one more, an empty one) is quarantined on its own: half a
+    record never lands. With another width the reader's own check names it (a truncated
+    last line: ``expected N fields, found M``).
+    """
+    odd = "contains(raw, '\"') AND len(string_split(raw, '\"')) % 2 = 0"
+    con.execute(f"CREATE TEMP TABLE lines_odd AS SELECT line, raw FROM lines_numbered WHERE {odd}")
+    if not con.execute("SELECT count(*) FROM lines_odd").fetchone()[0]:
+        con.execute("DROP TABLE lines_odd")
+        return False
+    d = f"\\x{{{ord(delimiter):x}}}"  # RE2's escape of any character
+    quoted = '"(?:[^"]|"")*"'
+    unquoted = f'[^"{d}\\n][^{d}\\n]*'
+    field = f"(?:{quoted}|{unquoted}|)"
+    record = f"{field}(?:{d}{field})*"
+    opener = f'(?:{field}{d})*"(?:[^"]|"")*'
+    con.execute(
+        f"""
+        CREATE TEMP TABLE lines_joined AS
+        WITH pairs AS (
+            SELECT line AS first, lead(line) OVER (ORDER BY line) AS last,
+                   regexp_full_match(raw, {sql_literal(opener)}) AS opens, raw
+            FROM lines_odd
+        ), spans AS (
+            SELECT p.first, p.last, string_agg(coalesce(n.raw, ''), chr(10) ORDER BY n.line) AS raw
+            FROM pairs p JOIN lines_numbered n ON n.line BETWEEN p.first AND p.last
+            WHERE p.opens AND p.last - p.first < {MAX_RECORD_LINES}
+            GROUP BY p.first, p.last
+        ), records AS (
+            SELECT first, last, raw FROM spans WHERE regexp_full_match(raw, {sql_literal(record)})
+            QUALIFY coalesce(lag(last) OVER (ORDER BY first) < first, true)
+        )
+        SELECT first AS line, last, raw,
+               'a quoted field holds a line break (the record runs over lines ' || first
+               || '-' || last || '): a record must be one line' AS reason
+        FROM records
+        UNION ALL
+        SELECT first, first, raw,
+               'a quoted field opens on this line and is not closed (a line break in quotes?)'
+        FROM (SELECT *, string_split(raw, '"') AS parts FROM pairs) AS pairs
+        WHERE opens AND len({_split_sql("raw", delimiter)}) IN ({width}, {width + 1})
+          AND NOT EXISTS (SELECT 1 FROM records r WHERE pairs.first BETWEEN r.first AND r.last)
+        """
+    )
+    con.execute(
+        "CREATE TEMP TABLE lines_covered AS "
+        "SELECT DISTINCT unnest(range(line, last + 1)) AS line FROM lines_joined"
+    )
+    con.execute("DROP TABLE lines_odd")
+    return True
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, delimiter: str, joined: bool) -> None:
+    """TEMP VIEW lines: the records after the header, split into fields; blank lines left out."""
+    records = "SELECT line, raw, reason FROM lines_numbered"
+    if joined:
+        records = """SELECT line, raw, reason FROM lines_numbered
+                      WHERE line NOT IN (SELECT line FROM lines_covered)
+                      UNION ALL SELECT line, raw, reason FROM lines_joined"""
+    split = _split_sql("raw", delimiter)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW lines AS
-        WITH numbered AS (
-            {good}
-            UNION ALL
-            SELECT line, raw, reason FROM lines_rejected
-        )
         SELECT line, raw, {split} AS fields, reason
-        FROM (SELECT *, string_split(raw, '"') AS parts FROM numbered
-              WHERE line > {src.header_line} AND raw <> ''
-                AND (ascii(raw) > 32 OR trim(raw) <> ''))  -- trims only lines starting blank
+        FROM (SELECT *, string_split(raw, '"') AS parts FROM ({records})
+              WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> ''))  -- trims only lines starting blank
         """
     )
     # field_sql turns the masked delimiters of quoted fields back into this one.
     con.execute(f"CREATE OR REPLACE TEMP MACRO lines_delimiter() AS {sql_literal(delimiter)}")
-    con.execute("DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan")
 
 
 def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
     """Free what ``load_lines`` made (the raw lines), once ``staged`` holds what it needs."""
-    con.execute(
-        "DROP VIEW IF EXISTS lines; DROP TABLE IF EXISTS lines_read; "
-        "DROP TABLE IF EXISTS lines_rejected; DROP MACRO IF EXISTS lines_delimiter"
-    )
+    for kind, names in _TEMP.items():
+        for name in names:
+            con.execute(f"DROP {kind} IF EXISTS {name}")
+    con.execute("DROP MACRO IF EXISTS lines_delimiter")
 
 
 def _split_sql(column: str, delimiter: str) -> str:

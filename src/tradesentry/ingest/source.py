@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Iterator
@@ -25,6 +27,25 @@ _MAX_STRAY_CONTROL = 8  # a text file may carry a few stray bytes: their lines a
 # ] { } may in other versions), and \ separates a glob's parts.
 _GLOB_SPECIAL = frozenset("*?[]{}\\")
 
+# How DuckDB's CSV reader ends a line, which is how a file's lines are numbered. A file with a
+# CR LF in its first megabyte is read in CR LF mode, where LF, CR LF and CR CR LF (Python's csv
+# writer on Windows without newline='') each end one line; any other file in single-character
+# mode, where every CR and every LF ends one.
+CRLF, LF = "\\r\\n", "\\n"  # as DuckDB's new_line option writes them
+_BREAKS = {CRLF: r"\r\r\n|\r\n|\r|\n", LF: r"\r|\n"}
+_BREAK_TEXT = {mode: re.compile(pattern) for mode, pattern in _BREAKS.items()}
+_BREAK_BYTES = {mode: re.compile(pattern.encode()) for mode, pattern in _BREAKS.items()}
+# Characters Python's str.splitlines ends a line at and DuckDB does not: in the sample they
+# are spaces, so that the sample's lines are the reader's lines.
+_NOT_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
+# latin-1 is read as Windows-1252, as text from Windows is written (€, curly quotes, dashes
+# in 0x80-0x9F); its five unassigned bytes stay the latin-1 control characters.
+WINDOWS_1252_ERRORS = "tradesentry-latin-1"
+_C1 = bytes(range(0x80, 0xA0))
+codecs.register_error(
+    WINDOWS_1252_ERRORS, lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end)
+)
+
 
 @dataclass(frozen=True)
 class SourceFile:
@@ -34,12 +55,16 @@ class SourceFile:
     sha256: str
     gzipped: bool
     encoding: str  # 'utf-8' or 'latin-1', as DuckDB's CSV reader names them
-    sample: str  # the first megabyte, decoded
-    header_line: int  # 1-based physical line of the header (0 for JSON)
+    # The first megabyte, decoded, with the reader's line breaks as LF and the characters
+    # only Python breaks lines at as spaces: ``sample.splitlines()`` numbers lines as
+    # DuckDB's reader does (``header_line``, a mapping's skip_lines).
+    sample: str
+    header_line: int  # 1-based line of the header, as DuckDB numbers lines (0 for JSON)
     header: str
     options: dict = field(default_factory=dict)
     raw: bytes = field(default=b"", repr=False)  # the first megabyte as bytes
     detected_encoding: str = "utf-8"  # what the encoding would be if the user gave none
+    newline: str = LF  # DuckDB's new_line mode for the file: CRLF or LF (see _BREAKS)
     # The path DuckDB reads, set by ``readable`` for the time a reader runs.
     duckdb_path: str | None = None
 
@@ -89,15 +114,40 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     if looks_binary(raw):
         raise _fail(p, "binary content, not a text table (unknown format)")
     detected = _decode(raw, None)[1]
-    src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected)
+    newline = CRLF if b"\r\n" in raw else LF
+    src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected,
+                     newline=newline)  # fmt: skip
     return with_encoding(src, encoding)
 
 
 def with_encoding(src: SourceFile, encoding: str | None) -> SourceFile:
     """The source with its sample decoded as ``encoding`` (None: as detected), not re-hashed."""
     text, enc = _decode(src.raw, encoding)
+    text = reader_text(text, src.newline)
     header_line, header = _first_nonblank_line(text)
     return replace(src, encoding=enc, sample=text, header_line=header_line, header=header)
+
+
+def reader_text(text: str, newline: str) -> str:
+    """``text`` with DuckDB's line breaks (in ``newline`` mode) as LF and no other break."""
+    return _BREAK_TEXT[newline].sub("\n", text).translate(_NOT_BREAKS)
+
+
+def rejected_lines_before(src: SourceFile, line: int) -> int:
+    """How many of the first ``line`` lines DuckDB's reader rejects (invalid UTF-8)."""
+    if src.encoding != "utf-8" or line <= 0:
+        return 0
+    raw = src.raw[3:] if src.raw.startswith(b"\xef\xbb\xbf") else src.raw
+    lines = _BREAK_BYTES[src.newline].split(raw, maxsplit=line)[:line]
+    return sum(1 for text in lines if not _is_utf8(text))
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _check_regular_file(p: Path) -> None:
@@ -212,6 +262,50 @@ def readable(src: SourceFile) -> Iterator[SourceFile]:
         yield replace(src, duckdb_path=escape_glob(link))
 
 
+def has_windows_1252_bytes(src: SourceFile) -> bool:
+    """Does the file hold a byte in 0x80-0x9F, which DuckDB's latin-1 refuses?
+
+    The sample decides when it holds one or is the whole file; otherwise the rest is
+    searched a block at a time (a gzip file inflated), stopping at the first.
+    """
+    if _has_c1(src.raw):
+        return True
+    if len(src.raw) < SAMPLE_BYTES:
+        return False
+    opener = gzip.open if src.gzipped else open
+    try:
+        with opener(src.path, "rb") as f:
+            f.seek(len(src.raw))
+            return any(_has_c1(block) for block in iter(lambda: f.read(_BLOCK), b""))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise src.fail(f"cannot be read ({exc})") from exc
+
+
+def _has_c1(data: bytes) -> bool:
+    return not data.isascii() and len(data.translate(None, _C1)) != len(data)
+
+
+@contextmanager
+def utf8_copy(src: SourceFile) -> Iterator[str]:
+    """The path of a UTF-8 copy of a latin-1 file, read as Windows-1252, for DuckDB to read.
+
+    DuckDB's latin-1 refuses the whole file at a byte in 0x80-0x9F (``File is not latin-1
+    encoded``), which Windows text holds (€, curly quotes, dashes). Such a file is copied, a
+    block at a time (a gzip file inflated), into a private temporary directory removed
+    afterwards. Line breaks are the same bytes in both, so lines keep their numbers.
+    """
+    with tempfile.TemporaryDirectory(prefix="tradesentry-") as tmp:
+        copy = os.path.join(tmp, "input.csv")
+        opener = gzip.open if src.gzipped else open
+        try:
+            with opener(src.path, "rb") as f, open(copy, "wb") as out:
+                for block in iter(lambda: f.read(_BLOCK), b""):
+                    out.write(block.decode("cp1252", errors=WINDOWS_1252_ERRORS).encode("utf-8"))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise src.fail(f"cannot be read as latin-1 ({exc})") from exc
+        yield copy
+
+
 def escape_glob(path: str) -> str:
     """``path`` with its glob characters in brackets, so DuckDB's glob matches only itself.
 
@@ -225,12 +319,9 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if encoding:
-        enc = (
-            "latin-1"
-            if encoding.lower().replace("_", "-") in {"latin-1", "iso-8859-1", "latin1"}
-            else "utf-8"
-        )
-        return raw.decode(enc, errors="replace"), enc
+        if encoding.lower().replace("_", "-") in {"latin-1", "iso-8859-1", "latin1"}:
+            return _latin_1(raw), "latin-1"
+        return raw.decode("utf-8", errors="replace"), "utf-8"
     # The header decides: a file whose first lines are valid UTF-8 is read as UTF-8 and a bad
     # line later on is quarantined; a file that is not UTF-8 from the start is latin-1.
     try:
@@ -243,7 +334,12 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
             first_lines.decode("utf-8")
             return raw.decode("utf-8", errors="replace"), "utf-8"
         except UnicodeDecodeError:
-            return raw.decode("latin-1"), "latin-1"
+            return _latin_1(raw), "latin-1"
+
+
+def _latin_1(raw: bytes) -> str:
+    """Text read as latin-1 is read as Windows-1252 (see WINDOWS_1252_ERRORS)."""
+    return raw.decode("cp1252", errors=WINDOWS_1252_ERRORS)
 
 
 def _first_nonblank_line(text: str) -> tuple[int, str]:

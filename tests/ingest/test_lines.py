@@ -1,0 +1,362 @@
+"""Lines and records: every data line of a file is numbered as DuckDB reads it, lands or is
+quarantined once, whatever comes before the header, however lines end, and whatever the
+text holds (invalid UTF-8, Windows-1252 bytes read as latin-1, a line break in quotes); a
+file of several Comtrade API responses is read whole, each response checked."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.kit import FORMATS, comtrade_fields, record
+from tradesentry.errors import InputError
+from tradesentry.store import open_store
+
+HEADER = b"reporter,partner,flow,commodity,period,value"
+ROWS = [b"CHN,USA,export,TOTAL,2021-01,100", b"CHN,USA,import,TOTAL,2021-01,200"]
+LANDED = [("export", 100.0), ("import", 200.0)]
+
+
+def ingest(store, path: Path, **kwargs):
+    """Ingest and check that nothing is lost: counts reconcile, and the quarantine holds
+    exactly rows_quarantined lines, each once, each with a one-line reason."""
+    result = store.ingest(path, **kwargs)
+    assert result.rows_read == result.rows_accepted + result.rows_quarantined
+    q = store.quarantine()
+    assert len(q) == result.rows_quarantined, q
+    assert q.line.is_unique, q
+    for reason in q.reason:
+        assert "\n" not in reason and len(reason) < 200, reason
+    return result
+
+
+def landed(store) -> list[tuple]:
+    return sorted((r.flow, r.value) for r in store.observations().itertuples())
+
+
+def quarantined(store) -> list[tuple]:
+    return [(r.line, r.raw, r.reason) for r in store.quarantine().itertuples()]
+
+
+# -- 1. the first data line, whatever comes before the header --------------------------------
+
+MAPPING = b"""[file]
+separator = ";"
+skip_lines = 2
+[period]
+column = "Date"
+format = "%Y/%m"
+[values]
+currency = "JPY"
+[fixed]
+reporter = "JPN"
+partner = "CHN"
+[wide]
+Exports = "export"
+Imports = "import"
+"""
+
+
+# Lines before the header (a mapping skips two), and the line end.
+TITLES = {
+    "latin-1 titles, UTF-8 read": (b"Au\xdfenhandel", b"Ver\xf6ffentlichung", b"\n"),
+    "two invalid UTF-8 titles, CR LF": (b"\xff", b"\xfe", b"\r\n"),
+    "CR CR LF line ends": (b"Titel", b"Stand", b"\r\r\n"),
+    "a form feed": (b"Titel\x0cSeite 1", b"Stand", b"\n"),
+    "a vertical tab": (b"Titel\x0bSeite 1", b"Stand", b"\n"),
+    "NEL": ("Titel\x85Seite 1".encode(), b"Stand", b"\n"),
+    "LINE SEPARATOR": ("Titel\u2028Seite 1".encode(), "Stand\u2029".encode(), b"\n"),
+}
+
+
+@pytest.mark.parametrize(("first", "second", "end"), TITLES.values(), ids=list(TITLES))
+def test_title_lines_before_a_mapped_header_keep_the_first_month(
+    store, tmp_path, first, second, end
+):
+    path = tmp_path / "japan.csv"
+    lines = [first, second, b"Date;Exports;Imports", b"2001/01;1;2", b"2001/02;x;4"]
+    path.write_bytes(end.join(lines) + end)
+    (tmp_path / "japan.toml").write_bytes(MAPPING)
+    result = ingest(store, path, mapping=tmp_path / "japan.toml")
+    assert (result.rows_read, result.rows_quarantined, result.observations) == (2, 1, 3)
+    obs = store.observations()
+    assert sorted(zip(obs.period.dt.strftime("%Y-%m"), obs.flow, obs.value, strict=True)) == [
+        ("2001-01", "export", 1.0), ("2001-01", "import", 2.0), ("2001-02", "import", 4.0),
+    ]  # fmt: skip
+    assert quarantined(store) == [(5, "2001/02;x;4", "Exports: value 'x' is not a number")]
+
+
+# Blank lines before a canonical header, as Python and DuckDB see them differently.
+BLANK = {
+    "CR CR LF line ends": (b"\r\r\n", b"\r\r\n"),
+    "form feed": (b"\x0c\n", b"\n"),
+    "vertical tab": (b"\x0b\n", b"\n"),
+    "file separator": (b"\x1c\n", b"\n"),
+    "NEL": ("\x85\n".encode(), b"\n"),
+    "LINE SEPARATOR": ("\u2028\n".encode(), b"\n"),
+    "form feed, CR LF": (b"\x0c\r\n", b"\r\n"),
+}
+
+
+@pytest.mark.parametrize(("before", "end"), BLANK.values(), ids=list(BLANK))
+def test_the_first_data_line_is_never_taken_for_the_header(store, tmp_path, before, end):
+    path = tmp_path / "release.csv"
+    bad = b"CHN,USA,transit,TOTAL,2021-01,1"
+    path.write_bytes(before + end.join([HEADER, *ROWS, bad]) + end)
+    result = ingest(store, path)
+    assert (result.rows_read, result.rows_accepted) == (3, 2)
+    assert landed(store) == LANDED
+    assert quarantined(store) == [(5, bad.decode(), "unknown flow 'transit'")]
+
+
+# -- 2. invalid UTF-8 lines, one after another -----------------------------------------------
+
+
+def _lines(n: int, bad: set[int]) -> list[bytes]:
+    """Data lines A, B, C… (commodity = letter, value = its number); those in ``bad``
+    (1-based among the data lines) end with an invalid UTF-8 byte."""
+    return [
+        f"CHN,USA,export,{chr(64 + i)},2021-01,{i}".encode() + (b"\xff" if i in bad else b"")
+        for i in range(1, n + 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("n", "bad"),
+    [(4, {2, 3}), (5, {2, 3, 4}), (4, {1, 2}), (4, {3, 4}), (6, {1, 3, 4, 6}), (3, {1, 2, 3})],
+    ids=["two", "three", "first two", "last two", "scattered", "all"],
+)
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+def test_consecutive_invalid_utf_8_lines_keep_every_line_number(store, tmp_path, n, bad, end):
+    path = tmp_path / "release.csv"
+    path.write_bytes(HEADER + end + end.join(_lines(n, bad)) + end)
+    result = ingest(store, path, encoding="utf-8")  # not latin-1, as a bad line 1 would say
+    assert (result.rows_read, result.rows_quarantined) == (n, len(bad))
+    # data line i is physical line i + 1; a good one lands, a bad one is quarantined
+    obs = store.observations()
+    assert sorted(obs.commodity) == [chr(64 + i) for i in range(1, n + 1) if i not in bad]
+    q = store.quarantine()
+    assert q.line.tolist() == sorted(i + 1 for i in bad)
+    assert [r.split(",")[3] for r in q.raw] == [chr(64 + i) for i in sorted(bad)]
+    assert q.reason.str.startswith("invalid text: not valid UTF-8").all()
+
+
+# -- 3. CR CR LF line ends (Python's csv writer on Windows without newline='') ----------------
+
+LINE_FORMATS = [f for f in FORMATS.values() if f.name != "comtrade-json"]
+GOOD = [record(), record(flow="import", value="1754000"), record(month="03", value="12978000")]
+
+
+@pytest.mark.parametrize("fmt", LINE_FORMATS, ids=lambda f: f.name)
+@pytest.mark.parametrize("end", [b"\r\r\n", b"\r\n", b"\r"], ids=["CRCRLF", "CRLF", "CR"])
+def test_any_line_end_reads_as_ordinary_lines(store, tmp_path, fmt, end):
+    records = [*GOOD, record(flow="transit", commodity="99")]  # the last one is bad
+    path = tmp_path / f"release{fmt.suffix}"
+    text = fmt.write(records)
+    path.write_bytes(text.replace(b"\n", end))
+    result = ingest(store, path, **fmt.ingest_args(tmp_path))
+    assert result.rows_read == len(records) * fmt.lines_per_record
+    assert result.rows_quarantined == fmt.lines_per_record
+    assert len(store.observations()) == len(GOOD)
+    line = 2 + len(GOOD) * fmt.lines_per_record  # the bad record's first line
+    q = store.quarantine()
+    assert q.line.iloc[0] == line
+    assert "transit" in q.reason.iloc[0]
+    assert q.raw.iloc[0] == text.splitlines()[line - 1].decode("latin-1")
+
+
+def test_a_comtrade_csv_with_cr_cr_lf_reads_as_with_lf(store, tmp_path):
+    data = Path(__file__).parents[1] / "data" / "comtrade_plus.csv"
+    with open_store(tmp_path / "reference.duckdb") as reference:
+        expected = ingest(reference, data)
+        expected_q = quarantined(reference)
+    path = tmp_path / "crcrlf.csv"
+    path.write_bytes(data.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\r\n"))
+    result = ingest(store, path)
+    counts = ("rows_read", "rows_accepted", "rows_quarantined", "observations")
+    assert [getattr(result, c) for c in counts] == [getattr(expected, c) for c in counts]
+    assert quarantined(store) == expected_q
+
+
+# -- 4. a line break inside a quoted field ---------------------------------------------------
+
+NOTE = HEADER + b",note\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "last", "read"),
+    [
+        ([b'CHN,USA,export,TOTAL,2021-01,100,"line1', b'line2"'], 3, 2),
+        ([b'CHN,USA,export,TOTAL,2021-01,"1', b'234",x'], 3, 2),
+        ([b'CHN,USA,export,TOTAL,2021-01,100,"a ""quoted"" word', b"", b'and, more"'], 4, 2),
+        ([b'CHN,USA,export,TOTAL,2021-01,100,"x', b'y",', b'z"'], 3, 3),  # then a stray quote
+    ],
+    ids=["note", "value", "escaped quotes and a blank line", "then a stray quote"],
+)
+def test_a_record_with_a_line_break_in_quotes_is_quarantined_once(
+    store, tmp_path, lines, last, read
+):
+    path = tmp_path / "release.csv"
+    path.write_bytes(NOTE + b"\n".join([*lines, b"CHN,USA,import,TOTAL,2021-01,200,ok"]) + b"\n")
+    result = ingest(store, path)
+    assert landed(store) == [("import", 200.0)]  # never half a record
+    q = store.quarantine()
+    assert q.line.iloc[0] == 2
+    assert q.raw.iloc[0] == b"\n".join(lines[: last - 1]).decode()
+    assert q.reason.iloc[0] == (
+        f"a quoted field holds a line break (the record runs over lines 2-{last}): "
+        "a record must be one line"
+    )
+    assert result.rows_read == read
+
+
+UNCLOSED = "a quoted field opens on this line and is not closed (a line break in quotes?)"
+
+
+@pytest.mark.parametrize(
+    ("header", "line", "reason"),
+    [
+        (NOTE, b'CHN,USA,export,TOTAL,2021-01,100,"cut off', UNCLOSED),
+        (HEADER + b"\n", b'CHN,USA,export,TOTAL,2021-01,"1', UNCLOSED),  # would land 1
+        (NOTE, b'CHN,USA,export,TOTAL,2021-01,"1', "expected 7 fields, found 6"),
+    ],
+    ids=["last field", "value", "too few fields"],
+)
+def test_a_quote_that_never_closes_quarantines_its_line(store, tmp_path, header, line, reason):
+    path = tmp_path / "release.csv"
+    ok = b"CHN,USA,import,TOTAL,2021-01,200" + (b",ok" if header == NOTE else b"")
+    path.write_bytes(header + ok + b"\n" + line + b"\n")
+    ingest(store, path)
+    assert landed(store) == [("import", 200.0)]
+    assert quarantined(store) == [(3, line.decode(), reason)]
+
+
+def test_stray_quotes_take_no_good_line_with_them(store, tmp_path):
+    """Inch marks (a quote inside an unquoted field) are no quoted line break."""
+    rows = [
+        b'CHN,USA,export,TOTAL,2021-01,100,12" screens',
+        b"CHN,USA,import,TOTAL,2021-01,200,plain",
+        b'CHN,USA,export,TOTAL,2021-02,300,5" pipes',
+    ]
+    path = tmp_path / "release.csv"
+    path.write_bytes(NOTE + b"\n".join(rows) + b"\n")
+    result = ingest(store, path)
+    assert (result.rows_read, result.rows_accepted) == (3, 3)
+
+
+def test_a_quoted_line_break_further_than_the_limit_is_no_record(store, tmp_path):
+    from tradesentry.ingest.lines import MAX_RECORD_LINES
+
+    filler = [f"CHN,USA,import,TOTAL,{2000 + i // 12}-{i % 12 + 1:02},{i},x".encode()
+              for i in range(MAX_RECORD_LINES)]  # fmt: skip
+    rows = [b'CHN,USA,export,TOTAL,2021-01,100,"opens', *filler, b'closes"']
+    path = tmp_path / "release.csv"
+    path.write_bytes(NOTE + b"\n".join(rows) + b"\n")
+    result = ingest(store, path)
+    assert result.rows_read == len(rows)
+    assert result.rows_accepted == len(filler)  # the lines between are no part of a record
+    assert store.quarantine().line.tolist() == [2, len(rows) + 1]
+
+
+# -- 5. several Comtrade API responses in one file --------------------------------------------
+
+
+def _response(records: list[tuple[str, object]], count: int | None = None) -> str:
+    """A Comtrade API response of (month, primaryValue) records."""
+    data = []
+    for month, value in records:
+        rec = comtrade_fields(record(month=month))
+        rec["primaryValue"] = value
+        data.append(rec)
+    count = len(data) if count is None else count
+    return json.dumps({"elapsedTime": "0.1 secs", "count": count, "data": data, "error": ""})
+
+
+def test_a_later_response_cut_off_refuses_the_file(store, tmp_path):
+    path = tmp_path / "pages.json"
+    path.write_text(_response([("01", 1)]) + "\n" + _response([("01", 999)], count=9))
+    with pytest.raises(
+        InputError,
+        match=r"pages\.json: an incomplete Comtrade JSON response \(response 2 of 2 in the "
+        r"file\): its count says 9 records but its data holds 1",
+    ):
+        store.ingest(path)
+    assert store.releases().empty
+
+
+def test_a_later_response_with_an_error_refuses_the_file(store, tmp_path):
+    path = tmp_path / "pages.json"
+    error = json.dumps({"elapsedTime": "0", "count": 0, "data": [], "error": "quota exceeded"})
+    path.write_text(_response([("01", 1)]) + "\n" + error)
+    with pytest.raises(InputError, match=r"error \(response 2 of 2 in the file\): quota"):
+        store.ingest(path)
+
+
+@pytest.mark.parametrize("joiner", ["\n", "", "\n\n  "], ids=["lines", "touching", "spaced"])
+def test_records_of_later_responses_are_numbered_on(store, tmp_path, joiner):
+    path = tmp_path / "pages.json"
+    pages = [
+        _response([("01", 1), ("02", 2)]),
+        _response([("01", 999), ("03", "x")]),  # page 1's January again; a bad value
+        _response([("04", 3)]),
+    ]
+    path.write_text(joiner.join(pages))
+    result = ingest(store, path)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (5, 3, 2)
+    obs = store.observations()
+    assert sorted(zip(obs.period.dt.strftime("%m"), obs.value, strict=True)) == [
+        ("01", 1.0),
+        ("02", 2.0),
+        ("04", 3.0),
+    ]
+    assert [(line, reason) for line, _, reason in quarantined(store)] == [
+        (3, "same observation as line 1"),
+        (4, "value 'x' is not a number"),
+    ]
+    assert json.loads(store.quarantine().raw.iloc[0])["primaryValue"] == 999
+
+
+# -- 6. Windows-1252 bytes in latin-1 text ----------------------------------------------------
+
+WINDOWS = "€ – “quoted” ‘x’ … Œ ™ café"
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("encoding", [None, "latin-1"], ids=["detected", "given"])
+def test_latin_1_text_with_windows_1252_bytes_is_read(store, tmp_path, gzipped, encoding):
+    data = (
+        HEADER + b",note\n"
+        + f"CHN,USA,export,TOTAL,2021-01,100,{WINDOWS}\n".encode("cp1252")
+        + b"CHN,USA,import,TOTAL,2021-01,200,\x81\x8d\x8f\x90\x9d\n"  # not in Windows-1252
+    )  # fmt: skip
+    path = tmp_path / ("release.csv.gz" if gzipped else "release.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    result = ingest(store, path, encoding=encoding)
+    assert (result.rows_read, result.rows_accepted) == (2, 2)
+    notes = sorted(json.loads(p)["note"] for p in store.observations().provenance)
+    assert notes == sorted([WINDOWS, "\x81\x8d\x8f\x90\x9d"])
+
+
+def test_a_windows_1252_byte_after_the_first_megabyte(store, tmp_path):
+    count = (1 << 20) // 30 + 10  # lines of about 40 bytes: past the first megabyte
+    rows = [f"CHN,USA,export,C{i},2021-01,{i},caf\xe9\n".encode("latin-1") for i in range(count)]
+    path = tmp_path / "release.csv"
+    path.write_bytes(HEADER + b",note\n" + b"".join(rows) + b"CHN,USA,export,X,2021-01,1,\x80\n")
+    result = ingest(store, path)
+    assert (result.rows_read, result.rows_accepted) == (count + 1, count + 1)
+    obs = store.observations(commodity="X")
+    assert json.loads(obs.provenance.iloc[0]) == {"note": "€"}
+
+
+def test_a_mapped_latin_1_table_with_a_euro_sign(store, tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_bytes(
+        "Außenhandel in €\nStand: Mai – Juni\nDate;Exports;Imports\n2001/01;1;2\n".encode("cp1252")
+    )
+    mapping = MAPPING.replace(b"[file]\n", b'[file]\nencoding = "latin-1"\n')
+    (tmp_path / "m.toml").write_bytes(mapping)
+    result = ingest(store, path, mapping=tmp_path / "m.toml")
+    assert (result.rows_read, result.observations) == (1, 2)

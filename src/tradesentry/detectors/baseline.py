@@ -510,6 +510,13 @@ def _seasonal(
     return np.where(use, med, 0.0), count
 
 
+def seasonal_term(
+    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
+) -> np.ndarray:
+    """The seasonal term of ``d`` by the model's rule (``_seasonal``), for other detectors."""
+    return _seasonal(d, season, config, segment)[0]
+
+
 def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
     """Level and season, each estimated from the other, twice; residuals and scale."""
     seasonal = np.zeros_like(y)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -44,7 +45,8 @@ class Implausible(Detector):
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
     trade, a closure of several months) is excluded by the "no other month" rules, and
     naming the reading tells the publisher what to check, so this finding replaces the
-    spike or dip on the same month.
+    spike or dip on the same month. A combined figure (January–February) is read the same
+    way against the summed expectations of its months (``_combined``).
     """
 
     kind: ClassVar[str] = "implausible"
@@ -58,6 +60,13 @@ class Implausible(Detector):
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         model = baseline(panel)
+        months = self._months(panel, model)
+        combined = self._combined(panel, model)
+        if not len(combined):
+            return months
+        return combined if not len(months) else pd.concat([months, combined], ignore_index=True)
+
+    def _months(self, panel: Panel, model) -> pd.DataFrame:
         v, e, z = panel.values, model.expected, model.z
         z = np.where(model.usable(), z, np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -87,6 +96,84 @@ class Implausible(Detector):
             expected=expected,
             impact=np.where(np.isfinite(expected), observed - expected, observed),
             score=confidence(np.where(reason[rows, cols] == 0, 99.0, zz), self.threshold),
+            evidence=evidence,
+        )
+
+    def _combined(self, panel: Panel, model) -> pd.DataFrame:
+        """Combined figures (China's January–February), each read as the sum of its months.
+
+        A combined figure has no month of its own, so it is compared with the sum of the
+        model's expectations for the months it covers, on the log scale with the series'
+        offset once per month, adjusted for the series' other combined figures of the same
+        months (their median ratio to their own expected sums, as the seasonal term is,
+        with the zero year: China's January–February is low every year). The same readings
+        apply, measured in the series' side scale: near zero (at most 1 % of the expected
+        sum, at least ``threshold`` scales below, and more than ten times below any month
+        of the series per month covered), a unit slip (within the slip tolerance of ×1000
+        or ×1e6, and nearer the slipped level than the series' typical months), negative.
+        """
+        rows, cols = np.nonzero(panel.combined_span > 0)
+        if not rows.size:
+            return no_detections()
+        span = panel.combined_span[rows, cols].astype(np.int64)
+        value = panel.combined[rows, cols]
+        expected = combined_expectation(panel, model, rows, cols, span)
+        c = model.offset[rows] * span
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
+        ratio_r = np.full(panel.values.shape, np.nan)
+        ratio_r[rows, cols] = r
+        usual = np.nan_to_num(other_years(ratio_r, model)[rows, cols])
+        expected = np.exp(np.log(expected + c) + usual) - c
+        resid = r - usual
+        sigma = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
+        z = resid / sigma
+        typical = typical_level(panel.values)[rows] * span
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = np.log10(value / expected)
+            from_typical = np.log10(value / typical)
+            least = np.nanmin(np.where(panel.values > 0, panel.values, np.nan), axis=1)[rows]
+        tol = np.clip(2.0 * sigma / np.log(10.0), self.slip_tolerance, self.max_slip_tolerance)
+        slip = np.full(len(rows), np.nan)
+        for power in (3, 6):
+            up = (z >= self.threshold) & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
+            down = (z <= -self.threshold) & (np.abs(lr + power) <= tol)
+            down &= from_typical <= -power / 2
+            slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
+        with np.errstate(invalid="ignore"):
+            low = (z <= -self.threshold) & (value <= self.near_zero_share * expected)
+            low &= ~(value / span * 10.0 >= least)  # no month of the series comes near it
+        reason = np.full(len(rows), -1, dtype=np.int64)
+        reason[np.isfinite(slip)] = 3
+        reason[low & np.isnan(slip) & (value > 0)] = 2
+        reason[low & np.isnan(slip) & (value == 0)] = 1
+        reason[value < 0] = 0
+        keep = np.flatnonzero(reason >= 0)
+        if not keep.size:
+            return no_detections()
+        evidence = [
+            {
+                "combined": True,
+                "months": [panel.label(int(cols[k] + j)) for j in range(int(span[k]))],
+                "reason": REASONS[int(reason[k])],
+                "factor": float(slip[k]) if np.isfinite(slip[k]) else None,
+                "typical": float(typical[k] / span[k]) if np.isfinite(typical[k]) else None,
+                "z": float(z[k]) if np.isfinite(z[k]) else None,
+                "sigma": float(sigma[k]),
+                "usual_factor": round(float(np.exp(usual[k])), 4),
+            }
+            for k in keep
+        ]
+        zz = np.abs(np.nan_to_num(z[keep], nan=self.threshold + 10.0))
+        return detections(
+            self.kind,
+            rows[keep],
+            cols[keep],
+            cols[keep] + span[keep] - 1,
+            observed=value[keep],
+            expected=expected[keep],
+            impact=np.where(np.isfinite(expected[keep]), value[keep] - expected[keep], value[keep]),
+            score=confidence(np.where(reason[keep] == 0, 99.0, zz), self.threshold),
             evidence=evidence,
         )
 
@@ -125,6 +212,8 @@ class Implausible(Detector):
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
+        if ev.get("combined"):
+            return _explain_combined(finding, ev)
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         unit = period_unit(freq)
@@ -162,6 +251,70 @@ class Implausible(Detector):
             f" Either the figure is incomplete (trade recorded in another {unit} or not yet "
             f"processed) or trade really stopped that {unit}."
         )
+
+
+def _explain_combined(finding: Mapping, ev: dict) -> str:
+    cur = finding.get("currency") or ""
+    months = ev.get("months") or [finding["period"], finding["period_end"]]
+    first, last = period_name(months[0]), period_name(months[-1])
+    name = (
+        f"{first.split()[0]}–{last}" if first.split()[-1] == last.split()[-1] else f"{first}–{last}"
+    )
+    obs, exp = money(finding["observed"], cur), money(finding["expected"], cur)
+    usual = ev.get("usual_factor") or 1.0
+    adjusted = (
+        f", adjusted as the series' other combined figures for these months run ({factor(usual)})"
+        if abs(math.log(usual)) >= 0.05
+        else ""
+    )
+    expected = (
+        f"the {exp} expected for its {len(months)} months (the sum of their expected "
+        f"values{adjusted})"
+    )
+    reason = ev.get("reason")
+    if reason == "negative":
+        return (
+            f"The combined figure for {name} is {obs}: a negative value of trade is not possible."
+        )
+    if reason == "unit_slip":
+        return (
+            f"The combined figure for {name} is {obs}, "
+            f"{times_expected(finding['observed'], finding['expected'])} {expected}: close to "
+            f"{factor(ev.get('factor') or 1000.0)}, the signature of a unit error (thousands, "
+            "millions or units mixed up)."
+        )
+    what = "zero" if reason == "zero" else obs
+    typical = ev.get("typical")
+    scale = f"; the series' typical month is {money(typical, cur)}" if typical else ""
+    return (
+        f"The combined figure for {name} is {what}, against {expected}{scale}. No month of "
+        "the series is anywhere near that low: not a plausible amount of trade for "
+        f"{len(months)} months. The figure may be incomplete or misrecorded; the single "
+        "months, where published, or a later revision would tell."
+    )
+
+
+def combined_expectation(
+    panel: Panel, model, rows: np.ndarray, cols: np.ndarray, span: np.ndarray
+) -> np.ndarray:
+    """The model's expected values of the months each combined figure covers, summed in
+    order (NaN where a month has no expectation)."""
+    T = panel.n_months
+    offsets = np.arange(int(span.max()))[None, :]
+    at = np.minimum(cols[:, None] + offsets, T - 1)
+    inside = (offsets < span[:, None]) & (cols[:, None] + offsets < T)
+    each = np.where(inside, model.expected[rows[:, None], at], 0.0)
+    total = np.cumsum(each, axis=1)[:, -1]
+    return np.where(np.isfinite(each).all(axis=1), total, np.nan)
+
+
+def other_years(r: np.ndarray, model) -> np.ndarray:
+    """Leave-one-out median of ``r`` at the same calendar month of other years, with the
+    zero year (the seasonal term's rule, ``baseline``), for sparse cells such as combined
+    figures."""
+    from tradesentry.detectors.baseline import seasonal_term
+
+    return seasonal_term(r, 12, model.config, model.segment)
 
 
 def times_expected(observed: float, expected: float) -> str:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import tradesentry
+from tests.conftest import REPO
 from tests.ingest.kit import FORMATS, LEGACY_HEADER, Record, record
 from tradesentry.cli import app
 from tradesentry.errors import InputError
@@ -359,3 +362,33 @@ def test_a_unit_that_is_not_a_finite_positive_number_stops_before_reading(tmp_pa
     assert result.exit_code == 2, result.output
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "mapping.toml" in lines[0] and "values.unit" in lines[0], lines
+
+
+# -- 6. files that readers write -------------------------------------------------------------
+
+
+def test_a_byte_order_mark_means_utf8_even_for_a_latin1_reader(store, tmp_path):
+    """Excel's "CSV UTF-8" puts a byte-order mark before the header: the legacy Comtrade
+    reader (which reads ISO-8859-1) reads such a file as UTF-8, header and all."""
+    legacy = REPO / "tests" / "data" / "comtrade_legacy.csv"  # written in ISO-8859-1
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + legacy.read_bytes().decode("latin-1").encode("utf-8"))
+    result = store.ingest(path)
+    assert (result.rows_read, result.rows_quarantined) == (8, 0)
+    saved = store.observations().sort_values(["partner", "period"]).reset_index(drop=True)
+    plain = tradesentry.open_store(tmp_path / "plain.duckdb")
+    plain.ingest(legacy)
+    expected = plain.observations().sort_values(["partner", "period"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(saved.drop(columns="release_id"), expected.drop(columns="release_id"))
+
+
+def test_period_months_written_as_a_float_is_a_whole_number(store, tmp_path):
+    """pandas writes an integer column with a gap as floats (2.0): still a whole number."""
+    data = (
+        f"{CANONICAL},period_months\n"
+        "CHN,PRK,export,TOTAL,2021-01,5,2.0\n"
+        "CHN,PRK,export,TOTAL,2021-03,7,1.0\n"
+    )
+    result = ingest(store, tmp_path, "release.csv", data)
+    assert (result.rows_accepted, result.rows_quarantined) == (2, 0)
+    assert sorted(store.observations().period_months) == [1, 2]

@@ -78,8 +78,11 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                     WHEN {is_month} THEN {month_sql(year, month)} END AS period,
                {freq} AS freq, {period_freq} AS period_freq,
                {months} AS period_months_text,
-               CASE WHEN regexp_full_match({months}, '[0-9]+')  -- too many digits: out of range
-                    THEN coalesce(TRY_CAST({months} AS INTEGER), 2147483647) END AS period_months,
+               -- a whole number, also as a spreadsheet or pandas writes it (2.0); too many
+               -- digits: out of range
+               CASE WHEN regexp_full_match({months}, '[0-9]+([.]0*)?')
+                    THEN coalesce(TRY_CAST(split_part({months}, '.', 1) AS INTEGER), 2147483647)
+                    END AS period_months,
                {col["value"]} AS value_text, {number_sql(col["value"])} AS value,
                {currency} AS currency,
                {figure("cif_value")}, {figure("fob_value")},

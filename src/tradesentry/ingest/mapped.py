@@ -162,11 +162,12 @@ def _check_meaning(spec: MappingSpec) -> None:
     if spec.freq not in ("M", "A"):
         raise bad("period.freq", f"must be 'M' or 'A', not {spec.freq!r}")
     # A year read as monthly would land as January, a month read as annual as a whole year.
-    monthly = [_is_monthly(f) for f in spec.date_formats]
-    if spec.freq == "M" and not any(monthly):
+    # A full date (2017-12-31) names a day, which stands for its month or its year alike.
+    kinds = [_written_as(f) for f in spec.date_formats]
+    if spec.freq == "M" and "A" in kinds and len(set(kinds)) == 1:
         raise bad("period.freq", "is M but period.format reads years only (no %m, %b or %B)")
-    if spec.freq == "A" and all(monthly):
-        raise bad("period.freq", "is A but period.format reads months (%m, %b or %B)")
+    if spec.freq == "A" and "M" in kinds and len(set(kinds)) == 1:
+        raise bad("period.freq", "is A but period.format reads months (%m, %b or %B, no day)")
     for name in ("reporter", "partner"):
         _exactly_one(spec, name, (name in spec.fixed, name in spec.columns))
     _exactly_one(spec, "flow", ("flow" in spec.fixed, "flow" in spec.columns, bool(spec.wide)))
@@ -216,6 +217,14 @@ def _unit(p: Path, unit: str | int | float) -> float:
 
 def _is_monthly(fmt: str) -> bool:
     return any(code in fmt for code in ("%m", "%-m", "%b", "%B"))
+
+
+def _written_as(fmt: str) -> str | None:
+    """'M' for a format that reads months, 'A' for one that reads years only, None for a
+    full date (a day: its month or its year, as the mapping's frequency says)."""
+    if any(code in fmt for code in ("%d", "%-d", "%e", "%j")):
+        return None
+    return "M" if _is_monthly(fmt) else "A"
 
 
 # -- staging ---------------------------------------------------------------------------------
@@ -324,12 +333,16 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
 
 
 def _period_freq_sql(period: str, spec: MappingSpec) -> str:
-    """SQL: the frequency a period is written in, from the format that reads it."""
-    monthly = [f for f in spec.date_formats if _is_monthly(f)]
-    if len(monthly) in (0, len(spec.date_formats)):  # one kind of format: checked on loading
+    """SQL: the frequency a period is written in, from the format that reads it (a full
+    date is written in the mapping's own frequency)."""
+    kinds = {f: _written_as(f) or spec.freq for f in spec.date_formats}
+    if len(set(kinds.values())) == 1:  # one kind of format: checked on loading
         return f"'{spec.freq}'"
-    formats = "[" + ", ".join(sql_literal(f) for f in monthly) + "]"
-    return f"CASE WHEN try_strptime({period}, {formats}) IS NOT NULL THEN 'M' ELSE 'A' END"
+    cases = " ".join(
+        f"WHEN try_strptime({period}, {sql_literal(f)}) IS NOT NULL THEN '{kind}'"
+        for f, kind in kinds.items()
+    )
+    return f"CASE {cases} END"
 
 
 def _figure(name: str, spec: MappingSpec, col: dict[str, str], unit: float = 1.0) -> str:

@@ -47,6 +47,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "unit_mult": ("UNIT_MULT",),
     "currency": ("CURRENCY", "UNIT_MEASURE", "UNIT"),
 }
+_NEVER_LABELLED = {*_ALIASES["period"], *_ALIASES["value"]}
 # Attributes that neither identify a series nor carry a value: not part of the join key.
 _IGNORED = {"LAST UPDATE", "LAST_UPDATE", "DECIMALS", "ACTION", "STRUCTURE", "STRUCTURE_NAME",
             "OBS_PRE_BREAK", "COMMENT_OBS", "TIME_FORMAT", "DATAFLOW_NAME"}  # fmt: skip
@@ -58,15 +59,29 @@ def matches(src: SourceFile) -> bool:
     return {"TIME_PERIOD", "OBS_VALUE"} <= names
 
 
-def _names(src: SourceFile) -> list[str]:
-    """Column names, upper case, without the labels of a ``labels=both`` export."""
+def _written(src: SourceFile) -> list[str]:
+    """Column names as written, without the labels of a ``labels=both`` export."""
     header = split_header(src.header, guess_delimiter(src.header))
-    return [n.split(":")[0].strip().upper() for n in header]
+    return [n.split(":")[0].strip() for n in header]
+
+
+def _names(src: SourceFile) -> list[str]:
+    """Column names, upper case. A column repeating an earlier name in other case is named
+    '' and not read: OECD's "CSV with labels" puts each code's label beside its column under
+    the same name (``MEASURE``, ``Measure``). Period and value columns have no labels: a
+    second one in any case is a second column (refused in ``stage``)."""
+    written = _written(src)
+    names: list[str] = []
+    for j, name in enumerate(written):
+        upper = name.upper()
+        label = upper in names and name not in written[:j] and upper not in _NEVER_LABELLED
+        names.append("" if label else upper)
+    return names
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     names = _names(src)
-    duplicate = duplicate_column(names)  # names match in any case, labels aside
+    duplicate = duplicate_column(names)  # labels aside: which of two holds the data?
     if duplicate:
         raise src.fail(duplicate, src.header_line)
     labelled = ":" in src.header  # labels=both: 'freq: Time frequency', values 'M: Monthly'

@@ -316,8 +316,8 @@ def escape_glob(path: str) -> str:
 
 
 def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    if raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark settles it, whatever was
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8"  # asked (Excel's CSV UTF-8)
     if encoding:
         if encoding.lower().replace("_", "-") in {"latin-1", "iso-8859-1", "latin1"}:
             return _latin_1(raw), "latin-1"

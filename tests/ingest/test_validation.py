@@ -379,7 +379,9 @@ def test_a_byte_order_mark_means_utf8_even_for_a_latin1_reader(store, tmp_path):
     plain = tradesentry.open_store(tmp_path / "plain.duckdb")
     plain.ingest(legacy)
     expected = plain.observations().sort_values(["partner", "period"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(saved.drop(columns="release_id"), expected.drop(columns="release_id"))
+    pd.testing.assert_frame_equal(
+        saved.drop(columns="release_id"), expected.drop(columns="release_id")
+    )
 
 
 def test_period_months_written_as_a_float_is_a_whole_number(store, tmp_path):

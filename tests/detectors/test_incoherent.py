@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
-from tradesentry.detectors.incoherent import Incoherent
+from tradesentry.detectors import default_detectors
+from tradesentry.detectors.incoherent import Incoherent, _rounding_unit
 
-from ._helpers import findings
+from ._helpers import findings, keyed_panel
 
 
 def _keys(rows: list[tuple[str, str]]) -> pd.DataFrame:
@@ -88,3 +90,25 @@ def test_one_detail_against_its_total_is_named_in_the_singular():
     explanation = text.iloc[0]["explanation"]
     assert "the one figure for the individual partners is" in explanation
     assert "1 figures" not in explanation
+
+
+@pytest.mark.parametrize(
+    ("total", "parts", "flagged"),
+    [
+        (300.0, (400.0, 500.0), True),  # small figures: parts above the total
+        (1e-5, (1000.0, 0.0), True),  # a total of next to nothing
+        (3000.0, (2000.0, 1000.0), False),
+        (33_000.0, (29_000.0, 3_000.0), False),  # published in thousands: rounding
+    ],
+)
+def test_the_rounding_allowance_comes_from_the_figures_not_past_them(total, parts, flagged):
+    """A figure below a power of ten is no multiple of it: $300 is not a number of
+    billions, so small parts above their total are not forgiven as rounding."""
+    unit = _rounding_unit(np.array([total]), np.array([list(parts)]))[0]
+    assert unit <= max(total, *parts)
+    v = np.array([[total] * 8, [parts[0]] * 8, [parts[1]] * 8])
+    panel = keyed_panel(v, commodity="TOTAL")
+    panel.keys["commodity"] = ["TOTAL", "01", "02"]
+    panel.keys["partner"] = "USA"
+    out = default_detectors(["incoherent"])[0].detect(panel)
+    assert (len(out) > 0) == flagged

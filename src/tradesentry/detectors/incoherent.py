@@ -224,13 +224,18 @@ def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """Largest power of ten (up to 10^9) that divides every nonzero figure of each check."""
+    """Largest power of ten (up to 10^9) that divides every nonzero figure of each check.
+
+    A figure below the step is no multiple of it (300 is not a number of billions): only
+    its floating-point error may be forgiven, not the figure itself.
+    """
     figures = np.column_stack([total, parts.reshape(len(total), -1)])
     unit = np.zeros(len(total))
     for power in range(10):  # ten powers of ten
         step = 10.0**power
         with np.errstate(invalid="ignore"):
             rem = np.abs(np.round(figures / step) * step - figures)
-        divides = np.where(np.isfinite(figures) & (figures != 0), rem <= 1e-6 * step, True)
+            multiple = (np.abs(figures) >= step) & (rem <= 1e-6 * step)
+        divides = np.where(np.isfinite(figures) & (figures != 0), multiple, True)
         unit = np.where(divides.all(1) & np.isfinite(figures).any(1), step, unit)
     return unit

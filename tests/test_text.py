@@ -5,13 +5,18 @@ from __future__ import annotations
 import pytest
 
 from tradesentry.text import (
+    about,
     factor,
+    less_than,
     money,
     money_pair,
+    percent,
     period_label,
     period_name,
     period_span,
     ratio,
+    relative_change,
+    the_expected,
     times,
 )
 
@@ -27,6 +32,13 @@ from tradesentry.text import (
         (-1e-9, "USD", "above -$0.01"),
         (-0.2, "USD", "-$0.20"),
         (3.0, "USD", "$3"),
+        (1.35, "USD", "$1.35"),  # cents under ten units: "$1.35", not "$1"
+        (0.59, "USD", "$0.59"),
+        (2.999, "USD", "$3"),  # a whole amount to the cent reads whole
+        (9.994, "USD", "$9.99"),
+        (12.4, "USD", "$12"),
+        (3e21, "USD", "$3,000,000,000T"),  # grouped, never "$3000000000.0T"
+        (1.5e15, "USD", "$1,500T"),
         (250.4, "USD", "$250"),
         (3000.0, "USD", "$3.0K"),
         (12.9e6, "USD", "$12.9M"),
@@ -43,6 +55,66 @@ def test_money(value, currency, text):
 def test_money_pair_tells_cents_apart():
     assert money_pair(0.0001, 0.0002) == ("$0.0001", "$0.0002")
     assert money_pair(0.2, 3.0) == ("$0.20", "$3")
+    assert money_pair(3.0, 3.001) == ("$3.000", "$3.001")
+    assert money_pair(2500.37, 2500.004, long=True) == ("$2,500.4", "$2,500.0")
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "estimate"),
+    [
+        (0.0, "$0", "$0"),  # only an exact zero reads $0
+        (0.004, "under $0.01", "under $0.01"),
+        (0.48, "$0.48", "$0.48"),
+        (1.354, "$1.35", "$1.35"),
+        (2500.37, "$2,500", "$2,500"),
+        (253_000.0, "$253,000", "$253,000"),
+        (190_558.4, "$190,558", "$191,000"),
+        (12_978_000.0, "$12.98 million", "$13 million"),
+        (1.2e9, "$1.20 billion", "$1.2 billion"),
+        (3.4e12, "$3.40 trillion", "$3.4 trillion"),
+        (3e21, "$3,000,000,000 trillion", "$3,000,000,000 trillion"),
+        (-5000.0, "-$5,000", "-$5,000"),
+        (None, "an unknown amount", "an unknown amount"),
+    ],
+)
+def test_money_in_the_long_style_of_news(value, text, estimate):
+    """The digest's style ("$12.98 million") with the same rules under ten units."""
+    assert money(value, long=True) == text
+    assert money(value, long=True, approx=True) == estimate
+
+
+def test_amounts_under_a_cent_inside_sentences():
+    assert about(3000.0) == "about $3.0K" and about(0.004) == "less than $0.01"
+    assert about(None) == "n/a" and about("under $0.01") == "less than $0.01"
+    assert less_than(0.004) == "less than $0.01" and less_than(1.35) == "$1.35"
+    assert the_expected(1.35) == "the $1.35 expected"
+    assert the_expected(0.004) == "an expected value of less than $0.01"
+
+
+@pytest.mark.parametrize(
+    ("value", "signed", "text"),
+    [
+        (7.14, True, "+7.1%"),
+        (-99.97, True, "-99.97%"),  # not -100.0%: something is left
+        (-99.9997, True, "-99.9997%"),
+        (0.004, False, "0.004%"),  # not 0.0%
+        (-100.0, True, "-100.0%"),
+        (1234.5, False, "1,234%"),
+        (51_365_070.0, True, "+51,365,070%"),  # grouped, never "+51365070.0%"
+        (None, False, "n/a"),
+    ],
+)
+def test_one_percent_formatter(value, signed, text):
+    assert percent(value, signed=signed) == text
+
+
+def test_a_change_of_ten_times_or_more_is_a_multiple():
+    assert relative_change(1.2e6, 1e6) == "+20.0%"
+    assert relative_change(2500.37, 0.5) == "5,001 times as much"  # not "+499974.0%"
+    assert relative_change(1500.004, 0.004) == "375,001 times as much"
+    assert relative_change(5.2e5, 0.01) == "52 million times as much"
+    assert relative_change(0.004, 1500.0) == "-99.9997%"
+    assert relative_change(1.0, 0.0) == "n/a"
 
 
 @pytest.mark.parametrize(
@@ -58,6 +130,10 @@ def test_money_pair_tells_cents_apart():
         (4200.0, "4,200", "×4,200", "4,200 times"),
         (2e5, "200,000", "×200,000", "200,000 times"),  # not "200.0 thousand"
         (3.4e6, "3.4 million", "×3.4 million", "3.4 million times"),
+        (1e-6, "1/1,000,000", "×1/1,000,000", "1/1,000,000 of"),  # not "1/1 million"
+        (2e-7, "1/5,000,000", "×1/5,000,000", "1/5,000,000 of"),
+        (261_263_329.0, "261 million", "×261 million", "261 million times"),
+        (3e18, "3,000,000 trillion", "×3,000,000 trillion", "3,000,000 trillion times"),
         (1.23e8, "123 million", "×123 million", "123 million times"),
         (0.0, "0", "×0", "0 times"),
         (None, "n/a", "×n/a", "n/a times"),
@@ -87,3 +163,19 @@ def test_period_spans():
     assert period_span("2021-02", "2021-03") == "2021-02 → 2021-03"
     assert period_span("2016-01", "2016-01", "A") == "2016"
     assert period_span("2015-01", "2017-01", "A", " to ") == "2015 to 2017"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (1.06, "1.06"),
+        (0.355, "0.355"),
+        (83.4, "83.4"),
+        (999.6, "1,000"),
+        (261_263_329.0, "261 million"),
+    ],
+)
+def test_ratios_to_three_figures(value, text):
+    """The import/export ratio keeps three figures near 1 (1.06), and is grouped or in
+    words when large, as every ratio is (never "261263329" nor "1e+03")."""
+    assert ratio(value, figures=3) == text

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesentry.text import money, plural, printable, sparkline
+from tradesentry.text import ratio as ratio_text
 
 
 def _num(value) -> float | None:
@@ -31,10 +32,10 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _ratio(x) -> str:
+    """An import/export ratio as the explanations write it (``text.ratio``, three figures):
+    1.06, 4,200, 261 million, 1/5,000,000."""
     x = _num(x)
-    if x is None:
-        return ""
-    return f"{x:.3g}" if x < 1000 else f"{x:,.0f}"
+    return "" if x is None else ratio_text(x, figures=3)
 
 
 # -- revisions ---------------------------------------------------------------------------------

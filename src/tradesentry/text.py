@@ -15,29 +15,71 @@ _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def money(value: float | None, currency: str = "USD") -> str:
-    """$3.0K, $12.9M, €1.2B, $250, $0.20; other currencies as '1.2M KRW'. Missing values as
-    'n/a'.
+def money(
+    value: float | None, currency: str = "USD", *, long: bool = False, approx: bool = False
+) -> str:
+    """$3.0K, $12.9M, €1.2B, $250, $1.35, $0.20; other currencies as '1.2M KRW'. Missing
+    values as 'n/a'.
 
-    Amounts under one unit show their cents ($0.20), and only an exact zero reads $0: an
-    amount too small for a cent reads "under $0.01" (never $0, which would say nothing was
-    recorded).
+    Amounts under ten units show their cents ($1.35, $0.20; a whole amount as $3), and only
+    an exact zero reads $0: an amount too small for a cent reads "under $0.01" (never $0,
+    which would say nothing was recorded). Above a thousand trillion the digits are grouped
+    ($3,000,000T), never "$3000000.0T".
+
+    ``long`` is the style of news prose (the release digest): "$3,000", "$12.98 million",
+    "€1.20 billion", "4.10 million KRW", with the same rules below ten units; a missing value
+    reads "an unknown amount". ``approx`` is for estimates: three significant figures, no
+    trailing zeros ("$108 million", "$191,000").
     """
-    return _money(value, currency, 0)
+    if approx and not _missing(value):
+        value = _significant(float(value), 3)
+    return _money(value, currency, 0, long=long, approx=approx)
 
 
-def money_pair(first: float | None, second: float | None, currency: str = "USD") -> tuple[str, str]:
+def money_pair(
+    first: float | None, second: float | None, currency: str = "USD", *, long: bool = False
+) -> tuple[str, str]:
     """Two amounts compared in one sentence, as ``money`` prints them, but with as many more
     digits as it takes for different amounts to read differently (€1.20M and €1.17M, not
     €1.2M twice): a reader shown the same number twice cannot see the change."""
-    texts = (money(first, currency), money(second, currency))
+    texts = (money(first, currency, long=long), money(second, currency, long=long))
     if _missing(first) or _missing(second) or first == second:
         return texts
     extra = 1
     while texts[0] == texts[1] and extra <= _MAX_EXTRA_DIGITS:
-        texts = (_money(first, currency, extra), _money(second, currency, extra))
+        texts = (
+            _money(first, currency, extra, long=long),
+            _money(second, currency, extra, long=long),
+        )
         extra += 1
     return texts
+
+
+def about(value: float | str | None, currency: str = "USD", *, long: bool = False) -> str:
+    """An estimate inside a sentence: "about $3.0K"; an amount under a cent "less than
+    $0.01" (never "about under $0.01"). ``value`` may be an amount ``money_pair`` wrote."""
+    text = value if isinstance(value, str) else money(value, currency, long=long)
+    if text.startswith("under "):
+        return less_than(text)
+    if text in ("n/a", "an unknown amount") or text.startswith("above "):
+        return text
+    return f"about {text}"
+
+
+def less_than(value: float | str | None, currency: str = "USD", *, long: bool = False) -> str:
+    """``money``, with an amount under a cent as "less than $0.01", which reads where
+    "under $0.01" does not ("against less than $0.01 expected")."""
+    text = value if isinstance(value, str) else money(value, currency, long=long)
+    return "less than " + text[len("under ") :] if text.startswith("under ") else text
+
+
+def the_expected(value: float | None, currency: str = "USD") -> str:
+    """'the $3.0K expected', after '2.3 times' or '40% below'; an expectation under a cent
+    as 'an expected value of less than $0.01' (never 'the under $0.01 expected')."""
+    text = money(value, currency)
+    if text.startswith("under "):
+        return f"an expected value of {less_than(text)}"
+    return f"the {text} expected"
 
 
 def plural(count: int, word: str, many: str | None = None) -> str:
@@ -52,53 +94,110 @@ def _missing(value: float | None) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
-def _money(value: float | None, currency: str, extra: int) -> str:
-    """``money`` with ``extra`` more decimals than its usual one (none from 1 to a thousand,
-    two below 1)."""
+def _significant(value: float, digits: int) -> float:
+    """``digits`` significant figures: an estimate ($190,558 at stake) read as $191,000."""
+    if not math.isfinite(value) or value == 0:
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def _money(
+    value: float | None, currency: str, extra: int, *, long: bool = False, approx: bool = False
+) -> str:
+    """``money`` with ``extra`` more decimals than its usual ones."""
     if _missing(value):
-        return "n/a"
+        return "an unknown amount" if long else "n/a"
     amount = abs(float(value))
     if 0 < amount < _CENT / 2 * 10.0**-extra:  # too small for the digits shown
-        smallest = _amount(_CENT * 10.0**-extra, currency, extra)
+        smallest = _amount(_CENT * 10.0**-extra, currency, extra, long, False)
         return f"under {smallest}" if value > 0 else f"above -{smallest}"
-    text = _amount(amount, currency, extra)
-    return f"-{text}" if value < 0 and text != _amount(0.0, currency, 0) else text
+    text = _amount(amount, currency, extra, long, approx)
+    return f"-{text}" if value < 0 and text != _amount(0.0, currency, 0, long, False) else text
 
 
 _CENT = 0.01
+_SCALES = ((1e12, "T", " trillion"), (1e9, "B", " billion"), (1e6, "M", " million"))
+_SHORT_SCALES = (*_SCALES, (1e3, "K", " thousand"))
 
 
-def _amount(amount: float, currency: str, extra: int) -> str:
+def _amount(amount: float, currency: str, extra: int, long: bool, approx: bool) -> str:
     """A non-negative amount with its currency's symbol (or code)."""
-    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+    for limit, suffix, word in _SCALES if long else _SHORT_SCALES:
         if amount >= limit:
-            text = f"{amount / limit:.{1 + extra}f}{suffix}"
+            scaled = amount / limit
+            # above a thousand of the largest unit, whole units: $3,000,000T
+            decimals = extra if scaled >= 1000 else (2 if long else 1) + extra
+            text = f"{scaled:,.{decimals}f}"
+            if approx and "." in text:
+                text = text.rstrip("0").rstrip(".")
+            text += word if long else suffix
             break
     else:
-        if amount == 0:
-            text = "0"
-        elif round(amount, 2 + extra) < 1:  # cents: $0.20, never $0 for something
-            text = f"{amount:.{2 + extra}f}"
-        else:
-            text = f"{amount:,.{extra}f}"
+        text = _units(amount, extra)
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
 
 
-def ratio(value: float | None) -> str:
-    """A ratio as people read it: 0.35, 2.3, 83, 4,200, 200,000, 3.4 million; from 1/1000
-    down, as a fraction (1/1,000, 1/200,000), never in scientific notation (5e-06).
+def _units(amount: float, extra: int) -> str:
+    """An amount under the first scale: cents under ten units ($1.35, $0.20, a whole $3),
+    whole units from ten ($250, $3,000)."""
+    if amount == 0:
+        return "0"
+    if round(amount, 2 + extra) < 10:  # cents: $1.35, $0.20, never $0 for something
+        text = f"{amount:.{2 + extra}f}"
+        return text[:-3] if not extra and text.endswith(".00") else text
+    return f"{amount:,.{extra}f}"
 
-    The one formatter of ratios: ``factor`` and ``times`` are built on it.
+
+def percent(value: float | None, *, digits: int = 1, signed: bool = False) -> str:
+    """A percentage as people read it: '7.1%', '+353.9%', '-99.97%', '+51,365,070%'.
+
+    Thousands are grouped and from 1,000% there are no decimals; a share that is neither
+    0 nor 100 % never reads as one ('-99.9997%', not '-100.0%'). A change of ten times or
+    more reads better as a multiple: ``relative_change`` says it so.
+    """
+    if _missing(value) or not math.isfinite(value):
+        return "n/a"
+    shown = digits if abs(value) < 1000 else 0
+    while (
+        shown < _MAX_EXTRA_DIGITS
+        and abs(value) not in (0.0, 100.0)
+        and round(abs(value), shown) in (0.0, 100.0)
+    ):
+        shown += 1
+    return f"{value:{'+' if signed else ''},.{shown}f}%"
+
+
+def relative_change(value: float | None, base: float | None) -> str:
+    """A change as news quotes it: '+7.1%', '-99.97%'; from ten times the base up, a
+    multiple: '4,326 times as much' (never '+432,500%'). 'n/a' without a base to compare."""
+    if _missing(value) or _missing(base) or not base:
+        return "n/a"
+    multiple = value / base
+    if multiple >= 10:
+        return f"{times(multiple)} as much"
+    return percent((value - base) / abs(base) * 100, signed=True)
+
+
+def ratio(value: float | None, figures: int = 2) -> str:
+    """A ratio as people read it: 0.35, 2.3, 83, 4,200, 200,000, 3.4 million; from 1/1000
+    down, as a fraction with its digits (1/1,000, 1/200,000, 1/1,000,000), never in
+    scientific notation (5e-06) nor as "1/1 million".
+
+    ``figures`` = 3 keeps three significant figures below 100 (1.06, 0.355, 83.4), for
+    ratios that matter close to 1 (the import/export ratio). The one formatter of ratios:
+    ``factor`` and ``times`` are built on it.
     """
     if _missing(value) or not math.isfinite(value):
         return "n/a"
     if value < 0:
-        return "-" + ratio(-value)
+        return "-" + ratio(-value, figures)
     if value == 0:
         return "0"
     if value <= 1e-3:
-        return f"1/{_grouped(_two_figures(1.0 / value))}"
+        return f"1/{_two_figures(1.0 / value):,.0f}"
+    if figures > 2 and value < 100:
+        return f"{value:.{figures}g}"
     if value < 1:
         return f"{value:.2g}"
     if value < 10:
@@ -107,7 +206,8 @@ def ratio(value: float | None) -> str:
 
 
 def _grouped(value: float) -> str:
-    """A whole number with thousands separated up to a million, then in words (3.4 million)."""
+    """A whole number with thousands separated up to a million, then in words (3.4 million,
+    261 million; above a thousand trillion, grouped: 3,000,000 trillion)."""
     for limit, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if value >= limit:
             scaled = value / limit
@@ -128,13 +228,14 @@ def factor(value: float | None) -> str:
 
 def times(value: float | None) -> str:
     """A ratio in words before an amount: '2.3 times', '4,200 times', '3.4 million times';
-    below 1, '1/40 of', '1/200,000 of'."""
+    below 1, '1/40 of', '1/200,000 of', '1/1,000,000 of'."""
     if _missing(value) or not math.isfinite(value) or value <= 0:
         return f"{ratio(value)} times"
     if value >= 1:
         return f"{ratio(value)} times"
-    inverse = 1.0 / value
-    return f"1/{ratio(_two_figures(inverse) if inverse >= 1000 else inverse)} of"
+    if value <= 1e-3:
+        return f"{ratio(value)} of"
+    return f"1/{ratio(1.0 / value)} of"
 
 
 _MONTHS = (

@@ -490,7 +490,8 @@ def test_a_fall_to_five_dollars_from_a_million_is_a_fraction(freq, unit):
     v[0, 18:] = 5.0 * np.exp(rng.normal(0.0, 0.05, 18))
     found = findings(make_panel(v, start="1990-01", freq=freq), [registry()["level_shift"]()])
     (text,) = found["explanation"]
-    assert f"about $5 a {unit}" in text and re.search(r"×1/2\d0,000\.", text), text
+    # cents under $10 (the median is $4.90, not "$5")
+    assert f"about $4.90 a {unit}" in text and re.search(r"×1/2\d0,000\.", text), text
 
 
 def test_annual_panels_give_annual_findings():
@@ -511,3 +512,268 @@ def test_annual_panels_give_annual_findings():
         assert not _MONTH_NAMES.search(text), text
     gap = found[found["kind"] == "gap"]["explanation"].iat[0]
     assert gap.startswith("No figure for 2012, ") and "12 of the 12 years before" in gap
+
+
+# -- small amounts, sub-cent expectations and huge ratios, in every kind's words ---------------
+
+# What no explanation may say: "about under $0.01", "the under $0.01 expected", "against
+# under $0.01", "1/1 million", or a number of five digits or more without grouping
+# ("261263329", "+499974.0%", "$3000000000.0T").
+_CLUMSY = re.compile(
+    r"about (under|above|less)|the (under|less than) [$€£¥]|against under"
+    r"|1/[\d.]+ (million|billion|trillion)|(?<![\d,.])\d{5,}"
+)
+_TINY = 0.004  # under a cent: "under $0.01", never $0
+
+# kind → (finding fields, what its explanation must say)
+WORDING: dict[str, list[tuple[dict, list[str]]]] = {
+    "dip": [
+        (
+            {
+                "observed": 0.59,
+                "expected": 1.35,
+                "evidence": {**_SOURCE, "ratio": 0.59 / 1.35, "next_expected": _TINY},
+            },
+            ["recorded $0.59, 56% below the $1.35 expected", "against less than $0.01 expected"],
+        ),
+        (
+            {"observed": 0.001, "expected": _TINY, "evidence": {**_SOURCE, "ratio": 0.25}},
+            ["75% below an expected value of less than $0.01 from"],
+        ),
+    ],
+    "spike": [
+        (
+            {"observed": 4.05, "expected": 1.35, "evidence": {**_SOURCE, "z": 5.0, "ratio": 3.0}},
+            ["recorded $4.05, 3.0 times the $1.35 expected"],
+        ),
+        (
+            {"observed": 5.0, "expected": _TINY, "evidence": {**_SOURCE, "ratio": 1250.0}},
+            ["1,250 times an expected value of less than $0.01 from"],
+        ),
+    ],
+    "implausible": [
+        (
+            {
+                "observed": 0.0,
+                "expected": _TINY,
+                "evidence": {**_SOURCE, "reason": "zero", "typical": 1.35, "next_z": 0.0},
+            },
+            ["where less than $0.01 was expected", "typical month is $1.35"],
+        ),
+        (
+            {
+                "observed": 5.0,
+                "expected": 5e6,
+                "evidence": {**_SOURCE, "reason": "unit_slip", "factor": 1e-6, "typical": 5e6},
+            },
+            ["1/1,000,000 of the $5.0M expected", "close to ×1/1,000,000,"],
+        ),
+    ],
+    "timing_shift": [
+        (
+            {
+                "period_end": "2016-02",
+                "observed": 1.35,
+                "expected": _TINY,
+                "evidence": {
+                    "moved": 1.34,
+                    "direction": "later",
+                    "share_moved": 0.5,
+                    "observed": [1.35, 0.59],
+                    "expected": [_TINY, 1.2],
+                    "sum_observed": 1.94,
+                    "sum_expected": 1.204,
+                    "sources": [_SOURCE, _SOURCE],
+                },
+            },
+            [
+                "recorded $1.35 against less than $0.01 expected",
+                "$0.59 against $1.20; together $1.94 against $1.20 expected",
+                "About $1.34 (50% of",
+            ],
+        )
+    ],
+    "level_shift": [
+        (
+            {
+                "period": "2011-01",
+                "observed": _TINY,
+                "expected": 1.35,
+                "evidence": {
+                    "ratio": _TINY / 1.35,
+                    "direction": "down",
+                    "months_before": 11,
+                    "months_after": 11,
+                    "before_from": "2000-01",
+                    "before_to": "2010-01",
+                    "after_to": "2021-01",
+                },
+            },
+            ["a new level: less than $0.01 a month", "against about $1.35 in the 11", "×0.003."],
+        )
+    ],
+    "gap": [
+        (
+            {
+                "observed": None,
+                "expected": _TINY,
+                "evidence": {
+                    "months": ["2016-01"],
+                    "traded_before": 7,
+                    "months_before": 7,
+                    "traded_after": 5,
+                    "months_after": 5,
+                },
+            },
+            ["; less than $0.01 of trade would be expected there"],
+        ),
+        (
+            {
+                "observed": None,
+                "expected": 3e21,
+                "evidence": {
+                    "months": ["2016-01"],
+                    "traded_before": 7,
+                    "months_before": 7,
+                    "traded_after": 5,
+                    "months_after": 5,
+                },
+            },
+            ["about $3,000,000,000T of trade"],
+        ),
+    ],
+    "incoherent": [
+        (
+            {
+                "observed": 0.5,
+                "expected": 300.0,
+                "evidence": {
+                    "check": "commodity",
+                    "total": 0.5,
+                    "sum_of_parts": 300.0,
+                    "relative": -599.0,
+                    "details": 3,
+                },
+            },
+            ["the total is $0.50 but the 3 figures for its HS chapters sum to $300, 600 times"],
+        ),
+        (
+            {
+                "observed": 1.35,
+                "expected": 1.5,
+                "evidence": {
+                    "check": "partner",
+                    "total": 1.5,
+                    "sum_of_parts": 1.35,
+                    "relative": 0.1,
+                    "details": 2,
+                },
+            },
+            ["the total is $1.50 but the 2 figures for the individual partners sum to $1.35"],
+        ),
+    ],
+    "revision": [
+        (
+            {
+                "observed": 2500.37,
+                "expected": 0.5,
+                "evidence": {
+                    "change": "revised",
+                    "release": 2,
+                    "previous_release": 1,
+                    "months": [{"period": "2016-01", "previous": 0.5, "current": 2500.37}],
+                },
+            },
+            ["from $0.50 to $2.5K (5,001 times as much)"],
+        ),
+        (
+            {
+                "observed": 1500.004,
+                "expected": _TINY,
+                "evidence": {
+                    "change": "revised",
+                    "release": 2,
+                    "previous_release": 1,
+                    "months": [{"period": "2016-01", "previous": _TINY, "current": 1500.004}],
+                },
+            },
+            ["from under $0.01 to $1.5K (375,001 times as much)"],
+        ),
+        (
+            {
+                "observed": 1.35,
+                "expected": 0.59,
+                "evidence": {
+                    "change": "revised",
+                    "release": 2,
+                    "previous_release": 1,
+                    "months": [{"period": "2016-01", "previous": 0.59, "current": 1.35}],
+                },
+            },
+            ["from $0.59 to $1.35 (+128.8%)"],
+        ),
+    ],
+    "mirror_gap": [
+        (
+            {
+                "period": "2015-01",
+                "observed": 0.5,
+                "expected": _TINY,
+                "impact": 1.3e8,
+                "evidence": {
+                    "own_side": "export",
+                    "months": _MIRROR_MONTHS,
+                    "own_total": 0.5,
+                    "mirror_total": 1.3e8,
+                    "ratio": 261_263_329.0,
+                    "zero_months": 0,
+                    "usual_ratio": 1.06,
+                    "band": [0.4, 2.8],
+                    "margin_source": "from the literature",
+                    "pair_band": None,
+                },
+            },
+            ["an import/export ratio of 261 million", "(usually 1.06,", "would be less than $0.01"],
+        )
+    ],
+    "unit_value": [
+        (
+            {
+                "observed": 2e5,
+                "expected": _TINY,
+                "evidence": {
+                    "unit_value": 2e-6,
+                    "usual_unit_value": 2.0,
+                    "band": [0.1, 40.0],
+                    "ratio": 1e-6,
+                    "net_weight_kg": 1e5,
+                    "pattern": "value slip",
+                    "slip_factor": 1e-6,
+                },
+            },
+            ["off by about ×1/1,000,000: a value slip (less than $0.01 at the usual price)"],
+        )
+    ],
+}
+
+
+def test_every_kind_has_wording_samples():
+    assert set(WORDING) == set(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "says"),
+    [(k, f, s) for k in KINDS for f, s in WORDING[k]],
+    ids=[f"{k}-{i}" for k in KINDS for i in range(len(WORDING[k]))],
+)
+@pytest.mark.parametrize("freq", ["M", "A"])
+def test_small_amounts_and_huge_ratios_read_well(kind, fields, says, freq):
+    """Cents under $10 ($1.35, not $1), "less than $0.01" where "about under $0.01" or "the
+    under $0.01 expected" would read badly, ratios and percentages grouped or in words
+    (261 million, 5,001 times as much, ×1/1,000,000), amounts past $1,000T grouped."""
+    text = registry()[kind]().explain(_sample(kind, fields, freq))
+    assert not _CLUMSY.search(text), text
+    assert not _MISREAD.search(text), text
+    if freq == "M":
+        for phrase in says:
+            assert phrase in text, (phrase, text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -150,3 +151,83 @@ def test_a_release_of_annual_figures_is_told_in_years(annual_store):
     assert "all goods, 2005–2021." in text
     assert "**Spike, 2016: China's imports from North Korea**" in text
     assert "**Gap, 2012: " in text and "January" not in text and "month" not in text
+
+
+# Release 1 of small and annual figures, with control characters in the file's name and in a
+# commodity code; release 2 revises them (QA's case).
+_HEADER = "reporter,partner,flow,commodity,period,value,period_months,freq\n"
+_SMALL = {"2017-01": 0.9, "2017-02": 0.48, "2017-03": 0.50, "2017-04": 1.35, "2018-05": 0.30}
+
+
+def _small_releases(store, tmp_path):
+    rows = [
+        f"FRA,PRT,export,TOTAL,{y}-{m:02d},{_SMALL.get(f'{y}-{m:02d}', 1.2)},1,M\n"
+        for y in (2017, 2018)
+        for m in range(1, 13)
+    ]
+    rows += ["FRA,DEU,export,TOTAL,2018-03,0.5,1,M\n", "FRA,DEU,export,TOTAL,2018-04,0.004,1,M\n"]
+    rows += [f"FRA,ESP,export,TOTAL,{y},{1e6 + y},12,A\n" for y in range(2005, 2018)]
+    rows += ["FRA,ITA,export,\x1b[2JXX\x07,2017-03,5,1,M\n"]
+    first = tmp_path / "r1\x1b]0;owned\x07.csv"
+    first.write_text(_HEADER + "".join(rows), encoding="utf-8")
+    store.ingest(first, published="2019-01-10")
+    second = tmp_path / "r2\x9b2J.csv"  # a C1 control: CSI in some terminals
+    second.write_text(
+        _HEADER
+        + "FRA,PRT,export,TOTAL,2017-03,2500.37,1,M\n"
+        + "FRA,DEU,export,TOTAL,2018-04,1500.004,1,M\n"
+        + "FRA,ESP,export,TOTAL,2017,1200000,12,A\n"
+        + "FRA,ITA,export,\x1b[2JXX\x07,2017-03,7,1,M\n",
+        encoding="utf-8",
+    )
+    store.ingest(second, published="2019-02-10")
+    return store
+
+
+def test_sub_dollar_figures_read_as_text_money_writes_them(store, tmp_path, tiny):
+    """Cents under $10, "under $0.01" for less than a cent, "$0" only for nothing, and a
+    huge rise as a grouped multiple."""
+    _small_releases(store, tmp_path)
+    first = api.digest(store, release=1)
+    moves = " ".join(m.sentence for m in first.moves if m.partner == "PRT")
+    assert "fell to $0.30 in May 2018 from $1.20 in May 2017, down $0.90 (-75.0%)" in moves
+    second = api.digest(store)
+    sentences = [r.sentence for r in second.revisions]
+    assert any(
+        "for March 2017 were revised to $2,500 from $0.50 (release 1)" in s for s in sentences
+    )
+    assert any(
+        "revised to $1,500 from under $0.01 (release 1), up $1,500 (375,001 times" in s
+        for s in sentences
+    )
+    rise = next(m.sentence for m in second.moves if m.partner == "PRT")
+    assert "rose to $2,500 in March 2017 from $0.48 in February" in rise
+    text = second.render("md")
+    assert not re.search(r"\$0(?![.\d])|\$1(?![.,\d])", text), text
+
+
+def test_annual_figures_read_as_years(store, tmp_path, tiny):
+    _small_releases(store, tmp_path)
+    first, second = api.digest(store, release=1), api.digest(store)
+    assert first.summary[0].endswith(
+        ", 2005–2017 (annual) and January 2017–December 2018 (monthly)."
+    )
+    assert second.summary[0].endswith(", 2017 (annual) and March 2017–April 2018 (monthly).")
+    spain = next(r.sentence for r in second.revisions if r.partner == "ESP")
+    assert spain.startswith("France's exports to Spain for 2017 were revised to $1.20 million")
+    assert "January" not in spain
+
+
+def test_control_characters_are_escaped_in_every_format(store, tmp_path, tiny):
+    """ESC and BEL from a file name or a commodity code never reach the terminal (Markdown),
+    the page (HTML) or a JSON reader raw."""
+    _small_releases(store, tmp_path)
+    for release in (1, 2):
+        d = api.digest(store, release=release)
+        for fmt in ("md", "html", "json"):
+            out = d.render(fmt)
+            assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), (fmt, out)
+    md, html = api.digest(store, release=1).render("md"), api.digest(store).render("html")
+    assert "r1\\x1b]0;owned\\x07.csv" in md
+    assert "HS \\x1b[2JXX\\x07" in html and "r2\\x9b2J.csv" in html
+    assert "r2\\u009b2J.csv" in api.digest(store).render("json")

@@ -17,6 +17,13 @@ from tradesentry.monitor import words
         (4_100_000, "KRW", "4.10 million KRW"),
         (-5000, "USD", "-$5,000"),
         (None, "USD", "an unknown amount"),
+        # the rules of text.money under ten units: cents, and $0 only for nothing
+        (0.5, "USD", "$0.50"),
+        (0.004, "USD", "under $0.01"),
+        (0.0, "USD", "$0"),
+        (1.35, "USD", "$1.35"),
+        (2500.37, "USD", "$2,500"),
+        (3e21, "USD", "$3,000,000,000 trillion"),
     ],
 )
 def test_money(value, currency, text):
@@ -76,3 +83,24 @@ def test_estimates_are_rounded_to_three_figures():
     assert words.money(108_260_000, approx=True) == "$108 million"
     assert words.money(49_980_000, approx=True) == "$50 million"
     assert words.rounded(None) is None and words.rounded(0.0) == 0.0
+
+
+def test_moves_of_small_amounts_keep_their_cents():
+    who = "France's exports to Portugal"
+    text = words.move(who, 2500.37, "2017-03", 0.48, "2017-02", "USD")
+    assert text == (
+        "France's exports to Portugal rose to $2,500 in March 2017 from $0.48 in February, "
+        "up $2,500 (5,209 times as much)."
+    )
+    text = words.move(who, 0.30, "2018-05", 1.2, "2017-05", "USD")
+    assert text == (
+        "France's exports to Portugal fell to $0.30 in May 2018 from $1.20 in May 2017, "
+        "down $0.90 (-75.0%)."
+    )
+    text = words.move(who, 2500.37, "2017-03", 2500.004, "2017-02", "USD")
+    assert "rose to $2,500.4 in March 2017 from $2,500.0 in February, up $0.37" in text
+
+
+def test_a_huge_rise_is_a_grouped_multiple():
+    assert words.change(5.2e5, 0.01, "USD") == "up $520,000 (52 million times as much)"
+    assert words.change(1500.004, 0.004, "USD") == "up $1,500 (375,001 times as much)"

@@ -11,7 +11,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector
 from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit
+from tradesentry.text import less_than, money, percent, period_name, period_unit, the_expected
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class Dip(Detector):
         ratio = ev.get("ratio") or 0.0
         text = (
             f"{period_name(finding['period'], freq)} recorded {money(finding['observed'], cur)}, "
-            f"{(1 - ratio) * 100:.0f}% below the {money(finding['expected'], cur)} expected from "
+            f"{percent((1 - ratio) * 100, digits=0)} below "
+            f"{the_expected(finding['expected'], cur)} from "
             f"{expectation_source(ev, freq)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
             "variation below its expected values."
         )
@@ -60,7 +61,7 @@ class Dip(Detector):
         elif nz is not None and nz > 1.0:
             text += (
                 f" {nxt} was high ({money(ev.get('next_observed'), cur)} against "
-                f"{money(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
+                f"{less_than(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
                 f"may have been recorded in {nxt}."
             )
         else:

@@ -17,7 +17,7 @@ from tradesentry.detectors.baseline import (
     finding_freq,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit
+from tradesentry.text import about, period_name, period_unit
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ class Gap(Detector):
             )
         expected = finding.get("expected")
         worth = (
-            f"; about {money(expected, cur)} of trade would be expected there"
+            f"; {about(expected, cur)} of trade would be expected there"
             if expected is not None and expected == expected
             else ""
         )

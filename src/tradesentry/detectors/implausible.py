@@ -18,7 +18,15 @@ from tradesentry.detectors.baseline import (
     finding_freq,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import factor, money, period_name, period_unit, times
+from tradesentry.text import (
+    about,
+    factor,
+    money,
+    period_name,
+    period_unit,
+    the_expected,
+    times,
+)
 
 REASONS = ("negative", "zero", "near_zero", "unit_slip")
 
@@ -228,7 +236,7 @@ class Implausible(Detector):
             typical = _against_typical(ev, cur, unit)
             return (
                 f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
-                f"the {exp} expected from {source}{typical}: close to {step}, "
+                f"{the_expected(finding['expected'], cur)} from {source}{typical}: close to {step}, "
                 "the signature of a unit error (thousands, millions or units mixed up). A "
                 "genuine one-off of that size is the alternative; the quantity or the "
                 "partner's record would tell them apart."
@@ -237,7 +245,7 @@ class Implausible(Detector):
         typical = ev.get("typical")
         scale = f", and the series' typical {unit} is {money(typical, cur)}" if typical else ""
         text = (
-            f"{when} recorded {what}, where about {exp} was expected from {source}{scale}. No "
+            f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. No "
             f"other {unit} of the series is that low: not a plausible amount of trade."
         )
         nxt = period_name(ev.get("next_period"), freq)
@@ -260,7 +268,7 @@ def _explain_combined(finding: Mapping, ev: dict) -> str:
     name = (
         f"{first.split()[0]}–{last}" if first.split()[-1] == last.split()[-1] else f"{first}–{last}"
     )
-    obs, exp = money(finding["observed"], cur), money(finding["expected"], cur)
+    obs = money(finding["observed"], cur)
     usual = ev.get("usual_factor") or 1.0
     adjusted = (
         f", adjusted as the series' other combined figures for these months run ({factor(usual)})"
@@ -268,8 +276,8 @@ def _explain_combined(finding: Mapping, ev: dict) -> str:
         else ""
     )
     expected = (
-        f"the {exp} expected for its {len(months)} months (the sum of their expected "
-        f"values{adjusted})"
+        f"{the_expected(finding['expected'], cur)} for its {len(months)} months (the sum of "
+        f"their expected values{adjusted})"
     )
     reason = ev.get("reason")
     if reason == "negative":

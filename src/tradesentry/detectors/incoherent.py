@@ -15,7 +15,7 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD
-from tradesentry.text import money, money_pair, period_name, period_unit
+from tradesentry.text import money, money_pair, percent, period_name, period_unit, times
 
 _CHAPTER = re.compile(r"^\d{2}$")
 
@@ -174,15 +174,15 @@ class Incoherent(Detector):
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
         total, parts = money_pair(ev.get("total"), ev.get("sum_of_parts"), cur)
-        rel = abs(ev.get("relative") or 0.0) * 100
         freq = finding_freq(finding)
         if ev.get("check") == "combined":
             months = ev.get("months") or []
             names = " and ".join(period_name(m, freq) for m in months)
             singles = " + ".join(money(x, cur) for x in ev.get("parts", []))
+            apart = _apart(ev, "apart", "the combined figure")
             return (
                 f"The combined figure for {names} is {total}, but the single months published "
-                f"for them sum to {parts} ({singles}), {rel:.1f}% apart. One of the releases "
+                f"for them sum to {parts} ({singles}){apart}. One of the releases "
                 "was revised or one of the figures is wrong."
             )
         what = "its HS chapters" if ev.get("check") == "commodity" else "the individual partners"
@@ -193,7 +193,7 @@ class Incoherent(Detector):
         )
         return (
             f"In {period_name(finding['period'], freq)} the total is {total} but "
-            f"{details} {parts}, {rel:.1f}% {more}"
+            f"{details} {parts}{_apart(ev, more, 'the total')}"
             + (
                 f", while in other {period_unit(freq)}s they match"
                 if more == "less"
@@ -201,6 +201,19 @@ class Incoherent(Detector):
             )
             + ". A figure missing or duplicated among the details, or a total not updated."
         )
+
+
+def _apart(ev: Mapping, word: str, whole: str) -> str:
+    """How far the parts are from the total: ', 3.3% more', ', 600 times the total',
+    ', 1/40 of the total' (a percentage of thousands reads better as a multiple); nothing
+    when the total is zero (no share of nothing)."""
+    total, summed = ev.get("total") or 0.0, ev.get("sum_of_parts") or 0.0
+    if total <= 0 or summed < 0:
+        return ""
+    multiple = summed / total
+    if multiple >= 10 or 0 < multiple <= 0.1:
+        return f", {times(multiple)} {whole}"
+    return f", {percent(abs(summed - total) / total * 100)} {word}"
 
 
 @lru_cache(maxsize=1)

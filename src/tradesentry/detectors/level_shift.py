@@ -12,7 +12,16 @@ import pandas as pd
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, finding_freq, nanmedian
 from tradesentry.panel import Panel
-from tradesentry.text import factor, money, period_name, period_unit, plural
+from tradesentry.text import (
+    about,
+    factor,
+    less_than,
+    money,
+    percent,
+    period_name,
+    period_unit,
+    plural,
+)
 
 #: months on each side of a shift whose median states the old and the new level
 LEVEL_MONTHS = 12
@@ -115,10 +124,10 @@ class LevelShift(Detector):
             against = f"against nothing in most of the {before} before ({since})"
             size = ": it rose from nothing"
         else:
-            against = f"against about {money(old, cur)} in the {before} before ({since})"
+            against = f"against {about(old, cur)} in the {before} before ({since})"
             size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
         text = (
-            f"From {start} the series runs at a new level: about {money(new, cur)} a {unit} "
+            f"From {start} the series runs at a new level: {about(new, cur)} a {unit} "
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
             f"{against}{size}."
         )
@@ -214,10 +223,10 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
         share = moved / first * 100 if first > 0 else 0.0
         return (
             f"It follows an unusually low {period_name(ev.get('previous_period'), freq)} "
-            f"({money(pv, cur)} against {money(pe, cur)} expected). If part of that {unit}'s "
-            f"trade was recorded in {start} (a timing shift), at most about {money(moved, cur)} "
-            f"moved, {share:.0f}% of {start}'s {money(first, cur)}; the {unit}s after staying at "
-            "the new level point to a real change, such as a reopening."
+            f"({money(pv, cur)} against {less_than(pe, cur)} expected). If part of that {unit}'s "
+            f"trade was recorded in {start} (a timing shift), at most {about(moved, cur)} "
+            f"moved, {percent(share, digits=0)} of {start}'s {money(first, cur)}; the {unit}s "
+            "after staying at the new level point to a real change, such as a reopening."
         )
     if up:
         return (

@@ -12,7 +12,7 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import money, money_pair, period_name, period_unit
+from tradesentry.text import about, money, money_pair, period_name, period_unit
 from tradesentry.text import ratio as ratio_text
 
 _EXPORT_SIDE = ("export", "re-export")
@@ -284,7 +284,7 @@ class MirrorGap(Detector):
         return (
             f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} At the usual "
             f"ratio {who}'s "
-            f"figure would be about {money(finding.get('expected'), cur)}, a gap of "
+            f"figure would be {about(finding.get('expected'), cur)}, a gap of "
             f"{money(finding.get('impact'), cur)}."
         )
 
@@ -359,13 +359,9 @@ def _zero_months(ev: Mapping, unit: str = "month") -> str:
 
 
 def _r(x) -> str:
-    """A ratio as people read it: 3 significant digits, thousands separated; from 1/1000
-    down a fraction (``text.ratio``: 1/5,000,000, not 2e-07)."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    if 0 < x <= 1e-3:
-        return ratio_text(x)
-    return f"{x:,.0f}" if x >= 1000 else f"{x:.3g}"
+    """A ratio as ``text.ratio`` writes it, with three significant figures below 100 (a
+    CIF/FOB margin is 1.06, not 1.1): 1/5,000,000, 83.4, 4,200, 261 million."""
+    return ratio_text(x, figures=3)
 
 
 def _ratio(side: np.ndarray | float, own, mirror):

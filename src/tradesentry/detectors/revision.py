@@ -14,7 +14,14 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
 from tradesentry.panel import COMBINED_PREFIX, Panel
-from tradesentry.text import money, money_pair, period_name, period_unit, plural
+from tradesentry.text import (
+    money,
+    money_pair,
+    period_name,
+    period_unit,
+    plural,
+    relative_change,
+)
 
 CHANGED, APPEARED = 1, 2
 
@@ -237,9 +244,10 @@ def _release_text(release_id, published) -> str:
 
 
 def _pct(observed, expected) -> str:
+    """'+7.1%', '-99.97%', '5,001 times as much' (``text.relative_change``)."""
     if observed is None or expected is None or not math.isfinite(expected) or not expected:
         return "new"
-    return f"{(observed - expected) / abs(expected):+.1%}"
+    return relative_change(observed, expected)
 
 
 def _month_change(month: Mapping, cur: str, freq: str = "M") -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector
 from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit, times
+from tradesentry.text import money, period_name, period_unit, the_expected, times
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Spike(Detector):
         freq = finding_freq(finding)
         ratio = ev.get("ratio")
         if ratio:
-            against = f"{times(ratio)} the {money(finding['expected'], cur)} expected"
+            against = f"{times(ratio)} {the_expected(finding['expected'], cur)}"
         else:
             against = "where next to nothing was expected"
         text = (

@@ -19,7 +19,7 @@ from tradesentry.detectors.baseline import (
     sources,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit
+from tradesentry.text import about, less_than, money, percent, period_name, period_unit
 
 
 @dataclass(frozen=True)
@@ -125,13 +125,15 @@ class TimingShift(Detector):
         late = ev.get("direction") == "later"
         src, dst = (a, b) if late else (b, a)
         src_ev = (ev.get("sources") or [{}, {}])[0]
+        share = percent((ev.get("share_moved") or 0) * 100, digits=0)
+        amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
         return (
-            f"{a} recorded {money(va, cur)} against {money(ea, cur)} expected, and {b} "
-            f"{money(vb, cur)} against {money(eb, cur)}; together {money(ev.get('sum_observed'), cur)} "
-            f"against {money(ev.get('sum_expected'), cur)} expected for the two "
-            f"{period_unit(freq)}s, within "
-            f"normal variation. About {money(moved, cur)} ({ev.get('share_moved', 0) * 100:.0f}% of "
-            f"{src}'s expected value) looks recorded in {dst} instead of {src}: a timing shift. "
+            f"{a} recorded {money(va, cur)} against {less_than(ea, cur)} expected, and {b} "
+            f"{money(vb, cur)} against {less_than(eb, cur)}; together "
+            f"{money(ev.get('sum_observed'), cur)} against {less_than(ev.get('sum_expected'), cur)} "
+            f"expected for the two {period_unit(freq)}s, within normal variation. "
+            f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
+            f"in {dst} instead of {src}: a timing shift. "
             f"Expected values from {expectation_source(src_ev, freq)}. The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."

@@ -13,8 +13,8 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
+from tradesentry.text import about, money, money_pair, period_label, period_unit, plural, times
 from tradesentry.text import factor as factor_text
-from tradesentry.text import money, money_pair, period_label, period_unit, plural, times
 
 LN10 = math.log(10.0)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
@@ -228,13 +228,13 @@ class UnitValue(Detector):
         elif pattern == VALUE_SLIP:
             tail = (
                 f"; the weight is normal but the value is off by about "
-                f"{factor_text(ev.get('slip_factor'))}: a value slip (about "
-                f"{money(finding.get('expected'), cur)} at the usual price)."
+                f"{factor_text(ev.get('slip_factor'))}: a value slip "
+                f"({about(finding.get('expected'), cur)} at the usual price)."
             )
         else:
             tail = (
-                f"; at the usual price this weight would be worth about "
-                f"{money(ev.get('value_at_usual_price'), cur)}, a gap of "
+                f"; at the usual price this weight would be worth "
+                f"{about(ev.get('value_at_usual_price'), cur)}, a gap of "
                 f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
                 "another product, or unrecorded quantities)."
             )
@@ -272,8 +272,8 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
         )
     return (
         f"{which}{recorded} (about {_kg(ev.get('weight_at_usual_price'))} at the usual price), "
-        f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth about "
-        f"{usual} at the usual price)."
+        f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
+        f"{about(usual)} at the usual price)."
     )
 
 

@@ -27,6 +27,7 @@ from tradesentry.monitor import words
 from tradesentry.store import Store
 
 FORMATS = ("md", "html", "json")
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
 _SERIES = ("reporter", "partner", "flow", "classification", "commodity")
 
 
@@ -99,7 +100,8 @@ class Digest:
         return _plain(asdict(self))
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
+        # JSON escapes C0 controls itself; DEL and C1 (a terminal's CSI) are escaped too
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1).translate(_JSON_CONTROLS)
 
     def to_markdown(self) -> str:
         from tradesentry.monitor.render import markdown
@@ -237,15 +239,27 @@ def _summary(info: dict, cells: pd.DataFrame) -> list[str]:
         else f"ingested {_day(info['ingested_at'])}"
     )
     flows = _and([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
-    # a release of annual figures only covers years (2005–2021), not their Januaries
-    freq = "A" if len(cells) and (cells["freq"] == "A").all() else "M"
     first = (
         f"Release {info['id']} ({info['file']}, read as {info['source']}, {when}) holds "
         f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
-        f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, "
-        f"{words.month_span(cov['first_period'], cov['last_period'], freq)}."
+        f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
     )
     return [first, _freshness(cov)]
+
+
+def _periods(cells: pd.DataFrame) -> str:
+    """The span of the release's periods: "January 2019–June 2021"; annual figures cover
+    years, not their Januaries ("2005–2021"), and a release of both says each
+    ("2005–2017 (annual) and January 2017–December 2018 (monthly)")."""
+    if not len(cells):
+        return "no period"
+    spans = {
+        freq: words.month_span(_ym(group["period"].min()), _ym(group["period"].max()), freq)
+        for freq, group in cells.groupby(cells["freq"].where(cells["freq"] == "A", "M"))
+    }
+    if len(spans) == 1:
+        return next(iter(spans.values()))
+    return f"{spans['A']} (annual) and {spans['M']} (monthly)"
 
 
 def _goods(cells: pd.DataFrame) -> str:
@@ -383,7 +397,7 @@ def _revision(row: dict) -> Revision:
     )
     start = pd.Timestamp(row["period"])
     end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
-    months = words.month_span(_ym(start), _ym(end))
+    months = words.month_span(_ym(start), _ym(end), row.get("freq"))  # a year reads "2017"
     value, before, currency = _num(row["value"]), _num(row["previous_value"]), row["currency"]
     source = f"release {int(row['previous_release'])}"
     if value is None:
@@ -393,9 +407,10 @@ def _revision(row: dict) -> Revision:
         now = words.money(value, currency)
         text = f"{who} for {months}: now {now}, where {source} gave no figure."
     else:
+        now, was = words.money_pair(value, before, currency)
         text = (
-            f"{who} for {months} were revised to {words.money(value, currency)} from "
-            f"{words.money(before, currency)} ({source}), {words.change(value, before, currency)}."
+            f"{who} for {months} were revised to {now} from {was} ({source}), "
+            f"{words.change(value, before, currency)}."
         )
     return Revision(
         **{k: row[k] for k in (*_SERIES, "currency")},
@@ -524,7 +539,7 @@ def _context(con, release: int, rec: dict, who: str) -> str:
         return text
     verb = "rose to" if after > here else "fell to" if after < here else "held at"
     then = words.month(str(start + 1), after=str(start))
-    return f"{text[:-1]}, then {verb} {words.money(after, currency)} in {then}."
+    return f"{text[:-1]}, then {verb} {words.money_pair(after, here, currency)[0]} in {then}."
 
 
 # -- helpers -----------------------------------------------------------------------------

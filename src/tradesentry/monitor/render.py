@@ -2,7 +2,8 @@
 
 Both render the same sections in the same order from the ``Digest``; neither adds a
 figure of its own. Text from files and detectors reaches the HTML only through Jinja2's
-autoescape, so a file named ``<script>.csv`` stays text.
+autoescape, so a file named ``<script>.csv`` stays text, and both show control characters
+(ESC, BEL in a file name or a commodity code) as escapes (``text.printable``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tradesentry.monitor import words
+from tradesentry.text import printable
 
 if TYPE_CHECKING:
     from tradesentry.monitor.digest import Digest
@@ -80,19 +82,20 @@ def markdown(digest: Digest) -> str:
     """Plain Markdown: a heading, the summary, one bullet list per section."""
     lines = [f"# {_md(digest.title)}", "", " ".join(_md(s) for s in digest.summary), ""]
     for heading, sentences in sections(digest):
-        lines += [f"## {heading}", "", *(f"- {_md(s)}" for s in sentences), ""]
-    lines += [f"## {findings_heading(digest)}", "", findings_intro(digest), ""]
+        lines += [f"## {_md(heading)}", "", *(f"- {_md(s)}" for s in sentences), ""]
+    lines += [f"## {findings_heading(digest)}", "", _md(findings_intro(digest)), ""]
     lines += [_md(_finding_md(i, f)) for i, f in enumerate(digest.findings, 1)]
     if digest.findings:
         lines.append("")
-    lines += ["## Revisions", "", revisions_intro(digest), ""]
+    lines += ["## Revisions", "", _md(revisions_intro(digest)), ""]
     lines += [f"- {_md(r.sentence)}" for r in digest.revisions]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def _md(text: str) -> str:
-    """Keep file names and detector text from turning into Markdown markup by accident."""
-    return text.replace("<", "&lt;").replace(">", "&gt;")
+    """Keep file names and detector text from turning into Markdown markup by accident, and
+    their control characters (ESC, BEL) from acting on the terminal that shows them."""
+    return printable(text).replace("<", "&lt;").replace(">", "&gt;")
 
 
 _HTML = """<!doctype html>
@@ -126,11 +129,23 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
 """
 
 
+def _printable_html(value):
+    """Every value the page shows, its control characters as escapes (``\\x1b``) before
+    Jinja2 escapes it for HTML; text a filter has already escaped stays escaped once."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        return Markup(printable(str(value)))
+    return printable(value) if isinstance(value, str) else value
+
+
 def html(digest: Digest) -> str:
     """A self-contained HTML page; every value escaped by Jinja2's autoescape."""
     from jinja2 import Environment
 
-    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        autoescape=True, trim_blocks=True, lstrip_blocks=True, finalize=_printable_html
+    )
     return env.from_string(_HTML).render(
         d=digest,
         sections=sections(digest),

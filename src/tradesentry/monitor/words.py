@@ -18,9 +18,9 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
+from tradesentry import text
 from tradesentry.schema import WORLD
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 # Words that make an English country name take "the": unions and plurals.
 _ARTICLE_WORDS = frozenset(
     {"united", "republic", "kingdom", "islands", "emirates", "federation", "states"}
@@ -93,20 +93,17 @@ def subject(reporter: str, partner: str, flow: str, commodity: str, classificati
 def money(value: float | None, currency: str = "USD", *, approx: bool = False) -> str:
     """Money as news writes it: "$3,000", "$12.98 million", "€1.20 billion", "4.10 million KRW".
 
-    ``approx`` is for estimates: three significant figures, no trailing zeros ("$108 million").
+    ``text.money`` in its long style, so the digest follows the rules of every other page:
+    cents under ten units ("$1.35", "$0.48"), "under $0.01" for less than a cent and "$0"
+    only for an exact zero. ``approx`` is for estimates: three significant figures, no
+    trailing zeros ("$108 million").
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "an unknown amount"
-    amount = abs(float(rounded(value) if approx else value))
-    text = f"{amount:,.0f}"
-    for scale, word in ((1e9, " billion"), (1e6, " million")):
-        if amount >= scale:
-            text = f"{amount / scale:,.2f}"
-            text = (text.rstrip("0").rstrip(".") if approx else text) + word
-            break
-    sign = "-" if value < 0 else ""
-    symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+    return text.money(value, currency, long=True, approx=approx)
+
+
+def money_pair(first: float | None, second: float | None, currency: str = "USD") -> tuple[str, str]:
+    """Two amounts of one sentence, with the digits it takes to tell them apart."""
+    return text.money_pair(first, second, currency, long=True)
 
 
 def rounded(value: float | None, digits: int = 3) -> float | None:
@@ -149,12 +146,7 @@ def change(value: float, base: float, currency: str) -> str:
     amount = f"{direction} {money(abs(delta), currency)}"
     if base == 0:
         return amount
-    ratio = value / base
-    if ratio >= 10:
-        return f"{amount} ({ratio:,.0f} times as much)"
-    pct = delta / abs(base) * 100
-    digits = 2 if abs(round(pct, 1)) in (0.0, 100.0) and pct not in (0.0, -100.0) else 1
-    return f"{amount} ({pct:+.{digits}f}%)"
+    return f"{amount} ({text.relative_change(value, base)})"
 
 
 def move(who: str, value: float, period: str, base: float, base_period: str, currency: str) -> str:
@@ -163,9 +155,9 @@ def move(who: str, value: float, period: str, base: float, base_period: str, cur
     if value == base:
         return sentence(f"{who} were unchanged at {money(value, currency)} in {when} and {then}.")
     verb = "rose" if value > base else "fell"
+    now, before = money_pair(value, base, currency)
     return sentence(
-        f"{who} {verb} to {money(value, currency)} in {when} "
-        f"from {money(base, currency)} in {then}, {change(value, base, currency)}."
+        f"{who} {verb} to {now} in {when} from {before} in {then}, {change(value, base, currency)}."
     )
 
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
+from tests.report.seed import annual, both_freqs
 from tradesentry import api
 from tradesentry.engines import local
-from tradesentry.errors import InputError
+from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import empty_findings
 from tradesentry.generate import generate, load_generated
 
@@ -312,3 +313,95 @@ def test_the_mirror_of_a_part_of_a_flow_is_the_partners_same_part_or_none(store,
     assert road is not None and road.observations["value"].tolist() == [8512000.0]
     other = "partner2=0;customs=C00;mot=9000"  # a part CHN does not report: no mirror at all
     assert api.mirror(store, "PRK", "CHN", "import", "TOTAL", breakdown=other) is None
+
+
+# -- one series held monthly and annually: two series ---------------------------------------
+@pytest.fixture
+def both_freqs_store(tmp_path):
+    """USA → CAN exports held monthly and annually, scanned (tests/report/seed.py)."""
+    store = both_freqs(tmp_path / "both.duckdb")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def annual_store(tmp_path):
+    """CHN → PRK imports held by year only, scanned."""
+    store = annual(tmp_path / "annual.duckdb")
+    yield store
+    store.close()
+
+
+def test_the_series_index_counts_each_frequency_its_own_findings(both_freqs_store):
+    """The monthly and the annual series of the same codes each get their own findings and
+    money at stake, not the sum of both."""
+    found = api.findings(both_freqs_store).to_frame()
+    index = api.series_index(both_freqs_store).set_index("freq")
+    assert sorted(index.index) == ["A", "M"]
+    for freq in ("A", "M"):
+        own = found[found["freq"] == freq]
+        assert index.loc[freq, "findings"] == len(own) > 0
+        assert index.loc[freq, "impact"] == pytest.approx(own["impact"].sum())
+
+
+@pytest.mark.parametrize(
+    ("freq", "held"), [("M", "M"), ("m", "M"), ("A", "A"), (" a ", "A")], ids=str
+)
+def test_monthly_and_annual_figures_are_two_series(both_freqs_store, freq, held):
+    view = api.series(both_freqs_store, "usa", "can", "export", "total", freq=freq)
+    assert view.freq == held
+    assert set(view.observations["freq"]) == set(view.history["freq"]) == {held}
+    assert len(view.observations) == (84 if held == "M" else 16)
+    assert len(view.findings) and set(view.findings.to_frame()["freq"]) == {held}
+    assert api.series(both_freqs_store, "USA", "CAN", "export", "TOTAL", freq=held).freq == held
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({}, "USA CAN export TOTAL is held at frequencies M (monthly), A (annual): pass --freq"),
+        ({"freq": "Q"}, "unknown freq 'Q'; choose from M (monthly), A (annual)"),
+    ],
+    ids=["no choice", "no such freq"],
+)
+def test_a_series_held_monthly_and_annually_needs_a_choice(both_freqs_store, options, message):
+    with pytest.raises(InputError) as error:
+        api.series(both_freqs_store, "USA", "CAN", "export", "TOTAL", **options)
+    assert str(error.value) == message
+    if not options:
+        assert isinstance(error.value, SeriesChoice)
+        assert (error.value.param, error.value.held, error.value.asked) == (
+            "freq",
+            ["M", "A"],
+            None,
+        )
+
+
+def test_a_frequency_the_series_is_not_held_at_is_a_choice_naming_the_one_held(annual_store):
+    assert api.series(annual_store, "CHN", "PRK", "import", "TOTAL").freq == "A"  # the only one
+    with pytest.raises(SeriesChoice) as error:
+        api.series(annual_store, "CHN", "PRK", "import", "TOTAL", freq="m")
+    assert str(error.value) == (
+        "no series CHN PRK import TOTAL at freq M (monthly) in the store; it is held at A (annual)"
+    )
+    assert (error.value.param, error.value.held, error.value.asked) == ("freq", ["A"], "M")
+
+
+@pytest.mark.parametrize(
+    ("since", "periods"),
+    [
+        ("2016-01", {("A", "2016-01"), ("M", "2017-05")}),
+        ("2016-06", {("A", "2016-01"), ("M", "2017-05")}),  # 2016 runs to December
+        ("2016-12", {("A", "2016-01"), ("M", "2017-05")}),
+        ("2017-01", {("M", "2017-05")}),
+    ],
+)
+def test_since_keeps_an_annual_finding_whose_year_ends_in_or_after_it(
+    both_freqs_store, since, periods
+):
+    """An annual finding's period_end is its year's first month: ``since`` compares the
+    year's December, the last month it covers, in a saved scan's findings and a new scan."""
+    saved = api.findings(both_freqs_store, since=since).to_frame()
+    scanned = api.scan(both_freqs_store, since=since, save=False).to_frame()
+    for frame in (saved, scanned):
+        assert set(zip(frame["freq"], frame["period"], strict=True)) == periods

@@ -20,8 +20,10 @@ from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
     Findings,
     empty_findings,
+    ending_since,
     evidence_json,
     rank,
+    saved_findings_sql,
     saved_frame,
     usd_rates_sql,
 )
@@ -70,7 +72,8 @@ def scan(
     in any case (``chn`` is CHN; a country may be named), flows among ``schema.FLOWS``;
     filters that match no series of the store are an InputError. ``kinds`` is one
     detector kind or a list of them (None: every detector). ``since`` (YYYY-MM) keeps
-    findings that end in or after that month. ``engine_options`` go to the engine
+    findings that end in or after that month (an annual finding ends in its year's
+    December, whatever month its ``period_end`` names). ``engine_options`` go to the engine
     (``spark``: ``master``, ``input``, ``findings_out``); any other keyword is an
     InputError. The scan is saved in the store as it runs, chunk by chunk, in one
     transaction: the findings returned are read back from the store when needed, so memory
@@ -130,9 +133,10 @@ def _scan_chunks(
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
-    """Findings ending in or after ``since``; per chunk, so no chunk is kept to filter later."""
+    """Findings ending in or after ``since`` (an annual finding at its year's December);
+    per chunk, so no chunk is kept to filter later."""
     if since and len(frame):
-        return frame[frame["period_end"] >= since]
+        return ending_since(frame, since)
     return frame
 
 
@@ -193,14 +197,18 @@ def findings(
     flow: str | list[str] | None = None,
     commodity: str | list[str] | None = None,
     classification: str | None = None,
+    freq: str | None = None,
     since: str | None = None,
 ) -> Findings:
     """Findings of a saved scan (the latest by default), filtered; no detector runs.
 
-    Codes are normalised as ``scan`` does; an unknown scan id, kind, severity or flow is
-    an InputError naming the choices (never an empty answer that reads "no findings").
+    Codes are normalised as ``scan`` does; an unknown scan id, kind, severity, flow or
+    freq is an InputError naming the choices (never an empty answer that reads "no
+    findings"). ``since`` (YYYY-MM) keeps the findings whose last month is in or after it
+    (an annual finding's last month is its year's December: ``findings.last_month``).
     """
     since = arguments.month(since, "since")
+    freq = None if freq is None else arguments.freq(freq)
     kind = arguments.kinds(kind, "kind")
     severity = arguments.severities(severity)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
@@ -214,16 +222,17 @@ def findings(
         raise InputError(_no_scan(con, scan_id))
     # One series' findings are read without parsing the whole scan's evidence (values bound).
     where, params = "true", []
+    # (``freq`` is filtered once read: rows saved before it was kept read as "M".)
     for column, value in (*filters.items(), ("classification", classification)):
         if isinstance(value, str):
             where += f" AND {column} = ?"
             params.append(value)
     frame = saved_frame(store.con.cursor(), scan_id, where, params)
     found = Findings(frame, scan_id).filter(
-        kind=kind, severity=severity, classification=classification, **filters
+        kind=kind, severity=severity, classification=classification, freq=freq, **filters
     )
     if since:
-        found = Findings(found.to_frame().query("period_end >= @since"), scan_id)
+        found = Findings(ending_since(found.to_frame(), since), scan_id)
     return found
 
 
@@ -249,6 +258,7 @@ class SeriesView:
     history: pd.DataFrame  # every release's figure for every period (revision history)
     classification: str | None = None  # the nomenclature the series is held under (HS, H5…)
     breakdown: str = ""  # '' for the total; "partner2=0;customs=C00;mot=3200" for a part
+    freq: str = "M"  # "M" monthly, "A" annual (its periods are its years' first months)
 
 
 def series(
@@ -259,6 +269,7 @@ def series(
     commodity: str,
     *,
     classification: str | None = None,
+    freq: str | None = None,
     breakdown: str | None = None,
     scan_id: int | None = None,
 ) -> SeriesView:
@@ -268,10 +279,13 @@ def series(
     Codes are normalised as ``scan`` does (``chn prk export total`` is CHN PRK export
     TOTAL). A commodity held under several classifications (UN Comtrade's H5 and a
     table's HS for the same HS code) is several series: ``classification`` picks one,
-    and without it that is an InputError naming them. So is a flow that UN Comtrade
-    breaks down by mode of transport, customs procedure or second partner: ``breakdown``
-    picks one (``partner2=0;customs=C00;mot=3200``, as the store keeps it), and without it
-    the total ('') is the series where the store holds it.
+    and without it that is an InputError naming them. So are the same codes held both
+    monthly and annually (UN Comtrade's monthly and annual data): ``freq`` ("M" or "A", in
+    any case) picks one. So is a flow that UN Comtrade breaks down by mode of transport,
+    customs procedure or second partner: ``breakdown`` picks one
+    (``partner2=0;customs=C00;mot=3200``, as the store keeps it), and without it the total
+    ('') is the series where the store holds it. Each choice is a ``SeriesChoice`` naming
+    what the store holds, made in that order (classification, frequency, breakdown).
     """
     key = {
         "reporter": arguments.country_code(reporter),
@@ -283,42 +297,21 @@ def series(
     con = store.con.cursor()
     where = "reporter = ? AND partner = ? AND flow = ? AND commodity = ?"
     params = list(key.values())
-    held = [
-        row[0]
-        for row in con.execute(
-            f"SELECT DISTINCT classification FROM observations WHERE {where} ORDER BY 1", params
-        ).fetchall()
-    ]
+    held = con.execute(
+        "SELECT DISTINCT classification, freq, breakdown FROM observations "
+        f"WHERE {where} ORDER BY ALL",
+        params,
+    ).fetchall()
     if not held:
         raise InputError(
             f"no series {name} in the store (see `tradesentry releases` and the codes it uses)"
         )
-    choice = {"key": key, "classifications": held}
-    if classification is not None:
-        classification = classification.strip().upper()
-        if classification not in held:
-            raise SeriesChoice(
-                f"no series {name} under classification {classification} in the store; "
-                f"it is held under {', '.join(held)}",
-                **choice,
-                param="classification",
-                held=held,
-                asked=classification,
-            )
-    elif len(held) > 1:
-        raise SeriesChoice(
-            f"{name} is held under classifications {', '.join(held)}: pass --classification",
-            **choice,
-            param="classification",
-            held=held,
-        )
-    else:
-        classification = held[0]
-    where += " AND classification = ?"
-    params.append(classification)
-    breakdown = _breakdown(con, where, params, breakdown, choice, classification)
-    where += " AND breakdown = ?"
-    params.append(breakdown)
+    freq = None if freq is None else arguments.freq(freq)
+    classification = _classification(held, classification, freq, key)
+    freq = _frequency(held, classification, freq, key)
+    breakdown = _breakdown(held, breakdown, key, classification, freq)
+    where += " AND classification = ? AND freq = ? AND breakdown = ?"
+    params += [classification, freq, breakdown]
     obs = con.execute(
         f"SELECT period, period_months, freq, value, currency, net_weight_kg, release_id "
         f"FROM current_observations WHERE {where} ORDER BY period, period_months",
@@ -335,31 +328,116 @@ def series(
     if scan_id is None:  # no saved scan ran every detector over it: scan it now
         found = scan(store, save=False, **key)
     else:
-        found = findings(store, scan_id=scan_id, classification=classification, **key)
-    found = found.filter(classification=classification, breakdown=breakdown)
-    return SeriesView(key, obs, found, history, classification, breakdown)
+        found = findings(store, scan_id=scan_id, classification=classification, freq=freq, **key)
+    found = found.filter(classification=classification, freq=freq, breakdown=breakdown)
+    return SeriesView(key, obs, found, history, classification, breakdown, freq)
 
 
-def _breakdown(
-    con, where: str, params: list, wanted: str | None, choice: dict, classification: str
-) -> str:
+# What the store holds of four codes: (classification, freq, breakdown) triples.
+_Held = list[tuple[str, str, str]]
+
+
+def _freqs_named(freqs: Iterable[str]) -> str:
+    """``M (monthly), A (annual)``: frequencies as a message names them."""
+    return ", ".join(f"{f} ({arguments.FREQS.get(f, f)})" for f in freqs)
+
+
+def _classification(held: _Held, wanted: str | None, freq: str | None, key: dict) -> str:
+    """The classification of the series asked for: ``wanted``, else the only one the codes
+    are held under (at ``freq``, when one is asked for); several is a ``SeriesChoice``."""
+    name = " ".join(key.values())
+    classifications = sorted({c for c, _, _ in held})
+    choice = {"key": key, "classifications": classifications, "freq": freq}
+    if wanted is not None:
+        wanted = wanted.strip().upper()
+        if wanted not in classifications:
+            raise SeriesChoice(
+                f"no series {name} under classification {wanted} in the store; "
+                f"it is held under {', '.join(classifications)}",
+                **choice,
+                param="classification",
+                held=classifications,
+                asked=wanted,
+            )
+        return wanted
+    candidates = sorted({c for c, f, _ in held if freq is None or f == freq})
+    if not candidates:  # not held at the frequency asked for, under any classification
+        freqs = sorted({f for _, f, _ in held}, key=_monthly_first)
+        raise SeriesChoice(
+            f"no series {name} at freq {_freqs_named([freq])} in the store; "
+            f"it is held at {_freqs_named(freqs)}",
+            **{**choice, "freq": None},
+            param="freq",
+            held=freqs,
+            asked=freq,
+            freqs=freqs,
+        )
+    if len(candidates) > 1:
+        raise SeriesChoice(
+            f"{name} is held under classifications {', '.join(candidates)}: pass --classification",
+            **choice,
+            param="classification",
+            held=candidates,
+        )
+    return candidates[0]
+
+
+def _monthly_first(freq: str) -> int:
+    return list(arguments.FREQS).index(freq) if freq in arguments.FREQS else len(arguments.FREQS)
+
+
+def _frequency(held: _Held, classification: str, wanted: str | None, key: dict) -> str:
+    """The frequency of the series asked for: ``wanted``, else the only one the codes are
+    held at under ``classification``; monthly and annual both is a ``SeriesChoice``."""
+    name = " ".join(key.values())
+    freqs = sorted({f for c, f, _ in held if c == classification}, key=_monthly_first)
+    classifications = sorted({c for c, _, _ in held})
+    under = f" under classification {classification}" if len(classifications) > 1 else ""
+    about = {
+        "key": key,
+        "classifications": classifications,
+        "param": "freq",
+        "held": freqs,
+        "classification": classification,
+        "freqs": freqs,
+    }
+    if wanted is not None:
+        if wanted not in freqs:
+            raise SeriesChoice(
+                f"no series {name}{under} at freq {_freqs_named([wanted])} in the store; "
+                f"it is held at {_freqs_named(freqs)}",
+                **about,
+                asked=wanted,
+            )
+        return wanted
+    if len(freqs) > 1:
+        raise SeriesChoice(
+            f"{name}{under} is held at frequencies {_freqs_named(freqs)}: pass --freq", **about
+        )
+    return freqs[0]
+
+
+def _breakdown(held: _Held, wanted: str | None, key: dict, classification: str, freq: str) -> str:
     """The breakdown of the series asked for: ``wanted``, else the total ('') where the
     store holds it, else the only one; several and no total is a ``SeriesChoice``."""
-    held = [
-        row[0]
-        for row in con.execute(
-            f"SELECT DISTINCT breakdown FROM observations WHERE {where} ORDER BY 1", params
-        ).fetchall()
-    ]
-    name, shown = " ".join(choice["key"].values()), ", ".join(repr(b) for b in held)
-    about = {**choice, "param": "breakdown", "held": held, "classification": classification}
+    parts = sorted({b for c, f, b in held if c == classification and f == freq})
+    name, shown = " ".join(key.values()), ", ".join(repr(b) for b in parts)
+    about = {
+        "key": key,
+        "classifications": sorted({c for c, _, _ in held}),
+        "param": "breakdown",
+        "held": parts,
+        "classification": classification,
+        "freq": freq,
+        "freqs": sorted({f for c, f, _ in held if c == classification}, key=_monthly_first),
+    }
     if wanted is not None:
-        if wanted not in held:
+        if wanted not in parts:
             message = f"no series {name} with breakdown {wanted!r}; it has {shown}"
             raise SeriesChoice(message, **about, asked=wanted)
         return wanted
-    if "" in held or len(held) == 1:
-        return "" if "" in held else held[0]
+    if "" in parts or len(parts) == 1:
+        return "" if "" in parts else parts[0]
     raise SeriesChoice(f"{name} is held only by breakdown ({shown}): pass --breakdown", **about)
 
 
@@ -396,12 +474,14 @@ def mirror(
     classification: str | None = None,
     breakdown: str | None = None,
     scan_id: int | None = None,
+    freq: str | None = None,
 ) -> SeriesView | None:
     """The partner's record of the same flow (B's imports from A beside A's exports to B).
 
     None when the store does not hold it: most series have no mirror, and that is no error.
     The mirror of a part of a flow (``breakdown``) is the partner's same part, never its
-    total: a total drawn beside a part would read as a gap.
+    total: a total drawn beside a part would read as a gap; the mirror of an annual series
+    (``freq`` "A") is the partner's annual record, of a monthly one its monthly record.
     """
     mirror_flow = MIRROR_FLOW.get(flow.strip().lower())
     if mirror_flow is None or arguments.country_code(partner) == arguments.country_code(reporter):
@@ -414,6 +494,7 @@ def mirror(
             mirror_flow,
             commodity,
             classification=classification,
+            freq=freq,
             breakdown=breakdown or "",
             scan_id=scan_id,
         )
@@ -501,14 +582,15 @@ def _by_kind_severity(counts: list[tuple[str, str, int]]) -> dict[str, dict[str,
 # The export side's mirror gap, where the import side reports the same gap (overlapping
 # months), is the same money seen from the other record: the import side is counted.
 _AT_STAKE_SQL = """
-    SELECT f.currency, sum(f.impact) AS impact FROM findings f
+    SELECT f.currency, sum(f.impact) AS impact FROM {findings} f
     WHERE f.scan_id = $scan AND NOT (
         f.kind = 'mirror_gap' AND f.flow IN ('export', 're-export') AND EXISTS (
-            SELECT 1 FROM findings g
+            SELECT 1 FROM {findings} g
             WHERE g.scan_id = $scan AND g.kind = 'mirror_gap'
               AND g.flow IN ('import', 're-import') AND g.reporter = f.partner
               AND g.partner = f.reporter AND g.classification = f.classification
               AND g.commodity = f.commodity AND g.breakdown = f.breakdown
+              AND g.freq = f.freq
               AND g.period <= f.period_end AND g.period_end >= f.period))
     GROUP BY f.currency HAVING sum(f.impact) IS NOT NULL
     ORDER BY impact DESC
@@ -517,15 +599,18 @@ _AT_STAKE_SQL = """
 
 def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     """Money at stake per currency in a scan, each mirror gap counted once (see above)."""
-    rows = con.execute(_AT_STAKE_SQL, {"scan": scan_id}).fetchall()
+    sql = _AT_STAKE_SQL.format(findings=saved_findings_sql(con))
+    rows = con.execute(sql, {"scan": scan_id}).fetchall()
     return {str(currency): float(impact) for currency, impact in rows}
 
 
-# A scan's findings (``?``: its id) with their impact in US dollars where the store has the
-# currency's rate, as findings are ranked (``findings.usd_rates_sql``): the series and pair
-# lists sum money at stake across series that may be in different currencies.
-_SCAN_FINDINGS_USD = f"""
-        scan_findings AS (SELECT * FROM findings WHERE scan_id = ?),
+def _scan_findings_usd(con) -> str:
+    """A scan's findings (``?``: its id), each with its series' ``freq``, and their impact
+    in US dollars where the store has the currency's rate, as findings are ranked
+    (``findings.usd_rates_sql``): the series and pair lists sum money at stake across
+    series that may be in different currencies."""
+    return f"""
+        scan_findings AS (SELECT * FROM {saved_findings_sql(con)} WHERE scan_id = ?),
         usd AS ({usd_rates_sql("scan_findings")}),
         found AS (
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd
@@ -558,13 +643,14 @@ def series_index(
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL
-        ), {_SCAN_FINDINGS_USD}, f AS (
-            SELECT reporter, partner, flow, classification, commodity, breakdown,
+        ), {_scan_findings_usd(con)}, f AS (
+            SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    count(*) AS findings, sum(impact) AS impact, sum(impact_usd) AS impact_usd
             FROM found GROUP BY ALL
         )
         SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.impact, 0) AS impact
-        FROM s LEFT JOIN f USING (reporter, partner, flow, classification, commodity, breakdown)
+        FROM s LEFT JOIN f
+          USING (reporter, partner, flow, classification, commodity, freq, breakdown)
         ORDER BY coalesce(f.impact_usd, 0) DESC, reporter, partner, flow, commodity, freq,
                  breakdown
         LIMIT ?
@@ -585,7 +671,7 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    -- A when every series of the pair is annual: its span is told in years
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
-        ), {_SCAN_FINDINGS_USD}, f AS (
+        ), {_scan_findings_usd(con)}, f AS (
             SELECT reporter, partner, count(*) AS findings, sum(impact) AS impact,
                    sum(impact_usd) AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
@@ -690,6 +776,7 @@ def mirror_pair(
     *,
     classification: str | None = None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ):
     """Both records of a pair's trade month by month, with the usual ratio and its band.
 
@@ -698,6 +785,8 @@ def mirror_pair(
     commodity held under several classifications is several series, as in ``series``:
     ``classification`` picks one, and without it that is a ``SeriesChoice`` naming them.
     Each flow is its total unless ``breakdown`` names a part (as the store keeps it).
+    ``freq`` "A" compares the annual figures year by year; without it, the monthly figures
+    where the store holds any for the pair, else the annual ones (``MirrorView.freq``).
     """
     from tradesentry.missing import mirror_view
 
@@ -709,6 +798,7 @@ def mirror_pair(
         commodity,
         classification=classification,
         breakdown=breakdown,
+        freq=freq,
     )
 
 
@@ -721,11 +811,13 @@ def missing_trade(
     *,
     classification: str | None = None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ):
     """What the mirror and unit-value gaps imply is missing from the reporter's record of
     its trade with the partner, per commodity, with a low / central / high range and the
-    method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM;
-    ``classification`` and ``breakdown`` as in ``mirror_pair``."""
+    method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM (a
+    year is in the span when any of its months is); ``classification``, ``breakdown`` and
+    ``freq`` as in ``mirror_pair``."""
     from tradesentry.missing import missing_trade as estimate
 
     start, end = _month_range(start, end)
@@ -737,6 +829,7 @@ def missing_trade(
         end,
         classification=classification,
         breakdown=breakdown,
+        freq=freq,
     )
 
 

@@ -49,6 +49,19 @@ def flow_name(raw: str) -> str:
     return flow
 
 
+# A series' frequency as the store keeps it, and what it is called.
+FREQS: dict[str, str] = {"M": "monthly", "A": "annual"}
+
+
+def freq(raw: str) -> str:
+    """A frequency as the store keeps it: M (monthly) or A (annual), in any case."""
+    value = raw.strip().upper()
+    if value not in FREQS:
+        choices = ", ".join(f"{code} ({name})" for code, name in FREQS.items())
+        raise InputError(f"unknown freq {raw!r}; choose from {choices}")
+    return value
+
+
 def _choice(choices: Iterable[str], what: str) -> Callable[[str], str]:
     """A check of one value against ``choices`` (kinds, severities), case aside."""
     choices = tuple(choices)

@@ -471,6 +471,10 @@ def series(
         str | None,
         typer.Option(help="HS, H5…: which, when the store holds the series under several."),
     ] = None,
+    freq: Annotated[
+        str | None,
+        typer.Option(help="M or A: which, when the store holds the series monthly and annually."),
+    ] = None,
     breakdown: Annotated[
         str | None,
         typer.Option(help="A part of the flow (UN Comtrade: partner2=0;customs=C00;mot=3200)."),
@@ -486,18 +490,22 @@ def series(
             flow,
             commodity,
             classification=classification,
+            freq=freq,
             breakdown=breakdown,
         )
         key = view.key  # the codes as the store keeps them: chn prk export total is CHN…TOTAL
         revised = api.revisions(st, **key)
-    same = (revised["classification"] == view.classification) & (
-        revised["breakdown"] == view.breakdown
+    same = (
+        (revised["classification"] == view.classification)
+        & (revised["breakdown"] == view.breakdown)
+        & (revised["freq"] == view.freq)
     )
     revised = revised[same]
     obs = view.observations
     currency = obs["currency"].iat[0]
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
     under = f"{view.classification}, " if classification else ""
+    under += "annual, " if view.freq == "A" else ""
     out.print(Text.assemble((printable(name), "bold"), printable(f" ({under}{currency})")))
     out.print(sparkline(_sparkline_values(obs)), highlight=False)
     flagged = _flagged_periods(view.findings)
@@ -527,6 +535,12 @@ BreakdownOption = Annotated[
     str | None,
     typer.Option(help="A part of each flow (UN Comtrade: partner2=0;customs=C00;mot=3200)."),
 ]
+PairFreqOption = Annotated[
+    str | None,
+    typer.Option(
+        "--freq", help="M or A: by month or by year (default: monthly where the store has it)."
+    ),
+]
 
 
 @command()
@@ -536,13 +550,21 @@ def mirror(
     commodity: Annotated[str | None, typer.Option(help="One commodity (default: all).")] = None,
     classification: ClassificationOption = None,
     breakdown: BreakdownOption = None,
+    freq: PairFreqOption = None,
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
-    """Both records of a pair's trade and the gap between them, month by month."""
+    """Both records of a pair's trade and the gap between them, month by month (or year
+    by year where the store holds the pair only by year, or with --freq A)."""
     with open_store(store, read_only=True) as st:
         view = api.mirror_pair(
-            st, reporter, partner, commodity, classification=classification, breakdown=breakdown
+            st,
+            reporter,
+            partner,
+            commodity,
+            classification=classification,
+            breakdown=breakdown,
+            freq=freq,
         )
     if format is TableFormat.csv:
         _write_csv(view.frame)
@@ -558,13 +580,21 @@ def gap(
     end: Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM.")] = None,
     classification: ClassificationOption = None,
     breakdown: BreakdownOption = None,
+    freq: PairFreqOption = None,
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """What the partner's record and unit values imply is missing from the reporter's."""
     with open_store(store, read_only=True) as st:
         result = api.missing_trade(
-            st, reporter, partner, start, end, classification=classification, breakdown=breakdown
+            st,
+            reporter,
+            partner,
+            start,
+            end,
+            classification=classification,
+            breakdown=breakdown,
+            freq=freq,
         )
     if format is TableFormat.csv:
         _write_csv(result.frame)

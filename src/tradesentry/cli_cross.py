@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from tradesentry.text import money, plural, printable, sparkline
+from tradesentry.text import money, period_label, period_unit, plural, printable, sparkline
 from tradesentry.text import ratio as ratio_text
 
 
@@ -51,7 +51,7 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
         share = _num(row.change_share)
         change = "" if share is None else f"{share:+.1%}"
         table.add_row(
-            pd.Timestamp(row.period).strftime("%Y-%m"),
+            period_label(pd.Timestamp(row.period).strftime("%Y-%m"), row.freq),
             money(_num(row.previous_value), currency),
             money(_num(row.value), currency),
             change or ("suppressed" if _num(row.value) is None else "disclosed"),
@@ -100,12 +100,13 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         | (diff.by_month["vanished"] > 0)
     ]
     if len(months):
-        table = Table(title="Months changed", show_edge=False)
+        # Monthly and annual figures are rows apart: 2016-01 (a month), 2016 (a year).
+        table = Table(title=f"{_periods_word(months['freq'])} changed", show_edge=False)
         for column in ("period", "revised", "of", "share", "appeared", "vanished", "net change"):
             table.add_column(column)
         for row in months.itertuples():
             table.add_row(
-                row.period + (" restated" if row.restated else ""),
+                period_label(row.period, row.freq) + (" restated" if row.restated else ""),
                 str(row.revised),
                 str(row.common),
                 f"{row.share_revised:.0%}",
@@ -116,7 +117,16 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         console.print(table)
     restated = diff.restated_months()
     if restated:
-        console.print(f"Whole months restated: {', '.join(restated)}.")
+        freqs = diff.by_month.loc[diff.by_month["restated"], "freq"]
+        console.print(f"Whole {_periods_word(freqs).lower()} restated: {', '.join(restated)}.")
+
+
+def _periods_word(freqs: pd.Series) -> str:
+    """Months, Years, or Months and years: what the rows of a diff are."""
+    held = set(freqs)
+    if held == {"A"}:
+        return "Years"
+    return "Months and years" if "A" in held else "Months"
 
 
 # -- mirror ----------------------------------------------------------------------------------
@@ -133,6 +143,7 @@ def print_mirror(console: Console, view, as_json: bool) -> None:
                     "reporter": view.reporter,
                     "partner": view.partner,
                     "currency": view.currency,
+                    "freq": view.freq,  # A: each row of "months" is a year (period YYYY)
                     "notes": view.notes,
                     "months": _records(frame),
                 },
@@ -208,27 +219,28 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
 
 
 def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:
-    """Each side's total over the months it recorded, and the ratio over the months both did."""
+    """Each side's total over the months (years) it recorded, and the ratio over the months
+    both did."""
     own_label, mirror_label = _sides(view, flow)
-    cur = view.currency
+    cur, unit = view.currency, period_unit(view.freq)
     sides = []
     for label, column in ((own_label, "own"), (mirror_label, "mirror")):
         months = rows.loc[rows[column].notna(), "period"]
         if len(months):
             total = money(_num(rows[column].sum()), cur)
-            sides.append(f"{label} {total} over {plural(len(months), 'month')} ({_span(months)})")
+            sides.append(f"{label} {total} over {plural(len(months), unit)} ({_span(months)})")
         elif column == "mirror" and rows["mirror_currency_ok"].fillna(1).eq(0).any():
-            sides.append(f"{label}: no rate to {cur} for any month")
+            sides.append(f"{label}: no rate to {cur} for any {unit}")
         else:
             sides.append(f"{label}: no record")
     both = rows["own"].notna() & rows["mirror"].notna()
     if not both.any():
-        compared = "no month recorded by both, nothing to compare"
+        compared = f"no {unit} recorded by both, nothing to compare"
     else:
         own, mirror = rows.loc[both, "own"].sum(), rows.loc[both, "mirror"].sum()
         ratio = (mirror / own if flow == "export" else own / mirror) if own and mirror else None
         compared = (
-            f"over the {plural(int(both.sum()), 'month')} both recorded "
+            f"over the {plural(int(both.sum()), unit)} both recorded "
             f"({_span(rows.loc[both, 'period'])}): {money(_num(own), cur)} against "
             f"{money(_num(mirror), cur)}, ratio {_ratio(ratio) or 'n/a'}, "
             f"{int(rows['outside'].sum())} outside the band"
@@ -243,9 +255,9 @@ def _mirror_commodities(
     table = Table(
         title=f"{own_label} vs {mirror_label}, {_span(rows['period'])} ({view.currency})",
         caption=(
-            "Each side's total over the months it recorded (how many); ratio, and months "
-            "outside the band of those both recorded, over the months both recorded."
-        ),
+            "Each side's total over the {0}s it recorded (how many); ratio, and {0}s "
+            "outside the band of those both recorded, over the {0}s both recorded."
+        ).format(period_unit(view.freq)),
         show_edge=False,
     )
     for column in (
@@ -292,6 +304,7 @@ def print_missing(console: Console, result, as_json: bool) -> None:
                     "reporter": result.reporter,
                     "partner": result.partner,
                     "currency": result.currency,
+                    "freq": result.freq,  # A: by year (the month counts count years)
                     "from": result.start,
                     "to": result.end,
                     "first": result.first,
@@ -330,10 +343,11 @@ def print_missing(console: Console, result, as_json: bool) -> None:
         total = result.totals.get(flow, {})
         table.add_row("total", *_missing_cells(total, cur), style="bold")
         console.print(table)
+    unit = period_unit(result.freq)
     console.print(
-        "recorded, partner's record: each side's total over the months it recorded (how "
-        "many); both: the months both recorded, over which the mirror gaps are summed; n/a: "
-        "no month to estimate from.",
+        f"recorded, partner's record: each side's total over the {unit}s it recorded (how "
+        f"many); both: the {unit}s both recorded, over which the mirror gaps are summed; n/a: "
+        f"no {unit} to estimate from.",
         highlight=False,
     )
     for note in result.notes:

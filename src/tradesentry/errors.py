@@ -13,12 +13,16 @@ class InputError(TradesentryError):
 
 class SeriesChoice(InputError):
     """Four codes that name no one series: the store holds them under several
-    classifications or breakdowns and none was picked, or not under the one asked for.
+    classifications, frequencies (monthly and annual) or breakdowns and none was picked, or
+    not under the one asked for.
 
     What a caller needs to offer the choice (the dashboard links each): ``param``
-    ("classification" or "breakdown"), the values ``held``, the value ``asked`` (None:
-    none given), the normalised ``key``, every classification the codes are held under,
-    and, for a breakdown, the ``classification`` it was looked for under.
+    ("classification", "freq" or "breakdown"), the values ``held``, the value ``asked``
+    (None: none given), the normalised ``key``, every classification the codes are held
+    under, the ``classification`` a frequency or a breakdown was looked for under, the
+    ``freq`` asked for or chosen so far (None: none yet) and the ``freqs`` held under that
+    classification (a link to a monthly series names its frequency only where there are
+    several).
     """
 
     def __init__(
@@ -31,10 +35,13 @@ class SeriesChoice(InputError):
         held: list[str],
         asked: str | None = None,
         classification: str | None = None,
+        freq: str | None = None,
+        freqs: list[str] | None = None,
     ) -> None:
         super().__init__(message)
         self.key, self.classifications, self.param = key, classifications, param
         self.held, self.asked, self.classification = held, asked, classification
+        self.freq, self.freqs = freq, freqs or []
 
 
 class StoreError(TradesentryError):

@@ -62,6 +62,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
     *FINDING_COLUMNS[FINDING_COLUMNS.index("period_end") + 1 :],
 )
 MONTHLY = "M"
+ANNUAL = "A"
 
 HIGH, MEDIUM = 0.9, 0.7
 
@@ -258,11 +259,43 @@ def read_saved(
 def _saved_column(column: str, con) -> str:
     if column != "freq":
         return f"f.{column}"
-    held = con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
-        "AND table_name = 'findings' AND column_name = 'freq'"
-    ).fetchall()[0][0]
+    held = _keeps_freq(con)
     return f"coalesce(f.freq, '{MONTHLY}') AS freq" if held else f"'{MONTHLY}' AS freq"
+
+
+def _keeps_freq(con) -> bool:
+    """Whether the store's findings table has its ``freq`` column (schema 4)."""
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'main' "
+            "AND table_name = 'findings' AND column_name = 'freq'"
+        ).fetchall()[0][0]
+    )
+
+
+def saved_findings_sql(con) -> str:
+    """The store's findings table as a subquery whose every row has its ``freq``: "M" for
+    rows saved before findings kept it (NULL) and in a store of that schema opened
+    read-only (no column), as ``read_saved`` reads them."""
+    if _keeps_freq(con):
+        return f"(SELECT * REPLACE (coalesce(freq, '{MONTHLY}') AS freq) FROM findings)"
+    return f"(SELECT *, '{MONTHLY}' AS freq FROM findings)"
+
+
+def last_month(frame: pd.DataFrame) -> pd.Series:
+    """The last month each finding covers, YYYY-MM: its ``period_end``, or for an annual
+    finding (``freq`` "A", whose ``period_end`` is its last year's first month) that year's
+    December. "Findings ending in or after a month" compares this, so the year 2016 counts
+    as ending in December 2016, not in January."""
+    end = frame["period_end"].astype(str).str[:7]
+    if "freq" not in frame.columns:
+        return end
+    return end.where(frame["freq"] != ANNUAL, end.str[:4] + "-12")
+
+
+def ending_since(frame: pd.DataFrame, since: str) -> pd.DataFrame:
+    """The findings of ``frame`` whose last month (``last_month``) is ``since`` or later."""
+    return frame[(last_month(frame) >= since).to_numpy(dtype=bool)] if len(frame) else frame
 
 
 def _decoded(frame: pd.DataFrame) -> pd.DataFrame:

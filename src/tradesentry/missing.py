@@ -6,6 +6,10 @@ with the store's rates), with the usual import/export ratio and its band, as the
 ``mirror_gap`` detector sees them. ``missing_trade`` sums, per commodity, what the mirror
 gaps and the unit-value gaps imply is missing from the reporter's record, with a range and
 the method in words.
+
+A pair the store holds only by year (UN Comtrade's annual data) is compared year by year:
+the unit of the tables is then a year (``period`` YYYY, ``freq`` "A"), and a currency is
+converted at the mean of the year's monthly rates.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tradesentry import context
+from tradesentry import arguments, context
 from tradesentry.detectors.mirror_gap import MirrorGap
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
 from tradesentry.errors import InputError, SeriesChoice
@@ -37,6 +41,18 @@ METHOD = (
     "top-level codes only, so that chapters and their headings are not added together."
 )
 
+# The same method for a pair compared by year (UN Comtrade's annual data).
+METHOD_BY_YEAR = (
+    METHOD.replace("Mirror method, month by month.", "Mirror method, year by year.")
+    .replace("every mirror pair and month", "every mirror pair and period (month or year)")
+    .replace("summed over the months", "summed over the years")
+    .replace(
+        "in months without a partner record, so that no month is counted twice",
+        "in years without a partner record, so that no year is counted twice",
+    )
+    .replace("high adds the months", "high adds the years")
+)
+
 
 @dataclass(frozen=True)
 class MirrorView:
@@ -47,6 +63,7 @@ class MirrorView:
     currency: str
     frame: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    freq: str = "M"  # "A": the pair compared by year (``period`` YYYY), each row a year
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,7 @@ class MissingTrade:
     notes: list[str] = field(default_factory=list)
     first: str | None = None  # the first and last month either side recorded in the span
     last: str | None = None
+    freq: str = "M"  # "A": by year (``first``, ``last`` YYYY; the month counts count years)
 
 
 # A commodity's records: one classification and one breakdown of each flow (see ``_chosen``).
@@ -81,6 +99,7 @@ def mirror_view(
     breakdown: str | None = None,
     start: str | None = None,
     end: str | None = None,
+    freq: str | None = None,
 ) -> MirrorView:
     """Both records of every month of the pair's exports and imports (monthly figures),
     from ``start`` to ``end`` (YYYY-MM, inclusive; None: all).
@@ -89,34 +108,36 @@ def mirror_view(
     a commodity the store holds under several classifications needs ``classification``
     (a ``SeriesChoice`` names them), and each flow is its total ('') unless ``breakdown``
     names a part (where the store holds only parts, the only one, else a ``SeriesChoice``).
+
+    ``freq`` "A" compares the pair's annual figures year by year (``period`` YYYY; a year
+    is in the span when its months are: ``--from 2016-06`` keeps 2016); without it, the
+    monthly figures where the store holds any for the pair, else the annual ones (a note
+    says which).
     """
     detector = detector or MirrorGap()
     currency = _currency(con, reporter, partner)
-    raw = con.execute(_pair_sql(commodity), _pair_params(reporter, partner, commodity)).df()
     what = f" in {commodity}" if commodity else ""
-    if raw.empty:
-        raise InputError(f"no monthly trade between {reporter} and {partner}{what} in the store")
-    raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y-%m")
+    freq, notes = _pair_freq(con, reporter, partner, commodity, freq)
+    raw = con.execute(_pair_sql(commodity, freq), _pair_params(reporter, partner, commodity)).df()
+    unit = arguments.FREQS[freq]
+    raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y" if freq == "A" else "%Y-%m")
     held = f"{raw['period'].min()} to {raw['period'].max()}"
-    if start:
-        raw = raw[raw["period"] >= start]
-    if end:
-        raw = raw[raw["period"] <= end]
+    raw = raw[_in_span(raw["period"], freq, start, end)]
     if raw.empty:
         asked = f"from {start} to {end}" if start and end else f"from {start}" if start else ""
         raise InputError(
-            f"no monthly trade between {reporter} and {partner}{what} "
+            f"no {unit} trade between {reporter} and {partner}{what} "
             f"{asked or f'up to {end}'}; the store holds {held}"
         )
     key = {"reporter": reporter, "partner": partner, "commodity": commodity}
     raw = _chosen(raw, key, classification, breakdown)
     frame = _with_band(raw.reset_index(drop=True), detector)
-    notes = []
     unconverted = frame["mirror_raw"].notna() & (frame["mirror_currency_ok"] == 0)
     if unconverted.any():
         missing = sorted(set(frame.loc[unconverted, "mirror_currency"]) - {currency})
+        periods = "years" if freq == "A" else "months"
         notes.append(
-            f"{int(unconverted.sum())} months of the partner's record are in "
+            f"{int(unconverted.sum())} {periods} of the partner's record are in "
             f"{', '.join(missing)} with no rate to {currency} in the store: load monthly rates "
             "with `tradesentry rates FILE` to compare them"
         )
@@ -141,7 +162,7 @@ def mirror_view(
         "intra_eu",
         "reference_pair_months",
     ]
-    return MirrorView(reporter, partner, currency, frame[columns], notes)
+    return MirrorView(reporter, partner, currency, frame[columns], notes, freq)
 
 
 def missing_trade(
@@ -153,8 +174,10 @@ def missing_trade(
     *,
     classification: str | None = None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ) -> MissingTrade:
-    """Per commodity and flow, what the partner's record implies the reporter did not record."""
+    """Per commodity and flow, what the partner's record implies the reporter did not record
+    (by month, or by year for a pair compared by year: ``mirror_view``'s ``freq``)."""
     view = mirror_view(
         con,
         reporter,
@@ -163,9 +186,10 @@ def missing_trade(
         breakdown=breakdown,
         start=start,
         end=end,
+        freq=freq,
     )
     frame = view.frame
-    uv = _unit_value_gaps(con, reporter, partner, start, end)
+    uv = _unit_value_gaps(con, reporter, partner, start, end, view.freq)
     months = _monthly_parts(frame, uv)
     table = _summarise(months)
     return MissingTrade(
@@ -176,9 +200,11 @@ def missing_trade(
         end,
         table,
         _totals(table, months),
+        method=METHOD_BY_YEAR if view.freq == "A" else METHOD,
         notes=view.notes,
         first=frame["period"].min(),
         last=frame["period"].max(),
+        freq=view.freq,
     )
 
 
@@ -252,6 +278,59 @@ def _listed(codes: list[str], most: int = 5) -> str:
 
 
 # -- the pair's records --------------------------------------------------------------------
+# The figures a pair is compared by: single months, or years (UN Comtrade's annual data).
+_SINGLE = {"M": "freq = 'M' AND period_months = 1", "A": "freq = 'A'"}
+
+
+def _pair_freq(
+    con, reporter: str, partner: str, commodity: str | None, wanted: str | None
+) -> tuple[str, list[str]]:
+    """The frequency the pair is compared by, and a note where it is not the only one:
+    ``wanted``, else monthly where either side holds monthly figures, else annual."""
+    only = " AND commodity = ?" if commodity else ""
+    sides = f"((reporter = ? AND partner = ?) OR (reporter = ? AND partner = ?)){only}"
+    single = " OR ".join(f"({clause})" for clause in _SINGLE.values())
+    held = {
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT freq FROM current_observations WHERE {sides} "
+            f"AND flow IN ('export', 'import') AND ({single})",
+            [reporter, partner, partner, reporter, *([commodity] if commodity else [])],
+        ).fetchall()
+    }
+    what = f" in {commodity}" if commodity else ""
+    if not held:
+        raise InputError(
+            f"no monthly or annual trade between {reporter} and {partner}{what} in the store"
+        )
+    if wanted is not None:
+        wanted = arguments.freq(wanted)
+        if wanted not in held:
+            (other,) = held
+            raise InputError(
+                f"no {arguments.FREQS[wanted]} trade between {reporter} and {partner}{what} "
+                f"in the store; it holds {arguments.FREQS[other]} figures (--freq {other})"
+            )
+        return wanted, []
+    if "M" in held:
+        also = ["the store also holds annual figures for the pair: --freq A compares them"]
+        return "M", also if "A" in held else []
+    return "A", [
+        f"the store holds only annual figures for {reporter} and {partner}: "
+        "each row is a year (rates: the mean of the year's months)"
+    ]
+
+
+def _in_span(periods: pd.Series, freq: str, start: str | None, end: str | None) -> pd.Series:
+    """Which periods (YYYY-MM, or YYYY for a year) fall in ``start`` to ``end`` (YYYY-MM,
+    None: open): a year does when any of its months does."""
+    first, last = (periods + "-01", periods + "-12") if freq == "A" else (periods, periods)
+    keep = pd.Series(True, index=periods.index)
+    if start:
+        keep &= last >= start
+    if end:
+        keep &= first <= end
+    return keep
 
 
 def _currency(con, reporter: str, partner: str) -> str:
@@ -272,15 +351,23 @@ def _pair_params(reporter: str, partner: str, commodity: str | None) -> list:
     return [reporter, partner, *extra, partner, reporter, *extra, reporter, partner]
 
 
-def _pair_sql(commodity: str | None) -> str:
+def _pair_sql(commodity: str | None, freq: str = "M") -> str:
     only = " AND commodity = ?" if commodity else ""
-    monthly = "freq = 'M' AND period_months = 1 AND flow IN ('export', 'import')"
+    single = f"{_SINGLE[freq]} AND flow IN ('export', 'import')"
     rate = "coalesce({t}.per_usd, CASE WHEN {c} = 'USD' THEN 1.0 END)"
+    # A year's figure is converted at the mean of its months' rates.
+    rates = (
+        "rates"
+        if freq == "M"
+        else "(SELECT currency, date_trunc('year', period)::DATE AS period, "
+        "avg(per_usd) AS per_usd FROM rates GROUP BY ALL)"
+    )
     return f"""
         WITH own AS (SELECT * FROM current_observations
-                     WHERE reporter = ? AND partner = ?{only} AND {monthly}),
+                     WHERE reporter = ? AND partner = ?{only} AND {single}),
              mir AS (SELECT * FROM current_observations
-                     WHERE reporter = ? AND partner = ?{only} AND {monthly}),
+                     WHERE reporter = ? AND partner = ?{only} AND {single}),
+             pair_rates AS (SELECT * FROM {rates}),
              j AS (
                 SELECT ? AS reporter, ? AS partner,
                        coalesce(o.flow, CASE m.flow WHEN 'import' THEN 'export' ELSE 'import' END)
@@ -310,8 +397,8 @@ def _pair_sql(commodity: str | None) -> str:
                coalesce(mm.margin, 0) AS data_margin, coalesce(mm.spread, 0) AS data_spread,
                coalesce(mm.n, 0) AS reference_pair_months
         FROM j CROSS JOIN cur
-        LEFT JOIN rates rm ON rm.currency = j.mirror_currency AND rm.period = j.period
-        LEFT JOIN rates ro ON ro.currency = cur.currency AND ro.period = j.period
+        LEFT JOIN pair_rates rm ON rm.currency = j.mirror_currency AND rm.period = j.period
+        LEFT JOIN pair_rates ro ON ro.currency = cur.currency AND ro.period = j.period
         LEFT JOIN ({context.mirror_reference_sql()}) mm
           ON mm.classification = j.classification AND mm.commodity = j.commodity
          AND mm.intra_eu = {context.intra_eu_sql("j")}
@@ -350,23 +437,23 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
 # -- what is missing -------------------------------------------------------------------------
 
 
-def _unit_value_gaps(con, reporter: str, partner: str, start, end) -> pd.DataFrame:
-    """Price outliers of the reporter's series with the partner: value at usual price − declared."""
+def _unit_value_gaps(con, reporter: str, partner: str, start, end, freq: str = "M") -> pd.DataFrame:
+    """Price outliers of the reporter's series with the partner at ``freq`` (by year: their
+    period YYYY, as the mirror view's): value at usual price − declared."""
     from tradesentry.engines import local
 
     found = local.scan(con, [UnitValue()], {"reporter": reporter, "partner": partner})
     if found.empty:
         return pd.DataFrame(columns=[*KEYS, "period", "uv_gap"])
     pattern = found["evidence"].map(lambda e: (e or {}).get("pattern"))
-    found = found[pattern == PRICE_OUTLIER]
-    if start:
-        found = found[found["period"] >= start]
-    if end:
-        found = found[found["period"] <= end]
+    found = found[(pattern == PRICE_OUTLIER) & (found["freq"] == freq)]
+    period = found["period"].str[:4] if freq == "A" else found["period"]
+    keep = _in_span(period, freq, start, end)
+    found, period = found[keep], period[keep]
     return pd.DataFrame(
         {
             **{k: found[k] for k in KEYS},
-            "period": found["period"],
+            "period": period,
             "uv_gap": found["expected"] - found["observed"],
         }
     )

@@ -15,6 +15,7 @@ import pandas as pd
 
 from tradesentry.errors import InputError
 from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
+from tradesentry.text import period_label
 
 TOLERANCE = 0.005
 MIN_CHANGE = 1000.0
@@ -94,13 +95,17 @@ class ReleaseDiff:
     a: dict  # id, file, published of the older release
     b: dict
     summary: dict  # counts: common, revised, unchanged, appeared, vanished, …
-    by_month: pd.DataFrame  # per period: cells, revised, share, appeared, vanished, restated
+    # per period (YYYY-MM) and frequency (M; A: the year of an annual series, apart from
+    # the month of the same YYYY-MM): cells, revised, share, appeared, vanished, restated
+    by_month: pd.DataFrame
     cells: pd.DataFrame = field(repr=False)  # the revised, appeared and vanished cells
 
     def restated_months(self) -> list[str]:
+        """The periods restated across the board: 2016-01 for a month, 2016 for a year."""
         if self.by_month.empty:
             return []
-        return list(self.by_month.loc[self.by_month["restated"], "period"])
+        restated = self.by_month[self.by_month["restated"]]
+        return [period_label(r.period, r.freq) for r in restated.itertuples()]
 
 
 def release_diff(
@@ -173,14 +178,17 @@ def _diff_sql() -> str:
 
 
 def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per period and frequency: an annual series' year (freq A, its period the year's first
+    month) is never counted with the month of the same YYYY-MM. Months first, then years."""
     if cells.empty:
         return pd.DataFrame(
-            columns=["period", "common", "revised", "share_revised", "appeared", "vanished"]
-            + ["net_change", "restated"]
+            columns=["period", "freq", "common", "revised", "share_revised", "appeared"]
+            + ["vanished", "net_change", "restated"]
         )
     flags = pd.DataFrame(
         {
             "period": cells["period"],
+            "freq": cells["freq"],
             "common": cells["status"].isin(("revised", "unchanged")),
             "revised": cells["status"] == "revised",
             "appeared": cells["status"] == "appeared",
@@ -188,11 +196,16 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
             "net_change": cells["change"].where(cells["status"] == "revised", 0.0),
         }
     )
-    out = flags.groupby("period", as_index=False).sum()
+    out = flags.groupby(["freq", "period"], as_index=False).sum()
+    out = out.sort_values(["freq", "period"], key=_months_first, kind="stable")
     out = out[(out["common"] > 0) | (out["appeared"] > 0) | (out["vanished"] > 0)]
     out["share_revised"] = (out["revised"] / out["common"].where(out["common"] > 0)).fillna(0.0)
     out["restated"] = (out["share_revised"] >= RESTATED_SHARE) & (
         out["revised"] >= RESTATED_MIN_CELLS
     )
-    columns = ["period", "common", "revised", "share_revised", "appeared", "vanished"]
+    columns = ["period", "freq", "common", "revised", "share_revised", "appeared", "vanished"]
     return out[[*columns, "net_change", "restated"]].reset_index(drop=True)
+
+
+def _months_first(column: pd.Series) -> pd.Series:
+    return column.ne("M") if column.name == "freq" else column

@@ -6,6 +6,7 @@ import csv
 import importlib
 import io
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -263,3 +264,53 @@ def test_scan_output_carries_the_series_freq(annual_db, fmt):
         rows = [json.loads(line) for line in out.splitlines()]
     assert rows and {r["freq"] for r in rows} == {"A"}
     assert {r["period"] for r in rows} >= {"2016-01", "2012-01"}  # the contract's YYYY-MM
+
+
+@pytest.fixture
+def both_db(tmp_path):
+    """USA → CAN exports held monthly (2015-2021) and annually (2005-2021), scanned."""
+    from tests.report.seed import BOTH_CSV
+
+    path = tmp_path / "both.csv"
+    path.write_text(BOTH_CSV)
+    db = tmp_path / "both.duckdb"
+    assert invoke("ingest", path, "--store", db).exit_code == 0
+    assert invoke("scan", "--store", db).exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize(
+    ("freq", "first", "flagged", "findings"),
+    [
+        ("a", ["2005", "2006", "2007"], {"2016": "spike"}, ["2016", "2012"]),
+        ("M", ["2015-01", "2015-02", "2015-03"], {"2017-05": "spike"}, ["2017-05"]),
+    ],
+)
+def test_series_shows_the_monthly_or_the_annual_series_asked_for(
+    both_db, freq, first, flagged, findings
+):
+    shown = invoke("series", "USA", "CAN", "export", "TOTAL", "--freq", freq, "--store", both_db)
+    assert shown.exit_code == 0, shown.output
+    rows = [line.split("│") for line in shown.stdout.splitlines() if "│" in line]
+    periods = [row[0].strip() for row in rows]
+    assert periods[:3] == first and len(periods) == (16 if freq == "a" else 84)
+    assert {row[0].strip(): row[-1].strip() for row in rows if row[-1].strip()} == flagged
+    listed = re.findall(r"USA→CAN export TOTAL  (\S+)  ", shown.stdout)
+    assert listed == findings
+
+
+def test_series_held_monthly_and_annually_asks_which(both_db):
+    shown = invoke("series", "USA", "CAN", "export", "TOTAL", "--store", both_db)
+    assert shown.exit_code == 2
+    assert shown.stderr.strip() == (
+        "error: USA CAN export TOTAL is held at frequencies M (monthly), A (annual): pass --freq"
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "periods"),
+    [("2016-06", ["2016", "2017-05"]), ("2016-12", ["2016", "2017-05"]), ("2017-01", ["2017-05"])],
+)
+def test_scan_since_keeps_an_annual_finding_until_its_year_ends(both_db, since, periods):
+    out = invoke("scan", "--since", since, "--store", both_db).stdout
+    assert sorted(re.findall(r"USA→CAN export TOTAL  (\S+)  ", out)) == periods

@@ -4,6 +4,7 @@ mirror, gap and rates; effects checked through the API."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -323,3 +324,94 @@ def test_mirror_and_gap_take_the_classification_and_breakdown_options(tmp_path):
     assert json.loads(gap.stdout)["totals"]["export"]["own"] == 1100
     part = invoke("gap", "CHN", "PRK", "--classification", "HS", "--breakdown", "x", "--store", db)
     assert part.exit_code == 2 and "with breakdown 'x'; it has ''" in part.stderr
+
+
+@pytest.fixture
+def revised_both(tmp_path) -> Path:
+    """USA → CAN exports by month and by year; a second release revises the year 2016 and
+    January 2016, whose periods are the same YYYY-MM."""
+    from tests.report.seed import BOTH_CSV
+
+    first, second = tmp_path / "both.csv", tmp_path / "revised.csv"
+    first.write_text(BOTH_CSV)
+    second.write_text(
+        "reporter,partner,flow,commodity,period,value,period_months,freq\n"
+        "USA,CAN,export,TOTAL,2016,95000000000,12,A\n"
+        "USA,CAN,export,TOTAL,2016-01,2000000000,1,M\n"
+    )
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", first, "--published", "2021-04-20", "--store", db).exit_code == 0
+    assert invoke("ingest", second, "--published", "2021-05-20", "--store", db).exit_code == 0
+    return db
+
+
+def test_releases_diff_keeps_a_revised_year_apart_from_its_january(revised_both):
+    result = invoke("releases", "--diff", "1", "2", "--store", revised_both)
+    assert result.exit_code == 0, result.output
+    rows = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
+    assert [(row[0].strip(), row[-1].strip()) for row in rows] == [
+        ("2016-01", "980,000,000"),
+        ("2016", "5,000,000,000"),
+    ]
+    assert "Months and years changed" in result.stdout
+    data = json.loads(
+        invoke("releases", "--diff", "1", "2", "--format", "json", "--store", revised_both).stdout
+    )
+    assert [(m["period"], m["freq"]) for m in data["by_month"]] == [
+        ("2016-01", "M"),
+        ("2016-01", "A"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("freq", "period", "before", "after"),
+    [("A", "2016", "$90.0B", "$95.0B"), ("M", "2016-01", "$1.0B", "$2.0B")],
+)
+def test_series_shows_its_own_revised_figures_by_its_own_periods(
+    revised_both, freq, period, before, after
+):
+    result = invoke(
+        "series", "USA", "CAN", "export", "TOTAL", "--freq", freq, "--store", revised_both
+    )
+    assert result.exit_code == 0, result.output
+    revised = result.stdout[result.stdout.index("1 revised figure") :]
+    rows = [line.split("│") for line in revised.splitlines() if "│" in line]
+    assert [[cell.strip() for cell in row[:3]] for row in rows] == [[period, before, after]]
+
+
+# DEU's and POL's records by year only: POL's imports of 2018 are 2.5 times DEU's exports.
+ANNUAL_PAIR_CSV = "reporter,partner,flow,commodity,period,value,period_months,freq\n" + "".join(
+    f"DEU,POL,export,TOTAL,{year},{5e10},12,A\n"
+    f"POL,DEU,import,TOTAL,{year},{5e10 * 1.05 * (2.5 if year == 2018 else 1)},12,A\n"
+    for year in range(2010, 2022)
+)
+
+
+@pytest.fixture
+def annual_pair(tmp_path) -> Path:
+    path = tmp_path / "annual_pair.csv"
+    path.write_text(ANNUAL_PAIR_CSV)
+    db = tmp_path / "annual_pair.duckdb"
+    assert invoke("ingest", path, "--store", db).exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize("command", ["mirror", "gap"])
+def test_mirror_and_gap_compare_a_pair_held_only_by_year_year_by_year(annual_pair, command):
+    result = invoke(command, "DEU", "POL", "--store", annual_pair)
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.stdout.split())
+    assert "note: the store holds only annual figures for DEU and POL: each row is a year" in out
+    assert not re.search(r"\d+ months|the months|any month|no month", out)  # years counted
+    if command == "mirror":
+        rows = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
+        assert [r[0].strip() for r in rows if "outside band" in r[-1]] == ["2018"]
+        assert "DEU exports $600.0B over 12 years (2010 to 2021)" in out
+    else:
+        assert "Missing from DEU's exports to POL, 2010 to 2021 (HS, USD)" in out
+        assert "Mirror method, year by year" in out
+    monthly = invoke(command, "DEU", "POL", "--freq", "m", "--store", annual_pair)
+    assert monthly.exit_code == 2 and monthly.stderr.strip() == (
+        "error: no monthly trade between DEU and POL in the store; it holds annual figures "
+        "(--freq A)"
+    )

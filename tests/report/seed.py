@@ -392,3 +392,44 @@ def annual_store(tmp_path: Path) -> Store:
     store = annual(tmp_path / "annual.duckdb")
     yield store
     store.close()
+
+
+# -- one series held both monthly and annually (UN Comtrade's monthly and annual data) -----
+# USA's exports to CAN: monthly 2015-2021 with a spike in May 2017, annual 2005-2021 with a
+# spike in 2016 and no figure for 2012: two series of the same codes.
+BOTH_SERIES = "/series/USA/CAN/export/TOTAL"
+BOTH_CSV = (
+    "reporter,partner,flow,commodity,period,value,period_months,freq\n"
+    + "".join(
+        f"USA,CAN,export,TOTAL,{year}-{month:02d},"
+        f"{9e9 if (year, month) == (2017, 5) else 1e9 * (1 + (month % 3) / 50)},1,M\n"
+        for year in range(2015, 2022)
+        for month in range(1, 13)
+    )
+    + "".join(
+        f"USA,CAN,export,TOTAL,{year},{9e10 if year == 2016 else 1.2e10 * (1 + (year % 3) / 50)}"
+        ",12,A\n"
+        for year in range(2005, 2022)
+        if year != 2012
+    )
+)
+
+
+def both_freqs(path: Path) -> Store:
+    """USA → CAN exports held monthly and annually, scanned (findings on each series)."""
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    data = path.with_suffix(".csv")
+    data.write_text(BOTH_CSV, encoding="utf-8")
+    store = open_store(path)
+    store.ingest(data)
+    api.scan(store)
+    return store
+
+
+@pytest.fixture
+def both_freqs_store(tmp_path: Path) -> Store:
+    store = both_freqs(tmp_path / "both.duckdb")
+    yield store
+    store.close()

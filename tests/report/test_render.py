@@ -123,6 +123,30 @@ def test_a_series_path_names_the_classification_where_the_path_alone_is_ambiguou
     assert template.render(rec=rec_h5, ambiguous=set()) == f"{plain_path}|{plain_path}?finding=f1"
 
 
+_KEY = ("USA", "CAN", "export", "TOTAL")
+
+
+@pytest.mark.parametrize(
+    ("freq", "ambiguous", "query"),
+    [
+        ("A", {}, "?freq=A"),  # an annual series always says so
+        ("A", {_KEY: {"freq"}}, "?freq=A"),
+        ("M", {}, ""),  # monthly is the ordinary case: the short address
+        ("M", {_KEY: {"freq"}}, "?freq=M"),  # held both ways: named
+        ("M", {_KEY: {"classification"}}, "?classification=HS"),
+        ("M", {_KEY: {"classification", "freq"}}, "?classification=HS&freq=M"),
+        ("M", None, "?classification=HS&freq=M"),  # not known: everything named
+        ("M", {_KEY}, "?classification=HS"),  # a plain set of keys: their classification
+    ],
+)
+def test_a_series_path_names_the_frequency_of_an_annual_series_or_where_both_are_held(
+    freq, ambiguous, query
+):
+    rec = {"reporter": "USA", "partner": "CAN", "flow": "export", "commodity": "TOTAL"}
+    rec |= {"classification": "HS", "breakdown": "", "freq": freq}
+    assert series_path(rec, ambiguous=ambiguous) == "/series/USA/CAN/export/TOTAL" + query
+
+
 def test_a_series_path_names_a_part_of_a_flow_never_the_total():
     rec = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "TOTAL"}
     path = "/series/CHN/PRK/export/TOTAL"

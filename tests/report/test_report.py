@@ -272,3 +272,29 @@ def test_an_annual_series_is_reported_by_year(annual_store):
     hovers = [t["hovertemplate"] for spec in specs for t in spec["data"]]
     dated = [h for h in hovers if "%{x" in h]
     assert dated and all(h.startswith("%{x|%Y}") for h in dated)  # 2016, not Jan 2016
+
+
+def test_a_series_held_monthly_and_annually_is_reported_as_two(both_freqs_store):
+    """The pair's table gives each frequency its own findings and money at stake, and each
+    finding is charted on its own frequency's series (an annual one with the year it flags)."""
+    found = api.findings(both_freqs_store).to_records()
+    html = render_report(both_freqs_store)
+    (table,) = re.findall(r'<table class="series">.*?</table>', html, re.S)
+    rows = {
+        re.search(r"<td>(\d{4}(?:-\d\d)?)</td>", row).group(1): re.findall(
+            r'<td class="num">([^<]*)</td>', row
+        )[-2:]
+        for row in re.findall(r"<tr><td>.*?</tr>", table, re.S)
+    }
+    assert {first: int(count) for first, (count, _) in rows.items()} == {
+        "2005": sum(f["freq"] == "A" for f in found),  # the annual series, from 2005
+        "2015-01": sum(f["freq"] == "M" for f in found),
+    }
+    assert rows["2005"][1] == "$90.0B" and rows["2015-01"][1] == "$8.0B"  # not $98.0B each
+    specs = _chart_specs(html)
+    assert len(specs) == len(found)
+    for rec, spec in zip(found, specs, strict=True):
+        (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+        assert len(observed["x"]) == (17 if rec["freq"] == "A" else 84)
+        if rec["kind"] == "spike":
+            assert max(y for y in observed["y"] if y is not None) == rec["observed"]

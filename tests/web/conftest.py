@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from tests.report.seed import (  # noqa: F401  (fixtures)
     annual,
     annual_store,
+    both_freqs,
+    both_freqs_store,
     breakdowns,
     breakdowns_store,
     evil_store,
@@ -67,6 +69,15 @@ def two_client(two_path) -> TestClient:
 def annual_client(tmp_path_factory) -> TestClient:
     """The dashboard over an annual series and its scanned findings, read-only."""
     store = annual(tmp_path_factory.mktemp("annual") / "annual.duckdb")
+    path = store.path
+    store.close()
+    return TestClient(create_app(path))
+
+
+@pytest.fixture(scope="module")
+def both_client(tmp_path_factory) -> TestClient:
+    """The dashboard over one series held both monthly and annually, scanned, read-only."""
+    store = both_freqs(tmp_path_factory.mktemp("both") / "both.duckdb")
     path = store.path
     store.close()
     return TestClient(create_app(path))

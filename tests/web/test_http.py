@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from tests.conftest import DEMO_CSV
 from tests.report.seed import (
     ANNUAL_SERIES,
+    BOTH_SERIES,
     BY_ROAD,
     DEMO_FINDINGS,
     HS_CODE,
@@ -93,6 +94,7 @@ def test_json_twins_match_their_pages(client):
         "commodity": "TOTAL",
         "classification": "HS",
         "breakdown": "",
+        "freq": "M",
     }
     assert {f["kind"] for f in series["findings"]} == {"level_shift", "timing_shift"}
     assert len(series["observations"]) == 25 and series["history"]
@@ -514,3 +516,123 @@ def test_an_annual_series_is_shown_by_year(annual_client):
     twin = annual_client.get("/api" + ANNUAL_SERIES).json()
     assert {o["freq"] for o in twin["observations"]} == {"A"}
     assert {f["freq"] for f in twin["findings"]} == {"A"}
+
+
+# -- one series held monthly and annually (UN Comtrade's monthly and annual data) ----------
+def _highest(spec: dict) -> float:
+    """The largest figure the chart draws (a year without a figure is a gap, None)."""
+    return max(y for y in _observed(spec) if y is not None)
+
+
+def _by_freq(client: TestClient) -> dict[str, list[dict]]:
+    found: dict[str, list[dict]] = {"M": [], "A": []}
+    for f in client.get("/api/findings").json():
+        found[f["freq"]].append(f)
+    return found
+
+
+def test_a_pair_counts_each_frequency_its_own_findings(both_client):
+    found = _by_freq(both_client)
+    assert found["M"] and found["A"]
+    rows = {s["freq"]: s for s in both_client.get("/api/pair/USA/CAN").json()["series"]}
+    for freq, own in found.items():
+        assert rows[freq]["findings"] == len(own)
+        assert rows[freq]["impact"] == pytest.approx(sum(f["impact"] for f in own))
+    page = both_client.get("/pair/USA/CAN").text
+    table = re.search(r'<table class="series">.*?</table>', page, re.S).group(0)
+    cells = re.findall(r"<tr><td>.*?</tr>", table, re.S)
+    counts = {
+        re.search(r"<td>(\d{4}(?:-\d\d)?)</td>", row).group(1): re.findall(
+            r'<td class="num">(\d+)</td>', row
+        )[-1]
+        for row in cells
+    }
+    assert counts == {"2005": str(len(found["A"])), "2015-01": str(len(found["M"]))}
+    # each series' link and chart is its own frequency's
+    links = set(re.findall(r'href="(/series/USA/CAN/export/TOTAL[^"#]*)"', table))
+    assert links == {f"{BOTH_SERIES}?freq=M", f"{BOTH_SERIES}?freq=A"}
+    years = [s for s in _specs(page).values() if _highest(s) > 5e10]
+    assert len(_specs(page)) == 2 and len(years) == 1
+
+
+@pytest.mark.parametrize("prefix", ["", "/api"])
+def test_without_a_frequency_a_series_held_monthly_and_annually_names_both(both_client, prefix):
+    answer = both_client.get(prefix + BOTH_SERIES)
+    assert answer.status_code == 404
+    said = "USA → CAN export TOTAL is held at frequencies M (monthly), A (annual)"
+    if prefix:
+        assert answer.json()["detail"].startswith(said)
+        assert answer.json()["choices"] == [
+            {"freq": f, "url": f"/api{BOTH_SERIES}?freq={f}"} for f in ("M", "A")
+        ]
+    else:
+        assert said in answer.text and "choose one with ?freq=M or ?freq=A" in answer.text
+        for freq in ("M", "A"):
+            assert f'<a href="{BOTH_SERIES}?freq={freq}">{freq}</a>' in answer.text
+
+
+@pytest.mark.parametrize(
+    ("asked", "held", "figures"), [("M", "M", 84), ("m", "M", 84), ("A", "A", 16), ("a", "A", 16)]
+)
+def test_the_series_page_shows_the_frequency_asked_for(both_client, asked, held, figures):
+    page = both_client.get(f"{BOTH_SERIES}?freq={asked}")
+    assert page.status_code == 200
+    spike = 9e10 if held == "A" else 9e9  # 2016's year, May 2017's month
+    assert _highest(_specs(page.text)["series-chart-spec"]) == spike
+    assert ("<h1>USA → CAN export TOTAL (annual)</h1>" in page.text) == (held == "A")
+    twin = both_client.get(f"/api{BOTH_SERIES}?freq={asked}").json()
+    assert twin["key"]["freq"] == held and len(twin["observations"]) == figures
+    assert {o["freq"] for o in twin["observations"]} == {held}
+    assert {f["freq"] for f in twin["findings"]} == {held}
+
+
+@pytest.mark.parametrize(
+    ("client", "query", "status"),
+    [
+        ("both_client", "?freq=Q", 422),
+        ("both_client", "?freq=MM", 422),
+        ("annual_client", "?freq=M", 404),
+    ],
+)
+def test_a_frequency_outside_the_choices_is_refused(request, client, query, status):
+    client = request.getfixturevalue(client)
+    path = BOTH_SERIES if client is request.getfixturevalue("both_client") else ANNUAL_SERIES
+    answer = client.get(f"/api{path}{query}")
+    assert answer.status_code == status
+    if status == 404:
+        assert "is not held at freq M, only at A (annual)" in answer.json()["detail"]
+        assert answer.json()["choices"] == [{"freq": "A", "url": f"/api{path}?freq=A"}]
+
+
+def test_a_finding_opens_the_series_of_its_own_frequency(both_client):
+    """An annual finding's page is the annual series, charted with the year it flags."""
+    for freq, found in _by_freq(both_client).items():
+        for f in found:
+            moved = both_client.get(f"/finding/{f['id']}", follow_redirects=False)
+            assert moved.headers["location"] == (
+                f"{BOTH_SERIES}?freq={freq}&finding={f['id']}#f-{f['id']}"
+            )
+            page = both_client.get(moved.headers["location"])
+            assert page.status_code == 200 and f'id="f-{f["id"]}"' in page.text
+            spec = _specs(page.text)["series-chart-spec"]
+            (observed,) = [t for t in spec["data"] if t.get("name") == "Observed"]
+            assert len(observed["x"]) == (17 if freq == "A" else 84)  # years 2005-2021
+            if f["kind"] == "spike":
+                year = f["period"][:4]
+                assert any(str(x).startswith(year) for x in observed["x"])
+                assert _highest(spec) == f["observed"]
+
+
+@pytest.mark.parametrize(
+    ("since", "periods"),
+    [
+        ("2016-06", {"2016-01", "2017-05"}),
+        ("2016-12", {"2016-01", "2017-05"}),
+        ("2017-01", {"2017-05"}),
+    ],
+)
+def test_the_since_filter_keeps_an_annual_finding_until_its_year_ends(both_client, since, periods):
+    twin = both_client.get(f"/api/findings?since={since}").json()
+    assert {f["period"] for f in twin} == periods
+    page = both_client.get(f"/findings?since={since}").text
+    assert _ids(page) == [f["id"] for f in twin]

@@ -206,7 +206,7 @@ def scan(
     taken literally (``[``, ``*``, ``?`` are characters of the name, not a pattern).
     Without it the store is exported to a temporary directory first, which only a local
     master can read. ``since`` (YYYY-MM) keeps the findings that end in or after that
-    month. ``findings_out`` also writes the findings there as Parquet: a new or empty
+    month (an annual finding ends in its year's December). ``findings_out`` also writes the findings there as Parquet: a new or empty
     directory, else an ``InputError`` (a local path is checked before Spark starts).
     """
     check_options(master, input, findings_out)
@@ -352,8 +352,11 @@ def _findings(
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
     rows = source_frame(spark, filters, needs)
     found = findings_frame(gather(rows, row_columns), detectors, row_columns, chunk_series)
-    if since:  # the same findings in the file as in the answer
-        found = found.where(F.col("period_end") >= since)
+    if since:  # the same findings in the file as in the answer (findings.last_month):
+        # an annual finding's period_end is its year's first month; the year ends in December
+        end = F.col("period_end")
+        year_end = F.concat(F.substring(end, 1, 4), F.lit("-12"))
+        found = found.where(F.when(F.col("freq") == "A", year_end).otherwise(end) >= since)
     if findings_out is None:
         return decode(found.toPandas())
     # Written, then collected from the same computed rows: never read back from the path,

@@ -145,24 +145,44 @@ def quote_segment(value) -> str:
 
 
 SeriesKey = tuple[str, str, str, str]
+# What a link to a series must name beyond its path, per (reporter, partner, flow,
+# commodity): "classification" where the store holds those four under several
+# classifications, "freq" where it holds them both monthly and annually.
+Ambiguous = Mapping[SeriesKey, Collection[str]] | Collection[SeriesKey]
+_NAMED = ("classification", "freq")
 
 
-def series_path(
-    rec, finding: str | None = None, *, ambiguous: Collection[SeriesKey] | None = None
-) -> str:
+def _to_name(ambiguous: Ambiguous | None, parts: SeriesKey) -> Collection[str]:
+    """What a link to ``parts`` names: everything it knows when ``ambiguous`` is None; the
+    mapping's entry; for a plain collection of keys (no frequencies known), the
+    classification of those keys."""
+    if ambiguous is None:
+        return _NAMED
+    if isinstance(ambiguous, Mapping):
+        return ambiguous.get(parts, ())
+    return ("classification",) if parts in ambiguous else ()
+
+
+def series_path(rec, finding: str | None = None, *, ambiguous: Ambiguous | None = None) -> str:
     """The series page of ``rec`` (a finding, a series-index row or a series' key), with
     ``?finding=`` when ``finding`` is given.
 
     A series is named by its reporter, partner, flow and commodity, and by its
     classification when the store holds those four under several (UN Comtrade's H5 and a
     table's HS for one HS code): the path alone is then not one series, and the page asks
-    which. ``?classification=`` is added only where it is needed, the keys in ``ambiguous``
-    (``(reporter, partner, flow, commodity)``, from the store), so the ordinary case keeps
+    which. ``?classification=`` is added only where it is needed, the keys ``ambiguous``
+    names for it (``(reporter, partner, flow, commodity)``, from the store: a mapping of
+    each such key to what its links must name, ``"classification"`` and/or ``"freq"``;
+    a plain collection of keys means their classification), so the ordinary case keeps
     a short, readable address and the other always opens the right series (an address
     saved before the store took a second classification then gets the 404 that links
-    each: it never opens the wrong one). When
-    ``ambiguous`` is not known (None) it is added whenever ``rec`` names a classification:
-    a longer address, never a wrong one.
+    each: it never opens the wrong one). When ``ambiguous`` is not known (None) it is
+    added whenever ``rec`` names a classification: a longer address, never a wrong one.
+
+    The frequency follows the same rule, except that an annual series (``rec["freq"]``
+    "A") always carries ``?freq=A``: monthly is the ordinary case, and ``?freq=M`` is added
+    only for keys the store holds both monthly and annually (or when ``ambiguous`` is
+    None and ``rec`` names it).
 
     A part of a flow (UN Comtrade's rows by second partner, customs procedure or mode of
     transport: ``rec["breakdown"]`` such as ``partner2=0;customs=C00;mot=3200``) is a series
@@ -172,9 +192,13 @@ def series_path(
     parts = (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
     path = "/series/" + "/".join(quote_segment(p) for p in parts)
     query = []
+    named = _to_name(ambiguous, parts)
     classification = rec.get("classification")
-    if classification and (ambiguous is None or parts in ambiguous):
+    if classification and "classification" in named:
         query.append(("classification", classification))
+    freq = rec.get("freq")
+    if freq == "A" or (freq and "freq" in named):
+        query.append(("freq", freq))
     breakdown = rec.get("breakdown")
     if breakdown:
         query.append(("breakdown", breakdown))

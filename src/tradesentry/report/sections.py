@@ -115,9 +115,14 @@ def finding_records(found: Findings) -> list[dict]:
 
 
 def series_key(view: api.SeriesView) -> dict:
-    """A view's key with its classification and breakdown: what a link to it and a
-    finding's key name."""
-    return {**view.key, "classification": view.classification, "breakdown": view.breakdown}
+    """A view's key with its classification, breakdown and frequency: what a link to it
+    and a finding's key name."""
+    return {
+        **view.key,
+        "classification": view.classification,
+        "breakdown": view.breakdown,
+        "freq": view.freq,
+    }
 
 
 class SeriesCache:
@@ -129,9 +134,10 @@ class SeriesCache:
         self._mirrors: dict[tuple, api.SeriesView | None] = {}
 
     @staticmethod
-    def key(rec: Mapping) -> tuple[str, str, str, str, str | None, str | None]:
+    def key(rec: Mapping) -> tuple[str, str, str, str, str | None, str | None, str | None]:
         """The series of a finding: its classification (one HS code may be held under H5
-        and HS, two series) and its breakdown (a part of the flow beside its total)."""
+        and HS, two series), its breakdown (a part of the flow beside its total) and its
+        frequency (the same codes may be held monthly and annually, two series)."""
         return (
             rec["reporter"],
             rec["partner"],
@@ -139,17 +145,19 @@ class SeriesCache:
             rec["commodity"],
             rec.get("classification"),
             rec.get("breakdown"),
+            rec.get("freq"),
         )
 
     def view(self, rec: Mapping) -> api.SeriesView | None:
         key = self.key(rec)
         if key not in self._views:
-            *series, classification, breakdown = key
+            *series, classification, breakdown, freq = key
             try:
                 self._views[key] = api.series(
                     self.store,
                     *series,
                     classification=classification,
+                    freq=freq,
                     breakdown=breakdown,
                     scan_id=self.scan_id,
                 )
@@ -158,16 +166,18 @@ class SeriesCache:
         return self._views[key]
 
     def mirror(self, rec: Mapping) -> api.SeriesView | None:
-        """The partner's record of the flow, of the same part of it (``api.mirror``)."""
+        """The partner's record of the flow, of the same part of it at the same frequency
+        (``api.mirror``)."""
         key = self.key(rec)
         if key not in self._mirrors:
-            *series, classification, breakdown = key
+            *series, classification, breakdown, freq = key
             self._mirrors[key] = api.mirror(
                 self.store,
                 *series,
                 classification=classification,
                 breakdown=breakdown,
                 scan_id=self.scan_id,
+                freq=freq,
             )
         return self._mirrors[key]
 

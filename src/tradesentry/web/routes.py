@@ -35,6 +35,14 @@ Classification = Annotated[
         "several classifications (else the page lists them).",
     ),
 ]
+Freq = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\s*[AaMm]?\s*$",
+        description="M (monthly) or A (annual), in any case: which series, when the store "
+        "holds it both monthly and annually (else the page lists them).",
+    ),
+]
 Breakdown = Annotated[
     str | None,
     Query(
@@ -119,8 +127,8 @@ def _query_without(request: Request, *names: str) -> str:
 
 
 def _blank_is_none(value: str | None) -> str | None:
-    """An empty query value (``?classification=``, ``?breakdown=``) means none was chosen
-    (for ``breakdown``: the total)."""
+    """An empty query value (``?classification=``, ``?freq=``, ``?breakdown=``) means none
+    was chosen (for ``breakdown``: the total)."""
     return (value.strip() or None) if value is not None else None
 
 
@@ -180,10 +188,17 @@ def series_page(
     finding: FindingId = None,
     classification: Classification = None,
     breakdown: Breakdown = None,
+    freq: Freq = None,
 ) -> HTMLResponse:
     key = (*_key(reporter, partner, flow), commodity)
     data = views.series_page(
-        db, key, finding, memo, _blank_is_none(classification), _blank_is_none(breakdown)
+        db,
+        key,
+        finding,
+        memo,
+        _blank_is_none(classification),
+        _blank_is_none(breakdown),
+        _blank_is_none(freq),
     )
     return render(request, "series.html", ambiguous=views.ambiguous(db, memo), **data)
 
@@ -263,10 +278,17 @@ def series_json(
     finding: FindingId = None,
     classification: Classification = None,
     breakdown: Breakdown = None,
+    freq: Freq = None,
 ) -> dict:
     key = (*_key(reporter, partner, flow), commodity)
     data = views.series_page(
-        db, key, finding, memo, _blank_is_none(classification), _blank_is_none(breakdown)
+        db,
+        key,
+        finding,
+        memo,
+        _blank_is_none(classification),
+        _blank_is_none(breakdown),
+        _blank_is_none(freq),
     )
     return {k: v for k, v in data.items() if k != "chart"}
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, field_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import Findings
+from tradesentry.findings import Findings, ending_since
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
@@ -50,15 +50,16 @@ class NotFound(InputError):
     """A series, pair or finding that the store does not hold (404, not 400).
 
     ``choices`` maps each classification a series is held under (or, with ``param``
-    ``"breakdown"``, each breakdown: '' for the total) to its page, when the address did
-    not name one of them (the 404 page links each).
+    ``"freq"``, each frequency, M or A; with ``"breakdown"``, each breakdown: '' for the
+    total) to its page, when the address did not name one of them (the 404 page links
+    each).
     """
 
     def __init__(
         self,
         message: str,
         choices: dict[str, str] | None = None,
-        param: Literal["classification", "breakdown"] = "classification",
+        param: Literal["classification", "freq", "breakdown"] = "classification",
     ) -> None:
         super().__init__(message)
         self.choices = choices or {}
@@ -133,7 +134,9 @@ class FindingFilters(BaseModel):
     partner: str | None = Field(None, max_length=64, description="ISO alpha-3 partner or WLD.")
     flow: str | None = Field(None, description="import, export, re-import or re-export.")
     commodity: str | None = Field(None, max_length=100, description="TOTAL or an HS code.")
-    since: str | None = Field(None, description="Findings ending in or after YYYY-MM.")
+    since: str | None = Field(
+        None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
+    )
     until: str | None = Field(None, description="Findings starting in or before YYYY-MM.")
     sort: Literal["rank", "impact", "score", "period", "kind", "series"] = "rank"
     order: Literal["asc", "desc"] | None = Field(None, description="Default: the sort's own.")
@@ -191,14 +194,16 @@ class FindingFilters(BaseModel):
 
 
 def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
-    """The commodity (in any case) and the months asked for."""
+    """The commodity (in any case) and the months asked for: ``since`` compares the last
+    month a finding covers (an annual finding's is its year's December), ``until`` its
+    first."""
     frame = found.to_frame()
     if filters.commodity:
         # Stored upper-case (the filter is, as ingest stores codes); the stored side is
         # upper-cased too, for a store ingested before ingest did.
         frame = frame[frame["commodity"].str.upper() == filters.commodity]
     if filters.since:
-        frame = frame[frame["period_end"] >= filters.since]
+        frame = ending_since(frame, filters.since)
     if filters.until:
         frame = frame[frame["period"] <= filters.until]
     return frame
@@ -312,25 +317,37 @@ def _worst_chart(store: Store, rec: dict | None) -> dict | None:
     classification = rec.get("classification")
     try:
         view = api.series(
-            store, *key, classification=classification, breakdown=rec.get("breakdown")
+            store,
+            *key,
+            classification=classification,
+            freq=rec.get("freq"),
+            breakdown=rec.get("breakdown"),
         )
     except InputError:  # the finding's series left the current view
         return None
-    mirror = api.mirror(store, *key, classification=classification, breakdown=view.breakdown)
+    mirror = api.mirror(
+        store, *key, classification=classification, breakdown=view.breakdown, freq=view.freq
+    )
     return chart_for(view, rec, mirror)
 
 
-def ambiguous(store: Store, memo: Memo | None = None) -> frozenset[SeriesKey]:
-    """The (reporter, partner, flow, commodity) the store holds under several
-    classifications: a link to one of those series must name its classification."""
+def ambiguous(store: Store, memo: Memo | None = None) -> dict[SeriesKey, frozenset[str]]:
+    """The (reporter, partner, flow, commodity) whose path alone names no one series, each
+    with what a link to one of its series must name: ``"classification"`` where the store
+    holds it under several classifications, ``"freq"`` where it holds it both monthly and
+    annually (``report.render.series_path``)."""
 
-    def make() -> frozenset[SeriesKey]:
+    def make() -> dict[SeriesKey, frozenset[str]]:
         index = api.series_index(store)
         if index.empty:
-            return frozenset()
-        held = index.groupby(["reporter", "partner", "flow", "commodity"])["classification"]
-        counts = held.nunique()
-        return frozenset(counts[counts > 1].index)
+            return {}
+        held = index.groupby(["reporter", "partner", "flow", "commodity"])
+        counts = held[["classification", "freq"]].nunique()
+        several = counts[(counts > 1).any(axis=1)]
+        return {
+            key: frozenset(c for c in ("classification", "freq") if row[c] > 1)
+            for key, row in several.iterrows()
+        }
 
     return (memo or Memo(immutable=False)).get(store, "ambiguous", make)
 
@@ -345,15 +362,17 @@ def series(
     memo: Memo | None = None,
     classification: str | None = None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ) -> tuple[dict, api.SeriesView, api.SeriesView | None]:
     """A series with its findings, release history and mirror; ``finding`` picks the focus,
-    ``classification`` the series when the store holds it under several, ``breakdown`` a
-    part of the flow (UN Comtrade's rows by mode of transport…; the total without it).
+    ``classification`` the series when the store holds it under several, ``freq`` ("M" or
+    "A") when it holds it both monthly and annually, ``breakdown`` a part of the flow (UN
+    Comtrade's rows by mode of transport…; the total without it).
 
     Returns the page's data and the two views its chart is drawn from. The mirror is the
-    partner's record of the same part of the flow (``api.mirror``).
+    partner's record of the same part of the flow at the same frequency (``api.mirror``).
     """
-    view = _series_view(store, reporter, partner, flow, commodity, classification, breakdown)
+    view = _series_view(store, reporter, partner, flow, commodity, classification, breakdown, freq)
     key = series_key(view)
     mirror = api.mirror(
         store,
@@ -363,6 +382,7 @@ def series(
         key["commodity"],
         classification=view.classification,
         breakdown=view.breakdown,
+        freq=view.freq,
     )
     records = finding_records(view.findings)
     focus = _focus(store, key, records, finding, memo or Memo(immutable=False))
@@ -392,8 +412,9 @@ def _series_view(
     commodity: str,
     classification: str | None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ) -> api.SeriesView:
-    """The series (the api matches codes in any case: ``total`` is ``TOTAL``)."""
+    """The series (the api matches codes in any case: ``total`` is ``TOTAL``, ``a`` is A)."""
     try:
         return api.series(
             store,
@@ -402,6 +423,7 @@ def _series_view(
             flow,
             commodity,
             classification=classification,
+            freq=freq,
             breakdown=breakdown,
         )
     except SeriesChoice as choice:
@@ -415,12 +437,20 @@ def _choose(choice: SeriesChoice) -> NotFound:
     missing and what the store holds), naming what there is and linking each."""
     key = choice.key
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+    # What the links must name besides the choice: the classification where the codes are
+    # held under several, the frequency where they are held both monthly and annually.
+    named = {"classification"} if len(choice.classifications) > 1 else set()
+    if len(choice.freqs) > 1:
+        named.add("freq")
+    rec = {**key, "classification": choice.classification, "freq": choice.freq}
     if choice.param == "breakdown":
-        rec = {**key, "classification": choice.classification}
-        named = len(choice.classifications) > 1  # the links must name the classification too
         return _no_breakdown(rec, choice.held, choice.asked, named)
+    if choice.param == "freq":
+        return _no_freq(rec, choice.held, choice.asked, named)
     held = choice.held
-    choices = {c: series_path({**key, "classification": c}) for c in held}
+    # a frequency asked for is kept (named) in the links to each classification
+    ambiguous = {_parts(key): {"classification", "freq"}}
+    choices = {c: series_path({**rec, "classification": c}, ambiguous=ambiguous) for c in held}
     ways = " or ".join(f"?classification={c}" for c in held)
     if choice.asked is None:
         said = f"{name} is held under classifications {', '.join(held)}"
@@ -431,19 +461,39 @@ def _choose(choice: SeriesChoice) -> NotFound:
     return NotFound(f"{said}: choose one with {ways}", choices)
 
 
-def _no_breakdown(rec: dict, held: list[str], asked: str | None, named: bool) -> NotFound:
+def _no_breakdown(rec: dict, held: list[str], asked: str | None, named: set[str]) -> NotFound:
     """The 404 of a breakdown the series is not held by (or of none, when the store holds
     only parts of the flow and no total), naming those it is held by and linking each
-    (with its classification when ``named``)."""
+    (with its classification and frequency where ``named``)."""
     name = f"{rec['reporter']} → {rec['partner']} {rec['flow']} {rec['commodity']}"
     shown = ", ".join("'' (the total)" if b == "" else repr(b) for b in held)
     if asked is None:
         said = f"{name} is held only by breakdown ({shown}), not as a total"
     else:
         said = f"{name} has no breakdown {asked!r}; its breakdowns are {shown}"
-    ambiguous = None if named else frozenset()  # None: name the classification
+    ambiguous = {_parts(rec): named}
     choices = {b: series_path({**rec, "breakdown": b}, ambiguous=ambiguous) for b in held}
     return NotFound(f"{said}: choose one", choices, param="breakdown")
+
+
+def _no_freq(rec: dict, held: list[str], asked: str | None, named: set[str]) -> NotFound:
+    """The 404 of a series address that names no frequency where the store holds the
+    series both monthly and annually (or one it is not held at), naming those held and
+    linking each (with its classification where ``named``)."""
+    name = f"{rec['reporter']} → {rec['partner']} {rec['flow']} {rec['commodity']}"
+    shown = ", ".join(f"{f} ({arguments.FREQS.get(f, f)})" for f in held)
+    if asked is None:
+        said = f"{name} is held at frequencies {shown}"
+    else:
+        said = f"{name} is not held at freq {asked}, only at {shown}"
+    ambiguous = {_parts(rec): {*named, "freq"}}
+    choices = {f: series_path({**rec, "freq": f}, ambiguous=ambiguous) for f in held}
+    ways = " or ".join(f"?freq={f}" for f in held)
+    return NotFound(f"{said}: choose one with {ways}", choices, param="freq")
+
+
+def _parts(rec: dict) -> SeriesKey:
+    return (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
 
 
 def _focus(
@@ -500,7 +550,11 @@ def pair_views(store: Store, data: dict) -> list[api.SeriesView]:
         key = (row["reporter"], row["partner"], row["flow"], row["commodity"])
         views.append(
             api.series(
-                store, *key, classification=row["classification"], breakdown=row["breakdown"]
+                store,
+                *key,
+                classification=row["classification"],
+                freq=row["freq"],
+                breakdown=row["breakdown"],
             )
         )
     return views
@@ -513,14 +567,15 @@ def series_page(
     memo: Memo,
     classification: str | None = None,
     breakdown: str | None = None,
+    freq: str | None = None,
 ) -> dict:
     """The series page's data with its chart (kept by the memo); JSON drops the chart."""
 
     def make() -> dict:
-        data, view, mirror = series(store, *key, finding, memo, classification, breakdown)
+        data, view, mirror = series(store, *key, finding, memo, classification, breakdown, freq)
         return {**data, "chart": chart_for(view, data["focus"], mirror)}
 
-    return memo.get(store, ("series", key, classification, breakdown, finding), make)
+    return memo.get(store, ("series", key, classification, breakdown, freq, finding), make)
 
 
 def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:

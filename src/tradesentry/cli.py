@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one li
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import signal
 import sys
@@ -742,15 +743,13 @@ def watch(
     store: StoreOption = None,
 ) -> None:
     """Ingest files as they appear (or fetch a watchlist), scan, write digests, notify."""
-    import logging
-
     from tradesentry.monitor import watch as run_watch
 
     if output is not None:
         _check_writable(output, directory=True)
     log = logging.getLogger("tradesentry")  # each step, on stderr, while watching
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_PrintableFormatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
     try:
@@ -940,6 +939,13 @@ def demo(store: StoreOption = None) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with the control characters of file names escaped (``text.printable``)."""
+
+    def format(self, record) -> str:
+        return printable(super().format(record))
+
+
 def _existing_store(store: Path | None):
     """The store opened for writing, refused if it does not exist yet, as a read-only open is.
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from tradesentry import revisions as rev
 from tradesentry.text import money, period_label, period_unit, plural, printable, sparkline
 from tradesentry.text import ratio as ratio_text
 
@@ -42,7 +43,12 @@ def _ratio(x) -> str:
 def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> None:
     """The revised cells of one series: period, before → after, releases and dates."""
     if frame.empty:
-        console.print("No revisions: every release that reported a month gave the same figure.")
+        console.print(
+            "No revisions: no release changed a figure by more than "
+            f"{rev.TOLERANCE:.1%} and {money(rev.MIN_CHANGE, currency)} at once (smaller "
+            "changes are not counted as revisions).",
+            highlight=False,
+        )
         return
     table = Table(title=plural(len(frame), "revised figure"), show_edge=False)
     for column in ("period", "before", "after", "change", "releases"):

@@ -56,3 +56,32 @@ def test_file_contents_are_escaped_on_the_terminal(db, args):
 def test_a_key_with_brackets_is_shown_as_written(db):
     shown = invoke("series", "CHN", "PRK", "export", HOSTILE_COMMODITY, "--store", db)
     assert "[BOLD]X" in shown.output  # codes are kept upper-case, as the store keeps them
+
+
+def test_the_watch_log_escapes_file_names():
+    import logging
+
+    record = logging.LogRecord(
+        "tradesentry", logging.INFO, "", 0, "ingested %s", ("a\x1b[2Jb",), None
+    )
+    line = cli._PrintableFormatter("%(message)s").format(record)
+    assert line == "ingested a\\x1b[2Jb"
+
+
+def test_a_change_below_the_revision_threshold_is_not_called_the_same_figure(tmp_path):
+    """$1,000 revised to $1,100 is below the revision check's $1,000 minimum: the series
+    says no revision was counted, not that every release gave the same figure."""
+    for name, value in (("a.csv", 1000), ("b.csv", 1100)):
+        (tmp_path / name).write_text(
+            f"reporter,partner,flow,commodity,period,value\nUSA,MEX,export,TOTAL,2020-01,{value}\n"
+            "USA,MEX,export,TOTAL,2020-02,1000\n"
+        )
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", tmp_path / "a.csv", "--store", db).exit_code == 0
+    assert (
+        invoke("ingest", tmp_path / "b.csv", "--store", db, "--published", "2030-01-01").exit_code
+        == 0
+    )
+    shown = invoke("series", "USA", "MEX", "export", "TOTAL", "--store", db)
+    assert "gave the same figure" not in shown.output
+    assert "not counted as revisions" in shown.output

@@ -349,17 +349,7 @@ def _classification(held: _Held, wanted: str | None, freq: str | None, key: dict
     classifications = sorted({c for c, _, _ in held})
     choice = {"key": key, "classifications": classifications, "freq": freq}
     if wanted is not None:
-        wanted = wanted.strip().upper()
-        if wanted not in classifications:
-            raise SeriesChoice(
-                f"no series {name} under classification {wanted} in the store; "
-                f"it is held under {', '.join(classifications)}",
-                **choice,
-                param="classification",
-                held=classifications,
-                asked=wanted,
-            )
-        return wanted
+        return arguments.held_classification(wanted, classifications, f"series {name}", **choice)
     candidates = sorted({c for c, f, _ in held if freq is None or f == freq})
     if not candidates:  # not held at the frequency asked for, under any classification
         freqs = sorted({f for _, f, _ in held}, key=_monthly_first)

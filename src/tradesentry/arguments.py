@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from tradesentry.errors import InputError
+from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.schema import FLOWS, SEVERITIES
 from tradesentry.scope import KEY_FILTERS
 
@@ -171,3 +171,20 @@ def month(value: str | None, option: str) -> str | None:
         return datetime.strptime(value, "%Y-%m").strftime("%Y-%m")
     except ValueError as exc:
         raise InputError(f"{option} {value!r}: expected a month as YYYY-MM") from exc
+
+
+def held_classification(wanted: str, held: list[str], what: str, **choice) -> str:
+    """``wanted`` in upper case if the codes that ``what`` names are held under it (one of
+    ``held``), else a ``SeriesChoice`` naming those they are held under; ``choice`` is the
+    rest of what the error carries (its ``key`` and ``classifications``, ...)."""
+    asked = wanted.strip().upper()
+    if asked not in held:
+        raise SeriesChoice(
+            f"no {what} under classification {asked} in the store; "
+            f"it is held under {', '.join(held)}",
+            **choice,
+            param="classification",
+            held=held,
+            asked=asked,
+        )
+    return asked

@@ -219,16 +219,9 @@ def _chosen(raw: pd.DataFrame, key: dict, classification: str | None, breakdown:
     held = sorted(raw["classification"].unique())
     choice = {"key": key, "classifications": held}
     if classification is not None:
-        classification = classification.strip().upper()
-        if classification not in held:
-            raise SeriesChoice(
-                f"no trade {name} under classification {classification} in the store; "
-                f"it is held under {', '.join(held)}",
-                **choice,
-                param="classification",
-                held=held,
-                asked=classification,
-            )
+        classification = arguments.held_classification(
+            classification, held, f"trade {name}", **choice
+        )
         raw = raw[raw["classification"] == classification]
     else:
         per_code = raw.groupby("commodity")["classification"].nunique()

@@ -249,9 +249,9 @@ def _chosen(raw: pd.DataFrame, key: dict, classification: str | None, breakdown:
                 asked=breakdown,
             )
         return raw[raw["breakdown"] == breakdown]
-    series = raw.groupby(["flow", "classification", "commodity"])["breakdown"]
-    has_total = series.transform(lambda b: (b == "").any()).astype(bool)
-    only_parts = ~has_total & (series.transform("nunique") > 1)
+    keys = [raw["flow"], raw["classification"], raw["commodity"]]
+    has_total = (raw["breakdown"] == "").groupby(keys).transform("any").astype(bool)
+    only_parts = ~has_total & (raw["breakdown"].groupby(keys).transform("nunique") > 1)
     if only_parts.any():
         first = raw[only_parts].iloc[0]
         parts = sorted(raw.loc[only_parts, "breakdown"].unique())

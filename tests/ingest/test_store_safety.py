@@ -271,13 +271,20 @@ VALUES ('csv', 'mixed.csv', ?, DATE '2021-04-01', now(), 5, 4, 1, 4, 'encoding=l
 """
 
 
-def test_a_schema_2_store_is_migrated_and_takes_a_republication(tmp_path):
+def _old_store(tmp_path, name: str, releases_sql: str):
+    """A mixed-encoding file and a store whose releases table an older schema made, holding
+    that file as its release 1."""
     path = tmp_path / "mixed.csv"
     path.write_bytes(MIXED.encode() + "CHN,CIV,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1"))
-    db = tmp_path / "v2.duckdb"
+    db = tmp_path / name
     con = duckdb.connect(str(db))
-    con.execute(V2_RELEASES, [hashlib.sha256(path.read_bytes()).hexdigest()])
+    con.execute(releases_sql, [hashlib.sha256(path.read_bytes()).hexdigest()])
     con.close()
+    return path, db
+
+
+def test_a_schema_2_store_is_migrated_and_takes_a_republication(tmp_path):
+    path, db = _old_store(tmp_path, "v2.duckdb", V2_RELEASES)
     with open_store(db) as store:
         kept = store.ingest(path, encoding="latin-1", published="2021-04-01")
         assert kept.already_ingested and kept.release_id == 1
@@ -302,12 +309,7 @@ VALUES ('csv', 'mixed.csv', ?, now(), 5, 4, 1, 4);
 
 
 def test_a_schema_1_store_is_migrated_and_keeps_its_releases(tmp_path):
-    path = tmp_path / "mixed.csv"
-    path.write_bytes(MIXED.encode() + "CHN,CIV,export,TOTAL,2021-01,5,USD,é\n".encode("latin-1"))
-    db = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(db))
-    con.execute(V1_RELEASES, [hashlib.sha256(path.read_bytes()).hexdigest()])
-    con.close()
+    path, db = _old_store(tmp_path, "old.duckdb", V1_RELEASES)
     with open_store(db) as store:
         assert store.ingest(path).already_ingested  # an old release counts as read as detected
         told = store.ingest(path, encoding="latin-1")

@@ -374,17 +374,22 @@ ANNUAL_CSV = "reporter,partner,flow,commodity,period,value,period_months,freq\n"
 ANNUAL_SERIES = "/series/CHN/PRK/import/TOTAL"
 
 
-def annual(path: Path) -> Store:
-    """An annual series with the findings a real scan gives it (a spike, a gap)."""
+def scanned(path: Path, csv_text: str) -> Store:
+    """A store at ``path`` holding ``csv_text`` (canonical CSV), ingested and scanned."""
     from tradesentry import api
     from tradesentry.store import open_store
 
     data = path.with_suffix(".csv")
-    data.write_text(ANNUAL_CSV, encoding="utf-8")
+    data.write_text(csv_text, encoding="utf-8")
     store = open_store(path)
     store.ingest(data)
     api.scan(store)
     return store
+
+
+def annual(path: Path) -> Store:
+    """An annual series with the findings a real scan gives it (a spike, a gap)."""
+    return scanned(path, ANNUAL_CSV)
 
 
 @pytest.fixture
@@ -417,15 +422,7 @@ BOTH_CSV = (
 
 def both_freqs(path: Path) -> Store:
     """USA → CAN exports held monthly and annually, scanned (findings on each series)."""
-    from tradesentry import api
-    from tradesentry.store import open_store
-
-    data = path.with_suffix(".csv")
-    data.write_text(BOTH_CSV, encoding="utf-8")
-    store = open_store(path)
-    store.ingest(data)
-    api.scan(store)
-    return store
+    return scanned(path, BOTH_CSV)
 
 
 @pytest.fixture

@@ -65,31 +65,30 @@ def two_client(two_path) -> TestClient:
     return TestClient(create_app(two_path))
 
 
-@pytest.fixture(scope="module")
-def annual_client(tmp_path_factory) -> TestClient:
-    """The dashboard over an annual series and its scanned findings, read-only."""
-    store = annual(tmp_path_factory.mktemp("annual") / "annual.duckdb")
+def _client_over(build, tmp_path_factory, name: str) -> TestClient:
+    """The dashboard, read-only, over the store ``build`` makes in a new folder ``name``."""
+    store = build(tmp_path_factory.mktemp(name) / f"{name}.duckdb")
     path = store.path
     store.close()
     return TestClient(create_app(path))
+
+
+@pytest.fixture(scope="module")
+def annual_client(tmp_path_factory) -> TestClient:
+    """The dashboard over an annual series and its scanned findings, read-only."""
+    return _client_over(annual, tmp_path_factory, "annual")
 
 
 @pytest.fixture(scope="module")
 def both_client(tmp_path_factory) -> TestClient:
     """The dashboard over one series held both monthly and annually, scanned, read-only."""
-    store = both_freqs(tmp_path_factory.mktemp("both") / "both.duckdb")
-    path = store.path
-    store.close()
-    return TestClient(create_app(path))
+    return _client_over(both_freqs, tmp_path_factory, "both")
 
 
 @pytest.fixture(scope="module")
 def breakdowns_client(tmp_path_factory) -> TestClient:
     """The dashboard over a flow held as its total and by mode of transport, read-only."""
-    store = breakdowns(tmp_path_factory.mktemp("breakdowns") / "breakdowns.duckdb")
-    path = store.path
-    store.close()
-    return TestClient(create_app(path))
+    return _client_over(breakdowns, tmp_path_factory, "breakdowns")
 
 
 @pytest.fixture(scope="module")

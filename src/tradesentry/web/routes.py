@@ -126,6 +126,12 @@ def _query_without(request: Request, *names: str) -> str:
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in names])
 
 
+def _series_page(db, reporter, partner, flow, commodity, memo, finding, *choices) -> dict:
+    """The series page's data for the page and its JSON twin; blank choices are none."""
+    key = (*_key(reporter, partner, flow), commodity)
+    return views.series_page(db, key, finding, memo, *(_blank_is_none(c) for c in choices))
+
+
 def _blank_is_none(value: str | None) -> str | None:
     """An empty query value (``?classification=``, ``?freq=``, ``?breakdown=``) means none
     was chosen (for ``breakdown``: the total)."""
@@ -190,16 +196,8 @@ def series_page(
     breakdown: Breakdown = None,
     freq: Freq = None,
 ) -> HTMLResponse:
-    key = (*_key(reporter, partner, flow), commodity)
-    data = views.series_page(
-        db,
-        key,
-        finding,
-        memo,
-        _blank_is_none(classification),
-        _blank_is_none(breakdown),
-        _blank_is_none(freq),
-    )
+    data = _series_page(db, reporter, partner, flow, commodity, memo, finding,
+                        classification, breakdown, freq)  # fmt: skip
     return render(request, "series.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
@@ -280,16 +278,8 @@ def series_json(
     breakdown: Breakdown = None,
     freq: Freq = None,
 ) -> dict:
-    key = (*_key(reporter, partner, flow), commodity)
-    data = views.series_page(
-        db,
-        key,
-        finding,
-        memo,
-        _blank_is_none(classification),
-        _blank_is_none(breakdown),
-        _blank_is_none(freq),
-    )
+    data = _series_page(db, reporter, partner, flow, commodity, memo, finding,
+                        classification, breakdown, freq)  # fmt: skip
     return {k: v for k, v in data.items() if k != "chart"}
 
 

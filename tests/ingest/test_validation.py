@@ -184,6 +184,12 @@ def test_a_mapping_whose_frequency_contradicts_its_format_is_refused(
 # -- 2. a column named twice ------------------------------------------------------------------
 
 
+def _comtrade_twice(first: str) -> str:
+    """A website export (each data line one separator longer) giving primaryValue twice."""
+    header, line = FORMATS["comtrade-csv"].write([record()]).decode().splitlines()
+    return header.replace("primaryValue", first) + ",primaryValue\n" + line + "999,\n"
+
+
 def _legacy_twice() -> str:
     header = [*LEGACY_HEADER, "trade value (us$)"]
     lines = FORMATS["legacy"].write([record()]).decode("latin-1").splitlines()
@@ -199,6 +205,10 @@ def _legacy_twice() -> str:
          "column 'Reporter' is in the header twice (columns 1 and 7)"),
         ("note.csv", f"{CANONICAL},note,NOTE\nCHN,PRK,export,TOTAL,2021-01,100,a,b\n", None,
          "column 'NOTE' is in the header twice (columns 7 and 8)"),
+        ("comtrade.csv", _comtrade_twice("primaryValue"), None,
+         "column 'primaryValue' is in the header twice (columns 44 and 48)"),
+        ("comtrade.csv", _comtrade_twice("PrimaryValue"), None,
+         "column 'primaryValue' is in the header twice (columns 44 and 48)"),
         ("legacy.csv", _legacy_twice(), None,
          "column 'trade value (us$)' is in the header twice (columns 32 and 36)"),
         ("sdmx.csv", SDMX.rstrip("\n") + ",obs_value\nESTAT:X,M,CN,KP,TOTAL,2,VALUE_IN_EUROS,"
@@ -207,14 +217,20 @@ def _legacy_twice() -> str:
          "column 'Value' named by mapping.toml (columns.value) is in the header 2 times "
          "(columns 2, 3)"),
     ],
-    ids=["canonical value", "canonical Reporter", "canonical provenance", "legacy", "sdmx",
-         "mapped"],
+    ids=["canonical value", "canonical Reporter", "canonical provenance", "comtrade-csv",
+         "comtrade-csv PrimaryValue", "legacy", "sdmx", "mapped"],
 )  # fmt: skip
 def test_a_column_named_twice_stops_the_ingest(store, tmp_path, name, data, mapping_text, message):
     with pytest.raises(InputError) as err:
         ingest(store, tmp_path, name, data, mapping_text)
     assert str(err.value) == f"{tmp_path / name}:1: {message}"
     assert_nothing_stored(store)
+
+
+def test_empty_names_in_a_comtrade_header_are_not_a_column_twice(store, tmp_path):
+    header, line = FORMATS["comtrade-csv"].write([record()]).decode().splitlines()
+    result = ingest(store, tmp_path, "comtrade.csv", f"{header},,\n{line},\n")
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
 
 
 # -- 3. currency ------------------------------------------------------------------------------

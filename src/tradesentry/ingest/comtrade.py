@@ -26,6 +26,7 @@ from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import (
     create_staged,
+    duplicate_column,
     figure_sql,
     month_sql,
     number_sql,
@@ -91,6 +92,10 @@ def _csv_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
     """SQL of the CSV's records: line, raw, reason and one text column per known field."""
     names = split_header(src.header, ",")
     lower = [n.lower() for n in names]
+    # Names match in any case: which one holds the data? (Empty names are skipped.)
+    duplicate = duplicate_column(names)
+    if duplicate:
+        raise src.fail(duplicate, src.header_line)
     missing = [f for f in _REQUIRED if f.lower() not in lower]
     if missing:
         raise src.fail(

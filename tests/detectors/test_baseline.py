@@ -86,6 +86,18 @@ def test_a_habit_of_thin_months_widens_only_the_low_side():
     assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike
 
 
+def test_few_residuals_keep_each_side_as_wide_as_both():
+    """Six months, one far above and one far below the four quiet ones (a sparse series
+    seen on Comext): with so few residuals a side's 95 % point is the second largest
+    deviation of the row, so each side alone would see only the quiet months and call
+    both large months anomalies. Each side stays as wide as the two together."""
+    r = np.array([[1.55, -0.003, -1.53, 0.05, 0.2, 0.03]])
+    both, low, high = B.residual_scales(r, B.DEFAULT_CONFIG)
+    assert low[0] == high[0] == both[0]
+    assert abs(r).max() / both[0] < 2.5
+    # from 20 residuals on, a side places its own tail (a habit of thin months, below)
+
+
 def test_a_month_with_a_thinner_level_gets_a_wider_scale():
     """A month whose level rests on 3 months where the series usually has 12 is measured on
     a scale √((1 + π/6)/(1 + π/24)) ≈ 1.16 times wider; a month with the usual support is not."""

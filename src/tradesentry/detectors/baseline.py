@@ -405,6 +405,12 @@ def residual_scales(
     """``robust_scale`` of ``r``, and the scales below and above its centre, each widened by
     its own side's tail instead of both: the one-sided quantile that matches the two-sided
     one for normal noise ((1 + 0.9) / 2 = 95 %), so all three agree on symmetric residuals.
+
+    A side's 95 % point has a residual of its own beyond it only from ``1 / (1 - 0.95)`` =
+    20 residuals on; with fewer it is the second largest deviation of the whole row, and a
+    row with one large deviation on each side (two of six months) would have both sides
+    narrowed to the quiet months and each large month called an anomaly. So a row of fewer
+    residuals keeps each side at least as wide as both sides together.
     """
     dev, mad, n = _deviations(r)
     raw = MAD_TO_SIGMA * mad
@@ -416,7 +422,8 @@ def residual_scales(
         nanquantile(dev, one_sided),
     )
     both, low, high = (_blended(np.fmax(raw, np.nan_to_num(q / norm)), n, config) for q in tails)
-    return both, low, high
+    few = n < round(1.0 / (1.0 - one_sided))
+    return both, np.where(few, np.fmax(low, both), low), np.where(few, np.fmax(high, both), high)
 
 
 def _deviations(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -17,6 +17,7 @@ from tests.detectors._helpers import keyed_panel, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
 from tradesentry.panel import Panel
+from tradesentry.text import times
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 MINERALS = "raw/comtrade_china_critical_minerals/deep_dive_hs6_monthly.csv"
@@ -112,7 +113,48 @@ def test_a_weight_that_moved_far_more_than_the_value_is_a_weight_outlier():
     assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
     assert row["evidence"]["weight_vs_usual_month"] > 300 * row["evidence"]["value_vs_usual_month"]
     value_moved = row["evidence"]["value_vs_usual_month"]
-    assert f"the value {value_moved:.2g} times it: the weight, not the value" in _explain(row)
+    text = _explain(row)
+    assert f"the value {value_moved:.2g} times it: the weight is further out of line" in text
+    assert "the weight, not the value" not in text  # the value moved too: ×30
+
+
+# A series whose weights (and values) swing widely from month to month at a steady price:
+# a weight 22 times its usual month is within 3 of its own robust σ.
+WIDE = 1e5 * np.exp(np.random.default_rng(5).normal(0, 1.5, T))
+
+
+@pytest.mark.parametrize(
+    ("value_moved", "weight_moved", "pattern"),
+    [
+        (0.52, 21.6, "weight outlier"),  # the Comext case: €7.7K for 113.6 t
+        (2.0, 0.04, "weight outlier"),
+        (0.05, 1.9, "price outlier"),
+        (12.0, 0.6, "price outlier"),
+    ],
+)
+def test_which_of_value_and_weight_moved_more_decides_the_outlier(
+    value_moved, weight_moved, pattern
+):
+    value, weight = WIDE * PRICE, WIDE.copy()
+    value[30] = np.median(value) * value_moved
+    weight[30] = np.median(weight) * weight_moved
+    row = detect(value, weight).iloc[0]
+    ev = row["evidence"]
+    assert row["start"] == 30 and ev["pattern"] == pattern
+    assert ev["value_vs_usual_month"] == pytest.approx(value_moved, rel=0.1)
+    if pattern == "weight outlier":
+        assert row["impact"] == 0
+        text = _explain(row)
+        value_words = times(ev["value_vs_usual_month"])
+        assert f"and the value {value_words} it: the weight is further out of line" in text
+        assert "about as usual" not in text and "the weight, not the value" not in text
+
+
+def test_a_weight_outlier_with_the_value_as_usual_says_so():
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[30], weight[30] = np.median(VALUE), np.median(WEIGHT) * 8
+    text = _explain(detect(value, weight).iloc[0])
+    assert "the value about as usual: the weight, not the value, is out of line" in text
 
 
 def _explain(row: pd.Series, period: str = "2025-07") -> str:
@@ -142,6 +184,38 @@ def test_a_market_wide_price_move_is_not_an_outlier():
     price = PRICE.copy()
     price[18:] *= 10  # the commodity's price jumps for every partner
     assert detect(WEIGHT * price, WEIGHT, reference=price).empty
+
+
+@pytest.mark.parametrize(
+    ("months", "factor"),
+    [
+        (slice(18, 19), 300.0),  # the Guinea case: other partners' quantities in another unit
+        (slice(18, 19), 1 / 300),
+        (slice(18, 24), 40.0),  # six months of it: the series' premium holds
+    ],
+)
+def test_a_reference_that_moved_while_the_series_did_not_flags_nothing(months, factor):
+    reference = PRICE.copy()
+    reference[months] *= factor
+    assert detect(VALUE, WEIGHT, reference=reference).empty
+
+
+@pytest.mark.parametrize(
+    ("value_factor", "found"),
+    [
+        (6.0, False),  # above its own usual price, while the moved reference puts it below
+        (1 / 1000, True),  # below both: a value in thousands is still found
+    ],
+)
+def test_a_cell_is_flagged_only_off_both_the_market_and_its_own_habit_on_one_side(
+    value_factor, found
+):
+    reference = PRICE.copy()
+    reference[18] *= 300
+    value = VALUE.copy()
+    value[18] *= value_factor
+    result = detect(value, WEIGHT, reference=reference)
+    assert list(result["start"]) == ([18] if found else [])
 
 
 def test_months_with_estimated_quantities_are_not_tested_and_are_named():

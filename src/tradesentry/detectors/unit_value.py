@@ -28,22 +28,34 @@ class UnitValue(Detector):
     least ``min_reference`` figures make it), plus the series' own usual premium over it
     (the median over its months); the residual is scaled by the series' robust σ (1.4826 ×
     MAD over time, blended with a prior of ``prior_spread`` and floored at ``min_spread``).
-    A cell is flagged beyond ``threshold`` σ when its value, or the value its weight
-    implies at the usual price, is material (``materiality`` of the series' usual month).
+    A cell is flagged beyond ``threshold`` σ when its unit value is also off the series' own
+    usual unit value (its median over its tested months), on the same side, by more than
+    ``own_threshold`` of the series' own robust σ of the log unit value (blended and floored
+    as above), and when its value, or the value its weight implies at the usual price, is
+    material (``materiality`` of the series' usual month).
     Months whose quantities the source estimated from the values (most partners share one
     unit value, as in UN Comtrade's estimates) carry no price signal and are not tested.
     A deviation of about a power of ten (×100, ×1000…) where one of value and weight is
     normal for the series and the other is off by that factor is a *value slip* or a
-    *weight slip*; anything else is a *price outlier* (misinvoicing, a different product,
-    or unrecorded quantities). Why: prices of one product move together across partners,
-    so a unit value far from both the market and the series' own habit is rare, and the
-    value implied at the usual price measures the money at stake.
+    *weight slip*; otherwise, whichever of the two moved further from the series' usual
+    month (in log terms) names it: the weight, a *weight outlier*; the value (or as far), a
+    *price outlier* (misinvoicing, a different product, or unrecorded quantities). Why:
+    prices of one product move together across partners, so a unit value far from both the
+    market and the series' own habit is rare, and the value implied at the usual price
+    measures the money at stake. The market test carries the rarity (5 σ); the own test
+    only asks that the unit value be one the series does not itself report, by the
+    detector's definition of normal for a series (robust z within 3, as ``normal_z`` for
+    values and weights). It guards against a reference that moved while the series did not
+    (other partners' quantities in another unit, a change in the mix of partners); 5 σ
+    there would ask too much, since the own σ also holds the market's moves over the years
+    that the residual is rid of, and would drop slips in series whose price drifted.
     """
 
     kind = "unit_value"
     needs = ("reference_unit_value",)
 
     threshold: float = 5.0
+    own_threshold: float = 3.0
     min_spread: float = 0.25
     prior_spread: float = 0.5
     prior_weight: float = 3.0
@@ -58,8 +70,10 @@ class UnitValue(Detector):
         if c is None:
             return no_detections()
         z = np.abs(c["resid"]) / c["spread"][:, None]
+        own_z = c["own_resid"] / c["own_spread"][:, None]
+        off_own = (np.abs(own_z) > self.own_threshold) & (np.sign(own_z) == np.sign(c["resid"]))
         material = np.fmax(c["value"], c["implied"]) >= self.materiality * c["typical"][:, None]
-        flagged = c["tested"] & material & (z > self.threshold)
+        flagged = c["tested"] & material & (z > self.threshold) & off_own
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
@@ -99,9 +113,7 @@ class UnitValue(Detector):
         tested = ok & ~estimated & (np.isfinite(log_ref) | ~has_ref[:, None])
         d = np.where(tested, log_uv - np.where(has_ref[:, None], log_ref, 0.0), np.nan)
         premium, raw, n = row_center_spread(d)
-        w = self.prior_weight
-        spread = np.sqrt((n * np.nan_to_num(raw) ** 2 + w * self.prior_spread**2) / (n + w))
-        spread = np.maximum(spread, self.min_spread)
+        own_center, own_raw, _ = row_center_spread(np.where(tested, log_uv, np.nan))
         tested &= (n >= self.min_months)[:, None]
         usual = np.exp(np.where(has_ref[:, None], log_ref, 0.0) + premium[:, None])
         return {
@@ -114,12 +126,22 @@ class UnitValue(Detector):
             "has_ref": has_ref,
             "resid": d - premium[:, None],
             "premium": premium,
-            "spread": spread,
+            "spread": self._spread(raw, n),
+            "own_center": own_center,
+            "own_resid": log_uv - own_center[:, None],
+            "own_spread": self._spread(own_raw, n),
             "usual": usual,
             "implied": weight * usual,
             "typical": row_median(np.where(ok, value, np.nan)),
             "estimated_months": estimated.sum(axis=1),
         }
+
+    def _spread(self, raw: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """A row's robust σ blended with a prior of ``prior_spread`` worth ``prior_weight``
+        months, floored at ``min_spread``."""
+        w = self.prior_weight
+        spread = np.sqrt((n * np.nan_to_num(raw) ** 2 + w * self.prior_spread**2) / (n + w))
+        return np.maximum(spread, self.min_spread)
 
     def _estimated(self, panel: Panel, ok, log_uv, log_ref) -> np.ndarray:
         """Cells whose unit value is the one most partners share that month: quantities the
@@ -149,12 +171,12 @@ class UnitValue(Detector):
 
         'value slip' / 'weight slip': the unit value is off by about ×100, ×1000… (within
         a factor exp(``slip_tolerance``)), the other of value and weight is normal for the
-        series (robust z within ``normal_z``) and the slipped one moved more; 'weight
-        outlier': the weight is off for the series, by another factor, and the value is
-        normal or moved less (the unit value's deviation is then mostly the weight's, and
-        valuing that weight at the usual price would put a fiction at stake); 'price
-        outlier': the value is off and moved more than the weight. Returns patterns,
-        factors, and the value's and the weight's log deviations from the series' medians.
+        series (robust z within ``normal_z``) and the slipped one moved more; otherwise,
+        which of the two moved further from the series' median, in log terms, decides:
+        'weight outlier' when the weight did (the unit value's deviation is then mostly the
+        weight's, and valuing that weight at the usual price would put a fiction at stake),
+        'price outlier' when the value did (or as far). Returns patterns, factors, and the
+        value's and the weight's log deviations from the series' medians.
         """
         resid = c["resid"][rows, cols]
         k = np.round(resid / LN10)
@@ -167,7 +189,7 @@ class UnitValue(Detector):
         value_normal, weight_normal = np.abs(zv) <= self.normal_z, np.abs(zw) <= self.normal_z
         value_slip = near & weight_normal & (np.abs(dv) > np.abs(dw))
         weight_slip = near & value_normal & (np.abs(dw) > np.abs(dv))
-        weight_moved_more = ~weight_normal & (value_normal | (np.abs(dw) > np.abs(dv)))
+        weight_moved_more = np.abs(dw) > np.abs(dv)
         pattern = np.select(
             [value_slip, weight_slip, weight_moved_more],
             [VALUE_SLIP, WEIGHT_SLIP, WEIGHT_OUTLIER],
@@ -193,6 +215,7 @@ class UnitValue(Detector):
             "value_at_usual_price": _sig(weight * usual),
             "reference_unit_value": _sig(math.exp(c["log_ref"][r, t])) if c["has_ref"][r] else None,
             "series_premium": _sig(math.exp(c["premium"][r])) if c["has_ref"][r] else None,
+            "series_unit_value": _sig(math.exp(c["own_center"][r])),
             "value_vs_usual_month": _sig(math.exp(own[0])),
             "weight_vs_usual_month": _sig(math.exp(own[1])),
             "pattern": pattern,
@@ -248,9 +271,10 @@ class UnitValue(Detector):
 
 
 def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:
-    """The two readings of a normal value with an odd weight, in the direction of the unit
-    value: far above the usual price, the weight is under-recorded or the goods are
-    over-invoiced; far below, the weight is over-recorded or the goods under-invoiced."""
+    """The two readings of a weight that moved further than the value, in the direction of
+    the unit value: far above the usual price, the weight is under-recorded or the goods are
+    over-invoiced; far below, the weight is over-recorded or the goods under-invoiced. The
+    value's own move is named, and only a value within ×1.25 of usual is 'about as usual'."""
     kg = _kg(ev.get("net_weight_kg"))
     declared, usual = money_pair(finding.get("observed"), ev.get("value_at_usual_price"), cur)
     high = (ev.get("ratio") or 1.0) > 1.0
@@ -261,10 +285,15 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
     )
     weight_moved, value_moved = ev.get("weight_vs_usual_month"), ev.get("value_vs_usual_month")
     if weight_moved and value_moved:  # evidence of scans before these were kept lacks them
-        value_words = "about as usual" if 0.8 <= value_moved <= 1.25 else f"{times(value_moved)} it"
+        usual_value = 0.8 <= value_moved <= 1.25
+        value_words, verdict = (
+            ("about as usual", "the weight, not the value, is out of line")
+            if usual_value
+            else (f"{times(value_moved)} it", "the weight is further out of line than the value")
+        )
         which = (
             f"; the weight is {times(weight_moved)} the series' usual {unit} and the value "
-            f"{value_words}: the weight, not the value, is out of line. It is probably "
+            f"{value_words}: {verdict}. It is probably "
         )
     else:
         which = (

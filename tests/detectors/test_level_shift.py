@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.level_shift import LEVEL_MONTHS, LevelShift
@@ -58,3 +59,117 @@ def test_a_fall_against_a_rising_trend_is_called_a_fall():
     text = LevelShift().explain(finding)
     assert "fall against the trend" in text
     assert "reopening" not in text and "closure" in text
+
+
+#: Sweden's exports of CN 39201024 to the world (Eurostat Comext, EUR), January 2023 to
+#: November 2025: €7.8M in April 2024, a fall to €0.2M–0.7M from May to August, a
+#: recovery from September; February to April are high every year
+SWEDEN = [
+    10354350, 12643025, 18906747, 14456937, 12066943, 10175772, 6734730, 6589016, 6593080,
+    7151791, 7674827, 5111257, 7185965, 12180634, 17391712, 7847336, 565902, 540674, 242989,
+    745352, 5766608, 5320120, 5877125, 5559945, 7766455, 9862821, 19206640, 15789931,
+    12527054, 9927673, 7192688, 7320178, 6240518, 6255927, 6878626,
+]  # fmt: skip
+#: Guinea's exports of 03053900 to Hong Kong (ITC declarations, GNF), October 2017 to
+#: December 2018: six months at 15M–20M (the last in July 2018), then 120M and 200M
+NAN = float("nan")
+GUINEA = [15e6, 20e6, 20e6, NAN, 15e6, NAN, 15e6, NAN, NAN, 15e6, NAN, NAN, 120e6, NAN, 200e6]
+
+
+@pytest.mark.parametrize(
+    ("values", "start", "periods"),
+    [(SWEDEN, "2023-01", ["2024-05", "2024-09"]), (GUINEA, "2017-10", [])],
+    ids=["fall-then-recovery", "new-level-in-two-months"],
+)
+def test_a_new_level_starts_with_a_month_on_its_side(values, start, periods):
+    """The split is refined between the two levels the test compared: April 2024 (still
+    €7.8M) is not the first month of the fall, and a new level seen in two months has no
+    first month of its own to start from (July 2018 is at 15M like the months before)."""
+    found = findings(keyed_panel(values, start=start), default_detectors(["level_shift"]))
+    assert sorted(found["period"]) == periods
+    for f in found.to_dict("records"):
+        first = f["evidence"]["first_value"]
+        assert abs(np.log(first / f["observed"])) < abs(np.log(first / f["expected"]))
+
+
+def _step_then(drift: float, months: int = 72) -> np.ndarray:
+    """A series at $1M that steps to $3M in its 25th month and then, from its 37th, drifts
+    steadily to ×``drift`` of that by its last month; noise 3 %."""
+    rng = np.random.default_rng(5)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.03, months))
+    v[24:] *= 3.0
+    v[36:] *= drift ** (np.arange(months - 36) / (months - 37))
+    return v
+
+
+@pytest.mark.parametrize(
+    ("drift", "sentence"),
+    [
+        (1.0, "The new level lasts to December 2024."),
+        (
+            2.5,
+            "No further change of level is found up to December 2024, but the level drifts: "
+            "the 12 reported months from January 2024 to December 2024 have a median of about "
+            "$6.6M a month.",
+        ),
+    ],
+    ids=["stays", "drifts"],
+)
+def test_the_new_level_lasts_only_where_its_last_year_is_still_there(drift, sentence):
+    v = _step_then(drift)
+    found = findings(keyed_panel(v, start="2019-01"), default_detectors(["level_shift"]))
+    assert list(found["period"]) == ["2021-01"]
+    f = found.iloc[0]
+    ev = f["evidence"]
+    assert (ev["after_to"], ev["regime_end"], ev["late_from"]) == ("2021-12", "2024-12", "2024-01")
+    assert ev["late_months"] == LEVEL_MONTHS
+    assert np.isclose(ev["late_level"], np.median(v[-LEVEL_MONTHS:]), rtol=1e-6)
+    assert sentence in f["explanation"]
+
+
+_SHIFT = {
+    "period": "2021-01",
+    "observed": 3e6,
+    "expected": 1e6,
+    "currency": "USD",
+    "evidence": {
+        "ratio": 3.0,
+        "direction": "up",
+        "new_level": 3e6,
+        "months_after": 12,
+        "months_before": 12,
+        "before_from": "2020-01",
+        "before_to": "2020-12",
+        "after_to": "2021-12",
+        "regime_end": "2024-12",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("late", "sentence"),
+    [
+        ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 1.5},
+         "The new level lasts to December 2024."),
+        ({"late_level": 6e6, "late_months": 12, "late_from": "2024-01", "late_z": 1.5},
+         "No further change of level is found up to December 2024; the 12 reported months "
+         "from January 2024 to December 2024 have a median of about $6.0M a month, a "
+         "difference from the new level within the series' usual swings."),
+        ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 2.5},
+         "but the level drifts: the 12 reported months from January 2024 to December 2024 "
+         "have a median of about $3.6M a month."),
+        ({"late_level": 0.0, "late_months": 3, "late_from": "2024-10", "late_z": -9.0},
+         "have a median of $0 a month."),
+        ({"late_level": 9e6, "late_months": 1, "late_from": "2024-12", "late_z": 3.0},
+         "but the level drifts: December 2024, the one reported month after its first year, "
+         "has $9.0M."),
+        ({}, "No further change of level is found up to December 2024. A reopening"),
+    ],
+    ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise", "to-zero", "one-month",
+         "no-figures"],
+)  # fmt: skip
+def test_what_the_new_level_did_is_written_from_the_evidence(late, sentence):
+    finding = {**_SHIFT, "evidence": {**_SHIFT["evidence"], **late}}
+    text = LevelShift().explain(finding)
+    assert sentence in text
+    assert ("lasts to" in text) == sentence.startswith("The new level lasts")

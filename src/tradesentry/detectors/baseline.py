@@ -767,30 +767,78 @@ def _best_shift(x, cp, sigma, config) -> np.ndarray:
     return np.where(score[np.arange(len(best)), best] > 0, best, -1)
 
 
+def _compared_levels(
+    x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The two levels the test compared at column ``t`` of each row, and the local slope.
+
+    The medians of the reported months in [t-k, t) and [t, t+k) within t's segment,
+    detrended to t, for the window length k whose statistic ``_shift_evidence`` kept (the
+    strongest admissible one); where none is admissible, the shortest with 3 months on
+    each side. NaN where there is none either.
+    """
+    n, T = x.shape
+    rows = np.arange(n)
+    trend = local_slope(x, cp, config)
+    sigma = shift_scale(x, cp, config)
+    slope = trend[0][rows, t]
+    segment = np.cumsum(cp, axis=1)
+    old, new = np.full(n, np.nan), np.full(n, np.nan)
+    best = np.full(n, -1.0)
+    for k in config.shift_windows:
+        offsets = np.arange(-k, k)
+        cols = t[:, None] + offsets[None, :]
+        c = np.clip(cols, 0, T - 1)
+        same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
+        vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
+        mb, nb = nanmedian(np.where(offsets < 0, vals, np.nan), overwrite=True)
+        ma, na = nanmedian(np.where(offsets >= 0, vals, np.nan), overwrite=True)
+        stat, persistence = _side_stats(x, cp, sigma, k, config, trend)
+        strength = np.abs(stat[rows, t])
+        kept = (strength >= config.shift_threshold) & (
+            persistence[rows, t] >= config.shift_persistence
+        )
+        enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
+        use = np.where(kept, strength > best, enough & (best < 0) & np.isnan(old))
+        old, new = np.where(use, mb, old), np.where(use, ma, new)
+        best = np.where(use & kept, strength, best)
+    return old, new, slope
+
+
 def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:
-    """Move each change within ±6 months to the split with the least absolute deviation."""
-    k, m = max(config.shift_windows), config.shift_min_points
-    reach = k // 2
+    """Move each change within ±6 months to the least-absolute-deviation split between the
+    two levels its test compared.
+
+    The levels are the medians of the test's own windows at ``t`` (``_compared_levels``),
+    held fixed while the split moves, so each month in between goes to the side whose
+    level it is nearer: at the best split the first month of the new level is on the new
+    level's side of the midpoint and the last month before on the old side (unless the
+    best split is 6 months away). Medians re-estimated for each candidate over ±12 months
+    did not ensure it: where those months also held the series' next change (a fall and
+    a recovery within the year) the "new" median was the level after the recovery, and a
+    month still at the old level joined the new one. The split may leave the new level
+    fewer than 3 months, as where it was seen in 2: the test then no longer passes there
+    and ``_shift_table`` drops it, rather than the shift starting a month early. Ties
+    go to the candidate nearest the test's month, the earlier of two.
+    """
+    k, reach = max(config.shift_windows), max(config.shift_windows) // 2
     n, T = x.shape
     rows = np.arange(n)
     segment = np.cumsum(cp, axis=1)
-    cols = t[:, None] + np.arange(-k, k)[None, :]
-    inside = (cols >= 0) & (cols < T)
+    old, new, slope = _compared_levels(x, cp, t, config)
+    offsets = np.arange(-k, k + 1)
+    cols = t[:, None] + offsets[None, :]
     c = np.clip(cols, 0, T - 1)
-    same = inside & (segment[rows[:, None], c] == segment[rows, t][:, None])
-    vals = np.where(same, x[rows[:, None], c], np.nan)
+    same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
+    vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
+    to_old, to_new = np.abs(vals - old[:, None]), np.abs(vals - new[:, None])
     best_t, best_cost = t.copy(), np.full(n, np.inf)
-    for off in range(-reach, reach + 1):
+    for off in sorted(range(-reach, reach + 1), key=lambda o: (abs(o), o)):
         tau = t + off
-        left = cols < tau[:, None]
-        xl = np.where(left, vals, np.nan)
-        xr = np.where(~left, vals, np.nan)
-        ml, nl = nanmedian(xl, overwrite=True)  # the costs below are sums: order-free
-        mr, nr = nanmedian(xr, overwrite=True)
-        cost = np.nansum(np.abs(xl - ml[:, None]), 1) + np.nansum(np.abs(xr - mr[:, None]), 1)
+        cost = np.nansum(np.where(offsets < off, to_old, to_new), axis=1)
         at = np.clip(tau, 0, T - 1)
         ok = (tau >= 0) & (tau < T) & np.isfinite(x[rows, at]) & ~cp[rows, at]
-        ok &= (nl >= m) & (nr >= m) & (segment[rows, at] == segment[rows, t])
+        ok &= segment[rows, at] == segment[rows, t]
         better = ok & (cost < best_cost - 1e-9)
         best_t = np.where(better, tau, best_t)
         best_cost = np.where(better, cost, best_cost)

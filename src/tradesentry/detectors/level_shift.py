@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, finding_freq, nanmedian
+from tradesentry.detectors.baseline import (
+    DEFAULT_CONFIG,
+    MEDIAN_SE,
+    baseline,
+    finding_freq,
+    nanmedian,
+    robust_scale,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -25,6 +32,13 @@ from tradesentry.text import (
 
 #: months on each side of a shift whose median states the old and the new level
 LEVEL_MONTHS = 12
+#: the new level "lasts" to the end of its segment where the median of the segment's last
+#: ``LEVEL_MONTHS`` reported months after its first year is within ``LASTS_Z`` standard
+#: errors of the new level (what noise alone gives about 19 times in 20) and within
+#: ×``LASTS_RATIO`` of it either way (a difference a reader comparing the figures would not
+#: call another level; in an irregular series the first holds for far larger ones)
+LASTS_Z = 2.0
+LASTS_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -37,8 +51,10 @@ class LevelShift(Detector):
     segment, with at least 3 months on each side; the difference is standardised by the
     noise scale (consecutive differences ÷ √2, robust) and the medians' standard error
     (1.2533 σ √(1/n₁ + 1/n₂)); the strongest change is refined to the least-absolute-
-    deviation split nearby and kept if most months on each side (60 %) stay on their side of
-    the midpoint; the search repeats in the new segments. Threshold: |statistic| ≥ 5.0
+    deviation split nearby between the two levels its test compared, so that its first
+    month is on the new level's side of their midpoint, and kept if most months on each
+    side (60 %) stay on their side of the midpoint; the search repeats in the new segments.
+    Threshold: |statistic| ≥ 5.0
     (``BaselineConfig.shift_threshold``).
     Why: the statistic is scanned over every month and two window lengths of every series
     (roughly 10 to 20 effective tests per series), so a stricter bar than for one month
@@ -49,7 +65,11 @@ class LevelShift(Detector):
     are the medians of the values reported in the 12 months before and from the change,
     each within its own segment (``local_levels``), and the money at stake is their
     difference over the reported months of the new side: the change over up to a year of
-    the new level, which a reader can check against the figures.
+    the new level, which a reader can check against the figures. No further step found is
+    not a level that holds: the explanation says the new level lasts to the end of its
+    segment only where the median of the segment's last 12 reported months after its first
+    year is within 2 standard errors and ×1.5 of it (``late_levels``), and otherwise gives
+    that median (``late_level``) and its months.
     """
 
     kind: ClassVar[str] = "level_shift"
@@ -65,6 +85,9 @@ class LevelShift(Detector):
         if not keep.size:
             return no_detections()
         sides = local_levels(panel.values, model.segment, sh.series[keep], sh.start[keep])
+        sides.update(
+            late_levels(panel.values, model, sh.series[keep], sh.start[keep], sides, sh.end[keep])
+        )
         evidence = [
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             for j, k in enumerate(keep)
@@ -102,6 +125,16 @@ class LevelShift(Detector):
             "regime_end": panel.label(int(sh.end[k])),
             "first_value": float(panel.values[i, t]),
         }
+        if side["n_late"] > 0:  # the segment goes on after its first year
+            late_z = float(side["late_z"])
+            out.update(
+                {
+                    "late_level": round(float(side["late"]), 2),
+                    "late_months": int(side["n_late"]),
+                    "late_from": panel.label(int(side["late_from"])),
+                    "late_z": round(late_z, 3) if np.isfinite(late_z) else None,
+                }
+            )
         out.update(_previous_month(panel, model, i, prev))
         return out
 
@@ -131,11 +164,46 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
             f"{against}{size}."
         )
-        if ev.get("regime_end") and ev.get("regime_end") != ev.get("after_to"):
-            text += f" The new level lasts to {period_name(ev.get('regime_end'), freq)}."
+        text += _regime_end(ev, cur, freq)
         return " ".join((text, _against_trend(ev, unit), _alternative(ev, finding, cur))).replace(
             "  ", " "
         )
+
+
+def _regime_end(ev: dict, cur: str, freq: str) -> str:
+    """What the new level did up to the end of its segment (the next shift or the series'
+    end), only as far as the segment's last reported months show it."""
+    end = ev.get("regime_end")
+    if not end or end == ev.get("after_to"):
+        return ""
+    unit = period_unit(freq)
+    last = period_name(end, freq)
+    z, late, new = ev.get("late_z"), ev.get("late_level"), ev.get("new_level")
+    if z is None or late is None or new is None:  # no figures (or saved before them)
+        return f" No further change of level is found up to {last}."
+    if abs(z) <= LASTS_Z and _within(late, new, LASTS_RATIO):
+        return f" The new level lasts to {last}."
+    if ev.get("late_months") == 1:
+        months = f"{last}, the one reported {unit} after its first year, has {money(late, cur)}"
+    else:
+        months = (
+            f"the {_reported(ev.get('late_months'), unit)} from "
+            f"{period_name(ev.get('late_from'), freq)} to {last} have a median of "
+            f"{about(late, cur) if late else money(late, cur)} a {unit}"
+        )
+    if abs(z) > LASTS_Z:
+        return f" No further change of level is found up to {last}, but the level drifts: {months}."
+    return (
+        f" No further change of level is found up to {last}; {months}, a difference from the "
+        "new level within the series' usual swings."
+    )
+
+
+def _within(a: float, b: float, ratio: float) -> bool:
+    """``a`` within ×``ratio`` of ``b`` either way (two zeros are equal)."""
+    if a == b:
+        return True
+    return a > 0 and b > 0 and 1.0 / ratio <= a / b <= ratio
 
 
 def _positive(x) -> bool:
@@ -179,6 +247,46 @@ def local_levels(
         "before_from": np.where(before, cols, T).min(axis=1),
         "before_to": np.where(before, cols, -1).max(axis=1),
         "after_to": np.where(after, cols, -1).max(axis=1),
+    }
+
+
+def late_levels(
+    values: np.ndarray,
+    model,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    sides: Mapping[str, np.ndarray],
+    ends: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Whether each new level still holds at the end of its segment: the median of the
+    segment's last ``LEVEL_MONTHS`` reported months after the new level's first year (up
+    to ``ends``, the segment's last reported month), their count and first month, and
+    their difference from the new level in standard errors: on the log scale, over
+    1.2533 σ √(1/n_after + 1/n_late), σ the robust scale (MAD only) of the series'
+    residuals. A count of 0 where the segment ends within its first year."""
+    T = values.shape[1]
+    cols = np.arange(T)[None, :]
+    v = values[rows]
+    late = (
+        (model.segment[rows] == model.segment[rows, starts][:, None])
+        & np.isfinite(v)
+        & (cols > sides["after_to"][:, None])
+        & (cols <= ends[:, None])
+    )
+    from_end = np.cumsum(late[:, ::-1], axis=1)[:, ::-1]  # such months from each on
+    late &= from_end <= LEVEL_MONTHS
+    level, n = nanmedian(np.where(late, v, np.nan))
+    c = model.offset[rows]
+    # the bulk of the residuals, not their tails, sets how much a median of months varies
+    sigma = robust_scale(model.resid[rows], model.config, tail=False)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = MEDIAN_SE * sigma * np.sqrt(1.0 / sides["n_after"] + 1.0 / n)
+        z = (np.log(level + c) - np.log(sides["new"] + c)) / se
+    return {
+        "late": level,
+        "n_late": n,
+        "late_from": np.where(late, cols, T).min(axis=1),
+        "late_z": z,
     }
 
 

@@ -97,6 +97,8 @@ def test_amounts_under_a_cent_inside_sentences():
         (7.14, True, "+7.1%"),
         (-99.97, True, "-99.97%"),  # not -100.0%: something is left
         (-99.9997, True, "-99.9997%"),
+        (99.99999999, False, "99.99999999%"),  # past six decimals still not 100 %
+        (1e-9, False, "0.000000001%"),
         (0.004, False, "0.004%"),  # not 0.0%
         (-100.0, True, "-100.0%"),
         (1234.5, False, "1,234%"),

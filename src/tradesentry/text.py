@@ -153,19 +153,25 @@ def percent(value: float | None, *, digits: int = 1, signed: bool = False) -> st
     """A percentage as people read it: '7.1%', '+353.9%', '-99.97%', '+51,365,070%'.
 
     Thousands are grouped and from 1,000% there are no decimals; a share that is neither
-    0 nor 100 % never reads as one ('-99.9997%', not '-100.0%'). A change of ten times or
-    more reads better as a multiple: ``relative_change`` says it so.
+    0 nor 100 % never reads as one ('-99.9997%', not '-100.0%'), with as many decimals as
+    that takes ('99.99999999%': a caller with shares that close to 100 % reads better
+    with a fraction, ``times``). A change of ten times or more reads better as a
+    multiple: ``relative_change`` says it so.
     """
     if _missing(value) or not math.isfinite(value):
         return "n/a"
     shown = digits if abs(value) < 1000 else 0
     while (
-        shown < _MAX_EXTRA_DIGITS
+        shown < _PERCENT_DIGITS
         and abs(value) not in (0.0, 100.0)
         and round(abs(value), shown) in (0.0, 100.0)
     ):
         shown += 1
     return f"{value:{'+' if signed else ''},.{shown}f}%"
+
+
+#: decimals a percentage may take not to read 0 % or 100 % (what a double can tell from 100)
+_PERCENT_DIGITS = 14
 
 
 def relative_change(value: float | None, base: float | None) -> str:

@@ -159,3 +159,27 @@ def test_one_other_year_gives_half_a_season_within_its_regime():
     model = B.fit(shifted[None, :])
     assert len(model.shifts) == 1
     assert not model.seasonal[0].any()
+
+
+@pytest.mark.parametrize(
+    ("seasonal_factor", "shown"),
+    [(1.62, "(×1.62)"), (0.1, "(×0.10)"), (0.004, "(×0.004)"), (0.0004, "(×1/2,500)")],
+)
+def test_a_small_seasonal_factor_is_not_shown_as_zero(seasonal_factor, shown):
+    """A season of ×0.004 read "(×0.00)" at two decimals: as if the month expected nothing."""
+    evidence = {
+        "level_months": ["2024-01", "2024-02"],
+        "season_years": ["2023", "2025"],
+        "seasonal_factor": seasonal_factor,
+    }
+    text = B.expectation_source(evidence)
+    assert text.endswith(f", adjusted for the same month in 2023 and 2025 {shown}"), text
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected"), [(92.0e3, 8.0e12), (45.0e3, 129.6e9), (2.0, 3.0), (5e8, 1e-4)]
+)
+def test_evidence_ratios_keep_their_significant_digits(observed, expected):
+    """Guinea → Singapore: 92.0K GNF against 8.0T expected, a ratio six decimals made 0."""
+    assert B._ratio(observed, expected) == pytest.approx(observed / expected, rel=1e-5)
+    assert B._num(observed) == observed and B._num(0.0) == 0.0 and B._num(np.nan) is None

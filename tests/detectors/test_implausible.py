@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from tradesentry.detectors import default_detectors
+from tradesentry.detectors.implausible import Implausible
 
 from ._helpers import findings, keyed_panel
 
@@ -77,3 +78,54 @@ def test_a_combined_figure_is_checked_against_the_sum_of_its_months(scale, reaso
     )
     assert text.startswith("The combined figure for January–February 2021 is ")
     assert "(×0.6" in text  # the other years' pairs
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected", "step", "says"),
+    [
+        (20.0, 25_200.0, 1e-3, ["1/1,300 of the €25.2K expected", ": close to ×1/1,000, the"]),
+        (  # Austria ← Croatia, October 2024: 1/150 is not "close to ×1/1,000"
+            217.0,
+            32_000.0,
+            1e-3,
+            [
+                "1/150 of the €32.0K expected",
+                ". Read as a unit error (×1/1,000: thousands, millions or units mixed up), "
+                "the month would have been €217.0K, 6.8 times its expected value; a genuine "
+                "fall of that size is the other reading.",
+            ],
+        ),
+        (  # Guinea → Greece, September 2018: the step in digits, as ×1/1,000,000 is
+            13.0e9,
+            90.0e3,
+            1e6,
+            ["140,000 times the", "(×1,000,000: ", "13.0K GNF, 1/6.9 of its expected", "one-off"],
+        ),
+        (9.0e10, 9.0e4, 1e6, [": close to ×1,000,000, the signature of a unit error"]),
+    ],
+)
+def test_a_unit_slip_is_close_to_its_step_only_within_a_factor_2(observed, expected, step, says):
+    finding = {
+        "period": "2024-10",
+        "observed": observed,
+        "expected": expected,
+        "currency": "EUR" if observed < 1e9 else "GNF",
+        "evidence": {"reason": "unit_slip", "factor": step, "level_months": []},
+    }
+    text = Implausible().explain(finding)
+    for said in says:
+        assert said in text, text
+    assert "million," not in text and "×1 million" not in text
+    assert ("close to" in text) == (abs(np.log10(observed / expected / step)) <= np.log10(2))
+
+
+def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
+    """Guinea → Ireland: 45.0K GNF where 129.6B were expected is 1/2,900,000 of it, which
+    six decimals made a ratio of 0."""
+    v = _steady(n=4, noise=0.1) * 1e6
+    v[:, 20] = 45e3 * np.array([1.0, 0.5, 2.0, 0.1])
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert len(found) == len(v)
+    for f in found.to_dict("records"):
+        ratio = f["evidence"]["ratio"]
+        assert ratio > 0 and ratio == pytest.approx(f["observed"] / f["expected"], rel=1e-5)

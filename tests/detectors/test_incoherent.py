@@ -112,3 +112,40 @@ def test_the_rounding_allowance_comes_from_the_figures_not_past_them(total, part
     panel.keys["partner"] = "USA"
     out = default_detectors(["incoherent"])[0].detect(panel)
     assert (len(out) > 0) == flagged
+
+
+@pytest.mark.parametrize(
+    ("short", "says"),
+    [
+        ((9,), ["match the total (within 2%) in 23.", "A figure missing among the details"]),
+        (
+            (3, 9, 15),
+            [
+                "match the total (within 2%) in 21 and fall short of it in 2.",
+                "The details fall short in 3 of the 24 months: more likely some of the total's "
+                "partners are not in the store",
+            ],
+        ),
+    ],
+)
+def test_the_other_months_are_counted_not_said_to_match(short, says):
+    """The partners sum to half the total in the ``short`` months and match it (one within
+    the tolerance) in the others: the text counts both from the evidence, never "while in
+    other months they match", and a shortfall that recurs reads as partners missing from
+    the store (a Comext file holds the EU partners and China only)."""
+    rng = np.random.default_rng(4)
+    partners = rng.lognormal(12, 0.3, (3, 24))
+    world = partners.sum(axis=0, keepdims=True)
+    world[0, list(short)] *= 2.0
+    world[0, 20] *= 1.01  # within the 2 % tolerance: a match
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL"), ("ITA", "TOTAL"), ("ESP", "TOTAL")])
+    found = findings(make_panel(np.vstack([world, partners]), keys=keys), [Incoherent()])
+    assert len(found) == len(short)
+    for f in found.to_dict("records"):
+        ev, text = f["evidence"], f["explanation"]
+        assert (ev["other_months"], ev["other_matching"]) == (23, 24 - len(short))
+        assert (ev["other_short"], ev["other_over"]) == (len(short) - 1, 0)
+        assert "Of the other 23 months with a total and details, the details " in text
+        assert "they match" not in text and "duplicated" not in text
+        for said in says:
+            assert said in text, text

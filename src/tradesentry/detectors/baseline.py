@@ -900,17 +900,24 @@ def _segment_summary(x: np.ndarray, segment: np.ndarray):
 # -- what an expectation came from ----------------------------------------------------------------
 
 # The words of the helpers below, beside them rather than at the top (the model's part).
+from tradesentry.text import factor as times_factor  # noqa: E402
 from tradesentry.text import period_name, period_unit, plural  # noqa: E402
 
 
 def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
-    """For each cell, the months its expectation was taken from (for evidence and text).
+    """For each cell, the months its expectation was taken from (for evidence and text):
+    ``level_months`` (the cell's own month left out), ``level_window``, ``season_years``,
+    ``seasonal_factor`` and ``regime_start``, the first month of the level-shift segment
+    the level was taken within (None for the series' first segment).
 
     Loops over findings, not series: it runs only for the few cells that are flagged.
     """
     out = []
     T = panel.n_months
-    for i, t in zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), strict=True):
+    shift_start = _regime_start(model, np.asarray(rows), np.asarray(cols))
+    for k, (i, t) in enumerate(
+        zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), strict=True)
+    ):
         h = int(model.level_window[i, t])
         lo, hi = max(t - h, 0), min(t + h, T - 1)
         cand = np.arange(lo, hi + 1)
@@ -932,7 +939,9 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
                 "level_months": [panel.label(int(c)) for c in used],
                 "level_window": h,
                 "season_years": years,
-                "seasonal_factor": round(float(np.exp(model.seasonal[i, t])), 3),
+                # significant digits: a factor of 0.004 is not 0 (nor "no season")
+                "seasonal_factor": float(f"{float(np.exp(model.seasonal[i, t])):.4g}"),
+                "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,
             }
         )
     return out
@@ -947,7 +956,6 @@ def deviation_evidence(
     """Evidence of single-month findings: z, scale, expectation and what it came from."""
     out = []
     T = panel.n_months
-    shift_start = _regime_start(model, rows, cols)
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
@@ -960,7 +968,6 @@ def deviation_evidence(
                 "sigma": _num(scale[k]),
                 "expected": _num(model.expected[i, t]),
                 "ratio": _ratio(panel.values[i, t], model.expected[i, t]),
-                "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,
                 "next_period": panel.label(nxt) if nxt is not None else None,
                 "next_observed": _num(panel.values[i, nxt]) if nxt is not None else None,
                 "next_expected": _num(model.expected[i, nxt]) if nxt is not None else None,
@@ -984,14 +991,23 @@ def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.nda
 
 
 def _num(value) -> float | None:
+    """A figure for the evidence: six decimals, and at least six significant digits, so
+    that a tiny value (a ratio of 1/87,000,000, an expectation of a thousandth of a cent)
+    keeps its size instead of reading 0."""
     value = float(value)
-    return round(value, 6) if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    if value == 0.0:
+        return 0.0
+    return round(value, max(6, 5 - math.floor(math.log10(abs(value)))))
 
 
 def _ratio(observed: float, expected: float) -> float | None:
+    """Observed over expected for the evidence, kept as ``_num`` keeps figures (never 0 for
+    a month that recorded something)."""
     if not (math.isfinite(observed) and math.isfinite(expected)) or expected <= 0:
         return None
-    return round(float(observed) / float(expected), 6)
+    return _num(float(observed) / float(expected))
 
 
 # -- words ----------------------------------------------------------------------------------------
@@ -1029,7 +1045,9 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     factor = evidence.get("seasonal_factor") or 1.0
     if years and abs(math.log(factor)) >= 0.05:
         names = ", ".join(years[:-1]) + f" and {years[-1]}" if len(years) > 1 else years[0]
-        text += f", adjusted for the same month in {names} (×{factor:.2f})"
+        # two decimals from ×0.10 up (×1.62), below as a ratio (×0.004, never ×0.00)
+        shown = f"×{factor:.2f}" if factor >= 0.095 else times_factor(factor)
+        text += f", adjusted for the same month in {names} ({shown})"
     return text
 
 

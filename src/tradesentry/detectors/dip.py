@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -11,7 +12,15 @@ import pandas as pd
 from tradesentry.detectors.base import Detector
 from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import less_than, money, percent, period_name, period_unit, the_expected
+from tradesentry.text import (
+    less_than,
+    money,
+    percent,
+    period_name,
+    period_unit,
+    the_expected,
+    times,
+)
 
 
 @dataclass(frozen=True)
@@ -43,11 +52,9 @@ class Dip(Detector):
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         unit = period_unit(freq)
-        ratio = ev.get("ratio") or 0.0
         text = (
             f"{period_name(finding['period'], freq)} recorded {money(finding['observed'], cur)}, "
-            f"{percent((1 - ratio) * 100, digits=0)} below "
-            f"{the_expected(finding['expected'], cur)} from "
+            f"{_below(finding, ev)} {the_expected(finding['expected'], cur)} from "
             f"{expectation_source(ev, freq)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
             "variation below its expected values."
         )
@@ -70,3 +77,20 @@ class Dip(Detector):
                 "a later revision would show the second."
             )
         return text
+
+
+def _below(finding: Mapping, ev: Mapping) -> str:
+    """How far below its expectation the month is: '56% below', '99.7% below'; from a
+    thousandth down a fraction, '1/87,000,000 of' (never '100% below' for a month that
+    recorded something). The ratio of the figures themselves where both are known, else
+    the evidence's."""
+    observed, expected = finding.get("observed"), finding.get("expected")
+    try:
+        ratio = float(observed) / float(expected)
+    except (TypeError, ValueError, ZeroDivisionError):
+        ratio = float(ev.get("ratio") or 0.0)
+    if not math.isfinite(ratio):
+        ratio = float(ev.get("ratio") or 0.0)
+    if 0 < ratio < 1e-3:
+        return times(ratio)
+    return f"{percent((1 - ratio) * 100, digits=0)} below"

@@ -221,7 +221,7 @@ class Implausible(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         if ev.get("combined"):
-            return _explain_combined(finding, ev)
+            return _explain_combined(finding, ev, self.slip_tolerance)
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         unit = period_unit(freq)
@@ -232,14 +232,11 @@ class Implausible(Detector):
         if reason == "negative":
             return f"{when} recorded {obs}: a negative value of trade is not possible."
         if reason == "unit_slip":
-            step = factor(ev.get("factor") or 1000.0)
             typical = _against_typical(ev, cur, unit)
             return (
                 f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
-                f"{the_expected(finding['expected'], cur)} from {source}{typical}: close to {step}, "
-                "the signature of a unit error (thousands, millions or units mixed up). A "
-                "genuine one-off of that size is the alternative; the quantity or the "
-                "partner's record would tell them apart."
+                f"{the_expected(finding['expected'], cur)} from {source}{typical}"
+                + _slip_reading(finding, ev, unit, self.slip_tolerance)
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
@@ -261,7 +258,7 @@ class Implausible(Detector):
         )
 
 
-def _explain_combined(finding: Mapping, ev: dict) -> str:
+def _explain_combined(finding: Mapping, ev: dict, tolerance: float) -> str:
     cur = finding.get("currency") or ""
     months = ev.get("months") or [finding["period"], finding["period_end"]]
     first, last = period_name(months[0]), period_name(months[-1])
@@ -287,9 +284,8 @@ def _explain_combined(finding: Mapping, ev: dict) -> str:
     if reason == "unit_slip":
         return (
             f"The combined figure for {name} is {obs}, "
-            f"{times_expected(finding['observed'], finding['expected'])} {expected}: close to "
-            f"{factor(ev.get('factor') or 1000.0)}, the signature of a unit error (thousands, "
-            "millions or units mixed up)."
+            f"{times_expected(finding['observed'], finding['expected'])} {expected}"
+            + _slip_reading(finding, ev, "figure", tolerance)
         )
     what = "zero" if reason == "zero" else obs
     typical = ev.get("typical")
@@ -300,6 +296,51 @@ def _explain_combined(finding: Mapping, ev: dict) -> str:
         f"{len(months)} months. The figure may be incomplete or misrecorded; the single "
         "months, where published, or a later revision would tell."
     )
+
+
+def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) -> str:
+    """What a unit slip's ratio says, after the ratio itself.
+
+    Within ``tolerance`` of the step (the detector's ``slip_tolerance``, 0.3 decades: a
+    factor 2 either way, the ratio a unit error gives to a month that runs within a factor
+    2 of its expectation), it is "the signature of a unit error". Further off, the finding
+    rests on the tolerance widened to the series' noise, and "close to ×1/1,000" would not
+    be true of 1/150: the text says what the month would have been were it a unit error
+    (€217.0K, 6.8 times its expected value) and leaves the reader to weigh the readings.
+    """
+    cur = finding.get("currency") or ""
+    step = float(ev.get("factor") or 1000.0)
+    observed, expected = finding.get("observed"), finding.get("expected")
+    kind = "one-off" if step > 1 else "fall"
+    what = "thousands, millions or units mixed up"
+    tell = "quantity or the partner's record would tell them apart."
+    if _near_step(observed, expected, step, tolerance):
+        return (
+            f": close to {_step(step)}, the signature of a unit error ({what}). A genuine "
+            f"{kind} of that size is the alternative; the {tell}"
+        )
+    unslipped = float(observed) / step
+    return (
+        f". Read as a unit error ({_step(step)}: {what}), the {unit} would have been "
+        f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its expected "
+        f"value; a genuine {kind} of that size is the other reading. The {tell}"
+    )
+
+
+def _step(step: float) -> str:
+    """A unit slip's step, both directions in digits: ×1,000, ×1,000,000, ×1/1,000,
+    ×1/1,000,000 (never "×1 million" beside "×1/1,000,000")."""
+    return f"×{step:,.0f}" if step >= 1 else f"×1/{1.0 / step:,.0f}"
+
+
+def _near_step(observed, expected, step: float, tolerance: float) -> bool:
+    """Whether observed/expected is within ``tolerance`` decades of ``step`` (true when
+    there is no ratio to weigh)."""
+    try:
+        lr = math.log10(float(observed) / float(expected))
+    except (TypeError, ValueError, ZeroDivisionError):
+        return True
+    return abs(lr - math.log10(step)) <= tolerance + 1e-9
 
 
 def combined_expectation(

@@ -101,7 +101,8 @@ class TimingShift(Detector):
                 {
                     "moved": round(m, 2),
                     "direction": "later" if m > 0 else "earlier",
-                    "share_moved": round(abs(m) / max(float(e[i, src_month]), 1e-300), 4),
+                    # significant digits: 0.99996 is not 100 % of the month, nor 0.00004 none
+                    "share_moved": float(f"{abs(m) / max(float(e[i, src_month]), 1e-300):.4g}"),
                     "observed": [float(v[i, t]), float(v[i, t + 1])],
                     "expected": [round(float(e[i, t]), 2), round(float(e[i, t + 1]), 2)],
                     "z": [round(float(s["z0"][i, t]), 3), round(float(s["z1"][i, t]), 3)],
@@ -124,7 +125,6 @@ class TimingShift(Detector):
         moved = abs(ev.get("moved") or 0.0)
         late = ev.get("direction") == "later"
         src, dst = (a, b) if late else (b, a)
-        src_ev = (ev.get("sources") or [{}, {}])[0]
         share = percent((ev.get("share_moved") or 0) * 100, digits=0)
         amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
         return (
@@ -134,10 +134,43 @@ class TimingShift(Detector):
             f"expected for the two {period_unit(freq)}s, within normal variation. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
             f"in {dst} instead of {src}: a timing shift. "
-            f"Expected values from {expectation_source(src_ev, freq)}. The alternative is a real "
+            f"{_expectations(finding, freq)} The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."
         )
+
+
+def _expectations(finding: Mapping, freq: str) -> str:
+    """Where the two expected values come from: one phrase when both months' read the same,
+    else one each; and whether each counts the other month of the pair, since a month's
+    expectation leaves out only its own figure ("Each month's expected value is from the
+    12 months around it. Each leaves out its own figure and includes the other month's
+    figure.")."""
+    ev = finding.get("evidence") or {}
+    unit = period_unit(freq)
+    labels = (str(finding["period"])[:7], str(finding["period_end"])[:7])
+    names = [period_name(x, freq) for x in labels]
+    given = [s if isinstance(s, Mapping) else {} for s in (ev.get("sources") or [])]
+    first, second = (given + [{}, {}])[:2]
+    said = [expectation_source(first, freq), expectation_source(second, freq)]
+    same = said[0] == said[1]
+    if same:
+        text = f"Each {unit}'s expected value is from {said[0]}."
+    else:
+        text = f"{names[0]}'s expected value is from {said[0]}; {names[1]}'s is from {said[1]}."
+    counts = [
+        labels[1] in (first.get("level_months") or []),
+        labels[0] in (second.get("level_months") or []),
+    ]
+    if all(counts):
+        # one phrase for both: say why its months differ by one
+        own = " leaves out its own figure and" if same else ""
+        text += f" Each{own} includes the other {unit}'s figure."
+    elif counts[0]:
+        text += f" {names[0]}'s includes {names[1]}'s figure."
+    elif counts[1]:
+        text += f" {names[1]}'s includes {names[0]}'s figure."
+    return text
 
 
 def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray]:

@@ -1,0 +1,30 @@
+"""dip: how far below its expectation a month is, in words that never round to 100 %."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradesentry.detectors.dip import Dip
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected", "ratio", "says"),
+    [
+        # Guinea → Singapore, September 2017; evidence saved with six decimals said 0.0
+        (92.0e3, 8.0e12, 0.0, "92.0K GNF, 1/87,000,000 of the 8.0T GNF expected"),
+        (92.0e3, 8.0e12, 1.15e-8, "92.0K GNF, 1/87,000,000 of the 8.0T GNF expected"),
+        (2.5e6, 76.1e9, 3.3e-5, "2.5M GNF, 1/30,000 of the 76.1B GNF expected"),
+        (11.0, 2.5e3, 0.0044, "11 GNF, 99.6% below the 2.5K GNF expected"),
+        (0.0, 2.5e3, 0.0, "0 GNF, 100% below the 2.5K GNF expected"),  # nothing: all of it
+    ],
+)
+def test_a_dip_never_reads_100_percent_below_for_something(observed, expected, ratio, says):
+    finding = {
+        "period": "2017-09",
+        "observed": observed,
+        "expected": expected,
+        "currency": "GNF",
+        "evidence": {"ratio": ratio, "z": -34.9, "level_months": []},
+    }
+    text = Dip().explain(finding)
+    assert says in text, text

@@ -358,6 +358,76 @@ def test_input_refused_in_one_line(demo_store, spark, tmp_path):
     assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
 
 
+# -- rows the ingest would quarantine: refused, in the ingest's words ---------------------
+def month_rows(**overrides) -> pd.DataFrame:
+    """A year of monthly text periods with every column the checks read, then ``overrides``
+    as one more row."""
+    series = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "TOTAL"}
+    good = {"freq": "M", "period_months": 1, "currency": "USD"}
+    rows = [{**series, **good, "period": f"2019-{m:02}", "value": 1e6 + m} for m in range(1, 13)]
+    rows.append({**series, **good, "period": "2020-01", "value": 5e6, **overrides})
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"currency": ""}, "currency is missing"),
+        ({"currency": "   "}, "currency is missing"),
+        ({"currency": "US"}, "currency 'US' is not an ISO 4217 code (three letters)"),
+        ({"period": "2020", "freq": "M"}, "period '2020' is a year but the frequency is M"),
+        ({"freq": "A"}, "period '2020-01' is a month but the frequency is A"),
+        ({"freq": "q"}, "unknown frequency 'Q'"),
+        (
+            {"period": "2020", "freq": "A", "period_months": 6},
+            "period_months 6 with frequency A (a year is 12 months)",
+        ),
+    ],
+    ids=[
+        "empty-currency",
+        "blank-currency",
+        "two-letter-currency",
+        "year-freq-M",
+        "month-freq-A",
+        "unknown-freq",
+        "period-months-6-freq-A",
+    ],
+)
+def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
+    store, spark, tmp_path, overrides, reason
+):
+    """An empty currency was USD, a two-letter one passed, and a frequency was never checked
+    against the period: the ingest quarantines such a row; Spark, which has no quarantine,
+    refuses the input in one line naming the file and the ingest's reason."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = month_rows(**overrides)
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    store.ingest(tmp_path / "rows.csv")
+    quarantined = store.con.execute("SELECT reason FROM quarantine").fetchall()
+    assert quarantined == [(reason,)]  # the ingest's own words
+    rows.to_parquet(tmp_path / "rows.parquet", index=False)
+    with pytest.raises(InputError) as error:
+        spark_engine.scan(
+            None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
+        )
+    message = str(error.value)
+    assert (
+        message == f"{tmp_path / 'rows.parquet'}: {reason}; the ingest would quarantine such a row"
+    )
+    assert "\n" not in message
+
+
+def test_an_absent_currency_column_is_usd_as_on_ingest(demo_store, spark, tmp_path):
+    """Only a currency column left out is USD (an empty one in a row is refused, above)."""
+    from tradesentry.engines import spark as spark_engine
+
+    write_lake(lake_rows(demo_store).drop(columns="currency"), tmp_path / "lake")
+    found = spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "lake", spark=spark)
+    assert len(found) > 0 and set(found["currency"]) == {"USD"}
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+
+
 def test_refused_before_spark_starts(store, tmp_path, monkeypatch):
     """No such input, a master Spark does not take, an empty store: no session, no trace."""
     from tradesentry.engines import spark as spark_engine

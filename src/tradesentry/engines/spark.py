@@ -4,8 +4,9 @@ Same data path as the local engine, step for step, so the findings are the same:
 
 1. read canonical observations as Parquet (``tradesentry export --parquet DIR`` or any data
    lake path with the canonical columns; every path literally, never as a glob pattern),
-   check them as the ingest would (periods it accepts, one row per observation key), take
-   the current view (latest release of each figure) when release columns are there;
+   check them as the ingest would (periods, frequencies, period_months and currencies it
+   accepts, one row per observation key), take the current view (latest release of each
+   figure) when release columns are there;
 2. add the context columns detectors ask for with the very SQL of ``tradesentry.context``
    (a few DuckDB functions rewritten into Spark's names);
 3. gather each series into one row of lists (``groupBy`` the series key), partition by
@@ -59,11 +60,11 @@ INSTALL_HINT = "pip install 'tradesentry[spark]'"
 _FLOAT_COLUMNS = ("observed", "expected", "impact", "score")
 OUTPUT_COLUMNS: tuple[str, ...] = (*FINDING_COLUMNS, *EXTRA_COLUMNS)
 #: defaults for canonical columns a data-lake table may leave out, as ingest fills them
-#: (``freq`` and ``period_months`` depend on the period: see ``canonical``)
+#: (``freq`` and ``period_months`` depend on the period, and ``currency``, USD when left
+#: out, is never filled in a row: see ``canonical``)
 _DEFAULTS: dict[str, tuple[str, str]] = {
     "classification": ("'HS'", "string"),
     "breakdown": ("''", "string"),
-    "currency": ("'USD'", "string"),
     "net_weight_kg": ("CAST(NULL AS DOUBLE)", "double"),
 }
 _REQUIRED = ("reporter", "partner", "flow", "commodity", "period", "value")
@@ -471,8 +472,8 @@ def register_views(spark, path: str):
         obs = canonical(reader.parquet(literal(obs_path)))
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
-    _check_periods(obs, path)
-    obs = obs.drop("_period_text")
+    _check_rows(obs, path)
+    obs = obs.drop("_period_text", "_problem")
     has_release = "release_id" in obs.columns
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))
@@ -533,15 +534,20 @@ def canonical(frame):
 
     As ``ingest.validate`` fills them: classification HS, breakdown empty, currency USD,
     frequency A for a period given as a year (text YYYY) and M otherwise, period_months 12
-    for A and 1 for M; a column that is there but empty in a row gets the same default.
-    The period's text is kept in ``_period_text`` for ``_check_periods``.
+    for A and 1 for M; a column that is there but empty in a row gets the same default,
+    except currency: a row without one is quarantined ("currency is missing"). Frequency
+    and currency are trimmed and upper-cased, and period_months read, as ingest does.
+    The period's text is kept in ``_period_text``, and the first reason ingest would
+    quarantine the row for (frequency, period_months, currency), if any, in ``_problem``:
+    both for ``_check_rows``.
     """
     from pyspark.sql import functions as F
 
     missing = [c for c in _REQUIRED if c not in frame.columns]
     if missing:
         raise InputError(f"no canonical column(s) {', '.join(missing)}")
-    kind = dict(frame.dtypes)["period"]
+    types = dict(frame.dtypes)
+    kind = types["period"]
     frame = frame.withColumn("_period_text", F.trim(F.col("period").cast("string")))
     text = F.col("_period_text")  # the period as given, once ``period`` is a date
     if kind == "string":
@@ -549,41 +555,129 @@ def canonical(frame):
         period = F.when(text.rlike(_YEAR), F.make_date(year, F.lit(1), F.lit(1))).when(
             text.rlike(_MONTH), F.make_date(year, month, F.lit(1))
         )
-        derived_freq = F.when(text.rlike(_YEAR), F.lit("A")).otherwise(F.lit("M"))
+        # the frequency the text is written in, as ``ingest.canonical`` reads it
+        period_freq = F.when(text.rlike(_YEAR), F.lit("A")).when(text.rlike(_MONTH), F.lit("M"))
     elif kind in ("date", "timestamp", "timestamp_ntz"):
         period = F.col("period").cast("date")  # a timestamp's date in UTC (the session's zone)
-        derived_freq = F.lit("M")
+        period_freq = F.lit(None).cast("string")  # a date is either (the store's years: Jan 1)
     else:
         raise InputError(f"the period column is {kind}: give {PERIOD_FORMS}")
-    frame = frame.withColumn("period", period)
+    columns = {"period": period}
     for name, (default, typ) in _DEFAULTS.items():
         value = F.expr(default).cast(typ)
         if name in frame.columns:
             value = F.coalesce(F.col(name).cast(typ), value)
-        frame = frame.withColumn(name, value)
-    freq = derived_freq
-    if "freq" in frame.columns:
-        freq = F.coalesce(F.upper(F.trim(F.col("freq").cast("string"))), derived_freq)
-    frame = frame.withColumn("freq", freq)
-    months = F.when(F.col("freq") == "A", 12).otherwise(1)
-    if "period_months" in frame.columns:
-        months = F.coalesce(F.col("period_months"), months)
-    return (
-        frame.withColumn("period_months", months.cast("tinyint"))
-        .withColumn("value", F.col("value").cast("double"))
-        .withColumn("net_weight_kg", F.col("net_weight_kg").cast("double"))
+        columns[name] = value
+    freq = F.coalesce(period_freq, F.lit("M"))
+    if "freq" in frame.columns:  # an empty cell is the period's, as in the canonical CSV
+        given = F.upper(F.trim(F.col("freq").cast("string")))
+        freq = F.coalesce(F.when(given != "", given), freq)
+    months = default_months = F.when(freq == "A", 12).otherwise(1)
+    months_text = F.trim(F.col("period_months").cast("string"))  # (used if there)
+    if types.get("period_months") in ("tinyint", "smallint", "int", "bigint"):
+        given = F.col("period_months")  # a negative one: not a whole number, as its text
+        whole = F.least(given.cast("long"), F.lit(2**31 - 1)).cast("int")
+        months = F.when(given.isNull(), default_months).when(given >= 0, whole)
+    elif "period_months" in frame.columns:  # a whole number, also as 12.0 (ingest.canonical)
+        digits = F.regexp_extract(months_text, r"^0*([0-9]+)", 1)
+        whole = F.when(F.length(digits) <= 9, digits.cast("int")).otherwise(F.lit(2**31 - 1))
+        months = F.when(months_text.isNull() | (months_text == ""), default_months).when(
+            months_text.rlike(r"^[0-9]+([.]0*)?$"), whole
+        )
+    currency = F.lit("USD")  # only a currency column left out is USD
+    if "currency" in frame.columns:
+        currency = F.upper(F.trim(F.col("currency").cast("string")))
+    # Computed once per row, then checked (the checks refer to each several times).
+    frame = frame.withColumns(
+        {
+            **columns,
+            "_period_freq": period_freq,
+            "_freq": freq,
+            "_months": months,
+            "_currency": currency,
+        }
     )
+    return frame.withColumns(
+        {
+            "_problem": _problem(frame, months_text),
+            "freq": F.col("_freq"),
+            "period_months": F.col("_months").cast("tinyint"),
+            "currency": F.col("_currency"),
+            "value": F.col("value").cast("double"),
+            "net_weight_kg": F.col("net_weight_kg").cast("double"),
+        }
+    ).drop("_period_freq", "_freq", "_months", "_currency")
 
 
-def _check_periods(obs, path: str) -> None:
-    """Refuse, in one line, an input with a period the ingest would quarantine (one narrow
-    pass over the period column; the rows are not read)."""
+def _problem(frame, months_text):
+    """The first reason ``ingest.validate`` would quarantine a row of ``canonical``'s for,
+    in its order and words, or NULL: a frequency it does not know or that contradicts the
+    period's text, period_months not a whole number from 1 to 12 (12 for A), a currency
+    missing or not three letters. (An impossible period: see ``_check_rows``.)"""
     from pyspark.sql import functions as F
 
-    bad = obs.where(F.col("period").isNull()).select("_period_text").limit(1).collect()
-    if bad:
-        shown = "empty" if bad[0][0] in (None, "") else repr(bad[0][0])
+    text, period_freq = F.col("_period_text"), F.col("_period_freq")
+    freq, months, currency = F.col("_freq"), F.col("_months"), F.col("_currency")
+
+    def say(*parts):
+        return F.concat(*(p if isinstance(p, F.Column) else F.lit(p) for p in parts))
+
+    reason = (
+        F.when(~freq.isin("M", "A"), say("unknown frequency ", _quoted(freq)))
+        .when(
+            (period_freq == "A") & (freq == "M"),
+            say("period ", _quoted(text), " is a year but the frequency is M"),
+        )
+        .when(
+            (period_freq == "M") & (freq == "A"),
+            say("period ", _quoted(text), " is a month but the frequency is A"),
+        )
+    )
+    if "period_months" in frame.columns:
+        reason = reason.when(
+            months.isNull(), say("period_months ", _quoted(months_text), " is not a whole number")
+        )
+    reason = reason.when(~months.between(1, 12), F.lit("period_months must be 1 to 12")).when(
+        (freq == "A") & (months != 12),
+        say("period_months ", months.cast("string"), " with frequency A (a year is 12 months)"),
+    )
+    if "currency" in frame.columns:
+        currency_text = F.trim(F.col("currency").cast("string"))
+        reason = reason.when(F.coalesce(currency, F.lit("")) == "", F.lit("currency is missing"))
+        reason = reason.when(
+            ~currency.rlike(r"^[A-Z]{3}\z"),
+            say("currency ", _quoted(currency_text), " is not an ISO 4217 code (three letters)"),
+        )
+    return reason
+
+
+def _quoted(text):
+    """``ingest.validate``'s ``quoted``: the text in single quotes, cut at 40 characters."""
+    from pyspark.sql import functions as F
+
+    cut = F.when(F.length(text) > 40, F.lit("…")).otherwise(F.lit(""))
+    return F.concat(F.lit("'"), F.substring(text, 1, 40), cut, F.lit("'"))
+
+
+def _check_rows(obs, path: str) -> None:
+    """Refuse, in one line, an input with a row the ingest would quarantine: a period it
+    does not take, or the first of ``canonical``'s reasons (a frequency, period_months or
+    currency it refuses). One narrow pass over those columns; the rows are not read."""
+    from pyspark.sql import functions as F
+
+    bad = (
+        obs.where(F.col("period").isNull() | F.col("_problem").isNotNull())
+        .select("period", "_period_text", "_problem")
+        .limit(1)
+        .collect()
+    )
+    if not bad:
+        return
+    period, text, problem = bad[0]
+    if period is None:
+        shown = "empty" if text in (None, "") else repr(text)
         raise InputError(f"{path}: a period is {shown}; the accepted forms are {PERIOD_FORMS}")
+    raise InputError(f"{path}: {problem}; the ingest would quarantine such a row")
 
 
 def _check_unique(obs, path: str, has_release: bool) -> None:

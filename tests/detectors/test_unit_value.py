@@ -75,6 +75,24 @@ def test_a_weight_recorded_a_thousand_times_too_large_is_a_weight_slip():
     assert row["evidence"]["weight_at_usual_price"] == pytest.approx(WEIGHT[12], rel=0.3)
 
 
+@pytest.mark.parametrize(
+    ("moved", "words"),
+    [
+        (1.0, "the value is about as usual for this series but the weight is off"),
+        (0.48, "the value is within this series' usual swings (1/2.1 of its usual month) but"),
+    ],
+)
+def test_a_slip_says_how_far_the_other_figure_moved(moved, words):
+    """The other figure of a slip is within the series' swings (robust z ≤ 3), which for a
+    swinging series is 0.48 of a usual month: "normal", but not "as usual"."""
+    weight = WEIGHT.copy()
+    weight[12] *= 1000
+    row = detect(VALUE, weight).iloc[0]
+    evidence = {**row["evidence"], "value_vs_usual_month": moved}
+    text = _explain(pd.Series({**row.to_dict(), "evidence": evidence}))
+    assert words in text
+
+
 def test_a_value_in_thousands_is_a_value_slip():
     value = VALUE.copy()
     value[20] /= 1000

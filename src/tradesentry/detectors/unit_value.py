@@ -244,13 +244,13 @@ class UnitValue(Detector):
             tail = _weight_outlier(finding, ev, cur, unit)
         elif pattern == WEIGHT_SLIP:
             tail = (
-                f"; the value is normal for this series but the weight is off by about "
+                f"; {_normal_side(ev, 'value', unit)} but the weight is off by about "
                 f"{factor_text(ev.get('slip_factor'))}: a weight slip (about "
                 f"{_kg(ev.get('weight_at_usual_price'))} at the usual price)."
             )
         elif pattern == VALUE_SLIP:
             tail = (
-                f"; the weight is normal but the value is off by about "
+                f"; {_normal_side(ev, 'weight', unit)} but the value is off by about "
                 f"{factor_text(ev.get('slip_factor'))}: a value slip "
                 f"({about(finding.get('expected'), cur)} at the usual price)."
             )
@@ -304,6 +304,18 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
         f"{about(usual)} at the usual price)."
     )
+
+
+def _normal_side(ev: Mapping, name: str, unit: str) -> str:
+    """The slip's other figure, which is within the series' own swings (robust z ≤ 3): 'about
+    as usual' only within ×1.25 of its usual month, else how far it moved (0.48 of a usual
+    month is normal for a series that swings that much, but not "as usual")."""
+    moved = ev.get(f"{name}_vs_usual_month")
+    if not moved:  # evidence of scans before these were kept lacks them
+        return f"the {name} is normal for this series"
+    if 0.8 <= moved <= 1.25:
+        return f"the {name} is about as usual for this series"
+    return f"the {name} is within this series' usual swings ({times(moved)} its usual {unit})"
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -108,9 +108,9 @@ def _step_then(drift: float, months: int = 72) -> np.ndarray:
         (1.0, "The new level lasts to December 2024."),
         (
             2.5,
-            "No further change of level is found up to December 2024, but the level drifts: "
-            "the 12 reported months from January 2024 to December 2024 have a median of about "
-            "$6.6M a month.",
+            "No further change of level is dated up to December 2024, but the new level does "
+            "not hold: the 12 reported months from January 2024 to December 2024 have a median "
+            "of about $6.6M a month (2.2 times the new level).",
         ),
     ],
     ids=["stays", "drifts"],
@@ -152,21 +152,25 @@ _SHIFT = {
         ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 1.5},
          "The new level lasts to December 2024."),
         ({"late_level": 6e6, "late_months": 12, "late_from": "2024-01", "late_z": 1.5},
-         "No further change of level is found up to December 2024; the 12 reported months "
-         "from January 2024 to December 2024 have a median of about $6.0M a month, a "
-         "difference from the new level within the series' usual swings."),
+         "No further change of level is dated up to December 2024; the 12 reported months "
+         "from January 2024 to December 2024 have a median of about $6.0M a month (2.0 times "
+         "the new level), a difference the series' swings are too wide to call another "
+         "level."),
         ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 2.5},
-         "but the level drifts: the 12 reported months from January 2024 to December 2024 "
-         "have a median of about $3.6M a month."),
+         "but the new level does not hold: the 12 reported months from January 2024 to "
+         "December 2024 have a median of about $3.6M a month (1.2 times the new level)."),
         ({"late_level": 0.0, "late_months": 3, "late_from": "2024-10", "late_z": -9.0},
          "have a median of $0 a month."),
+        ({"late_level": 3.2e3, "late_months": 11, "late_from": "2021-09", "late_z": -12.0},
+         "but the new level does not hold: the 11 reported months from September 2021 to "
+         "December 2024 have a median of about $3.2K a month (1/938 of the new level)."),
         ({"late_level": 9e6, "late_months": 1, "late_from": "2024-12", "late_z": 3.0},
-         "but the level drifts: December 2024, the one reported month after its first year, "
-         "has $9.0M."),
+         "but the new level does not hold: December 2024, the one reported month after its "
+         "first year, has $9.0M (3.0 times the new level)."),
         ({}, "No further change of level is found up to December 2024. A reopening"),
     ],
-    ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise", "to-zero", "one-month",
-         "no-figures"],
+    ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise", "to-zero", "collapse",
+         "one-month", "no-figures"],
 )  # fmt: skip
 def test_what_the_new_level_did_is_written_from_the_evidence(late, sentence):
     finding = {**_SHIFT, "evidence": {**_SHIFT["evidence"], **late}}

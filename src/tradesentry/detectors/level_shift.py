@@ -28,6 +28,7 @@ from tradesentry.text import (
     period_name,
     period_unit,
     plural,
+    times,
 )
 
 #: months on each side of a shift whose median states the old and the new level
@@ -172,7 +173,9 @@ class LevelShift(Detector):
 
 def _regime_end(ev: dict, cur: str, freq: str) -> str:
     """What the new level did up to the end of its segment (the next shift or the series'
-    end), only as far as the segment's last reported months show it."""
+    end), only as far as the segment's last reported months show it: that it lasts, that
+    it does not hold (a drift, or a collapse or surge the test did not date: the ratio to
+    the new level says which), or, in a series too irregular to tell, the figures alone."""
     end = ev.get("regime_end")
     if not end or end == ev.get("after_to"):
         return ""
@@ -191,11 +194,16 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
             f"{period_name(ev.get('late_from'), freq)} to {last} have a median of "
             f"{about(late, cur) if late else money(late, cur)} a {unit}"
         )
+    if late > 0 and new > 0:
+        months += f" ({times(late / new)} the new level)"
     if abs(z) > LASTS_Z:
-        return f" No further change of level is found up to {last}, but the level drifts: {months}."
+        return (
+            f" No further change of level is dated up to {last}, but the new level does not "
+            f"hold: {months}."
+        )
     return (
-        f" No further change of level is found up to {last}; {months}, a difference from the "
-        "new level within the series' usual swings."
+        f" No further change of level is dated up to {last}; {months}, a difference the "
+        "series' swings are too wide to call another level."
     )
 
 

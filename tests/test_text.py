@@ -14,6 +14,7 @@ from tradesentry.text import (
     period_label,
     period_name,
     period_span,
+    power_step,
     ratio,
     relative_change,
     the_expected,
@@ -181,3 +182,12 @@ def test_ratios_to_three_figures(value, text):
     """The import/export ratio keeps three figures near 1 (1.06), and is grouped or in
     words when large, as every ratio is (never "261263329" nor "1e+03")."""
     assert ratio(value, figures=3) == text
+
+
+@pytest.mark.parametrize(
+    ("step", "shown"),
+    [(100.0, "×100"), (1e3, "×1,000"), (1e6, "×1,000,000"), (1e-2, "×1/100"),
+     (1e-3, "×1/1,000"), (1e-6, "×1/1,000,000")],
+)  # fmt: skip
+def test_a_unit_error_step_reads_in_digits_both_ways(step, shown):
+    assert power_step(step) == shown

@@ -232,6 +232,12 @@ def factor(value: float | None) -> str:
     return "×" + ratio(value)
 
 
+def power_step(step: float) -> str:
+    """A unit error's power-of-ten step, both directions in digits: ×100, ×1,000,
+    ×1,000,000, ×1/100, ×1/1,000,000 (never "×0.01" beside "×1/1,000")."""
+    return f"×{step:,.0f}" if step >= 1 else f"×1/{1.0 / step:,.0f}"
+
+
 def times(value: float | None) -> str:
     """A ratio in words before an amount: '2.3 times', '4,200 times', '3.4 million times';
     below 1, '1/40 of', '1/200,000 of', '1/1,000,000 of'."""

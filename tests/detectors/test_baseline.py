@@ -163,10 +163,13 @@ def test_one_other_year_gives_half_a_season_within_its_regime():
 
 @pytest.mark.parametrize(
     ("seasonal_factor", "shown"),
-    [(1.62, "(×1.62)"), (0.1, "(×0.10)"), (0.004, "(×0.004)"), (0.0004, "(×1/2,500)")],
-)
-def test_a_small_seasonal_factor_is_not_shown_as_zero(seasonal_factor, shown):
-    """A season of ×0.004 read "(×0.00)" at two decimals: as if the month expected nothing."""
+    [(1.62, "(×1.62)"), (0.1, "(×0.10)"), (0.004, "(×0.004)"), (0.0004, "(×1/2,500)"),
+     (1.04, "(×1.04)"), (385.1, "(×385)")],
+)  # fmt: skip
+def test_a_seasonal_factor_is_shown_as_far_as_it_tells(seasonal_factor, shown):
+    """A season of ×0.004 read "(×0.00)" at two decimals: as if the month expected nothing;
+    ×385.10 claimed two decimals it does not have; a ×1.04 left unsaid made the months
+    stated not reproduce the expected value."""
     evidence = {
         "level_months": ["2024-01", "2024-02"],
         "season_years": ["2023", "2025"],
@@ -174,6 +177,11 @@ def test_a_small_seasonal_factor_is_not_shown_as_zero(seasonal_factor, shown):
     }
     text = B.expectation_source(evidence)
     assert text.endswith(f", adjusted for the same month in 2023 and 2025 {shown}"), text
+
+
+def test_no_seasonal_factor_is_named_where_it_shows_as_one():
+    evidence = {"level_months": ["2024-01"], "season_years": ["2023"], "seasonal_factor": 1.004}
+    assert "adjusted" not in B.expectation_source(evidence)
 
 
 @pytest.mark.parametrize(

@@ -751,7 +751,7 @@ WORDING: dict[str, list[tuple[dict, list[str]]]] = {
                     "slip_factor": 1e-6,
                 },
             },
-            ["off by about ×1/1,000,000: a value slip (less than $0.01 at the usual price)"],
+            ["off by about ×1/1,000,000: a value slip (corrected, less than $0.01)"],
         )
     ],
 }

@@ -119,6 +119,28 @@ def test_a_unit_slip_is_close_to_its_step_only_within_a_factor_2(observed, expec
     assert ("close to" in text) == (abs(np.log10(observed / expected / step)) <= np.log10(2))
 
 
+def test_a_unit_slip_names_the_typical_month_in_a_sentence_of_its_own():
+    """After an expectation ending in its seasonal factor's brackets, the typical month in
+    brackets too read "(×1.35) (the series' typical month is $2.1M)"."""
+    finding = {
+        "period": "2024-10",
+        "observed": 2_100.0,
+        "expected": 2.0e6,
+        "currency": "USD",
+        "evidence": {
+            "reason": "unit_slip",
+            "factor": 1e-3,
+            "level_months": ["2024-09", "2024-11"],
+            "season_years": ["2023"],
+            "seasonal_factor": 1.35,
+            "typical": 2.1e6,
+        },
+    }
+    text = Implausible().explain(finding)
+    assert ") (" not in text
+    assert text.endswith(" The series' typical month is $2.1M."), text
+
+
 def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
     """Guinea → Ireland: 45.0K GNF where 129.6B were expected is 1/2,900,000 of it, which
     six decimals made a ratio of 0."""

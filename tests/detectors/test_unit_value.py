@@ -101,6 +101,10 @@ def test_a_value_in_thousands_is_a_value_slip():
     assert row["evidence"]["slip_factor"] == pytest.approx(1e-3)
     assert row["expected"] == pytest.approx(VALUE[20])  # the corrected figure
     assert row["impact"] == pytest.approx(VALUE[20] - value[20])
+    # the corrected figure is not the weight at the usual price, and is not called so
+    text = _explain(row)
+    assert "off by about ×1/1,000: a value slip (corrected, about €" in text
+    assert "; at the usual price this weight would be worth about €" in text
 
 
 def test_a_price_far_from_the_market_is_a_price_outlier():

@@ -1043,10 +1043,12 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
         text += f" (within the level that started in {period_name(evidence['regime_start'], freq)})"
     years = evidence.get("season_years") or []
     factor = evidence.get("seasonal_factor") or 1.0
-    if years and abs(math.log(factor)) >= 0.05:
+    # any factor that shows at two decimals is named, so the months stated reproduce the
+    # expected value (a ×1.04 left unsaid did not)
+    if years and round(factor, 2) != 1.0:
         names = ", ".join(years[:-1]) + f" and {years[-1]}" if len(years) > 1 else years[0]
-        # two decimals from ×0.10 up (×1.62), below as a ratio (×0.004, never ×0.00)
-        shown = f"×{factor:.2f}" if factor >= 0.095 else times_factor(factor)
+        # two decimals from ×0.10 to ×10 (×1.62); beyond, as a ratio (×0.004, ×385)
+        shown = f"×{factor:.2f}" if 0.095 <= factor < 9.995 else times_factor(factor)
         text += f", adjusted for the same month in {names} ({shown})"
     return text
 

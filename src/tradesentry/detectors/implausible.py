@@ -24,6 +24,7 @@ from tradesentry.text import (
     money,
     period_name,
     period_unit,
+    power_step,
     the_expected,
     times,
 )
@@ -232,11 +233,11 @@ class Implausible(Detector):
         if reason == "negative":
             return f"{when} recorded {obs}: a negative value of trade is not possible."
         if reason == "unit_slip":
-            typical = _against_typical(ev, cur, unit)
             return (
                 f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
-                f"{the_expected(finding['expected'], cur)} from {source}{typical}"
+                f"{the_expected(finding['expected'], cur)} from {source}"
                 + _slip_reading(finding, ev, unit, self.slip_tolerance)
+                + _against_typical(ev, cur, unit)
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
@@ -316,21 +317,15 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
     tell = "quantity or the partner's record would tell them apart."
     if _near_step(observed, expected, step, tolerance):
         return (
-            f": close to {_step(step)}, the signature of a unit error ({what}). A genuine "
+            f": close to {power_step(step)}, the signature of a unit error ({what}). A genuine "
             f"{kind} of that size is the alternative; the {tell}"
         )
     unslipped = float(observed) / step
     return (
-        f". Read as a unit error ({_step(step)}: {what}), the {unit} would have been "
+        f". Read as a unit error ({power_step(step)}: {what}), the {unit} would have been "
         f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its expected "
         f"value; a genuine {kind} of that size is the other reading. The {tell}"
     )
-
-
-def _step(step: float) -> str:
-    """A unit slip's step, both directions in digits: ×1,000, ×1,000,000, ×1/1,000,
-    ×1/1,000,000 (never "×1 million" beside "×1/1,000,000")."""
-    return f"×{step:,.0f}" if step >= 1 else f"×1/{1.0 / step:,.0f}"
 
 
 def _near_step(observed, expected, step: float, tolerance: float) -> bool:
@@ -383,8 +378,10 @@ def _round2(x: float) -> float:
 
 
 def _against_typical(ev: dict, cur: str, unit: str = "month") -> str:
+    """The series' typical month as a sentence of its own (in brackets after an expectation
+    that ends in its seasonal factor's own brackets it read "(×1.35) (the series' …)")."""
     typical = ev.get("typical")
-    return f" (the series' typical {unit} is {money(typical, cur)})" if typical else ""
+    return f" The series' typical {unit} is {money(typical, cur)}." if typical else ""
 
 
 def typical_level(v: np.ndarray) -> np.ndarray:

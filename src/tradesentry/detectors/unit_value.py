@@ -13,8 +13,16 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, money_pair, period_label, period_unit, plural, times
-from tradesentry.text import factor as factor_text
+from tradesentry.text import (
+    about,
+    money,
+    money_pair,
+    period_label,
+    period_unit,
+    plural,
+    power_step,
+    times,
+)
 
 LN10 = math.log(10.0)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
@@ -245,14 +253,14 @@ class UnitValue(Detector):
         elif pattern == WEIGHT_SLIP:
             tail = (
                 f"; {_normal_side(ev, 'value', unit)} but the weight is off by about "
-                f"{factor_text(ev.get('slip_factor'))}: a weight slip (about "
+                f"{power_step(ev.get('slip_factor'))}: a weight slip (about "
                 f"{_kg(ev.get('weight_at_usual_price'))} at the usual price)."
             )
         elif pattern == VALUE_SLIP:
             tail = (
                 f"; {_normal_side(ev, 'weight', unit)} but the value is off by about "
-                f"{factor_text(ev.get('slip_factor'))}: a value slip "
-                f"({about(finding.get('expected'), cur)} at the usual price)."
+                f"{power_step(ev.get('slip_factor'))}: a value slip (corrected, "
+                f"{about(finding.get('expected'), cur)}{_worth(ev, cur)})."
             )
         else:
             tail = (
@@ -304,6 +312,13 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
         f"{about(usual)} at the usual price)."
     )
+
+
+def _worth(ev: Mapping, cur: str) -> str:
+    """What the weight is worth at the usual price, beside a value slip's corrected figure
+    (the two differ: the corrected figure is the declared value over the slip)."""
+    worth = ev.get("value_at_usual_price")
+    return f"; at the usual price this weight would be worth {about(worth, cur)}" if worth else ""
 
 
 def _normal_side(ev: Mapping, name: str, unit: str) -> str:

@@ -124,3 +124,76 @@ def test_a_found_timing_shift_names_both_months_sources():
             assert expectation_source(source) in f["explanation"]
         assert f["period_end"] in first["level_months"] and f["period"] in second["level_months"]
         assert "includes the other month's figure" in f["explanation"]
+
+
+# POL → AUT 39204910, January–February 2025 (Eurostat Comext), as its evidence was saved
+_SEASONED_JANUARY = {
+    "level_months": ["2024-07", "2024-08", "2024-09", "2024-10", "2024-11", "2024-12"]
+    + ["2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07"],
+    "level_window": 6,
+    "season_years": ["2023", "2024"],
+    "seasonal_factor": 0.02222,
+    "level_expected": 19400.0,
+    "level_ratio": 1.287999,
+    "level_z": 0.252902,
+    "season_values": [
+        {"period": "2023-01", "value": 190.0, "level_expected": 24089.88},
+        {"period": "2024-01", "value": 541.0, "level_expected": 24584.74},
+    ],
+}
+_FEBRUARY = {
+    "level_months": ["2024-08", "2024-09", "2024-10", "2024-11", "2024-12", "2025-01"]
+    + ["2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08"],
+    "level_window": 6,
+    "season_years": ["2023", "2024"],
+    "seasonal_factor": 1.52,
+    "level_expected": 29600.0,
+    "level_ratio": 0.004,
+    "level_z": -2.0,
+    "season_values": [
+        {"period": "2023-02", "value": 40000.0, "level_expected": 26000.0},
+        {"period": "2024-02", "value": 45000.0, "level_expected": 30000.0},
+    ],
+}
+_SAID = (
+    " January 2025's seasonal adjustment comes from January 2023 (€190 against €24.1K "
+    "expected from the months around it) and January 2024 (€541 against €24.6K); without "
+    "it, January 2025's expected value is €19.4K (from the months around it alone) and the "
+    "month recorded 1.3 times that: if those other years' months were the odd ones, January "
+    "2025 is {verdict} and the pair is no timing shift. The alternative"
+)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({}, _SAID.format(verdict="an ordinary month")),
+        # on the other side of its level alone: no side of this shift either
+        ({"level_z": -2.5}, _SAID.format(verdict="below the months around it")),
+        ({"level_z": 2.5}, None),  # a side of the shift against its level alone too
+        ({"level_z": None, "season_values": None}, None),  # evidence saved before
+    ],
+)
+def test_a_month_whose_side_of_the_shift_rests_on_a_season_says_so(change, says):
+    finding = {
+        "period": "2025-01",
+        "period_end": "2025-02",
+        "currency": "EUR",
+        "evidence": {
+            "moved": -24752.05,
+            "direction": "earlier",
+            "share_moved": 0.5491,
+            "observed": [24987.0, 121.0],
+            "expected": [425.79, 45075.29],
+            "z": [4.058, -2.134],
+            "sum_observed": 25108.0,
+            "sum_expected": 45501.08,
+            "sources": [{**_SEASONED_JANUARY, **change}, _FEBRUARY],
+        },
+    }
+    text = TimingShift().explain(finding)
+    if says:
+        assert says in text, text
+    else:
+        assert "seasonal adjustment comes from" not in text, text
+    assert "February 2025's seasonal adjustment" not in text  # |z − level_z| < 2

@@ -70,6 +70,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -901,7 +902,7 @@ def _segment_summary(x: np.ndarray, segment: np.ndarray):
 
 # The words of the helpers below, beside them rather than at the top (the model's part).
 from tradesentry.text import factor as times_factor  # noqa: E402
-from tradesentry.text import period_name, period_unit, plural  # noqa: E402
+from tradesentry.text import money, percent, period_name, period_unit, plural, times  # noqa: E402
 
 
 def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
@@ -910,20 +911,28 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
     ``seasonal_factor`` and ``regime_start``, the first month of the level-shift segment
     the level was taken within (None for the series' first segment).
 
+    And the reading without the season, for the text to offer where the season decides a
+    finding (a seasonal factor can come from other years' odd months): ``level_expected``,
+    the expectation of the level alone in money (exp(level) − c), the month's
+    ``level_ratio`` to it and ``level_z``, the month against it in the scale its ``z`` is
+    measured in (the side scale of its deviation from the level, times ``support``); and
+    ``season_values``, the same calendar month in the years behind the seasonal factor,
+    each with its ``period``, ``value`` as recorded and ``level_expected``, the level of
+    the months around it: the figures the seasonal factor was taken from.
+
     Loops over findings, not series: it runs only for the few cells that are flagged.
     """
     out = []
     T = panel.n_months
-    shift_start = _regime_start(model, np.asarray(rows), np.asarray(cols))
-    for k, (i, t) in enumerate(
-        zip(np.asarray(rows).tolist(), np.asarray(cols).tolist(), strict=True)
-    ):
+    rows, cols = np.asarray(rows), np.asarray(cols)
+    shift_start = _regime_start(model, rows, cols)
+    for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         h = int(model.level_window[i, t])
         lo, hi = max(t - h, 0), min(t + h, T - 1)
         cand = np.arange(lo, hi + 1)
         seg = model.segment[i]
         used = cand[(cand != t) & np.isfinite(model.y[i, cand]) & (seg[cand] == seg[t])]
-        years: list[str] = []
+        other = np.arange(0)
         if model.season_years[i, t] > 0:
             s = panel.season
             reach = s * model.config.max_season_years
@@ -933,15 +942,28 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
                 & (np.abs(other - t) <= reach)
                 & np.isfinite(model.y[i, other] - model.level[i, other])
             ]
-            years = [panel.label(int(c))[:4] for c in other]
+        level_money = np.maximum(np.exp(model.level[i]) - model.offset[i], 0.0)
+        off_level = model.y[i, t] - model.level[i, t]
+        side = model.sigma_high[i] if off_level >= 0 else model.sigma_low[i]
         out.append(
             {
                 "level_months": [panel.label(int(c)) for c in used],
                 "level_window": h,
-                "season_years": years,
+                "season_years": [panel.label(int(c))[:4] for c in other],
                 # significant digits: a factor of 0.004 is not 0 (nor "no season")
                 "seasonal_factor": float(f"{float(np.exp(model.seasonal[i, t])):.4g}"),
                 "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,
+                "level_expected": _num(level_money[t]),
+                "level_ratio": _ratio(panel.values[i, t], level_money[t]),
+                "level_z": _num(off_level / (side * model.support[i, t])),
+                "season_values": [
+                    {
+                        "period": panel.label(int(c)),
+                        "value": _num(panel.values[i, c]),
+                        "level_expected": _num(level_money[c]),
+                    }
+                    for c in other
+                ],
             }
         )
     return out
@@ -1051,6 +1073,97 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
         shown = f"×{factor:.2f}" if 0.095 <= factor < 9.995 else times_factor(factor)
         text += f", adjusted for the same month in {names} ({shown})"
     return text
+
+
+#: Scales a seasonal factor must move a month by to be a strong one (|z − level_z|), and
+#: within which of its level alone (|level_z|) a month is an ordinary one: what 95 % of
+#: months do under normal noise, the least deviation a timing shift calls visible.
+SEASON_SCALES = 2.0
+
+
+def strong_season(source: Mapping, z: float | None) -> bool:
+    """Whether a month's seasonal factor moves it by at least ``SEASON_SCALES`` scales: its
+    ``z`` against the expectation and its ``level_z`` against the level alone (``sources``
+    in ``baseline.py``) differ by that much. False for evidence without the level reading."""
+    level_z = source.get("level_z")
+    if not source.get("season_values") or z is None or level_z is None:
+        return False
+    return abs(float(z) - float(level_z)) >= SEASON_SCALES
+
+
+def season_decides(source: Mapping, z: float | None, threshold: float) -> bool:
+    """Whether a single-month finding (``|z|`` ≥ ``threshold``) rests on a strong season:
+    against the level alone the month would be within the threshold on either side."""
+    return strong_season(source, z) and abs(float(source["level_z"])) < threshold
+
+
+def season_figures(source: Mapping, currency: str, freq: str | None = "M") -> str:
+    """The months a seasonal factor came from, in money, each against the level of the
+    months around it: "January 2023 (€43 against €9.2K expected from the months around it)
+    and January 2025 (€8 against €3.4K)"; from four on, their range."""
+    unit = period_unit(freq)
+    given = [v for v in source.get("season_values") or [] if isinstance(v, Mapping)]
+    if len(given) > 3:
+        values = sorted(float(v.get("value") or 0.0) for v in given)
+        levels = sorted(float(v.get("level_expected") or 0.0) for v in given)
+        return (
+            f"the same {unit} in {len(given)} other years ({money(values[0], currency)} to "
+            f"{money(values[-1], currency)} against {money(levels[0], currency)} to "
+            f"{money(levels[-1], currency)} expected from the {unit}s around them)"
+        )
+    parts = [
+        f"{period_name(v.get('period'), freq)} ({money(v.get('value'), currency)} against "
+        f"{money(v.get('level_expected'), currency)}"
+        + (f" expected from the {unit}s around it)" if k == 0 else ")")
+        for k, v in enumerate(given)
+    ]
+    return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
+
+
+def level_reading(source: Mapping, period: str, currency: str, freq: str | None = "M") -> str:
+    """The month against the level alone: "without it, January 2024's expected value is
+    €5.6K (from the months around it alone) and the month recorded 1.8 times that" ("88%
+    of that", "1/40 of that")."""
+    unit = period_unit(freq)
+    text = (
+        f"without it, {period_name(period, freq)}'s expected value is "
+        f"{money(source.get('level_expected'), currency)} (from the {unit}s around it alone)"
+    )
+    ratio = source.get("level_ratio")
+    if not ratio:  # nothing expected, or nothing recorded: the figures say it
+        return text
+    share = percent(ratio * 100, digits=0) + " of" if 0.1 <= ratio < 1 else times(ratio)
+    return f"{text} and the {unit} recorded {share} that"
+
+
+def odd_ones(source: Mapping, freq: str | None = "M") -> str:
+    """The condition of the other reading: "those other years' months were the odd ones";
+    for a season from one other year, "that other year's month was the odd one"."""
+    unit = period_unit(freq)
+    if len(source.get("season_values") or []) > 1:
+        return f"those other years' {unit}s were the odd ones"
+    return f"that other year's {unit} was the odd one"
+
+
+def season_reading(source: Mapping, period: str, currency: str, freq: str | None, kind: str) -> str:
+    """Both readings of a single-month finding that rests on a strong season
+    (``season_decides``): the other years' months behind the factor, the month against
+    the level alone, and what it is if those other months were the odd ones: an ordinary
+    month within ``SEASON_SCALES`` of its level, else above (below) it but no spike (dip)."""
+    unit = period_unit(freq)
+    level_z = float(source.get("level_z") or 0.0)
+    if abs(level_z) < SEASON_SCALES:
+        how, verdict = "within the series' usual variation", f"an ordinary {unit}"
+    else:
+        side = "above" if level_z > 0 else "below"
+        how = f"{abs(level_z):.1f} times the series' usual variation {side} it"
+        verdict = f"{side} the {unit}s around it but no {kind}"
+    without = level_reading(source, period, currency, freq)
+    return (
+        f"The seasonal adjustment comes from {season_figures(source, currency, freq)}. "
+        f"{without[:1].upper()}{without[1:]}, {how}: if {odd_ones(source, freq)}, "
+        f"{period_name(period, freq)} is {verdict}."
+    )
 
 
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:

@@ -10,7 +10,13 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
-from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
+from tradesentry.detectors.baseline import (
+    deviations,
+    expectation_source,
+    finding_freq,
+    season_decides,
+    season_reading,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import (
     less_than,
@@ -39,6 +45,11 @@ class Dip(Detector):
     neighbours). A reported zero is not a dip
     where the series' months without trade (zeros or missing months) explain it
     (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others.
+
+    Where a strong seasonal factor decides the dip (it moves the month by at least 2
+    scales, and against the level alone the month is within the threshold: ``baseline``'s
+    ``season_decides``), the text also gives the reading without the season: the other
+    years' months behind the factor in money, and the month against the level alone.
     """
 
     kind: ClassVar[str] = "dip"
@@ -58,6 +69,8 @@ class Dip(Detector):
             f"{expectation_source(ev, freq)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
             "variation below its expected values."
         )
+        if season_decides(ev, ev.get("z"), self.threshold):
+            text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         nz, nxt = ev.get("next_z"), period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
             text += (

@@ -9,7 +9,13 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import Detector
-from tradesentry.detectors.baseline import deviations, expectation_source, finding_freq
+from tradesentry.detectors.baseline import (
+    deviations,
+    expectation_source,
+    finding_freq,
+    season_decides,
+    season_reading,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import money, period_name, period_unit, the_expected, times
 
@@ -28,6 +34,15 @@ class Spike(Detector):
     series of the accuracy benchmark give about 1.2 spikes per 100 series-years, the rate
     the dip threshold gives below (docs/detectors.md), while 87 % of spikes of 4 to 20 scales
     are found (docs/accuracy.md).
+
+    A seasonal factor can come from other years' odd months (a January at 1/200 of the
+    months around it in two other years makes every January expected at 1/200), and then an
+    ordinary month reads as a spike against it. Where the season decides the finding, the
+    text also gives the reading without it (``season_reading``): the season is strong (it
+    moves the month by at least ``baseline.SEASON_SCALES`` = 2 scales: |z − level_z| ≥ 2, where
+    ``level_z`` is the month against the level alone in the same side scale) and against
+    the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
+    stands: the month contradicts the same month of the other years, which agree.
     """
 
     kind: ClassVar[str] = "spike"
@@ -50,6 +65,8 @@ class Spike(Detector):
             f"{against} from {expectation_source(ev, freq)}; {ev.get('z') or 0:.1f} times the "
             "series' usual variation above its expected values."
         )
+        if season_decides(ev, ev.get("z"), self.threshold):
+            text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         return text + (
             f" A one-off shipment, a contract paid in one {period_unit(freq)}, or a misrecorded "
             "figure; a later revision or the partner's mirror record would tell them apart."

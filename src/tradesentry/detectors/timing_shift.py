@@ -11,12 +11,17 @@ import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import (
+    SEASON_SCALES,
     Baseline,
     baseline,
     expectation_source,
     finding_freq,
+    level_reading,
+    odd_ones,
     robust_scale,
+    season_figures,
     sources,
+    strong_season,
 )
 from tradesentry.panel import Panel
 from tradesentry.text import about, less_than, money, percent, period_name, period_unit
@@ -42,6 +47,13 @@ class TimingShift(Detector):
     is at most the source month's expected value (``max_share`` = 1): a month cannot lend
     more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
     the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+
+    A month's expectation may rest on a strong seasonal factor taken from other years' odd
+    months. Where it does (the season moves the month by at least 2 scales,
+    |z − level_z| ≥ 2, ``baseline.strong_season``) and against the level alone the month
+    would be no side of the shift (within ``min_side`` of its level, or on the other side
+    of it), the text says so in one sentence: the other years' months, the month against
+    the level alone, and that if those months were the odd ones the pair is no timing shift.
     """
 
     kind: ClassVar[str] = "timing_shift"
@@ -134,7 +146,8 @@ class TimingShift(Detector):
             f"expected for the two {period_unit(freq)}s, within normal variation. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
             f"in {dst} instead of {src}: a timing shift. "
-            f"{_expectations(finding, freq)} The alternative is a real "
+            f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "
+            "The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."
         )
@@ -170,6 +183,35 @@ def _expectations(finding: Mapping, freq: str) -> str:
         text += f" {names[0]}'s includes {names[1]}'s figure."
     elif counts[1]:
         text += f" {names[1]}'s includes {names[0]}'s figure."
+    return text
+
+
+def _seasons(finding: Mapping, freq: str, min_side: float) -> str:
+    """For each month of the pair whose side of the shift rests on a strong season (see the
+    class doc), one sentence with both readings; "" for none."""
+    ev = finding.get("evidence") or {}
+    cur = finding.get("currency") or ""
+    unit = period_unit(freq)
+    labels = (str(finding["period"])[:7], str(finding["period_end"])[:7])
+    given = [s if isinstance(s, Mapping) else {} for s in (ev.get("sources") or [])]
+    zs = list(ev.get("z") or [])
+    text = ""
+    for label, source, z in zip(labels, given, zs + [None] * (2 - len(zs)), strict=False):
+        if not strong_season(source, z):
+            continue
+        level_z = float(source["level_z"])
+        if level_z * float(z) > 0 and abs(level_z) >= min_side:
+            continue  # a side of the shift against its level alone too
+        if abs(level_z) < SEASON_SCALES:
+            verdict = f"an ordinary {unit}"
+        else:
+            verdict = f"{'above' if level_z > 0 else 'below'} the {unit}s around it"
+        name = period_name(label, freq)
+        text += (
+            f" {name}'s seasonal adjustment comes from {season_figures(source, cur, freq)}; "
+            f"{level_reading(source, label, cur, freq)}: if {odd_ones(source, freq)}, {name} "
+            f"is {verdict} and the pair is no timing shift."
+        )
     return text
 
 

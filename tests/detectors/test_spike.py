@@ -1,0 +1,176 @@
+"""spike (and dip): a finding that rests on a season taken from other years' odd months gives
+both readings, with the figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tradesentry.detectors import default_detectors
+from tradesentry.detectors.dip import Dip
+from tradesentry.detectors.spike import Spike
+from tradesentry.text import money
+
+from ._helpers import findings, keyed_panel
+
+
+def _odd_januaries(other: float, january_2024: float) -> np.ndarray:
+    """36 months around $10K (log noise 0.3) from January 2023, whose Januaries 2023 and
+    2025 are ``other`` and 0.7 × ``other`` and January 2024 ``january_2024``."""
+    v = 1e4 * np.exp(np.random.default_rng(3).normal(0.0, 0.3, 36))
+    v[0], v[24], v[12] = other, 0.7 * other, january_2024
+    return v
+
+
+@pytest.mark.parametrize(
+    ("kind", "other", "january_2024"),
+    [
+        ("spike", 30.0, 1.6e4),  # Januaries at 1/300: an ordinary January reads as a spike
+        ("dip", 3e6, 6e3),  # Januaries at ×300: an ordinary January reads as a dip
+    ],
+)
+def test_a_season_from_other_years_odd_months_gives_both_readings(kind, other, january_2024):
+    found = findings(keyed_panel(_odd_januaries(other, january_2024)), default_detectors())
+    at = found[found["period"] == "2024-01"]
+    assert list(at["kind"]) == [kind]
+    f = at.iloc[0]
+    ev = f["evidence"]
+    assert [(s["period"], s["value"]) for s in ev["season_values"]] == [
+        ("2023-01", other),
+        ("2025-01", 0.7 * other),
+    ]
+    # the level alone, in money: the expectation without its seasonal factor (up to the
+    # offset c, 1/100 of the series' low end: exp(level + season) − c)
+    assert ev["level_expected"] * ev["seasonal_factor"] == pytest.approx(f["expected"], rel=0.05)
+    assert ev["level_ratio"] == pytest.approx(january_2024 / ev["level_expected"], rel=1e-4)
+    assert abs(ev["level_z"]) < 2.0
+    for said in (
+        f"from January 2023 ({money(other)} against ",
+        f"and January 2025 ({money(0.7 * other)} against ",
+        f"Without it, January 2024's expected value is {money(ev['level_expected'])} (from "
+        "the months around it alone)",
+        "if those other years' months were the odd ones, January 2024 is an ordinary month.",
+    ):
+        assert said in f["explanation"], f["explanation"]
+
+
+# SVK ← POL import 39206290, January 2024 (Eurostat Comext), as its evidence was saved
+_JANUARY = {
+    "level_months": ["2023-07", "2023-08", "2023-09", "2023-10", "2023-11", "2023-12"]
+    + ["2024-02", "2024-03", "2024-04", "2024-05", "2024-06", "2024-07"],
+    "level_window": 6,
+    "season_years": ["2023", "2025"],
+    "seasonal_factor": 0.004704,
+    "regime_start": None,
+    "level_expected": 5557.84,
+    "level_ratio": 1.847479,
+    "level_z": 0.474701,
+    "season_values": [
+        {"period": "2023-01", "value": 43.0, "level_expected": 9232.56},
+        {"period": "2025-01", "value": 8.0, "level_expected": 3443.23},
+    ],
+    "z": 4.619636,
+    "sigma": 1.292997,
+    "expected": 25.714937,
+    "ratio": 399.301,
+}
+_ONE_YEAR = {"season_years": ["2023"], "season_values": _JANUARY["season_values"][:1]}
+_FIVE_YEARS = {
+    "season_years": ["2019", "2020", "2021", "2022", "2023"],
+    "season_values": [
+        {"period": f"{y}-01", "value": v, "level_expected": e}
+        for y, v, e in [(2019, 43.0, 9232.56), (2020, 8.0, 3443.23), (2021, 12.0, 4100.0)]
+        + [(2022, 20.0, 5000.0), (2023, 31.0, 6000.0)]
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "says", "never"),
+    [
+        (
+            {},
+            "4.6 times the series' usual variation above its expected values. The seasonal "
+            "adjustment comes from January 2023 (€43 against €9.2K expected from the months "
+            "around it) and January 2025 (€8 against €3.4K). Without it, January 2024's "
+            "expected value is €5.6K (from the months around it alone) and the month recorded "
+            "1.8 times that, within the series' usual variation: if those other years' months "
+            "were the odd ones, January 2024 is an ordinary month. A one-off",
+            None,
+        ),
+        (
+            {"level_z": 2.5, "level_ratio": 4.0},
+            "recorded 4.0 times that, 2.5 times the series' usual variation above it: if those "
+            "other years' months were the odd ones, January 2024 is above the months around "
+            "it but no spike.",
+            None,
+        ),
+        (_ONE_YEAR, "if that other year's month was the odd one, January 2024 is", None),
+        (
+            _FIVE_YEARS,
+            "comes from the same month in 5 other years (€8 to €43 against €3.4K to €9.2K "
+            "expected from the months around them).",
+            None,
+        ),
+        # flagged against the level alone too: the season does not decide it
+        ({"level_z": 4.1}, None, "seasonal adjustment comes from"),
+        # a season of 1.6 scales is no strong one
+        ({"level_z": 3.0}, None, "seasonal adjustment comes from"),
+        # evidence saved before the level reading was kept
+        ({"level_z": None, "season_values": None}, None, "seasonal adjustment comes from"),
+    ],
+)
+def test_a_spike_gives_the_reading_without_the_season_only_where_it_decides(change, says, never):
+    ev = {**_JANUARY, **change}
+    finding = {
+        "period": "2024-01",
+        "observed": 10268.0,
+        "expected": 25.714937,
+        "currency": "EUR",
+        "evidence": ev,
+    }
+    text = Spike().explain(finding)
+    if says:
+        assert says in text, text
+    if never:
+        assert never not in text, text
+
+
+@pytest.mark.parametrize(
+    ("level_z", "level_ratio", "says"),
+    [
+        # CHN → SVK 250410, April 2024 (Comtrade): ×385 from one April amid nothing
+        (
+            2.528487,
+            3.266667,
+            "The seasonal adjustment comes from April 2022 ($299.6K against $2 expected from "
+            "the months around it). Without it, April 2024's expected value is $30.0K (from "
+            "the months around it alone) and the month recorded 3.3 times that, 2.5 times the "
+            "series' usual variation above it: if that other year's month was the odd one, "
+            "April 2024 is above the months around it but no dip.",
+        ),
+        (-1.2, 0.47, "the month recorded 47% of that, within the series' usual variation"),
+        (-3.0, 0.02, "the month recorded 1/50 of that, 3.0 times the series' usual variation"),
+    ],
+)
+def test_a_dip_gives_the_reading_without_the_season(level_z, level_ratio, says):
+    finding = {
+        "period": "2024-04",
+        "observed": 98000.0,
+        "expected": 11552814.0,
+        "currency": "USD",
+        "evidence": {
+            "level_months": ["2024-02", "2024-06", "2024-07"],
+            "level_window": 6,
+            "season_years": ["2022"],
+            "seasonal_factor": 385.1,
+            "level_expected": 30000.0,
+            "level_ratio": level_ratio,
+            "level_z": level_z,
+            "season_values": [{"period": "2022-04", "value": 299560.0, "level_expected": 2.0}],
+            "z": -10.187933,
+            "ratio": 0.00848278,
+        },
+    }
+    text = Dip().explain(finding)
+    assert says in text, text

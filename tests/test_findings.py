@@ -14,7 +14,14 @@ import pytest
 from tests.conftest import DEMO_CSV
 from tradesentry import api
 from tradesentry.errors import StoreError
-from tradesentry.findings import FINDING_COLUMNS, Findings, empty_findings, evidence_json, rank
+from tradesentry.findings import (
+    FINDING_COLUMNS,
+    Findings,
+    empty_findings,
+    evidence_json,
+    rank,
+    severity_of,
+)
 
 # ``tradesentry.findings`` the attribute is the api function; the module is this one.
 findings_module = importlib.import_module("tradesentry.findings")
@@ -175,6 +182,40 @@ def test_one_finding_is_not_one_findings():
     one = Findings(_frame(1, seed=0), scan_id=4)
     assert repr(one) == "Findings(1 finding, scan 4)"
     assert one._repr_html_().startswith("<p>1 finding</p>")
+
+
+def test_the_notebook_table_shows_markup_in_findings_as_text():
+    frame = _frame(1, seed=0).assign(
+        reporter="A&B", commodity="<b>27</b>", explanation="<script>alert(1)</script> & more"
+    )
+    html = Findings(frame)._repr_html_()
+    assert "<script>" not in html and "<b>" not in html
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; more</td>" in html
+    assert "<td>A&amp;B</td>" in html and "<td>&lt;b&gt;27&lt;/b&gt;</td>" in html
+
+
+SEVERITY_BANDS = [
+    (0.0, "low"),
+    (0.6, "low"),
+    (0.65, "low"),
+    (0.6999, "low"),
+    (0.7, "medium"),
+    (0.7001, "medium"),
+    (0.8999, "medium"),
+    (0.9, "high"),
+    (0.9001, "high"),
+    (1.0, "high"),
+]
+
+
+@pytest.mark.parametrize(("score", "severity"), SEVERITY_BANDS)
+def test_severity_is_high_from_0_9_medium_from_0_7_low_below(score, severity):
+    assert severity_of(score) == severity
+
+
+def test_severity_of_scores_is_each_ones_band():
+    scores, severities = zip(*SEVERITY_BANDS, strict=True)
+    assert severity_of(np.array(scores)).tolist() == list(severities)
 
 
 # -- annual series: their own ids, and ``freq`` beside the findings -------------------------

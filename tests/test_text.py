@@ -6,6 +6,7 @@ import pytest
 
 from tradesentry.text import (
     about,
+    csv_safe,
     factor,
     less_than,
     money,
@@ -191,3 +192,14 @@ def test_ratios_to_three_figures(value, text):
 )  # fmt: skip
 def test_a_unit_error_step_reads_in_digits_both_ways(step, shown):
     assert power_step(step) == shown
+
+
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_safe_quotes_a_cell_a_spreadsheet_would_read_as_a_formula(prefix):
+    assert csv_safe(prefix + "SUM(A1)") == "'" + prefix + "SUM(A1)"
+    assert csv_safe(prefix) == "'" + prefix
+
+
+@pytest.mark.parametrize("value", ["SUM(A1)", "a=b", " =1", "'=1", "", -2.5, 3, None])
+def test_csv_safe_leaves_other_cells_as_they_are(value):
+    assert csv_safe(value) == value

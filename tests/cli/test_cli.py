@@ -80,16 +80,16 @@ def test_quarantine_lists_bad_lines_with_reasons(tmp_path):
     assert [(r["line"], r["reason"]) for r in rows] == [(3, "impossible period '2021-13'")]
 
 
-def test_quarantine_csv_neutralises_formulas(tmp_path):
-    csv = tmp_path / "evil.csv"
-    csv.write_text(
-        "reporter,partner,flow,commodity,period,value,currency\n"
-        '=HYPERLINK("x"),PRK,export,TOTAL,2021-01,100,USD\n'
-    )
+# Every prefix csv_safe neutralises but "\r", which cannot start a line of the file.
+@pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t"])
+def test_quarantine_csv_neutralises_formulas(tmp_path, prefix):
+    line = f'{prefix}HYPERLINK("x"),PRK,export,TOTAL,2021-01,100,USD'
+    path = tmp_path / "evil.csv"
+    path.write_text(f"reporter,partner,flow,commodity,period,value,currency\n{line}\n")
     db = tmp_path / "s.duckdb"
-    invoke("ingest", csv, "--store", db)
+    invoke("ingest", path, "--store", db)
     out = invoke("quarantine", "--format", "csv", "--store", db).stdout
-    assert "'=HYPERLINK" in out
+    assert [row["raw"] for row in csv.DictReader(io.StringIO(out))] == ["'" + line]
 
 
 def test_scan_json_follows_the_contract(tmp_path):

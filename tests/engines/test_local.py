@@ -8,9 +8,12 @@ import pytest
 from tests.conftest import DEMO_CSV
 from tests.detectors._helpers import scaled_comext_copy
 from tests.engines.conftest import assert_same_findings
-from tradesentry import context
+from tests.report.seed import pairs_csv
+from tests.sql_spy import SpyConnection
+from tradesentry import api, arguments, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
+from tradesentry.errors import InputError
 from tradesentry.export import export_parquet
 from tradesentry.generate import generate, load_generated
 
@@ -161,3 +164,57 @@ def test_a_scan_leaves_duckdbs_settings_as_they_were(generated_store):
     assert con.execute(read).fetchall() == before
     con.execute("RESET memory_limit")
     assert con.execute(read).fetchall() == before  # still DuckDB's own default
+
+
+# -- filters are values, bound as parameters, never SQL -------------------------------------
+
+
+@pytest.fixture
+def pairs(demo_store, tmp_path):
+    """CHN → PRK exports and imports, CHN → RUS exports, RUS → CHN imports."""
+    demo_store.ingest(pairs_csv(tmp_path))
+    return demo_store
+
+
+def _series_read(con, **filters) -> set[tuple[str, str, str]]:
+    """The series (reporter, partner, flow) a scan with ``filters`` reads."""
+    chunks = list(local.iter_chunks(con, arguments.series_filters(**filters)))
+    keys = [c[["reporter", "partner", "flow"]].astype(str) for c in chunks]
+    return {tuple(k) for frame in keys for k in frame.drop_duplicates().to_numpy()}
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"commodity": "TOTAL' OR '1'='1"}, set()),
+        ({"reporter": "CHN'"}, set()),
+        ({"reporter": "RUS' OR reporter <> '"}, set()),
+        ({"reporter": ["RUS", "O'Brien"]}, {("RUS", "CHN", "import")}),
+        (
+            {"reporter": "CHN", "commodity": ["TOTAL", "X') OR true OR ('"]},
+            {("CHN", "PRK", "export"), ("CHN", "PRK", "import"), ("CHN", "RUS", "export")},
+        ),
+    ],
+)
+def test_filters_holding_quotes_and_sql_are_matched_as_values(pairs, filters, expected):
+    assert _series_read(pairs.con.cursor(), **filters) == expected
+    if not expected:  # said so, as for any code the store does not hold
+        with pytest.raises(InputError, match="no series in the store matches"):
+            api.scan(pairs, save=False, **filters)
+        return
+    found = api.scan(pairs, save=False, **filters).to_frame()
+    reporters = sorted({reporter for reporter, _, _ in expected})
+    assert sorted(found["id"]) == sorted(
+        api.scan(pairs, save=False, reporter=reporters).to_frame()["id"]
+    )
+
+
+@pytest.mark.parametrize("marker", ["zqx", "zqx'; DROP TABLE observations; --"])
+def test_scan_filters_never_reach_sql_as_text(pairs, marker):
+    log: list[str] = []
+    pairs.con = SpyConnection(pairs.con, log)
+    found = api.scan(pairs, reporter=["CHN", marker], partner=["PRK", marker],
+                     commodity=["TOTAL", marker])  # fmt: skip
+    assert len(found) and {f["partner"] for f in found} == {"PRK"}
+    assert log, "the spy saw no query"
+    assert not [sql for sql in log if "zqx" in sql.lower()]

@@ -28,14 +28,5 @@ def _no_comtrade_env(monkeypatch):
 
 
 @pytest.fixture
-def comtrade_reader():
-    """Skip store round trips until the Comtrade JSON reader is registered."""
-    from tradesentry.ingest import readers
-
-    if "comtrade" not in readers():
-        pytest.skip("the comtrade reader (tradesentry.ingest.comtrade) is not registered yet")
-
-
-@pytest.fixture
 def stub_store(tmp_path) -> StubStore:
     return StubStore(tmp_path / "store.duckdb")

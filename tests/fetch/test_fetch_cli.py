@@ -34,7 +34,6 @@ def test_dry_run_prints_the_requests_and_calls_nothing(cli, comtrade_api):
     assert comtrade_api.seen == []
 
 
-@pytest.mark.usefixtures("comtrade_reader")
 def test_fetch_prints_one_line_per_release(cli):
     result = cli("--freq", "M", "--period", "2021-02,2021-03,2021-08", "--flow", "X,M")
     assert result.exit_code == 0, result.output
@@ -65,7 +64,6 @@ def test_bad_input_is_exit_2(cli):
     assert "--freq 'Q'" in result.stderr
 
 
-@pytest.mark.usefixtures("comtrade_reader")
 def test_a_failed_fetch_names_the_months_it_stored(cli, comtrade_api):
     comtrade_api.script(
         Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
@@ -86,7 +84,6 @@ def test_a_failed_fetch_names_the_months_it_stored(cli, comtrade_api):
     )
 
 
-@pytest.mark.usefixtures("comtrade_reader")
 def test_ctrl_c_exits_130_naming_the_months_it_stored(cli, comtrade_api, monkeypatch):
     def ctrl_c(seconds: float) -> None:
         raise KeyboardInterrupt
@@ -105,7 +102,6 @@ def test_ctrl_c_exits_130_naming_the_months_it_stored(cli, comtrade_api, monkeyp
     ]
 
 
-@pytest.mark.usefixtures("comtrade_reader")
 def test_a_cut_off_reply_is_refused_and_nothing_is_stored(cli, comtrade_api, tmp_path):
     sent = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
     cut = {**sent, "data": sent["data"][:1]}  # "count": 2

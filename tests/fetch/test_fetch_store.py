@@ -14,8 +14,6 @@ from comtrade_fake import recorded
 from tradesentry.errors import InputError
 from tradesentry.fetch import fetch_comtrade
 
-pytestmark = pytest.mark.usefixtures("comtrade_reader")
-
 
 def fetch(store, api, waits, period="2021"):
     return fetch_comtrade(

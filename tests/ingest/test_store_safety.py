@@ -137,6 +137,45 @@ def test_two_threads_ingesting_the_same_file_never_corrupt(store, tmp_path):
     assert store.con.execute("SELECT count(*) FROM observations").fetchone()[0] == 100_000
 
 
+def counts(store) -> tuple:
+    """``state`` of a store this process holds open."""
+    return store.con.execute(
+        """SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM observations),
+                  (SELECT count(*) FROM quarantine), (SELECT max(id) FROM releases)"""
+    ).fetchone()
+
+
+@pytest.mark.parametrize("interruption", [RuntimeError("disk gone"), KeyboardInterrupt()],
+                         ids=["error", "ctrl-c"])  # fmt: skip
+def test_an_ingest_interrupted_after_landing_rows_keeps_none_of_them(
+    store, tmp_path, monkeypatch, interruption
+):
+    """An error or a Ctrl-C once the rows are in the store's tables, before the commit,
+    leaves the store as it was: no release, no observation, no quarantined line."""
+    from tradesentry import ingest
+
+    store.ingest(DEMO_CSV)
+    before = counts(store)
+    path = tmp_path / "release.csv"
+    path.write_text(MIXED + "CHN,XXX,export,TOTAL,2021-01,5,USD,bad\n")
+    real_land = ingest.land
+    landed = []
+
+    def land_then_fail(con, release_id):
+        landed.append(real_land(con, release_id))  # the rows are written...
+        raise interruption  # ...and the ingest is cut short
+
+    monkeypatch.setattr(ingest, "land", land_then_fail)
+    with pytest.raises(type(interruption)):
+        store.ingest(path)
+    assert (landed[0].rows_accepted, landed[0].rows_quarantined) == (4, 1)  # it got that far
+    assert counts(store) == before
+    monkeypatch.undo()
+    again = store.ingest(path)  # the same file, retried, is a new release, whole
+    assert not again.already_ingested and (again.rows_accepted, again.rows_quarantined) == (4, 1)
+    assert counts(store)[:3] == (before[0] + 1, before[1] + 4, before[2] + 1)
+
+
 def test_same_file_twice_is_a_no_op(store, tmp_path):
     first = store.ingest(DEMO_CSV)
     copy = tmp_path / "renamed.csv"

@@ -3,8 +3,8 @@
 The monitor's logic (new, resolved, digest, watch) must not depend on how the real
 detectors are tuned, so most tests scan with ``TinyValue``: a value under 1 % of its
 series' median is implausible. On the demo data it flags China's exports of November 2020
-($148,000), January 2021 ($29,000) and February 2021 ($3,000). Tests marked
-``real_detectors`` use the registered detectors instead.
+($148,000), January 2021 ($29,000) and February 2021 ($3,000). Tests that do not ask
+for ``tiny`` use the registered detectors.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tests.report.seed import annual_store  # noqa: F401  (fixture)
-from tradesentry.detectors import detections, registry
+from tradesentry.detectors import detections
 from tradesentry.detectors.base import Detector
 from tradesentry.panel import Panel
 from tradesentry.text import money
@@ -64,14 +64,6 @@ class TinyValue(Detector):
 def tiny(monkeypatch) -> None:
     """Scan with TinyValue only (api.scan and everything that calls it)."""
     monkeypatch.setattr("tradesentry.api.default_detectors", lambda kinds=None: [TinyValue()])
-
-
-@pytest.fixture
-def real_detectors() -> None:
-    """Skip until the detector that flags February 2021 is registered."""
-    kinds = set(registry())
-    if not kinds & {"implausible", "timing_shift", "dip"}:
-        pytest.skip("the value detectors are not registered yet")
 
 
 def demo_rows() -> list[dict]:

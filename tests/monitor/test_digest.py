@@ -126,7 +126,7 @@ def test_cli_digest(tmp_path, tiny):
     assert missing.exit_code == 2 and "no release 9" in missing.stderr
 
 
-def test_the_demo_data_flags_february_2021(demo_store, real_detectors):
+def test_the_demo_data_flags_february_2021(demo_store):
     d = api.digest(demo_store)
     flagged = [
         f

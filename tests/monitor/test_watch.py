@@ -284,10 +284,6 @@ def test_cli_watch_bad_arguments_exit_2(tmp_path, args, message):
 
 def test_watch_fetches_from_a_local_comtrade(store, tmp_path, monkeypatch, hook):
     """The real fetch client against the recorded Comtrade replies served on 127.0.0.1."""
-    from tradesentry.ingest import readers
-
-    if "comtrade" not in readers():
-        pytest.skip("the comtrade reader is not registered yet")
     from tests.fetch.comtrade_fake import FakeComtrade
     from tradesentry.fetch import fetch_comtrade
 

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.report.seed import EVIL, seeded
+from tests.report.seed import BOTH_SERIES, EVIL, HS_CODE, seeded
+from tests.sql_spy import SpyConnection
 from tradesentry.web import create_app
 
 EVIL_SERIES = "/series/CHN/PRK/export/" + quote(EVIL, safe="")
@@ -56,31 +57,37 @@ def test_markup_is_shown_as_text(evil_client):
     assert 'value="&lt;SCRIPT&gt;ALERT(&#39;X&#39;)&lt;/SCRIPT&gt;"' in form
 
 
-class _SpyConnection:
-    """A DuckDB connection that records every SQL text it is asked to run."""
+# A query value the store holds no series for is named in the 404, beside links to those
+# it holds (a breakdown); the others are refused before (422). Either way, as text.
+MARKUP = "<script>alert(1)</script>"
+TOTAL = "/series/CHN/PRK/export/TOTAL"
 
-    def __init__(self, con, log: list[str]):
-        self._con, self._log = con, log
 
-    def execute(self, query, *args, **kwargs):
-        self._log.append(str(query))
-        return self._con.execute(query, *args, **kwargs)
-
-    def sql(self, query, *args, **kwargs):
-        self._log.append(str(query))
-        return self._con.sql(query, *args, **kwargs)
-
-    def cursor(self):
-        return _SpyConnection(self._con.cursor(), self._log)
-
-    def __getattr__(self, name):
-        return getattr(self._con, name)
+@pytest.mark.parametrize(
+    ("client", "path", "status"),
+    [
+        ("breakdowns_client", f"{TOTAL}?breakdown=", 404),
+        ("evil_client", f"{TOTAL}?breakdown=", 404),
+        ("both_client", f"{BOTH_SERIES}?freq=A&breakdown=", 404),
+        ("both_client", f"{BOTH_SERIES}?freq=", 422),
+        ("breakdowns_client", f"{TOTAL}?freq=", 422),
+        ("two_client", f"/series/CHN/PRK/export/{HS_CODE}?classification=", 422),
+        ("breakdowns_client", f"{TOTAL}?classification=", 422),
+    ],
+)
+def test_markup_in_a_query_answered_with_choices_is_escaped(request, client, path, status):
+    response = request.getfixturevalue(client).get(path + quote(MARKUP, safe=""))
+    assert response.status_code == status
+    _no_live_markup(response.text)
+    if status == 404:  # the value as text, then the links the page made
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
+        assert '<span class="choices">(<a href="' in response.text
 
 
 def test_query_parameters_never_reach_sql_as_text(evil_store):
     marker = "zq'; DROP TABLE findings; --"
     log: list[str] = []
-    evil_store.con = _SpyConnection(evil_store.con, log)
+    evil_store.con = SpyConnection(evil_store.con, log)
     client = TestClient(create_app(evil_store))
     q = quote(marker, safe="")
     urls = [

@@ -7,6 +7,7 @@ import json
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -132,6 +133,43 @@ def test_help_is_still_the_help(tmp_path):
 )
 def test_exit_code_1_is_for_fail_on_only(demo_db, args, code):
     assert invoke("scan", "--format", "json", *args, store=demo_db).exit_code == code
+
+
+@pytest.fixture(scope="module")
+def doubled_db(tmp_path_factory) -> Path:
+    """A store path holding the demo with China's exports of December 2020 doubled: the
+    month's spike, low in the demo, is medium."""
+    folder = tmp_path_factory.mktemp("doubled")
+    frame = pd.read_csv(DEMO_CSV, dtype=str)
+    frame["value"] = frame["value"].astype(float)
+    frame.loc[(frame["flow"] == "export") & (frame["period"] == "2020-12"), "value"] *= 2
+    frame.to_csv(folder / "cn_kp_doubled.csv", index=False)
+    db = folder / "s.duckdb"
+    assert invoke("ingest", folder / "cn_kp_doubled.csv", store=db).exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize(("fail_on", "at"), [("high", 0), ("medium", 1), ("low", 2)])
+@pytest.mark.parametrize(
+    ("db", "selection", "severities", "codes"),
+    [
+        ("demo_db", ["--kind", "mirror_gap"], set(), (0, 0, 0)),
+        ("demo_db", ["--kind", "spike"], {"low"}, (0, 0, 1)),
+        ("doubled_db", ["--kind", "spike"], {"medium"}, (0, 1, 1)),
+        ("demo_db", ["--kind", "level_shift", "--flow", "import"], {"high"}, (1, 1, 1)),
+        ("demo_db", [], {"high", "medium", "low"}, (1, 1, 1)),
+    ],
+    ids=["none", "low", "medium", "high", "all"],
+)
+def test_fail_on_exits_1_exactly_when_a_finding_is_that_severe_or_worse(
+    request, db, selection, severities, codes, fail_on, at
+):
+    """--fail-on X fails a pipeline on a finding of severity X or above, and only then:
+    low findings alone pass --fail-on medium and high, a medium one fails medium and low."""
+    store = request.getfixturevalue(db)
+    result = invoke("scan", "--format", "json", *selection, "--fail-on", fail_on, store=store)
+    assert {f["severity"] for f in json.loads(result.stdout)} == severities
+    assert result.exit_code == codes[at], result.output
 
 
 def _scan_ids(db: Path, *args: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import math
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,63 @@ def keyed_panel(
         "M",
         context or {},
     )
+
+
+# -- the other records the cross checks compare with (see tradesentry.context) -------------
+
+
+def mirror_context(
+    mirror,
+    *,
+    ok: float = 1.0,
+    margin: float | None = None,
+    spread: float = 0.3,
+    n: float = 0,
+    intra: float = 0,
+    per_usd=None,
+) -> dict[str, np.ndarray]:
+    """The partner's record ``mirror`` of each cell, convertible where ``ok``, with the usual
+    log margin import/export of the commodity (the CIF/FOB 6 % unless ``margin``), its spread
+    and count, and units of the series' currency per US dollar (``per_usd``, NaN: no rate)."""
+    mirror = np.atleast_2d(np.asarray(mirror, dtype=float))
+    full = np.ones(mirror.shape)
+    context = {
+        "mirror_value": mirror,
+        "mirror_currency_ok": full * ok,
+        "mirror_margin": full * (math.log(1.06) if margin is None else margin),
+        "mirror_margin_spread": full * spread,
+        "mirror_margin_n": full * n,
+        "mirror_intra_eu": full * intra,
+    }
+    if per_usd is not None:
+        context["own_per_usd"] = full * np.asarray(per_usd, dtype=float)
+    return context
+
+
+def revision_context(
+    values, previous, release: float = 2.0, prev_release: float = 1.0
+) -> dict[str, np.ndarray]:
+    """The figures ``previous`` of each cell in the release before the one ``values`` come
+    from, with both releases' numbers and publication dates."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    previous = np.atleast_2d(np.asarray(previous, dtype=float))
+    return {
+        "previous_value": previous,
+        "previous_release": np.where(np.isfinite(previous), prev_release, np.nan),
+        "release": np.where(np.isfinite(values), release, np.nan),
+        "release_published": np.full(values.shape, 19_800.0),
+        "previous_published": np.full(values.shape, 19_770.0),
+    }
+
+
+def unit_value_context(shape: tuple[int, int], reference, same=None) -> dict[str, np.ndarray]:
+    """The market's unit value ``reference`` (money per kg) of each cell, over 25 figures of
+    which a share ``same`` (4 % unless given) share one unit value."""
+    return {
+        "reference_unit_value": np.broadcast_to(reference, shape).astype(float),
+        "reference_unit_value_n": np.full(shape, 25.0),
+        "reference_unit_value_same": np.full(shape, 0.04 if same is None else same),
+    }
 
 
 def scaled_comext_copy(

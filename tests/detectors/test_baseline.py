@@ -7,7 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from tradesentry.datasets import make_panel, synthetic_values
 from tradesentry.detectors import baseline as B
+from tradesentry.detectors.dip import Dip
+from tradesentry.detectors.spike import Spike
 from tradesentry.errors import InputError
 
 
@@ -191,3 +194,39 @@ def test_evidence_ratios_keep_their_significant_digits(observed, expected):
     """Guinea → Singapore: 92.0K GNF against 8.0T expected, a ratio six decimals made 0."""
     assert B._ratio(observed, expected) == pytest.approx(observed / expected, rel=1e-5)
     assert B._num(observed) == observed and B._num(0.0) == 0.0 and B._num(np.nan) is None
+
+
+def _month_at_z(target: float, direction: int, t: int = 30) -> np.ndarray:
+    """A steady series of four years whose month ``t`` the model puts ``target`` scales
+    above (+1) or below (-1) its expectation: the month is scaled by bisection on the
+    model's own z (the month moves the scale of its side too, so z is not solved for)."""
+    base = synthetic_values(1, 48, seed=4, noise=(0.1, 0.1))
+
+    def at(step: float) -> tuple[float, np.ndarray]:
+        v = base.copy()
+        v[0, t] *= np.exp(direction * step)
+        return direction * float(B.fit(v).z[0, t]), v
+
+    low, high = 0.0, 4.0
+    assert at(low)[0] < target < at(high)[0]
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if at(middle)[0] < target else (low, middle)
+    z, values = at(high)
+    assert z == pytest.approx(target, abs=1e-6)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("detector", "direction", "threshold"), [(Spike(), +1, 4.0), (Dip(), -1, 4.5)]
+)
+@pytest.mark.parametrize("margin", [+0.2, -0.2])
+def test_a_month_is_a_spike_or_dip_from_its_threshold_on(detector, direction, threshold, margin):
+    """A month 0.2 scales past the threshold (4.0 above, 4.5 below) is flagged with that
+    z, one 0.2 short of it is not."""
+    out = detector.detect(make_panel(_month_at_z(threshold + margin, direction)))
+    if margin > 0:
+        assert list(out["start"]) == [30]
+        assert out["evidence"].iat[0]["z"] == pytest.approx(direction * (threshold + margin))
+    else:
+        assert out.empty

@@ -1,21 +1,33 @@
-"""Every registered detector through the same contract: shape, robustness, invariances."""
+"""Every registered detector through the same contract: shape, robustness, invariances.
+
+Each property is checked on a panel where the detector has something to find (``suited``):
+an anomaly of its own kind planted in a few rows, and for the cross checks the other
+records they compare with, so that no property passes on an empty frame.
+"""
 
 from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tradesentry.datasets import make_panel, synthetic_values
+from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
 from tradesentry.detectors import DETECTION_COLUMNS, registry
 from tradesentry.panel import Panel
 
-from ._helpers import findings
+from ._helpers import findings, mirror_context, revision_context, unit_value_context
 
 KINDS = sorted(registry())
+#: the rows an anomaly is planted in (after _messy's all-NaN, constant, intermittent and
+#: mostly missing rows 0–3, and the rows the permutation and scale tests change)
+PLANTED = np.arange(14, 18)
+#: context arrays in money, scaled with the values by a change of currency unit
+MONEY = ("mirror_value", "previous_value", "reference_unit_value")
+PRICE = 3.0  # the market's unit value, money per kg
 
 
 def _detect(kind: str, panel: Panel) -> pd.DataFrame:
@@ -36,26 +48,111 @@ def _messy(seed: int = 3) -> np.ndarray:
     return v
 
 
+def _plant(kind: str, t: int, v, weights, previous, partner, keys) -> None:
+    """Plant an anomaly of ``kind`` in the PLANTED rows at period ``t`` (in place): in the
+    values, or in the records a cross check compares them with (the weights, the previous
+    release's figures, the factor on the partner's record), or in the keys."""
+    rows = PLANTED
+    if kind == "implausible":
+        v[rows, t] *= -1  # a negative value of trade
+    elif kind == "spike":
+        v[rows, t] *= 40
+    elif kind == "dip":
+        v[rows, t] *= 1e-3
+    elif kind == "timing_shift":  # 80 % of period t recorded in t + 1
+        moved = 0.8 * v[rows, t]
+        v[rows, t] -= moved
+        v[rows, t + 1] += moved
+    elif kind == "level_shift":
+        v[rows, t:] *= 0.05
+    elif kind == "gap":
+        v[rows, t : t + 2] = np.nan
+    elif kind == "incoherent":  # a total and its three HS chapters, which exceed it in t
+        keys.loc[rows, "partner"] = keys.at[rows[0], "partner"]
+        keys.loc[rows, "commodity"] = ["TOTAL", "01", "02", "03"]
+        v[rows[0]] = np.nansum(v[rows[1:]], axis=0)
+        v[rows[0], t] *= 0.5
+    elif kind == "revision":  # +25 % in one period, −30 % over two
+        previous[rows[:2], t] /= 1.25
+        previous[rows[2:], t : t + 2] /= 0.7
+    elif kind == "mirror_gap":  # the partner recorded 30 times as much for three periods
+        partner[rows, t : t + 3] = 30.0
+    elif kind == "unit_value":  # a weight recorded ×1000, a value recorded in thousands
+        weights[rows[:2], t] *= 1000
+        v[rows[2:], t] /= 1000
+
+
+def suited(
+    kind: str,
+    values: np.ndarray,
+    *,
+    start: str = "2019-01",
+    freq: str = "M",
+    plant: bool = True,
+) -> Panel:
+    """``values`` as a panel for ``kind``, with the records the cross checks compare the
+    values with: the partner's mirror record (the usual 6 % CIF/FOB margin, 3 % noise), the
+    previous release's figures (the same) and net weights at the market's price (8 % noise).
+    Unless not ``plant``, and where the panel has the rows and periods for it, an anomaly
+    of ``kind`` is planted in the PLANTED rows, in the middle period. Those rows are first
+    made steady series of about 1M a period (a quarter of their variation kept, a figure
+    given to the middle two periods where they have none), so that the anomaly stands out,
+    even among a dozen years, and is material (above the cross checks' money floors), and
+    stays so when scaled up."""
+    v = np.array(values, dtype=float)
+    n, t = v.shape
+    planted = plant and n > PLANTED[-1] and t >= 6
+    if planted:
+        v[PLANTED] = 1e6 * (v[PLANTED] / np.nanmedian(v[PLANTED], axis=1, keepdims=True)) ** 0.25
+        middle = v[PLANTED, t // 2 : t // 2 + 2]
+        v[PLANTED, t // 2 : t // 2 + 2] = np.where(np.isnan(middle), 1e6, middle)
+    rng = np.random.default_rng(n * 1000 + t)  # the same records for the same shape
+    weights = v / (PRICE * np.exp(rng.normal(0.0, 0.08, (n, t))))
+    previous, partner = v.copy(), 1.06 * np.exp(rng.normal(0.0, 0.03, (n, t)))
+    keys = synthetic_keys(n)
+    if planted:
+        _plant(kind, t // 2, v, weights, previous, partner, keys)
+    context = {
+        "mirror_gap": lambda: mirror_context(v * partner),
+        "revision": lambda: revision_context(v, previous),
+        "unit_value": lambda: unit_value_context(v.shape, PRICE),
+    }.get(kind, dict)()
+    panel = make_panel(v, start=start, keys=keys, freq=freq)
+    weights = weights if kind == "unit_value" else panel.weights
+    return replace(panel, weights=weights, context=context, cache={})
+
+
+def rescaled(panel: Panel, factor: float) -> Panel:
+    """The same panel in another currency unit: values, combined figures and the money in
+    its context times ``factor``, weights as they were."""
+    context = {k: a * factor if k in MONEY else a for k, a in panel.context.items()}
+    return replace(
+        panel,
+        values=panel.values * factor,
+        combined=panel.combined * factor,
+        context=context,
+        cache={},
+    )
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_shape_and_columns(kind):
-    panel = make_panel(_messy())
+    panel = suited(kind, _messy())
     out = _detect(kind, panel)
     assert list(out.columns) == list(DETECTION_COLUMNS)
-    if len(out):
-        assert (out["kind"] == kind).all()
-        assert out["series"].between(0, panel.n_series - 1).all()
-        assert (out["start"] >= 0).all() and (out["end"] < panel.n_months).all()
-        assert (out["start"] <= out["end"]).all()
-        assert out["score"].between(0, 1).all()
-        assert (out["impact"] >= 0).all()
-        assert all(isinstance(e, dict) for e in out["evidence"])
+    assert set(PLANTED) & set(out["series"]) and (out["kind"] == kind).all()
+    assert out["series"].between(0, panel.n_series - 1).all()
+    assert (out["start"] >= 0).all() and (out["end"] < panel.n_months).all()
+    assert (out["start"] <= out["end"]).all()
+    assert out["score"].between(0, 1).all()
+    assert (out["impact"] >= 0).all()
+    assert all(isinstance(e, dict) for e in out["evidence"])
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_explanations_are_sentences(kind):
-    panel = make_panel(_messy())
-    cls = registry()[kind]
-    found = findings(panel, [cls()])
+    found = findings(suited(kind, _messy()), [registry()[kind]()])
+    assert len(found)
     for text in found["explanation"]:
         assert isinstance(text, str) and len(text) > 40
         assert "nan" not in text.lower().split()
@@ -64,24 +161,28 @@ def test_explanations_are_sentences(kind):
 @pytest.mark.parametrize("kind", KINDS)
 def test_nan_all_nan_and_no_warnings(kind):
     v = _messy()
-    v[np.random.default_rng(0).random(v.shape) < 0.3] = np.nan
+    holes = np.random.default_rng(0).random(v.shape) < 0.3
+    holes[PLANTED] = False  # the planted rows keep _messy's own holes
+    v[holes] = np.nan
+    panel = suited(kind, v)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = _detect(kind, make_panel(v))
+        out = _detect(kind, panel)
+    assert len(out)
     assert not (out["series"] == 0).any()  # the all-NaN row
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_constant_and_zero_series_give_nothing(kind):
     v = np.vstack([np.full(36, 5000.0), np.zeros(36), np.full(36, 1e9)])
-    assert len(_detect(kind, make_panel(v))) == 0
+    assert len(_detect(kind, suited(kind, v, plant=False))) == 0
 
 
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("months", [1, 2, 7, 18])
 def test_short_series(kind, months):
     v = synthetic_values(20, months, seed=5)
-    out = _detect(kind, make_panel(v))
+    out = _detect(kind, suited(kind, v))
     assert list(out.columns) == list(DETECTION_COLUMNS)
 
 
@@ -89,39 +190,43 @@ def test_short_series(kind, months):
 def test_intermittent_series_stay_quiet(kind):
     rng = np.random.default_rng(8)
     v = np.where(rng.random((100, 48)) < 0.4, 0.0, rng.lognormal(8, 1.0, (100, 48)))
-    out = _detect(kind, make_panel(v))
+    out = _detect(kind, suited(kind, v, plant=False))
     assert len(out) <= 10  # 400 series-years of lumpy trade: a handful at most
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_deterministic(kind):
     v = _messy()
-    a, b = _detect(kind, make_panel(v.copy())), _detect(kind, make_panel(v.copy()))
+    a, b = _detect(kind, suited(kind, v)), _detect(kind, suited(kind, v))
+    assert len(a)
     pd.testing.assert_frame_equal(a, b)
+
+
+def _changed(values: np.ndarray) -> np.ndarray:
+    v = values[:120].copy()
+    v[5, 20] *= 1e-4
+    v[9, 30] *= 40
+    return v
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_permutation_of_series(kind, clean_values):
-    v = clean_values[:120].copy()
-    v[5, 20] *= 1e-4
-    v[9, 30] *= 40
-    order = np.random.default_rng(1).permutation(len(v))
-    base = make_panel(v)
-    perm = make_panel(v[order], keys=base.keys.iloc[order])
+    order = np.random.default_rng(1).permutation(120)
+    base = suited(kind, _changed(clean_values))
     a = _detect(kind, base)
-    b = _detect(kind, perm)
+    b = _detect(kind, base.take(order))
     b = b.assign(series=order[b["series"].to_numpy(dtype=np.int64)])
+    assert len(a)
     assert _key(a) == _key(b)
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_scale_invariance(kind, clean_values):
-    v = clean_values[:120].copy()
-    v[5, 20] *= 1e-4
-    v[9, 30] *= 40
+    v = _changed(clean_values)
     v[12, 24:] *= 0.1
-    a = _detect(kind, make_panel(v))
-    b = _detect(kind, make_panel(v * 1000.0))
+    a = _detect(kind, suited(kind, v))
+    b = _detect(kind, rescaled(suited(kind, v), 1000.0))
+    assert len(a)
     assert _key(a) == _key(b)
     np.testing.assert_allclose(a["score"].astype(float), b["score"].astype(float), atol=1e-9)
 
@@ -130,9 +235,9 @@ def test_scale_invariance(kind, clean_values):
 def test_annual_panels(kind):
     v = synthetic_values(30, 12, seed=2)
     v[3, 6] *= 1e-4
-    panel = make_panel(v, start="2010-01", freq="A")
-    out = _detect(kind, panel)
+    out = _detect(kind, suited(kind, v, start="2010-01", freq="A"))
     assert list(out.columns) == list(DETECTION_COLUMNS)
+    assert set(PLANTED) & set(out["series"])
 
 
 # -- explanations of annual series, and of extreme numbers, for every kind ---------------------

@@ -2,47 +2,22 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel, scaled_comext_copy
+from tests.detectors._helpers import keyed_panel, mirror_context, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.mirror_gap import MirrorGap
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
 
-def panel(
-    own,
-    mirror=None,
-    *,
-    flow="export",
-    ok=1.0,
-    margin=None,
-    spread=0.3,
-    n=0,
-    intra=0,
-    per_usd=None,
-    currency="USD",
-):
-    own = np.atleast_2d(np.asarray(own, dtype=float))
-    context = {}
-    if mirror is not None:
-        full = np.full(own.shape, 1.0)
-        context = {
-            "mirror_value": np.atleast_2d(np.asarray(mirror, dtype=float)),
-            "mirror_currency_ok": full * ok,
-            "mirror_margin": full * (math.log(1.06) if margin is None else margin),
-            "mirror_margin_spread": full * spread,
-            "mirror_margin_n": full * n,
-            "mirror_intra_eu": full * intra,
-        }
-        if per_usd is not None:  # units of the series' currency per US dollar, NaN: no rate
-            context["own_per_usd"] = full * np.asarray(per_usd, dtype=float)
+def panel(own, mirror=None, *, flow="export", currency="USD", **context):
+    """``own`` beside the partner's record ``mirror`` (no mirror context without it)."""
+    context = {} if mirror is None else mirror_context(mirror, **context)
     return keyed_panel(own, start="2021-01", flow=flow, context=context, currency=currency)
 
 

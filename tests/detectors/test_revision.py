@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel, scaled_comext_copy
+from tests.detectors._helpers import keyed_panel, revision_context, scaled_comext_copy
 from tradesentry import api
 from tradesentry.detectors.revision import Revision
 from tradesentry.panel import Panel
@@ -17,18 +17,7 @@ COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 
 
 def panel(values, previous=None, release=2.0, prev_release=1.0) -> Panel:
-    values = np.atleast_2d(np.asarray(values, dtype=float))
-    n, t = values.shape
-    context = {}
-    if previous is not None:
-        previous = np.atleast_2d(np.asarray(previous, dtype=float))
-        context = {
-            "previous_value": previous,
-            "previous_release": np.where(np.isfinite(previous), prev_release, np.nan),
-            "release": np.where(np.isfinite(values), release, np.nan),
-            "release_published": np.full((n, t), 19_800.0),
-            "previous_published": np.full((n, t), 19_770.0),
-        }
+    context = {} if previous is None else revision_context(values, previous, release, prev_release)
     return keyed_panel(values, context=context)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,33 @@ def test_a_month_whose_side_of_the_shift_rests_on_a_season_says_so(change, says)
     else:
         assert "seasonal adjustment comes from" not in text, text
     assert "February 2025's seasonal adjustment" not in text  # |z − level_z| < 2
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "direction", "source", "destination"),
+    [
+        (0.4, 1.6, "later", "September 2024", "October 2024"),
+        (1.6, 0.4, "earlier", "October 2024", "September 2024"),
+    ],
+)
+def test_the_shift_is_told_from_the_month_that_lost_to_the_month_that_gained(
+    first, second, direction, source, destination
+):
+    """60 % of a month's level (1e5) recorded in the next month (September 2024's in
+    October) is a move 'later', and the reverse 'earlier': the explanation names the month
+    that lost it as the source, the one that gained it as the destination, and about the
+    amount moved."""
+    found = findings(keyed_panel(_pair(first, second, noise=0.1, n=1)), [TimingShift()])
+    (shift,) = found.to_dict("records")
+    assert (shift["period"], shift["period_end"]) == ("2024-09", "2024-10")
+    assert shift["evidence"]["direction"] == direction
+    assert abs(shift["evidence"]["moved"]) == pytest.approx(6e4, rel=0.15)
+    told = re.search(
+        r"About \$([\d.]+)K \(\d+% of (\w+ \d{4})'s expected value\) looks recorded in "
+        r"(\w+ \d{4}) instead of (\w+ \d{4}): a timing shift\.",
+        shift["explanation"],
+    )
+    assert told, shift["explanation"]
+    amount, lent, recorded_in, instead_of = told.groups()
+    assert (lent, recorded_in, instead_of) == (source, destination, source)
+    assert float(amount) * 1e3 == pytest.approx(6e4, rel=0.15)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.detectors._helpers import keyed_panel, scaled_comext_copy
+from tests.detectors._helpers import keyed_panel, scaled_comext_copy, unit_value_context
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
 from tradesentry.panel import Panel
@@ -31,14 +31,7 @@ VALUE = WEIGHT * PRICE
 
 def panel(values, weights, reference=None, same=None) -> Panel:
     values = np.atleast_2d(np.asarray(values, dtype=float))
-    n, t = values.shape
-    context = {}
-    if reference is not None:
-        context = {
-            "reference_unit_value": np.broadcast_to(reference, (n, t)).astype(float),
-            "reference_unit_value_n": np.full((n, t), 25.0),
-            "reference_unit_value_same": np.full((n, t), 0.04 if same is None else same),
-        }
+    context = {} if reference is None else unit_value_context(values.shape, reference, same)
     return keyed_panel(
         values,
         weights=weights,

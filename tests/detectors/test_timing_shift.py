@@ -61,7 +61,8 @@ _JULY = _sources(["2017-10", "2018-06", "2018-08"])
 @pytest.mark.parametrize(
     ("sources", "says"),
     [
-        (  # Guinea → United Kingdom, 2606: each month's three months hold the other month
+        (  # Guinea → United Kingdom, 2606, as saved before pairs were left out: each
+            # month's three months held the other month
             [_JUNE, _JULY],
             [
                 "Each month's expected value is from the 3 reported months from October 2017 "
@@ -78,12 +79,12 @@ _JULY = _sources(["2017-10", "2018-06", "2018-08"])
                 "includes the other month's figure."
             ],
         ),
-        (  # the other month in another level segment: neither counts it
+        (  # as found now: neither counts the other month of the pair
             [_sources(["2018-01", "2018-05"]), _sources(["2018-08", "2018-09", "2018-10"])],
             [
                 "June 2018's expected value is from the 2 reported months from January 2018 "
                 "to May 2018; July 2018's is from the 3 reported months from August 2018 to "
-                "October 2018. The alternative"
+                "October 2018. Each leaves out both months of the pair. The alternative"
             ],
         ),
         (
@@ -124,8 +125,10 @@ def test_a_found_timing_shift_names_both_months_sources():
         first, second = f["evidence"]["sources"]
         for source in (first, second):
             assert expectation_source(source) in f["explanation"]
-        assert f["period_end"] in first["level_months"] and f["period"] in second["level_months"]
-        assert "includes the other month's figure" in f["explanation"]
+        # each month is judged without the other month of the pair
+        assert f["period_end"] not in first["level_months"]
+        assert f["period"] not in second["level_months"]
+        assert "Each leaves out both months of the pair." in f["explanation"]
 
 
 # POL → AUT 39204910, January–February 2025 (Eurostat Comext), as its evidence was saved

@@ -905,9 +905,18 @@ from tradesentry.text import factor as times_factor  # noqa: E402
 from tradesentry.text import money, percent, period_name, period_unit, plural, times  # noqa: E402
 
 
-def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
+def sources(
+    panel: Panel,
+    model: Baseline,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    leave_out: np.ndarray | None = None,
+    level: np.ndarray | None = None,
+) -> list[dict]:
     """For each cell, the months its expectation was taken from (for evidence and text):
-    ``level_months`` (the cell's own month left out), ``level_window``, ``season_years``,
+    ``level_months`` (the cell's own month left out, and the column ``leave_out`` where
+    given, with ``level`` the log level taken without it: ``level_without``),
+    ``level_window``, ``season_years``,
     ``seasonal_factor`` and ``regime_start``, the first month of the level-shift segment
     the level was taken within (None for the series' first segment).
 
@@ -925,13 +934,15 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
     out = []
     T = panel.n_months
     rows, cols = np.asarray(rows), np.asarray(cols)
+    skip = np.full(len(rows), -1) if leave_out is None else np.asarray(leave_out)
     shift_start = _regime_start(model, rows, cols)
     for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         h = int(model.level_window[i, t])
         lo, hi = max(t - h, 0), min(t + h, T - 1)
         cand = np.arange(lo, hi + 1)
         seg = model.segment[i]
-        used = cand[(cand != t) & np.isfinite(model.y[i, cand]) & (seg[cand] == seg[t])]
+        kept = (cand != t) & (cand != skip[k])
+        used = cand[kept & np.isfinite(model.y[i, cand]) & (seg[cand] == seg[t])]
         other = np.arange(0)
         if model.season_years[i, t] > 0:
             s = panel.season
@@ -942,8 +953,11 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
                 & (np.abs(other - t) <= reach)
                 & np.isfinite(model.y[i, other] - model.level[i, other])
             ]
-        level_money = np.maximum(np.exp(model.level[i]) - model.offset[i], 0.0)
-        off_level = model.y[i, t] - model.level[i, t]
+        level_log = model.level[i].copy()
+        if level is not None:
+            level_log[t] = level[k]
+        level_money = np.maximum(np.exp(level_log) - model.offset[i], 0.0)
+        off_level = model.y[i, t] - level_log[t]
         side = model.sigma_high[i] if off_level >= 0 else model.sigma_low[i]
         out.append(
             {
@@ -967,6 +981,26 @@ def sources(panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray) -
             }
         )
     return out
+
+
+def level_without(
+    model: Baseline, rows: np.ndarray, cols: np.ndarray, other: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The level of each cell (``rows``, ``cols``) as the model takes it, the median of the
+    deseasonalised reported months within its window and segment, its own month left out,
+    with the month ``other`` left out too; and how many months it rests on. For the few
+    cells of a pair test (``timing_shift``): one gather of ±12 months per cell."""
+    T = model.y.shape[1]
+    reach = model.config.wide_half_window
+    offsets = np.arange(-reach, reach + 1)
+    at = cols[:, None] + offsets[None, :]
+    inside = (at >= 0) & (at < T)
+    at = np.clip(at, 0, T - 1)
+    keep = inside & (np.abs(offsets)[None, :] <= model.level_window[rows, cols][:, None])
+    keep &= (at != cols[:, None]) & (at != other[:, None])
+    keep &= model.segment[rows[:, None], at] == model.segment[rows, cols][:, None]
+    x = model.y[rows[:, None], at] - model.seasonal[rows[:, None], at]
+    return nanmedian(np.where(keep, x, np.nan), overwrite=True)
 
 
 # -- shared pieces of the detectors built on the model -----------------------------------------

@@ -17,6 +17,7 @@ from tradesentry.detectors.baseline import (
     expectation_source,
     finding_freq,
     level_reading,
+    level_without,
     odd_ones,
     robust_scale,
     season_figures,
@@ -48,6 +49,17 @@ class TimingShift(Detector):
     more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
     the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
 
+    Each month of a pair is judged against an expectation that leaves out both months of
+    the pair (``baseline.level_without``): the model's level of a month is the median of
+    the months around it, its own left out, and so counts the other month of the pair, so
+    an excess in one month raised its neighbour's expectation and made a normal neighbour
+    look short (a two-month burst read as a shift into its second month). Pairs are
+    screened with the model's expectations and each candidate is judged again, and
+    reported, with its own; a month with fewer than 3 months around it besides the pair
+    cannot be judged. On the accuracy benchmark this took timing shifts on the untouched
+    series from 0.06 to 0 per 100 series-years, at F1 0.47 instead of 0.48 at the aim's
+    sizes.
+
     A month's expectation may rest on a strong seasonal factor taken from other years' odd
     months. Where it does (the season moves the month by at least 2 scales,
     |z − level_z| ≥ 2, ``baseline.strong_season``) and against the level alone the month
@@ -67,61 +79,66 @@ class TimingShift(Detector):
         if panel.n_months < 2:
             return no_detections()
         model = baseline(panel)
-        stats = pair_statistics(panel.values, model)
-        hit = self._accept(stats)
-        rows, cols = np.nonzero(hit)
+        screen = pair_statistics(panel.values, model)
+        rows, cols = np.nonzero(self._admissible(screen))
         if not rows.size:
             return no_detections()
-        v, e = panel.values, model.expected
-        moved = stats["moved"][rows, cols]
+        pairs = pair_statistics(panel.values, model, rows, cols, screen["two_month_scale"])
+        ok = self._admissible(pairs) & pairs["judged"]
+        strength = np.full(screen["z0"].shape, -np.inf)
+        strength[rows[ok], cols[ok]] = pairs["evidence"][ok]
+        best = _strongest(strength)[rows, cols]
+        rows, cols = rows[best], cols[best]
+        pairs = {name: a[best] for name, a in pairs.items() if name != "two_month_scale"}
+        if not rows.size:
+            return no_detections()
         return detections(
             self.kind,
             rows,
             cols,
             cols + 1,
-            observed=v[rows, cols],
-            expected=e[rows, cols],
-            impact=moved,
-            score=confidence(stats["evidence"][rows, cols], self.threshold),
-            evidence=self._evidence(panel, model, stats, rows, cols),
+            observed=panel.values[rows, cols],
+            expected=pairs["e0"],
+            impact=pairs["moved"],
+            score=confidence(pairs["evidence"], self.threshold),
+            evidence=self._evidence(panel, model, pairs, rows, cols),
         )
 
-    def _accept(self, s: dict) -> np.ndarray:
+    def _admissible(self, s: dict) -> np.ndarray:
+        """Conditions (1)–(5) of the class doc, cell by cell."""
         z0, z1 = s["z0"], s["z1"]
         with np.errstate(invalid="ignore"):
-            opposite = (np.sign(z0) * np.sign(z1) < 0) & (
-                np.minimum(abs(z0), abs(z1)) >= self.min_side
-            )
-            ok = opposite & (s["misfit_shift"] < s["misfit_single"])
+            ok = (np.sign(z0) * np.sign(z1) < 0) & (np.minimum(abs(z0), abs(z1)) >= self.min_side)
+            ok &= s["misfit_shift"] < s["misfit_single"]
             ok &= np.abs(s["sum_z"]) <= self.sum_threshold
             ok &= s["share"] <= self.max_share
             ok &= s["evidence"] >= self.threshold
-        strength = np.where(ok, s["evidence"], -np.inf)
-        prev = np.pad(strength, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
-        nxt = np.pad(strength, ((0, 0), (0, 1)), constant_values=-np.inf)[:, 1:]
-        return ok & (strength >= prev) & (strength > nxt)
+        return ok
 
     def _evidence(self, panel, model, s, rows, cols) -> list[dict]:
+        """``s``: the statistics of the found pairs, one element each (``pair_statistics``
+        for given pairs)."""
         out = []
-        first = sources(panel, model, rows, cols)
-        second = sources(panel, model, rows, cols + 1)
-        v, e = panel.values, model.expected
+        first = sources(panel, model, rows, cols, leave_out=cols + 1, level=s["level0"])
+        second = sources(panel, model, rows, cols + 1, leave_out=cols, level=s["level1"])
+        v = panel.values
         for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
-            m = float(s["moved"][i, t])
-            src_month = t if m > 0 else t + 1
+            m = float(s["moved"][k])
+            e = (float(s["e0"][k]), float(s["e1"][k]))
+            source_expected = e[0] if m > 0 else e[1]
             out.append(
                 {
                     "moved": round(m, 2),
                     "direction": "later" if m > 0 else "earlier",
                     # significant digits: 0.99996 is not 100 % of the month, nor 0.00004 none
-                    "share_moved": float(f"{abs(m) / max(float(e[i, src_month]), 1e-300):.4g}"),
+                    "share_moved": float(f"{abs(m) / max(source_expected, 1e-300):.4g}"),
                     "observed": [float(v[i, t]), float(v[i, t + 1])],
-                    "expected": [round(float(e[i, t]), 2), round(float(e[i, t + 1]), 2)],
-                    "z": [round(float(s["z0"][i, t]), 3), round(float(s["z1"][i, t]), 3)],
+                    "expected": [round(e[0], 2), round(e[1], 2)],
+                    "z": [round(float(s["z0"][k]), 3), round(float(s["z1"][k]), 3)],
                     "sum_observed": float(v[i, t] + v[i, t + 1]),
-                    "sum_expected": round(float(e[i, t] + e[i, t + 1]), 2),
-                    "sum_z": round(float(s["sum_z"][i, t]), 3),
-                    "evidence": round(float(s["evidence"][i, t]), 3),
+                    "sum_expected": round(e[0] + e[1], 2),
+                    "sum_z": round(float(s["sum_z"][k]), 3),
+                    "evidence": round(float(s["evidence"][k]), 3),
                     "sigma": round(float(model.sigma[i]), 4),
                     "sources": [first[k], second[k]],
                 }
@@ -155,10 +172,10 @@ class TimingShift(Detector):
 
 def _expectations(finding: Mapping, freq: str) -> str:
     """Where the two expected values come from: one phrase when both months' read the same,
-    else one each; and whether each counts the other month of the pair, since a month's
-    expectation leaves out only its own figure ("Each month's expected value is from the
-    12 months around it. Each leaves out its own figure and includes the other month's
-    figure.")."""
+    else one each; and that each leaves out both months of the pair ("Each month's expected
+    value is from the 12 months around it. Each leaves out both months of the pair.").
+    Findings saved before the pair was left out counted the other month: that is said
+    ("Each includes the other month's figure.")."""
     ev = finding.get("evidence") or {}
     unit = period_unit(freq)
     labels = (str(finding["period"])[:7], str(finding["period_end"])[:7])
@@ -183,6 +200,8 @@ def _expectations(finding: Mapping, freq: str) -> str:
         text += f" {names[0]}'s includes {names[1]}'s figure."
     elif counts[1]:
         text += f" {names[1]}'s includes {names[0]}'s figure."
+    elif first.get("level_months") and second.get("level_months"):
+        text += f" Each leaves out both {unit}s of the pair."
     return text
 
 
@@ -215,23 +234,48 @@ def _seasons(finding: Mapping, freq: str, min_side: float) -> str:
     return text
 
 
-def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray]:
-    """Residuals of each pair (t, t+1), the misfit of the three explanations, the amount moved."""
-    usable = model.usable()
-    z = np.where(usable, model.z, np.nan)
-    z0, z1 = z[:, :-1], z[:, 1:]
-    v0, v1 = values[:, :-1], values[:, 1:]
-    e0, e1 = model.expected[:, :-1], model.expected[:, 1:]
-    c = model.offset[:, None]
+def pair_statistics(
+    values: np.ndarray,
+    model: Baseline,
+    rows: np.ndarray | None = None,
+    cols: np.ndarray | None = None,
+    two_month_scale: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Residuals of pairs (t, t+1), the misfit of the three explanations, the amount moved.
+
+    Without ``rows`` and ``cols``: every pair of the panel, each month against the model's
+    expectation (which counts the other month of the pair): the screen. With them: those
+    pairs only, each month against its level without the other month
+    (``baseline.level_without``), its expectations ``e0``, ``e1`` and levels ``level0``,
+    ``level1``, and ``judged`` False where fewer than the model's minimum of months
+    remain; ``two_month_scale`` (the robust scale of the series' two-month sums) is then
+    the screen's.
+    """
+    c, sigma = model.offset, model.sigma
+    if rows is None:
+        z = np.where(model.usable(), model.z, np.nan)
+        z0, z1, e0, e1 = z[:, :-1], z[:, 1:], model.expected[:, :-1], model.expected[:, 1:]
+        v0, v1 = values[:, :-1], values[:, 1:]
+        c, sigma = c[:, None], sigma[:, None]
+        extra = {}
+    else:
+        (z0, e0, level0, n0), (z1, e1, level1, n1) = (
+            _without(model, rows, t, other) for t, other in ((cols, cols + 1), (cols + 1, cols))
+        )
+        v0, v1 = values[rows, cols], values[rows, cols + 1]
+        c, sigma = c[rows], sigma[rows]
+        need = model.config.min_level_points
+        judged = (n0 >= need) & (n1 >= need)
+        extra = {"e0": e0, "e1": e1, "level0": level0, "level1": level1, "judged": judged}
     with np.errstate(invalid="ignore", divide="ignore"):
         q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
         q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
-        sigma = model.sigma[:, None]
-        sigma2 = np.clip(robust_scale(q, model.config)[:, None], sigma / 2, sigma)
+        if two_month_scale is None:
+            scale = robust_scale(q, model.config)
+            two_month_scale = np.clip(scale, model.sigma / 2, model.sigma)
+        sigma2 = two_month_scale[:, None] if rows is None else two_month_scale[rows]
         misfit_shift = 2.0 * (q / sigma) ** 2
-        misfit_none = z0**2 + z1**2
-        misfit_single = np.minimum(z0**2, z1**2)
-        evidence = np.sqrt(np.maximum(misfit_none - misfit_shift, 0.0))
+        evidence = np.sqrt(np.maximum(z0**2 + z1**2 - misfit_shift, 0.0))
         moved = (e0 * v1 - e1 * v0) / (e0 + e1)
         share = np.abs(moved) / np.where(moved > 0, e0, e1)
     return {
@@ -239,8 +283,29 @@ def pair_statistics(values: np.ndarray, model: Baseline) -> dict[str, np.ndarray
         "z1": z1,
         "sum_z": q / sigma2,
         "misfit_shift": misfit_shift,
-        "misfit_single": misfit_single,
+        "misfit_single": np.minimum(z0**2, z1**2),
         "evidence": np.where(np.isfinite(q), evidence, np.nan),
         "moved": moved,
         "share": share,
+        "two_month_scale": two_month_scale,
+        **extra,
     }
+
+
+def _without(model: Baseline, rows: np.ndarray, t: np.ndarray, other: np.ndarray):
+    """A month's z, expectation (money), level (log) and count of months, with its level
+    taken without ``other``, the other month of its pair (``baseline.level_without``)."""
+    level, n = level_without(model, rows, t, other)
+    expected_log = level + model.seasonal[rows, t]
+    resid = model.y[rows, t] - expected_log
+    side = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = resid / (side * model.support[rows, t])
+    return z, np.maximum(np.exp(expected_log) - model.offset[rows], 0.0), level, n
+
+
+def _strongest(strength: np.ndarray) -> np.ndarray:
+    """Pairs stronger than the pairs that overlap them (the earlier of two equal)."""
+    prev = np.pad(strength, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
+    nxt = np.pad(strength, ((0, 0), (0, 1)), constant_values=-np.inf)[:, 1:]
+    return np.isfinite(strength) & (strength >= prev) & (strength > nxt)

@@ -43,8 +43,8 @@ class UnitValue(Detector):
     material (``materiality`` of the series' usual month).
     Months whose quantities the source estimated from the values (most partners share one
     unit value, as in UN Comtrade's estimates) carry no price signal and are not tested.
-    A deviation of about a power of ten (×100, ×1000…) where one of value and weight is
-    normal for the series and the other is off by that factor is a *value slip* or a
+    A deviation of about a power of ten (×100, ×1000…) from the market or from the series'
+    own usual unit value, where one of value and weight is normal for the series and the other is off by that factor is a *value slip* or a
     *weight slip*; otherwise, whichever of the two moved further from the series' usual
     month (in log terms) names it: the weight, a *weight outlier*; the value (or as far), a
     *price outlier* (misinvoicing, a different product, or unrecorded quantities). Why:
@@ -177,8 +177,10 @@ class UnitValue(Detector):
     def _patterns(self, c: dict, rows: np.ndarray, cols: np.ndarray):
         """Per flagged cell: which of value and weight is off, and by what power of ten.
 
-        'value slip' / 'weight slip': the unit value is off by about ×100, ×1000… (within
-        a factor exp(``slip_tolerance``)), the other of value and weight is normal for the
+        'value slip' / 'weight slip': the unit value is off the market's, or the series' own
+        usual one, by about ×100, ×1000… (within a factor exp(``slip_tolerance``); where the
+        reference is noisy, few partners reporting, the series' own one places the slip
+        better), the other of value and weight is normal for the
         series (robust z within ``normal_z``) and the slipped one moved more; otherwise,
         which of the two moved further from the series' median, in log terms, decides:
         'weight outlier' when the weight did (the unit value's deviation is then mostly the
@@ -186,9 +188,12 @@ class UnitValue(Detector):
         'price outlier' when the value did (or as far). Returns patterns, factors, and the
         value's and the weight's log deviations from the series' medians.
         """
-        resid = c["resid"][rows, cols]
-        k = np.round(resid / LN10)
-        near = (np.abs(k) >= 2) & (np.abs(resid - k * LN10) <= self.slip_tolerance)
+        # a power of ten off the market or off the series' own usual unit value: where the
+        # cross-partner reference is noisy (few partners), the series' own one places a slip
+        k, near = self._power_of_ten(c["resid"][rows, cols])
+        k_own, near_own = self._power_of_ten(c["own_resid"][rows, cols])
+        k = np.where(near, k, k_own)
+        near |= near_own
         series, at = np.unique(rows, return_inverse=True)
         ok = c["ok"][series]
         dv, zv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))
@@ -205,6 +210,12 @@ class UnitValue(Detector):
         )
         factor = np.where(value_slip | weight_slip, np.exp(k * LN10), 1.0)
         return pattern.astype(object), factor, dv, dw
+
+    def _power_of_ten(self, resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The nearest power of ten of each log deviation, and whether it is a slip's:
+        ×100 or more, within a factor exp(``slip_tolerance``)."""
+        k = np.round(resid / LN10)
+        return k, (np.abs(k) >= 2) & (np.abs(resid - k * LN10) <= self.slip_tolerance)
 
     def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float, own) -> dict:
         """``own``: the value's and the weight's log deviations from the series' medians."""

@@ -174,3 +174,20 @@ def test_a_dip_gives_the_reading_without_the_season(level_z, level_ratio, says):
     }
     text = Dip().explain(finding)
     assert says in text, text
+
+
+def test_a_series_whose_variation_was_never_seen_has_no_spikes_or_dips():
+    """CZE → DNK 39201023 (Eurostat Comext): four reported months in three years, €53,
+    €3,999, €3,979 and €33 (September and November 2023, March 2024, January 2025). Each month's expectation is the median of the other three, the
+    scale rests on no residual of its own (the prior's 0.25), and €4.0K read "75 times the
+    €53 expected … 19.9 times the series' usual variation". Unmeasured series are not
+    judged month by month; one with the same months every other month is."""
+    sparse = np.full(36, np.nan)
+    sparse[[8, 10, 14, 24]] = [53.0, 3999.0, 3979.0, 33.0]
+    found = findings(keyed_panel(sparse), default_detectors(["spike", "dip", "timing_shift"]))
+    assert found.empty
+    rng = np.random.default_rng(2)
+    measured = 1e4 * np.exp(rng.normal(0.0, 0.1, 36))
+    measured[20] *= 75.0
+    found = findings(keyed_panel(measured), default_detectors(["spike"]))
+    assert list(found["period"]) == ["2024-09"]

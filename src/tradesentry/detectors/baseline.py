@@ -37,6 +37,9 @@ one model of the panel, computed once and kept in ``panel.cache``:
   series' months do is not called an anomaly), blended with a prior scale of 0.25 log
   units worth 3 observations (so a series of 8 points cannot claim to be noiseless), and
   floored at 0.05 (5 %: relative noise below that is rounding in trade data, not signal).
+  A series whose scale rests on fewer than 6 residuals of its own (twice the prior's
+  weight) has no measured usual variation: spikes, dips and timing shifts are not judged
+  in it (``Baseline.measured``).
 - **One scale for each side.** Trade series are often lopsided: a flow that runs steadily
   but has a thin month now and then (a late shipment, a part-month) strays far below its
   level and never far above, and a flow of occasional bulk cargoes the other way round.
@@ -94,6 +97,7 @@ class BaselineConfig:
     half_window: int = 6
     wide_half_window: int = 12
     min_level_points: int = 3
+    min_scale_points: int = 6  # residuals of its own a series' scale needs to judge a month
     min_season_years: int = 2
     max_season_years: int = 5
     winsor: float = 2.5
@@ -150,6 +154,7 @@ class Baseline:
     sigma: np.ndarray  # residual scale per series (log units), both sides together
     sigma_low: np.ndarray  # residual scale below the expectation, per series
     sigma_high: np.ndarray  # residual scale above the expectation, per series
+    scale_points: np.ndarray  # residuals the scales were measured on, per series
     z: np.ndarray  # resid / (the scale of its side × support); NaN where no expectation
     support: np.ndarray  # widening of the scale for the months behind the level (1 = usual)
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
@@ -160,6 +165,15 @@ class Baseline:
         """Cells with an observed value and an expectation from enough months."""
         need = self.config.min_level_points if min_points is None else min_points
         return np.isfinite(self.z) & (self.level_points >= need)
+
+    def measured(self) -> np.ndarray:
+        """Series whose scale rests on at least ``min_scale_points`` residuals of their own.
+
+        With fewer, the scale is mostly the prior's (0.25, worth 3 residuals): a series of
+        four scattered months has no usual variation to be "20 times" off, so spikes, dips
+        and timing shifts are judged only in measured series (the implausible readings,
+        orders of magnitude off, are not)."""
+        return self.scale_points >= self.config.min_scale_points
 
     def side_sigma(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """The scale that ``z`` of each cell was measured in (its side's, times ``support``)."""
@@ -543,7 +557,8 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     expected_log = level + seasonal
     resid = y - expected_log
     enough = points >= config.min_level_points
-    sigma, sigma_low, sigma_high = residual_scales(np.where(enough, resid, np.nan), config)
+    counted = np.where(enough, resid, np.nan)
+    sigma, sigma_low, sigma_high = residual_scales(counted, config)
     support = level_support(points, enough & np.isfinite(resid))
     z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
     return {
@@ -557,6 +572,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         "sigma": sigma,
         "sigma_low": sigma_low,
         "sigma_high": sigma_high,
+        "scale_points": np.isfinite(counted).sum(axis=1),
         "z": z,
         "support": support,
     }
@@ -1203,7 +1219,8 @@ def season_reading(source: Mapping, period: str, currency: str, freq: str | None
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
     """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation."""
     model = baseline(panel)
-    z = np.where(model.usable(), model.z * direction, -np.inf)
+    judged = model.usable() & model.measured()[:, None]
+    z = np.where(judged, model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:
         return no_detections()

@@ -253,7 +253,7 @@ def pair_statistics(
     """
     c, sigma = model.offset, model.sigma
     if rows is None:
-        z = np.where(model.usable(), model.z, np.nan)
+        z = np.where(model.usable() & model.measured()[:, None], model.z, np.nan)
         z0, z1, e0, e1 = z[:, :-1], z[:, 1:], model.expected[:, :-1], model.expected[:, 1:]
         v0, v1 = values[:, :-1], values[:, 1:]
         c, sigma = c[:, None], sigma[:, None]

@@ -240,11 +240,15 @@ def power_step(step: float) -> str:
 
 def times(value: float | None) -> str:
     """A ratio in words before an amount: '2.3 times', '4,200 times', '3.4 million times';
-    below 1, '1/40 of', '1/200,000 of', '1/1,000,000 of'."""
+    from a half up to 1, a percentage: '83% of', '63% of', '50% of' (never '1/1.2 of', which
+    a reader has to work out, nor '100% of' for what is not all of it); below a half, a
+    fraction: '1/2.1 of', '1/40 of', '1/200,000 of', '1/1,000,000 of'."""
     if _missing(value) or not math.isfinite(value) or value <= 0:
         return f"{ratio(value)} times"
     if value >= 1:
         return f"{ratio(value)} times"
+    if value >= 0.5:
+        return f"{percent(value * 100, digits=0)} of"
     if value <= 1e-3:
         return f"{ratio(value)} of"
     return f"1/{ratio(1.0 / value)} of"

@@ -156,24 +156,89 @@ _SHIFT = {
          "from January 2024 to December 2024 have a median of about $6.0M a month (2.0 times "
          "the new level), a difference the series' swings are too wide to call another "
          "level."),
-        ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 2.5},
+        ({"late_level": 6e6, "late_months": 12, "late_from": "2024-01", "late_z": 2.5},
          "but the new level does not hold: the 12 reported months from January 2024 to "
-         "December 2024 have a median of about $3.6M a month (1.2 times the new level)."),
+         "December 2024 have a median of about $6.0M a month (2.0 times the new level)."),
+        ({"late_level": 3.6e6, "late_months": 12, "late_from": "2024-01", "late_z": 2.5},
+         "No further change of level is dated up to December 2024; the 12 reported months "
+         "from January 2024 to December 2024 have a median of about $3.6M a month (1.2 times "
+         "the new level)."),
+        ({"late_level": 2.5e6, "late_months": 12, "late_from": "2024-01", "late_z": -3.0},
+         "No further change of level is dated up to December 2024; the 12 reported months "
+         "from January 2024 to December 2024 have a median of about $2.5M a month (83% of "
+         "the new level)."),
+        ({"late_level": 5.4e6, "late_months": 2, "late_from": "2024-02", "late_z": 2.3},
+         "No further change of level is dated up to December 2024; the 2 reported months "
+         "from February 2024 to December 2024 have a median of about $5.4M a month (1.8 "
+         "times the new level)."),
         ({"late_level": 0.0, "late_months": 3, "late_from": "2024-10", "late_z": -9.0},
-         "have a median of $0 a month."),
+         "but the new level does not hold: the 3 reported months from October 2024 to "
+         "December 2024 have a median of $0 a month."),
         ({"late_level": 3.2e3, "late_months": 11, "late_from": "2021-09", "late_z": -12.0},
          "but the new level does not hold: the 11 reported months from September 2021 to "
          "December 2024 have a median of about $3.2K a month (1/938 of the new level)."),
         ({"late_level": 9e6, "late_months": 1, "late_from": "2024-12", "late_z": 3.0},
-         "but the new level does not hold: December 2024, the one reported month after its "
-         "first year, has $9.0M (3.0 times the new level)."),
+         "No further change of level is dated up to December 2024; December 2024, the one "
+         "reported month after its first year, has $9.0M (3.0 times the new level)."),
         ({}, "No further change of level is found up to December 2024. A reopening"),
     ],
-    ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise", "to-zero", "collapse",
+    ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise-and-x1.5",
+         "beyond-noise-within-x1.5", "below-within-x1.5", "two-months", "to-zero", "collapse",
          "one-month", "no-figures"],
 )  # fmt: skip
 def test_what_the_new_level_did_is_written_from_the_evidence(late, sentence):
+    """The new level "does not hold" only beyond 2 standard errors and ×1.5 of it, from 3
+    late months on; a difference within ×1.5, or one or two months, get the figures alone."""
     finding = {**_SHIFT, "evidence": {**_SHIFT["evidence"], **late}}
     text = LevelShift().explain(finding)
     assert sentence in text
     assert ("lasts to" in text) == sentence.startswith("The new level lasts")
+    assert ("does not hold" in text) == ("does not hold" in sentence)
+    assert ("too wide" in text) == ("too wide" in sentence)
+
+
+_RISE = {
+    "period": "2024-04",
+    "observed": 14705.0,
+    "expected": 23.0,
+    "currency": "EUR",
+    "evidence": {
+        "old_level": 23.0,
+        "new_level": 14705.0,
+        "ratio": 639.348,
+        "direction": "up",
+        "months_before": 3,
+        "months_after": 10,
+        "before_from": "2023-06",
+        "before_to": "2024-03",
+        "after_to": "2025-03",
+        "regime_end": "2025-03",
+        "first_value": 10768.0,
+        "previous_period": "2024-03",
+        "previous_value": 23.0,
+        "previous_expected": 183.92,
+        "previous_z": -2.593,
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("previous", "timing"),
+    [
+        ({}, False),  # €23 against its €184 expected, but at the old level of €23
+        ({"previous_value": 11.0}, True),  # below half the old level, and unusually low
+        ({"previous_value": 11.5}, False),  # half the old level is not below it
+        ({"previous_value": 11.0, "previous_z": -1.9}, False),  # within its own noise
+    ],
+    ids=["at-the-old-level", "below-half", "at-half", "not-unusual"],
+)
+def test_a_timing_shift_is_offered_only_after_a_month_low_against_the_old_level(previous, timing):
+    """POL→DNK imports of 39199020 (Comext): a rise from about €23 a month, whose month
+    before, €23, is the old level itself; its own expectation (€184) alone called it
+    "unusually low" right after the text gave €23 as the level."""
+    finding = {**_RISE, "evidence": {**_RISE["evidence"], **previous}}
+    text = LevelShift().explain(finding)
+    assert ("timing shift" in text) == timing
+    assert ("unusually low March 2024" in text) == timing
+    if not timing:
+        assert "A reopening, a new contract or a new trade route" in text

@@ -47,8 +47,8 @@ def test_a_season_from_other_years_odd_months_gives_both_readings(kind, other, j
     for said in (
         f"from January 2023 ({money(other)} against ",
         f"and January 2025 ({money(0.7 * other)} against ",
-        f"Without it, January 2024's expected value is {money(ev['level_expected'])} (from "
-        "the months around it alone)",
+        f"Without it, January 2024's expected value is {money(ev['level_expected'])} (the "
+        "level of the months around it, adjusted likewise)",
         "if those other years' months were the odd ones, January 2024 is an ordinary month.",
     ):
         assert said in f["explanation"], f["explanation"]
@@ -91,11 +91,12 @@ _FIVE_YEARS = {
         (
             {},
             "4.6 times the series' usual variation above its expected values. The seasonal "
-            "adjustment comes from January 2023 (€43 against €9.2K expected from the months "
-            "around it) and January 2025 (€8 against €3.4K). Without it, January 2024's "
-            "expected value is €5.6K (from the months around it alone) and the month recorded "
-            "1.8 times that, within the series' usual variation: if those other years' months "
-            "were the odd ones, January 2024 is an ordinary month. A one-off",
+            "adjustment comes from January 2023 (€43 against a level of €9.2K in the months "
+            "around it, each adjusted for its own season) and January 2025 (€8 against €3.4K). "
+            "Without it, January 2024's expected value is €5.6K (the level of the months "
+            "around it, adjusted likewise) and the month recorded 1.8 times that, within the "
+            "series' usual variation: if those other years' months were the odd ones, "
+            "January 2024 is an ordinary month. A one-off",
             None,
         ),
         (
@@ -108,8 +109,8 @@ _FIVE_YEARS = {
         (_ONE_YEAR, "if that other year's month was the odd one, January 2024 is", None),
         (
             _FIVE_YEARS,
-            "comes from the same month in 5 other years (€8 to €43 against €3.4K to €9.2K "
-            "expected from the months around them).",
+            "comes from the same month in 5 other years (€8 to €43 against levels of €3.4K to "
+            "€9.2K in the months around them, each adjusted for its own season).",
             None,
         ),
         # flagged against the level alone too: the season does not decide it
@@ -143,14 +144,19 @@ def test_a_spike_gives_the_reading_without_the_season_only_where_it_decides(chan
         (
             2.528487,
             3.266667,
-            "The seasonal adjustment comes from April 2022 ($299.6K against $2 expected from "
-            "the months around it). Without it, April 2024's expected value is $30.0K (from "
-            "the months around it alone) and the month recorded 3.3 times that, 2.5 times the "
+            "The seasonal adjustment comes from April 2022 ($299.6K against a level of $2 in "
+            "the months around it, each adjusted for its own season). Without it, April "
+            "2024's expected value is $30.0K (the level of the months around it, adjusted "
+            "likewise) and the month recorded 3.3 times that, 2.5 times the "
             "series' usual variation above it: if that other year's month was the odd one, "
             "April 2024 is above the months around it but no dip.",
         ),
         (-1.2, 0.47, "the month recorded 47% of that, within the series' usual variation"),
         (-3.0, 0.02, "the month recorded 1/50 of that, 3.0 times the series' usual variation"),
+        # within ±5 % of the level: never "1.0 times that"
+        (0.3, 1.04, "the month recorded about as much as that, within the series' usual"),
+        (-0.3, 0.96, "the month recorded about as much as that, within the series' usual"),
+        (0.6, 1.2, "the month recorded 1.2 times that, within the series' usual"),
     ],
 )
 def test_a_dip_gives_the_reading_without_the_season(level_z, level_ratio, says):

@@ -161,10 +161,10 @@ _FEBRUARY = {
     ],
 }
 _SAID = (
-    " January 2025's seasonal adjustment comes from January 2023 (€190 against €24.1K "
-    "expected from the months around it) and January 2024 (€541 against €24.6K); without "
-    "it, January 2025's expected value is €19.4K (from the months around it alone) and the "
-    "month recorded 1.3 times that: if those other years' months were the odd ones, January "
+    " January 2025's seasonal adjustment comes from January 2023 (€190 against a level of "
+    "€24.1K in the months around it, each adjusted for its own season) and January 2024 "
+    "(€541 against €24.6K); without it, January 2025's expected value is €19.4K (the level "
+    "of the months around it, adjusted likewise) and the month recorded 1.3 times that: if those other years' months were the odd ones, January "
     "2025 is {verdict} and the pair is no timing shift. The alternative"
 )
 

@@ -72,18 +72,23 @@ def test_a_weight_recorded_a_thousand_times_too_large_is_a_weight_slip():
     ("moved", "words"),
     [
         (1.0, "the value is about as usual for this series but the weight is off"),
-        (0.48, "the value is within this series' usual swings (1/2.1 of its usual month) but"),
+        (0.48, "the value moved less (1/2.1 of its usual month) but the weight is off"),
+        (0.7, "the value moved less (70% of its usual month) but the weight is off"),
+        (15.0, "the value moved less (15 times its usual month) but the weight is off"),
     ],
 )
 def test_a_slip_says_how_far_the_other_figure_moved(moved, words):
     """The other figure of a slip is within the series' swings (robust z ≤ 3), which for a
-    swinging series is 0.48 of a usual month: "normal", but not "as usual"."""
+    swinging series is 0.48 of a usual month, or 15 times it: "normal", but not "as
+    usual", and never "within the usual swings" beside 15 times a usual month: it moved
+    less than the slipped one."""
     weight = WEIGHT.copy()
     weight[12] *= 1000
     row = detect(VALUE, weight).iloc[0]
     evidence = {**row["evidence"], "value_vs_usual_month": moved}
     text = _explain(pd.Series({**row.to_dict(), "evidence": evidence}))
     assert words in text
+    assert "swings" not in text
 
 
 def test_a_value_in_thousands_is_a_value_slip():

@@ -1149,22 +1149,30 @@ def season_decides(source: Mapping, z: float | None, threshold: float) -> bool:
 
 def season_figures(source: Mapping, currency: str, freq: str | None = "M") -> str:
     """The months a seasonal factor came from, in money, each against the level of the
-    months around it: "January 2023 (€43 against €9.2K expected from the months around it)
-    and January 2025 (€8 against €3.4K)"; from four on, their range."""
+    months around it: "January 2023 (€43 against a level of €9.2K in the months around it,
+    each adjusted for its own season) and January 2025 (€8 against €3.4K)"; from four on,
+    their range. The level is the median of the months around it once their own seasonal
+    terms are taken out, not of the months as recorded (€176 from months recorded at €60
+    and €1,465): the text says so, so that a reader does not look for the raw median."""
     unit = period_unit(freq)
+    adjusted = "each adjusted for its own season"
     given = [v for v in source.get("season_values") or [] if isinstance(v, Mapping)]
     if len(given) > 3:
         values = sorted(float(v.get("value") or 0.0) for v in given)
         levels = sorted(float(v.get("level_expected") or 0.0) for v in given)
         return (
             f"the same {unit} in {len(given)} other years ({money(values[0], currency)} to "
-            f"{money(values[-1], currency)} against {money(levels[0], currency)} to "
-            f"{money(levels[-1], currency)} expected from the {unit}s around them)"
+            f"{money(values[-1], currency)} against levels of {money(levels[0], currency)} to "
+            f"{money(levels[-1], currency)} in the {unit}s around them, {adjusted})"
         )
     parts = [
         f"{period_name(v.get('period'), freq)} ({money(v.get('value'), currency)} against "
-        f"{money(v.get('level_expected'), currency)}"
-        + (f" expected from the {unit}s around it)" if k == 0 else ")")
+        + (
+            f"a level of {money(v.get('level_expected'), currency)} in the {unit}s around it, "
+            f"{adjusted})"
+            if k == 0
+            else f"{money(v.get('level_expected'), currency)})"
+        )
         for k, v in enumerate(given)
     ]
     return ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else parts[0]
@@ -1172,17 +1180,25 @@ def season_figures(source: Mapping, currency: str, freq: str | None = "M") -> st
 
 def level_reading(source: Mapping, period: str, currency: str, freq: str | None = "M") -> str:
     """The month against the level alone: "without it, January 2024's expected value is
-    €5.6K (from the months around it alone) and the month recorded 1.8 times that" ("88%
-    of that", "1/40 of that")."""
+    €5.6K (the level of the months around it, adjusted likewise) and the month recorded 1.8
+    times that" ("88% of that", "1/40 of that"; within ±5 % of it, "about as much as that",
+    never "1.0 times that"). It follows ``season_figures``, which says how the months around
+    are adjusted (each for its own season), so "likewise" points back to it."""
     unit = period_unit(freq)
     text = (
         f"without it, {period_name(period, freq)}'s expected value is "
-        f"{money(source.get('level_expected'), currency)} (from the {unit}s around it alone)"
+        f"{money(source.get('level_expected'), currency)} (the level of the {unit}s around "
+        "it, adjusted likewise)"
     )
     ratio = source.get("level_ratio")
     if not ratio:  # nothing expected, or nothing recorded: the figures say it
         return text
-    share = percent(ratio * 100, digits=0) + " of" if 0.1 <= ratio < 1 else times(ratio)
+    if abs(ratio - 1.0) <= 0.05:  # a ratio that would read "1.0 times"
+        share = "about as much as"
+    elif 0.1 <= ratio < 1:
+        share = percent(ratio * 100, digits=0) + " of"
+    else:
+        share = times(ratio)
     return f"{text} and the {unit} recorded {share} that"
 
 

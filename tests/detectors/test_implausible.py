@@ -151,3 +151,126 @@ def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
     for f in found.to_dict("records"):
         ratio = f["evidence"]["ratio"]
         assert ratio > 0 and ratio == pytest.approx(f["observed"] / f["expected"], rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("weight_step", "reading", "says"),
+    [
+        (  # SWE → NLD, August 2025: €58.2K for 4,093 kg at the usual €14/kg
+            1000.0,
+            "moved",
+            "But the weight moved with the value: ",
+        ),
+        (1.0, "steady", "The weight did not move with the value: "),
+        (None, None, "the quantity or the partner's record would tell them apart."),
+    ],
+)
+def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, says):
+    """A ×1000 month whose weight rose with it (its unit value the series' usual one) is
+    more likely a real change in the quantity shipped than a unit error, which changes the
+    value and not the kilograms; one whose weight stayed put supports the unit error;
+    without weights the text is as before."""
+    v = _steady(n=6, noise=0.1)
+    weights = None if weight_step is None else np.round(v / 14.0)
+    v[:, 20] *= 1000.0
+    if weights is not None:
+        weights[:, 20] *= weight_step
+    found = findings(keyed_panel(v, weights=weights), default_detectors(["implausible"]))
+    slips = found[found["period"] == "2024-09"]
+    assert len(slips) == len(v)
+    for f in slips.to_dict("records"):
+        ev, text = f["evidence"], f["explanation"]
+        assert ev["reason"] == "unit_slip" and says in text, text
+        if reading is None:
+            assert "unit_value" not in ev and "weight" not in text
+            continue
+        assert ev["usual_unit_value"] == pytest.approx(14.0, rel=0.05)
+        assert ev["unit_value"] == pytest.approx(14.0 * 1000.0 / weight_step, rel=0.05)
+        assert ev["weight_vs_usual_month"] == pytest.approx(weight_step, rel=0.5)
+        assert "the quantity or the partner's record" not in text
+        if reading == "moved":
+            assert "a real change in the quantity shipped is the likelier reading, a unit " in text
+            assert "error the alternative" in text
+        else:
+            assert "The quantity supports a unit error" in text
+
+
+def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
+    return {
+        "period": "2025-01",
+        "observed": observed,
+        "expected": expected,
+        "currency": "EUR",
+        "evidence": {"reason": "unit_slip", "factor": step, "level_months": [], **evidence},
+    }
+
+
+@pytest.mark.parametrize(
+    ("finding", "says", "not_said"),
+    [
+        (  # PRT → ITA, January 2025: €2 read as ×1/1,000,000 is €2.0M, above any month
+            _slip(2.0, 599_396.0, 1e-6, largest=325_714.0, smallest=103.0),
+            ["€2.0M, 3.3 times its expected value and 6.1 times the largest month the "
+             "series has recorded (€325.7K); a genuine fall"],
+            [],
+        ),
+        (  # within ×2 of the series' largest month: no clause
+            _slip(2.0, 599_396.0, 1e-6, largest=1.5e6, smallest=103.0),
+            ["€2.0M, 3.3 times its expected value; a genuine fall"],
+            ["recorded (€"],
+        ),
+        (  # EST → FIN, October 2024: €858.4K read as ×1,000 is €858, below any month
+            _slip(858_396.0, 2_845.6, 1e3, largest=17_000.0, smallest=2_000.0),
+            ["€858, 1/3.3 of its expected value and 1/2.3 of the smallest month the series "
+             "has recorded (€2.0K)"],
+            [],
+        ),
+        (  # and with its 0 kg, in whole kilograms, the weight fell with the value
+            _slip(
+                2.0, 599_396.0, 1e-6, largest=325_714.0, smallest=103.0, net_weight_kg=0.0,
+                unit_value=None, usual_unit_value=5.22, usual_weight_kg=3191.0,
+                weight_vs_usual_month=0.0, whole_kg=True,
+            ),
+            ["(€325.7K). But the weight moved with the value: 0 kg (under half a kilogram: "
+             "the series' weights are whole kilograms) against 3,191 kg in the series' usual "
+             "month, where €2 at the usual €5.22/kg would weigh 0.38 kg. A unit error"],
+            ["a genuine fall", "the quantity or"],
+        ),
+        (  # 0 kg of weights that are not whole kilograms: no reading
+            _slip(
+                2.0, 599_396.0, 1e-6, net_weight_kg=0.0, unit_value=None,
+                usual_unit_value=5.22, usual_weight_kg=3191.5, weight_vs_usual_month=0.0,
+                whole_kg=False,
+            ),
+            ["The quantity or the partner's record would tell them apart."],
+            ["0 kg"],
+        ),
+        (  # EST → FIN: the weight rose 1,700 times where the value rose 300 times
+            _slip(
+                858_396.0, 2_845.6, 1e3, net_weight_kg=309_567.0, unit_value=2.773,
+                usual_unit_value=17.86, usual_weight_kg=179.0, weight_vs_usual_month=1729.4,
+                whole_kg=True,
+            ),
+            ["But the weight moved too, further than the value: 309,567 kg, 1,700 times the "
+             "series' usual month (179 kg), at €2.77/kg against the usual €18/kg."],
+            [],
+        ),
+        (  # ESP → HUN, August 2024: the weight fell, but less than the value
+            _slip(
+                23.0, 8_200.0, 1e-3, net_weight_kg=5.0, unit_value=4.6,
+                usual_unit_value=34.13, usual_weight_kg=239.0, weight_vs_usual_month=0.0209,
+                whole_kg=True,
+            ),
+            ["the weight does not settle it: 5 kg, 1/48 of the series' usual month (239 kg), "
+             "at €4.60/kg against the usual €34/kg, neither the usual unit value nor "
+             "×1/1,000 of it."],
+            ["likelier"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_unit_slip_reading_is_set_against_the_series_range_and_weight(finding, says, not_said):
+    text = Implausible().explain(finding)
+    for said in says:
+        assert said in text, text
+    for unsaid in not_said:
+        assert unsaid not in text, text

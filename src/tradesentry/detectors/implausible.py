@@ -22,6 +22,7 @@ from tradesentry.text import (
     about,
     factor,
     money,
+    money_pair,
     period_name,
     period_unit,
     power_step,
@@ -30,6 +31,11 @@ from tradesentry.text import (
 )
 
 REASONS = ("negative", "zero", "near_zero", "unit_slip")
+#: months with both a value and a weight that a series' usual unit value needs
+MIN_UNIT_VALUE_MONTHS = 3
+#: a unit value within this factor of the series' usual one moved with the value; within
+#: it of the usual one times the slip's step, it stayed where it was
+UNIT_VALUE_BAND = 5.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class Implausible(Detector):
             ev["reason"] = REASONS[int(r)]
             ev["factor"] = float(f) if np.isfinite(f) else None
             ev["typical"] = float(ty) if np.isfinite(ty) else None
+        slips = np.flatnonzero(reason[rows, cols] == 3)
+        for k, extra in zip(slips, slip_evidence(panel, rows[slips], cols[slips]), strict=True):
+            evidence[k].update(extra)
         return detections(
             self.kind,
             rows,
@@ -307,7 +316,11 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
     2 of its expectation), it is "the signature of a unit error". Further off, the finding
     rests on the tolerance widened to the series' noise, and "close to ×1/1,000" would not
     be true of 1/150: the text says what the month would have been were it a unit error
-    (€217.0K, 6.8 times its expected value) and leaves the reader to weigh the readings.
+    (€217.0K, 6.8 times its expected value), and how far outside the series' own range
+    that figure falls where it does by more than ×2 (``_beyond_range``), and leaves the
+    reader to weigh the readings. Where the store holds the month's weight and the series
+    a usual unit value, what the quantity shows replaces "the quantity would tell them
+    apart" (``_weight_text``).
     """
     cur = finding.get("currency") or ""
     step = float(ev.get("factor") or 1000.0)
@@ -315,17 +328,142 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
     kind = "one-off" if step > 1 else "fall"
     what = "thousands, millions or units mixed up"
     tell = "quantity or the partner's record would tell them apart."
-    if _near_step(observed, expected, step, tolerance):
-        return (
-            f": close to {power_step(step)}, the signature of a unit error ({what}). A genuine "
-            f"{kind} of that size is the alternative; the {tell}"
+    near = _near_step(observed, expected, step, tolerance)
+    weight = _weight_text(finding, ev, step, unit)
+    if near:
+        head = f": close to {power_step(step)}, the signature of a unit error ({what})"
+        if weight is None:
+            return f"{head}. A genuine {kind} of that size is the alternative; the {tell}"
+    else:
+        unslipped = float(observed) / step
+        head = (
+            f". Read as a unit error ({power_step(step)}: {what}), the {unit} would have been "
+            f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its "
+            f"expected value{_beyond_range(unslipped, ev, cur, unit)}"
         )
-    unslipped = float(observed) / step
+        if weight is None:
+            return f"{head}; a genuine {kind} of that size is the other reading. The {tell}"
+    return f"{head}.{weight}"
+
+
+def _beyond_range(unslipped: float, ev: Mapping, cur: str, unit: str) -> str:
+    """' and 6.1 times the largest month the series has recorded (€325.7K)' where a
+    unit-error reading's figure is more than ×2 above the series' other months (or below
+    them: 'and 1/40 of the smallest …'); nothing inside that range or without it."""
+    largest, smallest = ev.get("largest"), ev.get("smallest")
+    if largest and unslipped > 2.0 * largest:
+        edge, name = largest, "largest"
+    elif smallest and unslipped < 0.5 * smallest:
+        edge, name = smallest, "smallest"
+    else:
+        return ""
     return (
-        f". Read as a unit error ({power_step(step)}: {what}), the {unit} would have been "
-        f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its expected "
-        f"value; a genuine {kind} of that size is the other reading. The {tell}"
+        f" and {times(_round2(unslipped / edge))} the {name} {unit} the series has recorded "
+        f"({money(edge, cur)})"
     )
+
+
+def weight_reading(ev: Mapping, observed: float | None, step: float) -> str | None:
+    """What the month's weight says of a slip, from its unit value against the series' usual
+    one (within ``UNIT_VALUE_BAND``, a factor 5, read as "about"):
+
+    - 'moved': about the usual unit value, the weight moved with the value, as a real
+      change in the quantity shipped moves it;
+    - 'steady': about the usual one times the step, the weight stayed where it was, as
+      under a unit error, which changes the value and not the kilograms;
+    - 'further': off the usual one on the side away from the step, the weight moved further
+      than the value (1,700 times its usual month where the value rose 300 times), which a
+      unit error in the value does not explain either;
+    - 'unsettled': anywhere else (mostly: the weight moved, but less than the value);
+    - None without a weight and a usual unit value to read.
+
+    A weight of 0 kg in a series whose weights are whole kilograms is under half a
+    kilogram, a unit value of at least twice the value: 'moved' if that reaches the band,
+    'further' below a fall; a 0 kg of unrounded weights is no reading.
+    """
+    usual, weight = ev.get("usual_unit_value"), ev.get("net_weight_kg")
+    if not usual or weight is None or not observed or observed <= 0:
+        return None
+    band, power = math.log10(UNIT_VALUE_BAND), math.log10(step)
+    if weight <= 0:
+        if not ev.get("whole_kg"):
+            return None
+        off = math.log10(observed / 0.5 / usual)  # the least unit value 0 kg allows
+        if off <= band:
+            return "moved"
+        return "further" if power < 0 else "unsettled"
+    off = math.log10(observed / weight / usual)
+    if abs(off) <= band:
+        return "moved"
+    if abs(off - power) <= band:
+        return "steady"
+    return "further" if off * power < 0 else "unsettled"
+
+
+def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str | None:
+    """The sentences on the month's weight after a slip's reading (``weight_reading``), or
+    None where there is none: the weight against the series' usual month, the unit value
+    against the usual one, and which reading that supports."""
+    observed = finding.get("observed")
+    reading = weight_reading(ev, observed, step)
+    if reading is None:
+        return None
+    cur = finding.get("currency") or ""
+    kind = "one-off" if step > 1 else "fall"
+    weight, usual_weight = float(ev["net_weight_kg"]), ev.get("usual_weight_kg")
+    if weight > 0:
+        price, usual_price = money_pair(ev.get("unit_value"), ev["usual_unit_value"], cur)
+        month = (
+            f"{_kg(weight)}, {times(_round2(ev['weight_vs_usual_month']))} the series' usual "
+            f"{unit} ({_kg(usual_weight)})"
+        )
+        figures = f"{month}, at {price}/kg against the usual {usual_price}/kg"
+    else:
+        usual_price = money(ev["usual_unit_value"], cur)
+        at_usual = _kg(float(observed) / float(ev["usual_unit_value"]))
+        figures = (
+            f"0 kg (under half a kilogram: the series' weights are whole kilograms) against "
+            f"{_kg(usual_weight)} in the series' usual {unit}, where {money(observed, cur)} at "
+            f"the usual {usual_price}/kg would weigh {at_usual}"
+        )
+    likelier = (
+        "so a real change in the quantity shipped is the likelier reading, a unit error the "
+        "alternative; the partner's record would tell them apart."
+    )
+    if reading == "moved":
+        return (
+            f" But the weight moved with the value: {figures}. A unit error changes the value, "
+            f"not the kilograms, {likelier}"
+        )
+    if reading == "further":
+        return (
+            f" But the weight moved too, further than the value: {figures}. A unit error "
+            f"changes the value, not the kilograms, {likelier}"
+        )
+    if reading == "steady":
+        return (
+            f" The weight did not move with the value: {month}, so the unit value, {price}/kg, "
+            f"is about {power_step(step)} of the usual {usual_price}/kg, as a unit error would "
+            f"make it. The quantity supports a unit error; a genuine {kind} of that size is "
+            "the alternative, which the partner's record would confirm or rule out."
+        )
+    return (
+        f" A genuine {kind} of that size is the other reading, and the weight does not settle "
+        f"it: {figures}, neither the usual unit value nor {power_step(step)} of it. The "
+        "partner's record would tell them apart."
+    )
+
+
+def _kg(weight: float | None) -> str:
+    """A weight as people read it: 4,093 kg, 0.38 kg; from a thousand tonnes, in tonnes
+    (254,368 t, not 254,368,000 kg)."""
+    if weight is None or not math.isfinite(weight):
+        return "an unknown weight"
+    if weight >= 1e6:
+        return f"{weight / 1000.0:,.0f} t"
+    if weight >= 10 or weight == round(weight):
+        return f"{weight:,.0f} kg"
+    return f"{weight:.2g} kg"
 
 
 def _near_step(observed, expected, step: float, tolerance: float) -> bool:
@@ -359,6 +497,64 @@ def other_years(r: np.ndarray, model) -> np.ndarray:
     from tradesentry.detectors.baseline import seasonal_term
 
     return seasonal_term(r, 12, model.config, model.segment)
+
+
+def slip_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
+    """What the series' other months say of each slipped month, vectorised over the cells.
+
+    ``largest`` and ``smallest``: the series' other reported months (non-negative), the
+    range a unit-error reading's figure is set against. Where the month has a weight and
+    the series' other months give at least ``MIN_UNIT_VALUE_MONTHS`` with both a positive
+    value and a positive weight (the month itself left out of its yardstick):
+    ``net_weight_kg``; ``unit_value`` (value/weight; None at 0 kg); ``usual_unit_value``
+    and ``usual_weight_kg``, the medians of those months' value/weight and weight;
+    ``weight_vs_usual_month``, the weight over that usual one; and ``whole_kg``, whether
+    every weight of the series is a whole number (a 0 then stands for under half a kilogram).
+    """
+    from tradesentry.detectors.baseline import nanmedian
+
+    k = len(rows)
+    if not k:
+        return []
+    at = np.arange(k)
+    values = panel.values[rows]
+    weights = panel.weights[rows]
+    own_value, own_weight = values[at, cols], weights[at, cols]
+    other = values.copy()
+    other[at, cols] = np.nan  # the month is not its own yardstick
+    with np.errstate(invalid="ignore", divide="ignore"):
+        reported = np.where(other >= 0, other, np.nan)
+        both = (other > 0) & (weights > 0)
+        usual_price, months = nanmedian(np.where(both, other / weights, np.nan))
+        unit_value = own_value / own_weight
+    usual_weight, _ = nanmedian(np.where(both, weights, np.nan))
+    largest, smallest = np.fmax.reduce(reported, axis=1), np.fmin.reduce(reported, axis=1)
+    # whole up to a unit conversion's rounding (2.05 × 100 kg read 204.99999999999997 kg)
+    known = np.where(np.isfinite(weights), weights, 0.0)
+    whole = np.all(np.abs(known - np.round(known)) <= 1e-6 * np.maximum(known, 1.0), axis=1)
+    has = np.isfinite(own_weight) & (own_weight >= 0) & (months >= MIN_UNIT_VALUE_MONTHS)
+    out = []
+    for j in range(k):
+        ev: dict = {"largest": _figure(largest[j]), "smallest": _figure(smallest[j])}
+        if has[j]:
+            ev |= {
+                "net_weight_kg": _figure(own_weight[j]),
+                "unit_value": _figure(unit_value[j]) if own_weight[j] > 0 else None,
+                "usual_unit_value": _figure(usual_price[j]),
+                "usual_weight_kg": _figure(usual_weight[j]),
+                "weight_vs_usual_month": _figure(own_weight[j] / usual_weight[j]),
+                "whole_kg": bool(whole[j]),
+            }
+        out.append(ev)
+    return out
+
+
+def _figure(value: float) -> float | None:
+    """A figure for the evidence to six significant digits (None if not finite)."""
+    value = float(value)
+    if not math.isfinite(value):
+        return None
+    return float(f"{value:.6g}")
 
 
 def times_expected(observed: float, expected: float) -> str:

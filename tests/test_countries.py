@@ -31,3 +31,14 @@ def test_spellings_of_a_country(raw, code):
 @pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None])
 def test_what_is_no_country_stays_unknown(raw):
     assert to_alpha3(raw) is None
+
+
+def test_the_codes_the_store_keeps_are_each_their_own_code():
+    from tradesentry.countries import stored_codes, to_alpha3
+    from tradesentry.schema import WORLD
+
+    codes = stored_codes()
+    assert {"CHN", "PRK", "USA", "FRA", WORLD} <= set(codes)
+    assert all(to_alpha3(code) == code for code in codes)
+    assert "China" not in codes and "156" not in codes
+    assert 250 <= len(codes) <= 320

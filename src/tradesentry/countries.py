@@ -116,3 +116,22 @@ def _convert(text: str, src: str | None) -> str | None:
 def normalise_many(values: list[str | None]) -> dict[str, str | None]:
     """Normalise distinct spellings at once (ingest calls this once per file, not per row)."""
     return {v: to_alpha3(v) for v in values if v is not None}
+
+
+@cache
+def stored_codes() -> tuple[str, ...]:
+    """Every country or area code the ingest can store, as ``to_alpha3`` gives it.
+
+    ISO 3166 alpha-3 (pycountry's and country_converter's), UN Comtrade's special areas and
+    their ``X`` codes, and WLD: each kept only if the ingest stores it as itself (some 280).
+    A data lake holds these, as ``tradesentry export --parquet`` writes them (the Spark
+    engine checks its input against them).
+    """
+    import pycountry
+
+    by_number, by_name = _comtrade_areas()
+    candidates = {c.alpha_3 for c in pycountry.countries} | {WORLD}
+    candidates |= set(_converter().data["ISO3"].dropna())
+    candidates |= {*by_number.values(), *by_name.values()}
+    candidates |= {f"X{n:03d}" for n in by_number if 0 <= n < 1000}
+    return tuple(sorted(c for c in candidates if to_alpha3(c) == c))

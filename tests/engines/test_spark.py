@@ -367,10 +367,24 @@ def month_rows(**overrides) -> pd.DataFrame:
     """A year of monthly text periods with every column the checks read, then ``overrides``
     as one more row."""
     series = {"reporter": "CHN", "partner": "PRK", "flow": "export", "commodity": "TOTAL"}
-    good = {"freq": "M", "period_months": 1, "currency": "USD"}
+    good = {"freq": "M", "period_months": 1, "currency": "USD", "net_weight_kg": 10.0}
     rows = [{**series, **good, "period": f"2019-{m:02}", "value": 1e6 + m} for m in range(1, 13)]
     rows.append({**series, **good, "period": "2020-01", "value": 5e6, **overrides})
     return pd.DataFrame(rows)
+
+
+def write_figures(rows: pd.DataFrame, path) -> None:
+    """``rows`` as Parquet with figures written as numbers ("NaN" and "Infinity" as such,
+    where pandas would write NaN as a missing value)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    figures = {c: rows[c].astype(float) for c in ("value", "net_weight_kg")}
+    table = pa.Table.from_pandas(rows.assign(**figures), preserve_index=False)
+    for name, numbers in figures.items():
+        column = pa.array(numbers.to_numpy(), from_pandas=False)  # NaN kept, not made null
+        table = table.set_column(table.schema.get_field_index(name), name, column)
+    pq.write_table(table, path)
 
 
 @pytest.mark.parametrize(
@@ -386,6 +400,20 @@ def month_rows(**overrides) -> pd.DataFrame:
             {"period": "2020", "freq": "A", "period_months": 6},
             "period_months 6 with frequency A (a year is 12 months)",
         ),
+        ({"reporter": ""}, "reporter is missing"),
+        ({"reporter": "XXX"}, "unknown reporter country 'XXX'"),
+        ({"partner": "  "}, "partner is missing"),
+        ({"partner": "Atlantis"}, "unknown partner country 'Atlantis'"),
+        ({"flow": ""}, "flow is missing"),
+        ({"flow": " Transit"}, "unknown flow 'transit'"),
+        ({"commodity": " "}, "commodity is missing"),
+        ({"value": "NaN"}, "value 'NaN' is not a number"),
+        ({"value": "Infinity"}, "value 'Infinity' is not finite"),
+        ({"value": "-Infinity"}, "value '-Infinity' is not finite"),
+        ({"value": -5.0}, "negative value '-5.0'"),
+        ({"net_weight_kg": "NaN"}, "net_weight_kg 'NaN' is not a number"),
+        ({"net_weight_kg": -1.5}, "negative net_weight_kg '-1.5'"),
+        ({"reporter": "XXX", "flow": "transit"}, "unknown reporter country 'XXX'"),  # the first
     ],
     ids=[
         "empty-currency",
@@ -395,14 +423,29 @@ def month_rows(**overrides) -> pd.DataFrame:
         "month-freq-A",
         "unknown-freq",
         "period-months-6-freq-A",
+        "empty-reporter",
+        "unknown-reporter",
+        "blank-partner",
+        "unknown-partner",
+        "empty-flow",
+        "unknown-flow",
+        "blank-commodity",
+        "nan-value",
+        "inf-value",
+        "minus-inf-value",
+        "negative-value",
+        "nan-weight",
+        "negative-weight",
+        "first-of-two-reasons",
     ],
 )
 def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
     store, spark, tmp_path, overrides, reason
 ):
-    """An empty currency was USD, a two-letter one passed, and a frequency was never checked
-    against the period: the ingest quarantines such a row; Spark, which has no quarantine,
-    refuses the input in one line naming the file and the ingest's reason."""
+    """An empty currency was USD, a two-letter one passed, a frequency was never checked
+    against the period, nor a country, flow, commodity or figure: the ingest quarantines such
+    a row; Spark, which has no quarantine, refuses the input in one line naming the file and
+    the ingest's reason (the first, in the ingest's order)."""
     from tradesentry.engines import spark as spark_engine
 
     rows = month_rows(**overrides)
@@ -410,7 +453,7 @@ def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
     store.ingest(tmp_path / "rows.csv")
     quarantined = store.con.execute("SELECT reason FROM quarantine").fetchall()
     assert quarantined == [(reason,)]  # the ingest's own words
-    rows.to_parquet(tmp_path / "rows.parquet", index=False)
+    write_figures(rows, tmp_path / "rows.parquet")
     with pytest.raises(InputError) as error:
         spark_engine.scan(
             None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
@@ -420,6 +463,56 @@ def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
         message == f"{tmp_path / 'rows.parquet'}: {reason}; the ingest would quarantine such a row"
     )
     assert "\n" not in message
+
+
+def test_a_country_name_is_refused_naming_the_code_the_ingest_would_store(store, spark, tmp_path):
+    """The ingest stores "China" as CHN; Spark does not convert names: such a lake passed as
+    a reporter "China" of its own, and is now refused in one line naming CHN."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = month_rows(reporter="China")
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    store.ingest(tmp_path / "rows.csv")
+    assert store.con.execute("SELECT DISTINCT reporter FROM observations").fetchall() == [("CHN",)]
+    rows.to_parquet(tmp_path / "rows.parquet", index=False)
+    with pytest.raises(
+        InputError,
+        match=r"reporter 'China' is not a code as the store keeps "
+        r"it \(the ingest would store CHN\)",
+    ):
+        spark_engine.scan(
+            None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
+        )
+
+
+def test_commodity_and_flow_normalised_as_on_ingest(store, spark, tmp_path):
+    """ "all" under H5, " total", "Export": the ingest stores TOTAL under HS and export; Spark
+    kept them as written, so the same table gave findings of other series (other ids)."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = pd.read_csv(DEMO_CSV).drop(columns="source_url")
+    exports = rows["flow"] == "export"
+    rows["commodity"] = np.where(exports, "all", " total")
+    rows["classification"] = np.where(exports, "H5", "")
+    rows["flow"] = np.where(exports, "Export", " IMPORT ")
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    store.ingest(tmp_path / "rows.csv")
+    ours = local.scan(store.con.cursor(), default_detectors(), {})
+    assert len(ours) > 0 and set(ours["commodity"]) == {"TOTAL"}
+    write_lake(rows, tmp_path / "lake")
+    found = spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "lake", spark=spark)
+    assert_same_findings(ours, found)
+
+
+def test_a_withheld_value_is_scanned_as_the_store_keeps_it(demo_store, spark, tmp_path):
+    """The store keeps a withheld figure (Comext's confidential) as a missing value, and its
+    export writes it so: Spark scans it as the local engine does, it refuses no such row."""
+    from tradesentry.engines import spark as spark_engine
+
+    demo_store.con.execute("UPDATE observations SET value = NULL WHERE period = DATE '2020-03-01'")
+    export_parquet(demo_store, tmp_path / "lake", all_releases=True)
+    found = spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "lake", spark=spark)
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
 
 
 def test_an_absent_currency_column_is_usd_as_on_ingest(demo_store, spark, tmp_path):

@@ -4,7 +4,8 @@ Same data path as the local engine, step for step, so the findings are the same:
 
 1. read canonical observations as Parquet (``tradesentry export --parquet DIR`` or any data
    lake path with the canonical columns; every path literally, never as a glob pattern),
-   check them as the ingest would (periods, frequencies, period_months and currencies it
+   normalise and check them as the ingest would (country codes as the store keeps them,
+   flows, commodities, periods, frequencies, period_months, figures and currencies it
    accepts, one row per observation key), take the current view (latest release of each
    figure) when release columns are there;
 2. add the context columns detectors ask for with the very SQL of ``tradesentry.context``
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import re
 import signal
@@ -39,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tradesentry import context
+from tradesentry import context, countries
 from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.engines.local import (
@@ -53,21 +55,24 @@ from tradesentry.engines.local import (
 )
 from tradesentry.errors import EngineUnavailable, InputError
 from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, empty_findings, evidence_json
-from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
+from tradesentry.schema import FLOWS, OBSERVATION_KEY, SERIES_KEY
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "pip install 'tradesentry[spark]'"
 _FLOAT_COLUMNS = ("observed", "expected", "impact", "score")
 OUTPUT_COLUMNS: tuple[str, ...] = (*FINDING_COLUMNS, *EXTRA_COLUMNS)
 #: defaults for canonical columns a data-lake table may leave out, as ingest fills them
-#: (``freq`` and ``period_months`` depend on the period, and ``currency``, USD when left
-#: out, is never filled in a row: see ``canonical``)
+#: (``classification``, ``freq`` and ``period_months`` depend on other columns, and
+#: ``currency``, USD when left out, is never filled in a row: see ``canonical``)
 _DEFAULTS: dict[str, tuple[str, str]] = {
-    "classification": ("'HS'", "string"),
     "breakdown": ("''", "string"),
     "net_weight_kg": ("CAST(NULL AS DOUBLE)", "double"),
 }
 _REQUIRED = ("reporter", "partner", "flow", "commodity", "period", "value")
+#: the figures ``ingest.validate`` checks, in its order: each a finite number >= 0 if given
+_FIGURES = ("value", "cif_value", "fob_value", "net_weight_kg", "quantity")
+#: a number as written in text, as the ingest's cast reads one (``ingest.staging.number_sql``)
+_NUMBER = r"(?i)^\s*[+-]?(([0-9]+([.][0-9]*)?|[.][0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)\s*$"
 #: the masters spark-submit takes (it refuses any other with a Java stack trace)
 _MASTER = re.compile(r"local(\[[^\]]+\]|-cluster\[[^\]]+\])?|yarn|spark://.+|k8s://.+")
 
@@ -473,7 +478,7 @@ def register_views(spark, path: str):
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     _check_rows(obs, path)
-    obs = obs.drop("_period_text", "_problem")
+    obs = obs.drop(*CHECK_COLUMNS)
     has_release = "release_id" in obs.columns
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))
@@ -530,16 +535,19 @@ PERIOD_FORMS = "text YYYY, YYYY-MM or YYYY-MM-01, a date or a timestamp"
 
 
 def canonical(frame):
-    """Canonical column types, with the defaults ingest gives to columns a table leaves out.
+    """Canonical column types, normalised and given defaults as ``ingest.validate`` does.
 
-    As ``ingest.validate`` fills them: classification HS, breakdown empty, currency USD,
-    frequency A for a period given as a year (text YYYY) and M otherwise, period_months 12
-    for A and 1 for M; a column that is there but empty in a row gets the same default,
-    except currency: a row without one is quarantined ("currency is missing"). Frequency
-    and currency are trimmed and upper-cased, and period_months read, as ingest does.
-    The period's text is kept in ``_period_text``, and the first reason ingest would
-    quarantine the row for (frequency, period_months, currency), if any, in ``_problem``:
-    both for ``_check_rows``.
+    Flows are trimmed and lower-cased, commodities trimmed and upper-cased, and the total of
+    all goods (``TOTAL`` or ``ALL``) is ``TOTAL`` under HS. A column left out, or empty in a
+    row, gets ingest's default: classification HS (else trimmed), breakdown empty, currency
+    USD, frequency A for a period given as a year (text YYYY) and M otherwise, period_months
+    12 for A and 1 for M; except currency: a row without one is quarantined ("currency is
+    missing"). Frequency and currency are trimmed and upper-cased, and period_months read,
+    as ingest does. Figures are numbers (text as the ingest's cast reads it); a missing value
+    is kept, as the store keeps a withheld one. Country codes are not converted (see
+    ``_problem``). The first check of the ingest's the row fails, if any, is named in
+    ``_problem``; it and the columns ``_check_rows`` words it with are ``CHECK_COLUMNS``, to
+    drop once checked.
     """
     from pyspark.sql import functions as F
 
@@ -562,12 +570,36 @@ def canonical(frame):
         period_freq = F.lit(None).cast("string")  # a date is either (the store's years: Jan 1)
     else:
         raise InputError(f"the period column is {kind}: give {PERIOD_FORMS}")
-    columns = {"period": period}
+    # flow, commodity and classification as ``ingest.validate`` normalises them
+    commodity = F.upper(F.trim(F.col("commodity").cast("string")))
+    total = commodity.isin("TOTAL", "ALL")  # the total of all goods belongs to no nomenclature
+    classification = F.lit("HS")
+    if "classification" in frame.columns:
+        given = F.trim(F.col("classification").cast("string"))
+        classification = F.coalesce(F.when(given != "", given), classification)
+    columns = {
+        "period": period,
+        "flow": F.lower(F.trim(F.col("flow").cast("string"))),
+        "commodity": F.when(total, F.lit("TOTAL")).otherwise(commodity),
+        "classification": F.when(total, F.lit("HS")).otherwise(classification),
+        # the columns as given, where replaced, for ``_check_rows`` to quote
+        "_period_months_given": F.col("period_months") if "period_months" in types else None,
+        "_currency_given": F.col("currency") if "currency" in types else None,
+    }
     for name, (default, typ) in _DEFAULTS.items():
         value = F.expr(default).cast(typ)
         if name in frame.columns:
             value = F.coalesce(F.col(name).cast(typ), value)
         columns[name] = value
+    for name in _FIGURES:  # each a number, its text kept where the table writes it as text
+        columns[f"_{name}_given"] = None
+        if types.get(name) == "string":
+            written = F.trim(F.col(name))
+            columns[f"_{name}_given"] = F.col(name)
+            columns[name] = F.when(written.rlike(_NUMBER), written).cast("double")
+        elif name in frame.columns:
+            columns[name] = F.col(name).cast("double")
+    columns = {k: F.lit(None).cast("string") if v is None else v for k, v in columns.items()}
     freq = F.coalesce(period_freq, F.lit("M"))
     if "freq" in frame.columns:  # an empty cell is the period's, as in the canonical CSV
         given = F.upper(F.trim(F.col("freq").cast("string")))
@@ -599,85 +631,189 @@ def canonical(frame):
     )
     return frame.withColumns(
         {
-            "_problem": _problem(frame, months_text),
+            "_problem": _problem(frame, types),
             "freq": F.col("_freq"),
             "period_months": F.col("_months").cast("tinyint"),
             "currency": F.col("_currency"),
-            "value": F.col("value").cast("double"),
-            "net_weight_kg": F.col("net_weight_kg").cast("double"),
         }
     ).drop("_period_freq", "_freq", "_months", "_currency")
 
 
-def _problem(frame, months_text):
-    """The first reason ``ingest.validate`` would quarantine a row of ``canonical``'s for,
-    in its order and words, or NULL: a frequency it does not know or that contradicts the
-    period's text, period_months not a whole number from 1 to 12 (12 for A), a currency
-    missing or not three letters. (An impossible period: see ``_check_rows``.)"""
+#: The reasons ``ingest.validate`` quarantines a row for, in its order and words; ``{}`` is
+#: the row's text of the column ``_check_rows`` shows. A check of ``_problem`` is named by
+#: its key, or by the first word of its keys (``reporter``: missing or unknown), and a
+#: figure's ``figure <name>`` (``_reason`` picks the key).
+_REASONS: dict[str, str] = {
+    "reporter missing": "reporter is missing",
+    "reporter unknown": "unknown reporter country {}",
+    "partner missing": "partner is missing",
+    "partner unknown": "unknown partner country {}",
+    "flow missing": "flow is missing",
+    "flow unknown": "unknown flow {}",
+    "commodity missing": "commodity is missing",
+    "freq unknown": "unknown frequency {}",
+    "year_freq_m": "period {} is a year but the frequency is M",
+    "month_freq_a": "period {} is a month but the frequency is A",
+    "months_not_whole": "period_months {} is not a whole number",
+    "months_range": "period_months must be 1 to 12",
+    "months_annual": "period_months {} with frequency A (a year is 12 months)",
+    "figure nan": "{name} {} is not a number",
+    "figure inf": "{name} {} is not finite",
+    "figure negative": "negative {name} {}",
+    "currency missing": "currency is missing",
+    "currency code": "currency {} is not an ISO 4217 code (three letters)",
+}
+#: the columns ``canonical`` adds for ``_check_rows`` only
+CHECK_COLUMNS: tuple[str, ...] = (
+    "_problem",
+    "_period_text",
+    "_period_months_given",
+    "_currency_given",
+    *(f"_{name}_given" for name in _FIGURES),
+)
+
+
+def _problem(frame, types: dict[str, str]):
+    """The first check of ``ingest.validate``'s a row of ``canonical``'s fails, in its
+    order, or NULL: its name, a constant (``_check_rows`` words it for the one row refused;
+    a CASE building the words for every row made the pass five times slower).
+
+    A reporter or partner missing or not a code the store keeps
+    (``countries.stored_codes``: the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
+    commodity missing, an impossible period, a frequency the ingest does not know or that
+    contradicts the period's text, period_months not a whole number from 1 to 12 (12 for
+    A), a figure that is not a finite number >= 0, a currency missing or not three letters.
+    A missing value is no reason: it is how the store keeps a withheld figure.
+    """
     from pyspark.sql import functions as F
 
-    text, period_freq = F.col("_period_text"), F.col("_period_freq")
-    freq, months, currency = F.col("_freq"), F.col("_months"), F.col("_currency")
+    period_freq, freq, months = F.col("_period_freq"), F.col("_freq"), F.col("_months")
 
-    def say(*parts):
-        return F.concat(*(p if isinstance(p, F.Column) else F.lit(p) for p in parts))
+    def outside(column, values):  # a missing one too (NULL is in no set)
+        return F.coalesce(~column.isin(*values), F.lit(True))
 
-    reason = (
-        F.when(~freq.isin("M", "A"), say("unknown frequency ", _quoted(freq)))
-        .when(
-            (period_freq == "A") & (freq == "M"),
-            say("period ", _quoted(text), " is a year but the frequency is M"),
-        )
-        .when(
-            (period_freq == "M") & (freq == "A"),
-            say("period ", _quoted(text), " is a month but the frequency is A"),
-        )
-    )
-    if "period_months" in frame.columns:
-        reason = reason.when(
-            months.isNull(), say("period_months ", _quoted(months_text), " is not a whole number")
-        )
-    reason = reason.when(~months.between(1, 12), F.lit("period_months must be 1 to 12")).when(
-        (freq == "A") & (months != 12),
-        say("period_months ", months.cast("string"), " with frequency A (a year is 12 months)"),
-    )
-    if "currency" in frame.columns:
-        currency_text = F.trim(F.col("currency").cast("string"))
-        reason = reason.when(F.coalesce(currency, F.lit("")) == "", F.lit("currency is missing"))
-        reason = reason.when(
-            ~currency.rlike(r"^[A-Z]{3}\z"),
-            say("currency ", _quoted(currency_text), " is not an ISO 4217 code (three letters)"),
-        )
+    codes = countries.stored_codes()
+    checks = [
+        ("reporter", outside(F.col("reporter").cast("string"), codes)),
+        ("partner", outside(F.col("partner").cast("string"), codes)),
+        ("flow", outside(F.col("flow"), FLOWS)),
+        ("commodity missing", F.coalesce(F.col("commodity"), F.lit("")) == ""),
+        ("period", F.col("period").isNull()),
+        ("freq unknown", ~freq.isin("M", "A")),
+        ("year_freq_m", (period_freq == "A") & (freq == "M")),
+        ("month_freq_a", (period_freq == "M") & (freq == "A")),
+        ("months_not_whole", months.isNull()),
+        ("months_range", ~months.between(1, 12)),
+        ("months_annual", (freq == "A") & (months != 12)),
+    ]
+    for name in _FIGURES:
+        if name not in types:
+            continue
+        # Spark orders NaN above infinity: this is false for NaN, ±inf and negatives alike
+        number = F.col(name)
+        bad = ~((number >= 0) & (number < float("inf")))
+        if types[name] == "string":  # text that is no number (NULL here), as written
+            given = F.trim(F.col(f"_{name}_given"))
+            bad = bad | (number.isNull() & (F.coalesce(given, F.lit("")) != ""))
+        checks.append((f"figure {name}", bad))
+    if "currency" in types:
+        currency = F.col("_currency")
+        checks += [
+            ("currency missing", F.coalesce(currency, F.lit("")) == ""),
+            ("currency code", ~currency.rlike(r"^[A-Z]{3}\z")),
+        ]
+    (key, condition), *rest = checks
+    reason = F.when(condition, F.lit(key))
+    for key, condition in rest:
+        reason = reason.when(condition, F.lit(key))
     return reason
 
 
-def _quoted(text):
+@functools.cache
+def _quoted(text: str | None) -> str:
     """``ingest.validate``'s ``quoted``: the text in single quotes, cut at 40 characters."""
-    from pyspark.sql import functions as F
-
-    cut = F.when(F.length(text) > 40, F.lit("…")).otherwise(F.lit(""))
-    return F.concat(F.lit("'"), F.substring(text, 1, 40), cut, F.lit("'"))
+    text = "" if text is None else text
+    return "'" + text[:40] + ("…" if len(text) > 40 else "") + "'"
 
 
 def _check_rows(obs, path: str) -> None:
-    """Refuse, in one line, an input with a row the ingest would quarantine: a period it
-    does not take, or the first of ``canonical``'s reasons (a frequency, period_months or
-    currency it refuses). One narrow pass over those columns; the rows are not read."""
+    """Refuse, in one line, an input with a row the ingest would quarantine: the first of
+    ``canonical``'s reasons, in the ingest's words, or a period it does not take. A reporter
+    or partner the ingest would convert (a name, ``chn``) is refused too, naming the code it
+    would store. One narrow pass over the columns checked; only a row refused is worded."""
     from pyspark.sql import functions as F
 
+    def text(name: str):
+        return F.trim(F.col(name).cast("string"))
+
+    figures = [name for name in _FIGURES if name in obs.columns]
+    shown = {
+        "reporter": F.col("reporter").cast("string"),
+        "partner": F.col("partner").cast("string"),
+        "flow": F.col("flow"),
+        "freq": F.col("freq"),
+        "period": F.col("_period_text"),
+        "period_months": text("_period_months_given"),
+        "months": F.col("period_months").cast("string"),
+        "currency": text("_currency_given"),
+        **{f"{n}_text": F.coalesce(text(f"_{n}_given"), F.col(n).cast("string")) for n in figures},
+        **{f"{n}_number": F.col(n) for n in figures},
+    }
     bad = (
-        obs.where(F.col("period").isNull() | F.col("_problem").isNotNull())
-        .select("period", "_period_text", "_problem")
+        obs.where(F.col("_problem").isNotNull())
+        .select("_problem", *(column.alias(name) for name, column in shown.items()))
         .limit(1)
         .collect()
     )
     if not bad:
         return
-    period, text, problem = bad[0]
-    if period is None:
-        shown = "empty" if text in (None, "") else repr(text)
-        raise InputError(f"{path}: a period is {shown}; the accepted forms are {PERIOD_FORMS}")
-    raise InputError(f"{path}: {problem}; the ingest would quarantine such a row")
+    row = bad[0].asDict()
+    problem = row["_problem"]
+    if problem == "period":
+        given = row["period"]
+        shown_period = "empty" if given in (None, "") else repr(given)
+        raise InputError(
+            f"{path}: a period is {shown_period}; the accepted forms are {PERIOD_FORMS}"
+        )
+    if problem in ("reporter", "partner"):
+        from tradesentry.countries import to_alpha3
+
+        given = row[problem]
+        code = None if given is None else to_alpha3(given)
+        if code is not None:
+            raise InputError(
+                f"{path}: {problem} {_quoted(given)} is not a code as the store keeps it "
+                f"(the ingest would store {code}); give ISO alpha-3 codes, WLD and X… "
+                "areas, as `tradesentry export --parquet` writes them"
+            )
+    raise InputError(f"{path}: {_reason(problem, row)}; the ingest would quarantine such a row")
+
+
+def _reason(problem: str, row: dict) -> str:
+    """The ingest's words for ``problem`` (a name of ``_problem``'s) in ``row``."""
+    name = problem.split(" ")[-1]
+    if problem in ("reporter", "partner", "flow"):
+        blank = (row[problem] or "").strip() == ""
+        return _REASONS[f"{problem} {'missing' if blank else 'unknown'}"].format(
+            _quoted(row[problem])
+        )
+    if problem.startswith("figure "):
+        number = row[f"{name}_number"]
+        kind = (
+            "nan"
+            if number is None or math.isnan(number)
+            else ("inf" if math.isinf(number) else "negative")
+        )
+        return _REASONS[f"figure {kind}"].format(_quoted(row[f"{name}_text"]), name=name)
+    shown = {
+        "freq unknown": _quoted(row["freq"]),
+        "year_freq_m": _quoted(row["period"]),
+        "month_freq_a": _quoted(row["period"]),
+        "months_not_whole": _quoted(row["period_months"]),
+        "months_annual": row["months"],
+        "currency code": _quoted(row["currency"]),
+    }
+    return _REASONS[problem].format(shown.get(problem, ""))
 
 
 def _check_unique(obs, path: str, has_release: bool) -> None:

@@ -681,7 +681,9 @@ def _trend_ok(med, se, count, config: BaselineConfig) -> np.ndarray:
 
 
 def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
-    """For every boundary t and window k: standardised change and persistence.
+    """For every boundary t and window k: standardised change, persistence, and the two
+    levels compared (the medians of the detrended windows before and from t, with their
+    counts: ``mb, nb, ma, na``).
 
     The windows are detrended with the local slope (``local_slope``), so that a steadily
     growing series is not cut into steps; the slope's own error enters the standard error.
@@ -698,7 +700,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
     persistence = np.minimum(stay_after, stay_before)
     enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
     stat = np.where(enough & np.isfinite(x), stat, np.nan)
-    return stat, np.nan_to_num(persistence)
+    return stat, np.nan_to_num(persistence), (mb, nb, ma, na)
 
 
 def _side_windows(x, cp, k: int, slope):
@@ -768,7 +770,7 @@ def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:
     persist = np.zeros(x.shape)
     trend = local_slope(x, cp, config)
     for k in config.shift_windows:
-        stat, persistence = _side_stats(x, cp, sigma, k, config, trend)
+        stat, persistence, _ = _side_stats(x, cp, sigma, k, config, trend)
         ok = (np.abs(stat) >= config.shift_threshold) & (persistence >= config.shift_persistence)
         stronger = ok & ~(np.abs(stat) <= np.abs(best))
         best = np.where(stronger, stat, best)
@@ -794,23 +796,15 @@ def _compared_levels(
     strongest admissible one); where none is admissible, the shortest with 3 months on
     each side. NaN where there is none either.
     """
-    n, T = x.shape
+    n = x.shape[0]
     rows = np.arange(n)
     trend = local_slope(x, cp, config)
     sigma = shift_scale(x, cp, config)
-    slope = trend[0][rows, t]
-    segment = np.cumsum(cp, axis=1)
     old, new = np.full(n, np.nan), np.full(n, np.nan)
     best = np.full(n, -1.0)
     for k in config.shift_windows:
-        offsets = np.arange(-k, k)
-        cols = t[:, None] + offsets[None, :]
-        c = np.clip(cols, 0, T - 1)
-        same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
-        vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
-        mb, nb = nanmedian(np.where(offsets < 0, vals, np.nan), overwrite=True)
-        ma, na = nanmedian(np.where(offsets >= 0, vals, np.nan), overwrite=True)
-        stat, persistence = _side_stats(x, cp, sigma, k, config, trend)
+        stat, persistence, sides = _side_stats(x, cp, sigma, k, config, trend)
+        mb, nb, ma, na = (a[rows, t] for a in sides)
         strength = np.abs(stat[rows, t])
         kept = (strength >= config.shift_threshold) & (
             persistence[rows, t] >= config.shift_persistence
@@ -819,7 +813,7 @@ def _compared_levels(
         use = np.where(kept, strength > best, enough & (best < 0) & np.isnan(old))
         old, new = np.where(use, mb, old), np.where(use, ma, new)
         best = np.where(use & kept, strength, best)
-    return old, new, slope
+    return old, new, trend[0][rows, t]
 
 
 def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:

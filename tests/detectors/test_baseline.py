@@ -193,7 +193,11 @@ def test_no_seasonal_factor_is_named_where_it_shows_as_one():
 def test_evidence_ratios_keep_their_significant_digits(observed, expected):
     """Guinea → Singapore: 92.0K GNF against 8.0T expected, a ratio six decimals made 0."""
     assert B._ratio(observed, expected) == pytest.approx(observed / expected, rel=1e-5)
-    assert B._num(observed) == observed and B._num(0.0) == 0.0 and B._num(np.nan) is None
+    assert (
+        B.evidence_figure(observed) == observed
+        and B.evidence_figure(0.0) == 0.0
+        and B.evidence_figure(np.nan) is None
+    )
 
 
 def _month_at_z(target: float, direction: int, t: int = 30) -> np.ndarray:

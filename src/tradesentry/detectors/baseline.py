@@ -977,14 +977,14 @@ def sources(
                 # significant digits: a factor of 0.004 is not 0 (nor "no season")
                 "seasonal_factor": float(f"{float(np.exp(model.seasonal[i, t])):.4g}"),
                 "regime_start": panel.label(int(shift_start[k])) if shift_start[k] >= 0 else None,
-                "level_expected": _num(level_money[t]),
+                "level_expected": evidence_figure(level_money[t]),
                 "level_ratio": _ratio(panel.values[i, t], level_money[t]),
-                "level_z": _num(off_level / (side * model.support[i, t])),
+                "level_z": evidence_figure(off_level / (side * model.support[i, t])),
                 "season_values": [
                     {
                         "period": panel.label(int(c)),
-                        "value": _num(panel.values[i, c]),
-                        "level_expected": _num(level_money[c]),
+                        "value": evidence_figure(panel.values[i, c]),
+                        "level_expected": evidence_figure(level_money[c]),
                     }
                     for c in other
                 ],
@@ -1030,14 +1030,16 @@ def deviation_evidence(
         nxt = t + 1 if t + 1 < T else None
         src.update(
             {
-                "z": _num(model.z[i, t]),
-                "sigma": _num(scale[k]),
-                "expected": _num(model.expected[i, t]),
+                "z": evidence_figure(model.z[i, t]),
+                "sigma": evidence_figure(scale[k]),
+                "expected": evidence_figure(model.expected[i, t]),
                 "ratio": _ratio(panel.values[i, t], model.expected[i, t]),
                 "next_period": panel.label(nxt) if nxt is not None else None,
-                "next_observed": _num(panel.values[i, nxt]) if nxt is not None else None,
-                "next_expected": _num(model.expected[i, nxt]) if nxt is not None else None,
-                "next_z": _num(model.z[i, nxt]) if nxt is not None else None,
+                "next_observed": evidence_figure(panel.values[i, nxt]) if nxt is not None else None,
+                "next_expected": evidence_figure(model.expected[i, nxt])
+                if nxt is not None
+                else None,
+                "next_z": evidence_figure(model.z[i, nxt]) if nxt is not None else None,
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
             }
         )
@@ -1056,7 +1058,7 @@ def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.nda
     return out
 
 
-def _num(value) -> float | None:
+def evidence_figure(value) -> float | None:
     """A figure for the evidence: six decimals, and at least six significant digits, so
     that a tiny value (a ratio of 1/87,000,000, an expectation of a thousandth of a cent)
     keeps its size instead of reading 0."""
@@ -1069,11 +1071,11 @@ def _num(value) -> float | None:
 
 
 def _ratio(observed: float, expected: float) -> float | None:
-    """Observed over expected for the evidence, kept as ``_num`` keeps figures (never 0 for
+    """Observed over expected for the evidence, kept as ``evidence_figure`` keeps figures (never 0 for
     a month that recorded something)."""
     if not (math.isfinite(observed) and math.isfinite(expected)) or expected <= 0:
         return None
-    return _num(float(observed) / float(expected))
+    return evidence_figure(float(observed) / float(expected))
 
 
 # -- words ----------------------------------------------------------------------------------------

@@ -14,8 +14,11 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import (
     baseline,
     deviation_evidence,
+    evidence_figure,
     expectation_source,
     finding_freq,
+    nanmedian,
+    seasonal_term,
 )
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -494,8 +497,6 @@ def other_years(r: np.ndarray, model) -> np.ndarray:
     """Leave-one-out median of ``r`` at the same calendar month of other years, with the
     zero year (the seasonal term's rule, ``baseline``), for sparse cells such as combined
     figures."""
-    from tradesentry.detectors.baseline import seasonal_term
-
     return seasonal_term(r, 12, model.config, model.segment)
 
 
@@ -511,8 +512,6 @@ def slip_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict
     ``weight_vs_usual_month``, the weight over that usual one; and ``whole_kg``, whether
     every weight of the series is a whole number (a 0 then stands for under half a kilogram).
     """
-    from tradesentry.detectors.baseline import nanmedian
-
     k = len(rows)
     if not k:
         return []
@@ -535,26 +534,21 @@ def slip_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict
     has = np.isfinite(own_weight) & (own_weight >= 0) & (months >= MIN_UNIT_VALUE_MONTHS)
     out = []
     for j in range(k):
-        ev: dict = {"largest": _figure(largest[j]), "smallest": _figure(smallest[j])}
+        ev: dict = {
+            "largest": evidence_figure(largest[j]),
+            "smallest": evidence_figure(smallest[j]),
+        }
         if has[j]:
             ev |= {
-                "net_weight_kg": _figure(own_weight[j]),
-                "unit_value": _figure(unit_value[j]) if own_weight[j] > 0 else None,
-                "usual_unit_value": _figure(usual_price[j]),
-                "usual_weight_kg": _figure(usual_weight[j]),
-                "weight_vs_usual_month": _figure(own_weight[j] / usual_weight[j]),
+                "net_weight_kg": evidence_figure(own_weight[j]),
+                "unit_value": evidence_figure(unit_value[j]) if own_weight[j] > 0 else None,
+                "usual_unit_value": evidence_figure(usual_price[j]),
+                "usual_weight_kg": evidence_figure(usual_weight[j]),
+                "weight_vs_usual_month": evidence_figure(own_weight[j] / usual_weight[j]),
                 "whole_kg": bool(whole[j]),
             }
         out.append(ev)
     return out
-
-
-def _figure(value: float) -> float | None:
-    """A figure for the evidence to six significant digits (None if not finite)."""
-    value = float(value)
-    if not math.isfinite(value):
-        return None
-    return float(f"{value:.6g}")
 
 
 def times_expected(observed: float, expected: float) -> str:
@@ -582,8 +576,6 @@ def _against_typical(ev: dict, cur: str, unit: str = "month") -> str:
 
 def typical_level(v: np.ndarray) -> np.ndarray:
     """The series' typical month: the median of its reported non-negative values."""
-    from tradesentry.detectors.baseline import nanmedian
-
     med, _ = nanmedian(np.where(np.isfinite(v) & (v >= 0), v, np.nan))
     return med
 

@@ -22,16 +22,70 @@ def _same_model(a: B.Baseline, b: B.Baseline) -> None:
         np.testing.assert_array_equal(getattr(a.shifts, name), getattr(b.shifts, name), name)
 
 
-def test_nanmedian_agrees_with_numpy():
+@pytest.mark.parametrize("shape", [(9,), (200, 9), (40, 5, 13), (30, 1)])
+def test_nanmedian_agrees_with_numpy(shape):
     rng = np.random.default_rng(3)
-    a = rng.normal(size=(200, 9))
+    a = rng.normal(size=shape)
     a[rng.random(a.shape) < 0.4] = np.nan
-    a[0] = np.nan  # a row with nothing reported
+    a[(0,) * (a.ndim - 1)] = np.nan  # a row with nothing reported
     med, count = B.nanmedian(a)
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
-        expected = np.nanmedian(a, axis=1)
+        expected = np.nanmedian(a, axis=-1)
     np.testing.assert_allclose(med, expected)
-    np.testing.assert_array_equal(count, np.count_nonzero(~np.isnan(a), axis=1))
+    np.testing.assert_array_equal(count, np.count_nonzero(~np.isnan(a), axis=-1))
+
+
+def _reference_median(values) -> float:
+    values = [v for v in values if np.isfinite(v)]
+    return float(np.median(values)) if values else np.nan
+
+
+@pytest.fixture
+def gappy_rows():
+    """Rows with gaps and level-shift segments (a handful of changes), 50 months."""
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(60, 50))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    segment = np.cumsum(rng.random(x.shape) < 0.04, axis=1)
+    segment[:20] = 0  # rows without level shifts take the fast path
+    return x, segment
+
+
+def test_window_medians_agree_with_a_month_by_month_reading(gappy_rows):
+    x, segment = gappy_rows
+    level, count = B.local_level(x, segment, 6)
+    k = 6
+    _, mb, nb, _, ma, na = B._plain_side_windows(x, k)
+    for i, t in np.ndindex(x.shape):
+        same = [
+            x[i, s]
+            for s in range(max(t - 6, 0), min(t + 7, 50))
+            if s != t and segment[i, s] == segment[i, t]
+        ]
+        assert level[i, t] == pytest.approx(_reference_median(same), nan_ok=True)
+        assert count[i, t] == sum(np.isfinite(same))
+        before, after = x[i, max(t - k, 0) : t], x[i, t : t + k]
+        assert mb[i, t] == pytest.approx(_reference_median(before), nan_ok=True)
+        assert ma[i, t] == pytest.approx(_reference_median(after), nan_ok=True)
+        assert (nb[i, t], na[i, t]) == (np.isfinite(before).sum(), np.isfinite(after).sum())
+
+
+def test_the_seasonal_term_is_the_median_of_the_other_years_and_a_zero_year(gappy_rows):
+    x, segment = gappy_rows
+    config = B.DEFAULT_CONFIG
+    seasonal, years = B._seasonal(x, 12, config, segment)
+    for i, t in np.ndindex(x.shape):
+        others = [x[i, s] for s in range(t % 12, 50, 12) if s != t]
+        found = [v for v in others if np.isfinite(v)]
+        in_regime = [
+            s
+            for s in range(t % 12, 50, 12)
+            if s != t and np.isfinite(x[i, s]) and segment[i, s] == segment[i, t]
+        ]
+        assert years[i, t] == len(found)
+        used = len(found) >= 2 or (len(found) == 1 and len(in_regime) == 1)
+        expected = _reference_median([*found, 0.0]) if used else 0.0
+        assert seasonal[i, t] == pytest.approx(expected)
 
 
 def test_blocks_and_threads_do_not_change_the_model(clean_values, monkeypatch):

@@ -238,6 +238,101 @@ def test_a_cell_is_flagged_only_off_both_the_market_and_its_own_habit_on_one_sid
     assert list(result["start"]) == ([18] if found else [])
 
 
+def _steady(months: int, seed: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Value, weight and price of a steady series of ``months``."""
+    rng = np.random.default_rng(seed)
+    weight = 1e5 * np.exp(rng.normal(0, 0.4, months))
+    price = 3.0 * np.exp(rng.normal(0, 0.08, months))
+    return weight * price, weight, price
+
+
+@pytest.mark.parametrize("market", [True, False], ids=["market", "own history only"])
+@pytest.mark.parametrize(
+    ("months", "other", "found"),
+    [
+        # two habits: 5 of 11 months at another grade (×8 the weight for the value)
+        (11, [1, 3, 4, 7, 9], []),
+        (36, list(range(0, 36, 3)), []),  # 12 of 36
+        (20, [2, 9, 15], []),  # 3 of 20: each has 2 others, over a tenth of 19
+        (36, [12], [12]),  # a lone month at another price in a steady series
+        (11, [6], [6]),
+        (40, [5, 30], [5, 30]),  # two of 40: each has 1 other, below 2 and a tenth
+        (40, [5, 17, 30], [5, 17, 30]),  # three of 40: 2 others, below a tenth of 39
+    ],
+)
+def test_a_unit_value_the_series_reports_in_a_tenth_of_its_months_is_its_habit(
+    months, other, found, market
+):
+    """Months whose weight is ×8 are off the series' median unit value; where at least
+    a tenth of its other months, and 2 of them, are off with them (within the own test's
+    band) the series reports that unit value and none is flagged; fewer are outliers."""
+    value, weight, price = _steady(months)
+    weight[other] *= 8
+    result = detect(value, weight, reference=price if market else None)
+    assert list(result["start"]) == found
+
+
+@pytest.mark.parametrize("market", [True, False], ids=["market", "own history only"])
+def test_a_unit_error_made_again_is_still_a_slip_and_says_it_recurs(market):
+    """The Guinea case: sawn wood to Senegal with the weight ×1000 in 5 of 11 months. A
+    power of ten off the usual unit value is a unit error however often it is made; each
+    month is a weight slip and the text says how many others share its unit value."""
+    value, weight, price = _steady(11)
+    slipped = [1, 3, 4, 7, 9]
+    weight[slipped] *= 1000
+    result = detect(value, weight, reference=price if market else None)
+    assert list(result["start"]) == slipped
+    evidence = result.iloc[0]["evidence"]
+    assert evidence["pattern"] == "weight slip"
+    assert (evidence["months_at_this_unit_value"], evidence["tested_months"]) == (4, 11)
+    text = UnitValue().explain(result.iloc[0].to_dict())
+    assert (
+        "about this unit value in 4 other months of the 11 tested: its months fall at two " in text
+    )
+    assert "about ×1,000 apart, and the usual one may be the one in error." in text
+
+
+def test_an_outlier_that_a_few_other_months_share_says_so():
+    """Three months of 40 at another grade: below a tenth, each is still an outlier, and
+    the text counts the two others that share its unit value."""
+    value, weight, price = _steady(40)
+    weight[[5, 17, 30]] *= 8
+    result = detect(value, weight, reference=price)
+    evidence = result.iloc[0]["evidence"]
+    assert (evidence["months_at_this_unit_value"], evidence["tested_months"]) == (2, 40)
+    text = UnitValue().explain(result.iloc[0].to_dict())
+    assert text.endswith(
+        "The series has about this unit value in 2 other months of the 40 tested: it may mix "
+        "two products or grades."
+    )
+
+
+def test_a_slip_away_from_both_habits_of_a_series_is_still_found():
+    value, weight, price = _steady(36)
+    weight[::3] *= 8  # a second habit in 12 of 36 months, at 1/8 of the usual price
+    value[10] *= 1000  # a value in milli-units in a month of the usual habit: ×1000
+    result = detect(value, weight, reference=price)
+    assert list(result["start"]) == [10]
+    assert result.iloc[0]["evidence"]["pattern"] == "value slip"
+    assert "months_at_this_unit_value" not in result.iloc[0]["evidence"]
+
+
+def test_months_near_the_edge_of_the_usual_band_do_not_vouch_for_a_cell_beyond_it():
+    """The near months must be off the median themselves: a series whose price follows the
+    market with swings of ±0.6 (log) has many months within its own band (3 σ) of a
+    month at ×5, yet none of them is off its usual unit value: the month is still found."""
+    months = 36
+    swing = np.random.default_rng(0).permutation(np.linspace(-0.6, 0.6, months))
+    price = 3.0 * np.exp(swing)
+    weight = WEIGHT[:months].copy()
+    value = weight * price
+    at = int(np.argmin(np.abs(swing)))
+    value[at] *= 5.0
+    result = detect(value, weight, reference=price)
+    assert list(result["start"]) == [at]
+    assert result.iloc[0]["evidence"]["pattern"] == "price outlier"
+
+
 def test_months_with_estimated_quantities_are_not_tested_and_are_named():
     value, weight = VALUE.copy(), WEIGHT.copy()
     same = np.where(np.arange(T) < 12, 1.0, 0.04)  # 2023: one unit value for every partner

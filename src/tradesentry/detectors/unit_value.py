@@ -25,6 +25,7 @@ from tradesentry.text import (
 )
 
 LN10 = math.log(10.0)
+PAIRS_PER_BLOCK = 1 << 22  # month pairs compared at once (32 MB of float64)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
 WEIGHT_OUTLIER, PRICE_OUTLIER = "weight outlier", "price outlier"
 
@@ -39,15 +40,19 @@ class UnitValue(Detector):
     A cell is flagged beyond ``threshold`` σ when its unit value is also off the series' own
     usual unit value (its median over its tested months), on the same side, by more than
     ``own_threshold`` of the series' own robust σ of the log unit value (blended and floored
-    as above), and when its value, or the value its weight implies at the usual price, is
-    material (``materiality`` of the series' usual month).
+    as above), unless the series itself reports that unit value: at least ``habit_share``
+    (10 %) of its other tested months, and at least ``habit_months`` (2) of them, are off its
+    usual unit value too and within ``own_threshold`` of its own σ of the cell's (log
+    terms), and it is not a power of ten off; and when its value, or the value its weight
+    implies at the usual price, is material (``materiality`` of the series' usual month).
     Months whose quantities the source estimated from the values (most partners share one
     unit value, as in UN Comtrade's estimates) carry no price signal and are not tested.
     A deviation of about a power of ten (×100, ×1000…) from the market or from the series'
-    own usual unit value, where one of value and weight is normal for the series and the other is off by that factor is a *value slip* or a
-    *weight slip*; otherwise, whichever of the two moved further from the series' usual
-    month (in log terms) names it: the weight, a *weight outlier*; the value (or as far), a
-    *price outlier* (misinvoicing, a different product, or unrecorded quantities). Why:
+    own usual unit value, where one of value and weight is normal for the series and the
+    other is off by that factor, is a *value slip* or a *weight slip*; otherwise, whichever
+    of the two moved further from the series' usual month (in log terms) names it: the
+    weight, a *weight outlier*; the value (or as far), a *price outlier* (misinvoicing, a
+    different product, or unrecorded quantities). Why:
     prices of one product move together across partners, so a unit value far from both the
     market and the series' own habit is rare, and the value implied at the usual price
     measures the money at stake. The market test carries the rarity (5 σ); the own test
@@ -57,6 +62,20 @@ class UnitValue(Detector):
     (other partners' quantities in another unit, a change in the mix of partners); 5 σ
     there would ask too much, since the own σ also holds the market's moves over the years
     that the residual is rid of, and would drop slips in series whose price drifted.
+    A series can hold two habits (two grades or products under one code) that its median
+    and MAD do not see: with a third of its months at a tenth of the usual unit value, the
+    median and MAD describe the other two thirds and each of the third read as an outlier. A second habit is told by the months
+    themselves: "near" is the own test's band around the cell (the band in which it calls a
+    unit value usual), and the near months must be off the median themselves, since
+    otherwise the series' ordinary months at the edge of its band would vouch for a cell
+    just beyond it (for normal noise, a third of the months lie within 3 σ of a cell at
+    3.5 σ), raising the own bar of every series. "Enough" is the shared baseline's rule
+    that what a tenth of a series' months do is not an anomaly, and at least two other
+    months, so that a lone outlier, or a pair of them, is still one. A unit value a power
+    of ten (×100 or more) off the usual one is a unit error however often it is made and
+    is not cleared; the text then counts the months that share it, and says that the
+    usual one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of
+    22 months at gold's price, the other 17 at a thousandth of it).
     """
 
     kind = "unit_value"
@@ -72,6 +91,8 @@ class UnitValue(Detector):
     materiality: float = 0.05
     slip_tolerance: float = 0.5
     normal_z: float = 3.0
+    habit_share: float = 0.1
+    habit_months: int = 2
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -82,6 +103,8 @@ class UnitValue(Detector):
         off_own = (np.abs(own_z) > self.own_threshold) & (np.sign(own_z) == np.sign(c["resid"]))
         material = np.fmax(c["value"], c["implied"]) >= self.materiality * c["typical"][:, None]
         flagged = c["tested"] & material & (z > self.threshold) & off_own
+        habit, c["recurs"] = self._reported(c, flagged)
+        flagged &= ~habit
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
@@ -143,6 +166,34 @@ class UnitValue(Detector):
             "typical": row_median(np.where(ok, value, np.nan)),
             "estimated_months": estimated.sum(axis=1),
         }
+
+    def _reported(self, c: dict, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which of ``cells`` the series itself reports: at least ``habit_share`` of the
+        series' other tested months, and ``habit_months`` of them, are also off its usual
+        unit value (beyond ``own_threshold`` of its own σ) and within ``own_threshold`` of
+        its own σ of the cell's unit value (log terms); except a cell about a power of ten
+        (×100 or more) off the usual one, whose recurrence is a unit error made again, not
+        a habit. Also returns, per cell, the number of such other months. Pairwise over the
+        months of the rows that hold a cell, in blocks of rows to bound memory (8,192
+        series × 120 months at once would be 118M pairs)."""
+        out = np.zeros_like(cells)
+        count = np.zeros(cells.shape, dtype=np.int64)
+        rows = np.flatnonzero(cells.any(axis=1))
+        if len(rows) == 0:
+            return out, count
+        band = self.own_threshold * c["own_spread"]
+        away = c["tested"] & (np.abs(c["own_resid"]) > band[:, None])
+        need = np.maximum(self.habit_months, self.habit_share * (c["tested"].sum(axis=1) - 1))
+        log_uv = np.where(c["tested"], c["log_uv"], np.nan)
+        step = max(1, PAIRS_PER_BLOCK // log_uv.shape[1] ** 2)
+        for start in range(0, len(rows), step):
+            r = rows[start : start + step]
+            x, other = log_uv[r], np.where(away[r], log_uv[r], np.nan)
+            near = np.abs(x[:, :, None] - other[:, None, :]) <= band[r, None, None]
+            count[r] = near.sum(axis=2) - away[r]  # not the month itself
+            out[r] = cells[r] & (count[r] >= need[r, None])
+        _, slip = self._power_of_ten(np.nan_to_num(c["own_resid"]))
+        return out & ~slip, np.where(cells, count, 0)
 
     def _spread(self, raw: np.ndarray, n: np.ndarray) -> np.ndarray:
         """A row's robust σ blended with a prior of ``prior_spread`` worth ``prior_weight``
@@ -243,6 +294,9 @@ class UnitValue(Detector):
             out["slip_factor"] = _sig(factor if pattern == VALUE_SLIP else 1.0 / factor)
         if c["estimated_months"][r]:
             out["months_with_estimated_quantities"] = int(c["estimated_months"][r])
+        if c["recurs"][r, t] >= self.habit_months:
+            out["months_at_this_unit_value"] = int(c["recurs"][r, t])
+            out["tested_months"] = int(c["tested"][r].sum())
         return out
 
     def explain(self, finding: Mapping) -> str:
@@ -280,6 +334,9 @@ class UnitValue(Detector):
                 f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
                 "another product, or unrecorded quantities)."
             )
+        recurs = ev.get("months_at_this_unit_value")
+        if recurs:
+            tail += _recurs(ev, recurs, unit)
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
@@ -323,6 +380,24 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
         f"{about(usual)} at the usual price)."
     )
+
+
+def _recurs(ev: Mapping, months: int, unit: str) -> str:
+    """The sentence for a unit value that other months of the series share: for a slip,
+    the series then holds two unit values a power of ten apart, and its usual one (the
+    majority's) is not therefore the right one."""
+    head = (
+        f" The series has about this unit value in {months} other {unit}s of the "
+        f"{ev.get('tested_months')} tested: "
+    )
+    step = ev.get("slip_factor")
+    if ev.get("pattern") in (VALUE_SLIP, WEIGHT_SLIP) and step:
+        apart = power_step(max(step, 1.0 / step))
+        return head + (
+            f"its {unit}s fall at two unit values about {apart} apart, and the usual one "
+            "may be the one in error."
+        )
+    return head + "it may mix two products or grades."
 
 
 def _worth(ev: Mapping, cur: str) -> str:

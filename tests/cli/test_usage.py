@@ -243,3 +243,24 @@ def test_an_error_without_ctrl_c_is_not_taken_for_one(demo_db, monkeypatch):
     monkeypatch.setattr(cli.api, "scan", fails)
     with pytest.raises(RuntimeError, match="a bug"):
         invoke("scan", store=demo_db)
+
+
+def test_python_dash_m_runs_the_same_command_line(demo_db):
+    """``python -m tradesentry`` is the ``tradesentry`` command, named so in its usage."""
+    import os
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "tradesentry", "releases", "--store", str(demo_db)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "cn_kp_monthly_2019_2021h1" in shown.stdout
+    usage = subprocess.run(
+        [sys.executable, "-m", "tradesentry", "--help"], capture_output=True, text=True, check=False
+    )
+    assert "Usage: tradesentry " in usage.stdout

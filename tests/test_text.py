@@ -20,6 +20,7 @@ from tradesentry.text import (
     relative_change,
     the_expected,
     times,
+    weight,
 )
 
 
@@ -208,3 +209,25 @@ def test_csv_safe_quotes_a_cell_a_spreadsheet_would_read_as_a_formula(prefix):
 @pytest.mark.parametrize("value", ["SUM(A1)", "a=b", " =1", "'=1", "", -2.5, 3, None])
 def test_csv_safe_leaves_other_cells_as_they_are(value):
     assert csv_safe(value) == value
+
+
+@pytest.mark.parametrize(
+    ("kg", "text"),
+    [
+        (None, "an unknown weight"),
+        (0.0, "0 kg"),
+        (0.38, "0.38 kg"),
+        (5.0, "5 kg"),
+        (239.0, "239 kg"),
+        (999.4, "999 kg"),
+        (999.6, "1 t"),  # what rounds to 1,000 kg is a tonne
+        (2_679.0, "2.68 t"),
+        (142_900.0, "143 t"),
+        (309_567.0, "310 t"),
+        (999_999.0, "1,000 t"),
+        (254_368_000.0, "254,368 t"),
+    ],
+)
+def test_one_weight_formatter(kg, text):
+    """Every detector writes weights alike: kilograms below a tonne, tonnes from one on."""
+    assert weight(kg) == text

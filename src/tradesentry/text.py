@@ -232,6 +232,25 @@ def factor(value: float | None) -> str:
     return "×" + ratio(value)
 
 
+def weight(kg: float | None) -> str:
+    """A weight as people read it: whole kilograms below a tonne (239 kg; under 10 kg two
+    significant digits, 0.38 kg), tonnes from a tonne on, to three significant digits below
+    a thousand tonnes (3.19 t, 14.3 t, 310 t) and whole above (1,700 t, 254,368 t)."""
+    if kg is None or not math.isfinite(kg):
+        return "an unknown weight"
+    if kg < 999.5:  # what rounds to 1,000 kg is a tonne
+        if kg < 10 and kg != round(kg):
+            return f"{kg:.2g} kg"
+        return f"{kg:,.0f} kg"
+    tonnes = kg / 1000.0
+    if tonnes >= 999.5:
+        return f"{tonnes:,.0f} t"
+    digits = np.format_float_positional(
+        tonnes, precision=3, unique=False, fractional=False, trim="-"
+    )
+    return f"{digits} t"
+
+
 def power_step(step: float) -> str:
     """A unit error's power-of-ten step, both directions in digits: ×100, ×1,000,
     ×1,000,000, ×1/100, ×1/1,000,000 (never "×0.01" beside "×1/1,000")."""

@@ -232,7 +232,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 weight_vs_usual_month=0.0, whole_kg=True,
             ),
             ["(€325.7K). But the weight moved with the value: 0 kg (under half a kilogram: "
-             "the series' weights are whole kilograms) against 3,191 kg in the series' usual "
+             "the series' weights are whole kilograms) against 3.19 t in the series' usual "
              "month, where €2 at the usual €5.22/kg would weigh 0.38 kg. A unit error"],
             ["a genuine fall", "the quantity or"],
         ),
@@ -251,7 +251,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 usual_unit_value=17.86, usual_weight_kg=179.0, weight_vs_usual_month=1729.4,
                 whole_kg=True,
             ),
-            ["But the weight moved too, further than the value: 309,567 kg, 1,700 times the "
+            ["But the weight moved too, further than the value: 310 t, 1,700 times the "
              "series' usual month (179 kg), at €2.77/kg against the usual €18/kg."],
             [],
         ),

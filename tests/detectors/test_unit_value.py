@@ -17,7 +17,7 @@ from tests.detectors._helpers import keyed_panel, scaled_comext_copy, unit_value
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
 from tradesentry.panel import Panel
-from tradesentry.text import times
+from tradesentry.text import times, weight
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 MINERALS = "raw/comtrade_china_critical_minerals/deep_dive_hs6_monthly.csv"
@@ -196,8 +196,7 @@ def test_a_weight_outlier_reads_in_the_direction_of_its_unit_value():
     assert "really was shipped" in low_text
     assert "It is probably under-recorded" in high_text and "over-invoicing" in high_text
     assert "under-invoicing" not in high_text and "that much more" not in high_text
-    kg = f"{light[30] / 1000:,.1f} t"
-    assert f"unless only {kg} was shipped at the declared €" in high_text
+    assert f"unless only {weight(light[30])} was shipped at the declared €" in high_text
 
 
 def test_a_market_wide_price_move_is_not_an_outlier():

@@ -31,6 +31,7 @@ from tradesentry.text import (
     power_step,
     the_expected,
     times,
+    weight,
 )
 
 REASONS = ("negative", "zero", "near_zero", "unit_slip")
@@ -332,10 +333,10 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
     what = "thousands, millions or units mixed up"
     tell = "quantity or the partner's record would tell them apart."
     near = _near_step(observed, expected, step, tolerance)
-    weight = _weight_text(finding, ev, step, unit)
+    on_weight = _weight_text(finding, ev, step, unit)
     if near:
         head = f": close to {power_step(step)}, the signature of a unit error ({what})"
-        if weight is None:
+        if on_weight is None:
             return f"{head}. A genuine {kind} of that size is the alternative; the {tell}"
     else:
         unslipped = float(observed) / step
@@ -344,9 +345,9 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
             f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its "
             f"expected value{_beyond_range(unslipped, ev, cur, unit)}"
         )
-        if weight is None:
+        if on_weight is None:
             return f"{head}; a genuine {kind} of that size is the other reading. The {tell}"
-    return f"{head}.{weight}"
+    return f"{head}.{on_weight}"
 
 
 def _beyond_range(unslipped: float, ev: Mapping, cur: str, unit: str) -> str:
@@ -413,20 +414,20 @@ def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str |
         return None
     cur = finding.get("currency") or ""
     kind = "one-off" if step > 1 else "fall"
-    weight, usual_weight = float(ev["net_weight_kg"]), ev.get("usual_weight_kg")
-    if weight > 0:
+    kilos, usual_kilos = float(ev["net_weight_kg"]), ev.get("usual_weight_kg")
+    if kilos > 0:
         price, usual_price = money_pair(ev.get("unit_value"), ev["usual_unit_value"], cur)
         month = (
-            f"{_kg(weight)}, {times(_round2(ev['weight_vs_usual_month']))} the series' usual "
-            f"{unit} ({_kg(usual_weight)})"
+            f"{weight(kilos)}, {times(_round2(ev['weight_vs_usual_month']))} the series' usual "
+            f"{unit} ({weight(usual_kilos)})"
         )
         figures = f"{month}, at {price}/kg against the usual {usual_price}/kg"
     else:
         usual_price = money(ev["usual_unit_value"], cur)
-        at_usual = _kg(float(observed) / float(ev["usual_unit_value"]))
+        at_usual = weight(float(observed) / float(ev["usual_unit_value"]))
         figures = (
             f"0 kg (under half a kilogram: the series' weights are whole kilograms) against "
-            f"{_kg(usual_weight)} in the series' usual {unit}, where {money(observed, cur)} at "
+            f"{weight(usual_kilos)} in the series' usual {unit}, where {money(observed, cur)} at "
             f"the usual {usual_price}/kg would weigh {at_usual}"
         )
     likelier = (
@@ -455,18 +456,6 @@ def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str |
         f"it: {figures}, neither the usual unit value nor {power_step(step)} of it. The "
         "partner's record would tell them apart."
     )
-
-
-def _kg(weight: float | None) -> str:
-    """A weight as people read it: 4,093 kg, 0.38 kg; from a thousand tonnes, in tonnes
-    (254,368 t, not 254,368,000 kg)."""
-    if weight is None or not math.isfinite(weight):
-        return "an unknown weight"
-    if weight >= 1e6:
-        return f"{weight / 1000.0:,.0f} t"
-    if weight >= 10 or weight == round(weight):
-        return f"{weight:,.0f} kg"
-    return f"{weight:.2g} kg"
 
 
 def _near_step(observed, expected, step: float, tolerance: float) -> bool:

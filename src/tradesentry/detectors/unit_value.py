@@ -22,6 +22,7 @@ from tradesentry.text import (
     plural,
     power_step,
     times,
+    weight,
 )
 
 LN10 = math.log(10.0)
@@ -309,7 +310,7 @@ class UnitValue(Detector):
         when = period_label(finding.get("period"), freq)
         head = (
             f"{when}: {money(finding.get('observed'), cur)} for "
-            f"{_kg(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "
+            f"{weight(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "
             f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
         )
         pattern = ev.get("pattern")
@@ -319,7 +320,7 @@ class UnitValue(Detector):
             tail = (
                 f"; {_normal_side(ev, 'value', unit)} but the weight is off by about "
                 f"{power_step(ev.get('slip_factor'))}: a weight slip (about "
-                f"{_kg(ev.get('weight_at_usual_price'))} at the usual price)."
+                f"{weight(ev.get('weight_at_usual_price'))} at the usual price)."
             )
         elif pattern == VALUE_SLIP:
             tail = (
@@ -351,7 +352,7 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
     the unit value: far above the usual price, the weight is under-recorded or the goods are
     over-invoiced; far below, the weight is over-recorded or the goods under-invoiced. The
     value's own move is named, and only a value within ×1.25 of usual is 'about as usual'."""
-    kg = _kg(ev.get("net_weight_kg"))
+    kg = weight(ev.get("net_weight_kg"))
     declared, usual = money_pair(finding.get("observed"), ev.get("value_at_usual_price"), cur)
     high = (ev.get("ratio") or 1.0) > 1.0
     recorded, shipped, invoicing = (
@@ -376,7 +377,7 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
             "; the value is normal for this series but the weight is not: the weight is probably "
         )
     return (
-        f"{which}{recorded} (about {_kg(ev.get('weight_at_usual_price'))} at the usual price), "
+        f"{which}{recorded} (about {weight(ev.get('weight_at_usual_price'))} at the usual price), "
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
         f"{about(usual)} at the usual price)."
     )
@@ -448,12 +449,3 @@ def _price(x, currency: str) -> str:
         return f"{x:,.0f} {currency}/kg"
     digits = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
     return f"{digits} {currency}/kg"
-
-
-def _kg(x) -> str:
-    if x is None:
-        return "an unknown weight"
-    for limit, unit in ((1e6, "kt"), (1e3, "t")):
-        if x >= limit:
-            return f"{x / limit:,.1f} {unit}"
-    return f"{x:,.0f} kg"

@@ -101,6 +101,8 @@ class Revision(Detector):
         prev_release = context(panel, "previous_release")
         if prev is None or release is None or prev_release is None:
             return no_detections()
+        if not np.isfinite(prev).any():  # no earlier figure: nothing revised, none appeared
+            return no_detections()
         value = panel.values
         change = value - prev
         changed, rel = self._changed(value, prev)

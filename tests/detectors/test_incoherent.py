@@ -56,6 +56,22 @@ def test_chapters_against_total():
     assert texts.str.contains("HS chapters").all()
 
 
+def test_details_above_a_total_of_zero_are_incoherent():
+    """Parts cannot exceed the whole, a whole of 0 included: its ratio is infinite, the
+    break is not."""
+    rng = np.random.default_rng(0)
+    ch = rng.lognormal(12, 0.3, (2, 24))
+    total = ch.sum(axis=0, keepdims=True)
+    total[0, 7] = 0.0
+    keys = _keys([("FRA", "TOTAL"), ("FRA", "01"), ("FRA", "02")])
+    panel = make_panel(np.vstack([total, ch]), keys=keys)
+    out = Incoherent().detect(panel)
+    assert list(out["start"]) == [7]
+    f = findings(panel, [Incoherent()]).iloc[0]
+    assert "the total is $0 but" in f["explanation"]
+    assert "parts cannot exceed the whole" in f["explanation"]
+
+
 def test_partial_partner_set_is_not_an_error():
     rng = np.random.default_rng(1)
     partners = rng.lognormal(12, 0.3, (2, 24))
@@ -115,9 +131,13 @@ def test_the_rounding_allowance_comes_from_the_figures_not_past_them(total, part
 
 
 @pytest.mark.parametrize(
-    ("short", "says"),
+    ("short", "says", "severity"),
     [
-        ((9,), ["match the total (within 2%) in 23.", "A figure missing among the details"]),
+        (
+            (9,),
+            ["match the total (within 2%) in 23.", "A figure missing among the details"],
+            "high",
+        ),
         (
             (3, 9, 15),
             [
@@ -125,14 +145,17 @@ def test_the_rounding_allowance_comes_from_the_figures_not_past_them(total, part
                 "The details fall short in 3 of the 24 months: more likely some of the total's "
                 "partners are not in the store",
             ],
+            "low",
         ),
     ],
 )
-def test_the_other_months_are_counted_not_said_to_match(short, says):
+def test_the_other_months_are_counted_not_said_to_match(short, says, severity):
     """The partners sum to half the total in the ``short`` months and match it (one within
     the tolerance) in the others: the text counts both from the evidence, never "while in
     other months they match", and a shortfall that recurs reads as partners missing from
-    the store (a Comext file holds the EU partners and China only)."""
+    the store (a Comext file holds the EU partners and China only). The score says what the
+    text says: a likely error is high, with the gap at stake; partners likely not in the
+    store are low (score below 0.5), with no money at stake."""
     rng = np.random.default_rng(4)
     partners = rng.lognormal(12, 0.3, (3, 24))
     world = partners.sum(axis=0, keepdims=True)
@@ -149,3 +172,99 @@ def test_the_other_months_are_counted_not_said_to_match(short, says):
         assert "they match" not in text and "duplicated" not in text
         for said in says:
             assert said in text, text
+        assert f["severity"] == severity
+        gap = ev["total"] - ev["sum_of_parts"]
+        assert f["impact"] == (gap if severity == "high" else 0.0)
+        assert (f["score"] <= 0.5) == (severity == "low")
+
+
+_EU = ["FRA", "ITA", "ESP", "NLD", "BEL", "POL", "AUT", "SWE", "DNK", "FIN"]
+_EU += ["IRL", "PRT", "GRC", "CZE", "HUN", "ROU", "BGR", "HRV", "SVK", "SVN"]
+
+
+@pytest.mark.parametrize(
+    ("parts", "total", "flagged"),
+    [
+        # exact to the euro: no rounding to forgive, however round the total and the sum
+        ((6_345_678.0, 3_654_322.0), 20_000_000.0, True),
+        ((6_345_678.0, 3_654_322.0), 10_150_000.0, False),  # within the 2 % tolerance
+        # 21 figures in thousands: half a thousand each, ±10,500
+        ((2_000.0,) * 20, 49_000.0, False),
+        ((2_000.0,) * 20, 51_000.0, True),
+        ((2_000.0,) * 20, 29_000.0, True),  # details over the total by as much
+    ],
+)
+def test_the_rounding_allowance_is_half_a_unit_per_figure(parts, total, flagged):
+    """The unit is the largest power of ten dividing every figure (each detail, not their
+    sum) and the allowance half of it per figure (the total and each detail), not twice."""
+    details = np.tile(np.array(parts)[:, None], (1, 24))
+    world = details.sum(axis=0, keepdims=True)
+    world[0, 14] = total
+    keys = _keys([("WLD", "847130"), *((p, "847130") for p in _EU[: len(parts)])])
+    out = Incoherent().detect(make_panel(np.vstack([world, details]), keys=keys))
+    assert list(out["start"]) == ([14] if flagged else [])
+
+
+def test_the_months_counted_short_or_over_are_the_months_flagged():
+    """The other months a finding counts as short of the total or over it are judged with
+    the allowance the finding's own month is: each of them is a finding too."""
+    details = np.tile(np.array([[6_345_678.0], [3_654_322.0]]), (1, 24))
+    world = details.sum(axis=0, keepdims=True)
+    world[0, 16], world[0, 18] = 20_000_000.0, 5_000_000.0  # 50 % short, then 100 % over
+    world[0, 20] = 10_150_000.0  # within the tolerance: a match
+    keys = _keys([("WLD", "847130"), ("FRA", "847130"), ("ITA", "847130")])
+    found = findings(make_panel(np.vstack([world, details]), keys=keys), [Incoherent()])
+    assert sorted(found["period"]) == ["2020-05", "2020-07"]
+    for ev in found["evidence"]:
+        short = ev["sum_of_parts"] < ev["total"]
+        assert (ev["other_short"], ev["other_over"]) == ((0, 1) if short else (1, 0))
+        assert ev["other_matching"] == 22
+
+
+def test_a_month_coherent_by_rounding_is_counted_as_a_match():
+    """20 partners at 2,000 each against 49,000, all in thousands, is a match (±10,500),
+    but not within 2 %: the text says so."""
+    details = np.full((20, 24), 2_000.0)
+    world = details.sum(axis=0, keepdims=True)
+    world[0, 14], world[0, 5] = 49_000.0, 60_000.0
+    keys = _keys([("WLD", "847130"), *((p, "847130") for p in _EU)])
+    found = findings(make_panel(np.vstack([world, details]), keys=keys), [Incoherent()])
+    assert list(found["period"]) == ["2019-06"]
+    ev, text = found.iloc[0]["evidence"], found.iloc[0]["explanation"]
+    assert (ev["other_matching"], ev["other_rounded"], ev["other_short"]) == (23, 1, 0)
+    assert "match the total (within 2% or the rounding of the figures) in 23." in text
+
+
+@pytest.mark.parametrize(
+    ("editions", "broken", "flagged"),
+    [
+        (("HS",), ("HS",), "HS"),
+        (("H5",), ("H5",), "H5"),  # the ingest keeps TOTAL under HS, chapters in their edition
+        (("H5", "H6"), (), None),  # two editions' chapters, each whole: never added together
+        (("H5", "H6"), ("H6",), "H6"),
+        (("H5", "H6"), ("H5", "H6"), "H6"),  # one finding a month: the larger break
+        (("S4",), ("S4",), None),  # SITC divisions are not HS chapters
+    ],
+)
+def test_the_total_meets_the_chapters_of_any_hs_edition(editions, broken, flagged):
+    rng = np.random.default_rng(5)
+    chapters = rng.lognormal(12, 0.3, (3, 24))
+    total = chapters.sum(axis=0, keepdims=True)
+    rows, values, classification = [("USA", "TOTAL")], [total], ["HS"]
+    for edition in editions:
+        ch = chapters.copy()
+        if edition in broken:
+            ch[0, 9] += total[0, 9] * (1.0 if edition == "H5" else 2.0)  # H6 the larger
+        rows += [("USA", c) for c in ("01", "02", "03")]
+        values.append(ch)
+        classification += [edition] * 3
+    keys = _keys(rows)
+    keys["classification"] = classification
+    found = findings(make_panel(np.vstack(values), keys=keys), [Incoherent()])
+    assert len(found) == (flagged is not None)
+    if flagged:
+        f = found.iloc[0]
+        assert (f["commodity"], f["classification"], f["period"]) == ("TOTAL", "HS", "2019-10")
+        assert f["evidence"]["details_classification"] == flagged
+        named = "its HS chapters" + ("" if flagged == "HS" else f" ({flagged})")
+        assert f"the 3 figures for {named} sum to" in f["explanation"]

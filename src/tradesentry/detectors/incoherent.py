@@ -26,6 +26,11 @@ from tradesentry.text import (
 )
 
 _CHAPTER = re.compile(r"^\d{2}$")
+#: the Harmonized System's classifications: a national table's HS and its editions H0…H6
+_HS_EDITION = re.compile(r"H[S0-9]")
+#: months (the flagged one among them) in which the details fall short of their total before
+#: the shortfall reads as details not all in the store rather than a wrong figure
+_RECURRING = 3
 
 
 @dataclass(frozen=True)
@@ -33,18 +38,29 @@ class Incoherent(Detector):
     """Figures of one release that cannot all be true: parts that do not add up to the whole.
 
     Model: two checks, both against a relative ``tolerance`` (2 %) widened by the rounding of
-    the figures (half a unit per figure of the largest power of ten that divides all of them, so that
-    $29K + $3K against $33K published in thousands is not flagged). (a) A combined
-    multi-month figure (China's January–February) against the sum of the single months it
-    covers, where both were published. (b) Details against totals held in the same panel:
-    commodity ``TOTAL`` against the sum of its HS chapters (two-digit codes), and partner
-    ``WLD`` against the sum of the individual partners, for the same reporter, flow and
-    month. Details summing to more than the total are always incoherent (values are not
-    negative); details summing to less are incoherent only where the detail set is complete
-    in the series' other months (their median ratio to the total within the tolerance), since
-    a partial set (the source lists only some partners) is not an error. Threshold: the
-    score is 0.5 at the tolerance and rises with the multiple of it. Why: coherence is the
-    publisher's own constraint, so any break beyond rounding is worth a question.
+    the figures: half a unit per figure (the total and each of its parts), the unit being the
+    largest power of ten that divides every one of them. So $29K + $3K against $33K published
+    in thousands is not flagged, nor 20 partners at 2,000 each against 49,000 (21 figures in
+    thousands: ±10,500), while €6,345,678 + €3,654,322 against €20,000,000, exact to the
+    euro, is. (a) A combined multi-month figure (China's January–February) against the sum
+    of the single months it covers, where both were published. (b) Details against totals
+    held in the same panel: commodity ``TOTAL`` against the sum of its HS chapters (two-digit
+    codes), and partner ``WLD`` against the sum of the individual partners, for the same
+    reporter, flow and month. ``TOTAL`` belongs to no HS edition (the ingest keeps it under
+    HS): it meets the chapters of every HS edition held beside it (HS, H0…H6), each
+    edition's chapters summed apart, never added to another's (one finding per total and
+    month, the larger break). Details summing to more than the total are always incoherent
+    (values are not negative); details summing to less are incoherent only where the detail
+    set is complete in the series' other months (their median ratio to the total within the
+    tolerance), since a partial set (the source lists only some partners) is not an error.
+    Threshold: the score is 0.5 at the tolerance and rises with the multiple of it. A
+    shortfall that recurs (the details short of the total beyond the allowance in this and
+    at least two other months) reads first as details not all in the store (Comext files
+    list the EU partners and China) rather than a wrong figure: its score is halved, below
+    0.5 (low), since the explanation itself calls an error the less likely reading, and its
+    impact is 0, the gap being trade the store does not hold rather than money a figure may
+    have wrong (the difference stays in the evidence). Why: coherence is the publisher's own
+    constraint, so any break beyond rounding is worth a question.
     Limits: a group is checked only when the chunk holds both its total and its details
     (the local engine reads series in key order, which keeps a reporter's series together
     for modest sizes); duplicate rows never reach the detectors, the ingest quarantines them.
@@ -74,17 +90,25 @@ class Incoherent(Detector):
         complete = (np.isfinite(parts) | ~covered).all(1)
         total = panel.combined[rows, cols]
         summed = np.nansum(parts, axis=1)
-        cand = complete & np.isfinite(total)
+        unit = _rounding_unit(total, parts)
+        allowed = self._allowed(total, unit, np.isfinite(parts).sum(1) + 1)
+        keep = complete & np.isfinite(total) & (np.abs(total - summed) > allowed)
+        evidence = [
+            {
+                "parts": [float(x) for x in parts[j] if np.isfinite(x)],
+                "months": [panel.label(int(cols[j]) + m) for m in range(int(span[j]))],
+            }
+            for j in np.flatnonzero(keep).tolist()
+        ]
         return self._emit(
-            panel,
-            rows[cand],
-            cols[cand],
-            (cols + span - 1)[cand],
-            total[cand],
-            summed[cand],
-            parts[cand],
+            rows[keep],
+            cols[keep],
+            (cols + span - 1)[keep],
+            total[keep],
+            summed[keep],
+            unit[keep],
             "combined",
-            span[cand],
+            evidence,
         )
 
     # -- (b) details against totals -----------------------------------------------------------
@@ -94,80 +118,126 @@ class Incoherent(Detector):
         partner = keys["partner"].isin(_countries())
         by_commodity = [c for c in keys.columns if c != "commodity"]
         by_partner = [c for c in keys.columns if c != "partner"]
+        # TOTAL belongs to no HS edition (the ingest keeps it under HS): it meets the chapters
+        # of any edition, each edition's chapters summed apart.
+        hs = keys["classification"].str.fullmatch(_HS_EDITION.pattern)
+        edition_free = keys.assign(classification=keys["classification"].where(~hs, "HS"))
         return [
             self._group_check(
-                panel, keys, by_commodity, keys["commodity"] == "TOTAL", chapter, "commodity"
+                panel,
+                _group_ids(keys, by_commodity),
+                _group_ids(edition_free, by_commodity),
+                keys["commodity"] == "TOTAL",
+                chapter,
+                "commodity",
             ),
             self._group_check(
-                panel, keys, by_partner, keys["partner"] == WORLD, partner, "partner"
+                panel,
+                _group_ids(keys, by_partner),
+                _group_ids(keys, by_partner),
+                keys["partner"] == WORLD,
+                partner,
+                "partner",
             ),
         ]
 
-    def _group_check(self, panel, keys, group_cols, is_total, is_detail, level) -> pd.DataFrame:
+    def _group_check(
+        self,
+        panel: Panel,
+        gid: np.ndarray,
+        mid: np.ndarray,
+        is_total: pd.Series,
+        is_detail: pd.Series,
+        level: str,
+    ) -> pd.DataFrame:
+        """Totals against the sums of their details: ``gid`` groups the details that add up
+        together, ``mid`` matches a total with every detail group of its own ``mid``."""
         if not (is_total.any() and is_detail.any()):
             return no_detections()
-        gid = keys.groupby(group_cols, sort=False, dropna=False).ngroup().to_numpy()
         detail_rows = np.flatnonzero(is_detail.to_numpy())
-        sums = pd.DataFrame(panel.values[detail_rows]).groupby(gid[detail_rows]).sum(min_count=1)
-        counts = (
-            pd.DataFrame(np.isfinite(panel.values[detail_rows])).groupby(gid[detail_rows]).sum()
-        )
+        values = panel.values[detail_rows]
+        by = gid[detail_rows]
+        sums = pd.DataFrame(values).groupby(by).sum(min_count=1)
+        counts = pd.DataFrame(np.isfinite(values)).groupby(by).sum()
+        units = pd.DataFrame(_figure_units(values)).groupby(by).min()
+        # a row of each detail group: the match key and classification it shares
+        one = detail_rows[pd.Series(np.arange(len(by))).groupby(by).first().loc[sums.index]]
+        groups = pd.DataFrame({"group": sums.index, "match": mid[one], "one": one})
         total_rows = np.flatnonzero(is_total.to_numpy())
-        total_rows = total_rows[np.isin(gid[total_rows], sums.index)]
-        if not total_rows.size:
+        pairs = pd.DataFrame({"row": total_rows, "match": mid[total_rows]}).merge(
+            groups, on="match", sort=True
+        )
+        if pairs.empty:
             return no_detections()
-        detail_sum = sums.loc[gid[total_rows]].to_numpy(dtype=float)
-        n_details = counts.loc[gid[total_rows]].to_numpy()
-        total = panel.values[total_rows]
+        rows, group = pairs["row"].to_numpy(), pairs["group"].to_numpy()
+        edition = panel.keys["classification"].astype(str).to_numpy()[pairs["one"].to_numpy()]
+        total = panel.values[rows]
+        detail_sum = sums.loc[group].to_numpy(dtype=float)
+        n_details = counts.loc[group].to_numpy()
+        unit = np.minimum(units.loc[group].to_numpy(dtype=float), _figure_units(total))
+        unit = np.where(np.isfinite(unit), unit, 0.0)  # no figure but zeros: nothing rounded
+        allowed = self._allowed(total, unit, n_details + np.isfinite(total))
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = detail_sum / total
         usual, months = _usual_ratio(ratio)
         complete = (np.abs(usual - 1.0) <= self.tolerance) & (months >= self.min_months)
-        tol = self.tolerance * total
-        over = detail_sum > total + tol
-        under = complete[:, None] & (detail_sum < total - tol)
-        r, t = np.nonzero((over | under) & np.isfinite(ratio))
-        rows = total_rows[r]
-        extra = {"level": level, "details": n_details[r, t], "usual_ratio": usual[r]}
-        extra.update(self._other_months(total, detail_sum, r, t))
+        gap = detail_sum - total
+        with np.errstate(invalid="ignore"):
+            over = gap > allowed
+            under = complete[:, None] & (gap < -allowed)
+        counted = _other_months(total, detail_sum, allowed, self.tolerance)
+        # a total of 0 against details that hold trade is a break too (its ratio is not)
+        p, t = np.nonzero((over | under) & np.isfinite(total) & np.isfinite(detail_sum))
+        # one finding per total and month: where two editions' chapters both break with
+        # the total, the larger break
+        worst = np.lexsort((-np.abs(gap[p, t]) / np.maximum(allowed[p, t], 1e-300), t, rows[p]))
+        first = np.ones(len(worst), dtype=bool)
+        first[1:] = (np.diff(rows[p][worst]) != 0) | (np.diff(t[worst]) != 0)
+        p, t = p[worst[first]], t[worst[first]]
+        evidence = [
+            {
+                "details": int(n_details[i, j]),
+                "details_classification": str(edition[i]),
+                "usual_ratio": float(usual[i]) if np.isfinite(usual[i]) else None,
+                **{name: int(c[i, j]) for name, c in counted.items()},
+            }
+            for i, j in zip(p.tolist(), t.tolist(), strict=True)
+        ]
+        # a shortfall that recurs reads as details not all in the store, not a wrong figure
+        short = counted["other_short"][p, t] + 1
+        incomplete = (gap[p, t] < 0) & (short >= _RECURRING)
         return self._emit(
-            panel, rows, t, t, total[r, t], detail_sum[r, t], None, level, None, extra
+            rows[p], t, t, total[p, t], detail_sum[p, t], unit[p, t], level, evidence, incomplete
         )
 
-    def _other_months(
-        self, total: np.ndarray, detail_sum: np.ndarray, r: np.ndarray, t: np.ndarray
-    ) -> dict[str, np.ndarray]:
-        """How the details compare with the total in each flagged cell's other months: how
-        many hold both figures, and in how many the details match the total within the
-        tolerance, fall short of it or exceed it (the flagged cell's own month left out)."""
-        both = np.isfinite(total) & np.isfinite(detail_sum)
-        with np.errstate(invalid="ignore"):
-            gap = np.where(both, detail_sum - total, 0.0)
-            allowed = self.tolerance * np.abs(total)
-        cells = {
-            "other_months": both,
-            "other_matching": both & (np.abs(gap) <= allowed),
-            "other_short": both & (gap < -allowed),
-            "other_over": both & (gap > allowed),
-        }
-        return {name: c.sum(1)[r] - c[r, t] for name, c in cells.items()}
-
     # -- shared ----------------------------------------------------------------------------
-    def _emit(self, panel, rows, start, end, total, summed, parts, check, span, extra=None):
+    def _allowed(self, total: np.ndarray, unit: np.ndarray, figures: np.ndarray) -> np.ndarray:
+        """The tolerance, or half a rounding unit per figure where that is more."""
+        return np.maximum(self.tolerance * np.abs(total), unit * figures / 2)
+
+    def _emit(
+        self,
+        rows: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        total: np.ndarray,
+        summed: np.ndarray,
+        unit: np.ndarray,
+        check: str,
+        evidence: list[dict],
+        incomplete: np.ndarray | None = None,
+    ) -> pd.DataFrame:
         if not len(rows):
             return no_detections()
-        unit = _rounding_unit(total, summed if parts is None else parts)
-        n_terms = 2 if parts is None else np.isfinite(parts).sum(1) + 1
-        allowed = np.maximum(self.tolerance * np.abs(total), unit * n_terms / 2)
         gap = np.abs(total - summed)
-        keep = gap > allowed
-        if not keep.any():
-            return no_detections()
-        idx = np.flatnonzero(keep)
-        multiple = gap[idx] / np.maximum(self.tolerance * np.abs(total[idx]), 1e-300)
-        evidence = []
-        for j in idx.tolist():
-            ev = {
+        multiple = gap / np.maximum(self.tolerance * np.abs(total), 1e-300)
+        score = confidence(4.0 * multiple, 4.0)
+        impact = gap
+        if incomplete is not None:  # details more likely missing from the store than wrong
+            score = np.where(incomplete, 0.5 * score, score)
+            impact = np.where(incomplete, 0.0, gap)
+        evidence = [
+            {
                 "check": check,
                 "total": float(total[j]),
                 "sum_of_parts": float(summed[j]),
@@ -175,27 +245,19 @@ class Incoherent(Detector):
                 "relative": float((total[j] - summed[j]) / total[j]) if total[j] else None,
                 "tolerance": self.tolerance,
                 "rounding_unit": float(unit[j]),
+                **ev,
             }
-            if parts is not None:
-                ev["parts"] = [float(x) for x in parts[j] if np.isfinite(x)]
-                ev["months"] = [panel.label(int(start[j]) + m) for m in range(int(span[j]))]
-            if extra is not None:
-                ev["details"] = int(extra["details"][j])
-                ev["usual_ratio"] = (
-                    float(extra["usual_ratio"][j]) if np.isfinite(extra["usual_ratio"][j]) else None
-                )
-                for name in ("other_months", "other_matching", "other_short", "other_over"):
-                    ev[name] = int(extra[name][j])
-            evidence.append(ev)
+            for j, ev in enumerate(evidence)
+        ]
         return detections(
             self.kind,
-            rows[idx],
-            start[idx],
-            end[idx],
-            observed=total[idx],
-            expected=summed[idx],
-            impact=gap[idx],
-            score=confidence(4.0 * multiple, 4.0),
+            rows,
+            start,
+            end,
+            observed=total,
+            expected=summed,
+            impact=impact,
+            score=score,
             evidence=evidence,
         )
 
@@ -216,6 +278,9 @@ class Incoherent(Detector):
             )
         commodity = ev.get("check") == "commodity"
         what = "its HS chapters" if commodity else "the individual partners"
+        edition = ev.get("details_classification")
+        if commodity and edition and edition != finding.get("classification"):
+            what += f" ({edition})"  # the total is under HS, its chapters under an edition
         more = "more" if (ev.get("sum_of_parts") or 0) > (ev.get("total") or 0) else "less"
         n = int(ev.get("details") or 0)
         details = (
@@ -241,7 +306,7 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
     store (a source listing only some partners, such as Comext files holding the EU
     partners and China) than one wrong figure each time."""
     short = int(ev.get("other_short") or 0) + 1
-    if short < 3:
+    if short < _RECURRING:
         return " A figure missing among the details, or a total not updated."
     months = plural(int(ev.get("other_months") or 0) + 1, unit)
     return (
@@ -254,14 +319,16 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
 
 def _other_months_text(ev: Mapping, unit: str) -> str:
     """' Of the other 34 months with a total and details, the details match the total
-    (within 2%) in 23 and fall short of it in 11.' (nothing for findings saved without the
-    counts)."""
+    (within 2%) in 23 and fall short of it in 11.' ('within 2% or the rounding of the
+    figures' where some matched only within the rounding; nothing for findings saved
+    without the counts)."""
     others = ev.get("other_months")
     if not others:
         return ""
     tol = percent((ev.get("tolerance") or 0.02) * 100, digits=0)
+    rounding = " or the rounding of the figures" if ev.get("other_rounded") else ""
     counts = [
-        f"match the total (within {tol}) in {_count(ev.get('other_matching'))}",
+        f"match the total (within {tol}{rounding}) in {_count(ev.get('other_matching'))}",
         *(
             f"{verb} in {_count(ev.get(key))}"
             for verb, key in (("fall short of it", "other_short"), ("exceed it", "other_over"))
@@ -311,19 +378,53 @@ def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(months > 0, med, np.nan), months
 
 
-def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """Largest power of ten (up to 10^9) that divides every nonzero figure of each check.
+def _group_ids(keys: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Each series' group: the series that share ``columns``."""
+    return keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
+
+
+def _other_months(
+    total: np.ndarray, detail_sum: np.ndarray, allowed: np.ndarray, tolerance: float
+) -> dict[str, np.ndarray]:
+    """How the details compare with the total in each cell's other months: how many hold
+    both figures, and in how many the details match the total within the allowance the
+    cell itself is judged by (the tolerance or the rounding; ``other_rounded`` of them only
+    within the rounding), fall short of it or exceed it (the cell's own month left out)."""
+    both = np.isfinite(total) & np.isfinite(detail_sum)
+    gap = np.where(both, detail_sum - total, 0.0)
+    with np.errstate(invalid="ignore"):
+        matching = both & (np.abs(gap) <= allowed)
+        cells = {
+            "other_months": both,
+            "other_matching": matching,
+            "other_rounded": matching & (np.abs(gap) > tolerance * np.abs(total)),
+            "other_short": both & (gap < -allowed),
+            "other_over": both & (gap > allowed),
+        }
+    return {name: c.sum(1, keepdims=True) - c for name, c in cells.items()}
+
+
+def _figure_units(figures: np.ndarray) -> np.ndarray:
+    """Each figure's largest power of ten (up to 10^9) it is a multiple of: 0 for a figure
+    that is no multiple of one (a fraction), infinite for zero or a missing figure (a
+    multiple of any, it bounds nothing).
 
     A figure below the step is no multiple of it (300 is not a number of billions): only
     its floating-point error may be forgiven, not the figure itself.
     """
-    figures = np.column_stack([total, parts.reshape(len(total), -1)])
-    unit = np.zeros(len(total))
+    unit = np.where(np.isfinite(figures) & (figures != 0), 0.0, np.inf)
     for power in range(10):  # ten powers of ten
         step = 10.0**power
         with np.errstate(invalid="ignore"):
             rem = np.abs(np.round(figures / step) * step - figures)
             multiple = (np.abs(figures) >= step) & (rem <= 1e-6 * step)
-        divides = np.where(np.isfinite(figures) & (figures != 0), multiple, True)
-        unit = np.where(divides.all(1) & np.isfinite(figures).any(1), step, unit)
+        unit = np.where(multiple, step, unit)
     return unit
+
+
+def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """Largest power of ten (up to 10^9) that divides every nonzero figure of each check
+    (0 where there is none: nothing rounded to forgive)."""
+    figures = np.column_stack([total, parts.reshape(len(total), -1)])
+    unit = _figure_units(figures).min(1)
+    return np.where(np.isfinite(unit), unit, 0.0)

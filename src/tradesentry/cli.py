@@ -513,13 +513,23 @@ def series(
     table = Table(show_edge=False)
     for column in ("period", "months", "value", "flags"):
         table.add_column(column, justify="right" if column == "value" else "left")
-    for row in obs.itertuples():
-        month = pd.Timestamp(row.period).strftime("%Y-%m")
+    # Every period of the series' span has a row: one the store does not hold has an empty
+    # value, as has one it holds without a figure (withheld by the source, so flagged).
+    step = 12 if view.freq == "A" else 1
+    first = pd.to_datetime(obs["period"]).dt.to_period("M")
+    index = (first.dt.year * 12 + first.dt.month - 1).to_numpy()
+    covered = {m for i, n in zip(index, obs["period_months"], strict=True) for m in range(i, i + n)}
+    held = [(i, row.period_months, row) for i, row in zip(index, obs.itertuples(), strict=True)]
+    gaps = [(i, 0, None) for i in range(index.min(), index.max() + 1, step) if i not in covered]
+    for i, _, row in sorted(held + gaps, key=lambda cell: cell[:2]):
+        month = f"{i // 12:04d}-{i % 12 + 1:02d}"
+        withheld = row is not None and pd.isna(row.value)
+        marks = (["withheld"] if withheld else []) + sorted(flagged.get((view.freq, month), ()))
         table.add_row(
-            period_label(month, row.freq),
-            str(row.period_months),
-            money(row.value, currency),
-            ", ".join(sorted(flagged.get((_freq(row.freq), month), ()))),
+            period_label(month, view.freq),
+            "" if row is None else str(row.period_months),
+            "" if row is None or withheld else money(row.value, currency),
+            ", ".join(marks),
         )
     out.print(table)
     _findings_table(view.findings, limit=50)

@@ -8,6 +8,7 @@ import io
 import json
 import re
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -157,6 +158,40 @@ def test_series_held_under_two_classifications_needs_one(tmp_path):
     assert chosen.stdout.count("2021-02  ") == 1  # each month once
 
 
+def _comext_with_a_blank(tmp_path) -> str:
+    """Comext as published: DE's exports to FR with June 2024 confidential (an empty
+    OBS_VALUE, kept as NULL), FR's imports from DE with no line at all for March 2025."""
+    lines = ["DATAFLOW,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE\n"]
+    for i, month in enumerate(pd.period_range("2023-01", "2025-12", freq="M").astype(str)):
+        value = 1_000_000 + 7_919 * (i % 11)
+        shown = "" if month == "2024-06" else value
+        lines.append(f"ESTAT:X,M,DE,FR,39201024,2,VALUE_IN_EUROS,{month},{shown}\n")
+        if month != "2025-03":
+            lines.append(f"ESTAT:X,M,FR,DE,39201024,1,VALUE_IN_EUROS,{month},{value + 5000}\n")
+    path = tmp_path / "conf.csv"
+    path.write_text("".join(lines))
+    return str(path)
+
+
+def test_series_shows_missing_and_withheld_months_as_rows(tmp_path):
+    """Every month of the series' span has a row, so the month a gap is about can be seen:
+    one the store does not hold with an empty value, one it holds without a figure (a
+    confidential Comext blank) flagged withheld."""
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", _comext_with_a_blank(tmp_path), "--store", db).exit_code == 0
+    rows = {}
+    for key in (("DEU", "FRA", "export"), ("FRA", "DEU", "import")):
+        shown = invoke("series", *key, "39201024", "--store", db)
+        assert shown.exit_code == 0, shown.output
+        cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
+        table = [c for c in cells if len(c) == 4 and c[0][:2] == "20"]
+        assert len(table) == 36  # 2023-01 to 2025-12, each once
+        rows.update({(key[0], c[0]): c[1:] for c in table})
+    assert rows["DEU", "2024-06"] == ["1", "", "withheld, gap"]
+    assert rows["FRA", "2025-03"] == ["", "", "gap"]
+    assert rows["FRA", "2025-04"][0] == "1" and rows["FRA", "2025-04"][1].startswith("€1.")
+
+
 def test_unknown_series_exits_2(tmp_path):
     db = tmp_path / "s.duckdb"
     invoke("ingest", DEMO_CSV, "--store", db)
@@ -282,7 +317,7 @@ def both_db(tmp_path):
 @pytest.mark.parametrize(
     ("freq", "first", "flagged", "findings"),
     [
-        ("a", ["2005", "2006", "2007"], {"2016": "spike"}, ["2016", "2012"]),
+        ("a", ["2005", "2006", "2007"], {"2016": "spike", "2012": "gap"}, ["2016", "2012"]),
         ("M", ["2015-01", "2015-02", "2015-03"], {"2017-05": "spike"}, ["2017-05"]),
     ],
 )
@@ -293,7 +328,7 @@ def test_series_shows_the_monthly_or_the_annual_series_asked_for(
     assert shown.exit_code == 0, shown.output
     rows = [line.split("│") for line in shown.stdout.splitlines() if "│" in line]
     periods = [row[0].strip() for row in rows]
-    assert periods[:3] == first and len(periods) == (16 if freq == "a" else 84)
+    assert periods[:3] == first and len(periods) == (17 if freq == "a" else 84)  # 2012 too
     assert {row[0].strip(): row[-1].strip() for row in rows if row[-1].strip()} == flagged
     listed = re.findall(r"USA→CAN export TOTAL  (\S+)  ", shown.stdout)
     assert listed == findings

@@ -47,3 +47,46 @@ def test_a_run_sum_does_not_depend_on_the_chunk():
     alone = _gaps(wide[1:, 12:])["impact"].to_numpy()
     beside = _gaps(wide)
     assert beside["impact"].to_numpy()[beside["series"].to_numpy() == 1].tolist() == alone.tolist()
+
+
+@pytest.mark.parametrize(
+    ("level", "above_low"),
+    [(1e6, True), (5e3, True), (400.0, False), (30.0, False)],
+)
+def test_a_gap_rises_above_low_only_where_money_is_at_stake(level, above_low):
+    """Two missing months in a flow that traded every month for two years are a strong
+    signal; in a flow of a few hundred units a month they stay low (score below 0.5)."""
+    v = np.full((1, 36), level)
+    v[0, 20:22] = np.nan
+    out = _gaps(v)
+    assert len(out) == 1
+    score = out["score"].iloc[0]
+    expected = out["expected"].iloc[0]
+    assert score <= expected / 2000.0 + 1e-12
+    assert (score >= 0.5) == above_low
+
+
+@pytest.mark.parametrize(
+    ("partner", "pointer"),
+    [
+        ("ESP", ": ESP's record of the same flow, where the store holds it, would tell "
+         "(tradesentry mirror SWE ESP --commodity 48114900)."),
+        ("WLD", "."),
+        ("X899", "."),
+    ],
+)  # fmt: skip
+def test_the_text_says_what_the_expectation_rests_on_and_where_to_look(partner, pointer):
+    from tradesentry.detectors.gap import Gap
+
+    finding = {
+        "kind": "gap", "reporter": "SWE", "partner": partner, "flow": "export",
+        "commodity": "48114900", "currency": "EUR", "period": "2025-03",
+        "period_end": "2025-06", "expected": 93.0,
+        "evidence": {
+            "months": ["2025-03", "2025-04", "2025-05", "2025-06"], "traded_before": 12,
+            "months_before": 12, "traded_after": 6, "months_after": 6,
+        },
+    }  # fmt: skip
+    text = Gap().explain(finding)
+    assert "about €93 of trade would be expected there, judging by the series' own " in text
+    assert text.endswith("or no trade at all in that time" + pointer)

@@ -39,8 +39,18 @@ class Gap(Detector):
     is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
     month in twenty or more, or reports zero as often, short runs are its habit, and a
     series with many runs would otherwise raise one of them by chance. The impact is the
-    money the baseline expects in the missing months, with the level on each side carried
-    across the middle of a run too long for the model to price (``run_expectations``).
+    money the baseline expects in the missing months, from the series' own figures, with
+    the level on each side carried across the middle of a run too long for the model to
+    price (``run_expectations``).
+
+    Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
+    scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the
+    missing months of a flow of a few euros are never high however regular it was. The
+    detector sees the series alone, without exchange rates, so g is in the series' own
+    currency units: for a currency worth far less than a dollar the cap bites on smaller
+    amounts. An amount nothing could price is not capped. The text does not guess what the
+    partner recorded (the detector does not see it); it names the command that sets the
+    pair's two records side by side (``tradesentry mirror``).
     """
 
     kind: ClassVar[str] = "gap"
@@ -48,6 +58,7 @@ class Gap(Detector):
     window: int = 12
     min_side: int = 3
     min_rate: float = 0.75
+    small_gap: float = 2000.0  # currency units of the series
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         covered = covered_by_combined(panel)
@@ -95,9 +106,14 @@ class Gap(Detector):
             observed=np.full(len(rows), np.nan),
             expected=expected,
             impact=np.nan_to_num(expected),
-            score=confidence(z, self.threshold),
+            score=np.minimum(confidence(z, self.threshold), self._material(expected)),
             evidence=evidence,
         )
+
+    def _material(self, expected: np.ndarray) -> np.ndarray:
+        """The highest score the money allows: ``expected`` / ``small_gap``; no cap where
+        nothing could be priced (an unknown amount is not a small one)."""
+        return np.where(np.isfinite(expected), expected / self.small_gap, np.inf)
 
     def _side_counts(self, reported, traded, rows, start, end):
         """Months with trade, and months of the span, within ``window`` before and after each run."""
@@ -126,7 +142,8 @@ class Gap(Detector):
             )
         expected = finding.get("expected")
         worth = (
-            f"; {about(expected, cur)} of trade would be expected there"
+            f"; {about(expected, cur)} of trade would be expected there, judging by the "
+            "series' own figures around them"
             if expected is not None and expected == expected
             else ""
         )
@@ -140,8 +157,21 @@ class Gap(Detector):
             f"{what}, although the series recorded trade in {ev.get('traded_before')} of the "
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}. Confidential or suppressed figures, a late "
-            "report, or no trade at all in that time."
+            "report, or no trade at all in that time" + _partner_pointer(finding)
         )
+
+
+def _partner_pointer(finding: Mapping) -> str:
+    """Where the partner's record would tell the readings apart: a flow between two
+    countries has one (the mirror command sets the pair's records side by side). Areas
+    (World, X-codes) keep none."""
+    reporter, partner = finding.get("reporter"), finding.get("partner")
+    if not reporter or not partner or partner == "WLD" or len(str(partner)) != 3:
+        return "."
+    return (
+        f": {partner}'s record of the same flow, where the store holds it, would tell "
+        f"(tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')})."
+    )
 
 
 def _series_rate(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from tradesentry import api
@@ -109,3 +111,42 @@ def test_a_release_diff_keeps_a_year_apart_from_the_month_of_its_date(store, tmp
     by_month = api.release_diff(store, 1, 2).by_month
     rows = by_month[["period", "freq", "revised", "net_change"]].values.tolist()
     assert rows == [["2016-01", "M", 1, 1e9], ["2016-01", "A", 1, 5e9]]
+
+
+def test_the_gap_rests_on_the_pairs_own_usual_ratio_as_the_scan_does(store, tmp_path):
+    """Where the commodity's pairs usually read 2 and this pair 1, `gap` and `mirror` put
+    the reporter's implied figure at the pair's ratio, the figure the scan's finding gives
+    (SVK←SWE 39199020: €183.9K missing against a partner record of €104.3K)."""
+    rng = np.random.default_rng(5)
+    months = pd.period_range("2022-01", "2024-12", freq="M").astype(str)
+    rows = []
+    for exporter, importer, ratio, noise in (
+        ("USA", "CAN", 1.0, 0.05),  # the pair
+        ("USA", "MEX", 2.0, 0.8),  # the commodity's other pairs
+        ("JPN", "CAN", 2.0, 0.8),
+        ("KOR", "MEX", 2.0, 0.8),
+    ):
+        x = 1e6 * np.exp(rng.normal(0, 0.3, len(months)))
+        m = x * ratio * np.exp(rng.normal(0, noise, len(months)))
+        if importer == "CAN" and exporter == "USA":
+            m[20] = x[20] / 20  # CAN recorded a twentieth of USA's exports
+        rows += [(exporter, importer, "export", p, v) for p, v in zip(months, x, strict=True)]
+        rows += [(importer, exporter, "import", p, v) for p, v in zip(months, m, strict=True)]
+    frame = pd.DataFrame(rows, columns=["reporter", "partner", "flow", "period", "value"])
+    frame.assign(commodity="TOTAL", currency="USD").to_csv(tmp_path / "pairs.csv", index=False)
+    store.ingest(tmp_path / "pairs.csv")
+    found = api.scan(store, kinds=["mirror_gap"], reporter="CAN", save=False).to_frame()
+    assert found[["flow", "period", "period_end"]].values.tolist() == [
+        ["import", "2023-09", "2023-09"]
+    ]
+    finding = found.iloc[0]
+    assert finding["evidence"]["expected_ratio"] == pytest.approx(1.0, abs=0.05)
+    view = api.mirror_pair(store, "CAN", "USA").frame
+    month = view[(view["flow"] == "import") & (view["period"] == "2023-09")].iloc[0]
+    assert month["expected_own"] == pytest.approx(finding["expected"])
+    assert month["expected_ratio"] == pytest.approx(finding["evidence"]["expected_ratio"])
+    gap = api.missing_trade(store, "CAN", "USA").totals["import"]
+    # missing: about the month's gap (the other months agree at the pair's ratio), not the
+    # whole partner record scaled by the commodity's ratio (about 1.9 × €36M)
+    assert gap["central"] == pytest.approx(finding["expected"] - finding["observed"], rel=0.2)
+    assert "the pair's own" in api.missing_trade(store, "CAN", "USA").method

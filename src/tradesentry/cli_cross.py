@@ -204,6 +204,7 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
         f"import/export ratio {_ratio(first['usual_ratio'])}, band "
         f"{_ratio(first['band_low'])}–{_ratio(first['band_high'])}"
         + (" (intra-EU)" if first["intra_eu"] else "")
+        + _pair_basis(first)
     )
     console.print(Text.assemble((f"{own_label} vs {mirror_label}", "bold"), usual))
     console.print(f"  own    {sparkline(rows['own'].to_numpy(float))}", highlight=False)
@@ -222,6 +223,19 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
         )
     console.print(table)
     console.print(_mirror_totals(view, flow, rows), highlight=False)
+
+
+def _pair_basis(first) -> str:
+    """What the gap column rests on where it is not the commodity's usual ratio: the
+    pair's own (mirror_gap's expected figure), or a persistent gap's."""
+    if first["persistent"]:
+        return (
+            f"; this pair's own ratio, {_ratio(first['pair_usual_ratio'])}, lies outside "
+            "the band: a persistent gap"
+        )
+    if not np.isclose(first["expected_ratio"], first["usual_ratio"], rtol=1e-9, atol=0):
+        return f"; this pair's own usual ratio {_ratio(first['expected_ratio'])}, the gap's basis"
+    return ""
 
 
 def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:

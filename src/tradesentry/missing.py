@@ -20,20 +20,23 @@ import numpy as np
 import pandas as pd
 
 from tradesentry import arguments, context
-from tradesentry.detectors.mirror_gap import MirrorGap
+from tradesentry.detectors.mirror_gap import QUARTILE, MirrorGap
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
 from tradesentry.errors import InputError, SeriesChoice
 
-QUARTILE = 0.6745  # the quartiles of a normal distribution, in σ
-
 METHOD = (
     "Mirror method, month by month. Where both records exist, the reporter's figure implied "
-    "by the partner's is the partner's figure adjusted by the usual import/export ratio of "
-    "the commodity (imports are valued CIF, exports FOB): the median log ratio across every "
-    "mirror pair and month in the store, shrunk towards the literature's 6 % margin where "
-    "the store holds few pairs, and none inside the EU. Missing = implied − recorded, summed "
+    "by the partner's is the partner's figure adjusted by the usual import/export ratio, as "
+    "the mirror_gap check uses it (imports are valued CIF, exports FOB): the pair's own "
+    "(its median log ratio over the months both recorded, shrunk towards the commodity's) "
+    "where it has at least 12 such months and its median lies inside the commodity's band; "
+    "otherwise the commodity's: the median log ratio across every mirror pair and month in "
+    "the store, shrunk towards the literature's margin (6 %; none inside the EU) where the "
+    "store holds few pairs. A pair whose own ratio lies outside the band is a persistent "
+    "gap, measured against the commodity's ratio. Missing = implied − recorded, summed "
     "over the months (positive: the reporter recorded less than its partner implies). "
-    "low and high take the ratio at the quartiles of its usual band instead of its median. "
+    "low and high take the ratio at the quartiles of the band it rests on (the pair's own "
+    "or the commodity's) instead of its median. "
     "central and high also add the unit-value gaps of price outliers (the value the weight "
     "implies at the commodity's usual price, minus the declared value) in months without a "
     "partner record, so that no month is counted twice; high adds the months the partner "
@@ -45,6 +48,8 @@ METHOD = (
 METHOD_BY_YEAR = (
     METHOD.replace("Mirror method, month by month.", "Mirror method, year by year.")
     .replace("every mirror pair and month", "every mirror pair and period (month or year)")
+    .replace("over the months both recorded", "over the years both recorded")
+    .replace("at least 12 such months", "at least 12 such years")
     .replace("summed over the months", "summed over the years")
     .replace(
         "in months without a partner record, so that no month is counted twice",
@@ -122,7 +127,7 @@ def mirror_view(
     unit = arguments.FREQS[freq]
     raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y" if freq == "A" else "%Y-%m")
     held = f"{raw['period'].min()} to {raw['period'].max()}"
-    raw = raw[_in_span(raw["period"], freq, start, end)]
+    everything, raw = raw, raw[_in_span(raw["period"], freq, start, end)]
     if raw.empty:
         asked = f"from {start} to {end}" if start and end else f"from {start}" if start else ""
         raise InputError(
@@ -130,8 +135,9 @@ def mirror_view(
             f"{asked or f'up to {end}'}; the store holds {held}"
         )
     key = {"reporter": reporter, "partner": partner, "commodity": commodity}
-    raw = _chosen(raw, key, classification, breakdown)
-    frame = _with_band(raw.reset_index(drop=True), detector)
+    # The usual ratios come from every month of the pair, as the detector's do.
+    banded = _with_band(everything, detector).loc[raw.index]
+    frame = _chosen(banded, key, classification, breakdown).reset_index(drop=True)
     unconverted = frame["mirror_raw"].notna() & (frame["mirror_currency_ok"] == 0)
     if unconverted.any():
         missing = sorted(set(frame.loc[unconverted, "mirror_currency"]) - {currency})
@@ -157,6 +163,10 @@ def mirror_view(
         "outside",
         "expected_own",
         "gap",
+        "expected_ratio",
+        "expected_spread",
+        "pair_usual_ratio",
+        "persistent",
         "margin",
         "spread",
         "intra_eu",
@@ -400,7 +410,10 @@ def _pair_sql(commodity: str | None, freq: str = "M") -> str:
 
 
 def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
-    """Add the usual ratio, its band, the ratio, the expected own figure and the gap."""
+    """Add the usual ratio, its band, the ratio, the ratio the expected own figure rests on
+    (the pair's own or the commodity's, as ``mirror_gap`` takes it), the expected own
+    figure and the gap. ``raw``: every month of the pair, so that each series' own usual
+    ratio is over all its months, as the detector's."""
     f = raw.copy()
     n = f["reference_pair_months"].to_numpy(dtype=float)
     margin, spread = detector.usual_band(
@@ -422,9 +435,47 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     f["band_low"], f["band_high"] = np.exp(margin - k * spread), np.exp(margin + k * spread)
     both = np.isfinite(own) & np.isfinite(mirror)
     f["outside"] = both & (z > k)
-    f["expected_own"] = mirror * np.exp(-side * margin)
+    habit = _pair_habit(f, side, margin, spread, detector)
+    f["pair_usual_ratio"] = np.exp(habit["center"])
+    f["persistent"] = habit["persistent"]
+    f["expected_ratio"] = np.exp(habit["usual"])
+    # the σ of the band the expected figure rests on: the pair's own (its half-width over
+    # break_threshold), or the commodity's
+    pair_sigma = habit["pair_width"] / detector.break_threshold
+    f["expected_spread"] = np.where(habit["own_habit"], pair_sigma, spread)
+    f["expected_own"] = mirror * np.exp(-side * habit["usual"])
     f["gap"] = f["expected_own"] - f["own"]
     return f
+
+
+def _pair_habit(
+    f: pd.DataFrame, side: np.ndarray, margin: np.ndarray, spread: np.ndarray, detector: MirrorGap
+) -> dict[str, np.ndarray]:
+    """Per row, ``detector.pair_usual`` of its series (flow and commodity) over its months,
+    as the detector computes it (one row of a grid per series, one column per period)."""
+    own = f["own"].to_numpy(dtype=float)
+    mirror = f["mirror"].to_numpy(dtype=float)
+    usable = np.isfinite(own) & np.isfinite(mirror) & (own >= 0) & (mirror >= 0)
+    converted = f["mirror_currency_ok"].fillna(0).to_numpy(dtype=float) == 1
+    usable &= ((own > 0) | (mirror > 0)) & converted
+    series = f.groupby(KEYS, sort=False).ngroup().to_numpy()
+    period, periods = pd.factorize(f["period"])
+    shape = (int(series.max()) + 1 if len(f) else 0, len(periods))
+
+    def grid(values: np.ndarray, fill) -> np.ndarray:
+        out = np.full(shape, fill, dtype=np.asarray(values).dtype)
+        out[series, period] = values
+        return out
+
+    row_side = np.zeros(shape[0])
+    row_side[series] = side
+    lr, _ = detector.pair_ratios(
+        grid(own, np.nan), grid(mirror, np.nan), row_side[:, None], grid(usable, False)
+    )
+    habit = detector.pair_usual(lr, grid(margin, 0.0), grid(spread, 1.0))
+    cell = {k: v[series, period] for k, v in habit.items() if v.ndim == 2}
+    row = {k: v[series] for k, v in habit.items() if v.ndim == 1}
+    return cell | row
 
 
 # -- what is missing -------------------------------------------------------------------------
@@ -458,11 +509,12 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
     own, mirror = f["own"].to_numpy(float), f["mirror"].to_numpy(float)
     has_own, has_mirror = np.isfinite(own), np.isfinite(mirror)
     side = np.where(f["flow"] == "export", 1.0, -1.0)
-    margin, spread = f["margin"].to_numpy(float), f["spread"].to_numpy(float)
+    usual = np.log(f["expected_ratio"].to_numpy(float))
+    spread = f["expected_spread"].to_numpy(float)
     both = has_own & has_mirror
     only_mirror = ~has_own & has_mirror & (mirror > 0)
     gaps = {
-        name: np.where(both, mirror * np.exp(-side * (margin + q * spread)) - own, 0.0)
+        name: np.where(both, mirror * np.exp(-side * (usual + q * spread)) - own, 0.0)
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
     uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
@@ -484,7 +536,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
             "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
             + uv_gap
-            + np.where(only_mirror, mirror * np.exp(-side * margin), 0.0),
+            + np.where(only_mirror, mirror * np.exp(-side * usual), 0.0),
             "unit_value_gap": uv_gap,
             "unit_value_months": (uv_gap != 0).astype(int),
             "mirror_only_months": only_mirror.astype(int),

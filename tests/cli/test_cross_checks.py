@@ -415,3 +415,26 @@ def test_mirror_and_gap_compare_a_pair_held_only_by_year_year_by_year(annual_pai
         "error: no monthly trade between DEU and POL in the store; it holds annual figures "
         "(--freq A)"
     )
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ({"persistent": False, "expected_ratio": 1.95, "usual_ratio": 1.95}, ""),
+        (
+            {"persistent": False, "expected_ratio": 0.977, "usual_ratio": 1.95},
+            "; this pair's own usual ratio 0.977, the gap's basis",
+        ),
+        (
+            {"persistent": True, "pair_usual_ratio": 1 / 3000, "expected_ratio": 0.979,
+             "usual_ratio": 0.979},
+            "; this pair's own ratio, 1/3,000, lies outside the band: a persistent gap",
+        ),
+    ],
+)  # fmt: skip
+def test_the_mirror_table_says_which_ratio_its_gap_column_is_at(row, said):
+    """The header gives the commodity's band; where mirror_gap's expected figure rests on
+    the pair's own ratio, the header says so, so the gap column and the marks agree."""
+    from tradesentry.cli_cross import _pair_basis
+
+    assert _pair_basis(row) == said

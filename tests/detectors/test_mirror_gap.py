@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -165,6 +166,125 @@ def test_a_break_from_the_pair_states_the_pair_band_it_left():
     assert "though inside the wider band of this commodity" in text
 
 
+# -- the expected figure rests on the band the month is judged by ------------------------------
+
+# An intra-EU commodity whose pairs' records disagree widely (Comext 39199020, 35069110).
+WIDE = {"spread": 2.0, "n": 5000, "intra": 1}
+
+
+def test_a_pairs_own_usual_ratio_is_its_expected_figure():
+    """SVK←SWE 39199020: the commodity's pairs usually read 1.95, this pair 0.976 over 34
+    months; where it recorded €462 of €89.8K, its figure would be about €87.8K, not €175K."""
+    rng = np.random.default_rng(21)
+    imports = EXPORTS * 0.976 * np.exp(rng.normal(0, 0.05, 36))
+    imports[10] = EXPORTS[10] / 200  # the importer recorded a two-hundredth
+    found = MirrorGap().detect(
+        panel(imports, EXPORTS, flow="import", margin=math.log(1.95), **WIDE)
+    )
+    assert list(found["start"]) == [10]
+    row = found.iloc[0]
+    ev = row["evidence"]
+    assert ev["expected_basis"] == "pair" and ev["expected_ratio"] == pytest.approx(0.976, 0.02)
+    assert row["expected"] == pytest.approx(EXPORTS[10] * ev["expected_ratio"])
+    assert ev["outside"] == "pair band" and ev["usual_ratio"] == pytest.approx(1.95, 0.01)
+    _, text = _explained(found, "import")
+    assert (
+        "At this pair's usual ratio shrunk towards this commodity's, "
+        f"{ev['expected_ratio']:.3g}, CHN's figure" in text
+    )
+
+
+def test_a_pair_whose_usual_ratio_is_outside_the_band_is_one_persistent_gap():
+    """POL→BEL 39204910: BEL records about 1/3,300 of POL's exports in most months, and 5 to
+    14 % in four, inside the commodity's wide band but still far short: one finding."""
+    rng = np.random.default_rng(11)
+    imports = EXPORTS / 3300 * np.exp(rng.normal(0, 0.5, 36))
+    few = [5, 14, 20, 27]
+    imports[few] = EXPORTS[few] * np.array([0.05, 0.08, 0.14, 0.1])
+    found = MirrorGap().detect(panel(EXPORTS, imports, margin=0.0, spread=1.23, n=8000, intra=1))
+    assert list(zip(found["start"], found["end"], strict=True)) == [(0, 35)]
+    row = found.iloc[0]
+    ev = row["evidence"]
+    assert ev["outside"] == ev["expected_basis"] == "persistent"
+    assert (len(ev["months"]), ev["band_months"]) == (36, 32)
+    assert row["expected"] == pytest.approx(imports.sum())  # at the commodity's ratio, 1
+    _, text = _explained(found)
+    assert "this pair's own usual ratio, 1/3,200 over 36 months, is itself outside" in text
+    assert "a persistent gap; in 4 of these 36 months the ratio was inside the band" in text
+
+
+def test_months_booked_in_the_wrong_order_are_one_shipment_at_the_pairs_own_ratio():
+    """BGR←ESP 35069110, March and April 2024: €309 against €10,371, then €11,617 against
+    €1,134; the pair agrees at 1.05, the commodity's pairs read 2.41. Scaled by 2.41 the
+    two gaps do not match; at the pair's ratio they are one shipment booked a month late."""
+    rng = np.random.default_rng(3)
+    exports = 8000 * np.exp(rng.normal(0, 0.3, 36))
+    imports = exports * 1.05 * np.exp(rng.normal(0, 0.05, 36))
+    exports[14:16], imports[14:16] = [10_371, 1_134], [309, 11_617]
+    wide = {**WIDE, "spread": 2.12}
+    assert (
+        MirrorGap()
+        .detect(panel(imports, exports, flow="import", margin=math.log(2.41), **wide))
+        .empty
+    )
+
+
+def test_totals_over_a_span_with_one_sided_months_say_over_which_months():
+    """FRA→SVN 39204910: the totals of a span are over the months both recorded, and the
+    explanation says how many (SVN's imports over the whole span were €11.5M, not €6.5M)."""
+    imports, exports = IMPORTS.copy(), EXPORTS.copy()
+    imports[10:16] *= 8
+    exports[[12, 13]] = np.nan  # the exporter has no record of two months
+    found = MirrorGap().detect(panel(exports, imports))
+    assert list(zip(found["start"], found["end"], strict=True)) == [(10, 15)]
+    ev = found.iloc[0]["evidence"]
+    assert (len(ev["months"]), ev["span_months"], ev["one_sided_months"]) == (4, 6, 2)
+    assert ev["mirror_total"] == pytest.approx(imports[[10, 11, 14, 15]].sum(), abs=0.01)
+    finding = {**_finding(found.iloc[0]), "period": "2021-11", "period_end": "2022-04"}
+    assert (
+        MirrorGap()
+        .explain({**finding, "currency": "EUR"})
+        .startswith(
+            "From November 2021 to April 2022, in the 4 months both recorded, CHN recorded exports"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("share", "written"),
+    [(219 / 2_794_716, "1/13,000"), (2 / 51_300, "1/26,000")],  # not 1/10,000, nor 0
+)
+def test_a_tiny_ratio_keeps_its_significant_figures(share, written):
+    """AUT→NLD 32121000: NLD recorded €219 of €2,794,716 (1/12,760); ROU←POL €2 of €51.3K."""
+    imports = IMPORTS.copy()
+    imports[10] = EXPORTS[10] * share
+    found = MirrorGap().detect(panel(EXPORTS, imports))
+    ev = found.iloc[0]["evidence"]
+    assert ev["ratio"] == pytest.approx(share, rel=1e-4)
+    assert ev["months"][0]["ratio"] == pytest.approx(share, rel=1e-4)
+    assert f"an import/export ratio of {written}," in _explained(found)[1]
+
+
+def test_a_ratio_just_outside_a_band_edge_is_written_apart_from_it():
+    """POL→LVA, February 2023: a ratio of 0.01348 outside a band from 0.01352 reads
+    0.01348 and 0.01352, never 0.0135 twice; the other edge keeps three figures."""
+    ev = {
+        "own_side": "export",
+        "months": [{"period": "2023-02", "own": 76_500.0, "mirror": 1031.6, "ratio": 0.01348}],
+        "own_total": 76_500.0,
+        "mirror_total": 1031.6,
+        "ratio": 0.01348,
+        "usual_ratio": 0.9789,
+        "band": [0.01352, 70.993],
+        "margin_source": "from 8,118 mirror pair-months of this commodity in the store",
+        "pair_band": None,
+    }
+    row = {"observed": 76_500.0, "expected": 1054.0, "impact": 75_446.0, "evidence": ev}
+    text = MirrorGap().explain({**_finding(row), "period_end": "2021-11", "currency": "EUR"})
+    assert "an import/export ratio of 0.01348 for this commodity (usually 0.979, band " in text
+    assert "band 0.01352–71;" in text
+
+
 def _finding(row) -> dict:
     return {
         "reporter": "CHN",
@@ -229,11 +349,17 @@ def test_every_real_finding_is_outside_its_band_and_adds_up(comext):
                 assert "recorded no" in rec["explanation"]
                 continue
             in_band, in_pair = lo <= m["ratio"] <= hi, plo <= m["ratio"] <= phi
-            assert not in_band or not in_pair  # outside the band the explanation names
-            if ev["outside"] == "band":
-                assert not in_band
-            elif ev["outside"] == "pair band":
+            if ev["outside"] == "persistent":  # beyond the quartile, on the pair's side
+                q, usual = ev["quartile"], ev["usual_ratio"]
+                assert m["ratio"] < q < usual or m["ratio"] > q > usual
+                assert "a persistent gap" in rec["explanation"]
+            elif ev["outside"] == "band":  # the commodity's band, and its ratio
+                assert not in_band and ev["expected_ratio"] == ev["usual_ratio"]
+            else:  # the pair's own band, and its own ratio
                 assert not in_pair and "outside this pair's own usual band" in rec["explanation"]
+                assert in_band is (ev["outside"] == "pair band") or ev["outside"] == "both"
+        if len(ev["months"]) < ev["span_months"]:  # the totals are over the months compared
+            assert f"in the {len(ev['months'])} months both recorded" in rec["explanation"]
     spans = pd.PeriodIndex(found["period_end"], freq="M") - pd.PeriodIndex(
         found["period"], freq="M"
     )

@@ -9,27 +9,51 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import finding_freq
+from tradesentry.detectors.baseline import evidence_figure, finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, money_pair, period_name, period_unit
+from tradesentry.text import about, money, money_pair, period_name, period_unit, plural
 from tradesentry.text import ratio as ratio_text
 
 _EXPORT_SIDE = ("export", "re-export")
+QUARTILE = 0.6745  # the quartiles of a normal distribution, in σ
 
 
 @dataclass(frozen=True)
 class MirrorGap(Detector):
     """Each month's log ratio of the import record to the export record (B's imports from A
     over A's exports to B, converted to one currency with the store's monthly rates) is
-    compared with the usual ratio of that commodity: the median and robust σ (1.4826 × MAD)
-    of the ratio across every mirror pair and month in the store, shrunk towards the
-    literature's CIF/FOB margin (about 6 %, none inside the EU) where the data hold few
-    pairs. A month is outside the band when it is more than ``threshold`` σ from that
-    median, or when the pair, usually close to the band, departs from its own usual ratio
-    by more than ``break_threshold`` of its own σ (a one-off break); and only when the gap
-    is at least ``materiality`` of the pair's usual monthly trade. Contiguous months
-    outside the band, on the same side, are one finding over their span. The score grows
+    judged against a usual ratio and a band, and the expected figure (the partner's record
+    at that usual ratio) rests on the same usual ratio: the band's centre.
+
+    The commodity's usual ratio and band: the median and robust σ (1.4826 × MAD) of the
+    ratio across every mirror pair and month in the store, shrunk towards the literature's
+    CIF/FOB margin (about 6 %, none inside the EU) where the data hold few pairs; a month
+    is outside it beyond ``threshold`` σ. A pair with at least ``min_pair_months`` compared
+    months has a usual ratio of its own: its median, shrunk towards the commodity's by
+    precision (the median of n months, variance π/2 · σ² / n with the pair's robust σ
+    floored at ``pair_min_spread``, against the commodity's σ across pairs). Intra-EU CN8
+    codes show why: 39199020 and 35069110 mix pairs whose records agree at about 1 with
+    pairs whose importer books several times more, and the commodity's median (1.95, 2.41)
+    fits neither; a pair that has agreed at 0.976 for 34 months implies its reporter's
+    figure at 0.976. Such a pair is judged by its own band: a month more than
+    ``break_threshold`` of its own σ (at most the commodity's band half-width) from its
+    usual ratio, and further from the commodity's than that usual ratio is (a month where
+    the two records agree better than usual is no gap). Where the pair's median lies
+    outside the commodity's band (more than half its months beyond it on one side) the
+    habit is itself the anomaly, a persistent gap: the pair is judged by the commodity's
+    band and ratio, and each of its months whose ratio stays beyond the commodity's
+    quartile on that side (median ∓ 0.674 σ) is part of the gap, although the wide band
+    holds it and however small it is. Pairs with fewer months are judged by the
+    commodity's band and ratio. A month is flagged only when its gap is at least
+    ``materiality`` of the pair's usual monthly trade (but for a persistent gap's months);
+    and two adjacent months with opposite gaps of similar size (at least half) whose
+    two-month totals would not be flagged are one shipment booked in different months,
+    not a gap.
+
+    Contiguous flagged months, on the same side, are one finding over their span; months
+    where one side has no record are bridged, not counted, and the explanation says over
+    how many months both recorded the totals are. The score grows
     with the distance from the band, but a gap g below ``small_gap`` US dollars scores at
     most g / ``small_gap`` (0.5 at $1,000, the smallest change ``revision`` reports in a
     dollar series): a pair whose whole trade is a few tens of euros passes the materiality
@@ -41,8 +65,9 @@ class MirrorGap(Detector):
     for a currency worth far less than a dollar (JPY, KRW) caps almost nothing: load the
     rates (``tradesentry rates FILE``) to cap it in dollars. Why: imports are valued CIF
     and exports FOB, so the ratio is not 1, and mirror records of small monthly flows
-    disagree a lot for ordinary reasons (timing, confidentiality, partner attribution);
-    only a data-based band tells an unusual gap from that noise.
+    disagree a lot for ordinary reasons (timing, confidentiality, partner attribution,
+    classification); only a data-based band tells an unusual gap from that noise, and a
+    pair's own history tells it best where the pair has one.
     """
 
     kind = "mirror_gap"
@@ -73,10 +98,10 @@ class MirrorGap(Detector):
         labels = panel.label(np.arange(panel.n_months))
         evidence, z = [], np.empty(len(rows))
         for i, (r, a, b) in enumerate(zip(rows, starts, ends, strict=True)):
-            cols = np.arange(a, b + 1)
-            cols = cols[flagged[r, cols]]
+            span = np.arange(a, b + 1)
+            cols = span[flagged[r, span]]
             z[i] = np.median(c["z"][r, cols])
-            evidence.append(self._evidence(c, labels, r, cols))
+            evidence.append(self._evidence(c, labels, r, cols, span))
         return detections(
             self.kind,
             rows,
@@ -134,11 +159,9 @@ class MirrorGap(Detector):
             return None
         side = self._side(panel)  # +1: own is the export record; -1: the import record
         margin, spread, n_ref = self._band(panel)
-        typical = row_median(np.where(usable, np.maximum(own, mirror), np.nan))
-        floor = np.maximum(typical, 1e-300)[:, None] * 1e-6  # a reported zero: far, not -inf
-        log_ratio = side * (np.log(np.maximum(mirror, floor)) - np.log(np.maximum(own, floor)))
-        center, pair_spread, pair_n = row_center_spread(np.where(usable, log_ratio, np.nan))
-        expected_own = mirror * np.exp(-side * margin)
+        log_ratio, typical = self.pair_ratios(own, mirror, side, usable)
+        habit = self.pair_usual(log_ratio, margin, spread)
+        expected_own = mirror * np.exp(-side * habit["usual"])
         per_usd = _or(context(panel, "own_per_usd"), own.shape, np.nan)
         return {
             "own": own,
@@ -150,43 +173,109 @@ class MirrorGap(Detector):
             "n_ref": n_ref,
             "intra": _or(context(panel, "mirror_intra_eu"), own.shape, 0.0) == 1,
             "typical": typical,
-            "log_ratio": np.where(usable, log_ratio, np.nan),
-            "center": center,
-            "pair_spread": np.maximum(pair_spread, self.pair_min_spread),
-            "pair_n": pair_n,
+            "log_ratio": log_ratio,
+            **habit,
             "expected_own": expected_own,
             "gap": expected_own - own,
             "per_usd": np.where(per_usd > 0, per_usd, np.nan),  # NaN: no rate in the store
         }
 
-    def _flag(self, c: dict) -> np.ndarray:
-        """Months outside the band (or breaking from the pair's usual ratio), material.
+    def pair_ratios(
+        self, own: np.ndarray, mirror: np.ndarray, side: np.ndarray, usable: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each cell's log ratio import/export (NaN where not ``usable``; a reported zero
+        at a millionth of the row's typical month: far, not -inf) and each row's typical
+        month (the median of the larger record). ``side``: +1 where ``own`` is the export
+        record, -1 where it is the import record."""
+        typical = row_median(np.where(usable, np.maximum(own, mirror), np.nan))
+        floor = np.maximum(typical, 1e-300)[:, None] * 1e-6
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lr = side * (np.log(np.maximum(mirror, floor)) - np.log(np.maximum(own, floor)))
+        return np.where(usable, lr, np.nan), typical
 
-        Also sets ``c["z_band"]`` and ``c["z_break"]`` (each statistic over its threshold)
-        and ``c["z"]``, the larger of the two.
+    def pair_usual(
+        self, log_ratio: np.ndarray, margin: np.ndarray, spread: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """The pair's own usual ratio and the ratio its expected figures rest on.
+
+        ``log_ratio``: each row's log ratios (NaN where not compared); ``margin`` and
+        ``spread``: the commodity's usual log ratio and σ per cell. Returns per row
+        ``center`` (the pair's median), ``pair_spread`` (its robust σ, floored) and
+        ``pair_n`` (its compared months); per cell ``persistent`` (at least
+        ``min_pair_months`` months, and the median outside the commodity's band: more than
+        half the months beyond it on one side), ``own_habit`` (as many months, not
+        persistent), ``pair_median``, ``pair_usual`` (the median shrunk towards
+        the commodity's by precision: the median of n months, variance π/2 · σ² / n,
+        against the commodity's σ), ``usual`` (``pair_usual`` where ``own_habit``, else
+        the commodity's ratio) and ``pair_width`` (the half-width of the pair's own band:
+        ``break_threshold`` of its σ, at most the commodity's ``threshold`` σ).
         """
-        c["z_band"], c["z_break"] = self._z(c)
-        c["z"] = np.fmax(c["z_band"], c["z_break"])
+        center, pair_spread, pair_n = row_center_spread(log_ratio)
+        pair_spread = np.maximum(pair_spread, self.pair_min_spread)
+        n, ps = pair_n[:, None].astype(float), pair_spread[:, None]
+        own_center = np.where(n > 0, center[:, None], margin)
+        enough = n >= self.min_pair_months
+        persistent = enough & (np.abs(own_center - margin) > self.threshold * spread)
+        own_habit = enough & ~persistent
+        weight = n / (np.pi / 2 * ps**2)
+        prior = 1.0 / spread**2
+        pair_usual = (weight * own_center + prior * margin) / (weight + prior)
+        return {
+            "center": center,
+            "pair_spread": pair_spread,
+            "pair_n": pair_n,
+            "pair_median": own_center,
+            "pair_usual": pair_usual,
+            "persistent": persistent,
+            "own_habit": own_habit,
+            "usual": np.where(own_habit, pair_usual, margin),
+            "pair_width": np.minimum(self.break_threshold * ps, self.threshold * spread),
+        }
+
+    def _flag(self, c: dict) -> np.ndarray:
+        """Months outside the band their expected figure rests on (the pair's own, or the
+        commodity's, or in a persistent gap), material; a persistent gap's months need not
+        be material one by one (the pair as a whole is).
+
+        Also sets ``c["z_band"]``, ``c["z_break"]`` and ``c["z_held"]`` (each statistic
+        over its threshold) and ``c["z"]``, the one the month is judged by.
+        """
+        c["z"], (c["z_band"], c["z_break"], c["z_held"]) = self._z(c, c["log_ratio"])
         material = np.abs(c["gap"]) >= self.materiality * c["typical"][:, None]
-        flagged = c["usable"] & material & (c["z"] > 1.0)
+        flagged = c["usable"] & (material | (c["z_held"] > 1.0)) & (c["z"] > 1.0)
         return flagged & ~self._timing(c, flagged)
 
-    def _z(self, c: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Distance of each month's log ratio from the commodity's band and from the pair's
-        own usual ratio (only where the pair has a habit and moved away from the band), each
-        over its threshold."""
-        lr, margin = c["log_ratio"], c["margin"]
-        z_band = np.abs(lr - margin) / c["spread"] / self.threshold
-        z_break = np.abs(lr - c["center"][:, None]) / c["pair_spread"][:, None]
-        broke = (c["pair_n"] >= self.min_pair_months)[:, None] & (
-            np.abs(lr - margin) > np.abs(c["center"][:, None] - margin)
+    def _z(
+        self, c: dict, lr: np.ndarray, cols: slice = slice(None)
+    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The statistic each log ratio of ``lr`` (in the columns ``cols`` of the cells) is
+        judged by, over its threshold, and its three parts: the distance from the
+        commodity's band; from the pair's own usual ratio (where the pair has a habit
+        inside the band, and only when the month moved further from the band's centre
+        than the habit); in a persistent gap, the pair's own distance from the band where
+        the month stays beyond the commodity's quartile on the gap's side. A pair with a
+        habit is judged by its own band, the others by the commodity's."""
+        margin, spread = c["margin"][:, cols], c["spread"][:, cols]
+        usual, median = c["usual"][:, cols], c["pair_median"][:, cols]
+        own_habit = c["own_habit"][:, cols]
+        off = lr - margin
+        z_band = np.abs(off) / spread / self.threshold
+        z_break = np.abs(lr - usual) / c["pair_width"][:, cols]
+        z_break = np.where(own_habit & (np.abs(off) > np.abs(usual - margin)), z_break, 0.0)
+        held = (
+            c["persistent"][:, cols]
+            & (np.sign(off) == np.sign(median - margin))
+            & (np.abs(off) > QUARTILE * spread)
         )
-        return z_band, np.where(broke, z_break / self.break_threshold, 0.0)
+        z_held = np.where(held, np.abs(median - margin) / spread / self.threshold, 0.0)
+        judged = np.where(own_habit, z_break, np.fmax(z_band, z_held))
+        return judged, (z_band, z_break, z_held)
 
     def _timing(self, c: dict, flagged: np.ndarray) -> np.ndarray:
-        """Flagged months whose neighbour has a matching opposite gap (at least half as large)
-        and whose two-month totals agree: one record booked the shipment a month later than
-        the other, no gap."""
+        """Flagged months whose neighbour has a matching opposite gap (at least half as
+        large) and whose two-month totals would not themselves be flagged: one record
+        booked the shipment a month later than the other, no gap. The gaps are those of
+        the expected figure, at the ratio the months are judged by."""
         own, mirror, usable = np.nan_to_num(c["own"]), np.nan_to_num(c["mirror"]), c["usable"]
         pair = (
             (flagged[:, :-1] | flagged[:, 1:])
@@ -198,7 +287,7 @@ class MirrorGap(Detector):
         pair &= np.minimum(g1, g2) >= 0.5 * np.maximum(g1, g2)  # the excess matches the shortfall
         with np.errstate(divide="ignore", invalid="ignore"):
             lr2 = c["side"] * np.log((mirror[:, :-1] + mirror[:, 1:]) / (own[:, :-1] + own[:, 1:]))
-        pair &= np.abs(lr2 - c["margin"][:, 1:]) <= self.threshold * c["spread"][:, 1:]
+        pair &= self._z(c, lr2, slice(1, None))[0] <= 1.0
         timing = np.zeros_like(flagged)
         timing[:, :-1] |= pair
         timing[:, 1:] |= pair
@@ -232,11 +321,19 @@ class MirrorGap(Detector):
         spread = np.sqrt((n * data_spread**2 + w * self.literature_spread**2) / (n + w))
         return margin, np.maximum(spread, self.min_spread)
 
-    def _evidence(self, c: dict, labels: np.ndarray, r: int, cols: np.ndarray) -> dict:
+    def _evidence(
+        self, c: dict, labels: np.ndarray, r: int, cols: np.ndarray, span: np.ndarray
+    ) -> dict:
+        """The run's flagged months (``cols``) of the months of its ``span``."""
         a = cols[0]
         own, mirror = c["own"][r, cols], c["mirror"][r, cols]
         m, s = c["margin"][r, a], c["spread"][r, a]
         side = c["side"][r, 0]
+        persistent = bool(c["persistent"][r, a])
+        basis = "pair" if c["own_habit"][r, a] else "persistent" if persistent else "commodity"
+        one_sided = ~np.isfinite(c["own"][r, span]) | ~np.isfinite(c["mirror"][r, span])
+        quartile = m + np.sign(c["pair_median"][r, a] - m) * QUARTILE * s
+        outside_band = c["z_band"][r, cols] > 1.0
         return {
             "own_side": "export" if side > 0 else "import",
             "months": [
@@ -244,34 +341,41 @@ class MirrorGap(Detector):
                     "period": str(labels[t]),
                     "own": _round(o),
                     "mirror": _round(x),
-                    "ratio": _round(_ratio(side, o, x), 4),
+                    "ratio": evidence_figure(_ratio(side, o, x)),
                 }
                 for t, o, x in zip(cols, own, mirror, strict=True)
             ],
+            "span_months": len(span),
+            "one_sided_months": int(one_sided.sum()),
             "own_total": _round(own.sum()),
             "mirror_total": _round(mirror.sum()),
-            "ratio": _round(_ratio(side, own.sum(), mirror.sum()), 4),
+            "ratio": evidence_figure(_ratio(side, own.sum(), mirror.sum())),
             "zero_months": int(((own == 0) | (mirror == 0)).sum()),
-            "usual_ratio": _round(np.exp(m), 4),
+            "usual_ratio": evidence_figure(np.exp(m)),
             "band": [
-                _round(np.exp(m - self.threshold * s), 4),
-                _round(np.exp(m + self.threshold * s), 4),
+                evidence_figure(np.exp(m - self.threshold * s)),
+                evidence_figure(np.exp(m + self.threshold * s)),
             ],
             "reference_pair_months": int(c["n_ref"][r, a]),
             "margin_source": _margin_source(c["n_ref"][r, a], self.prior_weight),
             "intra_eu": bool(c["intra"][r, a]),
-            "pair_usual_ratio": _round(np.exp(c["center"][r]), 4),
+            "pair_usual_ratio": evidence_figure(np.exp(c["center"][r])),
             "pair_months": int(c["pair_n"][r]),
-            "pair_band": self._pair_band(c, r),
-            "outside": _outside(c["z_band"][r, cols] > 1.0, c["z_break"][r, cols] > 1.0),
+            "pair_band": self._pair_band(c, r, a),
+            "expected_ratio": evidence_figure(np.exp(c["usual"][r, a])),
+            "expected_basis": basis,
+            "outside": _outside(basis, outside_band),
+            "band_months": int(outside_band.sum()),
+            "quartile": evidence_figure(np.exp(quartile)) if persistent else None,
         }
 
-    def _pair_band(self, c: dict, r: int) -> list | None:
-        """The band of the pair's own usual ratio, where it has enough months to have one."""
-        if c["pair_n"][r] < self.min_pair_months:
+    def _pair_band(self, c: dict, r: int, a: int) -> list | None:
+        """The band of the pair's own usual ratio, where it has a habit inside the
+        commodity's band (the break test's band)."""
+        if not c["own_habit"][r, a]:
             return None
-        center, width = c["center"][r], self.break_threshold * c["pair_spread"][r]
-        return [_round(np.exp(center - width), 4), _round(np.exp(center + width), 4)]
+        center, width = c["pair_usual"][r, a], c["pair_width"][r, a]
+        return [evidence_figure(np.exp(center - width)), evidence_figure(np.exp(center + width))]
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -279,50 +383,98 @@ class MirrorGap(Detector):
         who = finding.get("reporter")
         own, mirror = money_pair(ev.get("own_total"), ev.get("mirror_total"), cur)
         own_text, mirror_text = _records(finding, ev, own, mirror)
-        head = f"{_span(finding)} {own_text}, while {mirror_text}"
         unit = period_unit(finding_freq(finding))
+        head = f"{_span(finding)}{_compared(ev, unit)} {own_text}, while {mirror_text}"
         return (
-            f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} At the usual "
-            f"ratio {who}'s "
-            f"figure would be {about(finding.get('expected'), cur)}, a gap of "
-            f"{money(finding.get('impact'), cur)}."
+            f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} "
+            f"{_at_ratio(ev)} {who}'s figure would be {about(finding.get('expected'), cur)}, "
+            f"a gap of {money(finding.get('impact'), cur)}."
         )
 
     def _against_band(self, ev: Mapping, unit: str = "month") -> str:
-        """The ratio against the band that flagged it: the commodity's, or the pair's own.
+        """The ratio against the band that flagged it: the commodity's, or the pair's own,
+        or the pair's own usual ratio outside the commodity's (a persistent gap).
 
-        A month with one record at zero has no ratio: it is said so, never 'n/a'."""
+        A month with one record at zero has no ratio: it is said so, never 'n/a'. The
+        ratio and the edges it is compared with are written with the figures that tell
+        them apart (0.01349 outside a band from 0.01352, never 0.0135 and 0.0135)."""
         lo, hi = (ev.get("band") or [None, None])[:2]
-        usual = f"usually {_r(ev.get('usual_ratio'))}, band {_r(lo)}–{_r(hi)}"
+        ratio, pair_band, quartile = ev.get("ratio"), ev.get("pair_band"), ev.get("quartile")
+        fig = _figures(ratio, lo, hi, *(pair_band or ()), quartile)
+
+        def edge(x) -> str:  # more figures only where the edge reads as the ratio
+            return _r(x, fig if _r(x) == _r(ratio) else 3)
+
+        usual = f"usually {_r(ev.get('usual_ratio'))}, band {edge(lo)}–{edge(hi)}"
         if ev.get("intra_eu"):
             usual += ", inside the EU where no CIF/FOB margin applies"
         usual += f"; {ev.get('margin_source')}"
-        ratio, pair_band = ev.get("ratio"), ev.get("pair_band")
         if ratio is None:
             return (
                 "one side recorded nothing, so there is no import/export ratio to compare "
                 f"with this commodity's ({usual})"
             )
-        outside = ev.get("outside") if pair_band else "band"
+        ratio_text = f"an import/export ratio of {_r(ratio, fig)}"
+        own_usual = f"{_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} {unit}s"
+        months, outside = len(ev.get("months") or []), ev.get("outside")
+        if outside == "persistent":
+            inside = months - (ev.get("band_months") or 0)
+            low = (quartile or 0) < (ev.get("usual_ratio") or 0)
+            still = (
+                f"; in {inside} of these {months} {unit}s the ratio was inside the band but "
+                f"still {'below' if low else 'above'} {edge(quartile)}, the "
+                f"{'lower' if low else 'upper'} quartile of this commodity's ratios"
+                if inside
+                else ""
+            )
+            return (
+                f"{ratio_text}, and this pair's own usual ratio, {own_usual}, is itself outside "
+                f"this commodity's band ({usual}): a persistent gap{still}"
+            )
+        if not pair_band or outside == "band":
+            habit = f"; this pair's own usual ratio is {own_usual}" if pair_band else ""
+            return f"{ratio_text} for this commodity ({usual}{habit})"
         pair = (
-            f"this pair's own usual band {_r(pair_band[0])}–{_r(pair_band[1])} (its usual "
-            f"ratio {_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} {unit}s)"
-            if pair_band
-            else ""
+            f"this pair's own usual band {edge(pair_band[0])}–{edge(pair_band[1])} (its usual "
+            f"ratio {own_usual})"
         )
         if outside == "pair band":
             return (
-                f"an import/export ratio of {_r(ratio)}, outside {pair}, though inside the "
-                f"wider band of this commodity across all pairs ({usual})"
+                f"{ratio_text}, outside {pair}, though inside the wider band of this commodity "
+                f"across all pairs ({usual})"
             )
-        if outside == "both":
-            return (
-                f"an import/export ratio of {_r(ratio)}, each {unit} outside this commodity's "
-                f"band ({usual}) or {pair}"
-            )
-        usual_pair = ev.get("pair_usual_ratio")
-        habit = f"; this pair's own usual ratio is {_r(usual_pair)}" if pair_band else ""
-        return f"an import/export ratio of {_r(ratio)} for this commodity ({usual}{habit})"
+        also = ev.get("band_months")
+        if also is None:  # a finding saved before band_months was kept
+            return f"{ratio_text}, each {unit} outside this commodity's band ({usual}) or {pair}"
+        if also == months:
+            return f"{ratio_text}, outside {pair} and this commodity's band too ({usual})"
+        return (
+            f"{ratio_text}, outside {pair}; in {also} of these {months} {unit}s also outside "
+            f"this commodity's band ({usual})"
+        )
+
+
+def _at_ratio(ev: Mapping) -> str:
+    """The ratio the expected figure rests on, in words: the pair's usual ratio (its
+    median, shrunk towards the commodity's: said so where that shows), or the commodity's."""
+    basis = ev.get("expected_basis")
+    if basis == "pair":
+        shown, median = _r(ev.get("expected_ratio")), _r(ev.get("pair_usual_ratio"))
+        shrunk = "" if shown == median else " shrunk towards this commodity's"
+        return f"At this pair's usual ratio{shrunk}, {shown},"
+    if basis in ("commodity", "persistent"):
+        return "At this commodity's usual ratio"
+    return "At the usual ratio"  # a finding saved before the basis was kept
+
+
+def _compared(ev: Mapping, unit: str = "month") -> str:
+    """Which months the totals are over, where the span holds months not compared."""
+    months, span = len(ev.get("months") or []), ev.get("span_months")
+    if not span or months >= span:
+        return ""
+    if ev.get("one_sided_months") == span - months:
+        return f", in the {plural(months, unit)} both recorded,"
+    return f", in the {plural(months, unit)} compared,"
 
 
 def _records(finding: Mapping, ev: Mapping, own: str, mirror: str) -> tuple[str, str]:
@@ -342,12 +494,16 @@ def _record(who: str, flow: str, amount: str, nothing: bool) -> str:
     return f"{who} recorded no {flow}" if nothing else f"{who} recorded {flow} of {amount}"
 
 
-def _outside(band: np.ndarray, pair: np.ndarray) -> str:
-    """Which band the run's months are outside: 'band' (the commodity's), 'pair band' (the
-    pair's own usual ratio) or 'both' (some one, some the other)."""
-    if band.all():
+def _outside(basis: str, band: np.ndarray) -> str:
+    """Which band the run's months left: 'band' (the commodity's), 'pair band' (the pair's
+    own, inside the commodity's), 'both' (the pair's own, and the commodity's in some or
+    all of the months: ``band``) or 'persistent' (the pair's usual ratio is outside the
+    commodity's band)."""
+    if basis == "persistent":
+        return "persistent"
+    if basis != "pair":
         return "band"
-    return "pair band" if (pair & ~band).all() else "both"
+    return "both" if band.any() else "pair band"
 
 
 def _zero_months(ev: Mapping, unit: str = "month") -> str:
@@ -358,10 +514,25 @@ def _zero_months(ev: Mapping, unit: str = "month") -> str:
     return f" In {zero} of these {months} {unit}s one side recorded nothing."
 
 
-def _r(x) -> str:
+def _r(x, figures: int = 3) -> str:
     """A ratio as ``text.ratio`` writes it, with three significant figures below 100 (a
-    CIF/FOB margin is 1.06, not 1.1): 1/5,000,000, 83.4, 4,200, 261 million."""
-    return ratio_text(x, figures=3)
+    CIF/FOB margin is 1.06, not 1.1): 1/5,000,000, 83.4, 4,200, 261 million; with more
+    ``figures`` where a ratio must be told from a band edge (1/12,760)."""
+    if figures > 3 and x is not None and 0 < x <= 1e-3:
+        return f"1/{float(f'{1.0 / x:.{figures - 1}g}'):,.0f}"
+    return ratio_text(x, figures=figures)
+
+
+def _figures(ratio, *edges) -> int:
+    """The fewest significant figures (3 to 6) at which ``ratio`` reads apart from each of
+    the ``edges`` it is compared with (None: not compared)."""
+    if ratio is None:
+        return 3
+    for figures in range(3, 6):
+        shown = _r(ratio, figures)
+        if all(e is None or e == ratio or _r(e, figures) != shown for e in edges):
+            return figures
+    return 6
 
 
 def _ratio(side: np.ndarray | float, own, mirror):

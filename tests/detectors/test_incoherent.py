@@ -72,6 +72,19 @@ def test_details_above_a_total_of_zero_are_incoherent():
     assert "parts cannot exceed the whole" in f["explanation"]
 
 
+@pytest.mark.parametrize(("scale", "above_low"), [(1.0, False), (1000.0, True)])
+def test_a_break_of_a_few_currency_units_is_low(scale, above_low):
+    """A total 14 % above its one partner: €81 is low, €81,000 is not."""
+    total = np.full(24, 582.0) * scale
+    detail = total.copy()
+    total[10] = 663.0 * scale
+    keys = _keys([("WLD", "TOTAL"), ("BEL", "TOTAL")])
+    panel = make_panel(np.vstack([total, detail]), keys=keys)
+    out = Incoherent().detect(panel)
+    assert list(out["start"]) == [10]
+    assert (out["score"].iloc[0] >= 0.5) == above_low
+
+
 def test_partial_partner_set_is_not_an_error():
     rng = np.random.default_rng(1)
     partners = rng.lognormal(12, 0.3, (2, 24))

@@ -59,8 +59,11 @@ class Incoherent(Detector):
     list the EU partners and China) rather than a wrong figure: its score is halved, below
     0.5 (low), since the explanation itself calls an error the less likely reading, and its
     impact is 0, the gap being trade the store does not hold rather than money a figure may
-    have wrong (the difference stays in the evidence). Why: coherence is the publisher's own
-    constraint, so any break beyond rounding is worth a question.
+    have wrong (the difference stays in the evidence). Materiality, as ``gap``'s: a break
+    of fewer than ``small_gap`` currency units scores at most its size / ``small_gap``, so
+    €81 between a total and its details is low however many tolerances it spans. Why:
+    coherence is the publisher's own constraint, so any break beyond rounding is worth a
+    question, and the money it moves says how urgent.
     Limits: a group is checked only when the chunk holds both its total and its details
     (the local engine reads series in key order, which keeps a reporter's series together
     for modest sizes); duplicate rows never reach the detectors, the ingest quarantines them.
@@ -69,6 +72,7 @@ class Incoherent(Detector):
     kind: ClassVar[str] = "incoherent"
     tolerance: float = 0.02
     min_months: int = 6
+    small_gap: float = 2000.0  # currency units of the series (the detector sees no rates)
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         parts = [self._combined(panel), *self._totals(panel)]
@@ -231,7 +235,9 @@ class Incoherent(Detector):
             return no_detections()
         gap = np.abs(total - summed)
         multiple = gap / np.maximum(self.tolerance * np.abs(total), 1e-300)
-        score = confidence(4.0 * multiple, 4.0)
+        # materiality, as gap's and mirror_gap's: a break of a few currency units is no
+        # more than low, however many tolerances it spans
+        score = np.minimum(confidence(4.0 * multiple, 4.0), gap / self.small_gap)
         impact = gap
         if incomplete is not None:  # details more likely missing from the store than wrong
             score = np.where(incomplete, 0.5 * score, score)

@@ -74,9 +74,10 @@ class UnitValue(Detector):
     that what a tenth of a series' months do is not an anomaly, and at least two other
     months, so that a lone outlier, or a pair of them, is still one. A unit value a power
     of ten (×100 or more) off the usual one is a unit error however often it is made and
-    is not cleared; the text then counts the months that share it, and says that the
-    usual one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of
-    22 months at gold's price, the other 17 at a thousandth of it).
+    is not cleared; the text then counts the months that share it and, unless the price
+    across partners that month agrees with the usual one (within ×3), says that the usual
+    one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of 22
+    months at gold's price, the other 17 at a thousandth of it).
     """
 
     kind = "unit_value"
@@ -179,6 +180,8 @@ class UnitValue(Detector):
         series × 120 months at once would be 118M pairs)."""
         out = np.zeros_like(cells)
         count = np.zeros(cells.shape, dtype=np.int64)
+        k, slip = self._power_of_ten(np.nan_to_num(c["own_resid"]))
+        c["own_step"] = np.where(slip, k, 0.0)  # a power of ten off the series' usual one
         rows = np.flatnonzero(cells.any(axis=1))
         if len(rows) == 0:
             return out, count
@@ -193,7 +196,6 @@ class UnitValue(Detector):
             near = np.abs(x[:, :, None] - other[:, None, :]) <= band[r, None, None]
             count[r] = near.sum(axis=2) - away[r]  # not the month itself
             out[r] = cells[r] & (count[r] >= need[r, None])
-        _, slip = self._power_of_ten(np.nan_to_num(c["own_resid"]))
         return out & ~slip, np.where(cells, count, 0)
 
     def _spread(self, raw: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -298,6 +300,8 @@ class UnitValue(Detector):
         if c["recurs"][r, t] >= self.habit_months:
             out["months_at_this_unit_value"] = int(c["recurs"][r, t])
             out["tested_months"] = int(c["tested"][r].sum())
+            if c["own_step"][r, t]:
+                out["own_power_step"] = float(10.0 ** c["own_step"][r, t])
         return out
 
     def explain(self, finding: Mapping) -> str:
@@ -337,7 +341,7 @@ class UnitValue(Detector):
             )
         recurs = ev.get("months_at_this_unit_value")
         if recurs:
-            tail += _recurs(ev, recurs, unit)
+            tail += _recurs(ev, recurs, unit, cur)
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
@@ -383,22 +387,29 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
     )
 
 
-def _recurs(ev: Mapping, months: int, unit: str) -> str:
-    """The sentence for a unit value that other months of the series share: for a slip,
-    the series then holds two unit values a power of ten apart, and its usual one (the
-    majority's) is not therefore the right one."""
+def _recurs(ev: Mapping, months: int, unit: str, cur: str) -> str:
+    """The sentence for a unit value that other months of the series share. A power of ten
+    off the series' usual one (why it stays flagged): the error recurs; and unless the price
+    across partners that month agrees with the usual one (within ×3), the majority of the
+    months may be the ones in error. Otherwise: two products or grades now and then."""
     head = (
         f" The series has about this unit value in {months} other {unit}s of the "
-        f"{ev.get('tested_months')} tested: "
+        f"{ev.get('tested_months')} tested"
     )
-    step = ev.get("slip_factor")
-    if ev.get("pattern") in (VALUE_SLIP, WEIGHT_SLIP) and step:
-        apart = power_step(max(step, 1.0 / step))
+    step = ev.get("own_power_step")
+    if not step:
+        return head + ": it may mix two products or grades."
+    apart = power_step(max(step, 1.0 / step))
+    market, usual = ev.get("reference_unit_value"), ev.get("series_unit_value")
+    if market and usual and abs(math.log(market / usual)) <= math.log(3.0):
         return head + (
-            f"its {unit}s fall at two unit values about {apart} apart, and the usual one "
-            "may be the one in error."
+            f", about {apart} off its usual one: the error recurs (the price across "
+            f"partners, {_price(market, cur)}, agrees with the usual one)."
         )
-    return head + "it may mix two products or grades."
+    return head + (
+        f", about {apart} off its usual one: the error recurs, or the usual one, the "
+        "majority's, is the one in error."
+    )
 
 
 def _worth(ev: Mapping, cur: str) -> str:

@@ -143,10 +143,45 @@ def test_the_gap_rests_on_the_pairs_own_usual_ratio_as_the_scan_does(store, tmp_
     assert finding["evidence"]["expected_ratio"] == pytest.approx(1.0, abs=0.05)
     view = api.mirror_pair(store, "CAN", "USA").frame
     month = view[(view["flow"] == "import") & (view["period"] == "2023-09")].iloc[0]
-    assert month["expected_own"] == pytest.approx(finding["expected"])
+    own_fix = finding["evidence"]["corrections"]["own"]  # the reporter's figure moved
+    assert month["expected_own"] == pytest.approx(finding["observed"] + own_fix)
     assert month["expected_ratio"] == pytest.approx(finding["evidence"]["expected_ratio"])
     gap = api.missing_trade(store, "CAN", "USA").totals["import"]
     # missing: about the month's gap (the other months agree at the pair's ratio), not the
     # whole partner record scaled by the commodity's ratio (about 1.9 × €36M)
     assert gap["central"] == pytest.approx(finding["expected"] - finding["observed"], rel=0.2)
     assert "the pair's own" in api.missing_trade(store, "CAN", "USA").method
+    # mirror marks the months mirror_gap judges outside its band, the pair's own here
+    marked = view[(view["flow"] == "import") & view["outside"]]["period"].tolist()
+    assert marked == ["2023-09"]
+    assert month["gap"] == pytest.approx(finding["expected"] - finding["observed"])
+
+
+def test_where_the_partners_record_slipped_the_gap_is_the_smaller_correction(store, tmp_path):
+    """CZE←FRA 39204910: CZE's imports usually run 20 times FRA's exports; FRA's figure
+    jumped a hundredfold. `gap` puts at stake what lowering FRA's record would correct,
+    as the scan's finding does, not twenty times it."""
+    rng = np.random.default_rng(8)
+    months = pd.period_range("2022-01", "2024-12", freq="M").astype(str)
+    rows = []
+    for exporter, importer, noise in (("USA", "CAN", 0.05), ("USA", "MEX", 0.3)):
+        x = 1e4 * np.exp(rng.normal(0, 0.3, len(months)))
+        m = x * 20 * np.exp(rng.normal(0, noise, len(months)))
+        if importer == "CAN":
+            x[20] *= 100
+            slipped = x
+        rows += [(exporter, importer, "export", p, v) for p, v in zip(months, x, strict=True)]
+        rows += [(importer, exporter, "import", p, v) for p, v in zip(months, m, strict=True)]
+    x = slipped
+    frame = pd.DataFrame(rows, columns=["reporter", "partner", "flow", "period", "value"])
+    frame.assign(commodity="TOTAL", currency="USD").to_csv(tmp_path / "pairs.csv", index=False)
+    store.ingest(tmp_path / "pairs.csv")
+    found = api.scan(store, kinds=["mirror_gap"], reporter="CAN", save=False).to_frame()
+    finding = found[found["period"] == "2023-09"].iloc[0]
+    assert finding["impact"] < x[20]  # at most the partner's record, not 20 times it
+    gap = api.missing_trade(store, "CAN", "USA").totals["import"]
+    assert gap["low"] <= gap["central"] <= gap["high"] < x.sum()
+    view = api.mirror_pair(store, "CAN", "USA").frame
+    month = view[(view["flow"] == "import") & (view["period"] == "2023-09")].iloc[0]
+    assert month["outside"]
+    assert month["gap"] == pytest.approx(finding["expected"] - finding["observed"])

@@ -219,22 +219,30 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
             money(_num(row.mirror), view.currency),
             _ratio(row.ratio),
             money(_num(row.gap), view.currency) if _num(row.gap) is not None else "",
-            "outside band" if row.outside else "",
+            "outside" if row.outside else "",
         )
     console.print(table)
     console.print(_mirror_totals(view, flow, rows), highlight=False)
 
 
 def _pair_basis(first) -> str:
-    """What the gap column rests on where it is not the commodity's usual ratio: the
-    pair's own (mirror_gap's expected figure), or a persistent gap's."""
+    """Which band the months are marked against and the gap column rests on, as mirror_gap
+    judges them: the pair's own (its usual ratio, and its median where shrinking moved it),
+    a persistent gap's, or the commodity's."""
     if first["persistent"]:
         return (
             f"; this pair's own ratio, {_ratio(first['pair_usual_ratio'])}, lies outside "
-            "the band: a persistent gap"
+            "the band: a persistent gap, judged by this commodity's band"
         )
-    if not np.isclose(first["expected_ratio"], first["usual_ratio"], rtol=1e-9, atol=0):
-        return f"; this pair's own usual ratio {_ratio(first['expected_ratio'])}, the gap's basis"
+    if first["own_habit"]:
+        usual, median = _ratio(first["expected_ratio"]), _ratio(first["pair_usual_ratio"])
+        moved = "" if usual == median else f": its median, {median}, shrunk towards the commodity's"
+        return (
+            f"; months judged by this pair's own band {_ratio(first['pair_band_low'])}–"
+            f"{_ratio(first['pair_band_high'])} around its usual ratio {usual} over "
+            f"{int(first['pair_months'])} {'months' if len(first['period']) > 4 else 'years'}"
+            f"{moved}"
+        )
     return ""
 
 
@@ -263,7 +271,7 @@ def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:
             f"over the {plural(int(both.sum()), unit)} both recorded "
             f"({_span(rows.loc[both, 'period'])}): {money(_num(own), cur)} against "
             f"{money(_num(mirror), cur)}, ratio {_ratio(ratio) or 'n/a'}, "
-            f"{int(rows['outside'].sum())} outside the band"
+            f"{int(rows['outside'].sum())} outside the band they are judged by"
         )
     return f"Totals: {'; '.join(sides)}. Compared: {compared}."
 
@@ -276,7 +284,8 @@ def _mirror_commodities(
         title=f"{own_label} vs {mirror_label}, {_span(rows['period'])} ({view.currency})",
         caption=(
             "Each side's total over the {0}s it recorded (how many); ratio, and {0}s "
-            "outside the band of those both recorded, over the {0}s both recorded."
+            "outside the band mirror_gap judges them by (the pair's own where it has one) "
+            "of those both recorded, over the {0}s both recorded."
         ).format(period_unit(view.freq)),
         show_edge=False,
     )

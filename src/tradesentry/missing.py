@@ -33,14 +33,18 @@ METHOD = (
     "otherwise the commodity's: the median log ratio across every mirror pair and month in "
     "the store, shrunk towards the literature's margin (6 %; none inside the EU) where the "
     "store holds few pairs. A pair whose own ratio lies outside the band is a persistent "
-    "gap, measured against the commodity's ratio. Missing = implied − recorded, summed "
-    "over the months (positive: the reporter recorded less than its partner implies). "
+    "gap, measured against the commodity's ratio. Which record is wrong the figures do not "
+    "say, so each month's gap is the smaller of the two corrections that would reconcile "
+    "them at that ratio: the reporter's figure moved to the one the partner's implies "
+    "(implied − recorded), or the partner's moved to the one the reporter's implies (in the "
+    "reporter's currency); summed over the months (positive: the reporter recorded less "
+    "than its partner implies). "
     "low and high take the ratio at the quartiles of the band it rests on (the pair's own "
     "or the commodity's) instead of its median. "
     "central and high also add the unit-value gaps of price outliers (the value the weight "
     "implies at the commodity's usual price, minus the declared value) in months without a "
     "partner record, so that no month is counted twice; high adds the months the partner "
-    "recorded and the reporter did not. Totals count TOTAL where reported, otherwise the "
+    "recorded and the reporter did not (the smaller correction again). Totals count TOTAL where reported, otherwise the "
     "top-level codes only, so that chapters and their headings are not added together."
 )
 
@@ -56,6 +60,7 @@ METHOD_BY_YEAR = (
         "in years without a partner record, so that no year is counted twice",
     )
     .replace("high adds the months", "high adds the years")
+    .replace("each month's gap", "each year's gap")
 )
 
 
@@ -166,6 +171,10 @@ def mirror_view(
         "expected_ratio",
         "expected_spread",
         "pair_usual_ratio",
+        "pair_months",
+        "own_habit",
+        "pair_band_low",
+        "pair_band_high",
         "persistent",
         "margin",
         "spread",
@@ -427,16 +436,21 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     mirror = f["mirror"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(side > 0, mirror / own, own / mirror)
-        z = np.abs(np.log(ratio) - margin) / spread
     k = detector.threshold
     f["margin"], f["spread"] = margin, spread
     f["ratio"] = ratio
     f["usual_ratio"] = np.exp(margin)
     f["band_low"], f["band_high"] = np.exp(margin - k * spread), np.exp(margin + k * spread)
     both = np.isfinite(own) & np.isfinite(mirror)
-    f["outside"] = both & (z > k)
     habit = _pair_habit(f, side, margin, spread, detector)
+    # outside the band the month is judged by, as mirror_gap judges it (its statistic)
+    f["outside"] = both & (habit["judged"] > 1.0)
     f["pair_usual_ratio"] = np.exp(habit["center"])
+    f["pair_months"] = habit["pair_n"]
+    f["own_habit"] = habit["own_habit"]
+    width = np.where(habit["own_habit"], habit["pair_width"], np.nan)
+    f["pair_band_low"] = np.exp(habit["usual"] - width)
+    f["pair_band_high"] = np.exp(habit["usual"] + width)
     f["persistent"] = habit["persistent"]
     f["expected_ratio"] = np.exp(habit["usual"])
     # the σ of the band the expected figure rests on: the pair's own (its half-width over
@@ -444,8 +458,17 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     pair_sigma = habit["pair_width"] / detector.break_threshold
     f["expected_spread"] = np.where(habit["own_habit"], pair_sigma, spread)
     f["expected_own"] = mirror * np.exp(-side * habit["usual"])
-    f["gap"] = f["expected_own"] - f["own"]
+    # the smaller of the two corrections, as mirror_gap's impact: the reporter's figure
+    # moved to the partner's, or the partner's to the reporter's (in its currency)
+    f["gap"] = (f["expected_own"] - f["own"]) * smaller(side * habit["usual"])
     return f
+
+
+def smaller(log_k: np.ndarray) -> np.ndarray:
+    """The factor that turns the reporter's correction into the smaller of the two: where
+    the partner's usual figure is ``k`` = exp(``log_k``) times the reporter's, moving the
+    partner's record corrects k times the reporter's gap; the smaller is min(1, k) of it."""
+    return np.minimum(1.0, np.exp(log_k))
 
 
 def _pair_habit(
@@ -473,6 +496,7 @@ def _pair_habit(
         grid(own, np.nan), grid(mirror, np.nan), row_side[:, None], grid(usable, False)
     )
     habit = detector.pair_usual(lr, grid(margin, 0.0), grid(spread, 1.0))
+    habit["judged"] = detector.judged(lr, grid(margin, 0.0), grid(spread, 1.0), habit)
     cell = {k: v[series, period] for k, v in habit.items() if v.ndim == 2}
     row = {k: v[series] for k, v in habit.items() if v.ndim == 1}
     return cell | row
@@ -513,8 +537,13 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
     spread = f["expected_spread"].to_numpy(float)
     both = has_own & has_mirror
     only_mirror = ~has_own & has_mirror & (mirror > 0)
-    gaps = {
-        name: np.where(both, mirror * np.exp(-side * (usual + q * spread)) - own, 0.0)
+    gaps = {  # the smaller of the two corrections at each ratio, as mirror_gap's impact
+        name: np.where(
+            both,
+            (mirror * np.exp(-side * (usual + q * spread)) - own)
+            * smaller(side * (usual + q * spread)),
+            0.0,
+        )
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
     uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
@@ -536,7 +565,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
             "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
             + uv_gap
-            + np.where(only_mirror, mirror * np.exp(-side * usual), 0.0),
+            + np.where(only_mirror, mirror * np.minimum(1.0, np.exp(-side * usual)), 0.0),
             "unit_value_gap": uv_gap,
             "unit_value_months": (uv_gap != 0).astype(int),
             "mirror_only_months": only_mirror.astype(int),

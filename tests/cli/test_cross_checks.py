@@ -99,7 +99,7 @@ def test_mirror_and_gap_need_rates_then_show_both_sides(tmp_path):
     assert loaded.exit_code == 0 and "24 monthly rates" in loaded.output
     shown = invoke("mirror", "USA", "DEU", "--commodity", "TOTAL", "--store", db)
     assert "USA exports vs DEU imports" in shown.output
-    assert shown.output.count("outside band") == 2
+    assert sum(line.rstrip().endswith("│ outside") for line in shown.output.splitlines()) == 2
     data = json.loads(invoke("gap", "USA", "DEU", "--format", "json", "--store", db).stdout)
     export = data["totals"]["export"]
     assert export["low"] <= export["central"] <= export["high"]
@@ -405,7 +405,7 @@ def test_mirror_and_gap_compare_a_pair_held_only_by_year_year_by_year(annual_pai
     assert not re.search(r"\d+ months|the months|any month|no month", out)  # years counted
     if command == "mirror":
         rows = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
-        assert [r[0].strip() for r in rows if "outside band" in r[-1]] == ["2018"]
+        assert [r[0].strip() for r in rows if "outside" in r[-1]] == ["2018"]
         assert "DEU exports $600.0B over 12 years (2010 to 2021)" in out
     else:
         assert "Missing from DEU's exports to POL, 2010 to 2021 (HS, USD)" in out
@@ -420,15 +420,25 @@ def test_mirror_and_gap_compare_a_pair_held_only_by_year_year_by_year(annual_pai
 @pytest.mark.parametrize(
     ("row", "said"),
     [
-        ({"persistent": False, "expected_ratio": 1.95, "usual_ratio": 1.95}, ""),
+        ({"persistent": False, "own_habit": False}, ""),
         (
-            {"persistent": False, "expected_ratio": 0.977, "usual_ratio": 1.95},
-            "; this pair's own usual ratio 0.977, the gap's basis",
+            {"persistent": False, "own_habit": True, "expected_ratio": 5.04,
+             "pair_usual_ratio": 11.1, "pair_band_low": 0.431, "pair_band_high": 59.0,
+             "pair_months": 29, "period": "2025-09"},
+            "; months judged by this pair's own band 0.431–59 around its usual ratio 5.04 "
+            "over 29 months: its median, 11.1, shrunk towards the commodity's",
         ),
         (
-            {"persistent": True, "pair_usual_ratio": 1 / 3000, "expected_ratio": 0.979,
-             "usual_ratio": 0.979},
-            "; this pair's own ratio, 1/3,000, lies outside the band: a persistent gap",
+            {"persistent": False, "own_habit": True, "expected_ratio": 0.977,
+             "pair_usual_ratio": 0.977, "pair_band_low": 0.2, "pair_band_high": 4.7,
+             "pair_months": 34, "period": "2024-01"},
+            "; months judged by this pair's own band 0.2–4.7 around its usual ratio 0.977 "
+            "over 34 months",
+        ),
+        (
+            {"persistent": True, "pair_usual_ratio": 1 / 3000},
+            "; this pair's own ratio, 1/3,000, lies outside the band: a persistent gap, "
+            "judged by this commodity's band",
         ),
     ],
 )  # fmt: skip

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def test_a_side_that_recorded_nothing_has_no_ratio_and_a_tiny_gap_scores_low():
         ev = row["evidence"]
         assert ev["ratio"] is None and ev["months"][0]["ratio"] is None  # no junk ratio
         _, text = _explained(found, flow)
-        assert "n/a" not in text and "one side recorded nothing" in text
+        assert "n/a" not in text and "one side recorded zero" in text
         assert "CHN recorded no exports to P0" in text or "P0 recorded no exports to CHN" in text
         assert "€73" in text
 
@@ -188,10 +189,7 @@ def test_a_pairs_own_usual_ratio_is_its_expected_figure():
     assert row["expected"] == pytest.approx(EXPORTS[10] * ev["expected_ratio"])
     assert ev["outside"] == "pair band" and ev["usual_ratio"] == pytest.approx(1.95, 0.01)
     _, text = _explained(found, "import")
-    assert (
-        "At this pair's usual ratio shrunk towards this commodity's, "
-        f"{ev['expected_ratio']:.3g}, CHN's figure" in text
-    )
+    assert f"At this pair's usual ratio, {ev['expected_ratio']:.3g}, CHN's figure" in text
 
 
 def test_a_pair_whose_usual_ratio_is_outside_the_band_is_one_persistent_gap():
@@ -441,9 +439,10 @@ def test_a_yen_pair_small_in_dollars_is_capped_once_the_store_has_yen_rates(stor
     rates = pd.DataFrame({"currency": "JPY", "period": months, "per_usd": 132.0})
     rates.to_csv(tmp_path / "rates.csv", index=False)
     api.load_rates(store, tmp_path / "rates.csv")
-    after = found()  # KOR's gap is ¥80,000, $606 at ¥132: capped at 606 / 2,000
-    assert after.loc["KOR", "score"] == pytest.approx(80_000 / 132 / 2000, abs=1e-3)  # rounded
-    assert after.loc["JPN", "score"] == pytest.approx(80_000 / 1.06 / 132 / 2000, rel=0.02)
+    # either side's gap is the smaller correction: JPN's record raised to ¥80,000 / 1.06
+    # (KOR's would be lowered by ¥80,000), $571 at ¥132: capped at 571 / 2,000
+    after = found()
+    assert after["score"].to_numpy() == pytest.approx(80_000 / 1.06 / 132 / 2000, rel=0.02)
     assert after["impact"].sort_index().to_numpy() == pytest.approx(
         before["impact"].sort_index().to_numpy()
     )  # still in yen
@@ -468,3 +467,61 @@ def test_contract_with_context_messy_permuted_and_scaled():
     scaled = MirrorGap().detect(panel(own * 1000, mirror * 1000))
     assert list(scaled["start"]) == list(base["start"])
     assert scaled["impact"].to_numpy() == pytest.approx(1000 * base["impact"].to_numpy())
+
+
+@pytest.mark.parametrize("flow", ["import", "export"])
+def test_where_the_partners_record_is_the_odd_one_the_smaller_correction_is_at_stake(flow):
+    """CZE←FRA 39204910, January 2024: CZE's imports usually run about 20 times FRA's
+    exports to it; FRA's figure jumped a hundredfold. Raising CZE's to the ratio would put
+    €13.1M at stake, twenty times FRA's whole record; lowering FRA's to CZE's puts €677K."""
+    rng = np.random.default_rng(5)
+    exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
+    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
+    exports[12] *= 1000  # the partner's value slip
+    own, mirror = (imports, exports) if flow == "import" else (exports, imports)
+    found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
+    assert list(found["start"]) == [12]
+    row, ev = found.iloc[0], found.iloc[0]["evidence"]
+    k = ev["expected_ratio"]  # the pair's usual import/export ratio, about 20
+    gap_imports, gap_exports = (
+        abs(exports[12] * k - imports[12]),
+        abs(imports[12] / k - exports[12]),
+    )
+    assert row["impact"] == pytest.approx(min(gap_imports, gap_exports))
+    assert row["impact"] <= max(own[12], mirror[12])  # never more than the larger record
+    assert row["expected"] - row["observed"] == pytest.approx(
+        row["impact"] * np.sign(row["expected"] - row["observed"])
+    )
+    assert abs(row["expected"] - row["observed"]) == pytest.approx(row["impact"])
+    assert ev["corrections"]["at_stake"] == ("partner" if flow == "import" else "own")
+    _, text = _explained(found, flow)
+    assert "the smaller correction" in text
+    fra = "P0" if flow == "import" else "CHN"
+    assert re.search(rf"{fra}'s €[\d.,]+K is [\d.,]+ times its usual month", text)
+    assert "is about its usual month" in text
+
+
+def test_a_month_of_a_persistent_pair_running_the_other_way_is_labelled_by_its_own_side():
+    """SWE←ITA 39204910, June 2025: the importer usually records about 1/90 of the
+    exporter's figure (a persistent gap); this month it recorded 78 times it."""
+    rng = np.random.default_rng(13)
+    imports = EXPORTS / 90 * np.exp(rng.normal(0, 0.3, 36))
+    imports[20] = EXPORTS[20] * 78
+    found = MirrorGap().detect(
+        panel(imports, EXPORTS, flow="import", margin=0.0, spread=1.23, n=8000, intra=1)
+    )
+    other = found[found["start"] == 20].iloc[0]
+    ev = other["evidence"]
+    assert ev["outside"] == "band" and ev["expected_basis"] == "commodity"
+    assert ev["persistent_pair"]
+    text = MirrorGap().explain({**_finding(other), "flow": "import"})
+    assert "persistent gap the other way" in text and "a persistent gap." not in text
+
+
+def test_a_zero_is_a_record():
+    imports, exports = IMPORTS.copy(), EXPORTS.copy()
+    imports[10:14] *= 8
+    exports[11] = 0.0
+    found = MirrorGap().detect(panel(exports, imports))
+    _, text = _explained(found)
+    assert "In 1 of these 4 months one side recorded zero." in text

@@ -26,6 +26,17 @@ class MirrorGap(Detector):
     judged against a usual ratio and a band, and the expected figure (the partner's record
     at that usual ratio) rests on the same usual ratio: the band's centre.
 
+    The detector cannot tell which record is wrong, so the money at stake (``impact``) is
+    the smaller of the two corrections that would reconcile the records at the usual ratio:
+    the reporter's figure moved to the one the partner's implies, or the partner's figure
+    moved to the one the reporter's implies (in the reporter's currency). A pair whose
+    importer usually books 20 times its exporter's figure would otherwise put at stake 20
+    times the exporter's slip. ``expected`` is ``observed`` plus that gap: the reporter's
+    figure the partner's implies where the reporter's correction is the smaller, else the
+    reporter's figure plus the partner's correction. The evidence keeps both corrections
+    and each side's usual month (its median over the months compared), and the explanation
+    says which record moved against its own usual month.
+
     The commodity's usual ratio and band: the median and robust σ (1.4826 × MAD) of the
     ratio across every mirror pair and month in the store, shrunk towards the literature's
     CIF/FOB margin (about 6 %, none inside the EU) where the data hold few pairs; a month
@@ -92,16 +103,26 @@ class MirrorGap(Detector):
         rows, starts, ends = runs(flagged, c["usable"], np.where(c["gap"] > 0, 1, 2))
         if len(rows) == 0:
             return no_detections()
-        observed = run_sum(np.where(flagged, c["own"], 0.0), rows, starts, ends)
-        expected = run_sum(np.where(flagged, c["expected_own"], 0.0), rows, starts, ends)
-        impact = expected - observed
+        found = (rows, starts, ends)
+        observed = run_sum(np.where(flagged, c["own"], 0.0), *found)
+        own_fix = run_sum(np.where(flagged, c["gap"], 0.0), *found)
+        partner_fix = run_sum(np.where(flagged, c["k"] * c["gap"], 0.0), *found)
+        partner = np.abs(partner_fix) < np.abs(own_fix)
+        impact = np.where(partner, partner_fix, own_fix)
+        expected = observed + impact
         labels = panel.label(np.arange(panel.n_months))
         evidence, z = [], np.empty(len(rows))
         for i, (r, a, b) in enumerate(zip(rows, starts, ends, strict=True)):
             span = np.arange(a, b + 1)
             cols = span[flagged[r, span]]
             z[i] = np.median(c["z"][r, cols])
-            evidence.append(self._evidence(c, labels, r, cols, span))
+            ev = self._evidence(c, labels, r, cols, span)
+            ev["corrections"] = {
+                "own": _round(own_fix[i]),
+                "partner": _round(partner_fix[i]),
+                "at_stake": "partner" if partner[i] else "own",
+            }
+            evidence.append(ev)
         return detections(
             self.kind,
             rows,
@@ -110,7 +131,7 @@ class MirrorGap(Detector):
             observed=observed,
             expected=expected,
             impact=impact,
-            score=self._score(z, self._at_stake(c, flagged, (rows, starts, ends), impact)),
+            score=self._score(z, self._at_stake(c, flagged, found, impact, partner)),
             evidence=evidence,
         )
 
@@ -122,11 +143,17 @@ class MirrorGap(Detector):
         return np.minimum(distance, gap / self.small_gap)
 
     def _at_stake(
-        self, c: dict, flagged: np.ndarray, found: tuple[np.ndarray, ...], impact: np.ndarray
+        self,
+        c: dict,
+        flagged: np.ndarray,
+        found: tuple[np.ndarray, ...],
+        impact: np.ndarray,
+        partner: np.ndarray,
     ) -> np.ndarray:
         """Each finding's gap (its flagged months, all on one side; ``found``: the runs'
-        rows, starts and ends) in US dollars; where a flagged month has no rate in the
-        store, ``|impact|`` in the series' currency units.
+        rows, starts and ends; the smaller correction, the partner's where ``partner``) in
+        US dollars; where a flagged month has no rate in the store, ``|impact|`` in the
+        series' currency units.
 
         Each month's gap is converted at that month's rate and the months are summed: the
         gap is a sum of monthly amounts, each worth its own month's dollars (as the mirror
@@ -140,7 +167,10 @@ class MirrorGap(Detector):
         """
         per_usd = c["per_usd"]
         rated = np.isfinite(per_usd)
-        usd = run_sum(np.where(flagged & rated, np.abs(c["gap"]) / per_usd, 0.0), *found)
+        gap = np.abs(c["gap"])
+        usd_own = run_sum(np.where(flagged & rated, gap / per_usd, 0.0), *found)
+        usd_partner = run_sum(np.where(flagged & rated, c["k"] * gap / per_usd, 0.0), *found)
+        usd = np.where(partner, usd_partner, usd_own)
         unrated = run_sum((flagged & ~rated).astype(float), *found) > 0
         return np.where(unrated, np.abs(impact), usd)
 
@@ -161,7 +191,8 @@ class MirrorGap(Detector):
         margin, spread, n_ref = self._band(panel)
         log_ratio, typical = self.pair_ratios(own, mirror, side, usable)
         habit = self.pair_usual(log_ratio, margin, spread)
-        expected_own = mirror * np.exp(-side * habit["usual"])
+        k = np.exp(side * habit["usual"])  # the partner's usual figure per unit of the own
+        expected_own = mirror / k
         per_usd = _or(context(panel, "own_per_usd"), own.shape, np.nan)
         return {
             "own": own,
@@ -177,6 +208,9 @@ class MirrorGap(Detector):
             **habit,
             "expected_own": expected_own,
             "gap": expected_own - own,
+            "k": k,
+            "own_usual_month": row_median(np.where(usable, own, np.nan)),
+            "mirror_usual_month": row_median(np.where(usable, mirror, np.nan)),
             "per_usd": np.where(per_usd > 0, per_usd, np.nan),  # NaN: no rate in the store
         }
 
@@ -271,6 +305,18 @@ class MirrorGap(Detector):
         judged = np.where(own_habit, z_break, np.fmax(z_band, z_held))
         return judged, (z_band, z_break, z_held)
 
+    def judged(
+        self,
+        log_ratio: np.ndarray,
+        margin: np.ndarray,
+        spread: np.ndarray,
+        habit: Mapping[str, np.ndarray],
+    ) -> np.ndarray:
+        """The statistic each month is judged by, over its threshold (> 1: outside the band
+        it is judged by): ``log_ratio``, ``margin`` and ``spread`` per cell, ``habit`` as
+        ``pair_usual`` returns it. For views that show the detector's verdict per month."""
+        return self._z({"margin": margin, "spread": spread, **habit}, log_ratio)[0]
+
     def _timing(self, c: dict, flagged: np.ndarray) -> np.ndarray:
         """Flagged months whose neighbour has a matching opposite gap (at least half as
         large) and whose two-month totals would not themselves be flagged: one record
@@ -329,7 +375,12 @@ class MirrorGap(Detector):
         own, mirror = c["own"][r, cols], c["mirror"][r, cols]
         m, s = c["margin"][r, a], c["spread"][r, a]
         side = c["side"][r, 0]
-        persistent = bool(c["persistent"][r, a])
+        persistent_pair = bool(c["persistent"][r, a])
+        # a month of a persistent pair whose gap runs the other way is no part of that gap
+        habit_side = np.sign(c["pair_median"][r, a] - m)
+        persistent = persistent_pair and bool(
+            (np.sign(c["log_ratio"][r, cols] - c["margin"][r, cols]) == habit_side).any()
+        )
         basis = "pair" if c["own_habit"][r, a] else "persistent" if persistent else "commodity"
         one_sided = ~np.isfinite(c["own"][r, span]) | ~np.isfinite(c["mirror"][r, span])
         quartile = m + np.sign(c["pair_median"][r, a] - m) * QUARTILE * s
@@ -360,6 +411,9 @@ class MirrorGap(Detector):
             "margin_source": _margin_source(c["n_ref"][r, a], self.prior_weight),
             "intra_eu": bool(c["intra"][r, a]),
             "pair_usual_ratio": evidence_figure(np.exp(c["center"][r])),
+            "persistent_pair": persistent_pair,
+            "own_usual_month": _round(c["own_usual_month"][r]),
+            "mirror_usual_month": _round(c["mirror_usual_month"][r]),
             "pair_months": int(c["pair_n"][r]),
             "pair_band": self._pair_band(c, r, a),
             "expected_ratio": evidence_figure(np.exp(c["usual"][r, a])),
@@ -385,11 +439,14 @@ class MirrorGap(Detector):
         own_text, mirror_text = _records(finding, ev, own, mirror)
         unit = period_unit(finding_freq(finding))
         head = f"{_span(finding)}{_compared(ev, unit)} {own_text}, while {mirror_text}"
-        return (
-            f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} "
-            f"{_at_ratio(ev)} {who}'s figure would be {about(finding.get('expected'), cur)}, "
-            f"a gap of {money(finding.get('impact'), cur)}."
-        )
+        text = f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} "
+        fixes = ev.get("corrections")
+        if not fixes:  # a finding saved before both corrections were kept
+            return text + (
+                f"{_at_ratio(ev)} {who}'s figure would be {about(finding.get('expected'), cur)}, "
+                f"a gap of {money(finding.get('impact'), cur)}."
+            )
+        return text + _corrections(finding, ev, fixes, cur) + _moved(finding, ev, cur, unit)
 
     def _against_band(self, ev: Mapping, unit: str = "month") -> str:
         """The ratio against the band that flagged it: the commodity's, or the pair's own,
@@ -411,11 +468,17 @@ class MirrorGap(Detector):
         usual += f"; {ev.get('margin_source')}"
         if ratio is None:
             return (
-                "one side recorded nothing, so there is no import/export ratio to compare "
+                "one side recorded zero, so there is no import/export ratio to compare "
                 f"with this commodity's ({usual})"
             )
         ratio_text = f"an import/export ratio of {_r(ratio, fig)}"
-        own_usual = f"{_r(ev.get('pair_usual_ratio'))} over {ev.get('pair_months')} {unit}s"
+        median = _r(ev.get("pair_usual_ratio"))
+        own_usual = f"{median} over {ev.get('pair_months')} {unit}s"
+        if ev.get("expected_basis") == "pair" and _r(ev.get("expected_ratio")) != median:
+            own_usual = (
+                f"{_r(ev.get('expected_ratio'))} over {ev.get('pair_months')} {unit}s: its "
+                f"median, {median}, shrunk towards this commodity's"
+            )
         months, outside = len(ev.get("months") or []), ev.get("outside")
         if outside == "persistent":
             inside = months - (ev.get("band_months") or 0)
@@ -433,6 +496,11 @@ class MirrorGap(Detector):
             )
         if not pair_band or outside == "band":
             habit = f"; this pair's own usual ratio is {own_usual}" if pair_band else ""
+            if ev.get("persistent_pair"):
+                habit = (
+                    f"; this pair's own usual ratio, {own_usual}, lies outside the band on the "
+                    "other side: a persistent gap the other way"
+                )
             return f"{ratio_text} for this commodity ({usual}{habit})"
         pair = (
             f"this pair's own usual band {edge(pair_band[0])}–{edge(pair_band[1])} (its usual "
@@ -455,16 +523,71 @@ class MirrorGap(Detector):
 
 
 def _at_ratio(ev: Mapping) -> str:
-    """The ratio the expected figure rests on, in words: the pair's usual ratio (its
-    median, shrunk towards the commodity's: said so where that shows), or the commodity's."""
+    """The ratio the expected figure rests on, in words: the pair's usual ratio (the one
+    its band is centred on; the band's text says where shrinking moved it), or the
+    commodity's."""
     basis = ev.get("expected_basis")
     if basis == "pair":
-        shown, median = _r(ev.get("expected_ratio")), _r(ev.get("pair_usual_ratio"))
-        shrunk = "" if shown == median else " shrunk towards this commodity's"
-        return f"At this pair's usual ratio{shrunk}, {shown},"
+        return f"At this pair's usual ratio, {_r(ev.get('expected_ratio'))},"
     if basis in ("commodity", "persistent"):
-        return "At this commodity's usual ratio"
-    return "At the usual ratio"  # a finding saved before the basis was kept
+        return "At this commodity's usual ratio,"
+    return "At the usual ratio,"  # a finding saved before the basis was kept
+
+
+def _corrections(finding: Mapping, ev: Mapping, fixes: Mapping, cur: str) -> str:
+    """Both records' corrections at the usual ratio, the smaller one the gap (the money
+    at stake): which record is wrong, the figures alone do not say."""
+    who, other = finding.get("reporter"), finding.get("partner")
+    own_fix, partner_fix = abs(fixes.get("own") or 0.0), abs(fixes.get("partner") or 0.0)
+    own_to = about((ev.get("own_total") or 0.0) + (fixes.get("own") or 0.0), cur)
+    partner_to = about((ev.get("mirror_total") or 0.0) - (fixes.get("partner") or 0.0), cur)
+    at = _at_ratio(ev)
+    if np.isclose(own_fix, partner_fix, rtol=0.005, atol=0.5):
+        return (
+            f"{at} {who}'s figure would be {own_to}, or {other}'s {partner_to}: a gap of "
+            f"{money(own_fix, cur)}."
+        )
+    if fixes.get("at_stake") == "partner":
+        return (
+            f"{at} {other}'s figure would be {partner_to}, a gap of {money(partner_fix, cur)}, "
+            f"the smaller correction; or {who}'s {own_to}, a correction of {money(own_fix, cur)}."
+        )
+    return (
+        f"{at} {who}'s figure would be {own_to}, a gap of {money(own_fix, cur)}, the smaller "
+        f"correction; or {other}'s {partner_to}, a correction of {money(partner_fix, cur)}."
+    )
+
+
+def _moved(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:
+    """Each record against its own usual month (its median over the months compared), so
+    that a reader sees which side to question."""
+    n = len(ev.get("months") or [])
+    parts = [
+        _against_usual(name, total, usual, n, cur, unit)
+        for name, total, usual in (
+            (finding.get("partner"), ev.get("mirror_total"), ev.get("mirror_usual_month")),
+            (finding.get("reporter"), ev.get("own_total"), ev.get("own_usual_month")),
+        )
+        if total is not None and usual is not None and n
+    ]
+    return f" {'; '.join(parts)}." if parts else ""
+
+
+def _against_usual(who: str, total: float, usual: float, n: int, cur: str, unit: str) -> str:
+    """'FRA's €677.9K is 96.2 times its usual month (€7.0K)'; 'over these 3 months'."""
+    over = "" if n == 1 else f" over these {n} {unit}s"
+    usual_text = f"{money(usual, cur)}" + ("" if n == 1 else f" a {unit}")
+    its = f"its usual {unit}" if n == 1 else "its usual"
+    figure = "zero" if total == 0 else money(total, cur)
+    if usual <= 0:
+        return f"{who}'s {figure}{over} against a usual {unit} of zero"
+    factor = total / (n * usual)
+    if factor == 0:
+        return f"{who} recorded zero{over}, against {its} ({usual_text})"
+    if 0.5 <= factor <= 2:
+        return f"{who}'s {figure}{over} is about {its} ({usual_text})"
+    times = f"{_r(factor)} times" if factor > 2 else f"1/{_r(1 / factor)} of"
+    return f"{who}'s {figure}{over} is {times} {its} ({usual_text})"
 
 
 def _compared(ev: Mapping, unit: str = "month") -> str:
@@ -507,11 +630,11 @@ def _outside(basis: str, band: np.ndarray) -> str:
 
 
 def _zero_months(ev: Mapping, unit: str = "month") -> str:
-    """In a run whose totals have a ratio, the months where one side recorded nothing."""
+    """In a run whose totals have a ratio, the months where one side recorded zero."""
     zero, months = ev.get("zero_months") or 0, len(ev.get("months") or [])
     if not zero or ev.get("ratio") is None:
         return ""
-    return f" In {zero} of these {months} {unit}s one side recorded nothing."
+    return f" In {zero} of these {months} {unit}s one side recorded zero."
 
 
 def _r(x, figures: int = 3) -> str:

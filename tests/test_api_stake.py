@@ -1,0 +1,144 @@
+"""api.overview's money at stake counts each sum of money once (rules in its docstring)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from tradesentry import api
+
+_SERIES = {
+    "reporter": "CZE",
+    "partner": "DEU",
+    "flow": "import",
+    "commodity": "39201081",
+    "classification": "CN8",
+    "breakdown": "",
+    "freq": "M",
+}
+
+
+def _finding(kind: str, impact: float, period: str, period_end: str | None = None, **key):
+    """One saved finding on the CZE←DEU series (``key`` overrides its fields)."""
+    return {
+        **_SERIES,
+        **key,
+        "id": f"{kind}-{impact}-{period}-{sorted(key.items())}",
+        "kind": kind,
+        "period": period,
+        "period_end": period_end or period,
+        "observed": 1.0,
+        "expected": 1.0,
+        "currency": "EUR",
+        "impact": impact,
+        "score": 0.9,
+        "severity": "high",
+        "explanation": "",
+        "evidence": {},
+    }
+
+
+WLD = {"partner": "WLD"}
+EXPORT_SIDE = {"reporter": "DEU", "partner": "CZE", "flow": "export"}
+
+CASES = {
+    # one series, one month, two kinds: the larger counts
+    "same series, spike and unit value": (
+        [_finding("spike", 450, "2023-04"), _finding("unit_value", 397, "2023-04")],
+        450,
+    ),
+    "same series, unit value inside the import side's mirror gap": (
+        [_finding("unit_value", 300, "2023-04"), _finding("mirror_gap", 900, "2023-01", "2023-06")],
+        900,
+    ),
+    # a level shift's drop and its recovery: months that do not overlap, two events
+    "same series, months that do not overlap": (
+        [_finding("level_shift", 275, "2024-05"), _finding("level_shift", 839, "2024-09")],
+        275 + 839,
+    ),
+    # no chaining: the two outer findings do not overlap each other, each counts
+    "same series, a smaller finding overlapping two larger ones": (
+        [
+            _finding("mirror_gap", 20, "2023-01", "2023-03"),
+            _finding("gap", 10, "2023-03", "2023-05"),
+            _finding("mirror_gap", 20, "2023-05", "2023-07"),
+        ],
+        40,
+    ),
+    "world and a partner inside it, same month": (
+        [_finding("spike", 441, "2023-04", **WLD), _finding("spike", 450, "2023-04")],
+        450,
+    ),
+    "world larger than its partner's finding": (
+        [_finding("unit_value", 900, "2023-04", **WLD), _finding("spike", 100, "2023-04")],
+        100,
+    ),
+    "world and a partner, months that do not overlap": (
+        [_finding("spike", 441, "2023-04", **WLD), _finding("spike", 450, "2023-06")],
+        441 + 450,
+    ),
+    "world and another commodity's partner finding": (
+        [
+            _finding("spike", 441, "2023-04", **WLD),
+            _finding("spike", 450, "2023-04", commodity="1"),
+        ],
+        441 + 450,
+    ),
+    "TOTAL and a chapter of another HS edition": (
+        [
+            _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 80, "2023-04", commodity="39", classification="H5"),
+        ],
+        80,
+    ),
+    "TOTAL and a code of another classification": (
+        [
+            _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 80, "2023-04", commodity="39", classification="SITC"),
+        ],
+        580,
+    ),
+    "world TOTAL and a partner's chapter": (
+        [
+            _finding("spike", 500, "2023-04", commodity="TOTAL", classification="HS", **WLD),
+            _finding("spike", 80, "2023-04", commodity="39", classification="HS"),
+        ],
+        80,
+    ),
+    "mirror sides over overlapping months": (
+        [
+            _finding("mirror_gap", 700, "2023-01", "2023-06", **EXPORT_SIDE),
+            _finding("mirror_gap", 600, "2023-03", "2023-09"),
+        ],
+        600,
+    ),
+    "mirror sides over months that do not overlap": (
+        [
+            _finding("mirror_gap", 700, "2023-01", "2023-02", **EXPORT_SIDE),
+            _finding("mirror_gap", 600, "2023-03", "2023-09"),
+        ],
+        1300,
+    ),
+    "another reporter's series, same month": (
+        [_finding("spike", 450, "2023-04"), _finding("spike", 397, "2023-04", reporter="AUT")],
+        450 + 397,
+    ),
+}
+
+
+@pytest.mark.parametrize(("found", "at_stake"), CASES.values(), ids=CASES.keys())
+def test_money_at_stake_counts_overlapping_findings_once(store, found, at_stake):
+    scan_id = api._save_scan(store, [pd.DataFrame(found)], {}, None, None, "local")
+    summary = api.overview(store, scan_id=scan_id)
+    assert summary["at_stake"] == {"EUR": pytest.approx(at_stake)}
+    assert summary["findings"] == len(found)  # the counts still hold every finding
+
+
+def test_money_at_stake_is_per_currency_and_skips_a_currency_without_impact(store):
+    found = [
+        _finding("spike", 450, "2023-04"),
+        {**_finding("spike", 40, "2023-04", reporter="USA"), "currency": "USD"},
+        {**_finding("gap", float("nan"), "2023-04", reporter="GBR"), "currency": "GBP"},
+    ]
+    scan_id = api._save_scan(store, [pd.DataFrame(found)], {}, None, None, "local")
+    assert api.overview(store, scan_id=scan_id)["at_stake"] == {"EUR": 450, "USD": 40}

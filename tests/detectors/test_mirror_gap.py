@@ -211,6 +211,22 @@ def test_a_pair_whose_usual_ratio_is_outside_the_band_is_one_persistent_gap():
     assert "a persistent gap; in 4 of these 36 months the ratio was inside the band" in text
 
 
+def test_a_persistent_gap_stays_one_finding_across_months_back_on_the_usual_side():
+    """AUT→NLD 32121000 was three "persistent gaps": months where the importer recorded
+    about as much as the exporter cut the run. They are bridged, as months one side did
+    not record are, and the totals are said to be over the months of the gap."""
+    rng = np.random.default_rng(11)
+    imports = EXPORTS / 3300 * np.exp(rng.normal(0, 0.5, 36))
+    back = [12, 13, 24]
+    imports[back] = EXPORTS[back] * 0.97  # the two records agree in these months
+    found = MirrorGap().detect(panel(EXPORTS, imports, margin=0.0, spread=1.23, n=8000, intra=1))
+    assert list(zip(found["start"], found["end"], strict=True)) == [(0, 35)]
+    ev = found.iloc[0]["evidence"]
+    assert (len(ev["months"]), ev["span_months"]) == (33, 36)
+    _, text = _explained(found)
+    assert ", in the 33 months of the gap," in text
+
+
 def test_months_booked_in_the_wrong_order_are_one_shipment_at_the_pairs_own_ratio():
     """BGR←ESP 35069110, March and April 2024: €309 against €10,371, then €11,617 against
     €1,134; the pair agrees at 1.05, the commodity's pairs read 2.41. Scaled by 2.41 the
@@ -357,7 +373,11 @@ def test_every_real_finding_is_outside_its_band_and_adds_up(comext):
                 assert not in_pair and "outside this pair's own usual band" in rec["explanation"]
                 assert in_band is (ev["outside"] == "pair band") or ev["outside"] == "both"
         if len(ev["months"]) < ev["span_months"]:  # the totals are over the months compared
-            assert f"in the {len(ev['months'])} months both recorded" in rec["explanation"]
+            bridged = ev["span_months"] - len(ev["months"])
+            # a persistent gap also bridges its months back on the usual side
+            said = "both recorded" if ev["one_sided_months"] == bridged else "of the gap"
+            assert ev["outside"] == "persistent" or said == "both recorded"
+            assert f"in the {len(ev['months'])} months {said}" in rec["explanation"]
     spans = pd.PeriodIndex(found["period_end"], freq="M") - pd.PeriodIndex(
         found["period"], freq="M"
     )

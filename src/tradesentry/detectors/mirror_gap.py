@@ -55,12 +55,13 @@ class MirrorGap(Detector):
     habit is itself the anomaly, a persistent gap: the pair is judged by the commodity's
     band and ratio, and each of its months whose ratio stays beyond the commodity's
     quartile on that side (median ∓ 0.674 σ) is part of the gap, although the wide band
-    holds it and however small it is. Pairs with fewer months are judged by the
-    commodity's band and ratio. A month is flagged only when its gap is at least
-    ``materiality`` of the pair's usual monthly trade (but for a persistent gap's months);
-    and two adjacent months with opposite gaps of similar size (at least half) whose
-    two-month totals would not be flagged are one shipment booked in different months,
-    not a gap.
+    holds it and however small it is; its months back on the usual side are bridged (as
+    months one side did not record are), so the pair is one finding. Pairs with fewer
+    months are judged by the commodity's band and ratio. A month is flagged only when its
+    gap is at least ``materiality`` of the pair's usual monthly trade (but for a persistent
+    gap's months); and two adjacent months with opposite gaps of similar size (at least
+    half) whose two-month totals would not be flagged are one shipment booked in different
+    months, not a gap.
 
     Contiguous flagged months, on the same side, are one finding over their span; months
     where one side has no record are bridged, not counted, and the explanation says over
@@ -100,7 +101,10 @@ class MirrorGap(Detector):
         if c is None:
             return no_detections()
         flagged = self._flag(c)
-        rows, starts, ends = runs(flagged, c["usable"], np.where(c["gap"] > 0, 1, 2))
+        # a persistent gap is one event: its months back on the usual side of the
+        # commodity's quartile are bridged, as months one side did not record are
+        judged = c["usable"] & ~(c["persistent"] & ~flagged)
+        rows, starts, ends = runs(flagged, judged, np.where(c["gap"] > 0, 1, 2))
         if len(rows) == 0:
             return no_detections()
         found = (rows, starts, ends)
@@ -597,6 +601,8 @@ def _compared(ev: Mapping, unit: str = "month") -> str:
         return ""
     if ev.get("one_sided_months") == span - months:
         return f", in the {plural(months, unit)} both recorded,"
+    if ev.get("outside") == "persistent":  # the others bridged: on the usual side
+        return f", in the {plural(months, unit)} of the gap,"
     return f", in the {plural(months, unit)} compared,"
 
 

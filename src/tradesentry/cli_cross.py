@@ -204,7 +204,7 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
         f"import/export ratio {_ratio(first['usual_ratio'])}, band "
         f"{_ratio(first['band_low'])}–{_ratio(first['band_high'])}"
         + (" (intra-EU)" if first["intra_eu"] else "")
-        + _pair_basis(first)
+        + _pair_basis(first, period_unit(view.freq))
     )
     console.print(Text.assemble((f"{own_label} vs {mirror_label}", "bold"), usual))
     console.print(f"  own    {sparkline(rows['own'].to_numpy(float))}", highlight=False)
@@ -225,7 +225,7 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
     console.print(_mirror_totals(view, flow, rows), highlight=False)
 
 
-def _pair_basis(first) -> str:
+def _pair_basis(first, unit: str = "month") -> str:
     """Which band the months are marked against and the gap column rests on, as mirror_gap
     judges them: the pair's own (its usual ratio, and its median where shrinking moved it),
     a persistent gap's, or the commodity's."""
@@ -240,7 +240,7 @@ def _pair_basis(first) -> str:
         return (
             f"; months judged by this pair's own band {_ratio(first['pair_band_low'])}–"
             f"{_ratio(first['pair_band_high'])} around its usual ratio {usual} over "
-            f"{int(first['pair_months'])} {'months' if len(first['period']) > 4 else 'years'}"
+            f"{plural(int(first['pair_months']), unit)}"
             f"{moved}"
         )
     return ""

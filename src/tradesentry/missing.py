@@ -44,8 +44,9 @@ METHOD = (
     "central and high also add the unit-value gaps of price outliers (the value the weight "
     "implies at the commodity's usual price, minus the declared value) in months without a "
     "partner record, so that no month is counted twice; high adds the months the partner "
-    "recorded and the reporter did not (the smaller correction again). Totals count TOTAL where reported, otherwise the "
-    "top-level codes only, so that chapters and their headings are not added together."
+    "recorded and the reporter did not (the smaller correction again). Totals count TOTAL "
+    "where reported, otherwise the top-level codes only, so that chapters and their "
+    "headings are not added together."
 )
 
 # The same method for a pair compared by year (UN Comtrade's annual data).
@@ -460,11 +461,11 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     f["expected_own"] = mirror * np.exp(-side * habit["usual"])
     # the smaller of the two corrections, as mirror_gap's impact: the reporter's figure
     # moved to the partner's, or the partner's to the reporter's (in its currency)
-    f["gap"] = (f["expected_own"] - f["own"]) * smaller(side * habit["usual"])
+    f["gap"] = (f["expected_own"] - f["own"]) * _smaller(side * habit["usual"])
     return f
 
 
-def smaller(log_k: np.ndarray) -> np.ndarray:
+def _smaller(log_k: np.ndarray) -> np.ndarray:
     """The factor that turns the reporter's correction into the smaller of the two: where
     the partner's usual figure is ``k`` = exp(``log_k``) times the reporter's, moving the
     partner's record corrects k times the reporter's gap; the smaller is min(1, k) of it."""
@@ -541,7 +542,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
         name: np.where(
             both,
             (mirror * np.exp(-side * (usual + q * spread)) - own)
-            * smaller(side * (usual + q * spread)),
+            * _smaller(side * (usual + q * spread)),
             0.0,
         )
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))

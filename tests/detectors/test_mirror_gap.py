@@ -509,10 +509,9 @@ def test_where_the_partners_record_is_the_odd_one_the_smaller_correction_is_at_s
     )
     assert row["impact"] == pytest.approx(min(gap_imports, gap_exports))
     assert row["impact"] <= max(own[12], mirror[12])  # never more than the larger record
-    assert row["expected"] - row["observed"] == pytest.approx(
-        row["impact"] * np.sign(row["expected"] - row["observed"])
-    )
-    assert abs(row["expected"] - row["observed"]) == pytest.approx(row["impact"])
+    # expected: the reporter's figure the partner's record implies, whichever is at stake
+    assert row["expected"] == pytest.approx(mirror[12] * (k if flow == "import" else 1 / k))
+    assert row["expected"] - row["observed"] == pytest.approx(ev["corrections"]["own"])
     assert ev["corrections"]["at_stake"] == ("partner" if flow == "import" else "own")
     _, text = _explained(found, flow)
     assert "the smaller correction" in text

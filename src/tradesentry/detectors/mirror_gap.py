@@ -31,11 +31,14 @@ class MirrorGap(Detector):
     the reporter's figure moved to the one the partner's implies, or the partner's figure
     moved to the one the reporter's implies (in the reporter's currency). A pair whose
     importer usually books 20 times its exporter's figure would otherwise put at stake 20
-    times the exporter's slip. ``expected`` is ``observed`` plus that gap: the reporter's
-    figure the partner's implies where the reporter's correction is the smaller, else the
-    reporter's figure plus the partner's correction. The evidence keeps both corrections
-    and each side's usual month (its median over the months compared), and the explanation
-    says which record moved against its own usual month.
+    times the exporter's slip. ``expected`` is the reporter's figure the partner's record
+    implies, whichever correction is at stake (a figure either record could hold). The
+    evidence keeps both corrections and each side's usual month (its median over the months
+    compared outside the finding), and the explanation says which record moved against its
+    own usual month, month for month, where at least ``min_usual_months`` such months make
+    a usual one and the gap is not persistent (its usual months hold the gap itself).
+    Materiality is judged on the smaller correction too, so the two sides of a pair agree
+    on which months are a gap.
 
     The commodity's usual ratio and band: the median and robust σ (1.4826 × MAD) of the
     ratio across every mirror pair and month in the store, shrunk towards the literature's
@@ -93,6 +96,7 @@ class MirrorGap(Detector):
     min_spread: float = 0.05
     pair_min_spread: float = 0.3
     min_pair_months: int = 12
+    min_usual_months: int = 6  # compared months outside a finding that make a usual month
     materiality: float = 0.2
     small_gap: float = 2000.0  # US dollars; currency units where the store has no rate
 
@@ -113,7 +117,7 @@ class MirrorGap(Detector):
         partner_fix = run_sum(np.where(flagged, c["k"] * c["gap"], 0.0), *found)
         partner = np.abs(partner_fix) < np.abs(own_fix)
         impact = np.where(partner, partner_fix, own_fix)
-        expected = observed + impact
+        expected = observed + own_fix  # the reporter's figure the partner's record implies
         labels = panel.label(np.arange(panel.n_months))
         evidence, z = [], np.empty(len(rows))
         for i, (r, a, b) in enumerate(zip(rows, starts, ends, strict=True)):
@@ -213,8 +217,6 @@ class MirrorGap(Detector):
             "expected_own": expected_own,
             "gap": expected_own - own,
             "k": k,
-            "own_usual_month": row_median(np.where(usable, own, np.nan)),
-            "mirror_usual_month": row_median(np.where(usable, mirror, np.nan)),
             "per_usd": np.where(per_usd > 0, per_usd, np.nan),  # NaN: no rate in the store
         }
 
@@ -279,7 +281,8 @@ class MirrorGap(Detector):
         over its threshold) and ``c["z"]``, the one the month is judged by.
         """
         c["z"], (c["z_band"], c["z_break"], c["z_held"]) = self._z(c, c["log_ratio"])
-        material = np.abs(c["gap"]) >= self.materiality * c["typical"][:, None]
+        smaller = np.abs(c["gap"]) * np.minimum(1.0, c["k"])  # the same on both sides
+        material = smaller >= self.materiality * c["typical"][:, None]
         flagged = c["usable"] & (material | (c["z_held"] > 1.0)) & (c["z"] > 1.0)
         return flagged & ~self._timing(c, flagged)
 
@@ -416,8 +419,7 @@ class MirrorGap(Detector):
             "intra_eu": bool(c["intra"][r, a]),
             "pair_usual_ratio": evidence_figure(np.exp(c["center"][r])),
             "persistent_pair": persistent_pair,
-            "own_usual_month": _round(c["own_usual_month"][r]),
-            "mirror_usual_month": _round(c["mirror_usual_month"][r]),
+            **self._usual_months(c, r, span, cols),
             "pair_months": int(c["pair_n"][r]),
             "pair_band": self._pair_band(c, r, a),
             "expected_ratio": evidence_figure(np.exp(c["usual"][r, a])),
@@ -426,6 +428,20 @@ class MirrorGap(Detector):
             "band_months": int(outside_band.sum()),
             "quartile": evidence_figure(np.exp(quartile)) if persistent else None,
         }
+
+    def _usual_months(self, c: dict, r: int, span: np.ndarray, cols: np.ndarray) -> dict:
+        """Each side's usual month (the median over the months compared outside the
+        finding's span) and its median over the finding's months, for the sentence on
+        which record moved; None where fewer than ``min_usual_months`` make a usual one."""
+        outside = c["usable"][r].copy()
+        outside[span] = False
+        enough = outside.sum() >= self.min_usual_months
+        out = {"usual_months": int(outside.sum())}
+        for side in ("own", "mirror"):
+            values = c[side][r]
+            out[f"{side}_usual_month"] = _round(np.median(values[outside])) if enough else None
+            out[f"{side}_month_median"] = _round(np.median(values[cols]))
+        return out
 
     def _pair_band(self, c: dict, r: int, a: int) -> list | None:
         """The band of the pair's own usual ratio, where it has a habit inside the
@@ -563,35 +579,40 @@ def _corrections(finding: Mapping, ev: Mapping, fixes: Mapping, cur: str) -> str
 
 
 def _moved(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:
-    """Each record against its own usual month (its median over the months compared), so
-    that a reader sees which side to question."""
+    """Each record against its own usual month, month for month (the finding's median month
+    against the median of the months compared outside it), so that a reader sees which
+    side to question; nothing where too few other months make a usual one, or in a
+    persistent gap, whose usual months hold the gap itself."""
+    if ev.get("outside") == "persistent" or ev.get("persistent_pair"):
+        return ""
     n = len(ev.get("months") or [])
     parts = [
-        _against_usual(name, total, usual, n, cur, unit)
-        for name, total, usual in (
-            (finding.get("partner"), ev.get("mirror_total"), ev.get("mirror_usual_month")),
-            (finding.get("reporter"), ev.get("own_total"), ev.get("own_usual_month")),
+        _against_usual(name, month, usual, n, cur, unit)
+        for name, month, usual in (
+            (finding.get("partner"), ev.get("mirror_month_median"), ev.get("mirror_usual_month")),
+            (finding.get("reporter"), ev.get("own_month_median"), ev.get("own_usual_month")),
         )
-        if total is not None and usual is not None and n
+        if month is not None and usual is not None and n
     ]
     return f" {'; '.join(parts)}." if parts else ""
 
 
-def _against_usual(who: str, total: float, usual: float, n: int, cur: str, unit: str) -> str:
-    """'FRA's €677.9K is 96.2 times its usual month (€7.0K)'; 'over these 3 months'."""
-    over = "" if n == 1 else f" over these {n} {unit}s"
-    usual_text = f"{money(usual, cur)}" + ("" if n == 1 else f" a {unit}")
-    its = f"its usual {unit}" if n == 1 else "its usual"
-    figure = "zero" if total == 0 else money(total, cur)
+def _against_usual(who: str, month: float, usual: float, n: int, cur: str, unit: str) -> str:
+    """'FRA's €677.9K is 1,221 times its usual month (€555)'; over several months, 'FRA's
+    median month here, €40.0K, is 12.1 times its usual month (€3.3K)'."""
+    figure = "zero" if month == 0 else money(month, cur)
+    subject = f"{who}'s {figure}" if n == 1 else f"{who}'s median {unit} here, {figure},"
+    its = f"its usual {unit} ({money(usual, cur)})"
     if usual <= 0:
-        return f"{who}'s {figure}{over} against a usual {unit} of zero"
-    factor = total / (n * usual)
+        return f"{subject} against a usual {unit} of zero"
+    factor = month / usual
     if factor == 0:
-        return f"{who} recorded zero{over}, against {its} ({usual_text})"
+        most = "" if n == 1 else f" in most of these {unit}s"
+        return f"{who} recorded zero{most}, against {its}"
     if 0.5 <= factor <= 2:
-        return f"{who}'s {figure}{over} is about {its} ({usual_text})"
+        return f"{subject} is about {its}"
     times = f"{_r(factor)} times" if factor > 2 else f"1/{_r(1 / factor)} of"
-    return f"{who}'s {figure}{over} is {times} {its} ({usual_text})"
+    return f"{subject} is {times} {its}"
 
 
 def _compared(ev: Mapping, unit: str = "month") -> str:

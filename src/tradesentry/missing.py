@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry import arguments, context
-from tradesentry.detectors.mirror_gap import QUARTILE, MirrorGap
+from tradesentry.detectors.mirror_gap import QUARTILE, MirrorGap, smaller_share
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
 from tradesentry.errors import InputError, SeriesChoice
 
@@ -461,15 +461,8 @@ def _with_band(raw: pd.DataFrame, detector: MirrorGap) -> pd.DataFrame:
     f["expected_own"] = mirror * np.exp(-side * habit["usual"])
     # the smaller of the two corrections, as mirror_gap's impact: the reporter's figure
     # moved to the partner's, or the partner's to the reporter's (in its currency)
-    f["gap"] = (f["expected_own"] - f["own"]) * _smaller(side * habit["usual"])
+    f["gap"] = (f["expected_own"] - f["own"]) * smaller_share(np.exp(side * habit["usual"]))
     return f
-
-
-def _smaller(log_k: np.ndarray) -> np.ndarray:
-    """The factor that turns the reporter's correction into the smaller of the two: where
-    the partner's usual figure is ``k`` = exp(``log_k``) times the reporter's, moving the
-    partner's record corrects k times the reporter's gap; the smaller is min(1, k) of it."""
-    return np.minimum(1.0, np.exp(log_k))
 
 
 def _pair_habit(
@@ -542,7 +535,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
         name: np.where(
             both,
             (mirror * np.exp(-side * (usual + q * spread)) - own)
-            * _smaller(side * (usual + q * spread)),
+            * smaller_share(np.exp(side * (usual + q * spread))),
             0.0,
         )
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
@@ -566,7 +559,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
             "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
             + uv_gap
-            + np.where(only_mirror, mirror * np.minimum(1.0, np.exp(-side * usual)), 0.0),
+            + np.where(only_mirror, mirror * smaller_share(np.exp(-side * usual)), 0.0),
             "unit_value_gap": uv_gap,
             "unit_value_months": (uv_gap != 0).astype(int),
             "mirror_only_months": only_mirror.astype(int),

@@ -281,7 +281,7 @@ class MirrorGap(Detector):
         over its threshold) and ``c["z"]``, the one the month is judged by.
         """
         c["z"], (c["z_band"], c["z_break"], c["z_held"]) = self._z(c, c["log_ratio"])
-        smaller = np.abs(c["gap"]) * np.minimum(1.0, c["k"])  # the same on both sides
+        smaller = np.abs(c["gap"]) * smaller_share(c["k"])  # the same on both sides
         material = smaller >= self.materiality * c["typical"][:, None]
         flagged = c["usable"] & (material | (c["z_held"] > 1.0)) & (c["z"] > 1.0)
         return flagged & ~self._timing(c, flagged)
@@ -613,6 +613,14 @@ def _against_usual(who: str, month: float, usual: float, n: int, cur: str, unit:
         return f"{subject} is about {its}"
     times = f"{_r(factor)} times" if factor > 2 else f"1/{_r(1 / factor)} of"
     return f"{subject} is {times} {its}"
+
+
+def smaller_share(k: np.ndarray) -> np.ndarray:
+    """The share of the reporter's correction that is the smaller of the two corrections:
+    where the partner's usual figure is ``k`` times the reporter's, moving the partner's
+    record corrects k times the reporter's gap, so the smaller is min(1, k) of it. The one
+    rule of the detector's impact and materiality, and of the ``gap`` command's ranges."""
+    return np.minimum(1.0, k)
 
 
 def _compared(ev: Mapping, unit: str = "month") -> str:

@@ -247,6 +247,37 @@ def test_stray_quotes_take_no_good_line_with_them(store, tmp_path):
     assert (result.rows_read, result.rows_accepted) == (3, 3)
 
 
+NOTED = b"note,reporter,partner,flow,commodity,period,value\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "note", "value"),
+    [
+        (b'12" screens,CHN,USA,export,TOTAL,2021-01,100', '12" screens', 100.0),
+        (b'"a, b",CHN,USA,export,TOTAL,2021-01,"1,5"', "a, b", None),
+        (b'5" pipes,CHN,USA,export,TOTAL,2021-01,"7"', '5" pipes', 7.0),
+        (b'"say ""hi""",CHN,USA,export,TOTAL,2021-01,8', 'say "hi"', 8.0),
+        (b'"x", CHN, USA, export, TOTAL, 2021-01, "9"', "x", 9.0),
+        (b'he said "hi" twice,CHN,USA,export,TOTAL,2021-01,10', 'he said "hi" twice', 10.0),
+    ],
+    ids=["inch mark", "quoted delimiters", "inch mark and a quoted value", "escaped quotes",
+         "blanks around quotes", "quotes inside a field"],
+)  # fmt: skip
+def test_a_quote_inside_a_field_is_kept_and_takes_no_delimiter(store, tmp_path, line, note, value):
+    """A quote opens a quoted field only at the field's start (as Python's csv reads a
+    line): an inch mark before other fields once masked their delimiters, and the line
+    lost its width."""
+    path = tmp_path / "release.csv"
+    path.write_bytes(NOTED + line + b"\n")
+    result = ingest(store, path)
+    if value is None:  # "1,5" is one field, and no number with a comma as the decimal mark
+        assert result.rows_quarantined == 1
+        assert store.quarantine().reason.iloc[0] == "value '1,5' is not a number"
+        return
+    assert landed(store) == [("export", value)]
+    assert store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
+
+
 def test_a_quoted_line_break_further_than_the_limit_is_no_record(store, tmp_path):
     from tradesentry.ingest.lines import MAX_RECORD_LINES
 

@@ -6,12 +6,20 @@ quarantine. Lines that DuckDB itself rejects (invalid UTF-8, a line longer than 
 limit) come back through its rejects table with their line numbers, and the good lines'
 numbers are recovered around them, so every line of the file is accounted for.
 
+A line is split as Python's ``csv`` module splits it: a quote opens a quoted field only at
+the start of a field, and a quote inside an unquoted field is a character of it (``1"2``
+stays ``1"2``, which is no number, and a note's inch mark ``12" screens`` stays in the note).
+SQL splits the lines whose quotes all sit where quoting puts them; the few others go to
+the ``csv`` module one by one.
+
 A record is one line. A quoted field holding a line break (``"line1`` / ``line2"``) would
 split its record in two; such a record is found (only in files with a line holding an odd
 number of quotes) and quarantined whole, once, under its first line.
 """
 
 from __future__ import annotations
+
+import csv
 
 import duckdb
 
@@ -59,6 +67,7 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
     are never materialised.
     """
     drop_lines(con)
+    _register_csv_fields(con)
     _read_raw_lines(con, src)
     _number_lines(con, src)
     width = len(split_header(src.header, delimiter)) if src.header else 0
@@ -213,7 +222,7 @@ def _join_quoted_line_breaks(con: duckdb.DuckDBPyConnection, delimiter: str, wid
         UNION ALL
         SELECT first, first, raw,
                'a quoted field opens on this line and is not closed (a line break in quotes?)'
-        FROM (SELECT *, string_split(raw, '"') AS parts FROM pairs) AS pairs
+        FROM ({_quotes_undone("pairs", delimiter)}) AS pairs
         WHERE opens AND len({_split_sql("raw", delimiter)}) IN ({width}, {width + 1})
           AND NOT EXISTS (SELECT 1 FROM records r WHERE pairs.first BETWEEN r.first AND r.last)
         """
@@ -233,13 +242,13 @@ def _create_view(con: duckdb.DuckDBPyConnection, delimiter: str, joined: bool) -
         records = """SELECT line, raw, reason FROM lines_numbered
                       WHERE line NOT IN (SELECT line FROM lines_covered)
                       UNION ALL SELECT line, raw, reason FROM lines_joined"""
-    split = _split_sql("raw", delimiter)
+    # the second test trims only the lines that start blank
+    kept = f"(SELECT * FROM ({records}) WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> ''))"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW lines AS
-        SELECT line, raw, {split} AS fields, reason
-        FROM (SELECT *, string_split(raw, '"') AS parts FROM ({records})
-              WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> ''))  -- trims only lines starting blank
+        SELECT line, raw, {_split_sql("raw", delimiter)} AS fields, reason
+        FROM ({_quotes_undone(kept, delimiter)})
         """
     )
     # field_sql turns the masked delimiters of quoted fields back into this one.
@@ -254,21 +263,59 @@ def drop_lines(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP MACRO IF EXISTS lines_delimiter")
 
 
-def _split_sql(column: str, delimiter: str) -> str:
-    """SQL splitting a CSV line into its fields, with CSV quoting undone.
+def _quotes_undone(source: str, delimiter: str) -> str:
+    """SQL: the rows of ``source`` (a table, or a parenthesised query with its WHERE) with
+    ``parts``, the raw line split on the quote character, and ``masked``, the line with its
+    quoting undone (NULL for a line without quotes), for ``_split_sql``.
 
-    No regex (too slow for millions of lines). ``parts`` is the line split on the quote
-    character: the even parts are inside quotes, and their delimiters are masked with a
-    unit separator (``field_sql`` unmasks the fields it extracts); an empty odd part
-    between two others is an escaped quote. The line is then split on the delimiter. Only
-    the short quoted parts are rewritten, which halves the cost of the split.
+    No regex (too slow for millions of lines). The even parts are inside quotes: their
+    delimiters are masked with a unit separator (``field_sql`` unmasks the fields it
+    extracts). An empty odd part between two others is an escaped quote. Any other odd
+    part lies between a closing and an opening quote, so it must start with a delimiter
+    (but the first part) and end with one (but the last), blanks aside (``a, "x,y"``):
+    where it does not, a quote sits inside an unquoted field, and the part is marked with
+    chr(30) for the ``csv`` module to read the line. Only the short parts are rewritten,
+    which halves the cost of the split.
     """
     d = sql_literal(delimiter)
+    # s[1] and s[-1] first: trimming every part would cost three times the split
+    starts = f"""CASE WHEN i = 1 OR s[1] = {d} THEN true
+        WHEN s[1] = ' ' THEN starts_with(ltrim(s, ' '), {d}) OR trim(s, ' ') = '' ELSE false END"""
+    ends = f"""CASE WHEN i = len(parts) OR s[-1] = {d} THEN true
+        WHEN s[-1] = ' ' THEN ends_with(rtrim(s, ' '), {d}) OR trim(s, ' ') = '' ELSE false END"""
     masked = f"""array_to_string(list_transform(parts, lambda s, i:
         CASE WHEN i % 2 = 0 THEN replace(s, {d}, chr(31))
-             WHEN s = '' AND i > 1 AND i < len(parts) THEN '"' ELSE s END), '')"""
-    return f"""CASE WHEN len(parts) = 1 THEN string_split({column}, {d})
-        ELSE string_split({masked}, {d}) END"""
+             WHEN s = '' THEN CASE WHEN i > 1 AND i < len(parts) THEN '"' ELSE '' END
+             WHEN ({starts}) AND ({ends}) THEN s
+             ELSE chr(30) END), '')"""
+    return f"""SELECT *, CASE WHEN len(parts) > 1 THEN {masked} END AS masked
+        FROM (SELECT *, string_split(raw, '"') AS parts FROM {source})"""
+
+
+def _split_sql(column: str, delimiter: str) -> str:
+    """SQL splitting a CSV line into its fields, with CSV quoting undone, over the columns
+    of ``_quotes_undone``: by the delimiter where the line has no quotes or its quotes all
+    sit where CSV quoting puts them (an even number of them, none inside an unquoted
+    field), else by the ``csv`` module (``csv_fields``), one line at a time."""
+    d = sql_literal(delimiter)
+    return f"""CASE WHEN masked IS NULL THEN string_split({column}, {d})
+        WHEN len(parts) % 2 = 1 AND NOT contains(masked, chr(30))
+             THEN string_split(masked, {d})
+        ELSE csv_fields({column}, {d}) END"""
+
+
+def _csv_fields(raw: str, delimiter: str) -> list[str]:
+    return next(csv.reader([raw], delimiter=delimiter), [])
+
+
+def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL function ``csv_fields(line, delimiter)``: the line split by the ``csv`` module
+    (once per database: its connections share their functions)."""
+    known = "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'csv_fields'"
+    if not con.execute(known).fetchall()[0][0]:
+        con.create_function(
+            "csv_fields", _csv_fields, ["VARCHAR", "VARCHAR"], "VARCHAR[]", side_effects=False
+        )
 
 
 def field_sql(index: int, list_column: str = "fields") -> str:

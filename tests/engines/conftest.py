@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -53,3 +54,26 @@ def _close(x, y) -> bool:
     if isinstance(x, float) or isinstance(y, float):
         return x is not None and y is not None and bool(np.isclose(x, y, rtol=1e-9, atol=0))
     return x == y
+
+
+def totals_and_chapters_csv(folder: Path) -> Path:
+    """USA's exports to three partners, 24 months: ``TOTAL`` under HS (as the ingest keeps
+    it) and chapters 01–03 under H6, summing to the total but in FRA's June 2020, where
+    chapter 01 holds twice the total. The one incoherent figure of the file."""
+    rng = np.random.default_rng(8)
+    rows = ["reporter,partner,flow,classification,commodity,period,period_months,value,currency"]
+    for partner in ("BRA", "FRA", "JPN"):
+        chapters = rng.lognormal(12, 0.3, (3, 24)).round()
+        total = chapters.sum(axis=0)
+        if partner == "FRA":
+            chapters[0, 17] += 2 * total[17]
+        for m in range(24):
+            period = f"{2019 + m // 12}-{m % 12 + 1:02d}"
+            rows.append(f"USA,{partner},export,HS,TOTAL,{period},1,{total[m]:.0f},USD")
+            rows += [
+                f"USA,{partner},export,H6,0{c + 1},{period},1,{chapters[c, m]:.0f},USD"
+                for c in range(3)
+            ]
+    path = folder / "totals.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

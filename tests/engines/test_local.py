@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tests.detectors._helpers import scaled_comext_copy
-from tests.engines.conftest import assert_same_findings
+from tests.engines.conftest import assert_same_findings, totals_and_chapters_csv
 from tests.report.seed import pairs_csv
 from tests.sql_spy import SpyConnection
 from tradesentry import api, arguments, context
@@ -16,6 +16,7 @@ from tradesentry.engines import local
 from tradesentry.errors import InputError
 from tradesentry.export import export_parquet
 from tradesentry.generate import generate, load_generated
+from tradesentry.schema import SERIES_KEY
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_sorted_rows_regroup_into_the_series_lists_give(generated_store, monkeyp
         batches = local.gathered_series(con, source, [], local.ROW_COLUMNS, vintage, context)
         chunks = local.whole_group_chunks(batches, 50)
         out = pd.concat(local.series_frame(t, local.ROW_COLUMNS) for t in chunks)
-        key = [*local.SERIES_ORDER, "period", "period_months"]
+        key = [*SERIES_KEY, "period", "period_months"]
         return out.drop(columns="series_no").astype({c: str for c in key[:7]}).sort_values(key)
 
     lists, rows = frame(False), frame(True)
@@ -87,7 +88,7 @@ def test_sorted_rows_regroup_into_the_series_lists_give(generated_store, monkeyp
 
 def test_chunks_hold_whole_series_and_whole_groups(generated_store):
     chunks = list(local.iter_chunks(generated_store.con.cursor(), {}, chunk_series=50))
-    keys = [c.groupby(list(local.SERIES_ORDER), observed=True).ngroups for c in chunks]
+    keys = [c.groupby(list(SERIES_KEY), observed=True).ngroups for c in chunks]
     assert (
         sum(keys)
         == generated_store.con.execute(
@@ -97,6 +98,19 @@ def test_chunks_hold_whole_series_and_whole_groups(generated_store):
     assert max(keys) <= 50
     rows = sum(len(c) for c in chunks)
     assert rows == generated_store.con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
+
+
+@pytest.mark.parametrize("chunk_series", [4, 5, 7, 10_000])
+def test_a_total_meets_its_chapters_however_a_large_group_is_cut(store, tmp_path, chunk_series):
+    """TOTAL under HS and its chapters under H6 are one group, and a group larger than a
+    chunk is cut between partners: FRA's break is found whatever the chunk size (with
+    the classifications apart and cuts anywhere, small chunks never held both)."""
+    store.ingest(totals_and_chapters_csv(tmp_path))
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)
+    assert found[["partner", "commodity", "period"]].values.tolist() == [
+        ["FRA", "TOTAL", "2020-06"]
+    ]
 
 
 def test_latest_release_wins_as_in_the_current_view(demo_store, tmp_path):

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
-from tests.engines.conftest import assert_same_findings
+from tests.engines.conftest import assert_same_findings, totals_and_chapters_csv
 from tradesentry import api, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
@@ -56,6 +56,18 @@ def test_generated_data_same_findings_and_filters(store, spark, tmp_path):
     for found in filtered:  # the filter applied by each engine, not ignored by both
         assert 0 < len(found) < len(found_local)
         assert (found["reporter"] == reporter).all()
+
+
+def test_a_total_meets_its_chapters_in_chunks_smaller_than_its_group(store, spark, tmp_path):
+    """Partitioned by the classification's family, cut between partners (as local)."""
+    from tradesentry.engines import spark as spark_engine
+
+    store.ingest(totals_and_chapters_csv(tmp_path))
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    found = spark_engine.scan(store, detectors, {}, chunk_series=4, spark=spark)
+    assert found[["partner", "commodity", "period"]].values.tolist() == [
+        ["FRA", "TOTAL", "2020-06"]
+    ]
 
 
 def test_current_view_of_several_releases(demo_store, spark, tmp_path):

@@ -14,7 +14,7 @@ import pandas as pd
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.panel import Panel
-from tradesentry.schema import WORLD
+from tradesentry.schema import HS_EDITION_PATTERN, WORLD
 from tradesentry.text import (
     money,
     money_pair,
@@ -26,8 +26,6 @@ from tradesentry.text import (
 )
 
 _CHAPTER = re.compile(r"^\d{2}$")
-#: the Harmonized System's classifications: a national table's HS and its editions H0…H6
-_HS_EDITION = re.compile(r"H[S0-9]")
 #: months (the flagged one among them) in which the details fall short of their total before
 #: the shortfall reads as details not all in the store rather than a wrong figure
 _RECURRING = 3
@@ -64,9 +62,12 @@ class Incoherent(Detector):
     €81 between a total and its details is low however many tolerances it spans. Why:
     coherence is the publisher's own constraint, so any break beyond rounding is worth a
     question, and the money it moves says how urgent.
-    Limits: a group is checked only when the chunk holds both its total and its details
-    (the local engine reads series in key order, which keeps a reporter's series together
-    for modest sizes); duplicate rows never reach the detectors, the ingest quarantines them.
+    Limits: a group is checked only when the chunk holds both its total and its details.
+    The engines keep a reporter–partner pair's series in one chunk, its ``TOTAL`` beside
+    the chapters of every HS edition (``engines.local``), so the chapters meet their total
+    in a store of any size; the world meets its partners where the reporter's flow in one
+    classification fits a chunk (8,192 series). Duplicate rows never reach the detectors:
+    the ingest quarantines them.
     """
 
     kind: ClassVar[str] = "incoherent"
@@ -124,7 +125,7 @@ class Incoherent(Detector):
         by_partner = [c for c in keys.columns if c != "partner"]
         # TOTAL belongs to no HS edition (the ingest keeps it under HS): it meets the chapters
         # of any edition, each edition's chapters summed apart.
-        hs = keys["classification"].str.fullmatch(_HS_EDITION.pattern)
+        hs = keys["classification"].str.fullmatch(HS_EDITION_PATTERN)
         edition_free = keys.assign(classification=keys["classification"].where(~hs, "HS"))
         return [
             self._group_check(

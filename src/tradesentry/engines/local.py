@@ -9,8 +9,12 @@ and chunks are cut between series, never inside one.
 Series are ordered by ``GROUP_KEY`` (reporter, flow, …) and a chunk holds whole groups
 where it can, so the cross-series checks (details against totals, the world against the
 partners) find a group's series together: a chunk is at most ``chunk_series`` series, made
-of whole groups unless one group alone is larger (it is then split). Sorting the gathered
-series costs little: it sorts one row per series, not one per observation.
+of whole groups unless one group alone is larger. Such a group is cut between partners:
+within a group a partner's series come together, its ``TOTAL`` beside its chapters (the
+HS editions are one group, ``schema.hs_family_sql``), so the check of the chapters against
+the total holds in a store of any size; the world against the partners of a commodity
+holds only in groups that fit a chunk. Sorting the gathered series costs little: it sorts
+one row per series, not one per observation.
 
 A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter
 range (``key_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
@@ -48,16 +52,25 @@ from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
-from tradesentry.schema import SERIES_KEY
+from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, hs_family_sql
 
 #: series per chunk: four blocks of the baseline's 2048 (two per thread on two cores); a
 #: chunk with the cross checks' context holds some 200 MB of arrays at 50 months
 DEFAULT_CHUNK_SERIES = 8192
 #: DuckDB's memory during a scan ("1GB", "4GB"…; empty: DuckDB's own default)
 DUCKDB_MEMORY_LIMIT = os.environ.get("TRADESENTRY_DUCKDB_MEMORY", "1GB")
-#: series compared with each other (totals and details) share these; chunks keep them whole
+#: series compared with each other (totals and details) share these, the classification by
+#: its family (the HS editions are one); chunks keep them whole where they can
 GROUP_KEY: tuple[str, ...] = ("reporter", "flow", "classification", "freq")
-SERIES_ORDER: tuple[str, ...] = (*GROUP_KEY, *(c for c in SERIES_KEY if c not in GROUP_KEY))
+#: the order of the series, in SQL (DuckDB's and Spark's): by group, the classification by
+#: its family; then a partner's series together (a large group is cut between partners);
+#: then the rest of the key
+SERIES_ORDER_SQL: tuple[str, ...] = (
+    *("reporter", "flow", hs_family_sql(), "freq"),
+    *("partner", "classification", "commodity", "breakdown"),
+)
+#: ``GROUP_KEY`` in SQL, as the Spark engine partitions by it
+GROUP_KEY_SQL: tuple[str, ...] = SERIES_ORDER_SQL[:4]
 #: the per-row columns gathered into lists, besides any context columns
 ROW_COLUMNS: tuple[str, ...] = ("period", "period_months", "value", "net_weight_kg")
 VINTAGE = "vintage"
@@ -95,16 +108,21 @@ def series_lists_sql(source: str, row_columns: Sequence[str], vintage: bool) -> 
     return (
         f"SELECT {', '.join(SERIES_KEY)}, arg_min(currency, {order}) AS currency, "
         f"{', '.join(lists)} FROM ({source}) AS scanned GROUP BY {', '.join(SERIES_KEY)} "
-        f"ORDER BY {', '.join(SERIES_ORDER)}"
+        f"ORDER BY {', '.join(SERIES_ORDER_SQL)}"
     )
 
 
 def sorted_rows_sql(source: str, row_columns: Sequence[str], vintage: bool) -> str:
-    """The rows of ``source`` in series order (``SERIES_ORDER``), each series' cells by
+    """The rows of ``source`` in series order (``SERIES_ORDER_SQL``), each series' cells by
     period and, within a cell, the latest release first: ``series_rows`` turns them into
     what ``series_lists_sql`` gives, the first row of a series carrying its currency."""
     columns = [*SERIES_KEY, "currency", *_per_row(row_columns, vintage)]
-    order = [*SERIES_ORDER, "period", "period_months", *([f"{VINTAGE} DESC"] if vintage else [])]
+    order = [
+        *SERIES_ORDER_SQL,
+        "period",
+        "period_months",
+        *([f"{VINTAGE} DESC"] if vintage else []),
+    ]
     return f"SELECT {', '.join(columns)} FROM ({source}) AS scanned ORDER BY {', '.join(order)}"
 
 
@@ -319,7 +337,7 @@ def iter_chunks(
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
     try:
         releases, tables = _prepare(con, needs)
-        # ranges of reporters follow SERIES_ORDER: series come in order, groups stay whole
+        # ranges of reporters follow SERIES_ORDER_SQL: series come in order, groups stay whole
         for bounds in key_ranges(con, "reporter", where, params, GATHER_ROWS):
             part, part_params = where, params
             if bounds is not None:
@@ -382,7 +400,7 @@ def _doubled(limit: str) -> str | None:
 
 
 def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> Iterator[pa.Table]:
-    """Cut a stream of series rows (in ``SERIES_ORDER``) into chunks of whole groups.
+    """Cut a stream of series rows (in ``SERIES_ORDER_SQL``) into chunks of whole groups.
 
     A chunk ends at the last group boundary within ``chunk_series`` series; a group larger
     than that is split into pieces of ``chunk_series``. Both engines cut with this function.
@@ -405,13 +423,19 @@ def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> 
 
 
 def _cut_point(table: pa.Table, chunk_series: int) -> int:
-    """The last group boundary at or before ``chunk_series`` (or ``chunk_series`` itself)."""
+    """The last group boundary at or before ``chunk_series``; inside a larger group, the
+    last boundary between partners; else ``chunk_series`` itself."""
     window = table.slice(0, chunk_series + 1)
     starts = np.zeros(window.num_rows, dtype=bool)
     for name in GROUP_KEY:
         values = window.column(name).to_numpy(zero_copy_only=False)
+        if name == "classification":  # by family: the HS editions are one group
+            values = np.where(pd.Series(values).str.fullmatch(HS_EDITION_PATTERN), "HS", values)
         starts[1:] |= values[1:] != values[:-1]
     boundaries = np.flatnonzero(starts)
+    if not len(boundaries):
+        partners = window.column("partner").to_numpy(zero_copy_only=False)
+        boundaries = np.flatnonzero(partners[1:] != partners[:-1]) + 1
     return int(boundaries[-1]) if len(boundaries) else chunk_series
 
 

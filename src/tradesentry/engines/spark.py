@@ -46,9 +46,9 @@ from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.engines.local import (
     DEFAULT_CHUNK_SERIES,
-    GROUP_KEY,
+    GROUP_KEY_SQL,
     ROW_COLUMNS,
-    SERIES_ORDER,
+    SERIES_ORDER_SQL,
     series_filter_sql,
     series_frame,
     whole_group_chunks,
@@ -899,8 +899,8 @@ def gather(rows, row_columns: Sequence[str]):
     return (
         rows.groupBy(*SERIES_KEY)
         .agg(currency, cells)
-        .repartition(*GROUP_KEY)
-        .sortWithinPartitions(*SERIES_ORDER)
+        .repartition(*map(F.expr, GROUP_KEY_SQL))
+        .sortWithinPartitions(*map(F.expr, SERIES_ORDER_SQL))
     )
 
 

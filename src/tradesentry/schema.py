@@ -23,6 +23,7 @@ def hs_family_sql(column: str = "classification") -> str:
         f"AND ({second} = 'S' OR {second} BETWEEN '0' AND '9') THEN 'HS' ELSE {column} END"
     )
 
+
 # The series key: one time series per distinct value of these columns.
 SERIES_KEY: tuple[str, ...] = (
     "reporter",

@@ -22,7 +22,12 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``mirror_margin`` / ``mirror_margin_spread`` / ``mirror_margin_n``: the usual log ratio
   import/export (CIF/FOB margin) of the commodity across every mirror pair and month in the
   store (median, 1.4826 × MAD, count), computed separately for pairs inside the EU
-  (``mirror_intra_eu`` = 1), whose records carry almost no margin.
+  (``mirror_intra_eu`` = 1), whose records carry almost no margin;
+- ``partners_sum`` / ``partners_n`` / ``partners_unit``: on a world row (partner ``WLD``),
+  the sum of the individual partners' figures of the same reporter, flow, commodity and
+  month (countries only: aggregates such as EU are no details), how many there are, and
+  the largest power of ten every one of them is a multiple of (``figure_unit_sql``), for
+  the incoherent check, whatever chunk the partners' series fall in.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from tradesentry.schema import OBSERVATION_KEY
+from tradesentry.schema import OBSERVATION_KEY, WORLD
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_value",
@@ -48,6 +53,9 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_margin_spread",
     "mirror_margin_n",
     "mirror_intra_eu",
+    "partners_sum",
+    "partners_n",
+    "partners_unit",
 )
 _NEEDS_TO_COLUMNS = {
     "mirror": ("mirror_value", "mirror_currency_ok", "own_per_usd"),
@@ -69,6 +77,7 @@ _NEEDS_TO_COLUMNS = {
         "mirror_margin_n",
         "mirror_intra_eu",
     ),
+    "partners": ("partners_sum", "partners_n", "partners_unit"),
 }
 #: every context a detector can ask for
 NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
@@ -117,6 +126,8 @@ def aggregates_sql(
         out["reference_unit_value"] = reference_unit_value_sql(current)
     if "mirror_margin" in needs:
         out["mirror_margin"] = mirror_reference_sql(current)
+    if "partners" in needs:
+        out["partners"] = partners_sql(current)
     return out
 
 
@@ -190,6 +201,15 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
                ON mm.classification = o.classification AND mm.commodity = o.commodity
               AND mm.intra_eu = {intra_eu_sql("o")}"""
         )
+    if "partners" in needs:
+        selects += ["pw.partners_sum", "pw.partners_n", "pw.partners_unit"]
+        joins.append(
+            f"""LEFT JOIN {joined("partners")} pw
+               ON o.partner = '{WORLD}' AND pw.reporter = o.reporter AND pw.flow = o.flow
+              AND pw.classification = o.classification AND pw.commodity = o.commodity
+              AND pw.breakdown = o.breakdown AND pw.freq = o.freq AND pw.period = o.period
+              AND pw.period_months = o.period_months"""
+        )
     return (
         f"SELECT {', '.join(selects)} FROM (SELECT * FROM current_observations WHERE {where}) o "
         + " ".join(joins)
@@ -253,6 +273,43 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
         FROM {current} AS observed
         WHERE net_weight_kg > 0 AND value > 0
         GROUP BY ALL"""
+
+
+def partners_sql(current: str = "current_observations") -> str:
+    """The individual partners of every reporter's flow, commodity and month: the sum of
+    their figures, how many, and the rounding unit they share (NULL where all are 0)."""
+    countries = ", ".join(f"'{code}'" for code in sorted(country_codes()))
+    return f"""
+        SELECT reporter, flow, classification, commodity, breakdown, freq, period,
+               period_months, sum(value) AS partners_sum, count(value) AS partners_n,
+               min({figure_unit_sql("value")}) AS partners_unit
+        FROM {current} AS observed
+        WHERE value IS NOT NULL AND partner IN ({countries})
+        GROUP BY ALL"""
+
+
+#: the powers of ten a figure's rounding unit can be (up to 10^9)
+_POWERS = tuple(10**p for p in range(9, -1, -1))
+
+
+def figure_unit_sql(column: str) -> str:
+    """SQL of a figure's rounding unit, as ``incoherent._figure_units`` reads it in NumPy:
+    the largest power of ten up to 10^9 it is a multiple of (within floating-point error,
+    and no larger than the figure), 0 for a fraction, NULL for zero (a multiple of any)."""
+    whens = " ".join(
+        f"WHEN abs({column}) >= {p} AND abs(round({column} / {p}) * {p} - {column}) <= {p * 1e-6} "
+        f"THEN CAST({p} AS DOUBLE)"
+        for p in _POWERS
+    )
+    return f"CASE WHEN {column} = 0 THEN NULL {whens} ELSE CAST(0 AS DOUBLE) END"
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166 alpha-3 codes of countries (aggregates such as WLD or EU are not details)."""
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.countries)
 
 
 def _epoch_days(column: str) -> str:

@@ -77,3 +77,28 @@ def totals_and_chapters_csv(folder: Path) -> Path:
     path = folder / "totals.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
+
+
+def world_and_partners_csv(folder: Path) -> Path:
+    """USA's exports of chapters 01 and 02 to three partners and to the world (WLD, the
+    partners' sum, rounded to thousands as published), 24 months, plus a partner that is
+    no country (EUN: an aggregate, no detail). In March 2020 the world's 01 is half what
+    the partners sum to: the one incoherent figure of the file."""
+    rng = np.random.default_rng(9)
+    rows = ["reporter,partner,flow,classification,commodity,period,period_months,value,currency"]
+    for commodity in ("01", "02"):
+        partners = rng.lognormal(12, 0.4, (3, 24)).round()
+        world = np.round(partners.sum(axis=0), -3)
+        if commodity == "01":
+            world[14] = np.round(world[14] / 2, -3)
+        for m in range(24):
+            period = f"{2019 + m // 12}-{m % 12 + 1:02d}"
+            figures = {"BRA": partners[0, m], "FRA": partners[1, m], "JPN": partners[2, m]}
+            figures |= {"WLD": world[m], "EUN": partners[1, m] * 5}
+            rows += [
+                f"USA,{partner},export,H6,{commodity},{period},1,{value:.0f},USD"
+                for partner, value in figures.items()
+            ]
+    path = folder / "world.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path

@@ -7,15 +7,21 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tests.detectors._helpers import scaled_comext_copy
-from tests.engines.conftest import assert_same_findings, totals_and_chapters_csv
+from tests.engines.conftest import (
+    assert_same_findings,
+    totals_and_chapters_csv,
+    world_and_partners_csv,
+)
 from tests.report.seed import pairs_csv
 from tests.sql_spy import SpyConnection
 from tradesentry import api, arguments, context
-from tradesentry.detectors import default_detectors
+from tradesentry.detectors import default_detectors, run_detectors
 from tradesentry.engines import local
 from tradesentry.errors import InputError
 from tradesentry.export import export_parquet
+from tradesentry.findings import assemble
 from tradesentry.generate import generate, load_generated
+from tradesentry.panel import Panel
 from tradesentry.schema import SERIES_KEY
 
 
@@ -111,6 +117,20 @@ def test_a_total_meets_its_chapters_however_a_large_group_is_cut(store, tmp_path
     assert found[["partner", "commodity", "period"]].values.tolist() == [
         ["FRA", "TOTAL", "2020-06"]
     ]
+
+
+@pytest.mark.parametrize("chunk_series", [1, 3, 10_000])
+def test_the_world_meets_its_partners_in_chunks_of_any_size(store, tmp_path, chunk_series):
+    """The partners' sums come from the whole store (the context), not from the chunk: the
+    world's March 2020 is found however the series are cut, and is the very finding the
+    detector makes from one panel of the whole store, summing the partners itself."""
+    store.ingest(world_and_partners_csv(tmp_path))
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)
+    assert found[["partner", "commodity", "period"]].values.tolist() == [["WLD", "01", "2020-03"]]
+    whole = Panel.from_frame(store.observations())
+    assert "partners_sum" not in whole.context
+    assert_same_findings(found, assemble(whole, run_detectors(whole, detectors), detectors))
 
 
 def test_latest_release_wins_as_in_the_current_view(demo_store, tmp_path):

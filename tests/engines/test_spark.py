@@ -10,7 +10,11 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
-from tests.engines.conftest import assert_same_findings, totals_and_chapters_csv
+from tests.engines.conftest import (
+    assert_same_findings,
+    totals_and_chapters_csv,
+    world_and_partners_csv,
+)
 from tradesentry import api, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local
@@ -58,16 +62,26 @@ def test_generated_data_same_findings_and_filters(store, spark, tmp_path):
         assert (found["reporter"] == reporter).all()
 
 
-def test_a_total_meets_its_chapters_in_chunks_smaller_than_its_group(store, spark, tmp_path):
-    """Partitioned by the classification's family, cut between partners (as local)."""
+@pytest.mark.parametrize(
+    ("write", "chunk_series", "found_at"),
+    [  # a chunk holds at least a partner's series (TOTAL and three chapters)
+        (totals_and_chapters_csv, 4, ["FRA", "TOTAL", "2020-06"]),
+        (world_and_partners_csv, 1, ["WLD", "01", "2020-03"]),
+    ],
+    ids=["chapters", "partners"],
+)
+def test_totals_meet_their_details_in_chunks_smaller_than_their_group(
+    store, spark, tmp_path, write, chunk_series, found_at
+):
+    """Partitioned by the classification's family and cut between partners as local; the
+    partners' sums from the whole store."""
     from tradesentry.engines import spark as spark_engine
 
-    store.ingest(totals_and_chapters_csv(tmp_path))
+    store.ingest(write(tmp_path))
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
-    found = spark_engine.scan(store, detectors, {}, chunk_series=4, spark=spark)
-    assert found[["partner", "commodity", "period"]].values.tolist() == [
-        ["FRA", "TOTAL", "2020-06"]
-    ]
+    found = spark_engine.scan(store, detectors, {}, chunk_series=chunk_series, spark=spark)
+    assert found[["partner", "commodity", "period"]].values.tolist() == [found_at]
+    assert_same_findings(found, local.scan(store.con.cursor(), detectors, {}))
 
 
 def test_current_view_of_several_releases(demo_store, spark, tmp_path):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
+from tradesentry.context import country_codes
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.panel import Panel
@@ -62,15 +62,15 @@ class Incoherent(Detector):
     €81 between a total and its details is low however many tolerances it spans. Why:
     coherence is the publisher's own constraint, so any break beyond rounding is worth a
     question, and the money it moves says how urgent.
-    Limits: a group is checked only when the chunk holds both its total and its details.
-    The engines keep a reporter–partner pair's series in one chunk, its ``TOTAL`` beside
-    the chapters of every HS edition (``engines.local``), so the chapters meet their total
-    in a store of any size; the world meets its partners where the reporter's flow in one
-    classification fits a chunk (8,192 series). Duplicate rows never reach the detectors:
-    the ingest quarantines them.
+    Both checks of (b) hold in a store of any size: the partners' sums beside each world
+    row come from the whole store (the ``partners`` context; a panel built without it sums
+    its own series), and the engines keep a reporter–partner pair's ``TOTAL`` and its
+    chapters of every HS edition in one chunk (``engines.local``). Duplicate rows never
+    reach the detectors: the ingest quarantines them.
     """
 
     kind: ClassVar[str] = "incoherent"
+    needs: ClassVar[tuple[str, ...]] = ("partners",)
     tolerance: float = 0.02
     min_months: int = 6
     small_gap: float = 2000.0  # currency units of the series (the detector sees no rates)
@@ -120,66 +120,41 @@ class Incoherent(Detector):
     def _totals(self, panel: Panel) -> list[pd.DataFrame]:
         keys = panel.keys.astype(str)
         chapter = keys["commodity"].str.match(_CHAPTER.pattern)
-        partner = keys["partner"].isin(_countries())
         by_commodity = [c for c in keys.columns if c != "commodity"]
         by_partner = [c for c in keys.columns if c != "partner"]
         # TOTAL belongs to no HS edition (the ingest keeps it under HS): it meets the chapters
         # of any edition, each edition's chapters summed apart.
         hs = keys["classification"].str.fullmatch(HS_EDITION_PATTERN)
         edition_free = keys.assign(classification=keys["classification"].where(~hs, "HS"))
-        return [
-            self._group_check(
-                panel,
-                _group_ids(keys, by_commodity),
-                _group_ids(edition_free, by_commodity),
-                keys["commodity"] == "TOTAL",
-                chapter,
-                "commodity",
-            ),
-            self._group_check(
+        chapters = _panel_details(
+            panel,
+            _group_ids(keys, by_commodity),
+            _group_ids(edition_free, by_commodity),
+            keys["commodity"] == "TOTAL",
+            chapter,
+        )
+        if "partners_sum" in panel.context:  # summed over the whole store, not the chunk
+            partners = _context_details(panel, keys["partner"] == WORLD)
+        else:
+            partners = _panel_details(
                 panel,
                 _group_ids(keys, by_partner),
                 _group_ids(keys, by_partner),
                 keys["partner"] == WORLD,
-                partner,
-                "partner",
-            ),
+                keys["partner"].isin(country_codes()),
+            )
+        return [
+            self._judge(panel, details, level)
+            for details, level in ((chapters, "commodity"), (partners, "partner"))
+            if details is not None
         ]
 
-    def _group_check(
-        self,
-        panel: Panel,
-        gid: np.ndarray,
-        mid: np.ndarray,
-        is_total: pd.Series,
-        is_detail: pd.Series,
-        level: str,
-    ) -> pd.DataFrame:
-        """Totals against the sums of their details: ``gid`` groups the details that add up
-        together, ``mid`` matches a total with every detail group of its own ``mid``."""
-        if not (is_total.any() and is_detail.any()):
-            return no_detections()
-        detail_rows = np.flatnonzero(is_detail.to_numpy())
-        values = panel.values[detail_rows]
-        by = gid[detail_rows]
-        sums = pd.DataFrame(values).groupby(by).sum(min_count=1)
-        counts = pd.DataFrame(np.isfinite(values)).groupby(by).sum()
-        units = pd.DataFrame(_figure_units(values)).groupby(by).min()
-        # a row of each detail group: the match key and classification it shares
-        one = detail_rows[pd.Series(np.arange(len(by))).groupby(by).first().loc[sums.index]]
-        groups = pd.DataFrame({"group": sums.index, "match": mid[one], "one": one})
-        total_rows = np.flatnonzero(is_total.to_numpy())
-        pairs = pd.DataFrame({"row": total_rows, "match": mid[total_rows]}).merge(
-            groups, on="match", sort=True
-        )
-        if pairs.empty:
-            return no_detections()
-        rows, group = pairs["row"].to_numpy(), pairs["group"].to_numpy()
-        edition = panel.keys["classification"].astype(str).to_numpy()[pairs["one"].to_numpy()]
+    def _judge(self, panel: Panel, details: _Details, level: str) -> pd.DataFrame:
+        """Each total's months against the sum of its details."""
+        rows, edition = details.rows, details.edition
         total = panel.values[rows]
-        detail_sum = sums.loc[group].to_numpy(dtype=float)
-        n_details = counts.loc[group].to_numpy()
-        unit = np.minimum(units.loc[group].to_numpy(dtype=float), _figure_units(total))
+        detail_sum, n_details = details.sums, details.counts
+        unit = np.minimum(details.units, _figure_units(total))
         unit = np.where(np.isfinite(unit), unit, 0.0)  # no figure but zeros: nothing rounded
         allowed = self._allowed(total, unit, n_details + np.isfinite(total))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -365,14 +340,6 @@ def _apart(ev: Mapping, word: str, whole: str) -> str:
     return f", {percent(abs(summed - total) / total * 100)} {word}"
 
 
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    """ISO 3166 alpha-3 codes of countries (aggregates such as WLD or EU are not details)."""
-    import pycountry
-
-    return frozenset(c.alpha_3 for c in pycountry.countries)
-
-
 def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Median of the finite ratios per row and their count."""
     finite = np.isfinite(ratio)
@@ -383,6 +350,67 @@ def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r = np.arange(len(ratio))
     med = 0.5 * (s[r, np.minimum(lo, s.shape[1] - 1)] + s[r, np.minimum(hi, s.shape[1] - 1)])
     return np.where(months > 0, med, np.nan), months
+
+
+@dataclass(frozen=True)
+class _Details:
+    """Totals and their details, one element per (total, detail group): the total's panel
+    row, the details' sum, count and shared rounding unit in each month (rows × months; inf
+    where every detail is 0), and the details' classification."""
+
+    rows: np.ndarray
+    sums: np.ndarray
+    counts: np.ndarray
+    units: np.ndarray
+    edition: np.ndarray
+
+
+def _panel_details(
+    panel: Panel, gid: np.ndarray, mid: np.ndarray, is_total: pd.Series, is_detail: pd.Series
+) -> _Details | None:
+    """Details summed from the panel's own series: ``gid`` groups the details that add up
+    together, ``mid`` matches a total with every detail group of its own ``mid``."""
+    if not (is_total.any() and is_detail.any()):
+        return None
+    detail_rows = np.flatnonzero(is_detail.to_numpy())
+    values = panel.values[detail_rows]
+    by = gid[detail_rows]
+    sums = pd.DataFrame(values).groupby(by).sum(min_count=1)
+    counts = pd.DataFrame(np.isfinite(values)).groupby(by).sum()
+    units = pd.DataFrame(_figure_units(values)).groupby(by).min()
+    # a row of each detail group: the match key and classification it shares
+    one = detail_rows[pd.Series(np.arange(len(by))).groupby(by).first().loc[sums.index]]
+    groups = pd.DataFrame({"group": sums.index, "match": mid[one], "one": one})
+    total_rows = np.flatnonzero(is_total.to_numpy())
+    pairs = pd.DataFrame({"row": total_rows, "match": mid[total_rows]}).merge(
+        groups, on="match", sort=True
+    )
+    if pairs.empty:
+        return None
+    group = pairs["group"].to_numpy()
+    return _Details(
+        rows=pairs["row"].to_numpy(),
+        sums=sums.loc[group].to_numpy(dtype=float),
+        counts=counts.loc[group].to_numpy(),
+        units=units.loc[group].to_numpy(dtype=float),
+        edition=panel.keys["classification"].astype(str).to_numpy()[pairs["one"].to_numpy()],
+    )
+
+
+def _context_details(panel: Panel, is_total: pd.Series) -> _Details | None:
+    """Details the engine summed over the whole store (``context.partners_sql``), beside
+    each total's months: a total meets its details whatever chunk they fall in."""
+    rows = np.flatnonzero(is_total.to_numpy())
+    if not rows.size:
+        return None
+    counts = np.nan_to_num(panel.context["partners_n"][rows]).astype(np.int64)
+    return _Details(
+        rows=rows,
+        sums=np.where(counts > 0, panel.context["partners_sum"][rows], np.nan),
+        counts=counts,
+        units=np.nan_to_num(panel.context["partners_unit"][rows], nan=np.inf),
+        edition=panel.keys["classification"].astype(str).to_numpy()[rows],
+    )
 
 
 def _group_ids(keys: pd.DataFrame, columns: list[str]) -> np.ndarray:

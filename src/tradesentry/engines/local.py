@@ -12,8 +12,8 @@ partners) find a group's series together: a chunk is at most ``chunk_series`` se
 of whole groups unless one group alone is larger. Such a group is cut between partners:
 within a group a partner's series come together, its ``TOTAL`` beside its chapters (the
 HS editions are one group, ``schema.hs_family_sql``), so the check of the chapters against
-the total holds in a store of any size; the world against the partners of a commodity
-holds only in groups that fit a chunk. Sorting the gathered series costs little: it sorts
+the total holds in a store of any size (the world's partners are summed over the whole
+store by the context, ``context.partners_sql``). Sorting the gathered series costs little: it sorts
 one row per series, not one per observation.
 
 A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter

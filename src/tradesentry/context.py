@@ -276,14 +276,18 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
 
 
 def partners_sql(current: str = "current_observations") -> str:
-    """The individual partners of every reporter's flow, commodity and month: the sum of
-    their figures, how many, and the rounding unit they share (NULL where all are 0)."""
+    """The individual partners of every reporter's flow, commodity and month that has a
+    world row: the sum of their figures, how many, and the rounding unit they share (NULL
+    where all are 0). Only the series with a world series are summed: most stores have
+    none, or few, and summing every row cost a third of a whole scan."""
     countries = ", ".join(f"'{code}'" for code in sorted(country_codes()))
+    series = "reporter, flow, classification, commodity, breakdown, freq"
     return f"""
-        SELECT reporter, flow, classification, commodity, breakdown, freq, period,
-               period_months, sum(value) AS partners_sum, count(value) AS partners_n,
-               min({figure_unit_sql("value")}) AS partners_unit
+        SELECT {series}, period, period_months, sum(value) AS partners_sum,
+               count(value) AS partners_n, min({figure_unit_sql("value")}) AS partners_unit
         FROM {current} AS observed
+        JOIN (SELECT DISTINCT {series} FROM {current} WHERE partner = '{WORLD}') AS world
+          USING ({series})
         WHERE value IS NOT NULL AND partner IN ({countries})
         GROUP BY ALL"""
 

@@ -23,9 +23,10 @@ query, and the panel carries them as arrays aligned with ``values``:
   import/export (CIF/FOB margin) of the commodity across every mirror pair and month in the
   store (median, 1.4826 × MAD, count), computed separately for pairs inside the EU
   (``mirror_intra_eu`` = 1), whose records carry almost no margin;
-- ``partners_sum`` / ``partners_n`` / ``partners_unit``: on a world row (partner ``WLD``),
-  the sum of the individual partners' figures of the same reporter, flow, commodity and
-  month (countries only: aggregates such as EU are no details), how many there are, and
+- ``partners_sum`` / ``partners_n`` / ``partners_withheld`` / ``partners_unit``: on a world
+  row (partner ``WLD``), the sum of the individual partners' figures of the same reporter,
+  flow, commodity, month and currency (countries only: aggregates such as EU are no
+  details), how many there are, how many more are withheld (a row without a figure), and
   the largest power of ten every one of them is a multiple of (``figure_unit_sql``), for
   the incoherent check, whatever chunk the partners' series fall in.
 """
@@ -55,6 +56,7 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_intra_eu",
     "partners_sum",
     "partners_n",
+    "partners_withheld",
     "partners_unit",
 )
 _NEEDS_TO_COLUMNS = {
@@ -77,7 +79,7 @@ _NEEDS_TO_COLUMNS = {
         "mirror_margin_n",
         "mirror_intra_eu",
     ),
-    "partners": ("partners_sum", "partners_n", "partners_unit"),
+    "partners": ("partners_sum", "partners_n", "partners_withheld", "partners_unit"),
 }
 #: every context a detector can ask for
 NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
@@ -202,13 +204,18 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
               AND mm.intra_eu = {intra_eu_sql("o")}"""
         )
     if "partners" in needs:
-        selects += ["pw.partners_sum", "pw.partners_n", "pw.partners_unit"]
+        selects += [
+            "pw.partners_sum",
+            "pw.partners_n",
+            "pw.partners_withheld",
+            "pw.partners_unit",
+        ]
         joins.append(
             f"""LEFT JOIN {joined("partners")} pw
                ON o.partner = '{WORLD}' AND pw.reporter = o.reporter AND pw.flow = o.flow
               AND pw.classification = o.classification AND pw.commodity = o.commodity
               AND pw.breakdown = o.breakdown AND pw.freq = o.freq AND pw.period = o.period
-              AND pw.period_months = o.period_months"""
+              AND pw.period_months = o.period_months AND pw.currency = o.currency"""
         )
     return (
         f"SELECT {', '.join(selects)} FROM (SELECT * FROM current_observations WHERE {where}) o "
@@ -277,18 +284,20 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
 
 def partners_sql(current: str = "current_observations") -> str:
     """The individual partners of every reporter's flow, commodity and month that has a
-    world row: the sum of their figures, how many, and the rounding unit they share (NULL
-    where all are 0). Only the series with a world series are summed: most stores have
-    none, or few, and summing every row cost a third of a whole scan."""
+    world row, in each currency: the sum of their figures, how many, how many are withheld,
+    and the rounding unit they share (NULL where all are 0). Only the series with a world
+    series are summed: most stores have none, or few, and summing every row cost a third
+    of a whole scan."""
     countries = ", ".join(f"'{code}'" for code in sorted(country_codes()))
     series = "reporter, flow, classification, commodity, breakdown, freq"
     return f"""
-        SELECT {series}, period, period_months, sum(value) AS partners_sum,
-               count(value) AS partners_n, min({figure_unit_sql("value")}) AS partners_unit
+        SELECT {series}, currency, period, period_months, sum(value) AS partners_sum,
+               count(value) AS partners_n, count(*) - count(value) AS partners_withheld,
+               min({figure_unit_sql("value")}) AS partners_unit
         FROM {current} AS observed
         JOIN (SELECT DISTINCT {series} FROM {current} WHERE partner = '{WORLD}') AS world
           USING ({series})
-        WHERE value IS NOT NULL AND partner IN ({countries})
+        WHERE partner IN ({countries})
         GROUP BY ALL"""
 
 
@@ -299,13 +308,16 @@ _POWERS = tuple(10**p for p in range(9, -1, -1))
 def figure_unit_sql(column: str) -> str:
     """SQL of a figure's rounding unit, as ``incoherent._figure_units`` reads it in NumPy:
     the largest power of ten up to 10^9 it is a multiple of (within floating-point error,
-    and no larger than the figure), 0 for a fraction, NULL for zero (a multiple of any)."""
+    and no larger than the figure), 0 for a fraction, NULL for zero (a multiple of any)
+    and for no figure."""
     whens = " ".join(
         f"WHEN abs({column}) >= {p} AND abs(round({column} / {p}) * {p} - {column}) <= {p * 1e-6} "
         f"THEN CAST({p} AS DOUBLE)"
         for p in _POWERS
     )
-    return f"CASE WHEN {column} = 0 THEN NULL {whens} ELSE CAST(0 AS DOUBLE) END"
+    return (
+        f"CASE WHEN {column} IS NULL OR {column} = 0 THEN NULL {whens} ELSE CAST(0 AS DOUBLE) END"
+    )
 
 
 @cache

@@ -106,12 +106,17 @@ def test_chunks_hold_whole_series_and_whole_groups(generated_store):
     assert rows == generated_store.con.execute("SELECT count(*) FROM observations").fetchall()[0][0]
 
 
-@pytest.mark.parametrize("chunk_series", [4, 5, 7, 10_000])
-def test_a_total_meets_its_chapters_however_a_large_group_is_cut(store, tmp_path, chunk_series):
-    """TOTAL under HS and its chapters under H6 are one group, and a group larger than a
-    chunk is cut between partners: FRA's break is found whatever the chunk size (with
-    the classifications apart and cuts anywhere, small chunks never held both)."""
-    store.ingest(totals_and_chapters_csv(tmp_path))
+@pytest.mark.parametrize(
+    ("chunk_series", "six_digit"), [(4, 0), (5, 0), (7, 0), (10_000, 0), (5, 6), (9, 6)]
+)
+def test_a_total_meets_its_chapters_however_a_large_group_is_cut(
+    store, tmp_path, chunk_series, six_digit
+):
+    """TOTAL under HS and its chapters under H6 are one group; a group larger than a
+    chunk is cut between partners, and a partner larger than a chunk after its TOTAL and
+    chapters, which come first: FRA's break is found whatever the chunk size (with the
+    classifications apart and cuts anywhere, small chunks never held both)."""
+    store.ingest(totals_and_chapters_csv(tmp_path, six_digit))
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
     found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)
     assert found[["partner", "commodity", "period"]].values.tolist() == [
@@ -120,17 +125,54 @@ def test_a_total_meets_its_chapters_however_a_large_group_is_cut(store, tmp_path
 
 
 @pytest.mark.parametrize("chunk_series", [1, 3, 10_000])
-def test_the_world_meets_its_partners_in_chunks_of_any_size(store, tmp_path, chunk_series):
+@pytest.mark.parametrize("fra_currency", ["USD", "JPY"])
+def test_the_world_meets_its_partners_in_chunks_of_any_size(
+    store, tmp_path, chunk_series, fra_currency
+):
     """The partners' sums come from the whole store (the context), not from the chunk: the
     world's March 2020 is found however the series are cut, and is the very finding the
-    detector makes from one panel of the whole store, summing the partners itself."""
-    store.ingest(world_and_partners_csv(tmp_path))
+    detector makes from one panel of the whole store, summing the partners itself. A
+    partner in another currency is no detail of the world's figure in dollars (its yen
+    once made every month's details 25 times the world)."""
+    store.ingest(world_and_partners_csv(tmp_path, fra_currency))
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
     found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)
-    assert found[["partner", "commodity", "period"]].values.tolist() == [["WLD", "01", "2020-03"]]
+    if fra_currency == "USD":
+        assert found[["partner", "commodity", "period"]].values.tolist() == [
+            ["WLD", "01", "2020-03"]
+        ]
     whole = Panel.from_frame(store.observations())
     assert "partners_sum" not in whole.context
     assert_same_findings(found, assemble(whole, run_detectors(whole, detectors), detectors))
+
+
+def test_a_withheld_partner_explains_a_shortfall_of_the_world(store, tmp_path):
+    """FRA's figure withheld (confidential) in two months: the published partners fall
+    short of the world there, as they must; only March 2020, where they exceed it, is
+    incoherent (a panel cannot tell withheld from missing; the context can)."""
+    store.ingest(world_and_partners_csv(tmp_path, withheld=(4, 19)))
+    assert store.observations()["value"].isna().sum() == 2
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    found = local.scan(store.con.cursor(), detectors, {})
+    assert found[["partner", "commodity", "period"]].values.tolist() == [["WLD", "01", "2020-03"]]
+    whole = Panel.from_frame(store.observations())
+    by_panel = assemble(whole, run_detectors(whole, detectors), detectors)
+    assert sorted(by_panel["period"]) == ["2019-05", "2020-03", "2020-08"]
+
+
+@pytest.mark.parametrize(("world", "summed"), [(False, False), (True, True)])
+def test_the_partners_are_summed_only_where_a_world_series_is_scanned(
+    store, tmp_path, world, summed
+):
+    """The partners' context costs an incoherent scan the gathering of sorted rows: it is
+    asked only where a selected series is a world series."""
+    store.ingest(world_and_partners_csv(tmp_path))
+    log: list[str] = []
+    spy = SpyConnection(store.con.cursor(), log)
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    filters = {} if world else {"partner": ["BRA", "FRA"]}
+    local.scan(spy, detectors, filters)
+    assert any("partners_sum" in sql for sql in log) == summed
 
 
 def test_latest_release_wins_as_in_the_current_view(demo_store, tmp_path):

@@ -63,10 +63,13 @@ class Incoherent(Detector):
     coherence is the publisher's own constraint, so any break beyond rounding is worth a
     question, and the money it moves says how urgent.
     Both checks of (b) hold in a store of any size: the partners' sums beside each world
-    row come from the whole store (the ``partners`` context; a panel built without it sums
-    its own series), and the engines keep a reporter–partner pair's ``TOTAL`` and its
-    chapters of every HS edition in one chunk (``engines.local``). Duplicate rows never
-    reach the detectors: the ingest quarantines them.
+    row come from the whole store (the ``partners`` context, in the world row's currency; a
+    panel built without it sums its own series), and the engines keep a reporter–partner
+    pair's ``TOTAL`` and its chapters of every HS edition in one chunk (``engines.local``:
+    they come first among the partner's series). Where the context knows a partner's figure
+    is withheld (confidential) that month, the published ones are a lower bound: only their
+    excess over the world is judged, and the month counts for no usual ratio. Duplicate
+    rows never reach the detectors: the ingest quarantines them.
     """
 
     kind: ClassVar[str] = "incoherent"
@@ -157,15 +160,19 @@ class Incoherent(Detector):
         unit = np.minimum(details.units, _figure_units(total))
         unit = np.where(np.isfinite(unit), unit, 0.0)  # no figure but zeros: nothing rounded
         allowed = self._allowed(total, unit, n_details + np.isfinite(total))
+        # where a detail is withheld the published ones sum to a lower bound: only their
+        # excess over the total can be judged, and the month says nothing of the usual ratio
+        partial = details.withheld > 0 if details.withheld is not None else False
+        whole_sum = np.where(partial, np.nan, detail_sum)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = detail_sum / total
+            ratio = whole_sum / total
         usual, months = _usual_ratio(ratio)
         complete = (np.abs(usual - 1.0) <= self.tolerance) & (months >= self.min_months)
         gap = detail_sum - total
         with np.errstate(invalid="ignore"):
             over = gap > allowed
-            under = complete[:, None] & (gap < -allowed)
-        counted = _other_months(total, detail_sum, allowed, self.tolerance)
+            under = complete[:, None] & (whole_sum - total < -allowed)
+        counted = _other_months(total, whole_sum, allowed, self.tolerance)
         # a total of 0 against details that hold trade is a break too (its ratio is not)
         p, t = np.nonzero((over | under) & np.isfinite(total) & np.isfinite(detail_sum))
         # one finding per total and month: where two editions' chapters both break with
@@ -356,13 +363,15 @@ def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Details:
     """Totals and their details, one element per (total, detail group): the total's panel
     row, the details' sum, count and shared rounding unit in each month (rows × months; inf
-    where every detail is 0), and the details' classification."""
+    where every detail is 0), the details' classification, and how many details are withheld
+    (known only to the context: a panel cannot tell a withheld figure from a missing one)."""
 
     rows: np.ndarray
     sums: np.ndarray
     counts: np.ndarray
     units: np.ndarray
     edition: np.ndarray
+    withheld: np.ndarray | None = None  # details without a figure (confidential), per month
 
 
 def _panel_details(
@@ -410,6 +419,7 @@ def _context_details(panel: Panel, is_total: pd.Series) -> _Details | None:
         counts=counts,
         units=np.nan_to_num(panel.context["partners_unit"][rows], nan=np.inf),
         edition=panel.keys["classification"].astype(str).to_numpy()[rows],
+        withheld=np.nan_to_num(panel.context["partners_withheld"][rows]),
     )
 
 

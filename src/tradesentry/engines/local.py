@@ -10,9 +10,9 @@ Series are ordered by ``GROUP_KEY`` (reporter, flow, …) and a chunk holds whol
 where it can, so the cross-series checks (details against totals, the world against the
 partners) find a group's series together: a chunk is at most ``chunk_series`` series, made
 of whole groups unless one group alone is larger. Such a group is cut between partners:
-within a group a partner's series come together, its ``TOTAL`` beside its chapters (the
-HS editions are one group, ``schema.hs_family_sql``), so the check of the chapters against
-the total holds in a store of any size (the world's partners are summed over the whole
+within a group a partner's series come together, its ``TOTAL`` and its chapters first (the
+HS editions are one group, ``schema.hs_family_sql``), and a partner larger than a chunk is
+cut after them, so the check of the chapters against the total holds in a store of any size (the world's partners are summed over the whole
 store by the context, ``context.partners_sql``). Sorting the gathered series costs little: it sorts
 one row per series, not one per observation.
 
@@ -52,7 +52,7 @@ from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
-from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, hs_family_sql
+from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, WORLD, hs_family_sql
 
 #: series per chunk: four blocks of the baseline's 2048 (two per thread on two cores); a
 #: chunk with the cross checks' context holds some 200 MB of arrays at 50 months
@@ -63,11 +63,13 @@ DUCKDB_MEMORY_LIMIT = os.environ.get("TRADESENTRY_DUCKDB_MEMORY", "1GB")
 #: its family (the HS editions are one); chunks keep them whole where they can
 GROUP_KEY: tuple[str, ...] = ("reporter", "flow", "classification", "freq")
 #: the order of the series, in SQL (DuckDB's and Spark's): by group, the classification by
-#: its family; then a partner's series together (a large group is cut between partners);
-#: then the rest of the key
+#: its family; then a partner's series together, its ``TOTAL`` and two-digit chapters first
+#: (a large group is cut between partners, a partner larger than a chunk after them); then
+#: the rest of the key
 SERIES_ORDER_SQL: tuple[str, ...] = (
-    *("reporter", "flow", hs_family_sql(), "freq"),
-    *("partner", "classification", "commodity", "breakdown"),
+    *("reporter", "flow", hs_family_sql(), "freq", "partner"),
+    "CASE WHEN commodity = 'TOTAL' THEN 0 WHEN length(commodity) = 2 THEN 1 ELSE 2 END",
+    *("classification", "commodity", "breakdown"),
 )
 #: ``GROUP_KEY`` in SQL, as the Spark engine partitions by it
 GROUP_KEY_SQL: tuple[str, ...] = SERIES_ORDER_SQL[:4]
@@ -332,8 +334,8 @@ def iter_chunks(
 
     ``needs`` adds the context columns (mirror, previous release…) that detectors ask for.
     """
-    needs = sorted(needs)
     where, params = series_filter_sql(filters)
+    needs = _needed(con, needs, where, params)
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
     try:
         releases, tables = _prepare(con, needs)
@@ -350,6 +352,20 @@ def iter_chunks(
                 yield series_frame(table, row_columns)
     finally:
         _drop_shadow(con)
+
+
+def _needed(con, needs: Iterable[str], where: str, params: list) -> list[str]:
+    """The context the scan needs, sorted: the partners' sums only where a selected series
+    is a world series. Most stores have none, and any context costs the scan the gathering
+    of sorted rows and, with several releases, a copy of the current view (three times the
+    time of an incoherent-only scan); without it the detector sums the panel's partners,
+    of which no world row is then to be found."""
+    needs = set(needs)
+    if "partners" in needs:
+        world = f"SELECT 1 FROM observations WHERE {where} AND partner = ? LIMIT 1"
+        if not con.execute(world, [*params, WORLD]).fetchall():
+            needs.discard("partners")
+    return sorted(needs)
 
 
 #: series per batch read from a gathering query of lists, rows per batch of sorted rows

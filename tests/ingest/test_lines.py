@@ -278,6 +278,37 @@ def test_a_quote_inside_a_field_is_kept_and_takes_no_delimiter(store, tmp_path, 
     assert store.con.execute("SELECT count(*) FROM quarantine").fetchone()[0] == 0
 
 
+TEXT_AFTER_QUOTE = (
+    "text follows the closing quote of a field (a quote inside a quoted field is doubled)"
+)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        # an inch mark makes the quote count even: the line break in quotes is still found
+        ([b'12" screens,CHN,USA,export,TOTAL,2021-01,"1', b'234"'],
+         [(2, UNCLOSED), (3, "expected 7 fields, found 1")]),
+        ([b'"1"2,CHN,USA,export,TOTAL,2021-01,5'], [(2, TEXT_AFTER_QUOTE)]),
+        ([b'x,CHN,USA,export,TOTAL,2021-01,"1"2'], [(2, TEXT_AFTER_QUOTE)]),
+        # blanks between a closing and an opening quote do not join two fields into one
+        ([b'x,CHN,USA,export,TOTAL,2021-01,"" "100"'], [(2, TEXT_AFTER_QUOTE)]),
+        ([b'x,CHN,USA,export,TOTAL,2021-01,"7" ""'], [(2, TEXT_AFTER_QUOTE)]),
+    ],
+    ids=["inch mark and a line break", "text after a quote", "text after a quote, last",
+         "blanks between quotes", "blank then quotes after"],
+)  # fmt: skip
+def test_broken_quoting_lands_no_number(store, tmp_path, lines, expected):
+    """What the csv module reads only leniently (a quoted field not closed after a stray
+    quote, text after a closing quote) or reads as text is quarantined: nothing lands."""
+    path = tmp_path / "release.csv"
+    path.write_bytes(NOTED + b"\n".join(lines) + b"\n")
+    result = ingest(store, path)
+    assert landed(store) == []
+    assert [(line, reason) for line, _, reason in quarantined(store)] == expected
+    assert result.rows_read == len(lines)
+
+
 def test_a_quoted_line_break_further_than_the_limit_is_no_record(store, tmp_path):
     from tradesentry.ingest.lines import MAX_RECORD_LINES
 

@@ -38,6 +38,7 @@ MAX_LINE_BYTES = 64 << 20
 # A record whose quoted field runs over more lines than this is not taken for one record:
 # a stray quote must not swallow the good lines after it.
 MAX_RECORD_LINES = 100
+UNCLOSED = "a quoted field opens on this line and is not closed (a line break in quotes?)"
 _UNIT_SEPARATOR = "\x1f"  # a byte no trade table uses, so a line arrives as one field
 # A stray NUL byte in an otherwise text file (see source.looks_binary): that line only.
 _NUL_REASON = (
@@ -206,10 +207,11 @@ def _join_quoted_line_breaks(con: duckdb.DuckDBPyConnection, delimiter: str, wid
             SELECT line AS first, lead(line) OVER (ORDER BY line) AS last,
                    regexp_full_match(raw, {sql_literal(opener)}) AS opens, raw
             FROM lines_odd
-        ), spans AS (
+        ), spans AS (  -- the lines of each span by number: a range join was quadratic
             SELECT p.first, p.last, string_agg(coalesce(n.raw, ''), chr(10) ORDER BY n.line) AS raw
-            FROM pairs p JOIN lines_numbered n ON n.line BETWEEN p.first AND p.last
-            WHERE p.opens AND p.last - p.first < {MAX_RECORD_LINES}
+            FROM (SELECT first, last, unnest(range(first, last + 1)) AS line FROM pairs
+                  WHERE opens AND last - first < {MAX_RECORD_LINES}) AS p
+            JOIN lines_numbered n ON n.line = p.line
             GROUP BY p.first, p.last
         ), records AS (
             SELECT first, last, raw FROM spans WHERE regexp_full_match(raw, {sql_literal(record)})
@@ -220,11 +222,10 @@ def _join_quoted_line_breaks(con: duckdb.DuckDBPyConnection, delimiter: str, wid
                || '-' || last || '): a record must be one line' AS reason
         FROM records
         UNION ALL
-        SELECT first, first, raw,
-               'a quoted field opens on this line and is not closed (a line break in quotes?)'
+        SELECT first, first, raw, {sql_literal(UNCLOSED)}
         FROM ({_quotes_undone("pairs", delimiter)}) AS pairs
         WHERE opens AND len({_split_sql("raw", delimiter)}) IN ({width}, {width + 1})
-          AND NOT EXISTS (SELECT 1 FROM records r WHERE pairs.first BETWEEN r.first AND r.last)
+          AND first NOT IN (SELECT unnest(range(first, last + 1)) FROM records)
         """
     )
     con.execute(
@@ -247,7 +248,11 @@ def _create_view(con: duckdb.DuckDBPyConnection, delimiter: str, joined: bool) -
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW lines AS
-        SELECT line, raw, {_split_sql("raw", delimiter)} AS fields, reason
+        SELECT line, raw, {_split_sql("raw", delimiter)} AS fields,
+               CASE WHEN reason IS NOT NULL THEN reason
+                    WHEN NOT in_place AND len(parts) % 2 = 1
+                    THEN csv_problem(raw, {sql_literal(delimiter)}) END
+                   AS reason
         FROM ({_quotes_undone(kept, delimiter)})
         """
     )
@@ -275,47 +280,78 @@ def _quotes_undone(source: str, delimiter: str) -> str:
     (but the first part) and end with one (but the last), blanks aside (``a, "x,y"``):
     where it does not, a quote sits inside an unquoted field, and the part is marked with
     chr(30) for the ``csv`` module to read the line. Only the short parts are rewritten,
-    which halves the cost of the split.
+    which halves the cost of the split. ``in_place``: the line has no quotes, or an even
+    number of them and no part marked.
     """
     d = sql_literal(delimiter)
     # s[1] and s[-1] first: trimming every part would cost three times the split
-    starts = f"""CASE WHEN i = 1 OR s[1] = {d} THEN true
-        WHEN s[1] = ' ' THEN starts_with(ltrim(s, ' '), {d}) OR trim(s, ' ') = '' ELSE false END"""
-    ends = f"""CASE WHEN i = len(parts) OR s[-1] = {d} THEN true
-        WHEN s[-1] = ' ' THEN ends_with(rtrim(s, ' '), {d}) OR trim(s, ' ') = '' ELSE false END"""
+    # blanks alone are a part only before the first quote or after the last: between a
+    # closing and an opening quote ("1" "234") they join two fields into one
+    starts = f"""CASE WHEN i = 1 OR s[1] = {d} THEN true WHEN s[1] = ' ' THEN
+        starts_with(ltrim(s, ' '), {d}) OR (i = len(parts) AND trim(s, ' ') = '') ELSE false END"""
+    ends = f"""CASE WHEN i = len(parts) OR s[-1] = {d} THEN true WHEN s[-1] = ' ' THEN
+        ends_with(rtrim(s, ' '), {d}) OR (i = 1 AND trim(s, ' ') = '') ELSE false END"""
     masked = f"""array_to_string(list_transform(parts, lambda s, i:
         CASE WHEN i % 2 = 0 THEN replace(s, {d}, chr(31))
              WHEN s = '' THEN CASE WHEN i > 1 AND i < len(parts) THEN '"' ELSE '' END
              WHEN ({starts}) AND ({ends}) THEN s
              ELSE chr(30) END), '')"""
-    return f"""SELECT *, CASE WHEN len(parts) > 1 THEN {masked} END AS masked
-        FROM (SELECT *, string_split(raw, '"') AS parts FROM {source})"""
+    return f"""SELECT *, masked IS NULL OR (len(parts) % 2 = 1 AND NOT contains(masked, chr(30)))
+            AS in_place
+        FROM (SELECT *, CASE WHEN len(parts) > 1 THEN {masked} END AS masked
+              FROM (SELECT *, string_split(raw, '"') AS parts FROM {source}))"""
 
 
 def _split_sql(column: str, delimiter: str) -> str:
     """SQL splitting a CSV line into its fields, with CSV quoting undone, over the columns
-    of ``_quotes_undone``: by the delimiter where the line has no quotes or its quotes all
-    sit where CSV quoting puts them (an even number of them, none inside an unquoted
-    field), else by the ``csv`` module (``csv_fields``), one line at a time."""
+    of ``_quotes_undone``: by the delimiter where the line's quotes are all in place, else
+    by the ``csv`` module (``csv_fields``), one line at a time."""
     d = sql_literal(delimiter)
     return f"""CASE WHEN masked IS NULL THEN string_split({column}, {d})
-        WHEN len(parts) % 2 = 1 AND NOT contains(masked, chr(30))
-             THEN string_split(masked, {d})
+        WHEN in_place THEN string_split(masked, {d})
         ELSE csv_fields({column}, {d}) END"""
 
 
-def _csv_fields(raw: str, delimiter: str) -> list[str]:
-    return next(csv.reader([raw], delimiter=delimiter), [])
+#: why the csv module, reading strictly, refuses a line (its own words are cryptic)
+_TEXT_AFTER_QUOTE = (
+    "text follows the closing quote of a field (a quote inside a quoted field is doubled)"
+)
+
+
+def _csv_fields(raw: str | None, delimiter: str) -> list[str]:
+    """The line's fields as the ``csv`` module reads it."""
+    return next(csv.reader([raw or ""], delimiter=delimiter), [])
+
+
+def _csv_problem(raw: str | None, delimiter: str) -> str | None:
+    """Why the ``csv`` module, reading strictly, refuses the line, in a quarantine's words:
+    a quoted field not closed (after a stray quote the quote count is even, so the line
+    escapes ``_join_quoted_line_breaks``), or text after a closing quote (``"1"2``, which
+    the module reads leniently as 12); None where it reads the line."""
+    try:
+        next(csv.reader([raw or ""], delimiter=delimiter, strict=True), [])
+    except csv.Error as exc:
+        return UNCLOSED if "end of data" in str(exc) else _TEXT_AFTER_QUOTE
+    return None
 
 
 def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
-    """SQL function ``csv_fields(line, delimiter)``: the line split by the ``csv`` module
+    """SQL functions ``csv_fields(line, delimiter)`` and ``csv_problem(line, delimiter)``
     (once per database: its connections share their functions)."""
-    known = "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'csv_fields'"
-    if not con.execute(known).fetchall()[0][0]:
-        con.create_function(
-            "csv_fields", _csv_fields, ["VARCHAR", "VARCHAR"], "VARCHAR[]", side_effects=False
-        )
+    for name, function, returns in (
+        ("csv_fields", _csv_fields, "VARCHAR[]"),
+        ("csv_problem", _csv_problem, "VARCHAR"),
+    ):
+        known = f"SELECT count(*) FROM duckdb_functions() WHERE function_name = '{name}'"
+        if not con.execute(known).fetchall()[0][0]:
+            con.create_function(
+                name,
+                function,
+                ["VARCHAR", "VARCHAR"],
+                returns,
+                null_handling="special",  # they answer NULL: no fields, no problem
+                side_effects=False,
+            )
 
 
 def field_sql(index: int, list_column: str = "fields") -> str:

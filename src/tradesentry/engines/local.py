@@ -12,9 +12,10 @@ partners) find a group's series together: a chunk is at most ``chunk_series`` se
 of whole groups unless one group alone is larger. Such a group is cut between partners:
 within a group a partner's series come together, its ``TOTAL`` and its chapters first (the
 HS editions are one group, ``schema.hs_family_sql``), and a partner larger than a chunk is
-cut after them, so the check of the chapters against the total holds in a store of any size (the world's partners are summed over the whole
-store by the context, ``context.partners_sql``). Sorting the gathered series costs little: it sorts
-one row per series, not one per observation.
+cut after them, so the check of the chapters against the total holds in a store of any
+size (the world's partners are summed over the whole store by the context,
+``context.partners_sql``). Sorting the gathered series costs little: it sorts one row per
+series, not one per observation.
 
 A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter
 range (``key_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
@@ -419,7 +420,8 @@ def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> 
     """Cut a stream of series rows (in ``SERIES_ORDER_SQL``) into chunks of whole groups.
 
     A chunk ends at the last group boundary within ``chunk_series`` series; a group larger
-    than that is split into pieces of ``chunk_series``. Both engines cut with this function.
+    than that is cut at the last boundary between partners, a partner larger than that into
+    pieces of ``chunk_series``. Both engines cut with this function.
     """
     chunk_series = max(1, chunk_series)
     pending: list[pa.RecordBatch] = []

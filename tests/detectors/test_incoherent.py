@@ -8,7 +8,7 @@ import pytest
 
 from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.incoherent import Incoherent, _rounding_unit
+from tradesentry.detectors.incoherent import Incoherent, _figure_units, _rounding_unit
 
 from ._helpers import findings, keyed_panel
 
@@ -281,3 +281,23 @@ def test_the_total_meets_the_chapters_of_any_hs_edition(editions, broken, flagge
         assert f["evidence"]["details_classification"] == flagged
         named = "its HS chapters" + ("" if flagged == "HS" else f" ({flagged})")
         assert f"the 3 figures for {named} sum to" in f["explanation"]
+
+
+FIGURES = [0.0, 1.0, 7.0, 10.0, 300.0, 1000.0, 1234000.0, 29000.0, 2e9, 3e12, 999_999_999.0,
+           1.5, 0.25, 1e-7, 12_345.000001, 49_000.0, 1e9 + 1, 5e8]  # fmt: skip
+
+
+def test_the_context_reads_a_figure_s_rounding_as_the_detector_does():
+    """The partners' rounding unit is computed in SQL (``context.figure_unit_sql``, for
+    the whole store) and the chapters' in NumPy (``_figure_units``): one rule, two writings,
+    the same unit for every figure (NULL in SQL where NumPy says a zero bounds nothing)."""
+    import duckdb
+
+    from tradesentry.context import figure_unit_sql
+
+    con = duckdb.connect()
+    sql = f"SELECT {figure_unit_sql('v')} FROM unnest(?::DOUBLE[]) AS t(v)"
+    in_sql = [row[0] for row in con.execute(sql, [FIGURES]).fetchall()]
+    in_numpy = _figure_units(np.array(FIGURES))
+    assert [np.inf if u is None else u for u in in_sql] == in_numpy.tolist()
+    assert in_numpy.tolist()[:6] == [np.inf, 1.0, 1.0, 10.0, 100.0, 1000.0]

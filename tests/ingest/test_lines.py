@@ -291,12 +291,17 @@ TEXT_AFTER_QUOTE = (
          [(2, UNCLOSED), (3, "expected 7 fields, found 1")]),
         ([b'"1"2,CHN,USA,export,TOTAL,2021-01,5'], [(2, TEXT_AFTER_QUOTE)]),
         ([b'x,CHN,USA,export,TOTAL,2021-01,"1"2'], [(2, TEXT_AFTER_QUOTE)]),
+        # an odd number of quotes: no record over lines to look for, still read strictly
+        ([b'x,CHN,USA,export,TOTAL,2021-01,"1"2"'], [(2, TEXT_AFTER_QUOTE)]),
+        ([b'"1"2,CHN,USA,export,TOTAL,2021-01,"1"2,"line', b'two"'],
+         [(2, TEXT_AFTER_QUOTE), (3, "expected 7 fields, found 1")]),
         # blanks between a closing and an opening quote do not join two fields into one
         ([b'x,CHN,USA,export,TOTAL,2021-01,"" "100"'], [(2, TEXT_AFTER_QUOTE)]),
         ([b'x,CHN,USA,export,TOTAL,2021-01,"7" ""'], [(2, TEXT_AFTER_QUOTE)]),
     ],
     ids=["inch mark and a line break", "text after a quote", "text after a quote, last",
-         "blanks between quotes", "blank then quotes after"],
+         "odd quotes", "odd quotes and a line break", "blanks between quotes",
+         "blank then quotes after"],
 )  # fmt: skip
 def test_broken_quoting_lands_no_number(store, tmp_path, lines, expected):
     """What the csv module reads only leniently (a quoted field not closed after a stray

@@ -250,8 +250,8 @@ def _create_view(con: duckdb.DuckDBPyConnection, delimiter: str, joined: bool) -
         CREATE OR REPLACE TEMP VIEW lines AS
         SELECT line, raw, {_split_sql("raw", delimiter)} AS fields,
                CASE WHEN reason IS NOT NULL THEN reason
-                    WHEN NOT in_place AND len(parts) % 2 = 1
-                    THEN csv_problem(raw, {sql_literal(delimiter)}) END
+                    WHEN NOT in_place
+                    THEN csv_problem(raw, {sql_literal(delimiter)}, len(parts) % 2 = 1) END
                    AS reason
         FROM ({_quotes_undone(kept, delimiter)})
         """
@@ -323,31 +323,35 @@ def _csv_fields(raw: str | None, delimiter: str) -> list[str]:
     return next(csv.reader([raw or ""], delimiter=delimiter), [])
 
 
-def _csv_problem(raw: str | None, delimiter: str) -> str | None:
-    """Why the ``csv`` module, reading strictly, refuses the line, in a quarantine's words:
-    a quoted field not closed (after a stray quote the quote count is even, so the line
-    escapes ``_join_quoted_line_breaks``), or text after a closing quote (``"1"2``, which
-    the module reads leniently as 12); None where it reads the line."""
+def _csv_problem(raw: str | None, delimiter: str, even_quotes: bool | None) -> str | None:
+    """Why the ``csv`` module, reading strictly, refuses the line, in a quarantine's words;
+    None where it reads it. Text after a closing quote (``"1"2``, which the module reads
+    leniently as 12) is refused on any line. A quoted field not closed is refused where the
+    quote count is even (a stray quote hid it from ``_join_quoted_line_breaks``); with an
+    odd count that search has judged the line already (a record over lines, or a line
+    opening a field, named by its field count where that is not the header's)."""
     try:
         next(csv.reader([raw or ""], delimiter=delimiter, strict=True), [])
     except csv.Error as exc:
-        return UNCLOSED if "end of data" in str(exc) else _TEXT_AFTER_QUOTE
+        if "end of data" not in str(exc):
+            return _TEXT_AFTER_QUOTE
+        return UNCLOSED if even_quotes else None
     return None
 
 
 def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
     """SQL functions ``csv_fields(line, delimiter)`` and ``csv_problem(line, delimiter)``
     (once per database: its connections share their functions)."""
-    for name, function, returns in (
-        ("csv_fields", _csv_fields, "VARCHAR[]"),
-        ("csv_problem", _csv_problem, "VARCHAR"),
+    for name, function, arguments, returns in (
+        ("csv_fields", _csv_fields, ["VARCHAR", "VARCHAR"], "VARCHAR[]"),
+        ("csv_problem", _csv_problem, ["VARCHAR", "VARCHAR", "BOOLEAN"], "VARCHAR"),
     ):
         known = f"SELECT count(*) FROM duckdb_functions() WHERE function_name = '{name}'"
         if not con.execute(known).fetchall()[0][0]:
             con.create_function(
                 name,
                 function,
-                ["VARCHAR", "VARCHAR"],
+                arguments,
                 returns,
                 null_handling="special",  # they answer NULL: no fields, no problem
                 side_effects=False,

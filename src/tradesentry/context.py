@@ -23,12 +23,13 @@ query, and the panel carries them as arrays aligned with ``values``:
   import/export (CIF/FOB margin) of the commodity across every mirror pair and month in the
   store (median, 1.4826 × MAD, count), computed separately for pairs inside the EU
   (``mirror_intra_eu`` = 1), whose records carry almost no margin;
-- ``partners_sum`` / ``partners_n`` / ``partners_withheld`` / ``partners_unit``: on a world
+- ``partners_sum`` / ``partners_n`` / ``partners_unknown`` / ``partners_unit``: on a world
   row (partner ``WLD``), the sum of the individual partners' figures of the same reporter,
-  flow, commodity, month and currency (countries only: aggregates such as EU are no
-  details), how many there are, how many more are withheld (a row without a figure), and
-  the largest power of ten every one of them is a multiple of (``figure_unit_sql``), for
-  the incoherent check, whatever chunk the partners' series fall in.
+  flow, commodity and month in the world row's currency (countries only: aggregates such
+  as EU are no details), how many there are, how many more partners have no figure in that
+  currency (withheld, or in another one), and the largest power of ten every summed one is
+  a multiple of (``figure_unit_sql``), for the incoherent check, whatever chunk the
+  partners' series fall in.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_intra_eu",
     "partners_sum",
     "partners_n",
-    "partners_withheld",
+    "partners_unknown",
     "partners_unit",
 )
 _NEEDS_TO_COLUMNS = {
@@ -79,7 +80,7 @@ _NEEDS_TO_COLUMNS = {
         "mirror_margin_n",
         "mirror_intra_eu",
     ),
-    "partners": ("partners_sum", "partners_n", "partners_withheld", "partners_unit"),
+    "partners": ("partners_sum", "partners_n", "partners_unknown", "partners_unit"),
 }
 #: every context a detector can ask for
 NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
@@ -207,7 +208,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         selects += [
             "pw.partners_sum",
             "pw.partners_n",
-            "pw.partners_withheld",
+            "pw.partners_unknown",
             "pw.partners_unit",
         ]
         joins.append(
@@ -283,21 +284,28 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
 
 
 def partners_sql(current: str = "current_observations") -> str:
-    """The individual partners of every reporter's flow, commodity and month that has a
-    world row, in each currency: the sum of their figures, how many, how many are withheld,
-    and the rounding unit they share (NULL where all are 0). Only the series with a world
-    series are summed: most stores have none, or few, and summing every row cost a third
-    of a whole scan."""
+    """Beside every world row (partner ``WLD``), the individual partners of the same
+    reporter, flow, commodity and month: the sum of their figures in the world row's
+    currency, how many, how many more the store holds no such figure of (withheld, or in
+    another currency: a rate's month average is no customs conversion), and the rounding
+    unit the summed ones share (NULL where all are 0). Only the series with a world series
+    are read: most stores have none, or few, and summing every row cost a third of a whole
+    scan."""
     countries = ", ".join(f"'{code}'" for code in sorted(country_codes()))
     series = "reporter, flow, classification, commodity, breakdown, freq"
+    same = "p.currency = w.currency"
+    key = " AND ".join(f"p.{c} = w.{c}" for c in (*series.split(", "), "period", "period_months"))
     return f"""
-        SELECT {series}, currency, period, period_months, sum(value) AS partners_sum,
-               count(value) AS partners_n, count(*) - count(value) AS partners_withheld,
-               min({figure_unit_sql("value")}) AS partners_unit
-        FROM {current} AS observed
-        JOIN (SELECT DISTINCT {series} FROM {current} WHERE partner = '{WORLD}') AS world
-          USING ({series})
-        WHERE partner IN ({countries})
+        SELECT {", ".join(f"w.{c}" for c in series.split(", "))}, w.period, w.period_months,
+               w.currency,
+               sum(p.value) FILTER (WHERE {same}) AS partners_sum,
+               count(p.value) FILTER (WHERE {same}) AS partners_n,
+               count(*) FILTER (WHERE p.value IS NULL OR NOT {same}) AS partners_unknown,
+               min({figure_unit_sql("p.value")}) FILTER (WHERE {same}) AS partners_unit
+        FROM (SELECT DISTINCT {series}, period, period_months, currency FROM {current}
+              WHERE partner = '{WORLD}') AS w
+        JOIN {current} AS p ON {key}
+        WHERE p.partner IN ({countries})
         GROUP BY ALL"""
 
 

@@ -19,6 +19,9 @@ from tradesentry.context import CONTEXT_COLUMNS
 from tradesentry.schema import SERIES_KEY
 
 KEY_COLUMNS: tuple[str, ...] = (*SERIES_KEY, "currency")
+#: a context array marking (1) the cells whose row holds no figure: the source withheld it
+#: (confidential), where a missing month has no row at all (NaN)
+WITHHELD = "withheld"
 #: a context array of the combined figures, at their first month, is named with this prefix
 #: (``combined_previous_value``): only chunks holding combined figures carry them
 COMBINED_PREFIX = "combined_"
@@ -116,6 +119,9 @@ class Panel:
         span = np.zeros(shape, np.int8)
         span.reshape(-1)[cells.combined] = frame["period_months"].to_numpy()[~single]
         extra = {}
+        blank = frame["value"].isna().to_numpy()
+        if blank.any():
+            extra[WITHHELD] = cells.scatter(blank.astype(float))
         for name in CONTEXT_COLUMNS:
             if name in frame.columns:
                 data = frame[name].to_numpy(dtype=float, na_value=np.nan)

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
 
-#: the Harmonized System's classifications: a national table's HS and its editions H0…H6.
-#: Totals and details are compared across them (``TOTAL``, kept under HS, against the
-#: chapters of any edition), so they are one family wherever series are grouped.
-HS_EDITION_PATTERN = r"H[S0-9]"
+#: the Harmonized System's classifications: a national table's HS, its editions H0…H6, and
+#: the EU's Combined Nomenclature (CN8, Comext's), whose two-digit codes are the HS
+#: chapters. Totals and details are compared across them (``TOTAL``, kept under HS, against
+#: the chapters of any of them), so they are one family wherever series are grouped.
+HS_EDITION_PATTERN = r"H[S0-9]|CN8?"
 
 
 def hs_family_sql(column: str = "classification") -> str:
     """SQL (DuckDB's and Spark's alike) of a classification's family: 'HS' for any HS
-    edition (``HS_EDITION_PATTERN``), the classification itself otherwise."""
+    edition or CN (``HS_EDITION_PATTERN``), the classification itself otherwise."""
     second = f"substr({column}, 2, 1)"
     return (
-        f"CASE WHEN length({column}) = 2 AND substr({column}, 1, 1) = 'H' "
-        f"AND ({second} = 'S' OR {second} BETWEEN '0' AND '9') THEN 'HS' ELSE {column} END"
+        f"CASE WHEN (length({column}) = 2 AND substr({column}, 1, 1) = 'H' "
+        f"AND ({second} = 'S' OR {second} BETWEEN '0' AND '9')) OR {column} IN ('CN', 'CN8') "
+        f"THEN 'HS' ELSE {column} END"
     )
 
 

@@ -139,4 +139,32 @@ def _world_figures():
                 yield partner, commodity, m, value
 
 
+def comext_totals_sdmx(folder: Path, withheld: int | None = None) -> Path:
+    """Germany's exports to France as Comext publishes them (SDMX-CSV, euros): ``TOTAL``
+    and chapters 01–03 (the ingest keeps them under CN8, the total under HS), 24 months,
+    the total their sum but in November 2019 (0.4 of it: the one incoherent figure), and
+    chapter 02 withheld (a blank, confidential) in the month ``withheld`` (a column)."""
+    rng = np.random.default_rng(10)
+    chapters = rng.lognormal(12, 0.3, (3, 24)).round()
+    total = chapters.sum(axis=0)
+    total[10] = np.round(total[10] * 0.4)
+    rows = [SDMX_HEADER]
+    for m in range(24):
+        period = f"{2019 + m // 12}-{m % 12 + 1:02d}"
+        figures = {"TOTAL": f"{total[m]:.0f}"}
+        figures |= {f"0{c + 1}": f"{chapters[c, m]:.0f}" for c in range(3)}
+        if m == withheld:
+            figures["02"] = ""
+        rows += [
+            f"ESTAT:DS-045409(1.0),13/02/26 11:00:00,M,DE,FR,{product},2,VALUE_IN_EUROS,{period},{v}"
+            for product, v in figures.items()
+        ]
+    path = folder / "comext.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+SDMX_HEADER = (
+    "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE"
+)
 CSV_HEADER = "reporter,partner,flow,classification,commodity,period,period_months,value,currency"

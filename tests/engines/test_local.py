@@ -9,6 +9,7 @@ from tests.conftest import DEMO_CSV
 from tests.detectors._helpers import scaled_comext_copy
 from tests.engines.conftest import (
     assert_same_findings,
+    comext_totals_sdmx,
     totals_and_chapters_csv,
     world_and_partners_csv,
 )
@@ -133,31 +134,54 @@ def test_the_world_meets_its_partners_in_chunks_of_any_size(
     world's March 2020 is found however the series are cut, and is the very finding the
     detector makes from one panel of the whole store, summing the partners itself. A
     partner in another currency is no detail of the world's figure in dollars (its yen
-    once made every month's details 25 times the world)."""
+    once made every month's details 25 times the world), nor is its figure known: the
+    others are a lower bound, whose excess alone is judged."""
     store.ingest(world_and_partners_csv(tmp_path, fra_currency))
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
     found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)
+    assert found[["partner", "commodity", "period"]].values.tolist() == [["WLD", "01", "2020-03"]]
     if fra_currency == "USD":
-        assert found[["partner", "commodity", "period"]].values.tolist() == [
-            ["WLD", "01", "2020-03"]
-        ]
-    whole = Panel.from_frame(store.observations())
-    assert "partners_sum" not in whole.context
-    assert_same_findings(found, assemble(whole, run_detectors(whole, detectors), detectors))
+        whole = Panel.from_frame(store.observations())
+        assert "partners_sum" not in whole.context
+        by_panel = assemble(whole, run_detectors(whole, detectors), detectors)
+        assert_same_findings(found, by_panel)
+    else:
+        (evidence,) = found["evidence"]
+        assert (evidence["details"], evidence["details_unknown"]) == (2, 1)
+        said = "individual partners (besides 1 partner withheld or in another currency) sum to"
+        assert said in found["explanation"].iat[0]
 
 
 def test_a_withheld_partner_explains_a_shortfall_of_the_world(store, tmp_path):
     """FRA's figure withheld (confidential) in two months: the published partners fall
     short of the world there, as they must; only March 2020, where they exceed it, is
-    incoherent (a panel cannot tell withheld from missing; the context can)."""
+    incoherent. A panel of the store's rows tells withheld from missing too (a row without
+    a figure), and finds the same."""
     store.ingest(world_and_partners_csv(tmp_path, withheld=(4, 19)))
     assert store.observations()["value"].isna().sum() == 2
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
     found = local.scan(store.con.cursor(), detectors, {})
     assert found[["partner", "commodity", "period"]].values.tolist() == [["WLD", "01", "2020-03"]]
     whole = Panel.from_frame(store.observations())
-    by_panel = assemble(whole, run_detectors(whole, detectors), detectors)
-    assert sorted(by_panel["period"]) == ["2019-05", "2020-03", "2020-08"]
+    assert_same_findings(found, assemble(whole, run_detectors(whole, detectors), detectors))
+
+
+@pytest.mark.parametrize("withheld", [None, 6])
+def test_comext_s_total_meets_its_chapters_and_a_withheld_one_bounds_them(
+    store, tmp_path, withheld
+):
+    """Comext's chapters are CN8 codes, its total kept under HS: one family, compared (they
+    never met). A chapter withheld in July 2019 leaves the others short of the total there,
+    as they must be: only November 2019 is incoherent."""
+    store.ingest(comext_totals_sdmx(tmp_path, withheld))
+    keys = store.observations()[["commodity", "classification"]].drop_duplicates()
+    assert sorted(keys.itertuples(index=False)) == [
+        ("01", "CN8"), ("02", "CN8"), ("03", "CN8"), ("TOTAL", "HS")
+    ]  # fmt: skip
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    found = local.scan(store.con.cursor(), detectors, {}, chunk_series=4)
+    assert found[["commodity", "period"]].values.tolist() == [["TOTAL", "2019-11"]]
+    assert found["evidence"].iat[0]["details_classification"] == "CN8"
 
 
 @pytest.mark.parametrize(("world", "summed"), [(False, False), (True, True)])

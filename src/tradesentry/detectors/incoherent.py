@@ -13,7 +13,7 @@ import pandas as pd
 from tradesentry.context import country_codes
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import finding_freq
-from tradesentry.panel import Panel
+from tradesentry.panel import WITHHELD, Panel
 from tradesentry.schema import HS_EDITION_PATTERN, WORLD
 from tradesentry.text import (
     money,
@@ -67,8 +67,9 @@ class Incoherent(Detector):
     panel built without it sums its own series), and the engines keep a reporter–partner
     pair's ``TOTAL`` and its chapters of every HS edition in one chunk (``engines.local``:
     they come first among the partner's series). Where the context knows a partner's figure
-    is withheld (confidential) that month, the published ones are a lower bound: only their
-    excess over the world is judged, and the month counts for no usual ratio. Duplicate
+    is withheld (confidential) that month, or in another currency than the total's, the
+    others are a lower bound: only their excess over the total is judged, and the month
+    counts for no usual ratio (for chapters as for partners). Duplicate
     rows never reach the detectors: the ingest quarantines them.
     """
 
@@ -160,11 +161,11 @@ class Incoherent(Detector):
         unit = np.minimum(details.units, _figure_units(total))
         unit = np.where(np.isfinite(unit), unit, 0.0)  # no figure but zeros: nothing rounded
         allowed = self._allowed(total, unit, n_details + np.isfinite(total))
-        # where a detail is withheld the published ones sum to a lower bound: only their
+        # where a detail's figure is unknown the others sum to a lower bound: only their
         # excess over the total can be judged, and the month says nothing of the usual ratio
-        partial = details.withheld > 0 if details.withheld is not None else False
-        whole_sum = np.where(partial, np.nan, detail_sum)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        unknown = details.unknown
+        whole_sum = np.where(unknown > 0, np.nan, detail_sum)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = whole_sum / total
         usual, months = _usual_ratio(ratio)
         complete = (np.abs(usual - 1.0) <= self.tolerance) & (months >= self.min_months)
@@ -184,6 +185,7 @@ class Incoherent(Detector):
         evidence = [
             {
                 "details": int(n_details[i, j]),
+                **({"details_unknown": int(unknown[i, j])} if unknown[i, j] else {}),
                 "details_classification": str(edition[i]),
                 "usual_ratio": float(usual[i]) if np.isfinite(usual[i]) else None,
                 **{name: int(c[i, j]) for name, c in counted.items()},
@@ -275,6 +277,13 @@ class Incoherent(Detector):
         details = (
             f"the {n} figures for {what} sum to" if n != 1 else f"the one figure for {what} is"
         )
+        unknown = int(ev.get("details_unknown") or 0)
+        if unknown:  # only an excess is judged then: the parts known exceed the whole
+            others = plural(unknown, "chapter" if commodity else "partner")
+            details = (
+                f"{details.removesuffix(' sum to').removesuffix(' is')} (besides {others} "
+                "withheld or in another currency) " + ("sum to" if n != 1 else "is")
+            )
         unit = period_unit(freq)
         text = (
             f"In {period_name(finding['period'], freq)} the total is {total} but "
@@ -363,15 +372,15 @@ def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _Details:
     """Totals and their details, one element per (total, detail group): the total's panel
     row, the details' sum, count and shared rounding unit in each month (rows × months; inf
-    where every detail is 0), the details' classification, and how many details are withheld
-    (known only to the context: a panel cannot tell a withheld figure from a missing one)."""
+    where every detail is 0), the details' classification, and how many details have no
+    figure the sum could take (withheld by the source, or in another currency)."""
 
     rows: np.ndarray
     sums: np.ndarray
     counts: np.ndarray
     units: np.ndarray
     edition: np.ndarray
-    withheld: np.ndarray | None = None  # details without a figure (confidential), per month
+    unknown: np.ndarray  # details whose figure is withheld or in another currency, per month
 
 
 def _panel_details(
@@ -387,6 +396,12 @@ def _panel_details(
     sums = pd.DataFrame(values).groupby(by).sum(min_count=1)
     counts = pd.DataFrame(np.isfinite(values)).groupby(by).sum()
     units = pd.DataFrame(_figure_units(values)).groupby(by).min()
+    withheld = panel.context.get(WITHHELD)  # rows without a figure (the source withheld it)
+    unknown = (
+        pd.DataFrame(withheld[detail_rows] == 1).groupby(by).sum()
+        if withheld is not None
+        else counts * 0
+    )
     # a row of each detail group: the match key and classification it shares
     one = detail_rows[pd.Series(np.arange(len(by))).groupby(by).first().loc[sums.index]]
     groups = pd.DataFrame({"group": sums.index, "match": mid[one], "one": one})
@@ -403,6 +418,7 @@ def _panel_details(
         counts=counts.loc[group].to_numpy(),
         units=units.loc[group].to_numpy(dtype=float),
         edition=panel.keys["classification"].astype(str).to_numpy()[pairs["one"].to_numpy()],
+        unknown=unknown.loc[group].to_numpy(),
     )
 
 
@@ -419,7 +435,7 @@ def _context_details(panel: Panel, is_total: pd.Series) -> _Details | None:
         counts=counts,
         units=np.nan_to_num(panel.context["partners_unit"][rows], nan=np.inf),
         edition=panel.keys["classification"].astype(str).to_numpy()[rows],
-        withheld=np.nan_to_num(panel.context["partners_withheld"][rows]),
+        unknown=np.nan_to_num(panel.context["partners_unknown"][rows]),
     )
 
 

@@ -340,8 +340,8 @@ def _csv_problem(raw: str | None, delimiter: str, even_quotes: bool | None) -> s
 
 
 def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
-    """SQL functions ``csv_fields(line, delimiter)`` and ``csv_problem(line, delimiter)``
-    (once per database: its connections share their functions)."""
+    """SQL functions ``csv_fields(line, delimiter)`` and ``csv_problem(line, delimiter,
+    even_quotes)`` (once per database: its connections share their functions)."""
     for name, function, arguments, returns in (
         ("csv_fields", _csv_fields, ["VARCHAR", "VARCHAR"], "VARCHAR[]"),
         ("csv_problem", _csv_problem, ["VARCHAR", "VARCHAR", "BOOLEAN"], "VARCHAR"),
@@ -353,7 +353,7 @@ def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
                 function,
                 arguments,
                 returns,
-                null_handling="special",  # they answer NULL: no fields, no problem
+                null_handling="special",  # csv_problem answers NULL: no problem
                 side_effects=False,
             )
 

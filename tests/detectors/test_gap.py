@@ -90,3 +90,23 @@ def test_the_text_says_what_the_expectation_rests_on_and_where_to_look(partner, 
     text = Gap().explain(finding)
     assert "about €93 of trade would be expected there, judging by the series' own " in text
     assert text.endswith("or no trade at all in that time" + pointer)
+
+
+@pytest.mark.parametrize(
+    ("withheld", "said"),
+    [((10,), "The source withheld it as confidential (the trade was recorded, its value not "
+              "published): FRA's record of the same flow, where the store holds it, would show "
+              "its value (tradesentry mirror DEU FRA --commodity 01)."),
+     ((10, 11), "The source withheld them as confidential")],
+)  # fmt: skip
+def test_a_month_the_source_withheld_is_said_to_be_withheld(store, tmp_path, withheld, said):
+    """Comext's blank is a figure withheld (a row without a value), not a month left out:
+    the gap is found as any other, and its text says the source withheld it."""
+    from tests.engines.conftest import world_and_partners_csv
+    from tradesentry import api
+
+    store.ingest(world_and_partners_csv(tmp_path, withheld=withheld))
+    (finding,) = api.scan(store, kinds="gap", save=False)
+    assert finding["evidence"]["withheld_months"] == len(withheld)
+    assert said in finding["explanation"]
+    assert "or no trade at all" not in finding["explanation"]

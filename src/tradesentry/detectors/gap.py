@@ -16,7 +16,7 @@ from tradesentry.detectors.baseline import (
     covered_by_combined,
     finding_freq,
 )
-from tradesentry.panel import Panel
+from tradesentry.panel import WITHHELD, Panel
 from tradesentry.text import about, period_name, period_unit
 
 
@@ -50,7 +50,9 @@ class Gap(Detector):
     currency units: for a currency worth far less than a dollar the cap bites on smaller
     amounts. An amount nothing could price is not capped. The text does not guess what the
     partner recorded (the detector does not see it); it names the command that sets the
-    pair's two records side by side (``tradesentry mirror``).
+    pair's two records side by side (``tradesentry mirror``). A month whose row holds no
+    figure was withheld by the source (confidential: Comext's blank), not left out: the
+    test is the same (its value is as unknown), and the text says the source withheld it.
     """
 
     kind: ClassVar[str] = "gap"
@@ -83,8 +85,10 @@ class Gap(Detector):
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
+        withheld = _withheld_months(panel, rows, start, end)
         evidence = [
             {
+                **({"withheld_months": int(withheld[j])} if withheld[j] else {}),
                 "months": [panel.label(int(t)) for t in range(s, e + 1)],
                 "traded_before": int(nb[k]),
                 "months_before": int(ab[k]),
@@ -153,23 +157,45 @@ class Gap(Detector):
                 f" (for {carried} of those {unit}s, too far from any reported one to price, "
                 "the level on each side carried across)"
             )
-        return (
+        text = (
             f"{what}, although the series recorded trade in {ev.get('traded_before')} of the "
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
-            f"{ev.get('months_after')} after{worth}. Confidential or suppressed figures, a late "
-            "report, or no trade at all in that time" + _partner_pointer(finding)
+            f"{ev.get('months_after')} after{worth}."
+        )
+        withheld = int(ev.get("withheld_months") or 0)
+        if withheld == len(months):
+            said = "it" if len(months) == 1 else "them"
+            return (
+                f"{text} The source withheld {said} as confidential (the trade was recorded, "
+                "its value not published)" + _partner_pointer(finding, "show its value")
+            )
+        if withheld:
+            text += f" The source withheld {withheld} of them as confidential."
+        return (
+            f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
+            "that time" + _partner_pointer(finding)
         )
 
 
-def _partner_pointer(finding: Mapping) -> str:
-    """Where the partner's record would tell the readings apart: a flow between two
-    countries has one (the mirror command sets the pair's records side by side). Areas
-    (World, X-codes) keep none."""
+def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
+    """Months of each run whose row holds no figure: the source withheld it (confidential),
+    where a missing month has no row (``panel.WITHHELD``; 0 where the panel has no mark)."""
+    marks = panel.context.get(WITHHELD)
+    if marks is None:
+        return np.zeros(len(rows), dtype=np.int64)
+    counts = np.concatenate([np.zeros((panel.n_series, 1)), np.cumsum(marks == 1, axis=1)], axis=1)
+    return (counts[rows, end + 1] - counts[rows, start]).astype(np.int64)
+
+
+def _partner_pointer(finding: Mapping, would: str = "tell") -> str:
+    """Where the partner's record would tell the readings apart (or what it ``would`` do):
+    a flow between two countries has one (the mirror command sets the pair's records side
+    by side). Areas (World, X-codes) keep none."""
     reporter, partner = finding.get("reporter"), finding.get("partner")
     if not reporter or not partner or partner == "WLD" or len(str(partner)) != 3:
         return "."
     return (
-        f": {partner}'s record of the same flow, where the store holds it, would tell "
+        f": {partner}'s record of the same flow, where the store holds it, would {would} "
         f"(tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')})."
     )
 

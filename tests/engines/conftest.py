@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.ingest import kit
 from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, _jsonable, rank
 
 
@@ -164,7 +165,5 @@ def comext_totals_sdmx(folder: Path, withheld: int | None = None) -> Path:
     return path
 
 
-SDMX_HEADER = (
-    "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE"
-)
+SDMX_HEADER = ",".join(kit.SDMX_HEADER)  # Comext's SDMX-CSV, as the ingest tests write it
 CSV_HEADER = "reporter,partner,flow,classification,commodity,period,period_months,value,currency"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -23,7 +25,7 @@ from tradesentry.export import export_parquet
 from tradesentry.findings import assemble
 from tradesentry.generate import generate, load_generated
 from tradesentry.panel import Panel
-from tradesentry.schema import SERIES_KEY
+from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, hs_family_sql
 
 
 @pytest.fixture
@@ -182,6 +184,19 @@ def test_comext_s_total_meets_its_chapters_and_a_withheld_one_bounds_them(
     found = local.scan(store.con.cursor(), detectors, {}, chunk_series=4)
     assert found[["commodity", "period"]].values.tolist() == [["TOTAL", "2019-11"]]
     assert found["evidence"].iat[0]["details_classification"] == "CN8"
+
+
+def test_the_classification_family_is_one_rule_in_sql_and_in_python():
+    """The engines order series by ``schema.hs_family_sql`` and cut chunks, and incoherent
+    groups editions, by ``HS_EDITION_PATTERN``: the two writings agree."""
+    import duckdb
+
+    names = ["HS", "H0", "H6", "H9", "CN8", "CN", "S4", "BEC", "HSX", "H", "CN88", "EB02"]
+    sql = f"SELECT {hs_family_sql('c')} FROM unnest(?::VARCHAR[]) AS t(c)"
+    in_sql = [row[0] for row in duckdb.connect().execute(sql, [names]).fetchall()]
+    in_python = ["HS" if re.fullmatch(HS_EDITION_PATTERN, n) else n for n in names]
+    assert in_sql == in_python
+    assert in_python[:6] == ["HS"] * 6 and in_python[6:] == names[6:]
 
 
 @pytest.mark.parametrize(("world", "summed"), [(False, False), (True, True)])

@@ -314,6 +314,15 @@ def test_broken_quoting_lands_no_number(store, tmp_path, lines, expected):
     assert result.rows_read == len(lines)
 
 
+def test_a_line_the_csv_module_cannot_read_does_not_fail_the_file():
+    """The csv module raises on a line break outside quotes (only a record joined over
+    lines, quarantined whatever its fields, holds one): the SQL function must answer, or
+    the whole ingest fails."""
+    from tradesentry.ingest.lines import _csv_fields
+
+    assert _csv_fields("a\nb,c", ",") == ["a\nb", "c"]
+
+
 def test_a_quoted_line_break_further_than_the_limit_is_no_record(store, tmp_path):
     from tradesentry.ingest.lines import MAX_RECORD_LINES
 

@@ -319,8 +319,14 @@ _TEXT_AFTER_QUOTE = (
 
 
 def _csv_fields(raw: str | None, delimiter: str) -> list[str]:
-    """The line's fields as the ``csv`` module reads it."""
-    return next(csv.reader([raw or ""], delimiter=delimiter), [])
+    """The line's fields as the ``csv`` module reads it. A line it cannot read at all (a
+    line break outside quotes, as in a record joined over lines, which is quarantined
+    whatever its fields) is split on the delimiter alone: a function that raises would
+    fail the whole file."""
+    try:
+        return next(csv.reader([raw or ""], delimiter=delimiter), [])
+    except csv.Error:
+        return (raw or "").split(delimiter)
 
 
 def _csv_problem(raw: str | None, delimiter: str, even_quotes: bool | None) -> str | None:

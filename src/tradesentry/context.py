@@ -292,19 +292,17 @@ def partners_sql(current: str = "current_observations") -> str:
     are read: most stores have none, or few, and summing every row cost a third of a whole
     scan."""
     countries = ", ".join(f"'{code}'" for code in sorted(country_codes()))
-    series = "reporter, flow, classification, commodity, breakdown, freq"
+    cell = [c for c in OBSERVATION_KEY if c != "partner"]  # a world row's series and month
     same = "p.currency = w.currency"
-    key = " AND ".join(f"p.{c} = w.{c}" for c in (*series.split(", "), "period", "period_months"))
     return f"""
-        SELECT {", ".join(f"w.{c}" for c in series.split(", "))}, w.period, w.period_months,
-               w.currency,
+        SELECT {", ".join(f"w.{c}" for c in cell)}, w.currency,
                sum(p.value) FILTER (WHERE {same}) AS partners_sum,
                count(p.value) FILTER (WHERE {same}) AS partners_n,
                count(*) FILTER (WHERE p.value IS NULL OR NOT {same}) AS partners_unknown,
                min({figure_unit_sql("p.value")}) FILTER (WHERE {same}) AS partners_unit
-        FROM (SELECT DISTINCT {series}, period, period_months, currency FROM {current}
+        FROM (SELECT DISTINCT {", ".join(cell)}, currency FROM {current}
               WHERE partner = '{WORLD}') AS w
-        JOIN {current} AS p ON {key}
+        JOIN {current} AS p ON {" AND ".join(f"p.{c} = w.{c}" for c in cell)}
         WHERE p.partner IN ({countries})
         GROUP BY ALL"""
 

@@ -75,6 +75,12 @@ class Panel:
         out = self.cache["labels"][t]
         return out if isinstance(t, np.ndarray) else str(out)
 
+    def withheld(self) -> np.ndarray:
+        """The cells whose row holds no figure: the source withheld it (confidential), where
+        a missing month has no row at all."""
+        marks = self.context.get(WITHHELD)
+        return marks == 1 if marks is not None else np.zeros(self.values.shape, dtype=bool)
+
     def take(self, rows: np.ndarray) -> Panel:
         """The panel of some of the series (in the given order)."""
         return Panel(

@@ -6,6 +6,11 @@ contract of DESIGN.md written once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
 FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
 
 #: the Harmonized System's classifications: a national table's HS, its editions H0…H6, and
@@ -13,6 +18,13 @@ FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
 #: chapters. Totals and details are compared across them (``TOTAL``, kept under HS, against
 #: the chapters of any of them), so they are one family wherever series are grouped.
 HS_EDITION_PATTERN = r"H[S0-9]|CN8?"
+
+
+def hs_family(classifications: Iterable[str]) -> np.ndarray:
+    """Each classification's family: 'HS' for any HS edition or CN (``HS_EDITION_PATTERN``),
+    the classification itself otherwise (``hs_family_sql`` in SQL)."""
+    names = pd.Series(list(classifications), dtype=object).astype(str)
+    return names.where(~names.str.fullmatch(HS_EDITION_PATTERN), "HS").to_numpy()
 
 
 def hs_family_sql(column: str = "classification") -> str:

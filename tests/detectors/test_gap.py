@@ -102,7 +102,7 @@ def test_the_text_says_what_the_expectation_rests_on_and_where_to_look(partner, 
 def test_a_month_the_source_withheld_is_said_to_be_withheld(store, tmp_path, withheld, said):
     """Comext's blank is a figure withheld (a row without a value), not a month left out:
     the gap is found as any other, and its text says the source withheld it."""
-    from tests.engines.conftest import world_and_partners_csv
+    from tests.trade_files import world_and_partners_csv
     from tradesentry import api
 
     store.ingest(world_and_partners_csv(tmp_path, withheld=withheld))

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
 from tests.detectors._helpers import scaled_comext_copy
-from tests.engines.conftest import (
-    assert_same_findings,
-    comext_totals_sdmx,
-    totals_and_chapters_csv,
-    world_and_partners_csv,
-)
+from tests.engines.conftest import assert_same_findings
 from tests.report.seed import pairs_csv
 from tests.sql_spy import SpyConnection
+from tests.trade_files import comext_totals_sdmx, totals_and_chapters_csv, world_and_partners_csv
 from tradesentry import api, arguments, context
 from tradesentry.detectors import default_detectors, run_detectors
 from tradesentry.engines import local
@@ -25,7 +19,7 @@ from tradesentry.export import export_parquet
 from tradesentry.findings import assemble
 from tradesentry.generate import generate, load_generated
 from tradesentry.panel import Panel
-from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, hs_family_sql
+from tradesentry.schema import SERIES_KEY, hs_family, hs_family_sql
 
 
 @pytest.fixture
@@ -188,13 +182,13 @@ def test_comext_s_total_meets_its_chapters_and_a_withheld_one_bounds_them(
 
 def test_the_classification_family_is_one_rule_in_sql_and_in_python():
     """The engines order series by ``schema.hs_family_sql`` and cut chunks, and incoherent
-    groups editions, by ``HS_EDITION_PATTERN``: the two writings agree."""
+    groups editions, by ``schema.hs_family``: the two writings agree."""
     import duckdb
 
     names = ["HS", "H0", "H6", "H9", "CN8", "CN", "S4", "BEC", "HSX", "H", "CN88", "EB02"]
     sql = f"SELECT {hs_family_sql('c')} FROM unnest(?::VARCHAR[]) AS t(c)"
     in_sql = [row[0] for row in duckdb.connect().execute(sql, [names]).fetchall()]
-    in_python = ["HS" if re.fullmatch(HS_EDITION_PATTERN, n) else n for n in names]
+    in_python = hs_family(names).tolist()
     assert in_sql == in_python
     assert in_python[:6] == ["HS"] * 6 and in_python[6:] == names[6:]
 

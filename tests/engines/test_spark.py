@@ -10,11 +10,8 @@ import pandas as pd
 import pytest
 
 from tests.conftest import DEMO_CSV
-from tests.engines.conftest import (
-    assert_same_findings,
-    totals_and_chapters_csv,
-    world_and_partners_csv,
-)
+from tests.engines.conftest import assert_same_findings
+from tests.trade_files import totals_and_chapters_csv, world_and_partners_csv
 from tradesentry import api, context
 from tradesentry.detectors import default_detectors
 from tradesentry.engines import local

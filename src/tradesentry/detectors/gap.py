@@ -16,7 +16,7 @@ from tradesentry.detectors.baseline import (
     covered_by_combined,
     finding_freq,
 )
-from tradesentry.panel import WITHHELD, Panel
+from tradesentry.panel import Panel
 from tradesentry.text import about, period_name, period_unit
 
 
@@ -178,13 +178,10 @@ class Gap(Detector):
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
-    """Months of each run whose row holds no figure: the source withheld it (confidential),
-    where a missing month has no row (``panel.WITHHELD``; 0 where the panel has no mark)."""
-    marks = panel.context.get(WITHHELD)
-    if marks is None:
-        return np.zeros(len(rows), dtype=np.int64)
-    counts = np.concatenate([np.zeros((panel.n_series, 1)), np.cumsum(marks == 1, axis=1)], axis=1)
-    return (counts[rows, end + 1] - counts[rows, start]).astype(np.int64)
+    """Months of each run the source withheld (``Panel.withheld``)."""
+    counts = np.zeros((panel.n_series, panel.n_months + 1), dtype=np.int64)
+    np.cumsum(panel.withheld(), axis=1, out=counts[:, 1:])
+    return counts[rows, end + 1] - counts[rows, start]
 
 
 def _partner_pointer(finding: Mapping, would: str = "tell") -> str:

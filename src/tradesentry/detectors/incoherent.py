@@ -13,8 +13,8 @@ import pandas as pd
 from tradesentry.context import country_codes
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import finding_freq
-from tradesentry.panel import WITHHELD, Panel
-from tradesentry.schema import HS_EDITION_PATTERN, WORLD
+from tradesentry.panel import Panel
+from tradesentry.schema import WORLD, hs_family
 from tradesentry.text import (
     money,
     money_pair,
@@ -128,8 +128,7 @@ class Incoherent(Detector):
         by_partner = [c for c in keys.columns if c != "partner"]
         # TOTAL belongs to no HS edition (the ingest keeps it under HS): it meets the chapters
         # of any edition, each edition's chapters summed apart.
-        hs = keys["classification"].str.fullmatch(HS_EDITION_PATTERN)
-        edition_free = keys.assign(classification=keys["classification"].where(~hs, "HS"))
+        edition_free = keys.assign(classification=hs_family(keys["classification"]))
         chapters = _panel_details(
             panel,
             _group_ids(keys, by_commodity),
@@ -396,12 +395,7 @@ def _panel_details(
     sums = pd.DataFrame(values).groupby(by).sum(min_count=1)
     counts = pd.DataFrame(np.isfinite(values)).groupby(by).sum()
     units = pd.DataFrame(_figure_units(values)).groupby(by).min()
-    withheld = panel.context.get(WITHHELD)  # rows without a figure (the source withheld it)
-    unknown = (
-        pd.DataFrame(withheld[detail_rows] == 1).groupby(by).sum()
-        if withheld is not None
-        else counts * 0
-    )
+    unknown = pd.DataFrame(panel.withheld()[detail_rows]).groupby(by).sum()
     # a row of each detail group: the match key and classification it shares
     one = detail_rows[pd.Series(np.arange(len(by))).groupby(by).first().loc[sums.index]]
     groups = pd.DataFrame({"group": sums.index, "match": mid[one], "one": one})

@@ -53,7 +53,7 @@ from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
-from tradesentry.schema import HS_EDITION_PATTERN, SERIES_KEY, WORLD, hs_family_sql
+from tradesentry.schema import SERIES_KEY, WORLD, hs_family, hs_family_sql
 
 #: series per chunk: four blocks of the baseline's 2048 (two per thread on two cores); a
 #: chunk with the cross checks' context holds some 200 MB of arrays at 50 months
@@ -448,7 +448,7 @@ def _cut_point(table: pa.Table, chunk_series: int) -> int:
     for name in GROUP_KEY:
         values = window.column(name).to_numpy(zero_copy_only=False)
         if name == "classification":  # by family: the HS editions are one group
-            values = np.where(pd.Series(values).str.fullmatch(HS_EDITION_PATTERN), "HS", values)
+            values = hs_family(values)
         starts[1:] |= values[1:] != values[:-1]
     boundaries = np.flatnonzero(starts)
     if not len(boundaries):

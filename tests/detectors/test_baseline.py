@@ -155,6 +155,47 @@ def test_few_residuals_keep_each_side_as_wide_as_both():
     # from 20 residuals on, a side places its own tail (a habit of thin months, below)
 
 
+def test_a_thin_level_widens_until_it_rests_on_enough_months(gappy_rows):
+    """Where ±6 months hold fewer than ``wanted_level_points``, the level is taken from ±12,
+    ±24, then the whole segment, the first that holds more; a missing month stops at ±12."""
+    x, segment = gappy_rows
+    x = np.where(np.random.default_rng(2).random(x.shape) < 0.5, np.nan, x)  # sparser
+    config = B.DEFAULT_CONFIG
+    level, count, width = B._level(x, segment, config)
+    for i, t in np.ndindex(x.shape):
+        h, n, med = 6, 0, np.nan
+        for half in (6, 12, 24, 49):
+            if half > 12 and not np.isfinite(x[i, t]):
+                break
+            same = [
+                x[i, s]
+                for s in range(max(t - half, 0), min(t + half + 1, 50))
+                if s != t and segment[i, s] == segment[i, t] and np.isfinite(x[i, s])
+            ]
+            if half == 6 or (n < config.wanted_level_points and len(same) > n):
+                h, n, med = half, len(same), _reference_median(same)
+        assert (width[i, t], count[i, t]) == (h, n)
+        assert level[i, t] == pytest.approx(med, nan_ok=True)
+
+
+def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():
+    """China's exports of HS 811292 to Belgium (UN Comtrade, rounded): about $100K a month
+    for three years, then a few shipments a year; in 2024 two months at $3.1M beside $492K
+    and $141K. Taken from those three months alone, December's level was the burst and its
+    ordinary $141K a dip of 93 % (high severity); taken from the segment, it is ordinary."""
+    v = np.full(96, np.nan)
+    rng = np.random.default_rng(4)
+    v[:39] = 1e5 * np.exp(0.15 * rng.standard_normal(39))
+    v[[55, 74]] = [1.24e5, 1.48e5]  # August 2021, March 2023
+    v[[89, 91, 92, 95]] = [4.92e5, 3.08e6, 3.12e6, 1.41e5]  # June, August, September, December 2024
+    panel = make_panel(v[None, :])
+    dips = Dip().detect(panel)
+    assert dips.empty, dips[["period", "observed", "expected"]]
+    model = B.fit(v[None, :])
+    assert model.level_points[0, 95] >= B.DEFAULT_CONFIG.wanted_level_points
+    assert 0.5e5 < model.expected[0, 95] < 2e5
+
+
 def test_a_month_with_a_thinner_level_gets_a_wider_scale():
     """A month whose level rests on 3 months where the series usually has 12 is measured on
     a scale √((1 + π/6)/(1 + π/24)) ≈ 1.16 times wider; a month with the usual support is not."""

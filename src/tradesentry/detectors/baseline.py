@@ -19,8 +19,9 @@ one model of the panel, computed once and kept in ``panel.cache``:
 - **Local level.** The median of the reported months within ±6 months, leaving the month
   itself out (so an anomaly cannot hide in its own expectation), NaN-aware, and restricted
   to the month's level-shift segment so that months after a border closure are compared
-  with the closure, not with the years before. Where fewer than 3 months report within ±6,
-  the window widens to ±12.
+  with the closure, not with the years before. Where fewer than 6 months report within ±6
+  (half a full window), the window widens to ±12, ±24, then the whole segment, until the
+  level rests on as many: a median of three follows a two-month burst.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
   of the detrended values (winsorised at 2.5 scales around the season of the first pass,
   so a December at ×3 every year keeps its ×3, with a zero pseudo-year that shrinks
@@ -95,8 +96,11 @@ class BaselineConfig:
 
     offset_share: float = 1e-2
     half_window: int = 6
-    wide_half_window: int = 12
+    #: wider windows tried in turn where a month's level rests on fewer than
+    #: ``wanted_level_points`` months, before the whole segment
+    wide_half_windows: tuple[int, ...] = (12, 24)
     min_level_points: int = 3
+    wanted_level_points: int = 6
     min_scale_points: int = 6  # residuals of its own a series' scale needs to judge a month
     min_season_years: int = 2
     max_season_years: int = 5
@@ -481,17 +485,48 @@ def _normal_quantile(p: float) -> float:
 
 
 def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
+    """The local level of each month, its count of months and its half window: ±6 months,
+    widened in turn (±12, ±24, the whole row within the segment) where it rests on fewer
+    than ``wanted_level_points`` months and the wider window holds more: half the months
+    of a full ±6 window, so that a sparse stretch's level withstands two odd months (a
+    two-month burst of shipments), as a dense series' does. On three months it did not: in
+    a series of a few shipments a year, a level taken from a burst and one ordinary month
+    called the series' ordinary months dips. A missing month is widened to ±12 at most:
+    the middle of a long run is carried across from its edges (``gap.run_expectations``).
+    """
     level, n = local_level(x, segment, config.half_window)
-    width = np.full(x.shape, config.half_window, dtype=np.int8)
-    thin = n < config.min_level_points
-    rows = np.flatnonzero(thin.any(axis=1))
-    if rows.size:
-        wide, n_wide = local_level(x[rows], segment[rows], config.wide_half_window)
+    width = np.full(x.shape, config.half_window, dtype=np.int16)
+    last = x.shape[1] - 1
+    reported = np.isfinite(x)
+    for half in sorted({min(h, last) for h in (*config.wide_half_windows, last)}):
+        thin = n < config.wanted_level_points
+        if half > config.wide_half_windows[0]:
+            thin &= reported
+        rows = np.flatnonzero(thin.any(axis=1))
+        if not rows.size:
+            break
+        if half <= config.half_window:
+            continue
+        wide, n_wide = _blocked_local_level(x[rows], segment[rows], half)
         use = thin[rows] & (n_wide > n[rows])
         level[rows] = np.where(use, wide, level[rows])
         n[rows] = np.where(use, n_wide, n[rows])
-        width[rows] = np.where(use, config.wide_half_window, width[rows])
+        width[rows] = np.where(use, half, width[rows])
     return level, n, width
+
+
+#: cells of the sliding windows a wide local level holds at once (8 bytes each)
+_WINDOW_CELLS = 8_000_000
+
+
+def _blocked_local_level(x: np.ndarray, segment: np.ndarray, half: int):
+    """``local_level`` in blocks of rows: a window of the whole row is T cells per month."""
+    step = max(1, _WINDOW_CELLS // (x.shape[1] * (2 * half + 1)))
+    parts = [
+        local_level(x[i : i + step], segment[i : i + step], half)
+        for i in range(0, x.shape[0], step)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
@@ -1026,9 +1061,9 @@ def level_without(
     """The level of each cell (``rows``, ``cols``) as the model takes it, the median of the
     deseasonalised reported months within its window and segment, its own month left out,
     with the month ``other`` left out too; and how many months it rests on. For the few
-    cells of a pair test (``timing_shift``): one gather of ±12 months per cell."""
+    cells of a pair test (``timing_shift``): one gather of the widest window per cell."""
     T = model.y.shape[1]
-    reach = model.config.wide_half_window
+    reach = int(model.level_window[rows, cols].max(initial=model.config.half_window))
     offsets = np.arange(-reach, reach + 1)
     at = cols[:, None] + offsets[None, :]
     inside = (at >= 0) & (at < T)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.implausible import Implausible
+from tradesentry.detectors.implausible import Implausible, times_rounded
 
 from ._helpers import findings, keyed_panel
 
@@ -274,3 +274,18 @@ def test_a_unit_slip_reading_is_set_against_the_series_range_and_weight(finding,
         assert said in text, text
     for unsaid in not_said:
         assert unsaid not in text, text
+
+
+@pytest.mark.parametrize(
+    ("ratio", "said"),
+    [
+        (1 / 60, "1/60 of"),  # 1 kg of 60 kg: rounding 0.0167 to 0.017 first read 1/59
+        (25 / 1_170_000, "1/47,000 of"),  # not 1/48,000
+        (3 / 2_222, "1/740 of"),  # not 1/769
+        (0.87, "87% of"),  # not 91 % (1/1.1)
+        (2.345, "2.3 times"),
+        (4e-7, "1/2,500,000 of"),
+    ],
+)
+def test_a_ratio_is_rounded_as_the_reader_sees_it(ratio, said):
+    assert times_rounded(ratio) == said

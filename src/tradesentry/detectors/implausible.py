@@ -362,7 +362,7 @@ def _beyond_range(unslipped: float, ev: Mapping, cur: str, unit: str) -> str:
     else:
         return ""
     return (
-        f" and {times(_round2(unslipped / edge))} the {name} {unit} the series has recorded "
+        f" and {times_rounded(unslipped / edge)} the {name} {unit} the series has recorded "
         f"({money(edge, cur)})"
     )
 
@@ -418,7 +418,7 @@ def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str |
     if kilos > 0:
         price, usual_price = money_pair(ev.get("unit_value"), ev["usual_unit_value"], cur)
         month = (
-            f"{weight(kilos)}, {times(_round2(ev['weight_vs_usual_month']))} the series' usual "
+            f"{weight(kilos)}, {times_rounded(ev['weight_vs_usual_month'])} the series' usual "
             f"{unit} ({weight(usual_kilos)})"
         )
         figures = f"{month}, at {price}/kg against the usual {usual_price}/kg"
@@ -545,9 +545,18 @@ def times_expected(observed: float, expected: float) -> str:
     figures (the expectation is not known closer)."""
     if not expected or not observed or expected <= 0 or observed <= 0:
         return "against"
-    ratio = observed / expected
+    return times_rounded(observed / expected)
+
+
+def times_rounded(ratio: float) -> str:
+    """``times`` of a ratio to two significant figures as the reader sees it: a fraction's
+    denominator is what is rounded (1/46,800 reads 1/47,000; rounding the ratio first and
+    inverting it again read 1/48,000, and 3 kg of 2,222 kg 1/769 instead of 1/740). From a
+    half to 1 ``times`` gives a percentage, which rounds itself."""
     if ratio >= 1:
         return times(_round2(ratio))
+    if ratio >= 0.5:
+        return times(ratio)
     return times(1.0 / _round2(1.0 / ratio))
 
 

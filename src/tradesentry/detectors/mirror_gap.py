@@ -12,7 +12,7 @@ from tradesentry.detectors.base import Detector, confidence, detections, no_dete
 from tradesentry.detectors.baseline import evidence_figure, finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, money_pair, period_name, period_unit, plural
+from tradesentry.text import about, money, money_pair, percent, period_name, period_unit, plural
 from tradesentry.text import ratio as ratio_text
 
 _EXPORT_SIDE = ("export", "re-export")
@@ -599,7 +599,9 @@ def _moved(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:
 
 def _against_usual(who: str, month: float, usual: float, n: int, cur: str, unit: str) -> str:
     """'FRA's €677.9K is 1,221 times its usual month (€555)'; over several months, 'FRA's
-    median month here, €40.0K, is 12.1 times its usual month (€3.3K)'."""
+    median month here, €40.0K, is 12.1 times its usual month (€3.3K)'. 'About' only within
+    ×1.25, as in ``unit_value``: €65.0K against a usual €33.3K had read "about its usual
+    month"; it is twice it."""
     figure = "zero" if month == 0 else money(month, cur)
     subject = f"{who}'s {figure}" if n == 1 else f"{who}'s median {unit} here, {figure},"
     its = f"its usual {unit} ({money(usual, cur)})"
@@ -609,9 +611,14 @@ def _against_usual(who: str, month: float, usual: float, n: int, cur: str, unit:
     if factor == 0:
         most = "" if n == 1 else f" in most of these {unit}s"
         return f"{who} recorded zero{most}, against {its}"
-    if 0.5 <= factor <= 2:
+    if 0.8 <= factor <= 1.25:
         return f"{subject} is about {its}"
-    times = f"{_r(factor)} times" if factor > 2 else f"1/{_r(1 / factor)} of"
+    if factor > 1:
+        times = f"{_r(factor)} times"
+    elif factor >= 0.5:  # '63% of', as text.times writes it
+        times = f"{percent(factor * 100, digits=0)} of"
+    else:
+        times = f"1/{_r(1 / factor)} of"
     return f"{subject} is {times} {its}"
 
 

@@ -16,6 +16,7 @@ import pytest
 from tests.detectors._helpers import keyed_panel, scaled_comext_copy, unit_value_context
 from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
+from tradesentry.findings import severity_of
 from tradesentry.panel import Panel
 from tradesentry.text import times, weight
 
@@ -114,6 +115,24 @@ def test_a_price_far_from_the_market_is_a_price_outlier():
     assert row["impact"] == pytest.approx(value[7] - row["expected"])
     lo, hi = row["evidence"]["band"]
     assert not lo <= row["evidence"]["unit_value"] <= hi
+
+
+def test_a_price_outlier_is_high_only_with_money_at_stake():
+    """The same price six times the market's, in a series of some €300K a month, or of €3
+    (BEL→LVA 48114900, December 2024: €13 for 13 kg, €120 at stake, had been high): the
+    distance alone scores the first, the money caps the second."""
+    value = VALUE.copy()
+    value[7] *= 6
+    uncapped = UnitValue(small_gap=1e-12)
+    for scale in (1.0, 1e-5):
+        p = panel(value * scale, WEIGHT * scale, PRICE)
+        row, far = UnitValue().detect(p).iloc[0], uncapped.detect(p).iloc[0]
+        assert row["evidence"]["pattern"] == "price outlier"
+        if scale == 1.0:
+            assert row["score"] == far["score"] and severity_of(far[["score"]])[0] != "low"
+        else:
+            assert row["score"] == pytest.approx(abs(row["impact"]) / UnitValue.small_gap)
+            assert severity_of(row[["score"]].astype(float))[0] == "low"
 
 
 def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():

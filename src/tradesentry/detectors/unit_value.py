@@ -29,6 +29,7 @@ LN10 = math.log(10.0)
 PAIRS_PER_BLOCK = 1 << 22  # month pairs compared at once (32 MB of float64)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
 WEIGHT_OUTLIER, PRICE_OUTLIER = "weight outlier", "price outlier"
+WEIGHT_PATTERNS = (WEIGHT_SLIP, WEIGHT_OUTLIER)  # the value is right: no money at stake
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,12 @@ class UnitValue(Detector):
     across partners that month agrees with the usual one (within ×3), says that the usual
     one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of 22
     months at gold's price, the other 17 at a thousandth of it).
+
+    Materiality, as ``gap``'s and ``mirror_gap``'s: the score is capped at m /
+    ``small_gap``, in the series' own currency units, m the money the finding is about: the
+    gap for a price outlier or a value slip; for a weight slip or outlier, whose value is
+    right, the value of the record. €13 for 13 kg against a usual €10/kg is a price far
+    off the market, and its €120 at stake is never high however far.
     """
 
     kind = "unit_value"
@@ -95,6 +102,7 @@ class UnitValue(Detector):
     normal_z: float = 3.0
     habit_share: float = 0.1
     habit_months: int = 2
+    small_gap: float = 2000.0  # currency units of the series
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -113,7 +121,7 @@ class UnitValue(Detector):
         pattern, factor, dv, dw = self._patterns(c, rows, cols)
         value = c["value"][rows, cols]
         expected = np.select(
-            [pattern == VALUE_SLIP, np.isin(pattern, (WEIGHT_SLIP, WEIGHT_OUTLIER))],
+            [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS)],
             [value / factor, value],
             c["implied"][rows, cols],
         )
@@ -128,9 +136,20 @@ class UnitValue(Detector):
             observed=value,
             expected=expected,
             impact=value - expected,
-            score=confidence(z[rows, cols], self.threshold),
+            score=np.minimum(
+                confidence(z[rows, cols], self.threshold),
+                self._material(
+                    np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected)
+                ),
+            ),
             evidence=evidence,
         )
+
+    def _material(self, money: np.ndarray) -> np.ndarray:
+        """The highest score the ``money`` allows (over ``small_gap``); no cap where it is
+        not known (an unknown amount is not a small one)."""
+        money = np.abs(money)
+        return np.where(np.isfinite(money), money / self.small_gap, np.inf)
 
     def _cells(self, panel: Panel) -> dict | None:
         value, weight = panel.values, panel.weights

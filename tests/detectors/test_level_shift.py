@@ -229,8 +229,10 @@ _RISE = {
         ({"previous_value": 11.0}, True),  # below half the old level, and unusually low
         ({"previous_value": 11.5}, False),  # half the old level is not below it
         ({"previous_value": 11.0, "previous_z": -1.9}, False),  # within its own noise
+        # BEL→LVA 48114900: a low December 2024, then three missing months before April
+        ({"previous_value": 11.0, "previous_adjacent": False}, False),
     ],
-    ids=["at-the-old-level", "below-half", "at-half", "not-unusual"],
+    ids=["at-the-old-level", "below-half", "at-half", "not-unusual", "months-between"],
 )
 def test_a_timing_shift_is_offered_only_after_a_month_low_against_the_old_level(previous, timing):
     """POL→DNK imports of 39199020 (Comext): a rise from about €23 a month, whose month
@@ -242,3 +244,15 @@ def test_a_timing_shift_is_offered_only_after_a_month_low_against_the_old_level(
     assert ("unusually low March 2024" in text) == timing
     if not timing:
         assert "A reopening, a new contract or a new trade route" in text
+
+
+@pytest.mark.parametrize("missing", [0, 3])
+def test_the_month_before_a_shift_is_adjacent_only_without_months_between(missing):
+    """The evidence says whether the last reported month before a rise is the month just
+    before it, where a timing shift could have moved trade from."""
+    rng = np.random.default_rng(8)
+    v = np.concatenate([1e3 * np.exp(0.1 * rng.standard_normal(24)), [10.0]])
+    v = np.concatenate([v, np.full(missing, np.nan), 1e6 * np.exp(0.1 * rng.standard_normal(18))])
+    found = LevelShift().detect(keyed_panel(v[None, :]))
+    assert list(found["start"]) == [25 + missing]
+    assert found.iloc[0]["evidence"]["previous_adjacent"] == (missing == 0)

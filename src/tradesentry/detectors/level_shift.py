@@ -81,7 +81,7 @@ class LevelShift(Detector):
     hold only where that median is beyond both and rests on at least 3 months, and
     otherwise gives that median (``late_level``) and its months without a verdict. A
     timing shift is offered as the other reading of a rise only where the month before it
-    is unusually low (z ≤ −2) and below half the old level.
+    is unusually low (z ≤ −2), below half the old level, and no missing month lies between.
     """
 
     kind: ClassVar[str] = "level_shift"
@@ -148,6 +148,7 @@ class LevelShift(Detector):
                 }
             )
         out.update(_previous_month(panel, model, i, prev))
+        out["previous_adjacent"] = prev == t - 1  # no missing month between it and the shift
         return out
 
     def explain(self, finding: Mapping) -> str:
@@ -355,7 +356,9 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
     about €23 before". Of 50 rises after a month at z ≤ −2 in real Comext, Comtrade and
     Guinean customs series, that month is at or near the old level in 10 (eight at it, the
     median of three months before; the others at 0.5 and 0.63 of it) and well below it in 40
-    (at most 0.42 of it, 28 under 0.2): the half falls in the gap."""
+    (at most 0.42 of it, 28 under 0.2): the half falls in the gap. And only where that
+    month is the one just before the change: a December followed by three missing months
+    is not where April's trade came from."""
     freq = finding_freq(finding)
     unit = period_unit(freq)
     start = period_name(finding["period"], freq)
@@ -363,6 +366,8 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
     pz, pe, pv = ev.get("previous_z"), ev.get("previous_expected"), ev.get("previous_value")
     old = ev.get("old_level", finding.get("expected"))
     low = pz is not None and pz <= -2.0 and pv is not None and _positive(old)
+    # trade moves into the next month only: not across months the series did not report
+    low = low and ev.get("previous_adjacent", True)
     if up and low and pe is not None and pv < PREVIOUS_LOW * old:
         moved = max(pe - pv, 0.0)
         first = ev.get("first_value") or 0.0

@@ -21,7 +21,9 @@ one model of the panel, computed once and kept in ``panel.cache``:
   to the month's level-shift segment so that months after a border closure are compared
   with the closure, not with the years before. Where fewer than 6 months report within ±6
   (half a full window), the window widens to ±12, ±24, then the whole segment, until the
-  level rests on as many: a median of three follows a two-month burst.
+  level rests on as many: a median of three follows a two-month burst. The first pass,
+  which serves the level-shift search, widens only to ±12 and only below 3 months: a
+  wider window there would reach across the shifts it is to find.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
   of the detrended values (winsorised at 2.5 scales around the season of the first pass,
   so a December at ×3 every year keeps its ×3, with a zero pseudo-year that shrinks
@@ -59,8 +61,8 @@ one model of the panel, computed once and kept in ``panel.cache``:
   months where the series usually has twelve widen the scale by 16 %.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
-  (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
-  own.
+  (see ``find_shifts``); the series with shifts, or with a month whose level rests on
+  fewer than 6 months, are then fitted again, each segment on its own.
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
 NaN-aware median by sorting, in blocks of 2048 series to bound memory; the only Python
@@ -86,6 +88,8 @@ from tradesentry.detectors.base import confidence, detections, no_detections
 from tradesentry.errors import InputError
 from tradesentry.panel import Panel
 
+#: a seasonal term (log) from which a month's season is said to have moved it: 1 %
+SEASON_SHOWN = 0.01
 MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
 MEDIAN_SE = math.sqrt(math.pi / 2)  # a median's standard error relative to a mean's
 
@@ -297,13 +301,16 @@ def threads() -> int:
 def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
-    fitted = _fit_segments(y, flat, season, config)
+    # the first pass keeps its levels local: a window widened across the whole series
+    # would reach over the very shifts the search is to find, and blur them
+    fitted = _fit_segments(y, flat, season, config, widen=False)
     # a level shift in the one other year would pass half into a season taken from it, so
     # the search sees only the seasons that at least two other years agree on
     agreed = fitted["season_years"] >= config.min_season_years
     shifts, segment = find_shifts(y - np.where(agreed, fitted["seasonal"], 0.0), config)
-    rows = np.unique(shifts.series)
-    if rows.size:  # refit the series with level shifts, each segment on its own
+    thin = np.isfinite(y) & (fitted["level_points"] < config.wanted_level_points)
+    rows = np.union1d(shifts.series, np.flatnonzero(thin.any(axis=1)))
+    if rows.size:  # refit: each segment on its own, thin levels widened within it
         again = _fit_segments(y[rows], segment[rows], season, config)
         for name, array in again.items():
             fitted[name][rows] = array
@@ -484,7 +491,7 @@ def _normal_quantile(p: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
+def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig, widen: bool = True):
     """The local level of each month, its count of months and its half window: ±6 months,
     widened in turn (±12, ±24, the whole row within the segment) where it rests on fewer
     than ``wanted_level_points`` months and the wider window holds more: half the months
@@ -498,8 +505,10 @@ def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
     width = np.full(x.shape, config.half_window, dtype=np.int16)
     last = x.shape[1] - 1
     reported = np.isfinite(x)
-    for half in sorted({min(h, last) for h in (*config.wide_half_windows, last)}):
-        thin = n < config.wanted_level_points
+    halves = (*config.wide_half_windows, last) if widen else config.wide_half_windows[:1]
+    wanted = config.wanted_level_points if widen else config.min_level_points
+    for half in sorted({min(h, last) for h in halves}):
+        thin = n < wanted
         if half > config.wide_half_windows[0]:
             thin &= reported
         rows = np.flatnonzero(thin.any(axis=1))
@@ -589,12 +598,15 @@ def seasonal_term(
     return _seasonal(d, season, config, segment)[0]
 
 
-def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
-    """Level and season, each estimated from the other, twice; residuals and scale."""
+def _fit_segments(
+    y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig, widen: bool = True
+) -> dict:
+    """Level and season, each estimated from the other, twice; residuals and scale.
+    ``widen=False``: thin levels only to ±12 where they rest on fewer than 3 months."""
     seasonal = np.zeros_like(y)
     years = np.zeros(y.shape, dtype=np.int64)
     for _ in range(2):
-        level, points, width = _level(y - seasonal, segment, config)
+        level, points, width = _level(y - seasonal, segment, config, widen)
         d = y - level
         scale = robust_scale(d - seasonal, config)
         # winsorised around the season found so far: the bound is a scale of the
@@ -1034,6 +1046,8 @@ def sources(
         out.append(
             {
                 "level_months": [panel.label(int(c)) for c in used],
+                # their level is the median of each net of its season: not theirs as read
+                "level_adjusted": bool(np.any(np.abs(model.seasonal[i, used]) >= SEASON_SHOWN)),
                 "level_window": h,
                 "season_years": [panel.label(int(c))[:4] for c in other],
                 # significant digits: a factor of 0.004 is not 0 (nor "no season")
@@ -1167,6 +1181,8 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
             text = f"the {window} {unit}s around it"
         else:
             text = f"the {plural(len(months), f'reported {unit}')} from {first} to {last}"
+        if evidence.get("level_adjusted"):
+            text += ", each adjusted for its own season"
     else:
         text = f"the series' recent {unit}s"
     if evidence.get("regime_start"):

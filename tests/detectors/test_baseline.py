@@ -329,3 +329,29 @@ def test_a_month_is_a_spike_or_dip_from_its_threshold_on(detector, direction, th
         assert out["evidence"].iat[0]["z"] == pytest.approx(direction * (threshold + margin))
     else:
         assert out.empty
+
+
+@pytest.mark.parametrize("adjusted", [True, False])
+def test_an_expectation_from_seasonally_adjusted_months_says_so(adjusted):
+    """FRA←ESP 48114900, August 2024: €219.2K "expected from the 12 months around it", whose
+    plain median is €204.9K: the level is the median of each month net of its season."""
+    evidence = {
+        "level_months": [f"2024-{m:02d}" for m in range(1, 13) if m != 8] + ["2025-01"],
+        "level_window": 6,
+        "level_adjusted": adjusted,
+    }
+    text = B.expectation_source(evidence)
+    assert text.startswith("the 12 months around it")
+    assert ("each adjusted for its own season" in text) == adjusted
+
+
+def test_the_evidence_marks_a_level_taken_from_months_with_seasons():
+    """A December at ×3 every year is in every month's window: their levels are taken net
+    of its season. A series without season has nothing to adjust."""
+    rng = np.random.default_rng(1)
+    flat = 1e6 * np.exp(0.001 * rng.standard_normal(48))
+    seasonal = flat * np.tile([1.0] * 11 + [3.0], 4)
+    for values, adjusted in ((flat, False), (seasonal, True)):
+        panel = make_panel(values[None, :])
+        (july,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([30]))
+        assert july["level_adjusted"] == adjusted

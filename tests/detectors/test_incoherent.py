@@ -148,7 +148,11 @@ def test_the_rounding_allowance_comes_from_the_figures_not_past_them(total, part
     [
         (
             (9,),
-            ["match the total (within 2%) in 23.", "A figure missing among the details"],
+            [
+                "match the total (within 2%) in 23.",
+                "A figure missing among the details, a total not updated, or trade that month "
+                "with a partner whose figures are not in the store.",
+            ],
             "high",
         ),
         (

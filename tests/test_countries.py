@@ -22,6 +22,13 @@ from tradesentry.countries import to_alpha3
         ("Etats-Unis", "USA"),
         ("Alemania", "DEU"),
         ("Côte d'Ivoire", "CIV"),
+        # abbreviations trade tables use (a UN Comtrade table of China's exports: "UAE")
+        ("UAE", "ARE"),
+        ("U.A.E.", "ARE"),
+        ("PRC", "CHN"),
+        ("ROK", "KOR"),
+        ("DRC", "COD"),
+        ("KSA", "SAU"),
     ],
 )
 def test_spellings_of_a_country(raw, code):

@@ -21,6 +21,10 @@ from importlib import resources
 from tradesentry.schema import WORLD
 
 _WORLD_SPELLINGS = {"WORLD", "WLD", "W00", "ALL", "TOTAL"}
+#: abbreviations that trade tables use for a country and country_converter does not know
+#: (its patterns match names and official codes): a table of China's exports from UN
+#: Comtrade names its partner "UAE"
+_ABBREVIATIONS = {"UAE": "ARE", "PRC": "CHN", "ROK": "KOR", "DRC": "COD", "KSA": "SAU"}
 
 
 @cache
@@ -54,6 +58,8 @@ def to_alpha3(raw: str | None) -> str | None:
     by_number, by_name = _comtrade_areas()
     if text.upper() in _WORLD_SPELLINGS:
         return WORLD
+    if text.upper().replace(".", "") in _ABBREVIATIONS:
+        return _ABBREVIATIONS[text.upper().replace(".", "")]
     if text.isdigit():
         number = int(text)
         if number in by_number:

@@ -269,7 +269,15 @@ def test_findings_carry_their_freq_in_every_output(annual_and_monthly, saved):
     assert list(frame.columns[-3:]) == ["classification", "breakdown", "freq"]
     records = found.to_records()
     assert {r["freq"] for r in records} == {"A", "M"}
-    assert list(records[0])[:10] == [*FINDING_COLUMNS[:8], "freq", "observed"]
+    assert list(records[0])[:12] == [
+        *FINDING_COLUMNS[:6],
+        "classification",
+        "breakdown",
+        *FINDING_COLUMNS[6:8],
+        "freq",
+        "observed",
+    ]
+    assert {(r["classification"], r["breakdown"]) for r in records} == {("HS", "")}
     assert {json.loads(line)["freq"] for line in found.to_json(lines=True).splitlines()} == {
         "A",
         "M",

@@ -446,20 +446,37 @@ def _findings_table(found: api.Findings, limit: int) -> None:
     count = Text(plural(len(found), "finding"), style="bold")
     scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
     out.print(Text.assemble(count, f" ({scan}), worst first\n"))
+    shared = _keys_of_several_series(found.to_frame())
     for n, f in enumerate(found.head(limit).to_records(), start=1):
         period = period_span(f["period"], f["period_end"], f.get("freq"), "…")
+        series = f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}"
+        if tuple(f[k] for k in _NAME_KEYS) in shared:  # say which of them
+            under = [f["classification"], f["breakdown"], "annual" if f["freq"] == "A" else ""]
+            series += f" ({', '.join(u for u in under if u)})"
         heading = Text.assemble(
             f"{n:>2}. ",
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
             " ",
             (f["kind"], "bold"),
-            printable(f"  {f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}  {period}  "),
+            printable(f"  {series}  {period}  "),
             (f"{money(f['impact'], f['currency'])} at stake", "bold"),
         )
         out.print(heading)
         out.print(Padding(Text(printable(f["explanation"])), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
         out.print(f"… {len(found) - limit} more (--limit, or --format json for all)")
+
+
+_NAME_KEYS = ("reporter", "partner", "flow", "commodity")
+
+
+def _keys_of_several_series(frame: pd.DataFrame) -> set[tuple]:
+    """(reporter, partner, flow, commodity) that name more than one series among the
+    findings (a commodity under HS and H5, a breakdown, annual beside monthly)."""
+    if frame.empty:
+        return set()
+    kinds = frame.groupby(list(_NAME_KEYS))[["classification", "breakdown", "freq"]].nunique()
+    return set(kinds.index[(kinds > 1).any(axis=1)])
 
 
 @command()

@@ -55,9 +55,16 @@ FINDING_COLUMNS: tuple[str, ...] = (
 # classification, its breakdown and its frequency ("M" monthly, "A" annual).
 EXTRA_COLUMNS: tuple[str, ...] = ("classification", "breakdown", "freq")
 # The keys of a finding's record (``to_records``, JSON): the contract's, with the series'
-# frequency after its periods, which are a year's first month when ``freq`` is "A".
+# classification and breakdown after its commodity (a commodity held under HS and H5 is two
+# series, whose findings JSON must tell apart) and its frequency after its periods, which
+# are a year's first month when ``freq`` is "A".
 RECORD_COLUMNS: tuple[str, ...] = (
-    *FINDING_COLUMNS[: FINDING_COLUMNS.index("period_end") + 1],
+    *FINDING_COLUMNS[: FINDING_COLUMNS.index("commodity") + 1],
+    "classification",
+    "breakdown",
+    *FINDING_COLUMNS[
+        FINDING_COLUMNS.index("commodity") + 1 : FINDING_COLUMNS.index("period_end") + 1
+    ],
     "freq",
     *FINDING_COLUMNS[FINDING_COLUMNS.index("period_end") + 1 :],
 )
@@ -472,12 +479,19 @@ class Findings:
 
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Rows of a findings frame as plain dicts in the contract's shape, with the series'
-    ``freq`` ("M" where a frame lacks it), JSON-ready."""
+    classification, breakdown ("" for the whole flow) and ``freq`` ("M" where a frame lacks
+    it), JSON-ready."""
     records = []
-    if "freq" not in frame.columns:
-        frame = frame.assign(freq=MONTHLY)
+    frame = frame.assign(
+        **{
+            k: v
+            for k, v in (("freq", MONTHLY), ("classification", None), ("breakdown", ""))
+            if k not in frame.columns
+        }
+    )
     for rec in frame[list(RECORD_COLUMNS)].to_dict("records"):
         rec["freq"] = rec["freq"] if isinstance(rec["freq"], str) and rec["freq"] else MONTHLY
+        rec["breakdown"] = rec["breakdown"] if isinstance(rec["breakdown"], str) else ""
         for k in ("observed", "expected", "impact", "score"):
             v = rec[k]
             rec[k] = (

@@ -102,3 +102,28 @@ def test_one_finding_is_counted_as_one_finding(capsys, wide):
     cli._findings_table(_one_finding(), limit=30)
     printed = capsys.readouterr().out
     assert "1 finding (scan 4), worst first" in printed and "findings" not in printed
+
+
+def test_findings_of_one_commodity_under_two_classifications_say_which(tmp_path, wide):
+    """The demo's series held under HS and again under H5 is two series: the JSON names each
+    finding's classification (and breakdown), and the table, where the same keys name two
+    series, says which."""
+    import json
+
+    text = DEMO_CSV.read_text(encoding="utf-8").replace(",TOTAL,", ",2710,")  # not a total:
+    header, *rows = text.splitlines()  # a total of all goods is the same under any edition
+    source = tmp_path / "two_editions.csv"
+    source.write_text(
+        "\n".join([header, *rows, *(r.replace(",HS,", ",H5,") for r in rows)]) + "\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", source, "--store", db).exit_code == 0
+    found = json.loads(invoke("scan", "--format", "json", "--store", db).stdout)
+    editions = {(f["period"], f["kind"]): set() for f in found}
+    for f in found:
+        assert f["breakdown"] == ""
+        editions[(f["period"], f["kind"])].add(f["classification"])
+    assert editions and all(e == {"HS", "H5"} for e in editions.values())
+    table = invoke("scan", "--store", db).stdout
+    assert "CHN→PRK export 2710 (HS)" in table and "CHN→PRK export 2710 (H5)" in table

@@ -794,9 +794,10 @@ def watch(
         return
     finally:
         log.removeHandler(handler)
-    if once and reports and reports[-1].errors:
+    if once and reports and reports[-1].errors:  # cron mails a failed run
         failed = plural(len(reports[-1].errors), "step")
         err.print(f"{failed} failed; see the log above", markup=False)
+        raise typer.Exit(2)
 
 
 # -- report and dashboard ----------------------------------------------------------------

@@ -265,6 +265,30 @@ def test_cli_watch_once(tmp_path, hook):
     assert len(hook.bodies) == 1
 
 
+def test_cli_watch_once_keeps_what_the_webhook_missed_for_the_next_run(tmp_path, hook):
+    """`watch --once` from cron with the webhook down: the run exits 2 (cron mails it) and
+    the message waits beside the store; the next run, with the webhook up, sends it."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    db = tmp_path / "s.duckdb"
+
+    def once(url: str):
+        argv = ["watch", str(inbox), "--once", "--interval", "0.05", "--webhook", url]
+        return runner.invoke(app, [*argv, "--store", str(db)])
+
+    down = once("http://127.0.0.1:9/hook")  # nothing listens on the discard port
+    assert down.exit_code == 2, down.output
+    assert "1 step failed" in down.output
+    queue = Path(f"{db}.fetch") / "watch-webhook-pending.json"
+    assert len(json.loads(queue.read_text())["messages"]) == 1
+    up = once(hook.url)
+    assert up.exit_code == 0, up.output
+    (body,) = hook.bodies
+    assert body["text"].startswith("tradesentry: 4 new findings after release 1")
+    assert not queue.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -12,7 +12,8 @@ read, so a writer that renames when done is always safe. A file that cannot be r
 not tried again until it changes. The store is opened for each cycle and closed after,
 so other commands can read it between polls. When each watchlist entry was last fetched
 is kept beside the store (``<store>.fetch/watch-fetched.json``), so the watchlist's
-interval holds across runs of ``watch --once``.
+interval holds across runs of ``watch --once``, and so are the webhook messages not yet
+delivered (``<store>.fetch/watch-webhook-pending.json``), sent first by the next run.
 """
 
 from __future__ import annotations
@@ -137,6 +138,46 @@ def _entry(path, number: int, entry: Any) -> dict:
         )
         raise InputError(f"{path}: series {number}: {what} (keys: {', '.join(FETCH_KEYS)})")
     return {k: str(v) for k, v in entry.items()}
+
+
+# -- the webhook messages not yet delivered -----------------------------------------------------
+
+PENDING_NAME = "watch-webhook-pending.json"
+
+
+def pending_path(store_path: str | os.PathLike) -> Path:
+    """``<store>.fetch/watch-webhook-pending.json``: beside the watch's fetch times."""
+    return Path(f"{store_path}.fetch") / PENDING_NAME
+
+
+def load_pending(path: Path) -> list[dict]:
+    """The messages an earlier run could not deliver; none where the file cannot be read
+    (logged: a queue lost is said, not silently dropped)."""
+    if not path.exists():
+        return []
+    try:
+        messages = json.loads(path.read_text(encoding="utf-8"))["messages"]
+        if not isinstance(messages, list):
+            raise TypeError("messages is not a list")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s: unreadable (%s); its undelivered webhook messages are lost", path, exc)
+        return []
+    return [m for m in messages if isinstance(m, dict)]
+
+
+def save_pending(path: Path, messages: list[dict]) -> None:
+    """Keep the undelivered messages for the next run (``watch --once`` from cron); the
+    file goes once all are delivered."""
+    try:
+        if not messages:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".tmp")
+        partial.write_text(json.dumps({"messages": messages}, indent=1) + "\n", encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        log.warning("%s: cannot keep the undelivered webhook messages (%s)", path, exc)
 
 
 # -- when each entry was last fetched -----------------------------------------------------------
@@ -297,12 +338,18 @@ class Watcher:
     _fetched: dict[str, float] = field(default_factory=dict, init=False, repr=False)
     _said_not_due: bool = field(default=False, init=False, repr=False)
     _webhook_down: bool = field(default=False, init=False, repr=False)
+    _pending_file: Path = field(default=Path(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.folder is not None:
             self._folder = Folder(self.folder)
             self.out = self.out or Path(self.folder) / "digests"
         self.out = Path(self.out or "digests")
+        # what an earlier run could not deliver goes first (a cron job's --once runs)
+        self._pending_file = pending_path(
+            self.store.path if isinstance(self.store, Store) else self.store
+        )
+        self.pending[:0] = load_pending(self._pending_file)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> list[CycleReport]:
@@ -483,6 +530,7 @@ class Watcher:
             landed = [_release_brief(st, r) for r in dict.fromkeys(releases)]
             self.pending.append(webhook.payload(new, resolved, landed))
             del self.pending[:-MAX_PENDING]
+            save_pending(self._pending_file, self.pending)
 
     def _write_digest(self, st: Store, release: int, scan_id: int, report: CycleReport) -> None:
         from tradesentry import api
@@ -522,6 +570,7 @@ class Watcher:
                 log.info("%d webhook message(s) kept for the next cycle", len(self.pending))
                 return
             self.pending.pop(0)
+            save_pending(self._pending_file, self.pending)
             report.posted += 1
             log.info("webhook: posted %d new finding(s) (HTTP %s)", len(body["findings"]), status)
 

@@ -27,6 +27,7 @@ from tradesentry.findings import (
     saved_frame,
     usd_rates_sql,
 )
+from tradesentry.held import not_held
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
@@ -46,8 +47,8 @@ def _check_selection(store: Store, filters: dict) -> None:
     sql = f"SELECT 1 FROM observations WHERE {where} LIMIT 1"
     if store.con.cursor().execute(sql, params).fetchone() is None:
         raise InputError(
-            f"no series in the store matches {arguments.describe(filters)} "
-            "(see `tradesentry releases` and the codes it uses)"
+            f"no series in the store matches {arguments.describe(filters)}: "
+            f"{not_held(store.con.cursor(), filters)}"
         )
 
 
@@ -303,9 +304,7 @@ def series(
         params,
     ).fetchall()
     if not held:
-        raise InputError(
-            f"no series {name} in the store (see `tradesentry releases` and the codes it uses)"
-        )
+        raise InputError(f"no series {name} in the store: {not_held(con, key)}")
     freq = None if freq is None else arguments.freq(freq)
     classification = _classification(held, classification, freq, key)
     freq = _frequency(held, classification, freq, key)

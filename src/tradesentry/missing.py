@@ -23,6 +23,7 @@ from tradesentry import arguments, context
 from tradesentry.detectors.mirror_gap import QUARTILE, MirrorGap, smaller_share
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
 from tradesentry.errors import InputError, SeriesChoice
+from tradesentry.held import not_held
 
 METHOD = (
     "Mirror method, month by month. Where both records exist, the reporter's figure implied "
@@ -353,8 +354,8 @@ def _currency(con, reporter: str, partner: str) -> str:
     ).fetchone()
     if row is None or row[0] is None:
         raise InputError(
-            f"{reporter} reports no trade with {partner} in the store "
-            "(see `tradesentry releases` and the codes it uses)"
+            f"{reporter} reports no trade with {partner} in the store: "
+            f"{not_held(con, {'reporter': reporter, 'partner': partner})}"
         )
     return row[0]
 

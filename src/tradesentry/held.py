@@ -1,0 +1,48 @@
+"""What the store holds, for the errors that name a selection it does not.
+
+A filter or a series the store does not hold is most often a code mistyped (``CHNIA``) or
+one the source spells otherwise (HS ``2710`` held as ``271000``); the error then says what
+the store holds for the code that matched nothing, and the nearest ones.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from tradesentry.scope import KEY_FILTERS
+
+#: codes listed in full up to this many; beyond, the nearest ones and the count
+LISTED = 12
+
+
+def not_held(con, filters: dict) -> str:
+    """Why ``filters`` select nothing, in words: the first code the store does not hold
+    ("the store holds reporters CHN, USA; did you mean CHN?"), or, where each is held, that
+    no series has them together. The columns are the fixed key columns, never user text."""
+    for column in KEY_FILTERS:
+        wanted = filters.get(column)
+        if not wanted:
+            continue
+        values = [wanted] if isinstance(wanted, str) else list(wanted)
+        held = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()]
+        missing = [v for v in values if v not in set(held)]
+        if missing:
+            return _held_text(column, missing[0], sorted(str(h) for h in held if h is not None))
+    return "each is in the store, but no series has them all"
+
+
+_NAMES = {"reporter": "reporters", "partner": "partners", "flow": "flows"}
+
+
+def _held_text(column: str, code: str, held: list[str]) -> str:
+    plural = _NAMES.get(column, "commodity codes")
+    if not held:
+        return "the store holds no series"
+    near = difflib.get_close_matches(code, held, n=3, cutoff=0.6)
+    if len(held) <= LISTED:
+        text = f"the store holds {plural} {', '.join(held)}"
+    else:
+        text = f"the store holds {len(held):,} {plural}"
+    if near:
+        text += f"; nearest to {code}: {', '.join(near)}"
+    return text

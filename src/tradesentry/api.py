@@ -762,6 +762,14 @@ def resolved_findings(
     return history.compare(store, scan_id, baseline)[1]
 
 
+def previous_scan(store: Store, scan_id: int | None = None) -> int | None:
+    """The baseline ``new_findings`` and ``resolved_findings`` compare a scan with: the
+    latest scan before it with the same parameters (None where there is none)."""
+    from tradesentry.monitor import history
+
+    return history.previous_scan(store, scan_id)
+
+
 def digest(
     store: Store, release: int | None = None, *, scan_id: int | None = None, limit: int = 5
 ) -> monitor_digest.Digest:

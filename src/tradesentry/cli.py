@@ -395,11 +395,17 @@ def scan(
             # exit 2 with its line, as for an unknown series, release or scan: a mistyped
             # code is bad input, and a pipeline's `--fail-on` must not pass it as "No findings."
             found = api.scan(st, progress=advance, **selection)
+        caption = None
         if new or resolved:  # against --baseline, else the previous scan with the same options
             compare = api.new_findings if new else api.resolved_findings
-            found = compare(st, found.scan_id, baseline=baseline)
+            current = found.scan_id
+            if baseline is None:
+                baseline = api.previous_scan(st, current)
+            found = compare(st, current, baseline=baseline)
+            since = "no earlier scan" if baseline is None else f"scan {baseline}"
+            caption = f"scan {current}: {'new since' if new else 'gone since'} {since}"
         # Inside the store's block: a saved scan's findings are read from the store as shown.
-        _emit_findings(found, format, limit)
+        _emit_findings(found, format, limit, caption)
         _exit_on(found, fail_on)
 
 
@@ -412,8 +418,11 @@ def _exit_on(found: api.Findings, fail_on: Severity | None) -> None:
         raise typer.Exit(1)
 
 
-def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> None:
-    """Write the findings; json, jsonl and csv stream a saved scan batch by batch."""
+def _emit_findings(
+    found: api.Findings, format: FindingFormat, limit: int, caption: str | None = None
+) -> None:
+    """Write the findings; json, jsonl and csv stream a saved scan batch by batch.
+    ``caption``: what the table's heading says the findings are, where not their scan."""
     if format is FindingFormat.json:
         found.write_json(sys.stdout)
         sys.stdout.write("\n")
@@ -424,7 +433,7 @@ def _emit_findings(found: api.Findings, format: FindingFormat, limit: int) -> No
             frame["evidence"] = frame["evidence"].map(evidence_json)
             _write_csv(frame, header=i == 0)
     else:
-        _findings_table(found, limit)
+        _findings_table(found, limit, caption)
 
 
 _SEVERITY_STYLE = {
@@ -434,25 +443,30 @@ _SEVERITY_STYLE = {
 }
 
 
-def _findings_table(found: api.Findings, limit: int) -> None:
+def _findings_table(found: api.Findings, limit: int, caption: str | None = None) -> None:
     """Each finding as a heading line (severity, kind, series, months, money) and its text.
 
     A block per finding rather than a table: explanations are sentences, and a table
     column squeezes them into a few words a line on an ordinary terminal.
     """
     if not len(found):
-        out.print("No findings.")
+        out.print(f"No findings ({caption})." if caption else "No findings.")
         return
     count = Text(plural(len(found), "finding"), style="bold")
     scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
-    out.print(Text.assemble(count, f" ({scan}), worst first\n"))
+    out.print(Text.assemble(count, f" ({caption or scan}), worst first\n"))
     shared = _keys_of_several_series(found.to_frame())
     for n, f in enumerate(found.head(limit).to_records(), start=1):
         period = period_span(f["period"], f["period_end"], f.get("freq"), "…")
         series = f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}"
-        if tuple(f[k] for k in _NAME_KEYS) in shared:  # say which of them
-            under = [f["classification"], f["breakdown"], "annual" if f["freq"] == "A" else ""]
-            series += f" ({', '.join(u for u in under if u)})"
+        differ = shared.get(tuple(f[k] for k in _NAME_KEYS), ())
+        if differ:  # say which of the series these keys name: by what tells them apart
+            said = {
+                "classification": f["classification"],
+                "breakdown": f["breakdown"] or "whole flow",
+                "freq": "annual" if f["freq"] == "A" else "monthly",
+            }
+            series += f" ({', '.join(said[c] for c in differ)})"
         heading = Text.assemble(
             f"{n:>2}. ",
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
@@ -470,13 +484,16 @@ def _findings_table(found: api.Findings, limit: int) -> None:
 _NAME_KEYS = ("reporter", "partner", "flow", "commodity")
 
 
-def _keys_of_several_series(frame: pd.DataFrame) -> set[tuple]:
+def _keys_of_several_series(frame: pd.DataFrame) -> dict[tuple, list[str]]:
     """(reporter, partner, flow, commodity) that name more than one series among the
-    findings (a commodity under HS and H5, a breakdown, annual beside monthly)."""
+    findings (a commodity under HS and H5, a breakdown, annual beside monthly), each with
+    the columns that tell its series apart."""
     if frame.empty:
-        return set()
-    kinds = frame.groupby(list(_NAME_KEYS))[["classification", "breakdown", "freq"]].nunique()
-    return set(kinds.index[(kinds > 1).any(axis=1)])
+        return {}
+    columns = ["classification", "breakdown", "freq"]
+    kinds = frame.fillna({c: "" for c in columns}).groupby(list(_NAME_KEYS))[columns].nunique()
+    several = kinds[(kinds > 1).any(axis=1)]
+    return {key: [c for c in columns if row[c] > 1] for key, row in several.iterrows()}
 
 
 @command()

@@ -253,6 +253,10 @@ def test_resolved_compares_with_the_scan_given_by_baseline(tmp_path):
         }
         assert new == {f["id"] for f in st.findings(scan_id=2)} - before
     assert _ids(invoke(*scan, "--new", "--baseline", "1")) == new  # scan 5
+    # the table's heading says what the findings are: not scan 1's own, which they come from
+    table = invoke("scan", "--resolved", "--baseline", "1", "--store", db).stdout  # scan 6
+    assert f"{len(resolved)} finding" in table and "(scan 6: gone since scan 1)" in table
+    assert "(scan 7: new since scan 6)" in invoke("scan", "--new", "--store", db).stdout
 
 
 # UN Comtrade's annual data: one series by year, a spike in 2016 and no figure for 2012.
@@ -344,8 +348,14 @@ def test_series_held_monthly_and_annually_asks_which(both_db):
 
 @pytest.mark.parametrize(
     ("since", "periods"),
-    [("2016-06", ["2016", "2017-05"]), ("2016-12", ["2016", "2017-05"]), ("2017-01", ["2017-05"])],
+    [
+        ("2016-06", [("annual", "2016"), ("monthly", "2017-05")]),
+        ("2016-12", [("annual", "2016"), ("monthly", "2017-05")]),
+        ("2017-01", [("monthly", "2017-05")]),
+    ],
 )
 def test_scan_since_keeps_an_annual_finding_until_its_year_ends(both_db, since, periods):
+    """The headings say which of the two series each finding is of, where both are listed."""
     out = invoke("scan", "--since", since, "--store", both_db).stdout
-    assert sorted(re.findall(r"USA→CAN export TOTAL  (\S+)  ", out)) == periods
+    listed = re.findall(r"USA→CAN export TOTAL(?: \((\w+)\))?  (\S+)  ", out)
+    assert sorted(listed) == (periods if len(periods) > 1 else [("", p) for _, p in periods])

@@ -113,4 +113,4 @@ def test_cli_fail_on_counts_only_the_new_findings(tmp_path):
     first = runner.invoke(app, ["scan", "--new", "--fail-on", "high", "--store", str(db)])
     assert first.exit_code == 1  # the first scan's findings are all new
     again = runner.invoke(app, ["scan", "--new", "--fail-on", "high", "--store", str(db)])
-    assert again.exit_code == 0 and "No findings." in again.stdout
+    assert again.exit_code == 0 and "No findings (scan 2: new since scan 1)." in again.stdout

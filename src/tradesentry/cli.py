@@ -209,11 +209,17 @@ def ingest(
         published=published,
         encoding=encoding.value if encoding else None,
     )
-    failed = False
+    failed = landed = False
+    target = resolve_store_path(store)
+    new = not target.exists()
     with open_store(store) as st:
         for n, path in enumerate(files, start=1):
             doing = f"ingesting {path.name}" + (f" ({n} of {len(files)})" if len(files) > 1 else "")
-            failed |= not _ingest_file(st, path, options, doing)
+            ok = _ingest_file(st, path, options, doing)
+            failed, landed = failed or not ok, landed or ok
+    if failed and new and not landed:  # the store as it was: none, not an empty one
+        for made in (target, target.with_name(target.name + ".wal")):
+            made.unlink(missing_ok=True)
     if failed:
         raise typer.Exit(2)
 

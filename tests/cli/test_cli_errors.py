@@ -95,6 +95,18 @@ def test_ingest_and_rates_file_still_make_a_new_store(tmp_path):
     assert scanned.exit_code == 0 and "scan 1" in scanned.stdout
 
 
+def test_a_first_ingest_that_fails_leaves_no_store_and_a_later_one_keeps_it(tmp_path):
+    """The store as it was: none where nothing landed, the same store where one had."""
+    empty = tmp_path / "empty.csv"
+    empty.touch()
+    db = tmp_path / "s.duckdb"
+    assert_one_line_error(invoke("ingest", empty, "--store", db), "empty.csv: the file is empty")
+    assert list(tmp_path.iterdir()) == [empty]
+    both = invoke("ingest", DEMO_CSV, empty, "--store", db)  # one lands: the store stays
+    assert both.exit_code == 2 and db.is_file()
+    assert invoke("ingest", empty, "--store", db).exit_code == 2 and db.is_file()
+
+
 def test_open_store_in_python_still_makes_a_new_store(tmp_path):
     path = tmp_path / "api.duckdb"
     with open_store(path) as st:

@@ -63,6 +63,8 @@ class Finding(BaseModel):
     partner: str
     flow: str
     commodity: str
+    classification: str | None = None  # the commodity's nomenclature (HS, H5…)
+    breakdown: str = ""  # the part of the flow ("" the whole flow)
     period: str
     period_end: str
     freq: str = "M"  # the series' frequency: "A" for an annual series (period: its January)

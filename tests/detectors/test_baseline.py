@@ -342,7 +342,7 @@ def test_an_expectation_from_seasonally_adjusted_months_says_so(adjusted):
     }
     text = B.expectation_source(evidence)
     assert text.startswith("the 12 months around it")
-    assert ("each adjusted for its own season" in text) == adjusted
+    assert ("(seasonally adjusted)" in text) == adjusted
 
 
 def test_the_evidence_marks_a_level_taken_from_months_with_seasons():

@@ -1181,12 +1181,17 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
             text = f"the {window} {unit}s around it"
         else:
             text = f"the {plural(len(months), f'reported {unit}')} from {first} to {last}"
-        if evidence.get("level_adjusted"):
-            text += ", each adjusted for its own season"
     else:
         text = f"the series' recent {unit}s"
+    notes = []
+    if months and evidence.get("level_adjusted"):  # their median is not the plain one
+        notes.append("seasonally adjusted")
     if evidence.get("regime_start"):
-        text += f" (within the level that started in {period_name(evidence['regime_start'], freq)})"
+        notes.append(
+            f"within the level that started in {period_name(evidence['regime_start'], freq)}"
+        )
+    if notes:
+        text += f" ({'; '.join(notes)})"
     years = evidence.get("season_years") or []
     factor = evidence.get("seasonal_factor") or 1.0
     # any factor that shows at two decimals is named, so the months stated reproduce the

@@ -155,34 +155,43 @@ def test_few_residuals_keep_each_side_as_wide_as_both():
     # from 20 residuals on, a side places its own tail (a habit of thin months, below)
 
 
-def test_a_thin_level_widens_until_it_rests_on_enough_months(gappy_rows):
-    """Where ±6 months hold fewer than ``wanted_level_points``, the level is taken from ±12,
-    ±24, then the whole segment, the first that holds more; a missing month stops at ±12."""
+def test_a_thin_level_keeps_only_what_its_segment_agrees_with(gappy_rows):
+    """A month whose level rests on fewer than 6 months: its z is the smaller of its own
+    and the month against its whole segment's median (0 where they point opposite ways);
+    a month on 6 or more, or in a segment of fewer than 6 reported months, keeps its z."""
     x, segment = gappy_rows
-    x = np.where(np.random.default_rng(2).random(x.shape) < 0.5, np.nan, x)  # sparser
+    rng = np.random.default_rng(2)
+    x = np.where(rng.random(x.shape) < 0.5, np.nan, x)  # sparser: many thin levels
+    z = rng.normal(0, 5, x.shape)
+    points = rng.integers(0, 12, x.shape)
+    low, high = rng.uniform(0.5, 2, len(x)), rng.uniform(0.5, 2, len(x))
     config = B.DEFAULT_CONFIG
-    level, count, width = B._level(x, segment, config)
+    out = B._agreed_with_segment(z, x, segment, points, (low, high), config)
+    thin_seen = 0
     for i, t in np.ndindex(x.shape):
-        h, n, med = 6, 0, np.nan
-        for half in (6, 12, 24, 49):
-            if half > 12 and not np.isfinite(x[i, t]):
-                break
-            same = [
-                x[i, s]
-                for s in range(max(t - half, 0), min(t + half + 1, 50))
-                if s != t and segment[i, s] == segment[i, t] and np.isfinite(x[i, s])
-            ]
-            if half == 6 or (n < config.wanted_level_points and len(same) > n):
-                h, n, med = half, len(same), _reference_median(same)
-        assert (width[i, t], count[i, t]) == (h, n)
-        assert level[i, t] == pytest.approx(med, nan_ok=True)
+        same = [x[i, s] for s in range(50) if segment[i, s] == segment[i, t]]
+        reported = [v for v in same if np.isfinite(v)]
+        if points[i, t] >= 6 or len(reported) < 6 or not np.isfinite(z[i, t]):
+            assert out[i, t] == z[i, t]
+            continue
+        off = x[i, t] - np.median(reported)
+        z_seg = off / (high[i] if off >= 0 else low[i])
+        if np.isnan(z_seg):  # the month itself not reported: nothing to compare
+            want = 0.0
+        elif np.sign(z_seg) == np.sign(z[i, t]):
+            want = np.sign(z[i, t]) * min(abs(z[i, t]), abs(z_seg))
+        else:
+            want = 0.0
+        thin_seen += 1
+        assert out[i, t] == pytest.approx(want)
+    assert thin_seen > 100
 
 
 def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():
     """China's exports of HS 811292 to Belgium (UN Comtrade, rounded): about $100K a month
     for three years, then a few shipments a year; in 2024 two months at $3.1M beside $492K
     and $141K. Taken from those three months alone, December's level was the burst and its
-    ordinary $141K a dip of 93 % (high severity); taken from the segment, it is ordinary."""
+    ordinary $141K a dip of 93 % (high severity); against its segment, it is ordinary."""
     v = np.full(96, np.nan)
     rng = np.random.default_rng(4)
     v[:39] = 1e5 * np.exp(0.15 * rng.standard_normal(39))
@@ -192,8 +201,9 @@ def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():
     dips = Dip().detect(panel)
     assert dips.empty, dips[["period", "observed", "expected"]]
     model = B.fit(v[None, :])
-    assert model.level_points[0, 95] >= B.DEFAULT_CONFIG.wanted_level_points
-    assert 0.5e5 < model.expected[0, 95] < 2e5
+    assert model.level_points[0, 95] == 3  # June, August and September 2024
+    assert model.expected[0, 95] > 1e6  # the burst: December alone is far below it
+    assert abs(model.z[0, 95]) < 1  # but an ordinary month of its segment
 
 
 def test_a_month_with_a_thinner_level_gets_a_wider_scale():

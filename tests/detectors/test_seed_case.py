@@ -6,10 +6,10 @@ China's exports to North Korea get exactly five findings, and each is there for 
    from about $227M a month (2019 to January 2020) to about $22M (×0.1);
 2. ``level_shift`` from 2020-10: the near-total closure; about $148K a month against $22M
    before (×0.007). This covers October 2020 ($253K after $18.9M in September);
-3. ``spike`` in 2020-12: $3.4M inside the closure, 47 times the $72K that its months
+3. ``spike`` in 2020-12: $3.4M inside the closure, 46 times the $73K that its months
    (October and November 2020, January and February 2021) make expected. The series'
    falls are large (the closure, $3K) but its rises are not, and a rise is measured
-   against the rises (``sigma_high``, widened for its thin support): 4.4 scales above;
+   against the rises (``sigma_high``, widened for its thin support): 4.6 scales above;
 4. ``implausible`` in 2021-02: $3,000, a tiny share of the series' typical month and no
    other month that low (the analyst's "simply isn't realistic"), about 1/65 of the closure
    months around it;

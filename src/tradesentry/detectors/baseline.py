@@ -19,11 +19,8 @@ one model of the panel, computed once and kept in ``panel.cache``:
 - **Local level.** The median of the reported months within ±6 months, leaving the month
   itself out (so an anomaly cannot hide in its own expectation), NaN-aware, and restricted
   to the month's level-shift segment so that months after a border closure are compared
-  with the closure, not with the years before. Where fewer than 6 months report within ±6
-  (half a full window), the window widens to ±12, ±24, then the whole segment, until the
-  level rests on as many: a median of three follows a two-month burst. The first pass,
-  which serves the level-shift search, widens only to ±12 and only below 3 months: a
-  wider window there would reach across the shifts it is to find.
+  with the closure, not with the years before. Where fewer than 3 months report within ±6,
+  the window widens to ±12.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
   of the detrended values (winsorised at 2.5 scales around the season of the first pass,
   so a December at ×3 every year keeps its ×3, with a zero pseudo-year that shrinks
@@ -61,8 +58,16 @@ one model of the panel, computed once and kept in ``panel.cache``:
   months where the series usually has twelve widen the scale by 16 %.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
-  (see ``find_shifts``); the series with shifts, or with a month whose level rests on
-  fewer than 6 months, are then fitted again, each segment on its own.
+  (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
+  own.
+- **A thin level must agree with its segment.** A month whose level rests on fewer than 6
+  months (half a full window) keeps its deviation only as far as the median of its whole
+  segment agrees: ``z`` is the smaller of the two, and 0 where they point opposite ways. A
+  median of three does not stand a two-month burst: in a series of a few shipments a year
+  it followed the burst and called the ordinary months beside it dips. Widening the window
+  instead, to ±24 months or the whole segment, measured edge and sparse months against
+  levels years away, whose residuals widened the series' one scale and hid its real
+  anomalies (and cost time growing with the square of the months).
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
 NaN-aware median by sorting, in blocks of 2048 series to bound memory; the only Python
@@ -100,11 +105,10 @@ class BaselineConfig:
 
     offset_share: float = 1e-2
     half_window: int = 6
-    #: wider windows tried in turn where a month's level rests on fewer than
-    #: ``wanted_level_points`` months, before the whole segment
-    wide_half_windows: tuple[int, ...] = (12, 24)
+    wide_half_window: int = 12
     min_level_points: int = 3
-    wanted_level_points: int = 6
+    #: a level on fewer months must agree with its segment's median (``_agreed_with_segment``)
+    thin_level_points: int = 6
     min_scale_points: int = 6  # residuals of its own a series' scale needs to judge a month
     min_season_years: int = 2
     max_season_years: int = 5
@@ -301,16 +305,13 @@ def threads() -> int:
 def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
-    # the first pass keeps its levels local: a window widened across the whole series
-    # would reach over the very shifts the search is to find, and blur them
-    fitted = _fit_segments(y, flat, season, config, widen=False)
+    fitted = _fit_segments(y, flat, season, config)
     # a level shift in the one other year would pass half into a season taken from it, so
     # the search sees only the seasons that at least two other years agree on
     agreed = fitted["season_years"] >= config.min_season_years
     shifts, segment = find_shifts(y - np.where(agreed, fitted["seasonal"], 0.0), config)
-    thin = np.isfinite(y) & (fitted["level_points"] < config.wanted_level_points)
-    rows = np.union1d(shifts.series, np.flatnonzero(thin.any(axis=1)))
-    if rows.size:  # refit: each segment on its own, thin levels widened within it
+    rows = np.unique(shifts.series)
+    if rows.size:  # refit the series with level shifts, each segment on its own
         again = _fit_segments(y[rows], segment[rows], season, config)
         for name, array in again.items():
             fitted[name][rows] = array
@@ -491,51 +492,53 @@ def _normal_quantile(p: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig, widen: bool = True):
-    """The local level of each month, its count of months and its half window: ±6 months,
-    widened in turn (±12, ±24, the whole row within the segment) where it rests on fewer
-    than ``wanted_level_points`` months and the wider window holds more: half the months
-    of a full ±6 window, so that a sparse stretch's level withstands two odd months (a
-    two-month burst of shipments), as a dense series' does. On three months it did not: in
-    a series of a few shipments a year, a level taken from a burst and one ordinary month
-    called the series' ordinary months dips. A missing month is widened to ±12 at most:
-    the middle of a long run is carried across from its edges (``gap.run_expectations``).
-    """
+def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
     level, n = local_level(x, segment, config.half_window)
-    width = np.full(x.shape, config.half_window, dtype=np.int16)
-    last = x.shape[1] - 1
-    reported = np.isfinite(x)
-    halves = (*config.wide_half_windows, last) if widen else config.wide_half_windows[:1]
-    wanted = config.wanted_level_points if widen else config.min_level_points
-    for half in sorted({min(h, last) for h in halves}):
-        thin = n < wanted
-        if half > config.wide_half_windows[0]:
-            thin &= reported
-        rows = np.flatnonzero(thin.any(axis=1))
-        if not rows.size:
-            break
-        if half <= config.half_window:
-            continue
-        wide, n_wide = _blocked_local_level(x[rows], segment[rows], half)
+    width = np.full(x.shape, config.half_window, dtype=np.int8)
+    thin = n < config.min_level_points
+    rows = np.flatnonzero(thin.any(axis=1))
+    if rows.size:
+        wide, n_wide = local_level(x[rows], segment[rows], config.wide_half_window)
         use = thin[rows] & (n_wide > n[rows])
         level[rows] = np.where(use, wide, level[rows])
         n[rows] = np.where(use, n_wide, n[rows])
-        width[rows] = np.where(use, half, width[rows])
+        width[rows] = np.where(use, config.wide_half_window, width[rows])
     return level, n, width
 
 
-#: cells of the sliding windows a wide local level holds at once (8 bytes each)
-_WINDOW_CELLS = 8_000_000
-
-
-def _blocked_local_level(x: np.ndarray, segment: np.ndarray, half: int):
-    """``local_level`` in blocks of rows: a window of the whole row is T cells per month."""
-    step = max(1, _WINDOW_CELLS // (x.shape[1] * (2 * half + 1)))
-    parts = [
-        local_level(x[i : i + step], segment[i : i + step], half)
-        for i in range(0, x.shape[0], step)
-    ]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+def _agreed_with_segment(
+    z: np.ndarray,
+    x: np.ndarray,
+    segment: np.ndarray,
+    points: np.ndarray,
+    sides: tuple[np.ndarray, np.ndarray],
+    config: BaselineConfig,
+) -> np.ndarray:
+    """``z`` where a month's level rests on fewer than ``thin_level_points`` months: the
+    smaller of it and the month against the median of its whole segment (``x`` the
+    deseasonalised log values, in the series' scale below or above, ``sides``), 0 where
+    they disagree in sign. A segment of fewer than ``thin_level_points`` reported months has
+    no better reference: its months keep their ``z``. The segment's median includes the
+    month, which in a median of 6 or more moves it by one rank at most."""
+    thin = np.isfinite(z) & (points < config.thin_level_points)
+    rows = np.flatnonzero(thin.any(axis=1))
+    if not rows.size:
+        return z
+    med, count, _ = _segment_summary(x[rows], segment[rows])
+    seg = segment[rows]
+    r = np.arange(len(rows))[:, None]
+    whole = med[r, seg]
+    enough = count[r, seg] >= config.thin_level_points
+    off = x[rows] - whole
+    low, high = (side[rows][:, None] for side in sides)
+    with np.errstate(invalid="ignore"):
+        z_seg = off / np.where(off >= 0, high, low)
+    zr = z[rows]
+    same = np.sign(zr) == np.sign(z_seg)
+    agreed = np.where(same, np.sign(zr) * np.fmin(np.abs(zr), np.abs(z_seg)), 0.0)
+    out = z.copy()
+    out[rows] = np.where(thin[rows] & enough, agreed, zr)
+    return out
 
 
 def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
@@ -598,15 +601,12 @@ def seasonal_term(
     return _seasonal(d, season, config, segment)[0]
 
 
-def _fit_segments(
-    y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig, widen: bool = True
-) -> dict:
-    """Level and season, each estimated from the other, twice; residuals and scale.
-    ``widen=False``: thin levels only to ±12 where they rest on fewer than 3 months."""
+def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
+    """Level and season, each estimated from the other, twice; residuals and scale."""
     seasonal = np.zeros_like(y)
     years = np.zeros(y.shape, dtype=np.int64)
     for _ in range(2):
-        level, points, width = _level(y - seasonal, segment, config, widen)
+        level, points, width = _level(y - seasonal, segment, config)
         d = y - level
         scale = robust_scale(d - seasonal, config)
         # winsorised around the season found so far: the bound is a scale of the
@@ -623,6 +623,7 @@ def _fit_segments(
     sigma, sigma_low, sigma_high = residual_scales(counted, config)
     support = level_support(points, enough & np.isfinite(resid))
     z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
+    z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
     return {
         "level": level,
         "level_points": points,
@@ -1075,9 +1076,9 @@ def level_without(
     """The level of each cell (``rows``, ``cols``) as the model takes it, the median of the
     deseasonalised reported months within its window and segment, its own month left out,
     with the month ``other`` left out too; and how many months it rests on. For the few
-    cells of a pair test (``timing_shift``): one gather of the widest window per cell."""
+    cells of a pair test (``timing_shift``): one gather of ±12 months per cell."""
     T = model.y.shape[1]
-    reach = int(model.level_window[rows, cols].max(initial=model.config.half_window))
+    reach = model.config.wide_half_window
     offsets = np.arange(-reach, reach + 1)
     at = cols[:, None] + offsets[None, :]
     inside = (at >= 0) & (at < T)

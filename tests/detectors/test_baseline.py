@@ -365,3 +365,19 @@ def test_the_evidence_marks_a_level_taken_from_months_with_seasons():
         panel = make_panel(values[None, :])
         (july,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([30]))
         assert july["level_adjusted"] == adjusted
+
+
+def test_an_expectation_says_the_zeros_it_left_out():
+    """CZE→LTU 39206290, July 2025: "from the 8 reported months", where six more months
+    reported €0 (with weights), which the model leaves out as the series' habit."""
+    v = np.tile([1e4, 0.0, 1.2e4, 0.0, 9e3, 1.1e4], 6)
+    panel = make_panel(v[None, :])
+    model = B.baseline(panel)
+    (src,) = B.sources(panel, model, np.array([0]), np.array([20]))
+    window = range(14, 27)
+    zeros = sum(v[c] == 0 for c in window if c != 20)
+    assert src["level_zeros_left_out"] == zeros == 4
+    assert len(src["level_months"]) == 12 - zeros
+    text = B.expectation_source(src)
+    assert text.startswith(f"the {12 - zeros} months with trade from ")
+    assert f"({zeros} months at zero left out, a habit of the series" in text

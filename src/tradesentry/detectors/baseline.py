@@ -1027,7 +1027,12 @@ def sources(
         cand = np.arange(lo, hi + 1)
         seg = model.segment[i]
         kept = (cand != t) & (cand != skip[k])
-        used = cand[kept & np.isfinite(model.y[i, cand]) & (seg[cand] == seg[t])]
+        same = kept & (seg[cand] == seg[t])
+        used = cand[same & np.isfinite(model.y[i, cand])]
+        # reported zeros the model leaves out as the series' habit: not "months reported"
+        zeros = int(
+            np.count_nonzero(same & (panel.values[i, cand] == 0) & np.isnan(model.y[i, cand]))
+        )
         other = np.arange(0)
         if model.season_years[i, t] > 0:
             s = panel.season
@@ -1047,6 +1052,7 @@ def sources(
         out.append(
             {
                 "level_months": [panel.label(int(c)) for c in used],
+                **({"level_zeros_left_out": zeros} if zeros else {}),
                 # their level is the median of each net of its season: not theirs as read
                 "level_adjusted": bool(np.any(np.abs(model.seasonal[i, used]) >= SEASON_SHOWN)),
                 "level_window": h,
@@ -1178,13 +1184,18 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     if months:
         first, last = period_name(months[0], freq), period_name(months[-1], freq)
         window = 2 * int(evidence.get("level_window") or 6)
+        zeros = int(evidence.get("level_zeros_left_out") or 0)
         if len(months) >= window:
             text = f"the {window} {unit}s around it"
+        elif zeros:  # the zeros were reported too: the months counted are those with trade
+            text = f"the {plural(len(months), f'{unit}')} with trade from {first} to {last}"
         else:
             text = f"the {plural(len(months), f'reported {unit}')} from {first} to {last}"
     else:
-        text = f"the series' recent {unit}s"
+        text, zeros = f"the series' recent {unit}s", 0
     notes = []
+    if zeros:
+        notes.append(f"{plural(zeros, unit)} at zero left out, a habit of the series")
     if months and evidence.get("level_adjusted"):  # their median is not the plain one
         notes.append("seasonally adjusted")
     if evidence.get("regime_start"):

@@ -1188,7 +1188,7 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
         if len(months) >= window:
             text = f"the {window} {unit}s around it"
         elif zeros:  # the zeros were reported too: the months counted are those with trade
-            text = f"the {plural(len(months), f'{unit}')} with trade from {first} to {last}"
+            text = f"the {plural(len(months), unit)} with trade from {first} to {last}"
         else:
             text = f"the {plural(len(months), f'reported {unit}')} from {first} to {last}"
     else:

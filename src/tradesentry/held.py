@@ -17,17 +17,18 @@ LISTED = 12
 
 def not_held(con, filters: dict) -> str:
     """Why ``filters`` select nothing, in words: the first code the store does not hold
-    ("the store holds reporters CHN, USA; did you mean CHN?"), or, where each is held, that
-    no series has them together. The columns are the fixed key columns, never user text."""
+    ("the store holds reporters CHN, USA; nearest to CHNIA: CHN"), or, where each is held,
+    that no series has them all. The columns are the fixed key columns, never user text."""
     for column in KEY_FILTERS:
         wanted = filters.get(column)
         if not wanted:
             continue
         values = [wanted] if isinstance(wanted, str) else list(wanted)
-        held = [r[0] for r in con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()]
-        missing = [v for v in values if v not in set(held)]
+        rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
+        held = {r[0] for r in rows if r[0] is not None}
+        missing = [v for v in values if v not in held]
         if missing:
-            return _held_text(column, missing[0], sorted(str(h) for h in held if h is not None))
+            return _held_text(column, missing[0], sorted(map(str, held)))
     return "each is in the store, but no series has them all"
 
 

@@ -140,6 +140,15 @@ def _entry(path, number: int, entry: Any) -> dict:
     return {k: str(v) for k, v in entry.items()}
 
 
+def replace_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a ``.tmp`` beside it, renamed), making
+    its folder: a reader, or a watch stopped midway, never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".tmp")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 # -- the webhook messages not yet delivered -----------------------------------------------------
 
 PENDING_NAME = "watch-webhook-pending.json"
@@ -172,10 +181,7 @@ def save_pending(path: Path, messages: list[dict]) -> None:
         if not messages:
             path.unlink(missing_ok=True)
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".tmp")
-        partial.write_text(json.dumps({"messages": messages}, indent=1) + "\n", encoding="utf-8")
-        partial.replace(path)
+        replace_text(path, json.dumps({"messages": messages}, indent=1) + "\n")
     except OSError as exc:
         log.warning("%s: cannot keep the undelivered webhook messages (%s)", path, exc)
 
@@ -231,10 +237,7 @@ class FetchState:
         self.entries[entry_key(entry)] = {"series": entry, "last_fetch": when, "utc": utc}
         text = json.dumps({"entries": self.entries}, indent=1, sort_keys=True) + "\n"
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(self.path.name + ".tmp")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(self.path)
+            replace_text(self.path, text)
         except OSError as exc:
             log.warning("%s: cannot keep the fetch time (%s)", self.path, exc)
 
@@ -537,11 +540,8 @@ class Watcher:
 
         def write() -> Path:
             text = api.digest(st, release, scan_id=scan_id).render(self.digest_format)
-            self.out.mkdir(parents=True, exist_ok=True)
             target = self.out / f"release-{release}.{self.digest_format}"
-            partial = target.with_name(target.name + ".tmp")
-            partial.write_text(text, encoding="utf-8")
-            partial.replace(target)
+            replace_text(target, text)
             return target
 
         path = self._step(report, f"digest of release {release}", write)

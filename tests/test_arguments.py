@@ -15,6 +15,8 @@ from tradesentry.errors import InputError
         (arguments.country_code, "chn", "CHN"),
         (arguments.country_code, " North Korea ", "PRK"),
         (arguments.country_code, "x899", "X899"),  # a Comtrade special area stays as it is
+        (arguments.country_code, "uae", "ARE"),  # as the ingest stores the UAE's rows
+        (arguments.country_code, "U.A.E.", "ARE"),
         (arguments.commodity_code, "total", "TOTAL"),
         (arguments.commodity_code, "ALL", "TOTAL"),
         (arguments.commodity_code, "ab12", "AB12"),

@@ -35,7 +35,7 @@ def test_spellings_of_a_country(raw, code):
     assert to_alpha3(raw) == code
 
 
-@pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None])
+@pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None, ".UAE", "U..AE"])
 def test_what_is_no_country_stays_unknown(raw):
     assert to_alpha3(raw) is None
 

@@ -26,7 +26,7 @@ def two_pairs(store, tmp_path):
         ({"reporter": ["CHN", "FRA"]}, "the store holds reporters CHN, USA"),
         ({"partner": "MEXX"}, "the store holds partners MEX, PRK; nearest to MEXX: MEX"),
         ({"commodity": "27"}, "the store holds commodity codes 2710, TOTAL; nearest to 27: 2710"),
-        ({"reporter": "CHN", "commodity": "2710"}, "each is in the store, but no series has"),
+        ({"reporter": "CHN", "commodity": "2710"}, "each is in the store, but no series has them"),
     ],
 )
 def test_what_a_selection_misses_is_named_with_what_the_store_holds(two_pairs, filters, said):
@@ -47,3 +47,8 @@ def test_a_long_list_of_codes_is_counted_not_listed(store, tmp_path):
 def test_the_scan_error_says_what_the_store_holds(two_pairs):
     with pytest.raises(InputError, match="matches reporter CHNIA: the store holds reporters"):
         two_pairs.scan(reporter="CHNIA")
+
+
+def test_one_code_held_is_named_in_the_singular(demo_store):
+    said = not_held(demo_store.con.cursor(), {"reporter": "CHNIA"})
+    assert said == "the store holds only reporter CHN; nearest to CHNIA: CHN"

@@ -28,10 +28,11 @@ _ALPHA3 = re.compile(r"[A-Z]{3}|X\d{3}")  # ISO alpha-3, or a Comtrade special a
 def country_code(raw: str) -> str:
     """A country as the store keeps it: alpha-3 in upper case (chn is CHN); a name, an
     ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
+    from tradesentry.countries import abbreviated, to_alpha3
+
     code = raw.strip().upper()
     if _ALPHA3.fullmatch(code):
-        return code
-    from tradesentry.countries import to_alpha3
+        return abbreviated(code) or code  # UAE is no alpha-3 code: the store holds ARE
 
     return to_alpha3(raw) or code  # unknown: kept, and then matches nothing (said so)
 

@@ -408,7 +408,7 @@ def scan(
             if baseline is None:
                 baseline = api.previous_scan(st, current)
             found = compare(st, current, baseline=baseline)
-            since = "no earlier scan" if baseline is None else f"scan {baseline}"
+            since = "no earlier scan of these options" if baseline is None else f"scan {baseline}"
             caption = f"scan {current}: {'new since' if new else 'gone since'} {since}"
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit, caption)

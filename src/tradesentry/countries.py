@@ -24,7 +24,16 @@ _WORLD_SPELLINGS = {"WORLD", "WLD", "W00", "ALL", "TOTAL"}
 #: abbreviations that trade tables use for a country and country_converter does not know
 #: (its patterns match names and official codes): a table of China's exports from UN
 #: Comtrade names its partner "UAE"
-_ABBREVIATIONS = {"UAE": "ARE", "PRC": "CHN", "ROK": "KOR", "DRC": "COD", "KSA": "SAU"}
+ABBREVIATIONS = {"UAE": "ARE", "PRC": "CHN", "ROK": "KOR", "DRC": "COD", "KSA": "SAU"}
+
+
+def abbreviated(text: str) -> str | None:
+    """The alpha-3 code of an abbreviation in ``ABBREVIATIONS``, written plain or with
+    dots ("UAE", "U.A.E."); None for anything else."""
+    code = text.strip().upper()
+    if re.fullmatch(r"[A-Z](\.[A-Z])+\.?", code):
+        code = code.replace(".", "")
+    return ABBREVIATIONS.get(code)
 
 
 @cache
@@ -58,8 +67,8 @@ def to_alpha3(raw: str | None) -> str | None:
     by_number, by_name = _comtrade_areas()
     if text.upper() in _WORLD_SPELLINGS:
         return WORLD
-    if text.upper().replace(".", "") in _ABBREVIATIONS:
-        return _ABBREVIATIONS[text.upper().replace(".", "")]
+    if abbreviated(text):
+        return abbreviated(text)
     if text.isdigit():
         number = int(text)
         if number in by_number:

@@ -29,21 +29,20 @@ def not_held(con, filters: dict) -> str:
         missing = [v for v in values if v not in held]
         if missing:
             return _held_text(column, missing[0], sorted(map(str, held)))
-    return "each is in the store, but no series has them all"
-
-
-_NAMES = {"reporter": "reporters", "partner": "partners", "flow": "flows"}
+    return "each is in the store, but no series has them together"
 
 
 def _held_text(column: str, code: str, held: list[str]) -> str:
-    plural = _NAMES.get(column, "commodity codes")
+    name = "commodity code" if column == "commodity" else column
     if not held:
         return "the store holds no series"
     near = difflib.get_close_matches(code, held, n=3, cutoff=0.6)
-    if len(held) <= LISTED:
-        text = f"the store holds {plural} {', '.join(held)}"
+    if len(held) == 1:
+        text = f"the store holds only {name} {held[0]}"
+    elif len(held) <= LISTED:
+        text = f"the store holds {name}s {', '.join(held)}"
     else:
-        text = f"the store holds {len(held):,} {plural}"
+        text = f"the store holds {len(held):,} {name}s"
     if near:
         text += f"; nearest to {code}: {', '.join(near)}"
     return text

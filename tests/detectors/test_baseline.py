@@ -352,7 +352,7 @@ def test_an_expectation_from_seasonally_adjusted_months_says_so(adjusted):
     }
     text = B.expectation_source(evidence)
     assert text.startswith("the 12 months around it")
-    assert ("(seasonally adjusted)" in text) == adjusted
+    assert ("(each net of its own season)" in text) == adjusted
 
 
 def test_the_evidence_marks_a_level_taken_from_months_with_seasons():

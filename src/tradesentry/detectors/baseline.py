@@ -1197,7 +1197,7 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     if zeros:
         notes.append(f"{plural(zeros, unit)} at zero left out, a habit of the series")
     if months and evidence.get("level_adjusted"):  # their median is not the plain one
-        notes.append("seasonally adjusted")
+        notes.append("each net of its own season")
     if evidence.get("regime_start"):
         notes.append(
             f"within the level that started in {period_name(evidence['regime_start'], freq)}"

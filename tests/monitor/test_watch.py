@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -287,6 +288,64 @@ def test_cli_watch_once_keeps_what_the_webhook_missed_for_the_next_run(tmp_path,
     (body,) = hook.bodies
     assert body["text"].startswith("tradesentry: 4 new findings after release 1")
     assert not queue.exists()
+
+
+def test_a_queue_that_cannot_be_read_is_moved_aside_and_said(store, tmp_path, caplog):
+    """A corrupt queue file is set aside once (not warned about on every run), and a
+    message not in the webhook's shape is dropped with a word, not a crash."""
+    queue = Path(f"{store.path}.fetch") / "watch-webhook-pending.json"
+    queue.parent.mkdir(parents=True)
+    queue.write_text('{"messages": [')
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        assert watcher(store, tmp_path).pending == []
+    assert "unreadable" in caplog.text and not queue.exists()
+    assert queue.with_name(queue.name + ".bad").exists()
+    queue.write_text(json.dumps({"messages": [{"text": "hand"}, {"text": "ok", "findings": []}]}))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        assert watcher(store, tmp_path).pending == [{"text": "ok", "findings": []}]
+    assert "1 message(s) not in the webhook's shape dropped" in caplog.text
+
+
+def test_the_queue_cap_drops_the_oldest_and_says_so(store, tmp_path, caplog, monkeypatch):
+    # the package's `watch` is the function: the module is reached through sys.modules
+    monkeypatch.setattr(sys.modules["tradesentry.monitor.watch"], "MAX_PENDING", 1)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    w = watcher(store, inbox, webhook="http://127.0.0.1:9/hook", post=_refused)
+    w.pending.append({"text": "older", "findings": []})
+    vintage(inbox / "a.csv", until="2021-02")
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        w.run(max_iterations=1)
+    assert len(w.pending) == 1 and w.pending[0]["text"].startswith("tradesentry: 4 new")
+    assert "1 oldest undelivered message(s) dropped (at most 1 kept)" in caplog.text
+
+
+def _refused(url: str, body: dict) -> int:
+    raise OSError("connection refused")
+
+
+def test_a_cycle_that_crashes_is_a_failed_step(store, tmp_path, monkeypatch):
+    """`--once` exits 2 on it: a bug in a step is no silent success."""
+    w = watcher(store, tmp_path)
+    monkeypatch.setattr(w, "cycle", lambda: 1 / 0)
+    (report,) = w.run(max_iterations=1)
+    assert report.errors and "ZeroDivisionError" in report.errors[0]
+
+
+def test_cli_watch_once_fails_on_a_bad_file_once_not_every_run(tmp_path):
+    """Cron mails a failed run: a file that cannot be read fails the run that finds it, and
+    the next runs skip it until it changes (the files read are kept beside the store)."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    bad = inbox / "bad.csv"
+    bad.write_text("no,such,columns\n1,2,3\n")
+    db = tmp_path / "s.duckdb"
+    argv = ["watch", str(inbox), "--once", "--interval", "0.05", "--store", str(db)]
+    assert runner.invoke(app, argv).exit_code == 2
+    assert runner.invoke(app, argv).exit_code == 0  # the same file, unchanged
+    bad.write_text("still,no,such,columns\n1,2,3,4\n")
+    assert runner.invoke(app, argv).exit_code == 2  # changed: read again
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ delivered (``<store>.fetch/watch-webhook-pending.json``), sent first by the next
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -25,7 +26,7 @@ import time
 import tomllib
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,12 +57,23 @@ def ignored(path: Path) -> bool:
 
 
 class Folder:
-    """The files of a folder that have stopped changing since the last look."""
+    """The files of a folder that have stopped changing since the last look.
 
-    def __init__(self, path: Path):
+    ``memory``: a file that keeps, across runs, the files already read (or found unreadable)
+    as they were then, so that ``watch --once`` from cron does not fail again on a bad file
+    every run; a file that changes is read again."""
+
+    def __init__(self, path: Path, memory: Path | None = None):
         self.path = Path(path)
+        self.memory = memory
         self._seen: dict[Path, Signature] = {}
         self._done: dict[Path, Signature] = {}
+        if memory is not None and memory.exists():
+            try:
+                kept = json.loads(memory.read_text(encoding="utf-8"))["done"]
+                self._done = {self.path / name: (int(a), int(b)) for name, (a, b) in kept.items()}
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("%s: unreadable (%s); every file is read again", memory, exc)
 
     def poll(self) -> tuple[list[tuple[Path, Signature]], list[Path]]:
         """(ready, waiting): files unchanged since the last look, and files still changing."""
@@ -87,6 +99,15 @@ class Folder:
     def done(self, path: Path, sig: Signature) -> None:
         """Do not look at this file again until it changes."""
         self._done[path] = sig
+        if self.memory is None:
+            return
+        here = {p: v for p, v in self._done.items() if p.exists()}  # files gone are forgotten
+        try:
+            replace_text(
+                self.memory, json.dumps({"done": {p.name: v for p, v in here.items()}}) + "\n"
+            )
+        except OSError as exc:
+            log.warning("%s: cannot keep the files read (%s)", self.memory, exc)
 
 
 # -- the watchlist -----------------------------------------------------------------------------
@@ -154,14 +175,21 @@ def replace_text(path: Path, text: str) -> None:
 PENDING_NAME = "watch-webhook-pending.json"
 
 
+def folder_memory_path(store_path: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """``<store>.fetch/watch-folder-<hash>.json``: the files of ``folder`` already read."""
+    key = hashlib.sha1(str(Path(folder).resolve()).encode()).hexdigest()[:12]
+    return Path(f"{store_path}.fetch") / f"watch-folder-{key}.json"
+
+
 def pending_path(store_path: str | os.PathLike) -> Path:
     """``<store>.fetch/watch-webhook-pending.json``: beside the watch's fetch times."""
     return Path(f"{store_path}.fetch") / PENDING_NAME
 
 
 def load_pending(path: Path) -> list[dict]:
-    """The messages an earlier run could not deliver; none where the file cannot be read
-    (logged: a queue lost is said, not silently dropped)."""
+    """The messages an earlier run could not deliver. A file that cannot be read is moved
+    aside (``.bad``, logged once: a queue lost is said, not silently dropped), and so is a
+    message that is not one the watch wrote (a text and a list of findings)."""
     if not path.exists():
         return []
     try:
@@ -169,9 +197,25 @@ def load_pending(path: Path) -> list[dict]:
         if not isinstance(messages, list):
             raise TypeError("messages is not a list")
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("%s: unreadable (%s); its undelivered webhook messages are lost", path, exc)
+        aside = path.with_name(path.name + ".bad")
+        log.warning("%s: unreadable (%s); moved to %s, its messages unsent", path, exc, aside.name)
+        with suppress(OSError):
+            path.replace(aside)
         return []
-    return [m for m in messages if isinstance(m, dict)]
+    kept = [m for m in messages if _deliverable(m)]
+    if len(kept) < len(messages):
+        log.warning(
+            "%s: %d message(s) not in the webhook's shape dropped", path, len(messages) - len(kept)
+        )
+    return kept
+
+
+def _deliverable(message) -> bool:
+    return (
+        isinstance(message, dict)
+        and isinstance(message.get("text"), str)
+        and isinstance(message.get("findings"), list)
+    )
 
 
 def save_pending(path: Path, messages: list[dict]) -> None:
@@ -344,14 +388,13 @@ class Watcher:
     _pending_file: Path = field(default=Path(), init=False, repr=False)
 
     def __post_init__(self) -> None:
+        store_path = self.store.path if isinstance(self.store, Store) else self.store
         if self.folder is not None:
-            self._folder = Folder(self.folder)
+            self._folder = Folder(self.folder, folder_memory_path(store_path, self.folder))
             self.out = self.out or Path(self.folder) / "digests"
         self.out = Path(self.out or "digests")
         # what an earlier run could not deliver goes first (a cron job's --once runs)
-        self._pending_file = pending_path(
-            self.store.path if isinstance(self.store, Store) else self.store
-        )
+        self._pending_file = pending_path(store_path)
         self.pending[:0] = load_pending(self._pending_file)
 
     # -- the loop ------------------------------------------------------------------------
@@ -366,8 +409,9 @@ class Watcher:
             self.sleep(settle if done == 0 else self.interval)
             try:
                 reports.append(self.cycle())
-            except Exception:  # a bug in a step must not end the watch either
+            except Exception as exc:  # a bug in a step must not end the watch either
                 log.exception("watch cycle failed; watching on")
+                reports.append(CycleReport(errors=[f"watch cycle failed: {exc!r}"]))
             done += 1
         return list(reports)
 
@@ -532,7 +576,14 @@ class Watcher:
         if self.webhook and (len(new) or len(resolved)):
             landed = [_release_brief(st, r) for r in dict.fromkeys(releases)]
             self.pending.append(webhook.payload(new, resolved, landed))
-            del self.pending[:-MAX_PENDING]
+            if len(self.pending) > MAX_PENDING:
+                dropped = len(self.pending) - MAX_PENDING
+                log.warning(
+                    "webhook: %d oldest undelivered message(s) dropped (at most %d kept)",
+                    dropped,
+                    MAX_PENDING,
+                )
+                del self.pending[:dropped]
             save_pending(self._pending_file, self.pending)
 
     def _write_digest(self, st: Store, release: int, scan_id: int, report: CycleReport) -> None:

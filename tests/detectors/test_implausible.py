@@ -289,3 +289,23 @@ def test_a_unit_slip_reading_is_set_against_the_series_range_and_weight(finding,
 )
 def test_a_ratio_is_rounded_as_the_reader_sees_it(ratio, said):
     assert times_rounded(ratio) == said
+
+
+def test_a_chunk_with_a_series_of_no_positive_month_scans_without_warnings(store, tmp_path):
+    """The demo's combined January–February figures beside a series of zeros: the least
+    positive month of each series, taken with nanmin, warned on stderr in every such scan."""
+    import warnings
+
+    from tests.conftest import DEMO_CSV
+
+    zeros = tmp_path / "zeros.csv"
+    zeros.write_text(
+        "reporter,partner,flow,classification,commodity,period,value,currency\n"
+        + "".join(f"CHN,FRA,export,HS,TOTAL,2020-{m:02d},0,USD\n" for m in range(1, 13))
+    )
+    store.ingest(DEMO_CSV)
+    store.ingest(zeros)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = store.scan(save=False, kinds=["implausible"])
+    assert {f["period"] for f in found} >= {"2021-02"}

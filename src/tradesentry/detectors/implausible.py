@@ -154,7 +154,9 @@ class Implausible(Detector):
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(value / expected)
             from_typical = np.log10(value / typical)
-            least = np.nanmin(np.where(panel.values > 0, panel.values, np.nan), axis=1)[rows]
+            positive = np.where(panel.values[rows] > 0, panel.values[rows], np.inf)
+            least = positive.min(axis=1)  # NaN where none (nanmin warned on every scan)
+            least = np.where(np.isfinite(least), least, np.nan)
         tol = np.clip(2.0 * sigma / np.log(10.0), self.slip_tolerance, self.max_slip_tolerance)
         slip = np.full(len(rows), np.nan)
         for power in (3, 6):

@@ -94,10 +94,11 @@ def test_the_text_says_what_the_expectation_rests_on_and_where_to_look(partner, 
 
 @pytest.mark.parametrize(
     ("withheld", "said"),
-    [((10,), "The source withheld it as confidential (the trade was recorded, its value not "
-              "published): FRA's record of the same flow, where the store holds it, would show "
-              "its value (tradesentry mirror DEU FRA --commodity 01)."),
-     ((10, 11), "The source withheld them as confidential")],
+    [((10,), "The source lists it without a value (confidential, not available, or a weight "
+              "given without it: the trade was recorded, its value not published): FRA's "
+              "record of the same flow, where the store holds it, would show its value "
+              "(tradesentry mirror DEU FRA --commodity 01)."),
+     ((10, 11), "The source lists them without a value")],
 )  # fmt: skip
 def test_a_month_the_source_withheld_is_said_to_be_withheld(store, tmp_path, withheld, said):
     """Comext's blank is a figure withheld (a row without a value), not a month left out:

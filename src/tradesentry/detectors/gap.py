@@ -51,8 +51,10 @@ class Gap(Detector):
     amounts. An amount nothing could price is not capped. The text does not guess what the
     partner recorded (the detector does not see it); it names the command that sets the
     pair's two records side by side (``tradesentry mirror``). A month whose row holds no
-    figure was withheld by the source (confidential: Comext's blank), not left out: the
-    test is the same (its value is as unknown), and the text says the source withheld it.
+    figure was listed by the source without a value (Comext's confidential blank, "not
+    available", or a weight line without its value line), not left out: the test is the
+    same (its value is as unknown), and the text says the source listed it without a value
+    (not that it was confidential: the reader cannot always tell).
     """
 
     kind: ClassVar[str] = "gap"
@@ -166,11 +168,12 @@ class Gap(Detector):
         if withheld == len(months):
             said = "it" if len(months) == 1 else "them"
             return (
-                f"{text} The source withheld {said} as confidential (the trade was recorded, "
-                "its value not published)" + _partner_pointer(finding, "show its value")
+                f"{text} The source lists {said} without a value (confidential, not "
+                "available, or a weight given without it: the trade was recorded, its value "
+                "not published)" + _partner_pointer(finding, "show its value")
             )
         if withheld:
-            text += f" The source withheld {withheld} of them as confidential."
+            text += f" The source lists {withheld} of them without a value."
         return (
             f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
             "that time" + _partner_pointer(finding)

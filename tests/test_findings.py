@@ -291,3 +291,20 @@ def test_findings_saved_before_freq_was_kept_read_as_monthly(store):
     saved = Findings.from_store(store, scan_id)
     assert set(saved.to_frame()["freq"]) == {"M"}
     assert {r["freq"] for r in saved} == {"M"}
+
+
+@pytest.mark.parametrize("in_store", [False, True])
+def test_impacts_equal_to_the_cent_rank_by_id(store, in_store):
+    """The two sides of a mirror pair: 25,342.569704940062 and …055 in one engine, …07 for
+    both in the other; ranked to the cent, the id decides in both."""
+    frame = _frame(2, 0)
+    frame["id"] = ["b", "a"]
+    frame["severity"] = "high"
+    frame["impact"] = [25342.569704940062, 25342.569704940055]
+    frame["explanation"] = ["b", "a"]
+    if in_store:
+        scan_id = api._save_scan(store, iter([frame]), {}, None, None, "local")
+        order = [f["id"] for f in Findings.from_store(store, scan_id)]
+    else:
+        order = rank(frame)["id"].tolist()
+    assert order == ["a", "b"]

@@ -159,7 +159,7 @@ def _drop_superseded(det: pd.DataFrame, detectors: Sequence[Detector]) -> pd.Dat
 
 
 #: The ranking, worst first, as (column, descending): severity (by ``SEVERITY_RANK``), then
-#: money at stake in US dollars (``rank_impact``), then id; missing values last. ``rank``
+#: money at stake in US dollars to the cent (``rank_impact``), then id; missing values last. ``rank``
 #: sorts a frame by it and ``rank_sql`` orders the store's rows by it, so a saved scan reads
 #: back in the order the scan ranked it in memory.
 RANK_ORDER: tuple[tuple[str, bool], ...] = (
@@ -187,14 +187,16 @@ def usd_rates_sql(keys: str, rates: str = "rates") -> str:
         GROUP BY k.currency, k.period"""
 
 
-# The ranked impact from a finding's impact and its currency's rate (``usd_rates_sql``).
-_RANK_IMPACT_SQL = "impact / coalesce(per_usd, 1.0)"
+# The ranked impact from a finding's impact and its currency's rate (``usd_rates_sql``), to
+# the cent: the two sides of a mirror pair differ in the last bits of a float, and each
+# engine's arithmetic put them in another order (the id then decides, the same in both).
+_RANK_IMPACT_SQL = "round(impact / coalesce(per_usd, 1.0), 2)"
 
 
 def _rank_impacts(findings: pd.DataFrame, con) -> pd.Series:
     """Each finding's impact in US dollars where ``con``'s store has a rate, else as it is."""
     if con is None:
-        return findings["impact"]
+        return findings["impact"].round(2)
     keys = findings[["currency", "period"]].dropna().drop_duplicates().astype(str)
     con.register("rank_keys", keys)
     try:
@@ -202,7 +204,7 @@ def _rank_impacts(findings: pd.DataFrame, con) -> pd.Series:
     finally:
         con.unregister("rank_keys")
     per_usd = findings[["currency", "period"]].merge(rates, how="left", on=["currency", "period"])
-    return findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy()
+    return (findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy()).round(2)
 
 
 def _rank_key(column: pd.Series) -> pd.Series:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tradesentry.errors import InputError
@@ -37,6 +38,16 @@ def test_national_table_through_its_example_mapping(store, shared_data, country)
     assert obs.period.min().strftime("%Y-%m") == "2001-01"
     assert obs.period.max().strftime("%Y-%m") == "2019-12"
     assert obs.provenance.isna().all()  # USA's Balance is ignored, Korea's Country mapped
+
+
+def test_scaled_figures_are_the_figures_as_written(store, shared_data):
+    """The US table in million USD: 8,383.3 million is 8,383,300,000 exactly, not the
+    double product 8,383,299,999.999999 (13 such cells landed off by a millionth)."""
+    table = shared_data / NATIONAL / "usa-china-trade-data.csv"
+    store.ingest(table, mapping=EXAMPLES / "usa_china.toml")
+    values = store.observations().value.to_numpy()
+    assert (values == np.round(values)).all()  # every figure in whole dollars
+    assert 8_383_300_000.0 in set(values)
 
 
 @pytest.mark.parametrize(

@@ -183,3 +183,16 @@ def test_generic_sdmx_imf_style(store, tmp_path):
         == "indicator 'TBG_USD' is not a trade value, weight or quantity tradesentry reads"
     )
     assert reasons[1].startswith("quarterly period '2021-Q1'")
+
+
+def test_a_weight_in_100_kg_is_the_weight_as_written(store, tmp_path):
+    """Comext's 0.14 (×100 kg) is 14 kg, not the double product 14.000000000000002 (33,622
+    such cells in the Comext files)."""
+    from tests.ingest.kit import write_sdmx
+
+    rec = {**record(reporter="DEU", partner="FRA", commodity="39201024"), "net_weight_kg": "0.14"}
+    source = tmp_path / "w.csv"
+    source.write_bytes(write_sdmx([rec]))
+    store.ingest(source)
+    (weight,) = store.observations().net_weight_kg
+    assert weight == 14.0

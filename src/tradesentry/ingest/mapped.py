@@ -27,7 +27,13 @@ import duckdb
 from tradesentry.errors import InputError
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
-from tradesentry.ingest.staging import create_staged, figure_sql, number_sql, sql_literal
+from tradesentry.ingest.staging import (
+    create_staged,
+    figure_sql,
+    number_sql,
+    scaled_sql,
+    sql_literal,
+)
 from tradesentry.schema import FLOWS
 
 NAME = "mapped"
@@ -350,12 +356,13 @@ def _figure(name: str, spec: MappingSpec, col: dict[str, str], unit: float = 1.0
     if name not in col:
         return f"NULL AS {name}"
     number = number_sql(col[name], spec.decimal, spec.thousands)
-    return figure_sql(name, col[name], f"{number} * {unit!r}" if unit != 1 else number)
+    return figure_sql(name, col[name], scaled_sql(f"{number} * {unit!r}") if unit != 1 else number)
 
 
 def _money(value: str, spec: MappingSpec, col: dict[str, str]) -> str:
     """SQL for value_text, the value and CIF/FOB values, scaled to whole currency units."""
-    scaled = f"{number_sql(value, spec.decimal, spec.thousands)} * {spec.unit!r}"
+    number = number_sql(value, spec.decimal, spec.thousands)
+    scaled = scaled_sql(f"{number} * {spec.unit!r}") if spec.unit != 1 else number
     money = [f"{value} AS value_text", f"{scaled} AS value"]
     money += [_figure(name, spec, col, spec.unit) for name in ("cif_value", "fob_value")]
     return ", ".join(money)

@@ -28,7 +28,13 @@ import duckdb
 from tradesentry.ingest.comtrade import quoted
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, guess_delimiter, split_header
-from tradesentry.ingest.staging import create_staged, duplicate_column, month_sql, number_sql
+from tradesentry.ingest.staging import (
+    create_staged,
+    duplicate_column,
+    month_sql,
+    number_sql,
+    scaled_sql,
+)
 
 NAME = "sdmx"
 
@@ -161,10 +167,11 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     def first(role: str, what: str = "num") -> str:
         return f"max({what}) FILTER (WHERE role = '{role}' AND nth = 1) OVER ({over})"
 
+    num = scaled_sql(f"{number_sql('value')} * {mult} * {scale}")
     return f"""
     WITH parsed AS (
         SELECT *, {_role_sql()} AS role, {flow_name} AS flow_name, {blank} AS blank,
-               {number_sql("value")} * {mult} * {scale} AS num
+               {num} AS num
         FROM ({records})
     ), checked AS (
         SELECT *, {reason} AS why FROM parsed

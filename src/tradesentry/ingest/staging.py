@@ -70,6 +70,17 @@ def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | 
     return {row[0] for row in rel.fetchall()}
 
 
+def scaled_sql(product: str) -> str:
+    """A figure times its unit (thousand, million, 100 kg), to 15 significant digits: the
+    double's product carries its last bits (8,383.3 million landed as 8,383,299,999.999999,
+    0.14 × 100 kg as 14.000000000000002 kg), which the figure as written does not hold."""
+    p = f"({product})"  # written four times: DuckDB evaluates a common subexpression once
+    return (
+        f"CASE WHEN {p} = 0 OR NOT isfinite({p}) THEN {p} "
+        f"ELSE round({p}, 15 - CAST(ceil(log10(abs({p}))) AS INTEGER)) END"
+    )
+
+
 def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
     """SQL turning a text number into DOUBLE (NULL when it is not one), given the marks.
 

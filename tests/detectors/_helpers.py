@@ -119,7 +119,8 @@ def revision_context(
         "previous_release": np.where(np.isfinite(previous), prev_release, np.nan),
         "release": np.where(np.isfinite(values), release, np.nan),
         "release_published": np.full(values.shape, 19_800.0),
-        "previous_published": np.full(values.shape, 19_770.0),
+        # as the store's context: no earlier release's date where it had no figure
+        "previous_published": np.where(np.isfinite(previous), 19_770.0, np.nan),
     }
 
 

@@ -64,6 +64,11 @@ def test_a_month_the_earlier_release_left_out_appeared():
     assert len(found) == 1
     row = found.iloc[0]
     assert (row["start"], row["evidence"]["change"]) == (6, "appeared")
+    # the release that left it out, with its date, as for a revised figure
+    assert (row["evidence"]["previous_release"], row["evidence"]["previous_published"]) == (
+        1,
+        "2024-02-17",
+    )
     assert row["impact"] == pytest.approx(BASE[6])
     assert np.isnan(row["expected"])
 

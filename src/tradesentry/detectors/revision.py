@@ -126,9 +126,14 @@ class Revision(Detector):
         impact = run_sum(np.where(flagged, moved, 0.0), rows, starts, ends)
         z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
         arrays = {"value": value, "prev": prev, "release": release, "prev_release": prev_release}
+        prev_published = context(panel, "previous_published")
+        if prev_published is not None:  # an appeared cell's earlier release, as named above
+            known = np.isfinite(prev) & np.isfinite(release)
+            left = _fill(known, prev_published, forward=True)
+            prev_published = np.where(appeared, left, prev_published)
         arrays |= {
             "published": context(panel, "release_published"),
-            "prev_published": context(panel, "previous_published"),
+            "prev_published": prev_published,
         }
         labels = panel.label(np.arange(panel.n_months))
         evidence = [

@@ -156,9 +156,10 @@ def test_few_residuals_keep_each_side_as_wide_as_both():
 
 
 def test_a_thin_level_keeps_only_what_its_segment_agrees_with(gappy_rows):
-    """A month whose level rests on fewer than 6 months: its z is the smaller of its own
-    and the month against its whole segment's median (0 where they point opposite ways);
-    a month on 6 or more, or in a segment of fewer than 6 reported months, keeps its z."""
+    """A month whose level rests on fewer than 6 months: 0 where it and its segment's
+    median point opposite ways; no more than its deviation from the segment where that is
+    within 2 scales (an ordinary month of the series); its own z beyond. A month on 6 or
+    more, or in a segment of fewer than 6 reported months, keeps its z."""
     x, segment = gappy_rows
     rng = np.random.default_rng(2)
     x = np.where(rng.random(x.shape) < 0.5, np.nan, x)  # sparser: many thin levels
@@ -176,12 +177,12 @@ def test_a_thin_level_keeps_only_what_its_segment_agrees_with(gappy_rows):
             continue
         off = x[i, t] - np.median(reported)
         z_seg = off / (high[i] if off >= 0 else low[i])
-        if np.isnan(z_seg):  # the month itself not reported: nothing to compare
-            want = 0.0
-        elif np.sign(z_seg) == np.sign(z[i, t]):
+        if np.isnan(z_seg) or np.sign(z_seg) != np.sign(z[i, t]):
+            want = 0.0  # no comparison (the month not reported), or opposite sides
+        elif abs(z_seg) < 2.0:
             want = np.sign(z[i, t]) * min(abs(z[i, t]), abs(z_seg))
         else:
-            want = 0.0
+            want = z[i, t]
         thin_seen += 1
         assert out[i, t] == pytest.approx(want)
     assert thin_seen > 100

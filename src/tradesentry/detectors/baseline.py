@@ -61,8 +61,10 @@ one model of the panel, computed once and kept in ``panel.cache``:
   (see ``find_shifts``); the series with shifts are then fitted again, each segment on its
   own.
 - **A thin level must agree with its segment.** A month whose level rests on fewer than 6
-  months (half a full window) keeps its deviation only as far as the median of its whole
-  segment agrees: ``z`` is the smaller of the two, and 0 where they point opposite ways. A
+  months (half a full window) keeps its deviation where the median of its whole segment
+  agrees that it is unusual (beyond 2 scales, on the same side); a month within 2 scales
+  of its segment is an ordinary one of the series and keeps no more than that, and one on
+  the other side of its segment's median gets 0. A
   median of three does not stand a two-month burst: in a series of a few shipments a year
   it followed the burst and called the ordinary months beside it dips. Widening the window
   instead, to ±24 months or the whole segment, measured edge and sparse months against
@@ -506,6 +508,12 @@ def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
     return level, n, width
 
 
+#: a month within this many scales of its segment's median is an ordinary month of the
+#: series (what 95 % of months do under normal noise): a thin local level cannot make it an
+#: anomaly (``_agreed_with_segment``)
+ORDINARY_SCALES = 2.0
+
+
 def _agreed_with_segment(
     z: np.ndarray,
     x: np.ndarray,
@@ -514,12 +522,15 @@ def _agreed_with_segment(
     sides: tuple[np.ndarray, np.ndarray],
     config: BaselineConfig,
 ) -> np.ndarray:
-    """``z`` where a month's level rests on fewer than ``thin_level_points`` months: the
-    smaller of it and the month against the median of its whole segment (``x`` the
-    deseasonalised log values, in the series' scale below or above, ``sides``), 0 where
-    they disagree in sign. A segment of fewer than ``thin_level_points`` reported months has
-    no better reference: its months keep their ``z``. The segment's median includes the
-    month, which in a median of 6 or more moves it by one rank at most."""
+    """``z`` where a month's level rests on fewer than ``thin_level_points`` months, checked
+    against the median of its whole segment (``x`` the deseasonalised log values, in the
+    series' scale below or above, ``sides``): 0 where the two disagree in sign; where the
+    month is an ordinary one of its segment (within ``ORDINARY_SCALES``, what 95 % of months
+    do under normal noise), no more than its deviation from the segment; else its own.
+    The thin local level stays the expectation; the segment only says whether the month
+    is one the series has anyway. A segment of fewer than ``thin_level_points`` reported
+    months has no better reference: its months keep their ``z``. The segment's median
+    includes the month, which in a median of 6 or more moves it by one rank at most."""
     thin = np.isfinite(z) & (points < config.thin_level_points)
     rows = np.flatnonzero(thin.any(axis=1))
     if not rows.size:
@@ -535,7 +546,9 @@ def _agreed_with_segment(
         z_seg = off / np.where(off >= 0, high, low)
     zr = z[rows]
     same = np.sign(zr) == np.sign(z_seg)
-    agreed = np.where(same, np.sign(zr) * np.fmin(np.abs(zr), np.abs(z_seg)), 0.0)
+    ordinary = ~(np.abs(z_seg) >= ORDINARY_SCALES)  # NaN (the month not reported) too
+    capped = np.sign(zr) * np.fmin(np.abs(zr), np.abs(z_seg))
+    agreed = np.where(same, np.where(ordinary, capped, zr), 0.0)
     out = z.copy()
     out[rows] = np.where(thin[rows] & enough, agreed, zr)
     return out

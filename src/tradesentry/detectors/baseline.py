@@ -1232,7 +1232,7 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
 #: Scales a seasonal factor must move a month by to be a strong one (|z − level_z|), and
 #: within which of its level alone (|level_z|) a month is an ordinary one: what 95 % of
 #: months do under normal noise, the least deviation a timing shift calls visible.
-SEASON_SCALES = 2.0
+SEASON_SCALES = ORDINARY_SCALES  # the same bar: beyond it a month is no ordinary one
 
 
 def strong_season(source: Mapping, z: float | None) -> bool:

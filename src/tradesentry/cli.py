@@ -461,8 +461,9 @@ def _findings_table(found: api.Findings, limit: int, caption: str | None = None)
     count = Text(plural(len(found), "finding"), style="bold")
     scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
     out.print(Text.assemble(count, f" ({caption or scan}), worst first\n"))
-    shared = _keys_of_several_series(found.to_frame())
-    for n, f in enumerate(found.head(limit).to_records(), start=1):
+    shown = found.head(limit)  # a saved scan reads only these rows: never the whole scan
+    shared = _keys_of_several_series(shown.to_frame())
+    for n, f in enumerate(shown.to_records(), start=1):
         period = period_span(f["period"], f["period_end"], f.get("freq"), "…")
         series = f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}"
         differ = shared.get(tuple(f[k] for k in _NAME_KEYS), ())
@@ -492,8 +493,8 @@ _NAME_KEYS = ("reporter", "partner", "flow", "commodity")
 
 def _keys_of_several_series(frame: pd.DataFrame) -> dict[tuple, list[str]]:
     """(reporter, partner, flow, commodity) that name more than one series among the
-    findings (a commodity under HS and H5, a breakdown, annual beside monthly), each with
-    the columns that tell its series apart."""
+    findings shown (a commodity under HS and H5, a breakdown, annual beside monthly), each
+    with the columns that tell its series apart."""
     if frame.empty:
         return {}
     columns = ["classification", "breakdown", "freq"]

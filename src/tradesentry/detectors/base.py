@@ -99,3 +99,16 @@ def confidence(z: np.ndarray, threshold: float) -> np.ndarray:
     """
     z = np.asarray(z, dtype=float)
     return np.clip(1.0 - 0.5 * np.exp(-(z - threshold) / 2.0), 0.0, 1.0)
+
+
+#: money below which a finding cannot be high however far its figures are (currency units of
+#: the series, or US dollars where a detector converts): ``material_cap``
+SMALL_GAP = 2000.0
+
+
+def material_cap(money: np.ndarray, small_gap: float = SMALL_GAP) -> np.ndarray:
+    """The highest score ``money`` at stake allows: |money| / ``small_gap`` (0.5 at 1,000,
+    high only from 1,800); no cap where the money is unknown (an unknown amount is not a
+    small one). The materiality rule of ``gap`` and ``unit_value``."""
+    money = np.abs(np.asarray(money, dtype=float))
+    return np.where(np.isfinite(money), money / small_gap, np.inf)

@@ -9,7 +9,14 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    SMALL_GAP,
+    Detector,
+    confidence,
+    detections,
+    material_cap,
+    no_detections,
+)
 from tradesentry.detectors.baseline import (
     DEFAULT_CONFIG,
     baseline,
@@ -62,7 +69,7 @@ class Gap(Detector):
     window: int = 12
     min_side: int = 3
     min_rate: float = 0.75
-    small_gap: float = 2000.0  # currency units of the series
+    small_gap: float = SMALL_GAP  # currency units of the series
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         covered = covered_by_combined(panel)
@@ -112,14 +119,9 @@ class Gap(Detector):
             observed=np.full(len(rows), np.nan),
             expected=expected,
             impact=np.nan_to_num(expected),
-            score=np.minimum(confidence(z, self.threshold), self._material(expected)),
+            score=np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap)),
             evidence=evidence,
         )
-
-    def _material(self, expected: np.ndarray) -> np.ndarray:
-        """The highest score the money allows: ``expected`` / ``small_gap``; no cap where
-        nothing could be priced (an unknown amount is not a small one)."""
-        return np.where(np.isfinite(expected), expected / self.small_gap, np.inf)
 
     def _side_counts(self, reported, traded, rows, start, end):
         """Months with trade, and months of the span, within ``window`` before and after each run."""

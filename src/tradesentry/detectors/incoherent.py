@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.context import country_codes
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD, hs_family
@@ -77,7 +77,7 @@ class Incoherent(Detector):
     needs: ClassVar[tuple[str, ...]] = ("partners",)
     tolerance: float = 0.02
     min_months: int = 6
-    small_gap: float = 2000.0  # currency units of the series (the detector sees no rates)
+    small_gap: float = SMALL_GAP  # currency units of the series (the detector sees no rates)
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         parts = [self._combined(panel), *self._totals(panel)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
 from tradesentry.detectors.baseline import evidence_figure, finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.panel import Panel
@@ -98,7 +98,7 @@ class MirrorGap(Detector):
     min_pair_months: int = 12
     min_usual_months: int = 6  # compared months outside a finding that make a usual month
     materiality: float = 0.2
-    small_gap: float = 2000.0  # US dollars; currency units where the store has no rate
+    small_gap: float = SMALL_GAP  # US dollars; currency units where the store has no rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)

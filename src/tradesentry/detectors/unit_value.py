@@ -9,7 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    SMALL_GAP,
+    Detector,
+    confidence,
+    detections,
+    material_cap,
+    no_detections,
+)
 from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.panel import Panel
@@ -102,7 +109,7 @@ class UnitValue(Detector):
     normal_z: float = 3.0
     habit_share: float = 0.1
     habit_months: int = 2
-    small_gap: float = 2000.0  # currency units of the series
+    small_gap: float = SMALL_GAP  # currency units of the series
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -138,18 +145,13 @@ class UnitValue(Detector):
             impact=value - expected,
             score=np.minimum(
                 confidence(z[rows, cols], self.threshold),
-                self._material(
-                    np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected)
+                material_cap(
+                    np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected),
+                    self.small_gap,
                 ),
             ),
             evidence=evidence,
         )
-
-    def _material(self, money: np.ndarray) -> np.ndarray:
-        """The highest score the ``money`` allows (over ``small_gap``); no cap where it is
-        not known (an unknown amount is not a small one)."""
-        money = np.abs(money)
-        return np.where(np.isfinite(money), money / self.small_gap, np.inf)
 
     def _cells(self, panel: Panel) -> dict | None:
         value, weight = panel.values, panel.weights

@@ -356,13 +356,12 @@ def _figure(name: str, spec: MappingSpec, col: dict[str, str], unit: float = 1.0
     if name not in col:
         return f"NULL AS {name}"
     number = number_sql(col[name], spec.decimal, spec.thousands)
-    return figure_sql(name, col[name], scaled_sql(f"{number} * {unit!r}") if unit != 1 else number)
+    return figure_sql(name, col[name], scaled_sql(number, unit))
 
 
 def _money(value: str, spec: MappingSpec, col: dict[str, str]) -> str:
     """SQL for value_text, the value and CIF/FOB values, scaled to whole currency units."""
-    number = number_sql(value, spec.decimal, spec.thousands)
-    scaled = scaled_sql(f"{number} * {spec.unit!r}") if spec.unit != 1 else number
+    scaled = scaled_sql(number_sql(value, spec.decimal, spec.thousands), spec.unit)
     money = [f"{value} AS value_text", f"{scaled} AS value"]
     money += [_figure(name, spec, col, spec.unit) for name in ("cif_value", "fob_value")]
     return ", ".join(money)

@@ -167,7 +167,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     def first(role: str, what: str = "num") -> str:
         return f"max({what}) FILTER (WHERE role = '{role}' AND nth = 1) OVER ({over})"
 
-    num = scaled_sql(f"{number_sql('value')} * {mult} * {scale}")
+    num = scaled_sql(number_sql("value"), f"{mult} * {scale}")
     return f"""
     WITH parsed AS (
         SELECT *, {_role_sql()} AS role, {flow_name} AS flow_name, {blank} AS blank,

@@ -70,11 +70,15 @@ def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | 
     return {row[0] for row in rel.fetchall()}
 
 
-def scaled_sql(product: str) -> str:
-    """A figure times its unit (thousand, million, 100 kg), to 15 significant digits: the
-    double's product carries its last bits (8,383.3 million landed as 8,383,299,999.999999,
-    0.14 × 100 kg as 14.000000000000002 kg), which the figure as written does not hold."""
-    p = f"({product})"  # written four times: DuckDB evaluates a common subexpression once
+def scaled_sql(number: str, unit: float | str) -> str:
+    """A figure (SQL ``number``) times its ``unit`` (thousand, million, 100 kg: a number, or
+    SQL for one), to 15 significant digits: the double's product carries its last bits
+    (8,383.3 million landed as 8,383,299,999.999999, 0.14 × 100 kg as 14.000000000000002
+    kg), which the figure as written does not hold. A unit of 1 leaves the figure as it is."""
+    if unit == 1:
+        return number
+    p = f"({number} * {unit!r})" if not isinstance(unit, str) else f"({number} * {unit})"
+    # p written four times: DuckDB evaluates a common subexpression once
     return (
         f"CASE WHEN {p} = 0 OR NOT isfinite({p}) THEN {p} "
         f"ELSE round({p}, 15 - CAST(ceil(log10(abs({p}))) AS INTEGER)) END"

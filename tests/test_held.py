@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tradesentry.errors import InputError
@@ -52,3 +54,20 @@ def test_the_scan_error_says_what_the_store_holds(two_pairs):
 def test_one_code_held_is_named_in_the_singular(demo_store):
     said = not_held(demo_store.con.cursor(), {"reporter": "CHNIA"})
     assert said == "the store holds only reporter CHN; nearest to CHNIA: CHN"
+
+
+@pytest.mark.parametrize(
+    ("filters", "said"),
+    [
+        ({"reporter": ["CHN", "CHNIA"]}, "has reporter CHNIA (of reporter CHN, CHNIA): the store"),
+        ({"partner": ["PRK", "MEXX"]}, "has partner MEXX (of partner PRK, MEXX): the store holds"),
+    ],
+)
+def test_one_code_of_several_that_selects_nothing_is_named(two_pairs, filters, said):
+    # A scan of the others would read as one that found nothing for the mistyped code.
+    with pytest.raises(InputError, match=rf"no series in the store {re.escape(said)}"):
+        two_pairs.scan(**filters)
+
+
+def test_several_codes_each_held_scan_without_complaint(two_pairs):
+    assert two_pairs.scan(reporter=["CHN", "USA"], save=False) is not None

@@ -27,7 +27,7 @@ from tradesentry.findings import (
     saved_frame,
     usd_rates_sql,
 )
-from tradesentry.held import not_held
+from tradesentry.held import first_unheld, not_held
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
@@ -36,9 +36,21 @@ ENGINES = arguments.ENGINES
 
 def _check_selection(store: Store, filters: dict) -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
-    a country the store does not hold), not a scan that found nothing."""
+    a country the store does not hold), not a scan that found nothing; so is one value of
+    several that selects none (``--reporter CHN --reporter CHNIA`` would otherwise read as
+    a scan of both that found nothing for the second)."""
     if not any(filters.values()):
         return
+    # Flows are checked against their choices already; an absent one is no typo.
+    codes = {k: v for k, v in filters.items() if k != "flow" and v}
+    if any(not isinstance(v, str) and len(v) > 1 for v in codes.values()):
+        unheld = first_unheld(store.con.cursor(), codes)
+        if unheld:
+            column, code, held = unheld
+            raise InputError(
+                f"no series in the store has {column} {code} (of {arguments.describe(filters)}): "
+                f"{held}; leave it out to scan the others"
+            )
     from tradesentry.engines.local import series_filter_sql
 
     where, params = series_filter_sql(filters)

@@ -18,18 +18,30 @@ LISTED = 12
 def not_held(con, filters: dict) -> str:
     """Why ``filters`` select nothing, in words: the first code the store does not hold
     ("the store holds reporters CHN, USA; nearest to CHNIA: CHN"), or, where each is held,
-    that no series has them all. The columns are the fixed key columns, never user text."""
+    that no series has them all."""
+    first = first_unheld(con, filters)
+    return first[2] if first else "each is in the store, but no series has them together"
+
+
+def first_unheld(con, filters: dict) -> tuple[str, str, str] | None:
+    """The first filter value no series of the store has, as (column, code, what the store
+    holds in words), or None where each value is held. Only the values asked are looked up;
+    the column's held codes are read only for the answer. The columns are the fixed key
+    columns, never user text; the values are bound."""
     for column in KEY_FILTERS:
         wanted = filters.get(column)
         if not wanted:
             continue
         values = [wanted] if isinstance(wanted, str) else list(wanted)
-        rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
-        held = {r[0] for r in rows if r[0] is not None}
-        missing = [v for v in values if v not in held]
+        marks = ", ".join("?" for _ in values)
+        sql = f"SELECT DISTINCT {column} FROM observations WHERE {column} IN ({marks})"
+        found = {r[0] for r in con.execute(sql, values).fetchall()}
+        missing = [v for v in values if v not in found]
         if missing:
-            return _held_text(column, missing[0], sorted(map(str, held)))
-    return "each is in the store, but no series has them together"
+            rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
+            held = sorted(str(r[0]) for r in rows if r[0] is not None)
+            return column, missing[0], _held_text(column, missing[0], held)
+    return None
 
 
 def _held_text(column: str, code: str, held: list[str]) -> str:

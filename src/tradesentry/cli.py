@@ -55,7 +55,7 @@ def _usage_line(exc: Exception) -> str:
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     if message[1:2].islower():  # "Missing argument …", not an upper-case code
         message = message[0].lower() + message[1:]
-    return f"error: {message.removesuffix('.')}"
+    return f"error: {printable(message.removesuffix('.'))}"
 
 
 @contextmanager
@@ -175,7 +175,7 @@ def command(*args, **kwargs):
             try:
                 return fn(*a, **kw)
             except TradesentryError as exc:
-                err.print(f"error: {exc}", markup=False, highlight=False)
+                err.print(f"error: {printable(exc)}", markup=False, highlight=False)
                 raise typer.Exit(2) from None
 
         return app.command(*args, **kwargs)(run)
@@ -744,7 +744,7 @@ def fetch_comtrade(
         with bar:  # the path: the query is checked before a new store is made
             report = fetch(resolve_store_path(store), **query, progress=bar)
     except TradesentryError as exc:
-        err.print(f"error: {exc}", markup=False, highlight=False)
+        err.print(f"error: {printable(exc)}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     for line in [r.summary() for r in report] + [e.summary() for e in report.empty]:
         out.print(line, markup=False, highlight=False)

@@ -85,3 +85,19 @@ def test_a_change_below_the_revision_threshold_is_not_called_the_same_figure(tmp
     shown = invoke("series", "USA", "MEX", "export", "TOTAL", "--store", db)
     assert "gave the same figure" not in shown.output
     assert "not counted as revisions" in shown.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "--reporter", HOSTILE_PARTNER),  # the api's error repeats the code
+        ("scan", "--since", HOSTILE_PARTNER),  # the argument checks quote it
+        ("scan", "--format", HOSTILE_PARTNER),  # click's usage error quotes it
+        ("series", "CHN", HOSTILE_PARTNER, "export", "27"),
+    ],
+)
+def test_what_the_user_typed_is_escaped_in_the_error(db, args):
+    result = invoke(*args, "--store", db)
+    assert result.exit_code == 2, result.output
+    assert ESC not in result.output and "\x07" not in result.output
+    assert "\\x1b" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -31,7 +31,7 @@ from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, StoreError, TradesentryError
-from tradesentry.findings import evidence_json
+from tradesentry.findings import csv_frame
 from tradesentry.schema import FLOWS
 from tradesentry.store import open_store, read_else_write, resolve_store_path
 from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
@@ -436,8 +436,7 @@ def _emit_findings(
         found.write_json(sys.stdout, lines=True)
     elif format is FindingFormat.csv:
         for i, frame in enumerate(found.frames()):  # at least one: the header is written
-            frame["evidence"] = frame["evidence"].map(evidence_json)
-            _write_csv(frame, header=i == 0)
+            _write_csv(csv_frame(frame), header=i == 0)
     else:
         _findings_table(found, limit, caption)
 

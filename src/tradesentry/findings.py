@@ -504,6 +504,15 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return records
 
 
+def csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings as the rows of every CSV the tool writes (``scan --format csv``, the web's
+    findings.csv): the records' columns in their order, as JSON has them, with the evidence
+    as JSON text. (Formulas are neutralised by the writer: ``text.csv_safe``.)"""
+    out = pd.DataFrame(_records(frame), columns=list(RECORD_COLUMNS))
+    out["evidence"] = out["evidence"].map(evidence_json)
+    return out
+
+
 def evidence_json(evidence) -> str:
     """A finding's evidence as JSON text, the one encoding every output uses: NaN and
     infinities as null (JSON has no NaN), NumPy values as plain numbers, anything else

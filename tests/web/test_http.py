@@ -636,3 +636,23 @@ def test_the_since_filter_keeps_an_annual_finding_until_its_year_ends(both_clien
     assert {f["period"] for f in twin} == periods
     page = both_client.get(f"/findings?since={since}").text
     assert _ids(page) == [f["id"] for f in twin]
+
+
+def test_the_csv_download_is_the_scan_commands_csv(tmp_path):
+    """One CSV of findings, whichever way it is asked for: the JSON records' columns in
+    their order (classification and breakdown beside the commodity), evidence as JSON."""
+    from typer.testing import CliRunner
+
+    from tests.report.seed import two_classifications
+    from tradesentry import cli
+    from tradesentry.findings import RECORD_COLUMNS
+
+    store = two_classifications(tmp_path / "two.duckdb")
+    path = store.path
+    store.close()
+    scanned = CliRunner().invoke(cli.app, ["scan", "--format", "csv", "--store", str(path)])
+    assert scanned.exit_code == 0, scanned.output
+    downloaded = TestClient(create_app(path)).get("/api/findings.csv").text
+    assert downloaded.splitlines()[0] == ",".join(RECORD_COLUMNS)
+    assert len(downloaded.splitlines()) > 2
+    assert downloaded.replace("\r\n", "\n") == scanned.stdout.replace("\r\n", "\n")

@@ -6,7 +6,6 @@ sorting it for display and cutting it into pages is all they add.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -18,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import Findings, ending_since
+from tradesentry.findings import Findings, csv_frame, ending_since
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
@@ -267,9 +266,7 @@ def _findings_page(
 
 def findings_csv(found: Findings) -> str:
     """The CSV of `scan --format csv`: evidence as JSON text, formulas neutralised."""
-    frame = found.to_frame()
-    frame["evidence"] = frame["evidence"].map(lambda e: json.dumps(e, default=str))
-    return frame.map(csv_safe).to_csv(index=False)
+    return csv_frame(found.to_frame()).map(csv_safe).to_csv(index=False)
 
 
 def overview(store: Store, memo: Memo | None = None, top: int = 10, pair_limit: int = 50) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -231,3 +232,42 @@ def test_control_characters_are_escaped_in_every_format(store, tmp_path, tiny):
     assert "r1\\x1b]0;owned\\x07.csv" in md
     assert "HS \\x1b[2JXX\\x07" in html and "r2\\x9b2J.csv" in html
     assert "r2\\u009b2J.csv" in api.digest(store).render("json")
+
+
+def test_a_part_of_a_flow_is_told_apart_from_the_whole(store, tmp_path):
+    """The by-road series and the whole flow are two series: a revision of one says which
+    (both read "China's exports to North Korea for March 2021" before), and so does the
+    webhook's text of a finding on it."""
+    from tradesentry.monitor import webhook
+
+    first = Path(__file__).parents[1] / "data" / "comtrade_plus.csv"
+    raw = first.read_text(encoding="utf-8")
+    store.ingest(first, published="2021-04-20")
+    revised = tmp_path / "comtrade_plus_revised.csv"
+    revised.write_text(raw.replace(",8512000,8512000,", ",9000000,9000000,"), encoding="utf-8")
+    store.ingest(revised, published="2021-05-20")
+    d = api.digest(store)
+    assert [r.sentence for r in d.revisions] == [
+        "China's exports to North Korea (mode of transport 3200) for March 2021 were revised "
+        "to $9.00 million from $8.51 million (release 1), up $488,000 (+5.7%)."
+    ]
+    assert d.revisions[0].breakdown == "partner2=0;customs=C00;mot=3200"
+    record = {
+        **{k: "" for k in ("id", "explanation")},
+        "kind": "spike",
+        "reporter": "CHN",
+        "partner": "PRK",
+        "flow": "export",
+        "commodity": "TOTAL",
+        "classification": "H5",
+        "breakdown": "partner2=0;customs=C00;mot=3200",
+        "period": "2021-03",
+        "period_end": "2021-03",
+        "freq": "M",
+        "severity": "high",
+        "impact": 1e6,
+        "currency": "USD",
+    }
+    assert "China's exports to North Korea (mode of transport 3200) (high" in (
+        webhook.summary([record], [], [])
+    )

@@ -104,3 +104,20 @@ def test_moves_of_small_amounts_keep_their_cents():
 def test_a_huge_rise_is_a_grouped_multiple():
     assert words.change(5.2e5, 0.01, "USD") == "up $520,000 (52 million times as much)"
     assert words.change(1500.004, 0.004, "USD") == "up $1,500 (375,001 times as much)"
+
+
+@pytest.mark.parametrize(
+    ("breakdown", "said"),
+    [
+        ("", ""),
+        (None, ""),
+        ("partner2=0;customs=C00;mot=3200", " (mode of transport 3200)"),
+        ("partner2=156;customs=C01;mot=0", " (second partner 156, customs procedure C01)"),
+        ("by=road", " (by=road)"),  # another source's form, as the store keeps it
+    ],
+)
+def test_a_part_of_a_flow_says_which(breakdown, said):
+    assert words.part(breakdown) == said
+    assert words.subject("CHN", "PRK", "export", "TOTAL", "H5", breakdown) == (
+        f"China's exports to North Korea{said}"
+    )

@@ -61,6 +61,7 @@ class Revision:
     flow: str
     classification: str
     commodity: str
+    breakdown: str  # "" for the whole flow
     currency: str
     period: str
     period_months: int
@@ -393,7 +394,12 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _revision(row: dict) -> Revision:
     who = words.subject(
-        row["reporter"], row["partner"], row["flow"], row["commodity"], row["classification"]
+        row["reporter"],
+        row["partner"],
+        row["flow"],
+        row["commodity"],
+        row["classification"],
+        row.get("breakdown"),
     )
     start = pd.Timestamp(row["period"])
     end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
@@ -414,6 +420,7 @@ def _revision(row: dict) -> Revision:
         )
     return Revision(
         **{k: row[k] for k in (*_SERIES, "currency")},
+        breakdown=row.get("breakdown") or "",
         period=_ym(start),
         period_months=int(row["period_months"]),
         value=value,
@@ -479,7 +486,12 @@ def _new_findings(
 
 def _finding(con, release: int, rec: dict) -> dict:
     who = words.subject(
-        rec["reporter"], rec["partner"], rec["flow"], rec["commodity"], rec["classification"]
+        rec["reporter"],
+        rec["partner"],
+        rec["flow"],
+        rec["commodity"],
+        rec["classification"],
+        rec.get("breakdown"),
     )
     span = words.month_span(rec["period"], rec["period_end"], rec.get("freq"))
     out = {k: _plain(rec[k]) for k in rec}

@@ -28,28 +28,31 @@ def payload(new: Findings, resolved: Findings | None = None, releases: list[dict
     """The body for one watch cycle: {"text", "findings", "resolved", "releases"}."""
     records = sorted(new.to_records(), key=lambda r: -(r["impact"] or 0.0))
     gone = resolved.to_records() if resolved is not None else []
-    frame = new.to_frame()
-    classes = dict(zip(frame["id"], frame["classification"], strict=True)) if len(frame) else {}
     return {
-        "text": summary(records, gone, list(releases), classes),
+        "text": summary(records, gone, list(releases)),
         "findings": records,
         "resolved": [{"id": r["id"], "kind": r["kind"], "period": r["period"]} for r in gone],
         "releases": list(releases),
     }
 
 
-def summary(
-    records: list[dict], gone: list[dict], releases: list[dict], classes: dict | None = None
-) -> str:
-    """A few lines of chat text: what landed, how many new findings, the largest ones."""
+def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
+    """A few lines of chat text: what landed, how many new findings, the largest ones (each
+    record names its series' classification and breakdown)."""
     landed = ", ".join(f"release {r['id']} ({r['file']})" for r in releases)
     head = f"tradesentry: {words.count(len(records), 'new finding')}"
     if gone:
         head += f", {len(gone):,} resolved"
     lines = [head + (f" after {landed}" if landed else "") + "."]
     for r in records[:TEXT_FINDINGS]:
-        classification = (classes or {}).get(r["id"]) or "HS"
-        who = words.subject(r["reporter"], r["partner"], r["flow"], r["commodity"], classification)
+        who = words.subject(
+            r["reporter"],
+            r["partner"],
+            r["flow"],
+            r["commodity"],
+            r.get("classification") or "HS",
+            r.get("breakdown"),
+        )
         span = words.month_span(r["period"], r["period_end"], r.get("freq"))
         stake = words.money(r["impact"], r["currency"] or "USD", approx=True)
         lines.append(

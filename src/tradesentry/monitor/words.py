@@ -80,14 +80,44 @@ def goods(classification: str, commodity: str) -> str:
     return "" if commodity == "TOTAL" else f" of {classification} {commodity}"
 
 
-def subject(reporter: str, partner: str, flow: str, commodity: str, classification: str) -> str:
-    """The series as the subject of a sentence: "China's exports to North Korea"."""
+def subject(
+    reporter: str,
+    partner: str,
+    flow: str,
+    commodity: str,
+    classification: str,
+    breakdown: str | None = "",
+) -> str:
+    """The series as the subject of a sentence: "China's exports to North Korea"; a part
+    of the flow says which: "… to Belgium (mode of transport 3200)"."""
     noun, preposition = _FLOW_PHRASE.get(flow, (f"{flow} trade", "with"))
     owner = possessive(country_name(reporter))
     what = goods(classification, commodity)
     if partner == WORLD:
-        return f"{owner} total {noun}{what}"
-    return f"{owner} {noun}{what} {preposition} {country_name(partner)}"
+        return f"{owner} total {noun}{what}{part(breakdown)}"
+    return f"{owner} {noun}{what} {preposition} {country_name(partner)}{part(breakdown)}"
+
+
+# UN Comtrade's breakdown codes and the codes of their totals (ingest/comtrade.py).
+_PART_NAMES = {
+    "partner2": "second partner",
+    "customs": "customs procedure",
+    "mot": "mode of transport",
+}
+_PART_TOTALS = {"partner2": "0", "customs": "C00", "mot": "0"}
+
+
+def part(breakdown: str | None) -> str:
+    """Which part of a flow a series is, after its subject: "" for the whole flow,
+    " (mode of transport 3200)", " (second partner 156, customs procedure C01)"; a
+    breakdown of another form as the store keeps it."""
+    if not breakdown:
+        return ""
+    pairs = [item.partition("=") for item in breakdown.split(";")]
+    if not all(sep and key in _PART_NAMES for key, sep, _ in pairs):
+        return f" ({breakdown})"
+    named = [f"{_PART_NAMES[k]} {v}" for k, _, v in pairs if v != _PART_TOTALS[k]]
+    return f" ({', '.join(named) or breakdown})"
 
 
 def money(value: float | None, currency: str = "USD", *, approx: bool = False) -> str:

@@ -16,7 +16,7 @@ from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.errors import InputError
 from tradesentry.monitor import Watcher, load_watchlist, watch
-from tradesentry.monitor.watch import Folder, StepFailed, attempt
+from tradesentry.monitor.watch import Folder, StepFailed, attempt, pending_path
 from tradesentry.store import open_store
 
 pytestmark = pytest.mark.usefixtures("tiny")
@@ -319,6 +319,74 @@ def test_the_queue_cap_drops_the_oldest_and_says_so(store, tmp_path, caplog, mon
         w.run(max_iterations=1)
     assert len(w.pending) == 1 and w.pending[0]["text"].startswith("tradesentry: 4 new")
     assert "1 oldest undelivered message(s) dropped (at most 1 kept)" in caplog.text
+
+
+def test_two_watches_on_one_store_post_a_message_once(store, tmp_path):
+    """A running watch whose post failed and a cron job's `--once` that then delivered the
+    message: the running watch does not post it again (it kept its own copy), and a message
+    it queues later does not bring the delivered one back."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    running = watcher(store, inbox, webhook="http://127.0.0.1:9/hook", post=_refused)
+    running.run(max_iterations=1)
+    assert len(running.pending) == 1
+    sent: list[dict] = []
+
+    def delivered(url: str, body: dict) -> int:
+        sent.append(body)
+        return 200
+
+    assert watcher(store, tmp_path, webhook="http://x/hook", post=delivered).cycle().posted == 1
+    running.post = delivered
+    assert running.cycle().posted == 0 and len(sent) == 1 and running.pending == []
+    running.post = _refused
+    vintage(inbox / "b.csv", until="2021-03", since="2021-03", edits={("export", "2021-03"): 5})
+    running.run(max_iterations=1)
+    (queued,) = json.loads(pending_path(store.path).read_text())["messages"]
+    assert queued != sent[0] and queued["text"].startswith("tradesentry: ")
+
+
+def test_a_queue_that_cannot_be_written_stays_in_memory(store, tmp_path, monkeypatch):
+    """Where the queue file cannot be written, the watch keeps its messages itself."""
+    monkeypatch.setattr(sys.modules["tradesentry.monitor.watch"], "replace_text", _unwritable)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    w = watcher(store, inbox, webhook="http://127.0.0.1:9/hook", post=_refused)
+    w.run(max_iterations=1)
+    assert len(w.pending) == 1 and not pending_path(store.path).exists()
+    sent: list[dict] = []
+    w.post = lambda url, body: sent.append(body) or 200
+    assert w.cycle().posted == 1 and len(sent) == 1 and w.pending == []
+
+
+def test_the_queue_lock_makes_a_second_watch_wait(tmp_path):
+    import threading
+
+    from tradesentry.monitor.watch import locked
+
+    queue = tmp_path / "s.duckdb.fetch" / "watch-webhook-pending.json"
+    order: list[str] = []
+    held = threading.Event()
+
+    def second() -> None:
+        held.wait()
+        with locked(queue):
+            order.append("second")
+
+    thread = threading.Thread(target=second)
+    with locked(queue):
+        thread.start()
+        held.set()
+        thread.join(timeout=0.3)  # it cannot get in while the first holds the lock
+        order.append("first")
+    thread.join(timeout=10)
+    assert order == ["first", "second"]
+
+
+def _unwritable(path: Path, text: str) -> None:
+    raise OSError("read-only file system")
 
 
 def _refused(url: str, body: dict) -> int:

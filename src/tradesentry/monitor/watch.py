@@ -14,6 +14,8 @@ so other commands can read it between polls. When each watchlist entry was last 
 is kept beside the store (``<store>.fetch/watch-fetched.json``), so the watchlist's
 interval holds across runs of ``watch --once``, and so are the webhook messages not yet
 delivered (``<store>.fetch/watch-webhook-pending.json``), sent first by the next run.
+That file is the queue of every watch on the store: each change to it is made under a lock
+on it, so a running watch and a cron job's ``--once`` post each message once.
 """
 
 from __future__ import annotations
@@ -218,16 +220,42 @@ def _deliverable(message) -> bool:
     )
 
 
-def save_pending(path: Path, messages: list[dict]) -> None:
+def save_pending(path: Path, messages: list[dict]) -> bool:
     """Keep the undelivered messages for the next run (``watch --once`` from cron); the
-    file goes once all are delivered."""
+    file goes once all are delivered. False (and a warning) where it cannot be written."""
     try:
         if not messages:
             path.unlink(missing_ok=True)
-            return
+            return True
         replace_text(path, json.dumps({"messages": messages}, indent=1) + "\n")
+        return True
     except OSError as exc:
         log.warning("%s: cannot keep the undelivered webhook messages (%s)", path, exc)
+        return False
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` + ``.lock`` while the block runs (another watch of the
+    same store waits). Where no lock can be had (no ``fcntl``, a folder that cannot be
+    written) the block runs unlocked: one watch alone needs none."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one watch per store
+        yield
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.with_name(path.name + ".lock"), "a")  # noqa: SIM115 (held below)
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # -- when each entry was last fetched -----------------------------------------------------------
@@ -386,6 +414,7 @@ class Watcher:
     _said_not_due: bool = field(default=False, init=False, repr=False)
     _webhook_down: bool = field(default=False, init=False, repr=False)
     _pending_file: Path = field(default=Path(), init=False, repr=False)
+    _synced: list[dict] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         store_path = self.store.path if isinstance(self.store, Store) else self.store
@@ -395,7 +424,26 @@ class Watcher:
         self.out = Path(self.out or "digests")
         # what an earlier run could not deliver goes first (a cron job's --once runs)
         self._pending_file = pending_path(store_path)
-        self.pending[:0] = load_pending(self._pending_file)
+        self._synced = load_pending(self._pending_file)
+        self.pending[:0] = self._synced
+
+    @contextmanager
+    def _queue(self) -> Iterator[list[dict]]:
+        """The undelivered messages for one change, read from their file under its lock and
+        written back after: the file is the queue of every watch on the store, so a message
+        another watch delivered meanwhile is gone from it and not posted again. A message
+        this watch queued that is not in the file yet (the file could not be written, or
+        it was handed in) stays queued."""
+        with locked(self._pending_file):
+            on_file = load_pending(self._pending_file)
+            added = [m for m in self.pending if m not in self._synced and m not in on_file]
+            self.pending[:] = on_file + added
+            yield self.pending
+            self._save_queue()
+
+    def _save_queue(self) -> None:
+        if save_pending(self._pending_file, self.pending):
+            self._synced = list(self.pending)
 
     # -- the loop ------------------------------------------------------------------------
     def run(self, max_iterations: int | None = None) -> list[CycleReport]:
@@ -575,16 +623,17 @@ class Watcher:
             self._write_digest(st, release, found.scan_id, report)
         if self.webhook and (len(new) or len(resolved)):
             landed = [_release_brief(st, r) for r in dict.fromkeys(releases)]
-            self.pending.append(webhook.payload(new, resolved, landed))
-            if len(self.pending) > MAX_PENDING:
-                dropped = len(self.pending) - MAX_PENDING
-                log.warning(
-                    "webhook: %d oldest undelivered message(s) dropped (at most %d kept)",
-                    dropped,
-                    MAX_PENDING,
-                )
-                del self.pending[:dropped]
-            save_pending(self._pending_file, self.pending)
+            message = webhook.payload(new, resolved, landed)
+            with self._queue() as queue:
+                queue.append(message)
+                if len(queue) > MAX_PENDING:
+                    dropped = len(queue) - MAX_PENDING
+                    log.warning(
+                        "webhook: %d oldest undelivered message(s) dropped (at most %d kept)",
+                        dropped,
+                        MAX_PENDING,
+                    )
+                    del queue[:dropped]
 
     def _write_digest(self, st: Store, release: int, scan_id: int, report: CycleReport) -> None:
         from tradesentry import api
@@ -607,23 +656,28 @@ class Watcher:
         """
         from tradesentry.monitor import webhook
 
+        if not self.webhook:
+            return
         post = self.post or webhook.post
-        while self.webhook and self.pending:
-            body = self.pending[0]
-            status = self._step(
-                report,
-                "post to the webhook",
-                lambda b=body: post(self.webhook, b),
-                attempts=1 if self._webhook_down else None,
-            )
-            self._webhook_down = status is None
-            if status is None:
-                log.info("%d webhook message(s) kept for the next cycle", len(self.pending))
-                return
-            self.pending.pop(0)
-            save_pending(self._pending_file, self.pending)
-            report.posted += 1
-            log.info("webhook: posted %d new finding(s) (HTTP %s)", len(body["findings"]), status)
+        with self._queue() as queue:  # held while posting: another watch waits, then sees
+            while queue:
+                body = queue[0]
+                status = self._step(
+                    report,
+                    "post to the webhook",
+                    lambda b=body: post(self.webhook, b),
+                    attempts=1 if self._webhook_down else None,
+                )
+                self._webhook_down = status is None
+                if status is None:
+                    log.info("%d webhook message(s) kept for the next cycle", len(queue))
+                    return
+                queue.pop(0)
+                self._save_queue()  # posted: gone from the file at once, whatever comes next
+                report.posted += 1
+                log.info(
+                    "webhook: posted %d new finding(s) (HTTP %s)", len(body["findings"]), status
+                )
 
 
 def _fetch_comtrade(store: Store, **entry):

@@ -271,3 +271,25 @@ def test_a_part_of_a_flow_is_told_apart_from_the_whole(store, tmp_path):
     assert "China's exports to North Korea (mode of transport 3200) (high" in (
         webhook.summary([record], [], [])
     )
+
+
+def test_a_figure_the_release_withdrew_is_not_quoted(store, tmp_path):
+    """A release listing February without a value (Comext's confidential blank) withdraws
+    the figure of the one before: the digest's sentence on the new finding there must not
+    quote that figure as February's."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(year: int, m: int, value: str) -> dict:
+        return record("DEU", "FRA", "export", "39199020", str(year), f"{m:02d}", value)
+
+    months = [(y, m) for y in (2019, 2020, 2021) for m in range(1, 13)]
+    first = [month(y, m, str(100_000 + 1_000 * (m % 4))) for y, m in months]
+    sdmx = FORMATS["sdmx"]
+    store.ingest(sdmx.file(tmp_path, first, stem="r1"), published="2021-04-20")
+    api.scan(store)
+    again = [month(2020, 6, ""), month(2020, 7, "101000")]
+    store.ingest(sdmx.file(tmp_path, again, stem="r2"), published="2021-05-20")
+    d = api.digest(store)
+    (june,) = [f for f in d.findings if f["period"] == "2020-06"]
+    assert june["kind"] == "gap" and "June 2020" in june["explanation"]
+    assert "102,000" not in june["context"] and "102,000" not in june["headline"]

@@ -502,16 +502,20 @@ def _finding(con, release: int, rec: dict) -> dict:
     return out
 
 
+# Each month as the release's day had it: its latest row, then only a figure (a row the
+# latest release lists without a value withdraws the earlier figure: no month to quote).
 _AROUND_SQL = """
-WITH ro AS (SELECT release_id, vintage FROM release_order)
-SELECT o.period, o.value FROM observations o JOIN ro USING (release_id)
-WHERE o.reporter = $reporter AND o.partner = $partner AND o.flow = $flow
-  AND o.classification = $classification AND o.commodity = $commodity
-  AND o.breakdown = coalesce($breakdown, '') AND o.freq = 'M' AND o.period_months = 1
-  AND o.period BETWEEN $first AND $last AND o.value IS NOT NULL
-  AND ro.vintage <= (SELECT vintage FROM ro WHERE release_id = $release)
-QUALIFY row_number() OVER (PARTITION BY o.period ORDER BY ro.vintage DESC) = 1
-ORDER BY o.period
+WITH ro AS (SELECT release_id, vintage FROM release_order),
+latest AS (
+  SELECT o.period, o.value FROM observations o JOIN ro USING (release_id)
+  WHERE o.reporter = $reporter AND o.partner = $partner AND o.flow = $flow
+    AND o.classification = $classification AND o.commodity = $commodity
+    AND o.breakdown = coalesce($breakdown, '') AND o.freq = 'M' AND o.period_months = 1
+    AND o.period BETWEEN $first AND $last
+    AND ro.vintage <= (SELECT vintage FROM ro WHERE release_id = $release)
+  QUALIFY row_number() OVER (PARTITION BY o.period ORDER BY ro.vintage DESC) = 1
+)
+SELECT period, value FROM latest WHERE value IS NOT NULL ORDER BY period
 """
 
 

@@ -95,7 +95,8 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         f"Release {diff.b['id']} ({diff.b['file']}, published {diff.b['published'] or 'n/a'}) "
         f"against release {diff.a['id']} ({diff.a['file']}, published "
         f"{diff.a['published'] or 'n/a'}): {plural(s['common'], 'cell')} in both, "
-        f"{s['revised']:,} revised, {s['unchanged']:,} unchanged, {s['appeared']:,} appeared, "
+        f"{s['revised']:,} revised{_revised_detail(s)}, {s['unchanged']:,} unchanged, "
+        f"{s['appeared']:,} appeared, "
         f"{s['vanished']:,} vanished; {plural(s['only_in_b'], 'cell')} beyond release "
         f"{diff.a['id']}'s coverage, {s['only_in_a']:,} beyond release {diff.b['id']}'s.",
         highlight=False,
@@ -125,6 +126,17 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
     if restated:
         freqs = diff.by_month.loc[diff.by_month["restated"], "freq"]
         console.print(f"Whole {_periods_word(freqs).lower()} restated: {', '.join(restated)}.")
+
+
+def _revised_detail(s: dict) -> str:
+    """What the revised cells include: " (2 within the revision tolerance, 1 now withheld)"."""
+    parts = [
+        f"{s['small']:,} within the revision tolerance" if s.get("small") else "",
+        f"{s['withheld']:,} now withheld" if s.get("withheld") else "",
+        f"{s['disclosed']:,} no longer withheld" if s.get("disclosed") else "",
+    ]
+    parts = [p for p in parts if p]
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _periods_word(freqs: pd.Series) -> str:

@@ -3,8 +3,11 @@
 ``revisions`` lists, cell by cell, every figure a release changed against the previous
 release that reported the same cell (release order: publication date, then ingestion).
 ``release_diff`` compares two releases as wholes: cells revised, unchanged, appeared and
-vanished, and the months restated across the board. Both use the revision detector's
-tolerance: a change counts when it exceeds both the relative and the absolute threshold.
+vanished, and the months restated across the board. ``revisions`` uses the revision
+detector's tolerance (a change counts when it exceeds both the relative and the absolute
+threshold); ``release_diff`` counts every change of a figure as revised, as the digest
+does, and says how many of them are within that tolerance (``small``): a diff that called
+a change of $24.6M "unchanged" because it is 0.3 % of the figure would hide it.
 """
 
 from __future__ import annotations
@@ -113,7 +116,9 @@ def release_diff(
 ) -> ReleaseDiff:
     """What release ``b`` changed against release ``a``.
 
-    ``appeared``: cells of b that a did not hold although a reported that series in the
+    ``revised``: cells of both whose figure differs at all (``small``: within the revision
+    detector's ``tolerance`` and ``min_change``, which the scan does not flag; ``withheld``:
+    a figure now listed without a value; ``disclosed``: the reverse). ``appeared``: cells of b that a did not hold although a reported that series in the
     months around them; ``vanished``: the reverse. Cells outside the other release's
     coverage (a later month, a new series) are counted as ``only_in_a`` / ``only_in_b``,
     not as revisions.
@@ -126,6 +131,10 @@ def release_diff(
         for status in ("revised", "unchanged", "appeared", "vanished", "only_in_a", "only_in_b")
     }
     summary["common"] = summary["revised"] + summary["unchanged"]
+    revised = cells["status"] == "revised"
+    summary["small"] = int((revised & ~cells["material"].astype(bool)).sum())
+    summary["withheld"] = int((revised & cells["value_b"].isna()).sum())
+    summary["disclosed"] = int((revised & cells["value_a"].isna()).sum())
     changed = cells[cells["status"] == "revised"]
     summary["total_change"] = float(changed["change"].sum())
     summary["gross_change"] = float(changed["change"].abs().sum())
@@ -162,9 +171,10 @@ def _diff_sql() -> str:
                 FROM a FULL OUTER JOIN b USING ({_KEY})
              )
         SELECT c.* EXCLUDE (in_a, in_b), value_b - value_a AS change,
+               coalesce({_changed_sql("value_b", "value_a")}, false) AS material,
                CASE
                  WHEN in_a AND in_b THEN
-                   CASE WHEN {_changed_sql("value_b", "value_a")} THEN 'revised' ELSE 'unchanged' END
+                   CASE WHEN value_b IS DISTINCT FROM value_a THEN 'revised' ELSE 'unchanged' END
                  WHEN in_b AND ca.lo IS NOT NULL AND c.period BETWEEN ca.lo AND ca.hi THEN 'appeared'
                  WHEN in_b THEN 'only_in_b'
                  WHEN cb.lo IS NOT NULL AND c.period BETWEEN cb.lo AND cb.hi THEN 'vanished'

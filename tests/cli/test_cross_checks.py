@@ -448,3 +448,20 @@ def test_the_mirror_table_says_which_ratio_its_gap_column_is_at(row, said):
     from tradesentry.cli_cross import _pair_basis
 
     assert _pair_basis(row) == said
+
+
+def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}", value)
+
+    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
+    first = sdmx.file(tmp_path, [month(m, "8197068000") for m in (1, 2, 3)], stem="a")
+    second = [month(1, "8172477000"), month(2, ""), month(3, "9000000000")]
+    for path in (first, sdmx.file(tmp_path, second, stem="b")):
+        assert invoke("ingest", path, "--store", db).exit_code == 0
+    result = invoke("releases", "--diff", "1", "2", "--store", db)
+    assert "3 revised (1 within the revision tolerance, 1 now withheld), 0 unchanged" in (
+        " ".join(result.stdout.split())
+    )

@@ -186,9 +186,10 @@ def test_api_revisions_and_release_diff(two_releases):
     assert (cells["release"] == 2).all() and (cells["previous_release"] == 1).all()
     assert cells["change_share"].to_numpy() == pytest.approx([0.25, 0.25], rel=1e-4)
     diff = api.release_diff(two_releases, 1, 2)
-    assert diff.summary["revised"] == 3
+    # the 0.2 % change is a change, within the tolerance the scan flags beyond
+    assert diff.summary["revised"] == 4 and diff.summary["small"] == 1
     assert diff.summary["appeared"] == diff.summary["vanished"] == 0
-    assert diff.summary["unchanged"] == diff.summary["common"] - 3
+    assert diff.summary["unchanged"] == diff.summary["common"] - 4
     assert diff.restated_months() == []
 
 
@@ -247,3 +248,27 @@ def test_a_revised_combined_january_february_is_one_finding_over_both_months(sto
     assert (f["observed"], f["expected"], f["impact"]) == (5_350_000.0, 10_700_000.0, 5_350_000.0)
     assert f["evidence"]["combined"] is True and f["evidence"]["months"][0]["months"] == 2
     assert "combined figure for January–February 2020 from $10.7M to $5.3M" in f["explanation"]
+
+
+def test_release_diff_counts_every_change_and_says_which_are_small(store, tmp_path):
+    """A change within the revision tolerance is still a change (-0.3 % of $8.2 billion is
+    $24.6 million): the diff counts it revised, as the digest does, and says it is small;
+    a figure now listed without a value is revised and said to be withheld."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}", value)
+
+    sdmx = FORMATS["sdmx"]
+    store.ingest(sdmx.file(tmp_path, [month(m, "8197068000") for m in (1, 2, 3, 4)], stem="a"))
+    b = [month(1, "8172477000"), month(2, ""), month(3, "9000000000"), month(4, "8197068000")]
+    store.ingest(sdmx.file(tmp_path, b, stem="b"))
+    diff = api.release_diff(store, 1, 2)
+    s = diff.summary
+    assert (s["revised"], s["unchanged"], s["small"], s["withheld"]) == (3, 1, 1, 1)
+    assert s["disclosed"] == 0
+    small = diff.cells[diff.cells["period"] == "2024-01"].iloc[0]
+    assert small["change"] == pytest.approx(-24_591_000) and not small["material"]
+    assert diff.by_month.set_index("period").loc["2024-01", "net_change"] == pytest.approx(
+        -24_591_000
+    )

@@ -71,6 +71,9 @@ def test_a_month_the_earlier_release_left_out_appeared():
     )
     assert row["impact"] == pytest.approx(BASE[6])
     assert np.isnan(row["expected"])
+    # "left out" was wrong for a month listed without a value (Comext's confidential blank)
+    said = Revision().explain({**row.to_dict(), "period": "2024-07", "period_end": "2024-07"})
+    assert "for which release 1 (published 2024-02-17) gave no figure although" in said
 
 
 def test_months_the_earlier_release_never_covered_are_not_claimed():

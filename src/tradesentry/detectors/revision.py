@@ -162,7 +162,10 @@ class Revision(Detector):
         if ev.get("change") == "appeared":
             return (
                 f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
-                f"a {unit} that {old} left out although it reported the {unit}s around it."
+                # the panel cannot tell a month left out from one listed without a value
+                # (confidential): both are "no figure"
+                f"a {unit} for which {old} gave no figure although it reported the {unit}s "
+                "around it."
             )
         months = [m for m in ev.get("months") or [] if m.get("previous") is not None]
         if ev.get("combined") and months:

@@ -111,3 +111,24 @@ def test_a_month_the_source_withheld_is_said_to_be_withheld(store, tmp_path, wit
     assert finding["evidence"]["withheld_months"] == len(withheld)
     assert said in finding["explanation"]
     assert "or no trade at all" not in finding["explanation"]
+
+
+def test_a_gap_priced_by_its_season_says_so():
+    """A February that runs at ten times the months around it, in every other year: the
+    missing February is priced at about that, and the text says the same month in other
+    years is behind the figure and what the months around give alone; where the season
+    does not move the figure, nothing is said of it."""
+    rng = np.random.default_rng(3)
+    v = 2e4 * np.exp(rng.normal(0, 0.2, (1, 48)))
+    v[0, 1::12] *= 10  # every February
+    v[0, 25] = np.nan  # February of the third year
+    gap = default_detectors(["gap"])[0]
+    (finding,) = gap.detect(make_panel(v)).to_dict("records")
+    plain = finding["evidence"]["without_season"]
+    assert plain == pytest.approx(2e4, rel=0.3) and finding["expected"] > 4 * plain
+    said = gap.explain({**finding, "period": "2021-02", "currency": "EUR"})
+    assert "and the same month in other years (about €2" in said
+    flat = 2e4 * np.exp(rng.normal(0, 0.05, (1, 48)))
+    flat[0, 25] = np.nan
+    (unseasonal,) = gap.detect(make_panel(flat)).to_dict("records")
+    assert "without_season" not in unseasonal["evidence"]

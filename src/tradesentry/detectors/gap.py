@@ -94,6 +94,7 @@ class Gap(Detector):
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
+        without_season = _without_season(model, rows, start, end, expected)
         withheld = _withheld_months(panel, rows, start, end)
         evidence = [
             {
@@ -108,6 +109,11 @@ class Gap(Detector):
                     round(float(x), 2) if np.isfinite(x) else None for x in each[j, : e - s + 1]
                 ],
                 "carried_across": int(carried[j]),
+                **(
+                    {"without_season": round(float(without_season[j]), 2)}
+                    if np.isfinite(without_season[j])
+                    else {}
+                ),
             }
             for j, (k, r, s, e) in enumerate(zip(keep, rows, start, end, strict=True))
         ]
@@ -155,6 +161,12 @@ class Gap(Detector):
             if expected is not None and expected == expected
             else ""
         )
+        plain = ev.get("without_season")
+        if worth and plain is not None:
+            worth += (
+                f" and the same {unit} in other years ({about(plain, cur)} from the figures "
+                "around them alone)"
+            )
         carried = int(ev.get("carried_across") or 0)
         if worth and carried:
             worth += (
@@ -226,6 +238,24 @@ def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     r1, e = np.nonzero(missing & ~nxt)  # same runs, same row-major order
     interior = (s > 0) & (e < T - 1)
     return r0[interior], s[interior], e[interior]
+
+
+#: the season is named where it moves a run's expected money beyond this factor, as a
+#: record is "about its usual month" only within it (mirror_gap, unit_value)
+SEASON_NAMED = 1.25
+
+
+def _without_season(model, rows, start, end, expected: np.ndarray) -> np.ndarray:
+    """Each run's expected money from the level alone, where the calendar months' effects
+    move it beyond ``SEASON_NAMED`` either way (NaN elsewhere): the text then says the
+    same months of other years are behind the figure, and what the months around give."""
+    level = np.exp(model.expected_log - model.seasonal) - model.offset[:, None]
+    each, _ = run_expectations(level, model.offset, rows, start, end)
+    plain = run_sums(each)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = expected / plain
+    named = np.isfinite(ratio) & ((ratio > SEASON_NAMED) | (ratio < 1 / SEASON_NAMED))
+    return np.where(named, plain, np.nan)
 
 
 def run_expectations(

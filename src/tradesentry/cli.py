@@ -218,10 +218,15 @@ def ingest(
             ok = _ingest_file(st, path, options, doing)
             failed, landed = failed or not ok, landed or ok
     if failed and new and not landed:  # the store as it was: none, not an empty one
-        for made in (target, target.with_name(target.name + ".wal")):
-            made.unlink(missing_ok=True)
+        _remove_store(target)
     if failed:
         raise typer.Exit(2)
+
+
+def _remove_store(target: Path) -> None:
+    """Remove a store this command made and left empty (and its write-ahead log)."""
+    for made in (target, target.with_name(target.name + ".wal")):
+        made.unlink(missing_ok=True)
 
 
 def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
@@ -664,12 +669,19 @@ def rates(
     """Load monthly exchange rates into the store (or list them, without FILE)."""
     if file is not None:  # before the store is opened (and made, if it is new)
         _check_input_file(file)
-    with open_store(store, read_only=file is None) as st:
-        if file is None:
-            frame = api.rates(st)
-            _emit(frame.assign(period=frame["period"].map(_iso_date)), format, title="Rates")
-            return
-        result = api.load_rates(st, file)
+    target = resolve_store_path(store)
+    new = file is not None and not target.exists()
+    try:
+        with open_store(store, read_only=file is None) as st:
+            if file is None:
+                frame = api.rates(st)
+                _emit(frame.assign(period=frame["period"].map(_iso_date)), format, title="Rates")
+                return
+            result = api.load_rates(st, file)
+    except TradesentryError:
+        if new:  # the store as it was: none, not an empty one
+            _remove_store(target)
+        raise
     cli_cross.print_rates_result(out, result)
 
 

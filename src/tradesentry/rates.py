@@ -49,7 +49,10 @@ def load_rates(con, path: str | Path) -> RatesResult:
     path = Path(path)
     raw = _read(path)
     layout = "ecb" if set(_ECB_COLUMNS) <= set(raw.columns) else "per_usd"
-    frame = _from_ecb(raw) if layout == "ecb" else _from_per_usd(raw)
+    try:
+        frame = _from_ecb(raw) if layout == "ecb" else _from_per_usd(raw)
+    except InputError as exc:  # the checks name the line; the error names the file too
+        raise InputError(f"{path}: {str(exc).removeprefix('rates file: ')}") from exc
     if frame.empty:
         raise InputError(f"{path}: no rates in the file")
     cur = con.cursor()
@@ -112,10 +115,14 @@ def _from_per_usd(raw: pd.DataFrame) -> pd.DataFrame:
         raise InputError(f"line {usd.index[0]}: USD per USD must be 1, not {usd['per_usd'].iat[0]}")
     dup = frame.duplicated(["currency", "period"], keep=False)
     if dup.any():
-        clash = frame[dup].groupby(["currency", "period"])["per_usd"].nunique()
+        clash = frame[dup].groupby(["currency", "period"])["per_usd"].transform("nunique")
         if (clash > 1).any():
-            line = frame[dup].index[0]
-            raise InputError(f"line {line}: two different rates for the same currency and month")
+            first = frame[dup][clash > 1].iloc[0]
+            same = frame[
+                (frame["currency"] == first["currency"]) & (frame["period"] == first["period"])
+            ]
+            lines = " and ".join(str(n) for n in same.index[:2])
+            raise InputError(f"lines {lines}: two different rates for the same currency and month")
         frame = frame.drop_duplicates(["currency", "period"])
     return frame.reset_index(drop=True)
 

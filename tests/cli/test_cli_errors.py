@@ -202,3 +202,10 @@ def test_the_readme_python_snippet_runs_from_the_repository_root(tmp_path, monke
     exec(compile(snippet.replace("trade.duckdb", store), "README.md", "exec"), {})
     with open_store(store, read_only=True) as st:
         assert len(st.releases()) == 1
+
+
+def test_a_folder_given_as_the_mapping_is_one_line_and_makes_no_store(tmp_path):
+    db = tmp_path / "s.duckdb"
+    result = invoke("ingest", DEMO_CSV, "--mapping", tmp_path, "--store", db)
+    assert_one_line_error(result, f"{tmp_path}: a folder, not a mapping file")
+    assert not db.exists()

@@ -465,3 +465,24 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
     assert "3 revised (1 within the revision tolerance, 1 now withheld), 0 unchanged" in (
         " ".join(result.stdout.split())
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("currency,period,rate\nEUR,2024-01,0.9\n", "bad.csv: missing column(s) per_usd"),
+        ("currency,period,per_usd\nEUR,2024-01,0.9\nEUR,2024-13,0.9\n", "bad.csv: line 3: period"),
+        (
+            "currency,period,per_usd\nJPY,2024-02,150\nEUR,2024-01,0.9\nEUR,2024-01,0.8\n",
+            "bad.csv: lines 3 and 4: two different rates for the same currency and month",
+        ),
+    ],
+)
+def test_a_bad_rates_file_is_named_and_makes_no_store(tmp_path, text, said):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text)
+    db = tmp_path / "s.duckdb"
+    result = invoke("rates", bad, "--store", db)
+    assert result.exit_code == 2 and said in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not db.exists()  # the store as it was: none

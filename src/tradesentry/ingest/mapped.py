@@ -93,6 +93,10 @@ def load_mapping(path: str | Path) -> MappingSpec:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise InputError(f"{p}: no such mapping file") from exc
+    except IsADirectoryError as exc:
+        raise InputError(f"{p}: a folder, not a mapping file") from exc
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the mapping file ({exc.strerror or exc})") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{p}: not a valid TOML mapping ({exc})") from exc
     _check_types(p, data)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
@@ -39,8 +39,28 @@ from tradesentry.text import money, period_label, period_span, plural, printable
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
 # explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
 # output is built as Text objects instead.
-out = Console(soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
+BROKEN_PIPE = 141  # the shell's code for a writer whose reader stopped (128 + SIGPIPE)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit raises nothing more."""
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class _Console(Console):
+    """Rich's console, but a reader that stops (`scan | head`) ends the command with 141:
+    Rich's own 1 means "findings at or above --fail-on" here."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _silence_stdout()
+        raise SystemExit(BROKEN_PIPE)
+
+
+out = _Console(soft_wrap=True, markup=False, emoji=False)
+err = _Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 
 # click's UsageError, from whichever click typer uses (recent typer carries its own copy, so
 # `import click` may name other classes): BadParameter, which typer exports, derives from it.
@@ -177,6 +197,11 @@ def command(*args, **kwargs):
             except TradesentryError as exc:
                 err.print(f"error: {printable(exc)}", markup=False, highlight=False)
                 raise typer.Exit(2) from None
+            except BrokenPipeError:
+                # The reader stopped (`| head`) while the command wrote without Rich:
+                # quietly, with 141 as above, not click's 1.
+                _silence_stdout()
+                raise typer.Exit(BROKEN_PIPE) from None
 
         return app.command(*args, **kwargs)(run)
 
@@ -826,6 +851,10 @@ def watch(
             max_iterations=1 if once else None,
         )
     except KeyboardInterrupt:
+        # Stopping a running watch is how it ends (as `serve`): 0. A `--once` run
+        # interrupted did not do its cycle: 130, as any other command.
+        if once:
+            raise typer.Exit(130) from None
         return
     finally:
         log.removeHandler(handler)

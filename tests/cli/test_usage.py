@@ -264,3 +264,37 @@ def test_python_dash_m_runs_the_same_command_line(demo_db):
         [sys.executable, "-m", "tradesentry", "--help"], capture_output=True, text=True, check=False
     )
     assert "Usage: tradesentry " in usage.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan"],
+        ["scan", "--format", "csv"],
+        ["series", "CHN", "PRK", "export", "TOTAL"],
+        ["releases", "--format", "csv"],
+    ],
+)
+def test_a_reader_that_stops_is_not_exit_code_1(demo_db, args):
+    """`scan | head -1` under pipefail must not read as findings at --fail-on (exit 1):
+    the command stops quietly with 141, the shell's code for a broken pipe."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "tradesentry", *args, "--store", str(demo_db)]
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    run.stdout.close()  # the reader is gone before the command writes
+    said = run.stderr.read()
+    assert run.wait(timeout=120) == cli.BROKEN_PIPE and said == b""
+
+
+@pytest.mark.usefixtures("sigint_default")
+@pytest.mark.parametrize(("once", "code"), [(True, 130), (False, 0)])
+def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, once, code):
+    import tradesentry.monitor
+
+    monkeypatch.setattr(tradesentry.monitor, "watch", _interrupted_in_python)
+    (tmp_path / "inbox").mkdir()
+    args = ["watch", str(tmp_path / "inbox"), *(["--once"] if once else [])]
+    result = invoke(*args, store=tmp_path / "s.duckdb")
+    assert result.exit_code == code and "Traceback" not in result.stderr

@@ -1198,9 +1198,14 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
 
 
 def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
+    """CSV on stdout, as a terminal may show it: control characters escaped (a quarantined
+    line's ESC would retitle the window), formulas neutralised (``text.csv_safe``)."""
     from tradesentry.text import csv_safe
 
-    frame.map(csv_safe).to_csv(sys.stdout, index=False, header=header)
+    def cell(value):
+        return csv_safe(printable(value) if isinstance(value, str) else value)
+
+    frame.map(cell).to_csv(sys.stdout, index=False, header=header)
 
 
 def _missing(value) -> bool:

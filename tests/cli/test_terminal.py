@@ -43,6 +43,9 @@ def db(tmp_path):
         ("series", "CHN", "PRK", "export", HOSTILE_COMMODITY),
         ("scan",),
         ("releases",),
+        ("quarantine", "--format", "csv"),
+        ("releases", "--format", "csv"),
+        ("scan", "--format", "csv"),
     ],
 )
 def test_file_contents_are_escaped_on_the_terminal(db, args):

@@ -231,6 +231,10 @@ def test_scan_takes_codes_in_any_case_and_saves_them_as_the_store_keeps_them(
         ({"kind": ["dip", "Spikes"]}, "unknown kind 'Spikes'"),
         ({"severity": "critical"}, "unknown severity 'critical'; choose from high, medium, low"),
         ({"flow": "EXPORTS"}, "unknown flow 'EXPORTS'"),
+        # a code the store holds no series of reads as a typo, not as "no findings"
+        ({"reporter": "XYZ"}, "no series in the store has reporter XYZ: the store holds only"),
+        ({"partner": ["PRK", "NARNIA"]}, "no series in the store has partner NARNIA: the store"),
+        ({"classification": "H4"}, "no series in the store has classification H4: the store"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else None,
 )
@@ -249,6 +253,7 @@ def test_findings_take_codes_kinds_and_severities_in_any_case(demo_store):
     assert {(f["kind"], f["severity"], f["reporter"]) for f in found} == {
         ("level_shift", "high", "CHN")
     }
+    assert len(demo_store.findings(classification="hs")) == len(demo_store.findings())
 
 
 def two_classifications(folder: Path) -> Path:

@@ -226,6 +226,8 @@ def findings(
     severity = arguments.severities(severity)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
     con = store.con.cursor()
+    classification = classification.strip().upper() if classification else None
+    _check_codes(con, filters, classification)
     if scan_id is None:
         row = con.execute("SELECT max(id) FROM scans").fetchone()
         scan_id = row[0] if row else None
@@ -247,6 +249,31 @@ def findings(
     if since:
         found = Findings(ending_since(found.to_frame(), since), scan_id)
     return found
+
+
+def check_codes(store: Store, reporter=None, partner=None, commodity=None) -> None:
+    """InputError where a code (one or a list, as ``findings`` takes them) is held by no
+    series of the store: the dashboard's filters are checked as ``findings``' are."""
+    filters = arguments.series_filters(reporter, partner, None, commodity)
+    _check_codes(store.con.cursor(), filters, None)
+
+
+def _check_codes(con, filters: dict, classification: str | None) -> None:
+    """A code the store holds no series of is a mistake to name (``reporter="XYZ"``),
+    not a filter that found nothing; a code held but without findings is no mistake."""
+    codes = {k: v for k, v in filters.items() if k != "flow" and v}
+    unheld = first_unheld(con, codes) if codes else None
+    if unheld:
+        column, code, held = unheld
+        raise InputError(f"no series in the store has {column} {code}: {held}")
+    if classification is not None:
+        rows = con.execute("SELECT DISTINCT classification FROM observations").fetchall()
+        held_classes = sorted(str(r[0]) for r in rows)
+        if classification not in held_classes:
+            raise InputError(
+                f"no series in the store has classification {classification}: the store "
+                f"holds {', '.join(held_classes) or 'no series'}"
+            )
 
 
 def _no_scan(con, scan_id) -> str:

@@ -123,12 +123,20 @@ def test_json_twins_match_their_pages(client):
         ("until=2020-06", {"level_shift"}),
         ("since=2020-01&until=2020-12", {"level_shift", "dip"}),
         ("reporter=&partner=&flow=&since=&until=&order=", {"dip", "level_shift", "timing_shift"}),
-        ("reporter=USA", set()),
     ],
 )
 def test_filters(client, query, kinds):
     found = client.get(f"/api/findings?{query}").json()
     assert {f["kind"] for f in found} == kinds
+
+
+@pytest.mark.parametrize("path", ["/api/findings", "/findings", "/api/findings.csv"])
+@pytest.mark.parametrize("query", ["reporter=USA", "partner=Narnia", "commodity=27"])
+def test_a_code_the_store_does_not_hold_is_a_422_not_0_findings(client, path, query):
+    """A typo must not read as a clean result: the answer names what the store holds."""
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 422
+    assert "no series in the store has" in response.text and "the store holds" in response.text
 
 
 def test_sort_and_pages(client):

@@ -135,6 +135,10 @@ def _errors(app: FastAPI) -> None:
         detail = Markup('{} <span class="choices">({})</span>').format(str(exc), links)
         return page(request, 404, "Not found", detail)
 
+    @app.exception_handler(views.Unprocessable)
+    def unprocessable(request: Request, exc: views.Unprocessable) -> Response:
+        return page(request, 422, "Some parameters are not valid", str(exc))
+
     @app.exception_handler(StoreError)
     def store_error(request: Request, exc: StoreError) -> Response:
         return page(request, 503, "The store is not available", str(exc))

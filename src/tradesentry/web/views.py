@@ -116,6 +116,10 @@ def _checked(check, *args):
         raise ValueError(str(exc)) from None
 
 
+class Unprocessable(InputError):
+    """A query the store cannot answer as asked (a code it holds no series of): 422."""
+
+
 class FindingFilters(BaseModel):
     """The filters /findings, /api/findings and /api/findings.csv share.
 
@@ -221,7 +225,12 @@ def _sorted(frame: pd.DataFrame, sort: str, order: str | None) -> pd.DataFrame:
 def select_findings(
     store: Store, filters: FindingFilters, memo: Memo | None = None
 ) -> tuple[Findings, list[str]]:
-    """The latest scan's findings that match, in the order asked; and the kinds on offer."""
+    """The latest scan's findings that match, in the order asked; and the kinds on offer.
+    A code the store holds no series of is a 422 naming what it holds, not "0 findings"."""
+    try:
+        api.check_codes(store, filters.reporter, filters.partner, filters.commodity)
+    except InputError as exc:
+        raise Unprocessable(str(exc)) from None
     everything = (memo or Memo(immutable=False)).findings(store)
     found = everything.filter(
         kind=filters.kind,

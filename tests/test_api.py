@@ -411,3 +411,38 @@ def test_since_keeps_an_annual_finding_whose_year_ends_in_or_after_it(
     scanned = api.scan(both_freqs_store, since=since, save=False).to_frame()
     for frame in (saved, scanned):
         assert set(zip(frame["freq"], frame["period"], strict=True)) == periods
+
+
+def test_a_series_and_a_pair_count_overlapping_findings_once(demo_store):
+    """A spike and a mirror gap on one series and month are one sum of money at stake on
+    the series and pair lists, as in the overview (they showed the sum of both)."""
+    from tests.report.seed import save_scan
+
+    base = {"reporter": "CHN", "partner": "PRK", "flow": "import", "commodity": "TOTAL"}
+    base |= {"observed": 1.0, "expected": 1.0, "currency": "USD", "score": 0.9}
+    base |= {"severity": "high", "explanation": "", "evidence": {}}
+    save_scan(
+        demo_store,
+        [
+            {
+                **base,
+                "kind": "spike",
+                "period": "2020-05",
+                "period_end": "2020-05",
+                "impact": 476.0,
+            },
+            {
+                **base,
+                "kind": "mirror_gap",
+                "period": "2020-04",
+                "period_end": "2020-06",
+                "impact": 475.1,
+            },
+            {**base, "kind": "dip", "period": "2021-01", "period_end": "2021-01", "impact": 10.0},
+        ],
+    )
+    series = api.series_index(demo_store).set_index(["flow", "commodity"]).loc[("import", "TOTAL")]
+    assert (series["findings"], series["impact"]) == (3, 486.0)
+    pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
+    assert (pair["findings"], pair["impact"]) == (3, 486.0)
+    assert api.overview(demo_store)["at_stake"] == {"USD": 486.0}

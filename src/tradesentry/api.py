@@ -695,9 +695,22 @@ def _scan_findings_usd(con) -> str:
     return f"""
         scan_findings AS (SELECT * FROM {saved_findings_sql(con)} WHERE scan_id = ?),
         usd AS ({usd_rates_sql("scan_findings")}),
-        found AS (
+        priced AS MATERIALIZED (
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd
             FROM scan_findings LEFT JOIN usd USING (currency, period)
+        ),
+        -- overview's rule within a series: overlapping findings count once, the largest
+        outsized AS (
+            SELECT f.id FROM priced f JOIN priced g
+              ON g.reporter = f.reporter AND g.partner = f.partner AND g.flow = f.flow
+             AND g.classification = f.classification AND g.commodity = f.commodity
+             AND g.breakdown = f.breakdown AND g.freq = f.freq
+            WHERE g.period <= f.period_end AND g.period_end >= f.period
+              AND (coalesce(g.impact, 0) > coalesce(f.impact, 0)
+                   OR (coalesce(g.impact, 0) = coalesce(f.impact, 0) AND g.id < f.id))
+        ),
+        found AS (
+            SELECT priced.*, id NOT IN (SELECT id FROM outsized) AS counted FROM priced
         )"""
 
 
@@ -712,7 +725,9 @@ def series_index(
     """Series of the current view with their span, latest figure and findings in a scan.
 
     Ordered by money at stake in their findings, then by key, so the series that matter
-    come first when the list is cut.
+    come first when the list is cut. A series' money at stake counts its findings over
+    overlapping months once, at the largest (a spike and a mirror gap of the same month
+    are one sum of money), as ``overview`` does; so does a pair's (``pairs``).
     """
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
@@ -728,7 +743,8 @@ def series_index(
             GROUP BY ALL
         ), {_scan_findings_usd(con)}, f AS (
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
-                   count(*) AS findings, sum(impact) AS impact, sum(impact_usd) AS impact_usd
+                   count(*) AS findings, sum(impact) FILTER (WHERE counted) AS impact,
+                   sum(impact_usd) FILTER (WHERE counted) AS impact_usd
             FROM found GROUP BY ALL
         )
         SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.impact, 0) AS impact
@@ -755,8 +771,9 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
         ), {_scan_findings_usd(con)}, f AS (
-            SELECT reporter, partner, count(*) AS findings, sum(impact) AS impact,
-                   sum(impact_usd) AS impact_usd,
+            SELECT reporter, partner, count(*) AS findings,
+                   sum(impact) FILTER (WHERE counted) AS impact,
+                   sum(impact_usd) FILTER (WHERE counted) AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
             FROM found GROUP BY ALL
         )

@@ -1202,8 +1202,9 @@ def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
     line's ESC would retitle the window), formulas neutralised (``text.csv_safe``)."""
     from tradesentry.text import csv_safe
 
-    def cell(value):
-        return csv_safe(printable(value) if isinstance(value, str) else value)
+    def cell(value):  # neutralised first: a tab that makes a formula keeps its mark
+        value = csv_safe(value)
+        return printable(value) if isinstance(value, str) else value
 
     frame.map(cell).to_csv(sys.stdout, index=False, header=header)
 

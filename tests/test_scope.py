@@ -46,3 +46,26 @@ def test_pairs_count_the_series_a_filtered_scan_covered():
     assert [p["series_scanned"] for p in marked] == [1, 0]
     assert scope.summary(index, 3)["series_scanned"] == 1
     assert ScanScope.of(_scan()).summary(None, 3)["series_scanned"] == 3
+
+
+def test_a_scan_before_the_latest_release_does_not_cover_its_figures():
+    """Release 5 came after scan 1, which saw releases to 4: a series with figures from it
+    is not scanned, whatever the filters; one without them still is."""
+    scope = ScanScope.of({"id": 1, "parameters": {}, "release": 4, "store_release": 5})
+    assert scope.stale and not scope.whole_store
+    series = pd.DataFrame(
+        {"reporter": ["CHN", "CHN"], "partner": ["PRK", "PRK"], "newest_release": [4, 5]}
+    )
+    assert scope.covered(series).tolist() == [True, False]
+    assert [scope.covers(r) for r in series.to_dict("records")] == [True, False]
+    summary = scope.summary(series, 2)
+    assert (summary["series_scanned"], summary["after"], summary["filtered"]) == (1, (5, 5), True)
+
+
+@pytest.mark.parametrize(("release", "store_release"), [(5, 5), (None, 5), (float("nan"), 5)])
+def test_a_scan_of_the_latest_release_or_without_a_watermark_is_current(release, store_release):
+    scope = ScanScope.of(
+        {"id": 1, "parameters": {}, "release": release, "store_release": store_release}
+    )
+    assert not scope.stale and scope.whole_store
+    assert scope.summary(None, 7)["series_scanned"] == 7

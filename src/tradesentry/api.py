@@ -473,11 +473,22 @@ def covering_scan(store: Store, key: dict[str, str]) -> int | None:
     """The latest saved scan that ran every detector over the series ``key`` and kept all
     its findings (no ``since``): a scan filtered to other series or other kinds says
     nothing of this one, and reading it would show "No findings" for a flagged series."""
-    rows = store.con.cursor().execute("SELECT id, parameters FROM scans ORDER BY id DESC")
-    for scan_id, parameters in rows.fetchall():
+    con = store.con.cursor()
+    newest = con.execute(
+        "SELECT max(release_id) FROM current_observations "
+        "WHERE reporter = ? AND partner = ? AND flow = ? AND commodity = ?",
+        [key["reporter"], key["partner"], key["flow"], key["commodity"]],
+    ).fetchone()[0]
+    store_release = con.execute("SELECT max(id) FROM releases").fetchone()[0]
+    rows = con.execute(
+        f"SELECT id, parameters, {_watermark_column(con)} FROM scans ORDER BY id DESC"
+    )
+    for scan_id, parameters, release in rows.fetchall():
         p = json.loads(parameters) if parameters else {}
-        scope = ScanScope.of({"id": scan_id, "parameters": p})
-        if scope.complete and scope.covers(key):
+        scan = {"id": scan_id, "parameters": p, "release": release}
+        scope = ScanScope.of({**scan, "store_release": store_release})
+        # a scan before the series' newest figures arrived did not see them
+        if scope.complete and scope.covers({**key, "newest_release": newest}):
             return scan_id
     return None
 
@@ -590,7 +601,9 @@ def scan_info(store: Store, scan_id: int | None = None) -> dict | None:
     if scan_id is None:
         return None
     row = con.execute(
-        "SELECT id, started_at, parameters, findings FROM scans WHERE id = ?", [scan_id]
+        f"SELECT id, started_at, parameters, findings, {_watermark_column(con)} FROM scans "
+        "WHERE id = ?",
+        [scan_id],
     ).fetchone()
     if row is None:
         raise InputError(f"no scan {scan_id} in the store")
@@ -599,7 +612,17 @@ def scan_info(store: Store, scan_id: int | None = None) -> dict | None:
         "started_at": row[1].isoformat(timespec="seconds"),
         "parameters": json.loads(row[2]) if row[2] else {},
         "findings": int(row[3] or 0),
+        # the newest release the store held when the scan ran, and the newest now: a
+        # release ingested since is in no finding of this scan (``ScanScope.stale``)
+        "release": None if row[4] is None else int(row[4]),
+        "store_release": con.execute("SELECT max(id) FROM releases").fetchone()[0],
     }
+
+
+def _watermark_column(con) -> str:
+    """``release``, or NULL in a store opened read-only before scans kept their watermark."""
+    held = {r[0] for r in con.execute("SELECT name FROM pragma_table_info('scans')").fetchall()}
+    return "release" if "release" in held else "NULL"
 
 
 def _totals(counts: list[tuple[str, str, int]], position: int) -> dict[str, int]:
@@ -737,7 +760,7 @@ def series_index(
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    any_value(currency) AS currency, count(*) AS periods,
                    min(period) AS first_period, max(period) AS last_period,
-                   arg_max(value, period) AS last_value
+                   arg_max(value, period) AS last_value, max(release_id) AS newest_release
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL

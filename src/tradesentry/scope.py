@@ -2,7 +2,9 @@
 
 ``tradesentry scan --flow import`` scans the import series only; its findings say nothing
 of the export series, which must read "not scanned", never "0 findings". The scope is
-read from the scan's saved parameters (``api.scan_info``); nothing here runs a query.
+read from the scan's saved parameters (``api.scan_info``); nothing here runs a query. So is
+its watermark, the newest release the store held when it ran: a series with figures from
+a release ingested since is "not scanned" either, whatever the filters.
 ``api.covering_scan`` asks the same question of one series: which saved scan covered it.
 """
 
@@ -34,6 +36,8 @@ class ScanScope:
     filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     kinds: tuple[str, ...] = ()
     since: str | None = None
+    release: int | None = None  # the newest release the store held when the scan ran
+    store_release: int | None = None  # the newest release it holds now
 
     @classmethod
     def of(cls, scan: Mapping | None) -> ScanScope:
@@ -49,6 +53,8 @@ class ScanScope:
             # Naming every detector is no limit (as api.covering_scan reads it).
             kinds=() if set(kinds) >= set(registry()) else kinds,
             since=params.get("since"),
+            release=_release(scan.get("release")),
+            store_release=_release(scan.get("store_release")),
         )
 
     @property
@@ -62,13 +68,29 @@ class ScanScope:
         return self.scanned and not self.kinds and not self.since
 
     @property
+    def stale(self) -> bool:
+        """Whether releases were ingested after the scan (a scan saved before scans kept
+        their watermark cannot tell, and is taken as current)."""
+        return (
+            self.scanned
+            and self.release is not None
+            and self.store_release is not None
+            and self.store_release > self.release
+        )
+
+    @property
     def whole_store(self) -> bool:
-        """Whether the scan selected every series (it may still have run some kinds only)."""
-        return self.scanned and not self.filters
+        """Whether the scan selected every series of the store as it is now (it may still
+        have run some kinds only)."""
+        return self.scanned and not self.filters and not self.stale
 
     def covers(self, row: Mapping) -> bool:
-        """Whether the scan looked at the series ``row`` (a mapping with its key columns)."""
+        """Whether the scan looked at the series ``row`` (a mapping with its key columns,
+        and its ``newest_release`` where releases came after the scan)."""
         if not self.scanned:
+            return False
+        newest = row.get("newest_release")
+        if self.stale and newest is not None and not pd.isna(newest) and newest > self.release:
             return False
         return all(row[column] in wanted for column, wanted in self.filters.items())
 
@@ -77,6 +99,8 @@ class ScanScope:
         mask = pd.Series(self.scanned, index=series.index)
         for column, wanted in self.filters.items():
             mask &= series[column].isin(wanted)
+        if self.stale and "newest_release" in series:
+            mask &= ~(series["newest_release"] > self.release)
         return mask
 
     def terms(self) -> list[str]:
@@ -102,8 +126,10 @@ class ScanScope:
             covered = int(self.covered(series_index).sum())
         return {
             "scan_id": self.scan_id,
-            "filtered": bool(self.filters),
+            "filtered": bool(self.filters) or self.stale,
             "partial": bool(self.filters or self.kinds or self.since),
+            # releases ingested after the scan: (first, last), None where there are none
+            "after": (self.release + 1, self.store_release) if self.stale else None,
             "terms": self.terms(),
             "kinds": list(self.kinds),
             "series_scanned": covered,
@@ -134,3 +160,8 @@ class ScanScope:
             {**row, "series_scanned": counts.get((row["reporter"], row["partner"]), row["series"])}
             for row in rows
         ]
+
+
+def _release(value) -> int | None:
+    """A release id as saved (NaN or None where the scan kept no watermark)."""
+    return None if value is None or pd.isna(value) else int(value)

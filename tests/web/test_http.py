@@ -664,3 +664,29 @@ def test_the_csv_download_is_the_scan_commands_csv(tmp_path):
     assert downloaded.splitlines()[0] == ",".join(RECORD_COLUMNS)
     assert len(downloaded.splitlines()) > 2
     assert downloaded.replace("\r\n", "\n") == scanned.stdout.replace("\r\n", "\n")
+
+
+def test_a_release_ingested_after_the_scan_is_not_shown_as_scanned(tmp_path):
+    """New figures the latest scan never saw read "not scanned", and their series page
+    scans them now, never "No findings" from a scan that did not see them."""
+    from tests.monitor.conftest import vintage
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(vintage(tmp_path / "r1.csv", until="2020-12"))
+    api.scan(store)
+    later = tmp_path / "r2.csv"
+    rows = "".join(f"CHN,PRK,export,27,2020-{m:02d},{1000 + m}\n" for m in range(1, 13))
+    later.write_text("reporter,partner,flow,commodity,period,value\n" + rows)
+    store.ingest(later)
+    path = store.path
+    store.close()
+    client = TestClient(create_app(path))
+    scope = client.get("/api/overview").json()["scope"]
+    assert scope["after"] == [2, 2] and scope["series_scanned"] == 2
+    assert scope["series_total"] == 3
+    assert "Release 2 was ingested after scan 1" in client.get("/").text
+    series = client.get("/api/series/CHN/PRK/export/27").json()
+    assert series["findings_scan"] is None  # scanned now: scan 1 never saw it
+    assert client.get("/api/series/CHN/PRK/export/TOTAL").json()["findings_scan"] == 1

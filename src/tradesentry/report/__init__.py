@@ -82,7 +82,7 @@ def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -
     listed = records[len(charted) : len(charted) + TABLE_LIMIT]
     scope = ScanScope.of(overview["scan"])
     # Every series, read only when the scan's filter left some out (to tell them apart).
-    index = api.series_index(store, scan_id=sid) if scope.filters else None
+    index = None if scope.whole_store or not scope.scanned else api.series_index(store, scan_id=sid)
     return {
         "standalone": True,
         "root": "",

@@ -179,6 +179,17 @@ def test_commodity_codes_are_stored_upper_case(store, tmp_path, fmt):
     assert sorted(store.observations()["commodity"]) == ["AB12", "TOTAL"]
 
 
+def test_a_classification_is_stored_upper_case(store, tmp_path):
+    """A table's "h5" is UN Comtrade's H5: stored in upper case, as every lookup (the
+    series page, the pair page, the report's charts) asks for it."""
+    rows = "reporter,partner,flow,classification,commodity,period,value\n"
+    rows += "CHN,PRK,export,h5,8542,2021-01,100\nCHN,PRK,export, hs ,8542,2021-02,200\n"
+    path = tmp_path / "lower.csv"
+    path.write_text(rows)
+    store.ingest(path)
+    assert sorted(store.observations()["classification"]) == ["H5", "HS"]
+
+
 def test_a_total_is_one_series_whatever_nomenclature_the_source_names(store, tmp_path):
     """UN Comtrade calls its total H5, a plain CSV names none: the total of all goods is the
     same figure, so the later release revises the earlier one instead of standing beside it."""

@@ -44,7 +44,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         "chr(39) || left(x, 40) || CASE WHEN length(x) > 40 THEN '…' ELSE '' END || chr(39)"
     )
     flows = ", ".join(f"'{f}'" for f in FLOWS)
-    # Commodity codes are upper-cased, so they match in any case, as country codes do. The
+    # Commodity and classification codes are upper-cased, so they match in any case, as
+    # country codes do (a table's "h5" is UN Comtrade's H5, and every lookup asks in upper
+    # case). The
     # total of all goods belongs to no nomenclature: it is kept under HS whatever the source
     # calls it, so that UN Comtrade's total (H5) and a national table's (HS) are one series,
     # and each other's mirror.
@@ -55,7 +57,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
             SELECT s.* REPLACE (
                        lower(trim(s.flow)) AS flow,
                        CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'HS'
-                            ELSE coalesce(nullif(trim(s.classification), ''), 'HS')
+                            ELSE coalesce(nullif(upper(trim(s.classification)), ''), 'HS')
                        END AS classification,
                        CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'TOTAL'
                             ELSE upper(trim(s.commodity)) END AS commodity,

@@ -193,7 +193,7 @@ def usd_rates_sql(keys: str, rates: str = "rates") -> str:
 _RANK_IMPACT_SQL = "round(impact / coalesce(per_usd, 1.0), 2)"
 
 
-def _rank_impacts(findings: pd.DataFrame, con) -> pd.Series:
+def usd_impacts(findings: pd.DataFrame, con) -> pd.Series:
     """Each finding's impact in US dollars where ``con``'s store has a rate, else as it is."""
     if con is None:
         return findings["impact"].round(2)
@@ -220,7 +220,7 @@ def rank(findings: pd.DataFrame, con: duckdb.DuckDBPyConnection | None = None) -
     """
     if findings.empty:
         return findings
-    keyed = findings.assign(rank_impact=_rank_impacts(findings, con))
+    keyed = findings.assign(rank_impact=usd_impacts(findings, con))
     ordered = keyed.sort_values(
         [column for column, _ in RANK_ORDER],
         ascending=[not descending for _, descending in RANK_ORDER],

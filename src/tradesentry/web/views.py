@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import Findings, csv_frame, ending_since
+from tradesentry.findings import Findings, csv_frame, ending_since, usd_impacts
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
@@ -35,7 +35,7 @@ from tradesentry.text import csv_safe
 SORTS = ("rank", "impact", "score", "period", "kind", "series")
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
 _SORT_COLUMNS = {
-    "impact": (["impact"], False),
+    "impact": (["impact_usd"], False),  # in US dollars where the store has the rate
     "score": (["score"], False),
     "period": (["period", "period_end"], False),
     "kind": (["kind"], True),
@@ -212,14 +212,18 @@ def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
     return frame
 
 
-def _sorted(frame: pd.DataFrame, sort: str, order: str | None) -> pd.DataFrame:
-    """Re-order the ranked frame for display; ties keep their rank order."""
+def _sorted(frame: pd.DataFrame, sort: str, order: str | None, con=None) -> pd.DataFrame:
+    """Re-order the ranked frame for display; ties keep their rank order. Money at stake
+    is compared in US dollars at ``con``'s store's rates, as the rank compares it (¥2.25
+    trillion is not more than $82 billion)."""
     if sort == "rank" or frame.empty:
         return frame.iloc[::-1] if order == "asc" else frame
     columns, ascending = _SORT_COLUMNS[sort]
     if order is not None:
         ascending = order == "asc"
-    return frame.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
+    keyed = frame.assign(impact_usd=usd_impacts(frame, con)) if sort == "impact" else frame
+    ordered = keyed.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
+    return ordered.drop(columns="impact_usd", errors="ignore")
 
 
 def select_findings(
@@ -239,7 +243,7 @@ def select_findings(
         partner=filters.partner,
         flow=filters.flow,
     )
-    frame = _sorted(_narrow(found, filters), filters.sort, filters.order)
+    frame = _sorted(_narrow(found, filters), filters.sort, filters.order, store.con.cursor())
     return Findings(frame, everything.scan_id), list(KINDS)
 
 

@@ -717,3 +717,14 @@ def test_sorting_by_money_at_stake_compares_it_in_dollars(tmp_path, order, first
     store.close()
     found = TestClient(create_app(path)).get(f"/api/findings?sort=impact&order={order}").json()
     assert [f["currency"] for f in found] == [first, "JPY" if first == "USD" else "USD"]
+
+
+def test_a_store_never_scanned_says_where_a_series_flags_come_from(tmp_path):
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(DEMO_CSV)
+    path = store.path
+    store.close()
+    page = TestClient(create_app(path)).get(SERIES).text
+    assert "Flags from a scan run now: no saved scan covered this series" in page

@@ -136,7 +136,7 @@ class FindingFilters(BaseModel):
     reporter: str | None = Field(None, max_length=64, description="ISO alpha-3 reporter.")
     partner: str | None = Field(None, max_length=64, description="ISO alpha-3 partner or WLD.")
     flow: str | None = Field(None, description="import, export, re-import or re-export.")
-    commodity: str | None = Field(None, max_length=100, description="TOTAL or an HS code.")
+    commodity: str | None = Field(None, max_length=1000, description="TOTAL or an HS code.")
     since: str | None = Field(
         None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
     )

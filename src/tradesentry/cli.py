@@ -911,13 +911,13 @@ def serve(
     """The web dashboard over the store, read-only: pages and their JSON twins."""
     from tradesentry.errors import EngineUnavailable
     from tradesentry.store import resolve_store_path
-    from tradesentry.web import create_app
+    from tradesentry.web import allowed_hosts, create_app
 
     try:
         import uvicorn
     except ImportError as exc:
         raise EngineUnavailable("serve needs uvicorn: pip install 'tradesentry[web]'") from exc
-    app = create_app(resolve_store_path(store))
+    app = create_app(resolve_store_path(store), hosts=allowed_hosts(host))
     _check_listenable(host, port)
     out.print(
         f"tradesentry dashboard on http://{host}:{port}/ (read-only; Ctrl+C stops it)",

@@ -194,3 +194,17 @@ def test_schemathesis_finds_no_server_error(tmp_path):
 
         fuzz()
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("127.0.0.1:8000", 200), ("localhost:8000", 200), ("attacker.example:8000", 400)],
+)
+def test_a_loopback_server_answers_only_to_loopback_names(live_store, host, status):
+    """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) must not
+    read the dashboard: `serve` on loopback answers only its loopback names."""
+    from tradesentry.web import allowed_hosts
+
+    client = TestClient(create_app(live_store, hosts=allowed_hosts("127.0.0.1")))
+    assert client.get("/api/findings.csv", headers={"Host": host}).status_code == status
+    assert allowed_hosts("0.0.0.0") is None  # on a network: the names its users use

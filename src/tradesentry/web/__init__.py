@@ -46,8 +46,23 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(store: Store | str | os.PathLike) -> FastAPI:
-    """A read-only dashboard over ``store`` (a path is opened read-only; a Store is used as is)."""
+#: the names a loopback server answers to: any other Host header is a page elsewhere
+#: that pointed its own name at 127.0.0.1 (DNS rebinding) to read the dashboard
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def allowed_hosts(bind: str) -> list[str] | None:
+    """The Host headers to answer when serving on ``bind``: the loopback names (and the
+    address itself) for a loopback address; None (any) for an address on a network, which
+    its users reach by names the server cannot know."""
+    if bind in LOOPBACK_HOSTS or bind.startswith("127."):
+        return sorted({*LOOPBACK_HOSTS, bind})
+    return None
+
+
+def create_app(store: Store | str | os.PathLike, hosts: list[str] | None = None) -> FastAPI:
+    """A read-only dashboard over ``store`` (a path is opened read-only; a Store is used as
+    is). ``hosts``: the Host headers it answers (400 for others; None: any)."""
     from tradesentry import __version__
 
     base = store if isinstance(store, Store) else Store(store, read_only=True)
@@ -66,6 +81,10 @@ def create_app(store: Store | str | os.PathLike) -> FastAPI:
     _static(app)
     _errors(app)
     app.add_middleware(SecurityHeaders)
+    if hosts is not None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
     return app
 
 

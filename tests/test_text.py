@@ -45,6 +45,11 @@ from tradesentry.text import (
         (250.4, "USD", "$250"),
         (3000.0, "USD", "$3.0K"),
         (12.9e6, "USD", "$12.9M"),
+        # digits that round to a thousand of a unit read in the next one
+        (999_960.0, "USD", "$1.0M"),
+        (999_960_000.0, "USD", "$1.0B"),
+        (999.996, "USD", "$1.0K"),
+        (999_949.0, "USD", "$999.9K"),
         (0.25, "KRW", "0.25 KRW"),
         (1e-9, "EUR", "under €0.01"),
         (None, "USD", "n/a"),

@@ -122,20 +122,34 @@ _SHORT_SCALES = (*_SCALES, (1e3, "K", " thousand"))
 
 def _amount(amount: float, currency: str, extra: int, long: bool, approx: bool) -> str:
     """A non-negative amount with its currency's symbol (or code)."""
-    for limit, suffix, word in _SCALES if long else _SHORT_SCALES:
-        if amount >= limit:
-            scaled = amount / limit
-            # above a thousand of the largest unit, whole units: $3,000,000T
-            decimals = extra if scaled >= 1000 else (2 if long else 1) + extra
-            text = f"{scaled:,.{decimals}f}"
-            if approx and "." in text:
-                text = text.rstrip("0").rstrip(".")
-            text += word if long else suffix
-            break
-    else:
+    scales = _SCALES if long else _SHORT_SCALES
+    unit = _unit(amount, scales, extra, long)
+    if unit is None:
         text = _units(amount, extra)
+    else:
+        limit, suffix, word = scales[unit]
+        scaled = amount / limit
+        # above a thousand of the largest unit, whole units: $3,000,000T
+        decimals = extra if scaled >= 1000 else (2 if long else 1) + extra
+        text = f"{scaled:,.{decimals}f}"
+        if approx and "." in text:
+            text = text.rstrip("0").rstrip(".")
+        text += word if long else suffix
     symbol = _SYMBOLS.get(currency)
     return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def _unit(amount: float, scales: tuple, extra: int, long: bool) -> int | None:
+    """The index of the scale an amount is written in (None: in units), the next one up
+    where its digits would round to a thousand of its own ($999,960 is $1.0M, never
+    $1,000.0K; $999.996 is $1.0K)."""
+    unit = next((i for i, (limit, _, _) in enumerate(scales) if amount >= limit), None)
+    if unit is None:
+        return len(scales) - 1 if round(amount, extra) >= scales[-1][0] else None
+    decimals = (2 if long else 1) + extra
+    if unit > 0 and round(amount / scales[unit][0], decimals) >= 1000:
+        return unit - 1
+    return unit
 
 
 def _units(amount: float, extra: int) -> str:

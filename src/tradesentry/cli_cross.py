@@ -391,9 +391,30 @@ def print_missing(console: Console, result, as_json: bool) -> None:
         f"no {unit} to estimate from.",
         highlight=False,
     )
+    for line in _partner_terms_notes(result):
+        console.print(line, highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
     console.print(f"Method: {result.method}", highlight=False)
+
+
+def _partner_terms_notes(result) -> list[str]:
+    """Where most of a commodity's central gap is the partner's correction (its usual
+    figures well below the reporter's), say so: it reads as the partner's record out of
+    line as much as trade missing from the reporter's."""
+    lines = []
+    for row in result.frame.itertuples():
+        central, theirs = float(row.central or 0.0), float(row.central_partner_terms or 0.0)
+        if not central or abs(theirs) < 0.5 * abs(central):
+            continue
+        lines.append(
+            f"{row.commodity} ({row.flow}): {money(theirs, result.currency)} of the central "
+            f"{money(central, result.currency)} is in {result.partner}'s terms: its figures "
+            f"for this flow usually run well below {result.reporter}'s, so moving them is the "
+            f"smaller correction; read it as {result.partner}'s record out of line as much as "
+            f"trade missing from {result.reporter}'s."
+        )
+    return lines
 
 
 def _missing_cells(row: dict, cur: str) -> list[str]:

@@ -522,6 +522,11 @@ def _unit_value_gaps(con, reporter: str, partner: str, start, end, freq: str = "
     )
 
 
+#: the partner's correction is "its terms" where it is below 1/1.25 of the reporter's
+#: (as a record is "about its usual month" only within x1.25: mirror_gap, unit_value)
+PARTNER_TERMS = 1.25
+
+
 def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
     """Per commodity and month: each side's record, the gaps, and which months they count."""
     f = frame.merge(uv, on=[*KEYS, "period"], how="left")
@@ -542,6 +547,11 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
     uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
+    # Where the partner's usual figure is well below the reporter's (CZE books 19 times
+    # what FRA records of the same flow), the smaller correction moves the partner's
+    # record: the gap is then the partner's figures out of line, in its terms, as much as
+    # trade missing from the reporter's. Counted apart, so the table can say so.
+    partner_terms = both & (np.exp(side * usual) < 1 / PARTNER_TERMS)
     return pd.DataFrame(
         {
             **{k: f[k] for k in KEYS},
@@ -557,6 +567,7 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "mirror_compared": np.where(both, mirror, 0.0),
             "months_outside_band": f["outside"].astype(int),
             "central": gaps["at_median"] + uv_gap,
+            "central_partner_terms": np.where(partner_terms, gaps["at_median"], 0.0),
             "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
             "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
             + uv_gap
@@ -581,6 +592,7 @@ _SUMMED = [
     "mirror_compared",
     "months_outside_band",
     "central",
+    "central_partner_terms",
     "low",
     "high",
     "unit_value_gap",
@@ -630,7 +642,9 @@ def _totals(table: pd.DataFrame, parts: pd.DataFrame) -> dict:
             ]
         ].max()
         total = {k: float(top[k].sum()) for k in ("own_compared", "mirror_compared")}
-        total |= {k: float(top[k].sum()) for k in ("low", "central", "high")}
+        total |= {
+            k: float(top[k].sum()) for k in ("low", "central", "high", "central_partner_terms")
+        }
         total |= {k: int((counted[k] > 0).sum()) for k in counted.columns}
         total["own"] = float(top["own"].sum()) if total["own_months"] else None
         total["mirror"] = float(top["mirror"].sum()) if total["mirror_months"] else None

@@ -486,3 +486,32 @@ def test_a_bad_rates_file_is_named_and_makes_no_store(tmp_path, text, said):
     assert result.exit_code == 2 and said in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not db.exists()  # the store as it was: none
+
+
+def test_gap_says_when_its_central_figure_is_the_partners_correction(tmp_path):
+    """CZE books 19 times what FRA records of the flow; FRA's one month at 1,234 times its
+    usual is FRA's slip: the central gap is FRA's correction, and the table says so rather
+    than leave it read as trade missing from CZE's imports."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(36):
+        period = f"{2022 + m // 12}-{m % 12 + 1:02d}"
+        fra = 1000 * np.exp(rng.normal(0, 0.1))
+        cze = 19 * fra * np.exp(rng.normal(0, 0.1))
+        fra = 677_858 if m == 24 else fra
+        rows += [
+            f"CZE,FRA,import,39204910,{period},{cze:.0f},EUR",
+            f"FRA,CZE,export,39204910,{period},{fra:.0f},EUR",
+        ]
+    data, db = tmp_path / "pair.csv", tmp_path / "s.duckdb"
+    data.write_text("\n".join(rows) + "\n")
+    assert invoke("ingest", data, "--store", db).exit_code == 0
+    said = " ".join(invoke("gap", "CZE", "FRA", "--store", db).stdout.split())
+    assert "of the central" in said and "is in FRA's terms" in said
+    cze = json.loads(invoke("gap", "CZE", "FRA", "--format", "json", "--store", db).stdout)
+    (row,) = cze["commodities"]
+    assert row["central_partner_terms"] == pytest.approx(row["central"])
+    fra = json.loads(invoke("gap", "FRA", "CZE", "--format", "json", "--store", db).stdout)
+    assert fra["commodities"][0]["central_partner_terms"] == 0  # CZE's records are the larger

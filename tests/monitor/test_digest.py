@@ -293,3 +293,26 @@ def test_a_figure_the_release_withdrew_is_not_quoted(store, tmp_path):
     (june,) = [f for f in d.findings if f["period"] == "2020-06"]
     assert june["kind"] == "gap" and "June 2020" in june["explanation"]
     assert "102,000" not in june["context"] and "102,000" not in june["headline"]
+
+
+def test_figures_a_release_leaves_out_are_said(store, tmp_path):
+    """A release that gives January and March but not February's exports, which the
+    release before gave: the digest says so (the store keeps the earlier figure)."""
+    from tests.monitor.conftest import demo_rows, write_rows
+
+    store.ingest(vintage(tmp_path / "r1.csv", until="2021-03"), published="2021-04-20")
+    rows = [
+        r
+        for r in demo_rows()
+        if "2021-01" <= r["period"] <= "2021-03"
+        and not (r["flow"] == "export" and r["period"] == "2021-02")
+    ]
+    store.ingest(write_rows(tmp_path / "r2.csv", rows), published="2021-05-20")
+    d = api.digest(store)
+    assert d.coverage["left_out"] == 1
+    assert (
+        "It leaves out 1 figure that earlier releases gave within its months, which the store "
+        "keeps as they were: China's exports to North Korea for February 2021 ($3,000, "
+        "release 1)."
+    ) in d.summary
+    assert "It leaves out" in d.to_markdown()

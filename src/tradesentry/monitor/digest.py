@@ -134,6 +134,7 @@ def build(
     info = _release(con, release)
     rid = info["id"]
     cells = _cells(con, rid)
+    left_out = _left_out(con, rid)
     moves = _moves(con, rid, new_only=True, limit=limit)
     if moves.empty:
         moves = _moves(con, rid, new_only=False, limit=limit)
@@ -143,8 +144,8 @@ def build(
     revisions = _revisions(cells)
     return Digest(
         release=info,
-        coverage=_coverage(cells),
-        summary=_summary(info, cells),
+        coverage={**_coverage(cells), "left_out": len(left_out)},
+        summary=_summary(info, cells, left_out),
         latest_month=latest_month,
         latest=latest,
         moves=[_move(r) for r in moves.to_dict("records")],
@@ -191,6 +192,34 @@ FROM cells c LEFT JOIN prior p USING ({key})
 """
 
 
+# Figures an earlier release gave for a series of this release, within the months this
+# release gives for it, that this one does not list (the store keeps them: the current
+# view is each cell's latest release).
+_LEFT_OUT_SQL = """
+WITH ro AS (SELECT release_id, vintage FROM release_order),
+me AS (SELECT vintage FROM ro WHERE release_id = $release),
+cells AS (SELECT * FROM observations WHERE release_id = $release),
+span AS (SELECT {series}, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL),
+earlier AS (
+    SELECT o.* FROM observations o JOIN ro USING (release_id) JOIN span s USING ({series})
+    WHERE ro.vintage < (SELECT vintage FROM me) AND o.period BETWEEN s.lo AND s.hi
+    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
+)
+SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.freq, e.breakdown,
+       e.period, e.period_months, e.value, e.currency, e.release_id
+FROM earlier e ANTI JOIN cells c USING ({key})
+ORDER BY abs(e.value) DESC NULLS LAST, e.period
+"""
+
+
+def _left_out(con, release: int) -> pd.DataFrame:
+    """Earlier figures within this release's span of a series that it leaves out."""
+    from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
+
+    sql = _LEFT_OUT_SQL.format(series=", ".join(SERIES_KEY), key=", ".join(OBSERVATION_KEY))
+    return con.execute(sql, {"release": release}).df()
+
+
 def _cells(con, release: int) -> pd.DataFrame:
     """The release's figures, each beside the previous release's figure for the same cell."""
     from tradesentry.schema import OBSERVATION_KEY
@@ -232,7 +261,7 @@ def _coverage(cells: pd.DataFrame) -> dict:
     }
 
 
-def _summary(info: dict, cells: pd.DataFrame) -> list[str]:
+def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = None) -> list[str]:
     cov = _coverage(cells)
     when = (
         f"published {_day(info['published'])}"
@@ -245,7 +274,41 @@ def _summary(info: dict, cells: pd.DataFrame) -> list[str]:
         f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
         f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
     )
-    return [first, _freshness(cov)]
+    lines = [first, _freshness(cov)]
+    if left_out is not None and len(left_out):
+        lines.append(_left_out_sentence(left_out))
+    return lines
+
+
+LEFT_OUT_NAMED = 3  # the largest figures left out are named; the rest counted
+
+
+def _left_out_sentence(left_out: pd.DataFrame) -> str:
+    """ "It leaves out 2 figures that earlier releases gave within its months: …"."""
+    named = []
+    for row in left_out.head(LEFT_OUT_NAMED).to_dict("records"):
+        who = words.subject(
+            row["reporter"],
+            row["partner"],
+            row["flow"],
+            row["commodity"],
+            row["classification"],
+            row.get("breakdown"),
+        )
+        start = pd.Timestamp(row["period"])
+        end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
+        months = words.month_span(_ym(start), _ym(end), row.get("freq"))
+        value = _num(row["value"])
+        figure = (
+            "a figure without a value" if value is None else words.money(value, row["currency"])
+        )
+        named.append(f"{who} for {months} ({figure}, release {int(row['release_id'])})")
+    more = len(left_out) - len(named)
+    listed = _and(named + ([f"{more:,} more"] if more else []))
+    return (
+        f"It leaves out {words.count(len(left_out), 'figure')} that earlier releases gave "
+        f"within its months, which the store keeps as they were: {listed}."
+    )
 
 
 def _periods(cells: pd.DataFrame) -> str:

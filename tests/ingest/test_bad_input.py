@@ -320,6 +320,16 @@ def test_latin1_file_is_read_as_latin1(store, tmp_path):
     assert set(store.observations().provenance) == {'{"note":"é"}', '{"note":"ü"}'}
 
 
+def test_a_one_line_latin1_file_is_read_as_latin1(store, tmp_path):
+    """Its one bad byte sits near the file's end: that is latin-1, not a UTF-8 character
+    cut by the end of the sample read."""
+    path = tmp_path / "one.csv"
+    path.write_bytes((LATIN1 + "CHN,PRK,export,TOTAL,2021-01,5,USD,café\n").encode("latin-1"))
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
+    assert set(store.observations().provenance) == {'{"note":"café"}'}
+
+
 def test_latin1_line_in_a_utf8_file_is_quarantined_then_read_when_told(store, tmp_path):
     rows = "".join(f"CHN,KOR,export,{c},2021-01,5,USD,ok\n" for c in range(10, 14))
     path = tmp_path / "mixed.csv"

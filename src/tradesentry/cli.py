@@ -186,6 +186,13 @@ class Encoding(StrEnum):
 Flow = StrEnum("Flow", {flow: flow for flow in FLOWS})
 
 
+def _error_text(exc: Exception) -> str:
+    """An error's message as the terminal may show it: control characters escaped, so a
+    code typed with ESC cannot retitle the window, but the lines the message has itself
+    kept (a failed fetch adds what it stored before it stopped)."""
+    return "\n".join(printable(line) for line in str(exc).split("\n"))
+
+
 def command(*args, **kwargs):
     """app.command that turns a TradesentryError into one line on stderr and exit code 2."""
 
@@ -195,7 +202,7 @@ def command(*args, **kwargs):
             try:
                 return fn(*a, **kw)
             except TradesentryError as exc:
-                err.print(f"error: {printable(exc)}", markup=False, highlight=False)
+                err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
                 raise typer.Exit(2) from None
             except BrokenPipeError:
                 # The reader stopped (`| head`) while the command wrote without Rich:
@@ -262,7 +269,7 @@ def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
         with _progress(err, doing):
             result = st.ingest(path, **options)
     except TradesentryError as exc:
-        err.print(f"error: {printable(exc)}", markup=False, highlight=False)
+        err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
         return False
     if result.already_ingested:
         out.print(
@@ -780,7 +787,7 @@ def fetch_comtrade(
         with bar:  # the path: the query is checked before a new store is made
             report = fetch(resolve_store_path(store), **query, progress=bar)
     except TradesentryError as exc:
-        err.print(f"error: {printable(exc)}", markup=False, highlight=False)
+        err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
         raise typer.Exit(2) from None
     for line in [r.summary() for r in report] + [e.summary() for e in report.empty]:
         out.print(line, markup=False, highlight=False)

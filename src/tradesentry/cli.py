@@ -12,7 +12,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from enum import StrEnum
 from importlib import resources
@@ -67,12 +67,22 @@ err = _Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 _UsageError: type[Exception] = typer.BadParameter.__base__
 
 
+# The type checker's wording, in the words of the rest of the tool.
+_PLAIN_WORDS = {
+    "Input should be a valid integer, unable to parse string as an integer": (
+        "expected a whole number"
+    ),
+}
+
+
 def _usage_line(exc: Exception) -> str:
     """click's message as one line: "error: invalid value for '--format': 'xml' is not …".
 
     typer's pydantic-style "Value error, " prefix says nothing the line does not.
     """
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
+    for said, plain in _PLAIN_WORDS.items():
+        message = message.replace(said, plain)
     if message[1:2].islower():  # "Missing argument …", not an upper-case code
         message = message[0].lower() + message[1:]
     return f"error: {printable(message.removesuffix('.'))}"
@@ -321,7 +331,32 @@ def releases(
     frame = frame.assign(
         published=frame["published"].map(_iso_date), ingested_at=frame["ingested_at"].map(_iso_time)
     )
-    _emit(frame, format, title="Releases")
+    if format is TableFormat.table:  # fits 80 columns: the full record is in json and csv
+        frame = _releases_table(frame)
+    short = ("id", "read", "accepted", "quarantined")
+    _emit(frame, format, title="Releases", whole=short)
+
+
+def _releases_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The releases as a terminal shows them: short headings, the sha256's first 12 digits
+    (enough to tell files apart), the day of ingestion, and the reading only where a
+    release has one."""
+    table = pd.DataFrame(
+        {
+            "id": frame["id"],
+            "file": frame["file"],
+            "source": frame["source"],
+            "published": frame["published"],
+            "ingested": frame["ingested_at"].astype(str).str[:10],
+            "read": frame["rows_read"],
+            "accepted": frame["rows_accepted"],
+            "quarantined": frame["rows_quarantined"],
+            "sha256": frame["sha256"].astype(str).str[:12],
+        }
+    )
+    if frame["reading"].fillna("").astype(str).str.strip().any():
+        table["reading"] = frame["reading"]
+    return table
 
 
 @command()
@@ -642,8 +677,7 @@ def mirror(
     format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
-    """Both records of a pair's trade and the gap between them, month by month (or year
-    by year where the store holds the pair only by year, or with --freq A)."""
+    """Both records of a pair's trade and the gap between them, month by month (by year for a pair held only by year, or with --freq A)."""
     with open_store(store, read_only=True) as st:
         view = api.mirror_pair(
             st,
@@ -1188,7 +1222,9 @@ def _on_the_way(path: Path, other: Path) -> bool:
     return other == path or other in path.parents or path in other.parents
 
 
-def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
+def _emit(frame: pd.DataFrame, format: TableFormat, title: str, whole: Sequence[str] = ()) -> None:
+    """The frame as JSON, CSV or a table; ``whole``: columns the table never wraps (short
+    figures and dates: a narrow terminal wraps the others)."""
     if format is TableFormat.json:
         sys.stdout.write(
             frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n"
@@ -1198,7 +1234,7 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str) -> None:
     else:
         table = Table(title=Text(printable(title)))
         for column in frame.columns:
-            table.add_column(Text(printable(column)), overflow="fold")
+            table.add_column(Text(printable(column)), overflow="fold", no_wrap=column in whole)
         for row in frame.itertuples(index=False):  # cells as Text: file contents, not markup
             table.add_row(*(Text("" if _missing(v) else printable(v)) for v in row))
         out.print(table)

@@ -361,3 +361,15 @@ def test_scan_since_keeps_an_annual_finding_until_its_year_ends(both_db, since, 
     out = invoke("scan", "--since", since, "--store", both_db).stdout
     listed = re.findall(r"USA→CAN export TOTAL(?: \((\w+)\))?  (\S+)  ", out)
     assert sorted(listed) == (periods if len(periods) > 1 else [("", p) for _, p in periods])
+
+
+def test_the_releases_table_fits_a_terminal_and_json_keeps_everything(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    full = json.loads(invoke("releases", "--format", "json", "--store", db).stdout)[0]
+    narrow = runner.invoke(app, ["releases", "--store", str(db)], env={"COLUMNS": "80"})
+    assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+    assert "quarantined" in narrow.stdout and "rows_quarantined" not in narrow.stdout
+    wide = runner.invoke(app, ["releases", "--store", str(db)], env={"COLUMNS": "120"})
+    assert full["sha256"][:12] in wide.stdout and full["sha256"] not in wide.stdout
+    assert len(full["sha256"]) == 64 and "rows_quarantined" in full

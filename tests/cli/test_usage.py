@@ -53,7 +53,7 @@ def assert_one_line_error(result, expected: str) -> None:
             "'jsonl', 'csv'",
         ),
         (["scan", "--fail-on", "critical"], "'critical' is not one of 'high', 'medium', 'low'"),
-        (["releases", "--diff", "a", "b"], "invalid value for '--diff'"),
+        (["releases", "--diff", "a", "b"], "invalid value for '--diff': expected a whole number"),
         (["ingest"], "error: missing argument 'files'"),
         (["bogus"], "error: no such command 'bogus'"),
         (["fetch", "bogus"], "error: no such command 'bogus'"),

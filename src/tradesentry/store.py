@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -162,7 +163,7 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
                     raise StoreError(_held_by_readers_message(path)) from exc
             elif waited >= wait:
                 raise StoreError(
-                    f"{path}: the store is in use by another tradesentry process; "
+                    f"{path}: the store is in use by another process{_holder(exc)}; "
                     "try again when it has finished"
                 ) from exc
             time.sleep(0.2)
@@ -170,6 +171,13 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
             return _connect_in_process(path, read_only, exc)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: not a tradesentry store ({exc})") from exc
+
+
+def _holder(exc: Exception) -> str:
+    """" (PID 4242, python3)": the lock's holder as DuckDB names it, which may be any
+    program that opened the file, not only tradesentry; "" where it names none."""
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+    return f" (PID {found[2]}, {Path(found[1]).name})" if found else ""
 
 
 def _held_by_readers(path: str | os.PathLike) -> bool:

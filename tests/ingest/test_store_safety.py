@@ -106,7 +106,7 @@ def test_two_ingests_at_once_wait_or_fail_clearly_never_corrupt(tmp_path):
     small = big_csv(tmp_path / "small.csv", 1_000)
     first = spawn_ingest(db, big)
     # A second process that will not wait is told why, in one line.
-    with pytest.raises(StoreError, match=r"store is in use by another tradesentry process"):
+    with pytest.raises(StoreError, match=r"store is in use by another process \(PID \d+, "):
         connect(db, wait=0.2)
     # One that waits gets its turn when the first has finished.
     second = spawn_ingest(db, small)

@@ -174,7 +174,7 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
 
 
 def _holder(exc: Exception) -> str:
-    """" (PID 4242, python3)": the lock's holder as DuckDB names it, which may be any
+    """ " (PID 4242, python3)": the lock's holder as DuckDB names it, which may be any
     program that opened the file, not only tradesentry; "" where it names none."""
     found = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
     return f" (PID {found[2]}, {Path(found[1]).name})" if found else ""

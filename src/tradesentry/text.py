@@ -346,7 +346,11 @@ def csv_safe(value):
 
 
 #: control characters (all of C0, DEL and C1) and the escapes a terminal is shown instead
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+# The bidirectional formatting characters (LRM, RLM, LRE…RLO, LRI…PDI): invisible, they
+# reorder what follows them ("Trojan source"), so a code holding one could make a heading
+# read otherwise than it is.
+BIDI = {c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | BIDI
 
 
 def printable(value: object) -> str:

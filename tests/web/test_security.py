@@ -208,3 +208,32 @@ def test_a_loopback_server_answers_only_to_loopback_names(live_store, host, stat
     client = TestClient(create_app(live_store, hosts=allowed_hosts("127.0.0.1")))
     assert client.get("/api/findings.csv", headers={"Host": host}).status_code == status
     assert allowed_hosts("0.0.0.0") is None  # on a network: the names its users use
+
+
+def test_bidi_and_control_characters_are_shown_as_escapes(tmp_path):
+    """A right-to-left override in a code would reorder the heading after it; a NUL typed
+    into a filter would reach the form raw. Both read as escapes, in the page and the
+    report alike (the terminal does the same)."""
+    from tradesentry import api
+    from tradesentry.report import build_report
+    from tradesentry.store import open_store
+
+    rlo = "27\u202eXYZ"
+    rows = "".join(
+        f"CHN,PRK,export,{rlo},2021-{m:02d},{3e4 if m == 9 else 1e6 + m}\n" for m in range(1, 13)
+    )
+    rows += "".join(f"CHN,PRK,export,{rlo},2020-{m:02d},{1e6 + m}\n" for m in range(1, 13))
+    data = tmp_path / "bidi.csv"
+    data.write_text("reporter,partner,flow,commodity,period,value\n" + rows, encoding="utf-8")
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(data)
+    api.scan(store)
+    report = build_report(store, tmp_path / "report.html").read_text(encoding="utf-8")
+    path = store.path
+    store.close()
+    client = TestClient(create_app(path))
+    page = client.get("/findings").text
+    for html in (page, report):
+        assert "\u202e" not in html and "27\\u202eXYZ" in html
+    echoed = client.get("/findings", params={"reporter": "\x00"}).text
+    assert "\x00" not in echoed

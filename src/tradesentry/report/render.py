@@ -17,11 +17,21 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
-from tradesentry.text import money, period_label, period_span, plural
+from tradesentry.text import BIDI, money, period_label, period_span, plural, printable
 
 STATIC = "web/static"
 # Groups thousands in evidence: a narrow no-break space, since a comma would blur a list.
 _THOUSANDS = "\u202f"
+
+
+def _shown(value):
+    """Every value a page shows, before Jinja2 escapes it for HTML: text with its control
+    and bidirectional formatting characters as escapes (``\\x00``, ``\\u202e``: a NUL
+    typed into a filter, a right-to-left override in a commodity code); markup a filter or
+    the page made (its CSS, its charts) keeps its own line breaks."""
+    if isinstance(value, Markup):
+        return Markup(str(value).translate(BIDI))
+    return printable(value) if isinstance(value, str) else value
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +43,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_shown,
     )
     env.filters.update(
         money=_money,

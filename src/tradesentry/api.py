@@ -562,10 +562,14 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
     releases, observations = con.execute(
         "SELECT (SELECT count(*) FROM releases), (SELECT count(*) FROM observations)"
     ).fetchone()
-    n_series, n_pairs, first, last, annual = con.execute(
+    # The span of the monthly series where the store holds any (an annual series' year is
+    # kept at its January: 2005 read beside months would be "2005-01"); the years apart.
+    n_series, n_pairs, first, last, annual, first_year, last_year = con.execute(
         "SELECT count(DISTINCT (reporter, partner, flow, classification, commodity, freq, "
-        "breakdown)), count(DISTINCT (reporter, partner)), min(period), max(period), "
-        "bool_and(freq = 'A') FROM current_observations"
+        "breakdown)), count(DISTINCT (reporter, partner)), "
+        f"{_MONTHS_FIRST.format(agg='min')}, {_MONTHS_FIRST.format(agg='max')}, "
+        "bool_and(freq = 'A'), min(period) FILTER (WHERE freq = 'A'), "
+        "max(period) FILTER (WHERE freq = 'A') FROM current_observations"
     ).fetchone()
     sid = _latest_scan(con) if scan_id is None else scan_id
     counts = con.execute(
@@ -580,6 +584,12 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "last_period": last.strftime("%Y-%m") if last else None,
         # "A" when the store holds annual series only: its span is told in years
         "freq": "A" if annual else "M",
+        # the years of its annual series beside monthly ones (None: none, or only those)
+        "annual_span": (
+            [first_year.strftime("%Y"), last_year.strftime("%Y")]
+            if first_year is not None and not annual
+            else None
+        ),
         "scan": scan_info(store, sid),
         "findings": sum(n for _, _, n in counts),
         "by_kind": _totals(counts, 0),
@@ -587,6 +597,10 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "by_kind_severity": _by_kind_severity(counts),
         "at_stake": _at_stake(con, sid),
     }
+
+
+# A span's end over the monthly rows where there are any, else over the annual ones.
+_MONTHS_FIRST = "coalesce({agg}(period) FILTER (WHERE freq <> 'A'), {agg}(period))"
 
 
 def _latest_scan(con) -> int | None:
@@ -789,7 +803,8 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
         f"""
         WITH s AS (
             SELECT reporter, partner, count(DISTINCT (flow, classification, commodity, freq,
-                   breakdown)) AS series, min(period) AS first_period, max(period) AS last_period,
+                   breakdown)) AS series, {_MONTHS_FIRST.format(agg="min")} AS first_period,
+                   {_MONTHS_FIRST.format(agg="max")} AS last_period,
                    -- A when every series of the pair is annual: its span is told in years
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL

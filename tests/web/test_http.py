@@ -755,3 +755,24 @@ def test_a_long_code_that_ingest_stored_opens_its_pages(tmp_path):
     (finding,) = client.get("/api/findings", params={"commodity": code}).json()
     opened = client.get(f"/finding/{finding['id']}")
     assert opened.status_code == 200 and f'id="f-{finding["id"]}"' in opened.text
+
+
+@pytest.mark.parametrize("query", ["severity=HIGH", "severity=High&severity=", "severity=%20high"])
+def test_severity_is_read_in_any_case_as_flows_are(client, query):
+    response = client.get(f"/api/findings?{query}")
+    assert response.status_code == 200
+    assert {f["severity"] for f in response.json()} == {"high"}
+
+
+def test_an_empty_finding_parameter_means_none(client):
+    assert client.get(f"{SERIES}?finding=").status_code == 200
+
+
+def test_a_store_of_monthly_and_annual_series_spans_its_months(both_client):
+    """The annual series' 2005 is kept at its January: beside months it would read
+    "2005-01"; the span is the months', the years said apart."""
+    overview = both_client.get("/api/overview").json()["overview"]
+    assert (overview["first_period"], overview["annual_span"]) == ("2015-01", ["2005", "2021"])
+    assert "(monthly; annual 2005 to 2021)" in both_client.get("/").text
+    (pair,) = both_client.get("/api/overview").json()["pairs"]
+    assert pair["first_period"] == "2015-01"

@@ -134,12 +134,13 @@ def _query_without(request: Request, *names: str) -> str:
 def _series_page(db, reporter, partner, flow, commodity, memo, finding, *choices) -> dict:
     """The series page's data for the page and its JSON twin; blank choices are none."""
     key = (*_key(reporter, partner, flow), commodity)
-    return views.series_page(db, key, finding, memo, *(_blank_is_none(c) for c in choices))
+    chosen = (_blank_is_none(c) for c in choices)
+    return views.series_page(db, key, _blank_is_none(finding), memo, *chosen)
 
 
 def _blank_is_none(value: str | None) -> str | None:
-    """An empty query value (``?classification=``, ``?freq=``, ``?breakdown=``) means none
-    was chosen (for ``breakdown``: the total)."""
+    """An empty query value (``?classification=``, ``?freq=``, ``?breakdown=``,
+    ``?finding=``) means none was chosen (for ``breakdown``: the total)."""
     return (value.strip() or None) if value is not None else None
 
 

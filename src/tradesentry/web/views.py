@@ -167,6 +167,13 @@ class FindingFilters(BaseModel):
             return value or None
         return value
 
+    @field_validator("severity", mode="before")
+    @classmethod
+    def _severity_in_any_case(cls, value):  # as flows and codes are read (HIGH is high)
+        if isinstance(value, list):
+            return [v.strip().lower() if isinstance(v, str) else v for v in value] or None
+        return value
+
     # The api's own checks (tradesentry.arguments), so the dashboard reads codes as the
     # command line does; a value outside its choices (an unknown kind would match nothing
     # and read as "no findings") is a 422 naming them.

@@ -8,7 +8,8 @@ query, and the panel carries them as arrays aligned with ``values``:
   exports to B), converted into this series' currency with the store's monthly rates;
 - ``mirror_currency_ok``: 1 where the conversion was possible (same currency or a rate);
 - ``own_per_usd``: units of the observation's own currency per US dollar that month (1 for
-  USD; NaN where the store has no rate), so the mirror check can weigh a gap in dollars;
+  USD; NaN where the store has no rate), so the mirror and unit-value checks can weigh the
+  money at stake in dollars (need ``mirror``, or ``own_rate`` alone);
 - ``previous_value`` / ``previous_release`` / ``release``: the same cell in the release
   before the one the current figure comes from (release order: publication date, then
   ingestion), so a revision is a cell whose two figures differ;
@@ -81,6 +82,7 @@ _NEEDS_TO_COLUMNS = {
         "mirror_intra_eu",
     ),
     "partners": ("partners_sum", "partners_n", "partners_unknown", "partners_unit"),
+    "own_rate": ("own_per_usd",),
 }
 #: every context a detector can ask for
 NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
@@ -166,6 +168,9 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = o.period
             LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period"""
         )
+    if "own_rate" in needs and "mirror" not in needs:  # the mirror's join gives it too
+        selects.append(f"{_rate('o', 'ro')} AS own_per_usd")
+        joins.append("LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period")
     if "previous" in needs:
         key = " AND ".join(f"p.{c} = o.{c}" for c in OBSERVATION_KEY)
         selects += [

@@ -135,6 +135,22 @@ def test_a_price_outlier_is_high_only_with_money_at_stake():
             assert severity_of(row[["score"]].astype(float))[0] == "low"
 
 
+@pytest.mark.parametrize(("per_usd", "severity"), [(None, "medium"), (9000.0, "low")])
+def test_the_money_cap_is_in_dollars_where_the_store_has_the_rate(per_usd, severity):
+    """A series in Guinean francs: 125,000 francs at stake weigh as much as €125,000
+    without a rate; at 9,000 francs a dollar they are about $14, and the score is capped."""
+    value = VALUE.copy()
+    value[7] *= 6
+    p = panel(value * 0.1, WEIGHT * 0.1, PRICE)
+    if per_usd is not None:
+        p.context["own_per_usd"] = np.full(p.values.shape, per_usd)
+    row = UnitValue().detect(p).iloc[0]
+    assert row["evidence"]["pattern"] == "price outlier"
+    assert severity_of(row[["score"]].astype(float))[0] == severity
+    if per_usd is not None:
+        assert row["score"] == pytest.approx(abs(row["impact"]) / per_usd / UnitValue.small_gap)
+
+
 def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():
     weight = WEIGHT.copy()
     weight[30] *= 8

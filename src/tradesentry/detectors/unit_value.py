@@ -88,14 +88,15 @@ class UnitValue(Detector):
     months at gold's price, the other 17 at a thousandth of it).
 
     Materiality, as ``gap``'s and ``mirror_gap``'s: the score is capped at m /
-    ``small_gap``, in the series' own currency units, m the money the finding is about: the
-    gap for a price outlier or a value slip; for a weight slip or outlier, whose value is
-    right, the value of the record. €13 for 13 kg against a usual €10/kg is a price far
+    ``small_gap``, m the money the finding is about in US dollars where the store has the
+    month's rate for the series' currency (else in its own units): the gap for a price
+    outlier or a value slip; for a weight slip or outlier, whose value is right, the value
+    of the record (44,640 Guinean francs, about $5, is never high). €13 for 13 kg against a usual €10/kg is a price far
     off the market, and its €120 at stake is never high however far.
     """
 
     kind = "unit_value"
-    needs = ("reference_unit_value",)
+    needs = ("reference_unit_value", "own_rate")
 
     threshold: float = 5.0
     own_threshold: float = 3.0
@@ -109,7 +110,7 @@ class UnitValue(Detector):
     normal_z: float = 3.0
     habit_share: float = 0.1
     habit_months: int = 2
-    small_gap: float = SMALL_GAP  # currency units of the series
+    small_gap: float = SMALL_GAP  # US dollars; currency units where the store has no rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -146,12 +147,27 @@ class UnitValue(Detector):
             score=np.minimum(
                 confidence(z[rows, cols], self.threshold),
                 material_cap(
-                    np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected),
+                    self._in_dollars(
+                        panel,
+                        rows,
+                        cols,
+                        np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected),
+                    ),
                     self.small_gap,
                 ),
             ),
             evidence=evidence,
         )
+
+    @staticmethod
+    def _in_dollars(panel: Panel, rows, cols, money: np.ndarray) -> np.ndarray:
+        """``money`` of the cells in US dollars where the store has the month's rate for
+        the series' currency, else as it is (currency units)."""
+        per_usd = context(panel, "own_per_usd")
+        if per_usd is None:
+            return money
+        rate = per_usd[rows, cols]
+        return np.where(np.isfinite(rate) & (rate > 0), money / rate, money)
 
     def _cells(self, panel: Panel) -> dict | None:
         value, weight = panel.values, panel.weights

@@ -287,17 +287,7 @@ def _left_out_sentence(left_out: pd.DataFrame) -> str:
     """ "It leaves out 2 figures that earlier releases gave within its months: …"."""
     named = []
     for row in left_out.head(LEFT_OUT_NAMED).to_dict("records"):
-        who = words.subject(
-            row["reporter"],
-            row["partner"],
-            row["flow"],
-            row["commodity"],
-            row["classification"],
-            row.get("breakdown"),
-        )
-        start = pd.Timestamp(row["period"])
-        end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
-        months = words.month_span(_ym(start), _ym(end), row.get("freq"))
+        who, months = _cell_words(row)
         value = _num(row["value"])
         figure = (
             "a figure without a value" if value is None else words.money(value, row["currency"])
@@ -455,7 +445,9 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="first")
 
 
-def _revision(row: dict) -> Revision:
+def _cell_words(row: dict) -> tuple[str, str]:
+    """A cell's series as a sentence's subject and its months ("January–February 2021";
+    a year reads "2017")."""
     who = words.subject(
         row["reporter"],
         row["partner"],
@@ -466,7 +458,12 @@ def _revision(row: dict) -> Revision:
     )
     start = pd.Timestamp(row["period"])
     end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
-    months = words.month_span(_ym(start), _ym(end), row.get("freq"))  # a year reads "2017"
+    return who, words.month_span(_ym(start), _ym(end), row.get("freq"))
+
+
+def _revision(row: dict) -> Revision:
+    who, months = _cell_words(row)
+    start = pd.Timestamp(row["period"])
     value, before, currency = _num(row["value"]), _num(row["previous_value"]), row["currency"]
     source = f"release {int(row['previous_release'])}"
     if value is None:

@@ -236,3 +236,30 @@ def test_csv_safe_leaves_other_cells_as_they_are(value):
 def test_one_weight_formatter(kg, text):
     """Every detector writes weights alike: kilograms below a tonne, tonnes from one on."""
     assert weight(kg) == text
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("A\x1b[2JB", "A\\x1b[2JB"),  # ESC: clears a terminal
+        ("27\u202eXYZ", "27\\u202eXYZ"),  # right-to-left override
+        ("S\u061cT", "S\\u061cT"),  # Arabic letter mark
+        ("a\u2066b\u2069", "a\\u2066b\\u2069"),  # isolates
+        ("one\u2028two", "one\\u2028two"),  # line separator
+        ("1\u202f000", "1\u202f000"),  # a narrow no-break space is ordinary text
+    ],
+)
+def test_printable_shows_invisible_characters_as_escapes(raw, shown):
+    from tradesentry.text import printable
+
+    assert printable(raw) == shown
+
+
+def test_an_ipv6_loopback_is_written_in_brackets_in_a_url():
+    from tradesentry.web import url_host
+
+    assert (url_host("::1"), url_host("127.0.0.1"), url_host("[::1]")) == (
+        "[::1]",
+        "127.0.0.1",
+        "[::1]",
+    )

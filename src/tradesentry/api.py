@@ -362,7 +362,8 @@ def series(
         params,
     ).df()
     if scan_id is None:
-        scan_id = covering_scan(store, key)
+        full = {**key, "classification": classification, "freq": freq, "breakdown": breakdown}
+        scan_id = covering_scan(store, full)
     if scan_id is None:  # no saved scan ran every detector over it: scan it now
         found = scan(store, save=False, **key)
     else:
@@ -469,15 +470,41 @@ def _breakdown(held: _Held, wanted: str | None, key: dict, classification: str, 
     raise SeriesChoice(f"{name} is held only by breakdown ({shown}): pass --breakdown", **about)
 
 
+# The newest release each series' findings could rest on: any row of the series (a release
+# that only revises, or is backdated, is read by the revision check) and of its mirror (the
+# partner's record of the same flow, read by the mirror check). Key columns are fixed.
+_SEEN_SQL = """
+    newest AS (
+        SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
+               max(release_id) AS r
+        FROM observations GROUP BY ALL
+    ),
+    seen AS (
+        SELECT n.reporter, n.partner, n.flow, n.classification, n.commodity, n.freq,
+               n.breakdown, greatest(n.r, coalesce(max(m.r), n.r)) AS newest_release
+        FROM newest n LEFT JOIN newest m
+          ON m.reporter = n.partner AND m.partner = n.reporter
+         AND m.flow = CASE n.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import'
+                                  WHEN 'import' THEN 'export' WHEN 're-import' THEN 'export' END
+         AND m.classification = n.classification AND m.commodity = n.commodity
+         AND m.freq = n.freq AND m.breakdown = n.breakdown
+        GROUP BY n.reporter, n.partner, n.flow, n.classification, n.commodity, n.freq,
+                 n.breakdown, n.r
+    )"""
+
+
 def covering_scan(store: Store, key: dict[str, str]) -> int | None:
     """The latest saved scan that ran every detector over the series ``key`` and kept all
     its findings (no ``since``): a scan filtered to other series or other kinds says
-    nothing of this one, and reading it would show "No findings" for a flagged series."""
+    nothing of this one, and reading it would show "No findings" for a flagged series; nor
+    does a scan that ran before a release of the series' rows or of its mirror's. ``key``:
+    reporter, partner, flow, commodity, and the series' classification, freq and
+    breakdown where known."""
     con = store.con.cursor()
+    where = " AND ".join(f"{column} = ?" for column in key)
     newest = con.execute(
-        "SELECT max(release_id) FROM current_observations "
-        "WHERE reporter = ? AND partner = ? AND flow = ? AND commodity = ?",
-        [key["reporter"], key["partner"], key["flow"], key["commodity"]],
+        f"WITH {_SEEN_SQL} SELECT max(newest_release) FROM seen WHERE {where}",
+        list(key.values()),
     ).fetchone()[0]
     store_release = con.execute("SELECT max(id) FROM releases").fetchone()[0]
     rows = con.execute(
@@ -772,18 +799,21 @@ def series_index(
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    any_value(currency) AS currency, count(*) AS periods,
                    min(period) AS first_period, max(period) AS last_period,
-                   arg_max(value, period) AS last_value, max(release_id) AS newest_release
+                   arg_max(value, period) AS last_value
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL
-        ), {_scan_findings_usd(con)}, f AS (
+        ), {_SEEN_SQL}, {_scan_findings_usd(con)}, f AS (
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    count(*) AS findings, sum(impact) FILTER (WHERE counted) AS impact,
                    sum(impact_usd) FILTER (WHERE counted) AS impact_usd
             FROM found GROUP BY ALL
         )
-        SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.impact, 0) AS impact
+        SELECT s.*, seen.newest_release, coalesce(f.findings, 0) AS findings,
+               coalesce(f.impact, 0) AS impact
         FROM s LEFT JOIN f
+          USING (reporter, partner, flow, classification, commodity, freq, breakdown)
+        LEFT JOIN seen
           USING (reporter, partner, flow, classification, commodity, freq, breakdown)
         ORDER BY coalesce(f.impact_usd, 0) DESC, reporter, partner, flow, commodity, freq,
                  breakdown

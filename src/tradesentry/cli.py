@@ -952,7 +952,7 @@ def serve(
     """The web dashboard over the store, read-only: pages and their JSON twins."""
     from tradesentry.errors import EngineUnavailable
     from tradesentry.store import resolve_store_path
-    from tradesentry.web import allowed_hosts, create_app
+    from tradesentry.web import allowed_hosts, create_app, url_host
 
     try:
         import uvicorn
@@ -961,7 +961,7 @@ def serve(
     app = create_app(resolve_store_path(store), hosts=allowed_hosts(host))
     _check_listenable(host, port)
     out.print(
-        f"tradesentry dashboard on http://{host}:{port}/ (read-only; Ctrl+C stops it)",
+        f"tradesentry dashboard on http://{url_host(host)}:{port}/ (read-only; Ctrl+C stops it)",
         markup=False,
         highlight=False,
     )
@@ -1242,14 +1242,10 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str, whole: Sequence[
 
 def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
     """CSV on stdout, as a terminal may show it: control characters escaped (a quarantined
-    line's ESC would retitle the window), formulas neutralised (``text.csv_safe``)."""
-    from tradesentry.text import csv_safe
+    line's ESC would retitle the window), formulas neutralised (``text.csv_cell``)."""
+    from tradesentry.text import csv_cell
 
-    def cell(value):  # neutralised first: a tab that makes a formula keeps its mark
-        value = csv_safe(value)
-        return printable(value) if isinstance(value, str) else value
-
-    frame.map(cell).to_csv(sys.stdout, index=False, header=header)
+    frame.map(csv_cell).to_csv(sys.stdout, index=False, header=header)
 
 
 def _missing(value) -> bool:

@@ -34,9 +34,13 @@ def first_unheld(con, filters: dict) -> tuple[str, str, str] | None:
             continue
         values = [wanted] if isinstance(wanted, str) else list(wanted)
         marks = ", ".join("?" for _ in values)
-        sql = f"SELECT DISTINCT {column} FROM observations WHERE {column} IN ({marks})"
-        found = {r[0] for r in con.execute(sql, values).fetchall()}
-        missing = [v for v in values if v not in found]
+        # in upper case on both sides: the codes asked are, and a store ingested before
+        # ingest upper-cased commodity codes may hold "ab12"
+        sql = (
+            f"SELECT DISTINCT upper({column}) FROM observations WHERE upper({column}) IN ({marks})"
+        )
+        found = {r[0] for r in con.execute(sql, [v.upper() for v in values]).fetchall()}
+        missing = [v for v in values if v.upper() not in found]
         if missing:
             rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
             held = sorted(str(r[0]) for r in rows if r[0] is not None)

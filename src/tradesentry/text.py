@@ -345,12 +345,18 @@ def csv_safe(value):
     return value
 
 
-#: control characters (all of C0, DEL and C1) and the escapes a terminal is shown instead
 # The bidirectional formatting characters (LRM, RLM, LRE…RLO, LRI…PDI): invisible, they
 # reorder what follows them ("Trojan source"), so a code holding one could make a heading
 # read otherwise than it is.
-BIDI = {c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | BIDI
+BIDI = {
+    c: f"\\u{c:04x}"
+    for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+# The line and paragraph separators break a line as a newline does.
+_SEPARATORS = {c: f"\\u{c:04x}" for c in (0x2028, 0x2029)}
+#: control characters (all of C0, DEL and C1) and the escapes a terminal is shown instead
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROLS |= BIDI | _SEPARATORS
 
 
 def printable(value: object) -> str:
@@ -361,3 +367,11 @@ def printable(value: object) -> str:
     screen or split one line in two.
     """
     return str(value).translate(_CONTROLS)
+
+
+def csv_cell(value):
+    """A cell of every CSV the tool writes (the command line's and the dashboard's): its
+    formula neutralised first (a tab that makes one keeps its mark), then its control and
+    bidirectional characters escaped, as the terminal shows them."""
+    value = csv_safe(value)
+    return printable(value) if isinstance(value, str) else value

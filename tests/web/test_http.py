@@ -234,7 +234,10 @@ def test_the_overview_says_how_pairs_are_ordered(client):
     ("path", "texts"),
     [
         ("/", ['1</div><div class="l">series scanned of 2', "was limited to flow: import."]),
-        ("/pair/CHN/PRK", ["it covered 1 of these 2 series", "not scanned</td>"]),
+        (
+            "/pair/CHN/PRK",
+            ["covered 1 of these 2 series (it was limited to flow: import)", "not scanned</td>"],
+        ),
         (SERIES, ["Flags from scan 1, the latest that covered this series with every detector"]),
     ],
 )
@@ -383,7 +386,7 @@ def test_without_a_classification_the_series_page_names_them(two_client):
     assert wrong["detail"].startswith(
         f"CHN → PRK export {HS_CODE} is not held under classification H4, only under H5, HS"
     )
-    assert two_client.get(f"{TWO}?classification={'H' * 1001}").status_code == 422
+    assert two_client.get(f"{TWO}?classification={'H' * 1001}").status_code == 404
 
 
 def test_a_finding_opens_its_own_classification_series(two_client):
@@ -495,7 +498,7 @@ def test_an_unknown_breakdown_is_a_404_naming_those_held(breakdowns_client):
     page = breakdowns_client.get(unknown)
     assert page.status_code == 404
     assert f'<a href="{SERIES}">total</a> · <a href="{ROAD}">{BY_ROAD}</a>' in page.text
-    assert breakdowns_client.get(f"{SERIES}?breakdown={'x' * 1001}").status_code == 422
+    assert breakdowns_client.get(f"{SERIES}?breakdown={'x' * 1001}").status_code == 404
 
 
 def test_an_annual_series_is_shown_by_year(annual_client):
@@ -776,3 +779,77 @@ def test_a_store_of_monthly_and_annual_series_spans_its_months(both_client):
     assert "(monthly; annual 2005 to 2021)" in both_client.get("/").text
     (pair,) = both_client.get("/api/overview").json()["pairs"]
     assert pair["first_period"] == "2015-01"
+
+
+def _scanned_demo_then(tmp_path, rows: str, published: str | None = None):
+    """The demo store scanned (published 2021-08-01), then a canonical CSV of ``rows``."""
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(DEMO_CSV, published="2021-08-01")
+    api.scan(store)
+    later = tmp_path / "later.csv"
+    later.write_text("reporter,partner,flow,commodity,period,value\n" + rows)
+    store.ingest(later, published=published)
+    path = store.path
+    store.close()
+    return TestClient(create_app(path))
+
+
+@pytest.mark.parametrize(
+    ("rows", "published"),
+    [
+        # the partner's record of the flow arrives: the mirror check was never run on it
+        ("".join(f"PRK,CHN,import,TOTAL,2020-{m:02d},{1e6 * m}\n" for m in range(1, 13)), None),
+        # a backdated release revising 2019: its rows are not current, the revision check
+        # reads them
+        ("CHN,PRK,export,TOTAL,2019-01,1\n", "2021-01-15"),
+    ],
+    ids=["mirror", "backdated"],
+)
+def test_a_release_the_scan_never_saw_makes_the_series_not_scanned(tmp_path, rows, published):
+    client = _scanned_demo_then(tmp_path, rows, published)
+    series = client.get("/api/series/CHN/PRK/export/TOTAL").json()
+    assert series["findings_scan"] is None  # scanned now, not scan 1's flags
+    listed = {s["flow"]: s["scanned"] for s in client.get("/api/pair/CHN/PRK").json()["series"]}
+    assert listed["export"] is False
+    page = client.get("/pair/CHN/PRK").text
+    assert "ingested after it, brings figures it did not see" in page
+
+
+def test_a_finding_of_an_older_scan_in_focus_says_so(tmp_path):
+    """February 2021's $3,000 revised to $5 million: scan 1's finding on it is gone from
+    the series' flags (scanned now), and opening it says where it comes from."""
+    client = _scanned_demo_then(tmp_path, "CHN,PRK,export,TOTAL,2021-02,5000000\n", "2021-09-01")
+    live = {f["id"] for f in client.get("/api/series/CHN/PRK/export/TOTAL").json()["findings"]}
+    (old,) = [
+        f
+        for f in client.get("/api/findings").json()
+        if f["flow"] == "export" and f["period"] == "2021-02" and f["id"] not in live
+    ]
+    page = client.get(f"/finding/{old['id']}").text
+    assert "This finding is from scan 1, which ran before this series' latest figures" in page
+
+
+def test_a_store_holding_lower_case_codes_still_filters_them(tmp_path):
+    """A store ingested before ingest upper-cased commodity codes holds "ab12": the filter
+    upper-cases the stored side (docs/web.md), and the check that the store holds the code
+    does too (it answered 422 "the store holds only commodity code ab12")."""
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    rows = "".join(
+        f"CHN,PRK,export,AB12,{2019 + m // 12}-{m % 12 + 1:02d},{3e4 if m == 20 else 1e6}\n"
+        for m in range(30)
+    )
+    data = tmp_path / "codes.csv"
+    data.write_text("reporter,partner,flow,commodity,period,value\n" + rows)
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(data)
+    store.con.execute("UPDATE observations SET commodity = lower(commodity)")
+    api.scan(store)
+    path = store.path
+    store.close()
+    response = TestClient(create_app(path)).get("/api/findings?commodity=ab12")
+    assert response.status_code == 200 and len(response.json()) >= 1

@@ -196,16 +196,23 @@ def test_schemathesis_finds_no_server_error(tmp_path):
     store.close()
 
 
+@pytest.mark.parametrize("bind", ["127.0.0.1", "LOCALHOST", "::1", "0:0:0:0:0:0:0:1"])
 @pytest.mark.parametrize(
     ("host", "status"),
-    [("127.0.0.1:8000", 200), ("localhost:8000", 200), ("attacker.example:8000", 400)],
+    [
+        ("127.0.0.1:8000", 200),
+        ("localhost:8000", 200),
+        ("[::1]:8000", 200),
+        ("attacker.example:8000", 400),
+    ],
 )
-def test_a_loopback_server_answers_only_to_loopback_names(live_store, host, status):
+def test_a_loopback_server_answers_only_to_loopback_names(live_store, bind, host, status):
     """A page elsewhere that points its own name at 127.0.0.1 (DNS rebinding) must not
-    read the dashboard: `serve` on loopback answers only its loopback names."""
+    read the dashboard: `serve` on loopback, however spelled, answers only its loopback
+    names."""
     from tradesentry.web import allowed_hosts
 
-    client = TestClient(create_app(live_store, hosts=allowed_hosts("127.0.0.1")))
+    client = TestClient(create_app(live_store, hosts=allowed_hosts(bind)))
     assert client.get("/api/findings.csv", headers={"Host": host}).status_code == status
     assert allowed_hosts("0.0.0.0") is None  # on a network: the names its users use
 
@@ -233,7 +240,8 @@ def test_bidi_and_control_characters_are_shown_as_escapes(tmp_path):
     store.close()
     client = TestClient(create_app(path))
     page = client.get("/findings").text
-    for html in (page, report):
-        assert "\u202e" not in html and "27\\u202eXYZ" in html
+    download = client.get("/api/findings.csv").text  # as `scan --format csv` writes it
+    for text in (page, report, download):
+        assert "\u202e" not in text and "27\\u202eXYZ" in text
     echoed = client.get("/findings", params={"reporter": "\x00"}).text
     assert "\x00" not in echoed

@@ -8,6 +8,7 @@ Content-Security-Policy: the pages run only the scripts the app serves itself.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import threading
 from importlib import resources
@@ -53,11 +54,31 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 def allowed_hosts(bind: str) -> list[str] | None:
     """The Host headers to answer when serving on ``bind``: the loopback names (and the
-    address itself) for a loopback address; None (any) for an address on a network, which
-    its users reach by names the server cannot know."""
-    if bind in LOOPBACK_HOSTS or bind.startswith("127."):
-        return sorted({*LOOPBACK_HOSTS, bind})
-    return None
+    address itself, as a browser writes it) for a loopback address however it is spelled
+    (``LOCALHOST``, ``0:0:0:0:0:0:0:1``, ``127.0.0.2``); None (any) for an address on a
+    network, which its users reach by names the server cannot know."""
+    if not is_loopback(bind):
+        return None
+    return sorted({*LOOPBACK_HOSTS, bind.lower(), url_host(bind)})
+
+
+def is_loopback(bind: str) -> bool:
+    name = bind.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def url_host(bind: str) -> str:
+    """The host as a URL writes it: an IPv6 address in brackets (``[::1]``)."""
+    name = bind.strip().strip("[]")
+    try:
+        return f"[{name}]" if ipaddress.ip_address(name).version == 6 else name
+    except ValueError:
+        return name
 
 
 def create_app(store: Store | str | os.PathLike, hosts: list[str] | None = None) -> FastAPI:

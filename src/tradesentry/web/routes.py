@@ -22,10 +22,10 @@ from tradesentry.web.views import FindingFilters
 pages = APIRouter()
 api_router = APIRouter(prefix="/api", tags=["api"])
 
-# Lengths only guard against abuse: ingest takes codes of any length (a table may key its
-# goods by a description), and a code it stored must open its page.
-CODE_LENGTH = 1000
-Segment = Annotated[str, Path(min_length=1, max_length=CODE_LENGTH)]
+# No length limit on codes: ingest takes them of any length (a table may key its goods by
+# a description), and a code it stored must open its page; the HTTP server bounds a
+# request's size.
+Segment = Annotated[str, Path(min_length=1)]
 Page = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
 PerPage = Annotated[int, Query(ge=1, le=500, description="Findings per page.")]
 Filters = Annotated[FindingFilters, Query()]
@@ -33,7 +33,6 @@ FindingId = Annotated[str | None, Query(max_length=64, description="The finding 
 Classification = Annotated[
     str | None,
     Query(
-        max_length=CODE_LENGTH,
         description="HS, H5, S4…: which series, when the store holds the commodity under "
         "several classifications (else the page lists them).",
     ),
@@ -49,7 +48,6 @@ Freq = Annotated[
 Breakdown = Annotated[
     str | None,
     Query(
-        max_length=CODE_LENGTH,
         description="A part of the flow, as the store keeps it "
         "(partner2=0;customs=C00;mot=3200: UN Comtrade's rows by second partner, customs "
         "procedure or mode of transport); without it, the total.",

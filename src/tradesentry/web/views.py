@@ -30,7 +30,7 @@ from tradesentry.report.sections import (
 )
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
-from tradesentry.text import csv_safe
+from tradesentry.text import csv_cell
 
 SORTS = ("rank", "impact", "score", "period", "kind", "series")
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
@@ -136,7 +136,7 @@ class FindingFilters(BaseModel):
     reporter: str | None = Field(None, max_length=64, description="ISO alpha-3 reporter.")
     partner: str | None = Field(None, max_length=64, description="ISO alpha-3 partner or WLD.")
     flow: str | None = Field(None, description="import, export, re-import or re-export.")
-    commodity: str | None = Field(None, max_length=1000, description="TOTAL or an HS code.")
+    commodity: str | None = Field(None, description="TOTAL or an HS code.")
     since: str | None = Field(
         None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
     )
@@ -286,7 +286,7 @@ def _findings_page(
 
 def findings_csv(found: Findings) -> str:
     """The CSV of `scan --format csv`: evidence as JSON text, formulas neutralised."""
-    return csv_frame(found.to_frame()).map(csv_safe).to_csv(index=False)
+    return csv_frame(found.to_frame()).map(csv_cell).to_csv(index=False)
 
 
 def overview(store: Store, memo: Memo | None = None, top: int = 10, pair_limit: int = 50) -> dict:
@@ -513,6 +513,10 @@ def _parts(rec: dict) -> SeriesKey:
     return (rec["reporter"], rec["partner"], rec["flow"], rec["commodity"])
 
 
+def latest_id(memo: Memo, store: Store) -> int | None:
+    return memo.findings(store).scan_id
+
+
 def _focus(
     store: Store, key: dict, records: list[dict], finding: str | None, memo: Memo
 ) -> dict | None:
@@ -532,7 +536,11 @@ def _focus(
         # code under another classification, or of another part of the flow, is on another
         # series.
         if len(same) and all(same[column].iat[0] == value for column, value in key.items()):
-            match = finding_records(Findings(same.head(1)))[0]
+            # not among the page's flags: the page says which scan it is from
+            match = {
+                **finding_records(Findings(same.head(1)))[0],
+                "scan_id": latest_id(memo, store),
+            }
     if match is None:
         name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
         if key.get("breakdown"):

@@ -316,3 +316,38 @@ def test_figures_a_release_leaves_out_are_said(store, tmp_path):
         "release 1)."
     ) in d.summary
     assert "It leaves out" in d.to_markdown()
+
+
+def _sdmx_release(store, tmp_path, stem: str, months: dict, published: str):
+    """An SDMX release of DEU's exports to FRA of 39199020: {(year, month): value or ""}."""
+    from tests.ingest.kit import FORMATS, record
+
+    rows = [
+        record("DEU", "FRA", "export", "39199020", str(y), f"{m:02d}", v)
+        for (y, m), v in sorted(months.items())
+    ]
+    store.ingest(FORMATS["sdmx"].file(tmp_path, rows, stem=stem), published=published)
+
+
+def test_a_move_is_never_told_from_a_month_the_release_withholds(store, tmp_path):
+    """Release 2 withholds December 2020 and January 2020, which release 1 gave: January
+    2021's moves cannot be told from them (the base months' figures are withdrawn)."""
+    first = {(y, m): str(500_000 + 1_000 * m) for y in (2019, 2020) for m in range(1, 13)}
+    _sdmx_release(store, tmp_path, "r1", first, "2021-01-20")
+    second = {(2020, 12): "", (2020, 1): "", (2021, 1): "515000"}
+    _sdmx_release(store, tmp_path, "r2", second, "2021-02-20")
+    d = api.digest(store)
+    told = " ".join(m.sentence for m in d.moves + d.latest)
+    assert "December 2020" not in told and "January 2020" not in told
+
+
+def test_a_disclosed_month_is_no_new_month(store, tmp_path):
+    """Release 2 discloses May 2019 (withheld in release 1) and revises January 2020: it
+    brings no new month, so its moves are over all of its months, the revision included."""
+    first = {(y, m): str(500_000 + 1_000 * m) for y in (2019, 2020) for m in range(1, 13)}
+    first[(2019, 5)] = ""
+    _sdmx_release(store, tmp_path, "r1", first, "2021-01-20")
+    _sdmx_release(store, tmp_path, "r2", {(2019, 5): "505000", (2020, 1): "900000"}, "2021-02-20")
+    d = api.digest(store)
+    assert d.coverage["new"] == 0
+    assert any(m.period == "2020-01" for m in d.moves), [m.sentence for m in d.moves]

@@ -350,17 +350,21 @@ series AS (
     SELECT DISTINCT {series} FROM observations
     WHERE release_id = $release AND freq = 'M' AND period_months = 1 AND breakdown = ''
 ),
+-- every row, a figure or one listed without a value: a month listed withheld was seen
+-- (disclosing it later brings no new month), and withholds the figure before it
 monthly AS (
     SELECT o.reporter, o.partner, o.flow, o.classification, o.commodity, o.currency,
            o.period, o.value, o.release_id, ro.vintage
     FROM observations o JOIN ro USING (release_id) SEMI JOIN series USING ({series})
-    WHERE o.freq = 'M' AND o.period_months = 1 AND o.breakdown = '' AND o.value IS NOT NULL
+    WHERE o.freq = 'M' AND o.period_months = 1 AND o.breakdown = ''
       AND ro.vintage <= (SELECT vintage FROM me)
 ),
 first_seen AS (SELECT {series}, period, min(vintage) AS first_vintage FROM monthly GROUP BY ALL),
 as_of AS (
-    SELECT * FROM monthly
-    QUALIFY row_number() OVER (PARTITION BY {series}, period ORDER BY vintage DESC) = 1
+    SELECT * FROM (
+        SELECT * FROM monthly
+        QUALIFY row_number() OVER (PARTITION BY {series}, period ORDER BY vintage DESC) = 1
+    ) WHERE value IS NOT NULL
 ),
 focus AS (
     SELECT a.* FROM as_of a JOIN first_seen f USING ({series}, period)

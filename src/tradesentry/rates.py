@@ -15,6 +15,7 @@ line number. A later load replaces the rates of the same currency and month.
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,12 +48,15 @@ class RatesResult:
 def load_rates(con, path: str | Path) -> RatesResult:
     """Validate the file and write its monthly rates into ``rates``, in one transaction."""
     path = Path(path)
-    raw = _read(path)
-    layout = "ecb" if set(_ECB_COLUMNS) <= set(raw.columns) else "per_usd"
     try:
+        raw = _read(path)
+        layout = "ecb" if set(_ECB_COLUMNS) <= set(raw.columns) else "per_usd"
         frame = _from_ecb(raw) if layout == "ecb" else _from_per_usd(raw)
     except InputError as exc:  # the checks name the line; the error names the file too
-        raise InputError(f"{path}: {str(exc).removeprefix('rates file: ')}") from exc
+        text = str(exc).removeprefix("rates file: ")
+        if text.startswith(f"{path}: "):
+            raise
+        raise InputError(f"{path}: {text}") from exc
     if frame.empty:
         raise InputError(f"{path}: no rates in the file")
     cur = con.cursor()
@@ -90,12 +94,33 @@ def _read(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        _check_fields(path)
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}: not a readable CSV ({exc})") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
     frame.index = frame.index + 2  # the file's line numbers (header is line 1)
     return frame
+
+
+def _check_fields(path: Path) -> None:
+    """Every line has as many fields as the header (a rates file is small: read whole). A
+    line with one more would shift its columns (pandas makes the first one an index); the
+    error names the line, and says so of a file separated by ';' rather than ','."""
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = csv.reader(f)
+        header = next(rows, None)
+        if header is None:
+            return
+        if len(header) == 1 and ";" in header[0]:
+            raise InputError("the file is separated by ';': a rates file is separated by ','")
+        for number, row in enumerate(rows, start=2):
+            if row and len(row) != len(header):
+                raise InputError(
+                    f"line {number}: {len(row)} fields where the header has {len(header)}"
+                )
 
 
 def _from_per_usd(raw: pd.DataFrame) -> pd.DataFrame:

@@ -515,3 +515,18 @@ def test_gap_says_when_its_central_figure_is_the_partners_correction(tmp_path):
     assert row["central_partner_terms"] == pytest.approx(row["central"])
     fra = json.loads(invoke("gap", "FRA", "CZE", "--format", "json", "--store", db).stdout)
     assert fra["commodities"][0]["central_partner_terms"] == 0  # CZE's records are the larger
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("currency;period;per_usd\nEUR;2024-01;0,9\n", "bad.csv: the file is separated by ';'"),
+        ("currency,period,per_usd\nEUR,2024-01,0.9,7\n", "bad.csv: line 2: 4 fields where the"),
+    ],
+)
+def test_a_rates_file_of_another_shape_is_one_line_not_a_traceback(tmp_path, text, said):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text)
+    db = tmp_path / "s.duckdb"
+    result = invoke("rates", bad, "--store", db)
+    assert result.exit_code == 2 and said in result.stderr and not db.exists()

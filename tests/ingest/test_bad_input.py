@@ -345,3 +345,12 @@ def test_latin1_line_in_a_utf8_file_is_quarantined_then_read_when_told(store, tm
         told = other.ingest(path, encoding="latin-1")
         assert (told.rows_accepted, told.rows_quarantined) == (5, 0)
         assert "CIV" in set(other.observations().partner)
+
+
+def test_a_latin1_file_ending_on_its_accented_byte_is_read_as_latin1(store, tmp_path):
+    """No final newline: the é is the file's last byte, which reads as a UTF-8 character
+    cut short; the whole file was read, so nothing was cut."""
+    path = tmp_path / "end.csv"
+    path.write_bytes((LATIN1 + "CHN,PRK,export,TOTAL,2021-01,5,USD,café").encode("latin-1"))
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)

@@ -327,9 +327,9 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
-        # a character cut by the sample's end (not a bad byte near a short file's end:
-        # "café" in latin-1 on its last line is "invalid continuation byte")
-        if exc.reason == "unexpected end of data":
+        # a character cut by the sample's end: only a sample shorter than its file has one
+        # (a short file's last byte é in latin-1 also reads "unexpected end of data")
+        if exc.reason == "unexpected end of data" and len(raw) >= SAMPLE_BYTES:
             return raw[: exc.start].decode("utf-8"), "utf-8"
         first_lines = raw[: raw.find(b"\n", raw.find(b"\n") + 1) + 1 or len(raw)]
         try:

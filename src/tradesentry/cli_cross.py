@@ -404,15 +404,20 @@ def _partner_terms_notes(result) -> list[str]:
     line as much as trade missing from the reporter's."""
     lines = []
     for row in result.frame.itertuples():
-        central, theirs = float(row.central or 0.0), float(row.central_partner_terms or 0.0)
-        if not central or abs(theirs) < 0.5 * abs(central):
+        # the mirror gaps alone (central adds the unit-value gaps of months without a
+        # partner record), and the part of them in the partner's terms, of the same sign
+        mirror = float(row.central or 0.0) - float(row.unit_value_gap or 0.0)
+        theirs = float(row.central_partner_terms or 0.0)
+        if not mirror or theirs * mirror <= 0 or abs(theirs) < 0.5 * abs(mirror):
             continue
+        cur = result.currency
+        part = "all" if abs(theirs - mirror) < 0.005 else f"{money(theirs, cur)}"
         lines.append(
-            f"{row.commodity} ({row.flow}): {money(theirs, result.currency)} of the central "
-            f"{money(central, result.currency)} is in {result.partner}'s terms: its figures "
-            f"for this flow usually run well below {result.reporter}'s, so moving them is the "
-            f"smaller correction; read it as {result.partner}'s record out of line as much as "
-            f"trade missing from {result.reporter}'s."
+            f"{row.commodity} ({row.flow}): of the mirror gaps' {money(mirror, cur)}, {part} "
+            f"is in {result.partner}'s terms: its figures for this flow usually run well "
+            f"below {result.reporter}'s, so moving them is the smaller correction; read it as "
+            f"{result.partner}'s record out of line as much as trade missing from "
+            f"{result.reporter}'s."
         )
     return lines
 

@@ -509,7 +509,7 @@ def test_gap_says_when_its_central_figure_is_the_partners_correction(tmp_path):
     data.write_text("\n".join(rows) + "\n")
     assert invoke("ingest", data, "--store", db).exit_code == 0
     said = " ".join(invoke("gap", "CZE", "FRA", "--store", db).stdout.split())
-    assert "of the central" in said and "is in FRA's terms" in said
+    assert "of the mirror gaps'" in said and "is in FRA's terms" in said
     cze = json.loads(invoke("gap", "CZE", "FRA", "--format", "json", "--store", db).stdout)
     (row,) = cze["commodities"]
     assert row["central_partner_terms"] == pytest.approx(row["central"])
@@ -530,3 +530,34 @@ def test_a_rates_file_of_another_shape_is_one_line_not_a_traceback(tmp_path, tex
     db = tmp_path / "s.duckdb"
     result = invoke("rates", bad, "--store", db)
     assert result.exit_code == 2 and said in result.stderr and not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("central", "unit_value_gap", "theirs", "said"),
+    [
+        (3300.0, -965.0, 4265.0, "of the mirror gaps' €4.3K, all is in NLD's terms"),
+        (5900.0, 0.0, -1400.0, None),  # the other sign: no part of the gap
+        (10_000.0, 0.0, 2000.0, None),  # a fifth: the gap is mostly the reporter's
+    ],
+)
+def test_the_partner_terms_note_never_claims_more_than_the_gap(
+    central, unit_value_gap, theirs, said
+):
+    from types import SimpleNamespace
+
+    from tradesentry.cli_cross import _partner_terms_notes
+
+    frame = pd.DataFrame(
+        [
+            {
+                "commodity": "39204910",
+                "flow": "export",
+                "central": central,
+                "unit_value_gap": unit_value_gap,
+                "central_partner_terms": theirs,
+            }
+        ]
+    )
+    result = SimpleNamespace(frame=frame, currency="EUR", reporter="EST", partner="NLD")
+    notes = _partner_terms_notes(result)
+    assert (notes[0].split(": ", 1)[1].startswith(said)) if said else notes == []

@@ -446,3 +446,24 @@ def test_a_series_and_a_pair_count_overlapping_findings_once(demo_store):
     pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
     assert (pair["findings"], pair["impact"]) == (3, 486.0)
     assert api.overview(demo_store)["at_stake"] == {"USD": 486.0}
+
+
+def test_a_pair_counts_a_total_and_its_commodity_once(demo_store):
+    """A spike on the pair's TOTAL and on 2709 in the same month are one sum of money on
+    the pair, as in the overview (the pair showed both added)."""
+    from tests.report.seed import save_scan
+
+    base = {"reporter": "CHN", "partner": "PRK", "flow": "export", "observed": 1.0}
+    base |= {"expected": 1.0, "currency": "USD", "score": 0.9, "severity": "high"}
+    base |= {"explanation": "", "evidence": {}, "kind": "spike"}
+    base |= {"period": "2020-05", "period_end": "2020-05"}
+    save_scan(
+        demo_store,
+        [
+            {**base, "commodity": "TOTAL", "impact": 8.1e6},
+            {**base, "commodity": "2709", "impact": 7.99e6},
+        ],
+    )
+    pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
+    assert pair["impact"] == pytest.approx(7.99e6)
+    assert api.overview(demo_store)["at_stake"] == {"USD": pytest.approx(7.99e6)}

@@ -789,7 +789,8 @@ def series_index(
     Ordered by money at stake in their findings, then by key, so the series that matter
     come first when the list is cut. A series' money at stake counts its findings over
     overlapping months once, at the largest (a spike and a mirror gap of the same month
-    are one sum of money), as ``overview`` does; so does a pair's (``pairs``).
+    are one sum of money), as ``overview`` does (``pairs`` also counts a total and its
+    commodities once).
     """
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
@@ -824,7 +825,13 @@ def series_index(
 
 
 def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
-    """Reporter–partner pairs with their number of series, findings and money at stake."""
+    """Reporter–partner pairs with their number of series, findings and money at stake.
+
+    Money at stake counts each sum once within the pair, by the overview's rules that
+    apply inside one pair: a series' overlapping findings once, at the largest, and a
+    finding on the pair's total (TOTAL) left out where a finding on one of its commodities
+    overlaps it (the same classification, or HS editions). The mirror rule joins two pairs
+    (each side's record is its own pair) and does not apply."""
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
     return con.execute(
@@ -836,10 +843,24 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    -- A when every series of the pair is annual: its span is told in years
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
-        ), {_scan_findings_usd(con)}, f AS (
+        ), {_scan_findings_usd(con)},
+        -- a finding on the total that one on a commodity of the pair overlaps
+        in_detail AS (
+            SELECT a.id FROM found a JOIN found g
+              ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
+             AND g.breakdown = a.breakdown AND g.freq = a.freq
+            WHERE a.commodity = 'TOTAL' AND g.commodity <> 'TOTAL'
+              AND g.period <= a.period_end AND g.period_end >= a.period
+              AND (g.classification = a.classification
+                   OR (regexp_full_match(a.classification, 'H[S0-9]')
+                       AND regexp_full_match(g.classification, 'H[S0-9]')))
+        ),
+        f AS (
             SELECT reporter, partner, count(*) AS findings,
-                   sum(impact) FILTER (WHERE counted) AS impact,
-                   sum(impact_usd) FILTER (WHERE counted) AS impact_usd,
+                   sum(impact) FILTER (WHERE counted AND id NOT IN (SELECT id FROM in_detail))
+                       AS impact,
+                   sum(impact_usd) FILTER (WHERE counted AND id NOT IN (SELECT id FROM in_detail))
+                       AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
             FROM found GROUP BY ALL
         )

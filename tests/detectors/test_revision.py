@@ -275,3 +275,22 @@ def test_release_diff_counts_every_change_and_says_which_are_small(store, tmp_pa
     assert diff.by_month.set_index("period").loc["2024-01", "net_change"] == pytest.approx(
         -24_591_000
     )
+
+
+def test_a_figure_the_earlier_release_listed_without_a_value_is_disclosed(store, tmp_path):
+    """Comext lists a confidential month with a blank value; the next release gives its
+    figure: that month was not left out (releases --diff counts it no longer withheld)."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}", value)
+
+    sdmx = FORMATS["sdmx"]
+    first = [month(m, "" if m == 6 else str(1_000_000 + m)) for m in range(1, 13)]
+    store.ingest(sdmx.file(tmp_path, first, stem="a"), published="2025-02-13")
+    again = [month(m, str(1_000_000 + m)) for m in range(1, 13)]  # June now given
+    store.ingest(sdmx.file(tmp_path, again, stem="b"), published="2025-03-13")
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert found["period"] == "2024-06" and found["evidence"]["withheld_before"] is True
+    assert found["evidence"]["previous_release"] == 1
+    assert "which release 1 (published 2025-02-13) listed without a value" in (found["explanation"])

@@ -107,7 +107,10 @@ class Revision(Detector):
         change = value - prev
         changed, rel = self._changed(value, prev)
         appeared, left_prev = _appeared(value, prev, release, prev_release)
-        prev_release = np.where(appeared, left_prev, prev_release)
+        # the earlier release listed the cell without a value (its row is there, its figure
+        # is not): a figure disclosed, not a month it left out; it names its own release
+        listed = appeared & np.isfinite(prev_release)
+        prev_release = np.where(appeared & ~listed, left_prev, prev_release)
         kind = np.where(changed, CHANGED, np.where(appeared, APPEARED, 0))
         flagged = kind > 0
         if not flagged.any():
@@ -126,11 +129,12 @@ class Revision(Detector):
         impact = run_sum(np.where(flagged, moved, 0.0), rows, starts, ends)
         z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
         arrays = {"value": value, "prev": prev, "release": release, "prev_release": prev_release}
+        arrays["listed"] = listed
         prev_published = context(panel, "previous_published")
         if prev_published is not None:  # an appeared cell's earlier release, as named above
             known = np.isfinite(prev) & np.isfinite(release)
             left = _fill(known, prev_published, forward=True)
-            prev_published = np.where(appeared, left, prev_published)
+            prev_published = np.where(appeared & ~listed, left, prev_published)
         arrays |= {
             "published": context(panel, "release_published"),
             "prev_published": prev_published,
@@ -159,6 +163,11 @@ class Revision(Detector):
         old = _release_text(ev.get("previous_release"), ev.get("previous_published"))
         freq = finding_freq(finding)
         unit = period_unit(freq)
+        if ev.get("change") == "appeared" and ev.get("withheld_before"):
+            return (
+                f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
+                f"which {old} listed without a value (confidential, or not yet available)."
+            )
         if ev.get("change") == "appeared":
             return (
                 f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
@@ -237,8 +246,10 @@ def _evidence(arrays: dict, labels: np.ndarray, r: int, a: int, b: int, kind: in
         if np.isfinite(v)  # a month bridged inside the run (no current figure) is no revision
     ]
     published, prev_published = arrays["published"], arrays["prev_published"]
+    withheld_before = kind == APPEARED and bool(arrays["listed"][r, cols].any())
     return {
         "change": "appeared" if kind == APPEARED else "revised",
+        **({"withheld_before": True} if withheld_before else {}),
         "release": as_int(arrays["release"][r, a]),
         "release_published": None if published is None else iso_day(published[r, a]),
         "previous_release": as_int(arrays["prev_release"][r, a]),

@@ -333,25 +333,29 @@ def releases(
     )
     if format is TableFormat.table:  # fits 80 columns: the full record is in json and csv
         frame = _releases_table(frame)
-    short = ("id", "read", "accepted", "quarantined")
-    _emit(frame, format, title="Releases", whole=short)
+    short = ("id", "published", "read", "accepted", "quarantined")
+    marked = format is TableFormat.table and frame["published"].str.endswith("*").any()
+    caption = f"* {UNPUBLISHED}" if marked else None
+    _emit(frame, format, title="Releases", whole=short, caption=caption)
+
+
+UNPUBLISHED = "the day it was ingested: no publication date was given (ingest --published)"
 
 
 def _releases_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The releases as a terminal shows them: short headings, the sha256's first 12 digits
-    (enough to tell files apart), the day of ingestion, and the reading only where a
-    release has one."""
+    """The releases as an 80-column terminal shows them: each release's counts, its file
+    and when it was published (else the day it was ingested, marked so); the digests, the
+    times and the reading are in json and csv."""
+    ingested = frame["ingested_at"].astype(str).str[:10] + "*"
     table = pd.DataFrame(
         {
             "id": frame["id"],
             "file": frame["file"],
             "source": frame["source"],
-            "published": frame["published"],
-            "ingested": frame["ingested_at"].astype(str).str[:10],
+            "published": frame["published"].where(frame["published"].astype(bool), ingested),
             "read": frame["rows_read"],
             "accepted": frame["rows_accepted"],
             "quarantined": frame["rows_quarantined"],
-            "sha256": frame["sha256"].astype(str).str[:12],
         }
     )
     if frame["reading"].fillna("").astype(str).str.strip().any():
@@ -1222,9 +1226,15 @@ def _on_the_way(path: Path, other: Path) -> bool:
     return other == path or other in path.parents or path in other.parents
 
 
-def _emit(frame: pd.DataFrame, format: TableFormat, title: str, whole: Sequence[str] = ()) -> None:
+def _emit(
+    frame: pd.DataFrame,
+    format: TableFormat,
+    title: str,
+    whole: Sequence[str] = (),
+    caption: str | None = None,
+) -> None:
     """The frame as JSON, CSV or a table; ``whole``: columns the table never wraps (short
-    figures and dates: a narrow terminal wraps the others)."""
+    figures and dates: a narrow terminal wraps the others); ``caption``: under the table."""
     if format is TableFormat.json:
         sys.stdout.write(
             frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n"
@@ -1232,7 +1242,7 @@ def _emit(frame: pd.DataFrame, format: TableFormat, title: str, whole: Sequence[
     elif format is TableFormat.csv:
         _write_csv(frame)
     else:
-        table = Table(title=Text(printable(title)))
+        table = Table(title=Text(printable(title)), caption=caption)
         for column in frame.columns:
             table.add_column(Text(printable(column)), overflow="fold", no_wrap=column in whole)
         for row in frame.itertuples(index=False):  # cells as Text: file contents, not markup

@@ -160,7 +160,7 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
             waited = time.monotonic() - started
             if not read_only and _held_by_readers(path):
                 if waited >= min(wait, READER_WAIT_SECONDS):
-                    raise StoreError(_held_by_readers_message(path)) from exc
+                    raise StoreError(_held_by_readers_message(path, _holder(exc))) from exc
             elif waited >= wait:
                 raise StoreError(
                     f"{path}: the store is in use by another process{_holder(exc)}; "
@@ -189,9 +189,9 @@ def _held_by_readers(path: str | os.PathLike) -> bool:
     return True
 
 
-def _held_by_readers_message(path: str | os.PathLike) -> str:
+def _held_by_readers_message(path: str | os.PathLike, holder: str = "") -> str:
     return (
-        f"{path}: the store is open read-only in another process (the dashboard, "
+        f"{path}: the store is open read-only in another process{holder} (the dashboard, "
         "`tradesentry serve`, or a command reading it); stop it, or try again when it has finished"
     )
 

@@ -413,7 +413,9 @@ def test_readers_share_the_store_and_a_writer_is_told_who_holds_it(demo_db):
         with open_store(demo_db, read_only=True) as reader:
             assert len(reader.releases()) == 1
         started = time.monotonic()
-        with pytest.raises(StoreError, match=r"open read-only in another process.*stop it"):
+        with pytest.raises(
+            StoreError, match=r"open read-only in another process \(PID \d+, .*stop it"
+        ):
             open_store(demo_db)
         waited = time.monotonic() - started
     assert store_module.READER_WAIT_SECONDS <= waited < store_module.LOCK_WAIT_SECONDS / 2

@@ -84,6 +84,8 @@ def each(value, one: Callable[[str], str], name: str):
     """
     if value is None:
         return None
+    if isinstance(value, str) and not value.strip():
+        raise InputError(f"{name}: an empty code selects nothing; leave it out for all")
     if isinstance(value, str):
         return one(value)
     if not isinstance(value, Iterable):
@@ -94,6 +96,8 @@ def each(value, one: Callable[[str], str], name: str):
     bad = next((v for v in values if not isinstance(v, str)), None)
     if bad is not None:
         raise InputError(f"{name}: expected a string or a list of strings, not {bad!r}")
+    if any(not v.strip() for v in values):
+        raise InputError(f"{name}: an empty code selects nothing; leave it out for all")
     return list(dict.fromkeys(one(v) for v in values))  # each once, in the order given
 
 

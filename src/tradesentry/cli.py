@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -32,6 +33,7 @@ from typer.core import TyperGroup
 from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import csv_frame
+from tradesentry.monitor import words
 from tradesentry.schema import FLOWS
 from tradesentry.store import open_store, read_else_write, resolve_store_path
 from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
@@ -69,9 +71,12 @@ _UsageError: type[Exception] = typer.BadParameter.__base__
 
 # The type checker's wording, in the words of the rest of the tool.
 _PLAIN_WORDS = {
-    "Input should be a valid integer, unable to parse string as an integer": (
+    r"Input should be a valid integer, unable to parse string as an integer": (
         "expected a whole number"
     ),
+    r"Input should be a valid number, unable to parse string as a number": "expected a number",
+    r"Input should be greater than or equal to (\S+)": r"expected \1 or more",
+    r"Input should be less than or equal to (\S+)": r"expected \1 or less",
 }
 
 
@@ -82,7 +87,7 @@ def _usage_line(exc: Exception) -> str:
     """
     message = " ".join(exc.format_message().split()).replace("Value error, ", "")
     for said, plain in _PLAIN_WORDS.items():
-        message = message.replace(said, plain)
+        message = re.sub(said, plain, message)
     if message[1:2].islower():  # "Missing argument …", not an upper-case code
         message = message[0].lower() + message[1:]
     return f"error: {printable(message.removesuffix('.'))}"
@@ -549,6 +554,8 @@ def _findings_table(found: api.Findings, limit: int, caption: str | None = None)
                 "freq": "annual" if f["freq"] == "A" else "monthly",
             }
             series += f" ({', '.join(said[c] for c in differ)})"
+        elif f["breakdown"]:  # a part of the flow is never read as the whole
+            series += words.part(f["breakdown"])
         heading = Text.assemble(
             f"{n:>2}. ",
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),

@@ -127,3 +127,22 @@ def test_findings_of_one_commodity_under_two_classifications_say_which(tmp_path,
     assert editions and all(e == {"HS", "H5"} for e in editions.values())
     table = invoke("scan", "--store", db).stdout
     assert "CHN→PRK export 2710 (HS)" in table and "CHN→PRK export 2710 (H5)" in table
+
+
+def test_the_scan_table_names_a_part_of_a_flow(capsys):
+    """A finding on a flow's part (UN Comtrade's by mode of transport) is never headed as
+    the whole flow, even where no finding of the whole flow is shown beside it."""
+    import pandas as pd
+
+    from tradesentry import cli
+    from tradesentry.findings import Findings, empty_findings
+
+    row = {c: None for c in empty_findings().columns}
+    row |= {"id": "f1", "kind": "spike", "reporter": "CHN", "partner": "PRK", "flow": "export"}
+    row |= {"commodity": "TOTAL", "classification": "H5", "freq": "M", "currency": "USD"}
+    row |= {"breakdown": "partner2=0;customs=C00;mot=3200", "period": "2021-03"}
+    row |= {"period_end": "2021-03", "impact": 6.5e6, "score": 0.9, "severity": "high"}
+    row |= {"explanation": "March 2021 by road.", "evidence": {}}
+    cli._findings_table(Findings(pd.DataFrame([row]), None), 20, None)
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "CHN→PRK export TOTAL (mode of transport 3200)" in shown

@@ -298,3 +298,15 @@ def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, 
     args = ["watch", str(tmp_path / "inbox"), *(["--once"] if once else [])]
     result = invoke(*args, store=tmp_path / "s.duckdb")
     assert result.exit_code == code and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["scan", "--limit", "-1"], "invalid value for '--limit': expected 0 or more"),
+        (["scan", "--commodity", ""], "commodity: an empty code selects nothing"),
+    ],
+)
+def test_option_errors_in_plain_words(demo_db, args, said):
+    result = invoke(*args, store=demo_db)
+    assert result.exit_code == 2 and said in result.stderr

@@ -277,7 +277,8 @@ def test_release_diff_counts_every_change_and_says_which_are_small(store, tmp_pa
     )
 
 
-def test_a_figure_the_earlier_release_listed_without_a_value_is_disclosed(store, tmp_path):
+@pytest.mark.parametrize("whole", [True, False], ids=["every month", "June alone"])
+def test_a_figure_the_earlier_release_listed_without_a_value_is_disclosed(store, tmp_path, whole):
     """Comext lists a confidential month with a blank value; the next release gives its
     figure: that month was not left out (releases --diff counts it no longer withheld)."""
     from tests.ingest.kit import FORMATS, record
@@ -288,7 +289,8 @@ def test_a_figure_the_earlier_release_listed_without_a_value_is_disclosed(store,
     sdmx = FORMATS["sdmx"]
     first = [month(m, "" if m == 6 else str(1_000_000 + m)) for m in range(1, 13)]
     store.ingest(sdmx.file(tmp_path, first, stem="a"), published="2025-02-13")
-    again = [month(m, str(1_000_000 + m)) for m in range(1, 13)]  # June now given
+    # June now given: in a release of every month, or of June alone
+    again = [month(m, str(1_000_000 + m)) for m in (range(1, 13) if whole else [6])]
     store.ingest(sdmx.file(tmp_path, again, stem="b"), published="2025-03-13")
     (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
     assert found["period"] == "2024-06" and found["evidence"]["withheld_before"] is True

@@ -101,15 +101,17 @@ class Revision(Detector):
         prev_release = context(panel, "previous_release")
         if prev is None or release is None or prev_release is None:
             return no_detections()
-        if not np.isfinite(prev).any():  # no earlier figure: nothing revised, none appeared
+        if not np.isfinite(prev_release).any():  # no earlier release of any cell
             return no_detections()
         value = panel.values
         change = value - prev
         changed, rel = self._changed(value, prev)
         appeared, left_prev = _appeared(value, prev, release, prev_release)
         # the earlier release listed the cell without a value (its row is there, its figure
-        # is not): a figure disclosed, not a month it left out; it names its own release
-        listed = appeared & np.isfinite(prev_release)
+        # is not): a figure disclosed, not a month it left out, whatever the later release
+        # holds around it (a release may give that month alone); it names its own release
+        listed = np.isfinite(value) & ~np.isfinite(prev) & np.isfinite(prev_release)
+        appeared |= listed
         prev_release = np.where(appeared & ~listed, left_prev, prev_release)
         kind = np.where(changed, CHANGED, np.where(appeared, APPEARED, 0))
         flagged = kind > 0

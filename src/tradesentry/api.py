@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tradesentry import arguments
+from tradesentry import arguments, context, schema
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
@@ -41,10 +41,9 @@ def _check_selection(store: Store, filters: dict) -> None:
     a scan of both that found nothing for the second)."""
     if not any(filters.values()):
         return
-    # Flows are checked against their choices already; an absent one is no typo.
-    codes = {k: v for k, v in filters.items() if k != "flow" and v}
-    if any(not isinstance(v, str) and len(v) > 1 for v in codes.values()):
-        unheld = first_unheld(store.con.cursor(), codes)
+    several = (v for k, v in filters.items() if v and k != "flow" and not isinstance(v, str))
+    if any(len(v) > 1 for v in several):
+        unheld = _unheld_code(store.con.cursor(), filters)
         if unheld:
             column, code, held = unheld
             raise InputError(
@@ -251,6 +250,13 @@ def findings(
     return found
 
 
+def _unheld_code(con, filters: dict) -> tuple[str, str, str] | None:
+    """The first code of ``filters`` no series of the store has (``held.first_unheld``);
+    flows are checked against their choices already, and an absent one is no typo."""
+    codes = {k: v for k, v in filters.items() if k != "flow" and v}
+    return first_unheld(con, codes) if codes else None
+
+
 def check_codes(store: Store, reporter=None, partner=None, commodity=None) -> None:
     """InputError where a code (one or a list, as ``findings`` takes them) is held by no
     series of the store: the dashboard's filters are checked as ``findings``' are."""
@@ -261,8 +267,7 @@ def check_codes(store: Store, reporter=None, partner=None, commodity=None) -> No
 def _check_codes(con, filters: dict, classification: str | None) -> None:
     """A code the store holds no series of is a mistake to name (``reporter="XYZ"``),
     not a filter that found nothing; a code held but without findings is no mistake."""
-    codes = {k: v for k, v in filters.items() if k != "flow" and v}
-    unheld = first_unheld(con, codes) if codes else None
+    unheld = _unheld_code(con, filters)
     if unheld:
         column, code, held = unheld
         raise InputError(f"no series in the store has {column} {code}: {held}")
@@ -472,25 +477,36 @@ def _breakdown(held: _Held, wanted: str | None, key: dict, classification: str, 
 
 # The newest release each series' findings could rest on: any row of the series (a release
 # that only revises, or is backdated, is read by the revision check) and of its mirror (the
-# partner's record of the same flow, read by the mirror check). Key columns are fixed.
-_SEEN_SQL = """
+# partner's record of the same flow, read by the mirror check). Key columns are fixed;
+# ``near`` keeps the rows of the reporters and partners asked (both ways: the mirrors).
+def _seen_sql(near: str = "true") -> str:
+    return f"""
     newest AS (
         SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                max(release_id) AS r
-        FROM observations GROUP BY ALL
+        FROM observations WHERE {near} GROUP BY ALL
     ),
     seen AS (
         SELECT n.reporter, n.partner, n.flow, n.classification, n.commodity, n.freq,
                n.breakdown, greatest(n.r, coalesce(max(m.r), n.r)) AS newest_release
         FROM newest n LEFT JOIN newest m
           ON m.reporter = n.partner AND m.partner = n.reporter
-         AND m.flow = CASE n.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import'
-                                  WHEN 'import' THEN 'export' WHEN 're-import' THEN 'export' END
+         AND m.flow = {context.mirror_flow_sql("n")}
          AND m.classification = n.classification AND m.commodity = n.commodity
          AND m.freq = n.freq AND m.breakdown = n.breakdown
         GROUP BY n.reporter, n.partner, n.flow, n.classification, n.commodity, n.freq,
                  n.breakdown, n.r
     )"""
+
+
+def _near(reporter: str | None, partner: str | None) -> tuple[str, list]:
+    """``_seen_sql``'s condition for a reporter and partner (either may be None: any):
+    their rows and their mirrors' rows, with its ``?`` parameters."""
+    if reporter and partner:
+        both = "((reporter = ? AND partner = ?) OR (reporter = ? AND partner = ?))"
+        return both, [reporter, partner, partner, reporter]
+    code = reporter or partner
+    return ("(reporter = ? OR partner = ?)", [code, code]) if code else ("true", [])
 
 
 def covering_scan(store: Store, key: dict[str, str]) -> int | None:
@@ -502,9 +518,10 @@ def covering_scan(store: Store, key: dict[str, str]) -> int | None:
     breakdown where known."""
     con = store.con.cursor()
     where = " AND ".join(f"{column} = ?" for column in key)
+    near, params = _near(key["reporter"], key["partner"])
     newest = con.execute(
-        f"WITH {_SEEN_SQL} SELECT max(newest_release) FROM seen WHERE {where}",
-        list(key.values()),
+        f"WITH {_seen_sql(near)} SELECT max(newest_release) FROM seen WHERE {where}",
+        [*params, *key.values()],
     ).fetchone()[0]
     store_release = con.execute("SELECT max(id) FROM releases").fetchone()[0]
     rows = con.execute(
@@ -522,12 +539,7 @@ def covering_scan(store: Store, key: dict[str, str]) -> int | None:
 
 # -- views for the report and the dashboard -------------------------------------------
 # The flow of the same goods in the partner's record (as tradesentry.context joins it).
-MIRROR_FLOW: dict[str, str] = {
-    "export": "import",
-    "re-export": "import",
-    "import": "export",
-    "re-import": "export",
-}
+MIRROR_FLOW = schema.MIRROR_FLOW
 
 
 def mirror(
@@ -698,11 +710,27 @@ _OUTSIZED_SQL = """
       AND (g.size > f.size OR (g.size = f.size AND g.id < f.id))
 """
 
+# Whether a classification is an HS edition (HS, H0…H6): a TOTAL under one and a detail
+# under another are the same goods.
+_HS_EDITION_SQL = "regexp_full_match(classification, 'H[S0-9]')"
+
+# The findings of ``{source}`` (with an ``hs`` column) on a reporter–partner's total
+# (TOTAL) that a finding on one of its commodities overlaps (the same flow, breakdown and
+# freq; the same classification, or HS editions).
+_TOTAL_IN_DETAIL_SQL = """
+    SELECT a.id FROM {source} a JOIN {source} g
+      ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
+     AND g.breakdown = a.breakdown AND g.freq = a.freq
+    WHERE a.commodity = 'TOTAL' AND g.commodity <> 'TOTAL'
+      AND g.period <= a.period_end AND g.period_end >= a.period
+      AND (g.classification = a.classification OR (a.hs AND g.hs))
+"""
+
 _AT_STAKE_SQL = """
     WITH f AS MATERIALIZED (
         SELECT id, kind, reporter, partner, flow, classification, commodity, breakdown,
                freq, period, period_end, currency, impact, coalesce(impact, 0) AS size,
-               regexp_full_match(classification, 'H[S0-9]') AS hs
+               {hs} AS hs
         FROM {findings} WHERE scan_id = $scan
     ),
     mirrored AS (
@@ -722,13 +750,7 @@ _AT_STAKE_SQL = """
          AND g.classification = a.classification AND g.commodity = a.commodity
          AND g.breakdown = a.breakdown AND g.freq = a.freq
         WHERE g.partner <> 'WLD' AND g.period <= a.period_end AND g.period_end >= a.period
-        UNION
-        SELECT a.id FROM total a JOIN f g
-          ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
-         AND g.breakdown = a.breakdown AND g.freq = a.freq
-        WHERE g.commodity <> 'TOTAL' AND g.period <= a.period_end AND g.period_end >= a.period
-          AND (g.classification = a.classification OR (a.hs AND g.hs))
-        UNION
+        UNION {in_detail} UNION
         SELECT a.id FROM total a JOIN f g
           ON g.reporter = a.reporter AND g.flow = a.flow
          AND g.breakdown = a.breakdown AND g.freq = a.freq
@@ -750,8 +772,12 @@ _AT_STAKE_SQL = """
 
 def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     """Money at stake per currency in a scan, each sum of money counted once (see above)."""
-    outsized = _OUTSIZED_SQL.format(source="kept")
-    sql = _AT_STAKE_SQL.format(findings=saved_findings_sql(con), outsized=outsized)
+    sql = _AT_STAKE_SQL.format(
+        findings=saved_findings_sql(con),
+        hs=_HS_EDITION_SQL,
+        in_detail=_TOTAL_IN_DETAIL_SQL.format(source="f"),
+        outsized=_OUTSIZED_SQL.format(source="kept"),
+    )
     rows = con.execute(sql, {"scan": scan_id}).fetchall()
     return {str(currency): float(impact) for currency, impact in rows}
 
@@ -766,7 +792,7 @@ def _scan_findings_usd(con) -> str:
         usd AS ({usd_rates_sql("scan_findings")}),
         priced AS MATERIALIZED (
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd,
-                   coalesce(impact, 0) AS size
+                   coalesce(impact, 0) AS size, {_HS_EDITION_SQL} AS hs
             FROM scan_findings LEFT JOIN usd USING (currency, period)
         ),
         -- overview's rule within a series: overlapping findings count once, the largest
@@ -794,6 +820,7 @@ def series_index(
     """
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
+    near, near_params = _near(reporter, partner)
     return con.execute(
         f"""
         WITH s AS (
@@ -804,7 +831,7 @@ def series_index(
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL
-        ), {_SEEN_SQL}, {_scan_findings_usd(con)}, f AS (
+        ), {_seen_sql(near)}, {_scan_findings_usd(con)}, f AS (
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    count(*) AS findings, sum(impact) FILTER (WHERE counted) AS impact,
                    sum(impact_usd) FILTER (WHERE counted) AS impact_usd
@@ -820,7 +847,7 @@ def series_index(
                  breakdown
         LIMIT ?
         """,
-        [reporter, reporter, partner, partner, sid, limit],
+        [reporter, reporter, partner, partner, *near_params, sid, limit],
     ).df()
 
 
@@ -844,17 +871,7 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
         ), {_scan_findings_usd(con)},
-        -- a finding on the total that one on a commodity of the pair overlaps
-        in_detail AS (
-            SELECT a.id FROM found a JOIN found g
-              ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
-             AND g.breakdown = a.breakdown AND g.freq = a.freq
-            WHERE a.commodity = 'TOTAL' AND g.commodity <> 'TOTAL'
-              AND g.period <= a.period_end AND g.period_end >= a.period
-              AND (g.classification = a.classification
-                   OR (regexp_full_match(a.classification, 'H[S0-9]')
-                       AND regexp_full_match(g.classification, 'H[S0-9]')))
-        ),
+        in_detail AS ({_TOTAL_IN_DETAIL_SQL.format(source="found")}),
         f AS (
             SELECT reporter, partner, count(*) AS findings,
                    sum(impact) FILTER (WHERE counted AND id NOT IN (SELECT id FROM in_detail))

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 
-from tradesentry.schema import OBSERVATION_KEY, WORLD
+from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_value",
@@ -86,11 +86,15 @@ _NEEDS_TO_COLUMNS = {
 }
 #: every context a detector can ask for
 NEEDS: tuple[str, ...] = tuple(_NEEDS_TO_COLUMNS)
-# Flow of the same goods in the partner's record.
-_MIRROR_FLOW_SQL = (
-    "CASE o.flow WHEN 'export' THEN 'import' WHEN 're-export' THEN 'import' "
-    "WHEN 'import' THEN 'export' WHEN 're-import' THEN 'export' END"
-)
+
+
+def mirror_flow_sql(alias: str) -> str:
+    """The flow of the same goods in the partner's record, as SQL over ``alias``'s flow."""
+    cases = " ".join(f"WHEN '{own}' THEN '{other}'" for own, other in MIRROR_FLOW.items())
+    return f"CASE {alias}.flow {cases} END"
+
+
+_MIRROR_FLOW_SQL = mirror_flow_sql("o")
 
 
 def _rate(obs: str, rate: str) -> str:

@@ -12,6 +12,13 @@ import numpy as np
 import pandas as pd
 
 FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
+#: the flow of the same goods in the partner's record (its mirror)
+MIRROR_FLOW: dict[str, str] = {
+    "export": "import",
+    "re-export": "import",
+    "import": "export",
+    "re-import": "export",
+}
 
 #: the Harmonized System's classifications: a national table's HS, its editions H0…H6, and
 #: the EU's Combined Nomenclature (CN8, Comext's), whose two-digit codes are the HS

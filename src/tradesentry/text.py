@@ -293,6 +293,11 @@ _MONTHS = (
 )  # fmt: skip
 
 
+def joined(items: list[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def period_name(label: str | None, freq: str | None = "M") -> str:
     """A period in words: '2021-02' → 'February 2021'; for an annual series (``freq`` "A"),
     its first month's label '2016-01' (or '2016') → '2016'. Missing as '?'."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tradesentry.datasets import make_panel, synthetic_values
@@ -205,6 +206,56 @@ def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():
     assert model.level_points[0, 95] == 3  # June, August and September 2024
     assert model.expected[0, 95] > 1e6  # the burst: December alone is far below it
     assert abs(model.z[0, 95]) < 1  # but an ordinary month of its segment
+
+
+def _china_exports(shared_data, partner: str, hs6: int) -> np.ndarray:
+    """China's monthly exports of one HS6 line to one partner, 2017–2024, as published."""
+    table = shared_data / "raw" / "comtrade_china_critical_minerals" / "deep_dive_hs6_monthly.csv"
+    rows = pd.read_csv(table).query("partner_name == @partner and hs6 == @hs6")
+    months = pd.PeriodIndex(rows["period_dt"].str[:7], freq="M")
+    series = pd.Series(rows["val"].to_numpy(), index=months)
+    return series.reindex(pd.period_range("2017-01", "2024-12", freq="M")).to_numpy(float)
+
+
+def test_the_months_of_a_burst_are_not_each_others_expectation(shared_data):
+    """The real series of the test above: August 2024's level was the median of June,
+    September and December ($492K), half of it the burst, so $3.1M read as 2.8 times the
+    series' variation above its expectation and no spike. Months their segment finds far
+    off on the same side are left out of a thin level; with fewer than 3 ordinary months
+    left within ±12, the segment's ordinary months set it. Both months are then spikes, and
+    the evidence names the months left out."""
+    v = _china_exports(shared_data, "Belgium", 811292)
+    panel = make_panel(v[None, :], "2017-01")
+    spikes = Spike().detect(panel)
+    assert sorted(spikes["start"]) == [91, 92]  # August and September 2024
+    assert (spikes["expected"] < 2e5).all()  # the ordinary level, not the burst's
+    (august,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([91]))
+    assert august["level_left_out_above"] == ["2024-06", "2024-09"]
+    assert "2024-09" not in august["level_months"]
+    text = B.expectation_source(august)
+    assert "leaving out June 2024 and September 2024, themselves far above" in text
+
+
+def test_a_new_level_in_a_sparse_series_is_no_burst(shared_data):
+    """China's exports of HS 811292 to Slovakia: about $15K a few times a year, then from
+    July 2023 four months at $142K–190K to the series' end. No ordinary month follows
+    them: that is a new level (or the start of one), not a burst to be measured against
+    the years before, so none of them is a spike."""
+    v = _china_exports(shared_data, "Slovakia", 811292)
+    v[[36, 38, 39, 41, 44, 50, 52, 61]] = [
+        1.09e4,
+        1.4e4,
+        1.66e4,
+        1.26e4,
+        1.26e4,
+        1.54e4,
+        1.49e4,
+        1.47e4,
+    ]
+    v[[66, 74, 75, 81]] = [1.42e5, 1.68e5, 1.73e5, 1.9e5]
+    panel = make_panel(v[None, :], "2017-01")
+    assert Spike().detect(panel).empty
+    assert not B.baseline(panel).trimmed[0, [78, 86, 87, 93]].any()
 
 
 def test_a_month_with_a_thinner_level_gets_a_wider_scale():

@@ -72,6 +72,14 @@ one model of the panel, computed once and kept in ``panel.cache``:
   instead, to ±24 months or the whole segment, measured edge and sparse months against
   levels years away, whose residuals widened the series' one scale and hid its real
   anomalies (and cost time growing with the square of the months).
+- **A burst is not its own expectation.** The other way round, the months of a burst in a
+  sparse series were each other's level (two months at $3.1M among months of $120K,
+  expected at $753K). Once the scales are measured, a month far from its segment's
+  median (beyond 2 scales) whose level is thin, and which ordinary months of its segment
+  precede and follow, has its level taken again without the months as far off on the
+  same side; from its segment's ordinary months where fewer than 3 remain within ±12
+  (``_ordinary_level``; the evidence names the months left out). A run of such months
+  that no ordinary month follows is a new level, or the start of one, and keeps its own.
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
 NaN-aware median by sorting, in blocks of 2048 series to bound memory; the only Python
@@ -161,7 +169,7 @@ class Baseline:
     offset: np.ndarray  # c per series
     level: np.ndarray  # local level (log)
     level_points: np.ndarray  # reported months the level is the median of
-    level_window: np.ndarray  # half-width of the window used (6 or 12)
+    level_window: np.ndarray  # half-width of the window used (6 or 12; T: the whole segment)
     seasonal: np.ndarray  # seasonal term (log), 0 where the history does not allow one
     season_years: np.ndarray  # other years of the same month behind the seasonal term
     expected_log: np.ndarray
@@ -173,6 +181,8 @@ class Baseline:
     scale_points: np.ndarray  # residuals the scales were measured on, per series
     z: np.ndarray  # resid / (the scale of its side × support); NaN where no expectation
     support: np.ndarray  # widening of the scale for the months behind the level (1 = usual)
+    unusual: np.ndarray  # side (+1, -1) of a month far from its segment, where thin levels are
+    trimmed: np.ndarray  # a thin level taken without its segment's unusual months
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
     shifts: Shifts
     config: BaselineConfig
@@ -498,7 +508,7 @@ def _normal_quantile(p: float) -> float:
 
 def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
     level, n = local_level(x, segment, config.half_window)
-    width = np.full(x.shape, config.half_window, dtype=np.int8)
+    width = np.full(x.shape, config.half_window, dtype=np.int16)
     thin = n < config.min_level_points
     rows = np.flatnonzero(thin.any(axis=1))
     if rows.size:
@@ -554,6 +564,116 @@ def _agreed_with_segment(
     out = z.copy()
     out[rows] = np.where(thin[rows] & enough, agreed, zr)
     return out
+
+
+def _ordinary_level(
+    x: np.ndarray,
+    level: np.ndarray,
+    points: np.ndarray,
+    width: np.ndarray,
+    segment: np.ndarray,
+    sides: tuple[np.ndarray, np.ndarray],
+    config: BaselineConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Thin levels taken again without the months their segment finds unusual.
+
+    A level from fewer than ``thin_level_points`` months is a median of one to five, which
+    cannot stand a burst: in a series of a few shipments a year a two-month burst is most
+    of the window of each of its months, and each is measured against the other (China's
+    exports of HS 811292 to Belgium, $3.1M in August and September 2024 among months of
+    about $120K, expected at $753K). So the months beyond ``ORDINARY_SCALES`` of their
+    segment's median (in the series' scale of their side, where the segment has at least
+    ``thin_level_points`` reported months) are left out of such a level; where fewer than
+    ``min_level_points`` ordinary months remain within ±12, the level is the median of the
+    segment's ordinary months. ``x``: deseasonalised log values. Returns the level, its
+    months, its half-window (the panel's width for a whole segment), the side (+1, -1, 0)
+    of each month against its segment in the rows looked at, and the cells taken again.
+    """
+    n, T = x.shape
+    unusual = np.zeros(x.shape, dtype=np.int8)
+    trimmed = np.zeros(x.shape, dtype=bool)
+    thin = np.isfinite(x) & (points < config.thin_level_points)
+    rows = np.flatnonzero(thin.any(axis=1))
+    if not rows.size:
+        return level, points, width, unusual, trimmed
+    med, count, _ = _segment_summary(x[rows], segment[rows])
+    seg = segment[rows]
+    r = np.arange(len(rows))[:, None]
+    off = x[rows] - med[r, seg]
+    low, high = (side[rows][:, None] for side in sides)
+    with np.errstate(invalid="ignore"):
+        far = np.abs(off / np.where(off >= 0, high, low)) >= ORDINARY_SCALES
+    enough = count[r, seg] >= config.thin_level_points
+    unusual[rows] = np.where(far & enough, np.sign(off), 0)
+    between = _between_ordinary(np.isfinite(x[rows]) & (unusual[rows] == 0), seg)
+    cell_row, col = np.nonzero(thin[rows] & (unusual[rows] != 0) & between)
+    row = rows[cell_row]
+    new_level, new_n, new_width, dropped = _window_without(
+        x, segment, unusual, row, col, width[row, col], config
+    )
+    few = dropped & (new_n < config.min_level_points)
+    if few.any():
+        ordinary = (segment[row[few]] == segment[row[few], col[few]][:, None]) & (
+            unusual[row[few]] == 0
+        )
+        ordinary[np.arange(few.sum()), col[few]] = False
+        new_level[few], new_n[few] = nanmedian(np.where(ordinary, x[row[few]], np.nan))
+        new_width[few] = T
+    take = dropped & (new_n >= config.min_level_points)
+    level, points, width = level.copy(), points.copy(), width.copy()
+    at = row[take], col[take]
+    level[at], points[at], width[at] = new_level[take], new_n[take], new_width[take]
+    trimmed[at] = True
+    return level, points, width, unusual, trimmed
+
+
+def _between_ordinary(ordinary: np.ndarray, segment: np.ndarray) -> np.ndarray:
+    """Cells with an ``ordinary`` month of their own segment both before and after them."""
+    out = np.zeros(ordinary.shape, dtype=bool)
+    for s in range(int(segment.max(initial=0)) + 1):  # a handful of segments at most
+        inside = ordinary & (segment == s)
+        seen = np.cumsum(inside, axis=1)
+        before, after = seen - inside, seen[:, -1:] - seen
+        out |= (segment == s) & (before > 0) & (after > 0)
+    return out
+
+
+def _window_without(
+    x: np.ndarray,
+    segment: np.ndarray,
+    unusual: np.ndarray,
+    row: np.ndarray,
+    col: np.ndarray,
+    half_now: np.ndarray,
+    config: BaselineConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """For each cell, the local level by ``_level``'s rule (±6, ±12 where fewer than
+    ``min_level_points`` report) from the months that are not ``unusual``: the median, its
+    months and half-window; and whether an unusual month was within the window used so
+    far (``half_now``), that is, whether leaving them out changes anything."""
+    reach = config.wide_half_window
+    offsets = np.arange(-reach, reach + 1)
+    at = col[:, None] + offsets[None, :]
+    inside = (at >= 0) & (at < x.shape[1])
+    at = np.clip(at, 0, x.shape[1] - 1)
+    r = row[:, None]
+    near = inside & (at != col[:, None]) & (segment[r, at] == segment[row, col][:, None])
+    near &= np.isfinite(x[r, at])
+    odd = unusual[r, at] == unusual[row, col][:, None]  # the cell's own side: its burst
+    values = x[r, at]
+    distance = np.abs(offsets)[None, :]
+    narrow, n_narrow = nanmedian(
+        np.where(near & ~odd & (distance <= config.half_window), values, np.nan)
+    )
+    wide, n_wide = nanmedian(np.where(near & ~odd, values, np.nan))
+    use_wide = (n_narrow < config.min_level_points) & (n_wide > n_narrow)
+    dropped = (near & odd & (distance <= half_now[:, None])).any(axis=1)
+    return (
+        np.where(use_wide, wide, narrow),
+        np.where(use_wide, n_wide, n_narrow),
+        np.where(use_wide, config.wide_half_window, config.half_window).astype(np.int16),
+        dropped,
+    )
 
 
 def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
@@ -636,7 +756,16 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     enough = points >= config.min_level_points
     counted = np.where(enough, resid, np.nan)
     sigma, sigma_low, sigma_high = residual_scales(counted, config)
+    # the scales are measured first, on the levels as they were: a burst's months measured
+    # against ordinary ones would widen the very scale that is to judge them
+    level, points, width, unusual, trimmed = _ordinary_level(
+        y - seasonal, level, points, width, segment, (sigma_low, sigma_high), config
+    )
+    expected_log = level + seasonal
+    resid = y - expected_log
     support = level_support(points, enough & np.isfinite(resid))
+    # a level taken from months further away is never surer than the series' usual one
+    support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
     return {
@@ -653,6 +782,8 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         "scale_points": np.isfinite(counted).sum(axis=1),
         "z": z,
         "support": support,
+        "unusual": unusual,
+        "trimmed": trimmed,
     }
 
 
@@ -1002,7 +1133,15 @@ def _segment_summary(x: np.ndarray, segment: np.ndarray):
 
 # The words of the helpers below, beside them rather than at the top (the model's part).
 from tradesentry.text import factor as times_factor  # noqa: E402
-from tradesentry.text import money, percent, period_name, period_unit, plural, times  # noqa: E402
+from tradesentry.text import (  # noqa: E402
+    joined,
+    money,
+    percent,
+    period_name,
+    period_unit,
+    plural,
+    times,
+)
 
 
 def sources(
@@ -1043,7 +1182,9 @@ def sources(
         seg = model.segment[i]
         kept = (cand != t) & (cand != skip[k])
         same = kept & (seg[cand] == seg[t])
-        used = cand[same & np.isfinite(model.y[i, cand])]
+        reported = same & np.isfinite(model.y[i, cand])
+        odd = reported & (model.unusual[i, cand] == model.unusual[i, t]) & model.trimmed[i, t]
+        used, left_out = cand[reported & ~odd], cand[odd]
         # reported zeros the model leaves out as the series' habit: not "months reported"
         zeros = int(
             np.count_nonzero(same & (panel.values[i, cand] == 0) & np.isnan(model.y[i, cand]))
@@ -1068,6 +1209,7 @@ def sources(
             {
                 "level_months": [panel.label(int(c)) for c in used],
                 **({"level_zeros_left_out": zeros} if zeros else {}),
+                **_left_out_words(panel, model.unusual[i], left_out),
                 # their level is the median of each net of its season: not theirs as read
                 "level_adjusted": bool(np.any(np.abs(model.seasonal[i, used]) >= SEASON_SHOWN)),
                 "level_window": h,
@@ -1091,6 +1233,16 @@ def sources(
     return out
 
 
+def _left_out_words(panel: Panel, unusual: np.ndarray, left_out: np.ndarray) -> dict:
+    """Evidence of the months a thin level left out (``_ordinary_level``), by side."""
+    sides = {"level_left_out_above": 1, "level_left_out_below": -1}
+    return {
+        key: [panel.label(int(c)) for c in left_out[unusual[left_out] == side]]
+        for key, side in sides.items()
+        if np.any(unusual[left_out] == side)
+    }
+
+
 def level_without(
     model: Baseline, rows: np.ndarray, cols: np.ndarray, other: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -1099,14 +1251,18 @@ def level_without(
     with the month ``other`` left out too; and how many months it rests on. For the few
     cells of a pair test (``timing_shift``): one gather of ±12 months per cell."""
     T = model.y.shape[1]
-    reach = model.config.wide_half_window
+    half = model.level_window[rows, cols]
+    reach = min(max(model.config.wide_half_window, int(half.max(initial=0))), T)
     offsets = np.arange(-reach, reach + 1)
     at = cols[:, None] + offsets[None, :]
     inside = (at >= 0) & (at < T)
     at = np.clip(at, 0, T - 1)
-    keep = inside & (np.abs(offsets)[None, :] <= model.level_window[rows, cols][:, None])
+    keep = inside & (np.abs(offsets)[None, :] <= half[:, None])
     keep &= (at != cols[:, None]) & (at != other[:, None])
     keep &= model.segment[rows[:, None], at] == model.segment[rows, cols][:, None]
+    # a thin level taken without its segment's unusual months (``_ordinary_level``)
+    burst = model.unusual[rows[:, None], at] == model.unusual[rows, cols][:, None]
+    keep &= ~(model.trimmed[rows, cols][:, None] & burst)
     x = model.y[rows[:, None], at] - model.seasonal[rows[:, None], at]
     return nanmedian(np.where(keep, x, np.nan), overwrite=True)
 
@@ -1211,6 +1367,9 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     notes = []
     if zeros:
         notes.append(f"{plural(zeros, unit)} at zero left out, a habit of the series")
+    left_out = _left_out_note(evidence, freq)
+    if left_out:
+        notes.append(left_out)
     if months and evidence.get("level_adjusted"):  # their median is not the plain one
         notes.append("each net of its own season")
     if evidence.get("regime_start"):
@@ -1229,6 +1388,24 @@ def expectation_source(evidence: dict, freq: str | None = "M") -> str:
         shown = f"×{factor:.2f}" if 0.095 <= factor < 9.995 else times_factor(factor)
         text += f", adjusted for the same month in {names} ({shown})"
     return text
+
+
+def _left_out_note(evidence: Mapping, freq: str | None) -> str:
+    """ "leaving out June 2024, itself far above the series' usual level, and May 2024, far
+    below it": the months a thin level left out (``_ordinary_level``), or ""."""
+    parts = []
+    for key, side in (("level_left_out_above", "above"), ("level_left_out_below", "below")):
+        left = evidence.get(key) or []
+        if not left:
+            continue
+        names = joined([period_name(m, freq) for m in left])
+        itself = "itself" if len(left) == 1 else "themselves"
+        parts.append(
+            f"{names}, far {side} it"
+            if parts
+            else f"{names}, {itself} far {side} the series' usual level"
+        )
+    return f"leaving out {', and '.join(parts)}" if parts else ""
 
 
 #: Scales a seasonal factor must move a month by to be a strong one (|z − level_z|), and

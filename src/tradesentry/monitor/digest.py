@@ -25,6 +25,7 @@ import pandas as pd
 from tradesentry.errors import InputError
 from tradesentry.monitor import words
 from tradesentry.store import Store
+from tradesentry.text import joined
 
 FORMATS = ("md", "html", "json")
 _JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
@@ -268,7 +269,7 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
         if info["published"]
         else f"ingested {_day(info['ingested_at'])}"
     )
-    flows = _and([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
+    flows = joined([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
     first = (
         f"Release {info['id']} ({info['file']}, read as {info['source']}, {when}) holds "
         f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
@@ -294,7 +295,7 @@ def _left_out_sentence(left_out: pd.DataFrame) -> str:
         )
         named.append(f"{who} for {months} ({figure}, release {int(row['release_id'])})")
     more = len(left_out) - len(named)
-    listed = _and(named + ([f"{more:,} more"] if more else []))
+    listed = joined(named + ([f"{more:,} more"] if more else []))
     return (
         f"It leaves out {words.count(len(left_out), 'figure')} that earlier releases gave "
         f"within its months, which the store keeps as they were: {listed}."
@@ -338,7 +339,7 @@ def _freshness(cov: dict) -> str:
     ):
         if n:
             parts.append(f"{n:,} {one if n == 1 else many}")
-    return f"Of these, {_and(parts)}."
+    return f"Of these, {joined(parts)}."
 
 
 # -- moves -------------------------------------------------------------------------------
@@ -632,10 +633,6 @@ def _ym(value) -> str:
 def _day(value) -> str:
     stamp = pd.Timestamp(value)
     return f"{stamp.day} {stamp.strftime('%B %Y')}"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def _num(value) -> float | None:

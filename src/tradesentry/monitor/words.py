@@ -72,7 +72,7 @@ def names(codes: list[str], limit: int = 3) -> str:
     words = [country_name(c) for c in codes]
     if len(words) > limit + 1:
         words = [*words[:limit], f"{len(codes) - limit} others"]
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return text.joined(words)
 
 
 def goods(classification: str, commodity: str) -> str:

@@ -78,7 +78,7 @@ GUINEA = [15e6, 20e6, 20e6, NAN, 15e6, NAN, 15e6, NAN, NAN, 15e6, NAN, NAN, 120e
 
 @pytest.mark.parametrize(
     ("values", "start", "periods"),
-    [(SWEDEN, "2023-01", ["2024-05", "2024-09"]), (GUINEA, "2017-10", [])],
+    [(SWEDEN, "2023-01", ["2024-05"]), (GUINEA, "2017-10", [])],
     ids=["fall-then-recovery", "new-level-in-two-months"],
 )
 def test_a_new_level_starts_with_a_month_on_its_side(values, start, periods):
@@ -90,6 +90,48 @@ def test_a_new_level_starts_with_a_month_on_its_side(values, start, periods):
     for f in found.to_dict("records"):
         first = f["evidence"]["first_value"]
         assert abs(np.log(first / f["observed"])) < abs(np.log(first / f["expected"]))
+
+
+def test_a_fall_and_its_return_are_one_temporary_change():
+    """Sweden's four months at €0.2M–0.7M were two level shifts, and the return the top
+    finding of the Comext scan: "a new level" of €7.5M with €83.9M at stake, a year of
+    ordinary trade. The fall and the return that undoes it are one finding over the
+    months of the fall, whose money at stake is what those months held against the level
+    before, month by month."""
+    found = findings(keyed_panel(SWEDEN, start="2023-01"), default_detectors(["level_shift"]))
+    (f,) = found.to_dict("records")
+    assert (f["period"], f["period_end"]) == ("2024-05", "2024-08")
+    ev = f["evidence"]
+    assert (ev["return_period"], ev["return_months"]) == ("2024-09", 12)
+    assert ev["return_level"] == pytest.approx(np.median(SWEDEN[20:32]))
+    fall = SWEDEN[16:20]
+    assert f["impact"] == pytest.approx(4 * ev["old_level"] - sum(fall))
+    text = f["explanation"]
+    assert text.startswith("From May 2024 to August 2024 the series ran at about $553.3K")
+    assert "from September 2024 it is back at about $7.5M a month" in text
+    assert "A temporary fall over 4 months: about $27.6M less" in text
+
+
+@pytest.mark.parametrize(
+    ("back", "months", "changes"),
+    [(1.0, 6, 1), (1.3, 6, 1), (0.6, 6, 2), (1.0, 18, 2)],
+    ids=["returns", "returns-a-little-above", "returns-to-part-of-it", "too-long"],
+)
+def test_only_a_return_within_a_year_to_the_old_level_makes_a_change_temporary(
+    back, months, changes
+):
+    """$1M a month, ×0.05 for ``months`` months, then ×``back`` of the old level: a return
+    within ×1.5 of the old level within 12 months undoes the fall; ×0.6 of it is a level
+    of its own (a partial reopening), and after 18 months the low level was a regime."""
+    rng = np.random.default_rng(3)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, 72))
+    v[30 : 30 + months] *= 0.05
+    v[30 + months :] *= back
+    found = findings(keyed_panel(v), default_detectors(["level_shift"]))
+    assert len(found) == changes
+    assert found["period"].iloc[0] == "2025-07"
+    temporary = found["evidence"].iloc[0].get("return_period") is not None
+    assert temporary == (changes == 1)
 
 
 def _step_then(drift: float, months: int = 72) -> np.ndarray:

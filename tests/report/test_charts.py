@@ -102,3 +102,32 @@ def test_an_annual_series_is_drawn_by_year():
     assert _rings(spec) == [("2016-01", 9e8)]
     (ring,) = [t for t in spec["data"] if t["name"].startswith("Flagged")]
     assert "(high, 2016)" in ring["text"][0] and ring["hovertemplate"].startswith("%{x|%Y}")
+
+
+def test_a_temporary_change_draws_the_level_it_returned_to():
+    """Sweden's four months at €0.5M among months of €7.5M: the level before, the level of
+    the four months, and the level it returned to, each over its own months."""
+    months = pd.period_range("2023-05", "2025-08", freq="M").astype(str)
+    figures = {m: (5.5e5 if "2024-05" <= m <= "2024-08" else 7.5e6, 1) for m in months}
+    fall = {
+        "kind": "level_shift",
+        "period": "2024-05",
+        "period_end": "2024-08",
+        "observed": 5.5e5,
+        "expected": 7.5e6,
+        "evidence": {
+            "old_level": 7.5e6,
+            "new_level": 5.5e5,
+            "before_from": "2023-05",
+            "before_to": "2024-04",
+            "regime_end": "2024-08",
+            "return_period": "2024-09",
+            "return_level": 7.4e6,
+            "return_to": "2025-08",
+        },
+    }
+    view = _view(figures, [fall])
+    spec = series_figure(view, focus=view.findings.to_records()[0])
+    levels = {t["name"]: (t["x"], t["y"]) for t in spec["data"] if t["name"].startswith("Level")}
+    assert levels["Level after"] == (["2024-05-01", "2024-08-01"], [5.5e5, 5.5e5])
+    assert levels["Level after the return"] == (["2024-09-01", "2025-08-01"], [7.4e6, 7.4e6])

@@ -74,7 +74,11 @@ class LevelShift(Detector):
     are the medians of the values reported in the 12 months before and from the change,
     each within its own segment (``local_levels``), and the money at stake is their
     difference over the reported months of the new side: the change over up to a year of
-    the new level, which a reader can check against the figures. No further step found is
+    the new level, which a reader can check against the figures. A change that the next one
+    undoes within 12 months, back to within ×1.5 of the old level, is one temporary change
+    (``returns``): one finding over its months (``period_end`` its last reported month),
+    the return in its evidence and words, and its money at stake what its months held
+    against the old level, month by month (a month of it may be ordinary). No further step found is
     not a level that holds: the explanation says the new level lasts to the end of its
     segment only where the median of the segment's last 12 reported months after its first
     year is within 2 standard errors and ×1.5 of it (``late_levels``), that it does not
@@ -104,15 +108,26 @@ class LevelShift(Detector):
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             for j, k in enumerate(keep)
         ]
+        back = returns(model, keep, sides)
+        end = sh.start[keep].copy()
+        # a year of the new level, or, for a temporary change, what its months held
+        # against the old level, month by month (a month of it may be ordinary)
+        impact = (sides["new"] - sides["old"]) * sides["n_after"]
+        for j in np.flatnonzero(back >= 0):  # the return is part of the change
+            evidence[j].update(_return_evidence(panel, sides, sh.start[keep], back[j]))
+            end[j] = sh.end[keep[j]]
+            impact[j] = sides["after_sum"][j] - sides["old"][j] * sides["n_after"][j]
+        shown = ~np.isin(np.arange(len(keep)), back[back >= 0])
         return detections(
             self.kind,
-            sh.series[keep],
-            sh.start[keep],
-            observed=sides["new"],
-            expected=sides["old"],
-            impact=(sides["new"] - sides["old"]) * sides["n_after"],
-            score=confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold),
-            evidence=evidence,
+            sh.series[keep][shown],
+            sh.start[keep][shown],
+            end[shown],
+            observed=sides["new"][shown],
+            expected=sides["old"][shown],
+            impact=impact[shown],
+            score=confidence(np.abs(sh.stat[keep][shown]), DEFAULT_CONFIG.shift_threshold),
+            evidence=[e for e, show in zip(evidence, shown, strict=True) if show],
         )
 
     @staticmethod
@@ -172,6 +187,8 @@ class LevelShift(Detector):
         else:
             against = f"against {about(old, cur)} in the {before} before ({since})"
             size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
+        if ev.get("return_period"):  # a temporary change: its own words (``returns``)
+            return _temporary(ev, finding, against, size)
         text = (
             f"From {start} the series runs at a new level: {about(new, cur)} a {unit} "
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
@@ -226,6 +243,80 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     return f" No further change of level is dated up to {last}; {months}."
 
 
+def returns(model, keep: np.ndarray, sides: Mapping[str, np.ndarray]) -> np.ndarray:
+    """For each shift of ``keep``, the position in ``keep`` of the shift that undoes it, or
+    -1: the next change of the same series, the other way, within ``LEVEL_MONTHS`` of it,
+    back to within ×``LASTS_RATIO`` of the old level (the bar of "the new level lasts": a
+    difference a reader comparing the figures would not call another level). Such a pair
+    is one event, a temporary change (an interruption, a few months of exceptional
+    trade): reported as two level shifts, the return read as a "new level" whose money at
+    stake was a year of ordinary trade (€83.9M at the top of the Comext scan, for Sweden's
+    exports of HS 39201024 back at €7.5M a month after four months at €553K). A return
+    to part of the old level is a new level of its own (North Korea's partial reopening in
+    March 2021, $12.6M a month against $21.8M before the closure)."""
+    sh = model.shifts
+    rows, starts = sh.series[keep], sh.start[keep]
+    c = model.offset[rows]
+    old, new = np.log(sides["old"] + c), np.log(sides["new"] + c)
+    out = np.full(len(keep), -1, dtype=np.int64)
+    a, b = np.arange(len(keep) - 1), np.arange(1, len(keep))
+    following = (rows[a] == rows[b]) & (
+        model.segment[rows[b], starts[b]] == model.segment[rows[a], starts[a]] + 1
+    )
+    opposite = np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]])
+    back = np.abs(new[b] - old[a]) <= np.log(LASTS_RATIO)
+    pair = following & opposite & (starts[b] - starts[a] <= LEVEL_MONTHS) & back
+    # a return does not start another pair: down, up, down is a pair and a new change
+    for j in np.flatnonzero(pair):
+        if j == 0 or out[j - 1] != j:
+            out[j] = j + 1
+    return out
+
+
+def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
+    """The words of a temporary change of level: its months, the level before, the level
+    it returned to, and the money the months of the change were short (or over)."""
+    cur, freq = finding.get("currency") or "", finding_freq(finding)
+    unit = period_unit(freq)
+    start, end = (period_name(finding[key], freq) for key in ("period", "period_end"))
+    back = period_name(ev["return_period"], freq)
+    months = (
+        pd.Period(finding["period_end"], freq).ordinal - pd.Period(finding["period"], freq).ordinal
+    )
+    span = plural(months + 1, unit)
+    fall = (ev.get("direction") or "down") == "down"
+    text = (
+        f"From {start} to {end} the series ran at {about(finding.get('observed'), cur)} a "
+        f"{unit} (median of the {_reported(ev.get('months_after'), unit)}) {against}{size}; "
+        f"from {back} it is back at {about(ev.get('return_level'), cur)} a {unit} (median of "
+        f"the {_reported(ev.get('return_months'), unit)} from {back} to "
+        f"{period_name(ev.get('return_to'), freq)}). A temporary {'fall' if fall else 'rise'} "
+        f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
+        "the level before would have given."
+    )
+    if fall:
+        return text + (
+            " An interruption (a closure, a strike, a halted plant or route), or figures "
+            "missing from these months' records that a revision may add."
+        )
+    return text + (
+        " A few months of exceptional trade (a one-off contract, stockpiling), or goods "
+        "recorded under this code for those months only, which the source's notes would show."
+    )
+
+
+def _return_evidence(
+    panel: Panel, sides: Mapping[str, np.ndarray], starts: np.ndarray, j: int
+) -> dict:
+    """The level a temporary change returned to: from the shift ``j`` that undid it."""
+    return {
+        "return_period": panel.label(int(starts[j])),
+        "return_level": round(float(sides["new"][j]), 2),
+        "return_months": int(sides["n_after"][j]),
+        "return_to": panel.label(int(sides["after_to"][j])),
+    }
+
+
 def _within(a: float, b: float, ratio: float) -> bool:
     """``a`` within ×``ratio`` of ``b`` either way (two zeros are equal)."""
     if a == b:
@@ -269,6 +360,7 @@ def local_levels(
     return {
         "old": old,
         "new": new,
+        "after_sum": np.where(after, v, 0.0).sum(axis=1),
         "n_before": n_before,
         "n_after": n_after,
         "before_from": np.where(before, cols, T).min(axis=1),

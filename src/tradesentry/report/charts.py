@@ -450,6 +450,11 @@ def _add_levels(
     last = _month(evidence.get("regime_end")) or monthly.index.max()
     before_to = _month(evidence.get("before_to")) or start - pd.DateOffset(months=1)
     segments = [("Level before", first, before_to, before), ("Level after", start, last, after)]
+    back, back_to = _month(evidence.get("return_period")), _month(evidence.get("return_to"))
+    if back is not None and back_to is not None:  # a temporary change: the level it returned to
+        segments.append(
+            ("Level after the return", back, back_to, _number(evidence.get("return_level")))
+        )
     for name, x0, x1, level in segments:
         if level is None or x1 < x0:
             continue

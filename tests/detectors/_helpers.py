@@ -154,3 +154,12 @@ def scaled_comext_copy(
         out.append(",".join(f))
     with gzip.open(dst, "wt") as fh:
         fh.write("\n".join(out) + "\n")
+
+
+def china_exports(shared_data, partner: str, hs6: int) -> np.ndarray:
+    """China's monthly exports of one HS6 line to one partner, 2017–2024, as published."""
+    table = shared_data / "raw" / "comtrade_china_critical_minerals" / "deep_dive_hs6_monthly.csv"
+    rows = pd.read_csv(table).query("partner_name == @partner and hs6 == @hs6")
+    months = pd.PeriodIndex(rows["period_dt"].str[:7], freq="M")
+    series = pd.Series(rows["val"].to_numpy(), index=months)
+    return series.reindex(pd.period_range("2017-01", "2024-12", freq="M")).to_numpy(float)

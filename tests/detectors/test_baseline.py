@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from tradesentry.datasets import make_panel, synthetic_values
@@ -13,6 +12,8 @@ from tradesentry.detectors import baseline as B
 from tradesentry.detectors.dip import Dip
 from tradesentry.detectors.spike import Spike
 from tradesentry.errors import InputError
+
+from ._helpers import china_exports
 
 
 def _same_model(a: B.Baseline, b: B.Baseline) -> None:
@@ -208,15 +209,6 @@ def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():
     assert abs(model.z[0, 95]) < 1  # but an ordinary month of its segment
 
 
-def _china_exports(shared_data, partner: str, hs6: int) -> np.ndarray:
-    """China's monthly exports of one HS6 line to one partner, 2017–2024, as published."""
-    table = shared_data / "raw" / "comtrade_china_critical_minerals" / "deep_dive_hs6_monthly.csv"
-    rows = pd.read_csv(table).query("partner_name == @partner and hs6 == @hs6")
-    months = pd.PeriodIndex(rows["period_dt"].str[:7], freq="M")
-    series = pd.Series(rows["val"].to_numpy(), index=months)
-    return series.reindex(pd.period_range("2017-01", "2024-12", freq="M")).to_numpy(float)
-
-
 def test_the_months_of_a_burst_are_not_each_others_expectation(shared_data):
     """The real series of the test above: August 2024's level was the median of June,
     September and December ($492K), half of it the burst, so $3.1M read as 2.8 times the
@@ -224,7 +216,7 @@ def test_the_months_of_a_burst_are_not_each_others_expectation(shared_data):
     off on the same side are left out of a thin level; with fewer than 3 ordinary months
     left within ±12, the segment's ordinary months set it. Both months are then spikes, and
     the evidence names the months left out."""
-    v = _china_exports(shared_data, "Belgium", 811292)
+    v = china_exports(shared_data, "Belgium", 811292)
     panel = make_panel(v[None, :], "2017-01")
     spikes = Spike().detect(panel)
     assert sorted(spikes["start"]) == [91, 92]  # August and September 2024
@@ -241,7 +233,7 @@ def test_a_new_level_in_a_sparse_series_is_no_burst(shared_data):
     July 2023 four months at $142K–190K to the series' end. No ordinary month follows
     them: that is a new level (or the start of one), not a burst to be measured against
     the years before, so none of them is a spike."""
-    v = _china_exports(shared_data, "Slovakia", 811292)
+    v = china_exports(shared_data, "Slovakia", 811292)
     v[[36, 38, 39, 41, 44, 50, 52, 61]] = [
         1.09e4,
         1.4e4,

@@ -8,7 +8,7 @@ import pytest
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.implausible import Implausible, times_rounded
 
-from ._helpers import findings, keyed_panel
+from ._helpers import china_exports, findings, keyed_panel
 
 
 def _steady(n: int = 30, months: int = 36, noise: float = 0.3) -> np.ndarray:
@@ -309,3 +309,27 @@ def test_a_chunk_with_a_series_of_no_positive_month_scans_without_warnings(store
         warnings.simplefilter("error")
         found = store.scan(save=False, kinds=["implausible"])
     assert {f["period"] for f in found} >= {"2021-02"}
+
+
+def test_a_low_month_says_which_of_the_two_rules_it_passed(shared_data):
+    """China's exports of HS 380110 to Hong Kong: $38 in July 2024, the only month below a
+    thousandth of the series' typical $63.1K, while February 2024 recorded $84. "No other
+    month of the series is that low" read as if none came near it; the text now names the
+    rule."""
+    hk = keyed_panel(china_exports(shared_data, "Hong Kong", 380110), start="2017-01")
+    found = findings(hk, default_detectors(["implausible"]))
+    july = found[found["period"] == "2024-07"].iloc[0]
+    assert july["evidence"]["low_rule"] == "tiny"
+    assert (
+        "It is the only month of the series below a thousandth of its typical month"
+        in (july["explanation"])
+    )
+    assert "No other month" not in july["explanation"]
+
+
+def test_a_month_far_below_all_others_says_none_comes_near_it():
+    v = _steady(1, 36, 0.1)[0]
+    v[20] = v.min() / 30_000  # no unit step: 1/30,000
+    (found,) = findings(keyed_panel(v), default_detectors(["implausible"])).to_dict("records")
+    assert found["evidence"]["low_rule"] == "alone"
+    assert "No other month of the series comes within a factor 10 of it" in found["explanation"]

@@ -66,6 +66,10 @@ def test_february_2021_is_implausible(found):
     assert f["evidence"]["reason"] == "near_zero"
     assert "$3.0K" in f["explanation"]
     assert "March 2021 recorded $13.0M" in f["explanation"]  # the other reading
+    # January 2021's $29K is within ×10 of it: the other rule, of the typical month
+    assert f["evidence"]["low_rule"] == "tiny"
+    text = f["explanation"]
+    assert "It is the only month of the series below a thousandth of its typical month" in text
     assert f["severity"] == "high"
 
 

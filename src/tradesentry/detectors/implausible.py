@@ -92,7 +92,7 @@ class Implausible(Detector):
             below = (np.log(typical_level(v) + model.offset)[:, None] - model.y) / model.sigma[
                 :, None
             ]
-        reason, factor = self._classify(v, e, z, below, model.sigma[:, None])
+        reason, factor, alone = self._classify(v, e, z, below, model.sigma[:, None])
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -101,10 +101,17 @@ class Implausible(Detector):
         typical = typical_level(v)[rows]
         zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
         evidence = deviation_evidence(panel, model, rows, cols)
-        for ev, r, f, ty in zip(
-            evidence, reason[rows, cols], factor[rows, cols], typical, strict=True
+        for ev, r, f, ty, a in zip(
+            evidence,
+            reason[rows, cols],
+            factor[rows, cols],
+            typical,
+            alone[rows, cols],
+            strict=True,
         ):
             ev["reason"] = REASONS[int(r)]
+            if REASONS[int(r)] in ("zero", "near_zero"):  # which "no other month" rule held
+                ev["low_rule"] = "alone" if a else "tiny"
             ev["factor"] = float(f) if np.isfinite(f) else None
             ev["typical"] = float(ty) if np.isfinite(ty) else None
         slips = np.flatnonzero(reason[rows, cols] == 3)
@@ -202,7 +209,9 @@ class Implausible(Detector):
         )
 
     def _classify(self, v, e, z, below, sigma):
-        """Reason code per cell (index into REASONS, -1 = plausible) and the slip factor.
+        """Reason code per cell (index into REASONS, -1 = plausible), the slip factor, and
+        whether a low month is one that no other month comes within ×10 of (else it is the
+        only one below a thousandth of the series' typical month).
 
         ``below``: how many scales the month is under the series' typical month.
         """
@@ -232,7 +241,7 @@ class Implausible(Detector):
         reason[low & (v > 0)] = 2
         reason[low & (v == 0)] = 1
         reason[v < 0] = 0
-        return reason, slip
+        return reason, slip, local
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -258,8 +267,8 @@ class Implausible(Detector):
         typical = ev.get("typical")
         scale = f", and the series' typical {unit} is {money(typical, cur)}" if typical else ""
         text = (
-            f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. No "
-            f"other {unit} of the series is that low: not a plausible amount of trade."
+            f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. "
+            f"{_only_low(ev, unit)}: not a plausible amount of trade."
         )
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level") or (ev.get("next_z") or 0.0) > 1.0:
@@ -272,6 +281,17 @@ class Implausible(Detector):
             f" Either the figure is incomplete (trade recorded in another {unit} or not yet "
             f"processed) or trade really stopped that {unit}."
         )
+
+
+def _only_low(ev: Mapping, unit: str) -> str:
+    """Which "no other month" rule the low month passed, in words: no other month within
+    ×10 of it, or the only one below a thousandth of the typical month (which another month
+    may come near: HKG's $38 beside an $84 among months of $63.1K)."""
+    if ev.get("low_rule") == "alone":
+        return f"No other {unit} of the series comes within a factor 10 of it"
+    if ev.get("low_rule") == "tiny":
+        return f"It is the only {unit} of the series below a thousandth of its typical {unit}"
+    return f"No other {unit} of the series is that low"  # saved before the rule was kept
 
 
 def _explain_combined(finding: Mapping, ev: dict, tolerance: float) -> str:

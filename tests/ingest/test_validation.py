@@ -164,9 +164,14 @@ def test_canonical_period_months_is_a_whole_number_of_months(store, tmp_path, mo
     [
         ('format = "%Y"\nfreq = "M"', "'period.freq' is M but period.format reads years only"),
         ('format = "%Y-%m"\nfreq = "A"', "'period.freq' is A but period.format reads months"),
+        ('format = "%Y/%m%"', "'period.format' '%Y/%m%' is not a date format (Trailing format"),
+        ('format = "%Q-%Y"', "'period.format' '%Q-%Y' is not a date format (Unrecognized format"),
+        ('format = ""', "'period.format' '' is not a date format (Empty format string)"),
+        ("format = []", "'period.format' must name at least one format"),
+        ('format = "%m"', "'period.format' '%m' reads no year (%Y or %y)"),
     ],
 )
-def test_a_mapping_whose_frequency_contradicts_its_format_is_refused(
+def test_a_mapping_whose_period_format_cannot_work_is_refused(
     store, tmp_path, period, message
 ):
     path = tmp_path / "mapping.toml"

@@ -171,6 +171,7 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("period.column", "is required: the column holding the month or year")
     if spec.freq not in ("M", "A"):
         raise bad("period.freq", f"must be 'M' or 'A', not {spec.freq!r}")
+    _check_formats(spec, bad)
     # A year read as monthly would land as January, a month read as annual as a whole year.
     # A full date (2017-12-31) names a day, which stands for its month or its year alike.
     kinds = [_written_as(f) for f in spec.date_formats]
@@ -196,6 +197,22 @@ def _check_meaning(spec: MappingSpec) -> None:
             raise bad(key, f"must be one of {', '.join(FLOWS)}, not {flow!r}")
     if len(set(spec.wide.values())) != len(spec.wide):
         raise bad("wide", "maps two columns to the same flow")
+
+
+def _check_formats(spec: MappingSpec, bad) -> None:
+    """Each period format one DuckDB's strptime reads and one that reads a year: a typo
+    (a trailing %, %Q) otherwise surfaced as DuckDB's error in the middle of the ingest."""
+    if not spec.date_formats:
+        raise bad("period.format", "must name at least one format, such as '%Y-%m'")
+    with duckdb.connect() as con:
+        for fmt in spec.date_formats:
+            try:
+                con.execute(f"SELECT try_strptime('2000', {sql_literal(fmt)})")
+            except duckdb.Error as exc:
+                reason = str(exc).splitlines()[0].split(f"specifier {fmt}: ", 1)[-1]
+                raise bad("period.format", f"{fmt!r} is not a date format ({reason})") from None
+            if not any(code in fmt for code in ("%Y", "%y", "%G")):
+                raise bad("period.format", f"{fmt!r} reads no year (%Y or %y)")
 
 
 def _exactly_one(spec: MappingSpec, name: str, given: tuple[bool, ...]) -> None:

@@ -171,9 +171,7 @@ def test_canonical_period_months_is_a_whole_number_of_months(store, tmp_path, mo
         ('format = "%m"', "'period.format' '%m' reads no year (%Y or %y)"),
     ],
 )
-def test_a_mapping_whose_period_format_cannot_work_is_refused(
-    store, tmp_path, period, message
-):
+def test_a_mapping_whose_period_format_cannot_work_is_refused(store, tmp_path, period, message):
     path = tmp_path / "mapping.toml"
     path.write_text(mapping(period=period))
     with pytest.raises(InputError) as err:
@@ -251,8 +249,11 @@ def test_empty_names_in_a_comtrade_header_are_not_a_column_twice(store, tmp_path
         ("US$", "currency 'US$' is not an ISO 4217 code (three letters)"),
         ("EURO", "currency 'EURO' is not an ISO 4217 code (three letters)"),
         ("€", "currency '€' is not an ISO 4217 code (three letters)"),
+        ("XYZ", "currency 'XYZ' is not an ISO 4217 code"),
+        ("RMB", "currency 'RMB' is not an ISO 4217 code (the ISO code is CNY)"),
+        ("ntd", "currency 'ntd' is not an ISO 4217 code (the ISO code is TWD)"),
     ],
-    ids=["empty", "dollars", "$", "US$", "EURO", "€"],
+    ids=["empty", "dollars", "$", "US$", "EURO", "€", "XYZ", "RMB", "ntd"],
 )
 def test_a_currency_cell_must_be_an_iso_code(store, tmp_path, fmt, currency, reason):
     rows = [("2021-01", "5", "JPY"), ("2021-02", "6", "usd"), ("2021-03", "7", currency)]
@@ -268,6 +269,31 @@ def test_a_currency_cell_must_be_an_iso_code(store, tmp_path, fmt, currency, rea
     assert (result.rows_accepted, result.rows_quarantined) == (2, 1)
     assert quarantined(store) == {4: reason}
     assert sorted(store.observations().currency) == ["JPY", "USD"]
+
+
+def test_a_currency_the_euro_replaced_is_still_a_currency(store, tmp_path):
+    """Figures of the 1990s in marks and francs: ISO 4217 lists them as historic codes."""
+    data = f"{CANONICAL},currency\n" + "".join(
+        f"DEU,FRA,export,TOTAL,1998-0{m},5,{c}\n" for m, c in ((1, "DEM"), (2, "frf"), (3, "EUR"))
+    )
+    result = ingest(store, tmp_path, "release.csv", data)
+    assert (result.rows_accepted, result.rows_quarantined) == (3, 0)
+    assert sorted(store.observations().currency) == ["DEM", "EUR", "FRF"]
+
+
+@pytest.mark.parametrize(
+    ("currency", "message"),
+    [
+        ("yen", "must be an ISO 4217 code such as USD, not 'yen' (the ISO code is JPY)"),
+        ("XYZ", "must be an ISO 4217 code such as USD, not 'XYZ'"),
+    ],
+)
+def test_a_mapping_currency_must_be_an_iso_code(tmp_path, currency, message):
+    path = tmp_path / "mapping.toml"
+    path.write_text(mapping(values=f'currency = "{currency}"'))
+    with pytest.raises(InputError) as err:
+        load_mapping(path)
+    assert str(err.value) == f"{path}: 'values.currency' {message}"
 
 
 def test_canonical_without_a_currency_column_is_in_us_dollars(store, tmp_path):

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from tradesentry import currencies
 from tradesentry.errors import InputError
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
@@ -186,8 +187,12 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("columns.value", "or [wide] is required (one, not both)")
     if not spec.currency and "currency" not in spec.columns:
         raise bad("values.currency", "is required (or columns.currency)")
-    if spec.currency and (len(spec.currency) != 3 or not spec.currency.isalpha()):
-        raise bad("values.currency", f"must be an ISO 4217 code such as USD, not {spec.currency!r}")
+    if spec.currency and not currencies.is_iso(spec.currency):
+        raise bad(
+            "values.currency",
+            f"must be an ISO 4217 code such as USD, not {spec.currency!r}"
+            + currencies.iso_hint(spec.currency),
+        )
     for key, flow in [
         *(("wide." + c, f) for c, f in spec.wide.items()),
         *(("flow_codes." + c, f) for c, f in spec.flow_codes.items()),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from tradesentry import currencies
 from tradesentry.countries import normalise_many
 from tradesentry.ingest.lines import drop_lines
 from tradesentry.schema import FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
@@ -38,6 +39,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
     """Validate TEMP TABLE staged and insert it into observations and quarantine."""
     drop_lines(con)
     _register_countries(con)
+    _register_currencies(con)
     # A reason is one short line: quoted text is cut at 40 characters (a 1 MB field stays in raw).
     con.execute(
         "CREATE OR REPLACE TEMP MACRO quoted(x) AS "
@@ -102,6 +104,10 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN nullif(currency, '') IS NULL THEN 'currency is missing'
                WHEN NOT regexp_full_match(currency, '[A-Z]{{3}}')
                THEN 'currency ' || quoted(currency_text) || ' is not an ISO 4217 code (three letters)'
+               WHEN currency NOT IN (SELECT code FROM iso_currencies)
+               THEN 'currency ' || quoted(currency_text) || ' is not an ISO 4217 code'
+                    || coalesce(' (the ISO code is ' || (SELECT iso FROM currency_spellings
+                                                         WHERE spelling = currency) || ')', '')
           END) AS why
         FROM coded
         """
@@ -200,6 +206,18 @@ def _mark_orphans(con: duckdb.DuckDBPyConnection) -> None:
         WHERE checked.line = o.line AND checked.main_line IS NOT NULL
         """
     )
+
+
+def _register_currencies(con: duckdb.DuckDBPyConnection) -> None:
+    """The ISO 4217 codes a figure may be in, and the national spellings of some."""
+    codes = pd.DataFrame({"code": sorted(currencies.iso_codes())})
+    spellings = pd.DataFrame(
+        {"spelling": list(currencies.SPELLINGS), "iso": list(currencies.SPELLINGS.values())}
+    )
+    for name, frame in (("iso_currencies", codes), ("currency_spellings", spellings)):
+        con.register(f"{name}_frame", frame)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_frame")
+        con.unregister(f"{name}_frame")
 
 
 def _register_countries(con: duckdb.DuckDBPyConnection) -> None:

@@ -14,6 +14,17 @@ from tradesentry.countries import to_alpha3
         ("CN", "CHN"),
         ("156", "CHN"),
         ("842", "USA"),  # Comtrade's own M49 for the USA
+        # the former countries and areas of Comtrade's history (the legacy service's 1962 on)
+        ("841", "USA"),  # the USA before 1981
+        ("280", "DEU"),  # the Federal Republic of Germany
+        ("278", "DDR"),
+        ("810", "SUN"),
+        ("200", "CSK"),
+        ("890", "YUG"),
+        ("891", "SCG"),
+        ("58", "X058"),  # Belgium-Luxembourg: no ISO code, an area as Comtrade's others
+        ("SUN", "SUN"),
+        ("USSR", "SUN"),
         ("World", "WLD"),
         # ISO 3166 names in the languages of customs offices (Guinea's are French)
         ("Chine", "CHN"),
@@ -45,7 +56,7 @@ def test_the_codes_the_store_keeps_are_each_their_own_code():
     from tradesentry.schema import WORLD
 
     codes = stored_codes()
-    assert {"CHN", "PRK", "USA", "FRA", WORLD} <= set(codes)
+    assert {"CHN", "PRK", "USA", "FRA", WORLD, "SUN", "CSK", "X058"} <= set(codes)
     assert all(to_alpha3(code) == code for code in codes)
     assert "China" not in codes and "156" not in codes
     assert 250 <= len(codes) <= 320

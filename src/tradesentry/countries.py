@@ -76,6 +76,8 @@ def to_alpha3(raw: str | None) -> str | None:
         return _convert(str(number), src="ISOnumeric")
     if text.casefold() in by_name:
         return by_name[text.casefold()]
+    if text.upper() in by_number.values():  # a former country's ISO 3166-3 code (SUN)
+        return text.upper()
     if len(text) == 4 and text[0] == "X" and text[1:].isdigit():
         return text if int(text[1:]) in by_number else None
     return _convert(text, src=None) or _translated_names().get(_folded(text))

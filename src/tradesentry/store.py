@@ -173,6 +173,12 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
             raise StoreError(f"{path}: not a tradesentry store ({exc})") from exc
 
 
+def _out_of_space(exc: BaseException) -> bool:
+    """Whether DuckDB (or the OS) failed for want of disk space: its errors carry the OS's
+    words ("No space left on device") whatever step of the write hit them."""
+    return isinstance(exc, duckdb.Error | OSError) and "no space left" in str(exc).lower()
+
+
 def _holder(exc: Exception) -> str:
     """ " (PID 4242, python3)": the lock's holder as DuckDB names it, which may be any
     program that opened the file, not only tradesentry; "" where it names none."""
@@ -225,7 +231,12 @@ class Store:
             raise StoreError(f"{self.path}: no store here (ingest something first)")
         self.con = connect(self.path, read_only=read_only)
         if not read_only:
-            _upgrade(self.con)
+            try:
+                _upgrade(self.con)
+            except duckdb.Error as exc:  # a full disk shows first here, on opening
+                self.con.close()
+                reason = "no space left on the device" if _out_of_space(exc) else str(exc)
+                raise StoreError(f"{self.path}: cannot open the store ({reason})") from exc
         elif _schema_version(self.con) < SCHEMA_VERSION:
             self.con.close()  # DuckDB opens a file in one mode per process
             _upgrade_if_free(self.path)
@@ -275,10 +286,20 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):  # a failed COMMIT has rolled back already
                 con.execute("ROLLBACK")
+            if _out_of_space(exc):
+                raise StoreError(
+                    f"{self.path}: no space left on the device; nothing of {Path(path).name} "
+                    "was kept (free some space and try again)"
+                ) from exc
             if isinstance(exc, duckdb.TransactionException | duckdb.ConstraintException):
                 raise StoreError(
                     f"{self.path}: another ingest wrote to the store at the same time "
                     f"({str(exc).splitlines()[0]}); nothing of {Path(path).name} was kept, try again"
+                ) from exc
+            if isinstance(exc, duckdb.IOException):
+                raise StoreError(
+                    f"{self.path}: cannot write the store ({str(exc).splitlines()[0]}); "
+                    f"nothing of {Path(path).name} was kept"
                 ) from exc
             raise
         finally:

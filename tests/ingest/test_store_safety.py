@@ -176,6 +176,54 @@ def test_an_ingest_interrupted_after_landing_rows_keeps_none_of_them(
     assert counts(store)[:3] == (before[0] + 1, before[1] + 4, before[2] + 1)
 
 
+FULL_DISK = 'IO Error: Could not write file "store.duckdb.wal": No space left on device'
+
+
+@pytest.mark.parametrize(
+    ("failure", "message"),
+    [
+        (duckdb.IOException(FULL_DISK), "no space left on the device; nothing of release.csv was "
+         "kept (free some space and try again)"),
+        (duckdb.IOException("IO Error: Input/output error"), "cannot write the store (IO Error: "
+         "Input/output error); nothing of release.csv was kept"),
+    ],
+    ids=["disk-full", "io-error"],
+)  # fmt: skip
+def test_a_failed_write_is_one_line_naming_the_store(
+    store, tmp_path, monkeypatch, failure, message
+):
+    """A full disk during an ingest was DuckDB's traceback (exit 1); it is one line naming
+    the store, and the store is as it was."""
+    from tradesentry import ingest
+
+    store.ingest(DEMO_CSV)
+    before = counts(store)
+    path = tmp_path / "release.csv"
+    path.write_text(MIXED)
+
+    def land_then_fail(con, release_id):
+        raise failure
+
+    monkeypatch.setattr(ingest, "land", land_then_fail)
+    with pytest.raises(StoreError) as err:
+        store.ingest(path)
+    assert str(err.value) == f"{store.path}: {message}"
+    assert counts(store)[:3] == before[:3]
+
+
+def test_a_store_that_cannot_be_prepared_for_want_of_space_says_so(tmp_path, monkeypatch):
+    def full(con):
+        raise duckdb.TransactionException(
+            f"TransactionContext Error: Failed to commit: {FULL_DISK}"
+        )
+
+    monkeypatch.setattr(store_module, "_upgrade", full)
+    with pytest.raises(StoreError) as err:
+        open_store(tmp_path / "s.duckdb")
+    path = tmp_path / "s.duckdb"
+    assert str(err.value) == f"{path}: cannot open the store (no space left on the device)"
+
+
 def test_same_file_twice_is_a_no_op(store, tmp_path):
     first = store.ingest(DEMO_CSV)
     copy = tmp_path / "renamed.csv"

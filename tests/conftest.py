@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from tradesentry.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
+#: the publication date of a revision in tests: today, the latest a date can be; it is later
+#: than an undated release ingested earlier in the test (same day, then ingested first)
+TODAY = date.today().isoformat()
 DEMO_CSV = Path(str(resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO_CSV
+from tests.conftest import DEMO_CSV, TODAY
 from tests.report.seed import annual, both_freqs
 from tradesentry import api
 from tradesentry.engines import local
@@ -27,7 +27,7 @@ def two_releases(store, tmp_path):
     revised = pd.read_csv(DEMO_CSV).head(12)
     revised["value"] = revised["value"] * 3
     revised.to_csv(tmp_path / "revised.csv", index=False)
-    store.ingest(tmp_path / "revised.csv", published="2030-01-01")
+    store.ingest(tmp_path / "revised.csv", published=TODAY)
     return store
 
 

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -487,13 +487,26 @@ def _migrate_releases(con: duckdb.DuckDBPyConnection) -> None:
         raise
 
 
+#: the earliest publication date taken: before it a date is a typo or a placeholder (and
+#: 0001-01-01 is what the releases' unique key reads "no date" as)
+EARLIEST_PUBLISHED = date(1900, 1, 1)
+
+
 def _parse_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
+    """A publication date, checked: a date in the future would stay the latest vintage
+    for good, and one before 1900 is no publication of trade statistics."""
+    if value is None:
+        return None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError as exc:
+            raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
+    if value < EARLIEST_PUBLISHED:
+        raise InputError(f"--published {value.isoformat()}: before 1900, not a publication date")
+    if value > date.today() + timedelta(days=1):  # a day's grace for time zones
+        raise InputError(f"--published {value.isoformat()}: in the future")
+    return value
 
 
 def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:

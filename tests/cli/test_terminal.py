@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import TODAY
 from tradesentry import cli
 
 runner = CliRunner()
@@ -81,10 +82,7 @@ def test_a_change_below_the_revision_threshold_is_not_called_the_same_figure(tmp
         )
     db = tmp_path / "s.duckdb"
     assert invoke("ingest", tmp_path / "a.csv", "--store", db).exit_code == 0
-    assert (
-        invoke("ingest", tmp_path / "b.csv", "--store", db, "--published", "2030-01-01").exit_code
-        == 0
-    )
+    assert invoke("ingest", tmp_path / "b.csv", "--store", db, "--published", TODAY).exit_code == 0
     shown = invoke("series", "USA", "MEX", "export", "TOTAL", "--store", db)
     assert "gave the same figure" not in shown.output
     assert "not counted as revisions" in shown.output

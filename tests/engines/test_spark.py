@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO_CSV
+from tests.conftest import DEMO_CSV, TODAY
 from tests.engines.conftest import assert_same_findings
 from tests.trade_files import totals_and_chapters_csv, world_and_partners_csv
 from tradesentry import api, context
@@ -86,7 +86,7 @@ def test_current_view_of_several_releases(demo_store, spark, tmp_path):
     revised = pd.read_csv(DEMO_CSV).head(20)
     revised["value"] = revised["value"] * 1.5
     revised.to_csv(tmp_path / "revised.csv", index=False)
-    demo_store.ingest(tmp_path / "revised.csv", published="2030-01-01")
+    demo_store.ingest(tmp_path / "revised.csv", published=TODAY)
     found_local, found_spark = both_engines(demo_store, spark)
     assert_same_findings(found_local, found_spark)
 

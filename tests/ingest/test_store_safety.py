@@ -20,7 +20,7 @@ from tests.cli.readers import held_read_only
 from tests.conftest import DEMO_CSV
 from tradesentry import api
 from tradesentry import store as store_module
-from tradesentry.errors import StoreError
+from tradesentry.errors import InputError, StoreError
 from tradesentry.store import SCHEMA_VERSION, connect, open_store, read_else_write
 
 REPO = Path(__file__).parents[2]
@@ -506,3 +506,21 @@ def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, 
         with pytest.raises(StoreError, match="open read-only in another process"):
             read_else_write(demo_db, lambda st: api.scan(st).scan_id)
     assert read_else_write(demo_db, lambda st: api.scan(st).scan_id) == 1  # refused, then written
+
+
+@pytest.mark.parametrize(
+    ("published", "message"),
+    [
+        ("0001-01-01", "--published 0001-01-01: before 1900, not a publication date"),
+        ("1899-12-31", "--published 1899-12-31: before 1900, not a publication date"),
+        ("2999-01-01", "--published 2999-01-01: in the future"),
+    ],
+)
+def test_a_publication_date_must_be_one(store, published, message):
+    """0001-01-01 is what the releases' key reads "no date" as (its ingest failed as "another
+    ingest wrote to the store at the same time"), and 2999-01-01 stayed the latest vintage
+    for good. Nothing is stored."""
+    with pytest.raises(InputError) as err:
+        store.ingest(DEMO_CSV, published=published)
+    assert str(err.value) == message
+    assert counts(store)[:3] == (0, 0, 0)

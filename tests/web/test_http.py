@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CSV
+from tests.conftest import DEMO_CSV, TODAY
 from tests.report.seed import (
     ANNUAL_SERIES,
     BOTH_SERIES,
@@ -249,11 +249,11 @@ def test_a_filtered_scan_is_not_shown_as_a_scan_of_the_store(seeded_store, path,
 
 
 def test_figures_by_release_give_the_full_publication_date(seeded_store, tmp_path):
-    revise_february_2020(seeded_store, tmp_path, "2030-01-20")
+    revise_february_2020(seeded_store, tmp_path, TODAY)
     client = TestClient(create_app(seeded_store))
     history = client.get("/api" + SERIES).json()["history"]
-    assert {h["published"] for h in history} == {None, "2030-01-20"}
-    assert "<td>2030-01-20</td>" in client.get(SERIES).text
+    assert {h["published"] for h in history} == {None, TODAY}
+    assert f"<td>{TODAY}</td>" in client.get(SERIES).text
 
 
 def test_read_only(seeded_store, tmp_path):

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import re
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,37 @@ TEXT = b"reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,2021
 )
 def test_what_counts_as_binary(data, binary):
     assert looks_binary(data) is binary
+
+
+def _zipped(name: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(name, TEXT.decode())
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "reason"),
+    [
+        ("table.csv", TEXT.decode().encode("utf-16"), "UTF-16 text (Excel's 'Unicode Text'): "
+         "save it as UTF-8 CSV"),
+        ("table.zip", _zipped("table.csv"), "a zip archive: extract the table from it first"),
+        ("book.xlsx", _zipped("xl/workbook.xml"), "an Excel workbook: save the sheet as CSV"),
+        ("book.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000),
+         "an Excel workbook (.xls): save the sheet as CSV"),
+        ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+         "not a text table (unknown format)"),
+    ],
+    ids=["utf-16", "zip", "xlsx", "xls", "png"],
+)  # fmt: skip
+def test_a_binary_file_is_named_for_what_it_is(store, tmp_path, name, data, reason):
+    """UTF-16 (Excel's "Unicode Text"), a zip or a workbook were all "binary content, not a
+    text table (unknown format)": the message says what the file is and what to do."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value) == f"{path}: binary content, {reason}"
 
 
 # -- compressed files that are cut off or damaged ------------------------------------------

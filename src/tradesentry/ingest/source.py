@@ -112,12 +112,30 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     if not raw.strip():
         raise _fail(p, "the file is empty")
     if looks_binary(raw):
-        raise _fail(p, "binary content, not a text table (unknown format)")
+        raise _fail(p, _binary_reason(p, raw))
     detected = _decode(raw, None)[1]
     newline = CRLF if b"\r\n" in raw else LF
     src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected,
                      newline=newline)  # fmt: skip
     return with_encoding(src, encoding)
+
+
+#: the starts of binary files a user may mean as a table, with what to do about each
+_KNOWN_BINARY = (
+    ((b"\xff\xfe", b"\xfe\xff"), "UTF-16 text (Excel's 'Unicode Text'): save it as UTF-8 CSV"),
+    ((b"PK\x03\x04",), "a zip archive: extract the table from it first"),
+    ((b"\xd0\xcf\x11\xe0",), "an Excel workbook (.xls): save the sheet as CSV"),
+)
+
+
+def _binary_reason(p: Path, raw: bytes) -> str:
+    """Why a binary file is no table, naming what it is where its first bytes say."""
+    if p.suffix.lower() in (".xlsx", ".xlsm") and raw.startswith(b"PK\x03\x04"):
+        return "binary content, an Excel workbook: save the sheet as CSV"
+    for starts, reason in _KNOWN_BINARY:
+        if raw.startswith(starts):
+            return f"binary content, {reason}"
+    return "binary content, not a text table (unknown format)"
 
 
 def with_encoding(src: SourceFile, encoding: str | None) -> SourceFile:

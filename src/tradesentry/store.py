@@ -310,13 +310,16 @@ class Store:
     def _existing(
         con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
     ) -> IngestResult | None:
-        """The release this file already is: same bytes, same reading, same publication date
-        (both undated counts as the same)."""
+        """The release this file already is: same content (a gzip file's inflated: the same
+        table compressed again is the same release), same reading, same publication date
+        (both undated counts as the same). A gzip file is also known by the hash of its
+        bytes, which stores made before content hashes hold."""
         src = prepared.src
         rows = con.execute(
             "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
-            "FROM releases WHERE sha256 = ? AND reading = ? AND published IS NOT DISTINCT FROM ?",
-            [src.sha256, prepared.reading, published],
+            "FROM releases WHERE sha256 IN (?, ?) AND reading = ? "
+            "AND published IS NOT DISTINCT FROM ?",
+            [src.sha256, src.file_sha256 or src.sha256, prepared.reading, published],
         ).fetchall()
         if not rows:
             return None

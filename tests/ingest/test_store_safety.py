@@ -3,6 +3,7 @@ and a later release that revises a figure."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
 import signal
@@ -222,6 +223,35 @@ def test_a_store_that_cannot_be_prepared_for_want_of_space_says_so(tmp_path, mon
         open_store(tmp_path / "s.duckdb")
     path = tmp_path / "s.duckdb"
     assert str(err.value) == f"{path}: cannot open the store (no space left on the device)"
+
+
+def test_the_same_table_compressed_again_is_the_same_release(store, tmp_path):
+    """Eurostat serves .gz: a table downloaded again has another time in its gzip header,
+    and each download was a new release of the same figures (and an undated one became the
+    latest vintage again). The release is the inflated content: the same table, whether
+    gzipped (at any level, at any time) or plain, is one release."""
+    table = DEMO_CSV.read_bytes()
+    copies = {
+        "a.csv.gz": gzip.compress(table, mtime=1),
+        "b.csv.gz": gzip.compress(table, compresslevel=1, mtime=2),
+        "c.csv": table,
+    }
+    results = []
+    for name, data in copies.items():
+        (tmp_path / name).write_bytes(data)
+        results.append(store.ingest(tmp_path / name))
+    assert [r.already_ingested for r in results] == [False, True, True]
+    assert len(store.releases()) == 1
+
+
+def test_a_gzip_file_a_store_knows_by_its_bytes_is_not_ingested_again(store, tmp_path):
+    """Stores made before content hashes hold a gzip file's release by the hash of its bytes."""
+    path = tmp_path / "a.csv.gz"
+    path.write_bytes(gzip.compress(DEMO_CSV.read_bytes(), mtime=1))
+    first = store.ingest(path)
+    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
+    store.con.execute("UPDATE releases SET sha256 = ? WHERE id = ?", [file_hash, first.release_id])
+    assert store.ingest(path).already_ingested
 
 
 def test_same_file_twice_is_a_no_op(store, tmp_path):

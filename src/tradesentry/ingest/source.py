@@ -67,6 +67,9 @@ class SourceFile:
     newline: str = LF  # DuckDB's new_line mode for the file: CRLF or LF (see _BREAKS)
     # The path DuckDB reads, set by ``readable`` for the time a reader runs.
     duckdb_path: str | None = None
+    # sha256 of the bytes as stored, where ``sha256`` is of the inflated content (gzip):
+    # stores made before content hashes know a gzip file by it
+    file_sha256: str = ""
 
     @property
     def name(self) -> str:
@@ -107,7 +110,8 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     """Hash the file, then decode its start to find the header. Raises InputError if unreadable."""
     p = Path(path)
     _check_regular_file(p)
-    sha256, gzipped = _hash(p)
+    file_sha256, gzipped = _hash(p)
+    sha256 = (_inflated_hash(p) or file_sha256) if gzipped else file_sha256
     raw = _sample(p, gzipped)
     if not raw.strip():
         raise _fail(p, "the file is empty")
@@ -116,7 +120,7 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     detected = _decode(raw, None)[1]
     newline = CRLF if b"\r\n" in raw else LF
     src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected,
-                     newline=newline)  # fmt: skip
+                     newline=newline, file_sha256=file_sha256)  # fmt: skip
     return with_encoding(src, encoding)
 
 
@@ -189,6 +193,20 @@ def _hash(p: Path) -> tuple[str, bool]:
     except OSError as exc:
         raise _fail(p, f"cannot be read ({exc.strerror or exc})") from exc
     return sha.hexdigest(), head == b"\x1f\x8b"
+
+
+def _inflated_hash(p: Path) -> str | None:
+    """sha256 of a gzip file's content: the same table compressed again (another time in
+    its header, another level) is the same release. None where the stream is damaged: the
+    ingest refuses it later, naming the line where it breaks."""
+    sha = hashlib.sha256()
+    try:
+        with gzip.open(p, "rb") as f:
+            for block in iter(lambda: f.read(_BLOCK), b""):
+                sha.update(block)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return sha.hexdigest()
 
 
 def _sample(p: Path, gzipped: bool) -> bytes:

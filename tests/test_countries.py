@@ -46,7 +46,7 @@ def test_spellings_of_a_country(raw, code):
     assert to_alpha3(raw) == code
 
 
-@pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None, ".UAE", "U..AE"])
+@pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None, ".UAE", "U..AE", "²", "X²³¹"])
 def test_what_is_no_country_stays_unknown(raw):
     assert to_alpha3(raw) is None
 

@@ -69,7 +69,7 @@ def to_alpha3(raw: str | None) -> str | None:
         return WORLD
     if abbreviated(text):
         return abbreviated(text)
-    if text.isdigit():
+    if text.isdecimal():  # int() reads these; isdigit() also takes "²", which it does not
         number = int(text)
         if number in by_number:
             return by_number[number]
@@ -78,7 +78,7 @@ def to_alpha3(raw: str | None) -> str | None:
         return by_name[text.casefold()]
     if text.upper() in by_number.values():  # a former country's ISO 3166-3 code (SUN)
         return text.upper()
-    if len(text) == 4 and text[0] == "X" and text[1:].isdigit():
+    if len(text) == 4 and text[0] == "X" and text[1:].isdecimal():
         return text if int(text[1:]) in by_number else None
     return _convert(text, src=None) or _translated_names().get(_folded(text))
 

@@ -4,6 +4,7 @@ Data calls are answered from ``tests/data/comtrade_api`` by period (records filt
 requested flows, as the API does); availability calls from the ``getDa`` reply. A test can
 queue scripted replies (a 429, a 401, malformed JSON...) that are served first, in order.
 Every request is logged with its path, query and headers so tests can check what was sent.
+A scripted reply may be held back a while (``delay``), as a stalled API would be.
 """
 
 from __future__ import annotations
@@ -23,11 +24,23 @@ def recorded(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
 
+def month_records(period: str) -> list[dict]:
+    """The recorded China -> DPRK records of one month of 2021 (both flows)."""
+    return json.loads(recorded(f"preview-C-M-HS-r156-p408-{period}.json"))["data"]
+
+
+def envelope(records: list, **fields) -> bytes:
+    """An answer in the data endpoint's format holding ``records`` (its count theirs)."""
+    doc = {"elapsedTime": "0.05 secs", "count": len(records), "data": records, "error": ""}
+    return json.dumps({**doc, **fields}).encode()
+
+
 @dataclass
 class Reply:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before it is sent (cut short when the server stops)
 
 
 @dataclass
@@ -46,6 +59,7 @@ class FakeComtrade:
         self.revised: dict[str, list[dict]] = {}  # period -> records replacing the recording
         self.published: dict[str, str] = {}  # period -> its lastReleased date, replacing it
         self.calls = 0
+        self._stopping = threading.Event()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -67,6 +81,7 @@ class FakeComtrade:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
@@ -118,6 +133,8 @@ class FakeComtrade:
                 query = dict(parse_qsl(parts.query))
                 fake.seen.append(Seen(parts.path, query, dict(self.headers.items())))
                 reply = fake.answer(parts.path, query)
+                if reply.delay and fake._stopping.wait(reply.delay):
+                    return  # stopped while holding it back: the client is gone
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

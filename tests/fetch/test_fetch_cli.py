@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 from comtrade_fake import Reply, recorded
@@ -114,3 +120,75 @@ def test_a_cut_off_reply_is_refused_and_nothing_is_stored(cli, comtrade_api, tmp
     assert line.startswith("error: the API's answer is incomplete: its count says 2 records")
     assert "period=202102" in line
     assert not (tmp_path / "cli.duckdb.fetch").exists()
+
+
+def test_an_unreachable_host_is_one_line_naming_it(cli, monkeypatch):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("COMTRADE_API_URL", f"http://127.0.0.1:{port}")
+    waits: list[float] = []
+    monkeypatch.setattr(comtrade, "wait", waits.append)
+    result = cli("--freq", "M", "--period", "2021-03")
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach 127.0.0.1:{port} (ConnectError: ")
+    assert "after 5 attempts: GET " in line and "/getDa/" in line
+    assert waits == [1.0, 2.0, 4.0, 8.0]  # one call's retries: the data call is not tried
+
+
+@pytest.mark.parametrize(
+    ("args", "start"),
+    [
+        (("--period", "2021-03"), "error: COMTRADE_API_URL '127.0.0.1:18777': expected an http(s)"),
+        (("--period", "２０２１-03"), "error: --period '２０２１-03': expected YYYY or YYYY-MM"),
+    ],
+)
+def test_unusable_settings_are_one_line_at_once(cli, comtrade_api, monkeypatch, args, start):
+    monkeypatch.setenv("COMTRADE_API_URL", "127.0.0.1:18777")
+    result = cli("--freq", "M", *args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(start)
+
+
+def test_a_partner_in_superscript_is_one_line(comtrade_api, tmp_path):
+    argv = ["fetch", "comtrade", "--reporter", "CHN", "--partner", "²", "--period", "2021"]
+    result = CliRunner().invoke(app, [*argv, "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: --partner '²': not a country or area known to Comtrade"
+    ]
+    assert comtrade_api.seen == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_names_the_months_stored_and_ends_as_sigterm(comtrade_api, tmp_path):
+    """Like Ctrl-C: the months stored before it are named; the exit status stays SIGTERM's."""
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202102.json"), delay=60),  # stalled
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COMTRADE_", "TRADESENTRY_"))}
+    argv = [sys.executable, "-m", "tradesentry", "fetch", "comtrade", "--reporter", "CHN"]
+    argv += ["--partner", "PRK", "--period", "2021-01,2021-02"]
+    argv += ["--store", str(tmp_path / "s.duckdb")]
+    env["COMTRADE_API_URL"] = comtrade_api.url
+    child = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(comtrade_api.seen) < 3 and child.poll() is None:
+            assert time.monotonic() < deadline, "the fetch never reached February"
+            time.sleep(0.05)
+        child.send_signal(signal.SIGTERM)
+        _, stderr = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == -signal.SIGTERM  # 143 in a shell
+    assert stderr.splitlines() == [
+        "tradesentry: fetch terminated; before it stopped, the fetch stored 202101 X,M as "
+        "release 1 (new); running the same command again resumes (what is stored is a no-op)"
+    ]

@@ -299,3 +299,21 @@ def test_with_a_key_every_call_goes_to_the_full_endpoint_with_the_header(
     assert all(s.headers["Ocp-Apim-Subscription-Key"] == "k3y" for s in comtrade_api.seen)
     assert comtrade_api.seen[1].query["maxRecords"] == "100000"
     assert "k3y" not in release.url and release.published == date(2021, 5, 21)
+
+
+def test_an_unreachable_host_stops_at_the_first_call(stub_store, no_sleep):
+    """The availability call goes to the same host as the data calls: once it cannot reach
+    it, asking again for each month only repeats the wait and the message."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(FetchError) as caught:
+        fetch_comtrade(
+            stub_store, "CHN", "PRK", "M", "2021-03,2021-04", base_url=f"http://127.0.0.1:{port}",
+            sleep=no_sleep.append, min_interval=0, max_attempts=3,
+        )  # fmt: skip
+    message = str(caught.value)
+    assert message.startswith(f"cannot reach 127.0.0.1:{port} (ConnectError: ")
+    assert " after 3 attempts: GET " in message and "/getDa/" in message
+    assert "\n" not in message
+    assert no_sleep == [1.0, 2.0]  # the three attempts of one call, no more

@@ -29,6 +29,25 @@ def test_area_codes_are_comtrades_m49(text, code):
     assert area_code(text) == code
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("DEU", 276),  # not 280, the Federal Republic before 1990
+        ("USA", 842),  # not 841, the USA before 1981
+        ("ETH", 231),
+        ("PAN", 591),
+        ("SDN", 729),
+        ("YEM", 887),
+        ("SUN", 810),  # a former area is asked for by its own code
+        ("DDR", 278),
+        ("YUG", 890),
+    ],
+)
+def test_a_fetch_asks_for_todays_area_under_a_code(text, code):
+    """data/comtrade_areas.csv lists former areas too, some under today's code."""
+    assert area_code(text) == code
+
+
 def test_unknown_country_is_an_input_error():
     with pytest.raises(InputError, match="--partner 'Atlantis'"):
         area_code("Atlantis", "partner")
@@ -174,3 +193,54 @@ def test_urls_match_the_official_client(monkeypatch):
                 "breakdownmode",
             )
         }
+
+
+@pytest.mark.parametrize("text", ["²", "٣", "\x00"])
+def test_only_ascii_digits_are_an_m49_number(text):
+    """'²'.isdigit() is true but int('²') fails: such text is a name, and no known one."""
+    with pytest.raises(
+        InputError, match=r"^--partner .*: not a country or area known to Comtrade$"
+    ):
+        area_code(text, "partner")
+
+
+def test_full_width_digits_go_through_the_country_normaliser():
+    assert area_code("１５６") == 156
+
+
+@pytest.mark.parametrize("period", ["２０２１-01", "２０２１", "2021-０３", "٢٠٢١"])
+def test_periods_are_ascii_digits_only(period):
+    """Full-width digits would otherwise be sent to the API as they are."""
+    with pytest.raises(InputError, match=r"^--period .*: expected YYYY or YYYY-MM"):
+        expand_periods("M", period)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "127.0.0.1:18777",  # no scheme: httpx took it for a network failure and retried
+        "http://[::1",  # httpx.InvalidURL
+        "ftp://mirror.test",
+        "http://",
+        "http://:8080",
+        "http://mirror.test:port",
+        "http://mirror .test",
+        "http://mirror.test/?key=1",
+    ],
+)
+def test_an_unusable_api_url_is_refused_before_any_call(monkeypatch, stub_store, url):
+    monkeypatch.setenv("COMTRADE_API_URL", url)
+    expected = (
+        f"COMTRADE_API_URL {url!r}: expected an http(s) URL with a host, such as "
+        "https://comtradeapi.un.org"
+    )
+    for store, dry_run in ((stub_store, False), (None, True)):
+        with pytest.raises(InputError) as caught:
+            fetch_comtrade(store, "CHN", "PRK", "M", "2021-03", dry_run=dry_run, sleep=print)
+        assert str(caught.value) == expected
+    assert stub_store.ingested == []
+
+
+def test_an_unusable_base_url_argument_is_named_as_such():
+    with pytest.raises(InputError, match=r"^base_url 'mirror.test': expected an http\(s\) URL"):
+        fetch_comtrade(None, "CHN", "PRK", "M", "2021-03", base_url="mirror.test", dry_run=True)

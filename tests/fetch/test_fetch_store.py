@@ -5,13 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-from comtrade_fake import recorded
+from comtrade_fake import Reply, recorded
 
-from tradesentry.errors import InputError
+from tradesentry import open_store
+from tradesentry.errors import FetchError, InputError
 from tradesentry.fetch import fetch_comtrade
 
 
@@ -129,3 +132,42 @@ def test_a_month_revised_back_is_the_latest_vintage(store, comtrade_api, no_slee
     assert not back.already_ingested and back.release_id == first.release_id + 2
     now = store.observations(reporter="CHN", partner="PRK")
     assert sorted(now["value"]) == sorted(r["primaryValue"] for r in records)
+
+
+def test_records_of_another_month_never_reach_the_store(store, comtrade_api, no_sleep):
+    """The QA case end to end: February asked, December answered; nothing lands."""
+    december = [
+        {**r, "period": "202112", "refMonth": 12, "refPeriodId": 20211201}
+        for r in json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))["data"]
+    ]
+    comtrade_api.revised["202102"] = december
+    with pytest.raises(FetchError, match="record 1 of 2 has period 202112, not 202102"):
+        fetch(store, comtrade_api, no_sleep, period="2021-02")
+    assert store.releases().empty
+    assert store.observations(reporter="CHN", partner="PRK").empty
+
+
+def test_the_store_is_free_while_the_fetch_waits(tmp_path, comtrade_api):
+    """Opened for each answer's ingest only: another process can read it during a stall."""
+    path = tmp_path / "s.duckdb"
+    probe = "import sys, duckdb; duckdb.connect(sys.argv[1], read_only=True).close()"
+    readers: list[int] = []
+
+    def wait(seconds: float) -> None:  # the retry wait after January landed
+        readers.append(subprocess.run([sys.executable, "-c", probe, str(path)]).returncode)
+
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, recorded("preview-C-M-HS-r156-p408-202101.json")),
+        Reply(429, recorded("error-429.json"), {"Retry-After": "2"}),
+    )
+    report = fetch_comtrade(
+        path, "CHN", "PRK", "M", "2021-01,2021-02", base_url=comtrade_api.url, sleep=wait,
+        min_interval=0,
+    )  # fmt: skip
+    assert readers == [0]
+    assert [(r.period, r.release_id, r.already_ingested) for r in report] == [
+        ("202101", 1, False), ("202102", 2, False),
+    ]  # fmt: skip
+    with open_store(path, read_only=True) as st:
+        assert list(st.releases()["id"]) == [1, 2]

@@ -24,9 +24,11 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
@@ -37,7 +39,7 @@ from urllib.parse import urlencode, urlsplit
 
 from tradesentry.errors import EngineUnavailable, FetchError, InputError, TradesentryError
 from tradesentry.ingest.comtrade import OTHER_FLOW_CODES
-from tradesentry.store import IngestResult, Store, open_store
+from tradesentry.store import IngestResult, Store, open_store, resolve_store_path
 from tradesentry.text import plural
 
 try:  # only a fetch needs it; a dry run and the rest of tradesentry do not
@@ -70,6 +72,18 @@ _WORLD_SPELLINGS = {"0", "WLD", "W00", "WORLD"}
 
 class KeyRefused(FetchError):
     """401/403: the key (or its absence) is the problem, so no later call can succeed."""
+
+
+class Unreachable(FetchError):
+    """The host cannot be reached: every later call goes to the same host, so the fetch stops."""
+
+
+class Terminated(BaseException):
+    """SIGTERM during a fetch, raised so that the fetch unwinds as on Ctrl-C (``_sigterm_unwinds``).
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception`` takes it for
+    an error to report and go on from.
+    """
 
 
 # -- the requests ----------------------------------------------------------------------
@@ -198,11 +212,20 @@ def plan(query: Query, base_url: str, keyed: bool) -> list[PlannedRequest]:
 
 
 @cache
-def _comtrade_codes() -> dict[str, int]:
-    """Comtrade's own M49 numbers for the areas it numbers differently (USA 842, FRA 251)."""
+def _comtrade_codes() -> tuple[dict[str, int], dict[str, int]]:
+    """Comtrade's own M49 numbers: of today's areas (USA 842, FRA 251), and of former ones
+    (the rows of ``data/comtrade_areas.csv`` marked ``former``). A former area may have the
+    code of today's country (280 DEU, the Federal Republic; 841 USA before 1981), and a
+    fetch asks for today's: so the former rows count only for codes nothing else knows.
+    """
     path = resources.files("tradesentry").joinpath("data/comtrade_areas.csv")
+    current: dict[str, int] = {}
+    former: dict[str, int] = {}
     with path.open() as f:
-        return {row["code"]: int(row["m49"]) for row in csv.DictReader(f)}
+        for row in csv.DictReader(f):
+            into = former if row["former"] == "1" else current
+            into.setdefault(row["code"], int(row["m49"]))
+    return current, former
 
 
 def area_code(text: str, role: str = "area") -> int:
@@ -210,14 +233,15 @@ def area_code(text: str, role: str = "area") -> int:
     from tradesentry.countries import to_alpha3
 
     raw = str(text).strip()
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():  # str.isdigit alone takes '²', which int() refuses
         return int(raw)
     if raw.upper() in _WORLD_SPELLINGS:
         return 0
     alpha3 = to_alpha3(raw)
-    if alpha3 in _comtrade_codes():
-        return _comtrade_codes()[alpha3]
-    number = _iso_numeric(alpha3) if alpha3 else None
+    current, former = _comtrade_codes()
+    if alpha3 in current:
+        return current[alpha3]
+    number = (_iso_numeric(alpha3) or former.get(alpha3)) if alpha3 else None
     if number is None:
         raise InputError(f"--{role} {text!r}: not a country or area known to Comtrade")
     return number
@@ -239,15 +263,18 @@ def _converter():
 
 
 def expand_periods(freq: str, period: str) -> tuple[str, ...]:
-    """``2021`` is its twelve months for freq M; ``2021-03`` or ``202103`` one month."""
+    """``2021`` is its twelve months for freq M; ``2021-03`` or ``202103`` one month.
+
+    ASCII digits only: ``\\d`` alone would pass full-width ones, sent to the API as typed.
+    """
     out: list[str] = []
     for item in (p.strip() for p in str(period).split(",")):
         digits = item.replace("-", "")
-        if freq == "A" and re.fullmatch(r"\d{4}", digits):
+        if freq == "A" and re.fullmatch(r"[0-9]{4}", digits):
             out.append(digits)
-        elif freq == "M" and re.fullmatch(r"\d{4}", digits):
+        elif freq == "M" and re.fullmatch(r"[0-9]{4}", digits):
             out.extend(f"{digits}{m:02d}" for m in range(1, 13))
-        elif freq == "M" and re.fullmatch(r"\d{4}(0[1-9]|1[0-2])", digits):
+        elif freq == "M" and re.fullmatch(r"[0-9]{4}(0[1-9]|1[0-2])", digits):
             out.append(digits)
         else:
             unit = "YYYY" if freq == "A" else "YYYY or YYYY-MM"
@@ -306,6 +333,44 @@ def build_query(
     )
 
 
+def api_root(base_url: str | None = None) -> str:
+    """The API's root URL (``base_url``, else ``$COMTRADE_API_URL``, else the official host).
+
+    A URL httpx cannot call is refused here, at once and in one line: without a scheme
+    httpx took it for a network failure and retried it for half a minute, naming no host,
+    and a malformed one (``http://[::1``) escaped as a traceback.
+    """
+    given = base_url or os.environ.get(ENV_BASE_URL)
+    if not given:
+        return DEFAULT_BASE_URL
+    if not _callable_url(given):
+        name = "base_url" if base_url else ENV_BASE_URL
+        raise InputError(
+            f"{name} {given!r}: expected an http(s) URL with a host, such as {DEFAULT_BASE_URL}"
+        )
+    return given.rstrip("/")
+
+
+def _callable_url(text: str) -> bool:
+    """An http(s) URL with a host and a valid port, and no query (the paths go after it)."""
+    if not text.isprintable() or any(c.isspace() for c in text):
+        return False
+    invalid = (ValueError,) if httpx is None else (ValueError, httpx.InvalidURL)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        if httpx is not None:  # the client that will be given it must take it too
+            httpx.URL(text)
+    except invalid:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not parts.query
+        and not parts.fragment
+    )
+
+
 # -- the HTTP client -------------------------------------------------------------------
 
 
@@ -325,17 +390,18 @@ class Client:
     def get(self, request: PlannedRequest) -> tuple[bytes, dict[str, Any]]:
         """The body and its decoded envelope; FetchError when it cannot be had."""
         for attempt in range(1, self.max_attempts + 1):
-            response = self._send(request, attempt)
-            if response is None:
+            sent = self._send(request, attempt)
+            if sent is None:
                 continue
+            response, doc = _decoded(sent, request)
             if response.status_code in RETRY_STATUSES or _is_short_quota(response):
                 if attempt < self.max_attempts:
                     self._wait(response, attempt, request)
                     continue
                 raise FetchError(f"{_describe(response)} after {attempt} attempts: {request}")
             self._check_status(response, request)
-            return response.content, _envelope(response.content, request)
-        raise FetchError(f"cannot reach {urlsplit(request.url).netloc}: {request}")
+            return response.content, _envelope(doc, request)
+        raise Unreachable(f"cannot reach {_host(request.url)}: {request}")
 
     def _send(self, request: PlannedRequest, attempt: int) -> httpx.Response | None:
         """One try; a network failure is retried like a 503, then reported in one line."""
@@ -347,13 +413,20 @@ class Client:
             return self.http.get(request.url, params=dict(request.params), headers=headers)
         except httpx.TransportError as exc:
             if attempt >= self.max_attempts:
-                host = urlsplit(request.url).netloc
-                raise FetchError(
-                    f"cannot reach {host} ({type(exc).__name__}: {exc or 'no answer'}) "
+                raise Unreachable(
+                    f"cannot reach {_host(request.url)} ({_exception(exc, 'no answer')}) "
                     f"after {attempt} attempts: {request}"
                 ) from exc
             self.sleep(self._backoff_delay(attempt))
             return None
+        except httpx.DecodingError as exc:  # a body that does not match its Content-Encoding
+            raise FetchError(
+                f"the API's reply cannot be decoded ({_exception(exc)}): {request}"
+            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # anything else httpx may refuse
+            raise FetchError(
+                f"the call to {_host(request.url)} failed ({_exception(exc)}): {request}"
+            ) from exc
 
     def _pace(self) -> None:
         wait = self._last_call + self.min_interval - time.monotonic()
@@ -378,6 +451,13 @@ class Client:
 
     def _check_status(self, response: httpx.Response, request: PlannedRequest) -> None:
         status = response.status_code
+        if 300 <= status < 400:
+            # Not followed: the key header would go along to whatever address it names.
+            raise FetchError(
+                f"HTTP {status} redirect to {response.headers.get('Location') or 'nowhere'} "
+                f"(not followed, so that the key goes to no other address; if the API has "
+                f"moved, set {ENV_BASE_URL}): {request}"
+            )
         if status in (401, 403):
             what = "the API refused the key" if self.api_key else "the API refused the request"
             hint = "" if self.api_key else f" (no key given; set {ENV_API_KEY})"
@@ -391,6 +471,16 @@ class Client:
 
 def _http_client() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT_SECONDS, headers={"User-Agent": "tradesentry"})
+
+
+def _host(url: str) -> str:
+    """``host:port`` of a URL, for a message (without any user:password@ it may carry)."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def _exception(exc: Exception, empty: str = "no message") -> str:
+    """``ConnectError: [Errno 111] Connection refused``, on one line."""
+    return f"{type(exc).__name__}: {' '.join(str(exc).split()) or empty}"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
@@ -437,19 +527,39 @@ def _describe(response: httpx.Response) -> str:
     return f"HTTP {response.status_code} from the API ({_message(response)})"
 
 
-def _envelope(body: bytes, request: PlannedRequest) -> dict[str, Any]:
-    """Decode ``{"elapsedTime", "count", "data", "error"}``; FetchError on anything else."""
+def _decoded(response: httpx.Response, request: PlannedRequest) -> tuple[httpx.Response, Any]:
+    """A successful reply's JSON, read once (FetchError when it is not JSON).
+
+    The API gateway sometimes sends its error body (``{"statusCode": 429, "message": …}``)
+    with status 200. Such a reply is given back as a reply of the status it names, so that
+    it is retried, waited for or refused like one, and never read as an answer.
+    """
+    if not response.is_success:
+        return response, None
     try:
-        doc = json.loads(body)
+        doc = json.loads(response.content)
     except (ValueError, UnicodeDecodeError) as exc:
         raise FetchError(f"the API returned malformed JSON ({exc}): {request}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("data", []), list):
-        raise FetchError(f"the API returned JSON without a data list: {request}")
-    error = doc.get("error")
+    status = doc.get("statusCode") if isinstance(doc, dict) and "data" not in doc else None
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
+        after = {k: v for k, v in response.headers.items() if k.lower() == "retry-after"}
+        named = httpx.Response(status, headers=after, content=response.content)
+        return named, None
+    return response, doc
+
+
+def _envelope(doc: Any, request: PlannedRequest) -> dict[str, Any]:
+    """Check ``{"elapsedTime", "count", "data", "error"}``; FetchError on anything else.
+
+    Without a ``data`` list a reply is not an answer, even one of no records: ``{}`` read
+    as "no data" would pass a broken reply off as a month not yet published.
+    """
+    error = doc.get("error") if isinstance(doc, dict) else None
     if error:
         text = error if isinstance(error, str) else json.dumps(error)
         raise FetchError(f"the API reported an error ({' '.join(text.split())}): {request}")
-    doc.setdefault("data", [])
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
+        raise FetchError(f"the API returned JSON without a data list: {request}")
     return doc
 
 
@@ -477,15 +587,17 @@ def publication_dates(client: Client, requests: Sequence[PlannedRequest]) -> dic
     """Period -> its datasets' (classification, lastReleased date), from ``getDa``.
 
     The release date is auxiliary: when the availability call fails the fetch goes on
-    and the releases get no publication date (ordering then falls back to ingestion).
+    and the releases get no publication date (ordering then falls back to ingestion),
+    unless the key is refused or the host cannot be reached: the data calls would fail
+    the same way, after as many retries.
     """
     dates: dict[str, list] = {}
     for request in requests:
         try:
             _, doc = client.get(request)
             _check_count(doc, request)
-        except KeyRefused:
-            raise  # every later call would be refused too
+        except (KeyRefused, Unreachable):
+            raise  # every later call would be refused too, or go to the same missing host
         except FetchError as exc:
             log.warning("no publication dates: %s", exc)
             continue
@@ -544,6 +656,103 @@ def fetch_batch(
         f"{limit} records a call and would be cut off; ask for fewer commodities"
         + ("" if client.api_key else f" or set {ENV_API_KEY} (up to {FULL_LIMIT:,} a call)")
     )
+
+
+# -- checking an answer against its request -------------------------------------------
+
+# The fields that say which series and period a record is, as the reader names them.
+_SHOWN_FIELDS = ("period", "reporterCode", "partnerCode", "flowCode", "cmdCode")
+
+
+def check_records(query: Query, request: PlannedRequest, records: Sequence[Any]) -> None:
+    """Refuse an answer holding a record the request did not ask for; nothing of it lands.
+
+    Stored, a record of another month, partner or flow would land among the figures of the
+    requested month's release (as December's inside February's). An API, or a mirror,
+    that answers what was not asked is broken, not a source. Each record is read as the
+    reader (``tradesentry.ingest.comtrade``) reads it, so what passes lands where asked.
+    """
+    for number, record in enumerate(records, start=1):
+        wrong = _mismatch(query, request, record)
+        if wrong:
+            raise FetchError(
+                f"the API answered a record the request did not ask for: record {number} of "
+                f"{len(records):,} {wrong} ({_identity(record)}); nothing from that call is "
+                f"stored: {request}"
+            )
+
+
+def _mismatch(query: Query, request: PlannedRequest, record: Any) -> str | None:
+    """How ``record`` differs from the request ("has period 202112, not 202102"), or None."""
+    if not isinstance(record, dict):
+        return "is not a JSON object"
+    for name, got, asked in _asked(query, request, record):
+        if asked is None:  # the request leaves it open (commodity AG2, ALL)
+            continue
+        if got is None:
+            return f"has no {name}"
+        if got not in asked:
+            return f"has {name} {_shown(got)}, not {' or '.join(asked)}"
+    return None
+
+
+def _asked(query: Query, request: PlannedRequest, record: dict) -> list[tuple]:
+    """(field, the record's value as the reader takes it, the values asked for or None)."""
+    period = request.periods[0]
+    given = _field(record, "period") or _field(record, "refPeriodId")
+    if given is not None and len(given) == 8 and given.isdigit():
+        given = given[: len(period)]  # refPeriodId 20210201: the reader takes its month
+    freq = _field(record, "freqCode")
+    if freq is None and given is not None:  # the reader's guess: by the period's length
+        freq = "A" if len(given) == 4 else "M"
+    codes = query.commodity.split(",")
+    open_codes = any(c == "ALL" or re.fullmatch(r"AG[0-9]", c) for c in codes)
+    return [
+        ("period", given, (period,)),
+        ("reporterCode", _field(record, "reporterCode"), (str(query.reporter),)),
+        ("partnerCode", _field(record, "partnerCode"), (str(query.partner),)),
+        ("flowCode", _upper(_field(record, "flowCode")), request.flows),
+        ("freqCode", _upper(freq), (query.freq,)),
+        ("classificationCode", _classification(record, query), (query.classification,)),
+        ("cmdCode", _upper(_field(record, "cmdCode")), None if open_codes else tuple(codes)),
+    ]
+
+
+def _classification(record: dict, query: Query) -> str | None:
+    """The record's classification, or the one asked for when it searched for that.
+
+    ``HS`` asks for any HS edition: its records say ``H5`` in ``classificationCode`` and
+    ``HS`` in ``classificationSearchCode``.
+    """
+    codes = [_upper(_field(record, f)) for f in ("classificationCode", "classificationSearchCode")]
+    return query.classification if query.classification in codes else codes[0] or codes[1]
+
+
+def _field(record: dict, name: str) -> str | None:
+    """A field as the reader takes it: its text (numbers as JSON writes them), trimmed; None
+    when missing or empty."""
+    value = record.get(name)
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else _dumps(value)
+    return text.strip() or None
+
+
+def _upper(text: str | None) -> str | None:
+    return text.upper() if text is not None else None
+
+
+def _shown(text: str) -> str:
+    """A value from the API in a one-line message: no line breaks, at most 40 characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 40 else f"{flat[:40]}…"
+
+
+def _identity(record: Any) -> str:
+    """``period 202112, reporterCode 156, …``: which record, in the message."""
+    if not isinstance(record, dict):
+        return _shown(_dumps(record))
+    return ", ".join(f"{f} {_shown(_field(record, f) or '(none)')}" for f in _SHOWN_FIELDS)
 
 
 def cache_dir(store_path: str | os.PathLike) -> Path:
@@ -679,15 +888,14 @@ def fetch_comtrade(
     """
     query = build_query(reporter, partner, freq, period, flow, commodity, classification)
     key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
-    base = (base_url or os.environ.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/")
+    base = api_root(base_url)
     if dry_run:
         return plan(query, base, bool(key))
     if store is None:
         raise InputError("fetch needs a store (or dry_run=True)")
     if httpx is None:
         raise EngineUnavailable("fetching needs httpx: pip install 'tradesentry[comtrade]'")
-    owned = isinstance(store, (str, os.PathLike))
-    target = open_store(store) if owned else store
+    target = StoreByPath(store) if isinstance(store, (str, os.PathLike)) else store
     client = Client(
         base,
         key,
@@ -697,21 +905,74 @@ def fetch_comtrade(
         http=http or _http_client(),
     )
     report = FetchReport()
-    try:
-        _run(target, client, query, progress, report)
-    except BaseException as exc:
-        _tell_what_was_stored(exc, report)
-        raise
-    finally:
-        if http is None:
-            client.close()
-        if owned:
-            target.close()
+    with _sigterm_unwinds():
+        try:
+            _run(target, client, query, progress, report)
+        except BaseException as exc:
+            _tell_what_was_stored(exc, report)
+            raise
+        finally:
+            if http is None:
+                client.close()
     return report
 
 
+class StoreByPath:
+    """The store at a path, opened for each answer's ingest and closed after it.
+
+    A fetch spends nearly all its time waiting on the network (retry waits, timeouts of a
+    minute). Holding DuckDB's write lock through that shut out every other process, even
+    `tradesentry releases`, for as long as the API stalled. Each ingest is one transaction
+    either way, so what lands is the same. The store is opened once at the start too, so
+    that one in use or not a store is said before any call is made.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = resolve_store_path(path)
+        open_store(self.path).close()
+
+    def ingest(self, path: Path, source: str, published: date | None) -> IngestResult:
+        with open_store(self.path) as store:
+            return store.ingest(path, source=source, published=published)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM during the fetch unwinds it like Ctrl-C, then ends the process as SIGTERM does.
+
+    By default SIGTERM ends the process on the spot, and the line naming the months
+    already stored (``_tell_what_was_stored``) was lost. Here it raises ``Terminated``;
+    once the fetch has said what it stored and let go of the store, the signal is sent
+    again with its default action, so the exit status stays SIGTERM's (143 in a shell).
+    A handler someone else installed, or a fetch outside the main thread, is left alone.
+    """
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    received = False
+
+    def stop(signum: int, frame: Any) -> None:
+        nonlocal received
+        received = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the unwinding
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if received:  # whatever the exception became on its way (DuckDB wraps what it meets)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _run(
-    store: Store, client: Client, query: Query, progress: Progress | None, report: FetchReport
+    store: Store | StoreByPath,
+    client: Client,
+    query: Query,
+    progress: Progress | None,
+    report: FetchReport,
 ) -> None:
     """Dates first (one call a dozen periods), then one data call per period, into ``report``."""
     keyed = bool(client.api_key)
@@ -723,7 +984,10 @@ def _run(
     for request in requests:
         if progress is not None:
             progress.update(task, description=f"UN Comtrade {request.periods[0]}")
-        for sub, doc, records in fetch_batch(client, request, limit):
+        batches = fetch_batch(client, request, limit)
+        for sub, _, records in batches:  # all of the period's calls before any of it lands
+            check_records(query, sub, records)
+        for sub, doc, records in batches:
             if not records:
                 report.empty.append(sub)
                 continue
@@ -762,12 +1026,13 @@ def _tell_what_was_stored(exc: BaseException, report: FetchReport) -> None:
     if isinstance(exc, TradesentryError) and exc.args and isinstance(exc.args[0], str):
         exc.args = (f"{exc.args[0]}\n{note}", *exc.args[1:])
         return
-    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else "stopped"
+    words = ((KeyboardInterrupt, "interrupted"), (Terminated, "terminated"))
+    what = next((word for kind, word in words if isinstance(exc, kind)), "stopped")
     print(f"tradesentry: fetch {what}; {note}", file=sys.stderr, flush=True)
 
 
 def _ingest(
-    store: Store,
+    store: Store | StoreByPath,
     folder: Path,
     query: Query,
     request: PlannedRequest,

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 
 from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
-from tradesentry.detectors import DETECTION_COLUMNS, registry
+from tradesentry.detectors import DETECTION_COLUMNS, default_detectors, registry
 from tradesentry.panel import Panel
 
-from ._helpers import findings, mirror_context, revision_context, unit_value_context
+from ._helpers import findings, keyed_panel, mirror_context, revision_context, unit_value_context
 
 KINDS = sorted(registry())
 #: the rows an anomaly is planted in (after _messy's all-NaN, constant, intermittent and
@@ -882,3 +882,36 @@ def test_small_amounts_and_huge_ratios_read_well(kind, fields, says, freq):
     if freq == "M":
         for phrase in says:
             assert phrase in text, (phrase, text)
+
+
+def _anomaly(kind: str) -> np.ndarray:
+    """36 months at about 1,000 (5 % noise) with one anomaly of ``kind`` in month 20."""
+    v = 1e3 * np.exp(np.random.default_rng(11).normal(0.0, 0.05, 36))
+    if kind == "implausible":
+        v[20] = 0.5
+    elif kind in ("spike", "dip"):
+        v[20] *= 8.0 if kind == "spike" else 1 / 8
+    elif kind == "timing_shift":
+        v[20], v[21] = 0.2 * v[20], v[21] + 0.8 * v[20]
+    else:  # level_shift: a new level from month 20
+        v[20:] *= 6.0
+    return v
+
+
+@pytest.mark.parametrize("kind", ["implausible", "spike", "dip", "timing_shift", "level_shift"])
+@pytest.mark.parametrize(("currency", "per_usd"), [("USD", None), ("GNF", 8_600.0)])
+def test_a_finding_of_little_money_is_never_high(kind, currency, per_usd):
+    """Materiality as the cross checks have it: the same anomaly is high in a series of a
+    billion a month and at most its money / 2,000 in one of $10 a month, or of 100,000
+    Guinean francs (about $12) where the store has the rate."""
+    values = _anomaly(kind)
+    for scale, capped in ((1e6, False), (0.01 if per_usd is None else 100.0, True)):
+        context = None if per_usd is None else {"own_per_usd": np.full((1, 36), per_usd)}
+        panel = keyed_panel(values * scale, currency=currency, context=context)
+        found = findings(panel, default_detectors([kind]))
+        (f,) = found[found["kind"] == kind].to_dict("records")
+        dollars = abs(f["impact"]) / (per_usd or 1.0)
+        if capped:
+            assert f["score"] <= round(dollars / 2000, 3) + 1e-9 and f["severity"] == "low"
+        else:
+            assert dollars > 2000 and f["severity"] in ("high", "medium")

@@ -109,6 +109,26 @@ SMALL_GAP = 2000.0
 def material_cap(money: np.ndarray, small_gap: float = SMALL_GAP) -> np.ndarray:
     """The highest score ``money`` at stake allows: |money| / ``small_gap`` (0.5 at 1,000,
     high only from 1,800); no cap where the money is unknown (an unknown amount is not a
-    small one). The materiality rule of ``gap`` and ``unit_value``."""
+    small one). The materiality rule of every detector."""
     money = np.abs(np.asarray(money, dtype=float))
     return np.where(np.isfinite(money), money / small_gap, np.inf)
+
+
+def in_dollars(panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
+    """``money`` of the cells in US dollars where the store has the month's rate for the
+    series' currency (context ``own_per_usd``), else as it is (currency units)."""
+    per_usd = panel.context.get("own_per_usd")
+    if per_usd is None or np.shape(per_usd) != panel.values.shape:
+        return np.asarray(money, dtype=float)
+    rate = np.asarray(per_usd, dtype=float)[rows, cols]
+    return np.where(np.isfinite(rate) & (rate > 0), money / rate, money)
+
+
+def material_score(
+    panel, rows: np.ndarray, cols: np.ndarray, score: np.ndarray, money: np.ndarray
+) -> np.ndarray:
+    """``score`` capped by the money at stake (``material_cap``, in US dollars where the
+    store has the rate): a month of 12 Guinean francs (about $1) where 9,197 were expected
+    is no high finding, however many scales off; ranked by severity first, it came before
+    a level shift with $150M at stake."""
+    return np.minimum(score, material_cap(in_dollars(panel, rows, cols, money)))

@@ -101,7 +101,7 @@ import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tradesentry.detectors.base import confidence, detections, no_detections
+from tradesentry.detectors.base import confidence, detections, material_score, no_detections
 from tradesentry.errors import InputError
 from tradesentry.panel import Panel
 
@@ -1532,6 +1532,12 @@ def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.
         observed=observed,
         expected=expected,
         impact=observed - expected,
-        score=confidence(np.abs(model.z[rows, cols]), threshold),
+        score=material_score(
+            panel,
+            rows,
+            cols,
+            confidence(np.abs(model.z[rows, cols]), threshold),
+            observed - expected,
+        ),
         evidence=deviation_evidence(panel, model, rows, cols),
     )

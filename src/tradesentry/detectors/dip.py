@@ -50,9 +50,13 @@ class Dip(Detector):
     scales, and against the level alone the month is within the threshold: ``baseline``'s
     ``season_decides``), the text also gives the reading without the season: the other
     years' months behind the factor in money, and the month against the level alone.
+    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
+    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
+    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "dip"
+    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:

@@ -10,7 +10,13 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    Detector,
+    confidence,
+    detections,
+    material_score,
+    no_detections,
+)
 from tradesentry.detectors.baseline import (
     baseline,
     deviation_evidence,
@@ -66,9 +72,13 @@ class Implausible(Detector):
     naming the reading tells the publisher what to check, so this finding replaces the
     spike or dip on the same month. A combined figure (January–February) is read the same
     way against the summed expectations of its months (``_combined``).
+    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
+    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
+    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "implausible"
+    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     threshold: float = 4.5
     near_zero_share: float = 0.01
@@ -117,14 +127,21 @@ class Implausible(Detector):
         slips = np.flatnonzero(reason[rows, cols] == 3)
         for k, extra in zip(slips, slip_evidence(panel, rows[slips], cols[slips]), strict=True):
             evidence[k].update(extra)
+        impact = np.where(np.isfinite(expected), observed - expected, observed)
         return detections(
             self.kind,
             rows,
             cols,
             observed=observed,
             expected=expected,
-            impact=np.where(np.isfinite(expected), observed - expected, observed),
-            score=confidence(np.where(reason[rows, cols] == 0, 99.0, zz), self.threshold),
+            impact=impact,
+            score=material_score(
+                panel,
+                rows,
+                cols,
+                confidence(np.where(reason[rows, cols] == 0, 99.0, zz), self.threshold),
+                impact,
+            ),
             evidence=evidence,
         )
 
@@ -196,6 +213,7 @@ class Implausible(Detector):
             for k in keep
         ]
         zz = np.abs(np.nan_to_num(z[keep], nan=self.threshold + 10.0))
+        impact = np.where(np.isfinite(expected[keep]), value[keep] - expected[keep], value[keep])
         return detections(
             self.kind,
             rows[keep],
@@ -203,8 +221,14 @@ class Implausible(Detector):
             cols[keep] + span[keep] - 1,
             observed=value[keep],
             expected=expected[keep],
-            impact=np.where(np.isfinite(expected[keep]), value[keep] - expected[keep], value[keep]),
-            score=confidence(np.where(reason[keep] == 0, 99.0, zz), self.threshold),
+            impact=impact,
+            score=material_score(
+                panel,
+                rows[keep],
+                cols[keep],
+                confidence(np.where(reason[keep] == 0, 99.0, zz), self.threshold),
+                impact,
+            ),
             evidence=evidence,
         )
 

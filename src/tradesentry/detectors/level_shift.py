@@ -9,7 +9,13 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    Detector,
+    confidence,
+    detections,
+    material_score,
+    no_detections,
+)
 from tradesentry.detectors.baseline import (
     DEFAULT_CONFIG,
     MEDIAN_SE,
@@ -86,9 +92,13 @@ class LevelShift(Detector):
     otherwise gives that median (``late_level``) and its months without a verdict. A
     timing shift is offered as the other reading of a rise only where the month before it
     is unusually low (z ≤ −2), below half the old level, and no missing month lies between.
+    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
+    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
+    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "level_shift"
+    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     #: shifts are searched at the model's threshold (``BaselineConfig.shift_threshold``);
     #: a higher value here reports only the stronger ones.
@@ -126,7 +136,13 @@ class LevelShift(Detector):
             observed=sides["new"][shown],
             expected=sides["old"][shown],
             impact=impact[shown],
-            score=confidence(np.abs(sh.stat[keep][shown]), DEFAULT_CONFIG.shift_threshold),
+            score=material_score(
+                panel,
+                sh.series[keep][shown],
+                sh.start[keep][shown],
+                confidence(np.abs(sh.stat[keep][shown]), DEFAULT_CONFIG.shift_threshold),
+                impact[shown],
+            ),
             evidence=[e for e, show in zip(evidence, shown, strict=True) if show],
         )
 

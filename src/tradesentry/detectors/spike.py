@@ -43,9 +43,13 @@ class Spike(Detector):
     ``level_z`` is the month against the level alone in the same side scale) and against
     the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
     stands: the month contradicts the same month of the other years, which agree.
+    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
+    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
+    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "spike"
+    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
     threshold: float = 4.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:

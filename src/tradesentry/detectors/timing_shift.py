@@ -9,7 +9,13 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    Detector,
+    confidence,
+    detections,
+    material_score,
+    no_detections,
+)
 from tradesentry.detectors.baseline import (
     SEASON_SCALES,
     Baseline,
@@ -66,9 +72,13 @@ class TimingShift(Detector):
     would be no side of the shift (within ``min_side`` of its level, or on the other side
     of it), the text says so in one sentence: the other years' months, the month against
     the level alone, and that if those months were the odd ones the pair is no timing shift.
+    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
+    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
+    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "timing_shift"
+    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip", "implausible")
     threshold: float = 4.5
     min_side: float = 2.0
@@ -100,7 +110,9 @@ class TimingShift(Detector):
             observed=panel.values[rows, cols],
             expected=pairs["e0"],
             impact=pairs["moved"],
-            score=confidence(pairs["evidence"], self.threshold),
+            score=material_score(
+                panel, rows, cols, confidence(pairs["evidence"], self.threshold), pairs["moved"]
+            ),
             evidence=self._evidence(panel, model, pairs, rows, cols),
         )
 

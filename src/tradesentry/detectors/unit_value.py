@@ -14,6 +14,7 @@ from tradesentry.detectors.base import (
     Detector,
     confidence,
     detections,
+    in_dollars,
     material_cap,
     no_detections,
 )
@@ -147,7 +148,7 @@ class UnitValue(Detector):
             score=np.minimum(
                 confidence(z[rows, cols], self.threshold),
                 material_cap(
-                    self._in_dollars(
+                    in_dollars(
                         panel,
                         rows,
                         cols,
@@ -158,16 +159,6 @@ class UnitValue(Detector):
             ),
             evidence=evidence,
         )
-
-    @staticmethod
-    def _in_dollars(panel: Panel, rows, cols, money: np.ndarray) -> np.ndarray:
-        """``money`` of the cells in US dollars where the store has the month's rate for
-        the series' currency, else as it is (currency units)."""
-        per_usd = context(panel, "own_per_usd")
-        if per_usd is None:
-            return money
-        rate = per_usd[rows, cols]
-        return np.where(np.isfinite(rate) & (rate > 0), money / rate, money)
 
     def _cells(self, panel: Panel) -> dict | None:
         value, weight = panel.values, panel.weights

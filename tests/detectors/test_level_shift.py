@@ -298,3 +298,28 @@ def test_the_month_before_a_shift_is_adjacent_only_without_months_between(missin
     found = LevelShift().detect(keyed_panel(v[None, :]))
     assert list(found["start"]) == [25 + missing]
     assert found.iloc[0]["evidence"]["previous_adjacent"] == (missing == 0)
+
+
+def test_the_levels_leave_out_the_zeros_the_model_leaves_out():
+    """China's exports of HS 250410 to Korea with every fourth month at zero (a habit the
+    model leaves out): the new level was "the median of the 4 reported months from December
+    2023 to March 2024", March's zero among them, while the next sentence ended the level
+    in February. The medians are of the months with trade, and say what they left out."""
+    rng = np.random.default_rng(8)
+    v = 6e6 * np.exp(rng.normal(0.0, 0.1, 48))
+    v[35:] *= 0.17  # from December 2023, a fall
+    v[1::4] = 0.0  # February, June, October … every fourth month
+    found = findings(keyed_panel(v, start="2021-01"), default_detectors(["level_shift"]))
+    (fall,) = found.to_dict("records")
+    ev = fall["evidence"]
+    assert fall["period"] == "2023-12"
+    traded = [c for c in range(35, 47) if v[c] > 0]
+    assert ev["months_after"] == len(traded) == 9
+    assert ev["new_level"] == pytest.approx(np.median(v[traded]), rel=1e-4)
+    assert ev["zeros_left_out"] == 6  # three on each side
+    assert "(median of the 9 months with trade from December 2023 to November 2024)" in (
+        fall["explanation"]
+    )
+    assert "The medians leave out 6 months at zero, a habit of the series." in (
+        fall["explanation"]
+    )

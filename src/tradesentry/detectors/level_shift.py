@@ -110,10 +110,13 @@ class LevelShift(Detector):
         keep = np.flatnonzero(np.abs(sh.stat) >= self.threshold)
         if not keep.size:
             return no_detections()
-        sides = local_levels(panel.values, model.segment, sh.series[keep], sh.start[keep])
-        sides.update(
-            late_levels(panel.values, model, sh.series[keep], sh.start[keep], sides, sh.end[keep])
-        )
+        # the months the model counts: a zero the series has as a habit is no month of
+        # trade (``baseline.ordinary_zeros``), nor a month of either level
+        habit = (panel.values == 0) & np.isnan(model.y)
+        traded = np.where(habit, np.nan, panel.values)
+        rows, starts = sh.series[keep], sh.start[keep]
+        sides = local_levels(traded, model.segment, rows, starts, left_out=habit)
+        sides.update(late_levels(traded, model, rows, starts, sides, sh.end[keep]))
         evidence = [
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             for j, k in enumerate(keep)
@@ -168,6 +171,8 @@ class LevelShift(Detector):
             "regime_end": panel.label(int(sh.end[k])),
             "first_value": float(panel.values[i, t]),
         }
+        if side["zeros"]:  # months at zero the medians leave out, as the model does
+            out["zeros_left_out"] = int(side["zeros"])
         if side["n_late"] > 0:  # the segment goes on after its first year
             late_z = float(side["late_z"])
             out.update(
@@ -188,8 +193,8 @@ class LevelShift(Detector):
         freq = finding_freq(finding)
         unit = period_unit(freq)
         start = period_name(finding["period"], freq)
-        after = _reported(ev.get("months_after"), unit)
-        before = _reported(ev.get("months_before"), unit)
+        after = _reported(ev.get("months_after"), unit, ev)
+        before = _reported(ev.get("months_before"), unit, ev)
         first, last = (
             period_name(ev.get("before_from"), freq),
             period_name(ev.get("before_to"), freq),
@@ -210,7 +215,7 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
             f"{against}{size}."
         )
-        text += _regime_end(ev, cur, freq)
+        text += _zeros_note(ev, unit) + _regime_end(ev, cur, freq)
         return " ".join((text, _against_trend(ev, unit), _alternative(ev, finding, cur))).replace(
             "  ", " "
         )
@@ -289,6 +294,14 @@ def returns(model, keep: np.ndarray, sides: Mapping[str, np.ndarray]) -> np.ndar
     return out
 
 
+def _zeros_note(ev: Mapping, unit: str) -> str:
+    """ " The medians leave out 2 months at zero, a habit of the series.", or ""."""
+    zeros = ev.get("zeros_left_out")
+    if not zeros:
+        return ""
+    return f" The medians leave out {plural(int(zeros), unit)} at zero, a habit of the series."
+
+
 def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     """The words of a temporary change of level: its months, the level before, the level
     it returned to, and the money the months of the change were short (or over)."""
@@ -303,13 +316,13 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     fall = (ev.get("direction") or "down") == "down"
     text = (
         f"From {start} to {end} the series ran at {about(finding.get('observed'), cur)} a "
-        f"{unit} (median of the {_reported(ev.get('months_after'), unit)}) {against}{size}; "
+        f"{unit} (median of the {_reported(ev.get('months_after'), unit, ev)}) {against}{size}; "
         f"from {back} it is back at {about(ev.get('return_level'), cur)} a {unit} (median of "
-        f"the {_reported(ev.get('return_months'), unit)} from {back} to "
+        f"the {_reported(ev.get('return_months'), unit, ev)} from {back} to "
         f"{period_name(ev.get('return_to'), freq)}). A temporary {'fall' if fall else 'rise'} "
         f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
         "the level before would have given."
-    )
+    ) + _zeros_note(ev, unit)
     if fall:
         return text + (
             " An interruption (a closure, a strike, a halted plant or route), or figures "
@@ -344,21 +357,32 @@ def _positive(x) -> bool:
     return x is not None and bool(np.isfinite(x)) and x > 0
 
 
-def _reported(count, unit: str) -> str:
-    """'11 reported months' ('1 reported year'); the count as evidence saved it."""
+def _reported(count, unit: str, ev: Mapping | None = None) -> str:
+    """'11 reported months' ('1 reported year'); the count as evidence saved it. Where the
+    medians left zeros out (``ev``'s ``zeros_left_out``), '11 months with trade', as the
+    model's expectations say it."""
+    if ev is not None and ev.get("zeros_left_out"):
+        if count is None:
+            return f"{unit}s with trade"
+        return f"{plural(int(count), unit)} with trade"
     if count is None:
         return f"reported {unit}s"
     return plural(int(count), f"reported {unit}")
 
 
 def local_levels(
-    values: np.ndarray, segment: np.ndarray, rows: np.ndarray, starts: np.ndarray
+    values: np.ndarray,
+    segment: np.ndarray,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    left_out: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The level before and after each shift as a reader can check it: the median of the
     values reported in the ``LEVEL_MONTHS`` months before the shift (within the segment
     that ends there) and from it on (within the new segment), with their counts and the
-    first and last reported months of each side. Local windows, not whole segments: a
-    regime of ten years has no single level in a growing series."""
+    first and last reported months of each side, and how many months of those windows
+    ``left_out`` marks (zeros the series has as a habit, NaN in ``values``). Local windows,
+    not whole segments: a regime of ten years has no single level in a growing series."""
     k, T = LEVEL_MONTHS, values.shape[1]
     offsets = np.arange(-k, k)
     cols = starts[:, None] + offsets[None, :]
@@ -373,9 +397,15 @@ def local_levels(
     after = reported & (offsets >= 0) & (seg == new_seg)
     old, n_before = nanmedian(np.where(before, v, np.nan))
     new, n_after = nanmedian(np.where(after, v, np.nan))
+    dropped = inside & (left_out[r, c] if left_out is not None else False)
+    dropped &= ((offsets < 0) & (seg == new_seg - 1)) | ((offsets >= 0) & (seg == new_seg))
+    dropped &= (cols >= np.where(before, cols, T).min(axis=1)[:, None]) & (
+        cols <= np.where(after, cols, -1).max(axis=1)[:, None]
+    )
     return {
         "old": old,
         "new": new,
+        "zeros": dropped.sum(axis=1),
         "after_sum": np.where(after, v, 0.0).sum(axis=1),
         "n_before": n_before,
         "n_after": n_after,

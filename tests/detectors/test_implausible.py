@@ -333,3 +333,18 @@ def test_a_month_far_below_all_others_says_none_comes_near_it():
     (found,) = findings(keyed_panel(v), default_detectors(["implausible"])).to_dict("records")
     assert found["evidence"]["low_rule"] == "alone"
     assert "No other month of the series comes within a factor 10 of it" in found["explanation"]
+
+
+@pytest.mark.parametrize("kind", ["implausible", "dip"])
+def test_a_series_first_month_is_no_dip_nor_near_zero(kind):
+    """A flow that starts late in a month holds part of it: China's first $3.0K of HS 380110
+    to Hungary (November 2017, then months of about $117K) was a high ``implausible``. The
+    same figure later in the series is still flagged."""
+    v = np.full(48, np.nan)
+    v[10:] = 1.2e5 * np.exp(np.random.default_rng(5).normal(0.0, 0.1, 38))
+    low = 300.0 if kind == "implausible" else 2.5e4
+    first, later = v.copy(), v.copy()
+    first[10], later[30] = low, low
+    detectors = default_detectors([kind])
+    assert findings(keyed_panel(first), detectors).empty
+    assert list(findings(keyed_panel(later), detectors)["period"]) == ["2025-07"]

@@ -1515,10 +1515,25 @@ def season_reading(source: Mapping, period: str, currency: str, freq: str | None
     )
 
 
+def first_months(values: np.ndarray) -> np.ndarray:
+    """The first reported month of each series: where a flow starts, often in the middle
+    of a month, so that it holds part of one. A month below its expectation there is no
+    dip nor a figure near zero (China's first $3.0K of HS 380110 to Hungary in November
+    2017, against the $117K of the months after it, was a high ``implausible``)."""
+    reported = np.isfinite(values)
+    first = np.zeros(values.shape, dtype=bool)
+    rows = np.flatnonzero(reported.any(axis=1))
+    first[rows, reported[rows].argmax(axis=1)] = True
+    return first
+
+
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
-    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation."""
+    """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation;
+    below, not in a series' first month (``first_months``)."""
     model = baseline(panel)
     judged = model.usable() & model.measured()[:, None]
+    if direction < 0:
+        judged &= ~first_months(panel.values)
     z = np.where(judged, model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:

@@ -23,6 +23,7 @@ from tradesentry.detectors.baseline import (
     evidence_figure,
     expectation_source,
     finding_freq,
+    first_months,
     nanmedian,
     seasonal_term,
 )
@@ -65,7 +66,9 @@ class Implausible(Detector):
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
-    one in 23); and a *negative* value, which trade values cannot be. Threshold:
+    one in 23), or in the series' first reported month (a flow that starts late in a month
+    holds part of it: ``baseline.first_months``); and a *negative* value, which trade
+    values cannot be. Threshold:
     |z| ≥ 4.5, the dip threshold (see ``Dip``). Why: these are the figures an
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
     trade, a closure of several months) is excluded by the "no other month" rules, and
@@ -259,7 +262,8 @@ class Implausible(Detector):
         tiny = v <= self.tiny_share * typical
         series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
         series &= below >= self.threshold
-        low = (local | series) & np.isnan(slip)
+        # not in a series' first month: a flow that starts late in a month holds part of it
+        low = (local | series) & np.isnan(slip) & ~first_months(v)
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & (v > 0)] = 2

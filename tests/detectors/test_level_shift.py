@@ -317,9 +317,8 @@ def test_the_levels_leave_out_the_zeros_the_model_leaves_out():
     assert ev["months_after"] == len(traded) == 9
     assert ev["new_level"] == pytest.approx(np.median(v[traded]), rel=1e-4)
     assert ev["zeros_left_out"] == 6  # three on each side
-    assert "(median of the 9 months with trade from December 2023 to November 2024)" in (
-        fall["explanation"]
+    assert (
+        "(median of the 9 months with trade from December 2023 to November 2024)"
+        in (fall["explanation"])
     )
-    assert "The medians leave out 6 months at zero, a habit of the series." in (
-        fall["explanation"]
-    )
+    assert "The medians leave out 6 months at zero, a habit of the series." in (fall["explanation"])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.implausible import Implausible, times_rounded
+from tradesentry.detectors.implausible import Implausible, _others_agree, times_rounded
 
 from ._helpers import china_exports, findings, keyed_panel
 
@@ -348,3 +348,15 @@ def test_a_series_first_month_is_no_dip_nor_near_zero(kind):
     detectors = default_detectors([kind])
     assert findings(keyed_panel(first), detectors).empty
     assert list(findings(keyed_panel(later), detectors)["period"]) == ["2025-07"]
+
+
+def test_a_few_scattered_months_are_judged_only_where_the_others_agree():
+    """Romania's imports of CN 85235910 from Hungary, five months in three years: €4, €81,
+    €5,826, €1, €53. €5,826 read as a ×1000 slip and €1 as one the other way, expected
+    from the €5,826: both high. A series too short for a scale of its own is read for
+    orders of magnitude only where its other months agree within ×10."""
+    v = np.full(36, np.nan)
+    v[[1, 6, 14, 18, 26]] = [4.0, 81.0, 5826.0, 1.0, 53.0]
+    assert findings(keyed_panel(v), default_detectors(["implausible"])).empty
+    agree = _others_agree(np.array([[100.0, 120.0, 90.0, 1.1e5, 110.0, np.nan]]))
+    assert agree.tolist() == [[False, False, False, True, False, False]]

@@ -68,7 +68,10 @@ class Implausible(Detector):
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23), or in the series' first reported month (a flow that starts late in a month
     holds part of it: ``baseline.first_months``); and a *negative* value, which trade
-    values cannot be. Threshold:
+    values cannot be. A series too short for a scale of its own (``Baseline.measured``)
+    is read for these orders of magnitude only where its other months agree within ×10
+    (``_others_agree``): five months at €4, €81, €5,826, €1 and €53 have no usual level to
+    be ×1000 off. Threshold:
     |z| ≥ 4.5, the dip threshold (see ``Dip``). Why: these are the figures an
     analyst calls "simply not realistic"; a series that often runs that low (intermittent
     trade, a closure of several months) is excluded by the "no other month" rules, and
@@ -105,6 +108,10 @@ class Implausible(Detector):
             below = (np.log(typical_level(v) + model.offset)[:, None] - model.y) / model.sigma[
                 :, None
             ]
+        # a series of a few scattered months has no usual level to be ×1000 off unless
+        # its other months agree (``_others_agree``)
+        judged = model.measured()[:, None] | _others_agree(v)
+        z = np.where(judged, z, np.nan)
         reason, factor, alone = self._classify(v, e, z, below, model.sigma[:, None])
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
@@ -626,6 +633,28 @@ def typical_level(v: np.ndarray) -> np.ndarray:
     """The series' typical month: the median of its reported non-negative values."""
     med, _ = nanmedian(np.where(np.isfinite(v) & (v >= 0), v, np.nan))
     return med
+
+
+def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:
+    """Cells whose series' other positive months lie within ×``factor`` of each other.
+
+    In a series of five months at €4, €81, €5,826, €1 and €53 (too few for a scale of its
+    own), €5,826 read as a ×1000 slip and €1 as one the other way, its expectation taken
+    from the €5,826: figures all over the place say nothing of which is off.
+    """
+    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    order = np.sort(pos, axis=1)  # NaN last
+    n = np.isfinite(order).sum(axis=1)
+    if v.shape[1] < 2:
+        return np.zeros(v.shape, dtype=bool)
+    at = np.arange(len(v))
+    lo1, lo2 = order[:, 0], order[:, 1]
+    hi1 = order[at, np.maximum(n - 1, 0)]
+    hi2 = order[at, np.maximum(n - 2, 0)]
+    low = np.where(pos == lo1[:, None], lo2[:, None], lo1[:, None])
+    high = np.where(pos == hi1[:, None], hi2[:, None], hi1[:, None])
+    with np.errstate(invalid="ignore"):
+        return (n[:, None] >= 3) & (high <= factor * low)
 
 
 def _alone_low(v: np.ndarray, factor: float) -> np.ndarray:

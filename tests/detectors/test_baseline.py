@@ -220,12 +220,27 @@ def test_the_months_of_a_burst_are_not_each_others_expectation(shared_data):
     panel = make_panel(v[None, :], "2017-01")
     spikes = Spike().detect(panel)
     assert sorted(spikes["start"]) == [91, 92]  # August and September 2024
-    assert (spikes["expected"] < 2e5).all()  # the ordinary level, not the burst's
+    assert (spikes["expected"] < 2.5e5).all()  # the ordinary level, not the burst's
     (august,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([91]))
-    assert august["level_left_out_above"] == ["2024-06", "2024-09"]
-    assert "2024-09" not in august["level_months"]
+    assert august["level_left_out_above"] == ["2024-09"]  # June's $492K is no month of it
+    assert august["level_months"] == ["2023-03", "2024-06", "2024-12"]
     text = B.expectation_source(august)
-    assert "leaving out June 2024 and September 2024, themselves far above" in text
+    assert "leaving out September 2024, itself far above the series' usual level" in text
+
+
+@pytest.mark.parametrize(
+    ("partner", "hs6", "months"),
+    [("Malaysia", 811292, [69, 70]), ("Slovakia", 811292, [78, 86, 87, 93])],
+    ids=["growing", "new-level-to-the-end"],
+)
+def test_what_is_no_burst_keeps_its_level(shared_data, partner, hs6, months):
+    """Malaysia (same product) grew from $20K a month in 2017 to $125K–640K: its recent
+    months all stand above its segment's median, and November 2022 with March 2023 read
+    as a burst, November's level fell to $62K and a real dip in October became a timing
+    shift. A steady trend rules bursts out; so does a run no ordinary month follows."""
+    v = china_exports(shared_data, partner, hs6)
+    model = B.baseline(make_panel(v[None, :], "2017-01"))
+    assert not model.trimmed[0, months].any()
 
 
 def test_a_new_level_in_a_sparse_series_is_no_burst(shared_data):
@@ -425,3 +440,15 @@ def test_an_expectation_says_the_zeros_it_left_out():
     text = B.expectation_source(src)
     assert text.startswith(f"the {12 - zeros} months with trade from ")
     assert f"({zeros} months at zero left out, a habit of the series" in text
+
+
+def test_a_run_of_several_months_is_no_burst():
+    """Guinea's exports of 03031900 to China (GNF): 1.6B in January 2015, four months at
+    37.5M–75M from June to October, then 0.8B–1.6B from February 2017. One episode of four
+    months, not bursts: none of them is measured against levels years away."""
+    v = np.full(48, np.nan)
+    v[[0, 5, 6, 8, 9]] = [1.6e9, 5.625e7, 7.5e7, 3.75e7, 7.5e7]
+    v[25:31] = [1.2e9, 1.2e9, 1.2e9, 8e8, 1.6e9, 8e8]
+    panel = make_panel(v[None, :], "2015-01")
+    assert not B.baseline(panel).trimmed.any()
+    assert Dip().detect(panel).empty

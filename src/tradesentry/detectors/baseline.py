@@ -72,14 +72,16 @@ one model of the panel, computed once and kept in ``panel.cache``:
   instead, to ±24 months or the whole segment, measured edge and sparse months against
   levels years away, whose residuals widened the series' one scale and hid its real
   anomalies (and cost time growing with the square of the months).
-- **A burst is not its own expectation.** The other way round, the months of a burst in a
-  sparse series were each other's level (two months at $3.1M among months of $120K,
-  expected at $753K). Once the scales are measured, a month far from its segment's
-  median (beyond 2 scales) whose level is thin, and which ordinary months of its segment
-  precede and follow, has its level taken again without the months as far off on the
-  same side; from its segment's ordinary months where fewer than 3 remain within ±12
-  (``_ordinary_level``; the evidence names the months left out). A run of such months
-  that no ordinary month follows is a new level, or the start of one, and keeps its own.
+- **A burst is not its own expectation.** The other way round, the months of a two-month
+  burst in a sparse series were each other's level (two months at $3.1M among months of
+  $120K, expected at $753K). Once the scales are measured, a month whose level is thin,
+  far from its segment's median, between ordinary months of its segment, and with exactly
+  one other month in its window off the same way and within 2 scales of it (the burst's
+  other month), has its level taken again without that month (over ±6, ±12 or ±24
+  months; ``_ordinary_level``; the evidence names the month left out). Not in a series
+  with a steady trend, whose recent months all stand above its segment's median; and a
+  run of more such months, or one that no ordinary month follows, is a level or an
+  episode of its own, which keeps its level.
 
 All of it is vectorised over the series of the chunk with NumPy: sliding windows and a
 NaN-aware median by sorting, in blocks of 2048 series to bound memory; the only Python
@@ -181,8 +183,8 @@ class Baseline:
     scale_points: np.ndarray  # residuals the scales were measured on, per series
     z: np.ndarray  # resid / (the scale of its side × support); NaN where no expectation
     support: np.ndarray  # widening of the scale for the months behind the level (1 = usual)
-    unusual: np.ndarray  # side (+1, -1) of a month far from its segment, where thin levels are
-    trimmed: np.ndarray  # a thin level taken without its segment's unusual months
+    deviation: np.ndarray  # log deviation from the segment's median (rows with thin levels)
+    trimmed: np.ndarray  # a thin level taken without its burst's other month
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
     shifts: Shifts
     config: BaselineConfig
@@ -566,6 +568,10 @@ def _agreed_with_segment(
     return out
 
 
+#: the widest level a burst's month is taken from, either way
+BURST_REACH = 24
+
+
 def _ordinary_level(
     x: np.ndarray,
     level: np.ndarray,
@@ -575,56 +581,72 @@ def _ordinary_level(
     sides: tuple[np.ndarray, np.ndarray],
     config: BaselineConfig,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Thin levels taken again without the months their segment finds unusual.
+    """Thin levels of a two-month burst taken again without the burst's other month.
 
     A level from fewer than ``thin_level_points`` months is a median of one to five, which
-    cannot stand a burst: in a series of a few shipments a year a two-month burst is most
-    of the window of each of its months, and each is measured against the other (China's
-    exports of HS 811292 to Belgium, $3.1M in August and September 2024 among months of
-    about $120K, expected at $753K). So the months beyond ``ORDINARY_SCALES`` of their
-    segment's median (in the series' scale of their side, where the segment has at least
-    ``thin_level_points`` reported months) are left out of such a level; where fewer than
-    ``min_level_points`` ordinary months remain within ±12, the level is the median of the
-    segment's ordinary months. ``x``: deseasonalised log values. Returns the level, its
-    months, its half-window (the panel's width for a whole segment), the side (+1, -1, 0)
-    of each month against its segment in the rows looked at, and the cells taken again.
+    cannot stand a burst: in a series of a few shipments a year, each month of a two-month
+    burst is measured against the other (China's exports of HS 811292 to Belgium, $3.1M in
+    August and September 2024 among months of about $120K, expected at $753K). A month is
+    far off beyond ``ORDINARY_SCALES`` of its segment's median (in the series' scale of its
+    side; in a segment of at least ``thin_level_points`` months). A thin month far off,
+    between ordinary months of its segment (a burst ends), whose window holds exactly one
+    other month off the same way by at least half as much (the burst's other month), has
+    its level taken again without that month: over ±6, ±12 or ±``BURST_REACH`` months,
+    the narrowest with ``min_level_points`` months left. More such months are a level or
+    an episode of their own, not a burst: a growing series' recent months all stand above
+    its segment's median (Malaysia, same product), and four months at 1/20 of a sparse
+    series (Guinea's exports of 03031900 to China) became three dips against levels years
+    away. ``x``: deseasonalised log values. Returns the level, its months, its
+    half-window, each month's deviation from its segment's median (log; NaN in the rows
+    not looked at: it says which months a taken-again level left out), and the cells
+    taken again.
     """
-    n, T = x.shape
-    unusual = np.zeros(x.shape, dtype=np.int8)
+    deviation = np.full(x.shape, np.nan)
     trimmed = np.zeros(x.shape, dtype=bool)
     thin = np.isfinite(x) & (points < config.thin_level_points)
     rows = np.flatnonzero(thin.any(axis=1))
+    # a growing series' recent months all stand above its segment's median: no bursts
+    rows = rows[~trending(x[rows], segment[rows], config)]
     if not rows.size:
-        return level, points, width, unusual, trimmed
+        return level, points, width, deviation, trimmed
     med, count, _ = _segment_summary(x[rows], segment[rows])
-    seg = segment[rows]
     r = np.arange(len(rows))[:, None]
-    off = x[rows] - med[r, seg]
+    enough = count[r, segment[rows]] >= config.thin_level_points
+    deviation[rows] = np.where(enough, x[rows] - med[r, segment[rows]], np.nan)
     low, high = (side[rows][:, None] for side in sides)
+    dev = deviation[rows]
     with np.errstate(invalid="ignore"):
-        far = np.abs(off / np.where(off >= 0, high, low)) >= ORDINARY_SCALES
-    enough = count[r, seg] >= config.thin_level_points
-    unusual[rows] = np.where(far & enough, np.sign(off), 0)
-    between = _between_ordinary(np.isfinite(x[rows]) & (unusual[rows] == 0), seg)
-    cell_row, col = np.nonzero(thin[rows] & (unusual[rows] != 0) & between)
+        far = np.abs(dev / np.where(dev >= 0, high, low)) >= ORDINARY_SCALES
+    ordinary = np.isfinite(dev) & ~far
+    cell_row, col = np.nonzero(thin[rows] & far & _between_ordinary(ordinary, segment[rows]))
     row = rows[cell_row]
-    new_level, new_n, new_width, dropped = _window_without(
-        x, segment, unusual, row, col, width[row, col], config
+    scale = side_scale(sides, row, deviation[row, col])
+    new_level, new_n, new_width, partners = _window_without(
+        x, segment, deviation, row, col, width[row, col], scale, config
     )
-    few = dropped & (new_n < config.min_level_points)
-    if few.any():
-        ordinary = (segment[row[few]] == segment[row[few], col[few]][:, None]) & (
-            unusual[row[few]] == 0
-        )
-        ordinary[np.arange(few.sum()), col[few]] = False
-        new_level[few], new_n[few] = nanmedian(np.where(ordinary, x[row[few]], np.nan))
-        new_width[few] = T
-    take = dropped & (new_n >= config.min_level_points)
+    take = (partners == 1) & (new_n >= config.min_level_points)
     level, points, width = level.copy(), points.copy(), width.copy()
     at = row[take], col[take]
     level[at], points[at], width[at] = new_level[take], new_n[take], new_width[take]
     trimmed[at] = True
-    return level, points, width, unusual, trimmed
+    return level, points, width, deviation, trimmed
+
+
+def burst_partners(deviation: np.ndarray, cell: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Where ``deviation`` (months' log deviations from their segment's median) is off the
+    same way as ``cell``'s, beyond ``ORDINARY_SCALES`` of ``scale`` (the series' scale on
+    that side), and within as much of ``cell``'s: a month of the same burst, one the
+    burst's own level would call ordinary."""
+    bar = ORDINARY_SCALES * scale
+    with np.errstate(invalid="ignore"):
+        same = (np.sign(deviation) == np.sign(cell)) & (np.abs(deviation) >= bar)
+        return same & (np.abs(deviation - cell) <= bar)
+
+
+def side_scale(model_or_sides, rows: np.ndarray, deviation: np.ndarray) -> np.ndarray:
+    """The series' scale on the side of each ``deviation`` (above: ``sigma_high``)."""
+    low, high = model_or_sides
+    return np.where(deviation >= 0, high[rows], low[rows])
 
 
 def _between_ordinary(ordinary: np.ndarray, segment: np.ndarray) -> np.ndarray:
@@ -641,39 +663,40 @@ def _between_ordinary(ordinary: np.ndarray, segment: np.ndarray) -> np.ndarray:
 def _window_without(
     x: np.ndarray,
     segment: np.ndarray,
-    unusual: np.ndarray,
+    deviation: np.ndarray,
     row: np.ndarray,
     col: np.ndarray,
     half_now: np.ndarray,
+    scale: np.ndarray,
     config: BaselineConfig,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For each cell, the local level by ``_level``'s rule (±6, ±12 where fewer than
-    ``min_level_points`` report) from the months that are not ``unusual``: the median, its
-    months and half-window; and whether an unusual month was within the window used so
-    far (``half_now``), that is, whether leaving them out changes anything."""
-    reach = config.wide_half_window
-    offsets = np.arange(-reach, reach + 1)
+    """For each cell, its level without the months of its burst (``burst_partners``, in
+    the cell's side ``scale``): the
+    median over ±6, ±12 or ±``BURST_REACH`` months in its segment, the narrowest with
+    ``min_level_points`` months; its months and half-window; and how many months of its
+    burst the window used so far (``half_now``) holds."""
+    offsets = np.arange(-BURST_REACH, BURST_REACH + 1)
     at = col[:, None] + offsets[None, :]
     inside = (at >= 0) & (at < x.shape[1])
     at = np.clip(at, 0, x.shape[1] - 1)
     r = row[:, None]
     near = inside & (at != col[:, None]) & (segment[r, at] == segment[row, col][:, None])
     near &= np.isfinite(x[r, at])
-    odd = unusual[r, at] == unusual[row, col][:, None]  # the cell's own side: its burst
-    values = x[r, at]
+    burst = near & burst_partners(deviation[r, at], deviation[row, col][:, None], scale[:, None])
+    kept = np.where(near & ~burst, x[r, at], np.nan)
     distance = np.abs(offsets)[None, :]
-    narrow, n_narrow = nanmedian(
-        np.where(near & ~odd & (distance <= config.half_window), values, np.nan)
-    )
-    wide, n_wide = nanmedian(np.where(near & ~odd, values, np.nan))
-    use_wide = (n_narrow < config.min_level_points) & (n_wide > n_narrow)
-    dropped = (near & odd & (distance <= half_now[:, None])).any(axis=1)
-    return (
-        np.where(use_wide, wide, narrow),
-        np.where(use_wide, n_wide, n_narrow),
-        np.where(use_wide, config.wide_half_window, config.half_window).astype(np.int16),
-        dropped,
-    )
+    level = np.full(len(row), np.nan)
+    n = np.zeros(len(row), dtype=np.int64)
+    half = np.zeros(len(row), dtype=np.int16)
+    # widest first, so that the narrowest window with enough months has the last word
+    for reach in (BURST_REACH, config.wide_half_window, config.half_window):
+        med, count = nanmedian(np.where(distance <= reach, kept, np.nan))
+        use = count >= config.min_level_points
+        level = np.where(use, med, level)
+        n = np.where(use, count, n)
+        half = np.where(use, reach, half).astype(np.int16)
+    partners = (burst & (distance <= half_now[:, None])).sum(axis=1)
+    return level, n, half, partners
 
 
 def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
@@ -758,7 +781,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     sigma, sigma_low, sigma_high = residual_scales(counted, config)
     # the scales are measured first, on the levels as they were: a burst's months measured
     # against ordinary ones would widen the very scale that is to judge them
-    level, points, width, unusual, trimmed = _ordinary_level(
+    level, points, width, deviation, trimmed = _ordinary_level(
         y - seasonal, level, points, width, segment, (sigma_low, sigma_high), config
     )
     expected_log = level + seasonal
@@ -782,7 +805,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         "scale_points": np.isfinite(counted).sum(axis=1),
         "z": z,
         "support": support,
-        "unusual": unusual,
+        "deviation": deviation,
         "trimmed": trimmed,
     }
 
@@ -839,6 +862,29 @@ def shift_scale(x: np.ndarray, cp: np.ndarray, config: BaselineConfig) -> np.nda
     return robust_scale(diff / math.sqrt(2.0), config, tail=False)
 
 
+def _yearly_differences(x: np.ndarray, segment: np.ndarray, lag: int) -> np.ndarray:
+    """``(x[t] - x[t - lag]) / lag`` where both months are in one segment, else NaN."""
+    d = np.full(x.shape, np.nan)
+    same = segment[:, lag:] == segment[:, :-lag]
+    d[:, lag:] = np.where(same, (x[:, lag:] - x[:, :-lag]) / lag, np.nan)
+    return d
+
+
+def trending(
+    x: np.ndarray, segment: np.ndarray, config: BaselineConfig, d: np.ndarray | None = None
+) -> np.ndarray:
+    """Series with a steady trend in some segment: the median of its 12-month differences
+    at least twice its standard error, from at least 6 (``_trend_ok``)."""
+    if config.trend_lag >= x.shape[1]:
+        return np.zeros(len(x), dtype=bool)
+    d = _yearly_differences(x, segment, config.trend_lag) if d is None else d
+    out = np.zeros(len(x), dtype=bool)
+    for s in range(int(segment.max(initial=0)) + 1):  # a handful of segments
+        med, se, count = _median_and_se(np.where(segment == s, d, np.nan))
+        out |= _trend_ok(med, se, count, config)
+    return out
+
+
 def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
     """Robust local trend at each month and its standard error (both 0 where not used).
 
@@ -855,14 +901,8 @@ def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
     if lag >= T:
         return slope, slope_se
     segment = np.cumsum(cp, axis=1)
-    d = np.full((n, T), np.nan)
-    same = segment[:, lag:] == segment[:, :-lag]
-    d[:, lag:] = np.where(same, (x[:, lag:] - x[:, :-lag]) / lag, np.nan)
-    trending = np.zeros(n, dtype=bool)
-    for s in range(int(segment.max()) + 1):  # a handful of segments
-        med, se, count = _median_and_se(np.where(segment == s, d, np.nan))
-        trending |= _trend_ok(med, se, count, config)
-    rows = np.flatnonzero(trending)
+    d = _yearly_differences(x, segment, lag)
+    rows = np.flatnonzero(trending(x, segment, config, d))
     if rows.size:
         w = windows(d[rows], 24, 24, np.nan).copy()
         w[..., 24 : 24 + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
@@ -1183,7 +1223,9 @@ def sources(
         kept = (cand != t) & (cand != skip[k])
         same = kept & (seg[cand] == seg[t])
         reported = same & np.isfinite(model.y[i, cand])
-        odd = reported & (model.unusual[i, cand] == model.unusual[i, t]) & model.trimmed[i, t]
+        odd = reported & model.trimmed[i, t]
+        scale = side_scale((model.sigma_low, model.sigma_high), i, model.deviation[i, t])
+        odd &= burst_partners(model.deviation[i, cand], model.deviation[i, t], scale)
         used, left_out = cand[reported & ~odd], cand[odd]
         # reported zeros the model leaves out as the series' habit: not "months reported"
         zeros = int(
@@ -1209,7 +1251,7 @@ def sources(
             {
                 "level_months": [panel.label(int(c)) for c in used],
                 **({"level_zeros_left_out": zeros} if zeros else {}),
-                **_left_out_words(panel, model.unusual[i], left_out),
+                **_left_out_words(panel, model.deviation[i], left_out),
                 # their level is the median of each net of its season: not theirs as read
                 "level_adjusted": bool(np.any(np.abs(model.seasonal[i, used]) >= SEASON_SHOWN)),
                 "level_window": h,
@@ -1233,13 +1275,14 @@ def sources(
     return out
 
 
-def _left_out_words(panel: Panel, unusual: np.ndarray, left_out: np.ndarray) -> dict:
+def _left_out_words(panel: Panel, deviation: np.ndarray, left_out: np.ndarray) -> dict:
     """Evidence of the months a thin level left out (``_ordinary_level``), by side."""
+    side = np.sign(deviation[left_out])
     sides = {"level_left_out_above": 1, "level_left_out_below": -1}
     return {
-        key: [panel.label(int(c)) for c in left_out[unusual[left_out] == side]]
-        for key, side in sides.items()
-        if np.any(unusual[left_out] == side)
+        key: [panel.label(int(c)) for c in left_out[side == sign]]
+        for key, sign in sides.items()
+        if np.any(side == sign)
     }
 
 
@@ -1260,8 +1303,10 @@ def level_without(
     keep = inside & (np.abs(offsets)[None, :] <= half[:, None])
     keep &= (at != cols[:, None]) & (at != other[:, None])
     keep &= model.segment[rows[:, None], at] == model.segment[rows, cols][:, None]
-    # a thin level taken without its segment's unusual months (``_ordinary_level``)
-    burst = model.unusual[rows[:, None], at] == model.unusual[rows, cols][:, None]
+    # a thin level taken without its burst's other month (``_ordinary_level``)
+    cell = model.deviation[rows, cols]
+    scale = side_scale((model.sigma_low, model.sigma_high), rows, cell)
+    burst = burst_partners(model.deviation[rows[:, None], at], cell[:, None], scale[:, None])
     keep &= ~(model.trimmed[rows, cols][:, None] & burst)
     x = model.y[rows[:, None], at] - model.seasonal[rows[:, None], at]
     return nanmedian(np.where(keep, x, np.nan), overwrite=True)

@@ -322,3 +322,35 @@ def test_the_levels_leave_out_the_zeros_the_model_leaves_out():
         in (fall["explanation"])
     )
     assert "The medians leave out 6 months at zero, a habit of the series." in (fall["explanation"])
+
+
+def _fall(months_down: int = 6, rng_seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(rng_seed)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, 72))
+    v[30 : 30 + months_down] *= 0.05
+    return v
+
+
+def test_a_month_at_the_old_level_inside_a_fall_is_no_interruption():
+    """Romania's imports from Luxembourg: €63, €14,500, €22, €100 among months of about
+    €10K read as "ran at about €82 a month" from July to October 2024. A month on the old
+    level's side of the midpoint inside the span leaves the two changes apart; the fall's
+    score is the stronger of its two changes' where they are one."""
+    swings = _fall()
+    swings[32] = 1e6  # the third month of the fall at the old level
+    found = findings(keyed_panel(swings), default_detectors(["level_shift"]))
+    assert not any(ev.get("return_period") for ev in found["evidence"])
+    whole = findings(keyed_panel(_fall()), default_detectors(["level_shift"]))
+    (one,) = whole.to_dict("records")
+    assert one["evidence"]["return_period"] == "2026-01"
+
+
+def test_a_temporary_fall_with_months_missing_says_how_many_have_a_figure():
+    """Finland's imports from Belgium: "a temporary fall over 12 months: about €152.0K
+    less", the money of the 6 months with a figure. The words now count the same months."""
+    v = _fall(months_down=10)
+    v[[31, 33, 35, 37]] = np.nan  # four months of the fall without a figure
+    (f,) = findings(keyed_panel(v), default_detectors(["level_shift"])).to_dict("records")
+    assert (f["period"], f["period_end"]) == ("2025-07", "2026-04")
+    assert "A temporary fall over 10 months, of which 6 have a figure" in f["explanation"]
+    assert "less than the level before would have given in those 6." in f["explanation"]

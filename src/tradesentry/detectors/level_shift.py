@@ -82,9 +82,10 @@ class LevelShift(Detector):
     difference over the reported months of the new side: the change over up to a year of
     the new level, which a reader can check against the figures. A change that the next one
     undoes within 12 months, back to within ×1.5 of the old level, is one temporary change
-    (``returns``): one finding over its months (``period_end`` its last reported month),
-    the return in its evidence and words, and its money at stake what its months held
-    against the old level, month by month (a month of it may be ordinary). No further step found is
+    (``returns``; every month of it on the new level's side of the midpoint between the
+    two levels): one finding over its months (``period_end`` its last reported month),
+    the return in its evidence and words, its money at stake what its months held against
+    the old level, month by month, and its score the stronger of its two changes'. No further step found is
     not a level that holds: the explanation says the new level lasts to the end of its
     segment only where the median of the segment's last 12 reported months after its first
     year is within 2 standard errors and ×1.5 of it (``late_levels``), that it does not
@@ -121,7 +122,8 @@ class LevelShift(Detector):
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             for j, k in enumerate(keep)
         ]
-        back = returns(model, keep, sides)
+        back = returns(model, keep, sides, traded)
+        score = confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold)
         end = sh.start[keep].copy()
         # a year of the new level, or, for a temporary change, what its months held
         # against the old level, month by month (a month of it may be ordinary)
@@ -130,6 +132,7 @@ class LevelShift(Detector):
             evidence[j].update(_return_evidence(panel, sides, sh.start[keep], back[j]))
             end[j] = sh.end[keep[j]]
             impact[j] = sides["after_sum"][j] - sides["old"][j] * sides["n_after"][j]
+            score[j] = max(score[j], score[back[j]])  # the return is evidence of it too
         shown = ~np.isin(np.arange(len(keep)), back[back >= 0])
         return detections(
             self.kind,
@@ -143,7 +146,7 @@ class LevelShift(Detector):
                 panel,
                 sh.series[keep][shown],
                 sh.start[keep][shown],
-                confidence(np.abs(sh.stat[keep][shown]), DEFAULT_CONFIG.shift_threshold),
+                score[shown],
                 impact[shown],
             ),
             evidence=[e for e, show in zip(evidence, shown, strict=True) if show],
@@ -264,7 +267,9 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     return f" No further change of level is dated up to {last}; {months}."
 
 
-def returns(model, keep: np.ndarray, sides: Mapping[str, np.ndarray]) -> np.ndarray:
+def returns(
+    model, keep: np.ndarray, sides: Mapping[str, np.ndarray], traded: np.ndarray
+) -> np.ndarray:
     """For each shift of ``keep``, the position in ``keep`` of the shift that undoes it, or
     -1: the next change of the same series, the other way, within ``LEVEL_MONTHS`` of it,
     back to within ×``LASTS_RATIO`` of the old level (the bar of "the new level lasts": a
@@ -274,7 +279,11 @@ def returns(model, keep: np.ndarray, sides: Mapping[str, np.ndarray]) -> np.ndar
     stake was a year of ordinary trade (€83.9M at the top of the Comext scan, for Sweden's
     exports of HS 39201024 back at €7.5M a month after four months at €553K). A return
     to part of the old level is a new level of its own (North Korea's partial reopening in
-    March 2021, $12.6M a month against $21.8M before the closure)."""
+    March 2021, $12.6M a month against $21.8M before the closure). And every month of the
+    change (``traded``: its figures, habitual zeros left out) must be on the new level's
+    side of the midpoint between the two levels (log scale): a month at the old level
+    inside it (Romania's €14.5K from Luxembourg in August 2024 among months of €22–€100)
+    is no interruption of the series but a series that swings between two levels."""
     sh = model.shifts
     rows, starts = sh.series[keep], sh.start[keep]
     c = model.offset[rows]
@@ -287,11 +296,24 @@ def returns(model, keep: np.ndarray, sides: Mapping[str, np.ndarray]) -> np.ndar
     opposite = np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]])
     back = np.abs(new[b] - old[a]) <= np.log(LASTS_RATIO)
     pair = following & opposite & (starts[b] - starts[a] <= LEVEL_MONTHS) & back
+    pair &= _held_throughout(traded, rows, starts, old, new, c, a, b)
     # a return does not start another pair: down, up, down is a pair and a new change
     for j in np.flatnonzero(pair):
         if j == 0 or out[j - 1] != j:
             out[j] = j + 1
     return out
+
+
+def _held_throughout(traded, rows, starts, old, new, c, a, b) -> np.ndarray:
+    """For each pair (a, b) of shifts, whether every month with a figure from a's start to
+    b's is on a's new side of the midpoint between its old and new level (log scale)."""
+    T = traded.shape[1]
+    cols = np.arange(T)[None, :]
+    inside = (cols >= starts[a][:, None]) & (cols < starts[b][:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = np.log(traded[rows[a]] + c[a][:, None])
+        side = (y - ((old[a] + new[a]) / 2.0)[:, None]) * np.sign(new[a] - old[a])[:, None]
+    return ~(inside & np.isfinite(y) & ~(side > 0)).any(axis=1)
 
 
 def _zeros_note(ev: Mapping, unit: str) -> str:
@@ -313,6 +335,11 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
         pd.Period(finding["period_end"], freq).ordinal - pd.Period(finding["period"], freq).ordinal
     )
     span = plural(months + 1, unit)
+    counted = ev.get("months_after")
+    given = "the level before would have given"
+    if counted is not None and int(counted) < months + 1:  # the money is of those only
+        span += f", of which {int(counted)} have a figure"
+        given += f" in those {int(counted)}"
     fall = (ev.get("direction") or "down") == "down"
     text = (
         f"From {start} to {end} the series ran at {about(finding.get('observed'), cur)} a "
@@ -321,7 +348,7 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
         f"the {_reported(ev.get('return_months'), unit, ev)} from {back} to "
         f"{period_name(ev.get('return_to'), freq)}). A temporary {'fall' if fall else 'rise'} "
         f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
-        "the level before would have given."
+        f"{given}."
     ) + _zeros_note(ev, unit)
     if fall:
         return text + (

@@ -14,12 +14,18 @@ import pycountry
 
 #: ISO 4217 list three: currencies withdrawn since 1990 that national tables and older
 #: UN Comtrade and Eurostat extracts are still published in (the euro's predecessors, the
-#: Soviet, Yugoslav and Czechoslovak currencies, and redenominated ones)
+#: Soviet, Yugoslav and Czechoslovak currencies, redenominated ones, and those withdrawn
+#: lately, which newer pycountry releases drop from the current list: ANG, CUC, SLL, ZWL)
 HISTORIC = (
-    "ATS", "BEF", "BGL", "CSK", "CYP", "DDM", "DEM", "EEK", "ESP", "FIM", "FRF", "GRD",
-    "HRK", "IEP", "ITL", "LTL", "LUF", "LVL", "MTL", "NLG", "PTE", "ROL", "SIT", "SKK",
-    "SUR", "TRL", "VEB", "VEF", "YUM", "ZMK", "ZWD",
+    "ADP", "AFA", "ANG", "AON", "AOR", "ATS", "AZM", "BEF", "BGL", "BYB", "BYR", "CSD",
+    "CSK", "CUC", "CYP", "DDM", "DEM", "ECS", "EEK", "ESP", "FIM", "FRF", "GHC", "GRD",
+    "GWP", "HRK", "IEP", "ITL", "LTL", "LUF", "LVL", "MGF", "MRO", "MTL", "MZM", "NLG",
+    "PTE", "ROL", "RUR", "SDD", "SIT", "SKK", "SLL", "SRG", "STD", "SUR", "TMM", "TPE",
+    "TRL", "UAK", "VEB", "VEF", "XEU", "YUM", "ZMK", "ZRN", "ZWD", "ZWL", "ZWN", "ZWR",
 )  # fmt: skip
+
+#: ISO 4217 codes that are no currency a figure can be in: "no currency", testing
+NOT_MONEY = ("XXX", "XTS")
 
 #: spellings national tables use for a currency, with its ISO code
 SPELLINGS = {"RMB": "CNY", "NTD": "TWD", "YEN": "JPY", "STG": "GBP", "UKL": "GBP", "SFR": "CHF"}
@@ -27,8 +33,10 @@ SPELLINGS = {"RMB": "CNY", "NTD": "TWD", "YEN": "JPY", "STG": "GBP", "UKL": "GBP
 
 @cache
 def iso_codes() -> frozenset[str]:
-    """Every code a figure may be in: ISO 4217's current list and ``HISTORIC``."""
-    return frozenset(c.alpha_3 for c in pycountry.currencies) | frozenset(HISTORIC)
+    """Every code a figure may be in: ISO 4217's current list and ``HISTORIC``, but
+    ``NOT_MONEY``."""
+    current = frozenset(c.alpha_3 for c in pycountry.currencies)
+    return (current | frozenset(HISTORIC)) - frozenset(NOT_MONEY)
 
 
 def is_iso(code: str) -> bool:

@@ -271,14 +271,21 @@ def test_a_currency_cell_must_be_an_iso_code(store, tmp_path, fmt, currency, rea
     assert sorted(store.observations().currency) == ["JPY", "USD"]
 
 
-def test_a_currency_the_euro_replaced_is_still_a_currency(store, tmp_path):
-    """Figures of the 1990s in marks and francs: ISO 4217 lists them as historic codes."""
+WITHDRAWN = ["DEM", "FRF", "ANG", "ZWL", "SLL", "CUC", "MRO", "STD", "BYR", "RUR", "GHC", "XEU"]
+
+
+def test_a_withdrawn_currency_is_still_a_currency(store, tmp_path):
+    """Figures of the 1990s in marks and francs, and of lately withdrawn currencies (the
+    Antillean guilder in 2025, Zimbabwe's dollar in 2024), which newer pycountry releases
+    drop from the current list: ISO 4217 lists them as historic codes. "No currency" and
+    the testing code are no currency a figure can be in."""
+    codes = [*WITHDRAWN, "XXX", "XTS"]
     data = f"{CANONICAL},currency\n" + "".join(
-        f"DEU,FRA,export,TOTAL,1998-0{m},5,{c}\n" for m, c in ((1, "DEM"), (2, "frf"), (3, "EUR"))
+        f"DEU,FRA,export,TOTAL,{1990 + i},5,{c}\n" for i, c in enumerate(codes)
     )
     result = ingest(store, tmp_path, "release.csv", data)
-    assert (result.rows_accepted, result.rows_quarantined) == (3, 0)
-    assert sorted(store.observations().currency) == ["DEM", "EUR", "FRF"]
+    assert (result.rows_accepted, result.rows_quarantined) == (len(WITHDRAWN), 2)
+    assert sorted(store.observations().currency) == sorted(WITHDRAWN)
 
 
 @pytest.mark.parametrize(

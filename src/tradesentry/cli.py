@@ -339,7 +339,7 @@ def releases(
     if format is TableFormat.table:  # fits 80 columns: the full record is in json and csv
         frame = _releases_table(frame)
     short = ("id", "published", "read", "accepted", "quarantined")
-    marked = format is TableFormat.table and frame["published"].str.endswith("*").any()
+    marked = format is TableFormat.table and frame["published"].astype(str).str.endswith("*").any()
     caption = f"* {UNPUBLISHED}" if marked else None
     _emit(frame, format, title="Releases", whole=short, caption=caption)
 

@@ -375,3 +375,14 @@ def test_the_releases_table_fits_a_terminal_and_json_keeps_everything(tmp_path):
     assert full["sha256"][:12] not in narrow.stdout  # in json and csv
     assert lines[-1].startswith("* the day it was ingested")  # no --published: marked
     assert len(full["sha256"]) == 64 and "rows_quarantined" in full
+
+
+def test_releases_of_a_store_without_any_is_an_empty_table(tmp_path):
+    """A store made by `rates` alone (or by a fetch that got nothing) has no release: the
+    releases command crashed on it (an empty column has no string methods)."""
+    db = tmp_path / "s.duckdb"
+    open_store(db).close()
+    for fmt in ("table", "json", "csv"):
+        result = invoke("releases", "--format", fmt, "--store", db)
+        assert result.exit_code == 0, result.output
+    assert "Releases" in invoke("releases", "--store", db).stdout

@@ -93,8 +93,10 @@ def test_each_identifying_field_is_checked(stub_store, comtrade_api, no_sleep, c
 
 
 def test_records_the_reader_takes_as_asked_are_accepted(stub_store, comtrade_api, no_sleep):
-    """Codes as text or numbers, any case, and a period given only as refPeriodId."""
+    """Codes as text or numbers, whole numbers as floats (a proxy re-serialising them:
+    156.0), any case, and a period given only as refPeriodId."""
     first, second = month_records("202102")
+    first = {**first, "reporterCode": 156.0, "partnerCode": 408.0}
     second = {**second, "reporterCode": "156", "flowCode": "m", "period": None}
     comtrade_api.script(AVAILABILITY, Reply(200, envelope([first, second])))
     (release,) = fetch(stub_store, comtrade_api, no_sleep)

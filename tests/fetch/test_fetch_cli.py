@@ -122,11 +122,13 @@ def test_a_cut_off_reply_is_refused_and_nothing_is_stored(cli, comtrade_api, tmp
     assert not (tmp_path / "cli.duckdb.fetch").exists()
 
 
-def test_an_unreachable_host_is_one_line_naming_it(cli, monkeypatch):
+def test_an_unreachable_host_is_one_line_naming_it(cli, monkeypatch, tmp_path):
+    """One line naming the host, never the password an API URL may carry (logs and cron
+    mail keep it), and no empty store left behind by a fetch that got nothing."""
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    monkeypatch.setenv("COMTRADE_API_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("COMTRADE_API_URL", f"http://user:secret@127.0.0.1:{port}")
     waits: list[float] = []
     monkeypatch.setattr(comtrade, "wait", waits.append)
     result = cli("--freq", "M", "--period", "2021-03")
@@ -135,18 +137,26 @@ def test_an_unreachable_host_is_one_line_naming_it(cli, monkeypatch):
     assert line.startswith(f"error: cannot reach 127.0.0.1:{port} (ConnectError: ")
     assert "after 5 attempts: GET " in line and "/getDa/" in line
     assert waits == [1.0, 2.0, 4.0, 8.0]  # one call's retries: the data call is not tried
+    assert "secret" not in result.stderr and f"GET http://127.0.0.1:{port}/" in line
+    assert not (tmp_path / "cli.duckdb").exists()
 
 
 @pytest.mark.parametrize(
-    ("args", "start"),
+    ("url", "period", "start"),
     [
-        (("--period", "2021-03"), "error: COMTRADE_API_URL '127.0.0.1:18777': expected an http(s)"),
-        (("--period", "２０２１-03"), "error: --period '２０２１-03': expected YYYY or YYYY-MM"),
+        ("127.0.0.1:18777", "2021-03", "error: COMTRADE_API_URL '127.0.0.1:18777': expected an"),
+        ("http://127.0.0.1:0", "2021-03", "error: COMTRADE_API_URL 'http://127.0.0.1:0': expected"),
+        (
+            "127.0.0.1:18777",
+            "２０２１-03",
+            "error: --period '２０２１-03': expected YYYY or YYYY-MM",
+        ),
     ],
+    ids=["no-scheme", "port-0", "full-width-period"],
 )
-def test_unusable_settings_are_one_line_at_once(cli, comtrade_api, monkeypatch, args, start):
-    monkeypatch.setenv("COMTRADE_API_URL", "127.0.0.1:18777")
-    result = cli("--freq", "M", *args)
+def test_unusable_settings_are_one_line_at_once(cli, comtrade_api, monkeypatch, url, period, start):
+    monkeypatch.setenv("COMTRADE_API_URL", url)
+    result = cli("--freq", "M", "--period", period)
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith(start)

@@ -110,7 +110,11 @@ class PlannedRequest:
         return f"{urlsplit(self.url).path}?{urlencode(self.params, safe=',')}"
 
     def __str__(self) -> str:
-        return f"{self.method} {self.full_url}"
+        """The call as messages and the dry run show it: without any user:password@ the
+        API's URL may carry, which logs and cron mail would otherwise keep."""
+        parts = urlsplit(self.full_url)
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        return f"{self.method} {shown}"
 
     def summary(self) -> str:
         """The line for a call that found nothing (a month not yet published, say)."""
@@ -366,6 +370,7 @@ def _callable_url(text: str) -> bool:
     return (
         parts.scheme in ("http", "https")
         and bool(parts.hostname)
+        and parts.port != 0
         and not parts.query
         and not parts.fragment
     )
@@ -729,11 +734,14 @@ def _classification(record: dict, query: Query) -> str | None:
 
 
 def _field(record: dict, name: str) -> str | None:
-    """A field as the reader takes it: its text (numbers as JSON writes them), trimmed; None
-    when missing or empty."""
+    """A field as the reader takes it: its text (numbers as JSON writes them, a whole
+    number written as a float, 156.0, as 156: a proxy re-serialising numbers does so),
+    trimmed; None when missing or empty."""
     value = record.get(name)
     if value is None:
         return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = value if isinstance(value, str) else _dumps(value)
     return text.strip() or None
 
@@ -923,13 +931,15 @@ class StoreByPath:
     A fetch spends nearly all its time waiting on the network (retry waits, timeouts of a
     minute). Holding DuckDB's write lock through that shut out every other process, even
     `tradesentry releases`, for as long as the API stalled. Each ingest is one transaction
-    either way, so what lands is the same. The store is opened once at the start too, so
-    that one in use or not a store is said before any call is made.
+    either way, so what lands is the same. An existing store is opened once at the start
+    too, so that one in use or not a store is said before any call is made; a new one is
+    made only by the first ingest (a fetch that got nothing leaves no empty store).
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
         self.path = resolve_store_path(path)
-        open_store(self.path).close()
+        if self.path.exists():  # a store made here only once there is something to keep
+            open_store(self.path).close()
 
     def ingest(self, path: Path, source: str, published: date | None) -> IngestResult:
         with open_store(self.path) as store:

@@ -169,6 +169,8 @@ def test_canonical_period_months_is_a_whole_number_of_months(store, tmp_path, mo
         ('format = ""', "'period.format' '' is not a date format (Empty format string)"),
         ("format = []", "'period.format' must name at least one format"),
         ('format = "%m"', "'period.format' '%m' reads no year (%Y or %y)"),
+        ('format = "%G/%m"', "'period.format' '%G/%m' reads weeks (%G, %V, %U, %W), not months"),
+        ('format = "%Y/%W"', "'period.format' '%Y/%W' reads weeks (%G, %V, %U, %W), not months"),
     ],
 )
 def test_a_mapping_whose_period_format_cannot_work_is_refused(store, tmp_path, period, message):

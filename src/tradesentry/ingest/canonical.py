@@ -1,14 +1,16 @@
 """The canonical CSV: a header of tradesentry's own column names, no mapping needed.
 
 Periods are ``YYYY-MM`` (or ``YYYY-MM-DD``, the first of the month) for months and ``YYYY``
-for years. Columns beyond the canonical ones (a ``source_url``, say) are kept as provenance.
+for years. Columns beyond the canonical ones (a ``source_url``, say) are kept as provenance,
+under their names as written (canonical names match in any case), a column without a name
+as ``column_N``.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from tradesentry.ingest.lines import field_sql, load_lines
+from tradesentry.ingest.lines import field_sql, load_lines, provenance_sql
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import (
     create_staged,
@@ -16,7 +18,6 @@ from tradesentry.ingest.staging import (
     figure_sql,
     month_sql,
     number_sql,
-    sql_literal,
 )
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, REQUIRED_CSV_COLUMNS
 
@@ -41,7 +42,8 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         )
     load_lines(con, src, ",")
     col = {name: field_sql(i) for i, name in enumerate(names) if name in CANONICAL_CSV_COLUMNS}
-    extras = [(i, n) for i, n in enumerate(names) if n not in CANONICAL_CSV_COLUMNS and n]
+    # Canonical names match in any case; the other columns keep their names as written.
+    read = {name for name in header if name.lower() in CANONICAL_CSV_COLUMNS}
     period = col["period"]
     year, month = f"left({period}, 4)", f"substr({period}, 6, 2)"
     is_year = f"regexp_full_match({period}, '\\d{{4}}')"
@@ -53,11 +55,6 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     months = col.get("period_months", "NULL")
     # A currency column, empty in a row, is a missing currency (validate); none at all is USD.
     currency = col.get("currency", "'USD'")
-    provenance = (
-        "json_object(" + ", ".join(f"{sql_literal(n)}, {field_sql(i)}" for i, n in extras) + ")"
-        if extras
-        else "NULL"
-    )
 
     def figure(name: str) -> str:
         if name not in col:
@@ -89,7 +86,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                {figure("net_weight_kg")}, {figure("quantity")},
                {col.get("quantity_unit", "NULL")} AS quantity_unit,
                {col.get("flags", "NULL")} AS flags,
-               {provenance} AS provenance
+               {provenance_sql(header, read)} AS provenance
         FROM lines
         """,
     )

@@ -13,12 +13,18 @@ columns named after those fields, and a single SELECT maps that relation to ``st
   is still valid JSON) and is refused whole. A file without a whole-number count is read
   as it is. A file of several responses one after another (pages appended) is read
   whole: each response is checked, and its records numbered on from the previous one's.
+  A response whose ``error`` is set is refused, whatever ``data`` holds, as ``tradesentry
+  fetch`` refuses it: records beside an error may be a partial answer. Records are read
+  as Python's json reads them (and so as fetch stores them): a key given twice has its
+  last value.
 
 Breakdown codes (second partner, customs procedure, mode of transport) are part of the
 observation key: a row by mode of transport is not a duplicate of the all-modes total.
 """
 
 from __future__ import annotations
+
+import json
 
 import duckdb
 
@@ -49,6 +55,20 @@ FIELDS: tuple[str, ...] = (
     "cifvalue", "fobvalue", "primaryValue", "legacyEstimationFlag", "isReported", "isAggregate",
 )  # fmt: skip
 _REQUIRED = ("reporterCode", "partnerCode", "flowCode", "cmdCode", "primaryValue")
+# Fields holding codes, compared as text. The API writes them as JSON integers; a writer
+# that makes every number a float (156.0) means the same code, so a whole-number float is
+# read as the integer. A fraction (156.5) stays as written: no code, an error.
+_CODE_FIELDS = frozenset(
+    {"reporterCode", "partnerCode", "partner2Code", "motCode", "cmdCode", "qtyUnitCode",
+     "period", "refPeriodId"}
+)  # fmt: skip
+# SQL: does the record ``sent`` give a key twice? Its keys are those of a record as the API
+# sends it (which repeats none) or are counted: comparing saves hashing every record's keys.
+_REPEATS = (
+    f"keys <> [{', '.join(sql_literal(f) for f in FIELDS)}] AND list_unique(keys) < len(keys)"
+)
+# The API's error, quoted in the one-line message that refuses a response, is cut here.
+_ERROR_LENGTH = 200
 
 # Comtrade flow codes with a canonical flow, and the others, named for the quarantine.
 FLOW_CODES: dict[str, str] = {"M": "import", "X": "export", "RM": "re-import", "RX": "re-export"}
@@ -119,7 +139,28 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
     A file may hold several responses one after another (the pages of a query, appended):
     each is checked on its own, and records are numbered on from one response to the next,
     so that a record of page 2 is never taken for the record of page 1 at its position.
+    A ``null`` element is SQL NULL once unnested: it is named as any other non-object.
     """
+    _read_json(con, src)
+    _check_responses(con, src)
+    columns = ", ".join(f"nullif(trim({_json_text(f)}), '') AS {f}" for f in FIELDS)
+    return f"""SELECT line, coalesce(sent::VARCHAR, 'null') AS raw,
+                      CASE WHEN sent IS NULL OR json_type(sent) <> 'OBJECT'
+                           THEN 'record is not a JSON object' END AS reason,
+                      {columns}
+               FROM (SELECT line, sent,
+                            CASE WHEN {_REPEATS} THEN {_last_wins()} ELSE sent END AS rec
+                     FROM (SELECT (before + position)::BIGINT AS line, sent,
+                                  json_keys(sent) AS keys
+                           FROM (SELECT data, coalesce(sum(coalesce(len(data), 0)) OVER (
+                                        ORDER BY response ROWS BETWEEN UNBOUNDED PRECEDING
+                                        AND 1 PRECEDING), 0) AS before
+                                 FROM comtrade_json) AS responses,
+                                unnest(responses.data) WITH ORDINALITY AS u(sent, position)))"""
+
+
+def _read_json(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    """TEMP TABLE comtrade_json: one row per response of the file."""
     con.execute("DROP TABLE IF EXISTS comtrade_json")
     try:
         con.execute(
@@ -136,14 +177,24 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0].replace(src.read_path(), src.name)
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
+
+
+def _check_responses(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    """Refuse the file if a response reports an error or lost records (its count)."""
     responses = con.execute(
         "SELECT error, coalesce(len(data), 0), count FROM comtrade_json ORDER BY response"
     ).fetchall()
     for i, (error, records, count) in enumerate(responses, start=1):
         which = f" (response {i} of {len(responses)} in the file)" if len(responses) > 1 else ""
-        error = (error or "").strip('"')
-        if error and error != "null" and not records:
-            raise src.fail(f"the Comtrade API answered with an error{which}: {error}")
+        said = _api_error(error)
+        if said:
+            # fetch refuses such an answer: records beside an error may be a partial answer
+            beside = (
+                f" ({plural(records, 'record')} beside it, not read: the answer may be partial)"
+                if records
+                else ""
+            )
+            raise src.fail(f"the Comtrade API answered with an error{which}: {said}{beside}")
         if count is not None and count != records:
             # Cut off between two records, a reply is still valid JSON: only its count tells.
             raise src.fail(
@@ -151,16 +202,53 @@ def _json_records(con: duckdb.DuckDBPyConnection, src: SourceFile) -> str:
                 f"{plural(int(count), 'record')} but its data holds {records:,} (cut off?); "
                 "nothing was stored"
             )
-    columns = ", ".join(f"nullif(trim(rec->>{sql_literal(f)}), '') AS {f}" for f in FIELDS)
-    return f"""SELECT (before + position)::BIGINT AS line, rec::VARCHAR AS raw,
-                      CASE WHEN json_type(rec) <> 'OBJECT'
-                           THEN 'record is not a JSON object' END AS reason,
-                      {columns}
-               FROM (SELECT data, coalesce(sum(coalesce(len(data), 0)) OVER (
-                                 ORDER BY response ROWS BETWEEN UNBOUNDED PRECEDING
-                                 AND 1 PRECEDING), 0) AS before
-                     FROM comtrade_json) AS responses,
-                    unnest(responses.data) WITH ORDINALITY AS u(rec, position)"""
+
+
+def _api_error(error: str | None) -> str:
+    """The API's ``error`` (JSON text) as one line, cut to a sensible length; '' for none.
+
+    As ``tradesentry fetch`` reads it: any value JSON calls true is an error (a message, an
+    object), and ``""``, ``null``, ``false``, ``0``, ``{}`` are none; so is a blank message,
+    which says nothing.
+    """
+    if error is None:
+        return ""
+    try:
+        value = json.loads(error)
+    except ValueError:  # DuckDB gives JSON text; should it not, the text is the message
+        value = error
+    text = value if isinstance(value, str) else json.dumps(value) if value else ""
+    text = " ".join(text.split())
+    return text if len(text) <= _ERROR_LENGTH else text[: _ERROR_LENGTH - 1] + "…"
+
+
+def _json_text(field: str) -> str:
+    """SQL: the text of a record's field (NULL when absent); a code written as a
+    whole-number float is the integer (``_CODE_FIELDS``)."""
+    key = sql_literal(field)
+    text = f"rec->>{key}"
+    if field not in _CODE_FIELDS:
+        return text
+    number = f"TRY_CAST({text} AS DOUBLE)"
+    # A float's text has a point or an exponent: the cheap test spares the integers the rest.
+    return f"""CASE WHEN regexp_matches({text}, '[.eE]') AND json_type(rec->{key}) = 'DOUBLE'
+                         AND {number} = trunc({number}) AND abs({number}) < 1e15
+                    THEN CAST({number} AS BIGINT)::VARCHAR ELSE {text} END"""
+
+
+def _last_wins() -> str:
+    """SQL: the record ``sent`` rebuilt with the last value of each field it gives twice.
+
+    DuckDB's ``->>`` takes a repeated key's first value, Python's json (and so ``tradesentry
+    fetch``, which stores what it reads) the last. The last is found among the record's
+    values (``$.*``, in key order) by the last position of its key in ``keys``.
+    """
+    pairs = ", ".join(
+        f"{sql_literal(f)}, (sent->'$.*')[len(keys) + 1 - "
+        f"list_position(list_reverse(keys), {sql_literal(f)})]"
+        for f in FIELDS
+    )
+    return f"json_object({pairs})"
 
 
 # -- from Comtrade fields to the staged columns -------------------------------------------

@@ -367,3 +367,25 @@ def _register_csv_fields(con: duckdb.DuckDBPyConnection) -> None:
 def field_sql(index: int, list_column: str = "fields") -> str:
     """SQL for the stripped text of field ``index`` (0-based); NULL when absent or empty."""
     return f"nullif(trim(replace({list_column}[{index + 1}], chr(31), lines_delimiter())), '')"
+
+
+def provenance_sql(names: list[str], read: set[str]) -> str:
+    """SQL for ``provenance``: a JSON object of the header's columns not in ``read`` (the
+    names, as written, that the reader takes a field from), each under its name as written.
+
+    A column with no name is kept too, as ``column_N`` (its 1-based position, ``_`` added
+    while the header has a column of that name): the header gives nothing to call it, but
+    its values are the source's all the same. ``read`` may name it so (a mapping's
+    ``ignore``).
+    """
+    taken = {name.lower() for name in names}
+    kept = []
+    for index, name in enumerate(names):
+        if not name:
+            name = f"column_{index + 1}"
+            while name.lower() in taken:
+                name += "_"
+            taken.add(name.lower())
+        if name not in read:
+            kept.append(f"{sql_literal(name)}, {field_sql(index)}")
+    return f"json_object({', '.join(kept)})" if kept else "NULL"

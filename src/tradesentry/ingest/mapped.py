@@ -26,7 +26,7 @@ import duckdb
 
 from tradesentry import currencies
 from tradesentry.errors import InputError
-from tradesentry.ingest.lines import field_sql, load_lines
+from tradesentry.ingest.lines import field_sql, load_lines, provenance_sql
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import (
     create_staged,
@@ -204,6 +204,12 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("wide", "maps two columns to the same flow")
 
 
+#: strptime codes of ISO weeks and week numbers: DuckDB reads a period written with them
+#: without an error, as the wrong month or year (%G/%m landed 2001 as 1900, %Y/%W a month's
+#: figure as a year's)
+_WEEK_CODES = ("%G", "%V", "%U", "%W")
+
+
 def _check_formats(spec: MappingSpec, bad) -> None:
     """Each period format one DuckDB's strptime reads and one that reads a year: a typo
     (a trailing %, %Q) otherwise surfaced as DuckDB's error in the middle of the ingest."""
@@ -216,7 +222,9 @@ def _check_formats(spec: MappingSpec, bad) -> None:
             except duckdb.Error as exc:
                 reason = str(exc).splitlines()[0].split(f"specifier {fmt}: ", 1)[-1]
                 raise bad("period.format", f"{fmt!r} is not a date format ({reason})") from None
-            if not any(code in fmt for code in ("%Y", "%y", "%G")):
+            if any(code in fmt for code in _WEEK_CODES):  # a week's year or number
+                raise bad("period.format", f"{fmt!r} reads weeks (%G, %V, %U, %W), not months")
+            if not any(code in fmt for code in ("%Y", "%y")):
                 raise bad("period.format", f"{fmt!r} reads no year (%Y or %y)")
 
 
@@ -346,12 +354,7 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
     formats = "[" + ", ".join(sql_literal(f) for f in spec.date_formats) + "]"
     start = "month" if spec.freq == "M" else "year"
     used = {spec.period_column, *spec.columns.values(), *spec.wide, *spec.ignore}
-    extras = [(i, n) for i, n in enumerate(names) if n and n not in used]
-    provenance = (
-        "json_object(" + ", ".join(f"{sql_literal(n)}, {field_sql(i)}" for i, n in extras) + ")"
-        if extras
-        else "NULL"
-    )
+    provenance = provenance_sql(names, used)
     currency = col.get("currency", sql_literal(spec.currency or ""))
     return f"""{text("reporter")} AS reporter, {text("partner")} AS partner,
                {text("classification")} AS classification, {text("commodity", "TOTAL")} AS commodity,

@@ -93,9 +93,12 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
     thousands mark, the mark may only group the integer part in threes (``1,234,567.5``);
     the decimal mark is the one given. Anything else (``1.187,5`` or ``1,18`` with thousands
     ``,``, ``12 34``) is not a number: nothing is dropped to make it one.
+
+    ``-0`` is zero: adding 0.0 turns the double's -0.0 into 0.0 (IEEE 754: -0 + 0 = +0) and
+    leaves every other number as it is, so a figure written ``-0`` never lands as -0.0.
     """
     if decimal == "." and not thousands:  # the usual case: one cast, no regular expression
-        return f"CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS DOUBLE) END"
+        return f"CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS DOUBLE) + 0.0 END"
     d = _regex_char(decimal)
     integer = "[0-9]+"
     if thousands:
@@ -109,7 +112,7 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
         clean = f"replace({clean}, {sql_literal(decimal)}, '.')"
     return (
         f"CASE WHEN regexp_full_match({text}, {sql_literal(pattern)}, 'i') "
-        f"THEN TRY_CAST({clean} AS DOUBLE) END"
+        f"THEN TRY_CAST({clean} AS DOUBLE) + 0.0 END"
     )
 
 

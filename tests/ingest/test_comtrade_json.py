@@ -1,0 +1,148 @@
+"""UN Comtrade API JSON read as `tradesentry fetch` reads the same answer: an error in the
+envelope refuses the file, a `data` element that is not an object is named so, a repeated
+key takes its last value (as Python's json does), and a code written as a whole-number
+float is that code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.ingest.kit import comtrade_fields, record
+from tradesentry.errors import InputError
+
+
+def _answer(data: list[object], error: object = "", count: int | None = None) -> str:
+    return json.dumps(
+        {
+            "elapsedTime": "0.1 secs",
+            "count": len(data) if count is None else count,
+            "data": data,
+            "error": error,
+        }  # fmt: skip
+    )
+
+
+def _write(tmp_path: Path, text: str, name: str = "answer.json") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _ingest(store, path: Path):
+    result = store.ingest(path)
+    assert result.rows_read == result.rows_accepted + result.rows_quarantined
+    return result
+
+
+# -- a. an error beside data ------------------------------------------------------------------
+
+
+def test_an_error_beside_data_refuses_the_file(store, tmp_path):
+    """`fetch` refuses such an answer; the ingest read its records without a word."""
+    path = _write(tmp_path, _answer([comtrade_fields(record())], error="Request timed out"))
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: the Comtrade API answered with an error: Request timed")
+    assert "1 record" in message and "\n" not in message
+    assert store.releases().empty and store.observations().empty
+
+
+def test_an_error_is_quoted_on_one_line_cut_to_a_sensible_length(store, tmp_path):
+    error = "quota\nexceeded:  " + "x" * 1000
+    path = _write(tmp_path, _answer([comtrade_fields(record())], error=error))
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    message = str(err.value)
+    assert "\n" not in message and len(message) < len(str(path)) + 400
+    assert "error: quota exceeded: xxx" in message and "…" in message
+
+
+def test_an_error_object_beside_data_refuses_the_file(store, tmp_path):
+    path = _write(tmp_path, _answer([comtrade_fields(record())], error={"code": 5, "msg": "busy"}))
+    with pytest.raises(InputError, match=r'an error: \{"code": 5, "msg": "busy"\}'):
+        store.ingest(path)
+
+
+@pytest.mark.parametrize("error", ["", None, "  "], ids=["empty", "null", "blank"])
+def test_an_empty_error_is_no_error(store, tmp_path, error):
+    path = _write(tmp_path, _answer([comtrade_fields(record())], error=error))
+    assert _ingest(store, path).rows_accepted == 1
+
+
+def test_an_error_quoted_with_escapes_reads_as_written(store, tmp_path):
+    path = _write(tmp_path, _answer([], error='bad "period" \\ value'))
+    with pytest.raises(InputError, match=r'an error: bad "period" \\ value$'):
+        store.ingest(path)
+
+
+# -- b. an element of data that is not an object ---------------------------------------------
+
+
+def test_elements_that_are_not_objects_are_named_so(store, tmp_path):
+    good = comtrade_fields(record())
+    path = _write(tmp_path, _answer([None, good, 5, "x", [1], True]))
+    result = _ingest(store, path)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (6, 1, 5)
+    q = store.quarantine()
+    assert list(zip(q.line, q.raw, q.reason, strict=True)) == [
+        (1, "null", "record is not a JSON object"),
+        (3, "5", "record is not a JSON object"),
+        (4, '"x"', "record is not a JSON object"),
+        (5, "[1]", "record is not a JSON object"),
+        (6, "true", "record is not a JSON object"),
+    ]
+
+
+# -- c. a key given twice: the last value, as JSON is usually read ----------------------------
+
+
+def test_a_repeated_key_takes_its_last_value_as_fetch_does(store, tmp_path):
+    first = json.dumps(comtrade_fields(record(value="100")))
+    # "primaryValue" twice, and "reporterCode" twice, its first value unknown
+    text = first[:-1] + ', "primaryValue": 250, "reporterCode": 410}'
+    text = '{"reporterCode": 999, ' + text[1:]
+    path = _write(tmp_path, '{"elapsedTime": "0", "count": 1, "error": "", "data": [' + text + "]}")
+    assert json.loads(text)["primaryValue"] == 250  # what Python's json (and fetch) reads
+    result = _ingest(store, path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
+    obs = store.observations().iloc[0]
+    assert (obs.reporter, obs.value) == ("KOR", 250.0)
+
+
+def test_a_record_with_a_repeated_key_keeps_its_raw_text(store, tmp_path):
+    rec = json.dumps(comtrade_fields(record(reporter="XXX")))  # quarantined: unknown reporter
+    text = rec[:-1] + ', "primaryValue": "7"}'
+    path = _write(tmp_path, '{"count": 1, "error": "", "data": [' + text + "]}")
+    _ingest(store, path)
+    (raw,) = store.quarantine().raw
+    assert raw.count('"primaryValue"') == 2
+
+
+# -- d. codes written as floats ----------------------------------------------------------------
+
+
+def test_a_whole_number_float_code_is_the_code(store, tmp_path):
+    rec = comtrade_fields(record())
+    rec |= {"reporterCode": 156.0, "partnerCode": 4.08e2, "period": 202102.0, "motCode": 0.0,
+            "partner2Code": 0.0, "cmdCode": 2701.0}  # fmt: skip
+    path = _write(tmp_path, _answer([rec]))
+    result = _ingest(store, path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
+    obs = store.observations().iloc[0]
+    assert (obs.reporter, obs.partner, obs.commodity, obs.breakdown) == ("CHN", "PRK", "2701", "")
+    assert obs.period.strftime("%Y-%m") == "2021-02"
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(156.5, "unknown reporter country '156.5'"), ("156.0", "unknown reporter country '156.0'")],
+    ids=["fraction", "text"],
+)
+def test_a_code_that_is_not_a_whole_number_stays_an_error(store, tmp_path, code, reason):
+    rec = comtrade_fields(record()) | {"reporterCode": code}
+    _ingest(store, _write(tmp_path, _answer([rec])))
+    assert list(store.quarantine().reason) == [reason]

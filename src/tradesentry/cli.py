@@ -105,6 +105,11 @@ def _one_line_usage_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+# Set by Ctrl-C while a command runs (``_ctrl_c_exits_130``): the error DuckDB raises in its
+# place is then known for the interrupt it is (an ingest says what it kept).
+_CTRL_C = threading.Event()
+
+
 @contextmanager
 def _ctrl_c_exits_130() -> Iterator[None]:
     """Ctrl-C ends with exit code 130 and no traceback, even in the middle of a DuckDB query.
@@ -119,10 +124,12 @@ def _ctrl_c_exits_130() -> Iterator[None]:
         yield
         return
     interrupted = False
+    _CTRL_C.clear()
 
     def note(signum: int, frame) -> None:
         nonlocal interrupted
         interrupted = True
+        _CTRL_C.set()
         signal.default_int_handler(signum, frame)
 
     signal.signal(signal.SIGINT, note)
@@ -257,13 +264,22 @@ def ingest(
         encoding=encoding.value if encoding else None,
     )
     failed = landed = False
+    kept = 0  # files of this command in the store (ingested now, or there already)
     target = resolve_store_path(store)
     new = not target.exists()
-    with open_store(store) as st:
-        for n, path in enumerate(files, start=1):
-            doing = f"ingesting {path.name}" + (f" ({n} of {len(files)})" if len(files) > 1 else "")
-            ok = _ingest_file(st, path, options, doing)
-            failed, landed = failed or not ok, landed or ok
+    try:
+        with open_store(store) as st:
+            for n, path in enumerate(files, start=1):
+                doing = f"ingesting {path.name}" + (
+                    f" ({n} of {len(files)})" if len(files) > 1 else ""
+                )
+                ok = _ingest_file(st, path, options, doing)
+                failed, landed, kept = failed or not ok, landed or ok, kept + ok
+    except _IngestInterrupted as stop:
+        if new and not landed:  # the store as it was: none, not an empty one
+            _remove_store(target)
+        err.print(stop.line(kept), markup=False, highlight=False)
+        raise typer.Exit(130) from None
     if failed and new and not landed:  # the store as it was: none, not an empty one
         _remove_store(target)
     if failed:
@@ -276,6 +292,29 @@ def _remove_store(target: Path) -> None:
         made.unlink(missing_ok=True)
 
 
+class _IngestInterrupted(BaseException):
+    """Ctrl-C while a file was read into the store: its transaction was rolled back."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.path = path
+
+    def line(self, kept: int) -> str:
+        """What the store holds, in one line, after ``kept`` files of the command went in."""
+        name = printable(self.path.name)
+        if not kept:
+            return (
+                "tradesentry: ingest interrupted; the store is as it was "
+                f"(nothing of {name} was kept)"
+            )
+        stay = "stays" if kept == 1 else "stay"
+        return (
+            f"tradesentry: ingest interrupted; the store is as it was before {name} (nothing "
+            f"of it was kept); the {plural(kept, 'file')} before it {stay}, and running the "
+            "same command again reads the rest (what is stored is a no-op)"
+        )
+
+
 def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
     """Ingest one file and say what landed; False (the reason on stderr) if it could not."""
     try:
@@ -286,6 +325,11 @@ def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
     except TradesentryError as exc:
         err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
         return False
+    except BaseException as exc:
+        # Ctrl-C (or DuckDB's error in its place) inside the store's ingest: rolled back
+        if isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set():
+            raise _IngestInterrupted(path) from exc
+        raise
     if result.already_ingested:
         out.print(
             f"{printable(path)}: already ingested as release {result.release_id}; nothing to do",

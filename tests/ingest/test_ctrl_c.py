@@ -1,0 +1,89 @@
+"""Ctrl-C during `tradesentry ingest`: exit 130, the store as it was, and one line saying so.
+
+The store keeps nothing of the file cut short (one transaction: see test_store_safety), but
+the command ended without a word, so a user could not tell what was kept.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tradesentry.cli import app
+
+ROWS = "reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,2021-0{m},5\n"
+
+
+@pytest.fixture
+def sigint_default():
+    """Python's own Ctrl-C handler, as at a terminal (the CLI leaves an ignored SIGINT be)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _in_python() -> None:
+    raise KeyboardInterrupt
+
+
+def _in_duckdb() -> None:
+    """What DuckDB 2.0 does with Ctrl-C during a query: its own error, not the interrupt."""
+    try:
+        signal.raise_signal(signal.SIGINT)
+    except KeyboardInterrupt:
+        raise RuntimeError("Query interrupted") from None
+
+
+def _files(tmp_path: Path, count: int) -> list[str]:
+    paths = [tmp_path / f"r{m}.csv" for m in range(1, count + 1)]
+    for m, path in enumerate(paths, start=1):
+        path.write_text(ROWS.format(m=m))
+    return [str(p) for p in paths]
+
+
+def _interrupt_file(monkeypatch, interrupt, number: int) -> None:
+    """Ctrl-C once the rows of the ``number``-th file landed, before its commit."""
+    from tradesentry import ingest
+
+    real_land, calls = ingest.land, []
+
+    def land(con, release_id):
+        calls.append(real_land(con, release_id))
+        if len(calls) == number:
+            interrupt()
+        return calls[-1]
+
+    monkeypatch.setattr(ingest, "land", land)
+
+
+@pytest.mark.usefixtures("sigint_default")
+@pytest.mark.parametrize("interrupt", [_in_python, _in_duckdb], ids=["python", "duckdb"])
+def test_ctrl_c_during_an_ingest_says_nothing_of_the_file_was_kept(
+    tmp_path, monkeypatch, interrupt
+):
+    (path,) = _files(tmp_path, 1)
+    _interrupt_file(monkeypatch, interrupt, 1)
+    store = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(app, ["ingest", path, "--store", str(store)])
+    assert result.exit_code == 130
+    assert not store.exists()  # as it was: none, not an empty one (as after a failed ingest)
+    assert result.stderr.splitlines() == [
+        "tradesentry: ingest interrupted; the store is as it was (nothing of r1.csv was kept)"
+    ]
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_in_the_second_of_three_files_names_what_stays(tmp_path, monkeypatch):
+    paths = _files(tmp_path, 3)
+    _interrupt_file(monkeypatch, _in_python, 2)
+    result = CliRunner().invoke(app, ["ingest", *paths, "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 130
+    assert result.stdout.startswith(f"{paths[0]}: release 1 (csv)")
+    assert result.stderr.splitlines()[-1] == (
+        "tradesentry: ingest interrupted; the store is as it was before r2.csv (nothing of it "
+        "was kept); the 1 file before it stays, and running the same command again reads the "
+        "rest (what is stored is a no-op)"
+    )

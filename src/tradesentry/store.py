@@ -500,6 +500,8 @@ def _parse_date(value: date | str | None) -> date | None:
     for good, and one before 1900 is no publication of trade statistics."""
     if value is None:
         return None
+    if isinstance(value, datetime):  # a datetime is a date too, but compares only with one
+        value = value.date()
     if not isinstance(value, date):
         try:
             value = date.fromisoformat(value)

@@ -132,6 +132,9 @@ def _zipped(name: str) -> bytes:
     [
         ("table.csv", TEXT.decode().encode("utf-16"), "UTF-16 text (Excel's 'Unicode Text'): "
          "save it as UTF-8 CSV"),
+        ("table.csv", TEXT.decode().encode("utf-16-le"), "UTF-16 text without a byte-order "
+         "mark: save it as UTF-8 CSV"),
+        ("table.csv", TEXT.decode().encode("utf-32"), "UTF-32 text: save it as UTF-8 CSV"),
         ("table.zip", _zipped("table.csv"), "a zip archive: extract the table from it first"),
         ("book.xlsx", _zipped("xl/workbook.xml"), "an Excel workbook: save the sheet as CSV"),
         ("book.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(4000),
@@ -139,7 +142,7 @@ def _zipped(name: str) -> bytes:
         ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
          "not a text table (unknown format)"),
     ],
-    ids=["utf-16", "zip", "xlsx", "xls", "png"],
+    ids=["utf-16", "utf-16-le", "utf-32", "zip", "xlsx", "xls", "png"],
 )  # fmt: skip
 def test_a_binary_file_is_named_for_what_it_is(store, tmp_path, name, data, reason):
     """UTF-16 (Excel's "Unicode Text"), a zip or a workbook were all "binary content, not a

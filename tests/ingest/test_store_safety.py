@@ -3,6 +3,7 @@ and a later release that revises a figure."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import hashlib
 import os
@@ -544,6 +545,7 @@ def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, 
         ("0001-01-01", "--published 0001-01-01: before 1900, not a publication date"),
         ("1899-12-31", "--published 1899-12-31: before 1900, not a publication date"),
         ("2999-01-01", "--published 2999-01-01: in the future"),
+        (datetime.datetime(2999, 1, 1, 12), "--published 2999-01-01: in the future"),
     ],
 )
 def test_a_publication_date_must_be_one(store, published, message):

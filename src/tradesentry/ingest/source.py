@@ -125,7 +125,8 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
 
 
 #: the starts of binary files a user may mean as a table, with what to do about each
-_KNOWN_BINARY = (
+_KNOWN_BINARY = (  # UTF-32's marks first: UTF-16's little-endian one starts UTF-32's
+    ((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"), "UTF-32 text: save it as UTF-8 CSV"),
     ((b"\xff\xfe", b"\xfe\xff"), "UTF-16 text (Excel's 'Unicode Text'): save it as UTF-8 CSV"),
     ((b"PK\x03\x04",), "a zip archive: extract the table from it first"),
     ((b"\xd0\xcf\x11\xe0",), "an Excel workbook (.xls): save the sheet as CSV"),
@@ -139,7 +140,18 @@ def _binary_reason(p: Path, raw: bytes) -> str:
     for starts, reason in _KNOWN_BINARY:
         if raw.startswith(starts):
             return f"binary content, {reason}"
+    if _utf16_without_mark(raw[:4096]):
+        return "binary content, UTF-16 text without a byte-order mark: save it as UTF-8 CSV"
     return "binary content, not a text table (unknown format)"
+
+
+def _utf16_without_mark(head: bytes) -> bool:
+    """ASCII text written as UTF-16 (``iconv -t UTF-16LE``): every other byte a NUL."""
+    even, odd = head[0::2], head[1::2]
+    for text, nul in ((even, odd), (odd, even)):
+        if len(nul) >= 8 and nul.count(0) == len(nul) and not text.count(0):
+            return True
+    return False
 
 
 def with_encoding(src: SourceFile, encoding: str | None) -> SourceFile:

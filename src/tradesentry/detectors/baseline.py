@@ -171,7 +171,7 @@ class Baseline:
     offset: np.ndarray  # c per series
     level: np.ndarray  # local level (log)
     level_points: np.ndarray  # reported months the level is the median of
-    level_window: np.ndarray  # half-width of the window used (6 or 12; T: the whole segment)
+    level_window: np.ndarray  # half-width of the window used (6 or 12; 24 for a burst's month)
     seasonal: np.ndarray  # seasonal term (log), 0 where the history does not allow one
     season_years: np.ndarray  # other years of the same month behind the seasonal term
     expected_log: np.ndarray
@@ -590,13 +590,13 @@ def _ordinary_level(
     far off beyond ``ORDINARY_SCALES`` of its segment's median (in the series' scale of its
     side; in a segment of at least ``thin_level_points`` months). A thin month far off,
     between ordinary months of its segment (a burst ends), whose window holds exactly one
-    other month off the same way by at least half as much (the burst's other month), has
-    its level taken again without that month: over ±6, ±12 or ±``BURST_REACH`` months,
+    other month off the same way and within ``ORDINARY_SCALES`` of it (the burst's other
+    month: ``burst_partners``), has its level taken again without that month: over ±6, ±12 or ±``BURST_REACH`` months,
     the narrowest with ``min_level_points`` months left. More such months are a level or
-    an episode of their own, not a burst: a growing series' recent months all stand above
-    its segment's median (Malaysia, same product), and four months at 1/20 of a sparse
-    series (Guinea's exports of 03031900 to China) became three dips against levels years
-    away. ``x``: deseasonalised log values. Returns the level, its months, its
+    an episode of their own, not a burst (four months at 1/20 of a sparse series, Guinea's
+    exports of 03031900 to China, became three dips against levels years away), and a
+    series with a steady trend has none: its recent months all stand above its segment's
+    median (Malaysia, same product). ``x``: deseasonalised log values. Returns the level, its months, its
     half-window, each month's deviation from its segment's median (log; NaN in the rows
     not looked at: it says which months a taken-again level left out), and the cells
     taken again.
@@ -643,9 +643,12 @@ def burst_partners(deviation: np.ndarray, cell: np.ndarray, scale: np.ndarray) -
         return same & (np.abs(deviation - cell) <= bar)
 
 
-def side_scale(model_or_sides, rows: np.ndarray, deviation: np.ndarray) -> np.ndarray:
-    """The series' scale on the side of each ``deviation`` (above: ``sigma_high``)."""
-    low, high = model_or_sides
+def side_scale(
+    sides: tuple[np.ndarray, np.ndarray], rows: np.ndarray, deviation: np.ndarray
+) -> np.ndarray:
+    """The scale of each series (``rows`` of ``sides``, the scales below and above) on the
+    side of its ``deviation``."""
+    low, high = sides
     return np.where(deviation >= 0, high[rows], low[rows])
 
 

@@ -170,7 +170,8 @@ def main() -> None:
     parser.add_argument(
         "--no-cross-checks",
         action="store_true",
-        help="only the detectors that need no context (mirror, releases, reference prices)",
+        help="only the detectors that need no whole-store context (mirror, releases, "
+        "reference prices); the exchange rate of a series' own currency they may join",
     )
     parser.add_argument(
         "--engine-only",
@@ -184,7 +185,9 @@ def main() -> None:
     if args.no_cross_checks:
         from tradesentry.detectors import registry
 
-        options["kinds"] = [kind for kind, cls in registry().items() if not cls.needs]
+        # the rate of a series' own currency (the money cap) is a join, not a cross check
+        per_series = {"own_rate"}
+        options["kinds"] = [k for k, cls in registry().items() if set(cls.needs) <= per_series]
         print(f"detectors: {', '.join(options['kinds'])}")
     if args.engine_only:
         options["kinds"] = []

@@ -360,3 +360,29 @@ def test_a_few_scattered_months_are_judged_only_where_the_others_agree():
     assert findings(keyed_panel(v), default_detectors(["implausible"])).empty
     agree = _others_agree(np.array([[100.0, 120.0, 90.0, 1.1e5, 110.0, np.nan]]))
     assert agree.tolist() == [[False, False, False, True, False, False]]
+
+
+@pytest.mark.parametrize(
+    ("between", "flagged"),
+    [(None, ["2024-02", "2024-11"]), (9e3, [])],
+    ids=["apart", "a-month-in-between"],
+)
+def test_a_few_tiny_months_standing_apart_are_each_implausible(between, flagged):
+    """Czechia's exports of CN 85235910 to Austria: months of about €100K–160K, and €47 in
+    May 2023 and €8 in April 2024. Each hid the other from the rule of the only month below
+    a thousandth of the typical one (one got a low dip, the other nothing). A few such
+    months, at most one in five, with no month between a thousandth and a tenth of the
+    typical one, are each implausible; a month at €9K between them makes the series one of
+    every size, and the rule stands back."""
+    v = 1.2e5 * np.exp(np.random.default_rng(9).normal(0.0, 0.15, 36))
+    v[[13, 22]] = [47.0, 8.0]
+    if between is not None:
+        v[30] = between
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert list(found["period"]) == flagged
+    for f in found.to_dict("records"):
+        assert f["evidence"]["tiny_months"] == 2
+        assert (
+            "It is one of 2 months of the series below a thousandth of its typical month"
+            in (f["explanation"])
+        )

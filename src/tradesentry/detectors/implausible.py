@@ -62,7 +62,9 @@ class Implausible(Detector):
     (at least half as many decades from it); *near zero*, either at most 1 % of the expected value
     with |z| ≥ 4.5 while no other month of the series comes within a factor 10 of it, or
     below a thousandth of the series' typical month (its median) in the only month that
-    low, at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
+    low, or one of a few such positive figures (at most one month in five) with no month
+    of the series between a thousandth and a tenth of its typical month (``_tiny_apart``),
+    at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
@@ -112,7 +114,7 @@ class Implausible(Detector):
         # its other months agree (``_others_agree``)
         judged = model.measured()[:, None] | _others_agree(v)
         z = np.where(judged, z, np.nan)
-        reason, factor, alone = self._classify(v, e, z, below, model.sigma[:, None])
+        reason, factor, alone, n_tiny = self._classify(v, e, z, below, model.sigma[:, None])
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -121,17 +123,20 @@ class Implausible(Detector):
         typical = typical_level(v)[rows]
         zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
         evidence = deviation_evidence(panel, model, rows, cols)
-        for ev, r, f, ty, a in zip(
+        for ev, r, f, ty, a, nt in zip(
             evidence,
             reason[rows, cols],
             factor[rows, cols],
             typical,
             alone[rows, cols],
+            n_tiny[rows],
             strict=True,
         ):
             ev["reason"] = REASONS[int(r)]
             if REASONS[int(r)] in ("zero", "near_zero"):  # which "no other month" rule held
                 ev["low_rule"] = "alone" if a else "tiny"
+                if not a and nt > 1:
+                    ev["tiny_months"] = int(nt)
             ev["factor"] = float(f) if np.isfinite(f) else None
             ev["typical"] = float(ty) if np.isfinite(ty) else None
         slips = np.flatnonzero(reason[rows, cols] == 3)
@@ -267,7 +272,10 @@ class Implausible(Detector):
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         tiny = v <= self.tiny_share * typical
-        series = tiny & (tiny.sum(axis=1, keepdims=True) == 1) & (z <= -self.min_below)
+        only = tiny.sum(axis=1, keepdims=True) == 1
+        # a few positive figures apart; zeros have the rule of months without trade
+        series = tiny & (only | (_tiny_apart(v, tiny, typical) & (v > 0)))
+        series &= z <= -self.min_below
         series &= below >= self.threshold
         # not in a series' first month: a flow that starts late in a month holds part of it
         low = (local | series) & np.isnan(slip) & ~first_months(v)
@@ -276,7 +284,7 @@ class Implausible(Detector):
         reason[low & (v > 0)] = 2
         reason[low & (v == 0)] = 1
         reason[v < 0] = 0
-        return reason, slip, local
+        return reason, slip, local, tiny.sum(axis=1)
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -324,6 +332,11 @@ def _only_low(ev: Mapping, unit: str) -> str:
     may come near: HKG's $38 beside an $84 among months of $63.1K)."""
     if ev.get("low_rule") == "alone":
         return f"No other {unit} of the series comes within a factor 10 of it"
+    if ev.get("low_rule") == "tiny" and (ev.get("tiny_months") or 1) > 1:
+        return (
+            f"It is one of {ev['tiny_months']} {unit}s of the series below a thousandth of its "
+            f"typical {unit}, and no {unit} lies between those and a tenth of it"
+        )
     if ev.get("low_rule") == "tiny":
         return f"It is the only {unit} of the series below a thousandth of its typical {unit}"
     return f"No other {unit} of the series is that low"  # saved before the rule was kept
@@ -633,6 +646,26 @@ def typical_level(v: np.ndarray) -> np.ndarray:
     """The series' typical month: the median of its reported non-negative values."""
     med, _ = nanmedian(np.where(np.isfinite(v) & (v >= 0), v, np.nan))
     return med
+
+
+#: at most this share of a series' reported months may lie below a thousandth of its typical
+#: month for each of them to be implausible (``_tiny_apart``)
+FEW_TINY_SHARE = 0.2
+
+
+def _tiny_apart(v: np.ndarray, tiny: np.ndarray, typical: np.ndarray) -> np.ndarray:
+    """Rows whose months below a thousandth of the typical month (``tiny``) are a few (at
+    most ``FEW_TINY_SHARE`` of the reported months) standing apart: no month of the
+    series lies between a thousandth and a tenth of its typical month. An
+    intermittent flow runs at every size below its typical month; a series at about
+    €100K a month with two months at €8 and €47 and nothing in between has two figures
+    that are not trade (Czechia's exports of CN 85235910 to Austria, where one such month
+    hid the other)."""
+    n = tiny.sum(axis=1, keepdims=True)
+    reported = np.isfinite(v).sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        between = (~tiny & (v < 0.1 * typical)).any(axis=1, keepdims=True)
+    return (n <= FEW_TINY_SHARE * reported) & ~between
 
 
 def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:

@@ -195,6 +195,26 @@ def test_the_other_months_are_counted_not_said_to_match(short, says, severity):
         assert (f["score"] <= 0.5) == (severity == "low")
 
 
+def test_months_of_a_total_without_any_detail_say_the_details_are_not_all_held():
+    """Latvia's exports of CN 85235910 to the world: one partner's €416 against a total of
+    €6.4K in October 2023, high, "10 of 11 match"; in 6 other months the total had no
+    partner in the store at all (a Comext file holds the EU partners and China). Those
+    months say what a recurring shortfall says: partners not in the store, low."""
+    rng = np.random.default_rng(6)
+    partners = rng.lognormal(9, 0.3, (1, 24))
+    world = partners.copy()
+    world[0, 10] *= 15.0  # the month the details fall short
+    partners[0, [2, 5, 8, 14, 17, 21]] = np.nan  # months with a total and no detail
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL")])
+    found = findings(make_panel(np.vstack([world, partners]), keys=keys), [Incoherent()])
+    (f,) = found.to_dict("records")
+    assert f["evidence"]["other_bare"] == 6 and f["severity"] == "low" and f["impact"] == 0
+    assert "In 6 other months the total has no detail in the store at all." in f["explanation"]
+    assert "and are missing in 6 other months: more likely some of the total's partners" in (
+        f["explanation"]
+    )
+
+
 _EU = ["FRA", "ITA", "ESP", "NLD", "BEL", "POL", "AUT", "SWE", "DNK", "FIN"]
 _EU += ["IRL", "PRT", "GRC", "CZE", "HUN", "ROU", "BGR", "HRV", "SVK", "SVN"]
 

@@ -52,9 +52,10 @@ class Incoherent(Detector):
     set is complete in the series' other months (their median ratio to the total within the
     tolerance), since a partial set (the source lists only some partners) is not an error.
     Threshold: the score is 0.5 at the tolerance and rises with the multiple of it. A
-    shortfall that recurs (the details short of the total beyond the allowance in this and
-    at least two other months) reads first as details not all in the store (Comext files
-    list the EU partners and China) rather than a wrong figure: its score is halved, below
+    shortfall that recurs (the details short of the total beyond the allowance, or absent
+    from the store beside a total, in this and at least two other months) reads first as
+    details not all in the store (Comext files list the EU partners and China) rather
+    than a wrong figure: its score is halved, below
     0.5 (low), since the explanation itself calls an error the less likely reading, and its
     impact is 0, the gap being trade the store does not hold rather than money a figure may
     have wrong (the difference stays in the evidence). Materiality, as ``gap``'s: a break
@@ -192,7 +193,8 @@ class Incoherent(Detector):
             for i, j in zip(p.tolist(), t.tolist(), strict=True)
         ]
         # a shortfall that recurs reads as details not all in the store, not a wrong figure
-        short = counted["other_short"][p, t] + 1
+        # and months whose total has no detail in the store at all say the same
+        short = counted["other_short"][p, t] + counted["other_bare"][p, t] + 1
         incomplete = (gap[p, t] < 0) & (short >= _RECURRING)
         return self._emit(
             rows[p], t, t, total[p, t], detail_sum[p, t], unit[p, t], level, evidence, incomplete
@@ -306,7 +308,8 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
     store (a source listing only some partners, such as Comext files holding the EU
     partners and China) than one wrong figure each time."""
     short = int(ev.get("other_short") or 0) + 1
-    if short < _RECURRING:
+    bare = int(ev.get("other_bare") or 0)
+    if short + bare < _RECURRING:
         if kind == "partner":  # a set whole in other months can still miss a rare partner
             return (
                 " A figure missing among the details, a total not updated, or trade that "
@@ -314,8 +317,11 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
             )
         return " A figure missing among the details, or a total not updated."
     months = plural(int(ev.get("other_months") or 0) + 1, unit)
+    fall = f"fall short in {short} of the {months}"
+    if bare:  # the months whose total has no detail were said just before
+        fall += f", and are missing in {plural(bare, f'other {unit}')}"
     return (
-        f" The details fall short in {short} of the {months}: more likely some of the "
+        f" The details {fall}: more likely some of the "
         f"total's {kind}s are not in the store (a source listing only some of them) than "
         "one figure is wrong. Otherwise a figure is missing among the details, or the total "
         "was not updated."
@@ -341,8 +347,15 @@ def _other_months_text(ev: Mapping, unit: str) -> str:
         ),
     ]
     said = counts[0] if len(counts) == 1 else ", ".join(counts[:-1]) + " and " + counts[-1]
+    bare = ev.get("other_bare")
+    without = (
+        f" In {plural(int(bare), f'other {unit}')} the total has no detail in the store at all."
+        if bare
+        else ""
+    )
     return (
         f" Of the other {plural(int(others), unit)} with a total and details, the details {said}."
+        + without
     )
 
 
@@ -452,7 +465,8 @@ def _other_months(
     """How the details compare with the total in each cell's other months: how many hold
     both figures, and in how many the details match the total within the allowance the
     cell itself is judged by (the tolerance or the rounding; ``other_rounded`` of them only
-    within the rounding), fall short of it or exceed it (the cell's own month left out)."""
+    within the rounding), fall short of it or exceed it, and how many months hold a total
+    without any detail (``other_bare``; the cell's own month left out)."""
     both = np.isfinite(total) & np.isfinite(detail_sum)
     gap = np.where(both, detail_sum - total, 0.0)
     with np.errstate(invalid="ignore"):
@@ -463,6 +477,8 @@ def _other_months(
             "other_rounded": matching & (np.abs(gap) > tolerance * np.abs(total)),
             "other_short": both & (gap < -allowed),
             "other_over": both & (gap > allowed),
+            # a total with no detail at all in the store: the store holds part of them
+            "other_bare": np.isfinite(total) & ~np.isfinite(detail_sum) & (total > allowed),
         }
     return {name: c.sum(1, keepdims=True) - c for name, c in cells.items()}
 

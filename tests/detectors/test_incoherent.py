@@ -210,8 +210,9 @@ def test_months_of_a_total_without_any_detail_say_the_details_are_not_all_held()
     (f,) = found.to_dict("records")
     assert f["evidence"]["other_bare"] == 6 and f["severity"] == "low" and f["impact"] == 0
     assert "In 6 other months the total has no detail in the store at all." in f["explanation"]
-    assert "and are missing in 6 other months: more likely some of the total's partners" in (
-        f["explanation"]
+    assert (
+        "and are missing in 6 other months: more likely some of the total's partners"
+        in (f["explanation"])
     )
 
 

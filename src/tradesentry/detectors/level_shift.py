@@ -85,12 +85,13 @@ class LevelShift(Detector):
     (``returns``; every month of it on the new level's side of the midpoint between the
     two levels): one finding over its months (``period_end`` its last reported month),
     the return in its evidence and words, its money at stake what its months held against
-    the old level, month by month, and its score the stronger of its two changes'. No further step found is
-    not a level that holds: the explanation says the new level lasts to the end of its
-    segment only where the median of the segment's last 12 reported months after its first
-    year is within 2 standard errors and ×1.5 of it (``late_levels``), that it does not
-    hold only where that median is beyond both and rests on at least 3 months, and
-    otherwise gives that median (``late_level``) and its months without a verdict. A
+    the old level, month by month, and its score the stronger of its two changes'. No
+    further step found is not a level that holds: the explanation says the new level lasts
+    to the end of its segment only where the median of the segment's last 12 reported
+    months after its first year is within 2 standard errors and ×1.5 of it
+    (``late_levels``), that it does not hold only where that median is beyond both and
+    rests on at least 3 months, and otherwise gives that median (``late_level``) and its
+    months without a verdict. A
     timing shift is offered as the other reading of a rise only where the month before it
     is unusually low (z ≤ −2), below half the old level, and no missing month lies between.
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store

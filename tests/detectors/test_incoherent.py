@@ -216,6 +216,21 @@ def test_months_of_a_total_without_any_detail_say_the_details_are_not_all_held()
     )
 
 
+def test_months_before_the_store_holds_any_detail_say_nothing():
+    """World totals fetched over two years, partners over the second only: the first year
+    is a difference of coverage, not partners missing. One month short among twelve that
+    match is a likely wrong figure, high, with its money at stake."""
+    rng = np.random.default_rng(7)
+    partners = rng.lognormal(12, 0.3, (2, 24))
+    world = partners.sum(axis=0, keepdims=True)
+    partners[:, :12] = np.nan  # the store holds the partners from the second year on
+    partners[0, 17] *= 0.2
+    keys = _keys([("WLD", "TOTAL"), ("FRA", "TOTAL"), ("JPN", "TOTAL")])
+    found = findings(make_panel(np.vstack([world, partners]), keys=keys), [Incoherent()])
+    (f,) = found.to_dict("records")
+    assert f["evidence"]["other_bare"] == 0 and f["severity"] == "high" and f["impact"] > 0
+
+
 _EU = ["FRA", "ITA", "ESP", "NLD", "BEL", "POL", "AUT", "SWE", "DNK", "FIN"]
 _EU += ["IRL", "PRT", "GRC", "CZE", "HUN", "ROU", "BGR", "HRV", "SVK", "SVN"]
 

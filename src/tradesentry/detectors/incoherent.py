@@ -477,10 +477,20 @@ def _other_months(
             "other_rounded": matching & (np.abs(gap) > tolerance * np.abs(total)),
             "other_short": both & (gap < -allowed),
             "other_over": both & (gap > allowed),
-            # a total with no detail at all in the store: the store holds part of them
-            "other_bare": np.isfinite(total) & ~np.isfinite(detail_sum) & (total > allowed),
+            # a total with no detail at all in the store, within the span the store holds
+            # details for (outside it, a total fetched over a longer span says nothing)
+            "other_bare": np.isfinite(total)
+            & ~np.isfinite(detail_sum)
+            & (total > allowed)
+            & _within_span(np.isfinite(detail_sum)),
         }
     return {name: c.sum(1, keepdims=True) - c for name, c in cells.items()}
+
+
+def _within_span(held: np.ndarray) -> np.ndarray:
+    """Cells between the first and the last ``held`` cell of their row."""
+    seen = np.cumsum(held, axis=1)
+    return (seen > 0) & (seen < seen[:, -1:]) | held
 
 
 def _figure_units(figures: np.ndarray) -> np.ndarray:

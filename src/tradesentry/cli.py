@@ -280,6 +280,17 @@ def ingest(
             _remove_store(target)
         err.print(stop.line(kept), markup=False, highlight=False)
         raise typer.Exit(130) from None
+    except BaseException as exc:
+        # Ctrl-C between files or on closing the store: what is in it is whole
+        if not (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()):
+            raise
+        err.print(
+            f"tradesentry: ingest interrupted; {kept} of {plural(len(files), 'file')} "
+            "of this command are in the store, each whole",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
     if failed and new and not landed:  # the store as it was: none, not an empty one
         _remove_store(target)
     if failed:

@@ -146,3 +146,14 @@ def test_a_code_that_is_not_a_whole_number_stays_an_error(store, tmp_path, code,
     rec = comtrade_fields(record()) | {"reporterCode": code}
     _ingest(store, _write(tmp_path, _answer([rec])))
     assert list(store.quarantine().reason) == [reason]
+
+
+def test_a_key_a_response_gives_twice_is_named_in_plain_words(store, tmp_path):
+    """A response with its "error" key twice was refused in DuckDB's words (its own path
+    through the file, "JSON transform error … in record/value 1")."""
+    text = '{"error": "quota exceeded", "error": "", "data": []}'
+    with pytest.raises(InputError) as err:
+        _ingest(store, _write(tmp_path, text))
+    assert str(err.value).endswith(
+        "not a readable Comtrade JSON response (a response gives its key 'error' twice)"
+    )

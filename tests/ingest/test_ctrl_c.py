@@ -87,3 +87,23 @@ def test_ctrl_c_in_the_second_of_three_files_names_what_stays(tmp_path, monkeypa
         "was kept); the 1 file before it stays, and running the same command again reads the "
         "rest (what is stored is a no-op)"
     )
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_after_the_last_file_says_every_file_is_in_the_store(tmp_path, monkeypatch):
+    """A Ctrl-C as the store closes, every file in: exit 130 said nothing."""
+    from tradesentry.store import Store
+
+    paths = _files(tmp_path, 2)
+    real_close = Store.close
+
+    def close_then_ctrl_c(self):
+        real_close(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Store, "close", close_then_ctrl_c)
+    result = CliRunner().invoke(app, ["ingest", *paths, "--store", str(tmp_path / "s.duckdb")])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "tradesentry: ingest interrupted; 2 of 2 files of this command are in the store, each whole"
+    ]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.ingest.kit import FORMATS, record
+from tradesentry.errors import InputError
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 CANONICAL = "reporter,partner,flow,commodity,period,value"
@@ -41,6 +42,19 @@ def test_canonical_columns_still_match_in_any_case(store, tmp_path):
     obs = store.observations().iloc[0]
     assert (obs.reporter, obs.partner, obs.value) == ("CHN", "PRK", 5.0)
     assert _provenance(store) == [{"Source_URL": "https://x/A"}]
+
+
+def test_extra_columns_differing_in_case_are_two_columns(store, tmp_path):
+    """`Note` and `note` were one column twice and refused the file; kept as written they
+    are two. Two canonical names in any case stay one column twice."""
+    path = tmp_path / "release.csv"
+    path.write_text(f"{CANONICAL},Note,note\nCHN,PRK,export,TOTAL,2021-01,5,a,b\n")
+    store.ingest(path)
+    assert _provenance(store) == [{"Note": "a", "note": "b"}]
+    twice = tmp_path / "twice.csv"
+    twice.write_text(f"{CANONICAL},VALUE\nCHN,PRK,export,TOTAL,2021-02,5,6\n")
+    with pytest.raises(InputError, match="column 'VALUE' is in the header twice"):
+        store.ingest(twice)
 
 
 def test_empty_names_each_get_their_position_and_never_a_name_taken(store, tmp_path):

@@ -32,7 +32,8 @@ def matches(src: SourceFile) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     header = split_header(src.header, ",")
     names = [n.lower() for n in header]
-    duplicate = duplicate_column(header)  # names match in any case: which one holds the data?
+    # canonical names match in any case (which one holds the data?); others as written
+    duplicate = duplicate_column(header, CANONICAL_CSV_COLUMNS)
     if duplicate:
         raise src.fail(duplicate, src.header_line)
     missing = [c for c in REQUIRED_CSV_COLUMNS if c not in names]

@@ -25,6 +25,7 @@ observation key: a row by mode of transport is not a duplicate of the all-modes 
 from __future__ import annotations
 
 import json
+import re
 
 import duckdb
 
@@ -176,6 +177,9 @@ def _read_json(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         )
     except duckdb.Error as exc:
         reason = str(exc).splitlines()[0].replace(src.read_path(), src.name)
+        repeated = re.search(r'has duplicate key "([^"]*)"', reason)
+        if repeated:  # DuckDB's words name its own path through the file: say it plainly
+            reason = f"a response gives its key {repeated[1]!r} twice"
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
 
 

@@ -7,6 +7,8 @@ split into observations and quarantine happen once, in ``validate``, for every f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 
 # Column, DuckDB type. A reader's SELECT must produce these names; any it leaves out are NULL.
@@ -131,15 +133,18 @@ def figure_sql(name: str, text: str, number: str) -> str:
     return f"{number} AS {name}, CASE WHEN NOT {good} THEN {text} END AS {name}_text"
 
 
-def duplicate_column(names: list[str]) -> str | None:
+def duplicate_column(names: list[str], known: Iterable[str] | None = None) -> str | None:
     """The first column name a header gives twice (in any case), else None.
 
     A reader that finds its columns by name would take one of the two and drop the other
-    without a word; such a header is refused instead, naming the column.
+    without a word; such a header is refused instead, naming the column. With ``known``
+    (the names a reader matches in any case), other names are kept as written and are
+    twice only when written alike (``Note`` and ``note`` are two provenance columns).
     """
+    matched = None if known is None else {k.lower() for k in known}
     seen: dict[str, int] = {}
     for position, name in enumerate(names, start=1):
-        key = name.lower()
+        key = name.lower() if matched is None or name.lower() in matched else name
         if not key:
             continue
         if key in seen:

@@ -184,10 +184,10 @@ def main() -> None:
     options: dict = {"chunk_series": args.chunk_series} if args.chunk_series else {}
     if args.no_cross_checks:
         from tradesentry.detectors import registry
+        from tradesentry.detectors.base import MONEY_NEEDS
 
         # the rate of a series' own currency (the money cap) is a join, not a cross check
-        per_series = {"own_rate"}
-        options["kinds"] = [k for k, cls in registry().items() if set(cls.needs) <= per_series]
+        options["kinds"] = [k for k, cls in registry().items() if set(cls.needs) <= {*MONEY_NEEDS}]
         print(f"detectors: {', '.join(options['kinds'])}")
     if args.engine_only:
         options["kinds"] = []

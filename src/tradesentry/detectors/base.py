@@ -114,13 +114,26 @@ def material_cap(money: np.ndarray, small_gap: float = SMALL_GAP) -> np.ndarray:
     return np.where(np.isfinite(money), money / small_gap, np.inf)
 
 
+#: the context a detector needs for its money cap in dollars: the rate of the series' own
+#: currency (``in_dollars``), a join rather than a cross check
+MONEY_NEEDS: tuple[str, ...] = ("own_rate",)
+
+
+def context(panel, name: str) -> np.ndarray | None:
+    """The panel's context array ``name``, or None when the engine did not supply it."""
+    array = panel.context.get(name)
+    if array is None or array.shape != panel.values.shape:
+        return None
+    return np.asarray(array, dtype=float)
+
+
 def in_dollars(panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
     """``money`` of the cells in US dollars where the store has the month's rate for the
     series' currency (context ``own_per_usd``), else as it is (currency units)."""
-    per_usd = panel.context.get("own_per_usd")
-    if per_usd is None or np.shape(per_usd) != panel.values.shape:
+    per_usd = context(panel, "own_per_usd")
+    if per_usd is None:
         return np.asarray(money, dtype=float)
-    rate = np.asarray(per_usd, dtype=float)[rows, cols]
+    rate = per_usd[rows, cols]
     return np.where(np.isfinite(rate) & (rate > 0), money / rate, money)
 
 

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tradesentry.detectors.base import context  # noqa: F401 - the cross checks' import
 from tradesentry.detectors.baseline import nanmedian
 
 MAD_TO_SIGMA = 1.4826  # MAD × this = σ for normal data
-
-
-def context(panel, name: str) -> np.ndarray | None:
-    """The panel's context array ``name``, or None when the engine did not supply it."""
-    array = panel.context.get(name)
-    if array is None or array.shape != panel.values.shape:
-        return None
-    return np.asarray(array, dtype=float)
 
 
 def row_median(x: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
+    MONEY_NEEDS,
     Detector,
     confidence,
     detections,
@@ -86,7 +87,7 @@ class Implausible(Detector):
     """
 
     kind: ClassVar[str] = "implausible"
-    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
+    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     threshold: float = 4.5
     near_zero_share: float = 0.01

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
+    MONEY_NEEDS,
     Detector,
     confidence,
     detections,
@@ -100,7 +101,7 @@ class LevelShift(Detector):
     """
 
     kind: ClassVar[str] = "level_shift"
-    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
+    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     #: shifts are searched at the model's threshold (``BaselineConfig.shift_threshold``);
     #: a higher value here reports only the stronger ones.

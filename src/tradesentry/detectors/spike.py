@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from tradesentry.detectors.base import Detector
+from tradesentry.detectors.base import MONEY_NEEDS, Detector
 from tradesentry.detectors.baseline import (
     deviations,
     expectation_source,
@@ -49,7 +49,7 @@ class Spike(Detector):
     """
 
     kind: ClassVar[str] = "spike"
-    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
+    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
     threshold: float = 4.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
+    MONEY_NEEDS,
     Detector,
     confidence,
     detections,
@@ -78,7 +79,7 @@ class TimingShift(Detector):
     """
 
     kind: ClassVar[str] = "timing_shift"
-    needs: ClassVar[tuple[str, ...]] = ("own_rate",)  # money at stake in dollars
+    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip", "implausible")
     threshold: float = 4.5
     min_side: float = 2.0

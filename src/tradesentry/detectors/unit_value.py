@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
+    MONEY_NEEDS,
     SMALL_GAP,
     Detector,
     confidence,
@@ -97,7 +98,7 @@ class UnitValue(Detector):
     """
 
     kind = "unit_value"
-    needs = ("reference_unit_value", "own_rate")
+    needs = ("reference_unit_value", *MONEY_NEEDS)
 
     threshold: float = 5.0
     own_threshold: float = 3.0

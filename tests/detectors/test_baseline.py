@@ -9,6 +9,8 @@ import pytest
 
 from tradesentry.datasets import make_panel, synthetic_values
 from tradesentry.detectors import baseline as B
+from tradesentry.detectors import evidence as E
+from tradesentry.detectors import robust, shifts
 from tradesentry.detectors.dip import Dip
 from tradesentry.detectors.spike import Spike
 from tradesentry.errors import InputError
@@ -20,7 +22,7 @@ def _same_model(a: B.Baseline, b: B.Baseline) -> None:
     for name in B.Baseline.__dataclass_fields__:
         if name not in ("shifts", "config"):
             np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    for name in B.Shifts.__dataclass_fields__:
+    for name in shifts.Shifts.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(a.shifts, name), getattr(b.shifts, name), name)
 
 
@@ -30,7 +32,7 @@ def test_nanmedian_agrees_with_numpy(shape):
     a = rng.normal(size=shape)
     a[rng.random(a.shape) < 0.4] = np.nan
     a[(0,) * (a.ndim - 1)] = np.nan  # a row with nothing reported
-    med, count = B.nanmedian(a)
+    med, count = robust.nanmedian(a)
     with np.errstate(all="ignore"), pytest.warns(RuntimeWarning):
         expected = np.nanmedian(a, axis=-1)
     np.testing.assert_allclose(med, expected)
@@ -57,7 +59,7 @@ def test_window_medians_agree_with_a_month_by_month_reading(gappy_rows):
     x, segment = gappy_rows
     level, count = B.local_level(x, segment, 6)
     k = 6
-    _, mb, nb, _, ma, na = B._plain_side_windows(x, k)
+    _, mb, nb, _, ma, na = shifts._plain_side_windows(x, k)
     for i, t in np.ndindex(x.shape):
         same = [
             x[i, s]
@@ -119,11 +121,11 @@ def test_a_bad_thread_count_is_one_clear_error(bad, monkeypatch):
 def test_side_scales_equal_the_scale_for_symmetric_noise():
     rng = np.random.default_rng(3)
     r = rng.standard_normal((400, 60)) * 0.3
-    both, low, high = B.residual_scales(r, B.DEFAULT_CONFIG)
-    np.testing.assert_array_equal(both, B.robust_scale(r, B.DEFAULT_CONFIG))
+    both, low, high = robust.residual_scales(r, B.DEFAULT_CONFIG)
+    np.testing.assert_array_equal(both, robust.robust_scale(r, B.DEFAULT_CONFIG))
     assert np.median(low / both) == pytest.approx(1.0, abs=0.05)
     assert np.median(high / both) == pytest.approx(1.0, abs=0.05)
-    _, mirrored_low, mirrored_high = B.residual_scales(-r, B.DEFAULT_CONFIG)
+    _, mirrored_low, mirrored_high = robust.residual_scales(-r, B.DEFAULT_CONFIG)
     np.testing.assert_allclose(mirrored_low, high)  # the sides swap with the sign
     np.testing.assert_allclose(mirrored_high, low)
 
@@ -141,7 +143,7 @@ def test_a_habit_of_thin_months_widens_only_the_low_side():
     assert model.z[0, 40] > 4.0  # a spike, above the rises the series makes
     thin = np.arange(3, 48, 5)
     assert np.all(model.z[0, thin[np.isfinite(model.z[0, thin])]] > -4.5)  # no dips
-    together = B.robust_scale(model.resid, B.DEFAULT_CONFIG)[0]
+    together = robust.robust_scale(model.resid, B.DEFAULT_CONFIG)[0]
     assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike
 
 
@@ -151,7 +153,7 @@ def test_few_residuals_keep_each_side_as_wide_as_both():
     deviation of the row, so each side alone would see only the quiet months and call
     both large months anomalies. Each side stays as wide as the two together."""
     r = np.array([[1.55, -0.003, -1.53, 0.05, 0.2, 0.03]])
-    both, low, high = B.residual_scales(r, B.DEFAULT_CONFIG)
+    both, low, high = robust.residual_scales(r, B.DEFAULT_CONFIG)
     assert low[0] == high[0] == both[0]
     assert abs(r).max() / both[0] < 2.5
     # from 20 residuals on, a side places its own tail (a habit of thin months, below)
@@ -221,10 +223,10 @@ def test_the_months_of_a_burst_are_not_each_others_expectation(shared_data):
     spikes = Spike().detect(panel)
     assert sorted(spikes["start"]) == [91, 92]  # August and September 2024
     assert (spikes["expected"] < 2.5e5).all()  # the ordinary level, not the burst's
-    (august,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([91]))
+    (august,) = E.sources(panel, B.baseline(panel), np.array([0]), np.array([91]))
     assert august["level_left_out_above"] == ["2024-09"]  # June's $492K is no month of it
     assert august["level_months"] == ["2023-03", "2024-06", "2024-12"]
-    text = B.expectation_source(august)
+    text = E.expectation_source(august)
     assert "leaving out September 2024, itself far above the series' usual level" in text
 
 
@@ -342,13 +344,13 @@ def test_a_seasonal_factor_is_shown_as_far_as_it_tells(seasonal_factor, shown):
         "season_years": ["2023", "2025"],
         "seasonal_factor": seasonal_factor,
     }
-    text = B.expectation_source(evidence)
+    text = E.expectation_source(evidence)
     assert text.endswith(f", adjusted for the same month in 2023 and 2025 {shown}"), text
 
 
 def test_no_seasonal_factor_is_named_where_it_shows_as_one():
     evidence = {"level_months": ["2024-01"], "season_years": ["2023"], "seasonal_factor": 1.004}
-    assert "adjusted" not in B.expectation_source(evidence)
+    assert "adjusted" not in E.expectation_source(evidence)
 
 
 @pytest.mark.parametrize(
@@ -356,11 +358,11 @@ def test_no_seasonal_factor_is_named_where_it_shows_as_one():
 )
 def test_evidence_ratios_keep_their_significant_digits(observed, expected):
     """Guinea → Singapore: 92.0K GNF against 8.0T expected, a ratio six decimals made 0."""
-    assert B._ratio(observed, expected) == pytest.approx(observed / expected, rel=1e-5)
+    assert E._ratio(observed, expected) == pytest.approx(observed / expected, rel=1e-5)
     assert (
-        B.evidence_figure(observed) == observed
-        and B.evidence_figure(0.0) == 0.0
-        and B.evidence_figure(np.nan) is None
+        E.evidence_figure(observed) == observed
+        and E.evidence_figure(0.0) == 0.0
+        and E.evidence_figure(np.nan) is None
     )
 
 
@@ -409,7 +411,7 @@ def test_an_expectation_from_seasonally_adjusted_months_says_so(adjusted):
         "level_window": 6,
         "level_adjusted": adjusted,
     }
-    text = B.expectation_source(evidence)
+    text = E.expectation_source(evidence)
     assert text.startswith("the 12 months around it")
     assert ("(each net of its own season)" in text) == adjusted
 
@@ -422,7 +424,7 @@ def test_the_evidence_marks_a_level_taken_from_months_with_seasons():
     seasonal = flat * np.tile([1.0] * 11 + [3.0], 4)
     for values, adjusted in ((flat, False), (seasonal, True)):
         panel = make_panel(values[None, :])
-        (july,) = B.sources(panel, B.baseline(panel), np.array([0]), np.array([30]))
+        (july,) = E.sources(panel, B.baseline(panel), np.array([0]), np.array([30]))
         assert july["level_adjusted"] == adjusted
 
 
@@ -432,12 +434,12 @@ def test_an_expectation_says_the_zeros_it_left_out():
     v = np.tile([1e4, 0.0, 1.2e4, 0.0, 9e3, 1.1e4], 6)
     panel = make_panel(v[None, :])
     model = B.baseline(panel)
-    (src,) = B.sources(panel, model, np.array([0]), np.array([20]))
+    (src,) = E.sources(panel, model, np.array([0]), np.array([20]))
     window = range(14, 27)
     zeros = sum(v[c] == 0 for c in window if c != 20)
     assert src["level_zeros_left_out"] == zeros == 4
     assert len(src["level_months"]) == 12 - zeros
-    text = B.expectation_source(src)
+    text = E.expectation_source(src)
     assert text.startswith(f"the {12 - zeros} months with trade from ")
     assert f"({zeros} months at zero left out, a habit of the series" in text
 

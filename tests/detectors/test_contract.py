@@ -254,7 +254,7 @@ def _years(first: int, last: int) -> list[str]:
     return [f"{y}-01" for y in range(first, last + 1)]
 
 
-# What the model's findings carry about their expectation (baseline.deviation_evidence).
+# What the model's findings carry about their expectation (evidence.deviation_evidence).
 _SOURCE = {
     "level_months": _years(2010, 2021)[:6] + _years(2017, 2021),
     "level_window": 6,

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.baseline import baseline, expectation_source
+from tradesentry.detectors.baseline import baseline
+from tradesentry.detectors.evidence import expectation_source
 from tradesentry.detectors.timing_shift import TimingShift, pair_statistics
 
 from ._helpers import findings, keyed_panel

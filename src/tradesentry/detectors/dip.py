@@ -10,7 +10,7 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
-from tradesentry.detectors.baseline import (
+from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
@@ -45,7 +45,7 @@ class Dip(Detector):
     visibly real (a month at 1/50 of its neighbours). A reported zero is not a dip
     where the series' months without trade (zeros or missing months) explain it
     (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others.
-    Nor is a series' first reported month (``baseline.first_months``): a flow that starts
+    Nor is a series' first reported month (``evidence.first_months``): a flow that starts
     late in a month holds part of it.
 
     Where a strong seasonal factor decides the dip (it moves the month by at least 2

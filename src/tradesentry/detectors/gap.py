@@ -17,12 +17,8 @@ from tradesentry.detectors.base import (
     material_cap,
     no_detections,
 )
-from tradesentry.detectors.baseline import (
-    DEFAULT_CONFIG,
-    baseline,
-    covered_by_combined,
-    finding_freq,
-)
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_combined
+from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.text import about, period_name, period_unit
 

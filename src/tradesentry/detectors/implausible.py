@@ -18,16 +18,15 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import (
-    baseline,
+from tradesentry.detectors.baseline import baseline, seasonal_term
+from tradesentry.detectors.evidence import (
     deviation_evidence,
     evidence_figure,
     expectation_source,
     finding_freq,
     first_months,
-    nanmedian,
-    seasonal_term,
 )
+from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -70,7 +69,7 @@ class Implausible(Detector):
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23), or in the series' first reported month (a flow that starts late in a month
-    holds part of it: ``baseline.first_months``); and a *negative* value, which trade
+    holds part of it: ``evidence.first_months``); and a *negative* value, which trade
     values cannot be. A series too short for a scale of its own (``Baseline.measured``)
     is read for these orders of magnitude only where its other months agree within ×10
     (``_others_agree``): five months at €4, €81, €5,826, €1 and €53 have no usual level to

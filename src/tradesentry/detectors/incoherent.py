@@ -12,7 +12,7 @@ import pandas as pd
 
 from tradesentry.context import country_codes
 from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import finding_freq
+from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD, hs_family
 from tradesentry.text import (

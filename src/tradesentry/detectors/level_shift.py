@@ -17,14 +17,9 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import (
-    DEFAULT_CONFIG,
-    MEDIAN_SE,
-    baseline,
-    finding_freq,
-    nanmedian,
-    robust_scale,
-)
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline
+from tradesentry.detectors.evidence import finding_freq
+from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -62,7 +57,7 @@ class LevelShift(Detector):
     """A lasting change of level, with its first month and the size of the new level.
 
     Model: binary segmentation with local windows on the deseasonalised log series
-    (``baseline.find_shifts``): at each month the median of the reported months in the 6
+    (``shifts.find_shifts``): at each month the median of the reported months in the 6
     (and 12) months before is compared with the median of those after, within the current
     segment, with at least 3 months on each side; the difference is standardised by the
     noise scale (consecutive differences ÷ √2, robust) and the medians' standard error

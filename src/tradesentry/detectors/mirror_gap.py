@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import evidence_figure, finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
+from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.panel import Panel
 from tradesentry.text import about, money, money_pair, percent, period_name, period_unit, plural
 from tradesentry.text import ratio as ratio_text

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import Detector, confidence, detections, no_detections
-from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
+from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import COMBINED_PREFIX, Panel
 from tradesentry.text import (
     money,

@@ -9,7 +9,7 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
-from tradesentry.detectors.baseline import (
+from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
@@ -39,7 +39,7 @@ class Spike(Detector):
     months around it in two other years makes every January expected at 1/200), and then an
     ordinary month reads as a spike against it. Where the season decides the finding, the
     text also gives the reading without it (``season_reading``): the season is strong (it
-    moves the month by at least ``baseline.SEASON_SCALES`` = 2 scales: |z − level_z| ≥ 2, where
+    moves the month by at least ``evidence.SEASON_SCALES`` = 2 scales: |z − level_z| ≥ 2, where
     ``level_z`` is the month against the level alone in the same side scale) and against
     the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
     stands: the month contradicts the same month of the other years, which agree.

@@ -17,20 +17,19 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import (
+from tradesentry.detectors.baseline import Baseline, baseline
+from tradesentry.detectors.evidence import (
     SEASON_SCALES,
-    Baseline,
-    baseline,
     expectation_source,
     finding_freq,
     level_reading,
     level_without,
     odd_ones,
-    robust_scale,
     season_figures,
     sources,
     strong_season,
 )
+from tradesentry.detectors.robust import robust_scale
 from tradesentry.panel import Panel
 from tradesentry.text import about, less_than, money, percent, period_name, period_unit
 
@@ -57,7 +56,7 @@ class TimingShift(Detector):
     the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
 
     Each month of a pair is judged against an expectation that leaves out both months of
-    the pair (``baseline.level_without``): the model's level of a month is the median of
+    the pair (``evidence.level_without``): the model's level of a month is the median of
     the months around it, its own left out, and so counts the other month of the pair, so
     an excess in one month raised its neighbour's expectation and made a normal neighbour
     look short (a two-month burst read as a shift into its second month). Pairs are
@@ -69,7 +68,7 @@ class TimingShift(Detector):
 
     A month's expectation may rest on a strong seasonal factor taken from other years' odd
     months. Where it does (the season moves the month by at least 2 scales,
-    |z − level_z| ≥ 2, ``baseline.strong_season``) and against the level alone the month
+    |z − level_z| ≥ 2, ``evidence.strong_season``) and against the level alone the month
     would be no side of the shift (within ``min_side`` of its level, or on the other side
     of it), the text says so in one sentence: the other years' months, the month against
     the level alone, and that if those months were the odd ones the pair is no timing shift.
@@ -259,7 +258,7 @@ def pair_statistics(
     Without ``rows`` and ``cols``: every pair of the panel, each month against the model's
     expectation (which counts the other month of the pair): the screen. With them: those
     pairs only, each month against its level without the other month
-    (``baseline.level_without``), its expectations ``e0``, ``e1`` and levels ``level0``,
+    (``evidence.level_without``), its expectations ``e0``, ``e1`` and levels ``level0``,
     ``level1``, and ``judged`` False where fewer than the model's minimum of months
     remain; ``two_month_scale`` (the robust scale of the series' two-month sums) is then
     the screen's.
@@ -307,7 +306,7 @@ def pair_statistics(
 
 def _without(model: Baseline, rows: np.ndarray, t: np.ndarray, other: np.ndarray):
     """A month's z, expectation (money), level (log) and count of months, with its level
-    taken without ``other``, the other month of its pair (``baseline.level_without``)."""
+    taken without ``other``, the other month of its pair (``evidence.level_without``)."""
     level, n = level_without(model, rows, t, other)
     expected_log = level + model.seasonal[rows, t]
     resid = model.y[rows, t] - expected_log

@@ -19,8 +19,8 @@ from tradesentry.detectors.base import (
     material_cap,
     no_detections,
 )
-from tradesentry.detectors.baseline import finding_freq
 from tradesentry.detectors.cross import context, row_center_spread, row_median
+from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,

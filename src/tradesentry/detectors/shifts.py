@@ -1,0 +1,406 @@
+"""Lasting changes of level, which the shared model (``baseline.py``) searches for before
+its final fit and then fits segment by segment.
+
+Binary segmentation with local windows on the deseasonalised log values (``find_shifts``):
+the median of the months before each month against that of the months from it, over 6
+and 12 months, standardised by a noise scale taken from consecutive months; the strongest
+change that passes and persists is kept, its month refined, and the search repeats inside
+the new segments. Where a series has a steady trend, the windows are detrended with a
+robust local slope (``local_slope``) so that growth is not cut into steps.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from tradesentry.detectors.robust import (
+    MAD_TO_SIGMA,
+    MEDIAN_SE,
+    _sorted_median,
+    nanmedian,
+    robust_scale,
+    windows,
+)
+
+if TYPE_CHECKING:
+    from tradesentry.detectors.baseline import BaselineConfig
+
+
+@dataclass(frozen=True, eq=False)
+class Shifts:
+    """Lasting changes of level, one element per change."""
+
+    series: np.ndarray  # panel row
+    start: np.ndarray  # first column of the new level
+    old: np.ndarray  # log level before: median of the reported months of the previous segment
+    new: np.ndarray  # log level after: median of the reported months of the new segment
+    stat: np.ndarray  # (new - old) / its standard error
+    persistence: np.ndarray  # share of the months on each side that stay on their side
+    n_before: np.ndarray  # reported months of the previous segment
+    n_after: np.ndarray  # reported months of the new segment
+    end: np.ndarray  # last reported column of the new segment
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+# -- level shifts ------------------------------------------------------------------------------
+
+
+def find_shifts(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts, np.ndarray]:
+    """Lasting changes of level in ``x`` (deseasonalised log values), and the segment ids.
+
+    At each month t the median of the reported months in [t-k, t) is compared with the
+    median of those in [t, t+k), for k = 6 and k = 12 (at least 3 months on each side, within
+    the current segment), standardised by the noise scale and the medians' standard error
+    (1.2533 σ √(1/n_before + 1/n_after)). The noise scale σ comes from the differences of
+    consecutive reported months within segments (÷√2), which a level shift contaminates
+    only once, unlike residuals around a level that does not know the shift yet. The
+    strongest change per series is kept if it passes the threshold and persists (most
+    months on each side stay on their side of the midpoint); its month is refined by the
+    least-absolute-deviation split nearby; then σ is re-estimated and the search repeats
+    inside the new segments (binary segmentation with local windows).
+    """
+    n, T = x.shape
+    cp = np.zeros((n, T), dtype=bool)
+    active = np.arange(n)
+    for _ in range(config.max_shifts):
+        if not active.size:
+            break
+        sub_x, sub_cp = x[active], cp[active]
+        sigma = shift_scale(sub_x, sub_cp, config)
+        t_best = _best_shift(sub_x, sub_cp, sigma, config)
+        found = t_best >= 0
+        if not found.any():
+            break
+        rows = active[found]
+        t_best = _refine(x[rows], cp[rows], t_best[found], config)
+        cp[rows, t_best] = True
+        active = rows
+    return _shift_table(x, cp, config)
+
+
+def shift_scale(x: np.ndarray, cp: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """Robust scale of consecutive reported differences within segments, divided by √2."""
+    n, T = x.shape
+    segment = np.cumsum(cp, axis=1)
+    idx = np.where(np.isfinite(x), np.arange(T)[None, :], -1)
+    last = np.maximum.accumulate(idx, axis=1)
+    prev = np.concatenate([np.full((n, 1), -1), last[:, :-1]], axis=1)
+    rows = np.arange(n)[:, None]
+    safe = np.maximum(prev, 0)
+    ok = (prev >= 0) & np.isfinite(x) & (segment[rows, safe] == segment)
+    diff = np.where(ok, x - x[rows, safe], np.nan)
+    return robust_scale(diff / math.sqrt(2.0), config, tail=False)
+
+
+def _yearly_differences(x: np.ndarray, segment: np.ndarray, lag: int) -> np.ndarray:
+    """``(x[t] - x[t - lag]) / lag`` where both months are in one segment, else NaN."""
+    d = np.full(x.shape, np.nan)
+    same = segment[:, lag:] == segment[:, :-lag]
+    d[:, lag:] = np.where(same, (x[:, lag:] - x[:, :-lag]) / lag, np.nan)
+    return d
+
+
+def trending(
+    x: np.ndarray, segment: np.ndarray, config: BaselineConfig, d: np.ndarray | None = None
+) -> np.ndarray:
+    """Series with a steady trend in some segment: the median of its 12-month differences
+    at least twice its standard error, from at least 6 (``_trend_ok``)."""
+    if config.trend_lag >= x.shape[1]:
+        return np.zeros(len(x), dtype=bool)
+    d = _yearly_differences(x, segment, config.trend_lag) if d is None else d
+    out = np.zeros(len(x), dtype=bool)
+    for s in range(int(segment.max(initial=0)) + 1):  # a handful of segments
+        med, se, count = _median_and_se(np.where(segment == s, d, np.nan))
+        out |= _trend_ok(med, se, count, config)
+    return out
+
+
+def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
+    """Robust local trend at each month and its standard error (both 0 where not used).
+
+    The median of the 12-month differences ÷ 12 (which also cancels the season) within
+    ±24 months in the same segment, leaving out the differences that straddle the month
+    (they would contain a shift there). It is used only where at least 6 differences agree
+    well enough for the trend to be twice its standard error (1.2533 × their robust spread
+    ÷ √n): a steady trend, not the trace of other level shifts. To save work, the local
+    trend is computed only for the series whose segments show such a trend overall.
+    """
+    n, T = x.shape
+    slope, slope_se = np.zeros((n, T)), np.zeros((n, T))
+    lag = config.trend_lag
+    if lag >= T:
+        return slope, slope_se
+    segment = np.cumsum(cp, axis=1)
+    d = _yearly_differences(x, segment, lag)
+    rows = np.flatnonzero(trending(x, segment, config, d))
+    if rows.size:
+        w = windows(d[rows], 24, 24, np.nan).copy()
+        w[..., 24 : 24 + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
+        w[windows(segment[rows], 24, 24, -1) != segment[rows][..., None]] = np.nan
+        med, se, count = _median_and_se(w)
+        use = _trend_ok(med, se, count, config)
+        slope[rows], slope_se[rows] = np.where(use, med, 0.0), np.where(use, se, 0.0)
+    return slope, slope_se
+
+
+def _median_and_se(d: np.ndarray):
+    """Median over the last axis, its standard error from the robust spread, the count.
+
+    Sorts ``d`` in place (its callers pass arrays made for the call)."""
+    med, count = nanmedian(d, overwrite=True)
+    mad, _ = nanmedian(np.abs(d - med[..., None]), overwrite=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = MEDIAN_SE * MAD_TO_SIGMA * mad / np.sqrt(count)
+    return med, se, count
+
+
+def _trend_ok(med, se, count, config: BaselineConfig) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        return (count >= config.trend_min_diffs) & (np.abs(med) >= 2.0 * se)
+
+
+def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
+    """For every boundary t and window k: standardised change, persistence, and the two
+    levels compared (the medians of the detrended windows before and from t, with their
+    counts: ``mb, nb, ma, na``).
+
+    The windows are detrended with the local slope (``local_slope``), so that a steadily
+    growing series is not cut into steps; the slope's own error enters the standard error.
+    Persistence is measured only where the statistic reaches ``shift_threshold`` (0
+    elsewhere), the only boundaries where it is asked: counting every window's months
+    against its midpoint cost more than sorting the windows.
+    """
+    slope, slope_se = trend
+    n, T = x.shape
+    stat, persistence = np.full((n, T), np.nan), np.zeros((n, T))
+    sides = (
+        np.empty((n, T)),
+        np.empty((n, T), np.int64),
+        np.empty((n, T)),
+        np.empty((n, T), np.int64),
+    )
+    # most series have neither a change point yet nor a trend: for them the after window of
+    # t is the before window of t + k, so one sort of the sliding windows serves both sides
+    plain = ~cp.any(axis=1) & ~slope.any(axis=1)
+    for rows, is_plain in ((plain, True), (~plain, False)):
+        if not rows.any():
+            continue
+        part = slice(None) if rows.all() else rows
+        if is_plain:
+            xb, mb, nb, xa, ma, na = _plain_side_windows(x[part], k)
+        else:
+            xb, mb, nb, xa, ma, na = _segment_side_windows(x[part], cp[part], k, slope[part])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            var = (MEDIAN_SE * sigma[part, None]) ** 2 * (1.0 / nb + 1.0 / na)
+            st = (ma - mb) / np.sqrt(var + (k * slope_se[part]) ** 2)
+        enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
+        st = np.where(enough & np.isfinite(x[part]), st, np.nan)
+        stat[part] = st
+        for full, side in zip(sides, (mb, nb, ma, na), strict=True):
+            full[part] = side
+        i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
+        if i.size:
+            persist = _persistence(xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t])
+            persistence[np.flatnonzero(rows)[i], t] = persist
+    return stat, persistence, sides
+
+
+def _persistence(xb, mb, nb, xa, ma, na) -> np.ndarray:
+    """Share of the months on each side of a boundary that stay on their side of the
+    midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
+    windows, one row per boundary)."""
+    mid = 0.5 * (ma + mb)[:, None]
+    up = (ma > mb)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
+        stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
+    return np.nan_to_num(np.minimum(stay_after, stay_before))
+
+
+def _plain_side_windows(x, k: int):
+    """The k months before and from each boundary of rows without change points or trend:
+    the windows (sorted), their medians and counts, before then after."""
+    T = x.shape[1]
+    padded = np.pad(x, ((0, 0), (k, k)), constant_values=np.nan)
+    ordered = np.sort(
+        sliding_window_view(padded, k, axis=1), axis=-1
+    )  # window j: columns j-k .. j-1
+    reported = np.cumsum(np.isfinite(padded), axis=1)
+    count = (
+        reported[:, k - 1 :] - np.pad(reported, ((0, 0), (1, 0)))[:, : reported.shape[1] - k + 1]
+    )
+    med, count = _sorted_median(ordered, count)
+    before, after = slice(0, T), slice(k, k + T)
+    return (
+        ordered[:, before], med[:, before], count[:, before],
+        ordered[:, after], med[:, after], count[:, after],
+    )  # fmt: skip
+
+
+def _segment_side_windows(x, cp, k: int, slope):
+    """As ``_plain_side_windows`` for rows with change points or a trend: each window
+    detrended to its boundary and kept within its segment."""
+    n, T = x.shape
+    segment = np.cumsum(cp, axis=1)
+    before = windows(x, k, 0, np.nan)[..., :k]  # columns t-k .. t-1
+    after = windows(x, 0, k, np.nan)[..., :k]  # columns t .. t+k-1
+    before = before - slope[..., None] * np.arange(-k, 0)
+    after = after - slope[..., None] * np.arange(0, k)
+    seg_before = windows(segment, k, 0, -1)[..., :k]
+    seg_after = windows(segment, 0, k, -1)[..., :k]
+    prev_seg = np.concatenate([np.full((n, 1), -1), segment[:, :-1]], axis=1)
+    xb = np.where(seg_before == prev_seg[..., None], before, np.nan)
+    xa = np.where(seg_after == segment[..., None], after, np.nan)
+    # sorted in place: the persistence counts that follow do not need the months' order
+    return (xb, *nanmedian(xb, overwrite=True), xa, *nanmedian(xa, overwrite=True))
+
+
+def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:
+    """The strongest admissible statistic over the window lengths, and its persistence."""
+    best = np.full(x.shape, np.nan)
+    persist = np.zeros(x.shape)
+    trend = local_slope(x, cp, config)
+    for k in config.shift_windows:
+        stat, persistence, _ = _side_stats(x, cp, sigma, k, config, trend)
+        ok = (np.abs(stat) >= config.shift_threshold) & (persistence >= config.shift_persistence)
+        stronger = ok & ~(np.abs(stat) <= np.abs(best))
+        best = np.where(stronger, stat, best)
+        persist = np.where(stronger, persistence, persist)
+    return best, persist
+
+
+def _best_shift(x, cp, sigma, config) -> np.ndarray:
+    """Column of the strongest admissible new change per row, -1 where none."""
+    stat, _ = _shift_evidence(x, cp, sigma, config)
+    score = np.where(np.isfinite(stat) & ~cp, np.abs(stat), -1.0)
+    best = np.argmax(score, axis=1)
+    return np.where(score[np.arange(len(best)), best] > 0, best, -1)
+
+
+def _compared_levels(
+    x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The two levels the test compared at column ``t`` of each row, and the local slope.
+
+    The medians of the reported months in [t-k, t) and [t, t+k) within t's segment,
+    detrended to t, for the window length k whose statistic ``_shift_evidence`` kept (the
+    strongest admissible one); where none is admissible, the shortest with 3 months on
+    each side. NaN where there is none either.
+    """
+    n = x.shape[0]
+    rows = np.arange(n)
+    trend = local_slope(x, cp, config)
+    sigma = shift_scale(x, cp, config)
+    old, new = np.full(n, np.nan), np.full(n, np.nan)
+    best = np.full(n, -1.0)
+    for k in config.shift_windows:
+        stat, persistence, sides = _side_stats(x, cp, sigma, k, config, trend)
+        mb, nb, ma, na = (a[rows, t] for a in sides)
+        strength = np.abs(stat[rows, t])
+        kept = (strength >= config.shift_threshold) & (
+            persistence[rows, t] >= config.shift_persistence
+        )
+        enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
+        use = np.where(kept, strength > best, enough & (best < 0) & np.isnan(old))
+        old, new = np.where(use, mb, old), np.where(use, ma, new)
+        best = np.where(use & kept, strength, best)
+    return old, new, trend[0][rows, t]
+
+
+def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """Move each change within ±6 months to the least-absolute-deviation split between the
+    two levels its test compared.
+
+    The levels are the medians of the test's own windows at ``t`` (``_compared_levels``),
+    held fixed while the split moves, so each month in between goes to the side whose
+    level it is nearer: at the best split the first month of the new level is on the new
+    level's side of the midpoint and the last month before on the old side (unless the
+    best split is 6 months away). Medians re-estimated for each candidate over ±12 months
+    did not ensure it: where those months also held the series' next change (a fall and
+    a recovery within the year) the "new" median was the level after the recovery, and a
+    month still at the old level joined the new one. The split may leave the new level
+    fewer than 3 months, as where it was seen in 2: the test then no longer passes there
+    and ``_shift_table`` drops it, rather than the shift starting a month early. Ties
+    go to the candidate nearest the test's month, the earlier of two.
+    """
+    k, reach = max(config.shift_windows), max(config.shift_windows) // 2
+    n, T = x.shape
+    rows = np.arange(n)
+    segment = np.cumsum(cp, axis=1)
+    old, new, slope = _compared_levels(x, cp, t, config)
+    offsets = np.arange(-k, k + 1)
+    cols = t[:, None] + offsets[None, :]
+    c = np.clip(cols, 0, T - 1)
+    same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
+    vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
+    to_old, to_new = np.abs(vals - old[:, None]), np.abs(vals - new[:, None])
+    best_t, best_cost = t.copy(), np.full(n, np.inf)
+    for off in sorted(range(-reach, reach + 1), key=lambda o: (abs(o), o)):
+        tau = t + off
+        cost = np.nansum(np.where(offsets < off, to_old, to_new), axis=1)
+        at = np.clip(tau, 0, T - 1)
+        ok = (tau >= 0) & (tau < T) & np.isfinite(x[rows, at]) & ~cp[rows, at]
+        ok &= segment[rows, at] == segment[rows, t]
+        better = ok & (cost < best_cost - 1e-9)
+        best_t = np.where(better, tau, best_t)
+        best_cost = np.where(better, cost, best_cost)
+    return best_t
+
+
+def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:
+    """The accepted changes with their final statistics; drops those that no longer pass."""
+    n, T = x.shape
+    stat = np.full((n, T), np.nan)
+    persistence = np.zeros((n, T))
+    rows = np.flatnonzero(cp.any(axis=1))
+    for _ in range(3):
+        if not rows.size:
+            break
+        sub = cp[rows]
+        sigma = shift_scale(x[rows], sub, config)
+        st, pe = _shift_evidence(x[rows], sub, sigma, config)
+        stat[rows], persistence[rows] = st, pe
+        keep = sub & np.isfinite(st)
+        if (keep == sub).all():
+            break
+        cp[rows] = keep
+    segment = np.cumsum(cp, axis=1)
+    rows, cols = np.nonzero(cp)
+    seg_median, seg_count, seg_last = segment_summary(x, segment)
+    new_id = segment[rows, cols]
+    return (
+        Shifts(
+            series=rows,
+            start=cols,
+            old=seg_median[rows, new_id - 1],
+            new=seg_median[rows, new_id],
+            stat=stat[rows, cols],
+            persistence=persistence[rows, cols],
+            n_before=seg_count[rows, new_id - 1],
+            n_after=seg_count[rows, new_id],
+            end=seg_last[rows, new_id],
+        ),
+        segment,
+    )
+
+
+def segment_summary(x: np.ndarray, segment: np.ndarray):
+    """Per (row, segment): median of the reported values, their count and last column."""
+    n, T = x.shape
+    n_seg = int(segment.max()) + 1 if segment.size else 1
+    median = np.full((n, n_seg), np.nan)
+    count = np.zeros((n, n_seg), dtype=np.int64)
+    last = np.zeros((n, n_seg), dtype=np.int64)
+    cols = np.arange(T)[None, :]
+    for s in range(n_seg):  # a handful of segments at most (max_shifts + 1)
+        inside = (segment == s) & np.isfinite(x)
+        median[:, s], count[:, s] = nanmedian(np.where(inside, x, np.nan), overwrite=True)
+        last[:, s] = np.where(inside, cols, -1).max(axis=1) if T else 0
+    return median, count, last

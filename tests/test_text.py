@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tradesentry.text import (
@@ -18,6 +19,7 @@ from tradesentry.text import (
     power_step,
     ratio,
     relative_change,
+    sparkline,
     the_expected,
     times,
     weight,
@@ -263,3 +265,19 @@ def test_an_ipv6_loopback_is_written_in_brackets_in_a_url():
         "127.0.0.1",
         "[::1]",
     )
+
+
+@pytest.mark.parametrize(
+    ("values", "drawn"),
+    [
+        # a month not reported is a gap, one reported as zero a 0: not the same thing, and
+        # the zero is often the month a finding is about (Romania's €0 of June 2024)
+        ([1e3, np.nan, 0.0, 1e5, 1e4], "▁ 0█▅"),
+        ([5.0, -2.0, 5.0], "▁-▁"),
+        ([0.0, 0.0, np.nan], "00 "),
+        ([np.nan, np.nan], ""),
+    ],
+    ids=["gap-and-zero", "negative", "zeros-only", "nothing-reported"],
+)
+def test_the_sparkline_tells_a_zero_from_a_missing_month(values, drawn):
+    assert sparkline(np.array(values)) == drawn

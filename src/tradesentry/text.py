@@ -331,16 +331,19 @@ def period_unit(freq: str | None = "M") -> str:
 
 
 def sparkline(values: np.ndarray) -> str:
-    """The series on a log scale in eight block heights; a gap for a missing month."""
+    """The series on a log scale in eight block heights: a gap for a month not reported,
+    "0" for one reported as zero (a log scale has no height for it, and it is often the
+    very month a finding is about) and "-" for a negative figure."""
     v = np.asarray(values, dtype=float)
     ok = np.isfinite(v) & (v > 0)
-    if not ok.any():
+    if not np.isfinite(v).any():
         return ""
     logs = np.log10(np.where(ok, v, np.nan))
-    lo, hi = np.nanmin(logs), np.nanmax(logs)
+    lo, hi = (np.nanmin(logs), np.nanmax(logs)) if ok.any() else (0.0, 0.0)
     span = hi - lo or 1.0
     idx = np.where(ok, np.round((logs - lo) / span * (len(_BLOCKS) - 1)), -1).astype(int)
-    return "".join(_BLOCKS[i] if i >= 0 else " " for i in idx)
+    marks = np.where(v == 0, "0", np.where(v < 0, "-", " "))
+    return "".join(_BLOCKS[i] if i >= 0 else mark for i, mark in zip(idx, marks, strict=True))
 
 
 def csv_safe(value):

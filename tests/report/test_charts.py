@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import pandas as pd
 import pytest
@@ -131,3 +132,80 @@ def test_a_temporary_change_draws_the_level_it_returned_to():
     levels = {t["name"]: (t["x"], t["y"]) for t in spec["data"] if t["name"].startswith("Level")}
     assert levels["Level after"] == (["2024-05-01", "2024-08-01"], [5.5e5, 5.5e5])
     assert levels["Level after the return"] == (["2024-09-01", "2025-08-01"], [7.4e6, 7.4e6])
+
+
+def _shift(late: dict) -> dict:
+    """The US exports to China's shift of October 2003 (``new_level`` $2.8B over its first
+    year), with the figures of its segment's last months (``late``)."""
+    return {
+        "kind": "level_shift",
+        "period": "2003-10",
+        "period_end": "2003-10",
+        "observed": 2.8e9,
+        "expected": 1.9e9,
+        "evidence": {
+            "old_level": 1.9e9,
+            "new_level": 2.8e9,
+            "before_from": "2002-10",
+            "before_to": "2003-09",
+            "after_to": "2004-09",
+            "regime_end": "2008-08",
+            **late,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("late", "drawn"),
+    [
+        # the last months at ×2.1 of the new level: the text says it does not hold
+        (
+            {"late_level": 5.9e9, "late_months": 12, "late_from": "2007-09", "late_z": 9.0},
+            {
+                "Level after": (["2003-10-01", "2004-09-01"], [2.8e9, 2.8e9]),
+                "Level of the last months": (["2007-09-01", "2008-08-01"], [5.9e9, 5.9e9]),
+            },
+        ),
+        # the last months at the new level: it lasts, one line to the segment's end
+        (
+            {"late_level": 2.9e9, "late_months": 12, "late_from": "2007-09", "late_z": 0.5},
+            {"Level after": (["2003-10-01", "2008-08-01"], [2.8e9, 2.8e9])},
+        ),
+    ],
+    ids=["does-not-hold", "lasts"],
+)
+def test_the_new_level_is_drawn_as_far_as_the_text_says_it_holds(late, drawn):
+    months = pd.period_range("2002-10", "2008-08", freq="M").astype(str)
+    view = _view({m: (3e9, 1) for m in months}, [_shift(late)])
+    spec = series_figure(view, focus=view.findings.to_records()[0])
+    levels = {t["name"]: (t["x"], t["y"]) for t in spec["data"] if t["name"].startswith("Level")}
+    assert levels.pop("Level before") == (["2002-10-01", "2003-09-01"], [1.9e9, 1.9e9])
+    assert levels == drawn
+
+
+def test_a_month_recorded_as_zero_stays_on_a_log_axis():
+    """A log axis has no place for 0 and Plotly drops such points: Romania's €0 of imports
+    of 32121000 from the Netherlands in June 2024, the month of a mirror-gap finding,
+    vanished with its ring. It is drawn at the axis' foot, labelled 0, its hover €0."""
+    figures = {"2024-04": (1200.0, 1), "2024-05": (5.0e5, 1), "2024-06": (0.0, 1)}
+    figures |= {"2024-07": (9.0e4, 1)}
+    gap = {"kind": "mirror_gap", "period": "2024-06", "period_end": "2024-06", "observed": 0.0}
+    spec = series_figure(_view(figures, [gap]))
+    assert spec["layout"]["yaxis"]["type"] == "log"
+    foot = 1200.0 / 10
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    assert observed["y"][2] == foot and observed["customdata"][2] == "€0"
+    assert _rings(spec) == [("2024-06", foot)]
+    (label,) = [a for a in spec["layout"]["annotations"] if a.get("text") == "0"]
+    assert label["y"] == pytest.approx(math.log10(foot)) and label["xref"] == "paper"
+
+
+def test_a_zero_on_a_linear_axis_is_drawn_at_zero():
+    figures = {"2024-04": (1200.0, 1), "2024-05": (1500.0, 1), "2024-06": (0.0, 1)}
+    dip = {"kind": "dip", "period": "2024-06", "period_end": "2024-06", "observed": 0.0}
+    spec = series_figure(_view(figures, [dip]))
+    assert spec["layout"]["yaxis"]["type"] == "linear"
+    assert _rings(spec) == [("2024-06", 0.0)]
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    assert observed["y"] == [1200.0, 1500.0, 0.0]
+    assert not [a for a in spec["layout"]["annotations"] if a.get("text") == "0"]

@@ -238,7 +238,7 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     z, late, new = ev.get("late_z"), ev.get("late_level"), ev.get("new_level")
     if z is None or late is None or new is None:  # no figures (or saved before them)
         return f" No further change of level is found up to {last}."
-    if abs(z) <= LASTS_Z and _within(late, new, LASTS_RATIO):
+    if new_level_lasts(ev):
         return f" The new level lasts to {last}."
     if ev.get("late_months") == 1:
         months = f"{last}, the one reported {unit} after its first year, has {money(late, cur)}"
@@ -368,6 +368,19 @@ def _return_evidence(
         "return_months": int(sides["n_after"][j]),
         "return_to": panel.label(int(sides["after_to"][j])),
     }
+
+
+def new_level_lasts(ev: Mapping) -> bool:
+    """Whether a level shift's evidence shows its new level lasting to the end of its
+    segment: the segment's last months within ``LASTS_Z`` standard errors and
+    ×``LASTS_RATIO`` of the new level, or no such months to tell (the segment ends within
+    the new level's first year, or the finding was saved before they were kept). The
+    explanation says "the new level lasts" exactly then, and the chart draws the new level
+    to the segment's end only then."""
+    z, late, new = ev.get("late_z"), ev.get("late_level"), ev.get("new_level")
+    if z is None or late is None or new is None:
+        return True
+    return abs(z) <= LASTS_Z and _within(late, new, LASTS_RATIO)
 
 
 def _within(a: float, b: float, ratio: float) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.api import SeriesView
+from tradesentry.detectors.level_shift import new_level_lasts
 from tradesentry.text import money, period_span
 
 SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
@@ -449,7 +450,16 @@ def _add_levels(
     first = _month(evidence.get("before_from")) or monthly.index.min()
     last = _month(evidence.get("regime_end")) or monthly.index.max()
     before_to = _month(evidence.get("before_to")) or start - pd.DateOffset(months=1)
-    segments = [("Level before", first, before_to, before), ("Level after", start, last, after)]
+    segments = [("Level before", first, before_to, before)]
+    if new_level_lasts(evidence):
+        segments.append(("Level after", start, last, after))
+    else:  # as the text: the new level where it was measured, and the segment's last months
+        after_to = _month(evidence.get("after_to")) or last
+        late_from = _month(evidence.get("late_from")) or after_to
+        segments += [
+            ("Level after", start, after_to, after),
+            ("Level of the last months", late_from, last, _number(evidence.get("late_level"))),
+        ]
     back, back_to = _month(evidence.get("return_period")), _month(evidence.get("return_to"))
     if back is not None and back_to is not None:  # a temporary change: the level it returned to
         segments.append(
@@ -484,6 +494,26 @@ def _positive_values(view: SeriesView, mirror: SeriesView | None) -> np.ndarray:
     frames = [view.observations] + ([mirror.observations] if mirror is not None else [])
     values = np.concatenate([f["value"].to_numpy(dtype=float) for f in frames])
     return values[np.isfinite(values) & (values > 0)]
+
+
+#: how far below the smallest positive figure a log axis draws a zero
+_ZERO_FOOT = 10.0
+
+
+def _zeros_at_foot(fig: _Figure, foot: float) -> bool:
+    """Draw each zero of the main axis' traces at ``foot``; whether there was one.
+
+    A log axis has no place for zero, and Plotly leaves such points out: a month recorded
+    as zero, often the very month a finding is about, vanished from the line and from its
+    ring. At the foot (a tenth of the smallest positive figure, labelled "0") it stays in
+    sight; its hover still gives the figure as recorded."""
+    moved = False
+    for trace in fig.data:
+        if trace.get("yaxis", "y") != "y" or not any(v == 0 for v in trace.get("y") or []):
+            continue
+        trace["y"] = [foot if v == 0 else v for v in trace["y"]]
+        moved = True
+    return moved
 
 
 def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> None:
@@ -521,6 +551,17 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
             }
         ],
     )
+    if log and _zeros_at_foot(fig, float(positive.min()) / _ZERO_FOOT):
+        fig.add_annotation(  # the foot's own tick label, where the axis has none
+            text="0",
+            xref="paper",
+            x=0,
+            xanchor="right",
+            xshift=-4,
+            y=float(positive.min()) / _ZERO_FOOT,
+            showarrow=False,
+            font={"size": 11, "color": "#5b6675"},
+        )
     if log:
         # Annotation positions on a log axis are given in log10 units.
         for ann in fig.layout["annotations"]:

@@ -74,8 +74,8 @@ def big_ingest(tmp_path_factory) -> tuple[Path, float]:
     however fast the machine is."""
     work = tmp_path_factory.mktemp("big")
     big = big_csv(work / "big.csv", 1_000_000)
-    started = time.perf_counter()
     proc = spawn_ingest(work / "timing.duckdb", big)
+    started = time.perf_counter()  # the kills are timed from the same point: the store open
     assert proc.wait(timeout=300) == 0
     return big, time.perf_counter() - started
 
@@ -93,10 +93,16 @@ def test_kill_9_mid_ingest_leaves_the_store_as_it_was(tmp_path, big_ingest, shar
     assert proc.poll() is None, "the ingest finished before the kill"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert state(db) == before  # opens, and holds exactly what it held
+    # opens, and holds exactly what it held or, had the ingest committed before the kill
+    # (the machine's load moves the timing of half-way), the whole release: never a part
+    whole = (before[0] + 1, before[1] + 1_000_000, before[2], before[3] + 1)
+    assert state(db) in (before, whole)
+    if share < 0.5:  # early enough that no commit can have come yet
+        assert state(db) == before
+    landed = state(db)[0]
     with open_store(db) as store:  # and takes the next ingest
         assert store.ingest(big_csv(tmp_path / "small.csv", 1_000)).rows_accepted == 1_000
-    assert state(db)[0] == before[0] + 1
+    assert state(db)[0] == landed + 1
 
 
 @pytest.mark.slow

@@ -115,6 +115,7 @@ def aggregates_sql(
     needs: Iterable[str],
     current: str = "current_observations",
     observations: str = "observations",
+    mirrored: str | None = None,
 ) -> dict[str, str]:
     """The whole-store tables the context joins beside the rows, by name: their SELECTs.
 
@@ -123,7 +124,11 @@ def aggregates_sql(
     is given tables that already hold them (the local engine computes them first). Each
     reads the store through ``current`` and ``observations``; every group and join of them
     lies within one commodity, so the local engine may pass views of a range of commodities
-    and compute the tables range by range.
+    and compute the tables range by range. Where the engine has computed the mirrored
+    series into a table first (``mirrored``), the margins pair only their rows: every mirror
+    pair is of two such series, so the margins are the same, and a store where few series
+    have a mirror (a reporter's own download, the generated data) no longer hashes every
+    row of the store to find no pair.
     """
     needs = set(needs)
     out = {}
@@ -134,7 +139,10 @@ def aggregates_sql(
     if "reference_unit_value" in needs:
         out["reference_unit_value"] = reference_unit_value_sql(current)
     if "mirror_margin" in needs:
-        out["mirror_margin"] = mirror_reference_sql(current)
+        paired = current
+        if mirrored:
+            paired = f"(SELECT x.* FROM {current} x JOIN {mirrored} s USING ({_SERIES_COLUMNS}))"
+        out["mirror_margin"] = mirror_reference_sql(paired)
     if "partners" in needs:
         out["partners"] = partners_sql(current)
     return out

@@ -290,9 +290,14 @@ def _context_tables(con, needs: Sequence[str], releases: int) -> dict[str, str]:
     observation.
     """
     ranges = key_ranges(con, "commodity", "true", [], GATHER_ROWS)
-    whole = context.aggregates_sql(needs)
+    # the mirrored series come first (dicts keep their order): the margins pair only theirs
+    mirrored = _CONTEXT_TABLE.format("mirrored") if "mirror" in needs else None
+    whole = context.aggregates_sql(needs, mirrored=mirrored)
     ranged = context.aggregates_sql(
-        needs, _IN_RANGE.format("current_observations"), _IN_RANGE.format("observations")
+        needs,
+        _IN_RANGE.format("current_observations"),
+        _IN_RANGE.format("observations"),
+        mirrored=mirrored,
     )
     tables = {}
     for name in whole:

@@ -349,7 +349,7 @@ def _concat(parts: list[Baseline], config: BaselineConfig) -> Baseline:
     return Baseline(shifts=Shifts(**shift_fields), config=config, **arrays)
 
 
-# -- building blocks -------------------------------------------------------------------------
+# -- the model's steps -------------------------------------------------------------------------
 
 
 def log_values(values: np.ndarray, share: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:

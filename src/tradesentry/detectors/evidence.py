@@ -27,18 +27,10 @@ from tradesentry.detectors.baseline import (
 )
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
+from tradesentry.text import factor as times_factor
+from tradesentry.text import joined, money, percent, period_name, period_unit, plural, times
 
 # -- what an expectation came from ----------------------------------------------------------------
-from tradesentry.text import factor as times_factor
-from tradesentry.text import (
-    joined,
-    money,
-    percent,
-    period_name,
-    period_unit,
-    plural,
-    times,
-)
 
 
 def sources(

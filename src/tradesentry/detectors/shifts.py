@@ -49,9 +49,6 @@ class Shifts:
         return len(self.series)
 
 
-# -- level shifts ------------------------------------------------------------------------------
-
-
 def find_shifts(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts, np.ndarray]:
     """Lasting changes of level in ``x`` (deseasonalised log values), and the segment ids.
 

@@ -8,7 +8,7 @@ import pytest
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.level_shift import LEVEL_MONTHS, LevelShift
 
-from ._helpers import findings, keyed_panel
+from ._helpers import china_exports, findings, keyed_panel
 
 
 def _growing_then_falling(growth: float = 1.01, drop: float = 0.75) -> np.ndarray:
@@ -354,3 +354,30 @@ def test_a_temporary_fall_with_months_missing_says_how_many_have_a_figure():
     assert (f["period"], f["period_end"]) == ("2025-07", "2026-04")
     assert "A temporary fall over 10 months, of which 6 have a figure" in f["explanation"]
     assert "less than the level before would have given in those 6." in f["explanation"]
+
+
+def test_a_level_at_the_series_end_needs_all_its_few_months(shared_data):
+    """China's graphite (HS 380110) to Sweden: $139K–200K from July 2024, then $8, $446
+    and $80K to the series' end. A "new level" of three months whose last is back is no
+    level the months can confirm (it was a high finding): a new level with fewer than
+    five months up to its segment's end must hold in every one of them."""
+    v = china_exports(shared_data, "Sweden", 380110)
+    assert v[-3:].tolist() == [8.0, 446.0, 79820.0]
+    shifts = findings(keyed_panel(v[None, :], start="2017-01"), [LevelShift()])
+    assert "2024-10" not in set(shifts["period"])
+    v[-1] = 1e3  # its last month at the new level too: then it is one
+    shifts = findings(keyed_panel(v[None, :], start="2017-01"), [LevelShift()])
+    assert "2024-10" in set(shifts["period"])
+
+
+def test_a_window_of_few_months_on_the_old_side_needs_all_of_them():
+    """Latvia's imports of CN 32121000 from Italy, 2023–2025 (€ thousands, Comext): months
+    of €4K–9K with two months at €0.1K–0.2K. The six months before May 2024 hold three
+    figures, two of them those thin months: their median is no old level, and a "level
+    shift" of May 2024 (high) compared the series with its own two dips. Where a window
+    holds fewer than five months, every one must stay on its side."""
+    k = [5.8, 6.6, 5.1, 4.4, None, None, 4.3, None, 6.5, None, 0.2, 6.4, None, None, 0.1, None]
+    k += [6.0, 6.2, 0.5, 5.1, None, 4.3, None, None, 8.9, None, None, None, None, None, 5.1]
+    k += [1.7, None, 3.9, 3.4]
+    v = np.array([[np.nan if x is None else x * 1e3 for x in k]])
+    assert not len(findings(keyed_panel(v), [LevelShift()]))

@@ -177,6 +177,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
     slope, slope_se = trend
     n, T = x.shape
     stat, persistence = np.full((n, T), np.nan), np.zeros((n, T))
+    remaining = _reported_to_segment_end(x, cp)
     sides = (
         np.empty((n, T)),
         np.empty((n, T), np.int64),
@@ -204,21 +205,55 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
             full[part] = side
         i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
         if i.size:
-            persist = _persistence(xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t])
-            persistence[np.flatnonzero(rows)[i], t] = persist
+            full = np.flatnonzero(rows)[i]
+            short = remaining[full, t] < SHORT_SIDE
+            persist = _persistence(
+                xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], short
+            )
+            persistence[full, t] = persist
     return stat, persistence, sides
 
 
-def _persistence(xb, mb, nb, xa, ma, na) -> np.ndarray:
+#: a side of a change with fewer reported months than this must hold in every one of them
+#: (``_persistence``)
+SHORT_SIDE = 5
+
+
+def _persistence(xb, mb, nb, xa, ma, na, short) -> np.ndarray:
     """Share of the months on each side of a boundary that stay on their side of the
     midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
-    windows, one row per boundary)."""
+    windows, one row per boundary).
+
+    A side of fewer than ``SHORT_SIDE`` months must hold in every one of them: two
+    months of three are no level but a pair of odd months. The new side counts its months
+    up to its segment's end (``short``), not only those in the window: at a series' end
+    a "new level" of three months whose last is back (China's graphite to Sweden: $8, $446
+    and $80K after months of $139K–200K) was a high finding no later month could confirm,
+    while a sparse series' new level whose window holds one month back but which goes on
+    for years is one. The old side counts the months in its window: six months holding
+    three figures, two of them a series' thin months, made a "level" of those two (Latvia's
+    imports of CN 32121000 from Italy: a ×1.3 "shift" called high).
+    """
     mid = 0.5 * (ma + mb)[:, None]
     up = (ma > mb)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
         stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
+    stay_after = np.where(short, np.floor(stay_after), stay_after)  # all of them, or none
+    stay_before = np.where(nb < SHORT_SIDE, np.floor(stay_before), stay_before)
     return np.nan_to_num(np.minimum(stay_after, stay_before))
+
+
+def _reported_to_segment_end(x: np.ndarray, cp: np.ndarray) -> np.ndarray:
+    """For each column, the reported months from it to the end of its segment (the
+    column before the next change point, or the series' last)."""
+    n, T = x.shape
+    rest = np.zeros((n, T + 1), dtype=np.int64)
+    rest[:, :T] = np.cumsum(np.isfinite(x)[:, ::-1], axis=1)[:, ::-1]  # to the series' end
+    change = np.where(cp, np.arange(T), T)
+    change = np.concatenate([change[:, 1:], np.full((n, 1), T)], axis=1)  # strictly after
+    next_change = np.minimum.accumulate(change[:, ::-1], axis=1)[:, ::-1]
+    return rest[:, :T] - np.take_along_axis(rest, next_change, axis=1)
 
 
 def _plain_side_windows(x, k: int):

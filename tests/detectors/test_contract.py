@@ -17,6 +17,7 @@ import pytest
 
 from tradesentry.datasets import make_panel, synthetic_keys, synthetic_values
 from tradesentry.detectors import DETECTION_COLUMNS, default_detectors, registry
+from tradesentry.findings import assemble
 from tradesentry.panel import Panel
 
 from ._helpers import findings, keyed_panel, mirror_context, revision_context, unit_value_context
@@ -229,6 +230,49 @@ def test_scale_invariance(kind, clean_values):
     assert len(a)
     assert _key(a) == _key(b)
     np.testing.assert_allclose(a["score"].astype(float), b["score"].astype(float), atol=1e-9)
+
+
+def _padded(panel: Panel, months: int, before: bool = False) -> Panel:
+    """The same series in a chunk whose other series run ``months`` longer (or start that
+    much earlier): every array widened with columns holding nothing."""
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        fill = 0 if a.dtype.kind in "iu" else np.nan
+        width = ((0, 0), (months, 0) if before else (0, months))
+        return np.pad(a, width, constant_values=fill)
+
+    start = panel.start - np.timedelta64(months if before else 0, "M")
+    arrays = {name: pad(getattr(panel, name)) for name in ("values", "weights", "combined")}
+    return replace(
+        panel,
+        start=start,
+        combined_span=pad(panel.combined_span),
+        context={name: pad(a) for name, a in panel.context.items()},
+        cache={},
+        **arrays,
+    )
+
+
+def _findings_of(kind: str, panel: Panel) -> list[str]:
+    found = assemble(panel, [_detect(kind, panel)], default_detectors([kind]))
+    columns = ["kind", "partner", "period", "period_end", "observed", "expected", "impact"]
+    columns += ["score", "evidence", "explanation"]
+    shown = lambda x: None if isinstance(x, float) and np.isnan(x) else x  # noqa: E731
+    return sorted(repr([shown(f[c]) for c in columns]) for f in found.to_dict("records"))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("before", [False, True], ids=["longer", "earlier"])
+def test_a_series_findings_do_not_depend_on_its_chunk_s_months(kind, before):
+    """The engines cut chunks anywhere, and a chunk's months run from its earliest series'
+    first month to its latest's last: a series' findings, to the last word of their
+    evidence, must not depend on them (a finding on a series' last month named the month
+    after it, beyond the series, where the chunk went on, and not where it ended)."""
+    panel = suited(kind, _messy())
+    panel.values[PLANTED, -1] *= 40  # a finding on the series' last month too
+    alone = _findings_of(kind, replace(panel, cache={}))
+    assert alone
+    assert _findings_of(kind, _padded(panel, 7, before)) == alone
 
 
 @pytest.mark.parametrize("kind", KINDS)

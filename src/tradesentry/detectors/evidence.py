@@ -23,6 +23,7 @@ from tradesentry.detectors.baseline import (
     Baseline,
     baseline,
     burst_partners,
+    covered_by_combined,
     side_scale,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -169,13 +170,13 @@ def deviation_evidence(
 ) -> list[dict]:
     """Evidence of single-month findings: z, scale, expectation and what it came from."""
     out = []
-    T = panel.n_months
+    last = last_held(panel)
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
     for k, src in enumerate(sources(panel, model, rows, cols)):
         i, t = int(rows[k]), int(cols[k])
-        nxt = t + 1 if t + 1 < T else None
+        nxt = t + 1 if t + 1 <= last[i] else None
         src.update(
             {
                 "z": evidence_figure(model.z[i, t]),
@@ -193,6 +194,16 @@ def deviation_evidence(
         )
         out.append(src)
     return out
+
+
+def last_held(panel: Panel) -> np.ndarray:
+    """The last column each series holds a row for (a figure, a withheld one, or a month a
+    combined figure covers): the end of the series' own months. The month after a finding
+    is evidence only up to there; past it is the chunk's, not the series', and the engines
+    cut chunks anywhere (a series' last month named the month after it in one chunk and
+    not in another)."""
+    held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
+    return panel.n_months - 1 - np.argmax(held[:, ::-1], axis=1)
 
 
 def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -104,7 +104,8 @@ def test_chunks_hold_whole_series_and_whole_groups(generated_store):
 
 
 @pytest.mark.parametrize(
-    ("chunk_series", "six_digit"), [(4, 0), (5, 0), (7, 0), (10_000, 0), (5, 6), (9, 6)]
+    ("chunk_series", "six_digit"),
+    [(1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (7, 0), (10_000, 0), (2, 6), (5, 6), (9, 6)],
 )
 def test_a_total_meets_its_chapters_however_a_large_group_is_cut(
     store, tmp_path, chunk_series, six_digit
@@ -112,7 +113,8 @@ def test_a_total_meets_its_chapters_however_a_large_group_is_cut(
     """TOTAL under HS and its chapters under H6 are one group; a group larger than a
     chunk is cut between partners, and a partner larger than a chunk after its TOTAL and
     chapters, which come first: FRA's break is found whatever the chunk size (with the
-    classifications apart and cuts anywhere, small chunks never held both)."""
+    classifications apart and cuts anywhere, small chunks never held both), and no other
+    total reads short of chapters a chunk smaller than them left out (sizes 1–3)."""
     store.ingest(totals_and_chapters_csv(tmp_path, six_digit))
     detectors = [d for d in default_detectors() if d.kind == "incoherent"]
     found = local.scan(store.con.cursor(), detectors, {}, chunk_series=chunk_series)

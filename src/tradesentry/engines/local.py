@@ -426,7 +426,10 @@ def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> 
 
     A chunk ends at the last group boundary within ``chunk_series`` series; a group larger
     than that is cut at the last boundary between partners, a partner larger than that into
-    pieces of ``chunk_series``. Both engines cut with this function.
+    pieces of ``chunk_series``, the first of them holding at least its total and all its
+    chapters (a chunk of fewer series than a partner's chapters had cut them apart, and
+    each chapter left out read as a shortfall of the total). Both engines cut with this
+    function.
     """
     chunk_series = max(1, chunk_series)
     pending: list[pa.RecordBatch] = []
@@ -438,16 +441,23 @@ def whole_group_chunks(batches: Iterable[pa.RecordBatch], chunk_series: int) -> 
         held += batch.num_rows
         while held > chunk_series:
             table = pa.Table.from_batches(pending)
-            cut = _cut_point(table, chunk_series)
+            cut = _cut_point(table, chunk_series, final=False)
+            if cut is None:  # a total and its chapters go on past what is held: read on
+                break
             yield table.slice(0, cut)
             pending, held = table.slice(cut).to_batches(), held - cut
-    if held:
-        yield pa.Table.from_batches(pending)
+    while held:
+        table = pa.Table.from_batches(pending)
+        cut = _cut_point(table, chunk_series, final=True) if held > chunk_series else held
+        yield table.slice(0, cut)
+        pending, held = table.slice(cut).to_batches(), held - cut
 
 
-def _cut_point(table: pa.Table, chunk_series: int) -> int:
+def _cut_point(table: pa.Table, chunk_series: int, final: bool) -> int | None:
     """The last group boundary at or before ``chunk_series``; inside a larger group, the
-    last boundary between partners; else ``chunk_series`` itself."""
+    last boundary between partners; inside a larger partner, ``chunk_series`` or, where
+    the partner's total and chapters (which come first) run past it, their end, so that a
+    total always meets its chapters. None where that end is not yet held (not ``final``)."""
     window = table.slice(0, chunk_series + 1)
     starts = np.zeros(window.num_rows, dtype=bool)
     for name in GROUP_KEY:
@@ -459,7 +469,25 @@ def _cut_point(table: pa.Table, chunk_series: int) -> int:
     if not len(boundaries):
         partners = window.column("partner").to_numpy(zero_copy_only=False)
         boundaries = np.flatnonzero(partners[1:] != partners[:-1]) + 1
-    return int(boundaries[-1]) if len(boundaries) else chunk_series
+    if len(boundaries):
+        return int(boundaries[-1])
+    end = _totals_end(table)
+    if end is None:
+        return table.num_rows if final else None
+    return max(chunk_series, end)
+
+
+def _totals_end(table: pa.Table) -> int | None:
+    """The row after the first partner's leading total and chapters (``SERIES_ORDER_SQL``
+    puts them first): its first detail or the next partner; None where the table ends
+    before either."""
+    partners = table.column("partner").to_numpy(zero_copy_only=False)
+    codes = pd.Series(table.column("commodity").to_numpy(zero_copy_only=False), dtype=object)
+    detail = ((codes != "TOTAL") & (codes.str.len() != 2)).to_numpy()
+    after = detail | (partners != partners[0])
+    after[0] = False
+    ends = np.flatnonzero(after)
+    return int(ends[0]) if len(ends) else None
 
 
 def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -> pd.DataFrame:

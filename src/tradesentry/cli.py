@@ -884,7 +884,7 @@ def fetch_comtrade(
                 out.print(str(request), markup=False, highlight=False)
             return
         bar = Progress(console=err, transient=True, disable=not _wants_progress(err))
-        with bar:  # the path: the query is checked before a new store is made
+        with bar, _fetch_notices():  # the path: the query is checked before a new store is made
             report = fetch(resolve_store_path(store), **query, progress=bar)
     except TradesentryError as exc:
         err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
@@ -1138,6 +1138,27 @@ def demo(store: StoreOption = None) -> None:
 
 
 # -- helpers -----------------------------------------------------------------------------
+class _ConsoleHandler(logging.Handler):
+    """Log records as "tradesentry: message" lines on the error console, which prints them
+    above a live progress bar instead of through it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        err.print(f"tradesentry: {printable(record.getMessage())}", markup=False, highlight=False)
+
+
+@contextmanager
+def _fetch_notices() -> Iterator[None]:
+    """The fetch's warnings (an API that has not answered for a minute, retried) on stderr
+    while it runs: five timeouts are five silent minutes otherwise."""
+    log = logging.getLogger("tradesentry.fetch")
+    handler = _ConsoleHandler(logging.WARNING)
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+
+
 class _PrintableFormatter(logging.Formatter):
     """Log lines with the control characters of file names escaped (``text.printable``)."""
 

@@ -202,3 +202,22 @@ def test_sigterm_names_the_months_stored_and_ends_as_sigterm(comtrade_api, tmp_p
         "tradesentry: fetch terminated; before it stopped, the fetch stored 202101 X,M as "
         "release 1 (new); running the same command again resumes (what is stored is a no-op)"
     ]
+
+
+def test_an_api_that_does_not_answer_is_said_while_it_is_retried(cli, comtrade_api, monkeypatch):
+    """Five one-minute timeouts were five silent minutes: each retry after a timeout is a
+    line on stderr, and the fetch goes on when the API answers."""
+    monkeypatch.setattr(comtrade, "TIMEOUT_SECONDS", 0.2)
+    monkeypatch.setattr(comtrade, "wait", lambda seconds: None)
+    comtrade_api.script(
+        Reply(200, recorded("getDa-C-M-HS-r156-2021.json")),
+        Reply(200, b"{}", delay=1.0),  # the first data call: no answer in time
+    )
+    result = cli("--freq", "M", "--period", "2021-03")
+    assert result.exit_code == 0, result.output
+    (notice,) = result.stderr.splitlines()
+    host = comtrade_api.url.removeprefix("http://")
+    assert (
+        notice == f"tradesentry: no answer from {host} within 0.2 s; trying again (attempt 2 of 5)"
+    )
+    assert result.stdout.startswith("202103 X,M: release 1 (new)")

@@ -422,6 +422,14 @@ class Client:
                     f"cannot reach {_host(request.url)} ({_exception(exc, 'no answer')}) "
                     f"after {attempt} attempts: {request}"
                 ) from exc
+            if isinstance(exc, httpx.TimeoutException):  # minutes pass: say why
+                log.warning(
+                    "no answer from %s within %g s; trying again (attempt %d of %d)",
+                    _host(request.url),
+                    TIMEOUT_SECONDS,
+                    attempt + 1,
+                    self.max_attempts,
+                )
             self.sleep(self._backoff_delay(attempt))
             return None
         except httpx.DecodingError as exc:  # a body that does not match its Content-Encoding

@@ -381,3 +381,18 @@ def test_a_window_of_few_months_on_the_old_side_needs_all_of_them():
     k += [1.7, None, 3.9, 3.4]
     v = np.array([[np.nan if x is None else x * 1e3 for x in k]])
     assert not len(findings(keyed_panel(v), [LevelShift()]))
+
+
+def test_a_short_side_is_judged_after_the_change_is_placed():
+    """Austria's exports of CN 32121000 to Poland (€, Comext): €7, €14 and €10 in 2023, then
+    from November 2023 €13,561, €1,978, €5,386, €102, €70,064 and €80,031. The search meets
+    the change first at January 2024, whose short old side holds November's €13,561; refined,
+    the change starts in November, where every month of the old side is on it. The rule for
+    short sides judges the placed change, not the search's first candidate (judged there,
+    the real ×800 change was lost)."""
+    months = {0: 7, 1: 14, 9: 10, 10: 13561, 12: 1978, 13: 5386, 17: 102, 21: 70064}
+    months[22] = 80031
+    v = np.full((1, 23), np.nan)
+    v[0, list(months)] = list(months.values())
+    (shift,) = findings(keyed_panel(v), [LevelShift()]).to_dict("records")
+    assert shift["period"] == "2023-11" and shift["evidence"]["direction"] == "up"

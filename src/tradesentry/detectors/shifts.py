@@ -163,7 +163,7 @@ def _trend_ok(med, se, count, config: BaselineConfig) -> np.ndarray:
         return (count >= config.trend_min_diffs) & (np.abs(med) >= 2.0 * se)
 
 
-def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
+def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: bool = False):
     """For every boundary t and window k: standardised change, persistence, and the two
     levels compared (the medians of the detrended windows before and from t, with their
     counts: ``mb, nb, ma, na``).
@@ -206,9 +206,9 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
         i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
         if i.size:
             full = np.flatnonzero(rows)[i]
-            short = remaining[full, t] < SHORT_SIDE
+            short = (remaining[full, t] < SHORT_SIDE) & strict
             persist = _persistence(
-                xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], short
+                xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], short, strict
             )
             persistence[full, t] = persist
     return stat, persistence, sides
@@ -219,7 +219,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend):
 SHORT_SIDE = 5
 
 
-def _persistence(xb, mb, nb, xa, ma, na, short) -> np.ndarray:
+def _persistence(xb, mb, nb, xa, ma, na, short, strict: bool) -> np.ndarray:
     """Share of the months on each side of a boundary that stay on their side of the
     midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
     windows, one row per boundary).
@@ -232,7 +232,11 @@ def _persistence(xb, mb, nb, xa, ma, na, short) -> np.ndarray:
     while a sparse series' new level whose window holds one month back but which goes on
     for years is one. The old side counts the months in its window: six months holding
     three figures, two of them a series' thin months, made a "level" of those two (Latvia's
-    imports of CN 32121000 from Italy: a ×1.3 "shift" called high).
+    imports of CN 32121000 from Italy: a ×1.3 "shift" called high). The rule judges
+    the changes as placed (``strict``: ``_shift_table``), not the search's candidates: the
+    search meets a change where its statistic peaks, whose short old side may hold the new
+    level's first month, and the refinement moves it there (judged at the candidate,
+    Austria's ×800 rise of CN 32121000 to Poland was lost).
     """
     mid = 0.5 * (ma + mb)[:, None]
     up = (ma > mb)[:, None]
@@ -240,7 +244,7 @@ def _persistence(xb, mb, nb, xa, ma, na, short) -> np.ndarray:
         stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
         stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
     stay_after = np.where(short, np.floor(stay_after), stay_after)  # all of them, or none
-    stay_before = np.where(nb < SHORT_SIDE, np.floor(stay_before), stay_before)
+    stay_before = np.where((nb < SHORT_SIDE) & strict, np.floor(stay_before), stay_before)
     return np.nan_to_num(np.minimum(stay_after, stay_before))
 
 
@@ -294,13 +298,13 @@ def _segment_side_windows(x, cp, k: int, slope):
     return (xb, *nanmedian(xb, overwrite=True), xa, *nanmedian(xa, overwrite=True))
 
 
-def _shift_evidence(x, cp, sigma, config) -> tuple[np.ndarray, np.ndarray]:
+def _shift_evidence(x, cp, sigma, config, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The strongest admissible statistic over the window lengths, and its persistence."""
     best = np.full(x.shape, np.nan)
     persist = np.zeros(x.shape)
     trend = local_slope(x, cp, config)
     for k in config.shift_windows:
-        stat, persistence, _ = _side_stats(x, cp, sigma, k, config, trend)
+        stat, persistence, _ = _side_stats(x, cp, sigma, k, config, trend, strict)
         ok = (np.abs(stat) >= config.shift_threshold) & (persistence >= config.shift_persistence)
         stronger = ok & ~(np.abs(stat) <= np.abs(best))
         best = np.where(stronger, stat, best)
@@ -397,7 +401,7 @@ def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:
             break
         sub = cp[rows]
         sigma = shift_scale(x[rows], sub, config)
-        st, pe = _shift_evidence(x[rows], sub, sigma, config)
+        st, pe = _shift_evidence(x[rows], sub, sigma, config, strict=True)
         stat[rows], persistence[rows] = st, pe
         keep = sub & np.isfinite(st)
         if (keep == sub).all():

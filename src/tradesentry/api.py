@@ -34,7 +34,7 @@ from tradesentry.store import Store
 ENGINES = arguments.ENGINES
 
 
-def _check_selection(store: Store, filters: dict) -> None:
+def check_selection(store: Store, filters: dict) -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
     a country the store does not hold), not a scan that found nothing; so is one value of
     several that selects none (``--reporter CHN --reporter CHNIA`` would otherwise read as
@@ -108,7 +108,7 @@ def scan(
     if store is None and not foreign:
         raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
     if not foreign:
-        _check_selection(store, filters)
+        check_selection(store, filters)
     options = {**engine_options, "since": since} if engine == "spark" else engine_options
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
     chunks = (_since(frame, since) for frame in chunks)

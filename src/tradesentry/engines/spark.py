@@ -73,8 +73,24 @@ _REQUIRED = ("reporter", "partner", "flow", "commodity", "period", "value")
 _FIGURES = ("value", "cif_value", "fob_value", "net_weight_kg", "quantity")
 #: a number as written in text, as the ingest's cast reads one (``ingest.staging.number_sql``)
 _NUMBER = r"(?i)^\s*[+-]?(([0-9]+([.][0-9]*)?|[.][0-9]+)(e[+-]?[0-9]+)?|inf|infinity|nan)\s*$"
-#: the masters spark-submit takes (it refuses any other with a Java stack trace)
-_MASTER = re.compile(r"local(\[[^\]]+\]|-cluster\[[^\]]+\])?|yarn|spark://.+|k8s://.+")
+#: a count Spark takes as threads, task failures, workers, cores or MB: 1 or more
+_COUNT = r"0*[1-9][0-9]*"
+#: a standalone master's HOST:PORT (an IPv6 host in brackets); Spark checks the host itself
+_HOST_PORT = r"(\[[0-9A-Fa-f:.]+\]|[^\s,/:@\[\]]+):([0-9]+)"
+#: the masters Spark takes, as its ``SparkMasterRegex`` reads them (any other fails as the
+#: context starts, with a Java stack trace): local, with N threads (``*``: every core) and
+#: F task failures allowed; local-cluster[workers, cores, MB]; standalone masters (several
+#: for high availability); YARN; Kubernetes. Spark 4 has no Mesos (``_mesos``).
+_MASTER = re.compile(
+    rf"local(\[({_COUNT}|\*)(\s*,\s*{_COUNT})?\])?"
+    rf"|local-cluster\[\s*{_COUNT}\s*,\s*{_COUNT}\s*,\s*{_COUNT}\s*\]"
+    rf"|spark://{_HOST_PORT}(,{_HOST_PORT})*|yarn|k8s://.+"
+)
+MASTER_FORMS = (
+    "local, local[N], local[*], local[N,F], local[*,F] (N threads, F task failures: 1 or "
+    "more), local-cluster[N,C,M], spark://HOST:PORT (several: spark://H1:P1,H2:P2), yarn "
+    "or k8s://URL"
+)
 
 
 def _pyspark():
@@ -94,8 +110,9 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     Local sessions get few shuffle partitions; every session gets no UI, quiet logs and
     UTC as its time zone (a timestamp's date is the same wherever the driver runs). The
     Python workers of a local session run this interpreter, so they import the same
-    tradesentry. A master of no form Spark takes is an ``InputError``; one Spark cannot
-    start on (no Java, say) an ``EngineUnavailable``.
+    tradesentry. A master of no form Spark takes is an ``InputError``, and so is one Spark
+    does not start on (``_start_failure``: no master answers, say); no Java is an
+    ``EngineUnavailable``.
     """
     spark_session = _pyspark()
     active = spark_session.getActiveSession()
@@ -117,8 +134,15 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     )
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+    from py4j.protocol import Py4JError
+    from pyspark import SparkContext
+
+    before = SparkContext._active_spark_context
     try:
         spark = builder.getOrCreate()
+    except Py4JError as exc:  # the JVM's own error: the context or the session did not start
+        _stop_new_context(before)
+        raise _start_failure(master, _java_messages(exc)) from None
     except Exception as exc:
         if _condition(exc) != "JAVA_GATEWAY_EXITED":
             raise
@@ -126,8 +150,64 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
             f"Spark did not start on master {master!r} (Java's reason, if any, is above): "
             "check --master (local[*], spark://HOST:PORT, yarn, k8s://…) and Java 17"
         ) from None
+    # A standalone master that never answers: Spark gives up after a minute and stops the
+    # context, mostly before the session is made (above), else as it is returned.
+    if spark.sparkContext._jsc.sc().isStopped():
+        _stop_new_context(before)
+        raise _start_failure(master, [_STOPPED[0]])
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+#: Spark's words for a context it stopped while starting (on a standalone master: no master
+#: answered in a minute; its scheduler logs the reason at ERROR, which is left on: the same
+#: line says why a master kills an application later, in the middle of a scan)
+_STOPPED = (
+    "Cannot call methods on a stopped SparkContext",
+    "Spark context stopped while waiting for backend",
+)
+
+
+def _start_failure(master: str, messages: list[str]) -> InputError:
+    """One line for a Spark that did not start on ``master``, with Spark's reason: the
+    messages of the Java error and of its root cause (``_java_messages``)."""
+    if any(text.startswith(_STOPPED) for text in messages):
+        messages = ["Spark stopped as it started"]
+        if master.startswith("spark://"):
+            messages = ["no master answered (Spark stopped after trying for a minute)"]
+    reason = " ".join([messages[0], *(f"({m})" for m in messages[1:])]) if messages else ""
+    return InputError(f"cannot start Spark on master {master}: {reason or 'no reason given'}")
+
+
+def _java_messages(exc: BaseException) -> list[str]:
+    """The first lines of the messages of the Java exception behind ``exc`` and of its root
+    cause where they differ (Kubernetes' client says "An error has occurred." over a refused
+    connection); Python's message where there is no Java exception."""
+    from py4j.protocol import Py4JError
+
+    error, messages = getattr(exc, "java_exception", None), []
+    with suppress(Py4JError):  # a Java side that is gone: what was read
+        for _ in range(20):  # a chain of causes is short; a cycle is not followed
+            if error is None:
+                break
+            text = str(error.getMessage() or error.getClass().getSimpleName()).strip()
+            messages.append(text.splitlines()[0] if text else "")
+            cause = error.getCause()
+            error = None if cause is None or cause.equals(error) else cause
+    if not messages:
+        messages = str(exc).strip().splitlines()[:1]
+    return [m for m in dict.fromkeys([messages[0], messages[-1]]) if m] if messages else []
+
+
+def _stop_new_context(before) -> None:
+    """Stop the context a failed start left behind (not one that was there ``before``): a
+    stopped context stays PySpark's active one, and every later session would be refused."""
+    from pyspark import SparkContext
+
+    started = SparkContext._active_spark_context
+    if started is not None and started is not before:
+        with suppress(Exception):  # stopped already, or its JVM gone: nothing to stop
+            started.stop()
 
 
 def check_options(master: str | None, input, findings_out) -> None:
@@ -146,26 +226,48 @@ def check_options(master: str | None, input, findings_out) -> None:
 
 
 def _checked_master(master: str) -> str:
-    """``master`` if spark-submit takes it, else an InputError (Spark would print a Java
-    stack trace and exit)."""
-    if not _MASTER.fullmatch(master):
-        raise InputError(
-            f"--master {master!r}: Spark takes local, local[N], local[*], spark://HOST:PORT, "
-            "yarn or k8s://URL"
-        )
+    """``master`` if Spark takes it, else an InputError (Spark would print a Java stack
+    trace, or try a port that cannot be for a minute)."""
+    form = _MASTER.fullmatch(master)
+    if form is not None and master.startswith("spark://"):
+        ports = (int(port) for _, port in re.findall(_HOST_PORT, master))
+        form = form if all(1 <= port <= 65535 for port in ports) else None
+    if form is None and not _mesos(master):
+        raise InputError(f"--master {master!r}: Spark takes {MASTER_FORMS}")
     return master
+
+
+def _mesos(master: str) -> bool:
+    """Whether ``master`` is a Mesos URL and this PySpark's Spark still has Mesos (3.x:
+    Spark 4 removed it, and its spark-submit exits on one with a Java stack trace)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    if not re.fullmatch(r"mesos://.+", master):
+        return False
+    try:
+        return int(version("pyspark").split(".")[0]) < 4
+    except (PackageNotFoundError, ValueError):
+        return False
 
 
 # Spark's log4j2 configuration, errors only. The ``org.apache.spark`` logger is named so
 # that Spark sees a level set on purpose and keeps its "Setting default log level" lines
 # for itself (it prints them when a shell-like driver finds only the root level). A failed
 # task is not logged by the executor and the scheduler (the stack trace of a file Spark
-# cannot read, say): the driver raises the same error, and the engine words it.
+# cannot read, say): the driver raises the same error, and the engine words it. So is a
+# context that fails to start ("Error initializing SparkContext." and Java's stack trace):
+# that one message is filtered out, not the context's other errors (a jar it cannot add).
 _LOG4J = """\
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
 logger.spark.name = org.apache.spark
 logger.spark.level = error
+logger.context.name = org.apache.spark.SparkContext
+logger.context.level = error
+logger.context.filter.start.type = RegexFilter
+logger.context.filter.start.regex = Error initializing SparkContext[.]
+logger.context.filter.start.onMatch = DENY
+logger.context.filter.start.onMismatch = NEUTRAL
 logger.executor.name = org.apache.spark.executor.Executor
 logger.executor.level = fatal
 logger.tasks.name = org.apache.spark.scheduler.TaskSetManager
@@ -352,6 +454,8 @@ def _findings(
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
 
+    if not from_store:  # a store's selection is checked by ``api.scan``, on the store
+        _check_selection(spark, filters, path)
     needs = sorted({need for d in detectors for need in d.needs})
     if "previous" in needs and not from_store:  # a store's releases are its own
         _say_if_one_release(spark, path)
@@ -373,6 +477,41 @@ def _findings(
         return decode(found.toPandas())
     finally:
         found.unpersist()
+
+
+def _check_selection(spark, filters: dict, path: str) -> None:
+    """Filters that select no series of the input: refused as ``api.scan`` refuses them on
+    a store, by the same function in the same words ("no series in the input matches
+    reporter ZZZ: the input holds only reporter CHN"). It reads the views as a store's
+    tables (``_Views``): one query stopping at the first row selected (the partition
+    directories a reporter filter names, in an export); only a refusal reads more."""
+    from tradesentry.api import check_selection as check_store
+
+    try:
+        check_store(_Views(spark), filters)
+    except InputError as exc:
+        raise InputError(f"{path}: {str(exc).replace('the store', 'the input')}") from None
+
+
+class _Views:
+    """The views ``register_views`` made, read as ``api`` reads a store
+    (``store.con.cursor().execute(sql, params).fetchone()``; Spark takes ``?`` too)."""
+
+    def __init__(self, spark) -> None:
+        self.con, self._spark, self._rows = self, spark, []
+
+    def cursor(self) -> _Views:
+        return self
+
+    def execute(self, sql: str, params: Sequence | None = None) -> _Views:
+        self._rows = self._spark.sql(sql, args=list(params) if params else None).collect()
+        return self
+
+    def fetchone(self):
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list:
+        return self._rows
 
 
 @contextmanager

@@ -177,7 +177,8 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
     slope, slope_se = trend
     n, T = x.shape
     stat, persistence = np.full((n, T), np.nan), np.zeros((n, T))
-    remaining = _reported_to_segment_end(x, cp)
+    # the new side's months up to its segment's end, for the final check's rule
+    remaining = _reported_to_segment_end(x, cp) if strict else None
     sides = (
         np.empty((n, T)),
         np.empty((n, T), np.int64),
@@ -206,9 +207,19 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
         i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
         if i.size:
             full = np.flatnonzero(rows)[i]
-            short = (remaining[full, t] < SHORT_SIDE) & strict
+            short_before = short_after = np.zeros(i.size, dtype=bool)
+            if strict:  # the final check's rule for short sides (``_persistence``)
+                short_before = nb[i, t] < SHORT_SIDE
+                short_after = remaining[full, t] < SHORT_SIDE
             persist = _persistence(
-                xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], short, strict
+                xb[i, t],
+                mb[i, t],
+                nb[i, t],
+                xa[i, t],
+                ma[i, t],
+                na[i, t],
+                short_before,
+                short_after,
             )
             persistence[full, t] = persist
     return stat, persistence, sides
@@ -219,21 +230,23 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
 SHORT_SIDE = 5
 
 
-def _persistence(xb, mb, nb, xa, ma, na, short, strict: bool) -> np.ndarray:
+def _persistence(xb, mb, nb, xa, ma, na, short_before, short_after) -> np.ndarray:
     """Share of the months on each side of a boundary that stay on their side of the
     midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
     windows, one row per boundary).
 
-    A side of fewer than ``SHORT_SIDE`` months must hold in every one of them: two
-    months of three are no level but a pair of odd months. The new side counts its months
-    up to its segment's end (``short``), not only those in the window: at a series' end
+    A side of fewer than ``SHORT_SIDE`` months (``short_before``, ``short_after``) must
+    hold in every one of them: two months of three are no level but a pair of odd months.
+    The new side counts its months up to its segment's end, not only those in the window:
+    at a series' end
     a "new level" of three months whose last is back (China's graphite to Sweden: $8, $446
     and $80K after months of $139K–200K) was a high finding no later month could confirm,
     while a sparse series' new level whose window holds one month back but which goes on
     for years is one. The old side counts the months in its window: six months holding
     three figures, two of them a series' thin months, made a "level" of those two (Latvia's
     imports of CN 32121000 from Italy: a ×1.3 "shift" called high). The rule judges
-    the changes as placed (``strict``: ``_shift_table``), not the search's candidates: the
+    the changes as placed (``strict`` in ``_side_stats``, from ``_shift_table``), not the
+    search's candidates: the
     search meets a change where its statistic peaks, whose short old side may hold the new
     level's first month, and the refinement moves it there (judged at the candidate,
     Austria's ×800 rise of CN 32121000 to Poland was lost).
@@ -243,8 +256,8 @@ def _persistence(xb, mb, nb, xa, ma, na, short, strict: bool) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
         stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
-    stay_after = np.where(short, np.floor(stay_after), stay_after)  # all of them, or none
-    stay_before = np.where((nb < SHORT_SIDE) & strict, np.floor(stay_before), stay_before)
+    stay_after = np.where(short_after, np.floor(stay_after), stay_after)  # all, or none
+    stay_before = np.where(short_before, np.floor(stay_before), stay_before)
     return np.nan_to_num(np.minimum(stay_after, stay_before))
 
 

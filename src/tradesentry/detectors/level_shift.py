@@ -64,9 +64,9 @@ class LevelShift(Detector):
     (1.2533 σ √(1/n₁ + 1/n₂)); the strongest change is refined to the least-absolute-
     deviation split nearby between the two levels its test compared, so that its first
     month is on the new level's side of their midpoint, and kept if most months on each
-    side (60 %; every one where a side has fewer than 5: the new side counted to its
-    segment's end, ``shifts._persistence``) stay on their side of the midpoint; the search
-    repeats in the new segments.
+    side (60 %; every one where the new level has fewer than 5 months to the series' end,
+    ``shifts._persistence``) stay on their side of the midpoint; the search repeats in the
+    new segments.
     Threshold: |statistic| ≥ 5.0
     (``BaselineConfig.shift_threshold``).
     Why: the statistic is scanned over every month and two window lengths of every series

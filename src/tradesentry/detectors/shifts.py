@@ -177,8 +177,8 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
     slope, slope_se = trend
     n, T = x.shape
     stat, persistence = np.full((n, T), np.nan), np.zeros((n, T))
-    # the new side's months up to its segment's end, for the final check's rule
-    remaining = _reported_to_segment_end(x, cp) if strict else None
+    # the months from each to the series' end, for the final check's rule (``_persistence``)
+    to_end = np.cumsum(np.isfinite(x)[:, ::-1], axis=1)[:, ::-1] if strict else None
     sides = (
         np.empty((n, T)),
         np.empty((n, T), np.int64),
@@ -207,70 +207,46 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
         i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
         if i.size:
             full = np.flatnonzero(rows)[i]
-            short_before = short_after = np.zeros(i.size, dtype=bool)
-            if strict:  # the final check's rule for short sides (``_persistence``)
-                short_before = nb[i, t] < SHORT_SIDE
-                short_after = remaining[full, t] < SHORT_SIDE
+            at_end = np.zeros(i.size, dtype=bool)
+            if strict:
+                at_end = to_end[full, t] < SHORT_SIDE
             persist = _persistence(
-                xb[i, t],
-                mb[i, t],
-                nb[i, t],
-                xa[i, t],
-                ma[i, t],
-                na[i, t],
-                short_before,
-                short_after,
+                xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], at_end
             )
             persistence[full, t] = persist
     return stat, persistence, sides
 
 
-#: a side of a change with fewer reported months than this must hold in every one of them
-#: (``_persistence``)
+#: a new level with fewer reported months than this to the series' end must hold in every
+#: one of them (``_persistence``)
 SHORT_SIDE = 5
 
 
-def _persistence(xb, mb, nb, xa, ma, na, short_before, short_after) -> np.ndarray:
+def _persistence(xb, mb, nb, xa, ma, na, at_end) -> np.ndarray:
     """Share of the months on each side of a boundary that stay on their side of the
     midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
     windows, one row per boundary).
 
-    A side of fewer than ``SHORT_SIDE`` months (``short_before``, ``short_after``) must
-    hold in every one of them: two months of three are no level but a pair of odd months.
-    The new side counts its months up to its segment's end, not only those in the window:
-    at a series' end
-    a "new level" of three months whose last is back (China's graphite to Sweden: $8, $446
-    and $80K after months of $139K–200K) was a high finding no later month could confirm,
-    while a sparse series' new level whose window holds one month back but which goes on
-    for years is one. The old side counts the months in its window: six months holding
-    three figures, two of them a series' thin months, made a "level" of those two (Latvia's
-    imports of CN 32121000 from Italy: a ×1.3 "shift" called high). The rule judges
-    the changes as placed (``strict`` in ``_side_stats``, from ``_shift_table``), not the
-    search's candidates: the
-    search meets a change where its statistic peaks, whose short old side may hold the new
-    level's first month, and the refinement moves it there (judged at the candidate,
-    Austria's ×800 rise of CN 32121000 to Poland was lost).
+    A new level with fewer than ``SHORT_SIDE`` reported months to the series' end
+    (``at_end``) must hold in every one of them: two months of three are no level but a
+    pair of odd months, and no later month can confirm them. China's graphite exports to
+    Sweden, $8, $446 and then $80K after months of $139K–200K, were a high "new level" of
+    three months whose last was back. The rule judges the changes as placed (``strict`` in
+    ``_side_stats``, from ``_shift_table``), not the search's candidates, which the
+    refinement then moves. Tried and not kept: the same rule for any side of fewer than 5
+    months (a new level short within its segment, an old side short in its window). It
+    took out false levels inside series too, but dropping one change re-judged its
+    neighbours against the merged segments and dropped real ones with it: a five-month
+    episode at 100 times Sweden's usual exports of CN 85235990 to France, and a lasting
+    rise of Spain's imports of CN 39201081 from France, were lost with their findings.
     """
     mid = 0.5 * (ma + mb)[:, None]
     up = (ma > mb)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         stay_after = np.where(up, xa > mid, xa < mid).sum(-1) / na
         stay_before = np.where(up, xb < mid, xb > mid).sum(-1) / nb
-    stay_after = np.where(short_after, np.floor(stay_after), stay_after)  # all, or none
-    stay_before = np.where(short_before, np.floor(stay_before), stay_before)
+    stay_after = np.where(at_end, np.floor(stay_after), stay_after)  # all of them, or none
     return np.nan_to_num(np.minimum(stay_after, stay_before))
-
-
-def _reported_to_segment_end(x: np.ndarray, cp: np.ndarray) -> np.ndarray:
-    """For each column, the reported months from it to the end of its segment (the
-    column before the next change point, or the series' last)."""
-    n, T = x.shape
-    rest = np.zeros((n, T + 1), dtype=np.int64)
-    rest[:, :T] = np.cumsum(np.isfinite(x)[:, ::-1], axis=1)[:, ::-1]  # to the series' end
-    change = np.where(cp, np.arange(T), T)
-    change = np.concatenate([change[:, 1:], np.full((n, 1), T)], axis=1)  # strictly after
-    next_change = np.minimum.accumulate(change[:, ::-1], axis=1)[:, ::-1]
-    return rest[:, :T] - np.take_along_axis(rest, next_change, axis=1)
 
 
 def _plain_side_windows(x, k: int):

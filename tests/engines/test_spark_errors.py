@@ -4,6 +4,7 @@ an empty answer."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -117,6 +118,8 @@ def test_a_context_spark_stopped_as_it_started_is_no_master_answering(spark, mon
         raise Py4JJavaError("An error occurred while calling None.org.apache.spark.sql.", stop)
 
     monkeypatch.setattr(SparkSession.Builder, "getOrCreate", stopped)
+    # as in a fresh process: the shared session would stand in the way (one context a process)
+    monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
     master = "spark://127.0.0.1:7999"
     with pytest.raises(InputError) as error:
         spark_engine.session(master)
@@ -164,3 +167,30 @@ def test_filters_that_select_no_series_of_the_input_are_refused_as_on_a_store(
         assert stderr_lines(result.stderr) == [f"error: {lake}: {words}"]
     chosen = api.scan(None, engine="spark", input=lake, reporter="chn", partner="prk", spark=spark)
     assert len(chosen) == len(api.scan(demo_store, save=False))
+
+
+@pytest.mark.spark
+def test_another_master_in_a_process_running_spark_is_refused(spark):
+    """Spark runs one context a process, and ``getOrCreate`` handed back the running one
+    whatever master was asked for: a scan on ``spark://…`` after one on ``local[1]`` ran
+    on ``local[1]``, silently. The same master is the running session."""
+    from tradesentry.engines import spark as spark_engine
+
+    running = spark.sparkContext.master
+    assert spark_engine.session(running) is spark
+    with pytest.raises(InputError, match=rf"already runs Spark on {re.escape(running)}"):
+        spark_engine.session("spark://127.0.0.1:7077")
+
+
+def test_yarn_without_its_configuration_is_one_line(monkeypatch):
+    """Spark's own rule (HADOOP_CONF_DIR or YARN_CONF_DIR) came as a Java stack trace."""
+    pytest.importorskip("pyspark")
+    from pyspark.sql import SparkSession
+
+    from tradesentry.engines import spark as spark_engine
+
+    monkeypatch.setattr(SparkSession, "getActiveSession", classmethod(lambda cls: None))
+    monkeypatch.delenv("HADOOP_CONF_DIR", raising=False)
+    monkeypatch.delenv("YARN_CONF_DIR", raising=False)
+    with pytest.raises(InputError, match="--master yarn: .* HADOOP_CONF_DIR or YARN_CONF_DIR"):
+        spark_engine.session("yarn")

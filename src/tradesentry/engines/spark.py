@@ -119,6 +119,21 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     if active is not None and master is None:
         return active
     master = _checked_master(master or DEFAULT_MASTER)
+    if active is not None:  # Spark runs one context a process: getOrCreate would return it
+        running = active.sparkContext.master
+        if running != master:
+            raise InputError(
+                f"--master {master}: this process already runs Spark on {running}, and Spark "
+                "runs one context a process; scan on that master, or stop its session first"
+            )
+        return active
+    if master == "yarn" and not (
+        os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")
+    ):
+        raise InputError(  # Spark's own rule, which it states with a Java stack trace
+            "--master yarn: Spark finds the cluster through HADOOP_CONF_DIR or YARN_CONF_DIR; "
+            "set one of them"
+        )
     if master.startswith("local"):
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -148,7 +163,7 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
             raise
         raise EngineUnavailable(
             f"Spark did not start on master {master!r} (Java's reason, if any, is above): "
-            "check --master (local[*], spark://HOST:PORT, yarn, k8s://…) and Java 17"
+            f"check --master ({MASTER_FORMS}) and Java 17"
         ) from None
     # A standalone master that never answers: Spark gives up after a minute and stops the
     # context, mostly before the session is made (above), else as it is returned.

@@ -341,3 +341,25 @@ def test_the_context_reads_a_figure_s_rounding_as_the_detector_does():
     in_numpy = _figure_units(np.array(FIGURES))
     assert [np.inf if u is None else u for u in in_sql] == in_numpy.tolist()
     assert in_numpy.tolist()[:6] == [np.inf, 1.0, 1.0, 10.0, 100.0, 1000.0]
+
+
+def test_partners_summed_in_another_order_give_the_same_finding():
+    """The engines' SQL sums a world row's partners in different orders: 1068715.9 and
+    1068715.9000000001 made two findings that differed in their last digits."""
+    months = 24
+    total = np.full((1, months), 1068715.9)
+    total[0, 12] = 2.0e6  # the world's figure twice its partners' in one month
+
+    def found(last_bit: float):
+        context = {
+            "partners_sum": np.full((1, months), 1068715.9 + last_bit),
+            "partners_n": np.full((1, months), 3.0),
+            "partners_unknown": np.zeros((1, months)),
+            "partners_unit": np.full((1, months), 0.1),
+        }
+        panel = keyed_panel(total, context=context)
+        panel.keys["partner"] = "WLD"
+        return findings(panel, [Incoherent()]).to_dict("records")
+
+    (a,), (b,) = found(0.0), found(1.2e-10)
+    assert a == b and a["evidence"]["sum_of_parts"] == 1068715.9

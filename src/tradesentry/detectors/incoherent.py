@@ -444,9 +444,12 @@ def _context_details(panel: Panel, is_total: pd.Series) -> _Details | None:
     if not rows.size:
         return None
     counts = np.nan_to_num(panel.context["partners_n"][rows]).astype(np.int64)
+    # to a millionth: the engines' SQL adds the partners in different orders, and the sums
+    # differed in the last bit (1068715.9000000001 and 1068715.9), and so the findings
+    sums = np.round(panel.context["partners_sum"][rows], 6)
     return _Details(
         rows=rows,
-        sums=np.where(counts > 0, panel.context["partners_sum"][rows], np.nan),
+        sums=np.where(counts > 0, sums, np.nan),
         counts=counts,
         units=np.nan_to_num(panel.context["partners_unit"][rows], nan=np.inf),
         edition=panel.keys["classification"].astype(str).to_numpy()[rows],

@@ -201,9 +201,11 @@ def last_held(panel: Panel) -> np.ndarray:
     combined figure covers): the end of the series' own months. The month after a finding
     is evidence only up to there; past it is the chunk's, not the series', and the engines
     cut chunks anywhere (a series' last month named the month after it in one chunk and
-    not in another)."""
-    held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
-    return panel.n_months - 1 - np.argmax(held[:, ::-1], axis=1)
+    not in another). Memoised in ``panel.cache``: spikes, dips and implausible values ask."""
+    if "last_held" not in panel.cache:
+        held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
+        panel.cache["last_held"] = panel.n_months - 1 - np.argmax(held[:, ::-1], axis=1)
+    return panel.cache["last_held"]
 
 
 def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

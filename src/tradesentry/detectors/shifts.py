@@ -209,7 +209,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
             full = np.flatnonzero(rows)[i]
             at_end = np.zeros(i.size, dtype=bool)
             if strict:
-                at_end = to_end[full, t] < SHORT_SIDE
+                at_end = to_end[full, t] < SHORT_NEW_LEVEL
             persist = _persistence(
                 xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], at_end
             )
@@ -219,7 +219,7 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
 
 #: a new level with fewer reported months than this to the series' end must hold in every
 #: one of them (``_persistence``)
-SHORT_SIDE = 5
+SHORT_NEW_LEVEL = 5
 
 
 def _persistence(xb, mb, nb, xa, ma, na, at_end) -> np.ndarray:
@@ -227,7 +227,7 @@ def _persistence(xb, mb, nb, xa, ma, na, at_end) -> np.ndarray:
     midpoint between the two levels, the smaller of the two shares (``xb``, ``xa``: the
     windows, one row per boundary).
 
-    A new level with fewer than ``SHORT_SIDE`` reported months to the series' end
+    A new level with fewer than ``SHORT_NEW_LEVEL`` reported months to the series' end
     (``at_end``) must hold in every one of them: two months of three are no level but a
     pair of odd months, and no later month can confirm them. China's graphite exports to
     Sweden, $8, $446 and then $80K after months of $139K–200K, were a high "new level" of

@@ -34,20 +34,21 @@ from tradesentry.store import Store
 ENGINES = arguments.ENGINES
 
 
-def check_selection(store: Store, filters: dict) -> None:
+def check_selection(store: Store, filters: dict, source: str = "the store") -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
     a country the store does not hold), not a scan that found nothing; so is one value of
     several that selects none (``--reporter CHN --reporter CHNIA`` would otherwise read as
-    a scan of both that found nothing for the second)."""
+    a scan of both that found nothing for the second). ``source`` names what is read in
+    the message (the Spark engine's ``--input``: "the input")."""
     if not any(filters.values()):
         return
     several = (v for k, v in filters.items() if v and k != "flow" and not isinstance(v, str))
     if any(len(v) > 1 for v in several):
-        unheld = _unheld_code(store.con.cursor(), filters)
+        unheld = _unheld_code(store.con.cursor(), filters, source)
         if unheld:
             column, code, held = unheld
             raise InputError(
-                f"no series in the store has {column} {code} (of {arguments.describe(filters)}): "
+                f"no series in {source} has {column} {code} (of {arguments.describe(filters)}): "
                 f"{held}; leave it out to scan the others"
             )
     from tradesentry.engines.local import series_filter_sql
@@ -58,8 +59,8 @@ def check_selection(store: Store, filters: dict) -> None:
     sql = f"SELECT 1 FROM observations WHERE {where} LIMIT 1"
     if store.con.cursor().execute(sql, params).fetchone() is None:
         raise InputError(
-            f"no series in the store matches {arguments.describe(filters)}: "
-            f"{not_held(store.con.cursor(), filters)}"
+            f"no series in {source} matches {arguments.describe(filters)}: "
+            f"{not_held(store.con.cursor(), filters, source)}"
         )
 
 
@@ -250,11 +251,11 @@ def findings(
     return found
 
 
-def _unheld_code(con, filters: dict) -> tuple[str, str, str] | None:
+def _unheld_code(con, filters: dict, source: str = "the store") -> tuple[str, str, str] | None:
     """The first code of ``filters`` no series of the store has (``held.first_unheld``);
     flows are checked against their choices already, and an absent one is no typo."""
     codes = {k: v for k, v in filters.items() if k != "flow" and v}
-    return first_unheld(con, codes) if codes else None
+    return first_unheld(con, codes, source) if codes else None
 
 
 def check_codes(store: Store, reporter=None, partner=None, commodity=None) -> None:

@@ -15,15 +15,15 @@ from tradesentry.scope import KEY_FILTERS
 LISTED = 12
 
 
-def not_held(con, filters: dict) -> str:
+def not_held(con, filters: dict, source: str = "the store") -> str:
     """Why ``filters`` select nothing, in words: the first code the store does not hold
     ("the store holds reporters CHN, USA; nearest to CHNIA: CHN"), or, where each is held,
-    that no series has them all."""
-    first = first_unheld(con, filters)
-    return first[2] if first else "each is in the store, but no series has them together"
+    that no series has them all. ``source`` names what is read (a Spark scan's input)."""
+    first = first_unheld(con, filters, source)
+    return first[2] if first else f"each is in {source}, but no series has them together"
 
 
-def first_unheld(con, filters: dict) -> tuple[str, str, str] | None:
+def first_unheld(con, filters: dict, source: str = "the store") -> tuple[str, str, str] | None:
     """The first filter value no series of the store has, as (column, code, what the store
     holds in words), or None where each value is held. Only the values asked are looked up;
     the column's held codes are read only for the answer. The columns are the fixed key
@@ -44,21 +44,21 @@ def first_unheld(con, filters: dict) -> tuple[str, str, str] | None:
         if missing:
             rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
             held = sorted(str(r[0]) for r in rows if r[0] is not None)
-            return column, missing[0], _held_text(column, missing[0], held)
+            return column, missing[0], _held_text(column, missing[0], held, source)
     return None
 
 
-def _held_text(column: str, code: str, held: list[str]) -> str:
+def _held_text(column: str, code: str, held: list[str], source: str) -> str:
     name = "commodity code" if column == "commodity" else column
     if not held:
-        return "the store holds no series"
+        return f"{source} holds no series"
     near = difflib.get_close_matches(code, held, n=3, cutoff=0.6)
     if len(held) == 1:
-        text = f"the store holds only {name} {held[0]}"
+        text = f"{source} holds only {name} {held[0]}"
     elif len(held) <= LISTED:
-        text = f"the store holds {name}s {', '.join(held)}"
+        text = f"{source} holds {name}s {', '.join(held)}"
     else:
-        text = f"the store holds {len(held):,} {name}s"
+        text = f"{source} holds {len(held):,} {name}s"
     if near:
         text += f"; nearest to {code}: {', '.join(near)}"
     return text

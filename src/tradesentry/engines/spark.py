@@ -503,9 +503,9 @@ def _check_selection(spark, filters: dict, path: str) -> None:
     from tradesentry.api import check_selection as check_store
 
     try:
-        check_store(_Views(spark), filters)
+        check_store(_Views(spark), filters, source="the input")
     except InputError as exc:
-        raise InputError(f"{path}: {str(exc).replace('the store', 'the input')}") from None
+        raise InputError(f"{path}: {exc}") from None
 
 
 class _Views:

@@ -272,6 +272,9 @@ def _mesos(master: str) -> bool:
 # cannot read, say): the driver raises the same error, and the engine words it. So is a
 # context that fails to start ("Error initializing SparkContext." and Java's stack trace):
 # that one message is filtered out, not the context's other errors (a jar it cannot add).
+# Nor are the clean-up steps of a context that failed ("Uncaught exception in thread", Spark's
+# words for a step of its stop that failed: a Kubernetes master that does not answer gave
+# four Java stack traces, one for each resource it could not delete, above the one line).
 _LOG4J = """\
 rootLogger.level = error
 rootLogger.appenderRef.stderr.ref = console
@@ -283,6 +286,12 @@ logger.context.filter.start.type = RegexFilter
 logger.context.filter.start.regex = Error initializing SparkContext[.]
 logger.context.filter.start.onMatch = DENY
 logger.context.filter.start.onMismatch = NEUTRAL
+logger.cleanup.name = org.apache.spark.util.Utils
+logger.cleanup.level = error
+logger.cleanup.filter.stop.type = RegexFilter
+logger.cleanup.filter.stop.regex = Uncaught exception in thread .*
+logger.cleanup.filter.stop.onMatch = DENY
+logger.cleanup.filter.stop.onMismatch = NEUTRAL
 logger.executor.name = org.apache.spark.executor.Executor
 logger.executor.level = fatal
 logger.tasks.name = org.apache.spark.scheduler.TaskSetManager

@@ -103,9 +103,7 @@ def test_a_master_spark_cannot_start_on_is_one_line(demo_store, tmp_path, master
     )
     assert run.returncode == 2, run.stderr
     assert run.stdout == ""
-    assert stderr_lines(run.stderr) == [
-        f"error: cannot start Spark on master {master}: {reason}"
-    ]
+    assert stderr_lines(run.stderr) == [f"error: cannot start Spark on master {master}: {reason}"]
 
 
 @pytest.mark.spark

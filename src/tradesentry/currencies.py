@@ -15,9 +15,10 @@ import pycountry
 #: ISO 4217 list three: currencies withdrawn since 1990 that national tables and older
 #: UN Comtrade and Eurostat extracts are still published in (the euro's predecessors, the
 #: Soviet, Yugoslav and Czechoslovak currencies, redenominated ones, and those withdrawn
-#: lately, which newer pycountry releases drop from the current list: ANG, CUC, SLL, ZWL)
+#: lately, which newer pycountry releases drop from the current list: ANG, BGN, CUC, SLL,
+#: ZWL; the Bulgarian lev until the euro in 2026, in which Bulgaria's figures to 2025 are)
 HISTORIC = (
-    "ADP", "AFA", "ANG", "AON", "AOR", "ATS", "AZM", "BEF", "BGL", "BYB", "BYR", "CSD",
+    "ADP", "AFA", "ANG", "AON", "AOR", "ATS", "AZM", "BEF", "BGL", "BGN", "BYB", "BYR", "CSD",
     "CSK", "CUC", "CYP", "DDM", "DEM", "ECS", "EEK", "ESP", "FIM", "FRF", "GHC", "GRD",
     "GWP", "HRK", "IEP", "ITL", "LTL", "LUF", "LVL", "MGF", "MRO", "MTL", "MZM", "NLG",
     "PTE", "ROL", "RUR", "SDD", "SIT", "SKK", "SLL", "SRG", "STD", "SUR", "TMM", "TPE",

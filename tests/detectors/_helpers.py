@@ -163,3 +163,15 @@ def china_exports(shared_data, partner: str, hs6: int) -> np.ndarray:
     months = pd.PeriodIndex(rows["period_dt"].str[:7], freq="M")
     series = pd.Series(rows["val"].to_numpy(), index=months)
     return series.reindex(pd.period_range("2017-01", "2024-12", freq="M")).to_numpy(float)
+
+
+def comext_series(shared_data, cn: str, reporter: str, partner: str, flow: int) -> np.ndarray:
+    """One Comext value series (EUR, 2023–2025) as published: reporter and partner as the
+    file's two-letter codes, flow 1 imports, 2 exports."""
+    table = shared_data / "raw" / "eurostat_comext_ds045409" / f"CN_{cn}.csv.gz"
+    rows = pd.read_csv(table, dtype={"product": str}).query(
+        "reporter == @reporter and partner == @partner and flow == @flow "
+        "and indicators == 'VALUE_IN_EUROS'"
+    )
+    series = pd.Series(rows["OBS_VALUE"].to_numpy(), index=pd.PeriodIndex(rows["TIME_PERIOD"], freq="M"))
+    return series.reindex(pd.period_range("2023-01", "2025-12", freq="M")).to_numpy(float)

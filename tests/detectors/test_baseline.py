@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from tradesentry.detectors.dip import Dip
 from tradesentry.detectors.spike import Spike
 from tradesentry.errors import InputError
 
-from ._helpers import china_exports
+from ._helpers import china_exports, comext_series
 
 
 def _same_model(a: B.Baseline, b: B.Baseline) -> None:
@@ -75,17 +76,20 @@ def test_window_medians_agree_with_a_month_by_month_reading(gappy_rows):
 
 
 def test_the_seasonal_term_is_the_median_of_the_other_years_and_a_zero_year(gappy_rows):
+    """Another regime's year counts shrunk by the ratio of the two segments' scales
+    where its own is the wider (the month's segment's scale over its)."""
     x, segment = gappy_rows
     config = B.DEFAULT_CONFIG
     seasonal, years = B._seasonal(x, 12, config, segment)
+
+    def scale(i: int, s: int) -> float:
+        inside = np.where(segment[i] == segment[i, s], x[i], np.nan)
+        return float(robust.robust_scale(inside[None, :], config)[0])
+
     for i, t in np.ndindex(x.shape):
-        others = [x[i, s] for s in range(t % 12, 50, 12) if s != t]
-        found = [v for v in others if np.isfinite(v)]
-        in_regime = [
-            s
-            for s in range(t % 12, 50, 12)
-            if s != t and np.isfinite(x[i, s]) and segment[i, s] == segment[i, t]
-        ]
+        others = [s for s in range(t % 12, 50, 12) if s != t and np.isfinite(x[i, s])]
+        found = [x[i, s] * min(1.0, scale(i, t) / scale(i, s)) for s in others]
+        in_regime = [s for s in others if segment[i, s] == segment[i, t]]
         assert years[i, t] == len(found)
         used = len(found) >= 2 or (len(found) == 1 and len(in_regime) == 1)
         expected = _reference_median([*found, 0.0]) if used else 0.0
@@ -454,3 +458,32 @@ def test_a_run_of_several_months_is_no_burst():
     panel = make_panel(v[None, :], "2015-01")
     assert not B.baseline(panel).trimmed.any()
     assert Dip().detect(panel).empty
+
+
+def test_months_near_zero_are_no_season(shared_data):
+    """Portugal's imports of CN 39201023 from the Netherlands: €1–93 in a few months of
+    2023, then about €20K a month from February 2024, with €5 in April 2024, €20 in April
+    2025 and €18 in November 2025. Two near-zero Aprils made a season of ×1/1,200 and a
+    near-zero November one of ×1/1,300: November 2024's ordinary €21.1K read as a spike
+    1,293 times its expectation, and the seasons hid the start of the flow from the
+    level-shift search. A month below 1 % of its level is a figure near zero, not a
+    season: the flow's start is dated and no ordinary month is a spike."""
+    v = comext_series(shared_data, "39201023", "PT", "NL", 1)
+    model = B.fit(v[None, :])
+    assert list(model.shifts.start) == [13]  # February 2024
+    assert np.nanmax(np.abs(model.seasonal[0])) < math.log(100)
+    assert Spike().detect(make_panel(v[None, :], "2023-01")).empty
+
+
+def test_another_regimes_season_counts_in_this_regimes_units(shared_data):
+    """Sweden's imports of CN 48064010 from China: €500K a month, three scattered months of
+    €1–220 from August to October 2023, then €85K–310K. October 2023's €220, 11.6 times
+    its segment's €21, made October 2025's season ×2.5: its expectation €470K where no
+    month since July 2023 reached €311K. A year from another level segment counts in the
+    units of the month's own segment (shrunk by the ratio of the two segments' scales), so
+    the scattered first months' swings no longer set a season of the regular flow."""
+    v = comext_series(shared_data, "48064010", "SE", "CN", 1)
+    model = B.fit(v[None, :])
+    october = 33  # October 2025
+    assert model.segment[0, october] != model.segment[0, 9]  # October 2023: another regime
+    assert model.expected[0, october] < 3.11e5

@@ -30,8 +30,14 @@ one model of the panel, computed once and kept in ``panel.cache``:
   that month; where only one does, half its deviation (the median of it and the zero
   year: halfway between "as last year" and "no season"), and only if that year's month
   lies in the same level segment as the month itself (across a level shift the other
-  year was another regime, whose swings say nothing of this one's season). Level and
-  season are estimated twice, each from the other. The level-shift search sees only the
+  year was another regime, whose swings say nothing of this one's season). A year from
+  another segment counts in the units of the month's own: shrunk by the ratio of the two
+  segments' scales where its own is the wider (a flow's scattered first samples, €1–€220
+  around €21, had set a ×2.5 October for the regular flow after them). A month below 1 %
+  of its level (``season_floor_share``) is a figure near zero, not a season, and is left
+  out of it as a missing month is (two near-zero Aprils had made a season of ×1/1,200, an
+  ordinary April a spike, and hidden the start of the flow from the level-shift search).
+  Level and season are estimated twice, each from the other. The level-shift search sees only the
   seasons two other years agree on, so one year's shift cannot pass into a season first.
 - **Scale.** ``sigma`` = the larger of 1.4826 × the median absolute deviation of the
   residuals and their 90 % quantile ÷ 1.645 (equal for normal noise; the second widens
@@ -133,6 +139,8 @@ class BaselineConfig:
     min_season_years: int = 2
     max_season_years: int = 5
     winsor: float = 2.5
+    #: a month below this share of its level is a figure near zero, not a season
+    season_floor_share: float = 1e-2
     sigma_floor: float = 0.05
     tail_quantile: float = 0.9
     sigma_prior: float = 0.25
@@ -611,6 +619,11 @@ def _seasonal(
     # other years in the month's own segment: all of them, in a series without level shifts
     rows = np.flatnonzero(segment.any(axis=1))
     in_segment = same_month(segment[rows], -1) == segment[rows][..., None]
+    # another regime's swings count at most in this regime's units: a year from a noisier
+    # segment (a flow's scattered first samples) is shrunk by the ratio of the two scales
+    scale = _segment_scales(d[rows], segment[rows], config)
+    ratio = scale[..., None] / same_month(scale, np.nan)
+    stack[rows] *= np.where(in_segment, 1.0, np.fmin(ratio, 1.0))
     same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1) - 1
     med, count = nanmedian(stack, overwrite=True)
     count = count - 1
@@ -618,6 +631,16 @@ def _seasonal(
     same[rows] = same_in_rows
     use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
     return np.where(use, med, 0.0), count
+
+
+def _segment_scales(d: np.ndarray, segment: np.ndarray, config: BaselineConfig) -> np.ndarray:
+    """Each month's segment's robust scale of ``d`` (``robust.robust_scale``), per cell."""
+    out = np.full(d.shape, np.nan)
+    for s in range(int(segment.max(initial=0)) + 1):  # a handful of segments at most
+        inside = segment == s
+        scale = robust_scale(np.where(inside, d, np.nan), config)
+        out = np.where(inside, scale[:, None], out)
+    return out
 
 
 def seasonal_term(
@@ -638,9 +661,9 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
         # winsorised around the season found so far: the bound is a scale of the
         # deseasonalised residuals, so clipping the raw deviations would cut the season
         bound = config.winsor * scale[:, None]
-        seasonal, years = _seasonal(
-            np.clip(d, seasonal - bound, seasonal + bound), season, config, segment
-        )
+        clipped = np.clip(d, seasonal - bound, seasonal + bound)
+        clipped[d < math.log(config.season_floor_share)] = np.nan
+        seasonal, years = _seasonal(clipped, season, config, segment)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log

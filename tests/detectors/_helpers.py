@@ -173,5 +173,7 @@ def comext_series(shared_data, cn: str, reporter: str, partner: str, flow: int) 
         "reporter == @reporter and partner == @partner and flow == @flow "
         "and indicators == 'VALUE_IN_EUROS'"
     )
-    series = pd.Series(rows["OBS_VALUE"].to_numpy(), index=pd.PeriodIndex(rows["TIME_PERIOD"], freq="M"))
+    series = pd.Series(
+        rows["OBS_VALUE"].to_numpy(), index=pd.PeriodIndex(rows["TIME_PERIOD"], freq="M")
+    )
     return series.reindex(pd.period_range("2023-01", "2025-12", freq="M")).to_numpy(float)

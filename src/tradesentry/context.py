@@ -16,7 +16,9 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``release_published`` / ``previous_published``: the publication dates of those two
   releases, as days since 1970-01-01 (NaN where unknown);
 - ``reference_unit_value``: the median value per kg of the commodity in that month across
-  every reporter and partner in the store, the price the unit-value check compares with,
+  every reporter and partner in the store (in US dollars where the store has the month's
+  rate, converted into this series' currency; else among the figures in this series' own
+  currency), the price the unit-value check compares with,
   with ``reference_unit_value_n``, the number of figures that median is taken over, and
   ``reference_unit_value_same``, the share of them sharing one unit value (near 1 where
   the source estimated the quantities from the values, as UN Comtrade does);
@@ -199,15 +201,17 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         )
     if "reference_unit_value" in needs:
         selects += [
-            "u.reference_unit_value",
+            f"u.reference_unit_value * coalesce({_rate('o', 'ru')}, 1.0) AS reference_unit_value",
             "u.reference_unit_value_n",
             "u.reference_unit_value_same",
         ]
         joins.append(
-            f"""LEFT JOIN {joined("reference_unit_value")} u
+            f"""LEFT JOIN rates ru ON ru.currency = o.currency AND ru.period = o.period
+            LEFT JOIN {joined("reference_unit_value")} u
                 ON u.flow = o.flow AND u.classification = o.classification
                AND u.commodity = o.commodity AND u.period = o.period
-               AND u.period_months = o.period_months"""
+               AND u.period_months = o.period_months
+               AND u.price_currency = {_price_currency("o", "ru")}"""
         )
     if "mirror_margin" in needs:
         selects += [
@@ -287,16 +291,31 @@ def previous_sql(observations: str = "observations") -> str:
         WHERE recency = 2"""
 
 
+def _price_currency(obs: str, rate: str) -> str:
+    """The currency a figure's unit value is compared in: US dollars where the store has
+    the month's rate (or the figure is in dollars), else the figure's own."""
+    return f"CASE WHEN {_rate(obs, rate)} IS NULL THEN {obs}.currency ELSE 'USD' END"
+
+
 def reference_unit_value_sql(current: str = "current_observations") -> str:
-    """The median value per kg of each commodity-month across the store, and its support."""
+    """The median value per kg of each commodity-month across the store, and its support.
+
+    In US dollars where the month's rate is in the store, else within each currency (one
+    median over yen, won and dollars is no price: a store of Comext figures in members'
+    own currencies had a reference of 9.12 "EUR"/kg where the euro figures' was 5.91);
+    ``source_sql`` converts it into each series' currency."""
     return f"""
-        SELECT flow, classification, commodity, period, period_months,
-               median(value / net_weight_kg) AS reference_unit_value,
+        SELECT flow, classification, commodity, period, period_months, price_currency,
+               median(unit_value) AS reference_unit_value,
                count(*) AS reference_unit_value_n,
-               (count(*) - count(DISTINCT round(ln(value / net_weight_kg), 6)) + 1)
+               (count(*) - count(DISTINCT round(ln(unit_value), 6)) + 1)
                    / count(*) AS reference_unit_value_same
-        FROM {current} AS observed
-        WHERE net_weight_kg > 0 AND value > 0
+        FROM (SELECT o.flow, o.classification, o.commodity, o.period, o.period_months,
+                     {_price_currency("o", "r")} AS price_currency,
+                     o.value / coalesce({_rate("o", "r")}, 1.0) / o.net_weight_kg AS unit_value
+              FROM {current} AS o
+              LEFT JOIN rates r ON r.currency = o.currency AND r.period = o.period
+              WHERE o.net_weight_kg > 0 AND o.value > 0) AS priced
         GROUP BY ALL"""
 
 

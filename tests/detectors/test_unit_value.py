@@ -515,3 +515,51 @@ def test_contract_with_context_messy_permuted_and_scaled():
     assert list(zip(scaled["series"], scaled["start"], strict=True)) == list(
         zip(base["series"], base["start"], strict=True)
     )
+
+
+def test_the_market_price_is_one_currency_whatever_the_figures_are_in(tmp_path):
+    """Six reporters sell the same product at about €3/kg, three of them in their own
+    currencies (forints, koruny, kronor); one euro series sells at €12/kg in one month.
+    The market price was the median of every figure's value per kg whatever its currency:
+    some 18 "EUR"/kg, half-way between the euro and the krona figures, against which the
+    €12 month was no outlier. In dollars where the store has the month's rate (within one
+    currency where it has none) the market is €3/kg whatever the figures are in, and the
+    findings are those of the same figures all in euros."""
+    from tradesentry.store import open_store
+
+    months = pd.period_range("2023-01", "2025-12", freq="M").astype(str)
+    rng = np.random.default_rng(5)
+    per_eur = {"EUR": 1.0, "HUF": 390.0, "CZK": 25.0, "SEK": 11.5}
+    own = {"DEU": "EUR", "FRA": "EUR", "ITA": "EUR", "HUN": "HUF", "CZE": "CZK", "SWE": "SEK"}
+    usd_per_eur = 1.08
+    rows = []
+    for reporter in own:
+        weight_kg = 1e5 * np.exp(rng.normal(0, 0.3, len(months)))
+        price = 3.0 * np.exp(rng.normal(0, 0.05, len(months)))
+        if reporter == "DEU":
+            price[20] = 12.0  # four times the market in one month
+        for m, kg, p in zip(months, weight_kg, price, strict=True):
+            rows.append((reporter, "POL", m, kg * p, kg))
+    frame = pd.DataFrame(rows, columns=["reporter", "partner", "period", "value", "net_weight_kg"])
+    frame = frame.assign(flow="export", commodity="39206290", classification="CN8")
+    rates = pd.concat(
+        pd.DataFrame({"currency": c, "period": months, "per_usd": n / usd_per_eur})
+        for c, n in per_eur.items()
+    )
+    rates.to_csv(tmp_path / "rates.csv", index=False)
+    found = {}
+    for name in ("euros", "own currencies"):
+        figures = frame.assign(currency="EUR")
+        if name == "own currencies":
+            figures["currency"] = figures["reporter"].map(own)
+            figures["value"] *= figures["currency"].map(per_eur)
+        st = open_store(tmp_path / f"{name}.duckdb")
+        figures.to_csv(tmp_path / f"{name}.csv", index=False)
+        st.ingest(tmp_path / f"{name}.csv")
+        api.load_rates(st, tmp_path / "rates.csv")
+        scanned = api.scan(st, kinds=["unit_value"], save=False).to_frame()
+        found[name] = sorted(zip(scanned["reporter"], scanned["period"], strict=True))
+        references = [f["evidence"]["reference_unit_value"] for f in scanned.to_dict("records")]
+        st.close()
+        assert np.allclose(references, 3.0, rtol=0.1), references
+    assert found["own currencies"] == found["euros"] == [("DEU", months[20])]

@@ -371,15 +371,21 @@ def test_a_later_response_with_an_error_refuses_the_file(store, tmp_path):
         store.ingest(path)
 
 
-@pytest.mark.parametrize("joiner", ["\n", "", "\n\n  "], ids=["lines", "touching", "spaced"])
-def test_records_of_later_responses_are_numbered_on(store, tmp_path, joiner):
+@pytest.mark.parametrize(
+    "joiners",
+    [("\n", "\n"), ("", ""), ("\n\n  ", "\n\n  "), ("\n", "")],
+    ids=["lines", "touching", "spaced", "mixed"],
+)
+def test_records_of_later_responses_are_numbered_on(store, tmp_path, joiners):
+    """Responses one after another, on lines of their own, touching, or both in one file
+    (the mix was refused as malformed: DuckDB took the file for one JSON document a line)."""
     path = tmp_path / "pages.json"
     pages = [
         _response([("01", 1), ("02", 2)]),
         _response([("01", 999), ("03", "x")]),  # page 1's January again; a bad value
         _response([("04", 3)]),
     ]
-    path.write_text(joiner.join(pages))
+    path.write_text(pages[0] + joiners[0] + pages[1] + joiners[1] + pages[2])
     result = ingest(store, path)
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (5, 3, 2)
     obs = store.observations()

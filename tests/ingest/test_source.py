@@ -169,9 +169,16 @@ def big_gzip(fmt, tmp_path: Path) -> tuple[Path, bytes]:
     return path, gzip.compress(data, compresslevel=1)
 
 
+@pytest.mark.parametrize("size", ["big", "small"])
 @pytest.mark.parametrize("fmt", READERS, ids=lambda f: f.name)
-def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(store, tmp_path, fmt):
+def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(
+    store, tmp_path, fmt, size
+):
+    """Cut past the header check's sample or within it (a small file: the sample failed
+    first, and its error named no line)."""
     path, data = big_gzip(fmt, tmp_path)
+    if size == "small":
+        data = gzip.compress(fmt.write([record(commodity=str(1000 + i)) for i in range(200)]))
     path.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(InputError) as err:
         store.ingest(path, **fmt.ingest_args(tmp_path))
@@ -179,6 +186,17 @@ def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(store,
     line = "" if fmt.name == "comtrade-json" else r":\d+"  # JSON records are not lines
     assert re.fullmatch(rf"{re.escape(str(path))}{line}: the gzip stream is cut off .*", message)
     assert store.releases().empty and store.observations(current=False).empty
+
+
+def test_a_gzip_cut_off_before_its_first_line_says_so(store, tmp_path):
+    path = tmp_path / "cut.csv.gz"
+    path.write_bytes(gzip.compress(FORMATS["canonical"].write(GOOD))[:15])
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value) == (
+        f"{path}: the gzip stream is cut off before its first line (the file is incomplete)"
+    )
+    assert store.releases().empty
 
 
 def test_a_corrupt_gzip_is_refused(store, tmp_path):

@@ -171,7 +171,8 @@ def _read_json(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                    CASE WHEN json_type(count) IN ('UBIGINT', 'BIGINT')
                         THEN TRY_CAST(count AS HUGEINT) END AS count
             FROM read_json(?, columns = {'data': 'JSON[]', 'error': 'JSON', 'count': 'JSON'},
-                           format = 'auto', compression = ?, maximum_object_size = 2147483647)
+                           format = 'unstructured', compression = ?,
+                           maximum_object_size = 2147483647)
             """,
             [src.read_path(), src.compression],
         )

@@ -222,11 +222,31 @@ def _inflated_hash(p: Path) -> str | None:
 
 
 def _sample(p: Path, gzipped: bool) -> bytes:
+    """The file's first ``SAMPLE_BYTES`` (inflated). A gzip stream cut off or followed by
+    junk within them gives what precedes the damage: ``verify_gzip`` then names it, and the
+    line a cut stops in, as it does further on (the sample had failed first, naming no line)."""
     try:
-        opener = gzip.open if gzipped else open
-        with opener(p, "rb") as f:
-            return f.read(SAMPLE_BYTES)
-    except (OSError, EOFError, zlib.error) as exc:
+        if not gzipped:
+            with open(p, "rb") as f:
+                return f.read(SAMPLE_BYTES)
+        sample = bytearray()
+        try:
+            for piece in _inflated(p):
+                sample += piece
+                if len(sample) >= SAMPLE_BYTES:
+                    break
+        except (EOFError, ValueError):
+            # the whole lines before the damage: a cut first line is no header to detect
+            whole = sample.rfind(b"\n") + 1
+            if not whole:
+                raise
+            sample = sample[:whole]
+        return bytes(sample[:SAMPLE_BYTES])
+    except EOFError as exc:
+        raise _fail(
+            p, "the gzip stream is cut off before its first line (the file is incomplete)"
+        ) from exc
+    except (OSError, ValueError, zlib.error) as exc:
         raise _fail(p, f"cannot be read as {'gzip' if gzipped else 'a file'} ({exc})") from exc
 
 
@@ -269,7 +289,13 @@ def verify_gzip(src: SourceFile) -> None:
 
 
 def _inflated_newlines(path: Path) -> Iterator[int]:
-    """Newlines in each inflated piece of a gzip file; EOFError when the stream is cut off.
+    """Newlines in each inflated piece of a gzip file (``_inflated``)."""
+    for piece in _inflated(path):
+        yield piece.count(b"\n")
+
+
+def _inflated(path: Path) -> Iterator[bytes]:
+    """The inflated pieces of a gzip file; EOFError when the stream is cut off.
 
     Members joined one after another (``cat a.gz b.gz``) are read in turn, as gzip does.
     """
@@ -282,7 +308,7 @@ def _inflated_newlines(path: Path) -> Iterator[int]:
                         raise ValueError("unexpected bytes after the end of the gzip stream")
                     inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 # max_length bounds memory however well the data compresses.
-                yield inflater.decompress(data, _BLOCK).count(b"\n")
+                yield inflater.decompress(data, _BLOCK)
                 data = inflater.unconsumed_tail or inflater.unused_data
     if not inflater.eof:
         raise EOFError

@@ -8,7 +8,7 @@ import pytest
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.implausible import Implausible, _others_agree, times_rounded
 
-from ._helpers import china_exports, findings, keyed_panel
+from ._helpers import china_exports, comext_series, findings, keyed_panel
 
 
 def _steady(n: int = 30, months: int = 36, noise: float = 0.3) -> np.ndarray:
@@ -348,6 +348,21 @@ def test_a_series_first_month_is_no_dip_nor_near_zero(kind):
     detectors = default_detectors([kind])
     assert findings(keyed_panel(first), detectors).empty
     assert list(findings(keyed_panel(later), detectors)["period"]) == ["2025-07"]
+
+
+def test_samples_before_a_flow_starts_are_no_figure_near_zero(shared_data):
+    """France's exports of CN 39204990 to Hungary: €33 in May 2023 and €13 in July, then
+    €44K from December and about €190K a month. July's €13 was "not a plausible amount of
+    trade" (high, €80.8K at stake): the months before the flow starts, below 1 % of the
+    series' typical month, are samples, not a flow gone missing. A month as low once the
+    flow runs still is one."""
+    v = comext_series(shared_data, "39204990", "FR", "HU", 2)
+    assert np.nanmax(v[:11]) < 100 and np.nanmin(v[11:]) > 1e4  # to November 2023; after
+    detectors = default_detectors(["implausible", "dip"])
+    assert findings(keyed_panel(v), detectors).empty
+    later = v.copy()
+    later[27] = 13.0  # April 2025
+    assert list(findings(keyed_panel(later), detectors)["period"]) == ["2025-04"]
 
 
 def test_a_few_scattered_months_are_judged_only_where_the_others_agree():

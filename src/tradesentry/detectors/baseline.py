@@ -251,6 +251,26 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     return zero & (other_without >= 1) & (chance > math.exp(-(config.no_trade_z**2) / 2.0))
 
 
+#: below this share of a series' typical month, its leading months are samples before the
+#: flow starts (as a month below 1 % of its level is no season)
+SAMPLE_SHARE = 1e-2
+
+
+def samples_before_flow(values: np.ndarray) -> np.ndarray:
+    """The months before each series' flow starts: where a series opens with figures below
+    ``SAMPLE_SHARE`` of its typical month (the median of its positive months), samples and
+    trial shipments before regular trade (France's €33 and €13 of CN 39204990 to Hungary
+    in May and July 2023, before €44K–525K a month). They are no dip nor a figure near
+    zero (``evidence.first_months``), and no part of the series' usual variation: counted
+    in its scale, the two took the scale below the expectation to 5 log units, and a later
+    €13 among months of €120K–260K read as 2 scales below its expectation."""
+    reported = np.isfinite(values)
+    typical, _ = nanmedian(np.where(values > 0, values, np.nan))
+    with np.errstate(invalid="ignore"):
+        sample = reported & (values < SAMPLE_SHARE * typical[:, None])
+    return np.logical_and.accumulate(sample | ~reported, axis=1) & sample
+
+
 def _run_lengths(mask: np.ndarray) -> np.ndarray:
     """For each True cell, the length of the run of True it belongs to (0 elsewhere)."""
     n, T = mask.shape
@@ -317,14 +337,15 @@ def threads() -> int:
 def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
-    fitted = _fit_segments(y, flat, season, config)
+    samples = samples_before_flow(values)
+    fitted = _fit_segments(y, flat, season, config, samples)
     # a level shift in the one other year would pass half into a season taken from it, so
     # the search sees only the seasons that at least two other years agree on
     agreed = fitted["season_years"] >= config.min_season_years
     shifts, segment = find_shifts(y - np.where(agreed, fitted["seasonal"], 0.0), config)
     rows = np.unique(shifts.series)
     if rows.size:  # refit the series with level shifts, each segment on its own
-        again = _fit_segments(y[rows], segment[rows], season, config)
+        again = _fit_segments(y[rows], segment[rows], season, config, samples[rows])
         for name, array in again.items():
             fitted[name][rows] = array
     expected = np.maximum(np.exp(fitted["expected_log"]) - offset[:, None], 0.0)
@@ -650,8 +671,11 @@ def seasonal_term(
     return _seasonal(d, season, config, segment)[0]
 
 
-def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig) -> dict:
-    """Level and season, each estimated from the other, twice; residuals and scale."""
+def _fit_segments(
+    y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig, samples: np.ndarray
+) -> dict:
+    """Level and season, each estimated from the other, twice; residuals and scale (not
+    of the ``samples`` before a flow starts: ``samples_before_flow``)."""
     seasonal = np.zeros_like(y)
     years = np.zeros(y.shape, dtype=np.int64)
     for _ in range(2):
@@ -668,7 +692,7 @@ def _fit_segments(y: np.ndarray, segment: np.ndarray, season: int, config: Basel
     expected_log = level + seasonal
     resid = y - expected_log
     enough = points >= config.min_level_points
-    counted = np.where(enough, resid, np.nan)
+    counted = np.where(enough & ~samples, resid, np.nan)
     sigma, sigma_low, sigma_high = residual_scales(counted, config)
     # the scales are measured first, on the levels as they were: a burst's months measured
     # against ordinary ones would widen the very scale that is to judge them

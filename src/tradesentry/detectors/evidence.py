@@ -24,6 +24,7 @@ from tradesentry.detectors.baseline import (
     baseline,
     burst_partners,
     covered_by_combined,
+    samples_before_flow,
     side_scale,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -423,15 +424,20 @@ def season_reading(source: Mapping, period: str, currency: str, freq: str | None
 
 
 def first_months(values: np.ndarray) -> np.ndarray:
-    """The first reported month of each series: where a flow starts, often in the middle
-    of a month, so that it holds part of one. A month below its expectation there is no
-    dip nor a figure near zero (China's first $3.0K of HS 380110 to Hungary in November
-    2017, against the $117K of the months after it, was a high ``implausible``)."""
+    """The first reported month of each series, and the months before its flow starts.
+
+    A flow starts often in the middle of a month, so that its first month holds part of
+    one; a month below its expectation there is no dip nor a figure near zero (China's
+    first $3.0K of HS 380110 to Hungary in November 2017, against the $117K of the months
+    after it, was a high ``implausible``). Nor are the samples before it starts
+    (``baseline.samples_before_flow``: France's €33 and €13 of CN 39204990 to Hungary in
+    May and July 2023, before months of €44K–525K from December, read as a figure near
+    zero, high)."""
     reported = np.isfinite(values)
     first = np.zeros(values.shape, dtype=bool)
     rows = np.flatnonzero(reported.any(axis=1))
     first[rows, reported[rows].argmax(axis=1)] = True
-    return first
+    return first | samples_before_flow(values)
 
 
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:

@@ -69,7 +69,8 @@ class Implausible(Detector):
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23), or in the series' first reported month (a flow that starts late in a month
-    holds part of it: ``evidence.first_months``); and a *negative* value, which trade
+    holds part of it) or a sample before its flow starts (``evidence.first_months``), which
+    are no slip down either; and a *negative* value, which trade
     values cannot be. A series too short for a scale of its own (``Baseline.measured``)
     is read for these orders of magnitude only where its other months agree within ×10
     (``_others_agree``): five months at €4, €81, €5,826, €1 and €53 have no usual level to
@@ -270,6 +271,10 @@ class Implausible(Detector):
             up = far_up & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
             down = far_down & (np.abs(lr + power) <= tol) & (from_typical <= -power / 2)
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
+        # nor is a series' first month, or a sample before its flow starts, read as a slip
+        # down: no flow runs yet to be a thousand times off
+        first = first_months(v)
+        slip[first & (slip < 1)] = np.nan
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         tiny = v <= self.tiny_share * typical
         only = tiny.sum(axis=1, keepdims=True) == 1
@@ -278,7 +283,7 @@ class Implausible(Detector):
         series &= z <= -self.min_below
         series &= below >= self.threshold
         # not in a series' first month: a flow that starts late in a month holds part of it
-        low = (local | series) & np.isnan(slip) & ~first_months(v)
+        low = (local | series) & np.isnan(slip) & ~first
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & (v > 0)] = 2

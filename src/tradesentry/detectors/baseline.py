@@ -182,6 +182,7 @@ class Baseline:
     deviation: np.ndarray  # log deviation from the segment's median (rows with thin levels)
     trimmed: np.ndarray  # a thin level taken without its burst's other month
     segment: np.ndarray  # level-shift segment of each column (0, 1, …)
+    samples: np.ndarray  # months before the series' flow starts (``samples_before_flow``)
     shifts: Shifts
     config: BaselineConfig
 
@@ -354,6 +355,7 @@ def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseli
         offset=offset,
         expected=expected,
         segment=segment,
+        samples=samples,
         shifts=shifts,
         config=config,
         **fitted,

@@ -24,7 +24,6 @@ from tradesentry.detectors.baseline import (
     baseline,
     burst_partners,
     covered_by_combined,
-    samples_before_flow,
     side_scale,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -423,21 +422,24 @@ def season_reading(source: Mapping, period: str, currency: str, freq: str | None
     )
 
 
-def first_months(values: np.ndarray) -> np.ndarray:
+def first_months(panel: Panel) -> np.ndarray:
     """The first reported month of each series, and the months before its flow starts.
 
     A flow starts often in the middle of a month, so that its first month holds part of
     one; a month below its expectation there is no dip nor a figure near zero (China's
     first $3.0K of HS 380110 to Hungary in November 2017, against the $117K of the months
     after it, was a high ``implausible``). Nor are the samples before it starts
-    (``baseline.samples_before_flow``: France's €33 and €13 of CN 39204990 to Hungary in
-    May and July 2023, before months of €44K–525K from December, read as a figure near
-    zero, high)."""
-    reported = np.isfinite(values)
-    first = np.zeros(values.shape, dtype=bool)
-    rows = np.flatnonzero(reported.any(axis=1))
-    first[rows, reported[rows].argmax(axis=1)] = True
-    return first | samples_before_flow(values)
+    (``baseline.samples_before_flow``, of the model's months: France's €33 and €13 of CN
+    39204990 to Hungary in May and July 2023, before months of €44K–525K from December,
+    read as a figure near zero, high). Memoised in ``panel.cache``: dips and implausible
+    values ask."""
+    if "first_months" not in panel.cache:
+        reported = np.isfinite(panel.values)
+        first = np.zeros(reported.shape, dtype=bool)
+        rows = np.flatnonzero(reported.any(axis=1))
+        first[rows, reported[rows].argmax(axis=1)] = True
+        panel.cache["first_months"] = first | baseline(panel).samples
+    return panel.cache["first_months"]
 
 
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
@@ -446,7 +448,7 @@ def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.
     model = baseline(panel)
     judged = model.usable() & model.measured()[:, None]
     if direction < 0:
-        judged &= ~first_months(panel.values)
+        judged &= ~first_months(panel)
     z = np.where(judged, model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:

@@ -115,7 +115,8 @@ class Implausible(Detector):
         # its other months agree (``_others_agree``)
         judged = model.measured()[:, None] | _others_agree(v)
         z = np.where(judged, z, np.nan)
-        reason, factor, alone, n_tiny = self._classify(v, e, z, below, model.sigma[:, None])
+        first = first_months(panel)
+        reason, factor, alone, n_tiny = self._classify(v, e, z, below, model.sigma[:, None], first)
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -248,12 +249,13 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma):
+    def _classify(self, v, e, z, below, sigma, first):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor, and
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month).
 
-        ``below``: how many scales the month is under the series' typical month.
+        ``below``: how many scales the month is under the series' typical month; ``first``:
+        the series' first months (``evidence.first_months``).
         """
         typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -273,7 +275,6 @@ class Implausible(Detector):
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         # nor is a series' first month, or a sample before its flow starts, read as a slip
         # down: no flow runs yet to be a thousand times off
-        first = first_months(v)
         slip[first & (slip < 1)] = np.nan
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         tiny = v <= self.tiny_share * typical

@@ -276,19 +276,31 @@ def _mirror_side(tables: Mapping[str, str] | None) -> str:
 
 
 def previous_sql(observations: str = "observations") -> str:
-    """The figure of every cell in the release before the one its current figure comes from.
+    """The figure of every cell before the one its current row holds.
 
-    Release order is ``release_order.vintage``; cells reported by one release only have
-    no row here.
+    Release order is ``release_order.vintage``. A current figure is compared with the last
+    earlier release that gave the cell a figure: a figure withheld in one release and
+    published again in the next, unchanged, is no news (it read as a figure appearing, its
+    whole value at stake). Where no earlier release gave a figure, and where the current
+    row is itself withheld, it is compared with the release just before. Cells reported by
+    one release only have no row here.
     """
     partition = ", ".join(f"ob.{c}" for c in OBSERVATION_KEY)
     return f"""
         SELECT {", ".join(OBSERVATION_KEY)}, value, release_id FROM (
-            SELECT ob.*, row_number() OVER (
-                PARTITION BY {partition} ORDER BY ro.vintage DESC) AS recency
+            SELECT ob.*,
+                   row_number() OVER (PARTITION BY {partition} ORDER BY ro.vintage DESC)
+                       AS recency,
+                   row_number() OVER (
+                       PARTITION BY {partition}, ob.value IS NULL ORDER BY ro.vintage DESC)
+                       AS recency_alike,
+                   first_value(ob.value IS NULL) OVER (
+                       PARTITION BY {partition} ORDER BY ro.vintage DESC) AS withheld_now,
+                   count(ob.value) OVER (PARTITION BY {partition}) AS figures
             FROM {observations} ob JOIN release_order ro USING (release_id)
         ) ranked
-        WHERE recency = 2"""
+        WHERE CASE WHEN withheld_now OR figures < 2 THEN recency = 2
+                   ELSE value IS NOT NULL AND recency_alike = 2 END"""
 
 
 def _price_currency(obs: str, rate: str) -> str:

@@ -296,3 +296,31 @@ def test_a_figure_the_earlier_release_listed_without_a_value_is_disclosed(store,
     assert found["period"] == "2024-06" and found["evidence"]["withheld_before"] is True
     assert found["evidence"]["previous_release"] == 1
     assert "which release 1 (published 2025-02-13) listed without a value" in (found["explanation"])
+
+
+@pytest.mark.parametrize(
+    ("restored", "found_months"), [("1000006", []), ("1250000", ["2024-06"])], ids=["same", "other"]
+)
+def test_a_figure_withheld_and_given_again_is_compared_with_its_last_figure(
+    store, tmp_path, restored, found_months
+):
+    """June published, withheld by the next release (a blank), given again by the third:
+    unchanged, that was reported as a figure appearing, its whole value at stake. A figure
+    is compared with the last one published for its cell: unchanged is no revision, a
+    different one is a revision of it (release 2's blank is the diff's and digest's news)."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}", value)
+
+    sdmx = FORMATS["sdmx"]
+    figures = [month(m, str(1_000_000 + m)) for m in range(1, 13)]
+    store.ingest(sdmx.file(tmp_path, figures, stem="a"), published="2025-02-13")
+    blank = [month(6, "")]
+    store.ingest(sdmx.file(tmp_path, blank, stem="b"), published="2025-03-13")
+    assert api.release_diff(store, 1, 2).summary["withheld"] == 1
+    store.ingest(sdmx.file(tmp_path, [month(6, restored)], stem="c"), published="2025-04-13")
+    found = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert [f["period"] for f in found] == found_months
+    for f in found:
+        assert (f["expected"], f["evidence"]["previous_release"]) == (1_000_006.0, 1)

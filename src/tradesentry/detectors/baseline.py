@@ -31,14 +31,13 @@ one model of the panel, computed once and kept in ``panel.cache``:
   year: halfway between "as last year" and "no season"), and only if that year's month
   lies in the same level segment as the month itself (across a level shift the other
   year was another regime, whose swings say nothing of this one's season). A year from
-  another segment counts in the units of the month's own: shrunk by the ratio of the two
-  segments' scales where its own is the wider (a flow's scattered first samples, €1–€220
-  around €21, had set a ×2.5 October for the regular flow after them). A month below 1 %
-  of its level (``season_floor_share``) is a figure near zero, not a season, and is left
-  out of it as a missing month is (two near-zero Aprils had made a season of ×1/1,200, an
-  ordinary April a spike, and hidden the start of the flow from the level-shift search).
-  Level and season are estimated twice, each from the other. The level-shift search sees only the
-  seasons two other years agree on, so one year's shift cannot pass into a season first.
+  another segment counts only where that segment holds 6 reported months or more (a
+  shorter one has no level of its own: a flow's scattered first samples, €1–€220 around
+  €21, had set a ×2.5 October for the regular flow after them). The samples before a flow
+  starts (``samples_before_flow``) are no part of its season, nor of its scale. Level
+  and season are estimated twice, each from the other. The level-shift search sees only
+  the seasons two other years agree on, so one year's shift cannot pass into a season
+  first.
 - **Scale.** ``sigma`` = the larger of 1.4826 × the median absolute deviation of the
   residuals and their 90 % quantile ÷ 1.645 (equal for normal noise; the second widens
   the scale of lumpy series whose months often stray far, so that what a tenth of a
@@ -139,8 +138,6 @@ class BaselineConfig:
     min_season_years: int = 2
     max_season_years: int = 5
     winsor: float = 2.5
-    #: a month below this share of its level is a figure near zero, not a season
-    season_floor_share: float = 1e-2
     sigma_floor: float = 0.05
     tail_quantile: float = 0.9
     sigma_prior: float = 0.25
@@ -253,7 +250,7 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
 
 
 #: below this share of a series' typical month, its leading months are samples before the
-#: flow starts (as a month below 1 % of its level is no season)
+#: flow starts (``implausible`` reads a month at 1 % of its expectation as near zero)
 SAMPLE_SHARE = 1e-2
 
 
@@ -261,10 +258,12 @@ def samples_before_flow(values: np.ndarray) -> np.ndarray:
     """The months before each series' flow starts: where a series opens with figures below
     ``SAMPLE_SHARE`` of its typical month (the median of its positive months), samples and
     trial shipments before regular trade (France's €33 and €13 of CN 39204990 to Hungary
-    in May and July 2023, before €44K–525K a month). They are no dip nor a figure near
-    zero (``evidence.first_months``), and no part of the series' usual variation: counted
-    in its scale, the two took the scale below the expectation to 5 log units, and a later
-    €13 among months of €120K–260K read as 2 scales below its expectation."""
+    in May and July 2023, before €44K–525K a month). No month among them is judged alone
+    (``evidence.first_months``, ``evidence.deviations``), and they are no part of the
+    series' season nor of its usual variation: counted in its scale, the two took the scale
+    below the expectation to 5 log units, and a later €13 among months of €120K–260K read
+    as 2 scales below its expectation. A first month a thousandth of the flow, to the power
+    of ten, still reads as a unit slip (``implausible``)."""
     reported = np.isfinite(values)
     typical, _ = nanmedian(np.where(values > 0, values, np.nan))
     with np.errstate(invalid="ignore"):
@@ -623,6 +622,8 @@ def _seasonal(
     Two other years or more: their median with the zero year. One: half its deviation (the
     median of it and the zero year), only where that year's month is in the same level
     segment as the month itself: across a level shift the other year was another regime.
+    A year from another segment counts only where that segment holds ``thin_level_points``
+    reported months or more: a shorter one has no level of its own to deviate from.
     """
     n, T = d.shape
     years = min(config.max_season_years, (T - 1) // season) if season > 1 else 0
@@ -642,11 +643,12 @@ def _seasonal(
     # other years in the month's own segment: all of them, in a series without level shifts
     rows = np.flatnonzero(segment.any(axis=1))
     in_segment = same_month(segment[rows], -1) == segment[rows][..., None]
-    # another regime's swings count at most in this regime's units: a year from a noisier
-    # segment (a flow's scattered first samples) is shrunk by the ratio of the two scales
-    scale = _segment_scales(d[rows], segment[rows], config)
-    ratio = scale[..., None] / same_month(scale, np.nan)
-    stack[rows] *= np.where(in_segment, 1.0, np.fmin(ratio, 1.0))
+    # another regime's year counts only where that regime has a level of its own: months of
+    # a segment too short for one (a flow's scattered first samples) are no season's evidence
+    _, count, _ = segment_summary(d[rows], segment[rows])
+    size = np.take_along_axis(count, segment[rows], axis=1)
+    thin = same_month(size, 0) < config.thin_level_points
+    stack[rows] = np.where(~in_segment & thin, np.nan, stack[rows])
     same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1) - 1
     med, count = nanmedian(stack, overwrite=True)
     count = count - 1
@@ -654,16 +656,6 @@ def _seasonal(
     same[rows] = same_in_rows
     use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
     return np.where(use, med, 0.0), count
-
-
-def _segment_scales(d: np.ndarray, segment: np.ndarray, config: BaselineConfig) -> np.ndarray:
-    """Each month's segment's robust scale of ``d`` (``robust.robust_scale``), per cell."""
-    out = np.full(d.shape, np.nan)
-    for s in range(int(segment.max(initial=0)) + 1):  # a handful of segments at most
-        inside = segment == s
-        scale = robust_scale(np.where(inside, d, np.nan), config)
-        out = np.where(inside, scale[:, None], out)
-    return out
 
 
 def seasonal_term(
@@ -688,7 +680,7 @@ def _fit_segments(
         # deseasonalised residuals, so clipping the raw deviations would cut the season
         bound = config.winsor * scale[:, None]
         clipped = np.clip(d, seasonal - bound, seasonal + bound)
-        clipped[d < math.log(config.season_floor_share)] = np.nan
+        clipped[samples] = np.nan  # no part of the flow, nor of its season
         seasonal, years = _seasonal(clipped, season, config, segment)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal

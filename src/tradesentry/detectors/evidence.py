@@ -444,9 +444,11 @@ def first_months(panel: Panel) -> np.ndarray:
 
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
     """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation;
-    below, not in a series' first month (``first_months``)."""
+    below, not in a series' first month (``first_months``); neither, in the samples before
+    its flow starts (``baseline.samples_before_flow``: €93 among samples of €1–€11 before a
+    flow of €20K a month was a spike)."""
     model = baseline(panel)
-    judged = model.usable() & model.measured()[:, None]
+    judged = model.usable() & model.measured()[:, None] & ~model.samples
     if direction < 0:
         judged &= ~first_months(panel)
     z = np.where(judged, model.z * direction, -np.inf)

@@ -273,9 +273,6 @@ class Implausible(Detector):
             up = far_up & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
             down = far_down & (np.abs(lr + power) <= tol) & (from_typical <= -power / 2)
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
-        # nor is a series' first month, or a sample before its flow starts, read as a slip
-        # down: no flow runs yet to be a thousand times off
-        slip[first & (slip < 1)] = np.nan
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         tiny = v <= self.tiny_share * typical
         only = tiny.sum(axis=1, keepdims=True) == 1

@@ -382,3 +382,43 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
     v[0, list(months)] = list(months.values())
     (shift,) = findings(keyed_panel(v), [LevelShift()]).to_dict("records")
     assert shift["period"] == "2023-11" and shift["evidence"]["direction"] == "up"
+
+
+@pytest.mark.parametrize(
+    ("value_step", "weight_step", "said", "alternative"),
+    [
+        (1e-3, 1.0, "The weight did not follow (", False),  # francs read as thousands
+        (0.1, 0.1, "The weight moved with it (", True),  # fewer goods shipped
+        (50.0, 5000.0, "The weight went from ", True),  # samples of a few kg, then trade
+    ],
+    ids=["units", "goods", "weight-first"],
+)
+def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
+    value_step, weight_step, said, alternative
+):
+    """Guinea's bauxite to China fell ×0.02 in value from February 2016 while its weight
+    rose ×3.9 (the value per kg from about 100,000 francs to 290, the price every other
+    partner paid), and read as "a closure, sanctions or lost business". Where the value
+    per kg moves ten times or more the way the value does, the change is in the recorded
+    value, and that reading replaces the closure's; where the weight moved with the value,
+    the goods did; otherwise both weights are given, beside the usual reading."""
+    rng = np.random.default_rng(4)
+    weight_kg = 2e5 * np.exp(rng.normal(0, 0.1, 48))
+    value = weight_kg * 300 * np.exp(rng.normal(0, 0.05, 48))
+    value[24:] *= value_step
+    weight_kg[24:] *= weight_step
+    (found,) = findings(keyed_panel(value, weights=weight_kg), [LevelShift()]).to_dict("records")
+    assert found["period"] == "2025-01"
+    assert said in found["explanation"]
+    closure = "A closure, sanctions or lost business" in found["explanation"]
+    reopening = "A reopening, a new contract" in found["explanation"]
+    assert (closure or reopening) == alternative
+    assert found["evidence"]["weight_before"] > 0 and found["evidence"]["weight_after"] > 0
+
+
+def test_a_level_shift_without_weights_says_nothing_of_them():
+    value = np.r_[np.full(24, 1e6), np.full(24, 1e4)] * np.exp(
+        np.random.default_rng(1).normal(0, 0.05, 48)
+    )
+    (found,) = findings(keyed_panel(value), [LevelShift()]).to_dict("records")
+    assert "weight" not in found["explanation"] and "weight_before" not in found["evidence"]

@@ -31,6 +31,7 @@ from tradesentry.text import (
     period_unit,
     plural,
     times,
+    weight,
 )
 
 #: months on each side of a shift whose median states the old and the new level
@@ -46,6 +47,11 @@ LASTS_RATIO = 1.5
 #: at least ``HOLDS_MONTHS`` reported months, as many as the shift test asks of each side
 #: of a change: one or two late months are figures to give, not a level that replaced it
 HOLDS_MONTHS = 3
+#: the weight "moved with" the value where the value per kg moved by less than
+#: ``WEIGHT_WITH`` either way; where it moved ``UNIT_CHANGE`` times or more, the change is in
+#: the recorded value per kg, not in the quantity traded (a unit or currency change)
+WEIGHT_WITH = 2.0
+UNIT_CHANGE = 10.0
 #: the other reading, a timing shift, is offered only where the month before the change is
 #: below ``PREVIOUS_LOW`` times the old level (the median the text has just given): a
 #: month at the old level is no low month, whatever its own expectation was
@@ -119,6 +125,7 @@ class LevelShift(Detector):
         sides.update(late_levels(traded, model, rows, starts, sides, sh.end[keep]))
         evidence = [
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
+            | side_weights(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
         back = returns(model, keep, sides, traded)
@@ -218,9 +225,10 @@ class LevelShift(Detector):
             f"{against}{size}."
         )
         text += _zeros_note(ev, unit) + _regime_end(ev, cur, freq)
-        return " ".join((text, _against_trend(ev, unit), _alternative(ev, finding, cur))).replace(
-            "  ", " "
-        )
+        weights, unit_change = _weight_reading(ev, unit)
+        alternative = "" if unit_change else _alternative(ev, finding, cur)
+        parts = (text, _against_trend(ev, unit), weights, alternative)
+        return " ".join(part for part in parts if part).replace("  ", " ")
 
 
 def _regime_end(ev: dict, cur: str, freq: str) -> str:
@@ -521,6 +529,67 @@ def _previous_month(panel: Panel, model, i: int, prev: int) -> dict:
         "previous_expected": round(e, 2) if np.isfinite(e) else None,
         "previous_z": round(z, 3) if np.isfinite(z) else None,
     }
+
+
+def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j: int) -> dict:
+    """The median net weight of the months each side's level is the median of (where a
+    month has both a value and a weight; at least ``HOLDS_MONTHS`` on each side), for the
+    reading of the change (``_weight_reading``); {} where the store has too few weights."""
+    w = np.where(np.isfinite(traded[i]) & (panel.weights[i] > 0), panel.weights[i], np.nan)
+    before = w[int(sides["before_from"][j]) : int(sides["before_to"][j]) + 1]
+    after = w[t : int(sides["after_to"][j]) + 1]
+    (weight_before, weight_after), (n_before, n_after) = nanmedian(
+        np.array([_padded(before, len(w)), _padded(after, len(w))])
+    )
+    if min(n_before, n_after) < HOLDS_MONTHS:
+        return {}
+    return {
+        "weight_before": round(float(weight_before), 2),
+        "weight_after": round(float(weight_after), 2),
+    }
+
+
+def _padded(a: np.ndarray, width: int) -> np.ndarray:
+    return np.concatenate([a, np.full(width - len(a), np.nan)])
+
+
+def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
+    """What the weight says of the change, and whether it reads as a change of units.
+
+    Where the value per kg moved ``UNIT_CHANGE`` times or more across the change, the same
+    way as the value, the change is in the recorded value per kg rather than in the
+    quantity traded: Guinea's
+    bauxite to China fell ×0.02 in value from February 2016 while its weight rose ×3.9
+    (the value per kg from about 100,000 to 290 francs, the price every other partner
+    paid), and read as "a closure, sanctions or lost business". That reading then
+    replaces the closure's or the reopening's. Where the weight moved with the value
+    (the value per kg within ×``WEIGHT_WITH``), the goods shipped changed: said in a
+    sentence; otherwise both weights are given.
+    """
+    before, after = ev.get("weight_before"), ev.get("weight_after")
+    ratio = ev.get("ratio")
+    if not (_positive(before) and _positive(after) and _positive(ratio)):
+        return "", False
+    moved = after / before
+    per_kg = ratio / moved
+    weights = f"{weight(before)} a {unit} before and {weight(after)} after"
+    # the value moved far more than the weight, the same way: not a start of trade from a
+    # few kilograms of samples (the weight ×60,000, the value ×4,300)
+    if abs(np.log(per_kg)) >= np.log(UNIT_CHANGE) and (per_kg > 1) == (ratio > 1):
+        return (
+            f"The weight did not follow ({weights}, {factor(moved)}): the value per kg "
+            f"moved {factor(per_kg)}. The change is in the recorded value of the goods more "
+            "than in their quantity: a change of units or currency in the record (thousands "
+            "for units, another currency), or other goods under the code, rather than a "
+            "change of trade.",
+            True,
+        )
+    if abs(np.log(per_kg)) < np.log(WEIGHT_WITH):
+        return f"The weight moved with it ({weights}): the goods shipped changed.", False
+    return (
+        f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}.",
+        False,
+    )
 
 
 def _alternative(ev: dict, finding: Mapping, cur: str) -> str:

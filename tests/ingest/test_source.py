@@ -188,6 +188,18 @@ def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(
     assert store.releases().empty and store.observations(current=False).empty
 
 
+def test_a_gzip_cut_in_its_trailer_names_the_last_line(store, tmp_path):
+    """Every line inflated, the checksum and size missing: the stream stops after the last
+    line, not in a line past it (a file of 3 lines was cut "at line 4")."""
+    path = tmp_path / "cut.csv.gz"
+    data = FORMATS["canonical"].write(GOOD)
+    lines = data.count(b"\n")
+    path.write_bytes(gzip.compress(data)[:-4])
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value).startswith(f"{path}:{lines}: the gzip stream is cut off")
+
+
 def test_a_gzip_cut_off_before_its_first_line_says_so(store, tmp_path):
     path = tmp_path / "cut.csv.gz"
     path.write_bytes(gzip.compress(FORMATS["canonical"].write(GOOD))[:15])

@@ -271,14 +271,16 @@ def verify_gzip(src: SourceFile) -> None:
     DuckDB stops with an IO error at a cut-off stream but reads a corrupt one without a
     word (its lines garbled), so the stream is checked here, with bounded memory. A cut
     stream is an InputError naming the line it stops in (not for JSON, whose records are
-    not lines); a corrupt one is an InputError naming the file.
+    not lines), or the last line where it stops after it (in the stream's trailer, its
+    checksum and size); a corrupt one is an InputError naming the file.
     """
-    lines = 0
+    lines, ended = 0, True
     try:
-        for newlines in _inflated_newlines(src.path):
-            lines += newlines
+        for piece in _inflated(src.path):
+            lines += piece.count(b"\n")
+            ended = piece.endswith(b"\n") if piece else ended
     except EOFError as exc:
-        line = None if src.is_json else lines + 1
+        line = None if src.is_json else max(lines + (not ended), 1)
         raise src.fail("the gzip stream is cut off (the file is incomplete)", line) from exc
     except zlib.error as exc:
         raise src.fail(f"corrupt gzip data, the file is damaged ({exc})") from exc
@@ -286,12 +288,6 @@ def verify_gzip(src: SourceFile) -> None:
         raise src.fail(str(exc)) from exc
     except OSError as exc:
         raise src.fail(f"cannot be read ({exc.strerror or exc})") from exc
-
-
-def _inflated_newlines(path: Path) -> Iterator[int]:
-    """Newlines in each inflated piece of a gzip file (``_inflated``)."""
-    for piece in _inflated(path):
-        yield piece.count(b"\n")
 
 
 def _inflated(path: Path) -> Iterator[bytes]:

@@ -371,6 +371,21 @@ def test_a_later_response_with_an_error_refuses_the_file(store, tmp_path):
         store.ingest(path)
 
 
+@pytest.mark.parametrize("appended", ["null", '{"foo": 1}', '{"count": 0, "error": ""}'])
+def test_a_later_document_that_is_no_response_refuses_the_file(store, tmp_path, appended):
+    """An appended ``null`` or an object without ``data`` was read as a response of no
+    records, silently."""
+    path = tmp_path / "pages.json"
+    path.write_text(_response([("01", 1)]) + "\n" + appended)
+    with pytest.raises(
+        InputError,
+        match=r"pages\.json: not a Comtrade JSON response \(response 2 of 2 in the file\): "
+        r"it has no data array; nothing was stored",
+    ):
+        store.ingest(path)
+    assert store.releases().empty
+
+
 @pytest.mark.parametrize(
     "joiners",
     [("\n", "\n"), ("", ""), ("\n\n  ", "\n\n  "), ("\n", "")],

@@ -185,11 +185,14 @@ def _read_json(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
 
 
 def _check_responses(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
-    """Refuse the file if a response reports an error or lost records (its count)."""
+    """Refuse the file if a response reports an error or lost records (its count), or is
+    no response at all (a ``null`` or an object without ``data`` appended to the pages:
+    it was read as a response of no records)."""
     responses = con.execute(
-        "SELECT error, coalesce(len(data), 0), count FROM comtrade_json ORDER BY response"
+        "SELECT error, coalesce(len(data), 0), count, data IS NULL "
+        "FROM comtrade_json ORDER BY response"
     ).fetchall()
-    for i, (error, records, count) in enumerate(responses, start=1):
+    for i, (error, records, count, no_data) in enumerate(responses, start=1):
         which = f" (response {i} of {len(responses)} in the file)" if len(responses) > 1 else ""
         said = _api_error(error)
         if said:
@@ -200,6 +203,10 @@ def _check_responses(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                 else ""
             )
             raise src.fail(f"the Comtrade API answered with an error{which}: {said}{beside}")
+        if no_data:
+            raise src.fail(
+                f"not a Comtrade JSON response{which}: it has no data array; nothing was stored"
+            )
         if count is not None and count != records:
             # Cut off between two records, a reply is still valid JSON: only its count tells.
             raise src.fail(

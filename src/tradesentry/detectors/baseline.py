@@ -645,8 +645,8 @@ def _seasonal(
     in_segment = same_month(segment[rows], -1) == segment[rows][..., None]
     # another regime's year counts only where that regime has a level of its own: months of
     # a segment too short for one (a flow's scattered first samples) are no season's evidence
-    _, count, _ = segment_summary(d[rows], segment[rows])
-    size = np.take_along_axis(count, segment[rows], axis=1)
+    _, segment_months, _ = segment_summary(d[rows], segment[rows])
+    size = np.take_along_axis(segment_months, segment[rows], axis=1)
     thin = same_month(size, 0) < config.thin_level_points
     stack[rows] = np.where(~in_segment & thin, np.nan, stack[rows])
     same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1) - 1

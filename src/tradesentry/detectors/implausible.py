@@ -69,10 +69,11 @@ class Implausible(Detector):
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
     one in 23), or in the series' first reported month (a flow that starts late in a month
-    holds part of it) or a sample before its flow starts (``evidence.first_months``), which
-    are no slip down either; and a *negative* value, which trade
-    values cannot be. A series too short for a scale of its own (``Baseline.measured``)
-    is read for these orders of magnitude only where its other months agree within ×10
+    holds part of it) or a sample before its flow starts (``evidence.first_months``; a
+    first month a thousandth of the flow still reads as a unit slip); and a *negative*
+    value, which trade values cannot be. A series too short for a scale of its own
+    (``Baseline.measured``) is read for these orders of magnitude only where its other
+    months agree within ×10
     (``_others_agree``): five months at €4, €81, €5,826, €1 and €53 have no usual level to
     be ×1000 off. Threshold:
     |z| ≥ 4.5, the dip threshold (see ``Dip``). Why: these are the figures an

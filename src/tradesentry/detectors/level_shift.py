@@ -538,19 +538,13 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
     w = np.where(np.isfinite(traded[i]) & (panel.weights[i] > 0), panel.weights[i], np.nan)
     before = w[int(sides["before_from"][j]) : int(sides["before_to"][j]) + 1]
     after = w[t : int(sides["after_to"][j]) + 1]
-    (weight_before, weight_after), (n_before, n_after) = nanmedian(
-        np.array([_padded(before, len(w)), _padded(after, len(w))])
-    )
-    if min(n_before, n_after) < HOLDS_MONTHS:
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if min(before.size, after.size) < HOLDS_MONTHS:
         return {}
     return {
-        "weight_before": round(float(weight_before), 2),
-        "weight_after": round(float(weight_after), 2),
+        "weight_before": round(float(np.median(before)), 2),
+        "weight_after": round(float(np.median(after)), 2),
     }
-
-
-def _padded(a: np.ndarray, width: int) -> np.ndarray:
-    return np.concatenate([a, np.full(width - len(a), np.nan)])
 
 
 def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:

@@ -486,3 +486,14 @@ def test_another_regimes_season_counts_in_this_regimes_units(shared_data):
     october = 33  # October 2025
     assert model.segment[0, october] != model.segment[0, 9]  # October 2023: another regime
     assert model.expected[0, october] < 3.11e5
+
+
+def test_a_flow_that_grows_into_its_level_has_no_samples(shared_data):
+    """China's graphite exports to Poland (HS 380110): $3K–$119K a month through 2017,
+    then $388K and on to $12M. Its 2017 months are under 1 % of its typical month, but the
+    flow grows into its level rather than jumping from samples to trade: read as samples,
+    they were left out of the season, and three level shifts (July 2017, April 2018, July
+    2020) went unfound."""
+    v = china_exports(shared_data, "Poland", 380110)
+    assert not B.samples_before_flow(v[None, :]).any()
+    assert {6, 15, 42} <= set(B.fit(v[None, :]).shifts.start)

@@ -401,3 +401,28 @@ def test_a_few_tiny_months_standing_apart_are_each_implausible(between, flagged)
             "It is one of 2 months of the series below a thousandth of its typical month"
             in (f["explanation"])
         )
+
+
+@pytest.mark.parametrize(
+    ("first_weight", "found"),
+    [(None, True), (2000.0, True), (1.0, False)],
+    ids=["no-weight", "weight-as-usual", "weight-moved-with-it"],
+)
+def test_a_first_month_a_thousandth_of_the_flow_is_a_slip_unless_its_weight_says_otherwise(
+    first_weight, found
+):
+    """Germany's imports of CN 48114900 from Portugal opened with €4 for 1 kg before months
+    of €6K–53K at the same €4/kg: "close to ×1/1,000, the signature of a unit error", high.
+    A first month at a thousandth of the flow is still read as a slip (a leading unit error
+    must not go unseen), except where its weight moved with its value: a small shipment at
+    the usual price."""
+    rng = np.random.default_rng(2)
+    kilos = 2000.0 * np.exp(rng.normal(0, 0.1, 36))
+    value = 4.0 * kilos * np.exp(rng.normal(0, 0.05, 36))
+    value[0] = value[1] / 1000
+    weights = None
+    if first_weight is not None:
+        weights = kilos.copy()
+        weights[0] = first_weight
+    got = findings(keyed_panel(value, weights=weights), default_detectors(["implausible"]))
+    assert list(got["period"]) == (["2023-01"] if found else [])

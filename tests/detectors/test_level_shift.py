@@ -390,8 +390,10 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
         (1e-3, 1.0, "The weight did not follow (", False),  # francs read as thousands
         (0.1, 0.1, "The weight moved with it (", True),  # fewer goods shipped
         (50.0, 5000.0, "The weight went from ", True),  # samples of a few kg, then trade
+        (0.68, 0.98, "The weight went from ", True),  # the weight stayed: no reading
+        (982.0, 49.0, "The weight went from ", True),  # the weight went far along
     ],
-    ids=["units", "goods", "weight-first"],
+    ids=["units", "goods", "weight-first", "small-change", "both-far"],
 )
 def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     value_step, weight_step, said, alternative

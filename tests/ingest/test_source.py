@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import json
 import os
 import re
 import zipfile
@@ -175,7 +176,8 @@ def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(
     store, tmp_path, fmt, size
 ):
     """Cut past the header check's sample or within it (a small file: the sample failed
-    first, and its error named no line)."""
+    first, and its error named no line; a JSON response of one line was "cut off before its
+    first line")."""
     path, data = big_gzip(fmt, tmp_path)
     if size == "small":
         data = gzip.compress(fmt.write([record(commodity=str(1000 + i)) for i in range(200)]))
@@ -184,8 +186,22 @@ def test_a_cut_off_gzip_is_one_line_naming_the_file_and_nothing_is_stored(
         store.ingest(path, **fmt.ingest_args(tmp_path))
     message = str(err.value)
     line = "" if fmt.name == "comtrade-json" else r":\d+"  # JSON records are not lines
-    assert re.fullmatch(rf"{re.escape(str(path))}{line}: the gzip stream is cut off .*", message)
+    cut = r"the gzip stream is cut off \(the file is incomplete\)"
+    assert re.fullmatch(rf"{re.escape(str(path))}{line}: {cut}", message)
     assert store.releases().empty and store.observations(current=False).empty
+
+
+def test_a_cut_off_gzip_of_one_line_of_json_is_no_cut_first_line(store, tmp_path):
+    """A Comtrade response as the API writes it is one line: cut within it, it was "cut off
+    before its first line", as a table cut in its header is."""
+    path = tmp_path / "answer.json.gz"
+    written = FORMATS["comtrade-json"].write([record(month=f"{m:02d}") for m in range(1, 13)])
+    one_line = json.dumps(json.loads(written)).encode()
+    assert b"\n" not in one_line
+    path.write_bytes(gzip.compress(one_line)[: len(gzip.compress(one_line)) * 9 // 10])
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value) == f"{path}: the gzip stream is cut off (the file is incomplete)"
 
 
 def test_a_gzip_cut_in_its_trailer_names_the_last_line(store, tmp_path):

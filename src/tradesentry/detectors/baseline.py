@@ -250,25 +250,39 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
 
 
 #: below this share of a series' typical month, its leading months are samples before the
-#: flow starts (``implausible`` reads a month at 1 % of its expectation as near zero)
+#: flow starts (``implausible`` reads a month at 1 % of its expectation as near zero), where
+#: the month after them is at least 1 / ``SAMPLE_SHARE`` times their median: a jump from
+#: samples to trade, not a flow that grows
 SAMPLE_SHARE = 1e-2
 
 
 def samples_before_flow(values: np.ndarray) -> np.ndarray:
     """The months before each series' flow starts: where a series opens with figures below
-    ``SAMPLE_SHARE`` of its typical month (the median of its positive months), samples and
-    trial shipments before regular trade (France's €33 and €13 of CN 39204990 to Hungary
-    in May and July 2023, before €44K–525K a month). No month among them is judged alone
-    (``evidence.first_months``, ``evidence.deviations``), and they are no part of the
-    series' season nor of its usual variation: counted in its scale, the two took the scale
-    below the expectation to 5 log units, and a later €13 among months of €120K–260K read
-    as 2 scales below its expectation. A first month a thousandth of the flow, to the power
-    of ten, still reads as a unit slip (``implausible``)."""
+    ``SAMPLE_SHARE`` of its typical month (the median of its positive months), and the
+    month after them jumps to at least a hundred times their median: samples and trial
+    shipments before regular trade (France's €33 and €13 of CN 39204990 to Hungary in May
+    and July 2023, before €44K–525K a month). A flow that grows into its level is no such
+    thing (China's graphite to Poland, $3K–$119K a month through 2017, then $200K and on
+    to $12M). No month among the samples is judged alone (``evidence.first_months``,
+    ``evidence.deviations``), and they are no part of the series' season nor of its usual
+    variation: counted in its scale, the two took the scale below the expectation to 5 log
+    units, and a later €13 among months of €120K–260K read as 2 scales below its
+    expectation."""
     reported = np.isfinite(values)
     typical, _ = nanmedian(np.where(values > 0, values, np.nan))
     with np.errstate(invalid="ignore"):
         sample = reported & (values < SAMPLE_SHARE * typical[:, None])
-    return np.logical_and.accumulate(sample | ~reported, axis=1) & sample
+    leading = np.logical_and.accumulate(sample | ~reported, axis=1) & sample
+    rows = np.flatnonzero(leading.any(axis=1))
+    if rows.size:
+        after = reported[rows] & ~leading[rows]
+        first_after = np.where(after.any(axis=1), after.argmax(axis=1), -1)
+        level, _ = nanmedian(np.where(leading[rows], values[rows], np.nan))
+        nxt = np.where(first_after >= 0, values[rows, np.maximum(first_after, 0)], np.nan)
+        with np.errstate(invalid="ignore"):
+            jump = nxt * SAMPLE_SHARE >= level
+        leading[rows[~jump]] = False
+    return leading
 
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:

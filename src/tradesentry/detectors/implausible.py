@@ -145,6 +145,23 @@ class Implausible(Detector):
         slips = np.flatnonzero(reason[rows, cols] == 3)
         for k, extra in zip(slips, slip_evidence(panel, rows[slips], cols[slips]), strict=True):
             evidence[k].update(extra)
+        # a first month, or a sample before the flow, whose weight moved with its value is
+        # a small shipment at the usual price, not a slip: €4 for 1 kg before months of
+        # €6K–53K at the same €4/kg was "close to ×1/1,000, the signature of a unit error"
+        small = [
+            k
+            for k in slips
+            if first[rows[k], cols[k]]
+            and weight_reading(evidence[k], observed[k], factor[rows[k], cols[k]]) == "moved"
+        ]
+        if small:
+            kept = np.setdiff1d(np.arange(rows.size), small)
+            rows, cols, observed, expected, zz = (
+                a[kept] for a in (rows, cols, observed, expected, zz)
+            )
+            evidence = [evidence[k] for k in kept]
+            if not rows.size:
+                return no_detections()
         impact = np.where(np.isfinite(expected), observed - expected, observed)
         return detections(
             self.kind,

@@ -47,9 +47,13 @@ LASTS_RATIO = 1.5
 #: at least ``HOLDS_MONTHS`` reported months, as many as the shift test asks of each side
 #: of a change: one or two late months are figures to give, not a level that replaced it
 HOLDS_MONTHS = 3
-#: the weight "moved with" the value where the value per kg moved by less than
-#: ``WEIGHT_WITH`` either way; where it moved ``UNIT_CHANGE`` times or more, the change is in
-#: the recorded value per kg, not in the quantity traded (a unit or currency change)
+#: the change of value is split, on the log scale, into the weight's part and the value per
+#: kg's: the goods changed ("the weight moved with it") where the weight carries at least
+#: ``WEIGHT_SHARE`` of it and the value per kg moved less than ``WEIGHT_WITH`` either way; the
+#: record changed (a unit or currency change) where the weight carries at most
+#: ``UNIT_SHARE`` of it and the value per kg moved ``UNIT_CHANGE`` times or more
+WEIGHT_SHARE = 0.5
+UNIT_SHARE = 0.25
 WEIGHT_WITH = 2.0
 UNIT_CHANGE = 10.0
 #: the other reading, a timing shift, is offered only where the month before the change is
@@ -550,26 +554,27 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
 def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
     """What the weight says of the change, and whether it reads as a change of units.
 
-    Where the value per kg moved ``UNIT_CHANGE`` times or more across the change, the same
-    way as the value, the change is in the recorded value per kg rather than in the
-    quantity traded: Guinea's
-    bauxite to China fell ×0.02 in value from February 2016 while its weight rose ×3.9
-    (the value per kg from about 100,000 to 290 francs, the price every other partner
-    paid), and read as "a closure, sanctions or lost business". That reading then
-    replaces the closure's or the reopening's. Where the weight moved with the value
-    (the value per kg within ×``WEIGHT_WITH``), the goods shipped changed: said in a
-    sentence; otherwise both weights are given.
+    The change of value (log) is the weight's change plus the value per kg's. Where the
+    weight carries at most ``UNIT_SHARE`` of it (or moved the other way) and the value per
+    kg moved ``UNIT_CHANGE`` times or more, the change is in the recorded value of the
+    goods rather than in their quantity: Guinea's bauxite to China fell ×0.02 in value
+    from February 2016 while its weight rose ×3.9 (the value per kg from about 100,000 to
+    290 francs, the price every other partner paid), and read as "a closure, sanctions or
+    lost business". That reading then replaces the closure's or the reopening's. Where the
+    weight carries at least ``WEIGHT_SHARE`` of it and the value per kg stayed within
+    ×``WEIGHT_WITH``, the goods shipped changed, and the text says so; otherwise it gives
+    both weights (a value ×0.68 with its weight unchanged, a value ×982 with its weight
+    ×49: neither reading holds).
     """
     before, after = ev.get("weight_before"), ev.get("weight_after")
     ratio = ev.get("ratio")
-    if not (_positive(before) and _positive(after) and _positive(ratio)):
+    if not (_positive(before) and _positive(after) and _positive(ratio) and ratio != 1):
         return "", False
     moved = after / before
     per_kg = ratio / moved
+    share = np.log(moved) / np.log(ratio)  # the weight's part of the change
     weights = f"{weight(before)} a {unit} before and {weight(after)} after"
-    # the value moved far more than the weight, the same way: not a start of trade from a
-    # few kilograms of samples (the weight ×60,000, the value ×4,300)
-    if abs(np.log(per_kg)) >= np.log(UNIT_CHANGE) and (per_kg > 1) == (ratio > 1):
+    if share <= UNIT_SHARE and abs(np.log(per_kg)) >= np.log(UNIT_CHANGE):
         return (
             f"The weight did not follow ({weights}, {factor(moved)}): the value per kg "
             f"moved {factor(per_kg)}. The change is in the recorded value of the goods more "
@@ -578,7 +583,7 @@ def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
             "change of trade.",
             True,
         )
-    if abs(np.log(per_kg)) < np.log(WEIGHT_WITH):
+    if share >= WEIGHT_SHARE and abs(np.log(per_kg)) < np.log(WEIGHT_WITH):
         return f"The weight moved with it ({weights}): the goods shipped changed.", False
     return (
         f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}.",

@@ -236,11 +236,12 @@ def _sample(p: Path, gzipped: bool) -> bytes:
                 if len(sample) >= SAMPLE_BYTES:
                     break
         except (EOFError, ValueError):
-            # the whole lines before the damage: a cut first line is no header to detect
+            # the whole lines before the damage: a cut first line is no header to detect,
+            # but a JSON document of one line (as the Comtrade API writes it) is its start
             whole = sample.rfind(b"\n") + 1
-            if not whole:
+            if not whole and not sample.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
                 raise
-            sample = sample[:whole]
+            sample = sample[:whole] if whole else sample
         return bytes(sample[:SAMPLE_BYTES])
     except EOFError as exc:
         raise _fail(

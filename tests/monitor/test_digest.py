@@ -351,3 +351,23 @@ def test_a_disclosed_month_is_no_new_month(store, tmp_path):
     d = api.digest(store)
     assert d.coverage["new"] == 0
     assert any(m.period == "2020-01" for m in d.moves), [m.sentence for m in d.moves]
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("505000", "where release 2 gave no figure, the same figure as release 1 gave."),
+        ("650000", "where release 2 gave no figure; release 1 gave €505,000."),
+    ],
+    ids=["same", "other"],
+)
+def test_a_figure_given_again_names_the_last_one_published(store, tmp_path, given, said):
+    """May 2019 given by release 1, withheld by release 2, given again by release 3. The
+    scan's revision finding compares it with release 1's figure; the digest said only that
+    release 2 gave none, as if the figure were new."""
+    first = {(2019, m): str(500_000 + 1_000 * m) for m in range(1, 13)}
+    _sdmx_release(store, tmp_path, "r1", first, "2021-01-20")
+    _sdmx_release(store, tmp_path, "r2", {(2019, 5): ""}, "2021-02-20")
+    _sdmx_release(store, tmp_path, "r3", {(2019, 5): given}, "2021-03-20")
+    (revision,) = api.digest(store).revisions
+    assert revision.sentence.endswith(said), revision.sentence

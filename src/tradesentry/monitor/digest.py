@@ -185,11 +185,19 @@ prior AS (
     SEMI JOIN cells c USING ({key})
     WHERE ro.vintage < (SELECT vintage FROM me)
     QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
+),
+-- the last figure an earlier release gave, where the release just before withheld it
+figure AS (
+    SELECT o.* FROM observations o JOIN ro USING (release_id)
+    SEMI JOIN cells c USING ({key})
+    WHERE ro.vintage < (SELECT vintage FROM me) AND o.value IS NOT NULL
+    QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
 )
 SELECT c.reporter, c.partner, c.flow, c.classification, c.commodity, c.freq, c.breakdown,
        c.period, c.period_months, c.value, c.currency,
-       p.value AS previous_value, p.release_id AS previous_release
-FROM cells c LEFT JOIN prior p USING ({key})
+       p.value AS previous_value, p.release_id AS previous_release,
+       f.value AS last_figure, f.release_id AS last_figure_release
+FROM cells c LEFT JOIN prior p USING ({key}) LEFT JOIN figure f USING ({key})
 """
 
 
@@ -476,7 +484,8 @@ def _revision(row: dict) -> Revision:
         text = f"{who} for {months}: the figure of {was} ({source}) is now withheld."
     elif before is None:
         now = words.money(value, currency)
-        text = f"{who} for {months}: now {now}, where {source} gave no figure."
+        text = f"{who} for {months}: now {now}, where {source} gave no figure"
+        text += _last_figure(row, value, currency) + "."
     else:
         now, was = words.money_pair(value, before, currency)
         text = (
@@ -494,6 +503,19 @@ def _revision(row: dict) -> Revision:
         change=None if value is None or before is None else value - before,
         sentence=words.sentence(text),
     )
+
+
+def _last_figure(row: dict, value: float, currency: str) -> str:
+    """ ", the same figure as release 1 gave" (or "release 1 gave €150,000"): the figure an
+    earlier release gave before the one just before withheld it, as the scan's revision
+    finding compares with (``context.previous_sql``); "" where none did."""
+    last = _num(row.get("last_figure"))
+    if last is None or pd.isna(row.get("last_figure_release")):
+        return ""
+    source = f"release {int(row['last_figure_release'])}"
+    if last == value:
+        return f", the same figure as {source} gave"
+    return f"; {source} gave {words.money(last, currency)}"
 
 
 # -- findings --------------------------------------------------------------------------

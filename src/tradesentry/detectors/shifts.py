@@ -206,14 +206,12 @@ def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: boo
             full[part] = side
         i, t = np.nonzero(np.abs(st) >= config.shift_threshold)
         if i.size:
-            full = np.flatnonzero(rows)[i]
-            at_end = np.zeros(i.size, dtype=bool)
-            if strict:
-                at_end = to_end[full, t] < SHORT_NEW_LEVEL
+            series = np.flatnonzero(rows)[i]  # the rows of ``x`` the part's rows ``i`` are
+            at_end = to_end[series, t] < SHORT_NEW_LEVEL if strict else np.zeros(i.size, bool)
             persist = _persistence(
                 xb[i, t], mb[i, t], nb[i, t], xa[i, t], ma[i, t], na[i, t], at_end
             )
-            persistence[full, t] = persist
+            persistence[series, t] = persist
     return stat, persistence, sides
 
 

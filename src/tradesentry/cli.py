@@ -93,11 +93,28 @@ def _usage_line(exc: Exception) -> str:
     return f"error: {printable(message.removesuffix('.'))}"
 
 
+def _stdout_silenced() -> bool:
+    """Whether stdout now points at the null device, as a console that met a closed pipe
+    leaves it (``_silence_stdout``, and Rich's own ``on_broken_pipe``)."""
+    try:
+        here, null = os.fstat(sys.stdout.fileno()), os.stat(os.devnull)
+    except (OSError, ValueError):
+        return False
+    return (here.st_dev, here.st_ino) == (null.st_dev, null.st_ino)
+
+
 @contextmanager
 def _one_line_usage_errors() -> Iterator[None]:
-    """A usage error as one line on stderr and exit code 2, instead of click's boxed help."""
+    """A usage error as one line on stderr and exit code 2, instead of click's boxed help.
+
+    The help is printed by typer's console, whose closed pipe (`--help | head`) ends the
+    process with Rich's 1: the tool's 141 instead, as for every other output."""
     try:
         yield
+    except SystemExit as exc:
+        if exc.code == 1 and _stdout_silenced():
+            raise SystemExit(BROKEN_PIPE) from None
+        raise
     except _UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # the help itself: typer prints it
             raise

@@ -184,6 +184,14 @@ def test_a_finding_opens_its_series(client):
         (SERIES + "?finding=nope", 404),
         ("/api" + SERIES + "?finding=nope", 404),
         ("/findings?page=0", 422),
+        ("/findings?page=5", 404),  # past the last page: not the last page renumbered
+        ("/series/CHN/PRK/sideways/TOTAL", 404),  # a path that names nothing held
+        # a parameter of one value, given twice: not the last of them silently
+        ("/findings?flow=export&flow=import", 422),
+        ("/api/findings?limit=1&limit=3", 422),
+        ("/api/findings?sort=score&sort=kind", 422),
+        ("/api" + SERIES + "?freq=M&freq=A", 422),
+        ("/findings?kind=dip&kind=spike&severity=high&severity=low", 200),  # these repeat
         ("/api/findings?per_page=100000", 200),  # not a parameter of the JSON twin: ignored
     ],
 )

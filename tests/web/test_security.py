@@ -213,7 +213,9 @@ def test_a_loopback_server_answers_only_to_loopback_names(live_store, bind, host
     from tradesentry.web import allowed_hosts
 
     client = TestClient(create_app(live_store, hosts=allowed_hosts(bind)))
-    assert client.get("/api/findings.csv", headers={"Host": host}).status_code == status
+    response = client.get("/api/findings.csv", headers={"Host": host})
+    assert response.status_code == status
+    assert response.headers["x-frame-options"] == "DENY"  # the refusal has them too
     assert allowed_hosts("0.0.0.0") is None  # on a network: the names its users use
 
 

@@ -101,11 +101,11 @@ def create_app(store: Store | str | os.PathLike, hosts: list[str] | None = None)
     app.include_router(routes.api_router)
     _static(app)
     _errors(app)
-    app.add_middleware(SecurityHeaders)
     if hosts is not None:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts)
+    app.add_middleware(SecurityHeaders)  # the last added is outermost: its 400 gets them too
     return app
 
 

@@ -19,8 +19,25 @@ from tradesentry.store import Store
 from tradesentry.web import views
 from tradesentry.web.views import FindingFilters
 
-pages = APIRouter()
-api_router = APIRouter(prefix="/api", tags=["api"])
+#: the query parameters that may be given more than once (each value one more choice)
+REPEATABLE = frozenset({"kind", "severity"})
+
+
+async def one_value_each(request: Request) -> None:
+    """Refuse a parameter given twice where it takes one value: FastAPI would keep the last
+    (`?flow=export&flow=import` read as imports alone, without a word)."""
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in REPEATABLE:
+            raise views.Unprocessable(
+                f"{name} is given more than once: it takes one value "
+                f"(only {' and '.join(sorted(REPEATABLE))} may be repeated)"
+            )
+        seen.add(name)
+
+
+pages = APIRouter(dependencies=[Depends(one_value_each)])
+api_router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(one_value_each)])
 
 # No length limit on codes: ingest takes them of any length (a table may key its goods by
 # a description), and a code it stored must open its page; the HTTP server bounds a

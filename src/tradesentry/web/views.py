@@ -30,7 +30,7 @@ from tradesentry.report.sections import (
 )
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
-from tradesentry.text import csv_cell
+from tradesentry.text import csv_cell, plural
 
 SORTS = ("rank", "impact", "score", "period", "kind", "series")
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
@@ -268,7 +268,8 @@ def _findings_page(
     found, kinds = select_findings(store, filters, memo)
     total = len(found)
     pages = max((total + per_page - 1) // per_page, 1)
-    page = min(page, pages)
+    if page > pages:  # not the last page under another number: the address would lie
+        raise NotFound(f"no page {page}: the findings selected fill {plural(pages, 'page')}")
     first = (page - 1) * per_page
     records = finding_records(Findings(found.to_frame().iloc[first : first + per_page]))
     return {

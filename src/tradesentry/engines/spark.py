@@ -814,6 +814,7 @@ _REASONS: dict[str, str] = {
     "flow missing": "flow is missing",
     "flow unknown": "unknown flow {}",
     "commodity missing": "commodity is missing",
+    "commodity dots": "commodity {} is a mark for no code, not a code",
     "freq unknown": "unknown frequency {}",
     "year_freq_m": "period {} is a year but the frequency is M",
     "month_freq_a": "period {} is a month but the frequency is A",
@@ -843,7 +844,7 @@ def _problem(frame, types: dict[str, str]):
 
     A reporter or partner missing or not a code the store keeps
     (``countries.stored_codes``: the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
-    commodity missing, an impossible period, a frequency the ingest does not know or that
+    commodity missing or only dots (a mark for no code), an impossible period, a frequency the ingest does not know or that
     contradicts the period's text, period_months not a whole number from 1 to 12 (12 for
     A), a figure that is not a finite number >= 0, a currency missing or not three letters.
     A missing value is no reason: it is how the store keeps a withheld figure.
@@ -861,6 +862,8 @@ def _problem(frame, types: dict[str, str]):
         ("partner", outside(F.col("partner").cast("string"), codes)),
         ("flow", outside(F.col("flow"), FLOWS)),
         ("commodity missing", F.coalesce(F.col("commodity"), F.lit("")) == ""),
+        # ".." marks a figure or code not available in many statistical tables
+        ("commodity dots", F.trim(F.col("commodity")).rlike(r"^\.+\z")),
         ("period", F.col("period").isNull()),
         ("freq unknown", ~freq.isin("M", "A")),
         ("year_freq_m", (period_freq == "A") & (freq == "M")),
@@ -914,6 +917,7 @@ def _check_rows(obs, path: str) -> None:
         "reporter": F.col("reporter").cast("string"),
         "partner": F.col("partner").cast("string"),
         "flow": F.col("flow"),
+        "commodity": text("commodity"),
         "freq": F.col("freq"),
         "period": F.col("_period_text"),
         "period_months": text("_period_months_given"),
@@ -969,6 +973,7 @@ def _reason(problem: str, row: dict) -> str:
         )
         return _REASONS[f"figure {kind}"].format(_quoted(row[f"{name}_text"]), name=name)
     shown = {
+        "commodity dots": _quoted(row["commodity"]),
         "freq unknown": _quoted(row["freq"]),
         "year_freq_m": _quoted(row["period"]),
         "month_freq_a": _quoted(row["period"]),

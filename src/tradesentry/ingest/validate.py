@@ -87,6 +87,8 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN flow IS NULL THEN 'flow is missing'
                WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow)
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
+               WHEN regexp_full_match(commodity, '[.]+')
+               THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'

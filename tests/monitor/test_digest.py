@@ -112,6 +112,27 @@ def test_an_empty_store_has_no_digest(store):
         api.digest(store)
 
 
+@pytest.mark.parametrize("format", ["md", "html", "json"])
+def test_a_release_whose_rows_all_went_to_the_quarantine_has_a_digest(vintages, tmp_path, format):
+    """A release that landed nothing had a traceback for a digest (an empty list of flows
+    joined), and `watch` failed its step: it says the release holds no figures, and why."""
+    bad = tmp_path / "day.csv"
+    bad.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        "CHN,PRK,export,TOTAL,2021-03-15,5\nCHN,PRK,export,TOTAL,2021-04-31,5\n"
+    )
+    rid = vintages.ingest(bad).release_id
+    digest = api.digest(vintages)
+    assert digest.release["id"] == rid and digest.coverage["rows"] == 0
+    (said,) = digest.summary
+    assert said.startswith(f"Release {rid} (day.csv, read as csv, ingested ")
+    assert said.endswith(
+        "holds no figures. Of its 2 rows read, all 2 went to the quarantine "
+        f"(`tradesentry quarantine --release {rid}` gives the reasons)."
+    )
+    assert digest.render(format)
+
+
 def test_cli_digest(tmp_path, tiny):
     db = tmp_path / "s.duckdb"
     with open_store(db) as st:

@@ -168,12 +168,11 @@ def _release(con, release: int | None) -> dict:
         if row[0] is None:
             raise InputError("no release in the store yet: ingest a file first")
         release = int(row[0])
-    row = con.execute(
-        "SELECT id, file, source, published, ingested_at FROM releases WHERE id = ?", [release]
-    ).fetchone()
+    names = ("id", "file", "source", "published", "ingested_at", "rows_read", "rows_quarantined")
+    row = con.execute(f"SELECT {', '.join(names)} FROM releases WHERE id = ?", [release]).fetchone()
     if row is None:
         raise InputError(f"no release {release} in the store (see `tradesentry releases`)")
-    return dict(zip(("id", "file", "source", "published", "ingested_at"), row, strict=True))
+    return dict(zip(names, row, strict=True))
 
 
 _CELLS_SQL = """
@@ -277,9 +276,12 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
         if info["published"]
         else f"ingested {_day(info['ingested_at'])}"
     )
+    release = f"Release {info['id']} ({info['file']}, read as {info['source']}, {when})"
+    if not len(cells):
+        return [f"{release} holds no figures. {_nothing_landed(info)}"]
     flows = joined([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
     first = (
-        f"Release {info['id']} ({info['file']}, read as {info['source']}, {when}) holds "
+        f"{release} holds "
         f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
         f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
     )
@@ -287,6 +289,18 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
     if left_out is not None and len(left_out):
         lines.append(_left_out_sentence(left_out))
     return lines
+
+
+def _nothing_landed(info: dict) -> str:
+    """Why a release holds no figures: its rows went to the quarantine, or it had none."""
+    read, quarantined = info.get("rows_read") or 0, info.get("rows_quarantined") or 0
+    if quarantined:
+        each = "it" if quarantined == 1 else f"all {quarantined:,}" if quarantined == read else ""
+        return (
+            f"Of its {words.count(read, 'row')} read, {each or f'{quarantined:,}'} went to the "
+            f"quarantine (`tradesentry quarantine --release {info['id']}` gives the reasons)."
+        )
+    return f"Its file had {words.count(read, 'row')} of figures."
 
 
 LEFT_OUT_NAMED = 3  # the largest figures left out are named; the rest counted

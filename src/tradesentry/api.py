@@ -902,8 +902,10 @@ def new_findings(
     """Findings of a scan (the latest by default) that its baseline did not have.
 
     The baseline is the previous scan with the same parameters, so a filtered scan is never
-    compared with a scan of other series; ``baseline`` names another saved scan instead.
-    With no baseline, every finding is new.
+    compared with a scan of other series; ``baseline`` names another saved scan instead,
+    and then only findings the baseline would have kept count (its series, kinds and
+    months: ``same_scope`` says whether that limits anything). With no baseline, every
+    finding is new.
     """
     from tradesentry.monitor import history
 
@@ -917,10 +919,20 @@ def resolved_findings(
 
     A revision that makes a figure plausible, or a later month that explains a dip, makes
     its finding go away; the rows come from the baseline scan, where they were last seen.
+    Against a ``baseline`` of another scope, only findings the scan would have kept count:
+    a scan of spikes alone does not resolve every other kind.
     """
     from tradesentry.monitor import history
 
     return history.compare(store, scan_id, baseline)[1]
+
+
+def same_scope(store: Store, scan_id: int, baseline: int) -> bool:
+    """Whether two saved scans selected the same series, kinds and months (where not,
+    ``new_findings`` and ``resolved_findings`` compare them where both looked)."""
+    from tradesentry.monitor import history
+
+    return history.same_scope(store, scan_id, baseline)
 
 
 def previous_scan(store: Store, scan_id: int | None = None) -> int | None:

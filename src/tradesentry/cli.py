@@ -519,6 +519,10 @@ def scan(
         raise InputError("--new and --resolved: choose one")
     if baseline is not None and not (new or resolved):
         raise InputError("--baseline compares with a scan: give --new or --resolved too")
+    if resolved and fail_on is not None:
+        raise InputError(
+            "--fail-on judges the findings a scan has, --resolved lists those gone: choose one"
+        )
     if input is not None and (new or resolved):
         raise InputError(
             "--new and --resolved compare with the store's saved scans; an --input scan "
@@ -562,6 +566,8 @@ def scan(
                 baseline = api.previous_scan(st, current)
             found = compare(st, current, baseline=baseline)
             since = "no earlier scan of these options" if baseline is None else f"scan {baseline}"
+            if baseline is not None and not api.same_scope(st, current, baseline):
+                since += ", where both scans looked"
             caption = f"scan {current}: {'new since' if new else 'gone since'} {since}"
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit, caption)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tradesentry.detectors import registry
+from tradesentry.findings import last_month
 
 # The scan filters that select whole series (api.scan), in the order they are described.
 KEY_FILTERS = ("reporter", "partner", "flow", "commodity")
@@ -101,6 +102,17 @@ class ScanScope:
             mask &= series[column].isin(wanted)
         if self.stale and "newest_release" in series:
             mask &= ~(series["newest_release"] > self.release)
+        return mask
+
+    def holds(self, found: pd.DataFrame) -> pd.Series:
+        """Whether the scan would have kept each finding of ``found`` had it been there:
+        its series selected, its kind run, its last month in or after ``since``. Findings
+        of two scans of other scopes are compared only where both would hold them."""
+        mask = self.covered(found.drop(columns="newest_release", errors="ignore"))
+        if self.kinds:
+            mask &= found["kind"].isin(self.kinds)
+        if self.since and len(found):
+            mask &= last_month(found) >= self.since
         return mask
 
     def terms(self) -> list[str]:

@@ -7,6 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import DEMO_CSV
 from tests.monitor.conftest import vintage, write_rows
 from tradesentry import api
 from tradesentry.cli import app
@@ -114,3 +115,52 @@ def test_cli_fail_on_counts_only_the_new_findings(tmp_path):
     assert first.exit_code == 1  # the first scan's findings are all new
     again = runner.invoke(app, ["scan", "--new", "--fail-on", "high", "--store", str(db)])
     assert again.exit_code == 0 and "No findings (scan 2: new since scan 1)." in again.stdout
+
+
+@pytest.mark.parametrize(
+    "narrower",
+    [
+        {"kinds": ["spike"]},
+        {"flow": "import"},
+        {"since": "2021-01"},
+    ],
+    ids=["kind", "flow", "since"],
+)
+def test_scans_of_other_scopes_compare_where_both_looked(demo_store, narrower):
+    """`scan --kind spike --resolved --baseline 1` listed every other kind of scan 1 as
+    gone (and failed --fail-on on them); a narrower scan resolves only what it looked at,
+    and against it a full scan has nothing new outside it."""
+    full = api.scan(demo_store).scan_id
+    narrow = api.scan(demo_store, **narrower).scan_id
+    assert api.resolved_findings(demo_store, narrow, baseline=full).to_frame().empty
+    assert api.new_findings(demo_store, full, baseline=narrow).to_frame().empty
+    assert not api.same_scope(demo_store, narrow, full)
+    assert api.same_scope(demo_store, full, api.scan(demo_store).scan_id)
+
+
+def test_a_narrower_scan_still_resolves_what_it_looked_at(demo_store, tmp_path):
+    """February 2021's $3,000, revised to $20M: a scan of 2021 on resolves its finding."""
+    full = api.scan(demo_store)
+    february = [f["id"] for f in full if f["period"] == "2021-02" and f["flow"] == "export"]
+    assert february
+    demo_store.ingest(one_row(tmp_path / "revised.csv", "2021-02", 20_000_000))
+    narrow = api.scan(demo_store, since="2021-01").scan_id
+    gone = api.resolved_findings(demo_store, narrow, baseline=full.scan_id).to_frame()
+    assert set(february) <= set(gone["id"])
+    assert (gone["period_end"].str[:7] >= "2021-01").all()  # nothing from before 2021
+
+
+def test_cli_says_where_scans_of_other_scopes_were_compared(tmp_path):
+    demo_db = tmp_path / "s.duckdb"
+    with open_store(demo_db) as st:
+        st.ingest(DEMO_CSV)
+    runner.invoke(app, ["scan", "--store", str(demo_db)])
+    result = runner.invoke(
+        app, ["scan", "--kind", "spike", "--resolved", "--baseline", "1", "--store", str(demo_db)]
+    )
+    assert result.exit_code == 0
+    assert "(scan 2: gone since scan 1, where both scans looked)" in result.stdout
+    refused = runner.invoke(
+        app, ["scan", "--resolved", "--fail-on", "high", "--store", str(demo_db)]
+    )
+    assert refused.exit_code == 2 and "choose one" in refused.stderr

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tradesentry.errors import InputError
 from tradesentry.findings import Findings, rank
+from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
 _SERIES_FILTERS = ("reporter", "partner", "flow", "commodity", "since", "kinds")
@@ -95,7 +96,7 @@ def diff(store: Store, scan_id: int | None, baseline: int | None) -> tuple[Findi
     digest needs this, since its baseline is the last scan before a release landed, and a
     release no scan preceded has none, whatever scans ran since.
     """
-    from tradesentry.api import findings
+    from tradesentry.api import findings, scan_info
 
     if scan_id is None:
         empty = findings(store, scan_id=None)
@@ -104,10 +105,23 @@ def diff(store: Store, scan_id: int | None, baseline: int | None) -> tuple[Findi
     if baseline is None:
         return Findings(current, scan_id), Findings(current.iloc[0:0], scan_id)
     before = findings(store, scan_id=baseline).to_frame()
-    new = current[~current["id"].isin(set(before["id"]))]
-    gone = before[~before["id"].isin(set(current["id"]))]
+    # only what both scans looked at: a finding outside the other scan's filters, kinds or
+    # months is neither new nor gone (`scan --kind spike` against a full scan had every
+    # other kind "resolved")
+    now, then = (ScanScope.of(scan_info(store, s)) for s in (scan_id, baseline))
+    new = current[~current["id"].isin(set(before["id"])) & then.holds(current)]
+    gone = before[~before["id"].isin(set(current["id"])) & now.holds(before)]
     con = store.con.cursor()
     return Findings(rank(new, con), scan_id), Findings(rank(gone, con), baseline)
+
+
+def same_scope(store: Store, scan_id: int, baseline: int) -> bool:
+    """Whether two saved scans looked at the same series, kinds and months (``diff``
+    compares findings only where both looked)."""
+    from tradesentry.api import scan_info
+
+    a, b = (ScanScope.of(scan_info(store, s)) for s in (scan_id, baseline))
+    return (a.filters, a.kinds, a.since) == (b.filters, b.kinds, b.since)
 
 
 def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:

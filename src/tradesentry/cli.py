@@ -232,6 +232,16 @@ def _error_text(exc: Exception) -> str:
     return "\n".join(printable(line) for line in str(exc).split("\n"))
 
 
+def _write_error(exc: OSError | UnicodeEncodeError) -> str:
+    """An output error in words: "cannot write out.html: No space left on device",
+    "the output's encoding (ascii) cannot write '→': set PYTHONIOENCODING=utf-8"."""
+    if isinstance(exc, UnicodeEncodeError):
+        text = printable(exc.object[exc.start : exc.end])
+        return f"the output's encoding ({exc.encoding}) cannot write '{text}': set PYTHONIOENCODING=utf-8"
+    where = f" {printable(str(exc.filename))}" if exc.filename else " the output"
+    return f"cannot write{where}: {exc.strerror or exc}"
+
+
 def command(*args, **kwargs):
     """app.command that turns a TradesentryError into one line on stderr and exit code 2."""
 
@@ -248,6 +258,12 @@ def command(*args, **kwargs):
                 # quietly, with 141 as above, not click's 1.
                 _silence_stdout()
                 raise typer.Exit(BROKEN_PIPE) from None
+            except (OSError, UnicodeEncodeError) as exc:
+                # An output that cannot be written (a full disk, a terminal in ASCII) is
+                # no finding: one line and 2, never a traceback and --fail-on's 1.
+                _silence_stdout()  # nor a second error when Python flushes it at exit
+                err.print(f"error: {_write_error(exc)}", markup=False, highlight=False)
+                raise typer.Exit(2) from None
 
         return app.command(*args, **kwargs)(run)
 

@@ -227,6 +227,37 @@ def sigint_default():
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize(
+    ("args", "env", "said"),
+    [
+        (["scan", "--format", "json"], {}, "error: cannot write the output: No space left"),
+        (["scan"], {}, "error: cannot write the output: No space left on device"),
+        (["releases", "--format", "csv"], {}, "error: cannot write the output: No space left"),
+        (["scan"], {"PYTHONIOENCODING": "ascii"}, "error: the output's encoding (ascii)"),
+    ],
+    ids=["json-full-disk", "table-full-disk", "csv-full-disk", "ascii-terminal"],
+)
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_code_2(demo_db, args, env, said):
+    """A full disk or an ASCII terminal gave a traceback and exit code 1, which a pipeline
+    reads as findings at --fail-on."""
+    import subprocess
+    import sys
+
+    full = env == {}  # the disk is full: stdout is /dev/full; else the terminal is ASCII
+    with open("/dev/full" if full else os.devnull, "w") as stdout:
+        run = subprocess.run(
+            [sys.executable, "-m", "tradesentry", *args, "--store", str(demo_db)],
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **env},
+            text=True,
+            timeout=120,
+        )
+    assert run.returncode == 2
+    assert run.stderr.startswith(said) and run.stderr.count("\n") == 1, run.stderr
+
+
 @pytest.mark.usefixtures("sigint_default")
 @pytest.mark.parametrize("scan", [_interrupted_in_python, _interrupted_in_duckdb])
 def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -235,6 +236,10 @@ def test_scan_takes_codes_in_any_case_and_saves_them_as_the_store_keeps_them(
         ({"reporter": "XYZ"}, "no series in the store has reporter XYZ: the store holds only"),
         ({"partner": ["PRK", "NARNIA"]}, "no series in the store has partner NARNIA: the store"),
         ({"classification": "H4"}, "no series in the store has classification H4: the store"),
+        # values of another type: an InputError, not an AttributeError or TypeError
+        ({"classification": 5}, "classification: expected a string, not 5"),
+        ({"classification": ["HS"]}, "classification: expected a string, not ['HS']"),
+        ({"since": 202101}, "since 202101: expected a month as 'YYYY-MM'"),
     ],
     ids=lambda v: str(v) if isinstance(v, dict) else None,
 )
@@ -242,6 +247,30 @@ def test_a_findings_query_outside_the_choices_is_an_input_error(demo_store, quer
     demo_store.scan()
     with pytest.raises(InputError, match=re.escape(message)):
         demo_store.findings(**query)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda st: st.scan(since=202102), "--since 202102: expected a month"),
+        (lambda st: st.scan(reporter=["CHN", None]), "reporter: expected a string or a list"),
+        (lambda st: st.scan(chunk_series="5"), "chunk_series '5': expected a whole number"),
+        (lambda st: api.series(st, "CHN", "PRK", "export", 0), "commodity: expected a string"),
+        (lambda st: st.ingest(DEMO_CSV, published=20200301), "--published 20200301: expected"),
+        (lambda st: st.ingest(DEMO_CSV, encoding="cp1252"), "must be utf-8 or latin-1"),
+    ],
+    ids=["since-int", "none-in-list", "chunk-text", "commodity-int", "date-int", "encoding"],
+)
+def test_an_argument_of_another_type_is_an_input_error(demo_store, call, message):
+    """Each was a TypeError, an AttributeError or a DuckDB error from deep inside (an
+    encoding of any name was read as UTF-8 without a word)."""
+    with pytest.raises(InputError, match=re.escape(message)):
+        call(demo_store)
+    assert demo_store.scan(since=date(2021, 2, 1), save=False) is not None  # a date is a month
+
+
+def test_a_source_is_named_in_any_case(store):
+    assert store.ingest(DEMO_CSV, source="CSV").rows_accepted > 0
 
 
 def test_findings_take_codes_kinds_and_severities_in_any_case(demo_store):

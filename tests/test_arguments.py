@@ -3,6 +3,9 @@ tests/test_api.py)."""
 
 from __future__ import annotations
 
+from datetime import date
+
+import pandas as pd
 import pytest
 
 from tradesentry import arguments
@@ -23,6 +26,9 @@ from tradesentry.errors import InputError
         (arguments.flow_name, "EXPORT", "export"),
         (arguments.flow_name, " re-import", "re-import"),
         (arguments.month, "2021-3", "2021-03"),
+        (arguments.month, date(2021, 2, 14), "2021-02"),  # a date is its month
+        (arguments.month, pd.Timestamp("2021-02-14 10:00"), "2021-02"),
+        (arguments.month, pd.Period("2021-02", "M"), "2021-02"),
     ],
 )
 def test_values_are_kept_as_the_store_keeps_them(normalise, raw, kept):
@@ -42,6 +48,13 @@ def test_values_are_kept_as_the_store_keeps_them(normalise, raw, kept):
         (lambda: arguments.series_filters(reporter=[1]), "reporter: expected a string"),
         (lambda: arguments.month("2021/03", "--since"), "--since '2021/03': expected a month"),
         (lambda: arguments.check_engine("dask", {}, []), "unknown engine 'dask'"),
+        # a value of another type is an InputError too, not a TypeError from deep inside
+        (lambda: arguments.month(202102, "--since"), "--since 202102: expected a month"),
+        (lambda: arguments.series_filters(reporter=["CHN", None]), "reporter: expected a"),
+        (lambda: arguments.series_filters(reporter=b"CHN"), "not b'CHN'"),
+        (lambda: arguments.commodity_code(0), "commodity: expected a string, not 0"),
+        (lambda: arguments.whole_number("5", "chunk_series"), "chunk_series '5': expected"),
+        (lambda: arguments.whole_number(0, "chunk_series"), "chunk_series 0: expected"),
     ],
 )
 def test_a_value_outside_its_choices_is_one_clear_error(call, message):

@@ -102,6 +102,7 @@ def scan(
     own = [p for p in inspect.signature(scan).parameters if p not in ("store", "engine_options")]
     arguments.check_engine(engine, engine_options, own)
     since = arguments.month(since, "--since")
+    arguments.whole_number(chunk_series, "chunk_series")
     kinds = arguments.kinds(kinds)
     detectors = default_detectors(kinds)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
@@ -226,8 +227,9 @@ def findings(
     severity = arguments.severities(severity)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
     con = store.con.cursor()
-    classification = classification.strip().upper() if classification else None
-    _check_codes(con, filters, classification)
+    if classification is not None:
+        classification = arguments.text(classification, "classification").strip().upper()
+    _check_codes(con, filters, classification or None)
     if scan_id is None:
         row = con.execute("SELECT max(id) FROM scans").fetchone()
         scan_id = row[0] if row else None
@@ -334,8 +336,8 @@ def series(
     what the store holds, made in that order (classification, frequency, breakdown).
     """
     key = {
-        "reporter": arguments.country_code(reporter),
-        "partner": arguments.country_code(partner),
+        "reporter": arguments.country_code(reporter, "reporter"),
+        "partner": arguments.country_code(partner, "partner"),
         "flow": arguments.flow_name(flow),
         "commodity": arguments.commodity_code(commodity),
     }
@@ -976,8 +978,8 @@ def revisions(
 
     return rev.revisions(
         store.con.cursor(),
-        reporter=None if reporter is None else arguments.country_code(reporter),
-        partner=None if partner is None else arguments.country_code(partner),
+        reporter=None if reporter is None else arguments.country_code(reporter, "reporter"),
+        partner=None if partner is None else arguments.country_code(partner, "partner"),
         flow=None if flow is None else arguments.flow_name(flow),
         commodity=None if commodity is None else arguments.commodity_code(commodity),
         tolerance=rev.TOLERANCE if tolerance is None else tolerance,

@@ -13,8 +13,10 @@ from __future__ import annotations
 import difflib
 import inspect
 import re
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+
+import pandas as pd
 
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.schema import FLOWS, SEVERITIES
@@ -25,26 +27,34 @@ ENGINES = ("local", "spark")
 _ALPHA3 = re.compile(r"[A-Z]{3}|X\d{3}")  # ISO alpha-3, or a Comtrade special area (X899)
 
 
-def country_code(raw: str) -> str:
+def text(raw, name: str) -> str:
+    """``raw`` if it is a string, else an InputError naming ``name`` (a code typed as a
+    number, 0 or 8542, or as bytes would otherwise fail deep inside as an AttributeError)."""
+    if not isinstance(raw, str):
+        raise InputError(f"{name}: expected a string, not {raw!r}")
+    return raw
+
+
+def country_code(raw: str, name: str = "country") -> str:
     """A country as the store keeps it: alpha-3 in upper case (chn is CHN); a name, an
     ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
     from tradesentry.countries import abbreviated, to_alpha3
 
-    code = raw.strip().upper()
+    code = text(raw, name).strip().upper()
     if _ALPHA3.fullmatch(code):
         return abbreviated(code) or code  # UAE is no alpha-3 code: the store holds ARE
 
     return to_alpha3(raw) or code  # unknown: kept, and then matches nothing (said so)
 
 
-def commodity_code(raw: str) -> str:
+def commodity_code(raw: str, name: str = "commodity") -> str:
     """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
-    code = raw.strip().upper()
+    code = text(raw, name).strip().upper()
     return "TOTAL" if code == "ALL" else code
 
 
-def flow_name(raw: str) -> str:
-    flow = raw.strip().lower()
+def flow_name(raw: str, name: str = "flow") -> str:
+    flow = text(raw, name).strip().lower()
     if flow not in FLOWS:
         raise InputError(f"unknown flow {raw!r}; choose from {', '.join(FLOWS)}")
     return flow
@@ -56,7 +66,7 @@ FREQS: dict[str, str] = {"M": "monthly", "A": "annual"}
 
 def freq(raw: str) -> str:
     """A frequency as the store keeps it: M (monthly) or A (annual), in any case."""
-    value = raw.strip().upper()
+    value = text(raw, "freq").strip().upper()
     if value not in FREQS:
         choices = ", ".join(f"{code} ({name})" for code, name in FREQS.items())
         raise InputError(f"unknown freq {raw!r}; choose from {choices}")
@@ -88,14 +98,14 @@ def each(value, one: Callable[[str], str], name: str):
         raise InputError(f"{name}: an empty code selects nothing; leave it out for all")
     if isinstance(value, str):
         return one(value)
-    if not isinstance(value, Iterable):
+    if not isinstance(value, Iterable) or isinstance(value, bytes | bytearray | Mapping):
         raise InputError(f"{name}: expected a string or a list of strings, not {value!r}")
     values = list(value)
     if not values:
         raise InputError(f"{name}: an empty list selects nothing; give None for all")
-    bad = next((v for v in values if not isinstance(v, str)), None)
-    if bad is not None:
-        raise InputError(f"{name}: expected a string or a list of strings, not {bad!r}")
+    bad = [v for v in values if not isinstance(v, str)]
+    if bad:  # None among them too: a list whose only odd one is None passed a None default
+        raise InputError(f"{name}: expected a string or a list of strings, not {bad[0]!r}")
     if any(not v.strip() for v in values):
         raise InputError(f"{name}: an empty code selects nothing; leave it out for all")
     return list(dict.fromkeys(one(v) for v in values))  # each once, in the order given
@@ -168,10 +178,24 @@ def describe(filters: dict) -> str:
     return "; ".join(terms)
 
 
-def month(value: str | None, option: str) -> str | None:
-    """A month as YYYY-MM (None stays None); ``option`` names it in the error."""
+def whole_number(value, name: str, least: int = 1) -> int | None:
+    """``value`` if it is a whole number of at least ``least`` (None stays None)."""
+    if value is not None and (
+        not isinstance(value, int) or isinstance(value, bool) or value < least
+    ):
+        raise InputError(f"{name} {value!r}: expected a whole number, {least} or more")
+    return value
+
+
+def month(value, option: str) -> str | None:
+    """A month as YYYY-MM (None stays None): a string, or a date, datetime, pandas
+    Timestamp or Period (its month); ``option`` names it in the error."""
     if value is None:
         return None
+    if isinstance(value, date | pd.Period):  # a datetime and a Timestamp are dates
+        return value.strftime("%Y-%m")
+    if not isinstance(value, str):  # 202102 is no month: a number is not guessed at
+        raise InputError(f"{option} {value!r}: expected a month as 'YYYY-MM'")
     try:
         return datetime.strptime(value, "%Y-%m").strftime("%Y-%m")
     except ValueError as exc:

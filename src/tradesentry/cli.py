@@ -406,7 +406,9 @@ def _print_quarantine_sample(st, release_id: int, path: str, limit: int = 5) -> 
 
 @command()
 def releases(
-    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", case_sensitive=False)
+    ] = TableFormat.table,
     diff: Annotated[
         tuple[int, int] | None,
         typer.Option(help="Compare two releases A B: what B revised, added or dropped."),
@@ -459,7 +461,9 @@ def _releases_table(frame: pd.DataFrame) -> pd.DataFrame:
 @command()
 def quarantine(
     release: Annotated[int | None, typer.Option(help="Only this release.")] = None,
-    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", case_sensitive=False)
+    ] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Lines that did not land, with their line number, raw text and reason."""
@@ -485,11 +489,14 @@ def scan(
         str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
     ] = None,
     kind: Annotated[list[str] | None, typer.Option(help="Only these detectors.")] = None,
-    format: Annotated[FindingFormat, typer.Option("--format")] = FindingFormat.table,
+    format: Annotated[
+        FindingFormat, typer.Option("--format", case_sensitive=False)
+    ] = FindingFormat.table,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
     limit: Annotated[int, typer.Option(min=0, help="Findings shown in the table format.")] = 30,
     fail_on: Annotated[
-        Severity | None, typer.Option(help="Exit 1 if a finding is this severe.")
+        Severity | None,
+        typer.Option(case_sensitive=False, help="Exit 1 if a finding is this severe."),
     ] = None,
     new: Annotated[
         bool, typer.Option("--new", help="Only findings the previous scan did not have.")
@@ -779,7 +786,9 @@ def mirror(
     classification: ClassificationOption = None,
     breakdown: BreakdownOption = None,
     freq: PairFreqOption = None,
-    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", case_sensitive=False)
+    ] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Both records of a pair's trade and the gap between them, month by month (by year for a pair held only by year, or with --freq A)."""
@@ -808,7 +817,9 @@ def gap(
     classification: ClassificationOption = None,
     breakdown: BreakdownOption = None,
     freq: PairFreqOption = None,
-    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", case_sensitive=False)
+    ] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """What the partner's record and unit values imply is missing from the reporter's."""
@@ -834,7 +845,9 @@ def rates(
     file: Annotated[
         Path | None, typer.Argument(help="CSV currency,period,per_usd, or ECB's EXR layout.")
     ] = None,
-    format: Annotated[TableFormat, typer.Option("--format")] = TableFormat.table,
+    format: Annotated[
+        TableFormat, typer.Option("--format", case_sensitive=False)
+    ] = TableFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Load monthly exchange rates into the store (or list them, without FILE)."""
@@ -942,7 +955,9 @@ class DigestFormat(StrEnum):
 @command()
 def digest(
     release: Annotated[int | None, typer.Option(help="Release id (default: the newest).")] = None,
-    format: Annotated[DigestFormat, typer.Option("--format")] = DigestFormat.md,
+    format: Annotated[
+        DigestFormat, typer.Option("--format", case_sensitive=False)
+    ] = DigestFormat.md,
     output: Annotated[Path | None, typer.Option("--out", help="Write to this file.")] = None,
     store: StoreOption = None,
 ) -> None:
@@ -1089,7 +1104,9 @@ def generate(
     directory: Annotated[Path, typer.Option("--out", help="New directory to write into.")],
     rows: Annotated[int | None, typer.Option(min=1, help="Exactly this many observations.")] = None,
     series: Annotated[int | None, typer.Option(min=1, help="Or: this many series.")] = None,
-    format: Annotated[DataFormat, typer.Option("--format")] = DataFormat.parquet,
+    format: Annotated[
+        DataFormat, typer.Option("--format", case_sensitive=False)
+    ] = DataFormat.parquet,
     # NumPy seeds are non-negative: -1 was a traceback from deep in numpy.random.
     seed: Annotated[int, typer.Option(min=0, help="Same seed, same data.")] = 0,
     months: Annotated[int, typer.Option(min=1, help="Months on the axis.")] = 50,

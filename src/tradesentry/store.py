@@ -502,6 +502,8 @@ def _parse_date(value: date | str | None) -> date | None:
         return None
     if isinstance(value, datetime):  # a datetime is a date too, but compares only with one
         value = value.date()
+    if not isinstance(value, date | str):  # 20200301 is no date: a number is not guessed at
+        raise InputError(f"--published {value!r}: expected a date as 'YYYY-MM-DD'")
     if not isinstance(value, date):
         try:
             value = date.fromisoformat(value)

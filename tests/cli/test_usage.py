@@ -345,3 +345,13 @@ def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, 
 def test_option_errors_in_plain_words(demo_db, args, said):
     result = invoke(*args, store=demo_db)
     assert result.exit_code == 2 and said in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["scan", "--fail-on", "HIGH"], ["scan", "--format", "JSON"], ["releases", "--format", "Csv"]],
+)
+def test_choices_are_taken_in_any_case(demo_db, args):
+    """--kind SPIKE and --flow EXPORT were taken, --fail-on HIGH and --format JSON refused."""
+    result = invoke(*args, store=demo_db)
+    assert result.exit_code in (0, 1) and not result.stderr, result.stderr

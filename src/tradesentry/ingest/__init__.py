@@ -25,7 +25,14 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from tradesentry.errors import InputError
-from tradesentry.ingest.source import SourceFile, open_source, readable, verify_gzip, with_encoding
+from tradesentry.ingest.source import (
+    SourceFile,
+    encoding_name,
+    open_source,
+    readable,
+    verify_gzip,
+    with_encoding,
+)
 from tradesentry.ingest.validate import Landed, land
 
 if TYPE_CHECKING:
@@ -81,8 +88,12 @@ def prepare(
     """Hash the file, read its header and choose the reader; nothing is read into DuckDB."""
     if mapping is not None:
         source = "mapped"
+    if isinstance(source, str):
+        source = source.strip().lower()  # CSV is csv, as the command line takes it
     if source not in ("auto", *readers()):
         raise InputError(f"unknown source {source!r}; choose from auto, {', '.join(readers())}")
+    if encoding is not None:
+        encoding = encoding_name(encoding)
     if source == "mapped":
         return _prepare_mapped(path, mapping, encoding)
     src = open_source(path, encoding)

@@ -27,7 +27,7 @@ import duckdb
 from tradesentry import currencies
 from tradesentry.errors import InputError
 from tradesentry.ingest.lines import field_sql, load_lines, provenance_sql
-from tradesentry.ingest.source import SourceFile, split_header
+from tradesentry.ingest.source import SourceFile, encoding_name, split_header
 from tradesentry.ingest.staging import (
     create_staged,
     figure_sql,
@@ -235,12 +235,7 @@ def _exactly_one(spec: MappingSpec, name: str, given: tuple[bool, ...]) -> None:
 
 
 def _encoding(p: Path, name: str) -> str:
-    key = name.lower().replace("_", "-")
-    if key in ("utf-8", "utf8"):
-        return "utf-8"
-    if key in ("latin-1", "latin1", "iso-8859-1", "iso8859-1"):
-        return "latin-1"
-    raise InputError(f"{p}: 'file.encoding' must be utf-8 or latin-1, not {name!r}")
+    return encoding_name(name, f"{p}: 'file.encoding'")
 
 
 def _unit(p: Path, unit: str | int | float) -> float:

@@ -154,6 +154,18 @@ def _utf16_without_mark(head: bytes) -> bool:
     return False
 
 
+def encoding_name(name, where: str = "encoding") -> str:
+    """The encoding ``name`` as the readers name it, utf-8 or latin-1 (``utf8``,
+    ``ISO-8859-1`` and the like in any case); anything else is an InputError, not a
+    silent UTF-8."""
+    key = name.lower().replace("_", "-") if isinstance(name, str) else None
+    if key in ("utf-8", "utf8"):
+        return "utf-8"
+    if key in ("latin-1", "latin1", "iso-8859-1", "iso8859-1"):
+        return "latin-1"
+    raise InputError(f"{where} must be utf-8 or latin-1, not {name!r}")
+
+
 def with_encoding(src: SourceFile, encoding: str | None) -> SourceFile:
     """The source with its sample decoded as ``encoding`` (None: as detected), not re-hashed."""
     text, enc = _decode(src.raw, encoding)

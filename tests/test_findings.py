@@ -194,6 +194,15 @@ def test_the_notebook_table_shows_markup_in_findings_as_text():
     assert "<td>A&amp;B</td>" in html and "<td>&lt;b&gt;27&lt;/b&gt;</td>" in html
 
 
+def test_the_notebook_table_shows_bidi_and_control_characters_as_escapes():
+    """A right-to-left override in a code reordered the cells after it; the report, the
+    dashboard and the terminal show it as an escape, and so does the notebook."""
+    frame = _frame(1, seed=0).assign(commodity="27\u202e01", partner="P\x1bRK")
+    html = Findings(frame)._repr_html_()
+    assert "\u202e" not in html and "\x1b" not in html
+    assert "<td>27\\u202e01</td>" in html and "<td>P\\x1bRK</td>" in html
+
+
 SEVERITY_BANDS = [
     (0.0, "low"),
     (0.6, "low"),

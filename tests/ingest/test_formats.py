@@ -207,3 +207,16 @@ def test_a_total_is_one_series_whatever_nomenclature_the_source_names(store, tmp
         [month],
     ).fetchall()
     assert current == [("HS", 12345.0)]
+
+
+def test_a_canonical_period_on_a_months_first_day_is_that_month(store, tmp_path):
+    """2021-03-01 is March 2021, as spreadsheets export a month; 2021-03-15 is no month."""
+    path = tmp_path / "days.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        "CHN,PRK,export,TOTAL,2021-03-01,5\nCHN,PRK,export,TOTAL,2021-04-15,7\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
+    assert str(store.observations()["period"].iloc[0])[:7] == "2021-03"
+    assert store.quarantine()["reason"].tolist() == ["impossible period '2021-04-15'"]

@@ -381,8 +381,9 @@ def print_missing(console: Console, result, as_json: bool) -> None:
                 _label(row.commodity, row.classification, row.breakdown, several),
                 *_missing_cells(row._asdict(), cur),
             )
-        total = result.totals.get(flow, {})
-        table.add_row("total", *_missing_cells(total, cur), style="bold")
+        if len(rows) > 1:  # one row is its own total: a second line would repeat it
+            total = result.totals.get(flow, {})
+            table.add_row("total", *_missing_cells(total, cur), style="bold")
         console.print(table)
     unit = period_unit(result.freq)
     console.print(

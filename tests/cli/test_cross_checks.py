@@ -113,6 +113,8 @@ def test_gap_with_a_month_range(tmp_path):
     invoke("rates", tmp_path / "rates.csv", "--store", db)
     result = invoke("gap", "USA", "DEU", "--from", "2022-01", "--to", "2022-12", "--store", db)
     assert result.exit_code == 0 and "Method:" in result.output
+    rows = [line.split("│")[0].strip() for line in result.output.splitlines() if "│" in line]
+    assert rows == ["TOTAL"]  # one row: no "total" line repeating it
     data = json.loads(
         invoke(
             "gap",

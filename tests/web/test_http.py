@@ -861,3 +861,21 @@ def test_a_store_holding_lower_case_codes_still_filters_them(tmp_path):
     store.close()
     response = TestClient(create_app(path)).get("/api/findings?commodity=ab12")
     assert response.status_code == 200 and len(response.json()) >= 1
+
+
+def test_a_filtered_scan_before_a_release_counts_its_series_once(tmp_path):
+    """Both banners (a release after the scan, a scan limited by a filter) said "It
+    covered 0 of 2 series"; the filter's banner says it, the release's does not repeat it."""
+    from tests.monitor.conftest import vintage
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(vintage(tmp_path / "r1.csv", until="2020-12"))
+    api.scan(store, flow="import")
+    store.ingest(vintage(tmp_path / "r2.csv", since="2021-01", until="2021-03"))
+    path = store.path
+    store.close()
+    page = TestClient(create_app(path)).get("/").text
+    assert "Release 2 was ingested after scan 1" in page and "limited to flow: import" in page
+    assert page.count("It covered") == 1

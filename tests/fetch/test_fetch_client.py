@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import threading
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from comtrade_fake import Reply, recorded
 from rich.console import Console
 from rich.progress import Progress
 
-from tradesentry.errors import FetchError
+from tradesentry.errors import FetchError, InputError
 from tradesentry.fetch import FetchedRelease, fetch_comtrade
 
 
@@ -317,3 +318,54 @@ def test_an_unreachable_host_stops_at_the_first_call(stub_store, no_sleep):
     assert " after 3 attempts: GET " in message and "/getDa/" in message
     assert "\n" not in message
     assert no_sleep == [1.0, 2.0]  # the three attempts of one call, no more
+
+
+def test_a_key_is_used_without_the_line_break_around_it(stub_store, comtrade_api, no_sleep):
+    """A key read from a file carries its line break: httpx refused the header and quoted
+    the key, after five attempts taken for a host that cannot be reached."""
+    fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key=" k3y\r\n")
+    assert all(s.headers["Ocp-Apim-Subscription-Key"] == "k3y" for s in comtrade_api.seen)
+
+
+@pytest.mark.parametrize("key", ["k3y s3cret", "k3y\x00s3cret", "k3yés3cret"])
+def test_a_key_no_header_can_carry_is_refused_without_showing_it(
+    stub_store, comtrade_api, no_sleep, key
+):
+    with pytest.raises(InputError, match="holds a space, a control character") as caught:
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key=key)
+    assert "s3cret" not in str(caught.value)
+    assert comtrade_api.seen == [] and no_sleep == []  # refused before any call
+
+
+def test_a_reply_cut_short_is_no_unreachable_host(stub_store, no_sleep):
+    """A reply shorter than its Content-Length read as "cannot reach" the host and stopped
+    the fetch at the availability call; it is a reply that broke off, and the failed
+    availability call lets the fetch go on to the data call (which breaks off too)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    calls = []
+
+    def answer_short():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                calls.append(conn.recv(65536).split(b" ")[1])
+                conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"data": [')
+
+    threading.Thread(target=answer_short, daemon=True).start()
+    port = server.getsockname()[1]
+    try:
+        with pytest.raises(FetchError) as caught:
+            fetch_comtrade(
+                stub_store, "CHN", "PRK", "M", "2021-03", base_url=f"http://127.0.0.1:{port}",
+                sleep=no_sleep.append, min_interval=0, max_attempts=2,
+            )  # fmt: skip
+    finally:
+        server.close()
+    message = str(caught.value)
+    assert message.startswith(f"the reply from 127.0.0.1:{port} broke off (RemoteProtocolError")
+    assert "/getDa/" not in message and any(b"/getDa/" in c for c in calls)  # went on past it

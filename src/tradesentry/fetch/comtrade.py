@@ -416,10 +416,20 @@ class Client:
             headers[KEY_HEADER] = self.api_key
         try:
             return self.http.get(request.url, params=dict(request.params), headers=headers)
+        except httpx.LocalProtocolError as exc:  # a request not sent: no retry mends it
+            raise FetchError(
+                f"the request to {_host(request.url)} could not be sent "
+                f"({self._said(exc)}): {request}"
+            ) from exc
         except httpx.TransportError as exc:
             if attempt >= self.max_attempts:
+                if isinstance(exc, httpx.RemoteProtocolError):  # the host answered, badly
+                    raise FetchError(
+                        f"the reply from {_host(request.url)} broke off ({self._said(exc)}) "
+                        f"after {attempt} attempts: {request}"
+                    ) from exc
                 raise Unreachable(
-                    f"cannot reach {_host(request.url)} ({_exception(exc, 'no answer')}) "
+                    f"cannot reach {_host(request.url)} ({self._said(exc, 'no answer')}) "
                     f"after {attempt} attempts: {request}"
                 ) from exc
             if isinstance(exc, httpx.TimeoutException):  # minutes pass: say why
@@ -434,12 +444,17 @@ class Client:
             return None
         except httpx.DecodingError as exc:  # a body that does not match its Content-Encoding
             raise FetchError(
-                f"the API's reply cannot be decoded ({_exception(exc)}): {request}"
+                f"the API's reply cannot be decoded ({self._said(exc)}): {request}"
             ) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # anything else httpx may refuse
             raise FetchError(
-                f"the call to {_host(request.url)} failed ({_exception(exc)}): {request}"
+                f"the call to {_host(request.url)} failed ({self._said(exc)}): {request}"
             ) from exc
+
+    def _said(self, exc: Exception, empty: str = "no message") -> str:
+        """``_exception``'s line with the key, wherever httpx quoted it, left out."""
+        line = _exception(exc, empty)
+        return line.replace(self.api_key, "(the key)") if self.api_key else line
 
     def _pace(self) -> None:
         wait = self._last_call + self.min_interval - time.monotonic()
@@ -489,6 +504,21 @@ def _http_client() -> httpx.Client:
 def _host(url: str) -> str:
     """``host:port`` of a URL, for a message (without any user:password@ it may carry)."""
     return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def checked_key(key: str | None) -> str | None:
+    """The API key without the whitespace around it (a key file's line break); None for
+    none. A key holding a space, a control character or a non-ASCII letter, which no HTTP
+    header carries, is an InputError that does not show it (httpx's own error quoted it,
+    after five attempts read as a host that cannot be reached)."""
+    key = (key or "").strip()
+    if key and not re.fullmatch(r"[\x21-\x7e]+", key):
+        raise InputError(
+            f"the API key (${ENV_API_KEY} or api_key=) holds a space, a control character "
+            "or a non-ASCII letter, which an HTTP header cannot carry: check it (it is not "
+            "shown here)"
+        )
+    return key or None
 
 
 def _exception(exc: Exception, empty: str = "no message") -> str:
@@ -903,7 +933,7 @@ def fetch_comtrade(
     ``_tell_what_was_stored``); the exception carries them as ``exc.fetched``.
     """
     query = build_query(reporter, partner, freq, period, flow, commodity, classification)
-    key = api_key if api_key is not None else os.environ.get(ENV_API_KEY) or None
+    key = checked_key(api_key if api_key is not None else os.environ.get(ENV_API_KEY))
     base = api_root(base_url)
     if dry_run:
         return plan(query, base, bool(key))

@@ -28,7 +28,8 @@ from tradesentry.store import Store
 from tradesentry.text import joined
 
 FORMATS = ("md", "html", "json")
-_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
+#: DEL and C1 as JSON escapes (json.dumps escapes only C0): a terminal reads \x9b as CSI
+JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
 _SERIES = ("reporter", "partner", "flow", "classification", "commodity")
 
 
@@ -103,7 +104,7 @@ class Digest:
 
     def to_json(self) -> str:
         # JSON escapes C0 controls itself; DEL and C1 (a terminal's CSI) are escaped too
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1).translate(_JSON_CONTROLS)
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1).translate(JSON_CONTROLS)
 
     def to_markdown(self) -> str:
         from tradesentry.monitor.render import markdown

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from tradesentry.errors import TradesentryError
 from tradesentry.findings import Findings
 from tradesentry.monitor import words
+from tradesentry.monitor.digest import JSON_CONTROLS
+from tradesentry.text import printable
 
 TIMEOUT_SECONDS = 10.0
 TEXT_FINDINGS = 5  # findings spelt out in the text; all of them are in "findings"
@@ -61,14 +63,32 @@ def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
         )
     if len(records) > TEXT_FINDINGS:
         lines.append(f"… and {len(records) - TEXT_FINDINGS:,} more in `findings`.")
-    return "\n".join(lines)
+    return chat_escaped("\n".join(lines))
+
+
+def chat_escaped(text: str) -> str:
+    """``text`` with &, < and > escaped as Slack asks of a message's text: a file named
+    ``<!channel>`` or ``<https://x|click here>`` would notify everyone or hide a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an error, not followed: urllib would turn the POST into a GET without its
+    body (and to any host the answer names), and the message was lost as "posted"."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def post(url: str, body: dict, timeout: float = TIMEOUT_SECONDS) -> int:
     """POST ``body`` as JSON; the HTTP status on 2xx, WebhookError otherwise."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise WebhookError(f"webhook {url!r}: expected an http:// or https:// URL")
-    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    # DEL and C1 escaped as the digest's JSON does (json.dumps escapes only C0)
+    data = json.dumps(body, ensure_ascii=False).translate(JSON_CONTROLS).encode("utf-8")
     request = urllib.request.Request(
         url,
         data=data,
@@ -76,10 +96,12 @@ def post(url: str, body: dict, timeout: float = TIMEOUT_SECONDS) -> int:
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "tradesentry"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
-        raise WebhookError(f"webhook answered HTTP {exc.code} {exc.reason}") from exc
+        moved = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+        to = f" (a redirect to {printable(moved)}, not followed)" if moved else ""
+        raise WebhookError(f"webhook answered HTTP {exc.code} {exc.reason}{to}") from exc
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise WebhookError(f"webhook unreachable: {reason}") from exc

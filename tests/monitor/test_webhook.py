@@ -1,0 +1,80 @@
+"""The webhook's body and its delivery: what a chat shows, and what counts as delivered."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from tradesentry.findings import Findings, empty_findings
+from tradesentry.monitor import webhook
+
+ODD_FILE = "<!channel> <https://evil.example|click here> & \x9b[31mred.csv"
+
+
+class Receiver:
+    """A local endpoint answering every POST with ``status`` (and a Location for a 3xx),
+    recording each request's method, path and raw body."""
+
+    def __init__(self, status: int = 200):
+        self.requests: list[tuple[str, str, bytes]] = []
+        seen = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                seen.append((self.command, self.path, self.rfile.read(length)))
+                code = status if self.command == "POST" else 200
+                self.send_response(code)
+                if 300 <= code < 400:
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(request):
+    got = Receiver(getattr(request, "param", 200))
+    yield got
+    got.close()
+
+
+def body() -> dict:
+    release = {"id": 3, "file": ODD_FILE, "source": "csv", "published": None}
+    return webhook.payload(Findings(empty_findings()), releases=[release])
+
+
+@pytest.mark.parametrize("receiver", [302, 307], indirect=True)
+def test_a_redirect_is_no_delivery(receiver):
+    """urllib followed a 302 as a GET without the body, and the watch logged the message
+    as posted and dropped it; a 3xx is an error now, and nothing is sent elsewhere."""
+    with pytest.raises(webhook.WebhookError, match=r"HTTP 30\d .*redirect to /elsewhere"):
+        webhook.post(receiver.url, body())
+    assert [(method, path) for method, path, _ in receiver.requests] == [("POST", "/hook")]
+
+
+def test_the_chat_text_escapes_what_comes_from_files(receiver):
+    """Slack reads <!channel> as a mention of everyone and <url|text> as a link: a file
+    name's are escaped as Slack asks; the findings' JSON keeps the name as it is."""
+    sent = body()
+    assert "<" not in sent["text"] and "&lt;!channel&gt;" in sent["text"]
+    assert "&amp; " in sent["text"] and sent["releases"][0]["file"] == ODD_FILE
+    assert webhook.post(receiver.url, sent) == 200
+    ((_, _, raw),) = receiver.requests
+    assert b"\\u009b" in raw and "\x9b".encode() not in raw  # C1 escaped, as the digest's
+    assert json.loads(raw)["releases"][0]["file"] == ODD_FILE

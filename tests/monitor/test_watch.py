@@ -157,6 +157,44 @@ def test_a_failing_scan_is_retried_and_caught_up_next_cycle(store, tmp_path, mon
     assert caught_up.scan_id is not None and caught_up.digests
 
 
+def test_a_caught_up_scan_digests_every_release_it_missed(store, tmp_path, monkeypatch):
+    """Releases 2 and 3 landed in a cycle whose scan failed; the next cycle's scan wrote
+    the digest of release 3 alone (the newest), and release 2 never had one."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2020-12")
+    w = watcher(store, inbox)
+    assert w.run(max_iterations=1)[0].ok
+    real_scan = api.scan
+    monkeypatch.setattr(api, "scan", lambda *a, **k: 1 / 0)
+    vintage(inbox / "b.csv", until="2021-01")
+    vintage(inbox / "c.csv", until="2021-02")
+    failed = [w.cycle(), w.cycle()]  # the files are read once they have settled
+    assert sum(len(r.ingested) for r in failed) == 2 and failed[-1].scan_id is None
+    monkeypatch.setattr(api, "scan", real_scan)
+    caught_up = w.cycle()
+    assert [p.name for p in caught_up.digests] == ["release-2.md", "release-3.md"]
+
+
+def test_a_digest_that_could_not_be_written_is_written_next_cycle(store, tmp_path):
+    """A digest step that failed (its file blocked) was never tried again: the scan had
+    moved on, and nothing kept what was owed. It is kept beside the store, and written
+    once it can be, with no half-written file left behind."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    blocked = inbox / "digests" / "release-1.md"
+    blocked.mkdir(parents=True)  # a folder where the file should go
+    w = watcher(store, inbox)
+    (first,) = w.run(max_iterations=1)
+    assert first.digests == [] and any("digest of release 1" in e for e in first.errors)
+    blocked.rmdir()
+    again = w.cycle()
+    assert again.ok and again.scan_id is None  # nothing new to scan, the digest owed
+    assert again.digests == [blocked] and blocked.read_text().startswith("# Release 1")
+    assert not list(blocked.parent.glob("*.tmp")) and w.cycle().digests == []
+
+
 def test_the_store_path_is_opened_per_cycle(tmp_path, hook):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

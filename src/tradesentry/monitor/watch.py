@@ -165,11 +165,51 @@ def _entry(path, number: int, entry: Any) -> dict:
 
 def replace_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a ``.tmp`` beside it, renamed), making
-    its folder: a reader, or a watch stopped midway, never sees half a file."""
+    its folder: a reader, or a watch stopped midway, never sees half a file, and a write
+    that fails leaves no ``.tmp`` behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".tmp")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except BaseException:
+        with suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
+
+
+# -- the digests a failed step still owes ----------------------------------------------------
+
+OWED_NAME = "watch-digests-owed.json"
+
+
+def owed_path(store_path: str | os.PathLike) -> Path:
+    """``<store>.fetch/watch-digests-owed.json``: releases whose digest could not be written."""
+    return Path(f"{store_path}.fetch") / OWED_NAME
+
+
+def load_owed(path: Path) -> list[tuple[int, int]]:
+    """The (release, scan) digests an earlier cycle owes (an unreadable file owes none,
+    said): each with the scan it was to be written from, so that writing it later runs
+    no scan of its own."""
+    if not path.exists():
+        return []
+    try:
+        owed = json.loads(path.read_text(encoding="utf-8"))["digests"]
+        return [(int(release), int(scan)) for release, scan in owed]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s: unreadable (%s); the digests it listed are not retried", path, exc)
+        return []
+
+
+def save_owed(path: Path, owed: list[tuple[int, int]]) -> None:
+    try:
+        if owed:
+            replace_text(path, json.dumps({"digests": owed}) + "\n")
+        else:
+            path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("%s: cannot keep the digests still owed (%s)", path, exc)
 
 
 # -- the webhook messages not yet delivered -----------------------------------------------------
@@ -414,6 +454,7 @@ class Watcher:
     _said_not_due: bool = field(default=False, init=False, repr=False)
     _webhook_down: bool = field(default=False, init=False, repr=False)
     _pending_file: Path = field(default=Path(), init=False, repr=False)
+    _owed_file: Path = field(default=Path(), init=False, repr=False)
     _synced: list[dict] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -423,6 +464,7 @@ class Watcher:
             self.out = self.out or Path(self.folder) / "digests"
         self.out = Path(self.out or "digests")
         # what an earlier run could not deliver goes first (a cron job's --once runs)
+        self._owed_file = owed_path(store_path)
         self._pending_file = pending_path(store_path)
         self._synced = load_pending(self._pending_file)
         self.pending[:0] = self._synced
@@ -471,6 +513,7 @@ class Watcher:
                 self._ingest_folder(st, report)
                 self._fetch(st, report)
                 self._scan(st, report)
+                self._write_owed_digests(st, report)
         self._notify(report)
         return report
 
@@ -618,7 +661,10 @@ class Watcher:
             len(new),
             len(resolved),
         )
-        releases = [r["release_id"] for r in report.ingested] or [newest]
+        # every release the last full scan had not seen: a scan that failed in an earlier
+        # cycle left those it would have digested to this one
+        releases = _releases_after(st, seen) if seen is not None else []
+        releases = releases or [r["release_id"] for r in report.ingested] or [newest]
         for release in dict.fromkeys(releases):
             self._write_digest(st, release, found.scan_id, report)
         if self.webhook and (len(new) or len(resolved)):
@@ -645,9 +691,20 @@ class Watcher:
             return target
 
         path = self._step(report, f"digest of release {release}", write)
-        if path is not None:
-            log.info("digest of release %d written to %s", release, path)
-            report.digests.append(path)
+        with locked(self._owed_file):
+            owed = [d for d in load_owed(self._owed_file) if d[0] != release]
+            if path is not None:
+                log.info("digest of release %d written to %s", release, path)
+                report.digests.append(path)
+            else:
+                owed.append((release, scan_id))  # the next cycle tries again
+            save_owed(self._owed_file, owed)
+
+    def _write_owed_digests(self, st: Store, report: CycleReport) -> None:
+        """The digests an earlier cycle could not write (the step failed after its
+        retries), from the scans they were to be written from."""
+        for release, scan_id in load_owed(self._owed_file):
+            self._write_digest(st, release, scan_id, report)
 
     def _notify(self, report: CycleReport) -> None:
         """Post queued messages in order; one that still fails stays queued for next cycle.
@@ -693,6 +750,12 @@ def _watermark(st: Store) -> int | None:
     frame = history.scans(st).dropna(subset=["release"])
     frame = frame[frame["parameters"].map(history.is_full)]
     return None if frame.empty else int(frame["release"].max())
+
+
+def _releases_after(st: Store, seen: int) -> list[int]:
+    """The releases newer than ``seen``, oldest first."""
+    rows = st.cursor().execute("SELECT id FROM releases WHERE id > ? ORDER BY id", [seen])
+    return [int(r[0]) for r in rows.fetchall()]
 
 
 def _newest_release(st: Store) -> int | None:

@@ -78,6 +78,18 @@ def test_the_digest_compares_the_first_scan_that_saw_the_release(
         assert f"Scan {scan} against scan {baseline}, the last before" in d.to_markdown()
 
 
+@pytest.mark.parametrize(("steps", "said"), [("1 2 s", True), ("1 s 2 s", False)])
+def test_a_scan_that_also_saw_later_releases_says_so(store, tmp_path, steps, said):
+    """No scan ran while release 1 was the newest: its digest reports the first scan that
+    saw it, which also saw release 2, and whose findings may rest on release 2's figures
+    (a revision of February by release 2 among them). The digest says so."""
+    play(store, tmp_path, steps)
+    text = api.digest(store, 1).to_markdown()
+    sentence = "No scan ran while release 1 was the newest: scan 1 also saw release 2"
+    assert (sentence in text) is said
+    assert api.digest(store, 1).scan_release == (2 if said else 1)
+
+
 @pytest.mark.parametrize("steps", ["1", "1 s", "1 s s", "1 s 2 s", "1 s 2 s s", "1 f"])
 @pytest.mark.parametrize("release", [None, 1])
 def test_a_rescan_leaves_every_digest_as_it_was(store, tmp_path, steps, release):

@@ -91,6 +91,9 @@ class Digest:
     scan_id: int | None
     baseline_scan_id: int | None
     notes: list[str] = field(default_factory=list)
+    #: the newest release the scan had seen when it ran (None: not known); where it is
+    #: newer than the digest's release, its findings may rest on later figures, and say so
+    scan_release: int | None = None
 
     @property
     def title(self) -> str:
@@ -157,6 +160,7 @@ def build(
         revisions_total=len(revisions),
         scan_id=current,
         baseline_scan_id=baseline,
+        scan_release=_scan_release(store, current),
     )
 
 
@@ -556,6 +560,14 @@ def _scans(store: Store, release: int, scan_id: int | None) -> tuple[int | None,
         api.scan(store)
         current, baseline = history.scans_for_release(store, release)
     return current, baseline
+
+
+def _scan_release(store: Store, scan_id: int | None) -> int | None:
+    """The newest release ``scan_id`` had seen when it ran (its watermark)."""
+    from tradesentry import api
+
+    info = api.scan_info(store, scan_id) if scan_id is not None else None
+    return None if info is None else info["release"]
 
 
 def _is_full(store: Store, scan_id: int | None) -> bool:

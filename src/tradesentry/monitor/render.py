@@ -47,6 +47,22 @@ def findings_intro(digest: Digest) -> str:
     """How the findings were compared: which scan against which."""
     if digest.scan_id is None:
         return "No scan has looked at this release yet."
+    return _scan_words(digest) + _later_releases(digest)
+
+
+def _later_releases(digest: Digest) -> str:
+    """ " No scan ran while release 1 was the newest: scan 5 also saw releases 2 to 4, …"."""
+    rid, saw = digest.release["id"], digest.scan_release
+    if saw is None or saw <= rid:
+        return ""
+    later = f"release {saw}" if saw == rid + 1 else f"releases {rid + 1} to {saw}"
+    return (
+        f" No scan ran while release {rid} was the newest: scan {digest.scan_id} also saw "
+        f"{later}, and some of its findings may rest on their figures."
+    )
+
+
+def _scan_words(digest: Digest) -> str:
     if not digest.findings_total:
         if digest.baseline_scan_id is None:
             return f"Scan {digest.scan_id} found nothing."

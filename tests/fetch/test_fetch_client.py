@@ -86,10 +86,14 @@ def test_the_saved_form_does_not_depend_on_the_call(stub_store, comtrade_api, no
     assert [p.read_bytes() for p in folder.iterdir()] == [saved]
 
 
-def test_a_reply_whose_count_disagrees_with_its_data_is_refused(stub_store, comtrade_api, no_sleep):
-    """Cut off between two records, a reply is still valid JSON: its count tells."""
+@pytest.mark.parametrize("count", [2, 2.0], ids=["int", "float"])
+def test_a_reply_whose_count_disagrees_with_its_data_is_refused(
+    stub_store, comtrade_api, no_sleep, count
+):
+    """Cut off between two records, a reply is still valid JSON: its count tells (also
+    written 2.0, as a proxy may rewrite whole numbers)."""
     sent = json.loads(recorded("preview-C-M-HS-r156-p408-202102.json"))
-    cut = {**sent, "data": sent["data"][:1]}  # count still says 2
+    cut = {**sent, "count": count, "data": sent["data"][:1]}  # count still says 2
     comtrade_api.script(
         Reply(200, recorded("getDa-C-M-HS-r156-2021.json")), Reply(200, json.dumps(cut).encode())
     )

@@ -612,10 +612,13 @@ def _check_count(doc: dict[str, Any], request: PlannedRequest) -> None:
     The API's ``count`` is the number of records the call gives: the length of ``data`` in
     every recorded reply, and what ``comtradeapicall`` reads as the count for
     ``countOnly``. A reply cut off at a record boundary is still valid JSON; only the count
-    shows what is missing. A reply without a whole-number ``count`` is taken as it is.
+    shows what is missing (a count of 2.0 is 2). A reply without a whole-number ``count``
+    is taken as it is.
     Answers at the record cap are left to the cap rule (``fetch_batch``).
     """
     count, records = doc.get("count"), doc["data"]
+    if isinstance(count, float) and count.is_integer():  # 2.0, as a proxy may rewrite 2
+        count = int(count)
     if isinstance(count, int) and not isinstance(count, bool) and count != len(records):
         raise FetchError(
             f"the API's answer is incomplete: its count says {plural(count, 'record')} but "

@@ -593,6 +593,7 @@ def test_a_fetch_that_fails_midway_announces_what_it_stored(store, tmp_path, mon
         fake.stop()
     (error,) = report.errors
     assert "malformed JSON" in error and "202101 X,M as release 1 (new)" in error
+    assert "\n" not in error  # one log line (it showed a "\x0a" where its lines met)
     assert [r["release_id"] for r in report.ingested] == [1]  # stored, so announced
     assert "fetch CHN-PRK 2021-01,2021-02: 1 new release(s)" in caplog.text
     assert report.digests == [tmp_path / "digests" / "release-1.md"]

@@ -550,6 +550,8 @@ class Watcher:
             )
         except Exception as exc:
             message = str(exc) if isinstance(exc, StepFailed) else f"{step}: {exc}"
+            # one log line: a fetch's error has a second line naming what it stored
+            message = "; ".join(line.strip() for line in message.splitlines() if line.strip())
             log.error("%s", message)
             report.errors.append(message)
             return None

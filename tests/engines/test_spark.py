@@ -385,6 +385,69 @@ def test_input_refused_in_one_line(demo_store, spark, tmp_path):
     assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
 
 
+def test_a_folders_value_is_a_code_as_written(demo_store, spark, tmp_path):
+    """Spark guessed the type of a folder's value: commodity=0101/ read as the number 101,
+    and findings came out for commodities 1 and 101."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tradesentry.engines import spark as spark_engine
+
+    rows = lake_rows(demo_store)
+    rows = pd.concat([rows.assign(commodity="01"), rows.assign(commodity="0101")])
+    lake = tmp_path / "by_commodity"
+    pq.write_to_dataset(pa.Table.from_pandas(rows, preserve_index=False), lake, ["commodity"])
+    found = spark_engine.scan(None, default_detectors(), {}, input=lake, spark=spark)
+    assert set(found["commodity"]) == {"01", "0101"}
+
+
+def test_files_of_other_columns_or_types_are_refused_in_one_line(demo_store, spark, tmp_path):
+    """Files that disagree: the columns of whichever file Spark read first were taken for
+    all (euros read as dollars where one file lacked the currency), a column of two types
+    was a Java traceback and exit code 1, and a text release_id a worker's traceback."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = lake_rows(demo_store)
+    half = len(rows) // 2
+    cases = {
+        "columns": (
+            rows.head(half).drop(columns="currency"),
+            rows.tail(len(rows) - half).assign(currency="EUR"),
+            "currency is missing",
+        ),
+        "types": (
+            rows.head(half),
+            rows.tail(len(rows) - half).assign(period=lambda r: r["period"].astype(str)),
+            "the files give the column period different types",
+        ),
+        "release": (
+            rows.head(half).assign(release_id="2021-01"),
+            rows.tail(len(rows) - half).assign(release_id="2021-06"),
+            "the release_id column is string: give whole numbers",
+        ),
+    }
+    for name, (first, second, message) in cases.items():
+        lake = tmp_path / name
+        lake.mkdir()
+        first.to_parquet(lake / "a.parquet", index=False)
+        second.to_parquet(lake / "b.parquet", index=False)
+        with pytest.raises(InputError, match=message) as error:
+            spark_engine.scan(None, default_detectors(), {}, input=lake, spark=spark)
+        assert str(error.value).startswith(str(lake)) and "\n" not in str(error.value)
+
+
+def test_an_exports_observations_folder_reads_its_rates_and_releases(demo_store, spark, tmp_path):
+    """The folder `export --parquet` writes observations to, given itself, lost the rates
+    and releases beside it without a word."""
+    from tradesentry.engines import spark as spark_engine
+
+    export_parquet(demo_store, tmp_path / "lake")
+    observations = tmp_path / "lake" / "observations"
+    assert spark_engine._beside(spark, str(observations))  # read as the export's
+    found = spark_engine.scan(None, default_detectors(), {}, input=observations, spark=spark)
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+
+
 # -- rows the ingest would quarantine: refused, in the ingest's words ---------------------
 def month_rows(**overrides) -> pd.DataFrame:
     """A year of monthly text periods with every column the checks read, then ``overrides``

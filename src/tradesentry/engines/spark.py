@@ -429,6 +429,16 @@ def _input_errors(path: str) -> Iterator[None]:
                 "which Spark cannot read: write period as a date, a timestamp in "
                 "microseconds or text YYYY-MM (df.period = df.period.dt.date)"
             ) from None
+        mismatch = re.search(
+            r"PARQUET_COLUMN_DATA_TYPE_MISMATCH|CANNOT_MERGE|Failed to merge", f"{condition} {text}"
+        )
+        if mismatch:
+            column = _mismatched_column(text)
+            which = f"the column {column}" if column else "a column"
+            raise InputError(
+                f"{path}: the files give {which} different types; write it with one type in "
+                "every file"
+            ) from None
         if "is not a Parquet file" in text:
             raise InputError(f"{path}: not Parquet (the Spark engine reads Parquet)") from None
         scheme = re.search(r'No FileSystem for scheme "?([\w+.-]+)', text)
@@ -440,12 +450,48 @@ def _input_errors(path: str) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _worker_errors() -> Iterator[None]:
+    """A Python worker that cannot import what the scan runs (another interpreter than
+    this one, without pyarrow or tradesentry) as one line naming it, not a worker's
+    traceback of a hundred lines."""
+    try:
+        yield
+    except Exception as exc:
+        missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
+        if missing is None:
+            raise
+        worker = os.environ.get("PYSPARK_PYTHON") or "python3"
+        raise EngineUnavailable(
+            f"Spark's Python workers ({worker}) cannot import {missing.group(1)}: run them with "
+            f"the interpreter tradesentry is installed in (PYSPARK_PYTHON={sys.executable})"
+        ) from None
+
+
+def _mismatched_column(text: str) -> str | None:
+    """The column two Parquet files give different types, from Spark's message: "Parquet
+    column [value]", or the first field whose type differs between the two schemas that
+    CANNOT_MERGE_SCHEMAS prints."""
+    named = re.search(r"Parquet column \[(\w+)\]", text)
+    if named:
+        return named.group(1)
+    schemas = [
+        dict(re.findall(r"(\w+): ([A-Z]+)", body)) for body in re.findall(r"STRUCT<([^>]*)>", text)
+    ]
+    if len(schemas) >= 2:
+        first, other = schemas[:2]
+        return next((c for c, t in first.items() if other.get(c, t) != t), None)
+    return None
+
+
 def _scan(
     spark, path, *, detectors, filters, findings_out, since, chunk_series, from_store
 ) -> pd.DataFrame:
     settings = {
         "spark.sql.ansi.enabled": "false",  # x/0 is NULL, as in DuckDB
         "spark.sql.session.timeZone": "UTC",  # a timestamp's date: the same on every machine
+        # a folder's value (commodity=0101/) is text: guessed, 0101 was the number 101
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     }
     with _interruptible(spark):
         before = {key: spark.conf.get(key, None) for key in settings}
@@ -460,7 +506,8 @@ def _scan(
                 current = register_views(spark, path)
             try:
                 options = (findings_out, mode, since, chunk_series, from_store)
-                return _findings(spark, path, detectors, filters, *options)
+                with _worker_errors():
+                    return _findings(spark, path, detectors, filters, *options)
             finally:
                 current.unpersist()
         finally:
@@ -632,8 +679,13 @@ def register_views(spark, path: str):
 
     base = path.rstrip("/")
     exported = _exists(spark, f"{base}/observations")
+    if not exported and base.endswith("/observations") and _beside(spark, base):
+        # the export's observations folder named itself: its rates and releases are beside
+        base, exported = base.rsplit("/", 1)[0], True
     obs_path = f"{base}/observations" if exported else path
-    reader = spark.read
+    # files of other columns are merged (a column some lack is NULL in their rows), not
+    # read with the columns of whichever file Spark looked at first
+    reader = spark.read.option("mergeSchema", "true")
     if _is_dir(spark, obs_path):  # partition columns (reporter=…) from below it
         reader = reader.option("basePath", obs_path)
     try:
@@ -643,6 +695,13 @@ def register_views(spark, path: str):
     _check_rows(obs, path)
     obs = obs.drop(*CHECK_COLUMNS)
     has_release = "release_id" in obs.columns
+    for name in ("release_id", "vintage"):
+        kind = dict(obs.dtypes).get(name)
+        if kind is not None and kind not in ("tinyint", "smallint", "int", "bigint"):
+            raise InputError(
+                f"{path}: the {name} column is {kind}: give whole numbers, in the order the "
+                "releases came (as `tradesentry export --parquet --all-releases` writes them)"
+            )
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))
     if "vintage" not in obs.columns:
@@ -678,6 +737,12 @@ def _file_status(spark, path: str):
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     return fs, hpath
+
+
+def _beside(spark, observations: str) -> bool:
+    """Whether an export's releases or rates lie beside the folder ``observations``."""
+    parent = observations.rsplit("/", 1)[0]
+    return any(_exists(spark, f"{parent}/{name}.parquet") for name in ("releases", "rates"))
 
 
 def _exists(spark, path: str) -> bool:

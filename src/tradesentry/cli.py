@@ -233,13 +233,15 @@ def _error_text(exc: Exception) -> str:
 
 
 def _write_error(exc: OSError | UnicodeEncodeError) -> str:
-    """An output error in words: "cannot write out.html: No space left on device",
+    """An OS error in words: "out.html: No space left on device", "cannot write the
+    output: No space left on device" (stdout),
     "the output's encoding (ascii) cannot write '→': set PYTHONIOENCODING=utf-8"."""
     if isinstance(exc, UnicodeEncodeError):
         text = printable(exc.object[exc.start : exc.end])
         return f"the output's encoding ({exc.encoding}) cannot write '{text}': set PYTHONIOENCODING=utf-8"
-    where = f" {printable(str(exc.filename))}" if exc.filename else " the output"
-    return f"cannot write{where}: {exc.strerror or exc}"
+    if exc.filename:  # a file read or written: named, whichever it was
+        return f"{printable(str(exc.filename))}: {exc.strerror or exc}"
+    return f"cannot write the output: {exc.strerror or exc}"
 
 
 def command(*args, **kwargs):

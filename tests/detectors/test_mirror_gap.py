@@ -522,6 +522,32 @@ def test_where_the_partners_record_is_the_odd_one_the_smaller_correction_is_at_s
     assert re.search(r"is (about|[89]\d% of) its usual month", text), text
 
 
+@pytest.mark.parametrize("flow", ["import", "export"])
+def test_the_record_that_moved_comes_first_where_its_correction_is_the_larger(flow):
+    """ITA←SWE 85235990, 2023: ITA's imports were 1,944 times its usual month, SWE's
+    exports 1.5 times theirs; the text led with "SWE's figure would be about €14.1M … the
+    smaller correction", the record a reader would then quote as wrong. The importer's
+    slip here: lowering it is the larger correction (×20 of the exporter's), and it is
+    named first; the money at stake stays the smaller correction."""
+    rng = np.random.default_rng(5)
+    exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
+    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
+    imports[12] *= 1000  # the importer's value slip
+    own, mirror = (imports, exports) if flow == "import" else (exports, imports)
+    found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
+    row, ev = found.iloc[0], found.iloc[0]["evidence"]
+    fixes = ev["corrections"]
+    assert row["impact"] == pytest.approx(min(abs(fixes["own"]), abs(fixes["partner"])))
+    importer = "P0" if flow == "export" else "CHN"
+    _, text = _explained(found, flow)
+    assert re.search(
+        rf"{importer}'s figure would be about €[\d.,]+K?, a correction of €[\d.,]+M?: its "
+        r"record is the one far off its usual month \(below\); or \w+'s about €[\d.,]+K?, a "
+        r"gap of €[\d.,]+K?, the smaller correction and the money at stake",
+        text,
+    ), text
+
+
 def test_a_month_of_a_persistent_pair_running_the_other_way_is_labelled_by_its_own_side():
     """SWE←ITA 39204910, June 2025: the importer usually records about 1/90 of the
     exporter's figure (a persistent gap); this month it recorded 78 times it."""

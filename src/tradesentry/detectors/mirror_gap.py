@@ -466,7 +466,7 @@ class MirrorGap(Detector):
                 f"{_at_ratio(ev)} {who}'s figure would be {about(finding.get('expected'), cur)}, "
                 f"a gap of {money(finding.get('impact'), cur)}."
             )
-        return text + _corrections(finding, ev, fixes, cur) + _moved(finding, ev, cur, unit)
+        return text + _corrections(finding, ev, fixes, cur, unit) + _moved(finding, ev, cur, unit)
 
     def _against_band(self, ev: Mapping, unit: str = "month") -> str:
         """The ratio against the band that flagged it: the commodity's, or the pair's own,
@@ -554,7 +554,9 @@ def _at_ratio(ev: Mapping) -> str:
     return "At the usual ratio,"  # a finding saved before the basis was kept
 
 
-def _corrections(finding: Mapping, ev: Mapping, fixes: Mapping, cur: str) -> str:
+def _corrections(
+    finding: Mapping, ev: Mapping, fixes: Mapping, cur: str, unit: str = "month"
+) -> str:
     """Both records' corrections at the usual ratio, the smaller one the gap (the money
     at stake): which record is wrong, the figures alone do not say."""
     who, other = finding.get("reporter"), finding.get("partner")
@@ -567,7 +569,23 @@ def _corrections(finding: Mapping, ev: Mapping, fixes: Mapping, cur: str) -> str
             f"{at} {who}'s figure would be {own_to}, or {other}'s {partner_to}: a gap of "
             f"{money(own_fix, cur)}."
         )
-    if fixes.get("at_stake") == "partner":
+    at_stake = fixes.get("at_stake")
+    odd = _odd_side(ev)
+    if odd is not None and odd != at_stake:  # the larger correction is the one the usual
+        # months point to: it comes first, so that a reader quotes the record that moved
+        odd_name, odd_to, odd_fix = (
+            (other, partner_to, partner_fix) if odd == "partner" else (who, own_to, own_fix)
+        )
+        small_name, small_to, small_fix = (
+            (who, own_to, own_fix) if odd == "partner" else (other, partner_to, partner_fix)
+        )
+        return (
+            f"{at} {odd_name}'s figure would be {odd_to}, a correction of "
+            f"{money(odd_fix, cur)}: its record is the one far off its usual {unit} "
+            f"(below); or {small_name}'s {small_to}, a gap of {money(small_fix, cur)}, the "
+            "smaller correction and the money at stake."
+        )
+    if at_stake == "partner":
         return (
             f"{at} {other}'s figure would be {partner_to}, a gap of {money(partner_fix, cur)}, "
             f"the smaller correction; or {who}'s {own_to}, a correction of {money(own_fix, cur)}."
@@ -576,6 +594,34 @@ def _corrections(finding: Mapping, ev: Mapping, fixes: Mapping, cur: str) -> str
         f"{at} {who}'s figure would be {own_to}, a gap of {money(own_fix, cur)}, the smaller "
         f"correction; or {other}'s {partner_to}, a correction of {money(partner_fix, cur)}."
     )
+
+
+#: a record is "the one that moved" where its month is at least ``ODD_FACTOR`` times its
+#: usual month, or at most its ``1/ODD_FACTOR``, while the other's is within ×``STEADY_FACTOR``
+ODD_FACTOR = 5.0
+STEADY_FACTOR = 2.0
+
+
+def _odd_side(ev: Mapping) -> str | None:
+    """ "own" or "partner": the record far off its own usual month while the other is near
+    its own (as ``_moved`` words them); None where both or neither moved, where too few
+    months make a usual one, or in a persistent gap."""
+    if ev.get("outside") == "persistent" or ev.get("persistent_pair") or not ev.get("months"):
+        return None
+    off = {}
+    for side, month, usual in (
+        ("own", ev.get("own_month_median"), ev.get("own_usual_month")),
+        ("partner", ev.get("mirror_month_median"), ev.get("mirror_usual_month")),
+    ):
+        if month is None or usual is None or usual <= 0:
+            return None
+        off[side] = np.inf if month <= 0 else abs(np.log(month / usual))
+    odd, steady = np.log(ODD_FACTOR), np.log(STEADY_FACTOR)
+    if off["own"] >= odd and off["partner"] <= steady:
+        return "own"
+    if off["partner"] >= odd and off["own"] <= steady:
+        return "partner"
+    return None
 
 
 def _moved(finding: Mapping, ev: Mapping, cur: str, unit: str = "month") -> str:

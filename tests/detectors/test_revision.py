@@ -127,8 +127,19 @@ def test_opposite_revisions_in_a_short_run_are_told_month_by_month():
     assert "October 2023 from $1.4M to $1.5M (+7.1%)" in text
     assert "November 2023 from $1.1M to $1.0M (-11.1%)" in text
     assert "a net change from $2.52M to $2.50M (-1.0%)" in text  # never $2.5M to $2.5M
+    assert text.endswith(", while $225.0K changed in all.")  # the other way offset it
     months = found.iloc[0]["evidence"]["months"]
     assert [m["change_share"] for m in months] == pytest.approx([1 / 14, -1 / 9], abs=1e-6)
+
+
+def test_revisions_all_one_way_are_no_contrast():
+    """Every month revised up: the gross is the net, and "while … changed in all" had
+    repeated it as if it were a contrast."""
+    previous = np.full(12, 1.2e6)
+    current = previous.copy()
+    current[3:7] *= 1.1
+    text = _explain(Revision().detect(panel(current, previous)), 3)
+    assert text.endswith("a net change from $4.8M to $5.3M (+10.0%).")
 
 
 def test_a_long_revised_run_counts_months_up_and_down_and_names_the_largest():

@@ -189,8 +189,8 @@ class Revision(Detector):
         # evidence saved without its months can only be told by its net change
         what = _months_change(months, cur, self.listed_months, freq) if months else _span(finding)
         return (
-            f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}, "
-            f"while {money(finding.get('impact'), cur)} changed in all."
+            f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}"
+            f"{_gross(finding, cur)}."
         )
 
 
@@ -343,6 +343,19 @@ def _months_change(months: list[Mapping], cur: str, listed: int, freq: str = "M"
         f"{plural(len(months), period_unit(freq))} from {first} to {last}, {up} up and {down} "
         f"down, the largest {_month_change(largest, cur, freq)}"
     )
+
+
+def _gross(finding: Mapping, cur: str) -> str:
+    """', while $450.0M changed in all' where revisions the other way offset part of the
+    net change; nothing where every month moved the same way (the gross is then the net,
+    and the clause read as a contrast that was none)."""
+    impact, observed, expected = (finding.get(k) for k in ("impact", "observed", "expected"))
+    try:
+        net = abs(float(observed) - float(expected))
+        same_way = abs(net - float(impact)) <= 0.005 * float(impact)
+    except (TypeError, ValueError):
+        same_way = False
+    return "" if same_way else f", while {money(impact, cur)} changed in all"
 
 
 def _net(finding: Mapping, cur: str) -> str:

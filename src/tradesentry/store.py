@@ -279,7 +279,7 @@ class Store:
         try:
             existing = self._existing(con, prepared, published_date)
             if existing:
-                con.execute("COMMIT")  # a date it filled in, else nothing
+                con.execute("ROLLBACK")
                 return existing
             result = self._land(con, prepared, published_date)
             con.execute("COMMIT")
@@ -311,28 +311,19 @@ class Store:
         con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
     ) -> IngestResult | None:
         """The release this file already is: same content (a gzip file's inflated: the same
-        table compressed again is the same release), same reading, same publication date.
-        A gzip file is also known by the hash of its bytes, which stores made before
-        content hashes hold.
-
-        An unknown date is no other date: the file without one is the release it already
-        is with one, and the file with a date is the release it already is without one,
-        whose date it fills in. A fetch whose availability call failed once stored its
-        month undated, and the next fetch of the same figures made a second release of
-        them (and sorted the first after it, by its ingestion day)."""
+        table compressed again is the same release), same reading, same publication date
+        (both undated counts as the same). A gzip file is also known by the hash of its
+        bytes, which stores made before content hashes hold."""
         src = prepared.src
         rows = con.execute(
-            "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations, "
-            "published FROM releases WHERE sha256 IN (?, ?) AND reading = ? "
-            "AND (published IS NOT DISTINCT FROM ? OR ? IS NULL OR published IS NULL) "
-            "ORDER BY published IS NOT DISTINCT FROM ? DESC, id",
-            [src.sha256, src.file_sha256 or src.sha256, prepared.reading, *[published] * 3],
+            "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
+            "FROM releases WHERE sha256 IN (?, ?) AND reading = ? "
+            "AND published IS NOT DISTINCT FROM ?",
+            [src.sha256, src.file_sha256 or src.sha256, prepared.reading, published],
         ).fetchall()
         if not rows:
             return None
-        rid, rsource, *counts, dated = rows[0]
-        if published is not None and dated is None:
-            con.execute("UPDATE releases SET published = ? WHERE id = ?", [published, rid])
+        rid, rsource, *counts = rows[0]
         return IngestResult(rid, src.name, rsource, src.sha256, *counts,
                             already_ingested=True, reading=prepared.reading)  # fmt: skip
 

@@ -390,27 +390,9 @@ def test_the_same_figures_published_again_are_the_latest_release(store, tmp_path
     assert changed[["previous_value", "value"]].values.tolist() == [[3000, 9000], [9000, 3000]]
     assert store.ingest(first, published="2021-06-01").already_ingested
     assert store.ingest(first, published="2021-04-01").release_id == a.release_id
-    assert len(store.releases()) == 3
-
-
-def test_an_unknown_publication_date_is_no_other_date(store, tmp_path):
-    """A fetch whose availability call failed stored its month undated; the next fetch of
-    the same figures, dated, made a second release of them (sorted before the first, which
-    took its ingestion day). Undated, a file is the release it already is with a date;
-    dated, it is the undated release it already is, and fills in its date."""
-    first, other = tmp_path / "first.csv", tmp_path / "other.csv"
-    first.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-02,3000,USD,a\n")
-    other.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-03,9000,USD,b\n")
-    undated = store.ingest(first)
-    dated = store.ingest(first, published="2021-04-01")
-    assert dated.already_ingested and dated.release_id == undated.release_id
-    assert store.ingest(first).release_id == undated.release_id  # undated: the same again
-    store.ingest(other, published="2021-05-01")
-    assert store.ingest(other).already_ingested
-    releases = store.releases().set_index("id")["published"].astype(str).str[:10]
-    assert releases.to_dict() == {undated.release_id: "2021-04-01", 2: "2021-05-01"}
-    # another date is another publication of the same figures: a new release still
-    assert not store.ingest(first, published="2021-06-01").already_ingested
+    undated = store.ingest(revised)
+    assert store.ingest(revised).release_id == undated.release_id
+    assert len(store.releases()) == 4
 
 
 # The releases table as schema 2 made it: one release per (sha256, reading), whatever its date.

@@ -423,7 +423,7 @@ def test_files_of_other_columns_or_types_are_refused_in_one_line(demo_store, spa
         "release": (
             rows.head(half).assign(release_id="2021-01"),
             rows.tail(len(rows) - half).assign(release_id="2021-06"),
-            "the release_id column is string: give whole numbers",
+            "the release_id column is string, not whole numbers",
         ),
     }
     for name, (first, second, message) in cases.items():
@@ -434,6 +434,25 @@ def test_files_of_other_columns_or_types_are_refused_in_one_line(demo_store, spa
         with pytest.raises(InputError, match=message) as error:
             spark_engine.scan(None, default_detectors(), {}, input=lake, spark=spark)
         assert str(error.value).startswith(str(lake)) and "\n" not in str(error.value)
+
+
+def test_a_lake_partitioned_by_release_is_read_with_its_releases(demo_store, spark, tmp_path):
+    """Folders release_id=1/, release_id=2/: their values are text once no type is
+    guessed, and whole numbers still (the lake was refused as "release_id is string")."""
+    from tests.monitor.conftest import vintage
+    from tradesentry.engines import spark as spark_engine
+
+    demo_store.ingest(
+        vintage(tmp_path / "rev.csv", until="2021-03", edits={("export", "2021-01"): 1})
+    )
+    lake = tmp_path / "by_release"
+    demo_store.con.execute(
+        "COPY (SELECT o.*, r.vintage FROM observations o JOIN release_order r USING (release_id)) "
+        f"TO '{lake}' (FORMAT parquet, PARTITION_BY (release_id))"
+    )
+    found = spark_engine.scan(None, default_detectors(), {}, input=lake, spark=spark)
+    assert_same_findings(local.scan(demo_store.con.cursor(), default_detectors(), {}), found)
+    assert "revision" in set(found["kind"])
 
 
 def test_an_exports_observations_folder_reads_its_rates_and_releases(demo_store, spark, tmp_path):

@@ -695,13 +695,7 @@ def register_views(spark, path: str):
     _check_rows(obs, path)
     obs = obs.drop(*CHECK_COLUMNS)
     has_release = "release_id" in obs.columns
-    for name in ("release_id", "vintage"):
-        kind = dict(obs.dtypes).get(name)
-        if kind is not None and kind not in ("tinyint", "smallint", "int", "bigint"):
-            raise InputError(
-                f"{path}: the {name} column is {kind}: give whole numbers, in the order the "
-                "releases came (as `tradesentry export --parquet --all-releases` writes them)"
-            )
+    obs = _whole_release_numbers(obs, path)
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))
     if "vintage" not in obs.columns:
@@ -737,6 +731,31 @@ def _file_status(spark, path: str):
     hpath = jvm.org.apache.hadoop.fs.Path(path)
     fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
     return fs, hpath
+
+
+def _whole_release_numbers(obs, path: str):
+    """``release_id`` and ``vintage`` as whole numbers: text of digits (a folder's value,
+    ``release_id=3/``, read as written) is cast; other text ("2021-06") or a fraction is
+    refused in one line, since the releases' order cannot be read from it."""
+    from pyspark.sql import functions as F
+
+    for name, kind in obs.dtypes:
+        if name not in ("release_id", "vintage") or kind in (
+            "tinyint",
+            "smallint",
+            "int",
+            "bigint",
+        ):
+            continue
+        whole = F.col(name).cast("string").rlike(r"^\s*[0-9]+\s*$")
+        if kind != "string" or obs.where(F.col(name).isNotNull() & ~whole).limit(1).count():
+            raise InputError(
+                f"{path}: the {name} column is {kind}, not whole numbers: give them in the "
+                "order the releases came (as `tradesentry export --parquet --all-releases` "
+                "writes them)"
+            )
+        obs = obs.withColumn(name, F.trim(F.col(name)).cast("bigint"))
+    return obs
 
 
 def _beside(spark, observations: str) -> bool:

@@ -195,6 +195,25 @@ def test_a_digest_that_could_not_be_written_is_written_next_cycle(store, tmp_pat
     assert not list(blocked.parent.glob("*.tmp")) and w.cycle().digests == []
 
 
+def test_a_digest_owed_is_tried_once_a_cycle_and_dropped_when_it_never_can_be(store, tmp_path):
+    """A digest that failed in the scan's step was tried again at once in the same cycle
+    (its error reported twice); an owed digest of a release the store no longer holds
+    (its state outlived a rebuilt store) failed every cycle for good."""
+    from tradesentry.monitor.watch import load_owed, owed_path, save_owed
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-02")
+    out = tmp_path / "out"
+    out.write_text("a file where the digests' folder should be")
+    w = watcher(store, inbox, out=out)
+    (first,) = w.run(max_iterations=1)
+    assert len(first.errors) == 1 and load_owed(owed_path(store.path)) == [(1, 1)]
+    save_owed(owed_path(store.path), [(7, 1)])  # no release 7 in this store
+    later = w.cycle()
+    assert later.ok and load_owed(owed_path(store.path)) == []
+
+
 def test_the_store_path_is_opened_per_cycle(tmp_path, hook):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -455,6 +455,7 @@ class Watcher:
     _webhook_down: bool = field(default=False, init=False, repr=False)
     _pending_file: Path = field(default=Path(), init=False, repr=False)
     _owed_file: Path = field(default=Path(), init=False, repr=False)
+    _tried: set[int] = field(default_factory=set, init=False, repr=False)  # digests, a cycle
     _synced: list[dict] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -508,6 +509,7 @@ class Watcher:
     def cycle(self) -> CycleReport:
         """One pass: ingest, fetch, scan, digest, notify."""
         report = CycleReport()
+        self._tried.clear()
         with self._open(report) as st:
             if st is not None:
                 self._ingest_folder(st, report)
@@ -692,6 +694,7 @@ class Watcher:
             replace_text(target, text)
             return target
 
+        self._tried.add(release)
         path = self._step(report, f"digest of release {release}", write)
         with locked(self._owed_file):
             owed = [d for d in load_owed(self._owed_file) if d[0] != release]
@@ -704,8 +707,22 @@ class Watcher:
 
     def _write_owed_digests(self, st: Store, report: CycleReport) -> None:
         """The digests an earlier cycle could not write (the step failed after its
-        retries), from the scans they were to be written from."""
+        retries), from the scans they were to be written from; not one this cycle has just
+        tried. One whose release or scan the store no longer holds (a store rebuilt beside
+        the old state) can never be written: it is dropped, with a word."""
         for release, scan_id in load_owed(self._owed_file):
+            if release in self._tried:
+                continue
+            if not _holds(st, release, scan_id):
+                log.warning(
+                    "digest of release %d from scan %d dropped: the store no longer holds them",
+                    release,
+                    scan_id,
+                )
+                with locked(self._owed_file):
+                    kept = [d for d in load_owed(self._owed_file) if d[0] != release]
+                    save_owed(self._owed_file, kept)
+                continue
             self._write_digest(st, release, scan_id, report)
 
     def _notify(self, report: CycleReport) -> None:
@@ -752,6 +769,15 @@ def _watermark(st: Store) -> int | None:
     frame = history.scans(st).dropna(subset=["release"])
     frame = frame[frame["parameters"].map(history.is_full)]
     return None if frame.empty else int(frame["release"].max())
+
+
+def _holds(st: Store, release: int, scan_id: int) -> bool:
+    """Whether the store holds ``release`` and ``scan_id``."""
+    con = st.cursor()
+    has_release = con.execute("SELECT count(*) FROM releases WHERE id = ?", [release])
+    if not has_release.fetchone()[0]:
+        return False
+    return bool(con.execute("SELECT count(*) FROM scans WHERE id = ?", [scan_id]).fetchone()[0])
 
 
 def _releases_after(st: Store, seen: int) -> list[int]:

@@ -269,6 +269,13 @@ def test_an_argument_of_another_type_is_an_input_error(demo_store, call, message
     assert demo_store.scan(since=date(2021, 2, 1), save=False) is not None  # a date is a month
 
 
+def test_a_blank_classification_is_none(demo_store):
+    demo_store.scan()
+    every = len(demo_store.findings())
+    assert every and len(demo_store.findings(classification="")) == every
+    assert len(demo_store.findings(classification="  ")) == every
+
+
 def test_a_source_is_named_in_any_case(store):
     assert store.ingest(DEMO_CSV, source="CSV").rows_accepted > 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,6 +30,8 @@ from tradesentry.errors import InputError
         (arguments.month, date(2021, 2, 14), "2021-02"),  # a date is its month
         (arguments.month, pd.Timestamp("2021-02-14 10:00"), "2021-02"),
         (arguments.month, pd.Period("2021-02", "M"), "2021-02"),
+        (arguments.month, pd.Period("2021", "Y"), "2021-01"),  # a year from its first month
+        (arguments.month, pd.Period("2021Q2"), "2021-04"),
     ],
 )
 def test_values_are_kept_as_the_store_keeps_them(normalise, raw, kept):
@@ -55,6 +58,7 @@ def test_values_are_kept_as_the_store_keeps_them(normalise, raw, kept):
         (lambda: arguments.commodity_code(0), "commodity: expected a string, not 0"),
         (lambda: arguments.whole_number("5", "chunk_series"), "chunk_series '5': expected"),
         (lambda: arguments.whole_number(0, "chunk_series"), "chunk_series 0: expected"),
+        (lambda: arguments.month(pd.NaT, "--since"), "--since NaT: expected a month"),
     ],
 )
 def test_a_value_outside_its_choices_is_one_clear_error(call, message):
@@ -74,3 +78,7 @@ def test_an_engine_keyword_is_checked_against_the_engine_that_takes_it():
         arguments.check_engine("local", {"master": "local[2]"}, ["kinds"])
     with pytest.raises(InputError, match=r"unknown keyword kind= \(did you mean kinds=\?\)"):
         arguments.check_engine("local", {"kind": "spike"}, ["kinds"])
+
+
+def test_a_numpy_whole_number_is_a_whole_number():
+    assert arguments.whole_number(np.int64(5), "chunk_series") == 5

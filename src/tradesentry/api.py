@@ -102,7 +102,7 @@ def scan(
     own = [p for p in inspect.signature(scan).parameters if p not in ("store", "engine_options")]
     arguments.check_engine(engine, engine_options, own)
     since = arguments.month(since, "--since")
-    arguments.whole_number(chunk_series, "chunk_series")
+    chunk_series = arguments.whole_number(chunk_series, "chunk_series")
     kinds = arguments.kinds(kinds)
     detectors = default_detectors(kinds)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
@@ -227,9 +227,10 @@ def findings(
     severity = arguments.severities(severity)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
     con = store.con.cursor()
-    if classification is not None:
+    if classification is not None:  # blank is none, as before the type was checked
         classification = arguments.text(classification, "classification").strip().upper()
-    _check_codes(con, filters, classification or None)
+        classification = classification or None
+    _check_codes(con, filters, classification)
     if scan_id is None:
         row = con.execute("SELECT max(id) FROM scans").fetchone()
         scan_id = row[0] if row else None

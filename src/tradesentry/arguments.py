@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -180,11 +181,11 @@ def describe(filters: dict) -> str:
 
 def whole_number(value, name: str, least: int = 1) -> int | None:
     """``value`` if it is a whole number of at least ``least`` (None stays None)."""
-    if value is not None and (
-        not isinstance(value, int) or isinstance(value, bool) or value < least
-    ):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < least:
         raise InputError(f"{name} {value!r}: expected a whole number, {least} or more")
-    return value
+    return int(value)  # a NumPy integer too
 
 
 def month(value, option: str) -> str | None:
@@ -192,7 +193,11 @@ def month(value, option: str) -> str | None:
     Timestamp or Period (its month); ``option`` names it in the error."""
     if value is None:
         return None
-    if isinstance(value, date | pd.Period):  # a datetime and a Timestamp are dates
+    if value is pd.NaT:
+        raise InputError(f"{option} NaT: expected a month as 'YYYY-MM'")
+    if isinstance(value, pd.Period):  # a year or a quarter from its first month
+        return value.start_time.strftime("%Y-%m")
+    if isinstance(value, date):  # a datetime and a Timestamp are dates
         return value.strftime("%Y-%m")
     if not isinstance(value, str):  # 202102 is no month: a number is not guessed at
         raise InputError(f"{option} {value!r}: expected a month as 'YYYY-MM'")

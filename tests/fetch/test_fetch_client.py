@@ -331,6 +331,12 @@ def test_a_key_is_used_without_the_line_break_around_it(stub_store, comtrade_api
     assert all(s.headers["Ocp-Apim-Subscription-Key"] == "k3y" for s in comtrade_api.seen)
 
 
+def test_a_blank_key_is_no_silent_switch_to_the_preview(stub_store, comtrade_api, no_sleep):
+    with pytest.raises(InputError, match="is blank"):
+        fetch(stub_store, comtrade_api, no_sleep, period="2021-03", api_key="   ")
+    assert comtrade_api.seen == []
+
+
 @pytest.mark.parametrize("key", ["k3y s3cret", "k3y\x00s3cret", "k3yés3cret"])
 def test_a_key_no_header_can_carry_is_refused_without_showing_it(
     stub_store, comtrade_api, no_sleep, key

@@ -138,6 +138,12 @@ def test_scans_of_other_scopes_compare_where_both_looked(demo_store, narrower):
     assert api.same_scope(demo_store, full, api.scan(demo_store).scan_id)
 
 
+def test_the_same_kinds_in_another_order_are_the_same_scope(demo_store):
+    a = api.scan(demo_store, kinds=["spike", "dip"]).scan_id
+    b = api.scan(demo_store, kinds=["dip", "spike"]).scan_id
+    assert api.same_scope(demo_store, a, b)
+
+
 def test_a_narrower_scan_still_resolves_what_it_looked_at(demo_store, tmp_path):
     """February 2021's $3,000, revised to $20M: a scan of 2021 on resolves its finding."""
     full = api.scan(demo_store)

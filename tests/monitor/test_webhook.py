@@ -11,7 +11,7 @@ import pytest
 from tradesentry.findings import Findings, empty_findings
 from tradesentry.monitor import webhook
 
-ODD_FILE = "<!channel> <https://evil.example|click here> & \x9b[31mred.csv"
+ODD_FILE = "<!channel> <https://evil.example|click here> & @all \x9b[31mred.csv"
 
 
 class Receiver:
@@ -74,6 +74,7 @@ def test_the_chat_text_escapes_what_comes_from_files(receiver):
     sent = body()
     assert "<" not in sent["text"] and "&lt;!channel&gt;" in sent["text"]
     assert "&amp; " in sent["text"] and sent["releases"][0]["file"] == ODD_FILE
+    assert "@all" not in sent["text"] and "@\u200ball" in sent["text"]  # Mattermost's mention
     assert webhook.post(receiver.url, sent) == 200
     ((_, _, raw),) = receiver.requests
     assert b"\\u009b" in raw and "\x9b".encode() not in raw  # C1 escaped, as the digest's

@@ -511,6 +511,11 @@ def checked_key(key: str | None) -> str | None:
     none. A key holding a space, a control character or a non-ASCII letter, which no HTTP
     header carries, is an InputError that does not show it (httpx's own error quoted it,
     after five attempts read as a host that cannot be reached)."""
+    if key and not key.strip():  # set, but blank: no silent switch to the preview's cap
+        raise InputError(
+            f"the API key (${ENV_API_KEY} or api_key=) is blank: give the key, or unset it "
+            "for the public preview"
+        )
     key = (key or "").strip()
     if key and not re.fullmatch(r"[\x21-\x7e]+", key):
         raise InputError(

@@ -121,7 +121,12 @@ def same_scope(store: Store, scan_id: int, baseline: int) -> bool:
     from tradesentry.api import scan_info
 
     a, b = (ScanScope.of(scan_info(store, s)) for s in (scan_id, baseline))
-    return (a.filters, a.kinds, a.since) == (b.filters, b.kinds, b.since)
+
+    def limits(scope: ScanScope) -> tuple:  # the order codes and kinds were given in aside
+        filters = {column: frozenset(codes) for column, codes in scope.filters.items()}
+        return filters, frozenset(scope.kinds), scope.since
+
+    return limits(a) == limits(b)
 
 
 def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:

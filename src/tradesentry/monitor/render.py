@@ -55,10 +55,12 @@ def _later_releases(digest: Digest) -> str:
     rid, saw = digest.release["id"], digest.scan_release
     if saw is None or saw <= rid:
         return ""
-    later = f"release {saw}" if saw == rid + 1 else f"releases {rid + 1} to {saw}"
+    # ids are not counted: an ingest rolled back uses one up, so "releases 2 to 4" may
+    # name a release that never was
     return (
         f" No scan ran while release {rid} was the newest: scan {digest.scan_id} also saw "
-        f"{later}, and some of its findings may rest on their figures."
+        f"later releases (up to release {saw}), and some of its findings may rest on their "
+        "figures."
     )
 
 

@@ -67,9 +67,12 @@ def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
 
 
 def chat_escaped(text: str) -> str:
-    """``text`` with &, < and > escaped as Slack asks of a message's text: a file named
-    ``<!channel>`` or ``<https://x|click here>`` would notify everyone or hide a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """``text`` with &, < and > escaped as Slack asks of a message's text (a file named
+    ``<!channel>`` or ``<https://x|click here>`` would notify everyone or hide a link), and
+    a zero-width space after each @ (Mattermost and Rocket.Chat notify on ``@channel``,
+    ``@all`` and ``@here`` written plainly); the text reads the same."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("@", "@\u200b")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -489,17 +489,24 @@ def test_contract_with_context_messy_permuted_and_scaled():
     assert scaled["impact"].to_numpy() == pytest.approx(1000 * base["impact"].to_numpy())
 
 
+def _twentyfold_pair(flow: str, slip: str):
+    """A pair whose importer books about 20 times its exporter's figure, one side's month
+    12 a thousandfold (``slip``: "export" or "import"); the records and the findings."""
+    rng = np.random.default_rng(5)
+    exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
+    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
+    (exports if slip == "export" else imports)[12] *= 1000  # the value slip
+    own, mirror = (imports, exports) if flow == "import" else (exports, imports)
+    found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
+    return exports, imports, own, mirror, found
+
+
 @pytest.mark.parametrize("flow", ["import", "export"])
 def test_where_the_partners_record_is_the_odd_one_the_smaller_correction_is_at_stake(flow):
     """CZE←FRA 39204910, January 2024: CZE's imports usually run about 20 times FRA's
     exports to it; FRA's figure jumped a hundredfold. Raising CZE's to the ratio would put
     €13.1M at stake, twenty times FRA's whole record; lowering FRA's to CZE's puts €677K."""
-    rng = np.random.default_rng(5)
-    exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
-    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
-    exports[12] *= 1000  # the partner's value slip
-    own, mirror = (imports, exports) if flow == "import" else (exports, imports)
-    found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
+    exports, imports, own, mirror, found = _twentyfold_pair(flow, slip="export")
     assert list(found["start"]) == [12]
     row, ev = found.iloc[0], found.iloc[0]["evidence"]
     k = ev["expected_ratio"]  # the pair's usual import/export ratio, about 20
@@ -529,12 +536,7 @@ def test_the_record_that_moved_comes_first_where_its_correction_is_the_larger(fl
     smaller correction", the record a reader would then quote as wrong. The importer's
     slip here: lowering it is the larger correction (×20 of the exporter's), and it is
     named first; the money at stake stays the smaller correction."""
-    rng = np.random.default_rng(5)
-    exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
-    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
-    imports[12] *= 1000  # the importer's value slip
-    own, mirror = (imports, exports) if flow == "import" else (exports, imports)
-    found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
+    *_, found = _twentyfold_pair(flow, slip="import")
     row, ev = found.iloc[0], found.iloc[0]["evidence"]
     fixes = ev["corrections"]
     assert row["impact"] == pytest.approx(min(abs(fixes["own"]), abs(fixes["partner"])))

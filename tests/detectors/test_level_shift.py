@@ -424,3 +424,52 @@ def test_a_level_shift_without_weights_says_nothing_of_them():
     )
     (found,) = findings(keyed_panel(value), [LevelShift()]).to_dict("records")
     assert "weight" not in found["explanation"] and "weight_before" not in found["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("mirror_step", "said", "alternative"),
+    [
+        (1.0, "held (about", False),  # the partner's record went on: this record changed
+        (1.6, "did not follow (about", False),  # it moved the other way
+        (0.03, "moved with it (about", True),  # both sides saw it: the usual readings
+        (0.3, "went from about", True),  # part of the way: its figures, no verdict
+    ],
+    ids=["held", "other-way", "with-it", "part"],
+)
+def test_the_partners_record_says_whether_the_trade_or_this_record_changed(
+    mirror_step, said, alternative
+):
+    """NLD←LTU 39206290, February 2025: the Netherlands' imports fell ×0.031 and read "a
+    closure, sanctions or lost business", while Lithuania recorded exports of about €98K a
+    month before and €71K after. Where the partner's record of the same flow, held in the
+    store, did not follow, the change is in this record, and that reading replaces the
+    closure's; where it followed, both sides saw it and the usual readings stay."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    value = 1e5 * np.exp(rng.normal(0, 0.1, 48))
+    mirror = value * np.exp(rng.normal(0, 0.1, 48))
+    value[24:] *= 0.03
+    mirror[24:] *= mirror_step
+    series = keyed_panel(value, context=mirror_context(mirror))
+    (found,) = findings(series, [LevelShift()]).to_dict("records")
+    text = found["explanation"]
+    assert "P0's record of the same trade (its imports from CHN)" in text, text
+    assert said in text, text
+    assert ("A closure, sanctions or lost business" in text) == alternative
+    assert found["evidence"]["mirror_before"] > 0
+
+
+def test_a_partners_record_with_too_few_months_says_nothing():
+    from ._helpers import mirror_context
+
+    value = np.r_[np.full(24, 1e6), np.full(24, 1e4)] * np.exp(
+        np.random.default_rng(2).normal(0, 0.05, 48)
+    )
+    mirror = np.full(48, np.nan)
+    mirror[20:26] = 1e6  # two months on the old side's window, too few
+    (found,) = findings(keyed_panel(value, context=mirror_context(mirror)), [LevelShift()]).to_dict(
+        "records"
+    )
+    assert "record of the same trade" not in found["explanation"]
+    assert "mirror_before" not in found["evidence"]

@@ -13,6 +13,7 @@ from tradesentry.detectors.base import (
     MONEY_NEEDS,
     Detector,
     confidence,
+    context,
     detections,
     material_score,
     no_detections,
@@ -56,6 +57,9 @@ WEIGHT_SHARE = 0.5
 UNIT_SHARE = 0.25
 WEIGHT_WITH = 2.0
 UNIT_CHANGE = 10.0
+#: the partner's record of the same flow "held" (within ×``LASTS_RATIO``) while the series
+#: moved at least ×``RECORD_ONLY`` either way: the change is in the reporter's record
+RECORD_ONLY = 3.0
 #: the other reading, a timing shift, is offered only where the month before the change is
 #: below ``PREVIOUS_LOW`` times the old level (the median the text has just given): a
 #: month at the old level is no low month, whatever its own expectation was
@@ -102,13 +106,17 @@ class LevelShift(Detector):
     months without a verdict. A
     timing shift is offered as the other reading of a rise only where the month before it
     is unusually low (z ≤ −2), below half the old level, and no missing month lies between.
+    Where the store has the partner's record of the same flow, the text says whether it
+    followed; one that did not makes the change one of this record, not of the trade
+    (``_mirror_reading``), as a value per kg that moved ten times does (``_weight_reading``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
     """
 
     kind: ClassVar[str] = "level_shift"
-    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
+    # money at stake in dollars; the partner's record of the same flow, for the reading
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror")
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     #: shifts are searched at the model's threshold (``BaselineConfig.shift_threshold``);
     #: a higher value here reports only the stronger ones.
@@ -130,6 +138,7 @@ class LevelShift(Detector):
         evidence = [
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             | side_weights(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
+            | side_mirror(panel, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
         back = returns(model, keep, sides, traded)
@@ -230,8 +239,9 @@ class LevelShift(Detector):
         )
         text += _zeros_note(ev, unit) + _regime_end(ev, cur, freq)
         weights, unit_change = _weight_reading(ev, unit)
-        alternative = "" if unit_change else _alternative(ev, finding, cur)
-        parts = (text, _against_trend(ev, unit), weights, alternative)
+        mirror, record_only = _mirror_reading(ev, finding, cur, unit)
+        alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
+        parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
 
 
@@ -549,6 +559,73 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
         "weight_before": round(float(np.median(before)), 2),
         "weight_after": round(float(np.median(after)), 2),
     }
+
+
+def side_mirror(panel: Panel, i: int, t: int, sides: dict, j: int) -> dict:
+    """The median of the partner's record of the same flow (context ``mirror_value``, in
+    the series' currency) over the months each side's level is the median of, where it
+    has at least ``HOLDS_MONTHS`` on each side; {} where the store holds too little of it."""
+    mirror = context(panel, "mirror_value")
+    if mirror is None:
+        return {}
+    usable = np.isfinite(mirror[i]) & (mirror[i] >= 0)
+    ok = context(panel, "mirror_currency_ok")
+    if ok is not None:
+        usable &= ok[i] == 1
+    m = np.where(usable, mirror[i], np.nan)
+    before = m[int(sides["before_from"][j]) : int(sides["before_to"][j]) + 1]
+    after = m[t : int(sides["after_to"][j]) + 1]
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if min(before.size, after.size) < HOLDS_MONTHS:
+        return {}
+    return {
+        "mirror_before": round(float(np.median(before)), 2),
+        "mirror_after": round(float(np.median(after)), 2),
+    }
+
+
+def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple[str, bool]:
+    """What the partner's record of the same flow says of the change, and whether it reads
+    as a change in the reporter's record rather than in the trade.
+
+    As for the weight (``_weight_reading``), the change (log) is split: where the
+    partner's record carries at most ``UNIT_SHARE`` of it (or moved the other way) while
+    the series moved ×``RECORD_ONLY`` or more, the trade went on as the partner recorded
+    it ("held" where it stayed within ×``LASTS_RATIO``), and that reading replaces the
+    closure's or the reopening's: the Netherlands' imports of CN 39206290 from Lithuania
+    fell ×0.031 in February 2025 and read "a closure, sanctions or lost business", while
+    Lithuania recorded exports to the Netherlands of about €98K a month before and €71K
+    after. Where it moved the same way by at least half as much, both sides saw the
+    change; otherwise its figures are given without a verdict.
+    """
+    before, after = ev.get("mirror_before"), ev.get("mirror_after")
+    ratio = ev.get("ratio")
+    if before is None or after is None or not _positive(ratio) or ratio == 1:
+        return "", False
+    partner, reporter = finding.get("partner"), finding.get("reporter")
+    exported = finding.get("flow") in ("export", "re-export")
+    record = f"{partner}'s record of the same trade (its {'imports from' if exported else 'exports to'} {reporter})"
+    figures = f"{about(before, cur)} a {unit} before and {about(after, cur)} after"
+    if not (_positive(before) and _positive(after)):
+        return f"{record} had {figures}.", False
+    moved = after / before
+    share = np.log(moved) / np.log(ratio)  # the partner's part of the change
+    if share <= UNIT_SHARE and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
+        held = "held" if _within(after, before, LASTS_RATIO) else "did not follow"
+        return (
+            f"{record} {held} ({figures}, {factor(moved)}): the trade went on as {partner} "
+            f"recorded it, so the change is in {reporter}'s record (its coverage, a "
+            "reclassification, or misrecorded figures) more than in the trade itself.",
+            True,
+        )
+    if np.sign(np.log(moved)) == np.sign(np.log(ratio)) and abs(np.log(moved)) >= 0.5 * abs(
+        np.log(ratio)
+    ):
+        return f"{record} moved with it ({figures}, {factor(moved)}): both sides saw it.", False
+    return (
+        f"{record} went from {figures.replace(' before and ', ' before to ')}, {factor(moved)}.",
+        False,
+    )
 
 
 def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:

@@ -112,6 +112,20 @@ def test_a_fall_and_its_return_are_one_temporary_change():
     assert "A temporary fall over 4 months: about $27.6M less" in text
 
 
+def test_a_temporary_fall_the_partner_did_not_record_is_one_of_this_record():
+    """The same four months, where the partner's record of the same flow went on at its
+    level: the fall is in this record, not an interruption of the trade."""
+    from ._helpers import mirror_context
+
+    mirror = np.array(SWEDEN, dtype=float)
+    mirror[16:20] = np.median(SWEDEN[:16])
+    series = keyed_panel(SWEDEN, start="2023-01", context=mirror_context(mirror))
+    (f,) = findings(series, default_detectors(["level_shift"])).to_dict("records")
+    assert f["period_end"] == "2024-08"
+    assert "P0's record of the same trade (its imports from CHN) held (" in f["explanation"]
+    assert "An interruption" not in f["explanation"]
+
+
 @pytest.mark.parametrize(
     ("back", "months", "changes"),
     [(1.0, 6, 1), (1.3, 6, 1), (0.6, 6, 2), (1.0, 18, 2)],

@@ -371,6 +371,10 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
         f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
         f"{given}."
     ) + _zeros_note(ev, unit)
+    mirror, record_only = _mirror_reading(ev, finding, cur, unit)
+    text += f" {mirror}" if mirror else ""
+    if record_only:
+        return text
     if fall:
         return text + (
             " An interruption (a closure, a strike, a halted plant or route), or figures "

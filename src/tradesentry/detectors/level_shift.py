@@ -138,7 +138,7 @@ class LevelShift(Detector):
         evidence = [
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             | side_weights(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
-            | side_mirror(panel, int(sh.series[k]), int(sh.start[k]), sides, j)
+            | side_mirror(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
         back = returns(model, keep, sides, traded)
@@ -565,42 +565,54 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
     }
 
 
-def side_mirror(panel: Panel, i: int, t: int, sides: dict, j: int) -> dict:
+#: the partner's record is read only where it gives at least this share of the months each
+#: side's level is the median of: a month it lacks may be a month it recorded no trade (a
+#: source such as Comext keeps no row for those), and a median of the rest would hold
+MIRROR_COVERAGE = 0.75
+
+
+def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j: int) -> dict:
     """The median of the partner's record of the same flow (context ``mirror_value``, in
-    the series' currency) over the months each side's level is the median of, where it
-    has at least ``HOLDS_MONTHS`` on each side; {} where the store holds too little of it."""
+    the series' currency) over the months each side's level is the median of (``traded``:
+    the series' figures, habitual zeros left out, as for the levels), where it gives at
+    least ``HOLDS_MONTHS`` of them and ``MIRROR_COVERAGE`` of them on each side; {} where
+    the store holds too little of it."""
     mirror = context(panel, "mirror_value")
     if mirror is None:
         return {}
-    usable = np.isfinite(mirror[i]) & (mirror[i] >= 0)
+    own = np.isfinite(traded[i])
+    usable = own & np.isfinite(mirror[i]) & (mirror[i] >= 0)
     ok = context(panel, "mirror_currency_ok")
     if ok is not None:
         usable &= ok[i] == 1
-    m = np.where(usable, mirror[i], np.nan)
-    before = m[int(sides["before_from"][j]) : int(sides["before_to"][j]) + 1]
-    after = m[t : int(sides["after_to"][j]) + 1]
-    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
-    if min(before.size, after.size) < HOLDS_MONTHS:
-        return {}
-    return {
-        "mirror_before": round(float(np.median(before)), 2),
-        "mirror_after": round(float(np.median(after)), 2),
-    }
+    out = {}
+    for name, lo, hi in (
+        ("before", int(sides["before_from"][j]), int(sides["before_to"][j]) + 1),
+        ("after", t, int(sides["after_to"][j]) + 1),
+    ):
+        given, months = usable[lo:hi], own[lo:hi].sum()
+        if given.sum() < max(HOLDS_MONTHS, MIRROR_COVERAGE * months):
+            return {}
+        out[f"mirror_{name}"] = round(float(np.median(mirror[i, lo:hi][given])), 2)
+    return out
 
 
 def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple[str, bool]:
     """What the partner's record of the same flow says of the change, and whether it reads
     as a change in the reporter's record rather than in the trade.
 
-    As for the weight (``_weight_reading``), the change (log) is split: where the
-    partner's record carries at most ``UNIT_SHARE`` of it (or moved the other way) while
-    the series moved ×``RECORD_ONLY`` or more, the trade went on as the partner recorded
-    it ("held" where it stayed within ×``LASTS_RATIO``), and that reading replaces the
-    closure's or the reopening's: the Netherlands' imports of CN 39206290 from Lithuania
-    fell ×0.031 in February 2025 and read "a closure, sanctions or lost business", while
-    Lithuania recorded exports to the Netherlands of about €98K a month before and €71K
-    after. Where it moved the same way by at least half as much, both sides saw the
-    change; otherwise its figures are given without a verdict.
+    Where the partner's record held (within ×``LASTS_RATIO``, the bar of "the new level
+    lasts") while the series moved ×``RECORD_ONLY`` or more, the trade went on as the
+    partner recorded it, and that reading replaces the closure's or the reopening's: the
+    Netherlands' imports of CN 39206290 from Lithuania fell ×0.031 in February 2025 and
+    read "a closure, sanctions or lost business", while Lithuania recorded exports to the
+    Netherlands of about €98K a month before and €71K after. Where it moved the same way by
+    at least half as much (log scale), both sides saw the change; otherwise (a partner's
+    record that moved the other way, or part of the way: the records crossed, and which
+    is right the figures do not say) its figures are given without a verdict. A first
+    version read a partner's record that moved less than a quarter of the change, or the
+    other way, as "did not follow: the trade went on"; a QA read found it said so of a
+    partner whose record rose ×52 while the series fell ×0.14.
     """
     before, after = ev.get("mirror_before"), ev.get("mirror_after")
     ratio = ev.get("ratio")
@@ -613,11 +625,9 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     if not (_positive(before) and _positive(after)):
         return f"{record} had {figures}.", False
     moved = after / before
-    share = np.log(moved) / np.log(ratio)  # the partner's part of the change
-    if share <= UNIT_SHARE and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
-        held = "held" if _within(after, before, LASTS_RATIO) else "did not follow"
+    if _within(after, before, LASTS_RATIO) and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
         return (
-            f"{record} {held} ({figures}, {factor(moved)}): the trade went on as {partner} "
+            f"{record} held ({figures}, {factor(moved)}): the trade went on as {partner} "
             f"recorded it, so the change is in {reporter}'s record (its coverage, a "
             "reclassification, or misrecorded figures) more than in the trade itself.",
             True,

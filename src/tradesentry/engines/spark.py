@@ -733,6 +733,10 @@ def _file_status(spark, path: str):
     return fs, hpath
 
 
+#: Spark's whole-number types
+WHOLE_TYPES = ("tinyint", "smallint", "int", "bigint")
+
+
 def _whole_release_numbers(obs, path: str):
     """``release_id`` and ``vintage`` as whole numbers: text of digits (a folder's value,
     ``release_id=3/``, read as written) is cast; other text ("2021-06") or a fraction is
@@ -740,12 +744,7 @@ def _whole_release_numbers(obs, path: str):
     from pyspark.sql import functions as F
 
     for name, kind in obs.dtypes:
-        if name not in ("release_id", "vintage") or kind in (
-            "tinyint",
-            "smallint",
-            "int",
-            "bigint",
-        ):
+        if name not in ("release_id", "vintage") or kind in WHOLE_TYPES:
             continue
         whole = F.col(name).cast("string").rlike(r"^\s*[0-9]+\s*$")
         if kind != "string" or obs.where(F.col(name).isNotNull() & ~whole).limit(1).count():
@@ -926,12 +925,13 @@ def _problem(frame, types: dict[str, str]):
     order, or NULL: its name, a constant (``_check_rows`` words it for the one row refused;
     a CASE building the words for every row made the pass five times slower).
 
-    A reporter or partner missing or not a code the store keeps
-    (``countries.stored_codes``: the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
-    commodity missing or only dots (a mark for no code), an impossible period, a frequency the ingest does not know or that
-    contradicts the period's text, period_months not a whole number from 1 to 12 (12 for
-    A), a figure that is not a finite number >= 0, a currency missing or not three letters.
-    A missing value is no reason: it is how the store keeps a withheld figure.
+    A reporter or partner missing or not a code the store keeps (``countries.stored_codes``:
+    the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
+    commodity missing or only dots (a mark for no code), an impossible period, a frequency
+    the ingest does not know or that contradicts the period's text, period_months not a
+    whole number from 1 to 12 (12 for A), a figure that is not a finite number >= 0, a
+    currency missing or not three letters. A missing value is no reason: it is how the
+    store keeps a withheld figure.
     """
     from pyspark.sql import functions as F
 

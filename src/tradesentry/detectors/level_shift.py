@@ -620,7 +620,8 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
         return "", False
     partner, reporter = finding.get("partner"), finding.get("reporter")
     exported = finding.get("flow") in ("export", "re-export")
-    record = f"{partner}'s record of the same trade (its {'imports from' if exported else 'exports to'} {reporter})"
+    its = "imports from" if exported else "exports to"
+    record = f"{partner}'s record of the same trade (its {its} {reporter})"
     figures = f"{about(before, cur)} a {unit} before and {about(after, cur)} after"
     if not (_positive(before) and _positive(after)):
         return f"{record} had {figures}.", False
@@ -632,14 +633,11 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
             "reclassification, or misrecorded figures) more than in the trade itself.",
             True,
         )
-    if np.sign(np.log(moved)) == np.sign(np.log(ratio)) and abs(np.log(moved)) >= 0.5 * abs(
-        np.log(ratio)
-    ):
+    along = np.log(moved) / np.log(ratio)  # the partner's part of the change
+    if along >= 0.5:  # the same way, at least half as far
         return f"{record} moved with it ({figures}, {factor(moved)}): both sides saw it.", False
-    return (
-        f"{record} went from {figures.replace(' before and ', ' before to ')}, {factor(moved)}.",
-        False,
-    )
+    went = f"{about(before, cur)} a {unit} before to {about(after, cur)} after"
+    return f"{record} went from {went}, {factor(moved)}.", False
 
 
 def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:

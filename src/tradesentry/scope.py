@@ -108,7 +108,7 @@ class ScanScope:
         """Whether the scan would have kept each finding of ``found`` had it been there:
         its series selected, its kind run, its last month in or after ``since``. Findings
         of two scans of other scopes are compared only where both would hold them."""
-        mask = self.covered(found.drop(columns="newest_release", errors="ignore"))
+        mask = self.covered(found)
         if self.kinds:
             mask &= found["kind"].isin(self.kinds)
         if self.since and len(found):

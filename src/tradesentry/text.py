@@ -7,6 +7,7 @@ so a figure reads the same wherever it is shown.
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -365,6 +366,15 @@ _SEPARATORS = {c: f"\\u{c:04x}" for c in (0x2028, 0x2029)}
 #: control characters (all of C0, DEL and C1) and the escapes a terminal is shown instead
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _CONTROLS |= BIDI | _SEPARATORS
+
+
+#: DEL and C1 as JSON escapes (json.dumps escapes only C0): a terminal reads \x9b as CSI
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
+
+
+def json_text(value: object, indent: int | None = None) -> str:
+    """``value`` as JSON, non-ASCII kept, with DEL and C1 control characters escaped too."""
+    return json.dumps(value, ensure_ascii=False, indent=indent).translate(_JSON_CONTROLS)
 
 
 def printable(value: object) -> str:

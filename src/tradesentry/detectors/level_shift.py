@@ -553,16 +553,34 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
     """The median net weight of the months each side's level is the median of (where a
     month has both a value and a weight; at least ``HOLDS_MONTHS`` on each side), for the
     reading of the change (``_weight_reading``); {} where the store has too few weights."""
-    w = np.where(np.isfinite(traded[i]) & (panel.weights[i] > 0), panel.weights[i], np.nan)
-    before = w[int(sides["before_from"][j]) : int(sides["before_to"][j]) + 1]
-    after = w[t : int(sides["after_to"][j]) + 1]
-    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
-    if min(before.size, after.size) < HOLDS_MONTHS:
-        return {}
-    return {
-        "weight_before": round(float(np.median(before)), 2),
-        "weight_after": round(float(np.median(after)), 2),
-    }
+    usable = np.isfinite(traded[i]) & (panel.weights[i] > 0)
+    return _side_medians("weight", panel.weights[i], usable, traded[i], t, sides, j)
+
+
+def _side_medians(
+    name: str,
+    x: np.ndarray,
+    usable: np.ndarray,
+    traded: np.ndarray,
+    t: int,
+    sides: dict,
+    j: int,
+    coverage: float = 0.0,
+) -> dict:
+    """``{name}_before`` and ``{name}_after``: the medians of ``x`` over the ``usable``
+    months of the windows each side's level is the median of, where each side has at
+    least ``HOLDS_MONTHS`` of them and ``coverage`` of the months the series counts there
+    (``traded``); {} where either has too few."""
+    out = {}
+    for side, lo, hi in (
+        ("before", int(sides["before_from"][j]), int(sides["before_to"][j]) + 1),
+        ("after", t, int(sides["after_to"][j]) + 1),
+    ):
+        given = usable[lo:hi]
+        if given.sum() < max(HOLDS_MONTHS, coverage * np.isfinite(traded[lo:hi]).sum()):
+            return {}
+        out[f"{name}_{side}"] = round(float(np.median(x[lo:hi][given])), 2)
+    return out
 
 
 #: the partner's record is read only where it gives at least this share of the months each
@@ -580,21 +598,11 @@ def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j
     mirror = context(panel, "mirror_value")
     if mirror is None:
         return {}
-    own = np.isfinite(traded[i])
-    usable = own & np.isfinite(mirror[i]) & (mirror[i] >= 0)
+    usable = np.isfinite(traded[i]) & np.isfinite(mirror[i]) & (mirror[i] >= 0)
     ok = context(panel, "mirror_currency_ok")
     if ok is not None:
         usable &= ok[i] == 1
-    out = {}
-    for name, lo, hi in (
-        ("before", int(sides["before_from"][j]), int(sides["before_to"][j]) + 1),
-        ("after", t, int(sides["after_to"][j]) + 1),
-    ):
-        given, months = usable[lo:hi], own[lo:hi].sum()
-        if given.sum() < max(HOLDS_MONTHS, MIRROR_COVERAGE * months):
-            return {}
-        out[f"mirror_{name}"] = round(float(np.median(mirror[i, lo:hi][given])), 2)
-    return out
+    return _side_medians("mirror", mirror[i], usable, traded[i], t, sides, j, MIRROR_COVERAGE)
 
 
 def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple[str, bool]:

@@ -15,7 +15,6 @@ January–February figure has no previous month to compare with).
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -25,11 +24,9 @@ import pandas as pd
 from tradesentry.errors import InputError
 from tradesentry.monitor import words
 from tradesentry.store import Store
-from tradesentry.text import joined
+from tradesentry.text import joined, json_text
 
 FORMATS = ("md", "html", "json")
-#: DEL and C1 as JSON escapes (json.dumps escapes only C0): a terminal reads \x9b as CSI
-JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
 _SERIES = ("reporter", "partner", "flow", "classification", "commodity")
 
 
@@ -107,7 +104,7 @@ class Digest:
 
     def to_json(self) -> str:
         # JSON escapes C0 controls itself; DEL and C1 (a terminal's CSI) are escaped too
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1).translate(JSON_CONTROLS)
+        return json_text(self.to_dict(), indent=1)
 
     def to_markdown(self) -> str:
         from tradesentry.monitor.render import markdown

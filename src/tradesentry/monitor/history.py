@@ -116,17 +116,11 @@ def diff(store: Store, scan_id: int | None, baseline: int | None) -> tuple[Findi
 
 
 def same_scope(store: Store, scan_id: int, baseline: int) -> bool:
-    """Whether two saved scans looked at the same series, kinds and months (``diff``
-    compares findings only where both looked)."""
-    from tradesentry.api import scan_info
-
-    a, b = (ScanScope.of(scan_info(store, s)) for s in (scan_id, baseline))
-
-    def limits(scope: ScanScope) -> tuple:  # the order codes and kinds were given in aside
-        filters = {column: frozenset(codes) for column, codes in scope.filters.items()}
-        return filters, frozenset(scope.kinds), scope.since
-
-    return limits(a) == limits(b)
+    """Whether two saved scans looked at the same series, kinds and months: the parameters
+    ``previous_scan`` compares (``diff`` compares findings only where both looked)."""
+    history = scans(store)
+    a, b = (history.loc[history["id"] == s, "parameters"] for s in (scan_id, baseline))
+    return not a.empty and not b.empty and a.iat[0] == b.iat[0]
 
 
 def scans_for_release(store: Store, release: int) -> tuple[int | None, int | None]:

@@ -7,7 +7,6 @@ notification should not need an extra installed.
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -15,8 +14,7 @@ from urllib.parse import urlsplit
 from tradesentry.errors import TradesentryError
 from tradesentry.findings import Findings
 from tradesentry.monitor import words
-from tradesentry.monitor.digest import JSON_CONTROLS
-from tradesentry.text import printable
+from tradesentry.text import json_text, printable
 
 TIMEOUT_SECONDS = 10.0
 TEXT_FINDINGS = 5  # findings spelt out in the text; all of them are in "findings"
@@ -90,8 +88,7 @@ def post(url: str, body: dict, timeout: float = TIMEOUT_SECONDS) -> int:
     """POST ``body`` as JSON; the HTTP status on 2xx, WebhookError otherwise."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise WebhookError(f"webhook {url!r}: expected an http:// or https:// URL")
-    # DEL and C1 escaped as the digest's JSON does (json.dumps escapes only C0)
-    data = json.dumps(body, ensure_ascii=False).translate(JSON_CONTROLS).encode("utf-8")
+    data = json_text(body).encode("utf-8")  # C1 escaped, as in the digest's JSON
     request = urllib.request.Request(
         url,
         data=data,

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -19,8 +19,13 @@ from tradesentry.store import Store
 from tradesentry.web import views
 from tradesentry.web.views import FindingFilters
 
-#: the query parameters that may be given more than once (each value one more choice)
-REPEATABLE = frozenset({"kind", "severity"})
+#: the query parameters that may be given more than once (each value one more choice):
+#: the filters that take a list
+REPEATABLE = frozenset(
+    name
+    for name, field in FindingFilters.model_fields.items()
+    if any(get_origin(t) is list for t in (field.annotation, *get_args(field.annotation)))
+)
 
 
 async def one_value_each(request: Request) -> None:

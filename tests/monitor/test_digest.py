@@ -107,6 +107,16 @@ def test_html_is_escaped(store, tmp_path, tiny):
     assert "<b onload" not in api.digest(store).to_markdown()
 
 
+def test_markdown_markup_in_a_file_name_stays_text(store, tmp_path, tiny):
+    store.ingest(vintage(tmp_path / "**new**_[x](http:evil)_`c`.csv", until="2021-02"))
+    md = api.digest(store).to_markdown()
+    assert md.startswith(r"# Release 1: \*\*new\*\*\_\[x\](http:evil)\_\`c\`.csv")
+    assert "[x](" not in md and "**new**" not in md
+    ordinary = tmp_path / "cn_kp_2021.csv"  # an underscore inside a word makes no markup
+    store.ingest(vintage(ordinary, until="2021-03"))
+    assert api.digest(store).to_markdown().startswith("# Release 2: cn_kp_2021.csv")
+
+
 def test_an_empty_store_has_no_digest(store):
     with pytest.raises(api.InputError, match="no release"):
         api.digest(store)
@@ -250,7 +260,7 @@ def test_control_characters_are_escaped_in_every_format(store, tmp_path, tiny):
             out = d.render(fmt)
             assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", out), (fmt, out)
     md, html = api.digest(store, release=1).render("md"), api.digest(store).render("html")
-    assert "r1\\x1b]0;owned\\x07.csv" in md
+    assert r"r1\\x1b\]0;owned\\x07.csv" in md  # Markdown shows it as r1\x1b]0;owned\x07.csv
     assert "HS \\x1b[2JXX\\x07" in html and "r2\\x9b2J.csv" in html
     assert "r2\\u009b2J.csv" in api.digest(store).render("json")
 

@@ -8,6 +8,7 @@ autoescape, so a file named ``<script>.csv`` stays text, and both show control c
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from tradesentry.monitor import words
@@ -88,11 +89,14 @@ def revisions_intro(digest: Digest) -> str:
 
 
 def _finding_md(i: int, f: dict) -> str:
-    parts = [f"{i}. **{f['headline']}** ({f['severity']}; {f['at_stake']} at stake)."]
+    """One numbered finding; its markup (the number, the bold headline) added around text
+    already escaped."""
+    stake = _md(f"{f['severity']}; {f['at_stake']} at stake")
+    parts = [f"{i}. **{_md(f['headline'])}** ({stake})."]
     if f.get("context"):
-        parts.append(f["context"])
+        parts.append(_md(f["context"]))
     if f.get("explanation"):
-        parts.append(str(f["explanation"]))
+        parts.append(_md(str(f["explanation"])))
     return " ".join(parts)
 
 
@@ -102,7 +106,7 @@ def markdown(digest: Digest) -> str:
     for heading, sentences in sections(digest):
         lines += [f"## {_md(heading)}", "", *(f"- {_md(s)}" for s in sentences), ""]
     lines += [f"## {findings_heading(digest)}", "", _md(findings_intro(digest)), ""]
-    lines += [_md(_finding_md(i, f)) for i, f in enumerate(digest.findings, 1)]
+    lines += [_finding_md(i, f) for i, f in enumerate(digest.findings, 1)]
     if digest.findings:
         lines.append("")
     lines += ["## Revisions", "", _md(revisions_intro(digest)), ""]
@@ -110,10 +114,19 @@ def markdown(digest: Digest) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: what makes Markdown markup where a file name or a code carries it: emphasis, code spans
+#: and links (an underscore between letters or digits, as in ``cn_kp_2021.csv``, makes none
+#: in CommonMark and stays as it is), and a heading at the start
+_MARKUP = re.compile(r"[\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])|^#")
+
+
 def _md(text: str) -> str:
-    """Keep file names and detector text from turning into Markdown markup by accident, and
-    their control characters (ESC, BEL) from acting on the terminal that shows them."""
-    return printable(text).replace("<", "&lt;").replace(">", "&gt;")
+    """Keep file names and detector text from turning into Markdown markup by accident (a
+    file named ``[x](http://…)`` is no link, ``**`` no emphasis: each such character is
+    backslash-escaped, which Markdown shows as the character itself), their HTML from
+    being HTML, and their control characters (ESC, BEL) from acting on the terminal."""
+    text = _MARKUP.sub(lambda m: "\\" + m.group(), printable(text))
+    return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
 _HTML = """<!doctype html>

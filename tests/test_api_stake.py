@@ -91,6 +91,13 @@ CASES = {
         ],
         80,
     ),
+    "TOTAL (HS) and a Comext CN8 product": (
+        [
+            _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 80, "2023-04", commodity="39201081", classification="CN8"),
+        ],
+        80,
+    ),
     "TOTAL and a code of another classification": (
         [
             _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),

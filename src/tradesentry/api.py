@@ -592,7 +592,7 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
     import side has one over overlapping months (each side reports the gap from its own
     record); a finding on an aggregate series (partner WLD, commodity TOTAL) is left out
     where a finding on one of its details (same reporter, flow, breakdown and freq; the
-    same classification, or any HS edition under TOTAL) overlaps its months; and of the
+    same classification, or any HS edition or CN under TOTAL) overlaps its months; and of the
     findings left, per series, findings whose months overlap count once, at the largest
     impact among them (a finding is left out where a larger one of its series overlaps
     it). Two findings of one series over months that do not overlap both count: a level
@@ -714,13 +714,14 @@ _OUTSIZED_SQL = """
       AND (g.size > f.size OR (g.size = f.size AND g.id < f.id))
 """
 
-# Whether a classification is an HS edition (HS, H0…H6): a TOTAL under one and a detail
-# under another are the same goods.
-_HS_EDITION_SQL = "regexp_full_match(classification, 'H[S0-9]')"
+# Whether a classification is of the HS family (HS, H0…H6, and CN, which extends it): a
+# TOTAL under one and a detail under another are the same goods (Comext files its TOTAL
+# under HS, its products under CN8).
+_HS_EDITION_SQL = f"{schema.hs_family_sql()} = 'HS'"
 
 # The findings of ``{source}`` (with an ``hs`` column) on a reporter–partner's total
 # (TOTAL) that a finding on one of its commodities overlaps (the same flow, breakdown and
-# freq; the same classification, or HS editions).
+# freq; the same classification, or the HS family: its editions and CN).
 _TOTAL_IN_DETAIL_SQL = """
     SELECT a.id FROM {source} a JOIN {source} g
       ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
@@ -861,7 +862,7 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
     Money at stake counts each sum once within the pair, by the overview's rules that
     apply inside one pair: a series' overlapping findings once, at the largest, and a
     finding on the pair's total (TOTAL) left out where a finding on one of its commodities
-    overlaps it (the same classification, or HS editions). The mirror rule joins two pairs
+    overlaps it (the same classification, or the HS family). The mirror rule joins two pairs
     (each side's record is its own pair) and does not apply."""
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id

@@ -22,6 +22,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from tradesentry.errors import InputError
+from tradesentry.findings import usd_impacts
 from tradesentry.monitor import words
 from tradesentry.store import Store
 from tradesentry.text import joined, json_text
@@ -579,7 +580,9 @@ def _is_full(store: Store, scan_id: int | None) -> bool:
 def _new_findings(
     store: Store, con, release: int, current: int | None, baseline: int | None, limit: int
 ) -> tuple[list[dict], int]:
-    """New findings ranked by money at stake, each with a sentence on the months around it."""
+    """New findings ranked by money at stake (in US dollars where the store has the rate,
+    as every list of findings compares money), each with a sentence on the months around
+    it."""
     from tradesentry.monitor import history
 
     if current is None:
@@ -588,7 +591,11 @@ def _new_findings(
     frame = new.to_frame()
     if frame.empty:
         return [], 0
-    frame = frame.sort_values(["impact", "id"], ascending=[False, True], na_position="last")
+    frame = (
+        frame.assign(usd=usd_impacts(frame, con))
+        .sort_values(["usd", "id"], ascending=[False, True], na_position="last")
+        .drop(columns="usd")
+    )
     records = []
     for rec in frame.head(limit).to_dict("records"):
         records.append(_finding(con, release, rec))

@@ -57,6 +57,18 @@ def test_contiguous_revisions_are_one_finding_with_both_values():
     assert halved["score"] > first["score"] > 0.5  # the score grows with the relative change
 
 
+def test_a_small_sum_revised_is_capped_by_its_money_as_every_finding():
+    """€1,001 doubled is a revision (above both tolerances) but no high one: at most
+    1,001 / 2,000 of the score (``base.material_score``); a million doubled is high."""
+    small = np.full(12, 1_000.0)
+    revised = small.copy()
+    revised[5] = 2_001.0
+    found = Revision().detect(panel(revised, small))
+    assert len(found) == 1 and found["score"].iat[0] == pytest.approx(1_001 / 2_000)
+    large = Revision().detect(panel(small * 1_000 + np.eye(12)[5] * 1e6, small * 1_000))
+    assert large["score"].iat[0] > 0.9
+
+
 def test_a_month_the_earlier_release_left_out_appeared():
     previous = BASE.copy()
     previous[6] = np.nan

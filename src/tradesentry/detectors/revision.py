@@ -10,7 +10,14 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    MONEY_NEEDS,
+    Detector,
+    confidence,
+    detections,
+    material_score,
+    no_detections,
+)
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import COMBINED_PREFIX, Panel
@@ -38,12 +45,15 @@ class Revision(Detector):
     not claimed. Contiguous cells revised by the same release are one finding; a combined
     figure (China's January–February) is compared with the same combined figure, one
     finding over the months it covers. The score
-    grows with the relative change (0.5 at the tolerance, 0.84 at ten times it). Why:
-    revisions are facts, not estimates; what matters is their size against the figure.
+    grows with the relative change (0.5 at the tolerance, 0.84 at ten times it), capped
+    by the money the revision moved as every detector's (``base.material_score``: less
+    than 2,000, in US dollars where the store has the rate, scores at most its size /
+    2,000, so that €1,001 doubled is not high). Why: revisions are facts, not estimates;
+    what matters is their size against the figure, and then their money.
     """
 
-    kind = "revision"
-    needs = ("previous",)
+    kind: ClassVar[str] = "revision"
+    needs: ClassVar[tuple[str, ...]] = ("previous", *MONEY_NEEDS)  # the money cap in dollars
     #: runs up to this many months are told month by month, longer ones summarised
     listed_months: ClassVar[int] = 3
 
@@ -91,7 +101,13 @@ class Revision(Detector):
             observed=value[rows, cols],
             expected=prev[rows, cols],
             impact=value[rows, cols] - prev[rows, cols],
-            score=confidence(np.log(np.maximum(rel[rows, cols], 1e-12) / self.tolerance), 0.0),
+            score=material_score(
+                panel,
+                rows,
+                cols,
+                confidence(np.log(np.maximum(rel[rows, cols], 1e-12) / self.tolerance), 0.0),
+                value[rows, cols] - prev[rows, cols],
+            ),
             evidence=evidence,
         )
 
@@ -154,7 +170,7 @@ class Revision(Detector):
             observed=observed,
             expected=expected,
             impact=impact,
-            score=confidence(z, 0.0),
+            score=material_score(panel, rows, starts, confidence(z, 0.0), impact),
             evidence=evidence,
         )
 

@@ -14,44 +14,62 @@ from tradesentry.text import money
 from ._helpers import findings, keyed_panel
 
 
-def _odd_januaries(other: float, january_2024: float) -> np.ndarray:
-    """36 months around $10K (log noise 0.3) from January 2023, whose Januaries 2023 and
-    2025 are ``other`` and 0.7 × ``other`` and January 2024 ``january_2024``."""
-    v = 1e4 * np.exp(np.random.default_rng(3).normal(0.0, 0.3, 36))
-    v[0], v[24], v[12] = other, 0.7 * other, january_2024
+def _odd_januaries(other: float, january: float, months: int = 48) -> np.ndarray:
+    """``months`` months around $10K (log noise 0.3) from January 2023, whose Januaries
+    are ``other``, 0.8 × and 0.7 × ``other`` (2023, 2024 and 2026; 2023 and 2025 in 36
+    months) but for January 2025 (2024 in 36 months): ``january``."""
+    v = 1e4 * np.exp(np.random.default_rng(3).normal(0.0, 0.3, months))
+    odd = [0, 12, 36] if months == 48 else [0, 24]
+    v[odd] = other * np.array([1.0, 0.8, 0.7])[: len(odd)]
+    v[24 if months == 48 else 12] = january
     return v
 
 
-@pytest.mark.parametrize(
-    ("kind", "other", "january_2024"),
-    [
-        ("spike", 200.0, 1.6e4),  # Januaries at 1/50: an ordinary January reads as a spike
-        ("dip", 3e6, 6e3),  # Januaries at ×300: an ordinary January reads as a dip
-    ],
-)
-def test_a_season_from_other_years_odd_months_gives_both_readings(kind, other, january_2024):
-    found = findings(keyed_panel(_odd_januaries(other, january_2024)), default_detectors())
-    at = found[found["period"] == "2024-01"]
+ODD_YEARS = [
+    ("spike", 200.0, 1.6e4),  # Januaries at 1/50: an ordinary January reads as a spike
+    ("dip", 3e6, 6e3),  # Januaries at ×300: an ordinary January reads as a dip
+]
+
+
+@pytest.mark.parametrize(("kind", "other", "january"), ODD_YEARS)
+def test_a_season_from_other_years_odd_months_gives_both_readings(kind, other, january):
+    """Three other years' Januaries far off: the season is what most years did, and an
+    ordinary January 2025 is unusual against it; the text gives both readings."""
+    found = findings(keyed_panel(_odd_januaries(other, january)), default_detectors())
+    at = found[found["period"] == "2025-01"]
     assert list(at["kind"]) == [kind]
     f = at.iloc[0]
     ev = f["evidence"]
     assert [(s["period"], s["value"]) for s in ev["season_values"]] == [
         ("2023-01", other),
-        ("2025-01", 0.7 * other),
+        ("2024-01", pytest.approx(0.8 * other)),
+        ("2026-01", pytest.approx(0.7 * other)),
     ]
     # the level alone, in money: the expectation without its seasonal factor (up to the
     # offset c, 1/100 of the series' low end: exp(level + season) − c)
     assert ev["level_expected"] * ev["seasonal_factor"] == pytest.approx(f["expected"], rel=0.05)
-    assert ev["level_ratio"] == pytest.approx(january_2024 / ev["level_expected"], rel=1e-4)
+    assert ev["level_ratio"] == pytest.approx(january / ev["level_expected"], rel=1e-4)
     assert abs(ev["level_z"]) < 2.0
     for said in (
         f"from January 2023 ({money(other)} against ",
-        f"and January 2025 ({money(0.7 * other)} against ",
-        f"Without it, January 2024's expected value is {money(ev['level_expected'])} (the "
+        f"and January 2026 ({money(0.7 * other)} against ",
+        f"Without it, January 2025's expected value is {money(ev['level_expected'])} (the "
         "level of the months around it, adjusted likewise)",
-        "if those other years' months were the odd ones, January 2024 is an ordinary month.",
+        "if those other years' months were the odd ones, January 2025 is an ordinary month.",
     ):
         assert said in f["explanation"], f["explanation"]
+
+
+@pytest.mark.parametrize(("kind", "other", "january"), ODD_YEARS)
+def test_a_season_of_two_odd_years_does_not_make_an_ordinary_month_an_anomaly(kind, other, january):
+    """Two other years' Januaries far off (2023 and 2025), January 2024 ordinary for its
+    level: the season is the median of the two and the zero year, which two odd months
+    make, so January 2024 keeps its deviation from the level alone (``baseline``'s
+    ``_ordinary_for_its_level``) and is no finding; the odd January 2025 stays one (that of
+    2023 opens the series, and a first month is judged as a dip by nothing before it)."""
+    found = findings(keyed_panel(_odd_januaries(other, january, 36)), default_detectors())
+    assert "2024-01" not in set(found["period"])
+    assert "2025-01" in set(found["period"])
 
 
 # SVK ← POL import 39206290, January 2024 (Eurostat Comext), as its evidence was saved

@@ -63,6 +63,10 @@ one model of the panel, computed once and kept in ``panel.cache``:
   √((1 + (π/2)/n) / (1 + (π/2)/n_usual)), the standard error of a median of n months
   against that of the usual n (and narrowed as much where it rests on more). Three
   months where the series usually has twelve widen the scale by 16 %.
+- **A weak season does not make an ordinary month an anomaly.** Where a month's season
+  rests on one or two other years (two odd months of one calendar month are the median of
+  them and the zero year) and the month is ordinary against its level alone (within 2
+  scales), ``z`` is its deviation from the level (``_ordinary_for_its_level``).
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (``shifts.py``); the series with shifts are then fitted again, each segment on its own.
@@ -437,6 +441,34 @@ def _level(x: np.ndarray, segment: np.ndarray, config: BaselineConfig):
 ORDINARY_SCALES = 2.0
 
 
+#: a season from this many other years or fewer can be their coincidence: two odd months of
+#: the same calendar month are the median of {0, a, b}
+WEAK_SEASON_YEARS = 2
+
+
+def _ordinary_for_its_level(
+    z: np.ndarray,
+    x: np.ndarray,
+    years: np.ndarray,
+    sides: tuple[np.ndarray, np.ndarray],
+    support: np.ndarray,
+) -> np.ndarray:
+    """``z`` where the month is ordinary against its level alone (within
+    ``ORDINARY_SCALES``; ``x`` its log deviation from the level) and its season rests on
+    one or two other years (``WEAK_SEASON_YEARS``): its deviation from the level instead,
+    so that a season alone does not make it an anomaly. With two other years the season is
+    the median of them and the zero year, which two odd months of that calendar month make
+    (€15 and €28 in the Septembers of 2023 and 2025 of a flow of €65K a month called the
+    ordinary €62K of September 2024 1,697 times its expectation); with one, half of a
+    single month. With three or more, the season is what most years did, and a month that
+    misses it stays unusual."""
+    low, high = sides
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level_z = x / (np.where(x >= 0, high[:, None], low[:, None]) * support)
+    weak = (years >= 1) & (years <= WEAK_SEASON_YEARS)
+    return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, z)
+
+
 def _agreed_with_segment(
     z: np.ndarray,
     x: np.ndarray,
@@ -714,6 +746,7 @@ def _fit_segments(
     support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
+    z = _ordinary_for_its_level(z, y - level, years, (sigma_low, sigma_high), support)
     return {
         "level": level,
         "level_points": points,

@@ -178,6 +178,14 @@ def test_the_store_ranks_as_rank_does_with_rates(store):
     assert saved["explanation"].tolist() == want["explanation"].tolist()
 
 
+@pytest.mark.parametrize(("n", "sizes"), [(0, [0]), (3, [3]), (25, [10, 10, 5])])
+def test_findings_in_memory_come_in_frames_of_a_batch_as_a_saved_scans(monkeypatch, n, sizes):
+    monkeypatch.setattr(findings_module, "_STREAM_BATCH", 10)
+    frames = list(Findings(_frame(n, seed=1), scan_id=None).frames())
+    assert [len(f) for f in frames] == sizes
+    assert pd.concat(frames)["id"].tolist() == _frame(n, seed=1)["id"].tolist()
+
+
 def test_one_finding_is_not_one_findings():
     one = Findings(_frame(1, seed=0), scan_id=4)
     assert repr(one) == "Findings(1 finding, scan 4)"

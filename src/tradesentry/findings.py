@@ -395,9 +395,11 @@ class Findings:
     def frames(self) -> Iterator[pd.DataFrame]:
         """The ranked findings as frames of at most 10,000 rows, at least one (empty when
         there are none): a saved scan is read a batch at a time, so memory holds one batch
-        whatever the size of the scan."""
+        whatever the size of the scan (findings held in memory are cut alike)."""
         if not self._stored():
-            yield self._frame.copy()
+            frame = self._frame
+            for start in range(0, max(len(frame), 1), _STREAM_BATCH):
+                yield frame.iloc[start : start + _STREAM_BATCH].copy()
             return
         reader = read_saved(self._cursor(), self.scan_id).to_arrow_reader(_STREAM_BATCH)
         empty = True

@@ -38,7 +38,7 @@ class Dip(Detector):
     on the log scale, with the series' robust residual scale below the expectation
     (``sigma_low``: MAD-based, widened by the lower tail, so a series' habit of thin months
     is part of its noise; floored at 5 %). Threshold: z ≤ -4.5. Why: a normal model gives
-    7 such months in a million; real trade residuals are heavier-tailed below than above
+    3 such months in a million; real trade residuals are heavier-tailed below than above
     (part-shipments, late declarations), and 4.5 is where the untouched real series of the
     accuracy benchmark give about 1.2 dips per 100 series-years (2.8 at 4.0 when the
     thresholds were chosen), near the rate spikes give at 4.0 (1.0); most of those dips are

@@ -31,13 +31,14 @@ class Spike(Detector):
     habit of thin months does not hide a spike; floored at 5 %). Threshold: z ≥ 4.0. Why:
     under a normal model a 4-scale excess happens 3 times in 100,000 months; real trade
     residuals have heavier tails than the scale sees, and 4.0 is where the untouched real
-    series of the accuracy benchmark give about 1.0 spikes per 100 series-years, near the
+    series of the accuracy benchmark gave about 1.0 spikes per 100 series-years, near the
     rate the dip threshold gives below (1.2; docs/detectors.md), while 88 % of spikes of 4
-    to 20 scales are found (docs/accuracy.md).
+    to 20 scales are found (docs/accuracy.md); 0.7 since a weak season (one or two other
+    years) no longer makes a month ordinary for its level a spike (``baseline``).
 
     A seasonal factor can come from other years' odd months (a January at 1/200 of the
-    months around it in two other years makes every January expected at 1/200), and then an
-    ordinary month reads as a spike against it. Where the season decides the finding, the
+    months around it in three other years makes every January expected at 1/200), and then
+    an ordinary month reads as a spike against it. Where the season decides the finding, the
     text also gives the reading without it (``season_reading``): the season is strong (it
     moves the month by at least ``evidence.SEASON_SCALES`` = 2 scales: |z − level_z| ≥ 2, where
     ``level_z`` is the month against the level alone in the same side scale) and against

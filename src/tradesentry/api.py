@@ -823,6 +823,9 @@ def series_index(
     are one sum of money), as ``overview`` does (``pairs`` also counts a total and its
     commodities once).
     """
+    # codes as the store keeps them (chn is CHN); a code held by no series lists none
+    reporter = None if reporter is None else arguments.country_code(reporter, "reporter")
+    partner = None if partner is None else arguments.country_code(partner, "partner")
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
     near, near_params = _near(reporter, partner)
@@ -964,26 +967,28 @@ def digest(
 def revisions(
     store: Store,
     *,
-    reporter: str | None = None,
-    partner: str | None = None,
-    flow: str | None = None,
-    commodity: str | None = None,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    flow: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
     tolerance: float | None = None,
     min_change: float | None = None,
 ) -> pd.DataFrame:
     """Every figure a release changed against the previous release that reported it.
 
     One row per revised cell: series, period, both values, the change, both releases and
-    their publication dates. Tolerances default to the revision detector's.
+    their publication dates. Tolerances default to the revision detector's. Codes are
+    read as ``findings`` reads them, and a code the store holds no series of is an
+    InputError (not an empty answer that reads "no revision").
     """
     from tradesentry import revisions as rev
 
+    con = store.con.cursor()
+    filters = arguments.series_filters(reporter, partner, flow, commodity)
+    _check_codes(con, filters, None)
     return rev.revisions(
-        store.con.cursor(),
-        reporter=None if reporter is None else arguments.country_code(reporter, "reporter"),
-        partner=None if partner is None else arguments.country_code(partner, "partner"),
-        flow=None if flow is None else arguments.flow_name(flow),
-        commodity=None if commodity is None else arguments.commodity_code(commodity),
+        con,
+        **filters,
         tolerance=rev.TOLERANCE if tolerance is None else tolerance,
         min_change=rev.MIN_CHANGE if min_change is None else min_change,
     )

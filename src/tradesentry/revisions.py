@@ -20,6 +20,8 @@ from tradesentry.errors import InputError
 from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
 from tradesentry.text import period_label
 
+#: the bar a revision must pass, relative and in currency units (both): the revision
+#: detector's defaults, so that scans, `api.revisions` and `releases diff` agree
 TOLERANCE = 0.005
 MIN_CHANGE = 1000.0
 #: a month counts as restated when at least this share of its common cells was revised…
@@ -41,17 +43,18 @@ def _changed_sql(new: str, old: str) -> str:
 def revisions(
     con,
     *,
-    reporter: str | None = None,
-    partner: str | None = None,
-    flow: str | None = None,
-    commodity: str | None = None,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    flow: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
     tolerance: float = TOLERANCE,
     min_change: float = MIN_CHANGE,
 ) -> pd.DataFrame:
     """Every figure a release changed against the release before it that reported the cell.
 
     One row per revised cell and release: the series, the period, both values, the change
-    (absolute and relative), both release ids and their publication dates.
+    (absolute and relative), both release ids and their publication dates. A filter is a
+    code or a list of codes (values bound, never spliced into the SQL).
     """
     clauses, params = ["true"], []
     for column, value in (
@@ -60,9 +63,12 @@ def revisions(
         ("flow", flow),
         ("commodity", commodity),
     ):
-        if value is not None:
+        if isinstance(value, str):
             clauses.append(f"o.{column} = ?")
             params.append(value)
+        elif value is not None:
+            clauses.append(f"o.{column} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(value))
     frame = con.execute(
         f"""
         WITH seq AS (

@@ -219,6 +219,23 @@ def test_api_revisions_and_release_diff(two_releases):
     assert diff.restated_months() == []
 
 
+def test_api_revisions_reads_codes_as_findings_does(two_releases):
+    """Codes in any case, names and lists, as ``api.findings`` takes them; a code the store
+    holds no series of is a mistake to name, not "no revision"."""
+    both = api.revisions(two_releases, reporter=["de", "Italy"], flow="EXPORT")
+    assert set(both["reporter"]) == {"DEU"}  # Italy's revision is of imports
+    assert len(api.revisions(two_releases, reporter=["DEU", "ITA"])) == 3
+    with pytest.raises(api.InputError, match="no series in the store has reporter XYZ"):
+        api.revisions(two_releases, reporter="XYZ")
+
+
+def test_series_index_reads_codes_in_any_case(two_releases):
+    assert api.series_index(two_releases, reporter="deu").equals(
+        api.series_index(two_releases, reporter="DEU")
+    )
+    assert len(api.series_index(two_releases, reporter="deu", partner="fr")) == 2
+
+
 def test_release_diff_reports_a_whole_month_restated(store, shared_data, tmp_path):
     with gzip.open(shared_data / COMEXT, "rt") as fh:
         frame = pd.read_csv(fh, dtype=str)

@@ -21,6 +21,7 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import COMBINED_PREFIX, Panel
+from tradesentry.revisions import MIN_CHANGE, TOLERANCE
 from tradesentry.text import (
     money,
     money_pair,
@@ -57,8 +58,8 @@ class Revision(Detector):
     #: runs up to this many months are told month by month, longer ones summarised
     listed_months: ClassVar[int] = 3
 
-    tolerance: float = 0.005
-    min_change: float = 1000.0
+    tolerance: float = TOLERANCE  # the one bar ``api.revisions`` and ``releases diff`` use
+    min_change: float = MIN_CHANGE
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         parts = [self._months(panel), self._combined(panel)]

@@ -144,6 +144,18 @@ def test_the_same_kinds_in_another_order_are_the_same_scope(demo_store):
     assert api.same_scope(demo_store, a, b)
 
 
+def test_naming_every_detector_is_a_full_scan(demo_store):
+    """As ``ScanScope`` reads it: the digest and the watch need not scan again, and the
+    two scans are each other's previous."""
+    from tradesentry.detectors import registry
+
+    a = api.scan(demo_store).scan_id
+    b = api.scan(demo_store, kinds=sorted(registry())).scan_id
+    params = history.scans(demo_store).set_index("id")["parameters"]
+    assert history.is_full(params[b]) and api.same_scope(demo_store, a, b)
+    assert history.previous_scan(demo_store, b) == a
+
+
 def test_a_narrower_scan_still_resolves_what_it_looked_at(demo_store, tmp_path):
     """February 2021's $3,000, revised to $20M: a scan of 2021 on resolves its finding."""
     full = api.scan(demo_store)

@@ -35,7 +35,10 @@ def scans(store: Store) -> pd.DataFrame:
 
 
 def _parameters(text: str | None) -> dict:
-    """The scan's filters in a form two scans can be compared by (lists sorted, no engine)."""
+    """The scan's filters in a form two scans can be compared by (lists sorted, no engine;
+    kinds naming every detector are no limit, as ``ScanScope`` reads them)."""
+    from tradesentry.detectors import registry
+
     raw = json.loads(text) if text else {}
     out = {}
     for key in _SERIES_FILTERS:
@@ -43,6 +46,8 @@ def _parameters(text: str | None) -> dict:
         if isinstance(value, str) and key != "since":
             value = [value]
         out[key] = sorted(value) if isinstance(value, list) else value
+    if out["kinds"] and set(out["kinds"]) >= set(registry()):
+        out["kinds"] = None
     return out
 
 

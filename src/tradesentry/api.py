@@ -31,8 +31,6 @@ from tradesentry.held import first_unheld, not_held
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 
-ENGINES = arguments.ENGINES
-
 
 def check_selection(store: Store, filters: dict, source: str = "the store") -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
@@ -143,7 +141,7 @@ def _scan_chunks(
 
         # Spark collects its findings on the driver: one frame, saved as one chunk.
         return iter([spark.scan(store, detectors, filters, **sizes, **options)])
-    raise InputError(f"unknown engine {engine!r}; choose from {', '.join(ENGINES)}")
+    raise InputError(f"unknown engine {engine!r}; choose from {', '.join(arguments.ENGINES)}")
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
@@ -542,8 +540,6 @@ def covering_scan(store: Store, key: dict[str, str]) -> int | None:
 
 
 # -- views for the report and the dashboard -------------------------------------------
-# The flow of the same goods in the partner's record (as tradesentry.context joins it).
-MIRROR_FLOW = schema.MIRROR_FLOW
 
 
 def mirror(
@@ -565,7 +561,7 @@ def mirror(
     total: a total drawn beside a part would read as a gap; the mirror of an annual series
     (``freq`` "A") is the partner's annual record, of a monthly one its monthly record.
     """
-    mirror_flow = MIRROR_FLOW.get(flow.strip().lower())
+    mirror_flow = schema.MIRROR_FLOW.get(flow.strip().lower())
     if mirror_flow is None or arguments.country_code(partner) == arguments.country_code(reporter):
         return None
     try:

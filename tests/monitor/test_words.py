@@ -82,7 +82,6 @@ def test_estimates_are_rounded_to_three_figures():
     assert words.money(1_647_000, approx=True) == "$1.65 million"
     assert words.money(108_260_000, approx=True) == "$108 million"
     assert words.money(49_980_000, approx=True) == "$50 million"
-    assert words.rounded(None) is None and words.rounded(0.0) == 0.0
 
 
 def test_moves_of_small_amounts_keep_their_cents():

@@ -248,12 +248,6 @@ def finding_freq(finding) -> str:
     return "A" if finding.get("freq") == "A" else "M"
 
 
-def month_name(label: str | None, freq: str | None = "M") -> str:
-    """'2021-02' → 'February 2021'; an annual series' '2016-01' → '2016' (see
-    ``text.period_name``)."""
-    return period_name(label, freq)
-
-
 def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     """Where an expected value came from, in words: months (years, for an annual series),
     segment and season."""

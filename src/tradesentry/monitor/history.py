@@ -56,11 +56,6 @@ def is_full(parameters: dict) -> bool:
     return all(parameters.get(key) in (None, []) for key in _SERIES_FILTERS)
 
 
-def latest_scan(store: Store) -> int | None:
-    row = store.con.cursor().execute("SELECT max(id) FROM scans").fetchone()
-    return None if row is None or row[0] is None else int(row[0])
-
-
 def previous_scan(store: Store, scan_id: int | None = None) -> int | None:
     """The latest scan before ``scan_id`` (the latest scan by default) with the same parameters."""
     history = scans(store)

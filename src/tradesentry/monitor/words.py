@@ -13,7 +13,6 @@ from __future__ import annotations
 import calendar
 import csv
 import logging
-import math
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -134,13 +133,6 @@ def money(value: float | None, currency: str = "USD", *, approx: bool = False) -
 def money_pair(first: float | None, second: float | None, currency: str = "USD") -> tuple[str, str]:
     """Two amounts of one sentence, with the digits it takes to tell them apart."""
     return text.money_pair(first, second, currency, long=True)
-
-
-def rounded(value: float | None, digits: int = 3) -> float | None:
-    """Three significant figures: an estimate ($190,558 at stake) read as $191,000."""
-    if value is None or not math.isfinite(value) or value == 0:
-        return value
-    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
 def month(period: str | date, *, after: str | date | None = None) -> str:

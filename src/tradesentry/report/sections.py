@@ -97,21 +97,12 @@ def chart_for(view: api.SeriesView, focus: Mapping | None, mirror: api.SeriesVie
 
 
 def finding_records(found: Findings) -> list[dict]:
-    """Findings as the contract's records, each with the ``classification`` and the
-    ``breakdown`` of its series.
-
-    The contract names a series by reporter, partner, flow and commodity; a store may hold
-    those under several classifications (H5 and HS), and a flow as its total ('') beside its
-    parts (UN Comtrade's rows by mode of transport…), so a page that fetches or links a
-    finding's series needs both kept beside the contract's columns.
-    """
-    frame = found.to_frame()
-    records = Findings(frame, found.scan_id).to_records()
-    for column in ("classification", "breakdown"):
-        if column in frame.columns:
-            for rec, value in zip(records, frame[column], strict=True):
-                rec.setdefault(column, _plain(value))
-    return records
+    """Findings as their records (``Findings.to_records``), which keep the
+    ``classification`` and the ``breakdown`` of each finding's series beside the
+    contract's columns: a store may hold a series under several classifications (H5 and
+    HS), and a flow as its total ('') beside its parts (UN Comtrade's rows by mode of
+    transport…), so a page that fetches or links a finding's series needs both."""
+    return found.to_records()
 
 
 def series_key(view: api.SeriesView) -> dict:

@@ -32,7 +32,6 @@ from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 from tradesentry.text import csv_cell, plural
 
-SORTS = ("rank", "impact", "score", "period", "kind", "series")
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
 _SORT_COLUMNS = {
     "impact": (["impact_usd"], False),  # in US dollars where the store has the rate

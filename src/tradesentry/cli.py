@@ -1,6 +1,7 @@
 """The command line: parse options, call the api, render. No logic of its own.
 
-Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one line on stderr).
+Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one line on stderr),
+130 interrupted (Ctrl-C), 141 a reader that stopped early (``scan | head``: a broken pipe).
 """
 
 from __future__ import annotations

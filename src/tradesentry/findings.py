@@ -1,4 +1,5 @@
-"""Findings: the contract of DESIGN.md, ranking, supersession and the text people read.
+"""Findings: the finding contract (README, "What it flags"), ranking, supersession and the
+text people read.
 
 Detectors return detections about panel rows and columns; ``assemble`` turns them into
 findings with the series keys, ``YYYY-MM`` periods, a stable id, a severity and an

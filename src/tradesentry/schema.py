@@ -1,7 +1,8 @@
 """The canonical observation: column names, flows, frequencies and severities.
 
 Everything that reads or writes observations agrees on these names; they are the
-contract of DESIGN.md written once.
+canonical observation and finding contract (README, "What it reads" and "What it flags")
+written once.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ class Dip(Detector):
     late in a month holds part of it.
 
     Where a strong seasonal factor decides the dip (it moves the month by at least 2
-    scales, and against the level alone the month is within the threshold: ``baseline``'s
+    scales, and against the level alone the month is within the threshold: ``evidence``'s
     ``season_decides``), the text also gives the reading without the season: the other
     years' months behind the factor in money, and the month against the level alone.
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store

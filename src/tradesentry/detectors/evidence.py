@@ -318,7 +318,7 @@ SEASON_SCALES = ORDINARY_SCALES  # the same bar: beyond it a month is no ordinar
 def strong_season(source: Mapping, z: float | None) -> bool:
     """Whether a month's seasonal factor moves it by at least ``SEASON_SCALES`` scales: its
     ``z`` against the expectation and its ``level_z`` against the level alone (``sources``
-    in ``baseline.py``) differ by that much. False for evidence without the level reading."""
+    above) differ by that much. False for evidence without the level reading."""
     level_z = source.get("level_z")
     if not source.get("season_values") or z is None or level_z is None:
         return False

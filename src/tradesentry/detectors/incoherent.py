@@ -45,9 +45,9 @@ class Incoherent(Detector):
     held in the same panel: commodity ``TOTAL`` against the sum of its HS chapters (two-digit
     codes), and partner ``WLD`` against the sum of the individual partners, for the same
     reporter, flow and month. ``TOTAL`` belongs to no HS edition (the ingest keeps it under
-    HS): it meets the chapters of every HS edition held beside it (HS, H0…H6), each
-    edition's chapters summed apart, never added to another's (one finding per total and
-    month, the larger break). Details summing to more than the total are always incoherent
+    HS): it meets the chapters of every HS edition held beside it (HS, H0…H6, and CN8,
+    whose two-digit codes are the HS chapters), each edition's chapters summed apart,
+    never added to another's (one finding per total and month, the larger break). Details summing to more than the total are always incoherent
     (values are not negative); details summing to less are incoherent only where the detail
     set is complete in the series' other months (their median ratio to the total within the
     tolerance), since a partial set (the source lists only some partners) is not an error.

@@ -78,7 +78,7 @@ Breakdown = Annotated[
 
 
 class Finding(BaseModel):
-    """One finding in the contract of DESIGN.md (as `tradesentry scan --format json`)."""
+    """One finding in the finding contract (as `tradesentry scan --format json`)."""
 
     id: str
     kind: str

@@ -325,3 +325,23 @@ def test_impacts_equal_to_the_cent_rank_by_id(store, in_store):
     else:
         order = rank(frame)["id"].tolist()
     assert order == ["a", "b"]
+
+
+@pytest.mark.parametrize("kind", ["level_shift", ["level_shift", "gap"]])
+def test_findings_of_a_kind_read_only_that_kinds_rows(demo_store, monkeypatch, kind):
+    """A kind or a severity is asked of the store, so the other findings' evidence is never
+    read (it was parsed for the whole scan, then filtered)."""
+    api.scan(demo_store)
+    read = []
+    real = api.saved_frame
+
+    def recorded(con, scan_id, where="true", params=(), limit=None):
+        frame = real(con, scan_id, where, params, limit)
+        read.append(set(frame["kind"]))
+        return frame
+
+    monkeypatch.setattr(api, "saved_frame", recorded)
+    found = api.findings(demo_store, kind=kind, severity=["high", "medium", "low"])
+    wanted = {kind} if isinstance(kind, str) else set(kind)
+    assert read and read[0] <= wanted and set(found.to_frame()["kind"]) == read[0]
+    assert len(found) == len(api.findings(demo_store).to_frame().query("kind in @wanted"))

@@ -236,13 +236,18 @@ def findings(
             return Findings(empty_findings(), None)
     elif con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
         raise InputError(_no_scan(con, scan_id))
-    # One series' findings are read without parsing the whole scan's evidence (values bound).
+    # Only the rows asked for are read, so one series' or one kind's findings do not parse
+    # the whole scan's evidence (values bound). ``freq`` is filtered once read: rows saved
+    # before it was kept read as "M".
     where, params = "true", []
-    # (``freq`` is filtered once read: rows saved before it was kept read as "M".)
-    for column, value in (*filters.items(), ("classification", classification)):
+    asked = (*filters.items(), ("classification", classification))
+    for column, value in (*asked, ("kind", kind), ("severity", severity)):
         if isinstance(value, str):
             where += f" AND {column} = ?"
             params.append(value)
+        elif value:
+            where += f" AND {column} IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(value))
     frame = saved_frame(store.con.cursor(), scan_id, where, params)
     found = Findings(frame, scan_id).filter(
         kind=kind, severity=severity, classification=classification, freq=freq, **filters

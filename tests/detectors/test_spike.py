@@ -65,7 +65,7 @@ def test_a_season_of_two_odd_years_does_not_make_an_ordinary_month_an_anomaly(ki
     """Two other years' Januaries far off (2023 and 2025), January 2024 ordinary for its
     level: the season is the median of the two and the zero year, which two odd months
     make, so January 2024 keeps its deviation from the level alone (``baseline``'s
-    ``_ordinary_for_its_level``) and is no finding; the odd January 2025 stays one (that of
+    ``_weak_season``) and is no finding; the odd January 2025 stays one (that of
     2023 opens the series, and a first month is judged as a dip by nothing before it)."""
     found = findings(keyed_panel(_odd_januaries(other, january, 36)), default_detectors())
     assert "2024-01" not in set(found["period"])
@@ -215,3 +215,19 @@ def test_a_series_whose_variation_was_never_seen_has_no_spikes_or_dips():
     measured[20] *= 75.0
     found = findings(keyed_panel(measured), default_detectors(["spike"]))
     assert list(found["period"]) == ["2024-09"]
+
+
+def test_a_season_of_one_other_year_repeated_is_no_anomaly():
+    """A quiet series (2 % noise) whose Augusts are at ×0.25 and Decembers at ×0.5 every
+    year, December 2025 not yet published: each December's season is half the other's
+    (×0.7), and a December that repeats the whole of it read as a dip of 30 % (both
+    Decembers). Measured from the range between the level and the other year's month
+    (``_weak_season``), neither is; a December at ×0.1 of its level still is a dip."""
+    season = np.ones(12)
+    season[7], season[11] = 0.25, 0.49
+    rng = np.random.default_rng(7)
+    v = 1e6 * np.tile(season, 3)[:35] * np.exp(rng.normal(0.0, 0.02, 35))
+    assert findings(keyed_panel(v), default_detectors()).empty
+    v[23] *= 0.2
+    found = findings(keyed_panel(v), default_detectors())
+    assert list(zip(found["kind"], found["period"], strict=True)) == [("dip", "2024-12")]

@@ -63,10 +63,11 @@ one model of the panel, computed once and kept in ``panel.cache``:
   √((1 + (π/2)/n) / (1 + (π/2)/n_usual)), the standard error of a median of n months
   against that of the usual n (and narrowed as much where it rests on more). Three
   months where the series usually has twelve widen the scale by 16 %.
-- **A weak season does not make an ordinary month an anomaly.** Where a month's season
-  rests on one or two other years (two odd months of one calendar month are the median of
-  them and the zero year) and the month is ordinary against its level alone (within 2
-  scales), ``z`` is its deviation from the level (``_ordinary_for_its_level``).
+- **A weak season makes no anomaly.** Where a month's season rests on one or two other
+  years (two odd months of one calendar month are the median of them and the zero year),
+  a month ordinary against its level alone (within 2 scales) keeps that deviation, and
+  with one other year, whose deviation the season halves, so does a month ordinary against
+  that year's month repeated (``_weak_season``).
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (``shifts.py``); the series with shifts are then fitted again, each segment on its own.
@@ -446,27 +447,44 @@ ORDINARY_SCALES = 2.0
 WEAK_SEASON_YEARS = 2
 
 
-def _ordinary_for_its_level(
+def _weak_season(
     z: np.ndarray,
     x: np.ndarray,
+    seasonal: np.ndarray,
     years: np.ndarray,
     sides: tuple[np.ndarray, np.ndarray],
     support: np.ndarray,
 ) -> np.ndarray:
-    """``z`` where the month is ordinary against its level alone (within
-    ``ORDINARY_SCALES``; ``x`` its log deviation from the level) and its season rests on
-    one or two other years (``WEAK_SEASON_YEARS``): its deviation from the level instead,
-    so that a season alone does not make it an anomaly. With two other years the season is
-    the median of them and the zero year, which two odd months of that calendar month make
-    (€15 and €28 in the Septembers of 2023 and 2025 of a flow of €65K a month called the
-    ordinary €62K of September 2024 1,697 times its expectation); with one, half of a
-    single month. With three or more, the season is what most years did, and a month that
-    misses it stays unusual."""
+    """``z`` where a month's season rests on one or two other years (``WEAK_SEASON_YEARS``)
+    and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
+    its deviation by that reading instead (``x``: the month's log deviation from its level
+    alone; each reading in the scale of its side × ``support``).
+
+    - Against its level alone. With two other years the season is the median of them and
+      the zero year, which two odd months of that calendar month make (€15 and €28 in the
+      Septembers of 2023 and 2025 of a flow of €65K a month called the ordinary €62K of
+      September 2024 1,697 times its expectation); with one, half a single month.
+    - Against the one other year's month repeated. The season is half that year's
+      deviation (between "as last year" and "no season"), so a month that repeats the
+      whole of it read as the other half: in a quiet series whose Decembers are at ×0.5
+      every year, each December was expected at ×0.7 and called a dip of 30 %. Two years
+      that agree are the season.
+
+    A month far from both readings keeps its ``z`` (June 2024's €211 where the level is
+    €17K and June 2023 was at ×0.36 of its own). With three or more other years the season
+    is what most years did, and a month that misses it stays unusual."""
     low, high = sides
-    with np.errstate(invalid="ignore", divide="ignore"):
-        level_z = x / (np.where(x >= 0, high[:, None], low[:, None]) * support)
-    weak = (years >= 1) & (years <= WEAK_SEASON_YEARS)
-    return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, z)
+
+    def scaled(deviation: np.ndarray) -> np.ndarray:
+        side = np.where(deviation >= 0, high[:, None], low[:, None])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return deviation / (side * support)
+
+    weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
+    level_z = scaled(x)
+    repeat_z = scaled(x - 2.0 * seasonal)  # one other year: the season is median(0, d) = d/2
+    out = np.where(weak & (years == 1) & (np.abs(repeat_z) < ORDINARY_SCALES), repeat_z, z)
+    return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
 
 
 def _agreed_with_segment(
@@ -746,7 +764,7 @@ def _fit_segments(
     support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
-    z = _ordinary_for_its_level(z, y - level, years, (sigma_low, sigma_high), support)
+    z = _weak_season(z, y - level, seasonal, years, (sigma_low, sigma_high), support)
     return {
         "level": level,
         "level_points": points,

@@ -639,11 +639,11 @@ def _findings_table(found: api.Findings, limit: int, caption: str | None = None)
     A block per finding rather than a table: explanations are sentences, and a table
     column squeezes them into a few words a line on an ordinary terminal.
     """
-    if not len(found):
-        out.print(f"No findings ({caption})." if caption else "No findings.")
+    scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
+    if not len(found):  # the scan's id still: a later `--baseline` names it
+        out.print(f"No findings ({caption or scan}).")
         return
     count = Text(plural(len(found), "finding"), style="bold")
-    scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
     out.print(Text.assemble(count, f" ({caption or scan}), worst first\n"))
     shown = found.head(limit)  # a saved scan reads only these rows: never the whole scan
     shared = _keys_of_several_series(shown.to_frame())

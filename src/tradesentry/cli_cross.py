@@ -17,7 +17,15 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesentry import revisions as rev
-from tradesentry.text import money, period_label, period_unit, plural, printable, sparkline
+from tradesentry.text import (
+    money,
+    period_label,
+    period_unit,
+    plural,
+    printable,
+    relative_change,
+    sparkline,
+)
 from tradesentry.text import ratio as ratio_text
 
 
@@ -54,13 +62,14 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
     for column in ("period", "before", "after", "change", "releases"):
         table.add_column(column, justify="right" if column in ("before", "after") else "left")
     for row in frame.itertuples():
-        share = _num(row.change_share)
-        change = "" if share is None else f"{share:+.1%}"
+        before, after = _num(row.previous_value), _num(row.value)
+        # as every text says a change: a percentage, from ten times up a multiple
+        change = relative_change(after, before) if before and after is not None else ""
         table.add_row(
             period_label(pd.Timestamp(row.period).strftime("%Y-%m"), row.freq),
-            money(_num(row.previous_value), currency),
-            money(_num(row.value), currency),
-            change or ("suppressed" if _num(row.value) is None else "disclosed"),
+            money(before, currency),
+            money(after, currency),
+            change or ("suppressed" if after is None else "disclosed"),
             f"{row.previous_release} ({_date(row.previous_published)}) → "
             f"{row.release} ({_date(row.published)})",
         )

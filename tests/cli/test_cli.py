@@ -228,6 +228,13 @@ def test_an_empty_scan_writes_the_csv_header_and_an_empty_json_array(tmp_path):
     )
 
 
+def test_an_empty_scan_names_its_scan_for_a_later_baseline(tmp_path):
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    out = invoke("scan", "--kind", "mirror_gap", "--store", db).stdout
+    assert out.strip() == "No findings (scan 1)."
+
+
 def _ids(result) -> set[str]:
     assert result.exit_code == 0, result.output
     return {f["id"] for f in json.loads(result.stdout)}

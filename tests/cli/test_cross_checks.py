@@ -64,6 +64,22 @@ def test_series_shows_its_revised_figures(revised_demo):
     assert "+50.0%" in result.output and "2021-04-20" in result.output
 
 
+def test_a_large_revision_reads_as_a_multiple_as_in_every_text(tmp_path):
+    """$3,000 revised to $150,000 is "50 times as much", as the digest says it, never
+    "+4900.0%"."""
+    frame = pd.read_csv(DEMO_CSV, dtype=str)
+    frame["value"] = frame["value"].astype(float)
+    feb = (frame["flow"] == "export") & (frame["period"] == "2021-02")
+    frame.loc[feb, "value"] *= 50
+    second = tmp_path / "cn_kp_revised.csv"
+    frame.to_csv(second, index=False)
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--published", "2021-04-20", "--store", db)
+    invoke("ingest", second, "--published", "2021-05-20", "--store", db)
+    out = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db).output
+    assert "50 times as much" in out and "4900" not in out
+
+
 def test_scan_finds_the_revisions(revised_demo):
     with open_store(revised_demo) as st:
         found = api.scan(st, kinds=["revision"], save=False).to_frame()

@@ -111,6 +111,8 @@ def scan(
         check_selection(store, filters)
     options = {**engine_options, "since": since} if engine == "spark" else engine_options
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
+    if not foreign:
+        chunks = (_completed(store, detectors, frame) for frame in chunks)
     chunks = (_since(frame, since) for frame in chunks)
     if foreign:
         parts = list(chunks)
@@ -142,6 +144,19 @@ def _scan_chunks(
         # Spark collects its findings on the driver: one frame, saved as one chunk.
         return iter([spark.scan(store, detectors, filters, **sizes, **options)])
     raise InputError(f"unknown engine {engine!r}; choose from {', '.join(arguments.ENGINES)}")
+
+
+def _completed(store: Store, detectors, frame: pd.DataFrame) -> pd.DataFrame:
+    """A chunk's findings, each detector's completed from the store where its panel could
+    not hold what they need (``Detector.complete``: a gap's months have no rows to join the
+    partner's record to)."""
+    if not len(frame):
+        return frame
+    con = store.con.cursor()
+    for detector in detectors:
+        if (frame["kind"] == detector.kind).any():
+            frame = detector.complete(frame, con)
+    return frame
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:

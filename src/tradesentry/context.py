@@ -99,7 +99,7 @@ def mirror_flow_sql(alias: str) -> str:
 _MIRROR_FLOW_SQL = mirror_flow_sql("o")
 
 
-def _rate(obs: str, rate: str) -> str:
+def usd_rate_sql(obs: str, rate: str) -> str:
     """Units of the observation's currency per US dollar in its month (1 for USD itself)."""
     return f"coalesce({rate}.per_usd, CASE WHEN {obs}.currency = 'USD' THEN 1.0 END)"
 
@@ -167,11 +167,11 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
     if "mirror" in needs:
         selects += [
             f"CASE WHEN m.currency = o.currency THEN m.value "
-            f"ELSE m.value / {_rate('m', 'rm')} * {_rate('o', 'ro')} END AS mirror_value",
+            f"ELSE m.value / {usd_rate_sql('m', 'rm')} * {usd_rate_sql('o', 'ro')} END AS mirror_value",
             f"CASE WHEN m.value IS NULL THEN NULL WHEN m.currency = o.currency "
-            f"OR ({_rate('m', 'rm')} IS NOT NULL AND {_rate('o', 'ro')} IS NOT NULL) THEN 1 "
+            f"OR ({usd_rate_sql('m', 'rm')} IS NOT NULL AND {usd_rate_sql('o', 'ro')} IS NOT NULL) THEN 1 "
             f"ELSE 0 END AS mirror_currency_ok",
-            f"{_rate('o', 'ro')} AS own_per_usd",
+            f"{usd_rate_sql('o', 'ro')} AS own_per_usd",
         ]
         joins.append(
             f"""LEFT JOIN {_mirror_side(tables)} m
@@ -183,7 +183,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period"""
         )
     if "own_rate" in needs and "mirror" not in needs:  # the mirror's join gives it too
-        selects.append(f"{_rate('o', 'ro')} AS own_per_usd")
+        selects.append(f"{usd_rate_sql('o', 'ro')} AS own_per_usd")
         joins.append("LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period")
     if "previous" in needs:
         key = " AND ".join(f"p.{c} = o.{c}" for c in OBSERVATION_KEY)
@@ -201,7 +201,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         )
     if "reference_unit_value" in needs:
         selects += [
-            f"u.reference_unit_value * coalesce({_rate('o', 'ru')}, 1.0) AS reference_unit_value",
+            f"u.reference_unit_value * coalesce({usd_rate_sql('o', 'ru')}, 1.0) AS reference_unit_value",
             "u.reference_unit_value_n",
             "u.reference_unit_value_same",
         ]
@@ -306,7 +306,7 @@ def previous_sql(observations: str = "observations") -> str:
 def _price_currency(obs: str, rate: str) -> str:
     """The currency a figure's unit value is compared in: US dollars where the store has
     the month's rate (or the figure is in dollars), else the figure's own."""
-    return f"CASE WHEN {_rate(obs, rate)} IS NULL THEN {obs}.currency ELSE 'USD' END"
+    return f"CASE WHEN {usd_rate_sql(obs, rate)} IS NULL THEN {obs}.currency ELSE 'USD' END"
 
 
 def reference_unit_value_sql(current: str = "current_observations") -> str:
@@ -324,7 +324,7 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
                    / count(*) AS reference_unit_value_same
         FROM (SELECT o.flow, o.classification, o.commodity, o.period, o.period_months,
                      {_price_currency("o", "r")} AS price_currency,
-                     o.value / coalesce({_rate("o", "r")}, 1.0) / o.net_weight_kg AS unit_value
+                     o.value / coalesce({usd_rate_sql("o", "r")}, 1.0) / o.net_weight_kg AS unit_value
               FROM {current} AS o
               LEFT JOIN rates r ON r.currency = o.currency AND r.period = o.period
               WHERE o.net_weight_kg > 0 AND o.value > 0) AS priced
@@ -436,7 +436,7 @@ def mirror_pairs_sql(current: str = "current_observations") -> str:
         SELECT x.classification, x.commodity, x.period,
                {intra_eu_sql("x")} AS intra_eu,
                ln(CASE WHEN m.currency = x.currency THEN m.value / x.value
-                       ELSE (m.value / {_rate("m", "rm")}) / (x.value / {_rate("x", "rx")}) END)
+                       ELSE (m.value / {usd_rate_sql("m", "rm")}) / (x.value / {usd_rate_sql("x", "rx")}) END)
                    AS log_ratio
         FROM {current} x
         JOIN {current} m

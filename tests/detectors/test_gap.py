@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -132,3 +134,81 @@ def test_a_gap_priced_by_its_season_says_so():
     flat[0, 25] = np.nan
     (unseasonal,) = gap.detect(make_panel(flat)).to_dict("records")
     assert "without_season" not in unseasonal["evidence"]
+
+
+def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
+    """SWE's exports of 48114900 to ESP, €100K a month with noise, 24 months from January
+    2023, but for November and December 2023; and ESP's imports of them from SWE (in
+    ``partner_currency``, at 1.1 to the euro), whose November and December are
+    ``partner_gap``: "recorded" (€90K each), "small" (€2K each) or "silent" (none)."""
+    from tests.trade_files import CSV_HEADER
+
+    rng = np.random.default_rng(5)
+    rows = [CSV_HEADER]
+    for m, noise in enumerate(np.exp(rng.normal(0, 0.1, 24))):
+        period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
+        if m not in (10, 11):
+            rows.append(f"SWE,ESP,export,CN8,48114900,{period},1,{1e5 * noise:.0f},EUR")
+        partner = {"recorded": 9e4, "small": 2e3, "silent": None}[partner_gap]
+        value = 1e5 * noise if m not in (10, 11) else partner
+        if value is not None:
+            rate = 1.1 if partner_currency == "USD" else 1.0
+            rows.append(
+                f"ESP,SWE,import,CN8,48114900,{period},1,{value * rate:.0f},{partner_currency}"
+            )
+    path = folder / f"pair-{partner_gap}-{partner_currency}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("partner_gap", "currency", "rates", "said"),
+    [
+        ("recorded", "EUR", False, "ESP recorded imports from SWE of €180.0K for those months "
+         "(its record of the same flow): by its account the trade went on, so a figure "
+         "confidential, suppressed or late in SWE's record is the likelier reading than 2 "
+         "months without trade."),
+        ("recorded", "USD", True, "ESP recorded imports from SWE of €180.0K for those months"),
+        ("recorded", "USD", False, "ESP recorded imports from SWE of $198.0K for those months"),
+        ("small", "EUR", False, "ESP recorded imports from SWE of €4.0K for those months (its "
+         "record of the same flow), against about €"),
+        ("silent", "EUR", False, "ESP's record of the same flow has no figure for those "
+         "months either, though it has figures within a year of them: no trade in that "
+         "time is the likelier reading, or both records left it out."),
+    ],
+)  # fmt: skip
+def test_a_gap_says_what_the_partner_recorded_in_its_months(
+    store, tmp_path, partner_gap, currency, rates, said
+):
+    """The partner's record of a missing month has no row of the series to be joined to,
+    so the scan reads it from the store once the gap is found (``Gap.complete``)."""
+    from tradesentry import api
+
+    store.ingest(_pair_csv(tmp_path, partner_gap, currency))
+    if rates:
+        (tmp_path / "rates.csv").write_text(
+            "currency,period,per_usd\n"
+            + "".join(f"EUR,2023-{m:02d},{1 / 1.1}\n" for m in range(1, 13))
+        )
+        api.load_rates(store, tmp_path / "rates.csv")
+    (gap,) = api.scan(store, kinds="gap", reporter="SWE", save=False)
+    assert (gap["period"], gap["period_end"]) == ("2023-11", "2023-12")
+    assert said in gap["explanation"], gap["explanation"]
+    assert gap["evidence"]["partner_months"] == (0 if partner_gap == "silent" else 2)
+    assert ("partner_currency" in gap["evidence"]) == (currency == "USD" and not rates)
+    if partner_gap == "recorded":
+        assert "or no trade at all" not in gap["explanation"]
+
+
+def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path):
+    from tradesentry import api
+
+    path = _pair_csv(tmp_path, "recorded")
+    path.write_text("".join(line + "\n" for line in path.read_text().splitlines()
+                            if not line.startswith("ESP")))  # fmt: skip
+    store.ingest(path)
+    (gap,) = api.scan(store, kinds="gap", save=False)
+    assert "partner_months" not in gap["evidence"]
+    assert gap["explanation"].endswith(
+        "would tell (tradesentry mirror SWE ESP --commodity 48114900)."
+    )

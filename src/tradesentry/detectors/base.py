@@ -50,6 +50,12 @@ class Detector:
     def explain(self, finding: Mapping) -> str:
         raise NotImplementedError
 
+    def complete(self, found: pd.DataFrame, con) -> pd.DataFrame:
+        """Findings of this kind (``found``, an assembled frame of any kinds) with what the
+        panel cannot hold read from the store (``con``), their explanations written again;
+        the others as they are. Most detectors see all they need in the panel: as given."""
+        return found
+
     def parameters(self) -> dict:
         """The detector's tunable parameters (its dataclass fields, not the class-level
         ``kind``, ``supersedes`` and ``needs``), for the report's method section."""

@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from tradesentry.context import usd_rate_sql
 from tradesentry.detectors.base import (
     SMALL_GAP,
     Detector,
@@ -20,7 +21,8 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_combined
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import about, period_name, period_unit
+from tradesentry.schema import MIRROR_FLOW, WORLD
+from tradesentry.text import about, money, period_name, period_unit, plural
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,17 @@ class Gap(Detector):
     missing months of a flow of a few euros are never high however regular it was. The
     detector sees the series alone, without exchange rates, so g is in the series' own
     currency units: for a currency worth far less than a dollar the cap bites on smaller
-    amounts. An amount nothing could price is not capped. The text does not guess what the
-    partner recorded (the detector does not see it); it names the command that sets the
-    pair's two records side by side (``tradesentry mirror``). A month whose row holds no
+    amounts. An amount nothing could price is not capped.
+
+    The partner's record of the same flow tells the readings apart, but a missing month has
+    no row for the panel to join it to: once the gaps are found, ``complete`` reads it from
+    the store (``partner_records``). Where the partner recorded the flow in the gap's
+    months, the text gives its figures (converted at the store's rates) and reads the gap as
+    a figure missing from the record, not months without trade, unless what it recorded is
+    below half the expected money (``PARTNER_SHARE``: some trade, less than usual); where
+    its record has figures within a year of the gap but none in it, no trade is the
+    likelier reading; where the store holds no such record, the text names the command
+    that would set the two side by side (``tradesentry mirror``). A month whose row holds no
     figure was listed by the source without a value (Comext's confidential blank, "not
     available", or a weight line without its value line), not left out: the test is the
     same (its value is as unknown), and the text says the source listed it without a value
@@ -125,6 +135,19 @@ class Gap(Detector):
             evidence=evidence,
         )
 
+    def complete(self, found: pd.DataFrame, con) -> pd.DataFrame:
+        """Each gap with the partner's record of its months (``partner_records``): the
+        panel holds the partner's record only beside the series' own rows, and a missing
+        month has none, so it is read from the store once the gaps are known."""
+        records = partner_records(found, con)
+        if not records:
+            return found
+        found = found.copy()
+        for i, record in records.items():
+            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), **record}
+            found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
+        return found
+
     def _side_counts(self, reported, traded, rows, start, end):
         """Months with trade, and months of the span, within ``window`` before and after each run."""
         n, T = reported.shape
@@ -175,19 +198,122 @@ class Gap(Detector):
             f"{ev.get('months_after')} after{worth}."
         )
         withheld = int(ev.get("withheld_months") or 0)
+        partner = _partner_reading(finding, len(months), unit)
         if withheld == len(months):
             said = "it" if len(months) == 1 else "them"
+            text += (
+                f" The source lists {said} without a value (confidential, not available, or "
+                "a weight given without it: the trade was recorded, its value not published)"
+            )
             return (
-                f"{text} The source lists {said} without a value (confidential, not "
-                "available, or a weight given without it: the trade was recorded, its value "
-                "not published)" + _partner_pointer(finding, "show its value")
+                f"{text}. {partner}"
+                if partner
+                else text + _partner_pointer(finding, "show its value")
             )
         if withheld:
             text += f" The source lists {withheld} of them without a value."
+        if ev.get("partner_months"):  # the partner saw trade: "no trade" is not the reading
+            return f"{text} {partner}"
+        if partner:
+            return f"{text} {partner}"
         return (
             f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
             "that time" + _partner_pointer(finding)
         )
+
+
+#: the partner's record is looked for this many months around a gap: held there, its
+#: silence in the gap's months says something
+PARTNER_REACH = 12
+#: below this share of the gap's expected money, what the partner recorded is some trade,
+#: not the flow going on unseen (mirror records differ by margins and timing, not by ×2)
+PARTNER_SHARE = 0.5
+
+_PARTNER_SQL = f"""
+    WITH asked AS (SELECT * FROM gap_months),
+    cells AS (
+        SELECT a.i, m.value, m.currency,
+               CASE WHEN m.currency = a.currency THEN m.value
+                    ELSE m.value / {{rate_m}} * {{rate_o}} END AS in_own
+        FROM asked a
+        JOIN current_observations m
+          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
+         AND m.classification = a.classification AND m.commodity = a.commodity
+         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.period = a.period
+         AND m.period_months = 1 AND m.value IS NOT NULL
+        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = a.period
+        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = a.period
+    ),
+    recorded AS (
+        SELECT i, count(*) AS months, sum(value) AS value, min(currency) AS currency,
+               count(DISTINCT currency) AS currencies,
+               CASE WHEN count(in_own) = count(*) THEN sum(in_own) END AS in_own
+        FROM cells GROUP BY i
+    ),
+    around AS (
+        SELECT a.i, count(*) AS months
+        FROM (SELECT DISTINCT i, reporter, partner, flow, classification, commodity,
+                     breakdown, freq, first, last FROM asked) a
+        JOIN current_observations m
+          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
+         AND m.classification = a.classification AND m.commodity = a.commodity
+         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
+         AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
+                          AND a.last + INTERVAL {PARTNER_REACH} MONTH
+        GROUP BY a.i
+    )
+    SELECT around.i, coalesce(recorded.months, 0) AS months, recorded.value,
+           recorded.currency, recorded.currencies, recorded.in_own
+    FROM around LEFT JOIN recorded USING (i)
+"""
+
+
+def partner_records(found: pd.DataFrame, con) -> dict[int, dict]:
+    """What the partner recorded of the same flow in each gap's months (the rows of
+    ``found`` that are gaps between two countries), from the store's current view: the
+    months it has a figure for and their sum in the gap's currency (at the store's rates
+    where the currencies differ; in the partner's own where a rate is missing). Only gaps
+    whose partner's record holds figures within ``PARTNER_REACH`` months of them get an
+    entry: elsewhere its silence says nothing (the store may not hold that record)."""
+    asked = []
+    for i, f in found.iterrows():
+        partner = str(f["partner"])
+        if f["kind"] != "gap" or partner == WORLD or len(partner) != 3:
+            continue
+        months = (f["evidence"] or {}).get("months") or [f["period"]]
+        first, last = (pd.Timestamp(f"{m}-01") for m in (months[0], months[-1]))
+        for month in months:
+            asked.append(
+                (i, partner, f["reporter"], MIRROR_FLOW.get(f["flow"], f["flow"]),
+                 f["classification"], f["commodity"], f["breakdown"], f["freq"],
+                 pd.Timestamp(f"{month}-01"), f["currency"], first, last)
+            )  # fmt: skip
+    if not asked:
+        return {}
+    columns = ["i", "reporter", "partner", "flow", "classification", "commodity", "breakdown"]
+    columns += ["freq", "period", "currency", "first", "last"]
+    frame = pd.DataFrame(asked, columns=columns)
+    for column in ("period", "first", "last"):
+        frame[column] = frame[column].dt.date
+    con.register("gap_months", frame)
+    try:
+        sql = _PARTNER_SQL.format(rate_m=usd_rate_sql("m", "rm"), rate_o=usd_rate_sql("a", "ro"))
+        rows = con.execute(sql).df()
+    finally:
+        con.unregister("gap_months")
+    out = {}
+    for r in rows.itertuples():
+        record = {"partner_months": int(r.months)}
+        if r.months:
+            converted = pd.notna(r.in_own)
+            single = int(r.currencies) == 1
+            record["partner_value"] = round(float(r.in_own if converted else r.value), 2)
+            if not converted and single:
+                record["partner_currency"] = str(r.currency)
+            elif not converted:  # several currencies, one without a rate: no sum to give
+                del record["partner_value"]
+        out[int(r.i)] = record
+    return out
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
@@ -195,6 +321,44 @@ def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
     counts = np.zeros((panel.n_series, panel.n_months + 1), dtype=np.int64)
     np.cumsum(panel.withheld(), axis=1, out=counts[:, 1:])
     return counts[rows, end + 1] - counts[rows, start]
+
+
+def _partner_reading(finding: Mapping, n_months: int, unit: str) -> str:
+    """What the partner's record of the same flow says of the gap's months, where the store
+    holds it around them (``partner_records``); empty where it does not."""
+    ev = finding.get("evidence") or {}
+    if "partner_months" not in ev:
+        return ""
+    reporter, partner, flow = finding.get("reporter"), finding.get("partner"), finding.get("flow")
+    theirs = (
+        f"imports from {reporter}" if flow in ("export", "re-export") else f"exports to {reporter}"
+    )
+    them = f"that {unit}" if n_months == 1 else f"those {unit}s"
+    k = int(ev["partner_months"])
+    if not k:
+        return (
+            f"{partner}'s record of the same flow has no figure for {them} either, though it "
+            f"has figures within a year of {'it' if n_months == 1 else 'them'}: no trade in "
+            "that time is the likelier reading, or both records left it out."
+        )
+    value = ev.get("partner_value")
+    currency = ev.get("partner_currency") or finding.get("currency") or "USD"
+    amount = f" of {money(value, currency)}" if value is not None else ""
+    where = f"for {them}" if k == n_months else f"in {k} of {them}"
+    said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow)"
+    expected = finding.get("expected")
+    comparable = value is not None and "partner_currency" not in ev and expected == expected
+    if comparable and expected and value < PARTNER_SHARE * expected:
+        return (
+            f"{said}, against about {money(expected, currency)} expected: by its account "
+            "some trade went on, well below the series' usual, so a quiet time with figures "
+            "left out is as likely as a figure missing from the record."
+        )
+    return (
+        f"{said}: by its account the trade went on, so a figure confidential, suppressed or "
+        f"late in {reporter}'s record is the likelier reading than {plural(n_months, unit)} "
+        "without trade."
+    )
 
 
 def _partner_pointer(finding: Mapping, would: str = "tell") -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from tradesentry import arguments, context, schema
 from tradesentry.detectors import default_detectors
+from tradesentry.detectors.base import Detector
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
     Findings,
@@ -111,8 +112,6 @@ def scan(
         check_selection(store, filters)
     options = {**engine_options, "since": since} if engine == "spark" else engine_options
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
-    if not foreign:
-        chunks = (_completed(store, detectors, frame) for frame in chunks)
     chunks = (_since(frame, since) for frame in chunks)
     if foreign:
         parts = list(chunks)
@@ -121,8 +120,9 @@ def scan(
     if not save:
         parts = list(chunks)
         frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+        frame = _completed(store.con.cursor(), detectors, frame)
         return Findings(rank(frame, store.con.cursor()), None)
-    scan_id = _save_scan(store, chunks, filters, since, kinds, engine)
+    scan_id = _save_scan(store, chunks, filters, since, kinds, engine, detectors)
     return Findings.from_store(store, scan_id)
 
 
@@ -146,17 +146,47 @@ def _scan_chunks(
     raise InputError(f"unknown engine {engine!r}; choose from {', '.join(arguments.ENGINES)}")
 
 
-def _completed(store: Store, detectors, frame: pd.DataFrame) -> pd.DataFrame:
-    """A chunk's findings, each detector's completed from the store where its panel could
-    not hold what they need (``Detector.complete``: a gap's months have no rows to join the
-    partner's record to)."""
-    if not len(frame):
-        return frame
-    con = store.con.cursor()
-    for detector in detectors:
-        if (frame["kind"] == detector.kind).any():
+def _completing(detectors) -> list:
+    """The detectors that complete their findings from the store (``Detector.complete``):
+    a gap's months have no rows for the panel to join the partner's record to. Once per
+    scan, after every chunk: one read of the store, not one per chunk."""
+    return [d for d in detectors if type(d).complete is not Detector.complete]
+
+
+def _completed(con, detectors, frame: pd.DataFrame) -> pd.DataFrame:
+    """A scan's findings held in memory, completed (``_completing``)."""
+    for detector in _completing(detectors):
+        if len(frame) and (frame["kind"] == detector.kind).any():
             frame = detector.complete(frame, con)
     return frame
+
+
+def _complete_saved(con, scan_id: int, detectors) -> None:
+    """A saved scan's findings completed (``_completing``), in the scan's transaction."""
+    for detector in _completing(detectors):
+        found = saved_frame(con, scan_id, "kind = ?", [detector.kind])
+        if found.empty:
+            continue
+        done = detector.complete(found, con)
+        changed = done[done["explanation"] != found["explanation"]]
+        if changed.empty:
+            continue
+        rows = pd.DataFrame(
+            {
+                "id": changed["id"],
+                "evidence": changed["evidence"].map(evidence_json),
+                "explanation": changed["explanation"],
+            }
+        )
+        con.register("completed_findings", rows)
+        try:
+            con.execute(
+                "UPDATE findings SET evidence = c.evidence, explanation = c.explanation "
+                "FROM completed_findings c WHERE findings.scan_id = ? AND findings.id = c.id",
+                [scan_id],
+            )
+        finally:
+            con.unregister("completed_findings")
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
@@ -168,7 +198,7 @@ def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
 
 
 def _save_scan(
-    store: Store, chunks: Iterable[pd.DataFrame], filters: dict, since, kinds, engine
+    store: Store, chunks: Iterable[pd.DataFrame], filters: dict, since, kinds, engine, detectors=()
 ) -> int:
     """Write the scan row and each chunk's findings as they come, in one transaction.
 
@@ -188,6 +218,7 @@ def _save_scan(
             [datetime.now(), params],
         ).fetchall()[0][0]
         total = sum(_insert_findings(con, scan_id, frame) for frame in chunks)
+        _complete_saved(con, scan_id, detectors)
         con.execute("UPDATE scans SET findings = ? WHERE id = ?", [total, scan_id])
         con.execute("COMMIT")
     except BaseException:

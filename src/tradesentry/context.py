@@ -248,6 +248,18 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
 _SERIES_COLUMNS = "reporter, partner, flow, classification, commodity, breakdown, freq"
 
 
+def current_rows_sql(keys: str) -> str:
+    """The current view's rows of the series ``keys`` names (a table or subquery with the
+    series key columns): the latest release's row of each cell, as ``current_observations``
+    gives it, with the window run over those series' rows only, not over the store's."""
+    partition = ", ".join(f"o.{c}" for c in OBSERVATION_KEY)
+    return f"""
+        SELECT o.* FROM observations o
+        JOIN (SELECT DISTINCT {_SERIES_COLUMNS} FROM {keys}) k USING ({_SERIES_COLUMNS})
+        JOIN release_order r USING (release_id)
+        QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY r.vintage DESC) = 1"""
+
+
 def mirrored_series_sql(current: str = "current_observations") -> str:
     """The series that are some series' mirror (the partner's record of its flow).
 

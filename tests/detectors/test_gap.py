@@ -198,6 +198,8 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
     assert ("partner_currency" in gap["evidence"]) == (currency == "USD" and not rates)
     if partner_gap == "recorded":
         assert "or no trade at all" not in gap["explanation"]
+    (saved,) = api.scan(store, kinds="gap", reporter="SWE")  # saved, then completed
+    assert saved["explanation"] == gap["explanation"] and saved["evidence"] == gap["evidence"]
 
 
 def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path):

@@ -9,7 +9,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.context import usd_rate_sql
+from tradesentry.context import current_rows_sql, usd_rate_sql
 from tradesentry.detectors.base import (
     SMALL_GAP,
     Detector,
@@ -231,12 +231,13 @@ PARTNER_SHARE = 0.5
 
 _PARTNER_SQL = f"""
     WITH asked AS (SELECT * FROM gap_months),
+    m AS MATERIALIZED ({{current}}),
     cells AS (
         SELECT a.i, m.value, m.currency,
                CASE WHEN m.currency = a.currency THEN m.value
                     ELSE m.value / {{rate_m}} * {{rate_o}} END AS in_own
         FROM asked a
-        JOIN current_observations m
+        JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
          AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.period = a.period
@@ -254,7 +255,7 @@ _PARTNER_SQL = f"""
         SELECT a.i, count(*) AS months
         FROM (SELECT DISTINCT i, reporter, partner, flow, classification, commodity,
                      breakdown, freq, first, last FROM asked) a
-        JOIN current_observations m
+        JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
          AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
@@ -297,7 +298,11 @@ def partner_records(found: pd.DataFrame, con) -> dict[int, dict]:
         frame[column] = frame[column].dt.date
     con.register("gap_months", frame)
     try:
-        sql = _PARTNER_SQL.format(rate_m=usd_rate_sql("m", "rm"), rate_o=usd_rate_sql("a", "ro"))
+        sql = _PARTNER_SQL.format(
+            current=current_rows_sql("gap_months"),
+            rate_m=usd_rate_sql("m", "rm"),
+            rate_o=usd_rate_sql("a", "ro"),
+        )
         rows = con.execute(sql).df()
     finally:
         con.unregister("gap_months")

@@ -16,7 +16,6 @@ import pandas as pd
 
 from tradesentry import arguments, context, schema
 from tradesentry.detectors import default_detectors
-from tradesentry.detectors.base import Detector
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
     Findings,
@@ -146,28 +145,27 @@ def _scan_chunks(
     raise InputError(f"unknown engine {engine!r}; choose from {', '.join(arguments.ENGINES)}")
 
 
-def _completing(detectors) -> list:
-    """The detectors that complete their findings from the store (``Detector.complete``):
-    a gap's months have no rows for the panel to join the partner's record to. Once per
-    scan, after every chunk: one read of the store, not one per chunk."""
-    return [d for d in detectors if type(d).complete is not Detector.complete]
-
-
 def _completed(con, detectors, frame: pd.DataFrame) -> pd.DataFrame:
-    """A scan's findings held in memory, completed (``_completing``)."""
-    for detector in _completing(detectors):
-        if len(frame) and (frame["kind"] == detector.kind).any():
-            frame = detector.complete(frame, con)
+    """Findings completed with the context of findings their detectors name
+    (``Detector.finding_needs``, read from the store by ``context.FINDING_CONTEXT``): a
+    gap's months have no rows for the panel to join the partner's record to. Once per scan,
+    after every chunk: one read of the store, not one per chunk."""
+    for detector in detectors:
+        mine = frame[frame["kind"] == detector.kind] if len(frame) else frame
+        if not detector.finding_needs or mine.empty:
+            continue
+        found = {need: context.FINDING_CONTEXT[need](mine, con) for need in detector.finding_needs}
+        frame = detector.complete(frame, found)
     return frame
 
 
 def _complete_saved(con, scan_id: int, detectors) -> None:
-    """A saved scan's findings completed (``_completing``), in the scan's transaction."""
-    for detector in _completing(detectors):
-        found = saved_frame(con, scan_id, "kind = ?", [detector.kind])
-        if found.empty:
+    """A saved scan's findings completed (``_completed``), in the scan's transaction."""
+    for detector in detectors:
+        if not detector.finding_needs:
             continue
-        done = detector.complete(found, con)
+        found = saved_frame(con, scan_id, "kind = ?", [detector.kind])
+        done = _completed(con, [detector], found)
         changed = done[done["explanation"] != found["explanation"]]
         if changed.empty:
             continue

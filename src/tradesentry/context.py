@@ -475,3 +475,106 @@ def mirror_reference_sql(current: str = "current_observations") -> str:
         FROM ({mirror_pairs_sql(current)}) pairs
         WHERE log_ratio IS NOT NULL
         GROUP BY ALL"""
+
+
+# -- context of findings: what a finding's months hold in other records --------------------
+# Read once the findings are known, for the detectors that name it (``finding_needs``): a
+# month a series did not report has no row for the panel to join another record to.
+
+#: a partner's record is looked for this many months around a finding: held there, its
+#: silence in the finding's months says something
+PARTNER_REACH = 12
+
+_MIRROR_MONTHS_SQL = f"""
+    WITH asked AS (SELECT * FROM finding_months),
+    m AS MATERIALIZED ({{current}}),
+    cells AS (
+        SELECT a.i, m.value, m.currency,
+               CASE WHEN m.currency = a.currency THEN m.value
+                    ELSE m.value / {{rate_m}} * {{rate_o}} END AS in_own
+        FROM asked a
+        JOIN m
+          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
+         AND m.classification = a.classification AND m.commodity = a.commodity
+         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.period = a.period
+         AND m.period_months = 1 AND m.value IS NOT NULL
+        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = a.period
+        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = a.period
+    ),
+    recorded AS (
+        SELECT i, count(*) AS months, sum(value) AS value, min(currency) AS currency,
+               count(DISTINCT currency) AS currencies,
+               CASE WHEN count(in_own) = count(*) THEN sum(in_own) END AS in_own
+        FROM cells GROUP BY i
+    ),
+    around AS (
+        SELECT a.i, count(*) AS months
+        FROM (SELECT DISTINCT i, {_SERIES_COLUMNS}, first, last FROM asked) a
+        JOIN m
+          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
+         AND m.classification = a.classification AND m.commodity = a.commodity
+         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
+         AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
+                          AND a.last + INTERVAL {PARTNER_REACH} MONTH
+        GROUP BY a.i
+    )
+    SELECT around.i, coalesce(recorded.months, 0) AS months, recorded.value,
+           recorded.currency, recorded.currencies, recorded.in_own
+    FROM around LEFT JOIN recorded USING (i)
+"""
+
+
+def mirror_months(found, con) -> dict:
+    """What the partner recorded of the same flow in each finding's months (``period`` to
+    ``period_end``, monthly series between two countries), from the store's current view,
+    by the finding's index in ``found``: ``partner_months`` (months it has a figure for)
+    and ``partner_value`` (their sum in the finding's currency at the store's rates, or
+    in the partner's own, ``partner_currency``, where a rate is missing; none where its
+    figures are in several currencies and one has no rate). Only findings whose partner's
+    record holds figures within ``PARTNER_REACH`` months of them get an entry: elsewhere
+    its silence says nothing (the store may not hold that record)."""
+    import pandas as pd
+
+    asked = []
+    for i, f in found.iterrows():
+        partner = str(f["partner"])
+        if partner == WORLD or len(partner) != 3 or f.get("freq", "M") != "M":
+            continue
+        months = pd.period_range(f["period"], f["period_end"], freq="M").to_timestamp()
+        key = (partner, f["reporter"], MIRROR_FLOW.get(f["flow"], f["flow"]))
+        key += (f["classification"], f["commodity"], f["breakdown"], f["freq"])
+        for month in months:
+            asked.append((i, *key, month, f["currency"], months[0], months[-1]))
+    if not asked:
+        return {}
+    columns = ["i", *_SERIES_COLUMNS.split(", "), "period", "currency", "first", "last"]
+    frame = pd.DataFrame(asked, columns=columns)
+    for column in ("period", "first", "last"):
+        frame[column] = frame[column].dt.date
+    con.register("finding_months", frame)
+    try:
+        sql = _MIRROR_MONTHS_SQL.format(
+            current=current_rows_sql("finding_months"),
+            rate_m=usd_rate_sql("m", "rm"),
+            rate_o=usd_rate_sql("a", "ro"),
+        )
+        rows = con.execute(sql).df()
+    finally:
+        con.unregister("finding_months")
+    return {int(r.i): _partner_record(r) for r in rows.itertuples()}
+
+
+def _partner_record(r) -> dict:
+    record = {"partner_months": int(r.months)}
+    if not r.months:
+        return record
+    if r.in_own == r.in_own and r.in_own is not None:  # every month converted
+        record["partner_value"] = round(float(r.in_own), 2)
+    elif int(r.currencies) == 1:
+        record["partner_value"] = round(float(r.value), 2)
+        record["partner_currency"] = str(r.currency)
+    return record
+
+
+#: the context of findings a detector may name in ``finding_needs``, by name
+FINDING_CONTEXT = {"mirror_months": mirror_months}

@@ -960,3 +960,17 @@ def test_a_finding_of_little_money_is_never_high(kind, currency, per_usd):
             assert f["score"] <= round(dollars / 2000, 3) + 1e-9 and f["severity"] == "low"
         else:
             assert dollars > 2000 and f["severity"] in ("high", "medium")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_findings_are_completed_only_with_context_the_scan_can_read(kind):
+    """``finding_needs`` name readers of ``context.FINDING_CONTEXT``; without any context
+    (none held for these findings) ``complete`` leaves every finding as it was."""
+    from tradesentry.context import FINDING_CONTEXT
+
+    detector = registry()[kind]()
+    assert set(detector.finding_needs) <= set(FINDING_CONTEXT)
+    found = findings(suited(kind, _messy()), [detector])
+    assert len(found)
+    done = detector.complete(found, {need: {} for need in detector.finding_needs})
+    pd.testing.assert_frame_equal(done, found)

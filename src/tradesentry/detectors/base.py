@@ -43,6 +43,9 @@ class Detector:
     #: other records of the figure the detector compares with (see tradesentry.context):
     #: "mirror", "previous", "reference_unit_value". The engine adds them to the panel.
     needs: ClassVar[tuple[str, ...]] = ()
+    #: what the findings' months hold in other records, read once the findings are known
+    #: (a month a series did not report has no row to join it to): "mirror_months"
+    finding_needs: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         raise NotImplementedError
@@ -50,10 +53,11 @@ class Detector:
     def explain(self, finding: Mapping) -> str:
         raise NotImplementedError
 
-    def complete(self, found: pd.DataFrame, con) -> pd.DataFrame:
-        """Findings of this kind (``found``, an assembled frame of any kinds) with what the
-        panel cannot hold read from the store (``con``), their explanations written again;
-        the others as they are. Most detectors see all they need in the panel: as given."""
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Findings of this kind (in ``found``, an assembled frame) with the context of
+        findings the detector names in ``finding_needs`` (``context[need]``: by the
+        finding's index, from ``tradesentry.context.FINDING_CONTEXT``), their explanations
+        written again; pure, like ``detect``. Most detectors need none: as given."""
         return found
 
     def parameters(self) -> dict:

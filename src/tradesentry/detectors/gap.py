@@ -9,7 +9,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.context import current_rows_sql, usd_rate_sql
 from tradesentry.detectors.base import (
     SMALL_GAP,
     Detector,
@@ -21,7 +20,6 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_combined
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
-from tradesentry.schema import MIRROR_FLOW, WORLD
 from tradesentry.text import about, money, period_name, period_unit, plural
 
 
@@ -56,8 +54,9 @@ class Gap(Detector):
     amounts. An amount nothing could price is not capped.
 
     The partner's record of the same flow tells the readings apart, but a missing month has
-    no row for the panel to join it to: once the gaps are found, ``complete`` reads it from
-    the store (``partner_records``). Where the partner recorded the flow in the gap's
+    no row for the panel to join it to: once the gaps are found, the scan reads it from the
+    store (``finding_needs``: ``context.mirror_months``) and ``complete`` writes it into the
+    evidence and the text. Where the partner recorded the flow in the gap's
     months, the text gives its figures (converted at the store's rates) and reads the gap as
     a figure missing from the record, not months without trade, unless what it recorded is
     below half the expected money (``PARTNER_SHARE``: some trade, less than usual); where
@@ -71,6 +70,7 @@ class Gap(Detector):
     """
 
     kind: ClassVar[str] = "gap"
+    finding_needs: ClassVar[tuple[str, ...]] = ("mirror_months",)
     threshold: float = DEFAULT_CONFIG.no_trade_z  # the model's zeros follow the same chance
     window: int = 12
     min_side: int = 3
@@ -135,11 +135,11 @@ class Gap(Detector):
             evidence=evidence,
         )
 
-    def complete(self, found: pd.DataFrame, con) -> pd.DataFrame:
-        """Each gap with the partner's record of its months (``partner_records``): the
-        panel holds the partner's record only beside the series' own rows, and a missing
-        month has none, so it is read from the store once the gaps are known."""
-        records = partner_records(found, con)
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Each gap with the partner's record of its months (``mirror_months``: the panel
+        holds the partner's record only beside the series' own rows, and a missing month
+        has none, so the scan reads it from the store once the gaps are known)."""
+        records = context.get("mirror_months") or {}
         if not records:
             return found
         found = found.copy()
@@ -222,103 +222,9 @@ class Gap(Detector):
         )
 
 
-#: the partner's record is looked for this many months around a gap: held there, its
-#: silence in the gap's months says something
-PARTNER_REACH = 12
 #: below this share of the gap's expected money, what the partner recorded is some trade,
 #: not the flow going on unseen (mirror records differ by margins and timing, not by ×2)
 PARTNER_SHARE = 0.5
-
-_PARTNER_SQL = f"""
-    WITH asked AS (SELECT * FROM gap_months),
-    m AS MATERIALIZED ({{current}}),
-    cells AS (
-        SELECT a.i, m.value, m.currency,
-               CASE WHEN m.currency = a.currency THEN m.value
-                    ELSE m.value / {{rate_m}} * {{rate_o}} END AS in_own
-        FROM asked a
-        JOIN m
-          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
-         AND m.classification = a.classification AND m.commodity = a.commodity
-         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.period = a.period
-         AND m.period_months = 1 AND m.value IS NOT NULL
-        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = a.period
-        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = a.period
-    ),
-    recorded AS (
-        SELECT i, count(*) AS months, sum(value) AS value, min(currency) AS currency,
-               count(DISTINCT currency) AS currencies,
-               CASE WHEN count(in_own) = count(*) THEN sum(in_own) END AS in_own
-        FROM cells GROUP BY i
-    ),
-    around AS (
-        SELECT a.i, count(*) AS months
-        FROM (SELECT DISTINCT i, reporter, partner, flow, classification, commodity,
-                     breakdown, freq, first, last FROM asked) a
-        JOIN m
-          ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
-         AND m.classification = a.classification AND m.commodity = a.commodity
-         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
-         AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
-                          AND a.last + INTERVAL {PARTNER_REACH} MONTH
-        GROUP BY a.i
-    )
-    SELECT around.i, coalesce(recorded.months, 0) AS months, recorded.value,
-           recorded.currency, recorded.currencies, recorded.in_own
-    FROM around LEFT JOIN recorded USING (i)
-"""
-
-
-def partner_records(found: pd.DataFrame, con) -> dict[int, dict]:
-    """What the partner recorded of the same flow in each gap's months (the rows of
-    ``found`` that are gaps between two countries), from the store's current view: the
-    months it has a figure for and their sum in the gap's currency (at the store's rates
-    where the currencies differ; in the partner's own where a rate is missing). Only gaps
-    whose partner's record holds figures within ``PARTNER_REACH`` months of them get an
-    entry: elsewhere its silence says nothing (the store may not hold that record)."""
-    asked = []
-    for i, f in found.iterrows():
-        partner = str(f["partner"])
-        if f["kind"] != "gap" or partner == WORLD or len(partner) != 3:
-            continue
-        months = (f["evidence"] or {}).get("months") or [f["period"]]
-        first, last = (pd.Timestamp(f"{m}-01") for m in (months[0], months[-1]))
-        for month in months:
-            asked.append(
-                (i, partner, f["reporter"], MIRROR_FLOW.get(f["flow"], f["flow"]),
-                 f["classification"], f["commodity"], f["breakdown"], f["freq"],
-                 pd.Timestamp(f"{month}-01"), f["currency"], first, last)
-            )  # fmt: skip
-    if not asked:
-        return {}
-    columns = ["i", "reporter", "partner", "flow", "classification", "commodity", "breakdown"]
-    columns += ["freq", "period", "currency", "first", "last"]
-    frame = pd.DataFrame(asked, columns=columns)
-    for column in ("period", "first", "last"):
-        frame[column] = frame[column].dt.date
-    con.register("gap_months", frame)
-    try:
-        sql = _PARTNER_SQL.format(
-            current=current_rows_sql("gap_months"),
-            rate_m=usd_rate_sql("m", "rm"),
-            rate_o=usd_rate_sql("a", "ro"),
-        )
-        rows = con.execute(sql).df()
-    finally:
-        con.unregister("gap_months")
-    out = {}
-    for r in rows.itertuples():
-        record = {"partner_months": int(r.months)}
-        if r.months:
-            converted = pd.notna(r.in_own)
-            single = int(r.currencies) == 1
-            record["partner_value"] = round(float(r.in_own if converted else r.value), 2)
-            if not converted and single:
-                record["partner_currency"] = str(r.currency)
-            elif not converted:  # several currencies, one without a rate: no sum to give
-                del record["partner_value"]
-        out[int(r.i)] = record
-    return out
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
@@ -330,7 +236,7 @@ def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
 
 def _partner_reading(finding: Mapping, n_months: int, unit: str) -> str:
     """What the partner's record of the same flow says of the gap's months, where the store
-    holds it around them (``partner_records``); empty where it does not."""
+    holds it around them (``context.mirror_months``); empty where it does not."""
     ev = finding.get("evidence") or {}
     if "partner_months" not in ev:
         return ""

@@ -69,9 +69,11 @@ CASES = {
         [_finding("spike", 441, "2023-04", **WLD), _finding("spike", 450, "2023-04")],
         450,
     ),
+    # an aggregate and its details count once, at the larger: the aggregate's money holds
+    # its details' where it is larger, theirs hold its where they add up to more
     "world larger than its partner's finding": (
         [_finding("unit_value", 900, "2023-04", **WLD), _finding("spike", 100, "2023-04")],
-        100,
+        900,
     ),
     "world and a partner, months that do not overlap": (
         [_finding("spike", 441, "2023-04", **WLD), _finding("spike", 450, "2023-06")],
@@ -89,14 +91,22 @@ CASES = {
             _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
             _finding("dip", 80, "2023-04", commodity="39", classification="H5"),
         ],
-        80,
+        500,
+    ),
+    "TOTAL and two chapters that add up to more": (
+        [
+            _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 300, "2023-04", commodity="39", classification="HS"),
+            _finding("dip", 250, "2023-04", commodity="48", classification="HS"),
+        ],
+        550,
     ),
     "TOTAL (HS) and a Comext CN8 product": (
         [
             _finding("level_shift", 500, "2023-04", commodity="TOTAL", classification="HS"),
             _finding("dip", 80, "2023-04", commodity="39201081", classification="CN8"),
         ],
-        80,
+        500,
     ),
     "TOTAL and a code of another classification": (
         [
@@ -110,7 +120,7 @@ CASES = {
             _finding("spike", 500, "2023-04", commodity="TOTAL", classification="HS", **WLD),
             _finding("spike", 80, "2023-04", commodity="39", classification="HS"),
         ],
-        80,
+        500,
     ),
     "mirror sides over overlapping months": (
         [

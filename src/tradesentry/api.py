@@ -635,9 +635,12 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
     Money at stake is summed per currency (a total across currencies would mean nothing),
     each sum of money once: an export side's mirror gap is left out where the partner's
     import side has one over overlapping months (each side reports the gap from its own
-    record); a finding on an aggregate series (partner WLD, commodity TOTAL) is left out
-    where a finding on one of its details (same reporter, flow, breakdown and freq; the
-    same classification, or any HS edition or CN under TOTAL) overlaps its months; and of the
+    record); a finding on an aggregate series (partner WLD, commodity TOTAL) and the
+    findings on its details that overlap its months (same reporter, flow, breakdown and
+    freq; the same classification, or any HS edition or CN under TOTAL) count once, at the
+    larger: the aggregate's is left out where its details' add up to at least its money,
+    else theirs are (a €70K spike of one product is inside a €600M level shift of the
+    total); and of the
     findings left, per series, findings whose months overlap count once, at the largest
     impact among them (a finding is left out where a larger one of its series overlaps
     it). Two findings of one series over months that do not overlap both count: a level
@@ -764,17 +767,38 @@ _OUTSIZED_SQL = """
 # under HS, its products under CN8).
 _HS_EDITION_SQL = f"{schema.hs_family_sql()} = 'HS'"
 
-# The findings of ``{source}`` (with an ``hs`` column) on a reporter–partner's total
-# (TOTAL) that a finding on one of its commodities overlaps (the same flow, breakdown and
-# freq; the same classification, or the HS family: its editions and CN).
-_TOTAL_IN_DETAIL_SQL = """
-    SELECT a.id FROM {source} a JOIN {source} g
+# Each finding of ``{source}`` (with ``hs`` and ``size`` columns) on a reporter–partner's
+# total (TOTAL) beside each finding on one of its commodities that overlaps it (the same
+# flow, breakdown and freq; the same classification, or the HS family: its editions and
+# CN): (id, size, detail_id, detail_size).
+_TOTAL_AND_DETAIL_SQL = """
+    SELECT a.id, a.size, g.id AS detail_id, g.size AS detail_size
+    FROM {source} a JOIN {source} g
       ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
      AND g.breakdown = a.breakdown AND g.freq = a.freq
     WHERE a.commodity = 'TOTAL' AND g.commodity <> 'TOTAL'
       AND g.period <= a.period_end AND g.period_end >= a.period
       AND (g.classification = a.classification OR (a.hs AND g.hs))
 """
+
+# What an aggregate finding and the findings on its details, from ``{pairs}`` (rows of id,
+# size, detail_id, detail_size; a table or a parenthesised subquery with an alias), leave
+# out so that their money counts once, at the larger: the aggregate where its details add
+# up to at least its money (they count it), else the details inside it (it counts theirs).
+# A spike of €70K in one CN8 product does not account for a €600M level shift of Comext's
+# TOTAL in its month; a €7.99M spike of crude oil nearly does an €8.1M spike of the total.
+_ONCE_SQL = """
+    SELECT id FROM (
+        SELECT id, size, sum(detail_size) AS details FROM {pairs} GROUP BY id, size
+    ) WHERE details >= size
+    UNION
+    SELECT p.detail_id FROM {pairs} JOIN (
+        SELECT id AS aggregate, size AS whole, sum(detail_size) AS details
+        FROM {pairs} GROUP BY id, size
+    ) t ON t.aggregate = p.id
+    WHERE t.details < t.whole
+"""
+_TOTAL_IN_DETAIL_SQL = _ONCE_SQL.format(pairs="(" + _TOTAL_AND_DETAIL_SQL + ") p")
 
 _AT_STAKE_SQL = """
     WITH f AS MATERIALIZED (
@@ -794,20 +818,21 @@ _AT_STAKE_SQL = """
     ),
     world AS (SELECT * FROM f WHERE partner = 'WLD'),
     total AS (SELECT * FROM f WHERE commodity = 'TOTAL'),
-    detailed AS (
-        SELECT a.id FROM world a JOIN f g
+    detail_pairs AS (
+        SELECT a.id, a.size, g.id AS detail_id, g.size AS detail_size FROM world a JOIN f g
           ON g.reporter = a.reporter AND g.flow = a.flow
          AND g.classification = a.classification AND g.commodity = a.commodity
          AND g.breakdown = a.breakdown AND g.freq = a.freq
         WHERE g.partner <> 'WLD' AND g.period <= a.period_end AND g.period_end >= a.period
         UNION {in_detail} UNION
-        SELECT a.id FROM total a JOIN f g
+        SELECT a.id, a.size, g.id, g.size FROM total a JOIN f g
           ON g.reporter = a.reporter AND g.flow = a.flow
          AND g.breakdown = a.breakdown AND g.freq = a.freq
         WHERE a.partner = 'WLD' AND g.partner <> 'WLD' AND g.commodity <> 'TOTAL'
           AND g.period <= a.period_end AND g.period_end >= a.period
           AND (g.classification = a.classification OR (a.hs AND g.hs))
     ),
+    detailed AS ({once}),
     kept AS MATERIALIZED (
         SELECT * FROM f
         WHERE id NOT IN (SELECT id FROM mirrored) AND id NOT IN (SELECT id FROM detailed)
@@ -825,7 +850,8 @@ def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     sql = _AT_STAKE_SQL.format(
         findings=saved_findings_sql(con),
         hs=_HS_EDITION_SQL,
-        in_detail=_TOTAL_IN_DETAIL_SQL.format(source="f"),
+        in_detail=_TOTAL_AND_DETAIL_SQL.format(source="f"),
+        once=_ONCE_SQL.format(pairs="detail_pairs p"),
         outsized=_OUTSIZED_SQL.format(source="kept"),
     )
     rows = con.execute(sql, {"scan": scan_id}).fetchall()
@@ -909,8 +935,9 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
 
     Money at stake counts each sum once within the pair, by the overview's rules that
     apply inside one pair: a series' overlapping findings once, at the largest, and a
-    finding on the pair's total (TOTAL) left out where a finding on one of its commodities
-    overlaps it (the same classification, or the HS family). The mirror rule joins two pairs
+    finding on the pair's total (TOTAL) and the findings on its commodities that overlap it
+    (the same classification, or the HS family) once, at the larger. The mirror rule joins
+    two pairs
     (each side's record is its own pair) and does not apply."""
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id

@@ -88,7 +88,8 @@ def scan(
     (``spark``: ``master``, ``input``, ``findings_out``); any other keyword is an
     InputError. The scan is saved in the store as it runs, chunk by chunk, in one
     transaction: the findings returned are read back from the store when needed, so memory
-    holds one chunk's findings, not the scan's. With ``save=False`` they are gathered and
+    holds one chunk's findings, not the scan's (and then the findings of the kinds that
+    read context of findings, the gaps: ``Detector.finding_needs``). With ``save=False`` they are gathered and
     ranked in memory instead.
 
     A Spark scan of ``input`` reads data that are not the store's: it is never saved in

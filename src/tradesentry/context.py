@@ -488,24 +488,36 @@ PARTNER_REACH = 12
 _MIRROR_MONTHS_SQL = f"""
     WITH asked AS (SELECT * FROM finding_months),
     m AS MATERIALIZED ({{current}}),
+    -- each asked month beside the partner's rows that cover it: a month's own, or a
+    -- combined figure (January–February) over it
     cells AS (
-        SELECT a.i, m.value, m.currency,
+        SELECT a.i, a.period AS month, m.period, m.period_months, m.value, m.currency,
                CASE WHEN m.currency = a.currency THEN m.value
                     ELSE m.value / {{rate_m}} * {{rate_o}} END AS in_own
         FROM asked a
         JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
-         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.period = a.period
-         AND m.period_months = 1 AND m.value IS NOT NULL
-        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = a.period
-        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = a.period
+         AND m.breakdown = a.breakdown AND m.freq = a.freq
+         AND m.period <= a.period
+         AND a.period < m.period + to_months(CAST(m.period_months AS INTEGER))
+        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = m.period
+        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = m.period
     ),
-    recorded AS (
-        SELECT i, count(*) AS months, sum(value) AS value, min(currency) AS currency,
+    months AS (
+        SELECT i, count(DISTINCT month) FILTER (WHERE value > 0) AS traded,
+               count(DISTINCT month) FILTER (WHERE value IS NULL) AS withheld,
+               bool_or(period_months > 1 AND value > 0) AS combined
+        FROM cells GROUP BY i
+    ),
+    -- each of the partner's rows once, however many asked months it covers
+    figures AS (
+        SELECT i, count(*) AS n, sum(value) AS value, min(currency) AS currency,
                count(DISTINCT currency) AS currencies,
                CASE WHEN count(in_own) = count(*) THEN sum(in_own) END AS in_own
-        FROM cells GROUP BY i
+        FROM (SELECT DISTINCT i, period, period_months, value, currency, in_own
+              FROM cells WHERE value > 0)
+        GROUP BY i
     ),
     around AS (
         SELECT a.i, count(*) AS months
@@ -513,26 +525,29 @@ _MIRROR_MONTHS_SQL = f"""
         JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
-         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
+         AND m.breakdown = a.breakdown AND m.freq = a.freq
          AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
                           AND a.last + INTERVAL {PARTNER_REACH} MONTH
         GROUP BY a.i
     )
-    SELECT around.i, coalesce(recorded.months, 0) AS months, recorded.value,
-           recorded.currency, recorded.currencies, recorded.in_own
-    FROM around LEFT JOIN recorded USING (i)
+    SELECT around.i, coalesce(months.traded, 0) AS months,
+           coalesce(months.withheld, 0) AS withheld, coalesce(months.combined, false) AS combined,
+           figures.value, figures.currency, figures.currencies, figures.in_own
+    FROM around LEFT JOIN months USING (i) LEFT JOIN figures USING (i)
 """
 
 
 def mirror_months(found, con) -> dict:
     """What the partner recorded of the same flow in each finding's months (``period`` to
     ``period_end``, monthly series between two countries), from the store's current view,
-    by the finding's index in ``found``: ``partner_months`` (months it has a figure for)
-    and ``partner_value`` (their sum in the finding's currency at the store's rates, or
-    in the partner's own, ``partner_currency``, where a rate is missing; none where its
-    figures are in several currencies and one has no rate). Only findings whose partner's
-    record holds figures within ``PARTNER_REACH`` months of them get an entry: elsewhere
-    its silence says nothing (the store may not hold that record)."""
+    by the finding's index in ``found``: ``partner_months`` (months with trade in its
+    record: a figure above zero, its own or a combined January–February figure over it,
+    ``partner_combined``), ``partner_withheld`` (months it lists without a value), and
+    ``partner_value`` (the sum of those figures, each once, in the finding's currency at
+    the store's rates, or in the partner's own, ``partner_currency``, where a rate is
+    missing; none where its figures are in several currencies and one has no rate). Only
+    findings whose partner's record holds rows within ``PARTNER_REACH`` months of them get
+    an entry: elsewhere its silence says nothing (the store may not hold that record)."""
     import pandas as pd
 
     asked = []
@@ -566,9 +581,13 @@ def mirror_months(found, con) -> dict:
 
 def _partner_record(r) -> dict:
     record = {"partner_months": int(r.months)}
+    if r.withheld:
+        record["partner_withheld"] = int(r.withheld)
     if not r.months:
         return record
-    if r.in_own == r.in_own and r.in_own is not None:  # every month converted
+    if r.combined:  # some of it from a figure over several months (January–February)
+        record["partner_combined"] = True
+    if r.in_own == r.in_own and r.in_own is not None:  # every figure converted
         record["partner_value"] = round(float(r.in_own), 2)
     elif int(r.currencies) == 1:
         record["partner_value"] = round(float(r.value), 2)

@@ -140,21 +140,27 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     """SWE's exports of 48114900 to ESP, €100K a month with noise, 24 months from January
     2023, but for November and December 2023; and ESP's imports of them from SWE (in
     ``partner_currency``, at 1.1 to the euro), whose November and December are
-    ``partner_gap``: "recorded" (€90K each), "small" (€2K each) or "silent" (none)."""
+    ``partner_gap``: "recorded" (€90K each), "small" (€2K each), "silent" (none), "zero"
+    (€0 each) or "combined" (one figure of €180K over both months)."""
     from tests.trade_files import CSV_HEADER
 
     rng = np.random.default_rng(5)
     rows = [CSV_HEADER]
+    rate = 1.1 if partner_currency == "USD" else 1.0
+    partner = {"recorded": 9e4, "small": 2e3, "zero": 0.0, "combined": 1.8e5}.get(partner_gap)
     for m, noise in enumerate(np.exp(rng.normal(0, 0.1, 24))):
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
         if m not in (10, 11):
             rows.append(f"SWE,ESP,export,CN8,48114900,{period},1,{1e5 * noise:.0f},EUR")
-        partner = {"recorded": 9e4, "small": 2e3, "silent": None}[partner_gap]
-        value = 1e5 * noise if m not in (10, 11) else partner
+        value, months = (1e5 * noise, 1) if m not in (10, 11) else (partner, 1)
+        if m in (10, 11) and partner_gap == "combined":
+            if m == 11:
+                continue
+            months = 2
+        figure = f"{value * rate:.0f}" if value is not None else ""
         if value is not None:
-            rate = 1.1 if partner_currency == "USD" else 1.0
             rows.append(
-                f"ESP,SWE,import,CN8,48114900,{period},1,{value * rate:.0f},{partner_currency}"
+                f"ESP,SWE,import,CN8,48114900,{period},{months},{figure},{partner_currency}"
             )
     path = folder / f"pair-{partner_gap}-{partner_currency}.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -169,12 +175,19 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
          "confidential, suppressed or late in SWE's record is the likelier reading than 2 "
          "months without trade."),
         ("recorded", "USD", True, "ESP recorded imports from SWE of €180.0K for those months"),
-        ("recorded", "USD", False, "ESP recorded imports from SWE of $198.0K for those months"),
+        # in a currency the store has no rate for: the figure, and no reading of it
+        ("recorded", "USD", False, "ESP recorded imports from SWE of $198.0K for those months "
+         "(its record of the same flow)."),
         ("small", "EUR", False, "ESP recorded imports from SWE of €4.0K for those months (its "
          "record of the same flow), against about €"),
-        ("silent", "EUR", False, "ESP's record of the same flow has no figure for those "
+        ("silent", "EUR", False, "ESP's record of the same flow shows no trade in those "
          "months either, though it has figures within a year of them: no trade in that "
          "time is the likelier reading, or both records left it out."),
+        ("zero", "EUR", False, "ESP's record of the same flow shows no trade in those "
+         "months either"),
+        ("combined", "EUR", False, "ESP recorded imports from SWE of €180.0K for those "
+         "months (its record of the same flow; some of it a figure over several months): "
+         "by its account the trade went on"),
     ],
 )  # fmt: skip
 def test_a_gap_says_what_the_partner_recorded_in_its_months(
@@ -194,10 +207,13 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
     (gap,) = api.scan(store, kinds="gap", reporter="SWE", save=False)
     assert (gap["period"], gap["period_end"]) == ("2023-11", "2023-12")
     assert said in gap["explanation"], gap["explanation"]
-    assert gap["evidence"]["partner_months"] == (0 if partner_gap == "silent" else 2)
+    traded = 0 if partner_gap in ("silent", "zero") else 2
+    assert gap["evidence"]["partner_months"] == traded
     assert ("partner_currency" in gap["evidence"]) == (currency == "USD" and not rates)
     if partner_gap == "recorded":
         assert "or no trade at all" not in gap["explanation"]
+    if currency == "USD" and not rates:
+        assert gap["explanation"].endswith(said) and "likelier" not in gap["explanation"]
     (saved,) = api.scan(store, kinds="gap", reporter="SWE")  # saved, then completed
     assert saved["explanation"] == gap["explanation"] and saved["evidence"] == gap["evidence"]
 
@@ -214,3 +230,51 @@ def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path
     assert gap["explanation"].endswith(
         "would tell (tradesentry mirror SWE ESP --commodity 48114900)."
     )
+
+
+def _comext_pair(folder, own_blank: bool, partner_blank: bool) -> Path:
+    """Comext SDMX-CSV (a blank figure is one the source withheld): Germany's exports of
+    01 to France, €100K a month for 24 months from January 2023, and France's imports of
+    them from Germany; November and December 2023 are missing from Germany's record, or
+    listed blank (``own_blank``), and blank in France's (``partner_blank``) or absent."""
+    rows = [
+        "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE"
+    ]
+    for m in range(24):
+        period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
+        gap = m in (10, 11)
+        for reporter, partner, flow, blank in (
+            ("DE", "FR", 2, own_blank),
+            ("FR", "DE", 1, partner_blank),
+        ):
+            if gap and not blank:
+                continue
+            value = "" if gap else f"{100_000 + 1_000 * (m % 5):.0f}"
+            rows.append(
+                f"ESTAT:DS-045409(1.0),13/02/26 11:00:00,M,{reporter},{partner},01,{flow},"
+                f"VALUE_IN_EUROS,{period},{value}"
+            )
+    path = folder / f"comext-{own_blank}-{partner_blank}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("own_blank", "partner_blank", "said"),
+    [
+        (False, True, "FRA's record of the same flow lists those months without a value too."),
+        # Germany's own record lists them blank: the trade was recorded; France has none,
+        # which is said without calling it no trade
+        (True, False, "its value not published). FRA's record of the same flow shows no "
+         "trade in those months, though it has figures within a year of them."),
+    ],
+)  # fmt: skip
+def test_withheld_figures_on_either_side_are_said_as_such(
+    store, tmp_path, own_blank, partner_blank, said
+):
+    from tradesentry import api
+
+    store.ingest(_comext_pair(tmp_path, own_blank, partner_blank))
+    (gap,) = api.scan(store, kinds="gap", reporter="DEU", save=False)
+    assert said in gap["explanation"], gap["explanation"]
+    assert "likelier" not in gap["explanation"]

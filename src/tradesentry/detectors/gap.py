@@ -198,24 +198,23 @@ class Gap(Detector):
             f"{ev.get('months_after')} after{worth}."
         )
         withheld = int(ev.get("withheld_months") or 0)
-        partner = _partner_reading(finding, len(months), unit)
+        said, reading = _partner_reading(finding, len(months), unit)
         if withheld == len(months):
-            said = "it" if len(months) == 1 else "them"
+            them = "it" if len(months) == 1 else "them"
             text += (
-                f" The source lists {said} without a value (confidential, not available, or "
+                f" The source lists {them} without a value (confidential, not available, or "
                 "a weight given without it: the trade was recorded, its value not published)"
             )
-            return (
-                f"{text}. {partner}"
-                if partner
-                else text + _partner_pointer(finding, "show its value")
-            )
+            if not said:
+                return text + _partner_pointer(finding, "show its value")
+            # what the withheld figures may hold, or that the partner has none: no reading
+            return f"{text}. {said.replace(' either,', ',').rstrip('.')}."
         if withheld:
             text += f" The source lists {withheld} of them without a value."
-        if ev.get("partner_months"):  # the partner saw trade: "no trade" is not the reading
-            return f"{text} {partner}"
-        if partner:
-            return f"{text} {partner}"
+        if said and reading:
+            return f"{text} {said}: {reading}"
+        if said:
+            return f"{text} {said}"
         return (
             f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
             "that time" + _partner_pointer(finding)
@@ -234,41 +233,50 @@ def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
     return counts[rows, end + 1] - counts[rows, start]
 
 
-def _partner_reading(finding: Mapping, n_months: int, unit: str) -> str:
-    """What the partner's record of the same flow says of the gap's months, where the store
-    holds it around them (``context.mirror_months``); empty where it does not."""
+def _partner_reading(finding: Mapping, n_months: int, unit: str) -> tuple[str, str]:
+    """What the partner's record of the same flow holds of the gap's months, where the store
+    holds it around them (``context.mirror_months``), and what that suggests: ("", "")
+    where it does not. The reading is left empty where the figures cannot be weighed (in a
+    currency the store has no rate for, or withheld there too)."""
     ev = finding.get("evidence") or {}
     if "partner_months" not in ev:
-        return ""
+        return "", ""
     reporter, partner, flow = finding.get("reporter"), finding.get("partner"), finding.get("flow")
     theirs = (
         f"imports from {reporter}" if flow in ("export", "re-export") else f"exports to {reporter}"
     )
     them = f"that {unit}" if n_months == 1 else f"those {unit}s"
-    k = int(ev["partner_months"])
+    k, hidden = int(ev["partner_months"]), int(ev.get("partner_withheld") or 0)
+    if not k and hidden:
+        some = them if hidden == n_months else f"{hidden} of {them}"
+        return f"{partner}'s record of the same flow lists {some} without a value too.", ""
     if not k:
+        near = "it" if n_months == 1 else "them"
         return (
-            f"{partner}'s record of the same flow has no figure for {them} either, though it "
-            f"has figures within a year of {'it' if n_months == 1 else 'them'}: no trade in "
-            "that time is the likelier reading, or both records left it out."
+            f"{partner}'s record of the same flow shows no trade in {them} either, though it "
+            f"has figures within a year of {near}",
+            "no trade in that time is the likelier reading, or both records left it out.",
         )
     value = ev.get("partner_value")
     currency = ev.get("partner_currency") or finding.get("currency") or "USD"
     amount = f" of {money(value, currency)}" if value is not None else ""
     where = f"for {them}" if k == n_months else f"in {k} of {them}"
-    said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow)"
+    combined = "; some of it a figure over several months" if ev.get("partner_combined") else ""
+    said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow{combined})"
     expected = finding.get("expected")
-    comparable = value is not None and "partner_currency" not in ev and expected == expected
-    if comparable and expected and value < PARTNER_SHARE * expected:
+    if value is None or "partner_currency" in ev or not expected or expected != expected:
+        return said + ".", ""  # nothing to weigh it against
+    if value < PARTNER_SHARE * expected:
         return (
-            f"{said}, against about {money(expected, currency)} expected: by its account "
-            "some trade went on, well below the series' usual, so a quiet time with figures "
-            "left out is as likely as a figure missing from the record."
+            f"{said}, against about {money(expected, currency)} expected",
+            "by its account some trade went on, well below the series' usual, so a quiet "
+            "time with figures left out is as likely as a figure missing from the record.",
         )
     return (
-        f"{said}: by its account the trade went on, so a figure confidential, suppressed or "
-        f"late in {reporter}'s record is the likelier reading than {plural(n_months, unit)} "
-        "without trade."
+        said,
+        f"by its account the trade went on, so a figure confidential, suppressed or late in "
+        f"{reporter}'s record is the likelier reading than {plural(n_months, unit)} without "
+        "trade.",
     )
 
 

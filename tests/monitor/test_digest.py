@@ -407,22 +407,10 @@ def test_a_figure_given_again_names_the_last_one_published(store, tmp_path, give
 def test_new_findings_rank_by_money_in_dollars(store, tmp_path):
     """¥2.25 trillion (about $20 billion at 110 yen) is less at stake than $82.4 billion:
     the digest lists the dollars first, as every other list of findings does."""
-    from tests.report.seed import save_scan
+    from tests.report.seed import yen_and_dollar_scan
 
     store.ingest(vintage(tmp_path / "r1.csv", until="2021-02"))
-    rates = tmp_path / "rates.csv"
-    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\n")
-    api.load_rates(store, rates)
-    base = {"kind": "spike", "partner": "CHN", "flow": "import", "commodity": "TOTAL"}
-    base |= {"period": "2021-01", "period_end": "2021-01", "observed": 1.0, "expected": 1.0}
-    base |= {"score": 0.9, "severity": "high", "explanation": "", "evidence": {}}
-    scan_id = save_scan(
-        store,
-        [
-            {**base, "reporter": "JPN", "currency": "JPY", "impact": 2.25e12},
-            {**base, "reporter": "USA", "currency": "USD", "impact": 8.24e10},
-        ],
-    )
+    scan_id = yen_and_dollar_scan(store, tmp_path)
     found = api.digest(store, scan_id=scan_id).findings
     assert [f["reporter"] for f in found] == ["USA", "JPN"]
     assert "usd" not in found[0]  # the contract's fields, their own currency kept

@@ -430,3 +430,25 @@ def both_freqs_store(tmp_path: Path) -> Store:
     store = both_freqs(tmp_path / "both.duckdb")
     yield store
     store.close()
+
+
+def yen_and_dollar_scan(store: Store, folder: Path) -> int:
+    """A saved scan of two spikes in January 2021: ¥2.25 trillion at stake in Japan's
+    imports from China (about $20 billion at the store's 110 yen to the dollar) and $82.4
+    billion in the United States': the dollars are more at stake, the yen the larger
+    number. Returns the scan id."""
+    from tradesentry import api
+
+    rates = folder / "rates.csv"
+    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\n")
+    api.load_rates(store, rates)
+    base = {"kind": "spike", "partner": "CHN", "flow": "import", "commodity": "TOTAL"}
+    base |= {"period": "2021-01", "period_end": "2021-01", "observed": 1.0, "expected": 1.0}
+    base |= {"score": 0.9, "severity": "high", "explanation": "", "evidence": {}}
+    return save_scan(
+        store,
+        [
+            {**base, "reporter": "JPN", "currency": "JPY", "impact": 2.25e12},
+            {**base, "reporter": "USA", "currency": "USD", "impact": 8.24e10},
+        ],
+    )

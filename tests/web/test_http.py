@@ -706,24 +706,11 @@ def test_a_release_ingested_after_the_scan_is_not_shown_as_scanned(tmp_path):
 @pytest.mark.parametrize(("order", "first"), [("desc", "USD"), ("asc", "JPY")])
 def test_sorting_by_money_at_stake_compares_it_in_dollars(tmp_path, order, first):
     """¥2.25 trillion (about $20 billion at 110 yen) is less at stake than $82.4 billion."""
-    from tests.report.seed import save_scan
-    from tradesentry import api
+    from tests.report.seed import yen_and_dollar_scan
     from tradesentry.store import open_store
 
     store = open_store(tmp_path / "s.duckdb")
-    rates = tmp_path / "rates.csv"
-    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\n")
-    api.load_rates(store, rates)
-    base = {"kind": "spike", "partner": "CHN", "flow": "import", "commodity": "TOTAL"}
-    base |= {"period": "2021-01", "period_end": "2021-01", "observed": 1.0, "expected": 1.0}
-    base |= {"score": 0.9, "severity": "high", "explanation": "", "evidence": {}}
-    save_scan(
-        store,
-        [
-            {**base, "reporter": "JPN", "currency": "JPY", "impact": 2.25e12},
-            {**base, "reporter": "USA", "currency": "USD", "impact": 8.24e10},
-        ],
-    )
+    yen_and_dollar_scan(store, tmp_path)
     path = store.path
     store.close()
     found = TestClient(create_app(path)).get(f"/api/findings?sort=impact&order={order}").json()

@@ -510,14 +510,19 @@ _MIRROR_MONTHS_SQL = f"""
                bool_or(period_months > 1 AND value > 0) AS combined
         FROM cells GROUP BY i
     ),
-    -- each of the partner's rows once, however many asked months it covers
+    -- each of the partner's rows once, for the share of its months that are asked (a
+    -- January–February figure counts half where only February is)
+    covering AS (
+        SELECT i, period, period_months, value, currency, in_own, count(*) AS covered
+        FROM cells WHERE value > 0
+        GROUP BY i, period, period_months, value, currency, in_own
+    ),
     figures AS (
-        SELECT i, count(*) AS n, sum(value) AS value, min(currency) AS currency,
+        SELECT i, sum(value * covered / period_months) AS value, min(currency) AS currency,
                count(DISTINCT currency) AS currencies,
-               CASE WHEN count(in_own) = count(*) THEN sum(in_own) END AS in_own
-        FROM (SELECT DISTINCT i, period, period_months, value, currency, in_own
-              FROM cells WHERE value > 0)
-        GROUP BY i
+               CASE WHEN count(in_own) = count(*)
+                    THEN sum(in_own * covered / period_months) END AS in_own
+        FROM covering GROUP BY i
     ),
     around AS (
         SELECT a.i, count(*) AS months
@@ -525,7 +530,7 @@ _MIRROR_MONTHS_SQL = f"""
         JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
-         AND m.breakdown = a.breakdown AND m.freq = a.freq
+         AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
          AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
                           AND a.last + INTERVAL {PARTNER_REACH} MONTH
         GROUP BY a.i
@@ -543,11 +548,12 @@ def mirror_months(found, con) -> dict:
     by the finding's index in ``found``: ``partner_months`` (months with trade in its
     record: a figure above zero, its own or a combined January–February figure over it,
     ``partner_combined``), ``partner_withheld`` (months it lists without a value), and
-    ``partner_value`` (the sum of those figures, each once, in the finding's currency at
-    the store's rates, or in the partner's own, ``partner_currency``, where a rate is
-    missing; none where its figures are in several currencies and one has no rate). Only
-    findings whose partner's record holds rows within ``PARTNER_REACH`` months of them get
-    an entry: elsewhere its silence says nothing (the store may not hold that record)."""
+    ``partner_value`` (the sum of those figures, each once and a combined one for the share
+    of its months that are the finding's, in the finding's currency at the store's rates,
+    or in the partner's own, ``partner_currency``, where a rate is missing; none where its
+    figures are in several currencies and one has no rate). Only findings whose partner's
+    record holds figures within ``PARTNER_REACH`` months of them get an entry: elsewhere
+    its silence says nothing (the store may not hold that record)."""
     import pandas as pd
 
     asked = []

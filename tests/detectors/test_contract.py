@@ -962,15 +962,31 @@ def test_a_finding_of_little_money_is_never_high(kind, currency, per_usd):
             assert dollars > 2000 and f["severity"] in ("high", "medium")
 
 
+#: a record of each context of findings, as its reader gives it for one finding
+CONTEXT_RECORDS = {"mirror_months": {"partner_months": 1, "partner_value": 5.0}}
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_findings_are_completed_only_with_context_the_scan_can_read(kind):
-    """``finding_needs`` name readers of ``context.FINDING_CONTEXT``; without any context
-    (none held for these findings) ``complete`` leaves every finding as it was."""
+    """``finding_needs`` name readers of ``context.FINDING_CONTEXT``; ``complete`` is pure:
+    without context every finding is as it was, with a record for one finding only that
+    finding of the detector's kind changes, and the frame given is left untouched."""
+    import copy
+
     from tradesentry.context import FINDING_CONTEXT
 
     detector = registry()[kind]()
-    assert set(detector.finding_needs) <= set(FINDING_CONTEXT)
+    assert set(detector.finding_needs) <= set(FINDING_CONTEXT) <= set(CONTEXT_RECORDS)
     found = findings(suited(kind, _messy()), [detector])
     assert len(found)
     done = detector.complete(found, {need: {} for need in detector.finding_needs})
     pd.testing.assert_frame_equal(done, found)
+    if not detector.finding_needs:
+        return
+    before = copy.deepcopy(found)
+    first = found.index[0]
+    context = {need: {first: CONTEXT_RECORDS[need]} for need in detector.finding_needs}
+    done = detector.complete(found, context)
+    pd.testing.assert_frame_equal(found, before)  # the frame given is left as it was
+    assert done.at[first, "explanation"] != found.at[first, "explanation"]
+    pd.testing.assert_frame_equal(done.drop(index=first), found.drop(index=first))

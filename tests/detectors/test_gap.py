@@ -141,13 +141,15 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     2023, but for November and December 2023; and ESP's imports of them from SWE (in
     ``partner_currency``, at 1.1 to the euro), whose November and December are
     ``partner_gap``: "recorded" (€90K each), "small" (€2K each), "silent" (none), "zero"
-    (€0 each) or "combined" (one figure of €180K over both months)."""
+    (€0 each), "combined" (one figure of €180K over both months) or "straddling" (one of
+    €200K over October and November, and €90K for December)."""
     from tests.trade_files import CSV_HEADER
 
     rng = np.random.default_rng(5)
     rows = [CSV_HEADER]
     rate = 1.1 if partner_currency == "USD" else 1.0
     partner = {"recorded": 9e4, "small": 2e3, "zero": 0.0, "combined": 1.8e5}.get(partner_gap)
+    partner = 9e4 if partner_gap == "straddling" else partner
     for m, noise in enumerate(np.exp(rng.normal(0, 0.1, 24))):
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
         if m not in (10, 11):
@@ -157,6 +159,10 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
             if m == 11:
                 continue
             months = 2
+        if partner_gap == "straddling" and m in (9, 10):  # October–November, €200K
+            if m == 10:
+                continue
+            value, months = 2e5, 2
         figure = f"{value * rate:.0f}" if value is not None else ""
         if value is not None:
             rows.append(
@@ -185,9 +191,13 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
          "time is the likelier reading, or both records left it out."),
         ("zero", "EUR", False, "ESP's record of the same flow shows no trade in those "
          "months either"),
+        # half of the October–November figure is November's
+        ("straddling", "EUR", False, "ESP recorded imports from SWE of €190.0K for those "
+         "months (its record of the same flow; some of it a share of a figure over several "
+         "months)"),
         ("combined", "EUR", False, "ESP recorded imports from SWE of €180.0K for those "
-         "months (its record of the same flow; some of it a figure over several months): "
-         "by its account the trade went on"),
+         "months (its record of the same flow; some of it a share of a figure over several "
+         "months): by its account the trade went on"),
     ],
 )  # fmt: skip
 def test_a_gap_says_what_the_partner_recorded_in_its_months(
@@ -232,49 +242,61 @@ def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path
     )
 
 
-def _comext_pair(folder, own_blank: bool, partner_blank: bool) -> Path:
+def _comext_pair(folder, own: str, partner: str) -> Path:
     """Comext SDMX-CSV (a blank figure is one the source withheld): Germany's exports of
     01 to France, €100K a month for 24 months from January 2023, and France's imports of
-    them from Germany; November and December 2023 are missing from Germany's record, or
-    listed blank (``own_blank``), and blank in France's (``partner_blank``) or absent."""
-    rows = [
+    them from Germany. November and December 2023 in each record (``own``, ``partner``):
+    "missing" (no rows), "blank" (listed without a value) or "half" (November blank,
+    December missing, or for France €95K)."""
+    header = (
         "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE"
-    ]
+    )
+    rows = [header]
     for m in range(24):
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
-        gap = m in (10, 11)
-        for reporter, partner, flow, blank in (
-            ("DE", "FR", 2, own_blank),
-            ("FR", "DE", 1, partner_blank),
-        ):
-            if gap and not blank:
+        for reporter, other, flow, mode in (("DE", "FR", 2, own), ("FR", "DE", 1, partner)):
+            value = f"{100_000 + 1_000 * (m % 5):.0f}"
+            if m in (10, 11):
+                value = {
+                    "missing": None,
+                    "blank": "",
+                    "half": "" if m == 10 else ("95000" if reporter == "FR" else None),
+                }[mode]
+            if value is None:
                 continue
-            value = "" if gap else f"{100_000 + 1_000 * (m % 5):.0f}"
             rows.append(
-                f"ESTAT:DS-045409(1.0),13/02/26 11:00:00,M,{reporter},{partner},01,{flow},"
+                f"ESTAT:DS-045409(1.0),13/02/26 11:00:00,M,{reporter},{other},01,{flow},"
                 f"VALUE_IN_EUROS,{period},{value}"
             )
-    path = folder / f"comext-{own_blank}-{partner_blank}.csv"
+    path = folder / f"comext-{own}-{partner}.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
 
 @pytest.mark.parametrize(
-    ("own_blank", "partner_blank", "said"),
+    ("own", "partner", "said"),
     [
-        (False, True, "FRA's record of the same flow lists those months without a value too."),
+        ("missing", "blank", "FRA's record of the same flow lists those months without a "
+         "value."),
+        ("blank", "blank", "FRA's record of the same flow lists those months without a "
+         "value too."),
         # Germany's own record lists them blank: the trade was recorded; France has none,
         # which is said without calling it no trade
-        (True, False, "its value not published). FRA's record of the same flow shows no "
-         "trade in those months, though it has figures within a year of them."),
+        ("blank", "missing", "its value not published). FRA's record of the same flow shows "
+         "no trade in those months, though it has figures within a year of them."),
+        ("half", "missing", "The source lists 1 of them without a value. FRA's record of the "
+         "same flow shows no trade in those months either, though it has figures within a "
+         "year of them."),
+        ("missing", "half", "FRA recorded imports from DEU of €95.0K in 1 of those months "
+         "(its record of the same flow), and lists 1 of them without a value."),
     ],
 )  # fmt: skip
-def test_withheld_figures_on_either_side_are_said_as_such(
-    store, tmp_path, own_blank, partner_blank, said
-):
+def test_withheld_figures_on_either_side_are_said_as_such(store, tmp_path, own, partner, said):
+    """A figure withheld is trade recorded and not published: where either record withholds
+    some of the gap's months, the figures are given without reading them as no trade."""
     from tradesentry import api
 
-    store.ingest(_comext_pair(tmp_path, own_blank, partner_blank))
+    store.ingest(_comext_pair(tmp_path, own, partner))
     (gap,) = api.scan(store, kinds="gap", reporter="DEU", save=False)
     assert said in gap["explanation"], gap["explanation"]
     assert "likelier" not in gap["explanation"]

@@ -198,7 +198,7 @@ class Gap(Detector):
             f"{ev.get('months_after')} after{worth}."
         )
         withheld = int(ev.get("withheld_months") or 0)
-        said, reading = _partner_reading(finding, len(months), unit)
+        said, reading = _partner_reading(finding, len(months), unit, withheld)
         if withheld == len(months):
             them = "it" if len(months) == 1 else "them"
             text += (
@@ -211,8 +211,10 @@ class Gap(Detector):
             return f"{text}. {said.replace(' either,', ',').rstrip('.')}."
         if withheld:
             text += f" The source lists {withheld} of them without a value."
-        if said and reading:
+        if said and reading and not withheld:  # withheld figures were recorded: no reading
             return f"{text} {said}: {reading}"
+        if said and reading:
+            return f"{text} {said}."
         if said:
             return f"{text} {said}"
         return (
@@ -233,7 +235,9 @@ def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
     return counts[rows, end + 1] - counts[rows, start]
 
 
-def _partner_reading(finding: Mapping, n_months: int, unit: str) -> tuple[str, str]:
+def _partner_reading(
+    finding: Mapping, n_months: int, unit: str, own_withheld: int = 0
+) -> tuple[str, str]:
     """What the partner's record of the same flow holds of the gap's months, where the store
     holds it around them (``context.mirror_months``), and what that suggests: ("", "")
     where it does not. The reading is left empty where the figures cannot be weighed (in a
@@ -247,9 +251,10 @@ def _partner_reading(finding: Mapping, n_months: int, unit: str) -> tuple[str, s
     )
     them = f"that {unit}" if n_months == 1 else f"those {unit}s"
     k, hidden = int(ev["partner_months"]), int(ev.get("partner_withheld") or 0)
+    too = " too" if own_withheld else ""
     if not k and hidden:
         some = them if hidden == n_months else f"{hidden} of {them}"
-        return f"{partner}'s record of the same flow lists {some} without a value too.", ""
+        return f"{partner}'s record of the same flow lists {some} without a value{too}.", ""
     if not k:
         near = "it" if n_months == 1 else "them"
         return (
@@ -261,8 +266,12 @@ def _partner_reading(finding: Mapping, n_months: int, unit: str) -> tuple[str, s
     currency = ev.get("partner_currency") or finding.get("currency") or "USD"
     amount = f" of {money(value, currency)}" if value is not None else ""
     where = f"for {them}" if k == n_months else f"in {k} of {them}"
-    combined = "; some of it a figure over several months" if ev.get("partner_combined") else ""
+    combined = (
+        "; some of it a share of a figure over several months" if ev.get("partner_combined") else ""
+    )
     said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow{combined})"
+    if hidden:  # what it withheld may hold the rest: nothing to weigh
+        return f"{said}, and lists {hidden} of them without a value{too}.", ""
     expected = finding.get("expected")
     if value is None or "partner_currency" in ev or not expected or expected != expected:
         return said + ".", ""  # nothing to weigh it against

@@ -504,3 +504,29 @@ def test_a_pair_counts_a_total_and_its_commodity_once(demo_store):
     pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
     assert pair["impact"] == pytest.approx(8.1e6)
     assert api.overview(demo_store)["at_stake"] == {"USD": pytest.approx(8.1e6)}
+
+
+def test_a_pair_applies_the_overviews_rules_in_its_order(demo_store):
+    """The total and its commodities first, then a series' own overlapping findings: a
+    commodity's finding inside the total's month goes into the total, and its other
+    finding, before that month, then counts on its own (the pair had left it out for the
+    first, and then the first for the total)."""
+    from tests.report.seed import save_scan
+
+    base = {"reporter": "CHN", "partner": "PRK", "flow": "export", "observed": 1.0}
+    base |= {"expected": 1.0, "currency": "USD", "score": 0.9, "severity": "high"}
+    base |= {"explanation": "", "evidence": {}}
+    save_scan(
+        demo_store,
+        [
+            {**base, "kind": "level_shift", "commodity": "TOTAL", "impact": 1000.0,
+             "period": "2020-05", "period_end": "2020-05"},
+            {**base, "kind": "mirror_gap", "commodity": "2709", "impact": 100.0,
+             "period": "2020-04", "period_end": "2020-05"},
+            {**base, "kind": "spike", "commodity": "2709", "impact": 50.0,
+             "period": "2020-04", "period_end": "2020-04"},
+        ],
+    )  # fmt: skip
+    pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
+    assert pair["impact"] == pytest.approx(1050.0)
+    assert api.overview(demo_store)["at_stake"] == {"USD": pytest.approx(1050.0)}

@@ -140,7 +140,47 @@ CASES = {
         [_finding("spike", 450, "2023-04"), _finding("spike", 397, "2023-04", reporter="AUT")],
         450 + 397,
     ),
-}
+    # nested details: the partner's chapter is in the partner's total, which is in the
+    # world's; only the world's top-level details are added up against it
+    "world total, a partner's total and its chapter": (
+        [
+            _finding("level_shift", 100, "2023-04", commodity="TOTAL", classification="HS", **WLD),
+            _finding("level_shift", 50, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 50, "2023-04", commodity="39", classification="HS"),
+        ],
+        100,
+    ),
+    "world total, a larger partner's total and its chapter": (
+        [
+            _finding("level_shift", 120, "2023-04", commodity="TOTAL", classification="HS", **WLD),
+            _finding("level_shift", 100, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("dip", 60, "2023-04", commodity="39", classification="HS"),
+        ],
+        120,
+    ),
+    # the export side the mirror rule leaves out is no detail that accounts for the world's
+    "world total and a partner's mirror gap the import side reports": (
+        [
+            _finding("level_shift", 100, "2023-04", commodity="TOTAL", classification="HS",
+                     **{**EXPORT_SIDE, "partner": "WLD"}),
+            _finding("mirror_gap", 100, "2023-04", commodity="TOTAL", classification="HS",
+                     **EXPORT_SIDE),
+            _finding("mirror_gap", 10, "2023-04", commodity="TOTAL", classification="HS"),
+        ],
+        110,
+    ),
+    # a detail outside the total's months is no detail of it: it counts on its own, after
+    # its series' overlapping finding went into the total
+    "a total and two findings of a commodity, one outside its months": (
+        [
+            _finding("level_shift", 1000, "2023-04", commodity="TOTAL", classification="HS"),
+            _finding("mirror_gap", 100, "2023-03", "2023-04", commodity="39",
+                     classification="HS"),
+            _finding("spike", 50, "2023-03", commodity="39", classification="HS"),
+        ],
+        1050,
+    ),
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(("found", "at_stake"), CASES.values(), ids=CASES.keys())
@@ -149,6 +189,17 @@ def test_money_at_stake_counts_overlapping_findings_once(store, found, at_stake)
     summary = api.overview(store, scan_id=scan_id)
     assert summary["at_stake"] == {"EUR": pytest.approx(at_stake)}
     assert summary["findings"] == len(found)  # the counts still hold every finding
+
+
+def test_an_aggregate_is_weighed_against_details_in_its_own_currency(store):
+    """A world level shift of €600M and a chapter's ¥1 billion: sums in two currencies are
+    not compared (each currency has its own line), and neither goes."""
+    found = [
+        _finding("level_shift", 6e8, "2023-04", commodity="TOTAL", classification="HS", **WLD),
+        {**_finding("dip", 1e9, "2023-04", commodity="39", classification="HS"), "currency": "JPY"},
+    ]
+    scan_id = api._save_scan(store, [pd.DataFrame(found)], {}, None, None, "local")
+    assert api.overview(store, scan_id=scan_id)["at_stake"] == {"EUR": 6e8, "JPY": 1e9}
 
 
 def test_money_at_stake_is_per_currency_and_skips_a_currency_without_impact(store):

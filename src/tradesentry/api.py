@@ -636,12 +636,12 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
     Money at stake is summed per currency (a total across currencies would mean nothing),
     each sum of money once: an export side's mirror gap is left out where the partner's
     import side has one over overlapping months (each side reports the gap from its own
-    record); a finding on an aggregate series (partner WLD, commodity TOTAL) and the
-    findings on its details that overlap its months (same reporter, flow, breakdown and
-    freq; the same classification, or any HS edition or CN under TOTAL) count once, at the
-    larger: the aggregate's is left out where its details' add up to at least its money,
-    else theirs are (a €70K spike of one product is inside a €600M level shift of the
-    total); and of the
+    record); of the rest, a finding on an aggregate series (partner WLD, commodity TOTAL)
+    and the findings on its details that overlap its months (same reporter, flow,
+    breakdown, freq and currency; the same classification, or any HS edition or CN under
+    TOTAL) count once, at the larger: the aggregate's is left out where its top-level
+    details' add up to at least its money, else theirs are (a €70K spike of one product is
+    inside a €600M level shift of the total; ``_ONCE_SQL``); and of the
     findings left, per series, findings whose months overlap count once, at the largest
     impact among them (a finding is left out where a larger one of its series overlaps
     it). Two findings of one series over months that do not overlap both count: a level
@@ -776,30 +776,35 @@ _TOTAL_AND_DETAIL_SQL = """
     SELECT a.id, a.size, g.id AS detail_id, g.size AS detail_size
     FROM {source} a JOIN {source} g
       ON g.reporter = a.reporter AND g.partner = a.partner AND g.flow = a.flow
-     AND g.breakdown = a.breakdown AND g.freq = a.freq
+     AND g.breakdown = a.breakdown AND g.freq = a.freq AND g.currency = a.currency
     WHERE a.commodity = 'TOTAL' AND g.commodity <> 'TOTAL'
       AND g.period <= a.period_end AND g.period_end >= a.period
       AND (g.classification = a.classification OR (a.hs AND g.hs))
 """
 
-# What an aggregate finding and the findings on its details, from ``{pairs}`` (rows of id,
-# size, detail_id, detail_size; a table or a parenthesised subquery with an alias), leave
-# out so that their money counts once, at the larger: the aggregate where its details add
-# up to at least its money (they count it), else the details inside it (it counts theirs).
-# A spike of €70K in one CN8 product does not account for a €600M level shift of Comext's
-# TOTAL in its month; a €7.99M spike of crude oil nearly does an €8.1M spike of the total.
+# What an aggregate finding and the findings on its details leave out so that their money
+# counts once, at the larger, from ``{pairs}`` (a SELECT of id, size, detail_id,
+# detail_size; sizes in one currency): the aggregate where its details add up to at least
+# its money (they count it), else the details inside it (it counts theirs). Only its
+# top-level details are added up: a partner's total and a chapter of it are both details of
+# the world's total, and the chapter's money is already in the partner's. A spike of €70K
+# in one CN8 product does not account for a €600M level shift of Comext's TOTAL in its
+# month; a €7.99M spike of crude oil nearly does an €8.1M spike of the total.
 _ONCE_SQL = """
-    SELECT id FROM (
-        SELECT id, size, sum(detail_size) AS details FROM {pairs} GROUP BY id, size
-    ) WHERE details >= size
+    WITH pairs AS ({pairs}),
+    top AS (
+        SELECT p.* FROM pairs p
+        WHERE NOT EXISTS (
+            SELECT 1 FROM pairs q JOIN pairs r ON r.id = q.detail_id
+            WHERE q.id = p.id AND r.detail_id = p.detail_id
+        )
+    ),
+    sums AS (SELECT id, size, sum(detail_size) AS details FROM top GROUP BY id, size)
+    SELECT id FROM sums WHERE details >= size
     UNION
-    SELECT p.detail_id FROM {pairs} JOIN (
-        SELECT id AS aggregate, size AS whole, sum(detail_size) AS details
-        FROM {pairs} GROUP BY id, size
-    ) t ON t.aggregate = p.id
-    WHERE t.details < t.whole
+    SELECT p.detail_id FROM pairs p JOIN sums s ON s.id = p.id WHERE s.details < s.size
 """
-_TOTAL_IN_DETAIL_SQL = _ONCE_SQL.format(pairs="(" + _TOTAL_AND_DETAIL_SQL + ") p")
+_TOTAL_IN_DETAIL_SQL = _ONCE_SQL.format(pairs=_TOTAL_AND_DETAIL_SQL)
 
 _AT_STAKE_SQL = """
     WITH f AS MATERIALIZED (
@@ -817,26 +822,28 @@ _AT_STAKE_SQL = """
           AND g.kind = 'mirror_gap' AND g.flow IN ('import', 're-import')
           AND g.period <= f.period_end AND g.period_end >= f.period
     ),
-    world AS (SELECT * FROM f WHERE partner = 'WLD'),
-    total AS (SELECT * FROM f WHERE commodity = 'TOTAL'),
+    -- the aggregate rule weighs what the mirror rule leaves
+    unmirrored AS (SELECT * FROM f WHERE id NOT IN (SELECT id FROM mirrored)),
+    world AS (SELECT * FROM unmirrored WHERE partner = 'WLD'),
+    total AS (SELECT * FROM unmirrored WHERE commodity = 'TOTAL'),
     detail_pairs AS (
-        SELECT a.id, a.size, g.id AS detail_id, g.size AS detail_size FROM world a JOIN f g
+        SELECT a.id, a.size, g.id AS detail_id, g.size AS detail_size
+        FROM world a JOIN unmirrored g
           ON g.reporter = a.reporter AND g.flow = a.flow
          AND g.classification = a.classification AND g.commodity = a.commodity
-         AND g.breakdown = a.breakdown AND g.freq = a.freq
+         AND g.breakdown = a.breakdown AND g.freq = a.freq AND g.currency = a.currency
         WHERE g.partner <> 'WLD' AND g.period <= a.period_end AND g.period_end >= a.period
         UNION {in_detail} UNION
-        SELECT a.id, a.size, g.id, g.size FROM total a JOIN f g
+        SELECT a.id, a.size, g.id, g.size FROM total a JOIN unmirrored g
           ON g.reporter = a.reporter AND g.flow = a.flow
-         AND g.breakdown = a.breakdown AND g.freq = a.freq
+         AND g.breakdown = a.breakdown AND g.freq = a.freq AND g.currency = a.currency
         WHERE a.partner = 'WLD' AND g.partner <> 'WLD' AND g.commodity <> 'TOTAL'
           AND g.period <= a.period_end AND g.period_end >= a.period
           AND (g.classification = a.classification OR (a.hs AND g.hs))
     ),
     detailed AS ({once}),
     kept AS MATERIALIZED (
-        SELECT * FROM f
-        WHERE id NOT IN (SELECT id FROM mirrored) AND id NOT IN (SELECT id FROM detailed)
+        SELECT * FROM unmirrored WHERE id NOT IN (SELECT id FROM detailed)
     ),
     outsized AS ({outsized})
     SELECT currency, sum(impact) AS impact FROM kept
@@ -851,8 +858,8 @@ def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     sql = _AT_STAKE_SQL.format(
         findings=saved_findings_sql(con),
         hs=_HS_EDITION_SQL,
-        in_detail=_TOTAL_AND_DETAIL_SQL.format(source="f"),
-        once=_ONCE_SQL.format(pairs="detail_pairs p"),
+        in_detail=_TOTAL_AND_DETAIL_SQL.format(source="unmirrored"),
+        once=_ONCE_SQL.format(pairs="SELECT * FROM detail_pairs"),
         outsized=_OUTSIZED_SQL.format(source="kept"),
     )
     rows = con.execute(sql, {"scan": scan_id}).fetchall()
@@ -953,11 +960,14 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
             FROM current_observations GROUP BY ALL
         ), {_scan_findings_usd(con)},
         in_detail AS ({_TOTAL_IN_DETAIL_SQL.format(source="found")}),
+        -- as the overview: the total and its commodities first, then a series' own findings
+        rest AS (SELECT * FROM found WHERE id NOT IN (SELECT id FROM in_detail)),
+        rest_outsized AS ({_OUTSIZED_SQL.format(source="rest")}),
+        pair_counted AS (SELECT id FROM rest WHERE id NOT IN (SELECT id FROM rest_outsized)),
         f AS (
             SELECT reporter, partner, count(*) AS findings,
-                   sum(impact) FILTER (WHERE counted AND id NOT IN (SELECT id FROM in_detail))
-                       AS impact,
-                   sum(impact_usd) FILTER (WHERE counted AND id NOT IN (SELECT id FROM in_detail))
+                   sum(impact) FILTER (WHERE id IN (SELECT id FROM pair_counted)) AS impact,
+                   sum(impact_usd) FILTER (WHERE id IN (SELECT id FROM pair_counted))
                        AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
             FROM found GROUP BY ALL

@@ -309,7 +309,12 @@ def _unheld_code(con, filters: dict, source: str = "the store") -> tuple[str, st
     return first_unheld(con, codes, source) if codes else None
 
 
-def check_codes(store: Store, reporter=None, partner=None, commodity=None) -> None:
+def check_codes(
+    store: Store,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
+) -> None:
     """InputError where a code (one or a list, as ``findings`` takes them) is held by no
     series of the store: the dashboard's filters are checked as ``findings``' are."""
     filters = arguments.series_filters(reporter, partner, None, commodity)
@@ -983,7 +988,12 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
 
 # -- monitor: what is new since the last scan, and the digest of a release ---------------
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tradesentry.missing import MirrorView, MissingTrade
     from tradesentry.monitor import digest as monitor_digest
+    from tradesentry.rates import RatesResult
+    from tradesentry.revisions import ReleaseDiff
 
 
 def new_findings(
@@ -1077,7 +1087,7 @@ def revisions(
     )
 
 
-def release_diff(store: Store, a: int, b: int):
+def release_diff(store: Store, a: int, b: int) -> ReleaseDiff:
     """What release ``b`` changed against release ``a``: revised, appeared, vanished cells,
     and the months restated across the board (a ``revisions.ReleaseDiff``)."""
     from tradesentry import revisions as rev
@@ -1094,7 +1104,7 @@ def mirror_pair(
     classification: str | None = None,
     breakdown: str | None = None,
     freq: str | None = None,
-):
+) -> MirrorView:
     """Both records of a pair's trade month by month, with the usual ratio and its band.
 
     The reporter's exports beside the partner's imports from it, and its imports beside
@@ -1129,7 +1139,7 @@ def missing_trade(
     classification: str | None = None,
     breakdown: str | None = None,
     freq: str | None = None,
-):
+) -> MissingTrade:
     """What the mirror and unit-value gaps imply is missing from the reporter's record of
     its trade with the partner, per commodity, with a low / central / high range and the
     method in words (a ``missing.MissingTrade``). ``start`` and ``end`` are YYYY-MM (a
@@ -1158,7 +1168,7 @@ def _month_range(start: str | None, end: str | None) -> tuple[str | None, str | 
     return start, end
 
 
-def load_rates(store: Store, path):
+def load_rates(store: Store, path: str | Path) -> RatesResult:
     """Read monthly exchange rates (currency,period,per_usd or the ECB layout) into the
     store, in one transaction (a ``rates.RatesResult``)."""
     from tradesentry.rates import load_rates as load

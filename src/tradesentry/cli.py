@@ -35,7 +35,7 @@ from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import csv_frame
 from tradesentry.monitor import words
-from tradesentry.schema import FLOWS
+from tradesentry.schema import FLOWS, SEVERITY_RANK
 from tradesentry.store import open_store, read_else_write, resolve_store_path
 from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
 
@@ -604,8 +604,8 @@ def _exit_on(found: api.Findings, fail_on: Severity | None) -> None:
     """Exit code 1 when a finding is at least as severe as ``--fail-on``."""
     if fail_on is None:
         return
-    order = ["high", "medium", "low"]
-    if any(order.index(f["severity"]) <= order.index(fail_on.value) for f in found):
+    bar = SEVERITY_RANK[fail_on.value]
+    if any(SEVERITY_RANK[f["severity"]] <= bar for f in found):
         raise typer.Exit(1)
 
 

@@ -275,8 +275,7 @@ def findings(
         classification = classification or None
     _check_codes(con, filters, classification)
     if scan_id is None:
-        row = con.execute("SELECT max(id) FROM scans").fetchone()
-        scan_id = row[0] if row else None
+        scan_id = _latest_scan(con)
         if scan_id is None:  # no scan saved yet: nothing found so far, no mistake
             return Findings(empty_findings(), None)
     elif con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:

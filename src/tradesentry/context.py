@@ -486,7 +486,11 @@ def mirror_reference_sql(current: str = "current_observations") -> str:
 PARTNER_REACH = 12
 
 _MIRROR_MONTHS_SQL = f"""
-    WITH asked AS (SELECT * FROM finding_months),
+    WITH asked AS (
+        SELECT f.*, CAST(unnest(generate_series(f.first, f.last, INTERVAL 1 MONTH)) AS DATE)
+               AS period
+        FROM finding_months f
+    ),
     m AS MATERIALIZED ({{current}}),
     -- each asked month beside the partner's rows that cover it: a month's own, or a
     -- combined figure (January–February) over it
@@ -556,22 +560,27 @@ def mirror_months(found, con) -> dict:
     its silence says nothing (the store may not hold that record)."""
     import pandas as pd
 
-    asked = []
-    for i, f in found.iterrows():
-        partner = str(f["partner"])
-        if partner == WORLD or len(partner) != 3 or f.get("freq", "M") != "M":
-            continue
-        months = pd.period_range(f["period"], f["period_end"], freq="M").to_timestamp()
-        key = (partner, f["reporter"], MIRROR_FLOW.get(f["flow"], f["flow"]))
-        key += (f["classification"], f["commodity"], f["breakdown"], f["freq"])
-        for month in months:
-            asked.append((i, *key, month, f["currency"], months[0], months[-1]))
-    if not asked:
+    freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
+    partner = found["partner"].astype(str)
+    mine = found[(partner != WORLD) & (partner.str.len() == 3) & (freq == "M")]
+    if mine.empty:
         return {}
-    columns = ["i", *_SERIES_COLUMNS.split(", "), "period", "currency", "first", "last"]
-    frame = pd.DataFrame(asked, columns=columns)
-    for column in ("period", "first", "last"):
-        frame[column] = frame[column].dt.date
+    # one row per finding, the partner's side of its key; the SQL spreads it over its months
+    frame = pd.DataFrame(
+        {
+            "i": mine.index,
+            "reporter": mine["partner"].to_numpy(),
+            "partner": mine["reporter"].to_numpy(),
+            "flow": mine["flow"].map(MIRROR_FLOW).fillna(mine["flow"]).to_numpy(),
+            "classification": mine["classification"].to_numpy(),
+            "commodity": mine["commodity"].to_numpy(),
+            "breakdown": mine["breakdown"].to_numpy(),
+            "freq": "M",
+            "currency": mine["currency"].to_numpy(),
+            "first": pd.to_datetime(mine["period"] + "-01").dt.date.to_numpy(),
+            "last": pd.to_datetime(mine["period_end"] + "-01").dt.date.to_numpy(),
+        }
+    )
     con.register("finding_months", frame)
     try:
         sql = _MIRROR_MONTHS_SQL.format(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -152,40 +152,12 @@ def _completed(con, detectors, frame: pd.DataFrame) -> pd.DataFrame:
     gap's months have no rows for the panel to join the partner's record to. Once per scan,
     after every chunk: one read of the store, not one per chunk."""
     for detector in detectors:
-        mine = frame[frame["kind"] == detector.kind] if len(frame) else frame
+        mine = frame[frame["kind"] == detector.kind]
         if not detector.finding_needs or mine.empty:
             continue
         found = {need: context.FINDING_CONTEXT[need](mine, con) for need in detector.finding_needs}
         frame = detector.complete(frame, found)
     return frame
-
-
-def _complete_saved(con, scan_id: int, detectors) -> None:
-    """A saved scan's findings completed (``_completed``), in the scan's transaction."""
-    for detector in detectors:
-        if not detector.finding_needs:
-            continue
-        found = saved_frame(con, scan_id, "kind = ?", [detector.kind])
-        done = _completed(con, [detector], found)
-        changed = done[done["explanation"] != found["explanation"]]
-        if changed.empty:
-            continue
-        rows = pd.DataFrame(
-            {
-                "id": changed["id"],
-                "evidence": changed["evidence"].map(evidence_json),
-                "explanation": changed["explanation"],
-            }
-        )
-        con.register("completed_findings", rows)
-        try:
-            con.execute(
-                "UPDATE findings SET evidence = c.evidence, explanation = c.explanation "
-                "FROM completed_findings c WHERE findings.scan_id = ? AND findings.id = c.id",
-                [scan_id],
-            )
-        finally:
-            con.unregister("completed_findings")
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
@@ -197,9 +169,16 @@ def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:
 
 
 def _save_scan(
-    store: Store, chunks: Iterable[pd.DataFrame], filters: dict, since, kinds, engine, detectors=()
+    store: Store,
+    chunks: Iterable[pd.DataFrame],
+    filters: dict,
+    since,
+    kinds,
+    engine,
+    detectors: Sequence[Detector] = (),
 ) -> int:
-    """Write the scan row and each chunk's findings as they come, in one transaction.
+    """Write the scan row and each chunk's findings as they come (those completed from the
+    store once every chunk is in: ``_completed``), in one transaction.
 
     An interrupted scan (an error, Ctrl-C) rolls back: the store keeps no scan row and no
     findings of it, as if it had not run. The scan's own cursor reads the observations
@@ -216,8 +195,16 @@ def _save_scan(
             "(?, ?, 0, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
             [datetime.now(), params],
         ).fetchall()[0][0]
-        total = sum(_insert_findings(con, scan_id, frame) for frame in chunks)
-        _complete_saved(con, scan_id, detectors)
+        # the kinds completed from the store are held until every chunk is in (``_completed``)
+        later = [d.kind for d in detectors if d.finding_needs]
+        total, held = 0, []
+        for frame in chunks:
+            wait = frame["kind"].isin(later).to_numpy()
+            held.append(frame[wait])
+            total += _insert_findings(con, scan_id, frame[~wait])
+        if held:
+            done = _completed(con, detectors, pd.concat(held, ignore_index=True))
+            total += _insert_findings(con, scan_id, done)
         con.execute("UPDATE scans SET findings = ? WHERE id = ?", [total, scan_id])
         con.execute("COMMIT")
     except BaseException:
@@ -989,6 +976,7 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from tradesentry.detectors.base import Detector
     from tradesentry.missing import MirrorView, MissingTrade
     from tradesentry.monitor import digest as monitor_digest
     from tradesentry.rates import RatesResult

@@ -40,6 +40,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from functools import cache
 
+import pandas as pd
+
 from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
@@ -528,20 +530,30 @@ _MIRROR_MONTHS_SQL = f"""
                     THEN sum(in_own * covered / period_months) END AS in_own
         FROM covering GROUP BY i
     ),
+    -- the partner's record around the finding (its months left out): how many months it
+    -- has trade in, and its usual month (in the finding's currency)
     around AS (
-        SELECT a.i, count(*) AS months
-        FROM (SELECT DISTINCT i, {_SERIES_COLUMNS}, first, last FROM asked) a
+        SELECT a.i,
+               count(DISTINCT m.period) FILTER (WHERE m.value > 0) AS months,
+               median(CASE WHEN m.currency = a.currency THEN m.value
+                           ELSE m.value / {{rate_m}} * {{rate_o}} END)
+                   FILTER (WHERE m.value > 0 AND m.period_months = 1) AS usual
+        FROM (SELECT DISTINCT i, {_SERIES_COLUMNS}, currency, first, last FROM asked) a
         JOIN m
           ON m.reporter = a.reporter AND m.partner = a.partner AND m.flow = a.flow
          AND m.classification = a.classification AND m.commodity = a.commodity
          AND m.breakdown = a.breakdown AND m.freq = a.freq AND m.value IS NOT NULL
          AND m.period BETWEEN a.first - INTERVAL {PARTNER_REACH} MONTH
                           AND a.last + INTERVAL {PARTNER_REACH} MONTH
+         AND (m.period < a.first OR m.period > a.last)
+        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = m.period
+        LEFT JOIN rates ro ON ro.currency = a.currency AND ro.period = m.period
         GROUP BY a.i
     )
     SELECT around.i, coalesce(months.traded, 0) AS months,
            coalesce(months.withheld, 0) AS withheld, coalesce(months.combined, false) AS combined,
-           figures.value, figures.currency, figures.currencies, figures.in_own
+           figures.value, figures.currency, figures.currencies, figures.in_own,
+           around.months AS around, around.usual
     FROM around LEFT JOIN months USING (i) LEFT JOIN figures USING (i)
 """
 
@@ -555,11 +567,12 @@ def mirror_months(found, con) -> dict:
     ``partner_value`` (the sum of those figures, each once and a combined one for the share
     of its months that are the finding's, in the finding's currency at the store's rates,
     or in the partner's own, ``partner_currency``, where a rate is missing; none where its
-    figures are in several currencies and one has no rate). Only findings whose partner's
-    record holds figures within ``PARTNER_REACH`` months of them get an entry: elsewhere
-    its silence says nothing (the store may not hold that record)."""
-    import pandas as pd
-
+    figures are in several currencies and one has no rate); and around the finding
+    (within ``PARTNER_REACH`` months, its own months left out) ``partner_around`` (months
+    with trade in the partner's record) and ``partner_usual`` (its median month there, in
+    the finding's currency): what a reading of the partner's figures or silence weighs them
+    by. Only findings whose partner's record holds rows within ``PARTNER_REACH`` months of
+    them get an entry: elsewhere its silence says nothing (the store may not hold it)."""
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
     partner = found["partner"].astype(str)
     mine = found[(partner != WORLD) & (partner.str.len() == 3) & (freq == "M")]
@@ -595,14 +608,16 @@ def mirror_months(found, con) -> dict:
 
 
 def _partner_record(r) -> dict:
-    record = {"partner_months": int(r.months)}
+    record = {"partner_months": int(r.months), "partner_around": int(r.around)}
+    if pd.notna(r.usual):
+        record["partner_usual"] = round(float(r.usual), 2)
     if r.withheld:
         record["partner_withheld"] = int(r.withheld)
     if not r.months:
         return record
     if r.combined:  # some of it from a figure over several months (January–February)
         record["partner_combined"] = True
-    if r.in_own == r.in_own and r.in_own is not None:  # every figure converted
+    if pd.notna(r.in_own):  # every figure converted
         record["partner_value"] = round(float(r.in_own), 2)
     elif int(r.currencies) == 1:
         record["partner_value"] = round(float(r.value), 2)

@@ -141,20 +141,28 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     2023, but for November and December 2023; and ESP's imports of them from SWE (in
     ``partner_currency``, at 1.1 to the euro), whose November and December are
     ``partner_gap``: "recorded" (€90K each), "small" (€2K each), "silent" (none), "zero"
-    (€0 each), "combined" (one figure of €180K over both months) or "straddling" (one of
-    €200K over October and November, and €90K for December)."""
+    (€0 each), "combined" (one figure of €180K over both months), "straddling" (one of
+    €200K over October and November, and €90K for December), "partial" (€90K for November
+    alone), "scaled" (a record at 1/60 of SWE's throughout, the gap's months at its usual)
+    or "sparse" (figures in only three months of the two years, none in the gap)."""
     from tests.trade_files import CSV_HEADER
 
     rng = np.random.default_rng(5)
     rows = [CSV_HEADER]
     rate = 1.1 if partner_currency == "USD" else 1.0
     partner = {"recorded": 9e4, "small": 2e3, "zero": 0.0, "combined": 1.8e5}.get(partner_gap)
-    partner = 9e4 if partner_gap == "straddling" else partner
+    partner = 9e4 if partner_gap in ("straddling", "partial") else partner
+    scale = 1 / 60 if partner_gap == "scaled" else 1.0  # a record of the flow at 1/60
+    partner = 1e5 * scale if partner_gap == "scaled" else partner
     for m, noise in enumerate(np.exp(rng.normal(0, 0.1, 24))):
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
         if m not in (10, 11):
             rows.append(f"SWE,ESP,export,CN8,48114900,{period},1,{1e5 * noise:.0f},EUR")
-        value, months = (1e5 * noise, 1) if m not in (10, 11) else (partner, 1)
+        value, months = (1e5 * noise * scale, 1) if m not in (10, 11) else (partner, 1)
+        if partner_gap == "sparse" and m not in (2, 15, 20):  # a record seldom kept
+            continue
+        if partner_gap == "partial" and m == 11:
+            continue
         if m in (10, 11) and partner_gap == "combined":
             if m == 11:
                 continue
@@ -177,27 +185,39 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     ("partner_gap", "currency", "rates", "said"),
     [
         ("recorded", "EUR", False, "ESP recorded imports from SWE of €180.0K for those months "
-         "(its record of the same flow): by its account the trade went on, so a figure "
-         "confidential, suppressed or late in SWE's record is the likelier reading than 2 "
-         "months without trade."),
+         "(its record of the same flow; its usual month about €96.4K): by its account the "
+         "trade went on, so a figure confidential, suppressed or late in SWE's record is the "
+         "likelier reading than 2 months without trade."),
         ("recorded", "USD", True, "ESP recorded imports from SWE of €180.0K for those months"),
         # in a currency the store has no rate for: the figure, and no reading of it
         ("recorded", "USD", False, "ESP recorded imports from SWE of $198.0K for those months "
          "(its record of the same flow)."),
         ("small", "EUR", False, "ESP recorded imports from SWE of €4.0K for those months (its "
-         "record of the same flow), against about €"),
+         "record of the same flow; its usual month about €96.4K): by its account some trade "
+         "went on, well below its usual"),
         ("silent", "EUR", False, "ESP's record of the same flow shows no trade in those "
-         "months either, though it has figures within a year of them: no trade in that "
-         "time is the likelier reading, or both records left it out."),
+         "months either, though it has trade in 22 months around them, where SWE's has 22: "
+         "no trade in that time is the likelier reading, or both records left it out."),
         ("zero", "EUR", False, "ESP's record of the same flow shows no trade in those "
          "months either"),
+        # weighed against the partner's own usual month, not SWE's
+        ("scaled", "EUR", False, "(its record of the same flow; its usual month about "
+         "€1.6K): by its account the trade went on"),
+        ("partial", "EUR", False, "ESP recorded imports from SWE of €90.0K in 1 of those "
+         "months (its record of the same flow; its usual month about €96.4K): by its "
+         "account trade went on in 1 of them, so figures confidential, suppressed or late "
+         "in SWE's record are the likelier reading there."),
+        # a record seldom kept says nothing by its silence
+        ("sparse", "EUR", False, "ESP's record of the same flow shows no trade in those "
+         "months either, but it has trade in only 3 months around them, where SWE's has 22, "
+         "so its silence says little."),
         # half of the October–November figure is November's
         ("straddling", "EUR", False, "ESP recorded imports from SWE of €190.0K for those "
          "months (its record of the same flow; some of it a share of a figure over several "
-         "months)"),
+         "months; its usual month about €95.2K)"),
         ("combined", "EUR", False, "ESP recorded imports from SWE of €180.0K for those "
          "months (its record of the same flow; some of it a share of a figure over several "
-         "months): by its account the trade went on"),
+         "months; its usual month about €96.4K): by its account the trade went on"),
     ],
 )  # fmt: skip
 def test_a_gap_says_what_the_partner_recorded_in_its_months(
@@ -217,11 +237,13 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
     (gap,) = api.scan(store, kinds="gap", reporter="SWE", save=False)
     assert (gap["period"], gap["period_end"]) == ("2023-11", "2023-12")
     assert said in gap["explanation"], gap["explanation"]
-    traded = 0 if partner_gap in ("silent", "zero") else 2
+    traded = {"silent": 0, "zero": 0, "sparse": 0, "partial": 1}.get(partner_gap, 2)
     assert gap["evidence"]["partner_months"] == traded
     assert ("partner_currency" in gap["evidence"]) == (currency == "USD" and not rates)
     if partner_gap == "recorded":
         assert "or no trade at all" not in gap["explanation"]
+    if partner_gap == "sparse":
+        assert "likelier" not in gap["explanation"]
     if currency == "USD" and not rates:
         assert gap["explanation"].endswith(said) and "likelier" not in gap["explanation"]
     (saved,) = api.scan(store, kinds="gap", reporter="SWE")  # saved, then completed
@@ -283,10 +305,11 @@ def _comext_pair(folder, own: str, partner: str) -> Path:
         # Germany's own record lists them blank: the trade was recorded; France has none,
         # which is said without calling it no trade
         ("blank", "missing", "its value not published). FRA's record of the same flow shows "
-         "no trade in those months, though it has figures within a year of them."),
+         "no trade in those months, though it has trade in 22 months around them, where "
+         "DEU's has 22."),
         ("half", "missing", "The source lists 1 of them without a value. FRA's record of the "
-         "same flow shows no trade in those months either, though it has figures within a "
-         "year of them."),
+         "same flow shows no trade in those months, though it has trade in 22 months around "
+         "them, where DEU's has 22."),
         ("missing", "half", "FRA recorded imports from DEU of €95.0K in 1 of those months "
          "(its record of the same flow), and lists 1 of them without a value."),
     ],

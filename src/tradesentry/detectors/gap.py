@@ -56,13 +56,17 @@ class Gap(Detector):
     The partner's record of the same flow tells the readings apart, but a missing month has
     no row for the panel to join it to: once the gaps are found, the scan reads it from the
     store (``finding_needs``: ``context.mirror_months``) and ``complete`` writes it into the
-    evidence and the text. Where the partner recorded the flow in the gap's
-    months, the text gives its figures (converted at the store's rates) and reads the gap as
-    a figure missing from the record, not months without trade, unless what it recorded is
-    below half the expected money (``PARTNER_SHARE``: some trade, less than usual); where
-    its record has figures within a year of the gap but none in it, no trade is the
-    likelier reading; where the store holds no such record, the text names the command
-    that would set the two side by side (``tradesentry mirror``). A month whose row holds no
+    evidence and the text. Two records of a flow can differ many times over, so the
+    partner's figures are weighed against its own usual month around the gap. Where it
+    recorded the flow in the gap's months, the text gives its figures (converted at the
+    store's rates) and reads the gap as a figure missing from the record, not months
+    without trade, unless what it recorded is below half its usual for those months
+    (``PARTNER_SHARE``: some trade, less than usual); where it has trade in most months
+    around the gap in which the series has (``PARTNER_COVERAGE``, the gap's own 75 %) but
+    none in it, no trade is the likelier reading, and where it has trade in fewer its
+    silence says little; no reading where either side withholds figures or a sum cannot
+    be converted. Where the store holds no such record, the text names the command that
+    would set the two side by side (``tradesentry mirror``). A month whose row holds no
     figure was listed by the source without a value (Comext's confidential blank, "not
     available", or a weight line without its value line), not left out: the test is the
     same (its value is as unknown), and the text says the source listed it without a value
@@ -208,7 +212,7 @@ class Gap(Detector):
             if not said:
                 return text + _partner_pointer(finding, "show its value")
             # what the withheld figures may hold, or that the partner has none: no reading
-            return f"{text}. {said.replace(' either,', ',').rstrip('.')}."
+            return f"{text}. {said.rstrip('.')}."
         if withheld:
             text += f" The source lists {withheld} of them without a value."
         if said and reading and not withheld:  # withheld figures were recorded: no reading
@@ -223,9 +227,13 @@ class Gap(Detector):
         )
 
 
-#: below this share of the gap's expected money, what the partner recorded is some trade,
-#: not the flow going on unseen (mirror records differ by margins and timing, not by ×2)
+#: below this share of the partner's usual money for the gap's months, what it recorded
+#: is some trade, not the flow going on unseen (margins and timing differ, not by ×2)
 PARTNER_SHARE = 0.5
+#: the partner's silence in a gap suggests no trade only where its record has trade in
+#: this share of the months around the gap in which the series has (the gap's own
+#: ``min_rate``): a record seldom kept says nothing by its silence
+PARTNER_COVERAGE = 0.75
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
@@ -240,8 +248,11 @@ def _partner_reading(
 ) -> tuple[str, str]:
     """What the partner's record of the same flow holds of the gap's months, where the store
     holds it around them (``context.mirror_months``), and what that suggests: ("", "")
-    where it does not. The reading is left empty where the figures cannot be weighed (in a
-    currency the store has no rate for, or withheld there too)."""
+    where it does not. Its figures are weighed against its own usual month, not the
+    series' (two records of a flow can differ many times over); its silence suggests no
+    trade only where it records the flow in most months the series does
+    (``PARTNER_COVERAGE``). No reading where the figures cannot be weighed: withheld on
+    either side, in a currency the store has no rate for, or a record seldom kept."""
     ev = finding.get("evidence") or {}
     if "partner_months" not in ev:
         return "", ""
@@ -255,11 +266,21 @@ def _partner_reading(
     if not k and hidden:
         some = them if hidden == n_months else f"{hidden} of {them}"
         return f"{partner}'s record of the same flow lists {some} without a value{too}.", ""
+    around = int(ev.get("partner_around") or 0)
+    own = int(ev.get("traded_before") or 0) + int(ev.get("traded_after") or 0)
+    habitual = own > 0 and around >= PARTNER_COVERAGE * own
     if not k:
-        near = "it" if n_months == 1 else "them"
+        either = "" if own_withheld else " either"
+        said = f"{partner}'s record of the same flow shows no trade in {them}{either}"
+        near = f"{plural(around, unit)} around {'it' if n_months == 1 else 'them'}"
+        if not habitual:  # a record seldom kept: its silence here says little
+            return (
+                f"{said}, but it has trade in only {near}, where {reporter}'s has {own}, so "
+                "its silence says little.",
+                "",
+            )
         return (
-            f"{partner}'s record of the same flow shows no trade in {them} either, though it "
-            f"has figures within a year of {near}",
+            f"{said}, though it has trade in {near}, where {reporter}'s has {own}",
             "no trade in that time is the likelier reading, or both records left it out.",
         )
     value = ev.get("partner_value")
@@ -269,17 +290,24 @@ def _partner_reading(
     combined = (
         "; some of it a share of a figure over several months" if ev.get("partner_combined") else ""
     )
-    said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow{combined})"
+    said = f"{partner} recorded {theirs}{amount} {where} (its record of the same flow{combined}"
     if hidden:  # what it withheld may hold the rest: nothing to weigh
-        return f"{said}, and lists {hidden} of them without a value{too}.", ""
-    expected = finding.get("expected")
-    if value is None or "partner_currency" in ev or not expected or expected != expected:
-        return said + ".", ""  # nothing to weigh it against
-    if value < PARTNER_SHARE * expected:
+        return f"{said}), and lists {hidden} of them without a value{too}.", ""
+    usual = ev.get("partner_usual")
+    if value is None or "partner_currency" in ev or not usual:
+        return said + ").", ""  # nothing to weigh it against
+    said += f"; its usual {unit} about {money(usual, currency)})"
+    if value < PARTNER_SHARE * usual * k:  # below its usual for the months it recorded
         return (
-            f"{said}, against about {money(expected, currency)} expected",
-            "by its account some trade went on, well below the series' usual, so a quiet "
-            "time with figures left out is as likely as a figure missing from the record.",
+            said,
+            "by its account some trade went on, well below its usual, so a quiet time with "
+            "figures left out is as likely as a figure missing from the record.",
+        )
+    if k < n_months:
+        return (
+            said,
+            f"by its account trade went on in {k} of them, so figures confidential, "
+            f"suppressed or late in {reporter}'s record are the likelier reading there.",
         )
     return (
         said,

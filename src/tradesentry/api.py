@@ -738,9 +738,9 @@ def _by_kind_severity(counts: list[tuple[str, str, int]]) -> dict[str, dict[str,
 
 
 # Money at stake counts each sum of money once (``overview`` states the rules): the
-# export sides' mirror gaps the import side also reports (``mirrored``), the aggregate
-# findings a detail's finding overlaps (``detailed``), then per series the findings a larger
-# one overlaps (``outsized``) are left out. Months overlap where each finding starts no
+# export sides' mirror gaps the import side also reports (``mirrored``), then of an
+# aggregate finding and its details' the smaller side (``detailed``, ``_ONCE_SQL``), then
+# per series the findings a larger one overlaps (``outsized``) are left out. Months overlap where each finding starts no
 # later than the other ends. Each rule is an equi-join on its keys (none on a key
 # alone such as the reporter): about a second for half a million findings.
 # The findings of ``{source}`` (with a ``size`` column) that a larger finding of the same
@@ -757,7 +757,7 @@ _OUTSIZED_SQL = """
 # Whether a classification is of the HS family (HS, H0…H6, and CN, which extends it): a
 # TOTAL under one and a detail under another are the same goods (Comext files its TOTAL
 # under HS, its products under CN8).
-_HS_EDITION_SQL = f"{schema.hs_family_sql()} = 'HS'"
+_HS_FAMILY_SQL = f"{schema.hs_family_sql()} = 'HS'"
 
 # Each finding of ``{source}`` (with ``hs`` and ``size`` columns) on a reporter–partner's
 # total (TOTAL) beside each finding on one of its commodities that overlaps it (the same
@@ -795,7 +795,7 @@ _ONCE_SQL = """
     UNION
     SELECT p.detail_id FROM pairs p JOIN sums s ON s.id = p.id WHERE s.details < s.size
 """
-_TOTAL_IN_DETAIL_SQL = _ONCE_SQL.format(pairs=_TOTAL_AND_DETAIL_SQL)
+_TOTAL_ONCE_SQL = _ONCE_SQL.format(pairs=_TOTAL_AND_DETAIL_SQL)
 
 _AT_STAKE_SQL = """
     WITH f AS MATERIALIZED (
@@ -848,7 +848,7 @@ def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     """Money at stake per currency in a scan, each sum of money counted once (see above)."""
     sql = _AT_STAKE_SQL.format(
         findings=saved_findings_sql(con),
-        hs=_HS_EDITION_SQL,
+        hs=_HS_FAMILY_SQL,
         in_detail=_TOTAL_AND_DETAIL_SQL.format(source="unmirrored"),
         once=_ONCE_SQL.format(pairs="SELECT * FROM detail_pairs"),
         outsized=_OUTSIZED_SQL.format(source="kept"),
@@ -867,7 +867,7 @@ def _scan_findings_usd(con) -> str:
         usd AS ({usd_rates_sql("scan_findings")}),
         priced AS MATERIALIZED (
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd,
-                   coalesce(impact, 0) AS size, {_HS_EDITION_SQL} AS hs
+                   coalesce(impact, 0) AS size, {_HS_FAMILY_SQL} AS hs
             FROM scan_findings LEFT JOIN usd USING (currency, period)
         ),
         -- overview's rule within a series: overlapping findings count once, the largest
@@ -950,9 +950,9 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
         ), {_scan_findings_usd(con)},
-        in_detail AS ({_TOTAL_IN_DETAIL_SQL.format(source="found")}),
+        total_once AS ({_TOTAL_ONCE_SQL.format(source="found")}),
         -- as the overview: the total and its commodities first, then a series' own findings
-        rest AS (SELECT * FROM found WHERE id NOT IN (SELECT id FROM in_detail)),
+        rest AS (SELECT * FROM found WHERE id NOT IN (SELECT id FROM total_once)),
         rest_outsized AS ({_OUTSIZED_SQL.format(source="rest")}),
         pair_counted AS (SELECT id FROM rest WHERE id NOT IN (SELECT id FROM rest_outsized)),
         f AS (

@@ -461,14 +461,17 @@ def _weak_season(
     alone; each reading in the scale of its side × ``support``).
 
     - Against its level alone. With two other years the season is the median of them and
-      the zero year, which two odd months of that calendar month make (€15 and €28 in the
-      Septembers of 2023 and 2025 of a flow of €65K a month called the ordinary €62K of
-      September 2024 1,697 times its expectation); with one, half a single month.
+      the zero year, which two odd months of that calendar month make even where they
+      agree (€15 and €28 in the Septembers of 2023 and 2025 of a flow of €65K a month,
+      whose near-zero months fall in five calendar months, called the ordinary €62K of
+      September 2024 1,697 times its expectation); with one, half a single month. So a
+      month at its level after two Januaries at ×0.1 is no finding: two years cannot tell
+      a season from a coincidence, and the odd Januaries are judged on their own.
     - Against the one other year's month repeated. The season is half that year's
       deviation (between "as last year" and "no season"), so a month that repeats the
       whole of it read as the other half: in a quiet series whose Decembers are at ×0.5
-      every year, each December was expected at ×0.7 and called a dip of 30 %. Two years
-      that agree are the season.
+      every year, each December was expected at ×0.7 and called a dip of 30 %. The month
+      and its one other year agree: that is the season.
 
     A month far from both readings keeps its ``z`` (June 2024's €211 where the level is
     €17K and June 2023 was at ×0.36 of its own). With three or more other years the season

@@ -87,6 +87,8 @@ class Revision(Detector):
         rows, cols = np.nonzero(changed)
         if not rows.size:
             return no_detections()
+        moved = value[rows, cols] - prev[rows, cols]
+        score = confidence(np.log(np.maximum(rel[rows, cols], 1e-12) / self.tolerance), 0.0)
         span = panel.combined_span[rows, cols].astype(np.int64)
         ends = np.minimum(cols + span - 1, panel.n_months - 1)
         labels = panel.label(np.arange(panel.n_months))
@@ -101,14 +103,8 @@ class Revision(Detector):
             ends,
             observed=value[rows, cols],
             expected=prev[rows, cols],
-            impact=value[rows, cols] - prev[rows, cols],
-            score=material_score(
-                panel,
-                rows,
-                cols,
-                confidence(np.log(np.maximum(rel[rows, cols], 1e-12) / self.tolerance), 0.0),
-                value[rows, cols] - prev[rows, cols],
-            ),
+            impact=moved,
+            score=material_score(panel, rows, cols, score, moved),
             evidence=evidence,
         )
 

@@ -869,11 +869,6 @@ def _scan_findings_usd(con) -> str:
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd,
                    coalesce(impact, 0) AS size, {_HS_FAMILY_SQL} AS hs
             FROM scan_findings LEFT JOIN usd USING (currency, period)
-        ),
-        -- overview's rule within a series: overlapping findings count once, the largest
-        outsized AS ({_OUTSIZED_SQL.format(source="priced")}),
-        found AS (
-            SELECT priced.*, id NOT IN (SELECT id FROM outsized) AS counted FROM priced
         )"""
 
 
@@ -909,7 +904,13 @@ def series_index(
             FROM current_observations
             WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
             GROUP BY ALL
-        ), {_seen_sql(near)}, {_scan_findings_usd(con)}, f AS (
+        ), {_seen_sql(near)}, {_scan_findings_usd(con)},
+        -- overview's rule within a series: overlapping findings count once, the largest
+        outsized AS ({_OUTSIZED_SQL.format(source="priced")}),
+        found AS (
+            SELECT priced.*, id NOT IN (SELECT id FROM outsized) AS counted FROM priced
+        ),
+        f AS (
             SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
                    count(*) AS findings, sum(impact) FILTER (WHERE counted) AS impact,
                    sum(impact_usd) FILTER (WHERE counted) AS impact_usd
@@ -950,9 +951,9 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    CASE WHEN bool_and(freq = 'A') THEN 'A' ELSE 'M' END AS freq
             FROM current_observations GROUP BY ALL
         ), {_scan_findings_usd(con)},
-        total_once AS ({_TOTAL_ONCE_SQL.format(source="found")}),
+        total_once AS ({_TOTAL_ONCE_SQL.format(source="priced")}),
         -- as the overview: the total and its commodities first, then a series' own findings
-        rest AS (SELECT * FROM found WHERE id NOT IN (SELECT id FROM total_once)),
+        rest AS (SELECT * FROM priced WHERE id NOT IN (SELECT id FROM total_once)),
         rest_outsized AS ({_OUTSIZED_SQL.format(source="rest")}),
         pair_counted AS (SELECT id FROM rest WHERE id NOT IN (SELECT id FROM rest_outsized)),
         f AS (
@@ -961,7 +962,7 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
                    sum(impact_usd) FILTER (WHERE id IN (SELECT id FROM pair_counted))
                        AS impact_usd,
                    count(*) FILTER (WHERE severity = 'high') AS high
-            FROM found GROUP BY ALL
+            FROM priced GROUP BY ALL
         )
         SELECT s.*, coalesce(f.findings, 0) AS findings, coalesce(f.high, 0) AS high,
                coalesce(f.impact, 0) AS impact

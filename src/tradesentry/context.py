@@ -42,7 +42,7 @@ from functools import cache
 
 import pandas as pd
 
-from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD
+from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD, latest_rows_sql
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_value",
@@ -254,12 +254,10 @@ def current_rows_sql(keys: str) -> str:
     """The current view's rows of the series ``keys`` names (a table or subquery with the
     series key columns): the latest release's row of each cell, as ``current_observations``
     gives it, with the window run over those series' rows only, not over the store's."""
-    partition = ", ".join(f"o.{c}" for c in OBSERVATION_KEY)
-    return f"""
-        SELECT o.* FROM observations o
-        JOIN (SELECT DISTINCT {_SERIES_COLUMNS} FROM {keys}) k USING ({_SERIES_COLUMNS})
-        JOIN release_order r USING (release_id)
-        QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY r.vintage DESC) = 1"""
+    return latest_rows_sql(
+        f"observations o JOIN (SELECT DISTINCT {_SERIES_COLUMNS} FROM {keys}) k "
+        f"USING ({_SERIES_COLUMNS})"
+    )
 
 
 def mirrored_series_sql(current: str = "current_observations") -> str:

@@ -60,6 +60,18 @@ SERIES_KEY: tuple[str, ...] = (
 # The observation key within one release: a second row with the same key is a duplicate.
 OBSERVATION_KEY: tuple[str, ...] = (*SERIES_KEY, "period", "period_months")
 
+
+def latest_rows_sql(source: str = "observations o") -> str:
+    """The latest release's row of each cell of ``source`` (a relation aliased ``o`` with a
+    ``release_id``, in the order of ``release_order``): the store's current view
+    (``current_observations``), and the same over the rows of some series."""
+    partition = ", ".join(f"o.{c}" for c in OBSERVATION_KEY)
+    return (
+        f"SELECT o.* FROM {source} JOIN release_order r USING (release_id) "
+        f"QUALIFY row_number() OVER (PARTITION BY {partition} ORDER BY r.vintage DESC) = 1"
+    )
+
+
 # Columns of the observations table, in order, with their DuckDB types.
 OBSERVATION_COLUMNS: dict[str, str] = {
     "release_id": "INTEGER NOT NULL",

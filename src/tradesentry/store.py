@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from tradesentry.errors import InputError, StoreError
-from tradesentry.schema import OBSERVATION_COLUMNS, OBSERVATION_KEY
+from tradesentry.schema import OBSERVATION_COLUMNS, latest_rows_sql
 
 if TYPE_CHECKING:
     from tradesentry.ingest import Prepared
@@ -112,10 +112,7 @@ CREATE OR REPLACE VIEW release_order AS
     SELECT id AS release_id,
            row_number() OVER (ORDER BY coalesce(published, ingested_at::DATE), id) AS vintage
     FROM releases;
-CREATE OR REPLACE VIEW current_observations AS
-    SELECT o.* FROM observations o JOIN release_order r USING (release_id)
-    QUALIFY row_number() OVER (PARTITION BY {", ".join(f"o.{c}" for c in OBSERVATION_KEY)}
-                               ORDER BY r.vintage DESC) = 1;
+CREATE OR REPLACE VIEW current_observations AS {latest_rows_sql()};
 """
 
 

@@ -476,18 +476,22 @@ def _weak_season(
     A month far from both readings keeps its ``z`` (June 2024's €211 where the level is
     €17K and June 2023 was at ×0.36 of its own). With three or more other years the season
     is what most years did, and a month that misses it stays unusual."""
-    low, high = sides
-
-    def scaled(deviation: np.ndarray) -> np.ndarray:
-        side = np.where(deviation >= 0, high[:, None], low[:, None])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return deviation / (side * support)
-
     weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
-    level_z = scaled(x)
-    repeat_z = scaled(x - 2.0 * seasonal)  # one other year: the season is median(0, d) = d/2
+    level_z = side_z(x, sides, support)
+    # one other year: the season is median(0, d) = d/2, the year's whole deviation 2 × it
+    repeat_z = side_z(x - 2.0 * seasonal, sides, support)
     out = np.where(weak & (years == 1) & (np.abs(repeat_z) < ORDINARY_SCALES), repeat_z, z)
     return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
+
+
+def side_z(
+    deviation: np.ndarray, sides: tuple[np.ndarray, np.ndarray], support: np.ndarray
+) -> np.ndarray:
+    """Log deviations (series × months) in the scale of their side: ``sides`` are each
+    series' scales below and above its expectation, times the months' ``support``."""
+    low, high = sides
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return deviation / (np.where(deviation >= 0, high[:, None], low[:, None]) * support)
 
 
 def _agreed_with_segment(
@@ -765,7 +769,7 @@ def _fit_segments(
     support = level_support(points, enough & np.isfinite(resid))
     # a level taken from months further away is never surer than the series' usual one
     support = np.where(trimmed, np.maximum(support, 1.0), support)
-    z = resid / (np.where(resid >= 0, sigma_high[:, None], sigma_low[:, None]) * support)
+    z = side_z(resid, (sigma_low, sigma_high), support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
     z = _weak_season(z, y - level, seasonal, years, (sigma_low, sigma_high), support)
     return {

@@ -25,6 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from tradesentry.detectors import drivers
 from tradesentry.detectors.base import Detector
 from tradesentry.errors import StoreError
 from tradesentry.panel import Panel
@@ -103,7 +104,7 @@ def assemble(
     if not frames:
         return empty_findings()
     det = pd.concat(frames, ignore_index=True)
-    det = _drop_superseded(det, detectors)
+    det = drivers.attach(panel, _drop_superseded(det, detectors))
     keys = panel.keys.iloc[det["series"].to_numpy()].reset_index(drop=True)
     out = pd.DataFrame(
         {
@@ -137,8 +138,14 @@ def assemble(
         for r in out.itertuples()
     ]
     by_kind = {d.kind: d for d in detectors}
-    out["explanation"] = [by_kind[rec["kind"]].explain(rec) for rec in out.to_dict("records")]
+    out["explanation"] = [_explained(by_kind[rec["kind"]], rec) for rec in out.to_dict("records")]
     return out[[*FINDING_COLUMNS, *EXTRA_COLUMNS]]
+
+
+def _explained(detector: Detector, finding: dict) -> str:
+    """The detector's explanation, then where an aggregate's change is (``drivers``)."""
+    where = drivers.sentence(finding)
+    return f"{detector.explain(finding)} {where}" if where else detector.explain(finding)
 
 
 def _drop_superseded(det: pd.DataFrame, detectors: Sequence[Detector]) -> pd.DataFrame:

@@ -539,23 +539,7 @@ def scan(
         for k, v in {"master": master, "input": input, "findings_out": findings_parquet}.items()
         if v is not None
     }
-    if spark_options and engine != "spark":
-        raise InputError("--master, --input and --findings-parquet need --engine spark")
-    if new and resolved:
-        raise InputError("--new and --resolved: choose one")
-    if baseline is not None and not (new or resolved):
-        raise InputError("--baseline compares with a scan: give --new or --resolved too")
-    if resolved and fail_on is not None:
-        raise InputError(
-            "--fail-on judges the findings a scan has, --resolved lists those gone: choose one"
-        )
-    if input is not None and (new or resolved):
-        raise InputError(
-            "--new and --resolved compare with the store's saved scans; an --input scan "
-            "reads other data and is not saved in the store"
-        )
-    if findings_parquet is not None and "://" not in findings_parquet:  # a URL: Spark's to check
-        _check_writable(Path(findings_parquet), directory=True)
+    _check_scan_options(engine, spark_options, new, resolved, baseline, fail_on)
     selection = dict(
         reporter=reporter or None,
         partner=partner or None,
@@ -566,10 +550,6 @@ def scan(
         engine=engine,
         **spark_options,
     )
-    if engine == "spark":  # what Spark cannot use is refused before the store is opened
-        from tradesentry.engines.spark import check_options
-
-        check_options(master, input, findings_parquet)
     if input is not None:  # not the store's data: the store is neither read nor written
         with _progress(err, "scanning", "observations") as advance:
             found = api.scan(None, progress=advance, **selection)
@@ -585,19 +565,55 @@ def scan(
             # code is bad input, and a pipeline's `--fail-on` must not pass it as "No findings."
             found = api.scan(st, progress=advance, **selection)
         caption = None
-        if new or resolved:  # against --baseline, else the previous scan with the same options
-            compare = api.new_findings if new else api.resolved_findings
-            current = found.scan_id
-            if baseline is None:
-                baseline = api.previous_scan(st, current)
-            found = compare(st, current, baseline=baseline)
-            since = "no earlier scan of these options" if baseline is None else f"scan {baseline}"
-            if baseline is not None and not api.same_scope(st, current, baseline):
-                since += ", where both scans looked"
-            caption = f"scan {current}: {'new since' if new else 'gone since'} {since}"
+        if new or resolved:
+            found, caption = _compared(st, found, new, baseline)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit, caption)
         _exit_on(found, fail_on)
+
+
+def _check_scan_options(
+    engine: str, spark_options: dict, new: bool, resolved: bool, baseline, fail_on
+) -> None:
+    """Refuse, before anything is read, the combinations of ``scan``'s options that
+    cannot work together."""
+    if spark_options and engine != "spark":
+        raise InputError("--master, --input and --findings-parquet need --engine spark")
+    if new and resolved:
+        raise InputError("--new and --resolved: choose one")
+    if baseline is not None and not (new or resolved):
+        raise InputError("--baseline compares with a scan: give --new or --resolved too")
+    if resolved and fail_on is not None:
+        raise InputError(
+            "--fail-on judges the findings a scan has, --resolved lists those gone: choose one"
+        )
+    if "input" in spark_options and (new or resolved):
+        raise InputError(
+            "--new and --resolved compare with the store's saved scans; an --input scan "
+            "reads other data and is not saved in the store"
+        )
+    out = spark_options.get("findings_out")
+    if out is not None and "://" not in out:  # a URL: Spark's to check
+        _check_writable(Path(out), directory=True)
+    if engine == "spark":  # what Spark cannot use is refused before the store is opened
+        from tradesentry.engines.spark import check_options
+
+        check_options(spark_options.get("master"), spark_options.get("input"), out)
+
+
+def _compared(st, found: api.Findings, new: bool, baseline: int | None):
+    """``--new``/``--resolved``: the findings new in, or gone from, the scan just saved,
+    against ``baseline`` or else the previous scan with the same options; and the caption
+    that says against what."""
+    compare = api.new_findings if new else api.resolved_findings
+    current = found.scan_id
+    if baseline is None:
+        baseline = api.previous_scan(st, current)
+    found = compare(st, current, baseline=baseline)
+    since = "no earlier scan of these options" if baseline is None else f"scan {baseline}"
+    if baseline is not None and not api.same_scope(st, current, baseline):
+        since += ", where both scans looked"
+    return found, f"scan {current}: {'new since' if new else 'gone since'} {since}"
 
 
 def _exit_on(found: api.Findings, fail_on: Severity | None) -> None:

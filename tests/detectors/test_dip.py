@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tradesentry.detectors import registry
 from tradesentry.detectors.dip import Dip
 
 
@@ -28,3 +29,35 @@ def test_a_dip_never_reads_100_percent_below_for_something(observed, expected, r
     }
     text = Dip().explain(finding)
     assert says in text, text
+
+
+@pytest.mark.parametrize("kind", ["dip", "implausible"])
+@pytest.mark.parametrize(
+    ("next_observed", "next_z", "offered"),
+    [(2e6, 3.0, True), (664_299.0, 1.004, False), (2e6, 0.5, False)],
+)
+def test_the_next_month_is_offered_as_where_trade_went_only_above_its_expected_value(
+    kind, next_observed, next_z, offered
+):
+    """A month's z can come from another reading than its expected value (a weak season):
+    "January 2025 was high (€664.3K against €812.2K expected)" contradicted itself."""
+    evidence = {
+        "reason": "near_zero",
+        "typical": 1e6,
+        "next_period": "2025-01",
+        "next_observed": next_observed,
+        "next_expected": 812_171.19,
+        "next_z": next_z,
+        "next_starts_level": False,
+    }
+    finding = {
+        "kind": kind,
+        "period": "2024-12",
+        "period_end": "2024-12",
+        "observed": 134_400.0 if kind == "dip" else 10.0,
+        "expected": 579_000.0,
+        "currency": "EUR",
+        "evidence": evidence,
+    }
+    text = registry()[kind]().explain(finding)
+    assert ("may have been recorded in January 2025" in text) is offered

@@ -14,6 +14,7 @@ from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
+    next_was_high,
     season_decides,
     season_reading,
 )
@@ -77,14 +78,14 @@ class Dip(Detector):
         )
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
-        nz, nxt = ev.get("next_z"), period_name(ev.get("next_period"), freq)
+        nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
             text += (
                 f" It is the last {unit} before the new level that starts in {nxt} "
                 f"({money(ev.get('next_observed'), cur)}): part of this {unit}'s trade may have "
                 f"been recorded in {nxt}, or trade was held back before it resumed."
             )
-        elif nz is not None and nz > 1.0:
+        elif next_was_high(ev):
             text += (
                 f" {nxt} was high ({money(ev.get('next_observed'), cur)} against "
                 f"{less_than(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "

@@ -219,6 +219,17 @@ def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.nda
     return out
 
 
+def next_was_high(evidence: Mapping) -> bool:
+    """Whether the month after a low one was above its expected value, by the figures the
+    text quotes as well as by its deviation (``next_z`` > 1): a month's ``z`` can come from
+    another reading than its expected value (``baseline``'s weak season), and "January was
+    high (€664.3K against €812.2K expected)" contradicted itself."""
+    observed, expected = evidence.get("next_observed"), evidence.get("next_expected")
+    if observed is None or expected is None:
+        return False
+    return (evidence.get("next_z") or 0.0) > 1.0 and observed > expected
+
+
 def evidence_figure(value) -> float | None:
     """A figure for the evidence: six decimals, and at least six significant digits, so
     that a tiny value (a ratio of 1/87,000,000, an expectation of a thousandth of a cent)

@@ -25,6 +25,7 @@ from tradesentry.detectors.evidence import (
     expectation_source,
     finding_freq,
     first_months,
+    next_was_high,
 )
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
@@ -335,7 +336,7 @@ class Implausible(Detector):
             f"{_only_low(ev, unit)}: not a plausible amount of trade."
         )
         nxt = period_name(ev.get("next_period"), freq)
-        if ev.get("next_starts_level") or (ev.get("next_z") or 0.0) > 1.0:
+        if ev.get("next_starts_level") or next_was_high(ev):
             return text + (
                 f" {nxt} recorded {money(ev.get('next_observed'), cur)}: part of this {unit}'s "
                 f"trade may have been recorded in {nxt} (a timing shift), or trade really "

@@ -506,3 +506,31 @@ def test_a_partners_record_with_too_few_months_says_nothing():
     )
     assert "record of the same trade" not in found["explanation"]
     assert "mirror_before" not in found["evidence"]
+
+
+def test_months_of_a_side_nearer_the_other_level_are_named():
+    """Italy's imports of CN 48064010 from Spain: a level of about €87 before, two of its
+    five months at €32.7K and €44.7K, and then €66K a month: "×762" alone is a misquote."""
+    rng = np.random.default_rng(7)
+    v = np.full(36, np.nan)
+    v[[0, 3, 5, 7]] = [87.0, 88.0, 87.0, 85.0]
+    v[[1, 4]] = [32_741.0, 44_731.0]
+    v[8:] = 66_000 * rng.lognormal(0, 0.1, 28)
+    found = findings(keyed_panel(v, commodity="48064010", currency="EUR"), [LevelShift()])
+    shift = found.iloc[0]
+    assert shift["period"] == "2023-09"
+    ev = shift["evidence"]
+    assert [m["period"] for m in ev["before_near_new"]] == ["2023-02", "2023-05"]
+    assert "after_near_old" not in ev
+    assert (
+        "2 of the months before were already nearer the new level (February 2023: €32.7K; "
+        "May 2023: €44.7K)." in shift["explanation"]
+    )
+
+
+def test_a_small_change_names_no_months_across_its_midpoint():
+    v = _growing_then_falling(growth=1.0, drop=0.6)  # ×0.6: noise straddles the midpoint
+    found = findings(keyed_panel(v), default_detectors(["level_shift"]))
+    assert len(found)
+    for ev in found["evidence"]:
+        assert "before_near_new" not in ev and "after_near_old" not in ev

@@ -205,6 +205,7 @@ class LevelShift(Detector):
                     "late_z": round(late_z, 3) if np.isfinite(late_z) else None,
                 }
             )
+        out.update(_strays(panel, i, t, side, old, new))
         out.update(_previous_month(panel, model, i, prev))
         out["previous_adjacent"] = prev == t - 1  # no missing month between it and the shift
         return out
@@ -237,12 +238,69 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
             f"{against}{size}."
         )
-        text += _zeros_note(ev, unit) + _regime_end(ev, cur, freq)
+        text += _zeros_note(ev, unit) + _strays_note(ev, cur, freq) + _regime_end(ev, cur, freq)
         weights, unit_change = _weight_reading(ev, unit)
         mirror, record_only = _mirror_reading(ev, finding, cur, unit)
         alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
         parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
+
+
+#: a side's months nearer the other level are told where they are at least this share of it
+STRAY_SHARE = 0.25
+#: … in a change of at least this ratio either way (months of a smaller one straddle the
+#: midpoint by noise, and no reader misquotes a ×0.83)
+STRAY_RATIO = 3.0
+
+
+def _strays(panel: Panel, i: int, t: int, side: Mapping, old: float, new: float) -> dict:
+    """The months of each side's window nearer the other side's level (beyond the two
+    levels' geometric midpoint), where they are at least ``STRAY_SHARE`` of the side's
+    months with trade, in a change of at least ×``STRAY_RATIO`` either way:
+    ``before_near_new`` and ``after_near_old``, each [{period, value}].
+    The persistence test lets up to 40 % of a side stray, and the median of such a side
+    is no level a reader can quote alone: Italy's imports of CN 48064010 from Spain ran
+    "at about €87 … before, ×762" with two of those five months at €32.7K and €44.7K."""
+    if not (old > 0 and new > 0) or max(new / old, old / new) < STRAY_RATIO:
+        return {}
+    mid, rise = np.sqrt(old * new), new > old
+    x = panel.values[i]
+    out = {}
+    for name, lo, hi, near_new in (
+        ("before_near_new", int(side["before_from"]), int(side["before_to"]), True),
+        ("after_near_old", t, int(side["after_to"]), False),
+    ):
+        cols = np.arange(lo, hi + 1)
+        cols = cols[np.isfinite(x[cols]) & (x[cols] > 0)]
+        stray = cols[(x[cols] > mid) == (rise == near_new)]
+        if cols.size and stray.size >= STRAY_SHARE * cols.size:
+            out[name] = [
+                {"period": panel.label(int(m)), "value": float(x[m])} for m in stray.tolist()
+            ]
+    return out
+
+
+def _strays_note(ev: Mapping, cur: str, freq: str) -> str:
+    """The months of either side nearer the other level, named with their figures (at
+    most three each): " 2 of the months before were already nearer the new level (February
+    2023: €32.7K; May 2023: €44.7K)." """
+    out = ""
+    for name, which, other in (
+        ("before_near_new", "before", "already nearer the new level"),
+        ("after_near_old", "from the change", "still nearer the old level"),
+    ):
+        months = ev.get(name) or []
+        if not months:
+            continue
+        shown = "; ".join(
+            f"{period_name(m['period'], freq)}: {money(m['value'], cur)}" for m in months[:3]
+        )
+        more = f"; and {len(months) - 3} more" if len(months) > 3 else ""
+        count = f"{len(months)} of the {period_unit(freq)}s {which}"
+        if len(months) == 1:
+            count = f"1 of the {period_unit(freq)}s {which}"
+        out += f" {count} {'was' if len(months) == 1 else 'were'} {other} ({shown}{more})."
+    return out
 
 
 def _regime_end(ev: dict, cur: str, freq: str) -> str:

@@ -25,6 +25,7 @@ from tradesentry.findings import (
     rank,
     saved_findings_sql,
     saved_frame,
+    unconverted_currencies,
     usd_rates_sql,
 )
 from tradesentry.held import first_unheld, not_held
@@ -678,7 +679,9 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "by_kind": _totals(counts, 0),
         "by_severity": _totals(counts, 1),
         "by_kind_severity": _by_kind_severity(counts),
-        "at_stake": _at_stake(con, sid),
+        "at_stake": (at_stake := _at_stake(con, sid)),
+        # currencies the ranking compares as they are (no rate to the dollar), said beside it
+        "unconverted": unconverted_currencies(at_stake, con),
     }
 
 

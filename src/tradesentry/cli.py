@@ -33,7 +33,7 @@ from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, StoreError, TradesentryError
-from tradesentry.findings import csv_frame
+from tradesentry.findings import csv_frame, unconverted_currencies
 from tradesentry.monitor import words
 from tradesentry.schema import FLOWS, SEVERITY_RANK
 from tradesentry.store import open_store, read_else_write, resolve_store_path
@@ -569,7 +569,21 @@ def scan(
             found, caption = _compared(st, found, new, baseline)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit, caption)
+        _note_unconverted(st, found)
         _exit_on(found, fail_on)
+
+
+def _note_unconverted(st, found: api.Findings) -> None:
+    """One line on stderr where the ranking compared amounts of several currencies, some
+    without a rate to the US dollar, as they are."""
+    missing = unconverted_currencies(found.currencies(), st.con.cursor())
+    if missing:
+        err.print(
+            f"note: amounts in {', '.join(missing)} are ranked beside the others as they are: "
+            "the store has no exchange rate for them (tradesentry rates FILE loads rates)",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _check_scan_options(

@@ -18,7 +18,7 @@ import hashlib
 import io
 import json
 import textwrap
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 import duckdb
@@ -215,6 +215,18 @@ def usd_impacts(findings: pd.DataFrame, con) -> pd.Series:
     return (findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy()).round(2)
 
 
+def unconverted_currencies(currencies: Iterable[str], con) -> list[str]:
+    """The currencies among ``currencies`` that a ranking compares as they are, sorted:
+    where they are more than one, those other than the US dollar with no rate in ``con``'s
+    store (¥2.25T, about $20B, then came before $82.4B). One currency alone is ranked
+    right without rates."""
+    held = sorted({str(c) for c in currencies if c is not None and str(c)})
+    if len(held) < 2:
+        return []
+    rated = {r[0] for r in con.execute("SELECT DISTINCT currency FROM rates").fetchall()}
+    return [c for c in held if c != "USD" and c not in rated]
+
+
 def _rank_key(column: pd.Series) -> pd.Series:
     return column.map(SEVERITY_RANK) if column.name == "severity" else column
 
@@ -378,6 +390,17 @@ class Findings:
     def _stored(self) -> bool:
         """True while the findings are in the store only (not loaded into a frame)."""
         return self._loaded is None
+
+    def currencies(self) -> list[str]:
+        """The currencies of the findings' amounts, sorted (read from the store while the
+        findings are only there)."""
+        if self._stored():
+            rows = self._cursor().execute(
+                "SELECT DISTINCT currency FROM findings WHERE scan_id = ? AND currency IS NOT NULL",
+                [self.scan_id],
+            )
+            return sorted(str(r[0]) for r in rows.fetchall())
+        return sorted({str(c) for c in self._loaded["currency"].dropna()})
 
     def __len__(self) -> int:
         if not self._stored():

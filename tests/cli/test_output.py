@@ -146,3 +146,23 @@ def test_the_scan_table_names_a_part_of_a_flow(capsys):
     cli._findings_table(Findings(pd.DataFrame([row]), None), 20, None)
     shown = " ".join(capsys.readouterr().out.split())
     assert "CHN→PRK export TOTAL (mode of transport 3200)" in shown
+
+
+def test_scan_says_when_amounts_of_several_currencies_are_ranked_as_they_are(tmp_path):
+    """The demo release and a copy of it in yen: without the yen's rate the ranking
+    compares ¥ and $ amounts as numbers, and stderr says so; with rates it does not."""
+    lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
+    yen = [line.replace("CHN,PRK,", "JPN,PRK,").replace(",USD,", ",JPY,") for line in lines[1:]]
+    source = tmp_path / "two-currencies.csv"
+    source.write_text("\n".join([*lines, *yen]) + "\n", encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", source, "--store", db).exit_code == 0
+    unrated = invoke("scan", "--store", db, "--format", "json")
+    assert unrated.exit_code == 0
+    assert "note: amounts in JPY are ranked beside the others as they are" in unrated.stderr
+    rates = tmp_path / "rates.csv"
+    months = [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in range(1, 13)]
+    rates.write_text("currency,period,per_usd\n" + "".join(f"JPY,{p},110\n" for p in months))
+    assert invoke("rates", rates, "--store", db).exit_code == 0
+    rated = invoke("scan", "--store", db, "--format", "json")
+    assert rated.exit_code == 0 and "note:" not in rated.stderr

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
-from tests.monitor.conftest import vintage
+from tests.monitor.conftest import vintage, write_rows
 from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.store import open_store
@@ -409,8 +409,53 @@ def test_new_findings_rank_by_money_in_dollars(store, tmp_path):
     the digest lists the dollars first, as every other list of findings does."""
     from tests.report.seed import yen_and_dollar_scan
 
-    store.ingest(vintage(tmp_path / "r1.csv", until="2021-02"))
+    store.ingest(_japan_and_us(tmp_path))
     scan_id = yen_and_dollar_scan(store, tmp_path)
-    found = api.digest(store, scan_id=scan_id).findings
-    assert [f["reporter"] for f in found] == ["USA", "JPN"]
-    assert "usd" not in found[0]  # the contract's fields, their own currency kept
+    digest = api.digest(store, scan_id=scan_id)
+    assert [f["reporter"] for f in digest.findings] == ["USA", "JPN"]
+    assert "usd" not in digest.findings[0]  # the contract's fields, their own currency kept
+    assert digest.unconverted == []  # the store has the yen's rate
+
+
+def _japan_and_us(tmp_path, name: str = "imports.csv"):
+    """A release of Japan's (in yen) and the United States' (in dollars) imports from
+    China in January 2021: the series of ``yen_and_dollar_scan``'s findings."""
+    base = {"partner": "CHN", "flow": "import", "classification": "HS", "commodity": "TOTAL"}
+    base |= {"period": "2021-01", "period_months": "1"}
+    rows = [
+        {"reporter": "JPN", **base, "value": "2.25e12", "currency": "JPY"},
+        {"reporter": "USA", **base, "value": "8.24e10", "currency": "USD"},
+    ]
+    return write_rows(tmp_path / name, rows)
+
+
+def test_amounts_without_a_rate_are_said_to_be_compared_as_they_are(store, tmp_path):
+    """Without the yen's rate ¥2.25 trillion comes before $82.4 billion: the digest says
+    the yen are compared as they are, and how to load rates."""
+    from tests.report.seed import yen_and_dollar_scan
+
+    store.ingest(_japan_and_us(tmp_path))
+    scan_id = yen_and_dollar_scan(store, tmp_path)
+    store.con.execute("DELETE FROM rates")
+    digest = api.digest(store, scan_id=scan_id)
+    assert digest.unconverted == ["JPY"]
+    assert "Amounts in JPY are compared with the others as they are" in digest.to_markdown()
+
+
+def test_new_findings_are_those_of_the_release_s_series(store, tmp_path):
+    """A first scan of several releases finds every series' findings: the briefing on the
+    last release lists those of its own series and counts the others (a digest of China's
+    minerals had led with Japan's 2008 level shifts)."""
+    from tests.report.seed import yen_and_dollar_scan
+
+    store.ingest(_japan_and_us(tmp_path))
+    store.ingest(vintage(tmp_path / "cn_kp.csv", until="2021-06"))
+    scan_id = yen_and_dollar_scan(store, tmp_path)  # findings on Japan's and the US' series
+    digest = api.digest(store, scan_id=scan_id)  # the newest release: China–North Korea
+    assert digest.findings == [] and digest.findings_elsewhere == 2
+    assert (
+        "The scan has 2 other new findings, on series this release holds no figure of."
+        in digest.to_markdown()
+    )
+    mine = api.digest(store, release=1, scan_id=scan_id)
+    assert len(mine.findings) == 2 and mine.findings_elsewhere == 0

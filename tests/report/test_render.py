@@ -181,3 +181,17 @@ def test_a_findings_period_is_its_months_or_its_years(rec, text):
 )
 def test_a_period_is_a_month_or_a_year(value, freq, text):
     assert environment().filters["month"](value, freq) == text
+
+
+@pytest.mark.parametrize("rated", [True, False])
+def test_the_summary_says_amounts_without_a_rate_are_ranked_as_they_are(store, tmp_path, rated):
+    """¥2.25 trillion and $82.4 billion: with the yen's rate the ranking compares dollars;
+    without it the report (and the dashboard, which shares the summary) says so."""
+    from tests.report.seed import yen_and_dollar_scan
+
+    yen_and_dollar_scan(store, tmp_path)
+    if not rated:
+        store.con.execute("DELETE FROM rates")
+    html = render_report(store)
+    said = "Amounts in JPY are ranked beside the others as they are" in html
+    assert said is not rated

@@ -22,7 +22,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from tradesentry.errors import InputError
-from tradesentry.findings import usd_impacts
+from tradesentry.findings import unconverted_currencies, usd_impacts
 from tradesentry.monitor import words
 from tradesentry.store import Store
 from tradesentry.text import joined, json_text
@@ -88,7 +88,10 @@ class Digest:
     revisions_total: int
     scan_id: int | None
     baseline_scan_id: int | None
-    notes: list[str] = field(default_factory=list)
+    #: new findings of the scan on series the release holds no figure of (not listed)
+    findings_elsewhere: int = 0
+    #: currencies of the new findings compared as they are: no rate to the US dollar
+    unconverted: list[str] = field(default_factory=list)
     #: the newest release the scan had seen when it ran (None: not known); where it is
     #: newer than the digest's release, its findings may rest on later figures, and say so
     scan_release: int | None = None
@@ -143,7 +146,9 @@ def build(
         moves = _moves(con, rid, new_only=False, limit=limit)
     latest_month, latest = _latest(con, rid, cells)
     current, baseline = _scans(store, rid, scan_id)
-    found, total = _new_findings(store, con, rid, current, baseline, findings_limit)
+    found, total, elsewhere, unconverted = _new_findings(
+        store, con, rid, current, baseline, findings_limit
+    )
     revisions = _revisions(cells)
     return Digest(
         release=info,
@@ -154,6 +159,8 @@ def build(
         moves=[_move(r) for r in moves.to_dict("records")],
         findings=found,
         findings_total=total,
+        findings_elsewhere=elsewhere,
+        unconverted=unconverted,
         revisions=[_revision(r) for r in revisions.head(findings_limit).to_dict("records")],
         revisions_total=len(revisions),
         scan_id=current,
@@ -579,18 +586,30 @@ def _is_full(store: Store, scan_id: int | None) -> bool:
 
 def _new_findings(
     store: Store, con, release: int, current: int | None, baseline: int | None, limit: int
-) -> tuple[list[dict], int]:
-    """New findings ranked by money at stake (in US dollars where the store has the rate,
-    as every list of findings compares money), each with a sentence on the months around
-    it."""
+) -> tuple[list[dict], int, int, list[str]]:
+    """New findings on the series the release holds figures of, ranked by money at stake
+    (in US dollars where the store has the rate, as every list of findings compares
+    money), each with a sentence on the months around it; their number, the number of the
+    scan's other new findings (on series the release holds no figure of: a first scan of
+    several releases found them all, and a briefing on the last one led with another
+    file's series), and the currencies compared as they are."""
     from tradesentry.monitor import history
 
     if current is None:
-        return [], 0
+        return [], 0, 0, []
     new, _ = history.diff(store, current, baseline)
     frame = new.to_frame()
     if frame.empty:
-        return [], 0
+        return [], 0, 0, []
+    held = frame.merge(
+        _release_series(con, release), on=_FINDING_SERIES, how="left", indicator=True
+    )
+    mine = (held["_merge"] == "both").to_numpy()
+    elsewhere = int((~mine).sum())
+    frame = frame[mine]
+    if frame.empty:
+        return [], 0, elsewhere, []
+    unconverted = unconverted_currencies(frame["currency"], con)
     frame = (
         frame.assign(usd=usd_impacts(frame, con))
         .sort_values(["usd", "id"], ascending=[False, True], na_position="last")
@@ -599,7 +618,27 @@ def _new_findings(
     records = []
     for rec in frame.head(limit).to_dict("records"):
         records.append(_finding(con, release, rec))
-    return records, len(frame)
+    return records, len(frame), elsewhere, unconverted
+
+
+#: a finding's series, as the store's observations name it
+_FINDING_SERIES = [
+    "reporter",
+    "partner",
+    "flow",
+    "classification",
+    "commodity",
+    "breakdown",
+    "freq",
+]
+
+
+def _release_series(con, release: int) -> pd.DataFrame:
+    """The series the release holds figures (or withheld cells) of."""
+    return con.execute(
+        f"SELECT DISTINCT {', '.join(_FINDING_SERIES)} FROM observations WHERE release_id = ?",
+        [release],
+    ).df()
 
 
 def _finding(con, release: int, rec: dict) -> dict:

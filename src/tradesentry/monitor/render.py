@@ -48,7 +48,26 @@ def findings_intro(digest: Digest) -> str:
     """How the findings were compared: which scan against which."""
     if digest.scan_id is None:
         return "No scan has looked at this release yet."
-    return _scan_words(digest) + _later_releases(digest)
+    return _scan_words(digest) + _elsewhere(digest) + _later_releases(digest) + _unconverted(digest)
+
+
+def _elsewhere(digest: Digest) -> str:
+    """ " The scan has 1,700 other new findings, on series this release holds no figure of."""
+    n = digest.findings_elsewhere
+    if not n:
+        return ""
+    other = "other new finding" if n == 1 else "other new findings"
+    return f" The scan has {n:,} {other}, on series this release holds no figure of."
+
+
+def _unconverted(digest: Digest) -> str:
+    """ " Amounts in JPY are compared as they are: the store has no rate for them …"."""
+    if not digest.unconverted:
+        return ""
+    return (
+        f" Amounts in {', '.join(digest.unconverted)} are compared with the others as they are: "
+        "the store has no exchange rate for them (`tradesentry rates FILE` loads rates)."
+    )
 
 
 def _later_releases(digest: Digest) -> str:

@@ -482,12 +482,18 @@ def quarantine(
 @command()
 def scan(
     # Codes in any case (chn is CHN): the api normalises them as the store keeps them.
-    reporter: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 reporter(s).")] = None,
-    partner: Annotated[list[str] | None, typer.Option(help="ISO alpha-3 partner(s).")] = None,
+    reporter: Annotated[
+        list[str] | None, typer.Option(help="Reporter(s): a country code or name.")
+    ] = None,
+    partner: Annotated[
+        list[str] | None, typer.Option(help="Partner(s): a country code or name.")
+    ] = None,
     flow: Annotated[
         list[Flow] | None, typer.Option(case_sensitive=False, help="Only these flows.")
     ] = None,
-    commodity: Annotated[list[str] | None, typer.Option(help="TOTAL or an HS code.")] = None,
+    commodity: Annotated[
+        list[str] | None, typer.Option(help="TOTAL or a commodity code (HS, CN…).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
     ] = None,

@@ -30,7 +30,7 @@ from tradesentry.detectors.base import Detector
 from tradesentry.errors import StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
-from tradesentry.text import period_span, plural, printable
+from tradesentry.text import money, period_span, plural, printable
 
 if TYPE_CHECKING:
     from tradesentry.store import Store
@@ -504,6 +504,7 @@ class Findings:
         shown = []
         for r in self.head(50).to_records():  # an annual finding's period as its year
             r["period"] = period_span(r["period"], r["period_end"], r["freq"], "…")
+            r["impact"] = money(r["impact"], r["currency"] or "")
             shown.append("".join(f"<td>{escape(printable(r[c]))}</td>" for c in cols))
         rows = "".join(f"<tr>{row}</tr>" for row in shown)
         return f"<p>{plural(len(self), 'finding')}</p><table><tr>{head}</tr>{rows}</table>"

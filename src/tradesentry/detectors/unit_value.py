@@ -26,7 +26,7 @@ from tradesentry.text import (
     about,
     money,
     money_pair,
-    period_label,
+    period_name,
     period_unit,
     plural,
     power_step,
@@ -340,7 +340,7 @@ class UnitValue(Detector):
         lo, hi = (ev.get("band") or [None, None])[:2]
         freq = finding_freq(finding)
         unit = period_unit(freq)
-        when = period_label(finding.get("period"), freq)
+        when = period_name(finding.get("period"), freq)
         head = (
             f"{when}: {money(finding.get('observed'), cur)} for "
             f"{weight(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "

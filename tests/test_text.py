@@ -56,6 +56,8 @@ from tradesentry.text import (
         (1e-9, "EUR", "under €0.01"),
         (None, "USD", "n/a"),
         (float("nan"), "USD", "n/a"),
+        (float("inf"), "EUR", "n/a"),  # a sum of 1e308s overflowed: "€infT" was shown
+        (float("-inf"), "EUR", "n/a"),
     ],
 )
 def test_money(value, currency, text):

@@ -106,7 +106,7 @@ def _money(
     value: float | None, currency: str, extra: int, *, long: bool = False, approx: bool = False
 ) -> str:
     """``money`` with ``extra`` more decimals than its usual ones."""
-    if _missing(value):
+    if _missing(value) or not math.isfinite(float(value)):  # an overflowed sum: no amount
         return "an unknown amount" if long else "n/a"
     amount = abs(float(value))
     if 0 < amount < _CENT / 2 * 10.0**-extra:  # too small for the digits shown

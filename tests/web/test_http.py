@@ -519,7 +519,7 @@ def test_an_annual_series_is_shown_by_year(annual_client):
     spike = next(f for f in found if f["kind"] == "spike")
     assert annual_client.get(f"/api/findings/{spike['id']}").json() == spike
     listed = annual_client.get("/findings").text
-    cells = re.findall(r"<td>(20[-0-9→ ]*)</td>", listed)  # the period column
+    cells = re.findall(r'<td class="period">(20[-0-9→ ]*)</td>', listed)  # the period column
     assert {"2016", "2012"} <= set(cells) and not any("-" in c for c in cells)
     page = annual_client.get(ANNUAL_SERIES).text
     history = re.search(r'<table class="history">.*?</table>', page, re.S).group(0)
@@ -726,6 +726,50 @@ def test_a_store_never_scanned_says_where_a_series_flags_come_from(tmp_path):
     store.close()
     page = TestClient(create_app(path)).get(SERIES).text
     assert "Flags from a scan run now: no saved scan covered this series" in page
+
+
+def test_a_store_never_scanned_lists_no_findings_as_a_clean_result(tmp_path):
+    """The pair page's charts ring the flags of a scan run now: its lists say where they
+    come from, and neither it nor the findings page reads "No findings." as if the
+    figures were clean."""
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(DEMO_CSV)
+    path = store.path
+    store.close()
+    client = TestClient(create_app(path))
+    findings = client.get("/findings").text
+    assert "No scan saved yet" in findings and "No findings." not in findings
+    pair = client.get("/pair/CHN/PRK").text
+    assert "No findings." not in pair and "From a scan run now" in pair
+    now = client.get("/api/pair/CHN/PRK").json()["findings_now"]
+    assert {f["kind"] for f in now} >= {"level_shift", "implausible"}
+    assert "None yet: no scan saved." in client.get("/").text
+
+
+def test_a_pair_lists_the_flags_its_charts_draw(tmp_path):
+    """A release after the scan revises China's imports: the import chart's flags come
+    from a scan run now, and so does the list under it; scan 1's finding on that series,
+    made before its latest figures, is not listed beside them at another severity."""
+    from tests.monitor.conftest import demo_rows, vintage, write_rows
+    from tradesentry import api
+    from tradesentry.store import open_store
+
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(vintage(tmp_path / "r1.csv", until="2021-06"))
+    api.scan(store)
+    imports = [r for r in demo_rows() if r["flow"] == "import" and r["period_months"] == "1"]
+    revised = [{**r, "value": "30000000"} if r["period"] == "2019-05" else r for r in imports]
+    store.ingest(write_rows(tmp_path / "r2.csv", revised))
+    path = store.path
+    store.close()
+    data = TestClient(create_app(path)).get("/api/pair/CHN/PRK").json()
+    saved = {(f["flow"], f["kind"], f["period"]) for f in data["findings"]}
+    now = {(f["flow"], f["kind"], f["period"]) for f in data["findings_now"]}
+    assert now and {flow for flow, _, _ in now} == {"import"}
+    assert not any(flow == "import" for flow, _, _ in saved)
+    assert any(flow == "export" for flow, _, _ in saved)
 
 
 def test_a_long_code_that_ingest_stored_opens_its_pages(tmp_path):

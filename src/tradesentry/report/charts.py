@@ -530,7 +530,7 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
         yaxis={
             "title": currency,
             "type": "log" if log else "linear",
-            "exponentformat": "SI",
+            "exponentformat": "B",  # 10B and 0.5T, as the text writes money (SI wrote 10G)
             "gridcolor": GRID,
             "zeroline": False,
         },

@@ -910,3 +910,14 @@ def test_a_filtered_scan_before_a_release_counts_its_series_once(tmp_path):
     page = TestClient(create_app(path)).get("/").text
     assert "Release 2 was ingested after scan 1" in page and "limited to flow: import" in page
     assert page.count("It covered") == 1
+
+
+@pytest.mark.parametrize("query", ["order=ASC&sort=IMPACT", "order=%20desc&sort=Period"])
+def test_sort_and_order_are_read_in_any_case_as_severities_are(client, query):
+    assert client.get(f"/api/findings?{query}").status_code == 200
+
+
+def test_an_unknown_frequency_is_refused_in_words_not_a_pattern(client):
+    response = client.get(SERIES + "?freq=Q")
+    assert response.status_code == 422
+    assert "choose M (monthly) or A (annual)" in response.text and "[AaMm]" not in response.text

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from tradesentry import arguments
 from tradesentry.findings import Findings
@@ -59,13 +59,22 @@ Classification = Annotated[
         "several classifications (else the page lists them).",
     ),
 ]
+
+
+def _freq_choice(value: str | None) -> str | None:
+    """M or A in any case ("" is any); else a message a reader can act on, not a regex."""
+    if value is not None and value.strip().upper() not in ("", "M", "A"):
+        raise ValueError(f"freq {value!r}: choose M (monthly) or A (annual)")
+    return value
+
+
 Freq = Annotated[
     str | None,
     Query(
-        pattern=r"^\s*[AaMm]?\s*$",
         description="M (monthly) or A (annual), in any case: which series, when the store "
         "holds it both monthly and annually (else the page lists them).",
     ),
+    AfterValidator(_freq_choice),
 ]
 Breakdown = Annotated[
     str | None,

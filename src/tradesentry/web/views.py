@@ -132,10 +132,10 @@ class FindingFilters(BaseModel):
     severity: list[Literal["high", "medium", "low"]] | None = Field(
         None, description="Only these severities."
     )
-    reporter: str | None = Field(None, max_length=64, description="ISO alpha-3 reporter.")
-    partner: str | None = Field(None, max_length=64, description="ISO alpha-3 partner or WLD.")
+    reporter: str | None = Field(None, max_length=64, description="Reporter: a code or a name.")
+    partner: str | None = Field(None, max_length=64, description="Partner: a code, a name or WLD.")
     flow: str | None = Field(None, description="import, export, re-import or re-export.")
-    commodity: str | None = Field(None, description="TOTAL or an HS code.")
+    commodity: str | None = Field(None, description="TOTAL or a commodity code (HS, CN…).")
     since: str | None = Field(
         None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
     )
@@ -157,6 +157,11 @@ class FindingFilters(BaseModel):
     @classmethod
     def _blank_is_rank(cls, value):
         return "rank" if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("sort", "order", mode="before")
+    @classmethod
+    def _choice_in_any_case(cls, value):  # as severities and flows are (ASC is asc)
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("kind", "severity", mode="before")
     @classmethod

@@ -898,7 +898,9 @@ def rates(
         with open_store(store, read_only=file is None) as st:
             if file is None:
                 frame = api.rates(st)
-                _emit(frame.assign(period=frame["period"].map(_iso_date)), format, title="Rates")
+                # monthly rates, named as every period is (YYYY-MM), as the file gives them
+                months = frame["period"].map(lambda p: None if pd.isna(p) else f"{p:%Y-%m}")
+                _emit(frame.assign(period=months), format, title="Rates")
                 return
             result = api.load_rates(st, file)
     except TradesentryError:

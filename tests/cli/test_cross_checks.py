@@ -167,7 +167,7 @@ def test_rates_ecb_layout_and_listing(tmp_path):
     usd_per_eur = (1.0956 + 1.0919) / 2
     assert rate["EUR"] == pytest.approx(1 / usd_per_eur)
     assert rate["JPY"] == pytest.approx((155.52 + 155.89) / 2 / usd_per_eur)
-    assert listed[0]["period"] == "2024-01-01"
+    assert listed[0]["period"] == "2024-01"  # a month, as every period reads
 
 
 def test_a_bad_rates_file_is_rejected_whole(tmp_path):

@@ -74,3 +74,50 @@ def test_a_schema_3_store_opens_and_reads_its_findings_as_monthly(tmp_path, mode
         scan_id = api.scan(st).scan_id
         rows = st.con.execute("SELECT DISTINCT freq FROM findings WHERE scan_id = ?", [scan_id])
         assert rows.fetchall() == [("M",)]
+
+
+def _sqlite(path: Path) -> None:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        ("release_2021.csv", lambda p: p.write_bytes(DEMO_CSV.read_bytes()), "a CSV file"),
+        ("rows.json", lambda p: p.write_text('{"data": []}'), "a JSON file"),
+        ("lite.db", _sqlite, "a SQLite database"),
+        (
+            "noise.duckdb",
+            lambda p: p.write_bytes(bytes(range(200))),
+            "its first bytes are not a DuckDB",
+        ),
+    ],
+)
+@pytest.mark.parametrize("read_only", [False, True])
+def test_a_file_that_is_no_store_is_refused_and_left_as_it_is(
+    tmp_path, name, make, said, read_only
+):
+    """DuckDB opens an existing .csv or .json as a database in memory: an ingest into
+    `--store release_2021.csv` said "release 1 … accepted" and kept nothing; a SQLite
+    file made DuckDB fetch an extension from the internet."""
+    from tradesentry.errors import StoreError
+
+    path = tmp_path / name
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match=f"not a tradesentry store \\({said}"):
+        open_store(path, read_only=read_only)
+    assert path.read_bytes() == before
+
+
+def test_a_new_path_with_any_name_becomes_a_store(tmp_path):
+    with open_store(tmp_path / "new.csv") as store:
+        assert store.ingest(DEMO_CSV).rows_accepted
+    with open_store(tmp_path / "new.csv", read_only=True) as store:
+        (accepted,) = store.con.execute("SELECT rows_accepted FROM releases").fetchall()
+        assert accepted == (47,)

@@ -147,6 +147,9 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
     the dashboard holds the store for as long as it runs, and waiting would only delay the
     message saying so.
     """
+    foreign = _foreign_file(Path(path))
+    if foreign:
+        raise StoreError(f"{path}: not a tradesentry store ({foreign}); nothing was read or written")
     started = time.monotonic()
     while True:
         try:
@@ -168,6 +171,38 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
             return _connect_in_process(path, read_only, exc)
         except duckdb.Error as exc:
             raise StoreError(f"{path}: not a tradesentry store ({exc})") from exc
+
+
+#: a DuckDB file's magic bytes, after its header's 8-byte checksum
+_DUCKDB_MAGIC = (8, b"DUCK")
+
+
+def _foreign_file(path: Path) -> str | None:
+    """What an existing file that is no DuckDB database holds, in words; None for a
+    DuckDB file, an empty one, or none. DuckDB opens an existing .csv, .json or .parquet
+    as a database in memory: an ingest into it said "release 1 … accepted" and kept
+    nothing; and a SQLite file makes it fetch an extension from the internet."""
+    try:
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        with path.open("rb") as f:
+            head = f.read(64)
+    except OSError:
+        return None  # DuckDB's own error says why it cannot be read
+    at, magic = _DUCKDB_MAGIC
+    if head[at : at + len(magic)] == magic:
+        return None
+    if head.startswith(b"SQLite format 3\x00"):
+        return "a SQLite database"
+    if head.startswith(b"PAR1"):
+        return "a Parquet file"
+    if head.startswith(b"\x1f\x8b"):
+        return "a gzip file"
+    name = path.name.lower()
+    for suffix, kind in ((".csv", "a CSV file"), (".json", "a JSON file"), (".tsv", "a TSV file")):
+        if suffix in name:
+            return kind
+    return "its first bytes are not a DuckDB database's"
 
 
 def _out_of_space(exc: BaseException) -> bool:

@@ -7,13 +7,31 @@
 >>> findings.to_frame().head()
 """
 
-from tradesentry.api import SeriesView, findings, scan, series
-from tradesentry.errors import EngineUnavailable, InputError, StoreError, TradesentryError
-from tradesentry.findings import Findings
-from tradesentry.panel import Panel
-from tradesentry.store import IngestResult, Store, open_store
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# The public names, imported on first use: ``import tradesentry`` (and the command line,
+# whose entry point lives in the package) starts without loading pandas, DuckDB and NumPy,
+# so a Ctrl-C in the first second is the command's to handle, not a traceback in an import.
+_PUBLIC: dict[str, str] = {
+    "EngineUnavailable": "tradesentry.errors",
+    "Findings": "tradesentry.findings",
+    "IngestResult": "tradesentry.store",
+    "InputError": "tradesentry.errors",
+    "Panel": "tradesentry.panel",
+    "SeriesView": "tradesentry.api",
+    "Store": "tradesentry.store",
+    "StoreError": "tradesentry.errors",
+    "TradesentryError": "tradesentry.errors",
+    "findings": "tradesentry.api",
+    "open_store": "tradesentry.store",
+    "scan": "tradesentry.api",
+    "series": "tradesentry.api",
+}
 
 __all__ = [
     "EngineUnavailable",
@@ -30,3 +48,19 @@ __all__ = [
     "scan",
     "series",
 ]
+
+if TYPE_CHECKING:  # what type checkers and editors read
+    from tradesentry.api import SeriesView, findings, scan, series
+    from tradesentry.errors import EngineUnavailable, InputError, StoreError, TradesentryError
+    from tradesentry.findings import Findings
+    from tradesentry.panel import Panel
+    from tradesentry.store import IngestResult, Store, open_store
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tradesentry' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once: later reads find it without this function
+    return value

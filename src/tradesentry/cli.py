@@ -320,6 +320,8 @@ def ingest(
         # Ctrl-C between files or on closing the store: what is in it is whole
         if not (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()):
             raise
+        if new and not landed:  # the store as it was: none, not an empty one
+            _remove_store(target)
         err.print(
             f"tradesentry: ingest interrupted; {kept} of {plural(len(files), 'file')} "
             "of this command are in the store, each whole",

@@ -149,7 +149,9 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
     """
     foreign = _foreign_file(Path(path))
     if foreign:
-        raise StoreError(f"{path}: not a tradesentry store ({foreign}); nothing was read or written")
+        raise StoreError(
+            f"{path}: not a tradesentry store ({foreign}); nothing was read or written"
+        )
     started = time.monotonic()
     while True:
         try:

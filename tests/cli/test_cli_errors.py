@@ -209,3 +209,36 @@ def test_a_folder_given_as_the_mapping_is_one_line_and_makes_no_store(tmp_path):
     result = invoke("ingest", DEMO_CSV, "--mapping", tmp_path, "--store", db)
     assert_one_line_error(result, f"{tmp_path}: a folder, not a mapping file")
     assert not db.exists()
+
+
+def test_importing_the_package_loads_no_library_yet():
+    """``import tradesentry`` (which every command's entry point does first) loads neither
+    pandas nor DuckDB: a Ctrl-C in the second those take is the command's to handle."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tradesentry; print(sorted({'pandas', 'duckdb', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert callable(__import__("tradesentry").open_store)  # the public names on first use
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line_and_130(monkeypatch, capsys):
+    import builtins
+
+    from tradesentry import __main__ as entry
+
+    real = builtins.__import__
+
+    def interrupted(name, *args, **kwargs):
+        if name == "tradesentry.cli":
+            raise KeyboardInterrupt
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", interrupted)
+    with pytest.raises(SystemExit) as stop:
+        entry.main()
+    assert stop.value.code == 130
+    assert capsys.readouterr().err == "tradesentry: interrupted while starting; nothing was done\n"

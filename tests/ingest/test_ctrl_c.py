@@ -107,3 +107,23 @@ def test_ctrl_c_after_the_last_file_says_every_file_is_in_the_store(tmp_path, mo
     assert result.stderr.splitlines() == [
         "tradesentry: ingest interrupted; 2 of 2 files of this command are in the store, each whole"
     ]
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_while_a_new_store_opens_leaves_no_store(tmp_path, monkeypatch):
+    """Ctrl-C as a new store is made, before any file is read: no empty store stays
+    behind (one was, with "0 of 1 file … in the store")."""
+    from tradesentry import store as store_module
+
+    real_upgrade = store_module._upgrade
+
+    def upgrade_then_ctrl_c(con):
+        real_upgrade(con)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module, "_upgrade", upgrade_then_ctrl_c)
+    (path,) = _files(tmp_path, 1)
+    store = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(app, ["ingest", path, "--store", str(store)])
+    assert result.exit_code == 130
+    assert not store.exists()

@@ -200,3 +200,44 @@ def test_yarn_without_its_configuration_is_one_line(monkeypatch):
     monkeypatch.delenv("YARN_CONF_DIR", raising=False)
     with pytest.raises(InputError, match="--master yarn: .* HADOOP_CONF_DIR or YARN_CONF_DIR"):
         spark_engine.session("yarn")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "org.apache.spark.SparkException: Could not allocate memory to grow BytesToBytesMap",
+        "java.lang.OutOfMemoryError: Java heap space",
+        "SparkOutOfMemoryError: Unable to acquire 65536 bytes of memory, got 0",
+    ],
+)
+def test_a_scan_out_of_memory_is_one_line_saying_what_to_do(monkeypatch, message):
+    """Spark's 1g heap ran out at 10^6 rows: some 1,200 lines of Java and Python, exit 1
+    (the code of --fail-on)."""
+    from tradesentry.engines import spark as engine
+    from tradesentry.errors import EngineUnavailable
+
+    monkeypatch.setenv("TRADESENTRY_SPARK_MEMORY", "2g")
+    with (
+        pytest.raises(
+            EngineUnavailable,
+            match="^Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above 2g",
+        ),
+        engine._worker_errors(),
+    ):
+        raise RuntimeError(f"An error occurred while calling o123.collect.\n{message}\n\tat …")
+
+
+@pytest.mark.parametrize(
+    ("given", "read"), [("", None), ("4G", "4g"), ("512m", "512m"), ("lots", "error")]
+)
+def test_a_local_session_s_heap_is_a_share_of_the_machine_or_as_given(monkeypatch, given, read):
+    from tradesentry.engines.spark import driver_memory
+
+    monkeypatch.setenv("TRADESENTRY_SPARK_MEMORY", given)
+    if read == "error":
+        with pytest.raises(InputError, match="TRADESENTRY_SPARK_MEMORY='lots'"):
+            driver_memory()
+    elif read is None:
+        assert re.fullmatch(r"[1-8]g", driver_memory())
+    else:
+        assert driver_memory() == read

@@ -149,6 +149,8 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
     )
     if master.startswith("local"):
         builder = builder.config("spark.sql.shuffle.partitions", str(2 * (os.cpu_count() or 2)))
+        # the driver is the executor: Spark's 1g ran out at 10^6 rows (BytesToBytesMap)
+        builder = builder.config("spark.driver.memory", driver_memory())
     from py4j.protocol import Py4JError
     from pyspark import SparkContext
 
@@ -172,6 +174,22 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
         raise _start_failure(master, [_STOPPED[0]])
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def driver_memory() -> str:
+    """The JVM heap of a local session: ``TRADESENTRY_SPARK_MEMORY`` ("4g", "512m"), else a
+    quarter of the machine's memory, at least 1g and at most 8g (a cluster's memory is the
+    cluster's configuration). Spark's own 1g could not grow the hash map of a join at 10^6
+    rows, where the local engine needs about 1 GB."""
+    wanted = os.environ.get("TRADESENTRY_SPARK_MEMORY", "").strip().lower()
+    if wanted:
+        if not re.fullmatch(r"\d+[mg]", wanted):
+            raise InputError(
+                f"TRADESENTRY_SPARK_MEMORY={wanted!r}: expected a size such as 4g or 512m"
+            )
+        return wanted
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{int(min(max(total / 4, 1), 8))}g"
 
 
 #: Spark's words for a context it stopped while starting (on a standalone master: no master
@@ -453,11 +471,17 @@ def _input_errors(path: str) -> Iterator[None]:
 @contextmanager
 def _worker_errors() -> Iterator[None]:
     """A Python worker that cannot import what the scan runs (another interpreter than
-    this one, without pyarrow or tradesentry) as one line naming it, not a worker's
-    traceback of a hundred lines."""
+    this one, without pyarrow or tradesentry), or a scan that ran out of memory, as one
+    line saying what to do, not a traceback of a hundred (or 1,200) lines."""
     try:
         yield
     except Exception as exc:
+        if _OUT_OF_MEMORY.search(str(exc)):
+            raise EngineUnavailable(
+                "Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above "
+                f"{driver_memory()} (a local session's heap), scan fewer series at once "
+                "(--reporter), or scan on a cluster"
+            ) from None
         missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
         if missing is None:
             raise
@@ -466,6 +490,13 @@ def _worker_errors() -> Iterator[None]:
             f"Spark's Python workers ({worker}) cannot import {missing.group(1)}: run them with "
             f"the interpreter tradesentry is installed in (PYSPARK_PYTHON={sys.executable})"
         ) from None
+
+
+#: Spark's and Java's words for memory it could not get (a task's or the JVM's)
+_OUT_OF_MEMORY = re.compile(
+    r"Could not allocate memory|SparkOutOfMemoryError|java\.lang\.OutOfMemoryError|"
+    r"Unable to acquire \d+ bytes of memory"
+)
 
 
 def _mismatched_column(text: str) -> str | None:

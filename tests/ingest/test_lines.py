@@ -144,6 +144,30 @@ def test_consecutive_invalid_utf_8_lines_keep_every_line_number(store, tmp_path,
     assert q.reason.str.startswith("invalid text: not valid UTF-8").all()
 
 
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_an_undecodable_line_keeps_every_character_of_it(store, tmp_path, end, gzipped):
+    """DuckDB wrote each bad byte as '?' and dropped the characters after it: 'Côte' in
+    latin-1 was kept as 'C??e', and '\xf4bad' as '??ad'. The quarantine keeps the line, its
+    bad bytes escaped."""
+    import gzip
+
+    lines = [
+        b"CHN,PRK,export,TOTAL,2021-01,1,ok",
+        b"CHN,PRK,export,TOTAL,2021-02,2,C\xf4te",
+        b"CHN,PRK,export,TOTAL,2021-03,2,\xf4bad",
+    ]
+    data = end.join([b"reporter,partner,flow,commodity,period,value,note", *lines]) + end
+    path = tmp_path / ("release.csv.gz" if gzipped else "release.csv")
+    path.write_bytes(gzip.compress(data) if gzipped else data)
+    ingest(store, path, encoding="utf-8")
+    q = store.quarantine()
+    assert q.raw.tolist() == [
+        "CHN,PRK,export,TOTAL,2021-02,2,C\\xf4te",
+        "CHN,PRK,export,TOTAL,2021-03,2,\\xf4bad",
+    ]
+
+
 # -- 3. CR CR LF line ends (Python's csv writer on Windows without newline='') ----------------
 
 LINE_FORMATS = [f for f in FORMATS.values() if f.name != "comtrade-json"]

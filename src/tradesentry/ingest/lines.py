@@ -20,6 +20,7 @@ number of quotes) and quarantined whole, once, under its first line.
 from __future__ import annotations
 
 import csv
+import gzip
 
 import duckdb
 
@@ -126,6 +127,7 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         """
     )
     con.execute("DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan")
+    _restore_undecoded(con, src)
     raw = "raw"
     if src.newline == CRLF:
         raw = f"CASE WHEN starts_with(raw, chr(10)) THEN ltrim(raw, {breaks}) ELSE raw END"
@@ -150,6 +152,49 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         SELECT line, raw, reason FROM lines_rejected WHERE line > {src.header_line}
         """
     )
+
+
+#: at most this many undecodable lines are read again from the file for their bytes
+MAX_RESTORED_LINES = 100_000
+
+
+def _restore_undecoded(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
+    """The raw text of the lines DuckDB could not decode, from the file's own bytes.
+
+    DuckDB's rejects table writes each byte that is not UTF-8 as "?" and drops the
+    characters after it ("Côte" in latin-1 was kept as "C??e"): the quarantine's raw line
+    would not be the file's. Those lines are read again (one pass over the file, only
+    where there are such lines), each undecodable byte written as its escape ("C\\xf4te").
+    A line whose text around the bad bytes does not match DuckDB's (a line break only
+    DuckDB's reader saw) keeps DuckDB's text.
+    """
+    wanted = dict(
+        con.execute(
+            "SELECT line, raw FROM lines_rejected WHERE starts_with(reason, 'invalid text') "
+            f"ORDER BY line LIMIT {MAX_RESTORED_LINES}"
+        ).fetchall()
+    )
+    if not wanted:
+        return
+    opener = gzip.open if src.gzipped else open
+    restored = []
+    with opener(src.path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            if number in wanted:
+                text = line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
+                if _same_around(text, wanted[number] or ""):
+                    restored.append((text, number))
+                if len(restored) == len(wanted) or number >= max(wanted):
+                    break
+    if restored:
+        con.executemany("UPDATE lines_rejected SET raw = ? WHERE line = ?", restored)
+
+
+def _same_around(text: str, duckdb_text: str) -> bool:
+    """Whether DuckDB's text of a line (with "?" where it could not decode) begins as the
+    line read again does: the same line of the file."""
+    head = duckdb_text.split("?", 1)[0].rstrip("\r\n")
+    return text.startswith(head)
 
 
 def _header_row(con: duckdb.DuckDBPyConnection, src: SourceFile, raw: str) -> int:

@@ -475,3 +475,22 @@ def test_a_mapped_latin_1_table_with_a_euro_sign(store, tmp_path):
     (tmp_path / "m.toml").write_bytes(mapping)
     result = ingest(store, path, mapping=tmp_path / "m.toml")
     assert (result.rows_read, result.observations) == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "name", ["comtrade_plus.csv", "comtrade_legacy.csv", "canonical"], ids=lambda n: n
+)
+def test_a_header_repeated_inside_a_file_is_said_to_be_one(store, tmp_path, name):
+    """Two exports joined with `cat`: the second header was quarantined for one of its
+    fields ("unknown reporter country 'reporter'", "Comtrade flow code 'flowCode' …")."""
+    from tests.conftest import DEMO_CSV
+    from tradesentry.ingest.lines import HEADER_AGAIN
+
+    source = DEMO_CSV if name == "canonical" else Path(__file__).parents[1] / "data" / name
+    text = source.read_bytes()
+    path = tmp_path / "joined.csv"
+    path.write_bytes(text + text)
+    ingest(store, path)
+    header_again = len(text.splitlines()) + 1
+    q = store.quarantine()
+    assert q.loc[q.line == header_again, "reason"].tolist() == [HEADER_AGAIN]

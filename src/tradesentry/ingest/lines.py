@@ -147,7 +147,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     con.execute(
         f"""
         CREATE TEMP VIEW lines_numbered AS
-        SELECT line, raw, {_NUL_REASON} AS reason FROM ({good}) WHERE n > {header_row}
+        SELECT line, raw, coalesce({_NUL_REASON}, {_again(src)}) AS reason
+        FROM ({good}) WHERE n > {header_row}
         UNION ALL
         SELECT line, raw, reason FROM lines_rejected WHERE line > {src.header_line}
         """
@@ -195,6 +196,21 @@ def _same_around(text: str, duckdb_text: str) -> bool:
     line read again does: the same line of the file."""
     head = duckdb_text.split("?", 1)[0].rstrip("\r\n")
     return text.startswith(head)
+
+
+#: a line that repeats the header (two exports joined with ``cat``)
+HEADER_AGAIN = "the header line again (two files joined?)"
+
+
+def _again(src: SourceFile) -> str:
+    """SQL: ``HEADER_AGAIN`` for a line that is the header once more (in any case, after
+    a byte order mark, with its line break); each reader's own check named a field of it
+    instead ("unknown reporter country 'reporter'", "Comtrade flow code 'flowCode' …")."""
+    if not src.header.strip():
+        return "NULL"
+    header = sql_literal(src.header.strip().lower())
+    line = "lower(trim(ltrim(raw, chr(65279)), chr(13) || chr(10) || ' '))"
+    return f"CASE WHEN {line} = {header} THEN {sql_literal(HEADER_AGAIN)} END"
 
 
 def _header_row(con: duckdb.DuckDBPyConnection, src: SourceFile, raw: str) -> int:

@@ -91,7 +91,8 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
     """SQL turning a text number into DOUBLE (NULL when it is not one), given the marks.
 
     Without marks a number is what DuckDB's cast reads (``12``, ``-1.5e3``, ``inf``, ``nan``:
-    validation names the last two), except ``1_000``, which DuckDB reads as 1000. With a
+    validation names the last two), except ``1_000`` and ``+-1``, which DuckDB reads as
+    1000 and -1. With a
     thousands mark, the mark may only group the integer part in threes (``1,234,567.5``);
     the decimal mark is the one given. Anything else (``1.187,5`` or ``1,18`` with thousands
     ``,``, ``12 34``) is not a number: nothing is dropped to make it one.
@@ -100,7 +101,11 @@ def number_sql(text: str, decimal: str = ".", thousands: str = "") -> str:
     leaves every other number as it is, so a figure written ``-0`` never lands as -0.0.
     """
     if decimal == "." and not thousands:  # the usual case: one cast, no regular expression
-        return f"CASE WHEN NOT contains({text}, '_') THEN TRY_CAST({text} AS DOUBLE) + 0.0 END"
+        # DuckDB's cast also reads 1_000 as 1000 and +-1 as -1: neither is a number
+        return (
+            f"CASE WHEN NOT (contains({text}, '_') OR contains({text}, '+-')) "
+            f"THEN TRY_CAST({text} AS DOUBLE) + 0.0 END"
+        )
     d = _regex_char(decimal)
     integer = "[0-9]+"
     if thousands:

@@ -111,7 +111,14 @@ def scan(
         raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
     if not foreign:
         check_selection(store, filters)
-    options = {**engine_options, "since": since} if engine == "spark" else engine_options
+    options = dict(engine_options)
+    # what is completed from the store: by api after the local engine's last chunk, by the
+    # Spark engine itself on the driver, before it writes --findings-parquet
+    completing = detectors if engine == "local" else ()
+    if engine == "spark":
+        options["since"] = since
+        if not foreign:
+            options["complete"] = lambda frame: _completed(store.con.cursor(), detectors, frame)
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
     chunks = (_since(frame, since) for frame in chunks)
     if foreign:
@@ -121,9 +128,9 @@ def scan(
     if not save:
         parts = list(chunks)
         frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-        frame = _completed(store.con.cursor(), detectors, frame)
+        frame = _completed(store.con.cursor(), completing, frame)
         return Findings(rank(frame, store.con.cursor()), None)
-    scan_id = _save_scan(store, chunks, filters, since, kinds, engine, detectors)
+    scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
     return Findings.from_store(store, scan_id)
 
 

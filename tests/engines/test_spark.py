@@ -643,3 +643,29 @@ def test_refused_before_spark_starts(store, tmp_path, monkeypatch):
         spark_engine.scan(None, default_detectors(), {}, input=tmp_path, master="bogus")
     assert len(spark_engine.scan(store, default_detectors(), {})) == 0
     assert len(api.scan(store, engine="spark")) == 0
+
+
+def test_findings_parquet_holds_the_gaps_as_the_scan_returns_them(store, spark, tmp_path):
+    """A gap's partner record is read from the store once the gaps are found: the file of
+    a Spark scan of the store was written before, with the gap's pointer to `mirror`
+    where the scan returned (and saved) the partner's figures."""
+    months = [f"{2019 + m // 12}-{m % 12 + 1:02d}" for m in range(24)]
+    lines = ["reporter,partner,flow,commodity,period,value"]
+    lines += [f"CHN,KOR,export,TOTAL,{p},{100e6 + 1e6 * (i % 3)}" for i, p in enumerate(months)]
+    lines += [
+        f"KOR,CHN,import,TOTAL,{p},{105e6 + 1e6 * (i % 3)}"
+        for i, p in enumerate(months)
+        if p not in ("2019-05", "2019-06")
+    ]
+    source = tmp_path / "gap.csv"
+    source.write_text("\n".join(lines) + "\n")
+    store.ingest(source)
+    out = tmp_path / "found"
+    found = api.scan(
+        store, engine="spark", kinds=["gap"], findings_out=str(out), spark=spark
+    ).to_frame()
+    (gap,) = found.to_dict("records")
+    assert "partner_months" in gap["evidence"]
+    (written,) = pd.read_parquet(out).to_dict("records")
+    assert json.loads(written["evidence"]) == gap["evidence"]
+    assert written["explanation"] == gap["explanation"]

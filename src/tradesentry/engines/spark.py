@@ -34,7 +34,7 @@ import sys
 import tempfile
 import threading
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -348,6 +348,7 @@ def scan(
     since: str | None = None,
     chunk_series: int = DEFAULT_CHUNK_SERIES,
     spark=None,
+    complete: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Findings of the series selected by ``filters``, computed on Spark.
 
@@ -358,6 +359,8 @@ def scan(
     master can read. ``since`` (YYYY-MM) keeps the findings that end in or after that
     month (an annual finding ends in its year's December). ``findings_out`` also writes the findings there as Parquet: a new or empty
     directory, else an ``InputError`` (a local path is checked before Spark starts).
+    ``complete`` completes the collected findings from the store (``api``: a gap's
+    partner record) before they are written, so the file holds what the scan returns.
     """
     check_options(master, input, findings_out)
     if (
@@ -374,6 +377,7 @@ def scan(
         findings_out=findings_out,
         since=since,
         chunk_series=chunk_series,
+        complete=complete,
     )
     if input is None:
         if not spark.sparkContext.master.startswith("local"):
@@ -516,7 +520,7 @@ def _mismatched_column(text: str) -> str | None:
 
 
 def _scan(
-    spark, path, *, detectors, filters, findings_out, since, chunk_series, from_store
+    spark, path, *, detectors, filters, findings_out, since, chunk_series, from_store, complete
 ) -> pd.DataFrame:
     settings = {
         "spark.sql.ansi.enabled": "false",  # x/0 is NULL, as in DuckDB
@@ -536,7 +540,7 @@ def _scan(
             with _input_errors(path):
                 current = register_views(spark, path)
             try:
-                options = (findings_out, mode, since, chunk_series, from_store)
+                options = (findings_out, mode, since, chunk_series, from_store, complete)
                 with _worker_errors():
                     return _findings(spark, path, detectors, filters, *options)
             finally:
@@ -550,7 +554,7 @@ def _scan(
 
 
 def _findings(
-    spark, path, detectors, filters, findings_out, mode, since, chunk_series, from_store
+    spark, path, detectors, filters, findings_out, mode, since, chunk_series, from_store, complete
 ) -> pd.DataFrame:
     """The scan over the registered views; the findings written to ``findings_out`` too."""
     from pyspark import StorageLevel
@@ -569,6 +573,12 @@ def _findings(
         end = F.col("period_end")
         year_end = F.concat(F.substring(end, 1, 4), F.lit("-12"))
         found = found.where(F.when(F.col("freq") == "A", year_end).otherwise(end) >= since)
+    if complete is not None:  # completed on the driver, then written as returned
+        frame = complete(decode(found.toPandas()))
+        if findings_out is not None:
+            rows = spark.createDataFrame(encode(frame), schema=_OUTPUT_SCHEMA)
+            rows.write.mode(mode).parquet(str(findings_out))
+        return frame
     if findings_out is None:
         return decode(found.toPandas())
     # Written, then collected from the same computed rows: never read back from the path,
@@ -1187,11 +1197,15 @@ def gather(rows, row_columns: Sequence[str]):
     )
 
 
+#: the findings' columns in Spark's DDL (evidence as JSON text)
+_OUTPUT_SCHEMA = ", ".join(
+    f"{c} {'double' if c in _FLOAT_COLUMNS else 'string'}" for c in OUTPUT_COLUMNS
+)
+
+
 def findings_frame(series, detectors, row_columns, chunk_series: int):
     """mapInArrow over the gathered series: whole-group chunks → scan_frame → findings."""
-    schema = ", ".join(
-        f"{c} {'double' if c in _FLOAT_COLUMNS else 'string'}" for c in OUTPUT_COLUMNS
-    )
+    schema = _OUTPUT_SCHEMA
     arrow_schema = pa.schema(
         [(c, pa.float64() if c in _FLOAT_COLUMNS else pa.string()) for c in OUTPUT_COLUMNS]
     )

@@ -371,6 +371,8 @@ class Store:
         src = prepared.src
         stage(con, prepared)
         if con.execute("SELECT count(*) FROM staged").fetchone()[0] == 0:
+            if src.is_json:  # a JSON response has records, not rows after a header
+                raise src.fail("the response holds no data records")
             raise src.fail("no data rows after the header", src.header_line or None)
         release_id = con.execute(
             "INSERT INTO releases (source, file, sha256, reading, published, ingested_at) "

@@ -78,10 +78,14 @@ LINES = [f for f in ALL if f.name != "comtrade-json"]  # formats with lines and 
 # -- files that cannot be read at all -------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "content", [b"", b"\xef\xbb\xbf", b"\xef\xbb\xbf\n"], ids=["", "bom", "bom-lf"]
+)
 @pytest.mark.parametrize("source", ["auto", "comtrade", "sdmx", "csv"])
-def test_empty_file(store, tmp_path, source):
+def test_empty_file(store, tmp_path, source, content):
+    """A byte order mark alone is no text either (it read as an unknown format)."""
     path = tmp_path / "empty.csv"
-    path.write_bytes(b"")
+    path.write_bytes(content)
     with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: the file is empty$"):
         store.ingest(path, source=source)
     assert store.releases().empty
@@ -89,10 +93,14 @@ def test_empty_file(store, tmp_path, source):
 
 @pytest.mark.parametrize("fmt", ALL, ids=str)
 def test_header_only(store, tmp_path, fmt):
+    """No data: after a CSV's header, or in a JSON response (which has no header)."""
     path = fmt.file(tmp_path, [])
-    with pytest.raises(
-        InputError, match=rf"^{re.escape(str(path))}:1: no data rows after the header$"
-    ):
+    said = (
+        ": the response holds no data records"
+        if fmt.suffix == ".json"
+        else (":1: no data rows after the header")
+    )
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}{said}$"):
         store.ingest(path, **fmt.ingest_args(tmp_path))
     assert store.releases().empty
 

@@ -113,7 +113,7 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     file_sha256, gzipped = _hash(p)
     sha256 = (_inflated_hash(p) or file_sha256) if gzipped else file_sha256
     raw = _sample(p, gzipped)
-    if not raw.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():  # a byte order mark alone is no text
         raise _fail(p, "the file is empty")
     if looks_binary(raw):
         raise _fail(p, _binary_reason(p, raw))

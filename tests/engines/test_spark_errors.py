@@ -241,3 +241,24 @@ def test_a_local_session_s_heap_is_a_share_of_the_machine_or_as_given(monkeypatc
         assert re.fullmatch(r"[1-8]g", driver_memory())
     else:
         assert driver_memory() == read
+
+
+def test_a_failed_scan_drops_pyspark_s_warning_of_the_same_failure(recwarn):
+    """PySpark's Arrow conversion warns of a worker's failure, with its traceback, before
+    the error itself: 24 lines before the one line. A scan that ends keeps its warnings."""
+    import warnings
+
+    from tradesentry.engines import spark as engine
+    from tradesentry.errors import EngineUnavailable
+
+    with pytest.raises(EngineUnavailable, match="cannot import pyarrow"), engine._worker_errors():
+        warnings.warn(
+            "toPandas attempted Arrow optimization … has reached the error below", stacklevel=1
+        )
+        raise RuntimeError("ModuleNotFoundError: No module named 'pyarrow'")
+    assert not recwarn.list
+    with engine._worker_errors():
+        warnings.warn("a warning of a scan that ends", UserWarning, stacklevel=1)
+    assert [str(w.message) for w in recwarn.list] == ["a warning of a scan that ends"]
+    with pytest.raises(KeyError), engine._worker_errors():  # any other error: itself
+        raise KeyError("x")

@@ -165,7 +165,8 @@ def session(master: str | None = None, app_name: str = "tradesentry"):
             raise
         raise EngineUnavailable(
             f"Spark did not start on master {master!r} (Java's reason, if any, is above): "
-            f"check --master ({MASTER_FORMS}) and Java 17"
+            "check that Java 17 is installed (java on the PATH, or JAVA_HOME), then "
+            f"--master ({MASTER_FORMS})"
         ) from None
     # A standalone master that never answers: Spark gives up after a minute and stops the
     # context, mostly before the session is made (above), else as it is returned.
@@ -476,24 +477,39 @@ def _input_errors(path: str) -> Iterator[None]:
 def _worker_errors() -> Iterator[None]:
     """A Python worker that cannot import what the scan runs (another interpreter than
     this one, without pyarrow or tradesentry), or a scan that ran out of memory, as one
-    line saying what to do, not a traceback of a hundred (or 1,200) lines."""
-    try:
-        yield
-    except Exception as exc:
-        if _OUT_OF_MEMORY.search(str(exc)):
-            raise EngineUnavailable(
-                "Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above "
-                f"{driver_memory()} (a local session's heap), scan fewer series at once "
-                "(--reporter), or scan on a cluster"
-            ) from None
-        missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
-        if missing is None:
-            raise
-        worker = os.environ.get("PYSPARK_PYTHON") or "python3"
-        raise EngineUnavailable(
-            f"Spark's Python workers ({worker}) cannot import {missing.group(1)}: run them with "
-            f"the interpreter tradesentry is installed in (PYSPARK_PYTHON={sys.executable})"
-        ) from None
+    line saying what to do, not a traceback of a hundred (or 1,200) lines. PySpark warns
+    of the same failure first (its Arrow conversion "has reached the error below", with
+    the worker's traceback): the warnings of a scan that fails so are dropped, those of
+    one that ends are shown."""
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except Exception as exc:
+            error = _worker_error(exc)
+            if error is exc:
+                raise
+            raise error from None
+    for warning in said:
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def _worker_error(exc: Exception) -> Exception:
+    """The one-line error of a failed scan (``_worker_errors``), or ``exc`` itself."""
+    if _OUT_OF_MEMORY.search(str(exc)):
+        return EngineUnavailable(
+            "Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above "
+            f"{driver_memory()} (a local session's heap), scan fewer series at once "
+            "(--reporter), or scan on a cluster"
+        )
+    missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
+    if missing is None:
+        return exc
+    worker = os.environ.get("PYSPARK_PYTHON") or "python3"
+    return EngineUnavailable(
+        f"Spark's Python workers ({worker}) cannot import {missing.group(1)}: run them with "
+        f"the interpreter tradesentry is installed in (PYSPARK_PYTHON={sys.executable})"
+    )
 
 
 #: Spark's and Java's words for memory it could not get (a task's or the JVM's)

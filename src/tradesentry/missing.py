@@ -145,7 +145,10 @@ def mirror_view(
     # The usual ratios come from every month of the pair, as the detector's do.
     banded = _with_band(everything, detector).loc[raw.index]
     frame = _chosen(banded, key, classification, breakdown).reset_index(drop=True)
-    unconverted = frame["mirror_raw"].notna() & (frame["mirror_currency_ok"] == 0)
+    # only the months the two records are compared in: the partner's record of a code the
+    # reporter does not hold (China's mineral lines beside Japan's TOTAL) is never compared
+    compared = frame["mirror_raw"].notna() & frame["own"].notna()
+    unconverted = compared & (frame["mirror_currency_ok"] == 0)
     if unconverted.any():
         missing = sorted(set(frame.loc[unconverted, "mirror_currency"]) - {currency})
         periods = "years" if freq == "A" else "months"

@@ -124,6 +124,22 @@ def test_mirror_and_gap_need_rates_then_show_both_sides(tmp_path):
     assert "Mirror method" in data["method"]
 
 
+def test_the_missing_rates_note_counts_only_the_months_compared(tmp_path):
+    """The partner's record of a code the reporter does not hold is never compared with
+    it: "285 months of the partner's record are in USD with no rate" counted China's
+    mineral lines beside Japan's TOTAL."""
+    db = _pair_store(tmp_path)
+    months = pd.period_range("2022-01", "2023-06", freq="M").astype(str)
+    lines = pd.DataFrame(
+        {"reporter": "DEU", "partner": "USA", "flow": "import", "period": months,
+         "value": 5e5, "currency": "EUR", "commodity": "281820"}
+    )  # fmt: skip
+    lines.to_csv(tmp_path / "lines.csv", index=False)
+    assert invoke("ingest", tmp_path / "lines.csv", "--store", db).exit_code == 0
+    note = invoke("mirror", "USA", "DEU", "--store", db).output
+    assert "24 months of the partner's record are in EUR" in " ".join(note.split())
+
+
 def test_gap_with_a_month_range(tmp_path):
     db = _pair_store(tmp_path)
     invoke("rates", tmp_path / "rates.csv", "--store", db)

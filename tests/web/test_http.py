@@ -921,3 +921,12 @@ def test_an_unknown_frequency_is_refused_in_words_not_a_pattern(client):
     response = client.get(SERIES + "?freq=Q")
     assert response.status_code == 422
     assert "choose M (monthly) or A (annual)" in response.text and "[AaMm]" not in response.text
+
+
+def test_a_page_s_link_under_api_is_that_page(client):
+    """/api/findings read limit and offset only: a page's own query (page, per_page) with
+    /api before it returned every finding."""
+    every = client.get("/api/findings").json()
+    second = client.get("/api/findings?page=2&per_page=2").json()
+    assert [f["id"] for f in second] == [f["id"] for f in every[2:4]]
+    assert client.get("/api/findings?page=2&limit=3").status_code == 422

@@ -267,7 +267,16 @@ def findings_json(
     filters: Filters,
     limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
+    page: Annotated[
+        Page | None, Query(description="The HTML page's page, as limit/offset.")
+    ] = None,
+    per_page: Annotated[PerPage | None, Query(description="With page: its size (50).")] = None,
 ) -> Response:
+    if page is not None or per_page is not None:  # a page's link with /api before it
+        if limit is not None or offset:
+            raise views.Unprocessable("page and per_page, or limit and offset: choose one")
+        limit = per_page or 50
+        offset = ((page or 1) - 1) * limit
     found, _ = views.select_findings(db, filters, memo)
     total = len(found)  # all that match, so a client paging with limit/offset knows the end
     if offset or limit is not None:

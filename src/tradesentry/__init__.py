@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
@@ -55,6 +57,23 @@ if TYPE_CHECKING:  # what type checkers and editors read
     from tradesentry.findings import Findings
     from tradesentry.panel import Panel
     from tradesentry.store import IngestResult, Store, open_store
+
+
+class _Package(types.ModuleType):
+    """The package, whose ``findings`` is the api's function, as ``__all__`` says. A
+    submodule's first import sets its name on the package, and ``tradesentry.findings``
+    (the module of the finding contract) would shadow the function once loaded; the
+    eager imports this package once made bound the function after it."""
+
+    def __getattribute__(self, name: str):
+        if name == "findings":
+            from tradesentry.api import findings
+
+            return findings
+        return super().__getattribute__(name)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):

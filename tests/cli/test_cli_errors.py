@@ -242,3 +242,18 @@ def test_ctrl_c_while_the_command_line_loads_is_one_line_and_130(monkeypatch, ca
         entry.main()
     assert stop.value.code == 130
     assert capsys.readouterr().err == "tradesentry: interrupted while starting; nothing was done\n"
+
+
+def test_the_package_s_findings_is_the_api_s_whatever_was_imported_first():
+    """``tradesentry.findings`` is the api's function, as ``__all__`` says, even once the
+    module of the same name is loaded (a submodule's import sets its name on the package)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from tradesentry.findings import Findings\n"
+        "import tradesentry, tradesentry.api\n"
+        "print(tradesentry.findings is tradesentry.api.findings)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

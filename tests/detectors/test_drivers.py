@@ -51,7 +51,10 @@ def test_a_dip_of_the_world_is_read_down_to_the_partner_that_fell():
     assert named["code"] == "FRA" and named["flagged"] == "dip"
     assert named["share"] == pytest.approx(1.0, abs=0.1)  # FRA holds the whole shortfall
     assert named["figure"] == pytest.approx(parts[0, 20], rel=1e-6)
-    assert "By partner, most of the shortfall is in FRA (€" in dip["explanation"]
+    assert (
+        "By partner (each against its median of the months around), most of the shortfall "
+        "is in FRA (€" in dip["explanation"]
+    )
     assert "itself flagged as a dip" in dip["explanation"]
 
 
@@ -89,9 +92,9 @@ def test_a_withheld_figure_is_unknown_not_nothing_recorded():
     panel.context["withheld"][3, 20] = 1.0
     dip = _one(findings(panel, default_detectors()), "WLD", "dip")
     (reading,) = dip["evidence"]["drivers"]
-    assert reading["withheld"] == 1
+    assert reading["withheld"] == ["CZE"]
     assert [d["code"] for d in reading["named"]] == ["FRA"]
-    assert "1 figure withheld" in dip["explanation"]
+    assert "CZE's figures are withheld (confidential) there" in dip["explanation"]
 
 
 def test_a_partner_that_seldom_trades_is_no_part_of_a_shortfall():
@@ -123,55 +126,130 @@ def test_a_total_is_read_down_to_its_chapters_and_a_chapter_to_its_first_level()
         c: found[(found["commodity"] == c) & (found["kind"] == "dip")] for c in ("TOTAL", "27")
     }
     (total_reading,) = by_code["TOTAL"].iloc[0]["evidence"]["drivers"]
-    assert total_reading["by"] == "commodity" and total_reading["details"] == 2
+    assert total_reading["by"] == "chapter" and total_reading["details"] == 2
     assert total_reading["named"][0]["code"] == "27"
     assert "in chapter 27 (" in by_code["TOTAL"].iloc[0]["explanation"]
     (chapter_reading,) = by_code["27"].iloc[0]["evidence"]["drivers"]
+    assert chapter_reading["by"] == "code"
     assert chapter_reading["details"] == 2  # 2709 and 2710, not the HS6 codes
     assert chapter_reading["named"][0]["code"] == "2710"
 
 
-def test_details_in_another_currency_are_not_read():
+def test_details_in_another_currency_are_counted_in_the_rest(tmp_path):
     parts = _partners(seed=6)
     parts[0, 20] *= 0.2
     panel = _panel(_WORLD, _with_world(parts))
     keys = panel.keys.copy()
-    keys.loc[1:, "currency"] = "USD"
-    panel = _panel(_WORLD, _with_world(parts))
+    keys.loc[3, "currency"] = "USD"  # CZE's record in dollars
     object.__setattr__(panel, "keys", keys)
     dip = _one(findings(panel, default_detectors()), "WLD", "dip")
-    assert "drivers" not in dip["evidence"]
+    (reading,) = dip["evidence"]["drivers"]
+    assert reading["details"] == 2 and reading["other_currency"] == 1
+    assert "1 partner in another currency counted in the rest" in dip["explanation"]
+
+
+@pytest.mark.parametrize(("expected_times", "read"), [(4.0, False), (1.0 / 0.2, True)])
+def test_a_finding_its_season_makes_is_not_read_down(expected_times, read):
+    """Medians read no season: where the aggregate's change against the months around is
+    not most of its finding's (a December ordinary for a year, low for Decembers, expected
+    at ×4), its parts are not read, rather than told against another reading than the
+    finding's."""
+    parts = _partners(seed=8)
+    parts[0, 20] *= 0.2 if read else 1.0  # FRA falls, or nothing does
+    panel = _panel(_WORLD, _with_world(parts))
+    world = panel.values[0, 20]
+    det = pd.DataFrame(
+        {
+            "series": [0],
+            "start": [20],
+            "end": [20],
+            "kind": ["dip"],
+            "observed": [world],
+            "expected": [world * expected_times if not read else parts[:, 20].sum() + 4.8e6],
+            "evidence": [{}],
+        }
+    )
+    evidence = drivers.attach(panel, det)["evidence"].iloc[0]
+    assert ("drivers" in evidence) is read
+
+
+def test_a_chapter_of_one_code_is_not_read_down_to_it():
+    rng = np.random.default_rng(9)
+    code = 5e6 * rng.lognormal(0, 0.05, (1, 36))
+    code[0, 20] *= 0.1
+    panel = _panel([("CHN", "27"), ("CHN", "2710")], np.vstack([code, code]))
+    for finding in findings(panel, default_detectors()).to_dict("records"):
+        assert "drivers" not in finding["evidence"]
 
 
 @pytest.mark.parametrize(
-    ("reading", "words"),
+    ("reading", "kind", "words"),
     [
         (
-            {"by": "partner", "change": -5e6, "details": 27, "explained": 0.05, "named": []},
-            "By partner, the 27 partners in the store hold 5% of the shortfall, none a tenth: "
-            "the rest is with partners the store does not list.",
+            {
+                "by": "partner",
+                "change": -5e6,
+                "details": 27,
+                "named": [{"code": "rest", "figure": 1e5, "against": 4.6e6, "share": 0.9}],
+            },
+            "dip",
+            "By partner (each against its median of the months around), most of the shortfall "
+            "is in partners not listed (€100.0K against €4.6M: 90% of it); partners not listed "
+            "are the world figure less the 27 partners listed.",
         ),
         (
-            {"by": "partner", "change": 2e6, "details": 4, "explained": 0.9, "named": []},
-            "By partner, the excess is spread: the 4 partners hold 90% of it, none a tenth.",
+            {"by": "partner", "change": 2e6, "details": 4, "named": []},
+            "spike",
+            "By partner, the excess is spread: no partner, nor the rest, holds a tenth of it.",
         ),
         (
             {
-                "by": "commodity",
+                "by": "chapter",
                 "change": -1e6,
                 "details": 2,
-                "explained": 1.0,
                 "named": [{"code": "27", "figure": 0.0, "against": 2.7e6, "share": 2.7}],
             },
-            "By product, most of the shortfall is in chapter 27 (€0 against €2.7M expected: "
-            "2.7 times the shortfall).",
+            "level_shift",
+            "By chapter, most of the fall is in chapter 27 (nothing recorded, against about "
+            "€2.7M a month: 2.7 times the fall); other chapters moved the other way.",
         ),
     ],
 )
-def test_words(reading, words):
-    finding = {"kind": "dip", "currency": "EUR", "evidence": {"drivers": [reading]}}
+def test_words(reading, kind, words):
+    finding = {"kind": kind, "currency": "EUR", "freq": "M", "evidence": {"drivers": [reading]}}
     assert drivers.sentence(finding) == words
 
 
 def test_findings_without_drivers_say_nothing_more():
     assert drivers.sentence({"kind": "dip", "currency": "EUR", "evidence": {}}) == ""
+
+
+def test_a_world_series_whose_partners_the_panel_does_not_all_hold_is_not_read():
+    """`scan --partner WLD --partner FRA`, or a group cut between chunks: the panel holds
+    some of the partners the store holds, and the rest read as "partners not listed" of
+    the store. The store's own sum of them (``partners_sum``) tells."""
+    rng = np.random.default_rng(10)
+    parts = np.array([[5e6], [4e6], [1e6]]) * rng.lognormal(0, 0.05, (3, 36))
+    parts[1, 20] *= 0.01  # POL falls
+    values = _with_world(parts)
+    panel = _panel(_WORLD, values)
+    for name, world in [("sum", parts.sum(axis=0)), ("n", 3.0), ("unknown", 0.0), ("unit", 1.0)]:
+        panel.context[f"partners_{name}"] = np.full(values.shape, np.nan)
+        panel.context[f"partners_{name}"][0] = world  # beside the world row only
+    whole = _one(findings(panel, default_detectors()), "WLD", "dip")
+    assert whole["evidence"]["drivers"][0]["named"][0]["code"] == "POL"
+    cut = panel.take(np.array([0, 1, 3]))  # FRA and CZE, 60 % of the world: POL in "the rest"
+    dip = _one(findings(cut, default_detectors()), "WLD", "dip")
+    assert "drivers" not in dip["evidence"] and "By partner" not in dip["explanation"]
+
+
+def test_an_annual_series_reads_by_year():
+    parts = _partners(seed=11, months=12)
+    parts[1, 6:] *= 5
+    keys = synthetic_keys(4, reporter="DEU")
+    keys["partner"] = [p for p, _ in _WORLD]
+    keys["currency"], keys["freq"] = "EUR", "A"
+    panel = make_panel(_with_world(parts), keys=keys, start="2010-01", freq="A")
+    shift = _one(findings(panel, default_detectors()), "WLD", "level_shift")
+    assert "By partner, most of the rise is in POL (about €1" in shift["explanation"]
+    assert "a year against" in shift["explanation"] and "a month" not in shift["explanation"]

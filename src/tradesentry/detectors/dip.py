@@ -10,6 +10,7 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
+from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
@@ -59,7 +60,8 @@ class Dip(Detector):
     """
 
     kind: ClassVar[str] = "dip"
-    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
+    # money at stake in dollars; on a world series, every partner's sum (``drivers``)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, *DRIVER_NEEDS)
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:

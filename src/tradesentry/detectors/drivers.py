@@ -3,23 +3,34 @@
 A finding on an aggregate series (partner ``WLD``, or commodity ``TOTAL`` or an HS
 chapter) says the total moved; the reader's next question is where. The panel holds the
 details beside it (the engines keep a reporter's partners, and a partner's total and
-chapters, in one chunk), so each detail's part of the change is read from the same model:
+chapters, in one chunk), so the change is split among them, and the rest:
 
-- a month (``spike``, ``dip``, ``implausible``): each detail's figure that month against
-  the model's expected value of it (``baseline``), as the aggregate's own finding reads;
-- a change of level (``level_shift``): each detail's median over the months each of the
-  aggregate's two levels is the median of.
+- the *parts* are the details and the rest, the aggregate less its details (partners or
+  codes the store does not list beside it): they add up to the aggregate in every month,
+  a month a detail has no figure in counting as nothing recorded;
+- a part's change is its figure against its usual one, each read the same way, so that
+  the changes add up too: for a month (``spike``, ``dip``, ``implausible``), the month
+  against the median of the months around it (±``AROUND``, itself left out); for a level
+  shift, the median over the months of the new level against the median over those of
+  the old one (the aggregate's own windows);
+- a part's share is its change over the aggregate's, read the same way.
 
-A detail's share is its change over the aggregate's (observed − expected, or new level −
-old level). The details named are those holding at least ``MIN_SHARE`` of it, the largest
-first, at most ``MAX_NAMED``. A month a detail has no figure in, where the aggregate has
-one, counts as nothing recorded (a partner with no row traded nothing the total holds).
-Nothing is said where the details the chunk holds are not most of the aggregate (their
-sum in a usual month under ``MIN_COVERAGE`` of it: a source listing a few partners, or a
-group too large for one chunk), nor where they are in another currency. Details: an
-aggregate's partners are the ISO 3166 countries beside ``WLD``; a ``TOTAL``'s are the HS
-chapters (any edition or CN) of the same partner; a chapter's are the codes under it at the
-first level the store holds (HS4, HS6 or CN8).
+Models of the parts (their seasons, their levels) do not add up, and a first version that
+read each detail against its own model made a chapter "8.2 times the shortfall" of a total
+it is part of, and said the rest was "with products the store does not list" of a total
+that is the exact sum of its chapters. Medians read no season, so where the aggregate's
+change read so is not most of (at least ``AGREE`` of, the same way) the change its finding
+reports, the finding rests on its season or its model, and nothing is said. Nor is it
+where the details are not most of the aggregate over those months (their sum under
+``MIN_COVERAGE`` of it: a group too large for one chunk, cut between partners), nor for a
+single detail that is the whole aggregate. Named are the parts with at least
+``MIN_SHARE`` of the change, largest first, at most ``MAX_NAMED``. A withheld figure
+(confidential) is unknown, not nothing: its detail's part and the rest's are unknown in
+that month (over a level's window, the other months are read); the text names the
+details withheld. Details in another currency than the aggregate's are part of the rest,
+and counted. Details: an aggregate's partners are the ISO 3166 countries beside ``WLD``; a
+``TOTAL``'s are the HS chapters (any edition or CN) of the same partner; a chapter's are
+the codes under it at the first level the store holds (HS4, HS6 or CN8).
 """
 
 from __future__ import annotations
@@ -31,21 +42,40 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.context import country_codes
-from tradesentry.detectors.baseline import baseline
+from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD, hs_family
-from tradesentry.text import joined, money, percent, plural, ratio
+from tradesentry.text import joined, money, percent, period_unit, plural, ratio
 
 #: the kinds whose findings on an aggregate are read down to its details
 KINDS: tuple[str, ...] = ("implausible", "spike", "dip", "level_shift")
-#: a detail is named where it holds at least this share of the aggregate's change
+#: what those detectors ask of the store for it: beside a world row, the sum of every
+#: partner the store holds (``context.partners_sql``), to tell a panel that holds them all
+#: from one a filter or a chunk's cut left some out of
+NEEDS: tuple[str, ...] = ("partners",)
+#: a part is named where it holds at least this share of the aggregate's change
 MIN_SHARE = 0.1
 MAX_NAMED = 3
-#: no more details are named once those named hold this share of the change
-ENOUGH = 0.9
-#: the details must hold at least this share of the aggregate in a usual month
-MIN_COVERAGE = 0.5
-
+#: the details must hold at least this share of the aggregate over the months compared:
+#: partners (the store's are all read, ``NEEDS``; a source may list some), and the
+#: chapters of a total or codes of a chapter, which are all of it where the store holds
+#: them all (a filter, or a source listing a few codes, leaves the rest no driver)
+MIN_COVERAGE = {"partner": 0.5, "chapter": 0.9, "code": 0.9}
+#: the aggregate's change read against medians must be at least this share of its
+#: finding's (obs − expected, or new − old level), and of the same sign
+AGREE = 0.5
+#: months either side of a month that make its usual value
+AROUND = 6
+#: the kinds of a detail's own finding worth pointing to (events of its values)
+_POINTED = {
+    "implausible": "an implausible value",
+    "spike": "a spike",
+    "dip": "a dip",
+    "timing_shift": "a timing shift",
+    "level_shift": "a level shift",
+    "gap": "a gap",
+}
+REST = "rest"
 _CHAPTER = re.compile(r"\d{2}")
 
 
@@ -54,20 +84,18 @@ def attach(panel: Panel, det: pd.DataFrame) -> pd.DataFrame:
     ``KINDS`` on aggregate series whose details the panel holds."""
     if det.empty:
         return det
-    aggregate = _aggregates(panel)
-    wanted = det["kind"].isin(KINDS).to_numpy() & aggregate[det["series"].to_numpy()]
+    wanted = det["kind"].isin(KINDS).to_numpy() & _aggregates(panel)[det["series"].to_numpy()]
     if not wanted.any():
         return det
     details = _Details(panel)
-    expected = baseline(panel).expected
     flagged = _flagged(det)
     evidence = det["evidence"].to_numpy().copy()
     for k in np.flatnonzero(wanted).tolist():
         row = det.iloc[k]
         found = [
             reading
-            for by, rows in details.of(int(row["series"]))
-            if (reading := _reading(panel, expected, row, by, rows, flagged)) is not None
+            for by, rows, other in details.of(int(row["series"]))
+            if (reading := _reading(panel, row, by, rows, other, flagged)) is not None
         ]
         if found:
             evidence[k] = {**(evidence[k] or {}), "drivers": found}
@@ -85,133 +113,148 @@ def _aggregates(panel: Panel) -> np.ndarray:
 
 
 class _Details:
-    """The detail series of each aggregate series of a panel, by dimension."""
+    """The detail series of each aggregate series of a panel, by dimension: the groups are
+    made once per panel, so that each finding looks its details up (a chunk of 8,000
+    aggregates with thousands of findings compared every series for each)."""
 
     def __init__(self, panel: Panel) -> None:
         keys = panel.keys.astype(str).reset_index(drop=True)
-        self.keys = keys.assign(family=hs_family(keys["classification"]))
-        self.countries = keys["partner"].isin(country_codes()).to_numpy()
-        self.length = keys["commodity"].str.len().to_numpy()
-        self.digits = keys["commodity"].str.fullmatch(r"\d+").to_numpy()
+        code, partner = keys["commodity"], keys["partner"]
+        numeric = code.str.fullmatch(r"\d+").to_numpy()
+        length = code.str.len().to_numpy()
+        family = pd.Series(hs_family(keys["classification"]), index=keys.index)
+        # a partner's series under the world series of the same other keys
+        flow = ["reporter", "flow", "breakdown"]
+        by_partner = keys[[*flow, "classification", "commodity"]].agg("|".join, axis=1)
+        self.world = _groups(by_partner, partner.isin(country_codes()).to_numpy())
+        # a chapter under its partner's TOTAL; a code under its chapter, at the first
+        # level the store holds beneath it (HS4, else HS6 or CN8)
+        pair = (keys[[*flow, "partner"]].agg("|".join, axis=1) + "|" + family).to_numpy()
+        parent = np.where(length == 2, "TOTAL", code.str[:2].to_numpy())
+        under = pd.Series(pair + "|" + parent)
+        below = numeric & (length > 2)
+        first = pd.Series(np.where(below, length, 99)).groupby(under.to_numpy()).transform("min")
+        chapters = numeric & (length == 2)
+        self.products = _groups(under, chapters | (below & (length == first.to_numpy())))
+        self.world_key, self.product_key = by_partner.to_numpy(), pair + "|" + code.to_numpy()
+        self.is_world, self.code = (partner == WORLD).to_numpy(), code.to_numpy()
+        self.currency = keys["currency"].to_numpy()
 
-    def of(self, i: int) -> list[tuple[str, np.ndarray]]:
-        """``[(dimension, rows)]``: the details of series ``i`` by partner and by product."""
-        me = self.keys.iloc[i]
+    def of(self, i: int) -> list[tuple[str, np.ndarray, int]]:
+        """``[(dimension, rows, in another currency)]``: the details of series ``i`` in its
+        currency by partner and by product, and how many others are in another currency."""
         out = []
-        if me["partner"] == WORLD:
-            same = self._same(me, ("reporter", "flow", "classification", "commodity"))
-            out.append(("partner", np.flatnonzero(same & self.countries)))
-        code = me["commodity"]
-        if code == "TOTAL" or _CHAPTER.fullmatch(code):
-            same = self._same(me, ("reporter", "partner", "flow", "family")) & self.digits
-            if code == "TOTAL":
-                under = same & (self.length == 2)
-            else:
-                under = same & self.keys["commodity"].str.startswith(code).to_numpy()
-                under &= self.length > 2
-                if under.any():  # the first level the store holds under the chapter
-                    under &= self.length == self.length[under].min()
-            out.append(("commodity", np.flatnonzero(under)))
-        return [(by, rows) for by, rows in out if rows.size]
+        if self.is_world[i]:
+            out.append(("partner", self.world.get(self.world_key[i], _NONE)))
+        if self.code[i] == "TOTAL" or _CHAPTER.fullmatch(self.code[i]):
+            by = "chapter" if self.code[i] == "TOTAL" else "code"
+            out.append((by, self.products.get(self.product_key[i], _NONE)))
+        mine = [(by, rows, self.currency[rows] == self.currency[i]) for by, rows in out]
+        return [(by, rows[same], int((~same).sum())) for by, rows, same in mine if same.any()]
 
-    def _same(self, me: pd.Series, columns: tuple[str, ...]) -> np.ndarray:
-        same = np.ones(len(self.keys), dtype=bool)
-        for name in (*columns, "breakdown", "currency"):
-            same &= (self.keys[name] == me[name]).to_numpy()
-        return same
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
+def _groups(keys: pd.Series, member: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows of ``member`` series by their key."""
+    rows = np.flatnonzero(member)
+    if not rows.size:
+        return {}
+    return {k: v.to_numpy() for k, v in pd.Series(rows).groupby(keys.to_numpy()[rows])}
 
 
 def _flagged(det: pd.DataFrame) -> dict[int, list[tuple[int, int, str]]]:
-    """Each series' findings as (start, end, kind)."""
+    """Each series' findings of the kinds worth pointing to, as (start, end, kind)."""
     out: dict[int, list[tuple[int, int, str]]] = {}
     for s, a, b, kind in det[["series", "start", "end", "kind"]].itertuples(index=False):
-        out.setdefault(int(s), []).append((int(a), int(b), str(kind)))
+        if kind in _POINTED:
+            out.setdefault(int(s), []).append((int(a), int(b), str(kind)))
     return out
 
 
-def _reading(panel, expected, row, by: str, rows: np.ndarray, flagged) -> dict | None:
-    """The details' parts of one finding's change, or None where the details do not hold
-    most of the aggregate or the change cannot be read from them."""
+def _reading(panel, row, by: str, rows: np.ndarray, other: int, flagged) -> dict | None:
+    """The parts of one finding's change, or None where they cannot be read (see the
+    module's doc for when)."""
     i, t0, t1 = int(row["series"]), int(row["start"]), int(row["end"])
-    v = panel.values
-    if _coverage(v[i], v[rows]) < MIN_COVERAGE:
-        return None
-    # a withheld figure (confidential) is unknown, not nothing recorded
-    details = np.where(panel.withheld()[rows], np.inf, np.nan_to_num(v[rows], nan=0.0))
-    change = float(row["observed"]) - float(row["expected"])  # for a level: new − old
+    total = panel.values[i]
+    parts = _parts(panel, total, rows)
     if row["kind"] == "level_shift":
         windows = _level_windows(panel, row["evidence"] or {}, t0)
         if windows is None:
             return None
         before, after = windows
-        figure = _window_medians(v[i], details, after)
-        against = _window_medians(v[i], details, before)
     else:
-        figure = np.where(np.isinf(details[:, t0]), np.nan, details[:, t0])
-        usual = _trading(v[i], v[rows], t0) >= 0.5  # else its usual month is no trade
-        against = np.where(usual, np.nan_to_num(expected[rows, t0], nan=0.0), 0.0)
-    if not np.isfinite(change) or change == 0:
+        before, after = _around(total, t0), np.array([t0])
+    compared = np.concatenate([before, after])
+    if rows.size == 1 and _coverage(total, parts[:-1], compared) > 0.95:
+        return None  # a chapter of one code: the code is the chapter
+    if _coverage(total, parts[:-1], compared) < MIN_COVERAGE[by]:
         return None
+    if by == "partner" and not _every_partner(panel, i, parts[:-1], compared):
+        return None
+    figure, against = _medians(total, parts, after), _medians(total, parts, before)
+    change = float(_medians(total, total[None, :], after)[0]) - float(
+        _medians(total, total[None, :], before)[0]
+    )
+    reported = float(row["observed"]) - float(row["expected"])  # the finding's own change
+    if not (np.isfinite(change) and np.isfinite(reported) and change * reported > 0):
+        return None
+    if abs(change) < AGREE * abs(reported):
+        return None  # the finding rests on a season or a model medians do not read
     share = (figure - against) / change
+    codes = [*panel.keys[by if by == "partner" else "commodity"].astype(str).to_numpy()[rows]]
     known = np.isfinite(share)
-    named = _named(np.where(known, share, -np.inf))
-    codes = panel.keys[by].astype(str).to_numpy()[rows]
+    order = [j for j in np.argsort(-np.where(known, share, -np.inf), kind="stable")[:MAX_NAMED]]
+    named = [j for j in order if known[j] and share[j] >= MIN_SHARE]
     return {
         "by": by,
         "change": round(change, 2),
         "details": int(rows.size),
-        "explained": round(float(share[known].sum()), 4),
-        **({"withheld": int((~known).sum())} if not known.all() else {}),
-        "named": [
-            {
-                "code": str(codes[j]),
-                "figure": round(float(figure[j]), 2),
-                "against": round(float(against[j]), 2),
-                "share": round(float(share[j]), 4),
-                **({"flagged": kind} if (kind := _kind_at(flagged, rows[j], t0, t1)) else {}),
-            }
-            for j in named
-        ],
+        **({"other_currency": other} if other else {}),
+        **(
+            {"withheld": withheld}
+            if (withheld := [codes[j] for j in np.flatnonzero(~known[:-1])])
+            else {}
+        ),
+        "named": [_named(codes, rows, j, figure, against, share, flagged, t0, t1) for j in named],
     }
 
 
-def _named(share: np.ndarray) -> list[int]:
-    """The details to name, largest share first: each with at least ``MIN_SHARE``, at most
-    ``MAX_NAMED``, and no more once those named hold ``ENOUGH`` of the change."""
-    named, held = [], 0.0
-    for j in np.argsort(-share, kind="stable")[:MAX_NAMED].tolist():
-        if share[j] < MIN_SHARE or held >= ENOUGH:
-            break
-        named.append(j)
-        held += float(share[j])
-    return named
+def _parts(panel: Panel, total: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The details' figures (a month without one: nothing recorded, 0; a withheld one:
+    unknown, NaN) and, last, the rest: the aggregate less them."""
+    details = np.nan_to_num(panel.values[rows], nan=0.0)
+    details[panel.withheld()[rows]] = np.nan
+    rest = total - details.sum(axis=0)  # NaN where a detail's figure is unknown
+    return np.vstack([details, rest[None, :]])
 
 
-#: months either side of a month in which a detail's habit of trading is counted
-AROUND = 6
+def _every_partner(panel: Panel, i: int, details: np.ndarray, cols: np.ndarray) -> bool:
+    """Whether the panel holds every partner the store holds beside world series ``i`` in
+    the months ``cols``: their sum is the store's (``partners_sum``, in the world row's
+    currency). A panel built without that context has nothing to check against."""
+    store = panel.context.get("partners_sum")
+    if store is None:
+        return True
+    held = store[i, cols]
+    known = np.isfinite(held)
+    here = np.nansum(details[:, cols], axis=0)
+    return bool(np.allclose(here[known], held[known], rtol=1e-6, atol=0.5))
 
 
-def _trading(total: np.ndarray, details: np.ndarray, t: int) -> np.ndarray:
-    """Each detail's share of the months around ``t`` (±``AROUND``, ``t`` left out) with
-    trade, of those the aggregate has a figure in. The model expects a series' level when
-    it trades; a detail that trades in fewer than half of the months around is expected
-    to hold nothing in a month (its median month), so that a partner that traded once is
-    no part of a shortfall."""
+def _around(total: np.ndarray, t: int) -> np.ndarray:
+    """The months within ±``AROUND`` of ``t`` (``t`` left out) the aggregate has a figure in."""
     cols = np.arange(max(t - AROUND, 0), min(t + AROUND + 1, total.size))
-    cols = cols[(cols != t) & np.isfinite(total[cols])]
+    return cols[(cols != t) & np.isfinite(total[cols])]
+
+
+def _coverage(total: np.ndarray, details: np.ndarray, cols: np.ndarray) -> float:
+    """The details' sum as a share of the aggregate in its median month of ``cols``."""
+    cols = cols[np.isfinite(total[cols]) & (total[cols] > 0)]
     if not cols.size:
-        return np.ones(details.shape[0])
-    return (details[:, cols] > 0).mean(axis=1)
-
-
-def _coverage(total: np.ndarray, details: np.ndarray) -> float:
-    """The details' sum as a share of the aggregate in a usual month (the median over the
-    months the aggregate has trade)."""
-    traded = np.isfinite(total) & (total > 0)
-    if not traded.any():
         return 0.0
-    summed = np.nansum(details[:, traded], axis=0)
-    return float(np.median(summed / total[traded]))
+    return float(np.median(np.nansum(details[:, cols], axis=0) / total[cols]))
 
 
 def _level_windows(panel: Panel, ev: Mapping, start: int) -> tuple[np.ndarray, ...] | None:
@@ -226,90 +269,106 @@ def _level_windows(panel: Panel, ev: Mapping, start: int) -> tuple[np.ndarray, .
     return np.arange(a, b + 1), np.arange(start, end + 1)
 
 
-def _window_medians(total: np.ndarray, details: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Each detail's median over the months of ``cols`` the aggregate has a figure in
-    (``details``: a month without a figure is 0, nothing recorded; a withheld one inf,
-    unknown: a detail with one is unknown, NaN)."""
+def _medians(total: np.ndarray, parts: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Each part's median over the months of ``cols`` the aggregate has a figure in, its
+    unknown (withheld) months left out; NaN where it knows fewer than half of them."""
     cols = cols[np.isfinite(total[cols])]
     if not cols.size:
-        return np.full(details.shape[0], np.nan)
-    window = details[:, cols]
-    return np.where(np.isinf(window).any(axis=1), np.nan, np.median(window, axis=1))
+        return np.full(parts.shape[0], np.nan)
+    middle, known = nanmedian(parts[:, cols])
+    return np.where(known * 2 >= cols.size, middle, np.nan)
 
 
-def _kind_at(flagged, series: int, t0: int, t1: int) -> str | None:
-    """The kind of a finding of ``series`` over any of the months t0..t1."""
+def _named(codes, rows, j: int, figure, against, share, flagged, t0: int, t1: int) -> dict:
+    rest = j == len(rows)
+    out = {
+        "code": REST if rest else str(codes[j]),
+        "figure": round(float(figure[j]), 2),
+        "against": round(float(against[j]), 2),
+        "share": round(float(share[j]), 4),
+    }
+    kind = None if rest else _kind_near(flagged, rows[j], t0, t1)
+    return out | ({"flagged": kind} if kind else {})
+
+
+def _kind_near(flagged, series: int, t0: int, t1: int) -> str | None:
+    """The kind of a finding of ``series`` within a month of t0..t1 (a detail's own level
+    shift may be dated a month from the aggregate's)."""
     for a, b, kind in flagged.get(int(series), ()):
-        if a <= t1 and b >= t0:
+        if a <= t1 + 1 and b >= t0 - 1:
             return kind
     return None
 
 
 def sentence(finding: Mapping) -> str:
     """The drivers in words, one sentence per dimension ('' without them): "By partner,
-    most of the shortfall is in POL (€1.2M against €3.4M expected: 64% of it, itself
+    most of the shortfall is in POL (€1.2M against its usual €3.4M: 64% of it, itself
     flagged as a dip) and CZE (…)." """
     ev = finding.get("evidence") or {}
     cur = finding.get("currency") or ""
-    out = []
-    for reading in ev.get("drivers") or ():
-        out.append(_in_words(reading, finding["kind"], cur))
-    return " ".join(out)
+    level = finding.get("kind") == "level_shift"
+    unit = period_unit(finding.get("freq") or "M")  # "month", or "year" for annual series
+    return " ".join(_in_words(r, level, cur, unit) for r in ev.get("drivers") or ())
 
 
-def _in_words(reading: Mapping, kind: str, cur: str) -> str:
-    by = "partner" if reading["by"] == "partner" else "product"
-    level = kind == "level_shift"
+_BY = {"partner": ("partner", "partners"), "chapter": ("chapter", "chapters")}
+
+
+def _in_words(reading: Mapping, level: bool, cur: str, unit: str) -> str:
+    by = reading["by"]
+    one, many = _BY.get(by, ("code", "codes"))
     rise = float(reading.get("change") or 0.0) > 0
     what = ("rise" if rise else "fall") if level else ("excess" if rise else "shortfall")
-    count = plural(int(reading["details"]), by)
     named = reading.get("named") or []
-    held = percent(max(float(reading.get("explained") or 0.0), 0.0) * 100, digits=0)
-    withheld = int(reading.get("withheld") or 0)
-    unknown = f", {plural(withheld, 'figure')} withheld" if withheld else ""
-    if not named and float(reading.get("explained") or 0.0) >= 0.5:
-        return (
-            f"By {by}, the {what} is spread: the {count} hold {held} of it{unknown}, none a tenth."
-        )
-    if not named:
-        return (
-            f"By {by}, the {count} in the store hold {held} of the {what}{unknown}, none a "
-            f"tenth: the rest is with {by}s the store does not list."
-        )
-    parts = [_one(d, by, cur, level, what) for d in named]
-    most = sum(d["share"] for d in named) >= 0.5
-    lead = "most of the" if most else "the largest parts of the"
-    text = f"By {by}, {lead} {what} {'is' if most else 'are'} in {joined(parts)}"
-    if float(reading.get("explained") or 0.0) < 0.5 or withheld:
-        text += f"; the {count} in the store hold {held} of it{unknown}"
+    usual = "" if level else f" (each against its median of the {unit}s around)"
+    if named:
+        held = sum(d["share"] for d in named)
+        lead = "most of the" if held >= 0.5 else "the largest parts of the"
+        verb = "is" if held >= 0.5 or len(named) == 1 else "are"
+        if held < 0.5 and len(named) == 1:
+            lead = "the largest part of the"
+        parts = joined([_one(d, by, cur, level, what, unit) for d in named])
+        text = f"By {one}{usual}, {lead} {what} {verb} in {parts}"
+        if held > 1.05:
+            text += f"; other {many} moved the other way"
+    else:
+        text = f"By {one}, the {what} is spread: no {one}, nor the rest, holds a tenth of it"
+    if any(d["code"] == REST for d in named):
+        text += f"; {_rest_name(by)} are {_rest_definition(by, int(reading['details']))}"
+    withheld = reading.get("withheld") or []
+    if withheld:
+        text += f"; {joined(withheld)}'s figures are withheld (confidential) there"
+    other = int(reading.get("other_currency") or 0)
+    if other:
+        text += f"; {plural(other, one, many)} in another currency counted in the rest"
     return text + "."
 
 
-def _one(d: Mapping, by: str, cur: str, level: bool, what: str) -> str:
+def _rest_name(by: str) -> str:
+    return {"partner": "partners not listed", "chapter": "codes in no chapter"}.get(
+        by, "codes not listed"
+    )
+
+
+def _rest_definition(by: str, count: int) -> str:
+    return {
+        "partner": f"the world figure less the {count:,} partners listed",
+        "chapter": f"the total less its {count:,} chapters",
+    }.get(by, f"the chapter less its {count:,} codes listed")
+
+
+def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> str:
     code = d["code"]
-    name = f"chapter {code}" if by == "product" and len(code) == 2 else code
-    if level:
-        figures = f"about {money(d['figure'], cur)} a month against {money(d['against'], cur)}"
+    name = _rest_name(by) if code == REST else f"chapter {code}" if by == "chapter" else code
+    if level and d["figure"] == 0:
+        figures = f"nothing recorded, against about {money(d['against'], cur)} a {unit}"
+    elif level:
+        figures = f"about {money(d['figure'], cur)} a {unit} against {money(d['against'], cur)}"
     else:
-        figures = f"{money(d['figure'], cur)} against {money(d['against'], cur)} expected"
+        figures = f"{money(d['figure'], cur)} against {money(d['against'], cur)}"
     if d["share"] > 1.05:  # the others moved the other way
         share = f"{ratio(d['share'])} times the {what}"
     else:
-        share = f"{percent(d['share'] * 100, digits=0)} of it"
-    kind = _FLAGGED.get(d.get("flagged"), "")
+        share = f"{percent(min(d['share'], 1.0) * 100, digits=0)} of it"
+    kind = _POINTED.get(d.get("flagged"), "")
     return f"{name} ({figures}: {share}{f', itself flagged as {kind}' if kind else ''})"
-
-
-#: a detail's own finding, as the sentence names it
-_FLAGGED = {
-    "implausible": "an implausible value",
-    "spike": "a spike",
-    "dip": "a dip",
-    "timing_shift": "a timing shift",
-    "level_shift": "a level shift",
-    "gap": "a gap",
-    "incoherent": "incoherent",
-    "revision": "a revision",
-    "mirror_gap": "a mirror gap",
-    "unit_value": "a unit-value outlier",
-}

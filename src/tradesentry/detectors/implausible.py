@@ -19,6 +19,7 @@ from tradesentry.detectors.base import (
     no_detections,
 )
 from tradesentry.detectors.baseline import baseline, seasonal_term
+from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviation_evidence,
     evidence_figure,
@@ -89,7 +90,8 @@ class Implausible(Detector):
     """
 
     kind: ClassVar[str] = "implausible"
-    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # money at stake in dollars
+    # money at stake in dollars; on a world series, every partner's sum (``drivers``)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, *DRIVER_NEEDS)
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     threshold: float = 4.5
     near_zero_share: float = 0.01

@@ -19,6 +19,7 @@ from tradesentry.detectors.base import (
     no_detections,
 )
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline
+from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
 from tradesentry.panel import Panel
@@ -115,8 +116,9 @@ class LevelShift(Detector):
     """
 
     kind: ClassVar[str] = "level_shift"
-    # money at stake in dollars; the partner's record of the same flow, for the reading
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror")
+    # money at stake in dollars; the partner's record of the same flow, for the reading;
+    # on a world series, every partner's sum (``drivers``)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     #: shifts are searched at the model's threshold (``BaselineConfig.shift_threshold``);
     #: a higher value here reports only the stronger ones.

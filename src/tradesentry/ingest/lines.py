@@ -23,6 +23,7 @@ import csv
 import gzip
 
 import duckdb
+import pandas as pd
 
 from tradesentry.ingest.source import (
     CRLF,
@@ -178,17 +179,24 @@ def _restore_undecoded(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     if not wanted:
         return
     opener = gzip.open if src.gzipped else open
-    restored = []
+    restored, last = [], max(wanted)
     with opener(src.path, "rb") as f:
         for number, line in enumerate(f, start=1):
             if number in wanted:
                 text = line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
                 if _same_around(text, wanted[number] or ""):
-                    restored.append((text, number))
-                if len(restored) == len(wanted) or number >= max(wanted):
-                    break
-    if restored:
-        con.executemany("UPDATE lines_rejected SET raw = ? WHERE line = ?", restored)
+                    restored.append((number, text))
+            if number >= last:
+                break
+    if restored:  # one UPDATE for them all, not one per line
+        con.register("lines_restored", pd.DataFrame(restored, columns=["line", "raw"]))
+        try:
+            con.execute(
+                "UPDATE lines_rejected SET raw = r.raw FROM lines_restored r "
+                "WHERE lines_rejected.line = r.line"
+            )
+        finally:
+            con.unregister("lines_restored")
 
 
 def _same_around(text: str, duckdb_text: str) -> bool:
@@ -206,9 +214,9 @@ def _again(src: SourceFile) -> str:
     """SQL: ``HEADER_AGAIN`` for a line that is the header once more (in any case, after
     a byte order mark, with its line break); each reader's own check named a field of it
     instead ("unknown reporter country 'reporter'", "Comtrade flow code 'flowCode' …")."""
-    if not src.header.strip():
+    if not src.header.strip("\r\n "):
         return "NULL"
-    header = sql_literal(src.header.strip().lower())
+    header = sql_literal(src.header.strip("\r\n ").lower())  # the SQL side's trim set
     line = "lower(trim(ltrim(raw, chr(65279)), chr(13) || chr(10) || ' '))"
     return f"CASE WHEN {line} = {header} THEN {sql_literal(HEADER_AGAIN)} END"
 

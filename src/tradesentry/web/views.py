@@ -630,11 +630,9 @@ def _flags_run_now(data: dict, shown: list[api.SeriesView]) -> dict:
     figures, leave the main list (a chart ringed a level shift medium, $63.5M, where the
     table listed it high, $58.4M; with no scan saved, the charts were ringed above "No
     findings.")."""
-    fresh = [v for v in shown if v.findings.scan_id is None and len(v.findings)]
-    if not fresh:
-        return {"findings_now": []}
+    fresh = [v for v in shown if v.findings.scan_id is None]  # even where it found nothing
     keys = {_finding_series(series_key(v)) for v in fresh}
-    now = [record for v in fresh for record in finding_records(v.findings)]
+    now = [record for v in fresh if len(v.findings) for record in finding_records(v.findings)]
     kept = [f for f in data["findings"] if _finding_series(f) not in keys]
     return {"findings": kept, "findings_now": now}
 

@@ -117,7 +117,7 @@ def scan(
     completing = detectors if engine == "local" else ()
     if engine == "spark":
         options["since"] = since
-        if not foreign:
+        if not foreign and any(d.finding_needs for d in detectors):
             options["complete"] = lambda frame: _completed(store.con.cursor(), detectors, frame)
     chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
     chunks = (_since(frame, since) for frame in chunks)

@@ -220,7 +220,7 @@ def test_a_scan_out_of_memory_is_one_line_saying_what_to_do(monkeypatch, message
     with (
         pytest.raises(
             EngineUnavailable,
-            match="^Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above 2g",
+            match="^Spark ran out of memory: on a local master set TRADESENTRY_SPARK_MEMORY above 2g",
         ),
         engine._worker_errors(),
     ):

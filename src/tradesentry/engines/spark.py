@@ -189,8 +189,25 @@ def driver_memory() -> str:
                 f"TRADESENTRY_SPARK_MEMORY={wanted!r}: expected a size such as 4g or 512m"
             )
         return wanted
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{int(min(max(total / 4, 1), 8))}g"
+    total = _memory_bytes()
+    if total is None:
+        return "1g"
+    return f"{int(min(max(total / 2**30 / 4, 1), 8))}g"
+
+
+def _memory_bytes() -> int | None:
+    """The memory this process may use: the machine's, or its container's where that is
+    less (cgroup v2's ``memory.max``: a JVM sized from the host is killed in a container);
+    None where the system says neither (``os.sysconf`` is POSIX)."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
 
 
 #: Spark's words for a context it stopped while starting (on a standalone master: no master
@@ -498,9 +515,9 @@ def _worker_error(exc: Exception) -> Exception:
     """The one-line error of a failed scan (``_worker_errors``), or ``exc`` itself."""
     if _OUT_OF_MEMORY.search(str(exc)):
         return EngineUnavailable(
-            "Spark ran out of memory: set TRADESENTRY_SPARK_MEMORY above "
-            f"{driver_memory()} (a local session's heap), scan fewer series at once "
-            "(--reporter), or scan on a cluster"
+            "Spark ran out of memory: on a local master set TRADESENTRY_SPARK_MEMORY above "
+            f"{driver_memory()} (its heap), on a cluster spark.executor.memory; or scan "
+            "fewer series at once (--reporter)"
         )
     missing = re.search(r"ModuleNotFoundError: No module named '([\w.]+)'", str(exc))
     if missing is None:

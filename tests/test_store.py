@@ -92,6 +92,12 @@ def _sqlite(path: Path) -> None:
         ("rows.json", lambda p: p.write_text('{"data": []}'), "a JSON file"),
         ("lite.db", _sqlite, "a SQLite database"),
         (
+            "rows.csv.gz",
+            lambda p: p.write_bytes(__import__("gzip").compress(b"a,b\n")),
+            "a gzip file",
+        ),
+        ("rows.parquet", lambda p: p.write_bytes(b"PAR1" + bytes(60) + b"PAR1"), "a Parquet file"),
+        (
             "noise.duckdb",
             lambda p: p.write_bytes(bytes(range(200))),
             "its first bytes are not a DuckDB",
@@ -121,3 +127,20 @@ def test_a_new_path_with_any_name_becomes_a_store(tmp_path):
     with open_store(tmp_path / "new.csv", read_only=True) as store:
         (accepted,) = store.con.execute("SELECT rows_accepted FROM releases").fetchall()
         assert accepted == (47,)
+
+
+def test_only_a_store_without_a_release_is_removed_after_a_failed_command(tmp_path):
+    """A failed or interrupted ingest removes the store it made; another ingest may have
+    made the same store meanwhile and landed a release in it, which stays."""
+    from tradesentry.store import remove_if_empty
+
+    empty, held = tmp_path / "empty.duckdb", tmp_path / "held.duckdb"
+    open_store(empty).close()
+    with open_store(held) as store:
+        store.ingest(DEMO_CSV)
+    remove_if_empty(empty)
+    remove_if_empty(held)
+    assert not empty.exists() and held.exists()
+    with open_store(held) as store:  # held by another process: left alone
+        remove_if_empty(held)
+    assert held.exists()

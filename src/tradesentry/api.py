@@ -26,6 +26,7 @@ from tradesentry.findings import (
     saved_findings_sql,
     saved_frame,
     unconverted_currencies,
+    unconverted_note,
     usd_rates_sql,
 )
 from tradesentry.held import first_unheld, not_held
@@ -688,12 +689,20 @@ def overview(store: Store, *, scan_id: int | None = None) -> dict:
         "by_kind_severity": _by_kind_severity(counts),
         "at_stake": (at_stake := _at_stake(con, sid)),
         # currencies the ranking compares as they are (no rate to the dollar), said beside it
-        "unconverted": unconverted_currencies(at_stake, con),
+        "unconverted": (unconverted := unconverted_currencies(at_stake, con)),
+        "unconverted_note": unconverted_note(unconverted) if unconverted else None,
     }
 
 
 # A span's end over the monthly rows where there are any, else over the annual ones.
 _MONTHS_FIRST = "coalesce({agg}(period) FILTER (WHERE freq <> 'A'), {agg}(period))"
+
+
+def ranking_note(store: Store, found: Findings) -> str | None:
+    """Where ``found`` mixes currencies and some have no rate to the US dollar in the store,
+    the sentence saying the ranking compared them as they are (``findings.unconverted_note``)."""
+    missing = unconverted_currencies(found.currencies(), store.con.cursor())
+    return unconverted_note(missing) if missing else None
 
 
 def _latest_scan(con) -> int | None:

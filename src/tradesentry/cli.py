@@ -33,10 +33,10 @@ from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
 from tradesentry.errors import InputError, StoreError, TradesentryError
-from tradesentry.findings import csv_frame, unconverted_currencies
+from tradesentry.findings import csv_frame
 from tradesentry.monitor import words
 from tradesentry.schema import FLOWS, SEVERITY_RANK
-from tradesentry.store import open_store, read_else_write, resolve_store_path
+from tradesentry.store import open_store, read_else_write, remove_if_empty, resolve_store_path
 from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
@@ -336,9 +336,8 @@ def ingest(
 
 
 def _remove_store(target: Path) -> None:
-    """Remove a store this command made and left empty (and its write-ahead log)."""
-    for made in (target, target.with_name(target.name + ".wal")):
-        made.unlink(missing_ok=True)
+    """Remove a store this command made and left empty (``store.remove_if_empty``)."""
+    remove_if_empty(target)
 
 
 class _IngestInterrupted(BaseException):
@@ -584,14 +583,9 @@ def scan(
 def _note_unconverted(st, found: api.Findings) -> None:
     """One line on stderr where the ranking compared amounts of several currencies, some
     without a rate to the US dollar, as they are."""
-    missing = unconverted_currencies(found.currencies(), st.con.cursor())
-    if missing:
-        err.print(
-            f"note: amounts in {', '.join(missing)} are ranked beside the others as they are: "
-            "the store has no exchange rate for them (tradesentry rates FILE loads rates)",
-            markup=False,
-            highlight=False,
-        )
+    note = api.ranking_note(st, found)
+    if note:
+        err.print(f"note: {note}", markup=False, highlight=False)
 
 
 def _check_scan_options(
@@ -1454,11 +1448,3 @@ def _iso_time(value) -> str | None:
         if _missing(value) or pd.isna(value)
         else pd.Timestamp(value).isoformat(timespec="seconds")
     )
-
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

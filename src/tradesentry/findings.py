@@ -227,6 +227,15 @@ def unconverted_currencies(currencies: Iterable[str], con) -> list[str]:
     return [c for c in held if c != "USD" and c not in rated]
 
 
+def unconverted_note(currencies: Sequence[str]) -> str:
+    """What the ranking did with amounts of ``currencies`` (``unconverted_currencies``), in
+    the words every output uses."""
+    return (
+        f"Amounts in {', '.join(currencies)} are ranked beside the others as they are: the "
+        "store has no exchange rate for them (tradesentry rates FILE loads rates)."
+    )
+
+
 def _rank_key(column: pd.Series) -> pd.Series:
     return column.map(SEVERITY_RANK) if column.name == "severity" else column
 

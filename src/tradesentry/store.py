@@ -271,6 +271,9 @@ class Store:
                 self.con.close()
                 reason = "no space left on the device" if _out_of_space(exc) else str(exc)
                 raise StoreError(f"{self.path}: cannot open the store ({reason})") from exc
+            except BaseException:  # Ctrl-C as it opens: the file is no one's to hold
+                self.con.close()
+                raise
         elif _schema_version(self.con) < SCHEMA_VERSION:
             self.con.close()  # DuckDB opens a file in one mode per process
             _upgrade_if_free(self.path)
@@ -550,6 +553,26 @@ def _parse_date(value: date | str | None) -> date | None:
     if value > date.today() + timedelta(days=1):  # a day's grace for time zones
         raise InputError(f"--published {value.isoformat()}: in the future")
     return value
+
+
+def remove_if_empty(path: str | os.PathLike) -> None:
+    """Remove the store at ``path`` (and its write-ahead log) where it holds no release: a
+    command that made it and then failed, or was interrupted, leaves none behind. Another
+    command may have made it meanwhile and put a release in it, or hold it now: such a
+    store is left alone."""
+    path = Path(path)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return  # held by another process (or no database): not this command's to remove
+    try:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        held = "releases" in tables and con.execute("SELECT count(*) FROM releases").fetchone()[0]
+    finally:
+        con.close()
+    if not held:
+        for made in (path, path.with_name(path.name + ".wal")):
+            made.unlink(missing_ok=True)
 
 
 def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> Store:

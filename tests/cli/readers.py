@@ -60,6 +60,6 @@ def free_port() -> int:
 @contextmanager
 def serving(db: Path) -> Iterator[subprocess.Popen]:
     """A real `tradesentry serve` on ``db``, once it has opened the store and says so."""
-    args = ["-m", "tradesentry.cli", "serve", "--store", str(db), "--port", str(free_port())]
+    args = ["-m", "tradesentry", "serve", "--store", str(db), "--port", str(free_port())]
     with _running(args, "tradesentry dashboard on") as proc:
         yield proc

@@ -159,7 +159,7 @@ def test_scan_says_when_amounts_of_several_currencies_are_ranked_as_they_are(tmp
     assert invoke("ingest", source, "--store", db).exit_code == 0
     unrated = invoke("scan", "--store", db, "--format", "json")
     assert unrated.exit_code == 0
-    assert "note: amounts in JPY are ranked beside the others as they are" in unrated.stderr
+    assert "note: Amounts in JPY are ranked beside the others as they are" in unrated.stderr
     rates = tmp_path / "rates.csv"
     months = [f"{y}-{m:02d}" for y in (2019, 2020, 2021) for m in range(1, 13)]
     rates.write_text("currency,period,per_usd\n" + "".join(f"JPY,{p},110\n" for p in months))

@@ -439,7 +439,7 @@ def test_amounts_without_a_rate_are_said_to_be_compared_as_they_are(store, tmp_p
     store.con.execute("DELETE FROM rates")
     digest = api.digest(store, scan_id=scan_id)
     assert digest.unconverted == ["JPY"]
-    assert "Amounts in JPY are compared with the others as they are" in digest.to_markdown()
+    assert "Amounts in JPY are ranked beside the others as they are" in digest.to_markdown()
 
 
 def test_new_findings_are_those_of_the_release_s_series(store, tmp_path):

@@ -299,8 +299,6 @@ def _strays_note(ev: Mapping, cur: str, freq: str) -> str:
         )
         more = f"; and {len(months) - 3} more" if len(months) > 3 else ""
         count = f"{len(months)} of the {period_unit(freq)}s {which}"
-        if len(months) == 1:
-            count = f"1 of the {period_unit(freq)}s {which}"
         out += f" {count} {'was' if len(months) == 1 else 'were'} {other} ({shown}{more})."
     return out
 

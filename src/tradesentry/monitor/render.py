@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from tradesentry.findings import unconverted_note
 from tradesentry.monitor import words
 from tradesentry.text import printable
 
@@ -61,13 +62,8 @@ def _elsewhere(digest: Digest) -> str:
 
 
 def _unconverted(digest: Digest) -> str:
-    """ " Amounts in JPY are compared as they are: the store has no rate for them …"."""
-    if not digest.unconverted:
-        return ""
-    return (
-        f" Amounts in {', '.join(digest.unconverted)} are compared with the others as they are: "
-        "the store has no exchange rate for them (`tradesentry rates FILE` loads rates)."
-    )
+    """ " Amounts in JPY are ranked beside the others as they are: …"."""
+    return f" {unconverted_note(digest.unconverted)}" if digest.unconverted else ""
 
 
 def _later_releases(digest: Digest) -> str:

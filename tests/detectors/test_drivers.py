@@ -207,6 +207,7 @@ def test_a_chapter_of_one_code_is_not_read_down_to_it():
                 "by": "chapter",
                 "change": -1e6,
                 "details": 2,
+                "opposite": True,
                 "named": [{"code": "27", "figure": 0.0, "against": 2.7e6, "share": 2.7}],
             },
             "level_shift",

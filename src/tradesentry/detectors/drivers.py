@@ -56,6 +56,9 @@ NEEDS: tuple[str, ...] = ("partners",)
 #: a part is named where it holds at least this share of the aggregate's change
 MIN_SHARE = 0.1
 MAX_NAMED = 3
+#: a part whose share is at most minus this moved the other way (medians do not add up
+#: exactly: a part of 1.1 times the change needs no other to have moved)
+OPPOSITE = 0.05
 #: the details must hold at least this share of the aggregate over the months compared:
 #: partners (the store's are all read, ``NEEDS``; a source may list some), and the
 #: chapters of a total or codes of a chapter, which are all of it where the store holds
@@ -207,18 +210,16 @@ def _reading(panel, row, by: str, rows: np.ndarray, other: int, flagged) -> dict
     known = np.isfinite(share)
     order = [j for j in np.argsort(-np.where(known, share, -np.inf), kind="stable")[:MAX_NAMED]]
     named = [j for j in order if known[j] and share[j] >= MIN_SHARE]
-    return {
-        "by": by,
-        "change": round(change, 2),
-        "details": int(rows.size),
-        **({"other_currency": other} if other else {}),
-        **(
-            {"withheld": withheld}
-            if (withheld := [codes[j] for j in np.flatnonzero(~known[:-1])])
-            else {}
-        ),
-        "named": [_named(codes, rows, j, figure, against, share, flagged, t0, t1) for j in named],
-    }
+    withheld = [codes[j] for j in np.flatnonzero(~known[:-1])]
+    out = {"by": by, "change": round(change, 2), "details": int(rows.size)}
+    if other:
+        out["other_currency"] = other
+    if (share[known] <= -OPPOSITE).any():  # a part moved the other way, measurably
+        out["opposite"] = True
+    if withheld:
+        out["withheld"] = withheld
+    out["named"] = [_named(codes, rows, j, figure, against, share, flagged, t0, t1) for j in named]
+    return out
 
 
 def _parts(panel: Panel, total: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -329,7 +330,7 @@ def _in_words(reading: Mapping, level: bool, cur: str, unit: str) -> str:
             lead = "the largest part of the"
         parts = joined([_one(d, by, cur, level, what, unit) for d in named])
         text = f"By {one}{usual}, {lead} {what} {verb} in {parts}"
-        if held > 1.05:
+        if reading.get("opposite"):
             text += f"; other {many} moved the other way"
     else:
         text = f"By {one}, the {what} is spread: no {one}, nor the rest, holds a tenth of it"

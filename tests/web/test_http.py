@@ -192,7 +192,7 @@ def test_a_finding_opens_its_series(client):
         ("/api/findings?sort=score&sort=kind", 422),
         ("/api" + SERIES + "?freq=M&freq=A", 422),
         ("/findings?kind=dip&kind=spike&severity=high&severity=low", 200),  # these repeat
-        ("/api/findings?per_page=100000", 200),  # not a parameter of the JSON twin: ignored
+        ("/api/findings?per_page=100000", 422),  # the page's per_page, and its bound (500)
     ],
 )
 def test_errors(client, path, status):

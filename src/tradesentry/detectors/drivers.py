@@ -128,11 +128,11 @@ class _Details:
         family = pd.Series(hs_family(keys["classification"]), index=keys.index)
         # a partner's series under the world series of the same other keys
         flow = ["reporter", "flow", "breakdown"]
-        by_partner = keys[[*flow, "classification", "commodity"]].agg("|".join, axis=1)
+        by_partner = _joined(keys, [*flow, "classification", "commodity"])
         self.world = _groups(by_partner, partner.isin(country_codes()).to_numpy())
         # a chapter under its partner's TOTAL; a code under its chapter, at the first
         # level the store holds beneath it (HS4, else HS6 or CN8)
-        pair = (keys[[*flow, "partner"]].agg("|".join, axis=1) + "|" + family).to_numpy()
+        pair = (_joined(keys, [*flow, "partner"]) + "|" + family).to_numpy()
         parent = np.where(length == 2, "TOTAL", code.str[:2].to_numpy())
         under = pd.Series(pair + "|" + parent)
         below = numeric & (length > 2)
@@ -157,6 +157,14 @@ class _Details:
 
 
 _NONE = np.zeros(0, dtype=np.int64)
+
+
+def _joined(keys: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """The ``columns`` of each row as one key ("DEU|export||HS|TOTAL")."""
+    out = keys[columns[0]]
+    for name in columns[1:]:
+        out = out + "|" + keys[name]
+    return out
 
 
 def _groups(keys: pd.Series, member: np.ndarray) -> dict[str, np.ndarray]:

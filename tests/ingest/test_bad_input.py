@@ -115,6 +115,25 @@ def test_unknown_format(store, tmp_path):
     assert "give --source or --mapping" in message and "\n" not in message
 
 
+@pytest.mark.parametrize(
+    ("header", "missing"),
+    [
+        ("reporter,partner,flow,commodity,period", "value"),
+        ("Reporter,Flow,commodity,period,value", "partner"),
+    ],
+)
+def test_a_canonical_csv_short_of_a_column_names_it(store, tmp_path, header, missing):
+    """It read as an unknown format, as if no column were right."""
+    path = tmp_path / "almost.csv"
+    path.write_text(f"{header}\nCHN,PRK,export,TOTAL,2021-01\n")
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value) == (
+        f"{path}:1: not a canonical CSV: missing column(s) {missing} (another table needs "
+        "--mapping)"
+    )
+
+
 @pytest.mark.parametrize("garbage", ["random", "gzip", "png"])
 def test_binary_garbage(store, tmp_path, garbage):
     path = tmp_path / "garbage.csv"

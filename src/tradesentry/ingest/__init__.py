@@ -57,6 +57,13 @@ def detect(src: SourceFile) -> str:
     for name, module in readers().items():
         if name != "mapped" and module.matches(src):
             return name
+    missing = readers()["csv"].missing_columns(src)
+    if len(missing) <= 2:  # a canonical CSV short of a column or two: name them
+        raise src.fail(
+            f"not a canonical CSV: missing column(s) {', '.join(missing)} (another table "
+            "needs --mapping)",
+            src.header_line or None,
+        )
     raise src.fail(
         "unknown format: the header matches no reader "
         f"({', '.join(n for n in readers() if n != 'mapped')}); give --source or --mapping",

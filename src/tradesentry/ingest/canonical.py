@@ -25,8 +25,13 @@ NAME = "csv"
 
 
 def matches(src: SourceFile) -> bool:
+    return not missing_columns(src)
+
+
+def missing_columns(src: SourceFile) -> list[str]:
+    """The canonical columns the header lacks (in any case), in their order."""
     names = {n.lower() for n in split_header(src.header, ",")}
-    return set(REQUIRED_CSV_COLUMNS) <= names
+    return [c for c in REQUIRED_CSV_COLUMNS if c not in names]
 
 
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
@@ -36,7 +41,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     duplicate = duplicate_column(header, CANONICAL_CSV_COLUMNS)
     if duplicate:
         raise src.fail(duplicate, src.header_line)
-    missing = [c for c in REQUIRED_CSV_COLUMNS if c not in names]
+    missing = missing_columns(src)
     if missing:
         raise src.fail(
             f"not a canonical CSV: missing column(s) {', '.join(missing)}", src.header_line

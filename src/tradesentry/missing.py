@@ -186,7 +186,10 @@ def mirror_view(
         "intra_eu",
         "reference_pair_months",
     ]
-    return MirrorView(reporter, partner, currency, frame[columns], notes, freq)
+    out = frame[columns].copy()
+    # a flag: 1 or 0, empty where the partner has no figure (not 1.0 in a CSV)
+    out["mirror_currency_ok"] = out["mirror_currency_ok"].astype("Int64")
+    return MirrorView(reporter, partner, currency, out, notes, freq)
 
 
 def missing_trade(

@@ -595,3 +595,15 @@ def test_the_partner_terms_note_never_claims_more_than_the_gap(
     result = SimpleNamespace(frame=frame, currency="EUR", reporter="EST", partner="NLD")
     notes = _partner_terms_notes(result)
     assert (notes[0].split(": ", 1)[1].startswith(said)) if said else notes == []
+
+
+def test_the_mirror_csv_writes_its_currency_flag_as_the_json_does(tmp_path):
+    """`mirror --format csv` wrote the flag 1.0 where the JSON has 1."""
+    import csv
+    import io
+
+    db = _pair_store(tmp_path)
+    invoke("rates", tmp_path / "rates.csv", "--store", db)
+    text = invoke("mirror", "USA", "DEU", "--format", "csv", "--store", db).stdout
+    flags = {row["mirror_currency_ok"] for row in csv.DictReader(io.StringIO(text))}
+    assert flags == {"1"}

@@ -604,6 +604,11 @@ def test_the_mirror_csv_writes_its_currency_flag_as_the_json_does(tmp_path):
 
     db = _pair_store(tmp_path)
     invoke("rates", tmp_path / "rates.csv", "--store", db)
+    alone = tmp_path / "alone.csv"  # a month USA records and DEU does not: no flag
+    alone.write_text(
+        "reporter,partner,flow,commodity,period,value\nUSA,DEU,export,TOTAL,2024-01,1e6\n"
+    )
+    assert invoke("ingest", alone, "--store", db).exit_code == 0
     text = invoke("mirror", "USA", "DEU", "--format", "csv", "--store", db).stdout
-    flags = {row["mirror_currency_ok"] for row in csv.DictReader(io.StringIO(text))}
-    assert flags == {"1"}
+    flags = [row["mirror_currency_ok"] for row in csv.DictReader(io.StringIO(text))]
+    assert set(flags) == {"1", ""} and flags[-1] == ""

@@ -1431,7 +1431,9 @@ def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
     line's ESC would retitle the window), formulas neutralised (``text.csv_cell``)."""
     from tradesentry.text import csv_cell
 
-    frame.map(csv_cell).to_csv(sys.stdout, index=False, header=header)
+    text = frame.select_dtypes(include="object").columns  # only text holds a formula
+    frame = frame.assign(**{c: frame[c].map(csv_cell) for c in text})  # numbers keep dtype
+    frame.to_csv(sys.stdout, index=False, header=header)
 
 
 def _missing(value) -> bool:

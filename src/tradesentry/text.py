@@ -13,6 +13,14 @@ import math
 import numpy as np
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def currency_symbol(currency: str | None) -> str:
+    """The symbol amounts in ``currency`` are written with ("$"), or "" where they are
+    written with the code after them ("1.2M KRW")."""
+    return _SYMBOLS.get(currency or "", "")
+
+
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 

@@ -209,3 +209,11 @@ def test_a_zero_on_a_linear_axis_is_drawn_at_zero():
     (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
     assert observed["y"] == [1200.0, 1500.0, 0.0]
     assert not [a for a in spec["layout"]["annotations"] if a.get("text") == "0"]
+
+
+def test_the_money_axis_writes_amounts_as_the_text_does():
+    """Billions as B and the currency's sign before them (€10B beside "€38.9B" in the
+    text; Plotly's SI wrote 10G, with no sign)."""
+    spec = series_figure(_view(SPAN_FIGURES, [SPAN]))
+    axis = spec["layout"]["yaxis"]
+    assert (axis["exponentformat"], axis["tickprefix"]) == ("B", "€")

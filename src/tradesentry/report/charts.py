@@ -22,7 +22,7 @@ import pandas as pd
 
 from tradesentry.api import SeriesView
 from tradesentry.detectors.level_shift import new_level_lasts
-from tradesentry.text import money, period_span
+from tradesentry.text import currency_symbol, money, period_span
 
 SEVERITY_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
 OBSERVED = "#1f4e79"
@@ -531,6 +531,7 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
             "title": currency,
             "type": "log" if log else "linear",
             "exponentformat": "B",  # 10B and 0.5T, as the text writes money (SI wrote 10G)
+            "tickprefix": currency_symbol(currency),  # $10B beside "$38.9B" in the text
             "gridcolor": GRID,
             "zeroline": False,
         },

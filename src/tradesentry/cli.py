@@ -1428,12 +1428,10 @@ def _emit(
 
 def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
     """CSV on stdout, as a terminal may show it: control characters escaped (a quarantined
-    line's ESC would retitle the window), formulas neutralised (``text.csv_cell``)."""
-    from tradesentry.text import csv_cell
+    line's ESC would retitle the window), formulas neutralised (``text.csv_cells``)."""
+    from tradesentry.text import csv_cells
 
-    text = frame.select_dtypes(include="object").columns  # only text holds a formula
-    frame = frame.assign(**{c: frame[c].map(csv_cell) for c in text})  # numbers keep dtype
-    frame.to_csv(sys.stdout, index=False, header=header)
+    csv_cells(frame).to_csv(sys.stdout, index=False, header=header)
 
 
 def _missing(value) -> bool:

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
@@ -401,3 +405,11 @@ def csv_cell(value):
     bidirectional characters escaped, as the terminal shows them."""
     value = csv_safe(value)
     return printable(value) if isinstance(value, str) else value
+
+
+def csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell through ``csv_cell``: the one guard of the command
+    line's CSV and the dashboard's download. Numbers keep their type (a cell-wise map over
+    the whole frame wrote a nullable flag as 1.0)."""
+    text = frame.select_dtypes(include="object").columns  # only text holds a formula
+    return frame.assign(**{c: frame[c].map(csv_cell) for c in text})

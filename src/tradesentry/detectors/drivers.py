@@ -198,9 +198,10 @@ def _reading(panel, row, by: str, rows: np.ndarray, other: int, flagged) -> dict
     else:
         before, after = _around(total, t0), np.array([t0])
     compared = np.concatenate([before, after])
-    if rows.size == 1 and _coverage(total, parts[:-1], compared) > 0.95:
+    coverage = _coverage(total, parts[:-1], compared)
+    if rows.size == 1 and coverage > 0.95:
         return None  # a chapter of one code: the code is the chapter
-    if _coverage(total, parts[:-1], compared) < MIN_COVERAGE[by]:
+    if coverage < MIN_COVERAGE[by]:
         return None
     if by == "partner" and not _every_partner(panel, i, parts[:-1], compared):
         return None

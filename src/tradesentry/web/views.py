@@ -30,7 +30,7 @@ from tradesentry.report.sections import (
 )
 from tradesentry.scope import ScanScope
 from tradesentry.store import Store
-from tradesentry.text import csv_cell, plural
+from tradesentry.text import csv_cells, plural
 
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
 _SORT_COLUMNS = {
@@ -291,7 +291,7 @@ def _findings_page(
 
 def findings_csv(found: Findings) -> str:
     """The CSV of `scan --format csv`: evidence as JSON text, formulas neutralised."""
-    return csv_frame(found.to_frame()).map(csv_cell).to_csv(index=False)
+    return csv_cells(csv_frame(found.to_frame())).to_csv(index=False)
 
 
 def overview(store: Store, memo: Memo | None = None, top: int = 10, pair_limit: int = 50) -> dict:

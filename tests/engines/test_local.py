@@ -327,3 +327,75 @@ def test_scan_filters_never_reach_sql_as_text(pairs, marker):
         api.scan(pairs, **filters)  # looked up as a value, and named
     assert log, "the spy saw no query"
     assert not [sql for sql in log if "zqx" in sql.lower()]
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_reading_ahead_does_not_change_findings(generated_store, monkeypatch, threads):
+    detectors = default_detectors()
+    one_chunk = local.scan(generated_store.con.cursor(), detectors, {}, chunk_series=1_000_000)
+    read, real = [], local.read_ahead
+    monkeypatch.setattr(
+        local, "read_ahead", lambda chunks, con: read.append(1) or real(chunks, con)
+    )
+    monkeypatch.setenv("TRADESENTRY_THREADS", threads)
+    chunked = local.scan(generated_store.con.cursor(), detectors, {}, chunk_series=7)
+    assert len(one_chunk) > 0
+    assert_same_findings(one_chunk, chunked)
+    assert read == ([1] if threads == "2" else [])  # one thread: no thread to read ahead on
+
+
+def _chunks(done: list, fail_after: int | None = None):
+    """Chunks 0, 1, 2…; what closed them, and on which thread, recorded in ``done``."""
+    import threading
+
+    try:
+        for i in range(10):
+            if i == fail_after:
+                raise ValueError(f"bad chunk {i}")
+            yield i
+    except BaseException as error:
+        done.append(type(error).__name__)
+        raise
+    finally:
+        done.append(threading.current_thread().name)
+
+
+def test_read_ahead_keeps_the_order_and_cleans_up_on_its_own_thread(store):
+    done = []
+    assert list(local.read_ahead(_chunks(done), store.con.cursor())) == list(range(10))
+    assert done == ["tradesentry-read-ahead"]
+
+
+def test_read_ahead_raises_the_readers_error_in_the_scans_thread(store):
+    done, got = [], []
+    with pytest.raises(ValueError, match="bad chunk 3"):
+        for chunk in local.read_ahead(_chunks(done, fail_after=3), store.con.cursor()):
+            got.append(chunk)
+    assert got == [0, 1, 2]
+    assert done == ["ValueError", "tradesentry-read-ahead"]
+
+
+def test_a_scan_stopped_early_stops_the_reader_and_interrupts_its_query(store):
+    """The consumer stops after one chunk while the reader runs a query of minutes: the
+    query is interrupted (else this test would run for minutes), the reader cleans up."""
+    con, done = store.con.cursor(), []
+
+    def endless():
+        yield 0
+        con.execute("SELECT sum(i % 7) FROM range(1_000_000_000_000) AS t(i)").fetchall()
+        yield 1
+
+    def recorded():
+        try:
+            yield from endless()
+        except BaseException as error:
+            done.append(type(error).__name__)
+            raise
+        finally:
+            done.append("closed")
+
+    ahead = local.read_ahead(recorded(), con)
+    assert next(ahead) == 0
+    ahead.close()
+    assert done == ["InterruptException", "closed"]
+    assert con.execute("SELECT 42").fetchall() == [(42,)]  # the cursor still serves queries

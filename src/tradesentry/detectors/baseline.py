@@ -344,7 +344,9 @@ def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_C
 
 
 def threads() -> int:
-    """Threads fitting blocks of series at once: TRADESENTRY_THREADS, else one per CPU."""
+    """Threads of a scan: TRADESENTRY_THREADS, else one per CPU. They fit blocks of series
+    at once; with more than one, the local engine also gathers the next chunk while the
+    detectors scan this one (``engines.local.read_ahead``)."""
     wanted = os.environ.get("TRADESENTRY_THREADS", "").strip()
     if not wanted:
         return os.cpu_count() or 1

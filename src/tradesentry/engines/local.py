@@ -35,8 +35,10 @@ the Spark engine feeds it the same Arrow batches, so both engines build identica
 from __future__ import annotations
 
 import os
+import queue
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from functools import partial
@@ -50,6 +52,7 @@ import pyarrow.compute as pc
 
 from tradesentry import context
 from tradesentry.detectors import Detector
+from tradesentry.detectors.baseline import threads
 from tradesentry.engines import scan_frame
 from tradesentry.errors import InputError
 from tradesentry.findings import empty_findings
@@ -599,12 +602,79 @@ def scan_chunks(
     """
     needs = sorted({need for d in detectors for need in d.needs})
     with memory_budget(con):
-        for chunk in iter_chunks(con, filters or {}, chunk_series, needs):
+        chunks = iter_chunks(con, filters or {}, chunk_series, needs)
+        for chunk in read_ahead(chunks, con) if threads() > 1 else chunks:
             found = scan_frame(chunk, detectors)
             if progress:
                 progress(len(chunk))
             if len(found):
                 yield found
+
+
+class _Failed:
+    """What the reading thread raised, handed to the scan's thread to raise again."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def read_ahead(chunks: Iterator[T], con) -> Iterator[T]:
+    """``chunks``, read one chunk ahead on a thread of their own.
+
+    Gathering a chunk is mostly DuckDB and Arrow, which release the GIL, while much of the
+    detectors' work on the chunk before runs on one thread: reading ahead runs the two at
+    once and holds one chunk more in memory. The order, and so every finding, is that of
+    ``chunks``. Where the scan stops early (an error, Ctrl-C, a caller that reads no
+    further) the reading thread is told to stop and its DuckDB query on ``con`` is
+    interrupted, never its clean-up: the thread closes ``chunks`` (which drops what the
+    scan made on ``con``) before this generator returns.
+    """
+    handed: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+    cleaning = threading.Lock()  # held while deciding to interrupt, or to start cleaning up
+    state = {"cleaning": False}
+
+    def hand(item: object) -> bool:
+        while not stop.is_set():
+            with suppress(queue.Full):
+                handed.put(item, timeout=0.05)
+                return True
+        return False
+
+    def read() -> None:
+        try:
+            for chunk in chunks:
+                if not hand(chunk):
+                    break
+        except BaseException as error:  # raised again in the scan's thread
+            hand(_Failed(error))
+        finally:
+            with cleaning:
+                state["cleaning"] = True
+            with suppress(BaseException):
+                chunks.close()  # type: ignore[attr-defined]
+            hand(_END)
+
+    reader = threading.Thread(target=read, name="tradesentry-read-ahead", daemon=True)
+    reader.start()
+    try:
+        while (item := handed.get()) is not _END:
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # a query may start after an interrupt: interrupt again
+            with cleaning:
+                if state["cleaning"]:
+                    break
+                with suppress(duckdb.Error):
+                    con.interrupt()
+            reader.join(0.05)
+        reader.join()
 
 
 def scan(

@@ -399,3 +399,17 @@ def test_a_scan_stopped_early_stops_the_reader_and_interrupts_its_query(store):
     ahead.close()
     assert done == ["InterruptException", "closed"]
     assert con.execute("SELECT 42").fetchall() == [(42,)]  # the cursor still serves queries
+
+
+def test_a_scan_closed_early_stops_its_reader_and_drops_what_it_made(generated_store):
+    import threading
+
+    con = generated_store.con.cursor()
+    shadows = (
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'current_observations'"
+    )
+    scan = local.scan_chunks(con, default_detectors(), {}, chunk_series=5)
+    assert len(next(scan))  # the reader holds the cursor's result now: no query on it
+    scan.close()
+    assert con.execute(shadows).fetchall() == [(0,)]
+    assert not [t for t in threading.enumerate() if t.name == "tradesentry-read-ahead"]

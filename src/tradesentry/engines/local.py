@@ -40,7 +40,7 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import closing, contextmanager, suppress
 from functools import partial
 from typing import TypeVar
 
@@ -603,12 +603,16 @@ def scan_chunks(
     needs = sorted({need for d in detectors for need in d.needs})
     with memory_budget(con):
         chunks = iter_chunks(con, filters or {}, chunk_series, needs)
-        for chunk in read_ahead(chunks, con) if threads() > 1 else chunks:
-            found = scan_frame(chunk, detectors)
-            if progress:
-                progress(len(chunk))
-            if len(found):
-                yield found
+        if threads() > 1:
+            chunks = read_ahead(chunks, con)
+        # closed before the budget is restored: the reader is stopped, the shadows dropped
+        with closing(chunks):
+            for chunk in chunks:
+                found = scan_frame(chunk, detectors)
+                if progress:
+                    progress(len(chunk))
+                if len(found):
+                    yield found
 
 
 class _Failed:

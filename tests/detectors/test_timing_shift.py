@@ -30,44 +30,24 @@ def test_a_moved_month_is_one_timing_shift(first, second):
     at = found[found["period"].isin(["2024-09", "2024-10"])]
     assert (at["kind"] == "timing_shift").mean() >= 0.8
     moved = at.loc[at["kind"] == "timing_shift", "evidence"].map(lambda e: e["share_moved"])
-    # 90 % (or 95 %) moved, each estimate within two of its standard errors (√2·σ/2 ≈ 0.11)
-    assert 0.8 <= moved.median() <= 1.0
-    assert moved.between(0.0, 1.0 + 2 * 0.11).all()
+    assert moved.between(0.0, 1.0).all()
+    assert 0.8 <= moved.median() <= 1.0  # 90 % (or 95 %) moved
 
 
 def test_no_month_lends_more_than_it_held():
-    """Month 20 at a tenth, month 21 at four times its level: 'moving' 110–340 % of month 20
-    is no timing shift, except where the estimate is within two of its standard errors of
-    the whole month (the noise of σ 0.6 makes them wide: half the series); of those, the
-    other conditions (both sides visible, the sum normal) leave few."""
+    """Month 20 at a tenth, month 21 at four times its level: 'moving' 300 % of month 20
+    is no timing shift, whatever the noise lets the two-month sum pass for. Nor is the
+    estimate given an allowance for its noise: a read of every timing shift on 41 Comext
+    files found most of those reported with one (a near-empty month beside one at twice
+    the pair's expected sum) misleading."""
     panel = keyed_panel(_pair(0.1, 4.0, noise=0.6))
     stats = pair_statistics(panel.values, baseline(panel))
-    share, se = stats["share"][:, 20], stats["share_se"][:, 20]
-    within = share <= 1.0 + 2 * se
-    assert (share > 1.0).all() and 0 < within.sum() < len(share)
+    assert (stats["share"][:, 20] > 1.0).all()
     detector = default_detectors(["timing_shift"])[0]
     out = detector.detect(panel)
-    found = set(out.loc[out["start"] == 20, "series"])
-    assert found <= set(np.flatnonzero(within))
+    assert not out["start"].isin([20]).any()
     lax = type(detector)(max_share=np.inf).detect(panel)
-    # the rule, not another one, is what declines the others
-    assert set(lax.loc[lax["start"] == 20, "series"]) - found
-
-
-def test_a_whole_month_moved_beside_a_high_one_is_a_timing_shift():
-    """All of month 20 recorded in month 21, which was itself a little high: the estimate
-    of the amount moved exceeds month 20's expected value by less than its noise allows,
-    and the pair is one timing shift, not a dip and a spike."""
-    rng = np.random.default_rng(11)
-    v = 1e5 * np.exp(rng.normal(0.0, 0.2, (1, 36)))
-    v[0, 20], v[0, 21] = 0.03e5, 2.25e5  # 97 % of a month moved into one at ×1.28
-    panel = keyed_panel(v)
-    stats = pair_statistics(panel.values, baseline(panel))
-    assert 1.0 < stats["share"][0, 20] <= 1.0 + 2 * stats["share_se"][0, 20]
-    found = findings(panel, default_detectors())
-    at = found[found["period"].isin(["2024-09", "2024-10"])]
-    assert at["kind"].tolist() == ["timing_shift"]
-    assert "(all of September 2024's expected value" in at["explanation"].iloc[0]
+    assert lax["start"].isin([20]).any()  # the rule, not another one, is what declines them
 
 
 def test_a_pair_the_screen_reads_against_each_other_is_judged_on_its_own():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -36,8 +35,6 @@ from tradesentry.text import about, less_than, money, percent, period_name, peri
 
 #: scales by which the screen of every pair is looser than the judgment of a candidate
 SCREEN_SLACK = 1.0
-#: standard errors by which an estimated share moved may exceed ``max_share``
-SHARE_SES = 2.0
 
 
 @dataclass(frozen=True)
@@ -57,15 +54,14 @@ class TimingShift(Detector):
     (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
     √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the dip threshold, so a
     shift is reported on the same footing as the dip it replaces, and (5) the amount moved
-    is at most the source month's expected value (``max_share`` = 1) give or take 2 of the
-    estimate's standard errors (√2·σ·e_other/(e_t + e_t+1), from both months' noise): a
-    month cannot lend more than it held, and a larger "move" is a spike beside a dip, but a
-    whole month moved into one a little high reads 110–130 % on a series of σ 0.2. Overlapping
-    pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+    is at most the source month's expected value (``max_share`` = 1): a month cannot lend
+    more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
+    the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     Every pair is screened with the model's expectations, which count the other month of
-    the pair, against conditions 1 scale looser (``SCREEN_SLACK``), and each candidate is
-    then judged exactly with its own expectations (below): a screen as strict as the
-    judgment lost shifts whose excess month it read at 1.8 scales and the judgment at 2.3.
+    the pair, against conditions (1), (3) and (4) 1 scale looser (``SCREEN_SLACK``), and each
+    candidate is then judged on all five with its own expectations (below): a screen as
+    strict as the judgment lost shifts whose excess month it read at 1.8 scales and the
+    judgment at 2.3.
 
     Each month of a pair is judged against an expectation that leaves out both months of
     the pair (``evidence.level_without``): the model's level of a month is the median of
@@ -135,11 +131,11 @@ class TimingShift(Detector):
         with np.errstate(invalid="ignore"):
             smaller = np.minimum(abs(z0), abs(z1))
             ok = (np.sign(z0) * np.sign(z1) < 0) & (smaller >= self.min_side - slack)
-            if not slack:  # the screen's misfits are as biased as its residuals
-                ok &= s["misfit_shift"] < s["misfit_single"]
             ok &= np.abs(s["sum_z"]) <= self.sum_threshold + slack
-            ok &= s["share"] <= self.max_share + SHARE_SES * s["share_se"]
             ok &= s["evidence"] >= self.threshold - slack
+            if not slack:  # the screen's misfits and share are as biased as its residuals
+                ok &= s["misfit_shift"] < s["misfit_single"]
+                ok &= s["share"] <= self.max_share
         return ok
 
     def _evidence(self, panel, model, s, rows, cols) -> list[dict]:
@@ -181,19 +177,14 @@ class TimingShift(Detector):
         moved = abs(ev.get("moved") or 0.0)
         late = ev.get("direction") == "later"
         src, dst = (a, b) if late else (b, a)
-        share_moved = ev.get("share_moved") or 0
-        share = percent(share_moved * 100, digits=0)
-        if share_moved > 1:  # within the estimate's noise of the whole month (condition 5)
-            share = f"all of {src}'s expected value; the estimate is {share} of it"
-        else:
-            share = f"{share} of {src}'s expected value"
+        share = percent((ev.get("share_moved") or 0) * 100, digits=0)
         amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
         return (
             f"{a} recorded {money(va, cur)} against {less_than(ea, cur)} expected, and {b} "
             f"{money(vb, cur)} against {less_than(eb, cur)}; together "
             f"{money(ev.get('sum_observed'), cur)} against {less_than(ev.get('sum_expected'), cur)} "
             f"expected for the two {period_unit(freq)}s, within normal variation. "
-            f"{amount[:1].upper()}{amount[1:]} ({share}) looks recorded "
+            f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
             f"in {dst} instead of {src}: a timing shift. "
             f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "
             "The alternative is a real "
@@ -310,8 +301,6 @@ def pair_statistics(
         evidence = np.sqrt(np.maximum(z0**2 + z1**2 - misfit_shift, 0.0))
         moved = (e0 * v1 - e1 * v0) / (e0 + e1)
         share = np.abs(moved) / np.where(moved > 0, e0, e1)
-        # the share's standard error from both months' noise: √2·σ·e_other / (e0 + e1)
-        share_se = math.sqrt(2.0) * sigma * np.where(moved > 0, e1, e0) / (e0 + e1)
     return {
         "z0": z0,
         "z1": z1,
@@ -321,7 +310,6 @@ def pair_statistics(
         "evidence": np.where(np.isfinite(q), evidence, np.nan),
         "moved": moved,
         "share": share,
-        "share_se": share_se,
         "two_month_scale": two_month_scale,
         **extra,
     }

@@ -255,3 +255,54 @@ def test_the_shift_is_told_from_the_month_that_lost_to_the_month_that_gained(
     amount, lent, recorded_in, instead_of = told.groups()
     assert (lent, recorded_in, instead_of) == (source, destination, source)
     assert float(amount) * 1e3 == pytest.approx(6e4, rel=0.15)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "blank", "says"),
+    [
+        # September lent to October; November, beside October, unreported
+        (0.4, 1.6, 22, "November 2024 has no figure: October 2024's excess may be November"),
+        # October lent to September; August, beside September, unreported
+        (1.6, 0.4, 19, "August 2024 has no figure: September 2024's excess may be August"),
+        (0.4, 1.6, 19, None),  # August is beside the month that lost, not the one that gained
+    ],
+)
+def test_an_unreported_month_beside_the_one_that_gained_is_the_third_reading(
+    first, second, blank, says
+):
+    values = _pair(first, second, noise=0.1, n=1)
+    values[0, blank] = np.nan
+    (shift,) = findings(keyed_panel(values), [TimingShift()]).to_dict("records")
+    assert (shift["period"], shift["period_end"]) == ("2024-09", "2024-10")
+    if says:
+        assert says in shift["explanation"], shift["explanation"]
+        assert shift["evidence"]["unreported_beside"] == f"2024-{blank - 11:02d}"
+    else:
+        assert "has no figure" not in shift["explanation"]
+        assert shift["evidence"]["unreported_beside"] is None
+
+
+@pytest.mark.parametrize(
+    ("sum_observed", "says"),
+    [(487_500.0, "expected for the two months (22% below), within"), (630_000.0, None)],
+)
+def test_the_pairs_sum_says_how_far_it_is_from_its_expected_sum(sum_observed, says):
+    finding = {
+        "period": "2025-10",
+        "period_end": "2025-11",
+        "currency": "EUR",
+        "evidence": {
+            "moved": 271_100.0,
+            "direction": "later",
+            "share_moved": 0.757,
+            "observed": [480_500.0, sum_observed - 480_500.0],
+            "expected": [269_700.0, 358_100.0],
+            "sum_observed": sum_observed,
+            "sum_expected": 627_800.0,
+        },
+    }
+    text = TimingShift().explain(finding)
+    if says:
+        assert says in text, text
+    else:
+        assert "expected for the two months, within normal variation" in text, text

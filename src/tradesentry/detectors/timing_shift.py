@@ -149,6 +149,10 @@ class TimingShift(Detector):
             m = float(s["moved"][k])
             e = (float(s["e0"][k]), float(s["e1"][k]))
             source_expected = e[0] if m > 0 else e[1]
+            # the month beside the one that gained, outside the pair: unreported, it may
+            # be where the excess came from
+            beside = t + 2 if m > 0 else t - 1
+            unreported = 0 <= beside < panel.n_months and np.isnan(v[i, beside])
             out.append(
                 {
                     "moved": round(m, 2),
@@ -164,6 +168,7 @@ class TimingShift(Detector):
                     "evidence": round(float(s["evidence"][k]), 3),
                     "sigma": round(float(model.sigma[i]), 4),
                     "sources": [first[k], second[k]],
+                    "unreported_beside": str(panel.label(beside)) if unreported else None,
                 }
             )
         return out
@@ -183,14 +188,37 @@ class TimingShift(Detector):
             f"{a} recorded {money(va, cur)} against {less_than(ea, cur)} expected, and {b} "
             f"{money(vb, cur)} against {less_than(eb, cur)}; together "
             f"{money(ev.get('sum_observed'), cur)} against {less_than(ev.get('sum_expected'), cur)} "
-            f"expected for the two {period_unit(freq)}s, within normal variation. "
+            f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within normal variation. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
             f"in {dst} instead of {src}: a timing shift. "
             f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "
             "The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."
+            f"{_unreported_beside(ev, dst, src, freq)}"
         )
+
+
+def _sum_gap(ev: Mapping) -> str:
+    """How far the pair's sum is from its expected sum, where 5 % or more: " (22% below)"."""
+    try:
+        ratio = float(ev["sum_observed"]) / float(ev["sum_expected"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return ""
+    if not np.isfinite(ratio) or abs(ratio - 1.0) < 0.05:
+        return ""
+    side = "above" if ratio > 1 else "below"
+    return f" ({percent(abs(ratio - 1.0) * 100, digits=0)} {side})"
+
+
+def _unreported_beside(ev: Mapping, gained: str, lent: str, freq: str) -> str:
+    """Where the month beside the one that gained (outside the pair) has no figure, the
+    third reading: the excess may be that month's trade ("" where it is reported)."""
+    beside = ev.get("unreported_beside")
+    if not beside:
+        return ""
+    name = period_name(beside, freq)
+    return f" {name} has no figure: {gained}'s excess may be {name}'s trade rather than {lent}'s."
 
 
 def _expectations(finding: Mapping, freq: str) -> str:

@@ -10,6 +10,8 @@ import pytest
 from tradesentry.datasets import make_panel
 from tradesentry.detectors import default_detectors
 
+from ._helpers import findings
+
 
 def _gaps(values: np.ndarray):
     return default_detectors(["gap"])[0].detect(make_panel(values))
@@ -323,3 +325,42 @@ def test_withheld_figures_on_either_side_are_said_as_such(store, tmp_path, own, 
     (gap,) = api.scan(store, kinds="gap", reporter="DEU", save=False)
     assert said in gap["explanation"], gap["explanation"]
     assert "likelier" not in gap["explanation"]
+
+
+@pytest.mark.parametrize(("after", "late"), [(2.0, True), (4.0, False), (1.05, False)])
+def test_a_high_month_after_a_gap_is_read_as_its_late_figure(after, late):
+    """About $1M a month; September missing and October at $2M: October's excess, about
+    $1M, is what September would hold, and the text says the missing month's trade may
+    have been recorded late; the spike on October says the same from its side. October at
+    $4M holds three times what September would: no month lends more than it held, so
+    neither says it; nor does an ordinary October."""
+    rng = np.random.default_rng(2)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 36)))
+    v[0, 20], v[0, 21] = np.nan, after * 1e6
+    panel = make_panel(v, start="2023-01")
+    found = findings(panel, default_detectors(["gap", "spike"]))
+    gap = found[found["kind"] == "gap"].to_dict("records")[0]
+    assert gap["period"] == "2024-09"
+    text = gap["explanation"]
+    spikes = found.loc[found["kind"] == "spike", "explanation"].tolist()
+    assert len(spikes) == (0 if after < 1.5 else 1)
+    if late:
+        assert gap["evidence"]["late"]["period"] == "2024-10"
+        assert gap["evidence"]["late"]["share_of_gap"] == pytest.approx(0.93, abs=0.1)
+        assert "October 2024 recorded $2.0M against" in text, text
+        assert "the missing month's trade may have been recorded late, in October 2024" in text
+        assert "It follows September 2024, which has no figure: the excess" in spikes[0]
+    else:
+        assert "late" not in gap["evidence"] and "recorded late" not in text, text
+        assert not any("It follows" in spike for spike in spikes)
+
+
+def test_a_month_after_a_long_gap_that_holds_a_little_of_it_says_some():
+    """Six months missing, the month after at twice its level: its excess is a sixth of
+    what the run would hold, so some of the missing months' trade may be in it, not all."""
+    rng = np.random.default_rng(2)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 40)))
+    v[0, 20:26], v[0, 26] = np.nan, 2e6
+    gap = findings(make_panel(v, start="2023-01"), default_detectors(["gap"])).iloc[0]
+    assert gap["evidence"]["late"]["share_of_gap"] == pytest.approx(1 / 6, abs=0.05)
+    assert "some of the missing months' trade may have been recorded late" in gap["explanation"]

@@ -174,6 +174,7 @@ def deviation_evidence(
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
+    unreported = _unreported_before(panel, rows, cols)
     for k, src in enumerate(sources(panel, model, rows, cols)):
         i, t = int(rows[k]), int(cols[k])
         nxt = t + 1 if t + 1 <= last[i] else None
@@ -190,10 +191,24 @@ def deviation_evidence(
                 else None,
                 "next_z": evidence_figure(model.z[i, nxt]) if nxt is not None else None,
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
+                "previous_unreported": panel.label(t - 1) if unreported[k] else None,
+                "previous_expected": evidence_figure(model.expected[i, t - 1])
+                if unreported[k]
+                else None,
             }
         )
         out.append(src)
     return out
+
+
+def _unreported_before(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether the month before each cell is one the series holds no row for, inside its
+    own months (after its first held month): a month its figure may have been late for."""
+    held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
+    first = np.argmax(held, axis=1)
+    before = cols - 1
+    inside = before > first[rows]
+    return inside & ~held[rows, np.maximum(before, 0)]
 
 
 def last_held(panel: Panel) -> np.ndarray:

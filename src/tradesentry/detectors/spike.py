@@ -18,7 +18,7 @@ from tradesentry.detectors.evidence import (
     season_reading,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit, the_expected, times
+from tradesentry.text import about, money, period_name, period_unit, the_expected, times
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Spike(Detector):
     ``level_z`` is the month against the level alone in the same side scale) and against
     the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
     stands: the month contradicts the same month of the other years, which agree.
+    Where the month before has no figure and could hold the whole excess (no more than
+    its expected value), the text adds that its trade may have been recorded late, here.
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -74,7 +76,29 @@ class Spike(Detector):
         )
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
+        text += _late_reading(finding, ev, freq)
         return text + (
             f" A one-off shipment, a contract paid in one {period_unit(freq)}, or a misrecorded "
             "figure; a later revision or the partner's mirror record would tell them apart."
         )
+
+
+def _late_reading(finding: Mapping, ev: Mapping, freq: str) -> str:
+    """Where the month before has no figure and could hold the whole excess (no more than
+    its expected value: a month cannot lend more than it held, as for timing shifts), the
+    reading that its trade was recorded late, in this month; "" otherwise."""
+    previous, held = ev.get("previous_unreported"), ev.get("previous_expected")
+    try:
+        excess = float(finding["observed"]) - float(finding["expected"])
+        held = float(held)
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if not previous or not (0 < excess <= held):
+        return ""
+    cur = finding.get("currency") or ""
+    name = period_name(previous, freq)
+    return (
+        f" It follows {name}, which has no figure: the excess ({about(excess, cur)}) is no "
+        f"more than {name} would hold ({about(held, cur)}), so its trade may have been "
+        f"recorded late, in this {period_unit(freq)}."
+    )

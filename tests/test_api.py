@@ -530,3 +530,24 @@ def test_a_pair_applies_the_overviews_rules_in_its_order(demo_store):
     pair = api.pairs(demo_store).set_index(["reporter", "partner"]).loc[("CHN", "PRK")]
     assert pair["impact"] == pytest.approx(1050.0)
     assert api.overview(demo_store)["at_stake"] == {"USD": pytest.approx(1050.0)}
+
+
+def test_a_failed_save_stops_the_engines_reader_at_once(two_releases, monkeypatch):
+    """The save failing, its traceback kept (as Jupyter keeps the last one): the engine's
+    reader stopped then, not when the traceback let go of it."""
+    import threading
+
+    from tradesentry import api as api_module
+
+    monkeypatch.setenv("TRADESENTRY_THREADS", "2")
+
+    def fails(con, scan_id, frame):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(api_module, "_insert_findings", fails)
+    try:
+        api.scan(two_releases, chunk_series=5)
+    except OSError as error:
+        kept = error  # noqa: F841 (held while the threads are counted)
+        alive = [t for t in threading.enumerate() if t.name == "tradesentry-read-ahead"]
+    assert alive == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -120,19 +121,33 @@ def scan(
         options["since"] = since
         if not foreign and any(d.finding_needs for d in detectors):
             options["complete"] = lambda frame: _completed(store.con.cursor(), detectors, frame)
-    chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
-    chunks = (_since(frame, since) for frame in chunks)
-    if foreign:
-        parts = list(chunks)
-        frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-        return Findings(rank(frame), None)
-    if not save:
-        parts = list(chunks)
-        frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-        frame = _completed(store.con.cursor(), completing, frame)
-        return Findings(rank(frame, store.con.cursor()), None)
-    scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
+    engine_chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
+    # the engine is stopped on any exit (its reader joined, its cursor cleaned up), not when
+    # a kept traceback lets go of it
+    with _closed_at_exit(engine_chunks):
+        chunks = (_since(frame, since) for frame in engine_chunks)
+        if foreign:
+            parts = list(chunks)
+            frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+            return Findings(rank(frame), None)
+        if not save:
+            parts = list(chunks)
+            frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
+            frame = _completed(store.con.cursor(), completing, frame)
+            return Findings(rank(frame, store.con.cursor()), None)
+        scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
     return Findings.from_store(store, scan_id)
+
+
+@contextmanager
+def _closed_at_exit(chunks: Iterator) -> Iterator[None]:
+    """Close ``chunks`` (a generator's ``close``; an engine's list has none) on leaving."""
+    try:
+        yield
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _scan_chunks(

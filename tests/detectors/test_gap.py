@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -327,40 +328,64 @@ def test_withheld_figures_on_either_side_are_said_as_such(store, tmp_path, own, 
     assert "likelier" not in gap["explanation"]
 
 
-@pytest.mark.parametrize(("after", "late"), [(2.0, True), (4.0, False), (1.05, False)])
-def test_a_high_month_after_a_gap_is_read_as_its_late_figure(after, late):
-    """About $1M a month; September missing and October at $2M: October's excess, about
-    $1M, is what September would hold, and the text says the missing month's trade may
-    have been recorded late; the spike on October says the same from its side. October at
-    $4M holds three times what September would: no month lends more than it held, so
-    neither says it; nor does an ordinary October."""
-    rng = np.random.default_rng(2)
-    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 36)))
-    v[0, 20], v[0, 21] = np.nan, after * 1e6
-    panel = make_panel(v, start="2023-01")
-    found = findings(panel, default_detectors(["gap", "spike"]))
-    gap = found[found["kind"] == "gap"].to_dict("records")[0]
-    assert gap["period"] == "2024-09"
-    text = gap["explanation"]
-    spikes = found.loc[found["kind"] == "spike", "explanation"].tolist()
-    assert len(spikes) == (0 if after < 1.5 else 1)
-    if late:
-        assert gap["evidence"]["late"]["period"] == "2024-10"
-        assert gap["evidence"]["late"]["share_of_gap"] == pytest.approx(0.93, abs=0.1)
-        assert "October 2024 recorded $2.0M against" in text, text
-        assert "the missing month's trade may have been recorded late, in October 2024" in text
-        assert "It follows September 2024, which has no figure: the excess" in spikes[0]
-    else:
-        assert "late" not in gap["evidence"] and "recorded late" not in text, text
-        assert not any("It follows" in spike for spike in spikes)
-
-
-def test_a_month_after_a_long_gap_that_holds_a_little_of_it_says_some():
-    """Six months missing, the month after at twice its level: its excess is a sixth of
-    what the run would hold, so some of the missing months' trade may be in it, not all."""
+@pytest.mark.parametrize(
+    ("missing", "after", "late"),
+    [
+        (1, 2.0, True),  # October's excess is what September would hold
+        (2, 2.5, True),  # November's is three quarters of September and October
+        (1, 4.0, False),  # three times what September would hold: no month lends more
+        (6, 2.0, True),  # a sixth of six months: one month's worth, some of their trade
+        (12, 1.3, False),  # a third of one of twelve months: it explains little of them
+        (1, 1.05, False),  # an ordinary month
+    ],
+)
+def test_a_high_month_after_a_gap_is_read_as_its_late_figure(missing, after, late):
+    """About $1M a month, months missing from September 2024, then one high month: where
+    its excess is no more than the missing months would hold and at least half of one of
+    them, the gap says (some of) their trade may have been recorded late, there, and the
+    spike on that month says the same from its side; otherwise neither does."""
     rng = np.random.default_rng(2)
     v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 40)))
-    v[0, 20:26], v[0, 26] = np.nan, 2e6
-    gap = findings(make_panel(v, start="2023-01"), default_detectors(["gap"])).iloc[0]
-    assert gap["evidence"]["late"]["share_of_gap"] == pytest.approx(1 / 6, abs=0.05)
-    assert "some of the missing months' trade may have been recorded late" in gap["explanation"]
+    v[0, 20 : 20 + missing], v[0, 20 + missing] = np.nan, after * 1e6
+    found = findings(make_panel(v, start="2023-01"), default_detectors(["gap", "spike"]))
+    (gap,) = found[found["kind"] == "gap"].to_dict("records")
+    assert gap["period"] == "2024-09"
+    spikes = found.loc[found["kind"] == "spike", "evidence"].tolist()
+    spike_texts = found.loc[found["kind"] == "spike", "explanation"].tolist()
+    assert len(spikes) == (0 if after < 1.5 else 1)
+    if late:
+        reading = gap["evidence"]["late"]
+        assert reading == spikes[0]["late"]  # one reading, from either side
+        assert reading["months"][0] == "2024-09" and len(reading["months"]) == missing
+        assert 0.5 / missing <= reading["share"] <= 1.0
+        assert "trade may have been recorded late, in" in gap["explanation"]
+        some = "some of the missing months' trade" in gap["explanation"]
+        assert some == (reading["share"] < 0.5)
+        assert (
+            "September 2024" in spike_texts[0] and "recorded late, in this month" in spike_texts[0]
+        )
+    else:
+        assert "late" not in gap["evidence"] and "recorded late" not in gap["explanation"]
+        assert not any("late" in ev for ev in spikes)
+        assert not any("It follows" in text for text in spike_texts)
+
+
+def test_the_late_reading_reads_as_a_sentence_from_either_side():
+    rng = np.random.default_rng(2)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 40)))
+    v[0, 20], v[0, 21] = np.nan, 2e6
+    found = findings(make_panel(v, start="2023-01"), default_detectors(["gap", "spike"]))
+    gap, spike = (found.loc[found["kind"] == k, "explanation"].iloc[0] for k in ("gap", "spike"))
+    assert re.search(
+        r"October 2024 recorded \$2\.0M against \$[\d.]+[KM]? expected, [\d.]+ times the series' "
+        r"usual variation above its expected value: the missing month's trade may have been "
+        r"recorded late, in October 2024 \(its excess, about \$[\d.]+K, is \d+% of what it "
+        r"would hold\)\.",
+        gap,
+    ), gap
+    assert re.search(
+        r"It follows September 2024, which has no figure: the excess \(about \$[\d.]+K\) is "
+        r"\d+% of what it would hold \(about \$[\d.]+M\), so its trade may have been recorded "
+        r"late, in this month\.",
+        spike,
+    ), spike

@@ -61,7 +61,7 @@ def test_a_pair_the_screen_reads_against_each_other_is_judged_on_its_own():
     model = baseline(panel)
     screen = pair_statistics(panel.values, model)
     detector = TimingShift()
-    strict = detector._admissible(screen)[:, 20]
+    strict = detector._admissible(screen)[:, 20]  # the screen judged as the candidates are
     found = detector.detect(panel)
     found_rows = set(found.loc[found["start"] == 20, "series"])
     missed_by_strict_screen = found_rows - set(np.flatnonzero(strict))
@@ -284,7 +284,10 @@ def test_an_unreported_month_beside_the_one_that_gained_is_the_third_reading(
 
 @pytest.mark.parametrize(
     ("sum_observed", "says"),
-    [(487_500.0, "expected for the two months (22% below), within"), (630_000.0, None)],
+    [
+        (487_500.0, "expected for the two months (22% below), within the series' usual"),
+        (630_000.0, None),
+    ],
 )
 def test_the_pairs_sum_says_how_far_it_is_from_its_expected_sum(sum_observed, says):
     finding = {
@@ -305,4 +308,15 @@ def test_the_pairs_sum_says_how_far_it_is_from_its_expected_sum(sum_observed, sa
     if says:
         assert says in text, text
     else:
-        assert "expected for the two months, within normal variation" in text, text
+        assert "expected for the two months, within the series' usual variation" in text, text
+
+
+def test_a_series_that_ends_with_the_pair_has_no_unreported_month_beside_it():
+    """October, the month that gained, is the series' last: November is past its end, not
+    a month without a figure."""
+    values = _pair(0.4, 1.6, noise=0.1, n=1)
+    values[0, 22:] = np.nan
+    found = findings(keyed_panel(values), [TimingShift()]).to_dict("records")
+    assert [f["period"] for f in found] == ["2024-09"]
+    assert found[0]["evidence"]["unreported_beside"] is None
+    assert "has no figure" not in found[0]["explanation"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 
@@ -401,15 +403,109 @@ def test_a_scan_stopped_early_stops_the_reader_and_interrupts_its_query(store):
     assert con.execute("SELECT 42").fetchall() == [(42,)]  # the cursor still serves queries
 
 
-def test_a_scan_closed_early_stops_its_reader_and_drops_what_it_made(generated_store):
-    import threading
-
-    con = generated_store.con.cursor()
-    shadows = (
-        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'current_observations'"
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_a_scan_stopped_early_on_the_stores_own_connection_leaves_its_view_as_it_was(
+    generated_store, monkeypatch, threads
+):
+    """The gathering query's reader held an open result on the cursor: the clean-up's DROP
+    failed (silently), and the store's own connection kept the scan's copy of the current
+    view, stale once another release came in."""
+    monkeypatch.setenv("TRADESENTRY_THREADS", threads)
+    monkeypatch.setattr(local, "_READ_BATCH", 3)  # the query not read to its end
+    monkeypatch.setattr(local, "_READ_ROWS", 40)
+    read, real = [], local.read_ahead
+    monkeypatch.setattr(
+        local, "read_ahead", lambda chunks, con: read.append(1) or real(chunks, con)
     )
-    scan = local.scan_chunks(con, default_detectors(), {}, chunk_series=5)
-    assert len(next(scan))  # the reader holds the cursor's result now: no query on it
-    scan.close()
-    assert con.execute(shadows).fetchall() == [(0,)]
+    con = generated_store.con
+    count = "SELECT count(*) FROM current_observations"
+    before = con.execute(count).fetchall()
+    for _ in local.scan_chunks(con, default_detectors(), {}, chunk_series=5):
+        break
+    assert read == ([1] if threads == "2" else [])
     assert not [t for t in threading.enumerate() if t.name == "tradesentry-read-ahead"]
+    assert not con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE temporary AND view_name = 'current_observations'"
+    ).fetchall()[0][0]
+    assert not con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name LIKE 'context_%'"
+    ).fetchall()[0][0]
+    assert con.execute(count).fetchall() == before
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+@pytest.mark.parametrize("where", ["gathering", "detectors"])
+def test_an_error_in_a_scan_is_the_error_raised(generated_store, monkeypatch, threads, where):
+    """A detector's error, or one gathering the series, came out as DuckDB's 'connection
+    has an open result' from the restore of the scan's settings."""
+    monkeypatch.setenv("TRADESENTRY_THREADS", threads)
+    monkeypatch.setattr(local, "_READ_BATCH", 3)
+    monkeypatch.setattr(local, "_READ_ROWS", 40)
+    real = local.series_frame if where == "gathering" else local.scan_frame
+    calls = []
+
+    def fails_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise LookupError("the third chunk")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(
+        local, "series_frame" if where == "gathering" else "scan_frame", fails_third
+    )
+    with pytest.raises(LookupError, match="the third chunk"):
+        local.scan(generated_store.con.cursor(), default_detectors(), {}, chunk_series=5)
+
+
+def test_a_second_ctrl_c_while_the_reader_cleans_up_is_raised_once_it_is_done(store):
+    """Ctrl-C twice: the second arrived while the scan waited for the reader and the wait
+    was abandoned, leaving a thread in DuckDB that aborted the process at exit."""
+    import signal
+    import time
+
+    done = []
+
+    def slow_to_clean():
+        try:
+            yield 0
+            yield 1
+        finally:
+            time.sleep(0.5)  # the reader's clean-up, in its own thread
+            done.append("cleaned")
+
+    def second_ctrl_c(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, second_ctrl_c)
+    try:
+        ahead = local.read_ahead(slow_to_clean(), store.con.cursor())
+        assert next(ahead) == 0
+        signal.setitimer(signal.ITIMER_REAL, 0.1)  # while close() waits for the reader
+        with pytest.raises(KeyboardInterrupt):
+            ahead.close()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert done == ["cleaned"]
+    assert not [t for t in threading.enumerate() if t.name == "tradesentry-read-ahead"]
+
+
+def test_the_reader_reads_one_chunk_ahead_not_more(store):
+    """The scan holds chunk 0: the reader may have made chunk 1, and waits before chunk 2."""
+    import time
+
+    made = []
+
+    def counted():
+        for i in range(10):
+            made.append(i)
+            yield i
+
+    ahead = local.read_ahead(counted(), store.con.cursor())
+    assert next(ahead) == 0
+    time.sleep(0.3)
+    assert made == [0, 1]
+    assert next(ahead) == 1
+    time.sleep(0.3)
+    assert made == [0, 1, 2]
+    ahead.close()

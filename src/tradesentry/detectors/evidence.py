@@ -174,7 +174,6 @@ def deviation_evidence(
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
-    unreported = _unreported_before(panel, rows, cols)
     for k, src in enumerate(sources(panel, model, rows, cols)):
         i, t = int(rows[k]), int(cols[k])
         nxt = t + 1 if t + 1 <= last[i] else None
@@ -191,24 +190,30 @@ def deviation_evidence(
                 else None,
                 "next_z": evidence_figure(model.z[i, nxt]) if nxt is not None else None,
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
-                "previous_unreported": panel.label(t - 1) if unreported[k] else None,
-                "previous_expected": evidence_figure(model.expected[i, t - 1])
-                if unreported[k]
-                else None,
             }
         )
         out.append(src)
     return out
 
 
-def _unreported_before(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Whether the month before each cell is one the series holds no row for, inside its
-    own months (after its first held month): a month its figure may have been late for."""
-    held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
-    first = np.argmax(held, axis=1)
-    before = cols - 1
-    inside = before > first[rows]
-    return inside & ~held[rows, np.maximum(before, 0)]
+def unreported(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether each cell is a month the series holds no row for (no figure, none withheld,
+    no combined figure covering it) inside its own months, between its first and last held
+    ones; False for a column outside the panel."""
+    held = _held(panel)
+    first = np.argmax(held, axis=1)[rows]
+    inside = (cols > first) & (cols < last_held(panel)[rows])
+    return inside & ~held[rows, np.clip(cols, 0, panel.n_months - 1)]
+
+
+def _held(panel: Panel) -> np.ndarray:
+    """Months each series holds a row for: a figure, a withheld one, or a month a combined
+    figure covers. Memoised in ``panel.cache``."""
+    if "held" not in panel.cache:
+        panel.cache["held"] = (
+            np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
+        )
+    return panel.cache["held"]
 
 
 def last_held(panel: Panel) -> np.ndarray:
@@ -218,7 +223,7 @@ def last_held(panel: Panel) -> np.ndarray:
     cut chunks anywhere (a series' last month named the month after it in one chunk and
     not in another). Memoised in ``panel.cache``: spikes, dips and implausible values ask."""
     if "last_held" not in panel.cache:
-        held = np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
+        held = _held(panel)
         panel.cache["last_held"] = panel.n_months - 1 - np.argmax(held[:, ::-1], axis=1)
     return panel.cache["last_held"]
 

@@ -19,8 +19,9 @@ from tradesentry.detectors.base import (
 )
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_combined
 from tradesentry.detectors.evidence import finding_freq
+from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
-from tradesentry.text import about, less_than, money, percent, period_name, period_unit, plural
+from tradesentry.text import about, money, period_name, period_unit, plural
 
 
 @dataclass(frozen=True)
@@ -46,9 +47,10 @@ class Gap(Detector):
     the level on each side carried across the middle of a run too long for the model to
     price (``run_expectations``).
 
-    Where the month after the run is high (``LATE_Z`` = 2 scales above its expectation)
-    by no more than the run would hold, the text reads it as the run's late figure
-    (evidence ``late``); a month above by more is a spike of its own.
+    Where the month after the run is high (2 scales above its expectation) by a half to
+    all of what the run would hold, and no month of it was withheld, the text reads it as
+    the run's late figure (evidence ``late``, ``late.py``); a month above by more is a
+    spike of its own.
 
     Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
     scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the
@@ -110,7 +112,8 @@ class Gap(Detector):
         expected = run_sums(each)
         without_season = _without_season(model, rows, start, end, expected)
         withheld = _withheld_months(panel, rows, start, end)
-        late = _late_month(panel, model, rows, end, expected)
+        # the month after: its late figure, where no month of the run was withheld
+        late = late_evidence(panel, model, rows, end + 1, start, np.where(withheld, 0, expected))
         evidence = [
             {
                 **({"withheld_months": int(withheld[j])} if withheld[j] else {}),
@@ -206,7 +209,7 @@ class Gap(Detector):
             f"{what}, although the series recorded trade in {ev.get('traded_before')} of the "
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}."
-        ) + _late_reading(ev.get("late"), cur, freq, len(months))
+        ) + late_text(ev.get("late"), cur, freq, "gap")
         withheld = int(ev.get("withheld_months") or 0)
         said, reading = _partner_reading(finding, len(months), unit, withheld)
         if withheld == len(months):
@@ -240,64 +243,6 @@ PARTNER_SHARE = 0.5
 #: this share of the months around the gap in which the series has (the gap's own
 #: ``min_rate``): a record seldom kept says nothing by its silence
 PARTNER_COVERAGE = 0.75
-
-
-#: the month after a gap reads as its late figure from this many scales above its
-#: expectation: the visible side of a timing shift (``TimingShift.min_side``)
-LATE_Z = 2.0
-
-
-def _late_month(panel: Panel, model, rows, end, expected) -> list[dict | None]:
-    """The month after each run where it is high (``LATE_Z`` scales or more above its
-    expectation) by no more than the run's months would hold (a month cannot lend more than
-    it held, as for timing shifts): its figure, expectation and z, and its excess as a
-    share of what the run would hold. None where it is not, or is covered by a combined
-    figure, or the run is not priced."""
-    after = end + 1
-    value, z = panel.values[rows, after], model.z[rows, after]
-    with np.errstate(invalid="ignore"):
-        high = np.isfinite(value) & np.isfinite(z) & (z >= LATE_Z)
-    out: list[dict | None] = []
-    for j in range(len(rows)):
-        if not high[j]:
-            out.append(None)
-            continue
-        i, t = int(rows[j]), int(after[j])
-        excess = float(value[j] - model.expected[i, t])
-        share = excess / expected[j] if np.isfinite(expected[j]) and expected[j] > 0 else np.inf
-        if not 0 < share <= 1:
-            out.append(None)
-            continue
-        out.append(
-            {
-                "period": str(panel.label(t)),
-                "observed": float(value[j]),
-                "expected": round(float(model.expected[i, t]), 2),
-                "z": round(float(z[j]), 3),
-                "share_of_gap": float(f"{share:.4g}"),
-            }
-        )
-    return out
-
-
-def _late_reading(late: Mapping | None, cur: str, freq: str, months: int) -> str:
-    """The month after the gap read as its late figure, where it is high (``_late_month``)."""
-    if not late:
-        return ""
-    unit = period_unit(freq)
-    name = period_name(late["period"], freq)
-    missing = f"the missing {unit}'s" if months == 1 else f"the missing {unit}s'"
-    if float(late["share_of_gap"]) < 0.5:  # its excess holds a small part of the run
-        missing = f"some of {missing}"
-    text = (
-        f" {name} recorded {money(late['observed'], cur)} against {less_than(late['expected'], cur)}"
-        f" expected, {float(late['z']):.1f} times the series' usual variation above: "
-        f"{missing} trade may have been recorded late, in {name}"
-    )
-    excess = float(late["observed"]) - float(late["expected"])
-    hold = "it would hold" if months == 1 else "they would hold"
-    share = percent(float(late["share_of_gap"]) * 100, digits=0)
-    return f"{text} (its excess, {about(excess, cur)}, is {share} of what {hold})."
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

@@ -6,9 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
+from tradesentry.detectors.baseline import baseline
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviations,
@@ -16,9 +18,12 @@ from tradesentry.detectors.evidence import (
     finding_freq,
     season_decides,
     season_reading,
+    unreported,
 )
+from tradesentry.detectors.gap import run_expectations, run_sums
+from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, period_name, period_unit, the_expected, times
+from tradesentry.text import money, period_name, period_unit, the_expected, times
 
 
 @dataclass(frozen=True)
@@ -45,8 +50,9 @@ class Spike(Detector):
     ``level_z`` is the month against the level alone in the same side scale) and against
     the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
     stands: the month contradicts the same month of the other years, which agree.
-    Where the month before has no figure and could hold the whole excess (no more than
-    its expected value), the text adds that its trade may have been recorded late, here.
+    Where the months before have no figure and the excess makes up a half to all of what
+    they would hold, the text adds that their trade may have been recorded late, here
+    (evidence ``late``, ``late.py``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -58,7 +64,8 @@ class Spike(Detector):
     threshold: float = 4.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        return deviations(panel, self.kind, +1, self.threshold)
+        found = deviations(panel, self.kind, +1, self.threshold)
+        return _with_late_readings(panel, found) if len(found) else found
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -76,29 +83,33 @@ class Spike(Detector):
         )
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
-        text += _late_reading(finding, ev, freq)
+        text += late_text(ev.get("late"), cur, freq, "spike")
         return text + (
             f" A one-off shipment, a contract paid in one {period_unit(freq)}, or a misrecorded "
             "figure; a later revision or the partner's mirror record would tell them apart."
         )
 
 
-def _late_reading(finding: Mapping, ev: Mapping, freq: str) -> str:
-    """Where the month before has no figure and could hold the whole excess (no more than
-    its expected value: a month cannot lend more than it held, as for timing shifts), the
-    reading that its trade was recorded late, in this month; "" otherwise."""
-    previous, held = ev.get("previous_unreported"), ev.get("previous_expected")
-    try:
-        excess = float(finding["observed"]) - float(finding["expected"])
-        held = float(held)
-    except (KeyError, TypeError, ValueError):
-        return ""
-    if not previous or not (0 < excess <= held):
-        return ""
-    cur = finding.get("currency") or ""
-    name = period_name(previous, freq)
-    return (
-        f" It follows {name}, which has no figure: the excess ({about(excess, cur)}) is no "
-        f"more than {name} would hold ({about(held, cur)}), so its trade may have been "
-        f"recorded late, in this {period_unit(freq)}."
+def _with_late_readings(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:
+    """Spikes that follow months the series holds no row for, read as those months' late
+    figure where the terms of ``late.py`` hold (evidence ``late``)."""
+    rows, cols = found["series"].to_numpy(), found["start"].to_numpy()
+    first = cols.copy()
+    after = unreported(panel, rows, first - 1)
+    while after.any():  # back over the run of missing months: a handful of steps
+        first = np.where(after, first - 1, first)
+        after &= unreported(panel, rows, first - 1)
+    runs = np.flatnonzero(first < cols)
+    if not runs.size:
+        return found
+    model = baseline(panel)
+    r, f, c = rows[runs], first[runs], cols[runs]
+    each, _ = run_expectations(model.expected, model.offset, r, f, c - 1)
+    late = dict(
+        zip(runs.tolist(), late_evidence(panel, model, r, c, f, run_sums(each)), strict=True)
     )
+    found = found.copy()
+    found["evidence"] = [
+        {**ev, "late": late[k]} if late.get(k) else ev for k, ev in enumerate(found["evidence"])
+    ]
+    return found

@@ -28,13 +28,11 @@ from tradesentry.detectors.evidence import (
     season_figures,
     sources,
     strong_season,
+    unreported,
 )
 from tradesentry.detectors.robust import robust_scale
 from tradesentry.panel import Panel
 from tradesentry.text import about, less_than, money, percent, period_name, period_unit
-
-#: scales by which the screen of every pair is looser than the judgment of a candidate
-SCREEN_SLACK = 1.0
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,7 @@ class TimingShift(Detector):
     more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
     the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     Every pair is screened with the model's expectations, which count the other month of
-    the pair, against conditions (1), (3) and (4) 1 scale looser (``SCREEN_SLACK``), and each
+    the pair, against conditions (1), (3) and (4) 1 scale looser (``screen_slack``), and each
     candidate is then judged on all five with its own expectations (below): a screen as
     strict as the judgment lost shifts whose excess month it read at 1.8 scales and the
     judgment at 2.3.
@@ -92,13 +90,14 @@ class TimingShift(Detector):
     min_side: float = 2.0
     sum_threshold: float = 3.0
     max_share: float = 1.0
+    screen_slack: float = 1.0  # scales the screen of every pair is looser than the judgment
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         if panel.n_months < 2:
             return no_detections()
         model = baseline(panel)
         screen = pair_statistics(panel.values, model)
-        rows, cols = np.nonzero(self._admissible(screen, slack=SCREEN_SLACK))
+        rows, cols = np.nonzero(self._admissible(screen, screen=True))
         if not rows.size:
             return no_detections()
         pairs = pair_statistics(panel.values, model, rows, cols, screen["two_month_scale"])
@@ -124,16 +123,18 @@ class TimingShift(Detector):
             evidence=self._evidence(panel, model, pairs, rows, cols),
         )
 
-    def _admissible(self, s: dict, slack: float = 0.0) -> np.ndarray:
-        """Conditions (1)–(5) of the class doc, cell by cell; ``slack`` scales looser for
-        the screen, whose expectations count the other month of the pair."""
+    def _admissible(self, s: dict, screen: bool = False) -> np.ndarray:
+        """Conditions (1)–(5) of the class doc, cell by cell; for the ``screen``, whose
+        expectations count the other month of the pair, (1), (3) and (4) ``screen_slack``
+        scales looser, and (2) and (5), as biased as its residuals, left to the judgment."""
+        slack = self.screen_slack if screen else 0.0
         z0, z1 = s["z0"], s["z1"]
         with np.errstate(invalid="ignore"):
             smaller = np.minimum(abs(z0), abs(z1))
             ok = (np.sign(z0) * np.sign(z1) < 0) & (smaller >= self.min_side - slack)
             ok &= np.abs(s["sum_z"]) <= self.sum_threshold + slack
             ok &= s["evidence"] >= self.threshold - slack
-            if not slack:  # the screen's misfits and share are as biased as its residuals
+            if not screen:
                 ok &= s["misfit_shift"] < s["misfit_single"]
                 ok &= s["share"] <= self.max_share
         return ok
@@ -142,6 +143,10 @@ class TimingShift(Detector):
         """``s``: the statistics of the found pairs, one element each (``pair_statistics``
         for given pairs)."""
         out = []
+        # the month beside the one that gained, outside the pair: where the series holds no
+        # row for it, the excess may have come from there
+        beside = np.where(s["moved"] > 0, cols + 2, cols - 1)
+        missing = unreported(panel, rows, beside)
         first = sources(panel, model, rows, cols, leave_out=cols + 1, level=s["level0"])
         second = sources(panel, model, rows, cols + 1, leave_out=cols, level=s["level1"])
         v = panel.values
@@ -149,10 +154,6 @@ class TimingShift(Detector):
             m = float(s["moved"][k])
             e = (float(s["e0"][k]), float(s["e1"][k]))
             source_expected = e[0] if m > 0 else e[1]
-            # the month beside the one that gained, outside the pair: unreported, it may
-            # be where the excess came from
-            beside = t + 2 if m > 0 else t - 1
-            unreported = 0 <= beside < panel.n_months and np.isnan(v[i, beside])
             out.append(
                 {
                     "moved": round(m, 2),
@@ -168,7 +169,7 @@ class TimingShift(Detector):
                     "evidence": round(float(s["evidence"][k]), 3),
                     "sigma": round(float(model.sigma[i]), 4),
                     "sources": [first[k], second[k]],
-                    "unreported_beside": str(panel.label(beside)) if unreported else None,
+                    "unreported_beside": panel.label(beside[k]) if missing[k] else None,
                 }
             )
         return out
@@ -188,7 +189,8 @@ class TimingShift(Detector):
             f"{a} recorded {money(va, cur)} against {less_than(ea, cur)} expected, and {b} "
             f"{money(vb, cur)} against {less_than(eb, cur)}; together "
             f"{money(ev.get('sum_observed'), cur)} against {less_than(ev.get('sum_expected'), cur)} "
-            f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within normal variation. "
+            f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within the series' usual "
+            f"variation for two {period_unit(freq)}s. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
             f"in {dst} instead of {src}: a timing shift. "
             f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "

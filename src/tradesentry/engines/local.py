@@ -133,7 +133,13 @@ def sorted_rows_sql(source: str, row_columns: Sequence[str], vintage: bool) -> s
 
 
 def gathered_series(
-    con, source: str, params: list, row_columns: Sequence[str], vintage: bool, context: bool
+    con,
+    source: str,
+    params: list,
+    row_columns: Sequence[str],
+    vintage: bool,
+    context: bool,
+    opened: list | None = None,
 ) -> Iterator[pa.RecordBatch]:
     """Batches of whole series, one row each, in series order, as ``series_lists_sql`` has them.
 
@@ -142,13 +148,20 @@ def gathered_series(
     sort and takes half the time of sorting the rows; with the context's fifteen more
     columns, filling a list per column for every series takes twice the time of sorting the
     rows, and the lists are then made in Arrow from the sorted rows (``series_rows``).
+
+    The query's reader is appended to ``opened``: until it is closed (or read to its end)
+    the cursor holds an open result and refuses any other statement, the scan's clean-up
+    and the restore of its settings among them.
     """
     if not context:
         sql = series_lists_sql(source, row_columns, vintage)
-        return _reader_within_memory(con, sql, params, _READ_BATCH)
-    sql = sorted_rows_sql(source, row_columns, vintage)
-    rows = _reader_within_memory(con, sql, params, _READ_ROWS)
-    return series_rows(rows, _per_row(row_columns, vintage))
+        reader = _reader_within_memory(con, sql, params, _READ_BATCH)
+    else:
+        sql = sorted_rows_sql(source, row_columns, vintage)
+        reader = _reader_within_memory(con, sql, params, _READ_ROWS)
+    if opened is not None:
+        opened.append(reader)
+    return series_rows(reader, _per_row(row_columns, vintage)) if context else reader
 
 
 def series_rows(
@@ -337,15 +350,24 @@ def _drop_shadow(con) -> None:
 
 
 def iter_chunks(
-    con, filters: dict, chunk_series: int = DEFAULT_CHUNK_SERIES, needs: Iterable[str] = ()
+    con,
+    filters: dict,
+    chunk_series: int = DEFAULT_CHUNK_SERIES,
+    needs: Iterable[str] = (),
+    clean_up: bool = True,
 ) -> Iterator[pd.DataFrame]:
     """Long frames of whole series, ``chunk_series`` series each (the last may hold fewer).
 
     ``needs`` adds the context columns (mirror, previous release…) that detectors ask for.
+    What the scan makes on ``con`` (the current view's shadow, the context's tables) is
+    dropped at the end unless ``clean_up`` is False, where the caller does
+    (``_drop_shadow``): a reader on another thread must not run SQL that the scan's
+    thread may be interrupting.
     """
     where, params = series_filter_sql(filters)
     needs = _needed(con, needs, where, params)
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
+    opened: list = []  # the gathering queries' readers, closed before the clean-up
     try:
         releases, tables = _prepare(con, needs)
         # ranges of reporters follow SERIES_ORDER_SQL: series come in order, groups stay whole
@@ -355,12 +377,18 @@ def iter_chunks(
                 part, part_params = f"{where} AND reporter BETWEEN ? AND ?", [*params, *bounds]
             source, vintage = _source(part, needs, releases, tables)
             batches = gathered_series(
-                con, source, part_params, row_columns, vintage, context=bool(needs)
+                con, source, part_params, row_columns, vintage, bool(needs), opened
             )
             for table in whole_group_chunks(batches, chunk_series):
                 yield series_frame(table, row_columns)
     finally:
-        _drop_shadow(con)
+        # a scan stopped early (an error, Ctrl-C, a caller that reads no further) leaves a
+        # reader open: closed, the cursor takes the clean-up (and then the budget's restore)
+        for reader in opened:
+            with suppress(Exception):
+                reader.close()
+        if clean_up:
+            _drop_shadow(con)
 
 
 def _needed(con, needs: Iterable[str], where: str, params: list) -> list[str]:
@@ -602,17 +630,19 @@ def scan_chunks(
     """
     needs = sorted({need for d in detectors for need in d.needs})
     with memory_budget(con):
-        chunks = iter_chunks(con, filters or {}, chunk_series, needs)
+        chunks = iter_chunks(con, filters or {}, chunk_series, needs, clean_up=False)
         if threads() > 1:
             chunks = read_ahead(chunks, con)
-        # closed before the budget is restored: the reader is stopped, the shadows dropped
-        with closing(chunks):
-            for chunk in chunks:
-                found = scan_frame(chunk, detectors)
-                if progress:
-                    progress(len(chunk))
-                if len(found):
-                    yield found
+        try:
+            with closing(chunks):  # the reader stopped and its queries closed, on any exit
+                for chunk in chunks:
+                    found = scan_frame(chunk, detectors)
+                    if progress:
+                        progress(len(chunk))
+                    if len(found):
+                        yield found
+        finally:
+            _drop_shadow(con)  # on this thread, once the reader is done: never interrupted
 
 
 class _Failed:
@@ -630,55 +660,78 @@ def read_ahead(chunks: Iterator[T], con) -> Iterator[T]:
 
     Gathering a chunk is mostly DuckDB and Arrow, which release the GIL, while much of the
     detectors' work on the chunk before runs on one thread: reading ahead runs the two at
-    once and holds one chunk more in memory. The order, and so every finding, is that of
-    ``chunks``. Where the scan stops early (an error, Ctrl-C, a caller that reads no
-    further) the reading thread is told to stop and its DuckDB query on ``con`` is
-    interrupted, never its clean-up: the thread closes ``chunks`` (which drops what the
-    scan made on ``con``) before this generator returns.
+    once. The reader starts a chunk only once the scan has taken the one before, so a scan
+    holds at most one chunk more. The order, and so every finding, is that of ``chunks``.
+    Where the scan stops early (an error, Ctrl-C, a caller that reads no further) the
+    reader is told to stop, its DuckDB query on ``con`` is interrupted, and it closes
+    ``chunks`` before this generator returns; ``chunks`` should leave any clean-up by SQL
+    to the caller (``iter_chunks(clean_up=False)``), which runs it once the reader is done.
     """
     handed: queue.Queue = queue.Queue(maxsize=1)
-    stop = threading.Event()
-    cleaning = threading.Lock()  # held while deciding to interrupt, or to start cleaning up
-    state = {"cleaning": False}
+    slot = threading.Semaphore(1)  # released by the scan as it takes a chunk
+    stop, finished = threading.Event(), threading.Event()
 
-    def hand(item: object) -> bool:
+    def wait_for(put: Callable[[], bool]) -> bool:
         while not stop.is_set():
             with suppress(queue.Full):
-                handed.put(item, timeout=0.05)
-                return True
+                if put():
+                    return True
         return False
+
+    def hand(item: object) -> bool:
+        return wait_for(lambda: handed.put(item, timeout=0.05) or True)
 
     def read() -> None:
         try:
-            for chunk in chunks:
-                if not hand(chunk):
+            while wait_for(lambda: slot.acquire(timeout=0.05)):
+                chunk = next(chunks, _END)
+                if chunk is _END or not hand(chunk):
                     break
         except BaseException as error:  # raised again in the scan's thread
             hand(_Failed(error))
         finally:
-            with cleaning:
-                state["cleaning"] = True
             with suppress(BaseException):
                 chunks.close()  # type: ignore[attr-defined]
             hand(_END)
+            finished.set()
 
     reader = threading.Thread(target=read, name="tradesentry-read-ahead", daemon=True)
     reader.start()
+    ended = False  # the reader said it is done: nothing of its to interrupt
     try:
         while (item := handed.get()) is not _END:
             if isinstance(item, _Failed):
+                ended = True
                 raise item.error
+            slot.release()  # the next chunk is read while this one is scanned
             yield item
+        ended = True
     finally:
         stop.set()
-        while reader.is_alive():  # a query may start after an interrupt: interrupt again
-            with cleaning:
-                if state["cleaning"]:
-                    break
+        _stop_reader(reader, finished, None if ended else con)
+
+
+def _stop_reader(reader: threading.Thread, finished: threading.Event, con) -> None:
+    """Wait for the reader to finish, interrupting its DuckDB query on ``con`` meanwhile
+    (None: it has ended): a query may start after an interrupt, so interrupt again. A
+    second Ctrl-C meanwhile is raised only once the reader is done: its cursor is used
+    next (the clean-up, the budget's restore), and a thread still in DuckDB when the
+    process exits aborts it."""
+    pending: BaseException | None = None
+    while not finished.is_set():
+        try:
+            if con is not None:
                 with suppress(duckdb.Error):
                     con.interrupt()
-            reader.join(0.05)
-        reader.join()
+            finished.wait(0.05)
+        except KeyboardInterrupt as again:
+            pending = again
+    try:
+        reader.join(1.0)  # it has only to return
+    except KeyboardInterrupt as again:
+        pending = again
+    if pending is not None:
+        raise pending
 
 
 def scan(

@@ -128,8 +128,21 @@ def _one_line_usage_errors() -> Iterator[None]:
 _CTRL_C = threading.Event()
 
 
+#: what a command interrupted by Ctrl-C leaves, said after "tradesentry: NAME interrupted"
+_INTERRUPTED_LEAVES = {"scan": "; no scan of it was saved, the store is as it was"}
+
+
+def _say_interrupted(command: Callable[[], str | None]) -> None:
+    name = command()
+    err.print(
+        f"tradesentry: {name or 'command'} interrupted{_INTERRUPTED_LEAVES.get(name or '', '')}",
+        markup=False,
+        highlight=False,
+    )
+
+
 @contextmanager
-def _ctrl_c_exits_130() -> Iterator[None]:
+def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Iterator[None]:
     """Ctrl-C ends with exit code 130 and no traceback, even in the middle of a DuckDB query.
 
     DuckDB turns the KeyboardInterrupt it meets in a query into an error of its own (DuckDB
@@ -153,8 +166,14 @@ def _ctrl_c_exits_130() -> Iterator[None]:
     signal.signal(signal.SIGINT, note)
     try:
         yield
+    except typer.Exit:  # a command that said what its interruption left (ingest) and exits
+        raise
+    except KeyboardInterrupt:
+        _say_interrupted(command)
+        raise typer.Exit(130) from None
     except Exception:
         if interrupted:
+            _say_interrupted(command)
             raise typer.Exit(130) from None
         raise
     finally:
@@ -174,7 +193,8 @@ class CliGroup(TyperGroup):
             return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx) -> Any:
-        with _one_line_usage_errors(), _ctrl_c_exits_130():
+        # the command's name is known once the group has resolved it, inside ``invoke``
+        with _one_line_usage_errors(), _ctrl_c_exits_130(lambda: ctx.invoked_subcommand):
             return super().invoke(ctx)
 
 

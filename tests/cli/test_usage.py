@@ -265,6 +265,9 @@ def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):
     result = invoke("scan", store=demo_db)
     assert result.exit_code == 130
     assert result.stdout == "" and "Traceback" not in result.stderr
+    assert result.stderr == (
+        "tradesentry: scan interrupted; no scan of it was saved, the store is as it was\n"
+    )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 

@@ -192,6 +192,12 @@ _SAID = (
 )
 
 
+def _said(period: str, period_end: str, **evidence) -> str:
+    """The explanation of a saved timing shift of the pair, in euros, with ``evidence``."""
+    finding = {"period": period, "period_end": period_end, "currency": "EUR"}
+    return TimingShift().explain({**finding, "evidence": evidence})
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [
@@ -203,23 +209,19 @@ _SAID = (
     ],
 )
 def test_a_month_whose_side_of_the_shift_rests_on_a_season_says_so(change, says):
-    finding = {
-        "period": "2025-01",
-        "period_end": "2025-02",
-        "currency": "EUR",
-        "evidence": {
-            "moved": -24752.05,
-            "direction": "earlier",
-            "share_moved": 0.5491,
-            "observed": [24987.0, 121.0],
-            "expected": [425.79, 45075.29],
-            "z": [4.058, -2.134],
-            "sum_observed": 25108.0,
-            "sum_expected": 45501.08,
-            "sources": [{**_SEASONED_JANUARY, **change}, _FEBRUARY],
-        },
-    }
-    text = TimingShift().explain(finding)
+    text = _said(
+        "2025-01",
+        "2025-02",
+        moved=-24752.05,
+        direction="earlier",
+        share_moved=0.5491,
+        observed=[24987.0, 121.0],
+        expected=[425.79, 45075.29],
+        z=[4.058, -2.134],
+        sum_observed=25108.0,
+        sum_expected=45501.08,
+        sources=[{**_SEASONED_JANUARY, **change}, _FEBRUARY],
+    )
     if says:
         assert says in text, text
     else:
@@ -290,21 +292,17 @@ def test_an_unreported_month_beside_the_one_that_gained_is_the_third_reading(
     ],
 )
 def test_the_pairs_sum_says_how_far_it_is_from_its_expected_sum(sum_observed, says):
-    finding = {
-        "period": "2025-10",
-        "period_end": "2025-11",
-        "currency": "EUR",
-        "evidence": {
-            "moved": 271_100.0,
-            "direction": "later",
-            "share_moved": 0.757,
-            "observed": [480_500.0, sum_observed - 480_500.0],
-            "expected": [269_700.0, 358_100.0],
-            "sum_observed": sum_observed,
-            "sum_expected": 627_800.0,
-        },
-    }
-    text = TimingShift().explain(finding)
+    text = _said(
+        "2025-10",
+        "2025-11",
+        moved=271_100.0,
+        direction="later",
+        share_moved=0.757,
+        observed=[480_500.0, sum_observed - 480_500.0],
+        expected=[269_700.0, 358_100.0],
+        sum_observed=sum_observed,
+        sum_expected=627_800.0,
+    )
     if says:
         assert says in text, text
     else:

@@ -47,10 +47,10 @@ class Gap(Detector):
     the level on each side carried across the middle of a run too long for the model to
     price (``run_expectations``).
 
-    Where the month after the run is high (2 scales above its expectation) by a half to
-    all of what the run would hold, and no month of it was withheld, the text reads it as
-    the run's late figure (evidence ``late``, ``late.py``); a month above by more is a
-    spike of its own.
+    Where the month after the run is high (2 scales above its expectation) by no more than
+    the run would hold and at least half of what one of its months would, and no month of
+    it was withheld, the text reads it as the run's late figure (evidence ``late``,
+    ``late.py``); a month above by more is a spike of its own.
 
     Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
     scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the

@@ -50,9 +50,9 @@ class Spike(Detector):
     ``level_z`` is the month against the level alone in the same side scale) and against
     the level alone the month would not be flagged (|level_z| < ``threshold``). The finding
     stands: the month contradicts the same month of the other years, which agree.
-    Where the months before have no figure and the excess makes up a half to all of what
-    they would hold, the text adds that their trade may have been recorded late, here
-    (evidence ``late``, ``late.py``).
+    Where the months before have no figure and the excess is no more than they would hold
+    and at least half of what one of them would, the text adds that (some of) their trade
+    may have been recorded late, here (evidence ``late``, ``late.py``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).

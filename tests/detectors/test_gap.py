@@ -389,3 +389,23 @@ def test_the_late_reading_reads_as_a_sentence_from_either_side():
         r"late, in this month\.",
         spike,
     ), spike
+
+
+def test_a_withheld_month_is_not_read_as_recorded_late():
+    """September 2024 listed without a value (its trade recorded, its value not published)
+    and October at twice the level: no late reading, which the withheld figure contradicts."""
+    from tradesentry.panel import WITHHELD
+
+    rng = np.random.default_rng(2)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.05, (1, 40)))
+    v[0, 20], v[0, 21] = np.nan, 2e6
+    panel = make_panel(v, start="2023-01")
+    marks = np.zeros(v.shape)
+    marks[0, 20] = 1
+    panel.context[WITHHELD] = marks
+    found = findings(panel, default_detectors(["gap", "spike"]))
+    (gap,) = found[found["kind"] == "gap"].to_dict("records")
+    assert gap["evidence"]["withheld_months"] == 1
+    assert "late" not in gap["evidence"] and "recorded late" not in gap["explanation"]
+    spikes = found[found["kind"] == "spike"].to_dict("records")
+    assert spikes and not any("late" in spike["evidence"] for spike in spikes)

@@ -200,10 +200,10 @@ def unreported(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Whether each cell is a month the series holds no row for (no figure, none withheld,
     no combined figure covering it) inside its own months, between its first and last held
     ones; False for a column outside the panel."""
-    held = _held(panel)
-    first = np.argmax(held, axis=1)[rows]
-    inside = (cols > first) & (cols < last_held(panel)[rows])
-    return inside & ~held[rows, np.clip(cols, 0, panel.n_months - 1)]
+    if "first_held" not in panel.cache:  # asked once per step back over a run of months
+        panel.cache["first_held"] = np.argmax(_held(panel), axis=1)
+    inside = (cols > panel.cache["first_held"][rows]) & (cols < last_held(panel)[rows])
+    return inside & ~_held(panel)[rows, np.clip(cols, 0, panel.n_months - 1)]
 
 
 def _held(panel: Panel) -> np.ndarray:

@@ -671,15 +671,22 @@ def read_ahead(chunks: Iterator[T], con) -> Iterator[T]:
     slot = threading.Semaphore(1)  # released by the scan as it takes a chunk
     stop, finished = threading.Event(), threading.Event()
 
-    def wait_for(put: Callable[[], bool]) -> bool:
+    def wait_for(done: Callable[[], bool]) -> bool:
+        """``done()`` (False after its timeout) retried until it succeeds, or the scan stops."""
         while not stop.is_set():
-            with suppress(queue.Full):
-                if put():
-                    return True
+            if done():
+                return True
         return False
 
+    def put(item: object) -> bool:
+        try:
+            handed.put(item, timeout=0.05)
+        except queue.Full:
+            return False
+        return True
+
     def hand(item: object) -> bool:
-        return wait_for(lambda: handed.put(item, timeout=0.05) or True)
+        return wait_for(lambda: put(item))
 
     def read() -> None:
         try:

@@ -318,3 +318,23 @@ def test_a_series_that_ends_with_the_pair_has_no_unreported_month_beside_it():
     assert [f["period"] for f in found] == ["2024-09"]
     assert found[0]["evidence"]["unreported_beside"] is None
     assert "has no figure" not in found[0]["explanation"]
+
+
+def test_figures_beside_their_expectations_read_apart():
+    """A pair whose sum came out 3 % above its expected sum printed both as €2.0M: each
+    figure is written beside its expectation with the digits that tell them apart."""
+    text = _said(
+        "2024-04",
+        "2024-05",
+        moved=1.0e6,
+        direction="later",
+        share_moved=0.98,
+        observed=[4.0e4, 1.99e6],
+        expected=[1.02e6, 0.96e6],
+        sum_observed=2.03e6,
+        sum_expected=1.98e6,
+        sources=[],
+    )
+    assert "together €2.03M against €1.98M expected" in text, text
+    assert "April 2024 recorded €40.0K against €1.0M expected" in text, text
+    assert "May 2024 €2.0M against €960.0K" in text, text  # apart already

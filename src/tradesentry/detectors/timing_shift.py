@@ -32,7 +32,14 @@ from tradesentry.detectors.evidence import (
 )
 from tradesentry.detectors.robust import robust_scale
 from tradesentry.panel import Panel
-from tradesentry.text import about, less_than, money, percent, period_name, period_unit
+from tradesentry.text import (
+    about,
+    less_than,
+    money_pair,
+    percent,
+    period_name,
+    period_unit,
+)
 
 
 @dataclass(frozen=True)
@@ -185,10 +192,13 @@ class TimingShift(Detector):
         src, dst = (a, b) if late else (b, a)
         share = percent((ev.get("share_moved") or 0) * 100, digits=0)
         amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
+        # each figure beside its expectation with the digits that tell them apart
+        (va, ea), (vb, eb) = money_pair(va, ea, cur), money_pair(vb, eb, cur)
+        total, total_expected = money_pair(ev.get("sum_observed"), ev.get("sum_expected"), cur)
         return (
-            f"{a} recorded {money(va, cur)} against {less_than(ea, cur)} expected, and {b} "
-            f"{money(vb, cur)} against {less_than(eb, cur)}; together "
-            f"{money(ev.get('sum_observed'), cur)} against {less_than(ev.get('sum_expected'), cur)} "
+            f"{a} recorded {va} against {less_than(ea)} expected, and {b} "
+            f"{vb} against {less_than(eb)}; together "
+            f"{total} against {less_than(total_expected)} "
             f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within the series' usual "
             f"variation for two {period_unit(freq)}s. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "

@@ -19,6 +19,7 @@ from tradesentry.detectors.evidence import (
     season_decides,
     season_reading,
 )
+from tradesentry.detectors.second_record import partner_text, with_second_records
 from tradesentry.panel import Panel
 from tradesentry.text import (
     less_than,
@@ -54,6 +55,8 @@ class Dip(Detector):
     scales, and against the level alone the month is within the threshold: ``evidence``'s
     ``season_decides``), the text also gives the reading without the season: the other
     years' months behind the factor in money, and the month against the level alone.
+    Where the store holds the partner's record of the same flow, the month is read in it
+    too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -61,11 +64,11 @@ class Dip(Detector):
 
     kind: ClassVar[str] = "dip"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, *DRIVER_NEEDS)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        return deviations(panel, self.kind, -1, self.threshold)
+        return with_second_records(panel, deviations(panel, self.kind, -1, self.threshold))
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -80,6 +83,8 @@ class Dip(Detector):
         )
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
+        partner, reading = partner_text(ev, finding)
+        text += partner
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
             text += (
@@ -93,6 +98,10 @@ class Dip(Detector):
                 f"{less_than(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
                 f"may have been recorded in {nxt}."
             )
+        elif reading == "held":
+            text += " Trade not yet recorded or misrecorded, then; a later revision would show it."
+        elif reading == "moved":
+            text += " A real interruption, then (a closure, a lost contract), on both sides."
         else:
             text += (
                 " A real interruption (a closure, a lost contract) or trade not yet recorded; "

@@ -29,6 +29,7 @@ from tradesentry.detectors.evidence import (
     next_was_high,
 )
 from tradesentry.detectors.robust import nanmedian
+from tradesentry.detectors.second_record import month_evidence, partner_text, weight_text
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -83,7 +84,10 @@ class Implausible(Detector):
     trade, a closure of several months) is excluded by the "no other month" rules, and
     naming the reading tells the publisher what to check, so this finding replaces the
     spike or dip on the same month. A combined figure (January–February) is read the same
-    way against the summed expectations of its months (``_combined``).
+    way against the summed expectations of its months (``_combined``). The month is read
+    in the partner's record of the same flow where the store holds it, and a month at next
+    to nothing by its weight (``second_record.py``): goods shipped while the value fell
+    point at the record, a partner's month that fell too at the trade.
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -91,7 +95,7 @@ class Implausible(Detector):
 
     kind: ClassVar[str] = "implausible"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, *DRIVER_NEEDS)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
     threshold: float = 4.5
     near_zero_share: float = 0.01
@@ -129,6 +133,9 @@ class Implausible(Detector):
         typical = typical_level(v)[rows]
         zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
         evidence = deviation_evidence(panel, model, rows, cols)
+        around = [ev.get("level_months") for ev in evidence]
+        for ev, more in zip(evidence, month_evidence(panel, rows, cols, around), strict=True):
+            ev.update(more)
         for ev, r, f, ty, a, nt in zip(
             evidence,
             reason[rows, cols],
@@ -323,19 +330,22 @@ class Implausible(Detector):
         reason = ev.get("reason")
         if reason == "negative":
             return f"{when} recorded {obs}: a negative value of trade is not possible."
+        partner, reading = partner_text(ev, finding)
         if reason == "unit_slip":
             return (
                 f"{when} recorded {obs}, {times_expected(finding['observed'], finding['expected'])} "
                 f"{the_expected(finding['expected'], cur)} from {source}"
-                + _slip_reading(finding, ev, unit, self.slip_tolerance)
+                + _slip_reading(finding, ev, unit, self.slip_tolerance, reading in SETTLED)
+                + partner
                 + _against_typical(ev, cur, unit)
             )
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
         scale = f", and the series' typical {unit} is {money(typical, cur)}" if typical else ""
+        weights, shipped = weight_text(ev, finding)
         text = (
             f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. "
-            f"{_only_low(ev, unit)}: not a plausible amount of trade."
+            f"{_only_low(ev, unit)}: not a plausible amount of trade.{weights}{partner}"
         )
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level") or next_was_high(ev):
@@ -344,10 +354,26 @@ class Implausible(Detector):
                 f"trade may have been recorded in {nxt} (a timing shift), or trade really "
                 "stopped and then resumed."
             )
-        return text + (
-            f" Either the figure is incomplete (trade recorded in another {unit} or not yet "
-            f"processed) or trade really stopped that {unit}."
+        return text + _low_reading(reading, shipped, unit)
+
+
+def _low_reading(partner: str | None, shipped: str | None, unit: str) -> str:
+    """The closing reading of a month at next to nothing: the record's fault where the
+    partner's record held or the weight did not fall (and neither says the opposite), the
+    trade's where the partner's record fell with it or the weight did, else both readings."""
+    record = partner == "held" or shipped == "kept"
+    trade = partner == "moved" or shipped == "fell"
+    if record and not trade:
+        return (
+            f" The figure is then incomplete or misrecorded (trade recorded in another {unit}, "
+            "not yet processed, or valued wrongly)."
         )
+    if trade and not record:
+        return f" Trade then really was next to nothing that {unit}."
+    return (
+        f" Either the figure is incomplete (trade recorded in another {unit} or not yet "
+        f"processed) or trade really stopped that {unit}."
+    )
 
 
 def _only_low(ev: Mapping, unit: str) -> str:
@@ -406,7 +432,13 @@ def _explain_combined(finding: Mapping, ev: dict, tolerance: float) -> str:
     )
 
 
-def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) -> str:
+#: what the partner's record says that settles a reading (``second_record.partner_reading``)
+SETTLED = ("held", "moved")
+
+
+def _slip_reading(
+    finding: Mapping, ev: Mapping, unit: str, tolerance: float, settled: bool = False
+) -> str:
     """What a unit slip's ratio says, after the ratio itself.
 
     Within ``tolerance`` of the step (the detector's ``slip_tolerance``, 0.3 decades: a
@@ -418,16 +450,21 @@ def _slip_reading(finding: Mapping, ev: Mapping, unit: str, tolerance: float) ->
     that figure falls where it does by more than ×2 (``_beyond_range``), and leaves the
     reader to weigh the readings. Where the store holds the month's weight and the series
     a usual unit value, what the quantity shows replaces "the quantity would tell them
-    apart" (``_weight_text``).
+    apart" (``_weight_text``); where the partner's record, given next, ``settled`` the
+    readings, the text says that it does instead of that it would.
     """
     cur = finding.get("currency") or ""
     step = float(ev.get("factor") or 1000.0)
     observed, expected = finding.get("observed"), finding.get("expected")
     kind = "one-off" if step > 1 else "fall"
     what = "thousands, millions or units mixed up"
-    tell = "quantity or the partner's record would tell them apart."
+    tell = (
+        "partner's record tells them apart."
+        if settled
+        else "quantity or the partner's record would tell them apart."
+    )
     near = _near_step(observed, expected, step, tolerance)
-    on_weight = _weight_text(finding, ev, step, unit)
+    on_weight = _weight_text(finding, ev, step, unit, settled)
     if near:
         head = f": close to {power_step(step)}, the signature of a unit error ({what})"
         if on_weight is None:
@@ -498,7 +535,9 @@ def weight_reading(ev: Mapping, observed: float | None, step: float) -> str | No
     return "further" if off * power < 0 else "unsettled"
 
 
-def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str | None:
+def _weight_text(
+    finding: Mapping, ev: Mapping, step: float, unit: str, settled: bool = False
+) -> str | None:
     """The sentences on the month's weight after a slip's reading (``weight_reading``), or
     None where there is none: the weight against the series' usual month, the unit value
     against the usual one, and which reading that supports."""
@@ -524,9 +563,11 @@ def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str |
             f"{weight(usual_kilos)} in the series' usual {unit}, where {money(observed, cur)} at "
             f"the usual {usual_price}/kg would weigh {at_usual}"
         )
+    record = "the partner's record"
+    tells = f"{record} tells them apart" if settled else f"{record} would tell them apart"
     likelier = (
         "so a real change in the quantity shipped is the likelier reading, a unit error the "
-        "alternative; the partner's record would tell them apart."
+        f"alternative; {tells}."
     )
     if reading == "moved":
         return (
@@ -543,12 +584,12 @@ def _weight_text(finding: Mapping, ev: Mapping, step: float, unit: str) -> str |
             f" The weight did not move with the value: {month}, so the unit value, {price}/kg, "
             f"is about {power_step(step)} of the usual {usual_price}/kg, as a unit error would "
             f"make it. The quantity supports a unit error; a genuine {kind} of that size is "
-            "the alternative, which the partner's record would confirm or rule out."
+            f"the alternative, which {record} {'settles' if settled else 'would confirm or rule out'}."
         )
     return (
         f" A genuine {kind} of that size is the other reading, and the weight does not settle "
-        f"it: {figures}, neither the usual unit value nor {power_step(step)} of it. The "
-        "partner's record would tell them apart."
+        f"it: {figures}, neither the usual unit value nor {power_step(step)} of it. "
+        f"{tells[0].upper()}{tells[1:]}."
     )
 
 

@@ -22,6 +22,7 @@ from tradesentry.detectors.evidence import (
 )
 from tradesentry.detectors.gap import run_expectations, run_sums
 from tradesentry.detectors.late import late_evidence, late_text
+from tradesentry.detectors.second_record import partner_text, with_second_records
 from tradesentry.panel import Panel
 from tradesentry.text import money, period_name, period_unit, the_expected, times
 
@@ -53,6 +54,8 @@ class Spike(Detector):
     Where the months before have no figure and the excess is no more than they would hold
     and at least half of what one of them would, the text adds that (some of) their trade
     may have been recorded late, here (evidence ``late``, ``late.py``).
+    Where the store holds the partner's record of the same flow, the month is read in it
+    too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -60,11 +63,11 @@ class Spike(Detector):
 
     kind: ClassVar[str] = "spike"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, *DRIVER_NEEDS)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     threshold: float = 4.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        found = deviations(panel, self.kind, +1, self.threshold)
+        found = with_second_records(panel, deviations(panel, self.kind, +1, self.threshold))
         return _with_late_readings(panel, found) if len(found) else found
 
     def explain(self, finding: Mapping) -> str:
@@ -84,9 +87,24 @@ class Spike(Detector):
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         text += late_text(ev.get("late"), cur, freq, "spike")
-        return text + (
-            f" A one-off shipment, a contract paid in one {period_unit(freq)}, or a misrecorded "
-            "figure; a later revision or the partner's mirror record would tell them apart."
+        partner, reading = partner_text(ev, finding)
+        unit = period_unit(freq)
+        if reading == "held":
+            return (
+                text
+                + partner
+                + " A misrecorded figure, or trade the partner recorded in another "
+                + f"{unit}; a later revision would show the first."
+            )
+        if reading == "moved":
+            return text + partner + f" A one-off shipment or a contract paid in one {unit}, then."
+        return (
+            text
+            + partner
+            + (
+                f" A one-off shipment, a contract paid in one {unit}, or a misrecorded "
+                "figure; a later revision or the partner's mirror record would tell them apart."
+            )
         )
 
 

@@ -1,0 +1,145 @@
+"""A flagged month read in the partner's record of the same flow and by its weight."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tradesentry.detectors.dip import Dip
+from tradesentry.detectors.implausible import Implausible
+from tradesentry.detectors.second_record import partner_reading
+from tradesentry.detectors.spike import Spike
+
+from ._helpers import findings, keyed_panel, mirror_context
+
+MONTHS = 36
+FLAGGED = 20  # 2024-09
+
+
+def _flow(seed: int = 7, level: float = 1e5, noise: float = 0.1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return level * np.exp(rng.normal(0.0, noise, MONTHS))
+
+
+@pytest.mark.parametrize(
+    ("observed", "expected", "seen", "usual", "reading"),
+    [
+        (56.0, 39_300.0, 459_300.0, 683_500.0, "held"),  # the partner's month ordinary
+        (1.0, 700.0, 1.0, 393.0, "moved"),  # both records near nothing
+        (1.0, 700.0, 0.0, 393.0, "moved"),  # a partner's zero beside a low month
+        (0.0, 700.0, 150.0, 393.0, "moved"),  # a month at zero, the partner's below usual
+        (2.0e5, 1.0e5, 1.0e5, 1.0e5, "other"),  # ×2: too little moved to call it held
+        (8.0e5, 1.0e5, 5.0e5, 1.0e5, "moved"),  # ×8 and ×5, the same way
+        (8.0e5, 1.0e5, 0.0, 1.0e5, "other"),  # a spike beside a partner's zero
+        (8.0e5, 1.0e5, 3.0e4, 1.0e5, "other"),  # the other way
+        (8.0e5, 1.0e5, None, 1.0e5, None),  # no row of the partner's that month
+        (8.0e5, None, 1.0e5, 1.0e5, None),  # no expectation
+    ],
+)
+def test_partner_reading(observed, expected, seen, usual, reading):
+    evidence = {"partner_observed": seen, "partner_usual": usual}
+    assert partner_reading(evidence, observed, expected) == reading
+
+
+def _found(kind, values, mirror, weights=None):
+    panel = keyed_panel(values, weights=weights, context=mirror_context(mirror), currency="EUR")
+    found = findings(panel, [kind()])
+    return found[found["period"] == "2024-09"].to_dict("records")
+
+
+@pytest.mark.parametrize(
+    ("partner_month", "says", "closing"),
+    [
+        (
+            1.1e5,
+            "P0's record of the same trade (its imports from CHN) shows €110.0K in September "
+            "2024, near its usual month",
+            "so CHN's figure is the one off. The figure is then incomplete or misrecorded",
+        ),
+        (
+            40.0,
+            "P0's record of the same trade (its imports from CHN) shows €40 in September 2024",
+            "both records show the change. Trade then really was next to nothing that month.",
+        ),
+        (np.nan, "has no figure for September 2024 (its usual month: €", "Either the figure"),
+    ],
+)
+def test_a_month_at_next_to_nothing_is_read_in_the_partners_record(partner_month, says, closing):
+    """A month of €30 in a flow of €100K: the partner's record of it settles whether the
+    trade went on (its month ordinary: the reporter's figure is off) or stopped (its month
+    near nothing too); without a row of the partner's, both readings stay."""
+    values = _flow()
+    values[FLAGGED] = 30.0
+    mirror = _flow(seed=8)
+    mirror[FLAGGED] = partner_month
+    (finding,) = _found(Implausible, values, mirror)
+    assert says in finding["explanation"], finding["explanation"]
+    assert closing in finding["explanation"], finding["explanation"]
+    assert finding["evidence"]["partner_months"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("kilos", "says"),
+    [
+        (900.0, "did not fall with the value: goods were shipped"),
+        (5.0, "The weight fell with it (5 kg against 1 t in the series"),
+        (300.0, None),  # a third of the usual: no reading
+    ],
+)
+def test_a_month_at_next_to_nothing_is_read_by_its_weight(kilos, says):
+    values = _flow()
+    values[FLAGGED] = 30.0
+    weights = np.full(MONTHS, 1000.0)
+    weights[FLAGGED] = kilos
+    (finding,) = _found(Implausible, values, np.full(MONTHS, np.nan), weights)
+    text = finding["explanation"]
+    if says:
+        assert says in text, text
+    else:
+        assert "The weight" not in text and "Either the figure" in text, text
+
+
+@pytest.mark.parametrize(
+    ("kind", "factor", "partner_factor", "says"),
+    [
+        (Spike, 6.0, 1.0, "the trade went on as P0 recorded it, so CHN's figure is the one off"),
+        (Spike, 6.0, 5.0, "both records show the change. A one-off shipment"),
+        (Dip, 1 / 6.0, 1.0, "so CHN's figure is the one off. Trade not yet recorded"),
+        (Dip, 1 / 6.0, 1 / 5.0, "both records show the change. A real interruption, then"),
+    ],
+)
+def test_spikes_and_dips_are_read_in_the_partners_record(kind, factor, partner_factor, says):
+    values = _flow(noise=0.05)
+    values[FLAGGED] *= factor
+    mirror = _flow(seed=8, noise=0.05)
+    mirror[FLAGGED] *= partner_factor
+    (finding,) = _found(kind, values, mirror)
+    assert says in finding["explanation"], finding["explanation"]
+
+
+def test_without_the_partners_record_nothing_is_said_of_it():
+    values = _flow(noise=0.05)
+    values[FLAGGED] *= 6.0
+    panel = keyed_panel(values, currency="EUR")
+    (finding,) = findings(panel, [Spike()]).to_dict("records")
+    assert "record of the same trade" not in finding["explanation"]
+    assert "partner_usual" not in finding["evidence"]
+
+
+@pytest.mark.parametrize(
+    ("partner_factor", "says"),
+    [
+        (1.0, "the alternative; the partner's record tells them apart. P0's record"),
+        (0.3, "the alternative; the quantity or the partner's record would tell them apart."),
+    ],
+)
+def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor, says):
+    """Where the partner's record held or moved with the month, the text says it tells the
+    readings apart, and gives it; where it says nothing clear, that it would."""
+    values = _flow(noise=0.05)
+    values[FLAGGED] /= 1000.0
+    mirror = _flow(seed=8, noise=0.05)
+    mirror[FLAGGED] *= partner_factor
+    (finding,) = _found(Implausible, values, mirror)
+    assert finding["evidence"]["reason"] == "unit_slip"
+    assert says in finding["explanation"], finding["explanation"]

@@ -534,3 +534,56 @@ def test_a_small_change_names_no_months_across_its_midpoint():
     assert len(found)
     for ev in found["evidence"]:
         assert "before_near_new" not in ev and "after_near_old" not in ev
+
+
+@pytest.mark.parametrize(
+    ("before_gap", "said"),
+    [
+        (24.0, "after the change the two records agree, where before CHN's was 24 times P0's"),
+        (2.0, "went from about"),  # apart by less than ×3 before: no verdict
+    ],
+)
+def test_a_change_that_brings_the_record_into_line_with_the_partners_is_in_the_record(
+    before_gap, said
+):
+    """EST←POL 39206900, January 2025: Estonia's imports fell from €19.7K a month to about
+    €400 and read "a closure, sanctions or lost business", while Poland recorded €817 a
+    month before and €394 after, and Estonia's 2025 figures equal Poland's. After the
+    change the two records agree: the change is in Estonia's record."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    mirror = 800.0 * np.exp(rng.normal(0, 0.1, 48))
+    mirror[24:] *= 0.5
+    value = mirror * np.exp(rng.normal(0, 0.05, 48))
+    value[:24] *= before_gap
+    series = keyed_panel(value, context=mirror_context(mirror))
+    found = findings(series, [LevelShift()]).to_dict("records")
+    if before_gap < 3:
+        assert not found or said in found[0]["explanation"]
+        return
+    (shift,) = found
+    text = shift["explanation"]
+    assert said in text, text
+    assert "The change brought CHN's record into line with P0's" in text, text
+    assert "A closure, sanctions or lost business" not in text, text
+
+
+def test_a_weight_that_moved_in_a_record_the_partner_contradicts_is_no_change_of_goods():
+    """NLD←ROU 39206290, May 2025, said "the goods shipped changed" and then that the
+    change was in the Netherlands' record: the weight moved with the value in that
+    record, which the partner's contradicts."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    value = 1e5 * np.exp(rng.normal(0, 0.1, 48))
+    mirror = value * np.exp(rng.normal(0, 0.1, 48))
+    kilos = value / 3.0
+    value[24:] *= 0.03
+    kilos[24:] *= 0.03
+    series = keyed_panel(value, weights=kilos, context=mirror_context(mirror))
+    (found,) = findings(series, [LevelShift()]).to_dict("records")
+    text = found["explanation"]
+    assert "The weight in the record moved with the value" in text, text
+    assert "the goods shipped changed" not in text, text
+    assert "so the change is in CHN's record" in text, text

@@ -241,8 +241,8 @@ class LevelShift(Detector):
             f"{against}{size}."
         )
         text += _zeros_note(ev, unit) + _strays_note(ev, cur, freq) + _regime_end(ev, cur, freq)
-        weights, unit_change = _weight_reading(ev, unit)
         mirror, record_only = _mirror_reading(ev, finding, cur, unit)
+        weights, unit_change = _weight_reading(ev, unit, record_only)
         alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
         parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
@@ -679,6 +679,16 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     version read a partner's record that moved less than a quarter of the change, or the
     other way, as "did not follow: the trade went on"; a QA read found it said so of a
     partner whose record rose ×52 while the series fell ×0.14.
+
+    Where the partner's record moved otherwise, the two records' levels are compared: a
+    change after which they agree (within ×``LASTS_RATIO``) where before they were
+    ×``RECORD_ONLY`` or more apart brought the reporter's record into line with the
+    partner's: the change is in the record. (Not the reverse: records that agreed and then
+    parted, the partner's moving too, crossed, and which is right the figures do not say.)
+    A QA read found Estonia's imports of CN 39206900 from Poland "a closure,
+    sanctions or lost business" from January 2025 (€19.7K a month to about €400), while
+    Poland had recorded €817 a month before and €394 after, and Estonia's 2025 figures
+    equal Poland's to the euro.
     """
     before, after = ev.get("mirror_before"), ev.get("mirror_after")
     ratio = ev.get("ratio")
@@ -702,11 +712,22 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     along = np.log(moved) / np.log(ratio)  # the partner's part of the change
     if along >= 0.5:  # the same way, at least half as far
         return f"{record} moved with it ({figures}, {factor(moved)}): both sides saw it.", False
-    went = f"{about(before, cur)} a {unit} before to {about(after, cur)} after"
-    return f"{record} went from {went}, {factor(moved)}.", False
+    went = f"{record} went from {about(before, cur)} a {unit} before to {about(after, cur)} after, {factor(moved)}"
+    own_before, own_after = finding.get("expected"), finding.get("observed")
+    if not (_positive(own_before) and _positive(own_after)):
+        return f"{went}.", False
+    if _within(own_after, after, LASTS_RATIO) and not _within(own_before, before, RECORD_ONLY):
+        return (
+            f"{went}: after the change the two records agree, where before {reporter}'s was "
+            f"{times(own_before / before)} {partner}'s. The change brought {reporter}'s record "
+            f"into line with {partner}'s: it is in the record (its coverage, a "
+            "reclassification or a correction) more than in the trade.",
+            True,
+        )
+    return f"{went}.", False
 
 
-def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
+def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[str, bool]:
     """What the weight says of the change, and whether it reads as a change of units.
 
     The change of value (log) is the weight's change plus the value per kg's. Where the
@@ -719,7 +740,9 @@ def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
     weight carries at least ``WEIGHT_SHARE`` of it and the value per kg stayed within
     ×``WEIGHT_WITH``, the goods shipped changed, and the text says so; otherwise it gives
     both weights (a value ×0.68 with its weight unchanged, a value ×982 with its weight
-    ×49: neither reading holds).
+    ×49: neither reading holds). Where the partner's record says the change is in the
+    reporter's record (``record_only``), a weight that moved with the value is part of
+    that record, not a change of the goods shipped, and is given without a verdict.
     """
     before, after = ev.get("weight_before"), ev.get("weight_after")
     ratio = ev.get("ratio")
@@ -739,6 +762,8 @@ def _weight_reading(ev: Mapping, unit: str) -> tuple[str, bool]:
             True,
         )
     if share >= WEIGHT_SHARE and abs(np.log(per_kg)) < np.log(WEIGHT_WITH):
+        if record_only:
+            return f"The weight in the record moved with the value ({weights}).", False
         return f"The weight moved with it ({weights}): the goods shipped changed.", False
     return (
         f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}.",

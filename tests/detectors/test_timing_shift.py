@@ -249,7 +249,7 @@ def test_the_shift_is_told_from_the_month_that_lost_to_the_month_that_gained(
     assert shift["evidence"]["direction"] == direction
     assert abs(shift["evidence"]["moved"]) == pytest.approx(6e4, rel=0.15)
     told = re.search(
-        r"About \$([\d.]+)K \(\d+% of (\w+ \d{4})'s expected value\) looks recorded in "
+        r"About \$([\d.]+)K \(\d+% of (\w+ \d{4})'s expected value[^)]*\) looks recorded in "
         r"(\w+ \d{4}) instead of (\w+ \d{4}): a timing shift\.",
         shift["explanation"],
     )
@@ -338,3 +338,26 @@ def test_figures_beside_their_expectations_read_apart():
     assert "together €2.03M against €1.98M expected" in text, text
     assert "April 2024 recorded €40.0K against €1.0M expected" in text, text
     assert "May 2024 €2.0M against €960.0K" in text, text  # apart already
+
+
+def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess():
+    """LVA→WLD 39206219, October–November 2025: "About €271.1K … looks recorded in October"
+    read as more than October's excess (€210.8K); the estimate lies between November's
+    shortfall and October's excess, and the text says so."""
+    text = _said(
+        "2025-10",
+        "2025-11",
+        moved=-271080.76,
+        direction="earlier",
+        share_moved=0.757,
+        observed=[480523.0, 6946.0],
+        expected=[269731.37, 358058.34],
+        sum_observed=487469.0,
+        sum_expected=627789.71,
+        sources=[],
+    )
+    assert (
+        "About €271.1K (76% of November 2025's expected value; November 2025 fell €351.1K "
+        "short and October 2025 rose €210.8K above its own, and the estimate weighs the two) "
+        "looks recorded in October 2025 instead of November 2025" in text
+    ), text

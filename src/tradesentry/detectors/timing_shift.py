@@ -192,6 +192,7 @@ class TimingShift(Detector):
         src, dst = (a, b) if late else (b, a)
         share = percent((ev.get("share_moved") or 0) * 100, digits=0)
         amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
+        weighed = _weighed(ev, late, src, dst, cur)
         # each figure beside its expectation with the digits that tell them apart
         (va, ea), (vb, eb) = money_pair(va, ea, cur), money_pair(vb, eb, cur)
         total, total_expected = money_pair(ev.get("sum_observed"), ev.get("sum_expected"), cur)
@@ -201,7 +202,8 @@ class TimingShift(Detector):
             f"{total} against {less_than(total_expected)} "
             f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within the series' usual "
             f"variation for two {period_unit(freq)}s. "
-            f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value) looks recorded "
+            f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value{weighed}) looks "
+            "recorded "
             f"in {dst} instead of {src}: a timing shift. "
             f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "
             "The alternative is a real "
@@ -209,6 +211,29 @@ class TimingShift(Detector):
             f"{'rise' if late else 'fall'} in {b}."
             f"{_unreported_beside(ev, dst, src, freq)}"
         )
+
+
+def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
+    """The two estimates the amount moved weighs, where they differ: the source month's
+    shortfall and the destination's excess ("; September 2025 fell €351.1K short and
+    October 2025 rose €210.8K above its own, and the estimate weighs the two"). The
+    estimate, (e_t·d_t+1 + e_t+1·d_t)/(e_t + e_t+1) for a move later, lies between them: a
+    reader who set it against one month alone found it "more than the excess"."""
+    try:
+        (va, vb), (ea, eb) = ev["observed"], ev["expected"]
+        (v_src, e_src), (v_dst, e_dst) = ((va, ea), (vb, eb)) if late else ((vb, eb), (va, ea))
+        short, excess = float(e_src) - float(v_src), float(v_dst) - float(e_dst)
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if short <= 0 or excess <= 0:
+        return ""
+    short_text, excess_text = money_pair(short, excess, cur)
+    if short_text == excess_text:
+        return ""
+    return (
+        f"; {src} fell {short_text} short and {dst} rose {excess_text} above its own, and the "
+        "estimate weighs the two"
+    )
 
 
 def _sum_gap(ev: Mapping) -> str:

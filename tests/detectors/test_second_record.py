@@ -143,3 +143,46 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
     (finding,) = _found(Implausible, values, mirror)
     assert finding["evidence"]["reason"] == "unit_slip"
     assert says in finding["explanation"], finding["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "factor", "kilo_factor", "says"),
+    [
+        (Spike, 2.5, 1.0, "The weight held (1 t against 1 t in the series' usual month)"),
+        (Spike, 2.5, 2.5, "The weight moved with it (2.5 t against 1 t"),
+        (Dip, 0.3, 1.0, "the value per kg moved, not the quantity shipped. A fall in price"),
+        (Dip, 0.3, 0.3, "The weight moved with it (300 kg against 1 t"),
+    ],
+)
+def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, says):
+    """POL→DEU 39206900, November 2025: €2.0M, 2.6 times the expected, read "a one-off
+    shipment" at 53.3 t, inside the usual 45–75 t: the value per kg doubled."""
+    values = _flow(noise=0.03)
+    values[FLAGGED] *= factor
+    weights = np.full(MONTHS, 1000.0)
+    weights[FLAGGED] *= kilo_factor
+    (finding,) = _found(kind, values, np.full(MONTHS, np.nan), weights)
+    assert says in finding["explanation"], finding["explanation"]
+
+
+def test_weights_of_a_few_kilograms_say_nothing_of_a_spike():
+    """AUT←LUX 39209959: "The weight held (1 kg against 1 kg …)": whole kilograms of
+    small parcels cannot tell a quantity that held from one that moved."""
+    values = _flow(noise=0.03)
+    values[FLAGGED] *= 2.5
+    weights = np.full(MONTHS, 1.0)
+    (finding,) = _found(Spike, values, np.full(MONTHS, np.nan), weights)
+    assert "The weight" not in finding["explanation"], finding["explanation"]
+
+
+def test_a_weight_that_held_is_not_a_one_off_shipment_whatever_the_partner_says():
+    """HUN←AUT 39204990, September 2023: the weight held and the partner's record moved
+    neither with it nor held; the closing reading was still "a one-off shipment"."""
+    values = _flow(noise=0.03)
+    values[FLAGGED] *= 2.5
+    mirror = _flow(seed=8, noise=0.03)
+    mirror[FLAGGED] *= 0.35
+    weights = np.full(MONTHS, 1000.0)
+    (finding,) = _found(Spike, values, mirror, weights)
+    text = finding["explanation"]
+    assert "The weight held" in text and "more than a one-off shipment" in text, text

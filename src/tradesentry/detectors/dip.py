@@ -19,7 +19,11 @@ from tradesentry.detectors.evidence import (
     season_decides,
     season_reading,
 )
-from tradesentry.detectors.second_record import partner_text, with_second_records
+from tradesentry.detectors.second_record import (
+    partner_text,
+    shipped_text,
+    with_second_records,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import (
     less_than,
@@ -84,7 +88,8 @@ class Dip(Detector):
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         partner, reading = partner_text(ev, finding)
-        text += partner
+        shipped, quantity = shipped_text(ev, finding)
+        text += shipped + partner
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
             text += (
@@ -102,6 +107,11 @@ class Dip(Detector):
             text += " Trade not yet recorded or misrecorded, then; a later revision would show it."
         elif reading == "moved":
             text += " A real interruption, then (a closure, a lost contract), on both sides."
+        elif quantity == "held":
+            text += (
+                " A fall in price or a misrecorded value, more than an interruption; a later "
+                "revision or the partner's record would tell."
+            )
         else:
             text += (
                 " A real interruption (a closure, a lost contract) or trade not yet recorded; "

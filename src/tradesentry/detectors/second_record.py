@@ -157,12 +157,48 @@ def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     return f"{shows}, against {usual}.", reading
 
 
+#: a spike's or dip's weight within this factor of the usual month's: the quantity held
+WEIGHT_HELD = 1.5
+#: a usual month of at least this weight: below it, weights rounded to whole kilograms
+#: (1 kg against 1 kg) cannot tell a quantity that held from one that moved
+MIN_USUAL_KG = 10.0
+#: … where the value moved at least this factor off its expectation
+VALUE_MOVED = 2.0
+
+
+def shipped_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
+    """What the weight says of a spike or a dip: 'held' where it is within ×``WEIGHT_HELD``
+    of the usual month's while the value moved ×``VALUE_MOVED`` or more (the value per kg
+    moved, not the quantity: "a one-off shipment" does not fit a month of the usual
+    tonnage at twice the price), 'moved' where it moved the same way at least half as far
+    on the log scale (the quantity shipped changed), else nothing (and nothing where the
+    usual month weighs under ``MIN_USUAL_KG``)."""
+    kg, usual = ev.get("weight_kg"), ev.get("usual_weight_kg")
+    observed, expected = finding.get("observed"), finding.get("expected")
+    if not kg or not usual or not observed or not expected or observed <= 0 or expected <= 0:
+        return "", None
+    if usual < MIN_USUAL_KG:
+        return "", None
+    unit = period_unit(finding_freq(finding))
+    figures = f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"
+    own, shipped = math.log(observed / expected), math.log(kg / usual)
+    if abs(shipped) <= math.log(WEIGHT_HELD) and abs(own) >= math.log(VALUE_MOVED):
+        return (
+            f" The weight held ({figures}): the value per kg moved, not the quantity shipped.",
+            "held",
+        )
+    if shipped / own >= 0.5:
+        return f" The weight moved with it ({figures}): the quantity shipped changed.", "moved"
+    return "", None
+
+
 def weight_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     """What the weight says of a month whose value is near nothing: 'kept' where it is at
     least ``WEIGHT_KEPT`` of the usual month's (the goods moved; the value is what is
-    off), 'fell' where at most ``WEIGHT_FELL`` of it (little was shipped), else nothing."""
+    off), 'fell' where at most ``WEIGHT_FELL`` of it (little was shipped), else nothing
+    (and nothing where the usual month weighs under ``MIN_USUAL_KG``)."""
     kg, usual = ev.get("weight_kg"), ev.get("usual_weight_kg")
-    if kg is None or not usual:
+    if kg is None or not usual or usual < MIN_USUAL_KG:
         return "", None
     unit = period_unit(finding_freq(finding))
     figures = f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"

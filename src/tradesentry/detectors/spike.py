@@ -22,7 +22,11 @@ from tradesentry.detectors.evidence import (
 )
 from tradesentry.detectors.gap import run_expectations, run_sums
 from tradesentry.detectors.late import late_evidence, late_text
-from tradesentry.detectors.second_record import partner_text, with_second_records
+from tradesentry.detectors.second_record import (
+    partner_text,
+    shipped_text,
+    with_second_records,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import money, period_name, period_unit, the_expected, times
 
@@ -88,7 +92,18 @@ class Spike(Detector):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         text += late_text(ev.get("late"), cur, freq, "spike")
         partner, reading = partner_text(ev, finding)
+        shipped, quantity = shipped_text(ev, finding)
+        text += shipped
         unit = period_unit(freq)
+        if reading not in ("held", "moved") and quantity == "held":
+            return (
+                text
+                + partner
+                + (
+                    " A price change, other goods under the code, or a misrecorded value, more "
+                    "than a one-off shipment; a later revision or the partner's record would tell."
+                )
+            )
         if reading == "held":
             return (
                 text

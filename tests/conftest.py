@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,16 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 #: than an undated release ingested earlier in the test (same day, then ingested first)
 TODAY = date.today().isoformat()
 DEMO_CSV = Path(str(resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def ctrl_c_as_at_a_terminal():
+    """Ctrl-C handled as at a terminal, whatever started the tests: a shell's background
+    job inherits SIGINT ignored, and the CLI then leaves Ctrl-C alone (``cli``), so the
+    interrupt tests would test another program there than here."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
 
 
 @pytest.fixture

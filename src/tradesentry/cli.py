@@ -168,8 +168,9 @@ def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Itera
         yield
     except typer.Exit:  # a command that said what its interruption left (ingest) and exits
         raise
-    except KeyboardInterrupt:
-        _say_interrupted(command)
+    except KeyboardInterrupt as exc:
+        if not getattr(exc, "told", False):  # a fetch says what it had stored, in one line
+            _say_interrupted(command)
         raise typer.Exit(130) from None
     except Exception:
         if interrupted:

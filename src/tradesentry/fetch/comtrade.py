@@ -1085,6 +1085,8 @@ def _tell_what_was_stored(exc: BaseException, report: FetchReport) -> None:
     words = ((KeyboardInterrupt, "interrupted"), (Terminated, "terminated"))
     what = next((word for kind, word in words if isinstance(exc, kind)), "stopped")
     print(f"tradesentry: fetch {what}; {note}", file=sys.stderr, flush=True)
+    with contextlib.suppress(AttributeError):
+        exc.told = True  # type: ignore[attr-defined]  # the CLI says no more of it
 
 
 def _ingest(

@@ -40,6 +40,29 @@ from tradesentry.countries import to_alpha3
         ("ROK", "KOR"),
         ("DRC", "COD"),
         ("KSA", "SAU"),
+        # the spellings of the World Bank's and UN Comtrade's tables, and former names
+        ("Korea, Dem. People's Rep.", "PRK"),
+        ("Korea DPR", "PRK"),
+        ("North Korea", "PRK"),
+        ("Rep. of Korea", "KOR"),
+        ("Korea, Republic of", "KOR"),
+        ("China, Hong Kong SAR", "HKG"),
+        ("Bolivia (Plurinational State of)", "BOL"),
+        ("Venezuela, RB", "VEN"),
+        ("Gambia, The", "GMB"),
+        ("Micronesia, Fed. Sts.", "FSM"),
+        ("St. Lucia", "LCA"),
+        ("Taiwan, Province of China", "TWN"),
+        ("Chinese Taipei", "TWN"),
+        ("Ivory Coast", "CIV"),
+        ("FYR Macedonia", "MKD"),
+        ("US Virgin Islands", "VIR"),
+        ("Burma", "MMR"),
+        ("Swaziland", "SWZ"),
+        ("Cape Verde", "CPV"),
+        ("East Timor", "TLS"),
+        ("Trinidad & Tobago", "TTO"),
+        ("Great Britain", "GBR"),
     ],
 )
 def test_spellings_of_a_country(raw, code):
@@ -49,6 +72,42 @@ def test_spellings_of_a_country(raw, code):
 @pytest.mark.parametrize("raw", ["XXX", "Atlantis", "", "  ", None, ".UAE", "U..AE", "²", "X²³¹"])
 def test_what_is_no_country_stays_unknown(raw):
     assert to_alpha3(raw) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # country_converter's patterns find a country inside other words (a QA read)
+        "Not Korea",
+        "Korea, North and South",
+        "Turkey meat",
+        "Jersey City",
+        "Chad Smith",
+        "Guinea pig",
+        "South Africa Customs Union",  # five countries
+        "Greater China",  # with Hong Kong, Macao and Taiwan
+        "Korea",  # North or South: not guessed
+    ],
+)
+def test_free_text_and_groupings_are_no_country(raw):
+    assert to_alpha3(raw) is None
+
+
+def test_an_ambiguous_name_is_quarantined_saying_what_it_could_be(store, tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        "CHN,Korea,export,TOTAL,2021-02,1\n"
+        "CHN,Guinea pig,export,TOTAL,2021-02,1\n"
+        "CHN,North Korea,export,TOTAL,2021-02,3000\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 2)
+    reasons = store.quarantine()["reason"].tolist()
+    assert reasons == [
+        "ambiguous partner country 'Korea': North Korea (PRK) or South Korea (KOR)?",
+        "unknown partner country 'Guinea pig'",
+    ]
 
 
 def test_the_codes_the_store_keeps_are_each_their_own_code():

@@ -80,7 +80,110 @@ def to_alpha3(raw: str | None) -> str | None:
         return text.upper()
     if len(text) == 4 and text[0] == "X" and text[1:].isdecimal():
         return text if int(text[1:]) in by_number else None
-    return _convert(text, src=None) or _translated_names().get(_folded(text))
+    if _folded(text) in AMBIGUOUS:
+        return None
+    named = _convert(text, src=None)
+    if named and _is_name(text) and not _words_of(text, named):
+        named = None  # a pattern matched inside other words: "Turkey meat", "Not Korea"
+    return named or _translated_names().get(_folded(text))
+
+
+#: names that stand for more than one country: quarantined, not guessed, with what they
+#: could be
+AMBIGUOUS = {"korea": "North Korea (PRK) or South Korea (KOR)?"}
+
+
+def why_unknown(raw: str | None) -> str | None:
+    """Why a spelling that ``to_alpha3`` does not know is not taken, where more can be said
+    than "unknown": an ambiguous name says what it could be."""
+    return AMBIGUOUS.get(_folded(raw)) if raw else None
+
+
+#: words any country's name may carry in a trade table's spelling ("Korea, Dem. People's
+#: Rep.", "St. Lucia", "China, Hong Kong SAR", "Venezuela, RB", "Gambia, The")
+NAME_WORDS = frozenset(
+    [
+        *("the", "of", "and", "rep", "republic", "dem", "democratic", "people", "peoples"),
+        *("s", "fed", "federal", "federated", "sts", "states", "state", "st", "saint"),
+        *("ste", "sainte", "is", "isl", "isls", "island", "islands", "sar", "pdr"),
+        *("kingdom", "plurinational", "islamic", "arab", "province", "federation", "united"),
+        *("special", "administrative", "region", "rb", "former", "territory", "territories"),
+        *("d", "da", "de", "del", "des", "di", "du", "la", "le", "les", "el", "y", "e", "et"),
+        *("und", "van"),
+    ]
+)
+
+
+#: words of other names a country goes by, which neither its names nor its pattern's
+#: stems hold ("FYR Macedonia", "Chinese Taipei", "US Virgin Islands")
+ALSO_CALLED = {
+    "CIV": ("ivory", "coast"),
+    "MKD": ("fyr", "fyrom"),
+    "TWN": ("chinese", "taipei"),
+    "VIR": ("us",),
+}
+
+
+def _is_name(text: str) -> bool:
+    """A spelled-out name rather than a code (ISO-2, ISO-3, "U.S."): patterns are asked of
+    names only."""
+    return len(re.sub(r"[^\w]", "", text)) > 3
+
+
+def _words_of(text: str, code: str) -> bool:
+    """Whether every word of ``text`` belongs to a name of ``code``: a word of its English,
+    official or translated names or of UN Comtrade's spelling, or an abbreviation of one
+    ("Dem." of Democratic); a word that starts with a stem of country_converter's pattern
+    for it ("Swaziland", "Burma", "Holland"); or a word any name may carry
+    (``NAME_WORDS``). country_converter's patterns find a country inside other words:
+    "Not Korea" and "Korea, North and South" were North Korea, "Turkey meat" Turkey,
+    "Greater China" China, "South Africa Customs Union" South Africa."""
+    words, stems = _name_words().get(code, (frozenset(), frozenset()))
+    for word in _folded(text).split():
+        if word in NAME_WORDS or word in words:
+            continue
+        if len(word) >= 2 and any(known.startswith(word) for known in words):
+            continue
+        if any(word.startswith(stem) for stem in stems):
+            continue
+        return False
+    return True
+
+
+@cache
+def _name_words() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """By alpha-3: every word of every known name of the country, folded, and the stems
+    (runs of three letters or more) of country_converter's pattern for it."""
+    import pycountry
+
+    words: dict[str, set[str]] = {}
+    stems: dict[str, set[str]] = {}
+
+    def add(code, name) -> None:
+        if isinstance(code, str) and isinstance(name, str):
+            words.setdefault(code, set()).update(_folded(name).split())
+
+    data = _converter().data
+    for code, short, official, pattern in zip(
+        data["ISO3"], data["name_short"], data["name_official"], data["regex"], strict=True
+    ):
+        add(code, short)
+        add(code, official)
+        if isinstance(code, str) and isinstance(pattern, str):
+            stems.setdefault(code, set()).update(re.findall(r"[a-z]{3,}", pattern.lower()))
+    for country in pycountry.countries:
+        for field in ("name", "official_name", "common_name"):
+            add(country.alpha_3, getattr(country, field, None))
+    for name, code in _translated_names().items():
+        add(code, name)
+    for name, code in _comtrade_areas()[1].items():
+        add(code, name)
+    for code, also in ALSO_CALLED.items():
+        words.setdefault(code, set()).update(also)
+    return {
+        code: (frozenset(words.get(code, ())), frozenset(stems.get(code, ())))
+        for code in set(words) | set(stems)
+    }
 
 
 #: languages whose ISO 3166 country names are recognised besides English: those of the

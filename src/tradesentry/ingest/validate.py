@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from tradesentry import currencies
-from tradesentry.countries import normalise_many
+from tradesentry.countries import normalise_many, why_unknown
 from tradesentry.ingest.lines import drop_lines
 from tradesentry.schema import FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 
@@ -73,16 +73,22 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                                 CASE WHEN upper(trim(s.freq)) = 'A' THEN 12 ELSE 1 END END)
                            AS period_months,
                        upper(trim(s.currency)) AS currency),
-                   r.code AS reporter_code, p.code AS partner_code, s.currency AS currency_text
+                   r.code AS reporter_code, p.code AS partner_code, s.currency AS currency_text,
+                   r.note AS reporter_note, p.note AS partner_note
             FROM staged s
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
         )
-        SELECT * EXCLUDE (raw, period_freq, period_months_text, currency_text), coalesce(reason,
+        SELECT * EXCLUDE (raw, period_freq, period_months_text, currency_text, reporter_note,
+                          partner_note), coalesce(reason,
           CASE WHEN main_line IS NOT NULL THEN NULL
                WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
+               WHEN reporter_code IS NULL AND reporter_note IS NOT NULL
+               THEN 'ambiguous reporter country ' || quoted(reporter) || ': ' || reporter_note
                WHEN reporter_code IS NULL THEN 'unknown reporter country ' || quoted(reporter)
                WHEN nullif(trim(partner), '') IS NULL THEN 'partner is missing'
+               WHEN partner_code IS NULL AND partner_note IS NOT NULL
+               THEN 'ambiguous partner country ' || quoted(partner) || ': ' || partner_note
                WHEN partner_code IS NULL THEN 'unknown partner country ' || quoted(partner)
                WHEN flow IS NULL THEN 'flow is missing'
                WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow)
@@ -229,8 +235,15 @@ def _register_countries(con: duckdb.DuckDBPyConnection) -> None:
         "UNION SELECT DISTINCT partner FROM staged WHERE partner IS NOT NULL"
     ).fetchall()
     mapping = normalise_many([row[0] for row in distinct])
-    frame = pd.DataFrame({"raw": list(mapping), "code": list(mapping.values())}, dtype="object")
+    frame = pd.DataFrame(
+        {
+            "raw": list(mapping),
+            "code": list(mapping.values()),
+            "note": [None if code else why_unknown(raw) for raw, code in mapping.items()],
+        },
+        dtype="object",
+    )
     con.execute("DROP TABLE IF EXISTS country_codes")
-    con.execute("CREATE TEMP TABLE country_codes (raw VARCHAR, code VARCHAR)")
+    con.execute("CREATE TEMP TABLE country_codes (raw VARCHAR, code VARCHAR, note VARCHAR)")
     if len(frame):
-        con.execute("INSERT INTO country_codes SELECT raw, code FROM frame")
+        con.execute("INSERT INTO country_codes SELECT raw, code, note FROM frame")

@@ -1469,3 +1469,9 @@ def _iso_time(value) -> str | None:
         if _missing(value) or pd.isna(value)
         else pd.Timestamp(value).isoformat(timespec="seconds")
     )
+
+
+if __name__ == "__main__":  # ``python -m tradesentry.cli`` did nothing, and said nothing
+    from tradesentry.__main__ import main
+
+    main()

@@ -280,14 +280,16 @@ def test_an_error_without_ctrl_c_is_not_taken_for_one(demo_db, monkeypatch):
         invoke("scan", store=demo_db)
 
 
-def test_python_dash_m_runs_the_same_command_line(demo_db):
-    """``python -m tradesentry`` is the ``tradesentry`` command, named so in its usage."""
+@pytest.mark.parametrize("module", ["tradesentry", "tradesentry.cli"])
+def test_python_dash_m_runs_the_same_command_line(demo_db, module):
+    """``python -m tradesentry`` is the ``tradesentry`` command, named so in its usage; so
+    is ``python -m tradesentry.cli``, which did nothing, and exited 0."""
     import os
     import subprocess
     import sys
 
     shown = subprocess.run(
-        [sys.executable, "-m", "tradesentry", "releases", "--store", str(demo_db)],
+        [sys.executable, "-m", module, "releases", "--store", str(demo_db)],
         capture_output=True,
         text=True,
         check=False,
@@ -296,7 +298,7 @@ def test_python_dash_m_runs_the_same_command_line(demo_db):
     assert shown.returncode == 0, shown.stderr
     assert "cn_kp_monthly_2019_2021h1" in shown.stdout
     usage = subprocess.run(
-        [sys.executable, "-m", "tradesentry", "--help"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", module, "--help"], capture_output=True, text=True, check=False
     )
     assert "Usage: tradesentry " in usage.stdout
 

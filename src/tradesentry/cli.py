@@ -320,8 +320,10 @@ def ingest(
         published=published,
         encoding=encoding.value if encoding else None,
     )
-    failed = landed = False
-    kept = 0  # files of this command in the store (ingested now, or there already)
+    failed = False
+    # files of this command in the store (ingested now, or there already), noted as each
+    # one's transaction ends: a Ctrl-C while its lines are printed leaves it whole in there
+    stored: list[Path] = []
     target = resolve_store_path(store)
     new = not target.exists()
     try:
@@ -330,27 +332,26 @@ def ingest(
                 doing = f"ingesting {path.name}" + (
                     f" ({n} of {len(files)})" if len(files) > 1 else ""
                 )
-                ok = _ingest_file(st, path, options, doing)
-                failed, landed, kept = failed or not ok, landed or ok, kept + ok
+                failed = not _ingest_file(st, path, options, doing, stored) or failed
     except _IngestInterrupted as stop:
-        if new and not landed:  # the store as it was: none, not an empty one
+        if new and not stored:  # the store as it was: none, not an empty one
             _remove_store(target)
-        err.print(stop.line(kept), markup=False, highlight=False)
+        err.print(stop.line(len(stored)), markup=False, highlight=False)
         raise typer.Exit(130) from None
     except BaseException as exc:
         # Ctrl-C between files or on closing the store: what is in it is whole
         if not (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()):
             raise
-        if new and not landed:  # the store as it was: none, not an empty one
+        if new and not stored:  # the store as it was: none, not an empty one
             _remove_store(target)
         err.print(
-            f"tradesentry: ingest interrupted; {kept} of {plural(len(files), 'file')} "
-            "of this command are in the store, each whole",
+            f"tradesentry: ingest interrupted; {len(stored)} of {plural(len(files), 'file')} "
+            f"of this command {'is' if len(stored) == 1 else 'are'} in the store, each whole",
             markup=False,
             highlight=False,
         )
         raise typer.Exit(130) from None
-    if failed and new and not landed:  # the store as it was: none, not an empty one
+    if failed and new and not stored:  # the store as it was: none, not an empty one
         _remove_store(target)
     if failed:
         raise typer.Exit(2)
@@ -384,8 +385,9 @@ class _IngestInterrupted(BaseException):
         )
 
 
-def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
-    """Ingest one file and say what landed; False (the reason on stderr) if it could not."""
+def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) -> bool:
+    """Ingest one file and say what landed; False (the reason on stderr) if it could not.
+    The file goes into ``stored`` as soon as the store holds it, before anything is said."""
     try:
         # The store's ingest reports nothing until the file is in: a spinner and the time,
         # gone before the file's lines are printed (the bar would garble stdout's lines).
@@ -399,6 +401,7 @@ def _ingest_file(st, path: Path, options: dict, doing: str) -> bool:
         if isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set():
             raise _IngestInterrupted(path) from exc
         raise
+    stored.append(path)
     if result.already_ingested:
         out.print(
             f"{printable(path)}: already ingested as release {result.release_id}; nothing to do",

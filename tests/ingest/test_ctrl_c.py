@@ -127,3 +127,28 @@ def test_ctrl_c_while_a_new_store_opens_leaves_no_store(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["ingest", path, "--store", str(store)])
     assert result.exit_code == 130
     assert not store.exists()
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_while_a_stored_files_lines_are_printed_counts_it_in(tmp_path, monkeypatch):
+    """Ctrl-C just after a file's release was committed, while its quarantined lines were
+    printed, said "0 of 1 file of this command are in the store" of a store holding it."""
+    from tradesentry import cli
+
+    path = tmp_path / "r1.csv"
+    path.write_text(ROWS.format(m=1) + "CHN,Atlantis,export,TOTAL,2021-01,5\n")
+
+    def ctrl_c(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_print_quarantine_sample", ctrl_c)
+    store = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(path), "--store", str(store)])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "tradesentry: ingest interrupted; 1 of 1 file of this command is in the store, each whole"
+    ]
+    from tradesentry.store import open_store
+
+    with open_store(store, read_only=True) as st:
+        assert len(st.releases()) == 1

@@ -428,7 +428,7 @@ def test_records_of_later_responses_are_numbered_on(store, tmp_path, joiners):
         ("04", 3.0),
     ]
     assert [(line, reason) for line, _, reason in quarantined(store)] == [
-        (3, "same observation as line 1"),
+        (3, "same observation as line 1, with another value: '999' against '1'"),
         (4, "value 'x' is not a number"),
     ]
     assert json.loads(store.quarantine().raw.iloc[0])["primaryValue"] == 999

@@ -130,7 +130,7 @@ def test_eurostat_country_codes_and_quarantined_value_takes_its_weight_along(sto
         4: "value 'lots' is not a number",
         5: "completes line 4, which is quarantined",
         6: "negative QUANTITY_IN_100KG '-5'",
-        8: "same observation as line 7",
+        8: "same observation as line 7, with another value: '901' against '900'",
     }
 
 

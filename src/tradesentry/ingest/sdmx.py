@@ -182,6 +182,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
         SELECT *,
                first_value(line) OVER ({over} ORDER BY nth > 1, priority, line) AS anchor,
                min(line) OVER ({over}, role) AS first_of_role,
+               first_value(value) OVER ({over}, role ORDER BY line) AS first_value_of_role,
                {first("cif")} AS cif_num, {first("fob")} AS fob_num,
                {first("weight")} AS weight_num, {first("quantity")} AS quantity_num,
                bool_or(blank) FILTER (WHERE role = 'weight' AND nth = 1) OVER ({over}) AS weight_blank,
@@ -190,7 +191,10 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
         FROM good
     )
     SELECT line, raw,
-           CASE WHEN nth > 1 THEN 'same observation as line ' || first_of_role END AS reason,
+           CASE WHEN nth > 1 THEN 'same observation as line ' || first_of_role || CASE
+                WHEN value IS NOT DISTINCT FROM first_value_of_role THEN ''
+                ELSE ', with another value: ' || {quoted("coalesce(value, '')")} || ' against '
+                     || {quoted("coalesce(first_value_of_role, '')")} END END AS reason,
            CASE WHEN nth = 1 AND line <> anchor THEN anchor END AS main_line,
            reporter, coalesce(partner, 'WORLD') AS partner, flow_name AS flow,
            CASE WHEN dataflow LIKE 'ESTAT:%' THEN 'CN8' ELSE 'HS' END AS classification,

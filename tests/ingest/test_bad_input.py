@@ -171,6 +171,20 @@ def test_truncated_last_line(store, tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", LINES, ids=str)
+@pytest.mark.parametrize("blank", ["\t", "   ", "{d}{d}{d}{d}{d}", " {d} {d}\t"])
+def test_lines_of_nothing_but_blanks_and_delimiters_are_blank_lines(store, tmp_path, fmt, blank):
+    """A line of a tab was quarantined ("expected 6 fields, found 1") where a line of
+    spaces was skipped, and a spreadsheet's trailing ",,,,," rows each as "reporter is
+    missing": lines that hold nothing are blank lines, neither read nor quarantined."""
+    path = fmt.file(tmp_path, GOOD)
+    delimiter = ";" if fmt.name == "mapped" else ","
+    path.write_bytes(path.read_bytes() + blank.format(d=delimiter).encode() + b"\n")
+    result = ingest(store, tmp_path, fmt, path)
+    assert (result.rows_read, result.rows_quarantined) == (len(GOOD) * fmt.lines_per_record, 0)
+    assert observed(store) == expected(GOOD)
+
+
+@pytest.mark.parametrize("fmt", LINES, ids=str)
 def test_wrong_number_of_fields(store, tmp_path, fmt):
     path = fmt.file(tmp_path, GOOD)
     lines = path.read_bytes().split(b"\n")

@@ -312,8 +312,14 @@ def _create_view(con: duckdb.DuckDBPyConnection, delimiter: str, joined: bool) -
         records = """SELECT line, raw, reason FROM lines_numbered
                       WHERE line NOT IN (SELECT line FROM lines_covered)
                       UNION ALL SELECT line, raw, reason FROM lines_joined"""
-    # the second test trims only the lines that start blank
-    kept = f"(SELECT * FROM ({records}) WHERE raw <> '' AND (ascii(raw) > 32 OR trim(raw) <> ''))"
+    # blank: nothing but white space and delimiters (a spreadsheet's trailing ",,,,," rows,
+    # a line of a tab); the second test trims only the lines that start blank or with one
+    blank = sql_literal(" \t\r\f\v" + delimiter)
+    kept = (
+        f"(SELECT * FROM ({records}) WHERE raw <> '' AND "
+        f"((ascii(raw) > 32 AND NOT starts_with(raw, {sql_literal(delimiter)})) "
+        f"OR trim(raw, {blank}) <> ''))"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW lines AS

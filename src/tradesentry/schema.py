@@ -13,6 +13,14 @@ import numpy as np
 import pandas as pd
 
 FLOWS: tuple[str, ...] = ("import", "export", "re-import", "re-export")
+#: the spellings of each flow every reader takes, in any case (UN Comtrade's codes, the
+#: plurals and short forms of trade tables)
+FLOW_SPELLINGS: dict[str, tuple[str, ...]] = {
+    "import": ("m", "imp", "import", "imports"),
+    "export": ("x", "exp", "export", "exports"),
+    "re-import": ("rm", "re-import", "re-imports", "reimport", "reimports"),
+    "re-export": ("rx", "re-export", "re-exports", "reexport", "reexports"),
+}
 #: the flow of the same goods in the partner's record (its mirror)
 MIRROR_FLOW: dict[str, str] = {
     "export": "import",

@@ -290,6 +290,23 @@ def test_unknown_country_code(store, tmp_path, fmt):
     )
 
 
+def test_a_canonical_csv_takes_the_flow_spellings_the_other_readers_take(store, tmp_path):
+    """ "EXPORTS", "X" and "M" were refused by the canonical CSV (and quoted back
+    lower-cased) while the mapped and UN Comtrade readers took them."""
+    path = tmp_path / "flows.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        "CHN,PRK,EXPORTS,TOTAL,2021-01,1\n"
+        "CHN,PRK,M,TOTAL,2021-01,2\n"
+        "CHN,PRK,Re-Exports,TOTAL,2021-01,3\n"
+        "CHN,PRK,Transit,TOTAL,2021-01,4\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (3, 1)
+    assert sorted(store.observations().flow) == ["export", "import", "re-export"]
+    assert store.quarantine().reason.tolist() == ["unknown flow 'Transit'"]  # as written
+
+
 @pytest.mark.parametrize("fmt", ALL, ids=str)
 def test_unknown_flow(store, tmp_path, fmt):
     check_one_bad_record(store, tmp_path, fmt, record(flow="transit"),

@@ -35,7 +35,7 @@ from tradesentry.ingest.staging import (
     scaled_sql,
     sql_literal,
 )
-from tradesentry.schema import FLOWS
+from tradesentry.schema import FLOW_SPELLINGS, FLOWS
 
 NAME = "mapped"
 
@@ -57,12 +57,6 @@ _SCHEMA: dict[str, dict[str, type | tuple[type, ...]] | None] = {
     "flow_codes": None,  # any key: a code as written in the file -> a canonical flow
     "wide": None,  # any key: a column name -> the flow its values are
 }  # fmt: skip
-_BUILTIN_FLOWS = {
-    "import": ("m", "imp", "import", "imports"),
-    "export": ("x", "exp", "export", "exports"),
-    "re-import": ("rm", "re-import", "re-imports", "reimport", "reimports"),
-    "re-export": ("rx", "re-export", "re-exports", "reexport", "reexports"),
-}
 
 
 @dataclass(frozen=True)
@@ -395,6 +389,7 @@ def _flow_sql(spec: MappingSpec, col: dict[str, str]) -> str:
     """SQL for the flow: fixed, or a column read through flow_codes and the usual words."""
     if "flow" not in col:
         return sql_literal(spec.fixed["flow"])
-    codes = {**{w: f for f, words in _BUILTIN_FLOWS.items() for w in words}, **spec.flow_codes}
+    codes = {**{w: f for f, words in FLOW_SPELLINGS.items() for w in words}, **spec.flow_codes}
     cases = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in codes.items())
-    return f"CASE lower(trim({col['flow']})) {cases} ELSE lower(trim({col['flow']})) END"
+    # anything else as written: the quarantine quotes the file, not a lower-cased copy
+    return f"CASE lower(trim({col['flow']})) {cases} ELSE trim({col['flow']}) END"

@@ -15,7 +15,7 @@ import pandas as pd
 from tradesentry import currencies
 from tradesentry.countries import normalise_many, why_unknown
 from tradesentry.ingest.lines import drop_lines
-from tradesentry.schema import FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 
 # Duplicates are judged on normalised codes: "CN" and "CHN" in one file are the same partner.
 _CODED_KEY = ", ".join(
@@ -46,6 +46,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         "chr(39) || left(x, 40) || CASE WHEN length(x) > 40 THEN '…' ELSE '' END || chr(39)"
     )
     flows = ", ".join(f"'{f}'" for f in FLOWS)
+    spelled = " ".join(
+        f"WHEN '{word}' THEN '{flow}'" for flow, words in FLOW_SPELLINGS.items() for word in words
+    )
     # Commodity and classification codes are upper-cased, so they match in any case, as
     # country codes do (a table's "h5" is UN Comtrade's H5, and every lookup asks in upper
     # case). The
@@ -57,7 +60,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         CREATE OR REPLACE TEMP TABLE checked AS
         WITH coded AS (
             SELECT s.* REPLACE (
-                       lower(trim(s.flow)) AS flow,
+                       CASE lower(trim(s.flow)) {spelled} ELSE lower(trim(s.flow)) END AS flow,
                        CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'HS'
                             ELSE coalesce(nullif(upper(trim(s.classification)), ''), 'HS')
                        END AS classification,
@@ -74,13 +77,14 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                            AS period_months,
                        upper(trim(s.currency)) AS currency),
                    r.code AS reporter_code, p.code AS partner_code, s.currency AS currency_text,
+                   trim(s.flow) AS flow_text,
                    r.note AS reporter_note, p.note AS partner_note
             FROM staged s
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
         )
         SELECT * EXCLUDE (raw, period_freq, period_months_text, currency_text, reporter_note,
-                          partner_note), coalesce(reason,
+                          partner_note, flow_text), coalesce(reason,
           CASE WHEN main_line IS NOT NULL THEN NULL
                WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
                WHEN reporter_code IS NULL AND reporter_note IS NOT NULL
@@ -91,7 +95,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                THEN 'ambiguous partner country ' || quoted(partner) || ': ' || partner_note
                WHEN partner_code IS NULL THEN 'unknown partner country ' || quoted(partner)
                WHEN flow IS NULL THEN 'flow is missing'
-               WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow)
+               WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow_text)
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
                WHEN regexp_full_match(commodity, '[.]+')
                THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'

@@ -86,6 +86,36 @@ def test_confidential_blanks_are_kept_as_not_available(store, shared_data, tmp_p
     assert len(no_weight) == 3 and set(no_weight["flags"]) == {"weight confidential"}
 
 
+@pytest.mark.parametrize(
+    ("mark", "status", "flag"),
+    [
+        ("", None, "confidential"),  # Comext's confidential figure: an empty OBS_VALUE
+        ("NA", None, "not available"),  # marks of a figure not available
+        (":", None, "not available"),
+        ("NaN", None, "not available"),
+        ("NA", "c", "confidential"),  # unless the status says confidential
+    ],
+)
+def test_a_mark_for_not_available_is_not_confidential(
+    store, shared_data, tmp_path, mark, status, flag
+):
+    """An OBS_VALUE of "NA" (not available) was flagged confidential, as Comext's empty
+    one is: withheld by the source and missing for want of a figure are not the same."""
+    header, *rows = comext_rows(shared_data, SMALL)
+    if status is not None:
+        header = [*header, "OBS_FLAG"]
+        rows = [[*r, ""] for r in rows]
+    line = next(i for i, r in enumerate(rows) if r[7] == "VALUE_IN_EUROS")
+    rows[line][9] = mark
+    if status is not None:
+        rows[line][10] = status
+    path = tmp_path / "marked.csv.gz"
+    write_gz(path, [header, *rows])
+    assert store.ingest(path).rows_quarantined == 0
+    (withheld,) = store.observations().query("value.isna()")["flags"]
+    assert withheld.split(",")[0] == flag
+
+
 def test_weight_without_value_line_is_still_an_observation(store, shared_data, tmp_path):
     header, *rows = comext_rows(shared_data, SMALL)
     dropped = [i for i, r in enumerate(rows) if r[7] == "VALUE_IN_EUROS"][:4]

@@ -216,7 +216,11 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
                CASE WHEN role NOT IN {_VALUE_ROLES} AND value_indicator IS NULL
                     THEN 'value not reported'
                     WHEN role IN {_VALUE_ROLES} AND blank
-                    THEN CASE WHEN status IS NULL OR lower(status) = 'c' THEN 'confidential'
+                    -- Comext's confidential figure is an empty OBS_VALUE; NaN, NA and ":"
+                    -- are marks for "not available", unless the status says confidential
+                    THEN CASE WHEN lower(status) = 'c' THEN 'confidential'
+                              WHEN status IS NULL AND nullif(trim(value), '') IS NULL
+                              THEN 'confidential'
                               ELSE 'not available' END END,
                CASE WHEN weight_blank THEN 'weight confidential' END,
                CASE WHEN status IS NOT NULL THEN 'status=' || status END), '') AS flags

@@ -121,6 +121,9 @@ value = "Value"
         (BASE.replace('currency = "USD"', 'currency = "USD"\nunit = "lakh"'), "'values.unit' must be one of"),
         (BASE.replace('currency = "USD"', 'currency = "dollars"'), "'values.currency' must be an ISO 4217"),
         (BASE.replace('flow = "export"', 'flow = "outbound"'), "'fixed.flow' must be one of"),
+        # a typo in a fixed country quarantined every row, one by one (a QA read)
+        (BASE.replace('reporter = "USA"', 'reporter = "Germny"'),
+         "'fixed.reporter' 'Germny' is no country code or name tradesentry knows"),
         (BASE.replace('partner = "CHN"\n', ""), "give partner exactly once"),
         (BASE.replace('column = "Date"', ""), "'period.column' is required"),
         (BASE.replace('flow = "export"', "") + '[wide]\nX = "export"\n',
@@ -145,6 +148,19 @@ def test_column_missing_from_header_names_mapping_key_and_file(store, tmp_path):
         InputError, match=r"t\.csv:1: column 'Date' named by bad\.toml \(period\.column\)"
     ):
         store.ingest(table, mapping=write(tmp_path, BASE))
+    assert store.releases().empty
+
+
+def test_a_column_to_ignore_missing_from_the_header_names_it(store, tmp_path):
+    """``ignore = ["Saldo"]`` passed silently where the header had no Saldo (other keys
+    naming a missing column stop the ingest): a mapping for another table, or a typo."""
+    table = tmp_path / "t.csv"
+    table.write_text("Date,Value\n2001-01,5\n")
+    mapping = write(tmp_path, '[file]\nignore = ["Saldo"]\n' + BASE)
+    with pytest.raises(
+        InputError, match=r"t\.csv:1: column 'Saldo' that bad\.toml ignores \(file\.ignore\)"
+    ):
+        store.ingest(table, mapping=mapping)
     assert store.releases().empty
 
 

@@ -444,6 +444,21 @@ def field_sql(index: int, list_column: str = "fields") -> str:
     return f"nullif(trim(replace({list_column}[{index + 1}], chr(31), lines_delimiter())), '')"
 
 
+def column_names(names: list[str]) -> list[str]:
+    """The header's names, a column with no name called ``column_N`` (its 1-based
+    position, ``_`` added while the header has a column of that name)."""
+    taken = {name.lower() for name in names}
+    out = []
+    for index, name in enumerate(names):
+        if not name:
+            name = f"column_{index + 1}"
+            while name.lower() in taken:
+                name += "_"
+            taken.add(name.lower())
+        out.append(name)
+    return out
+
+
 def provenance_sql(names: list[str], read: set[str]) -> str:
     """SQL for ``provenance``: a JSON object of the header's columns not in ``read`` (the
     names, as written, that the reader takes a field from), each under its name as written.
@@ -453,14 +468,9 @@ def provenance_sql(names: list[str], read: set[str]) -> str:
     its values are the source's all the same. ``read`` may name it so (a mapping's
     ``ignore``).
     """
-    taken = {name.lower() for name in names}
-    kept = []
-    for index, name in enumerate(names):
-        if not name:
-            name = f"column_{index + 1}"
-            while name.lower() in taken:
-                name += "_"
-            taken.add(name.lower())
-        if name not in read:
-            kept.append(f"{sql_literal(name)}, {field_sql(index)}")
+    kept = [
+        f"{sql_literal(name)}, {field_sql(index)}"
+        for index, name in enumerate(column_names(names))
+        if name not in read
+    ]
     return f"json_object({', '.join(kept)})" if kept else "NULL"

@@ -24,9 +24,9 @@ from typing import Any
 
 import duckdb
 
-from tradesentry import currencies
+from tradesentry import countries, currencies
 from tradesentry.errors import InputError
-from tradesentry.ingest.lines import field_sql, load_lines, provenance_sql
+from tradesentry.ingest.lines import column_names, field_sql, load_lines, provenance_sql
 from tradesentry.ingest.source import SourceFile, encoding_name, split_header
 from tradesentry.ingest.staging import (
     create_staged,
@@ -187,6 +187,10 @@ def _check_meaning(spec: MappingSpec) -> None:
             f"must be an ISO 4217 code such as USD, not {spec.currency!r}"
             + currencies.iso_hint(spec.currency),
         )
+    for side in ("reporter", "partner"):
+        given = spec.fixed.get(side)
+        if given is not None and countries.to_alpha3(given) is None:
+            raise bad(f"fixed.{side}", f"{given!r} is no country code or name tradesentry knows")
     for key, flow in [
         *(("wide." + c, f) for c, f in spec.wide.items()),
         *(("flow_codes." + c, f) for c, f in spec.flow_codes.items()),
@@ -309,6 +313,14 @@ def _resolve(src: SourceFile, spec: MappingSpec, names: list[str]) -> dict[str, 
     wanted["period.column"] = spec.period_column
     wanted |= {f"wide.{c}": c for c in spec.wide}
     col: dict[str, str] = {}
+    # a column to ignore that is not there: a mapping for another table, or a typo
+    missing = [column for column in spec.ignore if column not in column_names(names)]
+    if missing:
+        raise src.fail(
+            f"column {missing[0]!r} that {spec.path.name} ignores (file.ignore) is not in the "
+            f"header ({', '.join(names)})",
+            src.header_line,
+        )
     for key, column in wanted.items():
         if column not in names:
             raise src.fail(

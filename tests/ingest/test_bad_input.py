@@ -421,6 +421,27 @@ def test_latin1_line_in_a_utf8_file_is_quarantined_then_read_when_told(store, tm
         assert "CIV" in set(other.observations().partner)
 
 
+def test_a_latin1_line_at_the_top_of_a_utf8_file_does_not_make_it_latin1(store, tmp_path):
+    """One latin-1 line right under the header made the whole file latin-1: the UTF-8
+    "Réunion" read "RÃ©union" (quarantined as an unknown country, the cause hidden) and
+    provenance was stored garbled. The file's other lines are UTF-8: it is UTF-8, and the
+    latin-1 line is the one quarantined."""
+    path = tmp_path / "mixed_top.csv"
+    path.write_bytes(
+        LATIN1.encode()
+        + "CHN,Curaçao,export,TOTAL,2021-01,5,USD,latin\n".encode("latin-1")
+        + "CHN,Réunion,export,TOTAL,2021-01,6,USD,naïve café\n".encode()
+        + "CHN,Côte d'Ivoire,export,TOTAL,2021-01,7,USD,x\n".encode()
+    )
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (2, 1)
+    (row,) = store.quarantine().itertuples()
+    assert row.line == 2 and "pass --encoding latin-1" in row.reason
+    obs = store.observations()
+    assert set(obs.partner) == {"REU", "CIV"}
+    assert '{"note":"naïve café"}' in set(obs.provenance)
+
+
 def test_a_latin1_file_ending_on_its_accented_byte_is_read_as_latin1(store, tmp_path):
     """No final newline: the é is the file's last byte, which reads as a UTF-8 character
     cut short; the whole file was read, so nothing was cut."""

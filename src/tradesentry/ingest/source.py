@@ -406,7 +406,10 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
             return _latin_1(raw), "latin-1"
         return raw.decode("utf-8", errors="replace"), "utf-8"
     # The header decides: a file whose first lines are valid UTF-8 is read as UTF-8 and a bad
-    # line later on is quarantined; a file that is not UTF-8 from the start is latin-1.
+    # line later on is quarantined; a file that is not UTF-8 from the start is latin-1,
+    # unless other lines of its sample are UTF-8 beyond ASCII (latin-1 text almost never
+    # forms such sequences): one latin-1 line near the top had turned a UTF-8 file's every
+    # "Réunion" into "RÃ©union", and its lines quarantined as unknown countries.
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -415,11 +418,23 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
         if exc.reason == "unexpected end of data" and len(raw) >= SAMPLE_BYTES:
             return raw[: exc.start].decode("utf-8"), "utf-8"
         first_lines = raw[: raw.find(b"\n", raw.find(b"\n") + 1) + 1 or len(raw)]
-        try:
-            first_lines.decode("utf-8")
+        header = raw[: raw.find(b"\n") + 1 or len(raw)]
+        if _is_utf8(first_lines) or (_is_utf8(header) and _has_utf8_beyond_ascii(raw)):
             return raw.decode("utf-8", errors="replace"), "utf-8"
-        except UnicodeDecodeError:
-            return _latin_1(raw), "latin-1"
+        return _latin_1(raw), "latin-1"
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _has_utf8_beyond_ascii(raw: bytes) -> bool:
+    """Whether a line of ``raw`` holds a character beyond ASCII and is valid UTF-8."""
+    return any(not line.isascii() and _is_utf8(line) for line in raw.split(b"\n")[:-1])
 
 
 def _latin_1(raw: bytes) -> str:

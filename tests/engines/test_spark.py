@@ -510,7 +510,7 @@ def write_figures(rows: pd.DataFrame, path) -> None:
         ({"partner": "  "}, "partner is missing"),
         ({"partner": "Atlantis"}, "unknown partner country 'Atlantis'"),
         ({"flow": ""}, "flow is missing"),
-        ({"flow": " Transit"}, "unknown flow 'transit'"),
+        ({"flow": " Transit"}, "unknown flow 'Transit'"),  # as written
         ({"commodity": " "}, "commodity is missing"),
         ({"commodity": ".."}, "commodity '..' is a mark for no code, not a code"),
         ({"value": "NaN"}, "value 'NaN' is not a number"),
@@ -669,3 +669,18 @@ def test_findings_parquet_holds_the_gaps_as_the_scan_returns_them(store, spark, 
     (written,) = pd.read_parquet(out).to_dict("records")
     assert json.loads(written["evidence"]) == gap["evidence"]
     assert written["explanation"] == gap["explanation"]
+
+
+def test_a_flow_spelled_as_the_ingest_takes_it_is_that_flow(store, spark, tmp_path):
+    """The ingest takes EXPORTS, X and M for export and import; Spark's input reads them so,
+    rather than refusing a lake the ingest would store whole."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = month_rows().assign(flow=["X", "EXPORTS", " export "] * 4 + ["exports"])
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    assert store.ingest(tmp_path / "rows.csv").rows_quarantined == 0
+    write_figures(rows, tmp_path / "rows.parquet")
+    found = spark_engine.scan(
+        None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
+    )
+    assert len(found) and set(found["flow"]) == {"export"}  # January 2020's ×5, found

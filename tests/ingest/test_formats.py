@@ -219,4 +219,19 @@ def test_a_canonical_period_on_a_months_first_day_is_that_month(store, tmp_path)
     result = store.ingest(path)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
     assert str(store.observations()["period"].iloc[0])[:7] == "2021-03"
-    assert store.quarantine()["reason"].tolist() == ["impossible period '2021-04-15'"]
+    assert store.quarantine()["reason"].tolist() == [
+        "period '2021-04-15' is not a month (YYYY-MM, or YYYY-MM-01) nor a year (YYYY)"
+    ]
+
+
+@pytest.mark.parametrize("written", ["2021M02", "202102", "Feb 2021", "2021-2"])
+def test_a_canonical_period_in_another_notation_says_which_it_takes(store, tmp_path, written):
+    """ "impossible period '202102'" said nothing of what a period should look like."""
+    path = tmp_path / "notation.csv"
+    path.write_text(
+        f"reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,{written},5\n"
+    )
+    assert store.ingest(path).rows_quarantined == 1
+    assert store.quarantine()["reason"].tolist() == [
+        f"period '{written}' is not a month (YYYY-MM, or YYYY-MM-01) nor a year (YYYY)"
+    ]

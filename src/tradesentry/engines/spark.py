@@ -55,7 +55,7 @@ from tradesentry.engines.local import (
 )
 from tradesentry.errors import EngineUnavailable, InputError
 from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, empty_findings, evidence_json
-from tradesentry.schema import FLOWS, OBSERVATION_KEY, SERIES_KEY
+from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_KEY, SERIES_KEY
 
 DEFAULT_MASTER = "local[*]"
 INSTALL_HINT = "pip install 'tradesentry[spark]'"
@@ -897,9 +897,14 @@ def canonical(frame):
     if "classification" in frame.columns:
         given = F.trim(F.col("classification").cast("string"))
         classification = F.coalesce(F.when(given != "", given), classification)
+    given_flow = F.lower(F.trim(F.col("flow").cast("string")))
+    flow = given_flow
+    for canonical, words in FLOW_SPELLINGS.items():  # EXPORTS, X, M … as the ingest takes them
+        flow = F.when(given_flow.isin(*words), F.lit(canonical)).otherwise(flow)
     columns = {
         "period": period,
-        "flow": F.lower(F.trim(F.col("flow").cast("string"))),
+        "flow": flow,
+        "_flow_given": F.trim(F.col("flow").cast("string")),
         "commodity": F.when(total, F.lit("TOTAL")).otherwise(commodity),
         "classification": F.when(total, F.lit("HS")).otherwise(classification),
         # the columns as given, where replaced, for ``_check_rows`` to quote
@@ -988,6 +993,7 @@ _REASONS: dict[str, str] = {
 CHECK_COLUMNS: tuple[str, ...] = (
     "_problem",
     "_period_text",
+    "_flow_given",
     "_period_months_given",
     "_currency_given",
     *(f"_{name}_given" for name in _FIGURES),
@@ -1074,7 +1080,7 @@ def _check_rows(obs, path: str) -> None:
     shown = {
         "reporter": F.col("reporter").cast("string"),
         "partner": F.col("partner").cast("string"),
-        "flow": F.col("flow"),
+        "flow": F.col("_flow_given"),
         "commodity": text("commodity"),
         "freq": F.col("freq"),
         "period": F.col("_period_text"),

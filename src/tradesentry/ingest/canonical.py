@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from tradesentry.ingest.comtrade import quoted
 from tradesentry.ingest.lines import field_sql, load_lines, provenance_sql
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import (
@@ -72,7 +73,12 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         f"""
         SELECT line, raw,
                coalesce(reason, CASE WHEN len(fields) <> {len(names)}
-                   THEN 'expected {len(names)} fields, found ' || len(fields) END) AS reason,
+                   THEN 'expected {len(names)} fields, found ' || len(fields)
+                   -- another notation ("2021M02", "202102", "Feb 2021"): say which this one is
+                   WHEN nullif(trim({period}), '') IS NOT NULL AND NOT {is_year}
+                        AND NOT {is_month}
+                   THEN 'period ' || {quoted(period)} || ' is not a month (YYYY-MM, or '
+                        || 'YYYY-MM-01) nor a year (YYYY)' END) AS reason,
                {col["reporter"]} AS reporter, {col["partner"]} AS partner, {col["flow"]} AS flow,
                {col.get("classification", "NULL")} AS classification,
                {col["commodity"]} AS commodity,

@@ -409,3 +409,25 @@ def test_a_withheld_month_is_not_read_as_recorded_late():
     assert "late" not in gap["evidence"] and "recorded late" not in gap["explanation"]
     spikes = found[found["kind"] == "spike"].to_dict("records")
     assert spikes and not any("late" in spike["evidence"] for spike in spikes)
+
+
+def test_a_partners_record_of_one_missing_month_reads_a_month_without_trade():
+    """ "than 1 month without trade": one month reads "than a month without trade"."""
+    from tradesentry.detectors.gap import _partner_reading
+
+    finding = {
+        "reporter": "SWE",
+        "partner": "ESP",
+        "flow": "export",
+        "currency": "EUR",
+        "evidence": {
+            "partner_months": 1,
+            "partner_value": 90_000.0,
+            "partner_usual": 96_400.0,
+            "partner_around": 10,
+            "traded_before": 6,
+            "traded_after": 6,
+        },
+    }
+    _, reading = _partner_reading(finding, 1, "month")
+    assert reading.endswith("likelier reading than a month without trade."), reading

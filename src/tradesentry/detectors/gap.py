@@ -321,8 +321,8 @@ def _partner_reading(
     return (
         said,
         f"by its account the trade went on, so a figure confidential, suppressed or late in "
-        f"{reporter}'s record is the likelier reading than {plural(n_months, unit)} without "
-        "trade.",
+        f"{reporter}'s record is the likelier reading than "
+        f"{plural(n_months, unit) if n_months > 1 else 'a ' + unit} without trade.",
     )
 
 

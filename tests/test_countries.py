@@ -63,6 +63,18 @@ from tradesentry.countries import to_alpha3
         ("East Timor", "TLS"),
         ("Trinidad & Tobago", "TTO"),
         ("Great Britain", "GBR"),
+        # names a first version of the check on words refused (a review)
+        ("Turkey", "TUR"),
+        ("Turks and Caicos Isds", "TCA"),
+        ("Siam", "THA"),
+        ("Wallis and Futuna Isds", "WLF"),
+        ("N. Mariana Isds", "MNP"),
+        ("US Minor Outlying Islands", "UMI"),
+        ("West Bank and Gaza", "PSE"),
+        ("United Kingdom (UK)", "GBR"),
+        ("P.R. China", "CHN"),
+        ("Mainland China", "CHN"),
+        ("Libyan Arab Jamahiriya", "LBY"),
     ],
 )
 def test_spellings_of_a_country(raw, code):
@@ -119,3 +131,30 @@ def test_the_codes_the_store_keeps_are_each_their_own_code():
     assert all(to_alpha3(code) == code for code in codes)
     assert "China" not in codes and "156" not in codes
     assert 250 <= len(codes) <= 320
+
+
+def test_every_name_the_libraries_know_is_its_country():
+    """The check on words must not refuse a country's own names: every short and official
+    name of country_converter and every name of pycountry reads as its code (but one that
+    neither library's patterns know)."""
+    import country_converter
+    import pycountry
+
+    data = country_converter.CountryConverter().data
+    names = [
+        *zip(data["name_short"], data["ISO3"], strict=True),
+        *zip(data["name_official"], data["ISO3"], strict=True),
+        *(
+            (getattr(c, field), c.alpha_3)
+            for c in pycountry.countries
+            for field in ("name", "official_name", "common_name")
+            if getattr(c, field, None)
+        ),
+    ]
+    unknown_to_both = {"Rwandese Republic"}
+    wrong = [
+        (name, code, to_alpha3(name))
+        for name, code in names
+        if isinstance(name, str) and name not in unknown_to_both and to_alpha3(name) != code
+    ]
+    assert wrong == []

@@ -109,7 +109,8 @@ NAME_WORDS = frozenset(
         *("kingdom", "plurinational", "islamic", "arab", "province", "federation", "united"),
         *("special", "administrative", "region", "rb", "former", "territory", "territories"),
         *("d", "da", "de", "del", "des", "di", "du", "la", "le", "les", "el", "y", "e", "et"),
-        *("und", "van"),
+        *("und", "van", "isds", "fmr", "pr", "mainland", "occupied", "minor", "outlying"),
+        *("us",),
     ]
 )
 
@@ -120,7 +121,7 @@ ALSO_CALLED = {
     "CIV": ("ivory", "coast"),
     "MKD": ("fyr", "fyrom"),
     "TWN": ("chinese", "taipei"),
-    "VIR": ("us",),
+    "LBY": ("jamahiriya",),
 }
 
 
@@ -133,31 +134,37 @@ def _is_name(text: str) -> bool:
 def _words_of(text: str, code: str) -> bool:
     """Whether every word of ``text`` belongs to a name of ``code``: a word of its English,
     official or translated names or of UN Comtrade's spelling, or an abbreviation of one
-    ("Dem." of Democratic); a word that starts with a stem of country_converter's pattern
-    for it ("Swaziland", "Burma", "Holland"); or a word any name may carry
-    (``NAME_WORDS``). country_converter's patterns find a country inside other words:
-    "Not Korea" and "Korea, North and South" were North Korea, "Turkey meat" Turkey,
-    "Greater China" China, "South Africa Customs Union" South Africa."""
-    words, stems = _name_words().get(code, (frozenset(), frozenset()))
+    ("Dem." of Democratic, "Isds" of Islands); a word country_converter's own pattern for
+    it matches alone ("Turkey", "Siam", "Burma", "Holland"); an initial ("N. Mariana"); or
+    a word any name may carry (``NAME_WORDS``). country_converter's patterns find a country
+    inside other words: "Not Korea" and "Korea, North and South" were North Korea, "Turkey
+    meat" Turkey, "Greater China" China, "South Africa Customs Union" South Africa."""
+    words, pattern, stems = _name_words().get(code, (frozenset(), None, frozenset()))
     for word in _folded(text).split():
-        if word in NAME_WORDS or word in words:
+        if len(word) == 1 or word in NAME_WORDS or word in words:
             continue
         if len(word) >= 2 and any(known.startswith(word) for known in words):
             continue
-        if any(word.startswith(stem) for stem in stems):
+        if pattern is not None and pattern.search(word):
+            continue
+        if any(word.startswith(stem) for stem in stems):  # "Cape" of "(cabo|cape) *verde"
             continue
         return False
     return True
 
 
 @cache
-def _name_words() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """By alpha-3: every word of every known name of the country, folded, and the stems
-    (runs of three letters or more) of country_converter's pattern for it."""
+def _name_words() -> dict[str, tuple[frozenset[str], re.Pattern | None, frozenset[str]]]:
+    """By alpha-3: every word of every known name of the country, folded;
+    country_converter's pattern for it (compiled as it uses it, case aside); and the
+    pattern's stems, its runs of three letters or more outside its escapes (``\\b``) and
+    the names it rules out (``(?!.*bissau)``), for the words of a pattern that spans
+    several ("Cape Verde", "East Timor")."""
     import pycountry
 
     words: dict[str, set[str]] = {}
-    stems: dict[str, set[str]] = {}
+    patterns: dict[str, re.Pattern] = {}
+    stems: dict[str, frozenset[str]] = {}
 
     def add(code, name) -> None:
         if isinstance(code, str) and isinstance(name, str):
@@ -170,7 +177,9 @@ def _name_words() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
         add(code, short)
         add(code, official)
         if isinstance(code, str) and isinstance(pattern, str):
-            stems.setdefault(code, set()).update(re.findall(r"[a-z]{3,}", pattern.lower()))
+            patterns[code] = re.compile(pattern, re.IGNORECASE)
+            kept = re.sub(r"\(\?!.*?\)|\\[a-zA-Z]", " ", pattern.lower())
+            stems[code] = frozenset(re.findall(r"[a-z]{3,}", kept))
     for country in pycountry.countries:
         for field in ("name", "official_name", "common_name"):
             add(country.alpha_3, getattr(country, field, None))
@@ -181,8 +190,8 @@ def _name_words() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     for code, also in ALSO_CALLED.items():
         words.setdefault(code, set()).update(also)
     return {
-        code: (frozenset(words.get(code, ())), frozenset(stems.get(code, ())))
-        for code in set(words) | set(stems)
+        code: (frozenset(words.get(code, ())), patterns.get(code), stems.get(code, frozenset()))
+        for code in set(words) | set(patterns)
     }
 
 

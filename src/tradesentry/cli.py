@@ -1475,6 +1475,4 @@ def _iso_time(value) -> str | None:
 
 
 if __name__ == "__main__":  # ``python -m tradesentry.cli`` did nothing, and said nothing
-    from tradesentry.__main__ import main
-
-    main()
+    app(prog_name="tradesentry")

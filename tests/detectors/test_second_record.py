@@ -24,10 +24,16 @@ def _flow(seed: int = 7, level: float = 1e5, noise: float = 0.1) -> np.ndarray:
 @pytest.mark.parametrize(
     ("observed", "expected", "seen", "usual", "reading"),
     [
-        (56.0, 39_300.0, 459_300.0, 683_500.0, "held"),  # the partner's month ordinary
+        (56.0, 39_300.0, 45_900.0, 68_350.0, "held"),  # the partner's month ordinary
+        (56.0, 39_300.0, 459_300.0, 683_500.0, "held"),  # records apart: still, not agreeing
         (1.0, 700.0, 1.0, 393.0, "moved"),  # both records near nothing
         (1.0, 700.0, 0.0, 393.0, "moved"),  # a partner's zero beside a low month
-        (0.0, 700.0, 150.0, 393.0, "moved"),  # a month at zero, the partner's below usual
+        (0.0, 700.0, 150.0, 393.0, "moved"),  # a month at zero, the partner's at 0.38
+        (0.0, 700.0, 390.0, 393.0, "held"),  # a month at zero, the partner's usual
+        (0.0, 700.0, 1000.0, 393.0, "other"),  # … at 2.5 times it: neither
+        # BEL←NLD: €3.29M where ~€15K is expected, NLD's €3.23M near its usual €2.88M: the
+        # records are ×190 apart, and this month they agree
+        (3.29e6, 1.44e4, 3.23e6, 2.88e6, "agrees"),
         (2.0e5, 1.0e5, 1.0e5, 1.0e5, "other"),  # ×2: too little moved to call it held
         (8.0e5, 1.0e5, 5.0e5, 1.0e5, "moved"),  # ×8 and ×5, the same way
         (8.0e5, 1.0e5, 0.0, 1.0e5, "other"),  # a spike beside a partner's zero
@@ -82,7 +88,7 @@ def test_a_month_at_next_to_nothing_is_read_in_the_partners_record(partner_month
     ("kilos", "says"),
     [
         (900.0, "did not fall with the value: goods were shipped"),
-        (5.0, "The weight fell with it (5 kg against 1 t in the series"),
+        (5.0, "The weight fell with it (5 kg against "),
         (300.0, None),  # a third of the usual: no reading
     ],
 )
@@ -148,10 +154,10 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
 @pytest.mark.parametrize(
     ("kind", "factor", "kilo_factor", "says"),
     [
-        (Spike, 2.5, 1.0, "The weight held (1 t against 1 t in the series' usual month)"),
-        (Spike, 2.5, 2.5, "The weight moved with it (2.5 t against 1 t"),
+        (Spike, 2.5, 1.0, "The weight held (1 t against "),
+        (Spike, 2.5, 2.5, "The weight moved with it (2.5 t against "),
         (Dip, 0.3, 1.0, "the value per kg moved, not the quantity shipped. A fall in price"),
-        (Dip, 0.3, 0.3, "The weight moved with it (300 kg against 1 t"),
+        (Dip, 0.3, 0.3, "The weight moved with it (300 kg against "),
     ],
 )
 def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, says):
@@ -186,3 +192,51 @@ def test_a_weight_that_held_is_not_a_one_off_shipment_whatever_the_partner_says(
     (finding,) = _found(Spike, values, mirror, weights)
     text = finding["explanation"]
     assert "The weight held" in text and "more than a one-off shipment" in text, text
+
+
+@pytest.mark.parametrize(
+    ("kind", "factor", "partner_factor", "kilo_factor", "says", "not_said"),
+    [
+        # the partner held: the weight is that record's, no change of the quantity shipped
+        (Spike, 6.0, 1.0, 6.0, "The weight in the record: ", "the quantity shipped changed"),
+        (Dip, 1 / 6.0, 1.0, 1 / 6.0, "The weight in the record: ", "the quantity shipped"),
+        # the weight held and the partner's record moved too: a price, on both sides
+        (
+            Spike,
+            6.0,
+            5.0,
+            1.0,
+            "other goods under the code, seen on both sides,",
+            "one-off shipment, then",
+        ),
+        (Dip, 1 / 6.0, 1 / 5.0, 1.0, "A fall in price, seen on both sides", "A real interruption"),
+    ],
+)
+def test_the_weight_and_the_partners_record_are_read_together(
+    kind, factor, partner_factor, kilo_factor, says, not_said
+):
+    """FRA←ITA 48064090: "The weight moved with it …: the quantity shipped changed", then
+    "the trade went on as ITA recorded it": the weight was the same faulty record's. And a
+    weight that held beside a partner's record that moved closed "A one-off shipment"."""
+    values = _flow(noise=0.05)
+    values[FLAGGED] *= factor
+    mirror = _flow(seed=8, noise=0.05)
+    mirror[FLAGGED] *= partner_factor
+    weights = np.full(MONTHS, 1000.0)
+    weights[FLAGGED] *= kilo_factor
+    (finding,) = _found(kind, values, mirror, weights)
+    text = finding["explanation"]
+    assert says in text and not_said not in text, text
+
+
+def test_a_month_that_agrees_with_a_partner_whose_record_is_far_apart_is_no_month_off():
+    """BEL←NLD 39209959, October 2025: BEL books about €15K a month of what NLD books at
+    €2.5M; its €3.29M that month, beside NLD's €3.23M, read "BEL's figure is the one off"."""
+    values = _flow(level=1.5e4, noise=0.05)
+    values[FLAGGED] = 3.29e6
+    mirror = _flow(seed=8, level=2.5e6, noise=0.05)
+    mirror[FLAGGED] = 3.23e6
+    (finding,) = _found(Spike, values, mirror)
+    text = finding["explanation"]
+    assert "this month CHN's figure agrees with it, where its expected value is 1/" in text, text
+    assert "the one off" not in text, text

@@ -124,6 +124,8 @@ value = "Value"
         # a typo in a fixed country quarantined every row, one by one (a QA read)
         (BASE.replace('reporter = "USA"', 'reporter = "Germny"'),
          "'fixed.reporter' 'Germny' is no country code or name tradesentry knows"),
+        (BASE.replace('reporter = "USA"', 'reporter = "Korea"'),
+         "'fixed.reporter' 'Korea' is ambiguous: North Korea (PRK) or South Korea (KOR)?"),
         (BASE.replace('partner = "CHN"\n', ""), "give partner exactly once"),
         (BASE.replace('column = "Date"', ""), "'period.column' is required"),
         (BASE.replace('flow = "export"', "") + '[wide]\nX = "export"\n',

@@ -226,3 +226,27 @@ def test_a_weight_in_100_kg_is_the_weight_as_written(store, tmp_path):
     store.ingest(source)
     (weight,) = store.observations().net_weight_kg
     assert weight == 14.0
+
+
+def test_a_duplicate_of_a_withheld_figure_under_another_code_says_so(store, tmp_path):
+    """EL and GR are both Greece: the second record of a key is quarantined; where the
+    first held no figure (confidential), the reason says so rather than passing it over for
+    the next record's value, and 7 against 7.0 is the same value."""
+    head = (
+        "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,OBS_VALUE"
+    )
+    row = "ESTAT:DS-045409(1.0),13/02/26 11:00:00,M,{r},DE,32121000,1,VALUE_IN_EUROS,{p},{v}"
+    lines = [
+        head,
+        row.format(r="EL", p="2024-04", v=""),
+        row.format(r="GR", p="2024-04", v="5000"),
+        row.format(r="EL", p="2024-05", v="7"),
+        row.format(r="GR", p="2024-05", v="7.0"),
+    ]
+    path = tmp_path / "greece.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert store.ingest(path).rows_quarantined == 2
+    assert store.quarantine().reason.tolist() == [
+        "same observation as line 2, with another value: '5000' against no figure (withheld)",
+        "same observation as line 4",
+    ]

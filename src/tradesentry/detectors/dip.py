@@ -20,6 +20,7 @@ from tradesentry.detectors.evidence import (
     season_reading,
 )
 from tradesentry.detectors.second_record import (
+    AGREES,
     partner_text,
     shipped_text,
     with_second_records,
@@ -88,7 +89,7 @@ class Dip(Detector):
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         partner, reading = partner_text(ev, finding)
-        shipped, quantity = shipped_text(ev, finding)
+        shipped, quantity = shipped_text(ev, finding, reading)
         text += shipped + partner
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):
@@ -103,8 +104,12 @@ class Dip(Detector):
                 f"{less_than(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
                 f"may have been recorded in {nxt}."
             )
+        elif reading == "agrees":
+            text += AGREES
         elif reading == "held":
             text += " Trade not yet recorded or misrecorded, then; a later revision would show it."
+        elif reading == "moved" and quantity == "held":  # the usual tonnage, cheaper
+            text += " A fall in price, seen on both sides, more than an interruption."
         elif reading == "moved":
             text += " A real interruption, then (a closure, a lost contract), on both sides."
         elif quantity == "held":

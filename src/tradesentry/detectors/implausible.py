@@ -134,7 +134,11 @@ class Implausible(Detector):
         zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
         evidence = deviation_evidence(panel, model, rows, cols)
         around = [ev.get("level_months") for ev in evidence]
-        for ev, more in zip(evidence, month_evidence(panel, rows, cols, around), strict=True):
+        for ev, more, r in zip(
+            evidence, month_evidence(panel, rows, cols, around), reason[rows, cols], strict=True
+        ):
+            if REASONS[int(r)] == "unit_slip":  # its own weights: ``slip_evidence``
+                more = {k: v for k, v in more.items() if not k.startswith("weight_")}
             ev.update(more)
         for ev, r, f, ty, a, nt in zip(
             evidence,
@@ -342,7 +346,7 @@ class Implausible(Detector):
         what = "zero" if reason == "zero" else obs
         typical = ev.get("typical")
         scale = f", and the series' typical {unit} is {money(typical, cur)}" if typical else ""
-        weights, shipped = weight_text(ev, finding)
+        weights, shipped = weight_text(ev, finding, reading)
         text = (
             f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. "
             f"{_only_low(ev, unit)}: not a plausible amount of trade.{weights}{partner}"

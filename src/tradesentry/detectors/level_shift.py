@@ -682,8 +682,9 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
 
     Where the partner's record moved otherwise, the two records' levels are compared: a
     change after which they agree (within ×``LASTS_RATIO``) where before they were
-    ×``RECORD_ONLY`` or more apart brought the reporter's record into line with the
-    partner's: the change is in the record. (Not the reverse: records that agreed and then
+    ×``RECORD_ONLY`` or more apart, the partner's record itself moving less than that,
+    brought the reporter's record into line with the partner's: the change is in the
+    record. (Not the reverse: records that agreed and then
     parted, the partner's moving too, crossed, and which is right the figures do not say.)
     A QA read found Estonia's imports of CN 39206900 from Poland "a closure,
     sanctions or lost business" from January 2025 (€19.7K a month to about €400), while
@@ -716,7 +717,12 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     own_before, own_after = finding.get("expected"), finding.get("observed")
     if not (_positive(own_before) and _positive(own_after)):
         return f"{went}.", False
-    if _within(own_after, after, LASTS_RATIO) and not _within(own_before, before, RECORD_ONLY):
+    partner_steady = _within(after, before, RECORD_ONLY)  # a partner that moved ×3 saw a change too
+    if (
+        partner_steady
+        and _within(own_after, after, LASTS_RATIO)
+        and not _within(own_before, before, RECORD_ONLY)
+    ):
         return (
             f"{went}: after the change the two records agree, where before {reporter}'s was "
             f"{times(own_before / before)} {partner}'s. The change brought {reporter}'s record "

@@ -28,10 +28,14 @@ from tradesentry.detectors.base import context
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit, plural, weight
+from tradesentry.text import factor as factor_text
+from tradesentry.text import money, period_name, period_unit, times, weight
 
 #: the partner's month within this factor of its usual month either way: it held
 HELD = 2.0
+#: the partner's usual month this factor or more off the series' expectation: the records
+#: measure the trade differently, and a month where they agree is read as such
+COMPARABLE = 3.0
 #: months of the partner's record behind its usual month, at the least
 USUAL_MONTHS = 3
 #: a weight at least this share of the series' usual month: the goods moved
@@ -46,17 +50,22 @@ def month_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray, around: lis
     ``around`` holds each cell's months its expectation came from (``level_months``
     labels): the partner's usual month is its median over those it has a figure for
     (``partner_usual``, from ``partner_months`` months, at least ``USUAL_MONTHS``), beside
-    its figure for the month itself (``partner_observed``; None where it has no row). The
-    weight: the month's (``weight_kg``) and the median weight of those months
-    (``usual_weight_kg``). Keys are left out where the store holds too little."""
+    its figure for the month itself (``partner_observed``; None where it has no row). A
+    month of the partner's that could not be put in the series' currency, or is negative,
+    leaves the partner's record out. The weight: the month's (``weight_kg``) and the median
+    weight of those months (``weight_around_kg``). Keys are left out where the store holds
+    too little."""
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    mirror = _partner_record(panel)
+    mirror, given = _partner_record(panel)
     column = {label: t for t, label in enumerate(panel.label(np.arange(panel.n_months)))}
     out = []
     for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
         months = np.array([column[m] for m in around[k] or () if m in column], dtype=np.int64)
         ev: dict = {}
-        if mirror is not None and months.size:
+        readable = (
+            mirror is not None and months.size and not (given[i, t] and np.isnan(mirror[i, t]))
+        )
+        if readable:
             usual, n = _median(mirror[i, months])
             if n >= USUAL_MONTHS and usual > 0:
                 ev |= {
@@ -67,7 +76,7 @@ def month_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray, around: lis
         usual_kg, n_kg = _median(panel.weights[i, months]) if months.size else (np.nan, 0)
         own_kg = panel.weights[i, t]
         if n_kg >= USUAL_MONTHS and usual_kg > 0 and np.isfinite(own_kg) and own_kg >= 0:
-            ev |= {"weight_kg": float(own_kg), "usual_weight_kg": float(usual_kg)}
+            ev |= {"weight_kg": float(own_kg), "weight_around_kg": float(usual_kg)}
         out.append(ev)
     return out
 
@@ -85,16 +94,18 @@ def with_second_records(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:
     return found
 
 
-def _partner_record(panel: Panel) -> np.ndarray | None:
-    """The partner's record in the series' currency, NaN where it could not be converted."""
+def _partner_record(panel: Panel) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The partner's record in the series' currency (NaN where it could not be converted,
+    or is negative), and where it has a row at all."""
     mirror = context(panel, "mirror_value")
     if mirror is None:
-        return None
+        return None, None
     ok = context(panel, "mirror_currency_ok")
-    usable = np.isfinite(mirror) & (mirror >= 0)
+    given = np.isfinite(mirror)
+    usable = given & (mirror >= 0)
     if ok is not None:
         usable &= ok == 1
-    return np.where(usable, mirror, np.nan)
+    return np.where(usable, mirror, np.nan), given
 
 
 def _median(x: np.ndarray) -> tuple[float, int]:
@@ -102,21 +113,44 @@ def _median(x: np.ndarray) -> tuple[float, int]:
     return float(med[0]), int(n[0])
 
 
-def partner_reading(ev: Mapping, observed: float | None, expected: float | None) -> str | None:
-    """'held' (within ×``HELD`` of its usual month, where the series' month moved at least
-    twice as far: ×4), 'moved' (the same way, at least half as far on the log scale),
-    'other', or None where there is nothing to read (no usual month, no expectation).
+def _season(ev: Mapping) -> float:
+    """The series' seasonal factor for the month (1 without one): the partner's record and
+    the weight of the same goods follow the same season, so their usual months are set
+    against the month as the series' own expectation is."""
+    factor = ev.get("seasonal_factor")
+    try:
+        factor = float(factor)
+    except (TypeError, ValueError):
+        return 1.0
+    return factor if math.isfinite(factor) and factor > 0 else 1.0
 
-    A zero has no logarithm: a partner's zero beside a low month, or a month at zero beside
-    a partner's month below its usual, moved with it."""
+
+def partner_reading(ev: Mapping, observed: float | None, expected: float | None) -> str | None:
+    """'held' (within ×``HELD`` of its usual month for the season, where the series' month
+    moved at least twice as far: ×4), 'moved' (the same way, at least half as far on the log
+    scale), 'other', or None where there is nothing to read (no usual month, no
+    expectation).
+
+    'agrees': where the two records usually stand ×``COMPARABLE`` or more apart (a
+    reporter that books ~€15K a month of what its partner books at €2.5M), the partner's
+    month is near its usual and the series' figure is within ×``HELD`` of it: the month
+    that stands out is the one the records agree on, and no verdict is read. A zero has no logarithm: a month
+    at zero beside a partner's month near its usual held; beside one at half its usual or
+    less (or zero) moved with it."""
     usual, seen = ev.get("partner_usual"), ev.get("partner_observed")
     if not usual or seen is None or not expected or observed is None or observed < 0:
         return None
-    low = observed < expected
-    if seen <= 0 or observed <= 0:
-        return "moved" if low and seen < usual else "other"
+    usual = usual * _season(ev)
+    near = seen > 0 and abs(math.log(seen / usual)) <= math.log(HELD)
+    apart = abs(math.log(usual / expected)) >= math.log(COMPARABLE)
+    if apart and near and observed > 0 and abs(math.log(observed / seen)) <= math.log(HELD):
+        return "agrees"
+    if observed <= 0:
+        return "held" if near else "moved" if seen <= usual / HELD else "other"
+    if seen <= 0:
+        return "moved" if observed < expected else "other"
     moved, own = math.log(seen / usual), math.log(observed / expected)
-    if abs(moved) <= math.log(HELD) and abs(own) >= 2.0 * math.log(HELD):
+    if near and abs(own) >= 2.0 * math.log(HELD):
         return "held"
     return "moved" if own and moved / own >= 0.5 else "other"
 
@@ -124,10 +158,11 @@ def partner_reading(ev: Mapping, observed: float | None, expected: float | None)
 def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     """The partner's record of the month in words, and its reading (``partner_reading``):
     "SWE's record of the same trade (its exports to DEU) shows €459.3K in August 2023, near
-    its usual month (€683.5K, the median of the 11 months the expectation came from):
-    the trade went on as SWE recorded it, so DEU's figure is the one off" (DEU's €56). Where the
-    partner has no row for the month, says so and reads nothing (a source such as Comext
-    keeps no row for a month without trade, and a row may also be late)."""
+    its usual month (€683.5K, the median of its figures in the months the expectation came
+    from): the trade went on as SWE recorded it, so DEU's figure is the one off" (DEU had
+    recorded €56). Where the partner has no row for the month, says so and reads nothing
+    (a source such as Comext keeps no row for a month without trade, and a row may also be
+    late)."""
     if not ev.get("partner_usual"):
         return "", None
     cur = finding.get("currency") or ""
@@ -135,11 +170,12 @@ def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     when, unit = period_name(finding["period"], freq), period_unit(freq)
     partner, reporter = finding.get("partner"), finding.get("reporter")
     exported = finding.get("flow") in ("export", "re-export")
-    record = f"{partner}'s record of the same trade (its {'imports from' if exported else 'exports to'} {reporter})"
-    months = plural(int(ev.get("partner_months") or 0), unit)
-    figure = (
-        f"{money(ev['partner_usual'], cur)}, the median of the {months} the expectation came from"
-    )
+    its = "imports from" if exported else "exports to"
+    record = f"{partner}'s record of the same trade (its {its} {reporter})"
+    figure = f"{money(ev['partner_usual'], cur)}, the median of its figures in the {unit}s the expectation came from"
+    factor = _season(ev)
+    if abs(math.log(factor)) >= math.log(1.1):
+        figure += f"; {factor_text(factor)} for the season, as the series' expectation is"
     usual = f"its usual {unit} ({figure})"
     seen = ev.get("partner_observed")
     if seen is None:
@@ -154,6 +190,13 @@ def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
         )
     if reading == "moved":
         return f"{shows}, against {usual}: both records show the change.", reading
+    if reading == "agrees":
+        ratio = float(finding.get("expected") or 0) / (ev["partner_usual"] * factor)
+        return (
+            f"{shows}, against {usual}: this {unit} {reporter}'s figure agrees with it, where "
+            f"its expected value is {times(ratio)} {partner}'s usual {unit}.",
+            reading,
+        )
     return f"{shows}, against {usual}.", reading
 
 
@@ -166,42 +209,67 @@ MIN_USUAL_KG = 10.0
 VALUE_MOVED = 2.0
 
 
-def shipped_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
+def _weights(ev: Mapping, finding: Mapping) -> tuple[float, float, str] | None:
+    """The month's weight, the usual month's for the season, and both in words; None
+    where there is too little to read."""
+    kg, usual = ev.get("weight_kg"), ev.get("weight_around_kg")
+    if kg is None or not usual or usual < MIN_USUAL_KG:
+        return None
+    unit = period_unit(finding_freq(finding))
+    usual = usual * _season(ev)
+    return kg, usual, f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"
+
+
+#: the closing reading where the flagged month agrees with a partner whose record is far
+#: apart in the series' other months
+AGREES = (
+    " The two records part in the series' other months, not in this one: which of them is "
+    "complete, the figures do not say."
+)
+
+
+def shipped_text(
+    ev: Mapping, finding: Mapping, partner: str | None = None
+) -> tuple[str, str | None]:
     """What the weight says of a spike or a dip: 'held' where it is within ×``WEIGHT_HELD``
     of the usual month's while the value moved ×``VALUE_MOVED`` or more (the value per kg
     moved, not the quantity: "a one-off shipment" does not fit a month of the usual
     tonnage at twice the price), 'moved' where it moved the same way at least half as far
     on the log scale (the quantity shipped changed), else nothing (and nothing where the
-    usual month weighs under ``MIN_USUAL_KG``)."""
-    kg, usual = ev.get("weight_kg"), ev.get("usual_weight_kg")
+    usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
+    weight is that record's, off with its value: it is given without a verdict."""
+    weights = _weights(ev, finding)
     observed, expected = finding.get("observed"), finding.get("expected")
-    if not kg or not usual or not observed or not expected or observed <= 0 or expected <= 0:
+    if weights is None or not observed or not expected or observed <= 0 or expected <= 0:
         return "", None
-    if usual < MIN_USUAL_KG:
-        return "", None
-    unit = period_unit(finding_freq(finding))
-    figures = f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"
-    own, shipped = math.log(observed / expected), math.log(kg / usual)
+    kg, usual, figures = weights
+    own = math.log(observed / expected)
+    shipped = math.log(kg / usual) if kg > 0 else -math.inf
+    if partner == "held":
+        return f" The weight in the record: {figures}.", None
     if abs(shipped) <= math.log(WEIGHT_HELD) and abs(own) >= math.log(VALUE_MOVED):
         return (
             f" The weight held ({figures}): the value per kg moved, not the quantity shipped.",
             "held",
         )
-    if shipped / own >= 0.5:
+    if own and shipped / own >= 0.5:
         return f" The weight moved with it ({figures}): the quantity shipped changed.", "moved"
     return "", None
 
 
-def weight_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
+def weight_text(
+    ev: Mapping, finding: Mapping, partner: str | None = None
+) -> tuple[str, str | None]:
     """What the weight says of a month whose value is near nothing: 'kept' where it is at
     least ``WEIGHT_KEPT`` of the usual month's (the goods moved; the value is what is
     off), 'fell' where at most ``WEIGHT_FELL`` of it (little was shipped), else nothing
-    (and nothing where the usual month weighs under ``MIN_USUAL_KG``)."""
-    kg, usual = ev.get("weight_kg"), ev.get("usual_weight_kg")
-    if kg is None or not usual or usual < MIN_USUAL_KG:
+    (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the
+    ``partner``'s record held, a weight that fell is that record's, given without a
+    verdict."""
+    weights = _weights(ev, finding)
+    if weights is None:
         return "", None
-    unit = period_unit(finding_freq(finding))
-    figures = f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"
+    kg, usual, figures = weights
     if kg >= WEIGHT_KEPT * usual:
         return (
             f" The weight recorded, {figures}, did not fall with the value: goods were "
@@ -210,5 +278,7 @@ def weight_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
             "kept",
         )
     if kg <= WEIGHT_FELL * usual:
+        if partner == "held":
+            return f" The weight in the record fell with it ({figures}).", None
         return f" The weight fell with it ({figures}): little was shipped.", "fell"
     return "", None

@@ -23,6 +23,7 @@ from tradesentry.detectors.evidence import (
 from tradesentry.detectors.gap import run_expectations, run_sums
 from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.detectors.second_record import (
+    AGREES,
     partner_text,
     shipped_text,
     with_second_records,
@@ -92,35 +93,32 @@ class Spike(Detector):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         text += late_text(ev.get("late"), cur, freq, "spike")
         partner, reading = partner_text(ev, finding)
-        shipped, quantity = shipped_text(ev, finding)
-        text += shipped
-        unit = period_unit(freq)
-        if reading not in ("held", "moved") and quantity == "held":
-            return (
-                text
-                + partner
-                + (
-                    " A price change, other goods under the code, or a misrecorded value, more "
-                    "than a one-off shipment; a later revision or the partner's record would tell."
-                )
-            )
-        if reading == "held":
-            return (
-                text
-                + partner
-                + " A misrecorded figure, or trade the partner recorded in another "
-                + f"{unit}; a later revision would show the first."
-            )
-        if reading == "moved":
-            return text + partner + f" A one-off shipment or a contract paid in one {unit}, then."
+        shipped, quantity = shipped_text(ev, finding, reading)
+        return text + shipped + partner + _closing(reading, quantity, period_unit(freq))
+
+
+def _closing(partner: str | None, quantity: str | None, unit: str) -> str:
+    """The readings a spike leaves, as its partner's record and its weight narrow them."""
+    if partner == "agrees":
+        return AGREES
+    if partner == "held":
         return (
-            text
-            + partner
-            + (
-                f" A one-off shipment, a contract paid in one {unit}, or a misrecorded "
-                "figure; a later revision or the partner's mirror record would tell them apart."
-            )
+            f" A misrecorded figure, or trade the partner recorded in another {unit}; a later "
+            "revision would show the first."
         )
+    if quantity == "held":  # the usual tonnage at a higher price
+        seen = ", seen on both sides," if partner == "moved" else ""
+        tell = "" if partner == "moved" else "; a later revision or the partner's record would tell"
+        return (
+            f" A price change, other goods under the code{seen} or a misrecorded value, more "
+            f"than a one-off shipment{tell}."
+        )
+    if partner == "moved":
+        return f" A one-off shipment or a contract paid in one {unit}, then."
+    return (
+        f" A one-off shipment, a contract paid in one {unit}, or a misrecorded figure; a later "
+        "revision or the partner's mirror record would tell them apart."
+    )
 
 
 def _with_late_readings(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:

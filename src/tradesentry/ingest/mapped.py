@@ -190,7 +190,13 @@ def _check_meaning(spec: MappingSpec) -> None:
     for side in ("reporter", "partner"):
         given = spec.fixed.get(side)
         if given is not None and countries.to_alpha3(given) is None:
-            raise bad(f"fixed.{side}", f"{given!r} is no country code or name tradesentry knows")
+            why = countries.why_unknown(given)
+            raise bad(
+                f"fixed.{side}",
+                f"{given!r} is ambiguous: {why}"
+                if why
+                else f"{given!r} is no country code or name tradesentry knows",
+            )
     for key, flow in [
         *(("wide." + c, f) for c, f in spec.wide.items()),
         *(("flow_codes." + c, f) for c, f in spec.flow_codes.items()),

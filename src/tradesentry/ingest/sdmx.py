@@ -183,6 +183,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
                first_value(line) OVER ({over} ORDER BY nth > 1, priority, line) AS anchor,
                min(line) OVER ({over}, role) AS first_of_role,
                first_value(value) OVER ({over}, role ORDER BY line) AS first_value_of_role,
+               first_value(num) OVER ({over}, role ORDER BY line) AS first_num_of_role,
                {first("cif")} AS cif_num, {first("fob")} AS fob_num,
                {first("weight")} AS weight_num, {first("quantity")} AS quantity_num,
                bool_or(blank) FILTER (WHERE role = 'weight' AND nth = 1) OVER ({over}) AS weight_blank,
@@ -192,7 +193,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     )
     SELECT line, raw,
            CASE WHEN nth > 1 THEN 'same observation as line ' || first_of_role || CASE
-                WHEN value IS NOT DISTINCT FROM first_value_of_role THEN ''
+                WHEN num IS NOT DISTINCT FROM first_num_of_role THEN ''
                 ELSE ', with another value: ' || {quoted("coalesce(value, '')")} || ' against '
                      || {quoted("coalesce(first_value_of_role, '')")} END END AS reason,
            CASE WHEN nth = 1 AND line <> anchor THEN anchor END AS main_line,

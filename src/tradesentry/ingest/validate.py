@@ -197,10 +197,14 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:
         UPDATE checked SET why = 'same observation as line ' || d.first_line || CASE
             WHEN checked.value IS NOT DISTINCT FROM d.first_value THEN ''
             ELSE ', with another value: ' || quoted(coalesce(checked.value_text,
-                 checked.value::VARCHAR)) || ' against ' || quoted(d.first_text) END
+                 checked.value::VARCHAR, '')) || ' against '
+                 || coalesce(quoted(d.first_text), 'no figure (withheld)')
+            END
+        -- first(… ORDER BY line), not arg_min: a first record without a value (withheld) is
+        -- the first one still, where arg_min passes over NULLs
         FROM (SELECT {_CODED_KEY}, min(line) AS first_line,
-                     arg_min(value, line) AS first_value,
-                     arg_min(coalesce(value_text, value::VARCHAR), line) AS first_text
+                     first(value ORDER BY line) AS first_value,
+                     first(coalesce(value_text, value::VARCHAR) ORDER BY line) AS first_text
               FROM checked
               WHERE why IS NULL AND main_line IS NULL GROUP BY ALL HAVING count(*) > 1) AS d
         WHERE checked.why IS NULL AND checked.main_line IS NULL AND checked.line <> d.first_line

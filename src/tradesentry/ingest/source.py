@@ -424,14 +424,6 @@ def _decode(raw: bytes, encoding: str | None) -> tuple[str, str]:
         return _latin_1(raw), "latin-1"
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _has_utf8_beyond_ascii(raw: bytes) -> bool:
     """Whether a line of ``raw`` holds a character beyond ASCII and is valid UTF-8."""
     return any(not line.isascii() and _is_utf8(line) for line in raw.split(b"\n")[:-1])

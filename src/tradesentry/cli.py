@@ -393,15 +393,16 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
         # gone before the file's lines are printed (the bar would garble stdout's lines).
         with _progress(err, doing):
             result = st.ingest(path, **options)
+            stored.append(path)  # committed: a Ctrl-C as the spinner goes leaves it in
     except TradesentryError as exc:
         err.print(f"error: {_error_text(exc)}", markup=False, highlight=False)
         return False
     except BaseException as exc:
-        # Ctrl-C (or DuckDB's error in its place) inside the store's ingest: rolled back
-        if isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set():
+        # Ctrl-C (or DuckDB's error in its place) inside the store's ingest: rolled back,
+        # unless the file was in already (the command's own handler counts it in)
+        if (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()) and path not in stored:
             raise _IngestInterrupted(path) from exc
         raise
-    stored.append(path)
     if result.already_ingested:
         out.print(
             f"{printable(path)}: already ingested as release {result.release_id}; nothing to do",

@@ -152,3 +152,25 @@ def test_ctrl_c_while_a_stored_files_lines_are_printed_counts_it_in(tmp_path, mo
 
     with open_store(store, read_only=True) as st:
         assert len(st.releases()) == 1
+
+
+@pytest.mark.usefixtures("sigint_default")
+def test_ctrl_c_as_the_spinner_goes_counts_the_stored_file_in(tmp_path, monkeypatch):
+    """Ctrl-C after the store's commit, as the progress display closed, said "nothing of
+    r1.csv was kept" of a store holding it."""
+    from contextlib import contextmanager
+
+    from tradesentry import cli
+
+    @contextmanager
+    def spinner_then_ctrl_c(*args, **kwargs):
+        yield lambda count: None
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_progress", spinner_then_ctrl_c)
+    store = tmp_path / "s.duckdb"
+    result = CliRunner().invoke(app, ["ingest", *_files(tmp_path, 1), "--store", str(store)])
+    assert result.exit_code == 130
+    assert result.stderr.splitlines() == [
+        "tradesentry: ingest interrupted; 1 of 1 file of this command is in the store, each whole"
+    ]

@@ -52,9 +52,10 @@ def test_a_dip_of_the_world_is_read_down_to_the_partner_that_fell():
     assert named["share"] == pytest.approx(1.0, abs=0.1)  # FRA holds the whole shortfall
     assert named["figure"] == pytest.approx(parts[0, 20], rel=1e-6)
     assert (
-        "By partner (each against its median of the months around), most of the shortfall "
-        "is in FRA (€" in dip["explanation"]
+        "By partner (each against its median of the months around, as the whole is: €"
+        in dip["explanation"]
     )
+    assert "below its own), most of the shortfall is in FRA (€" in dip["explanation"]
     assert "itself flagged as a dip" in dip["explanation"]
 
 
@@ -193,7 +194,8 @@ def test_a_chapter_of_one_code_is_not_read_down_to_it():
                 "named": [{"code": "rest", "figure": 1e5, "against": 4.6e6, "share": 0.9}],
             },
             "dip",
-            "By partner (each against its median of the months around), most of the shortfall "
+            "By partner (each against its median of the months around, as the whole is: €5.0M "
+            "below its own), most of the shortfall "
             "is in partners not listed (€100.0K against €4.6M: 90% of it); partners not listed "
             "are the world figure less the 27 partners listed.",
         ),

@@ -330,7 +330,9 @@ def _in_words(reading: Mapping, level: bool, cur: str, unit: str) -> str:
     rise = float(reading.get("change") or 0.0) > 0
     what = ("rise" if rise else "fall") if level else ("excess" if rise else "shortfall")
     named = reading.get("named") or []
-    usual = "" if level else f" (each against its median of the {unit}s around)"
+    usual = (
+        "" if level else f" (each against its median of the {unit}s around{_whole(reading, cur)})"
+    )
     if named:
         held = sum(d["share"] for d in named)
         lead = "most of the" if held >= 0.5 else "the largest parts of the"
@@ -352,6 +354,17 @@ def _in_words(reading: Mapping, level: bool, cur: str, unit: str) -> str:
     if other:
         text += f"; {plural(other, one, many)} in another currency counted in the rest"
     return text + "."
+
+
+def _whole(reading: Mapping, cur: str) -> str:
+    """The aggregate's own change read against its median, the base of the shares: the
+    finding's text gives its change against its expectation, with its season, and "100%
+    of it" of another base read as a mistake (79% of the excess the text had quoted)."""
+    change = reading.get("change")
+    if not change:
+        return ""
+    side = "above" if change > 0 else "below"
+    return f", as the whole is: {money(abs(float(change)), cur)} {side} its own"
 
 
 def _rest_name(by: str) -> str:

@@ -218,15 +218,6 @@ def _interrupted_in_duckdb(*args, **kwargs):
         raise RuntimeError("Query interrupted") from None
 
 
-@pytest.fixture
-def sigint_default():
-    """Python's own Ctrl-C handler, as at a terminal: a test process started in the
-    background of a script has SIGINT ignored, and the CLI then leaves it alone."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
 @pytest.mark.parametrize(
     ("args", "env", "said"),
@@ -258,7 +249,6 @@ def test_an_output_that_cannot_be_written_is_one_line_and_exit_code_2(demo_db, a
     assert run.stderr.startswith(said) and run.stderr.count("\n") == 1, run.stderr
 
 
-@pytest.mark.usefixtures("sigint_default")
 @pytest.mark.parametrize("scan", [_interrupted_in_python, _interrupted_in_duckdb])
 def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):
     monkeypatch.setattr(cli.api, "scan", scan)
@@ -328,7 +318,6 @@ def test_a_reader_that_stops_is_not_exit_code_1(demo_db, args):
     assert run.wait(timeout=120) == cli.BROKEN_PIPE and said == b""
 
 
-@pytest.mark.usefixtures("sigint_default")
 @pytest.mark.parametrize(("once", "code"), [(True, 130), (False, 0)])
 def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, once, code):
     import tradesentry.monitor

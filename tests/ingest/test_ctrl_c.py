@@ -17,14 +17,6 @@ from tradesentry.cli import app
 ROWS = "reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,2021-0{m},5\n"
 
 
-@pytest.fixture
-def sigint_default():
-    """Python's own Ctrl-C handler, as at a terminal (the CLI leaves an ignored SIGINT be)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
 def _in_python() -> None:
     raise KeyboardInterrupt
 
@@ -59,7 +51,6 @@ def _interrupt_file(monkeypatch, interrupt, number: int) -> None:
     monkeypatch.setattr(ingest, "land", land)
 
 
-@pytest.mark.usefixtures("sigint_default")
 @pytest.mark.parametrize("interrupt", [_in_python, _in_duckdb], ids=["python", "duckdb"])
 def test_ctrl_c_during_an_ingest_says_nothing_of_the_file_was_kept(
     tmp_path, monkeypatch, interrupt
@@ -75,7 +66,6 @@ def test_ctrl_c_during_an_ingest_says_nothing_of_the_file_was_kept(
     ]
 
 
-@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_in_the_second_of_three_files_names_what_stays(tmp_path, monkeypatch):
     paths = _files(tmp_path, 3)
     _interrupt_file(monkeypatch, _in_python, 2)
@@ -89,7 +79,6 @@ def test_ctrl_c_in_the_second_of_three_files_names_what_stays(tmp_path, monkeypa
     )
 
 
-@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_after_the_last_file_says_every_file_is_in_the_store(tmp_path, monkeypatch):
     """A Ctrl-C as the store closes, every file in: exit 130 said nothing."""
     from tradesentry.store import Store
@@ -109,7 +98,6 @@ def test_ctrl_c_after_the_last_file_says_every_file_is_in_the_store(tmp_path, mo
     ]
 
 
-@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_while_a_new_store_opens_leaves_no_store(tmp_path, monkeypatch):
     """Ctrl-C as a new store is made, before any file is read: no empty store stays
     behind (one was, with "0 of 1 file … in the store")."""
@@ -129,7 +117,6 @@ def test_ctrl_c_while_a_new_store_opens_leaves_no_store(tmp_path, monkeypatch):
     assert not store.exists()
 
 
-@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_while_a_stored_files_lines_are_printed_counts_it_in(tmp_path, monkeypatch):
     """Ctrl-C just after a file's release was committed, while its quarantined lines were
     printed, said "0 of 1 file of this command are in the store" of a store holding it."""
@@ -154,7 +141,6 @@ def test_ctrl_c_while_a_stored_files_lines_are_printed_counts_it_in(tmp_path, mo
         assert len(st.releases()) == 1
 
 
-@pytest.mark.usefixtures("sigint_default")
 def test_ctrl_c_as_the_spinner_goes_counts_the_stored_file_in(tmp_path, monkeypatch):
     """Ctrl-C after the store's commit, as the progress display closed, said "nothing of
     r1.csv was kept" of a store holding it."""

@@ -134,9 +134,9 @@ def partner_reading(ev: Mapping, observed: float | None, expected: float | None)
     'agrees': where the two records usually stand ×``COMPARABLE`` or more apart (a
     reporter that books ~€15K a month of what its partner books at €2.5M), the partner's
     month is near its usual and the series' figure is within ×``HELD`` of it: the month
-    that stands out is the one the records agree on, and no verdict is read. A zero has no logarithm: a month
-    at zero beside a partner's month near its usual held; beside one at half its usual or
-    less (or zero) moved with it."""
+    that stands out is the one the records agree on, and no verdict is read. A zero has
+    no logarithm: a month at zero beside a partner's month near its usual held; beside one
+    at half its usual or less (or zero) moved with it."""
     usual, seen = ev.get("partner_usual"), ev.get("partner_observed")
     if not usual or seen is None or not expected or observed is None or observed < 0:
         return None

@@ -35,7 +35,7 @@ from tradesentry.ingest.staging import (
     scaled_sql,
     sql_literal,
 )
-from tradesentry.schema import FLOW_SPELLINGS, FLOWS
+from tradesentry.schema import FLOWS
 
 NAME = "mapped"
 
@@ -404,10 +404,13 @@ def _money(value: str, spec: MappingSpec, col: dict[str, str]) -> str:
 
 
 def _flow_sql(spec: MappingSpec, col: dict[str, str]) -> str:
-    """SQL for the flow: fixed, or a column read through flow_codes and the usual words."""
+    """SQL for the flow: fixed, or a column read through the mapping's flow_codes. The
+    usual words (``schema.FLOW_SPELLINGS``) are read by ``validate``, as for every reader;
+    anything else is passed as written, for the quarantine to quote the file."""
     if "flow" not in col:
         return sql_literal(spec.fixed["flow"])
-    codes = {**{w: f for f, words in FLOW_SPELLINGS.items() for w in words}, **spec.flow_codes}
-    cases = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in codes.items())
-    # anything else as written: the quarantine quotes the file, not a lower-cased copy
+    if not spec.flow_codes:
+        return f"trim({col['flow']})"
+    codes = spec.flow_codes.items()
+    cases = " ".join(f"WHEN {sql_literal(k)} THEN {sql_literal(v)}" for k, v in codes)
     return f"CASE lower(trim({col['flow']})) {cases} ELSE trim({col['flow']}) END"

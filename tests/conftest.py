@@ -19,11 +19,12 @@ TODAY = date.today().isoformat()
 DEMO_CSV = Path(str(resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True)
 def ctrl_c_as_at_a_terminal():
     """Ctrl-C handled as at a terminal, whatever started the tests: a shell's background
     job inherits SIGINT ignored, and the CLI then leaves Ctrl-C alone (``cli``), so the
-    interrupt tests would test another program there than here."""
+    interrupt tests would test another program there than here. Set for each test, since
+    what an earlier test ran (Spark's gateway) may leave another handler behind."""
     before = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, before)

@@ -80,6 +80,7 @@ def test_an_interrupted_scan_leaves_the_store_as_it_was(two_releases, monkeypatc
     monkeypatch.undo()
     again = api.scan(two_releases)  # the store takes the next scan as usual
     assert again.to_records() == first.to_records()
+    assert again.scan_id == first.scan_id + 1  # the scan cut short left no hole in the ids
 
 
 def test_overview_counts_a_mirror_gap_once_per_pair(store, shared_data):

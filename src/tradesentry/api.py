@@ -32,7 +32,7 @@ from tradesentry.findings import (
 )
 from tradesentry.held import first_unheld, not_held
 from tradesentry.scope import ScanScope
-from tradesentry.store import Store
+from tradesentry.store import NEXT_SCAN_ID, Store
 
 
 def check_selection(store: Store, filters: dict, source: str = "the store") -> None:
@@ -215,8 +215,8 @@ def _save_scan(
     con.execute("BEGIN TRANSACTION")
     try:
         scan_id = con.execute(
-            "INSERT INTO scans (started_at, parameters, findings, release) VALUES "
-            "(?, ?, 0, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
+            "INSERT INTO scans (id, started_at, parameters, findings, release) VALUES "
+            f"({NEXT_SCAN_ID}, ?, ?, 0, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
             [datetime.now(), params],
         ).fetchall()[0][0]
         # the kinds completed from the store are held until every chunk is in (``_completed``)

@@ -46,6 +46,7 @@ from tradesentry.arguments import month
 from tradesentry.errors import InputError
 from tradesentry.ingest.source import escape_glob
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, FLOWS
+from tradesentry.store import NEXT_RELEASE_ID
 
 BLOCK_SERIES = 1000  # series per random stream: part of the determinism contract
 DEFAULT_CHUNK_ROWS = 1_000_000
@@ -644,8 +645,8 @@ def _insert_fixture(con, files: str, name: str, sha: str) -> tuple[int, int]:
             "use `tradesentry ingest` on the CSV instead"
         )
     release_id = con.execute(
-        "INSERT INTO releases (source, file, sha256, ingested_at) VALUES ('generated', ?, ?, ?) "
-        "RETURNING id",
+        "INSERT INTO releases (id, source, file, sha256, ingested_at) "
+        f"VALUES ({NEXT_RELEASE_ID}, 'generated', ?, ?, ?) RETURNING id",
         [name, sha, datetime.now()],
     ).fetchone()[0]
     con.execute(

@@ -63,6 +63,11 @@ _RELEASE_IDENTITY = (
     "CREATE UNIQUE INDEX IF NOT EXISTS release_identity "
     "ON releases (sha256, reading, coalesce(published, DATE '0001-01-01'))"
 )
+# A new release's or scan's id follows on from the last one committed. Not the sequences
+# (kept as the columns' defaults for stores made before): DuckDB does not give back a
+# number a rolled-back transaction took, so an interrupted ingest left a hole in the ids.
+NEXT_RELEASE_ID = "(SELECT coalesce(max(id), 0) + 1 FROM releases)"
+NEXT_SCAN_ID = "(SELECT coalesce(max(id), 0) + 1 FROM scans)"
 _V1_RELEASE_COLUMNS = ("id, source, file, sha256, published, ingested_at, rows_read, "
                        "rows_accepted, rows_quarantined, observations")  # fmt: skip
 
@@ -378,8 +383,8 @@ class Store:
                 raise src.fail("the response holds no data records")
             raise src.fail("no data rows after the header", src.header_line or None)
         release_id = con.execute(
-            "INSERT INTO releases (source, file, sha256, reading, published, ingested_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO releases (id, source, file, sha256, reading, published, ingested_at) "
+            f"VALUES ({NEXT_RELEASE_ID}, ?, ?, ?, ?, ?, ?) RETURNING id",
             [prepared.reader, src.name, src.sha256, prepared.reading, published, datetime.now()],
         ).fetchone()[0]
         landed = land(con, release_id)

@@ -199,6 +199,8 @@ def test_an_ingest_interrupted_after_landing_rows_keeps_none_of_them(
     again = store.ingest(path)  # the same file, retried, is a new release, whole
     assert not again.already_ingested and (again.rows_accepted, again.rows_quarantined) == (4, 1)
     assert counts(store)[:3] == (before[0] + 1, before[1] + 4, before[2] + 1)
+    # and it takes the next number: the release cut short left no hole in the ids
+    assert again.release_id == before[3] + 1
 
 
 FULL_DISK = 'IO Error: Could not write file "store.duckdb.wal": No space left on device'

@@ -79,6 +79,20 @@ def keyed_panel(
 # -- the other records the cross checks compare with (see tradesentry.context) -------------
 
 
+def china_style_panel(rng, n: int = 3, low_share: float = 0.6) -> tuple[Panel, np.ndarray]:
+    """``n`` series of four years (from 2018-01) of a steady flow whose January and February
+    are published together, each pair at ``low_share`` of two ordinary months (New Year),
+    and those pairs' values (series × year)."""
+    v = 1e6 * np.exp(rng.normal(0, 0.05, (n, 48)))
+    v[:, np.arange(48) % 12 < 2] = np.nan
+    panel = keyed_panel(v, start="2018-01")
+    pairs = low_share * 2e6 * np.exp(rng.normal(0, 0.05, (n, 4)))
+    for year in range(4):
+        panel.combined[:, 12 * year] = pairs[:, year]
+        panel.combined_span[:, 12 * year] = 2
+    return panel, pairs
+
+
 def mirror_context(
     mirror,
     *,

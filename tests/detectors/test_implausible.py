@@ -8,7 +8,7 @@ import pytest
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.implausible import Implausible, _others_agree, times_rounded
 
-from ._helpers import china_exports, comext_series, findings, keyed_panel
+from ._helpers import china_exports, china_style_panel, comext_series, findings, keyed_panel
 
 
 def _steady(n: int = 30, months: int = 36, noise: float = 0.3) -> np.ndarray:
@@ -41,14 +41,6 @@ def test_a_unit_slip_is_named_with_the_ratio_measured():
         assert "close to ×1,000" in f["explanation"]
 
 
-def _china_style(rng, low_share: float = 0.6) -> np.ndarray:
-    """Four years of a steady flow whose January and February are published together
-    (missing as months), the pair at ``low_share`` of two ordinary months (New Year)."""
-    v = 1e6 * np.exp(rng.normal(0, 0.05, 48))
-    v[np.arange(48) % 12 < 2] = np.nan
-    return v
-
-
 @pytest.mark.parametrize(
     ("scale", "reason"),
     [(1e-3, "unit_slip"), (1e3, "unit_slip"), (0.0, "zero"), (5e-3, "near_zero"), (1.0, None)],
@@ -57,13 +49,7 @@ def test_a_combined_figure_is_checked_against_the_sum_of_its_months(scale, reaso
     """January–February of 2021 at ×1/1000, ×1000, zero or 1/200 of the usual pair is
     implausible, read against its two months' expectations adjusted by the other years'
     pairs (always at 0.6 of two months here, so the usual pair is no finding)."""
-    rng = np.random.default_rng(2)
-    v = np.vstack([_china_style(rng) for _ in range(3)])
-    panel = keyed_panel(v, start="2018-01")
-    usual = 0.6 * 2e6 * np.exp(rng.normal(0, 0.05, (3, 4)))
-    for year in range(4):
-        panel.combined[:, 12 * year] = usual[:, year]
-        panel.combined_span[:, 12 * year] = 2
+    panel, usual = china_style_panel(np.random.default_rng(2))
     panel.combined[1, 36] *= scale
     out = default_detectors(["implausible"])[0].detect(panel)
     if reason is None:

@@ -10,6 +10,11 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
+from tradesentry.detectors.combined import (
+    combined_deviations,
+    explain_deviation,
+    with_combined,
+)
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviations,
@@ -73,10 +78,13 @@ class Dip(Detector):
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        return with_second_records(panel, deviations(panel, self.kind, -1, self.threshold))
+        found = with_second_records(panel, deviations(panel, self.kind, -1, self.threshold))
+        return with_combined(found, combined_deviations(panel, self.kind, -1, self.threshold))
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
+        if ev.get("combined"):
+            return explain_deviation(finding, _below(finding, ev), "below")
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         unit = period_unit(freq)

@@ -200,9 +200,7 @@ def unreported(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Whether each cell is a month the series holds no row for (no figure, none withheld,
     no combined figure covering it) inside its own months, between its first and last held
     ones; False for a column outside the panel."""
-    if "first_held" not in panel.cache:  # asked once per step back over a run of months
-        panel.cache["first_held"] = np.argmax(_held(panel), axis=1)
-    inside = (cols > panel.cache["first_held"][rows]) & (cols < last_held(panel)[rows])
+    inside = (cols > first_held(panel)[rows]) & (cols < last_held(panel)[rows])
     return inside & ~_held(panel)[rows, np.clip(cols, 0, panel.n_months - 1)]
 
 
@@ -214,6 +212,15 @@ def _held(panel: Panel) -> np.ndarray:
             np.isfinite(panel.values) | panel.withheld() | covered_by_combined(panel)
         )
     return panel.cache["held"]
+
+
+def first_held(panel: Panel) -> np.ndarray:
+    """The first column each series holds a row for (a figure, a withheld one, or a month a
+    combined figure covers). Memoised in ``panel.cache``: asked once per step back over a
+    run of months."""
+    if "first_held" not in panel.cache:
+        panel.cache["first_held"] = np.argmax(_held(panel), axis=1)
+    return panel.cache["first_held"]
 
 
 def last_held(panel: Panel) -> np.ndarray:

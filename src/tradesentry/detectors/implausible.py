@@ -18,7 +18,13 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import baseline, seasonal_term
+from tradesentry.detectors.baseline import baseline
+from tradesentry.detectors.combined import (
+    combined_name,
+    combined_readings,
+    expected_sum,
+    with_combined,
+)
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviation_evidence,
@@ -33,7 +39,6 @@ from tradesentry.detectors.second_record import month_evidence, partner_text, we
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
-    factor,
     money,
     money_pair,
     period_name,
@@ -106,11 +111,7 @@ class Implausible(Detector):
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         model = baseline(panel)
-        months = self._months(panel, model)
-        combined = self._combined(panel, model)
-        if not len(combined):
-            return months
-        return combined if not len(months) else pd.concat([months, combined], ignore_index=True)
+        return with_combined(self._months(panel, model), self._combined(panel))
 
     def _months(self, panel: Panel, model) -> pd.DataFrame:
         v, e, z = panel.values, model.expected, model.z
@@ -194,35 +195,21 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _combined(self, panel: Panel, model) -> pd.DataFrame:
+    def _combined(self, panel: Panel) -> pd.DataFrame:
         """Combined figures (China's January–February), each read as the sum of its months.
 
         A combined figure has no month of its own, so it is compared with the sum of the
-        model's expectations for the months it covers, on the log scale with the series'
-        offset once per month, adjusted for the series' other combined figures of the same
-        months (their median ratio to their own expected sums, as the seasonal term is,
-        with the zero year: China's January–February is low every year). The same readings
-        apply, measured in the series' side scale: near zero (at most 1 % of the expected
+        model's expectations for the months it covers (``combined.combined_readings``).
+        The same readings apply, measured in the series' side scale: near zero (at most 1 % of the expected
         sum, at least ``threshold`` scales below, and more than ten times below any month
         of the series per month covered), a unit slip (within the slip tolerance of ×1000
         or ×1e6, and nearer the slipped level than the series' typical months), negative.
         """
-        rows, cols = np.nonzero(panel.combined_span > 0)
-        if not rows.size:
+        found = combined_readings(panel)
+        if not len(found.rows):
             return no_detections()
-        span = panel.combined_span[rows, cols].astype(np.int64)
-        value = panel.combined[rows, cols]
-        expected = combined_expectation(panel, model, rows, cols, span)
-        c = model.offset[rows] * span
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
-        ratio_r = np.full(panel.values.shape, np.nan)
-        ratio_r[rows, cols] = r
-        usual = np.nan_to_num(other_years(ratio_r, model)[rows, cols])
-        expected = np.exp(np.log(expected + c) + usual) - c
-        resid = r - usual
-        sigma = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
-        z = resid / sigma
+        rows, cols, span, value = found.rows, found.cols, found.span, found.value
+        expected, usual, z, sigma = found.expected, found.usual, found.z, found.sigma
         typical = typical_level(panel.values)[rows] * span
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(value / expected)
@@ -399,21 +386,9 @@ def _only_low(ev: Mapping, unit: str) -> str:
 def _explain_combined(finding: Mapping, ev: dict, tolerance: float) -> str:
     cur = finding.get("currency") or ""
     months = ev.get("months") or [finding["period"], finding["period_end"]]
-    first, last = period_name(months[0]), period_name(months[-1])
-    name = (
-        f"{first.split()[0]}–{last}" if first.split()[-1] == last.split()[-1] else f"{first}–{last}"
-    )
+    name = combined_name(finding, ev)
     obs = money(finding["observed"], cur)
-    usual = ev.get("usual_factor") or 1.0
-    adjusted = (
-        f", adjusted as the series' other combined figures for these months run ({factor(usual)})"
-        if abs(math.log(usual)) >= 0.05
-        else ""
-    )
-    expected = (
-        f"{the_expected(finding['expected'], cur)} for its {len(months)} months (the sum of "
-        f"their expected values{adjusted})"
-    )
+    expected = expected_sum(finding, ev)
     reason = ev.get("reason")
     if reason == "negative":
         return (
@@ -605,27 +580,6 @@ def _near_step(observed, expected, step: float, tolerance: float) -> bool:
     except (TypeError, ValueError, ZeroDivisionError):
         return True
     return abs(lr - math.log10(step)) <= tolerance + 1e-9
-
-
-def combined_expectation(
-    panel: Panel, model, rows: np.ndarray, cols: np.ndarray, span: np.ndarray
-) -> np.ndarray:
-    """The model's expected values of the months each combined figure covers, summed in
-    order (NaN where a month has no expectation)."""
-    T = panel.n_months
-    offsets = np.arange(int(span.max()))[None, :]
-    at = np.minimum(cols[:, None] + offsets, T - 1)
-    inside = (offsets < span[:, None]) & (cols[:, None] + offsets < T)
-    each = np.where(inside, model.expected[rows[:, None], at], 0.0)
-    total = np.cumsum(each, axis=1)[:, -1]
-    return np.where(np.isfinite(each).all(axis=1), total, np.nan)
-
-
-def other_years(r: np.ndarray, model) -> np.ndarray:
-    """Leave-one-out median of ``r`` at the same calendar month of other years, with the
-    zero year (the seasonal term's rule, ``baseline``), for sparse cells such as combined
-    figures."""
-    return seasonal_term(r, 12, model.config, model.segment)
 
 
 def slip_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict]:

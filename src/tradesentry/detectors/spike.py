@@ -11,6 +11,11 @@ import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
 from tradesentry.detectors.baseline import baseline
+from tradesentry.detectors.combined import (
+    combined_deviations,
+    explain_deviation,
+    with_combined,
+)
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
     deviations,
@@ -73,10 +78,14 @@ class Spike(Detector):
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         found = with_second_records(panel, deviations(panel, self.kind, +1, self.threshold))
-        return _with_late_readings(panel, found) if len(found) else found
+        if len(found):
+            found = _with_late_readings(panel, found)
+        return with_combined(found, combined_deviations(panel, self.kind, +1, self.threshold))
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
+        if ev.get("combined"):
+            return explain_deviation(finding, times(ev.get("ratio")), "above")
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         ratio = ev.get("ratio")

@@ -1,0 +1,204 @@
+"""Figures that cover several months (China's January–February), read as the sum of them.
+
+A combined figure has no month of its own: the panel keeps it at its first month
+(``Panel.combined``) and leaves its months without a figure. The detectors that judge a
+month against its expectation judge a combined figure against the sum of the expectations
+of the months it covers (``combined_readings``), so that a January–February at twenty
+times its expected sum is a spike as a January at twenty times its own would be. Where the
+single months are published too, they are judged themselves, and the combined figure only
+against them (``incoherent``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from tradesentry.detectors.base import confidence, detections, material_score, no_detections
+from tradesentry.detectors.baseline import Baseline, baseline, seasonal_term
+from tradesentry.detectors.evidence import expectation_source, first_held, sources
+from tradesentry.panel import Panel
+from tradesentry.text import factor, money, period_name, the_expected
+
+
+@dataclass(frozen=True, eq=False)
+class Combined:
+    """Each combined figure of a panel against the sum of its months' expectations."""
+
+    rows: np.ndarray  # panel row
+    cols: np.ndarray  # the first month it covers
+    span: np.ndarray  # how many months it covers
+    value: np.ndarray
+    expected: np.ndarray  # the months' expected sum, adjusted by ``usual``
+    usual: np.ndarray  # log ratio the series' other combined figures of these months run at
+    z: np.ndarray  # log residual against ``expected`` in the series' side scale
+    sigma: np.ndarray  # that side scale
+    published: np.ndarray  # every month it covers has a single figure of its own too
+
+
+def combined_readings(panel: Panel) -> Combined:
+    """Every combined figure of ``panel`` read against its months' expected sum.
+
+    On the log scale with the series' offset once per month covered; adjusted for the
+    series' other combined figures of the same months (their leave-one-out median ratio to
+    their own expected sums, with the zero year, as the seasonal term is: China's
+    January–February is low every year, and the model's January and February carry no
+    season where the series never publishes them apart); measured in the series' side
+    scale of single months, which for a sum of months errs on the wide side. Memoised in
+    ``panel.cache``: implausible values, spikes and dips ask."""
+    if "combined_readings" not in panel.cache:
+        panel.cache["combined_readings"] = _readings(panel, baseline(panel))
+    return panel.cache["combined_readings"]
+
+
+def _readings(panel: Panel, model: Baseline) -> Combined:
+    rows, cols = np.nonzero(panel.combined_span > 0)
+    span = panel.combined_span[rows, cols].astype(np.int64)
+    value = panel.combined[rows, cols]
+    expected = combined_expectation(panel, model, rows, cols, span)
+    c = model.offset[rows] * span
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
+    ratio_r = np.full(panel.values.shape, np.nan)
+    ratio_r[rows, cols] = r
+    usual = np.nan_to_num(seasonal_term(ratio_r, 12, model.config, model.segment)[rows, cols])
+    expected = np.exp(np.log(expected + c) + usual) - c
+    resid = r - usual
+    sigma = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
+    return Combined(
+        rows, cols, span, value, expected, usual, resid / sigma, sigma,
+        _months_published(panel, rows, cols, span),
+    )  # fmt: skip
+
+
+def combined_expectation(
+    panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray, span: np.ndarray
+) -> np.ndarray:
+    """The model's expected values of the months each combined figure covers, summed in
+    order (NaN where a month has no expectation)."""
+    each = _each_month(model.expected, rows, cols, span, 0.0)
+    total = np.cumsum(each, axis=1)[:, -1]
+    return np.where(np.isfinite(each).all(axis=1), total, np.nan)
+
+
+def _each_month(a: np.ndarray, rows, cols, span, outside: float) -> np.ndarray:
+    """``a`` at each month a combined figure covers, one row per figure (``outside`` past
+    its span)."""
+    T = a.shape[1]
+    offsets = np.arange(int(span.max(initial=1)))[None, :]
+    at = np.minimum(cols[:, None] + offsets, T - 1)
+    inside = (offsets < span[:, None]) & (cols[:, None] + offsets < T)
+    return np.where(inside, a[rows[:, None], at], outside)
+
+
+def _months_published(panel: Panel, rows, cols, span) -> np.ndarray:
+    reported = np.isfinite(panel.values).astype(float)
+    return _each_month(reported, rows, cols, span, 1.0).all(axis=1)
+
+
+def combined_deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
+    """Combined figures beyond ``threshold`` scales above (+1) or below (-1) their months'
+    expected sum, as ``evidence.deviations`` judges single months: in measured series,
+    on an expectation from enough months, below not as a series' first figure. A figure
+    whose months are published too is left to them (and to ``incoherent``)."""
+    found = combined_readings(panel)
+    if not len(found.rows):
+        return no_detections()
+    model = baseline(panel)
+    rows, cols = found.rows, found.cols
+    judged = model.measured()[rows] & ~found.published & (found.value >= 0)
+    judged &= model.level_points[rows, cols] >= model.config.min_level_points
+    if direction < 0:
+        judged &= cols > first_held(panel)[rows]
+    with np.errstate(invalid="ignore"):
+        keep = np.flatnonzero(judged & (found.z * direction >= threshold))
+    if not keep.size:
+        return no_detections()
+    rows, cols, span = rows[keep], cols[keep], found.span[keep]
+    value, expected, z = found.value[keep], found.expected[keep], found.z[keep]
+    impact = value - expected
+    return detections(
+        kind,
+        rows,
+        cols,
+        cols + span - 1,
+        observed=value,
+        expected=expected,
+        impact=impact,
+        score=material_score(panel, rows, cols, confidence(np.abs(z), threshold), impact),
+        evidence=[
+            {
+                **{k: v for k, v in src.items() if k in SOURCE_KEYS},
+                "combined": True,
+                "months": [panel.label(int(cols[k] + j)) for j in range(int(span[k]))],
+                "z": float(z[k]),
+                "sigma": float(found.sigma[keep][k]),
+                "ratio": float(value[k] / expected[k]) if expected[k] > 0 else None,
+                "usual_factor": round(float(np.exp(found.usual[keep][k])), 4),
+            }
+            for k, src in enumerate(sources(panel, model, rows, cols))
+        ],
+    )
+
+
+def with_combined(months: pd.DataFrame, combined: pd.DataFrame) -> pd.DataFrame:
+    """A detector's single-month findings and its combined figures' together."""
+    if not len(combined):
+        return months
+    return combined if not len(months) else pd.concat([months, combined], ignore_index=True)
+
+
+#: what ``sources`` says of the first month's expectation that holds for the figure: the
+#: months the level was taken from, not the single month's season or its own readings
+SOURCE_KEYS = (
+    "level_months",
+    "level_zeros_left_out",
+    "level_left_out_above",
+    "level_left_out_below",
+    "level_adjusted",
+    "level_window",
+    "regime_start",
+)
+
+
+def combined_name(finding: Mapping, ev: Mapping) -> str:
+    """'January–February 2021' (or 'December 2020–January 2021' across a year end)."""
+    months = ev.get("months") or [finding["period"], finding["period_end"]]
+    first, last = period_name(months[0]), period_name(months[-1])
+    if first.split()[-1] == last.split()[-1]:
+        return f"{first.split()[0]}–{last}"
+    return f"{first}–{last}"
+
+
+def expected_sum(finding: Mapping, ev: Mapping) -> str:
+    """'the $15.3M expected for its 2 months (the sum of their expected values, adjusted as
+    the series' other combined figures for these months run (×0.8))'."""
+    cur = finding.get("currency") or ""
+    usual = ev.get("usual_factor") or 1.0
+    adjusted = (
+        f", adjusted as the series' other combined figures for these months run ({factor(usual)})"
+        if abs(np.log(usual)) >= 0.05
+        else ""
+    )
+    months = len(ev.get("months") or [finding["period"], finding["period_end"]])
+    return (
+        f"{the_expected(finding['expected'], cur)} for its {months} months (the sum of "
+        f"their expected values{adjusted})"
+    )
+
+
+def explain_deviation(finding: Mapping, how: str, side: str) -> str:
+    """A combined figure's spike or dip in words: ``how`` far off it is ('20 times', '95%
+    below'), on which ``side`` of its expected sum ("above", "below")."""
+    ev = finding.get("evidence") or {}
+    return (
+        f"The combined figure for {combined_name(finding, ev)} is "
+        f"{money(finding['observed'], finding.get('currency') or '')}, {how} "
+        f"{expected_sum(finding, ev)} from {expectation_source(ev)}; "
+        f"{abs(ev.get('z') or 0):.1f} times the series' usual variation {side} its expected "
+        "values. The single months, where published, or a later revision would show which "
+        "of them holds the difference."
+    )

@@ -1,0 +1,67 @@
+"""Combined figures (China's January–February) judged as the sum of their months."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tradesentry.detectors import default_detectors
+
+from ._helpers import china_style_panel
+
+JAN_FEB_2021 = 36  # the panels run from January 2018
+
+
+def _scan(panel, kinds=("implausible", "spike", "dip", "timing_shift", "level_shift")):
+    detectors = default_detectors(list(kinds))
+    found = [d.detect(panel).assign(kind=d.kind) for d in detectors]
+    return [f for f in found if len(f)], {d.kind: d for d in detectors}
+
+
+@pytest.mark.parametrize(
+    ("scale", "kind", "says"),
+    [(20.0, "spike", "times the"), (0.05, "dip", "% below the"), (1.0, None, None)],
+)
+def test_a_combined_figure_far_off_its_months_sum_is_a_spike_or_a_dip(scale, kind, says):
+    """January–February 2021 at ×20 or ×0.05 of its usual pair is a spike or a dip over
+    both months, as a single month would be; at its usual level it is nothing."""
+    panel, usual = china_style_panel(np.random.default_rng(2))
+    panel.combined[1, JAN_FEB_2021] *= scale
+    found, detectors = _scan(panel)
+    if kind is None:
+        assert not found
+        return
+    [out] = found
+    assert out["kind"].tolist() == [kind]
+    assert out[["series", "start", "end"]].values.tolist() == [[1, JAN_FEB_2021, 37]]
+    finding = out.iloc[0].to_dict()
+    assert finding["expected"] == pytest.approx(usual[1, 3], rel=0.15)
+    assert finding["impact"] == pytest.approx(abs(finding["observed"] - finding["expected"]))
+    text = detectors[kind].explain(
+        {**finding, "period": "2021-01", "period_end": "2021-02", "currency": "USD"}
+    )
+    assert text.startswith("The combined figure for January–February 2021 is $")
+    assert says in text and "for its 2 months (the sum of their expected values" in text
+    assert "(×0.6" in text  # the other years' pairs, which the New Year keeps low
+
+
+def test_a_combined_figure_whose_months_are_published_is_left_to_them():
+    """Where the single months are published beside the pair, they are judged themselves
+    (and the pair against them, by ``incoherent``): one off pair is not flagged twice."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    panel.values[1, JAN_FEB_2021 : JAN_FEB_2021 + 2] = 20 * 0.6e6
+    panel.combined[1, JAN_FEB_2021] *= 20.0
+    found, _ = _scan(panel, ["spike"])
+    [out] = found
+    assert out[["start", "end"]].values.tolist() == [[36, 36], [37, 37]]  # the months
+
+
+def test_a_series_first_figure_is_no_dip_when_combined():
+    """A flow that starts in a pair of months holds part of them, as a first month does."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    panel.values[1, :JAN_FEB_2021] = np.nan
+    panel.combined[1, :JAN_FEB_2021] = 0.0
+    panel.combined_span[1, :JAN_FEB_2021] = 0
+    panel.combined[1, JAN_FEB_2021] *= 0.05
+    found, _ = _scan(panel, ["dip"])
+    assert not found

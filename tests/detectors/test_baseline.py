@@ -99,12 +99,21 @@ def test_blocks_and_threads_do_not_change_the_model(clean_values, monkeypatch):
     values = clean_values.copy()
     values[::7, 20:] *= 0.05  # level shifts, so the refit of shifted series is exercised
     values[::11, 30] = np.nan
-    whole = B.fit(values, config=dataclasses.replace(B.DEFAULT_CONFIG, block_rows=10_000))
+    # January–February published as one figure in some series (``_with_combined``)
+    combined, span = np.full(values.shape, np.nan), np.zeros(values.shape, dtype=np.int8)
+    pairs = np.arange(0, len(values), 5)[:, None], np.arange(0, values.shape[1] - 1, 12)
+    combined[pairs] = values[pairs] + values[pairs[0], pairs[1] + 1]
+    span[pairs] = 2
+    values[pairs] = values[pairs[0], pairs[1] + 1] = np.nan
+    whole = B.fit(
+        values, config=dataclasses.replace(B.DEFAULT_CONFIG, block_rows=10_000),
+        combined=(combined, span),
+    )  # fmt: skip
     small = dataclasses.replace(B.DEFAULT_CONFIG, block_rows=64)
     assert len(whole.shifts) > 0
     for threads in ("1", "3"):
         monkeypatch.setenv("TRADESENTRY_THREADS", threads)
-        _same_model(B.fit(values, config=small), whole)
+        _same_model(B.fit(values, config=small, combined=(combined, span)), whole)
 
 
 def test_the_model_does_not_depend_on_the_unit(clean_values):

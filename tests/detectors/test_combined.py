@@ -65,3 +65,28 @@ def test_a_series_first_figure_is_no_dip_when_combined():
     panel.combined[1, JAN_FEB_2021] *= 0.05
     found, _ = _scan(panel, ["dip"])
     assert not found
+
+
+def test_a_change_that_starts_with_a_combined_figure_is_dated_from_it():
+    """A flow five times larger from January 2021, whose January–February is one figure:
+    the new level starts with that figure, not with March, the first single month after
+    it, and the pair is no spike against the old level. The levels count the pair's
+    months at their average, and the text says so."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    panel.values[1, JAN_FEB_2021:] *= 5.0
+    panel.combined[1, JAN_FEB_2021] *= 5.0
+    found, detectors = _scan(panel)
+    [out] = found
+    assert out[["kind", "series", "start"]].values.tolist() == [["level_shift", 1, JAN_FEB_2021]]
+    finding = out.iloc[0].to_dict()
+    assert finding["observed"] / finding["expected"] == pytest.approx(5.0, rel=0.1)
+    assert finding["evidence"]["combined_counted"] == [
+        ["2020-01", "2020-02"],
+        ["2021-01", "2021-02"],
+    ]
+    text = detectors["level_shift"].explain({**finding, "period": "2021-01", "currency": "USD"})
+    assert text.startswith("From January 2021 the series runs at a new level")
+    assert (
+        "January–February 2020 and January–February 2021 were each published as one figure: "
+        "their months count at their average." in text
+    )

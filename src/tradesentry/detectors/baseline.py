@@ -218,7 +218,8 @@ def baseline(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
     key = ("baseline", config)
     if key not in panel.cache:
         values = np.where(ordinary_zeros(panel, config), np.nan, panel.values)
-        panel.cache[key] = fit(values, panel.season, config)
+        combined = (panel.combined, panel.combined_span) if panel.combined_span.any() else None
+        panel.cache[key] = fit(values, panel.season, config, combined)
     return panel.cache[key]
 
 
@@ -322,8 +323,15 @@ def _covered(panel: Panel) -> np.ndarray:
     return covered
 
 
-def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_CONFIG) -> Baseline:
-    """Fit the model to ``values[n_series, n_months]`` (NaN = not reported).
+def fit(
+    values: np.ndarray,
+    season: int = 12,
+    config: BaselineConfig = DEFAULT_CONFIG,
+    combined: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Baseline:
+    """Fit the model to ``values[n_series, n_months]`` (NaN = not reported), with the
+    figures that cover several months, ``combined`` (``Panel.combined`` and
+    ``combined_span``), for the search for level shifts to read (``_with_combined``).
 
     Rows are fitted in blocks of ``config.block_rows`` so that the sliding windows stay
     within a bounded memory whatever the chunk size; every row is independent of the others,
@@ -332,14 +340,17 @@ def fit(values: np.ndarray, season: int = 12, config: BaselineConfig = DEFAULT_C
     values = np.asarray(values, dtype=float)
     n = values.shape[0]
     if n <= config.block_rows:
-        return _fit_rows(values, season, config)
-    blocks = [values[a : a + config.block_rows] for a in range(0, n, config.block_rows)]
+        return _fit_rows(values, season, config, combined)
+    cut = [slice(a, a + config.block_rows) for a in range(0, n, config.block_rows)]
+    blocks = [
+        (values[b], None if combined is None else (combined[0][b], combined[1][b])) for b in cut
+    ]
     workers = min(threads(), len(blocks))
     if workers == 1:
-        parts = [_fit_rows(block, season, config) for block in blocks]
+        parts = [_fit_rows(block, season, config, more) for block, more in blocks]
     else:
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda block: _fit_rows(block, season, config), blocks))
+            parts = list(pool.map(lambda b: _fit_rows(b[0], season, config, b[1]), blocks))
     return _concat(parts, config)
 
 
@@ -355,7 +366,12 @@ def threads() -> int:
     return int(wanted)
 
 
-def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseline:
+def _fit_rows(
+    values: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+    combined: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Baseline:
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
     samples = samples_before_flow(values)
@@ -363,7 +379,10 @@ def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseli
     # a level shift in the one other year would pass half into a season taken from it, so
     # the search sees only the seasons that at least two other years agree on
     agreed = fitted["season_years"] >= config.min_season_years
-    shifts, segment = find_shifts(y - np.where(agreed, fitted["seasonal"], 0.0), config)
+    x = y - np.where(agreed, fitted["seasonal"], 0.0)
+    if combined is not None:
+        x = _with_combined(x, fitted, offset, *combined, season, config)
+    shifts, segment = find_shifts(x, config)
     rows = np.unique(shifts.series)
     if rows.size:  # refit the series with level shifts, each segment on its own
         again = _fit_segments(y[rows], segment[rows], season, config, samples[rows])
@@ -380,6 +399,54 @@ def _fit_rows(values: np.ndarray, season: int, config: BaselineConfig) -> Baseli
         config=config,
         **fitted,
     )
+
+
+def _with_combined(
+    x: np.ndarray,
+    fitted: dict,
+    offset: np.ndarray,
+    combined: np.ndarray,
+    span: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+) -> np.ndarray:
+    """``x`` (deseasonalised log values) with the level each combined figure implies, at
+    its first month, for the search for level shifts.
+
+    China's January–February is one figure and no month: without it the search saw a
+    change that came in January only from March, and the pair, already at the new level,
+    was then judged against the old one. A figure C over months j, against the first fit's
+    expectations e_j (level and season, log scale with the offset c), runs at
+    r = log(C + k·c) − log Σ(e_j + c); the series' other figures of the same months run at
+    their own r (their leave-one-out median with the zero year, ``usual``, as the seasonal
+    term is: January–February is low every year, and where a series never publishes the
+    months apart nothing else knows it). The level the figure implies is then
+    log(C + k·c) − usual − log Σ exp(s_j), net of the months' seasons s_j. It stands once,
+    at the first month, for it is one reading (two equal months would also hand the noise
+    scale a difference of zero). Figures whose months are also published singly are left
+    to those months.
+    """
+    rows, cols = np.nonzero((span > 0) & (combined >= 0))
+    if not rows.size:
+        return x
+    k = span[rows, cols].astype(np.int64)
+    T = x.shape[1]
+    steps = np.arange(int(k.max()))[None, :]
+    inside = (steps < k[:, None]) & (cols[:, None] + steps < T)
+    at = rows[:, None], np.minimum(cols[:, None] + steps, T - 1)
+    alone = ~(inside & np.isfinite(x[at])).any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = np.log(combined[rows, cols] + k * offset[rows])
+        expected = np.log(np.where(inside, np.exp(fitted["expected_log"][at]), 0.0).sum(axis=1))
+        seasons = np.log(np.where(inside, np.exp(fitted["seasonal"][at]), 0.0).sum(axis=1))
+    r = np.full(x.shape, np.nan)
+    r[rows, cols] = total - expected
+    usual = np.nan_to_num(_seasonal(r, season, config, None)[0][rows, cols])
+    level = total - usual - seasons
+    keep = alone & np.isfinite(level)
+    x = x.copy()
+    x[rows[keep], cols[keep]] = level[keep]
+    return x
 
 
 def _concat(parts: list[Baseline], config: BaselineConfig) -> Baseline:

@@ -44,11 +44,12 @@ def combined_readings(panel: Panel) -> Combined:
 
     On the log scale with the series' offset once per month covered; adjusted for the
     series' other combined figures of the same months (their leave-one-out median ratio to
-    their own expected sums, with the zero year, as the seasonal term is: China's
-    January–February is low every year, and the model's January and February carry no
-    season where the series never publishes them apart); measured in the series' side
-    scale of single months, which for a sum of months errs on the wide side. Memoised in
-    ``panel.cache``: implausible values, spikes and dips ask."""
+    their own expected sums, with the zero year, as the seasonal term is, across level
+    shifts: China's January–February is low every year, and the model's January and
+    February carry no season where the series never publishes them apart); measured in
+    the series' side scale of single months, which for a sum of months errs on the wide
+    side. Memoised in ``panel.cache``: implausible values, spikes, dips and level shifts
+    ask."""
     if "combined_readings" not in panel.cache:
         panel.cache["combined_readings"] = _readings(panel, baseline(panel))
     return panel.cache["combined_readings"]
@@ -64,7 +65,9 @@ def _readings(panel: Panel, model: Baseline) -> Combined:
         r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
     ratio_r = np.full(panel.values.shape, np.nan)
     ratio_r[rows, cols] = r
-    usual = np.nan_to_num(seasonal_term(ratio_r, 12, model.config, model.segment)[rows, cols])
+    # across level shifts too: each ratio is to its own year's expectations, which know the
+    # shift (and a segment's months, counted in ``ratio_r``, would be its pairs alone)
+    usual = np.nan_to_num(seasonal_term(ratio_r, panel.season, model.config)[rows, cols])
     expected = np.exp(np.log(expected + c) + usual) - c
     resid = r - usual
     sigma = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
@@ -97,6 +100,24 @@ def _each_month(a: np.ndarray, rows, cols, span, outside: float) -> np.ndarray:
 def _months_published(panel: Panel, rows, cols, span) -> np.ndarray:
     reported = np.isfinite(panel.values).astype(float)
     return _each_month(reported, rows, cols, span, 1.0).all(axis=1)
+
+
+def spread_months(panel: Panel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``values`` with each combined figure whose months have no single figures spread
+    evenly over them, and where it was: for the levels a reader checks (``level_shift``'s
+    medians and sums), where a month of a pair counts as the pair's monthly average."""
+    found = combined_readings(panel)
+    keep = ~found.published & (found.value >= 0)
+    if not keep.any():
+        return values, np.zeros(values.shape, dtype=bool)
+    rows, cols, span = found.rows[keep], found.cols[keep], found.span[keep]
+    spread = values.copy()
+    filled = np.zeros(values.shape, dtype=bool)
+    for j in range(int(span.max())):  # the months of a figure: two, for China's
+        at = np.flatnonzero((j < span) & (cols + j < panel.n_months))
+        spread[rows[at], cols[at] + j] = found.value[keep][at] / span[at]
+        filled[rows[at], cols[at] + j] = True
+    return spread, filled
 
 
 def combined_deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:

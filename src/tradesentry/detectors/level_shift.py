@@ -19,6 +19,7 @@ from tradesentry.detectors.base import (
     no_detections,
 )
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline
+from tradesentry.detectors.combined import combined_name, spread_months
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
@@ -26,6 +27,7 @@ from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
     factor,
+    joined,
     less_than,
     money,
     percent,
@@ -133,7 +135,8 @@ class LevelShift(Detector):
         # the months the model counts: a zero the series has as a habit is no month of
         # trade (``baseline.ordinary_zeros``), nor a month of either level
         habit = (panel.values == 0) & np.isnan(model.y)
-        traded = np.where(habit, np.nan, panel.values)
+        # a pair published as one figure counts in the levels at its monthly average
+        traded, spread = spread_months(panel, np.where(habit, np.nan, panel.values))
         rows, starts = sh.series[keep], sh.start[keep]
         sides = local_levels(traded, model.segment, rows, starts, left_out=habit)
         sides.update(late_levels(traded, model, rows, starts, sides, sh.end[keep]))
@@ -141,6 +144,7 @@ class LevelShift(Detector):
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             | side_weights(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
             | side_mirror(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
+            | _spread_evidence(panel, traded, spread, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
         back = returns(model, keep, sides, traded)
@@ -240,12 +244,48 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
             f"{against}{size}."
         )
-        text += _zeros_note(ev, unit) + _strays_note(ev, cur, freq) + _regime_end(ev, cur, freq)
+        text += _combined_note(ev) + _zeros_note(ev, unit) + _strays_note(ev, cur, freq)
+        text += _regime_end(ev, cur, freq)
         mirror, record_only = _mirror_reading(ev, finding, cur, unit)
         weights, unit_change = _weight_reading(ev, unit, record_only)
         alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
         parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
+
+
+def _spread_evidence(
+    panel: Panel, traded: np.ndarray, spread: np.ndarray, i: int, t: int, side: Mapping, j: int
+) -> dict:
+    """Where the levels counted a combined figure's months (``combined.spread_months``):
+    ``combined_counted``, the months of each such figure in the two sides' windows;
+    and the first month's value as counted (a pair's average, where the change starts on
+    one)."""
+    lo, hi = int(side["before_from"][j]), int(side["after_to"][j])
+    firsts = np.flatnonzero(spread[i, lo : hi + 1] & (panel.combined_span[i, lo : hi + 1] > 0))
+    if not firsts.size:
+        return {}
+    spans = panel.combined_span[i, lo + firsts]
+    return {
+        "combined_counted": [
+            [panel.label(int(lo + c + m)) for m in range(int(k))]
+            for c, k in zip(firsts, spans, strict=True)
+        ],
+        "first_value": float(traded[i, t]),
+    }
+
+
+def _combined_note(ev: Mapping) -> str:
+    """' January–February 2021 was published as one figure: its months count at their
+    average.'"""
+    figures = ev.get("combined_counted") or []
+    if not figures:
+        return ""
+    names = joined([combined_name({}, {"months": months}) for months in figures])
+    one = len(figures) == 1
+    return (
+        f" {names} {'was' if one else 'were each'} published as one figure: "
+        f"{'its' if one else 'their'} months count at {'its' if one else 'their'} average."
+    )
 
 
 #: a side's months nearer the other level are told where they are at least this share of it

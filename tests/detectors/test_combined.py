@@ -90,3 +90,42 @@ def test_a_change_that_starts_with_a_combined_figure_is_dated_from_it():
         "January–February 2020 and January–February 2021 were each published as one figure: "
         "their months count at their average." in text
     )
+
+
+def test_a_wrong_pair_whose_months_are_published_is_one_incoherent_finding():
+    """January–February at a thousandth of its months, which are published too: the months
+    say what the pair should be, so it is one incoherent finding, not an implausible one
+    beside it with the same money counted again."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    panel.values[1, JAN_FEB_2021 : JAN_FEB_2021 + 2] = 1.0e6
+    panel.combined[1, JAN_FEB_2021] = 2.0e3
+    found, _ = _scan(panel, ["implausible", "incoherent", "spike", "dip"])
+    [out] = found
+    assert out[["kind", "start", "end"]].values.tolist() == [["incoherent", 36, 37]]
+
+
+@pytest.mark.parametrize(
+    ("months", "judged"),
+    [({30: 30_000.0, 42: 43_335.0}, False), ({30: 30_000.0, 40: 12_412.0, 42: 43_335.0}, True)],
+    ids=["two other figures", "three that agree"],
+)
+def test_a_pair_is_judged_only_where_a_month_would_be(months, judged):
+    """A $273 pair beside two months of $30K and $43K (as Sweden's HS 811292 in 2024) has
+    no usual level to be implausible against, as a single month there would not; beside
+    three months that agree within ×10 it is a figure near zero, but not as the series'
+    first figure: a flow may start within the pair."""
+    assert bool(_scan(_pair_among(months), ["implausible"])[0]) is judged
+    first = {col: value for col, value in months.items() if col > JAN_FEB_2021}
+    assert not _scan(_pair_among({**first, 44: 20_000.0}), ["implausible"])[0]
+
+
+def _pair_among(months: dict[int, float]):
+    """One series of a $273 January–February 2021 and ``months`` (column: value)."""
+    panel, _ = china_style_panel(np.random.default_rng(2), n=1)
+    panel.values[:] = np.nan
+    panel.combined[:] = np.nan
+    panel.combined_span[:] = 0
+    for col, value in months.items():
+        panel.values[0, col] = value
+    panel.combined[0, JAN_FEB_2021], panel.combined_span[0, JAN_FEB_2021] = 273.0, 2
+    return panel

@@ -31,7 +31,18 @@ def test_combined_months_against_their_sum():
     assert list(out["series"]) == [1]
     assert (out["start"] == 12).all() and (out["end"] == 13).all()
     f = findings(panel, [Incoherent()]).iloc[0]
-    assert "combined figure" in f["explanation"] and "January 2020" in f["explanation"]
+    assert f["explanation"].startswith("The combined figure for January–February 2020 is ")
+    assert "9.1% less. One of the releases" in f["explanation"]  # the months, of the pair
+
+
+@pytest.mark.parametrize(("scale", "apart"), [(0.5, "100.0% more"), (1.5, "33.3% less")])
+def test_a_combined_figure_off_its_months_says_which_way(scale, apart):
+    """Half its months' sum: they are 100% more than the pair (not "100% apart"); one and
+    a half times it: they are a third less."""
+    panel = make_panel(np.array([[4.0e6, 6.0e6, 5.0e6]]), start="2021-01")
+    panel.combined[0, 0], panel.combined_span[0, 0] = 10.0e6 * scale, 2
+    [text] = findings(panel, [Incoherent()])["explanation"]
+    assert f"sum to $10.0M ($4.0M + $6.0M), {apart}. One of the releases" in text
 
 
 def test_rounded_press_figures_are_coherent():

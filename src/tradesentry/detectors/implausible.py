@@ -31,6 +31,7 @@ from tradesentry.detectors.evidence import (
     evidence_figure,
     expectation_source,
     finding_freq,
+    first_held,
     first_months,
     next_was_high,
 )
@@ -200,15 +201,24 @@ class Implausible(Detector):
 
         A combined figure has no month of its own, so it is compared with the sum of the
         model's expectations for the months it covers (``combined.combined_readings``).
-        The same readings apply, measured in the series' side scale: near zero (at most 1 % of the expected
-        sum, at least ``threshold`` scales below, and more than ten times below any month
-        of the series per month covered), a unit slip (within the slip tolerance of ×1000
-        or ×1e6, and nearer the slipped level than the series' typical months), negative.
+        The same readings apply, measured in the series' side scale: near zero (at most 1 %
+        of the expected sum, at least ``threshold`` scales below, and more than ten times
+        below any month of the series per month covered), a unit slip (within the slip
+        tolerance of ×1000 or ×1e6, and nearer the slipped level than the series' typical
+        months), negative. And on the same terms as a single month: only in a series with a
+        scale of its own or whose months agree within ×10 (``_others_agree``: Sweden's
+        exports of HS 811292 held a $273 pair and two months of $12K and $43K, and a single
+        month there is not judged), never near zero as the series' first figure (a flow that
+        starts within the pair, as ``evidence.first_months`` for months). A figure whose months are also
+        published singly is left to ``incoherent``, which sets it against them: one wrong
+        pair was two findings, and its money counted twice.
         """
         found = combined_readings(panel)
         if not len(found.rows):
             return no_detections()
         rows, cols, span, value = found.rows, found.cols, found.span, found.value
+        judged = baseline(panel).measured()[rows] | _others_agree(panel.values)[rows, cols]
+        judged &= ~found.published
         expected, usual, z, sigma = found.expected, found.usual, found.z, found.sigma
         typical = typical_level(panel.values)[rows] * span
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -227,11 +237,12 @@ class Implausible(Detector):
         with np.errstate(invalid="ignore"):
             low = (z <= -self.threshold) & (value <= self.near_zero_share * expected)
             low &= ~(value / span * 10.0 >= least)  # no month of the series comes near it
+            low &= cols > first_held(panel)[rows]
         reason = np.full(len(rows), -1, dtype=np.int64)
-        reason[np.isfinite(slip)] = 3
-        reason[low & np.isnan(slip) & (value > 0)] = 2
-        reason[low & np.isnan(slip) & (value == 0)] = 1
-        reason[value < 0] = 0
+        reason[np.isfinite(slip) & judged] = 3
+        reason[low & np.isnan(slip) & (value > 0) & judged] = 2
+        reason[low & np.isnan(slip) & (value == 0) & judged] = 1
+        reason[(value < 0) & ~found.published] = 0
         keep = np.flatnonzero(reason >= 0)
         if not keep.size:
             return no_detections()

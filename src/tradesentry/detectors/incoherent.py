@@ -12,6 +12,7 @@ import pandas as pd
 
 from tradesentry.context import country_codes
 from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
+from tradesentry.detectors.combined import combined_name
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD, hs_family
@@ -259,14 +260,13 @@ class Incoherent(Detector):
         total, parts = money_pair(ev.get("total"), ev.get("sum_of_parts"), cur)
         freq = finding_freq(finding)
         if ev.get("check") == "combined":
-            months = ev.get("months") or []
-            names = " and ".join(period_name(m, freq) for m in months)
             singles = " + ".join(money(x, cur) for x in ev.get("parts", []))
-            apart = _apart(ev, "apart", "the combined figure")
+            more = "more" if (ev.get("sum_of_parts") or 0) > (ev.get("total") or 0) else "less"
+            apart = _apart(ev, more, "the combined figure")
             return (
-                f"The combined figure for {names} is {total}, but the single months published "
-                f"for them sum to {parts} ({singles}){apart}. One of the releases "
-                "was revised or one of the figures is wrong."
+                f"The combined figure for {combined_name(finding, ev)} is {total}, but the "
+                f"single months published for them sum to {parts} ({singles}){apart}. One of "
+                "the releases was revised or one of the figures is wrong."
             )
         commodity = ev.get("check") == "commodity"
         what = "its HS chapters" if commodity else "the individual partners"

@@ -932,15 +932,23 @@ def rates(
 
 
 def _sparkline_values(obs: pd.DataFrame) -> np.ndarray:
-    """The series' single-month figures on a full monthly axis; an annual series' years on a
-    yearly one (NaN where a period was not reported)."""
-    monthly = obs[(obs["freq"] != "A") & (obs["period_months"] == 1)]
+    """The series' monthly figures on a full monthly axis, a combined figure's months (China's
+    January–February) at its monthly average where they have no figure of their own; an
+    annual series' years on a yearly one (NaN where a period was not reported)."""
+    monthly = obs[obs["freq"] != "A"]
     step = "MS"
     if monthly.empty:
         monthly, step = obs[obs["freq"] == "A"], "YS"
     if monthly.empty:
         return np.array([])
-    values = monthly.set_index(pd.to_datetime(monthly["period"]))["value"]
+    months = monthly["period_months"].to_numpy() if step == "MS" else np.ones(len(monthly), int)
+    spread = monthly.loc[monthly.index.repeat(months)]  # a row per month a figure covers
+    within = spread.groupby(level=0).cumcount().to_numpy()
+    at = (pd.PeriodIndex(pd.to_datetime(spread["period"]), freq="M") + within).to_timestamp()
+    each = spread["value"].to_numpy(dtype=float) / np.repeat(months, months)
+    values = pd.Series(each, index=at)
+    single = np.repeat(months == 1, months)
+    values = values[single].combine_first(values[~single])  # a month's own figure first
     axis = pd.date_range(values.index.min(), values.index.max(), freq=step)
     return values.reindex(axis).to_numpy(dtype=float)
 

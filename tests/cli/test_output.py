@@ -3,6 +3,8 @@ counts in words that agree with them."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -166,3 +168,24 @@ def test_scan_says_when_amounts_of_several_currencies_are_ranked_as_they_are(tmp
     assert invoke("rates", rates, "--store", db).exit_code == 0
     rated = invoke("scan", "--store", db, "--format", "json")
     assert rated.exit_code == 0 and "note:" not in rated.stderr
+
+
+@pytest.mark.parametrize(
+    ("rows", "drawn"),
+    [
+        ([("2021-01-01", 2, 10.0), ("2021-03-01", 1, 7.0)], [5.0, 5.0, 7.0]),
+        (  # the months published beside the pair are drawn, not its average
+            [("2021-01-01", 2, 10.0), ("2021-01-01", 1, 3.0), ("2021-02-01", 1, 4.0),
+             ("2021-04-01", 1, 8.0)],
+            [3.0, 4.0, np.nan, 8.0],
+        ),
+    ],
+    ids=["pair alone", "pair and its months"],
+)  # fmt: skip
+def test_the_sparkline_draws_a_combined_figures_months_at_its_average(rows, drawn):
+    """China's January–February, one figure: its months are drawn at its monthly average,
+    not as two months without a figure (the report draws them too)."""
+    from tradesentry.cli import _sparkline_values
+
+    obs = pd.DataFrame(rows, columns=["period", "period_months", "value"]).assign(freq="M")
+    np.testing.assert_array_equal(_sparkline_values(obs), drawn)

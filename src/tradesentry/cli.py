@@ -70,12 +70,18 @@ err = _Console(stderr=True, soft_wrap=True, markup=False, emoji=False)
 _UsageError: type[Exception] = typer.BadParameter.__base__
 
 
-# The type checker's wording, in the words of the rest of the tool.
+# The type checker's wording, in the words of the rest of the tool (click's own, and the
+# pydantic-style wording of recent typer).
 _PLAIN_WORDS = {
     r"Input should be a valid integer, unable to parse string as an integer": (
         "expected a whole number"
     ),
     r"Input should be a valid number, unable to parse string as a number": "expected a number",
+    r"'[^']*' is not a valid int(eger)?\b": "expected a whole number",
+    r"'[^']*' is not a valid float\b": "expected a number",
+    r"\S+ is not in the range x>=(-?[\d.]*\d)": r"expected \1 or more",
+    r"\S+ is not in the range x<=(-?[\d.]*\d)": r"expected \1 or less",
+    r"\S+ is not in the range (-?[\d.]*\d)<=x<=(-?[\d.]*\d)": r"expected \1 to \2",
     r"Input should be greater than or equal to (\S+)": r"expected \1 or more",
     r"Input should be less than or equal to (\S+)": r"expected \1 or less",
 }

@@ -393,3 +393,12 @@ def test_releases_of_a_store_without_any_is_an_empty_table(tmp_path):
         result = invoke("releases", "--format", fmt, "--store", db)
         assert result.exit_code == 0, result.output
     assert "Releases" in invoke("releases", "--store", db).stdout
+
+
+def test_help_shows_on_off_flags_without_a_value():
+    """``--new`` takes no value (``--new true`` is an error), so its help line must not
+    show one: Typer 0.29 drew every flag as ``<bool>``."""
+    result = runner.invoke(app, ["scan", "--help"], env={"COLUMNS": "120"})
+    assert result.exit_code == 0
+    flags = [line for line in result.output.splitlines() if "--new" in line or "--help" in line]
+    assert flags and not any("<bool>" in line or "BOOLEAN" in line for line in flags)

@@ -162,6 +162,8 @@ def main() -> None:
         print(json.dumps({"seconds": time.perf_counter() - start, "rows": rows}))
         return
 
+    if args.dir is not None and not args.dir.is_dir():
+        raise SystemExit(f"--dir {args.dir}: no such directory")
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         work = Path(tmp)
         csv = work / "comtrade_plus.csv"

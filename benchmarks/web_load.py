@@ -101,7 +101,12 @@ async def load(base: str, paths: list[str], total: int, concurrency: int, timeou
     results: list[tuple[str, float, int]] = []
     failures: list[str] = []
     counter = iter(range(total))
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    # idle connections let go before the server's keep-alive timeout (uvicorn's 5 s, as
+    # httpx's own default): a request sent on a connection the server is closing at that
+    # moment fails with a ReadError, a race of the two timeouts, not of the server
+    limits = httpx.Limits(
+        max_connections=concurrency, max_keepalive_connections=concurrency, keepalive_expiry=2.0
+    )
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
 
         async def worker() -> None:
@@ -116,13 +121,20 @@ async def load(base: str, paths: list[str], total: int, concurrency: int, timeou
                         failures.append(f"{path}: {status} {response.text[:200]}")
                 except httpx.HTTPError as exc:
                     status = 0  # timeout, refused, reset: an error
-                    failures.append(f"{path}: {type(exc).__name__} {exc}")
+                    failures.append(f"{path}: {_what_failed(exc)}")
                 results.append((path, time.perf_counter() - start, status))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
     return results, elapsed, failures
+
+
+def _what_failed(exc: BaseException) -> str:
+    """'ReadError: [Errno 104] Connection reset by peer': httpx's transport errors often
+    carry their reason only in the error they were raised from."""
+    reason = str(exc) or str(exc.__cause__ or exc.__context__ or "") or "no reason given"
+    return f"{type(exc).__name__}: {reason}"
 
 
 def report(results, elapsed: float, args, store_name: str) -> str:

@@ -734,8 +734,8 @@ def _say_if_one_release(spark, path: str) -> None:
     (an export without ``--all-releases`` keeps only the current view)."""
     if spark.table("release_order").select("release_id").distinct().limit(2).count() < 2:
         print(
-            f"tradesentry: {path} holds one release: no revision to find "
-            "(export with --all-releases to keep earlier releases)",
+            f"tradesentry: {path} holds one release: no revision to find (an export keeps "
+            "a store's earlier releases with --all-releases)",
             file=sys.stderr,
         )
 

@@ -129,3 +129,19 @@ def _pair_among(months: dict[int, float]):
         panel.values[0, col] = value
     panel.combined[0, JAN_FEB_2021], panel.combined_span[0, JAN_FEB_2021] = 273.0, 2
     return panel
+
+
+def test_a_low_pair_before_a_high_march_says_its_trade_may_be_there():
+    """70 % of January–February 2021 recorded in March: the pair is a dip, and its text
+    gives March's figure and the reading of a timing shift, as a single month's dip does."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    moved = 0.7 * panel.combined[1, JAN_FEB_2021]
+    panel.combined[1, JAN_FEB_2021] -= moved
+    panel.values[1, JAN_FEB_2021 + 2] += moved
+    found, detectors = _scan(panel, ["dip"])
+    [out] = found
+    finding = out.iloc[0].to_dict()
+    assert finding["evidence"]["next_period"] == "2021-03"
+    text = detectors["dip"].explain({**finding, "period": "2021-01", "currency": "USD"})
+    assert " March 2021 was high ($1.8M against $975.7K expected): part of these months' " in text
+    assert text.endswith("trade may have been recorded in March 2021.")

@@ -19,9 +19,16 @@ import pandas as pd
 
 from tradesentry.detectors.base import confidence, detections, material_score, no_detections
 from tradesentry.detectors.baseline import Baseline, baseline, seasonal_term
-from tradesentry.detectors.evidence import expectation_source, first_held, sources
+from tradesentry.detectors.evidence import (
+    evidence_figure,
+    expectation_source,
+    first_held,
+    last_held,
+    next_was_high,
+    sources,
+)
 from tradesentry.panel import Panel
-from tradesentry.text import factor, money, period_name, the_expected
+from tradesentry.text import factor, less_than, money, period_name, the_expected
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,6 +148,8 @@ def combined_deviations(panel: Panel, kind: str, direction: int, threshold: floa
     rows, cols, span = rows[keep], cols[keep], found.span[keep]
     value, expected, z = found.value[keep], found.expected[keep], found.z[keep]
     impact = value - expected
+    after = cols + span  # the month after the figure, evidence only within the series
+    after = np.where(after <= last_held(panel)[rows], after, -1)
     return detections(
         kind,
         rows,
@@ -159,6 +168,7 @@ def combined_deviations(panel: Panel, kind: str, direction: int, threshold: floa
                 "sigma": float(found.sigma[keep][k]),
                 "ratio": float(value[k] / expected[k]) if expected[k] > 0 else None,
                 "usual_factor": round(float(np.exp(found.usual[keep][k])), 4),
+                **_month_after(panel, model, int(rows[k]), int(after[k])),
             }
             for k, src in enumerate(sources(panel, model, rows, cols))
         ],
@@ -170,6 +180,19 @@ def with_combined(months: pd.DataFrame, combined: pd.DataFrame) -> pd.DataFrame:
     if not len(combined):
         return months
     return combined if not len(months) else pd.concat([months, combined], ignore_index=True)
+
+
+def _month_after(panel: Panel, model: Baseline, i: int, t: int) -> dict:
+    """The month after a figure (``next_*``, as a single month's evidence has them), for
+    the reading of a low pair whose trade went into March; none past the series' end."""
+    if t < 0:
+        return {}
+    return {
+        "next_period": panel.label(t),
+        "next_observed": evidence_figure(panel.values[i, t]),
+        "next_expected": evidence_figure(model.expected[i, t]),
+        "next_z": evidence_figure(model.z[i, t]),
+    }
 
 
 #: what ``sources`` says of the first month's expectation that holds for the figure: the
@@ -213,13 +236,24 @@ def expected_sum(finding: Mapping, ev: Mapping) -> str:
 
 def explain_deviation(finding: Mapping, how: str, side: str) -> str:
     """A combined figure's spike or dip in words: ``how`` far off it is ('20 times', '95%
-    below'), on which ``side`` of its expected sum ("above", "below")."""
+    below'), on which ``side`` of its expected sum ("above", "below"); below, with a high
+    month after it, that the pair's trade may have been recorded then (a timing shift)."""
     ev = finding.get("evidence") or {}
-    return (
+    cur = finding.get("currency") or ""
+    text = (
         f"The combined figure for {combined_name(finding, ev)} is "
-        f"{money(finding['observed'], finding.get('currency') or '')}, {how} "
-        f"{expected_sum(finding, ev)} from {expectation_source(ev)}; "
-        f"{abs(ev.get('z') or 0):.1f} times the series' usual variation {side} its expected "
-        "values. The single months, where published, or a later revision would show which "
-        "of them holds the difference."
+        f"{money(finding['observed'], cur)}, {how} {expected_sum(finding, ev)} from "
+        f"{expectation_source(ev)}; {abs(ev.get('z') or 0):.1f} times the series' usual "
+        f"variation {side} its expected values."
+    )
+    if side == "below" and next_was_high(ev):
+        after = period_name(ev["next_period"])
+        return text + (
+            f" {after} was high ({money(ev['next_observed'], cur)} against "
+            f"{less_than(ev['next_expected'], cur)} expected): part of these months' trade "
+            f"may have been recorded in {after}."
+        )
+    return text + (
+        " The single months, where published, or a later revision would show which of them "
+        "holds the difference."
     )

@@ -60,7 +60,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         CREATE OR REPLACE TEMP TABLE checked AS
         WITH coded AS (
             SELECT s.* REPLACE (
-                       CASE lower(trim(s.flow)) {spelled} ELSE lower(trim(s.flow)) END AS flow,
+                       CASE WHEN s.flow IN ({flows}) THEN s.flow  -- as most readers give it
+                            ELSE CASE lower(trim(s.flow)) {spelled} ELSE lower(trim(s.flow)) END
+                       END AS flow,
                        CASE WHEN upper(trim(s.commodity)) IN ('TOTAL', 'ALL') THEN 'HS'
                             ELSE coalesce(nullif(upper(trim(s.classification)), ''), 'HS')
                        END AS classification,
@@ -200,13 +202,17 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:
                  checked.value::VARCHAR, '')) || ' against '
                  || coalesce(quoted(d.first_text), 'no figure (withheld)')
             END
-        -- first(… ORDER BY line), not arg_min: a first record without a value (withheld) is
-        -- the first one still, where arg_min passes over NULLs
-        FROM (SELECT {_CODED_KEY}, min(line) AS first_line,
-                     first(value ORDER BY line) AS first_value,
-                     first(coalesce(value_text, value::VARCHAR) ORDER BY line) AS first_text
-              FROM checked
-              WHERE why IS NULL AND main_line IS NULL GROUP BY ALL HAVING count(*) > 1) AS d
+        -- the first record's figures joined back for the repeated keys alone: an ordered
+        -- aggregate over every group cost as much as the rest of the check (and arg_min
+        -- passes over a first record without a value, withheld, which is the first still)
+        FROM (SELECT r.*, f.value AS first_value,
+                     coalesce(f.value_text, f.value::VARCHAR) AS first_text
+              FROM (SELECT {_CODED_KEY}, min(line) AS first_line FROM checked
+                    WHERE why IS NULL AND main_line IS NULL
+                    GROUP BY ALL HAVING count(*) > 1) AS r
+              JOIN checked AS f ON f.line = r.first_line AND f.why IS NULL
+                   AND f.main_line IS NULL AND {" AND ".join(f"f.{c} = r.{c}" for c in key)}
+              ) AS d
         WHERE checked.why IS NULL AND checked.main_line IS NULL AND checked.line <> d.first_line
           AND {" AND ".join(f"checked.{c} = d.{c}" for c in key)}
         """

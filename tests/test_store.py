@@ -85,10 +85,18 @@ def _sqlite(path: Path) -> None:
     con.close()
 
 
+def _other_duckdb(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE mydata (x INTEGER); INSERT INTO mydata VALUES (1)")
+    con.close()
+
+
 @pytest.mark.parametrize(
     ("name", "make", "said"),
     [
         ("release_2021.csv", lambda p: p.write_bytes(DEMO_CSV.read_bytes()), "a CSV file"),
+        # someone's own DuckDB file: the store's tables were made in it beside theirs
+        ("mine.duckdb", _other_duckdb, "a DuckDB database of other tables: mydata"),
         ("rows.json", lambda p: p.write_text('{"data": []}'), "a JSON file"),
         ("lite.db", _sqlite, "a SQLite database"),
         (

@@ -36,7 +36,13 @@ from tradesentry.errors import InputError, StoreError, TradesentryError
 from tradesentry.findings import csv_frame
 from tradesentry.monitor import words
 from tradesentry.schema import FLOWS, SEVERITY_RANK
-from tradesentry.store import open_store, read_else_write, remove_if_empty, resolve_store_path
+from tradesentry.store import (
+    is_duckdb_file,
+    open_store,
+    read_else_write,
+    remove_if_empty,
+    resolve_store_path,
+)
 from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
@@ -1408,6 +1414,13 @@ def _check_writable(path: Path, directory: bool = False) -> None:
             raise InputError(f"{path}: is a file, not a directory; give a new directory")
         if not directory and path.is_dir():
             raise InputError(f"{path}: is a directory; give a file name")
+        if not directory and _a_database(path):
+            what = (
+                "the log of a DuckDB database"
+                if path.name.endswith(".wal")
+                else "a DuckDB database"
+            )
+            raise InputError(f"{path}: is {what} (a store?); give another file name")
         start = path if directory else path.parent
         anchor = next((p for p in (start, *start.parents) if p.exists()), start)
         if not anchor.is_dir():
@@ -1418,6 +1431,14 @@ def _check_writable(path: Path, directory: bool = False) -> None:
         raise InputError(f"{path}: cannot write in {anchor} ({exc.strerror or exc})") from None
     os.close(handle)
     os.unlink(probe)
+
+
+def _a_database(path: Path) -> bool:
+    """Whether writing ``path`` would overwrite a DuckDB database or its write-ahead log
+    (`report --out store.duckdb` replaced the store with the report)."""
+    if path.name.endswith(".wal") and is_duckdb_file(path.with_name(path.name[: -len(".wal")])):
+        return True
+    return path.is_file() and is_duckdb_file(path)
 
 
 @contextmanager

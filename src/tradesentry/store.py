@@ -184,6 +184,34 @@ def connect(path: str | os.PathLike, read_only: bool = False, wait: float = LOCK
 _DUCKDB_MAGIC = (8, b"DUCK")
 
 
+def is_duckdb_file(path: Path) -> bool:
+    """Whether ``path`` is a DuckDB database file (by its magic bytes)."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(64)
+    except OSError:
+        return False
+    at, magic = _DUCKDB_MAGIC
+    return head[at : at + len(magic)] == magic
+
+
+def _other_database(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The tables of a DuckDB database that is not a store (some of their names), else
+    None: an empty database becomes a store, one holding a store's releases and
+    observations is one (of any schema version), and any other is someone's data, which
+    making the store's tables in it would have changed ("mydata" beside "findings")."""
+    tables = [
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND NOT temporary ORDER BY table_name"
+        ).fetchall()
+    ]
+    if not tables or {"releases", "observations"} <= set(tables):
+        return None
+    return ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
+
+
 def _foreign_file(path: Path) -> str | None:
     """What an existing file that is no DuckDB database holds, in words; None for a
     DuckDB file, an empty one, or none. DuckDB opens an existing .csv, .json or .parquet
@@ -269,6 +297,13 @@ class Store:
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (ingest something first)")
         self.con = connect(self.path, read_only=read_only)
+        other = _other_database(self.con)
+        if other:
+            self.con.close()
+            raise StoreError(
+                f"{self.path}: not a tradesentry store (a DuckDB database of other tables: "
+                f"{other}); nothing was read or written"
+            )
         if not read_only:
             try:
                 _upgrade(self.con)

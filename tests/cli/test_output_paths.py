@@ -72,6 +72,19 @@ def test_an_output_under_a_file(db, a_file, command, option):
     assert a_file.read_text() == "keep me\n"
 
 
+@pytest.mark.parametrize(("command", "option"), FILES)
+@pytest.mark.parametrize(("name", "said"), [("", "a DuckDB database"), (".wal", "the log of")])
+def test_an_output_file_that_is_the_store_is_refused(db, command, option, name, said):
+    """`report --out store.duckdb` wrote the report over the store: every release, scan and
+    finding gone."""
+    target = db.with_name(db.name + name)
+    if name:
+        target.write_bytes(b"")  # as DuckDB leaves its log beside an open store
+    before = db.read_bytes()
+    assert_refused(invoke(command, option, target, db=db), target, f"is {said}")
+    assert db.read_bytes() == before
+
+
 @pytest.mark.parametrize(("command", "option"), FOLDERS)
 def test_an_output_folder_that_is_a_file(db, a_file, command, option):
     result = invoke(*command.split(), option, a_file, db=db)

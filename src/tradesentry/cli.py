@@ -452,7 +452,10 @@ def releases(
     ] = TableFormat.table,
     diff: Annotated[
         tuple[int, int] | None,
-        typer.Option(help="Compare two releases A B: what B revised, added or dropped."),
+        typer.Option(
+            help="Compare two releases A B: what B revised, added or dropped (with --format "
+            "csv, one row per changed figure)."
+        ),
     ] = None,
     store: StoreOption = None,
 ) -> None:
@@ -460,7 +463,10 @@ def releases(
     if diff is not None:
         with open_store(store, read_only=True) as st:
             result = api.release_diff(st, *diff)
-        cli_cross.print_release_diff(out, result, as_json=format is not TableFormat.table)
+        if format is TableFormat.csv:  # the changed figures: the table a spreadsheet wants
+            _write_csv(result.cells)
+            return
+        cli_cross.print_release_diff(out, result, as_json=format is TableFormat.json)
         return
     with open_store(store, read_only=True) as st:
         frame = st.releases()

@@ -3,6 +3,8 @@ mirror, gap and rates; effects checked through the API."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -50,6 +52,11 @@ def test_releases_diff_summarises_what_changed(revised_demo):
     assert data["summary"]["revised"] == 2 and data["summary"]["appeared"] == 0
     assert data["b"]["published"] == "2021-05-20"
     assert {c["period"] for c in data["cells"]} == {"2020-09", "2020-10"}
+    # as CSV, the changed figures, one a row (it printed the JSON)
+    text = invoke("releases", "--diff", "1", "2", "--format", "csv", "--store", revised_demo).stdout
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["period"] for row in rows] == [c["period"] for c in data["cells"]]
+    assert set(rows[0]) == set(data["cells"][0])
 
 
 def test_releases_diff_of_an_unknown_release_exits_2(revised_demo):

@@ -142,14 +142,18 @@ _CTRL_C = threading.Event()
 
 #: what a command interrupted by Ctrl-C leaves, said after "tradesentry: NAME interrupted"
 _INTERRUPTED_LEAVES = {"scan": "; no scan of it was saved, the store is as it was"}
+#: what a command has committed by now, for its interruption's line (the scan it saved,
+#: whose output an interruption then cuts short); cleared as each command starts
+_DONE: dict[str, object] = {}
 
 
 def _say_interrupted(command: Callable[[], str | None]) -> None:
     name = command()
+    leaves = _INTERRUPTED_LEAVES.get(name or "", "")
+    if name == "scan" and _DONE.get("scan") is not None:
+        leaves = f"; scan {_DONE['scan']} was saved, its output is incomplete"
     err.print(
-        f"tradesentry: {name or 'command'} interrupted{_INTERRUPTED_LEAVES.get(name or '', '')}",
-        markup=False,
-        highlight=False,
+        f"tradesentry: {name or 'command'} interrupted{leaves}", markup=False, highlight=False
     )
 
 
@@ -168,6 +172,7 @@ def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Itera
         return
     interrupted = False
     _CTRL_C.clear()
+    _DONE.clear()
 
     def note(signum: int, frame) -> None:
         nonlocal interrupted
@@ -614,6 +619,7 @@ def scan(
             # exit 2 with its line, as for an unknown series, release or scan: a mistyped
             # code is bad input, and a pipeline's `--fail-on` must not pass it as "No findings."
             found = api.scan(st, progress=advance, **selection)
+        _DONE["scan"] = found.scan_id  # saved: an interruption from here leaves it
         caption = None
         if new or resolved:
             found, caption = _compared(st, found, new, baseline)

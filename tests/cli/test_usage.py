@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV
 from tradesentry import cli
+from tradesentry.store import open_store
 
 runner = CliRunner()
 NO_RELEASE_99 = "error: no release 99 in the store (see `tradesentry releases`)"
@@ -259,6 +260,24 @@ def test_ctrl_c_exits_130_without_a_traceback(demo_db, monkeypatch, scan):
         "tradesentry: scan interrupted; no scan of it was saved, the store is as it was\n"
     )
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_ctrl_c_after_the_scan_was_saved_says_so(demo_db, monkeypatch):
+    """Interrupted while its findings are printed, the scan is in the store: the line said
+    no scan of it was saved, and the next `scan --new` compared with it unannounced."""
+    from tradesentry import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_emit_findings", interrupted)
+    result = invoke("scan", store=demo_db)
+    with open_store(demo_db, read_only=True) as st:
+        latest = api.scan_info(st)["id"]
+    assert result.exit_code == 130
+    assert result.stderr == (
+        f"tradesentry: scan interrupted; scan {latest} was saved, its output is incomplete\n"
+    )
 
 
 def test_an_error_without_ctrl_c_is_not_taken_for_one(demo_db, monkeypatch):

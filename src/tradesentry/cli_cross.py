@@ -414,6 +414,8 @@ def _partner_terms_notes(result) -> list[str]:
     line as much as trade missing from the reporter's."""
     lines = []
     for row in result.frame.itertuples():
+        if _missing(row.central):  # nothing estimated
+            continue
         # the mirror gaps alone (central adds the unit-value gaps of months without a
         # partner record), and the part of them in the partner's terms, of the same sign
         mirror = float(row.central or 0.0) - float(row.unit_value_gap or 0.0)
@@ -435,7 +437,6 @@ def _partner_terms_notes(result) -> list[str]:
 def _missing_cells(row: dict, cur: str) -> list[str]:
     """recorded, partner's record, both, low, central, high of a commodity or a total."""
     months = int(row.get("months", 0))
-    estimated = months or row.get("unit_value_months", 0) or row.get("mirror_only_months", 0)
     return [
         _recorded(row.get("own"), int(row.get("own_months", 0)), cur),
         _recorded(
@@ -445,8 +446,16 @@ def _missing_cells(row: dict, cur: str) -> list[str]:
             int(row.get("mirror_unconverted_months", 0)),
         ),
         str(months),
-        *(money(row.get(k), cur) if estimated else "n/a" for k in ("low", "central", "high")),
+        *(
+            "n/a" if _missing(row.get(k)) else money(row.get(k), cur)
+            for k in ("low", "central", "high")
+        ),
     ]
+
+
+def _missing(value) -> bool:
+    """No figure: None, or NaN in a frame's row (the core's 'nothing to estimate from')."""
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def print_rates_result(console: Console, result) -> None:

@@ -618,7 +618,16 @@ def _summarise(parts: pd.DataFrame) -> pd.DataFrame:
     out["mirror"] = out["mirror"].where(out["mirror_months"] > 0)
     out["low"] = np.minimum(out["low"], out["central"])
     out["high"] = np.maximum(out["high"], out["central"])
+    # nothing to estimate from (no month both records hold, no price outlier, no month of
+    # the partner's alone): unknown, not "nothing missing" (JSON and CSV said 0.0)
+    for k in ("low", "central", "high"):
+        out[k] = out[k].where(_estimated(out))
     return out.sort_values(["flow", "central"], ascending=[True, False], key=_abs_key)
+
+
+def _estimated(row: pd.Series | pd.DataFrame):
+    """Whether a row (or each row) has anything the gap is estimated from."""
+    return (row["months"] > 0) | (row["unit_value_months"] > 0) | (row["mirror_only_months"] > 0)
 
 
 def _abs_key(column: pd.Series) -> pd.Series:
@@ -649,9 +658,12 @@ def _totals(table: pd.DataFrame, parts: pd.DataFrame) -> dict:
         ].max()
         total = {k: float(top[k].sum()) for k in ("own_compared", "mirror_compared")}
         total |= {
-            k: float(top[k].sum()) for k in ("low", "central", "high", "central_partner_terms")
+            k: float(top[k].sum(min_count=1))
+            for k in ("low", "central", "high", "central_partner_terms")
         }
         total |= {k: int((counted[k] > 0).sum()) for k in counted.columns}
+        if not _estimated(pd.Series(total)):
+            total |= {"low": None, "central": None, "high": None}
         total["own"] = float(top["own"].sum()) if total["own_months"] else None
         total["mirror"] = float(top["mirror"].sum()) if total["mirror_months"] else None
         total["mirror_unconverted_months"] = int(top["mirror_unconverted_months"].sum())

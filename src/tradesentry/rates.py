@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from tradesentry import currencies
 from tradesentry.errors import InputError
 
 _CODE = re.compile(r"^[A-Z]{3}$")
@@ -188,11 +189,15 @@ def _from_ecb(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def _codes(column: pd.Series, name: str) -> pd.Series:
+    """Currency codes in upper case; one that is no ISO 4217 code of money is an error (a
+    rate for RMB or XXX was loaded, and no figure could ever use it: the ingest keeps CNY)."""
     codes = column.str.strip().str.upper()
-    bad = ~codes.str.match(_CODE)
+    bad = ~codes.str.match(_CODE) | ~codes.isin(currencies.iso_codes())
     if bad.any():
+        given = column[bad].iat[0]
         raise InputError(
-            f"line {codes.index[bad][0]}: {name} {column[bad].iat[0]!r} is not an ISO 4217 code"
+            f"line {codes.index[bad][0]}: {name} {given!r} is not an ISO 4217 code"
+            + currencies.iso_hint(str(given))
         )
     return codes
 

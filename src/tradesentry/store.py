@@ -197,9 +197,10 @@ def is_duckdb_file(path: Path) -> bool:
 
 def _other_database(con: duckdb.DuckDBPyConnection) -> str | None:
     """The tables of a DuckDB database that is not a store (some of their names), else
-    None: an empty database becomes a store, one holding a store's releases and
-    observations is one (of any schema version), and any other is someone's data, which
-    making the store's tables in it would have changed ("mydata" beside "findings")."""
+    None: an empty database becomes a store, one with the store's ``meta`` table or its
+    ``releases`` (with their hashes, as every schema version kept them) is one, and any
+    other is someone's data, which making the store's tables in it would have changed
+    ("mydata" beside "findings")."""
     tables = [
         name
         for (name,) in con.execute(
@@ -207,7 +208,7 @@ def _other_database(con: duckdb.DuckDBPyConnection) -> str | None:
             "AND schema_name = 'main' AND NOT temporary ORDER BY table_name"
         ).fetchall()
     ]
-    if not tables or {"releases", "observations"} <= set(tables):
+    if not tables or "meta" in tables or _has_column(con, "releases", "sha256"):
         return None
     return ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
 

@@ -522,6 +522,12 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
             "currency,period,per_usd\nJPY,2024-02,150\nEUR,2024-01,0.9\nEUR,2024-01,0.8\n",
             "bad.csv: lines 3 and 4: two different rates for the same currency and month",
         ),
+        # codes no figure can be in: the ingest keeps CNY for RMB and refuses XXX
+        (
+            "currency,period,per_usd\nRMB,2024-01,7.1\n",
+            "bad.csv: line 2: currency 'RMB' is not an ISO 4217 code (the ISO code is CNY)",
+        ),
+        ("currency,period,per_usd\nXXX,2024-01,1\n", "currency 'XXX' is not an ISO 4217 code"),
     ],
 )
 def test_a_bad_rates_file_is_named_and_makes_no_store(tmp_path, text, said):

@@ -1108,7 +1108,13 @@ def watch(
     except KeyboardInterrupt:
         # Stopping a running watch is how it ends (as `serve`): 0. A `--once` run
         # interrupted did not do its cycle: 130, as any other command.
-        if once:
+        if once:  # each step is whole or not at all, and a run takes up what is left
+            err.print(
+                "tradesentry: watch interrupted; the steps logged as done are kept, and the "
+                "next run takes up the rest (files not yet read, a scan not yet made)",
+                markup=False,
+                highlight=False,
+            )
             raise typer.Exit(130) from None
         return
     finally:

@@ -346,6 +346,9 @@ def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, 
     args = ["watch", str(tmp_path / "inbox"), *(["--once"] if once else [])]
     result = invoke(*args, store=tmp_path / "s.duckdb")
     assert result.exit_code == code and "Traceback" not in result.stderr
+    # a --once run says, in one line, what its interruption left (it exited without a word)
+    said = "tradesentry: watch interrupted; the steps logged as done are kept, and the next"
+    assert (said in result.stderr) is once
 
 
 @pytest.mark.parametrize(

@@ -552,3 +552,21 @@ def test_a_failed_save_stops_the_engines_reader_at_once(two_releases, monkeypatc
         kept = error  # noqa: F841 (held while the threads are counted)
         alive = [t for t in threading.enumerate() if t.name == "tradesentry-read-ahead"]
     assert alive == []
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda path: api.scan(path),
+        lambda path: api.series(path, "CHN", "PRK", "export", "TOTAL"),
+        lambda path: api.findings(path),
+    ],
+    ids=["scan", "series", "findings"],
+)
+def test_a_path_where_a_store_is_wanted_is_one_clear_error(tmp_path, call):
+    """`tradesentry.scan("trade.duckdb")` failed with "'str' object has no attribute 'con'"."""
+    from tradesentry.errors import InputError
+
+    with pytest.raises(InputError, match=r"store: expected a Store, not str '.*trade.duckdb'"):
+        call(str(tmp_path / "trade.duckdb"))
+    assert not (tmp_path / "trade.duckdb").exists()

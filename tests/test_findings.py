@@ -345,3 +345,28 @@ def test_findings_of_a_kind_read_only_that_kinds_rows(demo_store, monkeypatch, k
     wanted = {kind} if isinstance(kind, str) else set(kind)
     assert read and read[0] <= wanted and set(found.to_frame()["kind"]) == read[0]
     assert len(found) == len(api.findings(demo_store).to_frame().query("kind in @wanted"))
+
+
+def test_filter_reads_its_values_as_scan_does(demo_store):
+    """Codes in any case or a country's name, as `scan` takes them: `filter(partner="prk")`
+    answered "no findings" where `scan(partner="prk")` found them."""
+    found = api.scan(demo_store)
+    exports = found.filter(flow="export")
+    assert len(exports) and exports.to_frame()["flow"].eq("export").all()
+    for spelled in ("prk", "North Korea", ["PRK"]):
+        assert len(found.filter(partner=spelled, flow="EXPORT")) == len(exports)
+
+
+@pytest.mark.parametrize(
+    ("criteria", "said"),
+    [
+        ({"kind": "spikes"}, "unknown kind 'spikes'; choose from implausible, spike"),
+        ({"severity": "urgent"}, "unknown severity 'urgent'"),
+        ({"foo": 1}, "filter: no column 'foo'; filter by kind, severity, reporter"),
+    ],
+)
+def test_filter_refuses_what_would_select_nothing(demo_store, criteria, said):
+    from tradesentry.errors import InputError
+
+    with pytest.raises(InputError, match=said.replace("(", r"\(")):
+        api.findings(demo_store).filter(**criteria)

@@ -103,6 +103,8 @@ def scan(
     """
     own = [p for p in inspect.signature(scan).parameters if p not in ("store", "engine_options")]
     arguments.check_engine(engine, engine_options, own)
+    if store is not None:
+        _a_store(store)
     since = arguments.month(since, "--since")
     chunk_series = arguments.whole_number(chunk_series, "chunk_series")
     kinds = arguments.kinds(kinds)
@@ -275,6 +277,7 @@ def findings(
     findings"). ``since`` (YYYY-MM) keeps the findings whose last month is in or after it
     (an annual finding's last month is its year's December: ``findings.last_month``).
     """
+    _a_store(store)
     since = arguments.month(since, "since")
     freq = None if freq is None else arguments.freq(freq)
     kind = arguments.kinds(kind, "kind")
@@ -310,6 +313,18 @@ def findings(
     if since:
         found = Findings(ending_since(found.to_frame(), since), scan_id)
     return found
+
+
+def _a_store(store) -> None:
+    """An InputError for what is not an open store: a path given where a ``Store`` is
+    wanted failed deep inside with "'str' object has no attribute 'con'"."""
+    if not isinstance(store, Store):
+        shown = repr(store)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        raise InputError(
+            f"store: expected a Store, not {type(store).__name__} {shown}; "
+            "open it with tradesentry.open_store(path)"
+        )
 
 
 def _unheld_code(con, filters: dict, source: str = "the store") -> tuple[str, str, str] | None:
@@ -399,6 +414,7 @@ def series(
     ('') is the series where the store holds it. Each choice is a ``SeriesChoice`` naming
     what the store holds, made in that order (classification, frequency, breakdown).
     """
+    _a_store(store)
     key = {
         "reporter": arguments.country_code(reporter, "reporter"),
         "partner": arguments.country_code(partner, "partner"),

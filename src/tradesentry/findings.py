@@ -27,7 +27,7 @@ import pandas as pd
 
 from tradesentry.detectors import drivers
 from tradesentry.detectors.base import Detector
-from tradesentry.errors import StoreError
+from tradesentry.errors import InputError, StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
 from tradesentry.text import money, period_span, plural, printable
@@ -487,6 +487,28 @@ class Findings:
         out.write("\n]" if written else "]")
 
     def filter(self, **criteria) -> Findings:
+        """The findings whose columns hold the values given (one value or a list; None:
+        any), read as ``scan`` reads its filters: codes in any case or a country's name, a
+        kind, severity, flow or freq among the choices. An unknown value, or a keyword no
+        column answers to, is an InputError naming the choices: ``filter(kind="spikes")``
+        and ``filter(reporter="chn")`` answered "no findings", ``filter(foo=1)`` a KeyError."""
+        from tradesentry import arguments
+
+        unknown = sorted(set(criteria) - set(FILTERS))
+        if unknown:
+            raise InputError(f"filter: no column {unknown[0]!r}; filter by {', '.join(FILTERS)}")
+        key = arguments.series_filters(
+            *(criteria.get(k) for k in ("reporter", "partner", "flow", "commodity"))
+        )
+        criteria |= {k: v for k, v in key.items() if k in criteria}
+        readers = {
+            "kind": lambda v: arguments.kinds(v, "kind"),
+            "severity": arguments.severities,
+            "freq": lambda v: arguments.each(v, arguments.freq, "freq"),
+        }
+        for name, read in readers.items():
+            if criteria.get(name) is not None:
+                criteria[name] = read(criteria[name])
         frame = self._frame
         for column, wanted in criteria.items():
             if wanted is None:
@@ -520,6 +542,21 @@ class Findings:
 
     def __repr__(self) -> str:
         return f"Findings({plural(len(self), 'finding')}, scan {self.scan_id})"
+
+
+#: what ``Findings.filter`` takes: the series' key and the finding's kind and severity
+FILTERS = (
+    "kind",
+    "severity",
+    "reporter",
+    "partner",
+    "flow",
+    "commodity",
+    "classification",
+    "breakdown",
+    "freq",
+    "currency",
+)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -567,6 +567,9 @@ def test_a_path_where_a_store_is_wanted_is_one_clear_error(tmp_path, call):
     """`tradesentry.scan("trade.duckdb")` failed with "'str' object has no attribute 'con'"."""
     from tradesentry.errors import InputError
 
-    with pytest.raises(InputError, match=r"store: expected a Store, not str '.*trade.duckdb'"):
+    with pytest.raises(
+        InputError,
+        match=r"store: expected a Store, not str '.*; open it with tradesentry.open_store\(path\)",
+    ):
         call(str(tmp_path / "trade.duckdb"))
     assert not (tmp_path / "trade.duckdb").exists()

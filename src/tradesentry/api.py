@@ -1158,8 +1158,8 @@ def mirror_pair(
     commodity = None if commodity is None else arguments.commodity_code(commodity)
     return mirror_view(
         store.con.cursor(),
-        arguments.country_code(reporter),
-        arguments.country_code(partner),
+        arguments.country_code(reporter, "reporter"),
+        arguments.country_code(partner, "partner"),
         commodity,
         classification=classification,
         breakdown=breakdown,
@@ -1188,8 +1188,8 @@ def missing_trade(
     start, end = _month_range(start, end)
     return estimate(
         store.con.cursor(),
-        arguments.country_code(reporter),
-        arguments.country_code(partner),
+        arguments.country_code(reporter, "reporter"),
+        arguments.country_code(partner, "partner"),
         start,
         end,
         classification=classification,

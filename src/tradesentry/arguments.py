@@ -41,7 +41,7 @@ def country_code(raw: str, name: str = "country") -> str:
     ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
     from tradesentry.countries import abbreviated, to_alpha3
 
-    code = text(raw, name).strip().upper()
+    code = _named(text(raw, name).strip().upper(), name)
     if _ALPHA3.fullmatch(code):
         return abbreviated(code) or code  # UAE is no alpha-3 code: the store holds ARE
 
@@ -50,8 +50,16 @@ def country_code(raw: str, name: str = "country") -> str:
 
 def commodity_code(raw: str, name: str = "commodity") -> str:
     """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
-    code = text(raw, name).strip().upper()
+    code = _named(text(raw, name).strip().upper(), name)
     return "TOTAL" if code == "ALL" else code
+
+
+def _named(code: str, name: str) -> str:
+    """``code``, or an InputError where it is blank: an empty reporter read as a code no
+    series has ("no series  CHN import TOTAL in the store")."""
+    if not code:
+        raise InputError(f"{name}: an empty code names nothing")
+    return code
 
 
 def flow_name(raw: str, name: str = "flow") -> str:

@@ -371,3 +371,18 @@ def test_choices_are_taken_in_any_case(demo_db, args):
     """--kind SPIKE and --flow EXPORT were taken, --fail-on HIGH and --format JSON refused."""
     result = invoke(*args, store=demo_db)
     assert result.exit_code in (0, 1) and not result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["series", "", "PRK", "export", "TOTAL"], "reporter: an empty code names nothing"),
+        (["series", "CHN", "PRK", "export", " "], "commodity: an empty code names nothing"),
+        (["mirror", "CHN", ""], "partner: an empty code names nothing"),
+        (["gap", "", "PRK"], "reporter: an empty code names nothing"),
+    ],
+)
+def test_an_empty_code_is_named_as_such(demo_db, args, said):
+    """An empty reporter read as a code no series has: "no series  CHN import TOTAL in
+    the store", and the mirror of "" said it "reports no trade with CHN"."""
+    assert_one_line_error(invoke(*args, store=demo_db), f"error: {said}")

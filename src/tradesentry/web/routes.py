@@ -176,11 +176,15 @@ def _blank_is_none(value: str | None) -> str | None:
 def _key(reporter: str, partner: str, flow: str) -> tuple[str, str, str]:
     """Codes as the store keeps them (CHN, export), whatever the case typed in a URL (an
     unknown flow is left for the series lookup to refuse, as a 404)."""
-    return arguments.country_code(reporter), arguments.country_code(partner), flow.lower()
+    return (
+        arguments.country_code(reporter, "reporter"),
+        arguments.country_code(partner, "partner"),
+        flow.lower(),
+    )
 
 
 def _pair(reporter: str, partner: str) -> tuple[str, str]:
-    return arguments.country_code(reporter), arguments.country_code(partner)
+    return arguments.country_code(reporter, "reporter"), arguments.country_code(partner, "partner")
 
 
 # -- pages ---------------------------------------------------------------------------------

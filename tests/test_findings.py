@@ -355,6 +355,7 @@ def test_filter_reads_its_values_as_scan_does(demo_store):
     assert len(exports) and exports.to_frame()["flow"].eq("export").all()
     for spelled in ("prk", "North Korea", ["PRK"]):
         assert len(found.filter(partner=spelled, flow="EXPORT")) == len(exports)
+    assert len(found.filter(classification="hs", currency="usd")) == len(found)
 
 
 @pytest.mark.parametrize(

@@ -85,9 +85,10 @@ def _sqlite(path: Path) -> None:
     con.close()
 
 
-def _other_duckdb(path: Path) -> None:
+def _other_duckdb(path: Path, name: str = "mydata", view: bool = False) -> None:
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE mydata (x INTEGER); INSERT INTO mydata VALUES (1)")
+    what = "VIEW" if view else "TABLE"
+    con.execute(f"CREATE {what} {name} AS SELECT 'k' AS k, 'v' AS v")
     con.close()
 
 
@@ -97,6 +98,16 @@ def _other_duckdb(path: Path) -> None:
         ("release_2021.csv", lambda p: p.write_bytes(DEMO_CSV.read_bytes()), "a CSV file"),
         # someone's own DuckDB file: the store's tables were made in it beside theirs
         ("mine.duckdb", _other_duckdb, "a DuckDB database of other tables: mydata"),
+        (
+            "meta.duckdb",
+            lambda p: _other_duckdb(p, "meta"),
+            "a DuckDB database of other tables: meta",
+        ),
+        (
+            "views.duckdb",
+            lambda p: _other_duckdb(p, "v", view=True),
+            "a DuckDB database of other tables: v",
+        ),
         ("rows.json", lambda p: p.write_text('{"data": []}'), "a JSON file"),
         ("lite.db", _sqlite, "a SQLite database"),
         (
@@ -152,3 +163,14 @@ def test_only_a_store_without_a_release_is_removed_after_a_failed_command(tmp_pa
     with open_store(held) as store:  # held by another process: left alone
         remove_if_empty(held)
     assert held.exists()
+
+
+def test_the_id_sequences_keep_up_with_the_ids(demo_store):
+    """Ids follow the last one committed; the sequences an older tradesentry takes its ids
+    from advance with them, so that it never takes one already used."""
+    api.scan(demo_store)
+    con = demo_store.con
+    for table, sequence in (("releases", "release_ids"), ("scans", "scan_ids")):
+        (used,) = con.execute(f"SELECT max(id) FROM {table}").fetchone()
+        (following,) = con.execute(f"SELECT nextval('{sequence}')").fetchone()
+        assert following > used

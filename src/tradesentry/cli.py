@@ -264,11 +264,24 @@ class Encoding(StrEnum):
 Flow = StrEnum("Flow", {flow: flow for flow in FLOWS})
 
 
+#: an error line longer than this is cut in its middle: a 100,000-character code typed by
+#: mistake came back whole, a screenful of one line
+MAX_ERROR_LINE = 1_000
+
+
 def _error_text(exc: Exception) -> str:
     """An error's message as the terminal may show it: control characters escaped, so a
     code typed with ESC cannot retitle the window, but the lines the message has itself
-    kept (a failed fetch adds what it stored before it stopped)."""
-    return "\n".join(printable(line) for line in str(exc).split("\n"))
+    kept (a failed fetch adds what it stored before it stopped), each at most
+    ``MAX_ERROR_LINE`` characters (its start and end kept, where the reason is)."""
+    return "\n".join(_cut(printable(line)) for line in str(exc).split("\n"))
+
+
+def _cut(line: str, most: int = MAX_ERROR_LINE) -> str:
+    if len(line) <= most:
+        return line
+    half = most // 2
+    return f"{line[:half]} … ({len(line) - 2 * half:,} characters left out) … {line[-half:]}"
 
 
 def _write_error(exc: OSError | UnicodeEncodeError) -> str:

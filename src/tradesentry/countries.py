@@ -56,13 +56,19 @@ def _converter():
     return country_converter.CountryConverter()
 
 
+#: no country's name is longer (the longest official ones run to about 60 characters);
+#: a longer text is no country, and country_converter's patterns took minutes over one
+#: (a 100,000-character code: nine minutes)
+MAX_NAME = 200
+
+
 @cache
 def to_alpha3(raw: str | None) -> str | None:
     """Normalise one spelling of a country or area; ``None`` when it is not known."""
     if raw is None:
         return None
     text = raw.strip()
-    if not text:
+    if not text or len(text) > MAX_NAME:
         return None
     by_number, by_name = _comtrade_areas()
     if text.upper() in _WORLD_SPELLINGS:

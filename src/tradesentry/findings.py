@@ -505,6 +505,9 @@ class Findings:
             "kind": lambda v: arguments.kinds(v, "kind"),
             "severity": arguments.severities,
             "freq": lambda v: arguments.each(v, arguments.freq, "freq"),
+            # kept in upper case, as the store keeps them
+            "classification": lambda v: arguments.each(v, str.upper, "classification"),
+            "currency": lambda v: arguments.each(v, str.upper, "currency"),
         }
         for name, read in readers.items():
             if criteria.get(name) is not None:

@@ -620,7 +620,7 @@ def _summarise(parts: pd.DataFrame) -> pd.DataFrame:
     out["high"] = np.maximum(out["high"], out["central"])
     # nothing to estimate from (no month both records hold, no price outlier, no month of
     # the partner's alone): unknown, not "nothing missing" (JSON and CSV said 0.0)
-    for k in ("low", "central", "high"):
+    for k in ("low", "central", "high", "central_partner_terms"):
         out[k] = out[k].where(_estimated(out))
     return out.sort_values(["flow", "central"], ascending=[True, False], key=_abs_key)
 
@@ -663,7 +663,7 @@ def _totals(table: pd.DataFrame, parts: pd.DataFrame) -> dict:
         }
         total |= {k: int((counted[k] > 0).sum()) for k in counted.columns}
         if not _estimated(pd.Series(total)):
-            total |= {"low": None, "central": None, "high": None}
+            total |= dict.fromkeys(("low", "central", "high", "central_partner_terms"))
         total["own"] = float(top["own"].sum()) if total["own_months"] else None
         total["mirror"] = float(top["mirror"].sum()) if total["mirror_months"] else None
         total["mirror_unconverted_months"] = int(top["mirror_unconverted_months"].sum())

@@ -116,8 +116,11 @@ class Panel:
         start = month.min()
         step = 1 if freq == "M" else 12
         col = ((month - start).astype(int) // step).astype(np.int64)
-        shape = (len(keys), int(col.max()) + 1)
         single = frame["period_months"].to_numpy() == (1 if freq == "M" else 12)
+        # the axis runs to the last month any figure covers: a January–February that is
+        # the newest figure has its February on it (its expected sum was January's alone)
+        last = col if single.all() else col + np.where(single, 0, frame["period_months"] - 1)
+        shape = (len(keys), int(last.max()) + 1)
         cells = _Cells(shape, series_no, col, single)
         values = cells.scatter(frame["value"].to_numpy())
         weights = cells.scatter(frame["net_weight_kg"].to_numpy(dtype=float, na_value=np.nan))

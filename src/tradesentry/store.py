@@ -63,11 +63,13 @@ _RELEASE_IDENTITY = (
     "CREATE UNIQUE INDEX IF NOT EXISTS release_identity "
     "ON releases (sha256, reading, coalesce(published, DATE '0001-01-01'))"
 )
-# A new release's or scan's id follows on from the last one committed. Not the sequences
-# (kept as the columns' defaults for stores made before): DuckDB does not give back a
-# number a rolled-back transaction took, so an interrupted ingest left a hole in the ids.
-NEXT_RELEASE_ID = "(SELECT coalesce(max(id), 0) + 1 FROM releases)"
-NEXT_SCAN_ID = "(SELECT coalesce(max(id), 0) + 1 FROM scans)"
+# A new release's or scan's id follows on from the last one committed, not from the
+# sequences: DuckDB does not give back a number a rolled-back transaction took, so an
+# interrupted ingest left a hole in the ids. The sequences still advance with each id
+# (``0 * nextval``), so that an older tradesentry sharing the store, which takes its ids
+# from them, never takes one already used.
+NEXT_RELEASE_ID = "(SELECT coalesce(max(id), 0) + 1 FROM releases) + 0 * nextval('release_ids')"
+NEXT_SCAN_ID = "(SELECT coalesce(max(id), 0) + 1 FROM scans) + 0 * nextval('scan_ids')"
 _V1_RELEASE_COLUMNS = ("id, source, file, sha256, published, ingested_at, rows_read, "
                        "rows_accepted, rows_quarantined, observations")  # fmt: skip
 
@@ -197,18 +199,22 @@ def is_duckdb_file(path: Path) -> bool:
 
 def _other_database(con: duckdb.DuckDBPyConnection) -> str | None:
     """The tables of a DuckDB database that is not a store (some of their names), else
-    None: an empty database becomes a store, one with the store's ``meta`` table or its
-    ``releases`` (with their hashes, as every schema version kept them) is one, and any
-    other is someone's data, which making the store's tables in it would have changed
-    ("mydata" beside "findings")."""
+    None: an empty database becomes a store, one with the store's ``releases`` (with their
+    hashes, as every schema version kept them) or its ``meta`` saying a schema version is
+    one, and any other (tables, views, in any schema) is someone's data, which making the
+    store's tables in it would have changed ("mydata" beside "findings")."""
     tables = [
         name
         for (name,) in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND NOT temporary ORDER BY table_name"
+            "AND NOT temporary UNION ALL SELECT view_name FROM duckdb_views() "
+            "WHERE database_name = current_database() AND NOT internal AND NOT temporary "
+            "ORDER BY 1"
         ).fetchall()
     ]
-    if not tables or "meta" in tables or _has_column(con, "releases", "sha256"):
+    if not tables or _has_column(con, "releases", "sha256"):
+        return None
+    if _has_column(con, "meta", "key") and _schema_version(con) > 0:
         return None
     return ", ".join(tables[:5]) + (f" and {len(tables) - 5} more" if len(tables) > 5 else "")
 

@@ -303,6 +303,7 @@ def test_gap_gives_what_the_reporter_recorded_where_the_partner_has_no_record(tm
     assert export["mirror"] is None and export["mirror_months"] == 0 and export["months"] == 0
     # nothing to estimate from: unknown, not "nothing missing" (it gave 0.0 in JSON and CSV)
     assert (export["low"], export["central"], export["high"]) == (None, None, None)
+    assert export["central_partner_terms"] is None
     assert all(r["central"] is None for r in data["commodities"])
     text = invoke("gap", "CHN", "PRK", "--format", "csv", "--store", demo).stdout
     assert {row["central"] for row in csv.DictReader(io.StringIO(text))} == {""}

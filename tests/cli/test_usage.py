@@ -386,3 +386,11 @@ def test_an_empty_code_is_named_as_such(demo_db, args, said):
     """An empty reporter read as a code no series has: "no series  CHN import TOTAL in
     the store", and the mirror of "" said it "reports no trade with CHN"."""
     assert_one_line_error(invoke(*args, store=demo_db), f"error: {said}")
+
+
+def test_an_error_quoting_a_huge_argument_is_cut_in_its_middle(demo_db):
+    """A 100,000-character code came back whole in its error line."""
+    result = invoke("scan", "--reporter", "X" * 100_000, store=demo_db)
+    assert result.exit_code == 2 and len(result.stderr) < 1_100
+    assert result.stderr.startswith("error: no series in the store matches reporter XXX")
+    assert "characters left out" in result.stderr and result.stderr.count("\n") == 1

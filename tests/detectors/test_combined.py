@@ -80,7 +80,7 @@ def test_a_change_that_starts_with_a_combined_figure_is_dated_from_it():
     assert out[["kind", "series", "start"]].values.tolist() == [["level_shift", 1, JAN_FEB_2021]]
     finding = out.iloc[0].to_dict()
     assert finding["observed"] / finding["expected"] == pytest.approx(5.0, rel=0.1)
-    assert finding["evidence"]["combined_counted"] == [
+    assert [f["months"] for f in finding["evidence"]["combined_counted"]] == [
         ["2020-01", "2020-02"],
         ["2021-01", "2021-02"],
     ]
@@ -145,3 +145,43 @@ def test_a_low_pair_before_a_high_march_says_its_trade_may_be_there():
     text = detectors["dip"].explain({**finding, "period": "2021-01", "currency": "USD"})
     assert " March 2021 was high ($1.8M against $975.7K expected): part of these months' " in text
     assert text.endswith("trade may have been recorded in March 2021.")
+
+
+def test_a_pair_that_is_the_newest_figure_has_both_months_on_the_axis():
+    """A store just after China's January–February release ends in a pair: the panel's
+    months ended at January, so the pair's expected sum was January's alone (and the scan
+    crashed naming February)."""
+    import pandas as pd
+
+    from tradesentry.detectors.combined import combined_readings
+    from tradesentry.panel import Panel
+
+    months = pd.period_range("2019-01", "2020-12", freq="M").astype(str)
+    rows = [(m, 1, 1e6) for m in months] + [("2021-01", 2, 2e6)]
+    frame = pd.DataFrame(rows, columns=["period", "period_months", "value"]).assign(
+        reporter="CHN", partner="JPN", flow="export", classification="HS", commodity="TOTAL",
+        breakdown="", freq="M", currency="USD", net_weight_kg=np.nan,
+        period=lambda f: f["period"] + "-01",
+    )  # fmt: skip
+    panel = Panel.from_frame(frame)
+    assert panel.label(panel.n_months - 1) == "2021-02"
+    found = combined_readings(panel)
+    assert found.expected[0] == pytest.approx(2e6, rel=0.05) and abs(found.z[0]) < 1
+    assert not _scan(panel, ["implausible", "spike", "dip", "level_shift", "gap"])[0]
+
+
+def test_a_pair_beside_its_january_leaves_its_january_alone():
+    """China published January 2020's imports from North Korea ($10.3M) beside their
+    January–February ($10.7M): the levels count February as the rest ($0.4M), not both
+    months at $5.35M over January's own figure; and the pair, its month's business, is no
+    spike or dip of its own."""
+    from tradesentry.detectors.combined import spread_months
+
+    panel, _ = china_style_panel(np.random.default_rng(2), n=1)
+    panel.values[0, JAN_FEB_2021] = 1.0e6
+    panel.combined[0, JAN_FEB_2021] = 1.4e6
+    spread, filled = spread_months(panel, panel.values)
+    assert spread[0, JAN_FEB_2021] == 1.0e6 and not filled[0, JAN_FEB_2021]
+    assert spread[0, JAN_FEB_2021 + 1] == pytest.approx(0.4e6) and filled[0, JAN_FEB_2021 + 1]
+    panel.combined[0, JAN_FEB_2021] = 20e6  # far off: the months (and incoherent) speak
+    assert not _scan(panel, ["implausible", "spike", "dip"])[0]

@@ -480,7 +480,8 @@ def test_a_mapped_latin_1_table_with_a_euro_sign(store, tmp_path):
 @pytest.mark.parametrize(
     "name", ["comtrade_plus.csv", "comtrade_legacy.csv", "canonical"], ids=lambda n: n
 )
-def test_a_header_repeated_inside_a_file_is_said_to_be_one(store, tmp_path, name):
+@pytest.mark.parametrize("blanks", [0, 20], ids=["as written", "with 20 trailing blanks"])
+def test_a_header_repeated_inside_a_file_is_said_to_be_one(store, tmp_path, name, blanks):
     """Two exports joined with `cat`: the second header was quarantined for one of its
     fields ("unknown reporter country 'reporter'", "Comtrade flow code 'flowCode' …")."""
     from tests.conftest import DEMO_CSV
@@ -488,8 +489,9 @@ def test_a_header_repeated_inside_a_file_is_said_to_be_one(store, tmp_path, name
 
     source = DEMO_CSV if name == "canonical" else Path(__file__).parents[1] / "data" / name
     text = source.read_bytes()
+    header, rest = text.split(b"\n", 1)
     path = tmp_path / "joined.csv"
-    path.write_bytes(text + text)
+    path.write_bytes(text + header.rstrip(b"\r") + b" " * blanks + b"\n" + rest)
     ingest(store, path)
     header_again = len(text.splitlines()) + 1
     q = store.quarantine()

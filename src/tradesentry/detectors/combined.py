@@ -43,7 +43,7 @@ class Combined:
     usual: np.ndarray  # log ratio the series' other combined figures of these months run at
     z: np.ndarray  # log residual against ``expected`` in the series' side scale
     sigma: np.ndarray  # that side scale
-    published: np.ndarray  # every month it covers has a single figure of its own too
+    published: np.ndarray  # a month it covers has a single figure of its own too
 
 
 def combined_readings(panel: Panel) -> Combined:
@@ -105,24 +105,35 @@ def _each_month(a: np.ndarray, rows, cols, span, outside: float) -> np.ndarray:
 
 
 def _months_published(panel: Panel, rows, cols, span) -> np.ndarray:
+    """Whether any month a figure covers has a figure of its own (China published January
+    2020's imports beside their January–February): the figure is then its months'
+    business, judged through them and against them (``incoherent``), not judged again."""
     reported = np.isfinite(panel.values).astype(float)
-    return _each_month(reported, rows, cols, span, 1.0).all(axis=1)
+    return _each_month(reported, rows, cols, span, 0.0).any(axis=1)
 
 
 def spread_months(panel: Panel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``values`` with each combined figure whose months have no single figures spread
-    evenly over them, and where it was: for the levels a reader checks (``level_shift``'s
-    medians and sums), where a month of a pair counts as the pair's monthly average."""
+    """``values`` with each combined figure spread over its months that have no figure of
+    their own, and where it was: for the levels a reader checks (``level_shift``'s medians
+    and sums). What the figure holds beyond its published months (none, for most pairs)
+    is shared evenly among the others: January 2020's imports published at $10.3M beside
+    a January–February of $10.7M leave February $0.4M, not both months at $5.35M (which
+    overwrote January's own figure). A figure below its published months says nothing of
+    the others (``incoherent`` flags it)."""
     found = combined_readings(panel)
-    keep = ~found.published & (found.value >= 0)
-    if not keep.any():
+    if not len(found.rows):
         return values, np.zeros(values.shape, dtype=bool)
-    rows, cols, span = found.rows[keep], found.cols[keep], found.span[keep]
+    rows, cols, span = found.rows, found.cols, found.span
+    own = _each_month(np.nan_to_num(values), rows, cols, span, 0.0).sum(axis=1)
+    open_months = _each_month(np.isnan(values).astype(float), rows, cols, span, 0.0).sum(axis=1)
+    rest = found.value - own
+    keep = (found.value >= 0) & (open_months > 0) & (rest >= 0)
     spread = values.copy()
     filled = np.zeros(values.shape, dtype=bool)
     for j in range(int(span.max())):  # the months of a figure: two, for China's
-        at = np.flatnonzero((j < span) & (cols + j < panel.n_months))
-        spread[rows[at], cols[at] + j] = found.value[keep][at] / span[at]
+        at = np.flatnonzero(keep & (j < span) & (cols + j < panel.n_months))
+        at = at[np.isnan(values[rows[at], cols[at] + j])]
+        spread[rows[at], cols[at] + j] = rest[at] / open_months[at]
         filled[rows[at], cols[at] + j] = True
     return spread, filled
 

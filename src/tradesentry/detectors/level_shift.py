@@ -136,7 +136,7 @@ class LevelShift(Detector):
         # trade (``baseline.ordinary_zeros``), nor a month of either level
         habit = (panel.values == 0) & np.isnan(model.y)
         # a pair published as one figure counts in the levels at its monthly average
-        traded, spread = spread_months(panel, np.where(habit, np.nan, panel.values))
+        traded, filled = spread_months(panel, np.where(habit, np.nan, panel.values))
         rows, starts = sh.series[keep], sh.start[keep]
         sides = local_levels(traded, model.segment, rows, starts, left_out=habit)
         sides.update(late_levels(traded, model, rows, starts, sides, sh.end[keep]))
@@ -144,7 +144,7 @@ class LevelShift(Detector):
             self._evidence(panel, model, k, {name: a[j] for name, a in sides.items()})
             | side_weights(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
             | side_mirror(panel, traded, int(sh.series[k]), int(sh.start[k]), sides, j)
-            | _spread_evidence(panel, traded, spread, int(sh.series[k]), int(sh.start[k]), sides, j)
+            | _spread_evidence(panel, traded, filled, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
         back = returns(model, keep, sides, traded)
@@ -254,38 +254,55 @@ class LevelShift(Detector):
 
 
 def _spread_evidence(
-    panel: Panel, traded: np.ndarray, spread: np.ndarray, i: int, t: int, side: Mapping, j: int
+    panel: Panel, traded: np.ndarray, filled: np.ndarray, i: int, t: int, side: Mapping, j: int
 ) -> dict:
-    """Where the levels counted a combined figure's months (``combined.spread_months``):
-    ``combined_counted``, the months of each such figure in the two sides' windows;
-    and the first month's value as counted (a pair's average, where the change starts on
-    one)."""
+    """Where the levels counted months of a combined figure (``combined.spread_months``,
+    its months without a figure of their own, ``filled``): ``combined_counted``, for each
+    such figure in the two sides' windows, its ``months`` and those ``counted`` from it;
+    and the first month's value as counted (where the change starts on one)."""
     lo, hi = int(side["before_from"][j]), int(side["after_to"][j])
-    firsts = np.flatnonzero(spread[i, lo : hi + 1] & (panel.combined_span[i, lo : hi + 1] > 0))
-    if not firsts.size:
+    starts = np.flatnonzero(panel.combined_span[i, : hi + 1] > 0)
+    figures = []
+    for c in starts.tolist():
+        months = range(c, min(c + int(panel.combined_span[i, c]), panel.n_months))
+        counted = [m for m in months if filled[i, m] and lo <= m <= hi]
+        if counted:
+            figures.append(
+                {
+                    "months": [panel.label(m) for m in months],
+                    "counted": [panel.label(m) for m in counted],
+                }
+            )
+    if not figures:
         return {}
-    spans = panel.combined_span[i, lo + firsts]
-    return {
-        "combined_counted": [
-            [panel.label(int(lo + c + m)) for m in range(int(k))]
-            for c, k in zip(firsts, spans, strict=True)
-        ],
-        "first_value": float(traded[i, t]),
-    }
+    return {"combined_counted": figures, "first_value": float(traded[i, t])}
 
 
 def _combined_note(ev: Mapping) -> str:
-    """' January–February 2021 was published as one figure: its months count at their
-    average.'"""
+    """' January–February 2021 was published as one figure: its months count at its
+    average.' For a figure beside one of its months' own: ' February 2020 counts as
+    what January–February 2020 holds beyond January 2020's own figure.'"""
     figures = ev.get("combined_counted") or []
-    if not figures:
-        return ""
-    names = joined([combined_name({}, {"months": months}) for months in figures])
-    one = len(figures) == 1
-    return (
-        f" {names} {'was' if one else 'were each'} published as one figure: "
-        f"{'its' if one else 'their'} months count at {'its' if one else 'their'} average."
-    )
+    whole = [f for f in figures if f["counted"] == f["months"]]
+    text = ""
+    if whole:
+        names = joined([combined_name({}, f) for f in whole])
+        one = len(whole) == 1
+        text += (
+            f" {names} {'was' if one else 'were each'} published as one figure: "
+            f"{'its' if one else 'their'} months count at {'its' if one else 'their'} average."
+        )
+    for f in figures:
+        if f in whole:
+            continue
+        own = [period_name(m) for m in f["months"] if m not in f["counted"]]
+        counted = joined([period_name(m) for m in f["counted"]])
+        verb = "counts" if len(f["counted"]) == 1 else "count"
+        text += (
+            f" {counted} {verb} as what {combined_name({}, f)} holds beyond "
+            f"{joined(own)}'s own figure."
+        )
+    return text
 
 
 #: a side's months nearer the other level are told where they are at least this share of it

@@ -217,15 +217,15 @@ def _again(con: duckdb.DuckDBPyConnection, src: SourceFile, header_row: int) -> 
 
     Asked of every line, the test cost a third of the ingest (lower() of each line); it is
     asked once of the file first, of the lines of about the header's length in bytes (a
-    byte order mark, line breaks and a few spaces around it), and where no line after the
-    header is one, the lines carry no test at all."""
+    byte order mark, line breaks and up to some sixty blanks around it), and where no
+    line after the header is one, the lines carry no test at all."""
     text = src.header.strip("\r\n ")  # the SQL side's trim set
     if not text:
         return "NULL"
     sizes = [len(t.encode()) for t in (text, text.lower(), text.upper())]
     line = "lower(trim(ltrim(raw, chr(65279)), chr(13) || chr(10) || ' '))"
     test = (
-        f"strlen(raw) BETWEEN {min(sizes)} AND {max(sizes) + 16} "
+        f"strlen(raw) BETWEEN {min(sizes)} AND {max(sizes) + 64} "
         f"AND {line} = {sql_literal(text.lower())}"
     )
     again = f"SELECT 1 FROM lines_read WHERE n > {header_row} AND {test} LIMIT 1"

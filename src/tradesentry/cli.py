@@ -43,7 +43,15 @@ from tradesentry.store import (
     remove_if_empty,
     resolve_store_path,
 )
-from tradesentry.text import money, period_label, period_span, plural, printable, sparkline
+from tradesentry.text import (
+    missing,
+    money,
+    period_label,
+    period_span,
+    plural,
+    printable,
+    sparkline,
+)
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
 # explanations), and a commodity "[/]Z" or ":x:" is text, never a style or an emoji. Styled
@@ -1526,7 +1534,7 @@ def _write_csv(frame: pd.DataFrame, header: bool = True) -> None:
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT
+    return missing(value) or value is pd.NaT
 
 
 def _iso_date(value) -> str | None:

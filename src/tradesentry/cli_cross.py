@@ -18,6 +18,7 @@ from rich.text import Text
 
 from tradesentry import revisions as rev
 from tradesentry.text import (
+    missing,
     money,
     period_label,
     period_unit,
@@ -414,7 +415,7 @@ def _partner_terms_notes(result) -> list[str]:
     line as much as trade missing from the reporter's."""
     lines = []
     for row in result.frame.itertuples():
-        if _missing(row.central):  # nothing estimated
+        if missing(row.central):  # nothing estimated
             continue
         # the mirror gaps alone (central adds the unit-value gaps of months without a
         # partner record), and the part of them in the partner's terms, of the same sign
@@ -447,15 +448,10 @@ def _missing_cells(row: dict, cur: str) -> list[str]:
         ),
         str(months),
         *(
-            "n/a" if _missing(row.get(k)) else money(row.get(k), cur)
+            "n/a" if missing(row.get(k)) else money(row.get(k), cur)
             for k in ("low", "central", "high")
         ),
     ]
-
-
-def _missing(value) -> bool:
-    """No figure: None, or NaN in a frame's row (the core's 'nothing to estimate from')."""
-    return value is None or (isinstance(value, float) and value != value)
 
 
 def print_rates_result(console: Console, result) -> None:

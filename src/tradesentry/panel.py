@@ -140,6 +140,20 @@ class Panel:
         return cls(keys, start, values, weights, combined, span, freq, extra)
 
 
+def covered_months(
+    a: np.ndarray, rows: np.ndarray, cols: np.ndarray, span: np.ndarray, outside: float
+) -> np.ndarray:
+    """``a`` (series × months) at each month a combined figure covers, one row per figure
+    (its first month at ``rows``, ``cols``, covering ``span`` months); ``outside`` past its
+    span or the panel's last month. The model, the combined readings and ``incoherent``
+    read a figure's months this way."""
+    T = a.shape[1]
+    steps = np.arange(int(span.max(initial=1)))[None, :]
+    inside = (steps < span[:, None]) & (cols[:, None] + steps < T)
+    at = np.minimum(cols[:, None] + steps, T - 1)
+    return np.where(inside, a[rows[:, None], at], outside)
+
+
 def _factorize_series(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Panel row of each observation, and the keys of each row.
 

@@ -16,7 +16,6 @@ line number. A later load replaces the rates of the same currency and month.
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -26,7 +25,6 @@ import pandas as pd
 from tradesentry import currencies
 from tradesentry.errors import InputError
 
-_CODE = re.compile(r"^[A-Z]{3}$")
 _ECB_COLUMNS = ("CURRENCY", "CURRENCY_DENOM", "TIME_PERIOD", "OBS_VALUE")
 
 
@@ -192,7 +190,7 @@ def _codes(column: pd.Series, name: str) -> pd.Series:
     """Currency codes in upper case; one that is no ISO 4217 code of money is an error (a
     rate for RMB or XXX was loaded, and no figure could ever use it: the ingest keeps CNY)."""
     codes = column.str.strip().str.upper()
-    bad = ~codes.str.match(_CODE) | ~codes.isin(currencies.iso_codes())
+    bad = ~codes.isin(currencies.iso_codes())  # three letters, and one of money
     if bad.any():
         given = column[bad].iat[0]
         raise InputError(

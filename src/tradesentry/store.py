@@ -190,9 +190,12 @@ def is_duckdb_file(path: Path) -> bool:
     """Whether ``path`` is a DuckDB database file (by its magic bytes)."""
     try:
         with path.open("rb") as f:
-            head = f.read(64)
+            return _duckdb_head(f.read(64))
     except OSError:
         return False
+
+
+def _duckdb_head(head: bytes) -> bool:
     at, magic = _DUCKDB_MAGIC
     return head[at : at + len(magic)] == magic
 
@@ -231,8 +234,7 @@ def _foreign_file(path: Path) -> str | None:
             head = f.read(64)
     except OSError:
         return None  # DuckDB's own error says why it cannot be read
-    at, magic = _DUCKDB_MAGIC
-    if head[at : at + len(magic)] == magic:
+    if _duckdb_head(head):
         return None
     if head.startswith(b"SQLite format 3\x00"):
         return "a SQLite database"

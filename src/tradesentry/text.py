@@ -44,7 +44,7 @@ def money(
     reads "an unknown amount". ``approx`` is for estimates: three significant figures, no
     trailing zeros ("$108 million", "$191,000").
     """
-    if approx and not _missing(value):
+    if approx and not missing(value):
         value = _significant(float(value), 3)
     return _money(value, currency, 0, long=long, approx=approx)
 
@@ -56,7 +56,7 @@ def money_pair(
     digits as it takes for different amounts to read differently (€1.20M and €1.17M, not
     €1.2M twice): a reader shown the same number twice cannot see the change."""
     texts = (money(first, currency, long=long), money(second, currency, long=long))
-    if _missing(first) or _missing(second) or first == second:
+    if missing(first) or missing(second) or first == second:
         return texts
     extra = 1
     while texts[0] == texts[1] and extra <= _MAX_EXTRA_DIGITS:
@@ -103,7 +103,8 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 _MAX_EXTRA_DIGITS = 6
 
 
-def _missing(value: float | None) -> bool:
+def missing(value: float | None) -> bool:
+    """No figure: None, or NaN (a frame's empty cell)."""
     return value is None or (isinstance(value, float) and math.isnan(value))
 
 
@@ -118,7 +119,7 @@ def _money(
     value: float | None, currency: str, extra: int, *, long: bool = False, approx: bool = False
 ) -> str:
     """``money`` with ``extra`` more decimals than its usual ones."""
-    if _missing(value) or not math.isfinite(float(value)):  # an overflowed sum: no amount
+    if missing(value) or not math.isfinite(float(value)):  # an overflowed sum: no amount
         return "an unknown amount" if long else "n/a"
     amount = abs(float(value))
     if 0 < amount < _CENT / 2 * 10.0**-extra:  # too small for the digits shown
@@ -185,7 +186,7 @@ def percent(value: float | None, *, digits: int = 1, signed: bool = False) -> st
     with a fraction, ``times``). A change of ten times or more reads better as a
     multiple: ``relative_change`` says it so.
     """
-    if _missing(value) or not math.isfinite(value):
+    if missing(value) or not math.isfinite(value):
         return "n/a"
     shown = digits if abs(value) < 1000 else 0
     while (
@@ -204,7 +205,7 @@ _PERCENT_DIGITS = 14
 def relative_change(value: float | None, base: float | None) -> str:
     """A change as news quotes it: '+7.1%', '-99.97%'; from ten times the base up, a
     multiple: '4,326 times as much' (never '+432,500%'). 'n/a' without a base to compare."""
-    if _missing(value) or _missing(base) or not base:
+    if missing(value) or missing(base) or not base:
         return "n/a"
     multiple = value / base
     if multiple >= 10:
@@ -221,7 +222,7 @@ def ratio(value: float | None, figures: int = 2) -> str:
     ratios that matter close to 1 (the import/export ratio). The one formatter of ratios:
     ``factor`` and ``times`` are built on it.
     """
-    if _missing(value) or not math.isfinite(value):
+    if missing(value) or not math.isfinite(value):
         return "n/a"
     if value < 0:
         return "-" + ratio(-value, figures)
@@ -289,7 +290,7 @@ def times(value: float | None) -> str:
     from a half up to 1, a percentage: '83% of', '63% of', '50% of' (never '1/1.2 of', which
     a reader has to work out, nor '100% of' for what is not all of it); below a half, a
     fraction: '1/2.1 of', '1/40 of', '1/200,000 of', '1/1,000,000 of'."""
-    if _missing(value) or not math.isfinite(value) or value <= 0:
+    if missing(value) or not math.isfinite(value) or value <= 0:
         return f"{ratio(value)} times"
     if value >= 1:
         return f"{ratio(value)} times"

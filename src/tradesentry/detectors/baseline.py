@@ -123,7 +123,7 @@ from tradesentry.detectors.robust import (
 )
 from tradesentry.detectors.shifts import Shifts, find_shifts, segment_summary, trending
 from tradesentry.errors import InputError
-from tradesentry.panel import Panel
+from tradesentry.panel import Panel, covered_months
 
 #: a seasonal term (log) from which a month's season is said to have moved it: 1 %
 SEASON_SHOWN = 0.01
@@ -430,15 +430,15 @@ def _with_combined(
     if not rows.size:
         return x
     k = span[rows, cols].astype(np.int64)
-    T = x.shape[1]
-    steps = np.arange(int(k.max()))[None, :]
-    inside = (steps < k[:, None]) & (cols[:, None] + steps < T)
-    at = rows[:, None], np.minimum(cols[:, None] + steps, T - 1)
-    alone = ~(inside & np.isfinite(x[at])).any(axis=1)
+    alone = ~np.isfinite(covered_months(x, rows, cols, k, np.nan)).any(axis=1)
+
+    def summed_exp(log_values: np.ndarray) -> np.ndarray:  # log Σ exp over a figure's months
+        return np.log(np.exp(covered_months(log_values, rows, cols, k, -np.inf)).sum(axis=1))
+
     with np.errstate(divide="ignore", invalid="ignore"):
         total = np.log(combined[rows, cols] + k * offset[rows])
-        expected = np.log(np.where(inside, np.exp(fitted["expected_log"][at]), 0.0).sum(axis=1))
-        seasons = np.log(np.where(inside, np.exp(fitted["seasonal"][at]), 0.0).sum(axis=1))
+        expected = summed_exp(fitted["expected_log"])
+        seasons = summed_exp(fitted["seasonal"])
     r = np.full(x.shape, np.nan)
     r[rows, cols] = total - expected
     usual = np.nan_to_num(_seasonal(r, season, config, None)[0][rows, cols])

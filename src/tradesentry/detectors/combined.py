@@ -6,7 +6,7 @@ month against its expectation judge a combined figure against the sum of the exp
 of the months it covers (``combined_readings``), so that a January–February at twenty
 times its expected sum is a spike as a January at twenty times its own would be. Where the
 single months are published too, they are judged themselves, and the combined figure only
-against them (``incoherent``).
+through them and against them (``incoherent``).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from tradesentry.detectors.evidence import (
     next_was_high,
     sources,
 )
-from tradesentry.panel import Panel
+from tradesentry.panel import Panel, covered_months
 from tradesentry.text import factor, less_than, money, period_name, the_expected
 
 
@@ -89,19 +89,8 @@ def combined_expectation(
 ) -> np.ndarray:
     """The model's expected values of the months each combined figure covers, summed in
     order (NaN where a month has no expectation)."""
-    each = _each_month(model.expected, rows, cols, span, 0.0)
-    total = np.cumsum(each, axis=1)[:, -1]
-    return np.where(np.isfinite(each).all(axis=1), total, np.nan)
-
-
-def _each_month(a: np.ndarray, rows, cols, span, outside: float) -> np.ndarray:
-    """``a`` at each month a combined figure covers, one row per figure (``outside`` past
-    its span)."""
-    T = a.shape[1]
-    offsets = np.arange(int(span.max(initial=1)))[None, :]
-    at = np.minimum(cols[:, None] + offsets, T - 1)
-    inside = (offsets < span[:, None]) & (cols[:, None] + offsets < T)
-    return np.where(inside, a[rows[:, None], at], outside)
+    each = covered_months(model.expected, rows, cols, span, 0.0)
+    return np.where(np.isfinite(each).all(axis=1), each.sum(axis=1), np.nan)
 
 
 def _months_published(panel: Panel, rows, cols, span) -> np.ndarray:
@@ -109,7 +98,7 @@ def _months_published(panel: Panel, rows, cols, span) -> np.ndarray:
     2020's imports beside their January–February): the figure is then its months'
     business, judged through them and against them (``incoherent``), not judged again."""
     reported = np.isfinite(panel.values).astype(float)
-    return _each_month(reported, rows, cols, span, 0.0).any(axis=1)
+    return covered_months(reported, rows, cols, span, 0.0).any(axis=1)
 
 
 def spread_months(panel: Panel, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -124,8 +113,8 @@ def spread_months(panel: Panel, values: np.ndarray) -> tuple[np.ndarray, np.ndar
     if not len(found.rows):
         return values, np.zeros(values.shape, dtype=bool)
     rows, cols, span = found.rows, found.cols, found.span
-    own = _each_month(np.nan_to_num(values), rows, cols, span, 0.0).sum(axis=1)
-    open_months = _each_month(np.isnan(values).astype(float), rows, cols, span, 0.0).sum(axis=1)
+    own = covered_months(np.nan_to_num(values), rows, cols, span, 0.0).sum(axis=1)
+    open_months = covered_months(np.isnan(values).astype(float), rows, cols, span, 0.0).sum(axis=1)
     rest = found.value - own
     keep = (found.value >= 0) & (open_months > 0) & (rest >= 0)
     spread = values.copy()
@@ -142,7 +131,7 @@ def combined_deviations(panel: Panel, kind: str, direction: int, threshold: floa
     """Combined figures beyond ``threshold`` scales above (+1) or below (-1) their months'
     expected sum, as ``evidence.deviations`` judges single months: in measured series,
     on an expectation from enough months, below not as a series' first figure. A figure
-    whose months are published too is left to them (and to ``incoherent``)."""
+    beside a month of its own published singly is left to its months (``published``)."""
     found = combined_readings(panel)
     if not len(found.rows):
         return no_detections()

@@ -209,9 +209,10 @@ class Implausible(Detector):
         scale of its own or whose months agree within ×10 (``_others_agree``: Sweden's
         exports of HS 811292 held a $273 pair and two months of $12K and $43K, and a single
         month there is not judged), never near zero as the series' first figure (a flow that
-        starts within the pair, as ``evidence.first_months`` for months). A figure whose months are also
-        published singly is left to ``incoherent``, which sets it against them: one wrong
-        pair was two findings, and its money counted twice.
+        starts within the pair, as ``evidence.first_months`` for months). A figure beside a
+        month of its own published singly is left to its months and to ``incoherent``,
+        which sets it against them: one wrong pair was two findings, and its money counted
+        twice.
         """
         found = combined_readings(panel)
         if not len(found.rows):
@@ -239,10 +240,11 @@ class Implausible(Detector):
             low &= ~(value / span * 10.0 >= least)  # no month of the series comes near it
             low &= cols > first_held(panel)[rows]
         reason = np.full(len(rows), -1, dtype=np.int64)
-        reason[np.isfinite(slip) & judged] = 3
-        reason[low & np.isnan(slip) & (value > 0) & judged] = 2
-        reason[low & np.isnan(slip) & (value == 0) & judged] = 1
-        reason[(value < 0) & ~found.published] = 0
+        reason[np.isfinite(slip)] = 3
+        reason[low & np.isnan(slip) & (value > 0)] = 2
+        reason[low & np.isnan(slip) & (value == 0)] = 1
+        reason[~judged] = -1
+        reason[(value < 0) & ~found.published] = 0  # never trade, judged or not
         keep = np.flatnonzero(reason >= 0)
         if not keep.size:
             return no_detections()

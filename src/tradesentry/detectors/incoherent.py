@@ -14,7 +14,7 @@ from tradesentry.context import country_codes
 from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
 from tradesentry.detectors.combined import combined_name
 from tradesentry.detectors.evidence import finding_freq
-from tradesentry.panel import Panel
+from tradesentry.panel import Panel, covered_months
 from tradesentry.schema import WORLD, hs_family
 from tradesentry.text import (
     money,
@@ -92,11 +92,7 @@ class Incoherent(Detector):
         if not rows.size:
             return no_detections()
         span = panel.combined_span[rows, cols].astype(np.int64)
-        T = panel.n_months
-        parts = np.full((len(rows), int(span.max())), np.nan)
-        for j in range(parts.shape[1]):  # a handful of months per combined figure
-            inside = (j < span) & (cols + j < T)
-            parts[inside, j] = panel.values[rows[inside], cols[inside] + j]
+        parts = covered_months(panel.values, rows, cols, span, np.nan)
         covered = np.arange(parts.shape[1])[None, :] < span[:, None]
         complete = (np.isfinite(parts) | ~covered).all(1)
         total = panel.combined[rows, cols]

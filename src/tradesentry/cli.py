@@ -456,6 +456,18 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
     )
     if result.rows_quarantined:
         _print_quarantine_sample(st, result.release_id, str(path))
+    if result.rows_read and not result.rows_accepted:
+        # the release and its quarantine stay, for the reader to see why; but a pipeline
+        # must not read a file of which no figure landed as one that went in
+        err.print(
+            f"error: {printable(path)}: no row landed: "
+            f"{'the' if result.rows_read == 1 else 'all'} "
+            f"{plural(result.rows_read, 'row')} quarantined "
+            f"(tradesentry quarantine --release {result.release_id})",
+            markup=False,
+            highlight=False,
+        )
+        return False
     return True
 
 

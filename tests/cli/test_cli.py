@@ -81,6 +81,24 @@ def test_quarantine_lists_bad_lines_with_reasons(tmp_path):
     assert [(r["line"], r["reason"]) for r in rows] == [(3, "impossible period '2021-13'")]
 
 
+def test_a_file_of_which_no_row_lands_exits_2_and_keeps_its_quarantine(tmp_path):
+    csv = tmp_path / "bad.csv"
+    csv.write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        "CHN,PRK,export,TOTAL,2021-13,100,USD\n"
+        "CHN,PRK,export,TOTAL,2021-02,abc,USD\n"
+    )
+    db = tmp_path / "s.duckdb"
+    result = invoke("ingest", csv, "--store", db)
+    assert result.exit_code == 2
+    last = result.stderr.splitlines()[-1]
+    assert last == (
+        f"error: {csv}: no row landed: all 2 rows quarantined (tradesentry quarantine --release 1)"
+    )
+    rows = json.loads(invoke("quarantine", "--format", "json", "--store", db).stdout)
+    assert [r["line"] for r in rows] == [2, 3]  # kept, for the reader to see why
+
+
 # Every prefix csv_safe neutralises but "\r", which cannot start a line of the file.
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t"])
 def test_quarantine_csv_neutralises_formulas(tmp_path, prefix):

@@ -103,6 +103,21 @@ def test_an_unreadable_file_is_reported_and_the_watch_goes_on(store, tmp_path, c
     assert [r["file"] for r in w.cycle().ingested] == ["good.csv"]
 
 
+def test_a_file_of_which_nothing_lands_is_a_warning(store, tmp_path, caplog):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "bad.csv").write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        "CHN,PRK,export,TOTAL,2021-13,100,USD\n"
+    )
+    w = watcher(store, inbox)
+    w.cycle()
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        report = w.cycle()
+    assert [r["rows_quarantined"] for r in report.ingested] == [1]
+    assert "bad.csv: release" in caplog.text and "0 rows accepted, 1 quarantined" in caplog.text
+
+
 def test_a_webhook_that_fails_once_then_succeeds(store, tmp_path, flaky_hook, caplog):
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -593,7 +593,10 @@ class Watcher:
         if result.already_ingested:
             log.info("%s: already in the store as release %d", path.name, result.release_id)
         else:
-            log.info(
+            # a file of which nothing landed is said louder: the ingest command exits 2 on it
+            nothing = result.rows_read and not result.rows_accepted
+            log.log(
+                logging.WARNING if nothing else logging.INFO,
                 "%s: release %d, %s accepted, %d quarantined",
                 path.name,
                 result.release_id,

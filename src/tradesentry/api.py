@@ -439,14 +439,13 @@ def series(
     where += " AND classification = ? AND freq = ? AND breakdown = ?"
     params += [classification, freq, breakdown]
     obs = con.execute(
-        f"SELECT period, period_months, freq, value, currency, net_weight_kg, release_id "
-        f"FROM current_observations WHERE {where} ORDER BY period, period_months",
+        f"SELECT {_VIEW_COLUMNS} FROM current_observations WHERE {where} "
+        "ORDER BY period, period_months",
         params,
     ).df()
     history = con.execute(
-        f"SELECT o.period, o.period_months, o.freq, o.value, o.release_id, r.published, r.file "
-        f"FROM observations o JOIN releases r ON r.id = o.release_id WHERE {where} "
-        "ORDER BY o.period, o.period_months, o.release_id",
+        f"SELECT {_HISTORY_COLUMNS} FROM observations o JOIN releases r ON r.id = o.release_id "
+        f"WHERE {where} ORDER BY o.period, o.period_months, o.release_id",
         params,
     ).df()
     if scan_id is None:
@@ -458,6 +457,124 @@ def series(
         found = findings(store, scan_id=scan_id, classification=classification, freq=freq, **key)
     found = found.filter(classification=classification, freq=freq, breakdown=breakdown)
     return SeriesView(key, obs, found, history, classification, breakdown, freq)
+
+
+#: a series' figures in its view (``SeriesView.observations``), and its releases' (``history``)
+_VIEW_COLUMNS = "period, period_months, freq, value, currency, net_weight_kg, release_id"
+_HISTORY_COLUMNS = "o.period, o.period_months, o.freq, o.value, o.release_id, r.published, r.file"
+#: the columns that name one series of the store, in the order of ``series_views``' keys
+SERIES_COLUMNS = ("reporter", "partner", "flow", "commodity", "classification", "freq", "breakdown")
+
+
+def series_views(
+    store: Store, keys: Iterable[Sequence[str]], *, scan_id: int
+) -> dict[tuple[str, ...], SeriesView]:
+    """Many series at once, each as ``series(..., scan_id=scan_id)`` gives it.
+
+    ``keys``: (reporter, partner, flow, commodity, classification, freq, breakdown) as the
+    store keeps them (a finding's own, ``SERIES_COLUMNS``); a key no series of the store
+    has is left out of the answer, as ``series`` refuses it. A report charts hundreds of
+    findings: this reads the figures, the releases and the findings of all their series
+    in three queries, where ``series`` takes four for each.
+    """
+    _a_store(store)
+    wanted = pd.DataFrame([tuple(k) for k in keys], columns=list(SERIES_COLUMNS))
+    wanted = wanted.drop_duplicates(ignore_index=True)
+    if wanted.empty:
+        return {}
+    if _no_scan_id(store, scan_id):
+        raise InputError(_no_scan(store.con.cursor(), scan_id))
+    con = store.con.cursor()
+    con.register("wanted_series", wanted)
+    try:
+        held, obs, history, found = _series_rows(con, scan_id)
+    finally:
+        con.unregister("wanted_series")
+    return _views_of(held, obs, history, found, scan_id)
+
+
+def _no_scan_id(store: Store, scan_id: int) -> bool:
+    con = store.con.cursor()
+    return con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None
+
+
+def _series_rows(con, scan_id: int):
+    """The keys of ``wanted_series`` the store holds, their figures, their releases'
+    figures and their findings of scan ``scan_id``, each one frame for all of them (the
+    figures' frames with each row's key in ``_KEYED`` columns)."""
+    names = ", ".join(SERIES_COLUMNS)
+    held = con.execute(
+        f"SELECT DISTINCT {names} FROM observations SEMI JOIN wanted_series USING ({names})"
+    ).df()
+    keyed = ", ".join(f"o.{c} AS {k}" for c, k in zip(SERIES_COLUMNS, _KEYED, strict=True))
+    obs = con.execute(
+        f"SELECT {keyed}, {_VIEW_COLUMNS} FROM current_observations o "
+        f"SEMI JOIN wanted_series USING ({names}) "
+        f"ORDER BY {', '.join(_KEYED)}, period, period_months"
+    ).df()
+    history = con.execute(
+        f"SELECT {keyed}, {_HISTORY_COLUMNS} FROM observations o "
+        f"JOIN releases r ON r.id = o.release_id SEMI JOIN wanted_series USING ({names}) "
+        f"ORDER BY {', '.join(_KEYED)}, o.period, o.period_months, o.release_id"
+    ).df()
+    # the findings of the wanted codes; freq and breakdown are matched once read, as
+    # ``series`` matches them (rows saved before findings kept their freq read as "M")
+    codes = " AND ".join(f"w.{c} = findings.{c}" for c in SERIES_COLUMNS[:5])
+    found = saved_frame(con, scan_id, f"EXISTS (SELECT 1 FROM wanted_series w WHERE {codes})")
+    return held, obs, history, found
+
+
+#: the columns of a series' key beside its figures in ``_series_rows``' frames
+_KEYED = tuple(f"series_{c}" for c in SERIES_COLUMNS)
+
+
+def _views_of(held, obs, history, found, scan_id: int) -> dict[tuple[str, ...], SeriesView]:
+    """``SeriesView`` of each held key, from the frames of ``_series_rows``."""
+    groups = {
+        "obs": _by_key(obs, list(_KEYED)),
+        "history": _by_key(history, list(_KEYED)),
+        "found": _by_key(found, list(SERIES_COLUMNS)),
+    }
+    bare = {"obs": obs.drop(columns=list(_KEYED)), "history": history.drop(columns=list(_KEYED))}
+    views = {}
+    for key in held.itertuples(index=False, name=None):
+        key = tuple(str(k) for k in key)
+        rows = {name: group.get(key) for name, group in groups.items()}
+        obs_rows, history_rows = (
+            bare[n].iloc[:0] if rows[n] is None else rows[n].drop(columns=list(_KEYED))
+            for n in ("obs", "history")
+        )
+        reporter, partner, flow, commodity, classification, freq, breakdown = key
+        views[key] = SeriesView(
+            {"reporter": reporter, "partner": partner, "flow": flow, "commodity": commodity},
+            obs_rows.reset_index(drop=True),
+            Findings(found.iloc[:0] if rows["found"] is None else rows["found"], scan_id),
+            history_rows.reset_index(drop=True),
+            classification,
+            breakdown,
+            freq,
+        )
+    return views
+
+
+def _by_key(frame: pd.DataFrame, columns: list[str]) -> dict[tuple, pd.DataFrame]:
+    """The rows of ``frame`` by the values of ``columns``, in their order."""
+    if frame.empty:
+        return {}
+    return {
+        tuple(str(v) for v in key): rows
+        for key, rows in frame.groupby(columns, sort=False, dropna=False)
+    }
+
+
+def mirror_key(key: Sequence[str]) -> tuple[str, ...] | None:
+    """The key of the partner's record of the same flow (``mirror``), None where a flow
+    has none (re-exports) or the partner is the reporter itself."""
+    reporter, partner, flow, commodity, classification, freq, breakdown = key
+    mirror_flow = schema.MIRROR_FLOW.get(flow)
+    if mirror_flow is None or partner == reporter:
+        return None
+    return (partner, reporter, mirror_flow, commodity, classification, freq, breakdown)
 
 
 # What the store holds of four codes: (classification, freq, breakdown) triples.
@@ -907,13 +1024,16 @@ def _at_stake(con, scan_id: int | None) -> dict[str, float]:
     return {str(currency): float(impact) for currency, impact in rows}
 
 
-def _scan_findings_usd(con) -> str:
-    """A scan's findings (``?``: its id), each with its series' ``freq``, and their impact
-    in US dollars where the store has the currency's rate, as findings are ranked
-    (``findings.usd_rates_sql``): the series and pair lists sum money at stake across
-    series that may be in different currencies."""
+def _scan_findings_usd(con, where: str = "true") -> str:
+    """A scan's findings (``?``: its id; then the parameters of ``where``, a condition on
+    their columns), each with its series' ``freq``, and their impact in US dollars where
+    the store has the currency's rate, as findings are ranked (``findings.usd_rates_sql``):
+    the series and pair lists sum money at stake across series that may be in different
+    currencies."""
     return f"""
-        scan_findings AS (SELECT * FROM {saved_findings_sql(con)} WHERE scan_id = ?),
+        scan_findings AS (
+            SELECT * FROM {saved_findings_sql(con)} WHERE scan_id = ? AND ({where})
+        ),
         usd AS ({usd_rates_sql("scan_findings")}),
         priced AS MATERIALIZED (
             SELECT scan_findings.*, impact / coalesce(usd.per_usd, 1.0) AS impact_usd,
@@ -944,6 +1064,10 @@ def series_index(
     con = store.con.cursor()
     sid = _latest_scan(con) if scan_id is None else scan_id
     near, near_params = _near(reporter, partner)
+    # a series' findings are its pair's: only the pair's are priced and counted (the
+    # report lists 50 pairs' series; pricing every finding of the scan for each was most
+    # of its time)
+    pair = [reporter, reporter, partner, partner]
     return con.execute(
         f"""
         WITH s AS (
@@ -952,9 +1076,9 @@ def series_index(
                    min(period) AS first_period, max(period) AS last_period,
                    arg_max(value, period) AS last_value
             FROM current_observations
-            WHERE (?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)
+            WHERE {_PAIR_SQL}
             GROUP BY ALL
-        ), {_seen_sql(near)}, {_scan_findings_usd(con)},
+        ), {_seen_sql(near)}, {_scan_findings_usd(con, _PAIR_SQL)},
         -- overview's rule within a series: overlapping findings count once, the largest
         outsized AS ({_OUTSIZED_SQL.format(source="priced")}),
         found AS (
@@ -976,8 +1100,12 @@ def series_index(
                  breakdown
         LIMIT ?
         """,
-        [reporter, reporter, partner, partner, *near_params, sid, limit],
+        [reporter, reporter, partner, partner, *near_params, sid, *pair, limit],
     ).df()
+
+
+#: the rows of a reporter and a partner, either NULL for any (parameters: each one twice)
+_PAIR_SQL = "(?::VARCHAR IS NULL OR reporter = ?) AND (?::VARCHAR IS NULL OR partner = ?)"
 
 
 def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:

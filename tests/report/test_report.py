@@ -8,6 +8,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV, TODAY
@@ -298,3 +300,54 @@ def test_a_series_held_monthly_and_annually_is_reported_as_two(both_freqs_store)
         assert len(observed["x"]) == (17 if rec["freq"] == "A" else 84)
         if rec["kind"] == "spike":
             assert max(y for y in observed["y"] if y is not None) == rec["observed"]
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "seeded_store",
+        "annual_store",
+        "both_freqs_store",
+        "breakdowns_store",
+        "two_classifications_store",
+        "evil_store",
+    ],
+)
+def test_series_read_at_once_are_the_series_read_one_by_one(fixture, request):
+    """``api.series_views`` (the report's charts, read in three queries) gives each series
+    exactly as ``api.series`` does, the partner's record too; a key not held is left out."""
+    store = request.getfixturevalue(fixture)
+    sid = api.overview(store)["scan"]["id"]
+    held = store.con.execute(
+        f"SELECT DISTINCT {', '.join(api.SERIES_COLUMNS)} FROM observations"
+    ).fetchall()
+    keys = [
+        *held,
+        *(m for m in map(api.mirror_key, held) if m),
+        ("XXX", "YYY", "export", "1", "HS", "M", ""),
+    ]
+    views = api.series_views(store, keys, scan_id=sid)
+    assert set(views) == set(held)
+    for key, view in views.items():
+        reporter, partner, flow, commodity, classification, freq, breakdown = key
+        one = api.series(
+            store,
+            reporter,
+            partner,
+            flow,
+            commodity,
+            classification=classification,
+            freq=freq,
+            breakdown=breakdown,
+            scan_id=sid,
+        )
+        pd.testing.assert_frame_equal(view.observations, one.observations)
+        pd.testing.assert_frame_equal(view.history, one.history)
+        pd.testing.assert_frame_equal(view.findings.to_frame(), one.findings.to_frame())
+        assert (view.key, view.classification, view.freq, view.breakdown) == (
+            one.key,
+            one.classification,
+            one.freq,
+            one.breakdown,
+        )
+    assert any(len(v.findings) for v in views.values())  # the findings were compared too

@@ -78,6 +78,7 @@ def report_context(store: Store, *, top: int, pairs: int, scan_id: int | None) -
     sid = overview["scan"]["id"] if overview["scan"] else None
     records = finding_records(api.findings(store, scan_id=sid)) if sid is not None else []
     cache = SeriesCache(store, sid)
+    cache.prefetch(records[: max(top, 0)])
     charted = _charted(records[: max(top, 0)], cache)
     listed = records[len(charted) : len(charted) + TABLE_LIMIT]
     scope = ScanScope.of(overview["scan"])

@@ -198,7 +198,7 @@ def _add_flags(
     for severity, colour in SEVERITY_COLOURS.items():
         xs, ys, texts, bands = [], [], [], []
         for rec in (r for r in records if r["severity"] == severity):
-            months = [m.to_timestamp() for m in pd.period_range(rec["period"], rec["period_end"])]
+            months = pd.period_range(rec["period"], rec["period_end"]).to_timestamp()
             reported = [ts for ts in months if ts in drawn]
             if not reported:
                 bands.append(rec)

@@ -821,6 +821,11 @@ def _fit_segments(
         bound = config.winsor * scale[:, None]
         clipped = np.clip(d, seasonal - bound, seasonal + bound)
         clipped[samples] = np.nan  # no part of the flow, nor of its season
+        # a month whose level rests on fewer months than a level needs has no deviation
+        # from it to lend a season: a series of four months, one of them in September
+        # 2023 at €1.1K, put its next September's level at that €1.1K and lent the first
+        # a season of ×13 from the second (€40K)
+        clipped[points < config.min_level_points] = np.nan
         seasonal, years = _seasonal(clipped, season, config, segment)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal

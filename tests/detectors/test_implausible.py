@@ -412,3 +412,36 @@ def test_a_first_month_a_thousandth_of_the_flow_is_a_slip_unless_its_weight_says
         weights[0] = first_weight
     got = findings(keyed_panel(value, weights=weights), default_detectors(["implausible"]))
     assert list(got["period"]) == (["2023-01"] if found else [])
+
+
+@pytest.mark.parametrize(
+    ("augusts", "flagged"),
+    [((85.0, 26.0, 176.0), []), ((3.0e4, 26.0, 3.0e4), ["2024-08"])],
+    ids=["every-august-low", "one-august-low"],
+)
+def test_a_month_as_low_as_its_same_month_in_other_years_is_the_season(augusts, flagged):
+    """Portugal's exports of CN 35069110 to Italy run near nothing every August (€85, €26,
+    €176 among months of about €30K): the €26 was "the only month below a thousandth of
+    its typical month", high enough for a finding though its own expectation, seasonal,
+    was €257. A month whose same month of another year is within ×10 of it is the
+    series' season; alone at that low it is still implausible."""
+    v = 3.0e4 * np.exp(np.random.default_rng(4).normal(0.0, 0.2, 36))
+    v[[7, 19, 31]] = augusts
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert list(found["period"]) == flagged
+
+
+def test_a_season_is_not_lent_by_a_month_whose_level_rests_on_too_few_months():
+    """Latvia's imports of CN 39204310 from Finland, four months in two years: €23.5K,
+    €38.4K, €1.1K in September 2023 and €40.0K in September 2024. The second September's
+    level was the first's €1.1K (its only month near enough), which lent the first a
+    season of ×13 from the second: €484.7K expected, a high implausible finding on a
+    series that never reached €41K. A month whose level rests on fewer months than a
+    level needs lends no season."""
+    v = np.full(19, np.nan)
+    v[[0, 2, 6, 18]] = [23.5e3, 38.4e3, 1.1e3, 40.0e3]
+    panel = keyed_panel(v, start="2023-03")
+    assert findings(panel, default_detectors(["implausible"])).empty
+    from tradesentry.detectors.baseline import baseline
+
+    assert baseline(panel).seasonal[0, 6] == 0.0  # the first September: no season lent

@@ -73,7 +73,9 @@ class Implausible(Detector):
     below a thousandth of the series' typical month (its median) in the only month that
     low, or one of a few such positive figures (at most one month in five) with no month
     of the series between a thousandth and a tenth of its typical month (``_tiny_apart``),
-    at least 4.5 scales below the typical month and 2 below its expectation (a zero in a series that never reports
+    at least 4.5 scales below the typical month and 2 below its expectation, and no
+    same calendar month of another year as low (within ×10: the series' season,
+    ``_season_as_low``) (a zero in a series that never reports
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
@@ -126,7 +128,9 @@ class Implausible(Detector):
         judged = model.measured()[:, None] | _others_agree(v)
         z = np.where(judged, z, np.nan)
         first = first_months(panel)
-        reason, factor, alone, n_tiny = self._classify(v, e, z, below, model.sigma[:, None], first)
+        reason, factor, alone, n_tiny = self._classify(
+            v, e, z, below, model.sigma[:, None], first, panel.season
+        )
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -281,13 +285,13 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, first):
+    def _classify(self, v, e, z, below, sigma, first, season: int = 12):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor, and
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month).
 
         ``below``: how many scales the month is under the series' typical month; ``first``:
-        the series' first months (``evidence.first_months``).
+        the series' first months (``evidence.first_months``); ``season``: months a year.
         """
         typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -312,6 +316,7 @@ class Implausible(Detector):
         series = tiny & (only | (_tiny_apart(v, tiny, typical) & (v > 0)))
         series &= z <= -self.min_below
         series &= below >= self.threshold
+        series &= ~_season_as_low(v, season, 10.0)
         # not in a series' first month: a flow that starts late in a month holds part of it
         low = (local | series) & np.isnan(slip) & ~first
         reason = np.full(v.shape, -1, dtype=np.int64)
@@ -364,9 +369,12 @@ class Implausible(Detector):
 def _low_reading(partner: str | None, shipped: str | None, unit: str) -> str:
     """The closing reading of a month at next to nothing: the record's fault where the
     partner's record held or the weight did not fall (and neither says the opposite), the
-    trade's where the partner's record fell with it or the weight did, else both readings."""
+    trade's where the partner's record fell with it, else both readings. A weight that
+    fell with the value is no reading of the trade: a record missing declarations holds
+    less of both (France's exports of CN 48219090 to the world, €56 after eight months
+    without a figure, were read as "trade really was next to nothing")."""
     record = partner == "held" or shipped == "kept"
-    trade = partner == "moved" or shipped == "fell"
+    trade = partner == "moved"
     if record and not trade:
         return (
             f" The figure is then incomplete or misrecorded (trade recorded in another {unit}, "
@@ -702,6 +710,21 @@ def _tiny_apart(v: np.ndarray, tiny: np.ndarray, typical: np.ndarray) -> np.ndar
     with np.errstate(invalid="ignore"):
         between = (~tiny & (v < 0.1 * typical)).any(axis=1, keepdims=True)
     return (n <= FEW_TINY_SHARE * reported) & ~between
+
+
+def _season_as_low(v: np.ndarray, season: int, factor: float) -> np.ndarray:
+    """Cells whose same calendar month in another year is as low, within ×``factor`` (or
+    at zero): the series' season, not a figure no trade explains. Portugal's exports of
+    CN 35069110 to Italy run near nothing every August (€85, €26, €176 among months of
+    about €30K); the €26 was "the only month below a thousandth of the typical month"."""
+    out = np.zeros(v.shape, dtype=bool)
+    if season < 2:
+        return out
+    with np.errstate(invalid="ignore"):
+        for lag in range(season, v.shape[1], season):  # one step a year: a handful
+            out[:, lag:] |= v[:, :-lag] <= factor * v[:, lag:]
+            out[:, :-lag] |= v[:, lag:] <= factor * v[:, :-lag]
+    return out
 
 
 def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:

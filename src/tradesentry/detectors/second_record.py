@@ -262,7 +262,8 @@ def weight_text(
 ) -> tuple[str, str | None]:
     """What the weight says of a month whose value is near nothing: 'kept' where it is at
     least ``WEIGHT_KEPT`` of the usual month's (the goods moved; the value is what is
-    off), 'fell' where at most ``WEIGHT_FELL`` of it (little was shipped), else nothing
+    off), 'fell' where at most ``WEIGHT_FELL`` of it (the record holds little of the goods:
+    no valuation error, but an incomplete record and a real stop both read so), else nothing
     (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the
     ``partner``'s record held, a weight that fell is that record's, given without a
     verdict."""
@@ -280,5 +281,11 @@ def weight_text(
     if kg <= WEIGHT_FELL * usual:
         if partner == "held":
             return f" The weight in the record fell with it ({figures}).", None
-        return f" The weight fell with it ({figures}): little was shipped.", "fell"
+        # an incomplete record (declarations not yet processed, or booked in another
+        # month) holds less of both too: the weight rules out a wrong value, not that
+        return (
+            f" The weight fell with it ({figures}): the record holds little of the goods "
+            "too, so their value is not what is off.",
+            "fell",
+        )
     return "", None

@@ -247,6 +247,11 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
         assert "or no trade at all" not in gap["explanation"]
     if partner_gap == "sparse":
         assert "likelier" not in gap["explanation"]
+    # both records empty: months without trade are the likelier reading, so the gap is low
+    # whatever its money (two months of a €100K flow are high otherwise)
+    silent = partner_gap in ("silent", "zero")
+    assert (gap["severity"] == "low") == silent, (gap["severity"], gap["score"])
+    assert (gap["score"] <= 0.5) == silent
     if currency == "USD" and not rates:
         assert gap["explanation"].endswith(said) and "likelier" not in gap["explanation"]
     (saved,) = api.scan(store, kinds="gap", reporter="SWE")  # saved, then completed

@@ -69,7 +69,9 @@ class Gap(Detector):
     without trade, unless what it recorded is below half its usual for those months
     (``PARTNER_SHARE``: some trade, less than usual); where it has trade in most months
     around the gap in which the series has (``PARTNER_COVERAGE``, the gap's own 75 %) but
-    none in it, no trade is the likelier reading, and where it has trade in fewer its
+    none in it, no trade is the likelier reading, and the gap is low whatever its size
+    (``NO_TRADE_SCORE``: Finland's imports of CN 39199020 from Poland, about €70 a month,
+    had 16 such months high), and where it has trade in fewer its
     silence says little; no reading where either side withholds figures or a sum cannot
     be converted. Where the store holds no such record, the text names the command that
     would set the two side by side (``tradesentry mirror``). A month whose row holds no
@@ -157,7 +159,13 @@ class Gap(Detector):
             return found
         found = found.copy()
         for i, record in records.items():
-            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), **record}
+            evidence = {**(found.at[i, "evidence"] or {}), **record}
+            found.at[i, "evidence"] = evidence
+            if _partner_silent(evidence) and not evidence.get("withheld_months"):
+                # both records empty: months without trade are the likelier reading, a gap
+                # in the record the less likely one, however long or large (low)
+                found.at[i, "score"] = min(float(found.at[i, "score"]), NO_TRADE_SCORE)
+                found.at[i, "severity"] = "low"
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
 
@@ -243,6 +251,21 @@ PARTNER_SHARE = 0.5
 #: this share of the months around the gap in which the series has (the gap's own
 #: ``min_rate``): a record seldom kept says nothing by its silence
 PARTNER_COVERAGE = 0.75
+#: the score of a gap the partner's record leaves empty too (``_partner_silent``): low
+NO_TRADE_SCORE = 0.5
+
+
+def _partner_silent(ev: Mapping) -> bool:
+    """The partner's record of the same flow shows no trade in the gap's months and
+    withholds none of them, though it has trade in most months around the gap in which the
+    series has (``PARTNER_COVERAGE``): months without trade are the likelier reading."""
+    if "partner_months" not in ev or int(ev["partner_months"]):
+        return False
+    if int(ev.get("partner_withheld") or 0):
+        return False
+    around = int(ev.get("partner_around") or 0)
+    own = int(ev.get("traded_before") or 0) + int(ev.get("traded_after") or 0)
+    return own > 0 and around >= PARTNER_COVERAGE * own
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:
@@ -277,12 +300,11 @@ def _partner_reading(
         return f"{partner}'s record of the same flow lists {some} without a value{too}.", ""
     around = int(ev.get("partner_around") or 0)
     own = int(ev.get("traded_before") or 0) + int(ev.get("traded_after") or 0)
-    habitual = own > 0 and around >= PARTNER_COVERAGE * own
     if not k:
         either = "" if own_withheld else " either"
         said = f"{partner}'s record of the same flow shows no trade in {them}{either}"
         near = f"{plural(around, unit)} around {'it' if n_months == 1 else 'them'}"
-        if not habitual:  # a record seldom kept: its silence here says little
+        if not _partner_silent(ev):  # a record seldom kept: its silence here says little
             return (
                 f"{said}, but it has trade in only {near}, where {reporter}'s has {own}, so "
                 "its silence says little.",

@@ -242,3 +242,33 @@ def test_a_month_that_agrees_with_a_partner_whose_record_is_far_apart_is_no_mont
     text = finding["explanation"]
     assert "this month CHN's figure agrees with it, where its expected value is 1/" in text, text
     assert "the one off" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("years", "says"),
+    [
+        (["2025"], "(17.6 t against 3.09 t in the series' usual month)"),
+        (
+            ["2021", "2022", "2023"],
+            "(17.6 t against 340 kg in the series' usual month for the season)",
+        ),
+    ],
+    ids=["one-other-year", "three-other-years"],
+)
+def test_the_usual_weight_takes_only_a_season_several_years_agree_on(years, says):
+    """Poland's imports of CN 39209928 from Spain, August 2024: one August at €3 made a
+    season of ×0.11, and the weight read "17.6 t against 340 kg in the series' usual
+    month" where the months around weighed 3.1 t. A season of one or two other years may
+    be their odd months: the weight is then set against the usual month as it is (and
+    the value against its level alone); one more years agree on is named."""
+    from tradesentry.detectors.second_record import shipped_text
+
+    ev = {
+        "weight_kg": 17.6e3,
+        "weight_around_kg": 3.09e3,
+        "seasonal_factor": 0.11,
+        "season_years": years,
+    }
+    finding = {"observed": 341.1e3, "expected": 4.1e3, "period": "2024-08", "freq": "M"}
+    text, reading = shipped_text(ev, finding)
+    assert says in text and reading == "moved", text

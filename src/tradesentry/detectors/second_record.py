@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import context
+from tradesentry.detectors.baseline import WEAK_SEASON_YEARS
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
@@ -125,6 +126,17 @@ def _season(ev: Mapping) -> float:
     return factor if math.isfinite(factor) and factor > 0 else 1.0
 
 
+def _weight_season(ev: Mapping) -> float:
+    """The seasonal factor the usual weight is set by: the series' (``_season``) where more
+    than ``WEAK_SEASON_YEARS`` other years make it, else none. A season from one or two
+    other years can be their odd months, as the value's own text then says: one August at
+    €3 made Poland's imports of CN 39209928 from Spain expect ×0.11 in August 2024, and
+    its weight read "17.6 t against 340 kg in the series' usual month", where the months
+    around weighed 3.1 t."""
+    years = ev.get("season_years") or []
+    return _season(ev) if len(years) > WEAK_SEASON_YEARS else 1.0
+
+
 def partner_reading(ev: Mapping, observed: float | None, expected: float | None) -> str | None:
     """'held' (within ×``HELD`` of its usual month for the season, where the series' month
     moved at least twice as far: ×4), 'moved' (the same way, at least half as far on the log
@@ -216,8 +228,10 @@ def _weights(ev: Mapping, finding: Mapping) -> tuple[float, float, str] | None:
     if kg is None or not usual or usual < MIN_USUAL_KG:
         return None
     unit = period_unit(finding_freq(finding))
-    usual = usual * _season(ev)
-    return kg, usual, f"{weight(kg)} against {weight(usual)} in the series' usual {unit}"
+    factor = _weight_season(ev)
+    usual = usual * factor
+    season = " for the season" if factor != 1.0 else ""
+    return kg, usual, f"{weight(kg)} against {weight(usual)} in the series' usual {unit}{season}"
 
 
 #: the closing reading where the flagged month agrees with a partner whose record is far
@@ -243,6 +257,9 @@ def shipped_text(
     if weights is None or not observed or not expected or observed <= 0 or expected <= 0:
         return "", None
     kg, usual, figures = weights
+    # the value against its expectation on the weight's footing: without a season the
+    # weight's usual month does not take (``_weight_season``)
+    expected = expected / _season(ev) * _weight_season(ev)
     own = math.log(observed / expected)
     shipped = math.log(kg / usual) if kg > 0 else -math.inf
     if partner == "held":

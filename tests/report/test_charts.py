@@ -217,3 +217,48 @@ def test_the_money_axis_writes_amounts_as_the_text_does():
     spec = series_figure(_view(SPAN_FIGURES, [SPAN]))
     axis = spec["layout"]["yaxis"]
     assert (axis["exponentformat"], axis["tickprefix"]) == ("B", "€")
+
+
+def _expected(spec: dict) -> list[tuple[str, float | None]]:
+    traces = [t for t in spec["data"] if t["name"].startswith("Expected")]
+    return [(x[:7], y) for t in traces for x, y in zip(t["x"], t["y"], strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("figures", "finding", "expected"),
+    [
+        # a combined January–February figure at 1.6 times its months' expected $2.0M: the
+        # line draws $1.6M a month, so the expectation is $1.0M a month, not $2.0M
+        (
+            {"2019-12": (1.0e6, 1), "2020-01": (3.2e6, 2), "2020-03": (1.0e6, 1)},
+            {
+                "kind": "spike",
+                "period": "2020-01",
+                "period_end": "2020-02",
+                "observed": 3.2e6,
+                "expected": 2.0e6,
+                "evidence": {"combined": True, "months": ["2020-01", "2020-02"]},
+            },
+            [("2020-01", 1.0e6), ("2020-02", 1.0e6)],
+        ),
+        # a gap's months, each priced alone, not the run's total at its first month
+        (
+            {"2023-12": (8.0e4, 1), "2024-04": (8.0e4, 1)},
+            {
+                "kind": "gap",
+                "period": "2024-01",
+                "period_end": "2024-03",
+                "observed": None,
+                "expected": 2.4e5,
+                "evidence": {"expected_each": [7.9e4, 8.0e4, None]},
+            },
+            [("2024-01", 7.9e4), ("2024-02", 8.0e4), ("2024-03", None)],
+        ),
+    ],
+    ids=["combined-figure", "gap-of-three-months"],
+)
+def test_an_expectation_over_several_months_is_drawn_a_month_at_a_time(figures, finding, expected):
+    view = _view(figures, [finding])
+    (rec,) = view.findings.to_records()
+    spec = series_figure(view, focus=rec)
+    assert _expected(spec) == expected

@@ -296,12 +296,21 @@ def _add_focus(fig: _Figure, rec: Mapping, monthly: pd.Series, currency: str) ->
 def _add_expected(
     fig: _Figure, rec: Mapping, evidence: Mapping, at: pd.Timestamp, currency: str
 ) -> None:
+    # the chart draws each month's own figure (a combined one at its monthly average): an
+    # expectation over several months is drawn month by month too, never as its total at
+    # the first of them (a gap's year at 15 times the series' month squashed the axis)
     per_month = evidence.get("expected")
+    if not (isinstance(per_month, list) and len(per_month) > 1):
+        per_month = evidence.get("expected_each")  # a gap's months, each priced alone
     if isinstance(per_month, list) and len(per_month) > 1:
         _add_expected_months(fig, per_month, at, currency)
         return
     expected = _number(rec.get("expected"))
     if expected is None:
+        return
+    months = evidence.get("months") or []
+    if evidence.get("combined") and len(months) > 1:
+        _add_expected_months(fig, [expected / len(months)] * len(months), at, currency)
         return
     band = _band(evidence)
     error = None
@@ -334,7 +343,8 @@ def _add_expected(
 def _add_expected_months(
     fig: _Figure, values: Sequence, start: pd.Timestamp, currency: str
 ) -> None:
-    """One expected value per month of the finding (a timing shift's two months)."""
+    """One expected value per month of the finding (a timing shift's two months, a gap's
+    months, a combined figure's months at its expected monthly average)."""
     months = [start + pd.DateOffset(months=k) for k in range(len(values))]
     numbers = [_number(v) for v in values]
     fig.add_trace(

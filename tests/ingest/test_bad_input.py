@@ -10,11 +10,13 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from tests.ingest.kit import FIGURES, FORMATS, Format, record
+from tradesentry import arguments
 from tradesentry.errors import InputError
 from tradesentry.store import open_store
 
@@ -449,3 +451,31 @@ def test_a_latin1_file_ending_on_its_accented_byte_is_read_as_latin1(store, tmp_
     path.write_bytes((LATIN1 + "CHN,PRK,export,TOTAL,2021-01,5,USD,café").encode("latin-1"))
     result = ingest(store, tmp_path, FORMATS["canonical"], path)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
+
+
+#: codes with a control character or a blank other than a space; the legacy files are
+#: Latin-1, which has no line separator
+ODD_CODES = [
+    (fmt, code)
+    for fmt in ALL
+    for code in ("8471\x0b", "84\u202871", "\u00a08471", "\x858471", "8471\t")
+    if not (fmt.name == "legacy" and code == "84\u202871")
+]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "code"), ODD_CODES, ids=lambda v: str(v) if isinstance(v, Format) else repr(v)
+)
+def test_a_stored_commodity_code_is_one_a_page_can_open(store, tmp_path, fmt, code):
+    """A code ending in a vertical tab landed as it was (the ingest trims spaces only) and
+    no page could open it: a code typed or in a URL is read with every blank at its ends
+    stripped, and the pair's page, listing it, failed for every series of the pair. Such a
+    record is quarantined (a reader that splits the line there quarantines both parts),
+    or lands with the blank trimmed; the good records land either way."""
+    records = [GOOD[0], record(commodity=code), *GOOD[1:]]
+    ingest(store, tmp_path, fmt, fmt.file(tmp_path, records))
+    codes = set(store.observations().commodity)
+    assert all(arguments.commodity_code(c) == c for c in codes), codes
+    assert not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for c in codes for ch in c)
+    good = [r for r in observed(store) if r[3] == "TOTAL"]
+    assert good == expected(GOOD)

@@ -101,6 +101,12 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
                WHEN regexp_full_match(commodity, '[.]+')
                THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'
+               -- a tab or a line separator in a code, or a blank other than a space at
+               -- its ends (which the code's trim keeps), made a series no page could open:
+               -- a code typed or in a URL is read with every blank at its ends stripped
+               WHEN regexp_matches(commodity, '[\\p{{Cc}}\\p{{Zl}}\\p{{Zp}}]|^\\p{{Z}}|\\p{{Z}}$')
+               THEN 'commodity ' || quoted(commodity) || ' holds a control character or a '
+                    || 'blank other than a space at its ends'
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tradesentry.api import SeriesView
-from tradesentry.findings import Findings
+from tradesentry.findings import Findings, empty_findings
 from tradesentry.report.charts import series_figure
 
 KEY = {"reporter": "DEU", "partner": "ROU", "flow": "import", "commodity": "32121000"}
@@ -38,7 +38,8 @@ def _view(figures: dict[str, tuple[float, int]], findings: list[dict]) -> Series
         }
         for n, rec in enumerate(findings)
     ]
-    return SeriesView(KEY, obs, Findings(pd.DataFrame(records)), pd.DataFrame())
+    found = Findings(pd.DataFrame(records) if records else empty_findings())
+    return SeriesView(KEY, obs, found, pd.DataFrame())
 
 
 def _rings(spec: dict) -> list[tuple[str, float]]:
@@ -262,3 +263,22 @@ def test_an_expectation_over_several_months_is_drawn_a_month_at_a_time(figures, 
     (rec,) = view.findings.to_records()
     spec = series_figure(view, focus=rec)
     assert _expected(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("figures", "axis"),
+    [
+        ({"2021-06": (12345.0, 1)}, ("2021-05-01", "2021-07-01", "M1", "%b %Y")),
+        ({"2021-01": (40.0, 2)}, ("2020-12-01", "2021-03-01", "M1", "%b %Y")),
+        ({"2021-01": (1.0, 1), "2021-09": (2.0, 1)}, None),
+    ],
+    ids=["one-month", "one-combined-figure", "months-apart"],
+)
+def test_a_chart_of_a_month_or_two_has_ticks_of_months(figures, axis):
+    """A series of one figure got ticks of milliseconds ("23:59:59.999 May 31, 2021"), one
+    combined figure ticks of days."""
+    xaxis = series_figure(_view(figures, []))["layout"]["xaxis"]
+    if axis is None:
+        assert "dtick" not in xaxis and "range" not in xaxis
+    else:
+        assert (*xaxis["range"], xaxis["dtick"], xaxis["tickformat"]) == axis

@@ -87,7 +87,26 @@ def series_figure(
     if focus is not None and (focus.get("freq") == "A") == annual:
         _add_focus(fig, focus, monthly, currency)
     _layout(fig, _positive_values(view, mirror), currency, height)
+    _few_periods_axis(fig, annual)
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
+
+
+def _few_periods_axis(fig: _Figure, annual: bool) -> None:
+    """Ticks of months (years) where the chart spans fewer than three: plotly.js fills a
+    short date axis with days or milliseconds ("23:59:59.999 May 31, 2021" beside one
+    month's figure), which no figure of the series is."""
+    xs = sorted({str(x)[:10] for trace in fig.data for x in trace.get("x") or ()})
+    if not xs:
+        return
+    first, last = pd.Timestamp(xs[0]), pd.Timestamp(xs[-1])
+    step = pd.DateOffset(years=1) if annual else pd.DateOffset(months=1)
+    if last >= first + 2 * step:
+        return
+    fig.layout["xaxis"].update(
+        range=[(first - step).strftime("%Y-%m-%d"), (last + step).strftime("%Y-%m-%d")],
+        dtick="M12" if annual else "M1",
+        tickformat="%Y" if annual else "%b %Y",
+    )
 
 
 def _is_annual(obs: pd.DataFrame) -> pd.Series:

@@ -282,3 +282,21 @@ def test_a_chart_of_a_month_or_two_has_ticks_of_months(figures, axis):
         assert "dtick" not in xaxis and "range" not in xaxis
     else:
         assert (*xaxis["range"], xaxis["dtick"], xaxis["tickformat"]) == axis
+
+
+def test_a_partners_record_in_another_currency_has_an_axis_of_its_own_money():
+    """Ticks of "1.0, 1.0, 0.9" with no sign, clipped by the margin, and a log toggle that
+    left the partner's axis linear."""
+    view = _view({"2021-01": (1.0e6, 1), "2021-02": (1.1e6, 1), "2021-03": (0.9e6, 1)}, [])
+    mirror = _view({"2021-01": (1.0e6, 1), "2021-02": (1.04e6, 1), "2021-03": (0.96e6, 1)}, [])
+    mirror.observations["currency"] = "USD"
+    mirror = dataclasses.replace(mirror, key={**KEY, "reporter": "ROU", "partner": "DEU"})
+    layout = series_figure(view, mirror=mirror)["layout"]
+    assert layout["yaxis2"]["tickprefix"] == "$" and layout["yaxis2"]["exponentformat"] == "B"
+    assert layout["margin"]["r"] >= 60
+    toggles = [b["args"][0] for b in layout["updatemenus"][0]["buttons"]]
+    assert toggles == [
+        {"yaxis.type": "log", "yaxis2.type": "log"},
+        {"yaxis.type": "linear", "yaxis2.type": "linear"},
+    ]
+    assert layout["yaxis2"]["type"] == layout["yaxis"]["type"]

@@ -91,6 +91,11 @@ def series_figure(
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
 
 
+def _axes_type(fig: _Figure, kind: str) -> dict:
+    """The relayout of the log/linear toggle: both money axes where the chart has two."""
+    return {"yaxis.type": kind, **({"yaxis2.type": kind} if "yaxis2" in fig.layout else {})}
+
+
 def _few_periods_axis(fig: _Figure, annual: bool) -> None:
     """Ticks of months (years) where the chart spans fewer than three: plotly.js fills a
     short date axis with days or milliseconds ("23:59:59.999 May 31, 2021" beside one
@@ -191,7 +196,14 @@ def _add_mirror(fig: _Figure, mirror: SeriesView, currency: str, annual: bool = 
     fig.add_trace(_line(values, name, MIRROR, mirror_currency, annual, **extra))
     if extra:
         fig.update_layout(
-            yaxis2={"title": mirror_currency, "overlaying": "y", "side": "right", "showgrid": False}
+            yaxis2={
+                "title": mirror_currency,
+                "overlaying": "y",
+                "side": "right",
+                "showgrid": False,
+                "exponentformat": "B",
+                "tickprefix": currency_symbol(mirror_currency),
+            }
         )
 
 
@@ -575,12 +587,15 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
                 "showactive": True,
                 "active": 0 if log else 1,
                 "buttons": [
-                    {"label": "log", "method": "relayout", "args": [{"yaxis.type": "log"}]},
-                    {"label": "linear", "method": "relayout", "args": [{"yaxis.type": "linear"}]},
+                    {"label": "log", "method": "relayout", "args": [_axes_type(fig, "log")]},
+                    {"label": "linear", "method": "relayout", "args": [_axes_type(fig, "linear")]},
                 ],
             }
         ],
     )
+    if "yaxis2" in fig.layout:  # the partner's record in its own currency, on the right
+        fig.layout["yaxis2"]["type"] = "log" if log else "linear"
+        fig.layout["margin"]["r"] = 70  # room for its title and ticks
     if log and _zeros_at_foot(fig, float(positive.min()) / _ZERO_FOOT):
         fig.add_annotation(  # the foot's own tick label, where the axis has none
             text="0",

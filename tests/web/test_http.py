@@ -955,3 +955,19 @@ def test_a_pair_drops_what_its_scan_run_now_no_longer_finds():
     )  # fmt: skip
     stale = {**key, "classification": "HS", "breakdown": "", "freq": "M", "kind": "level_shift"}
     assert _flags_run_now({"findings": [stale]}, [view]) == {"findings": [], "findings_now": []}
+
+
+@pytest.mark.parametrize("rated", [True, False])
+def test_the_findings_page_says_amounts_without_a_rate_are_ranked_as_they_are(
+    store, tmp_path, rated
+):
+    """The overview said so, the findings page ranking the same amounts did not."""
+    from tests.report.seed import yen_and_dollar_scan
+
+    yen_and_dollar_scan(store, tmp_path)
+    if not rated:
+        store.con.execute("DELETE FROM rates")
+    store.close()
+    html = TestClient(create_app(store.path)).get("/findings?sort=impact").text
+    said = "Amounts in JPY are ranked beside the others as they are" in html
+    assert said is not rated

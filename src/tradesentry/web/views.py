@@ -286,6 +286,8 @@ def _findings_page(
         "scan_id": found.scan_id,
         "kinds": kinds,
         "filters": filters.model_dump(),
+        # amounts in currencies without a rate are ranked as they are: said beside them
+        "ranking_note": api.ranking_note(store, found),
     }
 
 

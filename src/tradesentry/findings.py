@@ -155,6 +155,7 @@ def _drop_superseded(det: pd.DataFrame, detectors: Sequence[Detector]) -> pd.Dat
         if not d.supersedes:
             continue
         winners = det[det["kind"] == d.kind]
+        winners = winners[d.superseding(winners)]
         if winners.empty:
             continue
         losers = det[det["kind"].isin(d.supersedes)]

@@ -564,3 +564,30 @@ def test_the_market_price_is_one_currency_whatever_the_figures_are_in(tmp_path):
         st.close()
         assert np.allclose(references, 3.0, rtol=0.1), references
     assert found["own currencies"] == found["euros"] == [("DEU", months[20])]
+
+
+@pytest.mark.parametrize(
+    ("value_factor", "weight_factor", "kinds"),
+    [
+        (30.0, 1.0, ["unit_value"]),  # the price is off: the spike is this one event
+        (30.0, 10_000.0, ["spike", "unit_value"]),  # the weight is further off: both stay
+        (1e-3, 1.0, ["implausible"]),  # a ×1000 slip of the value: implausible reads it
+    ],
+    ids=["price-outlier", "weight-outlier", "value-slip"],
+)
+def test_one_month_off_is_one_finding_where_its_value_is_what_is_off(
+    value_factor, weight_factor, kinds
+):
+    """Sweden's imports of CN 39204910 from the Netherlands, September 2024: a low spike and
+    a high price outlier on the one month, with two sums of money at stake."""
+    from tests.detectors._helpers import findings
+    from tradesentry.detectors import default_detectors
+
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[30] *= value_factor
+    weight[30] *= weight_factor
+    found = findings(
+        panel(value, weight, PRICE),
+        default_detectors(["implausible", "spike", "dip", "unit_value"]),
+    )
+    assert sorted(found["kind"]) == kinds

@@ -53,6 +53,12 @@ class Detector:
     def explain(self, finding: Mapping) -> str:
         raise NotImplementedError
 
+    def superseding(self, found: pd.DataFrame) -> np.ndarray:
+        """Which of this detector's detections (rows of ``found``) replace the findings of
+        ``supersedes`` on their months: all, unless the detector's reading decides (a
+        unit value off because its value is, not its weight, ``UnitValue``)."""
+        return np.ones(len(found), dtype=bool)
+
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
         """Findings of this kind (in ``found``, an assembled frame) with the context of
         findings the detector names in ``finding_needs`` (``context[need]``: by the

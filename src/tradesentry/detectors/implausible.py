@@ -104,7 +104,8 @@ class Implausible(Detector):
     kind: ClassVar[str] = "implausible"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
     needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
-    supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
+    # a month's unit value is off when its value is: one event, read here with its weight
+    supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip", "unit_value")
     threshold: float = 4.5
     near_zero_share: float = 0.01
     tiny_share: float = 1e-3

@@ -89,6 +89,12 @@ class UnitValue(Detector):
     one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of 22
     months at gold's price, the other 17 at a thousandth of it).
 
+    Where the value is what is off (a price outlier, a value slip) the finding replaces a
+    spike or dip of the month, one event read against the market's price (Sweden's imports
+    of CN 39204910 from the Netherlands, September 2024, were a low spike and a high price
+    outlier); where the weight is, the value's own finding stays beside it. A month
+    ``implausible`` reads (near zero, ×1000) is that finding alone.
+
     Materiality, as ``gap``'s and ``mirror_gap``'s: the score is capped at m /
     ``small_gap``, m the money the finding is about in US dollars where the store has the
     month's rate for the series' currency (else in its own units): the gap for a price
@@ -99,6 +105,13 @@ class UnitValue(Detector):
 
     kind = "unit_value"
     needs = ("reference_unit_value", *MONEY_NEEDS)
+    #: where the value is what is off (a price outlier, a value slip), the month's spike or
+    #: dip is this one event (``superseding``); a weight off leaves the value's own finding
+    supersedes = ("spike", "dip")
+
+    def superseding(self, found: pd.DataFrame) -> np.ndarray:
+        value_off = (PRICE_OUTLIER, VALUE_SLIP)
+        return np.array([(ev or {}).get("pattern") in value_off for ev in found["evidence"]], bool)
 
     threshold: float = 5.0
     own_threshold: float = 3.0

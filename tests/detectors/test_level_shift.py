@@ -601,3 +601,41 @@ def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
     )
     text = shift["explanation"]
     assert "went from about" in text and "into line" not in text, text
+
+
+@pytest.mark.parametrize(
+    ("levels", "sentence"),
+    [
+        # Korea's exports to China: ×0.83 in November 2008, back above the old level
+        ((8.2e9, 6.8e9, 9.7e9, 12.0),
+         "but the new level does not hold: the 12 reported months from January 2024 to "
+         "December 2024 have a median of about $9.7B a month (1.4 times the new level), "
+         "back beyond the old level (about $8.2B)."),
+        ((2.5e6, 3.0e6, 2.6e6, -3.0),
+         "does not hold: the 12 reported months from January 2024 to December 2024 have a "
+         "median of about $2.6M a month (87% of the new level), nearer the old level (about "
+         "$2.5M) than the new."),
+        # the same way on, not back: figures alone, as a difference within ×1.5
+        ((2.5e6, 3.0e6, 3.6e6, 2.5), "(1.2 times the new level). A reopening"),
+    ],
+    ids=["back-beyond-the-old", "nearer-the-old", "further-on"],
+)  # fmt: skip
+def test_a_small_change_undone_is_a_new_level_that_does_not_hold(levels, sentence):
+    """A ratio bar of ×1.5 is no bar for a change of ×1.2: Korea's ×0.83 fall of November
+    2008, back above the old level within the year (12 standard errors), read as a new
+    level with the late months' figures and no verdict."""
+    old, new, late, z = levels
+    evidence = {
+        **_SHIFT["evidence"],
+        "old_level": old,
+        "new_level": new,
+        "ratio": new / old,
+        "direction": "up" if new > old else "down",
+        "late_level": late,
+        "late_months": 12,
+        "late_from": "2024-01",
+        "late_z": z,
+    }
+    text = LevelShift().explain({**_SHIFT, "evidence": evidence})
+    assert sentence in text, text
+    assert ("does not hold" in text) == ("does not hold" in sentence)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -389,11 +390,12 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
         )
     if late > 0 and new > 0:
         months += f" ({times(late / new)} the new level)"
-    far = not _within(late, new, LASTS_RATIO)
+    back = _back_towards_old(late, new, ev.get("old_level"))
+    far = back or not _within(late, new, LASTS_RATIO)
     if abs(z) > LASTS_Z and far and (ev.get("late_months") or 0) >= HOLDS_MONTHS:
         return (
             f" No further change of level is dated up to {last}, but the new level does not "
-            f"hold: {months}."
+            f"hold: {months}{_nearer_the_old(late, new, ev['old_level'], cur) if back else ''}."
         )
     if abs(z) <= LASTS_Z:  # beyond ×LASTS_RATIO, within the noise
         return (
@@ -523,7 +525,27 @@ def new_level_lasts(ev: Mapping) -> bool:
     z, late, new = ev.get("late_z"), ev.get("late_level"), ev.get("new_level")
     if z is None or late is None or new is None:
         return True
-    return abs(z) <= LASTS_Z and _within(late, new, LASTS_RATIO)
+    back = _back_towards_old(late, new, ev.get("old_level"))
+    return abs(z) <= LASTS_Z and _within(late, new, LASTS_RATIO) and not back
+
+
+def _back_towards_old(late: float, new: float, old: float | None) -> bool:
+    """The late months' median past the midpoint between the new level and the old, on the
+    log scale (or beyond the old level): a change smaller than ×``LASTS_RATIO`` undone.
+    Korea's exports to China fell ×0.83 in November 2008 and were back above the old level
+    by September 2009 (×1.4 the new level, 12 standard errors), but a ratio bar of ×1.5 is
+    no bar for a change of ×1.2: the text called the fall a new level."""
+    if old is None or not (late > 0 and new > 0 and old > 0) or old == new:
+        return False
+    return (math.log(late) - math.log(new)) / (math.log(old) - math.log(new)) > 0.5
+
+
+def _nearer_the_old(late: float, new: float, old: float, cur: str) -> str:
+    """Where the late months went, for ``_back_towards_old``: ", back beyond the old level
+    (about $8.2B)", or ", nearer the old level (about $8.2B) than the new"."""
+    if (late - old) * (old - new) > 0:  # past the old level, from the new one's side
+        return f", back beyond the old level ({about(old, cur)})"
+    return f", nearer the old level ({about(old, cur)}) than the new"
 
 
 def _within(a: float, b: float, ratio: float) -> bool:

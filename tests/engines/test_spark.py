@@ -541,6 +541,11 @@ def write_figures(rows: pd.DataFrame, path) -> None:
         ({"flow": " Transit"}, "unknown flow 'Transit'"),  # as written
         ({"commodity": " "}, "commodity is missing"),
         ({"commodity": ".."}, "commodity '..' is a mark for no code, not a code"),
+        (
+            {"commodity": "8471\x0b"},
+            "commodity '8471\x0b' holds a control character or a blank other than a space at "
+            "its ends",
+        ),
         ({"value": "NaN"}, "value 'NaN' is not a number"),
         ({"value": "Infinity"}, "value 'Infinity' is not finite"),
         ({"value": "-Infinity"}, "value '-Infinity' is not finite"),
@@ -565,6 +570,7 @@ def write_figures(rows: pd.DataFrame, path) -> None:
         "unknown-flow",
         "blank-commodity",
         "dots-commodity",
+        "control-character-commodity",
         "nan-value",
         "inf-value",
         "minus-inf-value",

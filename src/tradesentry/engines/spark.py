@@ -977,6 +977,9 @@ _REASONS: dict[str, str] = {
     "flow unknown": "unknown flow {}",
     "commodity missing": "commodity is missing",
     "commodity dots": "commodity {} is a mark for no code, not a code",
+    "commodity blank": (
+        "commodity {} holds a control character or a blank other than a space at its ends"
+    ),
     "freq unknown": "unknown frequency {}",
     "year_freq_m": "period {} is a year but the frequency is M",
     "month_freq_a": "period {} is a month but the frequency is A",
@@ -1007,7 +1010,8 @@ def _problem(frame, types: dict[str, str]):
 
     A reporter or partner missing or not a code the store keeps (``countries.stored_codes``:
     the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
-    commodity missing or only dots (a mark for no code), an impossible period, a frequency
+    commodity missing, only dots (a mark for no code) or holding a control character or a
+    blank other than a space at its ends, an impossible period, a frequency
     the ingest does not know or that contradicts the period's text, period_months not a
     whole number from 1 to 12 (12 for A), a figure that is not a finite number >= 0, a
     currency missing or not three letters. A missing value is no reason: it is how the
@@ -1028,6 +1032,10 @@ def _problem(frame, types: dict[str, str]):
         ("commodity missing", F.coalesce(F.col("commodity"), F.lit("")) == ""),
         # ".." marks a figure or code not available in many statistical tables
         ("commodity dots", F.trim(F.col("commodity")).rlike(r"^\.+\z")),
+        (
+            "commodity blank",
+            F.trim(F.col("commodity")).rlike(r"[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}\z"),
+        ),
         ("period", F.col("period").isNull()),
         ("freq unknown", ~freq.isin("M", "A")),
         ("year_freq_m", (period_freq == "A") & (freq == "M")),
@@ -1138,6 +1146,7 @@ def _reason(problem: str, row: dict) -> str:
         return _REASONS[f"figure {kind}"].format(_quoted(row[f"{name}_text"]), name=name)
     shown = {
         "commodity dots": _quoted(row["commodity"]),
+        "commodity blank": _quoted(row["commodity"]),
         "freq unknown": _quoted(row["freq"]),
         "year_freq_m": _quoted(row["period"]),
         "month_freq_a": _quoted(row["period"]),

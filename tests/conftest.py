@@ -51,3 +51,23 @@ def demo_store(store: Store) -> Store:
     """A store holding the bundled China–North Korea release."""
     store.ingest(DEMO_CSV)
     return store
+
+
+def plant_observations(store: Store, release_id: int, rows: list[dict]) -> None:
+    """``rows`` written straight into ``store``'s observations under ``release_id``, each
+    a copy of a row of that release with the columns given replaced: what a store written
+    before today's ingest checks may hold (a commodity code with a control character, which
+    the ingest now quarantines). Outputs must escape what a store holds, not only what
+    today's ingest lets in."""
+    import pandas as pd
+
+    template = store.con.execute(
+        "SELECT * FROM observations WHERE release_id = ? ORDER BY line LIMIT 1", [release_id]
+    ).df()
+    planted = pd.DataFrame([{**template.iloc[0].to_dict(), **row} for row in rows])
+    planted["period"] = pd.to_datetime(planted["period"]).dt.date
+    store.con.register("planted", planted)
+    try:
+        store.con.execute("INSERT INTO observations BY NAME SELECT * FROM planted")
+    finally:
+        store.con.unregister("planted")

@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import TODAY
+from tests.conftest import TODAY, plant_observations
 from tradesentry import cli
+from tradesentry.store import open_store
 
 runner = CliRunner()
 ESC = "\x1b"
@@ -34,6 +35,14 @@ def db(tmp_path):
     assert ingested.exit_code == 0, ingested.output
     assert ESC not in ingested.output and "\\x1b" in ingested.stderr  # the quarantine sample
     assert "hostile\\x0aname.csv: release 1" in ingested.stdout  # the name on one line
+    # the ingest quarantines the hostile code; a store written before it did holds it
+    hostile = HOSTILE_COMMODITY.upper()  # as the ingest stored codes
+    months = [
+        {"flow": "export", "commodity": hostile, "period": f"2021-{m:02d}", "value": 1e3 + m}
+        for m in range(1, 13)
+    ]
+    with open_store(db) as store:
+        plant_observations(store, 1, months)
     return db
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CSV
+from tests.conftest import DEMO_CSV, plant_observations
 from tests.monitor.conftest import vintage, write_rows
 from tradesentry import api
 from tradesentry.cli import app
@@ -203,6 +203,7 @@ def _small_releases(store, tmp_path):
     first = tmp_path / "r1\x1b]0;owned\x07.csv"
     first.write_text(_HEADER + "".join(rows), encoding="utf-8")
     store.ingest(first, published="2019-01-10")
+    _plant_hostile_code(store, 1, 5.0)
     second = tmp_path / "r2\x9b2J.csv"  # a C1 control: CSI in some terminals
     second.write_text(
         _HEADER
@@ -213,7 +214,16 @@ def _small_releases(store, tmp_path):
         encoding="utf-8",
     )
     store.ingest(second, published="2019-02-10")
+    _plant_hostile_code(store, 2, 7.0)
     return store
+
+
+def _plant_hostile_code(store, release_id: int, value: float) -> None:
+    """The ingest quarantines a code with a control character; a store written before it
+    did holds one, revised from 5 to 7 here, and every format must escape it."""
+    row = {"partner": "ITA", "commodity": "\x1b[2JXX\x07", "period": "2017-03", "value": value}
+    row |= {"freq": "M", "period_months": 1}  # whichever row of the release it copies
+    plant_observations(store, release_id, [row])
 
 
 def test_sub_dollar_figures_read_as_text_money_writes_them(store, tmp_path, tiny):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tradesentry.detectors import default_detectors
@@ -639,3 +640,43 @@ def test_a_small_change_undone_is_a_new_level_that_does_not_hold(levels, sentenc
     text = LevelShift().explain({**_SHIFT, "evidence": evidence})
     assert sentence in text, text
     assert ("does not hold" in text) == ("does not hold" in sentence)
+
+
+#: China's exports of HS 811292 to Slovakia (UN Comtrade): 17 shipments in 82 months, about
+#: $15K each until July 2023, then $142K–190K
+SPARSE_SHIPMENTS = {
+    "2018-01": 2344.0, "2018-03": 20736.0, "2018-05": 22000.0, "2018-08": 24700.0,
+    "2020-01": 519.0, "2021-01": 10920.0, "2021-03": 14030.0, "2021-04": 16644.0,
+    "2021-06": 12600.0, "2021-09": 12600.0, "2022-03": 15420.0, "2022-05": 14880.0,
+    "2023-02": 14720.0, "2023-07": 141869.0, "2024-03": 168065.0, "2024-04": 173192.0,
+    "2024-10": 190171.0,
+}  # fmt: skip
+
+
+def test_a_sparse_series_is_searched_over_its_reported_months():
+    """Windows of 6 and 12 calendar months never held 3 of its shipments: the ×12 change
+    of July 2023 was never tested. A series reporting under half the months of its span is
+    searched over its reported months in order, and its levels are read over them."""
+    months = pd.period_range("2018-01", "2024-10", freq="M").astype(str)
+    v = np.array([SPARSE_SHIPMENTS.get(m, np.nan) for m in months])
+    found = LevelShift().detect(keyed_panel(v, start="2018-01"))
+    rise = found[found["start"] == list(months).index("2023-07")]
+    assert len(rise) == 1, found[["start", "end"]]
+    ev = rise["evidence"].iloc[0]
+    assert ev["before_to"] == "2023-02" and ev["after_to"] >= "2024-03"
+    assert ev["new_level"] > 10 * ev["old_level"]
+
+
+def test_a_dense_series_is_searched_over_its_calendar_months_as_before():
+    """The reported-month search is for sparse series only: a series with a month missing
+    here and there keeps the calendar windows and finds what it found."""
+    from tradesentry.detectors.baseline import DEFAULT_CONFIG
+    from tradesentry.detectors.shifts import find_shifts, find_shifts_in_order
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(0.0, 0.2, (20, 48)) + np.where(np.arange(48) >= 24, 1.5, 0.0)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    a, b = find_shifts(x, DEFAULT_CONFIG), find_shifts_in_order(x, DEFAULT_CONFIG)
+    assert np.array_equal(a[1], b[1])
+    for name in ("series", "start", "end", "stat"):
+        assert np.array_equal(getattr(a[0], name), getattr(b[0], name))

@@ -121,7 +121,7 @@ from tradesentry.detectors.robust import (
     robust_scale,
     windows,
 )
-from tradesentry.detectors.shifts import Shifts, find_shifts, segment_summary, trending
+from tradesentry.detectors.shifts import Shifts, find_shifts_in_order, segment_summary, trending
 from tradesentry.errors import InputError
 from tradesentry.panel import Panel, covered_months
 
@@ -382,7 +382,7 @@ def _fit_rows(
     x = y - np.where(agreed, fitted["seasonal"], 0.0)
     if combined is not None:
         x = _with_combined(x, fitted, offset, *combined, season, config)
-    shifts, segment = find_shifts(x, config)
+    shifts, segment = find_shifts_in_order(x, config)
     rows = np.unique(shifts.series)
     if rows.size:  # refit the series with level shifts, each segment on its own
         again = _fit_segments(y[rows], segment[rows], season, config, samples[rows])

@@ -84,7 +84,10 @@ class LevelShift(Detector):
     month is on the new level's side of their midpoint, and kept if most months on each
     side (60 %; every one where the new level has fewer than 5 months to the series' end,
     ``shifts._persistence``) stay on their side of the midpoint; the search repeats in the
-    new segments.
+    new segments. A series fewer than half of whose reported months follow a reported month
+    (an HS6 line shipped now and then) is searched over its reported months in order, its
+    levels read over its 12 reported months on each side (``shifts.find_shifts_in_order``):
+    calendar windows never held 3 of its months, and none of its changes was ever tested.
     Threshold: |statistic| ≥ 5.0
     (``BaselineConfig.shift_threshold``).
     Why: the statistic is scanned over every month and two window lengths of every series
@@ -584,7 +587,48 @@ def local_levels(
     that ends there) and from it on (within the new segment), with their counts and the
     first and last reported months of each side, and how many months of those windows
     ``left_out`` marks (zeros the series has as a habit, NaN in ``values``). Local windows,
-    not whole segments: a regime of ten years has no single level in a growing series."""
+    not whole segments: a regime of ten years has no single level in a growing series.
+
+    A series too sparse for that (fewer than 3 reported months on a side: a change the
+    search found over its reported months in order, ``shifts.find_shifts_in_order``) is
+    read over its ``LEVEL_MONTHS`` reported months on each side instead."""
+    sides = _calendar_levels(values, segment, rows, starts, left_out)
+    thin = np.flatnonzero((sides["n_before"] < HOLDS_MONTHS) | (sides["n_after"] < HOLDS_MONTHS))
+    if thin.size:
+        ordered = _reported_levels(values, segment, rows[thin], starts[thin])
+        for name, value in ordered.items():
+            sides[name][thin] = value
+    return sides
+
+
+def _reported_levels(
+    values: np.ndarray, segment: np.ndarray, rows: np.ndarray, starts: np.ndarray
+) -> dict[str, np.ndarray]:
+    """``_calendar_levels`` over each row's reported months in order (the months between
+    them left out), its months named by their columns."""
+    reported = np.isfinite(values[rows])
+    order = np.argsort(~reported, axis=1, kind="stable")  # the reported months first
+    packed = np.take_along_axis(values[rows], order, axis=1)
+    packed_segment = np.take_along_axis(segment[rows], order, axis=1)
+    at = np.argsort(order, axis=1)[np.arange(rows.size), starts]  # each start's place
+    sides = _calendar_levels(packed, packed_segment, np.arange(rows.size), at, None)
+    T = values.shape[1]
+    for name in ("before_from", "before_to", "after_to"):
+        place = sides[name]
+        found = (place >= 0) & (place < T)
+        column = order[np.arange(rows.size), np.clip(place, 0, T - 1)]
+        sides[name] = np.where(found, column, place)
+    return sides
+
+
+def _calendar_levels(
+    values: np.ndarray,
+    segment: np.ndarray,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    left_out: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """``local_levels`` over the ``LEVEL_MONTHS`` calendar months on each side."""
     k, T = LEVEL_MONTHS, values.shape[1]
     offsets = np.arange(-k, k)
     cols = starts[:, None] + offsets[None, :]

@@ -12,7 +12,7 @@ robust local slope (``local_slope``) so that growth is not cut into steps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -427,3 +427,67 @@ def segment_summary(x: np.ndarray, segment: np.ndarray):
         median[:, s], count[:, s] = nanmedian(np.where(inside, x, np.nan), overwrite=True)
         last[:, s] = np.where(inside, cols, -1).max(axis=1) if T else 0
     return median, count, last
+
+
+#: a series fewer than this share of whose reported months follow a reported month is
+#: searched for shifts over its reported months in order (``find_shifts_in_order``)
+SPARSE_SHARE = 0.5
+
+
+def find_shifts_in_order(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts, np.ndarray]:
+    """``find_shifts``, with the windows of a sparse series counted in its reported months.
+
+    The test's windows are 6 and 12 calendar months with at least 3 reported months on
+    each side: a series reporting one month in five (an HS6 line shipped now and then)
+    never has 3 in a window, and no change of it is ever tested. China's exports of HS
+    811292 to Slovakia, 17 shipments in 96 months, went from about $15K a shipment to
+    $142K–190K from July 2023 with no finding. A series fewer than ``SPARSE_SHARE`` of
+    whose reported months follow a reported month (shipments now and then, not a gap here
+    and there, nor one long gap, whose sides the calendar windows read) is searched over
+    its reported months in order, the 6th reported month before a month standing for the 6th month before it,
+    without a trend (a year is no fixed number of its reports); the changes found are
+    placed at their months.
+    """
+    reported = np.isfinite(x)
+    # reported months whose month before was reported too: most, in a series with a gap
+    # here and there or one long gap; few in a line shipped now and then
+    followed = (reported[:, 1:] & reported[:, :-1]).sum(axis=1)
+    sparse = followed < SPARSE_SHARE * np.maximum(reported.sum(axis=1) - 1, 0)
+    if not sparse.any():
+        return find_shifts(x, config)
+    dense_rows, sparse_rows = np.flatnonzero(~sparse), np.flatnonzero(sparse)
+    parts = []
+    if dense_rows.size:
+        parts.append((dense_rows, *find_shifts(x[dense_rows], config)))
+    # the reported months first, in their order (a stable sort of "not reported")
+    order = np.argsort(~reported[sparse_rows], axis=1, kind="stable")
+    packed = np.take_along_axis(x[sparse_rows], order, axis=1)
+    found, _ = find_shifts(packed, replace(config, trend_lag=x.shape[1]))
+    parts.append((sparse_rows, *_placed(found, order)))
+    return _merged(parts, x.shape)
+
+
+def _placed(shifts: Shifts, order: np.ndarray) -> tuple[Shifts, np.ndarray]:
+    """Shifts found over packed rows (reported months first; ``order``: their columns) at
+    their columns, and each row's segment ids over its columns (a month between two
+    reported ones in the earlier one's segment)."""
+    rows = shifts.series
+    start, end = order[rows, shifts.start], order[rows, shifts.end]
+    starts = np.zeros(order.shape, dtype=bool)
+    starts[rows, start] = True
+    return replace(shifts, start=start, end=end), np.cumsum(starts, axis=1)
+
+
+def _merged(parts, shape) -> tuple[Shifts, np.ndarray]:
+    """One ``Shifts`` (ordered by row, then month) and one segment array from ``parts`` of
+    (the rows, their shifts, their segments)."""
+    segment = np.zeros(shape, dtype=np.int64)
+    fields = {name: [] for name in Shifts.__dataclass_fields__}
+    for rows, shifts, seg in parts:
+        segment[rows] = seg
+        for name in fields:
+            value = getattr(shifts, name)
+            fields[name].append(rows[value] if name == "series" else value)
+    joined = {name: np.concatenate(values) for name, values in fields.items()}
+    ordered = np.lexsort((joined["start"], joined["series"]))
+    return Shifts(**{name: value[ordered] for name, value in joined.items()}), segment

@@ -41,3 +41,11 @@ def test_documented_events_are_found(shared_data):
     graphite = minerals.loc["Graphite", "export controls from December 2023"]
     assert graphite == "level_shift 2023-12"
     assert minerals.loc["Rare Earths", "COVID-19 shutdown in China"] == "dip 2020-02"
+
+
+def test_the_sparse_lines_benchmark_measures_injected_shifts(shared_data):
+    import sparse_shifts
+
+    result = sparse_shifts.measure(replicates=1)
+    assert result["lines"] > 10 and result["events"] > 0
+    assert 0.0 <= result["recall"] <= 1.0 and result["untouched_per_100"] >= 0.0

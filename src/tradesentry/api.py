@@ -292,8 +292,8 @@ def findings(
         scan_id = _latest_scan(con)
         if scan_id is None:  # no scan saved yet: nothing found so far, no mistake
             return Findings(empty_findings(), None)
-    elif con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
-        raise InputError(_no_scan(con, scan_id))
+    else:
+        _check_scan(con, scan_id)
     # Only the rows asked for are read, so one series' or one kind's findings do not parse
     # the whole scan's evidence (values bound). ``freq`` is filtered once read: rows saved
     # before it was kept read as "M".
@@ -482,8 +482,7 @@ def series_views(
     wanted = wanted.drop_duplicates(ignore_index=True)
     if wanted.empty:
         return {}
-    if _no_scan_id(store, scan_id):
-        raise InputError(_no_scan(store.con.cursor(), scan_id))
+    _check_scan(store.con.cursor(), scan_id)
     con = store.con.cursor()
     con.register("wanted_series", wanted)
     try:
@@ -493,9 +492,10 @@ def series_views(
     return _views_of(held, obs, history, found, scan_id)
 
 
-def _no_scan_id(store: Store, scan_id: int) -> bool:
-    con = store.con.cursor()
-    return con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None
+def _check_scan(con, scan_id: int) -> None:
+    """An InputError naming the scans there are where ``scan_id`` is none of them."""
+    if con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
+        raise InputError(_no_scan(con, scan_id))
 
 
 def _series_rows(con, scan_id: int):

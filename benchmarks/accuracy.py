@@ -191,14 +191,16 @@ def detect(values: np.ndarray, start: str, keys: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def injected_replicates(values: np.ndarray, replicates: int, seed: int):
+def injected_replicates(values: np.ndarray, replicates: int, seed: int, **plan_options):
     """Yield ``(rep, injected, truth, untouched)`` for each replicate of one source.
 
     The one place the injections are drawn, so that this benchmark and the comparison with
-    other libraries (benchmarks/anchors.py) grade the very same series and events."""
+    other libraries (benchmarks/anchors.py) grade the very same series and events;
+    ``plan_options`` (``injections``, ``sizes``) go to ``random_plan`` (benchmarks/
+    sparse_shifts.py draws level shifts only)."""
     noise = residual_scale(values)
     for rep in range(replicates):
-        plan = random_plan(values, seed=seed + 1000 * rep)
+        plan = random_plan(values, seed=seed + 1000 * rep, **plan_options)
         injected, truth = inject_plan(values, plan, noise)
         truth["noise"] = noise[truth["series"].to_numpy()]
         untouched = np.setdiff1d(np.arange(len(values)), plan["series"].to_numpy())
@@ -213,10 +215,11 @@ def series_uid(source: str, rep: int) -> int:
     return (rep * len(SOURCES) + SOURCES.index(source)) * 10**7
 
 
-def run_source(source, values, start, keys, replicates: int, seed: int):
+def run_source(source, values, start, keys, replicates: int, seed: int, **plan_options):
     truths, founds, fa_found, fa_years = [], [], [], 0.0
     clean = detect(values, start, keys)
-    for rep, injected, truth, untouched in injected_replicates(values, replicates, seed):
+    replicated = injected_replicates(values, replicates, seed, **plan_options)
+    for rep, injected, truth, untouched in replicated:
         found = detect(injected, start, keys)
         fa_found.append(found[found["series"].isin(untouched)])
         fa_years += np.isfinite(injected[untouched]).sum() / 12.0

@@ -1,13 +1,13 @@
 """Level shifts injected into sparse real series: the UN Comtrade critical-mineral HS6 lines
 that report under half the months of their span (China's exports by destination).
 
-Each replicate injects one ×10 or ×0.1 level shift into 75 % of the lines (``random_plan``,
-level shifts only, fixed seeds) and leaves the rest untouched; the scan's own path finds
-them (``accuracy.detect``). Printed: events, recall, level-shift precision (findings the
+Each replicate injects one ×10 or ×0.1 level shift into 75 % of the lines and leaves the
+rest untouched, drawn, found and scored as ``accuracy.py`` does its sources
+(``accuracy.run_source``, fixed seeds). Printed: events, recall, level-shift precision (findings the
 untouched line already had at the same months set apart, as in ``accuracy.py``), and
 findings on the untouched lines per 100 reported series-years.
 
-    python benchmarks/sparse_shifts.py                  # 8 replicates, about 10 s
+    python benchmarks/sparse_shifts.py                  # 8 replicates, a few seconds
 """
 
 from __future__ import annotations
@@ -16,10 +16,6 @@ import argparse
 
 import accuracy
 import numpy as np
-import pandas as pd
-
-from tradesentry.datasets import inject_plan, random_plan
-from tradesentry.scoring import match
 
 SIZES = {"level_shift": (0.1, 10.0)}
 
@@ -35,33 +31,21 @@ def sparse_lines(max_share: float = 0.5):
     return values[keep], start, keys[keep].reset_index(drop=True)
 
 
-def measure(replicates: int = 8, seed: int = 100) -> dict:
+def measure(replicates: int = 8, seed: int = 0) -> dict:
+    """The lines' events and findings through ``accuracy.run_source`` (the accuracy
+    benchmark's own drawing, detection and scoring), level shifts only."""
     values, start, keys = sparse_lines()
-    clean = accuracy.detect(values, start, keys)
-    truths, founds, untouched_found, years = [], [], 0, 0.0
-    for rep in range(replicates):
-        plan = random_plan(values, seed=seed + rep, injections=("level_shift",), sizes=SIZES)
-        injected, truth = inject_plan(values, plan)
-        found = accuracy.detect(injected, start, keys)
-        untouched = np.setdiff1d(np.arange(len(values)), plan["series"].to_numpy())
-        untouched_found += int(found["series"].isin(untouched).sum())
-        years += np.isfinite(injected[untouched]).sum() / 12.0
-        found["pre_existing"] = accuracy._pre_existing(found, clean)
-        truth["series"] += rep * 10**6
-        found["series"] += rep * 10**6
-        truth["source"] = found["source"] = "sparse"
-        truth["noise"] = np.nan
-        truths.append(truth)
-        founds.append(found)
-    truth, found = match(pd.concat(truths, ignore_index=True), pd.concat(founds, ignore_index=True))
-    found = found[~(found["pre_existing"] & ~found["hit"])]
+    truth, found, untouched, years = accuracy.run_source(
+        "comtrade", values, start, keys, replicates, seed, injections=("level_shift",), sizes=SIZES
+    )
+    truth, found = accuracy.score([truth], [found])
     shifts = found[found["kind"] == "level_shift"]
     return {
         "lines": len(values),
         "events": len(truth),
         "recall": float(truth["found"].mean()),
         "precision": float(shifts["hit"].mean()) if len(shifts) else float("nan"),
-        "untouched_per_100": 100.0 * untouched_found / years if years else float("nan"),
+        "untouched_per_100": 100.0 * len(untouched) / years if years else float("nan"),
     }
 
 

@@ -286,7 +286,7 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, first, season: int = 12):
+    def _classify(self, v, e, z, below, sigma, first, season: int):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor, and
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month).

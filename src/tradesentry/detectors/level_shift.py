@@ -24,6 +24,7 @@ from tradesentry.detectors.combined import combined_name, spread_months
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
+from tradesentry.detectors.shifts import reported_first
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -606,9 +607,7 @@ def _reported_levels(
 ) -> dict[str, np.ndarray]:
     """``_calendar_levels`` over each row's reported months in order (the months between
     them left out), its months named by their columns."""
-    reported = np.isfinite(values[rows])
-    order = np.argsort(~reported, axis=1, kind="stable")  # the reported months first
-    packed = np.take_along_axis(values[rows], order, axis=1)
+    order, packed = reported_first(values[rows])
     packed_segment = np.take_along_axis(segment[rows], order, axis=1)
     at = np.argsort(order, axis=1)[np.arange(rows.size), starts]  # each start's place
     sides = _calendar_levels(packed, packed_segment, np.arange(rows.size), at, None)

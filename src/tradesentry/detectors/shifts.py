@@ -440,13 +440,13 @@ def find_shifts_in_order(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts,
     The test's windows are 6 and 12 calendar months with at least 3 reported months on
     each side: a series reporting one month in five (an HS6 line shipped now and then)
     never has 3 in a window, and no change of it is ever tested. China's exports of HS
-    811292 to Slovakia, 17 shipments in 96 months, went from about $15K a shipment to
+    811292 to Slovakia, 17 shipments in 82 months, went from about $15K a shipment to
     $142K–190K from July 2023 with no finding. A series fewer than ``SPARSE_SHARE`` of
     whose reported months follow a reported month (shipments now and then, not a gap here
     and there, nor one long gap, whose sides the calendar windows read) is searched over
-    its reported months in order, the 6th reported month before a month standing for the 6th month before it,
-    without a trend (a year is no fixed number of its reports); the changes found are
-    placed at their months.
+    its reported months in order (``reported_first``), the 6th reported month before a
+    month standing for the 6th month before it, without a trend (a year is no fixed
+    number of its reports); the changes found are placed at their months.
     """
     reported = np.isfinite(x)
     # reported months whose month before was reported too: most, in a series with a gap
@@ -459,12 +459,17 @@ def find_shifts_in_order(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts,
     parts = []
     if dense_rows.size:
         parts.append((dense_rows, *find_shifts(x[dense_rows], config)))
-    # the reported months first, in their order (a stable sort of "not reported")
-    order = np.argsort(~reported[sparse_rows], axis=1, kind="stable")
-    packed = np.take_along_axis(x[sparse_rows], order, axis=1)
+    order, packed = reported_first(x[sparse_rows])
     found, _ = find_shifts(packed, replace(config, trend_lag=x.shape[1]))
     parts.append((sparse_rows, *_placed(found, order)))
     return _merged(parts, x.shape)
+
+
+def reported_first(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's reported months first, in their order, the rest after: the columns in
+    that order, and ``x`` in it (a stable sort of "not reported")."""
+    order = np.argsort(~np.isfinite(x), axis=1, kind="stable")
+    return order, np.take_along_axis(x, order, axis=1)
 
 
 def _placed(shifts: Shifts, order: np.ndarray) -> tuple[Shifts, np.ndarray]:

@@ -623,5 +623,112 @@ def _partner_record(r) -> dict:
     return record
 
 
+#: a partner of the same line counts as trading around a finding where it has trade in at
+#: least ``SIBLING_MONTHS - 1`` of the ``SIBLING_MONTHS`` months on each side of it
+SIBLING_MONTHS = 3
+#: below this share of its usual month, a partner's figure is next to nothing
+SIBLING_NOTHING = 0.1
+#: partners named in the evidence, the largest first
+SIBLING_NAMED = 3
+
+_SIBLING_MONTHS_SQL = f"""
+    WITH asked AS (SELECT * FROM finding_siblings),
+    m AS MATERIALIZED ({{current}}),
+    -- every partner's months (a combined January–February figure spread over its months)
+    -- within reach of a finding on the same line
+    months AS (
+        SELECT a.i, m.partner, m.value / m.period_months AS value,
+               CAST(unnest(generate_series(m.period,
+                                           m.period + to_months(m.period_months - 1),
+                                           INTERVAL 1 MONTH)) AS DATE) AS month,
+               a.first, a.last
+        FROM asked a
+        JOIN m
+          ON m.reporter = a.reporter AND m.flow = a.flow
+         AND m.classification = a.classification AND m.commodity = a.commodity
+         AND m.breakdown = a.breakdown AND m.freq = a.freq
+         AND m.partner <> a.partner AND m.partner <> '{WORLD}' AND length(m.partner) = 3
+         AND m.period <= a.last + INTERVAL {SIBLING_MONTHS} MONTH
+         AND m.period + to_months(m.period_months) > a.first - INTERVAL {SIBLING_MONTHS} MONTH
+        WHERE m.value IS NOT NULL
+    ),
+    -- the partners trading around each finding, and their usual month there
+    usual AS (
+        SELECT i, partner,
+               count(DISTINCT month) FILTER (WHERE value > 0 AND month < first
+                   AND month >= first - INTERVAL {SIBLING_MONTHS} MONTH) AS before,
+               count(DISTINCT month) FILTER (WHERE value > 0 AND month > last
+                   AND month <= last + INTERVAL {SIBLING_MONTHS} MONTH) AS after,
+               median(value) FILTER (WHERE value > 0 AND (month < first OR month > last))
+                   AS usual
+        FROM months GROUP BY i, partner
+        HAVING before >= {SIBLING_MONTHS - 1} AND after >= {SIBLING_MONTHS - 1}
+    ),
+    -- how many of the finding's months each of them has trade in (not next to nothing)
+    held AS (
+        SELECT u.i, u.partner, u.usual,
+               count(DISTINCT m.month) FILTER (WHERE m.month BETWEEN m.first AND m.last
+                   AND m.value >= {SIBLING_NOTHING} * u.usual) AS held,
+               any_value(datediff('month', m.first, m.last)) + 1 AS n
+        FROM usual u JOIN months m USING (i, partner)
+        GROUP BY u.i, u.partner, u.usual
+    )
+    SELECT i, count(*) AS trading,
+           count(*) FILTER (WHERE held = 0) AS silent_all,
+           count(*) FILTER (WHERE 2 * held <= n) AS silent,
+           count(*) FILTER (WHERE held = n) AS held_all,
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held <= n) AS named
+    FROM held
+    GROUP BY i
+"""
+
+
+def sibling_months(found, con) -> dict:
+    """What the reporter recorded of the same line with its other partners in each
+    finding's months: ``siblings_trading`` (the other partners it had trade with in at
+    least 2 of the 3 months on each side of the finding, the world and areas aside),
+    ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
+    their usual month, in at least half of its months; ``siblings_silent_all``: in every
+    one), ``siblings_held`` (those with trade in every month of it) and
+    ``siblings_named`` (the largest of the silent, up to three), by the finding's index in
+    ``found``. Many partners silent at once point
+    away from the pair: a halt of the line at the source, or months missing from the
+    reporter's record of it. Only findings with a partner trading around them get an
+    entry."""
+    freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
+    mine = found[freq == "M"]
+    if mine.empty:
+        return {}
+    frame = pd.DataFrame(
+        {
+            "i": mine.index,
+            **{c: mine[c].to_numpy() for c in ("reporter", "partner", "flow")},
+            **{c: mine[c].to_numpy() for c in ("classification", "commodity", "breakdown")},
+            "freq": "M",
+            "first": pd.to_datetime(mine["period"] + "-01").dt.date.to_numpy(),
+            "last": pd.to_datetime(mine["period_end"] + "-01").dt.date.to_numpy(),
+        }
+    )
+    con.register("finding_siblings", frame)
+    try:
+        lines = "reporter, flow, classification, commodity, breakdown, freq"
+        source = (
+            f"observations o JOIN (SELECT DISTINCT {lines} FROM finding_siblings) k USING ({lines})"
+        )
+        rows = con.execute(_SIBLING_MONTHS_SQL.format(current=latest_rows_sql(source))).df()
+    finally:
+        con.unregister("finding_siblings")
+    return {
+        int(r.i): {
+            "siblings_trading": int(r.trading),
+            "siblings_silent": int(r.silent),
+            "siblings_silent_all": int(r.silent_all),
+            "siblings_held": int(r.held_all),
+            **({"siblings_named": list(r.named)[:SIBLING_NAMED]} if r.silent else {}),
+        }
+        for r in rows.itertuples()
+    }
+
+
 #: the context of findings a detector may name in ``finding_needs``, by name
-FINDING_CONTEXT = {"mirror_months": mirror_months}
+FINDING_CONTEXT = {"mirror_months": mirror_months, "sibling_months": sibling_months}

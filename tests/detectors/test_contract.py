@@ -963,12 +963,16 @@ def test_a_finding_of_little_money_is_never_high(kind, currency, per_usd):
 
 
 #: a record of each context of findings, as its reader gives it for one finding
-CONTEXT_RECORDS = {"mirror_months": {"partner_months": 1, "partner_value": 5.0}}
+CONTEXT_RECORDS = {
+    "mirror_months": {"partner_months": 1, "partner_value": 5.0},
+    "sibling_months": {"siblings_trading": 3, "siblings_silent": 0, "siblings_held": 3},
+}
 
 
 def test_context_of_findings_is_named_by_the_detectors_that_read_it():
     """``finding_needs`` name readers of ``context.FINDING_CONTEXT``, and each reader is
-    needed by a registered detector (the gap, for the partner's record of its months)."""
+    needed by a registered detector (the gap, for the partner's record of its months and
+    the line's other partners)."""
     from tradesentry.context import FINDING_CONTEXT
 
     named = {need for kind in KINDS for need in registry()[kind].finding_needs}

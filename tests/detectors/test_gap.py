@@ -436,3 +436,75 @@ def test_a_partners_record_of_one_missing_month_reads_a_month_without_trade():
     }
     _, reading = _partner_reading(finding, 1, "month")
     assert reading.endswith("likelier reading than a month without trade."), reading
+
+
+def _line_csv(folder: Path, silent: int, partners: int = 6) -> Path:
+    """GIN's exports of 26060000 to ``partners`` countries and to ESP, a steady 2016–2017,
+    none to ESP in January–March 2017; the first ``silent`` of the others have none
+    either (the last of them a few francs, next to nothing, in March)."""
+    others = ["IRL", "DEU", "CAN", "FRA", "CHN", "UKR", "SGP", "IND"][:partners]
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(24):
+        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
+        inside = m in (12, 13, 14)
+        for k, partner in enumerate(["ESP", *others]):
+            value = (k + 1) * 1e10 * (1 + 0.05 * (m % 3))
+            if inside and (partner == "ESP" or k <= silent):
+                if partner == "ESP" or not (k == silent and m == 14):
+                    continue
+                value = 9.9e3
+            rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
+    path = folder / f"line-{silent}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("silent", "said"),
+    [
+        (4, "4 of the 6 other partners GIN exported 26060000 to around those months have no "
+         "figure, or next to nothing, in those months too (FRA, CAN and DEU, among others): a "
+         "change on GIN's side (the line stopped, or those months missing from its record) "
+         "is likelier than a break between GIN and ESP alone."),
+        (6, "All 6 other partners GIN exported 26060000 to around those months have no "
+         "figure, or next to nothing, in those months too (UKR, CHN and FRA, among others)"),
+        (0, "Each of the 6 other partners GIN exported 26060000 to around those months has "
+         "trade in those months: the gap is this flow's own."),
+        (2, None),  # two quiet partners of six: the line's usual turnover, nothing said
+    ],
+)  # fmt: skip
+def test_a_gap_says_whether_the_lines_other_partners_fell_silent_too(store, tmp_path, silent, said):
+    """Many partners of the same line empty in the gap's months point to the reporter's
+    side (the line stopped there, or the months are missing from its record), not to the
+    pair: Guinea's bauxite exports to five European and American partners, January–March
+    2017, while China's went on. Read from the store once the gap is found, like the
+    partner's record (``context.sibling_months``)."""
+    from tradesentry import api
+
+    store.ingest(_line_csv(tmp_path, silent))
+    gaps = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    (gap,) = gaps
+    assert (gap["period"], gap["period_end"]) == ("2017-01", "2017-03")
+    ev = gap["evidence"]
+    assert (ev["siblings_trading"], ev["siblings_silent"]) == (6, silent)
+    assert ev["siblings_held"] == 6 - silent
+    if said is None:
+        assert "other partners" not in gap["explanation"], gap["explanation"]
+    else:
+        assert said in gap["explanation"], gap["explanation"]
+    (saved,) = api.scan(store, kinds="gap", partner="ESP").to_records()
+    assert saved["explanation"] == gap["explanation"]
+
+
+def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_path):
+    """A partner that shipped once in the year is no witness of the line's months: only
+    partners with trade in 2 of the 3 months on each side count."""
+    from tradesentry import api
+
+    path = _line_csv(tmp_path, 0, partners=3)
+    extra = [f"GIN,IND,export,26060000,2016-0{m},1e9,GNF" for m in (3, 7)]
+    path.write_text(path.read_text() + "\n".join(extra) + "\n", encoding="utf-8")
+    store.ingest(path)
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert gap["evidence"]["siblings_trading"] == 3
+    assert "Each of the 3 other partners" in gap["explanation"]

@@ -21,7 +21,7 @@ from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, period_name, period_unit, plural
+from tradesentry.text import about, joined, money, period_name, period_unit, plural
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Gap(Detector):
     """
 
     kind: ClassVar[str] = "gap"
-    finding_needs: ClassVar[tuple[str, ...]] = ("mirror_months",)
+    finding_needs: ClassVar[tuple[str, ...]] = ("mirror_months", "sibling_months")
     threshold: float = DEFAULT_CONFIG.no_trade_z  # the model's zeros follow the same chance
     window: int = 12
     min_side: int = 3
@@ -154,7 +154,10 @@ class Gap(Detector):
         """Each gap with the partner's record of its months (``mirror_months``: the panel
         holds the partner's record only beside the series' own rows, and a missing month
         has none, so the scan reads it from the store once the gaps are known)."""
-        records = context.get("mirror_months") or {}
+        records: dict[int, dict] = {}
+        for need in self.finding_needs:
+            for i, record in (context.get(need) or {}).items():
+                records.setdefault(i, {}).update(record)
         if not records:
             return found
         found = found.copy()
@@ -218,6 +221,7 @@ class Gap(Detector):
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}."
         ) + late_text(ev.get("late"), cur, freq, "gap")
+        text += _siblings_text(finding, len(months), unit)
         withheld = int(ev.get("withheld_months") or 0)
         said, reading = _partner_reading(finding, len(months), unit, withheld)
         if withheld == len(months):
@@ -266,6 +270,48 @@ def _partner_silent(ev: Mapping) -> bool:
     around = int(ev.get("partner_around") or 0)
     own = int(ev.get("traded_before") or 0) + int(ev.get("traded_after") or 0)
     return own > 0 and around >= PARTNER_COVERAGE * own
+
+
+def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
+    """What the reporter's other partners of the same line recorded in the gap's months
+    (``context.sibling_months``): many of them empty at once point away from the pair, to
+    the reporter's side: the line stopped there, or the months are missing from its record
+    (Guinea's bauxite exports to Spain, Germany, Canada, Ireland and France, January–March
+    2017, while China's and Ukraine's went on). Every one of them trading through the gap
+    makes it the pair's own. Nothing where fewer than ``SIBLINGS_FOR_READING`` partners
+    traded around it, or fewer than half of them (at least two) fell silent: a few quiet
+    partners of many are the line's usual turnover."""
+    ev = finding.get("evidence") or {}
+    trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
+    if trading < SIBLINGS_FOR_READING:
+        return ""
+    reporter, partner = finding.get("reporter"), finding.get("partner")
+    commodity = finding.get("commodity")
+    goods = "goods" if commodity in (None, "", "TOTAL") else str(commodity)
+    verb = "imported" if finding.get("flow") in ("import", "re-import") else "exported"
+    towards = "from" if verb == "imported" else "to"
+    them = f"that {unit}" if n_months == 1 else f"those {unit}s"
+    partners = f"other partners {reporter} {verb} {goods} {towards} around {them}"
+    if int(ev.get("siblings_held") or 0) == trading:
+        return f" Each of the {trading} {partners} has trade in {them}: the gap is this flow's own."
+    if silent < 2:  # one partner's quiet months say nothing of the line
+        return ""
+    names = joined(list(ev.get("siblings_named") or []))
+    more = "" if silent <= len(ev.get("siblings_named") or []) else ", among others"
+    where = them if int(ev.get("siblings_silent_all") or 0) == silent else f"most of {them}"
+    count = f"All {trading}" if silent == trading else f"{silent} of the {trading}"
+    said = f" {count} {partners} have no figure, or next to nothing, in {where} too ({names}{more})"
+    if 2 * silent < trading:  # a few quiet partners of many: the line's usual turnover
+        return ""
+    stopped = "its trade" if goods == "goods" else "the line"
+    return (
+        f"{said}: a change on {reporter}'s side ({stopped} stopped, or {them} missing from its "
+        f"record) is likelier than a break between {reporter} and {partner} alone."
+    )
+
+
+#: the other partners of the line trading around a gap that make their silence a reading
+SIBLINGS_FOR_READING = 3
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

@@ -388,10 +388,12 @@ def figure_unit_sql(column: str) -> str:
 
 @cache
 def country_codes() -> frozenset[str]:
-    """ISO 3166 alpha-3 codes of countries (aggregates such as WLD or EU are not details)."""
+    """ISO 3166 alpha-3 codes of countries, those of countries that no longer exist
+    included (ISO 3166-3: the Netherlands Antilles, Serbia and Montenegro, the USSR), which
+    records of their years name as partners; aggregates such as WLD or EU are not details."""
     import pycountry
 
-    return frozenset(c.alpha_3 for c in pycountry.countries)
+    return frozenset(c.alpha_3 for c in (*pycountry.countries, *pycountry.historic_countries))
 
 
 def _epoch_days(column: str) -> str:

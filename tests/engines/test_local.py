@@ -152,6 +152,25 @@ def test_the_world_meets_its_partners_in_chunks_of_any_size(
         assert said in found["explanation"].iat[0]
 
 
+def test_a_partner_that_no_longer_exists_is_a_detail_of_the_world(store, tmp_path):
+    """The Netherlands Antilles (ANT, dissolved in 2010 and in ISO 3166-3 since) is a
+    country in the records of its years: a world figure that counts it is coherent with its
+    partners (Guinea's exports of plastics in March 2016, ANT's one month: the partners
+    without it were "3.0% less" than the world, by exactly its figure)."""
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(24):
+        period = f"{2015 + m // 12}-{m % 12 + 1:02d}"
+        parts = {"MLI": 4.9e9 + 1e7 * m, "BFA": 7.9e8, **({"ANT": 2.1e8} if m == 14 else {})}
+        rows += [f"GIN,{p},export,392329,{period},{v:.0f},GNF" for p, v in parts.items()]
+        rows.append(f"GIN,WLD,export,392329,{period},{sum(parts.values()):.0f},GNF")
+    path = tmp_path / "historic.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store.ingest(path)
+    assert "ANT" in set(store.observations()["partner"])
+    detectors = [d for d in default_detectors() if d.kind == "incoherent"]
+    assert local.scan(store.con.cursor(), detectors, {}).empty
+
+
 def test_a_withheld_partner_explains_a_shortfall_of_the_world(store, tmp_path):
     """FRA's figure withheld (confidential) in two months: the published partners fall
     short of the world there, as they must; only March 2020, where they exceed it, is

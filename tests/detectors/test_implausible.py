@@ -8,7 +8,14 @@ import pytest
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.implausible import Implausible, _others_agree, times_rounded
 
-from ._helpers import china_exports, china_style_panel, comext_series, findings, keyed_panel
+from ._helpers import (
+    china_exports,
+    china_style_panel,
+    comext_series,
+    findings,
+    keyed_panel,
+    mirror_context,
+)
 
 
 def _steady(n: int = 30, months: int = 36, noise: float = 0.3) -> np.ndarray:
@@ -142,20 +149,13 @@ def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
 @pytest.mark.parametrize(
     ("weight_step", "reading", "says"),
     [
-        (  # SWE → NLD, August 2025: €58.2K for 4,093 kg at the usual €14/kg
-            1000.0,
-            "moved",
-            "But the weight moved with the value: ",
-        ),
         (1.0, "steady", "The weight did not move with the value: "),
         (None, None, "the quantity or the partner's record would tell them apart."),
     ],
 )
 def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, says):
-    """A ×1000 month whose weight rose with it (its unit value the series' usual one) is
-    more likely a real change in the quantity shipped than a unit error, which changes the
-    value and not the kilograms; one whose weight stayed put supports the unit error;
-    without weights the text is as before."""
+    """A ×1000 month whose weight stayed put supports the unit error; without weights the
+    text is as before."""
     v = _steady(n=6, noise=0.1)
     weights = None if weight_step is None else np.round(v / 14.0)
     v[:, 20] *= 1000.0
@@ -174,11 +174,61 @@ def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, say
         assert ev["unit_value"] == pytest.approx(14.0 * 1000.0 / weight_step, rel=0.05)
         assert ev["weight_vs_usual_month"] == pytest.approx(weight_step, rel=0.5)
         assert "the quantity or the partner's record" not in text
-        if reading == "moved":
-            assert "a real change in the quantity shipped is the likelier reading, a unit " in text
-            assert "error the alternative" in text
-        else:
-            assert "The quantity supports a unit error" in text
+        assert "The quantity supports a unit error" in text
+
+
+@pytest.mark.parametrize(
+    ("step", "kind", "says"),
+    [
+        (1000.0, "spike", "The weight moved with it"),
+        (1e-3, "implausible", "The weight fell with it (3.9 kg against 4.49 t in the series' "
+         "usual month): the record holds little of the goods too, so their value is not what "
+         "is off."),
+    ],
+)  # fmt: skip
+def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(step, kind, says):
+    """Italy's imports of CN 39204910 from Slovakia: samples of €14–15, then €20.6K for
+    19 t at the same price, were "close to ×1,000, the signature of a unit error" (high).
+    A unit error changes the value, not the kilograms: a month whose weight moved with its
+    value is a shipment of that size, the spike it is above; below, a month next to nothing
+    (the only one of the series), read with its weight as such, not as a unit error."""
+    v = _steady(n=1, noise=0.1)
+    weights = np.round(v / 14.0) + 1.0
+    v[:, 20] *= step
+    weights[:, 20] *= step
+    detectors = default_detectors(["implausible", "spike", "dip"])
+    (month,) = (
+        findings(keyed_panel(v, weights=weights), detectors)
+        .query("period == '2024-09'")
+        .to_dict("records")
+    )
+    assert month["kind"] == kind and says in month["explanation"], month["explanation"]
+    assert "unit error" not in month["explanation"]
+    if kind == "implausible":
+        assert month["evidence"]["reason"] == "near_zero"
+
+
+@pytest.mark.parametrize(("partner_step", "kind"), [(1.0, "implausible"), (1000.0, "spike")])
+def test_a_slip_in_value_and_weight_stands_where_the_partners_record_did_not_move(
+    partner_step, kind
+):
+    """Poland's exports of CN 48064090 to Germany: €492.3K for 105 t in a series of about
+    €500 a month, at the usual price, while Germany recorded €152 of the month against its
+    usual €318: value and weight were both entered ×1000 (the partner's record did not
+    move), a slip whose weight is read in the text. Where the partner's month rose as
+    much, the shipment is real: a spike."""
+    v = _steady(n=1, noise=0.1)
+    weights = np.round(v / 14.0) + 1.0
+    mirror = v * 1.02
+    v[:, 20] *= 1000.0
+    weights[:, 20] *= 1000.0
+    mirror[:, 20] *= partner_step
+    panel = keyed_panel(v, weights=weights, context=mirror_context(mirror))
+    detectors = default_detectors(["implausible", "spike", "dip"])
+    (month,) = findings(panel, detectors).query("period == '2024-09'").to_dict("records")
+    assert month["kind"] == kind, month["explanation"]
+    if kind == "implausible":
+        assert "But the weight moved with the value" in month["explanation"]
 
 
 def _slip(observed: float, expected: float, step: float, **evidence) -> dict:

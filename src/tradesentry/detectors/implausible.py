@@ -36,7 +36,12 @@ from tradesentry.detectors.evidence import (
     next_was_high,
 )
 from tradesentry.detectors.robust import nanmedian
-from tradesentry.detectors.second_record import month_evidence, partner_text, weight_text
+from tradesentry.detectors.second_record import (
+    month_evidence,
+    partner_month,
+    partner_text,
+    weight_text,
+)
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -95,7 +100,11 @@ class Implausible(Detector):
     way against the summed expectations of its months (``_combined``). The month is read
     in the partner's record of the same flow where the store holds it, and a month at next
     to nothing by its weight (``second_record.py``): goods shipped while the value fell
-    point at the record, a partner's month that fell too at the trade.
+    point at the record, a partner's month that fell too at the trade. A month about ×1000
+    or ×1/1000 off whose weight moved with its value (its unit value the series' usual one,
+    ``weight_reading``) is a shipment of that size, not a unit error, which changes the
+    value and not the kilograms: a month next to nothing where the near-zero rules hold
+    (read with its weight, as any), else no finding here (the spike or dip reads it).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -129,9 +138,10 @@ class Implausible(Detector):
         judged = model.measured()[:, None] | _others_agree(v)
         z = np.where(judged, z, np.nan)
         first = first_months(panel)
-        reason, factor, alone, n_tiny = self._classify(
+        reason, factor, alone, n_tiny, low = self._classify(
             v, e, z, below, model.sigma[:, None], first, panel.season
         )
+        reason = _weighed_slips(panel, reason, factor, low)
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -166,23 +176,6 @@ class Implausible(Detector):
         slips = np.flatnonzero(reason[rows, cols] == 3)
         for k, extra in zip(slips, slip_evidence(panel, rows[slips], cols[slips]), strict=True):
             evidence[k].update(extra)
-        # a first month, or a sample before the flow, whose weight moved with its value is
-        # a small shipment at the usual price, not a slip: €4 for 1 kg before months of
-        # €6K–53K at the same €4/kg was "close to ×1/1,000, the signature of a unit error"
-        small = [
-            k
-            for k in slips
-            if first[rows[k], cols[k]]
-            and weight_reading(evidence[k], observed[k], factor[rows[k], cols[k]]) == "moved"
-        ]
-        if small:
-            kept = np.setdiff1d(np.arange(rows.size), small)
-            rows, cols, observed, expected, zz = (
-                a[kept] for a in (rows, cols, observed, expected, zz)
-            )
-            evidence = [evidence[k] for k in kept]
-            if not rows.size:
-                return no_detections()
         impact = np.where(np.isfinite(expected), observed - expected, observed)
         return detections(
             self.kind,
@@ -287,9 +280,10 @@ class Implausible(Detector):
         )
 
     def _classify(self, v, e, z, below, sigma, first, season: int):
-        """Reason code per cell (index into REASONS, -1 = plausible), the slip factor, and
+        """Reason code per cell (index into REASONS, -1 = plausible), the slip factor,
         whether a low month is one that no other month comes within ×10 of (else it is the
-        only one below a thousandth of the series' typical month).
+        only one below a thousandth of the series' typical month), how many months are below
+        that thousandth, and where a month is low by the near-zero rules, slip or not.
 
         ``below``: how many scales the month is under the series' typical month; ``first``:
         the series' first months (``evidence.first_months``); ``season``: months a year.
@@ -319,13 +313,13 @@ class Implausible(Detector):
         series &= below >= self.threshold
         series &= ~_season_as_low(v, season, 10.0)
         # not in a series' first month: a flow that starts late in a month holds part of it
-        low = (local | series) & np.isnan(slip) & ~first
+        low = (local | series) & ~first
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
-        reason[low & (v > 0)] = 2
-        reason[low & (v == 0)] = 1
+        reason[low & np.isnan(slip) & (v > 0)] = 2
+        reason[low & np.isnan(slip) & (v == 0)] = 1
         reason[v < 0] = 0
-        return reason, slip, local, tiny.sum(axis=1)
+        return reason, slip, local, tiny.sum(axis=1), low
 
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -365,6 +359,44 @@ class Implausible(Detector):
                 "stopped and then resumed."
             )
         return text + _low_reading(reading, shipped, unit)
+
+
+def _weighed_slips(
+    panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray
+) -> np.ndarray:
+    """Reasons with each slip whose weight moved with its value read again: a shipment of
+    that size at the usual price, not a unit error, which changes the value and not the
+    kilograms (€4 for 1 kg before months of €6K–53K at the same €4/kg was "close to
+    ×1/1,000, the signature of a unit error"). Below, a month next to nothing where the
+    near-zero rules hold (``low``), else no finding here; above, none (the spike reads
+    it). Unless the partner's record, at the series' own scale (its usual month within ×10
+    of the series' typical one), stayed within ×10 of its usual month: then value and
+    weight were both entered wrong (Poland's €492.3K for 105 t of CN 48064090 to Germany,
+    whose record of the month shows €152 against its usual €318, Poland's typical month
+    €507), and the slip stands, its weight read in the text. A record at another scale
+    (Hungary's €418 a month of Spain's €79K) says nothing of it."""
+    rows, cols = np.nonzero(reason == 3)
+    if not rows.size:
+        return reason
+    steps = factor[rows, cols]
+    moved = np.array(
+        [
+            weight_reading(ev, observed, step) == "moved"
+            for ev, observed, step in zip(
+                slip_evidence(panel, rows, cols), panel.values[rows, cols], steps, strict=True
+            )
+        ],
+        dtype=bool,
+    )
+    theirs, usual = partner_month(panel, rows, cols)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        comparable = np.abs(np.log10(usual / typical_level(panel.values)[rows])) < 1.0
+        as_usual = comparable & (np.abs(np.log10(theirs / usual)) < 1.0)
+    moved &= ~as_usual
+    rows, cols, steps = rows[moved], cols[moved], steps[moved]
+    reason = reason.copy()
+    reason[rows, cols] = np.where(low[rows, cols] & (steps < 1), REASONS.index("near_zero"), -1)
+    return reason
 
 
 def _low_reading(partner: str | None, shipped: str | None, unit: str) -> str:

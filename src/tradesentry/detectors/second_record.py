@@ -95,6 +95,21 @@ def with_second_records(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:
     return found
 
 
+def partner_month(
+    panel: Panel, rows: np.ndarray, cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The partner's figure for each cell and its usual month (the median of its positive
+    figures in the row, at least ``USUAL_MONTHS`` of them); NaN where its record says
+    nothing of the month."""
+    mirror, _ = _partner_record(panel)
+    if mirror is None or not len(rows):
+        return np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    usual, n = nanmedian(np.where(mirror[rows] > 0, mirror[rows], np.nan))
+    month = mirror[rows, cols]
+    ok = (n >= USUAL_MONTHS) & (usual > 0) & np.isfinite(month)
+    return np.where(ok, month, np.nan), np.where(ok, usual, np.nan)
+
+
 def _partner_record(panel: Panel) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The partner's record in the series' currency (NaN where it could not be converted,
     or is negative), and where it has a row at all."""

@@ -9,7 +9,6 @@ from tradesentry.detectors import default_detectors
 from tradesentry.detectors.implausible import Implausible, _others_agree, times_rounded
 
 from ._helpers import (
-    china_exports,
     china_style_panel,
     comext_series,
     findings,
@@ -347,13 +346,15 @@ def test_a_chunk_with_a_series_of_no_positive_month_scans_without_warnings(store
     assert {f["period"] for f in found} >= {"2021-02"}
 
 
-def test_a_low_month_says_which_of_the_two_rules_it_passed(shared_data):
-    """China's exports of HS 380110 to Hong Kong: $38 in July 2024, the only month below a
-    thousandth of the series' typical $63.1K, while February 2024 recorded $84. "No other
-    month of the series is that low" read as if none came near it; the text now names the
-    rule."""
-    hk = keyed_panel(china_exports(shared_data, "Hong Kong", 380110), start="2017-01")
-    found = findings(hk, default_detectors(["implausible"]))
+def test_a_low_month_says_which_of_the_two_rules_it_passed():
+    """As China's exports of HS 380110 to Hong Kong were read: $38 in July 2024, the only
+    month below a thousandth of the series' typical $63.1K, while February 2024 recorded
+    $84. "No other month of the series is that low" read as if none came near it; the text
+    now names the rule. (That series, shipped now and then since August 2022, now reads
+    its $38 as a parcel where the line often ships nothing: ``ordinary_nothing``.)"""
+    v = 63.1e3 * np.exp(np.random.default_rng(3).normal(0.0, 0.1, 96))
+    v[85], v[90] = 84.0, 10.0  # February and July 2024 (not ×1/1,000 of the month: no slip)
+    found = findings(keyed_panel(v, start="2017-01"), default_detectors(["implausible"]))
     july = found[found["period"] == "2024-07"].iloc[0]
     assert july["evidence"]["low_rule"] == "tiny"
     assert (
@@ -495,3 +496,38 @@ def test_a_season_is_not_lent_by_a_month_whose_level_rests_on_too_few_months():
     from tradesentry.detectors.baseline import baseline
 
     assert baseline(panel).seasonal[0, 6] == 0.0  # the first September: no season lent
+
+
+@pytest.mark.parametrize(
+    ("shipped", "flagged"),
+    [(1.0, ["2024-06"]), (0.44, [])],
+    ids=["ships-every-month", "ships-now-and-then"],
+)
+def test_a_parcel_where_the_line_often_ships_nothing_is_neither_dip_nor_implausible(
+    shipped, flagged
+):
+    """Sweden's exports of CN 48114900 to Portugal, with trade in 44 % of its months: €205
+    between months of €15.6K and €15.2K was a dip, "a real interruption (a closure, a lost
+    contract)", high. In a line without trade a quarter of the time or more, a month of
+    next to nothing says what a month without trade says, and neither is flagged there
+    (the gap detector asks for 75 % of months with trade too); in a line that ships every
+    month the same €205 is implausible."""
+    rng = np.random.default_rng(5)
+    v = 15.6e3 * np.exp(rng.normal(0.0, 0.1, 36))
+    empty = rng.random(36) > shipped
+    empty[[16, 17, 18]] = False
+    v[empty] = np.nan
+    v[17] = 205.0
+    found = findings(keyed_panel(v, start="2023-01"), default_detectors(["implausible", "dip"]))
+    assert list(found["period"]) == flagged
+
+
+@pytest.mark.parametrize(("others", "flagged"), [(4, False), (6, True)])
+def test_no_other_month_near_it_needs_other_months(others, flagged):
+    """Luxembourg's imports of CN 39206290 from Spain: €9.6K, €32, €3.3K and €3.3K, a
+    series of four shipments, had its €32 "not a plausible amount of trade" (high): a
+    level of its own needs six months (``thin_level_points``)."""
+    v = np.full(others + 1, 3.3e3) * np.exp(np.linspace(-0.3, 0.3, others + 1))
+    v[others // 2] = 32.0
+    found = findings(keyed_panel(v, start="2024-05"), default_detectors(["implausible"]))
+    assert (len(found) == 1) == flagged

@@ -239,10 +239,46 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     however short the series (the smoothed P of a series of 8 months, 0.5/8, would
     otherwise pass the zero while flagging a month of $1K in its place).
     """
+    chance = math.exp(-(config.no_trade_z**2) / 2.0)
+    return _habitual(panel, panel.values == 0, chance)
+
+
+#: below this share of its expectation a month holds next to nothing: in a series that
+#: often has no trade at all, a parcel where the line usually ships nothing
+NOTHING_SHARE = 0.1
+#: a line without trade in at least this share of its months ships now and then: the gap
+#: detector flags no missing month there either (it asks for trade in 75 % of the months)
+INTERMITTENT_SHARE = 0.25
+
+
+def ordinary_nothing(panel: Panel, model: Baseline) -> np.ndarray:
+    """Months of next to nothing (a figure below ``NOTHING_SHARE`` of its expectation, or
+    zero) in a line shipped now and then: one whose other months are without trade, or
+    next to none, at least ``INTERMITTENT_SHARE`` of the time (counted as
+    ``ordinary_zeros`` counts them), where a small parcel says what a month without trade
+    says (Sweden's exports of CN 48114900 to Portugal, with trade in 44 % of its months:
+    €205 between months of €15.6K and €15.2K was a dip, "a real interruption (a closure, a
+    lost contract)", high). A series that trades most months keeps them: China's $3,000 of
+    February 2021 among months of millions. The samples before a flow starts
+    (``samples_before_flow``) and the empty months among them are no part of its habit."""
     v = panel.values
-    zero = v == 0
-    reported = (np.isfinite(v) & ~zero) | covered_by_combined(panel)
-    seen = reported | zero
+    with np.errstate(invalid="ignore"):
+        quiet = (v >= 0) & (v < NOTHING_SHARE * model.expected)
+    return _habitual(panel, quiet & ~model.samples, INTERMITTENT_SHARE, model.samples)
+
+
+def _habitual(
+    panel: Panel, quiet: np.ndarray, chance_above: float, left_out: np.ndarray | None = None
+) -> np.ndarray:
+    """The ``quiet`` months (no trade, or next to none) that the series' rate of such
+    months over its span explains: the smoothed chance of one, the run around it left out,
+    above ``chance_above`` (``ordinary_zeros``). Months ``left_out`` are not seen, so the
+    span starts after them where they lead it."""
+    v = panel.values
+    reported = (np.isfinite(v) & ~quiet) | covered_by_combined(panel)
+    if left_out is not None:
+        reported &= ~left_out
+    seen = reported | quiet
     T = v.shape[1]
     first = np.argmax(seen, axis=1)[:, None]
     last = T - 1 - np.argmax(seen[:, ::-1], axis=1)[:, None]
@@ -252,7 +288,7 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     other_months = inside.sum(axis=1, keepdims=True) - run
     other_without = without.sum(axis=1, keepdims=True) - run
     chance = (other_without + 0.5) / (other_months + 1.0)
-    return zero & (other_without >= 1) & (chance > math.exp(-(config.no_trade_z**2) / 2.0))
+    return quiet & (other_without >= 1) & (chance > chance_above)
 
 
 #: below this share of a series' typical month, its leading months are samples before the

@@ -24,6 +24,7 @@ from tradesentry.detectors.baseline import (
     baseline,
     burst_partners,
     covered_by_combined,
+    ordinary_nothing,
     side_scale,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -481,8 +482,8 @@ def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.
     flow of €20K a month was a spike)."""
     model = baseline(panel)
     judged = model.usable() & model.measured()[:, None] & ~model.samples
-    if direction < 0:
-        judged &= ~first_months(panel)
+    if direction < 0:  # nor a parcel where the line often ships nothing
+        judged &= ~first_months(panel) & ~ordinary_nothing(panel, model)
     z = np.where(judged, model.z * direction, -np.inf)
     rows, cols = np.nonzero(z >= threshold)
     if not rows.size:

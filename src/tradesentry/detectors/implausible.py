@@ -18,7 +18,7 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import baseline
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, ordinary_nothing
 from tradesentry.detectors.combined import (
     combined_name,
     combined_readings,
@@ -121,6 +121,7 @@ class Implausible(Detector):
     min_below: float = 2.0
     slip_tolerance: float = 0.3
     max_slip_tolerance: float = 1.0
+    min_other_months: int = DEFAULT_CONFIG.thin_level_points
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         model = baseline(panel)
@@ -138,8 +139,10 @@ class Implausible(Detector):
         judged = model.measured()[:, None] | _others_agree(v)
         z = np.where(judged, z, np.nan)
         first = first_months(panel)
+        # a parcel where the line often ships nothing is no more implausible than none
+        habit = first | ordinary_nothing(panel, model)
         reason, factor, alone, n_tiny, low = self._classify(
-            v, e, z, below, model.sigma[:, None], first, panel.season
+            v, e, z, below, model.sigma[:, None], habit, panel.season
         )
         reason = _weighed_slips(panel, reason, factor, low)
         rows, cols = np.nonzero(reason >= 0)
@@ -279,14 +282,16 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, first, season: int):
+    def _classify(self, v, e, z, below, sigma, ordinary, season: int):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor,
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month), how many months are below
         that thousandth, and where a month is low by the near-zero rules, slip or not.
 
-        ``below``: how many scales the month is under the series' typical month; ``first``:
-        the series' first months (``evidence.first_months``); ``season``: months a year.
+        ``below``: how many scales the month is under the series' typical month;
+        ``ordinary``: months that cannot be low (a series' first months, where a flow that
+        starts late in a month holds part of it, and parcels where the line often ships
+        nothing, ``baseline.ordinary_nothing``); ``season``: months a year.
         """
         typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -312,8 +317,11 @@ class Implausible(Detector):
         series &= z <= -self.min_below
         series &= below >= self.threshold
         series &= ~_season_as_low(v, season, 10.0)
-        # not in a series' first month: a flow that starts late in a month holds part of it
-        low = (local | series) & ~first
+        # "no other month comes near it" needs other months to say so: four shipments of
+        # €3.3K–9.6K and one of €32 are no usual level (a level of its own needs six)
+        trading = v > 0
+        others = trading.sum(axis=1, keepdims=True) - trading
+        low = (local | series) & ~ordinary & (others >= self.min_other_months)
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & np.isnan(slip) & (v > 0)] = 2

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,7 +122,9 @@ def scan(
     if engine == "spark":
         options["since"] = since
         if not foreign and any(d.finding_needs for d in detectors):
-            options["complete"] = lambda frame: _completed(store.con.cursor(), detectors, frame)
+            options["complete"] = lambda frame: _completed(
+                store.con.cursor(), detectors, frame, filters, since
+            )
     engine_chunks = _scan_chunks(store, detectors, filters, engine, chunk_series, progress, options)
     # the engine is stopped on any exit (its reader joined, its cursor cleaned up), not when
     # a kept traceback lets go of it
@@ -135,7 +137,7 @@ def scan(
         if not save:
             parts = list(chunks)
             frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-            frame = _completed(store.con.cursor(), completing, frame)
+            frame = _completed(store.con.cursor(), completing, frame, filters, since)
             return Findings(rank(frame, store.con.cursor()), None)
         scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
     return Findings.from_store(store, scan_id)
@@ -172,11 +174,22 @@ def _scan_chunks(
     raise InputError(f"unknown engine {engine!r}; choose from {', '.join(arguments.ENGINES)}")
 
 
-def _completed(con, detectors, frame: pd.DataFrame) -> pd.DataFrame:
-    """Findings completed with the context of findings their detectors name
-    (``Detector.finding_needs``, read from the store by ``context.FINDING_CONTEXT``): a
-    gap's months have no rows for the panel to join the partner's record to. Once per scan,
-    after every chunk: one read of the store, not one per chunk."""
+def _completed(
+    con, detectors, frame: pd.DataFrame, filters: Mapping, since: str | None
+) -> pd.DataFrame:
+    """Findings with those no panel can hold (``Detector.from_store``: a series' months
+    after its last report), then completed with the context of findings their detectors
+    name (``Detector.finding_needs``, read from the store by ``context.FINDING_CONTEXT``):
+    a gap's months have no rows for the panel to join the partner's record to. Once per
+    scan, after every chunk: one read of the store, not one per chunk."""
+    extra = [_since(d.from_store(con, filters), since) for d in detectors]
+    extra = [f for f in extra if len(f)]
+    if extra:
+        frame = (
+            pd.concat([frame, *extra], ignore_index=True)
+            if len(frame)
+            else pd.concat(extra, ignore_index=True)
+        )
     for detector in detectors:
         mine = frame[frame["kind"] == detector.kind]
         if not detector.finding_needs or mine.empty:
@@ -228,8 +241,9 @@ def _save_scan(
             wait = frame["kind"].isin(later).to_numpy()
             held.append(frame[wait])
             total += _insert_findings(con, scan_id, frame[~wait])
-        if held:
-            done = _completed(con, detectors, pd.concat(held, ignore_index=True))
+        if detectors:
+            waiting = pd.concat(held, ignore_index=True) if held else empty_findings()
+            done = _completed(con, detectors, waiting, filters, since)
             total += _insert_findings(con, scan_id, done)
         con.execute("UPDATE scans SET findings = ? WHERE id = ?", [total, scan_id])
         con.execute("COMMIT")

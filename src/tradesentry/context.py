@@ -643,7 +643,7 @@ _SIBLING_MONTHS_SQL = f"""
                CAST(unnest(generate_series(m.period,
                                            m.period + to_months(m.period_months - 1),
                                            INTERVAL 1 MONTH)) AS DATE) AS month,
-               a.first, a.last
+               a.first, a.last, a.open_end
         FROM asked a
         JOIN m
           ON m.reporter = a.reporter AND m.flow = a.flow
@@ -664,7 +664,8 @@ _SIBLING_MONTHS_SQL = f"""
                median(value) FILTER (WHERE value > 0 AND (month < first OR month > last))
                    AS usual
         FROM months GROUP BY i, partner
-        HAVING before >= {SIBLING_MONTHS - 1} AND after >= {SIBLING_MONTHS - 1}
+        HAVING before >= {SIBLING_MONTHS - 1}
+           AND (after >= {SIBLING_MONTHS - 1} OR any_value(open_end))
     ),
     -- how many of the finding's months each of them has trade in (not next to nothing)
     held AS (
@@ -685,10 +686,15 @@ _SIBLING_MONTHS_SQL = f"""
 """
 
 
+def _evidence(found: pd.DataFrame) -> list:
+    return list(found["evidence"]) if "evidence" in found else [None] * len(found)
+
+
 def sibling_months(found, con) -> dict:
     """What the reporter recorded of the same line with its other partners in each
     finding's months: ``siblings_trading`` (the other partners it had trade with in at
-    least 2 of the 3 months on each side of the finding, the world and areas aside),
+    least 2 of the 3 months on each side of the finding, before it where the series stopped
+    there, ``open_end``; the world and areas aside),
     ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
     their usual month, in at least half of its months; ``siblings_silent_all``: in every
     one), ``siblings_held`` (those with trade in every month of it) and
@@ -698,7 +704,9 @@ def sibling_months(found, con) -> dict:
     reporter's record of it. Only findings with a partner trading around them get an
     entry."""
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
-    mine = found[freq == "M"]
+    partner = found["partner"].astype(str)
+    # the world's partners are its parts, silent with it by construction: no reading
+    mine = found[(freq == "M") & (partner != WORLD) & (partner.str.len() == 3)]
     if mine.empty:
         return {}
     frame = pd.DataFrame(
@@ -709,6 +717,8 @@ def sibling_months(found, con) -> dict:
             "freq": "M",
             "first": pd.to_datetime(mine["period"] + "-01").dt.date.to_numpy(),
             "last": pd.to_datetime(mine["period_end"] + "-01").dt.date.to_numpy(),
+            # a series that stopped has no months after it: its partners are read before it
+            "open_end": [bool((ev or {}).get("open_end")) for ev in _evidence(mine)],
         }
     )
     con.register("finding_siblings", frame)
@@ -730,6 +740,63 @@ def sibling_months(found, con) -> dict:
         }
         for r in rows.itertuples()
     }
+
+
+# -- months after a series' last report: what no row holds -------------------------------
+
+#: the months before a series' last report its usual trade is read from
+STOP_WINDOW = 12
+
+_STOPPED_SQL = f"""
+    WITH cur AS MATERIALIZED (
+        SELECT *, commodity = 'TOTAL' AS total,
+               period + to_months(period_months - 1) AS through
+        FROM current_observations WHERE freq = 'M'
+    ),
+    -- how far the reporter's record of a flow runs (its totals apart from its products,
+    -- which may come from another table)
+    records AS (
+        SELECT reporter, flow, classification, total, max(through) AS record_end
+        FROM cur GROUP BY ALL
+    ),
+    scanned AS (SELECT * FROM cur WHERE {{where}}),
+    spans AS (
+        SELECT {_SERIES_COLUMNS}, total, arg_max(currency, period) AS currency,
+               min(period) AS first, max(through) AS last
+        FROM scanned GROUP BY ALL
+    ),
+    ended AS (
+        SELECT s.*, r.record_end FROM spans s JOIN records r USING (reporter, flow, classification, total)
+        WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
+    )
+    SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.breakdown, e.freq,
+           e.currency, e.first, e.last, e.record_end,
+           count(DISTINCT c.period) FILTER (WHERE c.value > 0
+               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
+           count(DISTINCT c.period) FILTER (WHERE c.value > 0) AS traded_all,
+           median(c.value / c.period_months) FILTER (WHERE c.value > 0
+               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS level,
+           count(*) FILTER (WHERE c.value IS NULL
+               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS withheld
+    FROM ended e JOIN scanned c USING ({_SERIES_COLUMNS})
+    GROUP BY ALL
+"""
+
+
+def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
+    """The scanned series (``filters``, as the engines select them) whose last month in the
+    store's current view is at least ``min_months`` before the last month the reporter's
+    record of the same flow holds (``record_end``: over the reporter's monthly series of
+    that flow and classification, its totals apart from its products): a series that
+    stopped while its record went on. With each: its first and last month, its months
+    with trade in the ``STOP_WINDOW`` months up to its last (``traded_before``) and over
+    its span (``traded_all``), their median month (``level``, in the series' currency)
+    and its figures listed without a value there (``withheld``)."""
+    from tradesentry.engines.local import series_filter_sql
+
+    where, params = series_filter_sql(filters)
+    sql = _STOPPED_SQL.format(where=where, min_months=int(min_months))
+    return con.execute(sql, params).df()
 
 
 #: the context of findings a detector may name in ``finding_needs``, by name

@@ -155,8 +155,9 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     rate = 1.1 if partner_currency == "USD" else 1.0
     partner = {"recorded": 9e4, "small": 2e3, "zero": 0.0, "combined": 1.8e5}.get(partner_gap)
     partner = 9e4 if partner_gap in ("straddling", "partial") else partner
-    scale = 1 / 60 if partner_gap == "scaled" else 1.0  # a record of the flow at 1/60
-    partner = 1e5 * scale if partner_gap == "scaled" else partner
+    # a record of the flow at 1/60, or at 1/25,000 (a few euros a month)
+    scale = {"scaled": 1 / 60, "other-scale": 4e-5}.get(partner_gap, 1.0)
+    partner = 1e5 * scale if partner_gap in ("scaled", "other-scale") else partner
     for m, noise in enumerate(np.exp(rng.normal(0, 0.1, 24))):
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
         if m not in (10, 11):
@@ -206,6 +207,10 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
         # weighed against the partner's own usual month, not SWE's
         ("scaled", "EUR", False, "(its record of the same flow; its usual month about "
          "€1.6K): by its account the trade went on"),
+        # a record a thousand times apart or more says little (SVK's €4 a month of BEL's
+        # €391K)
+        ("other-scale", "EUR", False, "ESP's record of the same flow runs at another scale "
+         "(its usual month about €4, SWE's about €99.4K): it says little of those months."),
         ("partial", "EUR", False, "ESP recorded imports from SWE of €90.0K in 1 of those "
          "months (its record of the same flow; its usual month about €96.4K): by its "
          "account trade went on in 1 of them, so figures confidential, suppressed or late "
@@ -508,3 +513,69 @@ def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_pat
     (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
     assert gap["evidence"]["siblings_trading"] == 3
     assert "Each of the 3 other partners" in gap["explanation"]
+
+
+def _stopping_csv(folder: Path, stop_after: int, *, spread: float = 0.05, skip=()) -> Path:
+    """GIN's exports of 26060000 to four partners, January 2016 to December 2017 (24
+    months); ESP's last month is the ``stop_after``-th (0-based), the others go on; a
+    TOTAL table for GIN to ESP ends in December 2016, a record of its own. ``skip``: months
+    ESP has no figure before it stops."""
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(24):
+        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
+        for k, partner in enumerate(["ESP", "CHN", "UKR", "IRL"]):
+            if partner == "ESP" and (m > stop_after or m in skip):
+                continue
+            value = (k + 1) * 4e10 * (1 + spread * (m % 3))
+            rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
+        if m < 12:
+            rows.append(f"GIN,ESP,export,TOTAL,{period},{9e10 * (1 + 0.05 * (m % 2))},GNF")
+    path = folder / f"stop-{stop_after}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_series_that_stops_while_its_record_goes_on_is_a_gap_to_the_records_end(store, tmp_path):
+    """Belgium's imports of CN 39204310 from Slovakia, about €400K a month, nothing after
+    July 2024 while Belgium's record runs to December 2025: no finding (trailing months
+    were the series' end). No row holds the months after a series' last report, so the
+    scan reads them from the store (``Gap.from_store``): the run from its last report to
+    the last month of the reporter's record of the flow, tested as any run. GIN's TOTAL
+    table, which ends in December 2016, is a record of its own: no stop."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=14))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    assert (gap["partner"], gap["commodity"]) == ("ESP", "26060000")
+    assert (gap["period"], gap["period_end"]) == ("2017-04", "2017-12")
+    ev = gap["evidence"]
+    assert ev["open_end"] and ev["last_reported"] == "2017-03" and len(ev["months"]) == 9
+    assert (ev["traded_before"], ev["months_before"]) == (12, 12)
+    assert gap["expected"] == pytest.approx(9 * 4.4e10, rel=0.06)
+    assert gap["explanation"].startswith(
+        "No figures since March 2017: the 9 months from April 2017 to December 2017, the "
+        "latest month of GIN's record of exports in the store, although the series recorded "
+        "trade in 12 of the 12 months before"
+    ), gap["explanation"]
+    # the line's other partners went on: the stop is this flow's own
+    assert "Each of the 3 other partners GIN exported 26060000 to" in gap["explanation"]
+    assert gap["severity"] == "high"
+    saved = api.scan(store, kinds="gap", partner="ESP", chunk_series=1).to_records()
+    assert [f["id"] for f in saved] == [gap["id"]]
+    assert saved[0]["explanation"] == gap["explanation"]
+    assert not len(api.scan(store, kinds="gap", since="2018-01", save=False))
+
+
+@pytest.mark.parametrize(
+    ("stop_after", "skip", "why"),
+    [
+        (21, (), "two months missing at the end may be figures not yet processed"),
+        (14, (3, 5, 7, 9, 11, 13), "a line with trade in half its months ships now and then"),
+        (3, (), "four months are no flow of its own"),
+    ],
+)
+def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_after, skip, why):
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after, skip=skip))
+    assert not len(api.scan(store, kinds="gap", save=False)), why

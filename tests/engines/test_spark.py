@@ -705,6 +705,23 @@ def test_findings_parquet_holds_the_gaps_as_the_scan_returns_them(store, spark, 
     assert written["explanation"] == gap["explanation"]
 
 
+def test_a_stop_is_read_from_the_store_by_either_engine(store, spark, tmp_path):
+    """A series' months after its last report are in no panel: both engines' scans read
+    them from the store once (``Gap.from_store``), and the Spark scan's file holds them."""
+    from tests.detectors.test_gap import _stopping_csv
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=14))
+    out = tmp_path / "found"
+    local_found = api.scan(store, kinds="gap", save=False).to_frame()
+    spark_found = api.scan(
+        store, engine="spark", kinds="gap", findings_out=str(out), spark=spark
+    ).to_frame()
+    assert len(local_found) == 1 and local_found["evidence"].iat[0]["open_end"]
+    assert_same_findings(local_found, spark_found)
+    (written,) = pd.read_parquet(out).to_dict("records")
+    assert written["id"] == local_found["id"].iat[0]
+
+
 def test_a_flow_spelled_as_the_ingest_takes_it_is_that_flow(store, spark, tmp_path):
     """The ingest takes EXPORTS, X and M for export and import; Spark's input reads them so,
     rather than refusing a lake the ingest would store whole."""

@@ -66,6 +66,13 @@ class Detector:
         written again; pure, like ``detect``. Most detectors need none: as given."""
         return found
 
+    def from_store(self, con, filters: Mapping) -> pd.DataFrame:
+        """Findings no panel can hold, read from the store once per scan (a series' months
+        after its last report: ``Gap``), as assembled findings; most detectors have none."""
+        from tradesentry.findings import empty_findings
+
+        return empty_findings()
+
     def parameters(self) -> dict:
         """The detector's tunable parameters (its dataclass fields, not the class-level
         ``kind``, ``supersedes`` and ``needs``), for the report's method section."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -88,6 +89,8 @@ class Gap(Detector):
     min_side: int = 3
     min_rate: float = 0.75
     small_gap: float = SMALL_GAP  # currency units of the series
+    #: months after a series' last report that make it a stop: fewer may be a late figure
+    min_stop: int = 3
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         covered = covered_by_combined(panel)
@@ -150,6 +153,90 @@ class Gap(Detector):
             evidence=evidence,
         )
 
+    def from_store(self, con, filters: Mapping) -> pd.DataFrame:
+        """Findings of the series that stopped while the reporter's record of their flow
+        went on: the months from a series' last report to the last month that record holds
+        (``context.stopped_series``), tested as a run of missing months is, one test per
+        series, where at least ``min_stop`` months are missing (fewer may be figures not
+        yet processed). No row holds those months and a panel ends with its chunk's last
+        month, so they are read from the store once per scan, for either engine. Priced at
+        the series' usual month over the ``STOP_WINDOW`` months up to its last report."""
+        from tradesentry.context import STOP_WINDOW, stopped_series
+        from tradesentry.findings import empty_findings, severity_of, stable_id
+
+        df = stopped_series(con, filters, self.min_stop)
+        if df.empty:
+            return empty_findings()
+        first, last, end = (
+            pd.PeriodIndex(df[c], freq="M") for c in ("first", "last", "record_end")
+        )
+        length = np.asarray((end - last).map(lambda d: d.n), dtype=float)
+        span = np.asarray((last - first).map(lambda d: d.n), dtype=float) + 1.0
+        before = np.minimum(span, STOP_WINDOW)
+        traded = df["traded_before"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.minimum(
+                (traded + 0.5) / (before + 1.0),
+                (df["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
+            )
+            z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
+        level = df["level"].to_numpy(float)
+        # a flow of its own first: six months with trade make a level (``thin_level_points``)
+        ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
+        ok &= (z >= self.threshold) & (level > 0) & (df["withheld"].to_numpy() == 0)
+        df, z, level, length = df[ok], z[ok], level[ok], length[ok]
+        if df.empty:
+            return empty_findings()
+        first, last, end = first[ok], last[ok], end[ok]
+        start = last + 1
+        expected = level * length
+        score = np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
+        out = pd.DataFrame(
+            {
+                "kind": self.kind,
+                **{c: df[c].to_numpy() for c in ("reporter", "partner", "flow", "commodity")},
+                "classification": df["classification"].to_numpy(),
+                "breakdown": df["breakdown"].to_numpy(),
+                "freq": "M",
+                "period": start.strftime("%Y-%m"),
+                "period_end": end.strftime("%Y-%m"),
+                "observed": np.nan,
+                "expected": expected,
+                "currency": df["currency"].to_numpy(),
+                "impact": expected,
+                "score": score.round(3),
+            }
+        )
+        out["evidence"] = [
+            {
+                "open_end": True,
+                "months": [str(m) for m in pd.period_range(a, b, freq="M")],
+                "last_reported": str(final),
+                "traded_before": int(n),
+                "months_before": int(m),
+                "traded_after": 0,
+                "months_after": 0,
+                "chance": float(np.exp(-0.5 * zz**2)),
+                "level": round(float(lv), 2),
+                "expected_each": [round(float(lv), 2)] * int(k),
+            }
+            for a, b, final, n, m, zz, lv, k in zip(
+                start, end, last, traded[ok], before[ok], z, level, length, strict=True
+            )
+        ]
+        out["severity"] = severity_of(out["score"])
+        out["id"] = [
+            stable_id(
+                self.kind,
+                (r.reporter, r.partner, r.flow, r.classification, r.commodity, r.breakdown),
+                r.period,
+                r.period_end,
+            )
+            for r in out.itertuples()
+        ]
+        out["explanation"] = [self.explain(f) for f in out.to_dict("records")]
+        return out[list(empty_findings().columns)].reset_index(drop=True)
+
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
         """Each gap with the partner's record of its months (``mirror_months``: the panel
         holds the partner's record only beside the series' own rows, and a missing month
@@ -164,7 +251,8 @@ class Gap(Detector):
         for i, record in records.items():
             evidence = {**(found.at[i, "evidence"] or {}), **record}
             found.at[i, "evidence"] = evidence
-            if _partner_silent(evidence) and not evidence.get("withheld_months"):
+            silent = _partner_silent(evidence) and not _other_scale(found.loc[i].to_dict())
+            if silent and not evidence.get("withheld_months"):
                 # both records empty: months without trade are the likelier reading, a gap
                 # in the record the less likely one, however long or large (low)
                 found.at[i, "score"] = min(float(found.at[i, "score"]), NO_TRADE_SCORE)
@@ -190,6 +278,8 @@ class Gap(Detector):
         freq = finding_freq(finding)
         unit = period_unit(freq)
         months = ev.get("months") or [finding["period"]]
+        if ev.get("open_end"):
+            return _explain_stop(finding, ev, months, unit)
         if len(months) == 1:
             what = f"No figure for {period_name(months[0], freq)}"
         else:
@@ -259,6 +349,24 @@ PARTNER_COVERAGE = 0.75
 NO_TRADE_SCORE = 0.5
 
 
+#: records of one flow this many times apart say little of each other's months (Italy
+#: records about 1/60 of what Belgium records of some products, and is read)
+OTHER_SCALE = 1000.0
+
+
+def _other_scale(finding: Mapping) -> bool:
+    """The partner's usual month and the gap's expected month are ``OTHER_SCALE`` times
+    apart or more: Slovakia's record of Belgium's imports of CN 39204310, about €4 a
+    month against €391K, read as "by its account trade went on" for €2.8K."""
+    ev = finding.get("evidence") or {}
+    usual, expected = ev.get("partner_usual"), finding.get("expected")
+    months = len(ev.get("months") or [finding.get("period")])
+    if not usual or expected is None or not math.isfinite(float(expected)) or expected <= 0:
+        return False
+    ratio = float(usual) / (float(expected) / months)
+    return not 1.0 / OTHER_SCALE < ratio < OTHER_SCALE
+
+
 def _partner_silent(ev: Mapping) -> bool:
     """The partner's record of the same flow shows no trade in the gap's months and
     withholds none of them, though it has trade in most months around the gap in which the
@@ -270,6 +378,32 @@ def _partner_silent(ev: Mapping) -> bool:
     around = int(ev.get("partner_around") or 0)
     own = int(ev.get("traded_before") or 0) + int(ev.get("traded_after") or 0)
     return own > 0 and around >= PARTNER_COVERAGE * own
+
+
+def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str:
+    """A series that stopped while the reporter's record of its flow went on
+    (``Gap.from_store``)."""
+    cur = finding.get("currency") or ""
+    reporter, flow = finding.get("reporter"), finding.get("flow")
+    text = (
+        f"No figures since {period_name(ev.get('last_reported'))}: the {len(months)} {unit}s "
+        f"from {period_name(months[0])} to {period_name(months[-1])}, the latest {unit} of "
+        f"{reporter}'s record of {flow}s in the store, although the series recorded trade in "
+        f"{ev.get('traded_before')} of the {ev.get('months_before')} {unit}s before; "
+        f"{about(finding.get('expected'), cur)} of trade would be expected there at its usual "
+        f"{unit} of that time ({about(ev.get('level'), cur)})."
+    )
+    text += _siblings_text(finding, len(months), unit)
+    said, reading = _partner_reading(finding, len(months), unit)
+    if said and reading:
+        return f"{text} {said}: {reading}"
+    if said:
+        return f"{text} {said}"
+    return (
+        f"{text} The flow stopped (a closure, sanctions, a lost contract), or it is recorded "
+        "under another code or partner from then, or its figures are late"
+        + _partner_pointer(finding)
+    )
 
 
 def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
@@ -335,10 +469,18 @@ def _partner_reading(
     if "partner_months" not in ev:
         return "", ""
     reporter, partner, flow = finding.get("reporter"), finding.get("partner"), finding.get("flow")
+    them = f"that {unit}" if n_months == 1 else f"those {unit}s"
+    if _other_scale(finding):
+        cur = finding.get("currency") or "USD"
+        return (
+            f"{partner}'s record of the same flow runs at another scale (its usual {unit} "
+            f"{about(ev['partner_usual'], cur)}, {reporter}'s "
+            f"{about(finding['expected'] / n_months, cur)}): it says little of {them}.",
+            "",
+        )
     theirs = (
         f"imports from {reporter}" if flow in ("export", "re-export") else f"exports to {reporter}"
     )
-    them = f"that {unit}" if n_months == 1 else f"those {unit}s"
     k, hidden = int(ev["partner_months"]), int(ev.get("partner_withheld") or 0)
     too = " too" if own_withheld else ""
     if not k and hidden:

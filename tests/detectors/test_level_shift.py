@@ -405,10 +405,10 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
         (1e-3, 1.0, "The weight did not follow (", False),  # francs read as thousands
         (0.1, 0.1, "The weight moved with it (", True),  # fewer goods shipped
         (50.0, 5000.0, "The weight went from ", True),  # samples of a few kg, then trade
-        (0.68, 0.98, "The weight went from ", True),  # the weight stayed: no reading
+        (0.68, 0.98, "The weight held (", False),  # the weight stayed: the price moved
         (982.0, 49.0, "The weight went from ", True),  # the weight went far along
     ],
-    ids=["units", "goods", "weight-first", "small-change", "both-far"],
+    ids=["units", "goods", "weight-first", "price", "both-far"],
 )
 def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     value_step, weight_step, said, alternative
@@ -417,7 +417,9 @@ def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     rose ×3.9 (the value per kg from about 100,000 francs to 290, the price every other
     partner paid), and read as "a closure, sanctions or lost business". Where the value
     per kg moves ten times or more the way the value does, the change is in the recorded
-    value, and that reading replaces the closure's; where the weight moved with the value,
+    value, and that reading replaces the closure's; where the weight held while the value
+    moved (Guinea's wheat to the Netherlands, "6.3 t to 6.3 t", read as a closure), the
+    price did, and that reading replaces it too; where the weight moved with the value,
     the goods did; otherwise both weights are given, beside the usual reading."""
     rng = np.random.default_rng(4)
     weight_kg = 2e5 * np.exp(rng.normal(0, 0.1, 48))

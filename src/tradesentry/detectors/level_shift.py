@@ -866,9 +866,12 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     290 francs, the price every other partner paid), and read as "a closure, sanctions or
     lost business". That reading then replaces the closure's or the reopening's. Where the
     weight carries at least ``WEIGHT_SHARE`` of it and the value per kg stayed within
-    ×``WEIGHT_WITH``, the goods shipped changed, and the text says so; otherwise it gives
-    both weights (a value ×0.68 with its weight unchanged, a value ×982 with its weight
-    ×49: neither reading holds). Where the partner's record says the change is in the
+    ×``WEIGHT_WITH``, the goods shipped changed, and the text says so. Where the weight
+    carries at most ``UNIT_SHARE`` of it and itself stayed within ×``WEIGHT_WITH``, the
+    quantity held and the price moved (Guinea's exports of wheat, 10084000, to the
+    Netherlands: "the weight went from 6.3 t to 6.3 t, ×1.0", then "a closure, sanctions or
+    lost business"): that reading replaces the closure's too. Otherwise it gives both
+    weights (a value ×982 with its weight ×49: neither reading holds). Where the partner's record says the change is in the
     reporter's record (``record_only``), a weight that moved with the value is part of
     that record, not a change of the goods shipped, and is given without a verdict.
     """
@@ -887,6 +890,13 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
             "than in their quantity: a change of units or currency in the record (thousands "
             "for units, another currency), or other goods under the code, rather than a "
             "change of trade.",
+            True,
+        )
+    if share <= UNIT_SHARE and abs(np.log(moved)) < np.log(WEIGHT_WITH) and not record_only:
+        return (
+            f"The weight held ({weights}, {factor(moved)}): the value per kg moved "
+            f"{factor(per_kg)}, a change of price or of the goods under the code, not of the "
+            "quantity shipped.",
             True,
         )
     if share >= WEIGHT_SHARE and abs(np.log(per_kg)) < np.log(WEIGHT_WITH):

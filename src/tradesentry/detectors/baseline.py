@@ -475,9 +475,7 @@ def _with_combined(
         total = np.log(combined[rows, cols] + k * offset[rows])
         expected = summed_exp(fitted["expected_log"])
         seasons = summed_exp(fitted["seasonal"])
-    r = np.full(x.shape, np.nan)
-    r[rows, cols] = total - expected
-    usual = np.nan_to_num(_seasonal(r, season, config, None)[0][rows, cols])
+    usual = np.nan_to_num(seasonal_at(total - expected, rows, cols, x.shape[1], season, config))
     level = total - usual - seasons
     keep = alone & np.isfinite(level)
     x = x.copy()
@@ -834,11 +832,23 @@ def _seasonal(
     return np.where(use, med, 0.0), count
 
 
-def seasonal_term(
-    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
+def seasonal_at(
+    values: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    n_months: int,
+    season: int,
+    config: BaselineConfig,
 ) -> np.ndarray:
-    """The seasonal term of ``d`` by the model's rule (``_seasonal``), for other detectors."""
-    return _seasonal(d, season, config, segment)[0]
+    """The seasonal term (``_seasonal``, without segments) of series that hold ``values`` at
+    ``rows``, ``cols`` and nothing elsewhere, read at those cells: a ratio of each combined
+    figure, whose usual ratio is that of the series' other figures of the same months.
+    Only the rows holding a value are computed: each row's term is its own, and the few
+    series with combined figures (China's January–February) were a whole panel's work."""
+    held, row_of = np.unique(rows, return_inverse=True)
+    a = np.full((len(held), n_months), np.nan)
+    a[row_of, cols] = values
+    return _seasonal(a, season, config, None)[0][row_of, cols]
 
 
 def _fit_segments(

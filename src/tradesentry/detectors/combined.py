@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import confidence, detections, material_score, no_detections
-from tradesentry.detectors.baseline import Baseline, baseline, seasonal_term
+from tradesentry.detectors.baseline import Baseline, baseline, seasonal_at
 from tradesentry.detectors.evidence import (
     evidence_figure,
     expectation_source,
@@ -70,11 +70,9 @@ def _readings(panel: Panel, model: Baseline) -> Combined:
     c = model.offset[rows] * span
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
-    ratio_r = np.full(panel.values.shape, np.nan)
-    ratio_r[rows, cols] = r
     # across level shifts too: each ratio is to its own year's expectations, which know the
-    # shift (and a segment's months, counted in ``ratio_r``, would be its pairs alone)
-    usual = np.nan_to_num(seasonal_term(ratio_r, panel.season, model.config)[rows, cols])
+    # shift (and a segment's months, counted in the ratios, would be its pairs alone)
+    usual = np.nan_to_num(seasonal_at(r, rows, cols, panel.n_months, panel.season, model.config))
     expected = np.exp(np.log(expected + c) + usual) - c
     resid = r - usual
     sigma = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])

@@ -327,19 +327,23 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
     In US dollars where the month's rate is in the store, else within each currency (one
     median over yen, won and dollars is no price: a store of Comext figures in members'
     own currencies had a reference of 9.12 "EUR"/kg where the euro figures' was 5.91);
-    ``source_sql`` converts it into each series' currency."""
+    ``source_sql`` converts it into each series' currency. The distinct unit values are
+    counted as the length of their distinct list, the same count as ``count(DISTINCT …)``
+    (NULL left out, -0.0 and 0.0 one value), which took 1.3 s of the query's 1.7 s at
+    4×10^6 rows, the list 0.6 s (Spark counts them as before: ``spark_dialect``)."""
     return f"""
         SELECT flow, classification, commodity, period, period_months, price_currency,
                median(unit_value) AS reference_unit_value,
                count(*) AS reference_unit_value_n,
-               (count(*) - count(DISTINCT round(ln(unit_value), 6)) + 1)
+               (count(*) - length(list_distinct(list(rounded_log))) + 1)
                    / count(*) AS reference_unit_value_same
-        FROM (SELECT o.flow, o.classification, o.commodity, o.period, o.period_months,
+        FROM (SELECT *, round(ln(unit_value), 6) AS rounded_log FROM (
+              SELECT o.flow, o.classification, o.commodity, o.period, o.period_months,
                      {_price_currency("o", "r")} AS price_currency,
                      o.value / coalesce({usd_rate_sql("o", "r")}, 1.0) / o.net_weight_kg AS unit_value
               FROM {current} AS o
               LEFT JOIN rates r ON r.currency = o.currency AND r.period = o.period
-              WHERE o.net_weight_kg > 0 AND o.value > 0) AS priced
+              WHERE o.net_weight_kg > 0 AND o.value > 0) AS valued) AS priced
         GROUP BY ALL"""
 
 

@@ -1213,9 +1213,11 @@ def spark_dialect(sql: str) -> str:
     ``list_contains([..], x)`` → ``x IN (..)``; ``datediff('day', a, b)``
     → ``datediff(b, a)``; ``quantile_cont`` → ``percentile`` (both interpolate);
     ``mad(x)`` (median absolute deviation) → the same computed on the sorted list
-    (``_mad_sql``: each list sorted once).
+    (``_mad_sql``: each list sorted once); ``length(list_distinct(list(x)))`` →
+    ``count(DISTINCT x)``.
     """
     sql = re.sub(r"list_contains\(\[([^\]]*)\],\s*([\w.]+)\)", r"(\2 IN (\1))", sql)
+    sql = re.sub(r"length\(list_distinct\(list\((\w+)\)\)\)", r"count(DISTINCT \1)", sql)
     sql = re.sub(r"datediff\('day',\s*([^,()]+),\s*([^,()]+)\)", r"datediff(\2, \1)", sql)
     sql = re.sub(r"\bquantile_cont\(", "percentile(", sql)
     return re.sub(r"\bmad\(([^()]+)\)", lambda m: _mad_sql(m.group(1)), sql)

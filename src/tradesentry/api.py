@@ -182,14 +182,9 @@ def _completed(
     name (``Detector.finding_needs``, read from the store by ``context.FINDING_CONTEXT``):
     a gap's months have no rows for the panel to join the partner's record to. Once per
     scan, after every chunk: one read of the store, not one per chunk."""
-    extra = [_since(d.from_store(con, filters), since) for d in detectors]
-    extra = [f for f in extra if len(f)]
-    if extra:
-        frame = (
-            pd.concat([frame, *extra], ignore_index=True)
-            if len(frame)
-            else pd.concat(extra, ignore_index=True)
-        )
+    read = [f for f in (_since(d.from_store(con, filters), since) for d in detectors) if len(f)]
+    if read:
+        frame = pd.concat([f for f in (frame, *read) if len(f)], ignore_index=True)
     for detector in detectors:
         mine = frame[frame["kind"] == detector.kind]
         if not detector.finding_needs or mine.empty:

@@ -161,69 +161,30 @@ class Gap(Detector):
         yet processed). No row holds those months and a panel ends with its chunk's last
         month, so they are read from the store once per scan, for either engine. Priced at
         the series' usual month over the ``STOP_WINDOW`` months up to its last report."""
-        from tradesentry.context import STOP_WINDOW, stopped_series
+        from tradesentry.context import stopped_series
         from tradesentry.findings import empty_findings, severity_of, stable_id
 
-        df = stopped_series(con, filters, self.min_stop)
-        if df.empty:
+        stops = self._tested_stops(stopped_series(con, filters, self.min_stop))
+        if stops.empty:
             return empty_findings()
-        first, last, end = (
-            pd.PeriodIndex(df[c], freq="M") for c in ("first", "last", "record_end")
+        expected = stops["level"] * stops["length"]
+        score = np.minimum(
+            confidence(stops["z"].to_numpy(), self.threshold),
+            material_cap(expected.to_numpy(), self.small_gap),
         )
-        length = np.asarray((end - last).map(lambda d: d.n), dtype=float)
-        span = np.asarray((last - first).map(lambda d: d.n), dtype=float) + 1.0
-        before = np.minimum(span, STOP_WINDOW)
-        traded = df["traded_before"].to_numpy(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            p = np.minimum(
-                (traded + 0.5) / (before + 1.0),
-                (df["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
-            )
-            z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
-        level = df["level"].to_numpy(float)
-        # a flow of its own first: six months with trade make a level (``thin_level_points``)
-        ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
-        ok &= (z >= self.threshold) & (level > 0) & (df["withheld"].to_numpy() == 0)
-        df, z, level, length = df[ok], z[ok], level[ok], length[ok]
-        if df.empty:
-            return empty_findings()
-        first, last, end = first[ok], last[ok], end[ok]
-        start = last + 1
-        expected = level * length
-        score = np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
-        out = pd.DataFrame(
-            {
-                "kind": self.kind,
-                **{c: df[c].to_numpy() for c in ("reporter", "partner", "flow", "commodity")},
-                "classification": df["classification"].to_numpy(),
-                "breakdown": df["breakdown"].to_numpy(),
-                "freq": "M",
-                "period": start.strftime("%Y-%m"),
-                "period_end": end.strftime("%Y-%m"),
-                "observed": np.nan,
-                "expected": expected,
-                "currency": df["currency"].to_numpy(),
-                "impact": expected,
-                "score": score.round(3),
-            }
+        out = stops[["reporter", "partner", "flow", "commodity", "classification"]].assign(
+            kind=self.kind,
+            breakdown=stops["breakdown"],
+            freq="M",
+            period=stops["start"].dt.strftime("%Y-%m"),
+            period_end=stops["end"].dt.strftime("%Y-%m"),
+            observed=np.nan,
+            expected=expected,
+            currency=stops["currency"],
+            impact=expected,
+            score=score.round(3),
+            evidence=[_stop_evidence(r) for r in stops.itertuples()],
         )
-        out["evidence"] = [
-            {
-                "open_end": True,
-                "months": [str(m) for m in pd.period_range(a, b, freq="M")],
-                "last_reported": str(final),
-                "traded_before": int(n),
-                "months_before": int(m),
-                "traded_after": 0,
-                "months_after": 0,
-                "chance": float(np.exp(-0.5 * zz**2)),
-                "level": round(float(lv), 2),
-                "expected_each": [round(float(lv), 2)] * int(k),
-            }
-            for a, b, final, n, m, zz, lv, k in zip(
-                start, end, last, traded[ok], before[ok], z, level, length, strict=True
-            )
-        ]
         out["severity"] = severity_of(out["score"])
         out["id"] = [
             stable_id(
@@ -237,10 +198,44 @@ class Gap(Detector):
         out["explanation"] = [self.explain(f) for f in out.to_dict("records")]
         return out[list(empty_findings().columns)].reset_index(drop=True)
 
+    def _tested_stops(self, series: pd.DataFrame) -> pd.DataFrame:
+        """The stopped series (``context.stopped_series``) whose run to the record's end
+        passes the gap's test: a flow of its own first (six months with trade make a level,
+        ``thin_level_points``), trade in ``min_rate`` of the months before it and none of
+        them withheld, and a run the trading rate makes unlikely (``threshold``). With the
+        run's ``start``, ``end`` and ``length``, the months ``before`` it and its ``z``."""
+        from tradesentry.context import STOP_WINDOW
+
+        if series.empty:
+            return series
+        first, last, end = (
+            pd.PeriodIndex(series[c], freq="M") for c in ("first", "last", "record_end")
+        )
+        length = np.array([d.n for d in end - last], dtype=float)
+        span = np.array([d.n for d in last - first], dtype=float) + 1.0
+        before = np.minimum(span, STOP_WINDOW)
+        traded = series["traded_before"].to_numpy(float)
+        p = np.minimum(
+            (traded + 0.5) / (before + 1.0),
+            (series["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
+        )
+        z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
+        ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
+        ok &= (z >= self.threshold) & (series["level"].to_numpy(float) > 0)
+        ok &= series["withheld"].to_numpy() == 0
+        return series.assign(
+            start=(last + 1).to_timestamp(),
+            end=end.to_timestamp(),
+            length=length,
+            before=before,
+            z=z,
+        )[ok]
+
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
         """Each gap with the partner's record of its months (``mirror_months``: the panel
         holds the partner's record only beside the series' own rows, and a missing month
-        has none, so the scan reads it from the store once the gaps are known)."""
+        has none, so the scan reads it from the store once the gaps are known) and with what
+        the reporter's other partners of the line recorded in them (``sibling_months``)."""
         records: dict[int, dict] = {}
         for need in self.finding_needs:
             for i, record in (context.get(need) or {}).items():
@@ -380,6 +375,25 @@ def _partner_silent(ev: Mapping) -> bool:
     return own > 0 and around >= PARTNER_COVERAGE * own
 
 
+def _stop_evidence(stop) -> dict:
+    """A stop's evidence (a row of ``Gap._tested_stops``): its months as a gap's, and the
+    month it was last reported, its usual month there and that it runs to the record's
+    end (``open_end``)."""
+    months = pd.period_range(stop.start, stop.end, freq="M")
+    return {
+        "open_end": True,
+        "months": [str(m) for m in months],
+        "last_reported": str(pd.Period(stop.last, freq="M")),
+        "traded_before": int(stop.traded_before),
+        "months_before": int(stop.before),
+        "traded_after": 0,
+        "months_after": 0,
+        "chance": float(np.exp(-0.5 * stop.z**2)),
+        "level": round(float(stop.level), 2),
+        "expected_each": [round(float(stop.level), 2)] * len(months),
+    }
+
+
 def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str:
     """A series that stopped while the reporter's record of its flow went on
     (``Gap.from_store``)."""
@@ -428,15 +442,13 @@ def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
     partners = f"other partners {reporter} {verb} {goods} {towards} around {them}"
     if int(ev.get("siblings_held") or 0) == trading:
         return f" Each of the {trading} {partners} has trade in {them}: the gap is this flow's own."
-    if silent < 2:  # one partner's quiet months say nothing of the line
+    if silent < 2 or 2 * silent < trading:  # a few quiet partners of many: the line's turnover
         return ""
     names = joined(list(ev.get("siblings_named") or []))
     more = "" if silent <= len(ev.get("siblings_named") or []) else ", among others"
     where = them if int(ev.get("siblings_silent_all") or 0) == silent else f"most of {them}"
     count = f"All {trading}" if silent == trading else f"{silent} of the {trading}"
     said = f" {count} {partners} have no figure, or next to nothing, in {where} too ({names}{more})"
-    if 2 * silent < trading:  # a few quiet partners of many: the line's usual turnover
-        return ""
     stopped = "its trade" if goods == "goods" else "the line"
     return (
         f"{said}: a change on {reporter}'s side ({stopped} stopped, or {them} missing from its "

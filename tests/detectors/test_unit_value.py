@@ -117,6 +117,32 @@ def test_a_price_far_from_the_market_is_a_price_outlier():
     assert not lo <= row["evidence"]["unit_value"] <= hi
 
 
+@pytest.mark.parametrize("commodity", ["TOTAL", "26"])
+def test_a_total_or_a_chapter_has_slips_but_no_outliers(commodity):
+    """Guinea's TOTAL exports to Germany: 114 t in a month its bauxite was not shipped were
+    read as "weight under-recorded (about 9,395 t)". A total's or a chapter's value per kg
+    moves with its mix of goods: an outlier there is a change of the mix, a power of ten
+    off is still a slip."""
+    value = VALUE.copy()
+    value[7] *= 6  # a price outlier in a product
+    value[20] *= 1000  # a value slip anywhere
+    aggregate = keyed_panel(
+        value,
+        weights=WEIGHT,
+        context=unit_value_context((1, T), PRICE, None),
+        reporter="DEU",
+        classification="CN8",
+        commodity=commodity,
+        currency="EUR",
+    )
+    found = UnitValue().detect(aggregate)
+    assert [ev["pattern"] for ev in found["evidence"]] == ["value slip"]
+    assert [ev["pattern"] for ev in detect(value, WEIGHT)["evidence"]] == [
+        "price outlier",
+        "value slip",
+    ]
+
+
 def test_a_price_outlier_is_high_only_with_money_at_stake():
     """The same price six times the market's, in a series of some €300K a month, or of €3
     (BEL→LVA 48114900, December 2024: €13 for 13 kg, €120 at stake, had been high): the

@@ -93,7 +93,9 @@ class UnitValue(Detector):
     spike or dip of the month, one event read against the market's price (Sweden's imports
     of CN 39204910 from the Netherlands, September 2024, were a low spike and a high price
     outlier); where the weight is, the value's own finding stays beside it. A month
-    ``implausible`` reads (near zero, ×1000) is that finding alone.
+    ``implausible`` reads (near zero, ×1000) is that finding alone. A total's or a
+    chapter's value per kg moves with its mix of goods: there only slips are findings
+    (``_mixes_goods``).
 
     Materiality, as ``gap``'s and ``mirror_gap``'s: the score is capped at m /
     ``small_gap``, m the money the finding is about in US dollars where the store has the
@@ -142,6 +144,15 @@ class UnitValue(Detector):
         if len(rows) == 0:
             return no_detections()
         pattern, factor, dv, dw = self._patterns(c, rows, cols)
+        # a total's or a chapter's value per kg moves with its mix of goods: only a power of
+        # ten off is a slip there, an outlier is a change of the mix
+        kept = ~_mixes_goods(panel)[rows] | np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
+        if not kept.all():
+            rows, cols, pattern, factor, dv, dw = (
+                a[kept] for a in (rows, cols, pattern, factor, dv, dw)
+            )
+            if not len(rows):
+                return no_detections()
         value = c["value"][rows, cols]
         expected = np.select(
             [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS)],
@@ -502,3 +513,11 @@ def _price(x, currency: str) -> str:
         return f"{x:,.0f} {currency}/kg"
     digits = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
     return f"{digits} {currency}/kg"
+
+
+def _mixes_goods(panel: Panel) -> np.ndarray:
+    """Series whose commodity is a total or a two-digit chapter: many goods at many prices,
+    whose value per kg moves with their mix (Guinea's TOTAL to Germany, 114 t in a month its
+    bauxite was not shipped, read as "weight under-recorded (about 9,395 t)")."""
+    commodity = panel.keys["commodity"].astype(str).str.strip()
+    return (commodity.eq("TOTAL") | (commodity.str.len() <= 2)).to_numpy()

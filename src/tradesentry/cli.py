@@ -854,14 +854,16 @@ def series(
     table = Table(show_edge=False)
     for column in ("period", "months", "value", "flags"):
         table.add_column(column, justify="right" if column == "value" else "left")
-    # Every period of the series' span has a row: one the store does not hold has an empty
-    # value, as has one it holds without a figure (withheld by the source, so flagged).
+    # Every period of the series' span has a row, to the last a finding names (a stop runs
+    # past its last figure): one the store does not hold has an empty value, as has one it
+    # holds without a figure (withheld by the source, so flagged).
     step = 12 if view.freq == "A" else 1
     first = pd.to_datetime(obs["period"]).dt.to_period("M")
     index = (first.dt.year * 12 + first.dt.month - 1).to_numpy()
     covered = {m for i, n in zip(index, obs["period_months"], strict=True) for m in range(i, i + n)}
     held = [(i, row.period_months, row) for i, row in zip(index, obs.itertuples(), strict=True)]
-    gaps = [(i, 0, None) for i in range(index.min(), index.max() + 1, step) if i not in covered]
+    last = max(index.max(), *_months_of(view.findings.to_frame()["period_end"]))
+    gaps = [(i, 0, None) for i in range(index.min(), last + 1, step) if i not in covered]
     for i, _, row in sorted(held + gaps, key=lambda cell: cell[:2]):
         month = f"{i // 12:04d}-{i % 12 + 1:02d}"
         withheld = row is not None and pd.isna(row.value)
@@ -1012,6 +1014,11 @@ def _sparkline_values(obs: pd.DataFrame) -> np.ndarray:
 
 def _freq(freq) -> str:
     return "A" if freq == "A" else "M"
+
+
+def _months_of(periods: pd.Series) -> list[int]:
+    """YYYY-MM labels as month numbers (year × 12 + month − 1)."""
+    return [int(p[:4]) * 12 + int(p[5:7]) - 1 for p in periods.dropna().astype(str)]
 
 
 def _flagged_periods(found: api.Findings) -> dict[tuple[str, str], set[str]]:

@@ -750,6 +750,9 @@ def sibling_months(found, con) -> dict:
 
 #: the months before a series' last report its usual trade is read from
 STOP_WINDOW = 12
+#: a month of a reporter's record holding less than this share of the series of its usual
+#: month is not yet complete, and no stop runs into it
+COMPLETE_SHARE = 0.5
 
 _STOPPED_SQL = f"""
     WITH cur AS MATERIALIZED (
@@ -758,10 +761,23 @@ _STOPPED_SQL = f"""
         FROM current_observations WHERE freq = 'M'
     ),
     -- how far the reporter's record of a flow runs (its totals apart from its products,
-    -- which may come from another table)
-    records AS (
-        SELECT reporter, flow, classification, total, max(through) AS record_end
+    -- which may come from another table), to its last complete month: one holding at least
+    -- half the series of its usual month over the year before (a source publishes some
+    -- partners first: Comext's December held China's lines alone)
+    held AS (
+        SELECT reporter, flow, classification, total, through AS month, count(*) AS series
         FROM cur GROUP BY ALL
+    ),
+    judged AS (
+        SELECT *, median(series) OVER (
+                   PARTITION BY reporter, flow, classification, total ORDER BY month
+                   ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual
+        FROM held
+    ),
+    records AS (
+        SELECT reporter, flow, classification, total, max(month) AS record_end
+        FROM judged WHERE usual IS NULL OR series >= {COMPLETE_SHARE} * usual
+        GROUP BY ALL
     ),
     scanned AS (SELECT * FROM cur WHERE {{where}}),
     spans AS (
@@ -789,10 +805,11 @@ _STOPPED_SQL = f"""
 
 def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
     """The scanned series (``filters``, as the engines select them) whose last month in the
-    store's current view is at least ``min_months`` before the last month the reporter's
-    record of the same flow holds (``record_end``: over the reporter's monthly series of
-    that flow and classification, its totals apart from its products): a series that
-    stopped while its record went on. With each: its first and last month, its months
+    store's current view is at least ``min_months`` before the last complete month the
+    reporter's record of the same flow holds (``record_end``: over the reporter's monthly
+    series of that flow and classification, its totals apart from its products; complete
+    where it holds at least ``COMPLETE_SHARE`` of the series of its usual month over the
+    year before): a series that stopped while its record went on. With each: its first and last month, its months
     with trade in the ``STOP_WINDOW`` months up to its last (``traded_before``) and over
     its span (``traded_all``), their median month (``level``, in the series' currency)
     and its figures listed without a value there (``withheld``)."""

@@ -212,6 +212,22 @@ def test_series_shows_missing_and_withheld_months_as_rows(tmp_path):
     assert rows["FRA", "2025-04"][0] == "1" and rows["FRA", "2025-04"][1].startswith("€1.")
 
 
+def test_series_shows_a_stops_months_to_the_records_end(tmp_path):
+    """A series that stopped while its record went on (Slovakia's exports of CN 35069110 to
+    Czechia, nothing after December 2023): its table ended with its last figure, hiding
+    the 23 months its stop is about. Every month the findings name has a row."""
+    from tests.detectors.test_gap import _stopping_csv
+
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", _stopping_csv(tmp_path, stop_after=14), "--store", db).exit_code == 0
+    shown = invoke("series", "GIN", "ESP", "export", "26060000", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
+    table = {c[0]: c[1:] for c in cells if len(c) == 4 and c[0][:2] == "20"}
+    assert len(table) == 24 and table["2017-12"] == ["", "", "gap"]
+    assert table["2017-03"][2] == ""
+
+
 def test_unknown_series_exits_2(tmp_path):
     db = tmp_path / "s.duckdb"
     invoke("ingest", DEMO_CSV, "--store", db)

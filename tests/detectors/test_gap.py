@@ -515,16 +515,19 @@ def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_pat
     assert "Each of the 3 other partners" in gap["explanation"]
 
 
-def _stopping_csv(folder: Path, stop_after: int, *, spread: float = 0.05, skip=()) -> Path:
+def _stopping_csv(
+    folder: Path, stop_after: int, *, spread: float = 0.05, skip=(), start: int = 0
+) -> Path:
     """GIN's exports of 26060000 to four partners, January 2016 to December 2017 (24
-    months); ESP's last month is the ``stop_after``-th (0-based), the others go on; a
+    months); ESP's last month is the ``stop_after``-th (0-based, its first ``start``), the
+    others go on; a
     TOTAL table for GIN to ESP ends in December 2016, a record of its own. ``skip``: months
     ESP has no figure before it stops."""
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     for m in range(24):
         period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
         for k, partner in enumerate(["ESP", "CHN", "UKR", "IRL"]):
-            if partner == "ESP" and (m > stop_after or m in skip):
+            if partner == "ESP" and (m > stop_after or m < start or m in skip):
                 continue
             value = (k + 1) * 4e10 * (1 + spread * (m % 3))
             rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
@@ -579,3 +582,32 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
 
     store.ingest(_stopping_csv(tmp_path, stop_after, skip=skip))
     assert not len(api.scan(store, kinds="gap", save=False)), why
+
+
+def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(store, tmp_path):
+    """Guinea's exports of 03025900 to Korea: a flow of nine months priced over the 39
+    after it (11.7B francs, high). A stop is priced for as long as the flow had run."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=11, start=3))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    ev = gap["evidence"]
+    assert (len(ev["months"]), ev["priced_months"]) == (12, 9)
+    assert gap["expected"] == pytest.approx(9 * ev["level"])
+    assert ev["expected_each"][8] == ev["level"] and ev["expected_each"][9] is None
+    assert ", over its first 9 months, as long as the flow had run." in gap["explanation"]
+
+
+@pytest.mark.parametrize(("stop_after", "period_end"), [(14, "2017-12"), (21, None)])
+def test_a_stop_runs_to_the_records_last_complete_month(store, tmp_path, stop_after, period_end):
+    """Comext's December 2025 held China's lines alone (extra-EU figures come out first):
+    213 of 304 stops counted it as missing for partners not yet published, and 48 stops of
+    two real months became three. A month holding under half the series of the reporter's
+    usual month over the year before is not yet complete: no stop runs into it."""
+    from tradesentry import api
+
+    path = _stopping_csv(tmp_path, stop_after)
+    path.write_text(path.read_text() + "GIN,CHN,export,26060000,2018-01,8e10,GNF\n")
+    store.ingest(path)
+    found = api.scan(store, kinds="gap", save=False).to_records()
+    assert [f["period_end"] for f in found] == ([period_end] if period_end else [])

@@ -177,15 +177,19 @@ def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, say
 
 
 @pytest.mark.parametrize(
-    ("step", "kind", "says"),
+    ("step", "weight_step", "kind", "says"),
     [
-        (1000.0, "spike", "The weight moved with it"),
-        (1e-3, "implausible", "The weight fell with it (3.9 kg against 4.49 t in the series' "
-         "usual month): the record holds little of the goods too, so their value is not what "
-         "is off."),
+        (1000.0, 1000.0, "spike", "The weight moved with it"),
+        # the weight moved further than the value: a shipment of cheaper goods, no unit error
+        (1000.0, 5000.0, "spike", "The weight moved with it (19,315 t against 4.49 t"),
+        (1e-3, 1e-3, "implausible", "The weight fell with it (3.9 kg against 4.49 t in the "
+         "series' usual month): the record holds little of the goods too, so their value is "
+         "not what is off."),
     ],
 )  # fmt: skip
-def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(step, kind, says):
+def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(
+    step, weight_step, kind, says
+):
     """Italy's imports of CN 39204910 from Slovakia: samples of €14–15, then €20.6K for
     19 t at the same price, were "close to ×1,000, the signature of a unit error" (high).
     A unit error changes the value, not the kilograms: a month whose weight moved with its
@@ -194,7 +198,7 @@ def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(step
     v = _steady(n=1, noise=0.1)
     weights = np.round(v / 14.0) + 1.0
     v[:, 20] *= step
-    weights[:, 20] *= step
+    weights[:, 20] *= weight_step
     detectors = default_detectors(["implausible", "spike", "dip"])
     (month,) = (
         findings(keyed_panel(v, weights=weights), detectors)
@@ -227,7 +231,11 @@ def test_a_slip_in_value_and_weight_stands_where_the_partners_record_did_not_mov
     (month,) = findings(panel, detectors).query("period == '2024-09'").to_dict("records")
     assert month["kind"] == kind, month["explanation"]
     if kind == "implausible":
-        assert "But the weight moved with the value" in month["explanation"]
+        assert month["evidence"]["partner_held"]
+        text = month["explanation"]
+        assert "But the weight moved with the value" in text
+        assert "value and weight entered wrong together is the likelier reading" in text
+        assert "a real change in the quantity shipped is the likelier" not in text
 
 
 def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
@@ -531,3 +539,16 @@ def test_no_other_month_near_it_needs_other_months(others, flagged):
     v[others // 2] = 32.0
     found = findings(keyed_panel(v, start="2024-05"), default_detectors(["implausible"]))
     assert (len(found) == 1) == flagged
+
+
+def test_a_line_sparse_years_before_but_regular_around_the_month_keeps_its_findings():
+    """China's exports of HS 380110 to Iran: two shipments in 2018, then 13 straight months
+    of $0.3–3.1M and $93 in July 2024 among them. Over its span the line is without trade
+    most of the time, but not in the year on each side of the month: the $93 is flagged."""
+    rng = np.random.default_rng(6)
+    v = np.full(96, np.nan)
+    v[[10, 14]] = 5e5
+    v[80:96] = 1.2e6 * np.exp(rng.normal(0.0, 0.4, 16))
+    v[90] = 93.0
+    found = findings(keyed_panel(v, start="2017-01"), default_detectors(["implausible", "dip"]))
+    assert "2024-07" in list(found["period"])

@@ -249,6 +249,8 @@ NOTHING_SHARE = 0.1
 #: a line without trade in at least this share of its months ships now and then: the gap
 #: detector flags no missing month there either (it asks for trade in 75 % of the months)
 INTERMITTENT_SHARE = 0.25
+#: and in the year on each side of the month: a line sparse years before is regular now
+HABIT_WINDOW = 12
 
 
 def ordinary_nothing(panel: Panel, model: Baseline) -> np.ndarray:
@@ -259,21 +261,31 @@ def ordinary_nothing(panel: Panel, model: Baseline) -> np.ndarray:
     says (Sweden's exports of CN 48114900 to Portugal, with trade in 44 % of its months:
     €205 between months of €15.6K and €15.2K was a dip, "a real interruption (a closure, a
     lost contract)", high). A series that trades most months keeps them: China's $3,000 of
-    February 2021 among months of millions. The samples before a flow starts
+    February 2021 among months of millions; so does one that trades most months in the year
+    on each side, however sparse before (China's exports of HS 380110 to Iran: $93 in July
+    2024 among 13 straight months of $0.3–3.1M, two shipments in 2018). The samples before
+    a flow starts
     (``samples_before_flow``) and the empty months among them are no part of its habit."""
     v = panel.values
     with np.errstate(invalid="ignore"):
         quiet = (v >= 0) & (v < NOTHING_SHARE * model.expected)
-    return _habitual(panel, quiet & ~model.samples, INTERMITTENT_SHARE, model.samples)
+    return _habitual(
+        panel, quiet & ~model.samples, INTERMITTENT_SHARE, model.samples, window=HABIT_WINDOW
+    )
 
 
 def _habitual(
-    panel: Panel, quiet: np.ndarray, chance_above: float, left_out: np.ndarray | None = None
+    panel: Panel,
+    quiet: np.ndarray,
+    chance_above: float,
+    left_out: np.ndarray | None = None,
+    window: int | None = None,
 ) -> np.ndarray:
     """The ``quiet`` months (no trade, or next to none) that the series' rate of such
     months over its span explains: the smoothed chance of one, the run around it left out,
     above ``chance_above`` (``ordinary_zeros``). Months ``left_out`` are not seen, so the
-    span starts after them where they lead it."""
+    span starts after them where they lead it. With ``window``, the rate within that many
+    months on each side must be above it too: a line sparse years before is regular now."""
     v = panel.values
     reported = (np.isfinite(v) & ~quiet) | covered_by_combined(panel)
     if left_out is not None:
@@ -288,7 +300,41 @@ def _habitual(
     other_months = inside.sum(axis=1, keepdims=True) - run
     other_without = without.sum(axis=1, keepdims=True) - run
     chance = (other_without + 0.5) / (other_months + 1.0)
-    return quiet & (other_without >= 1) & (chance > chance_above)
+    habit = quiet & (other_without >= 1) & (chance > chance_above)
+    if window is not None:
+        months, quiet_months = _around_the_run(without, inside, window)
+        habit &= (quiet_months + 0.5) / (months + 1.0) > chance_above
+    return habit
+
+
+def _around_the_run(
+    without: np.ndarray, inside: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each month without trade, the months of the span within ``window`` on each side
+    and those of them without trade, its own run left out."""
+    n, T = without.shape
+    cols = np.arange(T)
+    lo, hi = np.maximum(cols - window, 0), np.minimum(cols + window, T - 1)
+    span = _window_counts(inside, lo, hi)
+    quiet = _window_counts(without, lo, hi)
+    # the run each month belongs to, clipped to the month's window
+    flat = np.pad(without, ((0, 0), (0, 1))).ravel()
+    starts = flat & ~np.concatenate([[False], flat[:-1]])
+    ids = np.cumsum(starts) * flat
+    first_of = np.zeros(ids.max() + 1, dtype=np.int64)
+    first_of[ids[starts]] = np.flatnonzero(starts)
+    position = (np.arange(flat.size) - first_of[ids]).reshape(n, T + 1)[:, :T]
+    length = _run_lengths(without)
+    run_lo = np.maximum(cols - position, lo)
+    run_hi = np.minimum(cols - position + length - 1, hi)
+    in_window = np.where(without, np.maximum(run_hi - run_lo + 1, 0), 0)
+    return span - in_window, quiet - in_window
+
+
+def _window_counts(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many True cells each row holds between columns ``lo`` and ``hi`` (inclusive)."""
+    cs = np.concatenate([np.zeros((len(mask), 1), np.int64), np.cumsum(mask, axis=1)], axis=1)
+    return cs[:, hi + 1] - cs[:, lo]
 
 
 #: below this share of a series' typical month, its leading months are samples before the

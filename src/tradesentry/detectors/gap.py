@@ -167,7 +167,7 @@ class Gap(Detector):
         stops = self._tested_stops(stopped_series(con, filters, self.min_stop))
         if stops.empty:
             return empty_findings()
-        expected = stops["level"] * stops["length"]
+        expected = stops["level"] * stops["priced"]
         score = np.minimum(
             confidence(stops["z"].to_numpy(), self.threshold),
             material_cap(expected.to_numpy(), self.small_gap),
@@ -227,6 +227,9 @@ class Gap(Detector):
             start=(last + 1).to_timestamp(),
             end=end.to_timestamp(),
             length=length,
+            # priced for no longer than the flow ran: nine months of trade say little of
+            # the three years after them
+            priced=np.minimum(length, span),
             before=before,
             z=z,
         )[ok]
@@ -390,7 +393,10 @@ def _stop_evidence(stop) -> dict:
         "months_after": 0,
         "chance": float(np.exp(-0.5 * stop.z**2)),
         "level": round(float(stop.level), 2),
-        "expected_each": [round(float(stop.level), 2)] * len(months),
+        "priced_months": int(stop.priced),
+        "expected_each": [
+            round(float(stop.level), 2) if k < stop.priced else None for k in range(len(months))
+        ],
     }
 
 
@@ -405,7 +411,7 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         f"{reporter}'s record of {flow}s in the store, although the series recorded trade in "
         f"{ev.get('traded_before')} of the {ev.get('months_before')} {unit}s before; "
         f"{about(finding.get('expected'), cur)} of trade would be expected there at its usual "
-        f"{unit} of that time ({about(ev.get('level'), cur)})."
+        f"{unit} of that time ({about(ev.get('level'), cur)}){_priced(ev, len(months), unit)}."
     )
     text += _siblings_text(finding, len(months), unit)
     said, reading = _partner_reading(finding, len(months), unit)
@@ -418,6 +424,14 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         "under another code or partner from then, or its figures are late"
         + _partner_pointer(finding)
     )
+
+
+def _priced(ev: Mapping, n_months: int, unit: str) -> str:
+    """Where a stop is priced for fewer months than it runs: for as long as the flow ran."""
+    priced = int(ev.get("priced_months") or n_months)
+    if priced >= n_months:
+        return ""
+    return f", over its first {priced} {unit}s, as long as the flow had run"
 
 
 def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:

@@ -144,7 +144,7 @@ class Implausible(Detector):
         reason, factor, alone, n_tiny, low = self._classify(
             v, e, z, below, model.sigma[:, None], habit, panel.season
         )
-        reason = _weighed_slips(panel, reason, factor, low)
+        reason, partner_held = _weighed_slips(panel, reason, factor, low)
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -179,6 +179,8 @@ class Implausible(Detector):
         slips = np.flatnonzero(reason[rows, cols] == 3)
         for k, extra in zip(slips, slip_evidence(panel, rows[slips], cols[slips]), strict=True):
             evidence[k].update(extra)
+            if partner_held[rows[k], cols[k]]:  # why a slip whose weight moved stands
+                evidence[k]["partner_held"] = True
         impact = np.where(np.isfinite(expected), observed - expected, observed)
         return detections(
             self.kind,
@@ -371,25 +373,27 @@ class Implausible(Detector):
 
 def _weighed_slips(
     panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Reasons with each slip whose weight moved with its value read again: a shipment of
     that size at the usual price, not a unit error, which changes the value and not the
     kilograms (€4 for 1 kg before months of €6K–53K at the same €4/kg was "close to
     ×1/1,000, the signature of a unit error"). Below, a month next to nothing where the
     near-zero rules hold (``low``), else no finding here; above, none (the spike reads
-    it). Unless the partner's record, at the series' own scale (its usual month within ×10
-    of the series' typical one), stayed within ×10 of its usual month: then value and
-    weight were both entered wrong (Poland's €492.3K for 105 t of CN 48064090 to Germany,
-    whose record of the month shows €152 against its usual €318, Poland's typical month
-    €507), and the slip stands, its weight read in the text. A record at another scale
-    (Hungary's €418 a month of Spain's €79K) says nothing of it."""
+    it). So is one whose weight moved further than its value. Unless the partner's record,
+    at the series' own scale (its usual month within ×10 of the series' typical one),
+    stayed within ×10 of its usual month: then value and weight were both entered wrong
+    (Poland's €492.3K for 105 t of CN 48064090 to Germany, whose record of the month shows
+    €152 against its usual €318, Poland's typical month €507), and the slip stands, its
+    weight read in the text (the cells returned beside the reasons). A record at another
+    scale (Hungary's €418 a month of Spain's €79K) says nothing of it."""
+    held = np.zeros(reason.shape, dtype=bool)
     rows, cols = np.nonzero(reason == 3)
     if not rows.size:
-        return reason
+        return reason, held
     steps = factor[rows, cols]
     moved = np.array(
         [
-            weight_reading(ev, observed, step) == "moved"
+            weight_reading(ev, observed, step) in ("moved", "further")
             for ev, observed, step in zip(
                 slip_evidence(panel, rows, cols), panel.values[rows, cols], steps, strict=True
             )
@@ -400,11 +404,12 @@ def _weighed_slips(
     with np.errstate(divide="ignore", invalid="ignore"):
         comparable = np.abs(np.log10(usual / typical_level(panel.values)[rows])) < 1.0
         as_usual = comparable & (np.abs(np.log10(theirs / usual)) < 1.0)
+    held[rows[moved & as_usual], cols[moved & as_usual]] = True
     moved &= ~as_usual
     rows, cols, steps = rows[moved], cols[moved], steps[moved]
     reason = reason.copy()
     reason[rows, cols] = np.where(low[rows, cols] & (steps < 1), REASONS.index("near_zero"), -1)
-    return reason
+    return reason, held
 
 
 def _low_reading(partner: str | None, shipped: str | None, unit: str) -> str:
@@ -610,6 +615,12 @@ def _weight_text(
         "so a real change in the quantity shipped is the likelier reading, a unit error the "
         f"alternative; {tells}."
     )
+    if ev.get("partner_held"):  # the slip stands on the partner's record (``_weighed_slips``)
+        likelier = (
+            "but the partner's record of the month did not move with them (below): value and "
+            "weight entered wrong together is the likelier reading, a real change the "
+            "alternative."
+        )
     if reading == "moved":
         return (
             f" But the weight moved with the value: {figures}. A unit error changes the value, "

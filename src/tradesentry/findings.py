@@ -95,6 +95,23 @@ def stable_id(
     return hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
 
 
+def with_severity_and_id(found: pd.DataFrame) -> pd.DataFrame:
+    """``found`` (findings with their keys, periods, ``freq`` and ``score``) with the
+    severity of each score and each finding's ``stable_id``."""
+    found = found.assign(severity=severity_of(found["score"]))
+    found["id"] = [
+        stable_id(
+            r.kind,
+            (r.reporter, r.partner, r.flow, r.classification, r.commodity, r.breakdown),
+            r.period,
+            r.period_end,
+            r.freq,
+        )
+        for r in found.itertuples()
+    ]
+    return found
+
+
 def assemble(
     panel: Panel, frames: Sequence[pd.DataFrame], detectors: Sequence[Detector]
 ) -> pd.DataFrame:
@@ -126,17 +143,7 @@ def assemble(
             "evidence": det["evidence"].to_numpy(),
         }
     )
-    out["severity"] = severity_of(out["score"])
-    out["id"] = [
-        stable_id(
-            r.kind,
-            (r.reporter, r.partner, r.flow, r.classification, r.commodity, r.breakdown),
-            r.period,
-            r.period_end,
-            r.freq,
-        )
-        for r in out.itertuples()
-    ]
+    out = with_severity_and_id(out)
     by_kind = {d.kind: d for d in detectors}
     out["explanation"] = [_explained(by_kind[rec["kind"]], rec) for rec in out.to_dict("records")]
     return out[[*FINDING_COLUMNS, *EXTRA_COLUMNS]]

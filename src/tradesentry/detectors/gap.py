@@ -162,7 +162,7 @@ class Gap(Detector):
         month, so they are read from the store once per scan, for either engine. Priced at
         the series' usual month over the ``STOP_WINDOW`` months up to its last report."""
         from tradesentry.context import stopped_series
-        from tradesentry.findings import empty_findings, severity_of, stable_id
+        from tradesentry.findings import empty_findings, with_severity_and_id
 
         stops = self._tested_stops(stopped_series(con, filters, self.min_stop))
         if stops.empty:
@@ -185,16 +185,7 @@ class Gap(Detector):
             score=score.round(3),
             evidence=[_stop_evidence(r) for r in stops.itertuples()],
         )
-        out["severity"] = severity_of(out["score"])
-        out["id"] = [
-            stable_id(
-                self.kind,
-                (r.reporter, r.partner, r.flow, r.classification, r.commodity, r.breakdown),
-                r.period,
-                r.period_end,
-            )
-            for r in out.itertuples()
-        ]
+        out = with_severity_and_id(out)
         out["explanation"] = [self.explain(f) for f in out.to_dict("records")]
         return out[list(empty_findings().columns)].reset_index(drop=True)
 

@@ -57,9 +57,12 @@ class Dip(Detector):
     thresholds were chosen), near the rate spikes give at 4.0 (1.0); most of those dips are
     visibly real (a month at 1/50 of its neighbours). A reported zero is not a dip
     where the series' months without trade (zeros or missing months) explain it
-    (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others.
-    Nor is a series' first reported month (``evidence.first_months``): a flow that starts
-    late in a month holds part of it.
+    (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others;
+    nor is a month of next to nothing (below a tenth of its expectation) in a line without
+    trade a quarter of its months or more, over its span and in the year around it
+    (``baseline.ordinary_nothing``): a parcel where the line often ships nothing says what
+    a month without trade says. Nor is a series' first reported month
+    (``evidence.first_months``): a flow that starts late in a month holds part of it.
 
     Where a strong seasonal factor decides the dip (it moves the month by at least 2
     scales, and against the level alone the month is within the threshold: ``evidence``'s

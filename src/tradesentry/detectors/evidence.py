@@ -477,7 +477,8 @@ def first_months(panel: Panel) -> np.ndarray:
 
 def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
     """Single months beyond ``threshold`` scales above (+1) or below (-1) the expectation;
-    below, not in a series' first month (``first_months``); neither, in the samples before
+    below, not in a series' first month (``first_months``), nor a parcel where the line
+    often ships nothing (``baseline.ordinary_nothing``); neither, in the samples before
     its flow starts (``baseline.samples_before_flow``: €93 among samples of €1–€11 before a
     flow of €20K a month was a spike)."""
     model = baseline(panel)

@@ -84,9 +84,13 @@ class Implausible(Detector):
     zero; $3K in a series of millions, even inside a closure whose months swing too much
     for the first test), except a zero in a series whose months without trade (zeros or
     missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
-    one in 23), or in the series' first reported month (a flow that starts late in a month
-    holds part of it) or a sample before its flow starts (``evidence.first_months``; a
-    first month a thousandth of the flow still reads as a unit slip); and a *negative*
+    one in 23), or a month of next to nothing in a line without trade a quarter of its
+    months or more, over its span and in the year around it (``baseline.ordinary_nothing``:
+    a parcel where the line often ships nothing), or where fewer than six other months
+    have trade (no usual level for "no other month comes near it"), or in the series'
+    first reported month (a flow that starts late in a month holds part of it) or a sample
+    before its flow starts (``evidence.first_months``; a first month a thousandth of the
+    flow still reads as a unit slip); and a *negative*
     value, which trade values cannot be. A series too short for a scale of its own
     (``Baseline.measured``) is read for these orders of magnitude only where its other
     months agree within ×10

@@ -691,22 +691,22 @@ _SIBLING_MONTHS_SQL = f"""
 
 
 def _evidence(found: pd.DataFrame) -> list:
+    """Each finding's evidence (None for a frame without the column)."""
     return list(found["evidence"]) if "evidence" in found else [None] * len(found)
 
 
 def sibling_months(found, con) -> dict:
     """What the reporter recorded of the same line with its other partners in each
-    finding's months: ``siblings_trading`` (the other partners it had trade with in at
-    least 2 of the 3 months on each side of the finding, before it where the series stopped
-    there, ``open_end``; the world and areas aside),
+    finding's months, by the finding's index in ``found``: ``siblings_trading`` (the other
+    partners it had trade with in at least 2 of the 3 months on each side of the finding,
+    before it where the series stopped there, ``open_end``; the world and areas aside),
     ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
     their usual month, in at least half of its months; ``siblings_silent_all``: in every
-    one), ``siblings_held`` (those with trade in every month of it) and
-    ``siblings_named`` (the largest of the silent, up to three), by the finding's index in
-    ``found``. Many partners silent at once point
-    away from the pair: a halt of the line at the source, or months missing from the
-    reporter's record of it. Only findings with a partner trading around them get an
-    entry."""
+    one), ``siblings_held`` (those with trade in every month of it) and ``siblings_named``
+    (the largest of the silent, up to three). Many partners silent at once point away from
+    the pair: the line stopped on the reporter's side, or the months are missing from its
+    record. Only findings on a country partner with a partner trading around them get an
+    entry (the world's partners are its parts)."""
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
     partner = found["partner"].astype(str)
     # the world's partners are its parts, silent with it by construction: no reading

@@ -756,9 +756,9 @@ COMPLETE_SHARE = 0.5
 
 _STOPPED_SQL = f"""
     WITH cur AS MATERIALIZED (
-        SELECT *, commodity = 'TOTAL' AS total,
-               period + to_months(period_months - 1) AS through
-        FROM current_observations WHERE freq = 'M'
+        SELECT {_SERIES_COLUMNS}, period, period_months, value, currency,
+               commodity = 'TOTAL' AS total, period + to_months(period_months - 1) AS through
+        FROM {{current}} WHERE freq = 'M'
     ),
     -- how far the reporter's record of a flow runs (its totals apart from its products,
     -- which may come from another table), to its last complete month: one holding at least
@@ -816,7 +816,10 @@ def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
     from tradesentry.engines.local import series_filter_sql
 
     where, params = series_filter_sql(filters)
-    sql = _STOPPED_SQL.format(where=where, min_months=int(min_months))
+    # with one release the current view is the table itself, without the view's window
+    releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
+    current = "observations" if releases <= 1 else "current_observations"
+    sql = _STOPPED_SQL.format(where=where, min_months=int(min_months), current=current)
     return con.execute(sql, params).df()
 
 

@@ -862,7 +862,7 @@ def series(
     index = (first.dt.year * 12 + first.dt.month - 1).to_numpy()
     covered = {m for i, n in zip(index, obs["period_months"], strict=True) for m in range(i, i + n)}
     held = [(i, row.period_months, row) for i, row in zip(index, obs.itertuples(), strict=True)]
-    last = max(index.max(), *_months_of(view.findings.to_frame()["period_end"]))
+    last = max([index.max(), *_months_of(view.findings.to_frame()["period_end"])])
     gaps = [(i, 0, None) for i in range(index.min(), last + 1, step) if i not in covered]
     for i, _, row in sorted(held + gaps, key=lambda cell: cell[:2]):
         month = f"{i // 12:04d}-{i % 12 + 1:02d}"

@@ -181,16 +181,24 @@ def _completed(
     after its last report), then completed with the context of findings their detectors
     name (``Detector.finding_needs``, read from the store by ``context.FINDING_CONTEXT``):
     a gap's months have no rows for the panel to join the partner's record to. Once per
-    scan, after every chunk: one read of the store, not one per chunk."""
-    read = [f for f in (_since(d.from_store(con, filters), since) for d in detectors) if len(f)]
-    if read:
-        frame = pd.concat([f for f in (frame, *read) if len(f)], ignore_index=True)
-    for detector in detectors:
-        mine = frame[frame["kind"] == detector.kind]
-        if not detector.finding_needs or mine.empty:
-            continue
-        found = {need: context.FINDING_CONTEXT[need](mine, con) for need in detector.finding_needs}
-        frame = detector.complete(frame, found)
+    scan, after every chunk: one read of the store, not one per chunk, within the scan's
+    DuckDB memory budget (``engines.local.memory_budget``: uncapped, the read of every row
+    for the stops took 3.4 GB at 10^7 rows)."""
+    from tradesentry.engines.local import memory_budget
+
+    with memory_budget(con):
+        read = [_since(d.from_store(con, filters), since) for d in detectors]
+        read = [f for f in read if len(f)]
+        if read:
+            frame = pd.concat([f for f in (frame, *read) if len(f)], ignore_index=True)
+        for detector in detectors:
+            mine = frame[frame["kind"] == detector.kind]
+            if not detector.finding_needs or mine.empty:
+                continue
+            found = {
+                need: context.FINDING_CONTEXT[need](mine, con) for need in detector.finding_needs
+            }
+            frame = detector.complete(frame, found)
     return frame
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tradesentry.detectors import registry
 from tradesentry.detectors.dip import Dip
+
+from ._helpers import findings, keyed_panel
 
 
 @pytest.mark.parametrize(
@@ -61,3 +64,20 @@ def test_the_next_month_is_offered_as_where_trade_went_only_above_its_expected_v
     }
     text = registry()[kind]().explain(finding)
     assert ("may have been recorded in January 2025" in text) is offered
+
+
+@pytest.mark.parametrize(
+    ("factor", "said"),
+    [
+        (1 / 4.0, "A smaller shipment or contract than usual, or part of the month's trade"),
+        (1 / 30.0, "A real interruption (a closure, a lost contract) or trade not yet recorded"),
+    ],
+)
+def test_a_dip_that_kept_some_trade_is_a_smaller_month_not_a_closure(factor, said):
+    """Poland's imports of CN 35069110 from Sweden: €822 for 100 kg against €3.0K expected
+    was "a real interruption (a closure, a lost contract)". Above a tenth of its
+    expectation some trade went on: a smaller month; below it, an interruption."""
+    v = 3.0e3 * np.exp(np.random.default_rng(7).normal(0.0, 0.05, 36))
+    v[20] *= factor
+    (dip,) = findings(keyed_panel(v), [Dip()]).to_dict("records")
+    assert said in dip["explanation"], dip["explanation"]

@@ -113,7 +113,9 @@ def test_a_month_at_next_to_nothing_is_read_by_its_weight(kilos, says):
         (Spike, 6.0, 1.0, "the trade went on as P0 recorded it, so CHN's figure is the one off"),
         (Spike, 6.0, 5.0, "both records show the change. A one-off shipment"),
         (Dip, 1 / 6.0, 1.0, "so CHN's figure is the one off. Trade not yet recorded"),
-        (Dip, 1 / 6.0, 1 / 5.0, "both records show the change. A real interruption, then"),
+        # a sixth of the month is some trade, seen on both sides: a fall, not a stop
+        (Dip, 1 / 6.0, 1 / 5.0, "both records show the change. A real fall, then, on both sides"),
+        (Dip, 1 / 30.0, 1 / 25.0, "both records show the change. A real interruption, then"),
     ],
 )
 def test_spikes_and_dips_are_read_in_the_partners_record(kind, factor, partner_factor, says):

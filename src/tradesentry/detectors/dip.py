@@ -10,6 +10,7 @@ from typing import ClassVar
 import pandas as pd
 
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
+from tradesentry.detectors.baseline import NOTHING_SHARE
 from tradesentry.detectors.combined import (
     combined_deviations,
     explain_deviation,
@@ -121,19 +122,37 @@ class Dip(Detector):
             text += " Trade not yet recorded or misrecorded, then; a later revision would show it."
         elif reading == "moved" and quantity == "held":  # the usual tonnage, cheaper
             text += " A fall in price, seen on both sides, more than an interruption."
-        elif reading == "moved":
+        elif reading == "moved" and _next_to_nothing(finding):
             text += " A real interruption, then (a closure, a lost contract), on both sides."
+        elif reading == "moved":
+            text += " A real fall, then, on both sides: a smaller shipment or contract than usual."
         elif quantity == "held":
             text += (
                 " A fall in price or a misrecorded value, more than an interruption; a later "
                 "revision or the partner's record would tell."
             )
-        else:
+        elif _next_to_nothing(finding):
             text += (
                 " A real interruption (a closure, a lost contract) or trade not yet recorded; "
                 "a later revision would show the second."
             )
+        else:  # some trade went on: a smaller month, not a stop
+            text += (
+                " A smaller shipment or contract than usual, or part of the month's trade not "
+                "yet recorded; a later revision or the partner's record would tell them apart."
+            )
         return text
+
+
+def _next_to_nothing(finding: Mapping) -> bool:
+    """A month below a tenth of its expectation (``baseline.NOTHING_SHARE``): an
+    interruption; above it some trade went on (Poland's imports of CN 35069110 from Sweden,
+    €822 for 100 kg against €3.0K, was "a real interruption (a closure, a lost contract)")."""
+    observed, expected = finding.get("observed"), finding.get("expected")
+    try:
+        return float(observed) < NOTHING_SHARE * float(expected)
+    except (TypeError, ValueError):
+        return True
 
 
 def _below(finding: Mapping, ev: Mapping) -> str:

@@ -541,14 +541,21 @@ def test_no_other_month_near_it_needs_other_months(others, flagged):
     assert (len(found) == 1) == flagged
 
 
-def test_a_line_sparse_years_before_but_regular_around_the_month_keeps_its_findings():
+@pytest.mark.parametrize("silence", ["before", "after"])
+def test_a_line_sparse_years_before_but_regular_around_the_month_keeps_its_findings(silence):
     """China's exports of HS 380110 to Iran: two shipments in 2018, then 13 straight months
     of $0.3–3.1M and $93 in July 2024 among them. Over its span the line is without trade
-    most of the time, but not in the year on each side of the month: the $93 is flagged."""
+    most of the time, but not in the year on each side of the month, from the flow's first
+    month to its last: the $93 is flagged (Denmark's exports of CN 39206900 to Czechia, €82
+    in April 2023 inside ten straight months of €7.2K–95K, then near silence, likewise)."""
     rng = np.random.default_rng(6)
     v = np.full(96, np.nan)
-    v[[10, 14]] = 5e5
-    v[80:96] = 1.2e6 * np.exp(rng.normal(0.0, 0.4, 16))
+    if silence == "before":
+        v[[10, 14]] = 5e5
+        v[83:96] = 1.2e6 * np.exp(rng.normal(0.0, 0.4, 13))
+    else:
+        v[80:93] = 1.2e6 * np.exp(rng.normal(0.0, 0.4, 13))
+        v[[95]] = 5e5
     v[90] = 93.0
     found = findings(keyed_panel(v, start="2017-01"), default_detectors(["implausible", "dip"]))
     assert "2024-07" in list(found["period"])

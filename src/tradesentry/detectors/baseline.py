@@ -302,21 +302,24 @@ def _habitual(
     chance = (other_without + 0.5) / (other_months + 1.0)
     habit = quiet & (other_without >= 1) & (chance > chance_above)
     if window is not None:
-        months, quiet_months = _around_the_run(without, inside, window)
+        months, quiet_months = _around_the_run(without, reported, window)
         habit &= (quiet_months + 0.5) / (months + 1.0) > chance_above
     return habit
 
 
 def _around_the_run(
-    without: np.ndarray, inside: np.ndarray, window: int
+    without: np.ndarray, reported: np.ndarray, window: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each month without trade, the months of the span within ``window`` on each side
-    and those of them without trade, its own run left out."""
+    """For each month without trade, the months within ``window`` on each side, from the
+    first month with trade there to the last (the months before a flow starts or after it
+    ends are no part of its habit around the month), and those of them without trade, its
+    own run left out."""
     n, T = without.shape
     cols = np.arange(T)
-    lo, hi = np.maximum(cols - window, 0), np.minimum(cols + window, T - 1)
-    span = _window_counts(inside, lo, hi)
-    quiet = _window_counts(without, lo, hi)
+    lo = _first_within(reported, np.maximum(cols - window, 0), cols)
+    hi = _last_within(reported, cols, np.minimum(cols + window, T - 1))
+    span = np.maximum(hi - lo + 1, 0)
+    quiet = _window_counts(without, lo, np.maximum(hi, lo - 1))
     # the run each month belongs to, clipped to the month's window
     flat = np.pad(without, ((0, 0), (0, 1))).ravel()
     starts = flat & ~np.concatenate([[False], flat[:-1]])
@@ -332,9 +335,32 @@ def _around_the_run(
 
 
 def _window_counts(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """How many True cells each row holds between columns ``lo`` and ``hi`` (inclusive)."""
+    """How many True cells each row holds between columns ``lo`` and ``hi`` (inclusive; lo
+    and hi per column, or per cell)."""
     cs = np.concatenate([np.zeros((len(mask), 1), np.int64), np.cumsum(mask, axis=1)], axis=1)
-    return cs[:, hi + 1] - cs[:, lo]
+    rows = np.arange(len(mask))[:, None]
+    lo, hi = np.broadcast_to(lo, mask.shape), np.broadcast_to(hi, mask.shape)
+    return cs[rows, hi + 1] - cs[rows, lo]
+
+
+def _first_within(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per cell, the first column from ``lo`` to ``hi`` (per column) where ``mask`` holds;
+    ``hi`` + 1 where none does."""
+    T = mask.shape[1]
+    # the next True at or after each column, read at lo
+    nxt = np.where(mask, np.arange(T), T)
+    nxt = np.minimum.accumulate(nxt[:, ::-1], axis=1)[:, ::-1]
+    first = nxt[:, lo]
+    return np.where(first <= hi, first, hi + 1)
+
+
+def _last_within(mask: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per cell, the last column from ``lo`` to ``hi`` (per column) where ``mask`` holds;
+    ``lo`` − 1 where none does."""
+    prev = np.where(mask, np.arange(mask.shape[1]), -1)
+    prev = np.maximum.accumulate(prev, axis=1)
+    last = prev[:, hi]
+    return np.where(last >= lo, last, lo - 1)
 
 
 #: below this share of a series' typical month, its leading months are samples before the

@@ -375,6 +375,10 @@ class Implausible(Detector):
         return text + _low_reading(reading, shipped, unit)
 
 
+#: a partner's month within this factor of its usual one did not move with a slip
+PARTNER_AS_USUAL = 3.0
+
+
 def _weighed_slips(
     panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -385,7 +389,8 @@ def _weighed_slips(
     near-zero rules hold (``low``), else no finding here; above, none (the spike reads
     it). So is one whose weight moved further than its value. Unless the partner's record,
     at the series' own scale (its usual month within ×10 of the series' typical one),
-    stayed within ×10 of its usual month: then value and weight were both entered wrong
+    stayed within ×``PARTNER_AS_USUAL`` of its usual month (×10 kept samples before a flow
+    whose partner's month was at ×0.2): then value and weight were both entered wrong
     (Poland's €492.3K for 105 t of CN 48064090 to Germany, whose record of the month shows
     €152 against its usual €318, Poland's typical month €507), and the slip stands, its
     weight read in the text (the cells returned beside the reasons). A record at another
@@ -407,7 +412,7 @@ def _weighed_slips(
     theirs, usual = partner_month(panel, rows, cols)
     with np.errstate(divide="ignore", invalid="ignore"):
         comparable = np.abs(np.log10(usual / typical_level(panel.values)[rows])) < 1.0
-        as_usual = comparable & (np.abs(np.log10(theirs / usual)) < 1.0)
+        as_usual = comparable & (np.abs(np.log(theirs / usual)) < np.log(PARTNER_AS_USUAL))
     held[rows[moved & as_usual], cols[moved & as_usual]] = True
     moved &= ~as_usual
     rows, cols, steps = rows[moved], cols[moved], steps[moved]

@@ -211,7 +211,9 @@ def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(
         assert month["evidence"]["reason"] == "near_zero"
 
 
-@pytest.mark.parametrize(("partner_step", "kind"), [(1.0, "implausible"), (1000.0, "spike")])
+@pytest.mark.parametrize(
+    ("partner_step", "kind"), [(1.0, "implausible"), (1000.0, "spike"), (0.2, "spike")]
+)
 def test_a_slip_in_value_and_weight_stands_where_the_partners_record_did_not_move(
     partner_step, kind
 ):

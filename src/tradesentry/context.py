@@ -684,7 +684,9 @@ _SIBLING_MONTHS_SQL = f"""
            count(*) FILTER (WHERE held = 0) AS silent_all,
            count(*) FILTER (WHERE 2 * held <= n) AS silent,
            count(*) FILTER (WHERE held = n) AS held_all,
-           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held <= n) AS named
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held <= n) AS named,
+           coalesce(sum(usual) FILTER (WHERE 2 * held <= n), 0) / sum(usual) AS silent_share,
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held > n) AS going
     FROM held
     GROUP BY i
 """
@@ -702,8 +704,10 @@ def sibling_months(found, con) -> dict:
     before it where the series stopped there, ``open_end``; the world and areas aside),
     ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
     their usual month, in at least half of its months; ``siblings_silent_all``: in every
-    one), ``siblings_held`` (those with trade in every month of it) and ``siblings_named``
-    (the largest of the silent, up to three). Many partners silent at once point away from
+    one), ``siblings_held`` (those with trade in every month of it), ``siblings_named``
+    (the largest of the silent, up to three), ``siblings_going`` (the largest of the
+    others) and ``siblings_silent_share`` (the silent ones' share of the trading partners'
+    usual months, summed). Many partners silent at once point away from
     the pair: the line stopped on the reporter's side, or the months are missing from its
     record. Only findings on a country partner with a partner trading around them get an
     entry (the world's partners are its parts)."""
@@ -740,7 +744,9 @@ def sibling_months(found, con) -> dict:
             "siblings_silent": int(r.silent),
             "siblings_silent_all": int(r.silent_all),
             "siblings_held": int(r.held_all),
+            "siblings_silent_share": round(float(r.silent_share), 3),
             **({"siblings_named": list(r.named)[:SIBLING_NAMED]} if r.silent else {}),
+            **({"siblings_going": list(r.going)[:SIBLING_NAMED]} if r.trading > r.silent else {}),
         }
         for r in rows.itertuples()
     }

@@ -443,7 +443,7 @@ def test_a_partners_record_of_one_missing_month_reads_a_month_without_trade():
     assert reading.endswith("likelier reading than a month without trade."), reading
 
 
-def _line_csv(folder: Path, silent: int, partners: int = 6) -> Path:
+def _line_csv(folder: Path, silent: int, partners: int = 6, going_scale: float = 1.0) -> Path:
     """GIN's exports of 26060000 to ``partners`` countries and to ESP, a steady 2016–2017,
     none to ESP in January–March 2017; the first ``silent`` of the others have none
     either (the last of them a few francs, next to nothing, in March)."""
@@ -453,13 +453,13 @@ def _line_csv(folder: Path, silent: int, partners: int = 6) -> Path:
         period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
         inside = m in (12, 13, 14)
         for k, partner in enumerate(["ESP", *others]):
-            value = (k + 1) * 1e10 * (1 + 0.05 * (m % 3))
+            value = (k + 1) * 1e10 * (1 + 0.05 * (m % 3)) * (going_scale if k > silent else 1)
             if inside and (partner == "ESP" or k <= silent):
                 if partner == "ESP" or not (k == silent and m == 14):
                     continue
                 value = 9.9e3
             rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
-    path = folder / f"line-{silent}.csv"
+    path = folder / f"line-{silent}-{going_scale}.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     return path
 
@@ -611,3 +611,21 @@ def test_a_stop_runs_to_the_records_last_complete_month(store, tmp_path, stop_af
     store.ingest(path)
     found = api.scan(store, kinds="gap", save=False).to_records()
     assert [f["period_end"] for f in found] == ([period_end] if period_end else [])
+
+
+def test_silent_partners_that_carry_little_of_the_line_make_no_reading(store, tmp_path):
+    """Guinea's bauxite to Spain, Germany, Canada, Ireland and France fell silent in
+    January–March 2017 while China's, 98 % of the line, went on: not a change on Guinea's
+    side. Where the partners that went on carry most of the line's usual trade, the text
+    names them and draws no reading."""
+    from tradesentry import api
+
+    store.ingest(_line_csv(tmp_path, 4, going_scale=50.0))
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert gap["evidence"]["siblings_silent_share"] < 0.1
+    assert (
+        "4 of the 6 other partners GIN exported 26060000 to around those months have no "
+        "figure, or next to nothing, in those months too (FRA, CAN and DEU, among others), "
+        "though those that went on (UKR and CHN) carry most of the line's trade."
+    ) in gap["explanation"], gap["explanation"]
+    assert "side" not in gap["explanation"]

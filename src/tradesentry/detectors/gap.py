@@ -429,11 +429,14 @@ def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
     """What the reporter's other partners of the same line recorded in the gap's months
     (``context.sibling_months``): many of them empty at once point away from the pair, to
     the reporter's side: the line stopped there, or the months are missing from its record
-    (Guinea's bauxite exports to Spain, Germany, Canada, Ireland and France, January–March
-    2017, while China's and Ukraine's went on). Every one of them trading through the gap
-    makes it the pair's own. Nothing where fewer than ``SIBLINGS_FOR_READING`` partners
-    traded around it, or fewer than half of them (at least two) fell silent: a few quiet
-    partners of many are the line's usual turnover."""
+    (Denmark's exports of CN 39206900 to 13 of 18 partners from mid-2023). Every one of
+    them trading through the gap makes it the pair's own. Where the silent ones carry less
+    than ``SIBLINGS_SHARE`` of their usual trade, the text names those that went on and
+    draws no reading (Guinea's bauxite to Spain, Germany, Canada, Ireland and France fell
+    silent in January–March 2017 while China's, 98 % of the line, went on). Nothing where
+    fewer than ``SIBLINGS_FOR_READING`` partners traded around it, or fewer than half of
+    them (at least two) fell silent: a few quiet partners of many are the line's usual
+    turnover."""
     ev = finding.get("evidence") or {}
     trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
     if trading < SIBLINGS_FOR_READING:
@@ -454,6 +457,9 @@ def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
     where = them if int(ev.get("siblings_silent_all") or 0) == silent else f"most of {them}"
     count = f"All {trading}" if silent == trading else f"{silent} of the {trading}"
     said = f" {count} {partners} have no figure, or next to nothing, in {where} too ({names}{more})"
+    if float(ev.get("siblings_silent_share", 1.0)) < SIBLINGS_SHARE:
+        going = joined(list(ev.get("siblings_going") or []))
+        return f"{said}, though those that went on ({going}) carry most of the line's trade."
     stopped = "its trade" if goods == "goods" else "the line"
     return (
         f"{said}: a change on {reporter}'s side ({stopped} stopped, or {them} missing from its "
@@ -463,6 +469,10 @@ def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
 
 #: the other partners of the line trading around a gap that make their silence a reading
 SIBLINGS_FOR_READING = 3
+#: and the share of their usual trade the silent ones must carry for the reading: where the
+#: partners that went on carry most of it, the line did not stop (Guinea's bauxite to
+#: China, 98 % of the line, went on while five smaller buyers fell silent)
+SIBLINGS_SHARE = 0.5
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

@@ -407,8 +407,9 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
         (50.0, 5000.0, "The weight went from ", True),  # samples of a few kg, then trade
         (0.68, 0.98, "The weight held (", False),  # the weight stayed: the price moved
         (982.0, 49.0, "The weight went from ", True),  # the weight went far along
+        (2.6, 0.6, "The weight went from ", True),  # the weight fell as the value rose
     ],
-    ids=["units", "goods", "weight-first", "price", "both-far"],
+    ids=["units", "goods", "weight-first", "price", "both-far", "against"],
 )
 def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     value_step, weight_step, said, alternative
@@ -433,6 +434,17 @@ def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     reopening = "A reopening, a new contract" in found["explanation"]
     assert (closure or reopening) == alternative
     assert found["evidence"]["weight_before"] > 0 and found["evidence"]["weight_after"] > 0
+
+
+def test_weights_of_a_kilogram_or_two_say_nothing_of_a_level_shift():
+    """Greece's imports of CN 48064090 from Hungary, €2 to €1 a month: "1 kg to 1 kg … the
+    value per kg moved ×0.5, a change of price". Weights rounded to whole kilograms under
+    10 kg a month give no reading."""
+    rng = np.random.default_rng(4)
+    value = np.r_[np.full(24, 2e3), np.full(24, 1e2)] * np.exp(rng.normal(0, 0.05, 48))
+    kilos = np.full(48, 1.0)
+    (found,) = findings(keyed_panel(value, weights=kilos), [LevelShift()]).to_dict("records")
+    assert "weight" not in found["explanation"].lower()
 
 
 def test_a_level_shift_without_weights_says_nothing_of_them():

@@ -24,6 +24,7 @@ from tradesentry.detectors.combined import combined_name, spread_months
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
+from tradesentry.detectors.second_record import MIN_USUAL_KG, WEIGHT_HELD
 from tradesentry.detectors.shifts import reported_first
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -867,17 +868,21 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     lost business". That reading then replaces the closure's or the reopening's. Where the
     weight carries at least ``WEIGHT_SHARE`` of it and the value per kg stayed within
     ×``WEIGHT_WITH``, the goods shipped changed, and the text says so. Where the weight
-    carries at most ``UNIT_SHARE`` of it and itself stayed within ×``WEIGHT_WITH``, the
+    carries at most ``UNIT_SHARE`` of it and itself stayed within ×``WEIGHT_HELD`` (as
+    a spike's weight holds: ×0.6 beside a value ×2.6 did not), the
     quantity held and the price moved (Guinea's exports of wheat, 10084000, to the
     Netherlands: "the weight went from 6.3 t to 6.3 t, ×1.0", then "a closure, sanctions or
     lost business"): that reading replaces the closure's too. Otherwise it gives both
-    weights (a value ×982 with its weight ×49: neither reading holds). Where the partner's record says the change is in the
+    weights (a value ×982 with its weight ×49: neither reading holds). Weights of a few
+    kilograms (under ``MIN_USUAL_KG`` on either side: "1 kg to 1 kg") give no reading. Where the partner's record says the change is in the
     reporter's record (``record_only``), a weight that moved with the value is part of
     that record, not a change of the goods shipped, and is given without a verdict.
     """
     before, after = ev.get("weight_before"), ev.get("weight_after")
     ratio = ev.get("ratio")
     if not (_positive(before) and _positive(after) and _positive(ratio) and ratio != 1):
+        return "", False
+    if min(before, after) < MIN_USUAL_KG:  # a kilogram or two: rounding, not a reading
         return "", False
     moved = after / before
     per_kg = ratio / moved
@@ -892,7 +897,7 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
             "change of trade.",
             True,
         )
-    if share <= UNIT_SHARE and abs(np.log(moved)) < np.log(WEIGHT_WITH) and not record_only:
+    if share <= UNIT_SHARE and abs(np.log(moved)) < np.log(WEIGHT_HELD) and not record_only:
         return (
             f"The weight held ({weights}, {factor(moved)}): the value per kg moved "
             f"{factor(per_kg)}, a change of price or of the goods under the code, not of the "

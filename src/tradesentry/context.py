@@ -781,9 +781,11 @@ _STOPPED_SQL = f"""
         FROM held
     ),
     records AS (
-        SELECT reporter, flow, classification, total, max(month) AS record_end
-        FROM judged WHERE usual IS NULL OR series >= {COMPLETE_SHARE} * usual
-        GROUP BY ALL
+        SELECT reporter, flow, classification, total,
+               max(month) FILTER (WHERE usual IS NULL OR series >= {COMPLETE_SHARE} * usual)
+                   AS record_end,
+               min(month) AS record_start
+        FROM judged GROUP BY ALL
     ),
     scanned AS (SELECT * FROM cur WHERE {{where}}),
     spans AS (
@@ -792,11 +794,12 @@ _STOPPED_SQL = f"""
         FROM scanned GROUP BY ALL
     ),
     ended AS (
-        SELECT s.*, r.record_end FROM spans s JOIN records r USING (reporter, flow, classification, total)
+        SELECT s.*, r.record_end, r.record_start
+        FROM spans s JOIN records r USING (reporter, flow, classification, total)
         WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
     )
     SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.breakdown, e.freq,
-           e.currency, e.first, e.last, e.record_end,
+           e.currency, e.first, e.last, e.record_end, e.record_start,
            count(DISTINCT c.period) FILTER (WHERE c.value > 0
                AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
            count(DISTINCT c.period) FILTER (WHERE c.value > 0) AS traded_all,
@@ -817,7 +820,8 @@ def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
     reporter's record of the same flow holds (``record_end``: over the reporter's monthly
     series of that flow and classification, its totals apart from its products; complete
     where it holds at least ``COMPLETE_SHARE`` of the series of its usual month over the
-    year before): a series that stopped while its record went on. With each: its first and last month, its months
+    year before): a series that stopped while its record went on. With each: its first and
+    last month, the record's first (``record_start``), its months
     with trade in the ``STOP_WINDOW`` months up to its last (``traded_before``) and over
     its span (``traded_all``), their median month (``level``, in the series' currency)
     and its figures listed without a value there (``withheld``)."""

@@ -584,18 +584,23 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
     assert not len(api.scan(store, kinds="gap", save=False)), why
 
 
-def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(store, tmp_path):
+@pytest.mark.parametrize(("start", "stop_after", "priced"), [(3, 11, 9), (0, 6, 17)])
+def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(
+    store, tmp_path, start, stop_after, priced
+):
     """Guinea's exports of 03025900 to Korea: a flow of nine months priced over the 39
-    after it (11.7B francs, high). A stop is priced for as long as the flow had run."""
+    after it (11.7B francs, high). A stop is priced for as long as the flow had run; one
+    that ran from the record's first month may have run before it, and is priced whole."""
     from tradesentry import api
 
-    store.ingest(_stopping_csv(tmp_path, stop_after=11, start=3))
+    store.ingest(_stopping_csv(tmp_path, stop_after=stop_after, start=start))
     (gap,) = api.scan(store, kinds="gap", save=False).to_records()
     ev = gap["evidence"]
-    assert (len(ev["months"]), ev["priced_months"]) == (12, 9)
-    assert gap["expected"] == pytest.approx(9 * ev["level"])
-    assert ev["expected_each"][8] == ev["level"] and ev["expected_each"][9] is None
-    assert ", over its first 9 months, as long as the flow had run." in gap["explanation"]
+    assert (len(ev["months"]), ev["priced_months"]) == (23 - stop_after, priced)
+    assert gap["expected"] == pytest.approx(priced * ev["level"])
+    assert ev["expected_each"][priced - 1] == ev["level"]
+    capped = f", over its first {priced} months, as long as the flow had run."
+    assert (capped in gap["explanation"]) == (priced < len(ev["months"]))
 
 
 @pytest.mark.parametrize(("stop_after", "period_end"), [(14, "2017-12"), (21, None)])

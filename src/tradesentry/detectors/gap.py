@@ -219,8 +219,13 @@ class Gap(Detector):
             end=end.to_timestamp(),
             length=length,
             # priced for no longer than the flow ran: nine months of trade say little of
-            # the three years after them
-            priced=np.minimum(length, span),
+            # the three years after them (unless it ran from the record's first month, and
+            # may have run before it)
+            priced=np.where(
+                series["first"].to_numpy() > series["record_start"].to_numpy(),
+                np.minimum(length, span),
+                length,
+            ),
             before=before,
             z=z,
         )[ok]
@@ -408,13 +413,13 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
     said, reading = _partner_reading(finding, len(months), unit)
     if said and reading:
         return f"{text} {said}: {reading}"
-    if said:
-        return f"{text} {said}"
-    return (
-        f"{text} The flow stopped (a closure, sanctions, a lost contract), or it is recorded "
-        "under another code or partner from then, or its figures are late"
-        + _partner_pointer(finding)
+    readings = (
+        "The flow stopped (a closure, sanctions, a lost contract), or it is recorded under "
+        "another code or partner from then, or its figures are late"
     )
+    if said:  # the partner's record given, without a reading of its own
+        return f"{text} {said} {readings}."
+    return f"{text} {readings}{_partner_pointer(finding)}"
 
 
 def _priced(ev: Mapping, n_months: int, unit: str) -> str:

@@ -274,3 +274,17 @@ def test_the_usual_weight_takes_only_a_season_several_years_agree_on(years, says
     finding = {"observed": 341.1e3, "expected": 4.1e3, "period": "2024-08", "freq": "M"}
     text, reading = shipped_text(ev, finding)
     assert says in text and reading == "moved", text
+
+
+def test_a_spike_whose_partner_record_settles_nothing_does_not_send_the_reader_to_it():
+    """Belgium's imports of CN 39199020 from Poland: a spike that quoted Poland's figure for
+    the month still ended "the partner's mirror record would tell them apart". Where the
+    record is given and settles nothing, a later revision is what would tell."""
+    values = _flow(noise=0.05)
+    values[FLAGGED] *= 6.0
+    mirror = _flow(seed=8, noise=0.05)
+    mirror[FLAGGED] *= 0.3  # fell as the series rose: no reading
+    (finding,) = _found(Spike, values, mirror)
+    text = finding["explanation"]
+    assert "record of the same trade" in text, text
+    assert text.endswith("a later revision would tell them apart."), text

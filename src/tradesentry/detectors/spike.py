@@ -103,11 +103,14 @@ class Spike(Detector):
         text += late_text(ev.get("late"), cur, freq, "spike")
         partner, reading = partner_text(ev, finding)
         shipped, quantity = shipped_text(ev, finding, reading)
-        return text + shipped + partner + _closing(reading, quantity, period_unit(freq))
+        closing = _closing(reading, quantity, period_unit(freq), quoted=bool(partner))
+        return text + shipped + partner + closing
 
 
-def _closing(partner: str | None, quantity: str | None, unit: str) -> str:
-    """The readings a spike leaves, as its partner's record and its weight narrow them."""
+def _closing(partner: str | None, quantity: str | None, unit: str, quoted: bool = False) -> str:
+    """The readings a spike leaves, as its partner's record and its weight narrow them;
+    where the partner's record was ``quoted`` without settling them, a later revision is
+    what would tell (not the record just given)."""
     if partner == "agrees":
         return AGREES
     if partner == "held":
@@ -115,18 +118,20 @@ def _closing(partner: str | None, quantity: str | None, unit: str) -> str:
             f" A misrecorded figure, or trade the partner recorded in another {unit}; a later "
             "revision would show the first."
         )
+    record = "" if quoted else " or the partner's record"
     if quantity == "held":  # the usual tonnage at a higher price
         seen = ", seen on both sides," if partner == "moved" else ""
-        tell = "" if partner == "moved" else "; a later revision or the partner's record would tell"
+        tell = "" if partner == "moved" else f"; a later revision{record} would tell"
         return (
             f" A price change, other goods under the code{seen} or a misrecorded value, more "
             f"than a one-off shipment{tell}."
         )
     if partner == "moved":
         return f" A one-off shipment or a contract paid in one {unit}, then."
+    record = "" if quoted else " or the partner's mirror record"
     return (
         f" A one-off shipment, a contract paid in one {unit}, or a misrecorded figure; a later "
-        "revision or the partner's mirror record would tell them apart."
+        f"revision{record} would tell them apart."
     )
 
 

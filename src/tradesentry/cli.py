@@ -858,8 +858,7 @@ def series(
     # past its last figure): one the store does not hold has an empty value, as has one it
     # holds without a figure (withheld by the source, so flagged).
     step = 12 if view.freq == "A" else 1
-    first = pd.to_datetime(obs["period"]).dt.to_period("M")
-    index = (first.dt.year * 12 + first.dt.month - 1).to_numpy()
+    index = _months_of(obs["period"])
     covered = {m for i, n in zip(index, obs["period_months"], strict=True) for m in range(i, i + n)}
     held = [(i, row.period_months, row) for i, row in zip(index, obs.itertuples(), strict=True)]
     last = max([index.max(), *_months_of(view.findings.to_frame()["period_end"])])
@@ -1016,9 +1015,10 @@ def _freq(freq) -> str:
     return "A" if freq == "A" else "M"
 
 
-def _months_of(periods: pd.Series) -> list[int]:
-    """YYYY-MM labels as month numbers (year × 12 + month − 1)."""
-    return [int(p[:4]) * 12 + int(p[5:7]) - 1 for p in periods.dropna().astype(str)]
+def _months_of(periods: pd.Series) -> np.ndarray:
+    """Periods (dates, or YYYY-MM labels) as month numbers (year × 12 + month − 1)."""
+    months = pd.to_datetime(periods.dropna().astype(str).str[:7]).dt.to_period("M")
+    return (months.dt.year * 12 + months.dt.month - 1).to_numpy()
 
 
 def _flagged_periods(found: api.Findings) -> dict[tuple[str, str], set[str]]:

@@ -321,13 +321,7 @@ def _around_the_run(
     span = np.maximum(hi - lo + 1, 0)
     quiet = _window_counts(without, lo, np.maximum(hi, lo - 1))
     # the run each month belongs to, clipped to the month's window
-    flat = np.pad(without, ((0, 0), (0, 1))).ravel()
-    starts = flat & ~np.concatenate([[False], flat[:-1]])
-    ids = np.cumsum(starts) * flat
-    first_of = np.zeros(ids.max() + 1, dtype=np.int64)
-    first_of[ids[starts]] = np.flatnonzero(starts)
-    position = (np.arange(flat.size) - first_of[ids]).reshape(n, T + 1)[:, :T]
-    length = _run_lengths(without)
+    length, position = _runs(without)
     run_lo = np.maximum(cols - position, lo)
     run_hi = np.minimum(cols - position + length - 1, hi)
     in_window = np.where(without, np.maximum(run_hi - run_lo + 1, 0), 0)
@@ -401,12 +395,21 @@ def samples_before_flow(values: np.ndarray) -> np.ndarray:
 
 def _run_lengths(mask: np.ndarray) -> np.ndarray:
     """For each True cell, the length of the run of True it belongs to (0 elsewhere)."""
+    return _runs(mask)[0]
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each True cell, the length of the run of True it belongs to and its place in
+    it (0 for the run's first cell; both 0 elsewhere)."""
     n, T = mask.shape
     flat = np.pad(mask, ((0, 0), (0, 1))).ravel()  # a False column keeps runs in their row
     starts = flat & ~np.concatenate([[False], flat[:-1]])
     ids = np.cumsum(starts) * flat
     lengths = np.bincount(ids)[ids] * flat
-    return lengths.reshape(n, T + 1)[:, :T]
+    first_of = np.zeros(ids.max() + 1, dtype=np.int64)
+    first_of[ids[starts]] = np.flatnonzero(starts)
+    places = (np.arange(flat.size) - first_of[ids]) * flat
+    return lengths.reshape(n, T + 1)[:, :T], places.reshape(n, T + 1)[:, :T]
 
 
 def covered_by_combined(panel: Panel) -> np.ndarray:

@@ -1017,7 +1017,7 @@ def _freq(freq) -> str:
 
 def _months_of(periods: pd.Series) -> np.ndarray:
     """Periods (dates, or YYYY-MM labels) as month numbers (year × 12 + month − 1)."""
-    months = pd.to_datetime(periods.dropna().astype(str).str[:7]).dt.to_period("M")
+    months = pd.to_datetime(periods.dropna().astype(str).str[:7], format="%Y-%m").dt.to_period("M")
     return (months.dt.year * 12 + months.dt.month - 1).to_numpy()
 
 

@@ -797,24 +797,42 @@ _STOPPED_SQL = f"""
         SELECT s.*, r.record_end, r.record_start
         FROM spans s JOIN records r USING (reporter, flow, classification, total)
         WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
+    ),
+    stopped AS (
+        SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.breakdown,
+               e.freq, e.currency, e.first, e.last, e.record_end, e.record_start,
+               count(DISTINCT c.period) FILTER (WHERE c.value > 0
+                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
+               count(DISTINCT c.period) FILTER (WHERE c.value > 0) AS traded_all,
+               median(c.value / c.period_months) FILTER (WHERE c.value > 0
+                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS level,
+               count(*) FILTER (WHERE c.value IS NULL
+                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS withheld
+        FROM ended e JOIN scanned c USING ({_SERIES_COLUMNS})
+        GROUP BY ALL
+    ),
+    -- its last month of an ordinary size (``small_share`` of its usual month or more) and
+    -- the small figures of its window (the caller keeps those after that month)
+    sized AS (
+        SELECT s.*, c.through, c.value / c.period_months AS monthly,
+               c.value / c.period_months >= {{small_share}} * s.level AS ordinary
+        FROM stopped s JOIN scanned c USING ({_SERIES_COLUMNS})
+        WHERE c.value > 0 AND c.period > s.last - INTERVAL {STOP_WINDOW} MONTH
     )
-    SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.breakdown, e.freq,
-           e.currency, e.first, e.last, e.record_end, e.record_start,
-           count(DISTINCT c.period) FILTER (WHERE c.value > 0
-               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
-           count(DISTINCT c.period) FILTER (WHERE c.value > 0) AS traded_all,
-           median(c.value / c.period_months) FILTER (WHERE c.value > 0
-               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS level,
-           count(*) FILTER (WHERE c.value IS NULL
-               AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS withheld
-    FROM ended e JOIN scanned c USING ({_SERIES_COLUMNS})
-    GROUP BY ALL
+    SELECT * EXCLUDE (through, monthly, ordinary),
+           max(through) FILTER (WHERE ordinary) AS last_ordinary,
+           arg_max(monthly, through) FILTER (WHERE ordinary) AS last_ordinary_value,
+           list(through ORDER BY through) FILTER (WHERE NOT ordinary) AS small_months,
+           list(monthly ORDER BY through) FILTER (WHERE NOT ordinary) AS small_values
+    FROM sized GROUP BY ALL
 """
 # Each part reads the rows afresh (NOT MATERIALIZED): DuckDB streams an aggregate within its
 # memory budget, where a materialised copy of every row took 3.4 GB at 10^7 rows.
 
 
-def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
+def stopped_series(
+    con, filters: Mapping, min_months: int, small_share: float = 0.0
+) -> pd.DataFrame:
     """The scanned series (``filters``, as the engines select them) whose last month in the
     store's current view is at least ``min_months`` before the last complete month the
     reporter's record of the same flow holds (``record_end``: over the reporter's monthly
@@ -823,15 +841,19 @@ def stopped_series(con, filters: Mapping, min_months: int) -> pd.DataFrame:
     year before): a series that stopped while its record went on. With each: its first and
     last month, the record's first (``record_start``), its months
     with trade in the ``STOP_WINDOW`` months up to its last (``traded_before``) and over
-    its span (``traded_all``), their median month (``level``, in the series' currency)
-    and its figures listed without a value there (``withheld``)."""
+    its span (``traded_all``), their median month (``level``, in the series' currency),
+    its figures listed without a value there (``withheld``), its last month of at least
+    ``small_share`` of that level (``last_ordinary``, and its value) and the months and
+    values of the window's smaller figures (``small_months``, ``small_values``)."""
     from tradesentry.engines.local import series_filter_sql
 
     where, params = series_filter_sql(filters)
     # with one release the current view is the table itself, without the view's window
     releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
     current = "observations" if releases <= 1 else "current_observations"
-    sql = _STOPPED_SQL.format(where=where, min_months=int(min_months), current=current)
+    sql = _STOPPED_SQL.format(
+        where=where, min_months=int(min_months), current=current, small_share=float(small_share)
+    )
     return con.execute(sql, params).df()
 
 

@@ -516,13 +516,14 @@ def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_pat
 
 
 def _stopping_csv(
-    folder: Path, stop_after: int, *, spread: float = 0.05, skip=(), start: int = 0
+    folder: Path, stop_after: int, *, spread: float = 0.05, skip=(), start: int = 0, small=()
 ) -> Path:
     """GIN's exports of 26060000 to four partners, January 2016 to December 2017 (24
     months); ESP's last month is the ``stop_after``-th (0-based, its first ``start``), the
     others go on; a
     TOTAL table for GIN to ESP ends in December 2016, a record of its own. ``skip``: months
-    ESP has no figure before it stops."""
+    ESP has no figure before it stops; ``small``: months it records a hundredth of its
+    usual month."""
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     for m in range(24):
         period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
@@ -530,6 +531,8 @@ def _stopping_csv(
             if partner == "ESP" and (m > stop_after or m < start or m in skip):
                 continue
             value = (k + 1) * 4e10 * (1 + spread * (m % 3))
+            if partner == "ESP" and m in small:
+                value /= 100
             rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
         if m < 12:
             rows.append(f"GIN,ESP,export,TOTAL,{period},{9e10 * (1 + 0.05 * (m % 2))},GNF")
@@ -601,6 +604,47 @@ def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(
     assert ev["expected_each"][priced - 1] == ev["level"]
     capped = f", over its first {priced} months, as long as the flow had run."
     assert (capped in gap["explanation"]) == (priced < len(ev["months"]))
+
+
+@pytest.mark.parametrize(
+    ("small", "named", "text"),
+    [
+        (
+            (13, 14),
+            ["2017-02", "2017-03"],
+            "Its last 2 figures were small: 420.0M GNF in February 2017 and 440.0M GNF in "
+            "March 2017, each under a tenth of its usual month; its last month of an ordinary "
+            "size was January 2017 (40.0B GNF), and the flow may have ended then.",
+        ),
+        (
+            (11, 14),
+            ["2017-03"],
+            "Its last figure was small: 440.0M GNF in March 2017, under a tenth of its usual "
+            "month; its last month of an ordinary size was February 2017 (42.0B GNF), and "
+            "the flow may have ended then.",
+        ),
+        ((12,), [], None),
+    ],
+)
+def test_a_stop_says_where_its_last_figures_were_small(store, tmp_path, small, named, text):
+    """Denmark's exports of CN 48114900 to Czechia, about €1.5K a month, recorded €45,
+    €35, €28 and €110 from October 2024 to January 2025 and nothing after: the stop said
+    "no figures since January 2025" and "trade in 12 of the 12 months before", as though
+    the flow had run to its last figure. The figures after its last month of an ordinary
+    size, each below a tenth of its usual month (``baseline.NOTHING_SHARE``), are named
+    with that month; a small figure followed by ordinary ones is not."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=14, small=small))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    assert gap["period"] == "2017-04", "the stop is dated from its last figure, as before"
+    ev = gap["evidence"]
+    assert [m for m, _ in ev.get("small_before", [])] == named
+    if text is None:
+        assert "last_ordinary" not in ev and "small" not in gap["explanation"]
+    else:
+        assert ev["last_ordinary"] == ("2017-01" if len(named) == 2 else "2017-02")
+        assert text in gap["explanation"], gap["explanation"]
 
 
 @pytest.mark.parametrize(("stop_after", "period_end"), [(14, "2017-12"), (21, None)])

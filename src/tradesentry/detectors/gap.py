@@ -18,7 +18,12 @@ from tradesentry.detectors.base import (
     material_cap,
     no_detections,
 )
-from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline, covered_by_combined
+from tradesentry.detectors.baseline import (
+    DEFAULT_CONFIG,
+    NOTHING_SHARE,
+    baseline,
+    covered_by_combined,
+)
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
@@ -164,7 +169,7 @@ class Gap(Detector):
         from tradesentry.context import stopped_series
         from tradesentry.findings import empty_findings, with_severity_and_id
 
-        stops = self._tested_stops(stopped_series(con, filters, self.min_stop))
+        stops = self._tested_stops(stopped_series(con, filters, self.min_stop, NOTHING_SHARE))
         if stops.empty:
             return empty_findings()
         expected = stops["level"] * stops["priced"]
@@ -377,9 +382,13 @@ def _partner_silent(ev: Mapping) -> bool:
 def _stop_evidence(stop) -> dict:
     """A stop's evidence (a row of ``Gap._tested_stops``): its months as a gap's, and the
     month it was last reported, its usual month there and that it runs to the record's
-    end (``open_end``)."""
+    end (``open_end``); where its last figures were small (each below a tenth of its usual
+    month, ``baseline.NOTHING_SHARE``), those figures (``small_before``) and its last month
+    of an ordinary size (``last_ordinary``, ``last_ordinary_value``): the flow may have
+    ended there, and the figures after it been stray consignments."""
     months = pd.period_range(stop.start, stop.end, freq="M")
     return {
+        **_small_before(stop),
         "open_end": True,
         "months": [str(m) for m in months],
         "last_reported": str(pd.Period(stop.last, freq="M")),
@@ -396,6 +405,24 @@ def _stop_evidence(stop) -> dict:
     }
 
 
+def _small_before(stop) -> dict:
+    """The small figures after a stop's last ordinary month, as ``[month, value]`` pairs,
+    with that month and its value; {} where its last figure was of an ordinary size."""
+    last = pd.Timestamp(stop.last_ordinary)
+    if pd.isna(last) or last >= pd.Timestamp(stop.last):
+        return {}
+    small = [
+        [str(pd.Period(m, freq="M")), round(float(v), 2)]
+        for m, v in zip(stop.small_months, stop.small_values, strict=True)
+        if pd.Timestamp(m) > last
+    ]
+    return {
+        "last_ordinary": str(pd.Period(last, freq="M")),
+        "last_ordinary_value": round(float(stop.last_ordinary_value), 2),
+        "small_before": small,
+    }
+
+
 def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str:
     """A series that stopped while the reporter's record of its flow went on
     (``Gap.from_store``)."""
@@ -409,6 +436,7 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         f"{about(finding.get('expected'), cur)} of trade would be expected there at its usual "
         f"{unit} of that time ({about(ev.get('level'), cur)}){_priced(ev, len(months), unit)}."
     )
+    text += _small_text(ev, cur, unit)
     text += _siblings_text(finding, len(months), unit)
     said, reading = _partner_reading(finding, len(months), unit)
     if said and reading:
@@ -420,6 +448,25 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
     if said:  # the partner's record given, without a reading of its own
         return f"{text} {said} {readings}."
     return f"{text} {readings}{_partner_pointer(finding)}"
+
+
+def _small_text(ev: Mapping, cur: str, unit: str) -> str:
+    """Where a stop's last figures were small, one sentence: the flow may have ended at its
+    last ordinary month ("" where its last figure was of an ordinary size)."""
+    small = ev.get("small_before") or []
+    if not small or not ev.get("last_ordinary"):
+        return ""
+    listed = joined([f"{money(v, cur)} in {period_name(m)}" for m, v in small])
+    if len(small) == 1:
+        which, each = "figure was", ""
+    else:
+        which, each = f"{plural(len(small), 'figure')} were", "each "
+    return (
+        f" Its last {which} small: {listed}, {each}under a tenth of its usual {unit}; "
+        f"its last {unit} of an "
+        f"ordinary size was {period_name(ev['last_ordinary'])} "
+        f"({money(ev.get('last_ordinary_value'), cur)}), and the flow may have ended then."
+    )
 
 
 def _priced(ev: Mapping, n_months: int, unit: str) -> str:

@@ -185,6 +185,8 @@ def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, say
         (1e-3, 1e-3, "implausible", "The weight fell with it (3.9 kg against 4.49 t in the "
          "series' usual month): the record holds little of the goods too, so their value is "
          "not what is off."),
+        # most of the way: a unit value 1/6 of the usual one is no ×1/1000 step of it
+        (1e-3, 1 / 150, "implausible", "The weight fell with it (26 kg against 4.49 t"),
     ],
 )  # fmt: skip
 def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(
@@ -209,6 +211,32 @@ def test_a_month_whose_weight_moved_with_its_value_is_a_shipment_not_a_slip(
     assert "unit error" not in month["explanation"]
     if kind == "implausible":
         assert month["evidence"]["reason"] == "near_zero"
+
+
+@pytest.mark.parametrize(
+    ("price", "reading"),
+    [
+        (1.0, "moved"),
+        (0.25, "moved"),  # within the band, a factor 5
+        (0.18, "mostly"),  # China's graphite to Japan, December 2023
+        (0.11, "mostly"),  # the weight carried more than two thirds of the step
+        (0.09, "unsettled"),
+        (0.002, "steady"),
+        (4.0, "moved"),
+        (20.0, "further"),
+    ],
+)
+def test_a_weight_that_moved_most_of_the_way_is_no_unit_error(price, reading):
+    """China's exports of natural graphite (HS 250410) to Japan, December 2023: $7.0K for
+    20 t, 1/580 of the expected month, its weight 150 times lower and its $0.35/kg what
+    other partners paid that month, was "close to ×1/1,000, the signature of a unit error"
+    (high): a unit value of 0.18 times the usual one, just outside the band (×5), was
+    "unsettled". A weight that carried at least two thirds of a ×1/1000 step on the log
+    scale moved most of the way with the value: a fall in the goods, not in their unit."""
+    from tradesentry.detectors.implausible import weight_reading
+
+    ev = {"usual_unit_value": 2.0, "net_weight_kg": 1000.0}
+    assert weight_reading(ev, 1000.0 * 2.0 * price, 1e-3) == reading
 
 
 @pytest.mark.parametrize(
@@ -300,14 +328,26 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
              "series' usual month (179 kg), at €2.77/kg against the usual €18/kg."],
             [],
         ),
-        (  # ESP → HUN, August 2024: the weight fell, but less than the value
+        (  # ESP → HUN, August 2024: the weight fell, less than the value, most of the way
             _slip(
                 23.0, 8_200.0, 1e-3, net_weight_kg=5.0, unit_value=4.6,
                 usual_unit_value=34.13, usual_weight_kg=239.0, weight_vs_usual_month=0.0209,
                 whole_kg=True,
             ),
-            ["the weight does not settle it: 5 kg, 1/48 of the series' usual month (239 kg), "
-             "at €4.60/kg against the usual €34/kg, neither the usual unit value nor "
+            ["But the weight moved most of the way with the value: 5 kg, 1/48 of the series' "
+             "usual month (239 kg), at €4.60/kg against the usual €34/kg, far nearer the "
+             "usual unit value than ×1/1,000 of it. A unit error changes the value, not the "
+             "kilograms, so a real change in the quantity shipped is the likelier reading"],
+            ["does not settle"],
+        ),
+        (  # the same at a third of the price: the weight fell less than two thirds of the way
+            _slip(
+                23.0, 8_200.0, 1e-3, net_weight_kg=15.0, unit_value=1.53,
+                usual_unit_value=34.13, usual_weight_kg=239.0, weight_vs_usual_month=0.0628,
+                whole_kg=True,
+            ),
+            ["the weight does not settle it: 15 kg, 1/16 of the series' usual month (239 kg), "
+             "at €1.53/kg against the usual €34/kg, neither the usual unit value nor "
              "×1/1,000 of it."],
             ["likelier"],
         ),

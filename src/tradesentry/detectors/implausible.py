@@ -61,6 +61,10 @@ MIN_UNIT_VALUE_MONTHS = 3
 #: a unit value within this factor of the series' usual one moved with the value; within
 #: it of the usual one times the slip's step, it stayed where it was
 UNIT_VALUE_BAND = 5.0
+#: beyond the band, the weight moved "most of the way" with the value where it carries at
+#: least this share of the step on the log scale (a unit value within a third of the step's
+#: decades of the usual one: ×10 for a ×1000 step), a unit error none of it
+MOST_OF_THE_STEP = 2.0 / 3.0
 
 
 @dataclass(frozen=True)
@@ -402,7 +406,7 @@ def _weighed_slips(
     steps = factor[rows, cols]
     moved = np.array(
         [
-            weight_reading(ev, observed, step) in ("moved", "further")
+            weight_reading(ev, observed, step) in ("moved", "mostly", "further")
             for ev, observed, step in zip(
                 slip_evidence(panel, rows, cols), panel.values[rows, cols], steps, strict=True
             )
@@ -564,7 +568,11 @@ def weight_reading(ev: Mapping, observed: float | None, step: float) -> str | No
     - 'further': off the usual one on the side away from the step, the weight moved further
       than the value (1,700 times its usual month where the value rose 300 times), which a
       unit error in the value does not explain either;
-    - 'unsettled': anywhere else (mostly: the weight moved, but less than the value);
+    - 'mostly': beyond the band, but the weight carried at least ``MOST_OF_THE_STEP`` of
+      the step on the log scale: China's graphite to Japan in December 2023, $7.0K for 20 t
+      at $0.35/kg, 1/580 of its expected month with a weight 150 times lower (other
+      partners paid $0.33–0.52/kg that month: the export controls, not a unit error);
+    - 'unsettled': anywhere else (the weight moved, but less than two thirds of the way);
     - None without a weight and a usual unit value to read.
 
     A weight of 0 kg in a series whose weights are whole kilograms is under half a
@@ -587,7 +595,9 @@ def weight_reading(ev: Mapping, observed: float | None, step: float) -> str | No
         return "moved"
     if abs(off - power) <= band:
         return "steady"
-    return "further" if off * power < 0 else "unsettled"
+    if off * power < 0:
+        return "further"
+    return "mostly" if abs(off) <= (1.0 - MOST_OF_THE_STEP) * abs(power) else "unsettled"
 
 
 def _weight_text(
@@ -633,6 +643,12 @@ def _weight_text(
     if reading == "moved":
         return (
             f" But the weight moved with the value: {figures}. A unit error changes the value, "
+            f"not the kilograms, {likelier}"
+        )
+    if reading == "mostly":
+        return (
+            f" But the weight moved most of the way with the value: {figures}, far nearer the "
+            f"usual unit value than {power_step(step)} of it. A unit error changes the value, "
             f"not the kilograms, {likelier}"
         )
     if reading == "further":

@@ -7,6 +7,7 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``mirror_value``: the partner's record of the same flow (B's imports from A beside A's
   exports to B), converted into this series' currency with the store's monthly rates;
 - ``mirror_currency_ok``: 1 where the conversion was possible (same currency or a rate);
+- ``mirror_weight_kg``: the partner's record's net weight of the same flow, where it has one;
 - ``own_per_usd``: units of the observation's own currency per US dollar that month (1 for
   USD; NaN where the store has no rate), so the mirror and unit-value checks can weigh the
   money at stake in dollars (need ``mirror``, or ``own_rate`` alone);
@@ -47,6 +48,7 @@ from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD, latest_rows_
 CONTEXT_COLUMNS: tuple[str, ...] = (
     "mirror_value",
     "mirror_currency_ok",
+    "mirror_weight_kg",
     "own_per_usd",
     "previous_value",
     "previous_release",
@@ -66,7 +68,7 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "partners_unit",
 )
 _NEEDS_TO_COLUMNS = {
-    "mirror": ("mirror_value", "mirror_currency_ok", "own_per_usd"),
+    "mirror": ("mirror_value", "mirror_currency_ok", "mirror_weight_kg", "own_per_usd"),
     "previous": (
         "previous_value",
         "previous_release",
@@ -173,6 +175,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             f"CASE WHEN m.value IS NULL THEN NULL WHEN m.currency = o.currency "
             f"OR ({usd_rate_sql('m', 'rm')} IS NOT NULL AND {usd_rate_sql('o', 'ro')} IS NOT NULL) THEN 1 "
             f"ELSE 0 END AS mirror_currency_ok",
+            "m.net_weight_kg AS mirror_weight_kg",
             f"{usd_rate_sql('o', 'ro')} AS own_per_usd",
         ]
         joins.append(

@@ -117,6 +117,57 @@ def test_a_price_far_from_the_market_is_a_price_outlier():
     assert not lo <= row["evidence"]["unit_value"] <= hi
 
 
+@pytest.mark.parametrize(
+    ("their_value", "their_weight", "kept"),
+    [
+        (1.0, 1.0, False),  # the partner declared the same: no slip in one record
+        (0.85, 1.1, False),  # a CIF/FOB margin and rounding apart
+        (1.0, 1e-3, True),  # the partner's weight is not the one off: the slip stands
+        (None, None, True),  # no partner's record of the month
+    ],
+)
+def test_a_slip_the_partners_record_repeats_is_no_slip(their_value, their_weight, kept):
+    """Finland's exports of CN 39206900 to Belgium, May 2025, €2,373 for 566 kg, and
+    Belgium's record of them, €2,848 for 644 kg, were each "a weight slip ×100" (high),
+    against a series' usual price of €490/kg that was the odd one. A slip in one record is
+    not made again, the same, in the other's: where the partner's value and weight of the
+    month are each within ×1.5 of the series' own, there is no slip."""
+    weight = WEIGHT.copy()
+    weight[12] *= 1000
+    p = panel(VALUE, weight, PRICE)
+    mirror, mirror_kg = np.full(p.values.shape, np.nan), np.full(p.values.shape, np.nan)
+    if their_value is not None:
+        mirror[0, 12], mirror_kg[0, 12] = VALUE[12] * their_value, weight[12] * their_weight
+    p.context.update(mirror_value=mirror, mirror_weight_kg=mirror_kg)
+    found = UnitValue().detect(p)
+    assert list(found["start"]) == ([12] if kept else [])
+    if kept:
+        assert "partner_value" not in found.iloc[0]["evidence"]
+
+
+def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
+    """Austria's exports of CN 39204910 to Estonia, March 2025: €126.7K for 1.35 t, 46
+    times the series' usual price, was a high "price outlier (misinvoicing, another
+    product, or unrecorded quantities)", though Estonia declared the same €126.7K for
+    1.35 t. Two records that agree rule out a record's error: the finding is low, and says
+    so with the partner's figures."""
+    value = VALUE.copy()
+    value[7] *= 6
+    p = panel(value, WEIGHT, PRICE)
+    p.context.update(
+        mirror_value=np.where(np.arange(T) == 7, value * 1.05, np.nan)[None, :],
+        mirror_weight_kg=np.where(np.arange(T) == 7, WEIGHT * 0.9, np.nan)[None, :],
+    )
+    (row,) = UnitValue().detect(p).to_dict("records")
+    assert row["evidence"]["pattern"] == "price outlier"
+    assert row["evidence"]["partner_value"] == pytest.approx(value[7] * 1.05, rel=1e-3)
+    assert severity_of(np.array([row["score"]]))[0] == "low"
+    text = UnitValue().explain({**row, "period": "2024-08", "currency": "EUR", "partner": "EST"})
+    assert "EST's record of the same flow that month agrees: €" in text, text
+    assert "within ×1.5 of both figures. Two records of the shipment say the same" in text
+    assert "misinvoicing" not in text
+
+
 @pytest.mark.parametrize("commodity", ["TOTAL", "26"])
 def test_a_total_or_a_chapter_has_slips_but_no_outliers(commodity):
     """Guinea's TOTAL exports to Germany: 114 t in a month its bauxite was not shipped were

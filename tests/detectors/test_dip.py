@@ -67,17 +67,27 @@ def test_the_next_month_is_offered_as_where_trade_went_only_above_its_expected_v
 
 
 @pytest.mark.parametrize(
-    ("factor", "said"),
+    ("factor", "commodity", "said"),
     [
-        (1 / 4.0, "A smaller shipment or contract than usual, or part of the month's trade"),
-        (1 / 30.0, "A real interruption (a closure, a lost contract) or trade not yet recorded"),
+        (1 / 4.0, "35069110",
+         "A smaller shipment or contract than usual, or part of the month's trade"),
+        (1 / 30.0, "35069110",
+         "A real interruption (a closure, a lost contract) or trade not yet recorded"),
+        # a total's or a chapter's trade is many goods and traders: no one contract
+        (1 / 4.0, "TOTAL", "Less trade that month (demand, prices, a holiday or a "
+         "disruption), or part of the month's trade"),
+        (1 / 30.0, "85",
+         "A real interruption (a closure, a halt of trade) or trade not yet recorded"),
     ],
-)
-def test_a_dip_that_kept_some_trade_is_a_smaller_month_not_a_closure(factor, said):
+)  # fmt: skip
+def test_a_dip_that_kept_some_trade_is_a_smaller_month_not_a_closure(factor, commodity, said):
     """Poland's imports of CN 35069110 from Sweden: €822 for 100 kg against €3.0K expected
     was "a real interruption (a closure, a lost contract)". Above a tenth of its
-    expectation some trade went on: a smaller month; below it, an interruption."""
+    expectation some trade went on: a smaller month; below it, an interruption. Korea's
+    exports to China in December 2008, the trough of the crisis, were "a smaller shipment
+    or contract than usual": a total's month is less trade, not one contract."""
     v = 3.0e3 * np.exp(np.random.default_rng(7).normal(0.0, 0.05, 36))
     v[20] *= factor
-    (dip,) = findings(keyed_panel(v), [Dip()]).to_dict("records")
+    (dip,) = findings(keyed_panel(v, commodity=commodity), [Dip()]).to_dict("records")
     assert said in dip["explanation"], dip["explanation"]
+    assert ("contract" in dip["explanation"]) == (commodity == "35069110")

@@ -11,6 +11,9 @@ from tradesentry.detectors.level_shift import LEVEL_MONTHS, LevelShift
 
 from ._helpers import china_exports, findings, keyed_panel
 
+#: a product code of the Comext series these tests are built on: a total reads otherwise
+CN8 = "39206900"
+
 
 def _growing_then_falling(growth: float = 1.01, drop: float = 0.75) -> np.ndarray:
     """20 series growing 1 % a month for four years, cut to three quarters from month 30."""
@@ -427,7 +430,9 @@ def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     value = weight_kg * 300 * np.exp(rng.normal(0, 0.05, 48))
     value[24:] *= value_step
     weight_kg[24:] *= weight_step
-    (found,) = findings(keyed_panel(value, weights=weight_kg), [LevelShift()]).to_dict("records")
+    (found,) = findings(
+        keyed_panel(value, weights=weight_kg, commodity=CN8), [LevelShift()]
+    ).to_dict("records")
     assert found["period"] == "2025-01"
     assert said in found["explanation"]
     closure = "A closure, sanctions or lost business" in found["explanation"]
@@ -482,7 +487,7 @@ def test_the_partners_record_says_whether_the_trade_or_this_record_changed(
     mirror = value * np.exp(rng.normal(0, 0.1, 48))
     value[24:] *= 0.03
     mirror[24:] *= mirror_step
-    series = keyed_panel(value, context=mirror_context(mirror))
+    series = keyed_panel(value, context=mirror_context(mirror), commodity=CN8)
     (found,) = findings(series, [LevelShift()]).to_dict("records")
     text = found["explanation"]
     assert "P0's record of the same trade (its imports from CHN)" in text, text
@@ -502,10 +507,32 @@ def test_a_partners_record_missing_from_many_months_gives_no_verdict():
     mirror = value * np.exp(rng.normal(0, 0.1, 48))
     value[24:] *= 0.03
     mirror[24:36:2] = np.nan  # half the new level's year: no row
-    series = keyed_panel(value, context=mirror_context(mirror))
+    series = keyed_panel(value, context=mirror_context(mirror), commodity=CN8)
     (found,) = findings(series, [LevelShift()]).to_dict("records")
     assert "record of the same trade" not in found["explanation"]
     assert "A closure, sanctions or lost business" in found["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("commodity", "step", "said"),
+    [
+        ("TOTAL", 0.5, "A fall in demand or prices (a recession, tariffs), a closure or "
+         "sanctions; or a change in what is recorded"),
+        ("27", 2.0, "A recovery of demand or prices, a reopening or a measure lifted; or a "
+         "change in what is recorded"),
+        ("270900", 0.5, "A closure, sanctions or lost business; or a change"),
+        ("270900", 2.0, "A reopening, a new contract or a new trade route; or a change"),
+    ],
+)  # fmt: skip
+def test_a_totals_level_shift_reads_as_a_totals(commodity, step, said):
+    """Japan's, Korea's and the USA's trade with China from November 2008 read "a closure,
+    sanctions or lost business": a total or a chapter is the trade of many goods and
+    traders, whose level moves with demand and prices first."""
+    rng = np.random.default_rng(6)
+    value = 1e9 * np.exp(rng.normal(0, 0.03, 48))
+    value[24:] *= step
+    (found,) = findings(keyed_panel(value, commodity=commodity), [LevelShift()]).to_dict("records")
+    assert said in found["explanation"], found["explanation"]
 
 
 def test_a_partners_record_with_too_few_months_says_nothing():
@@ -572,7 +599,7 @@ def test_a_change_that_brings_the_record_into_line_with_the_partners_is_in_the_r
     mirror[24:] *= 0.5
     value = mirror * np.exp(rng.normal(0, 0.05, 48))
     value[:24] *= before_gap
-    series = keyed_panel(value, context=mirror_context(mirror))
+    series = keyed_panel(value, context=mirror_context(mirror), commodity=CN8)
     (shift,) = findings(series, [LevelShift()]).to_dict("records")
     text = shift["explanation"]
     assert said in text, text

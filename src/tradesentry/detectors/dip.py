@@ -21,6 +21,7 @@ from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
+    many_goods,
     next_was_high,
     season_decides,
     season_reading,
@@ -123,9 +124,9 @@ class Dip(Detector):
         elif reading == "moved" and quantity == "held":  # the usual tonnage, cheaper
             text += " A fall in price, seen on both sides, more than an interruption."
         elif reading == "moved" and _next_to_nothing(finding):
-            text += " A real interruption, then (a closure, a lost contract), on both sides."
+            text += f" A real interruption, then ({_halt(finding)}), on both sides."
         elif reading == "moved":
-            text += " A real fall, then, on both sides: a smaller shipment or contract than usual."
+            text += f" A real fall, then, on both sides: {_smaller(finding)}."
         elif quantity == "held":
             text += (
                 " A fall in price or a misrecorded value, more than an interruption; a later "
@@ -133,15 +134,29 @@ class Dip(Detector):
             )
         elif _next_to_nothing(finding):
             text += (
-                " A real interruption (a closure, a lost contract) or trade not yet recorded; "
+                f" A real interruption ({_halt(finding)}) or trade not yet recorded; "
                 "a later revision would show the second."
             )
         else:  # some trade went on: a smaller month, not a stop
+            smaller = _smaller(finding)
             text += (
-                " A smaller shipment or contract than usual, or part of the month's trade not "
+                f" {smaller[:1].upper()}{smaller[1:]}, or part of the month's trade not "
                 "yet recorded; a later revision or the partner's record would tell them apart."
             )
         return text
+
+
+def _smaller(finding: Mapping) -> str:
+    """A month smaller than usual, in the words of its series: one product's shipments, or
+    a total's trade (``evidence.many_goods``)."""
+    if many_goods(finding):
+        return "less trade that month (demand, prices, a holiday or a disruption)"
+    return "a smaller shipment or contract than usual"
+
+
+def _halt(finding: Mapping) -> str:
+    """What interrupts a series' trade: a total's is a closure or a halt, not a contract."""
+    return "a closure, a halt of trade" if many_goods(finding) else "a closure, a lost contract"
 
 
 def _next_to_nothing(finding: Mapping) -> bool:

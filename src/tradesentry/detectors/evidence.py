@@ -287,6 +287,15 @@ def finding_freq(finding) -> str:
     return "A" if finding.get("freq") == "A" else "M"
 
 
+def many_goods(finding: Mapping) -> bool:
+    """Whether a finding's series is a total or a two-digit chapter: the trade of many goods
+    and traders, whose moves are demand, prices and measures, not one shipment or contract
+    (Korea's exports to China in December 2008, the trough of the crisis, read "a smaller
+    shipment or contract than usual")."""
+    commodity = str(finding.get("commodity") or "").strip()
+    return commodity == "TOTAL" or 0 < len(commodity) <= 2
+
+
 def expectation_source(evidence: dict, freq: str | None = "M") -> str:
     """Where an expected value came from, in words: months (years, for an annual series),
     segment and season."""

@@ -22,7 +22,7 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline
 from tradesentry.detectors.combined import combined_name, spread_months
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
-from tradesentry.detectors.evidence import finding_freq
+from tradesentry.detectors.evidence import finding_freq, many_goods
 from tradesentry.detectors.robust import MEDIAN_SE, nanmedian, robust_scale
 from tradesentry.detectors.second_record import MIN_USUAL_KG, WEIGHT_HELD
 from tradesentry.detectors.shifts import reported_first
@@ -948,11 +948,21 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
             "after staying at the new level point to a real change, such as a reopening."
         )
     if up:
-        return (
-            "A reopening, a new contract or a new trade route; or a change in what is recorded "
-            "(coverage, classification) that the source's notes would show."
+        cause = (
+            "A recovery of demand or prices, a reopening or a measure lifted"
+            if many_goods(finding)
+            else "A reopening, a new contract or a new trade route"
         )
+        return (
+            f"{cause}; or a change in what is recorded (coverage, classification) that the "
+            "source's notes would show."
+        )
+    cause = (
+        "A fall in demand or prices (a recession, tariffs), a closure or sanctions"
+        if many_goods(finding)
+        else "A closure, sanctions or lost business"
+    )
     return (
-        "A closure, sanctions or lost business; or a change in what is recorded (coverage, "
-        "a reclassification moving goods to another code) that the source's notes would show."
+        f"{cause}; or a change in what is recorded (coverage, a reclassification moving goods "
+        "to another code) that the source's notes would show."
     )

@@ -157,7 +157,8 @@ class Incoherent(Detector):
         detail_sum, n_details = details.sums, details.counts
         unit = np.minimum(details.units, _figure_units(total))
         unit = np.where(np.isfinite(unit), unit, 0.0)  # no figure but zeros: nothing rounded
-        allowed = self._allowed(total, unit, n_details + np.isfinite(total))
+        figures = n_details + np.isfinite(total)
+        allowed = self._allowed(total, unit, figures)
         # where a detail's figure is unknown the others sum to a lower bound: only their
         # excess over the total can be judged, and the month says nothing of the usual ratio
         unknown = details.unknown
@@ -170,7 +171,7 @@ class Incoherent(Detector):
         with np.errstate(invalid="ignore"):
             over = gap > allowed
             under = complete[:, None] & (whole_sum - total < -allowed)
-        counted = _other_months(total, whole_sum, allowed, self.tolerance)
+        counted = _other_months(total, whole_sum, allowed, self.tolerance, unit * figures / 2)
         # a total of 0 against details that hold trade is a break too (its ratio is not)
         p, t = np.nonzero((over | under) & np.isfinite(total) & np.isfinite(detail_sum))
         # one finding per total and month: where two editions' chapters both break with
@@ -192,7 +193,7 @@ class Incoherent(Detector):
         # a shortfall that recurs reads as details not all in the store, not a wrong figure
         # and months whose total has no detail in the store at all say the same
         short = counted["other_short"][p, t] + counted["other_bare"][p, t] + 1
-        incomplete = (gap[p, t] < 0) & (short >= _RECURRING)
+        incomplete = (gap[p, t] < 0) & ((short >= _RECURRING) | _partial(counted, p, t))
         return self._emit(
             rows[p], t, t, total[p, t], detail_sum[p, t], unit[p, t], level, evidence, incomplete
         )
@@ -305,6 +306,15 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
     partners and China) than one wrong figure each time."""
     short = int(ev.get("other_short") or 0) + 1
     bare = int(ev.get("other_bare") or 0)
+    below, others = int(ev.get("other_below") or 0), int(ev.get("other_months") or 0)
+    if short + bare < _RECURRING and below >= _RECURRING and 2 * below >= others:
+        return (
+            f" But in {below} of them the details fell short of the total too, if by less, "
+            f"beyond the rounding of the figures: some of the "
+            f"total's {kind}s are not in the store, and this {unit}'s shortfall is more likely "
+            f"trade with them than a wrong figure. Otherwise a figure is missing among the "
+            "details, or the total was not updated."
+        )
     if short + bare < _RECURRING:
         if kind == "partner":  # a set whole in other months can still miss a rare partner
             return (
@@ -458,14 +468,30 @@ def _group_ids(keys: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return keys.groupby(columns, sort=False, dropna=False).ngroup().to_numpy()
 
 
+def _partial(counted: dict[str, np.ndarray], p: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Whether a total's details are a part of it in most of its other months: below it
+    by more than the rounding of the figures (``other_below``), if within the tolerance, in
+    at least half of them and ``_RECURRING`` or more: a detail set missing some small
+    partner or chapter every month, whose shortfall in one month beyond the tolerance is
+    more likely that part than a wrong figure."""
+    below, months = counted["other_below"][p, t], counted["other_months"][p, t]
+    return (below >= _RECURRING) & (2 * below >= months)
+
+
 def _other_months(
-    total: np.ndarray, detail_sum: np.ndarray, allowed: np.ndarray, tolerance: float
+    total: np.ndarray,
+    detail_sum: np.ndarray,
+    allowed: np.ndarray,
+    tolerance: float,
+    rounding: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """How the details compare with the total in each cell's other months: how many hold
     both figures, and in how many the details match the total within the allowance the
     cell itself is judged by (the tolerance or the rounding; ``other_rounded`` of them only
-    within the rounding), fall short of it or exceed it, and how many months hold a total
-    without any detail (``other_bare``; the cell's own month left out)."""
+    within the rounding), fall short of it or exceed it, fall below it by more than the
+    figures' ``rounding`` (``other_below``, within the tolerance or not), and how many
+    months hold a total without any detail (``other_bare``; the cell's own month left
+    out)."""
     both = np.isfinite(total) & np.isfinite(detail_sum)
     gap = np.where(both, detail_sum - total, 0.0)
     with np.errstate(invalid="ignore"):
@@ -476,6 +502,7 @@ def _other_months(
             "other_rounded": matching & (np.abs(gap) > tolerance * np.abs(total)),
             "other_short": both & (gap < -allowed),
             "other_over": both & (gap > allowed),
+            "other_below": both & (gap < -rounding),
             # a total with no detail at all in the store, within the span the store holds
             # details for (outside it, a total fetched over a longer span says nothing)
             "other_bare": np.isfinite(total)

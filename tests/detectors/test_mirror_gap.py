@@ -550,6 +550,36 @@ def test_the_record_that_moved_comes_first_where_its_correction_is_the_larger(fl
     ), text
 
 
+@pytest.mark.parametrize(
+    ("own", "partner", "odd"),
+    [
+        (120.0, 1 / 2.35, "own"),  # FRA←ESP 85235990: the other moved, a third as far
+        (1 / 120.0, 2.35, "own"),
+        (2.35, 120.0, "partner"),
+        (120.0, 1.5, "own"),  # within ×2: steady, as before
+        (120.0, 6.0, None),  # both moved far
+        (5.5, 1 / 2.35, None),  # ×2.35 is more than a third of ×5.5's move
+        (0.0, 2.35, None),  # a record of zero: the other within ×2 only
+    ],
+)
+def test_the_record_that_moved_is_the_one_that_moved_far_more(own, partner, odd):
+    """France's imports of CN 85235990 from Spain, June–November 2025: France's €8.1M was
+    120 times its usual month and Spain's €559 1/2.35 of its own, beyond the ×2 within
+    which a record counted as steady; the text led with Spain's "smaller correction",
+    3,700 times its usual month. A record that moved a third as far as the other, on the
+    log scale, is the steady one."""
+    from tradesentry.detectors.mirror_gap import _odd_side
+
+    ev = {
+        "months": ["2025-06"],
+        "own_month_median": 100.0 * own,
+        "own_usual_month": 100.0,
+        "mirror_month_median": 100.0 * partner,
+        "mirror_usual_month": 100.0,
+    }
+    assert _odd_side(ev) == odd
+
+
 def test_a_month_of_a_persistent_pair_running_the_other_way_is_labelled_by_its_own_side():
     """SWE←ITA 39204910, June 2025: the importer usually records about 1/90 of the
     exporter's figure (a persistent gap); this month it recorded 78 times it."""

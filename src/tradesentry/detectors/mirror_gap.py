@@ -598,14 +598,19 @@ def _corrections(
 
 #: a record is "the one that moved" where its month is at least ``ODD_FACTOR`` times its
 #: usual month, or at most its ``1/ODD_FACTOR``, while the other's is within ×``STEADY_FACTOR``
+#: of its own, or moved at most ``STEADY_SHARE`` as far on the log scale
 ODD_FACTOR = 5.0
 STEADY_FACTOR = 2.0
+STEADY_SHARE = 1.0 / 3.0
 
 
 def _odd_side(ev: Mapping) -> str | None:
     """ "own" or "partner": the record far off its own usual month while the other is near
-    its own (as ``_moved`` words them); None where both or neither moved, where too few
-    months make a usual one, or in a persistent gap."""
+    its own (as ``_moved`` words them), or moved a third as far or less (France's imports
+    of CN 85235990 from Spain, €8.1M in six months at 120 times its usual month, against
+    Spain's €559 at 1/2.35 of its own: "Spain's figure would be about €838.0K, the smaller
+    correction" led, 3,700 times Spain's usual month); None where both or neither moved,
+    where too few months make a usual one, or in a persistent gap."""
     if ev.get("outside") == "persistent" or ev.get("persistent_pair") or not ev.get("months"):
         return None
     off = {}
@@ -616,11 +621,13 @@ def _odd_side(ev: Mapping) -> str | None:
         if month is None or usual is None or usual <= 0:
             return None
         off[side] = np.inf if month <= 0 else abs(np.log(month / usual))
-    odd, steady = np.log(ODD_FACTOR), np.log(STEADY_FACTOR)
-    if off["own"] >= odd and off["partner"] <= steady:
-        return "own"
-    if off["partner"] >= odd and off["own"] <= steady:
-        return "partner"
+    odd = np.log(ODD_FACTOR)
+    for side, other in (("own", "partner"), ("partner", "own")):
+        steady = np.log(STEADY_FACTOR)
+        if np.isfinite(off[side]):  # a record of zero: the other near its own usual month
+            steady = max(steady, STEADY_SHARE * off[side])
+        if off[side] >= odd and off[other] <= steady:
+            return side
     return None
 
 

@@ -516,14 +516,21 @@ def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_pat
 
 
 def _stopping_csv(
-    folder: Path, stop_after: int, *, spread: float = 0.05, skip=(), start: int = 0, small=()
+    folder: Path,
+    stop_after: int,
+    *,
+    spread: float = 0.05,
+    skip=(),
+    start: int = 0,
+    small=(),
+    zero=(),
 ) -> Path:
     """GIN's exports of 26060000 to four partners, January 2016 to December 2017 (24
     months); ESP's last month is the ``stop_after``-th (0-based, its first ``start``), the
     others go on; a
     TOTAL table for GIN to ESP ends in December 2016, a record of its own. ``skip``: months
     ESP has no figure before it stops; ``small``: months it records a hundredth of its
-    usual month."""
+    usual month; ``zero``: months it records zero."""
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     for m in range(24):
         period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
@@ -533,6 +540,8 @@ def _stopping_csv(
             value = (k + 1) * 4e10 * (1 + spread * (m % 3))
             if partner == "ESP" and m in small:
                 value /= 100
+            if partner == "ESP" and m in zero:
+                value = 0.0
             rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
         if m < 12:
             rows.append(f"GIN,ESP,export,TOTAL,{period},{9e10 * (1 + 0.05 * (m % 2))},GNF")
@@ -645,6 +654,19 @@ def test_a_stop_says_where_its_last_figures_were_small(store, tmp_path, small, n
     else:
         assert ev["last_ordinary"] == ("2017-01" if len(named) == 2 else "2017-02")
         assert text in gap["explanation"], gap["explanation"]
+
+
+@pytest.mark.parametrize(("small", "named"), [((), []), ((13,), ["2017-02"])])
+def test_a_stop_whose_last_figure_is_a_zero_names_only_small_figures(store, tmp_path, small, named):
+    """Romania's imports of CN 85235990 from China ended on a zero (€1.5K in February 2025,
+    €0 in April): the month of the last ordinary figure is before the series' last, with
+    no small figure after it, and the scan stopped on the empty list. A zero is no small
+    figure to name; a small one before it still is."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=14, small=small, zero=(14,)))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    assert [m for m, _ in gap["evidence"].get("small_before", [])] == named
 
 
 @pytest.mark.parametrize(("stop_after", "period_end"), [(14, "2017-12"), (21, None)])

@@ -411,11 +411,16 @@ def _small_before(stop) -> dict:
     last = pd.Timestamp(stop.last_ordinary)
     if pd.isna(last) or last >= pd.Timestamp(stop.last):
         return {}
+    months, values = stop.small_months, stop.small_values
+    if not isinstance(months, list | np.ndarray):  # no small figure: zeros or withheld after it
+        return {}
     small = [
         [str(pd.Period(m, freq="M")), round(float(v), 2)]
-        for m, v in zip(stop.small_months, stop.small_values, strict=True)
+        for m, v in zip(months, values, strict=True)
         if pd.Timestamp(m) > last
     ]
+    if not small:
+        return {}
     return {
         "last_ordinary": str(pd.Period(last, freq="M")),
         "last_ordinary_value": round(float(stop.last_ordinary_value), 2),

@@ -762,6 +762,8 @@ STOP_WINDOW = 12
 #: a month of a reporter's record holding less than this share of the series of its usual
 #: month is not yet complete, and no stop runs into it
 COMPLETE_SHARE = 0.5
+#: the last figures with trade before a stop whose median is its recent level
+STOP_RECENT = 6
 
 _STOPPED_SQL = f"""
     WITH cur AS NOT MATERIALIZED (
@@ -818,11 +820,15 @@ _STOPPED_SQL = f"""
     -- the small figures of its window (the caller keeps those after that month)
     sized AS (
         SELECT s.*, c.through, c.value / c.period_months AS monthly,
-               c.value / c.period_months >= {{small_share}} * s.level AS ordinary
+               c.value / c.period_months >= {{small_share}} * s.level AS ordinary,
+               row_number() OVER (
+                   PARTITION BY {_SERIES_COLUMNS} ORDER BY c.through DESC
+               ) AS recent
         FROM stopped s JOIN scanned c USING ({_SERIES_COLUMNS})
         WHERE c.value > 0 AND c.period > s.last - INTERVAL {STOP_WINDOW} MONTH
     )
-    SELECT * EXCLUDE (through, monthly, ordinary),
+    SELECT * EXCLUDE (through, monthly, ordinary, recent),
+           median(monthly) FILTER (WHERE recent <= {STOP_RECENT}) AS recent_level,
            max(through) FILTER (WHERE ordinary) AS last_ordinary,
            arg_max(monthly, through) FILTER (WHERE ordinary) AS last_ordinary_value,
            list(through ORDER BY through) FILTER (WHERE NOT ordinary) AS small_months,
@@ -845,7 +851,8 @@ def stopped_series(
     last month, the record's first (``record_start``), its months
     with trade in the ``STOP_WINDOW`` months up to its last (``traded_before``) and over
     its span (``traded_all``), their median month (``level``, in the series' currency),
-    its figures listed without a value there (``withheld``), its last month of at least
+    its figures listed without a value there (``withheld``), the median of its last
+    ``STOP_RECENT`` figures with trade (``recent_level``), its last month of at least
     ``small_share`` of that level (``last_ordinary``, and its value) and the months and
     values of the window's smaller figures (``small_months``, ``small_values``)."""
     from tradesentry.engines.local import series_filter_sql

@@ -524,13 +524,14 @@ def _stopping_csv(
     start: int = 0,
     small=(),
     zero=(),
+    small_factor: float = 100.0,
 ) -> Path:
     """GIN's exports of 26060000 to four partners, January 2016 to December 2017 (24
     months); ESP's last month is the ``stop_after``-th (0-based, its first ``start``), the
     others go on; a
     TOTAL table for GIN to ESP ends in December 2016, a record of its own. ``skip``: months
     ESP has no figure before it stops; ``small``: months it records a hundredth of its
-    usual month; ``zero``: months it records zero."""
+    usual month (``small_factor``); ``zero``: months it records zero."""
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     for m in range(24):
         period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
@@ -539,7 +540,7 @@ def _stopping_csv(
                 continue
             value = (k + 1) * 4e10 * (1 + spread * (m % 3))
             if partner == "ESP" and m in small:
-                value /= 100
+                value /= small_factor
             if partner == "ESP" and m in zero:
                 value = 0.0
             rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
@@ -654,6 +655,29 @@ def test_a_stop_says_where_its_last_figures_were_small(store, tmp_path, small, n
     else:
         assert ev["last_ordinary"] == ("2017-01" if len(named) == 2 else "2017-02")
         assert text in gap["explanation"], gap["explanation"]
+
+
+@pytest.mark.parametrize(("factor", "fallen"), [(4.0, True), (1.5, False)])
+def test_a_stop_after_a_fall_is_priced_at_its_recent_level(store, tmp_path, factor, fallen):
+    """China's exports of natural graphite to Hungary recorded $780, $131, $74 and $267
+    after a year at about $1.5K a month, then nothing for 15 months: priced at $1.5K a
+    month, $22.9K. A flow whose last six figures have a median of half its usual month or
+    less had fallen before it stopped: it is priced at that median, and the text says so;
+    a smaller fall is the noise of a median of six, and the usual month prices it."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=14, small=range(9, 15), small_factor=factor))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    ev = gap["evidence"]
+    recent = np.median([4e10 * (1 + 0.05 * (m % 3)) / factor for m in range(9, 15)])
+    assert ev["level"] == pytest.approx(recent if fallen else ev.get("level"))
+    assert ("usual_level" in ev) == fallen
+    assert gap["expected"] == pytest.approx(ev["level"] * ev["priced_months"])
+    said = "at the median of its last 6 figures (about "
+    assert (said in gap["explanation"]) == fallen, gap["explanation"]
+    if fallen:
+        assert ev["usual_level"] > 2 * ev["level"]
+        assert "the flow had fallen before it stopped." in gap["explanation"]
 
 
 @pytest.mark.parametrize(("small", "named"), [((), []), ((13,), ["2017-02"])])

@@ -29,6 +29,9 @@ from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
 from tradesentry.text import about, joined, money, period_name, period_unit, plural
 
+#: a stop is priced at its recent level where that is this share of its usual month or less
+FALLEN = 0.5
+
 
 @dataclass(frozen=True)
 class Gap(Detector):
@@ -165,7 +168,8 @@ class Gap(Detector):
         series, where at least ``min_stop`` months are missing (fewer may be figures not
         yet processed). No row holds those months and a panel ends with its chunk's last
         month, so they are read from the store once per scan, for either engine. Priced at
-        the series' usual month over the ``STOP_WINDOW`` months up to its last report."""
+        the series' usual month over the ``STOP_WINDOW`` months up to its last report, or
+        at its recent level where it had fallen to half of that (``_tested_stops``)."""
         from tradesentry.context import stopped_series
         from tradesentry.findings import empty_findings, with_severity_and_id
 
@@ -199,7 +203,12 @@ class Gap(Detector):
         passes the gap's test: a flow of its own first (six months with trade make a level,
         ``thin_level_points``), trade in ``min_rate`` of the months before it and none of
         them withheld, and a run the trading rate makes unlikely (``threshold``). With the
-        run's ``start``, ``end`` and ``length``, the months ``before`` it and its ``z``."""
+        run's ``start``, ``end`` and ``length``, the months ``before`` it and its ``z``, and
+        the ``level`` it is priced at: the median of its last ``STOP_RECENT`` figures where
+        that is ``FALLEN`` (half) of its usual month of the year before (``usual_level``) or
+        less, a flow that had fallen before it stopped (a smaller difference is the noise of
+        a median of six) (China's graphite to Hungary, $780, $131, $74 and $267
+        after a year at $1.5K, was priced at $1.5K a month over 15 months)."""
         from tradesentry.context import STOP_WINDOW
 
         if series.empty:
@@ -233,6 +242,12 @@ class Gap(Detector):
             ),
             before=before,
             z=z,
+            usual_level=series["level"],
+            level=np.where(
+                series["recent_level"] <= FALLEN * series["level"],
+                series["recent_level"],
+                series["level"],
+            ),
         )[ok]
 
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -398,11 +413,22 @@ def _stop_evidence(stop) -> dict:
         "months_after": 0,
         "chance": float(np.exp(-0.5 * stop.z**2)),
         "level": round(float(stop.level), 2),
+        **_fallen(stop),
         "priced_months": int(stop.priced),
         "expected_each": [
             round(float(stop.level), 2) if k < stop.priced else None for k in range(len(months))
         ],
     }
+
+
+def _fallen(stop) -> dict:
+    """Where a stop is priced at its recent level, below its usual month of the year before,
+    that month (``usual_level``) and how many figures the recent one is of; else {}."""
+    from tradesentry.context import STOP_RECENT
+
+    if not stop.level < stop.usual_level:
+        return {}
+    return {"usual_level": round(float(stop.usual_level), 2), "recent_figures": STOP_RECENT}
 
 
 def _small_before(stop) -> dict:
@@ -438,8 +464,8 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         f"from {period_name(months[0])} to {period_name(months[-1])}, the latest {unit} of "
         f"{reporter}'s record of {flow}s in the store, although the series recorded trade in "
         f"{ev.get('traded_before')} of the {ev.get('months_before')} {unit}s before; "
-        f"{about(finding.get('expected'), cur)} of trade would be expected there at its usual "
-        f"{unit} of that time ({about(ev.get('level'), cur)}){_priced(ev, len(months), unit)}."
+        f"{about(finding.get('expected'), cur)} of trade would be expected there at "
+        f"{_level_text(ev, cur, unit)}{_priced(ev, len(months), unit)}."
     )
     text += _small_text(ev, cur, unit)
     text += _siblings_text(finding, len(months), unit)
@@ -453,6 +479,19 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
     if said:  # the partner's record given, without a reading of its own
         return f"{text} {said} {readings}."
     return f"{text} {readings}{_partner_pointer(finding)}"
+
+
+def _level_text(ev: Mapping, cur: str, unit: str) -> str:
+    """The level a stop is priced at, in words: its usual month of that time, or its recent
+    level where the flow had fallen below it before it stopped (``Gap._tested_stops``)."""
+    level = about(ev.get("level"), cur)
+    if not ev.get("usual_level"):
+        return f"its usual {unit} of that time ({level})"
+    return (
+        f"the median of its last {ev.get('recent_figures')} figures ({level}), below its "
+        f"usual {unit} of the year before ({about(ev['usual_level'], cur)}): the flow had "
+        "fallen before it stopped"
+    )
 
 
 def _small_text(ev: Mapping, cur: str, unit: str) -> str:

@@ -706,6 +706,17 @@ def test_a_sparse_series_is_searched_over_its_reported_months():
     ev = rise["evidence"].iloc[0]
     assert ev["before_to"] == "2023-02" and ev["after_to"] >= "2024-03"
     assert ev["new_level"] > 10 * ev["old_level"]
+    # its level is a month with trade, not a calendar month a reader would multiply by 12
+    (shift,) = (
+        findings(keyed_panel(v, start="2018-01"), [LevelShift()])
+        .query("period == '2023-07'")
+        .to_dict("records")
+    )
+    assert (
+        "From July 2023 the series runs at a new level: about $170.6K in a month with trade "
+        "(median of the 4 reported months from July 2023 to October 2024; trade in 4 of its "
+        "16 months)"
+    ) in shift["explanation"], shift["explanation"]
 
 
 def test_a_dense_series_is_searched_over_its_calendar_months_as_before():

@@ -245,10 +245,11 @@ class LevelShift(Detector):
             size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
         if ev.get("return_period"):  # a temporary change: its own words (``returns``)
             return _temporary(ev, finding, against, size)
+        a_month, traded = _per_month(finding, ev, unit, freq)
         text = (
-            f"From {start} the series runs at a new level: {about(new, cur)} a {unit} "
-            f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}) "
-            f"{against}{size}."
+            f"From {start} the series runs at a new level: {about(new, cur)} {a_month} "
+            f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}"
+            f"{traded}) {against}{size}."
         )
         text += _combined_note(ev) + _zeros_note(ev, unit) + _strays_note(ev, cur, freq)
         text += _regime_end(ev, cur, freq)
@@ -562,6 +563,22 @@ def _within(a: float, b: float, ratio: float) -> bool:
 
 def _positive(x) -> bool:
     return x is not None and bool(np.isfinite(x)) and x > 0
+
+
+def _per_month(finding: Mapping, ev: Mapping, unit: str, freq: str) -> tuple[str, str]:
+    """How the new level is per month: "a month"; in a series with trade in fewer than half
+    the months of its new side, "in a month with trade", with how many ("; trade in 4 of
+    its 13 months"): China's HS 811292 to Kazakhstan, "about $983.2K a month" from 4
+    shipments in 13 months, read as $11.8M a year to a reader who multiplied it."""
+    try:
+        first = pd.Period(str(finding["period"])[:7], freq=freq)
+        last = pd.Period(str(ev["after_to"])[:7], freq=freq)
+        months, reported = (last - first).n + 1, int(ev["months_after"])
+    except (KeyError, TypeError, ValueError):
+        return f"a {unit}", ""
+    if 2 * reported >= months:
+        return f"a {unit}", ""
+    return f"in a {unit} with trade", f"; trade in {reported} of its {months} {unit}s"
 
 
 def _reported(count, unit: str, ev: Mapping | None = None) -> str:

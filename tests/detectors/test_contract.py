@@ -756,7 +756,7 @@ WORDING: dict[str, list[tuple[dict, list[str]]]] = {
                     "months_after": 11,
                     "before_from": "2000-01",
                     "before_to": "2010-01",
-                    "after_to": "2021-01",
+                    "after_to": "2011-11",
                 },
             },
             ["a new level: less than $0.01 a month", "against about $1.35 in the 11", "×0.003."],

@@ -59,6 +59,28 @@ def test_a_dip_of_the_world_is_read_down_to_the_partner_that_fell():
     assert "itself flagged as a dip" in dip["explanation"]
 
 
+def test_a_unit_value_of_the_world_names_the_partner_whose_value_is_off():
+    """Denmark's exports of CN 39201023 to the world, September 2025: "value off ×100"
+    (high), while the excess was in the China row alone, €14.7M for 518 kg. A world unit
+    value whose value is off is read down to the partners as a month's finding is; one
+    whose weight is off changes no value, and is not."""
+    parts = _partners()
+    weights = parts / 3.0  # €3 a kg from every partner
+    parts[1, 20] *= 100  # POL's value slip: the world's value per kg 30 times its usual
+    weights[2, 26] *= 1000  # CZE's weight slip: the world's weight off, its value not
+    rows = [(p, "39201023") for p, _ in _WORLD]
+    panel = _panel(rows, _with_world(parts))
+    panel.weights[:] = _with_world(weights)
+    found = findings(panel, default_detectors(["unit_value"]))
+    world = found[found["partner"] == "WLD"].set_index("period")
+    (reading,) = world.loc["2024-09", "evidence"]["drivers"]
+    assert [d["code"] for d in reading["named"]] == ["POL"]
+    assert "most of the excess is in POL (€" in world.loc["2024-09", "explanation"]
+    assert world.loc["2024-09", "evidence"]["pattern"] == "price outlier"
+    assert world.loc["2025-03", "evidence"]["pattern"] == "weight slip"
+    assert "drivers" not in world.loc["2025-03", "evidence"]
+
+
 def test_a_level_shift_names_the_partner_that_moved_with_its_levels():
     parts = _partners(seed=1)
     parts[1, 18:] *= 5  # POL from €3M to €15M a month from July 2024

@@ -9,7 +9,8 @@ chapters, in one chunk), so the change is split among them, and the rest:
   codes the store does not list beside it): they add up to the aggregate in every month,
   a month a detail has no figure in counting as nothing recorded;
 - a part's change is its figure against its usual one, each read the same way, so that
-  the changes add up too: for a month (``spike``, ``dip``, ``implausible``), the month
+  the changes add up too: for a month (``spike``, ``dip``, ``implausible``, and a
+  ``unit_value`` whose value is off: its weight's findings change no value), the month
   against the median of the months around it (±``AROUND``, itself left out); for a level
   shift, the median over the months of the new level against the median over those of
   the old one (the aggregate's own windows);
@@ -48,7 +49,7 @@ from tradesentry.schema import WORLD, hs_family
 from tradesentry.text import joined, money, percent, period_unit, plural, ratio
 
 #: the kinds whose findings on an aggregate are read down to its details
-KINDS: tuple[str, ...] = ("implausible", "spike", "dip", "level_shift")
+KINDS: tuple[str, ...] = ("implausible", "spike", "dip", "level_shift", "unit_value")
 #: what those detectors ask of the store for it: beside a world row, the sum of every
 #: partner the store holds (``context.partners_sql``), to tell a panel that holds them all
 #: from one a filter or a chunk's cut left some out of

@@ -571,14 +571,19 @@ def _per_month(finding: Mapping, ev: Mapping, unit: str, freq: str) -> tuple[str
     its 13 months"): China's HS 811292 to Kazakhstan, "about $983.2K a month" from 4
     shipments in 13 months, read as $11.8M a year to a reader who multiplied it."""
     try:
-        first = pd.Period(str(finding["period"])[:7], freq=freq)
-        last = pd.Period(str(ev["after_to"])[:7], freq=freq)
-        months, reported = (last - first).n + 1, int(ev["months_after"])
+        first, last = (_ordinal(str(label), freq) for label in (finding["period"], ev["after_to"]))
+        months, reported = last - first + 1, int(ev["months_after"])
     except (KeyError, TypeError, ValueError):
         return f"a {unit}", ""
     if 2 * reported >= months:
         return f"a {unit}", ""
     return f"in a {unit} with trade", f"; trade in {reported} of its {months} {unit}s"
+
+
+def _ordinal(label: str, freq: str) -> int:
+    """A period label's number: the year of an annual one ("2021"), else months."""
+    year = int(label[:4])
+    return year if freq == "A" else 12 * year + int(label[5:7]) - 1
 
 
 def _reported(count, unit: str, ev: Mapping | None = None) -> str:

@@ -20,6 +20,7 @@ from tradesentry.detectors.base import (
     no_detections,
 )
 from tradesentry.detectors.cross import context, row_center_spread, row_median
+from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -121,8 +122,9 @@ class UnitValue(Detector):
     """
 
     kind = "unit_value"
-    # the partner's record of the month, its value and weight (``_partner_agrees``)
-    needs = ("reference_unit_value", *MONEY_NEEDS, "mirror")
+    # the partner's record of the month, its value and weight (``_partner_agrees``); on a
+    # world series, every partner's sum (``drivers``: which partner's value is off)
+    needs = ("reference_unit_value", *MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     #: where the value is what is off (a price outlier, a value slip), the month's spike or
     #: dip is this one event (``superseding``); a weight off leaves the value's own finding
     supersedes = ("spike", "dip")

@@ -208,7 +208,7 @@ def test_a_pair_whose_usual_ratio_is_outside_the_band_is_one_persistent_gap():
     assert row["expected"] == pytest.approx(imports.sum())  # at the commodity's ratio, 1
     _, text = _explained(found)
     assert "this pair's own usual ratio, 1/3,200 over 36 months, is itself outside" in text
-    assert "a persistent gap; in 4 of these 36 months the ratio was inside the band" in text
+    assert "a persistent gap; in 4 of the gap's 36 months the ratio was inside the band" in text
 
 
 def test_a_persistent_gap_stays_one_finding_across_months_back_on_the_usual_side():

@@ -504,7 +504,7 @@ class MirrorGap(Detector):
             inside = months - (ev.get("band_months") or 0)
             low = (quartile or 0) < (ev.get("usual_ratio") or 0)
             still = (
-                f"; in {inside} of these {months} {unit}s the ratio was inside the band but "
+                f"; in {inside} of the gap's {months} {unit}s the ratio was inside the band but "
                 f"still {'below' if low else 'above'} {edge(quartile)}, the "
                 f"{'lower' if low else 'upper'} quartile of this commodity's ratios"
                 if inside

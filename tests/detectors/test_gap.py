@@ -623,15 +623,15 @@ def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(
             (13, 14),
             ["2017-02", "2017-03"],
             "Its last 2 figures were small: 420.0M GNF in February 2017 and 440.0M GNF in "
-            "March 2017, each under a tenth of its usual month; its last month of an ordinary "
-            "size was January 2017 (40.0B GNF), and the flow may have ended then.",
+            "March 2017, each under a tenth of its usual month; its last month above that was "
+            "January 2017 (40.0B GNF), and the flow may have ended then.",
         ),
         (
             (11, 14),
             ["2017-03"],
             "Its last figure was small: 440.0M GNF in March 2017, under a tenth of its usual "
-            "month; its last month of an ordinary size was February 2017 (42.0B GNF), and "
-            "the flow may have ended then.",
+            "month; its last month above that was February 2017 (42.0B GNF), and the flow "
+            "may have ended then.",
         ),
         ((12,), [], None),
     ],
@@ -678,6 +678,30 @@ def test_a_stop_after_a_fall_is_priced_at_its_recent_level(store, tmp_path, fact
     if fallen:
         assert ev["usual_level"] > 2 * ev["level"]
         assert "the flow had fallen before it stopped." in gap["explanation"]
+
+
+def test_a_fall_the_partners_record_did_not_share_is_priced_at_the_usual_month(store, tmp_path):
+    """Sweden's exports of CN 32121000 to Romania: €163, €144, €23, €11 and €75 before
+    they stopped, priced at their recent median as a flow that "had fallen", while Romania
+    recorded €8–31K a month throughout and €174.5K over the stop. Where the partner's
+    record says the trade went on, the fall was in the record: the stop is priced at its
+    usual month, the recent level kept and named."""
+    from tradesentry import api
+
+    path = _stopping_csv(tmp_path, stop_after=14, small=range(9, 15), small_factor=4.0)
+    mirror = [f"ESP,GIN,import,26060000,{2016 + m // 12}-{m % 12 + 1:02d},4.2e10,GNF"
+              for m in range(24)]  # fmt: skip
+    path.write_text(path.read_text() + "\n".join(mirror) + "\n", encoding="utf-8")
+    store.ingest(path)
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    ev = gap["evidence"]
+    assert "usual_level" not in ev and ev["recent_level"] < ev["level"] / 2
+    assert gap["expected"] == pytest.approx(ev["level"] * ev["priced_months"])
+    assert set(ev["expected_each"]) == {ev["level"]}
+    text = gap["explanation"]
+    assert "at its usual month of that time (about " in text
+    assert ", though its last 6 figures had fallen to a median of about " in text
+    assert "by its account the trade went on" in text and "had fallen before" not in text
 
 
 @pytest.mark.parametrize(("small", "named"), [((), []), ((13,), ["2017-02"])])

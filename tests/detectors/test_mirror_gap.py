@@ -544,7 +544,7 @@ def test_the_record_that_moved_comes_first_where_its_correction_is_the_larger(fl
     _, text = _explained(found, flow)
     assert re.search(
         rf"{importer}'s figure would be about €[\d.,]+K?, a correction of €[\d.,]+M?: its "
-        r"record is the one far off its usual month \(below\); or \w+'s about €[\d.,]+K?, a "
+        r"record is the one far off its usual month \(see below\); or \w+'s about €[\d.,]+K?, a "
         r"gap of €[\d.,]+K?, the smaller correction and the money at stake",
         text,
     ), text

@@ -265,6 +265,9 @@ class Gap(Detector):
         for i, record in records.items():
             evidence = {**(found.at[i, "evidence"] or {}), **record}
             found.at[i, "evidence"] = evidence
+            if evidence.get("usual_level") and _partner_went_on(found.loc[i].to_dict()):
+                self._priced_at_usual(found, i)
+                evidence = found.at[i, "evidence"]
             silent = _partner_silent(evidence) and not _other_scale(found.loc[i].to_dict())
             if silent and not evidence.get("withheld_months"):
                 # both records empty: months without trade are the likelier reading, a gap
@@ -273,6 +276,30 @@ class Gap(Detector):
                 found.at[i, "severity"] = "low"
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
+
+    def _priced_at_usual(self, found: pd.DataFrame, i) -> None:
+        """A stop priced at its recent level (``_tested_stops``) whose partner's record says
+        the trade went on, priced at its usual month again: the fall was in the record,
+        not in the trade (Sweden's exports of CN 32121000 to Romania, €163, €144, €23, €11
+        and €75 before they stopped, "had fallen", while Romania recorded €8–31K a month
+        throughout). The recent level stays in the evidence (``recent_level``)."""
+        from tradesentry.findings import severity_of
+
+        ev = dict(found.at[i, "evidence"])
+        recent, usual = ev["level"], ev.pop("usual_level")
+        priced = int(ev.get("priced_months") or len(ev.get("months") or []))
+        ev.update(level=usual, recent_level=recent)
+        ev["expected_each"] = [usual if x is not None else None for x in ev["expected_each"]]
+        expected = usual * priced
+        z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
+        score = min(
+            float(confidence(np.array([z]), self.threshold)[0]),
+            float(material_cap(np.array([expected]), self.small_gap)[0]),
+        )
+        found.at[i, "evidence"] = ev
+        found.at[i, "expected"] = found.at[i, "impact"] = expected
+        found.at[i, "score"] = round(score, 3)
+        found.at[i, "severity"] = str(severity_of(np.array([score]))[0])
 
     def _side_counts(self, reported, traded, rows, start, end):
         """Months with trade, and months of the span, within ``window`` before and after each run."""
@@ -381,6 +408,23 @@ def _other_scale(finding: Mapping) -> bool:
     return not 1.0 / OTHER_SCALE < ratio < OTHER_SCALE
 
 
+def _partner_went_on(finding: Mapping) -> bool:
+    """The partner's record of the same flow, at the series' scale, recorded trade in the
+    gap's months at half its usual month or more, withholding none of them: by its
+    account the trade went on (``_partner_reading``'s last readings)."""
+    ev = finding.get("evidence") or {}
+    k, value, usual = (
+        int(ev.get("partner_months") or 0),
+        ev.get("partner_value"),
+        ev.get("partner_usual"),
+    )
+    if not k or value is None or not usual or ev.get("partner_withheld"):
+        return False
+    if "partner_currency" in ev or _other_scale(finding):
+        return False
+    return value >= PARTNER_SHARE * usual * k
+
+
 def _partner_silent(ev: Mapping) -> bool:
     """The partner's record of the same flow shows no trade in the gap's months and
     withholds none of them, though it has trade in most months around the gap in which the
@@ -485,6 +529,12 @@ def _level_text(ev: Mapping, cur: str, unit: str) -> str:
     """The level a stop is priced at, in words: its usual month of that time, or its recent
     level where the flow had fallen below it before it stopped (``Gap._tested_stops``)."""
     level = about(ev.get("level"), cur)
+    if ev.get("recent_level"):  # priced at its usual month again: the partner's went on
+        return (
+            f"its usual {unit} of that time ({level}), though its last "
+            f"{ev.get('recent_figures')} figures had fallen to a median of "
+            f"{about(ev['recent_level'], cur)}"
+        )
     if not ev.get("usual_level"):
         return f"its usual {unit} of that time ({level})"
     return (
@@ -507,8 +557,7 @@ def _small_text(ev: Mapping, cur: str, unit: str) -> str:
         which, each = f"{plural(len(small), 'figure')} were", "each "
     return (
         f" Its last {which} small: {listed}, {each}under a tenth of its usual {unit}; "
-        f"its last {unit} of an "
-        f"ordinary size was {period_name(ev['last_ordinary'])} "
+        f"its last {unit} above that was {period_name(ev['last_ordinary'])} "
         f"({money(ev.get('last_ordinary_value'), cur)}), and the flow may have ended then."
     )
 

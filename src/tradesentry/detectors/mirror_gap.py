@@ -582,7 +582,7 @@ def _corrections(
         return (
             f"{at} {odd_name}'s figure would be {odd_to}, a correction of "
             f"{money(odd_fix, cur)}: its record is the one far off its usual {unit} "
-            f"(below); or {small_name}'s {small_to}, a gap of {money(small_fix, cur)}, the "
+            f"(see below); or {small_name}'s {small_to}, a gap of {money(small_fix, cur)}, the "
             "smaller correction and the money at stake."
         )
     if at_stake == "partner":

@@ -102,8 +102,9 @@ class UnitValue(Detector):
     A slip, an error of one record, is then none (a slip made again, the same, by the other
     customs office is not a reading anyone would give), and an outlier is at most low
     (``AGREED_SCORE``): a price two records confirm, goods unlike the series' usual ones or
-    a price both sides declared, its text giving the partner's figures. On the Comext
-    store this cleared 15 slips and took 142 outliers to low, 92 of them weight outliers.
+    a price both sides declared, its text giving the partner's figures. The very same
+    figures are one record copied into the other, not a second declaration, and confirm
+    nothing.
 
     Where the value is what is off (a price outlier, a value slip) the finding replaces a
     spike or dip of the month, one event read against the market's price (Sweden's imports
@@ -445,7 +446,11 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     ``(n, 2)`` array, and whether it agrees with the series' own: value and weight each
     within ×``PARTNER_AGREES`` of it. Finland declared €2,373 for 566 kg of CN 39206900
     to Belgium in May 2025 and Belgium €2,848 for 644 kg: a "weight slip ×100" in each
-    record, against a series' usual price of €490/kg that was the odd one."""
+    record, against a series' usual price of €490/kg that was the odd one. The very same
+    figures (to the unit) are no second declaration but one record copied into the other
+    (Estonia's imports from Austria of CN 39204910, March 2025, €126,689 for 1,352 kg on
+    both sides: Estonia's intra-EU imports equal the partner's exports to the euro in a
+    third of its pair-months, no other importer in more than 7 %)."""
     theirs = np.column_stack(
         [
             _cells_of(context(panel, "mirror_value"), rows, cols),
@@ -458,7 +463,10 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     own = np.column_stack([panel.values[rows, cols], panel.weights[rows, cols]])
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.abs(np.log(theirs / own))
-    return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1)
+    # the very same figures are one record copied into the other, no second declaration:
+    # Estonia's imports equal the partner's exports to the euro in a third of its months
+    copied = (np.abs(theirs - own) < 0.5).all(axis=1)
+    return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied
 
 
 def _cells_of(frame: np.ndarray | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -177,10 +177,7 @@ class Gap(Detector):
         if stops.empty:
             return empty_findings()
         expected = stops["level"] * stops["priced"]
-        score = np.minimum(
-            confidence(stops["z"].to_numpy(), self.threshold),
-            material_cap(expected.to_numpy(), self.small_gap),
-        )
+        score = self._stop_score(stops["z"].to_numpy(), expected.to_numpy())
         out = stops[["reporter", "partner", "flow", "commodity", "classification"]].assign(
             kind=self.kind,
             breakdown=stops["breakdown"],
@@ -206,9 +203,9 @@ class Gap(Detector):
         run's ``start``, ``end`` and ``length``, the months ``before`` it and its ``z``, and
         the ``level`` it is priced at: the median of its last ``STOP_RECENT`` figures where
         that is ``FALLEN`` (half) of its usual month of the year before (``usual_level``) or
-        less, a flow that had fallen before it stopped (a smaller difference is the noise of
-        a median of six) (China's graphite to Hungary, $780, $131, $74 and $267
-        after a year at $1.5K, was priced at $1.5K a month over 15 months)."""
+        less, a flow that had fallen before it stopped: China's graphite to Hungary, $780,
+        $131, $74 and $267 after a year at $1.5K, was priced at $1.5K a month over 15
+        months. A smaller difference is the noise of a median of six."""
         from tradesentry.context import STOP_WINDOW
 
         if series.empty:
@@ -277,6 +274,10 @@ class Gap(Detector):
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
 
+    def _stop_score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
+        """A stop's score: its run's confidence, capped by the money it is priced at."""
+        return np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
+
     def _priced_at_usual(self, found: pd.DataFrame, i) -> None:
         """A stop priced at its recent level (``_tested_stops``) whose partner's record says
         the trade went on, priced at its usual month again: the fall was in the record,
@@ -292,10 +293,7 @@ class Gap(Detector):
         ev["expected_each"] = [usual if x is not None else None for x in ev["expected_each"]]
         expected = usual * priced
         z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
-        score = min(
-            float(confidence(np.array([z]), self.threshold)[0]),
-            float(material_cap(np.array([expected]), self.small_gap)[0]),
-        )
+        score = float(self._stop_score(np.array([z]), np.array([expected]))[0])
         found.at[i, "evidence"] = ev
         found.at[i, "expected"] = found.at[i, "impact"] = expected
         found.at[i, "score"] = round(score, 3)

@@ -198,7 +198,8 @@ class Incoherent(Detector):
         # a shortfall that recurs reads as details not all in the store, not a wrong figure
         # and months whose total has no detail in the store at all say the same
         short = counted["other_short"][p, t] + counted["other_bare"][p, t] + 1
-        partial = _partial(counted, p, t) & (short_share[p, t] <= PARTIAL_REACH * most[p, t])
+        partial = _partial(counted["other_below"][p, t], counted["other_months"][p, t])
+        partial &= _within_reach(short_share[p, t], most[p, t])
         incomplete = (gap[p, t] < 0) & ((short >= _RECURRING) | partial)
         return self._emit(
             rows[p], t, t, total[p, t], detail_sum[p, t], unit[p, t], level, evidence, incomplete
@@ -313,15 +314,15 @@ def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
     short = int(ev.get("other_short") or 0) + 1
     bare = int(ev.get("other_bare") or 0)
     below, others = int(ev.get("other_below") or 0), int(ev.get("other_months") or 0)
-    if short + bare < _RECURRING and below >= _RECURRING and 2 * below >= others:
-        most = percent(100.0 * float(ev.get("other_below_most") or 0.0), digits=2)
+    if short + bare < _RECURRING and _partial(below, others):
+        most = float(ev.get("other_below_most") or 0.0)
         said = (
             f" But in {below} of them the details fell short of the total too, beyond the "
-            f"rounding of the figures, by at most {most} of it: some of the total's {kind}s "
-            "are not in the store"
+            f"rounding of the figures, by at most {percent(100.0 * most, digits=2)} of it: "
+            f"some of the total's {kind}s are not in the store"
         )
         shortfall = abs(float(ev.get("difference") or 0.0)) / abs(float(ev.get("total") or 1.0))
-        if shortfall <= PARTIAL_REACH * float(ev.get("other_below_most") or 0.0):
+        if _within_reach(shortfall, most):
             return (
                 f"{said}, and this {unit}'s shortfall is more likely trade with them than a "
                 "wrong figure. Otherwise a figure is missing among the details, or the total "
@@ -498,16 +499,20 @@ def _largest_other(x: np.ndarray) -> np.ndarray:
     return np.where(x >= top2[:, :1], top2[:, 1:2], top2[:, :1])
 
 
-def _partial(counted: dict[str, np.ndarray], p: np.ndarray, t: np.ndarray) -> np.ndarray:
+def _partial(below, months):
     """Whether a total's details are a part of it in most of its other months: below it
     by more than the rounding of the figures (``other_below``), if within the tolerance, in
-    at least half of them and ``_RECURRING`` or more: a detail set missing some small
-    partner or chapter every month, whose shortfall in one month beyond the tolerance, up
-    to ``PARTIAL_REACH`` times the largest they held (``other_below_most``), is more
-    likely that part than a wrong figure (Finland's imports of CN 35069110 from the world,
-    April 2024, 13.5 % short where no other month was 2 % short, is not)."""
-    below, months = counted["other_below"][p, t], counted["other_months"][p, t]
+    at least half of them (``months``) and ``_RECURRING`` or more: a detail set missing
+    some small partner or chapter every month."""
     return (below >= _RECURRING) & (2 * below >= months)
+
+
+def _within_reach(share, most):
+    """Whether a month's shortfall (a ``share`` of its total) is one the details missing in
+    the other months hold: up to ``PARTIAL_REACH`` times the largest share they held there
+    (``other_below_most``). Finland's imports of CN 35069110 from the world, April 2024,
+    13.5 % short where no other month was 2 % short, are not."""
+    return share <= PARTIAL_REACH * most
 
 
 def _other_months(

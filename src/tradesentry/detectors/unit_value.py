@@ -163,18 +163,12 @@ class UnitValue(Detector):
         if len(rows) == 0:
             return no_detections()
         pattern, factor, dv, dw = self._patterns(c, rows, cols)
-        # a total's or a chapter's value per kg moves with its mix of goods: only a power of
-        # ten off is a slip there, an outlier is a change of the mix
-        kept = ~_mixes_goods(panel)[rows] | np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
-        if not kept.all():
-            rows, cols, pattern, factor, dv, dw = (
-                a[kept] for a in (rows, cols, pattern, factor, dv, dw)
-            )
-            if not len(rows):
-                return no_detections()
-        # a slip in one record is not made again, the same, in the partner's
+        slip = np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
         partner, agrees = _partner_agrees(panel, rows, cols)
-        kept = ~(agrees & np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP)))
+        # a total's or a chapter's value per kg moves with its mix of goods: only a power of
+        # ten off is a slip there, an outlier is a change of the mix; and a slip in one
+        # record is not made again, the same, in the partner's
+        kept = (~_mixes_goods(panel)[rows] | slip) & ~(agrees & slip)
         if not kept.all():
             rows, cols, pattern, factor, dv, dw, agrees = (
                 a[kept] for a in (rows, cols, pattern, factor, dv, dw, agrees)

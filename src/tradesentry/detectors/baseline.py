@@ -688,9 +688,10 @@ def _agreed_with_segment(
     beside shipments of $12–25K over six years, were "9.3 times the $2.7K expected from the
     3 reported months from January 2018 to January 2020", 13.3 scales (high), while 1.7
     times its segment's median, 3 scales: a month off its segment by more than an ordinary
-    month (``ORDINARY_SCALES``) had kept its own z, however thin the level that gave it. A segment of fewer than ``thin_level_points`` reported
-    months has no better reference: its months keep their ``z``. The segment's median
-    includes the month, which in a median of 6 or more moves it by one rank at most."""
+    month (``ORDINARY_SCALES``) had kept its own z, however thin the level that gave it.
+    A segment of fewer than ``thin_level_points`` reported months has no better reference:
+    its months keep their ``z``. The segment's median includes the month, which in a
+    median of 6 or more moves it by one rank at most."""
     thin = np.isfinite(z) & (points < config.thin_level_points)
     rows = np.flatnonzero(thin.any(axis=1))
     if not rows.size:

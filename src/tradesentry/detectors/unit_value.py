@@ -598,7 +598,8 @@ def _price(x, currency: str) -> str:
 
 
 def _mixes_goods(panel: Panel) -> np.ndarray:
-    """Series whose commodity is a total or a two-digit chapter: many goods at many prices,
+    """Series whose commodity is a total or a two-digit chapter (``evidence.many_goods``'s
+    rule, over a panel's keys at once): many goods at many prices,
     whose value per kg moves with their mix (Guinea's TOTAL to Germany, 114 t in a month its
     bauxite was not shipped, read as "weight under-recorded (about 9,395 t)")."""
     commodity = panel.keys["commodity"].astype(str).str.strip()

@@ -210,7 +210,8 @@ def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
         # a record a thousand times apart or more says little (SVK's €4 a month of BEL's
         # €391K)
         ("other-scale", "EUR", False, "ESP's record of the same flow runs at another scale "
-         "(its usual month about €4, SWE's about €99.4K): it says little of those months."),
+         "(its usual month about €4, SWE's expected month here about €99.4K): it says "
+         "little of those months."),
         ("partial", "EUR", False, "ESP recorded imports from SWE of €90.0K in 1 of those "
          "months (its record of the same flow; its usual month about €96.4K): by its "
          "account trade went on in 1 of them, so figures confidential, suppressed or late "

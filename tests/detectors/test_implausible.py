@@ -271,6 +271,7 @@ def test_a_slip_in_value_and_weight_stands_where_the_partners_record_did_not_mov
 def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
     return {
         "period": "2025-01",
+        "partner": "ITA",
         "observed": observed,
         "expected": expected,
         "currency": "EUR",

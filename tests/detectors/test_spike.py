@@ -231,3 +231,28 @@ def test_a_season_of_one_other_year_repeated_is_no_anomaly():
     v[23] *= 0.2
     found = findings(keyed_panel(v), default_detectors())
     assert list(zip(found["kind"], found["period"], strict=True)) == [("dip", "2024-12")]
+
+
+@pytest.mark.parametrize(
+    ("partner", "kind", "said", "unsaid"),
+    [
+        ("FRA", "spike", "a later revision or the partner's mirror record would tell", None),
+        ("WLD", "spike", "a later revision would tell them apart", "partner's"),
+        ("FRA", "dip", "A smaller shipment or contract than usual", None),
+        ("WLD", "dip", "Less trade that month (demand, prices", "partner's"),
+        ("X899", "dip", "a later revision would tell them apart", "partner's"),
+    ],
+)
+def test_a_world_series_points_to_no_partners_record(partner, kind, said, unsaid):
+    """Portugal's exports of CN 39201081 to the world: "the partner's mirror record would
+    tell" of a series that has no partner, and "a smaller shipment or contract than usual"
+    of the trade with every partner. The world and UN Comtrade's special areas keep no
+    record of their own; a product's trade with the world is many traders'."""
+    v = 3.0e4 * np.exp(np.random.default_rng(7).normal(0.0, 0.05, 36))
+    v[20] *= 8.0 if kind == "spike" else 1 / 4
+    panel = keyed_panel(v, commodity="39201081")
+    panel.keys["partner"] = partner
+    (found,) = findings(panel, default_detectors([kind])).to_dict("records")
+    assert said in found["explanation"], found["explanation"]
+    if unsaid:
+        assert unsaid not in found["explanation"]

@@ -21,6 +21,7 @@ from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
+    has_partner_record,
     many_goods,
     next_was_high,
     season_decides,
@@ -130,7 +131,7 @@ class Dip(Detector):
         elif quantity == "held":
             text += (
                 " A fall in price or a misrecorded value, more than an interruption; a later "
-                "revision or the partner's record would tell."
+                f"revision{_or_partner(finding)} would tell."
             )
         elif _next_to_nothing(finding):
             text += (
@@ -141,9 +142,14 @@ class Dip(Detector):
             smaller = _smaller(finding)
             text += (
                 f" {smaller[:1].upper()}{smaller[1:]}, or part of the month's trade not "
-                "yet recorded; a later revision or the partner's record would tell them apart."
+                f"yet recorded; a later revision{_or_partner(finding)} would tell them apart."
             )
         return text
+
+
+def _or_partner(finding: Mapping) -> str:
+    """ " or the partner's record", where the series has one to point to."""
+    return " or the partner's record" if has_partner_record(finding) else ""
 
 
 def _smaller(finding: Mapping) -> str:

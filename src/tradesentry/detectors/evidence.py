@@ -11,6 +11,7 @@ and dips share (``deviations``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -287,13 +288,21 @@ def finding_freq(finding) -> str:
     return "A" if finding.get("freq") == "A" else "M"
 
 
+def has_partner_record(finding: Mapping) -> bool:
+    """Whether a finding's series has a partner's record to point to: a flow between two
+    countries; the world and UN Comtrade's special areas (``X`` and three digits) keep
+    none ("the partner's mirror record would tell" of Portugal's exports to the world)."""
+    partner = str(finding.get("partner") or "")
+    return bool(partner) and partner != "WLD" and not re.fullmatch(r"X\d{3}", partner)
+
+
 def many_goods(finding: Mapping) -> bool:
-    """Whether a finding's series is a total or a two-digit chapter: the trade of many goods
-    and traders, whose moves are demand, prices and measures, not one shipment or contract
-    (Korea's exports to China in December 2008, the trough of the crisis, read "a smaller
-    shipment or contract than usual")."""
+    """Whether a finding's series is a total or a two-digit chapter, or a product's trade
+    with the world: the trade of many goods or traders, whose moves are demand, prices and
+    measures, not one shipment or contract (Korea's exports to China in December 2008, the
+    trough of the crisis, read "a smaller shipment or contract than usual")."""
     commodity = str(finding.get("commodity") or "").strip()
-    return commodity == "TOTAL" or 0 < len(commodity) <= 2
+    return commodity == "TOTAL" or 0 < len(commodity) <= 2 or finding.get("partner") == "WLD"
 
 
 def expectation_source(evidence: dict, freq: str | None = "M") -> str:

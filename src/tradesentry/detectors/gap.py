@@ -24,7 +24,7 @@ from tradesentry.detectors.baseline import (
     baseline,
     covered_by_combined,
 )
-from tradesentry.detectors.evidence import finding_freq
+from tradesentry.detectors.evidence import finding_freq, has_partner_record
 from tradesentry.detectors.late import late_evidence, late_text
 from tradesentry.panel import Panel
 from tradesentry.text import about, joined, money, period_name, period_unit, plural
@@ -644,7 +644,7 @@ def _partner_reading(
         cur = finding.get("currency") or "USD"
         return (
             f"{partner}'s record of the same flow runs at another scale (its usual {unit} "
-            f"{about(ev['partner_usual'], cur)}, {reporter}'s "
+            f"{about(ev['partner_usual'], cur)}, {reporter}'s expected {unit} here "
             f"{about(finding['expected'] / n_months, cur)}): it says little of {them}.",
             "",
         )
@@ -711,7 +711,7 @@ def _partner_pointer(finding: Mapping, would: str = "tell") -> str:
     a flow between two countries has one (the mirror command sets the pair's records side
     by side). Areas (World, X-codes) keep none."""
     reporter, partner = finding.get("reporter"), finding.get("partner")
-    if not reporter or not partner or partner == "WLD" or len(str(partner)) != 3:
+    if not reporter or not has_partner_record(finding):
         return "."
     return (
         f": {partner}'s record of the same flow, where the store holds it, would {would} "

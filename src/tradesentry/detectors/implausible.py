@@ -33,6 +33,7 @@ from tradesentry.detectors.evidence import (
     finding_freq,
     first_held,
     first_months,
+    has_partner_record,
     next_was_high,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -521,6 +522,8 @@ def _slip_reading(
         "partner's record tells them apart."
         if settled
         else "quantity or the partner's record would tell them apart."
+        if has_partner_record(finding)
+        else "quantity would tell them apart."
     )
     near = _near_step(observed, expected, step, tolerance)
     on_weight = _weight_text(finding, ev, step, unit, settled)

@@ -21,6 +21,7 @@ from tradesentry.detectors.evidence import (
     deviations,
     expectation_source,
     finding_freq,
+    has_partner_record,
     season_decides,
     season_reading,
     unreported,
@@ -103,7 +104,8 @@ class Spike(Detector):
         text += late_text(ev.get("late"), cur, freq, "spike")
         partner, reading = partner_text(ev, finding)
         shipped, quantity = shipped_text(ev, finding, reading)
-        closing = _closing(reading, quantity, period_unit(freq), quoted=bool(partner))
+        quoted = bool(partner) or not has_partner_record(finding)  # nothing left to point to
+        closing = _closing(reading, quantity, period_unit(freq), quoted=quoted)
         return text + shipped + partner + closing
 
 

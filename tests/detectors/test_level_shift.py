@@ -465,12 +465,15 @@ def test_a_level_shift_without_weights_says_nothing_of_them():
     [
         (1.0, "held (about", False),  # the partner's record went on: this record changed
         (0.03, "moved with it (about", True),  # both sides saw it: the usual readings
-        # the other way, or part of the way: the records crossed, which is right the
-        # figures do not say (a first version read these as "the trade went on")
-        (1.6, "went from about", True),
+        # the other way within ×3 (SWE←ESP 39204910: ESP's record rose ×1.7 as SWE's fell
+        # to €18 a month): it went on, as held
+        (1.6, "moved the other way (about", False),
+        # far the other way, or part of the way: the records crossed, which is right the
+        # figures do not say (a first version read a partner's ×52 as "the trade went on")
+        (5.0, "went from about", True),
         (0.3, "went from about", True),
     ],
-    ids=["held", "with-it", "other-way", "part"],
+    ids=["held", "with-it", "other-way", "far-other-way", "part"],
 )
 def test_the_partners_record_says_whether_the_trade_or_this_record_changed(
     mirror_step, said, alternative

@@ -813,7 +813,9 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     as a change in the reporter's record rather than in the trade.
 
     Where the partner's record held (within ×``LASTS_RATIO``, the bar of "the new level
-    lasts") while the series moved ×``RECORD_ONLY`` or more, the trade went on as the
+    lasts"), or moved the other way by less than ×``RECORD_ONLY`` (Spain's exports of CN
+    39204910 to Sweden rose ×1.7 while Sweden's record of them fell to €18 a month), while
+    the series moved ×``RECORD_ONLY`` or more, the trade went on as the
     partner recorded it, and that reading replaces the closure's or the reopening's: the
     Netherlands' imports of CN 39206290 from Lithuania fell ×0.031 in February 2025 and
     read "a closure, sanctions or lost business", while Lithuania recorded exports to the
@@ -848,14 +850,19 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     if not (_positive(before) and _positive(after)):
         return f"{record} had {figures}.", False
     moved = after / before
-    if _within(after, before, LASTS_RATIO) and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
+    along = np.log(moved) / np.log(ratio)  # the partner's part of the change
+    held = _within(after, before, LASTS_RATIO)
+    # the other way, within what a reader calls the same level: Spain's exports of CN
+    # 39204910 to Sweden rose ×1.7 as Sweden's record of them fell to €18 a month
+    against = along < 0 and _within(after, before, RECORD_ONLY)
+    if (held or against) and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
+        how = "held" if held else "moved the other way"
         return (
-            f"{record} held ({figures}, {factor(moved)}): the trade went on as {partner} "
+            f"{record} {how} ({figures}, {factor(moved)}): the trade went on as {partner} "
             f"recorded it, so the change is in {reporter}'s record (its coverage, a "
             "reclassification, or misrecorded figures) more than in the trade itself.",
             True,
         )
-    along = np.log(moved) / np.log(ratio)  # the partner's part of the change
     if along >= 0.5:  # the same way, at least half as far
         return f"{record} moved with it ({figures}, {factor(moved)}): both sides saw it.", False
     went = f"{record} went from {about(before, cur)} a {unit} before to {about(after, cur)} after, {factor(moved)}"

@@ -171,6 +171,45 @@ def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
     assert "misinvoicing" not in text
 
 
+@pytest.mark.parametrize(
+    ("their_value", "their_weight", "pattern", "figure"),
+    [
+        (20.0, 20.0, "weight outlier", "weight"),  # the partner's weight at the usual price
+        (0.2, 0.2, "price outlier", "value"),  # the same weight at the usual price
+        (20.0, 0.2, "price outlier", None),  # the partner's price is as odd: no pointer
+    ],
+)
+def test_the_partners_record_at_a_usual_price_points_to_the_figure_off(
+    their_value, their_weight, pattern, figure
+):
+    """Finland's exports of CN 39206900 to Estonia, February 2023: €23.6K for 156 kg, a
+    "price outlier (misinvoicing …)" with €22.7K at stake, while Estonia recorded €82.7K
+    for 8.27 t at €10/kg, a usual price: Finland's weight was the figure off. Where the
+    partner's record of the month holds a usual price for the series, the series' value or
+    weight, whichever is further from the partner's, is the figure off."""
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[7] *= 20
+    weight[7] *= 0.2  # 100 times the usual price: the value moved further
+    p = panel(value, weight, PRICE)
+    month = np.arange(T) == 7
+    p.context.update(
+        mirror_value=np.where(month, VALUE * their_value, np.nan)[None, :],
+        mirror_weight_kg=np.where(month, WEIGHT * their_weight, np.nan)[None, :],
+    )
+    (row,) = UnitValue().detect(p).to_dict("records")
+    ev = row["evidence"]
+    assert ev["pattern"] == pattern
+    assert ev.get("partner_reading") == figure
+    if figure == "weight":
+        assert row["impact"] == 0  # the value is right
+    text = UnitValue().explain(
+        {**row, "period": "2024-08", "currency": "EUR", "partner": "EST", "reporter": "FIN"}
+    )
+    if figure:
+        assert f"FIN's {figure}, " in text and "is the figure off" in text, text
+        assert "EST's record of the same flow that month holds €" in text
+
+
 @pytest.mark.parametrize("commodity", ["TOTAL", "26"])
 def test_a_total_or_a_chapter_has_slips_but_no_outliers(commodity):
     """Guinea's TOTAL exports to Germany: 114 t in a month its bauxite was not shipped were

@@ -176,6 +176,12 @@ class UnitValue(Detector):
             partner = partner[kept]
             if not len(rows):
                 return no_detections()
+        reading = _partner_points(c, rows, cols, partner, agrees, pattern, self.own_threshold)
+        pattern = np.where(
+            reading == "weight",
+            WEIGHT_OUTLIER,
+            np.where(reading == "value", PRICE_OUTLIER, pattern),
+        ).astype(object)
         value = c["value"][rows, cols]
         expected = np.select(
             [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS)],
@@ -186,9 +192,10 @@ class UnitValue(Detector):
             self._evidence(c, r, t, p, f, own)
             for r, t, p, f, *own in zip(rows, cols, pattern, factor, dv, dw, strict=True)
         ]
-        for k in np.flatnonzero(agrees):
+        for k in np.flatnonzero(reading != ""):
             evidence[k]["partner_value"] = _sig(partner[k, 0])
             evidence[k]["partner_weight_kg"] = _sig(partner[k, 1])
+            evidence[k]["partner_reading"] = str(reading[k])
         return detections(
             self.kind,
             rows,
@@ -400,8 +407,10 @@ class UnitValue(Detector):
             f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
         )
         pattern = ev.get("pattern")
-        if ev.get("partner_value") is not None:
+        if ev.get("partner_reading") == "agrees":
             tail = _agreed(finding, ev, cur)
+        elif ev.get("partner_reading") in ("weight", "value"):
+            tail = _pointed(finding, ev, cur)
         elif pattern == WEIGHT_OUTLIER:
             tail = _weight_outlier(finding, ev, cur, unit)
         elif pattern == WEIGHT_SLIP:
@@ -461,6 +470,67 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     # Estonia's imports equal the partner's exports to the euro in a third of its months
     copied = (np.abs(theirs - own) < 0.5).all(axis=1)
     return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied
+
+
+def _partner_points(
+    c: dict,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    partner: np.ndarray,
+    agrees: np.ndarray,
+    pattern: np.ndarray,
+    own_threshold: float,
+) -> np.ndarray:
+    """What the partner's record of each cell says: "agrees" (``_partner_agrees``); for an
+    outlier whose partner's record holds a usual price for the series (within
+    ``own_threshold`` of the series' own σ of its usual unit value), "weight" or "value",
+    the figure of the series' own record further from the partner's (log scale); else "".
+    Finland's exports of CN 39206900 to Estonia, February 2023, €23.6K for 156 kg, were a
+    "price outlier (misinvoicing …)", €22.7K at stake, while Estonia recorded €82.7K for
+    8.27 t at €10/kg: Finland's weight, 1/53 of Estonia's, is the figure off."""
+    out = np.where(agrees, "agrees", "").astype(object)
+    outlier = np.isin(pattern, (PRICE_OUTLIER, WEIGHT_OUTLIER)) & ~agrees
+    if not outlier.any():
+        return out
+    value, kilos = partner[:, 0], partner[:, 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = np.log(value / kilos) - np.log(c["usual"][rows, cols])
+        usual = np.abs(price) <= own_threshold * c["own_spread"][rows]
+        off_value = np.abs(np.log(c["value"][rows, cols] / value))
+        off_weight = np.abs(np.log(c["weight"][rows, cols] / kilos))
+    told = outlier & usual & np.isfinite(off_value) & np.isfinite(off_weight)
+    out[told & (off_weight > off_value)] = "weight"
+    out[told & (off_weight <= off_value)] = "value"
+    return out
+
+
+def _pointed(finding: Mapping, ev: Mapping, cur: str) -> str:
+    """The reading of an outlier whose partner's record holds a usual price
+    (``_partner_points``): which of the series' value and weight is the figure off."""
+    theirs_value, theirs_kg = float(ev["partner_value"]), float(ev["partner_weight_kg"])
+    own_value, own_kg = float(finding.get("observed") or 0.0), float(ev["net_weight_kg"])
+    whose = finding.get("partner") or "The partner"
+    head = (
+        f"; {whose}'s record of the same flow that month holds {money(theirs_value, cur)} for "
+        f"{weight(theirs_kg)} ({_price(theirs_value / theirs_kg, cur)}, a usual price for this "
+        "series): "
+    )
+    reporter = finding.get("reporter") or "this record"
+    value_part = f"{times(own_value / theirs_value)} {whose}'s"
+    weight_part = f"{times(own_kg / theirs_kg)} {whose}'s"
+    if ev.get("partner_reading") == "weight":
+        recorded = "under-recorded" if (ev.get("ratio") or 1.0) > 1.0 else "over-recorded"
+        return (
+            f"{head}{reporter}'s weight, {weight_part} where its value is {value_part}, is "
+            f"the figure off, probably {recorded} (about "
+            f"{weight(ev.get('weight_at_usual_price'))} at the usual price)."
+        )
+    return (
+        f"{head}{reporter}'s value, {value_part} where its weight is {weight_part}, is the "
+        f"figure off: at the usual price this weight would be worth "
+        f"{about(ev.get('value_at_usual_price'), cur)}, a gap of "
+        f"{money(finding.get('impact'), cur)} (misinvoicing, or a value misrecorded)."
+    )
 
 
 def _cells_of(frame: np.ndarray | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

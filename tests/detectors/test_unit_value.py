@@ -210,6 +210,23 @@ def test_the_partners_record_at_a_usual_price_points_to_the_figure_off(
         assert "EST's record of the same flow that month holds €" in text
 
 
+@pytest.mark.parametrize(("kilos", "flagged"), [(1.0, False), (1.3, True), (40.0, True)])
+def test_a_weight_of_a_kilogram_or_two_is_no_price_outlier_by_its_rounding(kilos, flagged):
+    """Comext gives weights in hundreds of kilograms to two decimals: whole kilograms. A
+    month of 1 kg stands for anything from 0.5 to 1.5 kg, its unit value ±50 % (435 of
+    3,352 unit-value findings on the Comext store had exactly 1 kg). In a series whose
+    weights are whole kilograms the rounding's error (1/√12 kg) is added to its spread: 1
+    kg at five times the usual price is then within its reach, 1.3 kg (weights not whole)
+    and 40 kg are not."""
+    rng = np.random.default_rng(8)
+    weight = np.round(20.0 * rng.lognormal(0.0, 0.3, T))
+    value = weight * 1000.0 * rng.lognormal(0.0, 0.05, T)
+    weight[9] = kilos
+    value[9] = kilos * 5000.0  # five times the usual price
+    found = detect(value, weight, reference=None)
+    assert (9 in set(found["start"])) == flagged
+
+
 @pytest.mark.parametrize("commodity", ["TOTAL", "26"])
 def test_a_total_or_a_chapter_has_slips_but_no_outliers(commodity):
     """Guinea's TOTAL exports to Germany: 114 t in a month its bauxite was not shipped were

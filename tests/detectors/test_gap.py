@@ -624,15 +624,15 @@ def test_a_stop_is_priced_for_no_longer_than_the_flow_ran(
             (13, 14),
             ["2017-02", "2017-03"],
             "Its last 2 figures were small: 420.0M GNF in February 2017 and 440.0M GNF in "
-            "March 2017, each under a tenth of its usual month; its last month above that was "
-            "January 2017 (40.0B GNF), and the flow may have ended then.",
+            "March 2017, each under a tenth of its usual month; its last month above a tenth "
+            "of it was January 2017 (40.0B GNF), and the flow may have ended then.",
         ),
         (
             (11, 14),
             ["2017-03"],
             "Its last figure was small: 440.0M GNF in March 2017, under a tenth of its usual "
-            "month; its last month above that was February 2017 (42.0B GNF), and the flow "
-            "may have ended then.",
+            "month; its last month above a tenth of it was February 2017 (42.0B GNF), and the "
+            "flow may have ended then.",
         ),
         ((12,), [], None),
     ],
@@ -681,23 +681,33 @@ def test_a_stop_after_a_fall_is_priced_at_its_recent_level(store, tmp_path, fact
         assert "the flow had fallen before it stopped." in gap["explanation"]
 
 
-def test_a_fall_the_partners_record_did_not_share_is_priced_at_the_usual_month(store, tmp_path):
+@pytest.mark.parametrize(
+    ("size", "months", "repriced"), [(1, 24, True), (30, 24, False), (1, 16, False)]
+)
+def test_a_fall_the_partners_record_did_not_share_is_priced_at_the_usual_month(
+    store, tmp_path, size, months, repriced
+):
     """Sweden's exports of CN 32121000 to Romania: €163, €144, €23, €11 and €75 before
     they stopped, priced at their recent median as a flow that "had fallen", while Romania
     recorded €8–31K a month throughout and €174.5K over the stop. Where the partner's
     record says the trade went on, the fall was in the record: the stop is priced at its
-    usual month, the recent level kept and named."""
+    usual month, the recent level kept and named. Not where the partner's record runs at
+    another size (Portugal's of Denmark's imports, 30 times them), nor where it holds
+    under half the stop's months (one figure in six)."""
     from tradesentry import api
 
     path = _stopping_csv(tmp_path, stop_after=14, small=range(9, 15), small_factor=4.0)
-    mirror = [f"ESP,GIN,import,26060000,{2016 + m // 12}-{m % 12 + 1:02d},4.2e10,GNF"
-              for m in range(24)]  # fmt: skip
+    mirror = [f"ESP,GIN,import,26060000,{2016 + m // 12}-{m % 12 + 1:02d},{4.2e10 * size},GNF"
+              for m in range(months)]  # fmt: skip
     path.write_text(path.read_text() + "\n".join(mirror) + "\n", encoding="utf-8")
     store.ingest(path)
     (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
     ev = gap["evidence"]
-    assert "usual_level" not in ev and ev["recent_level"] < ev["level"] / 2
     assert gap["expected"] == pytest.approx(ev["level"] * ev["priced_months"])
+    if not repriced:
+        assert ev["usual_level"] > 2 * ev["level"] and "recent_level" not in ev
+        return
+    assert "usual_level" not in ev and ev["recent_level"] < ev["level"] / 2
     assert set(ev["expected_each"]) == {ev["level"]}
     text = gap["explanation"]
     assert "at its usual month of that time (about " in text

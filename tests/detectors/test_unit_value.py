@@ -138,8 +138,11 @@ def test_a_slip_the_partners_record_repeats_is_no_slip(their_value, their_weight
     weight = WEIGHT.copy()
     weight[12] *= 1000
     p = panel(VALUE, weight, PRICE)
-    mirror, mirror_kg = np.full(p.values.shape, np.nan), np.full(p.values.shape, np.nan)
-    if their_value is not None:
+    # a partner whose record runs at the series' size (3 % apart, as a margin makes it)
+    mirror, mirror_kg = (VALUE * 1.03)[None, :], (WEIGHT * 0.97)[None, :]
+    if their_value is None:
+        mirror[0, 12] = mirror_kg[0, 12] = np.nan
+    else:
         mirror[0, 12], mirror_kg[0, 12] = VALUE[12] * their_value, weight[12] * their_weight
     p.context.update(mirror_value=mirror, mirror_weight_kg=mirror_kg)
     found = UnitValue().detect(p)
@@ -157,10 +160,7 @@ def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
     value = VALUE.copy()
     value[7] *= 6
     p = panel(value, WEIGHT, PRICE)
-    p.context.update(
-        mirror_value=np.where(np.arange(T) == 7, value * 1.05, np.nan)[None, :],
-        mirror_weight_kg=np.where(np.arange(T) == 7, WEIGHT * 0.9, np.nan)[None, :],
-    )
+    p.context.update(mirror_value=(value * 1.05)[None, :], mirror_weight_kg=(WEIGHT * 0.9)[None, :])
     (row,) = UnitValue().detect(p).to_dict("records")
     assert row["evidence"]["pattern"] == "price outlier"
     assert row["evidence"]["partner_value"] == pytest.approx(value[7] * 1.05, rel=1e-3)
@@ -172,29 +172,34 @@ def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
 
 
 @pytest.mark.parametrize(
-    ("their_value", "their_weight", "pattern", "figure"),
+    ("their_value", "their_weight", "scale", "pattern", "figure"),
     [
-        (20.0, 20.0, "weight outlier", "weight"),  # the partner's weight at the usual price
-        (0.2, 0.2, "price outlier", "value"),  # the same weight at the usual price
-        (20.0, 0.2, "price outlier", None),  # the partner's price is as odd: no pointer
+        (20.0, 20.0, 1.0, "weight outlier", "weight"),  # the same value at the usual price
+        (0.2, 0.2, 1.0, "price outlier", "value"),  # the same weight at the usual price
+        (20.0, 0.2, 1.0, "price outlier", None),  # the partner's price is as odd
+        (2.0, 20.0, 1.0, "price outlier", None),  # neither figure agrees with the partner's
+        # a record that runs at a hundredth of the series' (ROU's of NLD's exports of CN
+        # 39209959) measures neither figure
+        (20.0, 20.0, 0.01, "price outlier", None),
     ],
 )
 def test_the_partners_record_at_a_usual_price_points_to_the_figure_off(
-    their_value, their_weight, pattern, figure
+    their_value, their_weight, scale, pattern, figure
 ):
-    """Finland's exports of CN 39206900 to Estonia, February 2023: €23.6K for 156 kg, a
-    "price outlier (misinvoicing …)" with €22.7K at stake, while Estonia recorded €82.7K
-    for 8.27 t at €10/kg, a usual price: Finland's weight was the figure off. Where the
-    partner's record of the month holds a usual price for the series, the series' value or
-    weight, whichever is further from the partner's, is the figure off."""
+    """Italy's exports of CN 48114900 to Poland, December 2024: €611.0K for 9.01 t, while
+    Poland recorded €634.9K for 72.9 t at a usual price: Italy's weight was the figure off.
+    Where the partner's record of the month, in a pair whose records run at one size,
+    holds a usual price for the series and agrees with one of its value and weight, the
+    other is the figure off. A record at another size (Romania's of the Netherlands'
+    exports of CN 39209959, a hundredth of them) measures neither."""
     value, weight = VALUE.copy(), WEIGHT.copy()
     value[7] *= 20
     weight[7] *= 0.2  # 100 times the usual price: the value moved further
     p = panel(value, weight, PRICE)
     month = np.arange(T) == 7
     p.context.update(
-        mirror_value=np.where(month, VALUE * their_value, np.nan)[None, :],
-        mirror_weight_kg=np.where(month, WEIGHT * their_weight, np.nan)[None, :],
+        mirror_value=(np.where(month, VALUE * their_value, VALUE) * scale)[None, :],
+        mirror_weight_kg=(np.where(month, WEIGHT * their_weight, WEIGHT) * scale)[None, :],
     )
     (row,) = UnitValue().detect(p).to_dict("records")
     ev = row["evidence"]

@@ -31,6 +31,9 @@ from tradesentry.text import about, joined, money, period_name, period_unit, plu
 
 #: a stop is priced at its recent level where that is this share of its usual month or less
 FALLEN = 0.5
+#: a partner's record says the trade went on at the series' level only where its usual
+#: month is within this factor of the series' (the level-shift reading's ×3)
+SAME_SCALE = 3.0
 
 
 @dataclass(frozen=True)
@@ -407,9 +410,12 @@ def _other_scale(finding: Mapping) -> bool:
 
 
 def _partner_went_on(finding: Mapping) -> bool:
-    """The partner's record of the same flow, at the series' scale, recorded trade in the
-    gap's months at half its usual month or more, withholding none of them: by its
-    account the trade went on (``_partner_reading``'s last readings)."""
+    """The partner's record of the same flow, its usual month within ×``SAME_SCALE`` of the
+    series' usual month, recorded trade in at least half of the gap's months, at half its
+    usual month or more, withholding none of them: by its account the trade went on at the
+    series' level. A record tens of times larger than the series' (Portugal's of Denmark's
+    imports of CN 39206290, 30 times), or one figure of €190 in six months (Cyprus's,
+    beside Greece's own recent €39–203), is no measure of the level the series left."""
     ev = finding.get("evidence") or {}
     k, value, usual = (
         int(ev.get("partner_months") or 0),
@@ -420,7 +426,10 @@ def _partner_went_on(finding: Mapping) -> bool:
         return False
     if "partner_currency" in ev or _other_scale(finding):
         return False
-    return value >= PARTNER_SHARE * usual * k
+    own = ev.get("usual_level") or ev.get("level")
+    if not own or not 1.0 / SAME_SCALE <= usual / own <= SAME_SCALE:
+        return False
+    return 2 * k >= len(ev.get("months") or []) and value >= PARTNER_SHARE * usual * k
 
 
 def _partner_silent(ev: Mapping) -> bool:
@@ -555,7 +564,7 @@ def _small_text(ev: Mapping, cur: str, unit: str) -> str:
         which, each = f"{plural(len(small), 'figure')} were", "each "
     return (
         f" Its last {which} small: {listed}, {each}under a tenth of its usual {unit}; "
-        f"its last {unit} above that was {period_name(ev['last_ordinary'])} "
+        f"its last {unit} above a tenth of it was {period_name(ev['last_ordinary'])} "
         f"({money(ev.get('last_ordinary_value'), cur)}), and the flow may have ended then."
     )
 

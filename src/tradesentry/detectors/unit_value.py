@@ -22,6 +22,7 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
+from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -43,6 +44,14 @@ WEIGHT_PATTERNS = (WEIGHT_SLIP, WEIGHT_OUTLIER)  # the value is right: no money 
 #: the partner's record of the month "agrees" where its value and its weight are each
 #: within this factor of the series' own (a CIF/FOB margin, rounding, a few days' timing)
 PARTNER_AGREES = 1.5
+#: a pair's records are read against each other only where they usually run within this
+#: factor of each other, in value and in weight, over at least ``PAIR_MONTHS`` months both
+#: hold; and the partner's record points to the figure off where it agrees with one of the
+#: series' value and weight (×``PARTNER_AGREES``) and is this factor or more from the other
+PAIR_SCALE = 3.0
+PAIR_MONTHS = 6
+#: figures this small (in the series' currency) are the least a record can hold, not a copy
+COPY_MIN_VALUE = 100.0
 #: the highest score of a month whose partner's record agrees: low, a price confirmed by
 #: two records, worth a look but no error of either
 AGREED_SCORE = 0.6
@@ -486,8 +495,32 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
         off = np.abs(np.log(theirs / own))
     # the very same figures are one record copied into the other, no second declaration:
     # Estonia's imports equal the partner's exports to the euro in a third of its months
-    copied = (np.abs(theirs - own) < 0.5).all(axis=1)
-    return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied
+    copied = (np.abs(theirs - own) < 0.5).all(axis=1) & (own[:, 0] >= COPY_MIN_VALUE)
+    comparable = _comparable_pairs(panel)[rows]
+    theirs[~comparable] = np.nan
+    return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied & comparable
+
+
+def _comparable_pairs(panel: Panel) -> np.ndarray:
+    """Per series, whether its partner's record usually runs at its own size: the medians
+    of the two records' ratios, in value and in weight, over the months both hold, within
+    ×``PAIR_SCALE``, over ``PAIR_MONTHS`` months or more. Romania's record of the
+    Netherlands' exports of CN 39209959 runs at a hundredth of them (€5.9K a month against
+    €660K): its month is no measure of the Netherlands' value or weight."""
+    mirror_value = context(panel, "mirror_value")
+    mirror_kg = context(panel, "mirror_weight_kg")
+    if mirror_value is None or mirror_kg is None or panel.weights is None:
+        return np.zeros(len(panel.values), dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both = (panel.values > 0) & (mirror_value > 0) & (panel.weights > 0) & (mirror_kg > 0)
+        value_ratio = np.where(both, np.log(panel.values / mirror_value), np.nan)
+        weight_ratio = np.where(both, np.log(panel.weights / mirror_kg), np.nan)
+    value_usual, months = nanmedian(value_ratio)
+    weight_usual, _ = nanmedian(weight_ratio)
+    scale = math.log(PAIR_SCALE)
+    return (
+        (months >= PAIR_MONTHS) & (np.abs(value_usual) <= scale) & (np.abs(weight_usual) <= scale)
+    )
 
 
 def _partner_points(
@@ -500,12 +533,17 @@ def _partner_points(
     own_threshold: float,
 ) -> np.ndarray:
     """What the partner's record of each cell says: "agrees" (``_partner_agrees``); for an
-    outlier whose partner's record holds a usual price for the series (within
-    ``own_threshold`` of the series' own σ of its usual unit value), "weight" or "value",
-    the figure of the series' own record further from the partner's (log scale); else "".
-    Finland's exports of CN 39206900 to Estonia, February 2023, €23.6K for 156 kg, were a
-    "price outlier (misinvoicing …)", €22.7K at stake, while Estonia recorded €82.7K for
-    8.27 t at €10/kg: Finland's weight, 1/53 of Estonia's, is the figure off."""
+    outlier whose partner's record, of a pair whose records usually run at one size
+    (``_comparable_pairs``), holds a usual price for the series (within ``own_threshold``
+    of the series' own σ of its usual unit value) and agrees with one of the series'
+    value and weight (×``PARTNER_AGREES``) while ×``PAIR_SCALE`` or more from the other,
+    "weight" or "value", the figure off; else "". Croatia's imports of CN 39204910 from
+    Italy, April 2024, €4.7K for 204 t, were a price outlier with €961.5K at stake, while
+    Italy recorded €16.1K for 1.9 t; Italy's exports of CN 48114900 to Poland, December
+    2024, its value 96 % of Poland's record and its weight 1/8: a false €580K gap. A first
+    version compared raw figures of pairs whose records run at different sizes (Romania's
+    record of the Netherlands' exports at a hundredth of them) and named the figure
+    further from them "off", however far the other was too."""
     out = np.where(agrees, "agrees", "").astype(object)
     outlier = np.isin(pattern, (PRICE_OUTLIER, WEIGHT_OUTLIER)) & ~agrees
     if not outlier.any():
@@ -517,8 +555,9 @@ def _partner_points(
         off_value = np.abs(np.log(c["value"][rows, cols] / value))
         off_weight = np.abs(np.log(c["weight"][rows, cols] / kilos))
     told = outlier & usual & np.isfinite(off_value) & np.isfinite(off_weight)
-    out[told & (off_weight > off_value)] = "weight"
-    out[told & (off_weight <= off_value)] = "value"
+    agree, apart = math.log(PARTNER_AGREES), math.log(PAIR_SCALE)
+    out[told & (off_value <= agree) & (off_weight >= apart)] = "weight"
+    out[told & (off_weight <= agree) & (off_value >= apart)] = "value"
     return out
 
 
@@ -534,14 +573,13 @@ def _pointed(finding: Mapping, ev: Mapping, cur: str) -> str:
         "series): "
     )
     reporter = finding.get("reporter") or "this record"
-    value_part = f"{times(own_value / theirs_value)} {whose}'s"
-    weight_part = f"{times(own_kg / theirs_kg)} {whose}'s"
+    value_part = _beside(own_value / theirs_value, whose)
+    weight_part = _beside(own_kg / theirs_kg, whose)
     if ev.get("partner_reading") == "weight":
         recorded = "under-recorded" if (ev.get("ratio") or 1.0) > 1.0 else "over-recorded"
         return (
             f"{head}{reporter}'s weight, {weight_part} where its value is {value_part}, is "
-            f"the figure off, probably {recorded} (about "
-            f"{weight(ev.get('weight_at_usual_price'))} at the usual price)."
+            f"the figure off, probably {recorded}."
         )
     return (
         f"{head}{reporter}'s value, {value_part} where its weight is {weight_part}, is the "
@@ -549,6 +587,13 @@ def _pointed(finding: Mapping, ev: Mapping, cur: str) -> str:
         f"{about(ev.get('value_at_usual_price'), cur)}, a gap of "
         f"{money(finding.get('impact'), cur)} (misinvoicing, or a value misrecorded)."
     )
+
+
+def _beside(ratio: float, whose: str) -> str:
+    """One record's figure against the other's: "about EST's", "1/53 of EST's"."""
+    if 0.8 <= ratio <= 1.25:
+        return f"about {whose}'s"
+    return f"{times(ratio)} {whose}'s"
 
 
 def _cells_of(frame: np.ndarray | None, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

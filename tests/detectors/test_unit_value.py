@@ -179,8 +179,10 @@ def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
         (20.0, 0.2, 1.0, "price outlier", None),  # the partner's price is as odd
         (2.0, 20.0, 1.0, "price outlier", None),  # neither figure agrees with the partner's
         # a record that runs at a hundredth of the series' (ROU's of NLD's exports of CN
-        # 39209959) measures neither figure
+        # 39209959) measures neither figure, nor one usually 2.2 times it (BEL's of FRA's
+        # imports of CN 39199020): a month agrees with a pair's usual relation, not its own
         (20.0, 20.0, 0.01, "price outlier", None),
+        (12.73, 12.73, 2.2, "price outlier", None),  # its value 1.4 times the series'
     ],
 )
 def test_the_partners_record_at_a_usual_price_points_to_the_figure_off(

@@ -44,12 +44,13 @@ WEIGHT_PATTERNS = (WEIGHT_SLIP, WEIGHT_OUTLIER)  # the value is right: no money 
 #: the partner's record of the month "agrees" where its value and its weight are each
 #: within this factor of the series' own (a CIF/FOB margin, rounding, a few days' timing)
 PARTNER_AGREES = 1.5
-#: a pair's records are read against each other only where they usually run within this
-#: factor of each other, in value and in weight, over at least ``PAIR_MONTHS`` months both
-#: hold; and the partner's record points to the figure off where it agrees with one of the
-#: series' value and weight (×``PARTNER_AGREES``) and is this factor or more from the other
-PAIR_SCALE = 3.0
+#: a pair's records are read against each other only where they usually agree, as a
+#: month must to agree (×``PARTNER_AGREES``), in value and in weight, over at least
+#: ``PAIR_MONTHS`` months both hold: a pair usually ×2.2 apart made a month ×1.9 from that
+#: relation "agree"; and the partner's record points to the figure off where it agrees with
+#: one of the series' value and weight and is ``PAIR_APART`` times or more from the other
 PAIR_MONTHS = 6
+PAIR_APART = 3.0
 #: figures this small (in the series' currency) are the least a record can hold, not a copy
 COPY_MIN_VALUE = 100.0
 #: the highest score of a month whose partner's record agrees: low, a price confirmed by
@@ -504,7 +505,7 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
 def _comparable_pairs(panel: Panel) -> np.ndarray:
     """Per series, whether its partner's record usually runs at its own size: the medians
     of the two records' ratios, in value and in weight, over the months both hold, within
-    ×``PAIR_SCALE``, over ``PAIR_MONTHS`` months or more. Romania's record of the
+    ×``PARTNER_AGREES``, over ``PAIR_MONTHS`` months or more. Romania's record of the
     Netherlands' exports of CN 39209959 runs at a hundredth of them (€5.9K a month against
     €660K): its month is no measure of the Netherlands' value or weight."""
     mirror_value = context(panel, "mirror_value")
@@ -517,7 +518,7 @@ def _comparable_pairs(panel: Panel) -> np.ndarray:
         weight_ratio = np.where(both, np.log(panel.weights / mirror_kg), np.nan)
     value_usual, months = nanmedian(value_ratio)
     weight_usual, _ = nanmedian(weight_ratio)
-    scale = math.log(PAIR_SCALE)
+    scale = math.log(PARTNER_AGREES)
     return (
         (months >= PAIR_MONTHS) & (np.abs(value_usual) <= scale) & (np.abs(weight_usual) <= scale)
     )
@@ -536,7 +537,7 @@ def _partner_points(
     outlier whose partner's record, of a pair whose records usually run at one size
     (``_comparable_pairs``), holds a usual price for the series (within ``own_threshold``
     of the series' own σ of its usual unit value) and agrees with one of the series'
-    value and weight (×``PARTNER_AGREES``) while ×``PAIR_SCALE`` or more from the other,
+    value and weight (×``PARTNER_AGREES``) while ×``PAIR_APART`` or more from the other,
     "weight" or "value", the figure off; else "". Croatia's imports of CN 39204910 from
     Italy, April 2024, €4.7K for 204 t, were a price outlier with €961.5K at stake, while
     Italy recorded €16.1K for 1.9 t; Italy's exports of CN 48114900 to Poland, December
@@ -555,7 +556,7 @@ def _partner_points(
         off_value = np.abs(np.log(c["value"][rows, cols] / value))
         off_weight = np.abs(np.log(c["weight"][rows, cols] / kilos))
     told = outlier & usual & np.isfinite(off_value) & np.isfinite(off_weight)
-    agree, apart = math.log(PARTNER_AGREES), math.log(PAIR_SCALE)
+    agree, apart = math.log(PARTNER_AGREES), math.log(PAIR_APART)
     out[told & (off_value <= agree) & (off_weight >= apart)] = "weight"
     out[told & (off_weight <= agree) & (off_value >= apart)] = "value"
     return out

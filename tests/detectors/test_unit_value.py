@@ -152,11 +152,11 @@ def test_a_slip_the_partners_record_repeats_is_no_slip(their_value, their_weight
 
 
 def test_an_outlier_the_partners_record_repeats_is_low_and_says_so():
-    """Austria's exports of CN 39204910 to Estonia, March 2025: €126.7K for 1.35 t, 46
+    """Germany's exports of CN 39206900 to Poland, October 2025: €2.04M for 145 t, five
     times the series' usual price, was a high "price outlier (misinvoicing, another
-    product, or unrecorded quantities)", though Estonia declared the same €126.7K for
-    1.35 t. Two records that agree rule out a record's error: the finding is low, and says
-    so with the partner's figures."""
+    product, or unrecorded quantities)" with €1.6M at stake, though Poland declared €1.58M
+    for 160 t. Two records that agree rule out a record's error: the finding is low, and
+    says so with the partner's figures."""
     value = VALUE.copy()
     value[7] *= 6
     p = panel(value, WEIGHT, PRICE)

@@ -42,6 +42,7 @@ from tradesentry.detectors.second_record import (
     partner_month,
     partner_text,
     weight_text,
+    whole_kilograms,
 )
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -711,9 +712,7 @@ def slip_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict
         unit_value = own_value / own_weight
     usual_weight, _ = nanmedian(np.where(both, weights, np.nan))
     largest, smallest = np.fmax.reduce(reported, axis=1), np.fmin.reduce(reported, axis=1)
-    # whole up to a unit conversion's rounding (2.05 × 100 kg read 204.99999999999997 kg)
-    known = np.where(np.isfinite(weights), weights, 0.0)
-    whole = np.all(np.abs(known - np.round(known)) <= 1e-6 * np.maximum(known, 1.0), axis=1)
+    whole = whole_kilograms(weights)
     has = np.isfinite(own_weight) & (own_weight >= 0) & (months >= MIN_UNIT_VALUE_MONTHS)
     out = []
     for j in range(k):

@@ -57,7 +57,7 @@ def month_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray, around: lis
     weight of those months (``weight_around_kg``). Keys are left out where the store holds
     too little."""
     rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
-    mirror, given = _partner_record(panel)
+    mirror, given = partner_record(panel)
     column = {label: t for t, label in enumerate(panel.label(np.arange(panel.n_months)))}
     out = []
     for k, (i, t) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
@@ -101,7 +101,7 @@ def partner_month(
     """The partner's figure for each cell and its usual month (the median of its positive
     figures in the row, at least ``USUAL_MONTHS`` of them); NaN where its record says
     nothing of the month."""
-    mirror, _ = _partner_record(panel)
+    mirror, _ = partner_record(panel)
     if mirror is None or not len(rows):
         return np.full(len(rows), np.nan), np.full(len(rows), np.nan)
     usual, n = nanmedian(np.where(mirror[rows] > 0, mirror[rows], np.nan))
@@ -110,7 +110,15 @@ def partner_month(
     return np.where(ok, month, np.nan), np.where(ok, usual, np.nan)
 
 
-def _partner_record(panel: Panel) -> tuple[np.ndarray | None, np.ndarray | None]:
+def whole_kilograms(weights: np.ndarray) -> np.ndarray:
+    """Per series, whether every weight it holds is a whole number of kilograms, up to a
+    unit conversion's rounding (2.05 × 100 kg read 204.99999999999997 kg): Comext gives
+    hundreds of kilograms to two decimals."""
+    known = np.where(np.isfinite(weights), weights, 0.0)
+    return np.all(np.abs(known - np.round(known)) <= 1e-6 * np.maximum(known, 1.0), axis=1)
+
+
+def partner_record(panel: Panel) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The partner's record in the series' currency (NaN where it could not be converted,
     or is negative), and where it has a row at all."""
     mirror = context(panel, "mirror_value")

@@ -23,6 +23,7 @@ from tradesentry.detectors.cross import context, row_center_spread, row_median
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import nanmedian
+from tradesentry.detectors.second_record import partner_record, whole_kilograms
 from tradesentry.panel import Panel
 from tradesentry.text import (
     about,
@@ -465,8 +466,7 @@ def _rounding(weight: np.ndarray, ok: np.ndarray) -> np.ndarray:
     reach of a band measured on tonnes: Luxembourg's imports of CN 48114900 from Austria
     had a usual €54/kg from parcels of €53 recorded as "1 kg", and 6 t at €2.34/kg were
     "weight probably over-recorded"."""
-    known = np.where(ok, weight, 0.0)
-    whole = np.all(np.abs(known - np.round(known)) <= 1e-6 * np.maximum(known, 1.0), axis=1)
+    whole = whole_kilograms(np.where(ok, weight, np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         error = np.log1p(1.0 / math.sqrt(12.0) / weight)
     return np.where(whole[:, None] & ok, error, 0.0)
@@ -482,40 +482,41 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     (Estonia's imports from Austria of CN 39204910, March 2025, €126,689 for 1,352 kg on
     both sides: Estonia's intra-EU imports equal the partner's exports to the euro in a
     third of its pair-months, no other importer in more than 7 %)."""
+    mirror, _ = partner_record(panel)  # in the series' currency, NaN where not converted
     theirs = np.column_stack(
         [
-            _cells_of(context(panel, "mirror_value"), rows, cols),
+            _cells_of(mirror, rows, cols),
             _cells_of(context(panel, "mirror_weight_kg"), rows, cols),
         ]
     )
-    ok = context(panel, "mirror_currency_ok")
-    if ok is not None:
-        theirs[_cells_of(ok, rows, cols) != 1, 0] = np.nan
     own = np.column_stack([panel.values[rows, cols], panel.weights[rows, cols]])
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.abs(np.log(theirs / own))
     # the very same figures are one record copied into the other, no second declaration:
     # Estonia's imports equal the partner's exports to the euro in a third of its months
     copied = (np.abs(theirs - own) < 0.5).all(axis=1) & (own[:, 0] >= COPY_MIN_VALUE)
-    comparable = _comparable_pairs(panel)[rows]
+    series, at = np.unique(rows, return_inverse=True)  # each series' pair read once
+    comparable = _comparable_pairs(panel, series, mirror)[at]
     theirs[~comparable] = np.nan
     return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied & comparable
 
 
-def _comparable_pairs(panel: Panel) -> np.ndarray:
-    """Per series, whether its partner's record usually runs at its own size: the medians
+def _comparable_pairs(panel: Panel, series: np.ndarray, mirror: np.ndarray) -> np.ndarray:
+    """For the ``series`` (panel rows), whether the partner's record (``mirror``, in the
+    series' currency) usually runs at the series' own size: the medians
     of the two records' ratios, in value and in weight, over the months both hold, within
     ×``PARTNER_AGREES``, over ``PAIR_MONTHS`` months or more. Romania's record of the
     Netherlands' exports of CN 39209959 runs at a hundredth of them (€5.9K a month against
     €660K): its month is no measure of the Netherlands' value or weight."""
-    mirror_value = context(panel, "mirror_value")
     mirror_kg = context(panel, "mirror_weight_kg")
-    if mirror_value is None or mirror_kg is None or panel.weights is None:
-        return np.zeros(len(panel.values), dtype=bool)
+    if mirror is None or mirror_kg is None:
+        return np.zeros(len(series), dtype=bool)
+    value, kilos = panel.values[series], panel.weights[series]
+    theirs, their_kg = mirror[series], mirror_kg[series]
     with np.errstate(divide="ignore", invalid="ignore"):
-        both = (panel.values > 0) & (mirror_value > 0) & (panel.weights > 0) & (mirror_kg > 0)
-        value_ratio = np.where(both, np.log(panel.values / mirror_value), np.nan)
-        weight_ratio = np.where(both, np.log(panel.weights / mirror_kg), np.nan)
+        both = (value > 0) & (theirs > 0) & (kilos > 0) & (their_kg > 0)
+        value_ratio = np.where(both, np.log(value / theirs), np.nan)
+        weight_ratio = np.where(both, np.log(kilos / their_kg), np.nan)
     value_usual, months = nanmedian(value_ratio)
     weight_usual, _ = nanmedian(weight_ratio)
     scale = math.log(PARTNER_AGREES)
@@ -538,10 +539,9 @@ def _partner_points(
     (``_comparable_pairs``), holds a usual price for the series (within ``own_threshold``
     of the series' own σ of its usual unit value) and agrees with one of the series'
     value and weight (×``PARTNER_AGREES``) while ×``PAIR_APART`` or more from the other,
-    "weight" or "value", the figure off; else "". Croatia's imports of CN 39204910 from
-    Italy, April 2024, €4.7K for 204 t, were a price outlier with €961.5K at stake, while
-    Italy recorded €16.1K for 1.9 t; Italy's exports of CN 48114900 to Poland, December
-    2024, its value 96 % of Poland's record and its weight 1/8: a false €580K gap. A first
+    "weight" or "value", the figure off; else "". Italy's exports of CN 48114900 to
+    Poland, December 2024, were a price outlier with €580K at stake, while Poland recorded
+    the same value for eight times the weight at a usual price: Italy's weight was off. A first
     version compared raw figures of pairs whose records run at different sizes (Romania's
     record of the Netherlands' exports at a hundredth of them) and named the figure
     further from them "off", however far the other was too."""

@@ -135,3 +135,13 @@ SEVERITIES: tuple[str, ...] = ("high", "medium", "low")
 SEVERITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 
 WORLD = "WLD"
+
+
+def many_goods_codes(commodity: Iterable[object]) -> np.ndarray:
+    """Which commodity codes each stand for many goods: a total (``TOTAL``) or a code of
+    one or two characters (an HS chapter, an SITC section or division). Such a series moves
+    with demand, prices and its mix of goods, not with one shipment or contract; the rule
+    behind ``evidence.many_goods``, unit values that mix goods and the aggregates whose
+    details ``drivers`` reads."""
+    codes = pd.Series(list(commodity), dtype="string").str.strip().fillna("")
+    return (codes.eq("TOTAL") | codes.str.len().between(1, 2)).to_numpy(dtype=bool)

@@ -45,7 +45,7 @@ import pandas as pd
 from tradesentry.context import country_codes
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
-from tradesentry.schema import WORLD, hs_family
+from tradesentry.schema import WORLD, hs_family, many_goods_codes
 from tradesentry.text import joined, money, percent, period_unit, plural, ratio
 
 #: the kinds whose findings on an aggregate are read down to its details
@@ -107,13 +107,10 @@ def attach(panel: Panel, det: pd.DataFrame) -> pd.DataFrame:
 
 
 def _aggregates(panel: Panel) -> np.ndarray:
+    """Series of many goods (``schema.many_goods_codes``) or with the world: their
+    details, where the panel holds them, are what moved."""
     keys = panel.keys
-    commodity = keys["commodity"].astype(str)
-    return (
-        (keys["partner"].astype(str) == WORLD)
-        | (commodity == "TOTAL")
-        | commodity.str.fullmatch(_CHAPTER.pattern)
-    ).to_numpy()
+    return (keys["partner"].astype(str) == WORLD).to_numpy() | many_goods_codes(keys["commodity"])
 
 
 class _Details:

@@ -30,6 +30,7 @@ from tradesentry.detectors.baseline import (
 )
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
+from tradesentry.schema import WORLD, many_goods_codes
 from tradesentry.text import factor as times_factor
 from tradesentry.text import joined, money, percent, period_name, period_unit, plural, times
 
@@ -293,7 +294,7 @@ def has_partner_record(finding: Mapping) -> bool:
     countries; the world and UN Comtrade's special areas (``X`` and three digits) keep
     none ("the partner's mirror record would tell" of Portugal's exports to the world)."""
     partner = str(finding.get("partner") or "")
-    return bool(partner) and partner != "WLD" and not re.fullmatch(r"X\d{3}", partner)
+    return bool(partner) and partner != WORLD and not re.fullmatch(r"X\d{3}", partner)
 
 
 def many_goods(finding: Mapping) -> bool:
@@ -301,8 +302,8 @@ def many_goods(finding: Mapping) -> bool:
     with the world: the trade of many goods or traders, whose moves are demand, prices and
     measures, not one shipment or contract (Korea's exports to China in December 2008, the
     trough of the crisis, read "a smaller shipment or contract than usual")."""
-    commodity = str(finding.get("commodity") or "").strip()
-    return commodity == "TOTAL" or 0 < len(commodity) <= 2 or finding.get("partner") == "WLD"
+    commodity = finding.get("commodity") or ""
+    return bool(many_goods_codes([commodity])[0]) or finding.get("partner") == WORLD
 
 
 def expectation_source(evidence: dict, freq: str | None = "M") -> str:

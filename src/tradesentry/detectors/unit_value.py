@@ -25,6 +25,7 @@ from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.detectors.second_record import partner_record, whole_kilograms
 from tradesentry.panel import Panel
+from tradesentry.schema import many_goods_codes
 from tradesentry.text import (
     about,
     money,
@@ -732,9 +733,7 @@ def _price(x, currency: str) -> str:
 
 
 def _mixes_goods(panel: Panel) -> np.ndarray:
-    """Series whose commodity is a total or a two-digit chapter (``evidence.many_goods``'s
-    rule, over a panel's keys at once): many goods at many prices,
-    whose value per kg moves with their mix (Guinea's TOTAL to Germany, 114 t in a month its
+    """Series whose commodity is a total or a chapter (``schema.many_goods_codes``): many
+    goods at many prices, whose value per kg moves with their mix (Guinea's TOTAL to Germany, 114 t in a month its
     bauxite was not shipped, read as "weight under-recorded (about 9,395 t)")."""
-    commodity = panel.keys["commodity"].astype(str).str.strip()
-    return (commodity.eq("TOTAL") | (commodity.str.len() <= 2)).to_numpy()
+    return many_goods_codes(panel.keys["commodity"])

@@ -1,0 +1,35 @@
+"""The shared rules of ``tradesentry.schema`` that detectors read keys by."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradesentry.detectors.evidence import has_partner_record, many_goods
+from tradesentry.schema import many_goods_codes
+
+
+@pytest.mark.parametrize(
+    ("code", "many"),
+    [
+        ("TOTAL", True),  # every good
+        (" TOTAL ", True),  # as a table may write it
+        ("27", True),  # an HS chapter
+        ("7", True),  # an SITC section
+        ("2701", False),  # a heading: one kind of good
+        ("260600", False),
+        ("39201081", False),
+        ("", False),  # no code is not a total
+        (None, False),
+    ],
+)
+def test_many_goods_codes(code: object, many: bool) -> None:
+    assert many_goods_codes([code]).tolist() == [many]
+
+
+def test_a_product_with_the_world_is_many_goods_but_keeps_no_partner_record() -> None:
+    """A product's trade with the world is many traders' (``many_goods``), and has no
+    partner whose record could be read."""
+    world = {"commodity": "260600", "partner": "WLD"}
+    assert many_goods(world) and not has_partner_record(world)
+    pair = {"commodity": "260600", "partner": "CHN"}
+    assert not many_goods(pair) and has_partner_record(pair)

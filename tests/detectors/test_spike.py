@@ -256,3 +256,29 @@ def test_a_world_series_points_to_no_partners_record(partner, kind, said, unsaid
     assert said in found["explanation"], found["explanation"]
     if unsaid:
         assert unsaid not in found["explanation"]
+
+
+def _opening_samples(january: float) -> np.ndarray:
+    """48 months around €10K (log noise 0.1) from January 2019 whose first three months
+    are a flow's opening samples (€5, €4, €6), Januaries 2021 and 2022 at ×3, and
+    January 2020 at ``january``."""
+    v = 1e4 * np.exp(np.random.default_rng(3).normal(0.0, 0.1, 48))
+    v[:3] = [5.0, 4.0, 6.0]
+    v[[24, 36]] *= 3
+    v[12] = january
+    return v
+
+
+@pytest.mark.parametrize(("kind", "january"), [("spike", 9e5), ("dip", 3e3)])
+def test_the_years_named_behind_a_season_are_those_it_was_taken_from(kind, january):
+    """January 2019 is a flow's opening sample (€5), left out of the season as of the
+    level: the factor of January 2020 rests on 2021 and 2022, and its evidence and text
+    name those two years only (they named 2019, 2021 and 2022 with the €5 among them)."""
+    panel = keyed_panel(_opening_samples(january), start="2019-01", currency="EUR")
+    found = findings(panel, default_detectors())
+    at = found[found["period"] == "2020-01"]
+    assert list(at["kind"]) == [kind]
+    ev = at.iloc[0]["evidence"]
+    assert ev["season_years"] == ["2021", "2022"]
+    assert [s["period"] for s in ev["season_values"]] == ["2021-01", "2022-01"]
+    assert "the same month in 2021 and 2022" in at.iloc[0]["explanation"]

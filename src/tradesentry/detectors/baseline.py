@@ -22,7 +22,7 @@ one model of the panel, computed once and kept in ``panel.cache``:
   with the closure, not with the years before. Where fewer than 3 months report within ±6,
   the window widens to ±12.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
-  of the detrended values (winsorised at 2.5 scales around the season of the first pass,
+  (up to 5 years either side) of the detrended values (winsorised at 2.5 scales around the season of the first pass,
   so a December at ×3 every year keeps most of it, ×2.7 where months vary by 20 %; in a
   quiet series the clip binds: ×2.1 at 10 %, ×1.6 at 5 %, and the scale above the
   expectation widens instead; with a zero pseudo-year that shrinks
@@ -72,10 +72,9 @@ one model of the panel, computed once and kept in ``panel.cache``:
   deseasonalised series, with a local trend taken out where the series has a steady one
   (``shifts.py``); the series with shifts are then fitted again, each segment on its own.
 - **A thin level must agree with its segment.** A month whose level rests on fewer than 6
-  months (half a full window) keeps its deviation where the median of its whole segment
-  agrees that it is unusual (beyond 2 scales, on the same side); a month within 2 scales
-  of its segment is an ordinary one of the series and keeps no more than that, and one on
-  the other side of its segment's median gets 0. A
+  months (half a full window) keeps no more than its deviation from the median of its
+  whole segment, on the same side (``_agreed_with_segment``), and one on the other side of
+  its segment's median gets 0. A
   median of three does not stand a two-month burst: in a series of a few shipments a year
   it followed the burst and called the ordinary months beside it dips. Widening the window
   instead, to ±24 months or the whole segment, measured edge and sparse months against
@@ -172,6 +171,7 @@ class Baseline:
     level_window: np.ndarray  # half-width of the window used (6 or 12; 24 for a burst's month)
     seasonal: np.ndarray  # seasonal term (log), 0 where the history does not allow one
     season_years: np.ndarray  # other years of the same month behind the seasonal term
+    season_source: np.ndarray  # months that may lend a season (of the flow, a level of enough)
     expected_log: np.ndarray
     expected: np.ndarray  # in money: exp(expected_log) - c
     resid: np.ndarray  # y - expected_log
@@ -975,6 +975,7 @@ def _fit_segments(
         "level_window": width,
         "seasonal": seasonal,
         "season_years": years,
+        "season_source": np.isfinite(clipped),
         "expected_log": expected_log,
         "resid": resid,
         "sigma": sigma,

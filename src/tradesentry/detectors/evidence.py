@@ -84,16 +84,7 @@ def sources(
         zeros = int(
             np.count_nonzero(same & (panel.values[i, cand] == 0) & np.isnan(model.y[i, cand]))
         )
-        other = np.arange(0)
-        if model.season_years[i, t] > 0:
-            s = panel.season
-            reach = s * model.config.max_season_years
-            other = np.arange(t % s, T, s)
-            other = other[
-                (other != t)
-                & (np.abs(other - t) <= reach)
-                & np.isfinite(model.y[i, other] - model.level[i, other])
-            ]
+        other = _season_months(model, i, t, panel.season)
         level_log = model.level[i].copy()
         if level is not None:
             level_log[t] = level[k]
@@ -126,6 +117,24 @@ def sources(
             }
         )
     return out
+
+
+def _season_months(model: Baseline, i: int, t: int, season: int) -> np.ndarray:
+    """The same calendar month in the other years that the seasonal term of cell (i, t)
+    was taken from, as ``baseline._seasonal`` takes them: within ``max_season_years``,
+    months that may lend a season (``season_source``: not a flow's first samples, on a
+    level of enough months), and in another level segment only where that segment holds a
+    level of its own (``thin_level_points`` such months). Naming every other year with a
+    figure put a flow's opening €5 sample among the years "behind" a factor of ×2.1."""
+    if model.season_years[i, t] <= 0:
+        return np.arange(0)
+    config = model.config
+    other = np.arange(t % season, model.y.shape[1], season)
+    other = other[(other != t) & (np.abs(other - t) <= season * config.max_season_years)]
+    source, segment = model.season_source[i], model.segment[i]
+    months = np.bincount(segment[source], minlength=int(segment.max()) + 1)
+    regime = (segment[other] == segment[t]) | (months[segment[other]] >= config.thin_level_points)
+    return other[source[other] & regime]
 
 
 def _left_out_words(panel: Panel, deviation: np.ndarray, left_out: np.ndarray) -> dict:

@@ -492,6 +492,28 @@ def test_a_few_tiny_months_standing_apart_are_each_implausible(between, flagged)
 
 
 @pytest.mark.parametrize(
+    ("tiny", "reasons"),
+    [
+        ([0.12, 0.0035, 0.15], ["near_zero"] * 3),  # €0.0035 fits no slip: a habit
+        ([0.12, 0.15], ["unit_slip"] * 2),  # each ×1/1,000,000 and no other: slips
+    ],
+    ids=["a-habit-of-tiny-figures", "two-slips"],
+)
+def test_tiny_months_at_every_size_are_no_unit_slips_where_one_fits_none(tiny, reasons):
+    """Ireland's imports of Guinea's bauxite: months of about 100B GNF, and 27.6K, 9.3K
+    and 45.0K in 2017. Two landed within a slip's tolerance of ×1/1,000,000 and read
+    "a unit error", the third fit none and read "not a plausible amount of trade": one
+    habit of tiny figures, told three ways. Where one of a series' tiny months standing
+    apart is no slip, each is near zero; tiny months that each fit a slip stay slips."""
+    v = 1.0e5 * np.exp(np.random.default_rng(9).normal(0.0, 0.15, 48))
+    months = [8, 25, 41][: len(tiny)]
+    v[months] = tiny
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert list(found["period"]) == [f"{2023 + m // 12}-{m % 12 + 1:02d}" for m in months]
+    assert [f["reason"] for f in found["evidence"]] == reasons
+
+
+@pytest.mark.parametrize(
     ("first_weight", "found"),
     [(None, True), (2000.0, True), (1.0, False)],
     ids=["no-weight", "weight-as-usual", "weight-moved-with-it"],

@@ -73,52 +73,51 @@ MOST_OF_THE_STEP = 2.0 / 3.0
 class Implausible(Detector):
     """A figure that is not a plausible amount of trade, only an error or a stop.
 
-    Model: the shared baseline's expectation and z (``baseline.py``). Three readings, each
-    also requiring the month to be far outside the noise (|z| ≥ ``threshold``, so a series
-    that swings ×100 every month is never called implausible): a *unit slip*, the log10
-    ratio of observed to expected within ±0.3 (or 2 residual scales, when the series is
-    noisier, at most 1) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and
-    millions), with the value nearer the slipped level than the series' typical month
-    (at least half as many decades from it); *near zero*, either at most 1 % of the expected value
-    with |z| ≥ 4.5 while no other month of the series comes within a factor 10 of it, or
-    below a thousandth of the series' typical month (its median) in the only month that
-    low, or one of a few such positive figures (at most one month in five) with no month
-    of the series between a thousandth and a tenth of its typical month (``_tiny_apart``),
-    at least 4.5 scales below the typical month and 2 below its expectation, and no
-    same calendar month of another year as low (within ×10: the series' season,
-    ``_season_as_low``) (a zero in a series that never reports
-    zero; $3K in a series of millions, even inside a closure whose months swing too much
-    for the first test), except a zero in a series whose months without trade (zeros or
-    missing months) are frequent enough to explain it (``baseline.ordinary_zeros``: more than
-    one in 23), or a month of next to nothing in a line without trade a quarter of its
-    months or more, over its span and in the year around it (``baseline.ordinary_nothing``:
-    a parcel where the line often ships nothing), or where fewer than six other months
-    have trade (no usual level for "no other month comes near it"), or in the series'
-    first reported month (a flow that starts late in a month holds part of it) or a sample
-    before its flow starts (``evidence.first_months``; a first month a thousandth of the
-    flow still reads as a unit slip); and a *negative*
-    value, which trade values cannot be. A series too short for a scale of its own
-    (``Baseline.measured``) is read for these orders of magnitude only where its other
-    months agree within ×10
-    (``_others_agree``): five months at €4, €81, €5,826, €1 and €53 have no usual level to
-    be ×1000 off. Threshold:
-    |z| ≥ 4.5, the dip threshold (see ``Dip``). Why: these are the figures an
-    analyst calls "simply not realistic"; a series that often runs that low (intermittent
-    trade, a closure of several months) is excluded by the "no other month" rules, and
-    naming the reading tells the publisher what to check, so this finding replaces the
-    spike or dip on the same month. A combined figure (January–February) is read the same
-    way against the summed expectations of its months (``_combined``). The month is read
-    in the partner's record of the same flow where the store holds it, and a month at next
-    to nothing by its weight (``second_record.py``): goods shipped while the value fell
-    point at the record, a partner's month that fell too at the trade. A month about ×1000
-    or ×1/1000 off whose weight moved with its value (its unit value the series' usual one,
-    ``weight_reading``) is a shipment of that size, not a unit error, which changes the
-    value and not the kilograms: a month next to nothing where the near-zero rules hold
-    (read with its weight, as any), else no finding here (the spike or dip reads it).
-    Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
-    has the month's rate, ``own_rate``; else the series' currency units) scores at most its
-    size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
-    """
+    Model: the shared baseline's expectation and z (``baseline.py``). Three readings, the
+    first two asking the month to be far outside the noise (|z| ≥ ``threshold``, or for the
+    tiny months below 2 scales under their expectation and 4.5 under the typical month, so a
+    series that swings ×100 every month is never called implausible): a *unit slip*, the
+    log10 ratio of observed to expected within ±0.3 (or 2 residual scales, when the series
+    is noisier, at most 1) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and
+    millions), with the value nearer the slipped level than the series' typical month (at
+    least half as many decades from it), and not one of a series' tiny months standing apart
+    where another of them fits no slip (``_habit_of_tiny``); *near zero*, either at most 1 %
+    of the expected value with |z| ≥ 4.5 while no other month of the series comes within a
+    factor 10 of it, or below a thousandth of the series' typical month (its median) in the
+    only month that low, or one of a few such positive figures (at most one month in five)
+    with no month of the series between a thousandth and a tenth of its typical month
+    (``_tiny_apart``), at least 4.5 scales below the typical month and 2 below its
+    expectation, and no same calendar month of another year as low (within ×10: the series'
+    season, ``_season_as_low``) (a zero in a series that never reports zero; $3K in a series
+    of millions, even inside a closure whose months swing too much for the first test),
+    except a zero in a series whose months without trade (zeros or missing months) are
+    frequent enough to explain it (``baseline.ordinary_zeros``: more than one in 23), or a
+    month of next to nothing in a line without trade a quarter of its months or more, over
+    its span and in the year around it (``baseline.ordinary_nothing``: a parcel where the
+    line often ships nothing), or where fewer than six other months have trade (no usual
+    level for "no other month comes near it"), or in the series' first reported month (a
+    flow that starts late in a month holds part of it) or a sample before its flow starts
+    (``evidence.first_months``; a first month a thousandth of the flow still reads as a unit
+    slip); and a *negative* value, which trade values cannot be. A series too short for a
+    scale of its own (``Baseline.measured``) is read for these orders of magnitude only
+    where its other months agree within ×10 (``_others_agree``): five months at €4, €81,
+    €5,826, €1 and €53 have no usual level to be ×1000 off. Threshold: |z| ≥ 4.5, the dip
+    threshold (see ``Dip``). Why: these are the figures an analyst calls "simply not
+    realistic"; a series that often runs that low (intermittent trade, a closure of several
+    months) is excluded by the "no other month" rules, and naming the reading tells the
+    publisher what to check, so this finding replaces the spike or dip on the same month. A
+    combined figure (January–February) is read the same way against the summed expectations
+    of its months (``_combined``). The month is read in the partner's record of the same
+    flow where the store holds it, and a month at next to nothing by its weight
+    (``second_record.py``): goods shipped while the value fell point at the record, a
+    partner's month that fell too at the trade. A month about ×1000 or ×1/1000 off whose
+    weight moved with its value (its unit value the series' usual one, ``weight_reading``)
+    is a shipment of that size, not a unit error, which changes the value and not the
+    kilograms: a month next to nothing where the near-zero rules hold (read with its weight,
+    as any), else no finding here (the spike or dip reads it). Materiality, as every
+    detector's: less than 2,000 at stake (US dollars where the store has the month's rate,
+    ``own_rate``; else the series' currency units) scores at most its size / 2,000, so a
+    figure of a few dollars is never high (``base.material_score``)."""
 
     kind: ClassVar[str] = "implausible"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
@@ -334,6 +333,7 @@ class Implausible(Detector):
         trading = v > 0
         others = trading.sum(axis=1, keepdims=True) - trading
         low = (local | series) & ~ordinary & (others >= self.min_other_months)
+        slip = np.where(_habit_of_tiny(v, tiny, slip, series & low), np.nan, slip)
         reason = np.full(v.shape, -1, dtype=np.int64)
         reason[np.isfinite(slip)] = 3
         reason[low & np.isnan(slip) & (v > 0)] = 2
@@ -789,6 +789,20 @@ def _tiny_apart(v: np.ndarray, tiny: np.ndarray, typical: np.ndarray) -> np.ndar
     with np.errstate(invalid="ignore"):
         between = (~tiny & (v < 0.1 * typical)).any(axis=1, keepdims=True)
     return (n <= FEW_TINY_SHARE * reported) & ~between
+
+
+def _habit_of_tiny(v: np.ndarray, tiny: np.ndarray, slip: np.ndarray, apart: np.ndarray):
+    """Downward slips that a series' habit of tiny figures explains better: cells of
+    ``apart`` (tiny months standing apart, read as near zero) in a series where another
+    such month is no slip. A unit error multiplies one figure by a power of ten; figures
+    a thousandth of the usual month and below at every size (a sample declared in a month
+    whose shipments were not) land within a slip's tolerance of ×1/1,000 or ×1/1,000,000
+    by chance about one time in three. Ireland's imports of Guinea's bauxite held €27.6K,
+    €9.3K and €45.0K in months of about 100B GNF: two were read as "a unit error
+    (×1/1,000,000)", the third as not a plausible amount of trade."""
+    down = np.isfinite(slip) & (slip < 1)
+    unexplained = (apart & ~down & (v > 0)).any(axis=1, keepdims=True)
+    return down & apart & tiny & unexplained
 
 
 def _season_as_low(v: np.ndarray, season: int, factor: float) -> np.ndarray:

@@ -41,10 +41,11 @@ class Detector:
     #: (a timing shift explains the dip and the spike it is made of).
     supersedes: ClassVar[tuple[str, ...]] = ()
     #: other records of the figure the detector compares with (see tradesentry.context):
-    #: "mirror", "previous", "reference_unit_value". The engine adds them to the panel.
+    #: e.g. "mirror", "previous", "own_rate", "partners" (``context.NEEDS`` has them all).
+    #: The engine adds them to the panel.
     needs: ClassVar[tuple[str, ...]] = ()
     #: what the findings' months hold in other records, read once the findings are known
-    #: (a month a series did not report has no row to join it to): "mirror_months"
+    #: (a month a series did not report has no row to join it to), e.g. "mirror_months"
     finding_needs: ClassVar[tuple[str, ...]] = ()
 
     def detect(self, panel: Panel) -> pd.DataFrame:

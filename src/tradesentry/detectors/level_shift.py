@@ -88,7 +88,8 @@ class LevelShift(Detector):
     ``shifts._persistence``) stay on their side of the midpoint; the search repeats in the
     new segments. A series fewer than half of whose reported months follow a reported month
     (an HS6 line shipped now and then) is searched over its reported months in order, its
-    levels read over its 12 reported months on each side (``shifts.find_shifts_in_order``):
+    levels, where a calendar side holds fewer than 3 of its months, read over its 12 reported
+    months on each side (``shifts.find_shifts_in_order``):
     calendar windows never held 3 of its months, and none of its changes was ever tested.
     Threshold: |statistic| ≥ 5.0
     (``BaselineConfig.shift_threshold``).

@@ -126,7 +126,7 @@ class UnitValue(Detector):
     chapter's value per kg moves with its mix of goods: there only slips are findings
     (``_mixes_goods``).
 
-    Materiality, as ``gap``'s and ``mirror_gap``'s: the score is capped at m /
+    Materiality, as ``mirror_gap``'s (``gap``'s, but in dollars): the score is capped at m /
     ``small_gap``, m the money the finding is about in US dollars where the store has the
     month's rate for the series' currency (else in its own units): the gap for a price
     outlier or a value slip; for a weight slip or outlier, whose value is right, the value

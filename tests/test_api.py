@@ -259,8 +259,17 @@ def test_a_findings_query_outside_the_choices_is_an_input_error(demo_store, quer
         (lambda st: api.series(st, "CHN", "PRK", "export", 0), "commodity: expected a string"),
         (lambda st: st.ingest(DEMO_CSV, published=20200301), "--published 20200301: expected"),
         (lambda st: st.ingest(DEMO_CSV, encoding="cp1252"), "must be utf-8 or latin-1"),
+        # a scan or release id: DuckDB's conversion error, or True taken as scan 1
+        (lambda st: st.findings(scan_id="x"), "scan_id 'x': expected a whole number"),
+        (lambda st: st.findings(scan_id=True), "scan_id True: expected a whole number"),
+        (lambda st: st.findings(scan_id=1.5), "scan_id 1.5: expected a whole number"),
+        (lambda st: api.digest(st, "x"), "release 'x': expected a whole number"),
+        (lambda st: api.new_findings(st, baseline="1"), "baseline '1': expected a whole"),
     ],
-    ids=["since-int", "none-in-list", "chunk-text", "commodity-int", "date-int", "encoding"],
+    ids=[
+        *("since-int", "none-in-list", "chunk-text", "commodity-int", "date-int", "encoding"),
+        *("scan-text", "scan-bool", "scan-float", "release-text", "baseline-text"),
+    ],
 )
 def test_an_argument_of_another_type_is_an_input_error(demo_store, call, message):
     """Each was a TypeError, an AttributeError or a DuckDB error from deep inside (an

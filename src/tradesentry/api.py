@@ -510,7 +510,9 @@ def series_views(
 
 
 def _check_scan(con, scan_id: int) -> None:
-    """An InputError naming the scans there are where ``scan_id`` is none of them."""
+    """An InputError naming the scans there are where ``scan_id`` is none of them (or no
+    scan id at all: ``"x"``, ``True``, ``1.5``)."""
+    scan_id = arguments.whole_number(scan_id, "scan_id")
     if con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
         raise InputError(_no_scan(con, scan_id))
 
@@ -1192,6 +1194,7 @@ def new_findings(
     """
     from tradesentry.monitor import history
 
+    scan_id, baseline = _scan_ids(scan_id=scan_id, baseline=baseline)
     return history.compare(store, scan_id, baseline)[0]
 
 
@@ -1207,6 +1210,7 @@ def resolved_findings(
     """
     from tradesentry.monitor import history
 
+    scan_id, baseline = _scan_ids(scan_id=scan_id, baseline=baseline)
     return history.compare(store, scan_id, baseline)[1]
 
 
@@ -1215,6 +1219,7 @@ def same_scope(store: Store, scan_id: int, baseline: int) -> bool:
     ``new_findings`` and ``resolved_findings`` compare them where both looked)."""
     from tradesentry.monitor import history
 
+    scan_id, baseline = _scan_ids(scan_id=scan_id, baseline=baseline)
     return history.same_scope(store, scan_id, baseline)
 
 
@@ -1223,6 +1228,7 @@ def previous_scan(store: Store, scan_id: int | None = None) -> int | None:
     latest scan before it with the same parameters (None where there is none)."""
     from tradesentry.monitor import history
 
+    (scan_id,) = _scan_ids(scan_id=scan_id)
     return history.previous_scan(store, scan_id)
 
 
@@ -1236,7 +1242,15 @@ def digest(
     """
     from tradesentry.monitor.digest import build
 
+    release, scan_id = _scan_ids(release=release, scan_id=scan_id)
+    limit = arguments.whole_number(limit, "limit", 0)
     return build(store, release, scan_id=scan_id, limit=limit)
+
+
+def _scan_ids(**ids: object) -> tuple[int | None, ...]:
+    """Each of ``ids`` a whole number or None, else an InputError naming it: a scan id of
+    ``"x"`` reached the store's SQL and came back as DuckDB's conversion error."""
+    return tuple(arguments.whole_number(value, name) for name, value in ids.items())
 
 
 # -- cross checks: revisions, both sides of a pair, what is missing, exchange rates ----------

@@ -846,6 +846,7 @@ def series(
     obs = view.observations
     currency = obs["currency"].iat[0]
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"
+    name += words.part(view.breakdown)  # a part of the flow is never headed as the whole
     under = f"{view.classification}, " if classification else ""
     under += "annual, " if view.freq == "A" else ""
     out.print(Text.assemble((printable(name), "bold"), printable(f" ({under}{currency})")))

@@ -150,6 +150,21 @@ def test_the_scan_table_names_a_part_of_a_flow(capsys):
     assert "CHN→PRK export TOTAL (mode of transport 3200)" in shown
 
 
+def test_the_series_heading_names_a_part_of_a_flow(tmp_path, wide):
+    """`series --breakdown` of UN Comtrade's rows by sea was headed as the whole flow."""
+    from pathlib import Path
+
+    db = tmp_path / "s.duckdb"
+    source = Path(__file__).parents[1] / "data" / "comtrade_plus.csv"
+    assert invoke("ingest", source, "--store", db).exit_code == 0
+    part = "partner2=0;customs=C00;mot=3200"
+    shown = invoke("series", "CHN", "PRK", "export", "TOTAL", "--breakdown", part, "--store", db)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout.splitlines()[0] == "CHN → PRK export TOTAL (mode of transport 3200) (USD)"
+    whole = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db)
+    assert whole.stdout.splitlines()[0] == "CHN → PRK export TOTAL (USD)"
+
+
 def test_scan_says_when_amounts_of_several_currencies_are_ranked_as_they_are(tmp_path):
     """The demo release and a copy of it in yen: without the yen's rate the ranking
     compares ¥ and $ amounts as numbers, and stderr says so; with rates it does not."""

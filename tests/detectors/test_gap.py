@@ -33,6 +33,27 @@ def test_a_run_is_worth_the_level_around_it(missing):
     assert evidence["carried_across"] == max(missing - 24, 0)
 
 
+@pytest.mark.parametrize(
+    ("first_month", "flagged"),
+    [(3, False), (0, True)],
+    ids=["harvest-months-only", "a-year-round-record"],
+)
+def test_a_run_is_judged_only_in_months_of_the_year_its_record_has_shown(first_month, flagged):
+    """Singapore's imports of Guinea's cashews: April to July 2016 and April to June 2017,
+    the harvest's months, and nothing between: 8 missing months "although the series
+    recorded trade in 3 of the 4 months before and 3 of the 3 after", medium. No month of
+    its record had shown what the flow does from August to March. A record from January
+    2016 has shown January to March trading: those months of the run are judged, and it is
+    a gap."""
+    v = np.full(18, np.nan)
+    v[first_month:7] = 2e10
+    v[15:18] = 2e10
+    found = default_detectors(["gap"])[0].detect(make_panel(v[None, :], "2016-01"))
+    assert (len(found) == 1) is flagged
+    if flagged:
+        assert found["evidence"].iloc[0]["months"][0] == "2016-08"
+
+
 def test_carried_levels_move_from_one_side_to_the_other():
     """$1M a month before, $4M after: the carried months climb between them on the log scale."""
     v = np.concatenate([np.full(12, 1e6), np.full(40, np.nan), np.full(12, 4e6)])[None, :]
@@ -596,6 +617,20 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
 
     store.ingest(_stopping_csv(tmp_path, stop_after, skip=skip))
     assert not len(api.scan(store, kinds="gap", save=False)), why
+
+
+@pytest.mark.parametrize(("start", "stopped"), [(14, False), (0, True)], ids=["a-season", "a-flow"])
+def test_a_stop_is_judged_only_in_months_of_the_year_the_flow_has_shown(
+    store, tmp_path, start, stopped
+):
+    """ESP's figures from March to September 2017, then none to the record's end in
+    December: seven months of one season say nothing of October to December, and the
+    three months are no stop; from January 2016 they have shown those months trading."""
+    from tradesentry import api
+
+    store.ingest(_stopping_csv(tmp_path, stop_after=20, start=start))
+    found = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert [f["period"] for f in found] == (["2017-10"] if stopped else [])
 
 
 @pytest.mark.parametrize(("start", "stop_after", "priced"), [(3, 11, 9), (0, 6, 17)])

@@ -31,6 +31,9 @@ from tradesentry.text import about, joined, money, period_name, period_unit, plu
 
 #: a stop is priced at its recent level where that is this share of its usual month or less
 FALLEN = 0.5
+#: calendar months a series' record must hold for its rate of trade to judge the rest of
+#: the year: two thirds of it (a flow of one season says nothing of the months outside it)
+YEAR_SHOWN = 8
 #: a partner's record says the trade went on at the series' level only where its usual
 #: month is within this factor of the series' (the level-shift reading's ×3)
 SAME_SCALE = 3.0
@@ -49,7 +52,9 @@ class Gap(Detector):
     (months with trade + ½)/(months + 1), the run left out) gives the chance that so many
     consecutive months are missing by the series' usual irregularity, P = (1 − p)^L. A
     series with k missing runs is k tests, so the chance is corrected to k·P (Bonferroni)
-    before it becomes a score on the shared scale, z = √(−2 ln kP). Threshold: z ≥ 2.5
+    before it becomes a score on the shared scale, z = √(−2 ln kP); L counts only the months
+    the rate can judge, where the series' record holds fewer than ``YEAR_SHOWN`` calendar
+    months outside the run (``seen_in_other_years``). Threshold: z ≥ 2.5
     (kP ≤ 4.4 %), with at least 3 months with trade and a 75 % trading rate on each side.
     Why: in a series that has traded 24 months in a row one missing month has P ≈ 2 % and
     is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
@@ -112,11 +117,12 @@ class Gap(Detector):
         traded = (np.isfinite(panel.values) & (panel.values != 0)) | covered
         nb, ab, na, aa = self._side_counts(reported, traded, rows, start, end)
         length = end - start + 1
+        judged = seen_in_other_years(panel, reported, rows, start, end)
         with np.errstate(divide="ignore", invalid="ignore"):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
-            z = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
+            z = np.sqrt(np.maximum(-2.0 * (judged * np.log1p(-p) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -224,7 +230,8 @@ class Gap(Detector):
             (traded + 0.5) / (before + 1.0),
             (series["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
         )
-        z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
+        judged = _seen_before_the_stop(first, last, length, span)
+        z = np.sqrt(np.maximum(-2.0 * judged * np.log1p(-p), 0.0))
         ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
         ok &= (z >= self.threshold) & (series["level"].to_numpy(float) > 0)
         ok &= series["withheld"].to_numpy() == 0
@@ -738,6 +745,48 @@ def _series_rate(
     last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
     span = last - first + 1
     return (traded.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
+
+
+def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
+    """How many months of each run its series' rate of trade can judge: every one where the
+    span (first to last report) outside the run holds ``YEAR_SHOWN`` calendar months or
+    more, a record of most of the year; else those in a calendar month it holds, the only
+    part of the year the rate was measured in. Singapore's imports of Guinea's cashews
+    were reported from April to July 2016 and April to June 2017, the harvest's months; the
+    8 months between were "no figures … although the series recorded trade in 3 of the 4
+    months before and 3 of the 3 after", medium, 140.2B GNF at stake: no month of its
+    record had shown what it does from August to March. Every month of an annual series
+    counts."""
+    length = end - start + 1
+    if panel.freq != "M" or not rows.size:
+        return length
+    n, T = reported.shape
+    first = np.argmax(reported, axis=1)
+    last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
+    month = panel.calendar_month
+    r, t = np.nonzero((np.arange(T) >= first[:, None]) & (np.arange(T) <= last[:, None]))
+    by_month = np.zeros((n, 12), dtype=np.int64)  # the span's months by calendar month
+    np.add.at(by_month, (r, month[t]), 1)
+    k = np.arange(int(length.max()))[None, :]
+    inside = k < length[:, None]
+    run_month = month[np.minimum(start[:, None] + k, T - 1)]
+    own = np.zeros((len(rows), 12), dtype=np.int64)  # the run's months by calendar month
+    j, c = np.nonzero(inside)
+    np.add.at(own, (j, run_month[j, c]), 1)
+    held = (by_month[rows] - own) > 0
+    months = (np.take_along_axis(held, run_month, axis=1) & inside).sum(axis=1)
+    return np.where(held.sum(axis=1) >= YEAR_SHOWN, length, months)
+
+
+def _seen_before_the_stop(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """How many months of each stop its rate can judge, as for a run
+    (``seen_in_other_years``): ``first`` and ``last`` its span's monthly periods."""
+    if not len(length):
+        return length
+    k = np.arange(1, int(length.max()) + 1)[None, :]
+    month = (np.asarray(last.month)[:, None] - 1 + k) % 12
+    held = (month - (np.asarray(first.month)[:, None] - 1)) % 12 < span[:, None]
+    return np.where(span >= YEAR_SHOWN, length, (held & (k <= length[:, None])).sum(axis=1))
 
 
 def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

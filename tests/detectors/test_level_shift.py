@@ -406,7 +406,7 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
     ("value_step", "weight_step", "said", "alternative"),
     [
         (1e-3, 1.0, "The weight did not follow (", False),  # francs read as thousands
-        (0.1, 0.1, "The weight moved with it (", True),  # fewer goods shipped
+        (0.1, 0.1, " after): the quantity shipped changed.", True),  # fewer goods shipped
         (50.0, 5000.0, "The weight went from ", True),  # samples of a few kg, then trade
         (0.68, 0.98, "The weight held (", False),  # the weight stayed: the price moved
         (982.0, 49.0, "The weight went from ", True),  # the weight went far along
@@ -627,7 +627,7 @@ def test_a_weight_that_moved_in_a_record_the_partner_contradicts_is_no_change_of
     (found,) = findings(series, [LevelShift()]).to_dict("records")
     text = found["explanation"]
     assert "The weight in the record moved with the value" in text, text
-    assert "the goods shipped changed" not in text, text
+    assert "shipped changed" not in text, text
     assert "so the change is in CHN's record" in text, text
 
 

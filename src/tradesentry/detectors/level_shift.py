@@ -897,7 +897,7 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     290 francs, the price every other partner paid), and read as "a closure, sanctions or
     lost business". That reading then replaces the closure's or the reopening's. Where the
     weight carries at least ``WEIGHT_SHARE`` of it and the value per kg stayed within
-    ×``WEIGHT_WITH``, the goods shipped changed, and the text says so. Where the weight
+    ×``WEIGHT_WITH``, the quantity shipped changed, and the text says so. Where the weight
     carries at most ``UNIT_SHARE`` of it and itself stayed within ×``WEIGHT_HELD`` (as
     a spike's weight holds: ×0.6 beside a value ×2.6 did not), the
     quantity held and the price moved (Guinea's exports of wheat, 10084000, to the
@@ -937,7 +937,7 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     if share >= WEIGHT_SHARE and abs(np.log(per_kg)) < np.log(WEIGHT_WITH):
         if record_only:
             return f"The weight in the record moved with the value ({weights}).", False
-        return f"The weight moved with it ({weights}): the goods shipped changed.", False
+        return f"The weight moved with it ({weights}): the quantity shipped changed.", False
     return (
         f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}.",
         False,

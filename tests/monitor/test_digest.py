@@ -469,3 +469,34 @@ def test_new_findings_are_those_of_the_release_s_series(store, tmp_path):
     )
     mine = api.digest(store, release=1, scan_id=scan_id)
     assert len(mine.findings) == 2 and mine.findings_elsewhere == 0
+
+
+@pytest.mark.parametrize(
+    ("before", "here", "ratio", "told"),
+    [
+        (186.85e6, 10.35e6, 0.098, True),  # North Korea, February 2020: the fall itself
+        (25.22e9, 23.34e9, 1.3, False),  # US imports, February 2010: a dip under a rise
+        (1.59e6, 1.68e6, 2.3, False),  # +5.7% under ×2.3: not the move the shift is
+        (None, 589005.0, 7568.0, False),  # no month before: "in April … from March"
+    ],
+    ids=["its-way", "the-other-way", "a-small-part", "no-month-before"],
+)
+def test_a_level_shifts_first_month_is_told_only_where_it_moved_its_way(before, here, ratio, told):
+    """The digest told "fell to $23.34 billion in February 2010" above a rise of ×1.3:
+    a level shift's first month is its context only where it moved from the month before
+    in the shift's direction by half its size or more."""
+    from tradesentry.monitor import digest
+
+    assert digest._moved_its_way({"evidence": {"ratio": ratio}}, before, here) is told
+
+
+def test_findings_over_runs_of_months_are_told_without_their_first_months_move(demo_store):
+    """A mirror gap of 30 months opened with "fell to €21 in February 2023 from €49 in
+    January"; the demo's level shifts keep their first month's move, each the fall or rise
+    itself."""
+    from tradesentry.monitor import digest
+
+    gap = {"kind": "gap", "period": "2020-10", "freq": "M"}
+    assert digest._context(None, 1, gap, "China's exports to North Korea") == ""
+    shifts = [f for f in api.digest(demo_store).findings if f["kind"] == "level_shift"]
+    assert shifts and all(f["context"] for f in shifts)

@@ -45,6 +45,12 @@ def test_subjects():
         "North Korea's imports of HS 27 from China"
     )
     assert words.subject("NLD", "WLD", "export", "TOTAL", "HS") == "the Netherlands' total exports"
+    # a six-digit heading in a file of CN8 codes is no CN8 code
+    assert words.subject("POL", "WLD", "import", "481141", "CN8") == (
+        "Poland's total imports of CN 481141"
+    )
+    assert words.subject("POL", "WLD", "import", "48114100", "CN8").endswith("of CN8 48114100")
+    assert words.subject("CHN", "PRK", "export", "2710", "H5").endswith("of H5 2710 to North Korea")
 
 
 def test_the_seed_sentence():

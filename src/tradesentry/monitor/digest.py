@@ -682,9 +682,13 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     "… fell to $3,000 in February 2021 from $29,000 in January, down $26,000 (-89.7%),
     then rose to $12.98 million in March." Months the store lacks are left out, and so is
     an annual series' finding: its year is no month (a monthly series of the same key
-    would lend it January's figures).
+    would lend it January's figures). So are the findings whose first month's move is not
+    what they are about: a run of months (a gap, a mirror gap), and a level shift whose
+    first month did not move its way by half its size at least (the United States' imports
+    from China "fell to $23.34 billion in February 2010" above a rise of ×1.3, its
+    Chinese New Year's month).
     """
-    if rec.get("freq") == "A":
+    if rec.get("freq") == "A" or rec.get("kind") in _RUNS:
         return ""
     try:
         start = pd.Period(rec["period"], freq="M")
@@ -701,7 +705,7 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     values = {_ym(p): v for p, v in con.execute(_AROUND_SQL, params).fetchall()}
     before, here, after = (values.get(str(start + k)) for k in (-1, 0, 1))
     currency = rec["currency"] or "USD"
-    if here is None:
+    if here is None or (rec.get("kind") == "level_shift" and not _moved_its_way(rec, before, here)):
         return ""
     if before is None:
         if after is None:
@@ -713,6 +717,20 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     verb = "rose to" if after > here else "fell to" if after < here else "held at"
     then = words.month(str(start + 1), after=str(start))
     return f"{text[:-1]}, then {verb} {words.money_pair(after, here, currency)[0]} in {then}."
+
+
+#: findings over a run of months, whose first month's move says nothing of them
+_RUNS = ("gap", "mirror_gap")
+
+
+def _moved_its_way(rec: dict, before: float | None, here: float) -> bool:
+    """Whether a level shift's first month moved from the month before in the shift's
+    direction by at least half the shift's size (log scale)."""
+    ratio = _num((rec.get("evidence") or {}).get("ratio"))
+    if before is None or not before > 0 or not here > 0 or not ratio or not ratio > 0:
+        return False
+    move, shift = math.log(here / before), math.log(ratio)
+    return move * shift > 0 and abs(move) >= abs(shift) / 2
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -74,9 +74,19 @@ def names(codes: list[str], limit: int = 3) -> str:
     return text.joined(words)
 
 
+#: classifications named by their codes' length: a code of another length is not one of
+#: them ("CN8 481141" named a six-digit heading an eight-digit CN code)
+_SIZED = {"CN8": ("CN", 8), "HS6": ("HS", 6), "HS4": ("HS", 4), "HS2": ("HS", 2)}
+
+
 def goods(classification: str, commodity: str) -> str:
     """The goods after a flow: nothing for the total of all goods, else " of HS 2710"."""
-    return "" if commodity == "TOTAL" else f" of {classification} {commodity}"
+    if commodity == "TOTAL":
+        return ""
+    name, size = _SIZED.get(classification, (classification, None))
+    if size is None or len(commodity) == size:
+        name = classification
+    return f" of {name} {commodity}"
 
 
 def subject(

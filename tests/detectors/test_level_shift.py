@@ -611,6 +611,30 @@ def test_a_change_that_brings_the_record_into_line_with_the_partners_is_in_the_r
     assert ("A closure, sanctions or lost business" in text) == (before_gap < 3), text
 
 
+@pytest.mark.parametrize(
+    ("mirror_step", "said", "record"),
+    [(0.6, "barely moved (about", True), (0.3, "went from about", False)],
+    ids=["a-tenth-of-the-way", "a-fifth-of-the-way"],
+)
+def test_a_partners_record_that_barely_moved_did_not_follow(mirror_step, said, record):
+    """BEL→SWE 39209959, January 2025: Belgium's exports fell ×1/300 while Sweden's record
+    of them fell ×0.65, just beyond the ×1.5 of "held", and no reading was given. A record
+    that moved the same way by a tenth of the change or less (log scale) did not follow
+    it; one that moved a fifth of the way, ×0.3, saw part of it."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    value = 1e5 * np.exp(rng.normal(0, 0.1, 48))
+    mirror = value * np.exp(rng.normal(0, 0.1, 48))
+    value[24:] /= 300.0
+    mirror[24:] *= mirror_step
+    series = keyed_panel(value, context=mirror_context(mirror), commodity=CN8)
+    (found,) = findings(series, [LevelShift()]).to_dict("records")
+    text = found["explanation"]
+    assert said in text, text
+    assert ("so the change is in CHN's record" in text) is record, text
+
+
 def test_a_weight_that_moved_in_a_record_the_partner_contradicts_is_no_change_of_goods():
     """NLD←ROU 39206290, May 2025, said "the goods shipped changed" and then that the
     change was in the Netherlands' record: the weight moved with the value in that

@@ -66,6 +66,9 @@ UNIT_CHANGE = 10.0
 #: the partner's record of the same flow "held" (within ×``LASTS_RATIO``) while the series
 #: moved at least ×``RECORD_ONLY`` either way: the change is in the reporter's record
 RECORD_ONLY = 3.0
+#: a partner's record that moved the same way as the series by at most this share of its
+#: change (log scale), and less than ×``RECORD_ONLY``, barely moved: it did not follow
+BARELY = 0.1
 #: the other reading, a timing shift, is offered only where the month before the change is
 #: below ``PREVIOUS_LOW`` times the old level (the median the text has just given): a
 #: month at the old level is no low month, whatever its own expectation was
@@ -815,7 +818,9 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
 
     Where the partner's record held (within ×``LASTS_RATIO``, the bar of "the new level
     lasts"), or moved the other way by less than ×``RECORD_ONLY`` (Spain's exports of CN
-    39204910 to Sweden rose ×1.7 while Sweden's record of them fell to €18 a month), while
+    39204910 to Sweden rose ×1.7 while Sweden's record of them fell to €18 a month), or
+    barely moved (its way, by at most a tenth of the change on the log scale, ``BARELY``,
+    and less than ×``RECORD_ONLY``: ×0.65 beside ×1/300), while
     the series moved ×``RECORD_ONLY`` or more, the trade went on as the
     partner recorded it, and that reading replaces the closure's or the reopening's: the
     Netherlands' imports of CN 39206290 from Lithuania fell ×0.031 in February 2025 and
@@ -856,8 +861,11 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     # the other way, within what a reader calls the same level: Spain's exports of CN
     # 39204910 to Sweden rose ×1.7 as Sweden's record of them fell to €18 a month
     against = along < 0 and _within(after, before, RECORD_ONLY)
-    if (held or against) and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
-        how = "held" if held else "moved the other way"
+    # or a small part of the way: Sweden's record of Belgium's exports of CN 39209959 fell
+    # ×0.65 while Belgium's fell ×1/300, and no reading was given
+    barely = 0 <= along <= BARELY and _within(after, before, RECORD_ONLY)
+    if (held or against or barely) and abs(np.log(ratio)) >= np.log(RECORD_ONLY):
+        how = "held" if held else "moved the other way" if against else "barely moved"
         return (
             f"{record} {how} ({figures}, {factor(moved)}): the trade went on as {partner} "
             f"recorded it, so the change is in {reporter}'s record (its coverage, a "

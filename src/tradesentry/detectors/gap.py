@@ -760,20 +760,21 @@ def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) ->
     length = end - start + 1
     if panel.freq != "M" or not rows.size:
         return length
-    n, T = reported.shape
-    first = np.argmax(reported, axis=1)
-    last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
+    T = reported.shape[1]
+    series, at = np.unique(rows, return_inverse=True)  # only the series with runs
+    first = np.argmax(reported[series], axis=1)
+    last = T - 1 - np.argmax(reported[series, ::-1], axis=1)
     month = panel.calendar_month
-    r, t = np.nonzero((np.arange(T) >= first[:, None]) & (np.arange(T) <= last[:, None]))
-    by_month = np.zeros((n, 12), dtype=np.int64)  # the span's months by calendar month
-    np.add.at(by_month, (r, month[t]), 1)
+    in_span = (np.arange(T) >= first[:, None]) & (np.arange(T) <= last[:, None])
+    # the span's months by calendar month
+    by_month = np.stack([in_span[:, month == m].sum(axis=1) for m in range(12)], axis=1)
     k = np.arange(int(length.max()))[None, :]
     inside = k < length[:, None]
     run_month = month[np.minimum(start[:, None] + k, T - 1)]
     own = np.zeros((len(rows), 12), dtype=np.int64)  # the run's months by calendar month
     j, c = np.nonzero(inside)
     np.add.at(own, (j, run_month[j, c]), 1)
-    held = (by_month[rows] - own) > 0
+    held = (by_month[at] - own) > 0
     months = (np.take_along_axis(held, run_month, axis=1) & inside).sum(axis=1)
     return np.where(held.sum(axis=1) >= YEAR_SHOWN, length, months)
 

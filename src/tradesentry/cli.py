@@ -87,6 +87,11 @@ _UsageError: type[Exception] = typer.BadParameter.__base__
 # The type checker's wording, in the words of the rest of the tool (click's own, and the
 # pydantic-style wording of recent typer).
 _PLAIN_WORDS = {
+    # an option where a value was due: `releases --diff 1 --store s.duckdb` gave "--store"
+    # as the second release id
+    r"'(--[\w-]+)' is not a valid int(eger)?\b": (
+        r"expected a whole number, not the option \1: give every value the option takes"
+    ),
     r"Input should be a valid integer, unable to parse string as an integer": (
         "expected a whole number"
     ),

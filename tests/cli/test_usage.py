@@ -56,6 +56,8 @@ def assert_one_line_error(result, expected: str) -> None:
         ),
         (["scan", "--fail-on", "critical"], "'critical' is not one of 'high', 'medium', 'low'"),
         (["releases", "--diff", "a", "b"], "invalid value for '--diff': expected a whole number"),
+        # one id where two are due: the option after it was taken for the second
+        (["releases", "--diff", "1", "--format", "json"], "not the option --format: give"),
         (["ingest"], "error: missing argument 'files'"),
         (["bogus"], "error: no such command 'bogus'"),
         (["fetch", "bogus"], "error: no such command 'bogus'"),

@@ -173,7 +173,9 @@ def test_demo_ends_with_the_digest(tmp_path, tiny):
     result = runner.invoke(app, ["demo", "--store", str(tmp_path / "demo.duckdb")])
     assert result.exit_code == 0, result.output
     tail = result.stdout[result.stdout.index("# Release 1:") :]
-    assert "## Largest moves month on month" in tail and "## New findings" in tail
+    # the release's months, over which its largest moves are (a first load's go back years)
+    assert "## Largest moves month on month, January 2019–June 2021\n" in tail
+    assert "## New findings" in tail
 
 
 def test_a_release_of_annual_figures_is_told_in_years(annual_store):

@@ -33,11 +33,21 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
         heading = f"{words.month(digest.latest_month)}, the latest month"
         out.append((heading, [m.sentence for m in digest.latest]))
     shown = {m.sentence for m in digest.latest}
+    span = _months_held(digest)
     for level, basis, heading in _MOVE_SECTIONS:
         moves = [m.sentence for m in digest.section(level, basis) if m.sentence not in shown]
         if moves:
-            out.append((heading, moves))
+            out.append((heading + span, moves))
     return out
+
+
+def _months_held(digest: Digest) -> str:
+    """", January 2001–December 2019" where the release holds more than one month: its
+    largest moves are over all of them (a first load's go back years), not its newest."""
+    first, last = (digest.coverage.get(k) for k in ("first_period", "last_period"))
+    if not first or not last or first == last:
+        return ""
+    return f", {words.month_span(first, last)}"
 
 
 def findings_heading(digest: Digest) -> str:

@@ -42,7 +42,7 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
 
 
 def _months_held(digest: Digest) -> str:
-    """", January 2001–December 2019" where the release holds more than one month: its
+    """ ", January 2001–December 2019" where the release holds more than one month: its
     largest moves are over all of them (a first load's go back years), not its newest."""
     first, last = (digest.coverage.get(k) for k in ("first_period", "last_period"))
     if not first or not last or first == last:

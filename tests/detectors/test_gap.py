@@ -54,6 +54,18 @@ def test_a_run_is_judged_only_in_months_of_the_year_its_record_has_shown(first_m
         assert found["evidence"].iloc[0]["months"][0] == "2016-08"
 
 
+def test_a_run_between_two_stretches_of_one_season_is_judged():
+    """Guinea's cotton to Pakistan, February to April and August to October 2016, and
+    nothing in May–July: its record never shows May–July, nor November–January, and
+    neither is the longest stretch of the year it never shows: no off season, and the
+    three months are a gap (the first version of the rule left them unjudged)."""
+    v = np.full(12, np.nan)
+    v[[1, 2, 3, 7, 8, 9]] = 3e9
+    found = default_detectors(["gap"])[0].detect(make_panel(v[None, :], "2016-01"))
+    assert found["evidence"].iloc[0]["months"] == ["2016-05", "2016-06", "2016-07"]
+    assert "off_season" not in found["evidence"].iloc[0]
+
+
 def test_carried_levels_move_from_one_side_to_the_other():
     """$1M a month before, $4M after: the carried months climb between them on the log scale."""
     v = np.concatenate([np.full(12, 1e6), np.full(40, np.nan), np.full(12, 4e6)])[None, :]
@@ -283,6 +295,37 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
         assert gap["explanation"].endswith(said) and "likelier" not in gap["explanation"]
     (saved,) = api.scan(store, kinds="gap", reporter="SWE")  # saved, then completed
     assert saved["explanation"] == gap["explanation"] and saved["evidence"] == gap["evidence"]
+
+
+@pytest.mark.parametrize("partner", [True, False], ids=["partner-recorded", "no-partner"])
+def test_a_partners_record_of_trade_in_the_off_season_counts_every_month(store, tmp_path, partner):
+    """Portugal's exports of CN 39204390 to Spain: September to December 2023 and 2025,
+    nothing in the 20 months between. Its record never shows January to August, and 16 of
+    the 20 months were left out of the chance (not high); Spain recorded imports from Portugal
+    in those months: no off season, then, and every month counts (high)."""
+    from tradesentry import api
+
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(28):  # September 2023 to December 2025
+        period = f"{2023 + (m + 8) // 12}-{(m + 8) % 12 + 1:02d}"
+        if m < 4 or m >= 24:
+            rows.append(f"PRT,ESP,export,39204390,{period},{2e5 * (1 + 0.05 * (m % 3))},EUR")
+        if partner:
+            rows.append(f"ESP,PRT,import,39204390,{period},{2.1e5 * (1 + 0.05 * (m % 2))},EUR")
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    store.ingest(tmp_path / "t.csv")
+    (gap,) = api.scan(store, kinds="gap", reporter="PRT", save=False).to_records()
+    assert (gap["period"], gap["period_end"]) == ("2024-01", "2025-08")
+    ev = gap["evidence"]
+    if partner:
+        assert gap["severity"] == "high" and ev["off_season_restored"] == 16
+        assert "off season" not in gap["explanation"]
+    else:
+        assert gap["severity"] != "high" and ev["off_season"] == 16
+        assert (
+            "those of the 16 months in the part of the year the series' record never "
+            "shows, perhaps its off season, left out of the chance" in gap["explanation"]
+        )
 
 
 def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path):

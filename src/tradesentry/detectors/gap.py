@@ -32,7 +32,8 @@ from tradesentry.text import about, joined, money, period_name, period_unit, plu
 #: a stop is priced at its recent level where that is this share of its usual month or less
 FALLEN = 0.5
 #: calendar months a series' record must hold for its rate of trade to judge the rest of
-#: the year: two thirds of it (a flow of one season says nothing of the months outside it)
+#: the year: two thirds of it (a flow of one season says nothing of the months outside it,
+#: ``off_season``)
 YEAR_SHOWN = 8
 #: a partner's record says the trade went on at the series' level only where its usual
 #: month is within this factor of the series' (the level-shift reading's ×3)
@@ -52,9 +53,10 @@ class Gap(Detector):
     (months with trade + ½)/(months + 1), the run left out) gives the chance that so many
     consecutive months are missing by the series' usual irregularity, P = (1 − p)^L. A
     series with k missing runs is k tests, so the chance is corrected to k·P (Bonferroni)
-    before it becomes a score on the shared scale, z = √(−2 ln kP); L counts only the months
-    the rate can judge, where the series' record holds fewer than ``YEAR_SHOWN`` calendar
-    months outside the run (``seen_in_other_years``). Threshold: z ≥ 2.5
+    before it becomes a score on the shared scale, z = √(−2 ln kP); L leaves out the months
+    in what may be the series' off season, where its record holds fewer than
+    ``YEAR_SHOWN`` calendar months outside the run (``seen_in_other_years``), unless the
+    partner's record shows the trade going on in them (``complete``). Threshold: z ≥ 2.5
     (kP ≤ 4.4 %), with at least 3 months with trade and a 75 % trading rate on each side.
     Why: in a series that has traded 24 months in a row one missing month has P ≈ 2 % and
     is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
@@ -123,12 +125,15 @@ class Gap(Detector):
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
             z = np.sqrt(np.maximum(-2.0 * (judged * np.log1p(-p) + np.log(runs)), 0.0))
+            # every month counted: what the partner's record may restore (``complete``)
+            z_all = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
         if not keep.size:
             return no_detections()
         rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
+        off, z_all = (length - judged)[keep], z_all[keep]
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
@@ -145,6 +150,14 @@ class Gap(Detector):
                 "traded_after": int(na[k]),
                 "months_after": int(aa[k]),
                 "chance": float(np.exp(-0.5 * z[j] ** 2)),
+                **(
+                    {
+                        "off_season": int(off[j]),
+                        "chance_all_months": float(np.exp(-0.5 * z_all[j] ** 2)),
+                    }
+                    if off[j]
+                    else {}
+                ),
                 "expected_each": [
                     round(float(x), 2) if np.isfinite(x) else None for x in each[j, : e - s + 1]
                 ],
@@ -275,6 +288,9 @@ class Gap(Detector):
             if evidence.get("usual_level") and _partner_went_on(found.loc[i].to_dict()):
                 self._priced_at_usual(found, i)
                 evidence = found.at[i, "evidence"]
+            elif evidence.get("off_season") and _partner_went_on(found.loc[i].to_dict()):
+                self._every_month_judged(found, i)
+                evidence = found.at[i, "evidence"]
             silent = _partner_silent(evidence) and not _other_scale(found.loc[i].to_dict())
             if silent and not evidence.get("withheld_months"):
                 # both records empty: months without trade are the likelier reading, a gap
@@ -284,8 +300,24 @@ class Gap(Detector):
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
 
+    def _every_month_judged(self, found: pd.DataFrame, i) -> None:
+        """A run with months in what may be its off season (``off_season``), whose
+        partner's record shows the trade going on in them: no off season, then, and every
+        month counts (Spain recorded imports from Portugal of CN 39204390 in 16 of the 20
+        months Portugal's record lacks, which its four months a year had left unjudged)."""
+        from tradesentry.findings import severity_of
+
+        ev = dict(found.at[i, "evidence"])
+        ev["chance"] = ev.pop("chance_all_months")
+        ev["off_season_restored"] = ev.pop("off_season")
+        z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
+        score = float(self._stop_score(np.array([z]), np.array([found.at[i, "expected"]]))[0])
+        found.at[i, "evidence"] = ev
+        found.at[i, "score"] = round(score, 3)
+        found.at[i, "severity"] = str(severity_of(np.array([score]))[0])
+
     def _stop_score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
-        """A stop's score: its run's confidence, capped by the money it is priced at."""
+        """A gap's score (a run's or a stop's): its confidence, capped by the money at stake."""
         return np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
 
     def _priced_at_usual(self, found: pd.DataFrame, i) -> None:
@@ -348,6 +380,13 @@ class Gap(Detector):
             worth += (
                 f" and the same {unit} in other years ({about(plain, cur)} from the figures "
                 "around them alone)"
+            )
+        off = int(ev.get("off_season") or 0)
+        if worth and off:
+            worth += (
+                f" ({'that' if off == 1 else 'those'} of the {plural(off, unit)} in the part of "
+                "the year the series' record never shows, perhaps its off season, left out of "
+                "the chance)"
             )
         carried = int(ev.get("carried_across") or 0)
         if worth and carried:
@@ -433,10 +472,20 @@ def _partner_went_on(finding: Mapping) -> bool:
         return False
     if "partner_currency" in ev or _other_scale(finding):
         return False
-    own = ev.get("usual_level") or ev.get("level")
+    # a stop's usual month; a run's, what its months were expected to hold each
+    own = ev.get("usual_level") or ev.get("level") or _expected_month(finding)
     if not own or not 1.0 / SAME_SCALE <= usual / own <= SAME_SCALE:
         return False
     return 2 * k >= len(ev.get("months") or []) and value >= PARTNER_SHARE * usual * k
+
+
+def _expected_month(finding: Mapping) -> float | None:
+    """A run's expected money a month (None where nothing priced it)."""
+    expected = finding.get("expected")
+    months = len((finding.get("evidence") or {}).get("months") or [finding.get("period")])
+    if expected is None or not math.isfinite(float(expected)) or expected <= 0:
+        return None
+    return float(expected) / months
 
 
 def _partner_silent(ev: Mapping) -> bool:
@@ -748,10 +797,11 @@ def _series_rate(
 
 
 def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
-    """How many months of each run its series' rate of trade can judge: every one where the
-    span (first to last report) outside the run holds ``YEAR_SHOWN`` calendar months or
-    more, a record of most of the year; else those in a calendar month it holds, the only
-    part of the year the rate was measured in. Singapore's imports of Guinea's cashews
+    """How many months of each run its series' rate of trade can judge: every one but those
+    in what may be its off season (``off_season``: where the span, first to last report,
+    outside the run holds fewer than ``YEAR_SHOWN`` calendar months, the longest stretch of
+    the year it never shows), of which the rate, measured elsewhere, says nothing.
+    Singapore's imports of Guinea's cashews
     were reported from April to July 2016 and April to June 2017, the harvest's months; the
     8 months between were "no figures … although the series recorded trade in 3 of the 4
     months before and 3 of the 3 after", medium, 140.2B GNF at stake: no month of its
@@ -775,8 +825,32 @@ def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) ->
     j, c = np.nonzero(inside)
     np.add.at(own, (j, run_month[j, c]), 1)
     held = (by_month[at] - own) > 0
-    months = (np.take_along_axis(held, run_month, axis=1) & inside).sum(axis=1)
-    return np.where(held.sum(axis=1) >= YEAR_SHOWN, length, months)
+    off = np.take_along_axis(off_season(held), run_month, axis=1)
+    return (inside & ~off).sum(axis=1)
+
+
+def off_season(held: np.ndarray) -> np.ndarray:
+    """The calendar months (columns, January first) that may be a series' off season, per
+    row of ``held`` (the calendar months its record shows): where it shows fewer than
+    ``YEAR_SHOWN``, the longest stretch of the year (around December too) it never shows,
+    where one stretch is the longest; else none. Guinea's cotton to Pakistan, February to
+    April and August to October 2016, leaves May–July and November–January: neither is the
+    off season, and the three months missing between are judged; its cashews to Singapore,
+    April to July, leave August to March, which is."""
+    free = ~held
+    n = len(held)
+    ring = np.concatenate([free, free, free], axis=1)  # a stretch may run past December
+    ahead, behind = np.zeros(ring.shape, np.int64), np.zeros(ring.shape, np.int64)
+    for c in range(ring.shape[1]):  # 36 columns, every row at once
+        behind[:, c] = np.where(ring[:, c], (behind[:, c - 1] if c else 0) + 1, 0)
+        r = ring.shape[1] - 1 - c
+        ahead[:, r] = np.where(ring[:, r], (ahead[:, r + 1] if c else 0) + 1, 0)
+    stretch = np.where(free, np.minimum(ahead[:, 12:24] + behind[:, 12:24] - 1, 12), 0)
+    starts = free & ~np.roll(free, 1, axis=1)  # each stretch counted once, at its first month
+    longest = stretch.max(axis=1, initial=0)
+    alone = (starts & (stretch == longest[:, None])).sum(axis=1) == 1
+    short = held.sum(axis=1) < YEAR_SHOWN
+    return free & (stretch == longest[:, None]) & (alone & short)[:, None] & (n > 0)
 
 
 def _seen_before_the_stop(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:

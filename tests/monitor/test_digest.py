@@ -479,14 +479,15 @@ def test_new_findings_are_those_of_the_release_s_series(store, tmp_path):
         (186.85e6, 10.35e6, 0.098, True),  # North Korea, February 2020: the fall itself
         (25.22e9, 23.34e9, 1.3, False),  # US imports, February 2010: a dip under a rise
         (1.59e6, 1.68e6, 2.3, False),  # +5.7% under ×2.3: not the move the shift is
+        (9.73e9, 9.19e9, 0.85, True),  # US exports, October 2018: -5.5% of a ×0.85 fall
         (None, 589005.0, 7568.0, False),  # no month before: "in April … from March"
     ],
-    ids=["its-way", "the-other-way", "a-small-part", "no-month-before"],
+    ids=["its-way", "the-other-way", "a-small-part", "a-quarter-of-it", "no-month-before"],
 )
 def test_a_level_shifts_first_month_is_told_only_where_it_moved_its_way(before, here, ratio, told):
     """The digest told "fell to $23.34 billion in February 2010" above a rise of ×1.3:
     a level shift's first month is its context only where it moved from the month before
-    in the shift's direction by half its size or more."""
+    in the shift's direction by a quarter of its size or more."""
     from tradesentry.monitor import digest
 
     assert digest._moved_its_way({"evidence": {"ratio": ratio}}, before, here) is told

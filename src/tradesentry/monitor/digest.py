@@ -684,7 +684,7 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     an annual series' finding: its year is no month (a monthly series of the same key
     would lend it January's figures). So are the findings whose first month's move is not
     what they are about: a run of months (a gap, a mirror gap), and a level shift whose
-    first month did not move its way by half its size at least (the United States' imports
+    first month did not move its way by a quarter of its size at least (the United States' imports
     from China "fell to $23.34 billion in February 2010" above a rise of ×1.3, its
     Chinese New Year's month).
     """
@@ -725,12 +725,13 @@ _RUNS = ("gap", "mirror_gap")
 
 def _moved_its_way(rec: dict, before: float | None, here: float) -> bool:
     """Whether a level shift's first month moved from the month before in the shift's
-    direction by at least half the shift's size (log scale)."""
+    direction by at least a quarter of the shift's size (log scale): the United States'
+    exports to China fell 5.5 % into October 2018, the first month of a fall of ×0.85."""
     ratio = _num((rec.get("evidence") or {}).get("ratio"))
     if before is None or not before > 0 or not here > 0 or not ratio or not ratio > 0:
         return False
     move, shift = math.log(here / before), math.log(ratio)
-    return move * shift > 0 and abs(move) >= abs(shift) / 2
+    return move * shift > 0 and abs(move) >= abs(shift) / 4
 
 
 # -- helpers -----------------------------------------------------------------------------

@@ -34,24 +34,24 @@ def test_a_run_is_worth_the_level_around_it(missing):
 
 
 @pytest.mark.parametrize(
-    ("first_month", "flagged"),
-    [(3, False), (0, True)],
-    ids=["harvest-months-only", "a-year-round-record"],
+    ("first_month", "off"),
+    [(3, 8), (1, 6), (0, 5)],
+    ids=["from-april", "from-february", "from-january"],
 )
-def test_a_run_is_judged_only_in_months_of_the_year_its_record_has_shown(first_month, flagged):
+def test_a_run_says_which_of_its_months_may_be_the_off_season(first_month, off):
     """Singapore's imports of Guinea's cashews: April to July 2016 and April to June 2017,
-    the harvest's months, and nothing between: 8 missing months "although the series
-    recorded trade in 3 of the 4 months before and 3 of the 3 after", medium. No month of
-    its record had shown what the flow does from August to March. A record from January
-    2016 has shown January to March trading: those months of the run are judged, and it is
-    a gap."""
-    v = np.full(18, np.nan)
-    v[first_month:7] = 2e10
-    v[15:18] = 2e10
-    found = default_detectors(["gap"])[0].detect(make_panel(v[None, :], "2016-01"))
-    assert (len(found) == 1) is flagged
-    if flagged:
-        assert found["evidence"].iloc[0]["months"][0] == "2016-08"
+    the harvest's months, and nothing between. Its record never shows August to March, the
+    longest stretch of the year it never shows: those months may be its off season, and
+    the evidence says how many (``off_season``). A record from February has shown
+    February and March trading, one from January those and January: six and five months
+    remain."""
+    v = np.full((1, 18), np.nan)
+    v[0, first_month:7] = 2e10
+    v[0, 15:18] = 2e10
+    found = default_detectors(["gap"])[0].detect(make_panel(v, "2016-01"))
+    (ev,) = found["evidence"]
+    assert ev["months"][0] == "2016-08" and len(ev["months"]) == 8
+    assert ev.get("off_season", 0) == off
 
 
 def test_a_run_between_two_stretches_of_one_season_is_judged():
@@ -298,34 +298,34 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
 
 
 @pytest.mark.parametrize("partner", [True, False], ids=["partner-recorded", "no-partner"])
-def test_a_partners_record_of_trade_in_the_off_season_counts_every_month(store, tmp_path, partner):
-    """Portugal's exports of CN 39204390 to Spain: September to December 2023 and 2025,
-    nothing in the 20 months between. Its record never shows January to August, and 16 of
-    the 20 months were left out of the chance (not high); Spain recorded imports from Portugal
-    in those months: no off season, then, and every month counts (high)."""
+def test_an_off_season_nothing_contradicts_makes_a_gap_low(store, tmp_path, partner):
+    """Portugal's exports of CN 39204390 to Spain in September–December 2023 and 2024 only:
+    its record never shows January to August, and the 8 months between may be its off
+    season. Where nothing in the store says otherwise, months without trade are the
+    likelier reading, and the gap is low, as where the partner's record is silent; where
+    Spain recorded imports from Portugal in those months, the gap stands (high)."""
     from tradesentry import api
 
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
-    for m in range(28):  # September 2023 to December 2025
-        period = f"{2023 + (m + 8) // 12}-{(m + 8) % 12 + 1:02d}"
-        if m < 4 or m >= 24:
+    for m in range(24):  # January 2023 to December 2024
+        period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
+        rows.append(f"PRT,FRA,export,39201081,{period},{5e4 * (1 + 0.05 * (m % 3))},EUR")
+        if m % 12 >= 8:
             rows.append(f"PRT,ESP,export,39204390,{period},{2e5 * (1 + 0.05 * (m % 3))},EUR")
-        if partner:
+        if partner and m >= 8:
             rows.append(f"ESP,PRT,import,39204390,{period},{2.1e5 * (1 + 0.05 * (m % 2))},EUR")
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
     store.ingest(tmp_path / "t.csv")
-    (gap,) = api.scan(store, kinds="gap", reporter="PRT", save=False).to_records()
-    assert (gap["period"], gap["period_end"]) == ("2024-01", "2025-08")
-    ev = gap["evidence"]
-    if partner:
-        assert gap["severity"] == "high" and ev["off_season_restored"] == 16
-        assert "off season" not in gap["explanation"]
-    else:
-        assert gap["severity"] != "high" and ev["off_season"] == 16
-        assert (
-            "those of the 16 months in the part of the year the series' record never "
-            "shows, perhaps its off season, left out of the chance" in gap["explanation"]
-        )
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert (gap["period"], gap["period_end"]) == ("2024-01", "2024-08")
+    ev, text = gap["evidence"], gap["explanation"]
+    assert ev["off_season"] == 8
+    said = "All of these 8 months fall in the part of the year the series has never reported"
+    assert said in text, text
+    assert (gap["severity"] == "high") is partner
+    assert ("off_season_likelier" in ev) is not partner
+    likelier = "Its off season, months without trade, is the likelier reading."
+    assert (likelier in text) is not partner
 
 
 def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path):
@@ -662,18 +662,21 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
     assert not len(api.scan(store, kinds="gap", save=False)), why
 
 
-@pytest.mark.parametrize(("start", "stopped"), [(14, False), (0, True)], ids=["a-season", "a-flow"])
-def test_a_stop_is_judged_only_in_months_of_the_year_the_flow_has_shown(
-    store, tmp_path, start, stopped
-):
+@pytest.mark.parametrize(("start", "off"), [(14, 3), (0, 0)], ids=["a-season", "a-flow"])
+def test_a_stop_says_which_of_its_months_may_be_the_off_season(store, tmp_path, start, off):
     """ESP's figures from March to September 2017, then none to the record's end in
-    December: seven months of one season say nothing of October to December, and the
-    three months are no stop; from January 2016 they have shown those months trading."""
+    December: its record never shows October to February, and the stop's three months may
+    be its off season; the line's other partners traded through them, so the stop stands
+    as it was. From January 2016 its record has shown every month of the year."""
     from tradesentry import api
 
     store.ingest(_stopping_csv(tmp_path, stop_after=20, start=start))
-    found = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
-    assert [f["period"] for f in found] == (["2017-10"] if stopped else [])
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert gap["period"] == "2017-10"
+    assert gap["evidence"].get("off_season", 0) == off
+    assert "off_season_likelier" not in gap["evidence"]
+    said = "All of these 3 months fall in the part of the year the series has never reported"
+    assert (said in gap["explanation"]) is bool(off)
 
 
 @pytest.mark.parametrize(("start", "stop_after", "priced"), [(3, 11, 9), (0, 6, 17)])

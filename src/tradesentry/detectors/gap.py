@@ -53,10 +53,7 @@ class Gap(Detector):
     (months with trade + ½)/(months + 1), the run left out) gives the chance that so many
     consecutive months are missing by the series' usual irregularity, P = (1 − p)^L. A
     series with k missing runs is k tests, so the chance is corrected to k·P (Bonferroni)
-    before it becomes a score on the shared scale, z = √(−2 ln kP); L leaves out the months
-    in what may be the series' off season, where its record holds fewer than
-    ``YEAR_SHOWN`` calendar months outside the run (``seen_in_other_years``), unless the
-    partner's record shows the trade going on in them (``complete``). Threshold: z ≥ 2.5
+    before it becomes a score on the shared scale, z = √(−2 ln kP). Threshold: z ≥ 2.5
     (kP ≤ 4.4 %), with at least 3 months with trade and a 75 % trading rate on each side.
     Why: in a series that has traded 24 months in a row one missing month has P ≈ 2 % and
     is flagged (low severity), two in a row P ≈ 0.04 % (medium); in a series that skips a
@@ -70,6 +67,13 @@ class Gap(Detector):
     the run would hold and at least half of what one of its months would, and no month of
     it was withheld, the text reads it as the run's late figure (evidence ``late``,
     ``late.py``); a month above by more is a spike of its own.
+
+    Where the series' record holds fewer than ``YEAR_SHOWN`` calendar months outside the
+    run, the longest stretch of the year it never shows may be its off season
+    (``months_off_season``): the evidence and the text say how many of the run's months
+    fall there, and where the others are no gap by themselves and neither the partner's
+    record nor the line's other partners show trade through it, the gap is low, months
+    without trade the likelier reading (``_off_season_likelier``, in ``complete``).
 
     Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
     scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the
@@ -119,21 +123,20 @@ class Gap(Detector):
         traded = (np.isfinite(panel.values) & (panel.values != 0)) | covered
         nb, ab, na, aa = self._side_counts(reported, traded, rows, start, end)
         length = end - start + 1
-        judged = seen_in_other_years(panel, reported, rows, start, end)
         with np.errstate(divide="ignore", invalid="ignore"):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
-            z = np.sqrt(np.maximum(-2.0 * (judged * np.log1p(-p) + np.log(runs)), 0.0))
-            # every month counted: what the partner's record may restore (``complete``)
-            z_all = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
+            z = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
         if not keep.size:
             return no_detections()
         rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
-        off, z_all = (length - judged)[keep], z_all[keep]
+        off = months_off_season(panel, reported, rows, start, end)
+        # the chance of the months outside what may be the off season alone
+        in_season = _chance(length[keep] - off, p[keep], runs[keep])
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
@@ -151,10 +154,7 @@ class Gap(Detector):
                 "months_after": int(aa[k]),
                 "chance": float(np.exp(-0.5 * z[j] ** 2)),
                 **(
-                    {
-                        "off_season": int(off[j]),
-                        "chance_all_months": float(np.exp(-0.5 * z_all[j] ** 2)),
-                    }
+                    {"off_season": int(off[j]), "chance_in_season": float(in_season[j])}
                     if off[j]
                     else {}
                 ),
@@ -243,8 +243,12 @@ class Gap(Detector):
             (traded + 0.5) / (before + 1.0),
             (series["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
         )
-        judged = _seen_before_the_stop(first, last, length, span)
-        z = np.sqrt(np.maximum(-2.0 * judged * np.log1p(-p), 0.0))
+        z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
+        # a flow that ran from the record's first month may have run before it: its year
+        # is unknown, not a season
+        started = series["first"].to_numpy() > series["record_start"].to_numpy()
+        off = np.where(started, _stop_off_season(first, last, length, span), 0)
+        in_season = _chance(length - off, p, np.ones(len(p)))
         ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
         ok &= (z >= self.threshold) & (series["level"].to_numpy(float) > 0)
         ok &= series["withheld"].to_numpy() == 0
@@ -262,6 +266,8 @@ class Gap(Detector):
             ),
             before=before,
             z=z,
+            off_season=off,
+            chance_in_season=in_season,
             usual_level=series["level"],
             level=np.where(
                 series["recent_level"] <= FALLEN * series["level"],
@@ -274,11 +280,17 @@ class Gap(Detector):
         """Each gap with the partner's record of its months (``mirror_months``: the panel
         holds the partner's record only beside the series' own rows, and a missing month
         has none, so the scan reads it from the store once the gaps are known) and with what
-        the reporter's other partners of the line recorded in them (``sibling_months``)."""
+        the reporter's other partners of the line recorded in them (``sibling_months``);
+        a gap whose months may be its off season is read with them too, where the store
+        holds neither (``_off_season_likelier``)."""
         records: dict[int, dict] = {}
         for need in self.finding_needs:
             for i, record in (context.get(need) or {}).items():
                 records.setdefault(i, {}).update(record)
+        mine = found.index[found["kind"] == self.kind] if "kind" in found else found.index
+        for i in mine:
+            if (found.at[i, "evidence"] or {}).get("off_season"):
+                records.setdefault(i, {})
         if not records:
             return found
         found = found.copy()
@@ -288,33 +300,17 @@ class Gap(Detector):
             if evidence.get("usual_level") and _partner_went_on(found.loc[i].to_dict()):
                 self._priced_at_usual(found, i)
                 evidence = found.at[i, "evidence"]
-            elif evidence.get("off_season") and _partner_went_on(found.loc[i].to_dict()):
-                self._every_month_judged(found, i)
-                evidence = found.at[i, "evidence"]
             silent = _partner_silent(evidence) and not _other_scale(found.loc[i].to_dict())
-            if silent and not evidence.get("withheld_months"):
+            seasonal = _off_season_likelier(found.loc[i].to_dict())
+            if seasonal:
+                found.at[i, "evidence"] = evidence = {**evidence, "off_season_likelier": True}
+            if (silent or seasonal) and not evidence.get("withheld_months"):
                 # both records empty: months without trade are the likelier reading, a gap
                 # in the record the less likely one, however long or large (low)
                 found.at[i, "score"] = min(float(found.at[i, "score"]), NO_TRADE_SCORE)
                 found.at[i, "severity"] = "low"
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
-
-    def _every_month_judged(self, found: pd.DataFrame, i) -> None:
-        """A run with months in what may be its off season (``off_season``), whose
-        partner's record shows the trade going on in them: no off season, then, and every
-        month counts (Spain recorded imports from Portugal of CN 39204390 in 16 of the 20
-        months Portugal's record lacks, which its four months a year had left unjudged)."""
-        from tradesentry.findings import severity_of
-
-        ev = dict(found.at[i, "evidence"])
-        ev["chance"] = ev.pop("chance_all_months")
-        ev["off_season_restored"] = ev.pop("off_season")
-        z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
-        score = float(self._stop_score(np.array([z]), np.array([found.at[i, "expected"]]))[0])
-        found.at[i, "evidence"] = ev
-        found.at[i, "score"] = round(score, 3)
-        found.at[i, "severity"] = str(severity_of(np.array([score]))[0])
 
     def _stop_score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """A gap's score (a run's or a stop's): its confidence, capped by the money at stake."""
@@ -381,13 +377,6 @@ class Gap(Detector):
                 f" and the same {unit} in other years ({about(plain, cur)} from the figures "
                 "around them alone)"
             )
-        off = int(ev.get("off_season") or 0)
-        if worth and off:
-            worth += (
-                f" ({'that' if off == 1 else 'those'} of the {plural(off, unit)} in the part of "
-                "the year the series' record never shows, perhaps its off season, left out of "
-                "the chance)"
-            )
         carried = int(ev.get("carried_across") or 0)
         if worth and carried:
             worth += (
@@ -399,7 +388,7 @@ class Gap(Detector):
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}."
         ) + late_text(ev.get("late"), cur, freq, "gap")
-        text += _siblings_text(finding, len(months), unit)
+        text += _siblings_text(finding, len(months), unit) + _off_season_text(ev, len(months), unit)
         withheld = int(ev.get("withheld_months") or 0)
         said, reading = _partner_reading(finding, len(months), unit, withheld)
         if withheld == len(months):
@@ -420,6 +409,8 @@ class Gap(Detector):
             return f"{text} {said}."
         if said:
             return f"{text} {said}"
+        if ev.get("off_season_likelier"):
+            return f"{text} Its off season, months without trade, is the likelier reading."
         return (
             f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
             "that time" + _partner_pointer(finding)
@@ -488,6 +479,60 @@ def _expected_month(finding: Mapping) -> float | None:
     return float(expected) / months
 
 
+def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
+    """ " 12 of these 18 months fall in the part of the year the series has never reported:
+    perhaps its off season.", or ""."""
+    off = int(ev.get("off_season") or 0)
+    if not off:
+        return ""
+    these = f"these {plural(n_months, unit)}" if n_months > 1 else f"this {unit}"
+    share = ("All of" if off == n_months else f"{off} of") if n_months > 1 else "It falls"
+    fall = "falls" if n_months == 1 or off == 1 else "fall"
+    if n_months == 1:
+        return (
+            f" {share} in the part of the year the series has never reported: perhaps its "
+            "off season."
+        )
+    return (
+        f" {share} {these} {fall} in the part of the year the series has never reported: "
+        "perhaps its off season."
+    )
+
+
+def _chance(months: np.ndarray, p: np.ndarray, runs: np.ndarray) -> np.ndarray:
+    """The chance of so many months without trade at a trading rate ``p``, a series of
+    ``runs`` missing runs being as many tests (``Gap``'s P, Bonferroni-corrected)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.minimum(runs * np.exp(months * np.log1p(-p)), 1.0)
+
+
+def _off_season_likelier(finding: Mapping) -> bool:
+    """The gap's months outside what may be its series' off season (``off_season``) are no
+    gap by themselves (their chance, ``chance_in_season``, above the threshold's), and
+    nothing in the store says otherwise: the partner's record of the same flow, at the
+    series' scale, shows no trade in half of them or more, and most of the line's other
+    partners trading around it (two or more) do not trade through it (``sibling_months``).
+    Months without trade are then the likelier reading, as where the partner's record is
+    silent: Singapore's imports of Guinea's cashews, April to July 2016 and 2017, had the 8
+    months between as a medium gap of 140.2B GNF, while the line's other partners fell
+    silent from October to February too; Denmark's exports of CN 39204390 to Hungary,
+    July–December 2024 and September–November 2025, have the 8 months between, in which
+    6–9 other partners of the line traded every month: no off season."""
+    ev = finding.get("evidence") or {}
+    months = len(ev.get("months") or [finding.get("period")])
+    if not ev.get("off_season"):
+        return False
+    # the months of the rest of the year are a gap by themselves: the off season explains
+    # only part of it (24 months missing, 12 of them in the season)
+    if float(ev.get("chance_in_season", 1.0)) <= math.exp(-(DEFAULT_CONFIG.no_trade_z**2) / 2):
+        return False
+    recorded = int(ev.get("partner_months") or 0)
+    if 2 * recorded >= months and not _other_scale(finding):
+        return False  # the partner's record has the trade going on
+    trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
+    return not (trading >= 2 and 2 * silent < trading)
+
+
 def _partner_silent(ev: Mapping) -> bool:
     """The partner's record of the same flow shows no trade in the gap's months and
     withholds none of them, though it has trade in most months around the gap in which the
@@ -519,6 +564,14 @@ def _stop_evidence(stop) -> dict:
         "traded_after": 0,
         "months_after": 0,
         "chance": float(np.exp(-0.5 * stop.z**2)),
+        **(
+            {
+                "off_season": int(stop.off_season),
+                "chance_in_season": float(stop.chance_in_season),
+            }
+            if stop.off_season
+            else {}
+        ),
         "level": round(float(stop.level), 2),
         **_fallen(stop),
         "priced_months": int(stop.priced),
@@ -575,7 +628,7 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         f"{_level_text(ev, cur, unit)}{_priced(ev, len(months), unit)}."
     )
     text += _small_text(ev, cur, unit)
-    text += _siblings_text(finding, len(months), unit)
+    text += _siblings_text(finding, len(months), unit) + _off_season_text(ev, len(months), unit)
     said, reading = _partner_reading(finding, len(months), unit)
     if said and reading:
         return f"{text} {said}: {reading}"
@@ -583,6 +636,12 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         "The flow stopped (a closure, sanctions, a lost contract), or it is recorded under "
         "another code or partner from then, or its figures are late"
     )
+    if ev.get("off_season_likelier"):
+        readings = (
+            "Its off season, months without trade, is the likelier reading; else the flow "
+            "stopped (a closure, sanctions, a lost contract), is recorded under another code "
+            "or partner from then, or its figures are late"
+        )
     if said:  # the partner's record given, without a reading of its own
         return f"{text} {said} {readings}."
     return f"{text} {readings}{_partner_pointer(finding)}"
@@ -796,20 +855,16 @@ def _series_rate(
     return (traded.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
 
 
-def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
-    """How many months of each run its series' rate of trade can judge: every one but those
-    in what may be its off season (``off_season``: where the span, first to last report,
-    outside the run holds fewer than ``YEAR_SHOWN`` calendar months, the longest stretch of
-    the year it never shows), of which the rate, measured elsewhere, says nothing.
-    Singapore's imports of Guinea's cashews
-    were reported from April to July 2016 and April to June 2017, the harvest's months; the
-    8 months between were "no figures … although the series recorded trade in 3 of the 4
-    months before and 3 of the 3 after", medium, 140.2B GNF at stake: no month of its
-    record had shown what it does from August to March. Every month of an annual series
-    counts."""
-    length = end - start + 1
+def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
+    """How many months of each run fall in what may be its series' off season
+    (``off_season``: where the span, first to last report, outside the run holds fewer than
+    ``YEAR_SHOWN`` calendar months, the longest stretch of the year it never shows), of
+    which its rate of trade, measured in the rest of the year, says nothing. None in an
+    annual series. The series' own record decides, never the panel's first month: a
+    series scanned alone or in any chunk reads the same."""
     if panel.freq != "M" or not rows.size:
-        return length
+        return np.zeros(len(rows), dtype=np.int64)
+    length = end - start + 1
     T = reported.shape[1]
     series, at = np.unique(rows, return_inverse=True)  # only the series with runs
     first = np.argmax(reported[series], axis=1)
@@ -825,8 +880,8 @@ def seen_in_other_years(panel: Panel, reported: np.ndarray, rows, start, end) ->
     j, c = np.nonzero(inside)
     np.add.at(own, (j, run_month[j, c]), 1)
     held = (by_month[at] - own) > 0
-    off = np.take_along_axis(off_season(held), run_month, axis=1)
-    return (inside & ~off).sum(axis=1)
+    off = np.take_along_axis(off_season(held), run_month, axis=1) & inside
+    return off.sum(axis=1)
 
 
 def off_season(held: np.ndarray) -> np.ndarray:
@@ -853,15 +908,18 @@ def off_season(held: np.ndarray) -> np.ndarray:
     return free & (stretch == longest[:, None]) & (alone & short)[:, None] & (n > 0)
 
 
-def _seen_before_the_stop(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:
-    """How many months of each stop its rate can judge, as for a run
-    (``seen_in_other_years``): ``first`` and ``last`` its span's monthly periods."""
+def _stop_off_season(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """How many months of each stop fall in what may be its off season, as for a run
+    (``months_off_season``): its span (``first`` to ``last``, monthly periods) is one
+    stretch of the year, and the rest of the year, where the span holds fewer than
+    ``YEAR_SHOWN`` months, the one stretch it never shows."""
     if not len(length):
-        return length
+        return np.zeros(0, dtype=np.int64)
     k = np.arange(1, int(length.max()) + 1)[None, :]
     month = (np.asarray(last.month)[:, None] - 1 + k) % 12
     held = (month - (np.asarray(first.month)[:, None] - 1)) % 12 < span[:, None]
-    return np.where(span >= YEAR_SHOWN, length, (held & (k <= length[:, None])).sum(axis=1))
+    off = (~held & (k <= length[:, None])).sum(axis=1)
+    return np.where(span >= YEAR_SHOWN, 0, off)
 
 
 def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -662,6 +662,30 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
     assert not len(api.scan(store, kinds="gap", save=False)), why
 
 
+def test_a_stop_in_what_may_be_its_off_season_is_low_where_nothing_says_otherwise(store, tmp_path):
+    """A line of one partner reported from March to September 2017, then none to the
+    record's end in December (the reporter's other goods go on): no other partner of the
+    line, no partner's record, and the months before it are the only ones the line has
+    shown. Its off season is the likelier reading, and the stop is low."""
+    from tradesentry import api
+
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(24):
+        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
+        rows.append(f"GIN,CHN,export,03000000,{period},{4e10 * (1 + 0.05 * (m % 3))},GNF")
+        if 14 <= m <= 20:
+            rows.append(f"GIN,ESP,export,26060000,{period},{4e10 * (1 + 0.05 * (m % 3))},GNF")
+    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
+    store.ingest(tmp_path / "t.csv")
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    assert (gap["period"], gap["severity"]) == ("2017-10", "low")
+    assert gap["evidence"]["off_season"] == 3 and gap["evidence"]["off_season_likelier"]
+    assert (
+        "Its off season, months without trade, is the likelier reading; else the flow "
+        "stopped" in gap["explanation"]
+    )
+
+
 @pytest.mark.parametrize(("start", "off"), [(14, 3), (0, 0)], ids=["a-season", "a-flow"])
 def test_a_stop_says_which_of_its_months_may_be_the_off_season(store, tmp_path, start, off):
     """ESP's figures from March to September 2017, then none to the record's end in

@@ -485,18 +485,11 @@ def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
     off = int(ev.get("off_season") or 0)
     if not off:
         return ""
-    these = f"these {plural(n_months, unit)}" if n_months > 1 else f"this {unit}"
-    share = ("All of" if off == n_months else f"{off} of") if n_months > 1 else "It falls"
-    fall = "falls" if n_months == 1 or off == 1 else "fall"
+    where = "in the part of the year the series has never reported: perhaps its off season."
     if n_months == 1:
-        return (
-            f" {share} in the part of the year the series has never reported: perhaps its "
-            "off season."
-        )
-    return (
-        f" {share} {these} {fall} in the part of the year the series has never reported: "
-        "perhaps its off season."
-    )
+        return f" It falls {where}"
+    share = "All" if off == n_months else str(off)
+    return f" {share} of these {plural(n_months, unit)} {'falls' if off == 1 else 'fall'} {where}"
 
 
 def _chance(months: np.ndarray, p: np.ndarray, runs: np.ndarray) -> np.ndarray:
@@ -893,7 +886,6 @@ def off_season(held: np.ndarray) -> np.ndarray:
     off season, and the three months missing between are judged; its cashews to Singapore,
     April to July, leave August to March, which is."""
     free = ~held
-    n = len(held)
     ring = np.concatenate([free, free, free], axis=1)  # a stretch may run past December
     ahead, behind = np.zeros(ring.shape, np.int64), np.zeros(ring.shape, np.int64)
     for c in range(ring.shape[1]):  # 36 columns, every row at once
@@ -905,7 +897,7 @@ def off_season(held: np.ndarray) -> np.ndarray:
     longest = stretch.max(axis=1, initial=0)
     alone = (starts & (stretch == longest[:, None])).sum(axis=1) == 1
     short = held.sum(axis=1) < YEAR_SHOWN
-    return free & (stretch == longest[:, None]) & (alone & short)[:, None] & (n > 0)
+    return free & (stretch == longest[:, None]) & (alone & short)[:, None]
 
 
 def _stop_off_season(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:

@@ -512,7 +512,7 @@ def series_views(
 def _check_scan(con, scan_id: int) -> None:
     """An InputError naming the scans there are where ``scan_id`` is none of them (or no
     scan id at all: ``"x"``, ``True``, ``1.5``)."""
-    scan_id = arguments.whole_number(scan_id, "scan_id")
+    (scan_id,) = _scan_ids(scan_id=scan_id)
     if con.execute("SELECT 1 FROM scans WHERE id = ?", [scan_id]).fetchone() is None:
         raise InputError(_no_scan(con, scan_id))
 

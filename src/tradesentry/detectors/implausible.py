@@ -791,7 +791,9 @@ def _tiny_apart(v: np.ndarray, tiny: np.ndarray, typical: np.ndarray) -> np.ndar
     return (n <= FEW_TINY_SHARE * reported) & ~between
 
 
-def _habit_of_tiny(v: np.ndarray, tiny: np.ndarray, slip: np.ndarray, apart: np.ndarray):
+def _habit_of_tiny(
+    v: np.ndarray, tiny: np.ndarray, slip: np.ndarray, apart: np.ndarray
+) -> np.ndarray:
     """Downward slips that a series' habit of tiny figures explains better: cells of
     ``apart`` (tiny months standing apart, read as near zero) in a series where another
     such month is no slip. A unit error multiplies one figure by a power of ten; figures

@@ -54,6 +54,17 @@ def test_a_run_says_which_of_its_months_may_be_the_off_season(first_month, off):
     assert ev.get("off_season", 0) == off
 
 
+def test_a_flow_seen_in_one_year_shows_no_off_season():
+    """Trade from January to March and July to October 2024, nothing between: the only
+    year the flow was seen, and no calendar month on both sides of the run. Its months may
+    be anything: no off season (a first version called April–June one, and the gap low)."""
+    v = np.full(10, np.nan)
+    v[[0, 1, 2, 6, 7, 8, 9]] = 1e5
+    found = default_detectors(["gap"])[0].detect(make_panel(v[None, :], "2024-01"))
+    (ev,) = found["evidence"]
+    assert ev["months"] == ["2024-04", "2024-05", "2024-06"] and "off_season" not in ev
+
+
 def test_a_run_between_two_stretches_of_one_season_is_judged():
     """Guinea's cotton to Pakistan, February to April and August to October 2016, and
     nothing in May–July: its record never shows May–July, nor November–January, and
@@ -321,7 +332,8 @@ def test_an_off_season_nothing_contradicts_makes_a_gap_low(store, tmp_path, part
     ev, text = gap["evidence"], gap["explanation"]
     assert ev["off_season"] == 8
     said = "All of these 8 months fall in the part of the year the series has never reported"
-    assert said in text, text
+    assert (said in text) is not partner, text  # the partner's trade says they were none
+    assert ev.get("off_season_refuted", False) is partner
     assert (gap["severity"] == "high") is partner
     assert ("off_season_likelier" in ev) is not partner
     likelier = "Its off season, months without trade, is the likelier reading."
@@ -662,45 +674,18 @@ def test_a_stop_needs_a_flow_that_ran_and_months_enough(store, tmp_path, stop_af
     assert not len(api.scan(store, kinds="gap", save=False)), why
 
 
-def test_a_stop_in_what_may_be_its_off_season_is_low_where_nothing_says_otherwise(store, tmp_path):
-    """A line of one partner reported from March to September 2017, then none to the
-    record's end in December (the reporter's other goods go on): no other partner of the
-    line, no partner's record, and the months before it are the only ones the line has
-    shown. Its off season is the likelier reading, and the stop is low."""
-    from tradesentry import api
-
-    rows = ["reporter,partner,flow,commodity,period,value,currency"]
-    for m in range(24):
-        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
-        rows.append(f"GIN,CHN,export,03000000,{period},{4e10 * (1 + 0.05 * (m % 3))},GNF")
-        if 14 <= m <= 20:
-            rows.append(f"GIN,ESP,export,26060000,{period},{4e10 * (1 + 0.05 * (m % 3))},GNF")
-    (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
-    store.ingest(tmp_path / "t.csv")
-    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
-    assert (gap["period"], gap["severity"]) == ("2017-10", "low")
-    assert gap["evidence"]["off_season"] == 3 and gap["evidence"]["off_season_likelier"]
-    assert (
-        "Its off season, months without trade, is the likelier reading; else the flow "
-        "stopped" in gap["explanation"]
-    )
-
-
-@pytest.mark.parametrize(("start", "off"), [(14, 3), (0, 0)], ids=["a-season", "a-flow"])
-def test_a_stop_says_which_of_its_months_may_be_the_off_season(store, tmp_path, start, off):
+@pytest.mark.parametrize("start", [14, 0], ids=["one-season", "a-flow"])
+def test_a_stop_reads_no_off_season(store, tmp_path, start):
     """ESP's figures from March to September 2017, then none to the record's end in
-    December: its record never shows October to February, and the stop's three months may
-    be its off season; the line's other partners traded through them, so the stop stands
-    as it was. From January 2016 its record has shown every month of the year."""
+    December: a flow seen in one season shows no season that repeats, and its stop is read
+    as any (a first version called October to December its possible off season, and low
+    where nothing said otherwise: a six-month flow that stopped is news)."""
     from tradesentry import api
 
     store.ingest(_stopping_csv(tmp_path, stop_after=20, start=start))
     (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
-    assert gap["period"] == "2017-10"
-    assert gap["evidence"].get("off_season", 0) == off
-    assert "off_season_likelier" not in gap["evidence"]
-    said = "All of these 3 months fall in the part of the year the series has never reported"
-    assert (said in gap["explanation"]) is bool(off)
+    assert gap["period"] == "2017-10" and "off_season" not in gap["evidence"]
+    assert "off season" not in gap["explanation"]
 
 
 @pytest.mark.parametrize(("start", "stop_after", "priced"), [(3, 11, 9), (0, 6, 17)])
@@ -864,3 +849,39 @@ def test_silent_partners_that_carry_little_of_the_line_make_no_reading(store, tm
         "though those that went on (UKR and CHN) carry most of the line's trade."
     ) in gap["explanation"], gap["explanation"]
     assert "side" not in gap["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("evidence", "likelier"),
+    [
+        ({}, True),  # nothing in the store says otherwise
+        ({"chance_in_season": 1e-6}, False),  # the season's own months are a gap
+        ({"withheld_months": 2}, False),  # listed without a value: recorded, not none
+        ({"partner_withheld": 2}, False),  # the partner's record lists them so
+        ({"partner_months": 2, "partner_usual": 1e5}, False),  # the partner traded in 2
+        ({"partner_months": 2, "partner_usual": 20.0}, True),  # at another scale: says little
+        ({"siblings_trading": 5, "siblings_silent": 2}, False),  # the line traded through
+        ({"siblings_trading": 5, "siblings_silent": 4}, True),  # the line's season too
+    ],
+    ids=["nothing", "season-gap", "withheld", "partner-withheld", "partner-traded",
+         "partner-other-scale", "line-traded", "line-silent"],
+)  # fmt: skip
+def test_an_off_season_is_the_likelier_reading_only_where_nothing_contradicts_it(
+    evidence, likelier
+):
+    """Months of what may be an off season (8 of 8 here) read as months without trade only
+    where nothing in the store contradicts it: a partner that confidentially listed them,
+    or traded in two of them, made the gap low while its text said the opposite."""
+    from tradesentry.detectors.gap import _off_season_likelier
+
+    finding = {
+        "period": "2024-01",
+        "expected": 8e5,
+        "evidence": {
+            "months": [f"2024-{m:02d}" for m in range(1, 9)],
+            "off_season": 8,
+            "chance_in_season": 1.0,
+            **evidence,
+        },
+    }
+    assert _off_season_likelier(finding) is likelier

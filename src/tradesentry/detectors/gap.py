@@ -244,11 +244,6 @@ class Gap(Detector):
             (series["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
         )
         z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
-        # a flow that ran from the record's first month may have run before it: its year
-        # is unknown, not a season
-        started = series["first"].to_numpy() > series["record_start"].to_numpy()
-        off = np.where(started, _stop_off_season(first, last, length, span), 0)
-        in_season = _chance(length - off, p, np.ones(len(p)))
         ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
         ok &= (z >= self.threshold) & (series["level"].to_numpy(float) > 0)
         ok &= series["withheld"].to_numpy() == 0
@@ -266,8 +261,6 @@ class Gap(Detector):
             ),
             before=before,
             z=z,
-            off_season=off,
-            chance_in_season=in_season,
             usual_level=series["level"],
             level=np.where(
                 series["recent_level"] <= FALLEN * series["level"],
@@ -304,6 +297,8 @@ class Gap(Detector):
             seasonal = _off_season_likelier(found.loc[i].to_dict())
             if seasonal:
                 found.at[i, "evidence"] = evidence = {**evidence, "off_season_likelier": True}
+            elif evidence.get("off_season") and _off_season_refuted(found.loc[i].to_dict()):
+                found.at[i, "evidence"] = evidence = {**evidence, "off_season_refuted": True}
             if (silent or seasonal) and not evidence.get("withheld_months"):
                 # both records empty: months without trade are the likelier reading, a gap
                 # in the record the less likely one, however long or large (low)
@@ -407,10 +402,11 @@ class Gap(Detector):
             return f"{text} {said}: {reading}"
         if said and reading:
             return f"{text} {said}."
+        likelier = " Its off season, months without trade, is the likelier reading."
         if said:
-            return f"{text} {said}"
+            return f"{text} {said}" + (likelier if ev.get("off_season_likelier") else "")
         if ev.get("off_season_likelier"):
-            return f"{text} Its off season, months without trade, is the likelier reading."
+            return text + likelier
         return (
             f"{text} Confidential or suppressed figures, a late report, or no trade at all in "
             "that time" + _partner_pointer(finding)
@@ -483,7 +479,7 @@ def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
     """ " 12 of these 18 months fall in the part of the year the series has never reported:
     perhaps its off season.", or ""."""
     off = int(ev.get("off_season") or 0)
-    if not off:
+    if not off or ev.get("off_season_refuted"):  # the store says they were no off season
         return ""
     where = "in the part of the year the series has never reported: perhaps its off season."
     if n_months == 1:
@@ -512,18 +508,26 @@ def _off_season_likelier(finding: Mapping) -> bool:
     July–December 2024 and September–November 2025, have the 8 months between, in which
     6–9 other partners of the line traded every month: no off season."""
     ev = finding.get("evidence") or {}
-    months = len(ev.get("months") or [finding.get("period")])
     if not ev.get("off_season"):
         return False
     # the months of the rest of the year are a gap by themselves: the off season explains
     # only part of it (24 months missing, 12 of them in the season)
     if float(ev.get("chance_in_season", 1.0)) <= math.exp(-(DEFAULT_CONFIG.no_trade_z**2) / 2):
         return False
-    recorded = int(ev.get("partner_months") or 0)
-    if 2 * recorded >= months and not _other_scale(finding):
-        return False  # the partner's record has the trade going on
+    if ev.get("withheld_months") or ev.get("partner_withheld"):
+        return False  # months listed without a value were recorded: no months without trade
+    return not _off_season_refuted(finding)
+
+
+def _off_season_refuted(finding: Mapping) -> bool:
+    """The store says the gap's months were no off season: the partner's record of the
+    same flow, at the series' scale, has trade in some of them, or most of the line's
+    other partners trading around it (two or more) traded through it."""
+    ev = finding.get("evidence") or {}
+    if int(ev.get("partner_months") or 0) and not _other_scale(finding):
+        return True
     trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
-    return not (trading >= 2 and 2 * silent < trading)
+    return trading >= 2 and 2 * silent < trading
 
 
 def _partner_silent(ev: Mapping) -> bool:
@@ -557,14 +561,6 @@ def _stop_evidence(stop) -> dict:
         "traded_after": 0,
         "months_after": 0,
         "chance": float(np.exp(-0.5 * stop.z**2)),
-        **(
-            {
-                "off_season": int(stop.off_season),
-                "chance_in_season": float(stop.chance_in_season),
-            }
-            if stop.off_season
-            else {}
-        ),
         "level": round(float(stop.level), 2),
         **_fallen(stop),
         "priced_months": int(stop.priced),
@@ -621,7 +617,7 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         f"{_level_text(ev, cur, unit)}{_priced(ev, len(months), unit)}."
     )
     text += _small_text(ev, cur, unit)
-    text += _siblings_text(finding, len(months), unit) + _off_season_text(ev, len(months), unit)
+    text += _siblings_text(finding, len(months), unit)
     said, reading = _partner_reading(finding, len(months), unit)
     if said and reading:
         return f"{text} {said}: {reading}"
@@ -629,12 +625,6 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
         "The flow stopped (a closure, sanctions, a lost contract), or it is recorded under "
         "another code or partner from then, or its figures are late"
     )
-    if ev.get("off_season_likelier"):
-        readings = (
-            "Its off season, months without trade, is the likelier reading; else the flow "
-            "stopped (a closure, sanctions, a lost contract), is recorded under another code "
-            "or partner from then, or its figures are late"
-        )
     if said:  # the partner's record given, without a reading of its own
         return f"{text} {said} {readings}."
     return f"{text} {readings}{_partner_pointer(finding)}"
@@ -721,6 +711,8 @@ def _siblings_text(finding: Mapping, n_months: int, unit: str) -> str:
         going = joined(list(ev.get("siblings_going") or []))
         return f"{said}, though those that went on ({going}) carry most of the line's trade."
     stopped = "its trade" if goods == "goods" else "the line"
+    if ev.get("off_season_likelier"):  # the line's own season
+        return f"{said}: the line's off season, it seems."
     return (
         f"{said}: a change on {reporter}'s side ({stopped} stopped, or {them} missing from its "
         f"record) is likelier than a break between {reporter} and {partner} alone."
@@ -849,32 +841,33 @@ def _series_rate(
 
 
 def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
-    """How many months of each run fall in what may be its series' off season
-    (``off_season``: where the span, first to last report, outside the run holds fewer than
-    ``YEAR_SHOWN`` calendar months, the longest stretch of the year it never shows), of
-    which its rate of trade, measured in the rest of the year, says nothing. None in an
+    """How many months of each run fall in what may be its series' off season: where the
+    span (first to last report) outside the run holds fewer than ``YEAR_SHOWN`` calendar
+    months, the longest stretch of the year it never shows (``off_season``), of which its
+    rate of trade, measured in the rest of the year, says nothing; and only where the
+    season repeats, a calendar month of the span held both before the run and after it
+    (a flow seen in one year only shows no season: its months may be anything). None in an
     annual series. The series' own record decides, never the panel's first month: a
     series scanned alone or in any chunk reads the same."""
     if panel.freq != "M" or not rows.size:
         return np.zeros(len(rows), dtype=np.int64)
-    length = end - start + 1
     T = reported.shape[1]
-    series, at = np.unique(rows, return_inverse=True)  # only the series with runs
-    first = np.argmax(reported[series], axis=1)
-    last = T - 1 - np.argmax(reported[series, ::-1], axis=1)
+    cols = np.arange(T)[None, :]
+    first = np.argmax(reported[rows], axis=1)[:, None]
+    last = T - 1 - np.argmax(reported[rows, ::-1], axis=1)[:, None]
     month = panel.calendar_month
-    in_span = (np.arange(T) >= first[:, None]) & (np.arange(T) <= last[:, None])
-    # the span's months by calendar month
-    by_month = np.stack([in_span[:, month == m].sum(axis=1) for m in range(12)], axis=1)
+    before = (cols >= first) & (cols < start[:, None])
+    after = (cols > end[:, None]) & (cols <= last)
+    # the span's calendar months on each side of the run, per run
+    held_before = np.stack([before[:, month == m].any(axis=1) for m in range(12)], axis=1)
+    held_after = np.stack([after[:, month == m].any(axis=1) for m in range(12)], axis=1)
+    repeats = (held_before & held_after).any(axis=1)
+    length = end - start + 1
     k = np.arange(int(length.max()))[None, :]
     inside = k < length[:, None]
     run_month = month[np.minimum(start[:, None] + k, T - 1)]
-    own = np.zeros((len(rows), 12), dtype=np.int64)  # the run's months by calendar month
-    j, c = np.nonzero(inside)
-    np.add.at(own, (j, run_month[j, c]), 1)
-    held = (by_month[at] - own) > 0
-    off = np.take_along_axis(off_season(held), run_month, axis=1) & inside
-    return off.sum(axis=1)
+    off = np.take_along_axis(off_season(held_before | held_after), run_month, axis=1) & inside
+    return np.where(repeats, off.sum(axis=1), 0)
 
 
 def off_season(held: np.ndarray) -> np.ndarray:
@@ -898,20 +891,6 @@ def off_season(held: np.ndarray) -> np.ndarray:
     alone = (starts & (stretch == longest[:, None])).sum(axis=1) == 1
     short = held.sum(axis=1) < YEAR_SHOWN
     return free & (stretch == longest[:, None]) & (alone & short)[:, None]
-
-
-def _stop_off_season(first, last, length: np.ndarray, span: np.ndarray) -> np.ndarray:
-    """How many months of each stop fall in what may be its off season, as for a run
-    (``months_off_season``): its span (``first`` to ``last``, monthly periods) is one
-    stretch of the year, and the rest of the year, where the span holds fewer than
-    ``YEAR_SHOWN`` months, the one stretch it never shows."""
-    if not len(length):
-        return np.zeros(0, dtype=np.int64)
-    k = np.arange(1, int(length.max()) + 1)[None, :]
-    month = (np.asarray(last.month)[:, None] - 1 + k) % 12
-    held = (month - (np.asarray(first.month)[:, None] - 1)) % 12 < span[:, None]
-    off = (~held & (k <= length[:, None])).sum(axis=1)
-    return np.where(span >= YEAR_SHOWN, 0, off)
 
 
 def missing_runs(missing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -867,5 +867,147 @@ def stopped_series(
     return con.execute(sql, params).df()
 
 
+# -- the reporter's other series around a change: one series, or the whole record ----------
+
+#: reported months before a change's first month, and from it, whose medians say whether
+#: another series of the reporter moved with it
+ALONG_BEFORE, ALONG_AFTER = 6, 3
+#: moved the same way: to this factor's inverse or less (a fall), or this factor or more
+ALONG_FACTOR = 2.0
+#: the same month of other years, whose moves say what the season alone does
+ALONG_CONTROLS = (-12, 12)
+
+_REPORTER_ALONG_SQL = f"""
+    WITH asked AS (
+        SELECT f.*, l.lag, f.first + to_months(l.lag) AS month
+        FROM finding_along f
+        CROSS JOIN (SELECT unnest([0, {", ".join(map(str, ALONG_CONTROLS))}]) AS lag) l
+    ),
+    -- the reporter's series of the flow by country and product: the world, totals and
+    -- chapters are sums of them
+    cells AS (
+        SELECT o.reporter, o.flow, o.partner, o.classification, o.commodity, o.breakdown,
+               o.period, o.value
+        FROM ({{current}}) o
+        WHERE o.freq = 'M' AND o.period_months = 1 AND o.value > 0
+          AND o.partner <> '{WORLD}' AND length(o.partner) = 3 AND length(o.commodity) > 2
+          AND o.commodity <> 'TOTAL'
+    ),
+    -- a month is read only where the record holds its months after it: beyond its last,
+    -- every series would read as fallen
+    ends AS (SELECT reporter, flow, max(period) AS last FROM cells GROUP BY reporter, flow),
+    around AS (
+        SELECT a.c, a.lag, any_value(a.direction) AS direction, c.commodity,
+               median(c.value) FILTER (WHERE c.period < a.month) AS before,
+               count(*) FILTER (WHERE c.period < a.month) AS n_before,
+               median(c.value) FILTER (WHERE c.period >= a.month) AS after
+        FROM asked a JOIN ends e USING (reporter, flow)
+        JOIN cells c ON c.reporter = a.reporter AND c.flow = a.flow
+         AND c.period >= a.month - INTERVAL {ALONG_BEFORE} MONTH
+         AND c.period < a.month + INTERVAL {ALONG_AFTER} MONTH
+        WHERE a.month + INTERVAL {ALONG_AFTER - 1} MONTH <= e.last
+        GROUP BY a.c, a.lag, c.partner, c.classification, c.commodity, c.breakdown
+        HAVING n_before >= 3
+    )
+    SELECT c, lag, count(*) AS trading,
+           count(*) FILTER (WHERE moved) AS moved,
+           list(commodity) FILTER (WHERE moved) AS moved_goods
+    FROM (
+        SELECT *, (direction < 0 AND coalesce(after, 0) <= before / {ALONG_FACTOR})
+                  OR (direction > 0 AND after >= before * {ALONG_FACTOR}) AS moved
+        FROM around
+    )
+    GROUP BY c, lag
+"""
+
+
+def reporter_along(found, con) -> dict:
+    """How many of the reporter's series of the same flow moved the same way as each
+    change, by the finding's index in ``found`` (level shifts of monthly series, their
+    ``direction`` in the evidence), where at least ``ALONG_MIN_FLAGGED`` changes of the
+    scan start in that month that way in that record (a record that moved as a whole
+    shows as several changes at once; the reporter's series are read for those months
+    only): of its series by country and product with at least 3 months with trade in the
+    ``ALONG_BEFORE`` months before the month (``along_trading``), those whose median of
+    the ``ALONG_AFTER`` months from it is half that of the months before or less, no figure
+    counting as nothing, for a fall, or twice it or more, for a rise (``along_moved``, the
+    changed series among them); and the share that moved so in the same month of the
+    years before and after (``ALONG_CONTROLS``), where ``ALONG_MIN_TRADING`` series traded:
+    a month of the year as it goes (``along_usual``, their mean share). Many series of one
+    record moving together in one month point at the record (its coverage, its
+    processing, a late release) or at a shock to all its trade, more than at one trade:
+    181 of the Netherlands' 381 import series of the Comext store doubled from January
+    2025, where 13 % do in a January, and 26 of them were level shifts, each read alone."""
+    freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
+    direction = found["evidence"].map(
+        lambda ev: {"down": -1, "up": 1}.get((ev or {}).get("direction"), 0)
+    )
+    keys = ["reporter", "flow", "period"]
+    mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
+    sizes = mine.groupby([*keys, "direction"])["direction"].transform("size")
+    mine = mine[sizes >= ALONG_MIN_FLAGGED]
+    if mine.empty:
+        return {}
+    combos = mine[[*keys, "direction"]].drop_duplicates().reset_index(drop=True)
+    frame = combos.assign(
+        c=combos.index, first=pd.to_datetime(combos["period"] + "-01").dt.date
+    ).drop(columns="period")
+    con.register("finding_along", frame)
+    try:
+        # the flows asked only, before the current view's window
+        source = (
+            "observations o SEMI JOIN (SELECT DISTINCT reporter, flow FROM finding_along) k "
+            "USING (reporter, flow)"
+        )
+        releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
+        current = f"SELECT o.* FROM {source}" if releases <= 1 else latest_rows_sql(source)
+        rows = con.execute(_REPORTER_ALONG_SQL.format(current=current)).df()
+    finally:
+        con.unregister("finding_along")
+    by_combo: dict[int, dict] = {}
+    for c, group in rows.groupby("c"):
+        own = group[group["lag"] == 0]
+        if own.empty:
+            continue
+        record = {
+            "along_trading": int(own["trading"].iat[0]),
+            "along_moved": int(own["moved"].iat[0]),
+            # the goods most of them are: one measure on a few products, or the whole record
+            "along_goods": _most_common(own["moved_goods"].iat[0], ALONG_GOODS),
+        }
+        controls = group[(group["lag"] != 0) & (group["trading"] >= ALONG_MIN_TRADING)]
+        if len(controls):
+            usual = (controls["moved"] / controls["trading"]).mean()
+            record["along_usual"] = round(float(usual), 3)
+        by_combo[int(c)] = record
+    combo_of = mine[[*keys, "direction"]].merge(
+        combos.assign(c=combos.index), on=[*keys, "direction"], how="left"
+    )["c"]
+    return {
+        int(i): by_combo[int(c)]
+        for i, c in zip(mine.index, combo_of, strict=True)
+        if int(c) in by_combo
+    }
+
+
+def _most_common(values, n: int) -> list[list]:
+    """The ``n`` most common of ``values`` with their counts, most first (ties by value)."""
+    counts = pd.Series(list(values) if values is not None else [], dtype=object).value_counts()
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:n]
+    return [[str(k), int(v)] for k, v in ordered]
+
+
+#: the goods of the moved series named, the most common first
+ALONG_GOODS = 3
+#: changes of one record starting in one month the same way for its series to be read
+ALONG_MIN_FLAGGED = 3
+#: series that must trade around a month of another year for its moves to count as usual
+ALONG_MIN_TRADING = 5
+
+
 #: the context of findings a detector may name in ``finding_needs``, by name
-FINDING_CONTEXT = {"mirror_months": mirror_months, "sibling_months": sibling_months}
+FINDING_CONTEXT = {
+    "mirror_months": mirror_months,
+    "sibling_months": sibling_months,
+    "reporter_along": reporter_along,
+}

@@ -966,18 +966,20 @@ def test_a_finding_of_little_money_is_never_high(kind, currency, per_usd):
 CONTEXT_RECORDS = {
     "mirror_months": {"partner_months": 1, "partner_value": 5.0},
     "sibling_months": {"siblings_trading": 3, "siblings_silent": 0, "siblings_held": 3},
+    # a record that moved as a whole: 30 of 40 series where a tenth do in that month
+    "reporter_along": {"along_trading": 40, "along_moved": 30, "along_usual": 0.1},
 }
 
 
 def test_context_of_findings_is_named_by_the_detectors_that_read_it():
     """``finding_needs`` name readers of ``context.FINDING_CONTEXT``, and each reader is
     needed by a registered detector (the gap, for the partner's record of its months and
-    the line's other partners)."""
+    the line's other partners; the level shift, for the reporter's other series)."""
     from tradesentry.context import FINDING_CONTEXT
 
     named = {need for kind in KINDS for need in registry()[kind].finding_needs}
     assert named == set(FINDING_CONTEXT) == set(CONTEXT_RECORDS)
-    assert COMPLETING == ["gap"]
+    assert COMPLETING == ["gap", "level_shift"]
 
 
 COMPLETING = [kind for kind in KINDS if registry()[kind].finding_needs]

@@ -132,6 +132,8 @@ class LevelShift(Detector):
     # on a world series, every partner's sum (``drivers``)
     needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip")
+    # how many of the reporter's series moved with it, read once the changes are known
+    finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     #: shifts are searched at the model's threshold (``BaselineConfig.shift_threshold``);
     #: a higher value here reports only the stronger ones.
     threshold: float = DEFAULT_CONFIG.shift_threshold
@@ -226,7 +228,22 @@ class LevelShift(Detector):
         out["previous_adjacent"] = prev == t - 1  # no missing month between it and the shift
         return out
 
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Each change with how many of the reporter's series of the flow moved its way in
+        its month (``context.reporter_along``), its explanation written again."""
+        along = context.get("reporter_along") or {}
+        if not along:
+            return found
+        found = found.copy()
+        for i, record in along.items():
+            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), **record}
+            found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
+        return found
+
     def explain(self, finding: Mapping) -> str:
+        return self._explain(finding) + _along_text(finding)
+
+    def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
@@ -413,6 +430,44 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
             "series' swings are too wide to call another level."
         )
     return f" No further change of level is dated up to {last}; {months}."
+
+
+#: a record moved as a whole where the share of its series that moved a change's way in
+#: its month is at least ``ALONG_SHARE``, this many times the share in the same month of
+#: other years or more, and beyond ``ALONG_Z`` binomial standard errors of it (series of
+#: one record move together more than coins: a wide bar)
+ALONG_SHARE = 0.2
+ALONG_RATIO = 1.5
+ALONG_Z = 5.0
+
+
+def _along_text(finding: Mapping) -> str:
+    """ " At the same time 259 of NLD's 469 import series … fell to half or less too (55 %),
+    where in the same month of other years 28 % do: …", where the reporter's record moved as
+    a whole (``ALONG_SHARE``, ``ALONG_RATIO``, ``ALONG_Z``), or ""."""
+    ev = finding.get("evidence") or {}
+    trading, moved, usual = ev.get("along_trading"), ev.get("along_moved"), ev.get("along_usual")
+    if not trading or moved is None or usual is None:
+        return ""
+    share = moved / trading
+    spread = math.sqrt(trading * usual * (1.0 - usual)) or 1.0
+    if share < max(ALONG_SHARE, ALONG_RATIO * usual):
+        return ""
+    if (moved - trading * usual) / spread < ALONG_Z:
+        return ""
+    reporter, flow = finding.get("reporter"), finding.get("flow")
+    fell = (ev.get("direction") or "down") == "down"
+    how = "fell to half or less" if fell else "doubled or more"
+    goods = [f"{code} ({count})" for code, count in ev.get("along_goods") or [] if count > 1]
+    among = f"; most of them {joined(goods)}" if goods else ""
+    return (
+        f" At the same time {moved:,} of {reporter}'s {trading:,} {flow} series by partner and "
+        f"product with trade before it {how} too ({percent(100 * share, digits=0)}{among}), "
+        f"where in the same month of other years {percent(100 * usual, digits=0)} do: "
+        f"something moved {reporter}'s {flow}s at once, in the record (its coverage, its "
+        "processing, a late release) or in the trade (a measure, a shock), more than this "
+        "trade alone."
+    )
 
 
 def returns(

@@ -69,11 +69,12 @@ class Gap(Detector):
     ``late.py``); a month above by more is a spike of its own.
 
     Where the series' record holds fewer than ``YEAR_SHOWN`` calendar months outside the
-    run, the longest stretch of the year it never shows may be its off season
-    (``months_off_season``): the evidence and the text say how many of the run's months
-    fall there, and where the others are no gap by themselves and neither the partner's
-    record nor the line's other partners show trade through it, the gap is low, months
-    without trade the likelier reading (``_off_season_likelier``, in ``complete``).
+    run, and its season repeats on both sides of it, the longest stretch of the year it
+    never shows may be its off season (``months_off_season``): the evidence and the text
+    say how many of the run's months fall there, and where the others are no gap by
+    themselves and nothing in the store says otherwise (the partner's record, the line's
+    other partners: ``_off_season_refuted``), the gap is low, months without trade the
+    likelier reading (``_off_season_likelier``, in ``complete``).
 
     Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
     scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the

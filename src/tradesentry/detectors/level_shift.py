@@ -122,6 +122,10 @@ class LevelShift(Detector):
     Where the store has the partner's record of the same flow, the text says whether it
     followed; one that did not makes the change one of this record, not of the trade
     (``_mirror_reading``), as a value per kg that moved ten times does (``_weight_reading``).
+    Where many of the reporter's series of the flow moved the same way in the change's
+    month, beyond what the same month of other years shows (``context.reporter_along``,
+    read once the changes are known), the text says how many and which goods: a record or
+    a measure that moved as a whole (``_along_text``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).

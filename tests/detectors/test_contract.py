@@ -967,7 +967,13 @@ CONTEXT_RECORDS = {
     "mirror_months": {"partner_months": 1, "partner_value": 5.0},
     "sibling_months": {"siblings_trading": 3, "siblings_silent": 0, "siblings_held": 3},
     # a record that moved as a whole: 30 of 40 series where a tenth do in that month
-    "reporter_along": {"along_trading": 40, "along_moved": 30, "along_usual": 0.1},
+    "reporter_along": {
+        "along_trading": 40,
+        "along_moved": 30,
+        "along_usual": 0.1,
+        "along_value": 0.8,
+        "along_usual_value": 0.1,
+    },
 }
 
 

@@ -310,19 +310,22 @@ def test_a_gap_says_what_the_partner_recorded_in_its_months(
 
 @pytest.mark.parametrize("partner", [True, False], ids=["partner-recorded", "no-partner"])
 def test_an_off_season_nothing_contradicts_makes_a_gap_low(store, tmp_path, partner):
-    """Portugal's exports of CN 39204390 to Spain in September–December 2023 and 2024 only:
-    its record never shows January to August, and the 8 months between may be its off
-    season. Where nothing in the store says otherwise, months without trade are the
-    likelier reading, and the gap is low, as where the partner's record is silent; where
-    Spain recorded imports from Portugal in those months, the gap stands (high)."""
+    """Portugal's exports of CN 39204390 to Spain, Italy and Germany in September–December
+    2023 and 2024 only: the record never shows January to August, and the 8 months between
+    may be the off season. Where the line's other partners are silent in them too and
+    nothing in the store says otherwise, months without trade are the likelier reading,
+    and the gap is low, as where the partner's record is silent; where Spain recorded
+    imports from Portugal in those months, the gap stands (high)."""
     from tradesentry import api
 
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     for m in range(24):  # January 2023 to December 2024
         period = f"{2023 + m // 12}-{m % 12 + 1:02d}"
         rows.append(f"PRT,FRA,export,39201081,{period},{5e4 * (1 + 0.05 * (m % 3))},EUR")
-        if m % 12 >= 8:
-            rows.append(f"PRT,ESP,export,39204390,{period},{2e5 * (1 + 0.05 * (m % 3))},EUR")
+        if m % 12 >= 8:  # the line's season, to Spain and to two other partners
+            for to, size in (("ESP", 2e5), ("ITA", 1e5), ("DEU", 1.5e5)):
+                value = size * (1 + 0.05 * (m % 3))
+                rows.append(f"PRT,{to},export,39204390,{period},{value},EUR")
         if partner and m >= 8:
             rows.append(f"ESP,PRT,import,39204390,{period},{2.1e5 * (1 + 0.05 * (m % 2))},EUR")
     (tmp_path / "t.csv").write_text("\n".join(rows) + "\n")
@@ -854,24 +857,27 @@ def test_silent_partners_that_carry_little_of_the_line_make_no_reading(store, tm
 @pytest.mark.parametrize(
     ("evidence", "likelier"),
     [
-        ({}, True),  # nothing in the store says otherwise
+        ({}, True),  # the line's other partners silent in it too: their season
+        ({"siblings_silent": 1}, False),  # most of them traded through: no off season
+        ({"siblings_trading": 1, "siblings_silent": 1}, False),  # the gap alone: no evidence
         ({"chance_in_season": 1e-6}, False),  # the season's own months are a gap
         ({"withheld_months": 2}, False),  # listed without a value: recorded, not none
         ({"partner_withheld": 2}, False),  # the partner's record lists them so
         ({"partner_months": 2, "partner_usual": 1e5}, False),  # the partner traded in 2
         ({"partner_months": 2, "partner_usual": 20.0}, True),  # at another scale: says little
-        ({"siblings_trading": 5, "siblings_silent": 2}, False),  # the line traded through
-        ({"siblings_trading": 5, "siblings_silent": 4}, True),  # the line's season too
     ],
-    ids=["nothing", "season-gap", "withheld", "partner-withheld", "partner-traded",
-         "partner-other-scale", "line-traded", "line-silent"],
+    ids=["line-silent", "line-traded", "one-sibling", "season-gap", "withheld",
+         "partner-withheld", "partner-traded", "partner-other-scale"],
 )  # fmt: skip
-def test_an_off_season_is_the_likelier_reading_only_where_nothing_contradicts_it(
+def test_an_off_season_is_the_likelier_reading_only_where_the_line_shows_it_and_nothing_contradicts_it(
     evidence, likelier
 ):
     """Months of what may be an off season (8 of 8 here) read as months without trade only
-    where nothing in the store contradicts it: a partner that confidentially listed them,
-    or traded in two of them, made the gap low while its text said the opposite."""
+    where the line's other partners were silent in them too, and nothing in the store
+    contradicts it: a partner that confidentially listed them, or traded in two of them,
+    made the gap low while its text said the opposite, and a gap alone is no evidence of a
+    season (Hungary's exports of CN 39199020 to Sweden, whose one other partner traded
+    through)."""
     from tradesentry.detectors.gap import _off_season_likelier
 
     finding = {
@@ -881,7 +887,21 @@ def test_an_off_season_is_the_likelier_reading_only_where_nothing_contradicts_it
             "months": [f"2024-{m:02d}" for m in range(1, 9)],
             "off_season": 8,
             "chance_in_season": 1.0,
+            "siblings_trading": 4,
+            "siblings_silent": 4,
             **evidence,
         },
     }
     assert _off_season_likelier(finding) is likelier
+
+
+@pytest.mark.parametrize("withheld", ["withheld_months", "partner_withheld"])
+def test_months_listed_without_a_value_are_no_off_season(withheld):
+    """A record that lists the months without a value recorded trade in them: the text
+    said "perhaps its off season" and then "the trade was recorded, its value not
+    published"."""
+    from tradesentry.detectors.gap import _off_season_refuted, _off_season_text
+
+    ev = {"months": ["2021-07", "2021-08"], "off_season": 2, withheld: 2}
+    assert _off_season_refuted({"evidence": ev})
+    assert _off_season_text({**ev, "off_season_refuted": True}, 2, "month") == ""

@@ -72,9 +72,11 @@ class Gap(Detector):
     run, and its season repeats on both sides of it, the longest stretch of the year it
     never shows may be its off season (``months_off_season``): the evidence and the text
     say how many of the run's months fall there, and where the others are no gap by
-    themselves and nothing in the store says otherwise (the partner's record, the line's
-    other partners: ``_off_season_refuted``), the gap is low, months without trade the
-    likelier reading (``_off_season_likelier``, in ``complete``).
+    themselves, nothing in the store says otherwise (either record's months without a
+    value, the partner's trade, the line's other partners trading through:
+    ``_off_season_refuted``) and the line's other partners were mostly silent in it too,
+    the gap is low, months without trade the likelier reading (``_off_season_likelier``,
+    in ``complete``).
 
     Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
     scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the
@@ -498,33 +500,34 @@ def _chance(months: np.ndarray, p: np.ndarray, runs: np.ndarray) -> np.ndarray:
 
 def _off_season_likelier(finding: Mapping) -> bool:
     """The gap's months outside what may be its series' off season (``off_season``) are no
-    gap by themselves (their chance, ``chance_in_season``, above the threshold's), and
-    nothing in the store says otherwise: the partner's record of the same flow, at the
-    series' scale, shows no trade in half of them or more, and most of the line's other
-    partners trading around it (two or more) do not trade through it (``sibling_months``).
-    Months without trade are then the likelier reading, as where the partner's record is
-    silent: Singapore's imports of Guinea's cashews, April to July 2016 and 2017, had the 8
-    months between as a medium gap of 140.2B GNF, while the line's other partners fell
-    silent from October to February too; Denmark's exports of CN 39204390 to Hungary,
-    July–December 2024 and September–November 2025, have the 8 months between, in which
-    6–9 other partners of the line traded every month: no off season."""
+    gap by themselves (their chance, ``chance_in_season``, above the threshold's), nothing
+    in the store says otherwise (``_off_season_refuted``), and the line's other partners
+    trading around it (two or more) were mostly silent in it too: their season, seen
+    beyond this series, where the gap alone is no evidence of one (Hungary's exports of CN
+    39199020 to Sweden, traded in the first halves of 2024 and 2025 only, its one other
+    partner trading through the second). Months without trade are then the likelier
+    reading, as where the partner's record is silent: Singapore's imports of Guinea's
+    cashews, April to July 2016 and 2017, had the 8 months between as a medium gap of
+    140.2B GNF, while the line's other partners fell silent from October to February."""
     ev = finding.get("evidence") or {}
-    if not ev.get("off_season"):
+    if not ev.get("off_season") or _off_season_refuted(finding):
         return False
     # the months of the rest of the year are a gap by themselves: the off season explains
     # only part of it (24 months missing, 12 of them in the season)
     if float(ev.get("chance_in_season", 1.0)) <= math.exp(-(DEFAULT_CONFIG.no_trade_z**2) / 2):
         return False
-    if ev.get("withheld_months") or ev.get("partner_withheld"):
-        return False  # months listed without a value were recorded: no months without trade
-    return not _off_season_refuted(finding)
+    trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
+    return trading >= 2 and 2 * silent >= trading
 
 
 def _off_season_refuted(finding: Mapping) -> bool:
-    """The store says the gap's months were no off season: the partner's record of the
-    same flow, at the series' scale, has trade in some of them, or most of the line's
-    other partners trading around it (two or more) traded through it."""
+    """The store says the gap's months were no off season: either record lists them
+    without a value (recorded, not without trade), the partner's record of the same flow,
+    at the series' scale, has trade in some of them, or most of the line's other partners
+    trading around it (two or more) traded through it."""
     ev = finding.get("evidence") or {}
+    if ev.get("withheld_months") or ev.get("partner_withheld"):
+        return True
     if int(ev.get("partner_months") or 0) and not _other_scale(finding):
         return True
     trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)

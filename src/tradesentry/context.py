@@ -876,6 +876,12 @@ ALONG_BEFORE, ALONG_AFTER = 6, 3
 ALONG_FACTOR = 2.0
 #: the same month of other years, whose moves say what the season alone does
 ALONG_CONTROLS = (-12, 12)
+#: changes of one record starting in one month the same way for its series to be read
+ALONG_MIN_FLAGGED = 3
+#: series that must trade around a month of another year for its moves to count as usual
+ALONG_MIN_TRADING = 5
+#: the goods of the moved series named, the most common first
+ALONG_GOODS = 3
 
 _REPORTER_ALONG_SQL = f"""
     WITH asked AS (
@@ -955,25 +961,24 @@ def reporter_along(found, con) -> dict:
     direction = found["evidence"].map(
         lambda ev: {"down": -1, "up": 1}.get((ev or {}).get("direction"), 0)
     )
-    keys = ["reporter", "flow", "period"]
+    keys = ["reporter", "flow", "period", "direction"]
     mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
-    sizes = mine.groupby([*keys, "direction"])["direction"].transform("size")
-    mine = mine[sizes >= ALONG_MIN_FLAGGED]
+    mine = mine[mine.groupby(keys)["direction"].transform("size") >= ALONG_MIN_FLAGGED]
     if mine.empty:
         return {}
-    combos = mine[[*keys, "direction"]].drop_duplicates().reset_index(drop=True)
+    # one read per (reporter, flow, month, direction), however many changes share it
+    combo = mine.groupby(keys, sort=False).ngroup()
+    combos = mine[keys].drop_duplicates()
     frame = combos.assign(
-        c=combos.index, first=pd.to_datetime(combos["period"] + "-01").dt.date
+        c=combo[combos.index].to_numpy(), first=pd.to_datetime(combos["period"] + "-01").dt.date
     ).drop(columns="period")
     con.register("finding_along", frame)
     try:
-        # the flows asked only, before the current view's window
-        source = (
+        # the current view of the flows asked only, as ``current_rows_sql`` of series
+        current = latest_rows_sql(
             "observations o SEMI JOIN (SELECT DISTINCT reporter, flow FROM finding_along) k "
             "USING (reporter, flow)"
         )
-        releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
-        current = f"SELECT o.* FROM {source}" if releases <= 1 else latest_rows_sql(source)
         rows = con.execute(_REPORTER_ALONG_SQL.format(current=current)).df()
     finally:
         con.unregister("finding_along")
@@ -998,14 +1003,7 @@ def reporter_along(found, con) -> dict:
             )
             record["along_usual_lags"] = sorted(int(v) for v in controls["lag"])
         by_combo[int(c)] = record
-    combo_of = mine[[*keys, "direction"]].merge(
-        combos.assign(c=combos.index), on=[*keys, "direction"], how="left"
-    )["c"]
-    return {
-        int(i): by_combo[int(c)]
-        for i, c in zip(mine.index, combo_of, strict=True)
-        if int(c) in by_combo
-    }
+    return {int(i): by_combo[int(c)] for i, c in combo.items() if int(c) in by_combo}
 
 
 def _most_common(values, n: int) -> list[list]:
@@ -1013,14 +1011,6 @@ def _most_common(values, n: int) -> list[list]:
     counts = pd.Series(list(values) if values is not None else [], dtype=object).value_counts()
     ordered = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))[:n]
     return [[str(k), int(v)] for k, v in ordered]
-
-
-#: the goods of the moved series named, the most common first
-ALONG_GOODS = 3
-#: changes of one record starting in one month the same way for its series to be read
-ALONG_MIN_FLAGGED = 3
-#: series that must trade around a month of another year for its moves to count as usual
-ALONG_MIN_TRADING = 5
 
 
 #: the context of findings a detector may name in ``finding_needs``, by name

@@ -130,7 +130,7 @@ class Gap(Detector):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
-            z = np.sqrt(np.maximum(-2.0 * (length * np.log1p(-p) + np.log(runs)), 0.0))
+            z = np.sqrt(np.maximum(-2.0 * _log_chance(length, p, runs), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -139,7 +139,7 @@ class Gap(Detector):
         rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
         off = months_off_season(panel, reported, rows, start, end)
         # the chance of the months outside what may be the off season alone
-        in_season = _chance(length[keep] - off, p[keep], runs[keep])
+        in_season = np.exp(np.minimum(_log_chance(length[keep] - off, p[keep], runs[keep]), 0.0))
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
@@ -182,7 +182,7 @@ class Gap(Detector):
             observed=np.full(len(rows), np.nan),
             expected=expected,
             impact=np.nan_to_num(expected),
-            score=np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap)),
+            score=self._score(z, expected),
             evidence=evidence,
         )
 
@@ -202,7 +202,7 @@ class Gap(Detector):
         if stops.empty:
             return empty_findings()
         expected = stops["level"] * stops["priced"]
-        score = self._stop_score(stops["z"].to_numpy(), expected.to_numpy())
+        score = self._score(stops["z"].to_numpy(), expected.to_numpy())
         out = stops[["reporter", "partner", "flow", "commodity", "classification"]].assign(
             kind=self.kind,
             breakdown=stops["breakdown"],
@@ -246,7 +246,7 @@ class Gap(Detector):
             (traded + 0.5) / (before + 1.0),
             (series["traded_all"].to_numpy(float) + 0.5) / (span + 1.0),
         )
-        z = np.sqrt(np.maximum(-2.0 * length * np.log1p(-p), 0.0))
+        z = np.sqrt(np.maximum(-2.0 * _log_chance(length, p, 1.0), 0.0))
         ok = (traded >= DEFAULT_CONFIG.thin_level_points) & (traded >= self.min_rate * before)
         ok &= (z >= self.threshold) & (series["level"].to_numpy(float) > 0)
         ok &= series["withheld"].to_numpy() == 0
@@ -310,7 +310,7 @@ class Gap(Detector):
             found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
         return found
 
-    def _stop_score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    def _score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """A gap's score (a run's or a stop's): its confidence, capped by the money at stake."""
         return np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
 
@@ -329,7 +329,7 @@ class Gap(Detector):
         ev["expected_each"] = [usual if x is not None else None for x in ev["expected_each"]]
         expected = usual * priced
         z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
-        score = float(self._stop_score(np.array([z]), np.array([expected]))[0])
+        score = float(self._score(np.array([z]), np.array([expected]))[0])
         found.at[i, "evidence"] = ev
         found.at[i, "expected"] = found.at[i, "impact"] = expected
         found.at[i, "score"] = round(score, 3)
@@ -491,11 +491,12 @@ def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
     return f" {share} of these {plural(n_months, unit)} {'falls' if off == 1 else 'fall'} {where}"
 
 
-def _chance(months: np.ndarray, p: np.ndarray, runs: np.ndarray) -> np.ndarray:
-    """The chance of so many months without trade at a trading rate ``p``, a series of
-    ``runs`` missing runs being as many tests (``Gap``'s P, Bonferroni-corrected)."""
+def _log_chance(months: np.ndarray, p: np.ndarray, runs) -> np.ndarray:
+    """The log of the chance of so many months without trade at a trading rate ``p``, a
+    series of ``runs`` missing runs being as many tests (``Gap``'s log kP: on the log scale,
+    so that a long run's chance does not underflow)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.minimum(runs * np.exp(months * np.log1p(-p)), 1.0)
+        return months * np.log1p(-p) + np.log(runs)
 
 
 def _off_season_likelier(finding: Mapping) -> bool:

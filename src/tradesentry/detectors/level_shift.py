@@ -556,9 +556,7 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     unit = period_unit(freq)
     start, end = (period_name(finding[key], freq) for key in ("period", "period_end"))
     back = period_name(ev["return_period"], freq)
-    months = (
-        pd.Period(finding["period_end"], freq).ordinal - pd.Period(finding["period"], freq).ordinal
-    )
+    months = _ordinal(finding["period_end"], freq) - _ordinal(finding["period"], freq)
     span = plural(months + 1, unit)
     counted = ev.get("months_after")
     given = "the level before would have given"

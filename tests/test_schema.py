@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tradesentry.detectors.evidence import has_partner_record, many_goods
-from tradesentry.schema import many_goods_codes
+from tradesentry.schema import many_goods_code, many_goods_codes
 
 
 @pytest.mark.parametrize(
@@ -20,10 +20,19 @@ from tradesentry.schema import many_goods_codes
         ("39201081", False),
         ("", False),  # no code is not a total
         (None, False),
+        (float("nan"), False),  # a missing code as pandas reads it
+        (27, True),  # a chapter read as a number
     ],
 )
 def test_many_goods_codes(code: object, many: bool) -> None:
+    """One rule in both forms: a finding's code, and a panel's codes at once."""
+    assert many_goods_code(code) is many
     assert many_goods_codes([code]).tolist() == [many]
+    assert many_goods_codes(["260600", code, "TOTAL", code]).tolist() == [False, many, True, many]
+
+
+def test_many_goods_codes_of_nothing() -> None:
+    assert many_goods_codes([]).shape == (0,)
 
 
 def test_a_product_with_the_world_is_many_goods_but_keeps_no_partner_record() -> None:

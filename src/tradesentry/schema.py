@@ -137,11 +137,21 @@ SEVERITY_RANK: dict[str, int] = {"high": 0, "medium": 1, "low": 2}
 WORLD = "WLD"
 
 
-def many_goods_codes(commodity: Iterable[object]) -> np.ndarray:
-    """Which commodity codes each stand for many goods: a total (``TOTAL``) or a code of
-    one or two characters (an HS chapter, an SITC section or division). Such a series moves
+def many_goods_code(code: object) -> bool:
+    """Whether a commodity code stands for many goods: a total (``TOTAL``) or a code of one
+    or two characters (an HS chapter, an SITC section or division). Such a series moves
     with demand, prices and its mix of goods, not with one shipment or contract; the rule
     behind ``evidence.many_goods``, unit values that mix goods and the aggregates whose
     details ``drivers`` reads."""
-    codes = pd.Series(list(commodity), dtype="string").str.strip().fillna("")
-    return (codes.eq("TOTAL") | codes.str.len().between(1, 2)).to_numpy(dtype=bool)
+    if code is None or code is pd.NA or (isinstance(code, float) and code != code):
+        return False
+    text = str(code).strip()
+    return text == "TOTAL" or 1 <= len(text) <= 2
+
+
+def many_goods_codes(commodity: Iterable[object]) -> np.ndarray:
+    """``many_goods_code`` of each code, as a boolean array (one test per distinct code:
+    a panel repeats few codes over many series)."""
+    codes = pd.Series(list(commodity), dtype="string").fillna("")
+    many = {code: many_goods_code(code) for code in codes.unique()}
+    return codes.map(many).to_numpy(dtype=bool)

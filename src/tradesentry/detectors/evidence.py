@@ -30,7 +30,7 @@ from tradesentry.detectors.baseline import (
 )
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
-from tradesentry.schema import WORLD, many_goods_codes
+from tradesentry.schema import WORLD, many_goods_code
 from tradesentry.text import factor as times_factor
 from tradesentry.text import joined, money, percent, period_name, period_unit, plural, times
 
@@ -311,8 +311,7 @@ def many_goods(finding: Mapping) -> bool:
     with the world: the trade of many goods or traders, whose moves are demand, prices and
     measures, not one shipment or contract (Korea's exports to China in December 2008, the
     trough of the crisis, read "a smaller shipment or contract than usual")."""
-    commodity = finding.get("commodity") or ""
-    return bool(many_goods_codes([commodity])[0]) or finding.get("partner") == WORLD
+    return many_goods_code(finding.get("commodity")) or finding.get("partner") == WORLD
 
 
 def expectation_source(evidence: dict, freq: str | None = "M") -> str:

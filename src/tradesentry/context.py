@@ -765,12 +765,18 @@ COMPLETE_SHARE = 0.5
 #: the last figures with trade before a stop whose median is its recent level
 STOP_RECENT = 6
 
-_STOPPED_SQL = f"""
+_SCANNED_SQL = f"""
     WITH cur AS NOT MATERIALIZED (
         SELECT {_SERIES_COLUMNS}, period, period_months, value, currency,
                commodity = 'TOTAL' AS total, period + to_months(period_months - 1) AS through
         FROM {{current}} WHERE freq = 'M'
     ),
+    scanned AS (SELECT * FROM cur WHERE {{where}}),
+"""
+
+_ENDED_SQL = (
+    _SCANNED_SQL
+    + f"""
     -- how far the reporter's record of a flow runs (its totals apart from its products,
     -- which may come from another table), to its last complete month: one holding at least
     -- half the series of its usual month over the year before (a source publishes some
@@ -792,28 +798,39 @@ _STOPPED_SQL = f"""
                min(month) AS record_start
         FROM judged GROUP BY ALL
     ),
-    scanned AS (SELECT * FROM cur WHERE {{where}}),
     spans AS (
         SELECT {_SERIES_COLUMNS}, total, arg_max(currency, period) AS currency,
                min(period) AS first, max(through) AS last
         FROM scanned GROUP BY ALL
-    ),
-    ended AS (
-        SELECT s.*, r.record_end, r.record_start
-        FROM spans s JOIN records r USING (reporter, flow, classification, total)
-        WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
+    )
+    SELECT s.*, r.record_end, r.record_start
+    FROM spans s JOIN records r USING (reporter, flow, classification, total)
+    WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
+"""
+)
+
+# The series that stopped (``_ENDED_SQL``, a few per thousand) are read back by a second
+# query that joins them as a registered frame, and their rows once: DuckDB's estimate of
+# each join with the store was millions of rows, and it built its hash tables on every row
+# of the store instead (most of this context's time).
+_STOPPED_SQL = (
+    _SCANNED_SQL
+    + f"""
+    stopped_rows AS MATERIALIZED (
+        SELECT e.*, c.period, c.period_months, c.value, c.through
+        FROM stop_ended e JOIN scanned c USING ({_SERIES_COLUMNS})
     ),
     stopped AS (
-        SELECT e.reporter, e.partner, e.flow, e.classification, e.commodity, e.breakdown,
-               e.freq, e.currency, e.first, e.last, e.record_end, e.record_start,
-               count(DISTINCT c.period) FILTER (WHERE c.value > 0
-                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
-               count(DISTINCT c.period) FILTER (WHERE c.value > 0) AS traded_all,
-               median(c.value / c.period_months) FILTER (WHERE c.value > 0
-                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS level,
-               count(*) FILTER (WHERE c.value IS NULL
-                   AND c.period > e.last - INTERVAL {STOP_WINDOW} MONTH) AS withheld
-        FROM ended e JOIN scanned c USING ({_SERIES_COLUMNS})
+        SELECT reporter, partner, flow, classification, commodity, breakdown,
+               freq, currency, first, last, record_end, record_start,
+               count(DISTINCT period) FILTER (WHERE value > 0
+                   AND period > last - INTERVAL {STOP_WINDOW} MONTH) AS traded_before,
+               count(DISTINCT period) FILTER (WHERE value > 0) AS traded_all,
+               median(value / period_months) FILTER (WHERE value > 0
+                   AND period > last - INTERVAL {STOP_WINDOW} MONTH) AS level,
+               count(*) FILTER (WHERE value IS NULL
+                   AND period > last - INTERVAL {STOP_WINDOW} MONTH) AS withheld
+        FROM stopped_rows
         GROUP BY ALL
     ),
     -- its last month of an ordinary size (``small_share`` of its usual month or more) and
@@ -824,7 +841,7 @@ _STOPPED_SQL = f"""
                row_number() OVER (
                    PARTITION BY {_SERIES_COLUMNS} ORDER BY c.through DESC
                ) AS recent
-        FROM stopped s JOIN scanned c USING ({_SERIES_COLUMNS})
+        FROM stopped s JOIN stopped_rows c USING ({_SERIES_COLUMNS})
         WHERE c.value > 0 AND c.period > s.last - INTERVAL {STOP_WINDOW} MONTH
     )
     SELECT * EXCLUDE (through, monthly, ordinary, recent),
@@ -835,8 +852,10 @@ _STOPPED_SQL = f"""
            list(monthly ORDER BY through) FILTER (WHERE NOT ordinary) AS small_values
     FROM sized GROUP BY ALL
 """
-# Each part reads the rows afresh (NOT MATERIALIZED): DuckDB streams an aggregate within its
-# memory budget, where a materialised copy of every row took 3.4 GB at 10^7 rows.
+)
+# The store's rows are read afresh by each part (NOT MATERIALIZED): DuckDB streams an
+# aggregate within its memory budget, where a materialised copy of every row took 3.4 GB at
+# 10^7 rows. Only the stopped series' rows are kept (``stopped_rows``).
 
 
 def stopped_series(
@@ -859,12 +878,16 @@ def stopped_series(
 
     where, params = series_filter_sql(filters)
     # with one release the current view is the table itself, without the view's window
-    releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
+    releases = con.execute("SELECT count(*) FROM releases").fetchall()[0][0]
     current = "observations" if releases <= 1 else "current_observations"
-    sql = _STOPPED_SQL.format(
-        where=where, min_months=int(min_months), current=current, small_share=float(small_share)
-    )
-    return con.execute(sql, params).df()
+    ended_sql = _ENDED_SQL.format(where=where, current=current, min_months=int(min_months))
+    ended = con.sql(ended_sql, params=params).to_arrow_table()
+    con.register("stop_ended", ended)
+    try:
+        sql = _STOPPED_SQL.format(where=where, current=current, small_share=float(small_share))
+        return con.execute(sql, params).df()
+    finally:
+        con.unregister("stop_ended")
 
 
 # -- the reporter's other series around a change: one series, or the whole record ----------

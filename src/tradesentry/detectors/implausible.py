@@ -98,7 +98,7 @@ class Implausible(Detector):
     level for "no other month comes near it"), or in the series' first reported month (a
     flow that starts late in a month holds part of it) or a sample before its flow starts
     (``evidence.first_months``; a first month a thousandth of the flow still reads as a unit
-    slip); and a *negative* value, which trade values cannot be. A series too short for a
+    slip, one of several samples only with its weight at the flow's: ``_weighed_slips``); and a *negative* value, which trade values cannot be. A series too short for a
     scale of its own (``Baseline.measured``) is read for these orders of magnitude only
     where its other months agree within ×10 (``_others_agree``): five months at €4, €81,
     €5,826, €1 and €53 have no usual level to be ×1000 off. Threshold: |z| ≥ 4.5, the dip
@@ -153,7 +153,7 @@ class Implausible(Detector):
         reason, factor, alone, n_tiny, low = self._classify(
             v, e, z, below, model.sigma[:, None], habit, panel.season
         )
-        reason, partner_held = _weighed_slips(panel, reason, factor, low)
+        reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples)
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -386,7 +386,7 @@ PARTNER_AS_USUAL = 3.0
 
 
 def _weighed_slips(
-    panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray
+    panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray, samples: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reasons with each slip whose weight moved with its value read again: a shipment of
     that size at the usual price, not a unit error, which changes the value and not the
@@ -400,29 +400,38 @@ def _weighed_slips(
     (Poland's €492.3K for 105 t of CN 48064090 to Germany, whose record of the month shows
     €152 against its usual €318, Poland's typical month €507), and the slip stands, its
     weight read in the text (the cells returned beside the reasons). A record at another
-    scale (Hungary's €418 a month of Spain's €79K) says nothing of it."""
+    scale (Hungary's €418 a month of Spain's €79K) says nothing of it.
+
+    Among several samples before a flow starts (``baseline.samples_before_flow``), a slip
+    stands only where its weight stayed at the flow's (``weight_reading`` "steady"): samples
+    of €15 to €2,120 hold one near a thousandth of the flow by chance (Hungary's exports of
+    CN 39209959 to Poland, €2,120 for 4.8 t in January 2025 before €1.7M–2.1M a month from
+    March, was a high "signature of a unit error"). A lone leading month at a thousandth
+    has no other samples to be one of, and still reads as a slip."""
     held = np.zeros(reason.shape, dtype=bool)
     rows, cols = np.nonzero(reason == 3)
     if not rows.size:
         return reason, held
     steps = factor[rows, cols]
-    moved = np.array(
-        [
-            weight_reading(ev, observed, step) in ("moved", "mostly", "further")
-            for ev, observed, step in zip(
-                slip_evidence(panel, rows, cols), panel.values[rows, cols], steps, strict=True
-            )
-        ],
-        dtype=bool,
-    )
+    readings = [
+        weight_reading(ev, observed, step)
+        for ev, observed, step in zip(
+            slip_evidence(panel, rows, cols), panel.values[rows, cols], steps, strict=True
+        )
+    ]
+    moved = np.isin(readings, ["moved", "mostly", "further"])
+    among_samples = samples[rows, cols] & (samples[rows].sum(axis=1) >= 2)
+    by_chance = among_samples & ~np.isin(readings, ["steady"])
     theirs, usual = partner_month(panel, rows, cols)
     with np.errstate(divide="ignore", invalid="ignore"):
         comparable = np.abs(np.log10(usual / typical_level(panel.values)[rows])) < 1.0
         as_usual = comparable & (np.abs(np.log(theirs / usual)) < np.log(PARTNER_AS_USUAL))
     held[rows[moved & as_usual], cols[moved & as_usual]] = True
     moved &= ~as_usual
-    rows, cols, steps = rows[moved], cols[moved], steps[moved]
     reason = reason.copy()
+    reason[rows[by_chance], cols[by_chance]] = -1  # a sample: no near-zero reading either
+    moved &= ~by_chance
+    rows, cols, steps = rows[moved], cols[moved], steps[moved]
     reason[rows, cols] = np.where(low[rows, cols] & (steps < 1), REASONS.index("near_zero"), -1)
     return reason, held
 

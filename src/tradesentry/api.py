@@ -1,4 +1,7 @@
-"""The one facade: the CLI, the report and the dashboard call these functions and nothing else.
+"""The one facade: the CLI, the report and the dashboard read the store and run the
+detectors through these functions, and keep to display (they also name a few pure
+helpers of the core: the detectors' registry for the kinds' names, ``findings`` for a
+period filter and dollars, ``level_shift.new_level_lasts`` for a chart's line).
 
 No Typer, FastAPI or Jinja here: the functions take and return plain Python and pandas.
 """
@@ -91,9 +94,10 @@ def scan(
     (``spark``: ``master``, ``input``, ``findings_out``); any other keyword is an
     InputError. The scan is saved in the store as it runs, chunk by chunk, in one
     transaction: the findings returned are read back from the store when needed, so memory
-    holds one chunk's findings, not the scan's (and then the findings of the kinds that
-    read context of findings, the gaps: ``Detector.finding_needs``). With ``save=False`` they are gathered and
-    ranked in memory instead.
+    holds one chunk's findings, not the scan's (and the findings of the kinds that read
+    context of findings, gaps and level shifts, until the scan ends:
+    ``Detector.finding_needs``). With ``save=False`` they are gathered and ranked in memory
+    instead.
 
     A Spark scan of ``input`` reads data that are not the store's: it is never saved in
     the store (whatever ``save`` says), so the store's history (``new_findings``,
@@ -1261,6 +1265,9 @@ def revisions(
     partner: str | list[str] | None = None,
     flow: str | list[str] | None = None,
     commodity: str | list[str] | None = None,
+    classification: str | None = None,
+    breakdown: str | None = None,
+    freq: str | None = None,
     tolerance: float | None = None,
     min_change: float | None = None,
 ) -> pd.DataFrame:
@@ -1269,7 +1276,9 @@ def revisions(
     One row per revised cell: series, period, both values, the change, both releases and
     their publication dates. Tolerances default to the revision detector's. Codes are
     read as ``findings`` reads them, and a code the store holds no series of is an
-    InputError (not an empty answer that reads "no revision").
+    InputError (not an empty answer that reads "no revision"). ``classification``,
+    ``breakdown`` and ``freq``, as the store keeps them (a ``SeriesView``'s), pick one
+    series among those the codes name.
     """
     from tradesentry import revisions as rev
 
@@ -1279,6 +1288,9 @@ def revisions(
     return rev.revisions(
         con,
         **filters,
+        classification=classification,
+        breakdown=breakdown,
+        freq=freq,
         tolerance=rev.TOLERANCE if tolerance is None else tolerance,
         min_change=rev.MIN_CHANGE if min_change is None else min_change,
     )

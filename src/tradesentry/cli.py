@@ -1,4 +1,4 @@
-"""The command line: parse options, call the api, render. No logic of its own.
+"""The command line: parse options, call the api, render what it returns.
 
 Exit codes: 0 ok, 1 findings at or above --fail-on, 2 bad input or usage (one line on stderr),
 130 interrupted (Ctrl-C), 141 a reader that stopped early (``scan | head``: a broken pipe).
@@ -841,13 +841,13 @@ def series(
             breakdown=breakdown,
         )
         key = view.key  # the codes as the store keeps them: chn prk export total is CHN…TOTAL
-        revised = api.revisions(st, **key)
-    same = (
-        (revised["classification"] == view.classification)
-        & (revised["breakdown"] == view.breakdown)
-        & (revised["freq"] == view.freq)
-    )
-    revised = revised[same]
+        revised = api.revisions(
+            st,
+            **key,
+            classification=view.classification,
+            breakdown=view.breakdown,
+            freq=view.freq,
+        )
     obs = view.observations
     currency = obs["currency"].iat[0]
     name = f"{key['reporter']} → {key['partner']} {key['flow']} {key['commodity']}"

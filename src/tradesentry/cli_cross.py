@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesentry import revisions as rev
+from tradesentry.missing import mirror_ratio
 from tradesentry.text import (
     missing,
     money,
@@ -288,7 +289,7 @@ def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:
         compared = f"no {unit} recorded by both, nothing to compare"
     else:
         own, mirror = rows.loc[both, "own"].sum(), rows.loc[both, "mirror"].sum()
-        ratio = (mirror / own if flow == "export" else own / mirror) if own and mirror else None
+        ratio = mirror_ratio(rows, flow)
         compared = (
             f"over the {plural(int(both.sum()), unit)} both recorded "
             f"({_span(rows.loc[both, 'period'])}): {money(_num(own), cur)} against "
@@ -325,8 +326,7 @@ def _mirror_commodities(
         part = part.sort_values("period")
         has_own, has_mirror = part["own"].notna(), part["mirror"].notna()
         both = has_own & has_mirror
-        own, mirror = part.loc[both, "own"].sum(), part.loc[both, "mirror"].sum()
-        ratio = (mirror / own if flow == "export" else own / mirror) if own and mirror else None
+        ratio = mirror_ratio(part, flow)
         unconverted = int(part["mirror_currency_ok"].fillna(1).eq(0).sum())
         table.add_row(
             _label(commodity, classification, breakdown, several),

@@ -130,11 +130,6 @@ def synthetic_keys(n: int, reporter: str = "SYN") -> pd.DataFrame:
     return keys[list(KEY_COLUMNS)]
 
 
-def synthetic_panel(n_series: int = 200, n_months: int = 48, seed: int = 0, **kwargs) -> Panel:
-    """``make_panel(synthetic_values(...))``."""
-    return make_panel(synthetic_values(n_series, n_months, seed, **kwargs))
-
-
 def residual_scale(values: np.ndarray) -> np.ndarray:
     """The series' robust residual scale (log units), from the shared baseline model."""
     from tradesentry.detectors.baseline import fit

@@ -3,8 +3,9 @@ text people read.
 
 Detectors return detections about panel rows and columns; ``assemble`` turns them into
 findings with the series keys, ``YYYY-MM`` periods, a stable id, a severity and an
-explanation, drops findings that another finding explains, and ranks by severity then
-money at stake (compared in US dollars where the store has the currency's rates).
+explanation, and drops findings that another finding explains; ``rank`` orders a scan's
+findings by severity then money at stake (compared in US dollars where the store has the
+currency's rates).
 
 An annual series' findings keep the contract's ``YYYY-MM`` periods (the year's first
 month, as the store keeps the year) and carry ``freq`` "A" beside them: their text and

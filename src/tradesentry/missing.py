@@ -78,6 +78,18 @@ class MirrorView:
     freq: str = "M"  # "A": the pair compared by year (``period`` YYYY), each row a year
 
 
+def mirror_ratio(rows: pd.DataFrame, flow: str) -> float | None:
+    """The importer's record over the exporter's, summed over the periods of ``rows`` (a
+    ``MirrorView`` frame's) that both recorded: ``mirror / own`` for the reporter's
+    exports, ``own / mirror`` for its imports (imports are valued CIF, exports FOB); None
+    where either sum is nothing."""
+    both = rows["own"].notna() & rows["mirror"].notna()
+    own, mirror = rows.loc[both, "own"].sum(), rows.loc[both, "mirror"].sum()
+    if not own or not mirror:
+        return None
+    return float(mirror / own if flow == "export" else own / mirror)
+
+
 @dataclass(frozen=True)
 class MissingTrade:
     """What the gaps imply is missing from ``reporter``'s record of its trade with ``partner``."""

@@ -47,6 +47,9 @@ def revisions(
     partner: str | list[str] | None = None,
     flow: str | list[str] | None = None,
     commodity: str | list[str] | None = None,
+    classification: str | None = None,
+    breakdown: str | None = None,
+    freq: str | None = None,
     tolerance: float = TOLERANCE,
     min_change: float = MIN_CHANGE,
 ) -> pd.DataFrame:
@@ -54,7 +57,9 @@ def revisions(
 
     One row per revised cell and release: the series, the period, both values, the change
     (absolute and relative), both release ids and their publication dates. A filter is a
-    code or a list of codes (values bound, never spliced into the SQL).
+    code or a list of codes (values bound, never spliced into the SQL); ``classification``,
+    ``breakdown`` and ``freq`` pick one series among those a code names (HS and H5, a part
+    of the flow, annual beside monthly), as the store keeps them.
     """
     clauses, params = ["true"], []
     for column, value in (
@@ -62,6 +67,9 @@ def revisions(
         ("partner", partner),
         ("flow", flow),
         ("commodity", commodity),
+        ("classification", classification),
+        ("breakdown", breakdown),
+        ("freq", freq),
     ):
         if isinstance(value, str):
             clauses.append(f"o.{column} = ?")

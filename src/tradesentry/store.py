@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -25,6 +25,7 @@ from tradesentry.errors import InputError, StoreError
 from tradesentry.schema import OBSERVATION_COLUMNS, latest_rows_sql
 
 if TYPE_CHECKING:
+    from tradesentry.findings import Findings
     from tradesentry.ingest import Prepared
 
 T = TypeVar("T")
@@ -491,13 +492,13 @@ class Store:
         return rel.to_arrow_table() if as_arrow else rel.df()
 
     # -- analysis (the facade lives in api; these are conveniences) ---------------------
-    def scan(self, **options):
+    def scan(self, **options: Any) -> Findings:
         """Run the detectors: see ``tradesentry.api.scan``."""
         from tradesentry import api
 
         return api.scan(self, **options)
 
-    def findings(self, **options):
+    def findings(self, **options: Any) -> Findings:
         """Findings of a saved scan: see ``tradesentry.api.findings``."""
         from tradesentry import api
 

@@ -219,6 +219,19 @@ def test_api_revisions_and_release_diff(two_releases):
     assert diff.restated_months() == []
 
 
+def test_api_revisions_of_one_series_among_those_its_codes_name(two_releases):
+    """``classification``, ``breakdown`` and ``freq`` pick one series, as ``series`` shows
+    it: another classification or frequency of the same codes holds no revision here."""
+    codes = {"reporter": "DEU", "partner": "FRA", "flow": "export"}
+    held = api.revisions(two_releases, **codes)
+    one = held.iloc[0]
+    exact = {"classification": one["classification"], "breakdown": one["breakdown"]}
+    assert len(api.revisions(two_releases, **codes, **exact, freq="M")) == len(held) == 2
+    assert api.revisions(two_releases, **codes, **exact, freq="A").empty
+    assert api.revisions(two_releases, **codes, classification="H5").empty
+    assert api.revisions(two_releases, **codes, breakdown="customs=C00").empty
+
+
 def test_api_revisions_reads_codes_as_findings_does(two_releases):
     """Codes in any case, names and lists, as ``api.findings`` takes them; a code the store
     holds no series of is a mistake to name, not "no revision"."""

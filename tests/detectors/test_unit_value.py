@@ -266,7 +266,7 @@ def test_a_price_outlier_is_high_only_with_money_at_stake():
     distance alone scores the first, the money caps the second."""
     value = VALUE.copy()
     value[7] *= 6
-    uncapped = UnitValue(small_gap=1e-12)
+    uncapped = UnitValue(material_money=1e-12)
     for scale in (1.0, 1e-5):
         p = panel(value * scale, WEIGHT * scale, PRICE)
         row, far = UnitValue().detect(p).iloc[0], uncapped.detect(p).iloc[0]
@@ -274,7 +274,7 @@ def test_a_price_outlier_is_high_only_with_money_at_stake():
         if scale == 1.0:
             assert row["score"] == far["score"] and severity_of(far[["score"]])[0] != "low"
         else:
-            assert row["score"] == pytest.approx(abs(row["impact"]) / UnitValue.small_gap)
+            assert row["score"] == pytest.approx(abs(row["impact"]) / UnitValue.material_money)
             assert severity_of(row[["score"]].astype(float))[0] == "low"
 
 
@@ -291,7 +291,9 @@ def test_the_money_cap_is_in_dollars_where_the_store_has_the_rate(per_usd, sever
     assert row["evidence"]["pattern"] == "price outlier"
     assert severity_of(row[["score"]].astype(float))[0] == severity
     if per_usd is not None:
-        assert row["score"] == pytest.approx(abs(row["impact"]) / per_usd / UnitValue.small_gap)
+        assert row["score"] == pytest.approx(
+            abs(row["impact"]) / per_usd / UnitValue.material_money
+        )
 
 
 def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():

@@ -125,17 +125,18 @@ def confidence(z: np.ndarray, threshold: float) -> np.ndarray:
     return np.clip(1.0 - 0.5 * np.exp(-(z - threshold) / 2.0), 0.0, 1.0)
 
 
-#: money below which a finding cannot be high however far its figures are (currency units of
-#: the series, or US dollars where a detector converts): ``material_cap``
-SMALL_GAP = 2000.0
+#: the materiality scale: a finding about m of money scores at most m / ``MATERIAL_MONEY``,
+#: so below 1,800 (``HIGH`` of it) it cannot be high however far its figures are (currency
+#: units of the series, or US dollars where a detector converts): ``material_cap``
+MATERIAL_MONEY = 2000.0
 
 
-def material_cap(money: np.ndarray, small_gap: float = SMALL_GAP) -> np.ndarray:
-    """The highest score ``money`` at stake allows: |money| / ``small_gap`` (0.5 at 1,000,
+def material_cap(money: np.ndarray, material_money: float = MATERIAL_MONEY) -> np.ndarray:
+    """The highest score ``money`` at stake allows: |money| / ``material_money`` (0.5 at 1,000,
     high only from 1,800); no cap where the money is unknown (an unknown amount is not a
     small one). The materiality rule of every detector."""
     money = np.abs(np.asarray(money, dtype=float))
-    return np.where(np.isfinite(money), money / small_gap, np.inf)
+    return np.where(np.isfinite(money), money / material_money, np.inf)
 
 
 #: the context a detector needs for its money cap in dollars: the rate of the series' own
@@ -143,7 +144,7 @@ def material_cap(money: np.ndarray, small_gap: float = SMALL_GAP) -> np.ndarray:
 MONEY_NEEDS: tuple[str, ...] = ("own_rate",)
 
 
-def context(panel, name: str) -> np.ndarray | None:
+def context(panel: Panel, name: str) -> np.ndarray | None:
     """The panel's context array ``name``, or None when the engine did not supply it."""
     array = panel.context.get(name)
     if array is None or array.shape != panel.values.shape:
@@ -151,7 +152,7 @@ def context(panel, name: str) -> np.ndarray | None:
     return np.asarray(array, dtype=float)
 
 
-def in_dollars(panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
+def in_dollars(panel: Panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
     """``money`` of the cells in US dollars where the store has the month's rate for the
     series' currency (context ``own_per_usd``), else as it is (currency units)."""
     per_usd = context(panel, "own_per_usd")
@@ -162,7 +163,7 @@ def in_dollars(panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> 
 
 
 def material_score(
-    panel, rows: np.ndarray, cols: np.ndarray, score: np.ndarray, money: np.ndarray
+    panel: Panel, rows: np.ndarray, cols: np.ndarray, score: np.ndarray, money: np.ndarray
 ) -> np.ndarray:
     """``score`` capped by the money at stake (``material_cap``, in US dollars where the
     store has the rate): a month of 12 Guinean francs (about $1) where 9,197 were expected

@@ -66,7 +66,7 @@ def _readings(panel: Panel, model: Baseline) -> Combined:
     rows, cols = np.nonzero(panel.combined_span > 0)
     span = panel.combined_span[rows, cols].astype(np.int64)
     value = panel.combined[rows, cols]
-    expected = combined_expectation(panel, model, rows, cols, span)
+    expected = combined_expectation(model, rows, cols, span)
     c = model.offset[rows] * span
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(expected + c)
@@ -83,7 +83,7 @@ def _readings(panel: Panel, model: Baseline) -> Combined:
 
 
 def combined_expectation(
-    panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray, span: np.ndarray
+    model: Baseline, rows: np.ndarray, cols: np.ndarray, span: np.ndarray
 ) -> np.ndarray:
     """The model's expected values of the months each combined figure covers, summed in
     order (NaN where a month has no expectation)."""

@@ -9,9 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tradesentry.detectors.base import context  # noqa: F401 - the cross checks' import
-from tradesentry.detectors.robust import nanmedian
-
-MAD_TO_SIGMA = 1.4826  # MAD × this = σ for normal data
+from tradesentry.detectors.robust import MAD_TO_SIGMA, nanmedian
 
 
 def row_median(x: np.ndarray) -> np.ndarray:

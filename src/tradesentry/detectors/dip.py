@@ -57,7 +57,7 @@ class Dip(Detector):
     3 such months in a million; real trade residuals are heavier-tailed below than above
     (part-shipments, late declarations), and 4.5 is where the untouched real series of the
     accuracy benchmark give about 1.2 dips per 100 series-years (2.8 at 4.0 when the
-    thresholds were chosen), near the rate spikes give at 4.0 (1.0); most of those dips are
+    thresholds were chosen; spikes give 0.7 at 4.0); most of those dips are
     visibly real (a month at 1/50 of its neighbours). A reported zero is not a dip
     where the series' months without trade (zeros or missing months) explain it
     (``baseline.ordinary_zeros``): intermittent flows trade in some months and not in others;

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
-    SMALL_GAP,
+    MATERIAL_MONEY,
     Detector,
     confidence,
     detections,
@@ -78,8 +78,8 @@ class Gap(Detector):
     the gap is low, months without trade the likelier reading (``_off_season_likelier``,
     in ``complete``).
 
-    Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``small_gap``
-    scores at most g / ``small_gap`` (0.5 at 1,000; high only from 1,800), so that the
+    Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``material_money``
+    scores at most g / ``material_money`` (0.5 at 1,000; high only from 1,800), so that the
     missing months of a flow of a few euros are never high however regular it was. The
     detector sees the series alone, without exchange rates, so g is in the series' own
     currency units: for a currency worth far less than a dollar the cap bites on smaller
@@ -113,7 +113,7 @@ class Gap(Detector):
     window: int = 12
     min_side: int = 3
     min_rate: float = 0.75
-    small_gap: float = SMALL_GAP  # currency units of the series
+    material_money: float = MATERIAL_MONEY  # currency units of the series
     #: months after a series' last report that make it a stop: fewer may be a late figure
     min_stop: int = 3
 
@@ -312,7 +312,9 @@ class Gap(Detector):
 
     def _score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """A gap's score (a run's or a stop's): its confidence, capped by the money at stake."""
-        return np.minimum(confidence(z, self.threshold), material_cap(expected, self.small_gap))
+        return np.minimum(
+            confidence(z, self.threshold), material_cap(expected, self.material_money)
+        )
 
     def _priced_at_usual(self, found: pd.DataFrame, i) -> None:
         """A stop priced at its recent level (``_tested_stops``) whose partner's record says

@@ -11,7 +11,13 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.context import country_codes
-from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    MATERIAL_MONEY,
+    Detector,
+    confidence,
+    detections,
+    no_detections,
+)
 from tradesentry.detectors.combined import combined_name
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import Panel, covered_months
@@ -60,7 +66,7 @@ class Incoherent(Detector):
     0.5 (low), since the explanation itself calls an error the less likely reading, and its
     impact is 0, the gap being trade the store does not hold rather than money a figure may
     have wrong (the difference stays in the evidence). Materiality, as ``gap``'s: a break
-    of fewer than ``small_gap`` currency units scores at most its size / ``small_gap``, so
+    of fewer than ``material_money`` currency units scores at most its size / ``material_money``, so
     €81 between a total and its details is low however many tolerances it spans. Why:
     coherence is the publisher's own constraint, so any break beyond rounding is worth a
     question, and the money it moves says how urgent.
@@ -79,7 +85,9 @@ class Incoherent(Detector):
     needs: ClassVar[tuple[str, ...]] = ("partners",)
     tolerance: float = 0.02
     min_months: int = 6
-    small_gap: float = SMALL_GAP  # currency units of the series (the detector sees no rates)
+    material_money: float = (
+        MATERIAL_MONEY  # currency units of the series (the detector sees no rates)
+    )
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         parts = [self._combined(panel), *self._totals(panel)]
@@ -228,7 +236,7 @@ class Incoherent(Detector):
         multiple = gap / np.maximum(self.tolerance * np.abs(total), 1e-300)
         # materiality, as gap's and mirror_gap's: a break of a few currency units is no
         # more than low, however many tolerances it spans
-        score = np.minimum(confidence(4.0 * multiple, 4.0), gap / self.small_gap)
+        score = np.minimum(confidence(4.0 * multiple, 4.0), gap / self.material_money)
         impact = gap
         if incomplete is not None:  # details more likely missing from the store than wrong
             score = np.where(incomplete, 0.5 * score, score)

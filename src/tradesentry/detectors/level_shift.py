@@ -19,7 +19,7 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.baseline import DEFAULT_CONFIG, baseline
+from tradesentry.detectors.baseline import DEFAULT_CONFIG, Baseline, baseline
 from tradesentry.detectors.combined import combined_name, spread_months
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq, many_goods
@@ -107,7 +107,7 @@ class LevelShift(Detector):
     difference over the reported months of the new side: the change over up to a year of
     the new level, which a reader can check against the figures. A change that the next one
     undoes within 12 months, back to within ×1.5 of the old level, is one temporary change
-    (``returns``; every month of it on the new level's side of the midpoint between the
+    (``undoing_shifts``; every month of it on the new level's side of the midpoint between the
     two levels): one finding over its months (``period_end`` its last reported month),
     the return in its evidence and words, its money at stake what its months held against
     the old level, month by month, and its score the stronger of its two changes'. No
@@ -163,7 +163,7 @@ class LevelShift(Detector):
             | _spread_evidence(panel, traded, filled, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
-        back = returns(model, keep, sides, traded)
+        back = undoing_shifts(model, keep, sides, traded)
         score = confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold)
         end = sh.start[keep].copy()
         # a year of the new level, or, for a temporary change, what its months held
@@ -268,7 +268,7 @@ class LevelShift(Detector):
         else:
             against = f"against {about(old, cur)} in the {before} before ({since})"
             size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
-        if ev.get("return_period"):  # a temporary change: its own words (``returns``)
+        if ev.get("return_period"):  # a temporary change: its own words (``undoing_shifts``)
             return _temporary(ev, finding, against, size)
         a_month, traded = _per_month(finding, ev, unit, freq)
         text = (
@@ -492,8 +492,8 @@ def _other_years(period: str, lags: list) -> str:
     return f"{month.strftime('%B')} {joined(years)}"
 
 
-def returns(
-    model, keep: np.ndarray, sides: Mapping[str, np.ndarray], traded: np.ndarray
+def undoing_shifts(
+    model: Baseline, keep: np.ndarray, sides: Mapping[str, np.ndarray], traded: np.ndarray
 ) -> np.ndarray:
     """For each shift of ``keep``, the position in ``keep`` of the shift that undoes it, or
     -1: the next change of the same series, the other way, within ``LEVEL_MONTHS`` of it,
@@ -764,7 +764,7 @@ def _calendar_levels(
 
 def late_levels(
     values: np.ndarray,
-    model,
+    model: Baseline,
     rows: np.ndarray,
     starts: np.ndarray,
     sides: Mapping[str, np.ndarray],

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import SMALL_GAP, Detector, confidence, detections, no_detections
+from tradesentry.detectors.base import (
+    MATERIAL_MONEY,
+    Detector,
+    confidence,
+    detections,
+    no_detections,
+)
 from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.panel import Panel
@@ -69,14 +75,14 @@ class MirrorGap(Detector):
     Contiguous flagged months, on the same side, are one finding over their span; months
     where one side has no record are bridged, not counted, and the explanation says over
     how many months both recorded the totals are. The score grows
-    with the distance from the band, but a gap g below ``small_gap`` US dollars scores at
-    most g / ``small_gap`` (0.5 at $1,000, the smallest change ``revision`` reports in a
+    with the distance from the band, but a gap g below ``material_money`` US dollars scores at
+    most g / ``material_money`` (0.5 at $1,000, the smallest change ``revision`` reports in a
     dollar series): a pair whose whole trade is a few tens of euros passes the materiality
     test against its own size, and a zero on one side puts its ratio infinitely far, yet
     such a gap is the ordinary noise of small records (rounding, reporting thresholds).
     The gap is converted to dollars month by month with the store's rate for the series'
     currency (context ``own_per_usd``); a finding with a month the store has no rate for
-    is capped in the series' own currency units instead (g / ``small_gap`` units), which
+    is capped in the series' own currency units instead (g / ``material_money`` units), which
     for a currency worth far less than a dollar (JPY, KRW) caps almost nothing: load the
     rates (``tradesentry rates FILE``) to cap it in dollars. Why: imports are valued CIF
     and exports FOB, so the ratio is not 1, and mirror records of small monthly flows
@@ -98,7 +104,7 @@ class MirrorGap(Detector):
     min_pair_months: int = 12
     min_usual_months: int = 6  # compared months outside a finding that make a usual month
     materiality: float = 0.2
-    small_gap: float = SMALL_GAP  # US dollars; currency units where the store has no rate
+    material_money: float = MATERIAL_MONEY  # US dollars; currency units where the store has no rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -148,7 +154,7 @@ class MirrorGap(Detector):
         dollars where the rates are known): however far a ratio of tens of dollars is from
         the band, the gap is small-record noise, not high."""
         distance = confidence(self.threshold * z, self.threshold)
-        return np.minimum(distance, gap / self.small_gap)
+        return np.minimum(distance, gap / self.material_money)
 
     def _at_stake(
         self,

@@ -119,7 +119,9 @@ def trending(
     return out
 
 
-def local_slope(x: np.ndarray, cp: np.ndarray, config: BaselineConfig):
+def local_slope(
+    x: np.ndarray, cp: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, np.ndarray]:
     """Robust local trend at each month and its standard error (both 0 where not used).
 
     The median of the 12-month differences ÷ 12 (which also cancels the season) within
@@ -414,7 +416,9 @@ def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:
     )
 
 
-def segment_summary(x: np.ndarray, segment: np.ndarray):
+def segment_summary(
+    x: np.ndarray, segment: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per (row, segment): median of the reported values, their count and last column."""
     n, T = x.shape
     n_seg = int(segment.max()) + 1 if segment.size else 1

@@ -48,11 +48,9 @@ class Spike(Detector):
     series' residuals above the expectation (``sigma_high``: widened by the upper tail, so a
     habit of thin months does not hide a spike; floored at 5 %). Threshold: z ≥ 4.0. Why:
     under a normal model a 4-scale excess happens 3 times in 100,000 months; real trade
-    residuals have heavier tails than the scale sees, and 4.0 is where the untouched real
-    series of the accuracy benchmark gave about 1.0 spikes per 100 series-years, near the
-    rate the dip threshold gives below (1.2; docs/detectors.md), while 88 % of spikes of 4
-    to 20 scales are found (docs/accuracy.md); 0.7 since a weak season (one or two other
-    years) no longer makes a month ordinary for its level a spike (``baseline``).
+    residuals have heavier tails than the scale sees; at 4.0 the untouched real series of
+    the accuracy benchmark give 0.7 spikes per 100 series-years, below the 1.2 dips the dip
+    threshold gives, while 88 % of spikes of 4 to 20 scales are found (docs/accuracy.md).
 
     A seasonal factor can come from other years' odd months (a January at 1/200 of the
     months around it in three other years makes every January expected at 1/200), and then

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import (
+    MATERIAL_MONEY,
     MONEY_NEEDS,
-    SMALL_GAP,
     Detector,
     confidence,
     detections,
@@ -127,7 +127,7 @@ class UnitValue(Detector):
     (``_mixes_goods``).
 
     Materiality, as ``mirror_gap``'s (``gap``'s, but in dollars): the score is capped at m /
-    ``small_gap``, m the money the finding is about in US dollars where the store has the
+    ``material_money``, m the money the finding is about in US dollars where the store has the
     month's rate for the series' currency (else in its own units): the gap for a price
     outlier or a value slip; for a weight slip or outlier, whose value is right, the value
     of the record (44,640 Guinean francs, about $5, is never high). €13 for 13 kg against a usual €10/kg is a price far
@@ -158,7 +158,7 @@ class UnitValue(Detector):
     normal_z: float = 3.0
     habit_share: float = 0.1
     habit_months: int = 2
-    small_gap: float = SMALL_GAP  # US dollars; currency units where the store has no rate
+    material_money: float = MATERIAL_MONEY  # US dollars; currency units where the store has no rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         c = self._cells(panel)
@@ -227,7 +227,7 @@ class UnitValue(Detector):
                             cols,
                             np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected),
                         ),
-                        self.small_gap,
+                        self.material_money,
                     ),
                 ]
             ),

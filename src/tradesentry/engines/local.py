@@ -1,10 +1,15 @@
-"""The local engine: one DuckDB GROUP BY pass gathers each series, NumPy scans chunk by chunk.
+"""The local engine: DuckDB gathers whole series, NumPy scans them chunk by chunk.
 
-Why a GROUP BY and not an ORDER BY: the scan needs whole series together, not a total
-order. DuckDB's hash aggregation with ``list()`` gathers every series' months in one pass
-(close to the cost of the floor, a plain GROUP BY), where a sort on seven text columns or a
-``dense_rank`` window costs several times more. Each row of the result is one whole series,
-and chunks are cut between series, never inside one.
+The scan needs whole series together, not a total order, and there are two ways to them
+(``gathered_series``), each the faster where it is used. Where the detectors asked for
+need no context columns (``--kind gap``; ``incoherent`` where no world series is
+scanned), DuckDB's hash aggregation with ``list()`` gathers every series' months in one
+GROUP BY pass, close to the cost of the floor, where a sort on seven text columns would
+cost twice as much. Where they need context (the partner's record, the previous release,
+rates: every default scan), the context's fifteen more columns would make a list each for
+every series, which costs more than sorting the rows: the rows are read in series order
+and the lists are made in Arrow (``series_rows``). Either way each row of the result is
+one whole series, and chunks are cut between series, never inside one.
 
 Series are ordered by ``GROUP_KEY`` (reporter, flow, …) and a chunk holds whole groups
 where it can, so the cross-series checks (details against totals, the world against the
@@ -17,9 +22,9 @@ size (the world's partners are summed over the whole store by the context,
 ``context.partners_sql``). Sorting the gathered series costs little: it sorts one row per
 series, not one per observation.
 
-A selection of more than ``GATHER_ROWS`` observations is gathered reporter range by reporter
-range (``key_ranges``), one GROUP BY per range, so that DuckDB's hash table of lists
-never holds more than that many rows, whatever the size of the store; ranges follow the
+In a store of more than ``GATHER_ROWS`` observations the selection is gathered reporter
+range by reporter range (``key_ranges``), one query per range, so that DuckDB never holds
+more than that many rows at once, whatever the size of the store; ranges follow the
 series order, so the chunks and findings are the same as from one pass.
 
 The current view is folded into the same pass: without context columns the engine reads
@@ -529,7 +534,7 @@ def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -
     ``vintage`` list is present, only the latest release's figure of each cell is kept.
     """
     lists = batch.column(row_columns[0])
-    lengths = pc_list_lengths(lists)
+    lengths = _list_lengths(lists)
     series_no = np.repeat(np.arange(batch.num_rows, dtype=np.int64), lengths)
     data: dict[str, object] = {}
     for name in (*SERIES_KEY, "currency"):
@@ -544,7 +549,7 @@ def series_frame(batch: pa.RecordBatch | pa.Table, row_columns: Sequence[str]) -
     return frame
 
 
-def pc_list_lengths(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:
+def _list_lengths(lists: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Number of elements of each list (0 for a null list)."""
     return pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
 

@@ -956,7 +956,7 @@ def canonical(frame):
     )
     return frame.withColumns(
         {
-            "_problem": _problem(frame, types),
+            "_problem": _problem(types),
             "freq": F.col("_freq"),
             "period_months": F.col("_months").cast("tinyint"),
             "currency": F.col("_currency"),
@@ -1003,7 +1003,7 @@ CHECK_COLUMNS: tuple[str, ...] = (
 )
 
 
-def _problem(frame, types: dict[str, str]):
+def _problem(types: dict[str, str]):
     """The first check of ``ingest.validate``'s a row of ``canonical``'s fails, in its
     order, or NULL: its name, a constant (``_check_rows`` words it for the one row refused;
     a CASE building the words for every row made the pass five times slower).

@@ -195,15 +195,29 @@ def _completed(
         read = [f for f in read if len(f)]
         if read:
             frame = pd.concat([f for f in (frame, *read) if len(f)], ignore_index=True)
+        read = _finding_context(con, detectors, frame)
         for detector in detectors:
-            mine = frame[frame["kind"] == detector.kind]
-            if not detector.finding_needs or mine.empty:
+            mine = set(frame.index[frame["kind"] == detector.kind])
+            if not detector.finding_needs or not mine:
                 continue
             found = {
-                need: context.FINDING_CONTEXT[need](mine, con) for need in detector.finding_needs
+                need: {i: record for i, record in read[need].items() if i in mine}
+                for need in detector.finding_needs
             }
             frame = detector.complete(frame, found)
     return frame
+
+
+def _finding_context(con, detectors, frame: pd.DataFrame) -> dict[str, dict]:
+    """Each context of findings named by the detectors, read once for the findings of every
+    detector that names it together, by index (``context.reporter_along`` counts a level
+    shift, a dip and a figure near zero of one record and month as one move)."""
+    read: dict[str, dict] = {}
+    for need in dict.fromkeys(n for d in detectors for n in d.finding_needs):
+        kinds = [d.kind for d in detectors if need in d.finding_needs]
+        asked = frame[frame["kind"].isin(kinds)]
+        read[need] = context.FINDING_CONTEXT[need](asked, con) if len(asked) else {}
+    return read
 
 
 def _since(frame: pd.DataFrame, since: str | None) -> pd.DataFrame:

@@ -962,11 +962,13 @@ _REPORTER_ALONG_SQL = f"""
 
 def reporter_along(found, con) -> dict:
     """How many of the reporter's series of the same flow moved the same way as each
-    change, by the finding's index in ``found`` (level shifts of monthly series, their
-    ``direction`` in the evidence), where at least ``ALONG_MIN_FLAGGED`` changes of the
-    scan start in that month that way in that record (a record that moved as a whole
-    shows as several changes at once; the reporter's series are read for those months
-    only): of its series by country and product with at least 3 months with trade in the
+    finding, by the finding's index in ``found`` (findings of monthly series: level
+    shifts, their ``direction`` in the evidence, and single months, up where the figure
+    is above its expectation, down where below; ``along_direction`` in the record), where
+    at least ``ALONG_MIN_FLAGGED`` findings of the scan start in that month that way in
+    that record, of any of the kinds asked together (a record that moved as a whole shows
+    as several changes, dips and figures near zero at once; the reporter's series are read
+    for those months only): of its series by country and product with at least 3 months with trade in the
     ``ALONG_BEFORE`` months before the month (``along_trading``), those whose median of the
     ``ALONG_AFTER`` months from it (a month without a figure counting as nothing) is half
     that of the months before or less, for a fall, or twice it or more, for a rise
@@ -981,9 +983,13 @@ def reporter_along(found, con) -> dict:
     half or less from December 2023, 62 % of their trade, when its graphite export controls
     began."""
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
-    direction = found["evidence"].map(
+    stated = found["evidence"].map(
         lambda ev: {"down": -1, "up": 1}.get((ev or {}).get("direction"), 0)
     )
+    gap = pd.to_numeric(found["observed"], errors="coerce") - pd.to_numeric(
+        found["expected"], errors="coerce"
+    )
+    direction = stated.where(stated != 0, (gap > 0).astype(int) - (gap < 0).astype(int))
     keys = ["reporter", "flow", "period", "direction"]
     mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
     mine = mine[mine.groupby(keys)["direction"].transform("size") >= ALONG_MIN_FLAGGED]
@@ -1005,12 +1011,14 @@ def reporter_along(found, con) -> dict:
         rows = con.execute(_REPORTER_ALONG_SQL.format(current=current)).df()
     finally:
         con.unregister("finding_along")
+    directions = dict(zip(frame["c"].astype(int), frame["direction"].astype(int), strict=True))
     by_combo: dict[int, dict] = {}
     for c, group in rows.groupby("c"):
         own = group[group["lag"] == 0]
         if own.empty:
             continue
         record = {
+            "along_direction": "down" if directions[int(c)] < 0 else "up",
             "along_trading": int(own["trading"].iat[0]),
             "along_moved": int(own["moved"].iat[0]),
             "along_value": round(float(own["moved_value"].fillna(0.0).iat[0]), 3),

@@ -19,7 +19,7 @@ import hashlib
 import io
 import json
 import textwrap
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 import duckdb
@@ -146,12 +146,14 @@ def assemble(
     )
     out = with_severity_and_id(out)
     by_kind = {d.kind: d for d in detectors}
-    out["explanation"] = [_explained(by_kind[rec["kind"]], rec) for rec in out.to_dict("records")]
+    out["explanation"] = [explained(by_kind[rec["kind"]], rec) for rec in out.to_dict("records")]
     return out[[*FINDING_COLUMNS, *EXTRA_COLUMNS]]
 
 
-def _explained(detector: Detector, finding: dict) -> str:
-    """The detector's explanation, then where an aggregate's change is (``drivers``)."""
+def explained(detector: Detector, finding: Mapping) -> str:
+    """The detector's explanation, then where an aggregate's change is (``drivers``): a
+    finding's words, as assembled and as written again once completed from the store
+    (``Detector.complete``)."""
     where = drivers.sentence(finding)
     return f"{detector.explain(finding)} {where}" if where else detector.explain(finding)
 

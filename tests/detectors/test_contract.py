@@ -980,12 +980,13 @@ CONTEXT_RECORDS = {
 def test_context_of_findings_is_named_by_the_detectors_that_read_it():
     """``finding_needs`` name readers of ``context.FINDING_CONTEXT``, and each reader is
     needed by a registered detector (the gap, for the partner's record of its months and
-    the line's other partners; the level shift, for the reporter's other series)."""
+    the line's other partners; the level shift and the single months, for the reporter's
+    other series)."""
     from tradesentry.context import FINDING_CONTEXT
 
     named = {need for kind in KINDS for need in registry()[kind].finding_needs}
     assert named == set(FINDING_CONTEXT) == set(CONTEXT_RECORDS)
-    assert COMPLETING == ["gap", "level_shift"]
+    assert COMPLETING == ["dip", "gap", "implausible", "level_shift", "spike"]
 
 
 COMPLETING = [kind for kind in KINDS if registry()[kind].finding_needs]

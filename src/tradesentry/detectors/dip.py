@@ -9,6 +9,7 @@ from typing import ClassVar
 
 import pandas as pd
 
+from tradesentry.detectors.along import along_text, completed_along
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
 from tradesentry.detectors.baseline import NOTHING_SHARE
 from tradesentry.detectors.combined import (
@@ -73,6 +74,10 @@ class Dip(Detector):
     years' months behind the factor in money, and the month against the level alone.
     Where the store holds the partner's record of the same flow, the month is read in it
     too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
+    Where many of the reporter's series of the flow moved the same way in the month (a
+    record or a measure that moved as a whole: ``context.reporter_along``, counted with
+    the scan's level shifts and other single months of that record and month), the text
+    says how many and which goods (``along.along_text``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -81,13 +86,23 @@ class Dip(Detector):
     kind: ClassVar[str] = "dip"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
     needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
+    # how many of the reporter's series moved with it, read once the scan's findings are in
+    finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         found = with_second_records(panel, deviations(panel, self.kind, -1, self.threshold))
         return with_combined(found, combined_deviations(panel, self.kind, -1, self.threshold))
 
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Each finding with how many of the reporter's series of the flow moved its way in
+        its month (``context.reporter_along``), its explanation written again."""
+        return completed_along(self, found, context)
+
     def explain(self, finding: Mapping) -> str:
+        return self._explain(finding) + along_text(finding)
+
+    def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         if ev.get("combined"):
             return explain_deviation(finding, _below(finding, ev), "below")

@@ -279,6 +279,8 @@ class Gap(Detector):
         the reporter's other partners of the line recorded in them (``sibling_months``);
         a gap whose months may be its off season is read with them too, where the store
         holds neither (``_off_season_likelier``)."""
+        from tradesentry.findings import explained
+
         records: dict[int, dict] = {}
         for need in self.finding_needs:
             for i, record in (context.get(need) or {}).items():
@@ -307,7 +309,7 @@ class Gap(Detector):
                 # in the record the less likely one, however long or large (low)
                 found.at[i, "score"] = min(float(found.at[i, "score"]), NO_TRADE_SCORE)
                 found.at[i, "severity"] = "low"
-            found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
+            found.at[i, "explanation"] = explained(self, found.loc[i].to_dict())
         return found
 
     def _score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:

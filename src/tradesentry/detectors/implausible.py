@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from tradesentry.detectors.along import along_text, completed_along, moved_as_a_whole
 from tradesentry.detectors.base import (
     MONEY_NEEDS,
     Detector,
@@ -114,14 +115,21 @@ class Implausible(Detector):
     weight moved with its value (its unit value the series' usual one, ``weight_reading``)
     is a shipment of that size, not a unit error, which changes the value and not the
     kilograms: a month next to nothing where the near-zero rules hold (read with its weight,
-    as any), else no finding here (the spike or dip reads it). Materiality, as every
-    detector's: less than 2,000 at stake (US dollars where the store has the month's rate,
+    as any), else no finding here (the spike or dip reads it). Where many of the reporter's
+    series of the flow moved the same way in the month (a record or a measure that moved
+    as a whole: ``context.reporter_along``, counted with the scan's level shifts and other
+    single months of that record and month), the text says how many and which goods
+    (``along.along_text``), and a month next to nothing is not called an implausible
+    amount of trade: China's graphite to the US, $2,246 in December 2023 among months of
+    millions, the month its export controls began. Materiality, as every detector's: less than 2,000 at stake (US dollars where the store has the month's rate,
     ``own_rate``; else the series' currency units) scores at most its size / 2,000, so a
     figure of a few dollars is never high (``base.material_score``)."""
 
     kind: ClassVar[str] = "implausible"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
     needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
+    # how many of the reporter's series moved with it, read once the scan's findings are in
+    finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     # a month's unit value is off when its value is: one event, read here with its weight
     supersedes: ClassVar[tuple[str, ...]] = ("spike", "dip", "unit_value")
     threshold: float = 4.5
@@ -341,7 +349,15 @@ class Implausible(Detector):
         reason[v < 0] = 0
         return reason, slip, local, tiny.sum(axis=1), low
 
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Each finding with how many of the reporter's series of the flow moved its way in
+        its month (``context.reporter_along``), its explanation written again."""
+        return completed_along(self, found, context)
+
     def explain(self, finding: Mapping) -> str:
+        return self._explain(finding) + along_text(finding)
+
+    def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         if ev.get("combined"):
             return _explain_combined(finding, ev, self.slip_tolerance)
@@ -369,7 +385,7 @@ class Implausible(Detector):
         weights, shipped = weight_text(ev, finding, reading)
         text = (
             f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. "
-            f"{_only_low(ev, unit)}: not a plausible amount of trade.{weights}{partner}"
+            f"{_only_low(ev, unit)}{_verdict(finding)}.{weights}{partner}"
         )
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level") or next_was_high(ev):
@@ -379,6 +395,13 @@ class Implausible(Detector):
                 "stopped and then resumed."
             )
         return text + _low_reading(reading, shipped, unit)
+
+
+def _verdict(finding: Mapping) -> str:
+    """ ": not a plausible amount of trade", unless the reporter's record moved as a whole
+    that month (``along.moved_as_a_whole``): then the month is the record's story, told
+    after (``along_text``), and a plausible one."""
+    return "" if moved_as_a_whole(finding) else ": not a plausible amount of trade"
 
 
 #: a partner's month within this factor of its usual one did not move with a slip

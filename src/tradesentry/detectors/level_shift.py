@@ -10,6 +10,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from tradesentry.detectors.along import along_text, completed_along
 from tradesentry.detectors.base import (
     MONEY_NEEDS,
     Detector,
@@ -125,7 +126,7 @@ class LevelShift(Detector):
     Where many of the reporter's series of the flow moved the same way in the change's
     month, beyond what the same month of other years shows (``context.reporter_along``,
     read once the changes are known), the text says how many and which goods: a record or
-    a measure that moved as a whole (``_along_text``).
+    a measure that moved as a whole (``along.along_text``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -235,17 +236,10 @@ class LevelShift(Detector):
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
         """Each change with how many of the reporter's series of the flow moved its way in
         its month (``context.reporter_along``), its explanation written again."""
-        along = context.get("reporter_along") or {}
-        if not along:
-            return found
-        found = found.copy()
-        for i, record in along.items():
-            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), **record}
-            found.at[i, "explanation"] = self.explain(found.loc[i].to_dict())
-        return found
+        return completed_along(self, found, context)
 
     def explain(self, finding: Mapping) -> str:
-        return self._explain(finding) + _along_text(finding)
+        return self._explain(finding) + along_text(finding)
 
     def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
@@ -434,62 +428,6 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
             "series' swings are too wide to call another level."
         )
     return f" No further change of level is dated up to {last}; {months}."
-
-
-#: a record moved as a whole where the share of its series that moved a change's way in
-#: its month, and the share of their trade, are each at least ``ALONG_SHARE`` and this many
-#: times the share in the same month of other years or more, and the count is beyond
-#: ``ALONG_Z`` binomial standard errors of the usual (series of one record move together
-#: more than coins, and one other year is a thin yardstick: wide bars)
-ALONG_SHARE = 0.2
-ALONG_RATIO = 1.5
-ALONG_Z = 5.0
-
-
-def _along_text(finding: Mapping) -> str:
-    """ " At the same time 34 of the 77 series of CHN's exports in the store … fell to half
-    or less too …", where the reporter's record moved as a whole, in its series and in
-    their trade (``ALONG_SHARE``, ``ALONG_RATIO``, ``ALONG_Z``), or ""."""
-    ev = finding.get("evidence") or {}
-    trading, moved, usual = ev.get("along_trading"), ev.get("along_moved"), ev.get("along_usual")
-    if not trading or moved is None or usual is None:
-        return ""
-    share, value = moved / trading, float(ev.get("along_value") or 0.0)
-    usual_value = float(ev.get("along_usual_value") or 0.0)
-    if share < max(ALONG_SHARE, ALONG_RATIO * usual):
-        return ""
-    if value < max(ALONG_SHARE, ALONG_RATIO * usual_value):  # its cells of a few euros
-        return ""
-    spread = math.sqrt(trading * usual * (1.0 - usual)) or 1.0
-    if (moved - trading * usual) / spread < ALONG_Z:
-        return ""
-    reporter, flow = finding.get("reporter"), finding.get("flow")
-    fell = (ev.get("direction") or "down") == "down"
-    how = "fell to half or less" if fell else "doubled or more"
-    goods = [f"{code} ({count})" for code, count in ev.get("along_goods") or [] if count > 1]
-    among = f"; the commonest {joined(goods)}" if goods else ""
-    when = _other_years(str(finding.get("period") or ""), ev.get("along_usual_lags") or [])
-    pct = lambda x: percent(100 * x, digits=0)  # noqa: E731
-    return (
-        f" At the same time {moved:,} of the {trading:,} series of {reporter}'s {flow}s in the "
-        f"store that traded in the months before {how} too ({pct(share)} of them, "
-        f"{pct(value)} of their trade{among}), where in {when} {pct(usual)} did "
-        f"({pct(usual_value)} of their trade): something moved {reporter}'s {flow}s at once, "
-        "in the record (its coverage, its processing, a late release) or in the trade (a "
-        "measure, a shock), more likely than a change in this trade alone."
-    )
-
-
-def _other_years(period: str, lags: list) -> str:
-    """ "December 2022", "December 2022 and 2024": the months the usual share is of."""
-    try:
-        month = pd.Period(period, "M")
-    except ValueError:
-        return "the same month of other years"
-    years = [str((month + int(lag)).year) for lag in lags]
-    if not years:
-        return "the same month of other years"
-    return f"{month.strftime('%B')} {joined(years)}"
 
 
 def undoing_shifts(

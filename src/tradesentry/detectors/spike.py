@@ -9,6 +9,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from tradesentry.detectors.along import along_text, completed_along
 from tradesentry.detectors.base import MONEY_NEEDS, Detector
 from tradesentry.detectors.baseline import baseline
 from tradesentry.detectors.combined import (
@@ -65,6 +66,10 @@ class Spike(Detector):
     may have been recorded late, here (evidence ``late``, ``late.py``).
     Where the store holds the partner's record of the same flow, the month is read in it
     too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
+    Where many of the reporter's series of the flow moved the same way in the month (a
+    record or a measure that moved as a whole: ``context.reporter_along``, counted with
+    the scan's level shifts and other single months of that record and month), the text
+    says how many and which goods (``along.along_text``).
     Materiality, as every detector's: less than 2,000 at stake (US dollars where the store
     has the month's rate, ``own_rate``; else the series' currency units) scores at most its
     size / 2,000, so a figure of a few dollars is never high (``base.material_score``).
@@ -73,6 +78,8 @@ class Spike(Detector):
     kind: ClassVar[str] = "spike"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
     needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
+    # how many of the reporter's series moved with it, read once the scan's findings are in
+    finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     threshold: float = 4.0
 
     def detect(self, panel: Panel) -> pd.DataFrame:
@@ -81,7 +88,15 @@ class Spike(Detector):
             found = _with_late_readings(panel, found)
         return with_combined(found, combined_deviations(panel, self.kind, +1, self.threshold))
 
+    def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
+        """Each finding with how many of the reporter's series of the flow moved its way in
+        its month (``context.reporter_along``), its explanation written again."""
+        return completed_along(self, found, context)
+
     def explain(self, finding: Mapping) -> str:
+        return self._explain(finding) + along_text(finding)
+
+    def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         if ev.get("combined"):
             return explain_deviation(finding, times(ev.get("ratio")), "above")

@@ -369,6 +369,14 @@ def _unheld_code(con, filters: dict, source: str = "the store") -> tuple[str, st
     return first_unheld(con, codes, source) if codes else None
 
 
+def held_flows(store: Store) -> list[str]:
+    """The flows the store holds series of, in ``schema.FLOWS`` order: what a form offers
+    (a flow the store holds nothing of would list no findings, which reads as "none")."""
+    rows = store.con.cursor().execute("SELECT DISTINCT flow FROM observations").fetchall()
+    held = {r[0] for r in rows}
+    return [flow for flow in schema.FLOWS if flow in held]
+
+
 def check_codes(
     store: Store,
     reporter: str | list[str] | None = None,

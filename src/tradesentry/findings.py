@@ -83,6 +83,24 @@ def severity_of(score: np.ndarray) -> np.ndarray:
     return np.where(score >= HIGH, "high", np.where(score >= MEDIUM, "medium", "low"))
 
 
+def figure_terms(finding: Mapping) -> tuple[str, str]:
+    """What a finding's ``observed`` and ``expected`` hold, in words for a label: the
+    month's figure and its expectation for most kinds; a level shift's new and old levels
+    (medians a month), a mirror gap's two records and a gap's expectation (totals over
+    the months it spans). A journalist quoting the table's "observed" of a level shift
+    as the month's figure quoted the median of the year after it."""
+    unit = "year" if finding.get("freq") == "A" else "month"
+    kind = finding.get("kind")
+    total = ", total" if finding.get("period_end") not in (None, finding.get("period")) else ""
+    if kind == "level_shift":
+        return f"new level, a {unit}", f"old level, a {unit}"
+    if kind == "mirror_gap":
+        return f"this record{total}", f"partner's record{total}"
+    if kind == "gap":
+        return "recorded", f"expected{total}"
+    return "observed", "expected"
+
+
 def stable_id(
     kind: str, key: Sequence[str], period: str, period_end: str, freq: str = MONTHLY
 ) -> str:

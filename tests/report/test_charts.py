@@ -295,8 +295,26 @@ def test_a_partners_record_in_another_currency_has_an_axis_of_its_own_money():
     assert layout["yaxis2"]["tickprefix"] == "$" and layout["yaxis2"]["exponentformat"] == "B"
     assert layout["margin"]["r"] >= 60
     toggles = [b["args"][0] for b in layout["updatemenus"][0]["buttons"]]
+    steps = {"yaxis.dtick": None, "yaxis2.dtick": None}  # less than a decade: plotly's
     assert toggles == [
-        {"yaxis.type": "log", "yaxis2.type": "log"},
-        {"yaxis.type": "linear", "yaxis2.type": "linear"},
+        {"yaxis.type": "log", "yaxis2.type": "log", **steps},
+        {"yaxis.type": "linear", "yaxis2.type": "linear", **steps},
     ]
     assert layout["yaxis2"]["type"] == layout["yaxis"]["type"]
+
+
+@pytest.mark.parametrize(
+    ("low", "log", "dtick"), [(3.0e3, True, 1), (6.7e5, False, None)], ids=["decades", "narrow"]
+)
+def test_a_money_axis_labels_amounts_and_starts_at_zero(low, log, dtick):
+    """A log axis labelled "€10M" and then the bare digits "2 3 4 5 7" between, which read
+    as amounts: over decades only its powers of ten are labelled, by default and once
+    toggled. A linear axis from €0.67M to €1.05M drew ordinary months as swings: it starts
+    at zero."""
+    figures = {"2021-01": (low, 1), "2021-02": (1.0e6, 1), "2021-03": (1.05e6, 1)}
+    layout = series_figure(_view(figures, []))["layout"]
+    assert (layout["yaxis"]["type"] == "log") is log
+    assert layout["yaxis"].get("dtick") == dtick
+    assert layout["yaxis"]["rangemode"] == "tozero"
+    on_log = layout["updatemenus"][0]["buttons"][0]["args"][0]
+    assert on_log == {"yaxis.type": "log", "yaxis.dtick": dtick}

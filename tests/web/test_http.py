@@ -139,6 +139,37 @@ def test_a_code_the_store_does_not_hold_is_a_422_not_0_findings(client, path, qu
     assert "no series in the store has" in response.text and "the store holds" in response.text
 
 
+@pytest.mark.parametrize("path", ["/findings", "/api/findings", "/api/findings.csv"])
+def test_months_asked_in_the_wrong_order_are_a_422_not_0_findings(client, path):
+    """From 2025-01 to 2024-01 selected nothing, which read as "no findings"."""
+    response = client.get(f"{path}?since=2021-01&until=2020-06")
+    assert response.status_code == 422
+    assert "from 2021-01 is after to 2020-06" in response.text
+
+
+def test_the_flow_list_offers_the_flows_the_store_holds(client):
+    """Re-export and re-import were offered in a store of exports and imports, and gave
+    "0 findings"; a link that names another flow keeps it selected."""
+    options = re.findall(r'<option value="([^"]+)"', _flow_select(client.get("/findings").text))
+    assert options == ["import", "export"]
+    asked = _flow_select(client.get("/findings?flow=re-export").text)
+    assert re.findall(r'<option value="([^"]+)"', asked) == ["import", "export", "re-export"]
+    assert '<option value="re-export" selected>' in asked
+
+
+def _flow_select(html: str) -> str:
+    return html.split('<select name="flow">', 1)[1].split("</select>", 1)[0]
+
+
+def test_a_level_shifts_figures_are_named_as_levels(client):
+    """A journalist quoted a level shift's "observed" as its month's figure: it is the
+    median of the months after it, and the table and the card say so."""
+    html = client.get("/findings?kind=level_shift").text
+    assert 'data-label="new level, a month"' in html and 'class="term">old level' in html
+    page = client.get("/findings?kind=dip").text
+    assert 'data-label="observed"' in page and 'class="term"' not in page
+
+
 def test_sort_and_pages(client):
     ranked = [f["kind"] for f in client.get("/api/findings").json()]
     assert ranked == ["level_shift", "timing_shift", "dip"]
@@ -519,7 +550,7 @@ def test_an_annual_series_is_shown_by_year(annual_client):
     spike = next(f for f in found if f["kind"] == "spike")
     assert annual_client.get(f"/api/findings/{spike['id']}").json() == spike
     listed = annual_client.get("/findings").text
-    cells = re.findall(r'<td class="period">(20[-0-9→ ]*)</td>', listed)  # the period column
+    cells = re.findall(r'<td class="period"[^>]*>(20[-0-9→ ]*)</td>', listed)  # the period column
     assert {"2016", "2012"} <= set(cells) and not any("-" in c for c in cells)
     page = annual_client.get(ANNUAL_SERIES).text
     history = re.search(r'<table class="history">.*?</table>', page, re.S).group(0)

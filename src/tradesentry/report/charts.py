@@ -91,9 +91,13 @@ def series_figure(
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
 
 
-def _axes_type(fig: _Figure, kind: str) -> dict:
-    """The relayout of the log/linear toggle: both money axes where the chart has two."""
-    return {"yaxis.type": kind, **({"yaxis2.type": kind} if "yaxis2" in fig.layout else {})}
+def _axes_type(fig: _Figure, kind: str, decades: float) -> dict:
+    """The relayout of the log/linear toggle: both money axes where the chart has two. A
+    log axis over a decade or more labels its powers of ten only ($10M, $100M): plotly.js
+    labels the steps between with bare digits ("2 3 4 5 7") that read as amounts."""
+    axes = ["yaxis", *(["yaxis2"] if "yaxis2" in fig.layout else [])]
+    dtick = 1 if kind == "log" and decades >= 1.0 else None
+    return {f"{axis}.{key}": v for axis in axes for key, v in (("type", kind), ("dtick", dtick))}
 
 
 def _few_periods_axis(fig: _Figure, annual: bool) -> None:
@@ -404,7 +408,7 @@ def _add_mirror_months(fig: _Figure, evidence: Mapping, currency: str) -> None:
             y=[v for _, v in points],
             customdata=[money(v, currency) for _, v in points],
             mode="markers",
-            name=f"Partner's record (in {currency})",
+            name=f"Partner's record, flagged months (in {currency})",
             marker={"symbol": "diamond", "size": 11, "color": MIRROR},
             hovertemplate="%{x|%b %Y}: partner recorded %{customdata}<extra></extra>",
         )
@@ -559,6 +563,7 @@ def _zeros_at_foot(fig: _Figure, foot: float) -> bool:
 
 def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> None:
     """Log axis when the values span orders of magnitude ($3K beside $200M), with a toggle."""
+    decades = float(np.log10(positive.max() / positive.min())) if positive.size else 0.0
     log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
     fig.update_layout(  # plotly.js' own defaults plus a few colours: no template to copy
         paper_bgcolor="#ffffff",
@@ -571,6 +576,8 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
         yaxis={
             "title": currency,
             "type": "log" if log else "linear",
+            **({"dtick": 1} if log else {}),
+            "rangemode": "tozero",  # a linear axis from zero: no swing drawn larger than it is
             "exponentformat": "B",  # 10B and 0.5T, as the text writes money (SI wrote 10G)
             "tickprefix": currency_symbol(currency),  # $10B beside "$38.9B" in the text
             "gridcolor": GRID,
@@ -581,20 +588,31 @@ def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> N
             {
                 "type": "buttons",
                 "direction": "left",
-                "x": 1.0,
-                "xanchor": "right",
+                "x": 0.0,  # left: plotly.js draws its toolbar over the top right
+                "xanchor": "left",
                 "y": 1.12,
                 "showactive": True,
                 "active": 0 if log else 1,
                 "buttons": [
-                    {"label": "log", "method": "relayout", "args": [_axes_type(fig, "log")]},
-                    {"label": "linear", "method": "relayout", "args": [_axes_type(fig, "linear")]},
+                    {
+                        "label": "log",
+                        "method": "relayout",
+                        "args": [_axes_type(fig, "log", decades)],
+                    },
+                    {
+                        "label": "linear",
+                        "method": "relayout",
+                        "args": [_axes_type(fig, "linear", decades)],
+                    },
                 ],
             }
         ],
     )
     if "yaxis2" in fig.layout:  # the partner's record in its own currency, on the right
         fig.layout["yaxis2"]["type"] = "log" if log else "linear"
+        fig.layout["yaxis2"]["rangemode"] = "tozero"
+        if log:
+            fig.layout["yaxis2"]["dtick"] = 1
         fig.layout["margin"]["r"] = 70  # room for its title and ticks
     if log and _zeros_at_foot(fig, float(positive.min()) / _ZERO_FOOT):
         fig.add_annotation(  # the foot's own tick label, where the axis has none

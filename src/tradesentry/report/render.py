@@ -17,6 +17,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
+from tradesentry.findings import figure_terms
 from tradesentry.text import BIDI, money, period_label, period_span, plural, printable
 
 STATIC = "web/static"
@@ -57,7 +58,9 @@ def environment() -> Environment:
         evidence_items=evidence_items,
         plain=plain,
     )
-    env.globals.update(series_path=_series_path_in_page, pair_path=pair_path)
+    env.globals.update(
+        series_path=_series_path_in_page, pair_path=pair_path, figure_terms=figure_terms
+    )
     return env
 
 

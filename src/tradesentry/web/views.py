@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
@@ -206,6 +206,13 @@ class FindingFilters(BaseModel):
     def _month(cls, value: str | None) -> str | None:
         return value and _checked(arguments.month, value, "month")
 
+    @model_validator(mode="after")
+    def _months_in_order(self) -> FindingFilters:
+        """From after to selects nothing, which would read as "no findings": a 422."""
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"from {self.since} is after to {self.until}: swap them")
+        return self
+
 
 def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
     """The commodity (in any case) and the months asked for: ``since`` compares the last
@@ -285,10 +292,17 @@ def _findings_page(
         "first": first + 1,
         "scan_id": found.scan_id,
         "kinds": kinds,
+        # the flows the store holds, and the one asked for (a link may name another)
+        "flows": _offered_flows(store, filters.flow, memo),
         "filters": filters.model_dump(),
         # amounts in currencies without a rate are ranked as they are: said beside them
         "ranking_note": api.ranking_note(store, found),
     }
+
+
+def _offered_flows(store: Store, asked: str | None, memo: Memo) -> list[str]:
+    held = memo.get(store, "flows", lambda: api.held_flows(store))
+    return held if asked is None or asked in held else [*held, asked]
 
 
 def findings_csv(found: Findings) -> str:

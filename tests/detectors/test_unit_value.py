@@ -303,6 +303,23 @@ def test_a_weight_alone_off_is_a_weight_outlier_without_money_at_stake():
     assert row["evidence"]["pattern"] == "weight outlier" and row["impact"] == 0
 
 
+@pytest.mark.parametrize("step", [8.0, 1000.0], ids=["outlier", "slip"])
+def test_a_weight_off_is_at_most_medium(step):
+    """A weight off with its value right puts no money at stake: 557 of the Comext scan's
+    high findings were weights off at €0 at stake, ranked above the money that was. However
+    sure the weight's error, at most medium; a price off as far stays high."""
+    weight = WEIGHT.copy()
+    weight[30] *= step
+    row = detect(VALUE, weight).iloc[0]
+    assert row["evidence"]["pattern"] in ("weight outlier", "weight slip")
+    assert severity_of(row[["score"]].astype(float))[0] == "medium"
+    value = VALUE.copy()
+    value[30] /= step
+    price = detect(value, WEIGHT).iloc[0]
+    assert price["evidence"]["pattern"] in ("price outlier", "value slip")
+    assert severity_of(price[["score"]].astype(float))[0] == "high"
+
+
 def test_a_weight_that_moved_far_more_than_the_value_is_a_weight_outlier():
     """Value ×30, weight ×10,000 (a Comext case: €15.3K for 142.9 t in a series of a few kg):
     valuing that weight at the usual price would put €8M of fiction at stake."""

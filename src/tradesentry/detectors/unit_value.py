@@ -58,6 +58,10 @@ COPY_MIN_VALUE = 100.0
 #: the highest score of a month whose partner's record agrees: low, a price confirmed by
 #: two records, worth a look but no error of either
 AGREED_SCORE = 0.6
+#: the highest score of a weight slip or outlier, the top of medium: its value is right and
+#: no money is at stake, however sure the weight's error (557 of the Comext scan's high
+#: findings were weights off at €0 at stake, ranked above the money that was)
+WEIGHT_SCORE = 0.89
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,10 @@ class UnitValue(Detector):
     ``material_money``, m the money the finding is about in US dollars where the store has the
     month's rate for the series' currency (else in its own units): the gap for a price
     outlier or a value slip; for a weight slip or outlier, whose value is right, the value
-    of the record (44,640 Guinean francs, about $5, is never high). €13 for 13 kg against a usual €10/kg is a price far
-    off the market, and its €120 at stake is never high however far.
+    of the record (44,640 Guinean francs, about $5, is never high); and a weight slip or
+    outlier is at most medium (``WEIGHT_SCORE``): with the value right, no money is at
+    stake. €13 for 13 kg against a usual €10/kg is a price far off the market, and its
+    €120 at stake is never high however far.
     """
 
     kind = "unit_value"
@@ -219,6 +225,8 @@ class UnitValue(Detector):
             score=np.minimum.reduce(
                 [
                     np.where(agrees, AGREED_SCORE, 1.0),
+                    np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
+                    np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
                     confidence(z[rows, cols], self.threshold),
                     material_cap(
                         in_dollars(

@@ -170,6 +170,30 @@ def test_a_level_shifts_figures_are_named_as_levels(client):
     assert 'data-label="observed"' in page and 'class="term"' not in page
 
 
+def test_every_pair_is_reachable_a_page_at_a_time(pairs_store):
+    """The overview lists the first 50 pairs and said "the first 50 of 742", with no way to
+    the others: /pairs lists them all, in the overview's order, a page at a time, and
+    narrows to a reporter; /api/pairs is its twin."""
+    from tradesentry.web import create_app
+
+    web = TestClient(create_app(pairs_store))
+    html = web.get("/pairs?per_page=2").text
+    assert "page 1 of 2" in html and 'rel="next"' in html
+    first = re.findall(r'<a href="/pair/([A-Z]+/[A-Z]+)">', html)
+    second = re.findall(
+        r'<a href="/pair/([A-Z]+/[A-Z]+)">', web.get("/pairs?per_page=2&page=2").text
+    )
+    assert first + second == ["CHN/PRK", "CHN/RUS", "RUS/CHN"]  # high findings first
+    twin = web.get("/api/pairs?per_page=2")
+    assert [f"{p['reporter']}/{p['partner']}" for p in twin.json()] == first
+    assert twin.headers["X-Total-Count"] == "3"
+    russia = web.get("/api/pairs?reporter=Russia").json()
+    assert [(p["reporter"], p["partner"], p["findings"]) for p in russia] == [("RUS", "CHN", 0)]
+    assert web.get("/pairs?reporter=Narnia").status_code == 422
+    assert web.get("/pairs?page=9").status_code == 404
+    assert '<a href="/pairs">Pairs</a>' in web.get("/").text  # in every page's header
+
+
 def test_sort_and_pages(client):
     ranked = [f["kind"] for f in client.get("/api/findings").json()]
     assert ranked == ["level_shift", "timing_shift", "dip"]

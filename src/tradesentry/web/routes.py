@@ -248,6 +248,19 @@ def pair_page(
     return render(request, "pair.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
+@pages.get("/pairs", response_class=HTMLResponse, summary="Every reporter-partner pair")
+def pairs_page(
+    request: Request,
+    db: Db,
+    memo: Memo,
+    reporter: Annotated[str | None, Query(max_length=64, description="Only this reporter.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 100,
+) -> HTMLResponse:
+    data = views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
+    return render(request, "pairs.html", query=_query_without(request, "page"), **data)
+
+
 @pages.get("/releases", response_class=HTMLResponse, summary="Releases")
 def releases_page(request: Request, db: Db) -> HTMLResponse:
     return render(request, "releases.html", releases=views.releases(db))
@@ -288,6 +301,19 @@ def findings_json(
         found = Findings(frame, found.scan_id)
     headers = {"X-Total-Count": str(total)}
     return Response(found.to_json(), media_type="application/json", headers=headers)
+
+
+@api_router.get("/pairs", summary="Every reporter-partner pair, a page at a time")
+def pairs_json(
+    db: Db,
+    memo: Memo,
+    reporter: Annotated[str | None, Query(max_length=64, description="Only this reporter.")] = None,
+    page: Page = 1,
+    per_page: PerPage = 100,
+) -> Response:
+    data = views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
+    headers = {"X-Total-Count": str(data["total"])}
+    return JSONResponse(data["pairs"], headers=headers)
 
 
 @api_router.get(

@@ -332,6 +332,47 @@ def _overview(store: Store, memo: Memo, top: int, pair_limit: int) -> dict:
     }
 
 
+def pairs_page(
+    store: Store, reporter: str | None, page: int, per_page: int, memo: Memo | None = None
+) -> dict:
+    """Every reporter–partner pair (of ``reporter`` where given), a page at a time, in the
+    overview's order: the overview lists the first 50, and a store of Comext's 41 files
+    holds 742."""
+    memo = memo or Memo(immutable=False)
+    key = ("pairs", reporter, page, per_page)
+    return memo.get(store, key, lambda: _pairs_page(store, reporter, page, per_page))
+
+
+def _pairs_page(store: Store, reporter: str | None, page: int, per_page: int) -> dict:
+    if reporter:
+        try:
+            reporter = arguments.country_code(reporter, "reporter")
+            api.check_codes(store, reporter=reporter)
+        except InputError as exc:
+            raise Unprocessable(str(exc)) from None
+    pairs = api.pairs(store)
+    if reporter:
+        pairs = pairs[pairs["reporter"] == reporter]
+    total = len(pairs)
+    pages = max((total + per_page - 1) // per_page, 1)
+    if page > pages:
+        raise NotFound(f"no page {page}: the pairs fill {plural(pages, 'page')}")
+    first = (page - 1) * per_page
+    scope = ScanScope.of(api.overview(store)["scan"])
+    listed = frame_records(
+        pairs.iloc[first : first + per_page], months=("first_period", "last_period")
+    )
+    return {
+        "pairs": scope.mark_pairs(listed, _index_if_filtered(store, scope)),
+        "total": total,
+        "page": page,
+        "pages": pages,
+        "per_page": per_page,
+        "first": first + 1,
+        "reporter": reporter,
+    }
+
+
 def _index_if_filtered(store: Store, scope: ScanScope) -> pd.DataFrame | None:
     """Every series of the store, read only when the scan's filter left some out."""
     return None if scope.whole_store or not scope.scanned else api.series_index(store)

@@ -248,6 +248,7 @@ def test_a_finding_opens_its_series(client):
         ("/api" + SERIES + "?freq=M&freq=A", 422),
         ("/findings?kind=dip&kind=spike&severity=high&severity=low", 200),  # these repeat
         ("/api/findings?per_page=100000", 422),  # the page's per_page, and its bound (500)
+        ("/findings?commodity=" + "9" * 201, 422),  # not printed back in full
     ],
 )
 def test_errors(client, path, status):

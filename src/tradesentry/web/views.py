@@ -135,7 +135,9 @@ class FindingFilters(BaseModel):
     reporter: str | None = Field(None, max_length=64, description="Reporter: a code or a name.")
     partner: str | None = Field(None, max_length=64, description="Partner: a code, a name or WLD.")
     flow: str | None = Field(None, description="import, export, re-import or re-export.")
-    commodity: str | None = Field(None, description="TOTAL or a commodity code (HS, CN…).")
+    commodity: str | None = Field(
+        None, max_length=200, description="TOTAL or a commodity code (HS, CN…)."
+    )
     since: str | None = Field(
         None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
     )

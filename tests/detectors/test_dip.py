@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tradesentry.detectors import registry
+from tradesentry.detectors import default_detectors, registry
 from tradesentry.detectors.dip import Dip
 
 from ._helpers import findings, keyed_panel
@@ -91,3 +91,31 @@ def test_a_dip_that_kept_some_trade_is_a_smaller_month_not_a_closure(factor, com
     (dip,) = findings(keyed_panel(v, commodity=commodity), [Dip()]).to_dict("records")
     assert said in dip["explanation"], dip["explanation"]
     assert ("contract" in dip["explanation"]) == (commodity == "35069110")
+
+
+@pytest.mark.parametrize(
+    ("after", "said"),
+    [
+        (False, "had stopped before this month, and the months it is measured against are all"),
+        (True, "a flow starting again may hold part of a month's trade"),
+    ],
+    ids=["measured-before", "measured-after"],
+)
+def test_a_month_after_half_a_year_without_figures_says_so(after, said):
+    """China's $144 of HS 380110 to Hong Kong in August 2022, after $293K–$1.6M a month to
+    December 2021 and nothing since, read as a dip of "$540.4K at stake", as if August were
+    the month the trade fell: the text says the seven months without a figure before it,
+    and which side of them its expectation is taken from."""
+    rng = np.random.default_rng(7)
+    v = 4e5 * np.exp(rng.normal(0, 0.15, 36))
+    v[12:19] = np.nan  # January to July 2024: no figure
+    v[19] = 150.0  # August 2024
+    if not after:
+        v[20:] = np.nan  # and nothing after it: its level is the months before the silence
+    found = findings(keyed_panel(v), default_detectors(["implausible", "dip"]))
+    (month,) = found[found["period"] == "2024-08"].to_dict("records")
+    assert month["evidence"]["silent_months"] == 7
+    assert (
+        "It follows 7 months without a figure (January 2024 to July 2024)" in month["explanation"]
+    )
+    assert said in month["explanation"]

@@ -27,6 +27,7 @@ from tradesentry.detectors.evidence import (
     next_was_high,
     season_decides,
     season_reading,
+    silence_text,
 )
 from tradesentry.detectors.second_record import (
     AGREES,
@@ -74,6 +75,9 @@ class Dip(Detector):
     years' months behind the factor in money, and the month against the level alone.
     Where the store holds the partner's record of the same flow, the month is read in it
     too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
+    A month after half a year or more without a figure says so, and which side of the
+    silence its expectation comes from (``evidence.silence_text``): after it, the trade or
+    its record had stopped before this month.
     Where many of the reporter's series of the flow moved the same way in the month (a
     record or a measure that moved as a whole: ``context.reporter_along``, counted with
     the scan's level shifts and other single months of that record and month), the text
@@ -100,7 +104,7 @@ class Dip(Detector):
         return completed_along(self, found, context)
 
     def explain(self, finding: Mapping) -> str:
-        return self._explain(finding) + along_text(finding)
+        return self._explain(finding) + silence_text(finding) + along_text(finding)
 
     def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}

@@ -177,12 +177,19 @@ def level_without(
 # -- shared pieces of the detectors built on the model -----------------------------------------
 
 
+#: months without a figure just before a month that its words name: half a year
+SILENCE_MONTHS = 6
+
+
 def deviation_evidence(
     panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray
 ) -> list[dict]:
-    """Evidence of single-month findings: z, scale, expectation and what it came from."""
+    """Evidence of single-month findings: z, scale, expectation and what it came from, the
+    month after it, and the months without a row just before it where there are
+    ``SILENCE_MONTHS`` or more (``silent_months``, from ``silent_from``)."""
     out = []
     last = last_held(panel)
+    silent = _silent_before(panel)
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
@@ -204,8 +211,50 @@ def deviation_evidence(
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
             }
         )
+        if silent[i, t] >= SILENCE_MONTHS:
+            src["silent_months"] = int(silent[i, t])
+            src["silent_from"] = panel.label(t - int(silent[i, t]))
+            src["silent_to"] = panel.label(t - 1)
         out.append(src)
     return out
+
+
+def _silent_before(panel: Panel) -> np.ndarray:
+    """For each month, how many months without a row lie just before it, back to the
+    series' previous row (0 before its first)."""
+    held = _held(panel)
+    cols = np.arange(panel.n_months)
+    last = np.maximum.accumulate(np.where(held, cols, -1), axis=1)
+    previous = np.concatenate([np.full((len(held), 1), -1), last[:, :-1]], axis=1)
+    return np.where(previous >= 0, cols - previous - 1, 0)
+
+
+def silence_text(finding: Mapping) -> str:
+    """ " It follows 7 months without a figure (January to July 2022) …", or "". Where
+    every month of its expectation is before the silence, the trade, or its record, had
+    stopped before it: China's $144 of HS 380110 to Hong Kong in August 2022, after
+    $293K–$1.6M a month to December 2021, read as a dip of "$540.4K at stake", as if August
+    were the month the trade fell. Where every one is after it, a flow starting again may
+    hold part of a month, as a first month does."""
+    ev = finding.get("evidence") or {}
+    months, start, end = ev.get("silent_months"), ev.get("silent_from"), ev.get("silent_to")
+    if not months or not start or not end:
+        return ""
+    freq = finding_freq(finding)
+    unit = period_unit(freq)
+    text = (
+        f" It follows {plural(int(months), unit)} without a figure ({period_name(start, freq)} "
+        f"to {period_name(end, freq)})"
+    )
+    level = [str(m) for m in ev.get("level_months") or []]
+    if level and max(level) < str(start):
+        return text + (
+            f": the trade, or its record, had stopped before this {unit}, and the {unit}s it "
+            "is measured against are all before the silence."
+        )
+    if level and min(level) > str(finding.get("period")):
+        return text + f": a flow starting again may hold part of a {unit}'s trade, as a first does."
+    return text + "."
 
 
 def unreported(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -36,6 +36,7 @@ from tradesentry.detectors.evidence import (
     first_months,
     has_partner_record,
     next_was_high,
+    silence_text,
 )
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.detectors.second_record import (
@@ -115,7 +116,8 @@ class Implausible(Detector):
     weight moved with its value (its unit value the series' usual one, ``weight_reading``)
     is a shipment of that size, not a unit error, which changes the value and not the
     kilograms: a month next to nothing where the near-zero rules hold (read with its weight,
-    as any), else no finding here (the spike or dip reads it). Where many of the reporter's
+    as any), else no finding here (the spike or dip reads it). A month after half a year or
+    more without a figure says so (``evidence.silence_text``). Where many of the reporter's
     series of the flow moved the same way in the month (a record or a measure that moved
     as a whole: ``context.reporter_along``, counted with the scan's level shifts and other
     single months of that record and month), the text says how many and which goods
@@ -355,7 +357,7 @@ class Implausible(Detector):
         return completed_along(self, found, context)
 
     def explain(self, finding: Mapping) -> str:
-        return self._explain(finding) + along_text(finding)
+        return self._explain(finding) + silence_text(finding) + along_text(finding)
 
     def _explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}

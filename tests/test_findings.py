@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import DEMO_CSV
 from tradesentry import api
-from tradesentry.errors import StoreError
+from tradesentry.errors import InputError, StoreError
 from tradesentry.findings import (
     FINDING_COLUMNS,
     Findings,
@@ -371,3 +371,47 @@ def test_filter_refuses_what_would_select_nothing(demo_store, criteria, said):
 
     with pytest.raises(InputError, match=said.replace("(", r"\(")):
         api.findings(demo_store).filter(**criteria)
+
+
+def _periods(*spans: tuple[str, str, str]) -> Findings:
+    frame = _frame(len(spans), 0)
+    frame["id"] = [f"{i:04x}" for i in range(len(spans))]
+    frame["period"], frame["period_end"], frame["freq"] = zip(*spans, strict=True)
+    frame["score"] = [0.5, 0.9, 0.7][: len(spans)]
+    return Findings(frame.reset_index(drop=True))
+
+
+def test_findings_in_months_end_in_or_after_since_and_start_in_or_before_until():
+    """An annual finding ends in its year's December, as ``scan --since`` keeps it."""
+    found = _periods(
+        ("2020-03", "2020-03", "M"), ("2020-01", "2020-01", "A"), ("2021-06", "2021-07", "M")
+    )
+    since = [f["period"] for f in found.in_months(since="2020-06").to_records()]
+    assert since == ["2020-01", "2021-06"]  # the year 2020 ends in December
+    until = [f["period"] for f in found.in_months(until="2020-12").to_records()]
+    assert until == ["2020-03", "2020-01"]
+    both = found.in_months(since="2020-04", until="2021-06")
+    assert [f["period"] for f in both.to_records()] == ["2020-01", "2021-06"]
+    assert len(found.in_months()) == 3
+
+
+@pytest.mark.parametrize(
+    ("sort", "order", "periods"),
+    [
+        ("rank", None, ["2020-03", "2020-01", "2021-06"]),
+        ("rank", "asc", ["2021-06", "2020-01", "2020-03"]),
+        ("score", None, ["2020-01", "2021-06", "2020-03"]),
+        ("period", "asc", ["2020-01", "2020-03", "2021-06"]),
+    ],
+)
+def test_findings_sorted_for_display_keep_their_rank_on_ties(sort, order, periods):
+    found = _periods(
+        ("2020-03", "2020-03", "M"), ("2020-01", "2020-01", "A"), ("2021-06", "2021-07", "M")
+    )
+    shown = found.sorted_by(sort, order)
+    assert [f["period"] for f in shown.to_records()] == periods
+
+
+def test_an_unknown_sort_names_the_sorts():
+    with pytest.raises(InputError, match="sort: 'size' is none of rank, impact, score"):
+        _periods(("2020-03", "2020-03", "M")).sorted_by("size")

@@ -360,6 +360,16 @@ def last_month(frame: pd.DataFrame) -> pd.Series:
     return end.where(frame["freq"] != ANNUAL, end.str[:4] + "-12")
 
 
+#: the orders findings are shown in besides their rank: the columns, and whether ascending
+SORTS: dict[str, tuple[list[str], bool]] = {
+    "impact": (["impact_usd"], False),  # in US dollars where the store has the rate
+    "score": (["score"], False),
+    "period": (["period", "period_end"], False),
+    "kind": (["kind"], True),
+    "series": (["reporter", "partner", "flow", "commodity", "period"], True),
+}
+
+
 def ending_since(frame: pd.DataFrame, since: str) -> pd.DataFrame:
     """The findings of ``frame`` whose last month (``last_month``) is ``since`` or later."""
     return frame[(last_month(frame) >= since).to_numpy(dtype=bool)] if len(frame) else frame
@@ -548,6 +558,39 @@ class Findings:
             values = wanted if isinstance(wanted, list | tuple | set) else [wanted]
             frame = frame[frame[column].isin(values)]
         return Findings(frame, self.scan_id)
+
+    def in_months(self, since: str | None = None, until: str | None = None) -> Findings:
+        """The findings that end in or after ``since`` (``YYYY-MM``; an annual finding ends
+        in its year's December) and start in or before ``until``: the months a reader asks
+        about, as ``scan --since`` keeps them."""
+        frame = self._frame
+        if since:
+            frame = ending_since(frame, since)
+        if until:
+            frame = frame[frame["period"] <= until]
+        return Findings(frame, self.scan_id)
+
+    def sorted_by(
+        self,
+        sort: str = "rank",
+        order: str | None = None,
+        con: duckdb.DuckDBPyConnection | None = None,
+    ) -> Findings:
+        """The ranked findings re-ordered for display: ``sort`` one of ``SORTS`` (``rank``,
+        as they are), ``order`` ``asc`` or ``desc`` (None: the sort's own); ties keep their
+        rank order. Money at stake is compared in US dollars at ``con``'s store's rates, as
+        the rank compares it (¥2.25 trillion is not more than $82 billion)."""
+        frame = self._frame
+        if sort == "rank" or frame.empty:
+            return Findings(frame.iloc[::-1] if order == "asc" else frame, self.scan_id)
+        if sort not in SORTS:
+            raise InputError(f"sort: {sort!r} is none of {', '.join(['rank', *SORTS])}")
+        columns, ascending = SORTS[sort]
+        if order is not None:
+            ascending = order == "asc"
+        keyed = frame.assign(impact_usd=usd_impacts(frame, con)) if sort == "impact" else frame
+        ordered = keyed.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
+        return Findings(ordered.drop(columns="impact_usd", errors="ignore"), self.scan_id)
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import Findings, csv_frame, ending_since, usd_impacts
+from tradesentry.findings import Findings, csv_frame
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
@@ -33,13 +33,6 @@ from tradesentry.store import Store
 from tradesentry.text import csv_cells, plural
 
 # Columns each sort uses and its natural direction (biggest money first, latest first…).
-_SORT_COLUMNS = {
-    "impact": (["impact_usd"], False),  # in US dollars where the store has the rate
-    "score": (["score"], False),
-    "period": (["period", "period_end"], False),
-    "kind": (["kind"], True),
-    "series": (["reporter", "partner", "flow", "commodity", "period"], True),
-}
 PAIR_CHARTS = 4
 KINDS = tuple(sorted(registry()))
 
@@ -216,34 +209,13 @@ class FindingFilters(BaseModel):
         return self
 
 
-def _narrow(found: Findings, filters: FindingFilters) -> pd.DataFrame:
-    """The commodity (in any case) and the months asked for: ``since`` compares the last
-    month a finding covers (an annual finding's is its year's December), ``until`` its
-    first."""
+def _commodity(found: Findings, commodity: str | None) -> Findings:
+    """The findings of ``commodity`` (upper case, as ingest stores codes), the stored side
+    upper-cased too, for a store ingested before ingest did."""
+    if not commodity:
+        return found
     frame = found.to_frame()
-    if filters.commodity:
-        # Stored upper-case (the filter is, as ingest stores codes); the stored side is
-        # upper-cased too, for a store ingested before ingest did.
-        frame = frame[frame["commodity"].str.upper() == filters.commodity]
-    if filters.since:
-        frame = ending_since(frame, filters.since)
-    if filters.until:
-        frame = frame[frame["period"] <= filters.until]
-    return frame
-
-
-def _sorted(frame: pd.DataFrame, sort: str, order: str | None, con=None) -> pd.DataFrame:
-    """Re-order the ranked frame for display; ties keep their rank order. Money at stake
-    is compared in US dollars at ``con``'s store's rates, as the rank compares it (¥2.25
-    trillion is not more than $82 billion)."""
-    if sort == "rank" or frame.empty:
-        return frame.iloc[::-1] if order == "asc" else frame
-    columns, ascending = _SORT_COLUMNS[sort]
-    if order is not None:
-        ascending = order == "asc"
-    keyed = frame.assign(impact_usd=usd_impacts(frame, con)) if sort == "impact" else frame
-    ordered = keyed.sort_values(columns, ascending=ascending, kind="stable", na_position="last")
-    return ordered.drop(columns="impact_usd", errors="ignore")
+    return Findings(frame[frame["commodity"].str.upper() == commodity], found.scan_id)
 
 
 def select_findings(
@@ -263,8 +235,8 @@ def select_findings(
         partner=filters.partner,
         flow=filters.flow,
     )
-    frame = _sorted(_narrow(found, filters), filters.sort, filters.order, store.con.cursor())
-    return Findings(frame, everything.scan_id), list(KINDS)
+    found = _commodity(found, filters.commodity).in_months(filters.since, filters.until)
+    return found.sorted_by(filters.sort, filters.order, store.con.cursor()), list(KINDS)
 
 
 def findings_page(

@@ -4,19 +4,29 @@ read once for the findings of every detector that names it, and said in their wo
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tradesentry import api
+from tradesentry.context import reporter_along
 
 PARTNERS = ["BEL", "DEU", "FRA", "ITA", "ESP", "POL", "SWE", "AUT", "DNK", "FIN"]
 CODES = ("3920", "3921", "4811")
 
 
-def _record(tmp_path, falling: int, near_zero: dict[int, int], world: bool = False):
+def _record(
+    tmp_path,
+    falling: int,
+    near_zero: dict[int, int],
+    world: bool = False,
+    rise_from: int | None = None,
+    last_partners: int | None = None,
+):
     """The Netherlands' imports of 30 series (10 partners × 3 codes), 2023–2025: the first
-    ``falling`` at a tenth from January 2025; series ``k`` of ``near_zero`` at a
-    ten-thousandth in month ``near_zero[k]`` only. With ``world``, each code's sum over the
-    partners as the world's series too."""
+    ``falling`` at a tenth from January 2025, those from ``rise_from`` three times as much;
+    series ``k`` of ``near_zero`` at a ten-thousandth in month ``near_zero[k]`` only. With
+    ``world``, each code's sum over the partners as the world's series too; with
+    ``last_partners``, December 2025 holds only that many partners' figures yet."""
     rng = np.random.default_rng(3)
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     world_sums: dict[tuple[str, int], float] = {}
@@ -25,6 +35,10 @@ def _record(tmp_path, falling: int, near_zero: dict[int, int], world: bool = Fal
             value = 1e5 * (k + 1) * np.exp(rng.normal(0, 0.1))
             if k < falling and m >= 24:
                 value *= 0.1
+            if rise_from is not None and k >= rise_from and m >= 24:
+                value *= 3.0
+            if last_partners is not None and m == 35 and k >= 3 * last_partners:
+                continue
             if near_zero.get(k) == m:
                 value *= 1e-4
             world_sums[code, m] = world_sums.get((code, m), 0.0) + value
@@ -54,6 +68,8 @@ def test_a_month_near_zero_says_where_the_record_fell_with_it(store, tmp_path, f
     assert month["evidence"]["along_moved"] == falling
     assert ("At the same time " in month["explanation"]) is said
     assert ("not a plausible amount of trade" in month["explanation"]) is not said
+    # the month's own series need not have fallen over the three months the others did
+    assert "fell to half or less too" not in month["explanation"]
 
 
 def test_a_month_alone_in_its_record_is_read_for_nothing(store, tmp_path):
@@ -77,3 +93,59 @@ def test_a_world_series_keeps_its_partners_once_completed(store, tmp_path):
     for f in worlds:
         assert "along_moved" in f["evidence"]
         assert "By partner, " in f["explanation"], f["explanation"]
+
+
+def test_a_record_whose_trade_moved_between_its_series_did_not_fall(store, tmp_path):
+    """Estonia's imports of January 2025: 84 of 120 series halved, 16 doubled, and the
+    record's trade was ×1.11; "something moved EST's imports at once" was not true of it.
+    Half the series halving while the larger half triples: the falls say nothing of the
+    record, the rises do (the record's trade ×2.25)."""
+    store.ingest(_record(tmp_path, 15, {}, rise_from=15))
+    found = api.scan(store, kinds=["level_shift"], save=False).to_records()
+    month = [f for f in found if f["period"] == "2025-01"]
+    falls = [f for f in month if f["evidence"]["direction"] == "down"]
+    rises = [f for f in month if f["evidence"]["direction"] == "up"]
+    assert len(falls) == len(rises) == 15
+    assert all(f["evidence"]["along_total"] > 2 for f in month)
+    assert not any("At the same time" in f["explanation"] for f in falls)
+    assert all("doubled or more too" in f["explanation"] for f in rises)
+    assert "all the series' trade ×2.2" in rises[0]["explanation"]
+
+
+def _asked(reporter: str, partners: list[str], period: str) -> pd.DataFrame:
+    """Findings of one record and month, a fall each, as the scan assembles them."""
+    return pd.DataFrame(
+        {
+            "kind": "dip",
+            "reporter": reporter,
+            "partner": partners,
+            "flow": "import",
+            "commodity": "4811",
+            "freq": "M",
+            "period": period,
+            "observed": 1.0,
+            "expected": 2.0,
+            "evidence": [{} for _ in partners],
+        }
+    )
+
+
+def test_a_world_series_and_its_partners_are_one_move(store, tmp_path):
+    """Estonia's March 2025 read as a record's move on three findings: a product's fall
+    with the world and with Lithuania, the world's the sum of the partners'. Counted
+    once, two findings are no record moving."""
+    store.ingest(_record(tmp_path, 24, {}))
+    con = store.con.cursor()
+    assert reporter_along(_asked("NLD", ["FIN", "WLD", "SWE"], "2025-01"), con) == {}
+    read = reporter_along(_asked("NLD", ["FIN", "DNK", "SWE", "WLD"], "2025-01"), con)
+    assert sorted(read) == [0, 1, 2, 3] and read[3]["along_moved"] == 24
+
+
+def test_a_month_whose_next_months_are_not_complete_is_not_read(store, tmp_path):
+    """Comext's December 2025 held 2,243 partner cells where 7,800 are usual: a fall from
+    October read December as part of it, and most of a record's series as fallen. A
+    month is read only where the record's months after it are complete."""
+    store.ingest(_record(tmp_path, 24, {}, last_partners=2))
+    con = store.con.cursor()
+    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-10"), con) == {}
+    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-09"), con) != {}

@@ -800,8 +800,8 @@ def test_a_change_says_where_the_reporters_whole_record_moved_with_it(
     if said:
         assert (
             "fell to half or less too (100% of them, 100% of their trade; the commonest 3920 "
-            "(10), 3921 (10) and 4811 (10)), where in January 2024 0% did (0% of their "
-            "trade): something moved NLD's imports at once, in the record (its coverage, its "
+            "(10), 3921 (10) and 4811 (10); all the series' trade ×0.1), where in January 2024 "
+            "0% did (0% of their trade): something moved NLD's imports at once, in the record (its coverage, its "
             "processing, a late release) or in the trade (a measure, a shock), more likely "
             "than a change in this trade alone."
         ) in changes[0]["explanation"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from tradesentry.text import joined, percent
+from tradesentry.text import factor, joined, percent
 
 if TYPE_CHECKING:
     from tradesentry.detectors.base import Detector
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 ALONG_SHARE = 0.2
 ALONG_RATIO = 1.5
 ALONG_Z = 5.0
+#: and the record's own trade (the series read, after against before) moved that way by
+#: this factor or more: where as many series moved the other way, trade moved between
+#: them and the record did not fall or rise (Estonia's imports in January 2025, ×1.11;
+#: Slovenia's exports in July 2023, ×0.88 as a quarter of them doubled and another halved)
+ALONG_TOTAL = 1.25
 
 
 def along_text(finding: Mapping) -> str:
@@ -51,16 +56,22 @@ def along_text(finding: Mapping) -> str:
     spread = math.sqrt(trading * usual * (1.0 - usual)) or 1.0
     if (moved - trading * usual) / spread < ALONG_Z:
         return ""
-    reporter, flow = finding.get("reporter"), finding.get("flow")
     fell = (ev.get("along_direction") or ev.get("direction") or "down") == "down"
+    total = ev.get("along_total")  # None in evidence saved before it was read
+    if total is not None and (total > 1.0 / ALONG_TOTAL if fell else total < ALONG_TOTAL):
+        return ""
+    reporter, flow = finding.get("reporter"), finding.get("flow")
     how = "fell to half or less" if fell else "doubled or more"
+    # a change's own months moved as the others did; a single month's need not have
+    how += " too" if finding.get("kind") == "level_shift" else ""
     goods = [f"{code} ({count})" for code, count in ev.get("along_goods") or [] if count > 1]
     among = f"; the commonest {joined(goods)}" if goods else ""
+    among += f"; all the series' trade {factor(total)}" if total is not None else ""
     when = _other_years(str(finding.get("period") or ""), ev.get("along_usual_lags") or [])
     pct = lambda x: percent(100 * x, digits=0)  # noqa: E731
     return (
         f" At the same time {moved:,} of the {trading:,} series of {reporter}'s {flow}s in the "
-        f"store that traded in the months before {how} too ({pct(share)} of them, "
+        f"store that traded in the months before {how} ({pct(share)} of them, "
         f"{pct(value)} of their trade{among}), where in {when} {pct(usual)} did "
         f"({pct(usual_value)} of their trade): something moved {reporter}'s {flow}s at once, "
         "in the record (its coverage, its processing, a late release) or in the trade (a "

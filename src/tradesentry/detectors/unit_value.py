@@ -226,7 +226,6 @@ class UnitValue(Detector):
                 [
                     np.where(agrees, AGREED_SCORE, 1.0),
                     np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
-                    np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
                     confidence(z[rows, cols], self.threshold),
                     material_cap(
                         in_dollars(

@@ -29,6 +29,18 @@ def two_pairs(store, tmp_path):
         ({"partner": "MEXX"}, "the store holds partners MEX, PRK; nearest to MEXX: MEX"),
         ({"commodity": "27"}, "the store holds commodity codes 2710, TOTAL; nearest to 27: 2710"),
         ({"reporter": "CHN", "commodity": "2710"}, "each is in the store, but no series has them"),
+        # a country held on the other side: WLD typed as the reporter was "nearest: NLD"
+        ({"reporter": "MEX"}, "the store holds reporters CHN, USA; MEX is a partner of its series"),
+        ({"partner": "USA"}, "the store holds partners MEX, PRK; USA is a reporter of its"),
+        # a code as a printed tariff writes it
+        (
+            {"commodity": "27 10"},
+            "the store holds commodity codes 2710, TOTAL; nearest to 27 10: 2710",
+        ),
+        (
+            {"commodity": "27.10"},
+            "the store holds commodity codes 2710, TOTAL; nearest to 27.10: 2710",
+        ),
     ],
 )
 def test_what_a_selection_misses_is_named_with_what_the_store_holds(two_pairs, filters, said):

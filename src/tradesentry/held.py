@@ -44,8 +44,26 @@ def first_unheld(con, filters: dict, source: str = "the store") -> tuple[str, st
         if missing:
             rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
             held = sorted(str(r[0]) for r in rows if r[0] is not None)
-            return column, missing[0], _held_text(column, missing[0], held, source)
+            text = _held_text(column, missing[0], held, source)
+            return column, missing[0], text + _other_side(con, column, missing[0])
     return None
+
+
+#: a country code held on the other side of the key: a reporter asked as a partner
+_OTHER_SIDE = {"reporter": "partner", "partner": "reporter"}
+
+
+def _other_side(con, column: str, code: str) -> str:
+    """ "; WLD is a partner of its series, not a reporter", where the store holds ``code``
+    on the other side of the key (a journalist typed World as the reporter, and was told
+    the nearest reporter, NLD), or ""."""
+    other = _OTHER_SIDE.get(column)
+    if other is None:
+        return ""
+    sql = f"SELECT count(*) FROM observations WHERE upper({other}) = ?"
+    if not con.execute(sql, [code.upper()]).fetchall()[0][0]:
+        return ""
+    return f"; {code} is a {other} of its series, not a {column}"
 
 
 def _held_text(column: str, code: str, held: list[str], source: str) -> str:
@@ -53,6 +71,10 @@ def _held_text(column: str, code: str, held: list[str], source: str) -> str:
     if not held:
         return f"{source} holds no series"
     near = difflib.get_close_matches(code, held, n=3, cutoff=0.6)
+    # a code written with the spaces or dots of a printed tariff (3920 99 59, 3920.99.59)
+    compact = "".join(ch for ch in code if not (ch.isspace() or ch == "."))
+    if compact != code and compact in held:
+        near = [compact, *(n for n in near if n != compact)][:3]
     if len(held) == 1:
         text = f"{source} holds only {name} {held[0]}"
     elif len(held) <= LISTED:

@@ -144,7 +144,7 @@ def material_cap(money: np.ndarray, material_money: float = MATERIAL_MONEY) -> n
 MONEY_NEEDS: tuple[str, ...] = ("own_rate",)
 
 
-def context(panel: Panel, name: str) -> np.ndarray | None:
+def context_array(panel: Panel, name: str) -> np.ndarray | None:
     """The panel's context array ``name``, or None when the engine did not supply it."""
     array = panel.context.get(name)
     if array is None or array.shape != panel.values.shape:
@@ -155,7 +155,7 @@ def context(panel: Panel, name: str) -> np.ndarray | None:
 def in_dollars(panel: Panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
     """``money`` of the cells in US dollars where the store has the month's rate for the
     series' currency (context ``own_per_usd``), else as it is (currency units)."""
-    per_usd = context(panel, "own_per_usd")
+    per_usd = context_array(panel, "own_per_usd")
     if per_usd is None:
         return np.asarray(money, dtype=float)
     rate = per_usd[rows, cols]

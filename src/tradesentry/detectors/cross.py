@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradesentry.detectors.base import context  # noqa: F401 - the cross checks' import
+from tradesentry.detectors.base import context_array  # noqa: F401 - the cross checks' import
 from tradesentry.detectors.robust import MAD_TO_SIGMA, nanmedian
 
 

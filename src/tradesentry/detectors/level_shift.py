@@ -15,7 +15,7 @@ from tradesentry.detectors.base import (
     MONEY_NEEDS,
     Detector,
     confidence,
-    context,
+    context_array,
     detections,
     material_score,
     no_detections,
@@ -815,11 +815,11 @@ def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j
     the series' figures, habitual zeros left out, as for the levels), where it gives at
     least ``HOLDS_MONTHS`` of them and ``MIRROR_COVERAGE`` of them on each side; {} where
     the store holds too little of it."""
-    mirror = context(panel, "mirror_value")
+    mirror = context_array(panel, "mirror_value")
     if mirror is None:
         return {}
     usable = np.isfinite(traded[i]) & np.isfinite(mirror[i]) & (mirror[i] >= 0)
-    ok = context(panel, "mirror_currency_ok")
+    ok = context_array(panel, "mirror_currency_ok")
     if ok is not None:
         usable &= ok[i] == 1
     return _side_medians("mirror", mirror[i], usable, traded[i], t, sides, j, MIRROR_COVERAGE)

@@ -15,7 +15,7 @@ from tradesentry.detectors.base import (
     detections,
     no_detections,
 )
-from tradesentry.detectors.cross import context, row_center_spread, row_median, run_sum, runs
+from tradesentry.detectors.cross import context_array, row_center_spread, row_median, run_sum, runs
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.panel import Panel
 from tradesentry.text import about, money, money_pair, percent, period_name, period_unit, plural
@@ -190,13 +190,13 @@ class MirrorGap(Detector):
 
     def _cells(self, panel: Panel) -> dict | None:
         """Both records of each cell, their log ratio import/export, and the usual band."""
-        mirror = context(panel, "mirror_value")
+        mirror = context_array(panel, "mirror_value")
         if mirror is None:
             return None
         own = panel.values
         usable = np.isfinite(own) & np.isfinite(mirror) & (own >= 0) & (mirror >= 0)
         usable &= (own > 0) | (mirror > 0)
-        ok = context(panel, "mirror_currency_ok")
+        ok = context_array(panel, "mirror_currency_ok")
         if ok is not None:
             usable &= ok == 1
         if not usable.any():
@@ -207,7 +207,7 @@ class MirrorGap(Detector):
         habit = self.pair_usual(log_ratio, margin, spread)
         k = np.exp(side * habit["usual"])  # the partner's usual figure per unit of the own
         expected_own = mirror / k
-        per_usd = _or(context(panel, "own_per_usd"), own.shape, np.nan)
+        per_usd = _or(context_array(panel, "own_per_usd"), own.shape, np.nan)
         return {
             "own": own,
             "mirror": mirror,
@@ -216,7 +216,7 @@ class MirrorGap(Detector):
             "margin": margin,
             "spread": spread,
             "n_ref": n_ref,
-            "intra": _or(context(panel, "mirror_intra_eu"), own.shape, 0.0) == 1,
+            "intra": _or(context_array(panel, "mirror_intra_eu"), own.shape, 0.0) == 1,
             "typical": typical,
             "log_ratio": log_ratio,
             **habit,
@@ -359,12 +359,12 @@ class MirrorGap(Detector):
     def _band(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Usual log ratio and its σ per cell: the data's, shrunk towards the literature's."""
         shape = panel.values.shape
-        n = _or(context(panel, "mirror_margin_n"), shape, 0.0)
+        n = _or(context_array(panel, "mirror_margin_n"), shape, 0.0)
         margin, spread = self.usual_band(
-            _or(context(panel, "mirror_margin"), shape, 0.0),
-            _or(context(panel, "mirror_margin_spread"), shape, 0.0),
+            _or(context_array(panel, "mirror_margin"), shape, 0.0),
+            _or(context_array(panel, "mirror_margin_spread"), shape, 0.0),
             n,
-            _or(context(panel, "mirror_intra_eu"), shape, 0.0) == 1,
+            _or(context_array(panel, "mirror_intra_eu"), shape, 0.0) == 1,
         )
         return margin, spread, n
 

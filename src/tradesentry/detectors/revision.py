@@ -18,7 +18,15 @@ from tradesentry.detectors.base import (
     material_score,
     no_detections,
 )
-from tradesentry.detectors.cross import as_int, context, iso_day, row_median, run_max, run_sum, runs
+from tradesentry.detectors.cross import (
+    as_int,
+    context_array,
+    iso_day,
+    row_median,
+    run_max,
+    run_sum,
+    runs,
+)
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.panel import COMBINED_PREFIX, Panel
 from tradesentry.revisions import MIN_CHANGE, TOLERANCE
@@ -79,7 +87,7 @@ class Revision(Detector):
     def _combined(self, panel: Panel) -> pd.DataFrame:
         """Revised combined figures (China's January–February): each one finding over the
         months it covers, compared with the same combined figure in the release before."""
-        get = {name: context(panel, COMBINED_PREFIX + name) for name in _COMBINED_CONTEXT}
+        get = {name: context_array(panel, COMBINED_PREFIX + name) for name in _COMBINED_CONTEXT}
         if any(a is None for a in get.values()):
             return no_detections()
         value, prev = panel.combined, get["previous_value"]
@@ -109,9 +117,9 @@ class Revision(Detector):
         )
 
     def _months(self, panel: Panel) -> pd.DataFrame:
-        prev = context(panel, "previous_value")
-        release = context(panel, "release")
-        prev_release = context(panel, "previous_release")
+        prev = context_array(panel, "previous_value")
+        release = context_array(panel, "release")
+        prev_release = context_array(panel, "previous_release")
         if prev is None or release is None or prev_release is None:
             return no_detections()
         if not np.isfinite(prev_release).any():  # no earlier release of any cell
@@ -145,13 +153,13 @@ class Revision(Detector):
         z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
         arrays = {"value": value, "prev": prev, "release": release, "prev_release": prev_release}
         arrays["listed"] = listed
-        prev_published = context(panel, "previous_published")
+        prev_published = context_array(panel, "previous_published")
         if prev_published is not None:  # an appeared cell's earlier release, as named above
             known = np.isfinite(prev) & np.isfinite(release)
             left = _fill(known, prev_published, forward=True)
             prev_published = np.where(appeared & ~listed, left, prev_published)
         arrays |= {
-            "published": context(panel, "release_published"),
+            "published": context_array(panel, "release_published"),
             "prev_published": prev_published,
         }
         labels = panel.label(np.arange(panel.n_months))

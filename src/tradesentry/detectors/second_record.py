@@ -24,7 +24,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import context
+from tradesentry.detectors.base import context_array
 from tradesentry.detectors.baseline import WEAK_SEASON_YEARS
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.detectors.robust import nanmedian
@@ -121,10 +121,10 @@ def whole_kilograms(weights: np.ndarray) -> np.ndarray:
 def partner_record(panel: Panel) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The partner's record in the series' currency (NaN where it could not be converted,
     or is negative), and where it has a row at all."""
-    mirror = context(panel, "mirror_value")
+    mirror = context_array(panel, "mirror_value")
     if mirror is None:
         return None, None
-    ok = context(panel, "mirror_currency_ok")
+    ok = context_array(panel, "mirror_currency_ok")
     given = np.isfinite(mirror)
     usable = given & (mirror >= 0)
     if ok is not None:

@@ -19,7 +19,7 @@ from tradesentry.detectors.base import (
     material_cap,
     no_detections,
 )
-from tradesentry.detectors.cross import context, row_center_spread, row_median
+from tradesentry.detectors.cross import context_array, row_center_spread, row_median
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import nanmedian
@@ -318,7 +318,7 @@ class UnitValue(Detector):
     def _estimated(self, panel: Panel, ok, log_uv, log_ref) -> np.ndarray:
         """Cells whose unit value is the one most partners share that month: quantities the
         source estimated from the value (UN Comtrade does), which carry no price signal."""
-        same = context(panel, "reference_unit_value_same")
+        same = context_array(panel, "reference_unit_value_same")
         if same is None:
             return np.zeros(ok.shape, dtype=bool)
         return ok & (same >= 0.5) & (np.abs(log_uv - log_ref) < 1e-6)
@@ -326,8 +326,8 @@ class UnitValue(Detector):
     def _reference(self, panel: Panel, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Log cross-partner price per cell (NaN where too few figures) and, per series,
         whether it is used: where it covers at least 80 % of the series' months."""
-        ref = context(panel, "reference_unit_value")
-        ref_n = context(panel, "reference_unit_value_n")
+        ref = context_array(panel, "reference_unit_value")
+        ref_n = context_array(panel, "reference_unit_value_n")
         if ref is None:
             return np.full(ok.shape, np.nan), np.zeros(ok.shape[0], dtype=bool)
         enough = np.isfinite(ref) & (ref > 0)
@@ -494,7 +494,7 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     theirs = np.column_stack(
         [
             _cells_of(mirror, rows, cols),
-            _cells_of(context(panel, "mirror_weight_kg"), rows, cols),
+            _cells_of(context_array(panel, "mirror_weight_kg"), rows, cols),
         ]
     )
     own = np.column_stack([panel.values[rows, cols], panel.weights[rows, cols]])
@@ -516,7 +516,7 @@ def _comparable_pairs(panel: Panel, series: np.ndarray, mirror: np.ndarray) -> n
     ×``PARTNER_AGREES``, over ``PAIR_MONTHS`` months or more. Romania's record of the
     Netherlands' exports of CN 39209959 runs at a hundredth of them (€5.9K a month against
     €660K): its month is no measure of the Netherlands' value or weight."""
-    mirror_kg = context(panel, "mirror_weight_kg")
+    mirror_kg = context_array(panel, "mirror_weight_kg")
     if mirror is None or mirror_kg is None:
         return np.zeros(len(series), dtype=bool)
     value, kilos = panel.values[series], panel.weights[series]

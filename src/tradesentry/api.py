@@ -95,7 +95,7 @@ def scan(
     InputError. The scan is saved in the store as it runs, chunk by chunk, in one
     transaction: the findings returned are read back from the store when needed, so memory
     holds one chunk's findings, not the scan's (and the findings of the kinds that read
-    context of findings, gaps and level shifts, until the scan ends:
+    context of findings until the scan ends: gaps, level shifts and single months,
     ``Detector.finding_needs``). With ``save=False`` they are gathered and ranked in memory
     instead.
 
@@ -1306,7 +1306,10 @@ def revisions(
 
     con = store.con.cursor()
     filters = arguments.series_filters(reporter, partner, flow, commodity)
-    _check_codes(con, filters, None)
+    if classification is not None:  # read as the store keeps it, as findings' filter does
+        classification = arguments.text(classification, "classification").strip().upper()
+    freq = None if freq is None else arguments.freq(freq)
+    _check_codes(con, filters, classification)
     return rev.revisions(
         con,
         **filters,

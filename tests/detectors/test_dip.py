@@ -119,3 +119,37 @@ def test_a_month_after_half_a_year_without_figures_says_so(after, said):
         "It follows 7 months without a figure (January 2024 to July 2024)" in month["explanation"]
     )
     assert said in month["explanation"]
+
+
+def test_a_year_without_a_figure_is_a_silence_of_an_annual_series():
+    """Silence is counted in months: a year without a figure before an annual series' low
+    year is twelve of them (counted in columns, an annual series needed six years)."""
+    from tradesentry.datasets import make_panel
+
+    rng = np.random.default_rng(11)
+    v = 5e6 * np.exp(rng.normal(0, 0.1, (1, 23)))
+    v[0, 19:22] = np.nan  # 2009 to 2011: no figure
+    v[0, 22] = 1e3  # 2012
+    found = findings(
+        make_panel(v, start="1990-01", freq="A"), default_detectors(["implausible", "dip"])
+    )
+    (year,) = found.to_dict("records")
+    assert year["evidence"]["silent_months"] == 3  # periods of the series: years
+    assert "It follows 3 years without a figure (2009 to 2011)" in year["explanation"]
+
+
+def test_a_combined_figure_after_half_a_year_without_figures_says_so():
+    """China publishes January and February as one figure: a low pair after July to
+    December without a figure had none of the sentence a single January gets."""
+    from ._helpers import china_style_panel
+
+    panel, _ = china_style_panel(np.random.default_rng(5), n=1)
+    panel.values[0, 30:36] = np.nan  # July to December 2020
+    panel.combined[0, 36] = 300.0  # January–February 2021
+    panel.values[0, 38:] = np.nan  # nothing after it: its expectation is before the silence
+    found = findings(panel, default_detectors(["implausible", "dip"]))
+    (pair,) = found[found["period"] == "2021-01"].to_dict("records")
+    assert pair["evidence"]["combined"] and pair["evidence"]["silent_months"] == 6
+    assert (
+        "It follows 6 months without a figure (July 2020 to December 2020)" in pair["explanation"]
+    )

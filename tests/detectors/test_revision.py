@@ -228,8 +228,14 @@ def test_api_revisions_of_one_series_among_those_its_codes_name(two_releases):
     exact = {"classification": one["classification"], "breakdown": one["breakdown"]}
     assert len(api.revisions(two_releases, **codes, **exact, freq="M")) == len(held) == 2
     assert api.revisions(two_releases, **codes, **exact, freq="A").empty
-    assert api.revisions(two_releases, **codes, classification="H5").empty
+    assert len(api.revisions(two_releases, **codes, **exact, freq="m")) == 2  # in any case
+    lower = {**exact, "classification": exact["classification"].lower()}
+    assert len(api.revisions(two_releases, **codes, **lower)) == 2
     assert api.revisions(two_releases, **codes, breakdown="customs=C00").empty
+    with pytest.raises(api.InputError, match="no series in the store has classification H5"):
+        api.revisions(two_releases, **codes, classification="H5")
+    with pytest.raises(api.InputError, match="freq"):
+        api.revisions(two_releases, **codes, freq="weekly")
 
 
 def test_api_revisions_reads_codes_as_findings_does(two_releases):

@@ -25,6 +25,7 @@ from tradesentry.detectors.evidence import (
     first_held,
     last_held,
     next_was_high,
+    silence_evidence,
     sources,
 )
 from tradesentry.panel import Panel, covered_months
@@ -167,8 +168,15 @@ def combined_deviations(panel: Panel, kind: str, direction: int, threshold: floa
                 "ratio": float(value[k] / expected[k]) if expected[k] > 0 else None,
                 "usual_factor": round(float(np.exp(found.usual[keep][k])), 4),
                 **_month_after(panel, model, int(rows[k]), int(after[k])),
+                **silence,
             }
-            for k, src in enumerate(sources(panel, model, rows, cols))
+            for k, (src, silence) in enumerate(
+                zip(
+                    sources(panel, model, rows, cols),
+                    silence_evidence(panel, rows, cols),
+                    strict=True,
+                )
+            )
         ],
     )
 

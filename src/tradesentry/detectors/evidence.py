@@ -185,11 +185,11 @@ def deviation_evidence(
     panel: Panel, model: Baseline, rows: np.ndarray, cols: np.ndarray
 ) -> list[dict]:
     """Evidence of single-month findings: z, scale, expectation and what it came from, the
-    month after it, and the months without a row just before it where there are
-    ``SILENCE_MONTHS`` or more (``silent_months``, from ``silent_from``)."""
+    month after it, and the periods without a row just before it where they hold
+    ``SILENCE_MONTHS`` months or more (``silent_months``, periods of the series: years for
+    an annual one, from ``silent_from`` to ``silent_to``)."""
     out = []
     last = last_held(panel)
-    silent = _silent_before(panel)
     starts = set(zip(model.shifts.series.tolist(), model.shifts.start.tolist(), strict=True))
     shift_start_next = [(int(i), int(t) + 1) in starts for i, t in zip(rows, cols, strict=True)]
     scale = model.side_sigma(rows, cols)
@@ -211,12 +211,29 @@ def deviation_evidence(
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
             }
         )
-        if silent[i, t] >= SILENCE_MONTHS:
-            src["silent_months"] = int(silent[i, t])
-            src["silent_from"] = panel.label(t - int(silent[i, t]))
-            src["silent_to"] = panel.label(t - 1)
         out.append(src)
+    for src, silence in zip(out, silence_evidence(panel, rows, cols), strict=True):
+        src.update(silence)
     return out
+
+
+def silence_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[dict]:
+    """For each cell (a month, or a combined figure's first month), the periods without a
+    row just before it where they hold ``SILENCE_MONTHS`` months or more: their count
+    (``silent_months``, periods of the series: years for an annual one) and first and last
+    (``silent_from``, ``silent_to``); {} where fewer."""
+    silent = _silent_before(panel)[rows, cols]
+    months_each = 12 if panel.freq == "A" else 1  # a year without a figure is twelve months
+    return [
+        {
+            "silent_months": int(n),
+            "silent_from": panel.label(int(t - n)),
+            "silent_to": panel.label(int(t - 1)),
+        }
+        if n * months_each >= SILENCE_MONTHS
+        else {}
+        for n, t in zip(silent, cols, strict=True)
+    ]
 
 
 def _silent_before(panel: Panel) -> np.ndarray:

@@ -36,6 +36,7 @@ from tradesentry.detectors.evidence import (
     first_months,
     has_partner_record,
     next_was_high,
+    silence_evidence,
     silence_text,
 )
 from tradesentry.detectors.robust import nanmedian
@@ -270,6 +271,7 @@ class Implausible(Detector):
         keep = np.flatnonzero(reason >= 0)
         if not keep.size:
             return no_detections()
+        silences = silence_evidence(panel, rows[keep], cols[keep])
         evidence = [
             {
                 "combined": True,
@@ -280,8 +282,9 @@ class Implausible(Detector):
                 "z": float(z[k]) if np.isfinite(z[k]) else None,
                 "sigma": float(sigma[k]),
                 "usual_factor": round(float(np.exp(usual[k])), 4),
+                **silence,
             }
-            for k in keep
+            for k, silence in zip(keep, silences, strict=True)
         ]
         zz = np.abs(np.nan_to_num(z[keep], nan=self.threshold + 10.0))
         impact = np.where(np.isfinite(expected[keep]), value[keep] - expected[keep], value[keep])
@@ -519,11 +522,15 @@ def _explain_combined(finding: Mapping, ev: dict, tolerance: float) -> str:
     what = "zero" if reason == "zero" else obs
     typical = ev.get("typical")
     scale = f"; the series' typical month is {money(typical, cur)}" if typical else ""
+    verdict = (
+        ""
+        if moved_as_a_whole(finding)
+        else f": not a plausible amount of trade for {len(months)} months"
+    )
     return (
         f"The combined figure for {name} is {what}, against {expected}{scale}. No month of "
-        "the series is anywhere near that low: not a plausible amount of trade for "
-        f"{len(months)} months. The figure may be incomplete or misrecorded; the single "
-        "months, where published, or a later revision would tell."
+        f"the series is anywhere near that low{verdict}. The figure may be incomplete or "
+        "misrecorded; the single months, where published, or a later revision would tell."
     )
 
 

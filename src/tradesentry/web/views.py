@@ -12,7 +12,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
@@ -200,13 +200,6 @@ class FindingFilters(BaseModel):
     @classmethod
     def _month(cls, value: str | None) -> str | None:
         return value and _checked(arguments.month, value, "month")
-
-    @model_validator(mode="after")
-    def _months_in_order(self) -> FindingFilters:
-        """From after to selects nothing, which would read as "no findings": a 422."""
-        if self.since and self.until and self.since > self.until:
-            raise ValueError(f"from {self.since} is after to {self.until}: swap them")
-        return self
 
 
 def _commodity(found: Findings, commodity: str | None) -> Findings:

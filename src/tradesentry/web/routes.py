@@ -248,16 +248,22 @@ def pair_page(
     return render(request, "pair.html", ambiguous=views.ambiguous(db, memo), **data)
 
 
-@pages.get("/pairs", response_class=HTMLResponse, summary="Every reporter-partner pair")
-def pairs_page(
-    request: Request,
+def _pairs(
     db: Db,
     memo: Memo,
     reporter: Annotated[str | None, Query(max_length=64, description="Only this reporter.")] = None,
     page: Page = 1,
     per_page: PerPage = 100,
-) -> HTMLResponse:
-    data = views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
+) -> dict:
+    """The page of pairs /pairs and its twin show (``views.pairs_page``)."""
+    return views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
+
+
+Pairs = Annotated[dict, Depends(_pairs)]
+
+
+@pages.get("/pairs", response_class=HTMLResponse, summary="Every reporter-partner pair")
+def pairs_page(request: Request, data: Pairs) -> HTMLResponse:
     return render(request, "pairs.html", query=_query_without(request, "page"), **data)
 
 
@@ -304,14 +310,7 @@ def findings_json(
 
 
 @api_router.get("/pairs", summary="Every reporter-partner pair, a page at a time")
-def pairs_json(
-    db: Db,
-    memo: Memo,
-    reporter: Annotated[str | None, Query(max_length=64, description="Only this reporter.")] = None,
-    page: Page = 1,
-    per_page: PerPage = 100,
-) -> Response:
-    data = views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
+def pairs_json(data: Pairs) -> Response:
     headers = {"X-Total-Count": str(data["total"])}
     return JSONResponse(data["pairs"], headers=headers)
 

@@ -6,6 +6,7 @@ import hashlib
 import importlib
 import io
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -415,3 +416,19 @@ def test_findings_sorted_for_display_keep_their_rank_on_ties(sort, order, period
 def test_an_unknown_sort_names_the_sorts():
     with pytest.raises(InputError, match="sort: 'size' is none of rank, impact, score"):
         _periods(("2020-03", "2020-03", "M")).sorted_by("size")
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda f: f.in_months("2023-1x"), "since '2023-1x': expected a month as YYYY-MM"),
+        (lambda f: f.in_months(until="2023"), "until '2023': expected a month as YYYY-MM"),
+        (lambda f: f.sorted_by("score", "up"), "order: 'up' is none of asc, desc"),
+        (lambda f: Findings(empty_findings()).sorted_by("bogus"), "sort: 'bogus' is none of"),
+    ],
+)
+def test_months_and_orders_asked_of_findings_are_checked(call, said):
+    """``in_months("2023")`` kept none of 2023 and ``sorted_by("score", "up")`` sorted
+    descending, silently, where ``filter`` names what it takes."""
+    with pytest.raises(InputError, match=re.escape(said)):
+        call(_periods(("2020-03", "2020-03", "M")))

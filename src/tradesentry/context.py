@@ -903,6 +903,9 @@ ALONG_CONTROLS = (-12, 12)
 ALONG_MIN_FLAGGED = 3
 #: series that must trade around a month of another year for its moves to count as usual
 ALONG_MIN_TRADING = 5
+#: a record's latest months that may be partial (a release holding some partners first);
+#: an incomplete month earlier than these is a change of the record, and is read
+ALONG_PARTIAL = 2
 #: the goods of the moved series named, the most common first
 ALONG_GOODS = 3
 
@@ -924,16 +927,20 @@ _REPORTER_ALONG_SQL = f"""
     ),
     -- a month is read only where the record holds its months after it, complete: beyond
     -- its last, every series would read as fallen, and so in a last month that holds only
-    -- some of its partners yet (Comext's December 2025: 2,243 cells where 7,800 are usual)
+    -- some of its series yet (Comext's December 2025: 2,243 where 7,800 are usual). Only
+    -- the record's latest months may be partial: a drop in coverage before them is a
+    -- change of the record, which the read is there to tell
     held AS (SELECT reporter, flow, period, count(*) AS n FROM cells GROUP BY ALL),
     judged AS (
         SELECT *, median(n) OVER (PARTITION BY reporter, flow ORDER BY period
-                                  ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual
+                                  ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual,
+               max(period) OVER (PARTITION BY reporter, flow) AS latest
         FROM held
     ),
     ends AS (
         SELECT reporter, flow,
-               max(period) FILTER (WHERE usual IS NULL OR n >= {COMPLETE_SHARE} * usual) AS last
+               max(period) FILTER (WHERE usual IS NULL OR n >= {COMPLETE_SHARE} * usual
+                   OR period <= latest - INTERVAL {ALONG_PARTIAL} MONTH) AS last
         FROM judged GROUP BY reporter, flow
     ),
     around AS (
@@ -981,15 +988,18 @@ def reporter_along(found, con) -> dict:
     shifts, their ``direction`` in the evidence, and single months, up where the figure
     is above its expectation, down where below; ``along_direction`` in the record), where
     at least ``ALONG_MIN_FLAGGED`` findings of the scan start in that month that way in
-    that record, of any of the kinds asked together (a record that moved as a whole shows
-    as several changes, dips and figures near zero at once; the reporter's series are read
-    for those months only): of its series by country and product with at least 3 months with trade in the
+    that record, of any of the kinds asked together and not counting a world series,
+    the sum of the partners' beside it (a record that moved as a whole shows as several
+    changes, dips and figures near zero at once; the reporter's series are read for those
+    months only, where the record's months after them are complete: its latest
+    ``ALONG_PARTIAL`` months may be partial): of its series by country and product with at least 3 months with trade in the
     ``ALONG_BEFORE`` months before the month (``along_trading``), those whose median of the
     ``ALONG_AFTER`` months from it (a month without a figure counting as nothing) is half
     that of the months before or less, for a fall, or twice it or more, for a rise
     (``along_moved``, the changed series among them; the commonest goods in
-    ``along_goods``), and their share of the record's trade (``along_value``: before the
-    month for a fall, after it for a rise); and the same shares in the same month of the
+    ``along_goods``), their share of the record's trade (``along_value``: before the
+    month for a fall, after it for a rise), and all those series' trade after against
+    before (``along_total``); and the same shares in the same month of the
     years before and after (``ALONG_CONTROLS``), where ``ALONG_MIN_TRADING`` series traded
     (``along_usual``, ``along_usual_value``, the mean over those months, and
     ``along_usual_lags``). Many series of one record moving together in one month point at

@@ -563,6 +563,9 @@ class Findings:
         """The findings that end in or after ``since`` (``YYYY-MM``; an annual finding ends
         in its year's December) and start in or before ``until``: the months a reader asks
         about, as ``scan --since`` keeps them."""
+        from tradesentry import arguments
+
+        since, until = arguments.month(since, "since"), arguments.month(until, "until")
         frame = self._frame
         if since:
             frame = ending_since(frame, since)
@@ -580,11 +583,13 @@ class Findings:
         as they are), ``order`` ``asc`` or ``desc`` (None: the sort's own); ties keep their
         rank order. Money at stake is compared in US dollars at ``con``'s store's rates, as
         the rank compares it (¥2.25 trillion is not more than $82 billion)."""
+        if sort != "rank" and sort not in SORTS:
+            raise InputError(f"sort: {sort!r} is none of {', '.join(['rank', *SORTS])}")
+        if order not in (None, "asc", "desc"):
+            raise InputError(f"order: {order!r} is none of asc, desc")
         frame = self._frame
         if sort == "rank" or frame.empty:
             return Findings(frame.iloc[::-1] if order == "asc" else frame, self.scan_id)
-        if sort not in SORTS:
-            raise InputError(f"sort: {sort!r} is none of {', '.join(['rank', *SORTS])}")
         columns, ascending = SORTS[sort]
         if order is not None:
             ascending = order == "asc"

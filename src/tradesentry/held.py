@@ -44,8 +44,10 @@ def first_unheld(con, filters: dict, source: str = "the store") -> tuple[str, st
         if missing:
             rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
             held = sorted(str(r[0]) for r in rows if r[0] is not None)
-            text = _held_text(column, missing[0], held, source)
-            return column, missing[0], text + _other_side(con, column, missing[0])
+            other = _other_side(con, column, missing[0])
+            # where the code is held on the other side, that is the answer, not a near code
+            text = _held_text(column, missing[0], held, source, nearest=not other)
+            return column, missing[0], text + other
     return None
 
 
@@ -66,11 +68,11 @@ def _other_side(con, column: str, code: str) -> str:
     return f"; {code} is a {other} of its series, not a {column}"
 
 
-def _held_text(column: str, code: str, held: list[str], source: str) -> str:
+def _held_text(column: str, code: str, held: list[str], source: str, nearest: bool = True) -> str:
     name = "commodity code" if column == "commodity" else column
     if not held:
         return f"{source} holds no series"
-    near = difflib.get_close_matches(code, held, n=3, cutoff=0.6)
+    near = difflib.get_close_matches(code, held, n=3, cutoff=0.6) if nearest else []
     # a code written with the spaces or dots of a printed tariff (3920 99 59, 3920.99.59)
     compact = "".join(ch for ch in code if not (ch.isspace() or ch == "."))
     if compact != code and compact in held:

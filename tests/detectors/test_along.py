@@ -21,12 +21,14 @@ def _record(
     world: bool = False,
     rise_from: int | None = None,
     last_partners: int | None = None,
+    partial_from: int = 35,
 ):
     """The Netherlands' imports of 30 series (10 partners × 3 codes), 2023–2025: the first
     ``falling`` at a tenth from January 2025, those from ``rise_from`` three times as much;
     series ``k`` of ``near_zero`` at a ten-thousandth in month ``near_zero[k]`` only. With
     ``world``, each code's sum over the partners as the world's series too; with
-    ``last_partners``, December 2025 holds only that many partners' figures yet."""
+    ``last_partners``, the months from ``partial_from`` (December 2025) hold only that
+    many partners' figures."""
     rng = np.random.default_rng(3)
     rows = ["reporter,partner,flow,commodity,period,value,currency"]
     world_sums: dict[tuple[str, int], float] = {}
@@ -37,7 +39,7 @@ def _record(
                 value *= 0.1
             if rise_from is not None and k >= rise_from and m >= 24:
                 value *= 3.0
-            if last_partners is not None and m == 35 and k >= 3 * last_partners:
+            if last_partners is not None and m >= partial_from and k >= 3 * last_partners:
                 continue
             if near_zero.get(k) == m:
                 value *= 1e-4
@@ -149,3 +151,12 @@ def test_a_month_whose_next_months_are_not_complete_is_not_read(store, tmp_path)
     con = store.con.cursor()
     assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-10"), con) == {}
     assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-09"), con) != {}
+
+
+def test_a_drop_of_coverage_before_the_latest_months_is_read(store, tmp_path):
+    """Only a record's latest two months may be partial: a record that lost most of its
+    series from August 2025, five months before its end, moved as a whole then, and is
+    read (trimming every incomplete month from the end left that month unread)."""
+    store.ingest(_record(tmp_path, 24, {}, last_partners=2, partial_from=31))
+    con = store.con.cursor()
+    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-08"), con) != {}

@@ -153,3 +153,11 @@ def test_a_combined_figure_after_half_a_year_without_figures_says_so():
     assert (
         "It follows 6 months without a figure (July 2020 to December 2020)" in pair["explanation"]
     )
+
+
+def test_one_year_without_a_figure_is_named_once():
+    from tradesentry.detectors.evidence import silence_text
+
+    ev = {"silent_months": 1, "silent_from": "2020-01", "silent_to": "2020-01"}
+    text = silence_text({"freq": "A", "period": "2021-01", "evidence": ev})
+    assert text.startswith(" It follows 1 year without a figure (2020)")

@@ -259,10 +259,10 @@ def silence_text(finding: Mapping) -> str:
         return ""
     freq = finding_freq(finding)
     unit = period_unit(freq)
-    text = (
-        f" It follows {plural(int(months), unit)} without a figure ({period_name(start, freq)} "
-        f"to {period_name(end, freq)})"
-    )
+    span = period_name(start, freq)
+    if end != start:  # one year without a figure is one year, not "2020 to 2020"
+        span += f" to {period_name(end, freq)}"
+    text = f" It follows {plural(int(months), unit)} without a figure ({span})"
     level = [str(m) for m in ev.get("level_months") or []]
     if level and max(level) < str(start):
         return text + (

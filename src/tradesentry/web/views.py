@@ -32,7 +32,6 @@ from tradesentry.scope import ScanScope
 from tradesentry.store import Store
 from tradesentry.text import csv_cells, plural
 
-# Columns each sort uses and its natural direction (biggest money first, latest first…).
 PAIR_CHARTS = 4
 KINDS = tuple(sorted(registry()))
 

@@ -1031,3 +1031,11 @@ def test_the_findings_page_says_amounts_without_a_rate_are_ranked_as_they_are(
     html = TestClient(create_app(store.path)).get("/findings?sort=impact").text
     said = "Amounts in JPY are ranked beside the others as they are" in html
     assert said is not rated
+
+
+def test_a_pairs_charts_open_on_one_scale(client):
+    """The demo's pair page opened China's exports on a log axis and, under them, its
+    imports on a linear one: two pictures of one pair read as two different stories."""
+    specs = _specs(client.get("/pair/CHN/PRK").text)
+    assert len(specs) >= 2
+    assert {s["layout"]["yaxis"]["type"] for s in specs.values()} == {"log"}

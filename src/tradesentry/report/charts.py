@@ -71,8 +71,10 @@ def series_figure(
     focus: Mapping | None = None,
     mirror: SeriesView | None = None,
     height: int = 340,
+    log: bool | None = None,
 ) -> dict:
-    """The series with its flagged months; ``focus`` adds one finding's evidence."""
+    """The series with its flagged months; ``focus`` adds one finding's evidence. ``log``
+    sets the money axis' scale (None: ``wants_log``, by the chart's own figures)."""
     currency = str(view.observations["currency"].iat[0])
     fig = _Figure()
     annual = _annual(view.observations)
@@ -86,7 +88,7 @@ def series_figure(
     _add_flags(fig, records, drawn, annual)
     if focus is not None and (focus.get("freq") == "A") == annual:
         _add_focus(fig, focus, monthly, currency)
-    _layout(fig, _positive_values(view, mirror), currency, height)
+    _layout(fig, _positive_values(view, mirror), currency, height, log)
     _few_periods_axis(fig, annual)
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
 
@@ -535,6 +537,13 @@ def _month(value) -> pd.Timestamp | None:
         return None
 
 
+def wants_log(view: SeriesView, mirror: SeriesView | None = None) -> bool:
+    """Whether a chart of ``view`` (and its partner's record) opens on a log axis: its
+    positive figures span two orders of magnitude or more ($3,000 beside $200 million)."""
+    positive = _positive_values(view, mirror)
+    return bool(positive.size) and positive.max() / positive.min() >= _LOG_SPAN
+
+
 def _positive_values(view: SeriesView, mirror: SeriesView | None) -> np.ndarray:
     frames = [view.observations] + ([mirror.observations] if mirror is not None else [])
     values = np.concatenate([f["value"].to_numpy(dtype=float) for f in frames])
@@ -561,10 +570,14 @@ def _zeros_at_foot(fig: _Figure, foot: float) -> bool:
     return moved
 
 
-def _layout(fig: _Figure, positive: np.ndarray, currency: str, height: int) -> None:
-    """Log axis when the values span orders of magnitude ($3K beside $200M), with a toggle."""
+def _layout(
+    fig: _Figure, positive: np.ndarray, currency: str, height: int, log: bool | None = None
+) -> None:
+    """Log axis when the values span orders of magnitude ($3K beside $200M), or as ``log``
+    says, with a toggle."""
     decades = float(np.log10(positive.max() / positive.min())) if positive.size else 0.0
-    log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
+    if log is None:
+        log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
     fig.update_layout(  # plotly.js' own defaults plus a few colours: no template to copy
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",

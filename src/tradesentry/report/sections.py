@@ -92,8 +92,13 @@ def observation_rows(view: api.SeriesView) -> list[dict]:
     return frame_records(view.observations, months=("period",))
 
 
-def chart_for(view: api.SeriesView, focus: Mapping | None, mirror: api.SeriesView | None) -> dict:
-    return series_figure(view, focus=focus, mirror=mirror)
+def chart_for(
+    view: api.SeriesView,
+    focus: Mapping | None,
+    mirror: api.SeriesView | None,
+    log: bool | None = None,
+) -> dict:
+    return series_figure(view, focus=focus, mirror=mirror, log=log)
 
 
 def finding_records(found: Findings) -> list[dict]:

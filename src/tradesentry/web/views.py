@@ -18,6 +18,7 @@ from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import Findings, csv_frame
+from tradesentry.report.charts import wants_log
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
     chart_for,
@@ -637,8 +638,15 @@ def pair_page(store: Store, reporter: str, partner: str, memo: Memo) -> dict:
     def make() -> dict:
         data = pair(store, reporter, partner)
         shown = pair_views(store, data)
+        # one scale for the page's charts: exports on a log axis above imports on a linear
+        # one read as two different stories
+        log = any(wants_log(v) for v in shown)
         charts = [
-            {"key": series_key(v), "chart": chart_for(v, None, None), "scan_id": v.findings.scan_id}
+            {
+                "key": series_key(v),
+                "chart": chart_for(v, None, None, log=log),
+                "scan_id": v.findings.scan_id,
+            }
             for v in shown
         ]
         return {**data, **_flags_run_now(data, shown), "charts": charts}

@@ -58,7 +58,11 @@ def _sorted_median(s: np.ndarray, n: np.ndarray | None = None) -> tuple[np.ndarr
     takes."""
     width = s.shape[-1]
     if n is None:
-        missing = np.isnan(s).view(np.uint8).astype(np.float32) @ np.ones(width, np.float32)
+        # a product of 0s and 1s has no invalid value: a flag BLAS left set by work before
+        # it on the thread was read as this product's (a warning now and then, never a NaN)
+        with np.errstate(invalid="ignore"):
+            nans = np.isnan(s).view(np.uint8).astype(np.float32)
+            missing = nans @ np.ones(width, np.float32)
         n = width - missing.astype(np.int64)
     flat = s.reshape(-1, width)
     at = np.arange(flat.shape[0]) * width

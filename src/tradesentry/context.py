@@ -1018,8 +1018,8 @@ def reporter_along(found, con) -> dict:
     keys = ["reporter", "flow", "period", "direction"]
     mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
     # a world series is the sum of the partner series beside it: one move, counted once
-    own = (mine["partner"] != WORLD).astype(int)
-    mine = mine[own.groupby([mine[k] for k in keys]).transform("sum") >= ALONG_MIN_FLAGGED]
+    counted = (mine["partner"] != WORLD).astype(int)
+    mine = mine[counted.groupby([mine[k] for k in keys]).transform("sum") >= ALONG_MIN_FLAGGED]
     if mine.empty:
         return {}
     # one read per (reporter, flow, month, direction), however many changes share it

@@ -238,12 +238,15 @@ def silence_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> list[d
 
 def _silent_before(panel: Panel) -> np.ndarray:
     """For each month, how many months without a row lie just before it, back to the
-    series' previous row (0 before its first)."""
-    held = _held(panel)
-    cols = np.arange(panel.n_months)
-    last = np.maximum.accumulate(np.where(held, cols, -1), axis=1)
-    previous = np.concatenate([np.full((len(held), 1), -1), last[:, :-1]], axis=1)
-    return np.where(previous >= 0, cols - previous - 1, 0)
+    series' previous row (0 before its first). Memoised in ``panel.cache``: dips, spikes,
+    figures near zero and combined figures each ask."""
+    if "silent_before" not in panel.cache:
+        held = _held(panel)
+        cols = np.arange(panel.n_months)
+        last = np.maximum.accumulate(np.where(held, cols, -1), axis=1)
+        previous = np.concatenate([np.full((len(held), 1), -1), last[:, :-1]], axis=1)
+        panel.cache["silent_before"] = np.where(previous >= 0, cols - previous - 1, 0)
+    return panel.cache["silent_before"]
 
 
 def silence_text(finding: Mapping) -> str:

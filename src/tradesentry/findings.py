@@ -368,6 +368,8 @@ SORTS: dict[str, tuple[list[str], bool]] = {
     "kind": (["kind"], True),
     "series": (["reporter", "partner", "flow", "commodity", "period"], True),
 }
+#: every display order's name, the rank first: the dashboard's choices and its form's
+SORT_NAMES: tuple[str, ...] = ("rank", *SORTS)
 
 
 def ending_since(frame: pd.DataFrame, since: str) -> pd.DataFrame:
@@ -583,8 +585,8 @@ class Findings:
         as they are), ``order`` ``asc`` or ``desc`` (None: the sort's own); ties keep their
         rank order. Money at stake is compared in US dollars at ``con``'s store's rates, as
         the rank compares it (¥2.25 trillion is not more than $82 billion)."""
-        if sort != "rank" and sort not in SORTS:
-            raise InputError(f"sort: {sort!r} is none of {', '.join(['rank', *SORTS])}")
+        if sort not in SORT_NAMES:
+            raise InputError(f"sort: {sort!r} is none of {', '.join(SORT_NAMES)}")
         if order not in (None, "asc", "desc"):
             raise InputError(f"order: {order!r} is none of asc, desc")
         frame = self._frame

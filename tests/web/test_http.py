@@ -26,6 +26,7 @@ from tests.report.seed import (
 )
 from tradesentry.cli import app as cli
 from tradesentry.detectors import registry
+from tradesentry.findings import SORT_NAMES
 from tradesentry.store import open_store
 from tradesentry.web import create_app
 
@@ -262,6 +263,63 @@ def test_errors(client, path, status):
     assert response.headers["content-type"].startswith(
         "application/json" if wants_json else "text/html"
     )
+
+
+def _form_fields(html: str) -> dict[str, list[str]]:
+    """The filter form's entries as a browser would send them (text fields and chosen
+    options), read from the page's HTML."""
+    form = html[html.index('<form class="filters"') : html.index("</form>")]
+    fields: dict[str, list[str]] = {}
+    for name, value in re.findall(r'<input[^>]*? name="(\w+)"[^>]*? value="([^"]*)"', form):
+        fields.setdefault(name, []).append(value)
+    for name, body in re.findall(r'<select name="(\w+)"[^>]*>(.*?)</select>', form, re.S):
+        fields[name] = re.findall(r'<option value="([^"]*)" selected>', body)
+    return fields
+
+
+@pytest.mark.parametrize(
+    ("path", "kept"),
+    [
+        (
+            "/findings?kind=dip&kind=bogus&severity=HIGH&reporter=CHN&since=2021-13"
+            "&sort=Impact&commodity=%3Cb%3E",
+            {
+                "kind": ["dip"],  # the known kind kept chosen, the unknown one named above
+                "severity": ["high"],
+                "reporter": ["CHN"],
+                "since": ["2021-13"],  # as typed, to be corrected
+                "sort": ["impact"],
+                "commodity": ["&lt;b&gt;"],  # escaped
+                "per_page": ["50"],
+            },
+        ),
+        ("/findings?partner=Narnia&per_page=20", {"partner": ["Narnia"], "per_page": ["20"]}),
+        ("/findings?page=0&per_page=0", {"per_page": ["50"]}),  # a bound it cannot keep
+        ("/pairs?reporter=Narnia", {"reporter": ["Narnia"], "per_page": ["50"]}),
+    ],
+)
+def test_a_refused_filter_page_gives_the_form_back_as_typed(client, path, kept):
+    """A 422 of the findings or pairs page shows its filter form with what was asked, so a
+    reader corrects the one entry instead of choosing every filter again."""
+    response = client.get(path)
+    assert response.status_code == 422
+    fields = _form_fields(response.text)
+    assert {name: fields[name] for name in kept} == kept
+    assert "Value error," not in response.text  # pydantic's prefix, no use to a reader
+
+
+def test_the_findings_form_offers_every_display_order(client):
+    for path in ("/findings", "/findings?kind=bogus"):
+        form = client.get(path).text
+        offered = re.findall(
+            r'<option value="(\w+)"', form.split('name="sort"')[1].split("</select>")[0]
+        )
+        assert tuple(offered) == SORT_NAMES
+
+
+def test_a_refused_api_query_has_no_form(client):
+    response = client.get("/api/findings?kind=bogus")
+    assert response.status_code == 422 and "form" not in response.text
 
 
 def test_an_unknown_kind_names_the_valid_ones(client):

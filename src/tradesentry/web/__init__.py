@@ -26,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "the dashboard needs FastAPI and uvicorn: pip install 'tradesentry[web]'"
     ) from exc
 
+import duckdb
 from markupsafe import Markup
 
 from tradesentry.errors import StoreError, TradesentryError
@@ -131,14 +132,36 @@ def _wants_json(request: Request) -> bool:
     return path.startswith("/api/") or path == "/openapi.json"
 
 
+def _refused_form(request: Request) -> dict | None:
+    """The refused page's filter form as the reader filled it in (``views.refused_form``);
+    None where the page has none or the store cannot say which flows it holds."""
+    root = request.scope.get("root_path", "")
+    path = request.url.path
+    path = path[len(root) :] if root and path.startswith(root) else path
+    try:
+        with routes.store_view(request) as store:
+            return views.refused_form(
+                store, path, request.query_params.multi_items(), request.app.state.memo
+            )
+    except (TradesentryError, duckdb.Error):  # the refusal is shown without its form
+        return None
+
+
 def _errors(app: FastAPI) -> None:
     """Errors as JSON under /api and as a page elsewhere; never a traceback."""
 
     def page(request: Request, status: int, title: str, detail) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=status)
+        form = _refused_form(request) if status == 422 else None
         return routes.render(
-            request, "error.html", status_code=status, status=status, title=title, detail=detail
+            request,
+            "error.html",
+            status_code=status,
+            status=status,
+            title=title,
+            detail=detail,
+            form=form,
         )
 
     @app.exception_handler(HTTPException)
@@ -152,7 +175,11 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:
         detail = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", ""))}
+            # pydantic's "Value error, " before the api's own message says nothing to a reader
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")).removeprefix("Value error, "),
+            }
             for e in exc.errors()
         ]
         return page(request, 422, "Some parameters are not valid", detail)

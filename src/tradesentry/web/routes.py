@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import urlencode
 
@@ -110,12 +111,12 @@ class Finding(BaseModel):
     evidence: dict[str, Any]
 
 
-async def request_store(request: Request) -> AsyncIterator[Store]:
-    """The store on a cursor of its own for this request.
+@contextmanager
+def store_view(request: Request) -> Iterator[Store]:
+    """The app's store on a cursor of its own, closed on leaving.
 
     One DuckDB connection must not be used by two threads at once; a cursor per request
-    shares the database (and its read-only lock) without sharing the connection. Making a
-    cursor does no I/O, so this runs on the event loop (no thread hop per request).
+    shares the database (and its read-only lock) without sharing the connection.
     """
     base: Store = request.app.state.store
     with request.app.state.cursor_lock:
@@ -126,6 +127,13 @@ async def request_store(request: Request) -> AsyncIterator[Store]:
         yield view
     finally:
         cursor.close()
+
+
+async def request_store(request: Request) -> AsyncIterator[Store]:
+    """The store for this request (``store_view``). Making a cursor does no I/O, so this
+    runs on the event loop (no thread hop per request)."""
+    with store_view(request) as view:
+        yield view
 
 
 Db = Annotated[Store, Depends(request_store)]

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import Findings, csv_frame
+from tradesentry.findings import SORT_NAMES, Findings, csv_frame
 from tradesentry.report.charts import wants_log
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
@@ -135,7 +135,7 @@ class FindingFilters(BaseModel):
         None, description="Findings ending in or after YYYY-MM (an annual one in its December)."
     )
     until: str | None = Field(None, description="Findings starting in or before YYYY-MM.")
-    sort: Literal["rank", "impact", "score", "period", "kind", "series"] = "rank"
+    sort: Literal[SORT_NAMES] = "rank"  # type: ignore[valid-type]  # findings' own list
     order: Literal["asc", "desc"] | None = Field(None, description="Default: the sort's own.")
 
     @field_validator(
@@ -259,11 +259,48 @@ def _findings_page(
         "first": first + 1,
         "scan_id": found.scan_id,
         "kinds": kinds,
+        "sorts": SORT_NAMES,
         # the flows the store holds, and the one asked for (a link may name another)
         "flows": _offered_flows(store, filters.flow, memo),
         "filters": filters.model_dump(),
         # amounts in currencies without a rate are ranked as they are: said beside them
         "ranking_note": api.ranking_note(store, found),
+    }
+
+
+#: the longest text a refused form gives back in a field (the fields' own bound)
+FORM_TEXT = 200
+DEFAULT_PER_PAGE = 50
+_LISTED = ("kind", "severity")  # the findings' filters that take several values
+_CHOICES = ("kind", "severity", "flow", "sort", "order")  # matched to options in lower case
+
+
+def refused_form(store: Store, path: str, params: list[tuple[str, str]], memo: Memo) -> dict | None:
+    """The filter form of the page at ``path`` (/findings or /pairs; None for any other),
+    holding what was asked as it was typed, for the page that refuses it (422): a reader
+    corrects the entry there instead of typing every filter again."""
+    asked: dict[str, list[str]] = {}
+    for name, value in params:
+        value = value.strip()[:FORM_TEXT]
+        asked.setdefault(name, []).append(value.lower() if name in _CHOICES else value)
+    try:
+        per_page = int(asked.get("per_page", [""])[-1])
+    except ValueError:
+        per_page = DEFAULT_PER_PAGE
+    per_page = per_page if 1 <= per_page <= 500 else DEFAULT_PER_PAGE
+    if path == "/pairs":
+        return {"page": "pairs", "reporter": asked.get("reporter", [""])[-1], "per_page": per_page}
+    if path != "/findings":
+        return None
+    filters = {name: asked.get(name, [""])[-1] for name in FindingFilters.model_fields}
+    filters.update({name: asked.get(name, []) for name in _LISTED})
+    return {
+        "page": "findings",
+        "filters": filters,
+        "kinds": list(KINDS),
+        "flows": _offered_flows(store, filters.get("flow") or None, memo),
+        "sorts": SORT_NAMES,
+        "per_page": per_page,
     }
 
 

@@ -765,6 +765,34 @@ COMPLETE_SHARE = 0.5
 #: the last figures with trade before a stop whose median is its recent level
 STOP_RECENT = 6
 
+
+def _record_span_sql(rows: str, month: str, keys: str, partial: int | None = None) -> str:
+    """CTEs ending in ``record_spans``: for each record (``keys`` of the relation ``rows``,
+    its months the column ``month``), its first month (``record_start``) and its last
+    complete one (``record_end``): a month holding at least ``COMPLETE_SHARE`` of the
+    series of its usual month over the ``STOP_WINDOW`` months before (a source publishes
+    some partners first: Comext's December 2025 held China's lines alone, 2,243 where 7,800
+    are usual). With ``partial``, only the record's latest ``partial`` months may be
+    incomplete: a drop in coverage before them is a change of the record, not a late
+    release, and it counts."""
+    recent = "" if partial is None else f"OR month <= latest - INTERVAL {int(partial)} MONTH"
+    return f"""
+    record_months AS (SELECT {keys}, {month} AS month, count(*) AS series FROM {rows} GROUP BY ALL),
+    record_usual AS (
+        SELECT *, median(series) OVER (
+                   PARTITION BY {keys} ORDER BY month
+                   ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual,
+               max(month) OVER (PARTITION BY {keys}) AS latest
+        FROM record_months
+    ),
+    record_spans AS (
+        SELECT {keys}, min(month) AS record_start,
+               max(month) FILTER (WHERE usual IS NULL OR series >= {COMPLETE_SHARE} * usual
+                   {recent}) AS record_end
+        FROM record_usual GROUP BY ALL
+    )"""
+
+
 _SCANNED_SQL = f"""
     WITH cur AS NOT MATERIALIZED (
         SELECT {_SERIES_COLUMNS}, period, period_months, value, currency,
@@ -778,33 +806,15 @@ _ENDED_SQL = (
     _SCANNED_SQL
     + f"""
     -- how far the reporter's record of a flow runs (its totals apart from its products,
-    -- which may come from another table), to its last complete month: one holding at least
-    -- half the series of its usual month over the year before (a source publishes some
-    -- partners first: Comext's December held China's lines alone)
-    held AS (
-        SELECT reporter, flow, classification, total, through AS month, count(*) AS series
-        FROM cur GROUP BY ALL
-    ),
-    judged AS (
-        SELECT *, median(series) OVER (
-                   PARTITION BY reporter, flow, classification, total ORDER BY month
-                   ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual
-        FROM held
-    ),
-    records AS (
-        SELECT reporter, flow, classification, total,
-               max(month) FILTER (WHERE usual IS NULL OR series >= {COMPLETE_SHARE} * usual)
-                   AS record_end,
-               min(month) AS record_start
-        FROM judged GROUP BY ALL
-    ),
+    -- which may come from another table)
+    {_record_span_sql("cur", "through", "reporter, flow, classification, total")},
     spans AS (
         SELECT {_SERIES_COLUMNS}, total, arg_max(currency, period) AS currency,
                min(period) AS first, max(through) AS last
         FROM scanned GROUP BY ALL
     )
     SELECT s.*, r.record_end, r.record_start
-    FROM spans s JOIN records r USING (reporter, flow, classification, total)
+    FROM spans s JOIN record_spans r USING (reporter, flow, classification, total)
     WHERE r.record_end >= s.last + INTERVAL {{min_months}} MONTH
 """
 )
@@ -927,22 +937,9 @@ _REPORTER_ALONG_SQL = f"""
     ),
     -- a month is read only where the record holds its months after it, complete: beyond
     -- its last, every series would read as fallen, and so in a last month that holds only
-    -- some of its series yet (Comext's December 2025: 2,243 where 7,800 are usual). Only
-    -- the record's latest months may be partial: a drop in coverage before them is a
-    -- change of the record, which the read is there to tell
-    held AS (SELECT reporter, flow, period, count(*) AS n FROM cells GROUP BY ALL),
-    judged AS (
-        SELECT *, median(n) OVER (PARTITION BY reporter, flow ORDER BY period
-                                  ROWS BETWEEN {STOP_WINDOW} PRECEDING AND 1 PRECEDING) AS usual,
-               max(period) OVER (PARTITION BY reporter, flow) AS latest
-        FROM held
-    ),
-    ends AS (
-        SELECT reporter, flow,
-               max(period) FILTER (WHERE usual IS NULL OR n >= {COMPLETE_SHARE} * usual
-                   OR period <= latest - INTERVAL {ALONG_PARTIAL} MONTH) AS last
-        FROM judged GROUP BY reporter, flow
-    ),
+    -- some of its series yet. Only the record's latest months may be partial: a drop in
+    -- coverage before them is a change of the record, which the read is there to tell
+    {_record_span_sql("cells", "period", "reporter, flow", partial=ALONG_PARTIAL)},
     around AS (
         SELECT a.c, a.lag, any_value(a.direction) AS direction, c.commodity,
                median(c.value) FILTER (WHERE c.period < a.month) AS before,
@@ -954,11 +951,11 @@ _REPORTER_ALONG_SQL = f"""
                                {ALONG_AFTER} - count(*) FILTER (WHERE c.period >= a.month),
                                0.0)
                ), 'median') AS after
-        FROM asked a JOIN ends e USING (reporter, flow)
+        FROM asked a JOIN record_spans e USING (reporter, flow)
         JOIN cells c ON c.reporter = a.reporter AND c.flow = a.flow
          AND c.period >= a.month - INTERVAL {ALONG_BEFORE} MONTH
          AND c.period < a.month + INTERVAL {ALONG_AFTER} MONTH
-        WHERE a.month + INTERVAL {ALONG_AFTER - 1} MONTH <= e.last
+        WHERE a.month + INTERVAL {ALONG_AFTER - 1} MONTH <= e.record_end
         GROUP BY a.c, a.lag, c.partner, c.classification, c.commodity, c.breakdown
         HAVING n_before >= 3
     )

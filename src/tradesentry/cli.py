@@ -461,6 +461,10 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
     )
     if result.rows_quarantined:
         _print_quarantine_sample(st, result.release_id, str(path))
+    for note in result.notes:
+        err.print(
+            f"note: {printable(path)}: {note} (docs/ingest.md)", markup=False, highlight=False
+        )
     if result.rows_read and not result.rows_accepted:
         # the release and its quarantine stay, for the reader to see why; but a pipeline
         # must not read a file of which no figure landed as one that went in

@@ -91,7 +91,17 @@ def to_alpha3(raw: str | None) -> str | None:
     named = _convert(text, src=None)
     if named and _is_name(text) and not _words_of(text, named):
         named = None  # a pattern matched inside other words: "Turkey meat", "Not Korea"
-    return named or _translated_names().get(_folded(text))
+    return named or _translated_names().get(_folded(text)) or _inverted(text)
+
+
+def _inverted(text: str) -> str | None:
+    """A name a table writes inverted for sorting, "Tchèque, République", read the right
+    way round ("République Tchèque"; "Mariannes du Nord, îles": "îles Mariannes du Nord"),
+    where that order is a name tradesentry knows; None for any other."""
+    head, comma, tail = text.partition(",")
+    if not comma or "," in tail or not head.strip() or not tail.strip():
+        return None
+    return to_alpha3(f"{tail.strip()} {head.strip()}")
 
 
 #: names that stand for more than one country: quarantined, not guessed, with what they

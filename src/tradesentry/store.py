@@ -138,6 +138,7 @@ class IngestResult:
     observations: int
     already_ingested: bool = False
     reading: str = ""  # how the file was read, when not as detected (ingest.Prepared)
+    notes: tuple[str, ...] = ()  # what a reader can do about the quarantine (ingest.Landed)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -419,7 +420,7 @@ class Store:
         con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
     ) -> IngestResult:
         """Stage the file, record the release and land its rows, in the caller's transaction."""
-        from tradesentry.ingest import land, stage
+        from tradesentry.ingest import land, landing, stage
 
         src = prepared.src
         stage(con, prepared)
@@ -432,7 +433,7 @@ class Store:
             f"VALUES ({NEXT_RELEASE_ID}, ?, ?, ?, ?, ?, ?) RETURNING id",
             [prepared.reader, src.name, src.sha256, prepared.reading, published, datetime.now()],
         ).fetchone()[0]
-        landed = land(con, release_id)
+        landed = land(con, release_id, landing(prepared))
         counts = [landed.rows_read, landed.rows_accepted, landed.rows_quarantined,
                   landed.observations]  # fmt: skip
         con.execute(
@@ -441,7 +442,13 @@ class Store:
             [*counts, release_id],
         )
         return IngestResult(
-            release_id, src.name, prepared.reader, src.sha256, *counts, reading=prepared.reading
+            release_id,
+            src.name,
+            prepared.reader,
+            src.sha256,
+            *counts,
+            reading=prepared.reading,
+            notes=landed.notes,
         )
 
     # -- reading -----------------------------------------------------------------------

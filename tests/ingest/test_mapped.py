@@ -130,6 +130,10 @@ value = "Value"
         (BASE.replace('column = "Date"', ""), "'period.column' is required"),
         (BASE.replace('flow = "export"', "") + '[wide]\nX = "export"\n',
          "'columns.value' or [wide] is required"),
+        ("[file]\nrepeated = 'add'\n" + BASE, "'file.repeated' must be one of quarantine, sum"),
+        ("[file]\ncommodity_width = 40\n" + BASE, "'file.commodity_width' must be 0"),
+        (BASE + "[countries]\nNarnia = 'NRN'\n",
+         "'countries.Narnia' maps to 'NRN', no country code tradesentry knows"),
         (BASE.replace('value = "Value"', "").replace('flow = "export"\n', "")
          + '[wide]\nX = "export"\nY = "export"\n', "'wide' maps two columns to the same flow"),
     ],
@@ -171,3 +175,136 @@ def test_examples_load(tmp_path):
         spec = load_mapping(path)
         assert spec.wide == {"Exports": "export", "Imports": "import"}
         assert spec.unit in (1e3, 1e6) and spec.freq == "M"
+
+
+DECLARATIONS = """
+[file]
+repeated = "sum"
+[period]
+column = "Date"
+format = "%Y-%m-%d"
+[values]
+currency = "GNF"
+[fixed]
+reporter = "GIN"
+flow = "export"
+[columns]
+partner = "Partner"
+commodity = "Line"
+value = "Value"
+net_weight_kg = "Kg"
+"""
+
+
+def test_a_table_of_declarations_lands_its_sums_and_counts_every_declaration(store, tmp_path):
+    """A customs table lists each shipment; with ``repeated = "sum"`` the month is their
+    sum. A weight given for some shipments only is unknown for the month (a partial sum
+    would read as the month's, and its unit value as the price); a key with a withheld
+    record has no known total; shipments in another currency do not add up."""
+    table = tmp_path / "declarations.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n"
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,50,5\n"  # summed with line 2: 350 GNF, 35 kg
+        "2017-05-01,China,26060000,100,10\n"
+        "2017-05-01,China,26060000,20,\n"  # no weight: May's weight unknown
+        "2017-04-01,France,26060000,7,1\n"  # one declaration: as written
+    )
+    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (5, 5, 0)
+    assert result.observations == 3 and result.notes == ()
+    obs = store.observations().sort_values(["partner", "period"])
+    assert obs[["partner", "value", "net_weight_kg"]].astype(str).values.tolist() == [
+        ["CHN", "350.0", "35.0"],
+        ["CHN", "120.0", "nan"],
+        ["FRA", "7.0", "1.0"],
+    ]
+
+
+def test_without_repeated_sum_declarations_are_quarantined_with_a_note_on_what_to_do(
+    store, tmp_path
+):
+    table = tmp_path / "declarations.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,50,5\n2017-04-01,Narnia,26060000,1,1\n"
+    )
+    mapping = write(tmp_path, DECLARATIONS.replace('repeated = "sum"', ""))
+    result = store.ingest(table, mapping=mapping)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 2)
+    assert [note.split(":")[0] for note in result.notes] == [
+        "1 row repeats another row's series and month with another figure, and only the "
+        "first stands",
+        "1 row names a country tradesentry does not know",
+    ]
+    assert 'repeated = "sum"' in result.notes[0] and "[countries]" in result.notes[1]
+
+
+def test_a_mapping_names_countries_the_file_writes_its_own_way(store, tmp_path):
+    """``[countries]``: a name as the file writes it (in any case) -> a code; names
+    written inverted for sorting are read the right way round without it."""
+    table = tmp_path / "names.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n"
+        '2017-04-01,"Corée, Rép. Populaire Démocratique",26060000,5,1\n'
+        '2017-04-01,"CORÉE, RÉP. POPULAIRE DÉMOCRATIQUE ",27000000,5,1\n'
+        '2017-04-01,"Tchèque, République",26060000,5,1\n'
+        '2017-04-01,"Mariannes du Nord, îles",26060000,5,1\n'
+    )
+    mapping = write(
+        tmp_path, DECLARATIONS + '[countries]\n"Corée, Rép. Populaire Démocratique" = "PRK"\n'
+    )
+    result = store.ingest(table, mapping=mapping)
+    assert result.rows_quarantined == 0
+    assert sorted(store.observations().partner) == ["CZE", "MNP", "PRK", "PRK"]
+
+
+@pytest.mark.parametrize(
+    ("line", "stored"),
+    [("3034900", "03034900"), ("26060000", "26060000"), ("2606A", "2606A"), ("TOTAL", "TOTAL")],
+)
+def test_commodity_width_gives_back_the_leading_zeros_a_spreadsheet_dropped(
+    store, tmp_path, line, stored
+):
+    table = tmp_path / "t.csv"
+    table.write_text(f"Date,Partner,Line,Value,Kg\n2017-04-01,China,{line},5,1\n")
+    mapping = write(tmp_path, DECLARATIONS.replace("[file]", "[file]\ncommodity_width = 8"))
+    store.ingest(table, mapping=mapping)
+    assert list(store.observations().commodity) == [stored]
+
+
+@pytest.mark.parametrize(
+    ("date", "freq", "landed"),
+    [
+        ("2017-03-01", "M", True),
+        ("2017-03-31", "M", True),  # a month dated by its last day is that month
+        ("2017-02-28", "M", True),
+        ("2017-03-15", "M", False),  # a figure dated within a month is no monthly figure
+        ("2016-12-31", "A", True),
+        ("2016-06-30", "A", False),
+    ],
+)
+def test_a_full_date_stands_for_its_month_only_on_its_first_or_last_day(
+    store, tmp_path, date, freq, landed
+):
+    table = tmp_path / "t.csv"
+    table.write_text(f"Date,Partner,Line,Value,Kg\n{date},China,26060000,5,1\n")
+    text = DECLARATIONS.replace('format = "%Y-%m-%d"', f'format = "%Y-%m-%d"\nfreq = "{freq}"')
+    result = store.ingest(table, mapping=write(tmp_path, text))
+    assert result.rows_accepted == int(landed)
+    if not landed:
+        unit = "month" if freq == "M" else "year"
+        assert list(store.quarantine().reason) == [
+            f"period '{date}' is a day within its {unit}: a {unit} is dated by its first or "
+            "last day"
+        ]
+
+
+def test_a_mapping_without_the_later_keys_reads_a_file_as_it_did_before_them(tmp_path):
+    """The keys added since (repeated, commodity_width, countries) leave a mapping's digest
+    as it was while at their defaults: a file ingested before is the same reading."""
+    from tradesentry.ingest import _digest
+
+    plain = load_mapping(write(tmp_path, DECLARATIONS.replace('repeated = "sum"', "")))
+    assert _digest(plain) == "7b80d4c4f333b4d7"  # as the code before them made it
+    assert _digest(load_mapping(write(tmp_path, DECLARATIONS))) != _digest(plain)

@@ -33,7 +33,7 @@ from tradesentry.ingest.source import (
     verify_gzip,
     with_encoding,
 )
-from tradesentry.ingest.validate import Landed, land
+from tradesentry.ingest.validate import Landed, Landing, land
 
 if TYPE_CHECKING:
     from tradesentry.ingest.mapped import MappingSpec
@@ -139,9 +139,25 @@ def _prepare_mapped(path: str | Path, mapping: str | Path | None, encoding: str 
 
 def _digest(spec: MappingSpec) -> str:
     """16 hex digits of what a mapping means (not its file name, comments or key order)."""
-    meaning = {k: v for k, v in asdict(spec).items() if k != "path"}
+    from tradesentry.ingest.mapped import LATER_KEYS, MappingSpec
+
+    defaults = MappingSpec(path=spec.path)
+    meaning = {
+        k: v
+        for k, v in asdict(spec).items()
+        if k != "path" and not (k in LATER_KEYS and v == getattr(defaults, k))
+    }
     text = json.dumps(meaning, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def landing(prepared: Prepared) -> Landing:
+    """How the prepared file's records land: as every format's, or as its mapping says
+    (``[file] repeated``, ``[countries]``)."""
+    spec = prepared.src.options.get("mapping")
+    if spec is None:
+        return Landing()
+    return Landing(sum_repeated=spec.repeated == "sum", country_names=spec.countries)
 
 
 def stage(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:
@@ -184,4 +200,15 @@ def stage_file(
     return prepared.src, prepared.reader
 
 
-__all__ = ["readers", "Landed", "Prepared", "detect", "land", "prepare", "stage", "stage_file"]
+__all__ = [
+    "readers",
+    "Landed",
+    "Landing",
+    "Prepared",
+    "detect",
+    "land",
+    "landing",
+    "prepare",
+    "stage",
+    "stage_file",
+]

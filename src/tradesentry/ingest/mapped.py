@@ -49,12 +49,13 @@ COLUMN_FIELDS = ("reporter", "partner", "flow", "classification", "commodity", "
 FIXED_FIELDS = ("reporter", "partner", "flow", "classification", "commodity")
 _SCHEMA: dict[str, dict[str, type | tuple[type, ...]] | None] = {
     "file": {"separator": str, "encoding": str, "decimal": str, "thousands": str,
-             "skip_lines": int, "ignore": list},
+             "skip_lines": int, "ignore": list, "repeated": str, "commodity_width": int},
     "period": {"column": str, "format": (str, list), "freq": str},
     "values": {"unit": (str, int, float), "currency": str},
     "fixed": dict.fromkeys(FIXED_FIELDS, str),
     "columns": dict.fromkeys(COLUMN_FIELDS, str),
     "flow_codes": None,  # any key: a code as written in the file -> a canonical flow
+    "countries": None,  # any key: a country as the file writes it -> its code
     "wide": None,  # any key: a column name -> the flow its values are
 }  # fmt: skip
 
@@ -79,6 +80,18 @@ class MappingSpec:
     columns: dict[str, str] = field(default_factory=dict)
     flow_codes: dict[str, str] = field(default_factory=dict)
     wide: dict[str, str] = field(default_factory=dict)
+    # added later: left out of a mapping's digest while they hold their default, so that a
+    # file ingested before they existed is the same reading of it (``ingest._digest``)
+    repeated: str = "quarantine"
+    commodity_width: int = 0
+    countries: dict[str, str] = field(default_factory=dict)
+
+
+#: the keys a mapping's digest leaves out while they hold their defaults
+LATER_KEYS = ("repeated", "commodity_width", "countries")
+#: what ``[file] repeated`` may say of records of one key: the first stands and the others
+#: are quarantined (a table of figures), or they are added up (a table of declarations)
+REPEATED = ("quarantine", "sum")
 
 
 def load_mapping(path: str | Path) -> MappingSpec:
@@ -115,9 +128,29 @@ def load_mapping(path: str | Path) -> MappingSpec:
         columns=dict(data.get("columns", {})),
         flow_codes={str(k).strip().lower(): v for k, v in data.get("flow_codes", {}).items()},
         wide=dict(data.get("wide", {})),
+        repeated=file.get("repeated", "quarantine"),
+        commodity_width=file.get("commodity_width", 0),
+        countries=_country_names(p, data.get("countries", {})),
     )
     _check_meaning(spec)
     return spec
+
+
+def _country_names(p: Path, names: dict[str, str]) -> dict[str, str]:
+    """``[countries]``: each name as the file writes it (in lower case, blanks at its ends
+    aside) -> the code tradesentry stores for the code or name it is mapped to; a code
+    it does not know stops the ingest here, naming the key."""
+    out = {}
+    for name, code in names.items():
+        stored = countries.to_alpha3(code)
+        if stored is None:
+            why = countries.why_unknown(code)
+            raise InputError(
+                f"{p}: 'countries.{name}' maps to {code!r}, "
+                + (f"which is ambiguous: {why}" if why else "no country code tradesentry knows")
+            )
+        out[name.strip().lower()] = stored
+    return out
 
 
 def _check_types(p: Path, data: dict[str, Any]) -> None:
@@ -162,6 +195,12 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("file.thousands", "cannot be the same mark as file.decimal")
     if spec.skip_lines < 0:
         raise bad("file.skip_lines", "cannot be negative")
+    if spec.repeated not in REPEATED:
+        raise bad("file.repeated", f"must be one of {', '.join(REPEATED)}, not {spec.repeated!r}")
+    if not 0 <= spec.commodity_width <= 20:
+        raise bad(
+            "file.commodity_width", f"must be 0 (as written) to 20, not {spec.commodity_width}"
+        )
     if not spec.period_column:
         raise bad("period.column", "is required: the column holding the month or year")
     if spec.freq not in ("M", "A"):
@@ -284,6 +323,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     load_lines(con, src, spec.separator)
     base = _base_columns(spec, col, names)
     width = f"CASE WHEN len(fields) <> {len(names)} THEN 'expected {len(names)} fields, found ' || len(fields) END"
+    width = f"coalesce({width}, {_within_period_sql(col['period'], spec)})"
     if spec.wide:
         selects = [
             f"""SELECT line, raw, coalesce(reason, {width}) AS reason, {base},
@@ -364,7 +404,8 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
     provenance = provenance_sql(names, used)
     currency = col.get("currency", sql_literal(spec.currency or ""))
     return f"""{text("reporter")} AS reporter, {text("partner")} AS partner,
-               {text("classification")} AS classification, {text("commodity", "TOTAL")} AS commodity,
+               {text("classification")} AS classification,
+               {_commodity_sql(text("commodity", "TOTAL"), spec.commodity_width)} AS commodity,
                {period} AS period_text,
                date_trunc('{start}', try_strptime({period}, {formats}))::DATE AS period,
                '{spec.freq}' AS freq, {_period_freq_sql(period, spec)} AS period_freq,
@@ -372,6 +413,36 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
                {_figure("net_weight_kg", spec, col)}, {_figure("quantity", spec, col)},
                {text("quantity_unit")} AS quantity_unit, {text("flags")} AS flags,
                {provenance} AS provenance"""
+
+
+def _within_period_sql(period: str, spec: MappingSpec) -> str:
+    """SQL: the reason a period read by a format with a day is no month (or year) of the
+    table: a day other than its first or last (2017-02-15: a figure dated within a month
+    is no monthly figure, as the canonical reader holds; 2017-03-31 is March). NULL for
+    every other period."""
+    with_day = [f for f in spec.date_formats if _written_as(f) is None]
+    if not with_day:
+        return "NULL"
+    day = f"try_strptime({period}, [{', '.join(sql_literal(f) for f in with_day)}])"
+    unit, name = ("month", "month") if spec.freq == "M" else ("year", "year")
+    return (
+        f"CASE WHEN {day} IS NOT NULL AND {day}::DATE <> date_trunc('{unit}', {day})::DATE "
+        f"AND {day}::DATE <> (date_trunc('{unit}', {day}) + INTERVAL 1 {unit} "
+        f"- INTERVAL 1 DAY)::DATE THEN 'period ' || chr(39) || left({period}, 40) || chr(39) "
+        f"|| ' is a day within its {name}: a {name} is dated by its first or last day' END"
+    )
+
+
+def _commodity_sql(code: str, width: int) -> str:
+    """SQL: the commodity code, a code of digits shorter than ``width`` given back its
+    leading zeros (a spreadsheet writes HS 03034900 as the number 3034900, chapter 30's
+    place); as written with no width, and any code holding other than digits."""
+    if not width:
+        return code
+    return (
+        f"CASE WHEN regexp_full_match(trim({code}), '[0-9]{{1,{width - 1}}}') "
+        f"THEN lpad(trim({code}), {width}, '0') ELSE {code} END"
+    )
 
 
 def _period_freq_sql(period: str, spec: MappingSpec) -> str:

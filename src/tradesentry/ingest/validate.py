@@ -7,7 +7,8 @@ quarantine with their raw text, so ``rows_read = rows_accepted + rows_quarantine
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import duckdb
 import pandas as pd
@@ -16,6 +17,7 @@ from tradesentry import currencies
 from tradesentry.countries import normalise_many, why_unknown
 from tradesentry.ingest.lines import drop_lines
 from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
+from tradesentry.text import plural
 
 # Duplicates are judged on normalised codes: "CN" and "CHN" in one file are the same partner.
 _CODED_KEY = ", ".join(
@@ -33,12 +35,28 @@ class Landed:
     rows_accepted: int
     rows_quarantined: int
     observations: int
+    #: what a reader can do about the file's quarantine, one line each (``_notes``)
+    notes: tuple[str, ...] = ()
 
 
-def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
+@dataclass(frozen=True)
+class Landing:
+    """How a file's records land, where its mapping says more than every format does.
+
+    ``sum_repeated``: records of one key (series, month) are summed into one observation
+    (a table of declarations or shipments), instead of the first standing and the others
+    quarantined. ``country_names``: names the file writes for countries, as given
+    (matched in any case, blanks at the ends aside) -> the code each stands for, before
+    the names tradesentry knows."""
+
+    sum_repeated: bool = False
+    country_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Landing()) -> Landed:
     """Validate TEMP TABLE staged and insert it into observations and quarantine."""
     drop_lines(con)
-    _register_countries(con)
+    _register_countries(con, landing.country_names)
     _register_currencies(con)
     # A reason is one short line: quoted text is cut at 40 characters (a 1 MB field stays in raw).
     con.execute(
@@ -132,6 +150,8 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         FROM coded
         """
     )
+    if landing.sum_repeated:
+        _sum_repeated(con)
     _mark_duplicates(con)
     _mark_orphans(con)
     columns = [c for c in OBSERVATION_COLUMNS if c != "release_id"]
@@ -167,9 +187,10 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int) -> Landed:
         "FROM checked WHERE part IS NOT NULL"
     ).fetchone()
     read, quarantined = read + part_lines, quarantined + bad_part_lines
+    notes = _notes(con)
     for table in ("checked", "staged", "country_codes"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return Landed(read, read - quarantined, quarantined, observations)
+    return Landed(read, read - quarantined, quarantined, observations, notes)
 
 
 def _figure_checks() -> str:
@@ -189,6 +210,83 @@ def _figure_checks() -> str:
             f"WHEN {name} < 0 THEN 'negative {name} ' || quoted({text})",
         ]
     return "\n               ".join(clauses)
+
+
+def _notes(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """What the reader can do about the quarantine where a mapping can say more: records
+    repeating a key with another figure (a table of declarations read as one of figures)
+    and countries written in a way tradesentry does not know."""
+    conflicting, countries = con.execute(
+        "SELECT count(*) FILTER (WHERE why LIKE 'same observation as line %, with another %'), "
+        "count(*) FILTER (WHERE why LIKE 'unknown % country %') FROM checked"
+    ).fetchone()
+    notes = []
+    if conflicting:
+        notes.append(
+            f"{plural(conflicting, 'row')} {'repeats' if conflicting == 1 else 'repeat'} "
+            "another row's series and month with another figure, and only the first stands: "
+            'if the file lists declarations or shipments, a mapping\'s repeated = "sum" '
+            "under [file] adds them up"
+        )
+    if countries:
+        notes.append(
+            f"{plural(countries, 'row')} {'names' if countries == 1 else 'name'} a country "
+            "tradesentry does not know: a mapping's [countries] table maps a name as the "
+            'file writes it to its code ("Tchèque, République" = "CZE")'
+        )
+    return tuple(notes)
+
+
+def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
+    """The good records of one key and currency summed into the first of them; the others
+    complete it (``main_line``: read and accepted, no observation of their own).
+
+    A table of customs declarations lists each shipment: the month's figure is their sum.
+    A weight, quantity, CIF or FOB value is summed where every record gives it (and, for a
+    quantity, in one unit), else it is unknown: a sum over some of the shipments would
+    read as the month's, and its unit value as the price. A key with a withheld record
+    has no known total and lands withheld. Records of the key in another currency than
+    the first record's are left to ``_mark_duplicates`` (another figure, quarantined):
+    amounts in two currencies do not add up.
+    """
+    key = _CODED_KEY.split(", ")
+    same = " AND ".join(f"checked.{c} = d.{c}" for c in key)
+
+    def complete(name: str, unit_ok: str = "true") -> str:
+        return f"CASE WHEN count({name}) = count(*) AND {unit_ok} THEN sum({name}) END"
+
+    one_unit = "count(DISTINCT quantity_unit) <= 1"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE summed AS
+        SELECT {_CODED_KEY}, currency, min(line) AS first_line,
+               bool_or(coalesce(withheld, false)) AS withheld,
+               CASE WHEN NOT bool_or(coalesce(withheld, false)) THEN sum(value) END AS value,
+               {complete("cif_value")} AS cif_value, {complete("fob_value")} AS fob_value,
+               {complete("net_weight_kg")} AS net_weight_kg,
+               {complete("quantity", one_unit)} AS quantity,
+               CASE WHEN {one_unit} THEN any_value(quantity_unit) END AS quantity_unit
+        FROM checked WHERE why IS NULL AND main_line IS NULL
+        GROUP BY ALL HAVING count(*) > 1
+        """
+    )
+    con.execute(
+        f"""
+        UPDATE checked SET value = d.value, withheld = d.withheld, cif_value = d.cif_value,
+               fob_value = d.fob_value, net_weight_kg = d.net_weight_kg,
+               quantity = d.quantity, quantity_unit = d.quantity_unit
+        FROM summed d WHERE checked.line = d.first_line AND checked.why IS NULL
+          AND checked.main_line IS NULL AND {same} AND checked.currency = d.currency
+        """
+    )
+    con.execute(
+        f"""
+        UPDATE checked SET main_line = d.first_line
+        FROM summed d WHERE checked.line <> d.first_line AND checked.why IS NULL
+          AND checked.main_line IS NULL AND {same} AND checked.currency = d.currency
+        """
+    )
+    con.execute("DROP TABLE summed")
 
 
 def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:
@@ -256,13 +354,17 @@ def _register_currencies(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister(f"{name}_frame")
 
 
-def _register_countries(con: duckdb.DuckDBPyConnection) -> None:
-    """Normalise the distinct country spellings of this file (a few hundred at most)."""
+def _register_countries(con: duckdb.DuckDBPyConnection, names: Mapping[str, str]) -> None:
+    """Normalise the distinct country spellings of this file (a few hundred at most); the
+    mapping's own ``names`` first (checked codes, keyed in lower case)."""
     distinct = con.execute(
         "SELECT DISTINCT reporter FROM staged WHERE reporter IS NOT NULL "
         "UNION SELECT DISTINCT partner FROM staged WHERE partner IS NOT NULL"
     ).fetchall()
-    mapping = normalise_many([row[0] for row in distinct])
+    raw = [row[0] for row in distinct]
+    given = {v: names.get(v.strip().lower()) for v in raw}
+    mapping = normalise_many([v for v in raw if given[v] is None])
+    mapping |= {v: code for v, code in given.items() if code is not None}
     frame = pd.DataFrame(
         {
             "raw": list(mapping),

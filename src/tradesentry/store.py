@@ -399,15 +399,20 @@ class Store:
         con: duckdb.DuckDBPyConnection, prepared: Prepared, published: date | None
     ) -> IngestResult | None:
         """The release this file already is: same content (a gzip file's inflated: the same
-        table compressed again is the same release), same reading, same publication date
-        (both undated counts as the same). A gzip file is also known by the hash of its
-        bytes, which stores made before content hashes hold."""
+        table compressed again is the same release), same reading, and, where the ingest
+        gives a publication date, the same date. An undated ingest of content the store
+        holds is that release, dated or not (the latest of them): a file read again without
+        a date is no new publication, and as an undated release, dated the day of the
+        ingest, it was the latest vintage and undid every later release's corrections. A
+        gzip file is also known by the hash of its bytes, which stores made before content
+        hashes hold."""
         src = prepared.src
         rows = con.execute(
             "SELECT id, source, rows_read, rows_accepted, rows_quarantined, observations "
-            "FROM releases WHERE sha256 IN (?, ?) AND reading = ? "
-            "AND published IS NOT DISTINCT FROM ?",
-            [src.sha256, src.file_sha256 or src.sha256, prepared.reading, published],
+            "FROM releases r JOIN release_order o ON o.release_id = r.id "
+            "WHERE sha256 IN (?, ?) AND reading = ? "
+            "AND (published IS NOT DISTINCT FROM ? OR ? IS NULL) ORDER BY vintage DESC",
+            [src.sha256, src.file_sha256 or src.sha256, prepared.reading, published, published],
         ).fetchall()
         if not rows:
             return None

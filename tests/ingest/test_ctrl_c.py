@@ -42,8 +42,8 @@ def _interrupt_file(monkeypatch, interrupt, number: int) -> None:
 
     real_land, calls = ingest.land, []
 
-    def land(con, release_id):
-        calls.append(real_land(con, release_id))
+    def land(con, release_id, landing):
+        calls.append(real_land(con, release_id, landing))
         if len(calls) == number:
             interrupt()
         return calls[-1]

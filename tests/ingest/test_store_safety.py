@@ -186,8 +186,8 @@ def test_an_ingest_interrupted_after_landing_rows_keeps_none_of_them(
     real_land = ingest.land
     landed = []
 
-    def land_then_fail(con, release_id):
-        landed.append(real_land(con, release_id))  # the rows are written...
+    def land_then_fail(con, release_id, landing):
+        landed.append(real_land(con, release_id, landing))  # the rows are written...
         raise interruption  # ...and the ingest is cut short
 
     monkeypatch.setattr(ingest, "land", land_then_fail)
@@ -228,7 +228,7 @@ def test_a_failed_write_is_one_line_naming_the_store(
     path = tmp_path / "release.csv"
     path.write_text(MIXED)
 
-    def land_then_fail(con, release_id):
+    def land_then_fail(con, release_id, landing):
         raise failure
 
     monkeypatch.setattr(ingest, "land", land_then_fail)
@@ -379,12 +379,12 @@ def test_the_same_file_with_another_encoding_is_a_new_release(store, tmp_path):
 def test_the_same_figures_published_again_are_the_latest_release(store, tmp_path):
     """A month revised and then revised back comes as the earlier file's bytes: published
     on a later date it is the latest vintage (and a revision of the one between), while
-    the same file on the same date, or undated twice, stays a no-op."""
+    the same file on the same date, or undated, stays a no-op."""
     first, revised = tmp_path / "first.csv", tmp_path / "revised.csv"
     first.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-02,3000,USD,a\n")
     revised.write_text(MIXED.splitlines()[0] + "\nCHN,PRK,export,TOTAL,2021-02,9000,USD,b\n")
     a = store.ingest(first, published="2021-04-01")
-    store.ingest(revised, published="2021-05-01")
+    b = store.ingest(revised, published="2021-05-01")
     again = store.ingest(first, published="2021-06-01")
     assert not again.already_ingested and again.release_id == a.release_id + 2
     assert store.observations()["value"].tolist() == [3000.0]  # back to the first figure
@@ -392,9 +392,32 @@ def test_the_same_figures_published_again_are_the_latest_release(store, tmp_path
     assert changed[["previous_value", "value"]].values.tolist() == [[3000, 9000], [9000, 3000]]
     assert store.ingest(first, published="2021-06-01").already_ingested
     assert store.ingest(first, published="2021-04-01").release_id == a.release_id
+    assert len(store.releases()) == 3
+    # read again without a date, a file the store holds is that release, not a new one
     undated = store.ingest(revised)
-    assert store.ingest(revised).release_id == undated.release_id
-    assert len(store.releases()) == 4
+    assert undated.already_ingested and undated.release_id == b.release_id
+    assert store.ingest(first).release_id == again.release_id  # its latest release
+    assert len(store.releases()) == 3
+    assert store.observations()["value"].tolist() == [3000.0]
+
+
+def test_a_file_read_again_without_a_date_does_not_undo_later_releases(store, tmp_path):
+    """A statistical office's read: releases of August dated 15 November, 15 December and
+    15 January, then the December file ingested again without --published. As an undated
+    release, dated the day of the ingest, it became the latest vintage: the ×10 error
+    January corrected was current again, and the scan blamed a new release for the
+    change back."""
+    header = MIXED.splitlines()[0]
+    files = {}
+    for name, value in (("nov", 3744790), ("dec", 3744790), ("jan", 374479)):
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(f"{header}\nITA,CHN,export,TOTAL,2025-08,{value},EUR,{name}\n")
+    for name, day in (("nov", "2025-11-15"), ("dec", "2025-12-15"), ("jan", "2026-01-15")):
+        store.ingest(files[name], published=day)
+    again = store.ingest(files["dec"])
+    assert again.already_ingested and again.release_id == 2
+    assert len(store.releases()) == 3
+    assert store.observations()["value"].tolist() == [374479.0]
 
 
 # The releases table as schema 2 made it: one release per (sha256, reading), whatever its date.

@@ -80,7 +80,7 @@ def test_report_has_every_section(seeded_store, tmp_path):
     assert "release covered" in html and "series scanned" in html  # one release
     assert "money at stake (USD)" in html
     # a journalist read "$390.5B money at stake" as money in question: the summary says what
-    assert "each sum counted once: not money in error" in html
+    assert "not money in error. A sum two records hold is counted once" in html
     assert 'id="pair-CHN-PRK"' in html
     # ranked: severity, then money at stake (the level shift is worth the most)
     order = [

@@ -290,7 +290,15 @@ def test_paths_are_literal_and_the_file_holds_the_findings_returned(
     assert_same_findings(ours[ours["period_end"] >= since], found)
     written = pd.read_parquet(tmp_path / "fo[1]")
     assert sorted(written["id"]) == sorted(found["id"])
-    assert "holds one release: no revision to find" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "holds one release: no revision to find (an export keeps" in said
+    # what a scan without a store cannot read is said, not left for a reader to find out
+    assert "read without a store: series that stopped reporting are not found" in said
+    # a lake that gives its release (--all-releases) is not told to give it
+    export_parquet(demo_store, tmp_path / "all", all_releases=True)
+    spark_engine.scan(None, detectors, {}, input=tmp_path / "all", spark=spark)
+    said = capsys.readouterr().err
+    assert "holds one release: no revision to find\n" in said and "--all-releases" not in said
     used = tmp_path / "used"  # a URL is checked on Spark's file system, before the scan
     used.mkdir()
     (used / "x.parquet").write_text("")

@@ -598,6 +598,13 @@ def _findings(
     needs = sorted({need for d in detectors for need in d.needs})
     if "previous" in needs and not from_store:  # a store's releases are its own
         _say_if_one_release(spark, path)
+    if not from_store and any(d.finding_needs or _reads_store(d) for d in detectors):
+        print(
+            f"tradesentry: {path} is read without a store: series that stopped reporting are "
+            "not found, and findings carry no reading of the reporter's whole record or of "
+            "a gap's sibling series (those are read from a store: ingest the data and scan it)",
+            file=sys.stderr,
+        )
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
     rows = source_frame(spark, filters, needs)
     found = findings_frame(gather(rows, row_columns), detectors, row_columns, chunk_series)
@@ -729,15 +736,27 @@ def _output_mode(spark, path: str) -> str:
     raise InputError(f"{path}: the directory is not empty; give a new one")
 
 
+def _reads_store(detector) -> bool:
+    """Does the detector find something from a store that no panel holds (its own
+    ``from_store``, not the base class's empty one)?"""
+    from tradesentry.detectors.base import Detector
+
+    return type(detector).from_store is not Detector.from_store
+
+
 def _say_if_one_release(spark, path: str) -> None:
     """One line on stderr when the input holds a single release: no revision can be found
-    (an export without ``--all-releases`` keeps only the current view)."""
-    if spark.table("release_order").select("release_id").distinct().limit(2).count() < 2:
-        print(
-            f"tradesentry: {path} holds one release: no revision to find (an export keeps "
-            "a store's earlier releases with --all-releases)",
-            file=sys.stderr,
-        )
+    (an export without ``--all-releases`` keeps only the current view; one with it, of a
+    store of one release, has nothing more to say)."""
+    if spark.table("release_order").select("release_id").distinct().limit(2).count() >= 2:
+        return
+    given = spark.conf.get(INPUT_RELEASES, "false") == "true"
+    hint = "" if given else " (an export keeps a store's earlier releases with --all-releases)"
+    print(f"tradesentry: {path} holds one release: no revision to find{hint}", file=sys.stderr)
+
+
+#: the session's note of whether the input gave its releases (a ``release_id`` column)
+INPUT_RELEASES = "tradesentry.input.releases"
 
 
 # -- input: the store's tables as Spark views ---------------------------------------------
@@ -769,6 +788,7 @@ def register_views(spark, path: str):
     _check_rows(obs, path)
     obs = obs.drop(*CHECK_COLUMNS)
     has_release = "release_id" in obs.columns
+    spark.conf.set(INPUT_RELEASES, "true" if has_release else "false")
     obs = _whole_release_numbers(obs, path)
     if not has_release:
         obs = obs.withColumn("release_id", F.lit(0))

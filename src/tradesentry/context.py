@@ -909,8 +909,6 @@ ALONG_BEFORE, ALONG_AFTER = 6, 3
 ALONG_FACTOR = 2.0
 #: the same month of other years, whose moves say what the season alone does
 ALONG_CONTROLS = (-12, 12)
-#: changes of one record starting in one month the same way for its series to be read
-ALONG_MIN_FLAGGED = 3
 #: series that must trade around a month of another year for its moves to count as usual
 ALONG_MIN_TRADING = 5
 #: a record's latest months that may be partial (a release holding some partners first);
@@ -923,7 +921,7 @@ _REPORTER_ALONG_SQL = f"""
     WITH asked AS (
         SELECT f.*, l.lag, f.first + to_months(l.lag) AS month
         FROM finding_along f
-        CROSS JOIN (SELECT unnest([0, {", ".join(map(str, ALONG_CONTROLS))}]) AS lag) l
+        CROSS JOIN (SELECT unnest([{{lags}}]) AS lag) l
     ),
     -- the reporter's series of the flow by country and product: the world, totals and
     -- chapters are sums of them
@@ -983,13 +981,12 @@ def reporter_along(found, con) -> dict:
     """How many of the reporter's series of the same flow moved the same way as each
     finding, by the finding's index in ``found`` (findings of monthly series: level
     shifts, their ``direction`` in the evidence, and single months, up where the figure
-    is above its expectation, down where below; ``along_direction`` in the record), where
-    at least ``ALONG_MIN_FLAGGED`` findings of the scan start in that month that way in
-    that record, of any of the kinds asked together and not counting a world series,
-    the sum of the partners' beside it (a record that moved as a whole shows as several
-    changes, dips and figures near zero at once; the reporter's series are read for those
-    months only, where the record's months after them are complete: its latest
-    ``ALONG_PARTIAL`` months may be partial): of its series by country and product with at least 3 months with trade in the
+    is above its expectation, down where below; ``along_direction`` in the record), read
+    once per record, month and direction (a record that moved as a whole shows as several
+    changes, dips and figures near zero at once), where the record's months after the
+    month are complete (its latest ``ALONG_PARTIAL`` months may be partial), and kept
+    where the month could have moved as a whole (``along.could_have_moved``; only then
+    are other years read): of its series by country and product with at least 3 months with trade in the
     ``ALONG_BEFORE`` months before the month (``along_trading``), those whose median of the
     ``ALONG_AFTER`` months from it (a month without a figure counting as nothing) is half
     that of the months before or less, for a fall, or twice it or more, for a rise
@@ -1004,6 +1001,8 @@ def reporter_along(found, con) -> dict:
     more than at one trade: 44 of the 77 series of China's critical-mineral exports fell to
     half or less from December 2023, 62 % of their trade, when its graphite export controls
     began."""
+    from tradesentry.detectors.along import could_have_moved
+
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
     stated = found["evidence"].map(
         lambda ev: {"down": -1, "up": 1}.get((ev or {}).get("direction"), 0)
@@ -1014,33 +1013,28 @@ def reporter_along(found, con) -> dict:
     direction = stated.where(stated != 0, (gap > 0).astype(int) - (gap < 0).astype(int))
     keys = ["reporter", "flow", "period", "direction"]
     mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
-    # a world series is the sum of the partner series beside it: one move, counted once
-    counted = (mine["partner"] != WORLD).astype(int)
-    mine = mine[counted.groupby([mine[k] for k in keys]).transform("sum") >= ALONG_MIN_FLAGGED]
     if mine.empty:
         return {}
-    # one read per (reporter, flow, month, direction), however many changes share it
+    # one read per (reporter, flow, month, direction), however many findings share it
     combo = mine.groupby(keys, sort=False).ngroup()
     combos = mine[keys].drop_duplicates()
     frame = combos.assign(
         c=combo[combos.index].to_numpy(), first=pd.to_datetime(combos["period"] + "-01").dt.date
     ).drop(columns="period")
-    con.register("finding_along", frame)
-    try:
-        # the current view of the flows asked only, as ``current_rows_sql`` of series
-        current = latest_rows_sql(
-            "observations o SEMI JOIN (SELECT DISTINCT reporter, flow FROM finding_along) k "
-            "USING (reporter, flow)"
-        )
-        rows = con.execute(_REPORTER_ALONG_SQL.format(current=current)).df()
-    finally:
-        con.unregister("finding_along")
     directions = dict(zip(frame["c"].astype(int), frame["direction"].astype(int), strict=True))
+    # the month itself first; the other years only where the month could have moved as a
+    # whole (``along.could_have_moved``): a third of the read, and none of its words lost
+    own = _along_rows(con, frame, (0,))
+    fell = own["c"].map(directions) < 0
+    could = own[could_have_moved(own["trading"], own["moved"], own["moved_value"],
+                                 own["total_ratio"], fell)]  # fmt: skip
+    if could.empty:
+        return {}
+    controls = _along_rows(con, frame[frame["c"].isin(could["c"])], ALONG_CONTROLS)
+    rows = pd.concat([could, controls], ignore_index=True)
     by_combo: dict[int, dict] = {}
     for c, group in rows.groupby("c"):
         own = group[group["lag"] == 0]
-        if own.empty:
-            continue
         record = {
             "along_direction": "down" if directions[int(c)] < 0 else "up",
             "along_trading": int(own["trading"].iat[0]),
@@ -1060,6 +1054,22 @@ def reporter_along(found, con) -> dict:
             record["along_usual_lags"] = sorted(int(v) for v in controls["lag"])
         by_combo[int(c)] = record
     return {int(i): by_combo[int(c)] for i, c in combo.items() if int(c) in by_combo}
+
+
+def _along_rows(con, frame: pd.DataFrame, lags: tuple[int, ...]) -> pd.DataFrame:
+    """``_REPORTER_ALONG_SQL`` for the moves of ``frame`` (one row each: ``c``, reporter,
+    flow, direction, first month) at each lag of ``lags`` from their month."""
+    con.register("finding_along", frame)
+    try:
+        # the current view of the flows asked only, as ``current_rows_sql`` of series
+        current = latest_rows_sql(
+            "observations o SEMI JOIN (SELECT DISTINCT reporter, flow FROM finding_along) k "
+            "USING (reporter, flow)"
+        )
+        sql = _REPORTER_ALONG_SQL.format(current=current, lags=", ".join(map(str, lags)))
+        return con.execute(sql).df()
+    finally:
+        con.unregister("finding_along")
 
 
 def _rounded(value) -> float | None:

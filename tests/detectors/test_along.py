@@ -9,6 +9,7 @@ import pytest
 
 from tradesentry import api
 from tradesentry.context import reporter_along
+from tradesentry.store import open_store
 
 PARTNERS = ["BEL", "DEU", "FRA", "ITA", "ESP", "POL", "SWE", "AUT", "DNK", "FIN"]
 CODES = ("3920", "3921", "4811")
@@ -22,9 +23,11 @@ def _record(
     rise_from: int | None = None,
     last_partners: int | None = None,
     partial_from: int = 35,
+    fall_at: int = 24,
 ):
     """The Netherlands' imports of 30 series (10 partners × 3 codes), 2023–2025: the first
-    ``falling`` at a tenth from January 2025, those from ``rise_from`` three times as much;
+    ``falling`` at a tenth from January 2025 (month ``fall_at`` of 36), those from
+    ``rise_from`` three times as much;
     series ``k`` of ``near_zero`` at a ten-thousandth in month ``near_zero[k]`` only. With
     ``world``, each code's sum over the partners as the world's series too; with
     ``last_partners``, the months from ``partial_from`` (December 2025) hold only that
@@ -35,7 +38,7 @@ def _record(
     for k, (partner, code) in enumerate((p, c) for p in PARTNERS for c in CODES):
         for m in range(36):
             value = 1e5 * (k + 1) * np.exp(rng.normal(0, 0.1))
-            if k < falling and m >= 24:
+            if k < falling and m >= fall_at:
                 value *= 0.1
             if rise_from is not None and k >= rise_from and m >= 24:
                 value *= 3.0
@@ -65,9 +68,14 @@ def test_a_month_near_zero_says_where_the_record_fell_with_it(store, tmp_path, f
     store.ingest(_record(tmp_path, falling, {29: 24}))
     found = api.scan(store, kinds=["implausible", "level_shift"], save=False).to_records()
     (month,) = [f for f in found if f["kind"] == "implausible"]
+    # a scan of the month's own series reads it as the full scan does (a sanctions
+    # monitor's read: China's graphite to the US "not a plausible amount of trade" when
+    # scanned alone, the record's fall when scanned with the rest)
+    (alone,) = api.scan(store, partner="FIN", commodity="4811", save=False).to_records()
+    assert alone["explanation"] == month["explanation"]
     assert (month["partner"], month["commodity"], month["period"]) == ("FIN", "4811", "2025-01")
-    assert month["evidence"]["along_direction"] == "down"
-    assert month["evidence"]["along_moved"] == falling
+    # two series of thirty could not have moved the record: it is not read further
+    assert month["evidence"].get("along_moved") == (falling if said else None)
     assert ("At the same time " in month["explanation"]) is said
     assert ("not a plausible amount of trade" in month["explanation"]) is not said
     # the month's own series need not have fallen over the three months the others did
@@ -108,7 +116,9 @@ def test_a_record_whose_trade_moved_between_its_series_did_not_fall(store, tmp_p
     falls = [f for f in month if f["evidence"]["direction"] == "down"]
     rises = [f for f in month if f["evidence"]["direction"] == "up"]
     assert len(falls) == len(rises) == 15
-    assert all(f["evidence"]["along_total"] > 2 for f in month)
+    assert all(f["evidence"]["along_total"] > 2 for f in rises)
+    # the falls' record rose: it is not read for them further, nor said
+    assert not any("along_total" in f["evidence"] for f in falls)
     assert not any("At the same time" in f["explanation"] for f in falls)
     assert all("doubled or more too" in f["explanation"] for f in rises)
     assert "all the series' trade ×2.2" in rises[0]["explanation"]
@@ -132,25 +142,32 @@ def _asked(reporter: str, partners: list[str], period: str) -> pd.DataFrame:
     )
 
 
-def test_a_world_series_and_its_partners_are_one_move(store, tmp_path):
-    """Estonia's March 2025 read as a record's move on three findings: a product's fall
-    with the world and with Lithuania, the world's the sum of the partners'. Counted
-    once, two findings are no record moving."""
+def test_the_record_is_read_the_same_whichever_findings_ask(store, tmp_path):
+    """The read is of the store, not of the scan: one finding of the month (a scan of one
+    series) gets the record a scan of every series gives it, a world series the same; and
+    a month the record did not move in gets none (a scan's count of findings in the month
+    decided once, and a finding read one way alone and another way with the rest)."""
     store.ingest(_record(tmp_path, 24, {}))
     con = store.con.cursor()
-    assert reporter_along(_asked("NLD", ["FIN", "WLD", "SWE"], "2025-01"), con) == {}
-    read = reporter_along(_asked("NLD", ["FIN", "DNK", "SWE", "WLD"], "2025-01"), con)
-    assert sorted(read) == [0, 1, 2, 3] and read[3]["along_moved"] == 24
+    every = reporter_along(_asked("NLD", ["FIN", "DNK", "SWE", "WLD"], "2025-01"), con)
+    assert sorted(every) == [0, 1, 2, 3] and every[3]["along_moved"] == 24
+    for k, partner in enumerate(["FIN", "DNK", "SWE", "WLD"]):
+        assert reporter_along(_asked("NLD", [partner], "2025-01"), con) == {0: every[k]}
+    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2024-06"), con) == {}
 
 
 def test_a_month_whose_next_months_are_not_complete_is_not_read(store, tmp_path):
     """Comext's December 2025 held 2,243 partner cells where 7,800 are usual: a fall from
     October read December as part of it, and most of a record's series as fallen. A
     month is read only where the record's months after it are complete."""
-    store.ingest(_record(tmp_path, 24, {}, last_partners=2))
-    con = store.con.cursor()
-    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-10"), con) == {}
-    assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-09"), con) != {}
+    for fall_at, month, read in ((33, "2025-10", False), (32, "2025-09", True)):
+        store = open_store(tmp_path / f"{month}.duckdb")
+        folder = tmp_path / month
+        folder.mkdir()
+        store.ingest(_record(folder, 24, {}, last_partners=2, fall_at=fall_at))
+        con = store.con.cursor()
+        assert bool(reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], month), con)) is read
+        store.close()
 
 
 def test_a_drop_of_coverage_before_the_latest_months_is_read(store, tmp_path):

@@ -79,6 +79,20 @@ def along_text(finding: Mapping) -> str:
     )
 
 
+def could_have_moved(
+    trading: pd.Series, moved: pd.Series, value: pd.Series, total: pd.Series, fell: pd.Series
+) -> pd.Series:
+    """Whether a record's reading of its own month could still say it moved as a whole once
+    the same month of other years is read: ``along_text``'s tests that need no other year
+    (a fifth of its series and of their trade moved the finding's way, and its trade by
+    ``ALONG_TOTAL``). ``context.reporter_along`` reads the other years only where it
+    could: the read of every month of a record, whichever findings a scan holds, costs a
+    third of reading them all."""
+    share = moved / trading.where(trading > 0)
+    way = total.isna() | (total <= 1.0 / ALONG_TOTAL).where(fell, total >= ALONG_TOTAL)
+    return (share >= ALONG_SHARE) & (value.fillna(0.0) >= ALONG_SHARE) & way.astype(bool)
+
+
 def moved_as_a_whole(finding: Mapping) -> bool:
     """Whether the finding's evidence shows its reporter's record moving with it."""
     return bool(along_text(finding))

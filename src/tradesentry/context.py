@@ -1061,11 +1061,15 @@ def _along_rows(con, frame: pd.DataFrame, lags: tuple[int, ...]) -> pd.DataFrame
     flow, direction, first month) at each lag of ``lags`` from their month."""
     con.register("finding_along", frame)
     try:
-        # the current view of the flows asked only, as ``current_rows_sql`` of series
-        current = latest_rows_sql(
+        # the current view of the flows asked only, as ``current_rows_sql`` of series; with
+        # one release, the rows themselves (the view's window over every row of those
+        # flows was most of the read)
+        asked = (
             "observations o SEMI JOIN (SELECT DISTINCT reporter, flow FROM finding_along) k "
             "USING (reporter, flow)"
         )
+        releases = con.execute("SELECT count(*) FROM releases").fetchone()[0]
+        current = f"SELECT o.* FROM {asked}" if releases <= 1 else latest_rows_sql(asked)
         sql = _REPORTER_ALONG_SQL.format(current=current, lags=", ".join(map(str, lags)))
         return con.execute(sql).df()
     finally:

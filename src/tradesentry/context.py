@@ -1012,7 +1012,8 @@ def reporter_along(found, con) -> dict:
     )
     direction = stated.where(stated != 0, (gap > 0).astype(int) - (gap < 0).astype(int))
     keys = ["reporter", "flow", "period", "direction"]
-    mine = found[(freq == "M") & (direction != 0)].assign(direction=direction)
+    # (assigned before the cut: a column set on a frame of no rows takes the rows given)
+    mine = found.assign(direction=direction)[(freq == "M") & (direction != 0)]
     if mine.empty:
         return {}
     # one read per (reporter, flow, month, direction), however many findings share it

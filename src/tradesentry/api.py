@@ -38,12 +38,43 @@ from tradesentry.scope import ScanScope
 from tradesentry.store import NEXT_SCAN_ID, Store
 
 
-def check_selection(store: Store, filters: dict, source: str = "the store") -> None:
+def check_selection(
+    store: Store, filters: dict, source: str = "the store", since: str | None = None
+) -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
     a country the store does not hold), not a scan that found nothing; so is one value of
     several that selects none (``--reporter CHN --reporter CHNIA`` would otherwise read as
-    a scan of both that found nothing for the second). ``source`` names what is read in
-    the message (the Spark engine's ``--input``: "the input")."""
+    a scan of both that found nothing for the second), and a ``since`` after the
+    selection's last month (no finding can end after it: a monitor's scan with
+    ``--fail-on`` would pass for good). ``source`` names what is read in the message (the
+    Spark engine's ``--input``: "the input")."""
+    _check_filters(store, filters, source)
+    if since:
+        _check_since(store.con.cursor(), filters, since, source)
+
+
+def _check_since(con, filters: dict, since: str, source: str) -> None:
+    from tradesentry.engines.local import series_filter_sql
+
+    where, params = series_filter_sql(filters)
+    last = con.execute(
+        "SELECT strftime(max(period + to_months(period_months - 1)), '%Y-%m') "
+        f"FROM observations WHERE {where}",
+        params,
+    ).fetchone()[0]
+    if last is not None and last < since:
+        selected = (
+            f"{source}'s series of {arguments.describe(filters)}"
+            if any(filters.values())
+            else f"{source}'s series"
+        )
+        raise InputError(
+            f"--since {since} is after the last month {selected} hold ({last}): no finding "
+            "can end after it"
+        )
+
+
+def _check_filters(store: Store, filters: dict, source: str) -> None:
     if not any(filters.values()):
         return
     several = (v for k, v in filters.items() if v and k != "flow" and not isinstance(v, str))
@@ -118,7 +149,7 @@ def scan(
     if store is None and not foreign:
         raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
     if not foreign:
-        check_selection(store, filters)
+        check_selection(store, filters, since=since)
     options = dict(engine_options)
     # what is completed from the store: by api after the local engine's last chunk, by the
     # Spark engine itself on the driver, before it writes --findings-parquet

@@ -115,6 +115,17 @@ def test_a_number_out_of_range_is_one_line_on_stderr(demo_db, args, expected):
             "error: no series in the store matches flow import; commodity 8542",
         ),
         (["scan", "--kind", "spikes"], "error: unknown kind 'spikes'; choose from implausible"),
+        # no finding can end after the selection's last month: not "No findings", which a
+        # monitor's `--fail-on high` would pass for good
+        (
+            ["scan", "--since", "2022-01"],
+            "error: --since 2022-01 is after the last month the store's series hold (2021-06)",
+        ),
+        (
+            ["scan", "--since", "2022-01", "--flow", "export"],
+            "error: --since 2022-01 is after the last month the store's series of flow export "
+            "hold (2021-06)",
+        ),
         (["scan", "--new", "--baseline", "99"], "error: no scan 99 in the store"),
         (["scan", "--baseline", "1"], "error: --baseline compares with a scan: give --new or"),
     ],

@@ -222,9 +222,13 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
     rows = rows.sort_values("period")
     first = rows.iloc[0]
     part = f"; {first['breakdown']}" if first["breakdown"] else ""
+    # with no pair of the commodity holding both records, the ratio is the literature's
+    # CIF/FOB margin, not a measure of this pair (a reader took it for one)
+    measured = _num(first.get("reference_pair_months")) or 0
+    basis = "" if measured else " (the CIF/FOB margin: no pair in the store holds both records)"
     usual = (
         f", {first['commodity']} ({first['classification']}{part}; {view.currency}); usual "
-        f"import/export ratio {_ratio(first['usual_ratio'])}, band "
+        f"import/export ratio {_ratio(first['usual_ratio'])}{basis}, band "
         f"{_ratio(first['band_low'])}–{_ratio(first['band_high'])}"
         + (" (intra-EU)" if first["intra_eu"] else "")
         + _pair_basis(first, period_unit(view.freq))

@@ -281,10 +281,18 @@ def test_mirror_summary_gives_each_sides_own_record_not_zero(tmp_path):
     assert "$24.0M (12)" in lines["72"] and "no record" in lines["72"]
     assert "$0" not in shown.output
     one = invoke("mirror", "DEU", "CHN", "--commodity", "72", "--store", db)
+    words = " ".join(one.output.split())
     assert (
         "Totals: DEU exports $24.0M over 12 months (2023-01 to 2023-12); CHN imports: no record"
-        in " ".join(one.output.split())
+        in words
     )
+    # with no pair of the commodity holding both records, the usual ratio is the margin's,
+    # which a reader took for this pair's; 27's is measured on the six months both hold
+    assert "usual import/export ratio 1.06 (the CIF/FOB margin: no pair in the store" in words
+    both = " ".join(
+        invoke("mirror", "DEU", "CHN", "--commodity", "27", "--store", db).output.split()
+    )
+    assert "usual import/export ratio" in both and "CIF/FOB margin" not in both
 
 
 def test_gap_gives_what_the_reporter_recorded_where_the_partner_has_no_record(tmp_path):

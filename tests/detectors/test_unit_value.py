@@ -73,9 +73,18 @@ def test_a_weight_recorded_a_thousand_times_too_large_is_a_weight_slip():
     ("moved", "words"),
     [
         (1.0, "the value is about as usual for this series but the weight is off"),
-        (0.48, "the value moved less (1/2.1 of its usual month) but the weight is off"),
-        (0.7, "the value moved less (70% of its usual month) but the weight is off"),
-        (15.0, "the value moved less (15 times its usual month) but the weight is off"),
+        (
+            0.48,
+            "the value is 1/2.1 of its usual month but the weight is off",
+        ),
+        (
+            0.7,
+            "the value is 70% of its usual month but the weight is off",
+        ),
+        (
+            15.0,
+            "the value is 15 times its usual month but the weight is off",
+        ),
     ],
 )
 def test_a_slip_says_how_far_the_other_figure_moved(moved, words):

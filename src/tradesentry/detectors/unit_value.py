@@ -699,16 +699,16 @@ def _worth(ev: Mapping, cur: str) -> str:
 def _normal_side(ev: Mapping, name: str, unit: str) -> str:
     """The slip's other figure, which is within the series' own swings (robust z ≤ 3) and
     moved less than the slipped one (in log terms), by the slip's definition: 'about as
-    usual' only within ×1.25 of its usual month, else that it moved less, and how far
-    ("the weight moved less (15 times its usual month)"): "within this series' usual swings"
-    beside 15 times a usual month reads as a contradiction, though a series that swings
-    that much makes it true."""
+    usual' only within ×1.25 of its usual month, else how far it is from it ("the weight
+    is 15 times its usual month but the value is off by about ×1/1,000,000"): "within this
+    series' usual swings" beside 15 times a usual month read as a contradiction, and
+    "moved less (47 times its usual month)" as a slip of words."""
     moved = ev.get(f"{name}_vs_usual_month")
     if not moved:  # evidence of scans before these were kept lacks them
         return f"the {name} is normal for this series"
     if 0.8 <= moved <= 1.25:
         return f"the {name} is about as usual for this series"
-    return f"the {name} moved less ({times(moved)} its usual {unit})"
+    return f"the {name} is {times(moved)} its usual {unit}"
 
 
 def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -566,6 +566,10 @@ def quarantine(
         if release is not None and release not in set(st.releases()["id"]):
             raise InputError(f"no release {release} in the store (see `tradesentry releases`)")
         frame = st.quarantine(release)
+    if frame.empty and format is TableFormat.table:  # an empty table reads as a failure
+        of = f" of release {release}" if release is not None else ""
+        out.print(f"Nothing quarantined{of}: every row read landed.", markup=False)
+        return
     _emit(frame, format, title="Quarantine")
 
 

@@ -237,8 +237,8 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
     console.print(f"  own    {sparkline(rows['own'].to_numpy(float))}", highlight=False)
     console.print(f"  mirror {sparkline(rows['mirror'].to_numpy(float))}", highlight=False)
     table = Table(show_edge=False)
-    for column in ("period", own_label, mirror_label, "ratio", "gap", ""):
-        table.add_column(column, justify="left" if column in ("period", "") else "right")
+    for column in ("period", own_label, mirror_label, "ratio", "gap", "band"):
+        table.add_column(column, justify="left" if column in ("period", "band") else "right")
     for row in rows.itertuples():
         table.add_row(
             row.period,

@@ -138,6 +138,8 @@ def release_diff(
     not as revisions.
     """
     info = {r: _release(con, r) for r in (a, b)}
+    if a == b:  # "0 revised" of a release against itself reads as a finding
+        raise InputError(f"--diff {a} {b}: a release against itself; give two releases")
     cells = con.execute(_diff_sql(), [a, b, a, b, min_change, tolerance]).df()
     cells["period"] = pd.to_datetime(cells["period"]).dt.strftime("%Y-%m")
     summary = {

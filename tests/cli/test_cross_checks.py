@@ -62,6 +62,9 @@ def test_releases_diff_summarises_what_changed(revised_demo):
 def test_releases_diff_of_an_unknown_release_exits_2(revised_demo):
     result = invoke("releases", "--diff", "1", "9", "--store", revised_demo)
     assert result.exit_code == 2 and "no release 9" in result.stderr
+    # a release against itself ("0 revised") is refused, not reported
+    same = invoke("releases", "--diff", "2", "2", "--store", revised_demo)
+    assert same.exit_code == 2 and "a release against itself" in same.stderr
 
 
 def test_series_shows_its_revised_figures(revised_demo):
@@ -289,6 +292,7 @@ def test_mirror_summary_gives_each_sides_own_record_not_zero(tmp_path):
     # with no pair of the commodity holding both records, the usual ratio is the margin's,
     # which a reader took for this pair's; 27's is measured on the six months both hold
     assert "usual import/export ratio 1.06 (the CIF/FOB margin: no pair in the store" in words
+    assert "gap ┃ band" in words  # the column of months outside the band is named
     both = " ".join(
         invoke("mirror", "DEU", "CHN", "--commodity", "27", "--store", db).output.split()
     )

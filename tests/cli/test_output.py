@@ -74,6 +74,15 @@ def test_releases_and_quarantine_print_file_names_and_raw_lines_as_text(tmp_path
     quarantine = invoke("quarantine", "--store", db)
     assert quarantine.exit_code == 0
     assert "CHN,PRK,export,[/],2021-13,100,USD" in quarantine.stdout
+    # nothing quarantined is said, not an empty table's header
+    clean = tmp_path / "clean.csv"
+    clean.write_text(
+        source.read_text(encoding="utf-8").splitlines()[0]
+        + "\nCHN,PRK,export,TOTAL,2021-02,1,USD\n"
+    )
+    assert invoke("ingest", clean, "--store", db).exit_code == 0
+    none = invoke("quarantine", "--release", "2", "--store", db)
+    assert none.stdout.strip() == "Nothing quarantined of release 2: every row read landed."
 
 
 def test_rates_prints_its_file_name_as_text_and_counts_in_words(tmp_path, wide):

@@ -361,6 +361,31 @@ def test_figures_a_release_leaves_out_are_said(store, tmp_path):
     assert "It leaves out" in d.to_markdown()
 
 
+def test_a_figure_given_in_a_quarantined_row_is_not_only_left_out(store, tmp_path):
+    """An office's read: release 2 gave February's exports as -5000, quarantined, and its
+    digest said it "leaves out" the figure, and nothing of its quarantined rows."""
+    from tests.monitor.conftest import demo_rows, write_rows
+
+    store.ingest(vintage(tmp_path / "r1.csv", until="2021-03"), published="2021-04-20")
+    rows = [
+        {**r, "value": "-5000"}
+        if r["flow"] == "export" and r["period"] == "2021-02" and r["period_months"] == "1"
+        else r
+        for r in demo_rows()
+        if "2021-01" <= r["period"] <= "2021-03"
+    ]
+    store.ingest(write_rows(tmp_path / "r2.csv", rows), published="2021-05-20")
+    d = api.digest(store)
+    assert (
+        "It leaves out 1 figure that earlier releases gave within its months (or gives "
+        "them in rows the quarantine holds)"
+    ) in " ".join(d.summary)
+    assert (
+        "1 row of its file went to the quarantine (`tradesentry quarantine --release 2` "
+        "gives the reasons)."
+    ) in d.summary
+
+
 def _sdmx_release(store, tmp_path, stem: str, months: dict, published: str):
     """An SDMX release of DEU's exports to FRA of 39199020: {(year, month): value or ""}."""
     from tests.ingest.kit import FORMATS, record

@@ -40,6 +40,8 @@ def play(store, tmp_path, steps: str) -> None:
             api.scan(store)
         elif step == "f":
             api.scan(store, flow="import")
+        elif step == "r":
+            api.scan(store, kinds=["revision"])
         else:
             raise ValueError(step)
 
@@ -88,6 +90,21 @@ def test_a_scan_that_also_saw_later_releases_says_so(store, tmp_path, steps, sai
     sentence = "No scan ran while release 1 was the newest: scan 1 also saw later releases (up to release 2)"
     assert (sentence in text) is said
     assert api.digest(store, 1).scan_release == (2 if said else 1)
+
+
+@pytest.mark.parametrize(
+    ("steps", "limits"), [("1 r 2 s", ["detectors: revision"]), ("1 s 2 s", [])]
+)
+def test_a_digest_of_a_limited_scan_says_what_it_did_not_look_at(store, tmp_path, steps, limits):
+    """An office's read: release 1's digest took its new findings from a scan of revisions
+    only (the first scan that saw it alone) and listed them as the release's new findings,
+    the scan's limits said nowhere."""
+    play(store, tmp_path, steps)
+    d = api.digest(store, 1)
+    assert d.scan_limits == limits
+    said = "The scan was limited (detectors: revision): findings of other detectors"
+    assert (said in d.to_markdown()) is bool(limits)
+    assert json.loads(d.render("json"))["scan_limits"] == limits
 
 
 @pytest.mark.parametrize("steps", ["1", "1 s", "1 s s", "1 s 2 s", "1 s 2 s s", "1 f"])

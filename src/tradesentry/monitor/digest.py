@@ -95,6 +95,9 @@ class Digest:
     #: the newest release the scan had seen when it ran (None: not known); where it is
     #: newer than the digest's release, its findings may rest on later figures, and say so
     scan_release: int | None = None
+    #: the scan's limits in words (``ScanScope.terms``; none for a scan of everything): a
+    #: digest of a scan of some detectors read as the release's every new finding
+    scan_limits: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -166,6 +169,7 @@ def build(
         scan_id=current,
         baseline_scan_id=baseline,
         scan_release=_scan_release(store, current),
+        scan_limits=_scan_limits(store, current),
     )
 
 
@@ -296,8 +300,14 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
         f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
     )
     lines = [first, _freshness(cov)]
+    quarantined = info.get("rows_quarantined") or 0
     if left_out is not None and len(left_out):
-        lines.append(_left_out_sentence(left_out))
+        lines.append(_left_out_sentence(left_out, quarantined))
+    if quarantined:
+        lines.append(
+            f"{words.count(quarantined, 'row').capitalize()} of its file went to the "
+            f"quarantine (`tradesentry quarantine --release {info['id']}` gives the reasons)."
+        )
     return lines
 
 
@@ -316,8 +326,10 @@ def _nothing_landed(info: dict) -> str:
 LEFT_OUT_NAMED = 3  # the largest figures left out are named; the rest counted
 
 
-def _left_out_sentence(left_out: pd.DataFrame) -> str:
-    """ "It leaves out 2 figures that earlier releases gave within its months: …"."""
+def _left_out_sentence(left_out: pd.DataFrame, quarantined: int = 0) -> str:
+    """ "It leaves out 2 figures that earlier releases gave within its months: …"; where
+    rows of the file went to the quarantine, that some may be among them (a figure given
+    as -5,000 was "left out")."""
     named = []
     for row in left_out.head(LEFT_OUT_NAMED).to_dict("records"):
         who, months = _cell_words(row)
@@ -328,9 +340,10 @@ def _left_out_sentence(left_out: pd.DataFrame) -> str:
         named.append(f"{who} for {months} ({figure}, release {int(row['release_id'])})")
     more = len(left_out) - len(named)
     listed = joined(named + ([f"{more:,} more"] if more else []))
+    given = " (or gives them in rows the quarantine holds)" if quarantined else ""
     return (
         f"It leaves out {words.count(len(left_out), 'figure')} that earlier releases gave "
-        f"within its months, which the store keeps as they were: {listed}."
+        f"within its months{given}, which the store keeps as they were: {listed}."
     )
 
 
@@ -565,6 +578,14 @@ def _scans(store: Store, release: int, scan_id: int | None) -> tuple[int | None,
         api.scan(store)
         current, baseline = history.scans_for_release(store, release)
     return current, baseline
+
+
+def _scan_limits(store: Store, scan_id: int | None) -> list[str]:
+    """The scan's limits in words: its filters, detectors and ``since``."""
+    from tradesentry import api
+    from tradesentry.scope import ScanScope
+
+    return [] if scan_id is None else ScanScope.of(api.scan_info(store, scan_id)).terms()
 
 
 def _scan_release(store: Store, scan_id: int | None) -> int | None:

@@ -59,7 +59,24 @@ def findings_intro(digest: Digest) -> str:
     """How the findings were compared: which scan against which."""
     if digest.scan_id is None:
         return "No scan has looked at this release yet."
-    return _scan_words(digest) + _elsewhere(digest) + _later_releases(digest) + _unconverted(digest)
+    return (
+        _scan_words(digest)
+        + _limits(digest)
+        + _elsewhere(digest)
+        + _later_releases(digest)
+        + _unconverted(digest)
+    )
+
+
+def _limits(digest: Digest) -> str:
+    """ " The scan was limited (detectors: revision): …", for a scan of less than every
+    detector and series: its new findings are not all the release's."""
+    if not digest.scan_limits:
+        return ""
+    return (
+        f" The scan was limited ({'; '.join(digest.scan_limits)}): findings of other "
+        "detectors or series are not in it."
+    )
 
 
 def _elsewhere(digest: Digest) -> str:

@@ -923,8 +923,10 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     a spike's weight holds: ×0.6 beside a value ×2.6 did not), the
     quantity held and the price moved (Guinea's exports of wheat, 10084000, to the
     Netherlands: "the weight went from 6.3 t to 6.3 t, ×1.0", then "a closure, sanctions or
-    lost business"): that reading replaces the closure's too. Otherwise it gives both
-    weights (a value ×982 with its weight ×49: neither reading holds). Weights of a few
+    lost business"): that reading replaces the closure's too. Where the weight moved
+    further than the value and the value per kg ``UNIT_CHANGE`` times or more the other
+    way, it says so, and what may explain it, beside the usual reading. Otherwise it gives
+    both weights (a value ×982 with its weight ×49: neither reading holds). Weights of a few
     kilograms (under ``MIN_USUAL_KG`` on either side: "1 kg to 1 kg") give no reading. Where the partner's record says the change is in the
     reporter's record (``record_only``), a weight that moved with the value is part of
     that record, not a change of the goods shipped, and is given without a verdict.
@@ -959,10 +961,19 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
         if record_only:
             return f"The weight in the record moved with the value ({weights}).", False
         return f"The weight moved with it ({weights}): the quantity shipped changed.", False
-    return (
-        f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}.",
-        False,
-    )
+    went = f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}"
+    if share > 1 and abs(np.log(per_kg)) >= np.log(UNIT_CHANGE):
+        # the weight moved ten times further than the value: the record's weight, or the
+        # goods it weighs, changed as much as the trade (China's gallium and germanium
+        # group, January 2018: 20 to 100 times the weight for every partner, the value
+        # ×1.8, read as "a reopening" without a word of the value per kg)
+        return (
+            f"{went}, far more than the value: the value per kg moved {factor(per_kg)}. Other "
+            "goods under the code, a change of the weight's unit, or bulk trade after small "
+            "lots.",
+            False,
+        )
+    return f"{went}.", False
 
 
 def _alternative(ev: dict, finding: Mapping, cur: str) -> str:

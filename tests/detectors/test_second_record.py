@@ -162,6 +162,10 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
         (Spike, 2.5, 2.5, "The weight moved with it (2.5 t against "),
         (Dip, 0.3, 1.0, "the value per kg moved, not the quantity shipped. A fall in price"),
         (Dip, 0.3, 0.3, "The weight moved with it (300 kg against "),
+        # Guinea's bauxite to China, June 2016: 32 times the value at 1.6 times the weight
+        (Spike, 32.0, 1.6, "The weight moved far less than the value (1.6 t against "),
+        (Spike, 32.0, 1.6, "the value per kg moved ×19, not the quantity shipped. A price"),
+        (Spike, 32.0, 8.0, "A one-off shipment"),  # a quarter of the move or more: as before
     ],
 )
 def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, says):

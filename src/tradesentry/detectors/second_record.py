@@ -242,6 +242,11 @@ WEIGHT_HELD = 1.5
 MIN_USUAL_KG = 10.0
 #: … where the value moved at least this factor off its expectation
 VALUE_MOVED = 2.0
+#: a weight that moved, but carried at most ``PRICE_SHARE`` of the value's move (log
+#: scale) while the value per kg moved ``PER_KG_MOVED`` times or more, is read as the
+#: weight that held is: the price or the recorded value moved, not the quantity
+PRICE_SHARE = 0.25
+PER_KG_MOVED = 10.0
 
 
 def _weights(ev: Mapping, finding: Mapping) -> tuple[float, float, str] | None:
@@ -272,7 +277,9 @@ def shipped_text(
     of the usual month's while the value moved ×``VALUE_MOVED`` or more (the value per kg
     moved, not the quantity: "a one-off shipment" does not fit a month of the usual
     tonnage at twice the price), 'moved' where it moved the same way at least half as far
-    on the log scale (the quantity shipped changed), else nothing (and nothing where the
+    on the log scale (the quantity shipped changed), 'held' too where it moved but carried
+    at most ``PRICE_SHARE`` of the value's move while the value per kg moved
+    ×``PER_KG_MOVED`` or more (the value per kg said), else nothing (and nothing where the
     usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
     weight is that record's, off with its value: it is given without a verdict."""
     weights = _weights(ev, finding)
@@ -294,6 +301,14 @@ def shipped_text(
         )
     if own and shipped / own >= 0.5:
         return f" The weight moved with it ({figures}): the quantity shipped changed.", "moved"
+    if own and shipped / own <= PRICE_SHARE and abs(own - shipped) >= math.log(PER_KG_MOVED):
+        # Guinea's bauxite to China, June 2016: 32 times the expected value at 1.6 times
+        # the usual tonnage (29 times the value per kg) read "a one-off shipment"
+        return (
+            f" The weight moved far less than the value ({figures}): the value per kg moved "
+            f"{factor_text(math.exp(own - shipped))}, not the quantity shipped.",
+            "held",
+        )
     return "", None
 
 

@@ -15,7 +15,8 @@ query, and the panel carries them as arrays aligned with ``values``:
   before the one the current figure comes from (release order: publication date, then
   ingestion), so a revision is a cell whose two figures differ;
 - ``release_published`` / ``previous_published``: the publication dates of those two
-  releases, as days since 1970-01-01 (NaN where unknown);
+  releases, as days since 1970-01-01 (NaN where unknown); ``previous_withheld``: the
+  release between them that listed the cell without a value, where there is one;
 - ``reference_unit_value``: the median value per kg of the commodity in that month across
   every reporter and partner in the store (in US dollars where the store has the month's
   rate, converted into this series' currency; else among the figures in this series' own
@@ -58,6 +59,7 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "reference_unit_value_same",
     "release_published",
     "previous_published",
+    "previous_withheld",
     "mirror_margin",
     "mirror_margin_spread",
     "mirror_margin_n",
@@ -75,6 +77,7 @@ _NEEDS_TO_COLUMNS = {
         "release",
         "release_published",
         "previous_published",
+        "previous_withheld",
     ),
     "reference_unit_value": (
         "reference_unit_value",
@@ -198,6 +201,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             "o.release_id AS release",
             f"{_epoch_days('rc.published')} AS release_published",
             f"{_epoch_days('rp.published')} AS previous_published",
+            "p.withheld_release AS previous_withheld",
         ]
         joins.append(
             f"""LEFT JOIN {joined("previous")} p ON {key}
@@ -298,12 +302,20 @@ def previous_sql(observations: str = "observations") -> str:
     published again in the next, unchanged, is no news (it read as a figure appearing, its
     whole value at stake). Where no earlier release gave a figure, and where the current
     row is itself withheld, it is compared with the release just before. Cells reported by
-    one release only have no row here.
+    one release only have no row here. ``withheld_release``: the release just before the
+    current one where it listed the cell without a value and the figure compared with is
+    an earlier release's (a revision "against release 1" said nothing of release 2's
+    withholding); NULL otherwise.
     """
     partition = ", ".join(f"ob.{c}" for c in OBSERVATION_KEY)
+    every = f"PARTITION BY {partition} ORDER BY ro.vintage DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     return f"""
-        SELECT {", ".join(OBSERVATION_KEY)}, value, release_id FROM (
+        SELECT {", ".join(OBSERVATION_KEY)}, value, release_id,
+               CASE WHEN before_withheld AND before_release <> release_id
+                    THEN before_release END AS withheld_release FROM (
             SELECT ob.*,
+                   nth_value(ob.release_id, 2) OVER ({every}) AS before_release,
+                   nth_value(ob.value IS NULL, 2) OVER ({every}) AS before_withheld,
                    row_number() OVER (PARTITION BY {partition} ORDER BY ro.vintage DESC)
                        AS recency,
                    row_number() OVER (

@@ -383,3 +383,8 @@ def test_a_figure_withheld_and_given_again_is_compared_with_its_last_figure(
     assert [f["period"] for f in found] == found_months
     for f in found:
         assert (f["expected"], f["evidence"]["previous_release"]) == (1_000_006.0, 1)
+        # release 2's blank is said (an office's read: "against release 1" hid it)
+        assert f["evidence"]["withheld_between"] == 2
+        assert (
+            "against release 1 (published 2025-02-13); release 2 had listed it without a value."
+        ) in f["explanation"], f["explanation"]

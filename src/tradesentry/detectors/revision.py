@@ -161,6 +161,7 @@ class Revision(Detector):
         arrays |= {
             "published": context_array(panel, "release_published"),
             "prev_published": prev_published,
+            "withheld_between": context_array(panel, "previous_withheld"),
         }
         labels = panel.label(np.arange(panel.n_months))
         evidence = [
@@ -205,13 +206,15 @@ class Revision(Detector):
                 f"{new} revised the combined figure for {_combined_name(months[0])} from "
                 f"{_change_text(months[0], cur)}, against {old}."
             )
+        between = ev.get("withheld_between")  # the release before the new one withheld it
+        withheld = f"; release {between} had listed it without a value" if between else ""
         if len(months) == 1:
-            return f"{new} revised {_month_change(months[0], cur, freq)}, against {old}."
+            return f"{new} revised {_month_change(months[0], cur, freq)}, against {old}{withheld}."
         # evidence saved without its months can only be told by its net change
         what = _months_change(months, cur, self.listed_months, freq) if months else _span(finding)
         return (
             f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}"
-            f"{_gross(finding, cur)}."
+            f"{_gross(finding, cur)}{withheld}."
         )
 
 
@@ -270,9 +273,17 @@ def _evidence(arrays: dict, labels: np.ndarray, r: int, a: int, b: int, kind: in
     ]
     published, prev_published = arrays["published"], arrays["prev_published"]
     withheld_before = kind == APPEARED and bool(arrays["listed"][r, cols].any())
+    # the release that withheld the figure in between, where it did for every month told
+    between = arrays.get("withheld_between")
+    if between is not None and kind == CHANGED:
+        told = between[r, cols][np.isfinite(value)]
+        between = as_int(told[0]) if len(told) and (told == told[0]).all() else None
+    else:
+        between = None
     return {
         "change": "appeared" if kind == APPEARED else "revised",
         **({"withheld_before": True} if withheld_before else {}),
+        **({"withheld_between": between} if between is not None else {}),
         "release": as_int(arrays["release"][r, a]),
         "release_published": None if published is None else iso_day(published[r, a]),
         "previous_release": as_int(arrays["prev_release"][r, a]),

@@ -762,3 +762,22 @@ def test_one_month_off_is_one_finding_where_its_value_is_what_is_off(
         default_detectors(["implausible", "spike", "dip", "unit_value"]),
     )
     assert sorted(found["kind"]) == kinds
+
+
+def test_a_month_at_the_market_price_in_a_series_priced_far_from_it_is_low_and_says_so():
+    """Guinea's bauxite to China, July 2016: 349 GNF/kg where every partner paid 330, read
+    "a value slip" of 11 trillion francs, high, against the series' usual 23,500 GNF/kg, 71
+    times the market. The market sides with the month: at most low, and said."""
+    value = VALUE * 71.0  # the series' habit: 71 times the price across partners
+    value[20] = WEIGHT[20] * PRICE[20]  # one month at the market's price
+    (found,) = detect(value, WEIGHT).to_dict("records")
+    assert found["start"] == 20 and found["evidence"]["at_market"] is True
+    assert found["score"] <= 0.6 and severity_of(found["score"]) == "low"
+    text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
+    assert "This month is at the price across partners (" in text
+    assert "the series' usual one is not, 71 times it: the series' other months" in text
+    # a month off both the market and the series' habit is read as before
+    away = VALUE.copy()
+    away[20] = WEIGHT[20] * PRICE[20] / 71.0
+    (found,) = detect(away, WEIGHT).to_dict("records")
+    assert "at_market" not in found["evidence"] and found["score"] > 0.6

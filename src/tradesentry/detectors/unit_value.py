@@ -58,6 +58,13 @@ COPY_MIN_VALUE = 100.0
 #: the highest score of a month whose partner's record agrees: low, a price confirmed by
 #: two records, worth a look but no error of either
 AGREED_SCORE = 0.6
+#: a month at the price across partners (within ×``MARKET_AGREES``) in a series whose own
+#: usual price is ×``HABIT_APART`` or more off it is read against a habit the market does
+#: not share: at most ``AGREED_SCORE``, and said (Guinea's bauxite to China, July 2016, at
+#: 349 GNF/kg where every partner paid 330, was "a value slip" of 11 trillion francs
+#: against the series' usual 23,500, 71 times the market)
+MARKET_AGREES = 3.0
+HABIT_APART = 10.0
 #: the highest score of a weight slip or outlier, the top of medium: its value is right and
 #: no money is at stake, however sure the weight's error (557 of the Comext scan's high
 #: findings were weights off at €0 at stake, ranked above the money that was)
@@ -215,6 +222,9 @@ class UnitValue(Detector):
             evidence[k]["partner_value"] = _sig(partner[k, 0])
             evidence[k]["partner_weight_kg"] = _sig(partner[k, 1])
             evidence[k]["partner_reading"] = str(reading[k])
+        at_market = _at_market(c, rows, cols)
+        for k in np.flatnonzero(at_market):
+            evidence[k]["at_market"] = True
         return detections(
             self.kind,
             rows,
@@ -224,7 +234,7 @@ class UnitValue(Detector):
             impact=value - expected,
             score=np.minimum.reduce(
                 [
-                    np.where(agrees, AGREED_SCORE, 1.0),
+                    np.where(agrees | at_market, AGREED_SCORE, 1.0),
                     np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
                     confidence(z[rows, cols], self.threshold),
                     material_cap(
@@ -456,6 +466,7 @@ class UnitValue(Detector):
         recurs = ev.get("months_at_this_unit_value")
         if recurs:
             tail += _recurs(ev, recurs, unit, cur)
+        tail += _market_sides(ev, cur, unit)
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
@@ -661,6 +672,32 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
         f"{which}{recorded} (about {weight(ev.get('weight_at_usual_price'))} at the usual price), "
         f"unless {shipped} at the declared {declared} ({invoicing}: {kg} would be worth "
         f"{about(usual)} at the usual price)."
+    )
+
+
+def _at_market(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Flagged cells at the price across partners (within ×``MARKET_AGREES``) of series
+    whose usual price is ×``HABIT_APART`` or more off it: the market sides with the month,
+    not with the series' habit."""
+    log_ref = c["log_ref"][rows, cols]
+    with np.errstate(invalid="ignore"):
+        near = np.abs(c["log_uv"][rows, cols] - log_ref) <= math.log(MARKET_AGREES)
+        apart = np.abs(c["premium"][rows]) >= math.log(HABIT_APART)
+    return c["has_ref"][rows] & np.isfinite(log_ref) & near & apart
+
+
+def _market_sides(ev: Mapping, cur: str, unit: str) -> str:
+    """ " This month is at the price across partners (330 GNF/kg); the series' usual one
+    is 71 times it: …", for a month ``_at_market``; "" otherwise."""
+    if not ev.get("at_market"):
+        return ""
+    premium = ev.get("series_premium")
+    apart = f", {times(premium)} it" if premium else ", far from it"
+    return (
+        f" This {unit} is at the price across "
+        f"partners ({_price(ev.get('reference_unit_value'), cur)}); the series' usual one "
+        f"is not{apart}: the series' other months, or their weights, may be what is off, "
+        "more than this one."
     )
 
 

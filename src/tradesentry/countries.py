@@ -94,14 +94,24 @@ def to_alpha3(raw: str | None) -> str | None:
     return named or _translated_names().get(_folded(text)) or _inverted(text)
 
 
+#: words a name inverted for sorting puts after its comma that say only what kind of
+#: place it is ("Maurice, île"): the name before the comma is the place's own
+_KIND_WORDS = {"ile", "iles", "island", "islands", "republique", "republic", "rep"}
+
+
 def _inverted(text: str) -> str | None:
     """A name a table writes inverted for sorting, "Tchèque, République", read the right
-    way round ("République Tchèque"; "Mariannes du Nord, îles": "îles Mariannes du Nord"),
-    where that order is a name tradesentry knows; None for any other."""
+    way round ("République Tchèque"; "Mariannes du Nord, îles": "îles Mariannes du Nord";
+    "Congo, République Démocratique": "République Démocratique du Congo"; "Maurice, île":
+    "Maurice"), where that order is a name tradesentry knows; None for any other."""
     head, comma, tail = text.partition(",")
-    if not comma or "," in tail or not head.strip() or not tail.strip():
+    head, tail = head.strip(), tail.strip()
+    if not comma or "," in tail or not head or not tail:
         return None
-    return to_alpha3(f"{tail.strip()} {head.strip()}")
+    candidates = [f"{tail} {head}", f"{tail} du {head}", f"{tail} de {head}"]
+    if _folded(tail) in _KIND_WORDS:
+        candidates.append(head)
+    return next((code for code in map(to_alpha3, candidates) if code), None)
 
 
 #: names that stand for more than one country: quarantined, not guessed, with what they

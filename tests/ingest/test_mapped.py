@@ -132,6 +132,9 @@ value = "Value"
          "'columns.value' or [wide] is required"),
         ("[file]\nrepeated = 'add'\n" + BASE, "'file.repeated' must be one of quarantine, sum"),
         ("[file]\ncommodity_width = 40\n" + BASE, "'file.commodity_width' must be 0"),
+        ("[file]\ncommodity_width = 1\n" + BASE, "must be 0 (codes as written) or 2 to 20"),
+        (BASE + "[countries]\na = 'PRK'\nA = 'KOR'\n",
+         "'countries.A' and 'countries.a' are one name in any case: give it once"),
         (BASE + "[countries]\nNarnia = 'NRN'\n",
          "'countries.Narnia' maps to 'NRN', no country code tradesentry knows"),
         (BASE.replace('value = "Value"', "").replace('flow = "export"\n', "")
@@ -233,11 +236,15 @@ def test_without_repeated_sum_declarations_are_quarantined_with_a_note_on_what_t
     result = store.ingest(table, mapping=mapping)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 2)
     assert [note.split(":")[0] for note in result.notes] == [
-        "1 row repeats another row's series and month with another figure, and only the "
+        "1 row repeats another row's series and month (1 with another figure), and only the "
         "first stands",
         "1 row names a country tradesentry does not know",
     ]
-    assert 'repeated = "sum"' in result.notes[0] and "[countries]" in result.notes[1]
+    assert 'repeated = "sum"' in result.notes[0]
+    assert (
+        '[countries] table maps each name as the file writes it to its code ("Narnia", '
+        'each = "ISO code")'
+    ) in result.notes[1]
 
 
 def test_a_mapping_names_countries_the_file_writes_its_own_way(store, tmp_path):
@@ -290,6 +297,7 @@ def test_a_full_date_stands_for_its_month_only_on_its_first_or_last_day(
     table = tmp_path / "t.csv"
     table.write_text(f"Date,Partner,Line,Value,Kg\n{date},China,26060000,5,1\n")
     text = DECLARATIONS.replace('format = "%Y-%m-%d"', f'format = "%Y-%m-%d"\nfreq = "{freq}"')
+    text = text.replace('repeated = "sum"', "")  # a table of figures: a month, not a day
     result = store.ingest(table, mapping=write(tmp_path, text))
     assert result.rows_accepted == int(landed)
     if not landed:
@@ -308,3 +316,82 @@ def test_a_mapping_without_the_later_keys_reads_a_file_as_it_did_before_them(tmp
     plain = load_mapping(write(tmp_path, DECLARATIONS.replace('repeated = "sum"', "")))
     assert _digest(plain) == "7b80d4c4f333b4d7"  # as the code before them made it
     assert _digest(load_mapping(write(tmp_path, DECLARATIONS))) != _digest(plain)
+
+
+def test_declarations_dated_by_the_day_are_summed_into_their_month(store, tmp_path):
+    table = tmp_path / "days.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n2017-04-03,China,26060000,300,30\n"
+        "2017-04-17,China,26060000,50,5\n2017-04-30,China,26060000,7,1\n"
+    )
+    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
+    assert (result.rows_accepted, result.observations) == (3, 1)
+    assert store.observations()["value"].tolist() == [357.0]
+
+
+def test_a_month_with_a_quarantined_declaration_lands_none_of_them(store, tmp_path):
+    """A month summed without one of its declarations (a value that is not a number)
+    landed as the sum of the others, short, read as complete: its records are quarantined
+    with it, each naming it. Another month of the series lands."""
+    table = tmp_path / "declarations.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,n/a,5\n2017-04-01,China,26060000,7,1\n"
+        "2017-05-01,China,26060000,40,4\n"
+    )
+    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (4, 1, 3)
+    assert store.observations()["value"].tolist() == [40.0]
+    reasons = dict(store.quarantine()[["line", "reason"]].itertuples(index=False))
+    assert reasons[3] == "value 'n/a' is not a number"
+    assert (
+        reasons[2]
+        == reasons[4]
+        == (
+            "summed with line 3 of its series and month, which is quarantined: without it the "
+            "sum would be short"
+        )
+    )
+
+
+def test_declarations_in_two_currencies_are_not_added_up(store, tmp_path):
+    table = tmp_path / "declarations.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg,Cur\n2017-04-01,China,26060000,300,30,GNF\n"
+        "2017-04-01,China,26060000,50,5,USD\n2017-04-01,China,26060000,7,1,GNF\n"
+    )
+    text = DECLARATIONS.replace('currency = "GNF"', "").replace(
+        'net_weight_kg = "Kg"', 'net_weight_kg = "Kg"\ncurrency = "Cur"'
+    )
+    result = store.ingest(table, mapping=write(tmp_path, text))
+    assert (result.rows_accepted, result.rows_quarantined, result.notes) == (2, 1, ())
+    assert store.observations()["value"].tolist() == [307.0]
+    assert list(store.quarantine()["reason"]) == [
+        "same observation as line 2 in another currency ('USD' against 'GNF'): amounts in "
+        "two currencies do not add up"
+    ]
+
+
+def test_a_wide_table_of_declarations_sums_each_column_apart(store, tmp_path):
+    """A later line's column summed into the first line's, whose other column was
+    quarantined, was quarantined too ("completes line 2, which is quarantined") with its
+    value already in the sum: the line's good column is what it completes."""
+    table = tmp_path / "wide.csv"
+    table.write_text(
+        "Date,Partner,Exports,Imports\n2017-04-01,China,10,-1\n2017-04-01,China,20,5\n"
+    )
+    mapping = write(
+        tmp_path,
+        '[file]\nrepeated = "sum"\n[period]\ncolumn = "Date"\nformat = "%Y-%m-%d"\n'
+        '[values]\ncurrency = "USD"\n[fixed]\nreporter = "GIN"\n[columns]\n'
+        'partner = "Partner"\n[wide]\nExports = "export"\nImports = "import"\n',
+    )
+    result = store.ingest(table, mapping=mapping)
+    assert (result.rows_read, result.rows_quarantined) == (2, 2)  # a bad cell each line
+    obs = store.observations()
+    assert obs[["flow", "value"]].values.tolist() == [["export", 30.0]]
+    assert sorted(store.quarantine()["reason"]) == [
+        "Imports: negative value '-1'",
+        "Imports: summed with line 2 of its series and month, which is quarantined: "
+        "without it the sum would be short",
+    ]

@@ -140,8 +140,16 @@ def _country_names(p: Path, names: dict[str, str]) -> dict[str, str]:
     """``[countries]``: each name as the file writes it (in lower case, blanks at its ends
     aside) -> the code tradesentry stores for the code or name it is mapped to; a code
     it does not know stops the ingest here, naming the key."""
-    out = {}
+    out: dict[str, str] = {}
+    given: dict[str, str] = {}
     for name, code in names.items():
+        folded = name.strip().lower()
+        if folded in given:  # matched in any case: which of the two codes would stand?
+            raise InputError(
+                f"{p}: 'countries.{name}' and 'countries.{given[folded]}' are one name in "
+                "any case: give it once"
+            )
+        given[folded] = name
         stored = countries.to_alpha3(code)
         if stored is None:
             why = countries.why_unknown(code)
@@ -149,7 +157,7 @@ def _country_names(p: Path, names: dict[str, str]) -> dict[str, str]:
                 f"{p}: 'countries.{name}' maps to {code!r}, "
                 + (f"which is ambiguous: {why}" if why else "no country code tradesentry knows")
             )
-        out[name.strip().lower()] = stored
+        out[folded] = stored
     return out
 
 
@@ -197,9 +205,10 @@ def _check_meaning(spec: MappingSpec) -> None:
         raise bad("file.skip_lines", "cannot be negative")
     if spec.repeated not in REPEATED:
         raise bad("file.repeated", f"must be one of {', '.join(REPEATED)}, not {spec.repeated!r}")
-    if not 0 <= spec.commodity_width <= 20:
+    if spec.commodity_width == 1 or not 0 <= spec.commodity_width <= 20:
         raise bad(
-            "file.commodity_width", f"must be 0 (as written) to 20, not {spec.commodity_width}"
+            "file.commodity_width",
+            f"must be 0 (codes as written) or 2 to 20, not {spec.commodity_width}",
         )
     if not spec.period_column:
         raise bad("period.column", "is required: the column holding the month or year")
@@ -419,9 +428,10 @@ def _within_period_sql(period: str, spec: MappingSpec) -> str:
     """SQL: the reason a period read by a format with a day is no month (or year) of the
     table: a day other than its first or last (2017-02-15: a figure dated within a month
     is no monthly figure, as the canonical reader holds; 2017-03-31 is March). NULL for
-    every other period."""
+    every other period, and for a table of declarations (``repeated = "sum"``), dated by
+    the day and summed into their month."""
     with_day = [f for f in spec.date_formats if _written_as(f) is None]
-    if not with_day:
+    if not with_day or spec.repeated == "sum":  # declarations, dated by day, sum to months
         return "NULL"
     day = f"try_strptime({period}, [{', '.join(sql_literal(f) for f in with_day)}])"
     unit, name = ("month", "month") if spec.freq == "M" else ("year", "year")

@@ -187,7 +187,7 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
         "FROM checked WHERE part IS NOT NULL"
     ).fetchone()
     read, quarantined = read + part_lines, quarantined + bad_part_lines
-    notes = _notes(con)
+    notes = _notes(con, landing)
     for table in ("checked", "staged", "country_codes"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Landed(read, read - quarantined, quarantined, observations, notes)
@@ -212,45 +212,83 @@ def _figure_checks() -> str:
     return "\n               ".join(clauses)
 
 
-def _notes(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:
     """What the reader can do about the quarantine where a mapping can say more: records
-    repeating a key with another figure (a table of declarations read as one of figures)
-    and countries written in a way tradesentry does not know."""
-    conflicting, countries = con.execute(
-        "SELECT count(*) FILTER (WHERE why LIKE 'same observation as line %, with another %'), "
-        "count(*) FILTER (WHERE why LIKE 'unknown % country %') FROM checked"
+    repeating a key (a table of declarations read as one of figures; counted by line, as
+    the quarantine counts them) and countries written in a way tradesentry does not know
+    (the first names given)."""
+    repeated, conflicting, countries = con.execute(
+        "SELECT count(DISTINCT line) FILTER (WHERE why LIKE 'same observation as line %'), "
+        "count(DISTINCT line) FILTER (WHERE why LIKE 'same observation as line %, with another %'), "
+        "count(DISTINCT line) FILTER (WHERE why LIKE 'unknown % country %') FROM checked"
     ).fetchone()
     notes = []
-    if conflicting:
+    if repeated and not landing.sum_repeated:
         notes.append(
-            f"{plural(conflicting, 'row')} {'repeats' if conflicting == 1 else 'repeat'} "
-            "another row's series and month with another figure, and only the first stands: "
-            'if the file lists declarations or shipments, a mapping\'s repeated = "sum" '
-            "under [file] adds them up"
+            f"{plural(repeated, 'row')} {'repeats' if repeated == 1 else 'repeat'} another "
+            f"row's series and month ({conflicting:,} with another figure), and only the "
+            "first stands: if the file lists declarations or shipments, a mapping's "
+            'repeated = "sum" under [file] adds them up'
         )
     if countries:
+        names = [
+            row[0]
+            for row in con.execute(
+                "SELECT name FROM (SELECT CASE WHEN why LIKE 'unknown reporter%' THEN reporter "
+                "ELSE partner END AS name, min(line) AS first FROM checked "
+                "WHERE why LIKE 'unknown % country %' GROUP BY name) ORDER BY first"
+            ).fetchall()
+        ]
+        shown = ", ".join(f'"{n}"' for n in names[:NOTE_NAMES])
+        more = f" (and {len(names) - NOTE_NAMES:,} more)" if len(names) > NOTE_NAMES else ""
         notes.append(
             f"{plural(countries, 'row')} {'names' if countries == 1 else 'name'} a country "
-            "tradesentry does not know: a mapping's [countries] table maps a name as the "
-            'file writes it to its code ("Tchèque, République" = "CZE")'
+            "tradesentry does not know: a mapping's [countries] table maps each name as the "
+            f'file writes it to its code ({shown}{more}, each = "ISO code")'
         )
     return tuple(notes)
 
 
+#: the unknown country names an ingest's note gives
+NOTE_NAMES = 3
+
+
 def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
-    """The good records of one key and currency summed into the first of them; the others
-    complete it (``main_line``: read and accepted, no observation of their own).
+    """The good records of one key summed into the first of them; the others complete it
+    (``main_line``: read and accepted, no observation of their own).
 
     A table of customs declarations lists each shipment: the month's figure is their sum.
     A weight, quantity, CIF or FOB value is summed where every record gives it (and, for a
     quantity, in one unit), else it is unknown: a sum over some of the shipments would
     read as the month's, and its unit value as the price. A key with a withheld record
-    has no known total and lands withheld. Records of the key in another currency than
-    the first record's are left to ``_mark_duplicates`` (another figure, quarantined):
-    amounts in two currencies do not add up.
+    has no known total and lands withheld. For the same reason a key with a quarantined
+    record (a value that is not a number, say) lands none of its records, each quarantined
+    naming it: summed without it, the month would be short and read as complete. Records
+    of the key in another currency than its first record's are quarantined: amounts in
+    two currencies do not add up.
     """
     key = _CODED_KEY.split(", ")
     same = " AND ".join(f"checked.{c} = d.{c}" for c in key)
+    good = "checked.why IS NULL AND checked.main_line IS NULL"
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'summed with line ' || d.bad_line || ' of its series and '
+            || 'month, which is quarantined: without it the sum would be short'
+        FROM (SELECT {_CODED_KEY}, min(line) AS bad_line FROM checked
+              WHERE why IS NOT NULL AND main_line IS NULL GROUP BY ALL) d
+        WHERE {good} AND {same}
+        """
+    )
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'same observation as line ' || d.first_line
+            || ' in another currency (' || quoted(checked.currency) || ' against '
+            || quoted(d.currency) || '): amounts in two currencies do not add up'
+        FROM (SELECT {_CODED_KEY}, arg_min(currency, line) AS currency, min(line) AS first_line
+              FROM checked WHERE why IS NULL AND main_line IS NULL GROUP BY ALL) d
+        WHERE {good} AND {same} AND checked.currency <> d.currency
+        """
+    )
 
     def complete(name: str, unit_ok: str = "true") -> str:
         return f"CASE WHEN count({name}) = count(*) AND {unit_ok} THEN sum({name}) END"
@@ -259,7 +297,7 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE summed AS
-        SELECT {_CODED_KEY}, currency, min(line) AS first_line,
+        SELECT {_CODED_KEY}, min(line) AS first_line,
                bool_or(coalesce(withheld, false)) AS withheld,
                CASE WHEN NOT bool_or(coalesce(withheld, false)) THEN sum(value) END AS value,
                {complete("cif_value")} AS cif_value, {complete("fob_value")} AS fob_value,
@@ -275,15 +313,13 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
         UPDATE checked SET value = d.value, withheld = d.withheld, cif_value = d.cif_value,
                fob_value = d.fob_value, net_weight_kg = d.net_weight_kg,
                quantity = d.quantity, quantity_unit = d.quantity_unit
-        FROM summed d WHERE checked.line = d.first_line AND checked.why IS NULL
-          AND checked.main_line IS NULL AND {same} AND checked.currency = d.currency
+        FROM summed d WHERE checked.line = d.first_line AND {good} AND {same}
         """
     )
     con.execute(
         f"""
         UPDATE checked SET main_line = d.first_line
-        FROM summed d WHERE checked.line <> d.first_line AND checked.why IS NULL
-          AND checked.main_line IS NULL AND {same} AND checked.currency = d.currency
+        FROM summed d WHERE checked.line <> d.first_line AND {good} AND {same}
         """
     )
     con.execute("DROP TABLE summed")
@@ -324,20 +360,23 @@ def _mark_duplicates(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _mark_orphans(con: duckdb.DuckDBPyConnection) -> None:
-    """A record completing another (SDMX quantity) follows it into the quarantine."""
+    """A record completing another (SDMX quantity, a declaration summed into the first of
+    its series and month) follows it into the quarantine: the record of its own part (a
+    wide table's column), not any part of that line."""
     if not con.execute("SELECT count(*) FROM checked WHERE main_line IS NOT NULL").fetchone()[0]:
         return
     con.execute(
         """
         UPDATE checked SET why = 'completes line ' || o.main_line || CASE WHEN o.found
                                  THEN ', which is quarantined' ELSE ', which is missing' END
-        FROM (SELECT c.line, c.main_line, m.line IS NOT NULL AS found
-              FROM (SELECT line, main_line FROM checked
+        FROM (SELECT c.line, c.part, c.main_line, m.line IS NOT NULL AS found
+              FROM (SELECT line, part, main_line FROM checked
                     WHERE main_line IS NOT NULL AND why IS NULL) AS c
-              LEFT JOIN (SELECT line, why FROM checked WHERE main_line IS NULL) AS m
-                ON m.line = c.main_line
+              LEFT JOIN (SELECT line, part, why FROM checked WHERE main_line IS NULL) AS m
+                ON m.line = c.main_line AND m.part IS NOT DISTINCT FROM c.part
               WHERE m.line IS NULL OR m.why IS NOT NULL) AS o
-        WHERE checked.line = o.line AND checked.main_line IS NOT NULL
+        WHERE checked.line = o.line AND checked.part IS NOT DISTINCT FROM o.part
+          AND checked.main_line IS NOT NULL
         """
     )
 

@@ -54,8 +54,12 @@ def check_selection(
 
 
 def _check_since(con, filters: dict, since: str, source: str) -> None:
+    """The last month of the records the selection belongs to: a series that stopped is a
+    gap to its reporter's record's end, later than its own last month, so the check reads
+    every series of the selected reporters and flows."""
     from tradesentry.engines.local import series_filter_sql
 
+    filters = {k: v for k, v in filters.items() if k in ("reporter", "flow")}
     where, params = series_filter_sql(filters)
     last = con.execute(
         "SELECT strftime(max(period + to_months(period_months - 1)), '%Y-%m') "

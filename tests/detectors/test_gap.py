@@ -663,6 +663,12 @@ def test_a_series_that_stops_while_its_record_goes_on_is_a_gap_to_the_records_en
     # no finding can end after the store's last month: a since after it is a mistake
     with pytest.raises(InputError, match="after the last month the store's series hold"):
         api.scan(store, kinds="gap", since="2018-01", save=False)
+    # the stop runs past the series' own last month (2017-03), to its record's end: a
+    # since between them is no mistake (a monitor watching one series for a stop)
+    (alone,) = api.scan(
+        store, kinds="gap", partner="ESP", commodity="26060000", since="2017-06", save=False
+    ).to_records()
+    assert alone["id"] == gap["id"]
 
 
 @pytest.mark.parametrize(

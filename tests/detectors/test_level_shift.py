@@ -412,8 +412,12 @@ def test_a_short_side_is_judged_after_the_change_is_placed():
         (0.68, 0.98, "The weight held (", False),  # the weight stayed: the price moved
         (982.0, 49.0, "The weight went from ", True),  # the weight went far along
         (2.6, 0.6, "The weight went from ", True),  # the weight fell as the value rose
+        # the value ×0.031 and the weight ×33: either may be in another unit
+        (0.031, 33.0, "The weight moved the other way (", False),
+        # the weight fell much further than the value: small lots after bulk trade
+        (0.5, 0.01, "or small lots after bulk trade.", True),
     ],
-    ids=["units", "goods", "weight-first", "price", "both-far", "against"],
+    ids=["units", "goods", "weight-first", "price", "both-far", "against", "opposite", "lots"],
 )
 def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     value_step, weight_step, said, alternative

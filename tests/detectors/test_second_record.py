@@ -166,6 +166,9 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
         (Spike, 32.0, 1.6, "The weight moved far less than the value (1.6 t against "),
         (Spike, 32.0, 1.6, "the value per kg moved ×19, not the quantity shipped. A price"),
         (Spike, 32.0, 8.0, "A one-off shipment"),  # a quarter of the move or more: as before
+        # the weight the other way, or none: no weight reading (it read "moved far less")
+        (Dip, 0.05, 10.0, "A real interruption"),
+        (Spike, 32.0, 0.0, "A one-off shipment"),
     ],
 )
 def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, says):
@@ -177,6 +180,8 @@ def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, say
     weights[FLAGGED] *= kilo_factor
     (finding,) = _found(kind, values, np.full(MONTHS, np.nan), weights)
     assert says in finding["explanation"], finding["explanation"]
+    far_less = kilo_factor in (1.6,)  # only a weight that moved the same way, a little
+    assert ("moved far less than the value" in finding["explanation"]) is far_less
 
 
 def test_weights_of_a_few_kilograms_say_nothing_of_a_spike():

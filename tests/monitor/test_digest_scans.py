@@ -102,7 +102,7 @@ def test_a_digest_of_a_limited_scan_says_what_it_did_not_look_at(store, tmp_path
     play(store, tmp_path, steps)
     d = api.digest(store, 1)
     assert d.scan_limits == limits
-    said = "The scan was limited (detectors: revision): findings of other detectors"
+    said = "The scan was limited (detectors: revision): what it did not look at is not in it."
     assert (said in d.to_markdown()) is bool(limits)
     assert json.loads(d.render("json"))["scan_limits"] == limits
 

@@ -295,7 +295,7 @@ def _form_fields(html: str) -> dict[str, list[str]]:
         ),
         ("/findings?partner=Narnia&per_page=20", {"partner": ["Narnia"], "per_page": ["20"]}),
         ("/findings?page=0&per_page=0", {"per_page": ["50"]}),  # a bound it cannot keep
-        ("/pairs?reporter=Narnia", {"reporter": ["Narnia"], "per_page": ["50"]}),
+        ("/pairs?reporter=Narnia", {"reporter": ["Narnia"], "per_page": ["100"]}),  # its own
     ],
 )
 def test_a_refused_filter_page_gives_the_form_back_as_typed(client, path, kept):

@@ -923,10 +923,14 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     a spike's weight holds: ×0.6 beside a value ×2.6 did not), the
     quantity held and the price moved (Guinea's exports of wheat, 10084000, to the
     Netherlands: "the weight went from 6.3 t to 6.3 t, ×1.0", then "a closure, sanctions or
-    lost business"): that reading replaces the closure's too. Where the weight moved
-    further than the value and the value per kg ``UNIT_CHANGE`` times or more the other
-    way, it says so, and what may explain it, beside the usual reading. Otherwise it gives
-    both weights (a value ×982 with its weight ×49: neither reading holds). Weights of a few
+    lost business"): that reading replaces the closure's too. Where the weight moved the
+    other way at least half as far as the value (log scale) and the value per kg
+    ``UNIT_CHANGE`` times or more, either figure may be in another unit, and that reading
+    replaces the closure's (Guinea's gold to Switzerland, July 2017: the value ×0.031, the
+    weight ×33). Where the weight moved the value's way but further, the value per kg
+    ``UNIT_CHANGE`` times or more the other way, it says so and what may explain it,
+    beside the usual reading. Otherwise it gives both weights (a value ×982 with its
+    weight ×49: neither reading holds). Weights of a few
     kilograms (under ``MIN_USUAL_KG`` on either side: "1 kg to 1 kg") give no reading. Where the partner's record says the change is in the
     reporter's record (``record_only``), a weight that moved with the value is part of
     that record, not a change of the goods shipped, and is given without a verdict.
@@ -941,6 +945,17 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
     per_kg = ratio / moved
     share = np.log(moved) / np.log(ratio)  # the weight's part of the change
     weights = f"{weight(before)} a {unit} before and {weight(after)} after"
+    # the weight moved the other way as far as the value, or further: which of the two is
+    # in another unit the figures do not say (Guinea's gold to Switzerland, July 2017: the
+    # value ×0.031 and the weight ×33, read as the value's unit)
+    against = share < 0 and abs(np.log(moved)) >= abs(np.log(ratio)) / 2
+    if against and abs(np.log(per_kg)) >= np.log(UNIT_CHANGE):
+        return (
+            f"The weight moved the other way ({weights}, {factor(moved)}): the value per kg "
+            f"moved {factor(per_kg)}. A change of the value's or the weight's unit in the "
+            "record, or other goods under the code, more than a change of trade.",
+            True,
+        )
     if share <= UNIT_SHARE and abs(np.log(per_kg)) >= np.log(UNIT_CHANGE):
         return (
             f"The weight did not follow ({weights}, {factor(moved)}): the value per kg "
@@ -963,14 +978,18 @@ def _weight_reading(ev: Mapping, unit: str, record_only: bool = False) -> tuple[
         return f"The weight moved with it ({weights}): the quantity shipped changed.", False
     went = f"The weight went from {weight(before)} to {weight(after)} a {unit}, {factor(moved)}"
     if share > 1 and abs(np.log(per_kg)) >= np.log(UNIT_CHANGE):
-        # the weight moved ten times further than the value: the record's weight, or the
-        # goods it weighs, changed as much as the trade (China's gallium and germanium
-        # group, January 2018: 20 to 100 times the weight for every partner, the value
-        # ×1.8, read as "a reopening" without a word of the value per kg)
+        # the weight moved the value's way, and so much further that the value per kg
+        # moved ten times or more: the record's weight, or the goods it weighs, changed
+        # (China's gallium and germanium group, January 2018: 20 to 100 times the weight
+        # for every partner, the value ×1.8, read as "a reopening" without a word of it)
+        lots = "bulk trade after small lots" if moved > 1 else "small lots after bulk trade"
+        why = (
+            "Other goods under the code or a change of the weight's unit in the record"
+            if record_only
+            else f"Other goods under the code, a change of the weight's unit, or {lots}"
+        )
         return (
-            f"{went}, far more than the value: the value per kg moved {factor(per_kg)}. Other "
-            "goods under the code, a change of the weight's unit, or bulk trade after small "
-            "lots.",
+            f"{went}, far more than the value: the value per kg moved {factor(per_kg)}. {why}.",
             False,
         )
     return f"{went}.", False

@@ -207,7 +207,8 @@ class Revision(Detector):
                 f"{_change_text(months[0], cur)}, against {old}."
             )
         between = ev.get("withheld_between")  # the release before the new one withheld it
-        withheld = f"; release {between} had listed it without a value" if between else ""
+        them = "it" if len(months) <= 1 else "them"
+        withheld = f"; release {between} had listed {them} without a value" if between else ""
         if len(months) == 1:
             return f"{new} revised {_month_change(months[0], cur, freq)}, against {old}{withheld}."
         # evidence saved without its months can only be told by its net change

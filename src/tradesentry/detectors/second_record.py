@@ -277,8 +277,8 @@ def shipped_text(
     of the usual month's while the value moved ×``VALUE_MOVED`` or more (the value per kg
     moved, not the quantity: "a one-off shipment" does not fit a month of the usual
     tonnage at twice the price), 'moved' where it moved the same way at least half as far
-    on the log scale (the quantity shipped changed), 'held' too where it moved but carried
-    at most ``PRICE_SHARE`` of the value's move while the value per kg moved
+    on the log scale (the quantity shipped changed), 'held' too where it moved the same way
+    but carried at most ``PRICE_SHARE`` of the value's move while the value per kg moved
     ×``PER_KG_MOVED`` or more (the value per kg said), else nothing (and nothing where the
     usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
     weight is that record's, off with its value: it is given without a verdict."""
@@ -301,12 +301,16 @@ def shipped_text(
         )
     if own and shipped / own >= 0.5:
         return f" The weight moved with it ({figures}): the quantity shipped changed.", "moved"
-    if own and shipped / own <= PRICE_SHARE and abs(own - shipped) >= math.log(PER_KG_MOVED):
+    far_less = own and kg > 0 and 0 <= shipped / own <= PRICE_SHARE
+    if far_less and abs(own - shipped) >= math.log(PER_KG_MOVED):
         # Guinea's bauxite to China, June 2016: 32 times the expected value at 1.6 times
-        # the usual tonnage (29 times the value per kg) read "a one-off shipment"
+        # the usual tonnage (29 times the value per kg) read "a one-off shipment". The
+        # factor said is of the figures the text gives: the value against its expected,
+        # the weight against its usual month.
+        per_kg = (observed / finding["expected"]) / (kg / usual)
         return (
             f" The weight moved far less than the value ({figures}): the value per kg moved "
-            f"{factor_text(math.exp(own - shipped))}, not the quantity shipped.",
+            f"{factor_text(per_kg)}, not the quantity shipped.",
             "held",
         )
     return "", None

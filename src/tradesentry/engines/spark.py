@@ -598,11 +598,11 @@ def _findings(
     needs = sorted({need for d in detectors for need in d.needs})
     if "previous" in needs and not from_store:  # a store's releases are its own
         _say_if_one_release(spark, path)
-    if not from_store and any(d.finding_needs or _reads_store(d) for d in detectors):
+    unread = _unread_without_store(detectors)
+    if not from_store and unread:
         print(
-            f"tradesentry: {path} is read without a store: series that stopped reporting are "
-            "not found, and findings carry no reading of the reporter's whole record or of "
-            "a gap's sibling series (those are read from a store: ingest the data and scan it)",
+            f"tradesentry: {path} is read without a store: {unread} (those are read from a "
+            "store: ingest the data and scan it)",
             file=sys.stderr,
         )
     row_columns = (*ROW_COLUMNS, *context.columns_for(needs))
@@ -736,12 +736,26 @@ def _output_mode(spark, path: str) -> str:
     raise InputError(f"{path}: the directory is not empty; give a new one")
 
 
-def _reads_store(detector) -> bool:
-    """Does the detector find something from a store that no panel holds (its own
-    ``from_store``, not the base class's empty one)?"""
+#: what a finding of the store reads that a scan of --input cannot, by ``finding_needs``
+_UNREAD_NEEDS = {
+    "reporter_along": "findings carry no reading of the reporter's whole record",
+    "sibling_months": "gaps carry no reading of their sibling series",
+    "mirror_months": "gaps carry no reading of the partner's record of their months",
+}
+
+
+def _unread_without_store(detectors) -> str:
+    """What the ``detectors`` read from a store that a scan of --input goes without, in
+    words ("" for none): the series that stopped reporting (a ``from_store`` of their
+    own), and each context of findings they name."""
     from tradesentry.detectors.base import Detector
 
-    return type(detector).from_store is not Detector.from_store
+    said = []
+    if any(type(d).from_store is not Detector.from_store for d in detectors):
+        said.append("series that stopped reporting are not found")
+    needs = dict.fromkeys(n for d in detectors for n in d.finding_needs)
+    said += [_UNREAD_NEEDS.get(n, f"findings carry no {n} reading") for n in needs]
+    return ", and ".join(said)
 
 
 def _say_if_one_release(spark, path: str) -> None:

@@ -74,8 +74,8 @@ def _limits(digest: Digest) -> str:
     if not digest.scan_limits:
         return ""
     return (
-        f" The scan was limited ({'; '.join(digest.scan_limits)}): findings of other "
-        "detectors or series are not in it."
+        f" The scan was limited ({'; '.join(digest.scan_limits)}): what it did not look at "
+        "is not in it."
     )
 
 

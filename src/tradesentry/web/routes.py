@@ -50,7 +50,9 @@ api_router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(one_va
 # request's size.
 Segment = Annotated[str, Path(min_length=1)]
 Page = Annotated[int, Query(ge=1, le=100_000, description="Page number, from 1.")]
-PerPage = Annotated[int, Query(ge=1, le=500, description="Findings per page.")]
+PerPage = Annotated[
+    int, Query(ge=1, le=views.MAX_PER_PAGE, description="Findings (or pairs) per page.")
+]
 Filters = Annotated[FindingFilters, Query()]
 FindingId = Annotated[str | None, Query(max_length=64, description="The finding to show in focus.")]
 Classification = Annotated[
@@ -204,7 +206,12 @@ def overview_page(request: Request, db: Db, memo: Memo) -> HTMLResponse:
 
 @pages.get("/findings", response_class=HTMLResponse, summary="Findings, filtered")
 def findings_page(
-    request: Request, db: Db, memo: Memo, filters: Filters, page: Page = 1, per_page: PerPage = 50
+    request: Request,
+    db: Db,
+    memo: Memo,
+    filters: Filters,
+    page: Page = 1,
+    per_page: PerPage = views.FINDINGS_PER_PAGE,
 ) -> HTMLResponse:
     data = views.findings_page(db, filters, page, per_page, memo)
     return render(
@@ -261,7 +268,7 @@ def _pairs(
     memo: Memo,
     reporter: Annotated[str | None, Query(max_length=64, description="Only this reporter.")] = None,
     page: Page = 1,
-    per_page: PerPage = 100,
+    per_page: PerPage = views.PAIRS_PER_PAGE,
 ) -> dict:
     """The page of pairs /pairs and its twin show (``views.pairs_page``)."""
     return views.pairs_page(db, _blank_is_none(reporter), page, per_page, memo)
@@ -301,12 +308,15 @@ def findings_json(
     page: Annotated[
         Page | None, Query(description="The HTML page's page, as limit/offset.")
     ] = None,
-    per_page: Annotated[PerPage | None, Query(description="With page: its size (50).")] = None,
+    per_page: Annotated[
+        PerPage | None,
+        Query(description=f"With page: its size ({views.FINDINGS_PER_PAGE})."),
+    ] = None,
 ) -> Response:
     if page is not None or per_page is not None:  # a page's link with /api before it
         if limit is not None or offset:
             raise views.Unprocessable("page and per_page, or limit and offset: choose one")
-        limit = per_page or 50
+        limit = per_page or views.FINDINGS_PER_PAGE
         offset = ((page or 1) - 1) * limit
     found, _ = views.select_findings(db, filters, memo)
     total = len(found)  # all that match, so a client paging with limit/offset knows the end

@@ -270,7 +270,8 @@ def _findings_page(
 
 #: the longest text a refused form gives back in a field (the fields' own bound)
 FORM_TEXT = 200
-DEFAULT_PER_PAGE = 50
+#: each list's page size, and the largest a request may ask
+FINDINGS_PER_PAGE, PAIRS_PER_PAGE, MAX_PER_PAGE = 50, 100, 500
 _LISTED = ("kind", "severity")  # the findings' filters that take several values
 _CHOICES = ("kind", "severity", "flow", "sort", "order")  # matched to options in lower case
 
@@ -283,11 +284,12 @@ def refused_form(store: Store, path: str, params: list[tuple[str, str]], memo: M
     for name, value in params:
         value = value.strip()[:FORM_TEXT]
         asked.setdefault(name, []).append(value.lower() if name in _CHOICES else value)
+    default = PAIRS_PER_PAGE if path == "/pairs" else FINDINGS_PER_PAGE
     try:
         per_page = int(asked.get("per_page", [""])[-1])
     except ValueError:
-        per_page = DEFAULT_PER_PAGE
-    per_page = per_page if 1 <= per_page <= 500 else DEFAULT_PER_PAGE
+        per_page = default
+    per_page = per_page if 1 <= per_page <= MAX_PER_PAGE else default
     if path == "/pairs":
         return {"page": "pairs", "reporter": asked.get("reporter", [""])[-1], "per_page": per_page}
     if path != "/findings":

@@ -56,7 +56,6 @@ def scanned_db(tmp_path) -> Path:
 READING = [
     ["releases"],
     ["releases", "--format", "json"],
-    ["releases", "--diff", "1", "1"],
     ["quarantine"],
     ["series", "CHN", "PRK", "export", "TOTAL"],
     ["mirror", "CHN", "PRK"],
@@ -72,6 +71,15 @@ def test_commands_that_read_run_beside_a_reader(scanned_db, args):
         result = invoke(*args, db=scanned_db)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_a_release_diff_reads_beside_a_reader(scanned_db):
+    """The store holds one release: its diff against itself is refused for what it asks,
+    not for the reader's lock."""
+    with held_read_only(scanned_db):
+        result = invoke("releases", "--diff", "1", "1", db=scanned_db)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --diff 1 1: a release against itself; give two releases"
 
 
 def test_report_and_export_of_a_saved_scan_run_beside_a_reader(scanned_db, tmp_path):

@@ -781,3 +781,19 @@ def test_a_month_at_the_market_price_in_a_series_priced_far_from_it_is_low_and_s
     away[20] = WEIGHT[20] * PRICE[20] / 71.0
     (found,) = detect(away, WEIGHT).to_dict("records")
     assert "at_market" not in found["evidence"] and found["score"] > 0.6
+
+
+def test_a_price_outlier_of_a_series_priced_far_from_the_market_is_priced_at_the_market():
+    """Singapore's bauxite, December 2018: 176 t priced at the series' usual 15,350,000
+    GNF/kg, 52,310 times the price across partners, put 2.7 trillion francs at stake, fifth
+    of the scan. Where the series' own price is ten times or more off the market's, a
+    price outlier's money at stake is at the market's price, and said."""
+    value = VALUE * 1000.0  # the series' habit: a thousand times the market
+    value[20] = WEIGHT[20] * PRICE[20] / 400.0  # the month: far below both
+    (found,) = detect(value, WEIGHT).to_dict("records")
+    assert found["evidence"]["pattern"] == "price outlier"
+    assert found["expected"] == pytest.approx(WEIGHT[20] * PRICE[20], rel=1e-3)
+    assert "at_market" not in found["evidence"]
+    text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
+    assert "; at the price across partners, " in text
+    assert "(the series' usual one is 1,000 times it), this weight would be worth" in text

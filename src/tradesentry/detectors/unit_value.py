@@ -209,10 +209,17 @@ class UnitValue(Detector):
             np.where(reading == "value", PRICE_OUTLIER, pattern),
         ).astype(object)
         value = c["value"][rows, cols]
+        # a price outlier's money at stake at the price across partners where the series'
+        # own usual price is ten times or more off it: Singapore's bauxite, December 2018,
+        # 176 t priced at the series' 15,350,000 GNF/kg (52,310 times the market's) put
+        # 2.7 trillion francs at stake, fifth of the scan
+        at_habit = c["implied"][rows, cols]
+        market = c["weight"][rows, cols] * np.exp(c["log_ref"][rows, cols])
+        priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols)
         expected = np.select(
-            [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS)],
-            [value / factor, value],
-            c["implied"][rows, cols],
+            [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS), priced_at_market],
+            [value / factor, value, market],
+            at_habit,
         )
         evidence = [
             self._evidence(c, r, t, p, f, own)
@@ -225,6 +232,8 @@ class UnitValue(Detector):
         at_market = _at_market(c, rows, cols)
         for k in np.flatnonzero(at_market):
             evidence[k]["at_market"] = True
+        for k in np.flatnonzero(priced_at_market):
+            evidence[k]["value_at_market_price"] = _sig(market[k])
         return detections(
             self.kind,
             rows,
@@ -456,6 +465,14 @@ class UnitValue(Detector):
                 f"{power_step(ev.get('slip_factor'))}: a value slip (corrected, "
                 f"{about(finding.get('expected'), cur)}{_worth(ev, cur)})."
             )
+        elif ev.get("value_at_market_price") is not None:  # the habit far off the market
+            tail = (
+                f"; at the price across partners, {_price(ev.get('reference_unit_value'), cur)} "
+                f"(the series' usual one is {times(ev.get('series_premium'))} it), this weight "
+                f"would be worth {about(ev.get('value_at_market_price'), cur)}, a gap of "
+                f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
+                "another product, or unrecorded quantities)."
+            )
         else:
             tail = (
                 f"; at the usual price this weight would be worth "
@@ -675,15 +692,21 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
     )
 
 
+def _habit_apart(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Cells of series whose usual price is ×``HABIT_APART`` or more off the price across
+    partners, where the cell has that price."""
+    with np.errstate(invalid="ignore"):
+        apart = np.abs(c["premium"][rows]) >= math.log(HABIT_APART)
+    return c["has_ref"][rows] & np.isfinite(c["log_ref"][rows, cols]) & apart
+
+
 def _at_market(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Flagged cells at the price across partners (within ×``MARKET_AGREES``) of series
-    whose usual price is ×``HABIT_APART`` or more off it: the market sides with the month,
-    not with the series' habit."""
-    log_ref = c["log_ref"][rows, cols]
+    whose usual price is ×``HABIT_APART`` or more off it (``_habit_apart``): the market
+    sides with the month, not with the series' habit."""
     with np.errstate(invalid="ignore"):
-        near = np.abs(c["log_uv"][rows, cols] - log_ref) <= math.log(MARKET_AGREES)
-        apart = np.abs(c["premium"][rows]) >= math.log(HABIT_APART)
-    return c["has_ref"][rows] & np.isfinite(log_ref) & near & apart
+        near = np.abs(c["log_uv"][rows, cols] - c["log_ref"][rows, cols]) <= math.log(MARKET_AGREES)
+    return _habit_apart(c, rows, cols) & near
 
 
 def _market_sides(ev: Mapping, cur: str, unit: str) -> str:

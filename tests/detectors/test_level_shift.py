@@ -811,3 +811,20 @@ def test_a_change_says_where_the_reporters_whole_record_moved_with_it(
             "processing, a late release) or in the trade (a measure, a shock), more likely "
             "than a change in this trade alone."
         ) in changes[0]["explanation"]
+
+
+def test_a_new_level_that_another_change_ends_says_so():
+    """Guinea's gold to Switzerland: "From April 2016 the series runs at a new level …"
+    over the six months to January 2017, and nothing of the fall from July 2017 that ended
+    it, which a reader of that finding alone did not learn."""
+    rng = np.random.default_rng(5)
+    v = np.r_[np.full(12, 1e6), np.full(12, 1e8), np.full(12, 5e6)] * np.exp(
+        rng.normal(0, 0.05, 36)
+    )
+    first, second = findings(keyed_panel(v), [LevelShift()]).to_dict("records")
+    assert first["evidence"]["next_change"] == "2025-01"
+    assert (
+        "It holds to December 2024; from January 2025 the series changes again."
+        in (first["explanation"])
+    )
+    assert "next_change" not in second["evidence"] and "changes again" not in second["explanation"]

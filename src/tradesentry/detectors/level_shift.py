@@ -164,6 +164,9 @@ class LevelShift(Detector):
             | _spread_evidence(panel, traded, filled, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
+        for j, later in enumerate(_next_starts(rows, starts)):
+            if later >= 0:  # the series' next change: where the new level ended
+                evidence[j]["next_change"] = panel.label(int(later))
         back = undoing_shifts(model, keep, sides, traded)
         score = confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold)
         end = sh.start[keep].copy()
@@ -386,6 +389,15 @@ def _strays_note(ev: Mapping, cur: str, freq: str) -> str:
     return out
 
 
+def _next_starts(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per change, the first month of the same series' next change (-1 for its last)."""
+    order = np.lexsort((starts, rows))
+    out = np.full(len(rows), -1, dtype=np.int64)
+    same = rows[order][1:] == rows[order][:-1]
+    out[order[:-1][same]] = starts[order][1:][same]
+    return out
+
+
 def _regime_end(ev: dict, cur: str, freq: str) -> str:
     """What the new level did up to the end of its segment (the next shift or the series'
     end), only as far as the segment's last reported months show it: that it lasts (within
@@ -396,6 +408,12 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     the figures alone: a difference beyond the noise but within ×``LASTS_RATIO`` is no other
     level a reader would see, and one or two months are too few to call one."""
     end = ev.get("regime_end")
+    if end and end == ev.get("after_to") and ev.get("next_change"):
+        # the new level's months are its whole segment: it ended with the next change,
+        # which a reader of this finding alone did not learn (Guinea's gold to
+        # Switzerland: "from April 2016 … a new level", which ended in January 2017)
+        nxt = period_name(ev["next_change"], freq)
+        return f" It holds to {period_name(end, freq)}; from {nxt} the series changes again."
     if not end or end == ev.get("after_to"):
         return ""
     unit = period_unit(freq)

@@ -773,9 +773,12 @@ def test_a_month_at_the_market_price_in_a_series_priced_far_from_it_is_low_and_s
     (found,) = detect(value, WEIGHT).to_dict("records")
     assert found["start"] == 20 and found["evidence"]["at_market"] is True
     assert found["score"] <= 0.6 and severity_of(found["score"]) == "low"
+    # its value stands: no correction, no money at stake, no slip said
+    assert found["expected"] == found["observed"] and found["impact"] == 0
     text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
-    assert "This month is at the price across partners (" in text
+    assert "; this month is at the price across partners (" in text
     assert "the series' usual one is not, 71 times it: the series' other months" in text
+    assert "slip" not in text and "outlier" not in text and "corrected" not in text
     # a month off both the market and the series' habit is read as before
     away = VALUE.copy()
     away[20] = WEIGHT[20] * PRICE[20] / 71.0
@@ -797,3 +800,16 @@ def test_a_price_outlier_of_a_series_priced_far_from_the_market_is_priced_at_the
     text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
     assert "; at the price across partners, " in text
     assert "(the series' usual one is 1,000 times it), this weight would be worth" in text
+
+
+def test_a_price_outlier_at_the_market_price_is_no_gap_of_nothing():
+    """A price outlier of a series priced 30 times the market, at the market's price, read
+    "a gap of under €0.01: a price outlier", scored next to nothing: it is the month at
+    the market, low, said so."""
+    value = VALUE * 30.0
+    value[20] = WEIGHT[20] * PRICE[20]
+    (found,) = detect(value, WEIGHT).to_dict("records")
+    assert found["evidence"]["at_market"] is True and found["impact"] == 0
+    assert 0.3 < found["score"] <= 0.6
+    text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
+    assert "gap of" not in text and "this month is at the price across partners" in text

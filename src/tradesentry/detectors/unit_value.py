@@ -215,10 +215,17 @@ class UnitValue(Detector):
         # 2.7 trillion francs at stake, fifth of the scan
         at_habit = c["implied"][rows, cols]
         market = c["weight"][rows, cols] * np.exp(c["log_ref"][rows, cols])
-        priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols)
+        at_market = _at_market(c, rows, cols)
+        priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols) & ~at_market
+        # a month at the market's price is right as it stands: no correction, no money
         expected = np.select(
-            [pattern == VALUE_SLIP, np.isin(pattern, WEIGHT_PATTERNS), priced_at_market],
-            [value / factor, value, market],
+            [
+                at_market,
+                pattern == VALUE_SLIP,
+                np.isin(pattern, WEIGHT_PATTERNS),
+                priced_at_market,
+            ],
+            [value, value / factor, value, market],
             at_habit,
         )
         evidence = [
@@ -229,7 +236,6 @@ class UnitValue(Detector):
             evidence[k]["partner_value"] = _sig(partner[k, 0])
             evidence[k]["partner_weight_kg"] = _sig(partner[k, 1])
             evidence[k]["partner_reading"] = str(reading[k])
-        at_market = _at_market(c, rows, cols)
         for k in np.flatnonzero(at_market):
             evidence[k]["at_market"] = True
         for k in np.flatnonzero(priced_at_market):
@@ -251,7 +257,12 @@ class UnitValue(Detector):
                             panel,
                             rows,
                             cols,
-                            np.where(np.isin(pattern, WEIGHT_PATTERNS), value, value - expected),
+                            # what the finding is about: the record, where its value is right
+                            np.where(
+                                np.isin(pattern, WEIGHT_PATTERNS) | at_market,
+                                value,
+                                value - expected,
+                            ),
                         ),
                         self.material_money,
                     ),
@@ -447,6 +458,8 @@ class UnitValue(Detector):
             f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
         )
         pattern = ev.get("pattern")
+        if ev.get("at_market"):  # the market sides with the month: its own reading
+            return head + _market_sides(ev, cur, unit)
         if ev.get("partner_reading") == "agrees":
             tail = _agreed(finding, ev, cur)
         elif ev.get("partner_reading") in ("weight", "value"):
@@ -483,7 +496,6 @@ class UnitValue(Detector):
         recurs = ev.get("months_at_this_unit_value")
         if recurs:
             tail += _recurs(ev, recurs, unit, cur)
-        tail += _market_sides(ev, cur, unit)
         months = ev.get("months_with_estimated_quantities")
         if months:
             tail += (
@@ -710,17 +722,19 @@ def _at_market(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 def _market_sides(ev: Mapping, cur: str, unit: str) -> str:
-    """ " This month is at the price across partners (330 GNF/kg); the series' usual one
-    is 71 times it: …", for a month ``_at_market``; "" otherwise."""
+    """ "; this month is at the price across partners (330 GNF/kg) and the series' usual
+    one is not, 71 times it: …", the reading of a month ``_at_market``, which replaces a
+    slip's or an outlier's (its value stands: no correction, no money at stake); ""
+    otherwise."""
     if not ev.get("at_market"):
         return ""
     premium = ev.get("series_premium")
     apart = f", {times(premium)} it" if premium else ", far from it"
     return (
-        f" This {unit} is at the price across "
-        f"partners ({_price(ev.get('reference_unit_value'), cur)}); the series' usual one "
-        f"is not{apart}: the series' other months, or their weights, may be what is off, "
-        "more than this one."
+        f"; this {unit} is at the price across partners "
+        f"({_price(ev.get('reference_unit_value'), cur)}) and the series' usual one is "
+        f"not{apart}: the series' other {unit}s, or their weights, look off, not this one, "
+        "whose value stands (no money at stake in it)."
     )
 
 

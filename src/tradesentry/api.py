@@ -20,6 +20,7 @@ import pandas as pd
 
 from tradesentry import arguments, context, schema
 from tradesentry.detectors import default_detectors
+from tradesentry.detectors.base import Detector
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
     Findings,
@@ -39,28 +40,33 @@ from tradesentry.store import NEXT_SCAN_ID, Store
 
 
 def check_selection(
-    store: Store, filters: dict, source: str = "the store", since: str | None = None
+    store: Store,
+    filters: dict,
+    source: str = "the store",
+    since: str | None = None,
+    stops: bool = False,
 ) -> None:
     """Filters that select no series of the store are a mistake to name (a code mistyped,
     a country the store does not hold), not a scan that found nothing; so is one value of
     several that selects none (``--reporter CHN --reporter CHNIA`` would otherwise read as
     a scan of both that found nothing for the second), and a ``since`` after the
     selection's last month (no finding can end after it: a monitor's scan with
-    ``--fail-on`` would pass for good). ``source`` names what is read in the message (the
-    Spark engine's ``--input``: "the input")."""
+    ``--fail-on`` would pass for good; with ``stops``, a scan reading series that stopped
+    from the store, the selection's whole records, which such a gap runs to). ``source``
+    names what is read in the message (the Spark engine's ``--input``: "the input")."""
     _check_filters(store, filters, source)
     if since:
-        _check_since(store.con.cursor(), filters, since, source)
+        _check_since(store.con.cursor(), filters, since, source, stops)
 
 
-def _check_since(con, filters: dict, since: str, source: str) -> None:
-    """The last month of the records the selection belongs to: a series that stopped is a
-    gap to its reporter's record's end, later than its own last month, so the check reads
-    every series of the selected reporters and flows."""
+def _check_since(con, filters: dict, since: str, source: str, stops: bool) -> None:
+    """The selection's last month; with ``stops``, that of the records it belongs to: a
+    series that stopped is a gap to its reporter's record's end, later than its own last
+    month, so the check then reads every series of the selected reporters and flows."""
     from tradesentry.engines.local import series_filter_sql
 
-    filters = {k: v for k, v in filters.items() if k in ("reporter", "flow")}
-    where, params = series_filter_sql(filters)
+    read = {k: v for k, v in filters.items() if k in ("reporter", "flow")} if stops else filters
+    where, params = series_filter_sql(read)
     last = con.execute(
         "SELECT strftime(max(period + to_months(period_months - 1)), '%Y-%m') "
         f"FROM observations WHERE {where}",
@@ -153,7 +159,8 @@ def scan(
     if store is None and not foreign:
         raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
     if not foreign:
-        check_selection(store, filters, since=since)
+        stops = any(type(d).from_store is not Detector.from_store for d in detectors)
+        check_selection(store, filters, since=since, stops=stops)
     options = dict(engine_options)
     # what is completed from the store: by api after the local engine's last chunk, by the
     # Spark engine itself on the driver, before it writes --findings-parquet
@@ -1235,7 +1242,6 @@ def pairs(store: Store, *, scan_id: int | None = None) -> pd.DataFrame:
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tradesentry.detectors.base import Detector
     from tradesentry.missing import MirrorView, MissingTrade
     from tradesentry.monitor import digest as monitor_digest
     from tradesentry.rates import RatesResult

@@ -95,8 +95,9 @@ def to_alpha3(raw: str | None) -> str | None:
 
 
 #: words a name inverted for sorting puts after its comma that say only what kind of
-#: place it is ("Maurice, île"): the name before the comma is the place's own
-_KIND_WORDS = {"ile", "iles", "island", "islands", "republique", "republic", "rep"}
+#: place it is ("Maurice, île"): the name before the comma is the place's own. Not
+#: "République": "Chine, République" is Taiwan's, not China's
+_KIND_WORDS = {"ile", "iles", "island", "islands"}
 
 
 def _inverted(text: str) -> str | None:

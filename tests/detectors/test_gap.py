@@ -669,6 +669,9 @@ def test_a_series_that_stops_while_its_record_goes_on_is_a_gap_to_the_records_en
         store, kinds="gap", partner="ESP", commodity="26060000", since="2017-06", save=False
     ).to_records()
     assert alone["id"] == gap["id"]
+    # without the gaps, nothing of the series can end after its own last month
+    with pytest.raises(InputError, match="series of partner ESP; commodity 26060000 hold .2017-03"):
+        api.scan(store, kinds="spike", partner="ESP", commodity="26060000", since="2017-06")
 
 
 @pytest.mark.parametrize(

@@ -828,3 +828,15 @@ def test_a_new_level_that_another_change_ends_says_so():
         in (first["explanation"])
     )
     assert "next_change" not in second["evidence"] and "changes again" not in second["explanation"]
+
+
+def test_the_next_change_is_the_series_next_whether_or_not_it_is_reported():
+    """With a bar above the middle change's, the first change's next was read from the
+    reported ones: "from January 2026 the series changes again", over January 2025's."""
+    rng = np.random.default_rng(5)
+    levels = np.r_[np.full(12, 1e6), np.full(12, 1e8), np.full(12, 5e7), np.full(12, 1e5)]
+    v = levels * np.exp(rng.normal(0, 0.05, 48))
+    strong = LevelShift(threshold=20.0)
+    found = findings(keyed_panel(v), [strong]).to_dict("records")
+    assert [f["period"] for f in found] == ["2024-01", "2026-01"]  # 2025-01 not reported
+    assert found[0]["evidence"]["next_change"] == "2025-01"

@@ -135,7 +135,7 @@ value = "Value"
         ("[file]\ncommodity_width = 40\n" + BASE, "'file.commodity_width' must be 0"),
         ("[file]\ncommodity_width = 1\n" + BASE, "must be 0 (codes as written) or 2 to 20"),
         (BASE + "[countries]\na = 'PRK'\nA = 'KOR'\n",
-         "'countries.A' and 'countries.a' are one name in any case: give it once"),
+         "'countries.A' and 'countries.a' are one name in any case, mapped to PRK and KOR"),
         (BASE + "[countries]\nNarnia = 'NRN'\n",
          "'countries.Narnia' maps to 'NRN', no country code tradesentry knows"),
         (BASE.replace('value = "Value"', "").replace('flow = "export"\n', "")
@@ -356,21 +356,53 @@ def test_a_month_with_a_quarantined_declaration_lands_none_of_them(store, tmp_pa
 
 
 def test_declarations_in_two_currencies_are_not_added_up(store, tmp_path):
+    """A month's declaration in another currency than most of its records' is quarantined
+    (the first record's currency, a minority, had stood), and the month with it: summed
+    without it, it would be short. Another month lands."""
     table = tmp_path / "declarations.csv"
     table.write_text(
-        "Date,Partner,Line,Value,Kg,Cur\n2017-04-01,China,26060000,300,30,GNF\n"
-        "2017-04-01,China,26060000,50,5,USD\n2017-04-01,China,26060000,7,1,GNF\n"
+        "Date,Partner,Line,Value,Kg,Cur\n2017-04-01,China,26060000,50,5,USD\n"
+        "2017-04-01,China,26060000,300,30,GNF\n2017-04-01,China,26060000,7,1,GNF\n"
+        "2017-05-01,China,26060000,40,4,GNF\n"
     )
     text = DECLARATIONS.replace('currency = "GNF"', "").replace(
         'net_weight_kg = "Kg"', 'net_weight_kg = "Kg"\ncurrency = "Cur"'
     )
     result = store.ingest(table, mapping=write(tmp_path, text))
-    assert (result.rows_accepted, result.rows_quarantined, result.notes) == (2, 1, ())
-    assert store.observations()["value"].tolist() == [307.0]
-    assert list(store.quarantine()["reason"]) == [
-        "same observation as line 2 in another currency ('USD' against 'GNF'): amounts in "
+    assert (result.rows_accepted, result.rows_quarantined, result.notes) == (1, 3, ())
+    assert store.observations()["value"].tolist() == [40.0]
+    reasons = dict(store.quarantine()[["line", "reason"]].itertuples(index=False))
+    assert reasons[2] == (
+        "same observation as line 3 in another currency ('USD' against 'GNF'): amounts in "
         "two currencies do not add up"
-    ]
+    )
+    assert reasons[3].startswith("summed with line 2 of its series and month, which is")
+
+
+def test_copies_of_a_row_get_no_advice_to_sum_them(store, tmp_path):
+    """A file repeating rows exactly was told to sum them, doubling its figures."""
+    table = tmp_path / "copies.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,300,30\n"
+    )
+    mapping = write(tmp_path, DECLARATIONS.replace('repeated = "sum"', ""))
+    result = store.ingest(table, mapping=mapping)
+    assert (result.rows_quarantined, result.notes) == (1, ())
+
+
+def test_the_note_names_an_unknown_country_once_in_any_case(store, tmp_path):
+    table = tmp_path / "names.csv"
+    table.write_text(
+        "Date,Partner,Line,Value,Kg\n2017-04-01,Narnia,26060000,1,1\n"
+        "2017-04-01,NARNIA ,27000000,1,1\n"
+    )
+    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
+    (note,) = result.notes
+    assert '("Narnia", each = "ISO code")' in note
+    # and a mapping naming it in both spellings, to one code, is no conflict
+    again = write(tmp_path, DECLARATIONS + '[countries]\nNarnia = "NLD"\nNARNIA = "NLD"\n')
+    assert load_mapping(again).countries == {"narnia": "NLD"}
 
 
 def test_a_wide_table_of_declarations_sums_each_column_apart(store, tmp_path):

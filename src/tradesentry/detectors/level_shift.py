@@ -164,10 +164,12 @@ class LevelShift(Detector):
             | _spread_evidence(panel, traded, filled, int(sh.series[k]), int(sh.start[k]), sides, j)
             for j, k in enumerate(keep)
         ]
-        for j, later in enumerate(_next_starts(rows, starts)):
-            if later >= 0:  # the series' next change: where the new level ended
-                evidence[j]["next_change"] = panel.label(int(later))
         back = undoing_shifts(model, keep, sides, traded)
+        # the series' next change, reported or not (the model's segments end at each):
+        # where the new level ended; a temporary change tells its own return
+        later = _next_starts(sh.series, sh.start)[keep]
+        for j in np.flatnonzero((later >= 0) & (back < 0)):
+            evidence[j]["next_change"] = panel.label(int(later[j]))
         score = confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold)
         end = sh.start[keep].copy()
         # a year of the new level, or, for a temporary change, what its months held

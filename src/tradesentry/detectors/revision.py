@@ -207,7 +207,8 @@ class Revision(Detector):
                 f"{_change_text(months[0], cur)}, against {old}."
             )
         between = ev.get("withheld_between")  # the release before the new one withheld it
-        them = "it" if len(months) <= 1 else "them"
+        several = len(months) > 1 or finding.get("period") != finding.get("period_end")
+        them = "them" if several else "it"
         withheld = f"; release {between} had listed {them} without a value" if between else ""
         if len(months) == 1:
             return f"{new} revised {_month_change(months[0], cur, freq)}, against {old}{withheld}."

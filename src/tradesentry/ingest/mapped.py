@@ -144,12 +144,6 @@ def _country_names(p: Path, names: dict[str, str]) -> dict[str, str]:
     given: dict[str, str] = {}
     for name, code in names.items():
         folded = name.strip().lower()
-        if folded in given:  # matched in any case: which of the two codes would stand?
-            raise InputError(
-                f"{p}: 'countries.{name}' and 'countries.{given[folded]}' are one name in "
-                "any case: give it once"
-            )
-        given[folded] = name
         stored = countries.to_alpha3(code)
         if stored is None:
             why = countries.why_unknown(code)
@@ -157,7 +151,12 @@ def _country_names(p: Path, names: dict[str, str]) -> dict[str, str]:
                 f"{p}: 'countries.{name}' maps to {code!r}, "
                 + (f"which is ambiguous: {why}" if why else "no country code tradesentry knows")
             )
-        out[folded] = stored
+        if folded in out and out[folded] != stored:  # matched in any case: which stands?
+            raise InputError(
+                f"{p}: 'countries.{name}' and 'countries.{given[folded]}' are one name in any "
+                f"case, mapped to {out[folded]} and {stored}: give it once"
+            )
+        given[folded], out[folded] = name, stored
     return out
 
 

@@ -223,7 +223,7 @@ def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:
         "count(DISTINCT line) FILTER (WHERE why LIKE 'unknown % country %') FROM checked"
     ).fetchone()
     notes = []
-    if repeated and not landing.sum_repeated:
+    if conflicting and not landing.sum_repeated:  # copies of a row are no declarations
         notes.append(
             f"{plural(repeated, 'row')} {'repeats' if repeated == 1 else 'repeat'} another "
             f"row's series and month ({conflicting:,} with another figure), and only the "
@@ -231,12 +231,13 @@ def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:
             'repeated = "sum" under [file] adds them up'
         )
     if countries:
+        # one name in any case and blanks at its ends, as [countries] matches it
         names = [
             row[0]
             for row in con.execute(
-                "SELECT name FROM (SELECT CASE WHEN why LIKE 'unknown reporter%' THEN reporter "
-                "ELSE partner END AS name, min(line) AS first FROM checked "
-                "WHERE why LIKE 'unknown % country %' GROUP BY name) ORDER BY first"
+                "SELECT any_value(name) FROM (SELECT trim(CASE WHEN why LIKE 'unknown reporter%' "
+                "THEN reporter ELSE partner END) AS name, line FROM checked "
+                "WHERE why LIKE 'unknown % country %') GROUP BY lower(name) ORDER BY min(line)"
             ).fetchall()
         ]
         shown = ", ".join(f'"{n}"' for n in names[:NOTE_NAMES])
@@ -261,15 +262,31 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
     A weight, quantity, CIF or FOB value is summed where every record gives it (and, for a
     quantity, in one unit), else it is unknown: a sum over some of the shipments would
     read as the month's, and its unit value as the price. A key with a withheld record
-    has no known total and lands withheld. For the same reason a key with a quarantined
-    record (a value that is not a number, say) lands none of its records, each quarantined
-    naming it: summed without it, the month would be short and read as complete. Records
-    of the key in another currency than its first record's are quarantined: amounts in
-    two currencies do not add up.
+    has no known total and lands withheld. Records of the key in another currency than
+    most of its records' (the first's, on a tie) are quarantined: amounts in two
+    currencies do not add up. A key with a quarantined record (a value that is not a
+    number, one in another currency) then lands none of its records, each quarantined
+    naming it: summed without it, the month would be short and read as complete.
     """
     key = _CODED_KEY.split(", ")
     same = " AND ".join(f"checked.{c} = d.{c}" for c in key)
     good = "checked.why IS NULL AND checked.main_line IS NULL"
+    # the month's currency: the one most of its records are in (the first of them, on a
+    # tie); the others are not added up
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'same observation as line ' || d.first_line
+            || ' in another currency (' || quoted(checked.currency) || ' against '
+            || quoted(d.currency) || '): amounts in two currencies do not add up'
+        FROM (SELECT {_CODED_KEY}, arg_max(currency, weight) AS currency,
+                     arg_max(first_line, weight) AS first_line
+              FROM (SELECT {_CODED_KEY}, currency, min(line) AS first_line,
+                           count(*) * 1e9 - min(line) AS weight
+                    FROM checked WHERE why IS NULL AND main_line IS NULL GROUP BY ALL)
+              GROUP BY ALL) d
+        WHERE {good} AND {same} AND checked.currency <> d.currency
+        """
+    )
     con.execute(
         f"""
         UPDATE checked SET why = 'summed with line ' || d.bad_line || ' of its series and '
@@ -277,16 +294,6 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT {_CODED_KEY}, min(line) AS bad_line FROM checked
               WHERE why IS NOT NULL AND main_line IS NULL GROUP BY ALL) d
         WHERE {good} AND {same}
-        """
-    )
-    con.execute(
-        f"""
-        UPDATE checked SET why = 'same observation as line ' || d.first_line
-            || ' in another currency (' || quoted(checked.currency) || ' against '
-            || quoted(d.currency) || '): amounts in two currencies do not add up'
-        FROM (SELECT {_CODED_KEY}, arg_min(currency, line) AS currency, min(line) AS first_line
-              FROM checked WHERE why IS NULL AND main_line IS NULL GROUP BY ALL) d
-        WHERE {good} AND {same} AND checked.currency <> d.currency
         """
     )
 

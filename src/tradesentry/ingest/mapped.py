@@ -433,12 +433,12 @@ def _within_period_sql(period: str, spec: MappingSpec) -> str:
     if not with_day or spec.repeated == "sum":  # declarations, dated by day, sum to months
         return "NULL"
     day = f"try_strptime({period}, [{', '.join(sql_literal(f) for f in with_day)}])"
-    unit, name = ("month", "month") if spec.freq == "M" else ("year", "year")
+    unit = "month" if spec.freq == "M" else "year"
     return (
         f"CASE WHEN {day} IS NOT NULL AND {day}::DATE <> date_trunc('{unit}', {day})::DATE "
         f"AND {day}::DATE <> (date_trunc('{unit}', {day}) + INTERVAL 1 {unit} "
         f"- INTERVAL 1 DAY)::DATE THEN 'period ' || chr(39) || left({period}, 40) || chr(39) "
-        f"|| ' is a day within its {name}: a {name} is dated by its first or last day' END"
+        f"|| ' is a day within its {unit}: a {unit} is dated by its first or last day' END"
     )
 
 

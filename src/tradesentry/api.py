@@ -32,6 +32,8 @@ from tradesentry.findings import (
     saved_frame,
     unconverted_currencies,
     unconverted_note,
+    unpriced_currencies,
+    unpriced_note,
     usd_rates_sql,
 )
 from tradesentry.held import first_unheld, not_held
@@ -935,9 +937,15 @@ _MONTHS_FIRST = "coalesce({agg}(period) FILTER (WHERE freq <> 'A'), {agg}(period
 
 def ranking_note(store: Store, found: Findings) -> str | None:
     """Where ``found`` mixes currencies and some have no rate to the US dollar in the store,
-    the sentence saying the ranking compared them as they are (``findings.unconverted_note``)."""
-    missing = unconverted_currencies(found.currencies(), store.con.cursor())
-    return unconverted_note(missing) if missing else None
+    the sentence saying the ranking compared them as they are (``findings.unconverted_note``);
+    and where any currency but the dollar has none, that severity weighed its money as it
+    stands (``findings.unpriced_note``)."""
+    currencies = found.currencies()
+    missing = unconverted_currencies(currencies, store.con.cursor())
+    unpriced = unpriced_currencies(currencies, store.con.cursor())
+    notes = [unconverted_note(missing)] if missing else []
+    notes += [unpriced_note(unpriced)] if unpriced else []
+    return " ".join(notes) or None
 
 
 def _latest_scan(con) -> int | None:

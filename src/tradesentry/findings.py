@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.detectors import drivers
-from tradesentry.detectors.base import Detector
+from tradesentry.detectors.base import MATERIAL_MONEY, Detector
 from tradesentry.errors import InputError, StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
@@ -254,6 +254,29 @@ def unconverted_currencies(currencies: Iterable[str], con) -> list[str]:
         return []
     rated = {r[0] for r in con.execute("SELECT DISTINCT currency FROM rates").fetchall()}
     return [c for c in held if c != "USD" and c not in rated]
+
+
+def unpriced_currencies(currencies: Iterable[str], con) -> list[str]:
+    """The currencies among ``currencies``, other than the US dollar, with no rate in
+    ``con``'s store, sorted: their findings' money is weighed for severity in their own
+    units (``detectors.base.material_cap``), one currency alone included."""
+    held = sorted({str(c) for c in currencies if c is not None and str(c) and str(c) != "USD"})
+    if not held:
+        return []
+    rated = {r[0] for r in con.execute("SELECT DISTINCT currency FROM rates").fetchall()}
+    return [c for c in held if c not in rated]
+
+
+def unpriced_note(currencies: Sequence[str]) -> str:
+    """What severity did with the money of ``currencies`` (``unpriced_currencies``): a
+    store of Guinean francs alone had 'high' findings of about a dollar, said nowhere."""
+    them = "it" if len(currencies) == 1 else "them"
+    return (
+        f"Severity weighs money in {', '.join(currencies)} as it stands, against a bar of "
+        f"{MATERIAL_MONEY:,.0f} units meant as dollars: the store has no exchange rate for "
+        f"{them}, so a finding worth a few dollars can be high (tradesentry rates FILE loads "
+        "rates)."
+    )
 
 
 def unconverted_note(currencies: Sequence[str]) -> str:

@@ -194,6 +194,25 @@ def test_scan_says_when_amounts_of_several_currencies_are_ranked_as_they_are(tmp
     assert rated.exit_code == 0 and "note:" not in rated.stderr
 
 
+def test_a_store_of_one_currency_without_a_rate_says_severity_weighs_it_as_it_stands(tmp_path):
+    """A store of Guinean francs alone had "high" findings worth about a dollar (12 GNF
+    where 9,200 were expected), with no word that the money bar was read in francs."""
+    lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
+    francs = tmp_path / "francs.csv"
+    francs.write_text(
+        "\n".join(line.replace(",USD,", ",GNF,") for line in lines) + "\n", encoding="utf-8"
+    )
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", francs, "--store", db).exit_code == 0
+    scanned = invoke("scan", "--store", db, "--format", "json")
+    assert scanned.exit_code == 0
+    assert (
+        "note: Severity weighs money in GNF as it stands, against a bar of 2,000 units meant "
+        "as dollars: the store has no exchange rate for it"
+    ) in " ".join(scanned.stderr.split())
+    assert "ranked beside the others" not in scanned.stderr  # one currency ranks right
+
+
 @pytest.mark.parametrize(
     ("rows", "drawn"),
     [

@@ -304,13 +304,12 @@ def shipped_text(
     far_less = own and kg > 0 and 0 <= shipped / own <= PRICE_SHARE
     if far_less and abs(own - shipped) >= math.log(PER_KG_MOVED):
         # Guinea's bauxite to China, June 2016: 32 times the expected value at 1.6 times
-        # the usual tonnage (29 times the value per kg) read "a one-off shipment". The
-        # factor said is of the figures the text gives: the value against its expected,
-        # the weight against its usual month.
-        per_kg = (observed / finding["expected"]) / (kg / usual)
+        # the usual tonnage (29 times the series' usual value per kg) read "a one-off
+        # shipment". No factor is said: against a seasonal expectation and the weight's
+        # usual month it read ×20, which a reader set against the series' usual price
         return (
-            f" The weight moved far less than the value ({figures}): the value per kg moved "
-            f"{factor_text(per_kg)}, not the quantity shipped.",
+            f" The weight moved far less than the value ({figures}): the value per kg moved, "
+            "not the quantity shipped.",
             "held",
         )
     return "", None

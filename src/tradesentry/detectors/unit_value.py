@@ -459,7 +459,9 @@ class UnitValue(Detector):
         )
         pattern = ev.get("pattern")
         if ev.get("at_market"):  # the market sides with the month: its own reading
-            return head + _market_sides(ev, cur, unit)
+            recurs = ev.get("months_at_this_unit_value")
+            shared = _recurs(ev, recurs, unit, cur) if recurs else ""
+            return head + _market_sides(ev, cur, unit) + shared
         if ev.get("partner_reading") == "agrees":
             tail = _agreed(finding, ev, cur)
         elif ev.get("partner_reading") in ("weight", "value"):

@@ -461,9 +461,11 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
     )
     if result.rows_quarantined:
         _print_quarantine_sample(st, result.release_id, str(path))
-    for note in result.notes:
+    for note in result.notes:  # it may quote the file's own text: escaped, as every line
         err.print(
-            f"note: {printable(path)}: {note} (docs/ingest.md)", markup=False, highlight=False
+            f"note: {printable(path)}: {printable(note)} (docs/ingest.md)",
+            markup=False,
+            highlight=False,
         )
     if result.rows_read and not result.rows_accepted:
         # the release and its quarantine stay, for the reader to see why; but a pipeline

@@ -1137,17 +1137,24 @@ def _record_moved(con, frame: pd.DataFrame) -> np.ndarray:
         [index.get(k, -1) for k in zip(frame["reporter"], frame["flow"], strict=True)],
         dtype=np.int64,
     )
-    out = np.zeros(len(frame), dtype=bool)
-    for k in np.flatnonzero((r >= 0) & (cols >= 0) & (cols < n)):
-        before = grid[r[k], max(cols[k] - ALONG_BEFORE, 0) : cols[k]]
-        after = np.nan_to_num(grid[r[k], cols[k] : cols[k] + ALONG_AFTER])
-        before = before[np.isfinite(before)]
-        if not before.size or not after.size:
-            continue
-        ratio = np.median(after) / np.median(before)
-        fell = frame["direction"].iat[k] < 0
-        out[k] = ratio <= 1 / ALONG_RECORD_MOVED if fell else ratio >= ALONG_RECORD_MOVED
-    return out
+    from tradesentry.detectors.robust import nanmedian
+
+    ok = (r >= 0) & (cols >= 0) & (cols < n)
+    r, cols = np.where(ok, r, 0), np.where(ok, cols, 0)
+    # the months before (those with a figure) and from the month (one without a figure
+    # counting as nothing, as in the series read; none past the record's last)
+    before_at = cols[:, None] + np.arange(-ALONG_BEFORE, 0)
+    after_at = cols[:, None] + np.arange(ALONG_AFTER)
+    before = np.where(before_at >= 0, grid[r[:, None], np.clip(before_at, 0, n - 1)], np.nan)
+    after = np.where(
+        after_at < n, np.nan_to_num(grid[r[:, None], np.clip(after_at, 0, n - 1)]), np.nan
+    )
+    (before, _), (after, _) = nanmedian(before), nanmedian(after)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = after / before
+    fell = frame["direction"].to_numpy() < 0
+    moved = np.where(fell, ratio <= 1 / ALONG_RECORD_MOVED, ratio >= ALONG_RECORD_MOVED)
+    return ok & moved & np.isfinite(ratio)
 
 
 def _rounded(value) -> float | None:

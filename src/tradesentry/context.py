@@ -1123,20 +1123,16 @@ def _record_moved(con, frame: pd.DataFrame) -> np.ndarray:
         con.unregister("finding_along")
     if totals.empty:
         return np.zeros(len(frame), dtype=bool)
-    months = pd.PeriodIndex(pd.to_datetime(totals["period"]), freq="M")
-    first, last = months.min(), months.max()
-    n = (last - first).n + 1
-    records = totals[["reporter", "flow"]].drop_duplicates().reset_index(drop=True)
-    index = {key: i for i, key in enumerate(zip(records["reporter"], records["flow"], strict=True))}
+    # records and months as grid positions: a month's number is year × 12 + month
+    months = _month_numbers(totals["period"])
+    first = months.min()
+    n = int(months.max() - first) + 1
+    keys = pd.MultiIndex.from_frame(totals[["reporter", "flow"]])
+    records = keys.unique()
     grid = np.full((len(records), n), np.nan)
-    rows = [index[k] for k in zip(totals["reporter"], totals["flow"], strict=True)]
-    grid[rows, (months - first).map(lambda d: d.n)] = totals["total"].to_numpy(float)
-    at = pd.PeriodIndex(pd.to_datetime(frame["first"]), freq="M")
-    cols = np.asarray((at - first).map(lambda d: d.n), dtype=np.int64)
-    r = np.array(
-        [index.get(k, -1) for k in zip(frame["reporter"], frame["flow"], strict=True)],
-        dtype=np.int64,
-    )
+    grid[records.get_indexer(keys), months - first] = totals["total"].to_numpy(float)
+    cols = _month_numbers(frame["first"]) - first
+    r = records.get_indexer(pd.MultiIndex.from_frame(frame[["reporter", "flow"]]))
     from tradesentry.detectors.robust import nanmedian
 
     ok = (r >= 0) & (cols >= 0) & (cols < n)
@@ -1155,6 +1151,12 @@ def _record_moved(con, frame: pd.DataFrame) -> np.ndarray:
     fell = frame["direction"].to_numpy() < 0
     moved = np.where(fell, ratio <= 1 / ALONG_RECORD_MOVED, ratio >= ALONG_RECORD_MOVED)
     return ok & moved & np.isfinite(ratio)
+
+
+def _month_numbers(dates: pd.Series) -> np.ndarray:
+    """Each date's month as year × 12 + month, for positions on a monthly grid."""
+    stamps = pd.to_datetime(dates)
+    return (stamps.dt.year * 12 + stamps.dt.month).to_numpy(np.int64)
 
 
 def _rounded(value) -> float | None:

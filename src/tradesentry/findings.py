@@ -249,11 +249,8 @@ def unconverted_currencies(currencies: Iterable[str], con) -> list[str]:
     where they are more than one, those other than the US dollar with no rate in ``con``'s
     store (¥2.25T, about $20B, then came before $82.4B). One currency alone is ranked
     right without rates."""
-    held = sorted({str(c) for c in currencies if c is not None and str(c)})
-    if len(held) < 2:
-        return []
-    rated = {r[0] for r in con.execute("SELECT DISTINCT currency FROM rates").fetchall()}
-    return [c for c in held if c != "USD" and c not in rated]
+    held = {str(c) for c in currencies if c is not None and str(c)}
+    return unpriced_currencies(held, con) if len(held) >= 2 else []
 
 
 def unpriced_currencies(currencies: Iterable[str], con) -> list[str]:

@@ -200,21 +200,32 @@ net_weight_kg = "Kg"
 """
 
 
+#: the same table read as one of figures: a record a month
+FIGURES = DECLARATIONS.replace('repeated = "sum"', "")
+
+
+def declared(store, tmp_path, rows: str, mapping: str = DECLARATIONS):
+    """Ingest ``rows`` (the lines after the header ``Date,Partner,Line,Value,Kg``) through
+    ``mapping``; the ingest's result."""
+    table = tmp_path / "declarations.csv"
+    table.write_text("Date,Partner,Line,Value,Kg\n" + rows)
+    return store.ingest(table, mapping=write(tmp_path, mapping))
+
+
 def test_a_table_of_declarations_lands_its_sums_and_counts_every_declaration(store, tmp_path):
     """A customs table lists each shipment; with ``repeated = "sum"`` the month is their
     sum. A weight given for some shipments only is unknown for the month (a partial sum
     would read as the month's, and its unit value as the price); a key with a withheld
     record has no known total; shipments in another currency do not add up."""
-    table = tmp_path / "declarations.csv"
-    table.write_text(
-        "Date,Partner,Line,Value,Kg\n"
+    result = declared(
+        store,
+        tmp_path,
         "2017-04-01,China,26060000,300,30\n"
         "2017-04-01,China,26060000,50,5\n"  # summed with line 2: 350 GNF, 35 kg
         "2017-05-01,China,26060000,100,10\n"
         "2017-05-01,China,26060000,20,\n"  # no weight: May's weight unknown
-        "2017-04-01,France,26060000,7,1\n"  # one declaration: as written
+        "2017-04-01,France,26060000,7,1\n",  # one declaration: as written
     )
-    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
     assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (5, 5, 0)
     assert result.observations == 3 and result.notes == ()
     obs = store.observations().sort_values(["partner", "period"])
@@ -228,13 +239,11 @@ def test_a_table_of_declarations_lands_its_sums_and_counts_every_declaration(sto
 def test_without_repeated_sum_declarations_are_quarantined_with_a_note_on_what_to_do(
     store, tmp_path
 ):
-    table = tmp_path / "declarations.csv"
-    table.write_text(
-        "Date,Partner,Line,Value,Kg\n2017-04-01,China,26060000,300,30\n"
-        "2017-04-01,China,26060000,50,5\n2017-04-01,Narnia,26060000,1,1\n"
+    rows = (
+        "2017-04-01,China,26060000,300,30\n2017-04-01,China,26060000,50,5\n"
+        "2017-04-01,Narnia,26060000,1,1\n"
     )
-    mapping = write(tmp_path, DECLARATIONS.replace('repeated = "sum"', ""))
-    result = store.ingest(table, mapping=mapping)
+    result = declared(store, tmp_path, rows, FIGURES)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 2)
     assert [note.split(":")[0] for note in result.notes] == [
         "1 row repeats another row's series and month (1 with another figure), and only the "
@@ -381,23 +390,14 @@ def test_declarations_in_two_currencies_are_not_added_up(store, tmp_path):
 
 def test_copies_of_a_row_get_no_advice_to_sum_them(store, tmp_path):
     """A file repeating rows exactly was told to sum them, doubling its figures."""
-    table = tmp_path / "copies.csv"
-    table.write_text(
-        "Date,Partner,Line,Value,Kg\n2017-04-01,China,26060000,300,30\n"
-        "2017-04-01,China,26060000,300,30\n"
-    )
-    mapping = write(tmp_path, DECLARATIONS.replace('repeated = "sum"', ""))
-    result = store.ingest(table, mapping=mapping)
+    rows = "2017-04-01,China,26060000,300,30\n2017-04-01,China,26060000,300,30\n"
+    result = declared(store, tmp_path, rows, FIGURES)
     assert (result.rows_quarantined, result.notes) == (1, ())
 
 
 def test_the_note_names_an_unknown_country_once_in_any_case(store, tmp_path):
-    table = tmp_path / "names.csv"
-    table.write_text(
-        "Date,Partner,Line,Value,Kg\n2017-04-01,Narnia,26060000,1,1\n"
-        "2017-04-01,NARNIA ,27000000,1,1\n"
-    )
-    result = store.ingest(table, mapping=write(tmp_path, DECLARATIONS))
+    rows = "2017-04-01,Narnia,26060000,1,1\n2017-04-01,NARNIA ,27000000,1,1\n"
+    result = declared(store, tmp_path, rows)
     (note,) = result.notes
     assert '("Narnia", each = "ISO code")' in note
     # and a mapping naming it in both spellings, to one code, is no conflict

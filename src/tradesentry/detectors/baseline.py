@@ -285,13 +285,26 @@ def _habitual(
     months over its span explains: the smoothed chance of one, the run around it left out,
     above ``chance_above`` (``ordinary_zeros``). Months ``left_out`` are not seen, so the
     span starts after them where they lead it. With ``window``, the rate within that many
-    months on each side must be above it too: a line sparse years before is regular now."""
-    v = panel.values
-    reported = (np.isfinite(v) & ~quiet) | covered_by_combined(panel)
-    if left_out is not None:
-        reported &= ~left_out
+    months on each side must be above it too: a line sparse years before is regular now.
+    Only the series with a quiet month are read (most have none; the others' answer is
+    all False)."""
+    habit = np.zeros(quiet.shape, dtype=bool)
+    rows = np.flatnonzero(quiet.any(axis=1))
+    if rows.size:
+        covered = covered_by_combined(panel)[rows]
+        reported = (np.isfinite(panel.values[rows]) & ~quiet[rows]) | covered
+        if left_out is not None:
+            reported &= ~left_out[rows]
+        habit[rows] = _habit_of(quiet[rows], reported, chance_above, window)
+    return habit
+
+
+def _habit_of(
+    quiet: np.ndarray, reported: np.ndarray, chance_above: float, window: int | None
+) -> np.ndarray:
+    """``_habitual`` for rows with a quiet month, ``reported`` their months with trade."""
     seen = reported | quiet
-    T = v.shape[1]
+    T = quiet.shape[1]
     first = np.argmax(seen, axis=1)[:, None]
     last = T - 1 - np.argmax(seen[:, ::-1], axis=1)[:, None]
     inside = (np.arange(T) >= first) & (np.arange(T) <= last)

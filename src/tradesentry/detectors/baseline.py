@@ -265,13 +265,19 @@ def ordinary_nothing(panel: Panel, model: Baseline) -> np.ndarray:
     on each side, however sparse before (China's exports of HS 380110 to Iran: $93 in July
     2024 among 13 straight months of $0.3–3.1M, two shipments in 2018). The samples before
     a flow starts
-    (``samples_before_flow``) and the empty months among them are no part of its habit."""
+    (``samples_before_flow``) and the empty months among them are no part of its habit.
+    Memoised in ``panel.cache`` for the panel's own model: dips and implausible values ask."""
+    cached = panel.cache.get("ordinary_nothing")
+    if cached is not None and cached[0] is model:
+        return cached[1]
     v = panel.values
     with np.errstate(invalid="ignore"):
         quiet = (v >= 0) & (v < NOTHING_SHARE * model.expected)
-    return _habitual(
+    habit = _habitual(
         panel, quiet & ~model.samples, INTERMITTENT_SHARE, model.samples, window=HABIT_WINDOW
     )
+    panel.cache["ordinary_nothing"] = (model, habit)
+    return habit
 
 
 def _habitual(

@@ -112,7 +112,8 @@ class Panel:
                 freq,
             )
         series_no, keys = _factorize_series(frame)
-        month = pd.to_datetime(frame["period"]).to_numpy().astype("datetime64[M]")
+        # no cache: deciding whether to keep one walks a tenth of the rows as Timestamps
+        month = pd.to_datetime(frame["period"], cache=False).to_numpy().astype("datetime64[M]")
         start = month.min()
         step = 1 if freq == "M" else 12
         col = ((month - start).astype(int) // step).astype(np.int64)

@@ -32,7 +32,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from tradesentry import api, cli_cross
-from tradesentry.errors import InputError, StoreError, TradesentryError
+from tradesentry.errors import INTERRUPTED, InputError, StoreError, TradesentryError
 from tradesentry.findings import csv_frame
 from tradesentry.monitor import words
 from tradesentry.schema import FLOWS, SEVERITY_RANK
@@ -149,8 +149,9 @@ def _one_line_usage_errors() -> Iterator[None]:
 
 
 # Set by Ctrl-C while a command runs (``_ctrl_c_exits_130``): the error DuckDB raises in its
-# place is then known for the interrupt it is (an ingest says what it kept).
-_CTRL_C = threading.Event()
+# place is then known for the interrupt it is (an ingest says what it kept; the watcher
+# does not retry it).
+_CTRL_C = INTERRUPTED
 
 
 #: what a command interrupted by Ctrl-C leaves, said after "tradesentry: NAME interrupted"

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
+#: Set by the command line's Ctrl-C handler while a command runs. DuckDB raises an error of
+#: its own in place of the KeyboardInterrupt it meets in a query (DuckDB 2.0: RuntimeError
+#: "Query interrupted"); after Ctrl-C, that error is the interrupt (``raise_if_interrupted``).
+INTERRUPTED = threading.Event()
+
 
 class TradesentryError(Exception):
     """Base class: every error tradesentry raises on purpose is one of these."""
@@ -54,3 +61,14 @@ class EngineUnavailable(TradesentryError):
 
 class FetchError(TradesentryError):
     """A remote API answered with an error or could not be reached."""
+
+
+def raise_if_interrupted(error: BaseException) -> None:
+    """Raise KeyboardInterrupt, from ``error``, where Ctrl-C came before it.
+
+    For code that catches ``Exception`` to retry or to carry on (the watcher's steps): the
+    error DuckDB raises for an interrupted query would otherwise be retried as a failure,
+    and the interrupted command go on to its end and exit 0.
+    """
+    if INTERRUPTED.is_set():
+        raise KeyboardInterrupt from error

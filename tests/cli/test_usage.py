@@ -364,6 +364,28 @@ def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, 
     assert (said in result.stderr) is once
 
 
+def test_ctrl_c_in_a_watched_ingest_stops_a_once_run_without_retrying(tmp_path, monkeypatch):
+    """Ctrl-C inside the ingest's DuckDB query came back as DuckDB's own error, which the
+    watcher retried as a failed step: the run went on to ingest, scan and write its digest,
+    and exited 0."""
+    from tradesentry.store import Store
+
+    tried = []
+
+    def interrupted(*args, **kwargs):
+        tried.append(1)
+        _interrupted_in_duckdb()
+
+    monkeypatch.setattr(Store, "ingest", interrupted)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "cn_kp.csv").write_bytes(Path(DEMO_CSV).read_bytes())
+    result = invoke("watch", str(inbox), "--once", store=tmp_path / "s.duckdb")
+    assert result.exit_code == 130 and "Traceback" not in result.stderr
+    assert "tradesentry: watch interrupted; the steps logged as done are kept" in result.stderr
+    assert tried == [1] and "retrying" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tradesentry.errors import FetchError, InputError
+from tradesentry.errors import FetchError, InputError, raise_if_interrupted
 from tradesentry.store import Store, open_store
 from tradesentry.text import plural
 
@@ -391,6 +391,7 @@ def attempt(
         except permanent:
             raise
         except Exception as exc:
+            raise_if_interrupted(exc)  # an interrupted query is Ctrl-C, not a failure
             if number == attempts:
                 raise StepFailed(f"{step}: {exc} (gave up after {attempts} attempts)") from exc
             pause = backoff * 2 ** (number - 1)
@@ -501,6 +502,7 @@ class Watcher:
             try:
                 reports.append(self.cycle())
             except Exception as exc:  # a bug in a step must not end the watch either
+                raise_if_interrupted(exc)
                 log.exception("watch cycle failed; watching on")
                 reports.append(CycleReport(errors=[f"watch cycle failed: {exc!r}"]))
             done += 1

@@ -528,6 +528,20 @@ def write_figures(rows: pd.DataFrame, path) -> None:
     pq.write_table(table, path)
 
 
+def test_a_breakdown_no_page_can_open_is_refused(spark, tmp_path):
+    """A lake's breakdown (a column only Comtrade's readers fill, so no canonical file of
+    the test above can hold one) with a tab in it, as the ingest quarantines it."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = month_rows(breakdown="mot=32\t00")
+    rows["breakdown"] = rows["breakdown"].fillna("")
+    write_figures(rows, tmp_path / "rows.parquet")
+    with pytest.raises(InputError, match="breakdown 'mot=32\t00' holds a control character"):
+        spark_engine.scan(
+            None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
+        )
+
+
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
@@ -554,6 +568,11 @@ def write_figures(rows: pd.DataFrame, path) -> None:
             "commodity '8471\x0b' holds a control character or a blank other than a space at "
             "its ends",
         ),
+        (
+            {"commodity": "1005", "classification": "H\u2028S"},
+            "classification 'H\u2028S' holds a control character or a blank other than a space "
+            "at its ends",
+        ),
         ({"value": "NaN"}, "value 'NaN' is not a number"),
         ({"value": "Infinity"}, "value 'Infinity' is not finite"),
         ({"value": "-Infinity"}, "value '-Infinity' is not finite"),
@@ -579,6 +598,7 @@ def write_figures(rows: pd.DataFrame, path) -> None:
         "blank-commodity",
         "dots-commodity",
         "control-character-commodity",
+        "line-separator-classification",
         "nan-value",
         "inf-value",
         "minus-inf-value",

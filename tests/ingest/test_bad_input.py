@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.ingest.kit import FIGURES, FORMATS, Format, record
+from tests.trade_files import CSV_HEADER
 from tradesentry import arguments
 from tradesentry.errors import InputError
 from tradesentry.store import open_store
@@ -461,6 +463,45 @@ ODD_CODES = [
     for code in ("8471\x0b", "84\u202871", "\u00a08471", "\x858471", "8471\t")
     if not (fmt.name == "legacy" and code == "84\u202871")
 ]
+
+
+@pytest.mark.parametrize("odd", ["\tHS", "HS\x1c", "\u2028X\u2029", "H\x85S"])
+def test_a_classification_a_page_cannot_open_is_quarantined(store, tmp_path, odd):
+    """A classification with a tab or a line separator landed (the ingest trims spaces
+    only), and every lookup, which strips such blanks, missed its series: its findings
+    were listed by the scan and "No findings." on its page and in `series`."""
+    path = tmp_path / "odd.csv"
+    rows = ["HS,TOTAL,2021-01", "HS,TOTAL,2021-02", f"{odd},1005,2021-02"]
+    path.write_text(
+        f"{CSV_HEADER}\n"
+        + "".join(
+            f"CHN,PRK,export,{c},{k},{m},1,3000,USD\n" for c, k, m in (r.split(",") for r in rows)
+        ),
+        encoding="utf-8",
+    )
+    result = ingest(store, tmp_path, FORMATS["canonical"], path)
+    assert (result.rows_accepted, result.rows_quarantined) == (2, 1)
+    (reason,) = store.quarantine().reason
+    assert reason.startswith("classification ") and reason.endswith(
+        "holds a control character or a blank other than a space at its ends"
+    )
+    assert set(store.observations().classification) == {"HS"}
+
+
+def test_a_breakdown_a_page_cannot_open_is_quarantined(store, tmp_path):
+    """A Comtrade mode of transport ending in a tab made a breakdown no page could open:
+    the finding's own link redirected to a 404."""
+    lines = (REPO / "tests" / "data" / "comtrade_plus.csv").read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(",")
+    fields[lines[0].split(",").index("motCode")] = "3200\t"
+    path = tmp_path / "plus.csv"
+    path.write_text("\n".join([lines[0], ",".join(fields), *lines[2:]]) + "\n", "utf-8")
+    result = store.ingest(path)
+    # the file's own DX line (a flow no canonical flow stands for) is quarantined too
+    assert (result.rows_accepted, result.rows_quarantined) == (len(lines) - 3, 2)
+    row = store.quarantine().iloc[0]
+    assert row.line == 2 and row.reason.startswith("breakdown 'partner2=0;customs=C00;mot=3200")
+    assert "\t" not in "".join(store.observations().breakdown)
 
 
 @pytest.mark.parametrize(

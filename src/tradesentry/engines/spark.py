@@ -1011,9 +1011,12 @@ _REASONS: dict[str, str] = {
     "flow unknown": "unknown flow {}",
     "commodity missing": "commodity is missing",
     "commodity dots": "commodity {} is a mark for no code, not a code",
-    "commodity blank": (
-        "commodity {} holds a control character or a blank other than a space at its ends"
-    ),
+    **{
+        f"{name} blank": (
+            f"{name} {{}} holds a control character or a blank other than a space at its ends"
+        )
+        for name in ("commodity", "classification", "breakdown")
+    },
     "freq unknown": "unknown frequency {}",
     "year_freq_m": "period {} is a year but the frequency is M",
     "month_freq_a": "period {} is a month but the frequency is A",
@@ -1044,8 +1047,9 @@ def _problem(types: dict[str, str]):
 
     A reporter or partner missing or not a code the store keeps (``countries.stored_codes``:
     the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
-    commodity missing, only dots (a mark for no code) or holding a control character or a
-    blank other than a space at its ends, an impossible period, a frequency
+    commodity missing or only dots (a mark for no code), a commodity, classification or
+    breakdown holding a control character or a blank other than a space at its ends, an
+    impossible period, a frequency
     the ingest does not know or that contradicts the period's text, period_months not a
     whole number from 1 to 12 (12 for A), a figure that is not a finite number >= 0, a
     currency missing or not three letters. A missing value is no reason: it is how the
@@ -1066,9 +1070,9 @@ def _problem(types: dict[str, str]):
         ("commodity missing", F.coalesce(F.col("commodity"), F.lit("")) == ""),
         # ".." marks a figure or code not available in many statistical tables
         ("commodity dots", F.trim(F.col("commodity")).rlike(r"^\.+\z")),
-        (
-            "commodity blank",
-            F.trim(F.col("commodity")).rlike(r"[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}\z"),
+        *(
+            (f"{name} blank", F.trim(F.col(name)).rlike(r"[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}\z"))
+            for name in ("commodity", "classification", "breakdown")
         ),
         ("period", F.col("period").isNull()),
         ("freq unknown", ~freq.isin("M", "A")),
@@ -1124,6 +1128,8 @@ def _check_rows(obs, path: str) -> None:
         "partner": F.col("partner").cast("string"),
         "flow": F.col("_flow_given"),
         "commodity": text("commodity"),
+        "classification": text("classification"),
+        "breakdown": text("breakdown"),
         "freq": F.col("freq"),
         "period": F.col("_period_text"),
         "period_months": text("_period_months_given"),
@@ -1180,7 +1186,7 @@ def _reason(problem: str, row: dict) -> str:
         return _REASONS[f"figure {kind}"].format(_quoted(row[f"{name}_text"]), name=name)
     shown = {
         "commodity dots": _quoted(row["commodity"]),
-        "commodity blank": _quoted(row["commodity"]),
+        **{f"{n} blank": _quoted(row[n]) for n in ("commodity", "classification", "breakdown")},
         "freq unknown": _quoted(row["freq"]),
         "year_freq_m": _quoted(row["period"]),
         "month_freq_a": _quoted(row["period"]),

@@ -27,6 +27,17 @@ _CODED_KEY = ", ".join(
 
 # Figures beside the value, each with its text as written in staged (``<name>_text``).
 _FIGURES = ("cif_value", "fob_value", "net_weight_kg", "quantity")
+#: a tab or a line separator in a key's code, or a blank other than a space at its ends
+#: (which the code's trim keeps), made a series no page could open: a code typed or in a
+#: URL is read with every blank at its ends stripped
+_UNREADABLE_CODE = r"'[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}$'"
+
+
+def _unreadable(column: str) -> str:
+    """SQL: the quarantine reason where ``column``'s code is one no page nor command reads."""
+    return f"""WHEN regexp_matches({column}, {_UNREADABLE_CODE})
+               THEN '{column} ' || quoted({column}) || ' holds a control character or a '
+                    || 'blank other than a space at its ends'"""
 
 
 @dataclass(frozen=True)
@@ -119,12 +130,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
                WHEN regexp_full_match(commodity, '[.]+')
                THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'
-               -- a tab or a line separator in a code, or a blank other than a space at
-               -- its ends (which the code's trim keeps), made a series no page could open:
-               -- a code typed or in a URL is read with every blank at its ends stripped
-               WHEN regexp_matches(commodity, '[\\p{{Cc}}\\p{{Zl}}\\p{{Zp}}]|^\\p{{Z}}|\\p{{Z}}$')
-               THEN 'commodity ' || quoted(commodity) || ' holds a control character or a '
-                    || 'blank other than a space at its ends'
+               {_unreadable("commodity")}
+               {_unreadable("classification")}
+               {_unreadable("breakdown")}
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'

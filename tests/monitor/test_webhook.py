@@ -68,6 +68,16 @@ def test_a_redirect_is_no_delivery(receiver):
     assert [(method, path) for method, path, _ in receiver.requests] == [("POST", "/hook")]
 
 
+def test_the_chat_text_makes_no_markdown_link_of_a_file_name():
+    """Mattermost and Teams read the text as Markdown: a file named with a link showed a
+    disguised link, and one with an image had every reader's client load it."""
+    name = "[click here](https://evil.example/login) ![x](http://t.example/t.png).csv"
+    release = {"id": 3, "file": name, "source": "csv", "published": None}
+    text = webhook.payload(Findings(empty_findings()), releases=[release])["text"]
+    assert "](" not in text and "]\u200b(https://evil.example/login)" in text
+    assert text.replace("\u200b", "").endswith(f"after release 3 ({name}).")
+
+
 def test_the_chat_text_escapes_what_comes_from_files(receiver):
     """Slack reads <!channel> as a mention of everyone and <url|text> as a link: a file
     name's are escaped as Slack asks; the findings' JSON keeps the name as it is."""

@@ -68,9 +68,11 @@ def chat_escaped(text: str) -> str:
     """``text`` with &, < and > escaped as Slack asks of a message's text (a file named
     ``<!channel>`` or ``<https://x|click here>`` would notify everyone or hide a link), and
     a zero-width space after each @ (Mattermost and Rocket.Chat notify on ``@channel``,
-    ``@all`` and ``@here`` written plainly); the text reads the same."""
+    ``@all`` and ``@here`` written plainly) and between ``]`` and ``(`` (Mattermost and
+    Teams read Markdown: a code ``[click here](https://…)`` was a disguised link, and
+    ``![x](https://…)`` an image each reader's client loads); the text reads the same."""
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("@", "@\u200b")
+    return text.replace("@", "@\u200b").replace("](", "]\u200b(")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

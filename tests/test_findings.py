@@ -212,6 +212,19 @@ def test_the_notebook_table_shows_bidi_and_control_characters_as_escapes():
     assert "<td>27\\u202e01</td>" in html and "<td>P\\x1bRK</td>" in html
 
 
+@pytest.mark.parametrize("lines", [False, True], ids=["json", "jsonl"])
+def test_json_shows_bidi_c1_and_line_separators_as_escapes(lines):
+    """``scan --format json`` wrote a right-to-left override, a CSI (\\x9b) and a line
+    separator raw, reordering or breaking what a terminal or a pager shows; JSON escapes
+    them now, and reads back as the same value."""
+    odd = "27\u202e01\x9b2J\u2028x"
+    text = Findings(_frame(1, seed=0).assign(commodity=odd)).to_json(lines=lines)
+    assert not any(ch in text for ch in "\u202e\x9b\u2028")
+    assert "27\\u202e01\\u009b2J\\u2028x" in text
+    record = json.loads(text) if lines else json.loads(text)[0]
+    assert record["commodity"] == odd
+
+
 SEVERITY_BANDS = [
     (0.0, "low"),
     (0.6, "low"),

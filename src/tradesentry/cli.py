@@ -44,6 +44,7 @@ from tradesentry.store import (
     resolve_store_path,
 )
 from tradesentry.text import (
+    json_escaped,
     missing,
     money,
     period_label,
@@ -1123,7 +1124,7 @@ def digest(
     with _writing(output):
         output.parent.mkdir(parents=True, exist_ok=True)  # as `report --out` does
         output.write_text(text, encoding="utf-8")
-    out.print(f"digest written to {output}", markup=False, highlight=False)
+    out.print(f"digest written to {printable(output)}", markup=False, highlight=False)
 
 
 @command()
@@ -1208,7 +1209,7 @@ def report(
                 api.scan(st, progress=advance)
         with _writing(output):
             path = _write_report(st, output, top=top, scan_id=scan_id)
-    out.print(f"report written to {path}", markup=False, highlight=False)
+    out.print(f"report written to {printable(path)}", markup=False, highlight=False)
 
 
 def _write_report(st, output: Path, top: int = 25, scan_id: int | None = None) -> Path:
@@ -1294,7 +1295,8 @@ def generate(
             plural(result.anomalies, "anomaly", "anomalies"),
         ]
     )
-    out.print(f"{result.out}: {counts} ({result.format})", highlight=False)
+    # a path as typed: no markup, its control characters as escapes
+    out.print(f"{printable(result.out)}: {counts} ({result.format})", markup=False, highlight=False)
 
 
 @command()
@@ -1312,8 +1314,9 @@ def export(
     with open_store(store, read_only=True) as st, _writing(parquet):
         result = export_parquet(st, parquet, all_releases=all_releases)
     out.print(
-        f"{result.out}: {plural(result.observations, 'observation')}, "
+        f"{printable(result.out)}: {plural(result.observations, 'observation')}, "
         f"{plural(result.releases, 'release')}, {plural(result.rates, 'rate')}",
+        markup=False,
         highlight=False,
     )
 
@@ -1345,7 +1348,7 @@ def demo(store: StoreOption = None) -> None:
     series(reporter="CHN", partner="PRK", flow="export", commodity="TOTAL", store=store_path)
     with open_store(store_path) as st:
         with _writing(report):
-            out.print(f"Report: {_write_report(st, report)}", markup=False)
+            out.print(f"Report: {printable(_write_report(st, report))}", markup=False)
         out.print()  # the demo ends with the digest of its release
         out.print(api.digest(st, result.release_id).to_markdown(), markup=False, highlight=False)
 
@@ -1548,7 +1551,8 @@ def _emit(
     figures and dates: a narrow terminal wraps the others); ``caption``: under the table."""
     if format is TableFormat.json:
         sys.stdout.write(
-            frame.to_json(orient="records", date_format="iso", force_ascii=False) + "\n"
+            json_escaped(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+            + "\n"
         )
     elif format is TableFormat.csv:
         _write_csv(frame)

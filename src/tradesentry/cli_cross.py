@@ -19,6 +19,7 @@ from rich.text import Text
 from tradesentry import revisions as rev
 from tradesentry.missing import mirror_ratio
 from tradesentry.text import (
+    json_text,
     missing,
     money,
     period_label,
@@ -88,7 +89,7 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
     """Summary, months restated and the changed cells of ``releases --diff A B``."""
     if as_json:
         sys.stdout.write(
-            json.dumps(
+            json_text(
                 {
                     "a": diff.a,
                     "b": diff.b,
@@ -96,7 +97,6 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
                     "by_month": _records(diff.by_month),
                     "cells": _records(diff.cells),
                 },
-                ensure_ascii=False,
             )
             + "\n"
         )
@@ -167,7 +167,7 @@ def print_mirror(console: Console, view, as_json: bool) -> None:
     frame = view.frame
     if as_json:
         sys.stdout.write(
-            json.dumps(
+            json_text(
                 {
                     "reporter": view.reporter,
                     "partner": view.partner,
@@ -176,7 +176,6 @@ def print_mirror(console: Console, view, as_json: bool) -> None:
                     "notes": view.notes,
                     "months": _records(frame),
                 },
-                ensure_ascii=False,
             )
             + "\n"
         )
@@ -354,7 +353,7 @@ def print_missing(console: Console, result, as_json: bool) -> None:
     """Per commodity and flow: each side's record, low / central / high; then the method."""
     if as_json:
         sys.stdout.write(
-            json.dumps(
+            json_text(
                 {
                     "reporter": result.reporter,
                     "partner": result.partner,
@@ -369,7 +368,6 @@ def print_missing(console: Console, result, as_json: bool) -> None:
                     "method": result.method,
                     "notes": result.notes,
                 },
-                ensure_ascii=False,
             )
             + "\n"
         )

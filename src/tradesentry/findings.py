@@ -31,7 +31,7 @@ from tradesentry.detectors.base import MATERIAL_MONEY, Detector
 from tradesentry.errors import InputError, StoreError
 from tradesentry.panel import Panel
 from tradesentry.schema import SEVERITY_RANK
-from tradesentry.text import money, period_span, plural, printable
+from tradesentry.text import json_text, money, period_span, plural, printable
 
 if TYPE_CHECKING:
     from tradesentry.store import Store
@@ -537,12 +537,12 @@ class Findings:
         as JSON lines, record by record: a saved scan streams from the store."""
         if lines:
             for record in self:
-                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                out.write(json_text(record) + "\n")
             return
         out.write("[")
         written = 0
         for record in self:
-            text = json.dumps(record, ensure_ascii=False, indent=1)
+            text = json_text(record, indent=1)
             out.write(("," if written else "") + "\n" + textwrap.indent(text, " "))
             written += 1
         out.write("\n]" if written else "]")

@@ -381,13 +381,22 @@ _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 _CONTROLS |= BIDI | _SEPARATORS
 
 
-#: DEL and C1 as JSON escapes (json.dumps escapes only C0): a terminal reads \x9b as CSI
-_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))}
+#: DEL and C1 as JSON escapes (json.dumps escapes only C0): a terminal reads \x9b as CSI;
+#: and the bidirectional controls and line separators, which reorder or break what a
+#: terminal or a pager shows (BIDI's and _SEPARATORS' escapes are JSON's too)
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0))} | BIDI | _SEPARATORS
 
 
 def json_text(value: object, indent: int | None = None) -> str:
-    """``value`` as JSON, non-ASCII kept, with DEL and C1 control characters escaped too."""
-    return json.dumps(value, ensure_ascii=False, indent=indent).translate(_JSON_CONTROLS)
+    """``value`` as JSON, non-ASCII kept, with DEL, C1, bidirectional controls and line
+    separators escaped too."""
+    return json_escaped(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
+def json_escaped(text: str) -> str:
+    """JSON text (pandas' too) with ``json_text``'s escapes: outside its strings JSON holds
+    none of these characters, so the value it stands for is the same."""
+    return text.translate(_JSON_CONTROLS)
 
 
 def printable(value: object) -> str:

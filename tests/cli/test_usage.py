@@ -364,6 +364,40 @@ def test_ctrl_c_stops_a_watch_cleanly_but_not_a_once_run(tmp_path, monkeypatch, 
     assert (said in result.stderr) is once
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "name"),
+    [
+        ("report", "--out", "r.html"),
+        ("digest", "--out", "d.md"),
+        ("generate", "--out", "g"),
+        ("export", "--parquet", "e"),
+    ],
+)
+def test_a_written_path_is_shown_with_its_control_characters_escaped(
+    demo_db, tmp_path, command, option, name
+):
+    """The path a command wrote to was printed as typed: an ESC in it cleared the screen,
+    and where Rich's markup was on, ``[red]`` was read as a style."""
+    odd = tmp_path / f"x\x1b[2J[red]{name}"
+    extra = ["--rows", "100"] if command == "generate" else []
+    result = invoke(command, option, odd, *extra, store=demo_db)
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout and "x\\x1b[2J[red]" in result.stdout
+
+
+def test_a_table_as_json_shows_bidi_and_line_separators_as_escapes(tmp_path):
+    """A file named with a right-to-left override (``ab\u202ecod.exe``) came out of
+    ``releases --format json`` raw, and read in a terminal as another name."""
+    odd = tmp_path / "ab\u202ecod\u2028.csv"
+    odd.write_bytes(Path(DEMO_CSV).read_bytes())
+    store = tmp_path / "s.duckdb"
+    assert invoke("ingest", odd, store=store).exit_code == 0
+    result = invoke("releases", "--format", "json", store=store)
+    assert "\u202e" not in result.stdout and "\u2028" not in result.stdout
+    assert "ab\\u202ecod\\u2028.csv" in result.stdout
+    assert json.loads(result.stdout)[0]["file"] == odd.name
+
+
 def test_ctrl_c_in_a_watched_ingest_stops_a_once_run_without_retrying(tmp_path, monkeypatch):
     """Ctrl-C inside the ingest's DuckDB query came back as DuckDB's own error, which the
     watcher retried as a failed step: the run went on to ingest, scan and write its digest,

@@ -515,6 +515,16 @@ def test_without_a_classification_the_series_page_names_them(two_client):
     assert two_client.get(f"{TWO}?classification={'H' * 1001}").status_code == 404
 
 
+def test_the_classification_choice_shows_a_typed_control_character_as_an_escape(two_client):
+    """The page offering the series' classifications is markup made by the handler, which
+    keeps its characters as they are: a NUL or an ESC typed into the address reached the
+    HTML raw."""
+    for typed, shown in (("%00", "\\x00"), ("%1b%5b2J", "\\x1b[2J")):
+        page = two_client.get(f"{TWO}?classification=H{typed}")
+        assert page.status_code == 404 and "\x00" not in page.text and "\x1b" not in page.text
+        assert f"classification H{shown}" in page.text
+
+
 def test_a_finding_opens_its_own_classification_series(two_client):
     findings = two_client.get("/api/findings").json()
     assert len(findings) == 2

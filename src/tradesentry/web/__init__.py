@@ -32,6 +32,7 @@ from markupsafe import Markup
 from tradesentry.errors import StoreError, TradesentryError
 from tradesentry.report.render import plotly_js_path
 from tradesentry.store import Store
+from tradesentry.text import printable
 from tradesentry.web import routes, views
 
 __all__ = ["create_app"]
@@ -189,17 +190,19 @@ def _errors(app: FastAPI) -> None:
         if not exc.choices:
             return page(request, 404, "Not found", str(exc))
         # A series held under several classifications (or breakdowns): a link to each (the
-        # API's own address under /api), the text escaped, the links made here.
+        # API's own address under /api), the text escaped, the links made here; markup
+        # keeps its characters as they are (``_shown``), so the text's control characters
+        # (a NUL typed into the address) are made escapes first.
         root = request.scope.get("root_path", "")
         prefix = root + ("/api" if _wants_json(request) else "")
         if _wants_json(request):
             choices = [{exc.param: c, "url": prefix + path} for c, path in exc.choices.items()]
             return JSONResponse({"detail": str(exc), "choices": choices}, status_code=404)
         links = Markup(" · ").join(
-            Markup('<a href="{}">{}</a>').format(prefix + path, c or "total")
+            Markup('<a href="{}">{}</a>').format(prefix + path, printable(c) if c else "total")
             for c, path in exc.choices.items()
         )
-        detail = Markup('{} <span class="choices">({})</span>').format(str(exc), links)
+        detail = Markup('{} <span class="choices">({})</span>').format(printable(str(exc)), links)
         return page(request, 404, "Not found", detail)
 
     @app.exception_handler(views.Unprocessable)

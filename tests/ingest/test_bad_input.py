@@ -520,3 +520,21 @@ def test_a_stored_commodity_code_is_one_a_page_can_open(store, tmp_path, fmt, co
     assert not any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for c in codes for ch in c)
     good = [r for r in observed(store) if r[3] == "TOTAL"]
     assert good == expected(GOOD)
+
+
+@pytest.mark.parametrize("where", ["header", "note"])
+def test_a_field_longer_than_the_csv_modules_limit_is_read(store, tmp_path, where):
+    """The csv module refuses a field over 131,072 characters: a header field that long
+    was a traceback (exit 1, an empty store left), and a note that long, its inch mark
+    kept, was quarantined for text after a quote."""
+    long = "n" * 131_100
+    extra = long if where == "header" else "note"
+    note = "x" if where == "header" else f'12" {long}'
+    path = tmp_path / "long.csv"
+    path.write_text(
+        f"reporter,partner,flow,commodity,period,value,{extra}\n"
+        f"CHN,PRK,export,TOTAL,2021-01,1,{note}\n",
+        encoding="utf-8",
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 0)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from tradesentry.ingest.source import (
     CRLF,
+    MAX_LINE_BYTES,
     SourceFile,
     has_windows_1252_bytes,
     reader_text,
@@ -36,7 +37,6 @@ from tradesentry.ingest.source import (
 )
 from tradesentry.ingest.staging import sql_literal
 
-MAX_LINE_BYTES = 64 << 20
 # A record whose quoted field runs over more lines than this is not taken for one record:
 # a stray quote must not swallow the good lines after it.
 MAX_RECORD_LINES = 100

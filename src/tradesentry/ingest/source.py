@@ -27,6 +27,13 @@ _MAX_STRAY_CONTROL = 8  # a text file may carry a few stray bytes: their lines a
 # ] { } may in other versions), and \ separates a glob's parts.
 _GLOB_SPECIAL = frozenset("*?[]{}\\")
 
+#: the longest line the ingest reads (DuckDB's reader is told so; ``lines``)
+MAX_LINE_BYTES = 64 << 20
+# The csv module refuses a field over 131,072 characters, a limit of its own far below the
+# longest line: a header field that long was a traceback, and a line with a long note was
+# quarantined for text after a quote. Raised to the line's limit (never lowered).
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+
 # How DuckDB's CSV reader ends a line, which is how a file's lines are numbered. A file with a
 # CR LF in its first megabyte is read in CR LF mode, where LF, CR LF and CR CR LF (Python's csv
 # writer on Windows without newline='') each end one line; any other file in single-character

@@ -116,6 +116,21 @@ def test_a_mark_for_not_available_is_not_confidential(
     assert withheld.split(",")[0] == flag
 
 
+@pytest.mark.parametrize("mark", ["", "NA", ":", "NaN", "nan"])
+def test_a_weight_marked_not_available_lands_without_its_weight(store, shared_data, tmp_path, mark):
+    """A weight line's "NaN" was quarantined as "not finite" (its value line kept alone)
+    while ":" and "NA", marks of the same thing, passed: each is a weight not given."""
+    header, *rows = comext_rows(shared_data, SMALL)
+    line = next(i for i, r in enumerate(rows) if r[7] == "QUANTITY_IN_100KG")
+    rows[line][9] = mark
+    path = tmp_path / "marked.csv.gz"
+    write_gz(path, [header, *rows])
+    result = store.ingest(path)
+    assert result.rows_quarantined == 0 and result.observations == len(rows) // 2
+    (flags,) = store.observations().query("net_weight_kg.isna()")["flags"]
+    assert flags == "weight confidential"
+
+
 def test_weight_without_value_line_is_still_an_observation(store, shared_data, tmp_path):
     header, *rows = comext_rows(shared_data, SMALL)
     dropped = [i for i, r in enumerate(rows) if r[7] == "VALUE_IN_EUROS"][:4]

@@ -171,7 +171,7 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
     return f"""
     WITH parsed AS (
         SELECT *, {_role_sql()} AS role, {flow_name} AS flow_name, {blank} AS blank,
-               {num} AS num
+               CASE WHEN NOT {blank} THEN {num} END AS num  -- a mark is no figure, NaN too
         FROM ({records})
     ), checked AS (
         SELECT *, {reason} AS why FROM parsed

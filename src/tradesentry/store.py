@@ -606,8 +606,10 @@ def _parse_date(value: date | str | None) -> date | None:
     if not isinstance(value, date | str):  # 20200301 is no date: a number is not guessed at
         raise InputError(f"--published {value!r}: expected a date as 'YYYY-MM-DD'")
     if not isinstance(value, date):
-        try:
-            value = date.fromisoformat(value)
+        try:  # fromisoformat alone also reads 20210101 and weeks (2021W017)
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+                raise ValueError(value)
+            value = date.fromisoformat(value.strip())
         except ValueError as exc:
             raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
     if value < EARLIEST_PUBLISHED:

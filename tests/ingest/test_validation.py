@@ -171,6 +171,7 @@ def test_canonical_period_months_is_a_whole_number_of_months(store, tmp_path, mo
         ('format = "%m"', "'period.format' '%m' reads no year (%Y or %y)"),
         ('format = "%G/%m"', "'period.format' '%G/%m' reads weeks (%G, %V, %U, %W), not months"),
         ('format = "%Y/%W"', "'period.format' '%Y/%W' reads weeks (%G, %V, %U, %W), not months"),
+        ('format = "%Y/%d"', "'period.format' '%Y/%d' reads a day but no month (%m, %b or %B)"),
     ],
 )
 def test_a_mapping_whose_period_format_cannot_work_is_refused(store, tmp_path, period, message):

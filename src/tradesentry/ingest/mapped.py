@@ -259,6 +259,8 @@ def _check_meaning(spec: MappingSpec) -> None:
 #: without an error, as the wrong month or year (%G/%m landed 2001 as 1900, %Y/%W a month's
 #: figure as a year's)
 _WEEK_CODES = ("%G", "%V", "%U", "%W")
+#: strptime codes of a month (a day of the year, %j, stands for its month too)
+_MONTH_CODES = ("%m", "%-m", "%b", "%B", "%h", "%j", "%-j")
 
 
 def _check_formats(spec: MappingSpec, bad) -> None:
@@ -277,6 +279,11 @@ def _check_formats(spec: MappingSpec, bad) -> None:
                 raise bad("period.format", f"{fmt!r} reads weeks (%G, %V, %U, %W), not months")
             if not any(code in fmt for code in ("%Y", "%y")):
                 raise bad("period.format", f"{fmt!r} reads no year (%Y or %y)")
+            # a day without its month read January's days and landed a month as a year
+            if any(code in fmt for code in ("%d", "%-d", "%e")) and not any(
+                code in fmt for code in _MONTH_CODES
+            ):
+                raise bad("period.format", f"{fmt!r} reads a day but no month (%m, %b or %B)")
 
 
 def _exactly_one(spec: MappingSpec, name: str, given: tuple[bool, ...]) -> None:

@@ -582,3 +582,20 @@ def test_a_path_where_a_store_is_wanted_is_one_clear_error(tmp_path, call):
     ):
         call(str(tmp_path / "trade.duckdb"))
     assert not (tmp_path / "trade.duckdb").exists()
+
+
+def test_a_figure_near_the_largest_float_is_read_without_warnings(store, tmp_path):
+    """A value the ingest takes as finite (1.7e308) overflowed the detectors' products:
+    NumPy's warnings on stderr, and its money written in 309 digits."""
+    import warnings
+
+    months = [f"2021-{m:02}" for m in range(1, 13)] + [f"2022-{m:02}" for m in range(1, 7)]
+    rows = [f"CHN,PRK,export,TOTAL,{m},{'1.7e308' if m == '2022-01' else 1000}" for m in months]
+    path = tmp_path / "huge.csv"
+    path.write_text("reporter,partner,flow,commodity,period,value\n" + "\n".join(rows) + "\n")
+    store.ingest(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (finding,) = api.scan(store, save=False).to_records()
+    assert (finding["kind"], finding["period"]) == ("spike", "2022-01")
+    assert finding["explanation"].startswith("January 2022 recorded $1.7×10^308, 1.7×10^305")

@@ -43,6 +43,8 @@ from tradesentry.text import (
         (9.994, "USD", "$9.99"),
         (12.4, "USD", "$12"),
         (3e21, "USD", "$3,000,000,000T"),  # grouped, never "$3000000000.0T"
+        (1.7e308, "USD", "$1.7×10^308"),  # not 309 digits over a dozen lines
+        (2.5e24, "KRW", "2.5×10^24 KRW"),
         (1.5e15, "USD", "$1,500T"),
         (250.4, "USD", "$250"),
         (3000.0, "USD", "$3.0K"),
@@ -153,6 +155,8 @@ def test_a_change_of_ten_times_or_more_is_a_multiple():
         (2e-7, "1/5,000,000", "×1/5,000,000", "1/5,000,000 of"),
         (261_263_329.0, "261 million", "×261 million", "261 million times"),
         (3e18, "3,000,000 trillion", "×3,000,000 trillion", "3,000,000 trillion times"),
+        (1.7e305, "1.7×10^305", "×1.7×10^305", "1.7×10^305 times"),
+        (2e-30, "1/5.0×10^29", "×1/5.0×10^29", "1/5.0×10^29 of"),
         (1.23e8, "123 million", "×123 million", "123 million times"),
         (0.0, "0", "×0", "0 times"),
         (None, "n/a", "×n/a", "n/a times"),

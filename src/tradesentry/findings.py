@@ -233,7 +233,7 @@ _RANK_IMPACT_SQL = "round(impact / coalesce(per_usd, 1.0), 2)"
 def usd_impacts(findings: pd.DataFrame, con) -> pd.Series:
     """Each finding's impact in US dollars where ``con``'s store has a rate, else as it is."""
     if con is None:
-        return findings["impact"].round(2)
+        return _to_the_cent(findings["impact"])
     keys = findings[["currency", "period"]].dropna().drop_duplicates().astype(str)
     con.register("rank_keys", keys)
     try:
@@ -241,7 +241,15 @@ def usd_impacts(findings: pd.DataFrame, con) -> pd.Series:
     finally:
         con.unregister("rank_keys")
     per_usd = findings[["currency", "period"]].merge(rates, how="left", on=["currency", "period"])
-    return (findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy()).round(2)
+    return _to_the_cent(findings["impact"] / per_usd["per_usd"].fillna(1.0).to_numpy())
+
+
+def _to_the_cent(amounts: pd.Series) -> pd.Series:
+    """``amounts`` rounded to the cent, as ``_RANK_IMPACT_SQL`` does. From 10^15 on a
+    float64 holds no cents to round (rounding a figure near its largest, 1.7e308, overflowed
+    with a warning), and the amount stays as it is."""
+    large = amounts.abs() >= 1e15
+    return amounts.where(large, amounts.where(~large, 0.0).round(2))
 
 
 def unconverted_currencies(currencies: Iterable[str], con) -> list[str]:

@@ -37,7 +37,7 @@ def money(
     Amounts under ten units show their cents ($1.35, $0.20; a whole amount as $3), and only
     an exact zero reads $0: an amount too small for a cent reads "under $0.01" (never $0,
     which would say nothing was recorded). Above a thousand trillion the digits are grouped
-    ($3,000,000T), never "$3000000.0T".
+    ($3,000,000T), never "$3000000.0T"; from a trillion trillion a power of ten ($1.7×10^308).
 
     ``long`` is the style of news prose (the release digest): "$3,000", "$12.98 million",
     "€1.20 billion", "4.10 million KRW", with the same rules below ten units; a missing value
@@ -134,11 +134,24 @@ _SCALES = ((1e12, "T", " trillion"), (1e9, "B", " billion"), (1e6, "M", " millio
 _SHORT_SCALES = (*_SCALES, (1e3, "K", " thousand"))
 
 
+#: from a trillion trillion on, an amount or a ratio is a power of ten (1.7×10^308): no
+#: trade figure is that large, and its digits grouped ran over a dozen lines
+_POWER_FROM = 1e24
+
+
+def _power_of_ten(value: float, decimals: int = 1) -> str:
+    """``value`` (at least ``_POWER_FROM``) as 1.7×10^308."""
+    mantissa, exponent = f"{value:.{decimals}e}".split("e")
+    return f"{mantissa}×10^{int(exponent)}"
+
+
 def _amount(amount: float, currency: str, extra: int, long: bool, approx: bool) -> str:
     """A non-negative amount with its currency's symbol (or code)."""
     scales = _SCALES if long else _SHORT_SCALES
     unit = _unit(amount, scales, extra, long)
-    if unit is None:
+    if amount >= _POWER_FROM:
+        text = _power_of_ten(amount, 1 + extra)
+    elif unit is None:
         text = _units(amount, extra)
     else:
         limit, suffix, word = scales[unit]
@@ -228,6 +241,8 @@ def ratio(value: float | None, figures: int = 2) -> str:
         return "-" + ratio(-value, figures)
     if value == 0:
         return "0"
+    if value <= 1 / _POWER_FROM:
+        return f"1/{_power_of_ten(1.0 / value)}"
     if value <= 1e-3:
         return f"1/{_two_figures(1.0 / value):,.0f}"
     if figures > 2 and value < 100:
@@ -241,7 +256,10 @@ def ratio(value: float | None, figures: int = 2) -> str:
 
 def _grouped(value: float) -> str:
     """A whole number with thousands separated up to a million, then in words (3.4 million,
-    261 million; above a thousand trillion, grouped: 3,000,000 trillion)."""
+    261 million; above a thousand trillion, grouped: 3,000,000 trillion; from a trillion
+    trillion, a power of ten: 1.7×10^308)."""
+    if value >= _POWER_FROM:
+        return _power_of_ten(value)
     for limit, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
         if value >= limit:
             scaled = value / limit

@@ -856,7 +856,7 @@ def _season_as_low(v: np.ndarray, season: int, factor: float) -> np.ndarray:
     out = np.zeros(v.shape, dtype=bool)
     if season < 2:
         return out
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # a product past 1.8e308 is inf
         for lag in range(season, v.shape[1], season):  # one step a year: a handful
             out[:, lag:] |= v[:, :-lag] <= factor * v[:, lag:]
             out[:, :-lag] |= v[:, lag:] <= factor * v[:, :-lag]
@@ -887,7 +887,7 @@ def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:
 
 def _alone_low(v: np.ndarray, factor: float) -> np.ndarray:
     """Cells whose value no other reported month of the series comes within ×factor of."""
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # a product past 1.8e308 is inf
         low = np.where(np.isfinite(v) & (v >= 0), v, np.nan)
         order = np.sort(low, axis=1)  # NaN last
         second = order[:, 1] if v.shape[1] > 1 else np.full(v.shape[0], np.nan)

@@ -355,7 +355,8 @@ def pair_statistics(
         need = model.config.min_level_points
         judged = (n0 >= need) & (n1 >= need)
         extra = {"e0": e0, "e1": e1, "level0": level0, "level1": level1, "judged": judged}
-    with np.errstate(invalid="ignore", divide="ignore"):
+    # a figure near float64's largest overflows the products to inf, which no bar passes
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
         q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
         if two_month_scale is None:

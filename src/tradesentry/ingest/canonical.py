@@ -101,4 +101,5 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                {provenance_sql(header, read)} AS provenance
         FROM lines
         """,
+        columns=len(names),
     )

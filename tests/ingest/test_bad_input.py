@@ -538,28 +538,3 @@ def test_a_field_longer_than_the_csv_modules_limit_is_read(store, tmp_path, wher
     )
     result = store.ingest(path)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 0)
-
-
-def test_a_very_wide_table_keeps_every_column_and_the_planner_as_it_was(store, tmp_path):
-    """A column beyond the canonical ones is one more expression of the provenance, and
-    DuckDB's common-subexpression pass took minutes to plan 12,000 of them, deaf to
-    Ctrl-C; a table that wide is planned without it, and the setting is put back."""
-    import json
-
-    from tradesentry.ingest.staging import WIDE_COLUMNS
-
-    n = WIDE_COLUMNS + 44
-    path = tmp_path / "wide.csv"
-    path.write_text(
-        "reporter,partner,flow,commodity,period,value,"
-        + ",".join(f"c{i}" for i in range(n))
-        + "\nCHN,PRK,export,TOTAL,2021-01,1,"
-        + ",".join(str(i) for i in range(n))
-        + "\n",
-        encoding="utf-8",
-    )
-    assert store.ingest(path).rows_accepted == 1
-    (provenance,) = store.observations().provenance
-    assert json.loads(provenance) == {f"c{i}": str(i) for i in range(n)}
-    setting = "SELECT current_setting('disabled_optimizers')"
-    assert store.con.execute(setting).fetchone() == ("",)

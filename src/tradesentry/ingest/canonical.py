@@ -101,5 +101,4 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                {provenance_sql(header, read)} AS provenance
         FROM lines
         """,
-        columns=len(names),
     )

@@ -352,7 +352,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         sql = f"""SELECT line, raw, coalesce(reason, {width}) AS reason, {base},
                          {_flow_sql(spec, col)} AS flow, {_money(col["value"], spec, col)}
                   FROM lines"""
-    create_staged(con, sql, columns=len(names))
+    create_staged(con, sql)
 
 
 def _skip(src: SourceFile, skip: int) -> SourceFile:

@@ -7,8 +7,7 @@ split into observations and quarantine happen once, in ``validate``, for every f
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import duckdb
 
@@ -52,50 +51,20 @@ STAGED_COLUMNS: dict[str, str] = {
 }
 
 
-#: from this many columns in a file, its staging query is planned without DuckDB's
-#: common-subexpression pass: a column beyond the canonical ones is one more expression of
-#: its provenance, and the pass's time grows faster than their number (a table of 12,000
-#: columns, 97 KB, planned for 156 s, deaf to Ctrl-C; 4,000 columns 7.5 s, without the pass
-#: 1.6 s). Below it the pass is kept: 1.8 times the speed on a 10^6-row canonical file.
-WIDE_COLUMNS = 256
-
-
 def create_staged(
-    con: duckdb.DuckDBPyConnection,
-    select_sql: str,
-    params: list | None = None,
-    *,
-    columns: int = 0,
+    con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None = None
 ) -> None:
-    """CREATE TEMP TABLE staged from a reader's SELECT, filling absent columns with NULL;
-    ``columns``: how many the file has (``WIDE_COLUMNS``)."""
+    """CREATE TEMP TABLE staged from a reader's SELECT, filling absent columns with NULL."""
     available = _columns_of(con, select_sql, params)
     exprs = [
         f"CAST({name} AS {typ}) AS {name}" if name in available else f"NULL::{typ} AS {name}"
         for name, typ in STAGED_COLUMNS.items()
     ]
     con.execute("DROP TABLE IF EXISTS staged")
-    with _without_subexpression_pass(con, columns >= WIDE_COLUMNS):
-        con.execute(
-            f"CREATE TEMP TABLE staged AS SELECT {', '.join(exprs)} FROM ({select_sql}) AS reader",
-            params or [],
-        )
-
-
-@contextmanager
-def _without_subexpression_pass(con: duckdb.DuckDBPyConnection, wide: bool) -> Iterator[None]:
-    """Plan the statements inside without DuckDB's common-subexpression pass where ``wide``;
-    the setting as it was afterwards."""
-    if not wide:
-        yield
-        return
-    (before,) = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
-    off = ",".join(filter(None, [before, "common_subexpressions"]))
-    con.execute(f"SET disabled_optimizers = {sql_literal(off)}")
-    try:
-        yield
-    finally:
-        con.execute(f"SET disabled_optimizers = {sql_literal(before)}")
+    con.execute(
+        f"CREATE TEMP TABLE staged AS SELECT {', '.join(exprs)} FROM ({select_sql}) AS reader",
+        params or [],
+    )
 
 
 def _columns_of(con: duckdb.DuckDBPyConnection, select_sql: str, params: list | None) -> set[str]:

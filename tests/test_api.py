@@ -584,6 +584,18 @@ def test_a_path_where_a_store_is_wanted_is_one_clear_error(tmp_path, call):
     assert not (tmp_path / "trade.duckdb").exists()
 
 
+def test_a_fall_to_below_the_smallest_inverse_is_read(store, tmp_path):
+    """A level shift from 1e300 to 1e-10: its ratio, 1e-310, has no float for an inverse,
+    and writing it as one raised ValueError in the middle of the scan."""
+    months = [f"{y}-{m:02}" for y in (2021, 2022) for m in range(1, 13)]
+    rows = [f"CHN,PRK,export,TOTAL,{p},{'1e300' if p < '2022' else '1e-10'}" for p in months]
+    path = tmp_path / "fall.csv"
+    path.write_text("reporter,partner,flow,commodity,period,value\n" + "\n".join(rows) + "\n")
+    store.ingest(path)
+    found = api.scan(store, save=False).to_records()
+    assert any("×1/1.0×10^310" in f["explanation"] for f in found), found
+
+
 def test_a_figure_near_the_largest_float_is_read_without_warnings(store, tmp_path):
     """A value the ingest takes as finite (1.7e308) overflowed the detectors' products:
     NumPy's warnings on stderr, and its money written in 309 digits."""

@@ -66,6 +66,11 @@ def test_money(value, currency, text):
     assert money(value, currency) == text
 
 
+def test_an_estimate_of_the_largest_float_is_a_power_of_ten():
+    """Rounding 1.8e308 to three figures overflowed (the digest and the webhook failed)."""
+    assert money(1.7976931348623157e308, approx=True) == "$1.8×10^308"
+
+
 def test_money_pair_tells_cents_apart():
     assert money_pair(0.0001, 0.0002) == ("$0.0001", "$0.0002")
     assert money_pair(0.2, 3.0) == ("$0.20", "$3")
@@ -157,6 +162,8 @@ def test_a_change_of_ten_times_or_more_is_a_multiple():
         (3e18, "3,000,000 trillion", "×3,000,000 trillion", "3,000,000 trillion times"),
         (1.7e305, "1.7×10^305", "×1.7×10^305", "1.7×10^305 times"),
         (2e-30, "1/5.0×10^29", "×1/5.0×10^29", "1/5.0×10^29 of"),
+        (1.5e-24, "1/6.7×10^23", "×1/6.7×10^23", "1/6.7×10^23 of"),  # no float noise digits
+        (1e-310, "1/1.0×10^310", "×1/1.0×10^310", "1/1.0×10^310 of"),  # 1/v is no float
         (1.23e8, "123 million", "×123 million", "123 million times"),
         (0.0, "0", "×0", "0 times"),
         (None, "n/a", "×n/a", "n/a times"),

@@ -110,8 +110,8 @@ def missing(value: float | None) -> bool:
 
 def _significant(value: float, digits: int) -> float:
     """``digits`` significant figures: an estimate ($190,558 at stake) read as $191,000."""
-    if not math.isfinite(value) or value == 0:
-        return value
+    if not math.isfinite(value) or value == 0 or abs(value) >= _POWER_FROM:
+        return value  # a power of ten shows its own figures (rounding 1.8e308 overflowed)
     return round(value, digits - 1 - math.floor(math.log10(abs(value))))
 
 
@@ -139,10 +139,15 @@ _SHORT_SCALES = (*_SCALES, (1e3, "K", " thousand"))
 _POWER_FROM = 1e24
 
 
-def _power_of_ten(value: float, decimals: int = 1) -> str:
-    """``value`` (at least ``_POWER_FROM``) as 1.7×10^308."""
-    mantissa, exponent = f"{value:.{decimals}e}".split("e")
-    return f"{mantissa}×10^{int(exponent)}"
+def _power_of_ten(value: float, decimals: int = 1, inverse: bool = False) -> str:
+    """``value`` (positive, finite) as 1.7×10^308, or its inverse as one where ``inverse``
+    (from logarithms: the inverse of a value below 5.6e-309 is no float)."""
+    exponent10 = -math.log10(value) if inverse else math.log10(value)
+    exponent = math.floor(exponent10)
+    mantissa = round(10 ** (exponent10 - exponent), decimals)
+    if mantissa >= 10:  # 9.96 rounds to 10.0: one more power
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{decimals}f}×10^{exponent}"
 
 
 def _amount(amount: float, currency: str, extra: int, long: bool, approx: bool) -> str:
@@ -241,8 +246,8 @@ def ratio(value: float | None, figures: int = 2) -> str:
         return "-" + ratio(-value, figures)
     if value == 0:
         return "0"
-    if value <= 1 / _POWER_FROM:
-        return f"1/{_power_of_ten(1.0 / value)}"
+    if value <= 1e-15:  # beyond 2^53 the inverse's digits are a float's noise
+        return f"1/{_power_of_ten(value, inverse=True)}"
     if value <= 1e-3:
         return f"1/{_two_figures(1.0 / value):,.0f}"
     if figures > 2 and value < 100:

@@ -211,6 +211,7 @@ def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Itera
         raise
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        _CTRL_C.clear()  # an interrupt is this command's: later errors are errors again
 
 
 class CliGroup(TyperGroup):

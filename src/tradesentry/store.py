@@ -607,9 +607,9 @@ def _parse_date(value: date | str | None) -> date | None:
         raise InputError(f"--published {value!r}: expected a date as 'YYYY-MM-DD'")
     if not isinstance(value, date):
         try:  # fromisoformat alone also reads 20210101 and weeks (2021W017)
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 raise ValueError(value)
-            value = date.fromisoformat(value.strip())
+            value = date.fromisoformat(value)
         except ValueError as exc:
             raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
     if value < EARLIEST_PUBLISHED:

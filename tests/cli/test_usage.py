@@ -418,6 +418,13 @@ def test_ctrl_c_in_a_watched_ingest_stops_a_once_run_without_retrying(tmp_path, 
     assert result.exit_code == 130 and "Traceback" not in result.stderr
     assert "tradesentry: watch interrupted; the steps logged as done are kept" in result.stderr
     assert tried == [1] and "retrying" not in result.stderr
+    # the interrupt was that command's: a later step's error is an error, not Ctrl-C
+    from tradesentry.errors import INTERRUPTED
+    from tradesentry.monitor.watch import StepFailed, attempt
+
+    assert not INTERRUPTED.is_set()
+    with pytest.raises(StepFailed):
+        attempt("a step", lambda: 1 / 0, attempts=1)
 
 
 @pytest.mark.parametrize(

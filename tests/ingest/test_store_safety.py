@@ -597,7 +597,7 @@ def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, 
         # ISO 8601's other forms, which fromisoformat reads, are no YYYY-MM-DD
         ("20210101", "--published '20210101': expected a date as YYYY-MM-DD"),
         ("2021W017", "--published '2021W017': expected a date as YYYY-MM-DD"),
-        ("2021-1-5", "--published '2021-1-5': expected a date as YYYY-MM-DD"),
+        (" 2021-01-05", "--published ' 2021-01-05': expected a date as YYYY-MM-DD"),
     ],
 )
 def test_a_publication_date_must_be_one(store, published, message):

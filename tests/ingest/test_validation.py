@@ -451,3 +451,17 @@ def test_period_months_written_as_a_float_is_a_whole_number(store, tmp_path):
     result = ingest(store, tmp_path, "release.csv", data)
     assert (result.rows_accepted, result.rows_quarantined) == (2, 0)
     assert sorted(store.observations().period_months) == [1, 2]
+
+
+@pytest.mark.parametrize("fmt", ["%Y/%j", "%Y/%-j"])
+def test_a_day_of_the_year_is_read_as_a_date(store, tmp_path, fmt):
+    """``%-j`` was read as a format of years only: 2021/32 landed as 2021's annual figure
+    and 2021/60 was quarantined as a repeat of it. A day of the year is a full date, as
+    ``%j``'s is: a day within its year stands for no year."""
+    data = "Date,Value\n2021/32,5\n2021/60,7\n"
+    result = ingest(store, tmp_path, "t.csv", data, mapping(period=f'format = "{fmt}"'))
+    assert (result.rows_accepted, result.rows_quarantined) == (0, 2)
+    assert set(quarantined(store).values()) == {
+        f"period '2021/{day}' is a day within its year: a year is dated by its first or last day"
+        for day in (32, 60)
+    }

@@ -76,6 +76,11 @@ def test_the_chat_text_makes_no_markdown_link_of_a_file_name():
     text = webhook.payload(Findings(empty_findings()), releases=[release])["text"]
     assert "](" not in text and "]\u200b(https://evil.example/login)" in text
     assert text.replace("\u200b", "").endswith(f"after release 3 ({name}).")
+    # a reference link's definition must start a line: a name's line break is an escape
+    name = "[click here][x]\n\n[x]: https:evil.example\n\n.csv"
+    release = {"id": 3, "file": name, "source": "csv", "published": None}
+    text = webhook.payload(Findings(empty_findings()), releases=[release])["text"]
+    assert "\n" not in text and "[click here][x]\\x0a\\x0a[x]: https:evil.example" in text
 
 
 def test_the_chat_text_escapes_what_comes_from_files(receiver):

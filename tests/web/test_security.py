@@ -247,3 +247,14 @@ def test_bidi_and_control_characters_are_shown_as_escapes(tmp_path):
         assert "\u202e" not in text and "27\\u202eXYZ" in text
     echoed = client.get("/findings", params={"reporter": "\x00"}).text
     assert "\x00" not in echoed
+    # every JSON twin as the command line's JSON: the same values, the characters escaped
+    (finding,) = client.get("/api/findings").json()[:1]
+    answers = [
+        client.get(f"/api/findings/{finding['id']}"),
+        client.get("/api/pair/CHN/PRK"),
+        client.get(f"/api/series/CHN/PRK/export/{rlo}?classification=H\x9b"),
+    ]
+    for answer in answers:
+        assert not any(ch in answer.text for ch in "\u202e\x9b"), answer.text[:200]
+        assert "\\u202e" in answer.text or "\\u009b" in answer.text
+    assert answers[0].json()["commodity"] == rlo

@@ -260,7 +260,7 @@ def _check_meaning(spec: MappingSpec) -> None:
 #: figure as a year's)
 _WEEK_CODES = ("%G", "%V", "%U", "%W")
 #: strptime codes of a month (a day of the year, %j, stands for its month too)
-_MONTH_CODES = ("%m", "%-m", "%b", "%B", "%h", "%j", "%-j")
+_MONTH_CODES = ("%m", "%-m", "%b", "%B", "%h", "%j")
 
 
 def _check_formats(spec: MappingSpec, bad) -> None:
@@ -315,7 +315,7 @@ def _is_monthly(fmt: str) -> bool:
 def _written_as(fmt: str) -> str | None:
     """'M' for a format that reads months, 'A' for one that reads years only, None for a
     full date (a day: its month or its year, as the mapping's frequency says)."""
-    if any(code in fmt for code in ("%d", "%-d", "%e", "%j")):
+    if any(code in fmt for code in ("%d", "%-d", "%e", "%j", "%-j")):
         return None
     return "M" if _is_monthly(fmt) else "A"
 

@@ -39,7 +39,8 @@ def payload(new: Findings, resolved: Findings | None = None, releases: list[dict
 def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
     """A few lines of chat text: what landed, how many new findings, the largest ones (each
     record names its series' classification and breakdown)."""
-    landed = ", ".join(f"release {r['id']} ({r['file']})" for r in releases)
+    # a file name's line breaks as escapes: Markdown's link definitions start a line
+    landed = ", ".join(f"release {r['id']} ({printable(r['file'])})" for r in releases)
     head = f"tradesentry: {words.count(len(records), 'new finding')}"
     if gone:
         head += f", {len(gone):,} resolved"

@@ -18,7 +18,7 @@ from tradesentry.errors import EngineUnavailable
 try:
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import FileResponse, JSONResponse, Response
+    from fastapi.responses import FileResponse, Response
     from fastapi.staticfiles import StaticFiles
     from starlette.exceptions import HTTPException
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -95,6 +95,7 @@ def create_app(store: Store | str | os.PathLike, hosts: list[str] | None = None)
         description="Findings in official trade statistics: pages and their JSON twins.",
         docs_url=None,  # Swagger UI would load from a CDN; the schema is at /openapi.json
         redoc_url=None,
+        default_response_class=routes.EscapedJSON,
     )
     app.state.store = base
     app.state.cursor_lock = threading.Lock()
@@ -153,7 +154,7 @@ def _errors(app: FastAPI) -> None:
 
     def page(request: Request, status: int, title: str, detail) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": detail}, status_code=status)
+            return routes.EscapedJSON({"detail": detail}, status_code=status)
         form = _refused_form(request) if status == 422 else None
         return routes.render(
             request,
@@ -197,7 +198,7 @@ def _errors(app: FastAPI) -> None:
         prefix = root + ("/api" if _wants_json(request) else "")
         if _wants_json(request):
             choices = [{exc.param: c, "url": prefix + path} for c, path in exc.choices.items()]
-            return JSONResponse({"detail": str(exc), "choices": choices}, status_code=404)
+            return routes.EscapedJSON({"detail": str(exc), "choices": choices}, status_code=404)
         links = Markup(" · ").join(
             Markup('<a href="{}">{}</a>').format(prefix + path, printable(c) if c else "total")
             for c, path in exc.choices.items()

@@ -17,8 +17,20 @@ from tradesentry import arguments
 from tradesentry.findings import Findings
 from tradesentry.report.render import environment, series_path
 from tradesentry.store import Store
+from tradesentry.text import json_escaped
 from tradesentry.web import views
 from tradesentry.web.views import FindingFilters
+
+
+class EscapedJSON(JSONResponse):
+    """Every JSON answer of the dashboard, with the command line's escapes
+    (``text.json_escaped``: C1, bidirectional controls and line separators as ``\\u``
+    escapes): a file name or a code holding one is the same value, read in a terminal or a
+    pager as it is."""
+
+    def render(self, content: Any) -> bytes:
+        return json_escaped(super().render(content).decode("utf-8")).encode("utf-8")
+
 
 #: the query parameters that may be given more than once (each value one more choice):
 #: the filters that take a list
@@ -296,7 +308,7 @@ def overview_json(db: Db, memo: Memo) -> dict:
 @api_router.get(
     "/findings",
     summary="Findings in the finding contract (as `scan --format json`)",
-    response_class=JSONResponse,
+    response_class=EscapedJSON,
     responses={200: {"model": list[Finding]}},
 )
 def findings_json(
@@ -330,7 +342,7 @@ def findings_json(
 @api_router.get("/pairs", summary="Every reporter-partner pair, a page at a time")
 def pairs_json(data: Pairs) -> Response:
     headers = {"X-Total-Count": str(data["total"])}
-    return JSONResponse(data["pairs"], headers=headers)
+    return EscapedJSON(data["pairs"], headers=headers)
 
 
 @api_router.get(

@@ -116,10 +116,22 @@ def test_a_mark_for_not_available_is_not_confidential(
     assert withheld.split(",")[0] == flag
 
 
-@pytest.mark.parametrize("mark", ["", "NA", ":", "NaN", "nan"])
-def test_a_weight_marked_not_available_lands_without_its_weight(store, shared_data, tmp_path, mark):
+@pytest.mark.parametrize(
+    ("mark", "flag"),
+    [
+        ("", "weight confidential"),  # Comext's confidential figure: an empty OBS_VALUE
+        ("NA", "weight not available"),  # marks of a figure not available, as for values
+        (":", "weight not available"),
+        ("NaN", "weight not available"),
+        ("nan", "weight not available"),
+    ],
+)
+def test_a_weight_marked_not_available_lands_without_its_weight(
+    store, shared_data, tmp_path, mark, flag
+):
     """A weight line's "NaN" was quarantined as "not finite" (its value line kept alone)
-    while ":" and "NA", marks of the same thing, passed: each is a weight not given."""
+    while ":" and "NA", marks of the same thing, passed: each is a weight not given, and
+    flagged as a value's mark is (it was "weight confidential" for every mark)."""
     header, *rows = comext_rows(shared_data, SMALL)
     line = next(i for i, r in enumerate(rows) if r[7] == "QUANTITY_IN_100KG")
     rows[line][9] = mark
@@ -128,7 +140,7 @@ def test_a_weight_marked_not_available_lands_without_its_weight(store, shared_da
     result = store.ingest(path)
     assert result.rows_quarantined == 0 and result.observations == len(rows) // 2
     (flags,) = store.observations().query("net_weight_kg.isna()")["flags"]
-    assert flags == "weight confidential"
+    assert flags == flag
 
 
 def test_weight_without_value_line_is_still_an_observation(store, shared_data, tmp_path):

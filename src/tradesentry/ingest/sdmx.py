@@ -11,6 +11,8 @@ but the indicator and the attributes) are joined into one observation:
   duplicate, quarantined with the line of the first;
 * an empty OBS_VALUE (how Comext publishes a confidential figure) is NULL, never zero,
   and the observation is flagged ``confidential`` (``weight confidential`` for the weight);
+  ``NaN``, ``NA`` and ``:`` are empty too, flagged ``not available`` (``weight not
+  available``) unless the status says ``c``;
   such a value, or one never reported beside a weight, is ``withheld``, not missing.
 * a figure other than the primary value that is not a number, not finite or negative
   quarantines its own line, naming the indicator; the primary value is checked with
@@ -132,6 +134,12 @@ def _role_sql() -> str:
               END"""
 
 
+#: SQL: a blank OBS_VALUE that is a mark for "not available" (NaN, NA, ":"), not Comext's
+#: empty confidential figure, unless its status says confidential
+_MARK = """(NOT (coalesce(lower(status) = 'c', false)
+                 OR (status IS NULL AND nullif(trim(value), '') IS NULL)))"""
+
+
 def _staged_sql(records: str, width: int, key: list[str]) -> str:
     """The SELECT joining indicator lines into observations (see the module docstring)."""
     over = f"PARTITION BY {', '.join(key)}"
@@ -187,6 +195,8 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
                {first("cif")} AS cif_num, {first("fob")} AS fob_num,
                {first("weight")} AS weight_num, {first("quantity")} AS quantity_num,
                bool_or(blank) FILTER (WHERE role = 'weight' AND nth = 1) OVER ({over}) AS weight_blank,
+               bool_or(blank AND {_MARK}) FILTER (WHERE role = 'weight' AND nth = 1)
+                   OVER ({over}) AS weight_marked,
                {first("value", "indicator")} AS value_indicator,
                max(regexp_extract(indicator, '_([A-Z]{{3}})$', 1)) OVER ({over}) AS indicator_currency
         FROM good
@@ -219,11 +229,9 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
                     WHEN role IN {_VALUE_ROLES} AND blank
                     -- Comext's confidential figure is an empty OBS_VALUE; NaN, NA and ":"
                     -- are marks for "not available", unless the status says confidential
-                    THEN CASE WHEN lower(status) = 'c' THEN 'confidential'
-                              WHEN status IS NULL AND nullif(trim(value), '') IS NULL
-                              THEN 'confidential'
-                              ELSE 'not available' END END,
-               CASE WHEN weight_blank THEN 'weight confidential' END,
+                    THEN CASE WHEN {_MARK} THEN 'not available' ELSE 'confidential' END END,
+               CASE WHEN weight_marked THEN 'weight not available'
+                    WHEN weight_blank THEN 'weight confidential' END,
                CASE WHEN status IS NOT NULL THEN 'status=' || status END), '') AS flags
     FROM joined
     UNION ALL

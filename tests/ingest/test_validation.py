@@ -465,3 +465,16 @@ def test_a_day_of_the_year_is_read_as_a_date(store, tmp_path, fmt):
         f"period '2021/{day}' is a day within its year: a year is dated by its first or last day"
         for day in (32, 60)
     }
+
+
+def test_a_month_named_by_h_is_a_month(store, tmp_path):
+    """``%h`` (the month's short name, as ``%b``) was not counted as a month: "2021 Feb"
+    landed as the year 2021's figure."""
+    result = ingest(
+        store, tmp_path, "t.csv", "Date,Value\n2021 Feb,5\n2021 Mar,7\n",
+        mapping(period='format = "%Y %h"'),
+    )  # fmt: skip
+    assert result.rows_quarantined == 0
+    obs = store.observations()
+    assert obs.period.dt.strftime("%Y-%m").tolist() == ["2021-02", "2021-03"]
+    assert set(obs.freq) == {"M"}

@@ -309,7 +309,7 @@ def _unit(p: Path, unit: str | int | float) -> float:
 
 
 def _is_monthly(fmt: str) -> bool:
-    return any(code in fmt for code in ("%m", "%-m", "%b", "%B"))
+    return any(code in fmt for code in ("%m", "%-m", "%b", "%B", "%h"))
 
 
 def _written_as(fmt: str) -> str | None:

@@ -149,12 +149,6 @@ def _one_line_usage_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-# Set by Ctrl-C while a command runs (``_ctrl_c_exits_130``): the error DuckDB raises in its
-# place is then known for the interrupt it is (an ingest says what it kept; the watcher
-# does not retry it).
-_CTRL_C = INTERRUPTED
-
-
 #: what a command interrupted by Ctrl-C leaves, said after "tradesentry: NAME interrupted"
 _INTERRUPTED_LEAVES = {"scan": "; no scan of it was saved, the store is as it was"}
 #: what a command has committed by now, for its interruption's line (the scan it saved,
@@ -186,13 +180,13 @@ def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Itera
         yield
         return
     interrupted = False
-    _CTRL_C.clear()
+    INTERRUPTED.clear()
     _DONE.clear()
 
     def note(signum: int, frame) -> None:
         nonlocal interrupted
         interrupted = True
-        _CTRL_C.set()
+        INTERRUPTED.set()
         signal.default_int_handler(signum, frame)
 
     signal.signal(signal.SIGINT, note)
@@ -211,7 +205,7 @@ def _ctrl_c_exits_130(command: Callable[[], str | None] = lambda: None) -> Itera
         raise
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        _CTRL_C.clear()  # an interrupt is this command's: later errors are errors again
+        INTERRUPTED.clear()  # an interrupt is this command's: later errors are errors again
 
 
 class CliGroup(TyperGroup):
@@ -386,7 +380,7 @@ def ingest(
         raise typer.Exit(130) from None
     except BaseException as exc:
         # Ctrl-C between files or on closing the store: what is in it is whole
-        if not (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()):
+        if not (isinstance(exc, KeyboardInterrupt) or INTERRUPTED.is_set()):
             raise
         if new and not stored:  # the store as it was: none, not an empty one
             _remove_store(target)
@@ -446,7 +440,7 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
     except BaseException as exc:
         # Ctrl-C (or DuckDB's error in its place) inside the store's ingest: rolled back,
         # unless the file was in already (the command's own handler counts it in)
-        if (isinstance(exc, KeyboardInterrupt) or _CTRL_C.is_set()) and path not in stored:
+        if (isinstance(exc, KeyboardInterrupt) or INTERRUPTED.is_set()) and path not in stored:
             raise _IngestInterrupted(path) from exc
         raise
     if result.already_ingested:

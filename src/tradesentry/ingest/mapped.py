@@ -259,8 +259,15 @@ def _check_meaning(spec: MappingSpec) -> None:
 #: without an error, as the wrong month or year (%G/%m landed 2001 as 1900, %Y/%W a month's
 #: figure as a year's)
 _WEEK_CODES = ("%G", "%V", "%U", "%W")
-#: strptime codes of a month (a day of the year, %j, stands for its month too)
-_MONTH_CODES = ("%m", "%-m", "%b", "%B", "%h", "%j")
+#: strptime codes of a month, and of a day within its month (a day of the year, %j, names
+#: its month too)
+_MONTH_CODES = ("%m", "%-m", "%b", "%B", "%h")
+_DAY_CODES = ("%d", "%-d", "%e")
+_DAY_OF_YEAR_CODES = ("%j", "%-j")
+
+
+def _reads(fmt: str, codes: tuple[str, ...]) -> bool:
+    return any(code in fmt for code in codes)
 
 
 def _check_formats(spec: MappingSpec, bad) -> None:
@@ -275,14 +282,12 @@ def _check_formats(spec: MappingSpec, bad) -> None:
             except duckdb.Error as exc:
                 reason = str(exc).splitlines()[0].split(f"specifier {fmt}: ", 1)[-1]
                 raise bad("period.format", f"{fmt!r} is not a date format ({reason})") from None
-            if any(code in fmt for code in _WEEK_CODES):  # a week's year or number
+            if _reads(fmt, _WEEK_CODES):  # a week's year or number
                 raise bad("period.format", f"{fmt!r} reads weeks (%G, %V, %U, %W), not months")
-            if not any(code in fmt for code in ("%Y", "%y")):
+            if not _reads(fmt, ("%Y", "%y")):
                 raise bad("period.format", f"{fmt!r} reads no year (%Y or %y)")
             # a day without its month read January's days and landed a month as a year
-            if any(code in fmt for code in ("%d", "%-d", "%e")) and not any(
-                code in fmt for code in _MONTH_CODES
-            ):
+            if _reads(fmt, _DAY_CODES) and not _reads(fmt, (*_MONTH_CODES, *_DAY_OF_YEAR_CODES)):
                 raise bad("period.format", f"{fmt!r} reads a day but no month (%m, %b or %B)")
 
 
@@ -309,13 +314,13 @@ def _unit(p: Path, unit: str | int | float) -> float:
 
 
 def _is_monthly(fmt: str) -> bool:
-    return any(code in fmt for code in ("%m", "%-m", "%b", "%B", "%h"))
+    return _reads(fmt, _MONTH_CODES)
 
 
 def _written_as(fmt: str) -> str | None:
     """'M' for a format that reads months, 'A' for one that reads years only, None for a
     full date (a day: its month or its year, as the mapping's frequency says)."""
-    if any(code in fmt for code in ("%d", "%-d", "%e", "%j", "%-j")):
+    if _reads(fmt, (*_DAY_CODES, *_DAY_OF_YEAR_CODES)):
         return None
     return "M" if _is_monthly(fmt) else "A"
 

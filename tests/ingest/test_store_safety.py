@@ -597,6 +597,7 @@ def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, 
         # ISO 8601's other forms, which fromisoformat reads, are no YYYY-MM-DD
         ("20210101", "--published '20210101': expected a date as YYYY-MM-DD"),
         ("2021W017", "--published '2021W017': expected a date as YYYY-MM-DD"),
+        # padded: refused before the stricter check as after it (no strip was added)
         (" 2021-01-05", "--published ' 2021-01-05': expected a date as YYYY-MM-DD"),
     ],
 )

@@ -1010,3 +1010,17 @@ def test_findings_are_completed_purely(kind):
     pd.testing.assert_frame_equal(found, before)  # the frame given is left as it was
     assert done.at[first, "explanation"] != found.at[first, "explanation"]
     pd.testing.assert_frame_equal(done.drop(index=first), found.drop(index=first))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_figures_near_the_largest_float_scan_without_warnings(kind):
+    """Figures near float64's largest (1.8e308) sum and scale past it: the money at stake
+    is then inf, written as such, and no warning is printed for each product."""
+    v = _messy()
+    v = v / np.nanmax(v) * 1.5e308
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        found = findings(suited(kind, v), [registry()[kind]()])
+    assert len(found)
+    for text in found["explanation"]:
+        assert "nan" not in text.lower().split()

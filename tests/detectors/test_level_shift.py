@@ -840,3 +840,14 @@ def test_the_next_change_is_the_series_next_whether_or_not_it_is_reported():
     found = findings(keyed_panel(v), [strong]).to_dict("records")
     assert [f["period"] for f in found] == ["2024-01", "2026-01"]  # 2025-01 not reported
     assert found[0]["evidence"]["next_change"] == "2025-01"
+
+
+def test_a_new_level_near_the_largest_float_is_not_said_to_stray_to_the_old():
+    """The midpoint of a change from $1M to $1.5e308 was the square root of their product,
+    which overflowed to inf: every month of the new level read as "still nearer the old
+    level"."""
+    rng = np.random.default_rng(3)
+    v = np.concatenate([1e6 * np.exp(rng.normal(0, 0.05, 18)), 1.5e308 * (1 - rng.random(18) / 9)])
+    found = findings(keyed_panel(v), default_detectors(["level_shift"]))
+    assert list(found["period"]) == ["2024-07"]
+    assert "nearer the old level" not in found["explanation"].iloc[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from tradesentry.detectors.base import DETECTION_COLUMNS, Detector, confidence, detections
@@ -55,7 +56,10 @@ def run_detectors(panel: Panel, detectors: Sequence[Detector]) -> list[pd.DataFr
     """Each detector's detections on one panel (empty panels give nothing)."""
     if panel.n_series == 0 or panel.n_months == 0:
         return []
-    return [d.detect(panel) for d in detectors]
+    # Money past float64's largest (figures near 1.8e308, summed or scaled) is inf, which
+    # the findings write as such; a warning per product would only repeat it.
+    with np.errstate(over="ignore"):
+        return [d.detect(panel) for d in detectors]
 
 
 __all__ = [

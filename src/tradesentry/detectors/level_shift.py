@@ -353,7 +353,7 @@ def _strays(panel: Panel, i: int, t: int, side: Mapping, old: float, new: float)
     "at about €87 … before, ×762" with two of those five months at €32.7K and €44.7K."""
     if not (old > 0 and new > 0) or max(new / old, old / new) < STRAY_RATIO:
         return {}
-    mid, rise = np.sqrt(old * new), new > old
+    mid, rise = np.sqrt(old) * np.sqrt(new), new > old  # old * new may pass float64
     x = panel.values[i]
     out = {}
     for name, lo, hi, near_new in (

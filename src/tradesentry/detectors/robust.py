@@ -69,7 +69,8 @@ def _sorted_median(s: np.ndarray, n: np.ndarray | None = None) -> tuple[np.ndarr
     lo = at + np.maximum((n - 1) // 2, 0).ravel()
     hi = at + np.minimum(n // 2, width - 1).ravel()
     values = flat.ravel()
-    med = (0.5 * (values[lo] + values[hi])).reshape(n.shape)
+    # halves first: the sum of two figures near float64's largest overflows to inf
+    med = (0.5 * values[lo] + 0.5 * values[hi]).reshape(n.shape)
     return np.where(n > 0, med, np.nan), n
 
 

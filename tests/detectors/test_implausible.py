@@ -647,3 +647,34 @@ def test_a_line_sparse_years_before_but_regular_around_the_month_keeps_its_findi
     v[90] = 93.0
     found = findings(keyed_panel(v, start="2017-01"), default_detectors(["implausible", "dip"]))
     assert "2024-07" in list(found["period"])
+
+
+@pytest.mark.parametrize(
+    ("factors", "reason"),
+    [
+        ([1.02e3, 0.93e3, 1.1e3], "unit_slip"),
+        ([1.02e-3, 0.93e-3, 1.1e-3], "unit_slip"),
+        ([1.2e-4, 0.95e-4, 1.0e-4], "near_zero"),
+    ],
+    ids=["three-x1000", "three-x1/1000", "three-tiny"],
+)
+def test_three_orders_of_magnitude_off_in_36_months_do_not_hide_each_other(factors, reason):
+    """A steady series of $1M with three months ×1000 (or ×1/1,000, or a ten-thousandth):
+    each side's scale is widened by the 95 % point of all the months' deviations, so the
+    three (8 % of the months) made that side's scale their own and none was found. Read in
+    the two-sided scale, which stands a tenth of the months straying, each is."""
+    v = 1.0e6 * np.exp(np.random.default_rng(1).normal(0.0, 0.1, 36))
+    months = [10, 20, 25]
+    v[months] *= factors
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert sorted(found["period"]) == ["2023-11", "2024-09", "2025-02"]
+    assert [e["reason"] for e in found["evidence"]] == [reason] * 3
+
+
+def test_months_x1000_in_more_than_a_tenth_of_a_series_are_its_habit_not_slips():
+    """Five months of 36 at ×1000 (a flow of occasional bulk cargoes): what more than a
+    tenth of the months do is the series' own, and none is called a unit error."""
+    v = 1.0e6 * np.exp(np.random.default_rng(1).normal(0.0, 0.1, 36))
+    v[[4, 10, 17, 25, 31]] *= 1e3
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert not any(e["reason"] == "unit_slip" for e in found["evidence"])

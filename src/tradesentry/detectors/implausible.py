@@ -79,7 +79,9 @@ class Implausible(Detector):
     Model: the shared baseline's expectation and z (``baseline.py``). Three readings, the
     first two asking the month to be far outside the noise (|z| ≥ ``threshold``, or for the
     tiny months below 2 scales under their expectation and 4.5 under the typical month, so a
-    series that swings ×100 every month is never called implausible): a *unit slip*, the
+    series that swings ×100 every month is never called implausible; either z in the
+    series' two-sided scale too, ``_two_sided``, so three ×1000 months in 36 are not each
+    other's noise): a *unit slip*, the
     log10 ratio of observed to expected within ±0.3 (or 2 residual scales, when the series
     is noisier, at most 1) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and
     millions), with the value nearer the slipped level than the series' typical month (at
@@ -162,7 +164,7 @@ class Implausible(Detector):
         # a parcel where the line often ships nothing is no more implausible than none
         habit = first | ordinary_nothing(panel, model)
         reason, factor, alone, n_tiny, low = self._classify(
-            v, e, z, below, model.sigma[:, None], habit, panel.season
+            v, e, z, below, model.sigma[:, None], habit, panel.season, _two_sided(z, model)
         )
         reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples)
         rows, cols = np.nonzero(reason >= 0)
@@ -306,7 +308,7 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, ordinary, season: int):
+    def _classify(self, v, e, z, below, sigma, ordinary, season: int, z_both):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor,
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month), how many months are below
@@ -315,13 +317,18 @@ class Implausible(Detector):
         ``below``: how many scales the month is under the series' typical month;
         ``ordinary``: months that cannot be low (a series' first months, where a flow that
         starts late in a month holds part of it, and parcels where the line often ships
-        nothing, ``baseline.ordinary_nothing``); ``season``: months a year.
+        nothing, ``baseline.ordinary_nothing``); ``season``: months a year; ``z_both``: ``z``
+        in the series' two-sided scale (``_two_sided``), which a slip or a tiny month may
+        pass instead of its side's.
         """
         typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             lr = np.log10(v / e)
             from_typical = np.log10(v / typical)
         far_up, far_down = z >= self.threshold, z <= -self.threshold
+        # orders of magnitude are read in the two-sided scale too (``_two_sided``)
+        slip_up = far_up | (z_both >= self.threshold)
+        slip_down = far_down | (z_both <= -self.threshold)
         slip = np.full(v.shape, np.nan)
         # the expected value is itself uncertain by the series' noise (2 scales), but past
         # a decade either way "×1000" no longer describes the ratio
@@ -330,15 +337,15 @@ class Implausible(Detector):
             # and the value must be nearer the slipped level than the series' typical
             # month: a month as large as the series usually runs is no unit error, however
             # low its expectation (a seasonal term from thin months in other years)
-            up = far_up & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
-            down = far_down & (np.abs(lr + power) <= tol) & (from_typical <= -power / 2)
+            up = slip_up & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
+            down = slip_down & (np.abs(lr + power) <= tol) & (from_typical <= -power / 2)
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         local = far_down & (v <= self.near_zero_share * e) & _alone_low(v, 10.0)
         tiny = v <= self.tiny_share * typical
         only = tiny.sum(axis=1, keepdims=True) == 1
         # a few positive figures apart; zeros have the rule of months without trade
         series = tiny & (only | (_tiny_apart(v, tiny, typical) & (v > 0)))
-        series &= z <= -self.min_below
+        series &= np.fmin(z, z_both) <= -self.min_below
         series &= below >= self.threshold
         series &= ~_season_as_low(v, season, 10.0)
         # "no other month comes near it" needs other months to say so: four shipments of
@@ -883,6 +890,19 @@ def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:
     high = np.where(pos == hi1[:, None], hi2[:, None], hi1[:, None])
     with np.errstate(invalid="ignore"):
         return (n[:, None] >= 3) & (high <= factor * low)
+
+
+def _two_sided(z: np.ndarray, model) -> np.ndarray:
+    """``z`` in the series' two-sided scale (``sigma``) instead of its side's.
+
+    A side's scale is widened by the 95 % point of all deviations, so three ×1000 months
+    in 36 (8 %) made that side's scale their own and hid each other; the two-sided scale
+    is widened by the 90 % point of the deviations either way, so what a tenth of the
+    months do is still a habit of the series, never an error. A ×1000 step is no
+    lumpy flow's habit short of that."""
+    side = np.where(z >= 0, model.sigma_high[:, None], model.sigma_low[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return z * side / model.sigma[:, None]
 
 
 def _alone_low(v: np.ndarray, factor: float) -> np.ndarray:

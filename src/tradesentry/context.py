@@ -698,11 +698,11 @@ _SIBLING_MONTHS_SQL = f"""
     )
     SELECT i, count(*) AS trading,
            count(*) FILTER (WHERE held = 0) AS silent_all,
-           count(*) FILTER (WHERE 2 * held <= n) AS silent,
+           count(*) FILTER (WHERE 2 * held < n) AS silent,
            count(*) FILTER (WHERE held = n) AS held_all,
-           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held <= n) AS named,
-           coalesce(sum(usual) FILTER (WHERE 2 * held <= n), 0) / sum(usual) AS silent_share,
-           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held > n) AS going
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held < n) AS named,
+           coalesce(sum(usual) FILTER (WHERE 2 * held < n), 0) / sum(usual) AS silent_share,
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held >= n) AS going
     FROM held
     GROUP BY i
 """
@@ -719,8 +719,8 @@ def sibling_months(found, con) -> dict:
     partners it had trade with in at least 2 of the 3 months on each side of the finding,
     before it where the series stopped there, ``open_end``; the world and areas aside),
     ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
-    their usual month, in at least half of its months; ``siblings_silent_all``: in every
-    one), ``siblings_held`` (those with trade in every month of it), ``siblings_named``
+    their usual month, in most of its months: both of a two-month gap;
+    ``siblings_silent_all``: in every one), ``siblings_held`` (those with trade in every month of it), ``siblings_named``
     (the largest of the silent, up to three), ``siblings_going`` (the largest of the
     others) and ``siblings_silent_share`` (the silent ones' share of the trading partners'
     usual months, summed). Many partners silent at once point away from

@@ -582,6 +582,33 @@ def test_a_gap_says_whether_the_lines_other_partners_fell_silent_too(store, tmp_
     assert saved["explanation"] == gap["explanation"]
 
 
+@pytest.mark.parametrize(("silent_months", "silent"), [((12,), 0), ((12, 13), 4)])
+def test_a_partner_is_silent_in_a_gap_only_in_most_of_its_months(
+    store, tmp_path, silent_months, silent
+):
+    """China's HS 250410 to South Africa, December 2023–January 2024: Japan and the US,
+    near nothing in December and $1.2M and $2.4M in January, were counted silent "in most
+    of those months" (one of two was enough). Silent is in most of the gap's months: both
+    of a two-month gap."""
+    from tradesentry import api
+
+    others = ["IRL", "DEU", "CAN", "FRA", "CHN", "UKR"]
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(24):
+        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
+        for k, partner in enumerate(["ESP", *others]):
+            if (partner == "ESP" and m in (12, 13)) or (1 <= k <= 4 and m in silent_months):
+                continue
+            rows.append(f"GIN,{partner},export,26060000,{period},{(k + 1) * 1e10},GNF")
+    path = tmp_path / "line.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store.ingest(path)
+    (gap,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert (gap["period"], gap["period_end"]) == ("2017-01", "2017-02")
+    assert gap["evidence"]["siblings_silent"] == silent
+    assert ("side (the line stopped" in gap["explanation"]) == bool(silent), gap["explanation"]
+
+
 def test_partners_that_did_not_trade_around_a_gap_are_not_counted(store, tmp_path):
     """A partner that shipped once in the year is no witness of the line's months: only
     partners with trade in 2 of the 3 months on each side count."""

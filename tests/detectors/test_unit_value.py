@@ -356,6 +356,10 @@ WIDE = 1e5 * np.exp(np.random.default_rng(5).normal(0, 1.5, T))
         (2.0, 0.04, "weight outlier"),
         (0.05, 1.9, "price outlier"),
         (12.0, 0.6, "price outlier"),
+        # China's HS 811292 to Taiwan, September 2024: both moves printed "2.6", a weight
+        # outlier with nothing at stake beside a price outlier at the same price; as far
+        (1 / 2.58, 2.74, "price outlier"),  # measured: 1/2.58 and 2.63 of the usual month
+        (1 / 2.0, 2.63, "weight outlier"),  # ×1.3 further: clearly the weight's
     ],
 )
 def test_which_of_value_and_weight_moved_more_decides_the_outlier(

@@ -65,6 +65,9 @@ AGREED_SCORE = 0.6
 #: against the series' usual 23,500, 71 times the market)
 MARKET_AGREES = 3.0
 HABIT_APART = 10.0
+#: value and weight moved as far from their usual months where within this factor of each
+#: other (log terms): the value's "about as usual" band
+AS_FAR = 1.25
 #: the highest score of a weight slip or outlier, the top of medium: its value is right and
 #: no money is at stake, however sure the weight's error (557 of the Comext scan's high
 #: findings were weights off at €0 at stake, ranked above the money that was)
@@ -379,7 +382,8 @@ class UnitValue(Detector):
         which of the two moved further from the series' median, in log terms, decides:
         'weight outlier' when the weight did (the unit value's deviation is then mostly the
         weight's, and valuing that weight at the usual price would put a fiction at stake),
-        'price outlier' when the value did (or as far). Returns patterns, factors, and the
+        'price outlier' when the value did (or as far: within ×``AS_FAR`` of the weight's
+        move). Returns patterns, factors, and the
         value's and the weight's log deviations from the series' medians.
         """
         # a power of ten off the market or off the series' own usual unit value: where the
@@ -396,7 +400,11 @@ class UnitValue(Detector):
         value_normal, weight_normal = np.abs(zv) <= self.normal_z, np.abs(zw) <= self.normal_z
         value_slip = near & weight_normal & (np.abs(dv) > np.abs(dw))
         weight_slip = near & value_normal & (np.abs(dw) > np.abs(dv))
-        weight_moved_more = np.abs(dw) > np.abs(dv)
+        # the weight moved further only where clearly further: 2.63 times its usual month
+        # against a value at 1/2.58 of its own printed as the same move, named a weight
+        # outlier with nothing at stake, while the month before at the same price was a
+        # price outlier
+        weight_moved_more = np.abs(dw) > np.abs(dv) + math.log(AS_FAR)
         pattern = np.select(
             [value_slip, weight_slip, weight_moved_more],
             [VALUE_SLIP, WEIGHT_SLIP, WEIGHT_OUTLIER],

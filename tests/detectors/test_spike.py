@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from tradesentry.detectors import default_detectors
+from tradesentry.detectors.baseline import fit
 from tradesentry.detectors.dip import Dip
 from tradesentry.detectors.spike import Spike
 from tradesentry.text import money
@@ -45,9 +46,11 @@ def test_a_season_from_other_years_odd_months_gives_both_readings(kind, other, j
         ("2024-01", pytest.approx(0.8 * other)),
         ("2026-01", pytest.approx(0.7 * other)),
     ]
-    # the level alone, in money: the expectation without its seasonal factor (up to the
-    # offset c, 1/100 of the series' low end: exp(level + season) − c)
-    assert ev["level_expected"] * ev["seasonal_factor"] == pytest.approx(f["expected"], rel=0.05)
+    # the level alone, in money: the expectation without its seasonal factor, each net
+    # of the offset c (1/100 of the series' low end: exp(level + season) − c)
+    (c,) = fit(_odd_januaries(other, january)[None, :]).offset
+    level = ev["level_expected"] + c
+    assert level * ev["seasonal_factor"] - c == pytest.approx(f["expected"], rel=0.01)
     assert ev["level_ratio"] == pytest.approx(january / ev["level_expected"], rel=1e-4)
     assert abs(ev["level_z"]) < 2.0
     for said in (
@@ -282,3 +285,33 @@ def test_the_years_named_behind_a_season_are_those_it_was_taken_from(kind, janua
     assert ev["season_years"] == ["2021", "2022"]
     assert [s["period"] for s in ev["season_values"]] == ["2021-01", "2022-01"]
     assert "the same month in 2021 and 2022" in at.iloc[0]["explanation"]
+
+
+def _decembers(years: int, ordinary: int | None) -> np.ndarray:
+    """A quiet series ($3.0M, $3.15M, $2.85M in turn) from January 2019 whose Decembers
+    are ×5 but for the ``ordinary`` one (its index among the years)."""
+    v = np.tile([3.0e6, 3.15e6, 2.85e6], 4 * years)[: 12 * years]
+    decembers = np.arange(11, 12 * years, 12)
+    v[[d for k, d in enumerate(decembers) if k != ordinary]] *= 5.0
+    return v
+
+
+@pytest.mark.parametrize(
+    ("years", "ordinary", "found"),
+    [
+        (2, None, []),
+        (3, None, []),
+        (4, 2, [("dip", "2021-12")]),
+        (5, 2, [("dip", "2021-12")]),
+    ],
+)
+def test_a_season_most_years_share_is_the_season_in_a_quiet_series(years, ordinary, found):
+    """A December at ×5 every year in a series that varies by 5 %: the season was clipped
+    at 2.5 scales around the first pass's season (×1.5), and the zero year halved what
+    two of three Decembers did, so three Decembers at ×4.75 were each a spike "4.0 times
+    the $3.6M expected" and the one ordinary December a low dip; with two years, the
+    Decembers were each a spike against the other. The season is what most other years
+    did where they agree beyond the noise, and the ordinary December is the dip."""
+    v = _decembers(years, ordinary)
+    result = findings(keyed_panel(v, start="2019-01"), default_detectors())
+    assert list(zip(result["kind"], result["period"], strict=True)) == found

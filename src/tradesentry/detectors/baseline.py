@@ -22,11 +22,13 @@ one model of the panel, computed once and kept in ``panel.cache``:
   with the closure, not with the years before. Where fewer than 3 months report within ±6,
   the window widens to ±12.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
-  (up to 5 years either side) of the detrended values (winsorised at 2.5 scales around the season of the first pass,
-  so a December at ×3 every year keeps most of it, ×2.7 where months vary by 20 %; in a
-  quiet series the clip binds: ×2.1 at 10 %, ×1.6 at 5 %, and the scale above the
-  expectation widens instead; with a zero pseudo-year that shrinks
-  towards "no seasonality" when the years disagree), where at least 2 other years report
+  (up to 5 years either side) of the detrended values (winsorised at 2.5 scales around
+  the other years' own median where two or more report the month, else around the
+  season of the first pass, so one odd year is bounded and a December at ×5 every year
+  in a quiet series is learnt whole; with a zero pseudo-year that shrinks towards "no
+  seasonality" when the years disagree, except where an odd number of them have a
+  median beyond the 2.5 scales, which is then what most of them did), where at least 2
+  other years report
   that month; where only one does, half its deviation (the median of it and the zero
   year: halfway between "as last year" and "no season"), and only if that year's month
   lies in the same level segment as the month itself (across a level shift the other
@@ -646,7 +648,7 @@ WEAK_SEASON_YEARS = 2
 def _weak_season(
     z: np.ndarray,
     x: np.ndarray,
-    seasonal: np.ndarray,
+    unclipped: np.ndarray,
     years: np.ndarray,
     sides: tuple[np.ndarray, np.ndarray],
     support: np.ndarray,
@@ -654,7 +656,8 @@ def _weak_season(
     """``z`` where a month's season rests on one or two other years (``WEAK_SEASON_YEARS``)
     and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
     its deviation by that reading instead (``x``: the month's log deviation from its level
-    alone; each reading in the scale of its side × ``support``).
+    alone; ``unclipped``: the season of the other years' deviations as they were, not
+    winsorised; each reading in the scale of its side × ``support``).
 
     - Against its level alone. With two other years the season is the median of them and
       the zero year, which two odd months of that calendar month make even where they
@@ -663,11 +666,14 @@ def _weak_season(
       September 2024 1,697 times its expectation); with one, half a single month. So a
       month at its level after two Januaries at ×0.1 is no finding: two years cannot tell
       a season from a coincidence, and the odd Januaries are judged on their own.
-    - Against the one other year's month repeated. The season is half that year's
+    - Between its level and the one other year's month. The season is half that year's
       deviation (between "as last year" and "no season"), so a month that repeats the
       whole of it read as the other half: in a quiet series whose Decembers are at ×0.5
-      every year, each December was expected at ×0.7 and called a dip of 30 %. The month
-      and its one other year agree: that is the season.
+      every year, each December was expected at ×0.7 and called a dip of 30 %. One other
+      year cannot tell which of the two is the season, so a month anywhere from its level
+      to that year's month (as it was, not winsorised: in a quiet series whose two
+      Decembers were at ×4.75, the clipped one was ×1.4, and each December a spike
+      against the other) is read by its distance from that range.
 
     A month far from both readings keeps its ``z`` (June 2024's €211 where the level is
     €17K and June 2023 was at ×0.36 of its own). With three or more other years the season
@@ -675,8 +681,10 @@ def _weak_season(
     weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
     level_z = side_z(x, sides, support)
     # one other year: the season is median(0, d) = d/2, the year's whole deviation 2 × it
-    repeat_z = side_z(x - 2.0 * seasonal, sides, support)
-    out = np.where(weak & (years == 1) & (np.abs(repeat_z) < ORDINARY_SCALES), repeat_z, z)
+    other = 2.0 * unclipped
+    beside = x - np.clip(x, np.fmin(other, 0.0), np.fmax(other, 0.0))
+    range_z = side_z(beside, sides, support)
+    out = np.where(weak & (years == 1) & (np.abs(range_z) < ORDINARY_SCALES), range_z, z)
     return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
 
 
@@ -885,11 +893,20 @@ def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
 
 
 def _seasonal(
-    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
+    d: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+    segment: np.ndarray | None = None,
+    majority: np.ndarray | bool = False,
 ):
     """Leave-one-out median of the same calendar month in other years (with a zero prior).
 
-    Two other years or more: their median with the zero year. One: half its deviation (the
+    Two other years or more: their median with the zero year; but with an odd number of
+    them (three, five), their own median in the cells of ``majority`` (``_fit_segments``
+    takes it where it lies beyond the noise, which the median of an odd number does only
+    where most of them do): two Decembers at ×4.75 and one at ×1 in a quiet series are a
+    season of ×4.75, where the zero year made it ×2.2 and each ×4.75 December a spike.
+    Within the noise the zero year still shrinks the season of a lumpy series to none. One: half its deviation (the
     median of it and the zero year), only where that year's month is in the same level
     segment as the month itself: across a level shift the other year was another regime.
     A year from another segment counts only where that segment holds ``thin_level_points``
@@ -909,7 +926,7 @@ def _seasonal(
         return windows(a, reach, reach, fill)[..., ::season]
 
     stack = same_month(d, np.nan).copy()
-    stack[..., years] = 0.0  # the month itself out, the zero pseudo-year in
+    stack[..., years] = np.nan  # the month itself out
     # other years in the month's own segment: all of them, in a series without level shifts
     rows = np.flatnonzero(segment.any(axis=1))
     in_segment = same_month(segment[rows], -1) == segment[rows][..., None]
@@ -919,9 +936,15 @@ def _seasonal(
     size = np.take_along_axis(segment_months, segment[rows], axis=1)
     thin = same_month(size, 0) < config.thin_level_points
     stack[rows] = np.where(~in_segment & thin, np.nan, stack[rows])
-    same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1) - 1
-    med, count = nanmedian(stack, overwrite=True)
-    count = count - 1
+    same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1)
+    count = np.isfinite(stack).sum(axis=-1)
+    most = (count >= 3) & (count % 2 == 1) & majority
+    if most.any():
+        of_most, _ = nanmedian(stack)
+    stack[..., years] = 0.0  # the zero pseudo-year in
+    med, _ = nanmedian(stack, overwrite=True)
+    if most.any():
+        med = np.where(most, of_most, med)
     same = count.copy()
     same[rows] = same_in_rows
     use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
@@ -958,17 +981,23 @@ def _fit_segments(
         level, points, width = _level(y - seasonal, segment, config)
         d = y - level
         scale = robust_scale(d - seasonal, config)
-        # winsorised around the season found so far: the bound is a scale of the
-        # deseasonalised residuals, so clipping the raw deviations would cut the season
-        bound = config.winsor * scale[:, None]
-        clipped = np.clip(d, seasonal - bound, seasonal + bound)
-        clipped[samples] = np.nan  # no part of the flow, nor of its season
         # a month whose level rests on fewer months than a level needs has no deviation
         # from it to lend a season: a series of four months, one of them in September
         # 2023 at €1.1K, put its next September's level at that €1.1K and lent the first
-        # a season of ×13 from the second (€40K)
-        clipped[points < config.min_level_points] = np.nan
-        seasonal, years = _seasonal(clipped, season, config, segment)
+        # a season of ×13 from the second (€40K); nor have the samples before a flow
+        lent = np.where(samples | (points < config.min_level_points), np.nan, d)
+        # winsorised around the other years' own median where two or more give one (it
+        # stands one odd year already), else around the season found so far: the bound is
+        # a scale of the deseasonalised residuals, and a clip around zero or the first
+        # pass's season cut a December at ×5 every year to ×1.5 in a quiet series
+        bound = config.winsor * scale[:, None]
+        # most other years beyond the noise the same way are the season (``_seasonal``)
+        of_most, raw_years = _seasonal(lent, season, config, segment, majority=True)
+        beyond = np.abs(of_most) >= bound
+        raw = _seasonal(lent, season, config, segment, majority=beyond)[0]
+        centre = np.where(raw_years >= config.min_season_years, raw, seasonal)
+        clipped = np.clip(lent, centre - bound, centre + bound)
+        seasonal, years = _seasonal(clipped, season, config, segment, majority=beyond)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log
@@ -987,7 +1016,7 @@ def _fit_segments(
     support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = side_z(resid, (sigma_low, sigma_high), support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
-    z = _weak_season(z, y - level, seasonal, years, (sigma_low, sigma_high), support)
+    z = _weak_season(z, y - level, raw, years, (sigma_low, sigma_high), support)
     return {
         "level": level,
         "level_points": points,

@@ -851,3 +851,21 @@ def test_a_new_level_near_the_largest_float_is_not_said_to_stray_to_the_old():
     found = findings(keyed_panel(v), default_detectors(["level_shift"]))
     assert list(found["period"]) == ["2024-07"]
     assert "nearer the old level" not in found["explanation"].iloc[0]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_change_across_months_without_figures_starts_after_them(seed):
+    """$5M a month to March 2020, no figures April–September, $1M a month from October:
+    the change was dated March 2020 in half the noise draws, a month still at the old
+    level (the split could only move ±6 months from the test's month, and no reported
+    month after the gap was in reach). It starts in October, and the text says the
+    change came in the months without figures or then."""
+    rng = np.random.default_rng(seed)
+    v = np.where(np.arange(36) < 15, 5e6, 1e6) * np.exp(rng.normal(0.0, 0.05, 36))
+    v[15:21] = np.nan
+    found = findings(keyed_panel(v, start="2019-01"), default_detectors(["level_shift"]))
+    assert list(found["period"]) == ["2020-10"]
+    assert (
+        "The series has no figure from April 2020 to September 2020: the change came in "
+        "those months or in October 2020." in found["explanation"].iloc[0]
+    )

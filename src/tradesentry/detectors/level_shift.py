@@ -275,6 +275,7 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}"
             f"{traded}) {against}{size}."
         )
+        text += _unreported_between(ev, finding, freq)
         text += _combined_note(ev) + _zeros_note(ev, unit) + _strays_note(ev, cur, freq)
         text += _regime_end(ev, cur, freq)
         mirror, record_only = _mirror_reading(ev, finding, cur, unit)
@@ -282,6 +283,32 @@ class LevelShift(Detector):
         alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
         parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
+
+
+def _unreported_between(ev: Mapping, finding: Mapping, freq: str) -> str:
+    """Where the series has no figure between the old level's last month and the new
+    level's first, the change came somewhere in those months, not in the first month
+    after them: " The series has no figure from April 2020 to September 2020: the change
+    came in those months or in October 2020." ("" where the two are adjacent)."""
+    if ev.get("previous_adjacent", True) or not ev.get("before_to"):
+        return ""
+    step = "Y" if freq == "A" else "M"
+    try:
+        last = pd.Period(str(ev["before_to"])[: 4 if step == "Y" else 7], step)
+        start = pd.Period(str(finding["period"])[: 4 if step == "Y" else 7], step)
+    except (ValueError, TypeError):
+        return ""
+    if (start - last).n < 2:
+        return ""
+    label = (lambda p: str(p.year)) if step == "Y" else (lambda p: p.strftime("%Y-%m"))
+    first, final = period_name(label(last + 1), freq), period_name(label(start - 1), freq)
+    then = period_name(finding["period"], freq)
+    if first == final:
+        return f" The series has no figure for {first}: the change came then or in {then}."
+    return (
+        f" The series has no figure from {first} to {final}: the change came in those "
+        f"{period_unit(freq)}s or in {then}."
+    )
 
 
 def _spread_evidence(

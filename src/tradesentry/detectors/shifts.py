@@ -366,17 +366,31 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
     same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
     vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
     to_old, to_new = np.abs(vals - old[:, None]), np.abs(vals - new[:, None])
+    reported = _next_reported(x)
     best_t, best_cost = t.copy(), np.full(n, np.inf)
     for off in sorted(range(-reach, reach + 1), key=lambda o: (abs(o), o)):
-        tau = t + off
+        # a split inside months without figures starts the new level at the first month
+        # reported after them: a change across a six-month gap had to start on one of its
+        # sides within ±6 months of the test's month, and was dated to the last month
+        # before the gap, still at the old level, where the test's month lay before it
+        tau = reported[rows, np.clip(t + off, 0, T - 1)]
+        tau = np.where((t + off >= 0) & (t + off < T), tau, -1)
         cost = np.nansum(np.where(offsets < off, to_old, to_new), axis=1)
         at = np.clip(tau, 0, T - 1)
-        ok = (tau >= 0) & (tau < T) & np.isfinite(x[rows, at]) & ~cp[rows, at]
+        ok = (tau >= 0) & ~cp[rows, at]
         ok &= segment[rows, at] == segment[rows, t]
         better = ok & (cost < best_cost - 1e-9)
         best_t = np.where(better, tau, best_t)
         best_cost = np.where(better, cost, best_cost)
     return best_t
+
+
+def _next_reported(x: np.ndarray) -> np.ndarray:
+    """For each month, the first month at or after it with a figure (-1 where none)."""
+    n, T = x.shape
+    at = np.where(np.isfinite(x), np.arange(T), T)
+    first = np.minimum.accumulate(at[:, ::-1], axis=1)[:, ::-1]
+    return np.where(first < T, first, -1)
 
 
 def _shift_table(x, cp, config) -> tuple[Shifts, np.ndarray]:

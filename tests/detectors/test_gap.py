@@ -12,7 +12,7 @@ from tradesentry.datasets import make_panel
 from tradesentry.detectors import default_detectors
 from tradesentry.errors import InputError
 
-from ._helpers import findings
+from ._helpers import findings, keyed_panel
 
 
 def _gaps(values: np.ndarray):
@@ -944,3 +944,22 @@ def test_months_listed_without_a_value_are_no_off_season(withheld):
     ev = {"months": ["2021-07", "2021-08"], "off_season": 2, withheld: 2}
     assert _off_season_refuted({"evidence": ev})
     assert _off_season_text({**ev, "off_season_refuted": True}, 2, "month") == ""
+
+
+def test_a_gap_across_a_change_of_level_says_what_the_new_level_would_hold():
+    """$5M a month to March 2020, no figures April–September, $1M from October: the
+    months are priced at the old level, their segment's ($30M), and the change may have
+    come anywhere in them; the text gives what they would hold at the new level too."""
+    rng = np.random.default_rng(0)
+    v = np.where(np.arange(36) < 15, 5e6, 1e6) * np.exp(rng.normal(0.0, 0.05, 36))
+    v[15:21] = np.nan
+    found = findings(keyed_panel(v, start="2019-01"), default_detectors(["gap"]))
+    (gap,) = found.to_dict("records")
+    ev = gap["evidence"]
+    assert ev["new_level_from"] == "2020-10"
+    assert ev["at_new_level"] == pytest.approx(6e6, rel=0.1)
+    assert gap["expected"] == pytest.approx(3e7, rel=0.1)
+    assert (
+        "a new level starts after them (October 2020), and at it they would hold about $5.9M"
+        in (gap["explanation"])
+    )

@@ -144,6 +144,7 @@ class Gap(Detector):
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
         without_season = _without_season(model, rows, start, end, expected)
+        at_new = _at_the_new_level(panel, model, rows, start, end)
         withheld = _withheld_months(panel, rows, start, end)
         # the month after: its late figure, where no month of the run was withheld
         late = late_evidence(panel, model, rows, end + 1, start, np.where(withheld, 0, expected))
@@ -171,6 +172,11 @@ class Gap(Detector):
                     else {}
                 ),
                 **({"late": late[j]} if late[j] else {}),
+                **(
+                    {"new_level_from": panel.label(int(e) + 1), "at_new_level": float(at_new[j])}
+                    if np.isfinite(at_new[j])
+                    else {}
+                ),
             }
             for j, (k, r, s, e) in enumerate(zip(keep, rows, start, end, strict=True))
         ]
@@ -378,6 +384,12 @@ class Gap(Detector):
             worth += (
                 f" and the same {unit} in other years ({about(plain, cur)} from the figures "
                 "around them alone)"
+            )
+        if worth and ev.get("at_new_level") is not None:
+            worth += (
+                f"; a new level starts after them ({period_name(ev.get('new_level_from'), freq)}"
+                f"), and at it they would hold {about(ev['at_new_level'], cur)}: the change may "
+                f"have come in those {unit}s"
             )
         carried = int(ev.get("carried_across") or 0)
         if worth and carried:
@@ -734,6 +746,23 @@ SIBLINGS_FOR_READING = 3
 #: partners that went on carry most of it, the line did not stop (Guinea's bauxite to
 #: China, 98 % of the line, went on while five smaller buyers fell silent)
 SIBLINGS_SHARE = 0.5
+
+
+def _at_the_new_level(panel: Panel, model, rows, start, end) -> np.ndarray:
+    """Where a level shift starts in the month after a run (the months before it and after
+    it in two segments), what the run's months would hold at the new level: the level of
+    that month, each month with its own season; NaN elsewhere. The model prices the run at
+    the old level, its segment's: the change may have come anywhere in it."""
+    out = np.full(len(rows), np.nan)
+    after = end + 1
+    inside = (start > 0) & (after < panel.n_months)
+    before, after = np.where(inside, start - 1, 0), np.where(inside, after, 0)
+    changed = inside & (model.segment[rows, before] != model.segment[rows, after])
+    for j in np.flatnonzero(changed).tolist():
+        r, months = int(rows[j]), np.arange(int(start[j]), int(end[j]) + 1)
+        logs = model.level[r, after[j]] + model.seasonal[r, months]
+        out[j] = round(float(np.maximum(np.exp(logs) - model.offset[r], 0.0).sum()), 2)
+    return out
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

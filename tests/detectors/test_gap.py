@@ -952,7 +952,17 @@ def test_a_gap_across_a_change_of_level_says_what_the_new_level_would_hold():
     come anywhere in them; the text gives what they would hold at the new level too."""
     rng = np.random.default_rng(0)
     v = np.where(np.arange(36) < 15, 5e6, 1e6) * np.exp(rng.normal(0.0, 0.05, 36))
+    one = v.copy()
     v[15:21] = np.nan
+    one[20] = (
+        np.nan
+    )  # one month, then the change: "after it … the change may have come in that month"
+    one[21:] *= 0.2
+    (single,) = findings(keyed_panel(one, start="2019-01"), default_detectors(["gap"]))[
+        "explanation"
+    ]
+    assert ", and at that level it would hold about $" in single, single
+    assert "the change may have come in that month." in single, single
     found = findings(keyed_panel(v, start="2019-01"), default_detectors(["gap"]))
     (gap,) = found.to_dict("records")
     ev = gap["evidence"]
@@ -960,6 +970,6 @@ def test_a_gap_across_a_change_of_level_says_what_the_new_level_would_hold():
     assert ev["at_new_level"] == pytest.approx(6e6, rel=0.1)
     assert gap["expected"] == pytest.approx(3e7, rel=0.1)
     assert (
-        "a new level starts after them (October 2020), and at it they would hold about $5.9M"
+        "a new level starts after them (October 2020), and at that level they would hold about $5.9M"
         in (gap["explanation"])
     )

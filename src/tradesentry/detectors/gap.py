@@ -386,10 +386,13 @@ class Gap(Detector):
                 "around them alone)"
             )
         if worth and ev.get("at_new_level") is not None:
+            one = len(months) == 1
+            them, they = ("it", "it") if one else ("them", "they")
+            those = f"that {unit}" if one else f"those {unit}s"
             worth += (
-                f"; a new level starts after them ({period_name(ev.get('new_level_from'), freq)}"
-                f"), and at it they would hold {about(ev['at_new_level'], cur)}: the change may "
-                f"have come in those {unit}s"
+                f"; a new level starts after {them} "
+                f"({period_name(ev.get('new_level_from'), freq)}), and at that level {they} would "
+                f"hold {about(ev['at_new_level'], cur)}: the change may have come in {those}"
             )
         carried = int(ev.get("carried_across") or 0)
         if worth and carried:

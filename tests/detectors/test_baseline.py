@@ -76,10 +76,12 @@ def test_window_medians_agree_with_a_month_by_month_reading(gappy_rows):
 
 def test_the_seasonal_term_is_the_median_of_the_other_years_and_a_zero_year(gappy_rows):
     """Another regime's year counts only where its segment holds 6 reported months or more
-    (``thin_level_points``); from one other year, only within the month's own regime."""
+    (``thin_level_points``); from one other year, only within the month's own regime. The
+    third output is the median of an odd number of other years (three or more) without
+    the zero year, what most of them did, and the first elsewhere."""
     x, segment = gappy_rows
     config = B.DEFAULT_CONFIG
-    seasonal, years = B._seasonal(x, 12, config, segment)
+    seasonal, years, of_most = B._seasonal(x, 12, config, segment)
     for i, t in np.ndindex(x.shape):
         size = {s: int((np.isfinite(x[i]) & (segment[i] == s)).sum()) for s in set(segment[i])}
         others = [s for s in range(t % 12, 50, 12) if s != t and np.isfinite(x[i, s])]
@@ -93,6 +95,8 @@ def test_the_seasonal_term_is_the_median_of_the_other_years_and_a_zero_year(gapp
         used = len(found) >= 2 or (len(found) == 1 and len(in_regime) == 1)
         expected = _reference_median([*found, 0.0]) if used else 0.0
         assert seasonal[i, t] == pytest.approx(expected)
+        most = _reference_median(found) if used and len(found) % 2 and len(found) >= 3 else None
+        assert of_most[i, t] == pytest.approx(expected if most is None else most)
 
 
 def test_blocks_and_threads_do_not_change_the_model(clean_values, monkeypatch):

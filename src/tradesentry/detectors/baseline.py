@@ -116,6 +116,7 @@ import numpy as np
 
 from tradesentry.detectors.robust import (
     MEDIAN_SE,
+    _sorted_median,
     nanmedian,
     nanquantile,
     residual_scales,
@@ -893,29 +894,26 @@ def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
 
 
 def _seasonal(
-    d: np.ndarray,
-    season: int,
-    config: BaselineConfig,
-    segment: np.ndarray | None = None,
-    majority: np.ndarray | bool = False,
+    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
 ):
-    """Leave-one-out median of the same calendar month in other years (with a zero prior).
+    """Leave-one-out median of the same calendar month in other years (with a zero prior),
+    the number of those years, and the season of most of them.
 
-    Two other years or more: their median with the zero year; but with an odd number of
-    them (three, five), their own median in the cells of ``majority`` (``_fit_segments``
-    takes it where it lies beyond the noise, which the median of an odd number does only
-    where most of them do): two Decembers at ×4.75 and one at ×1 in a quiet series are a
-    season of ×4.75, where the zero year made it ×2.2 and each ×4.75 December a spike.
-    Within the noise the zero year still shrinks the season of a lumpy series to none. One: half its deviation (the
+    Two other years or more: their median with the zero year. One: half its deviation (the
     median of it and the zero year), only where that year's month is in the same level
     segment as the month itself: across a level shift the other year was another regime.
     A year from another segment counts only where that segment holds ``thin_level_points``
     reported months or more: a shorter one has no level of its own to deviate from.
+    The third: with an odd number of other years (three, five), their own median without
+    the zero year, which ``_fit_segments`` takes where it lies beyond the noise (which the
+    median of an odd number does only where most of them do): two Decembers at ×4.75 and
+    one at ×1 in a quiet series are a season of ×4.75, where the zero year made it ×2.2 and
+    each ×4.75 December a spike; elsewhere the first. Both medians come from one sort.
     """
     n, T = d.shape
     years = min(config.max_season_years, (T - 1) // season) if season > 1 else 0
     if years < 1:
-        return np.zeros_like(d), np.zeros(d.shape, dtype=np.int64)
+        return np.zeros_like(d), np.zeros(d.shape, dtype=np.int64), np.zeros_like(d)
     if segment is None:
         segment = np.zeros(d.shape, dtype=np.int64)
     # for column t, columns t - years·season .. t + years·season in steps of a season:
@@ -937,18 +935,32 @@ def _seasonal(
     thin = same_month(size, 0) < config.thin_level_points
     stack[rows] = np.where(~in_segment & thin, np.nan, stack[rows])
     same_in_rows = (np.isfinite(stack[rows]) & in_segment).sum(axis=-1)
-    count = np.isfinite(stack).sum(axis=-1)
-    most = (count >= 3) & (count % 2 == 1) & majority
-    if most.any():
-        of_most, _ = nanmedian(stack)
-    stack[..., years] = 0.0  # the zero pseudo-year in
-    med, _ = nanmedian(stack, overwrite=True)
-    if most.any():
-        med = np.where(most, of_most, med)
+    stack.sort(axis=-1)
+    plain, count = _sorted_median(stack)
+    med = _median_with_zero(stack, count)
     same = count.copy()
     same[rows] = same_in_rows
     use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
-    return np.where(use, med, 0.0), count
+    med = np.where(use, med, 0.0)
+    return med, count, np.where(use & (count >= 3) & (count % 2 == 1), plain, med)
+
+
+def _median_with_zero(s: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The median of each row of ``s`` (sorted along the last axis, NaN last, ``n`` values)
+    with a 0 added, read from the sorted row: the merged row holds the row's negatives, the
+    0, then the rest."""
+    width = s.shape[-1]
+    with np.errstate(invalid="ignore"):
+        negative = (s < 0).view(np.uint8).astype(np.float32) @ np.ones(width, np.float32)
+    negative = negative.astype(np.int64)
+    flat = s.reshape(-1, width).ravel()
+    at = (np.arange(flat.size // width) * width).reshape(n.shape)
+
+    def merged(p: np.ndarray) -> np.ndarray:
+        index = np.clip(np.where(p < negative, p, p - 1), 0, width - 1)
+        return np.where(p == negative, 0.0, flat[at + index])
+
+    return 0.5 * merged(n // 2) + 0.5 * merged((n + 1) // 2)
 
 
 def seasonal_at(
@@ -992,12 +1004,13 @@ def _fit_segments(
         # pass's season cut a December at ×5 every year to ×1.5 in a quiet series
         bound = config.winsor * scale[:, None]
         # most other years beyond the noise the same way are the season (``_seasonal``)
-        of_most, raw_years = _seasonal(lent, season, config, segment, majority=True)
+        raw, raw_years, of_most = _seasonal(lent, season, config, segment)
         beyond = np.abs(of_most) >= bound
-        raw = _seasonal(lent, season, config, segment, majority=beyond)[0]
+        raw = np.where(beyond, of_most, raw)
         centre = np.where(raw_years >= config.min_season_years, raw, seasonal)
         clipped = np.clip(lent, centre - bound, centre + bound)
-        seasonal, years = _seasonal(clipped, season, config, segment, majority=beyond)
+        seasonal, years, of_most = _seasonal(clipped, season, config, segment)
+        seasonal = np.where(beyond, of_most, seasonal)
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log

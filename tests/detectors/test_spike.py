@@ -315,3 +315,17 @@ def test_a_season_most_years_share_is_the_season_in_a_quiet_series(years, ordina
     v = _decembers(years, ordinary)
     result = findings(keyed_panel(v, start="2019-01"), default_detectors())
     assert list(zip(result["kind"], result["period"], strict=True)) == found
+
+
+@pytest.mark.parametrize("months", [20, 30, 40])
+def test_two_months_far_above_a_quiet_series_do_not_hide_each_other(months):
+    """A side's scale is widened by its tail, read at the 95 % point of the residuals:
+    with fewer than 41 that was the second largest deviation, so two months at ×10 of a
+    series varying by 5 % made the upper scale their own (1.27 log units against 0.11)
+    and neither was found. Two months are no habit: the tail is read no further out than
+    the third largest deviation (from 20 residuals on; below, a row cannot tell two
+    anomalies from a habit)."""
+    v = 1e8 * np.exp(np.random.default_rng(1).normal(0.0, 0.05, months))
+    v[[4, 12]] *= 10.0
+    found = findings(keyed_panel(v), default_detectors(["spike"]))
+    assert list(found["period"]) == ["2023-05", "2024-01"]

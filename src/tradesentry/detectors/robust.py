@@ -21,13 +21,18 @@ MAD_TO_SIGMA = 1.4826  # the MAD of a normal distribution is 0.6745 sigma
 MEDIAN_SE = math.sqrt(math.pi / 2)  # a median's standard error relative to a mean's
 
 
-def nanquantile(a: np.ndarray, q: float) -> np.ndarray:
-    """The lower ``q`` quantile over the last axis ignoring NaN (an observed value, no interpolation)."""
+def nanquantile(a: np.ndarray, q: float, spare: int = 0, from_n: int = 0) -> np.ndarray:
+    """The lower ``q`` quantile over the last axis ignoring NaN (an observed value, no
+    interpolation); in rows of ``from_n`` values or more, never one of the ``spare``
+    largest."""
     n = np.count_nonzero(~np.isnan(a), axis=-1)
     if a.shape[-1] == 0:
         return np.full(a.shape[:-1], np.nan)
     s = np.sort(a, axis=-1)
-    at = np.floor(q * np.maximum(n - 1, 0)).astype(np.int64)[..., None]
+    at = np.floor(q * np.maximum(n - 1, 0)).astype(np.int64)
+    if spare:
+        at = np.where(n >= from_n, np.maximum(np.minimum(at, n - 1 - spare), 0), at)
+    at = at[..., None]
     return np.where(n > 0, np.take_along_axis(s, at, -1)[..., 0], np.nan)
 
 
@@ -98,6 +103,12 @@ def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np
     return _blended(raw, n, config)
 
 
+#: the largest deviations of a row that never widen its scales alone: two months are no habit
+HABIT_SPARE = 2
+#: … in rows of this many residuals or more (``residual_scales``' ``few`` below it)
+HABIT_FROM = 20
+
+
 def residual_scales(
     r: np.ndarray, config: BaselineConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -115,10 +126,17 @@ def residual_scales(
     raw = MAD_TO_SIGMA * mad
     norm = _normal_quantile(config.tail_quantile)
     one_sided = (1.0 + config.tail_quantile) / 2.0
+    # two months are no habit: the tails are read no further out than the third largest
+    # deviation (with fewer than 41 residuals a side's 95 % point was the second largest,
+    # and two years at ×10 of a 20-year series hid each other); a row of fewer than
+    # ``HABIT_FROM`` has too few to tell two anomalies from a habit, and keeps each side at
+    # least as wide as both (below): reading them so took the untouched Comext series cut
+    # to 12 months from 9.2 to 13.9 findings per 100 series-years
+    spare = {"spare": HABIT_SPARE, "from_n": HABIT_FROM}
     tails = (
-        nanquantile(np.abs(dev), config.tail_quantile),
-        nanquantile(-dev, one_sided),
-        nanquantile(dev, one_sided),
+        nanquantile(np.abs(dev), config.tail_quantile, **spare),
+        nanquantile(-dev, one_sided, **spare),
+        nanquantile(dev, one_sided, **spare),
     )
     both, low, high = (_blended(np.fmax(raw, np.nan_to_num(q / norm)), n, config) for q in tails)
     few = n < round(1.0 / (1.0 - one_sided))

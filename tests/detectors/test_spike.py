@@ -329,3 +329,32 @@ def test_two_months_far_above_a_quiet_series_do_not_hide_each_other(months):
     v[[4, 12]] *= 10.0
     found = findings(keyed_panel(v), default_detectors(["spike"]))
     assert list(found["period"]) == ["2023-05", "2024-01"]
+
+
+@pytest.mark.parametrize(("kind", "factor"), [("spike", 2.0), ("dip", 0.2)])
+def test_a_month_a_revision_made_unusual_says_the_previous_release_held_it(
+    store, tmp_path, kind, factor
+):
+    """Korea's exports to Viet Nam, about $200M a month; a second release doubled March
+    2021: the spike said "a later revision or the partner's mirror record would tell them
+    apart", where the store holds the revision. It says what the previous release held."""
+    from tradesentry import api
+
+    rng = np.random.default_rng(4)
+    values = 2e8 * np.exp(rng.normal(0.0, 0.05, 60))
+    for release, month_factor in ((1, 1.0), (2, factor)):
+        rows = ["reporter,partner,flow,commodity,period,value"]
+        for m, v in enumerate(values):
+            v = v * month_factor if m == 38 else v
+            rows.append(f"KOR,VNM,export,TOTAL,{2018 + m // 12}-{m % 12 + 1:02d},{v:.0f}")
+        path = tmp_path / f"r{release}.csv"
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        store.ingest(path, published=f"2023-0{release}-15")
+    (found,) = api.scan(store, kinds=kind, save=False).to_records()
+    assert found["period"] == "2021-03"
+    assert found["evidence"]["previous_release"]["release"] == 1
+    before = money(round(values[38]))
+    assert (
+        f"The previous release, release 1, held {before} for March 2021" in (found["explanation"])
+    )
+    assert "a later revision" not in found["explanation"]

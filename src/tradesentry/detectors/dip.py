@@ -25,9 +25,11 @@ from tradesentry.detectors.evidence import (
     has_partner_record,
     many_goods,
     next_was_high,
+    previous_release_text,
     season_decides,
     season_reading,
     silence_text,
+    with_previous_release,
 )
 from tradesentry.detectors.second_record import (
     AGREES,
@@ -75,6 +77,10 @@ class Dip(Detector):
     years' months behind the factor in money, and the month against the level alone.
     Where the store holds the partner's record of the same flow, the month is read in it
     too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
+    Where this release revised the month from a figure the previous release held within
+    the threshold of the same expectation (context ``previous``), the text says so, and
+    that the publisher's notes or the partner's record would tell which is right, not a
+    later revision (``evidence.with_previous_release``).
     A month after half a year or more without a figure says so, and which side of the
     silence its expectation comes from (``evidence.silence_text``): after it, the trade or
     its record had stopped before this month.
@@ -89,13 +95,14 @@ class Dip(Detector):
 
     kind: ClassVar[str] = "dip"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", "previous", *DRIVER_NEEDS)
     # how many of the reporter's series moved with it, read once the scan's findings are in
     finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     threshold: float = 4.5
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         found = with_second_records(panel, deviations(panel, self.kind, -1, self.threshold))
+        found = with_previous_release(panel, found, self.threshold)
         return with_combined(found, combined_deviations(panel, self.kind, -1, self.threshold))
 
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -123,6 +130,9 @@ class Dip(Detector):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
         partner, reading = partner_text(ev, finding)
         shipped, quantity = shipped_text(ev, finding, reading)
+        revised = previous_release_text(ev, finding["period"], cur, freq)
+        if revised:  # the store holds what a later revision would have told
+            return text + revised + shipped + partner
         text += shipped + partner
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level"):

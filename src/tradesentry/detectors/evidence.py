@@ -17,7 +17,13 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from tradesentry.detectors.base import confidence, detections, material_score, no_detections
+from tradesentry.detectors.base import (
+    confidence,
+    context_array,
+    detections,
+    material_score,
+    no_detections,
+)
 from tradesentry.detectors.baseline import (
     ORDINARY_SCALES,
     SEASON_SHOWN,
@@ -602,4 +608,60 @@ def deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.
             observed - expected,
         ),
         evidence=deviation_evidence(panel, model, rows, cols),
+    )
+
+
+def with_previous_release(panel: Panel, found: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Single months whose figure this release revised from one the previous release held
+    within ``threshold`` of the same expectation (context ``previous_value``): the month is
+    unusual because of the revision, which the store already holds, so a later revision is
+    not what would tell (evidence ``previous_release``: ``value``, ``release``, ``z``).
+    Korea's exports to Viet Nam, March 2021: $212.5M in the first release, $425.0M in the
+    second, a spike that said "a later revision … would tell them apart"."""
+    previous = context_array(panel, "previous_value")
+    if previous is None or found.empty:
+        return found
+    rows, cols = found["series"].to_numpy(), found["start"].to_numpy()
+    single = (found["end"].to_numpy() == cols) & ~found["evidence"].map(
+        lambda e: bool(e.get("combined"))
+    ).to_numpy(dtype=bool)
+    before = previous[rows, cols]
+    now = panel.values[rows, cols]
+    revised = single & np.isfinite(before) & (before >= 0) & (before != now)
+    if not revised.any():
+        return found
+    model = baseline(panel)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid = np.log(before + model.offset[rows]) - model.expected_log[rows, cols]
+        side = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
+        z = resid / (side * model.support[rows, cols])
+    revised &= np.abs(z) < threshold
+    if not revised.any():
+        return found
+    release = context_array(panel, "previous_release")
+    found = found.copy()
+    evidence = list(found["evidence"])
+    for k in np.flatnonzero(revised).tolist():
+        reading = {"value": float(before[k]), "z": round(float(z[k]), 3)}
+        if release is not None and np.isfinite(release[rows[k], cols[k]]):
+            reading["release"] = int(release[rows[k], cols[k]])
+        evidence[k] = {**evidence[k], "previous_release": reading}
+    found["evidence"] = evidence
+    return found
+
+
+def previous_release_text(ev: Mapping, period: str, cur: str, freq: str) -> str:
+    """The month as the previous release held it (``with_previous_release``): " The previous
+    release, release 1, held $212.5M for March 2021, within the series' usual variation: this
+    release's revision made the month unusual; the publisher's notes, or the partner's
+    record, would tell which of the two figures is right." ("" where not revised)."""
+    reading = ev.get("previous_release")
+    if not isinstance(reading, Mapping) or reading.get("value") is None:
+        return ""
+    which = f", release {reading['release']}," if reading.get("release") is not None else ""
+    return (
+        f" The previous release{which} held {money(reading['value'], cur)} for "
+        f"{period_name(period, freq)}, within the series' usual variation: this release's "
+        "revision made the month unusual; the publisher's notes, or the partner's record, "
+        "would tell which of the two figures is right."
     )

@@ -23,9 +23,11 @@ from tradesentry.detectors.evidence import (
     expectation_source,
     finding_freq,
     has_partner_record,
+    previous_release_text,
     season_decides,
     season_reading,
     unreported,
+    with_previous_release,
 )
 from tradesentry.detectors.gap import run_expectations, run_sums
 from tradesentry.detectors.late import late_evidence, late_text
@@ -66,6 +68,10 @@ class Spike(Detector):
     may have been recorded late, here (evidence ``late``, ``late.py``).
     Where the store holds the partner's record of the same flow, the month is read in it
     too: held (the reporter's figure is the one off) or moved with it (``second_record.py``).
+    Where this release revised the month from a figure the previous release held within
+    the threshold of the same expectation (context ``previous``), the text says so, and
+    that the publisher's notes or the partner's record would tell which is right, not a
+    later revision (``evidence.with_previous_release``).
     Where many of the reporter's series of the flow moved the same way in the month (a
     record or a measure that moved as a whole: ``context.reporter_along``, counted with
     the scan's level shifts and other single months of that record and month), the text
@@ -77,7 +83,7 @@ class Spike(Detector):
 
     kind: ClassVar[str] = "spike"
     # money at stake in dollars; on a world series, every partner's sum (``drivers``)
-    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", *DRIVER_NEEDS)
+    needs: ClassVar[tuple[str, ...]] = (*MONEY_NEEDS, "mirror", "previous", *DRIVER_NEEDS)
     # how many of the reporter's series moved with it, read once the scan's findings are in
     finding_needs: ClassVar[tuple[str, ...]] = ("reporter_along",)
     threshold: float = 4.0
@@ -86,6 +92,7 @@ class Spike(Detector):
         found = with_second_records(panel, deviations(panel, self.kind, +1, self.threshold))
         if len(found):
             found = _with_late_readings(panel, found)
+            found = with_previous_release(panel, found, self.threshold)
         return with_combined(found, combined_deviations(panel, self.kind, +1, self.threshold))
 
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -117,6 +124,9 @@ class Spike(Detector):
         text += late_text(ev.get("late"), cur, freq, "spike")
         partner, reading = partner_text(ev, finding)
         shipped, quantity = shipped_text(ev, finding, reading)
+        revised = previous_release_text(ev, finding["period"], cur, freq)
+        if revised:  # the store holds what a later revision would have told
+            return text + revised + shipped + partner
         quoted = bool(partner) or not has_partner_record(finding)  # nothing left to point to
         closing = _closing(reading, quantity, period_unit(freq), quoted=quoted)
         return text + shipped + partner + closing

@@ -678,3 +678,15 @@ def test_months_x1000_in_more_than_a_tenth_of_a_series_are_its_habit_not_slips()
     v[[4, 10, 17, 25, 31]] *= 1e3
     found = findings(keyed_panel(v), default_detectors(["implausible"]))
     assert not any(e["reason"] == "unit_slip" for e in found["evidence"])
+
+
+def test_slips_found_in_the_two_sided_scale_are_scored_in_it():
+    """Two figures at ×1000 of a 14-figure series ($100B against about $100M; an annual
+    series of 14 years read the same): found as unit slips in the two-sided scale, but
+    scored 0 in their side's, which the two had made their own: low, ranked last."""
+    rng = np.random.default_rng(1)
+    v = 1e8 * np.exp(rng.normal(0.0, 0.05, 14))
+    v[[4, 8]] *= 1e3
+    found = findings(keyed_panel(v), default_detectors(["implausible"]))
+    assert len(found) == 2
+    assert (found["score"] == 1.0).all()

@@ -163,8 +163,9 @@ class Implausible(Detector):
         first = first_months(panel)
         # a parcel where the line often ships nothing is no more implausible than none
         habit = first | ordinary_nothing(panel, model)
+        z_both = _two_sided(z, model)
         reason, factor, alone, n_tiny, low = self._classify(
-            v, e, z, below, model.sigma[:, None], habit, panel.season, _two_sided(z, model)
+            v, e, z, below, model.sigma[:, None], habit, panel.season, z_both
         )
         reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples)
         rows, cols = np.nonzero(reason >= 0)
@@ -174,6 +175,9 @@ class Implausible(Detector):
         zz = np.abs(np.nan_to_num(z[rows, cols], nan=self.threshold + 10.0))
         typical = typical_level(v)[rows]
         zz = np.where(reason[rows, cols] >= 1, np.fmax(zz, np.nan_to_num(below[rows, cols])), zz)
+        # a slip or tiny month found in the two-sided scale is scored in it too: two years
+        # ×1000 of a 14-year series, $100B at stake, scored 0 in their side's scale
+        zz = np.fmax(zz, np.abs(np.nan_to_num(z_both[rows, cols])))
         evidence = deviation_evidence(panel, model, rows, cols)
         around = [ev.get("level_months") for ev in evidence]
         for ev, more, r in zip(

@@ -23,12 +23,13 @@ one model of the panel, computed once and kept in ``panel.cache``:
   the window widens to ±12.
 - **Seasonal term.** For each month, the median over the other years' same calendar month
   (up to 5 years either side) of the detrended values (winsorised at 2.5 scales around
-  the other years' own median where two or more report the month, else around the
-  season of the first pass, so one odd year is bounded and a December at ×5 every year
-  in a quiet series is learnt whole; with a zero pseudo-year that shrinks towards "no
-  seasonality" when the years disagree, except where an odd number of them have a
-  median beyond the 2.5 scales, which is then what most of them did), where at least 2
-  other years report
+  the season the other years give unwinsorised, where two or more report the month, else
+  around the season of the first pass, so one odd year is bounded and a December at ×5
+  every year in a quiet series is learnt whole; with a zero pseudo-year that shrinks
+  towards "no seasonality" when the years disagree, except where an odd number of them
+  have a median beyond the 2.5 scales, which is then what most of them did; a month more
+  than ×316 from its level, nearer a unit error than a season, lends neither), where at
+  least 2 other years report
   that month; where only one does, half its deviation (the median of it and the zero
   year: halfway between "as last year" and "no season"), and only if that year's month
   lies in the same level segment as the month itself (across a level shift the other
@@ -127,6 +128,11 @@ from tradesentry.detectors.shifts import Shifts, find_shifts_in_order, segment_s
 from tradesentry.errors import InputError
 from tradesentry.panel import Panel, covered_months
 
+#: the furthest a month's deviation is evidence of a season learnt from the other years as
+#: they are, or lends a range to a month of one other year: ×316 (2.5 decades) either way,
+#: nearer a unit error's ×1000 than any season; beyond it the winsorised season stands
+#: (three Decembers at ×1000 had been a season of ×1,053, and none of them a unit slip)
+SEASON_CEILING = 2.5 * math.log(10.0)
 #: a seasonal term (log) from which a month's season is said to have moved it: 1 %
 SEASON_SHOWN = 0.01
 
@@ -508,7 +514,7 @@ def _fit_rows(
     y, offset = log_values(values, config.offset_share)
     flat = np.zeros(y.shape, dtype=np.int64)
     samples = samples_before_flow(values)
-    fitted = _fit_segments(y, flat, season, config, samples)
+    fitted = _fit_segments(y, flat, season, config, samples, offset)
     # a level shift in the one other year would pass half into a season taken from it, so
     # the search sees only the seasons that at least two other years agree on
     agreed = fitted["season_years"] >= config.min_season_years
@@ -518,7 +524,7 @@ def _fit_rows(
     shifts, segment = find_shifts_in_order(x, config)
     rows = np.unique(shifts.series)
     if rows.size:  # refit the series with level shifts, each segment on its own
-        again = _fit_segments(y[rows], segment[rows], season, config, samples[rows])
+        again = _fit_segments(y[rows], segment[rows], season, config, samples[rows], offset[rows])
         for name, array in again.items():
             fitted[name][rows] = array
     expected = np.maximum(np.exp(fitted["expected_log"]) - offset[:, None], 0.0)
@@ -658,7 +664,7 @@ def _weak_season(
     and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
     its deviation by that reading instead (``x``: the month's log deviation from its level
     alone; ``unclipped``: the season of the other years' deviations as they were, not
-    winsorised; each reading in the scale of its side × ``support``).
+    winsorised, of the months within ``SEASON_CEILING`` of their level; each reading in the scale of its side × ``support``).
 
     - Against its level alone. With two other years the season is the median of them and
       the zero year, which two odd months of that calendar month make even where they
@@ -682,6 +688,7 @@ def _weak_season(
     weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
     level_z = side_z(x, sides, support)
     # one other year: the season is median(0, d) = d/2, the year's whole deviation 2 × it
+    # (a month past ``SEASON_CEILING``, nearer a unit error than a season, lends none)
     other = 2.0 * unclipped
     beside = x - np.clip(x, np.fmin(other, 0.0), np.fmax(other, 0.0))
     range_z = side_z(beside, sides, support)
@@ -982,8 +989,30 @@ def seasonal_at(
     return _seasonal(a, season, config, None)[0][row_of, cols]
 
 
+def _within_a_season(y: np.ndarray, level: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Months within ``SEASON_CEILING`` of their level in money (not on the model's log
+    scale, whose offset makes a month at a thousandth of its level ×1/100 there). Above
+    the level the offset is negligible; below it the money is read again, only for months
+    more than ×e under their level on the log scale (the rest are within the ceiling)."""
+    d = y - level
+    with np.errstate(invalid="ignore"):
+        within = np.abs(d) < SEASON_CEILING
+        rows, cols = np.nonzero(d < -1.0)
+    if rows.size:
+        c = offset[rows]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            money = np.log(np.exp(y[rows, cols]) - c) - np.log(np.exp(level[rows, cols]) - c)
+        within[rows, cols] = np.abs(money) < SEASON_CEILING
+    return within
+
+
 def _fit_segments(
-    y: np.ndarray, segment: np.ndarray, season: int, config: BaselineConfig, samples: np.ndarray
+    y: np.ndarray,
+    segment: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+    samples: np.ndarray,
+    offset: np.ndarray,
 ) -> dict:
     """Level and season, each estimated from the other, twice; residuals and scale (not
     of the ``samples`` before a flow starts: ``samples_before_flow``)."""
@@ -998,13 +1027,16 @@ def _fit_segments(
         # 2023 at €1.1K, put its next September's level at that €1.1K and lent the first
         # a season of ×13 from the second (€40K); nor have the samples before a flow
         lent = np.where(samples | (points < config.min_level_points), np.nan, d)
-        # winsorised around the other years' own median where two or more give one (it
-        # stands one odd year already), else around the season found so far: the bound is
-        # a scale of the deseasonalised residuals, and a clip around zero or the first
-        # pass's season cut a December at ×5 every year to ×1.5 in a quiet series
+        # winsorised around the season the other years give unwinsorised where two or more
+        # give one (their median stands one odd year already), else around the season
+        # found so far: the bound is a scale of the deseasonalised residuals, and a clip
+        # around zero or the first pass's season cut a December at ×5 every year to ×1.5
+        # in a quiet series
         bound = config.winsor * scale[:, None]
-        # most other years beyond the noise the same way are the season (``_seasonal``)
-        raw, raw_years, of_most = _seasonal(lent, season, config, segment)
+        # most other years beyond the noise the same way are the season (``_seasonal``);
+        # a month past ``SEASON_CEILING``, a unit error's order, is no evidence of either
+        seasonal_order = np.where(_within_a_season(y, level, offset), lent, np.nan)
+        raw, raw_years, of_most = _seasonal(seasonal_order, season, config, segment)
         beyond = np.abs(of_most) >= bound
         raw = np.where(beyond, of_most, raw)
         centre = np.where(raw_years >= config.min_season_years, raw, seasonal)

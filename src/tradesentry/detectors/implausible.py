@@ -258,10 +258,14 @@ class Implausible(Detector):
             least = positive.min(axis=1)  # NaN where none (nanmin warned on every scan)
             least = np.where(np.isfinite(least), least, np.nan)
         tol = np.clip(2.0 * sigma / np.log(10.0), self.slip_tolerance, self.max_slip_tolerance)
+        # orders of magnitude in the two-sided scale too, as a single month's (``_two_sided``)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            far = np.fmax(np.abs(z), np.abs(z * sigma / baseline(panel).sigma[rows]))
         slip = np.full(len(rows), np.nan)
         for power in (3, 6):
-            up = (z >= self.threshold) & (np.abs(lr - power) <= tol) & (from_typical >= power / 2)
-            down = (z <= -self.threshold) & (np.abs(lr + power) <= tol)
+            up = (z > 0) & (far >= self.threshold) & (np.abs(lr - power) <= tol)
+            up &= from_typical >= power / 2
+            down = (z < 0) & (far >= self.threshold) & (np.abs(lr + power) <= tol)
             down &= from_typical <= -power / 2
             slip = np.where(up, 10.0**power, np.where(down, 10.0**-power, slip))
         with np.errstate(invalid="ignore"):

@@ -236,6 +236,10 @@ class LevelShift(Detector):
         out.update(_strays(panel, i, t, side, old, new))
         out.update(_previous_month(panel, model, i, prev))
         out["previous_adjacent"] = prev == t - 1  # no missing month between it and the shift
+        # the months between hold no row at all (not zeros the medians left out)
+        out["unreported_before"] = bool(
+            prev < t - 1 and np.isnan(panel.values[i, prev + 1 : t]).all()
+        )
         return out
 
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -289,8 +293,9 @@ def _unreported_between(ev: Mapping, finding: Mapping, freq: str) -> str:
     """Where the series has no figure between the old level's last month and the new
     level's first, the change came somewhere in those months, not in the first month
     after them: " The series has no figure from April 2020 to September 2020: the change
-    came in those months or in October 2020." ("" where the two are adjacent)."""
-    if ev.get("previous_adjacent", True) or not ev.get("before_to"):
+    came in those months or in October 2020." ("" where the two are adjacent, or the
+    months between hold zeros: no trade, which the medians left out)."""
+    if not ev.get("unreported_before") or not ev.get("before_to"):
         return ""
     step = "Y" if freq == "A" else "M"
     try:

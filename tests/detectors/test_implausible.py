@@ -690,3 +690,31 @@ def test_slips_found_in_the_two_sided_scale_are_scored_in_it():
     found = findings(keyed_panel(v), default_detectors(["implausible"]))
     assert len(found) == 2
     assert (found["score"] == 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("months", "factor", "length"),
+    [([5, 17], 1e-3, 24), ([5, 17], 1e3, 24), ([11, 23, 35], 1e3, 48)],
+    ids=["two-junes-x1/1000", "two-junes-x1000", "three-decembers-x1000"],
+)
+def test_the_same_month_off_by_a_unit_error_every_year_is_no_season(months, factor, length):
+    """A month more than ×316 from its level is no evidence of a season: two Junes at
+    ×1/1000 had excused each other (a weak season's range), and three Decembers at ×1000
+    had become a season of ×1,053 whose last, ordinary December was a dip."""
+    v = 1e6 * np.exp(np.random.default_rng(1).normal(0.0, 0.1, length))
+    v[months] *= factor
+    found = findings(keyed_panel(v), default_detectors())
+    assert [(f["kind"], f["evidence"].get("reason")) for f in found.to_dict("records")] == [
+        ("implausible", "unit_slip")
+    ] * len(months)
+
+
+def test_a_combined_figure_is_read_in_the_two_sided_scale_too():
+    """Three months ×1000 of a series with January–February published together made the
+    upper side's scale theirs (3.96 against 0.105); the months were found in the two-sided
+    scale, the ×1000 pair beside them was not."""
+    panel, _ = china_style_panel(np.random.default_rng(2), n=1)
+    panel.values[0, [15, 29, 42]] *= 1e3
+    panel.combined[0, 24] *= 1e3
+    found = findings(panel, default_detectors(["implausible"]))
+    assert sorted(found["period"]) == ["2019-04", "2020-01", "2020-06", "2021-07"]

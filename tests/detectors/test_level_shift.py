@@ -869,3 +869,14 @@ def test_a_change_across_months_without_figures_starts_after_them(seed):
         "The series has no figure from April 2020 to September 2020: the change came in "
         "those months or in October 2020." in found["explanation"].iloc[0]
     )
+
+
+def test_months_at_zero_before_a_change_are_not_said_to_have_no_figure():
+    """Habitual zeros are left out of the levels, so the months between the old level's
+    last and the new level's first may be zeros: no trade, not months without a figure."""
+    rng = np.random.default_rng(0)
+    v = np.where(np.arange(48) < 24, 5e6, 1e6) * np.exp(rng.normal(0.0, 0.05, 48))
+    v[[3, 9, 16, 22, 23, 30, 38, 44]] = 0.0
+    found = findings(keyed_panel(v, start="2019-01"), default_detectors(["level_shift"]))
+    assert list(found["period"]) == ["2021-01"]
+    assert "has no figure" not in found["explanation"].iloc[0]

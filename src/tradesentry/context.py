@@ -720,12 +720,12 @@ def sibling_months(found, con) -> dict:
     before it where the series stopped there, ``open_end``; the world and areas aside),
     ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
     their usual month, in most of its months: both of a two-month gap;
-    ``siblings_silent_all``: in every one), ``siblings_held`` (those with trade in every month of it), ``siblings_named``
-    (the largest of the silent, up to three), ``siblings_going`` (the largest of the
-    others) and ``siblings_silent_share`` (the silent ones' share of the trading partners'
-    usual months, summed). Many partners silent at once point away from
-    the pair: the line stopped on the reporter's side, or the months are missing from its
-    record. Only findings on a country partner with a partner trading around them get an
+    ``siblings_silent_all``: in every one), ``siblings_held`` (those with trade in every
+    month of it), ``siblings_named`` (the largest of the silent, up to three),
+    ``siblings_going`` (the largest of the others) and ``siblings_silent_share`` (the silent
+    ones' share of the trading partners' usual months, summed). Many partners silent at
+    once point away from the pair: the line stopped on the reporter's side, or the months
+    are missing from its record. Only findings on a country partner with a partner trading around them get an
     entry (the world's partners are its parts)."""
     freq = found["freq"] if "freq" in found else pd.Series("M", index=found.index)
     partner = found["partner"].astype(str)

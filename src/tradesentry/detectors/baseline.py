@@ -664,7 +664,8 @@ def _weak_season(
     and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
     its deviation by that reading instead (``x``: the month's log deviation from its level
     alone; ``unclipped``: the season of the other years' deviations as they were, not
-    winsorised, of the months within ``SEASON_CEILING`` of their level; each reading in the scale of its side × ``support``).
+    winsorised, of the months within ``SEASON_CEILING`` of their level; each reading in
+    the scale of its side × ``support``).
 
     - Against its level alone. With two other years the season is the median of them and
       the zero year, which two odd months of that calendar month make even where they

@@ -756,16 +756,16 @@ def _at_the_new_level(panel: Panel, model, rows, start, end) -> np.ndarray:
     it in two segments), what the run's months would hold at the new level: the level of
     that month, each month with its own season; NaN elsewhere. The model prices the run at
     the old level, its segment's: the change may have come anywhere in it."""
-    out = np.full(len(rows), np.nan)
-    after = end + 1
-    inside = (start > 0) & (after < panel.n_months)
-    before, after = np.where(inside, start - 1, 0), np.where(inside, after, 0)
+    inside = (start > 0) & (end + 1 < panel.n_months)
+    before, after = np.where(inside, start - 1, 0), np.where(inside, end + 1, 0)
     changed = inside & (model.segment[rows, before] != model.segment[rows, after])
-    for j in np.flatnonzero(changed).tolist():
-        r, months = int(rows[j]), np.arange(int(start[j]), int(end[j]) + 1)
-        logs = model.level[r, after[j]] + model.seasonal[r, months]
-        out[j] = round(float(np.maximum(np.exp(logs) - model.offset[r], 0.0).sum()), 2)
-    return out
+    # the run's months left-aligned, as ``run_expectations`` has them
+    offsets = np.arange(int((end - start).max()) + 1)[None, :]
+    cols = np.minimum(start[:, None] + offsets, end[:, None])
+    logs = model.level[rows, after][:, None] + model.seasonal[rows[:, None], cols]
+    each = np.maximum(np.exp(logs) - model.offset[rows][:, None], 0.0)
+    total = np.where(offsets <= (end - start)[:, None], each, 0.0).sum(axis=1)
+    return np.where(changed, np.round(total, 2), np.nan)
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

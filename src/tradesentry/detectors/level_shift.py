@@ -237,9 +237,8 @@ class LevelShift(Detector):
         out.update(_previous_month(panel, model, i, prev))
         out["previous_adjacent"] = prev == t - 1  # no missing month between it and the shift
         # the months between hold no row at all (not zeros the medians left out)
-        out["unreported_before"] = bool(
-            prev < t - 1 and np.isnan(panel.values[i, prev + 1 : t]).all()
-        )
+        if prev < t - 1 and np.isnan(panel.values[i, prev + 1 : t]).all():
+            out["unreported"] = [panel.label(prev + 1), panel.label(t - 1)]
         return out
 
     def complete(self, found: pd.DataFrame, context: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -291,22 +290,15 @@ class LevelShift(Detector):
 
 def _unreported_between(ev: Mapping, finding: Mapping, freq: str) -> str:
     """Where the series has no figure between the old level's last month and the new
-    level's first, the change came somewhere in those months, not in the first month
-    after them: " The series has no figure from April 2020 to September 2020: the change
-    came in those months or in October 2020." ("" where the two are adjacent, or the
-    months between hold zeros: no trade, which the medians left out)."""
-    if not ev.get("unreported_before") or not ev.get("before_to"):
+    level's first (evidence ``unreported``), the change came somewhere in those months,
+    not in the first month after them: " The series has no figure from April 2020 to
+    September 2020: the change came in those months or in October 2020." ("" where the
+    two are adjacent, or the months between hold zeros: no trade, which the medians left
+    out)."""
+    span = ev.get("unreported")
+    if not span:
         return ""
-    step = "Y" if freq == "A" else "M"
-    try:
-        last = pd.Period(str(ev["before_to"])[: 4 if step == "Y" else 7], step)
-        start = pd.Period(str(finding["period"])[: 4 if step == "Y" else 7], step)
-    except (ValueError, TypeError):
-        return ""
-    if (start - last).n < 2:
-        return ""
-    label = (lambda p: str(p.year)) if step == "Y" else (lambda p: p.strftime("%Y-%m"))
-    first, final = period_name(label(last + 1), freq), period_name(label(start - 1), freq)
+    first, final = (period_name(label, freq) for label in span)
     then = period_name(finding["period"], freq)
     if first == final:
         return f" The series has no figure for {first}: the change came then or in {then}."

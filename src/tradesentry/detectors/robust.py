@@ -105,8 +105,6 @@ def robust_scale(r: np.ndarray, config: BaselineConfig, tail: bool = True) -> np
 
 #: the largest deviations of a row that never widen its scales alone: two months are no habit
 HABIT_SPARE = 2
-#: … in rows of this many residuals or more (``residual_scales``' ``few`` below it)
-HABIT_FROM = 20
 
 
 def residual_scales(
@@ -126,20 +124,21 @@ def residual_scales(
     raw = MAD_TO_SIGMA * mad
     norm = _normal_quantile(config.tail_quantile)
     one_sided = (1.0 + config.tail_quantile) / 2.0
+    enough = round(1.0 / (1.0 - one_sided))  # residuals for a side's own 95 % point: 20
     # two months are no habit: the tails are read no further out than the third largest
     # deviation (with fewer than 41 residuals a side's 95 % point was the second largest,
     # and two years at ×10 of a 20-year series hid each other); a row of fewer than
-    # ``HABIT_FROM`` has too few to tell two anomalies from a habit, and keeps each side at
+    # ``enough`` has too few to tell two anomalies from a habit, and keeps each side at
     # least as wide as both (below): reading them so took the untouched Comext series cut
     # to 12 months from 9.2 to 13.9 findings per 100 series-years
-    spare = {"spare": HABIT_SPARE, "from_n": HABIT_FROM}
+    spare = {"spare": HABIT_SPARE, "from_n": enough}
     tails = (
         nanquantile(np.abs(dev), config.tail_quantile, **spare),
         nanquantile(-dev, one_sided, **spare),
         nanquantile(dev, one_sided, **spare),
     )
     both, low, high = (_blended(np.fmax(raw, np.nan_to_num(q / norm)), n, config) for q in tails)
-    few = n < round(1.0 / (1.0 - one_sided))
+    few = n < enough
     return both, np.where(few, np.fmax(low, both), low), np.where(few, np.fmax(high, both), high)
 
 

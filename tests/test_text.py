@@ -237,6 +237,8 @@ def test_csv_safe_leaves_other_cells_as_they_are(value):
         (None, "an unknown weight"),
         (0.0, "0 kg"),
         (0.38, "0.38 kg"),
+        (0.3831, "0.383 kg"),
+        (1.632, "1.63 kg"),  # "$3.6M for 1.6 kg is 2,205,000 USD/kg" did not divide
         (5.0, "5 kg"),
         (239.0, "239 kg"),
         (999.4, "999 kg"),

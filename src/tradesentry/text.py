@@ -284,22 +284,26 @@ def factor(value: float | None) -> str:
 
 
 def weight(kg: float | None) -> str:
-    """A weight as people read it: whole kilograms below a tonne (239 kg; under 10 kg two
-    significant digits, 0.38 kg), tonnes from a tonne on, to three significant digits below
-    a thousand tonnes (3.19 t, 14.3 t, 310 t) and whole above (1,700 t, 254,368 t)."""
+    """A weight as people read it: whole kilograms below a tonne (239 kg; under 10 kg three
+    significant digits, 0.383 kg, 1.63 kg: a price per kg of a few kilograms is read back
+    from them, and "$3.6M for 1.6 kg is 2,205,000 USD/kg" did not divide), tonnes from a
+    tonne on, to three significant digits below a thousand tonnes (3.19 t, 14.3 t, 310 t)
+    and whole above (1,700 t, 254,368 t)."""
     if kg is None or not math.isfinite(kg):
         return "an unknown weight"
     if kg < 999.5:  # what rounds to 1,000 kg is a tonne
         if kg < 10 and kg != round(kg):
-            return f"{kg:.2g} kg"
+            return f"{_three_digits(kg)} kg"
         return f"{kg:,.0f} kg"
     tonnes = kg / 1000.0
     if tonnes >= 999.5:
         return f"{tonnes:,.0f} t"
-    digits = np.format_float_positional(
-        tonnes, precision=3, unique=False, fractional=False, trim="-"
-    )
-    return f"{digits} t"
+    return f"{_three_digits(tonnes)} t"
+
+
+def _three_digits(x: float) -> str:
+    """``x`` to three significant digits, positional, trailing zeros dropped (1.63, 0.383)."""
+    return np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
 
 
 def power_step(step: float) -> str:

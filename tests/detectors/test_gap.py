@@ -139,7 +139,27 @@ def test_the_text_says_what_the_expectation_rests_on_and_where_to_look(partner, 
     }  # fmt: skip
     text = Gap().explain(finding)
     assert "about €93 of trade would be expected there, judging by the series' own " in text
+    assert "figures around them" in text
     assert text.endswith("or no trade at all in that time" + pointer)
+
+
+def test_one_missing_month_is_named_in_the_singular():
+    from tradesentry.detectors.gap import Gap
+
+    finding = {
+        "kind": "gap", "reporter": "SWE", "partner": "WLD", "flow": "export",
+        "commodity": "48114900", "currency": "EUR", "period": "2025-03",
+        "period_end": "2025-03", "expected": 93.0,
+        "evidence": {
+            "months": ["2025-03"], "traded_before": 12, "months_before": 12,
+            "traded_after": 6, "months_after": 6, "without_season": 90.0,
+        },
+    }  # fmt: skip
+    text = Gap().explain(finding)
+    assert text.startswith("No figure for March 2025, although the series recorded trade")
+    assert "the series' own figures around it and the same month" in text
+    assert "from the figures around it alone)" in text
+    assert "around them" not in text
 
 
 @pytest.mark.parametrize(

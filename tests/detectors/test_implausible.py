@@ -182,7 +182,7 @@ def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, say
         (1000.0, 1000.0, "spike", "The weight moved with it"),
         # the weight moved further than the value: a shipment of cheaper goods, no unit error
         (1000.0, 5000.0, "spike", "The weight moved with it (19,315 t against 4.49 t"),
-        (1e-3, 1e-3, "implausible", "The weight fell with it (3.9 kg against 4.49 t in the "
+        (1e-3, 1e-3, "implausible", "The weight fell with it (3.86 kg against 4.49 t in the "
          "series' usual month): the record holds little of the goods too, so their value is "
          "not what is off."),
         # most of the way: a unit value 1/6 of the usual one is no ×1/1000 step of it
@@ -307,7 +307,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
             ),
             ["(€325.7K). But the weight moved with the value: 0 kg (under half a kilogram: "
              "the series' weights are whole kilograms) against 3.19 t in the series' usual "
-             "month, where €2 at the usual €5.22/kg would weigh 0.38 kg. A unit error"],
+             "month, where €2 at the usual €5.22/kg would weigh 0.383 kg. A unit error"],
             ["a genuine fall", "the quantity or"],
         ),
         (  # 0 kg of weights that are not whole kilograms: no reading

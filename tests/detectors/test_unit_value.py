@@ -69,6 +69,37 @@ def test_a_weight_recorded_a_thousand_times_too_large_is_a_weight_slip():
     assert row["evidence"]["weight_at_usual_price"] == pytest.approx(WEIGHT[12], rel=0.3)
 
 
+def test_a_slip_read_against_the_series_own_price_says_so_and_corrects_by_its_factor():
+    """China's exports of gallium and germanium to Korea, January 2017: $27.8M for 17.6 t,
+    1,581 USD/kg "against a usual 270 USD/kg" (the market's price that month at the
+    series' premium), "off by about ×1/100: a weight slip (about 103 t at the usual
+    price)". The ×100 was read against the series' own 14.8 USD/kg, at which the weight
+    is 1,757 t: the factor and the figure came from two prices. The text names the price
+    the factor was read against and gives the weight the factor corrects."""
+    kg = WEIGHT.copy()
+    kg[12] /= 100
+    reference = PRICE.copy()
+    reference[12] *= 20  # the market's price that month: the month is ×5 of it, ×100 of its own
+    row = detect(VALUE, kg, reference=reference).iloc[0]
+    evidence = row["evidence"]
+    assert evidence["pattern"] == "weight slip"
+    assert evidence["slip_against"] == "series"
+    assert evidence["corrected_weight_kg"] == pytest.approx(WEIGHT[12], rel=1e-3)
+    text = _explain(row)
+    assert "off by about ×1/100 against the series' own usual 3" in text
+    assert f"a weight slip (about {weight(WEIGHT[12])} corrected)" in text
+
+
+def test_a_slip_read_against_the_market_names_no_other_price():
+    kg = WEIGHT.copy()
+    kg[12] *= 1000
+    row = detect(VALUE, kg).iloc[0]
+    assert row["evidence"]["slip_against"] == "market"
+    text = _explain(row)
+    assert "off by about ×1,000: a weight slip (about" in text
+    assert "series' own usual" not in text
+
+
 @pytest.mark.parametrize(
     ("moved", "words"),
     [
@@ -573,7 +604,9 @@ def test_one_month_of_estimated_quantities_is_named_in_the_singular():
     value[25] *= 6
     found = detect(value, WEIGHT, reference=reference, same=same)
     assert found.iloc[0]["evidence"]["months_with_estimated_quantities"] == 1
-    assert "In 1 month of this series the quantities look estimated" in _explain(found.iloc[0])
+    text = _explain(found.iloc[0])
+    assert "In 1 month of this series the quantities look estimated" in text
+    assert "(one unit value for all partners); that month is not tested." in text
 
 
 # -- real data ---------------------------------------------------------------------------------
@@ -781,7 +814,7 @@ def test_a_month_at_the_market_price_in_a_series_priced_far_from_it_is_low_and_s
     assert found["expected"] == found["observed"] and found["impact"] == 0
     text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
     assert "; this month is at the price across partners (" in text
-    assert "the series' usual one is not, 71 times it: the series' other months" in text
+    assert "while the series' usual price is 71 times it: the series' other months" in text
     assert "slip" not in text and "outlier" not in text and "corrected" not in text
     # a month off both the market and the series' habit is read as before
     away = VALUE.copy()

@@ -373,9 +373,11 @@ class Gap(Detector):
                 f"to {period_name(months[-1], freq)}"
             )
         expected = finding.get("expected")
+        one = len(months) == 1
+        them, they = ("it", "it") if one else ("them", "they")
         worth = (
             f"; {about(expected, cur)} of trade would be expected there, judging by the "
-            "series' own figures around them"
+            f"series' own figures around {them}"
             if expected is not None and expected == expected
             else ""
         )
@@ -383,11 +385,9 @@ class Gap(Detector):
         if worth and plain is not None:
             worth += (
                 f" and the same {unit} in other years ({about(plain, cur)} from the figures "
-                "around them alone)"
+                f"around {them} alone)"
             )
         if worth and ev.get("at_new_level") is not None:
-            one = len(months) == 1
-            them, they = ("it", "it") if one else ("them", "they")
             those = f"that {unit}" if one else f"those {unit}s"
             worth += (
                 f"; a new level starts after {them} "

@@ -191,7 +191,7 @@ class UnitValue(Detector):
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
-        pattern, factor, dv, dw = self._patterns(c, rows, cols)
+        pattern, factor, dv, dw, own_placed = self._patterns(c, rows, cols)
         slip = np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
         partner, agrees = _partner_agrees(panel, rows, cols)
         # a total's or a chapter's value per kg moves with its mix of goods: only a power of
@@ -199,8 +199,8 @@ class UnitValue(Detector):
         # record is not made again, the same, in the partner's
         kept = (~_mixes_goods(panel)[rows] | slip) & ~(agrees & slip)
         if not kept.all():
-            rows, cols, pattern, factor, dv, dw, agrees = (
-                a[kept] for a in (rows, cols, pattern, factor, dv, dw, agrees)
+            rows, cols, pattern, factor, dv, dw, own_placed, agrees = (
+                a[kept] for a in (rows, cols, pattern, factor, dv, dw, own_placed, agrees)
             )
             partner = partner[kept]
             if not len(rows):
@@ -232,8 +232,10 @@ class UnitValue(Detector):
             at_habit,
         )
         evidence = [
-            self._evidence(c, r, t, p, f, own)
-            for r, t, p, f, *own in zip(rows, cols, pattern, factor, dv, dw, strict=True)
+            self._evidence(c, r, t, p, f, own, by_own)
+            for r, t, p, f, by_own, *own in zip(
+                rows, cols, pattern, factor, own_placed, dv, dw, strict=True
+            )
         ]
         for k in np.flatnonzero(reading != ""):
             evidence[k]["partner_value"] = _sig(partner[k, 0])
@@ -388,10 +390,10 @@ class UnitValue(Detector):
         """
         # a power of ten off the market or off the series' own usual unit value: where the
         # cross-partner reference is noisy (few partners), the series' own one places a slip
-        k, near = self._power_of_ten(c["resid"][rows, cols])
+        k, near_market = self._power_of_ten(c["resid"][rows, cols])
         k_own, near_own = self._power_of_ten(c["own_resid"][rows, cols])
-        k = np.where(near, k, k_own)
-        near |= near_own
+        k = np.where(near_market, k, k_own)
+        near = near_market | near_own
         series, at = np.unique(rows, return_inverse=True)
         ok = c["ok"][series]
         dv, zv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))
@@ -411,7 +413,11 @@ class UnitValue(Detector):
             PRICE_OUTLIER,
         )
         factor = np.where(value_slip | weight_slip, np.exp(k * LN10), 1.0)
-        return pattern.astype(object), factor, dv, dw
+        # the price the slip's power of ten was read against, for its words: a factor read
+        # against the series' own price set beside the market's "usual" one read as ×1/100
+        # of a price it was 5.8 times (Korea's gallium, 2017)
+        placed_by_own = ~near_market
+        return pattern.astype(object), factor, dv, dw, placed_by_own
 
     def _power_of_ten(self, resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest power of ten of each log deviation, and whether it is a slip's:
@@ -419,8 +425,11 @@ class UnitValue(Detector):
         k = np.round(resid / LN10)
         return k, (np.abs(k) >= 2) & (np.abs(resid - k * LN10) <= self.slip_tolerance)
 
-    def _evidence(self, c: dict, r: int, t: int, pattern: str, factor: float, own) -> dict:
-        """``own``: the value's and the weight's log deviations from the series' medians."""
+    def _evidence(
+        self, c: dict, r: int, t: int, pattern: str, factor: float, own, by_own: bool
+    ) -> dict:
+        """``own``: the value's and the weight's log deviations from the series' medians;
+        ``by_own``: a slip's power of ten was read against the series' own usual price."""
         usual, spread = float(c["usual"][r, t]), float(c["spread"][r])
         value, weight = float(c["value"][r, t]), float(c["weight"][r, t])
         out = {
@@ -443,6 +452,9 @@ class UnitValue(Detector):
         }
         if pattern in (VALUE_SLIP, WEIGHT_SLIP):
             out["slip_factor"] = _sig(factor if pattern == VALUE_SLIP else 1.0 / factor)
+            out["slip_against"] = "series" if by_own else "market"
+            if pattern == WEIGHT_SLIP:
+                out["corrected_weight_kg"] = _sig(weight * factor)
         if c["estimated_months"][r]:
             out["months_with_estimated_quantities"] = int(c["estimated_months"][r])
         if c["recurs"][r, t] >= self.habit_months:
@@ -479,14 +491,14 @@ class UnitValue(Detector):
         elif pattern == WEIGHT_SLIP:
             tail = (
                 f"; {_normal_side(ev, 'value', unit)} but the weight is off by about "
-                f"{power_step(ev.get('slip_factor'))}: a weight slip (about "
-                f"{weight(ev.get('weight_at_usual_price'))} at the usual price)."
+                f"{power_step(ev.get('slip_factor'))}{_slip_against(ev, cur)}: a weight slip "
+                f"({_corrected_weight(ev)})."
             )
         elif pattern == VALUE_SLIP:
             tail = (
                 f"; {_normal_side(ev, 'weight', unit)} but the value is off by about "
-                f"{power_step(ev.get('slip_factor'))}: a value slip (corrected, "
-                f"{about(finding.get('expected'), cur)}{_worth(ev, cur)})."
+                f"{power_step(ev.get('slip_factor'))}{_slip_against(ev, cur)}: a value slip "
+                f"(corrected, {about(finding.get('expected'), cur)}{_worth(ev, cur)})."
             )
         elif ev.get("value_at_market_price") is not None:  # the habit far off the market
             tail = (
@@ -508,9 +520,10 @@ class UnitValue(Detector):
             tail += _recurs(ev, recurs, unit, cur)
         months = ev.get("months_with_estimated_quantities")
         if months:
+            those = f"that {unit} is" if months == 1 else f"those {unit}s are"
             tail += (
                 f" In {plural(months, unit)} of this series the quantities look estimated "
-                f"by the source (one unit value for all partners); those {unit}s are not tested."
+                f"by the source (one unit value for all partners); {those} not tested."
             )
         return head + tail
 
@@ -732,18 +745,18 @@ def _at_market(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 def _market_sides(ev: Mapping, cur: str, unit: str) -> str:
-    """ "; this month is at the price across partners (330 GNF/kg) and the series' usual
-    one is not, 71 times it: …", the reading of a month ``_at_market``, which replaces a
+    """ "; this month is at the price across partners (330 GNF/kg), while the series'
+    usual price is 71 times it: …", the reading of a month ``_at_market``, which replaces a
     slip's or an outlier's (its value stands: no correction, no money at stake); ""
     otherwise."""
     if not ev.get("at_market"):
         return ""
     premium = ev.get("series_premium")
-    apart = f", {times(premium)} it" if premium else ", far from it"
+    apart = f"is {times(premium)} it" if premium else "is far from it"
     return (
         f"; this {unit} is at the price across partners "
-        f"({_price(ev.get('reference_unit_value'), cur)}) and the series' usual one is "
-        f"not{apart}: the series' other {unit}s, or their weights, look off, not this one, "
+        f"({_price(ev.get('reference_unit_value'), cur)}), while the series' usual price "
+        f"{apart}: the series' other {unit}s, or their weights, look off, not this one, "
         "whose value stands (no money at stake in it)."
     )
 
@@ -771,6 +784,24 @@ def _recurs(ev: Mapping, months: int, unit: str, cur: str) -> str:
         f", about {apart} off its usual one: the error recurs, or the usual one, the "
         "majority's, is the one in error."
     )
+
+
+def _slip_against(ev: Mapping, cur: str) -> str:
+    """The price a slip's power of ten was read against where it is not the usual price the
+    text has just given: the series' own (" against the series' own usual 14.76 USD/kg")."""
+    own = ev.get("series_unit_value")
+    if ev.get("slip_against") != "series" or own is None:
+        return ""
+    return f" against the series' own usual {_price(own, cur)}"
+
+
+def _corrected_weight(ev: Mapping) -> str:
+    """A weight slip's weight set right by the slip's factor ("about 1,757 t corrected"), the
+    figure its words give; scans before it was kept give the weight at the usual price."""
+    corrected = ev.get("corrected_weight_kg")
+    if corrected is not None:
+        return f"about {weight(corrected)} corrected"
+    return f"about {weight(ev.get('weight_at_usual_price'))} at the usual price"
 
 
 def _worth(ev: Mapping, cur: str) -> str:

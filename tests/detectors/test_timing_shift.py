@@ -358,6 +358,7 @@ def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess():
     )
     assert (
         "About €271.1K (76% of November 2025's expected value; November 2025 fell €351.1K "
-        "short and October 2025 rose €210.8K above its own, and the estimate weighs the two) "
+        "short and October 2025 rose €210.8K above its own, and the estimate, between the two, "
+        "leaves each month its usual share of their sum) "
         "looks recorded in October 2025 instead of November 2025" in text
     ), text

@@ -216,9 +216,12 @@ class TimingShift(Detector):
 def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
     """The two estimates the amount moved weighs, where they differ: the source month's
     shortfall and the destination's excess ("; September 2025 fell €351.1K short and
-    October 2025 rose €210.8K above its own, and the estimate weighs the two"). The
-    estimate, (e_t·d_t+1 + e_t+1·d_t)/(e_t + e_t+1) for a move later, lies between them: a
-    reader who set it against one month alone found it "more than the excess"."""
+    October 2025 rose €210.8K above its own, and the estimate, between the two, leaves each
+    month its usual share of their sum"). The estimate, (e_t·d_t+1 + e_t+1·d_t)/(e_t +
+    e_t+1) for a move later, lies between them: a reader who set it against one month alone
+    found it "more than the excess", another "more than the shortfall" (China's gallium to
+    Korea, February 2020: $72.7M moved against a shortfall of $41.9M, the pair 36 % above
+    its expected sum)."""
     try:
         (va, vb), (ea, eb) = ev["observed"], ev["expected"]
         (v_src, e_src), (v_dst, e_dst) = ((va, ea), (vb, eb)) if late else ((vb, eb), (va, ea))
@@ -232,7 +235,7 @@ def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
         return ""
     return (
         f"; {src} fell {short_text} short and {dst} rose {excess_text} above its own, and the "
-        "estimate weighs the two"
+        "estimate, between the two, leaves each month its usual share of their sum"
     )
 
 

@@ -30,16 +30,16 @@ def test_a_moved_month_is_one_timing_shift(first, second):
     at = found[found["period"].isin(["2024-09", "2024-10"])]
     assert (at["kind"] == "timing_shift").mean() >= 0.8
     moved = at.loc[at["kind"] == "timing_shift", "evidence"].map(lambda e: e["share_moved"])
-    assert moved.between(0.0, 1.0).all()
+    assert moved.between(0.0, 1.1).all()  # a whole month within its noise, no more
     assert 0.8 <= moved.median() <= 1.0  # 90 % (or 95 %) moved
 
 
 def test_no_month_lends_more_than_it_held():
     """Month 20 at a tenth, month 21 at four times its level: 'moving' 300 % of month 20
     is no timing shift, whatever the noise lets the two-month sum pass for. Nor is the
-    estimate given an allowance for its noise: a read of every timing shift on 41 Comext
-    files found most of those reported with one (a near-empty month beside one at twice
-    the pair's expected sum) misleading."""
+    estimate given more than a tenth of a month for its noise: a read of every timing
+    shift on 41 Comext files found most of those reported with a whole two-month scale of
+    it (a near-empty month beside one at twice the pair's expected sum) misleading."""
     panel = keyed_panel(_pair(0.1, 4.0, noise=0.6))
     stats = pair_statistics(panel.values, baseline(panel))
     assert (stats["share"][:, 20] > 1.0).all()
@@ -48,6 +48,19 @@ def test_no_month_lends_more_than_it_held():
     assert not out["start"].isin([20]).any()
     lax = type(detector)(max_share=np.inf).detect(panel)
     assert lax["start"].isin([20]).any()  # the rule, not another one, is what declines them
+
+
+@pytest.mark.parametrize("second", [1.96, 2.0, 2.04])
+def test_a_whole_month_moved_is_a_shift_whether_the_sum_comes_out_a_little_low_or_high(second):
+    """A month at 0 beside one at twice the level: the whole month moved. The estimate of
+    the amount is the source month's expected value to within the noise of both, and a
+    pair 2 % above its expected sum was a spike beside an implausible month, one 2 % below
+    a timing shift; the reading no longer turns on it."""
+    v = _pair(0.0, second, noise=0.02, n=1)
+    found = findings(keyed_panel(v), default_detectors())
+    (shift,) = found.to_dict("records")
+    assert shift["kind"] == "timing_shift" and shift["period"] == "2024-09"
+    assert 0.9 <= shift["evidence"]["share_moved"] <= 1.1
 
 
 def test_a_pair_the_screen_reads_against_each_other_is_judged_on_its_own():

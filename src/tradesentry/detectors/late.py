@@ -5,13 +5,16 @@ have been recorded late, in the high one. ``gap`` gives that reading from the mi
 months' side and ``spike`` from the high month's, from the same evidence (``late``) and on
 the same terms: the high month is at least ``LATE_Z`` scales above its expectation, and its
 excess is no more than the missing months would hold (a month cannot lend more than it
-held, as for timing shifts) and at least half of what one of them would (``LATE_MONTH``:
-less is a small part of a month, which explains little of either). Where it makes up
+held, as for timing shifts), within the high month's noise (its value at most its
+expectation plus what they would hold, × exp(σ above), never more than a tenth over:
+``LEND_NOISE``), and at least half of what one of them would (``LATE_MONTH``: less is a
+small part of a month, which explains little of either). Where it makes up
 less than half of the missing months, the text says "some of" their trade.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -25,6 +28,12 @@ from tradesentry.text import about, less_than, money, percent, period_name, peri
 LATE_Z = 2.0
 #: the least excess, as a share of what one missing month would hold on average
 LATE_MONTH = 0.5
+#: the most by which a month may seem to lend more than it held, on the log scale: a
+#: month's expectation is known to its noise, and without an allowance a whole month moved
+#: into the next read as moved at 1.96 times a month and as a spike beside an empty month
+#: at 2.04; but never more than a tenth over: a near-empty month beside one at twice what
+#: the two should hold, "moved" in a noisy series, read as misleading on 41 Comext files
+LEND_NOISE = math.log(1.1)
 
 
 def late_evidence(
@@ -43,7 +52,8 @@ def late_evidence(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = (value - expected) / held
         ok = np.isfinite(value) & np.isfinite(z) & (z >= LATE_Z) & (held > 0)
-        ok &= (share * months >= LATE_MONTH) & (share <= 1.0)
+        within = value <= (expected + held) * np.exp(np.minimum(model.sigma_high[rows], LEND_NOISE))
+        ok &= (share * months >= LATE_MONTH) & within
     return [
         {
             "months": [str(panel.label(t)) for t in range(int(first[j]), int(cols[j]))],

@@ -30,6 +30,7 @@ from tradesentry.detectors.evidence import (
     strong_season,
     unreported,
 )
+from tradesentry.detectors.late import LEND_NOISE
 from tradesentry.detectors.robust import robust_scale
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -59,9 +60,12 @@ class TimingShift(Detector):
     (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
     √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the dip threshold, so a
     shift is reported on the same footing as the dip it replaces, and (5) the amount moved
-    is at most the source month's expected value (``max_share`` = 1): a month cannot lend
-    more than it held, and a larger "move" is a spike beside a dip. Overlapping pairs keep
-    the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+    is at most the source month's expected value (``max_share`` = 1) within one two-month
+    scale, never more than a tenth over (``late.LEND_NOISE``): a month cannot lend more than
+    it held, and a larger "move" is a spike beside a dip; but a month's expectation is known
+    to its noise, and without that allowance a whole month moved into the next, the source
+    month at 0, was a shift where the pair's sum fell a little short and a spike beside an
+    implausible month where it came out 2 % above. Overlapping pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     Every pair is screened with the model's expectations, which count the other month of
     the pair, against conditions (1), (3) and (4) 1 scale looser (``screen_slack``), and each
     candidate is then judged on all five with its own expectations (below): a screen as
@@ -143,7 +147,8 @@ class TimingShift(Detector):
             ok &= s["evidence"] >= self.threshold - slack
             if not screen:
                 ok &= s["misfit_shift"] < s["misfit_single"]
-                ok &= s["share"] <= self.max_share
+                noise = np.exp(np.minimum(s["sum_scale"], LEND_NOISE))
+                ok &= s["share"] <= self.max_share * noise
         return ok
 
     def _evidence(self, panel, model, s, rows, cols) -> list[dict]:
@@ -374,6 +379,7 @@ def pair_statistics(
         "z0": z0,
         "z1": z1,
         "sum_z": q / sigma2,
+        "sum_scale": np.broadcast_to(sigma2, q.shape),  # the two-month scale, pair by pair
         "misfit_shift": misfit_shift,
         "misfit_single": np.minimum(z0**2, z1**2),
         "evidence": np.where(np.isfinite(q), evidence, np.nan),

@@ -1019,7 +1019,10 @@ def _sparkline_values(obs: pd.DataFrame) -> np.ndarray:
     each = spread["value"].to_numpy(dtype=float) / np.repeat(months, months)
     values = pd.Series(each, index=at)
     single = np.repeat(months == 1, months)
-    values = values[single].combine_first(values[~single])  # a month's own figure first
+    # a month's own figure first; where two combined figures cover one month (an
+    # incoherent release, flagged so), their averages are averaged, not a crash
+    own, combined = (values[mask].groupby(level=0).mean() for mask in (single, ~single))
+    values = own.combine_first(combined)
     axis = pd.date_range(values.index.min(), values.index.max(), freq=step)
     return values.reindex(axis).to_numpy(dtype=float)
 

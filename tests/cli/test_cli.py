@@ -212,6 +212,28 @@ def test_series_shows_missing_and_withheld_months_as_rows(tmp_path):
     assert rows["FRA", "2025-04"][0] == "1" and rows["FRA", "2025-04"][1].startswith("€1.")
 
 
+def test_series_shows_two_combined_figures_that_overlap_and_their_flag(tmp_path):
+    """January–February and February–March in one release: February is counted twice. The
+    text chart crashed on the month held by two figures; the scan flags them."""
+    csv = tmp_path / "overlap.csv"
+    csv.write_text(
+        "reporter,partner,flow,commodity,period,period_months,value\n"
+        "CHN,PRK,export,TOTAL,2020-01,2,2000000\n"
+        "CHN,PRK,export,TOTAL,2020-02,2,2000000\n"
+        "CHN,PRK,export,TOTAL,2020-04,1,1000000\n"
+    )
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", csv, "--store", db).exit_code == 0
+    assert invoke("scan", "--store", db).exit_code == 0
+    shown = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
+    table = {c[0]: c[1:] for c in cells if len(c) == 4 and c[0][:2] == "20"}
+    assert table["2020-01"] == ["2", "$2.0M", "incoherent"]
+    assert table["2020-02"] == ["2", "$2.0M", "incoherent"]
+    assert "both cover February 2020" in shown.stdout.replace("\n", " ")
+
+
 def test_series_shows_a_stops_months_to_the_records_end(tmp_path):
     """A series that stopped while its record went on (Slovakia's exports of CN 35069110 to
     Czechia, nothing after December 2023): its table ended with its last figure, hiding

@@ -132,6 +132,27 @@ def test_one_detail_against_its_total_is_named_in_the_singular():
     assert "1 figures" not in explanation
 
 
+def test_two_combined_figures_that_cover_one_month_count_it_twice():
+    """January–February and February–March both published: February is in both. Each
+    figure's months were left empty, so nothing else read the release at all."""
+    v = np.full((2, 12), np.nan)
+    v[:, 4:] = 1e6
+    panel = make_panel(v)
+    panel.combined[:, 0], panel.combined_span[:, 0] = 2e6, 2
+    panel.combined[0, 1], panel.combined_span[0, 1] = 3e6, 2  # series 1: March alone
+    panel.combined[1, 2], panel.combined_span[1, 2] = 2e6, 2
+    out = Incoherent().detect(panel)
+    (found,) = out.to_dict("records")
+    assert found["series"] == 0 and (found["start"], found["end"]) == (0, 2)
+    assert found["impact"] == pytest.approx(1e6)  # February at the smaller average
+    assert found["evidence"]["shared_months"] == ["2019-02"]
+    text = findings(panel, [Incoherent()]).iloc[0]["explanation"]
+    assert text.startswith(
+        "The combined figure for January–February 2019 ($2.0M) and the one for "
+        "February–March 2019 ($3.0M) both cover February 2019: that month is counted twice"
+    )
+
+
 @pytest.mark.parametrize(
     ("total", "parts", "flagged"),
     [

@@ -78,7 +78,10 @@ class Incoherent(Detector):
     is withheld (confidential) that month, or in another currency than the total's, the
     others are a lower bound: only their excess over the total is judged, and the month
     counts for no usual ratio (for chapters as for partners). Duplicate
-    rows never reach the detectors: the ingest quarantines them.
+    rows never reach the detectors: the ingest quarantines them. (c) Two combined figures
+    of a series that cover the same month (January–February and February–March): that
+    month is counted twice. Its money at stake is the shared months at the smaller of the
+    two figures' monthly averages; its score is certain, capped by that money as (a)'s.
     """
 
     kind: ClassVar[str] = "incoherent"
@@ -90,7 +93,7 @@ class Incoherent(Detector):
     )
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        parts = [self._combined(panel), *self._totals(panel)]
+        parts = [self._combined(panel), self._overlapping(panel), *self._totals(panel)]
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else no_detections()
 
@@ -124,6 +127,51 @@ class Incoherent(Detector):
             unit[keep],
             "combined",
             evidence,
+        )
+
+    # -- (c) combined figures that cover the same month ----------------------------------
+    def _overlapping(self, panel: Panel) -> pd.DataFrame:
+        rows, cols = np.nonzero(panel.combined_span > 0)
+        if not rows.size:
+            return no_detections()
+        span = panel.combined_span[rows, cols].astype(np.int64)
+        # where another combined figure starts within this one's months after its first
+        starts = (panel.combined_span > 0).astype(float)
+        later = covered_months(starts, rows, cols + 1, span - 1, 0.0) > 0
+        hit = np.flatnonzero(later.any(axis=1))
+        if not hit.size:
+            return no_detections()
+        rows, cols, span = rows[hit], cols[hit], span[hit]
+        other = cols + 1 + later[hit].argmax(axis=1)  # the first that starts inside it
+        other_span = panel.combined_span[rows, other].astype(np.int64)
+        shared = np.minimum(cols + span, other + other_span) - other
+        first, second = panel.combined[rows, cols], panel.combined[rows, other]
+        with np.errstate(invalid="ignore"):
+            twice = shared * np.fmin(first / span, second / other_span)
+        end = other + other_span - 1
+        label = panel.label
+        evidence = [
+            {
+                "check": "overlap",
+                "figures": [float(first[j]), float(second[j])],
+                "months": [label(int(cols[j]) + m) for m in range(int(span[j]))],
+                "other_months": [label(int(other[j]) + m) for m in range(int(other_span[j]))],
+                "shared_months": [label(int(other[j]) + m) for m in range(int(shared[j]))],
+                "counted_twice": float(twice[j]),
+            }
+            for j in range(len(rows))
+        ]
+        impact = np.nan_to_num(twice)
+        return detections(
+            self.kind,
+            rows,
+            cols,
+            end,
+            observed=first + second,
+            expected=first + second - impact,
+            impact=impact,
+            score=np.minimum(1.0, impact / self.material_money),
+            evidence=evidence,
         )
 
     # -- (b) details against totals -----------------------------------------------------------
@@ -271,6 +319,8 @@ class Incoherent(Detector):
         cur = finding.get("currency") or ""
         total, parts = money_pair(ev.get("total"), ev.get("sum_of_parts"), cur)
         freq = finding_freq(finding)
+        if ev.get("check") == "overlap":
+            return _overlap_text(finding, ev, cur)
         if ev.get("check") == "combined":
             singles = " + ".join(money(x, cur) for x in ev.get("parts", []))
             more = "more" if (ev.get("sum_of_parts") or 0) > (ev.get("total") or 0) else "less"
@@ -588,3 +638,19 @@ def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
     figures = np.column_stack([total, parts.reshape(len(total), -1)])
     unit = _figure_units(figures).min(1)
     return np.where(np.isfinite(unit), unit, 0.0)
+
+
+def _overlap_text(finding: Mapping, ev: Mapping, cur: str) -> str:
+    """(c)'s sentence: the two combined figures, the months both cover, the money twice."""
+    first, second = ev.get("figures") or [None, None]
+    months, others = ev.get("months") or [], ev.get("other_months") or []
+    shared = [period_name(m) for m in ev.get("shared_months") or []]
+    one = len(shared) == 1
+    both = shared[0] if one else f"{shared[0]} to {shared[-1]}"
+    return (
+        f"The combined figure for {combined_name(finding, {'months': months})} "
+        f"({money(first, cur)}) and the one for {combined_name(finding, {'months': others})} "
+        f"({money(second, cur)}) both cover {both}: {'that month is' if one else 'those months are'} "
+        f"counted twice (about {money(ev.get('counted_twice'), cur)} at the smaller figure's "
+        "monthly average). One of the two is misdated, or the release double-counts."
+    )

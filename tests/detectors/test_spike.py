@@ -358,3 +358,30 @@ def test_a_month_a_revision_made_unusual_says_the_previous_release_held_it(
         f"The previous release, release 1, held {before} for March 2021" in (found["explanation"])
     )
     assert "a later revision" not in found["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("before", "said"),
+    [
+        # September at $3,000 of about $0.92M: booking it in October explains a tenth of
+        # October's excess of $9M
+        (0.003, "that explains at most about $916.0K"),
+        (1.0, None),  # an ordinary February: no such reading
+    ],
+)
+def test_a_spike_after_a_low_month_bounds_what_booking_it_late_explains(before, said):
+    """China's exports to North Korea, March 2021: $13.0M after February's $3,000. An
+    analyst suspected part of February's trade was booked in March; the spike says so
+    where the month before was low, with the most that reading explains: the shortfall."""
+    v = 1e6 * np.exp(np.random.default_rng(4).normal(0.0, 0.05, 36))
+    v[20], v[21] = before * 1e6, 10e6
+    found = findings(keyed_panel(v), default_detectors())
+    (spike,) = found[found["kind"] == "spike"].to_dict("records")
+    assert spike["period"] == "2024-10"
+    text = spike["explanation"]
+    if said is None:
+        assert "It follows a low" not in text
+        return
+    assert "It follows a low September 2024 ($3.0K against " in text
+    assert said in text and "of its $9.0M excess (10% of it)" in text
+    assert spike["evidence"]["before_observed"] == pytest.approx(3000.0)

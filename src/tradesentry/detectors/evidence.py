@@ -215,6 +215,8 @@ def deviation_evidence(
                 else None,
                 "next_z": evidence_figure(model.z[i, nxt]) if nxt is not None else None,
                 "next_starts_level": bool(nxt is not None and shift_start_next[k]),
+                # the month before, for a spike's reading of trade booked late in it
+                **_month_before(panel, model, i, t),
             }
         )
         out.append(src)
@@ -331,6 +333,28 @@ def _regime_start(model: Baseline, rows: np.ndarray, cols: np.ndarray) -> np.nda
         if starts.size:
             out[k] = starts.max()
     return out
+
+
+def _month_before(panel: Panel, model: Baseline, i: int, t: int) -> dict:
+    """The month before cell (``i``, ``t``) where the series reported it: its figure,
+    expectation and z (``before_*``); {} where it did not."""
+    if t < 1 or not np.isfinite(panel.values[i, t - 1]) or not np.isfinite(model.z[i, t - 1]):
+        return {}
+    return {
+        "before_period": panel.label(t - 1),
+        "before_observed": evidence_figure(panel.values[i, t - 1]),
+        "before_expected": evidence_figure(model.expected[i, t - 1]),
+        "before_z": evidence_figure(model.z[i, t - 1]),
+    }
+
+
+def before_was_low(evidence: Mapping) -> bool:
+    """Whether the month before a high one was below its expected value, by its figures and
+    its deviation (``before_z`` < −1), as ``next_was_high`` reads the month after a low one."""
+    observed, expected = evidence.get("before_observed"), evidence.get("before_expected")
+    if observed is None or expected is None:
+        return False
+    return (evidence.get("before_z") or 0.0) < -1.0 and observed < expected
 
 
 def next_was_high(evidence: Mapping) -> bool:

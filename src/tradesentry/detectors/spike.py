@@ -19,6 +19,7 @@ from tradesentry.detectors.combined import (
 )
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import (
+    before_was_low,
     deviations,
     expectation_source,
     finding_freq,
@@ -38,7 +39,16 @@ from tradesentry.detectors.second_record import (
     with_second_records,
 )
 from tradesentry.panel import Panel
-from tradesentry.text import money, period_name, period_unit, the_expected, times
+from tradesentry.text import (
+    about,
+    less_than,
+    money,
+    percent,
+    period_name,
+    period_unit,
+    the_expected,
+    times,
+)
 
 
 @dataclass(frozen=True)
@@ -121,7 +131,7 @@ class Spike(Detector):
         )
         if season_decides(ev, ev.get("z"), self.threshold):
             text += " " + season_reading(ev, finding["period"], cur, freq, self.kind)
-        text += late_text(ev.get("late"), cur, freq, "spike")
+        text += late_text(ev.get("late"), cur, freq, "spike") or _after_low(finding, ev, cur, freq)
         partner, reading = partner_text(ev, finding)
         shipped, quantity = shipped_text(ev, finding, reading)
         revised = previous_release_text(ev, finding["period"], cur, freq)
@@ -130,6 +140,28 @@ class Spike(Detector):
         quoted = bool(partner) or not has_partner_record(finding)  # nothing left to point to
         closing = _closing(reading, quantity, period_unit(freq), quoted=quoted)
         return text + shipped + partner + closing
+
+
+def _after_low(finding: Mapping, ev: Mapping, cur: str, freq: str) -> str:
+    """Where the month before was low, the reading of its trade booked in this one, with
+    how much of the excess it can explain at most: its shortfall. China's exports to North
+    Korea, March 2021, $13.0M against $148.0K expected after February's $3,000: booking
+    February late explains at most about $145K of it (an analyst suspected part of
+    February's trade was booked in March; the figures bound that part)."""
+    if not before_was_low(ev):
+        return ""
+    unit = period_unit(freq)
+    before = period_name(ev["before_period"], freq)
+    short = float(ev["before_expected"]) - float(ev["before_observed"])
+    excess = float(finding["observed"]) - float(finding["expected"])
+    share = short / excess if excess > 0 else 1.0
+    part = "most" if share >= 0.5 else percent(share * 100, digits=0)
+    return (
+        f" It follows a low {before} ({money(ev['before_observed'], cur)} against "
+        f"{less_than(ev['before_expected'], cur)} expected): if part of {before}'s trade was "
+        f"recorded in this {unit}, that explains at most {about(short, cur)} of its "
+        f"{money(excess, cur)} excess ({part} of it)."
+    )
 
 
 def _closing(partner: str | None, quantity: str | None, unit: str, quoted: bool = False) -> str:

@@ -52,6 +52,25 @@ def test_the_seed_case(vintages):
     assert d.baseline_scan_id == 1 and d.scan_id == 2  # the digest scanned the new release
 
 
+def test_the_seed_case_as_docs_monitor_tells_it(store, tmp_path):
+    """docs/monitor.md: the data to January 2021, scanned, then February and March as the
+    press saw them. Two new findings: the fall of October 2020, dated once the months after
+    it show the new level, and March's spike, whose text bounds what booking February late
+    explains (an analyst's suspicion, in the seed article)."""
+    store.ingest(vintage(tmp_path / "to-2021-01.csv", until="2021-01"), published="2021-02-20")
+    api.scan(store)
+    store.ingest(
+        vintage(tmp_path / "2021-03.csv", since="2021-02", until="2021-03"),
+        published="2021-04-20",
+    )
+    d = api.digest(store)
+    new = [(f["kind"], f["period"]) for f in d.findings]
+    assert new == [("level_shift", "2020-10"), ("spike", "2021-03")]
+    march = d.findings[1]["explanation"]
+    assert "It follows a low February 2021 ($3.0K against " in march
+    assert "that explains at most about $250.0K of its $12.8M excess (2% of it)" in march
+
+
 def test_coverage_and_revisions(vintages):
     d = api.digest(vintages)
     cov = d.coverage

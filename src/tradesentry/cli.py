@@ -797,7 +797,7 @@ def _findings_table(found: api.Findings, limit: int, caption: str | None = None)
         out.print(heading)
         out.print(Padding(Text(printable(f["explanation"])), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
-        out.print(f"… {len(found) - limit} more (--limit, or --format json for all)")
+        out.print(f"… {len(found) - limit:,} more (--limit, or --format json for all)")
 
 
 _NAME_KEYS = ("reporter", "partner", "flow", "commodity")

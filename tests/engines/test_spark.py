@@ -309,6 +309,16 @@ def test_paths_are_literal_and_the_file_holds_the_findings_returned(
     assert (used / "x.parquet").exists()
 
 
+def test_what_an_input_scan_cannot_read_is_one_list_not_a_chain_of_ands():
+    from tradesentry.detectors import default_detectors
+    from tradesentry.engines.spark import _unread_without_store
+
+    said = _unread_without_store(default_detectors())
+    assert said.startswith("series that stopped reporting are not found; ")
+    assert "gaps carry no reading of their sibling series" in said
+    assert ", and " not in said
+
+
 def test_a_store_scan_with_brackets_in_the_temporary_directory(demo_store, spark, tmp_path):
     """The store's temporary export under TMPDIR=…/t[1] is read as itself."""
     import tempfile

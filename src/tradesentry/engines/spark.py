@@ -755,7 +755,7 @@ def _unread_without_store(detectors) -> str:
         said.append("series that stopped reporting are not found")
     needs = dict.fromkeys(n for d in detectors for n in d.finding_needs)
     said += [_UNREAD_NEEDS.get(n, f"findings carry no {n} reading") for n in needs]
-    return ", and ".join(said)
+    return "; ".join(said)  # "…, and …, and …" read as one clause repeating itself
 
 
 def _say_if_one_release(spark, path: str) -> None:

@@ -287,6 +287,15 @@ def test_impossible_period(store, tmp_path, fmt):
 
 
 @pytest.mark.parametrize("fmt", ALL, ids=str)
+def test_a_period_that_has_not_begun(store, tmp_path, fmt):
+    """2120-12 typed for 2020-12: it landed, and its series ran a century to it."""
+    bad = record(year="2120", month="12")
+    check_one_bad_record(
+        store, tmp_path, fmt, bad, r"^period '(2120-12|212012|12/2120)' has not begun \(today is "
+    )
+
+
+@pytest.mark.parametrize("fmt", ALL, ids=str)
 def test_unknown_country_code(store, tmp_path, fmt):
     bad = record(partner="XXX")
     check_one_bad_record(

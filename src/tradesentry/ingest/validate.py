@@ -134,6 +134,12 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                {_unreadable("classification")}
                {_unreadable("breakdown")}
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
+               -- a month that has not begun holds no trade yet: a mistyped year (2120-12
+               -- for 2020-12) landed, stretched its series over a century of missing
+               -- months and hid the series' real gap
+               WHEN period > current_date
+               THEN 'period ' || quoted(period_text) || ' has not begun (today is '
+                    || strftime(current_date, '%Y-%m-%d') || ')'
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'
                THEN 'period ' || quoted(period_text) || ' is a year but the frequency is M'

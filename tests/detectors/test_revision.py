@@ -312,6 +312,42 @@ def test_a_revised_combined_january_february_is_one_finding_over_both_months(sto
     assert "combined figure for January–February 2020 from $10.7M to $5.3M" in f["explanation"]
 
 
+@pytest.mark.parametrize(("february", "found"), [(1_100_000, True), (1_000_000, False)])
+def test_single_months_that_split_an_earlier_combined_figure_are_read_against_it(
+    store, tmp_path, february, found
+):
+    """Release 1 gives January–February 2020 as one figure, $2.0M; release 2 gives the two
+    months. Read as months "for which release 1 gave no figure", all $2.1M at stake; they
+    are the combined figure split: a revision of its total where the sum moved, none where
+    it held."""
+    head = "reporter,partner,flow,commodity,period,period_months,value\n"
+    row = "CHN,PRK,export,TOTAL,{},{},{}\n"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text(
+        head + row.format("2019-12", 1, 1e6) + row.format("2020-01", 2, 2e6)
+        + row.format("2020-03", 1, 1e6)
+    )  # fmt: skip
+    second.write_text(
+        head + row.format("2019-12", 1, 1e6) + row.format("2020-01", 1, 1e6)
+        + row.format("2020-02", 1, february) + row.format("2020-03", 1, 1e6)
+    )  # fmt: skip
+    store.ingest(first, published="2020-04-20")
+    store.ingest(second, published="2020-05-20")
+    revisions = api.scan(store, kinds=["revision"], save=False).to_frame()
+    if not found:
+        assert revisions.empty  # more detail, the same total: nothing was revised
+        return
+    (f,) = revisions.to_dict("records")
+    assert (f["period"], f["period_end"]) == ("2020-01", "2020-02")
+    assert (f["observed"], f["expected"], f["impact"]) == (2.1e6, 2e6, 1e5)
+    assert f["evidence"]["split_of"] == {"value": 2e6, "release": 1, "months": 2}
+    assert f["explanation"] == (
+        "Release 2 (published 2020-05-20) splits the combined figure release 1 gave for "
+        "January–February 2020, $2.0M, into January 2020 $1.0M and February 2020 $1.1M: "
+        "together $2.1M (+5.0%), so the split revised the total too."
+    )
+
+
 def test_release_diff_counts_every_change_and_says_which_are_small(store, tmp_path):
     """A change within the revision tolerance is still a change (-0.3 % of $8.2 billion is
     $24.6 million): the diff counts it revised, as the digest does, and says it is small;

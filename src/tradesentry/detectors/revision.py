@@ -53,7 +53,12 @@ class Revision(Detector):
     later one does; what the panel cannot see (months an earlier release never covered) is
     not claimed. Contiguous cells revised by the same release are one finding; a combined
     figure (China's January–February) is compared with the same combined figure, one
-    finding over the months it covers. The score
+    finding over the months it covers. Months that appeared where an earlier release gave
+    one combined figure for exactly them are that figure split: their sum is compared with
+    it on the same two bars (a split that keeps the total is more detail, not a revision;
+    one that moves it revised it), told as a split, its money at stake the sum's change
+    (it was "$2.1M for January 2020 to February 2020, a month for which release 1 gave no
+    figure", all of it at stake, where release 1 had given $2.0M for the two). The score
     grows with the relative change (0.5 at the tolerance, 0.84 at ten times it), capped
     by the money the revision moved as every detector's (``base.material_score``: less
     than 2,000, in US dollars where the store has the rate, scores at most its size /
@@ -151,6 +156,20 @@ class Revision(Detector):
         moved = np.where(np.isfinite(change), np.abs(change), np.abs(value))
         impact = run_sum(np.where(flagged, moved, 0.0), rows, starts, ends)
         z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
+        # appeared months that split an earlier release's combined figure: against it
+        whole, whole_release = _split_figures(panel, rows, starts, ends, run_kind)
+        split = np.isfinite(whole)
+        if split.any():
+            moved_whole, rel_whole = self._changed(observed, whole)
+            expected = np.where(split, whole, expected)
+            impact = np.where(split, np.abs(observed - whole), impact)
+            z = np.where(split, np.log(np.maximum(rel_whole, 1e-12) / self.tolerance), z)
+            keep = ~split | moved_whole
+            rows, starts, ends, run_kind = rows[keep], starts[keep], ends[keep], run_kind[keep]
+            observed, expected, impact, z = observed[keep], expected[keep], impact[keep], z[keep]
+            whole, whole_release = whole[keep], whole_release[keep]
+            if not rows.size:
+                return no_detections()
         arrays = {"value": value, "prev": prev, "release": release, "prev_release": prev_release}
         arrays["listed"] = listed
         prev_published = context_array(panel, "previous_published")
@@ -168,6 +187,12 @@ class Revision(Detector):
             _evidence(arrays, labels, r, a, b, k)
             for r, a, b, k in zip(rows, starts, ends, run_kind, strict=True)
         ]
+        for k in np.flatnonzero(np.isfinite(whole)):
+            evidence[k]["split_of"] = {
+                "value": float(whole[k]),
+                "release": as_int(whole_release[k]),
+                "months": int(ends[k] - starts[k] + 1),
+            }
         return detections(
             self.kind,
             rows,
@@ -192,6 +217,8 @@ class Revision(Detector):
                 f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
                 f"which {old} listed without a value (confidential, or not yet available)."
             )
+        if ev.get("split_of"):
+            return _split_text(finding, ev, new, cur)
         if ev.get("change") == "appeared":
             return (
                 f"{new} reports {money(finding.get('observed'), cur)} for {_span(finding)}, "
@@ -218,6 +245,41 @@ class Revision(Detector):
             f"{new} revised {what}, against {old}: a net change from {_net(finding, cur)}"
             f"{_gross(finding, cur)}{withheld}."
         )
+
+
+def _split_figures(
+    panel: Panel, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, kind: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per run of cells: the combined figure an earlier release gave for exactly its months,
+    where the run appeared (their single figures are new), and that figure's release; NaN
+    where there is none."""
+    none = np.full(len(rows), np.nan)
+    whole_release = context_array(panel, COMBINED_PREFIX + "release")
+    release = context_array(panel, "release")
+    if whole_release is None or release is None or not len(rows):
+        return none, none
+    span = panel.combined_span[rows, starts].astype(np.int64)
+    whole = panel.combined[rows, starts]
+    earlier = whole_release[rows, starts] < release[rows, starts]
+    ok = (kind == APPEARED) & (span == ends - starts + 1) & np.isfinite(whole) & earlier
+    return np.where(ok, whole, np.nan), np.where(ok, whole_release[rows, starts], np.nan)
+
+
+def _split_text(finding: Mapping, ev: Mapping, new: str, cur: str) -> str:
+    """ "Release 2 (…) splits the combined figure release 1 gave for January–February 2020,
+    $2.0M, into January 2020 $1.0M and February 2020 $1.1M: together $2.1M (+5.0%)." """
+    whole = ev["split_of"]
+    months = ev.get("months") or []
+    name = _combined_name({"period": finding["period"], "months": whole.get("months")})
+    parts = [f"{period_name(m['period'])} {money(m['current'], cur)}" for m in months]
+    listed = ", ".join(parts[:-1]) + f" and {parts[-1]}" if len(parts) > 1 else "".join(parts)
+    total, before = money_pair(finding.get("observed"), whole.get("value"), cur)
+    return (
+        f"{new} splits the combined figure release {whole.get('release')} gave for {name}, "
+        f"{before}, into {listed}: together {total} "
+        f"({_pct(finding.get('observed'), whole.get('value'))}), so the split revised the "
+        "total too."
+    )
 
 
 def _appeared(

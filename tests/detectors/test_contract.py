@@ -631,6 +631,14 @@ def test_a_level_shift_from_nothing_says_so():
     text = registry()["level_shift"]().explain(_sample("level_shift", fields, "M"))
     assert "against nothing in most of the 11 reported months before" in text
     assert "it rose from nothing" in text and "×" not in text
+    # a flow that starts, not one that recovers (a test of edge cases read "A recovery of
+    # demand or prices" after 30 months of zeros)
+    assert "Trade that starts: a reopening or a measure lifted" in text  # all goods
+    assert "recovery" not in text
+    one_good = registry()["level_shift"]().explain(
+        {**_sample("level_shift", fields, "M"), "commodity": "720110"}
+    )
+    assert "A new flow: a first contract, a new supplier or a new trade route" in one_good
 
 
 @pytest.mark.parametrize(("freq", "unit"), [("M", "month"), ("A", "year")])

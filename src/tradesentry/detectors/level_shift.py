@@ -1072,6 +1072,16 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
             f"moved, {percent(share, digits=0)} of {start}'s {money(first, cur)}; the {unit}s "
             "after staying at the new level point to a real change, such as a reopening."
         )
+    if up and old == 0:  # from nothing: a flow that starts, not one that recovers
+        cause = (
+            "Trade that starts: a reopening or a measure lifted"
+            if many_goods(finding)
+            else "A new flow: a first contract, a new supplier or a new trade route"
+        )
+        return (
+            f"{cause}; or a change in what is recorded (coverage, goods newly classified "
+            "under this code) that the source's notes would show."
+        )
     if up:
         cause = (
             "A recovery of demand or prices, a reopening or a measure lifted"

@@ -229,8 +229,8 @@ def test_series_shows_two_combined_figures_that_overlap_and_their_flag(tmp_path)
     assert shown.exit_code == 0, shown.output
     cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
     table = {c[0]: c[1:] for c in cells if len(c) == 4 and c[0][:2] == "20"}
-    assert table["2020-01"] == ["2", "$2.0M", "incoherent"]
-    assert table["2020-02"] == ["2", "$2.0M", "incoherent"]
+    assert table["2020-01"] == ["2", "$2.0M", ""]
+    assert table["2020-02"] == ["2", "$2.0M", "incoherent"]  # the month counted twice
     assert "both cover February 2020" in shown.stdout.replace("\n", " ")
 
 

@@ -143,7 +143,7 @@ def test_two_combined_figures_that_cover_one_month_count_it_twice():
     panel.combined[1, 2], panel.combined_span[1, 2] = 2e6, 2
     out = Incoherent().detect(panel)
     (found,) = out.to_dict("records")
-    assert found["series"] == 0 and (found["start"], found["end"]) == (0, 2)
+    assert found["series"] == 0 and (found["start"], found["end"]) == (1, 1)  # February
     assert found["impact"] == pytest.approx(1e6)  # February at the smaller average
     assert found["evidence"]["shared_months"] == ["2019-02"]
     text = findings(panel, [Incoherent()]).iloc[0]["explanation"]
@@ -151,6 +151,46 @@ def test_two_combined_figures_that_cover_one_month_count_it_twice():
         "The combined figure for January–February 2019 ($2.0M) and the one for "
         "February–March 2019 ($3.0M) both cover February 2019: that month is counted twice"
     )
+
+
+def test_every_combined_figure_inside_another_is_its_own_overlap():
+    """January–June beside February–March and April–May: both pairs count months twice,
+    each told over its own months; one withheld figure counts nothing twice."""
+    panel = make_panel(np.full((2, 12), 1e6))
+    for i in range(2):
+        panel.combined[i, 0], panel.combined_span[i, 0] = 6e6, 6
+        panel.combined[i, 1], panel.combined_span[i, 1] = 2e6, 2
+        panel.combined[i, 3], panel.combined_span[i, 3] = 2e6, 2
+    panel.combined[1, 3] = np.nan  # withheld
+    out = Incoherent().detect(panel)
+    overlaps = out[out["evidence"].map(lambda e: e["check"] == "overlap")]
+    spans = sorted(zip(overlaps["series"], overlaps["start"], overlaps["end"], strict=True))
+    assert spans == [(0, 1, 2), (0, 3, 4), (1, 1, 2)]
+
+
+def test_an_overlap_over_a_combined_figure_checked_against_its_months_is_told_once():
+    """January–March and February–March with every single month published: the overlap
+    covers February–March, the months the second figure is set against; one finding there
+    (a finding's id is its kind, series and months), not two with one id."""
+    v = np.full((1, 12), 1.5e6)
+    panel = make_panel(v)
+    panel.combined[0, 0], panel.combined_span[0, 0] = 3e6, 3
+    panel.combined[0, 1], panel.combined_span[0, 1] = 2e6, 2
+    found = findings(panel, [Incoherent()])
+    assert not found["id"].duplicated().any()
+    assert sorted(zip(found["period"], found["period_end"], strict=True)) == [
+        ("2019-01", "2019-03"),
+        ("2019-02", "2019-03"),
+    ]
+
+
+def test_an_overlap_past_the_panels_last_month_is_labelled():
+    panel = make_panel(np.full((1, 12), 1e6))
+    panel.combined[0, 10], panel.combined_span[0, 10] = 3e6, 3
+    panel.combined[0, 11], panel.combined_span[0, 11] = 3e6, 2
+    (found,) = Incoherent().detect(panel).to_dict("records")
+    assert found["evidence"]["months"] == ["2019-11", "2019-12", "2020-01"]
+    assert found["evidence"]["shared_months"] == ["2019-12", "2020-01"]
 
 
 @pytest.mark.parametrize(

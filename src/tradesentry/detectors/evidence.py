@@ -348,13 +348,19 @@ def _month_before(panel: Panel, model: Baseline, i: int, t: int) -> dict:
     }
 
 
+#: scales below its expectation from which the month before a spike reads as low: the
+#: visible side of a timing shift (``TimingShift.min_side``, ``late.LATE_Z``); at −1 one
+#: ordinary month in six was "low" ($900.0K against $919.0K expected)
+LOW_BEFORE_Z = -2.0
+
+
 def before_was_low(evidence: Mapping) -> bool:
-    """Whether the month before a high one was below its expected value, by its figures and
-    its deviation (``before_z`` < −1), as ``next_was_high`` reads the month after a low one."""
+    """Whether the month before a high one was low: ``LOW_BEFORE_Z`` scales or more below
+    its expected value, by its figures as well as its deviation."""
     observed, expected = evidence.get("before_observed"), evidence.get("before_expected")
     if observed is None or expected is None:
         return False
-    return (evidence.get("before_z") or 0.0) < -1.0 and observed < expected
+    return (evidence.get("before_z") or 0.0) <= LOW_BEFORE_Z and observed < expected
 
 
 def next_was_high(evidence: Mapping) -> bool:

@@ -93,7 +93,19 @@ class Incoherent(Detector):
     )
 
     def detect(self, panel: Panel) -> pd.DataFrame:
-        parts = [self._combined(panel), self._overlapping(panel), *self._totals(panel)]
+        combined, overlapping = self._combined(panel), self._overlapping(panel)
+        if len(combined) and len(overlapping):
+            # over the same months as a combined figure set against its single months, the
+            # overlap is that finding's to tell (one id per kind, series and months)
+            span = ["series", "start", "end"]
+            told = (
+                overlapping[span]
+                .merge(combined[span].drop_duplicates(), how="left", indicator=True)["_merge"]
+                .eq("both")
+                .to_numpy()
+            )
+            overlapping = overlapping[~told]
+        parts = [combined, overlapping, *self._totals(panel)]
         parts = [p for p in parts if len(p)]
         return pd.concat(parts, ignore_index=True) if parts else no_detections()
 
@@ -135,42 +147,45 @@ class Incoherent(Detector):
         if not rows.size:
             return no_detections()
         span = panel.combined_span[rows, cols].astype(np.int64)
-        # where another combined figure starts within this one's months after its first
+        # every other combined figure that starts within this one's months after its first:
+        # one finding per pair, over the months both cover
         starts = (panel.combined_span > 0).astype(float)
         later = covered_months(starts, rows, cols + 1, span - 1, 0.0) > 0
-        hit = np.flatnonzero(later.any(axis=1))
-        if not hit.size:
+        pair, step = np.nonzero(later)
+        if not pair.size:
             return no_detections()
-        rows, cols, span = rows[hit], cols[hit], span[hit]
-        other = cols + 1 + later[hit].argmax(axis=1)  # the first that starts inside it
+        rows, cols, span = rows[pair], cols[pair], span[pair]
+        other = cols + 1 + step
         other_span = panel.combined_span[rows, other].astype(np.int64)
         shared = np.minimum(cols + span, other + other_span) - other
         first, second = panel.combined[rows, cols], panel.combined[rows, other]
-        with np.errstate(invalid="ignore"):
-            twice = shared * np.fmin(first / span, second / other_span)
-        end = other + other_span - 1
-        label = panel.label
+        known = np.isfinite(first) & np.isfinite(second)  # a withheld figure counts nothing
+        if not known.any():
+            return no_detections()
+        rows, cols, span, other, other_span, shared, first, second = (
+            a[known] for a in (rows, cols, span, other, other_span, shared, first, second)
+        )
+        twice = shared * np.minimum(first / span, second / other_span)
         evidence = [
             {
                 "check": "overlap",
                 "figures": [float(first[j]), float(second[j])],
-                "months": [label(int(cols[j]) + m) for m in range(int(span[j]))],
-                "other_months": [label(int(other[j]) + m) for m in range(int(other_span[j]))],
-                "shared_months": [label(int(other[j]) + m) for m in range(int(shared[j]))],
+                "months": _month_labels(panel, cols[j], span[j]),
+                "other_months": _month_labels(panel, other[j], other_span[j]),
+                "shared_months": _month_labels(panel, other[j], shared[j]),
                 "counted_twice": float(twice[j]),
             }
             for j in range(len(rows))
         ]
-        impact = np.nan_to_num(twice)
         return detections(
             self.kind,
             rows,
-            cols,
-            end,
+            other,  # the months counted twice: what the finding is about
+            np.minimum(other + shared - 1, panel.n_months - 1),
             observed=first + second,
-            expected=first + second - impact,
-            impact=impact,
-            score=np.minimum(1.0, impact / self.material_money),
+            expected=first + second - twice,
+            impact=twice,
+            score=np.minimum(1.0, twice / self.material_money),
             evidence=evidence,
         )
 
@@ -640,6 +655,13 @@ def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(unit), unit, 0.0)
 
 
+def _month_labels(panel: Panel, first: int, n: int) -> list[str]:
+    """The labels of ``n`` months from panel month ``first``, past the panel's last month
+    too (a combined figure may run beyond it)."""
+    start = pd.Period(panel.label(int(first)), "M")
+    return [str(start + m) for m in range(int(n))]
+
+
 def _overlap_text(finding: Mapping, ev: Mapping, cur: str) -> str:
     """(c)'s sentence: the two combined figures, the months both cover, the money twice."""
     first, second = ev.get("figures") or [None, None]
@@ -652,5 +674,5 @@ def _overlap_text(finding: Mapping, ev: Mapping, cur: str) -> str:
         f"({money(first, cur)}) and the one for {combined_name(finding, {'months': others})} "
         f"({money(second, cur)}) both cover {both}: {'that month is' if one else 'those months are'} "
         f"counted twice (about {money(ev.get('counted_twice'), cur)} at the smaller figure's "
-        "monthly average). One of the two is misdated, or the release double-counts."
+        "monthly average). One of the two is misdated, or the record double-counts."
     )

@@ -159,12 +159,19 @@ class Revision(Detector):
         # appeared months that split an earlier release's combined figure: against it
         whole, whole_release = _split_figures(panel, rows, starts, ends, run_kind)
         split = np.isfinite(whole)
-        if split.any():
+        if split.any() or (panel.combined_span > 0).any():
             moved_whole, rel_whole = self._changed(observed, whole)
             expected = np.where(split, whole, expected)
             impact = np.where(split, np.abs(observed - whole), impact)
             z = np.where(split, np.log(np.maximum(rel_whole, 1e-12) / self.tolerance), z)
             keep = ~split | moved_whole
+            # months given singly inside an earlier combined figure that they do not
+            # complete: more detail, the figure stands; "release 1 gave no figure" was false
+            keep &= ~(
+                (run_kind == APPEARED)
+                & ~split
+                & _inside_earlier_combined(panel, rows, starts, ends)
+            )
             rows, starts, ends, run_kind = rows[keep], starts[keep], ends[keep], run_kind[keep]
             observed, expected, impact, z = observed[keep], expected[keep], impact[keep], z[keep]
             whole, whole_release = whole[keep], whole_release[keep]
@@ -261,8 +268,33 @@ def _split_figures(
     span = panel.combined_span[rows, starts].astype(np.int64)
     whole = panel.combined[rows, starts]
     earlier = whole_release[rows, starts] < release[rows, starts]
-    ok = (kind == APPEARED) & (span == ends - starts + 1) & np.isfinite(whole) & earlier
+    # every month of it given singly: a run bridges a month without a figure, and a split
+    # with a month left out is no revision of the total (it read as -33 %)
+    given = run_sum(np.isfinite(panel.values).astype(float), rows, starts, ends)
+    ok = (kind == APPEARED) & (span == ends - starts + 1) & (given == span)
+    ok &= np.isfinite(whole) & earlier
     return np.where(ok, whole, np.nan), np.where(ok, whole_release[rows, starts], np.nan)
+
+
+def _inside_earlier_combined(
+    panel: Panel, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> np.ndarray:
+    """Runs whose months all lie inside one combined figure of an earlier release than
+    their own (a combined figure covers at most 12 months: as many offsets are tried)."""
+    whole_release = context_array(panel, COMBINED_PREFIX + "release")
+    release = context_array(panel, "release")
+    inside = np.zeros(len(rows), dtype=bool)
+    if whole_release is None or release is None:
+        return inside
+    for back in range(12):
+        at = starts - back
+        ok = at >= 0
+        at = np.maximum(at, 0)
+        span = panel.combined_span[rows, at].astype(np.int64)
+        ok &= (span > back) & (at + span - 1 >= ends)
+        ok &= whole_release[rows, at] < release[rows, starts]
+        inside |= ok
+    return inside
 
 
 def _split_text(finding: Mapping, ev: Mapping, new: str, cur: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -150,17 +151,27 @@ def _after_low(finding: Mapping, ev: Mapping, cur: str, freq: str) -> str:
     February's trade was booked in March; the figures bound that part)."""
     if not before_was_low(ev):
         return ""
+    try:
+        excess = float(finding["observed"]) - float(finding["expected"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    if not (math.isfinite(excess) and excess > 0):
+        return ""
     unit = period_unit(freq)
     before = period_name(ev["before_period"], freq)
     short = float(ev["before_expected"]) - float(ev["before_observed"])
-    excess = float(finding["observed"]) - float(finding["expected"])
-    share = short / excess if excess > 0 else 1.0
-    part = "most" if share >= 0.5 else percent(share * 100, digits=0)
+    if short >= excess:  # the shortfall would cover the whole excess: a late month reads it
+        bound = f"that may be all of its {money(excess, cur)} excess"
+    else:
+        share = percent(short / excess * 100, digits=0)
+        bound = (
+            f"that explains at most {about(short, cur)} of its {money(excess, cur)} excess "
+            f"({share} of it)"
+        )
     return (
         f" It follows a low {before} ({money(ev['before_observed'], cur)} against "
         f"{less_than(ev['before_expected'], cur)} expected): if part of {before}'s trade was "
-        f"recorded in this {unit}, that explains at most {about(short, cur)} of its "
-        f"{money(excess, cur)} excess ({part} of it)."
+        f"recorded in this {unit}, {bound}."
     )
 
 

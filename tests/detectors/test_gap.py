@@ -447,6 +447,7 @@ def test_withheld_figures_on_either_side_are_said_as_such(store, tmp_path, own, 
         # does not turn on whether the noise fell a little below or above
         (1, 2.08, True),
         (1, 2.3, False),  # beyond a tenth over: October holds more than September lent
+        (1, 2.25, False),  # a quarter over: the allowance is on the excess, not the month
         (2, 2.5, True),  # November's is three quarters of September and October
         (1, 4.0, False),  # three times what September would hold: no month lends more
         (6, 2.0, True),  # a sixth of six months: one month's worth, some of their trade

@@ -90,6 +90,22 @@ def test_a_slip_read_against_the_series_own_price_says_so_and_corrects_by_its_fa
     assert f"a weight slip (about {weight(WEIGHT[12])} corrected)" in text
 
 
+def test_a_value_slip_read_against_the_series_own_price_gives_no_market_worth():
+    """Its corrected figure is the value over the slip; the weight at the market's usual
+    price beside it was the two-prices mix the weight slip's words had."""
+    evidence = {
+        "pattern": "value slip", "slip_factor": 1e-3, "slip_against": "series",
+        "series_unit_value": 3.0, "value_at_usual_price": 5.4e6, "unit_value": 0.003,
+        "usual_unit_value": 60.0, "band": [10.0, 300.0], "net_weight_kg": 9e4,
+        "value_vs_usual_month": 1e-3, "weight_vs_usual_month": 1.0,
+    }  # fmt: skip
+    row = pd.Series({"observed": 272.3, "expected": 272_300.0, "impact": -272_027.7,
+                     "evidence": evidence})  # fmt: skip
+    text = _explain(row)
+    assert "off by about ×1/1,000 against the series' own usual 3 EUR/kg" in text
+    assert "would be worth" not in text
+
+
 def test_a_slip_read_against_the_market_names_no_other_price():
     kg = WEIGHT.copy()
     kg[12] *= 1000

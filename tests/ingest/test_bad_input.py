@@ -303,6 +303,24 @@ def test_unknown_country_code(store, tmp_path, fmt):
     )
 
 
+def test_a_combined_figure_whose_last_month_has_not_begun(store, tmp_path):
+    """This month and the two after it as one figure: two of its months hold no trade yet.
+    This month alone lands: it has begun."""
+    from datetime import date
+
+    this_month = date.today().strftime("%Y-%m")
+    path = tmp_path / "ahead.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,period_months,value\n"
+        f"CHN,PRK,export,TOTAL,{this_month},3,1000\n"
+        f"CHN,PRK,export,TOTAL,{this_month},1,1000\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
+    (reason,) = store.quarantine().reason
+    assert reason.startswith(f"period '{this_month}' has not begun (today is ")
+
+
 def test_a_canonical_csv_takes_the_flow_spellings_the_other_readers_take(store, tmp_path):
     """ "EXPORTS", "X" and "M" were refused by the canonical CSV (and quoted back
     lower-cased) while the mapped and UN Comtrade readers took them."""

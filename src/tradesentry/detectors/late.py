@@ -5,9 +5,8 @@ have been recorded late, in the high one. ``gap`` gives that reading from the mi
 months' side and ``spike`` from the high month's, from the same evidence (``late``) and on
 the same terms: the high month is at least ``LATE_Z`` scales above its expectation, and its
 excess is no more than the missing months would hold (a month cannot lend more than it
-held, as for timing shifts), within the high month's noise (its value at most its
-expectation plus what they would hold, × exp(σ above), never more than a tenth over:
-``LEND_NOISE``), and at least half of what one of them would (``LATE_MONTH``: less is a
+held, as for timing shifts), within the high month's noise (its excess at most what they
+would hold × exp(σ above), never more than a tenth over: ``LEND_NOISE``), and at least half of what one of them would (``LATE_MONTH``: less is a
 small part of a month, which explains little of either). Where it makes up
 less than half of the missing months, the text says "some of" their trade.
 """
@@ -52,7 +51,8 @@ def late_evidence(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = (value - expected) / held
         ok = np.isfinite(value) & np.isfinite(z) & (z >= LATE_Z) & (held > 0)
-        within = value <= (expected + held) * np.exp(np.minimum(model.sigma_high[rows], LEND_NOISE))
+        noise = np.exp(np.minimum(model.sigma_high[rows], LEND_NOISE))
+        within = value - expected <= held * noise  # the excess, as timing_shift's share
         ok &= (share * months >= LATE_MONTH) & within
     return [
         {

@@ -1072,7 +1072,7 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
             f"moved, {percent(share, digits=0)} of {start}'s {money(first, cur)}; the {unit}s "
             "after staying at the new level point to a real change, such as a reopening."
         )
-    if up and old == 0:  # from nothing: a flow that starts, not one that recovers
+    if up and finding.get("expected") == 0:  # from nothing: a flow that starts (as said)
         cause = (
             "Trade that starts: a reopening or a measure lifted"
             if many_goods(finding)

@@ -808,7 +808,9 @@ def _worth(ev: Mapping, cur: str) -> str:
     """What the weight is worth at the usual price, beside a value slip's corrected figure
     (the two differ: the corrected figure is the declared value over the slip)."""
     worth = ev.get("value_at_usual_price")
-    return f"; at the usual price this weight would be worth {about(worth, cur)}" if worth else ""
+    if not worth or ev.get("slip_against") == "series":  # the slip's price is another one
+        return ""
+    return f"; at the usual price this weight would be worth {about(worth, cur)}"
 
 
 def _normal_side(ev: Mapping, name: str, unit: str) -> str:

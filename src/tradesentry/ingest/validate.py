@@ -134,12 +134,6 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                {_unreadable("classification")}
                {_unreadable("breakdown")}
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
-               -- a month that has not begun holds no trade yet: a mistyped year (2120-12
-               -- for 2020-12) landed, stretched its series over a century of missing
-               -- months and hid the series' real gap
-               WHEN period > current_date
-               THEN 'period ' || quoted(period_text) || ' has not begun (today is '
-                    || strftime(current_date, '%Y-%m-%d') || ')'
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'
                THEN 'period ' || quoted(period_text) || ' is a year but the frequency is M'
@@ -150,6 +144,12 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                WHEN period_months NOT BETWEEN 1 AND 12 THEN 'period_months must be 1 to 12'
                WHEN freq = 'A' AND period_months <> 12
                THEN 'period_months ' || period_months || ' with frequency A (a year is 12 months)'
+               -- a month that has not begun holds no trade yet (nor a combined figure's last
+               -- month): a mistyped year (2120-12 for 2020-12) landed, stretched its series
+               -- over a century of missing months and hid the series' real gap
+               WHEN period + to_months(period_months - 1) > current_date
+               THEN 'period ' || quoted(period_text) || ' has not begun (today is '
+                    || strftime(current_date, '%Y-%m-%d') || ')'
                WHEN value IS NULL AND nullif(trim(value_text), '') IS NULL
                     AND NOT coalesce(withheld, false) THEN 'value is missing'
                {_figure_checks()}

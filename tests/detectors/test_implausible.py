@@ -718,3 +718,25 @@ def test_a_combined_figure_is_read_in_the_two_sided_scale_too():
     panel.combined[0, 24] *= 1e3
     found = findings(panel, default_detectors(["implausible"]))
     assert sorted(found["period"]) == ["2019-04", "2020-01", "2020-06", "2021-07"]
+
+
+@pytest.mark.parametrize(
+    ("kg", "flagged"),
+    [(None, []), (10.0, []), (2000.0, ["2025-06"])],
+    ids=["no-weight", "weight-fell-too", "weight-of-the-flow"],
+)
+def test_a_thousandth_in_a_line_that_often_ships_nothing_is_a_parcel(kg, flagged):
+    """Guinea's exports of CN 49070000 to the Emirates: banknotes at face value in some
+    months, printed matter in others, nothing in most: the printed matter read as ×1/1,000
+    slips. A month near nothing is no implausible month in a line without trade a quarter
+    of its months or more, nor a unit error unless its weight stayed at the flow's."""
+    rng = np.random.default_rng(6)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.1, 48))
+    v[::3] = 0.0  # no trade one month in three
+    v[29] = 1e3  # June 2025: a thousandth of the flow
+    weights = None
+    if kg is not None:
+        weights = np.where(v > 0, 2000.0 * np.exp(rng.normal(0.0, 0.1, 48)), 0.0)
+        weights[29] = kg
+    found = findings(keyed_panel(v, weights=weights), default_detectors(["implausible", "dip"]))
+    assert list(found["period"]) == flagged

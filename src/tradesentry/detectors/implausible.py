@@ -162,12 +162,13 @@ class Implausible(Detector):
         z = np.where(judged, z, np.nan)
         first = first_months(panel)
         # a parcel where the line often ships nothing is no more implausible than none
-        habit = first | ordinary_nothing(panel, model)
+        parcels = ordinary_nothing(panel, model)
+        habit = first | parcels
         z_both = _two_sided(z, model)
         reason, factor, alone, n_tiny, low = self._classify(
             v, e, z, below, model.sigma[:, None], habit, panel.season, z_both
         )
-        reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples)
+        reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples, parcels)
         rows, cols = np.nonzero(reason >= 0)
         if not rows.size:
             return no_detections()
@@ -429,7 +430,12 @@ PARTNER_AS_USUAL = 3.0
 
 
 def _weighed_slips(
-    panel: Panel, reason: np.ndarray, factor: np.ndarray, low: np.ndarray, samples: np.ndarray
+    panel: Panel,
+    reason: np.ndarray,
+    factor: np.ndarray,
+    low: np.ndarray,
+    samples: np.ndarray,
+    parcels: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reasons with each slip whose weight moved with its value read again: a shipment of
     that size at the usual price, not a unit error, which changes the value and not the
@@ -450,7 +456,11 @@ def _weighed_slips(
     of €15 to €2,120 hold one near a thousandth of the flow by chance (Hungary's exports of
     CN 39209959 to Poland, €2,120 for 4.8 t in January 2025 before €1.7M–2.1M a month from
     March, was a high "signature of a unit error"). A lone leading month at a thousandth
-    has no other samples to be one of, and still reads as a slip."""
+    has no other samples to be one of, and still reads as a slip. So, on the same terms, is
+    a slip down in a line that often ships next to nothing (``parcels``,
+    ``baseline.ordinary_nothing``, which keeps such a month from the near-zero reading):
+    a parcel is no more a unit error than it is an implausible month (Guinea's printed
+    matter to the Emirates, in a line of banknotes at face value, read as ×1/1,000 slips)."""
     held = np.zeros(reason.shape, dtype=bool)
     rows, cols = np.nonzero(reason == 3)
     if not rows.size:
@@ -464,7 +474,8 @@ def _weighed_slips(
     ]
     moved = np.isin(readings, ["moved", "mostly", "further"])
     among_samples = samples[rows, cols] & (samples[rows].sum(axis=1) >= 2)
-    by_chance = among_samples & ~np.isin(readings, ["steady"])
+    a_parcel = parcels[rows, cols] & (steps < 1)
+    by_chance = (among_samples | a_parcel) & ~np.isin(readings, ["steady"])
     theirs, usual = partner_month(panel, rows, cols)
     with np.errstate(divide="ignore", invalid="ignore"):
         comparable = np.abs(np.log10(usual / typical_level(panel.values)[rows])) < 1.0

@@ -80,8 +80,10 @@ class Incoherent(Detector):
     counts for no usual ratio (for chapters as for partners). Duplicate
     rows never reach the detectors: the ingest quarantines them. (c) Two combined figures
     of a series that cover the same month (January–February and February–March): that
-    month is counted twice. Its money at stake is the shared months at the smaller of the
-    two figures' monthly averages; its score is certain, capped by that money as (a)'s.
+    month is counted twice. One finding per pair, over the months both cover (none where
+    (a) runs over the same months: one id per kind, series and months); its money at stake
+    is those months at the smaller of the two figures' monthly averages; its score is
+    certain, capped by that money as (a)'s.
     """
 
     kind: ClassVar[str] = "incoherent"

@@ -49,6 +49,9 @@ class Format:
     lines_per_record: int = 1
     mapping: str | None = None  # TOML text for the mapped format
 
+    def __str__(self) -> str:  # the test id: its name, not a repr with addresses in it
+        return self.name
+
     def file(self, tmp: Path, records: list[Record], stem: str = "release") -> Path:
         path = tmp / f"{stem}{self.suffix}"
         path.write_bytes(self.write(records))

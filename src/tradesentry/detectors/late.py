@@ -6,8 +6,9 @@ months' side and ``spike`` from the high month's, from the same evidence (``late
 the same terms: the high month is at least ``LATE_Z`` scales above its expectation, and its
 excess is no more than the missing months would hold (a month cannot lend more than it
 held, as for timing shifts), within the high month's noise (its excess at most what they
-would hold × exp(σ above), never more than a tenth over: ``LEND_NOISE``), and at least half of what one of them would (``LATE_MONTH``: less is a
-small part of a month, which explains little of either). Where it makes up
+would hold × exp(σ above), never more than a tenth over: ``LEND_NOISE``), and at least
+half of what one of them would (``LATE_MONTH``: less is a small part of a month, which
+explains little of either). Where it makes up
 less than half of the missing months, the text says "some of" their trade.
 """
 

@@ -146,9 +146,9 @@ class Spike(Detector):
 def _after_low(finding: Mapping, ev: Mapping, cur: str, freq: str) -> str:
     """Where the month before was low, the reading of its trade booked in this one, with
     how much of the excess it can explain at most: its shortfall. China's exports to North
-    Korea, March 2021, $13.0M against $148.0K expected after February's $3,000: booking
-    February late explains at most about $145K of it (an analyst suspected part of
-    February's trade was booked in March; the figures bound that part)."""
+    Korea, March 2021, $13.0M against $148.0K expected after February's $3,000 against
+    $253.0K: booking February late explains at most about $250K of it (an analyst
+    suspected part of February's trade was booked in March; the figures bound that part)."""
     if not before_was_low(ev):
         return ""
     try:

@@ -65,7 +65,8 @@ class TimingShift(Detector):
     it held, and a larger "move" is a spike beside a dip; but a month's expectation is known
     to its noise, and without that allowance a whole month moved into the next, the source
     month at 0, was a shift where the pair's sum fell a little short and a spike beside an
-    implausible month where it came out 2 % above. Overlapping pairs keep the strongest. The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
+    implausible month where it came out 2 % above. Overlapping pairs keep the strongest.
+    The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     Every pair is screened with the model's expectations, which count the other month of
     the pair, against conditions (1), (3) and (4) 1 scale looser (``screen_slack``), and each
     candidate is then judged on all five with its own expectations (below): a screen as

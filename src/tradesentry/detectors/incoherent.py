@@ -671,10 +671,11 @@ def _overlap_text(finding: Mapping, ev: Mapping, cur: str) -> str:
     shared = [period_name(m) for m in ev.get("shared_months") or []]
     one = len(shared) == 1
     both = shared[0] if one else f"{shared[0]} to {shared[-1]}"
+    counted = "that month is" if one else "those months are"
     return (
         f"The combined figure for {combined_name(finding, {'months': months})} "
         f"({money(first, cur)}) and the one for {combined_name(finding, {'months': others})} "
-        f"({money(second, cur)}) both cover {both}: {'that month is' if one else 'those months are'} "
+        f"({money(second, cur)}) both cover {both}: {counted} "
         f"counted twice (about {money(ev.get('counted_twice'), cur)} at the smaller figure's "
         "monthly average). One of the two is misdated, or the record double-counts."
     )

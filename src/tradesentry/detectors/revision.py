@@ -54,11 +54,13 @@ class Revision(Detector):
     not claimed. Contiguous cells revised by the same release are one finding; a combined
     figure (China's January–February) is compared with the same combined figure, one
     finding over the months it covers. Months that appeared where an earlier release gave
-    one combined figure for exactly them are that figure split: their sum is compared with
-    it on the same two bars (a split that keeps the total is more detail, not a revision;
-    one that moves it revised it), told as a split, its money at stake the sum's change
-    (it was "$2.1M for January 2020 to February 2020, a month for which release 1 gave no
-    figure", all of it at stake, where release 1 had given $2.0M for the two). The score
+    one combined figure for exactly them, each given, are that figure split: their sum is
+    compared with it on the same two bars (a split that keeps the total is more detail, not
+    a revision; one that moves it revised it), told as a split, its money at stake the
+    sum's change (it was "$2.1M for January 2020 to February 2020, a month for which
+    release 1 gave no figure", all of it at stake, where release 1 had given $2.0M for the
+    two); months that appeared inside such a figure without completing it are more detail
+    too, no finding. The score
     grows with the relative change (0.5 at the tolerance, 0.84 at ten times it), capped
     by the money the revision moved as every detector's (``base.material_score``: less
     than 2,000, in US dollars where the store has the rate, scores at most its size /
@@ -156,22 +158,22 @@ class Revision(Detector):
         moved = np.where(np.isfinite(change), np.abs(change), np.abs(value))
         impact = run_sum(np.where(flagged, moved, 0.0), rows, starts, ends)
         z = np.log(np.maximum(run_max(size, rows, starts, ends), 1e-12) / self.tolerance)
-        # appeared months that split an earlier release's combined figure: against it
-        whole, whole_release = _split_figures(panel, rows, starts, ends, run_kind)
-        split = np.isfinite(whole)
-        if split.any() or (panel.combined_span > 0).any():
+        # appeared months inside an earlier release's combined figure: its split, read
+        # against it, where they are all of its months; else more detail, no revision
+        first, whole, whole_release = _earlier_combined(panel, rows, starts, ends)
+        inside = (run_kind == APPEARED) & (first >= 0)
+        whole = np.where(inside, whole, np.nan)  # a revised month inside one splits nothing
+        if inside.any():
+            months = ends - starts + 1
+            given = run_sum(np.isfinite(value).astype(float), rows, starts, ends)
+            span = panel.combined_span[rows, np.maximum(first, 0)]
+            split = inside & (first == starts) & (span == months) & (given == months)
+            whole = np.where(split, whole, np.nan)
             moved_whole, rel_whole = self._changed(observed, whole)
             expected = np.where(split, whole, expected)
             impact = np.where(split, np.abs(observed - whole), impact)
             z = np.where(split, np.log(np.maximum(rel_whole, 1e-12) / self.tolerance), z)
-            keep = ~split | moved_whole
-            # months given singly inside an earlier combined figure that they do not
-            # complete: more detail, the figure stands; "release 1 gave no figure" was false
-            keep &= ~(
-                (run_kind == APPEARED)
-                & ~split
-                & _inside_earlier_combined(panel, rows, starts, ends)
-            )
+            keep = ~inside | (split & moved_whole)
             rows, starts, ends, run_kind = rows[keep], starts[keep], ends[keep], run_kind[keep]
             observed, expected, impact, z = observed[keep], expected[keep], impact[keep], z[keep]
             whole, whole_release = whole[keep], whole_release[keep]
@@ -254,47 +256,31 @@ class Revision(Detector):
         )
 
 
-def _split_figures(
-    panel: Panel, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, kind: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per run of cells: the combined figure an earlier release gave for exactly its months,
-    where the run appeared (their single figures are new), and that figure's release; NaN
-    where there is none."""
+def _earlier_combined(
+    panel: Panel, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per run of cells: the first month of the combined figure of an earlier release than
+    the run's own that holds all its months (-1 where none; a combined figure covers at
+    most 12 months, as many offsets are tried), its value and its release (NaN where none)."""
+    first = np.full(len(rows), -1)
     none = np.full(len(rows), np.nan)
     whole_release = context_array(panel, COMBINED_PREFIX + "release")
     release = context_array(panel, "release")
     if whole_release is None or release is None or not len(rows):
-        return none, none
-    span = panel.combined_span[rows, starts].astype(np.int64)
-    whole = panel.combined[rows, starts]
-    earlier = whole_release[rows, starts] < release[rows, starts]
-    # every month of it given singly: a run bridges a month without a figure, and a split
-    # with a month left out is no revision of the total (it read as -33 %)
-    given = run_sum(np.isfinite(panel.values).astype(float), rows, starts, ends)
-    ok = (kind == APPEARED) & (span == ends - starts + 1) & (given == span)
-    ok &= np.isfinite(whole) & earlier
-    return np.where(ok, whole, np.nan), np.where(ok, whole_release[rows, starts], np.nan)
-
-
-def _inside_earlier_combined(
-    panel: Panel, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
-) -> np.ndarray:
-    """Runs whose months all lie inside one combined figure of an earlier release than
-    their own (a combined figure covers at most 12 months: as many offsets are tried)."""
-    whole_release = context_array(panel, COMBINED_PREFIX + "release")
-    release = context_array(panel, "release")
-    inside = np.zeros(len(rows), dtype=bool)
-    if whole_release is None or release is None:
-        return inside
+        return first, none, none
     for back in range(12):
-        at = starts - back
-        ok = at >= 0
-        at = np.maximum(at, 0)
+        at = np.maximum(starts - back, 0)
         span = panel.combined_span[rows, at].astype(np.int64)
-        ok &= (span > back) & (at + span - 1 >= ends)
+        ok = (first < 0) & (starts - back >= 0) & (span > back) & (at + span - 1 >= ends)
         ok &= whole_release[rows, at] < release[rows, starts]
-        inside |= ok
-    return inside
+        first = np.where(ok, at, first)
+    held = first >= 0
+    at = np.maximum(first, 0)
+    return (
+        first,
+        np.where(held, panel.combined[rows, at], np.nan),
+        np.where(held, whole_release[rows, at], np.nan),
+    )
 
 
 def _split_text(finding: Mapping, ev: Mapping, new: str, cur: str) -> str:

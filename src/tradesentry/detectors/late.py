@@ -36,6 +36,12 @@ LATE_MONTH = 0.5
 LEND_NOISE = math.log(1.1)
 
 
+def lend_allowance(scale: np.ndarray) -> np.ndarray:
+    """The factor by which a month may seem to lend more than it held: its noise ``scale``
+    (log), never more than ``LEND_NOISE``. Timing shifts and late readings share it."""
+    return np.exp(np.minimum(scale, LEND_NOISE))
+
+
 def late_evidence(
     panel: Panel,
     model: Baseline,
@@ -52,8 +58,8 @@ def late_evidence(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = (value - expected) / held
         ok = np.isfinite(value) & np.isfinite(z) & (z >= LATE_Z) & (held > 0)
-        noise = np.exp(np.minimum(model.sigma_high[rows], LEND_NOISE))
-        within = value - expected <= held * noise  # the excess, as timing_shift's share
+        # the excess, as timing_shift's share
+        within = value - expected <= held * lend_allowance(model.sigma_high[rows])
         ok &= (share * months >= LATE_MONTH) & within
     return [
         {

@@ -30,7 +30,7 @@ from tradesentry.detectors.evidence import (
     strong_season,
     unreported,
 )
-from tradesentry.detectors.late import LEND_NOISE
+from tradesentry.detectors.late import lend_allowance
 from tradesentry.detectors.robust import robust_scale
 from tradesentry.panel import Panel
 from tradesentry.text import (
@@ -148,8 +148,7 @@ class TimingShift(Detector):
             ok &= s["evidence"] >= self.threshold - slack
             if not screen:
                 ok &= s["misfit_shift"] < s["misfit_single"]
-                noise = np.exp(np.minimum(s["sum_scale"], LEND_NOISE))
-                ok &= s["share"] <= self.max_share * noise
+                ok &= s["share"] <= self.max_share * lend_allowance(s["sum_scale"])
         return ok
 
     def _evidence(self, panel, model, s, rows, cols) -> list[dict]:

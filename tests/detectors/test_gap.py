@@ -998,3 +998,55 @@ def test_a_gap_across_a_change_of_level_says_what_the_new_level_would_hold():
         "a new level starts after them (October 2020), and at that level they would hold about $5.9M"
         in (gap["explanation"])
     )
+
+
+def test_months_the_series_skips_in_other_years_too_are_less_surprising():
+    """Guinea's fish to Korea (Republic): no figures from July to September 2016, and for
+    August and September 2017, every other month of 2015–2018 traded. Each calendar month is
+    judged by its own rate of trade in the series' other years too, shrunk toward the
+    series' rate (``SAME_MONTH_PRIOR``): the 2017 run, months empty in 2016 as well, is
+    the season's habit (it was medium by the year-round rate); the 2016 run still stands,
+    and says what the other years show."""
+    v = np.full((1, 48), 4e8)
+    v[0, 18:21] = np.nan
+    v[0, 31:33] = np.nan
+    found = default_detectors(["gap"])[0].detect(make_panel(v, "2015-01"))
+    assert [ev["months"] for ev in found["evidence"]] == [["2016-07", "2016-08", "2016-09"]]
+    (ev,) = found["evidence"]
+    assert (ev["same_months_other_years"], ev["same_months_without_trade"]) == (9, 2)
+    from tradesentry.detectors.gap import Gap
+
+    text = Gap().explain({"kind": "gap", "period": "2016-07", "currency": "GNF", **found.iloc[0]})
+    assert "In its other years, 2 of the 9 months at the same time of year had no trade " in text
+
+
+@pytest.mark.parametrize(
+    ("held", "without", "said"),
+    [(1, 1, "The series had no trade in its one other August either, which makes a missing "
+            "August less surprising."),
+     (3, 2, "The series had no trade in 2 of its 3 other Augusts either")],
+)  # fmt: skip
+def test_one_missing_month_names_its_calendar_month_in_other_years(held, without, said):
+    from tradesentry.detectors.gap import Gap
+
+    finding = {
+        "kind": "gap", "reporter": "GIN", "partner": "KOR", "flow": "export",
+        "commodity": "03034900", "currency": "GNF", "period": "2018-08",
+        "period_end": "2018-08", "expected": 4e8,
+        "evidence": {
+            "months": ["2018-08"], "traded_before": 12, "months_before": 12,
+            "traded_after": 4, "months_after": 4, "same_months_other_years": held,
+            "same_months_without_trade": without,
+        },
+    }  # fmt: skip
+    assert said in Gap().explain(finding)
+
+
+def test_a_run_of_a_year_or_more_is_not_read_as_a_seasons_habit():
+    """A run of 14 months covers every calendar month, some twice: that other years skipped
+    one of them says nothing of it, and neither the evidence nor the text says it."""
+    v = np.full((1, 60), 1e6)
+    v[0, 13] = np.nan
+    v[0, 24:38] = np.nan
+    (ev,) = [e for e in _gaps(v)["evidence"] if len(e["months"]) == 14]
+    assert "same_months_without_trade" not in ev

@@ -38,6 +38,10 @@ YEAR_SHOWN = 8
 #: a partner's record says the trade went on at the series' level only where its usual
 #: month is within this factor of the series' (the level-shift reading's ×3)
 SAME_SCALE = 3.0
+#: a run's calendar month is judged by its own rate of trade in the series' other years,
+#: shrunk toward the series' rate by a prior worth this many of them (a Beta prior centred
+#: on that rate): two other years without trade in that month halve the rate
+SAME_MONTH_PRIOR = 2.0
 
 
 @dataclass(frozen=True)
@@ -50,8 +54,12 @@ class Gap(Detector):
     trade: it is not a gap, but it does not count as trade in the rate below either. For
     each run of L missing months, the trading rate p (the lower of the rate in the
     ``window`` months on each side and over the whole span, both Laplace-smoothed:
-    (months with trade + ½)/(months + 1), the run left out) gives the chance that so many
-    consecutive months are missing by the series' usual irregularity, P = (1 − p)^L. A
+    (months with trade + ½)/(months + 1), the run left out), or for a month of the run the
+    rate of its calendar month in the series' other years where that is lower (shrunk
+    toward p by a prior worth two such months, ``SAME_MONTH_PRIOR``: a season's habit
+    seen in other years, which one rate for the whole year would call a gap), gives the
+    chance that so many consecutive months are missing by the series' usual irregularity,
+    P = Π(1 − p_m), (1 − p)^L where no other year skips them. A
     series with k missing runs is k tests, so the chance is corrected to k·P (Bonferroni)
     before it becomes a score on the shared scale, z = √(−2 ln kP). Threshold: z ≥ 2.5
     (kP ≤ 4.4 %), with at least 3 months with trade and a 75 % trading rate on each side.
@@ -130,7 +138,10 @@ class Gap(Detector):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
-            z = np.sqrt(np.maximum(-2.0 * _log_chance(length, p, runs), 0.0))
+            each, same_held, same_without = _same_month_rates(
+                panel, reported, traded, rows, start, end, p
+            )
+            z = np.sqrt(np.maximum(-2.0 * (np.nansum(np.log1p(-each), 1) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -157,6 +168,15 @@ class Gap(Detector):
                 "traded_after": int(na[k]),
                 "months_after": int(aa[k]),
                 "chance": float(np.exp(-0.5 * z[j] ** 2)),
+                **(
+                    {
+                        "same_months_other_years": int(same_held[k]),
+                        "same_months_without_trade": int(same_without[k]),
+                    }
+                    # a run of a year or more is no season's habit: the test's terms only
+                    if same_without[k] and e - s + 1 < 12
+                    else {}
+                ),
                 **(
                     {"off_season": int(off[j]), "chance_in_season": float(in_season[j])}
                     if off[j]
@@ -405,6 +425,7 @@ class Gap(Detector):
             f"{ev.get('months_before')} {unit}s before and {ev.get('traded_after')} of the "
             f"{ev.get('months_after')} after{worth}."
         ) + late_text(ev.get("late"), cur, freq, "gap")
+        text += _same_months_text(ev, months)
         text += _siblings_text(finding, len(months), unit) + _off_season_text(ev, len(months), unit)
         withheld = int(ev.get("withheld_months") or 0)
         said, reading = _partner_reading(finding, len(months), unit, withheld)
@@ -495,6 +516,25 @@ def _expected_month(finding: Mapping) -> float | None:
     if expected is None or not math.isfinite(float(expected)) or expected <= 0:
         return None
     return float(expected) / months
+
+
+def _same_months_text(ev: Mapping, months: list) -> str:
+    """The run's calendar months without trade in the series' other years too, which the
+    chance allowed for (``_same_month_rates``)."""
+    without = int(ev.get("same_months_without_trade") or 0)
+    if not without:
+        return ""
+    held = int(ev.get("same_months_other_years") or 0)
+    if len(months) > 1:
+        return (
+            f" In its other years, {without} of the {held} months at the same time of year "
+            "had no trade either, which makes such a run less surprising."
+        )
+    name = pd.Period(months[0], "M").strftime("%B")
+    which = f"its one other {name}" if held == 1 else f"{without} of its {held} other {name}s"
+    return (
+        f" The series had no trade in {which} either, which makes a missing {name} less surprising."
+    )
 
 
 def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
@@ -879,6 +919,41 @@ def _series_rate(
     last = T - 1 - np.argmax(reported[:, ::-1], axis=1)
     span = last - first + 1
     return (traded.sum(axis=1)[rows] + 0.5) / (span[rows] - length + 1.0)
+
+
+def _same_month_rates(
+    panel: Panel, reported: np.ndarray, traded: np.ndarray, rows, start, end, p: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each month of each run (runs × longest run, NaN past a run's end) at the lower of the
+    run's rate ``p`` and its calendar month's own: (months of that calendar month with trade
+    + ``SAME_MONTH_PRIOR``·p)/(such months + ``SAME_MONTH_PRIOR``) over the series' span,
+    the run left out; with, per run, how many such months its months have in other years
+    and how many of those were without trade. A month no other year holds is at p; an
+    annual series has no calendar months, and all its months are at p."""
+    length = end - start + 1
+    k = np.arange(int(length.max()))[None, :]
+    inside = k < length[:, None]
+    at_p = np.where(inside, p[:, None], np.nan)
+    none = np.zeros(len(rows), dtype=np.int64)
+    if panel.freq != "M":
+        return at_p, none, none
+    T = reported.shape[1]
+    month = panel.calendar_month.astype(np.int64)
+    first = np.argmax(reported, axis=1)[:, None]
+    last = T - 1 - np.argmax(reported[:, ::-1], axis=1)[:, None]
+    cols = np.arange(T)[None, :]
+    in_span = (cols >= first) & (cols <= last)
+    of_month = (month[:, None] == np.arange(12)[None, :]).astype(np.int64)  # T × 12
+    held = in_span.astype(np.int64) @ of_month  # series × calendar month
+    with_trade = (traded & in_span).astype(np.int64) @ of_month
+    calendar = month[np.minimum(start[:, None] + k, T - 1)]
+    # the run's own months of that calendar month, all in the span and without trade
+    own = (length[:, None] - 1 - k) // 12 + k // 12 + 1
+    other = np.where(inside, held[rows[:, None], calendar] - own, 0)
+    other_trade = np.where(inside, with_trade[rows[:, None], calendar], 0)
+    rate = (other_trade + SAME_MONTH_PRIOR * p[:, None]) / (other + SAME_MONTH_PRIOR)
+    rate = np.where(inside, np.minimum(rate, p[:, None]), np.nan)
+    return rate, other.sum(axis=1), (other - other_trade).sum(axis=1)
 
 
 def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:

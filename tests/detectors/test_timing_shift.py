@@ -375,3 +375,30 @@ def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess():
         "leaves each month its usual share of their sum) "
         "looks recorded in October 2025 instead of November 2025" in text
     ), text
+
+
+def test_two_shifts_side_by_side_are_both_read():
+    """Months 20–23 at ×0.4, ×1.6, ×0.02 and ×1.98 of a quiet series: two shifts, 20 into 21
+    and 22 into 23. The pair 21–22 between them overlaps both and is stronger than the
+    first; it loses to the second, and the first, which it no longer overlaps, stands: it
+    was a dip and a spike while any stronger neighbour, kept or not, put a pair out."""
+    rng = np.random.default_rng(5)
+    v = 1e5 * np.exp(rng.normal(0.0, 0.05, (1, 48)))
+    v[0, 20:24] = np.array([0.4, 1.6, 0.02, 1.98]) * 1e5
+    found = findings(keyed_panel(v), default_detectors())
+    assert sorted(zip(found["kind"], found["period"], found["period_end"])) == [
+        ("timing_shift", "2024-09", "2024-10"),
+        ("timing_shift", "2024-11", "2024-12"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("strength", "kept"),
+    [([-np.inf, 5, 5, -np.inf], [0, 1, 0, 0]),  # the earlier of two equal
+     ([6, 7, 8, -np.inf], [1, 0, 1, 0]),  # 7 lost to 8, so 6 stands
+     ([1, 2, 3, 4, 5, 6, -np.inf, 3, 3, 3], [0, 1, 0, 1, 0, 1, 0, 1, 0, 1])],
+)  # fmt: skip
+def test_overlapping_pairs_keep_the_strongest_then_the_next_they_do_not_overlap(strength, kept):
+    from tradesentry.detectors.timing_shift import _strongest
+
+    assert _strongest(np.array([strength], dtype=float)).astype(int).tolist() == [kept]

@@ -65,7 +65,8 @@ class TimingShift(Detector):
     it held, and a larger "move" is a spike beside a dip; but a month's expectation is known
     to its noise, and without that allowance a whole month moved into the next, the source
     month at 0, was a shift where the pair's sum fell a little short and a spike beside an
-    implausible month where it came out 2 % above. Overlapping pairs keep the strongest.
+    implausible month where it came out 2 % above. Where pairs overlap, the strongest is
+    kept, then the strongest of those it does not overlap (``_strongest``).
     The amount moved is m = (e_t·v_t+1 − e_t+1·v_t)/(e_t + e_t+1).
     Every pair is screened with the model's expectations, which count the other month of
     the pair, against conditions (1), (3) and (4) 1 scale looser (``screen_slack``), and each
@@ -403,7 +404,21 @@ def _without(model: Baseline, rows: np.ndarray, t: np.ndarray, other: np.ndarray
 
 
 def _strongest(strength: np.ndarray) -> np.ndarray:
-    """Pairs stronger than the pairs that overlap them (the earlier of two equal)."""
-    prev = np.pad(strength, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
-    nxt = np.pad(strength, ((0, 0), (0, 1)), constant_values=-np.inf)[:, 1:]
-    return np.isfinite(strength) & (strength >= prev) & (strength > nxt)
+    """The pairs kept where pairs overlap (pair t shares a month with t − 1 and t + 1): the
+    strongest of a row first, the earlier of two equal, then the strongest of those it does
+    not overlap, and so on. A pair that loses to a neighbour which itself lost is still
+    judged against the rest: each round keeps the pairs stronger than their live
+    neighbours and retires those and their neighbours, in a few rounds for any panel."""
+    live = np.isfinite(strength)
+    kept = np.zeros_like(live)
+    while live.any():
+        s = np.where(live, strength, -np.inf)
+        prev = np.pad(s, ((0, 0), (1, 0)), constant_values=-np.inf)[:, :-1]
+        nxt = np.pad(s, ((0, 0), (0, 1)), constant_values=-np.inf)[:, 1:]
+        peak = live & (s > prev) & (s >= nxt)
+        kept |= peak
+        retired = peak.copy()
+        retired[:, 1:] |= peak[:, :-1]
+        retired[:, :-1] |= peak[:, 1:]
+        live &= ~retired
+    return kept

@@ -138,19 +138,22 @@ class Gap(Detector):
             local = (nb + na + 0.5) / (ab + aa + 1.0)
             p = np.minimum(local, _series_rate(reported, traded, rows, length))
             runs = np.bincount(rows, minlength=panel.n_series)[rows]  # tests in the series
-            each, same_held, same_without = _same_month_rates(
+            rates, same_held, same_without = _same_month_rates(
                 panel, reported, traded, rows, start, end, p
             )
-            z = np.sqrt(np.maximum(-2.0 * (np.nansum(np.log1p(-each), 1) + np.log(runs)), 0.0))
+            z = np.sqrt(np.maximum(-2.0 * (np.nansum(np.log1p(-rates), 1) + np.log(runs)), 0.0))
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
         if not keep.size:
             return no_detections()
         rows, start, end, z = rows[keep], start[keep], end[keep], z[keep]
-        off = months_off_season(panel, reported, rows, start, end)
+        off_months = months_off_season(panel, reported, rows, start, end)
+        off = off_months.sum(axis=1)
         # the chance of the months outside what may be the off season alone
-        in_season = np.exp(np.minimum(_log_chance(length[keep] - off, p[keep], runs[keep]), 0.0))
+        misses = np.log1p(-rates[keep][:, : off_months.shape[1]])
+        in_season = np.nansum(np.where(off_months, 0.0, misses), axis=1) + np.log(runs[keep])
+        in_season = np.exp(np.minimum(in_season, 0.0))
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         expected = run_sums(each)
@@ -552,8 +555,8 @@ def _off_season_text(ev: Mapping, n_months: int, unit: str) -> str:
 
 def _log_chance(months: np.ndarray, p: np.ndarray, runs) -> np.ndarray:
     """The log of the chance of so many months without trade at a trading rate ``p``, a
-    series of ``runs`` missing runs being as many tests (``Gap``'s log kP: on the log scale,
-    so that a long run's chance does not underflow)."""
+    series of ``runs`` missing runs being as many tests (a stop's log kP, one rate for
+    every month: on the log scale, so that a long run's chance does not underflow)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return months * np.log1p(-p) + np.log(runs)
 
@@ -957,7 +960,8 @@ def _same_month_rates(
 
 
 def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> np.ndarray:
-    """How many months of each run fall in what may be its series' off season: where the
+    """Which months of each run (runs × longest run) fall in what may be its series' off
+    season: where the
     span (first to last report) outside the run holds fewer than ``YEAR_SHOWN`` calendar
     months, the longest stretch of the year it never shows (``off_season``), of which its
     rate of trade, measured in the rest of the year, says nothing; and only where the
@@ -965,8 +969,9 @@ def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> n
     (a flow seen in one year only shows no season: its months may be anything). None in an
     annual series. The series' own record decides, never the panel's first month: a
     series scanned alone or in any chunk reads the same."""
+    length = end - start + 1
     if panel.freq != "M" or not rows.size:
-        return np.zeros(len(rows), dtype=np.int64)
+        return np.zeros((len(rows), int(length.max(initial=1))), dtype=bool)
     T = reported.shape[1]
     cols = np.arange(T)[None, :]
     first = np.argmax(reported[rows], axis=1)[:, None]
@@ -978,12 +983,11 @@ def months_off_season(panel: Panel, reported: np.ndarray, rows, start, end) -> n
     held_before = np.stack([before[:, month == m].any(axis=1) for m in range(12)], axis=1)
     held_after = np.stack([after[:, month == m].any(axis=1) for m in range(12)], axis=1)
     repeats = (held_before & held_after).any(axis=1)
-    length = end - start + 1
     k = np.arange(int(length.max()))[None, :]
     inside = k < length[:, None]
     run_month = month[np.minimum(start[:, None] + k, T - 1)]
     off = np.take_along_axis(off_season(held_before | held_after), run_month, axis=1) & inside
-    return np.where(repeats, off.sum(axis=1), 0)
+    return off & repeats[:, None]
 
 
 def off_season(held: np.ndarray) -> np.ndarray:

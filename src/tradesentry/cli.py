@@ -596,7 +596,13 @@ def scan(
         FindingFormat, typer.Option("--format", case_sensitive=False)
     ] = FindingFormat.table,
     engine: Annotated[str, typer.Option(help="local or spark.")] = "local",
-    limit: Annotated[int, typer.Option(min=0, help="Findings shown in the table format.")] = 30,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Only the N worst findings (default: 30 in the table, all in json, jsonl, csv).",
+        ),
+    ] = None,
     fail_on: Annotated[
         Severity | None,
         typer.Option(case_sensitive=False, help="Exit 1 if a finding is this severe."),
@@ -735,11 +741,21 @@ def _exit_on(found: api.Findings, fail_on: Severity | None) -> None:
         raise typer.Exit(1)
 
 
+#: findings the table shows where no --limit is given (the exports write them all)
+TABLE_LIMIT = 30
+
+
 def _emit_findings(
-    found: api.Findings, format: FindingFormat, limit: int, caption: str | None = None
+    found: api.Findings, format: FindingFormat, limit: int | None, caption: str | None = None
 ) -> None:
-    """Write the findings; json, jsonl and csv stream a saved scan batch by batch.
-    ``caption``: what the table's heading says the findings are, where not their scan."""
+    """Write the findings, the ``limit`` worst where given; json, jsonl and csv stream a
+    saved scan batch by batch. ``caption``: what the table's heading says the findings are,
+    where not their scan."""
+    if format is FindingFormat.table:
+        _findings_table(found, TABLE_LIMIT if limit is None else limit, caption)
+        return
+    if limit is not None:
+        found = found.head(limit)
     if format is FindingFormat.json:
         found.write_json(sys.stdout)
         sys.stdout.write("\n")
@@ -748,8 +764,6 @@ def _emit_findings(
     elif format is FindingFormat.csv:
         for i, frame in enumerate(found.frames()):  # at least one: the header is written
             _write_csv(csv_frame(frame), header=i == 0)
-    else:
-        _findings_table(found, limit, caption)
 
 
 _SEVERITY_STYLE = {

@@ -274,6 +274,31 @@ def test_scan_output_streams_in_batches_to_the_same_text(tmp_path, monkeypatch, 
             assert "NaN" not in row["evidence"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "table"])
+def test_scan_limit_keeps_the_worst_findings_in_any_format(tmp_path, fmt):
+    """`--limit 2` writes the 2 worst findings whatever the format (it printed every one of
+    17,135 in json); without it the exports write all, the table 30; the saved scan is
+    whole either way."""
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    whole = json.loads(invoke("scan", "--format", "json", "--store", db).stdout)
+    assert len(whole) > 2
+    out = invoke("scan", "--format", fmt, "--limit", "2", "--store", db).stdout
+    if fmt == "json":
+        shown = [f["id"] for f in json.loads(out)]
+    elif fmt == "jsonl":
+        shown = [json.loads(line)["id"] for line in out.splitlines()]
+    elif fmt == "csv":
+        shown = [row["id"] for row in csv.DictReader(io.StringIO(out))]
+    else:
+        assert re.search(r"^ 2\. ", out, re.M) and not re.search(r"^ 3\. ", out, re.M)
+        assert f"… {len(whole) - 2:,} more" in out
+        shown = [f["id"] for f in whole[:2]]
+    assert shown == [f["id"] for f in whole[:2]]
+    saved = open_store(db).findings()
+    assert len(saved) == len(whole)
+
+
 def test_an_empty_scan_writes_the_csv_header_and_an_empty_json_array(tmp_path):
     db = tmp_path / "s.duckdb"
     invoke("ingest", DEMO_CSV, "--store", db)  # one reporter: no mirror pairs

@@ -386,7 +386,7 @@ def test_two_shifts_side_by_side_are_both_read():
     v = 1e5 * np.exp(rng.normal(0.0, 0.05, (1, 48)))
     v[0, 20:24] = np.array([0.4, 1.6, 0.02, 1.98]) * 1e5
     found = findings(keyed_panel(v), default_detectors())
-    assert sorted(zip(found["kind"], found["period"], found["period_end"])) == [
+    assert sorted(zip(found["kind"], found["period"], found["period_end"], strict=True)) == [
         ("timing_shift", "2024-09", "2024-10"),
         ("timing_shift", "2024-11", "2024-12"),
     ]

@@ -144,7 +144,10 @@ def test_a_low_pair_before_a_high_march_says_its_trade_may_be_there():
     assert finding["evidence"]["next_period"] == "2021-03"
     text = detectors["dip"].explain({**finding, "period": "2021-01", "currency": "USD"})
     assert " March 2021 was high ($1.8M against $975.7K expected): part of these months' " in text
-    assert text.endswith("trade may have been recorded in March 2021.")
+    assert text.endswith(
+        "trade may have been recorded in March 2021; its excess, about $838.3K, is 92% of "
+        "these months' shortfall."
+    )
 
 
 def test_a_pair_that_is_the_newest_figure_has_both_months_on_the_axis():

@@ -37,13 +37,15 @@ def test_a_dip_never_reads_100_percent_below_for_something(observed, expected, r
 @pytest.mark.parametrize("kind", ["dip", "implausible"])
 @pytest.mark.parametrize(
     ("next_observed", "next_z", "offered"),
-    [(2e6, 3.0, True), (664_299.0, 1.004, False), (2e6, 0.5, False)],
+    [(2e6, 3.0, True), (664_299.0, 1.004, False), (2e6, 0.5, False), (833_000.0, 1.82, False)],
 )
 def test_the_next_month_is_offered_as_where_trade_went_only_above_its_expected_value(
     kind, next_observed, next_z, offered
 ):
     """A month's z can come from another reading than its expected value (a weak season):
-    "January 2025 was high (€664.3K against €812.2K expected)" contradicted itself."""
+    "January 2025 was high (€664.3K against €812.2K expected)" contradicted itself. Nor is
+    a month under two scales above high (``HIGH_AFTER_Z``): Belgium's €13.0M against €12.7M
+    expected, 1.8 scales above, was read as taking part of a €4.7M shortfall."""
     evidence = {
         "reason": "near_zero",
         "typical": 1e6,
@@ -64,6 +66,12 @@ def test_the_next_month_is_offered_as_where_trade_went_only_above_its_expected_v
     }
     text = registry()[kind]().explain(finding)
     assert ("may have been recorded in January 2025" in text) is offered
+    if offered and kind == "dip":  # what its excess can hold of the shortfall
+        assert text.endswith(
+            "January 2025 was high (€2.0M against €812.2K expected): part of this month's "
+            "trade may have been recorded in January 2025; its excess, about €1.2M, would "
+            "cover this month's shortfall."
+        )
 
 
 @pytest.mark.parametrize(

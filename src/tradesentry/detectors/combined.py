@@ -24,12 +24,13 @@ from tradesentry.detectors.evidence import (
     expectation_source,
     first_held,
     last_held,
+    next_high_text,
     next_was_high,
     silence_evidence,
     sources,
 )
 from tradesentry.panel import Panel, covered_months
-from tradesentry.text import factor, less_than, money, period_name, the_expected
+from tradesentry.text import factor, money, period_name, the_expected
 
 
 @dataclass(frozen=True, eq=False)
@@ -253,12 +254,8 @@ def explain_deviation(finding: Mapping, how: str, side: str) -> str:
         f"variation {side} its expected values."
     )
     if side == "below" and next_was_high(ev):
-        after = period_name(ev["next_period"])
-        return text + (
-            f" {after} was high ({money(ev['next_observed'], cur)} against "
-            f"{less_than(ev['next_expected'], cur)} expected): part of these months' trade "
-            f"may have been recorded in {after}."
-        )
+        shortfall = float(finding["expected"]) - float(finding["observed"])
+        return text + next_high_text(ev, shortfall, cur, "M", "these months'")
     return text + (
         " The single months, where published, or a later revision would show which of them "
         "holds the difference."

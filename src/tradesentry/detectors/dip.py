@@ -24,6 +24,7 @@ from tradesentry.detectors.evidence import (
     finding_freq,
     has_partner_record,
     many_goods,
+    next_high_text,
     next_was_high,
     previous_release_text,
     season_decides,
@@ -39,7 +40,6 @@ from tradesentry.detectors.second_record import (
 )
 from tradesentry.panel import Panel
 from tradesentry.text import (
-    less_than,
     money,
     percent,
     period_name,
@@ -142,11 +142,8 @@ class Dip(Detector):
                 f"been recorded in {nxt}, or trade was held back before it resumed."
             )
         elif next_was_high(ev):
-            text += (
-                f" {nxt} was high ({money(ev.get('next_observed'), cur)} against "
-                f"{less_than(ev.get('next_expected'), cur)} expected): part of this {unit}'s trade "
-                f"may have been recorded in {nxt}."
-            )
+            shortfall = float(finding["expected"]) - float(finding["observed"])
+            text += next_high_text(ev, shortfall, cur, freq, f"this {unit}'s")
         elif reading == "agrees":
             text += AGREES
         elif reading == "held":

@@ -37,8 +37,18 @@ from tradesentry.detectors.baseline import (
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
 from tradesentry.schema import WORLD, many_goods_code
+from tradesentry.text import (
+    about,
+    joined,
+    less_than,
+    money,
+    percent,
+    period_name,
+    period_unit,
+    plural,
+    times,
+)
 from tradesentry.text import factor as times_factor
-from tradesentry.text import joined, money, percent, period_name, period_unit, plural, times
 
 # -- what an expectation came from ----------------------------------------------------------------
 
@@ -363,15 +373,43 @@ def before_was_low(evidence: Mapping) -> bool:
     return (evidence.get("before_z") or 0.0) <= LOW_BEFORE_Z and observed < expected
 
 
+#: scales above its expectation from which the month after a low one reads as high: the
+#: mirror of ``LOW_BEFORE_Z``; at 1, "January 2025 was high (€13.0M against €12.7M
+#: expected)" was read as taking part of a €4.7M shortfall
+HIGH_AFTER_Z = -LOW_BEFORE_Z
+
+
 def next_was_high(evidence: Mapping) -> bool:
-    """Whether the month after a low one was above its expected value, by the figures the
-    text quotes as well as by its deviation (``next_z`` > 1): a month's ``z`` can come from
-    another reading than its expected value (``baseline``'s weak season), and "January was
-    high (€664.3K against €812.2K expected)" contradicted itself."""
+    """Whether the month after a low one was high: ``HIGH_AFTER_Z`` scales or more above its
+    expected value, and above it by the figures the text quotes (a month's ``z`` can come
+    from another reading than its expected value, ``baseline``'s weak season, and "January
+    was high (€664.3K against €812.2K expected)" contradicted itself)."""
     observed, expected = evidence.get("next_observed"), evidence.get("next_expected")
     if observed is None or expected is None:
         return False
-    return (evidence.get("next_z") or 0.0) > 1.0 and observed > expected
+    return (evidence.get("next_z") or 0.0) >= HIGH_AFTER_Z and observed > expected
+
+
+def next_high_text(
+    evidence: Mapping, shortfall: float, cur: str, freq: str | None, whose: str
+) -> str:
+    """The month after a low one (``next_was_high``) as where part of its trade may have
+    been recorded, with how much of the ``shortfall`` its excess can hold at most: "January
+    2025 was high (€13.0M against €10.0M expected): part of this month's trade may have
+    been recorded in January 2025; its excess, about €3.0K, is 64% of this month's
+    shortfall". ``whose``: "this month's", "these months'"."""
+    after = period_name(evidence["next_period"], freq)
+    excess = float(evidence["next_observed"]) - float(evidence["next_expected"])
+    if math.isfinite(shortfall) and shortfall > 0 and excess < shortfall:
+        share = percent(excess / shortfall * 100, digits=0)
+        bound = f"; its excess, {about(excess, cur)}, is {share} of {whose} shortfall"
+    else:
+        bound = f"; its excess, {about(excess, cur)}, would cover {whose} shortfall"
+    return (
+        f" {after} was high ({money(evidence['next_observed'], cur)} against "
+        f"{less_than(evidence['next_expected'], cur)} expected): part of {whose} trade may "
+        f"have been recorded in {after}{bound}."
+    )
 
 
 def evidence_figure(value) -> float | None:

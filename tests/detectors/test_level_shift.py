@@ -240,7 +240,7 @@ _SHIFT = {
         ({"late_level": 9e6, "late_months": 1, "late_from": "2024-12", "late_z": 3.0},
          "No further change of level is dated up to December 2024; December 2024, the one "
          "reported month after its first year, has $9.0M (3.0 times the new level)."),
-        ({}, "No further change of level is found up to December 2024. A reopening"),
+        ({}, "No further change of level is found up to December 2024. A new contract"),
     ],
     ids=["within-noise-and-x1.5", "within-noise-only", "beyond-noise-and-x1.5",
          "beyond-noise-within-x1.5", "below-within-x1.5", "two-months", "to-zero", "collapse",
@@ -303,7 +303,7 @@ def test_a_timing_shift_is_offered_only_after_a_month_low_against_the_old_level(
     assert ("timing shift" in text) == timing
     assert ("unusually low March 2024" in text) == timing
     if not timing:
-        assert "A reopening, a new contract or a new trade route" in text
+        assert "A new contract, a new supplier or trade route, or a reopening" in text
 
 
 @pytest.mark.parametrize("missing", [0, 3])
@@ -441,7 +441,7 @@ def test_the_weight_says_whether_the_goods_or_their_recorded_value_changed(
     assert found["period"] == "2025-01"
     assert said in found["explanation"]
     closure = "A closure, sanctions or lost business" in found["explanation"]
-    reopening = "A reopening, a new contract" in found["explanation"]
+    reopening = "A new contract, a new supplier" in found["explanation"]
     assert (closure or reopening) == alternative
     assert found["evidence"]["weight_before"] > 0 and found["evidence"]["weight_after"] > 0
 
@@ -526,10 +526,11 @@ def test_a_partners_record_missing_from_many_months_gives_no_verdict():
     [
         ("TOTAL", 0.5, "A fall in demand or prices (a recession, tariffs), a closure or "
          "sanctions; or a change in what is recorded"),
-        ("27", 2.0, "A recovery of demand or prices, a reopening or a measure lifted; or a "
-         "change in what is recorded"),
+        ("27", 2.0, "A rise in demand or prices (a recovery, where trade had fallen), a "
+         "reopening or a measure lifted; or a change in what is recorded"),
         ("270900", 0.5, "A closure, sanctions or lost business; or a change"),
-        ("270900", 2.0, "A reopening, a new contract or a new trade route; or a change"),
+        ("270900", 2.0, "A new contract, a new supplier or trade route, or a reopening; or a "
+         "change"),
     ],
 )  # fmt: skip
 def test_a_totals_level_shift_reads_as_a_totals(commodity, step, said):
@@ -690,7 +691,7 @@ def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
          "median of about $2.6M a month (87% of the new level), nearer the old level (about "
          "$2.5M) than the new."),
         # the same way on, not back: figures alone, as a difference within ×1.5
-        ((2.5e6, 3.0e6, 3.6e6, 2.5), "(1.2 times the new level). A reopening"),
+        ((2.5e6, 3.0e6, 3.6e6, 2.5), "(1.2 times the new level). A new contract"),
     ],
     ids=["back-beyond-the-old", "nearer-the-old", "further-on"],
 )  # fmt: skip

@@ -48,7 +48,14 @@ def test_partner_reading(observed, expected, seen, usual, reading):
 
 
 def _found(kind, values, mirror, weights=None):
-    panel = keyed_panel(values, weights=weights, context=mirror_context(mirror), currency="EUR")
+    # one product's trade (the readings of a total's are its own: ``evidence.many_goods``)
+    panel = keyed_panel(
+        values,
+        weights=weights,
+        context=mirror_context(mirror),
+        currency="EUR",
+        commodity="39206900",
+    )
     found = findings(panel, [kind()])
     return found[found["period"] == "2024-09"].to_dict("records")
 

@@ -385,3 +385,23 @@ def test_a_spike_after_a_low_month_bounds_what_booking_it_late_explains(before, 
     assert "It follows a low September 2024 ($3.0K against " in text
     assert said in text and "of its $9.0M excess (10% of it)" in text
     assert spike["evidence"]["before_observed"] == pytest.approx(3000.0)
+
+
+@pytest.mark.parametrize(
+    ("partner", "commodity", "said"),
+    [("WLD", "39204990", "More trade that month (large contracts, prices, a catch-up after a "
+                         "disruption), or a misrecorded figure"),
+     ("P0", "TOTAL", "More trade that month (large contracts, prices"),
+     ("P0", "39204990", "A one-off shipment, a contract paid in one month, or a misrecorded")],
+)  # fmt: skip
+def test_a_spike_of_many_goods_or_traders_is_more_trade_not_one_shipment(partner, commodity, said):
+    """Poland's exports of CN 39204990 to the world, €48.5M for 25,406 t, read "a one-off
+    shipment, a contract paid in one month": a world series, a total or a chapter rises
+    with the trade of many traders and goods (``evidence.many_goods``), as its dips and
+    level shifts already read."""
+    v = 1e6 * np.exp(np.random.default_rng(4).normal(0.0, 0.05, 36))
+    v[20] *= 4.0
+    panel = keyed_panel(v, commodity=commodity)
+    panel.keys["partner"] = partner
+    (found,) = findings(panel, [Spike()]).to_dict("records")
+    assert said in found["explanation"], found["explanation"]

@@ -1084,9 +1084,10 @@ def _alternative(ev: dict, finding: Mapping, cur: str) -> str:
         )
     if up:
         cause = (
-            "A recovery of demand or prices, a reopening or a measure lifted"
+            "A rise in demand or prices (a recovery, where trade had fallen), a reopening or "
+            "a measure lifted"
             if many_goods(finding)
-            else "A reopening, a new contract or a new trade route"
+            else "A new contract, a new supplier or trade route, or a reopening"
         )
         return (
             f"{cause}; or a change in what is recorded (coverage, classification) that the "

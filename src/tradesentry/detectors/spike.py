@@ -25,6 +25,7 @@ from tradesentry.detectors.evidence import (
     expectation_source,
     finding_freq,
     has_partner_record,
+    many_goods,
     previous_release_text,
     season_decides,
     season_reading,
@@ -139,7 +140,9 @@ class Spike(Detector):
         if revised:  # the store holds what a later revision would have told
             return text + revised + shipped + partner
         quoted = bool(partner) or not has_partner_record(finding)  # nothing left to point to
-        closing = _closing(reading, quantity, period_unit(freq), quoted=quoted)
+        closing = _closing(
+            reading, quantity, period_unit(freq), quoted=quoted, many=many_goods(finding)
+        )
         return text + shipped + partner + closing
 
 
@@ -175,10 +178,19 @@ def _after_low(finding: Mapping, ev: Mapping, cur: str, freq: str) -> str:
     )
 
 
-def _closing(partner: str | None, quantity: str | None, unit: str, quoted: bool = False) -> str:
+def _closing(
+    partner: str | None,
+    quantity: str | None,
+    unit: str,
+    quoted: bool = False,
+    many: bool = False,
+) -> str:
     """The readings a spike leaves, as its partner's record and its weight narrow them;
     where the partner's record was ``quoted`` without settling them, a later revision is
-    what would tell (not the record just given)."""
+    what would tell (not the record just given). A series of ``many`` goods or traders (a
+    total, a chapter, the world: ``evidence.many_goods``) rises with its trade, not with
+    one shipment: Poland's exports to the world, €48.5M for 25,406 t, were "a one-off
+    shipment"."""
     if partner == "agrees":
         return AGREES
     if partner == "held":
@@ -194,13 +206,16 @@ def _closing(partner: str | None, quantity: str | None, unit: str, quoted: bool 
             f" A price change, other goods under the code{seen} or a misrecorded value, more "
             f"than a one-off shipment{tell}."
         )
+    more = f"More trade that {unit} (large contracts, prices, a catch-up after a disruption)"
     if partner == "moved":
-        return f" A one-off shipment or a contract paid in one {unit}, then."
+        return (
+            f" {more}, then."
+            if many
+            else f" A one-off shipment or a contract paid in one {unit}, then."
+        )
+    once = more if many else f"A one-off shipment, a contract paid in one {unit}"
     record = "" if quoted else " or the partner's mirror record"
-    return (
-        f" A one-off shipment, a contract paid in one {unit}, or a misrecorded figure; a later "
-        f"revision{record} would tell them apart."
-    )
+    return f" {once}, or a misrecorded figure; a later revision{record} would tell them apart."
 
 
 def _with_late_readings(panel: Panel, found: pd.DataFrame) -> pd.DataFrame:

@@ -881,3 +881,26 @@ def test_months_at_zero_before_a_change_are_not_said_to_have_no_figure():
     found = findings(keyed_panel(v, start="2019-01"), default_detectors(["level_shift"]))
     assert list(found["period"]) == ["2021-01"]
     assert "has no figure" not in found["explanation"].iloc[0]
+
+
+def test_zeros_left_out_of_a_sparse_changes_levels_are_said():
+    """Hungary's exports of CN 48064090 to Croatia: €9, €2.5K, €1 and €27 among 12 months at
+    zero from January 2023 to November 2024, then about €60K a month. The change is read
+    over the reported months in order (too few on a side within a year), and its text gave
+    "about €18 in the 4 reported months before (January 2023 to November 2024)" without a
+    word of the zeros between them, which the medians leave out as the series' habit."""
+    months = [f"{y}-{m:02d}" for y in (2023, 2024, 2025) for m in range(1, 13)]
+    held = {
+        "2023-01": 9.0, "2023-04": 0.0, "2023-05": 0.0, "2023-06": 0.0, "2023-07": 0.0,
+        "2023-08": 2542.0, "2023-09": 0.0, "2023-10": 0.0, "2023-11": 1.0, "2024-01": 0.0,
+        "2024-02": 0.0, "2024-03": 0.0, "2024-04": 0.0, "2024-05": 0.0, "2024-08": 0.0,
+        "2024-11": 27.0, "2024-12": 0.0, "2025-01": 33086.0, "2025-02": 62588.0,
+        "2025-06": 54205.0, "2025-08": 64325.0, "2025-09": 66091.0, "2025-10": 0.0,
+        "2025-11": 0.0, "2025-12": 62829.0,
+    }  # fmt: skip
+    values = np.array([held.get(m, np.nan) for m in months])
+    panel = keyed_panel(values, currency="EUR", commodity="48064090")
+    (found,) = findings(panel, [LevelShift()]).to_dict("records")
+    assert found["evidence"]["zeros_left_out"] == 15  # 13 before the change, 2 after it
+    assert "against about €18 in the 4 months with trade before" in found["explanation"]
+    assert "The medians leave out 15 months at zero, a habit of the series." in found["explanation"]

@@ -681,9 +681,25 @@ def local_levels(
     thin = np.flatnonzero((sides["n_before"] < HOLDS_MONTHS) | (sides["n_after"] < HOLDS_MONTHS))
     if thin.size:
         ordered = _reported_levels(values, segment, rows[thin], starts[thin])
+        if left_out is not None:  # the months left out between the two sides' ends
+            ordered["zeros"] = _left_out_between(
+                left_out, rows[thin], ordered["before_from"], ordered["after_to"]
+            )
         for name, value in ordered.items():
             sides[name][thin] = value
     return sides
+
+
+def _left_out_between(
+    left_out: np.ndarray, rows: np.ndarray, first: np.ndarray, last: np.ndarray
+) -> np.ndarray:
+    """How many months ``left_out`` marks from column ``first`` to ``last`` of each row (the
+    sides of a change read over reported months in order: Hungary's exports of CN 48064090
+    to Croatia, "about €18 in the 4 reported months before (January 2023 to November
+    2024)", had 12 months at zero between them, left out unsaid)."""
+    cols = np.arange(left_out.shape[1])[None, :]
+    between = (cols >= first[:, None]) & (cols <= last[:, None])
+    return (left_out[rows] & between).sum(axis=1)
 
 
 def _reported_levels(

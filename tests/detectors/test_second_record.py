@@ -89,6 +89,9 @@ def test_a_month_at_next_to_nothing_is_read_in_the_partners_record(partner_month
     assert says in finding["explanation"], finding["explanation"]
     assert closing in finding["explanation"], finding["explanation"]
     assert finding["evidence"]["partner_months"] >= 3
+    # a month both records hold at next to nothing is no implausible amount of trade
+    implausible = "not a plausible amount of trade" in finding["explanation"]
+    assert implausible is ("really was next to nothing" not in closing)
 
 
 @pytest.mark.parametrize(

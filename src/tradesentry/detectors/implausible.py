@@ -406,7 +406,7 @@ class Implausible(Detector):
         weights, shipped = weight_text(ev, finding, reading)
         text = (
             f"{when} recorded {what}, where {about(exp)} was expected from {source}{scale}. "
-            f"{_only_low(ev, unit)}{_verdict(finding)}.{weights}{partner}"
+            f"{_only_low(ev, unit)}{_verdict(finding, reading)}.{weights}{partner}"
         )
         nxt = period_name(ev.get("next_period"), freq)
         if ev.get("next_starts_level") or next_was_high(ev):
@@ -418,11 +418,17 @@ class Implausible(Detector):
         return text + _low_reading(reading, shipped, unit)
 
 
-def _verdict(finding: Mapping) -> str:
+def _verdict(finding: Mapping, partner: str | None = None) -> str:
     """ ": not a plausible amount of trade", unless the reporter's record moved as a whole
     that month (``along.moved_as_a_whole``): then the month is the record's story, told
-    after (``along_text``), and a plausible one."""
-    return "" if moved_as_a_whole(finding) else ": not a plausible amount of trade"
+    after (``along_text``), and a plausible one; nor where the partner's record moved with
+    it (``partner`` "moved"), which the text then reads as trade that really was next to
+    nothing (Austria's €4 of CN 39204990 to Poland, May 2025, Poland's record €4 too, was
+    "not a plausible amount of trade" and, two sentences on, "trade then really was next
+    to nothing")."""
+    if moved_as_a_whole(finding) or partner == "moved":
+        return ""
+    return ": not a plausible amount of trade"
 
 
 #: a partner's month within this factor of its usual one did not move with a slip

@@ -221,6 +221,18 @@ def test_a_chapter_of_one_code_is_not_read_down_to_it():
             "is in partners not listed (€100.0K against €4.6M: 90% of it); partners not listed "
             "are the world figure less the 27 partners listed.",
         ),
+        (  # DEU's 104% of Italy's rise had read "100% of it"
+            {
+                "by": "partner",
+                "change": 5.349e5,
+                "details": 12,
+                "opposite": True,
+                "named": [{"code": "DEU", "figure": 8.563e5, "against": 3.001e5, "share": 1.04}],
+            },
+            "level_shift",
+            "By partner, most of the rise is in DEU (about €856.3K a month against €300.1K: "
+            "104% of it); other partners moved the other way.",
+        ),
         (
             {"by": "partner", "change": 2e6, "details": 4, "named": []},
             "spike",

@@ -389,7 +389,7 @@ def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> st
         figures = f"{money(d['figure'], cur)} against {money(d['against'], cur)}"
     if d["share"] > 1.05:  # the others moved the other way
         share = f"{ratio(d['share'])} times the {what}"
-    else:
-        share = f"{percent(min(d['share'], 1.0) * 100, digits=0)} of it"
+    else:  # up to 105% as a share (DEU's 104% of Italy's rise had read "100% of it")
+        share = f"{percent(d['share'] * 100, digits=0)} of it"
     kind = _POINTED.get(d.get("flagged"), "")
     return f"{name} ({figures}: {share}{f', itself flagged as {kind}' if kind else ''})"

@@ -703,8 +703,8 @@ def test_a_series_that_stops_while_its_record_goes_on_is_a_gap_to_the_records_en
     assert gap["expected"] == pytest.approx(9 * 4.4e10, rel=0.06)
     assert gap["explanation"].startswith(
         "No figures since March 2017: the 9 months from April 2017 to December 2017, the "
-        "latest month of GIN's record of exports in the store, although the series recorded "
-        "trade in 12 of the 12 months before"
+        "latest complete month of GIN's record of exports in the store, although the series "
+        "recorded trade in 12 of the 12 months before"
     ), gap["explanation"]
     # the line's other partners went on: the stop is this flow's own
     assert "Each of the 3 other partners GIN exported 26060000 to" in gap["explanation"]

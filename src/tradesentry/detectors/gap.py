@@ -677,7 +677,7 @@ def _explain_stop(finding: Mapping, ev: Mapping, months: list, unit: str) -> str
     reporter, flow = finding.get("reporter"), finding.get("flow")
     text = (
         f"No figures since {period_name(ev.get('last_reported'))}: the {len(months)} {unit}s "
-        f"from {period_name(months[0])} to {period_name(months[-1])}, the latest {unit} of "
+        f"from {period_name(months[0])} to {period_name(months[-1])}, the latest complete {unit} of "
         f"{reporter}'s record of {flow}s in the store, although the series recorded trade in "
         f"{ev.get('traded_before')} of the {ev.get('months_before')} {unit}s before; "
         f"{about(finding.get('expected'), cur)} of trade would be expected there at "

@@ -866,3 +866,27 @@ def test_a_price_outlier_at_the_market_price_is_no_gap_of_nothing():
     assert 0.3 < found["score"] <= 0.6
     text = UnitValue().explain({**found, "period": "2025-09", "currency": "EUR"})
     assert "gap of" not in text and "this month is at the price across partners" in text
+
+
+@pytest.mark.parametrize("weight_moved", [1.0, 4.0])
+def test_a_price_outlier_whose_weight_is_off_too_is_priced_at_its_usual_month(weight_moved):
+    """A month at 1/32 of the usual price, its value moved further than its weight: with
+    the weight as usual the gap is the weight at the usual price less the value; with the
+    weight at four times its usual month, beyond the series' swings (robust z over 3), that
+    price would put at stake four times a usual month's whole value, so the gap is the
+    usual month's value less the month's (Germany's 826 kg of CN 85235990 to Croatia at
+    €6.8K, the weight 4.6 times its usual month: €180.0K at stake)."""
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[30] = np.median(VALUE) * weight_moved / 32
+    weight[30] = np.median(WEIGHT) * weight_moved
+    row = detect(value, weight).iloc[0]
+    ev = row["evidence"]
+    assert row["start"] == 30 and ev["pattern"] == "price outlier"
+    at_usual_price = ev["value_at_usual_price"] - value[30]  # the money at stake: a size
+    if weight_moved == 1.0:
+        assert row["impact"] == pytest.approx(at_usual_price, rel=1e-3)
+        assert "value_of_usual_month" not in ev
+    else:
+        assert row["impact"] == pytest.approx(ev["value_of_usual_month"] - value[30], rel=1e-3)
+        assert row["impact"] < at_usual_price / 2
+        assert "but the weight is itself 4.0 times the series' usual month" in _explain(row)

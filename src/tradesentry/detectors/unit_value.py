@@ -191,7 +191,7 @@ class UnitValue(Detector):
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
-        pattern, factor, dv, dw, own_placed = self._patterns(c, rows, cols)
+        pattern, factor, dv, dw, own_placed, weight_normal = self._patterns(c, rows, cols)
         slip = np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
         partner, agrees = _partner_agrees(panel, rows, cols)
         # a total's or a chapter's value per kg moves with its mix of goods: only a power of
@@ -199,8 +199,9 @@ class UnitValue(Detector):
         # record is not made again, the same, in the partner's
         kept = (~_mixes_goods(panel)[rows] | slip) & ~(agrees & slip)
         if not kept.all():
-            rows, cols, pattern, factor, dv, dw, own_placed, agrees = (
-                a[kept] for a in (rows, cols, pattern, factor, dv, dw, own_placed, agrees)
+            rows, cols, pattern, factor, dv, dw, own_placed, agrees, weight_normal = (
+                a[kept]
+                for a in (rows, cols, pattern, factor, dv, dw, own_placed, agrees, weight_normal)
             )
             partner = partner[kept]
             if not len(rows):
@@ -220,6 +221,17 @@ class UnitValue(Detector):
         market = c["weight"][rows, cols] * np.exp(c["log_ref"][rows, cols])
         at_market = _at_market(c, rows, cols)
         priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols) & ~at_market
+        # a price outlier whose weight is itself outside the series' swings is priced at
+        # the nearer of its weight at the usual price and the series' usual month: Germany's
+        # 826 kg of CN 85235990 to Croatia at €6.8K, the weight 4.6 times its usual month,
+        # put €180.0K at stake, 4.4 times a usual month's whole value
+        usual_month = value * np.exp(-dv)
+        at_usual_month = (
+            (pattern == PRICE_OUTLIER)
+            & ~weight_normal
+            & ~priced_at_market
+            & (np.abs(usual_month - value) < np.abs(at_habit - value))
+        )
         # a month at the market's price is right as it stands: no correction, no money
         expected = np.select(
             [
@@ -227,8 +239,9 @@ class UnitValue(Detector):
                 pattern == VALUE_SLIP,
                 np.isin(pattern, WEIGHT_PATTERNS),
                 priced_at_market,
+                at_usual_month,
             ],
-            [value, value / factor, value, market],
+            [value, value / factor, value, market, usual_month],
             at_habit,
         )
         evidence = [
@@ -245,6 +258,8 @@ class UnitValue(Detector):
             evidence[k]["at_market"] = True
         for k in np.flatnonzero(priced_at_market):
             evidence[k]["value_at_market_price"] = _sig(market[k])
+        for k in np.flatnonzero(at_usual_month & ~at_market):
+            evidence[k]["value_of_usual_month"] = _sig(usual_month[k])
         return detections(
             self.kind,
             rows,
@@ -385,8 +400,9 @@ class UnitValue(Detector):
         'weight outlier' when the weight did (the unit value's deviation is then mostly the
         weight's, and valuing that weight at the usual price would put a fiction at stake),
         'price outlier' when the value did (or as far: within ×``AS_FAR`` of the weight's
-        move). Returns patterns, factors, and the
-        value's and the weight's log deviations from the series' medians.
+        move). Returns patterns, factors, the value's and the weight's log deviations from
+        the series' medians, whether a slip was placed by the series' own price, and
+        whether the weight is within the series' swings (robust z within ``normal_z``).
         """
         # a power of ten off the market or off the series' own usual unit value: where the
         # cross-partner reference is noisy (few partners), the series' own one places a slip
@@ -417,7 +433,7 @@ class UnitValue(Detector):
         # against the series' own price set beside the market's "usual" one read as ×1/100
         # of a price it was 5.8 times (Korea's gallium, 2017)
         placed_by_own = ~near_market
-        return pattern.astype(object), factor, dv, dw, placed_by_own
+        return pattern.astype(object), factor, dv, dw, placed_by_own, weight_normal
 
     def _power_of_ten(self, resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest power of ten of each log deviation, and whether it is a slip's:
@@ -507,6 +523,15 @@ class UnitValue(Detector):
                 f"would be worth {about(ev.get('value_at_market_price'), cur)}, a gap of "
                 f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
                 "another product, or unrecorded quantities)."
+            )
+        elif ev.get("value_of_usual_month") is not None:  # the weight off its usual too
+            tail = (
+                f"; at the usual price this weight would be worth "
+                f"{about(ev.get('value_at_usual_price'), cur)}, but the weight is itself "
+                f"{times(ev.get('weight_vs_usual_month'))} the series' usual {unit}: against "
+                f"its usual {unit}'s value, {about(ev.get('value_of_usual_month'), cur)}, the "
+                f"gap is {money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
+                "another product, or unrecorded quantities), or a weight misrecorded too."
             )
         else:
             tail = (

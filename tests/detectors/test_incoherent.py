@@ -478,3 +478,20 @@ def test_partners_summed_in_another_order_give_the_same_finding():
 
     (a,), (b,) = found(0.0), found(1.2e-10)
     assert a == b and a["evidence"]["sum_of_parts"] == 1068715.9
+
+
+@pytest.mark.parametrize(("other_months", "found"), [(5, False), (6, True)])
+def test_a_short_month_does_not_vote_in_the_usual_ratio_it_is_judged_by(other_months, found):
+    """A world total and its two partners, who sum to it every month but the last, 30 %
+    short. Details short of a total are a break only where they are complete in the
+    series' other months (``min_months``, six): five others and the short month itself
+    made six, and the month was flagged against a usual ratio it had voted in."""
+    n = other_months + 1
+    deu, fra = np.full(n, 600.0), np.full(n, 401.0)
+    world = deu + fra
+    fra[-1] = 101.0
+    keys = _keys([("WLD", "TOTAL"), ("DEU", "TOTAL"), ("FRA", "TOTAL")])
+    out = Incoherent().detect(make_panel(np.vstack([world, deu, fra]), keys=keys))
+    assert (len(out) == 1) is found
+    if found:
+        assert out["start"].iloc[0] == n - 1 and out["evidence"].iloc[0]["usual_ratio"] == 1.0

@@ -238,12 +238,12 @@ class Incoherent(Detector):
         whole_sum = np.where(unknown > 0, np.nan, detail_sum)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             ratio = whole_sum / total
-        usual, months = _usual_ratio(ratio)
+        usual, months = _usual_ratio_without(ratio)  # each month's "other months"
         complete = (np.abs(usual - 1.0) <= self.tolerance) & (months >= self.min_months)
         gap = detail_sum - total
         with np.errstate(invalid="ignore"):
             over = gap > allowed
-            under = complete[:, None] & (whole_sum - total < -allowed)
+            under = complete & (whole_sum - total < -allowed)
         rounding = unit * figures / 2
         counted = _other_months(total, whole_sum, allowed, self.tolerance, rounding)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -262,7 +262,7 @@ class Incoherent(Detector):
                 "details": int(n_details[i, j]),
                 **({"details_unknown": int(unknown[i, j])} if unknown[i, j] else {}),
                 "details_classification": str(edition[i]),
-                "usual_ratio": float(usual[i]) if np.isfinite(usual[i]) else None,
+                "usual_ratio": float(usual[i, j]) if np.isfinite(usual[i, j]) else None,
                 **{name: int(c[i, j]) for name, c in counted.items()},
                 **({"other_below_most": round(float(most[i, j]), 6)} if most[i, j] > 0 else {}),
             }
@@ -475,16 +475,27 @@ def _apart(ev: Mapping, word: str, whole: str) -> str:
     return f", {percent(abs(summed - total) / total * 100)} {word}"
 
 
-def _usual_ratio(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Median of the finite ratios per row and their count."""
+def _usual_ratio_without(ratio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each month (rows × months), the median of the row's finite ratios in its other
+    months and their count: a month's own break never votes in the usual ratio it is
+    judged by (with five other complete months, a sixth 30 % short counted itself among
+    the six a usual ratio needs). A month without a ratio has all the row's."""
     finite = np.isfinite(ratio)
-    months = finite.sum(1)
-    s = np.sort(np.where(finite, ratio, np.nan), axis=1)
-    lo = np.maximum((months - 1) // 2, 0)
-    hi = np.maximum(months // 2, 0)
-    r = np.arange(len(ratio))
-    med = 0.5 * (s[r, np.minimum(lo, s.shape[1] - 1)] + s[r, np.minimum(hi, s.shape[1] - 1)])
-    return np.where(months > 0, med, np.nan), months
+    n = finite.sum(axis=1, keepdims=True)
+    order = np.argsort(np.where(finite, ratio, np.inf), axis=1, kind="stable")
+    s = np.take_along_axis(np.where(finite, ratio, np.nan), order, axis=1)
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(ratio.shape[1])[None, :], axis=1)
+    m = np.where(finite, n - 1, n)  # the values left once the month's own is out
+    rank = np.where(finite, rank, ratio.shape[1])  # a month without one leaves none out
+
+    def at(j: np.ndarray) -> np.ndarray:  # the j-th of the values left, by its place in s
+        place = np.where(j >= rank, j + 1, j)
+        return np.take_along_axis(s, np.clip(place, 0, s.shape[1] - 1), axis=1)
+
+    lo, hi = np.maximum((m - 1) // 2, 0), np.maximum(m // 2, 0)
+    med = 0.5 * (at(lo) + at(hi))
+    return np.where(m > 0, med, np.nan), m
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ one model of the panel, computed once and kept in ``panel.cache``:
   but has a thin month now and then (a late shipment, a part-month) strays far below its
   level and never far above, and a flow of occasional bulk cargoes the other way round.
   So ``z`` divides a residual above the expectation by ``sigma_high`` and one below by
-  ``sigma_low``: the same MAD core, each widened by its own side's tail (the 95 %
-  quantile of the deviations above, or below, ÷ 1.645, which for normal noise is the
+  ``sigma_low``: the same MAD core, each widened by its own side's tail (the 95 % point
+  of all the signed deviations, or of their negatives, ÷ 1.645: for normal noise the
   two-sided 90 % of ``sigma``), blended and floored alike. A series' habit of thin months
   then no longer hides its spikes, nor is each thin month called a dip; for symmetric
   noise the two scales equal ``sigma``.

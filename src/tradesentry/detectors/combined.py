@@ -130,8 +130,11 @@ def spread_months(panel: Panel, values: np.ndarray) -> tuple[np.ndarray, np.ndar
 def combined_deviations(panel: Panel, kind: str, direction: int, threshold: float) -> pd.DataFrame:
     """Combined figures beyond ``threshold`` scales above (+1) or below (-1) their months'
     expected sum, as ``evidence.deviations`` judges single months: in measured series,
-    on an expectation from enough months, below not as a series' first figure. A figure
-    beside a month of its own published singly is left to its months (``published``)."""
+    on an expectation from enough months, below not as a series' first figure. Two of the
+    single months' exclusions are not read for a pair: the samples before a flow starts
+    and, for a dip, a line's habit of months at next to nothing (both are read month by
+    month, and a pair's months have no figure of their own). A figure beside a month of
+    its own published singly is left to its months (``published``)."""
     found = combined_readings(panel)
     if not len(found.rows):
         return no_detections()

@@ -235,7 +235,9 @@ class Implausible(Detector):
         of the expected sum, at least ``threshold`` scales below, and more than ten times
         below any month of the series per month covered), a unit slip (within the slip
         tolerance of ×1000 or ×1e6, and nearer the slipped level than the series' typical
-        months), negative. And on the same terms as a single month: only in a series with a
+        months), negative. And on most of a single month's terms (not the samples before a
+        flow, nor a line's habit of months at next to nothing, read month by month): only
+        in a series with a
         scale of its own or whose months agree within ×10 (``_others_agree``: Sweden's
         exports of HS 811292 held a $273 pair and two months of $12K and $43K, and a single
         month there is not judged), never near zero as the series' first figure (a flow that
@@ -871,8 +873,9 @@ def _habit_of_tiny(
     ``apart`` (tiny months standing apart, read as near zero) in a series where another
     such month is no slip. A unit error multiplies one figure by a power of ten; figures
     a thousandth of the usual month and below at every size (a sample declared in a month
-    whose shipments were not) land within a slip's tolerance of ×1/1,000 or ×1/1,000,000
-    by chance about one time in three. Ireland's imports of Guinea's bauxite held €27.6K,
+    whose shipments were not) land within a slip's tolerance (±tol decades, 0.3 to 1.0) of
+    ×1/1,000 or ×1/1,000,000 by chance 2·tol/3 of the time: one time in five at the
+    default 0.3, one in three at 0.5. Ireland's imports of Guinea's bauxite held €27.6K,
     €9.3K and €45.0K in months of about 100B GNF: two were read as "a unit error
     (×1/1,000,000)", the third as not a plausible amount of trade."""
     down = np.isfinite(slip) & (slip < 1)

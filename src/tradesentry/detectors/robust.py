@@ -126,8 +126,8 @@ def residual_scales(
     one_sided = (1.0 + config.tail_quantile) / 2.0
     enough = round(1.0 / (1.0 - one_sided))  # residuals for a side's own 95 % point: 20
     # two months are no habit: the tails are read no further out than the third largest
-    # deviation (with fewer than 41 residuals a side's 95 % point was the second largest,
-    # and two years at ×10 of a 20-year series hid each other); a row of fewer than
+    # deviation (with 20 or 21 residuals a side's 95 % point was the second largest, and
+    # two years at ×10 of a 20-year series hid each other); a row of fewer than
     # ``enough`` has too few to tell two anomalies from a habit, and keeps each side at
     # least as wide as both (below): reading them so took the untouched Comext series cut
     # to 12 months from 9.2 to 13.9 findings per 100 series-years

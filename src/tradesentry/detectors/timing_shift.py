@@ -57,7 +57,8 @@ class TimingShift(Detector):
     the smaller is at least 2 scales (both sides are visible: a dip beside an ordinary
     month is a dip, and a random +2 happens beside only 2 % of them), (2) the moved-amount model
     beats the single-month model, (3) the two-month sum is normal: |q| ≤ 3 two-month scales
-    (the robust scale of the series' two-month sums), and (4) the likelihood-ratio evidence
+    (the robust scale of the series' two-month sums, clipped between half the series'
+    scale and the scale itself), and (4) the likelihood-ratio evidence
     √(z_t² + z_t+1² − 2(q/σ)²) reaches ``threshold`` = 4.5, the dip threshold, so a
     shift is reported on the same footing as the dip it replaces, and (5) the amount moved
     is at most the source month's expected value (``max_share`` = 1) within one two-month

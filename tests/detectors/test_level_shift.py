@@ -663,7 +663,12 @@ def test_a_weight_that_moved_in_a_record_the_partner_contradicts_is_no_change_of
 
 def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
     """DNK←ESP 39204910, June 2024: ESP's record went from €3.6K to €54.8K (×15), and the
-    change read "in the record … more than in the trade": the partner saw a change too."""
+    change read "in the record … more than in the trade": the partner saw a change too, so
+    the reporter's record alone is not what changed. But the two moved toward each other
+    and met, which no change of the trade does: the change is in how the trade is
+    recorded, and the text says so without blaming either record, and without the new
+    contract or closure a change of the trade would read (DEU←SWE 39204910, ×21 while
+    Sweden's record fell ×0.19, had closed "a reopening, a new contract")."""
     from ._helpers import mirror_context
 
     rng = np.random.default_rng(6)
@@ -675,7 +680,9 @@ def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
         "records"
     )
     text = shift["explanation"]
-    assert "went from about" in text and "into line" not in text, text
+    assert "went from about" in text and "The change brought" not in text, text
+    assert "The records came into line, each moving toward the other" in text, text
+    assert "A closure" not in text and "A new contract" not in text, text
 
 
 @pytest.mark.parametrize(

@@ -915,7 +915,10 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     A QA read found Estonia's imports of CN 39206900 from Poland "a closure,
     sanctions or lost business" from January 2025 (€19.7K a month to about €400), while
     Poland had recorded €817 a month before and €394 after, and Estonia's 2025 figures
-    equal Poland's to the euro.
+    equal Poland's to the euro. So does a change after which they agree where each moved
+    toward the other (Germany's imports of CN 39204910 from Sweden rose ×21, from €468 to
+    €9.9K a month, while Sweden's record of them fell from €47.3K to €9.1K: "a reopening,
+    a new contract or a new trade route" had closed its text).
     """
     before, after = ev.get("mirror_before"), ev.get("mirror_after")
     ratio = ev.get("ratio")
@@ -962,6 +965,18 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
             f"{times(own_before / before)} {partner}'s. The change brought {reporter}'s record "
             f"into line with {partner}'s: it is in the record (its coverage, a "
             "reclassification or a correction) more than in the trade.",
+            True,
+        )
+    if (
+        along < 0
+        and _within(own_after, after, LASTS_RATIO)
+        and not _within(own_before, before, RECORD_ONLY)
+    ):  # each moved toward the other: no new trade, where the partner's record fell
+        return (
+            f"{went}: after the change the two records agree, where before {reporter}'s was "
+            f"{times(own_before / before)} {partner}'s. The records came into line, each "
+            "moving toward the other: the change is in how the trade is recorded (coverage, "
+            "a reclassification or a correction) more than in the trade.",
             True,
         )
     return f"{went}.", False

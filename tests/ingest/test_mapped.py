@@ -90,6 +90,23 @@ def test_impossible_month_is_quarantined(store, tmp_path):
     }
 
 
+def test_a_two_digit_year_is_an_impossible_period_not_the_year_20(store, tmp_path):
+    """ "%m/%Y" reads "06/20" as June of the year 20: it landed, ran its series two thousand
+    years back, and crashed `tradesentry series`. A year outside 1900–2200 is impossible, as
+    in every other reader; the other months land."""
+    mapping = tmp_path / "de.toml"
+    mapping.write_text(
+        '[file]\nseparator = ";"\n[period]\ncolumn = "Monat"\nformat = "%m/%Y"\n'
+        '[values]\ncurrency = "EUR"\n[fixed]\nreporter = "DEU"\npartner = "CHN"\n'
+        'flow = "export"\ncommodity = "8471"\n[columns]\nvalue = "Wert"\n'
+    )
+    table = tmp_path / "de.csv"
+    table.write_text("Monat;Wert\n05/2020;1005\n06/20;1006\n07/2020;1007\n")
+    result = store.ingest(table, mapping=mapping)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (3, 2, 1)
+    assert list(store.quarantine().reason) == ["impossible period '06/20'"]
+
+
 def write(tmp_path, text: str) -> Path:
     path = tmp_path / "bad.toml"
     path.write_text(text)

@@ -427,12 +427,24 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
                {text("classification")} AS classification,
                {_commodity_sql(text("commodity", "TOTAL"), spec.commodity_width)} AS commodity,
                {period} AS period_text,
-               date_trunc('{start}', try_strptime({period}, {formats}))::DATE AS period,
+               {_period_sql(period, formats, start)} AS period,
                '{spec.freq}' AS freq, {_period_freq_sql(period, spec)} AS period_freq,
                {currency} AS currency,
                {_figure("net_weight_kg", spec, col)}, {_figure("quantity", spec, col)},
                {text("quantity_unit")} AS quantity_unit, {text("flags")} AS flags,
                {provenance} AS provenance"""
+
+
+def _period_sql(period: str, formats: str, start: str) -> str:
+    """SQL: the month (or year) a period is, NULL (an impossible period) where it is read
+    but its year is outside 1900–2200, as the other readers hold (``staging.month_sql``):
+    "%m/%Y" reads "06/20" as June of the year 20, which landed and ran its series two
+    thousand years back."""
+    parsed = f"try_strptime({period}, {formats})"
+    return (
+        f"CASE WHEN year({parsed}) BETWEEN 1900 AND 2200 "
+        f"THEN date_trunc('{start}', {parsed})::DATE END"
+    )
 
 
 def _within_period_sql(period: str, spec: MappingSpec) -> str:

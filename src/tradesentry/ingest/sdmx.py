@@ -140,12 +140,20 @@ _MARK = """(NOT (coalesce(lower(status) = 'c', false)
                  OR (status IS NULL AND nullif(trim(value), '') IS NULL)))"""
 
 
+#: a unit of money: a currency code, or a code of thousands, millions or billions of it
+#: (Eurostat's THS_EUR, MIO_EUR, BIO_EUR), which ``_UNIT_SCALE`` multiplies out
+_MONEY_UNIT = "((THS|MIO|BIO)_)?[A-Z]{3}"
+#: SQL: the multiplier a unit of money's prefix stands for; MIO_EUR had landed as euros
+_UNIT_SCALE = """CASE upper(left(trim(coalesce(currency, '')), 4))
+                     WHEN 'THS_' THEN 1e3 WHEN 'MIO_' THEN 1e6 WHEN 'BIO_' THEN 1e9 ELSE 1 END"""
+
+
 def _staged_sql(records: str, width: int, key: list[str]) -> str:
     """The SELECT joining indicator lines into observations (see the module docstring)."""
     over = f"PARTITION BY {', '.join(key)}"
     blank = "(value IS NULL OR upper(value) IN ('NAN', 'NA', ':'))"
     mult = "CASE WHEN upper(indicator) = 'QUANTITY_IN_100KG' THEN 100.0 ELSE 1.0 END"
-    scale = "power(10, coalesce(TRY_CAST(unit_mult AS INTEGER), 0))"
+    scale = f"power(10, coalesce(TRY_CAST(unit_mult AS INTEGER), 0)) * {_UNIT_SCALE}"
     indicator_flow = """CASE WHEN regexp_matches(upper(indicator), '^T?MG_') THEN 'import'
                              WHEN regexp_matches(upper(indicator), '^T?XG_') THEN 'export' END"""
     flow_name = f"""coalesce(CASE WHEN upper(flow) IN ('1', 'M', 'IMP', 'IMPORT', 'IMPORTS') THEN 'import'
@@ -159,6 +167,14 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
              WHEN regexp_matches(period, '^\\d{{4}}-?Q\\d$') OR upper(freq) = 'Q'
              THEN 'quarterly period ' || {quoted("period")} || ': only monthly and annual data'
              WHEN flow_name IS NULL THEN 'no flow: neither a FLOW column nor a trade indicator'
+             WHEN nullif(trim(unit_mult), '') IS NOT NULL
+                  AND NOT regexp_full_match(trim(unit_mult), '-?[0-9]{{1,2}}')
+             THEN 'UNIT_MULT ' || {quoted("unit_mult")}
+                  || ' is not a power of ten (a whole number such as 3, for thousands)'
+             WHEN role IN {_VALUE_ROLES} AND nullif(trim(currency), '') IS NOT NULL
+                  AND NOT regexp_full_match(upper(trim(currency)), '{_MONEY_UNIT}')
+             THEN 'unit ' || {quoted("currency")} || ' is not an amount of money (a currency '
+                  || 'code, or THS_, MIO_ or BIO_ and one)'
              WHEN role <> 'value' AND NOT blank AND num IS NULL
              THEN indicator || ' ' || {quoted("value")} || ' is not a number'
              WHEN role <> 'value' AND NOT isfinite(num)
@@ -216,7 +232,8 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN value END AS value_text,
            CASE WHEN role IN {_VALUE_ROLES} AND NOT blank THEN num END AS value,
            NOT (role IN {_VALUE_ROLES} AND NOT blank) AS withheld,
-           coalesce(CASE WHEN regexp_full_match(upper(currency), '[A-Z]{{3}}') THEN upper(currency) END,
+           coalesce(CASE WHEN regexp_full_match(upper(trim(currency)), '{_MONEY_UNIT}')
+                         THEN right(upper(trim(currency)), 3) END,
                     nullif(indicator_currency, ''),
                     CASE WHEN upper(indicator) LIKE '%EUROS%' OR dataflow LIKE 'ESTAT:%'
                          THEN 'EUR' END) AS currency,

@@ -460,3 +460,22 @@ def test_guinea_declarations_through_their_example_mapping(store, shared_data):
     assert december["value"] == 108_073_270_745_047.0
     assert december["net_weight_kg"] == 6_548_258_434.0
     assert ("KOR", "03034900") in {(p, c) for p, c, _ in obs.index}  # its leading zero back
+
+
+def test_declarations_that_sum_past_the_largest_figure_are_quarantined(store, tmp_path):
+    """Each declaration is finite, their sum was not: the month landed as infinite, and
+    read as a month without a figure (a gap). Every record of it is quarantined; the other
+    months land."""
+    result = declared(
+        store,
+        tmp_path,
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-05-01,China,26060000,1e308,30\n"
+        "2017-05-02,China,26060000,1e308,30\n",
+    )
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (3, 1, 2)
+    reasons = set(store.quarantine().reason)
+    assert reasons == {
+        "the records of its series and month (from line 3) sum to a figure too large to hold"
+    }
+    assert np.isfinite(store.observations().value).all()

@@ -329,6 +329,19 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
         GROUP BY ALL HAVING count(*) > 1
         """
     )
+    # a sum past the largest float is no figure: each record quarantined, none landing as
+    # an infinite month (which read as a month without a figure)
+    finite = " AND ".join(
+        f"coalesce(isfinite(d.{c}), true)"
+        for c in ("value", "cif_value", "fob_value", "net_weight_kg", "quantity")
+    )
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'the records of its series and month (from line '
+            || d.first_line || ') sum to a figure too large to hold'
+        FROM summed d WHERE {good} AND {same} AND NOT ({finite})
+        """
+    )
     con.execute(
         f"""
         UPDATE checked SET value = d.value, withheld = d.withheld, cif_value = d.cif_value,

@@ -375,6 +375,59 @@ def _has_c1(data: bytes) -> bool:
     return not data.isascii() and len(data.translate(None, _C1)) != len(data)
 
 
+#: a CR that neither ends a CR LF nor starts a CR CR LF: in CR LF mode DuckDB ends a line
+#: there and drops the byte after it ("…,2000\rCHN,…" read the next line as "HN,…", and
+#: landed China's March as Honduras's)
+_LONE_CR = re.compile(rb"\r(?![\r\n])")
+
+
+def _blocks(src: SourceFile) -> Iterator[bytes]:
+    """The file's bytes a block at a time (a gzip file inflated), a CR at a block's end
+    held over to the next, so that what follows it is always seen with it."""
+    opener = gzip.open if src.gzipped else open
+    held = b""
+    try:
+        with opener(src.path, "rb") as f:
+            for block in iter(lambda: f.read(_BLOCK), b""):
+                block = held + block
+                held = block[-1:] if block.endswith(b"\r") else b""
+                yield block[: len(block) - len(held)]
+    except (OSError, EOFError, zlib.error) as exc:
+        raise src.fail(f"cannot be read ({exc})") from exc
+    if held:
+        yield held
+
+
+def has_lone_cr(src: SourceFile) -> bool:
+    """Does a CR LF file hold a lone CR (``_LONE_CR``)? A count first, the pattern only
+    where the counts leave room for one: every CR is followed by LF, by CR, or by another
+    byte."""
+    if src.newline != CRLF:
+        return False
+
+    def lone(block: bytes) -> bool:
+        crs = block.count(b"\r")
+        if crs == block.count(b"\r\n") + block.count(b"\r\r"):
+            return False
+        return _LONE_CR.search(block) is not None
+
+    return any(lone(block) for block in _blocks(src))
+
+
+@contextmanager
+def lone_cr_copy(src: SourceFile, path: str | None = None) -> Iterator[str]:
+    """The path of a copy of ``path`` (the file itself, or a UTF-8 copy of it) with each
+    lone CR written CR LF: DuckDB reads it as the line break the lines are numbered by
+    (``_BREAKS``), and no byte after it is lost. Only a file holding one is copied."""
+    with tempfile.TemporaryDirectory(prefix="tradesentry-") as tmp:
+        copy = os.path.join(tmp, "input.csv")
+        blocks = _blocks(src if path is None else replace(src, path=Path(path), gzipped=False))
+        with open(copy, "wb") as out:
+            for block in blocks:
+                out.write(_LONE_CR.sub(b"\r\n", block))
+        yield copy
+
+
 @contextmanager
 def utf8_copy(src: SourceFile) -> Iterator[str]:
     """The path of a UTF-8 copy of a latin-1 file, read as Windows-1252, for DuckDB to read.

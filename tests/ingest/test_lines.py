@@ -222,6 +222,24 @@ def test_a_lone_cr_in_a_crlf_file_loses_no_character_of_the_next_line(
     assert store.quarantine().line.iloc[0] == 2 + len(GOOD) * fmt.lines_per_record
 
 
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_cr_lf_lines_after_the_first_megabyte_keep_their_numbers(store, tmp_path, gzipped):
+    """An LF file and a CR LF file joined with `cat`, the CR LF lines after the first
+    megabyte: the mode was chosen from that megabyte, and each CR LF counted as two lines
+    (a bad value on line 40,007 was named on line 40,012). The mode is now chosen from the
+    whole file, as it is hashed."""
+    lf = b"".join(b"CHN,PRK,export,%06d,2021-01,1000\n" % i for i in range(40_000))
+    assert len(lf) > (1 << 20)
+    crlf = b"CHN,KOR,export,TOTAL,2021-01,5\r\n" * 5 + b"CHN,KOR,export,TOTAL,2021-02,xx\r\n"
+    body = HEADER + b"\n" + lf + crlf
+    path = tmp_path / ("joined.csv.gz" if gzipped else "joined.csv")
+    path.write_bytes(gzip.compress(body) if gzipped else body)
+    result = ingest(store, path)
+    assert result.rows_read == 40_006
+    bad = store.quarantine()
+    assert list(bad.line[bad.raw.str.contains("xx")]) == [40_007]
+
+
 def test_a_comtrade_csv_with_cr_cr_lf_reads_as_with_lf(store, tmp_path):
     data = Path(__file__).parents[1] / "data" / "comtrade_plus.csv"
     with open_store(tmp_path / "reference.duckdb") as reference:

@@ -35,7 +35,7 @@ MAX_LINE_BYTES = 64 << 20
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 
 # How DuckDB's CSV reader ends a line, which is how a file's lines are numbered. A file with a
-# CR LF in its first megabyte is read in CR LF mode, where LF, CR LF and CR CR LF (Python's csv
+# CR LF anywhere (``_LineEnds``) is read in CR LF mode, where LF, CR LF and CR CR LF (Python's csv
 # writer on Windows without newline='') each end one line; any other file in single-character
 # mode, where every CR and every LF ends one.
 CRLF, LF = "\\r\\n", "\\n"  # as DuckDB's new_line option writes them
@@ -72,6 +72,7 @@ class SourceFile:
     raw: bytes = field(default=b"", repr=False)  # the first megabyte as bytes
     detected_encoding: str = "utf-8"  # what the encoding would be if the user gave none
     newline: str = LF  # DuckDB's new_line mode for the file: CRLF or LF (see _BREAKS)
+    lone_cr: bool = False  # a CR that ends no CR LF (``_LONE_CR``), anywhere in the file
     # The path DuckDB reads, set by ``readable`` for the time a reader runs.
     duckdb_path: str | None = None
     # sha256 of the bytes as stored, where ``sha256`` is of the inflated content (gzip):
@@ -117,17 +118,26 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     """Hash the file, then decode its start to find the header. Raises InputError if unreadable."""
     p = Path(path)
     _check_regular_file(p)
-    file_sha256, gzipped = _hash(p)
-    sha256 = (_inflated_hash(p) or file_sha256) if gzipped else file_sha256
+    ends = _LineEnds()
+    file_sha256, gzipped = _hash(p, ends)
+    sha256 = file_sha256
+    if gzipped:  # the line ends of the inflated bytes, which the reader reads
+        ends = _LineEnds()
+        sha256 = _inflated_hash(p, ends) or file_sha256
     raw = _sample(p, gzipped)
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():  # a byte order mark alone is no text
         raise _fail(p, "the file is empty")
     if looks_binary(raw):
         raise _fail(p, _binary_reason(p, raw))
     detected = _decode(raw, None)[1]
-    newline = CRLF if b"\r\n" in raw else LF
+    if gzipped and sha256 == file_sha256:  # a damaged stream: its first megabyte says
+        ends = _LineEnds()
+        ends.feed(raw)
+    # CR LF mode wherever the file holds a CR LF: a file joined from an LF one and a CR LF
+    # one after its first megabyte counted each CR LF as two lines
+    newline = CRLF if ends.crlf else LF
     src = SourceFile(p, sha256, gzipped, detected, "", 0, "", raw=raw, detected_encoding=detected,
-                     newline=newline, file_sha256=file_sha256)  # fmt: skip
+                     newline=newline, lone_cr=ends.lone_cr, file_sha256=file_sha256)  # fmt: skip
     return with_encoding(src, encoding)
 
 
@@ -212,29 +222,57 @@ def _check_regular_file(p: Path) -> None:
         raise _fail(p, "not a regular file")
 
 
-def _hash(p: Path) -> tuple[str, bool]:
-    """sha256 of the bytes, and whether they are gzip (its magic number)."""
+class _LineEnds:
+    """Whether the bytes fed, a block at a time, hold a CR LF and a lone CR (``_LONE_CR``):
+    read while the file is hashed, so that no pass of its own is needed. A CR at a block's
+    end is held over to the next block, where what follows it is."""
+
+    def __init__(self) -> None:
+        self.crlf = self.lone_cr = False
+        self._held = b""
+
+    def feed(self, block: bytes) -> None:
+        if not self._held and b"\r" not in block:  # an LF file: one memchr a block
+            return
+        data = self._held + block
+        self._held = data[-1:] if data.endswith(b"\r") else b""
+        body = data[: len(data) - len(self._held)]
+        self.crlf = self.crlf or b"\r\n" in body
+        if not self.lone_cr and body.count(b"\r") != body.count(b"\r\n") + body.count(
+            b"\r\r"
+        ):  # the counts leave room for a lone one: the pattern says
+            self.lone_cr = _LONE_CR.search(body) is not None
+
+
+def _hash(p: Path, ends: _LineEnds | None = None) -> tuple[str, bool]:
+    """sha256 of the bytes, and whether they are gzip (its magic number); ``ends`` fed
+    the bytes."""
     sha = hashlib.sha256()
+    ends = ends or _LineEnds()
     try:
         with p.open("rb") as f:
             head = f.read(2)
             sha.update(head)
+            ends.feed(head)
             for block in iter(lambda: f.read(_BLOCK), b""):
                 sha.update(block)
+                ends.feed(block)
     except OSError as exc:
         raise _fail(p, f"cannot be read ({exc.strerror or exc})") from exc
     return sha.hexdigest(), head == b"\x1f\x8b"
 
 
-def _inflated_hash(p: Path) -> str | None:
+def _inflated_hash(p: Path, ends: _LineEnds | None = None) -> str | None:
     """sha256 of a gzip file's content: the same table compressed again (another time in
     its header, another level) is the same release. None where the stream is damaged: the
-    ingest refuses it later, naming the line where it breaks."""
+    ingest refuses it later, naming the line where it breaks. ``ends`` fed the content."""
     sha = hashlib.sha256()
+    ends = ends or _LineEnds()
     try:
         with gzip.open(p, "rb") as f:
             for block in iter(lambda: f.read(_BLOCK), b""):
                 sha.update(block)
+                ends.feed(block)
     except (OSError, EOFError, zlib.error):
         return None
     return sha.hexdigest()
@@ -399,19 +437,8 @@ def _blocks(src: SourceFile) -> Iterator[bytes]:
 
 
 def has_lone_cr(src: SourceFile) -> bool:
-    """Does a CR LF file hold a lone CR (``_LONE_CR``)? A count first, the pattern only
-    where the counts leave room for one: every CR is followed by LF, by CR, or by another
-    byte."""
-    if src.newline != CRLF:
-        return False
-
-    def lone(block: bytes) -> bool:
-        crs = block.count(b"\r")
-        if crs == block.count(b"\r\n") + block.count(b"\r\r"):
-            return False
-        return _LONE_CR.search(block) is not None
-
-    return any(lone(block) for block in _blocks(src))
+    """Does a CR LF file hold a lone CR (``_LONE_CR``)? Learnt as the file was hashed."""
+    return src.newline == CRLF and src.lone_cr
 
 
 @contextmanager

@@ -611,3 +611,27 @@ def test_a_figure_near_the_largest_float_is_read_without_warnings(store, tmp_pat
         (finding,) = api.scan(store, save=False).to_records()
     assert (finding["kind"], finding["period"]) == ("spike", "2022-01")
     assert finding["explanation"].startswith("January 2022 recorded $1.7×10^308, 1.7×10^305")
+
+
+@pytest.mark.parametrize("code", ["straße", "ﬁsh"])
+def test_a_code_beyond_ascii_is_found_as_written_in_the_file(store, tmp_path, code):
+    """Ingest upper-cases codes with DuckDB's upper, one character for one ('straße' is
+    'STRAẞE', 'ﬁsh' is 'ﬁSH'); the API, the command line and the dashboard had used
+    Python's, which makes 'STRASSE' and 'FISH': the code as written in the file, and the
+    dashboard's own link to its series, named no series."""
+    from fastapi.testclient import TestClient
+
+    from tradesentry.web import create_app
+
+    path = tmp_path / "codes.csv"
+    path.write_text(
+        f"reporter,partner,flow,commodity,period,value\nDEU,AUT,export,{code},2021-01,5\n"
+    )
+    store.ingest(path)
+    (held,) = store.observations().commodity
+    assert api.series(store, "DEU", "AUT", "export", code).key["commodity"] == held
+    assert len(api.scan(store, commodity=code, save=False)) == 0  # held: no InputError
+    store.close()
+    with TestClient(create_app(tmp_path / "store.duckdb")) as client:
+        assert client.get(f"/series/DEU/AUT/export/{held}").status_code == 200
+        assert client.get("/findings", params={"commodity": code}).status_code == 200

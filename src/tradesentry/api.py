@@ -364,7 +364,9 @@ def findings(
     filters = arguments.series_filters(reporter, partner, flow, commodity)
     con = store.con.cursor()
     if classification is not None:  # blank is none, as before the type was checked
-        classification = arguments.text(classification, "classification").strip().upper()
+        classification = arguments.stored_upper(
+            arguments.text(classification, "classification").strip()
+        )
         classification = classification or None
     _check_codes(con, filters, classification)
     if scan_id is None:
@@ -1356,7 +1358,9 @@ def revisions(
     con = store.con.cursor()
     filters = arguments.series_filters(reporter, partner, flow, commodity)
     if classification is not None:  # read as the store keeps it, as findings' filter does
-        classification = arguments.text(classification, "classification").strip().upper()
+        classification = arguments.stored_upper(
+            arguments.text(classification, "classification").strip()
+        )
     freq = None if freq is None else arguments.freq(freq)
     _check_codes(con, filters, classification)
     return rev.revisions(

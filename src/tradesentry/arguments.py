@@ -36,12 +36,25 @@ def text(raw, name: str) -> str:
     return raw
 
 
+def stored_upper(code: str) -> str:
+    """``code`` in upper case as the store writes it on ingest: DuckDB's ``upper``, one
+    character for one ('ß' is 'ẞ', the ligature 'ﬁ' stays), where Python's full mapping
+    makes 'ß' 'SS' and 'ﬁ' 'FI': a code as written in the file, and the links the
+    dashboard made to it, then named no series."""
+    if code.isascii():
+        return code.upper()
+    import duckdb
+
+    with duckdb.connect() as con:
+        return con.execute("SELECT upper(?)", [code]).fetchall()[0][0]
+
+
 def country_code(raw: str, name: str = "country") -> str:
     """A country as the store keeps it: alpha-3 in upper case (chn is CHN); a name, an
     ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
     from tradesentry.countries import abbreviated, to_alpha3
 
-    code = _named(text(raw, name).strip().upper(), name)
+    code = _named(stored_upper(text(raw, name).strip()), name)
     if _ALPHA3.fullmatch(code):
         return abbreviated(code) or code  # UAE is no alpha-3 code: the store holds ARE
 
@@ -50,7 +63,7 @@ def country_code(raw: str, name: str = "country") -> str:
 
 def commodity_code(raw: str, name: str = "commodity") -> str:
     """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
-    code = _named(text(raw, name).strip().upper(), name)
+    code = _named(stored_upper(text(raw, name).strip()), name)
     return "TOTAL" if code == "ALL" else code
 
 
@@ -219,7 +232,7 @@ def held_classification(wanted: str, held: list[str], what: str, **choice) -> st
     """``wanted`` in upper case if the codes that ``what`` names are held under it (one of
     ``held``), else a ``SeriesChoice`` naming those they are held under; ``choice`` is the
     rest of what the error carries (its ``key`` and ``classifications``, ...)."""
-    asked = wanted.strip().upper()
+    asked = stored_upper(wanted.strip())
     if asked not in held:
         raise SeriesChoice(
             f"no {what} under classification {asked} in the store; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 
+from tradesentry.arguments import stored_upper
 from tradesentry.scope import KEY_FILTERS
 
 #: codes listed in full up to this many; beyond, the nearest ones and the count
@@ -39,8 +40,8 @@ def first_unheld(con, filters: dict, source: str = "the store") -> tuple[str, st
         sql = (
             f"SELECT DISTINCT upper({column}) FROM observations WHERE upper({column}) IN ({marks})"
         )
-        found = {r[0] for r in con.execute(sql, [v.upper() for v in values]).fetchall()}
-        missing = [v for v in values if v.upper() not in found]
+        found = {r[0] for r in con.execute(sql, [stored_upper(v) for v in values]).fetchall()}
+        missing = [v for v in values if stored_upper(v) not in found]
         if missing:
             rows = con.execute(f"SELECT DISTINCT {column} FROM observations").fetchall()
             held = sorted(str(r[0]) for r in rows if r[0] is not None)
@@ -63,7 +64,7 @@ def _other_side(con, column: str, code: str) -> str:
     if other is None:
         return ""
     sql = f"SELECT count(*) FROM observations WHERE upper({other}) = ?"
-    if not con.execute(sql, [code.upper()]).fetchall()[0][0]:
+    if not con.execute(sql, [stored_upper(code)]).fetchall()[0][0]:
         return ""
     return f"; {code} is a {other} of its series, not a {column}"
 

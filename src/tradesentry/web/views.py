@@ -208,7 +208,9 @@ def _commodity(found: Findings, commodity: str | None) -> Findings:
     if not commodity:
         return found
     frame = found.to_frame()
-    return Findings(frame[frame["commodity"].str.upper() == commodity], found.scan_id)
+    return Findings(
+        frame[frame["commodity"].map(arguments.stored_upper) == commodity], found.scan_id
+    )
 
 
 def select_findings(

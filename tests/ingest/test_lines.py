@@ -240,6 +240,23 @@ def test_cr_lf_lines_after_the_first_megabyte_keep_their_numbers(store, tmp_path
     assert list(bad.line[bad.raw.str.contains("xx")]) == [40_007]
 
 
+@pytest.mark.parametrize(
+    ("start", "advice"),
+    [(b"", "(pass --encoding latin-1 for latin-1 files)"),
+     (b"\xef\xbb\xbf", "(the file starts with UTF-8's byte order mark: save it as UTF-8 "
+                       "again, or remove the mark and pass --encoding latin-1)")],
+    ids=["no-mark", "utf-8-mark"],
+)  # fmt: skip
+def test_a_latin_1_line_says_what_to_do_about_it(store, tmp_path, start, advice):
+    """A UTF-8 byte order mark makes a file UTF-8 whatever --encoding says: its latin-1
+    line had the advice to pass --encoding latin-1, which read the file the same way."""
+    path = tmp_path / "mark.csv"
+    path.write_bytes(start + HEADER + b"\nCHN,CIV,export,TOTAL,2021-01,1\nC\xf4te,CHN,x,y,z,1\n")
+    ingest(store, path)
+    (reason,) = store.quarantine().reason
+    assert reason == f"invalid text: not valid UTF-8 {advice}"
+
+
 def test_a_comtrade_csv_with_cr_cr_lf_reads_as_with_lf(store, tmp_path):
     data = Path(__file__).parents[1] / "data" / "comtrade_plus.csv"
     with open_store(tmp_path / "reference.duckdb") as reference:

@@ -126,13 +126,19 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     # In CR LF mode DuckDB ends a line at the first CR of CR CR LF and starts the next with
     # the LF: it is dropped here (and the CR LF DuckDB puts before a rejected line).
     breaks = "chr(13) || chr(10)"
+    advice = (  # a byte order mark makes the file UTF-8 whatever --encoding says
+        "the file starts with UTF-8's byte order mark: save it as UTF-8 again, or remove the "
+        "mark and pass --encoding latin-1"
+        if src.raw.startswith(b"\xef\xbb\xbf")
+        else "pass --encoding latin-1 for latin-1 files"
+    )
     con.execute(
         f"""
         CREATE TEMP TABLE lines_rejected AS
         SELECT line, raw, row_number() OVER (ORDER BY line) AS k, reason
         FROM (SELECT line::BIGINT AS line, ltrim(csv_line, {breaks}) AS raw,
                      CASE WHEN error_type = 'INVALID ENCODING'
-                          THEN 'invalid text: not valid UTF-8 (pass --encoding latin-1 for latin-1 files)'
+                          THEN {sql_literal(f"invalid text: not valid UTF-8 ({advice})")}
                           WHEN error_type = 'LINE SIZE OVER MAXIMUM'
                           THEN 'line longer than 64 MB'
                           ELSE 'unreadable line: ' || error_message END AS reason

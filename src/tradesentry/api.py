@@ -61,7 +61,42 @@ def check_selection(
         _check_since(store.con.cursor(), filters, since, source, stops)
 
 
-def _check_since(con, filters: dict, since: str, source: str, stops: bool) -> None:
+def check_months(
+    store: Store,
+    since: str | None,
+    until: str | None,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    flow: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
+) -> None:
+    """InputError where the months asked select nothing by themselves: ``since`` after
+    the last month the selected series hold (their records' last, where a stop runs to
+    it), or ``until`` before their first: the dashboard's filters are checked as ``scan``
+    and ``findings`` check ``since``. A ``since`` after ``until`` is no mistake: it keeps
+    the findings that span both."""
+    from tradesentry.engines.local import series_filter_sql
+
+    since, until = arguments.month(since, "since"), arguments.month(until, "until")
+    filters = arguments.series_filters(reporter, partner, flow, commodity)
+    con = store.con.cursor()
+    if since:
+        _check_since(con, filters, since, "the store", stops=True, option="since")
+    if until:
+        where, params = series_filter_sql(filters)
+        first = con.execute(
+            f"SELECT strftime(min(period), '%Y-%m') FROM observations WHERE {where}", params
+        ).fetchone()[0]
+        if first is not None and until < first:
+            raise InputError(
+                f"until {until} is before the first month the store's series hold ({first}): "
+                "no finding can start before it"
+            )
+
+
+def _check_since(
+    con, filters: dict, since: str, source: str, stops: bool, option: str = "--since"
+) -> None:
     """The selection's last month; with ``stops``, that of the records it belongs to: a
     series that stopped is a gap to its reporter's record's end, later than its own last
     month, so the check then reads every series of the selected reporters and flows."""
@@ -81,7 +116,7 @@ def _check_since(con, filters: dict, since: str, source: str, stops: bool) -> No
             else f"{source}'s series"
         )
         raise InputError(
-            f"--since {since} is after the last month {selected} hold ({last}): no finding "
+            f"{option} {since} is after the last month {selected} hold ({last}): no finding "
             "can end after it"
         )
 
@@ -369,6 +404,8 @@ def findings(
         )
         classification = classification or None
     _check_codes(con, filters, classification)
+    if since:  # after every month the selection holds: a mistake, not "no findings"
+        _check_since(con, filters, since, "the store", stops=True, option="since")
     if scan_id is None:
         scan_id = _latest_scan(con)
         if scan_id is None:  # no scan saved yet: nothing found so far, no mistake

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from importlib import resources
@@ -129,6 +130,19 @@ def test_json_twins_match_their_pages(client):
 def test_filters(client, query, kinds):
     found = client.get(f"/api/findings?{query}").json()
     assert {f["kind"] for f in found} == kinds
+
+
+@pytest.mark.parametrize("path", ["/api/findings", "/findings", "/api/findings.csv"])
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [("since=9999-12", "since 9999-12 is after the last month the store's series hold"),
+     ("until=1900-01", "until 1900-01 is before the first month the store's series hold")],
+)  # fmt: skip
+def test_months_that_select_nothing_are_a_422_not_0_findings(client, path, query, said):
+    """`scan --since` after the store's last month is refused; the dashboard answered the
+    same filter, and an `until` before its first month, with an empty list."""
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 422 and said in html.unescape(response.text)
 
 
 @pytest.mark.parametrize("path", ["/api/findings", "/findings", "/api/findings.csv"])

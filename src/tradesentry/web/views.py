@@ -220,6 +220,15 @@ def select_findings(
     A code the store holds no series of is a 422 naming what it holds, not "0 findings"."""
     try:
         api.check_codes(store, filters.reporter, filters.partner, filters.commodity)
+        api.check_months(
+            store,
+            filters.since,
+            filters.until,
+            filters.reporter,
+            filters.partner,
+            filters.flow,
+            filters.commodity,
+        )
     except InputError as exc:
         raise Unprocessable(str(exc)) from None
     everything = (memo or Memo(immutable=False)).findings(store)

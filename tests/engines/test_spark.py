@@ -573,6 +573,13 @@ def test_a_breakdown_no_page_can_open_is_refused(spark, tmp_path):
         ({"flow": " Transit"}, "unknown flow 'Transit'"),  # as written
         ({"commodity": " "}, "commodity is missing"),
         ({"commodity": ".."}, "commodity '..' is a mark for no code, not a code"),
+        ({"commodity": "#N/A"}, "commodity '#N/A' is a spreadsheet's error, not a code"),
+        ({"commodity": "=A1"}, "commodity '=A1' is a spreadsheet's formula, not a code"),
+        (
+            {"commodity": "8.4713E+09"},
+            "commodity '8.4713E+09' is a number a spreadsheet wrote in scientific notation: "
+            "the code's digits are lost (format the column as text)",
+        ),
         (
             {"commodity": "8471\x0b"},
             "commodity '8471\x0b' holds a control character or a blank other than a space at "
@@ -607,6 +614,9 @@ def test_a_breakdown_no_page_can_open_is_refused(spark, tmp_path):
         "unknown-flow",
         "blank-commodity",
         "dots-commodity",
+        "spreadsheet-error-commodity",
+        "spreadsheet-formula-commodity",
+        "scientific-notation-commodity",
         "control-character-commodity",
         "line-separator-classification",
         "nan-value",

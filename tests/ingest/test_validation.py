@@ -478,3 +478,26 @@ def test_a_month_named_by_h_is_a_month(store, tmp_path):
     obs = store.observations()
     assert obs.period.dt.strftime("%Y-%m").tolist() == ["2021-02", "2021-03"]
     assert set(obs.freq) == {"M"}
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [("#N/A", "commodity '#N/A' is a spreadsheet's error, not a code"),
+     ("#name?", "commodity '#NAME?' is a spreadsheet's error, not a code"),
+     ("=A1", "commodity '=A1' is a spreadsheet's formula, not a code"),
+     ("8.4713E+09", "commodity '8.4713E+09' is a number a spreadsheet wrote in scientific "
+                    "notation: the code's digits are lost (format the column as text)"),
+     ("1.01e+03", "commodity '1.01E+03' is a number a spreadsheet wrote in scientific "
+                  "notation: the code's digits are lost (format the column as text)")],
+)  # fmt: skip
+def test_a_spreadsheets_artefact_is_no_commodity_code(store, tmp_path, code, reason):
+    """Excel's error values, a formula, and a long HS code Excel took for a number each
+    landed as a series of their own; the good rows beside them land."""
+    path = tmp_path / "excel.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        f"CHN,PRK,export,{code},2021-01,5\nCHN,PRK,export,8471300000,2021-01,5\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
+    assert list(store.quarantine().reason) == [reason]

@@ -55,6 +55,7 @@ from tradesentry.engines.local import (
 )
 from tradesentry.errors import EngineUnavailable, InputError
 from tradesentry.findings import EXTRA_COLUMNS, FINDING_COLUMNS, empty_findings, evidence_json
+from tradesentry.ingest.validate import SPREADSHEET_ERROR, SPREADSHEET_FLOAT
 from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_KEY, SERIES_KEY
 
 DEFAULT_MASTER = "local[*]"
@@ -1011,6 +1012,12 @@ _REASONS: dict[str, str] = {
     "flow unknown": "unknown flow {}",
     "commodity missing": "commodity is missing",
     "commodity dots": "commodity {} is a mark for no code, not a code",
+    "commodity error": "commodity {} is a spreadsheet's error, not a code",
+    "commodity formula": "commodity {} is a spreadsheet's formula, not a code",
+    "commodity float": (
+        "commodity {} is a number a spreadsheet wrote in scientific notation: the code's "
+        "digits are lost (format the column as text)"
+    ),
     **{
         f"{name} blank": (
             f"{name} {{}} holds a control character or a blank other than a space at its ends"
@@ -1047,7 +1054,8 @@ def _problem(types: dict[str, str]):
 
     A reporter or partner missing or not a code the store keeps (``countries.stored_codes``:
     the ingest converts names, Spark does not), a flow missing or not one of ``FLOWS``, a
-    commodity missing or only dots (a mark for no code), a commodity, classification or
+    commodity missing or only dots (a mark for no code), a spreadsheet's error, formula or
+    number in scientific notation (``ingest.validate``'s), a commodity, classification or
     breakdown holding a control character or a blank other than a space at its ends, an
     impossible period, a frequency
     the ingest does not know or that contradicts the period's text, period_months not a
@@ -1070,6 +1078,9 @@ def _problem(types: dict[str, str]):
         ("commodity missing", F.coalesce(F.col("commodity"), F.lit("")) == ""),
         # ".." marks a figure or code not available in many statistical tables
         ("commodity dots", F.trim(F.col("commodity")).rlike(r"^\.+\z")),
+        ("commodity error", F.upper(F.trim(F.col("commodity"))).rlike(f"^{SPREADSHEET_ERROR}\\z")),
+        ("commodity formula", F.trim(F.col("commodity")).startswith("=")),
+        ("commodity float", F.upper(F.trim(F.col("commodity"))).rlike(f"^{SPREADSHEET_FLOAT}\\z")),
         *(
             (f"{name} blank", F.trim(F.col(name)).rlike(r"[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}\z"))
             for name in ("commodity", "classification", "breakdown")
@@ -1185,7 +1196,10 @@ def _reason(problem: str, row: dict) -> str:
         )
         return _REASONS[f"figure {kind}"].format(_quoted(row[f"{name}_text"]), name=name)
     shown = {
-        "commodity dots": _quoted(row["commodity"]),
+        **{
+            f"commodity {check}": _quoted(row["commodity"])
+            for check in ("dots", "error", "formula", "float")
+        },
         **{f"{n} blank": _quoted(row[n]) for n in ("commodity", "classification", "breakdown")},
         "freq unknown": _quoted(row["freq"]),
         "year_freq_m": _quoted(row["period"]),

@@ -33,6 +33,12 @@ _FIGURES = ("cif_value", "fob_value", "net_weight_kg", "quantity")
 _UNREADABLE_CODE = r"'[\p{Cc}\p{Zl}\p{Zp}]|^\p{Z}|\p{Z}$'"
 
 
+#: what a spreadsheet writes in a cell whose formula failed, never a commodity code
+SPREADSHEET_ERROR = r"#(N/A|NAME\?|VALUE!|REF!|DIV/0!|NUM!|NULL!|SPILL!|CALC!)"
+#: a long code a spreadsheet took for a number: 8.4713E+09 for 8471300000
+SPREADSHEET_FLOAT = r"[0-9]([.,][0-9]+)?E[+-]?[0-9]+"
+
+
 def _unreadable(column: str) -> str:
     """SQL: the quarantine reason where ``column``'s code is one no page nor command reads."""
     return f"""WHEN regexp_matches({column}, {_UNREADABLE_CODE})
@@ -130,6 +136,13 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
                WHEN regexp_full_match(commodity, '[.]+')
                THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'
+               WHEN regexp_full_match(commodity, '{SPREADSHEET_ERROR}')
+               THEN 'commodity ' || quoted(commodity) || ' is a spreadsheet''s error, not a code'
+               WHEN starts_with(commodity, '=')
+               THEN 'commodity ' || quoted(commodity) || ' is a spreadsheet''s formula, not a code'
+               WHEN regexp_full_match(commodity, '{SPREADSHEET_FLOAT}')
+               THEN 'commodity ' || quoted(commodity) || ' is a number a spreadsheet wrote in '
+                    || 'scientific notation: the code''s digits are lost (format the column as text)'
                {_unreadable("commodity")}
                {_unreadable("classification")}
                {_unreadable("breakdown")}

@@ -157,3 +157,23 @@ def test_a_key_a_response_gives_twice_is_named_in_plain_words(store, tmp_path):
     assert str(err.value).endswith(
         "not a readable Comtrade JSON response (a response gives its key 'error' twice)"
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [("2021-02", "period '2021-02' is not UN Comtrade's YYYY, YYYYMM or YYYYMMDD"),
+     ("2021M02", "period '2021M02' is not UN Comtrade's YYYY, YYYYMM or YYYYMMDD"),
+     (202113, "impossible period '202113'"),
+     (None, "period is missing")],
+    ids=["dashes", "sdmx-month", "month-13", "null"],
+)  # fmt: skip
+def test_a_period_says_whether_its_notation_or_its_date_is_wrong(store, tmp_path, period, reason):
+    """'2021-02' and null were both "impossible period", which a reader takes for a date
+    that does not exist; the canonical reader names the notation it expects."""
+    good, bad = comtrade_fields(record()), comtrade_fields(record(month="03"))
+    bad["period"] = period
+    if period is None:  # nor any other field that dates it
+        bad |= {k: None for k in ("refPeriodId", "refYear", "refMonth") if k in bad}
+    result = _ingest(store, _write(tmp_path, _answer([good, bad])))
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
+    assert list(store.quarantine().reason) == [reason]

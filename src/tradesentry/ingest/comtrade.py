@@ -300,6 +300,11 @@ def staged_select(records: str) -> str:
                              || ' has no canonical flow (only M, X, RM and RX are kept)'
                         WHEN upper(freqCode) = 'A' AND length(period_text) = 6
                         THEN 'period ' || {quoted("period_text")} || ' is a month but freqCode is A'
+                        -- another notation ("2021-02", "2021M02"): say which UN Comtrade's is
+                        WHEN nullif(trim(period_text), '') IS NOT NULL
+                             AND NOT regexp_full_match(trim(period_text), '[0-9]{{4}}([0-9]{{2}}){{0,2}}')
+                        THEN 'period ' || {quoted("period_text")} || ' is not UN Comtrade''s '
+                             || 'YYYY, YYYYMM or YYYYMMDD'
                    END) AS reason,
                coalesce(reporterCode, reporterISO) AS reporter,
                coalesce(partnerCode, partnerISO) AS partner,

@@ -146,6 +146,8 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                {_unreadable("commodity")}
                {_unreadable("classification")}
                {_unreadable("breakdown")}
+               WHEN period IS NULL AND nullif(trim(period_text), '') IS NULL
+               THEN 'period is missing'
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
                WHEN freq NOT IN ('M', 'A') THEN 'unknown frequency ' || quoted(freq)
                WHEN period_freq = 'A' AND freq = 'M'

@@ -57,11 +57,12 @@ def detect(src: SourceFile) -> str:
     for name, module in readers().items():
         if name != "mapped" and module.matches(src):
             return name
-    missing = readers()["csv"].missing_columns(src)
-    if len(missing) <= 2:  # a canonical CSV short of a column or two: name them
+    nearest = _nearest_reader(src)
+    if nearest is not None:  # a file of one reader's short of a column or two: name them
+        module, missing = nearest
+        mapping = " (another table needs --mapping)" if module.NAME == "csv" else ""
         raise src.fail(
-            f"not a canonical CSV: missing column(s) {', '.join(missing)} (another table "
-            "needs --mapping)",
+            f"not {module.LABEL}: missing column(s) {', '.join(missing)}{mapping}",
             src.header_line or None,
         )
     raise src.fail(
@@ -69,6 +70,24 @@ def detect(src: SourceFile) -> str:
         f"({', '.join(n for n in readers() if n != 'mapped')}); give --source or --mapping",
         src.header_line or None,
     )
+
+
+def _nearest_reader(src: SourceFile) -> tuple[ModuleType, list[str]] | None:
+    """The reader whose header columns (``HEADER_COLUMNS``, in any case) the file holds
+    most of, at least half and short of two at most, with the ones it lacks: a Comtrade Plus
+    CSV without ``primaryValue`` was "unknown format", and a legacy one without its
+    commodity code "not a canonical CSV: missing column(s) flow, value"."""
+    if src.is_json:
+        return None
+    names = {n.split(":")[0].strip().lower() for n in src.header.split(",")}
+    best = None
+    for module in readers().values():
+        wanted = getattr(module, "HEADER_COLUMNS", ())
+        missing = [c for c in wanted if c.lower() not in names]
+        held = (len(wanted) - len(missing)) / len(wanted) if wanted else 0.0
+        if held >= 0.5 and len(missing) <= 2 and (best is None or held > best[0]):
+            best = (held, module, missing)
+    return None if best is None else (best[1], best[2])
 
 
 @dataclass(frozen=True)

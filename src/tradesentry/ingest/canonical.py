@@ -23,6 +23,8 @@ from tradesentry.ingest.staging import (
 from tradesentry.schema import CANONICAL_CSV_COLUMNS, REQUIRED_CSV_COLUMNS
 
 NAME = "csv"
+#: what a header must hold to be read so, and how a message names such a file
+HEADER_COLUMNS, LABEL = REQUIRED_CSV_COLUMNS, "a canonical CSV"
 
 
 def matches(src: SourceFile) -> bool:

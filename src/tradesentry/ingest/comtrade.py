@@ -56,6 +56,8 @@ FIELDS: tuple[str, ...] = (
     "cifvalue", "fobvalue", "primaryValue", "legacyEstimationFlag", "isReported", "isAggregate",
 )  # fmt: skip
 _REQUIRED = ("reporterCode", "partnerCode", "flowCode", "cmdCode", "primaryValue")
+#: what a CSV header must hold to be read so, and how a message names such a file
+HEADER_COLUMNS, LABEL = _REQUIRED, "a Comtrade Plus CSV"
 # Fields holding codes, compared as text. The API writes them as JSON integers; a writer
 # that makes every number a float (156.0) means the same code, so a whole-number float is
 # read as the integer. A fraction (156.5) stays as written: no code, an error.

@@ -22,6 +22,8 @@ NAME = "comtrade-legacy"
 
 _REQUIRED = ("Trade Flow Code", "Reporter Code", "Partner Code", "Commodity Code", "Period",
              "Trade Value (US$)")  # fmt: skip
+#: what a header must hold to be read so, and how a message names such a file
+HEADER_COLUMNS, LABEL = _REQUIRED, "a legacy Comtrade CSV"
 # Column -> name in the SELECT; the breakdown columns appear only in the full extract.
 _COLUMNS = {
     "Classification": "classification",

@@ -39,6 +39,8 @@ from tradesentry.ingest.staging import (
 )
 
 NAME = "sdmx"
+#: what a header must hold to be read so, and how a message names such a file
+HEADER_COLUMNS, LABEL = ("TIME_PERIOD", "OBS_VALUE"), "an SDMX-CSV file"
 
 # Canonical role -> the SDMX-CSV column names that carry it (upper case, first match wins).
 _ALIASES: dict[str, tuple[str, ...]] = {

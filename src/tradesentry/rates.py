@@ -209,7 +209,17 @@ def _months(column: pd.Series) -> pd.Series:
         raise InputError(
             f"line {text.index[bad][0]}: period {column[bad].iat[0]!r}: expected YYYY-MM or YYYY-MM-DD"
         )
-    return parsed.dt.to_period("M").dt.to_timestamp()
+    months = parsed.dt.to_period("M").dt.to_timestamp()
+    # a month that has not begun has no rate yet: a mistyped year (2099 for 2019), as the
+    # ingest refuses such a period
+    today = pd.Timestamp.today().normalize()
+    future = months > today
+    if future.any():
+        raise InputError(
+            f"line {text.index[future][0]}: period {column[future].iat[0]!r} has not begun "
+            f"(today is {today:%Y-%m-%d})"
+        )
+    return months
 
 
 def _positive(column: pd.Series, name: str) -> pd.Series:

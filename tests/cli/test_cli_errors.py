@@ -257,3 +257,12 @@ def test_the_package_s_findings_is_the_api_s_whatever_was_imported_first():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_rates_for_a_month_that_has_not_begun_are_refused_in_one_line(tmp_path):
+    """The ingest refuses a period that has not begun (a mistyped year); `rates` loaded a
+    rate for 2099-01."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,period,per_usd\nEUR,2024-01,0.91\nEUR,2099-01,0.9\n")
+    result = invoke("rates", rates, "--store", tmp_path / "s.duckdb")
+    assert_one_line_error(result, "rates.csv: line 3: period '2099-01' has not begun (today is ")

@@ -306,7 +306,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 weight_vs_usual_month=0.0, whole_kg=True,
             ),
             ["(€325.7K). But the weight moved with the value: 0 kg (under half a kilogram: "
-             "the series' weights are whole kilograms) against 3.19 t in the series' usual "
+             "the series' weights are whole kilograms) against 3.19 t in the series' typical "
              "month, where €2 at the usual €5.22/kg would weigh 0.383 kg. A unit error"],
             ["a genuine fall", "the quantity or"],
         ),
@@ -326,7 +326,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 whole_kg=True,
             ),
             ["But the weight moved too, further than the value: 310 t, 1,700 times the "
-             "series' usual month (179 kg), at €2.77/kg against the usual €18/kg."],
+             "series' typical month (179 kg), at €2.77/kg against the usual €18/kg."],
             [],
         ),
         (  # ESP → HUN, August 2024: the weight fell, less than the value, most of the way
@@ -336,7 +336,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 whole_kg=True,
             ),
             ["But the weight moved most of the way with the value: 5 kg, 1/48 of the series' "
-             "usual month (239 kg), at €4.60/kg against the usual €34/kg, far nearer the "
+             "typical month (239 kg), at €4.60/kg against the usual €34/kg, far nearer the "
              "usual unit value than ×1/1,000 of it. A unit error changes the value, not the "
              "kilograms, so a real change in the quantity shipped is the likelier reading"],
             ["does not settle"],
@@ -347,7 +347,7 @@ def _slip(observed: float, expected: float, step: float, **evidence) -> dict:
                 usual_unit_value=34.13, usual_weight_kg=239.0, weight_vs_usual_month=0.0628,
                 whole_kg=True,
             ),
-            ["the weight does not settle it: 15 kg, 1/16 of the series' usual month (239 kg), "
+            ["the weight does not settle it: 15 kg, 1/16 of the series' typical month (239 kg), "
              "at €1.53/kg against the usual €34/kg, neither the usual unit value nor "
              "×1/1,000 of it."],
             ["likelier"],

@@ -683,8 +683,10 @@ def _weight_text(
     finding: Mapping, ev: Mapping, step: float, unit: str, settled: bool = False
 ) -> str | None:
     """The sentences on the month's weight after a slip's reading (``weight_reading``), or
-    None where there is none: the weight against the series' usual month, the unit value
-    against the usual one, and which reading that supports."""
+    None where there is none: the weight against the series' typical month (the median of
+    its weights, as its typical month's value is: "usual month" named the months around
+    the finding in the same text), the unit value against the usual one, and which reading
+    that supports."""
     observed = finding.get("observed")
     reading = weight_reading(ev, observed, step)
     if reading is None:
@@ -695,7 +697,7 @@ def _weight_text(
     if kilos > 0:
         price, usual_price = money_pair(ev.get("unit_value"), ev["usual_unit_value"], cur)
         month = (
-            f"{weight(kilos)}, {times_rounded(ev['weight_vs_usual_month'])} the series' usual "
+            f"{weight(kilos)}, {times_rounded(ev['weight_vs_usual_month'])} the series' typical "
             f"{unit} ({weight(usual_kilos)})"
         )
         figures = f"{month}, at {price}/kg against the usual {usual_price}/kg"
@@ -704,7 +706,7 @@ def _weight_text(
         at_usual = weight(float(observed) / float(ev["usual_unit_value"]))
         figures = (
             f"0 kg (under half a kilogram: the series' weights are whole kilograms) against "
-            f"{weight(usual_kilos)} in the series' usual {unit}, where {money(observed, cur)} at "
+            f"{weight(usual_kilos)} in the series' typical {unit}, where {money(observed, cur)} at "
             f"the usual {usual_price}/kg would weigh {at_usual}"
         )
     record = "the partner's record"

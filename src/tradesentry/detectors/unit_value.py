@@ -72,6 +72,8 @@ AS_FAR = 1.25
 #: no money is at stake, however sure the weight's error (557 of the Comext scan's high
 #: findings were weights off at €0 at stake, ranked above the money that was)
 WEIGHT_SCORE = 0.89
+#: what a price outlier may be, as its texts say it
+PRICE_READING = "a price outlier (misinvoicing, another product, or unrecorded quantities)"
 
 
 @dataclass(frozen=True)
@@ -521,8 +523,7 @@ class UnitValue(Detector):
                 f"; at the price across partners, {_price(ev.get('reference_unit_value'), cur)} "
                 f"(the series' usual one is {times(ev.get('series_premium'))} it), this weight "
                 f"would be worth {about(ev.get('value_at_market_price'), cur)}, a gap of "
-                f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
-                "another product, or unrecorded quantities)."
+                f"{money(finding.get('impact'), cur)}: {PRICE_READING}."
             )
         elif ev.get("value_of_usual_month") is not None:  # the weight off its usual too
             tail = (
@@ -530,15 +531,14 @@ class UnitValue(Detector):
                 f"{about(ev.get('value_at_usual_price'), cur)}, but the weight is itself "
                 f"{times(ev.get('weight_vs_usual_month'))} the series' usual {unit}: against "
                 f"its usual {unit}'s value, {about(ev.get('value_of_usual_month'), cur)}, the "
-                f"gap is {money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
-                "another product, or unrecorded quantities), or a weight misrecorded too."
+                f"gap is {money(finding.get('impact'), cur)}: {PRICE_READING}, or a weight "
+                "misrecorded too."
             )
         else:
             tail = (
                 f"; at the usual price this weight would be worth "
                 f"{about(ev.get('value_at_usual_price'), cur)}, a gap of "
-                f"{money(finding.get('impact'), cur)}: a price outlier (misinvoicing, "
-                "another product, or unrecorded quantities)."
+                f"{money(finding.get('impact'), cur)}: {PRICE_READING}."
             )
         recurs = ev.get("months_at_this_unit_value")
         if recurs:

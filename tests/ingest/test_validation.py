@@ -501,3 +501,19 @@ def test_a_spreadsheets_artefact_is_no_commodity_code(store, tmp_path, code, rea
     result = store.ingest(path)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
     assert list(store.quarantine().reason) == [reason]
+
+
+def test_a_figure_too_small_to_hold_is_not_read_as_zero(store, tmp_path):
+    """5e-400 is written positive and a float reads it as 0.0: it landed as a zero, which
+    the detectors read as a month without trade. Zeros written as zeros land."""
+    path = tmp_path / "tiny.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,value\n"
+        "CHN,PRK,export,TOTAL,2021-01,5e-400\nCHN,PRK,export,TOTAL,2021-02,0\n"
+        "CHN,PRK,export,TOTAL,2021-03,0.000\nCHN,PRK,export,TOTAL,2021-04,0e5\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (3, 1)
+    assert list(store.quarantine().reason) == [
+        "value '5e-400' is too small for a number to hold: it would read as 0"
+    ]

@@ -225,8 +225,9 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
 def _figure_checks() -> str:
     """SQL WHEN clauses: the value, then each other figure given, is a finite number >= 0.
 
-    An empty figure is NULL (not given); text that is not a number (NaN included), inf or a
-    negative quarantines the record, naming the column. Where a reader keeps no text (SDMX
+    An empty figure is NULL (not given); text that is not a number (NaN included), inf, a
+    negative or a figure too small to hold (read as 0) quarantines the record, naming the
+    column. Where a reader keeps no text (SDMX
     checks its own lines), the number is quoted.
     """
     clauses = []
@@ -237,6 +238,11 @@ def _figure_checks() -> str:
             f"OR isnan({name}) THEN '{name} ' || quoted({text}) || ' is not a number'",
             f"WHEN NOT isfinite({name}) THEN '{name} ' || quoted({text}) || ' is not finite'",
             f"WHEN {name} < 0 THEN 'negative {name} ' || quoted({text})",
+            # a figure written with a digit that is not 0 before its exponent, read as 0: a
+            # float holds nothing that small (5e-400), and a zero is a figure of its own
+            f"WHEN {name} = 0 AND regexp_matches(coalesce({name}_text, ''), '^[^eE]*[1-9]') "
+            f"THEN '{name} ' || quoted({text}) || ' is too small for a number to hold: it "
+            "would read as 0'",
         ]
     return "\n               ".join(clauses)
 

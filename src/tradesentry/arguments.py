@@ -11,6 +11,7 @@ answer.
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import numbers
 import re
@@ -36,6 +37,7 @@ def text(raw, name: str) -> str:
     return raw
 
 
+@functools.lru_cache(maxsize=4096)
 def stored_upper(code: str) -> str:
     """``code`` in upper case as the store writes it on ingest: DuckDB's ``upper``, one
     character for one ('ß' is 'ẞ', the ligature 'ﬁ' stays), where Python's full mapping

@@ -1017,14 +1017,14 @@ def test_months_the_series_skips_in_other_years_too_are_less_surprising():
     from tradesentry.detectors.gap import Gap
 
     text = Gap().explain({"kind": "gap", "period": "2016-07", "currency": "GNF", **found.iloc[0]})
-    assert "In its other years, 2 of the 9 months at the same time of year had no trade " in text
+    assert "In its other years, 2 of the 9 months at the same time of year recorded no " in text
 
 
 @pytest.mark.parametrize(
     ("held", "without", "said"),
-    [(1, 1, "The series had no trade in its one other August either, which makes a missing "
+    [(1, 1, "The series recorded no trade in its one other August either, which makes a missing "
             "August less surprising."),
-     (3, 2, "The series had no trade in 2 of its 3 other Augusts either")],
+     (3, 2, "The series recorded no trade in 2 of its 3 other Augusts either")],
 )  # fmt: skip
 def test_one_missing_month_names_its_calendar_month_in_other_years(held, without, said):
     from tradesentry.detectors.gap import Gap

@@ -134,6 +134,9 @@ def test_unknown_format(store, tmp_path):
          "not a legacy Comtrade CSV: missing column(s) Commodity Code"),
         ("DATAFLOW,freq,reporter,partner,product,flow,indicators,TIME_PERIOD",
          "not an SDMX-CSV file: missing column(s) OBS_VALUE"),
+        # a header in quotes is read as the readers read it
+        ('"reporter","partner","flow","commodity","period"',
+         "not a canonical CSV: missing column(s) value (another table needs --mapping)"),
     ],
 )  # fmt: skip
 def test_a_file_short_of_a_column_names_it(store, tmp_path, header, said):

@@ -223,6 +223,31 @@ def test_a_lone_cr_in_a_crlf_file_loses_no_character_of_the_next_line(
 
 
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_a_cr_cr_lf_cut_by_a_block_keeps_the_line_numbers_after_it(store, tmp_path, gzipped):
+    """The file is read a megabyte at a time to find its line ends: a block ending between
+    CR CR and LF read the first CR as lone (a needless copy of the file), and the copy
+    wrote one line break too many, so every quarantined line after it was named one line
+    on. The CRs a block ends in are held over to the next."""
+    head = HEADER + b"\r\n" + b"CHN,PRK,export,000000,2021-01,1\r2\n"  # a lone CR: a copy
+    line = b"CHN,PRK,export,%06d,2021-01,1000\r\r\n"
+    rows, body = 1, bytearray(head)
+    while len(body) + 2 * len(line % 0) <= (1 << 20):
+        body += line % rows
+        rows += 1
+    start = b"CHN,PRK,export,%06d,2021-01,1" % rows
+    pad = (1 << 20) - 2 - len(body) - len(start)  # its CR CR end the block, its LF the next
+    body += start + b"0" * pad + b"\r\r\n"
+    rows += 1
+    assert body[(1 << 20) - 2 : (1 << 20)] == b"\r\r" and body[1 << 20] == ord("\n")
+    body += b"CHN,PRK,export,999999,2021-01,xx\r\r\n"
+    path = tmp_path / ("cut.csv.gz" if gzipped else "cut.csv")
+    path.write_bytes(gzip.compress(bytes(body)) if gzipped else bytes(body))
+    ingest(store, path)
+    bad = store.quarantine()
+    assert list(bad.line[bad.raw.str.contains("xx")]) == [rows + 3]  # header, 2 lines at the CR
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
 def test_cr_lf_lines_after_the_first_megabyte_keep_their_numbers(store, tmp_path, gzipped):
     """An LF file and a CR LF file joined with `cat`, the CR LF lines after the first
     megabyte: the mode was chosen from that megabyte, and each CR LF counted as two lines

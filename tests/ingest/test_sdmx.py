@@ -287,22 +287,28 @@ ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,PC,2021-04,12.5,
 ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,EUR,2021-05,7,Thousands
 ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,EUR,2021-06,7,2.5
 ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,EUR,2021-07,7,3
+ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,EUR,2021-08,7,3.0
+ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,EUR,2021-09,7,+3
+ESTAT:X(1.0),x,M,1,TOTAL,CN,DE,THS_EUR,2021-10,8,3
 """
 
 
 def test_a_unit_of_money_is_multiplied_out_and_anything_else_is_quarantined(store, tmp_path):
     """Eurostat's MIO_EUR and THS_EUR are millions and thousands of euros: they had landed
     as euros, a million and a thousand times too small, and a percentage as money. A
-    UNIT_MULT that is no whole number had been dropped (Thousands) or rounded (2.5)."""
+    UNIT_MULT that is no whole number had been dropped (Thousands) or rounded (2.5); one
+    beside a unit of thousands is quarantined, not applied twice."""
     path = tmp_path / "units.csv"
     path.write_text(UNITS)
     result = store.ingest(path)
-    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (7, 4, 3)
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (10, 6, 4)
     obs = store.observations().sort_values("period")
-    assert list(obs.value) == [8123.4e6, 8123.4e6, 8123.4e6, 7000.0]
+    # 3.0 (a column with blanks, written by pandas) and +3 are the whole number 3
+    assert list(obs.value) == [8123.4e6, 8123.4e6, 8123.4e6, 7000.0, 7000.0, 7000.0]
     assert set(obs.currency) == {"EUR"}
     assert sorted(store.quarantine().reason) == [
         "UNIT_MULT '2.5' is not a power of ten (a whole number such as 3, for thousands)",
         "UNIT_MULT 'Thousands' is not a power of ten (a whole number such as 3, for thousands)",
         "unit 'PC' is not an amount of money (a currency code, or THS_, MIO_ or BIO_ and one)",
+        "unit 'THS_EUR' and UNIT_MULT '3' both scale the value: which one does is not said",
     ]

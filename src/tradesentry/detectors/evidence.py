@@ -396,8 +396,8 @@ def next_high_text(
     """The month after a low one (``next_was_high``) as where part of its trade may have
     been recorded, with how much of the ``shortfall`` its excess can hold at most: "January
     2025 was high (€13.0M against €10.0M expected): part of this month's trade may have
-    been recorded in January 2025; its excess, about €3.0K, is 64% of this month's
-    shortfall". ``whose``: "this month's", "these months'"."""
+    been recorded in January 2025; its excess, about €3.0M, is 64% of this month's
+    shortfall" (of €4.7M). ``whose``: "this month's", "these months'"."""
     after = period_name(evidence["next_period"], freq)
     excess = float(evidence["next_observed"]) - float(evidence["next_expected"])
     if math.isfinite(shortfall) and shortfall > 0 and excess < shortfall:

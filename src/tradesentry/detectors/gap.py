@@ -39,8 +39,9 @@ YEAR_SHOWN = 8
 #: month is within this factor of the series' (the level-shift reading's ×3)
 SAME_SCALE = 3.0
 #: a run's calendar month is judged by its own rate of trade in the series' other years,
-#: shrunk toward the series' rate by a prior worth this many of them (a Beta prior centred
-#: on that rate): two other years without trade in that month halve the rate
+#: shrunk toward the run's rate (the lower of the local and the series' rates) by a prior
+#: worth this many of them (a Beta prior centred on that rate): two other years without
+#: trade in that month halve the rate
 SAME_MONTH_PRIOR = 2.0
 
 
@@ -142,6 +143,8 @@ class Gap(Detector):
                 panel, reported, traded, rows, start, end, p
             )
             z = np.sqrt(np.maximum(-2.0 * (np.nansum(np.log1p(-rates), 1) + np.log(runs)), 0.0))
+            # where a month's own rate counted: the other years made the run less surprising
+            lowered = (np.nan_to_num(rates, nan=np.inf) < p[:, None]).any(axis=1)
             ok = (nb >= self.min_side) & (na >= self.min_side)
             ok &= (nb >= self.min_rate * ab) & (na >= self.min_rate * aa)
         keep = np.flatnonzero(ok & (z >= self.threshold))
@@ -177,7 +180,7 @@ class Gap(Detector):
                         "same_months_without_trade": int(same_without[k]),
                     }
                     # a run of a year or more is no season's habit: the test's terms only
-                    if same_without[k] and e - s + 1 < 12
+                    if lowered[k] and same_without[k] and e - s + 1 < 12
                     else {}
                 ),
                 **(
@@ -522,8 +525,8 @@ def _expected_month(finding: Mapping) -> float | None:
 
 
 def _same_months_text(ev: Mapping, months: list) -> str:
-    """The run's calendar months without trade in the series' other years too, which the
-    chance allowed for (``_same_month_rates``)."""
+    """The run's calendar months without trade (no figure, or zero) in the series' other
+    years too, where that made the chance larger (``_same_month_rates``)."""
     without = int(ev.get("same_months_without_trade") or 0)
     if not without:
         return ""
@@ -531,12 +534,13 @@ def _same_months_text(ev: Mapping, months: list) -> str:
     if len(months) > 1:
         return (
             f" In its other years, {without} of the {held} months at the same time of year "
-            "had no trade either, which makes such a run less surprising."
+            "recorded no trade either, which makes such a run less surprising."
         )
     name = pd.Period(months[0], "M").strftime("%B")
     which = f"its one other {name}" if held == 1 else f"{without} of its {held} other {name}s"
     return (
-        f" The series had no trade in {which} either, which makes a missing {name} less surprising."
+        f" The series recorded no trade in {which} either, which makes a missing {name} less "
+        "surprising."
     )
 
 

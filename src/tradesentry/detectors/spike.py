@@ -202,10 +202,9 @@ def _closing(
     if quantity == "held":  # the usual tonnage at a higher price
         seen = ", seen on both sides," if partner == "moved" else ""
         tell = "" if partner == "moved" else f"; a later revision{record} would tell"
-        return (
-            f" A price change, other goods under the code{seen} or a misrecorded value, more "
-            f"than a one-off shipment{tell}."
-        )
+        goods = "another mix of goods" if many else "other goods under the code"
+        shipped = "more goods shipped" if many else "a one-off shipment"
+        return f" A price change, {goods}{seen} or a misrecorded value, more than {shipped}{tell}."
     more = f"More trade that {unit} (large contracts, prices, a catch-up after a disruption)"
     if partner == "moved":
         return (

@@ -409,7 +409,9 @@ def _strongest(strength: np.ndarray) -> np.ndarray:
     strongest of a row first, the earlier of two equal, then the strongest of those it does
     not overlap, and so on. A pair that loses to a neighbour which itself lost is still
     judged against the rest: each round keeps the pairs stronger than their live
-    neighbours and retires those and their neighbours, in a few rounds for any panel."""
+    neighbours and retires those and their neighbours, as many rounds as the longest run
+    of pairs rising in strength needs (two or three in real panels, where pairs that pass
+    are few and apart)."""
     live = np.isfinite(strength)
     kept = np.zeros_like(live)
     while live.any():

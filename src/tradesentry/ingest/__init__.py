@@ -30,6 +30,7 @@ from tradesentry.ingest.source import (
     encoding_name,
     open_source,
     readable,
+    split_header,
     verify_gzip,
     with_encoding,
 )
@@ -79,7 +80,7 @@ def _nearest_reader(src: SourceFile) -> tuple[ModuleType, list[str]] | None:
     commodity code "not a canonical CSV: missing column(s) flow, value"."""
     if src.is_json:
         return None
-    names = {n.split(":")[0].strip().lower() for n in src.header.split(",")}
+    names = {n.split(":")[0].strip().lower() for n in split_header(src.header, ",")}
     best = None
     for module in readers().values():
         wanted = getattr(module, "HEADER_COLUMNS", ())

@@ -170,9 +170,12 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
              THEN 'quarterly period ' || {quoted("period")} || ': only monthly and annual data'
              WHEN flow_name IS NULL THEN 'no flow: neither a FLOW column nor a trade indicator'
              WHEN nullif(trim(unit_mult), '') IS NOT NULL
-                  AND NOT regexp_full_match(trim(unit_mult), '-?[0-9]{{1,2}}')
+                  AND NOT regexp_full_match(trim(unit_mult), '[+-]?[0-9]{{1,2}}([.]0*)?')
              THEN 'UNIT_MULT ' || {quoted("unit_mult")}
                   || ' is not a power of ten (a whole number such as 3, for thousands)'
+             WHEN coalesce(TRY_CAST(unit_mult AS DOUBLE), 0) <> 0 AND {_UNIT_SCALE} <> 1
+             THEN 'unit ' || {quoted("currency")} || ' and UNIT_MULT ' || {quoted("unit_mult")}
+                  || ' both scale the value: which one does is not said'
              WHEN role IN {_VALUE_ROLES} AND nullif(trim(currency), '') IS NOT NULL
                   AND NOT regexp_full_match(upper(trim(currency)), '{_MONEY_UNIT}')
              THEN 'unit ' || {quoted("currency")} || ' is not an amount of money (a currency '

@@ -222,10 +222,18 @@ def _check_regular_file(p: Path) -> None:
         raise _fail(p, "not a regular file")
 
 
+def _crs_held(data: bytes) -> tuple[bytes, bytes]:
+    """``data`` without the CRs it ends in, and those CRs: held over to the next block, so
+    that a CR LF or a CR CR LF cut by a block's end is seen whole (a block ending between CR
+    CR and LF read the first CR as lone, and a copy wrote one line break too many)."""
+    body = data.rstrip(b"\r")
+    return body, data[len(body) :]
+
+
 class _LineEnds:
     """Whether the bytes fed, a block at a time, hold a CR LF and a lone CR (``_LONE_CR``):
-    read while the file is hashed, so that no pass of its own is needed. A CR at a block's
-    end is held over to the next block, where what follows it is."""
+    read while the file is hashed, so that no pass of its own is needed. The CRs a block
+    ends in are held over to the next block (``_crs_held``), where what follows them is."""
 
     def __init__(self) -> None:
         self.crlf = self.lone_cr = False
@@ -234,9 +242,7 @@ class _LineEnds:
     def feed(self, block: bytes) -> None:
         if not self._held and b"\r" not in block:  # an LF file: one memchr a block
             return
-        data = self._held + block
-        self._held = data[-1:] if data.endswith(b"\r") else b""
-        body = data[: len(data) - len(self._held)]
+        body, self._held = _crs_held(self._held + block)
         self.crlf = self.crlf or b"\r\n" in body
         if not self.lone_cr and body.count(b"\r") != body.count(b"\r\n") + body.count(
             b"\r\r"
@@ -420,16 +426,15 @@ _LONE_CR = re.compile(rb"\r(?![\r\n])")
 
 
 def _blocks(src: SourceFile) -> Iterator[bytes]:
-    """The file's bytes a block at a time (a gzip file inflated), a CR at a block's end
-    held over to the next, so that what follows it is always seen with it."""
+    """The file's bytes a block at a time (a gzip file inflated), the CRs a block ends in
+    held over to the next (``_crs_held``), so that what follows them is seen with them."""
     opener = gzip.open if src.gzipped else open
     held = b""
     try:
         with opener(src.path, "rb") as f:
             for block in iter(lambda: f.read(_BLOCK), b""):
-                block = held + block
-                held = block[-1:] if block.endswith(b"\r") else b""
-                yield block[: len(block) - len(held)]
+                body, held = _crs_held(held + block)
+                yield body
     except (OSError, EOFError, zlib.error) as exc:
         raise src.fail(f"cannot be read ({exc})") from exc
     if held:

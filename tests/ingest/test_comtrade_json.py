@@ -177,3 +177,16 @@ def test_a_period_says_whether_its_notation_or_its_date_is_wrong(store, tmp_path
     result = _ingest(store, _write(tmp_path, _answer([good, bad])))
     assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
     assert list(store.quarantine().reason) == [reason]
+
+
+def test_data_that_is_no_list_of_records_says_so(store, tmp_path):
+    """DuckDB's own words had reached the user ("JSON transform error in file …: Expected
+    ARRAY, but got OBJECT")."""
+    path = _write(
+        tmp_path, '{"elapsedTime": "0.1 secs", "count": 1, "data": {"x": 1}, "error": ""}'
+    )
+    with pytest.raises(InputError) as err:
+        store.ingest(path)
+    assert str(err.value) == (
+        f"{path}: not a readable Comtrade JSON response (its data is not a list of records)"
+    )

@@ -312,3 +312,21 @@ def test_a_unit_of_money_is_multiplied_out_and_anything_else_is_quarantined(stor
         "unit 'PC' is not an amount of money (a currency code, or THS_, MIO_ or BIO_ and one)",
         "unit 'THS_EUR' and UNIT_MULT '3' both scale the value: which one does is not said",
     ]
+
+
+@pytest.mark.parametrize("period", ["2021-W01", "2021-S1", "2021-B1", "2021-D001"])
+def test_a_period_of_another_length_is_named_so(store, tmp_path, period):
+    """Weeks, half-years, two-month periods and days had read "impossible period", as if
+    the date did not exist."""
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "DATAFLOW,LAST UPDATE,freq,reporter,partner,product,flow,indicators,TIME_PERIOD,"
+        "OBS_VALUE\n"
+        f"ESTAT:X(1.0),x,M,CN,KP,1000,2,VALUE_IN_EUROS,{period},100\n"
+        "ESTAT:X(1.0),x,M,CN,KP,1000,2,VALUE_IN_EUROS,2021-01,100\n"
+    )
+    result = store.ingest(path)
+    assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
+    assert list(store.quarantine().reason) == [
+        f"period '{period}' is not a month or a year: only monthly and annual data"
+    ]

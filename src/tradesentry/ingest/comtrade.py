@@ -183,6 +183,8 @@ def _read_json(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         repeated = re.search(r'has duplicate key "([^"]*)"', reason)
         if repeated:  # DuckDB's words name its own path through the file: say it plainly
             reason = f"a response gives its key {repeated[1]!r} twice"
+        elif "Expected ARRAY" in reason:  # "data" that is no list of records
+            reason = "its data is not a list of records"
         raise src.fail(f"not a readable Comtrade JSON response ({reason})") from exc
 
 

@@ -168,6 +168,11 @@ def _staged_sql(records: str, width: int, key: list[str]) -> str:
                   || ' is not a trade value, weight or quantity tradesentry reads'
              WHEN regexp_matches(period, '^\\d{{4}}-?Q\\d$') OR upper(freq) = 'Q'
              THEN 'quarterly period ' || {quoted("period")} || ': only monthly and annual data'
+             -- weeks, half-years, two-month periods, days: named, not "impossible"
+             WHEN regexp_full_match(period, '\\d{{4}}-?[WSBHD]\\d{{1,3}}')
+                  OR upper(freq) IN ('W', 'S', 'B', 'H', 'D')
+             THEN 'period ' || {quoted("period")} || ' is not a month or a year: only monthly and '
+                  || 'annual data'
              WHEN flow_name IS NULL THEN 'no flow: neither a FLOW column nor a trade indicator'
              WHEN nullif(trim(unit_mult), '') IS NOT NULL
                   AND NOT regexp_full_match(trim(unit_mult), '[+-]?[0-9]{{1,2}}([.]0*)?')

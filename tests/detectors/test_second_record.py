@@ -307,3 +307,23 @@ def test_a_spike_whose_partner_record_settles_nothing_does_not_send_the_reader_t
     text = finding["explanation"]
     assert "record of the same trade" in text, text
     assert text.endswith("a later revision would tell them apart."), text
+
+
+@pytest.mark.parametrize(("kind", "factor"), [(Spike, 6.0), (Dip, 1 / 6.0)])
+@pytest.mark.parametrize("seen", [np.nan, 4e5], ids=["no-figure", "a-figure"])
+def test_a_partners_record_too_thin_around_the_month_is_said_to_be(kind, factor, seen):
+    """Bulgaria's exports of CN 39201023 to Greece, June 2025: the store holds Greece's
+    record of them, with nothing in the months the expectation came from, and the text
+    closed "a later revision or the partner's mirror record would tell them apart", as if
+    the store had none. It now says what the record holds, and points to no other."""
+    values = _flow(noise=0.05)
+    values[FLAGGED] *= factor
+    mirror = np.full(MONTHS, np.nan)
+    mirror[:4] = 1e5  # the record is in the store, years before
+    mirror[FLAGGED] = seen
+    (finding,) = _found(kind, values, mirror)
+    text = finding["explanation"]
+    month = "no figure for September 2024" if np.isnan(seen) else "€400.0K in September 2024"
+    assert f"P0's record of the same trade (its imports from CHN) has {month}, and " in text
+    assert "the expectation came from: too few to set the month against its usual one." in text
+    assert "mirror record" not in text and "or the partner's record" not in text, text

@@ -157,7 +157,7 @@ class Dip(Detector):
         elif quantity == "held":
             text += (
                 " A fall in price or a misrecorded value, more than an interruption; a later "
-                f"revision{_or_partner(finding)} would tell."
+                f"revision{_or_partner(finding, partner)} would tell."
             )
         elif _next_to_nothing(finding):
             text += (
@@ -168,14 +168,15 @@ class Dip(Detector):
             smaller = _smaller(finding)
             text += (
                 f" {smaller[:1].upper()}{smaller[1:]}, or part of the month's trade not "
-                f"yet recorded; a later revision{_or_partner(finding)} would tell them apart."
+                f"yet recorded; a later revision{_or_partner(finding, partner)} would tell them apart."
             )
         return text
 
 
-def _or_partner(finding: Mapping) -> str:
-    """ " or the partner's record", where the series has one to point to."""
-    return " or the partner's record" if has_partner_record(finding) else ""
+def _or_partner(finding: Mapping, said: str = "") -> str:
+    """ " or the partner's record", where the series has one to point to and the text has
+    not just given what the store holds of it (``said``)."""
+    return " or the partner's record" if has_partner_record(finding) and not said else ""
 
 
 def _smaller(finding: Mapping) -> str:

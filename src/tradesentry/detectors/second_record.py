@@ -30,7 +30,7 @@ from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.detectors.robust import nanmedian
 from tradesentry.panel import Panel
 from tradesentry.text import factor as factor_text
-from tradesentry.text import money, period_name, period_unit, times, weight
+from tradesentry.text import money, period_name, period_unit, plural, times, weight
 
 #: the partner's month within this factor of its usual month either way: it held
 HELD = 2.0
@@ -51,7 +51,10 @@ def month_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray, around: lis
     ``around`` holds each cell's months its expectation came from (``level_months``
     labels): the partner's usual month is its median over those it has a figure for
     (``partner_usual``, from ``partner_months`` months, at least ``USUAL_MONTHS``), beside
-    its figure for the month itself (``partner_observed``; None where it has no row). A
+    its figure for the month itself (``partner_observed``; None where it has no row); where
+    the record is in the store but holds fewer of those months, how many it holds of how
+    many (``partner_months``, ``partner_months_asked``), so that the text says so instead of
+    pointing to a record the store holds. A
     month of the partner's that could not be put in the series' currency, or is negative,
     leaves the partner's record out. The weight: the month's (``weight_kg``) and the median
     weight of those months (``weight_around_kg``). Keys are left out where the store holds
@@ -73,6 +76,12 @@ def month_evidence(panel: Panel, rows: np.ndarray, cols: np.ndarray, around: lis
                     "partner_observed": evidence_figure(mirror[i, t]),
                     "partner_usual": evidence_figure(usual),
                     "partner_months": int(n),
+                }
+            elif np.isfinite(mirror[i]).any():  # held, but too thin there to read
+                ev |= {
+                    "partner_observed": evidence_figure(mirror[i, t]),
+                    "partner_months": int(n),
+                    "partner_months_asked": int(months.size),
                 }
         usual_kg, n_kg = _median(panel.weights[i, months]) if months.size else (np.nan, 0)
         own_kg = panel.weights[i, t]
@@ -198,7 +207,8 @@ def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     recorded €56). Where the partner has no row for the month, says so and reads nothing
     (a source such as Comext keeps no row for a month without trade, and a row may also be
     late)."""
-    if not ev.get("partner_usual"):
+    asked = ev.get("partner_months_asked")
+    if not ev.get("partner_usual") and not asked:
         return "", None
     cur = finding.get("currency") or ""
     freq = finding_freq(finding)
@@ -207,6 +217,16 @@ def partner_text(ev: Mapping, finding: Mapping) -> tuple[str, str | None]:
     exported = finding.get("flow") in ("export", "re-export")
     its = "imports from" if exported else "exports to"
     record = f"{partner}'s record of the same trade (its {its} {reporter})"
+    if not ev.get("partner_usual"):  # held in the store, too thin around the month to read
+        seen = ev.get("partner_observed")
+        month = f"no figure for {when}" if seen is None else f"{money(seen, cur)} in {when}"
+        n, months = int(ev.get("partner_months") or 0), plural(int(asked), unit)
+        held = f"none in the {months}" if n == 0 else f"figures in only {n} of the {months}"
+        return (
+            f" {record} has {month}, and {held} the expectation came from: too few to set "
+            "the month against its usual one.",
+            None,
+        )
     figure = f"{money(ev['partner_usual'], cur)}, the median of its figures in the {unit}s the expectation came from"
     factor = _season(ev)
     if abs(math.log(factor)) >= math.log(1.1):

@@ -89,8 +89,8 @@ def check_months(
         ).fetchone()[0]
         if first is not None and until < first:
             raise InputError(
-                f"until {until} is before the first month the store's series hold ({first}): "
-                "no finding can start before it"
+                f"until {until} is before the first month {_selected('the store', filters)} "
+                f"hold ({first}): no finding can start before it"
             )
 
 
@@ -110,15 +110,17 @@ def _check_since(
         params,
     ).fetchone()[0]
     if last is not None and last < since:
-        selected = (
-            f"{source}'s series of {arguments.describe(filters)}"
-            if any(filters.values())
-            else f"{source}'s series"
-        )
         raise InputError(
-            f"{option} {since} is after the last month {selected} hold ({last}): no finding "
-            "can end after it"
+            f"{option} {since} is after the last month {_selected(source, filters)} hold "
+            f"({last}): no finding can end after it"
         )
+
+
+def _selected(source: str, filters: dict) -> str:
+    """The series a selection names, in words: "the store's series of flow export"."""
+    if any(filters.values()):
+        return f"{source}'s series of {arguments.describe(filters)}"
+    return f"{source}'s series"
 
 
 def _check_filters(store: Store, filters: dict, source: str) -> None:

@@ -257,8 +257,7 @@ def explain_deviation(finding: Mapping, how: str, side: str) -> str:
         f"variation {side} its expected values."
     )
     if side == "below" and next_was_high(ev):
-        shortfall = float(finding["expected"]) - float(finding["observed"])
-        return text + next_high_text(ev, shortfall, cur, "M", "these months'")
+        return text + next_high_text(finding, "M", "these months'")
     return text + (
         " The single months, where published, or a later revision would show which of them "
         "holds the difference."

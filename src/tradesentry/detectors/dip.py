@@ -142,8 +142,7 @@ class Dip(Detector):
                 f"been recorded in {nxt}, or trade was held back before it resumed."
             )
         elif next_was_high(ev):
-            shortfall = float(finding["expected"]) - float(finding["observed"])
-            text += next_high_text(ev, shortfall, cur, freq, f"this {unit}'s")
+            text += next_high_text(finding, freq, f"this {unit}'s")
         elif reading == "agrees":
             text += AGREES
         elif reading == "held":

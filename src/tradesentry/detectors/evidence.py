@@ -390,14 +390,14 @@ def next_was_high(evidence: Mapping) -> bool:
     return (evidence.get("next_z") or 0.0) >= HIGH_AFTER_Z and observed > expected
 
 
-def next_high_text(
-    evidence: Mapping, shortfall: float, cur: str, freq: str | None, whose: str
-) -> str:
+def next_high_text(finding: Mapping, freq: str | None, whose: str) -> str:
     """The month after a low one (``next_was_high``) as where part of its trade may have
-    been recorded, with how much of the ``shortfall`` its excess can hold at most: "January
+    been recorded, with how much of the finding's shortfall its excess can hold: "January
     2025 was high (€13.0M against €10.0M expected): part of this month's trade may have
     been recorded in January 2025; its excess, about €3.0M, is 64% of this month's
     shortfall" (of €4.7M). ``whose``: "this month's", "these months'"."""
+    evidence, cur = finding.get("evidence") or {}, finding.get("currency") or ""
+    shortfall = float(finding["expected"]) - float(finding["observed"])
     after = period_name(evidence["next_period"], freq)
     excess = float(evidence["next_observed"]) - float(evidence["next_expected"])
     if math.isfinite(shortfall) and shortfall > 0 and excess < shortfall:

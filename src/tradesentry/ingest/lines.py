@@ -31,11 +31,10 @@ from tradesentry.ingest.source import (
     SourceFile,
     has_lone_cr,
     has_windows_1252_bytes,
-    lone_cr_copy,
+    readable_copy,
     reader_text,
     rejected_lines_before,
     split_header,
-    utf8_copy,
 )
 from tradesentry.ingest.staging import sql_literal
 
@@ -81,23 +80,17 @@ def load_lines(con: duckdb.DuckDBPyConnection, src: SourceFile, delimiter: str) 
 
 
 def _read_raw_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
-    """TEMP TABLE lines_read (n, raw) and the rejects DuckDB kept, in one streaming read.
-
-    DuckDB's latin-1 refuses the whole file at a byte in 0x80-0x9F: it reads a UTF-8 copy.
-    In CR LF mode it drops the byte after a lone CR: a file holding one is read from a copy
-    with each written CR LF, the line break its lines are numbered by (``has_lone_cr``)."""
-    lone_cr = has_lone_cr(src)
+    """TEMP TABLE lines_read (n, raw) and the rejects DuckDB kept, in one streaming read; of
+    a copy (``readable_copy``) where DuckDB would misread the file: latin-1 with a byte in
+    0x80-0x9F, which its latin-1 refuses, or a CR LF file holding a lone CR, after which it
+    drops a byte (``has_lone_cr``)."""
+    to_utf8 = src.encoding == "latin-1" and has_windows_1252_bytes(src)
+    lone_crs = has_lone_cr(src)
     try:
-        if src.encoding == "latin-1" and has_windows_1252_bytes(src):
-            with utf8_copy(src) as copy:
-                if lone_cr:
-                    with lone_cr_copy(src, copy) as fixed:
-                        _read_csv_lines(con, fixed, "utf-8", "none", src.newline)
-                else:
-                    _read_csv_lines(con, copy, "utf-8", "none", src.newline)
-        elif lone_cr:
-            with lone_cr_copy(src) as fixed:
-                _read_csv_lines(con, fixed, src.encoding, "none", src.newline)
+        if to_utf8 or lone_crs:
+            with readable_copy(src, to_utf8=to_utf8, lone_crs=lone_crs) as copy:
+                encoding = "utf-8" if to_utf8 else src.encoding
+                _read_csv_lines(con, copy, encoding, "none", src.newline)
         else:
             _read_csv_lines(con, src.read_path(), src.encoding, src.compression, src.newline)
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:

@@ -120,17 +120,18 @@ def open_source(path: str | Path, encoding: str | None = None) -> SourceFile:
     _check_regular_file(p)
     ends = _LineEnds()
     file_sha256, gzipped = _hash(p, ends)
-    sha256 = file_sha256
+    inflated = None
     if gzipped:  # the line ends of the inflated bytes, which the reader reads
         ends = _LineEnds()
-        sha256 = _inflated_hash(p, ends) or file_sha256
+        inflated = _inflated_hash(p, ends)
+    sha256 = inflated or file_sha256
     raw = _sample(p, gzipped)
     if not raw.removeprefix(b"\xef\xbb\xbf").strip():  # a byte order mark alone is no text
         raise _fail(p, "the file is empty")
     if looks_binary(raw):
         raise _fail(p, _binary_reason(p, raw))
     detected = _decode(raw, None)[1]
-    if gzipped and sha256 == file_sha256:  # a damaged stream: its first megabyte says
+    if gzipped and inflated is None:  # a damaged stream: its first megabyte says
         ends = _LineEnds()
         ends.feed(raw)
     # CR LF mode wherever the file holds a CR LF: a file joined from an LF one and a CR LF
@@ -447,37 +448,28 @@ def has_lone_cr(src: SourceFile) -> bool:
 
 
 @contextmanager
-def lone_cr_copy(src: SourceFile, path: str | None = None) -> Iterator[str]:
-    """The path of a copy of ``path`` (the file itself, or a UTF-8 copy of it) with each
-    lone CR written CR LF: DuckDB reads it as the line break the lines are numbered by
-    (``_BREAKS``), and no byte after it is lost. Only a file holding one is copied."""
+def readable_copy(src: SourceFile, *, to_utf8: bool, lone_crs: bool) -> Iterator[str]:
+    """The path of a copy of the file for DuckDB to read, uncompressed, in one pass a block
+    at a time (a gzip file inflated), into a private temporary directory removed afterwards:
+
+    - ``to_utf8``: latin-1 read as Windows-1252 and written as UTF-8. DuckDB's latin-1
+      refuses the whole file at a byte in 0x80-0x9F (``File is not latin-1 encoded``),
+      which Windows text holds (€, curly quotes, dashes).
+    - ``lone_crs``: each lone CR (``_LONE_CR``) written CR LF. In CR LF mode DuckDB ends a
+      line at a lone CR and drops the byte after it; CR LF is the line break the lines are
+      numbered by (``_BREAKS``), so none is lost.
+
+    Line breaks are the same lines in the copy (a CR is the same byte in both encodings),
+    so lines keep their numbers."""
     with tempfile.TemporaryDirectory(prefix="tradesentry-") as tmp:
         copy = os.path.join(tmp, "input.csv")
-        blocks = _blocks(src if path is None else replace(src, path=Path(path), gzipped=False))
         with open(copy, "wb") as out:
-            for block in blocks:
-                out.write(_LONE_CR.sub(b"\r\n", block))
-        yield copy
-
-
-@contextmanager
-def utf8_copy(src: SourceFile) -> Iterator[str]:
-    """The path of a UTF-8 copy of a latin-1 file, read as Windows-1252, for DuckDB to read.
-
-    DuckDB's latin-1 refuses the whole file at a byte in 0x80-0x9F (``File is not latin-1
-    encoded``), which Windows text holds (€, curly quotes, dashes). Such a file is copied, a
-    block at a time (a gzip file inflated), into a private temporary directory removed
-    afterwards. Line breaks are the same bytes in both, so lines keep their numbers.
-    """
-    with tempfile.TemporaryDirectory(prefix="tradesentry-") as tmp:
-        copy = os.path.join(tmp, "input.csv")
-        opener = gzip.open if src.gzipped else open
-        try:
-            with opener(src.path, "rb") as f, open(copy, "wb") as out:
-                for block in iter(lambda: f.read(_BLOCK), b""):
-                    out.write(block.decode("cp1252", errors=WINDOWS_1252_ERRORS).encode("utf-8"))
-        except (OSError, EOFError, zlib.error) as exc:
-            raise src.fail(f"cannot be read as latin-1 ({exc})") from exc
+            for block in _blocks(src):
+                if to_utf8:
+                    block = block.decode("cp1252", errors=WINDOWS_1252_ERRORS).encode("utf-8")
+                if lone_crs:
+                    block = _LONE_CR.sub(b"\r\n", block)
+                out.write(block)
         yield copy
 
 

@@ -545,6 +545,24 @@ def test_latin_1_text_with_windows_1252_bytes_is_read(store, tmp_path, gzipped, 
     assert notes == sorted([WINDOWS, "\x81\x8d\x8f\x90\x9d"])
 
 
+def test_latin_1_text_with_a_lone_cr_is_read_whole(store, tmp_path):
+    """A Windows latin-1 file with a lone CR needs both rewrites, done in one copy: the
+    text read as Windows-1252, and no byte lost after the CR."""
+    data = (
+        HEADER + b",note\r\n"
+        + f"CHN,USA,export,TOTAL,2021-01,100,{WINDOWS}\r".encode("cp1252")
+        + b"CHN,USA,import,TOTAL,2021-01,200,x\r\n"
+    )  # fmt: skip
+    path = tmp_path / "release.csv"
+    path.write_bytes(data)
+    result = ingest(store, path, encoding="latin-1")
+    assert (result.rows_read, result.rows_accepted) == (2, 2)
+    obs = store.observations().sort_values("flow")
+    assert list(obs.reporter) == ["CHN", "CHN"] and list(obs.value) == [100.0, 200.0]
+    notes = sorted(json.loads(p)["note"] for p in obs.provenance)
+    assert notes == sorted([WINDOWS, "x"])
+
+
 def test_a_windows_1252_byte_after_the_first_megabyte(store, tmp_path):
     count = (1 << 20) // 30 + 10  # lines of about 40 bytes: past the first megabyte
     rows = [f"CHN,USA,export,C{i},2021-01,{i},caf\xe9\n".encode("latin-1") for i in range(count)]

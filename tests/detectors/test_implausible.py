@@ -148,13 +148,16 @@ def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
 @pytest.mark.parametrize(
     ("weight_step", "reading", "says"),
     [
-        (1.0, "steady", "The weight did not move with the value: "),
+        (1.0, "steady", "is about ×1,000 of the usual $14/kg, as a unit error would make it"),
+        # Guinea's printed matter to the UAE: 1/1,707 of the usual price had read "about
+        # ×1/1,000" of it; the text gives the ratio it is
+        (0.5, "steady", "is 2,000 times the usual $14/kg, near the ×1,000 a unit error would make"),
         (None, None, "the quantity or the partner's record would tell them apart."),
     ],
 )
 def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, says):
-    """A ×1000 month whose weight stayed put supports the unit error; without weights the
-    text is as before."""
+    """A ×1000 month whose weight stayed put (or halved: a unit value within the band of the
+    step) supports the unit error; without weights the text is as before."""
     v = _steady(n=6, noise=0.1)
     weights = None if weight_step is None else np.round(v / 14.0)
     v[:, 20] *= 1000.0

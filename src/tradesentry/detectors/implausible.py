@@ -70,6 +70,9 @@ UNIT_VALUE_BAND = 5.0
 #: least this share of the step on the log scale (a unit value within a third of the step's
 #: decades of the usual one: ×10 for a ×1000 step), a unit error none of it
 MOST_OF_THE_STEP = 2.0 / 3.0
+#: a unit value within this factor of the step's is "about" the step; further, the text
+#: gives its own ratio (the band above lets it be five times off the step)
+STEP_ITSELF = 1.25
 
 
 @dataclass(frozen=True)
@@ -740,14 +743,26 @@ def _weight_text(
     if reading == "steady":
         return (
             f" The weight did not move with the value: {month}, so the unit value, {price}/kg, "
-            f"is about {power_step(step)} of the usual {usual_price}/kg, as a unit error would "
-            f"make it. The quantity supports a unit error; a genuine {kind} of that size is "
-            f"the alternative, which {record} {'settles' if settled else 'would confirm or rule out'}."
+            f"{_against_step(ev, step, usual_price)}. The quantity supports a unit error; a "
+            f"genuine {kind} of that size is the alternative, which {record} "
+            f"{'settles' if settled else 'would confirm or rule out'}."
         )
     return (
         f" A genuine {kind} of that size is the other reading, and the weight does not settle "
         f"it: {figures}, neither the usual unit value nor {power_step(step)} of it. "
         f"{tells[0].upper()}{tells[1:]}."
+    )
+
+
+def _against_step(ev: Mapping, step: float, usual_price: str) -> str:
+    """The unit value against the usual one, as a unit error's step: its own ratio where
+    that is not the step itself (1/1,707 of the usual price had read "about ×1/1,000")."""
+    ratio = float(ev["unit_value"]) / float(ev["usual_unit_value"])
+    if abs(math.log(ratio / step)) <= math.log(STEP_ITSELF):
+        return f"is about {power_step(step)} of the usual {usual_price}/kg, as a unit error would make it"
+    return (
+        f"is {times(ratio)} the usual {usual_price}/kg, near the {power_step(step)} a unit "
+        "error would make"
     )
 
 

@@ -176,11 +176,22 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
         (Spike, 32.0, 1.6, "The weight moved far less than the value (1.6 t against "),
         (Spike, 32.0, 1.6, "the value per kg moved, not the quantity shipped. A price"),
         (Spike, 32.0, 8.0, "A one-off shipment"),  # a quarter of the move or more: as before
-        # the weight the other way, or none: no weight reading (it read "moved far less")
-        (Dip, 0.05, 10.0, "A real interruption"),
+        # the weight the other way: the value per kg moved (it had read "moved far less",
+        # then nothing, "a real interruption" of a month of ten times the usual tonnage)
+        (Dip, 0.05, 10.0, "The weight moved the other way (10 t against 1 t"),
+        (Dip, 0.05, 10.0, "A fall in price or a misrecorded value, more than an interruption"),
+        (Spike, 4.0, 0.5, "The weight moved the other way (500 kg against 1 t"),
+        # the same way, less than half as far (Guinea's parts to Taiwan, May 2016: the value
+        # at 1/5 of its expectation, 2.6 t against 5.2 t, said nothing of the weight)
+        (Dip, 0.2, 0.5, "The weight fell less than the value (500 kg against 1 t in the "
+         "series' usual month): the quantity shipped and the value per kg both fell. A "
+         "smaller shipment"),
+        (Spike, 4.0, 1.6, "The weight rose less than the value (1.6 t against 1 t"),
+        # none, or within the usual month's swings: nothing said of it
         (Spike, 32.0, 0.0, "A one-off shipment"),
+        (Spike, 1.8, 1.3, "A one-off shipment"),
     ],
-)
+)  # fmt: skip
 def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, says):
     """POL→DEU 39206900, November 2025: €2.0M, 2.6 times the expected, read "a one-off
     shipment" at 53.3 t, inside the usual 45–75 t: the value per kg doubled."""
@@ -190,8 +201,10 @@ def test_spikes_and_dips_are_read_by_their_weight(kind, factor, kilo_factor, say
     weights[FLAGGED] *= kilo_factor
     (finding,) = _found(kind, values, np.full(MONTHS, np.nan), weights)
     assert says in finding["explanation"], finding["explanation"]
-    far_less = kilo_factor in (1.6,)  # only a weight that moved the same way, a little
+    far_less = factor == 32.0 and kilo_factor == 1.6  # the same way, a little: far less
     assert ("moved far less than the value" in finding["explanation"]) is far_less
+    if kilo_factor in (0.0, 1.3):  # no weight, or one the value did not move beyond
+        assert "The weight" not in finding["explanation"], finding["explanation"]
 
 
 def test_weights_of_a_few_kilograms_say_nothing_of_a_spike():

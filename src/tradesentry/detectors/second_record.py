@@ -299,8 +299,10 @@ def shipped_text(
     tonnage at twice the price), 'moved' where it moved the same way at least half as far
     on the log scale (the quantity shipped changed), 'held' too where it moved the same way
     but carried at most ``PRICE_SHARE`` of the value's move while the value per kg moved
-    ×``PER_KG_MOVED`` or more (the value per kg said), else nothing (and nothing where the
-    usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
+    ×``PER_KG_MOVED`` or more (the value per kg said), 'held' where it moved beyond
+    ×``WEIGHT_HELD`` the other way, 'partly' where it moved that far the same way but less
+    than half as far as the value (the quantity and the value per kg both moved), else
+    nothing (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
     weight is that record's, off with its value: it is given without a verdict."""
     weights = _weights(ev, finding)
     observed, expected = finding.get("observed"), finding.get("expected")
@@ -331,6 +333,25 @@ def shipped_text(
             f" The weight moved far less than the value ({figures}): the value per kg moved, "
             "not the quantity shipped.",
             "held",
+        )
+    if not own or kg <= 0 or abs(shipped) <= math.log(WEIGHT_HELD):
+        return "", None  # a weight within the usual month's swings says nothing either way
+    if shipped / own < 0:
+        # Italy's exports of CN 48219010, August 2025: €2.9M, 3.5 times its expectation, for
+        # 315 t against a usual 525 t read "more trade that month", the weight unsaid
+        return (
+            f" The weight moved the other way ({figures}): the value per kg moved, not the "
+            "quantity shipped.",
+            "held",
+        )
+    if shipped / own < 0.5:
+        # Guinea's parts to Taiwan, May 2016: the value at 1/5 of its expectation, the weight
+        # at half its usual month, said nothing of the weight ("a smaller shipment")
+        way = "fell" if own < 0 else "rose"
+        return (
+            f" The weight {way} less than the value ({figures}): the quantity shipped and the "
+            f"value per kg both {way}.",
+            "partly",
         )
     return "", None
 

@@ -109,18 +109,25 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         f"{s['revised']:,} revised{_revised_detail(s)}, {s['unchanged']:,} unchanged, "
         f"{s['appeared']:,} appeared, "
         f"{s['vanished']:,} vanished; {plural(s['only_in_b'], 'cell')} beyond release "
-        f"{diff.a['id']}'s coverage, {s['only_in_a']:,} beyond release {diff.b['id']}'s.",
+        f"{diff.a['id']}'s coverage, {s['only_in_a']:,} beyond release {diff.b['id']}'s"
+        f"{_net_text(s)}.",
         highlight=False,
     )
-    months = diff.by_month[
-        (diff.by_month["revised"] > 0)
-        | (diff.by_month["appeared"] > 0)
-        | (diff.by_month["vanished"] > 0)
-    ]
+    if s.get("b_published_first"):
+        console.print(
+            f"Release {diff.b['id']} was published before release {diff.a['id']}: this reads "
+            f"release {diff.a['id']}'s figures as the earlier ones; `--diff {diff.b['id']} "
+            f"{diff.a['id']}` reads them in the order they came out.",
+            highlight=False,
+        )
+    counted = ["revised", "appeared", "vanished", "only_in_b"]
+    months = diff.by_month[diff.by_month[counted].gt(0).any(axis=1)]
     if len(months):
         # Monthly and annual figures are rows apart: 2016-01 (a month), 2016 (a year).
         table = Table(title=f"{_periods_word(months['freq'])} changed", show_edge=False)
-        for column in ("period", "revised", "of", "share", "appeared", "vanished", "net change"):
+        for column in (
+            "period", "revised", "of", "share", "appeared", "vanished", "new", "net change",
+        ):  # fmt: skip
             table.add_column(column)
         for row in months.itertuples():
             table.add_row(
@@ -130,13 +137,30 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
                 f"{row.share_revised:.0%}",
                 str(row.appeared),
                 str(row.vanished),
-                f"{row.net_change:,.0f}",
+                str(row.only_in_b),
+                _changes(row.net_changes),
             )
         console.print(table)
     restated = diff.restated_months()
     if restated:
         freqs = diff.by_month.loc[diff.by_month["restated"], "freq"]
         console.print(f"Whole {_periods_word(freqs).lower()} restated: {', '.join(restated)}.")
+
+
+def _net_text(s: dict) -> str:
+    """The revisions' net change, per currency: '; net change of the revised figures
+    +$2.0M' (nothing where none was revised)."""
+    sums = s.get("change_by_currency") or {}
+    if not sums:
+        return ""
+    return "; net change of the revised figures " + _changes(
+        {cur: v["net"] for cur, v in sums.items()}
+    )
+
+
+def _changes(net: dict) -> str:
+    """Net changes by currency, each in its own: '+$2.0M, -¥200.0M'; '' for none."""
+    return ", ".join(("+" if v > 0 else "") + money(v, cur) for cur, v in sorted(net.items()))
 
 
 def _revised_detail(s: dict) -> str:

@@ -115,7 +115,8 @@ class ReleaseDiff:
     # per period (YYYY-MM) and frequency (M; A: the year of an annual series, apart from
     # the month of the same YYYY-MM): cells, revised, share, appeared, vanished, restated
     by_month: pd.DataFrame
-    cells: pd.DataFrame = field(repr=False)  # the revised, appeared and vanished cells
+    # the revised, appeared and vanished cells, and the new ones beyond a's coverage
+    cells: pd.DataFrame = field(repr=False)
 
     def restated_months(self) -> list[str]:
         """The periods restated across the board: 2016-01 for a month, 2016 for a year."""
@@ -152,12 +153,32 @@ def release_diff(
     summary["withheld"] = int((revised & cells["value_b"].isna()).sum())
     summary["disclosed"] = int((revised & cells["value_a"].isna()).sum())
     changed = cells[cells["status"] == "revised"]
-    summary["total_change"] = float(changed["change"].sum())
-    summary["gross_change"] = float(changed["change"].abs().sum())
+    # sums only within a currency: ¥-200M and $2M are not "-198,000,000"
+    sums = changed.assign(gross=changed["change"].abs()).groupby("currency")[["change", "gross"]]
+    summary["change_by_currency"] = {
+        str(cur): {"net": float(row.change), "gross": float(row.gross)}
+        for cur, row in sums.sum().iterrows()
+    }
+    currencies = cells["currency"].dropna().unique()
+    summary["currency"] = str(currencies[0]) if len(currencies) == 1 else None
+    one = len(summary["change_by_currency"]) <= 1
+    summary["total_change"] = float(changed["change"].sum()) if one else None
+    summary["gross_change"] = float(changed["change"].abs().sum()) if one else None
+    # ``--diff 3 2`` where release 3 came out first reads the newer figures as the older
+    summary["b_published_first"] = _vintage(con, b) < _vintage(con, a)
     by_month = _by_month(cells)
     summary["restated_months"] = int(by_month["restated"].sum()) if len(by_month) else 0
-    shown = cells[cells["status"].isin(("revised", "appeared", "vanished"))]
+    # the new cells, not those a release left out: a release of a few revised months
+    # leaves out every other month of the series, each "beyond its coverage"
+    shown = cells[~cells["status"].isin(("unchanged", "only_in_a"))]
     return ReleaseDiff(info[a], info[b], summary, by_month, shown.reset_index(drop=True))
+
+
+def _vintage(con, release_id: int) -> int:
+    """The release's place in publication order (``release_order``)."""
+    return con.execute(
+        "SELECT vintage FROM release_order WHERE release_id = ?", [release_id]
+    ).fetchone()[0]
 
 
 def _release(con, release_id: int) -> dict:
@@ -209,7 +230,7 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
     if cells.empty:
         return pd.DataFrame(
             columns=["period", "freq", "common", "revised", "share_revised", "appeared"]
-            + ["vanished", "net_change", "restated"]
+            + ["vanished", "only_in_b", "net_change", "net_changes", "restated"]
         )
     flags = pd.DataFrame(
         {
@@ -219,18 +240,37 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
             "revised": cells["status"] == "revised",
             "appeared": cells["status"] == "appeared",
             "vanished": cells["status"] == "vanished",
+            # cells beyond a's coverage: a new month, a new series
+            "only_in_b": cells["status"] == "only_in_b",
             "net_change": cells["change"].where(cells["status"] == "revised", 0.0),
         }
     )
     out = flags.groupby(["freq", "period"], as_index=False).sum()
+    out["net_changes"] = _net_changes(cells, out)
     out = out.sort_values(["freq", "period"], key=_months_first, kind="stable")
-    out = out[(out["common"] > 0) | (out["appeared"] > 0) | (out["vanished"] > 0)]
+    out = out[out[["common", "appeared", "vanished", "only_in_b"]].gt(0).any(axis=1)]
     out["share_revised"] = (out["revised"] / out["common"].where(out["common"] > 0)).fillna(0.0)
     out["restated"] = (out["share_revised"] >= RESTATED_SHARE) & (
         out["revised"] >= RESTATED_MIN_CELLS
     )
+    # a month whose revised figures are in several currencies has no one net change
+    mixed = out["net_changes"].map(len) > 1
+    out["net_change"] = out["net_change"].where(~mixed)
     columns = ["period", "freq", "common", "revised", "share_revised", "appeared", "vanished"]
-    return out[[*columns, "net_change", "restated"]].reset_index(drop=True)
+    columns += ["only_in_b", "net_change", "net_changes", "restated"]
+    return out[columns].reset_index(drop=True)
+
+
+def _net_changes(cells: pd.DataFrame, months: pd.DataFrame) -> list[dict]:
+    """Per row of ``months``: the net change of its revised cells by currency."""
+    revised = cells[cells["status"] == "revised"]
+    sums = revised.groupby(["freq", "period", "currency"])["change"].sum()
+    per_month: dict = {}
+    for (freq, period, currency), net in sums.items():
+        per_month.setdefault((freq, period), {})[str(currency)] = float(net)
+    return [
+        per_month.get((f, p), {}) for f, p in zip(months["freq"], months["period"], strict=True)
+    ]
 
 
 def _months_first(column: pd.Series) -> pd.Series:

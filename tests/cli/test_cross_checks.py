@@ -409,8 +409,8 @@ def test_releases_diff_keeps_a_revised_year_apart_from_its_january(revised_both)
     assert result.exit_code == 0, result.output
     rows = [line.split("│") for line in result.stdout.splitlines() if "│" in line]
     assert [(row[0].strip(), row[-1].strip()) for row in rows] == [
-        ("2016-01", "980,000,000"),
-        ("2016", "5,000,000,000"),
+        ("2016-01", "+$980.0M"),
+        ("2016", "+$5.0B"),
     ]
     assert "Months and years changed" in result.stdout
     data = json.loads(
@@ -524,6 +524,57 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
     assert "3 revised (1 within the revision tolerance, 1 now withheld), 0 unchanged" in (
         " ".join(result.stdout.split())
     )
+
+
+def _release(tmp_path: Path, db: Path, name: str, rows: list[tuple], published: str) -> None:
+    columns = ["reporter", "partner", "flow", "classification", "commodity", "period", "value"]
+    frame = pd.DataFrame([r[:7] for r in rows], columns=columns)
+    frame["currency"] = [r[7] for r in rows]
+    path = tmp_path / f"{name}.csv"
+    frame.to_csv(path, index=False)
+    assert invoke("ingest", path, "--published", published, "--store", db).exit_code == 0
+
+
+def test_releases_diff_sums_within_a_currency_names_new_months_and_reads_in_order(tmp_path):
+    """A revision of +$2M and one of -¥200M were "net change -198,000,000"; the months a
+    release added were counted but never named; and a diff of a release against one
+    published after it read the newer figures as the older without a word."""
+    db = tmp_path / "s.duckdb"
+    first = [
+        ("USA", "CHN", "import", "HS", "TOTAL", "2020-01", 10e6, "USD"),
+        ("JPN", "CHN", "import", "HS", "TOTAL", "2020-01", 1000e6, "JPY"),
+        ("USA", "CHN", "import", "HS", "TOTAL", "2020-02", 11e6, "USD"),
+        ("JPN", "CHN", "import", "HS", "TOTAL", "2020-02", 900e6, "JPY"),
+    ]
+    second = [
+        ("USA", "CHN", "import", "HS", "TOTAL", "2020-01", 12e6, "USD"),
+        ("JPN", "CHN", "import", "HS", "TOTAL", "2020-01", 800e6, "JPY"),
+        ("USA", "CHN", "import", "HS", "TOTAL", "2020-02", 11e6, "USD"),
+        ("JPN", "CHN", "import", "HS", "TOTAL", "2020-02", 900e6, "JPY"),
+        ("USA", "CHN", "import", "HS", "TOTAL", "2020-03", 13e6, "USD"),
+    ]
+    _release(tmp_path, db, "a", first, "2020-04-20")
+    _release(tmp_path, db, "b", second, "2020-05-20")
+    result = invoke("releases", "--diff", "1", "2", "--store", db)
+    text = " ".join(result.stdout.split())
+    assert "net change of the revised figures -¥200.0M, +$2.0M." in text, text
+    rows = {line.split("│")[0].strip(): line.split("│") for line in result.stdout.splitlines()
+            if "│" in line}  # fmt: skip
+    assert rows["2020-01"][-1].strip() == "-¥200.0M, +$2.0M"
+    assert rows["2020-03"][-2].strip() == "1"  # the new month, named
+    assert "published before" not in text
+    data = json.loads(invoke("releases", "--diff", "1", "2", "--format", "json",
+                             "--store", db).stdout)  # fmt: skip
+    summary = data["summary"]
+    assert summary["total_change"] is None and summary["currency"] is None
+    assert summary["change_by_currency"] == {
+        "JPY": {"net": -200e6, "gross": 200e6},
+        "USD": {"net": 2e6, "gross": 2e6},
+    }
+    assert [c["period"] for c in data["cells"] if c["status"] == "only_in_b"] == ["2020-03"]
+    backwards = " ".join(invoke("releases", "--diff", "2", "1", "--store", db).stdout.split())
+    assert "Release 1 was published before release 2" in backwards
+    assert "`--diff 1 2` reads them in the order they came out" in backwards
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV, plant_observations
-from tests.monitor.conftest import vintage, write_rows
+from tests.monitor.conftest import demo_rows, vintage, write_rows
 from tradesentry import api
 from tradesentry.cli import app
 from tradesentry.store import open_store
@@ -547,3 +547,70 @@ def test_findings_over_runs_of_months_are_told_without_their_first_months_move(d
     assert digest._context(None, 1, gap, "China's exports to North Korea") == ""
     shifts = [f for f in api.digest(demo_store).findings if f["kind"] == "level_shift"]
     assert shifts and all(f["context"] for f in shifts)
+
+
+def _two_currency_months(tmp_path) -> Path:
+    """Japan's (in yen) and the United States' (in dollars) imports from China, January and
+    February 2021: ¥290 billion of change (about $2.6 billion at 110 yen) against $8.3
+    billion."""
+    base = {"partner": "CHN", "flow": "import", "classification": "HS", "commodity": "TOTAL"}
+    rows = [
+        {"reporter": r, **base, "period": p, "period_months": "1", "value": v, "currency": c}
+        for r, c, p, v in [
+            ("JPN", "JPY", "2021-01", "1.54e12"),
+            ("JPN", "JPY", "2021-02", "1.25e12"),
+            ("USA", "USD", "2021-01", "4.13e10"),
+            ("USA", "USD", "2021-02", "3.30e10"),
+        ]
+    ]
+    return write_rows(tmp_path / "imports.csv", rows)
+
+
+def test_moves_and_the_latest_month_rank_in_dollars(store, tmp_path):
+    """"Largest moves" ranked ¥290 billion (about $2.6 billion) above a fall of $8.3
+    billion, and the latest month put ¥1.25 trillion ahead of $33 billion."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\nJPY,2021-02,110\n")
+    api.load_rates(store, rates)
+    store.ingest(_two_currency_months(tmp_path))
+    digest = api.digest(store)
+    assert [m.reporter for m in digest.latest] == ["USA", "JPN"]
+    assert [m.reporter for m in digest.section("pair", "mom")] == ["USA", "JPN"]
+
+
+def test_a_release_of_old_months_only_is_not_the_latest_month(store, tmp_path):
+    """A release that only revises May 2019 headed its digest "May 2019, the latest
+    month" of a record that runs to June 2021."""
+    store.ingest(vintage(tmp_path / "all.csv", until="2021-06"), published="2021-07-20")
+    rows = [r for r in demo_rows() if r["period"] == "2019-05" and r["period_months"] == "1"]
+    revised = write_rows(tmp_path / "march.csv", [{**r, "value": "1.5e8"} for r in rows])
+    store.ingest(revised, published="2021-08-20")
+    digest = api.digest(store)
+    assert digest.earlier_releases_to == "2021-06"
+    assert (
+        "## May 2019, the latest month of this release (earlier releases run to June 2021)"
+        in digest.to_markdown()
+    )
+    assert api.digest(store, release=1).earlier_releases_to is None
+
+
+def test_a_release_ingested_after_one_published_later_says_where_it_slots_in(store, tmp_path):
+    """A backdated file, ingested after a release that came out after it, is read before
+    that release: its digest says so, since the new findings then include that release's
+    revisions read against it."""
+    store.ingest(vintage(tmp_path / "to-2020-06.csv", until="2020-06"), published="2020-07-20")
+    api.scan(store)
+    store.ingest(vintage(tmp_path / "to-2020-08.csv", until="2020-08"), published="2020-09-20")
+    api.scan(store)
+    mid = vintage(tmp_path / "to-2020-07.csv", until="2020-07", edits={("export", "2020-03"): 2e8})
+    store.ingest(mid, published="2020-08-20")
+    digest = api.digest(store)
+    assert digest.release["id"] == 3
+    assert [r["id"] for r in digest.release["published_after"]] == [2]
+    text = " ".join(digest.to_markdown().split())
+    assert (
+        "It came out before release 2 (2020-09-20), which the store already held: its "
+        "figures are the current ones only where it gives none, and its revisions are now "
+        "read against this release." in text
+    )
+    assert api.digest(store, release=2).release["published_after"] == []

@@ -87,7 +87,7 @@ def test_a_scan_that_also_saw_later_releases_says_so(store, tmp_path, steps, sai
     (a revision of February by release 2 among them). The digest says so."""
     play(store, tmp_path, steps)
     text = api.digest(store, 1).to_markdown()
-    sentence = "No scan ran while release 1 was the newest: scan 1 also saw later releases (up to release 2)"
+    sentence = "No scan ran while release 1 was the newest: scan 1 also saw releases ingested after it (up to release 2)"
     assert (sentence in text) is said
     assert api.digest(store, 1).scan_release == (2 if said else 1)
 

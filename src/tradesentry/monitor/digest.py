@@ -22,7 +22,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from tradesentry.errors import InputError
-from tradesentry.findings import unconverted_currencies, usd_impacts
+from tradesentry.findings import unconverted_currencies, usd_impacts, usd_rates_sql
 from tradesentry.monitor import words
 from tradesentry.store import Store
 from tradesentry.text import joined, json_text
@@ -98,6 +98,9 @@ class Digest:
     #: the scan's limits in words (``ScanScope.terms``; none for a scan of everything): a
     #: digest of a scan of some detectors read as the release's every new finding
     scan_limits: list[str] = field(default_factory=list)
+    #: the last month earlier releases gave for the release's series, where it is after
+    #: ``latest_month`` (a release that revises old months only): None otherwise
+    earlier_releases_to: str | None = None
 
     @property
     def title(self) -> str:
@@ -142,12 +145,14 @@ def build(
     con = store.con.cursor()
     info = _release(con, release)
     rid = info["id"]
+    info["published_after"] = _published_after(con, rid)
     cells = _cells(con, rid)
     left_out = _left_out(con, rid)
     moves = _moves(con, rid, new_only=True, limit=limit)
     if moves.empty:
         moves = _moves(con, rid, new_only=False, limit=limit)
     latest_month, latest = _latest(con, rid, cells)
+    held_to = _held_to(con, rid, latest_month)
     current, baseline = _scans(store, rid, scan_id)
     found, total, elsewhere, unconverted = _new_findings(
         store, con, rid, current, baseline, findings_limit
@@ -159,6 +164,7 @@ def build(
         summary=_summary(info, cells, left_out),
         latest_month=latest_month,
         latest=latest,
+        earlier_releases_to=held_to,
         moves=[_move(r) for r in moves.to_dict("records")],
         findings=found,
         findings_total=total,
@@ -300,6 +306,8 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
         f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
     )
     lines = [first, _freshness(cov)]
+    if info.get("published_after"):
+        lines.append(_backdated_sentence(info))
     quarantined = info.get("rows_quarantined") or 0
     if left_out is not None and len(left_out):
         lines.append(_left_out_sentence(left_out, quarantined))
@@ -309,6 +317,35 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
             f"quarantine (`tradesentry quarantine --release {info['id']}` gives the reasons)."
         )
     return lines
+
+
+_PUBLISHED_AFTER_SQL = """
+SELECT r.id, r.published FROM releases r JOIN release_order o ON o.release_id = r.id
+WHERE r.id < $release
+  AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
+ORDER BY o.vintage
+"""
+
+
+def _published_after(con, release: int) -> list[dict]:
+    """Releases the store held before this one landed that came out after it: ingested
+    late, it slots in before them, which its own id does not say."""
+    rows = con.execute(_PUBLISHED_AFTER_SQL, {"release": release}).fetchall()
+    return [{"id": int(r), "published": None if p is None else str(p)} for r, p in rows]
+
+
+def _backdated_sentence(info: dict) -> str:
+    """A release ingested after releases published later than it: its figures are current
+    only where they give none, and their revisions are now read against it."""
+    later = info["published_after"]
+    names = joined([f"release {r['id']}" + (f" ({r['published']})" if r["published"] else "")
+                    for r in later])  # fmt: skip
+    them = "it" if len(later) == 1 else "they"
+    return (
+        f"It came out before {names}, which the store already held: its figures are the "
+        f"current ones only where {them} give{'s' if them == 'it' else ''} none, and "
+        f"{'its' if them == 'it' else 'their'} revisions are now read against this release."
+    )
 
 
 def _nothing_landed(info: dict) -> str:
@@ -429,8 +466,16 @@ moves AS (
     JOIN as_of b ON b.reporter = s.reporter AND b.partner = s.partner AND b.flow = s.flow
          AND b.classification = s.classification AND b.commodity = s.commodity
          AND b.period = s.period - to_months(lags.months)
+),
+-- ranked in US dollars where the store has rates: ¥290 billion (about $2.6 billion) had
+-- outranked a fall of $8.3 billion
+keys AS (SELECT DISTINCT currency, strftime(period, '%Y-%m') AS period FROM moves),
+usd AS ({rates}),
+ranked AS (
+    SELECT m.*, coalesce(u.per_usd, 1.0) AS per_usd FROM moves m
+    LEFT JOIN usd u ON u.currency = m.currency AND u.period = strftime(m.period, '%Y-%m')
 )
-SELECT * FROM moves
+SELECT * EXCLUDE (per_usd) FROM ranked
 QUALIFY row_number() OVER (
     PARTITION BY level, basis ORDER BY {order}, period DESC, reporter, partner, flow, commodity
 ) <= $limit
@@ -445,10 +490,11 @@ def _moves(
     new_only: bool,
     limit: int,
     month: date | None = None,
-    order: str = "abs(change) DESC",
+    order: str = "abs(change / per_usd) DESC",
 ) -> pd.DataFrame:
-    """The largest moves (by money) of the release's months against a month and a year before."""
-    sql = _MOVES_SQL.format(series=", ".join(_SERIES), order=order)
+    """The largest moves (by money, in US dollars where the store has the rates) of the
+    release's months against a month and a year before."""
+    sql = _MOVES_SQL.format(series=", ".join(_SERIES), order=order, rates=usd_rates_sql("keys"))
     params = {"release": release, "new_only": new_only, "limit": limit, "month": month}
     frame = con.execute(sql, params).df()
     return frame
@@ -460,9 +506,31 @@ def _latest(con, release: int, cells: pd.DataFrame) -> tuple[str | None, list[Mo
     if monthly.empty:
         return None, []
     newest = pd.Timestamp(monthly["period"].max()).date()
-    frame = _moves(con, release, new_only=False, limit=3, month=newest, order="abs(value) DESC")
+    frame = _moves(
+        con, release, new_only=False, limit=3, month=newest, order="abs(value / per_usd) DESC"
+    )
     frame = frame[frame["level"] == "pair"]
     return _ym(newest), [_move(r) for r in frame.to_dict("records")]
+
+
+_HELD_TO_SQL = """
+WITH me AS (SELECT vintage FROM release_order WHERE release_id = $release),
+series AS (SELECT DISTINCT {series} FROM observations WHERE release_id = $release AND freq = 'M')
+SELECT max(o.period) FROM observations o JOIN release_order ro USING (release_id)
+SEMI JOIN series USING ({series})
+WHERE o.freq = 'M' AND ro.vintage < (SELECT vintage FROM me)
+"""
+
+
+def _held_to(con, release: int, latest: str | None) -> str | None:
+    """The last month earlier releases gave for the release's series, where it is after the
+    release's own latest month: a release that only revises March 2019 is not the news of
+    "the latest month" of a record that runs to June 2020."""
+    if latest is None:
+        return None
+    row = con.execute(_HELD_TO_SQL.format(series=", ".join(_SERIES)), {"release": release})
+    held = row.fetchone()[0]
+    return _ym(held) if held is not None and _ym(held) > latest else None
 
 
 def _move(row: dict) -> Move:

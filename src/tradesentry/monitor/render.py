@@ -31,6 +31,11 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
     out: list[tuple[str, list[str]]] = []
     if digest.latest:
         heading = f"{words.month(digest.latest_month)}, the latest month"
+        if digest.earlier_releases_to:  # a release of revised old months only
+            heading += (
+                f" of this release (earlier releases run to "
+                f"{words.month(digest.earlier_releases_to)})"
+            )
         out.append((heading, [m.sentence for m in digest.latest]))
     shown = {m.sentence for m in digest.latest}
     span = _months_held(digest)
@@ -102,8 +107,8 @@ def _later_releases(digest: Digest) -> str:
     # name a release that never was
     return (
         f" No scan ran while release {rid} was the newest: scan {digest.scan_id} also saw "
-        f"later releases (up to release {saw}), and some of its findings may rest on their "
-        "figures."
+        f"releases ingested after it (up to release {saw}), and some of its findings may "
+        "rest on their figures."
     )
 
 

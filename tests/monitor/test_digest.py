@@ -567,7 +567,7 @@ def _two_currency_months(tmp_path) -> Path:
 
 
 def test_moves_and_the_latest_month_rank_in_dollars(store, tmp_path):
-    """"Largest moves" ranked ¥290 billion (about $2.6 billion) above a fall of $8.3
+    """ "Largest moves" ranked ¥290 billion (about $2.6 billion) above a fall of $8.3
     billion, and the latest month put ¥1.25 trillion ahead of $33 billion."""
     rates = tmp_path / "rates.csv"
     rates.write_text("currency,period,per_usd\nJPY,2021-01,110\nJPY,2021-02,110\n")

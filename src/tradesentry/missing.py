@@ -177,6 +177,7 @@ def mirror_view(
         "period",
         "own",
         "mirror",
+        "mirror_currency",
         "mirror_currency_ok",
         "ratio",
         "usual_ratio",
@@ -231,6 +232,7 @@ def missing_trade(
     uv = _unit_value_gaps(con, reporter, partner, start, end, view.freq)
     months = _monthly_parts(frame, uv)
     table = _summarise(months)
+    notes = [*view.notes, *_partner_only_unconverted(frame, view.currency, reporter, view.freq)]
     return MissingTrade(
         reporter,
         partner,
@@ -240,11 +242,32 @@ def missing_trade(
         table,
         _totals(table, months),
         method=METHOD_BY_YEAR if view.freq == "A" else METHOD,
-        notes=view.notes,
+        notes=notes,
         first=frame["period"].min(),
         last=frame["period"].max(),
         freq=view.freq,
     )
+
+
+def _partner_only_unconverted(
+    frame: pd.DataFrame, currency: str, reporter: str, freq: str
+) -> list[str]:
+    """A note on the partner's figures, in months the reporter recorded nothing, that no
+    rate converts: they are left out of the partner's record and of the estimates (Japan's
+    18 years of exports to China in yen, rates for one year loaded, read "partner's record
+    $171.3B (12)" over 2001–2019 without a word; the mirror view's own note counts only
+    the months both recorded)."""
+    alone = (frame["mirror_currency_ok"] == 0) & frame["own"].isna()
+    if not alone.any():
+        return []
+    currencies = ", ".join(sorted(set(frame.loc[alone, "mirror_currency"]) - {currency}))
+    periods = "years" if freq == "A" else "months"
+    return [
+        f"{int(alone.sum())} {periods} of the partner's record in which {reporter} "
+        f"recorded nothing are in {currencies} with no rate to {currency} in the store: "
+        "they are left out of the partner's record and the estimates; load monthly rates "
+        "with `tradesentry rates FILE` to count them"
+    ]
 
 
 def _chosen(raw: pd.DataFrame, key: dict, classification: str | None, breakdown: str | None):

@@ -150,6 +150,32 @@ def test_the_missing_rates_note_counts_only_the_months_compared(tmp_path):
     assert "24 months of the partner's record are in EUR" in " ".join(note.split())
 
 
+def test_gap_says_which_partner_months_no_rate_converts(tmp_path):
+    """Japan's 18 years of exports to China in yen beside China's one year of imports, with
+    rates for that year only, read "partner's record $171.3B (12)" over 2001–2019 without
+    a word: the months no rate converts are said, and left out."""
+    db = _pair_store(tmp_path)
+    earlier = pd.period_range("2020-01", "2021-12", freq="M").astype(str)
+    pd.DataFrame(
+        {"reporter": "DEU", "partner": "USA", "flow": "import", "period": earlier,
+         "value": 9e5, "currency": "EUR", "commodity": "TOTAL"}
+    ).to_csv(tmp_path / "earlier.csv", index=False)  # fmt: skip
+    assert invoke("ingest", tmp_path / "earlier.csv", "--store", db).exit_code == 0
+    assert invoke("rates", tmp_path / "rates.csv", "--store", db).exit_code == 0  # 2022–2023
+    text = " ".join(invoke("gap", "USA", "DEU", "--store", db).output.split())
+    assert (
+        "note: 24 months of the partner's record in which USA recorded nothing are in EUR "
+        "with no rate to USD in the store: they are left out" in text
+    ), text
+    data = json.loads(invoke("gap", "USA", "DEU", "--format", "json", "--store", db).stdout)
+    assert any("24 months of the partner's record" in n for n in data["notes"])
+    # with every month's rate, nothing to say
+    rates = pd.DataFrame({"currency": "EUR", "period": earlier, "per_usd": 0.9})
+    rates.to_csv(tmp_path / "more_rates.csv", index=False)
+    assert invoke("rates", tmp_path / "more_rates.csv", "--store", db).exit_code == 0
+    assert "recorded nothing are in" not in invoke("gap", "USA", "DEU", "--store", db).output
+
+
 def test_gap_with_a_month_range(tmp_path):
     db = _pair_store(tmp_path)
     invoke("rates", tmp_path / "rates.csv", "--store", db)

@@ -168,8 +168,10 @@ def _step_then(drift: float, months: int = 72) -> np.ndarray:
         (1.0, "The new level lasts to December 2024."),
         (
             2.5,
-            "No further change of level is dated up to December 2024, but the new level does "
-            "not hold: the 12 reported months from January 2024 to December 2024 have a median "
+            # further the same way: no reversal (US exports to China from October 2003 had
+            # "the new level does not hold" of a series that went on to 2.1 times it)
+            "No further change of level is dated up to December 2024; the series went on "
+            "rising: the 12 reported months from January 2024 to December 2024 have a median "
             "of about $6.6M a month (2.2 times the new level).",
         ),
     ],
@@ -699,8 +701,18 @@ def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
          "$2.5M) than the new."),
         # the same way on, not back: figures alone, as a difference within ×1.5
         ((2.5e6, 3.0e6, 3.6e6, 2.5), "(1.2 times the new level). A new contract"),
+        # and beyond it: the series went on the way it had moved
+        ((2.5e6, 3.0e6, 6.0e6, 9.0),
+         "No further change of level is dated up to December 2024; the series went on "
+         "rising: the 12 reported months from January 2024 to December 2024 have a median "
+         "of about $6.0M a month (2.0 times the new level)."),
+        ((8.0e6, 4.0e6, 1.0e6, -9.0),
+         "No further change of level is dated up to December 2024; the series went on "
+         "falling: the 12 reported months from January 2024 to December 2024 have a median "
+         "of about $1.0M a month (1/4.0 of the new level)."),
     ],
-    ids=["back-beyond-the-old", "nearer-the-old", "further-on"],
+    ids=["back-beyond-the-old", "nearer-the-old", "further-on", "went-on-rising",
+         "went-on-falling"],
 )  # fmt: skip
 def test_a_small_change_undone_is_a_new_level_that_does_not_hold(levels, sentence):
     """A ratio bar of ×1.5 is no bar for a change of ×1.2: Korea's ×0.83 fall of November

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 
 from tradesentry import arguments, context, schema
@@ -218,7 +219,7 @@ def scan(
         if foreign:
             parts = list(chunks)
             frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
-            return Findings(rank(frame), None)
+            return Findings(rank(frame, _input_rates(engine_options["input"])), None)
         if not save:
             parts = list(chunks)
             frame = pd.concat(parts, ignore_index=True) if parts else empty_findings()
@@ -226,6 +227,24 @@ def scan(
             return Findings(rank(frame, store.con.cursor()), None)
         scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
     return Findings.from_store(store, scan_id)
+
+
+def _input_rates(path: str) -> duckdb.DuckDBPyConnection | None:
+    """An in-memory connection holding the rates of an export given as Spark's ``input``,
+    for ``rank`` (¥2.8T had outranked $82B there, as a scan of the store does not)."""
+    from tradesentry.engines.spark import input_rates
+
+    rates = input_rates(str(path))
+    if rates is None:
+        return None
+    con = duckdb.connect()
+    con.register("input_rates", rates)
+    con.execute(
+        "CREATE TABLE rates AS SELECT currency, CAST(period AS DATE) AS period, per_usd "
+        "FROM input_rates"
+    )
+    con.unregister("input_rates")
+    return con
 
 
 @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -414,7 +415,7 @@ def test_input_refused_in_one_line(demo_store, spark, tmp_path):
         "ns": (rows.assign(period=pd.to_datetime(rows["period"])), "nanoseconds"),
         "yyyymm": (
             rows.assign(period=pd.to_datetime(rows["period"]).dt.strftime("%Y%m")),
-            "a period is '2019",
+            r"period '201901' is not a month \(YYYY-MM, or YYYY-MM-01\) nor a year",
         ),
     }
     errors = {}
@@ -597,6 +598,16 @@ def test_a_breakdown_no_page_can_open_is_refused(spark, tmp_path):
         ({"net_weight_kg": "NaN"}, "net_weight_kg 'NaN' is not a number"),
         ({"net_weight_kg": -1.5}, "negative net_weight_kg '-1.5'"),
         ({"reporter": "XXX", "flow": "transit"}, "unknown reporter country 'XXX'"),  # the first
+        # an RMB figure was added to a dollar series; a mistyped year stretched one to 2120
+        ({"currency": "RMB"}, "currency 'RMB' is not an ISO 4217 code (the ISO code is CNY)"),
+        ({"currency": "XYZ"}, "currency 'XYZ' is not an ISO 4217 code"),
+        ({"period": "2120-06"}, f"period '2120-06' has not begun (today is {TODAY})"),
+        ({"period": "0001-01"}, "impossible period '0001-01'"),
+        ({"period": "2021-13"}, "impossible period '2021-13'"),
+        (
+            {"period": "202107"},
+            "period '202107' is not a month (YYYY-MM, or YYYY-MM-01) nor a year (YYYY)",
+        ),
     ],
     ids=[
         "empty-currency",
@@ -626,6 +637,12 @@ def test_a_breakdown_no_page_can_open_is_refused(spark, tmp_path):
         "nan-weight",
         "negative-weight",
         "first-of-two-reasons",
+        "rmb-currency",
+        "unknown-currency",
+        "future-month",
+        "year-one",
+        "month-13",
+        "yyyymm",
     ],
 )
 def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
@@ -652,6 +669,38 @@ def test_a_row_the_ingest_quarantines_is_refused_in_one_line(
         message == f"{tmp_path / 'rows.parquet'}: {reason}; the ingest would quarantine such a row"
     )
     assert "\n" not in message
+
+
+def test_a_figure_too_small_to_hold_is_refused_as_the_ingest_quarantines_it(store, spark, tmp_path):
+    """A value written 5e-400 reads as 0, a month without trade: the ingest quarantines it,
+    Spark had scanned the zero."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = month_rows(value="5e-400").astype({"value": str})
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    store.ingest(tmp_path / "rows.csv")
+    reason = "value '5e-400' is too small for a number to hold: it would read as 0"
+    assert store.con.execute("SELECT reason FROM quarantine").fetchall() == [(reason,)]
+    rows.to_parquet(tmp_path / "rows.parquet", index=False)  # the figures as text
+    with pytest.raises(InputError, match=re.escape(f"{reason}; the ingest would quarantine")):
+        spark_engine.scan(
+            None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
+        )
+
+
+def test_a_classification_is_upper_cased_as_on_ingest(store, spark, tmp_path):
+    """A lake writing "h5" gave findings under h5, every id other than the store's H5."""
+    from tradesentry.engines import spark as spark_engine
+
+    rows = pd.read_csv(DEMO_CSV).drop(columns="source_url")
+    rows = rows.assign(commodity="2701", classification=" h5")
+    rows.to_csv(tmp_path / "rows.csv", index=False)
+    store.ingest(tmp_path / "rows.csv")
+    ours = local.scan(store.con.cursor(), default_detectors(), {})
+    assert len(ours) > 0 and set(ours["classification"]) == {"H5"}
+    write_lake(rows, tmp_path / "lake")
+    found = spark_engine.scan(None, default_detectors(), {}, input=tmp_path / "lake", spark=spark)
+    assert_same_findings(ours, found)
 
 
 def test_a_country_name_is_refused_naming_the_code_the_ingest_would_store(store, spark, tmp_path):
@@ -783,3 +832,29 @@ def test_a_flow_spelled_as_the_ingest_takes_it_is_that_flow(store, spark, tmp_pa
         None, default_detectors(), {}, input=tmp_path / "rows.parquet", spark=spark
     )
     assert len(found) and set(found["flow"]) == {"export"}  # January 2020's ×5, found
+
+
+def test_findings_of_an_input_rank_at_its_own_rates(tmp_path):
+    """The findings of an export scanned as --input were ranked by impact as given: ¥2.8T
+    (about $25B at 110 yen) above $82B, where a scan of the store ranks the dollars first."""
+    from tradesentry.findings import rank
+
+    lake = tmp_path / "lake"
+    (lake / "observations").mkdir(parents=True)
+    rates = pd.DataFrame(
+        {"currency": ["JPY"], "period": [pd.Timestamp("2021-01-01").date()], "per_usd": [110.0]}
+    )
+    rates.to_parquet(lake / "rates.parquet", index=False)
+    found = pd.DataFrame(
+        {
+            "id": ["a", "b"],
+            "severity": ["high", "high"],
+            "impact": [2.8e12, 8.2e10],
+            "currency": ["JPY", "USD"],
+            "period": ["2021-01", "2021-01"],
+        }
+    )
+    assert list(rank(found)["currency"]) == ["JPY", "USD"]  # as given
+    for given in (lake, lake / "observations"):
+        assert list(rank(found, api._input_rates(given))["currency"]) == ["USD", "JPY"]
+    assert api._input_rates(tmp_path / "elsewhere") is None  # no rates: as given

@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from tradesentry import context, countries
+from tradesentry import context, countries, currencies
 from tradesentry.detectors import Detector
 from tradesentry.engines import scan_frame
 from tradesentry.engines.local import (
@@ -775,6 +775,20 @@ INPUT_RELEASES = "tradesentry.input.releases"
 
 
 # -- input: the store's tables as Spark views ---------------------------------------------
+def input_rates(path: str) -> pd.DataFrame | None:
+    """The exchange rates of an export given as ``--input`` (its ``rates.parquet``, beside
+    ``observations``), read on the driver for ranking the findings in US dollars as a scan
+    of the store ranks them; None where the input is no local export with rates (its
+    findings are then ranked by impact as given)."""
+    base = Path(path.rstrip("/"))
+    if base.name == "observations":
+        base = base.parent
+    rates = base / "rates.parquet"
+    if not rates.exists():
+        return None
+    return pd.read_parquet(rates, columns=["currency", "period", "per_usd"])
+
+
 def register_views(spark, path: str):
     """Views named as the store's tables, so ``context`` SQL runs on Spark unchanged.
 
@@ -884,6 +898,8 @@ def _is_dir(spark, path: str) -> bool:
 
 # Periods as the canonical CSV takes them (``ingest.canonical``): a year, a month, or the
 # first day of a month; months 01 to 12.
+#: the years a period may be in, as every reader of the ingest holds them
+YEARS = (1900, 2200)
 _YEAR = r"^[0-9]{4}$"
 _MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])(-01)?$"
 PERIOD_FORMS = "text YYYY, YYYY-MM or YYYY-MM-01, a date or a timestamp"
@@ -894,7 +910,8 @@ def canonical(frame):
 
     Flows are trimmed and lower-cased, commodities trimmed and upper-cased, and the total of
     all goods (``TOTAL`` or ``ALL``) is ``TOTAL`` under HS. A column left out, or empty in a
-    row, gets ingest's default: classification HS (else trimmed), breakdown empty, currency
+    row, gets ingest's default: classification HS (else trimmed and upper-cased), breakdown
+    empty, currency
     USD, frequency A for a period given as a year (text YYYY) and M otherwise, period_months
     12 for A and 1 for M; except currency: a row without one is quarantined ("currency is
     missing"). Frequency and currency are trimmed and upper-cased, and period_months read,
@@ -918,10 +935,13 @@ def canonical(frame):
         period = F.when(text.rlike(_YEAR), F.make_date(year, F.lit(1), F.lit(1))).when(
             text.rlike(_MONTH), F.make_date(year, month, F.lit(1))
         )
+        # the years every reader holds (``staging.month_sql``): "0001-01" is impossible
+        period = F.when(F.year(period).between(*YEARS), period)
         # the frequency the text is written in, as ``ingest.canonical`` reads it
         period_freq = F.when(text.rlike(_YEAR), F.lit("A")).when(text.rlike(_MONTH), F.lit("M"))
     elif kind in ("date", "timestamp", "timestamp_ntz"):
         period = F.col("period").cast("date")  # a timestamp's date in UTC (the session's zone)
+        period = F.when(F.year(period).between(*YEARS), period)
         period_freq = F.lit(None).cast("string")  # a date is either (the store's years: Jan 1)
     else:
         raise InputError(f"the period column is {kind}: give {PERIOD_FORMS}")
@@ -930,7 +950,7 @@ def canonical(frame):
     total = commodity.isin("TOTAL", "ALL")  # the total of all goods belongs to no nomenclature
     classification = F.lit("HS")
     if "classification" in frame.columns:
-        given = F.trim(F.col("classification").cast("string"))
+        given = F.upper(F.trim(F.col("classification").cast("string")))
         classification = F.coalesce(F.when(given != "", given), classification)
     given_flow = F.lower(F.trim(F.col("flow").cast("string")))
     flow = given_flow
@@ -1035,6 +1055,12 @@ _REASONS: dict[str, str] = {
     "figure negative": "negative {name} {}",
     "currency missing": "currency is missing",
     "currency code": "currency {} is not an ISO 4217 code (three letters)",
+    "currency iso": "currency {} is not an ISO 4217 code{}",
+    "period future": "period {} has not begun (today is {})",
+    "tiny": "{name} {} is too small for a number to hold: it would read as 0",
+    "period missing": "period is missing",
+    "period impossible": "impossible period {}",
+    "period notation": "period {} is not a month (YYYY-MM, or YYYY-MM-01) nor a year (YYYY)",
 }
 #: the columns ``canonical`` adds for ``_check_rows`` only
 CHECK_COLUMNS: tuple[str, ...] = (
@@ -1092,6 +1118,8 @@ def _problem(types: dict[str, str]):
         ("months_not_whole", months.isNull()),
         ("months_range", ~months.between(1, 12)),
         ("months_annual", (freq == "A") & (months != 12)),
+        # a month that has not begun holds no trade yet (nor a combined figure's last month)
+        ("period future", F.add_months(F.col("period"), months - 1) > F.current_date()),
     ]
     for name in _FIGURES:
         if name not in types:
@@ -1103,11 +1131,15 @@ def _problem(types: dict[str, str]):
             given = F.trim(F.col(f"_{name}_given"))
             bad = bad | (number.isNull() & (F.coalesce(given, F.lit("")) != ""))
         checks.append((f"figure {name}", bad))
+        if types[name] == "string":  # a digit that is not 0 before its exponent, read as 0
+            tiny = (number == 0) & F.coalesce(given, F.lit("")).rlike(r"^[^eE]*[1-9]")
+            checks.append((f"tiny {name}", tiny))
     if "currency" in types:
         currency = F.col("_currency")
         checks += [
             ("currency missing", F.coalesce(currency, F.lit("")) == ""),
             ("currency code", ~currency.rlike(r"^[A-Z]{3}\z")),
+            ("currency iso", ~currency.isin(*sorted(currencies.iso_codes()))),
         ]
     (key, condition), *rest = checks
     reason = F.when(condition, F.lit(key))
@@ -1160,10 +1192,8 @@ def _check_rows(obs, path: str) -> None:
     row = bad[0].asDict()
     problem = row["_problem"]
     if problem == "period":
-        given = row["period"]
-        shown_period = "empty" if given in (None, "") else repr(given)
         raise InputError(
-            f"{path}: a period is {shown_period}; the accepted forms are {PERIOD_FORMS}"
+            f"{path}: {_period_reason(row['period'])}; the ingest would quarantine such a row"
         )
     if problem in ("reporter", "partner"):
         from tradesentry.countries import to_alpha3
@@ -1179,9 +1209,28 @@ def _check_rows(obs, path: str) -> None:
     raise InputError(f"{path}: {_reason(problem, row)}; the ingest would quarantine such a row")
 
 
+def _period_reason(given: str | None) -> str:
+    """The ingest's words for a period it cannot read: missing, in another notation, or a
+    month or year that cannot be (2021-13, 0001-01)."""
+    if given is None or given.strip() == "":
+        return _REASONS["period missing"]
+    written = re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-01)?)?", given.strip())
+    return _REASONS["period impossible" if written else "period notation"].format(_quoted(given))
+
+
 def _reason(problem: str, row: dict) -> str:
     """The ingest's words for ``problem`` (a name of ``_problem``'s) in ``row``."""
     name = problem.split(" ")[-1]
+    if problem.startswith("tiny "):
+        return _REASONS["tiny"].format(_quoted(row[f"{name}_text"]), name=name)
+    if problem == "period future":
+        today = pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d")
+        return _REASONS[problem].format(_quoted(row["period"]), today)
+    if problem == "currency iso":
+        iso = currencies.SPELLINGS.get((row["currency"] or "").strip().upper())
+        return _REASONS[problem].format(
+            _quoted(row["currency"]), f" (the ISO code is {iso})" if iso else ""
+        )
     if problem in ("reporter", "partner", "flow"):
         blank = (row[problem] or "").strip() == ""
         return _REASONS[f"{problem} {'missing' if blank else 'unknown'}"].format(

@@ -239,8 +239,11 @@ def _input_rates(path: str) -> duckdb.DuckDBPyConnection | None:
         return None
     con = duckdb.connect()
     con.register("input_rates", rates)
+    # a date, or text YYYY-MM(-DD) as a rates file writes it; other periods rank unconverted
+    period = "CAST(period AS VARCHAR)"
     con.execute(
-        "CREATE TABLE rates AS SELECT currency, CAST(period AS DATE) AS period, per_usd "
+        f"CREATE TABLE rates AS SELECT currency, coalesce(TRY_CAST({period} AS DATE), "
+        f"CAST(try_strptime({period}, '%Y-%m') AS DATE)) AS period, per_usd "
         "FROM input_rates"
     )
     con.unregister("input_rates")

@@ -547,9 +547,10 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
     for path in (first, sdmx.file(tmp_path, second, stem="b")):
         assert invoke("ingest", path, "--store", db).exit_code == 0
     result = invoke("releases", "--diff", "1", "2", "--store", db)
-    assert "3 revised (1 within the revision tolerance, 1 now withheld), 0 unchanged" in (
-        " ".join(result.stdout.split())
-    )
+    text = " ".join(result.stdout.split())
+    assert "3 revised (1 within the revision tolerance, 1 now withheld), 0 unchanged" in text
+    # the withheld figure has no change to sum: the net change is the other two's alone
+    assert "net change of the revised figures +€778.3M." in text, text
 
 
 def _release(tmp_path: Path, db: Path, name: str, rows: list[tuple], published: str) -> None:

@@ -706,13 +706,13 @@ def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
          "No further change of level is dated up to December 2024; the series went on "
          "rising: the 12 reported months from January 2024 to December 2024 have a median "
          "of about $6.0M a month (2.0 times the new level)."),
+        # a fall that went on (to a stop, often) is a level that did not hold
         ((8.0e6, 4.0e6, 1.0e6, -9.0),
-         "No further change of level is dated up to December 2024; the series went on "
-         "falling: the 12 reported months from January 2024 to December 2024 have a median "
-         "of about $1.0M a month (1/4.0 of the new level)."),
+         "but the new level does not hold: the 12 reported months from January 2024 to "
+         "December 2024 have a median of about $1.0M a month (1/4.0 of the new level)."),
     ],
     ids=["back-beyond-the-old", "nearer-the-old", "further-on", "went-on-rising",
-         "went-on-falling"],
+         "fall-went-on"],
 )  # fmt: skip
 def test_a_small_change_undone_is_a_new_level_that_does_not_hold(levels, sentence):
     """A ratio bar of ×1.5 is no bar for a change of ×1.2: Korea's ×0.83 fall of November

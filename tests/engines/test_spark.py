@@ -858,3 +858,6 @@ def test_findings_of_an_input_rank_at_its_own_rates(tmp_path):
     for given in (lake, lake / "observations"):
         assert list(rank(found, api._input_rates(given))["currency"]) == ["USD", "JPY"]
     assert api._input_rates(tmp_path / "elsewhere") is None  # no rates: as given
+    # a rates file's text periods (YYYY-MM) read as months, not a conversion error
+    rates.assign(period="2021-01").to_parquet(lake / "rates.parquet", index=False)
+    assert list(rank(found, api._input_rates(lake))["currency"]) == ["USD", "JPY"]

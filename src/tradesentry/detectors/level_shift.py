@@ -429,8 +429,8 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     end), only as far as the segment's last reported months show it: that it lasts (within
     ``LASTS_Z`` standard errors and ×``LASTS_RATIO``), that it does not hold (beyond both,
     from ``HOLDS_MONTHS`` late months on: a drift, or a collapse or surge the test did not
-    date, the ratio to the new level says which; where it moved on the same way as the
-    shift, that the series went on rising or falling), that the series' swings are too wide to
+    date, the ratio to the new level says which; where a rise went on rising, that the
+    series went on rising), that the series' swings are too wide to
     call another level (beyond ×``LASTS_RATIO`` but within the standard errors), or else
     the figures alone: a difference beyond the noise but within ×``LASTS_RATIO`` is no other
     level a reader would see, and one or two months are too few to call one."""
@@ -464,14 +464,13 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     far = back or not _within(late, new, LASTS_RATIO)
     if abs(z) > LASTS_Z and far and (ev.get("late_months") or 0) >= HOLDS_MONTHS:
         old = ev.get("old_level")
-        if not back and old is not None and (late > new) == (new > old):
-            # further the same way: US exports to China, ×1.4 from October 2003 and 2.1
+        if not back and old is not None and late > new > old:
+            # a rise that went on: US exports to China, ×1.4 from October 2003 and 2.1
             # times that by 2008, had "the new level does not hold", which reads as a
-            # reversal
-            way = "rising" if new > old else "falling"
+            # reversal (a fall that went on, to a stop, is a level that did not hold)
             return (
                 f" No further change of level is dated up to {last}; the series went on "
-                f"{way}: {months}."
+                f"rising: {months}."
             )
         return (
             f" No further change of level is dated up to {last}, but the new level does not "

@@ -263,7 +263,7 @@ def _partner_only_unconverted(
     currencies = ", ".join(sorted(set(frame.loc[alone, "mirror_currency"]) - {currency}))
     periods = "years" if freq == "A" else "months"
     return [
-        f"{int(alone.sum())} {periods} of the partner's record in which {reporter} "
+        f"{frame.loc[alone, 'period'].nunique()} {periods} of the partner's record in which {reporter} "
         f"recorded nothing are in {currencies} with no rate to {currency} in the store: "
         "they are left out of the partner's record and the estimates; load monthly rates "
         "with `tradesentry rates FILE` to count them"

@@ -166,20 +166,14 @@ def release_diff(
     summary["total_change"] = float(changed["change"].sum()) if one else None
     summary["gross_change"] = float(changed["change"].abs().sum()) if one else None
     # ``--diff 3 2`` where release 3 came out first reads the newer figures as the older
-    summary["b_published_first"] = _vintage(con, b) < _vintage(con, a)
+    dates = (info[a]["published"], info[b]["published"])
+    summary["b_published_first"] = None not in dates and dates[1] < dates[0]
     by_month = _by_month(cells)
     summary["restated_months"] = int(by_month["restated"].sum()) if len(by_month) else 0
     # the new cells, not those a release left out: a release of a few revised months
     # leaves out every other month of the series, each "beyond its coverage"
     shown = cells[~cells["status"].isin(("unchanged", "only_in_a"))]
     return ReleaseDiff(info[a], info[b], summary, by_month, shown.reset_index(drop=True))
-
-
-def _vintage(con, release_id: int) -> int:
-    """The release's place in publication order (``release_order``)."""
-    return con.execute(
-        "SELECT vintage FROM release_order WHERE release_id = ?", [release_id]
-    ).fetchone()[0]
 
 
 def _release(con, release_id: int) -> dict:

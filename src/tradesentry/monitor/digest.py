@@ -321,7 +321,8 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
 
 _PUBLISHED_AFTER_SQL = """
 SELECT r.id, r.published FROM releases r JOIN release_order o ON o.release_id = r.id
-WHERE r.id < $release
+WHERE r.id < $release AND r.published IS NOT NULL
+  AND r.published > (SELECT published FROM releases WHERE id = $release)
   AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
 ORDER BY o.vintage
 """

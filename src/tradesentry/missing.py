@@ -261,9 +261,10 @@ def _partner_only_unconverted(
     if not alone.any():
         return []
     currencies = ", ".join(sorted(set(frame.loc[alone, "mirror_currency"]) - {currency}))
-    periods = "years" if freq == "A" else "months"
+    periods = frame.loc[alone, "period"].nunique()  # a month once, whatever its codes
+    unit = "years" if freq == "A" else "months"
     return [
-        f"{frame.loc[alone, 'period'].nunique()} {periods} of the partner's record in which {reporter} "
+        f"{periods} {unit} of the partner's record in which {reporter} "
         f"recorded nothing are in {currencies} with no rate to {currency} in the store: "
         "they are left out of the partner's record and the estimates; load monthly rates "
         "with `tradesentry rates FILE` to count them"

@@ -152,8 +152,7 @@ def release_diff(
     summary["small"] = int((revised & ~cells["material"].astype(bool)).sum())
     summary["withheld"] = int((revised & cells["value_b"].isna()).sum())
     summary["disclosed"] = int((revised & cells["value_a"].isna()).sum())
-    # a figure now withheld (or disclosed) has no change to sum: "net change $0" it was not
-    changed = cells[(cells["status"] == "revised") & cells["change"].notna()]
+    changed = _summed(cells)
     # sums only within a currency: ¥-200M and $2M are not "-198,000,000"
     sums = changed.assign(gross=changed["change"].abs()).groupby("currency")[["change", "gross"]]
     summary["change_by_currency"] = {
@@ -258,7 +257,7 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _net_changes(cells: pd.DataFrame, months: pd.DataFrame) -> list[dict]:
     """Per row of ``months``: the net change of its revised cells by currency."""
-    revised = cells[(cells["status"] == "revised") & cells["change"].notna()]
+    revised = _summed(cells)
     sums = revised.groupby(["freq", "period", "currency"])["change"].sum()
     per_month: dict = {}
     for (freq, period, currency), net in sums.items():
@@ -266,6 +265,12 @@ def _net_changes(cells: pd.DataFrame, months: pd.DataFrame) -> list[dict]:
     return [
         per_month.get((f, p), {}) for f, p in zip(months["freq"], months["period"], strict=True)
     ]
+
+
+def _summed(cells: pd.DataFrame) -> pd.DataFrame:
+    """The revised cells whose change can be summed: a figure now withheld (or disclosed)
+    has none ("net change $0" it was not)."""
+    return cells[(cells["status"] == "revised") & cells["change"].notna()]
 
 
 def _months_first(column: pd.Series) -> pd.Series:

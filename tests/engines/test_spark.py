@@ -417,6 +417,13 @@ def test_input_refused_in_one_line(demo_store, spark, tmp_path):
             rows.assign(period=pd.to_datetime(rows["period"]).dt.strftime("%Y%m")),
             r"period '201901' is not a month \(YYYY-MM, or YYYY-MM-01\) nor a year",
         ),
+        # a date is an accepted form: one outside the years is impossible, not a notation
+        "old_date": (
+            rows.assign(period=pd.to_datetime(rows["period"]).dt.date).assign(
+                period=lambda r: r["period"].where(r.index > 0, pd.Timestamp("1850-01-01").date())
+            ),
+            "impossible period '1850-01-01'; the ingest would quarantine such a row",
+        ),
     }
     errors = {}
     for name, (frame, message) in cases.items():

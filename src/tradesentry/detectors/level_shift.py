@@ -430,8 +430,8 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
     ``LASTS_Z`` standard errors and ×``LASTS_RATIO``), that it does not hold (beyond both,
     from ``HOLDS_MONTHS`` late months on: a drift, or a collapse or surge the test did not
     date, the ratio to the new level says which; where a rise went on rising, that the
-    series went on rising), that the series' swings are too wide to
-    call another level (beyond ×``LASTS_RATIO`` but within the standard errors), or else
+    series went on rising), that the series' swings are too wide to call another level
+    (beyond ×``LASTS_RATIO`` but within the standard errors), or else
     the figures alone: a difference beyond the noise but within ×``LASTS_RATIO`` is no other
     level a reader would see, and one or two months are too few to call one."""
     end = ev.get("regime_end")

@@ -302,8 +302,9 @@ def shipped_text(
     ×``PER_KG_MOVED`` or more (the value per kg said), 'held' where it moved beyond
     ×``WEIGHT_HELD`` the other way, 'partly' where it moved that far the same way but less
     than half as far as the value (the quantity and the value per kg both moved), else
-    nothing (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the ``partner``'s record held, the
-    weight is that record's, off with its value: it is given without a verdict."""
+    nothing (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the
+    ``partner``'s record held, the weight is that record's, off with its value: it is given
+    without a verdict."""
     weights = _weights(ev, finding)
     observed, expected = finding.get("observed"), finding.get("expected")
     if weights is None or not observed or not expected or observed <= 0 or expected <= 0:

@@ -911,8 +911,7 @@ def canonical(frame):
     Flows are trimmed and lower-cased, commodities trimmed and upper-cased, and the total of
     all goods (``TOTAL`` or ``ALL``) is ``TOTAL`` under HS. A column left out, or empty in a
     row, gets ingest's default: classification HS (else trimmed and upper-cased), breakdown
-    empty, currency
-    USD, frequency A for a period given as a year (text YYYY) and M otherwise, period_months
+    empty, currency USD, frequency A for a period given as a year (text YYYY) and M otherwise, period_months
     12 for A and 1 for M; except currency: a row without one is quarantined ("currency is
     missing"). Frequency and currency are trimmed and upper-cased, and period_months read,
     as ingest does. Figures are numbers (text as the ingest's cast reads it); a missing value
@@ -928,7 +927,13 @@ def canonical(frame):
         raise InputError(f"no canonical column(s) {', '.join(missing)}")
     types = dict(frame.dtypes)
     kind = types["period"]
-    frame = frame.withColumn("_period_text", F.trim(F.col("period").cast("string")))
+    frame = frame.withColumns(
+        {
+            "_period_text": F.trim(F.col("period").cast("string")),
+            # a date or timestamp outside the years is impossible, never another notation
+            "_period_typed": F.lit(kind != "string"),
+        }
+    )
     text = F.col("_period_text")  # the period as given, once ``period`` is a date
     if kind == "string":
         year, month = F.substring(text, 1, 4).cast("int"), F.substring(text, 6, 2).cast("int")
@@ -1066,6 +1071,7 @@ _REASONS: dict[str, str] = {
 CHECK_COLUMNS: tuple[str, ...] = (
     "_problem",
     "_period_text",
+    "_period_typed",
     "_flow_given",
     "_period_months_given",
     "_currency_given",
@@ -1175,6 +1181,7 @@ def _check_rows(obs, path: str) -> None:
         "breakdown": text("breakdown"),
         "freq": F.col("freq"),
         "period": F.col("_period_text"),
+        "period_typed": F.col("_period_typed"),
         "period_months": text("_period_months_given"),
         "months": F.col("period_months").cast("string"),
         "currency": text("_currency_given"),
@@ -1193,7 +1200,8 @@ def _check_rows(obs, path: str) -> None:
     problem = row["_problem"]
     if problem == "period":
         raise InputError(
-            f"{path}: {_period_reason(row['period'])}; the ingest would quarantine such a row"
+            f"{path}: {_period_reason(row['period'], row['period_typed'])}; the ingest would "
+            "quarantine such a row"
         )
     if problem in ("reporter", "partner"):
         from tradesentry.countries import to_alpha3
@@ -1209,12 +1217,13 @@ def _check_rows(obs, path: str) -> None:
     raise InputError(f"{path}: {_reason(problem, row)}; the ingest would quarantine such a row")
 
 
-def _period_reason(given: str | None) -> str:
+def _period_reason(given: str | None, typed: bool = False) -> str:
     """The ingest's words for a period it cannot read: missing, in another notation, or a
-    month or year that cannot be (2021-13, 0001-01)."""
+    month or year that cannot be (2021-13, 0001-01, or a date or timestamp, ``typed``,
+    outside the years)."""
     if given is None or given.strip() == "":
         return _REASONS["period missing"]
-    written = re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-01)?)?", given.strip())
+    written = typed or re.fullmatch(r"[0-9]{4}(-[0-9]{2}(-01)?)?", given.strip())
     return _REASONS["period impossible" if written else "period notation"].format(_quoted(given))
 
 

@@ -319,12 +319,11 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
     return lines
 
 
+# (a release without a publication date is ordered by its ingestion: nothing to say)
 _PUBLISHED_AFTER_SQL = """
-SELECT r.id, r.published FROM releases r JOIN release_order o ON o.release_id = r.id
-WHERE r.id < $release AND r.published IS NOT NULL
-  AND r.published > (SELECT published FROM releases WHERE id = $release)
-  AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
-ORDER BY o.vintage
+SELECT id, published FROM releases
+WHERE id < $release AND published > (SELECT published FROM releases WHERE id = $release)
+ORDER BY published, id
 """
 
 
@@ -332,15 +331,14 @@ def _published_after(con, release: int) -> list[dict]:
     """Releases the store held before this one landed that came out after it: ingested
     late, it slots in before them, which its own id does not say."""
     rows = con.execute(_PUBLISHED_AFTER_SQL, {"release": release}).fetchall()
-    return [{"id": int(r), "published": None if p is None else str(p)} for r, p in rows]
+    return [{"id": int(r), "published": str(p)} for r, p in rows]
 
 
 def _backdated_sentence(info: dict) -> str:
     """A release ingested after releases published later than it: its figures are current
     only where they give none, and their revisions are now read against it."""
     later = info["published_after"]
-    names = joined([f"release {r['id']}" + (f" ({r['published']})" if r["published"] else "")
-                    for r in later])  # fmt: skip
+    names = joined([f"release {r['id']} ({r['published']})" for r in later])
     them = "it" if len(later) == 1 else "they"
     return (
         f"It came out before {names}, which the store already held: its figures are the "

@@ -13,9 +13,15 @@ from tradesentry.store import Store, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-#: the publication date of a revision in tests: today, the latest a date can be; it is later
-#: than an undated release ingested earlier in the test (same day, then ingested first)
-TODAY = date.today().isoformat()
+
+
+def today() -> str:
+    """The publication date of a revision in tests: today, the latest a date can be, read when
+    the revision is ingested. An undated release ranks at its ingest date, so a date read at
+    collection would rank a revision before it in a run that crosses midnight."""
+    return date.today().isoformat()
+
+
 DEMO_CSV = Path(str(resources.files("tradesentry").joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
 
 

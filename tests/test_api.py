@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO_CSV, TODAY
+from tests.conftest import DEMO_CSV, today
 from tests.report.seed import annual, both_freqs
 from tradesentry import api
 from tradesentry.engines import local
@@ -28,7 +28,7 @@ def two_releases(store, tmp_path):
     revised = pd.read_csv(DEMO_CSV).head(12)
     revised["value"] = revised["value"] * 3
     revised.to_csv(tmp_path / "revised.csv", index=False)
-    store.ingest(tmp_path / "revised.csv", published=TODAY)
+    store.ingest(tmp_path / "revised.csv", published=today())
     return store
 
 

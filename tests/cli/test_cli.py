@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CSV, TODAY
+from tests.conftest import DEMO_CSV, today
 from tests.test_api import two_classifications
 from tradesentry.cli import app
 from tradesentry.store import open_store
@@ -331,7 +331,7 @@ def test_resolved_compares_with_the_scan_given_by_baseline(tmp_path):
     lines = DEMO_CSV.read_text(encoding="utf-8").splitlines()
     lines = [lines[0], *(ln.replace(",3000.0,", ",190000.0,") for ln in lines if ",2021-02," in ln)]
     revised.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    invoke("ingest", revised, "--published", TODAY, "--store", db)
+    invoke("ingest", revised, "--published", today(), "--store", db)
     scan = ("scan", "--format", "json", "--store", db)
     new = _ids(invoke(*scan, "--new"))  # scan 2, against scan 1
     assert _ids(invoke(*scan, "--resolved")) == set()  # scan 3, against scan 2: nothing

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import TODAY, plant_observations
+from tests.conftest import plant_observations, today
 from tradesentry import cli
 from tradesentry.store import open_store
 
@@ -91,7 +91,9 @@ def test_a_change_below_the_revision_threshold_is_not_called_the_same_figure(tmp
         )
     db = tmp_path / "s.duckdb"
     assert invoke("ingest", tmp_path / "a.csv", "--store", db).exit_code == 0
-    assert invoke("ingest", tmp_path / "b.csv", "--store", db, "--published", TODAY).exit_code == 0
+    assert (
+        invoke("ingest", tmp_path / "b.csv", "--store", db, "--published", today()).exit_code == 0
+    )
     shown = invoke("series", "USA", "MEX", "export", "TOTAL", "--store", db)
     assert "gave the same figure" not in shown.output
     assert "not counted as revisions" in shown.output

@@ -7,7 +7,7 @@ import threading
 import pandas as pd
 import pytest
 
-from tests.conftest import DEMO_CSV, TODAY
+from tests.conftest import DEMO_CSV, today
 from tests.detectors._helpers import scaled_comext_copy
 from tests.engines.conftest import assert_same_findings
 from tests.report.seed import pairs_csv
@@ -235,7 +235,7 @@ def test_latest_release_wins_as_in_the_current_view(demo_store, tmp_path):
     revised = pd.read_csv(DEMO_CSV).head(10)
     revised["value"] = revised["value"] + 1.0
     revised.to_csv(tmp_path / "revised.csv", index=False)
-    demo_store.ingest(tmp_path / "revised.csv", published=TODAY)
+    demo_store.ingest(tmp_path / "revised.csv", published=today())
     frame = pd.concat(local.iter_chunks(demo_store.con.cursor(), {}))
     current = demo_store.observations()
     got = frame.sort_values(["flow", "period", "period_months"])["value"].to_numpy()
@@ -268,7 +268,7 @@ def test_context_tables_give_the_inline_context(
     if releases == 2:  # a later release revising some export figures: previous values
         moved = tmp_path / "moved.csv.gz"
         scaled_comext_copy(src, moved, {("DE", "CN", "2", "2024-05"): 2.0})
-        store.ingest(moved, published=TODAY)
+        store.ingest(moved, published=today())
     key = ["reporter", "partner", "flow", "commodity", "period", "period_months"]
     columns = [*key, "value", *context.columns_for(context.NEEDS)]
     inline = store.con.cursor().execute(context.source_sql("true", context.NEEDS)).df()

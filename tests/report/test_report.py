@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CSV, TODAY
+from tests.conftest import DEMO_CSV, today
 from tests.report.seed import (
     BY_ROAD,
     DEMO_FINDINGS,
@@ -170,7 +170,7 @@ def test_method_shows_docstrings_as_text_and_only_tunable_parameters(seeded_stor
 
 
 def test_revisions_come_from_the_series_history(seeded_store, tmp_path):
-    revise_february_2020(seeded_store, tmp_path, TODAY)
+    revise_february_2020(seeded_store, tmp_path, today())
     html = render_report(seeded_store)
     section = html[html.index('id="revisions"') : html.index('id="method"')]
     assert 'class="revised"' in section and "$11.0M" in section and "$10.3M" in section

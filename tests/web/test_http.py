@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from tests.conftest import DEMO_CSV, TODAY
+from tests.conftest import DEMO_CSV, today
 from tests.report.seed import (
     ANNUAL_SERIES,
     BOTH_SERIES,
@@ -389,11 +389,12 @@ def test_a_filtered_scan_is_not_shown_as_a_scan_of_the_store(seeded_store, path,
 
 
 def test_figures_by_release_give_the_full_publication_date(seeded_store, tmp_path):
-    revise_february_2020(seeded_store, tmp_path, TODAY)
+    published = today()
+    revise_february_2020(seeded_store, tmp_path, published)
     client = TestClient(create_app(seeded_store))
     history = client.get("/api" + SERIES).json()["history"]
-    assert {h["published"] for h in history} == {None, TODAY}
-    assert f"<td>{TODAY}</td>" in client.get(SERIES).text
+    assert {h["published"] for h in history} == {None, published}
+    assert f"<td>{published}</td>" in client.get(SERIES).text
 
 
 def test_read_only(seeded_store, tmp_path):

@@ -20,6 +20,7 @@ from tradesentry.findings import (
     Findings,
     empty_findings,
     evidence_json,
+    figure_terms,
     rank,
     severity_of,
 )
@@ -445,3 +446,34 @@ def test_months_and_orders_asked_of_findings_are_checked(call, said):
     descending, silently, where ``filter`` names what it takes."""
     with pytest.raises(InputError, match=re.escape(said)):
         call(_periods(("2020-03", "2020-03", "M")))
+
+
+@pytest.mark.parametrize(
+    ("finding", "terms"),
+    [
+        ({"kind": "dip", "period": "2021-02", "period_end": "2021-02"}, ("observed", "expected")),
+        (
+            {"kind": "level_shift", "period": "2020-02", "period_end": "2021-06"},
+            ("new level, a month", "old level, a month"),
+        ),
+        (
+            {"kind": "level_shift", "period": "2015-01", "period_end": "2018-01", "freq": "A"},
+            ("new level, a year", "old level, a year"),
+        ),
+        # expected is the reporter's figure at the pair's usual ratio, not the partner's own
+        (
+            {"kind": "mirror_gap", "period": "2024-06", "period_end": "2024-06"},
+            ("this record", "as the partner's record implies"),
+        ),
+        (
+            {"kind": "mirror_gap", "period": "2023-11", "period_end": "2024-03"},
+            ("this record, total", "as the partner's record implies, total"),
+        ),
+        (
+            {"kind": "gap", "period": "2020-03", "period_end": "2020-04"},
+            ("recorded", "expected, total"),
+        ),
+    ],
+)
+def test_the_figures_of_a_finding_are_named_for_what_they_hold(finding, terms):
+    assert figure_terms(finding) == terms

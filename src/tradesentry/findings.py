@@ -86,16 +86,19 @@ def severity_of(score: np.ndarray) -> np.ndarray:
 def figure_terms(finding: Mapping) -> tuple[str, str]:
     """What a finding's ``observed`` and ``expected`` hold, in words for a label: the
     month's figure and its expectation for most kinds; a level shift's new and old levels
-    (medians a month), a mirror gap's two records and a gap's expectation (totals over
-    the months it spans). A journalist quoting the table's "observed" of a level shift
-    as the month's figure quoted the median of the year after it."""
+    (medians a month), a mirror gap's record and the figure the partner's record implies
+    for it at the pair's usual ratio, and a gap's expectation (totals over the months it
+    spans). A journalist quoting the table's "observed" of a level shift as the month's
+    figure quoted the median of the year after it; one quoting a mirror gap's "partner's
+    record" quoted the implied figure, off the partner's own by the usual ratio (more than
+    a tenth for half the gaps between EU members' records)."""
     unit = "year" if finding.get("freq") == "A" else "month"
     kind = finding.get("kind")
     total = ", total" if finding.get("period_end") not in (None, finding.get("period")) else ""
     if kind == "level_shift":
         return f"new level, a {unit}", f"old level, a {unit}"
     if kind == "mirror_gap":
-        return f"this record{total}", f"partner's record{total}"
+        return f"this record{total}", f"as the partner's record implies{total}"
     if kind == "gap":
         return "recorded", f"expected{total}"
     return "observed", "expected"

@@ -113,6 +113,9 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         f"{_net_text(s)}.",
         highlight=False,
     )
+    latest = _latest_text(diff)
+    if latest:
+        console.print(latest, highlight=False)
     if s.get("b_published_first"):
         console.print(
             f"Release {diff.b['id']} was published before release {diff.a['id']}: this reads "
@@ -145,6 +148,21 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
     if restated:
         freqs = diff.by_month.loc[diff.by_month["restated"], "freq"]
         console.print(f"Whole {_periods_word(freqs).lower()} restated: {', '.join(restated)}.")
+
+
+def _latest_text(diff) -> str:
+    """Where the two releases end in different months, which: "2 beyond release 2's
+    coverage" does not say that release 2 stops at May and release 1 went on to June."""
+    a, b = diff.summary["latest_month"]["a"], diff.summary["latest_month"]["b"]
+    if a is None or b is None or a == b:
+        return ""
+    text = f"Release {diff.b['id']}'s latest month is {b}, release {diff.a['id']}'s {a}"
+    if b < a:
+        return (
+            f"{text}: the months after {b} are not in release {diff.b['id']} (counted beyond "
+            "its coverage, not as vanished)."
+        )
+    return f"{text}."
 
 
 def _net_text(s: dict) -> str:

@@ -167,6 +167,7 @@ def release_diff(
     # ``--diff 3 2`` where release 3 came out first reads the newer figures as the older
     dates = (info[a]["published"], info[b]["published"])
     summary["b_published_first"] = None not in dates and dates[1] < dates[0]
+    summary["latest_month"] = _latest_months(con, a, b)
     by_month = _by_month(cells)
     summary["restated_months"] = int(by_month["restated"].sum()) if len(by_month) else 0
     # the new cells, not those a release left out: a release of a few revised months
@@ -183,6 +184,19 @@ def _release(con, release_id: int) -> dict:
         raise InputError(f"no release {release_id} in the store (see `tradesentry releases`)")
     published = None if row[2] is None else row[2].isoformat()
     return {"id": row[0], "file": row[1], "published": published, "source": row[3]}
+
+
+def _latest_months(con, a: int, b: int) -> dict[str, str | None]:
+    """Each release's latest month (YYYY-MM; None without monthly figures), the last month
+    of a combined figure counted: a release that stops a month earlier leaves that month
+    "beyond its coverage", a count that does not say which month it is."""
+    rows = con.execute(
+        "SELECT release_id, strftime(max(period + to_months(period_months - 1)), '%Y-%m') "
+        "FROM observations WHERE release_id IN (?, ?) AND freq = 'M' GROUP BY release_id",
+        [a, b],
+    ).fetchall()
+    latest = dict(rows)
+    return {"a": latest.get(a), "b": latest.get(b)}
 
 
 def _diff_sql() -> str:

@@ -604,6 +604,39 @@ def test_releases_diff_sums_within_a_currency_names_new_months_and_reads_in_orde
     assert "`--diff 1 2` reads them in the order they came out" in backwards
 
 
+def test_releases_diff_names_the_month_a_release_stops_before_the_other(tmp_path):
+    """A release that ends a month earlier read "2 beyond release 2's coverage" and never
+    said which month; a combined January–February figure ends in February."""
+    db = tmp_path / "s.duckdb"
+    rows = [("CHN", "PRK", flow, "HS", "TOTAL", month, 1e6, "USD")
+            for month in ("2021-03", "2021-04", "2021-05", "2021-06")
+            for flow in ("export", "import")]  # fmt: skip
+    _release(tmp_path, db, "a", rows, "2021-07-20")
+    _release(tmp_path, db, "b", [r for r in rows if r[5] != "2021-06"], "2021-08-20")
+    text = " ".join(invoke("releases", "--diff", "1", "2", "--store", db).stdout.split())
+    assert "2 beyond release 2's." in text
+    assert (
+        "Release 2's latest month is 2021-05, release 1's 2021-06: the months after 2021-05 are "
+        "not in release 2 (counted beyond its coverage, not as vanished)." in text
+    )
+    backwards = " ".join(invoke("releases", "--diff", "2", "1", "--store", db).stdout.split())
+    assert "Release 1's latest month is 2021-06, release 2's 2021-05." in backwards
+    data = json.loads(
+        invoke("releases", "--diff", "1", "2", "--format", "json", "--store", db).stdout
+    )
+    assert data["summary"]["latest_month"] == {"a": "2021-06", "b": "2021-05"}
+    combined = tmp_path / "c.csv"  # January and February 2021 as one figure
+    combined.write_text(
+        "reporter,partner,flow,commodity,period,period_months,value,currency\n"
+        "CHN,PRK,export,TOTAL,2021-01,2,2000000,USD\n"
+    )
+    assert invoke("ingest", combined, "--published", "2021-09-20", "--store", db).exit_code == 0
+    data = json.loads(
+        invoke("releases", "--diff", "2", "3", "--format", "json", "--store", db).stdout
+    )
+    assert data["summary"]["latest_month"] == {"a": "2021-05", "b": "2021-02"}
+
+
 @pytest.mark.parametrize(
     ("text", "said"),
     [

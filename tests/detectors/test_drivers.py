@@ -218,8 +218,9 @@ def test_a_chapter_of_one_code_is_not_read_down_to_it():
             "dip",
             "By partner (each against its median of the months around, as the whole is: €5.0M "
             "below its own), most of the shortfall "
-            "is in partners not listed (€100.0K against €4.6M: 90% of it); partners not listed "
-            "are the world figure less the 27 partners listed.",
+            "is in partners the store does not hold (€100.0K against €4.6M: 90% of it); "
+            "partners the store does not hold are the world figure less the 27 partners it "
+            "holds.",
         ),
         (  # DEU's 104% of Italy's rise had read "100% of it"
             {
@@ -290,3 +291,19 @@ def test_an_annual_series_reads_by_year():
     shift = _one(findings(panel, default_detectors()), "WLD", "level_shift")
     assert "By partner, most of the rise is in POL (about €1" in shift["explanation"]
     assert "a year against" in shift["explanation"] and "a month" not in shift["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("months", "kind"),
+    [
+        ((20, 20), "gap"),  # March: the gap that covers it, not February's dip before it
+        ((18, 18), "dip"),  # January: only the dip is within a month
+        ((23, 23), "gap"),  # June: the gap ended in May
+        ((25, 25), None),
+    ],
+)
+def test_a_detail_is_named_with_its_finding_nearest_the_month(months, kind):
+    """EST's world exports of March 2024 named ITA "itself flagged as a dip": ITA's dip was
+    February's; March was in ITA's gap of March–May."""
+    flagged = {7: [(19, 19, "dip"), (20, 22, "gap")]}
+    assert drivers._kind_near(flagged, 7, *months) == kind

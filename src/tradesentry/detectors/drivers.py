@@ -300,12 +300,16 @@ def _named(codes, rows, j: int, figure, against, share, flagged, t0: int, t1: in
 
 
 def _kind_near(flagged, series: int, t0: int, t1: int) -> str | None:
-    """The kind of a finding of ``series`` within a month of t0..t1 (a detail's own level
-    shift may be dated a month from the aggregate's)."""
-    for a, b, kind in flagged.get(int(series), ()):
-        if a <= t1 + 1 and b >= t0 - 1:
-            return kind
-    return None
+    """The kind of the finding of ``series`` nearest t0..t1, one that covers them first,
+    else one within a month (a detail's own level shift may be dated a month from the
+    aggregate's): the first within a month had named February's dip for a March the
+    detail's gap covered."""
+    near = [
+        (max(a - t1, t0 - b, 0), kind)
+        for a, b, kind in flagged.get(int(series), ())
+        if a <= t1 + 1 and b >= t0 - 1
+    ]
+    return min(near, key=lambda found: found[0])[1] if near else None
 
 
 def sentence(finding: Mapping) -> str:
@@ -366,16 +370,18 @@ def _whole(reading: Mapping, cur: str) -> str:
 
 
 def _rest_name(by: str) -> str:
-    return {"partner": "partners not listed", "chapter": "codes in no chapter"}.get(
-        by, "codes not listed"
+    """The rest, as a part: "partners not listed" read as partners the text had not named,
+    where it meant those the store holds no figures of."""
+    return {"partner": "partners the store does not hold", "chapter": "codes in no chapter"}.get(
+        by, "codes the store does not hold"
     )
 
 
 def _rest_definition(by: str, count: int) -> str:
     return {
-        "partner": f"the world figure less the {count:,} partners listed",
+        "partner": f"the world figure less the {count:,} partners it holds",
         "chapter": f"the total less its {count:,} chapters",
-    }.get(by, f"the chapter less its {count:,} codes listed")
+    }.get(by, f"the chapter less the {count:,} of its codes the store holds")
 
 
 def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> str:

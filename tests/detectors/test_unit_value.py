@@ -18,7 +18,7 @@ from tradesentry import api
 from tradesentry.detectors.unit_value import UnitValue
 from tradesentry.findings import severity_of
 from tradesentry.panel import Panel
-from tradesentry.text import times, weight
+from tradesentry.text import money, times, weight
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
 MINERALS = "raw/comtrade_china_critical_minerals/deep_dive_hs6_monthly.csv"
@@ -265,12 +265,17 @@ def test_the_partners_record_at_a_usual_price_points_to_the_figure_off(
     assert ev.get("partner_reading") == figure
     if figure == "weight":
         assert row["impact"] == 0  # the value is right
+    if figure == "value":  # the weight is right: the value is off, not the month's size
+        assert row["expected"] == pytest.approx(ev["value_at_usual_price"], rel=1e-3)
+        assert row["impact"] == pytest.approx(value[7] - row["expected"])
     text = UnitValue().explain(
         {**row, "period": "2024-08", "currency": "EUR", "partner": "EST", "reporter": "FIN"}
     )
     if figure:
         assert f"FIN's {figure}, " in text and "is the figure off" in text, text
         assert "EST's record of the same flow that month holds €" in text
+    if figure == "value":
+        assert f"a gap of {money(row['impact'], 'EUR')} (misinvoicing" in text, text
 
 
 @pytest.mark.parametrize(("kilos", "flagged"), [(1.0, False), (1.3, True), (40.0, True)])

@@ -228,10 +228,15 @@ class UnitValue(Detector):
         # 826 kg of CN 85235990 to Croatia at €6.8K, the weight 4.6 times its usual month,
         # put €180.0K at stake, 4.4 times a usual month's whole value
         usual_month = value * np.exp(-dv)
+        # ... unless the partner's record of the month holds the same weight: the weight is
+        # then right and the value off, worth the weight at the usual price (Estonia's 4 kg
+        # from Hungary at €1,157, Hungary's €82: "worth about €44, a gap of €515", the gap
+        # to a usual month's value, €1,672, the other way)
         at_usual_month = (
             (pattern == PRICE_OUTLIER)
             & ~weight_normal
             & ~priced_at_market
+            & (reading != "value")
             & (np.abs(usual_month - value) < np.abs(at_habit - value))
         )
         # a month at the market's price is right as it stands: no correction, no money

@@ -86,7 +86,7 @@ def test_a_slip_read_against_the_series_own_price_says_so_and_corrects_by_its_fa
     assert evidence["slip_against"] == "series"
     assert evidence["corrected_weight_kg"] == pytest.approx(WEIGHT[12], rel=1e-3)
     text = _explain(row)
-    assert "off by about ×1/100 against the series' own usual 3" in text
+    assert "off by about ×1/100 against the series' own usual €3/kg" in text
     assert f"a weight slip (about {weight(WEIGHT[12])} corrected)" in text
 
 
@@ -102,7 +102,7 @@ def test_a_value_slip_read_against_the_series_own_price_gives_no_market_worth():
     row = pd.Series({"observed": 272.3, "expected": 272_300.0, "impact": -272_027.7,
                      "evidence": evidence})  # fmt: skip
     text = _explain(row)
-    assert "off by about ×1/1,000 against the series' own usual 3 EUR/kg" in text
+    assert "off by about ×1/1,000 against the series' own usual €3/kg" in text
     assert "would be worth" not in text
 
 

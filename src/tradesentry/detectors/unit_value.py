@@ -28,6 +28,7 @@ from tradesentry.panel import Panel
 from tradesentry.schema import many_goods_codes
 from tradesentry.text import (
     about,
+    currency_symbol,
     money,
     money_pair,
     period_name,
@@ -877,13 +878,18 @@ def _sig(x: float, digits: int = 4) -> float | None:
 
 def _price(x, currency: str) -> str:
     """A unit value to three significant figures, never in scientific notation (a value
-    slip's 0.000002 USD/kg, not 2e-06)."""
+    slip's $0.000002/kg, not 2e-06), written as the other detectors write a price: €13.0/kg
+    beside a dip's text had read 13 EUR/kg here; a currency without a symbol, 349 GNF/kg."""
     if x is None:
         return "n/a"
     if x >= 1000:
-        return f"{x:,.0f} {currency}/kg"
-    digits = np.format_float_positional(x, precision=3, unique=False, fractional=False, trim="-")
-    return f"{digits} {currency}/kg"
+        digits = f"{x:,.0f}"
+    else:
+        digits = np.format_float_positional(
+            x, precision=3, unique=False, fractional=False, trim="-"
+        )
+    symbol = currency_symbol(currency)
+    return f"{symbol}{digits}/kg" if symbol else f"{digits} {currency}/kg"
 
 
 def _mixes_goods(panel: Panel) -> np.ndarray:

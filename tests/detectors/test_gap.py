@@ -204,6 +204,29 @@ def test_a_gap_priced_by_its_season_says_so():
     assert "without_season" not in unseasonal["evidence"]
 
 
+#: NLD's imports of CN 39204310 from SVK (Comext), January 2023 to November 2025, in euros
+NLD_SVK = [
+    16816, 2611, 232, 5324, 4579, 3963, 4050, 257, np.nan, 42, 113, 129,
+    4, 3, 10, 45, 18, 5, 40, 103, 5405, 4, 15, 8,
+    437, 380, 685, 560, 17, 47, 66, 60, 4250, 2252, 46,
+]  # fmt: skip
+
+
+def test_a_season_read_at_another_level_prices_a_gap_at_no_more_than_its_months_held():
+    """The missing September 2023 was priced at €244.7K, 15 times the series' largest
+    month: the €5.4K and €4.3K Septembers among months of €4–100 made a factor of about
+    68, read at 2023's level. It is priced at no more than those Septembers recorded."""
+    gap = default_detectors(["gap"])[0]
+    found = gap.detect(make_panel(np.array([NLD_SVK], dtype=float), "2023-01"))
+    (finding,) = found[found["start"] == 8].to_dict("records")
+    ev = finding["evidence"]
+    assert ev["season_capped"] == 1
+    assert finding["expected"] == finding["impact"] == 5405.0  # the most a September held
+    assert finding["expected"] > ev["without_season"]  # the season counts, up to that
+    said = gap.explain({**finding, "period": "2023-09", "period_end": "2023-09", "currency": "EUR"})
+    assert "and the same month in other years, no more than those years recorded (about €" in said
+
+
 def _pair_csv(folder, partner_gap: str, partner_currency: str = "EUR") -> Path:
     """SWE's exports of 48114900 to ESP, €100K a month with noise, 24 months from January
     2023, but for November and December 2023; and ESP's imports of them from SWE (in

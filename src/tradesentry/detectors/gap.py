@@ -159,6 +159,7 @@ class Gap(Detector):
         in_season = np.exp(np.minimum(in_season, 0.0))
         model = baseline(panel)
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
+        each, capped = _season_capped(panel, model, rows, start, end, each)
         expected = run_sums(each)
         without_season = _without_season(model, rows, start, end, expected)
         at_new = _at_the_new_level(panel, model, rows, start, end)
@@ -192,6 +193,7 @@ class Gap(Detector):
                     round(float(x), 2) if np.isfinite(x) else None for x in each[j, : e - s + 1]
                 ],
                 "carried_across": int(carried[j]),
+                **({"season_capped": int(capped[j])} if capped[j] else {}),
                 **(
                     {"without_season": round(float(without_season[j]), 2)}
                     if np.isfinite(without_season[j])
@@ -409,9 +411,10 @@ class Gap(Detector):
         )
         plain = ev.get("without_season")
         if worth and plain is not None:
+            capped = ", no more than those years recorded" if ev.get("season_capped") else ""
             worth += (
-                f" and the same {unit} in other years ({about(plain, cur)} from the figures "
-                f"around {them} alone)"
+                f" and the same {unit} in other years{capped} ({about(plain, cur)} from the "
+                f"figures around {them} alone)"
             )
         if worth and ev.get("at_new_level") is not None:
             those = f"that {unit}" if one else f"those {unit}s"
@@ -1047,6 +1050,40 @@ def _without_season(model, rows, start, end, expected: np.ndarray) -> np.ndarray
         ratio = expected / plain
     named = np.isfinite(ratio) & ((ratio > SEASON_NAMED) | (ratio < 1 / SEASON_NAMED))
     return np.where(named, plain, np.nan)
+
+
+def _season_capped(
+    panel: Panel, model, rows: np.ndarray, start: np.ndarray, end: np.ndarray, each: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each run month's expectation (``run_expectations``' ``each``) where a calendar
+    month's effect raised it beyond ``SEASON_NAMED`` times the level alone, capped at the
+    larger of the level alone and the most that calendar month recorded in the series'
+    other years; and how many months of each run were capped.
+
+    A season's factor is a ratio, read where the series ran at another level: two
+    Septembers of €4–5K among months of €4–100 made a factor of about 68, which a year at
+    €3.6K a month turned into €244.7K expected for its missing September, 15 times the
+    largest month the series ever recorded. The other years' same months are the evidence
+    for the season: a missing month is priced at no more than they held."""
+    length = end - start + 1
+    offsets = np.arange(each.shape[1])[None, :]
+    inside = offsets < length[:, None]
+    cols = np.minimum(start[:, None] + offsets, end[:, None])
+    level = np.exp(model.expected_log - model.seasonal) - model.offset[:, None]
+    plain = level[rows[:, None], cols]
+    most = np.full(each.shape, np.nan)
+    if panel.season > 1:  # an annual series has no calendar month's effect
+        values, T = panel.values[rows], panel.n_months
+        r = np.arange(len(rows))[:, None]
+        for lag in range(panel.season, T, panel.season):  # as many lags as years
+            for other in (cols - lag, cols + lag):
+                held = values[r, np.clip(other, 0, T - 1)]
+                most = np.fmax(most, np.where((other >= 0) & (other < T), held, np.nan))
+    cap = np.fmax(plain, most)
+    # a season that moves the month less than ``SEASON_NAMED`` is not named, nor capped
+    over = inside & np.isfinite(each) & np.isfinite(cap) & (each > cap)
+    over &= each > SEASON_NAMED * plain
+    return np.where(over, cap, each), over.sum(axis=1)
 
 
 def run_expectations(

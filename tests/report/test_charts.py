@@ -212,6 +212,16 @@ def test_a_zero_on_a_linear_axis_is_drawn_at_zero():
     assert not [a for a in spec["layout"]["annotations"] if a.get("text") == "0"]
 
 
+def test_a_series_of_zeros_alone_asked_on_a_log_axis_is_drawn_linear():
+    """A pair page draws all its series on one scale: ROU→POL's one figure, €0, asked on
+    the log axis its other series need, had no positive figure to place it by and made the
+    page a 500."""
+    spec = series_figure(_view({"2024-06": (0.0, 1)}, []), log=True)
+    assert spec["layout"]["yaxis"]["type"] == "linear"
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    assert observed["y"] == [0.0]
+
+
 def test_the_money_axis_writes_amounts_as_the_text_does():
     """Billions as B and the currency's sign before them (€10B beside "€38.9B" in the
     text; Plotly's SI wrote 10G, with no sign)."""

@@ -578,6 +578,9 @@ def _layout(
     decades = float(np.log10(positive.max() / positive.min())) if positive.size else 0.0
     if log is None:
         log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
+    # a log axis asked for a series of zeros alone (a pair page's charts share one scale)
+    # has no figure to place it by: a linear axis, its zeros on the line
+    log = bool(log) and positive.size > 0
     fig.update_layout(  # plotly.js' own defaults plus a few colours: no template to copy
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",

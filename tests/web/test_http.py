@@ -64,6 +64,19 @@ def test_pages_load_scripts_only_from_the_app(client):
     assert "content-security-policy" in client.get("/").headers
 
 
+@pytest.mark.parametrize("root", ["", "/trade"])
+def test_a_missing_static_file_is_a_404_page_whose_links_work(client, root):
+    """The 404 under /static linked its stylesheet at /static/static/app.css and its menu at
+    /static/findings: inside the mount, the request's root path holds /static too."""
+    # no ``with``: the module's app and store stay open for the tests after this one
+    response = TestClient(client.app, root_path=root).get(f"{root}/static/nope.css")
+    assert response.status_code == 404
+    links = re.findall(r'(?:src|href)="([^"#]+)"', response.text)
+    assert f'href="{root}/static/app.css"' in response.text
+    assert f'href="{root}/findings"' in response.text
+    assert not [link for link in links if "/static/static" in link or "/static/findings" in link]
+
+
 def test_plotly_is_served_from_the_installed_package(client):
     response = client.get("/static/plotly.min.js")
     assert response.status_code == 200

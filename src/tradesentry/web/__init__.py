@@ -137,7 +137,7 @@ def _wants_json(request: Request) -> bool:
 def _refused_form(request: Request) -> dict | None:
     """The refused page's filter form as the reader filled it in (``views.refused_form``);
     None where the page has none or the store cannot say which flows it holds."""
-    root = request.scope.get("root_path", "")
+    root = routes.app_root(request)
     path = request.url.path
     path = path[len(root) :] if root and path.startswith(root) else path
     try:
@@ -194,7 +194,7 @@ def _errors(app: FastAPI) -> None:
         # API's own address under /api), the text escaped, the links made here; markup
         # keeps its characters as they are (``_shown``), so the text's control characters
         # (a NUL typed into the address) are made escapes first.
-        root = request.scope.get("root_path", "")
+        root = routes.app_root(request)
         prefix = root + ("/api" if _wants_json(request) else "")
         if _wants_json(request):
             choices = [{exc.param: c, "url": prefix + path} for c, path in exc.choices.items()]

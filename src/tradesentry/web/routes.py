@@ -160,6 +160,14 @@ async def app_memo(request: Request) -> views.Memo:
 Memo = Annotated[views.Memo, Depends(app_memo)]
 
 
+def app_root(request: Request) -> str:
+    """The address the app is served under (``--root-path``). Inside a mount Starlette's
+    ``root_path`` holds the mount's path too: a 404 under /static linked its stylesheet at
+    /static/static/app.css and its menu at /static/findings."""
+    scope = request.scope
+    return scope.get("app_root_path", scope.get("root_path", ""))
+
+
 def render(request: Request, template: str, status_code: int = 200, **context) -> HTMLResponse:
     """A page from the shared templates; autoescape is on for every one of them."""
     from tradesentry import __version__
@@ -169,7 +177,7 @@ def render(request: Request, template: str, status_code: int = 200, **context) -
         .get_template(template)
         .render(
             standalone=False,
-            root=request.scope.get("root_path", ""),
+            root=app_root(request),
             version=__version__,
             store_name=request.app.state.store.path.name,
             **context,
@@ -239,7 +247,7 @@ def findings_page(
 @pages.get("/finding/{finding_id}", summary="One finding: its series page")
 def finding_page(request: Request, db: Db, memo: Memo, finding_id: Segment) -> RedirectResponse:
     rec = views.finding(db, finding_id, memo)
-    root = request.scope.get("root_path", "")
+    root = app_root(request)
     path = series_path(rec, rec["id"], ambiguous=views.ambiguous(db, memo))
     return RedirectResponse(f"{root}{path}#f-{rec['id']}", status_code=302)
 

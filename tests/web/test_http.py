@@ -899,6 +899,10 @@ def test_a_store_never_scanned_lists_no_findings_as_a_clean_result(tmp_path):
     assert "No scan saved yet" in findings and "No findings." not in findings
     pair = client.get("/pair/CHN/PRK").text
     assert "No findings." not in pair and "From a scan run now" in pair
+    # it read "2 series, 0 findings in the 0 scanned" above the flags of a scan run now
+    assert "2 series, no scan saved yet ·" in " ".join(pair.split())
+    assert "No scan saved yet: run <code>tradesentry scan</code>." in pair
+    assert "in the 0 scanned" not in pair
     now = client.get("/api/pair/CHN/PRK").json()["findings_now"]
     assert {f["kind"] for f in now} >= {"level_shift", "implausible"}
     assert "None yet: no scan saved." in client.get("/").text

@@ -473,6 +473,37 @@ def test_months_and_orders_asked_of_findings_are_checked(call, said):
             {"kind": "gap", "period": "2020-03", "period_end": "2020-04"},
             ("recorded", "expected, total"),
         ),
+        (
+            {"kind": "revision", "period": "2020-09", "period_end": "2020-09"},
+            ("this release", "release before"),
+        ),
+        (
+            {
+                "kind": "incoherent",
+                "period": "2020-09",
+                "period_end": "2020-09",
+                "evidence": {"check": "partner"},
+            },
+            ("total", "sum of its parts"),
+        ),
+        (
+            {
+                "kind": "incoherent",
+                "period": "2021-01",
+                "period_end": "2021-02",
+                "evidence": {"check": "combined"},
+            },
+            ("combined figure", "its single months, summed"),
+        ),
+        (
+            {
+                "kind": "incoherent",
+                "period": "2021-02",
+                "period_end": "2021-02",
+                "evidence": {"check": "overlap"},
+            },
+            ("both figures, summed", "months counted once"),
+        ),
     ],
 )
 def test_the_figures_of_a_finding_are_named_for_what_they_hold(finding, terms):

@@ -87,8 +87,9 @@ def figure_terms(finding: Mapping) -> tuple[str, str]:
     """What a finding's ``observed`` and ``expected`` hold, in words for a label: the
     month's figure and its expectation for most kinds; a level shift's new and old levels
     (medians a month), a mirror gap's record and the figure the partner's record implies
-    for it at the pair's usual ratio, and a gap's expectation (totals over the months it
-    spans). A journalist quoting the table's "observed" of a level shift as the month's
+    for it at the pair's usual ratio, a gap's expectation (totals over the months it
+    spans), a revision's figure and the release before's, an incoherent total and the sum
+    of its parts. A journalist quoting the table's "observed" of a level shift as the month's
     figure quoted the median of the year after it; one quoting a mirror gap's "partner's
     record" quoted the implied figure, off the partner's own by the usual ratio (more than
     a tenth for half the gaps between EU members' records)."""
@@ -101,7 +102,24 @@ def figure_terms(finding: Mapping) -> tuple[str, str]:
         return f"this record{total}", f"as the partner's record implies{total}"
     if kind == "gap":
         return "recorded", f"expected{total}"
+    if kind == "revision":  # the release before's figure is no expectation
+        return f"this release{total}", f"release before{total}"
+    if kind == "incoherent":
+        return _incoherent_terms(finding)
     return "observed", "expected"
+
+
+def _incoherent_terms(finding: Mapping) -> tuple[str, str]:
+    """An incoherent finding's two figures by its check: a total and the sum of its parts,
+    a combined figure and its single months', or two figures over shared months and their
+    sum with those months counted once."""
+    evidence = finding.get("evidence")
+    check = evidence.get("check") if isinstance(evidence, Mapping) else None
+    if check == "combined":
+        return "combined figure", "its single months, summed"
+    if check == "overlap":
+        return "both figures, summed", "months counted once"
+    return "total", "sum of its parts"
 
 
 def stable_id(

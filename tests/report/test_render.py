@@ -92,7 +92,7 @@ def test_one_finding_is_not_one_findings(store):
     html = render_report(store)
     assert f"finding (scan {scan_id})" in html and "1 findings" not in html
     assert "1 finding, 1 high." in html  # the pair's section
-    assert "release covered" in html  # one release
+    assert "release kept" in html  # one release
 
 
 def test_plural_filters():

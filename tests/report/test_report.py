@@ -77,7 +77,7 @@ def test_report_has_every_section(seeded_store, tmp_path):
     html = build_report(seeded_store, tmp_path / "r.html").read_text(encoding="utf-8")
     for anchor in ("summary", "findings", "pairs", "revisions", "method"):
         assert f'id="{anchor}"' in html
-    assert "release covered" in html and "series scanned" in html  # one release
+    assert "release kept" in html and "series scanned" in html  # one release
     assert "money at stake (USD)" in html
     # a journalist read "$390.5B money at stake" as money in question: the summary says what
     assert "not money in error. A sum two records hold is counted once" in html

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from importlib import resources
@@ -240,6 +242,12 @@ def test_sort_and_pages(client):
     assert [f["kind"] for f in limited.json()] == ["timing_shift"]
     # the header counts all that match, not the page, so a client knows where paging ends
     assert limited.headers["X-Total-Count"] == str(len(ranked))
+    # the CSV twin pages as the JSON does (it gave every row for "?limit=1")
+    for query in ("limit=1&offset=1", "page=2&per_page=1"):
+        rows = list(csv.DictReader(io.StringIO(client.get(f"/api/findings.csv?{query}").text)))
+        assert [row["kind"] for row in rows] == ["timing_shift"]
+    assert client.get("/api/findings.csv?limit=abc").status_code == 422
+    assert client.get("/api/findings.csv?page=2&limit=3").status_code == 422
 
 
 def test_a_finding_opens_its_series(client):

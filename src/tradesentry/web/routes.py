@@ -313,6 +313,30 @@ def overview_json(db: Db, memo: Memo) -> dict:
     return views.overview(db, memo)
 
 
+Limit = Annotated[int | None, Query(ge=1, le=1_000_000)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+ApiPage = Annotated[Page | None, Query(description="The HTML page's page, as limit/offset.")]
+ApiPerPage = Annotated[
+    PerPage | None, Query(description=f"With page: its size ({views.FINDINGS_PER_PAGE}).")
+]
+
+
+def _window(
+    found: Findings, limit: int | None, offset: int, page: int | None, per_page: int | None
+) -> Findings:
+    """The findings a JSON or CSV export asks for: limit/offset, or a page's page and size
+    (a page's link with /api before it)."""
+    if page is not None or per_page is not None:
+        if limit is not None or offset:
+            raise views.Unprocessable("page and per_page, or limit and offset: choose one")
+        limit = per_page or views.FINDINGS_PER_PAGE
+        offset = ((page or 1) - 1) * limit
+    if not offset and limit is None:
+        return found
+    frame = found.to_frame().iloc[offset : None if limit is None else offset + limit]
+    return Findings(frame, found.scan_id)
+
+
 @api_router.get(
     "/findings",
     summary="Findings in the finding contract (as `scan --format json`)",
@@ -323,26 +347,14 @@ def findings_json(
     db: Db,
     memo: Memo,
     filters: Filters,
-    limit: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
-    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
-    page: Annotated[
-        Page | None, Query(description="The HTML page's page, as limit/offset.")
-    ] = None,
-    per_page: Annotated[
-        PerPage | None,
-        Query(description=f"With page: its size ({views.FINDINGS_PER_PAGE})."),
-    ] = None,
+    limit: Limit = None,
+    offset: Offset = 0,
+    page: ApiPage = None,
+    per_page: ApiPerPage = None,
 ) -> Response:
-    if page is not None or per_page is not None:  # a page's link with /api before it
-        if limit is not None or offset:
-            raise views.Unprocessable("page and per_page, or limit and offset: choose one")
-        limit = per_page or views.FINDINGS_PER_PAGE
-        offset = ((page or 1) - 1) * limit
     found, _ = views.select_findings(db, filters, memo)
     total = len(found)  # all that match, so a client paging with limit/offset knows the end
-    if offset or limit is not None:
-        frame = found.to_frame().iloc[offset : None if limit is None else offset + limit]
-        found = Findings(frame, found.scan_id)
+    found = _window(found, limit, offset, page, per_page)
     headers = {"X-Total-Count": str(total)}
     return Response(found.to_json(), media_type="application/json", headers=headers)
 
@@ -359,12 +371,25 @@ def pairs_json(data: Pairs) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def findings_csv(db: Db, memo: Memo, filters: Filters) -> Response:
+def findings_csv(
+    db: Db,
+    memo: Memo,
+    filters: Filters,
+    limit: Limit = None,
+    offset: Offset = 0,
+    page: ApiPage = None,
+    per_page: ApiPerPage = None,
+) -> Response:
+    # the JSON twin's paging too: "?limit=5" gave every row, "?limit=abc" no 422
     found, _ = views.select_findings(db, filters, memo)
+    total = len(found)
     return Response(
-        views.findings_csv(found),
+        views.findings_csv(_window(found, limit, offset, page, per_page)),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="findings.csv"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="findings.csv"',
+            "X-Total-Count": str(total),
+        },
     )
 
 

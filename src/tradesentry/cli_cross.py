@@ -70,8 +70,10 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
         change = relative_change(after, before) if before and after is not None else ""
         table.add_row(
             period_label(pd.Timestamp(row.period).strftime("%Y-%m"), row.freq),
-            money(before, currency),
-            money(after, currency),
+            # each revision in its own currency: a series given in euros from a release
+            # on keeps its dollar revisions in dollars
+            money(before, row.currency),
+            money(after, row.currency),
             change or ("suppressed" if after is None else "disclosed"),
             f"{row.previous_release} ({_date(row.previous_published)}) → "
             f"{row.release} ({_date(row.published)})",
@@ -107,6 +109,7 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
         f"against release {diff.a['id']} ({diff.a['file']}, published "
         f"{diff.a['published'] or 'n/a'}): {plural(s['common'], 'cell')} in both, "
         f"{s['revised']:,} revised{_revised_detail(s)}, {s['unchanged']:,} unchanged, "
+        f"{_other_currency(s, diff.b['id'])}"
         f"{s['appeared']:,} appeared, "
         f"{s['vanished']:,} vanished; {plural(s['only_in_b'], 'cell')} beyond release "
         f"{diff.a['id']}'s coverage, {s['only_in_a']:,} beyond release {diff.b['id']}'s"
@@ -179,6 +182,12 @@ def _net_text(s: dict) -> str:
 def _changes(net: dict) -> str:
     """Net changes by currency, each in its own: '+$2.0M, -¥200.0M'; '' for none."""
     return ", ".join(("+" if v > 0 else "") + money(v, cur) for cur, v in sorted(net.items()))
+
+
+def _other_currency(s: dict, b: int) -> str:
+    """ "95 given by release 5 in another currency (not compared), " where any."""
+    n = s.get("other_currency") or 0
+    return f"{n:,} given by release {b} in another currency (not compared), " if n else ""
 
 
 def _revised_detail(s: dict) -> str:

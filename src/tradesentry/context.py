@@ -195,7 +195,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         selects.append(f"{usd_rate_sql('o', 'ro')} AS own_per_usd")
         joins.append("LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period")
     if "previous" in needs:
-        key = " AND ".join(f"p.{c} = o.{c}" for c in OBSERVATION_KEY)
+        key = " AND ".join(f"p.{c} = o.{c}" for c in (*OBSERVATION_KEY, "currency"))
         selects += [
             "p.value AS previous_value",
             "p.release_id AS previous_release",
@@ -299,7 +299,7 @@ def previous_sql(observations: str = "observations") -> str:
     """The figure of every cell before the one its current row holds.
 
     Release order is ``release_order.vintage``. A current figure is compared with the last
-    earlier release that gave the cell a figure: a figure withheld in one release and
+    earlier release that gave the cell a figure in its currency: a figure withheld in one release and
     published again in the next, unchanged, is no news (it read as a figure appearing, its
     whole value at stake). Where no earlier release gave a figure, and where the current
     row is itself withheld, it is compared with the release just before. Cells reported by
@@ -308,10 +308,12 @@ def previous_sql(observations: str = "observations") -> str:
     an earlier release's (a revision "against release 1" said nothing of release 2's
     withholding); NULL otherwise.
     """
-    partition = ", ".join(f"ob.{c}" for c in OBSERVATION_KEY)
+    # within a currency: a release that gives the series in euros instead of dollars
+    # restates no figure (dollars read as euros made each month an 8 % "revision")
+    partition = ", ".join(f"ob.{c}" for c in (*OBSERVATION_KEY, "currency"))
     every = f"PARTITION BY {partition} ORDER BY ro.vintage DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
     return f"""
-        SELECT {", ".join(OBSERVATION_KEY)}, value, release_id,
+        SELECT {", ".join(OBSERVATION_KEY)}, currency, value, release_id,
                CASE WHEN before_withheld AND before_release <> release_id
                     THEN before_release END AS withheld_release FROM (
             SELECT ob.*,

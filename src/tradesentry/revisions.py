@@ -85,7 +85,9 @@ def revisions(
                    lag(o.release_id) OVER w AS previous_release
             FROM observations o JOIN release_order ro USING (release_id)
             WHERE {" AND ".join(clauses)}
-            WINDOW w AS (PARTITION BY {", ".join(f"o.{c}" for c in OBSERVATION_KEY)}
+            -- a figure is compared with the last one in its own currency: a release that
+            -- gives the series in euros instead of dollars restates no figure
+            WINDOW w AS (PARTITION BY {", ".join(f"o.{c}" for c in OBSERVATION_KEY)}, o.currency
                          ORDER BY ro.vintage)
         )
         SELECT {", ".join(SERIES_KEY)}, s.period, s.period_months, s.currency,
@@ -143,11 +145,12 @@ def release_diff(
         raise InputError(f"--diff {a} {b}: a release against itself; give two releases")
     cells = con.execute(_diff_sql(), [a, b, a, b, min_change, tolerance]).df()
     cells["period"] = pd.to_datetime(cells["period"]).dt.strftime("%Y-%m")
+    statuses = ("revised", "unchanged", "other_currency", "appeared", "vanished")
     summary = {
         status: int((cells["status"] == status).sum())
-        for status in ("revised", "unchanged", "appeared", "vanished", "only_in_a", "only_in_b")
+        for status in (*statuses, "only_in_a", "only_in_b")
     }
-    summary["common"] = summary["revised"] + summary["unchanged"]
+    summary["common"] = summary["revised"] + summary["unchanged"] + summary["other_currency"]
     revised = cells["status"] == "revised"
     summary["small"] = int((revised & ~cells["material"].astype(bool)).sum())
     summary["withheld"] = int((revised & cells["value_b"].isna()).sum())
@@ -210,14 +213,19 @@ def _diff_sql() -> str:
                          WHERE release_id = ? GROUP BY ALL),
              cells AS (
                 SELECT {", ".join(f"coalesce(b.{c}, a.{c}) AS {c}" for c in OBSERVATION_KEY)},
-                       coalesce(b.currency, a.currency) AS currency,
+                       coalesce(b.currency, a.currency) AS currency, a.currency AS currency_a,
                        a.value AS value_a, b.value AS value_b,
                        a.line IS NOT NULL AS in_a, b.line IS NOT NULL AS in_b
                 FROM a FULL OUTER JOIN b USING ({_KEY})
              )
-        SELECT c.* EXCLUDE (in_a, in_b), value_b - value_a AS change,
-               coalesce({_changed_sql("value_b", "value_a")}, false) AS material,
+        SELECT c.* EXCLUDE (in_a, in_b),
+               -- a figure given in another currency is not compared: dollars less euros
+               -- made every month of a release in euros an 8 % "revision"
+               CASE WHEN currency_a = currency THEN value_b - value_a END AS change,
+               coalesce(currency_a = currency AND {_changed_sql("value_b", "value_a")}, false)
+                   AS material,
                CASE
+                 WHEN in_a AND in_b AND currency_a IS DISTINCT FROM currency THEN 'other_currency'
                  WHEN in_a AND in_b THEN
                    CASE WHEN value_b IS DISTINCT FROM value_a THEN 'revised' ELSE 'unchanged' END
                  WHEN in_b AND ca.lo IS NOT NULL AND c.period BETWEEN ca.lo AND ca.hi THEN 'appeared'

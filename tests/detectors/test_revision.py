@@ -434,3 +434,43 @@ def test_a_figure_withheld_and_given_again_is_compared_with_its_last_figure(
         assert (
             "against release 1 (published 2025-02-13); release 2 had listed it without a value."
         ) in f["explanation"], f["explanation"]
+
+
+def test_a_release_in_another_currency_restates_no_figure(store, tmp_path):
+    """Thailand's figures given again in euros (×0.92) read as an 8 % revision of every
+    month, "from €499.6K to €459.6K" (the €499.6K was dollars), and a diff's net change
+    subtracted dollars from euros. A figure is compared with the last one in its own
+    currency; the diff counts the others apart."""
+    header = "reporter,partner,flow,commodity,period,value,currency\n"
+
+    def release(name: str, currency: str, factor: float, published: str, march: float = 1.0):
+        rows = [
+            f"CHN,THA,export,250410,2024-{m:02d},{500_000 * factor * (march if m == 3 else 1):.2f},"
+            f"{currency}\n"
+            for m in range(1, 7)
+        ]
+        (tmp_path / name).write_text(header + "".join(rows))
+        store.ingest(tmp_path / name, published=published)
+
+    release("usd.csv", "USD", 1.0, "2025-01-10")
+    release("eur.csv", "EUR", 0.92, "2025-02-10")
+    assert api.scan(store, kinds=["revision"], save=False).to_records() == []
+    diff = api.release_diff(store, 1, 2)
+    s = diff.summary
+    assert (s["revised"], s["other_currency"], s["common"]) == (0, 6, 6)
+    assert s["change_by_currency"] == {} and s["total_change"] == 0.0
+    assert set(diff.cells["status"]) == {"other_currency"}
+    assert diff.cells["change"].isna().all()
+    assert set(diff.cells["currency_a"]) == {"USD"} and set(diff.cells["currency"]) == {"EUR"}
+    digest = api.digest(store, release=2)
+    assert digest.revisions_total == 0 and digest.coverage["other_currency"] == 6
+    assert digest.summary[1] == (
+        "Of these, 6 give earlier figures in another currency (not compared)."
+    )
+    release("eur2.csv", "EUR", 0.92, "2025-03-10", march=1.1)  # March revised, in euros
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert (found["period"], found["observed"], found["expected"]) == (
+        "2024-03",
+        pytest.approx(506_000),
+        pytest.approx(460_000),
+    )

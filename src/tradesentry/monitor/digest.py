@@ -19,6 +19,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from tradesentry.errors import InputError
@@ -215,6 +216,7 @@ figure AS (
 SELECT c.reporter, c.partner, c.flow, c.classification, c.commodity, c.freq, c.breakdown,
        c.period, c.period_months, c.value, c.currency,
        p.value AS previous_value, p.release_id AS previous_release,
+       p.currency AS previous_currency,
        f.value AS last_figure, f.release_id AS last_figure_release
 FROM cells c LEFT JOIN prior p USING ({key}) LEFT JOIN figure f USING ({key})
 """
@@ -257,19 +259,16 @@ def _cells(con, release: int) -> pd.DataFrame:
 
 
 def _status(cells: pd.DataFrame) -> pd.Series:
-    """new (no earlier release had the cell), revised, or unchanged."""
+    """new (no earlier release had the cell), other currency (the earlier figure is in
+    another currency: not compared, as ``context.previous_sql`` does not; dollars read as
+    euros were "revised to €459,599 from €499,564"), revised, or unchanged."""
     seen = cells["previous_release"].notna()
+    other = seen & (cells["previous_currency"] != cells["currency"])
     same = (cells["value"] == cells["previous_value"]) | (
         cells["value"].isna() & cells["previous_value"].isna()
     )
-    return pd.Series(
-        [
-            "new" if not s else ("unchanged" if u else "revised")
-            for s, u in zip(seen, same, strict=True)
-        ],
-        index=cells.index,
-        dtype=object,
-    )
+    status = np.select([~seen, other, same], ["new", "other currency", "unchanged"], "revised")
+    return pd.Series(status, index=cells.index, dtype=object)
 
 
 def _coverage(cells: pd.DataFrame) -> dict:
@@ -286,6 +285,7 @@ def _coverage(cells: pd.DataFrame) -> dict:
         "new": int(status.get("new", 0)),
         "revised": int(status.get("revised", 0)),
         "unchanged": int(status.get("unchanged", 0)),
+        "other_currency": int(status.get("other currency", 0)),
     }
 
 
@@ -417,6 +417,11 @@ def _freshness(cov: dict) -> str:
         (cov["new"], "is new", "are new"),
         (cov["revised"], "revises an earlier figure", "revise earlier figures"),
         (cov["unchanged"], "repeats an earlier figure", "repeat earlier figures unchanged"),
+        (
+            cov["other_currency"],
+            "gives an earlier figure in another currency (not compared)",
+            "give earlier figures in another currency (not compared)",
+        ),
     ):
         if n:
             parts.append(f"{n:,} {one if n == 1 else many}")

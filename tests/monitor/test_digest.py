@@ -549,6 +549,53 @@ def test_findings_over_runs_of_months_are_told_without_their_first_months_move(d
     assert shifts and all(f["context"] for f in shifts)
 
 
+def test_a_month_without_a_figure_before_it_is_told_first(store, tmp_path):
+    """A dip in March 2017, after Korea's combined January–February, read "rose to $10.59
+    billion in April 2017 from $6.99 billion in March": a reader quoted April's move as the
+    finding's. The month comes first, then the month after."""
+    from tradesentry.monitor import digest
+
+    path = tmp_path / "kor.csv"
+    path.write_text(
+        "reporter,partner,flow,commodity,period,period_months,value,currency\n"
+        "KOR,CHN,export,TOTAL,2017-01,2,21000000000,USD\n"
+        "KOR,CHN,export,TOTAL,2017-03,1,6990000000,USD\n"
+        "KOR,CHN,export,TOTAL,2017-04,1,10590000000,USD\n"
+    )
+    store.ingest(path)
+    rec = {"kind": "dip", "period": "2017-03", "period_end": "2017-03", "currency": "USD"}
+    rec |= {"reporter": "KOR", "partner": "CHN", "flow": "export", "classification": "HS"}
+    rec |= {"commodity": "TOTAL", "breakdown": ""}
+    said = digest._context(store.con, 1, rec, "South Korea's exports to China")
+    assert said == (
+        "South Korea's exports to China were $6.99 billion in March 2017 (no figure for "
+        "February alone), then rose to $10.59 billion in April."
+    )
+    run = rec | {"kind": "revision", "period_end": "2017-04"}  # a run of revised months
+    assert digest._context(store.con, 1, run, "South Korea's exports to China") == ""
+
+
+def test_the_digests_revisions_come_largest_first_a_withheld_figure_by_its_size():
+    """€325 now withheld was listed above €232,976 withheld and every real revision: a
+    blank's change sorted first."""
+    import pandas as pd
+
+    from tradesentry.monitor import digest
+
+    cells = pd.DataFrame(
+        {
+            "value": [None, None, 1_100.0, 52_000.0],
+            "previous_value": [325.0, 232_976.0, 1_000.0, 50_000.0],
+            "previous_release": [1, 1, 1, 1],
+            "currency": ["EUR"] * 4,
+            "previous_currency": ["EUR"] * 4,
+            "period": ["2025-06"] * 4,
+        }
+    )
+    order = digest._revisions(cells)["previous_value"].tolist()
+    assert order == [232_976.0, 50_000.0, 325.0, 1_000.0]  # changes 232,976, 2,000, 325, 100
+
+
 def _two_currency_months(tmp_path) -> Path:
     """Japan's (in yen) and the United States' (in dollars) imports from China, January and
     February 2021: ¥290 billion of change (about $2.6 billion at 110 yen) against $8.3

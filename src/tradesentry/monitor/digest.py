@@ -563,8 +563,14 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     """Cells whose figure differs from the previous release's, largest change first."""
     revised = cells[_status(cells) == "revised"].copy()
     revised["change"] = revised["value"] - revised["previous_value"]
-    revised["_size"] = revised["change"].abs()
-    return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="first")
+    # a figure now withheld (or disclosed) changes by all of it: €325 withheld had come
+    # before €232,976 withheld and every real revision
+    revised["_size"] = (
+        revised["change"]
+        .abs()
+        .fillna(revised["previous_value"].abs().fillna(revised["value"].abs()))
+    )
+    return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="last")
 
 
 def _cell_words(row: dict) -> tuple[str, str]:
@@ -783,6 +789,8 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     """
     if rec.get("freq") == "A" or rec.get("kind") in _RUNS:
         return ""
+    if rec.get("kind") == "revision" and rec.get("period_end") not in (None, rec["period"]):
+        return ""  # a run of revised months: its first month's move is not what it is about
     try:
         start = pd.Period(rec["period"], freq="M")
     except (TypeError, ValueError):
@@ -800,11 +808,15 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     currency = rec["currency"] or "USD"
     if here is None or (rec.get("kind") == "level_shift" and not _moved_its_way(rec, before, here)):
         return ""
-    if before is None:
-        if after is None:
-            return ""
-        return words.move(who, after, str(start + 1), here, str(start), currency)
-    text = words.move(who, here, str(start), before, str(start - 1), currency)
+    if before is None and after is None:
+        return ""
+    if before is None:  # the month first: "rose to … in April" read as the finding's move
+        text = words.sentence(
+            f"{who} were {words.money(here, currency)} in {words.month(str(start))} (no "
+            f"figure for {words.month(str(start - 1), after=str(start))} alone)."
+        )
+    else:
+        text = words.move(who, here, str(start), before, str(start - 1), currency)
     if after is None:
         return text
     verb = "rose to" if after > here else "fell to" if after < here else "held at"

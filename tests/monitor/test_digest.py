@@ -596,6 +596,32 @@ def test_the_digests_revisions_come_largest_first_a_withheld_figure_by_its_size(
     assert order == [232_976.0, 50_000.0, 325.0, 1_000.0]  # changes 232,976, 2,000, 325, 100
 
 
+def test_the_moves_headings_name_the_months_the_moves_come_from(store, tmp_path):
+    """A release of October's figures with old months revised headed its moves "By
+    commodity, month on month, January 2024–October 2024", every one of them October's."""
+    from tradesentry.monitor import render
+
+    def release(name: str, months: range, march: float, published: str) -> None:
+        lines = ["reporter,partner,flow,commodity,period,value,currency"]
+        for code, base in (("TOTAL", 9e8), ("250410", 3e6), ("380110", 5e6)):
+            for m in months:
+                value = base * (1 + 0.05 * m) * (march if m == 3 else 1.0)
+                lines.append(f"CHN,JPN,export,{code},2024-{m:02d},{value:.0f},USD")
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        store.ingest(tmp_path / name, published=published)
+
+    release("sep.csv", range(1, 10), 1.0, "2024-10-20")
+    release("oct.csv", range(1, 11), 1.1, "2024-11-20")  # March revised, October new
+    d = api.digest(store)
+    assert d.moves_months == ("2024-10", "2024-10")
+    headings = [heading for heading, _ in render.sections(d)]
+    assert headings and not [h for h in headings if "January 2024" in h], headings
+    assert api.digest(store, release=1).moves_months == ("2024-01", "2024-09")  # a first load
+    assert "By commodity, month on month, January–September 2024" in [
+        heading for heading, _ in render.sections(api.digest(store, release=1))
+    ]
+
+
 def _two_currency_months(tmp_path) -> Path:
     """Japan's (in yen) and the United States' (in dollars) imports from China, January and
     February 2021: ¥290 billion of change (about $2.6 billion at 110 yen) against $8.3

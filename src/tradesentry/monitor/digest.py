@@ -102,6 +102,9 @@ class Digest:
     #: the last month earlier releases gave for the release's series, where it is after
     #: ``latest_month`` (a release that revises old months only): None otherwise
     earlier_releases_to: str | None = None
+    #: the first and last month the moves were drawn from where they are the months the
+    #: release brings new (None: all of its months, ``coverage``'s span)
+    moves_months: tuple[str, str] | None = None
 
     @property
     def title(self) -> str:
@@ -150,8 +153,10 @@ def build(
     cells = _cells(con, rid)
     left_out = _left_out(con, rid)
     moves = _moves(con, rid, new_only=True, limit=limit)
+    moves_months = _new_months(cells)
     if moves.empty:
         moves = _moves(con, rid, new_only=False, limit=limit)
+        moves_months = None  # all of the release's months
     latest_month, latest = _latest(con, rid, cells)
     held_to = _held_to(con, rid, latest_month)
     current, baseline = _scans(store, rid, scan_id)
@@ -167,6 +172,7 @@ def build(
         latest=latest,
         earlier_releases_to=held_to,
         moves=[_move(r) for r in moves.to_dict("records")],
+        moves_months=moves_months,
         findings=found,
         findings_total=total,
         findings_elsewhere=elsewhere,
@@ -269,6 +275,17 @@ def _status(cells: pd.DataFrame) -> pd.Series:
     )
     status = np.select([~seen, other, same], ["new", "other currency", "unchanged"], "revised")
     return pd.Series(status, index=cells.index, dtype=object)
+
+
+def _new_months(cells: pd.DataFrame) -> tuple[str, str] | None:
+    """The first and last of the single months the release brings new: its moves' months
+    (a release of October's figures and old revisions headed its moves "January
+    2017–October 2024", every one of them October's)."""
+    single = (cells["freq"] == "M") & (cells["period_months"] == 1)
+    periods = cells.loc[single & (_status(cells) == "new"), "period"]
+    if periods.empty:
+        return None
+    return _ym(periods.min()), _ym(periods.max())
 
 
 def _coverage(cells: pd.DataFrame) -> dict:

@@ -47,9 +47,14 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
 
 
 def _months_held(digest: Digest) -> str:
-    """ ", January 2001–December 2019" where the release holds more than one month: its
-    largest moves are over all of them (a first load's go back years), not its newest."""
-    first, last = (digest.coverage.get(k) for k in ("first_period", "last_period"))
+    """ ", January 2001–December 2019" where the moves are drawn from more than one month
+    (a first load's go back years), not its newest: the months the release brings new, or
+    all of its months where it brings none."""
+    span = digest.moves_months or (
+        digest.coverage.get("first_period"),
+        digest.coverage.get("last_period"),
+    )
+    first, last = span
     if not first or not last or first == last:
         return ""
     return f", {words.month_span(first, last)}"

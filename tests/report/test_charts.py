@@ -328,3 +328,22 @@ def test_a_money_axis_labels_amounts_and_starts_at_zero(low, log, dtick):
     assert layout["yaxis"]["rangemode"] == "tozero"
     on_log = layout["updatemenus"][0]["buttons"][0]["args"][0]
     assert on_log == {"yaxis.type": "log", "yaxis.dtick": dtick}
+
+
+def test_the_levels_of_a_shift_are_told_apart_in_the_legend():
+    """ "Level before" and "Level after" were drawn in one colour and one dash."""
+    months = [f"2023-{m:02d}" for m in range(1, 13)]
+    figures = {m: (1e6 if i < 6 else 3e6, 1) for i, m in enumerate(months)}
+    shift = {
+        "kind": "level_shift",
+        "period": "2023-07",
+        "period_end": "2023-12",
+        "observed": 3e6,
+        "expected": 1e6,
+        "evidence": {"old_level": 1e6, "new_level": 3e6},
+    }
+    view = _view(figures, [shift])
+    spec = series_figure(view, focus=view.findings.to_records()[0])
+    dashes = {t["name"]: t["line"]["dash"] for t in spec["data"] if t["name"].startswith("Level")}
+    assert set(dashes) == {"Level before", "Level after"}
+    assert dashes["Level before"] != dashes["Level after"]

@@ -521,10 +521,20 @@ def _add_levels(
                 y=[level, level],
                 mode="lines",
                 name=name,
-                line={"color": EXPECTED, "dash": "dash", "width": 2},
+                # one dash each: the legend told "Level before" from "Level after" by
+                # nothing but its words
+                line={"color": EXPECTED, "dash": _LEVEL_DASH.get(name, "dash"), "width": 2},
                 hovertemplate=f"{name}: {money(level, currency)}<extra></extra>",
             )
         )
+
+
+_LEVEL_DASH = {
+    "Level before": "dot",
+    "Level after": "dash",
+    "Level of the last months": "dashdot",
+    "Level after the return": "longdashdot",
+}
 
 
 def _month(value) -> pd.Timestamp | None:

@@ -74,11 +74,26 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
             # on keeps its dollar revisions in dollars
             money(before, row.currency),
             money(after, row.currency),
-            change or ("suppressed" if after is None else "disclosed"),
+            change or ("suppressed" if after is None else _disclosed(row, after)),
             f"{row.previous_release} ({_date(row.previous_published)}) → "
             f"{row.release} ({_date(row.published)})",
         )
     console.print(table)
+
+
+def _disclosed(row, after: float) -> str:
+    """A figure given again after a release withheld it, against the last one published:
+    "disclosed, +25.0% on release 1's €233.0K"."""
+    last = _num(getattr(row, "last_figure", None))
+    if last is None:
+        return "disclosed"
+    release = int(row.last_figure_release)
+    if after == last:
+        return f"disclosed, release {release}'s figure again"
+    return (
+        f"disclosed, {relative_change(after, last)} on release {release}'s "
+        f"{money(last, row.currency)}"
+    )
 
 
 def _date(value) -> str:

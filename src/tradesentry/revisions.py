@@ -82,7 +82,10 @@ def revisions(
         WITH seq AS (
             SELECT o.*, ro.vintage,
                    lag(o.value) OVER w AS previous_value,
-                   lag(o.release_id) OVER w AS previous_release
+                   lag(o.release_id) OVER w AS previous_release,
+                   lag(o.value IGNORE NULLS) OVER w AS last_figure,
+                   lag(CASE WHEN o.value IS NOT NULL THEN o.release_id END IGNORE NULLS)
+                       OVER w AS last_figure_release
             FROM observations o JOIN release_order ro USING (release_id)
             WHERE {" AND ".join(clauses)}
             -- a figure is compared with the last one in its own currency: a release that
@@ -94,7 +97,14 @@ def revisions(
                s.previous_release, pr.published AS previous_published,
                s.release_id AS release, r.published AS published,
                s.previous_value, s.value, s.value - s.previous_value AS change,
-               (s.value - s.previous_value) / nullif(abs(s.previous_value), 0) AS change_share
+               (s.value - s.previous_value) / nullif(abs(s.previous_value), 0) AS change_share,
+               -- a figure given again after a release withheld it: the last one published,
+               -- which the scan's revision compares it with (€233.0K withheld, then
+               -- €291.2K, read only "suppressed" and "disclosed")
+               CASE WHEN s.previous_value IS NULL AND s.value IS NOT NULL
+                    THEN s.last_figure END AS last_figure,
+               CASE WHEN s.previous_value IS NULL AND s.value IS NOT NULL
+                    THEN s.last_figure_release END AS last_figure_release
         FROM seq s
         JOIN releases r ON r.id = s.release_id
         LEFT JOIN releases pr ON pr.id = s.previous_release

@@ -553,6 +553,28 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
     assert "net change of the revised figures +€778.3M." in text, text
 
 
+def test_series_compares_a_figure_given_again_with_the_last_one_published(tmp_path):
+    """Spain's June 2025: €232,976, withheld by the next release, €291,220 in the one
+    after. The history read "suppressed" and "disclosed", never the +25 % the scan
+    reports; a figure given again unchanged is said to be the same."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("ESP", "WLD", "export", "39199020", "2025", f"{m:02d}", value)
+
+    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
+    steady = [month(m, "500000") for m in (4, 5)]
+    for stem, june, july in (("a", "232976", "1000"), ("b", "", ""), ("c", "291220", "1000")):
+        path = sdmx.file(tmp_path, [*steady, month(6, june), month(7, july)], stem=stem)
+        assert invoke("ingest", path, "--store", db).exit_code == 0
+    out = " ".join(
+        invoke("series", "ESP", "WLD", "export", "39199020", "--store", db).stdout.split()
+    )
+    # (the table wraps its cells at 80 columns)
+    assert "disclosed, +25.0% on" in out and "release 1's €233.0K" in out, out
+    assert "disclosed, release 1's" in out and "figure again" in out, out
+
+
 def _release(tmp_path: Path, db: Path, name: str, rows: list[tuple], published: str) -> None:
     columns = ["reporter", "partner", "flow", "classification", "commodity", "period", "value"]
     frame = pd.DataFrame([r[:7] for r in rows], columns=columns)

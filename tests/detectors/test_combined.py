@@ -7,7 +7,7 @@ import pytest
 
 from tradesentry.detectors import default_detectors
 
-from ._helpers import china_style_panel
+from ._helpers import as_cells, china_style_panel, findings
 
 JAN_FEB_2021 = 36  # the panels run from January 2018
 
@@ -188,3 +188,43 @@ def test_a_pair_beside_its_january_leaves_its_january_alone():
     assert spread[0, JAN_FEB_2021 + 1] == pytest.approx(0.4e6) and filled[0, JAN_FEB_2021 + 1]
     panel.combined[0, JAN_FEB_2021] = 20e6  # far off: the months (and incoherent) speak
     assert not _scan(panel, ["implausible", "spike", "dip"])[0]
+
+
+MARCH_2021 = JAN_FEB_2021 + 2
+
+
+@pytest.mark.parametrize(
+    ("share", "direction", "first"),
+    [(0.4, "earlier", "January–February 2021"), (-0.5, "later", "January–February 2021")],
+    ids=["march-into-jan-feb", "jan-feb-into-march"],
+)
+def test_a_timing_shift_across_a_combined_figure_is_one_finding(share, direction, first):
+    """Korea's exports to China: 40 % of March 2017 moved into January–February read as a
+    spike on the pair ($6.67B at stake) and a dip on March ($3.95B): $10.6B for $4.66B
+    moved. The combined figure and the month beside it are one pair of a timing shift,
+    which replaces both."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    march = panel.values[1, MARCH_2021]
+    pair = panel.combined[1, JAN_FEB_2021]
+    amount = share * march if share > 0 else -share * pair  # what moved, from where
+    if share > 0:  # from March into January–February
+        panel.values[1, MARCH_2021] -= amount
+        panel.combined[1, JAN_FEB_2021] += amount
+    else:  # from January–February into March
+        panel.values[1, MARCH_2021] += amount
+        panel.combined[1, JAN_FEB_2021] -= amount
+    detectors = default_detectors(["implausible", "spike", "dip", "timing_shift", "level_shift"])
+    found = findings(panel, detectors)
+    assert found["kind"].tolist() == ["timing_shift"]  # no spike, no dip beside it
+    assert as_cells(panel, found)[["series", "start", "end"]].values.tolist() == [
+        [1, JAN_FEB_2021, MARCH_2021]
+    ]
+    finding = found.iloc[0].to_dict()
+    ev = finding["evidence"]
+    assert ev["direction"] == direction
+    assert ev["combined"] == {"months": ["2021-01", "2021-02"], "first": True}
+    assert finding["impact"] == pytest.approx(amount, rel=0.25)
+    text = finding["explanation"]
+    assert text.startswith(f"{first} recorded $"), text
+    assert "and March 2021 $" in text and "a timing shift" in text
+    assert "The combined figure is one for its 2 months" in text

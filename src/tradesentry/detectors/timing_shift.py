@@ -18,6 +18,7 @@ from tradesentry.detectors.base import (
     no_detections,
 )
 from tradesentry.detectors.baseline import Baseline, baseline
+from tradesentry.detectors.combined import combined_name, combined_readings
 from tradesentry.detectors.evidence import (
     SEASON_SCALES,
     expectation_source,
@@ -86,6 +87,14 @@ class TimingShift(Detector):
     series from 0.06 to 0 per 100 series-years, at F1 0.47 instead of 0.48 at the aim's
     sizes.
 
+    A combined figure whose months have no figures of their own (China's January–February)
+    is one side of a pair with the single month after it or before it (``combined_pairs``):
+    read against its months' expected sum, as the other detectors read it
+    (``combined.combined_readings``), on the same five conditions; the finding spans the
+    combined months and the single month, and replaces the spike and the dip it explains
+    (40 % of Korea's March 2017 moved into its January–February had been a spike and a dip,
+    $10.6B at stake for $4.66B moved; now one shift of about $4.9B).
+
     A month's expectation may rest on a strong seasonal factor taken from other years' odd
     months. Where it does (the season moves the month by at least 2 scales,
     |z − level_z| ≥ 2, ``evidence.strong_season``) and against the level alone the month
@@ -111,18 +120,35 @@ class TimingShift(Detector):
             return no_detections()
         model = baseline(panel)
         screen = pair_statistics(panel.values, model)
-        rows, cols = np.nonzero(self._admissible(screen, screen=True))
-        if not rows.size:
-            return no_detections()
-        pairs = pair_statistics(panel.values, model, rows, cols, screen["two_month_scale"])
-        ok = self._admissible(pairs) & pairs["judged"]
         strength = np.full(screen["z0"].shape, -np.inf)
-        strength[rows[ok], cols[ok]] = pairs["evidence"][ok]
-        best = _strongest(strength)[rows, cols]
-        rows, cols = rows[best], cols[best]
-        pairs = {name: a[best] for name, a in pairs.items() if name != "two_month_scale"}
-        if not rows.size:
-            return no_detections()
+        rows, cols = np.nonzero(self._admissible(screen, screen=True))
+        pairs = None
+        if rows.size:
+            pairs = pair_statistics(panel.values, model, rows, cols, screen["two_month_scale"])
+            ok = self._admissible(pairs) & pairs["judged"]
+            strength[rows[ok], cols[ok]] = pairs["evidence"][ok]
+        across = combined_pairs(panel, model, screen["two_month_scale"])
+        across_ok = self._admissible(across) & across["judged"]
+        strength[across["row"][across_ok], across["slot"][across_ok]] = across["evidence"][
+            across_ok
+        ]
+        kept = _strongest(strength)
+        found = []
+        if pairs is not None:
+            best = kept[rows, cols]
+            rows, cols = rows[best], cols[best]
+            pairs = {name: a[best] for name, a in pairs.items() if name != "two_month_scale"}
+            if rows.size:
+                found.append(self._single_months(panel, model, pairs, rows, cols))
+        best = across_ok & kept[across["row"], across["slot"]]
+        best &= _one_side_each(across, best)
+        if best.any():
+            found.append(
+                self._across_combined(panel, model, {k: a[best] for k, a in across.items()})
+            )
+        return pd.concat(found, ignore_index=True) if found else no_detections()
+
+    def _single_months(self, panel, model, pairs, rows, cols) -> pd.DataFrame:
         return detections(
             self.kind,
             rows,
@@ -135,6 +161,49 @@ class TimingShift(Detector):
                 panel, rows, cols, confidence(pairs["evidence"], self.threshold), pairs["moved"]
             ),
             evidence=self._evidence(panel, model, pairs, rows, cols),
+        )
+
+    def _across_combined(self, panel, model, s: dict) -> pd.DataFrame:
+        """Pairs of a combined figure (China's January–February) and the month beside it,
+        ``combined_pairs``: one finding over the combined months and the single month."""
+        rows, start, end = s["row"], s["start"], s["end"]
+        evidence = []
+        for k in range(len(rows)):
+            m = float(s["moved"][k])
+            e = (float(s["e0"][k]), float(s["e1"][k]))
+            v = (float(s["v0"][k]), float(s["v1"][k]))
+            first, span = int(s["c0"][k]), int(s["span"][k])
+            evidence.append(
+                {
+                    "moved": round(m, 2),
+                    "direction": "later" if m > 0 else "earlier",
+                    "share_moved": float(f"{abs(m) / max(e[0] if m > 0 else e[1], 1e-300):.4g}"),
+                    "observed": list(v),
+                    "expected": [round(e[0], 2), round(e[1], 2)],
+                    "z": [round(float(s["z0"][k]), 3), round(float(s["z1"][k]), 3)],
+                    "sum_observed": v[0] + v[1],
+                    "sum_expected": round(e[0] + e[1], 2),
+                    "sum_z": round(float(s["sum_z"][k]), 3),
+                    "evidence": round(float(s["evidence"][k]), 3),
+                    "sigma": round(float(model.sigma[rows[k]]), 4),
+                    "combined": {
+                        "months": [panel.label(t) for t in range(first, first + span)],
+                        "first": bool(s["combined_first"][k]),
+                    },
+                }
+            )
+        return detections(
+            self.kind,
+            rows,
+            start,
+            end,
+            observed=s["v0"],
+            expected=s["e0"],
+            impact=s["moved"],
+            score=material_score(
+                panel, rows, start, confidence(s["evidence"], self.threshold), s["moved"]
+            ),
+            evidence=evidence,
         )
 
     def _admissible(self, s: dict, screen: bool = False) -> np.ndarray:
@@ -193,6 +262,13 @@ class TimingShift(Detector):
         cur = finding.get("currency") or ""
         freq = finding_freq(finding)
         a, b = period_name(finding["period"], freq), period_name(finding["period_end"], freq)
+        combined = ev.get("combined")
+        n_months = "two"
+        if combined:  # one side is a figure for several months
+            name = combined_name(finding, {"months": combined["months"]})
+            a, b = (name, b) if combined["first"] else (a, name)
+            count = len(combined["months"]) + 1
+            n_months = {3: "three", 4: "four"}.get(count, str(count))
         (va, vb), (ea, eb) = ev.get("observed", [0, 0]), ev.get("expected", [0, 0])
         moved = abs(ev.get("moved") or 0.0)
         late = ev.get("direction") == "later"
@@ -207,17 +283,110 @@ class TimingShift(Detector):
             f"{a} recorded {va} against {less_than(ea)} expected, and {b} "
             f"{vb} against {less_than(eb)}; together "
             f"{total} against {less_than(total_expected)} "
-            f"expected for the two {period_unit(freq)}s{_sum_gap(ev)}, within the series' usual "
-            f"variation for two {period_unit(freq)}s. "
+            f"expected for the {n_months} {period_unit(freq)}s{_sum_gap(ev)}, within the "
+            f"series' usual variation for {'a sum of' if combined else 'two'} "
+            f"{period_unit(freq)}s. "
             f"{amount[:1].upper()}{amount[1:]} ({share} of {src}'s expected value{weighed}) looks "
             "recorded "
             f"in {dst} instead of {src}: a timing shift. "
-            f"{_expectations(finding, freq)}{_seasons(finding, freq, self.min_side)} "
+            f"{_combined_basis(combined) if combined else _expectations(finding, freq)}"
+            f"{'' if combined else _seasons(finding, freq, self.min_side)} "
             "The alternative is a real "
             f"{'drop' if late else 'surge'} in {a} followed by an unrelated "
             f"{'rise' if late else 'fall'} in {b}."
             f"{_unreported_beside(ev, dst, src, freq)}"
         )
+
+
+def _combined_basis(combined: Mapping) -> str:
+    """Where a combined figure's expected value comes from."""
+    n = len(combined.get("months") or ())
+    return (
+        f"The combined figure is one for its {n} months, read against the sum of their "
+        "expected values, adjusted as the series' other combined figures of these months "
+        "run; the single month against its own."
+    )
+
+
+def combined_pairs(
+    panel: Panel, model: Baseline, two_month_scale: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each combined figure whose months have no figures of their own (China's
+    January–February) beside the single month after it and the one before it, as a pair of
+    ``pair_statistics``: the combined figure against its months' expected sum
+    (``combined.combined_readings``), the month against its level without the pair, the
+    three explanations' misfits and the amount moved, in the series' scales. A month moved
+    into or out of a January–February was a spike on the one and a dip on the other, their
+    money counted twice ($10.6B at stake for $4.66B moved in Korea's exports to China).
+
+    ``slot``: the pair's place on the grid of month pairs (t, t + 1) that ``_strongest``
+    reads, the pair of the combined figure's month beside the single one, which no pair
+    of single months can hold (its combined month has no figure of its own)."""
+    found = combined_readings(panel)
+    keep = ~found.published & np.isfinite(found.z) & np.isfinite(found.expected)
+    r, c0, span = found.rows[keep], found.cols[keep], found.span[keep]
+    value, expected, zc = found.value[keep], found.expected[keep], found.z[keep]
+    parts = []
+    for after in (True, False):
+        m = c0 + span if after else c0 - 1
+        inside = (m >= 0) & (m < panel.n_months)
+        i, m, first, n = r[inside], m[inside], c0[inside], span[inside]
+        vc, ec, z_c = value[inside], expected[inside], zc[inside]
+        z_m, e_m, _, n_m = _without(model, i, m, m)
+        v_m = panel.values[i, m]
+        pair = {
+            "row": i,
+            "c0": first,
+            "span": n,
+            "combined_first": np.full(len(i), after),
+            "slot": first + n - 1 if after else m,
+            "start": first if after else m,
+            "end": m if after else first + n - 1,
+            "v0": vc if after else v_m,
+            "v1": v_m if after else vc,
+            "e0": ec if after else e_m,
+            "e1": e_m if after else ec,
+            "z0": z_c if after else z_m,
+            "z1": z_m if after else z_c,
+            "judged": (n_m >= model.config.min_level_points) & np.isfinite(v_m),
+        }
+        parts.append(pair)
+    out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    c, sigma = model.offset[out["row"]], model.sigma[out["row"]]
+    v0, v1, e0, e1 = out["v0"], out["v1"], out["e0"], out["e1"]
+    z0, z1 = out["z0"], out["z1"]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
+        q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
+        sigma2 = two_month_scale[out["row"]]
+        misfit_shift = 2.0 * (q / sigma) ** 2
+        evidence = np.sqrt(np.maximum(z0**2 + z1**2 - misfit_shift, 0.0))
+        moved = (e0 * v1 - e1 * v0) / (e0 + e1)
+        share = np.abs(moved) / np.where(moved > 0, e0, e1)
+    return out | {
+        "sum_z": q / sigma2,
+        "sum_scale": sigma2,
+        "misfit_shift": misfit_shift,
+        "misfit_single": np.minimum(z0**2, z1**2),
+        "evidence": np.where(np.isfinite(q), evidence, np.nan),
+        "moved": moved,
+        "share": share,
+    }
+
+
+def _one_side_each(across: dict, best: np.ndarray) -> np.ndarray:
+    """Of a combined figure kept with the month before it and the month after it (pairs
+    two apart on the grid, which ``_strongest`` does not see overlap), the stronger."""
+    keep = best.copy()
+    idx = np.flatnonzero(best)
+    if idx.size < 2:
+        return keep
+    key = across["row"][idx] * 1_000_000 + across["c0"][idx]
+    order = np.lexsort((-across["evidence"][idx], key))
+    idx, key = idx[order], key[order]
+    repeated = np.concatenate([[False], key[1:] == key[:-1]])
+    keep[idx[repeated]] = False
+    return keep
 
 
 def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:

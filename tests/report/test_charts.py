@@ -347,3 +347,31 @@ def test_the_levels_of_a_shift_are_told_apart_in_the_legend():
     dashes = {t["name"]: t["line"]["dash"] for t in spec["data"] if t["name"].startswith("Level")}
     assert set(dashes) == {"Level before", "Level after"}
     assert dashes["Level before"] != dashes["Level after"]
+
+
+def test_a_timing_shift_across_a_combined_figure_is_drawn_month_by_month():
+    """January–February's expected sum was drawn at January, twice the line, and March's
+    expectation lent to February; the arrow ran level from March at March's own figure."""
+    figures = {"2017-01": (26.5e9, 2), "2017-03": (7.0e9, 1), "2017-04": (10.6e9, 1)}
+    shift = {
+        "kind": "timing_shift",
+        "period": "2017-01",
+        "period_end": "2017-03",
+        "observed": 26.5e9,
+        "expected": 19.9e9,
+        "evidence": {
+            "moved": -4.9e9,
+            "direction": "earlier",
+            "observed": [26.5e9, 7.0e9],
+            "expected": [19.9e9, 10.9e9],
+            "combined": {"months": ["2017-01", "2017-02"], "first": True},
+        },
+    }
+    view = _view(figures, [shift])
+    spec = series_figure(view, focus=view.findings.to_records()[0])
+    (expected,) = [t for t in spec["data"] if t["name"] == "Expected"]
+    assert [x[:7] for x in expected["x"]] == ["2017-01", "2017-02", "2017-03"]
+    assert expected["y"] == [9.95e9, 9.95e9, 10.9e9]
+    (arrow,) = [a for a in spec["layout"]["annotations"] if "moved" in a.get("text", "")]
+    assert (arrow["ax"][:7], arrow["x"][:7]) == ("2017-03", "2017-02")  # March into February
+    assert arrow["y"] == pytest.approx(13.25e9)  # the pair at its monthly average

@@ -336,7 +336,7 @@ def _add_expected(
     # the chart draws each month's own figure (a combined one at its monthly average): an
     # expectation over several months is drawn month by month too, never as its total at
     # the first of them (a gap's year at 15 times the series' month squashed the axis)
-    per_month = evidence.get("expected")
+    per_month = _across_combined(evidence, evidence.get("expected"))
     if not (isinstance(per_month, list) and len(per_month) > 1):
         per_month = evidence.get("expected_each")  # a gap's months, each priced alone
     if isinstance(per_month, list) and len(per_month) > 1:
@@ -375,6 +375,21 @@ def _add_expected(
             hovertemplate=label + "<extra></extra>",
         )
     )
+
+
+def _across_combined(evidence: Mapping, pair):
+    """A timing shift's two figures (``pair``) month by month where one side is a combined
+    figure: its months at its monthly average, as the chart draws the figure itself (its
+    expected sum, drawn at January, had stood at twice the line and lent March's
+    expectation to February). Anything else as it is."""
+    combined = evidence.get("combined")
+    if not (isinstance(combined, Mapping) and isinstance(pair, list) and len(pair) == 2):
+        return pair
+    n = len(combined.get("months") or ()) or 1
+    first = bool(combined.get("first"))
+    whole, single = (pair[0], pair[1]) if first else (pair[1], pair[0])
+    spread = [whole / n if _number(whole) is not None else None] * n
+    return [*spread, single] if first else [single, *spread]
 
 
 def _add_expected_months(
@@ -453,6 +468,10 @@ def _add_moved(
     moved = moved if moved is not None else _number(rec.get("impact"))
     if moved is None:
         return
+    combined = evidence.get("combined")
+    if isinstance(combined, Mapping):  # the combined side at its month beside the other
+        start, end = _beside_combined(combined, start, end)
+        monthly = _with_combined_average(monthly, combined, evidence.get("observed"))
     if moved < 0 or evidence.get("direction") == "earlier":  # value booked a month early
         start, end = end, start
     y_from = _number(monthly.get(start, np.nan)) or _number(rec.get("observed"))
@@ -477,6 +496,30 @@ def _add_moved(
         font={"color": SEVERITY_COLOURS["high"]},
         bgcolor="rgba(255,255,255,0.85)",
     )
+
+
+def _with_combined_average(monthly: pd.Series, combined: Mapping, observed) -> pd.Series:
+    """``monthly`` with the combined figure's months at its monthly average, where the
+    chart draws it (the months have no figure of their own)."""
+    months = [m for m in combined.get("months") or () if isinstance(m, str)]
+    if not (months and isinstance(observed, list) and len(observed) == 2):
+        return monthly
+    whole = _number(observed[0] if combined.get("first") else observed[1])
+    if whole is None:
+        return monthly
+    average = pd.Series(whole / len(months), index=pd.PeriodIndex(months, freq="M").to_timestamp())
+    return average.combine_first(monthly)
+
+
+def _beside_combined(
+    combined: Mapping, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A shift across a combined figure drawn between the single month and the combined
+    month next to it (February beside March, not January)."""
+    n = len(combined.get("months") or ()) or 1
+    if combined.get("first"):
+        return start + pd.DateOffset(months=n - 1), end
+    return start, start + pd.DateOffset(months=1)
 
 
 def _add_levels(

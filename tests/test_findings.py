@@ -475,7 +475,7 @@ def test_months_and_orders_asked_of_findings_are_checked(call, said):
         ),
         (
             {"kind": "revision", "period": "2020-09", "period_end": "2020-09"},
-            ("this release", "release before"),
+            ("this release", "earlier release"),
         ),
         (
             {

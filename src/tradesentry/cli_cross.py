@@ -66,8 +66,11 @@ def print_revisions(console: Console, frame: pd.DataFrame, currency: str) -> Non
         table.add_column(column, justify="right" if column in ("before", "after") else "left")
     for row in frame.itertuples():
         before, after = _num(row.previous_value), _num(row.value)
-        # as every text says a change: a percentage, from ten times up a multiple
-        change = relative_change(after, before) if before and after is not None else ""
+        # as every text says a change: a percentage, from ten times up a multiple; from a
+        # figure of 0 no share ("disclosed" it was not: release 1 had given 0)
+        change = ""
+        if before is not None and after is not None:
+            change = relative_change(after, before) if before else "from 0"
         table.add_row(
             period_label(pd.Timestamp(row.period).strftime("%Y-%m"), row.freq),
             # each revision in its own currency: a series given in euros from a release
@@ -90,6 +93,8 @@ def _disclosed(row, after: float) -> str:
     release = int(row.last_figure_release)
     if after == last:
         return f"disclosed, release {release}'s figure again"
+    if not last:
+        return f"disclosed; release {release} gave {money(last, row.currency)}"
     return (
         f"disclosed, {relative_change(after, last)} on release {release}'s "
         f"{money(last, row.currency)}"
@@ -154,7 +159,7 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
             table.add_row(
                 period_label(row.period, row.freq) + (" restated" if row.restated else ""),
                 str(row.revised),
-                str(row.common),
+                str(row.common - row.other_currency),  # the cells compared
                 f"{row.share_revised:.0%}",
                 str(row.appeared),
                 str(row.vanished),

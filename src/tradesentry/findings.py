@@ -88,7 +88,7 @@ def figure_terms(finding: Mapping) -> tuple[str, str]:
     month's figure and its expectation for most kinds; a level shift's new and old levels
     (medians a month), a mirror gap's record and the figure the partner's record implies
     for it at the pair's usual ratio, a gap's expectation (totals over the months it
-    spans), a revision's figure and the release before's, an incoherent total and the sum
+    spans), a revision's figure and the earlier release's, an incoherent total and the sum
     of its parts. A journalist quoting the table's "observed" of a level shift as the month's
     figure quoted the median of the year after it; one quoting a mirror gap's "partner's
     record" quoted the implied figure, off the partner's own by the usual ratio (more than
@@ -102,8 +102,9 @@ def figure_terms(finding: Mapping) -> tuple[str, str]:
         return f"this record{total}", f"as the partner's record implies{total}"
     if kind == "gap":
         return "recorded", f"expected{total}"
-    if kind == "revision":  # the release before's figure is no expectation
-        return f"this release{total}", f"release before{total}"
+    if kind == "revision":  # the earlier figure is no expectation (and may be a release
+        # before the one before: the last that gave it, in its currency)
+        return f"this release{total}", f"earlier release{total}"
     if kind == "incoherent":
         return _incoherent_terms(finding)
     return "observed", "expected"

@@ -255,15 +255,17 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
     month) is never counted with the month of the same YYYY-MM. Months first, then years."""
     if cells.empty:
         return pd.DataFrame(
-            columns=["period", "freq", "common", "revised", "share_revised", "appeared"]
-            + ["vanished", "only_in_b", "net_change", "net_changes", "restated"]
+            columns=["period", "freq", "common", "revised", "share_revised", "other_currency"]
+            + ["appeared", "vanished", "only_in_b", "net_change", "net_changes", "restated"]
         )
     flags = pd.DataFrame(
         {
             "period": cells["period"],
             "freq": cells["freq"],
-            "common": cells["status"].isin(("revised", "unchanged")),
+            # cells in both, as the summary's ``common``: those in another currency too
+            "common": cells["status"].isin(("revised", "unchanged", "other_currency")),
             "revised": cells["status"] == "revised",
+            "other_currency": cells["status"] == "other_currency",
             "appeared": cells["status"] == "appeared",
             "vanished": cells["status"] == "vanished",
             # cells beyond a's coverage: a new month, a new series
@@ -275,15 +277,17 @@ def _by_month(cells: pd.DataFrame) -> pd.DataFrame:
     out["net_changes"] = _net_changes(cells, out)
     out = out.sort_values(["freq", "period"], key=_months_first, kind="stable")
     out = out[out[["common", "appeared", "vanished", "only_in_b"]].gt(0).any(axis=1)]
-    out["share_revised"] = (out["revised"] / out["common"].where(out["common"] > 0)).fillna(0.0)
+    # the share of the cells compared: one given in another currency is neither
+    compared = out["common"] - out["other_currency"]
+    out["share_revised"] = (out["revised"] / compared.where(compared > 0)).fillna(0.0)
     out["restated"] = (out["share_revised"] >= RESTATED_SHARE) & (
         out["revised"] >= RESTATED_MIN_CELLS
     )
     # a month whose revised figures are in several currencies has no one net change
     mixed = out["net_changes"].map(len) > 1
     out["net_change"] = out["net_change"].where(~mixed)
-    columns = ["period", "freq", "common", "revised", "share_revised", "appeared", "vanished"]
-    columns += ["only_in_b", "net_change", "net_changes", "restated"]
+    columns = ["period", "freq", "common", "revised", "share_revised", "other_currency"]
+    columns += ["appeared", "vanished", "only_in_b", "net_change", "net_changes", "restated"]
     return out[columns].reset_index(drop=True)
 
 

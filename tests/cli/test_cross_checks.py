@@ -575,6 +575,27 @@ def test_series_compares_a_figure_given_again_with_the_last_one_published(tmp_pa
     assert "disclosed, release 1's" in out and "figure again" in out, out
 
 
+def test_series_reads_a_revision_from_a_figure_of_zero(tmp_path):
+    """€0, withheld, then €50K read "disclosed, n/a on release 1's €0"; €0 then €50K read
+    "disclosed", a revision from a figure of 0 taken for one from none."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("ESP", "FRA", "export", "39199020", "2025", f"{m:02d}", value)
+
+    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
+    steady = [month(m, "500000") for m in (4, 5)]
+    for stem, june, july in (("a", "0", "0"), ("b", "", "0"), ("c", "50000", "50000")):
+        path = sdmx.file(tmp_path, [*steady, month(6, june), month(7, july)], stem=stem)
+        assert invoke("ingest", path, "--store", db).exit_code == 0
+    out = " ".join(
+        invoke("series", "ESP", "FRA", "export", "39199020", "--store", db).stdout.split()
+    )
+    assert "disclosed; release 1" in out and "gave €0" in out, out  # (cells wrap)
+    assert "│ €0 │ €50.0K │ from 0 │" in out, out
+    assert "n/a on" not in out
+
+
 def _release(tmp_path: Path, db: Path, name: str, rows: list[tuple], published: str) -> None:
     columns = ["reporter", "partner", "flow", "classification", "commodity", "period", "value"]
     frame = pd.DataFrame([r[:7] for r in rows], columns=columns)

@@ -218,9 +218,22 @@ def test_a_chapter_of_one_code_is_not_read_down_to_it():
             "dip",
             "By partner (each against its median of the months around, as the whole is: €5.0M "
             "below its own), most of the shortfall "
-            "is in partners the store does not hold (€100.0K against €4.6M: 90% of it); "
-            "partners the store does not hold are the world figure less the 27 partners it "
-            "holds.",
+            "is in the rest (€100.0K against €4.6M: 90% of it); the rest is the world figure "
+            "less the 27 partners the store holds.",
+        ),
+        (  # the rest holds CZE, in dollars: "partners the store does not hold" was false
+            {
+                "by": "partner",
+                "change": -3e6,
+                "details": 2,
+                "other_currency": 1,
+                "named": [{"code": "rest", "figure": 0.0, "against": 9.967e5, "share": 0.33}],
+            },
+            "dip",
+            "By partner (each against its median of the months around, as the whole is: €3.0M "
+            "below its own), the largest part of the shortfall is in the rest (€0 against "
+            "€996.7K: 33% of it); the rest is the world figure less the 2 partners the store "
+            "holds in its currency; 1 partner in another currency counted in the rest.",
         ),
         (  # DEU's 104% of Italy's rise had read "100% of it"
             {

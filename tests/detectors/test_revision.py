@@ -462,6 +462,9 @@ def test_a_release_in_another_currency_restates_no_figure(store, tmp_path):
     assert set(diff.cells["status"]) == {"other_currency"}
     assert diff.cells["change"].isna().all()
     assert set(diff.cells["currency_a"]) == {"USD"} and set(diff.cells["currency"]) == {"EUR"}
+    months = diff.by_month  # each month's cells in both, as the summary counts them
+    assert (months["common"] == 1).all() and (months["other_currency"] == 1).all()
+    assert len(months) == 6 and not months["restated"].any()
     digest = api.digest(store, release=2)
     assert digest.revisions_total == 0 and digest.coverage["other_currency"] == 6
     assert digest.summary[1] == (
@@ -473,4 +476,15 @@ def test_a_release_in_another_currency_restates_no_figure(store, tmp_path):
         "2024-03",
         pytest.approx(506_000),
         pytest.approx(460_000),
+    )
+    # back to dollars, March at 650,000: against release 1's dollars, in the scan and the
+    # digest alike (the digest had compared with nothing, "in another currency")
+    release("usd2.csv", "USD", 1.0, "2025-04-10", march=1.3)
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert (found["expected"], found["observed"]) == (500_000, 650_000)
+    assert "against release 1" in found["explanation"]
+    digest = api.digest(store, release=4)
+    assert (digest.revisions_total, digest.coverage["other_currency"]) == (1, 0)
+    assert digest.revisions[0].sentence.endswith(
+        "to $650,000 from $500,000 (release 1), up $150,000 (+30.0%)."
     )

@@ -569,7 +569,7 @@ def test_a_month_without_a_figure_before_it_is_told_first(store, tmp_path):
     said = digest._context(store.con, 1, rec, "South Korea's exports to China")
     assert said == (
         "South Korea's exports to China were $6.99 billion in March 2017 (no figure for "
-        "February alone), then rose to $10.59 billion in April."
+        "February), then rose to $10.59 billion in April."
     )
     run = rec | {"kind": "revision", "period_end": "2017-04"}  # a run of revised months
     assert digest._context(store.con, 1, run, "South Korea's exports to China") == ""
@@ -588,7 +588,7 @@ def test_the_digests_revisions_come_largest_first_a_withheld_figure_by_its_size(
             "previous_value": [325.0, 232_976.0, 1_000.0, 50_000.0],
             "previous_release": [1, 1, 1, 1],
             "currency": ["EUR"] * 4,
-            "previous_currency": ["EUR"] * 4,
+            "seen_before": [True] * 4,
             "period": ["2025-06"] * 4,
         }
     )
@@ -687,3 +687,18 @@ def test_a_release_ingested_after_one_published_later_says_where_it_slots_in(sto
         "read against this release." in text
     )
     assert api.digest(store, release=2).release["published_after"] == []
+
+
+def test_a_month_in_another_currency_is_no_move(store, tmp_path):
+    """A release in euros after releases in dollars read "fell to €4.60 million in July
+    2024 from €5.00 million in June", June's figure being dollars."""
+    header = "reporter,partner,flow,commodity,period,value,currency\n"
+    months = "".join(f"CHN,THA,export,TOTAL,2024-{m:02d},5000000,USD\n" for m in range(1, 7))
+    (tmp_path / "usd.csv").write_text(header + months)
+    (tmp_path / "eur.csv").write_text(header + "CHN,THA,export,TOTAL,2024-07,4600000,EUR\n")
+    store.ingest(tmp_path / "usd.csv", published="2024-07-20")
+    store.ingest(tmp_path / "eur.csv", published="2024-08-20")
+    d = api.digest(store)
+    assert not [m for m in d.moves + d.latest if m.basis == "mom"]
+    text = d.to_markdown()
+    assert "from €5.00 million" not in text and "from $5.00 million" not in text

@@ -348,7 +348,9 @@ def _in_words(reading: Mapping, level: bool, cur: str, unit: str) -> str:
     else:
         text = f"By {one}, the {what} is spread: no {one}, nor the rest, holds a tenth of it"
     if any(d["code"] == REST for d in named):
-        text += f"; {_rest_name(by)} are {_rest_definition(by, int(reading['details']))}"
+        other = bool(reading.get("other_currency"))
+        verb = "are" if by == "chapter" else "is"
+        text += f"; {_rest_name(by)} {verb} {_rest_definition(by, int(reading['details']), other)}"
     withheld = reading.get("withheld") or []
     if withheld:
         text += f"; {joined(withheld)}'s figures are withheld (confidential) there"
@@ -371,17 +373,17 @@ def _whole(reading: Mapping, cur: str) -> str:
 
 def _rest_name(by: str) -> str:
     """The rest, as a part: "partners not listed" read as partners the text had not named,
-    where it meant those the store holds no figures of."""
-    return {"partner": "partners the store does not hold", "chapter": "codes in no chapter"}.get(
-        by, "codes the store does not hold"
-    )
+    and "partners the store does not hold" was false where details in another currency
+    are counted in it."""
+    return "codes in no chapter" if by == "chapter" else "the rest"
 
 
-def _rest_definition(by: str, count: int) -> str:
+def _rest_definition(by: str, count: int, other_currency: bool = False) -> str:
+    own = " in its currency" if other_currency else ""
     return {
-        "partner": f"the world figure less the {count:,} partners it holds",
+        "partner": f"the world figure less the {count:,} partners the store holds{own}",
         "chapter": f"the total less its {count:,} chapters",
-    }.get(by, f"the chapter less the {count:,} of its codes the store holds")
+    }.get(by, f"the chapter less the {count:,} of its codes the store holds{own}")
 
 
 def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> str:

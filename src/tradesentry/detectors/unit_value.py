@@ -878,7 +878,7 @@ def _sig(x: float, digits: int = 4) -> float | None:
 
 def _price(x, currency: str) -> str:
     """A unit value to three significant figures, never in scientific notation (a value
-    slip's $0.000002/kg, not 2e-06), written as the other detectors write a price: €13.0/kg
+    slip's $0.000002/kg, not 2e-06), written as the other detectors write a price: €13/kg
     beside a dip's text had read 13 EUR/kg here; a currency without a symbol, 349 GNF/kg."""
     if x is None:
         return "n/a"
@@ -889,7 +889,9 @@ def _price(x, currency: str) -> str:
             x, precision=3, unique=False, fractional=False, trim="-"
         )
     symbol = currency_symbol(currency)
-    return f"{symbol}{digits}/kg" if symbol else f"{digits} {currency}/kg"
+    if symbol or not currency:
+        return f"{symbol}{digits}/kg"
+    return f"{digits} {currency}/kg"
 
 
 def _mixes_goods(panel: Panel) -> np.ndarray:

@@ -206,25 +206,35 @@ _CELLS_SQL = """
 WITH ro AS (SELECT release_id, vintage FROM release_order),
 me AS (SELECT vintage FROM ro WHERE release_id = $release),
 cells AS (SELECT * FROM observations WHERE release_id = $release),
+-- the cell in the last earlier release that gave it in its currency, as the scan's
+-- revision compares (``context.previous_sql``): dollars are not revised by euros
 prior AS (
     SELECT o.*, ro.vintage FROM observations o JOIN ro USING (release_id)
-    SEMI JOIN cells c USING ({key})
+    SEMI JOIN cells c USING ({key}, currency)
     WHERE ro.vintage < (SELECT vintage FROM me)
     QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
 ),
--- the last figure an earlier release gave, where the release just before withheld it
+-- an earlier release gave the cell, in any currency
+seen AS (
+    SELECT DISTINCT {key} FROM observations o JOIN ro USING (release_id)
+    SEMI JOIN cells c USING ({key})
+    WHERE ro.vintage < (SELECT vintage FROM me)
+),
+-- the last figure an earlier release gave in its currency, where the release just
+-- before withheld it
 figure AS (
     SELECT o.* FROM observations o JOIN ro USING (release_id)
-    SEMI JOIN cells c USING ({key})
+    SEMI JOIN cells c USING ({key}, currency)
     WHERE ro.vintage < (SELECT vintage FROM me) AND o.value IS NOT NULL
     QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY ro.vintage DESC) = 1
 )
 SELECT c.reporter, c.partner, c.flow, c.classification, c.commodity, c.freq, c.breakdown,
        c.period, c.period_months, c.value, c.currency,
        p.value AS previous_value, p.release_id AS previous_release,
-       p.currency AS previous_currency,
+       s.period IS NOT NULL AS seen_before,
        f.value AS last_figure, f.release_id AS last_figure_release
-FROM cells c LEFT JOIN prior p USING ({key}) LEFT JOIN figure f USING ({key})
+FROM cells c LEFT JOIN prior p USING ({key}) LEFT JOIN seen s USING ({key})
+LEFT JOIN figure f USING ({key})
 """
 
 
@@ -265,15 +275,16 @@ def _cells(con, release: int) -> pd.DataFrame:
 
 
 def _status(cells: pd.DataFrame) -> pd.Series:
-    """new (no earlier release had the cell), other currency (the earlier figure is in
-    another currency: not compared, as ``context.previous_sql`` does not; dollars read as
-    euros were "revised to €459,599 from €499,564"), revised, or unchanged."""
-    seen = cells["previous_release"].notna()
-    other = seen & (cells["previous_currency"] != cells["currency"])
+    """new (no earlier release had the cell), other currency (earlier releases gave it in
+    other currencies only: not compared, as ``context.previous_sql`` does not; dollars read
+    as euros were "revised to €459,599 from €499,564"), revised, or unchanged (against the
+    last earlier release that gave it in its currency)."""
+    compared = cells["previous_release"].notna()
+    seen = cells["seen_before"].astype(bool)
     same = (cells["value"] == cells["previous_value"]) | (
         cells["value"].isna() & cells["previous_value"].isna()
     )
-    status = np.select([~seen, other, same], ["new", "other currency", "unchanged"], "revised")
+    status = np.select([~seen, ~compared, same], ["new", "other currency", "unchanged"], "revised")
     return pd.Series(status, index=cells.index, dtype=object)
 
 
@@ -487,6 +498,8 @@ moves AS (
     JOIN as_of b ON b.reporter = s.reporter AND b.partner = s.partner AND b.flow = s.flow
          AND b.classification = s.classification AND b.commodity = s.commodity
          AND b.period = s.period - to_months(lags.months)
+         -- a month in euros after one in dollars is no move of "€5.00 million"
+         AND b.currency = s.currency
 ),
 -- ranked in US dollars where the store has rates: ¥290 billion (about $2.6 billion) had
 -- outranked a fall of $8.3 billion
@@ -780,7 +793,7 @@ def _finding(con, release: int, rec: dict) -> dict:
 _AROUND_SQL = """
 WITH ro AS (SELECT release_id, vintage FROM release_order),
 latest AS (
-  SELECT o.period, o.value FROM observations o JOIN ro USING (release_id)
+  SELECT o.period, o.value, o.currency FROM observations o JOIN ro USING (release_id)
   WHERE o.reporter = $reporter AND o.partner = $partner AND o.flow = $flow
     AND o.classification = $classification AND o.commodity = $commodity
     AND o.breakdown = coalesce($breakdown, '') AND o.freq = 'M' AND o.period_months = 1
@@ -788,12 +801,15 @@ latest AS (
     AND ro.vintage <= (SELECT vintage FROM ro WHERE release_id = $release)
   QUALIFY row_number() OVER (PARTITION BY o.period ORDER BY ro.vintage DESC) = 1
 )
-SELECT period, value FROM latest WHERE value IS NOT NULL ORDER BY period
+-- the months beside in the finding's currency only: dollars beside euros are no move
+SELECT period, value FROM latest WHERE value IS NOT NULL AND currency = $currency
+ORDER BY period
 """
 
 
 def _context(con, release: int, rec: dict, who: str) -> str:
-    """The flagged month in figures: the move into it, then the month after.
+    """The flagged month in figures: the move into it, then the month after (months in
+    the finding's currency only).
 
     "… fell to $3,000 in February 2021 from $29,000 in January, down $26,000 (-89.7%),
     then rose to $12.98 million in March." Months the store lacks are left out, and so is
@@ -819,6 +835,7 @@ def _context(con, release: int, rec: dict, who: str) -> str:
         "first": (start - 1).to_timestamp().date(),
         "last": (start + 1).to_timestamp().date(),
         "release": release,
+        "currency": rec["currency"] or "USD",
     }
     values = {_ym(p): v for p, v in con.execute(_AROUND_SQL, params).fetchall()}
     before, here, after = (values.get(str(start + k)) for k in (-1, 0, 1))
@@ -830,7 +847,7 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     if before is None:  # the month first: "rose to … in April" read as the finding's move
         text = words.sentence(
             f"{who} were {words.money(here, currency)} in {words.month(str(start))} (no "
-            f"figure for {words.month(str(start - 1), after=str(start))} alone)."
+            f"figure for {words.month(str(start - 1), after=str(start))})."
         )
     else:
         text = words.move(who, here, str(start), before, str(start - 1), currency)

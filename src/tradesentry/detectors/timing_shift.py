@@ -90,7 +90,8 @@ class TimingShift(Detector):
     A combined figure whose months have no figures of their own (China's January–February)
     is one side of a pair with the single month after it or before it (``combined_pairs``):
     read against its months' expected sum, as the other detectors read it
-    (``combined.combined_readings``), on the same five conditions; the finding spans the
+    (``combined.combined_readings``), each month's level taken without the single month as
+    a single pair's are, on the same five conditions; the finding spans the
     combined months and the single month, and replaces the spike and the dip it explains
     (40 % of Korea's March 2017 moved into its January–February had been a spike and a dip,
     $10.6B at stake for $4.66B moved; now one shift of about $4.9B).
@@ -314,7 +315,8 @@ def combined_pairs(
     """Each combined figure whose months have no figures of their own (China's
     January–February) beside the single month after it and the one before it, as a pair of
     ``pair_statistics``: the combined figure against its months' expected sum
-    (``combined.combined_readings``), the month against its level without the pair, the
+    (``combined.combined_readings``), their levels without the single month
+    (``_combined_without``), the month against its level without the pair, the
     three explanations' misfits and the amount moved, in the series' scales. A month moved
     into or out of a January–February was a spike on the one and a dip on the other, their
     money counted twice ($10.6B at stake for $4.66B moved in Korea's exports to China).
@@ -322,16 +324,17 @@ def combined_pairs(
     ``slot``: the pair's place on the grid of month pairs (t, t + 1) that ``_strongest``
     reads, the pair of the combined figure's month beside the single one, which no pair
     of single months can hold (its combined month has no figure of its own)."""
-    found = combined_readings(panel)
+    found = combined_readings(panel)  # its ``usual`` factor; the rest is read again
     keep = ~found.published & np.isfinite(found.z) & np.isfinite(found.expected)
     r, c0, span = found.rows[keep], found.cols[keep], found.span[keep]
-    value, expected, zc = found.value[keep], found.expected[keep], found.z[keep]
+    value, usual = found.value[keep], found.usual[keep]
     parts = []
     for after in (True, False):
         m = c0 + span if after else c0 - 1
         inside = (m >= 0) & (m < panel.n_months)
         i, m, first, n = r[inside], m[inside], c0[inside], span[inside]
-        vc, ec, z_c = value[inside], expected[inside], zc[inside]
+        vc = value[inside]
+        ec, z_c = _combined_without(model, i, first, n, vc, usual[inside], m)
         z_m, e_m, _, n_m = _without(model, i, m, m)
         v_m = panel.values[i, m]
         pair = {
@@ -372,6 +375,33 @@ def combined_pairs(
         "moved": moved,
         "share": share,
     }
+
+
+def _combined_without(
+    model: Baseline,
+    rows: np.ndarray,
+    first: np.ndarray,
+    span: np.ndarray,
+    value: np.ndarray,
+    usual: np.ndarray,
+    other: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A combined figure's expected value and z as ``combined.combined_readings`` reads
+    them, each month's level taken without ``other``, the single month of the pair (as
+    ``_without`` takes the single month's without the pair): the model's levels count the
+    months around, and an excess in March raised the expectation of the January–February
+    beside it."""
+    total = np.zeros(len(rows))
+    for k in range(int(span.max(initial=0))):
+        month = np.minimum(first + k, model.y.shape[1] - 1)
+        level, _ = level_without(model, rows, month, other)
+        each = np.maximum(np.exp(level + model.seasonal[rows, month]) - model.offset[rows], 0.0)
+        total += np.where(k < span, each, 0.0)
+    c = model.offset[rows] * span
+    with np.errstate(invalid="ignore", divide="ignore"):
+        resid = np.log(np.where(value >= 0, value, np.nan) + c) - np.log(total + c) - usual
+    side = np.where(resid >= 0, model.sigma_high[rows], model.sigma_low[rows])
+    return np.exp(np.log(total + c) + usual) - c, resid / side
 
 
 def _one_side_each(across: dict, best: np.ndarray) -> np.ndarray:

@@ -553,23 +553,30 @@ def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
     assert "net change of the revised figures +€778.3M." in text, text
 
 
+def _series_of_three_releases(tmp_path: Path, partner: str, releases) -> str:
+    """`tradesentry series` (its words on one line) of Spain's exports of 39199020 to
+    ``partner``, April–May 2025 steady and June and July as each of three SDMX releases
+    gives them (``releases``: (June, July) values, "" for a figure withheld)."""
+    from tests.ingest.kit import FORMATS, record
+
+    def month(m: int, value: str) -> dict:
+        return record("ESP", partner, "export", "39199020", "2025", f"{m:02d}", value)
+
+    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
+    steady = [month(m, "500000") for m in (4, 5)]
+    for stem, (june, july) in zip("abc", releases, strict=True):
+        path = sdmx.file(tmp_path, [*steady, month(6, june), month(7, july)], stem=stem)
+        assert invoke("ingest", path, "--store", db).exit_code == 0
+    series = invoke("series", "ESP", partner, "export", "39199020", "--store", db)
+    return " ".join(series.stdout.split())
+
+
 def test_series_compares_a_figure_given_again_with_the_last_one_published(tmp_path):
     """Spain's June 2025: €232,976, withheld by the next release, €291,220 in the one
     after. The history read "suppressed" and "disclosed", never the +25 % the scan
     reports; a figure given again unchanged is said to be the same."""
-    from tests.ingest.kit import FORMATS, record
-
-    def month(m: int, value: str) -> dict:
-        return record("ESP", "WLD", "export", "39199020", "2025", f"{m:02d}", value)
-
-    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
-    steady = [month(m, "500000") for m in (4, 5)]
-    for stem, june, july in (("a", "232976", "1000"), ("b", "", ""), ("c", "291220", "1000")):
-        path = sdmx.file(tmp_path, [*steady, month(6, june), month(7, july)], stem=stem)
-        assert invoke("ingest", path, "--store", db).exit_code == 0
-    out = " ".join(
-        invoke("series", "ESP", "WLD", "export", "39199020", "--store", db).stdout.split()
-    )
+    releases = (("232976", "1000"), ("", ""), ("291220", "1000"))  # June, July
+    out = _series_of_three_releases(tmp_path, "WLD", releases)
     # (the table wraps its cells at 80 columns)
     assert "disclosed, +25.0% on" in out and "release 1's €233.0K" in out, out
     assert "disclosed, release 1's" in out and "figure again" in out, out
@@ -578,19 +585,7 @@ def test_series_compares_a_figure_given_again_with_the_last_one_published(tmp_pa
 def test_series_reads_a_revision_from_a_figure_of_zero(tmp_path):
     """€0, withheld, then €50K read "disclosed, n/a on release 1's €0"; €0 then €50K read
     "disclosed", a revision from a figure of 0 taken for one from none."""
-    from tests.ingest.kit import FORMATS, record
-
-    def month(m: int, value: str) -> dict:
-        return record("ESP", "FRA", "export", "39199020", "2025", f"{m:02d}", value)
-
-    sdmx, db = FORMATS["sdmx"], tmp_path / "s.duckdb"
-    steady = [month(m, "500000") for m in (4, 5)]
-    for stem, june, july in (("a", "0", "0"), ("b", "", "0"), ("c", "50000", "50000")):
-        path = sdmx.file(tmp_path, [*steady, month(6, june), month(7, july)], stem=stem)
-        assert invoke("ingest", path, "--store", db).exit_code == 0
-    out = " ".join(
-        invoke("series", "ESP", "FRA", "export", "39199020", "--store", db).stdout.split()
-    )
+    out = _series_of_three_releases(tmp_path, "FRA", (("0", "0"), ("", "0"), ("50000", "50000")))
     assert "disclosed; release 1" in out and "gave €0" in out, out  # (cells wrap)
     assert "│ €0 │ €50.0K │ from 0 │" in out, out
     assert "n/a on" not in out

@@ -321,6 +321,16 @@ ApiPerPage = Annotated[
 ]
 
 
+def window_query(
+    limit: Limit = None, offset: Offset = 0, page: ApiPage = None, per_page: ApiPerPage = None
+) -> tuple[int | None, int, int | None, int | None]:
+    """The paging an export of findings takes (JSON and CSV alike)."""
+    return limit, offset, page, per_page
+
+
+Window = Annotated[tuple[int | None, int, int | None, int | None], Depends(window_query)]
+
+
 def _window(
     found: Findings, limit: int | None, offset: int, page: int | None, per_page: int | None
 ) -> Findings:
@@ -343,18 +353,10 @@ def _window(
     response_class=EscapedJSON,
     responses={200: {"model": list[Finding]}},
 )
-def findings_json(
-    db: Db,
-    memo: Memo,
-    filters: Filters,
-    limit: Limit = None,
-    offset: Offset = 0,
-    page: ApiPage = None,
-    per_page: ApiPerPage = None,
-) -> Response:
+def findings_json(db: Db, memo: Memo, filters: Filters, window: Window) -> Response:
     found, _ = views.select_findings(db, filters, memo)
     total = len(found)  # all that match, so a client paging with limit/offset knows the end
-    found = _window(found, limit, offset, page, per_page)
+    found = _window(found, *window)
     headers = {"X-Total-Count": str(total)}
     return Response(found.to_json(), media_type="application/json", headers=headers)
 
@@ -371,20 +373,12 @@ def pairs_json(data: Pairs) -> Response:
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}}},
 )
-def findings_csv(
-    db: Db,
-    memo: Memo,
-    filters: Filters,
-    limit: Limit = None,
-    offset: Offset = 0,
-    page: ApiPage = None,
-    per_page: ApiPerPage = None,
-) -> Response:
+def findings_csv(db: Db, memo: Memo, filters: Filters, window: Window) -> Response:
     # the JSON twin's paging too: "?limit=5" gave every row, "?limit=abc" no 422
     found, _ = views.select_findings(db, filters, memo)
     total = len(found)
     return Response(
-        views.findings_csv(_window(found, limit, offset, page, per_page)),
+        views.findings_csv(_window(found, *window)),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": 'attachment; filename="findings.csv"',

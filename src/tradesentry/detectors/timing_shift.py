@@ -355,26 +355,10 @@ def combined_pairs(
         }
         parts.append(pair)
     out = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    c, sigma = model.offset[out["row"]], model.sigma[out["row"]]
-    v0, v1, e0, e1 = out["v0"], out["v1"], out["e0"], out["e1"]
-    z0, z1 = out["z0"], out["z1"]
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
-        q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
-        sigma2 = two_month_scale[out["row"]]
-        misfit_shift = 2.0 * (q / sigma) ** 2
-        evidence = np.sqrt(np.maximum(z0**2 + z1**2 - misfit_shift, 0.0))
-        moved = (e0 * v1 - e1 * v0) / (e0 + e1)
-        share = np.abs(moved) / np.where(moved > 0, e0, e1)
-    return out | {
-        "sum_z": q / sigma2,
-        "sum_scale": sigma2,
-        "misfit_shift": misfit_shift,
-        "misfit_single": np.minimum(z0**2, z1**2),
-        "evidence": np.where(np.isfinite(q), evidence, np.nan),
-        "moved": moved,
-        "share": share,
-    }
+    row = out["row"]
+    figures = (out["v0"], out["v1"], out["e0"], out["e1"], out["z0"], out["z1"])
+    q = _sum_ratio(*figures, model.offset[row])
+    return out | _misfits(*figures, q, model.sigma[row], two_month_scale[row])
 
 
 def _combined_without(
@@ -564,14 +548,32 @@ def pair_statistics(
         need = model.config.min_level_points
         judged = (n0 >= need) & (n1 >= need)
         extra = {"e0": e0, "e1": e1, "level0": level0, "level1": level1, "judged": judged}
+    q = _sum_ratio(v0, v1, e0, e1, z0, z1, c)
+    if two_month_scale is None:
+        scale = robust_scale(q, model.config)
+        two_month_scale = np.clip(scale, model.sigma / 2, model.sigma)
+    sigma2 = two_month_scale[:, None] if rows is None else two_month_scale[rows]
+    return {
+        **_misfits(v0, v1, e0, e1, z0, z1, q, sigma, sigma2),
+        "two_month_scale": two_month_scale,
+        **extra,
+    }
+
+
+def _sum_ratio(v0, v1, e0, e1, z0, z1, c) -> np.ndarray:
+    """q: the log ratio of a pair's observed sum to its expected sum (NaN where a side has
+    no z)."""
     # a figure near float64's largest overflows the products to inf, which no bar passes
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         q = np.log(v0 + v1 + c) - np.log(e0 + e1 + c)
-        q = np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
-        if two_month_scale is None:
-            scale = robust_scale(q, model.config)
-            two_month_scale = np.clip(scale, model.sigma / 2, model.sigma)
-        sigma2 = two_month_scale[:, None] if rows is None else two_month_scale[rows]
+    return np.where(np.isfinite(z0) & np.isfinite(z1), q, np.nan)
+
+
+def _misfits(v0, v1, e0, e1, z0, z1, q, sigma, sigma2) -> dict[str, np.ndarray]:
+    """The three explanations' misfits, the evidence and the amount moved of pairs of
+    figures ``v`` with expectations ``e`` and residuals ``z`` (the class doc's model), the
+    sum's ratio ``q`` in the series' scale ``sigma`` and two-month scale ``sigma2``."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         misfit_shift = 2.0 * (q / sigma) ** 2
         evidence = np.sqrt(np.maximum(z0**2 + z1**2 - misfit_shift, 0.0))
         moved = (e0 * v1 - e1 * v0) / (e0 + e1)
@@ -586,8 +588,6 @@ def pair_statistics(
         "evidence": np.where(np.isfinite(q), evidence, np.nan),
         "moved": moved,
         "share": share,
-        "two_month_scale": two_month_scale,
-        **extra,
     }
 
 

@@ -1069,8 +1069,9 @@ def _season_capped(
     offsets = np.arange(each.shape[1])[None, :]
     inside = offsets < length[:, None]
     cols = np.minimum(start[:, None] + offsets, end[:, None])
-    level = np.exp(model.expected_log - model.seasonal) - model.offset[:, None]
-    plain = level[rows[:, None], cols]
+    series = rows[:, None]  # the level alone at the runs' months only, not the whole chunk
+    plain = np.exp(model.expected_log[series, cols] - model.seasonal[series, cols])
+    plain -= model.offset[series]
     most = np.full(each.shape, np.nan)
     if panel.season > 1:  # an annual series has no calendar month's effect
         values, T = panel.values[rows], panel.n_months

@@ -584,16 +584,19 @@ def test_the_digests_revisions_come_largest_first_a_withheld_figure_by_its_size(
 
     cells = pd.DataFrame(
         {
-            "value": [None, None, 1_100.0, 52_000.0],
-            "previous_value": [325.0, 232_976.0, 1_000.0, 50_000.0],
-            "previous_release": [1, 1, 1, 1],
-            "currency": ["EUR"] * 4,
-            "seen_before": [True] * 4,
-            "period": ["2025-06"] * 4,
+            "value": [None, None, 1_100.0, 52_000.0, 90_000.0],
+            "previous_value": [325.0, 232_976.0, 1_000.0, 50_000.0, None],
+            "previous_release": [1, 1, 1, 1, 2],
+            "last_figure": [None, None, None, None, 90_000.0],  # given again, unchanged
+            "currency": ["EUR"] * 5,
+            "seen_before": [True] * 5,
+            "period": ["2025-06"] * 5,
         }
     )
-    order = digest._revisions(cells)["previous_value"].tolist()
-    assert order == [232_976.0, 50_000.0, 325.0, 1_000.0]  # changes 232,976, 2,000, 325, 100
+    order = digest._revisions(cells)["value"].fillna(0).tolist()
+    # changes 232,976, 2,000, 325, 100, and 0 for the figure given again as it was
+    assert order == [0.0, 52_000.0, 0.0, 1_100.0, 90_000.0]
+    assert digest._revisions(cells)["previous_value"].tolist()[:3] == [232_976.0, 50_000.0, 325.0]
 
 
 def test_the_moves_headings_name_the_months_the_moves_come_from(store, tmp_path):

@@ -594,10 +594,14 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     revised = cells[_status(cells) == "revised"].copy()
     revised["change"] = revised["value"] - revised["previous_value"]
     # a figure now withheld (or disclosed) changes by all of it: €325 withheld had come
-    # before €232,976 withheld and every real revision
+    # before €232,976 withheld and every real revision; one given again after a release
+    # withheld it, by its change from the last figure published (the same figure again
+    # had led the list at its whole value)
+    again = revised["value"] - revised["last_figure"]
     revised["_size"] = (
         revised["change"]
         .abs()
+        .fillna(again.abs())
         .fillna(revised["previous_value"].abs().fillna(revised["value"].abs()))
     )
     return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="last")

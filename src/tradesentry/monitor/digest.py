@@ -271,7 +271,9 @@ def _cells(con, release: int) -> pd.DataFrame:
     from tradesentry.schema import OBSERVATION_KEY
 
     sql = _CELLS_SQL.format(key=", ".join(OBSERVATION_KEY))
-    return con.execute(sql, {"release": release}).df()
+    cells = con.execute(sql, {"release": release}).df()
+    # read once: the coverage, the summary, the moves' months and the revisions ask
+    return cells.assign(status=_status(cells))
 
 
 def _status(cells: pd.DataFrame) -> pd.Series:
@@ -293,14 +295,14 @@ def _new_months(cells: pd.DataFrame) -> tuple[str, str] | None:
     (a release of October's figures and old revisions headed its moves "January
     2017–October 2024", every one of them October's)."""
     single = (cells["freq"] == "M") & (cells["period_months"] == 1)
-    periods = cells.loc[single & (_status(cells) == "new"), "period"]
+    periods = cells.loc[single & (cells["status"] == "new"), "period"]
     if periods.empty:
         return None
     return _ym(periods.min()), _ym(periods.max())
 
 
 def _coverage(cells: pd.DataFrame) -> dict:
-    status = _status(cells).value_counts()
+    status = cells["status"].value_counts()
     periods = cells["period"]
     return {
         "rows": len(cells),
@@ -591,7 +593,7 @@ def _move(row: dict) -> Move:
 
 def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     """Cells whose figure differs from the previous release's, largest change first."""
-    revised = cells[_status(cells) == "revised"].copy()
+    revised = cells[cells["status"] == "revised"].copy()
     revised["change"] = revised["value"] - revised["previous_value"]
     # a figure now withheld (or disclosed) changes by all of it: €325 withheld had come
     # before €232,976 withheld and every real revision; one given again after a release
@@ -833,17 +835,17 @@ def _context(con, release: int, rec: dict, who: str) -> str:
     except (TypeError, ValueError):
         return ""
     keys = {k: rec[k] for k in ("reporter", "partner", "flow", "classification", "commodity")}
+    currency = rec["currency"] or "USD"
     params = {
         **keys,
         "breakdown": rec.get("breakdown"),
         "first": (start - 1).to_timestamp().date(),
         "last": (start + 1).to_timestamp().date(),
         "release": release,
-        "currency": rec["currency"] or "USD",
+        "currency": currency,
     }
     values = {_ym(p): v for p, v in con.execute(_AROUND_SQL, params).fetchall()}
     before, here, after = (values.get(str(start + k)) for k in (-1, 0, 1))
-    currency = rec["currency"] or "USD"
     if here is None or (rec.get("kind") == "level_shift" and not _moved_its_way(rec, before, here)):
         return ""
     if before is None and after is None:

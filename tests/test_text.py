@@ -9,6 +9,7 @@ from tradesentry.text import (
     about,
     csv_safe,
     factor,
+    figures_apart,
     less_than,
     money,
     money_pair,
@@ -296,3 +297,19 @@ def test_an_ipv6_loopback_is_written_in_brackets_in_a_url():
 )
 def test_the_sparkline_tells_a_zero_from_a_missing_month(values, drawn):
     assert sparkline(np.array(values)) == drawn
+
+
+@pytest.mark.parametrize(
+    ("x", "edges", "figures"),
+    [
+        (0.01348, (0.01352, 70.993), 4),
+        (1.66, (1.667, 20.31), 3),
+        (15.66, (15.74,), 4),
+        (2.0, (2.0,), 3),  # an edge equal to the figure is no edge to tell it from
+        (None, (1.0,), 3),
+        (1.000001, (1.000002,), 6),  # never more than six
+    ],
+)
+def test_figures_apart_are_the_fewest_that_tell_a_figure_from_its_edges(x, edges, figures):
+    write = lambda v, f: f"{v:.{f}g}"  # noqa: E731
+    assert figures_apart(x, edges, write) == figures

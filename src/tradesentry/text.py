@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -229,6 +230,20 @@ def relative_change(value: float | None, base: float | None) -> str:
     if multiple >= 10:
         return f"{times(multiple)} as much"
     return percent((value - base) / abs(base) * 100, signed=True)
+
+
+def figures_apart(x, edges, write: Callable[[float, int], str]) -> int:
+    """The fewest significant figures (3 to 6) at which ``write(x, figures)`` reads apart
+    from each of the ``edges`` it is compared with (None: not compared): a figure outside
+    a band is never written equal to the band's edge (0.01349 outside a band from 0.01352,
+    never 0.0135 and 0.0135)."""
+    if x is None:
+        return 3
+    for figures in range(3, 6):
+        shown = write(x, figures)
+        if all(e is None or e == x or write(e, figures) != shown for e in edges):
+            return figures
+    return 6
 
 
 def ratio(value: float | None, figures: int = 2) -> str:

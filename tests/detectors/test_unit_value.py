@@ -895,3 +895,30 @@ def test_a_price_outlier_whose_weight_is_off_too_is_priced_at_its_usual_month(we
         assert row["impact"] == pytest.approx(ev["value_of_usual_month"] - value[30], rel=1e-3)
         assert row["impact"] < at_usual_price / 2
         assert "but the weight is itself 4.0 times the series' usual month" in _explain(row)
+
+
+def test_a_price_just_outside_its_band_is_written_apart_from_the_edge():
+    """A price of 15.66 outside a band to 15.74 read "€15.7/kg ... (band €2.1/kg–€15.7/kg)":
+    equal to the edge it is beyond. It reads €15.66/kg against €15.74/kg; the other edge
+    keeps three figures."""
+    ev = {
+        "unit_value": 15.66,
+        "usual_unit_value": 5.75,
+        "band": [2.1, 15.74],
+        "net_weight_kg": 1000.0,
+        "value_at_usual_price": 5750.0,
+        "pattern": "price outlier",
+    }
+    finding = {"period": "2025-03", "currency": "EUR", "observed": 15_660.0, "impact": 9910.0}
+    text = UnitValue().explain({**finding, "evidence": ev})
+    assert "is €15.66/kg, against a usual €5.75/kg (band €2.1/kg–€15.74/kg)" in text
+
+
+def test_a_price_and_its_band_keep_the_figures_that_tell_them_apart():
+    """The evidence holds the price and the band's edges to six figures, so the text can
+    tell a price just outside the band from the edge."""
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    value[20] = WEIGHT[20] * PRICE[20] * 40.0
+    (found,) = detect(value, weight).to_dict("records")
+    ev = found["evidence"]
+    assert ev["unit_value"] == pytest.approx(value[20] / weight[20], rel=1e-5)

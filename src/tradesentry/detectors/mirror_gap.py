@@ -18,7 +18,16 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.cross import context_array, row_center_spread, row_median, run_sum, runs
 from tradesentry.detectors.evidence import evidence_figure, finding_freq
 from tradesentry.panel import Panel
-from tradesentry.text import about, money, money_pair, percent, period_name, period_unit, plural
+from tradesentry.text import (
+    about,
+    figures_apart,
+    money,
+    money_pair,
+    percent,
+    period_name,
+    period_unit,
+    plural,
+)
 from tradesentry.text import ratio as ratio_text
 
 _EXPORT_SIDE = ("export", "re-export")
@@ -483,7 +492,7 @@ class MirrorGap(Detector):
         them apart (0.01349 outside a band from 0.01352, never 0.0135 and 0.0135)."""
         lo, hi = (ev.get("band") or [None, None])[:2]
         ratio, pair_band, quartile = ev.get("ratio"), ev.get("pair_band"), ev.get("quartile")
-        fig = _figures(ratio, lo, hi, *(pair_band or ()), quartile)
+        fig = figures_apart(ratio, (lo, hi, *(pair_band or ()), quartile), _r)
 
         def edge(x) -> str:  # more figures only where the edge reads as the ratio
             return _r(x, fig if _r(x) == _r(ratio) else 3)
@@ -745,18 +754,6 @@ def _r(x, figures: int = 3) -> str:
     if figures > 3 and x is not None and 0 < x <= 1e-3:
         return f"1/{float(f'{1.0 / x:.{figures - 1}g}'):,.0f}"
     return ratio_text(x, figures=figures)
-
-
-def _figures(ratio, *edges) -> int:
-    """The fewest significant figures (3 to 6) at which ``ratio`` reads apart from each of
-    the ``edges`` it is compared with (None: not compared)."""
-    if ratio is None:
-        return 3
-    for figures in range(3, 6):
-        shown = _r(ratio, figures)
-        if all(e is None or e == ratio or _r(e, figures) != shown for e in edges):
-            return figures
-    return 6
 
 
 def _ratio(side: np.ndarray | float, own, mirror):

@@ -29,6 +29,7 @@ from tradesentry.schema import many_goods_codes
 from tradesentry.text import (
     about,
     currency_symbol,
+    figures_apart,
     money,
     money_pair,
     period_name,
@@ -457,11 +458,12 @@ class UnitValue(Detector):
         usual, spread = float(c["usual"][r, t]), float(c["spread"][r])
         value, weight = float(c["value"][r, t]), float(c["weight"][r, t])
         out = {
-            "unit_value": _sig(value / weight),
+            # six figures: a price just outside its band must read apart from the edge
+            "unit_value": _sig(value / weight, 6),
             "usual_unit_value": _sig(usual),
             "band": [
-                _sig(usual * math.exp(-self.threshold * spread)),
-                _sig(usual * math.exp(self.threshold * spread)),
+                _sig(usual * math.exp(-self.threshold * spread), 6),
+                _sig(usual * math.exp(self.threshold * spread), 6),
             ],
             "ratio": _sig(value / weight / usual),
             "net_weight_kg": _sig(weight),
@@ -496,10 +498,15 @@ class UnitValue(Detector):
         freq = finding_freq(finding)
         unit = period_unit(freq)
         when = period_name(finding.get("period"), freq)
+        fig = figures_apart(uv, (lo, hi), lambda x, f: _price(x, cur, f))
+
+        def edge(x) -> str:  # more figures only where the edge reads as the price
+            return _price(x, cur, fig if _price(x, cur) == _price(uv, cur) else 3)
+
         head = (
             f"{when}: {money(finding.get('observed'), cur)} for "
-            f"{weight(ev.get('net_weight_kg'))} is {_price(uv, cur)}, against a usual "
-            f"{_price(usual, cur)} (band {_price(lo, cur)}–{_price(hi, cur)})"
+            f"{weight(ev.get('net_weight_kg'))} is {_price(uv, cur, fig)}, against a usual "
+            f"{_price(usual, cur)} (band {edge(lo)}–{edge(hi)})"
         )
         pattern = ev.get("pattern")
         if ev.get("at_market"):  # the market sides with the month: its own reading
@@ -876,17 +883,20 @@ def _sig(x: float, digits: int = 4) -> float | None:
     return round(x, -int(math.floor(math.log10(abs(x)))) + digits - 1)
 
 
-def _price(x, currency: str) -> str:
-    """A unit value to three significant figures, never in scientific notation (a value
+def _price(x, currency: str, figures: int = 3) -> str:
+    """A unit value to three significant ``figures``, never in scientific notation (a value
     slip's $0.000002/kg, not 2e-06), written as the other detectors write a price: €13/kg
-    beside a dip's text had read 13 EUR/kg here; a currency without a symbol, 349 GNF/kg."""
+    beside a dip's text had read 13 EUR/kg here; a currency without a symbol, 349 GNF/kg.
+    From 1,000 a whole number, but with more ``figures`` than its digits (a price told
+    from a band's edge, 1,234.6)."""
     if x is None:
         return "n/a"
     if x >= 1000:
-        digits = f"{x:,.0f}"
+        whole = len(f"{x:.0f}")
+        digits = f"{x:,.{max(figures - whole, 0)}f}"
     else:
         digits = np.format_float_positional(
-            x, precision=3, unique=False, fractional=False, trim="-"
+            x, precision=figures, unique=False, fractional=False, trim="-"
         )
     symbol = currency_symbol(currency)
     if symbol or not currency:

@@ -70,10 +70,12 @@ HABIT_APART = 10.0
 #: value and weight moved as far from their usual months where within this factor of each
 #: other (log terms): the value's "about as usual" band
 AS_FAR = 1.25
-#: the highest score of a weight slip or outlier, the top of medium: its value is right and
-#: no money is at stake, however sure the weight's error (557 of the Comext scan's high
-#: findings were weights off at €0 at stake, ranked above the money that was)
-WEIGHT_SCORE = 0.89
+#: the highest score of a weight slip or outlier, the top of low: its value is right and
+#: no money is at stake, however sure the weight's error. 557 of the Comext scan's high
+#: findings were weights off at €0 at stake, ranked above the money that was; at the top
+#: of medium, three of Korea's gallium weights of 2017 ($0 at stake) still ranked above
+#: a level shift of $1.0B, low; among the low they rank by their money, last
+WEIGHT_SCORE = 0.69
 #: what a price outlier may be, as its texts say it
 PRICE_READING = "a price outlier (misinvoicing, another product, or unrecorded quantities)"
 
@@ -149,8 +151,8 @@ class UnitValue(Detector):
     month's rate for the series' currency (else in its own units): the gap for a price
     outlier or a value slip; for a weight slip or outlier, whose value is right, the value
     of the record (44,640 Guinean francs, about $5, is never high); and a weight slip or
-    outlier is at most medium (``WEIGHT_SCORE``): with the value right, no money is at
-    stake. €13 for 13 kg against a usual €10/kg is a price far off the market, and its
+    outlier is at most low (``WEIGHT_SCORE``): with the value right, no money is at
+    stake, and findings rank by severity before money. €13 for 13 kg against a usual €10/kg is a price far off the market, and its
     €120 at stake is never high however far.
     """
 

@@ -22,6 +22,9 @@ from tradesentry.schema import many_goods_code, many_goods_codes
         (None, False),
         (float("nan"), False),  # a missing code as pandas reads it
         (27, True),  # a chapter read as a number
+        ("RARE EARTHS", True),  # a named group of lines, a publisher's or a mapping's
+        ("GALLIUM/GERMANIUM", True),
+        ("8112921A", False),  # a national code with a letter is still one line
     ],
 )
 def test_many_goods_codes(code: object, many: bool) -> None:

@@ -938,7 +938,9 @@ _ALONG_CELLS_SQL = f"""
         FROM ({{current}}) o
         WHERE o.freq = 'M' AND o.period_months = 1 AND o.value > 0
           AND o.partner <> '{WORLD}' AND length(o.partner) = 3 AND length(o.commodity) > 2
-          AND o.commodity <> 'TOTAL'"""
+          -- a total, a chapter or a named group ("RARE EARTHS") sums others: only codes
+          -- with a digit are counted (``schema.many_goods_code``)
+          AND regexp_matches(o.commodity, '[0-9]')"""
 
 _REPORTER_ALONG_SQL = f"""
     WITH asked AS (

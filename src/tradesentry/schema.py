@@ -138,15 +138,20 @@ WORLD = "WLD"
 
 
 def many_goods_code(code: object) -> bool:
-    """Whether a commodity code stands for many goods: a total (``TOTAL``) or a code of one
-    or two characters (an HS chapter, an SITC section or division). Such a series moves
-    with demand, prices and its mix of goods, not with one shipment or contract; the rule
-    behind ``evidence.many_goods``, unit values that mix goods and the aggregates whose
-    details ``drivers`` reads."""
+    """Whether a commodity code stands for many goods: a total (``TOTAL``), a code of one
+    or two characters (an HS chapter, an SITC section or division), or a named group
+    without a digit in its code ("RARE EARTHS", "GALLIUM/GERMANIUM": a publisher's or a
+    mapping's sum of several lines; every classification's own codes hold digits). Such a
+    series moves with demand, prices and its mix of goods, not with one shipment or
+    contract; the rule behind ``evidence.many_goods``, unit values that mix goods, the
+    aggregates whose details ``drivers`` reads, and the series a record's moves are
+    counted over (``context.reporter_along``, which leaves aggregates out)."""
     if code is None or code is pd.NA or (isinstance(code, float) and code != code):
         return False
     text = str(code).strip()
-    return text == "TOTAL" or 1 <= len(text) <= 2
+    if text == "TOTAL" or 1 <= len(text) <= 2:
+        return True
+    return len(text) > 2 and not any(ch.isdigit() for ch in text)
 
 
 def many_goods_codes(commodity: Iterable[object]) -> np.ndarray:

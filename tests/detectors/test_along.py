@@ -82,6 +82,27 @@ def test_a_month_near_zero_says_where_the_record_fell_with_it(store, tmp_path, f
     assert "fell to half or less too" not in month["explanation"]
 
 
+def test_a_named_group_beside_its_lines_is_not_counted_again(store, tmp_path):
+    """A named group of lines ("PLASTICS": a publisher's or a mapping's sum, here of two
+    codes for each partner) beside its lines is an aggregate, as a total or a chapter is:
+    China's "51 of the 108 series" of critical minerals that fell counted 7 group totals
+    beside their own HS6 lines."""
+    path = _record(tmp_path, 24, {29: 24})
+    lines = pd.read_csv(path, dtype={"commodity": str})
+    group = (
+        lines[lines["commodity"].isin(["3920", "3921"])]
+        .groupby(["reporter", "partner", "flow", "period", "currency"], as_index=False)["value"]
+        .sum()
+        .assign(commodity="PLASTICS")
+    )
+    pd.concat([lines, group[lines.columns]]).to_csv(path, index=False)
+    store.ingest(path)
+    found = api.scan(store, kinds=["implausible", "level_shift"], save=False).to_records()
+    (month,) = [f for f in found if f["kind"] == "implausible"]
+    assert month["evidence"]["along_moved"] == 24
+    assert month["evidence"]["along_trading"] == 30
+
+
 def test_a_month_alone_in_its_record_is_read_for_nothing(store, tmp_path):
     """Fewer than three findings of a record and month, whatever their kinds, are no sign
     of the record moving: no read, no words."""

@@ -448,7 +448,9 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
             f"{printable(path)}: already ingested as release {result.release_id}; nothing to do",
             markup=False,
         )
-        return True
+        # a file none of whose rows landed fails again: a pipeline retrying it must not
+        # read the second run as the file going in
+        return _landed(path, result)
     out.print(
         f"{printable(path)}: release {result.release_id} ({result.source}): "
         f"{plural(result.rows_read, 'row')} read, {result.rows_accepted:,} accepted, "
@@ -464,9 +466,14 @@ def _ingest_file(st, path: Path, options: dict, doing: str, stored: list[Path]) 
             markup=False,
             highlight=False,
         )
+    return _landed(path, result)
+
+
+def _landed(path: Path, result) -> bool:
+    """False, saying so, where no row of the file landed: the release and its quarantine
+    stay, for the reader to see why; but a pipeline must not read a file of which no figure
+    landed as one that went in."""
     if result.rows_read and not result.rows_accepted:
-        # the release and its quarantine stay, for the reader to see why; but a pipeline
-        # must not read a file of which no figure landed as one that went in
         err.print(
             f"error: {printable(path)}: no row landed: "
             f"{'the' if result.rows_read == 1 else 'all'} "

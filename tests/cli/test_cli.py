@@ -97,6 +97,12 @@ def test_a_file_of_which_no_row_lands_exits_2_and_keeps_its_quarantine(tmp_path)
     )
     rows = json.loads(invoke("quarantine", "--format", "json", "--store", db).stdout)
     assert [r["line"] for r in rows] == [2, 3]  # kept, for the reader to see why
+    # the same file again fails again: a pipeline's retry had read exit 0, "nothing to do",
+    # as the file going in
+    again = invoke("ingest", csv, "--store", db)
+    assert again.exit_code == 2
+    assert "already ingested as release 1" in again.stdout
+    assert again.stderr.splitlines()[-1] == last
 
 
 # Every prefix csv_safe neutralises but "\r", which cannot start a line of the file.

@@ -253,6 +253,34 @@ def test_a_table_of_declarations_lands_its_sums_and_counts_every_declaration(sto
     ]
 
 
+def test_two_exports_of_declarations_joined_are_not_added_up(store, tmp_path):
+    """Two exports joined with ``cat`` (the header again between them): Guinea's
+    declarations joined to themselves landed every month doubled, the repeated header alone
+    quarantined. A key's records are summed within the part its first record is in; its
+    records in a later part are quarantined naming that record, and a key the later part
+    alone holds lands (an export of the next months joined to the first)."""
+    result = declared(
+        store,
+        tmp_path,
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,50,5\n"  # line 3: summed with line 2
+        "Date,Partner,Line,Value,Kg\n"  # line 4: the second export
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,50,5\n"
+        "2017-05-01,China,26060000,100,10\n",  # line 7: the next month, in the second only
+    )
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (6, 3, 3)
+    obs = store.observations().sort_values("period")
+    assert obs["value"].tolist() == [350.0, 100.0]
+    reasons = store.quarantine().set_index("line")["reason"].to_dict()
+    assert reasons[4] == "the header line again (two files joined?)"
+    assert reasons[5] == (
+        "same observation as line 2, before the header line again at line 4: two files "
+        "joined, whose figures are not added up"
+    )
+    assert reasons[6] == reasons[5]
+
+
 def test_without_repeated_sum_declarations_are_quarantined_with_a_note_on_what_to_do(
     store, tmp_path
 ):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradesentry import currencies
 from tradesentry.countries import normalise_many, why_unknown
-from tradesentry.ingest.lines import drop_lines
+from tradesentry.ingest.lines import HEADER_AGAIN, drop_lines
 from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from tradesentry.text import plural
 
@@ -289,6 +289,42 @@ def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:
 NOTE_NAMES = 3
 
 
+#: the end of the reason of a record of a later part of two files joined (``_keep_first_part``)
+JOINED = "two files joined, whose figures are not added up"
+
+
+def _keep_first_part(con: duckdb.DuckDBPyConnection, same: str, good: str) -> None:
+    """Where the file repeats its header (two exports joined with ``cat``), a key's records
+    are summed within the part of the file its first record is in; its records in a later
+    part are quarantined naming that record. Two exports of the same declarations joined
+    had landed every month doubled (Guinea's bauxite to China, December 2018: 216 trillion
+    francs for 108), the repeated header alone quarantined; within one export, identical
+    declarations are real shipments and are summed."""
+    headers = [
+        line
+        for (line,) in con.execute(
+            "SELECT line FROM checked WHERE why = ? ORDER BY line", [HEADER_AGAIN]
+        ).fetchall()
+    ]
+    if not headers:
+        return
+
+    def opening(line: str) -> str:  # the header line that opens the part (0: the first)
+        cases = " ".join(f"WHEN {line} > {h} THEN {h}" for h in reversed(headers))
+        return f"CASE {cases} ELSE 0 END"
+
+    con.execute(
+        f"""
+        UPDATE checked SET why = 'same observation as line ' || d.first_line
+            || ', before the header line again at line ' || {opening("checked.line")}
+            || ': {JOINED}'
+        FROM (SELECT {_CODED_KEY}, min(line) AS first_line, min({opening("line")}) AS part
+              FROM checked WHERE {good} GROUP BY ALL) d
+        WHERE {good} AND {same} AND {opening("checked.line")} > d.part
+        """
+    )
+
+
 def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
     """The good records of one key summed into the first of them; the others complete it
     (``main_line``: read and accepted, no observation of their own).
@@ -306,6 +342,7 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
     key = _CODED_KEY.split(", ")
     same = " AND ".join(f"checked.{c} = d.{c}" for c in key)
     good = "checked.why IS NULL AND checked.main_line IS NULL"
+    _keep_first_part(con, same, good)
     # the month's currency: the one most of its records are in (the first of them, on a
     # tie); the others are not added up
     con.execute(
@@ -327,7 +364,10 @@ def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:
         UPDATE checked SET why = 'summed with line ' || d.bad_line || ' of its series and '
             || 'month, which is quarantined: without it the sum would be short'
         FROM (SELECT {_CODED_KEY}, min(line) AS bad_line FROM checked
-              WHERE why IS NOT NULL AND main_line IS NULL GROUP BY ALL) d
+              WHERE why IS NOT NULL AND main_line IS NULL
+                -- a later part's copy leaves the first part's sum whole
+                AND NOT ends_with(why, '{JOINED}')
+              GROUP BY ALL) d
         WHERE {good} AND {same}
         """
     )

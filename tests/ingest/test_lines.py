@@ -13,6 +13,7 @@ import pytest
 
 from tests.ingest.kit import FORMATS, comtrade_fields, record
 from tradesentry.errors import InputError
+from tradesentry.ingest.source import CRLF, LF
 from tradesentry.store import open_store
 
 HEADER = b"reporter,partner,flow,commodity,period,value"
@@ -144,20 +145,30 @@ def test_consecutive_invalid_utf_8_lines_keep_every_line_number(store, tmp_path,
     assert q.reason.str.startswith("invalid text: not valid UTF-8").all()
 
 
-@pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["LF", "CRLF"])
+@pytest.mark.parametrize(
+    ("end", "lone_cr"),
+    [(b"\n", False), (b"\r\n", False), (b"\r\r\n", False), (b"\r\n", True)],
+    ids=["LF", "CRLF", "CRCRLF", "CRLF-lone-CR"],
+)
 @pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
-def test_an_undecodable_line_keeps_every_character_of_it(store, tmp_path, end, gzipped):
+def test_an_undecodable_line_keeps_every_character_of_it(store, tmp_path, end, lone_cr, gzipped):
     """DuckDB wrote each bad byte as '?' and dropped the characters after it: 'Côte' in
     latin-1 was kept as 'C??e', and '\xf4bad' as '??ad'. The quarantine keeps the line, its
-    bad bytes escaped."""
+    bad bytes escaped, under its own number, and the good lines after it keep theirs: in
+    CR CR LF (Python's csv writer on Windows) a latin-1 line 30 of 48 was "line 59" and
+    every good line after it one number too low; a lone CR (two files joined) lost the
+    line's text to DuckDB's."""
     import gzip
 
     lines = [
         b"CHN,PRK,export,TOTAL,2021-01,1,ok",
         b"CHN,PRK,export,TOTAL,2021-02,2,C\xf4te",
         b"CHN,PRK,export,TOTAL,2021-03,2,\xf4bad",
+        b"CHN,PRK,export,TOTAL,2021-04,4,ok",
     ]
     data = end.join([b"reporter,partner,flow,commodity,period,value,note", *lines]) + end
+    if lone_cr:  # the first line ends with a lone CR: one file of CR lines joined to it
+        data = data.replace(b"ok" + end, b"ok\r", 1)
     path = tmp_path / ("release.csv.gz" if gzipped else "release.csv")
     path.write_bytes(gzip.compress(data) if gzipped else data)
     ingest(store, path, encoding="utf-8")
@@ -165,6 +176,35 @@ def test_an_undecodable_line_keeps_every_character_of_it(store, tmp_path, end, g
     assert q.raw.tolist() == [
         "CHN,PRK,export,TOTAL,2021-02,2,C\\xf4te",
         "CHN,PRK,export,TOTAL,2021-03,2,\\xf4bad",
+    ]
+    assert q.line.tolist() == [3, 4]
+    assert store.observations().sort_values("period")["line"].tolist() == [2, 5]
+
+
+@pytest.mark.parametrize("newline", [CRLF, LF], ids=["CRLF-mode", "LF-mode"])
+@pytest.mark.parametrize("block", [1, 2, 3, 7, 64])
+def test_rejected_lines_are_located_across_blocks(monkeypatch, newline, block):
+    """A rejected line's number and bytes from its position, the file read in blocks of
+    any size: a break split between two blocks (CR | LF, CR | CR LF) is one break."""
+    import io
+    import random
+
+    from tradesentry.ingest import lines as lines_module
+    from tradesentry.ingest.source import BREAK_BYTES
+
+    monkeypatch.setattr(lines_module, "LOCATE_BLOCK", block)
+    rng = random.Random(block)
+    pieces = [b"a", b"bb", b"c\xf4", b"dddd", b""]
+    ends = [b"\r\r\n", b"\r\n", b"\n", b"\r"]
+    data = b"".join(rng.choice(pieces) + rng.choice(ends) for _ in range(60)) + b"last"
+    breaks = BREAK_BYTES[newline]
+    starts = [0] + [m.end() for m in breaks.finditer(data)]
+    texts = breaks.split(data)
+    wanted = sorted({rng.randrange(len(starts)) for _ in range(20)})
+    positions = [starts[i] for i in wanted]
+    located = lines_module._located(io.BytesIO(data), positions, breaks)
+    assert [(line, text) for _, line, text in located] == [
+        (i + 1, texts[i].decode("utf-8", "backslashreplace")) for i in wanted
     ]
 
 

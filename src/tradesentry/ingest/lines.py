@@ -26,6 +26,7 @@ import duckdb
 import pandas as pd
 
 from tradesentry.ingest.source import (
+    BREAK_BYTES,
     CRLF,
     MAX_LINE_BYTES,
     SourceFile,
@@ -91,8 +92,10 @@ def _read_raw_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
             with readable_copy(src, to_utf8=to_utf8, lone_crs=lone_crs) as copy:
                 encoding = "utf-8" if to_utf8 else src.encoding
                 _read_csv_lines(con, copy, encoding, "none", src.newline)
+                _locate_rejects(con, copy, "none", src.newline)
         else:
             _read_csv_lines(con, src.read_path(), src.encoding, src.compression, src.newline)
+            _locate_rejects(con, src.read_path(), src.compression, src.newline)
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         raise src.read_failure(exc) from exc
 
@@ -129,18 +132,23 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         f"""
         CREATE TEMP TABLE lines_rejected AS
         SELECT line, raw, row_number() OVER (ORDER BY line) AS k, reason
-        FROM (SELECT line::BIGINT AS line, ltrim(csv_line, {breaks}) AS raw,
+        FROM (SELECT coalesce(l.line, r.line::BIGINT) AS line,
+                     -- DuckDB's text of an undecodable line has "?" for its bytes
+                     CASE WHEN error_type = 'INVALID ENCODING' AND l.raw IS NOT NULL
+                          THEN l.raw ELSE ltrim(csv_line, {breaks}) END AS raw,
                      CASE WHEN error_type = 'INVALID ENCODING'
                           THEN {sql_literal(f"invalid text: not valid UTF-8 ({advice})")}
                           WHEN error_type = 'LINE SIZE OVER MAXIMUM'
                           THEN 'line longer than 64 MB'
                           ELSE 'unreadable line: ' || error_message END AS reason
-              FROM lines_rejects_raw
-              QUALIFY row_number() OVER (PARTITION BY line ORDER BY byte_position) = 1)
+              FROM lines_rejects_raw r LEFT JOIN lines_rejects_at l USING (byte_position)
+              QUALIFY row_number() OVER (PARTITION BY r.line ORDER BY byte_position) = 1)
         """
     )
-    con.execute("DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan")
-    _restore_undecoded(con, src)
+    con.execute(
+        "DROP TABLE lines_rejects_raw; DROP TABLE IF EXISTS lines_rejects_scan; "
+        "DROP TABLE lines_rejects_at"
+    )
     raw = "raw"
     if src.newline == CRLF:
         raw = f"CASE WHEN starts_with(raw, chr(10)) THEN ltrim(raw, {breaks}) ELSE raw END"
@@ -168,54 +176,86 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     )
 
 
-#: at most this many undecodable lines are read again from the file for their bytes
-MAX_RESTORED_LINES = 100_000
+#: at most this many rejected lines are located in the file for their number and bytes
+MAX_LOCATED_LINES = 100_000
+#: bytes of the file read at a time while locating them
+LOCATE_BLOCK = 1 << 24
 
 
-def _restore_undecoded(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
-    """The raw text of the lines DuckDB could not decode, from the file's own bytes.
+def _locate_rejects(con: duckdb.DuckDBPyConnection, path: str, compression: str, newline: str):
+    """TEMP TABLE lines_rejects_at (byte_position, line, raw): each line DuckDB rejected,
+    numbered and read from the file's own bytes at the position DuckDB gives, in one pass
+    over the file up to the last of them (only where there are such lines).
 
-    DuckDB's rejects table writes each byte that is not UTF-8 as "?" and drops the
-    characters after it ("Côte" in latin-1 was kept as "C??e"): the quarantine's raw line
-    would not be the file's. Those lines are read again (one pass over the file, only
-    where there are such lines), each undecodable byte written as its escape ("C\\xf4te").
-    A line whose text around the bad bytes does not match DuckDB's (a line break only
-    DuckDB's reader saw) keeps DuckDB's text.
+    DuckDB's rejects table numbers a CR CR LF file's lines twice over (what Python's csv
+    writer makes on Windows: a latin-1 line 30 of 48 was "line 59", and every good line
+    after it one number too low), and writes each byte that is not UTF-8 as "?" and drops
+    the characters after it ("Côte" in latin-1 was kept as "C??e"). A line is numbered by
+    the breaks before its position, as the reader ends lines (``source._BREAKS``), and its
+    bytes are read to its break, each undecodable byte written as its escape ("C\\xf4te").
     """
-    wanted = dict(
-        con.execute(
-            "SELECT line, raw FROM lines_rejected WHERE starts_with(reason, 'invalid text') "
-            f"ORDER BY line LIMIT {MAX_RESTORED_LINES}"
+    positions = sorted(
+        p
+        for (p,) in con.execute(
+            "SELECT DISTINCT byte_position FROM lines_rejects_raw "
+            f"WHERE byte_position IS NOT NULL ORDER BY 1 LIMIT {MAX_LOCATED_LINES}"
         ).fetchall()
     )
-    if not wanted:
-        return
-    opener = gzip.open if src.gzipped else open
-    restored, last = [], max(wanted)
-    with opener(src.path, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            if number in wanted:
-                text = line.rstrip(b"\r\n").decode("utf-8", errors="backslashreplace")
-                if _same_around(text, wanted[number] or ""):
-                    restored.append((number, text))
-            if number >= last:
-                break
-    if restored:  # one UPDATE for them all, not one per line
-        con.register("lines_restored", pd.DataFrame(restored, columns=["line", "raw"]))
+    located = []
+    if positions:
+        opener = gzip.open if compression == "gzip" else open
+        with opener(path, "rb") as f:
+            located = _located(f, positions, BREAK_BYTES[newline])
+    con.execute(
+        "CREATE TEMP TABLE lines_rejects_at (byte_position BIGINT, line BIGINT, raw VARCHAR)"
+    )
+    if located:  # one INSERT for them all, not one per line
+        frame = pd.DataFrame(located, columns=["byte_position", "line", "raw"])
+        con.register("lines_located", frame)
         try:
-            con.execute(
-                "UPDATE lines_rejected SET raw = r.raw FROM lines_restored r "
-                "WHERE lines_rejected.line = r.line"
-            )
+            con.execute("INSERT INTO lines_rejects_at SELECT * FROM lines_located")
         finally:
-            con.unregister("lines_restored")
+            con.unregister("lines_located")
 
 
-def _same_around(text: str, duckdb_text: str) -> bool:
-    """Whether DuckDB's text of a line (with "?" where it could not decode) begins as the
-    line read again does: the same line of the file."""
-    head = duckdb_text.split("?", 1)[0].rstrip("\r\n")
-    return text.startswith(head)
+def _located(f, positions: list[int], breaks) -> list[tuple[int, int, str | None]]:
+    """``(position, line, text)`` of the line each byte position falls in: its number is
+    1 + the breaks that end at or before the position, its text the bytes from the last of
+    them to the next break (None for a line longer than DuckDB reads, ``MAX_LINE_BYTES``).
+
+    The file is read in blocks; the unfinished line at a block's end is carried into the
+    next, and so are its trailing CRs, so that no break (CR | LF, CR | CR LF) is split."""
+    out, wanted = [], iter(positions)
+    p = next(wanted, None)
+    lines, offset, carry = 0, 0, b""  # breaks before ``offset``; ``carry`` starts a line
+    while p is not None:
+        block = f.read(LOCATE_BLOCK)
+        eof = not block
+        data = carry + block
+        limit = len(data) if eof else len(data.rstrip(b"\r"))
+        cursor = start = 0  # breaks counted up to cursor; the last of them ended at start
+        while p is not None and (p < offset + limit or eof):
+            at = min(max(p - offset, cursor), len(data))
+            for found in breaks.finditer(data, cursor, at):
+                lines, start = lines + 1, found.end()
+            cursor = at
+            end = breaks.search(data, start, limit)
+            too_long = len(data) - start > MAX_LINE_BYTES
+            if end is None and not eof and not too_long:
+                break  # the line runs into the next block
+            text = None if end is None and too_long else data[start : end.start() if end else None]
+            out.append(
+                (p, lines + 1, None if text is None else text.decode("utf-8", "backslashreplace"))
+            )
+            p = next(wanted, None)
+        if eof:
+            break
+        for found in breaks.finditer(data, cursor, limit):
+            lines, start = lines + 1, found.end()
+        if len(data) - start > MAX_LINE_BYTES:  # a line no reader keeps: carry its CRs only
+            start = limit
+        offset, carry = offset + start, data[start:]
+    return out
 
 
 #: a line that repeats the header (two exports joined with ``cat``)

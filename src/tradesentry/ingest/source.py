@@ -41,7 +41,7 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 CRLF, LF = "\\r\\n", "\\n"  # as DuckDB's new_line option writes them
 _BREAKS = {CRLF: r"\r\r\n|\r\n|\r|\n", LF: r"\r|\n"}
 _BREAK_TEXT = {mode: re.compile(pattern) for mode, pattern in _BREAKS.items()}
-_BREAK_BYTES = {mode: re.compile(pattern.encode()) for mode, pattern in _BREAKS.items()}
+BREAK_BYTES = {mode: re.compile(pattern.encode()) for mode, pattern in _BREAKS.items()}
 # Characters Python's str.splitlines ends a line at and DuckDB does not: in the sample they
 # are spaces, so that the sample's lines are the reader's lines.
 _NOT_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", " "))
@@ -202,7 +202,7 @@ def rejected_lines_before(src: SourceFile, line: int) -> int:
     if src.encoding != "utf-8" or line <= 0:
         return 0
     raw = src.raw[3:] if src.raw.startswith(b"\xef\xbb\xbf") else src.raw
-    lines = _BREAK_BYTES[src.newline].split(raw, maxsplit=line)[:line]
+    lines = BREAK_BYTES[src.newline].split(raw, maxsplit=line)[:line]
     return sum(1 for text in lines if not _is_utf8(text))
 
 

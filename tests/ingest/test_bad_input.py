@@ -60,8 +60,9 @@ def ingest(store, tmp_path: Path, fmt: Format, path: Path, **kwargs):
     return result
 
 
-def check_one_bad_record(store, tmp_path, fmt: Format, bad: dict, reason: str) -> None:
-    """GOOD with ``bad`` (a key of its own) inserted second: it is quarantined, the rest lands."""
+def check_one_bad_record(store, tmp_path, fmt: Format, bad: dict, reason: str):
+    """GOOD with ``bad`` (a key of its own) inserted second: it is quarantined, the rest
+    lands; the ingest's result."""
     records = [GOOD[0], {**bad, "commodity": "9999"}, *GOOD[1:]]
     result = ingest(store, tmp_path, fmt, fmt.file(tmp_path, records))
     assert result.rows_read == len(records) * fmt.lines_per_record
@@ -73,6 +74,7 @@ def check_one_bad_record(store, tmp_path, fmt: Format, bad: dict, reason: str) -
     if fmt.lines_per_record == 2:  # SDMX: the weight line goes with its value line
         assert q.reason.iloc[1] == f"completes line {line}, which is quarantined"
     assert observed(store) == expected(GOOD)
+    return result
 
 
 ALL = list(FORMATS.values())
@@ -308,10 +310,14 @@ def test_a_period_that_has_not_begun(store, tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", ALL, ids=str)
 def test_unknown_country_code(store, tmp_path, fmt):
+    """The note offers a mapping's [countries] table only for a table a mapping can read:
+    an SDMX or a Comtrade file takes no mapping (it is refused on one)."""
     bad = record(partner="XXX")
-    check_one_bad_record(
+    result = check_one_bad_record(
         store, tmp_path, fmt, bad, r"^unknown partner country '(XXX|999|QQ|Atlantis)'$"
     )
+    offered = any("[countries]" in note for note in result.notes)
+    assert offered is (fmt.reader in ("csv", "mapped"))
 
 
 def test_a_combined_figure_whose_last_month_has_not_begun(store, tmp_path):

@@ -516,13 +516,18 @@ _QUOTA = {"elapsedTime": "0", "count": 0, "data": [], "error": "quota exceeded"}
             r"an incomplete Comtrade JSON response \(response 2 of 2 in the file\): its count "
             r"says 9 records but its data holds 1",
         ),
+        (
+            _response([("01", 999), ("02", 999)], count=1),
+            r"not a Comtrade JSON response as the API writes it \(response 2 of 2 in the "
+            r"file\): its count says 1 record but its data holds 2, more than it counts",
+        ),
         (json.dumps(_QUOTA), r"error \(response 2 of 2 in the file\): quota"),
         # read as a response of no records, silently
         ("null", r"not a Comtrade JSON response \(response 2 of 2 in the file\): it has no data"),
         ('{"foo": 1}', r"not a Comtrade JSON response \(response 2 of 2 in the file\)"),
         ('{"count": 0, "error": ""}', r"not a Comtrade JSON response \(response 2 of 2"),
     ],
-    ids=["cut-off", "api-error", "null", "other-object", "no-data"],
+    ids=["cut-off", "over-count", "api-error", "null", "other-object", "no-data"],
 )
 def test_a_later_document_that_is_no_whole_response_refuses_the_file(
     store, tmp_path, appended, message

@@ -53,7 +53,16 @@ def test_scaled_figures_are_the_figures_as_written(store, shared_data):
 
 @pytest.mark.parametrize(
     ("cell", "reason"),
-    [("n/a", "Exports: value 'n/a' is not a number"), ("", "Exports: value is missing")],
+    [
+        ("n/a", "Exports: value 'n/a' is not a number"),
+        ("", "Exports: value is missing"),
+        # finite as written, past a float's largest once in thousands: no "not finite"
+        (
+            "1e308",
+            "Exports: value '1e308' is too large to hold in the unit the mapping gives "
+            "(values.unit)",
+        ),
+    ],
 )
 def test_wide_line_counts_once_and_a_bad_cell_names_its_column(store, tmp_path, cell, reason):
     table = tmp_path / "jp.csv"

@@ -175,9 +175,12 @@ def landing(prepared: Prepared) -> Landing:
     """How the prepared file's records land: as every format's, or as its mapping says
     (``[file] repeated``, ``[countries]``)."""
     spec = prepared.src.options.get("mapping")
+    mappable = prepared.reader in ("csv", "mapped")  # a table a mapping can read
     if spec is None:
-        return Landing()
-    return Landing(sum_repeated=spec.repeated == "sum", country_names=spec.countries)
+        return Landing(mappable=mappable)
+    return Landing(
+        sum_repeated=spec.repeated == "sum", country_names=spec.countries, mappable=mappable
+    )
 
 
 def stage(con: duckdb.DuckDBPyConnection, prepared: Prepared) -> None:

@@ -211,12 +211,18 @@ def _check_responses(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
             raise src.fail(
                 f"not a Comtrade JSON response{which}: it has no data array; nothing was stored"
             )
-        if count is not None and count != records:
+        if count is not None and count > records:
             # Cut off between two records, a reply is still valid JSON: only its count tells.
             raise src.fail(
                 f"an incomplete Comtrade JSON response{which}: its count says "
                 f"{plural(int(count), 'record')} but its data holds {records:,} (cut off?); "
                 "nothing was stored"
+            )
+        if count is not None and count < records:  # records added, or a count edited
+            raise src.fail(
+                f"not a Comtrade JSON response as the API writes it{which}: its count says "
+                f"{plural(int(count), 'record')} but its data holds {records:,}, more than "
+                "it counts; nothing was stored"
             )
 
 

@@ -64,10 +64,12 @@ class Landing:
     (a table of declarations or shipments), instead of the first standing and the others
     quarantined. ``country_names``: names the file writes for countries, as given
     (matched in any case, blanks at the ends aside) -> the code each stands for, before
-    the names tradesentry knows."""
+    the names tradesentry knows. ``mappable``: a table a mapping can read (the notes then
+    say what a mapping can do; an SDMX or a Comtrade file takes none)."""
 
     sum_repeated: bool = False
     country_names: Mapping[str, str] = field(default_factory=dict)
+    mappable: bool = False
 
 
 def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Landing()) -> Landed:
@@ -236,6 +238,10 @@ def _figure_checks() -> str:
         clauses += [
             f"WHEN ({name} IS NULL AND nullif(trim({name}_text), '') IS NOT NULL) "
             f"OR isnan({name}) THEN '{name} ' || quoted({text}) || ' is not a number'",
+            # a finite figure scaled by a mapping's unit (thousands) past what a float holds
+            f"WHEN NOT isfinite({name}) AND isfinite(TRY_CAST(trim({name}_text) AS DOUBLE)) "
+            f"THEN '{name} ' || quoted({text}) || ' is too large to hold in the unit the "
+            "mapping gives (values.unit)'",
             f"WHEN NOT isfinite({name}) THEN '{name} ' || quoted({text}) || ' is not finite'",
             f"WHEN {name} < 0 THEN 'negative {name} ' || quoted({text})",
             # a figure written with a digit that is not 0 before its exponent, read as 0: a
@@ -251,7 +257,10 @@ def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:
     """What the reader can do about the quarantine where a mapping can say more: records
     repeating a key (a table of declarations read as one of figures; counted by line, as
     the quarantine counts them) and countries written in a way tradesentry does not know
-    (the first names given)."""
+    (the first names given). Only for a table a mapping can read: an SDMX or a Comtrade
+    file's reader knows its columns and codes, and a mapping on one is refused."""
+    if not landing.mappable:
+        return ()
     repeated, conflicting, countries = con.execute(
         "SELECT count(DISTINCT line) FILTER (WHERE why LIKE 'same observation as line %'), "
         "count(DISTINCT line) FILTER (WHERE why LIKE 'same observation as line %, with another %'), "

@@ -22,7 +22,7 @@ from tradesentry.detectors.base import (
 from tradesentry.detectors.cross import context_array, row_center_spread, row_median
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
-from tradesentry.detectors.robust import nanmedian
+from tradesentry.detectors.robust import MAD_TO_SIGMA, nanmedian
 from tradesentry.detectors.second_record import partner_record, whole_kilograms
 from tradesentry.panel import Panel
 from tradesentry.schema import many_goods_codes
@@ -315,11 +315,9 @@ class UnitValue(Detector):
         estimated = self._estimated(panel, ok, log_uv, log_ref)
         tested = ok & ~estimated & (np.isfinite(log_ref) | ~has_ref[:, None])
         d = np.where(tested, log_uv - np.where(has_ref[:, None], log_ref, 0.0), np.nan)
-        premium, raw, n = row_center_spread(d)
-        own_center, own_raw, _ = row_center_spread(np.where(tested, log_uv, np.nan))
+        n = np.isfinite(d).sum(axis=1)
         tested &= (n >= self.min_months)[:, None]
-        usual = np.exp(np.where(has_ref[:, None], log_ref, 0.0) + premium[:, None])
-        return {
+        c = {
             "value": value,
             "weight": weight,
             "ok": ok,
@@ -327,18 +325,38 @@ class UnitValue(Detector):
             "log_uv": log_uv,
             "log_ref": log_ref,
             "has_ref": has_ref,
-            "resid": d - premium[:, None],
-            "premium": premium,
-            "spread": self._spread(raw, n),
-            "own_center": own_center,
-            "own_resid": log_uv - own_center[:, None],
-            "own_spread": self._spread(own_raw, n),
-            "usual": usual,
-            "implied": weight * usual,
+            "market_gap": d,
+            "segment": np.zeros(value.shape, dtype=np.int64),
             "typical": row_median(np.where(ok, value, np.nan)),
             "estimated_months": estimated.sum(axis=1),
             "rounding": _rounding(weight, ok),
         }
+        self._fit(c, np.arange(len(value)))
+        return c
+
+    def _fit(self, c: dict, rows: np.ndarray) -> None:
+        """The series' usual prices of ``rows``, each within its segment (``c["segment"]``:
+        one per series, but where its weight's record changed, ``_weight_record_changes``):
+        its premium over the market and its own usual unit value, per cell; the residuals
+        from them; and their robust σ."""
+        segment, tested = c["segment"][rows], c["tested"][rows]
+        premium, raw, n = _by_segment(c["market_gap"][rows], segment)
+        own_center, own_raw, _ = _by_segment(np.where(tested, c["log_uv"][rows], np.nan), segment)
+        log_ref = np.where(c["has_ref"][rows, None], c["log_ref"][rows], 0.0)
+        fitted = {
+            "resid": c["market_gap"][rows] - premium,
+            "premium": premium,
+            "spread": self._spread(raw, n),
+            "own_center": own_center,
+            "own_resid": c["log_uv"][rows] - own_center,
+            "own_spread": self._spread(own_raw, n),
+            "usual": np.exp(log_ref + premium),
+        }
+        fitted["implied"] = c["weight"][rows] * fitted["usual"]
+        for name, part in fitted.items():
+            if name not in c:
+                c[name] = np.full((len(c["value"]), *part.shape[1:]), np.nan)
+            c[name][rows] = part
 
     def _reported(self, c: dict, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of ``cells`` the series itself reports: at least ``habit_share`` of the
@@ -423,8 +441,9 @@ class UnitValue(Detector):
         near = near_market | near_own
         series, at = np.unique(rows, return_inverse=True)
         ok = c["ok"][series]
-        dv, zv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)))
-        dw, zw = _own_deviation(np.log(np.where(ok, c["weight"][series], np.nan)))
+        segment = c["segment"][series]
+        dv, zv = _own_deviation(np.log(np.where(ok, c["value"][series], np.nan)), segment)
+        dw, zw = _own_deviation(np.log(np.where(ok, c["weight"][series], np.nan)), segment)
         dv, zv, dw, zw = dv[at, cols], zv[at, cols], dw[at, cols], zw[at, cols]
         value_normal, weight_normal = np.abs(zv) <= self.normal_z, np.abs(zw) <= self.normal_z
         value_slip = near & weight_normal & (np.abs(dv) > np.abs(dw))
@@ -472,8 +491,8 @@ class UnitValue(Detector):
             "weight_at_usual_price": _sig(value / usual),
             "value_at_usual_price": _sig(weight * usual),
             "reference_unit_value": _sig(math.exp(c["log_ref"][r, t])) if c["has_ref"][r] else None,
-            "series_premium": _sig(math.exp(c["premium"][r])) if c["has_ref"][r] else None,
-            "series_unit_value": _sig(math.exp(c["own_center"][r])),
+            "series_premium": _sig(math.exp(c["premium"][r, t])) if c["has_ref"][r] else None,
+            "series_unit_value": _sig(math.exp(c["own_center"][r, t])),
             "value_vs_usual_month": _sig(math.exp(own[0])),
             "weight_vs_usual_month": _sig(math.exp(own[1])),
             "pattern": pattern,
@@ -771,7 +790,7 @@ def _habit_apart(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Cells of series whose usual price is ×``HABIT_APART`` or more off the price across
     partners, where the cell has that price."""
     with np.errstate(invalid="ignore"):
-        apart = np.abs(c["premium"][rows]) >= math.log(HABIT_APART)
+        apart = np.abs(c["premium"][rows, cols]) >= math.log(HABIT_APART)
     return c["has_ref"][rows] & np.isfinite(c["log_ref"][rows, cols]) & apart
 
 
@@ -868,13 +887,29 @@ def _normal_side(ev: Mapping, name: str, unit: str) -> str:
     return f"the {name} is {times(moved)} its usual {unit}"
 
 
-def _own_deviation(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Deviation of each cell from its row's median (log scale) and its robust z (σ floored
-    at 0.25)."""
-    center, spread, _ = row_center_spread(x)
+def _own_deviation(x: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Deviation of each cell from its row's median within its segment (log scale) and its
+    robust z (σ floored at 0.25)."""
+    center, spread, _ = _by_segment(x, segment)
     spread = np.maximum(np.nan_to_num(spread), 0.25)
-    deviation = x - center[:, None]
+    deviation = x - center
     return deviation, deviation / spread[:, None]
+
+
+def _by_segment(x: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per cell, the median of its row's finite values within its segment; per row, the
+    robust σ (1.4826 × MAD) of the deviations from them, and the count of values. With one
+    segment a row, ``cross.row_center_spread`` with the centre spread over the cells."""
+    if not segment.any():
+        center, spread, n = row_center_spread(x)
+        return np.broadcast_to(center[:, None], x.shape).copy(), spread, n
+    x = np.where(np.isfinite(x), x, np.nan)
+    center = np.full(x.shape, np.nan)
+    for s in range(int(segment.max()) + 1):  # a few segments: the weight's record changes
+        inside = segment == s
+        center = np.where(inside, row_median(np.where(inside, x, np.nan))[:, None], center)
+    spread = MAD_TO_SIGMA * row_median(np.abs(x - center))
+    return center, spread, np.isfinite(x).sum(axis=1)
 
 
 def _sig(x: float, digits: int = 4) -> float | None:

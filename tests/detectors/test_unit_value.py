@@ -923,3 +923,45 @@ def test_a_price_and_its_band_keep_the_figures_that_tell_them_apart():
     (found,) = detect(value, weight).to_dict("records")
     ev = found["evidence"]
     assert ev["unit_value"] == pytest.approx(value[20] / weight[20], rel=1e-5)
+
+
+@pytest.mark.parametrize("reference", [PRICE, None], ids=["market", "own"])
+def test_a_lasting_change_of_the_weights_record_is_one_finding(reference):
+    """China's gallium and germanium exports to Korea: every month of 2017 at about
+    $1,000/kg, every month from January 2018 at about $15/kg, the value about as before.
+    Each 2017 month had been a weight slip of its own (arbitrary ones: September's $1,073/kg
+    flagged, August's $1,026/kg not). The weight's record changed: one finding at its first
+    month, no money at stake, and the months on each side read against their own price."""
+    weight = WEIGHT.copy()
+    weight[12:] *= 100.0
+    found = detect(VALUE, weight, reference=reference)
+    assert len(found) == 1
+    (change,) = found.to_dict("records")
+    ev = change["evidence"]
+    assert ev["pattern"] == "weight record change" and change["start"] == 12
+    assert change["impact"] == 0 and severity_of(found[["score"]].astype(float))[0] == "low"
+    assert (ev["months_before"], ev["months_after"]) == (12, 12)
+    assert ev["unit_value_before"] / ev["unit_value_after"] == pytest.approx(100, rel=0.3)
+    text = UnitValue().explain({**change, "period": "2018-01", "currency": "USD"})
+    assert text.startswith("From January 2018 the weight in this record is about ")
+    assert "(12 reported months from " in text and "a price read across the change" in text
+
+
+def test_a_month_off_inside_a_new_weight_record_is_still_found():
+    """After the change, a month off its own regime's price is a finding of its own."""
+    weight = WEIGHT.copy()
+    weight[12:] *= 100.0
+    value = VALUE.copy()
+    value[30] /= 1000.0
+    patterns = detect(value, weight)["evidence"].map(lambda ev: ev["pattern"]).tolist()
+    assert sorted(patterns) == ["value slip", "weight record change"]
+
+
+def test_a_lasting_change_of_the_values_record_is_no_weight_record_change():
+    """The value ×1,000 from a month on, the weight as before: the value's own level shift
+    reads it (a change of units); the months at the minority's unit value stay slips."""
+    value = VALUE.copy()
+    value[24:] *= 1000.0
+    found = detect(value, WEIGHT)
+    patterns = set(found["evidence"].map(lambda ev: ev["pattern"]))
+    assert "weight record change" not in patterns

@@ -19,11 +19,13 @@ from tradesentry.detectors.base import (
     material_cap,
     no_detections,
 )
+from tradesentry.detectors.baseline import DEFAULT_CONFIG
 from tradesentry.detectors.cross import context_array, row_center_spread, row_median
 from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MAD_TO_SIGMA, nanmedian
 from tradesentry.detectors.second_record import partner_record, whole_kilograms
+from tradesentry.detectors.shifts import find_shifts
 from tradesentry.panel import Panel
 from tradesentry.schema import many_goods_codes
 from tradesentry.text import (
@@ -44,7 +46,15 @@ LN10 = math.log(10.0)
 PAIRS_PER_BLOCK = 1 << 22  # month pairs compared at once (32 MB of float64)
 VALUE_SLIP, WEIGHT_SLIP = "value slip", "weight slip"
 WEIGHT_OUTLIER, PRICE_OUTLIER = "weight outlier", "price outlier"
+#: a lasting change of the weight's record (``_weight_record_changes``)
+WEIGHT_RECORD = "weight record change"
 WEIGHT_PATTERNS = (WEIGHT_SLIP, WEIGHT_OUTLIER)  # the value is right: no money at stake
+#: a lasting change of the unit value this many times either way is one of the record, not
+#: of the price (``level_shift.UNIT_CHANGE``, of a value's change)
+UNIT_CHANGE = 10.0
+#: ... and of the weight's record where the weight carries at least this share of it (log
+#: terms; ``level_shift.UNIT_SHARE``, the weight's most in a value's unit change, mirrored)
+WEIGHT_CARRIES = 0.75
 #: the partner's record of the month "agrees" where its value and its weight are each
 #: within this factor of the series' own (a CIF/FOB margin, rounding, a few days' timing)
 PARTNER_AGREES = 1.5
@@ -128,6 +138,12 @@ class UnitValue(Detector):
     one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of 22
     months at gold's price, the other 17 at a thousandth of it).
 
+    A series whose weight's record changed for good (a lasting change of its unit value
+    of ×10 or more that the weight carries: ``_weight_record_changes``) has usual prices on
+    each side of the change, and the change is one finding (``weight record change``) at
+    its first month, no money at stake, where each month of the minority's side had been a
+    weight slip of its own.
+
     The partner's record of the same flow that month, where the store holds it with a
     weight, is a second declaration of the shipment: where its value and its weight are
     each within ×``PARTNER_AGREES`` (1.5) of the series' own, neither record is in error.
@@ -186,6 +202,20 @@ class UnitValue(Detector):
         c = self._cells(panel)
         if c is None:
             return no_detections()
+        flagged = self._flagged(c)
+        # where a series' weight record changed, each side is read against its own prices
+        changes = self._weight_record_changes(panel, c, np.flatnonzero(flagged.any(axis=1)))
+        if changes is not None:
+            flagged = self._flagged(c)
+        found = [self._months(panel, c, flagged)]
+        if changes is not None:
+            found.append(self._record_changes(panel, c, changes))
+        found = [f for f in found if len(f)]
+        return pd.concat(found, ignore_index=True) if found else no_detections()
+
+    def _flagged(self, c: dict) -> np.ndarray:
+        """The cells off both the market's price and the series' own, material, and no
+        habit of the series (``_reported``)."""
         rounding = c["rounding"]
         z = np.abs(c["resid"]) / np.hypot(c["spread"][:, None], rounding)
         own_z = c["own_resid"] / np.hypot(c["own_spread"][:, None], rounding)
@@ -193,7 +223,12 @@ class UnitValue(Detector):
         material = np.fmax(c["value"], c["implied"]) >= self.materiality * c["typical"][:, None]
         flagged = c["tested"] & material & (z > self.threshold) & off_own
         habit, c["recurs"] = self._reported(c, flagged)
-        flagged &= ~habit
+        c["z"] = z
+        return flagged & ~habit
+
+    def _months(self, panel: Panel, c: dict, flagged: np.ndarray) -> pd.DataFrame:
+        """One finding a flagged month: its pattern, its money at stake, its evidence."""
+        z = c["z"]
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
@@ -299,6 +334,90 @@ class UnitValue(Detector):
                     ),
                 ]
             ),
+            evidence=evidence,
+        )
+
+    def _weight_record_changes(self, panel: Panel, c: dict, rows: np.ndarray) -> dict | None:
+        """Lasting changes of ``rows``' unit value by ×``UNIT_CHANGE`` or more either way
+        that the weight carries (it moved at least ``WEIGHT_CARRIES`` of the change, log
+        terms, the value at most the rest): the weight's record changed (its unit, or what
+        is weighed), not the price. Found with
+        the level-shift search (``shifts.find_shifts``) on the log unit value; each becomes
+        a segment of the series (``c["segment"]``), whose prices are fitted again
+        (``_fit``). None where there is none."""
+        if not rows.size:
+            return None
+        x = np.where(c["tested"][rows], c["log_uv"][rows], np.nan)
+        shifts, _ = find_shifts(x, DEFAULT_CONFIG)
+        big = np.abs(shifts.new - shifts.old) >= math.log(UNIT_CHANGE)
+        if not big.any():
+            return None
+        row, col, statistic = rows[shifts.series[big]], shifts.start[big], shifts.stat[big]
+        for _ in range(3):  # the changes kept cut the series; judged again between them
+            kept = _weight_carries(_sides(c, row, col))
+            row, col, statistic = row[kept], col[kept], statistic[kept]
+            if kept.all() or not kept.any():
+                break
+        if not row.size:
+            return None
+        cut = np.zeros(c["value"].shape, dtype=bool)
+        cut[row, col] = True
+        c["segment"] = np.cumsum(cut, axis=1)
+        self._fit(c, np.unique(row))
+        return {"row": row, "col": col, "statistic": statistic, **_sides(c, row, col)}
+
+    def _record_changes(self, panel: Panel, c: dict, ch: dict) -> pd.DataFrame:
+        """One finding a change of the weight's record, at its first month; a change that
+        the next undoes within ``SIDE_MONTHS`` months (back within ×``RETURN_RATIO``) is
+        one finding over its months (``period_end`` its last). The value is right, so no
+        money is at stake, and it is at most low (``WEIGHT_SCORE``)."""
+        row, col, uv = ch["row"], ch["col"], ch["unit_value"]
+        undone = np.zeros(len(row), dtype=bool)  # change k undone by change k + 1
+        for k in range(len(row) - 1):
+            if k and undone[k - 1]:
+                continue  # the return of the change before
+            undone[k] = (
+                row[k] == row[k + 1]
+                and col[k + 1] - col[k] <= SIDE_MONTHS
+                and abs(math.log(uv[k + 1, 1] / uv[k, 0])) <= math.log(RETURN_RATIO)
+            )
+        told = ~np.concatenate([[False], undone[:-1]])  # a return is told with its change
+        end = np.where(undone, ch["last"][:, 1], col).astype(np.int64)
+        evidence = []
+        for k in np.flatnonzero(told):
+            ev = {
+                "pattern": WEIGHT_RECORD,
+                "unit_value_before": _sig(uv[k, 0]),
+                "unit_value_after": _sig(uv[k, 1]),
+                "value_before": _sig(ch["value"][k, 0]),
+                "value_after": _sig(ch["value"][k, 1]),
+                "weight_before_kg": _sig(ch["weight"][k, 0]),
+                "weight_after_kg": _sig(ch["weight"][k, 1]),
+                "months_before": int(ch["months"][k, 0]),
+                "months_after": int(ch["months"][k, 1]),
+                "before_from": panel.label(int(ch["first"][k, 0])),
+                "before_to": panel.label(int(ch["last"][k, 0])),
+                "after_to": panel.label(int(ch["last"][k, 1])),
+                "statistic": round(float(ch["statistic"][k]), 3),
+            }
+            if undone[k]:
+                ev["returned"] = panel.label(int(col[k + 1]))
+                ev["unit_value_returned"] = _sig(uv[k + 1, 1])
+            evidence.append(ev)
+        score = np.minimum(
+            WEIGHT_SCORE, confidence(np.abs(ch["statistic"]), DEFAULT_CONFIG.shift_threshold)
+        )
+        row, col = row[told], col[told]
+        value = c["value"][row, col]
+        return detections(
+            self.kind,
+            row,
+            col,
+            end[told],
+            observed=value,
+            expected=value,
+            impact=np.zeros(len(row)),
+            score=score[told],
             evidence=evidence,
         )
 
@@ -514,6 +633,8 @@ class UnitValue(Detector):
     def explain(self, finding: Mapping) -> str:
         ev = finding.get("evidence") or {}
         cur = finding.get("currency") or "USD"
+        if ev.get("pattern") == WEIGHT_RECORD:
+            return _record_change_text(finding, ev, cur)
         uv, usual = ev.get("unit_value"), ev.get("usual_unit_value")
         lo, hi = (ev.get("band") or [None, None])[:2]
         freq = finding_freq(finding)
@@ -786,6 +907,59 @@ def _weight_outlier(finding: Mapping, ev: Mapping, cur: str, unit: str = "month"
     )
 
 
+def _record_change_text(finding: Mapping, ev: Mapping, cur: str) -> str:
+    """A change of the weight's record (``_weight_record_changes``): from when (to when,
+    where the next change undid it), by how much, the prices on each side and the value's
+    own move, and what follows for the months on each side."""
+    freq = finding_freq(finding)
+    unit = period_unit(freq)
+    when = period_name(finding.get("period"), freq)
+    value_before, value_after = ev.get("value_before") or 0.0, ev.get("value_after") or 0.0
+    before = (ev.get("weight_before_kg") or 0.0) / max(value_before, 1e-300)
+    after = (ev.get("weight_after_kg") or 0.0) / max(value_after, 1e-300)
+    factor = times(after / max(before, 1e-300))
+    months = (
+        f"({plural(ev.get('months_after'), 'reported ' + unit)} from {when} to "
+        f"{period_name(ev.get('after_to'), freq)})"
+    )
+    if 0.8 <= value_after / max(value_before, 1e-300) <= 1.25:
+        value = (
+            f"its value held (about {money(value_before, cur)} a {unit} before and "
+            f"{money(value_after, cur)} after)"
+        )
+    else:
+        value = (
+            f"its value moved far less (from about {money(value_before, cur)} a {unit} to "
+            f"{money(value_after, cur)})"
+        )
+    prices = (
+        f"its value per kg went from about {_price(ev.get('unit_value_before'), cur)} "
+        f"({plural(ev.get('months_before'), 'reported ' + unit)} from "
+        f"{period_name(ev.get('before_from'), freq)} to "
+        f"{period_name(ev.get('before_to'), freq)}) to about "
+        f"{_price(ev.get('unit_value_after'), cur)} {months}"
+    )
+    returned = ev.get("returned")
+    if returned:
+        back = period_name(returned, freq)
+        return (
+            f"From {when} to {period_name(finding.get('period_end'), freq)} the weight in "
+            f"this record was about {factor} what it was against its value, and from {back} "
+            f"it is back: {prices}, then back to about "
+            f"{_price(ev.get('unit_value_returned'), cur)}, while {value}. A weight recorded "
+            f"in another unit (or of other goods) for those {unit}s, not a slip in each "
+            f"{unit}: they are read against their own usual price. No money is at stake in "
+            "it; a price read across them would be wrong."
+        )
+    return (
+        f"From {when} the weight in this record is about {factor} what it was against its "
+        f"value: {prices}, while {value}. A change in how the weight is recorded (its unit, "
+        f"or what is weighed) or in the goods under the code, not a slip in each {unit}: the "
+        f"{unit}s on each side are read against their own usual price. No money is at stake "
+        "in it; a price read across the change would be wrong."
+    )
+
+
 def _habit_apart(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Cells of series whose usual price is ×``HABIT_APART`` or more off the price across
     partners, where the cell has that price."""
@@ -894,6 +1068,64 @@ def _own_deviation(x: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.n
     spread = np.maximum(np.nan_to_num(spread), 0.25)
     deviation = x - center
     return deviation, deviation / spread[:, None]
+
+
+#: a change of the weight's record undone by the next within ``SIDE_MONTHS`` months, back
+#: to within this factor of the unit value before it, is one episode (one finding)
+RETURN_RATIO = 1.5
+
+
+def _weight_carries(sides: dict[str, np.ndarray]) -> np.ndarray:
+    """Which changes of the unit value the weight carries: it moved at least
+    ``WEIGHT_CARRIES`` of the unit value's change (log terms) and the value at most the
+    rest. Each is held to the unit value's change, since each side's medians are of its
+    own months (a line whose trade fell 59 times and its weight 49 times is no change of
+    the weight's record, whatever its median prices)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.log(sides["unit_value"][:, 1] / sides["unit_value"][:, 0])
+        weight = -np.log(sides["weight"][:, 1] / sides["weight"][:, 0]) / step
+        value = np.abs(np.log(sides["value"][:, 1] / sides["value"][:, 0]) / step)
+    # the search's levels are medians between every change it found; the months beside
+    # this one must show the change too
+    return (
+        (np.abs(np.nan_to_num(step)) >= math.log(UNIT_CHANGE))
+        & (np.nan_to_num(weight) >= WEIGHT_CARRIES)
+        & (np.nan_to_num(value, nan=1.0) <= 1.0 - WEIGHT_CARRIES)
+    )
+
+
+#: reported months on each side of a change of the weight's record whose medians state it
+#: (``level_shift.LEVEL_MONTHS``): the value's move around the change, not over years
+SIDE_MONTHS = 12
+
+
+def _sides(c: dict, row: np.ndarray, col: np.ndarray) -> dict[str, np.ndarray]:
+    """For each change (row, first column of its segment): the medians of the unit value,
+    the value and the weight over the last ``SIDE_MONTHS`` reported months of the segment
+    before it and the first of its own (``[:, 0]`` and ``[:, 1]``), their counts and first
+    and last columns. The segments are those the changes make (a few a series, a few
+    series a chunk: one pass a change)."""
+    cut = np.zeros(c["value"].shape, dtype=bool)
+    cut[row, col] = True
+    segment = np.cumsum(cut, axis=1)
+    names = ("unit_value", "value", "weight", "months", "first", "last")
+    out = {name: np.full((len(row), 2), np.nan) for name in names}
+    columns = np.arange(c["value"].shape[1])
+    for k, (r, t) in enumerate(zip(row, col, strict=True)):
+        for side, s in enumerate((segment[r, t] - 1, segment[r, t])):
+            at = c["ok"][r] & (segment[r] == s)
+            months = np.flatnonzero(at)
+            months = months[-SIDE_MONTHS:] if side == 0 else months[:SIDE_MONTHS]
+            if not months.size:
+                continue
+            at = np.isin(columns, months)
+            out["unit_value"][k, side] = math.exp(float(np.median(c["log_uv"][r, at])))
+            out["value"][k, side] = float(np.median(c["value"][r, at]))
+            out["weight"][k, side] = float(np.median(c["weight"][r, at]))
+            out["months"][k, side] = int(at.sum())
+            out["first"][k, side] = int(columns[at][0])
+            out["last"][k, side] = int(columns[at][-1])
+    return out
 
 
 def _by_segment(x: np.ndarray, segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -693,6 +693,22 @@ def test_a_release_ingested_after_one_published_later_says_where_it_slots_in(sto
     assert api.digest(store, release=2).release["published_after"] == []
 
 
+def test_a_release_published_later_of_other_series_is_not_where_it_slots_in(store, tmp_path):
+    """A file of other series published later is no release it slots in before: the
+    China–North Korea figures' digest said they were current "only where it gives none"
+    of a Eurostat file of other goods (no cell in both)."""
+    other = tmp_path / "other.csv"
+    other.write_text(
+        "reporter,partner,flow,commodity,period,value,currency\n"
+        + "".join(f"DEU,FRA,export,3921,2020-{m:02d},1000000,EUR\n" for m in range(1, 7))
+    )
+    store.ingest(other, published="2026-02-13")
+    store.ingest(vintage(tmp_path / "to-2020-06.csv", until="2020-06"), published="2020-07-20")
+    digest = api.digest(store)
+    assert digest.release["published_after"] == []
+    assert "It came out before" not in digest.to_markdown()
+
+
 def test_a_month_in_another_currency_is_no_move(store, tmp_path):
     """A release in euros after releases in dollars read "fell to €4.60 million in July
     2024 from €5.00 million in June", June's figure being dollars."""

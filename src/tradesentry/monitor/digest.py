@@ -351,16 +351,25 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
 
 # (a release without a publication date is ordered by its ingestion: nothing to say)
 _PUBLISHED_AFTER_SQL = """
-SELECT id, published FROM releases
-WHERE id < $release AND published > (SELECT published FROM releases WHERE id = $release)
-ORDER BY published, id
+SELECT r.id, r.published FROM releases r
+WHERE r.id < $release AND r.published > (SELECT published FROM releases WHERE id = $release)
+  -- a figure of both: a release of other series neither overrides it nor is revised by it
+  AND EXISTS (SELECT 1 FROM observations a JOIN observations b USING ({key})
+              WHERE a.release_id = $release AND b.release_id = r.id)
+ORDER BY r.published, r.id
 """
 
 
 def _published_after(con, release: int) -> list[dict]:
-    """Releases the store held before this one landed that came out after it: ingested
-    late, it slots in before them, which its own id does not say."""
-    rows = con.execute(_PUBLISHED_AFTER_SQL, {"release": release}).fetchall()
+    """Releases the store held before this one landed that came out after it and give
+    figures it gives too: ingested late, it slots in before them, which its own id does
+    not say. (Every release published later had been named, a Eurostat file of other
+    goods beside the China–North Korea figures, whose digest then said its figures were
+    current "only where it gives none".)"""
+    from tradesentry.schema import OBSERVATION_KEY
+
+    sql = _PUBLISHED_AFTER_SQL.format(key=", ".join(OBSERVATION_KEY))
+    rows = con.execute(sql, {"release": release}).fetchall()
     return [{"id": int(r), "published": str(p)} for r, p in rows]
 
 

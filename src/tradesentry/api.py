@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from tradesentry import arguments, context, schema
-from tradesentry.detectors import default_detectors
+from tradesentry.detectors import default_detectors, drivers
 from tradesentry.detectors.base import Detector
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.findings import (
@@ -207,7 +207,7 @@ def scan(
     completing = detectors if engine == "local" else ()
     if engine == "spark":
         options["since"] = since
-        if not foreign and any(d.finding_needs for d in detectors):
+        if not foreign:
             options["complete"] = lambda frame: _completed(
                 store.con.cursor(), detectors, frame, filters, since
             )
@@ -308,6 +308,8 @@ def _completed(
                 for need in detector.finding_needs
             }
             frame = detector.complete(frame, found)
+        # a world finding whose chunk was cut between its partners: read by partner here
+        frame = drivers.completed_from_store(con, detectors, frame)
     return frame
 
 
@@ -358,11 +360,14 @@ def _save_scan(
             f"({NEXT_SCAN_ID}, ?, ?, 0, (SELECT coalesce(max(id), 0) FROM releases)) RETURNING id",
             [datetime.now(), params],
         ).fetchall()[0][0]
-        # the kinds completed from the store are held until every chunk is in (``_completed``)
+        # the kinds completed from the store are held until every chunk is in (``_completed``),
+        # and so are the world findings read by partner from the store, and what they name
         later = [d.kind for d in detectors if d.finding_needs]
         total, held = 0, []
         for frame in chunks:
             wait = frame["kind"].isin(later).to_numpy()
+            if detectors:
+                wait |= drivers.waiting(frame)
             held.append(frame[wait])
             total += _insert_findings(con, scan_id, frame[~wait])
         if detectors:

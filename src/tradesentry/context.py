@@ -408,6 +408,31 @@ def figure_unit_sql(column: str) -> str:
     )
 
 
+def world_and_partners(con, keys: pd.DataFrame) -> pd.DataFrame:
+    """The current view's monthly rows of the world series and every partner's series of
+    ``keys`` (reporter, flow, classification, commodity, breakdown), in series order and,
+    within one, by period: for ``drivers.completed_from_store``. Only those series are
+    read, and the current view is taken over them alone."""
+    columns = ["reporter", "flow", "classification", "commodity", "breakdown"]
+    con.register("world_keys", keys[columns])
+    try:
+        asked = (
+            "observations o SEMI JOIN world_keys k USING "
+            "(reporter, flow, classification, commodity, breakdown)"
+        )
+        several = con.execute("SELECT count(*) FROM releases").fetchone()[0] > 1
+        current = latest_rows_sql(asked) if several else f"SELECT o.* FROM {asked}"
+        return con.execute(
+            f"""SELECT reporter, partner, flow, classification, commodity, freq, breakdown,
+                       currency, period, period_months, value, net_weight_kg
+                FROM ({current}) WHERE freq = 'M'
+                ORDER BY reporter, flow, classification, commodity, breakdown, partner,
+                         period, period_months"""
+        ).df()
+    finally:
+        con.unregister("world_keys")
+
+
 @cache
 def country_codes() -> frozenset[str]:
     """ISO 3166 alpha-3 codes of countries, those of countries that no longer exist

@@ -23,8 +23,10 @@ that is the exact sum of its chapters. Medians read no season, so where the aggr
 change read so is not most of (at least ``AGREE`` of, the same way) the change its finding
 reports, the finding rests on its season or its model, and nothing is said. Nor is it
 where the details are not most of the aggregate over those months (their sum under
-``MIN_COVERAGE`` of it: a group too large for one chunk, cut between partners), nor for a
-single detail that is the whole aggregate. Named are the parts with at least
+``MIN_COVERAGE`` of it), nor for a single detail that is the whole aggregate. A world
+series whose chunk did not hold its partners (a group too large for one chunk, cut
+between partners) is read once every chunk is in, from the store
+(``completed_from_store``). Named are the parts with at least
 ``MIN_SHARE`` of the change, largest first, at most ``MAX_NAMED``. A withheld figure
 (confidential) is unknown, not nothing: its detail's part and the rest's are unknown in
 that month (over a level's window, the other months are read); the text names the
@@ -401,3 +403,88 @@ def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> st
         share = f"{percent(d['share'] * 100, digits=0)} of it"
     kind = _POINTED.get(d.get("flagged"), "")
     return f"{name} ({figures}: {share}{f', itself flagged as {kind}' if kind else ''})"
+
+
+def waiting(found: pd.DataFrame) -> np.ndarray:
+    """Which of a chunk's findings ``completed_from_store`` reads once every chunk is in:
+    the monthly world findings of ``KINDS`` without a reading, and the findings of the
+    kinds a reading names (``_POINTED``)."""
+    if found.empty:
+        return np.zeros(0, dtype=bool)
+    world = (found["partner"] == WORLD) & (found["freq"] == "M") & found["kind"].isin(KINDS)
+    unread = ~found["evidence"].map(lambda ev: bool((ev or {}).get("drivers")))
+    return ((world & unread) | found["kind"].isin(list(_POINTED))).to_numpy()
+
+
+def completed_from_store(con, detectors, found: pd.DataFrame) -> pd.DataFrame:
+    """``found`` (a scan's assembled findings) with the reading by partner of each world
+    finding whose chunk did not hold its partners, made from the store: a group larger
+    than a chunk is cut between partners, and a world series and its partners of one
+    product are then in different chunks (on a store of UN Comtrade at HS6, every one),
+    so the reading depended on the chunks. The world series and every partner's series of
+    its product are read from the store's current view (``context.world_and_partners``)
+    into one panel, with the scan's findings on them to point to, and read as a chunk
+    reads them (``attach``); the findings given a reading are explained again. Monthly
+    series; a finding the reading leaves out in its own chunk is read again here, to the
+    same result."""
+    from tradesentry.context import world_and_partners
+    from tradesentry.findings import explained
+
+    by_kind = {d.kind: d for d in detectors if d.kind in KINDS}
+    if found.empty or not by_kind:
+        return found
+    asked = (
+        (found["partner"] == WORLD)
+        & (found["freq"] == "M")
+        & found["kind"].isin(list(by_kind))
+        & ~found["evidence"].map(lambda ev: bool((ev or {}).get("drivers")))
+    )
+    if not asked.any():
+        return found
+    key = ["reporter", "flow", "classification", "commodity", "breakdown"]
+    rows = world_and_partners(con, found.loc[asked, key].drop_duplicates())
+    if rows.empty:
+        return found
+    panel = Panel.from_frame(rows, "M")
+    det = _as_detections(panel, found, key)
+    read = attach(panel, det)
+    found = found.copy()
+    for i, ev in zip(read.index, read["evidence"], strict=True):
+        if i in found.index and asked.get(i, False) and (ev or {}).get("drivers"):
+            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), "drivers": ev["drivers"]}
+            record = found.loc[i].to_dict()
+            found.at[i, "explanation"] = explained(by_kind[record["kind"]], record)
+    return found
+
+
+def _as_detections(panel: Panel, found: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """The findings of ``found`` on the series of ``panel`` as detections of it (series
+    row, first and last column), indexed as in ``found``: the world findings to read and
+    their partners' findings to point to."""
+    keys = panel.keys.astype(str)
+    row_of = {tuple(k): i for i, k in enumerate(keys[[*key, "partner"]].itertuples(index=False))}
+    labels = {label: t for t, label in enumerate(panel.label(np.arange(panel.n_months)))}
+    at = [
+        (row_of.get(tuple(str(v) for v in k)), labels.get(str(a)), labels.get(str(b)))
+        for k, a, b in zip(
+            found[[*key, "partner"]].itertuples(index=False),
+            found["period"],
+            found["period_end"],
+            strict=True,
+        )
+    ]
+    held = [r is not None and a is not None and b is not None for r, a, b in at]
+    mine = found[held]
+    cells = [x for x, ok in zip(at, held, strict=True) if ok]
+    return pd.DataFrame(
+        {
+            "series": np.array([r for r, _, _ in cells], dtype=np.int64),
+            "start": np.array([a for _, a, _ in cells], dtype=np.int64),
+            "end": np.array([b for _, _, b in cells], dtype=np.int64),
+            "kind": mine["kind"].to_numpy(),
+            "observed": mine["observed"].to_numpy(dtype=float),
+            "expected": mine["expected"].to_numpy(dtype=float),
+            "evidence": mine["evidence"].to_numpy(),
+        },
+        index=mine.index,
+    )

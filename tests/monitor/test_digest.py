@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -722,3 +723,33 @@ def test_a_month_in_another_currency_is_no_move(store, tmp_path):
     assert not [m for m in d.moves + d.latest if m.basis == "mom"]
     text = d.to_markdown()
     assert "from €5.00 million" not in text and "from $5.00 million" not in text
+
+
+def test_a_mirror_gap_is_told_once_with_the_other_records_finding_named(store, tmp_path):
+    """The two records of one flow that disagree are a mirror-gap finding on each side's
+    series, the same gap and money: the top two new findings of a Comext release were one
+    gap between France and the Netherlands, €11.8M each. The digest tells it once, naming
+    the other side's finding, and still counts both."""
+    rng = np.random.default_rng(1)
+    lines = ["reporter,partner,flow,commodity,period,value,currency"]
+    for t in range(36):
+        period, value = f"{2023 + t // 12}-{t % 12 + 1:02d}", 1e6 * rng.lognormal(0, 0.1)
+        imports = value * (1.05 if t < 24 else 0.05)  # FRA's record collapses in 2025
+        lines += [
+            f"NLD,FRA,export,3921,{period},{value:.0f},EUR",
+            f"FRA,NLD,import,3921,{period},{imports:.0f},EUR",
+        ]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    store.ingest(tmp_path / "t.csv")
+    found = api.scan(store).to_frame()
+    gaps = found[found["kind"] == "mirror_gap"]
+    assert sorted(gaps["reporter"]) == ["FRA", "NLD"]
+    digest = api.digest(store)
+    assert digest.findings_total == len(found)
+    told = [f for f in digest.findings if f["kind"] == "mirror_gap"]
+    assert len(told) == 1
+    other = gaps[gaps["id"] != told[0]["id"]].iloc[0]
+    assert told[0]["also"].endswith(f"(finding {other['id']}).")
+    text = digest.to_markdown()
+    assert "every finding is new (a mirror gap once, with the other record's finding" in text
+    assert "the first" not in text.split("## New findings")[1].split("\n\n")[1]

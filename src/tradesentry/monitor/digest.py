@@ -759,10 +759,37 @@ def _new_findings(
         .sort_values(["usd", "id"], ascending=[False, True], na_position="last")
         .drop(columns="usd")
     )
+    total = len(frame)
+    frame, twins = _one_side_of_each_gap(frame)
     records = []
     for rec in frame.head(limit).to_dict("records"):
-        records.append(_finding(con, release, rec))
-    return records, len(frame), elsewhere, unconverted
+        records.append(_finding(con, release, rec, twins.get(rec["id"])))
+    return records, total, elsewhere, unconverted
+
+
+def _one_side_of_each_gap(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """The ranked findings with one side of each mirror gap: a pair whose two records
+    disagree is one finding on each side's series, the same gap and the same money at
+    stake (the top two new findings of a Comext release were one gap between France and
+    the Netherlands, €11.8M each). The side ranked first stays, and names the other
+    (``twins``: by the id kept, the other's id and series)."""
+    from tradesentry.schema import MIRROR_FLOW
+
+    gaps = frame[frame["kind"] == "mirror_gap"]
+    if gaps.empty:
+        return frame, {}
+    seen: dict[tuple, str] = {}
+    twins: dict[str, dict] = {}
+    for rec in gaps.to_dict("records"):
+        same = (rec["commodity"], rec["breakdown"], rec["period"], rec["period_end"])
+        mine = (rec["reporter"], rec["partner"], rec["flow"], *same)
+        theirs = (rec["partner"], rec["reporter"], MIRROR_FLOW.get(rec["flow"]), *same)
+        if theirs in seen and seen[theirs] not in twins:
+            twins[seen[theirs]] = rec
+        else:
+            seen[mine] = rec["id"]
+    dropped = {rec["id"] for rec in twins.values()}
+    return frame[~frame["id"].isin(dropped)], twins
 
 
 #: a finding's series, as the store's observations name it
@@ -785,8 +812,26 @@ def _release_series(con, release: int) -> pd.DataFrame:
     ).df()
 
 
-def _finding(con, release: int, rec: dict) -> dict:
-    who = words.subject(
+def _finding(con, release: int, rec: dict, twin: dict | None = None) -> dict:
+    """A new finding as the digest tells it; with ``twin``, the other side's finding of
+    the same mirror gap (``_one_side_of_each_gap``), named in ``also``."""
+    who = _subject(rec)
+    span = words.month_span(rec["period"], rec["period_end"], rec.get("freq"))
+    out = {k: _plain(rec[k]) for k in rec}
+    out["subject"] = words.sentence(who)
+    out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
+    out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD", approx=True)
+    out["context"] = _context(con, release, rec, who)
+    if twin is not None:
+        out["also"] = (
+            f"The same gap is a finding on the other record too, {_subject(twin)} "
+            f"(finding {twin['id']})."
+        )
+    return out
+
+
+def _subject(rec: dict) -> str:
+    return words.subject(
         rec["reporter"],
         rec["partner"],
         rec["flow"],
@@ -794,13 +839,6 @@ def _finding(con, release: int, rec: dict) -> dict:
         rec["classification"],
         rec.get("breakdown"),
     )
-    span = words.month_span(rec["period"], rec["period_end"], rec.get("freq"))
-    out = {k: _plain(rec[k]) for k in rec}
-    out["subject"] = words.sentence(who)
-    out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
-    out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD", approx=True)
-    out["context"] = _context(con, release, rec, who)
-    return out
 
 
 # Each month as the release's day had it: its latest row, then only a figure (a row the

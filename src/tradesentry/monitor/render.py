@@ -123,7 +123,13 @@ def _scan_words(digest: Digest) -> str:
             return f"Scan {digest.scan_id} found nothing."
         return f"Scan {digest.scan_id} found nothing new against scan {digest.baseline_scan_id}."
     shown = len(digest.findings)
-    more = f"; the first {shown} are shown" if shown < digest.findings_total else ""
+    twins = sum(1 for f in digest.findings if f.get("also"))  # a mirror gap's other side
+    more = f"; the first {shown} are shown" if shown + twins < digest.findings_total else ""
+    if twins:
+        more += (
+            f" ({'a mirror gap' if twins == 1 else f'{twins:,} mirror gaps'} once, with "
+            "the other record's finding of it named)"
+        )
     if digest.baseline_scan_id is None:
         first = "no scan ran before this release, so every finding is new"
         return f"Scan {digest.scan_id}; {first}{more}."
@@ -147,6 +153,8 @@ def _finding_md(i: int, f: dict) -> str:
     parts = [f"{i}. **{_md(f['headline'])}** ({stake})."]
     if f.get("context"):
         parts.append(_md(f["context"]))
+    if f.get("also"):
+        parts.append(_md(f["also"]))
     if f.get("explanation"):
         parts.append(_md(str(f["explanation"])))
     return " ".join(parts)
@@ -201,7 +209,7 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
 <p>{{ findings_intro }}</p>
 {% if d.findings %}<ol>{% for f in d.findings %}
 <li><strong>{{ f.headline }}</strong> <span class="sev {{ f.severity }}">{{ f.severity }}</span>
-{{ f.at_stake }} at stake. {{ f.context }} <span class="why">{{ f.explanation }}</span></li>
+{{ f.at_stake }} at stake. {{ f.context }} {{ f.also }} <span class="why">{{ f.explanation }}</span></li>
 {% endfor %}</ol>{% endif %}
 <h2>Revisions</h2>
 <p>{{ revisions_intro }}</p>

@@ -26,7 +26,6 @@ import duckdb
 import pandas as pd
 
 from tradesentry.ingest.source import (
-    BREAK_BYTES,
     CRLF,
     MAX_LINE_BYTES,
     SourceFile,
@@ -205,7 +204,7 @@ def _locate_rejects(con: duckdb.DuckDBPyConnection, path: str, compression: str,
     if positions:
         opener = gzip.open if compression == "gzip" else open
         with opener(path, "rb") as f:
-            located = _located(f, positions, BREAK_BYTES[newline])
+            located = _located(f, positions, newline == CRLF)
     con.execute(
         "CREATE TEMP TABLE lines_rejects_at (byte_position BIGINT, line BIGINT, raw VARCHAR)"
     )
@@ -218,10 +217,12 @@ def _locate_rejects(con: duckdb.DuckDBPyConnection, path: str, compression: str,
             con.unregister("lines_located")
 
 
-def _located(f, positions: list[int], breaks) -> list[tuple[int, int, str | None]]:
+def _located(f, positions: list[int], crlf: bool) -> list[tuple[int, int, str | None]]:
     """``(position, line, text)`` of the line each byte position falls in: its number is
     1 + the breaks that end at or before the position, its text the bytes from the last of
     them to the next break (None for a line longer than DuckDB reads, ``MAX_LINE_BYTES``).
+    Breaks as the reader ends lines in its mode (``crlf``: CR CR LF, CR LF, CR and LF each
+    one; else every CR and every LF), counted with ``bytes.count``, not a match a line.
 
     The file is read in blocks; the unfinished line at a block's end is carried into the
     next, and so are its trailing CRs, so that no break (CR | LF, CR | CR LF) is split."""
@@ -236,26 +237,42 @@ def _located(f, positions: list[int], breaks) -> list[tuple[int, int, str | None
         cursor = start = 0  # breaks counted up to cursor; the last of them ended at start
         while p is not None and (p < offset + limit or eof):
             at = min(max(p - offset, cursor), len(data))
-            for found in breaks.finditer(data, cursor, at):
-                lines, start = lines + 1, found.end()
+            lines, start = _breaks(data, cursor, at, crlf, lines, start)
             cursor = at
-            end = breaks.search(data, start, limit)
+            end = _next_break(data, start, limit)
             too_long = len(data) - start > MAX_LINE_BYTES
-            if end is None and not eof and not too_long:
+            if end < 0 and not eof and not too_long:
                 break  # the line runs into the next block
-            text = None if end is None and too_long else data[start : end.start() if end else None]
+            text = None if end < 0 and too_long else data[start : end if end >= 0 else None]
             out.append(
                 (p, lines + 1, None if text is None else text.decode("utf-8", "backslashreplace"))
             )
             p = next(wanted, None)
         if eof:
             break
-        for found in breaks.finditer(data, cursor, limit):
-            lines, start = lines + 1, found.end()
+        lines, start = _breaks(data, cursor, limit, crlf, lines, start)
         if len(data) - start > MAX_LINE_BYTES:  # a line no reader keeps: carry its CRs only
             start = limit
         offset, carry = offset + start, data[start:]
     return out
+
+
+def _breaks(data: bytes, a: int, b: int, crlf: bool, lines: int, start: int) -> tuple[int, int]:
+    """``lines`` plus the line breaks in ``data[a:b]``, and where the last of them ends
+    (``start`` where there is none). In CR LF mode a CR LF and a CR CR LF are one break
+    each: every LF and every CR, less the CRs that begin one of them."""
+    part = data[a:b]
+    n = part.count(b"\n") + part.count(b"\r")
+    if crlf:
+        n -= part.count(b"\r\n") + part.count(b"\r\r\n")
+    last = max(part.rfind(b"\n"), part.rfind(b"\r"))
+    return lines + n, (a + last + 1 if last >= 0 else start)
+
+
+def _next_break(data: bytes, start: int, limit: int) -> int:
+    """Where the first line break at or after ``start`` begins (before ``limit``), -1 if none."""
+    found = [i for i in (data.find(b"\n", start, limit), data.find(b"\r", start, limit)) if i >= 0]
+    return min(found) if found else -1
 
 
 #: a line that repeats the header (two exports joined with ``cat``)

@@ -360,3 +360,41 @@ def test_a_saved_scan_reads_a_world_finding_by_partner_whatever_the_chunks(store
     saved = api.scan(store, chunk_series=2).to_records()
     by_id = {f["id"]: (f["explanation"], f["evidence"]) for f in whole}
     assert {f["id"]: (f["explanation"], f["evidence"]) for f in saved} == by_id
+
+
+@pytest.mark.parametrize("chunk_series", [None, 3, 4, 6])
+def test_a_world_total_keeps_its_reading_by_partner_beside_its_chapters(
+    store, tmp_path, chunk_series
+):
+    """A chunk keeps a partner's TOTAL with its chapters: cut away from its partners, the
+    world TOTAL had a reading by chapter alone and was never read by partner. Both, the
+    partner first, at every chunk size."""
+    rng = np.random.default_rng(10)
+    levels, shares = {"CZE": 1e6, "FRA": 8e6, "POL": 1e6}, {"27": 0.8, "84": 0.2}
+    figures = {
+        (p, ch): level * share * rng.lognormal(0, 0.05, 36)
+        for p, level in levels.items()
+        for ch, share in shares.items()
+    }
+    figures["FRA", "27"][20] *= 0.01  # FRA's chapter 27 falls in September 2024
+    for p in levels:
+        figures[p, "TOTAL"] = figures[p, "27"] + figures[p, "84"]
+    for ch in [*shares, "TOTAL"]:
+        figures["WLD", ch] = sum(figures[p, ch] for p in levels)
+    lines = ["reporter,partner,flow,commodity,period,value,currency"]
+    for (partner, code), row in figures.items():
+        for t, v in enumerate(row):
+            period = f"{2023 + t // 12}-{t % 12 + 1:02d}"
+            lines.append(f"DEU,{partner},export,{code},{period},{v:.0f},EUR")
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n")
+    store.ingest(tmp_path / "t.csv")
+    found = api.scan(store, chunk_series=chunk_series, save=False).to_records()
+    (dip,) = [
+        f
+        for f in found
+        if (f["partner"], f["commodity"], f["kind"], f["period"])
+        == ("WLD", "TOTAL", "dip", "2024-09")
+    ]
+    readings = dip["evidence"]["drivers"]
+    assert [r["by"] for r in readings] == ["partner", "chapter"]
+    assert readings[0]["named"][0]["code"] == "FRA" and readings[1]["named"][0]["code"] == "27"

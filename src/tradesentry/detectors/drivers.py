@@ -407,13 +407,22 @@ def _one(d: Mapping, by: str, cur: str, level: bool, what: str, unit: str) -> st
 
 def waiting(found: pd.DataFrame) -> np.ndarray:
     """Which of a chunk's findings ``completed_from_store`` reads once every chunk is in:
-    the monthly world findings of ``KINDS`` without a reading, and the findings of the
-    kinds a reading names (``_POINTED``)."""
+    the monthly world findings of ``KINDS`` without a reading by partner, and the findings
+    of the kinds a reading names (``_POINTED``)."""
     if found.empty:
         return np.zeros(0, dtype=bool)
-    world = (found["partner"] == WORLD) & (found["freq"] == "M") & found["kind"].isin(KINDS)
-    unread = ~found["evidence"].map(lambda ev: bool((ev or {}).get("drivers")))
-    return ((world & unread) | found["kind"].isin(list(_POINTED))).to_numpy()
+    return (_unread_by_partner(found) | found["kind"].isin(list(_POINTED))).to_numpy()
+
+
+def _unread_by_partner(found: pd.DataFrame, kinds=KINDS) -> pd.Series:
+    """The monthly world findings of ``kinds`` whose evidence holds no reading by partner
+    (a world ``TOTAL`` may hold one by chapter alone: its chunk kept its chapters, cut
+    away its partners)."""
+    world = (found["partner"] == WORLD) & (found["freq"] == "M") & found["kind"].isin(kinds)
+    by_partner = found["evidence"].map(
+        lambda ev: any(r.get("by") == "partner" for r in (ev or {}).get("drivers") or [])
+    )
+    return world & ~by_partner
 
 
 def completed_from_store(con, detectors, found: pd.DataFrame) -> pd.DataFrame:
@@ -424,36 +433,37 @@ def completed_from_store(con, detectors, found: pd.DataFrame) -> pd.DataFrame:
     so the reading depended on the chunks. The world series and every partner's series of
     its product are read from the store's current view (``context.world_and_partners``)
     into one panel, with the scan's findings on them to point to, and read as a chunk
-    reads them (``attach``); the findings given a reading are explained again. Monthly
-    series; a finding the reading leaves out in its own chunk is read again here, to the
-    same result."""
+    reads them (``attach``); the reading by partner is put first among the finding's
+    readings, as ``attach`` gives them, and the finding explained again. Monthly series;
+    a finding the reading leaves out in its own chunk is read again here, to the same
+    result."""
     from tradesentry.context import world_and_partners
     from tradesentry.findings import explained
 
     by_kind = {d.kind: d for d in detectors if d.kind in KINDS}
     if found.empty or not by_kind:
         return found
-    asked = (
-        (found["partner"] == WORLD)
-        & (found["freq"] == "M")
-        & found["kind"].isin(list(by_kind))
-        & ~found["evidence"].map(lambda ev: bool((ev or {}).get("drivers")))
-    )
+    asked = _unread_by_partner(found, list(by_kind))
     if not asked.any():
         return found
     key = ["reporter", "flow", "classification", "commodity", "breakdown"]
-    rows = world_and_partners(con, found.loc[asked, key].drop_duplicates())
+    wanted = found.loc[asked, key].drop_duplicates()
+    rows = world_and_partners(con, wanted)
     if rows.empty:
         return found
     panel = Panel.from_frame(rows, "M")
-    det = _as_detections(panel, found, key)
-    read = attach(panel, det)
+    held = found.merge(wanted, on=key, how="left", indicator=True)["_merge"].to_numpy() == "both"
+    read = attach(panel, _as_detections(panel, found[held], key))
     found = found.copy()
     for i, ev in zip(read.index, read["evidence"], strict=True):
-        if i in found.index and asked.get(i, False) and (ev or {}).get("drivers"):
-            found.at[i, "evidence"] = {**(found.at[i, "evidence"] or {}), "drivers": ev["drivers"]}
-            record = found.loc[i].to_dict()
-            found.at[i, "explanation"] = explained(by_kind[record["kind"]], record)
+        partner = [r for r in (ev or {}).get("drivers") or [] if r.get("by") == "partner"]
+        if not asked.get(i, False) or not partner:
+            continue
+        evidence = found.at[i, "evidence"] or {}
+        others = [r for r in evidence.get("drivers") or [] if r.get("by") != "partner"]
+        found.at[i, "evidence"] = {**evidence, "drivers": [*partner, *others]}
+        record = found.loc[i].to_dict()
+        found.at[i, "explanation"] = explained(by_kind[record["kind"]], record)
     return found
 
 
@@ -461,26 +471,19 @@ def _as_detections(panel: Panel, found: pd.DataFrame, key: list[str]) -> pd.Data
     """The findings of ``found`` on the series of ``panel`` as detections of it (series
     row, first and last column), indexed as in ``found``: the world findings to read and
     their partners' findings to point to."""
-    keys = panel.keys.astype(str)
-    row_of = {tuple(k): i for i, k in enumerate(keys[[*key, "partner"]].itertuples(index=False))}
-    labels = {label: t for t, label in enumerate(panel.label(np.arange(panel.n_months)))}
-    at = [
-        (row_of.get(tuple(str(v) for v in k)), labels.get(str(a)), labels.get(str(b)))
-        for k, a, b in zip(
-            found[[*key, "partner"]].itertuples(index=False),
-            found["period"],
-            found["period_end"],
-            strict=True,
-        )
-    ]
-    held = [r is not None and a is not None and b is not None for r, a, b in at]
-    mine = found[held]
-    cells = [x for x, ok in zip(at, held, strict=True) if ok]
+    series = panel.keys[[*key, "partner"]].astype(str).assign(series=np.arange(panel.n_series))
+    at = found[[*key, "partner"]].astype(str).reset_index().merge(series, on=[*key, "partner"])
+    labels = pd.Series(np.arange(panel.n_months), index=panel.label(np.arange(panel.n_months)))
+    mine = found.loc[at["index"].to_numpy()]
+    start = mine["period"].astype(str).map(labels).to_numpy()
+    end = mine["period_end"].astype(str).map(labels).to_numpy()
+    ok = ~(pd.isna(start) | pd.isna(end))
+    mine = mine[ok]
     return pd.DataFrame(
         {
-            "series": np.array([r for r, _, _ in cells], dtype=np.int64),
-            "start": np.array([a for _, a, _ in cells], dtype=np.int64),
-            "end": np.array([b for _, _, b in cells], dtype=np.int64),
+            "series": at["series"].to_numpy()[ok].astype(np.int64),
+            "start": start[ok].astype(np.int64),
+            "end": end[ok].astype(np.int64),
             "kind": mine["kind"].to_numpy(),
             "observed": mine["observed"].to_numpy(dtype=float),
             "expected": mine["expected"].to_numpy(dtype=float),

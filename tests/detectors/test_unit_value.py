@@ -925,25 +925,31 @@ def test_a_price_and_its_band_keep_the_figures_that_tell_them_apart():
     assert ev["unit_value"] == pytest.approx(value[20] / weight[20], rel=1e-5)
 
 
-@pytest.mark.parametrize("reference", [PRICE, None], ids=["market", "own"])
-def test_a_lasting_change_of_the_weights_record_is_one_finding(reference):
+@pytest.mark.parametrize(
+    ("reference", "factor", "at"),
+    [(PRICE, 100.0, 12), (None, 100.0, 12), (PRICE, 12.0, 12), (PRICE, 100.0, 18)],
+    ids=["market", "own", "x12", "midpoint"],
+)
+def test_a_lasting_change_of_the_weights_record_is_one_finding(reference, factor, at):
     """China's gallium and germanium exports to Korea: every month of 2017 at about
     $1,000/kg, every month from January 2018 at about $15/kg, the value about as before.
     Each 2017 month had been a weight slip of its own (arbitrary ones: September's $1,073/kg
     flagged, August's $1,026/kg not). The weight's record changed: one finding at its first
     month, no money at stake, and the months on each side read against their own price."""
     weight = WEIGHT.copy()
-    weight[12:] *= 100.0
+    weight[at:] *= factor
     found = detect(VALUE, weight, reference=reference)
     assert len(found) == 1
     (change,) = found.to_dict("records")
     ev = change["evidence"]
-    assert ev["pattern"] == "weight record change" and change["start"] == 12
+    assert ev["pattern"] == "weight record change" and change["start"] == at
     assert change["impact"] == 0 and severity_of(found[["score"]].astype(float))[0] == "low"
-    assert (ev["months_before"], ev["months_after"]) == (12, 12)
-    assert ev["unit_value_before"] / ev["unit_value_after"] == pytest.approx(100, rel=0.3)
+    assert (ev["months_before"], ev["months_after"]) == (min(at, 12), 12)
+    ratio = ev["unit_value_before"] / ev["unit_value_after"]
+    assert ratio == pytest.approx(factor, rel=0.3)
     text = UnitValue().explain({**change, "period": "2018-01", "currency": "USD"})
-    assert text.startswith("From January 2018 the weight in this record is about ")
+    # the factor is the prices' own ratio, as the text gives them
+    assert text.startswith(f"From January 2018 the weight in this record is about {times(ratio)} ")
     assert "(12 reported months from " in text and "a price read across the change" in text
 
 
@@ -963,5 +969,5 @@ def test_a_lasting_change_of_the_values_record_is_no_weight_record_change():
     value = VALUE.copy()
     value[24:] *= 1000.0
     found = detect(value, WEIGHT)
-    patterns = set(found["evidence"].map(lambda ev: ev["pattern"]))
-    assert "weight record change" not in patterns
+    patterns = found["evidence"].map(lambda ev: ev["pattern"]).tolist()
+    assert patterns == ["value slip"] * 12 and found["start"].tolist() == list(range(24, 36))

@@ -202,11 +202,16 @@ class UnitValue(Detector):
         c = self._cells(panel)
         if c is None:
             return no_detections()
+        # where a series' weight record changed, each side is read against its own prices:
+        # searched in the series whose unit values span ×UNIT_CHANGE or more (a change of
+        # ×12 held for a year is a habit of the series, never a flagged month)
+        with np.errstate(invalid="ignore"):
+            tested = np.where(c["tested"], c["log_uv"], np.nan)
+            span = np.fmax.reduce(tested, axis=1) - np.fmin.reduce(tested, axis=1)
+        changes = self._weight_record_changes(
+            panel, c, np.flatnonzero(span >= math.log(UNIT_CHANGE))
+        )
         flagged = self._flagged(c)
-        # where a series' weight record changed, each side is read against its own prices
-        changes = self._weight_record_changes(panel, c, np.flatnonzero(flagged.any(axis=1)))
-        if changes is not None:
-            flagged = self._flagged(c)
         found = [self._months(panel, c, flagged)]
         if changes is not None:
             found.append(self._record_changes(panel, c, changes))
@@ -915,9 +920,10 @@ def _record_change_text(finding: Mapping, ev: Mapping, cur: str) -> str:
     unit = period_unit(freq)
     when = period_name(finding.get("period"), freq)
     value_before, value_after = ev.get("value_before") or 0.0, ev.get("value_after") or 0.0
-    before = (ev.get("weight_before_kg") or 0.0) / max(value_before, 1e-300)
-    after = (ev.get("weight_after_kg") or 0.0) / max(value_after, 1e-300)
-    factor = times(after / max(before, 1e-300))
+    # the weight against the value is the inverse of the value per kg: the factor is the
+    # prices' own ratio, as the text gives them (not the weight's and the value's medians)
+    price_after = max(ev.get("unit_value_after") or 0.0, 1e-300)
+    factor = times((ev.get("unit_value_before") or 0.0) / price_after)
     months = (
         f"({plural(ev.get('months_after'), 'reported ' + unit)} from {when} to "
         f"{period_name(ev.get('after_to'), freq)})"

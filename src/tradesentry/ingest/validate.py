@@ -317,21 +317,28 @@ def _keep_first_part(con: duckdb.DuckDBPyConnection, same: str, good: str) -> No
     ]
     if not headers:
         return
-
-    def opening(line: str) -> str:  # the header line that opens the part (0: the first)
-        cases = " ".join(f"WHEN {line} > {h} THEN {h}" for h in reversed(headers))
-        return f"CASE {cases} ELSE 0 END"
-
+    # each line's part, once: the header line that opens it (0: the first part)
+    con.register("header_lines", pd.DataFrame({"header": headers}))
+    try:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE line_parts AS
+               SELECT c.line, coalesce(h.header, 0) AS opening
+               FROM (SELECT DISTINCT line FROM checked) c
+               ASOF LEFT JOIN header_lines h ON c.line > h.header"""
+        )
+    finally:
+        con.unregister("header_lines")
     con.execute(
         f"""
         UPDATE checked SET why = 'same observation as line ' || d.first_line
-            || ', before the header line again at line ' || {opening("checked.line")}
-            || ': {JOINED}'
-        FROM (SELECT {_CODED_KEY}, min(line) AS first_line, min({opening("line")}) AS part
-              FROM checked WHERE {good} GROUP BY ALL) d
-        WHERE {good} AND {same} AND {opening("checked.line")} > d.part
+            || ', before the header line again at line ' || p.opening || ': {JOINED}'
+        FROM line_parts p,
+             (SELECT {_CODED_KEY}, min(line) AS first_line, min(opening) AS part
+              FROM checked JOIN line_parts USING (line) WHERE {good} GROUP BY ALL) d
+        WHERE checked.line = p.line AND {good} AND {same} AND p.opening > d.part
         """
     )
+    con.execute("DROP TABLE line_parts")
 
 
 def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:

@@ -419,10 +419,10 @@ def _unread_by_partner(found: pd.DataFrame, kinds=KINDS) -> pd.Series:
     (a world ``TOTAL`` may hold one by chapter alone: its chunk kept its chapters, cut
     away its partners)."""
     world = (found["partner"] == WORLD) & (found["freq"] == "M") & found["kind"].isin(kinds)
-    by_partner = found["evidence"].map(
+    by_partner = found.loc[world, "evidence"].map(  # the world's findings only: a few
         lambda ev: any(r.get("by") == "partner" for r in (ev or {}).get("drivers") or [])
     )
-    return world & ~by_partner
+    return world & ~by_partner.reindex(found.index, fill_value=False).astype(bool)
 
 
 def completed_from_store(con, detectors, found: pd.DataFrame) -> pd.DataFrame:

@@ -208,9 +208,7 @@ class UnitValue(Detector):
         with np.errstate(invalid="ignore"):
             tested = np.where(c["tested"], c["log_uv"], np.nan)
             span = np.fmax.reduce(tested, axis=1) - np.fmin.reduce(tested, axis=1)
-        changes = self._weight_record_changes(
-            panel, c, np.flatnonzero(span >= math.log(UNIT_CHANGE))
-        )
+        changes = self._weight_record_changes(c, np.flatnonzero(span >= math.log(UNIT_CHANGE)))
         flagged = self._flagged(c)
         found = [self._months(panel, c, flagged)]
         if changes is not None:
@@ -342,7 +340,7 @@ class UnitValue(Detector):
             evidence=evidence,
         )
 
-    def _weight_record_changes(self, panel: Panel, c: dict, rows: np.ndarray) -> dict | None:
+    def _weight_record_changes(self, c: dict, rows: np.ndarray) -> dict | None:
         """Lasting changes of ``rows``' unit value by ×``UNIT_CHANGE`` or more either way
         that the weight carries (it moved at least ``WEIGHT_CARRIES`` of the change, log
         terms, the value at most the rest): the weight's record changed (its unit, or what
@@ -358,18 +356,21 @@ class UnitValue(Detector):
         if not big.any():
             return None
         row, col, statistic = rows[shifts.series[big]], shifts.start[big], shifts.stat[big]
+        sides = None
         for _ in range(3):  # the changes kept cut the series; judged again between them
-            kept = _weight_carries(_sides(c, row, col))
-            row, col, statistic = row[kept], col[kept], statistic[kept]
-            if kept.all() or not kept.any():
+            sides = _sides(c, row, col)
+            kept = _weight_carries(sides)
+            if kept.all():
                 break
-        if not row.size:
-            return None
+            row, col, statistic, sides = row[kept], col[kept], statistic[kept], None
+            if not row.size:
+                return None
+        sides = sides if sides is not None else _sides(c, row, col)
         cut = np.zeros(c["value"].shape, dtype=bool)
         cut[row, col] = True
         c["segment"] = np.cumsum(cut, axis=1)
         self._fit(c, np.unique(row))
-        return {"row": row, "col": col, "statistic": statistic, **_sides(c, row, col)}
+        return {"row": row, "col": col, "statistic": statistic, **sides}
 
     def _record_changes(self, panel: Panel, c: dict, ch: dict) -> pd.DataFrame:
         """One finding a change of the weight's record, at its first month; a change that
@@ -1116,21 +1117,17 @@ def _sides(c: dict, row: np.ndarray, col: np.ndarray) -> dict[str, np.ndarray]:
     segment = np.cumsum(cut, axis=1)
     names = ("unit_value", "value", "weight", "months", "first", "last")
     out = {name: np.full((len(row), 2), np.nan) for name in names}
-    columns = np.arange(c["value"].shape[1])
     for k, (r, t) in enumerate(zip(row, col, strict=True)):
         for side, s in enumerate((segment[r, t] - 1, segment[r, t])):
-            at = c["ok"][r] & (segment[r] == s)
-            months = np.flatnonzero(at)
+            months = np.flatnonzero(c["ok"][r] & (segment[r] == s))
             months = months[-SIDE_MONTHS:] if side == 0 else months[:SIDE_MONTHS]
             if not months.size:
                 continue
-            at = np.isin(columns, months)
-            out["unit_value"][k, side] = math.exp(float(np.median(c["log_uv"][r, at])))
-            out["value"][k, side] = float(np.median(c["value"][r, at]))
-            out["weight"][k, side] = float(np.median(c["weight"][r, at]))
-            out["months"][k, side] = int(at.sum())
-            out["first"][k, side] = int(columns[at][0])
-            out["last"][k, side] = int(columns[at][-1])
+            out["unit_value"][k, side] = math.exp(float(np.median(c["log_uv"][r, months])))
+            out["value"][k, side] = float(np.median(c["value"][r, months]))
+            out["weight"][k, side] = float(np.median(c["weight"][r, months]))
+            out["months"][k, side] = months.size
+            out["first"][k, side], out["last"][k, side] = months[0], months[-1]
     return out
 
 

@@ -649,3 +649,23 @@ def test_a_header_repeated_inside_a_file_is_said_to_be_one(store, tmp_path, name
     header_again = len(text.splitlines()) + 1
     q = store.quarantine()
     assert q.loc[q.line == header_again, "reason"].tolist() == [HEADER_AGAIN]
+
+
+@pytest.mark.parametrize(
+    "name", ["comtrade_plus.csv", "comtrade_legacy.csv", "canonical"], ids=lambda n: n
+)
+def test_a_header_joined_to_a_last_line_without_its_break_is_said_to_be_one(store, tmp_path, name):
+    """Two exports joined with `cat`, the first without its last line break: its last
+    record and the second header are one line, which was quarantined for its fields; the
+    header is now seen (a later part of a summing table is then read as a copy)."""
+    from tests.conftest import DEMO_CSV
+    from tradesentry.ingest.lines import HEADER_GLUED
+
+    source = DEMO_CSV if name == "canonical" else Path(__file__).parents[1] / "data" / name
+    text = source.read_bytes().rstrip(b"\r\n")
+    path = tmp_path / "joined.csv"
+    path.write_bytes(text + text + b"\n")
+    ingest(store, path)
+    q = store.quarantine()
+    glued = len(text.splitlines())
+    assert q.loc[q.line == glued, "reason"].tolist() == [HEADER_GLUED]

@@ -516,3 +516,88 @@ def test_declarations_that_sum_past_the_largest_figure_are_quarantined(store, tm
         "the records of its series and month (from line 3) sum to a figure too large to hold"
     }
     assert np.isfinite(store.observations().value).all()
+
+
+def test_an_export_in_pages_sums_the_declarations_that_run_over_a_page_break(store, tmp_path):
+    """An export printed in pages repeats its header on each page, and a month's
+    declarations run on over the break: they are one export's, summed, and only the
+    headers are quarantined. Every month recurring across pages had been quarantined as
+    two files joined, and only months a single page held landed."""
+    result = declared(
+        store,
+        tmp_path,
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,France,26060000,7,1\n"
+        "Date,Partner,Line,Value,Kg\n"  # line 4: the next page
+        "2017-04-01,China,26060000,50,5\n"  # the same month, another declaration
+        "2017-04-01,France,26060000,7,1\n"  # an identical shipment: a real one
+        "2017-05-01,China,26060000,100,10\n"
+        "Date,Partner,Line,Value,Kg\n"  # line 8
+        "2017-05-01,China,26060000,20,2\n",
+    )
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (8, 6, 2)
+    obs = store.observations().sort_values(["partner", "period"])
+    obs["period"] = obs["period"].dt.strftime("%Y-%m")
+    assert obs[["partner", "period", "value"]].astype(str).values.tolist() == [
+        ["CHN", "2017-04", "350.0"],
+        ["CHN", "2017-05", "120.0"],
+        ["FRA", "2017-04", "14.0"],
+    ]
+    assert set(store.quarantine()["line"]) == {4, 8}
+
+
+def test_an_overlapping_export_joined_is_a_copy_despite_a_revised_declaration(store, tmp_path):
+    """A second export overlapping the first begins as the first runs from some record on
+    (a run of identical records counted once), give or take a revised record after: the
+    overlap's records are not added up (the first export's stand), and the months only
+    the second holds land."""
+    result = declared(
+        store,
+        tmp_path,
+        "2017-03-01,China,26060000,90,9\n"
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,France,26060000,7,1\n"
+        "2017-04-01,China,26060000,50,5\n"
+        "2017-04-01,China,26060000,20,2\n"
+        "Date,Partner,Line,Value,Kg\n"  # line 8: the second export, from April
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,France,26060000,7,1\n"
+        "2017-04-01,China,26060000,50,5\n"
+        "2017-04-01,China,26060000,25,2\n"  # revised in the second export
+        "2017-05-01,China,26060000,100,10\n",
+    )
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (12, 7, 5)
+    obs = store.observations().sort_values(["partner", "period"])
+    obs["period"] = obs["period"].dt.strftime("%Y-%m")
+    assert obs[["partner", "period", "value"]].astype(str).values.tolist() == [
+        ["CHN", "2017-03", "90.0"],
+        ["CHN", "2017-04", "670.0"],
+        ["CHN", "2017-05", "100.0"],
+        ["FRA", "2017-04", "7.0"],
+    ]
+
+
+def test_an_export_joined_to_one_without_its_last_line_break_is_not_added_up(store, tmp_path):
+    """`cat` of two exports, the first ending without a line break, runs its last record
+    into the second header: the line was quarantined for its fields, the header unseen,
+    and every month of the second export summed with the first's (Guinea joined to itself:
+    every month doubled). The line is the header again now: the second export is a copy,
+    and the last record's month, short of that record, is quarantined with it."""
+    result = declared(
+        store,
+        tmp_path,
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-05-01,China,26060000,100,10\n"
+        "2017-06-01,China,26060000,70,7"  # line 4, without its break
+        "Date,Partner,Line,Value,Kg\n"
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-05-01,China,26060000,100,10\n"
+        "2017-06-01,China,26060000,70,7\n",
+    )
+    assert (result.rows_read, result.rows_accepted, result.rows_quarantined) == (6, 2, 4)
+    obs = store.observations().sort_values("period")
+    assert obs["value"].tolist() == [300.0, 100.0]
+    reasons = store.quarantine().set_index("line")["reason"].to_dict()
+    assert reasons[4].startswith("a record and the header line again on one line")
+    assert reasons[5].startswith("same observation as line 2, before the header line again")

@@ -162,15 +162,18 @@ def _number_lines(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
             ASOF LEFT JOIN (SELECT line - k AS before, max(k) AS k FROM lines_rejected
                             GROUP BY ALL) j
               ON r.n - 1 >= j.before"""
+    glued = _glued(con, src, header_row)
     # Good lines count from the header's own row, never from its number: the first data
     # line is kept whatever the lines before the header were.
     con.execute(
         f"""
         CREATE TEMP VIEW lines_numbered AS
-        SELECT line, raw, coalesce({_NUL_REASON}, {_again(con, src, header_row)}) AS reason
+        SELECT line, raw, coalesce({_NUL_REASON}, {_again(con, src, header_row)}, {glued})
+            AS reason
         FROM ({good}) WHERE n > {header_row}
         UNION ALL
-        SELECT line, raw, reason FROM lines_rejected WHERE line > {src.header_line}
+        SELECT line, raw, coalesce({glued}, reason) AS reason
+        FROM lines_rejected WHERE line > {src.header_line}
         """
     )
 
@@ -301,6 +304,34 @@ def _again(con: duckdb.DuckDBPyConnection, src: SourceFile, header_row: int) -> 
     if not con.execute(again).fetchall():
         return "NULL"
     return f"CASE WHEN {test} THEN {sql_literal(HEADER_AGAIN)} END"
+
+
+#: a line that ends with the header: the last line of a file without its final line break,
+#: the next file's header joined to it by ``cat``
+HEADER_GLUED = "a record and the header line again on one line (two files joined, the first without its last line break?)"
+
+
+def _glued(con: duckdb.DuckDBPyConnection, src: SourceFile, header_row: int) -> str:
+    """SQL: ``HEADER_GLUED`` for a line that ends with the header as written, after more.
+
+    Joined with ``cat``, a file that ends without a line break runs its last record into
+    the next file's header; the line was quarantined for its fields, and without the
+    header seen the second file's records had been summed with the first's (Guinea's
+    declarations joined to themselves: every month doubled). The test (a suffix, as
+    written) is asked of the file once, and of each line only where one line passes it."""
+    text = src.header.strip("\r\n ")
+    if not text:
+        return "NULL"
+    test = (
+        f"strlen(raw) > {len(text.encode())} AND (ends_with(raw, {sql_literal(text)}) "
+        f"OR ends_with(raw, {sql_literal(text + chr(13))}))"
+    )
+    glued = f"""SELECT 1 FROM lines_read WHERE n > {header_row} AND {test}
+                UNION ALL SELECT 1 FROM lines_rejected WHERE line > {src.header_line} AND {test}
+                LIMIT 1"""
+    if not con.execute(glued).fetchall():
+        return "NULL"
+    return f"CASE WHEN {test} THEN {sql_literal(HEADER_GLUED)} END"
 
 
 def _header_row(con: duckdb.DuckDBPyConnection, src: SourceFile, raw: str) -> int:

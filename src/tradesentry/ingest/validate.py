@@ -15,7 +15,7 @@ import pandas as pd
 
 from tradesentry import currencies
 from tradesentry.countries import normalise_many, why_unknown
-from tradesentry.ingest.lines import HEADER_AGAIN, drop_lines
+from tradesentry.ingest.lines import HEADER_AGAIN, HEADER_GLUED, drop_lines
 from tradesentry.schema import FLOW_SPELLINGS, FLOWS, OBSERVATION_COLUMNS, OBSERVATION_KEY
 from tradesentry.text import plural
 
@@ -303,16 +303,23 @@ JOINED = "two files joined, whose figures are not added up"
 
 
 def _keep_first_part(con: duckdb.DuckDBPyConnection, same: str, good: str) -> None:
-    """Where the file repeats its header (two exports joined with ``cat``), a key's records
-    are summed within the part of the file its first record is in; its records in a later
-    part are quarantined naming that record. Two exports of the same declarations joined
-    had landed every month doubled (Guinea's bauxite to China, December 2018: 216 trillion
-    francs for 108), the repeated header alone quarantined; within one export, identical
-    declarations are real shipments and are summed."""
+    """Where the file repeats its header, each later part is read as a copy or as a page.
+
+    Two exports joined with ``cat`` repeat records: Guinea's declarations joined to
+    themselves had landed every month doubled (its bauxite to China, December 2018: 216
+    trillion francs for 108), the repeated header alone quarantined. An export printed in
+    pages repeats its header on each page, and a month's declarations run on over the
+    break. In a part that begins as an earlier part runs (``_copied_parts``), the records
+    of keys an earlier part holds are quarantined naming the first part's record, and a
+    key it alone holds lands (an export of the next months joined to the first). A page's
+    records are summed with the rest of their key's: within one export, identical
+    declarations are real shipments.
+    """
     headers = [
         line
         for (line,) in con.execute(
-            "SELECT line FROM checked WHERE why = ? ORDER BY line", [HEADER_AGAIN]
+            "SELECT line FROM checked WHERE why IN (?, ?) ORDER BY line",
+            [HEADER_AGAIN, HEADER_GLUED],
         ).fetchall()
     ]
     if not headers:
@@ -328,17 +335,60 @@ def _keep_first_part(con: duckdb.DuckDBPyConnection, same: str, good: str) -> No
         )
     finally:
         con.unregister("header_lines")
+    _copied_parts(con)
     con.execute(
         f"""
         UPDATE checked SET why = 'same observation as line ' || d.first_line
             || ', before the header line again at line ' || p.opening || ': {JOINED}'
-        FROM line_parts p,
+        FROM line_parts p JOIN copied_parts USING (opening),
              (SELECT {_CODED_KEY}, min(line) AS first_line, min(opening) AS part
               FROM checked JOIN line_parts USING (line) WHERE {good} GROUP BY ALL) d
         WHERE checked.line = p.line AND {good} AND {same} AND p.opening > d.part
         """
     )
     con.execute("DROP TABLE line_parts")
+    con.execute("DROP TABLE copied_parts")
+
+
+def _copied_parts(con: duckdb.DuckDBPyConnection) -> None:
+    """TEMP TABLE copied_parts: the openings of the parts that copy part of the file before.
+
+    A part is a copy where it begins as an earlier part runs: its first three records are,
+    text for text and in their order, consecutive records of an earlier part (as many as
+    the shorter of the two holds, up to three), a run of identical records counted as one.
+    A second export of the same declarations, or one overlapping the first, starts with
+    records the first holds in that order; a page starts with the next declarations.
+    Identical records are no sign alone: Guinea's declarations repeat identical shipments
+    (a tanker load of fuel to Turkey, the same kilograms and francs, ten times in one
+    month, four lines in a row), which had made pages read as copies."""
+    headers = "SELECT line FROM checked WHERE why IN (?, ?)"
+    joins = " UNION ".join(
+        f"SELECT s.opening FROM starts s JOIN grams e ON e.g{m} = s.g{m} "
+        f"AND least(3, s.n, e.n) = {m} AND e.opening < s.opening"
+        for m in (1, 2, 3)
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE copied_parts AS
+        WITH records AS (
+            SELECT DISTINCT s.line, p.opening, trim(s.raw) AS text
+            FROM staged s JOIN line_parts p ON p.line = s.line
+            WHERE s.line NOT IN ({headers})
+        ), runs AS (  -- a run of identical records, as one
+            SELECT line, opening, text FROM records
+            QUALIFY text IS DISTINCT FROM lag(text) OVER (PARTITION BY opening ORDER BY line)
+        ), grams AS (
+            SELECT opening, row_number() OVER w AS k, count(*) OVER (PARTITION BY opening) AS n,
+                   text AS g1,
+                   text || chr(0) || lead(text) OVER w AS g2,
+                   text || chr(0) || lead(text) OVER w || chr(0) || lead(text, 2) OVER w AS g3
+            FROM runs
+            WINDOW w AS (PARTITION BY opening ORDER BY line)
+        ), starts AS (SELECT * FROM grams WHERE k = 1 AND opening > 0)
+        {joins}
+        """,
+        [HEADER_AGAIN, HEADER_GLUED],
+    )
 
 
 def _sum_repeated(con: duckdb.DuckDBPyConnection) -> None:

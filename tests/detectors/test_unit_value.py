@@ -971,3 +971,42 @@ def test_a_lasting_change_of_the_values_record_is_no_weight_record_change():
     found = detect(value, WEIGHT)
     patterns = found["evidence"].map(lambda ev: ev["pattern"]).tolist()
     assert patterns == ["value slip"] * 12 and found["start"].tolist() == list(range(24, 36))
+
+
+@pytest.mark.parametrize(
+    ("slipped", "their_value", "their_weight", "pattern", "figure"),
+    [
+        # the partner's value near the one recorded, at the usual price: no value slip
+        ("value", 5.4e-3, 5.4e-3, "weight outlier", "weight"),
+        ("value", 1.0, 1.0, "value slip", None),  # the partner's value is the corrected one
+        ("value", 5.4e-3, 1.0, "value slip", None),  # the partner's weight agrees: as odd
+        # the partner's weight near the one recorded, at the usual price: no weight slip
+        ("weight", 200.0, 200.0, "price outlier", "value"),
+        ("weight", 1.0, 1.0, "weight slip", None),  # the partner's weight is the corrected one
+    ],
+)
+def test_the_partners_record_tells_whether_a_slip_is_one(
+    slipped, their_value, their_weight, pattern, figure
+):
+    """Spain's exports of CN 85235910 to the Netherlands, January 2024: €557 for 300 kg (a
+    weight Spain records on 70 small lines of the code) was a high "value slip" of €55K,
+    while the Netherlands recorded €3,007 for 15 kg, a usual price. A slip claims one
+    figure off by its factor: where the partner's figure is nearer the one recorded than
+    the corrected one, and the other figure ×3 or more from the partner's, the other one
+    is off (``their_*``: the partner's figures as multiples of the usual month's)."""
+    value, weight = VALUE.copy(), WEIGHT.copy()
+    if slipped == "value":
+        value[7] /= 1000
+    else:
+        weight[7] *= 1000
+    p = panel(value, weight, PRICE)
+    month = np.arange(T) == 7
+    p.context.update(
+        mirror_value=np.where(month, VALUE * their_value, VALUE * 1.03)[None, :],
+        mirror_weight_kg=np.where(month, WEIGHT * their_weight, WEIGHT * 0.97)[None, :],
+    )
+    (row,) = UnitValue().detect(p).to_dict("records")
+    ev = row["evidence"]
+    assert (ev["pattern"], ev.get("partner_reading")) == (pattern, figure)
+    if figure == "weight":
+        assert row["impact"] == 0 and severity_of(np.array([row["score"]]))[0] == "low"

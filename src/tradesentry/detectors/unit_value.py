@@ -250,7 +250,9 @@ class UnitValue(Detector):
             partner = partner[kept]
             if not len(rows):
                 return no_detections()
-        reading = _partner_points(c, rows, cols, partner, agrees, pattern, self.own_threshold)
+        reading = _partner_points(
+            c, rows, cols, partner, agrees, pattern, factor, self.own_threshold
+        )
         pattern = np.where(
             reading == "weight",
             WEIGHT_OUTLIER,
@@ -789,6 +791,7 @@ def _partner_points(
     partner: np.ndarray,
     agrees: np.ndarray,
     pattern: np.ndarray,
+    factor: np.ndarray,
     own_threshold: float,
 ) -> np.ndarray:
     """What the partner's record of each cell says: "agrees" (``_partner_agrees``); for an
@@ -801,21 +804,35 @@ def _partner_points(
     the same value for eight times the weight at a usual price: Italy's weight was off. A first
     version compared raw figures of pairs whose records run at different sizes (Romania's
     record of the Netherlands' exports at a hundredth of them) and named the figure
-    further from them "off", however far the other was too."""
+    further from them "off", however far the other was too.
+
+    A slip claims one figure off by its ``factor``: where the partner's figure is nearer
+    the one recorded than the one corrected, and the other figure ×``PAIR_APART`` or more
+    from the partner's, the other figure is the one off. Spain's exports of CN 85235910 to
+    the Netherlands, January 2024, €557 for 300 kg (a weight Spain records on 70 small
+    lines of the code), were a high "value slip" of €55K; the Netherlands recorded €3,007
+    for 15 kg, a usual price: the weight is off."""
     out = np.where(agrees, "agrees", "").astype(object)
-    outlier = np.isin(pattern, (PRICE_OUTLIER, WEIGHT_OUTLIER)) & ~agrees
-    if not outlier.any():
+    if agrees.all():
         return out
     value, kilos = partner[:, 0], partner[:, 1]
+    own_value, own_kg = c["value"][rows, cols], c["weight"][rows, cols]
     with np.errstate(divide="ignore", invalid="ignore"):
         price = np.log(value / kilos) - np.log(c["usual"][rows, cols])
         usual = np.abs(price) <= own_threshold * c["own_spread"][rows]
-        off_value = np.abs(np.log(c["value"][rows, cols] / value))
-        off_weight = np.abs(np.log(c["weight"][rows, cols] / kilos))
-    told = outlier & usual & np.isfinite(off_value) & np.isfinite(off_weight)
+        off_value = np.abs(np.log(own_value / value))
+        off_weight = np.abs(np.log(own_kg / kilos))
+        # a slip's corrected figure against the partner's: nearer the figure as recorded,
+        # the partner's record says it was not slipped
+        value_stands = off_value < np.abs(np.log(own_value / factor / value))
+        weight_stands = off_weight < np.abs(np.log(own_kg * factor / kilos))
+    told = ~agrees & usual & np.isfinite(off_value) & np.isfinite(off_weight)
     agree, apart = math.log(PARTNER_AGREES), math.log(PAIR_APART)
-    out[told & (off_value <= agree) & (off_weight >= apart)] = "weight"
-    out[told & (off_weight <= agree) & (off_value >= apart)] = "value"
+    outlier = np.isin(pattern, (PRICE_OUTLIER, WEIGHT_OUTLIER))
+    value_right = np.where(pattern == VALUE_SLIP, value_stands, outlier & (off_value <= agree))
+    weight_right = np.where(pattern == WEIGHT_SLIP, weight_stands, outlier & (off_weight <= agree))
+    out[told & value_right & (off_weight >= apart)] = "weight"
+    out[told & weight_right & (off_value >= apart)] = "value"
     return out
 
 

@@ -45,6 +45,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
+from tradesentry.revisions import MIN_CHANGE, TOLERANCE
 from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD, latest_rows_sql
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
@@ -199,14 +200,14 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         selects += [
             "p.value AS previous_value",
             "p.release_id AS previous_release",
-            "o.release_id AS release",
+            "coalesce(p.since_release, o.release_id) AS release",
             f"{_epoch_days('rc.published')} AS release_published",
             f"{_epoch_days('rp.published')} AS previous_published",
             "p.withheld_release AS previous_withheld",
         ]
         joins.append(
             f"""LEFT JOIN {joined("previous")} p ON {key}
-            LEFT JOIN releases rc ON rc.id = o.release_id
+            LEFT JOIN releases rc ON rc.id = coalesce(p.since_release, o.release_id)
             LEFT JOIN releases rp ON rp.id = p.release_id"""
         )
     if "reference_unit_value" in needs:
@@ -299,37 +300,67 @@ def previous_sql(observations: str = "observations") -> str:
     """The figure of every cell before the one its current row holds.
 
     Release order is ``release_order.vintage``. A current figure is compared with the last
-    earlier release that gave the cell a figure in its currency: a figure withheld in one release and
-    published again in the next, unchanged, is no news (it read as a figure appearing, its
-    whole value at stake). Where no earlier release gave a figure, and where the current
-    row is itself withheld, it is compared with the release just before. Cells reported by
-    one release only have no row here. ``withheld_release``: the release just before the
-    current one where it listed the cell without a value and the figure compared with is
-    an earlier release's (a revision "against release 1" said nothing of release 2's
-    withholding); NULL otherwise.
+    earlier release whose figure in its currency differs from it beyond the revision bar
+    (``revisions.TOLERANCE`` and ``MIN_CHANGE``), and ``since_release`` names the first
+    release of those after it that gave the current figure: a revision stays one until a
+    release changes the figure again. Compared with the release just before, a release
+    that repeats the history (Comext and most offices re-issue it every month) had undone
+    every revision of the one before it, each then listed as resolved. Where every earlier
+    figure is the current one, the cell is compared with the last earlier release that
+    gave it a figure (no revision); a figure withheld in one release and published again in
+    the next, unchanged, is no news. Where no earlier release gave a figure, and where the
+    current row is itself withheld, it is compared with the release just before. Cells
+    reported by one release only have no row here. ``withheld_release``: the release just
+    before the current one where it listed the cell without a value and the figure
+    compared with is an earlier release's (a revision "against release 1" said nothing of
+    release 2's withholding), or just before ``since_release`` where the revision is an
+    earlier release's than the current row's; NULL otherwise.
     """
     # within a currency: a release that gives the series in euros instead of dollars
     # restates no figure (dollars read as euros made each month an 8 % "revision")
-    partition = ", ".join(f"ob.{c}" for c in (*OBSERVATION_KEY, "currency"))
-    every = f"PARTITION BY {partition} ORDER BY ro.vintage DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    partition = ", ".join((*OBSERVATION_KEY, "currency"))
+    cell = f"PARTITION BY {partition}"
+    every = f"{cell} ORDER BY vintage DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
+    apart = (
+        f"abs(value - value_now) > {MIN_CHANGE!r} "
+        f"AND abs(value - value_now) > {TOLERANCE!r} * abs(value_now)"
+    )
     return f"""
         SELECT {", ".join(OBSERVATION_KEY)}, currency, value, release_id,
-               CASE WHEN before_withheld AND before_release <> release_id
-                    THEN before_release END AS withheld_release FROM (
-            SELECT ob.*,
-                   nth_value(ob.release_id, 2) OVER ({every}) AS before_release,
-                   nth_value(ob.value IS NULL, 2) OVER ({every}) AS before_withheld,
-                   row_number() OVER (PARTITION BY {partition} ORDER BY ro.vintage DESC)
-                       AS recency,
-                   row_number() OVER (
-                       PARTITION BY {partition}, ob.value IS NULL ORDER BY ro.vintage DESC)
-                       AS recency_alike,
-                   first_value(ob.value IS NULL) OVER (
-                       PARTITION BY {partition} ORDER BY ro.vintage DESC) AS withheld_now,
-                   count(ob.value) OVER (PARTITION BY {partition}) AS figures
-            FROM {observations} ob JOIN release_order ro USING (release_id)
-        ) ranked
+               CASE WHEN differs_at IS NULL THEN
+                        CASE WHEN before_withheld AND before_release <> release_id
+                             THEN before_release END
+                    WHEN withheld_before_since <> release_id THEN withheld_before_since
+               END AS withheld_release,
+               since_release FROM (
+          SELECT *, max(CASE WHEN vintage = before_since AND value IS NULL THEN release_id END)
+                        OVER ({cell}) AS withheld_before_since FROM (
+            SELECT *, max(CASE WHEN vintage = since_vintage THEN release_id END) OVER ({cell})
+                          AS since_release,
+                      max(CASE WHEN vintage < since_vintage THEN vintage END) OVER ({cell})
+                          AS before_since FROM (
+                SELECT *, min(CASE WHEN value IS NOT NULL AND vintage > differs_at
+                                   THEN vintage END) OVER ({cell}) AS since_vintage FROM (
+                    SELECT *, max(CASE WHEN value IS NOT NULL AND {apart} THEN vintage END)
+                                  OVER ({cell}) AS differs_at FROM (
+                        SELECT ob.*, ro.vintage,
+                               nth_value(ob.release_id, 2) OVER ({every}) AS before_release,
+                               nth_value(ob.value IS NULL, 2) OVER ({every}) AS before_withheld,
+                               row_number() OVER ({cell} ORDER BY vintage DESC) AS recency,
+                               row_number() OVER ({cell}, ob.value IS NULL ORDER BY vintage DESC)
+                                   AS recency_alike,
+                               first_value(ob.value) OVER ({every}) AS value_now,
+                               first_value(ob.value IS NULL) OVER ({every}) AS withheld_now,
+                               count(ob.value) OVER ({cell}) AS figures,
+                               count(*) OVER ({cell}) AS rows_of_cell
+                        FROM {observations} ob JOIN release_order ro USING (release_id)
+                    ) ranked WHERE rows_of_cell > 1
+                ) compared
+            ) since
+          ) placed
+        ) withheld
         WHERE CASE WHEN withheld_now OR figures < 2 THEN recency = 2
+                   WHEN differs_at IS NOT NULL THEN vintage = differs_at
                    ELSE value IS NOT NULL AND recency_alike = 2 END"""
 
 

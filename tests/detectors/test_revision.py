@@ -488,3 +488,51 @@ def test_a_release_in_another_currency_restates_no_figure(store, tmp_path):
     assert digest.revisions[0].sentence.endswith(
         "to $650,000 from $500,000 (release 1), up $150,000 (+30.0%)."
     )
+
+
+def test_a_revision_stays_one_when_a_later_release_repeats_it(store, tmp_path):
+    """Comext and most offices re-issue the whole history every month. Compared with the
+    release just before, a re-issue undid every revision of the one before it (and listed
+    each as resolved): October revised ×10 by release 2 was no finding once release 3
+    repeated release 2. A figure is compared with the last release whose figure differs,
+    and the revision names the release that first gave the current figure; a release that
+    changes it again is compared with the figure it changed."""
+    from tests.ingest.kit import FORMATS, record
+
+    def months(changed: dict[int, int]) -> list[dict]:
+        return [
+            record(
+                "DEU",
+                "FRA",
+                "export",
+                "39199020",
+                "2024",
+                f"{m:02d}",
+                str(changed.get(m, 10**6 + m)),
+            )
+            for m in range(1, 13)
+        ]
+
+    sdmx = FORMATS["sdmx"]
+    store.ingest(sdmx.file(tmp_path, months({}), stem="a"), published="2025-02-13")
+    store.ingest(sdmx.file(tmp_path, months({10: 10**7}), stem="b"), published="2025-03-13")
+    store.ingest(sdmx.file(tmp_path, months({10: 10**7}), stem="c"), published="2025-04-13")
+
+    def revisions() -> list[tuple]:
+        found = api.scan(store, kinds=["revision"], save=False).to_records()
+        return [
+            (
+                f["period"],
+                f["expected"],
+                f["observed"],
+                f["evidence"]["previous_release"],
+                f["evidence"]["release"],
+            )
+            for f in found
+        ]
+
+    assert revisions() == [("2024-10", 1_000_010.0, 10_000_000.0, 1, 2)]
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert "Release 2 (published 2025-03-13) revised" in found["explanation"], found["explanation"]
+    store.ingest(sdmx.file(tmp_path, months({10: 2 * 10**7}), stem="d"), published="2025-05-13")
+    assert revisions() == [("2024-10", 10_000_000.0, 20_000_000.0, 3, 4)]

@@ -168,3 +168,23 @@ def test_cli_digest_after_a_second_scan(tmp_path):
     js = runner.invoke(app, ["digest", "--format", "json", "--store", db])
     data = json.loads(js.stdout)
     assert (data["scan_id"], data["baseline_scan_id"]) == (1, None) and data["findings"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "words"),
+    [
+        ("1 2 s", "Scan 1; no scan ran before this release, so every finding is new"),
+        # QA: "no scan ran before this release" where a scan of other detectors had
+        (
+            "1 r 2 s",
+            "Scan 2; no scan of the same series and detectors ran before this release "
+            "(scan 1 looked at others), so every finding is new",
+        ),
+    ],
+)
+def test_a_digest_without_a_baseline_says_whether_another_scan_ran(
+    store, tmp_path, steps, words
+):
+    play(store, tmp_path, steps)
+    text = api.digest(store, release=2).to_markdown()
+    assert words in text, text

@@ -91,6 +91,9 @@ class Digest:
     baseline_scan_id: int | None
     #: new findings of the scan on series the release holds no figure of (not listed)
     findings_elsewhere: int = 0
+    #: without a baseline, the last scan of other parameters that ran before the release
+    #: (its findings are no baseline: it looked at other series or detectors)
+    other_scan_before: int | None = None
     #: currencies of the new findings compared as they are: no rate to the US dollar
     unconverted: list[str] = field(default_factory=list)
     #: the newest release the scan had seen when it ran (None: not known); where it is
@@ -181,6 +184,7 @@ def build(
         revisions_total=len(revisions),
         scan_id=current,
         baseline_scan_id=baseline,
+        other_scan_before=None if baseline is not None else _last_scan_before(store, rid),
         scan_release=_scan_release(store, current),
         scan_limits=_scan_limits(store, current),
     )
@@ -679,6 +683,12 @@ def _last_figure(row: dict, value: float, currency: str) -> str:
 
 
 # -- findings --------------------------------------------------------------------------
+
+
+def _last_scan_before(store: Store, release: int) -> int | None:
+    from tradesentry.monitor import history
+
+    return history.last_scan_before(store, release)
 
 
 def _scans(store: Store, release: int, scan_id: int | None) -> tuple[int | None, int | None]:

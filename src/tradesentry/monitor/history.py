@@ -148,6 +148,13 @@ def scans_for_release(store: Store, release: int) -> tuple[int | None, int | Non
     return None, None
 
 
+def last_scan_before(store: Store, release: int) -> int | None:
+    """The last scan, of any parameters, that ran before ``release`` landed (None: none)."""
+    history = scans(store).dropna(subset=["release"])
+    before = history[history["release"] < release]
+    return None if before.empty else int(before["id"].iat[-1])
+
+
 def baseline_for(store: Store, release: int, scan_id: int) -> int | None:
     """The last scan with ``scan_id``'s parameters that ran before ``release`` landed.
 

@@ -132,6 +132,11 @@ def _scan_words(digest: Digest) -> str:
         )
     if digest.baseline_scan_id is None:
         first = "no scan ran before this release, so every finding is new"
+        if digest.other_scan_before is not None:
+            first = (
+                "no scan of the same series and detectors ran before this release (scan "
+                f"{digest.other_scan_before} looked at others), so every finding is new"
+            )
         return f"Scan {digest.scan_id}; {first}{more}."
     base = f"scan {digest.baseline_scan_id}, the last before the release"
     return f"Scan {digest.scan_id} against {base}{more}."

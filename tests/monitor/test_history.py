@@ -182,3 +182,23 @@ def test_cli_says_where_scans_of_other_scopes_were_compared(tmp_path):
         app, ["scan", "--resolved", "--fail-on", "high", "--store", str(demo_db)]
     )
     assert refused.exit_code == 2 and "choose one" in refused.stderr
+
+
+def test_a_second_revision_of_a_month_is_new(store, tmp_path, monkeypatch):
+    """A revision's id is its kind, series and month (the contract's), so May 2021 revised
+    2.7M → 3.0M and then 3.0M → 30M by the next release had the first revision's id, and
+    the second was never new: in no digest's new findings, in no watch's post."""
+    from tradesentry.detectors.revision import Revision
+
+    monkeypatch.setattr("tradesentry.api.default_detectors", lambda kinds=None: [Revision()])
+    store.ingest(one_row(tmp_path / "a.csv", "2021-05", 2_700_000), published="2021-06-20")
+    for name, value, day in (("b", 3_000_000, "07"), ("c", 30_000_000, "08")):
+        store.ingest(
+            one_row(tmp_path / f"{name}.csv", "2021-05", value), published=f"2021-{day}-20"
+        )
+        (found,) = api.scan(store)
+        new = api.new_findings(store).to_records()
+        assert [(f["period"], f["observed"]) for f in new] == [("2021-05", float(value))]
+        assert found["id"] == new[0]["id"]  # the contract's id, kept
+    api.scan(store)  # the same revision again: nothing new
+    assert len(api.new_findings(store)) == 0

@@ -109,10 +109,20 @@ def diff(store: Store, scan_id: int | None, baseline: int | None) -> tuple[Findi
     # months is neither new nor gone (`scan --kind spike` against a full scan had every
     # other kind "resolved")
     now, then = (ScanScope.of(scan_info(store, s)) for s in (scan_id, baseline))
-    new = current[~current["id"].isin(set(before["id"])) & then.holds(current)]
+    new = current[~_events(current).isin(set(_events(before))) & then.holds(current)]
     gone = before[~before["id"].isin(set(current["id"])) & now.holds(before)]
     con = store.con.cursor()
     return Findings(rank(new, con), scan_id), Findings(rank(gone, con), baseline)
+
+
+def _events(frame: pd.DataFrame) -> pd.Series:
+    """Each finding's event: its id, and for a revision the release that made it. A
+    revision's id is its kind, series and months (the contract's), so a second revision of
+    a month by a later release (May 2021 revised 2.7M → 3.0M, then 3.0M → 30M) had the first
+    one's id and was never new: not in a digest's new findings, nor in the watch's post."""
+    release = frame["evidence"].map(lambda ev: (ev or {}).get("release"))
+    revision = frame["kind"] == "revision"
+    return frame["id"].where(~revision, frame["id"] + "@" + release.astype(str))
 
 
 def same_scope(store: Store, scan_id: int, baseline: int) -> bool:

@@ -753,3 +753,27 @@ def test_a_mirror_gap_is_told_once_with_the_other_records_finding_named(store, t
     text = digest.to_markdown()
     assert "every finding is new (a mirror gap once, with the other record's finding" in text
     assert "the first" not in text.split("## New findings")[1].split("\n\n")[1]
+
+
+def test_a_series_or_a_newest_month_a_release_drops_is_said(store, tmp_path):
+    """QA: a re-issue that dropped the newest month of China's exports, or a whole partner
+    (Slovakia's 390 figures of a Comext file), was not said: "left out" was judged within
+    each series' own months in the release. A series' months are now those the release
+    gives of the reporter's goods (both flows, every partner), and a series of those goods
+    and flows it gives no figure of is counted apart."""
+    from tests.monitor.conftest import demo_rows, write_rows
+
+    rows = [r for r in demo_rows() if "2021-01" <= r["period"] <= "2021-03"]
+    korea = [{**r, "partner": "KOR"} for r in rows]
+    store.ingest(write_rows(tmp_path / "r1.csv", rows + korea), published="2021-04-20")
+    newest = [r for r in rows if not (r["flow"] == "export" and r["period"] == "2021-03")]
+    store.ingest(write_rows(tmp_path / "r2.csv", newest), published="2021-05-20")
+    d = api.digest(store)
+    assert (d.coverage["left_out"], d.coverage["series_omitted"]) == (1, 2)
+    text = " ".join(d.summary)
+    assert "China's exports to North Korea for March 2021" in text, text
+    assert (
+        "It gives no figure of 2 series of the goods and flows it gives, which earlier "
+        "releases gave figures of within its months (the store keeps their "
+    ) in text, text
+    assert "China's exports to South Korea (3 figures)" in text, text

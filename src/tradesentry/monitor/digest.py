@@ -155,6 +155,7 @@ def build(
     info["published_after"] = _published_after(con, rid)
     cells = _cells(con, rid)
     left_out = _left_out(con, rid)
+    omitted = _series_omitted(con, rid)
     moves = _moves(con, rid, new_only=True, limit=limit)
     moves_months = _new_months(cells)
     if moves.empty:
@@ -169,8 +170,12 @@ def build(
     revisions = _revisions(cells)
     return Digest(
         release=info,
-        coverage={**_coverage(cells), "left_out": len(left_out)},
-        summary=_summary(info, cells, left_out),
+        coverage={
+            **_coverage(cells),
+            "left_out": len(left_out),
+            "series_omitted": len(omitted),
+        },
+        summary=_summary(info, cells, left_out, omitted),
         latest_month=latest_month,
         latest=latest,
         earlier_releases_to=held_to,
@@ -249,7 +254,12 @@ _LEFT_OUT_SQL = """
 WITH ro AS (SELECT release_id, vintage FROM release_order),
 me AS (SELECT vintage FROM ro WHERE release_id = $release),
 cells AS (SELECT * FROM observations WHERE release_id = $release),
-span AS (SELECT {series}, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL),
+-- a series' months: its own, widened to those the release gives of the same reporter's
+-- goods (both flows, every partner): its newest month left out was not counted
+goods AS (SELECT {goods}, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL),
+span AS (SELECT s.{series_s}, least(s.lo, g.lo) AS lo, greatest(s.hi, g.hi) AS hi
+         FROM (SELECT {series}, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL) s
+         JOIN goods g USING ({goods})),
 earlier AS (
     SELECT o.* FROM observations o JOIN ro USING (release_id) JOIN span s USING ({series})
     WHERE ro.vintage < (SELECT vintage FROM me) AND o.period BETWEEN s.lo AND s.hi
@@ -266,7 +276,46 @@ def _left_out(con, release: int) -> pd.DataFrame:
     """Earlier figures within this release's span of a series that it leaves out."""
     from tradesentry.schema import OBSERVATION_KEY, SERIES_KEY
 
-    sql = _LEFT_OUT_SQL.format(series=", ".join(SERIES_KEY), key=", ".join(OBSERVATION_KEY))
+    sql = _LEFT_OUT_SQL.format(
+        series=", ".join(SERIES_KEY),
+        series_s=", s.".join(SERIES_KEY),
+        goods=", ".join(_GOODS),
+        key=", ".join(OBSERVATION_KEY),
+    )
+    return con.execute(sql, {"release": release}).df()
+
+
+#: a reporter's goods, whose months in a release are each of its series' months there
+_GOODS = ("reporter", "classification", "commodity", "freq", "breakdown")
+
+_SERIES_OMITTED_SQL = """
+WITH ro AS (SELECT release_id, vintage FROM release_order),
+me AS (SELECT vintage FROM ro WHERE release_id = $release),
+cells AS (SELECT * FROM observations WHERE release_id = $release),
+goods AS (SELECT {goods}, flow, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL),
+earlier AS (
+    SELECT o.{series_o}, count(*) AS figures, max(o.period) AS last
+    FROM observations o JOIN ro USING (release_id) JOIN goods g USING ({goods}, flow)
+    WHERE ro.vintage < (SELECT vintage FROM me) AND o.period BETWEEN g.lo AND g.hi
+      AND o.value IS NOT NULL
+    GROUP BY ALL
+)
+SELECT e.* FROM earlier e ANTI JOIN (SELECT DISTINCT {series} FROM cells) c USING ({series})
+ORDER BY figures DESC, {series}
+"""
+
+
+def _series_omitted(con, release: int) -> pd.DataFrame:
+    """The series of goods and flows the release gives that it gives no figure of, where
+    earlier releases gave figures within its months: a partner dropped from a re-issue
+    (Slovakia's 390 figures of a Comext file) had read as "It leaves out 1 figure"."""
+    from tradesentry.schema import SERIES_KEY
+
+    sql = _SERIES_OMITTED_SQL.format(
+        series=", ".join(SERIES_KEY),
+        series_o=", o.".join(SERIES_KEY),
+        goods=", ".join(c for c in _GOODS),
+    )
     return con.execute(sql, {"release": release}).df()
 
 
@@ -323,7 +372,12 @@ def _coverage(cells: pd.DataFrame) -> dict:
     }
 
 
-def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = None) -> list[str]:
+def _summary(
+    info: dict,
+    cells: pd.DataFrame,
+    left_out: pd.DataFrame | None = None,
+    omitted: pd.DataFrame | None = None,
+) -> list[str]:
     cov = _coverage(cells)
     when = (
         f"published {_day(info['published'])}"
@@ -345,6 +399,8 @@ def _summary(info: dict, cells: pd.DataFrame, left_out: pd.DataFrame | None = No
     quarantined = info.get("rows_quarantined") or 0
     if left_out is not None and len(left_out):
         lines.append(_left_out_sentence(left_out, quarantined))
+    if omitted is not None and len(omitted):
+        lines.append(_omitted_sentence(omitted))
     if quarantined:
         lines.append(
             f"{words.count(quarantined, 'row').capitalize()} of its file went to the "
@@ -403,6 +459,30 @@ def _nothing_landed(info: dict) -> str:
 
 
 LEFT_OUT_NAMED = 3  # the largest figures left out are named; the rest counted
+
+
+def _omitted_sentence(omitted: pd.DataFrame) -> str:
+    """ "It gives no figure of 1 series of the goods and flows it gives, which earlier
+    releases gave figures of within its months (the store keeps their 390 figures): …"."""
+    named = []
+    for row in omitted.head(LEFT_OUT_NAMED).to_dict("records"):
+        who = words.subject(
+            row["reporter"],
+            row["partner"],
+            row["flow"],
+            row["commodity"],
+            row["classification"],
+            row.get("breakdown"),
+        )
+        named.append(f"{who} ({words.count(int(row['figures']), 'figure')})")
+    more = len(omitted) - len(named)
+    listed = joined(named + ([f"{more:,} more"] if more else []))
+    figures = int(omitted["figures"].sum())
+    return (
+        f"It gives no figure of {words.count(len(omitted), 'series', 'series')} of the goods and flows "
+        f"it gives, which earlier releases gave figures of within its months (the store "
+        f"keeps their {words.count(figures, 'figure')}): {listed}."
+    )
 
 
 def _left_out_sentence(left_out: pd.DataFrame, quarantined: int = 0) -> str:

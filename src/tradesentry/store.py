@@ -453,7 +453,7 @@ class Store:
             src.sha256,
             *counts,
             reading=prepared.reading,
-            notes=landed.notes,
+            notes=(*landed.notes, *_undated_after(con, release_id, published)),
         )
 
     # -- reading -----------------------------------------------------------------------
@@ -662,3 +662,37 @@ def read_else_write(path: str | os.PathLike | None, work: Callable[[Store], T]) 
                 raise
     with open_store(path) as store:
         return work(store)
+
+
+def _undated_after(
+    con: duckdb.DuckDBPyConnection, release_id: int, published: date | None
+) -> tuple[str, ...]:
+    """A note where an earlier release without a publication date, ordered by the day it
+    was ingested, comes after this dated one and gives figures of the same cells: its
+    figures stay the current ones. (A QA read: the first release ingested without a date
+    and the second dated three months later, the first's figures stayed current and its
+    ×10 corrections read as reverted, with no word at either ingest.)"""
+    if published is None:
+        return ()
+    from tradesentry.schema import OBSERVATION_KEY
+
+    key = " AND ".join(f"a.{c} = b.{c}" for c in OBSERVATION_KEY)
+    rows = con.execute(
+        f"""SELECT r.id, r.ingested_at::DATE FROM releases r
+            WHERE r.id < ? AND r.published IS NULL AND r.ingested_at::DATE >= ?
+              AND EXISTS (SELECT 1 FROM observations a JOIN observations b ON {key}
+                          WHERE a.release_id = ? AND b.release_id = r.id)
+            ORDER BY r.id""",
+        [release_id, published, release_id],
+    ).fetchall()
+    if not rows:
+        return ()
+    them = ", ".join(f"release {rid} (ingested {day.isoformat()})" for rid, day in rows)
+    one = len(rows) == 1
+    return (
+        f"{them} {'has' if one else 'have'} no publication date and {'is' if one else 'are'} "
+        f"ordered by the day {'it was' if one else 'they were'} ingested, after this release "
+        f"(published {published.isoformat()}): where both give a figure, "
+        f"{'its' if one else 'theirs'} stays the current one. A store orders releases by "
+        "publication date where each has one: ingest every release with --published.",
+    )

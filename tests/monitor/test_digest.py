@@ -777,3 +777,42 @@ def test_a_series_or_a_newest_month_a_release_drops_is_said(store, tmp_path):
         "releases gave figures of within its months (the store keeps their "
     ) in text, text
     assert "China's exports to South Korea (3 figures)" in text, text
+
+
+def test_a_release_without_a_date_ingested_before_a_dated_one_is_said_at_both_ends(store, tmp_path):
+    """QA: release 1 ingested without a date (ordered by the day it was ingested) and
+    release 2 published months before that day: release 1's figures stayed the current
+    ones, its corrections read as reverted, with no word at the ingest nor in the digest
+    (whose "came out before" compared publication dates only)."""
+    store.ingest(vintage(tmp_path / "to-2020-06.csv", until="2020-06"))
+    result = store.ingest(
+        vintage(tmp_path / "to-2020-08.csv", until="2020-08"), published="2020-09-20"
+    )
+    (note,) = result.notes
+    assert (
+        note.startswith("release 1 (ingested ")
+        and (
+            "has no publication date and is ordered by the day it was ingested, after this "
+            "release (published 2020-09-20): where both give a figure, its stays the current one."
+        )
+        in note
+    ), note
+    text = " ".join(api.digest(store).to_markdown().split())
+    assert "It is ordered before release 1 (no publication date; ingested " in text, text
+    # dated the other way round, nothing to say
+    other = open_store(tmp_path / "other.duckdb")
+    other.ingest(vintage(tmp_path / "a.csv", until="2020-06"), published="2020-07-20")
+    assert other.ingest(vintage(tmp_path / "b.csv", until="2020-08")).notes == ()
+
+
+def test_a_release_of_one_quarantined_row_says_so_in_plain_words(vintages, tmp_path):
+    bad = tmp_path / "day.csv"
+    bad.write_text(
+        "reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,2021-03-15,5\n"
+    )
+    rid = vintages.ingest(bad).release_id
+    (said,) = api.digest(vintages).summary
+    assert said.endswith(
+        f"holds no figures. Its one row read went to the quarantine "
+        f"(`tradesentry quarantine --release {rid}` gives the reasons)."
+    ), said

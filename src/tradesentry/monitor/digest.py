@@ -411,12 +411,15 @@ def _summary(
 
 # (a release without a publication date is ordered by its ingestion: nothing to say)
 _PUBLISHED_AFTER_SQL = """
-SELECT r.id, r.published FROM releases r
-WHERE r.id < $release AND r.published > (SELECT published FROM releases WHERE id = $release)
+SELECT r.id, r.published, r.ingested_at::DATE FROM releases r
+JOIN release_order o ON o.release_id = r.id
+-- ordered after this one (a release without a date by the day it was ingested)
+WHERE r.id < $release
+  AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
   -- a figure of both: a release of other series neither overrides it nor is revised by it
   AND EXISTS (SELECT 1 FROM observations a JOIN observations b USING ({key})
               WHERE a.release_id = $release AND b.release_id = r.id)
-ORDER BY r.published, r.id
+ORDER BY o.vintage
 """
 
 
@@ -430,17 +433,28 @@ def _published_after(con, release: int) -> list[dict]:
 
     sql = _PUBLISHED_AFTER_SQL.format(key=", ".join(OBSERVATION_KEY))
     rows = con.execute(sql, {"release": release}).fetchall()
-    return [{"id": int(r), "published": str(p)} for r, p in rows]
+    return [
+        {"id": int(r), "published": None if p is None else str(p), "ingested": str(day)}
+        for r, p, day in rows
+    ]
 
 
 def _backdated_sentence(info: dict) -> str:
     """A release ingested after releases published later than it: its figures are current
     only where they give none, and their revisions are now read against it."""
     later = info["published_after"]
-    names = joined([f"release {r['id']} ({r['published']})" for r in later])
+    names = joined(
+        [
+            f"release {r['id']} ({r['published']})"
+            if r["published"]
+            else f"release {r['id']} (no publication date; ingested {r['ingested']})"
+            for r in later
+        ]
+    )
     them = "it" if len(later) == 1 else "they"
+    came = "It came out before" if all(r["published"] for r in later) else "It is ordered before"
     return (
-        f"It came out before {names}, which the store already held: its figures are the "
+        f"{came} {names}, which the store already held: its figures are the "
         f"current ones only where {them} give{'s' if them == 'it' else ''} none, and "
         f"{'its' if them == 'it' else 'their'} revisions are now read against this release."
     )
@@ -450,10 +464,13 @@ def _nothing_landed(info: dict) -> str:
     """Why a release holds no figures: its rows went to the quarantine, or it had none."""
     read, quarantined = info.get("rows_read") or 0, info.get("rows_quarantined") or 0
     if quarantined:
+        reasons = f"(`tradesentry quarantine --release {info['id']}` gives the reasons)"
+        if read == 1:  # "Of its 1 row read, it went to the quarantine"
+            return f"Its one row read went to the quarantine {reasons}."
         each = "it" if quarantined == 1 else f"all {quarantined:,}" if quarantined == read else ""
         return (
             f"Of its {words.count(read, 'row')} read, {each or f'{quarantined:,}'} went to the "
-            f"quarantine (`tradesentry quarantine --release {info['id']}` gives the reasons)."
+            f"quarantine {reasons}."
         )
     return f"Its file had {words.count(read, 'row')} of figures."
 

@@ -182,9 +182,7 @@ def test_cli_digest_after_a_second_scan(tmp_path):
         ),
     ],
 )
-def test_a_digest_without_a_baseline_says_whether_another_scan_ran(
-    store, tmp_path, steps, words
-):
+def test_a_digest_without_a_baseline_says_whether_another_scan_ran(store, tmp_path, steps, words):
     play(store, tmp_path, steps)
     text = api.digest(store, release=2).to_markdown()
     assert words in text, text

@@ -706,6 +706,8 @@ def _partner_record(r) -> dict:
 #: a partner of the same line counts as trading around a finding where it has trade in at
 #: least ``SIBLING_MONTHS - 1`` of the ``SIBLING_MONTHS`` months on each side of it
 SIBLING_MONTHS = 3
+#: a partner's habit (the share of months it trades in) is read over this many months before
+SIBLING_HABIT = 12
 #: below this share of its usual month, a partner's figure is next to nothing
 SIBLING_NOTHING = 0.1
 #: partners named in the evidence, the largest first
@@ -729,7 +731,7 @@ _SIBLING_MONTHS_SQL = f"""
          AND m.breakdown = a.breakdown AND m.freq = a.freq
          AND m.partner <> a.partner AND m.partner <> '{WORLD}' AND length(m.partner) = 3
          AND m.period <= a.last + INTERVAL {SIBLING_MONTHS} MONTH
-         AND m.period + to_months(m.period_months) > a.first - INTERVAL {SIBLING_MONTHS} MONTH
+         AND m.period + to_months(m.period_months) > a.first - INTERVAL {SIBLING_HABIT} MONTH
         WHERE m.value IS NOT NULL
     ),
     -- the partners trading around each finding, and their usual month there
@@ -745,23 +747,42 @@ _SIBLING_MONTHS_SQL = f"""
         HAVING before >= {SIBLING_MONTHS - 1}
            AND (after >= {SIBLING_MONTHS - 1} OR any_value(open_end))
     ),
-    -- how many of the finding's months each of them has trade in (not next to nothing)
+    -- how many of the finding's months each of them has trade in (not next to nothing),
+    -- and its habit: the share of its months with trade in the year before
     held AS (
         SELECT u.i, u.partner, u.usual,
                count(DISTINCT m.month) FILTER (WHERE m.month BETWEEN m.first AND m.last
                    AND m.value >= {SIBLING_NOTHING} * u.usual) AS held,
-               any_value(datediff('month', m.first, m.last)) + 1 AS n
-        FROM usual u JOIN months m USING (i, partner)
+               any_value(datediff('month', m.first, m.last)) + 1 AS n,
+               count(DISTINCT m.month) FILTER (WHERE m.month BETWEEN m.first AND least(m.last,
+                   m.first + INTERVAL {SIBLING_MONTHS - 1} MONTH)
+                   AND m.value >= {SIBLING_NOTHING} * u.usual) AS held_first,
+               least(any_value(datediff('month', m.first, m.last)) + 1, {SIBLING_MONTHS})
+                   AS n_first,
+               count(DISTINCT m.month) FILTER (WHERE m.month < m.first
+                   AND m.value >= {SIBLING_NOTHING} * u.usual)
+               / greatest({SIBLING_MONTHS},
+                          any_value(datediff('month', greatest(first_month, m.first
+                              - INTERVAL {SIBLING_HABIT} MONTH), m.first))) AS habit
+        FROM (SELECT *, min(month) FILTER (WHERE month < first) OVER (PARTITION BY i, partner)
+                            AS first_month FROM months) m
+        JOIN usual u USING (i, partner)
         GROUP BY u.i, u.partner, u.usual
-    )
+    ),
+    -- silent: trade in fewer than half the months its habit gives, over the finding and
+    -- over its first months (a partner trading every other month is not silent in a year it
+    -- trades in four months of eleven; one that fell silent five months into a gap did not
+    -- stop with it)
+    judged AS (SELECT *, 2 * held < n * least(habit, 1.0)
+                         AND 2 * held_first < n_first * least(habit, 1.0) AS quiet FROM held)
     SELECT i, count(*) AS trading,
            count(*) FILTER (WHERE held = 0) AS silent_all,
-           count(*) FILTER (WHERE 2 * held < n) AS silent,
+           count(*) FILTER (WHERE quiet) AS silent,
            count(*) FILTER (WHERE held = n) AS held_all,
-           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held < n) AS named,
-           coalesce(sum(usual) FILTER (WHERE 2 * held < n), 0) / sum(usual) AS silent_share,
-           list(partner ORDER BY usual DESC, partner) FILTER (WHERE 2 * held >= n) AS going
-    FROM held
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE quiet) AS named,
+           coalesce(sum(usual) FILTER (WHERE quiet), 0) / sum(usual) AS silent_share,
+           list(partner ORDER BY usual DESC, partner) FILTER (WHERE NOT quiet) AS going
+    FROM judged
     GROUP BY i
 """
 
@@ -776,8 +797,12 @@ def sibling_months(found, con) -> dict:
     finding's months, by the finding's index in ``found``: ``siblings_trading`` (the other
     partners it had trade with in at least 2 of the 3 months on each side of the finding,
     before it where the series stopped there, ``open_end``; the world and areas aside),
-    ``siblings_silent`` (those of them with no figure, or next to nothing, below a tenth of
-    their usual month, in most of its months: both of a two-month gap;
+    ``siblings_silent`` (those of them with trade, not next to nothing (below a tenth of
+    their usual month), in fewer than half the months their habit gives (their share of
+    months with trade in the 12 before), over the finding and over its first 3 months: a
+    partner trading every other month is not silent in a year it trades in four months of
+    eleven, nor one that fell silent five months into a gap (Hungary's exports of CN
+    85235910 to Germany, QA: "4 of the 5 other partners … have no figure" had counted both);
     ``siblings_silent_all``: in every one), ``siblings_held`` (those with trade in every
     month of it), ``siblings_named`` (the largest of the silent, up to three),
     ``siblings_going`` (the largest of the others) and ``siblings_silent_share`` (the silent

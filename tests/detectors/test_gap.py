@@ -1073,3 +1073,37 @@ def test_a_run_of_a_year_or_more_is_not_read_as_a_seasons_habit():
     v[0, 24:38] = np.nan
     (ev,) = [e for e in _gaps(v)["evidence"] if len(e["months"]) == 14]
     assert "same_months_without_trade" not in ev
+
+
+def test_a_partner_is_silent_against_its_own_habit_and_from_the_gaps_start(store, tmp_path):
+    """Hungary's exports of CN 85235910 to Italy stopped for eleven months (QA): "4 of the
+    5 other partners … have no figure" had counted Germany, normal for the gap's first four
+    months and near nothing after. A partner is silent where it trades in fewer than half
+    the months its habit gives (its share of months with trade in the year before), over
+    the gap and over its first three months: IRL, trading in a month of three, is not
+    silent in three of seven, nor DEU from the fourth; CAN and FRA, silent with it, are."""
+    from tradesentry import api
+
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    gap = range(24, 31)  # January–July 2018
+    for m in range(40):
+        period = f"{2016 + m // 12}-{m % 12 + 1:02d}"
+        for k, partner in enumerate(["ESP", "IRL", "DEU", "CAN", "FRA", "CHN"]):
+            value = (k + 1) * 1e10 * (1 + 0.05 * (m % 3))
+            if partner == "ESP" and m in gap:
+                continue
+            if partner == "IRL" and not (m % 3 == 0 or m in (21, 22, 31, 32)):
+                continue
+            if partner == "DEU" and m in gap and m >= 27:
+                continue
+            if partner in ("CAN", "FRA") and m in gap:
+                continue
+            rows.append(f"GIN,{partner},export,26060000,{period},{value},GNF")
+    path = tmp_path / "line.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store.ingest(path)
+    (found,) = api.scan(store, kinds="gap", partner="ESP", save=False).to_records()
+    assert (found["period"], found["period_end"]) == ("2018-01", "2018-07")
+    ev = found["evidence"]
+    assert (ev["siblings_trading"], ev["siblings_silent"]) == (5, 2)
+    assert ev["siblings_named"] == ["FRA", "CAN"]

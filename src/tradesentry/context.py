@@ -1001,6 +1001,8 @@ def stopped_series(
 #: reported months before a change's first month, and from it, whose medians say whether
 #: another series of the reporter moved with it
 ALONG_BEFORE, ALONG_AFTER = 6, 3
+#: the kinds of a single month, read in that month alone (``ALONG_AFTER`` is a change's)
+ALONG_SINGLE_MONTH = ("spike", "dip", "implausible")
 #: moved the same way: to this factor's inverse or less (a fall), or this factor or more
 ALONG_FACTOR = 2.0
 #: the same month of other years, whose moves say what the season alone does
@@ -1045,14 +1047,14 @@ _REPORTER_ALONG_SQL = f"""
                list_aggregate(list_concat(
                    coalesce(list(c.value) FILTER (WHERE c.period >= a.month), []),
                    list_resize([]::DOUBLE[],
-                               {ALONG_AFTER} - count(*) FILTER (WHERE c.period >= a.month),
+                               any_value(a.span) - count(*) FILTER (WHERE c.period >= a.month),
                                0.0)
                ), 'median') AS after
         FROM asked a JOIN record_spans e USING (reporter, flow)
         JOIN cells c ON c.reporter = a.reporter AND c.flow = a.flow
          AND c.period >= a.month - INTERVAL {ALONG_BEFORE} MONTH
-         AND c.period < a.month + INTERVAL {ALONG_AFTER} MONTH
-        WHERE a.month + INTERVAL {ALONG_AFTER - 1} MONTH <= e.record_end
+         AND c.period < a.month + to_months(a.span)
+        WHERE a.month + to_months(a.span - 1) <= e.record_end
         GROUP BY a.c, a.lag, c.partner, c.classification, c.commodity, c.breakdown
         HAVING n_before >= 3
     )
@@ -1110,9 +1112,13 @@ def reporter_along(found, con) -> dict:
         found["expected"], errors="coerce"
     )
     direction = stated.where(stated != 0, (gap > 0).astype(int) - (gap < 0).astype(int))
-    keys = ["reporter", "flow", "period", "direction"]
+    # a single month is read in its month alone: over the months from it, a month that
+    # rose at once in five of a record's series (the Netherlands' exports of CN 85235910,
+    # December 2023) never registered
+    span = np.where(found["kind"].isin(ALONG_SINGLE_MONTH), 1, ALONG_AFTER)
+    keys = ["reporter", "flow", "period", "direction", "span"]
     # (assigned before the cut: a column set on a frame of no rows takes the rows given)
-    mine = found.assign(direction=direction)[(freq == "M") & (direction != 0)]
+    mine = found.assign(direction=direction, span=span)[(freq == "M") & (direction != 0)]
     if mine.empty:
         return {}
     # one read per (reporter, flow, month, direction), however many findings share it
@@ -1226,9 +1232,12 @@ def _record_moved(con, frame: pd.DataFrame) -> np.ndarray:
     # counting as nothing, as in the series read; none past the record's last)
     before_at = cols[:, None] + np.arange(-ALONG_BEFORE, 0)
     after_at = cols[:, None] + np.arange(ALONG_AFTER)
+    within = np.arange(ALONG_AFTER)[None, :] < frame["span"].to_numpy()[:, None]
     before = np.where(before_at >= 0, grid[r[:, None], np.clip(before_at, 0, n - 1)], np.nan)
     after = np.where(
-        after_at < n, np.nan_to_num(grid[r[:, None], np.clip(after_at, 0, n - 1)]), np.nan
+        (after_at < n) & within,
+        np.nan_to_num(grid[r[:, None], np.clip(after_at, 0, n - 1)]),
+        np.nan,
     )
     (before, _), (after, _) = nanmedian(before), nanmedian(after)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -74,8 +74,9 @@ def test_a_month_near_zero_says_where_the_record_fell_with_it(store, tmp_path, f
     (alone,) = api.scan(store, partner="FIN", commodity="4811", save=False).to_records()
     assert alone["explanation"] == month["explanation"]
     assert (month["partner"], month["commodity"], month["period"]) == ("FIN", "4811", "2025-01")
-    # two series of thirty could not have moved the record: it is not read further
-    assert month["evidence"].get("along_moved") == (falling if said else None)
+    # two series of thirty could not have moved the record: it is not read further (read
+    # in its month alone, the month's own series fell with the others)
+    assert month["evidence"].get("along_moved") == (falling + 1 if said else None)
     assert ("At the same time " in month["explanation"]) is said
     assert ("not a plausible amount of trade" in month["explanation"]) is not said
     # the month's own series need not have fallen over the three months the others did
@@ -99,7 +100,7 @@ def test_a_named_group_beside_its_lines_is_not_counted_again(store, tmp_path):
     store.ingest(path)
     found = api.scan(store, kinds=["implausible", "level_shift"], save=False).to_records()
     (month,) = [f for f in found if f["kind"] == "implausible"]
-    assert month["evidence"]["along_moved"] == 24
+    assert month["evidence"]["along_moved"] == 25  # the 24 that fell and its own
     assert month["evidence"]["along_trading"] == 30
 
 
@@ -145,11 +146,11 @@ def test_a_record_whose_trade_moved_between_its_series_did_not_fall(store, tmp_p
     assert "all the series' trade ×2.2" in rises[0]["explanation"]
 
 
-def _asked(reporter: str, partners: list[str], period: str) -> pd.DataFrame:
+def _asked(reporter: str, partners: list[str], period: str, kind: str = "dip") -> pd.DataFrame:
     """Findings of one record and month, a fall each, as the scan assembles them."""
     return pd.DataFrame(
         {
-            "kind": "dip",
+            "kind": kind,
             "reporter": reporter,
             "partner": partners,
             "flow": "import",
@@ -180,14 +181,16 @@ def test_the_record_is_read_the_same_whichever_findings_ask(store, tmp_path):
 def test_a_month_whose_next_months_are_not_complete_is_not_read(store, tmp_path):
     """Comext's December 2025 held 2,243 partner cells where 7,800 are usual: a fall from
     October read December as part of it, and most of a record's series as fallen. A
-    month is read only where the record's months after it are complete."""
+    change is read only where the record's months after it are complete (a single month,
+    in its month alone, only where that month is)."""
     for fall_at, month, read in ((33, "2025-10", False), (32, "2025-09", True)):
         store = open_store(tmp_path / f"{month}.duckdb")
         folder = tmp_path / month
         folder.mkdir()
         store.ingest(_record(folder, 24, {}, last_partners=2, fall_at=fall_at))
         con = store.con.cursor()
-        assert bool(reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], month), con)) is read
+        asked = _asked("NLD", ["FIN", "DNK", "SWE"], month, kind="level_shift")
+        assert bool(reporter_along(asked, con)) is read
         store.close()
 
 
@@ -198,3 +201,25 @@ def test_a_drop_of_coverage_before_the_latest_months_is_read(store, tmp_path):
     store.ingest(_record(tmp_path, 24, {}, last_partners=2, partial_from=31))
     con = store.con.cursor()
     assert reporter_along(_asked("NLD", ["FIN", "DNK", "SWE"], "2025-08"), con) != {}
+
+
+def test_a_single_month_that_rose_across_the_record_is_read_in_its_month(store, tmp_path):
+    """The Netherlands' exports of CN 85235910 rose at once on five partners in December
+    2023 and were back the month after (QA): a single month's finding was read over the
+    three months from it, so a one-month move of the record never registered. A spike, a
+    dip or a figure near zero is read in its month alone."""
+    path = _record(tmp_path, 0, {})
+    rows = pd.read_csv(path, dtype={"commodity": str})
+    month = rows["period"] == "2024-09"
+    series = rows.groupby(["partner", "commodity"], sort=False).ngroup()
+    moved = month & (series < 20)  # 20 of the 30 series, that month only
+    rows.loc[moved, "value"] *= 8.0
+    rows.to_csv(path, index=False)
+    store.ingest(path)
+    spikes = [f for f in api.scan(store, kinds=["spike"], save=False).to_records()
+              if f["period"] == "2024-09"]  # fmt: skip
+    assert len(spikes) >= 3
+    ev = spikes[0]["evidence"]
+    assert (ev["along_direction"], ev["along_trading"], ev["along_moved"]) == ("up", 30, 20)
+    assert "At the same time 20 of the 30 series of NLD's imports" in spikes[0]["explanation"]
+    assert "doubled or more (" in spikes[0]["explanation"]  # its own month, no "too"

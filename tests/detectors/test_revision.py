@@ -536,3 +536,31 @@ def test_a_revision_stays_one_when_a_later_release_repeats_it(store, tmp_path):
     assert "Release 2 (published 2025-03-13) revised" in found["explanation"], found["explanation"]
     store.ingest(sdmx.file(tmp_path, months({10: 2 * 10**7}), stem="d"), published="2025-05-13")
     assert revisions() == [("2024-10", 10_000_000.0, 20_000_000.0, 3, 4)]
+
+
+def test_a_figure_revised_from_zero_says_no_percentage(store, tmp_path):
+    """June revised from $0 to $1.8M read "(new)", as if the month were new: a change
+    from nothing has no percentage, and says none."""
+    from tests.ingest.kit import FORMATS, record
+
+    def months(june: str) -> list[dict]:
+        return [
+            record(
+                "DEU",
+                "FRA",
+                "export",
+                "39199020",
+                "2024",
+                f"{m:02d}",
+                june if m == 6 else "1000000",
+            )
+            for m in range(1, 13)
+        ]
+
+    sdmx = FORMATS["sdmx"]
+    store.ingest(sdmx.file(tmp_path, months("0"), stem="a"), published="2025-02-13")
+    store.ingest(sdmx.file(tmp_path, months("1800000"), stem="b"), published="2025-03-13")
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert "revised June 2024 from €0 to €1.8M, against release 1" in found["explanation"], found[
+        "explanation"
+    ]

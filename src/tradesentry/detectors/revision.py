@@ -294,9 +294,9 @@ def _split_text(finding: Mapping, ev: Mapping, new: str, cur: str) -> str:
     total, before = money_pair(finding.get("observed"), whole.get("value"), cur)
     return (
         f"{new} splits the combined figure release {whole.get('release')} gave for {name}, "
-        f"{before}, into {listed}: together {total} "
-        f"({_pct(finding.get('observed'), whole.get('value'))}), so the split revised the "
-        "total too."
+        f"{before}, into {listed}: together {total}"
+        f"{_bracketed(_pct(finding.get('observed'), whole.get('value')))}, so the split "
+        "revised the total too."
     )
 
 
@@ -381,10 +381,18 @@ def _release_text(release_id, published) -> str:
 
 
 def _pct(observed, expected) -> str:
-    """'+7.1%', '-99.97%', '5,001 times as much' (``text.relative_change``)."""
-    if observed is None or expected is None or not math.isfinite(expected) or not expected:
+    """'+7.1%', '-99.97%', '5,001 times as much' (``text.relative_change``); '' from
+    nothing (it read "from $0 to $1.8M (new)", as if the month were new)."""
+    if observed is None or expected is None or not math.isfinite(expected):
         return "new"
+    if not expected:
+        return ""
     return relative_change(observed, expected)
+
+
+def _bracketed(words: str) -> str:
+    """' (+7.1%)', or '' for no words."""
+    return f" ({words})" if words else ""
 
 
 def _month_change(month: Mapping, cur: str, freq: str = "M") -> str:
@@ -395,7 +403,7 @@ def _month_change(month: Mapping, cur: str, freq: str = "M") -> str:
 def _change_text(month: Mapping, cur: str) -> str:
     """'$1.4M to $1.5M (+7.1%)'."""
     before, after = money_pair(month["previous"], month["current"], cur)
-    return f"{before} to {after} ({_pct(month['current'], month['previous'])})"
+    return f"{before} to {after}{_bracketed(_pct(month['current'], month['previous']))}"
 
 
 def _combined_name(month: Mapping) -> str:
@@ -476,7 +484,7 @@ def _net(finding: Mapping, cur: str) -> str:
     """'$2.52M to $2.50M (-1.0%)', the run's totals before and after."""
     observed, expected = finding.get("observed"), finding.get("expected")
     before, after = money_pair(expected, observed, cur)
-    return f"{before} to {after} ({_pct(observed, expected)})"
+    return f"{before} to {after}{_bracketed(_pct(observed, expected))}"
 
 
 def _span(finding: Mapping) -> str:

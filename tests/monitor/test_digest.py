@@ -816,3 +816,16 @@ def test_a_release_of_one_quarantined_row_says_so_in_plain_words(vintages, tmp_p
         f"holds no figures. Its one row read went to the quarantine "
         f"(`tradesentry quarantine --release {rid}` gives the reasons)."
     ), said
+
+
+def test_the_digests_own_command_is_a_code_span_in_markdown(vintages, tmp_path):
+    """The Markdown digest escaped the backticks of its own command, which then showed as
+    characters: "(\\`tradesentry quarantine --release 3\\` …)". A file name's stay escaped."""
+    bad = tmp_path / "a`b`.csv"
+    bad.write_text(
+        "reporter,partner,flow,commodity,period,value\nCHN,PRK,export,TOTAL,2021-03-15,5\n"
+    )
+    rid = vintages.ingest(bad).release_id
+    md = api.digest(vintages).to_markdown()
+    assert f"(`tradesentry quarantine --release {rid}` gives the reasons)" in md, md
+    assert "a\\`b\\`.csv" in md, md

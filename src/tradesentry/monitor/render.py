@@ -185,12 +185,22 @@ def markdown(digest: Digest) -> str:
 _MARKUP = re.compile(r"[\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])|^#")
 
 
+#: a command the digest's own words give, in a code span (``tradesentry quarantine …``)
+_COMMAND = re.compile(r"(`tradesentry [^`\n]*`)")
+
+
 def _md(text: str) -> str:
     """Keep file names and detector text from turning into Markdown markup by accident (a
     file named ``[x](http://…)`` is no link, ``**`` no emphasis: each such character is
     backslash-escaped, which Markdown shows as the character itself), their HTML from
-    being HTML, and their control characters (ESC, BEL) from acting on the terminal."""
-    text = _MARKUP.sub(lambda m: "\\" + m.group(), printable(text))
+    being HTML, and their control characters (ESC, BEL) from acting on the terminal. A
+    command of the digest's own words stays a code span (escaped, its backticks showed as
+    such); in a code span nothing is markup."""
+    parts = _COMMAND.split(printable(text))
+    text = "".join(
+        part if k % 2 else _MARKUP.sub(lambda m: "\\" + m.group(), part)
+        for k, part in enumerate(parts)
+    )
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 

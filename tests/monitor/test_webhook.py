@@ -94,3 +94,21 @@ def test_the_chat_text_escapes_what_comes_from_files(receiver):
     ((_, _, raw),) = receiver.requests
     assert b"\\u009b" in raw and "\x9b".encode() not in raw  # C1 escaped, as the digest's
     assert json.loads(raw)["releases"][0]["file"] == ODD_FILE
+
+
+def test_a_resolved_finding_names_its_series(store):
+    """A resolved finding was posted as its id, kind and month only, and the text did not
+    say which: it carries its series' keys, months, severity and money, and the text names
+    it."""
+    from tests.conftest import DEMO_CSV
+    from tradesentry import api
+
+    store.ingest(DEMO_CSV)
+    gone = api.scan(store, kinds=["implausible"], save=False)
+    body = webhook.payload(Findings(empty_findings()), resolved=gone)
+    (entry,) = [r for r in body["resolved"] if r["period"] == "2021-02"]
+    assert (entry["reporter"], entry["partner"], entry["flow"], entry["commodity"]) == (
+        "CHN", "PRK", "export", "TOTAL",
+    )  # fmt: skip
+    assert entry["severity"] and entry["impact"] > 0 and entry["currency"] == "USD"
+    assert "Resolved: Implausible, February 2021: China's exports to North Korea" in body["text"]

@@ -18,6 +18,12 @@ from tradesentry.text import json_text, printable
 
 TIMEOUT_SECONDS = 10.0
 TEXT_FINDINGS = 5  # findings spelt out in the text; all of them are in "findings"
+#: what a resolved finding carries: which finding of which series (its id, kind and month
+#: alone named no series), and what it had said of the money
+RESOLVED_KEYS = (
+    "id", "kind", "reporter", "partner", "flow", "classification", "commodity", "breakdown",
+    "freq", "period", "period_end", "severity", "impact", "currency",
+)  # fmt: skip
 
 
 class WebhookError(TradesentryError):
@@ -31,7 +37,7 @@ def payload(new: Findings, resolved: Findings | None = None, releases: list[dict
     return {
         "text": summary(records, gone, list(releases)),
         "findings": records,
-        "resolved": [{"id": r["id"], "kind": r["kind"], "period": r["period"]} for r in gone],
+        "resolved": [{k: r.get(k) for k in RESOLVED_KEYS} for r in gone],
         "releases": list(releases),
     }
 
@@ -46,23 +52,29 @@ def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
         head += f", {len(gone):,} resolved"
     lines = [head + (f" after {landed}" if landed else "") + "."]
     for r in records[:TEXT_FINDINGS]:
-        who = words.subject(
-            r["reporter"],
-            r["partner"],
-            r["flow"],
-            r["commodity"],
-            r.get("classification") or "HS",
-            r.get("breakdown"),
-        )
-        span = words.month_span(r["period"], r["period_end"], r.get("freq"))
         stake = words.money(r["impact"], r["currency"] or "USD", approx=True)
-        lines.append(
-            f"• {words.kind_name(r['kind'])}, {span}: {words.sentence(who)} "
-            f"({r['severity']}, {stake} at stake). {r['explanation']}"
-        )
+        lines.append(f"• {_headline(r)} ({r['severity']}, {stake} at stake). {r['explanation']}")
     if len(records) > TEXT_FINDINGS:
         lines.append(f"… and {len(records) - TEXT_FINDINGS:,} more in `findings`.")
+    if gone:
+        listed = "; ".join(_headline(r) for r in gone[:TEXT_FINDINGS])
+        more = f"; and {len(gone) - TEXT_FINDINGS:,} more" if len(gone) > TEXT_FINDINGS else ""
+        lines.append(f"Resolved: {listed}{more}.")
     return chat_escaped("\n".join(lines))
+
+
+def _headline(r: dict) -> str:
+    """ "Level shift, March 2021: China's exports to North Korea"."""
+    who = words.subject(
+        r["reporter"],
+        r["partner"],
+        r["flow"],
+        r["commodity"],
+        r.get("classification") or "HS",
+        r.get("breakdown"),
+    )
+    span = words.month_span(r["period"], r["period_end"], r.get("freq"))
+    return f"{words.kind_name(r['kind'])}, {span}: {words.sentence(who)}"
 
 
 def chat_escaped(text: str) -> str:

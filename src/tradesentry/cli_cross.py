@@ -160,7 +160,7 @@ def print_release_diff(console: Console, diff, as_json: bool) -> None:
                 period_label(row.period, row.freq) + (" restated" if row.restated else ""),
                 str(row.revised),
                 str(row.common - row.other_currency),  # the cells compared
-                f"{row.share_revised:.0%}",
+                _share(row.revised, row.common - row.other_currency),
                 str(row.appeared),
                 str(row.vanished),
                 str(row.only_in_b),
@@ -219,6 +219,15 @@ def _revised_detail(s: dict) -> str:
     ]
     parts = [p for p in parts if p]
     return f" ({', '.join(parts)})" if parts else ""
+
+
+def _share(revised: int, compared: int) -> str:
+    """The share of a month's compared cells revised: "0.2%" (one of 427 had read "0%"),
+    "" where the month has none to compare (a month in one release only read "0 of 0, 0%")."""
+    if not compared:
+        return ""
+    share = 100 * revised / compared
+    return f"{share:.0f}%" if share >= 10 or share == 0 else f"{share:.2g}%"
 
 
 def _periods_word(freqs: pd.Series) -> str:

@@ -792,3 +792,14 @@ def test_the_mirror_csv_writes_its_currency_flag_as_the_json_does(tmp_path):
     text = invoke("mirror", "USA", "DEU", "--format", "csv", "--store", db).stdout
     flags = [row["mirror_currency_ok"] for row in csv.DictReader(io.StringIO(text))]
     assert set(flags) == {"1", ""} and flags[-1] == ""
+
+
+@pytest.mark.parametrize(
+    ("revised", "compared", "said"),
+    [(1, 427, "0.23%"), (0, 418, "0%"), (2, 4, "50%"), (0, 0, "")],  # one release only: none
+)
+def test_releases_diff_gives_each_months_share_it_can(revised, compared, said):
+    """One of 427 cells revised read "0%", and a month only one release has "0 of 0, 0%"."""
+    from tradesentry.cli_cross import _share
+
+    assert _share(revised, compared) == said

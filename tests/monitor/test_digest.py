@@ -829,3 +829,17 @@ def test_the_digests_own_command_is_a_code_span_in_markdown(vintages, tmp_path):
     md = api.digest(vintages).to_markdown()
     assert f"(`tradesentry quarantine --release {rid}` gives the reasons)" in md, md
     assert "a\\`b\\`.csv" in md, md
+
+
+def test_a_re_issue_says_so_and_lists_no_old_moves_as_news(store, tmp_path):
+    """An identical re-issue said "52 repeat earlier figures unchanged" and then listed the
+    whole history's largest moves as if they were news (QA)."""
+    store.ingest(DEMO_CSV, published="2021-07-20")
+    store.ingest(DEMO_CSV, published="2021-08-20")
+    d = api.digest(store)
+    assert d.release["id"] == 2
+    assert "All 47 figures repeat earlier figures unchanged: a re-issue, with nothing new." in (
+        " ".join(d.summary)
+    )
+    assert "Largest moves" not in d.to_markdown()
+    assert "Largest moves" in api.digest(store, release=1).to_markdown()

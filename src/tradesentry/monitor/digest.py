@@ -158,7 +158,7 @@ def build(
     omitted = _series_omitted(con, rid)
     moves = _moves(con, rid, new_only=True, limit=limit)
     moves_months = _new_months(cells)
-    if moves.empty:
+    if moves.empty and not _reissue(cells):  # a re-issue's moves are all old news
         moves = _moves(con, rid, new_only=False, limit=limit)
         moves_months = None  # all of the release's months
     latest_month, latest = _latest(con, rid, cells)
@@ -547,8 +547,19 @@ def _goods(cells: pd.DataFrame) -> str:
     return f"all goods and {text}" if "TOTAL" in codes else text
 
 
+def _reissue(cells: pd.DataFrame) -> bool:
+    """Whether every figure of the release repeats an earlier one unchanged: a re-issue,
+    whose months' moves are no news (a QA read: an identical re-issue listed the whole
+    history's largest moves as if new)."""
+    return bool(len(cells)) and bool((cells["status"] == "unchanged").all())
+
+
 def _freshness(cov: dict) -> str:
     """How much is new: "All 47 figures are new …", "Of these, 4 are new, 1 revises …"."""
+    if cov["unchanged"] == cov["rows"] and cov["rows"]:
+        every = {1: "Its figure repeats", 2: "Both its figures repeat"}.get(cov["rows"])
+        each = every or f"All {words.count(cov['rows'], 'figure')} repeat"
+        return f"{each} earlier figures unchanged: a re-issue, with nothing new."
     if cov["new"] == cov["rows"]:
         every = {1: "The figure is", 2: "Both figures are"}.get(cov["rows"])
         return f"{every or 'All ' + words.count(cov['rows'], 'figure') + ' are'} new to the store."

@@ -11,11 +11,13 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``own_per_usd``: units of the observation's own currency per US dollar that month (1 for
   USD; NaN where the store has no rate), so the mirror and unit-value checks can weigh the
   money at stake in dollars (need ``mirror``, or ``own_rate`` alone);
-- ``previous_value`` / ``previous_release`` / ``release``: the same cell in the release
-  before the one the current figure comes from (release order: publication date, then
-  ingestion), so a revision is a cell whose two figures differ;
-- ``release_published`` / ``previous_published``: the publication dates of those two
-  releases, as days since 1970-01-01 (NaN where unknown); ``previous_withheld``: the
+- ``previous_value`` / ``previous_release`` / ``release``: the same cell in the last
+  earlier release that gave it another figure (release order: publication date, then
+  ingestion; ``previous_sql``), and the release of the current row; ``revised_by``: the
+  first release that gave the current figure, which a revision names;
+  ``previous_row_release``: the release just before the current row that gave the cell;
+- ``release_published`` / ``previous_published``: the publication dates of the releases
+  ``revised_by`` and ``previous_release`` name, as days since 1970-01-01 (NaN where unknown); ``previous_withheld``: the
   release between them that listed the cell without a value, where there is one;
 - ``reference_unit_value``: the median value per kg of the commodity in that month across
   every reporter and partner in the store (in US dollars where the store has the month's
@@ -45,7 +47,6 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from tradesentry.revisions import MIN_CHANGE, TOLERANCE
 from tradesentry.schema import MIRROR_FLOW, OBSERVATION_KEY, WORLD, latest_rows_sql
 
 CONTEXT_COLUMNS: tuple[str, ...] = (
@@ -56,6 +57,8 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "previous_value",
     "previous_release",
     "release",
+    "revised_by",
+    "previous_row_release",
     "reference_unit_value",
     "reference_unit_value_n",
     "reference_unit_value_same",
@@ -77,6 +80,8 @@ _NEEDS_TO_COLUMNS = {
         "previous_value",
         "previous_release",
         "release",
+        "revised_by",
+        "previous_row_release",
         "release_published",
         "previous_published",
         "previous_withheld",
@@ -200,7 +205,9 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
         selects += [
             "p.value AS previous_value",
             "p.release_id AS previous_release",
-            "coalesce(p.since_release, o.release_id) AS release",
+            "o.release_id AS release",
+            "coalesce(p.since_release, o.release_id) AS revised_by",
+            "p.row_before AS previous_row_release",
             f"{_epoch_days('rc.published')} AS release_published",
             f"{_epoch_days('rp.published')} AS previous_published",
             "p.withheld_release AS previous_withheld",
@@ -300,31 +307,34 @@ def previous_sql(observations: str = "observations") -> str:
     """The figure of every cell before the one its current row holds.
 
     Release order is ``release_order.vintage``. A current figure is compared with the last
-    earlier release whose figure in its currency differs from it beyond the revision bar
-    (``revisions.TOLERANCE`` and ``MIN_CHANGE``), and ``since_release`` names the first
-    release of those after it that gave the current figure: a revision stays one until a
-    release changes the figure again. Compared with the release just before, a release
-    that repeats the history (Comext and most offices re-issue it every month) had undone
-    every revision of the one before it, each then listed as resolved. Where every earlier
-    figure is the current one, the cell is compared with the last earlier release that
-    gave it a figure (no revision); a figure withheld in one release and published again in
-    the next, unchanged, is no news. Where no earlier release gave a figure, and where the
-    current row is itself withheld, it is compared with the release just before. Cells
-    reported by one release only have no row here. ``withheld_release``: the release just
-    before the current one where it listed the cell without a value and the figure
-    compared with is an earlier release's (a revision "against release 1" said nothing of
-    release 2's withholding), or just before ``since_release`` where the revision is an
-    earlier release's than the current row's; NULL otherwise.
+    earlier release whose figure in its currency differs from it (by more than its
+    rounding, ``SAME_FIGURE``), and ``since_release`` names the first release of those
+    after it, each of which gave the current figure: a revision stays one until a release
+    changes the figure again. Compared with the release just before, a release that
+    repeats the history (Comext and most offices re-issue it every month) had undone every
+    revision of the one before it, each then listed as resolved. Figures that drift by
+    small steps are each compared with the one before (10.00M, 10.04M, 10.08M: two steps
+    within the bar, no revision). Where every earlier figure is the current one, the cell
+    is compared with the last earlier release that gave it a figure (no revision); a
+    figure withheld in one release and published again in the next, unchanged, is no
+    news. Where no earlier release gave a figure, and where the current row is itself
+    withheld, it is compared with the release just before. Cells reported by one release
+    only have no row here. ``row_before``: the release just before the current row that
+    gave the cell a row, as the rule before re-issues were skipped picks it (a month
+    filled in is told against the release its neighbours had before: ``revision``'s
+    ``appeared``). ``withheld_release``: the release just before the current one where it
+    listed the cell without a value and the figure compared with is an earlier release's
+    (a revision "against release 1" said nothing of release 2's withholding), or just
+    before ``since_release`` where the revision is an earlier release's than the current
+    row's; NULL otherwise.
     """
     # within a currency: a release that gives the series in euros instead of dollars
     # restates no figure (dollars read as euros made each month an 8 % "revision")
     partition = ", ".join((*OBSERVATION_KEY, "currency"))
     cell = f"PARTITION BY {partition}"
     every = f"{cell} ORDER BY vintage DESC ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"
-    apart = (
-        f"abs(value - value_now) > {MIN_CHANGE!r} "
-        f"AND abs(value - value_now) > {TOLERANCE!r} * abs(value_now)"
-    )
+    differs = f"abs(value - value_now) > greatest({SAME_FIGURE[0]!r}, {SAME_FIGURE[1]!r} * abs(value_now))"
+    before = "CASE WHEN withheld_now OR figures < 2 THEN recency = 2 ELSE value IS NOT NULL AND recency_alike = 2 END"
     return f"""
         SELECT {", ".join(OBSERVATION_KEY)}, currency, value, release_id,
                CASE WHEN differs_at IS NULL THEN
@@ -332,7 +342,7 @@ def previous_sql(observations: str = "observations") -> str:
                              THEN before_release END
                     WHEN withheld_before_since <> release_id THEN withheld_before_since
                END AS withheld_release,
-               since_release FROM (
+               since_release, row_before FROM (
           SELECT *, max(CASE WHEN vintage = before_since AND value IS NULL THEN release_id END)
                         OVER ({cell}) AS withheld_before_since FROM (
             SELECT *, max(CASE WHEN vintage = since_vintage THEN release_id END) OVER ({cell})
@@ -341,8 +351,10 @@ def previous_sql(observations: str = "observations") -> str:
                           AS before_since FROM (
                 SELECT *, min(CASE WHEN value IS NOT NULL AND vintage > differs_at
                                    THEN vintage END) OVER ({cell}) AS since_vintage FROM (
-                    SELECT *, max(CASE WHEN value IS NOT NULL AND {apart} THEN vintage END)
-                                  OVER ({cell}) AS differs_at FROM (
+                    SELECT *, max(CASE WHEN value IS NOT NULL AND {differs} THEN vintage END)
+                                  OVER ({cell}) AS differs_at,
+                              max(CASE WHEN {before} THEN release_id END) OVER ({cell})
+                                  AS row_before FROM (
                         SELECT ob.*, ro.vintage,
                                nth_value(ob.release_id, 2) OVER ({every}) AS before_release,
                                nth_value(ob.value IS NULL, 2) OVER ({every}) AS before_withheld,
@@ -362,6 +374,11 @@ def previous_sql(observations: str = "observations") -> str:
         WHERE CASE WHEN withheld_now OR figures < 2 THEN recency = 2
                    WHEN differs_at IS NOT NULL THEN vintage = differs_at
                    ELSE value IS NOT NULL AND recency_alike = 2 END"""
+
+
+#: two figures of a cell are the same where they differ by at most this (currency units,
+#: share of the figure): the rounding of one figure written twice, never a revision's
+SAME_FIGURE = (0.5, 1e-6)
 
 
 def _price_currency(obs: str, rate: str) -> str:

@@ -564,3 +564,54 @@ def test_a_figure_revised_from_zero_says_no_percentage(store, tmp_path):
     assert "revised June 2024 from €0 to €1.8M, against release 1" in found["explanation"], found[
         "explanation"
     ]
+
+
+def _releases(store, tmp_path, *months_by_release: dict[int, float | None]):
+    """SDMX releases of DEU's exports to FRA of 39199020 in 2024, one a month apart: each
+    {month: value} (a month absent is left out; None, listed without a value)."""
+    from tests.ingest.kit import FORMATS, record
+
+    sdmx = FORMATS["sdmx"]
+    for k, months in enumerate(months_by_release):
+        rows = [
+            record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}",
+                   "" if v is None else str(v))
+            for m, v in sorted(months.items())
+        ]  # fmt: skip
+        store.ingest(sdmx.file(tmp_path, rows, stem=f"r{k}"), published=f"2025-{k + 2:02d}-13")
+
+
+def test_figures_that_drift_in_small_steps_are_each_compared_with_the_one_before(store, tmp_path):
+    """March 10.00M, 10.04M, 10.08M in three releases: each step within the 0.5 % bar. The
+    revision was told as release 2's, from 10.0M to 10.08M, a figure release 2 never gave
+    (review); each figure is compared with the last that differs from it at all."""
+    base = {m: 10_000_000.0 for m in range(1, 13)}
+    _releases(store, tmp_path, base, {**base, 3: 10_040_000.0}, {**base, 3: 10_080_000.0})
+    assert api.scan(store, kinds=["revision"], save=False).to_records() == []
+
+
+def test_a_month_filled_in_beside_one_revised_before_is_found(store, tmp_path):
+    """Release 1 without March, release 2 revising February, release 3 giving March and
+    February again: March appeared in release 3 against release 2, its neighbours' release
+    before (the review found it lost once February's revision named release 2)."""
+    first = {m: 1_000_000.0 + m for m in range(1, 13) if m != 3}
+    second = {**first, 2: 2_000_000.0}
+    _releases(store, tmp_path, first, second, {**second, 3: 1_500_000.0})
+    found = {
+        f["period"]: f["evidence"]
+        for f in api.scan(store, kinds=["revision"], save=False).to_records()
+    }
+    assert sorted(found) == ["2024-02", "2024-03"]
+    assert (found["2024-02"]["release"], found["2024-02"]["previous_release"]) == (2, 1)
+    assert found["2024-03"]["change"] == "appeared"
+    assert (found["2024-03"]["release"], found["2024-03"]["previous_release"]) == (3, 2)
+
+
+def test_a_revision_just_past_the_bar_stays_one_after_a_re_issue(store, tmp_path):
+    """1,000,000 → 1,005,020 (+0.502 % of the earlier figure) is a revision; after a re-issue
+    it was none, the bar having been measured against the new figure (review)."""
+    base = {m: 1_000_000.0 for m in range(1, 13)}
+    revised = {**base, 5: 1_005_020.0}
+    _releases(store, tmp_path, base, revised, revised)
+    (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
+    assert (found["period"], found["evidence"]["release"]) == ("2024-05", 2)

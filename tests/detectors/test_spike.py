@@ -358,6 +358,14 @@ def test_a_month_a_revision_made_unusual_says_the_previous_release_held_it(
         f"The previous release, release 1, held {before} for March 2021" in (found["explanation"])
     )
     assert "a later revision" not in found["explanation"]
+    # a re-issue of release 2: its revision is still what made the month unusual, and the
+    # text names it (it said "this release's revision", of release 3, which revised nothing)
+    store.ingest(tmp_path / "r2.csv", published="2023-03-15")
+    (found,) = api.scan(store, kinds=kind, save=False).to_records()
+    assert (
+        f"Release 1 held {before} for March 2021, within the series' usual variation: "
+        "release 2's revision made the month unusual" in found["explanation"]
+    ), found["explanation"]
 
 
 @pytest.mark.parametrize(

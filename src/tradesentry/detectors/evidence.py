@@ -707,12 +707,18 @@ def with_previous_release(panel: Panel, found: pd.DataFrame, threshold: float) -
     if not revised.any():
         return found
     release = context_array(panel, "previous_release")
+    # the release that revised it, where a later one repeats its figure (a re-issue)
+    revised_by, own = context_array(panel, "revised_by"), context_array(panel, "release")
     found = found.copy()
     evidence = list(found["evidence"])
     for k in np.flatnonzero(revised).tolist():
         reading = {"value": float(before[k]), "z": round(float(z[k]), 3)}
         if release is not None and np.isfinite(release[rows[k], cols[k]]):
             reading["release"] = int(release[rows[k], cols[k]])
+        if revised_by is not None and own is not None:
+            by, row = revised_by[rows[k], cols[k]], own[rows[k], cols[k]]
+            if np.isfinite(by) and np.isfinite(row) and by != row:
+                reading["revised_by"] = int(by)
         evidence[k] = {**evidence[k], "previous_release": reading}
     found["evidence"] = evidence
     return found
@@ -727,6 +733,15 @@ def previous_release_text(ev: Mapping, period: str, cur: str, freq: str) -> str:
     if not isinstance(reading, Mapping) or reading.get("value") is None:
         return ""
     which = f", release {reading['release']}," if reading.get("release") is not None else ""
+    by = reading.get("revised_by")
+    if by is not None:  # a later release repeats the revising one's figure
+        held = f"Release {reading['release']}" if which else "An earlier release"
+        return (
+            f" {held} held {money(reading['value'], cur)} for {period_name(period, freq)}, "
+            f"within the series' usual variation: release {by}'s revision made the month "
+            "unusual; the publisher's notes, or the partner's record, would tell which of "
+            "the two figures is right."
+        )
     return (
         f" The previous release{which} held {money(reading['value'], cur)} for "
         f"{period_name(period, freq)}, within the series' usual variation: this release's "

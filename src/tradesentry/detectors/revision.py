@@ -134,7 +134,11 @@ class Revision(Detector):
         value = panel.values
         change = value - prev
         changed, rel = self._changed(value, prev)
-        appeared, left_prev = _appeared(value, prev, release, prev_release)
+        # a month filled in is told against the release its neighbours had just before
+        # (``previous_row_release``); a revision names the first release that gave the
+        # current figure (``revised_by``: a re-issue since repeats it)
+        row_before = _or(context_array(panel, "previous_row_release"), prev_release)
+        appeared, left_prev = _appeared(value, prev, release, row_before)
         # the earlier release listed the cell without a value (its row is there, its figure
         # is not): a figure disclosed, not a month it left out, whatever the later release
         # holds around it (a release may give that month alone); it names its own release
@@ -145,6 +149,7 @@ class Revision(Detector):
         flagged = kind > 0
         if not flagged.any():
             return no_detections()
+        release = np.where(changed, _or(context_array(panel, "revised_by"), release), release)
         code = _code(release, prev_release, kind)
         rows, starts, ends = runs(flagged, np.isfinite(value), code)
         typical = row_median(np.where(np.isfinite(value), np.abs(value), np.nan))
@@ -318,6 +323,14 @@ def _appeared(
         & (left_prev == right_prev)
     )
     return appeared, left_prev
+
+
+def _or(given: np.ndarray | None, otherwise: np.ndarray) -> np.ndarray:
+    """A context array where the panel has it and it holds a figure, else ``otherwise``
+    (a store scanned with a context of an earlier version lacks the newer columns)."""
+    if given is None:
+        return otherwise
+    return np.where(np.isfinite(given), given, otherwise)
 
 
 def _fill(mask: np.ndarray, values: np.ndarray, forward: bool) -> np.ndarray:

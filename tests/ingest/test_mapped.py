@@ -601,3 +601,35 @@ def test_an_export_joined_to_one_without_its_last_line_break_is_not_added_up(sto
     reasons = store.quarantine().set_index("line")["reason"].to_dict()
     assert reasons[4].startswith("a record and the header line again on one line")
     assert reasons[5].startswith("same observation as line 2, before the header line again")
+
+
+@pytest.mark.parametrize(
+    ("second", "april", "quarantined"),
+    [
+        # an export that begins as the first does: a copy, though longer than it
+        ("2017-03-01,China,26060000,90,9\n2017-04-01,China,26060000,300,30\n"
+         "2017-04-01,China,26060000,50,5\n2017-05-01,China,26060000,100,10\n", 350.0, 4),
+        # one that overlaps its last two records only is summed with it: Guinea's pages
+        # repeat the last two records of the page before at two of 406 breaks
+        ("2017-04-01,China,26060000,300,30\n2017-04-01,China,26060000,50,5\n"
+         "2017-05-01,China,26060000,100,10\n", 700.0, 1),
+        # a last page of one more identical shipment: a page, summed (one record alike is
+        # an identical shipment as often as a copy)
+        ("2017-04-01,China,26060000,50,5\n", 400.0, 1),
+    ],
+    ids=["copy", "overlap-of-two", "one-identical-record"],
+)  # fmt: skip
+def test_a_part_is_a_copy_where_two_records_or_more_begin_as_an_earlier_part_runs(
+    store, tmp_path, second, april, quarantined
+):
+    result = declared(
+        store,
+        tmp_path,
+        "2017-03-01,China,26060000,90,9\n"
+        "2017-04-01,China,26060000,300,30\n"
+        "2017-04-01,China,26060000,50,5\n"
+        "Date,Partner,Line,Value,Kg\n" + second,
+    )
+    assert result.rows_quarantined == quarantined
+    obs = store.observations().set_index("period")["value"]
+    assert obs[pd.Timestamp("2017-04-01")] == april

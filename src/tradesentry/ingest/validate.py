@@ -355,17 +355,25 @@ def _copied_parts(con: duckdb.DuckDBPyConnection) -> None:
 
     A part is a copy where it begins as an earlier part runs: its first three records are,
     text for text and in their order, consecutive records of an earlier part (as many as
-    the shorter of the two holds, up to three), a run of identical records counted as one.
+    the shorter of the two holds, up to three, and at least two), a run of identical
+    records counted as one. One record alike is no sign (a page that starts with the
+    shipment the page before ended with, a tanker load again), nor two at the very end
+    of the part before: Guinea's pages of 50 repeat the last two records of the page
+    before at two of their 406 breaks (a pair of shipments to the Netherlands, and one to
+    Senegal, declared twice). An export overlapping the first by its last two records
+    only is therefore summed with it.
     A second export of the same declarations, or one overlapping the first, starts with
     records the first holds in that order; a page starts with the next declarations.
     Identical records are no sign alone: Guinea's declarations repeat identical shipments
     (a tanker load of fuel to Turkey, the same kilograms and francs, ten times in one
     month, four lines in a row), which had made pages read as copies."""
     headers = "SELECT line FROM checked WHERE why IN (?, ?)"
+    # as many runs as the shorter part holds, up to three, and two at least: one record
+    # repeated at a page's start is an identical shipment as often as a copy
     joins = " UNION ".join(
         f"SELECT s.opening FROM starts s JOIN grams e ON e.g{m} = s.g{m} "
         f"AND least(3, s.n, e.n) = {m} AND e.opening < s.opening"
-        for m in (1, 2, 3)
+        for m in (2, 3)
     )
     con.execute(
         f"""

@@ -227,6 +227,10 @@ def _share(revised: int, compared: int) -> str:
     if not compared:
         return ""
     share = 100 * revised / compared
+    if 0 < share < 0.01:  # one of 2,000,000 read "5e-05%"
+        return "<0.01%"
+    if 99.5 <= share < 100:  # 999 of 1,000 read "100%"
+        return ">99.5%"
     return f"{share:.0f}%" if share >= 10 or share == 0 else f"{share:.2g}%"
 
 

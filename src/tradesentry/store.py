@@ -677,13 +677,16 @@ def _undated_after(
     from tradesentry.schema import OBSERVATION_KEY
 
     key = " AND ".join(f"a.{c} = b.{c}" for c in OBSERVATION_KEY)
+    # ordered as the store orders them (``release_order``: a tie of dates goes by id)
     rows = con.execute(
         f"""SELECT r.id, r.ingested_at::DATE FROM releases r
-            WHERE r.id < ? AND r.published IS NULL AND r.ingested_at::DATE >= ?
+            JOIN release_order o ON o.release_id = r.id
+            WHERE r.id < ? AND r.published IS NULL
+              AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = ?)
               AND EXISTS (SELECT 1 FROM observations a JOIN observations b ON {key}
                           WHERE a.release_id = ? AND b.release_id = r.id)
             ORDER BY r.id""",
-        [release_id, published, release_id],
+        [release_id, release_id, release_id],
     ).fetchall()
     if not rows:
         return ()

@@ -796,8 +796,9 @@ def test_the_mirror_csv_writes_its_currency_flag_as_the_json_does(tmp_path):
 
 @pytest.mark.parametrize(
     ("revised", "compared", "said"),
-    [(1, 427, "0.23%"), (0, 418, "0%"), (2, 4, "50%"), (0, 0, "")],  # one release only: none
-)
+    [(1, 427, "0.23%"), (0, 418, "0%"), (2, 4, "50%"), (1, 2_000_000, "<0.01%"),
+     (999, 1000, ">99.5%"), (0, 0, "")],  # 0 of 0: a month of one release only
+)  # fmt: skip
 def test_releases_diff_gives_each_months_share_it_can(revised, compared, said):
     """One of 427 cells revised read "0%", and a month only one release has "0 of 0, 0%"."""
     from tradesentry.cli_cross import _share

@@ -766,6 +766,8 @@ def test_a_series_or_a_newest_month_a_release_drops_is_said(store, tmp_path):
     rows = [r for r in demo_rows() if "2021-01" <= r["period"] <= "2021-03"]
     korea = [{**r, "partner": "KOR"} for r in rows]
     store.ingest(write_rows(tmp_path / "r1.csv", rows + korea), published="2021-04-20")
+    # given again: its cells count once (they had been counted for each release)
+    store.ingest(write_rows(tmp_path / "r1.csv", rows + korea), published="2021-04-27")
     newest = [r for r in rows if not (r["flow"] == "export" and r["period"] == "2021-03")]
     store.ingest(write_rows(tmp_path / "r2.csv", newest), published="2021-05-20")
     d = api.digest(store)
@@ -799,6 +801,13 @@ def test_a_release_without_a_date_ingested_before_a_dated_one_is_said_at_both_en
     ), note
     text = " ".join(api.digest(store).to_markdown().split())
     assert "It is ordered before release 1 (no publication date; ingested " in text, text
+    # published the day the undated one was ingested: the tie goes by id, this one last
+    same_day = open_store(tmp_path / "same-day.duckdb")
+    same_day.ingest(vintage(tmp_path / "c.csv", until="2020-06"))
+    today = same_day.releases()["ingested_at"].iat[0].date().isoformat()
+    assert (
+        same_day.ingest(vintage(tmp_path / "d.csv", until="2020-08"), published=today).notes == ()
+    )
     # dated the other way round, nothing to say
     other = open_store(tmp_path / "other.duckdb")
     other.ingest(vintage(tmp_path / "a.csv", until="2020-06"), published="2020-07-20")

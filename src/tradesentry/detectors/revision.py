@@ -44,8 +44,12 @@ CHANGED, APPEARED = 1, 2
 
 @dataclass(frozen=True)
 class Revision(Detector):
-    """Each figure of the current view is compared with the same cell in the release before
-    the one it comes from (release order: publication date, then ingestion). A cell is
+    """Each figure of the current view is compared with the same cell in the last earlier
+    release that gave it another figure (release order: publication date, then ingestion;
+    ``context.previous_sql``), and a revision names the first release that gave the
+    current figure: a re-issue that repeats it undoes no revision (a month filled in, and
+    a combined figure split, are told against the release just before, and a re-issue
+    still resolves them). A cell is
     revised when it moved by more than ``tolerance`` (relative) *and* more than
     ``min_change`` (in currency units): both, so that rounding of small figures and tiny
     relative moves of large ones stay quiet. A cell *appeared* when the earlier release

@@ -293,8 +293,9 @@ WITH ro AS (SELECT release_id, vintage FROM release_order),
 me AS (SELECT vintage FROM ro WHERE release_id = $release),
 cells AS (SELECT * FROM observations WHERE release_id = $release),
 goods AS (SELECT {goods}, flow, min(period) AS lo, max(period) AS hi FROM cells GROUP BY ALL),
-earlier AS (
-    SELECT o.{series_o}, count(*) AS figures, max(o.period) AS last
+earlier AS (  -- cells, each once however many releases gave it
+    SELECT o.{series_o}, count(DISTINCT (o.period, o.period_months)) AS figures,
+           max(o.period) AS last
     FROM observations o JOIN ro USING (release_id) JOIN goods g USING ({goods}, flow)
     WHERE ro.vintage < (SELECT vintage FROM me) AND o.period BETWEEN g.lo AND g.hi
       AND o.value IS NOT NULL
@@ -557,9 +558,12 @@ def _reissue(cells: pd.DataFrame) -> bool:
 def _freshness(cov: dict) -> str:
     """How much is new: "All 47 figures are new …", "Of these, 4 are new, 1 revises …"."""
     if cov["unchanged"] == cov["rows"] and cov["rows"]:
-        every = {1: "Its figure repeats", 2: "Both its figures repeat"}.get(cov["rows"])
-        each = every or f"All {words.count(cov['rows'], 'figure')} repeat"
-        return f"{each} earlier figures unchanged: a re-issue, with nothing new."
+        if cov["rows"] == 1:
+            return "Its figure repeats an earlier one unchanged: a re-issue, with nothing new."
+        each = (
+            "Both its figures" if cov["rows"] == 2 else f"All {words.count(cov['rows'], 'figure')}"
+        )
+        return f"{each} repeat earlier figures unchanged: a re-issue, with nothing new."
     if cov["new"] == cov["rows"]:
         every = {1: "The figure is", 2: "Both figures are"}.get(cov["rows"])
         return f"{every or 'All ' + words.count(cov['rows'], 'figure') + ' are'} new to the store."

@@ -185,8 +185,9 @@ def markdown(digest: Digest) -> str:
 _MARKUP = re.compile(r"[\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])|^#")
 
 
-#: a command the digest's own words give, in a code span (``tradesentry quarantine …``)
-_COMMAND = re.compile(r"(`tradesentry [^`\n]*`)")
+#: a command the digest's own words give, in a code span after a bracket ("(`tradesentry
+#: quarantine …`"): a file name's backtick opens none
+_COMMAND = re.compile(r"(?<=\()(`tradesentry [^`\n]*`)")
 
 
 def _md(text: str) -> str:

@@ -137,3 +137,25 @@ def test_a_code_under_two_classifications_is_chosen_and_drawn(page, two_url, art
     assert page.problems == [
         "Failed to load resource: the server responded with a status of 404 (Not Found)"
     ]
+
+
+def test_a_series_column_keeps_a_code_on_one_line(page, live_url):
+    """Squeezed by the figures' columns, the series column broke "48114100" as "48114 / 1"
+    in every findings table (QA in Chromium at 1,200 px), read as code 48114: it keeps the
+    width of a 12-digit code."""
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.goto(live_url + "/findings")
+    # the narrowest the column may be, against a 12-digit code in its own font
+    fits = page.evaluate(
+        """() => [...document.querySelectorAll('td[data-label="series"]')].map(td => {
+            const probe = document.createElement('span');
+            probe.textContent = '123456789012';
+            probe.style.whiteSpace = 'nowrap';
+            td.appendChild(probe);
+            const least = parseFloat(getComputedStyle(td).minWidth) || 0;
+            const ok = least + 1 >= probe.offsetWidth && td.clientWidth >= probe.offsetWidth;
+            probe.remove();
+            return ok;
+        })"""
+    )
+    assert fits and all(fits), fits

@@ -43,7 +43,18 @@ REPEATABLE = frozenset(
 
 async def one_value_each(request: Request) -> None:
     """Refuse a parameter given twice where it takes one value: FastAPI would keep the last
-    (`?flow=export&flow=import` read as imports alone, without a word)."""
+    (`?flow=export&flow=import` read as imports alone, without a word). And refuse one the
+    address does not take: FastAPI ignores it, and a typo read as "everything"
+    (`/api/findings?kinds=spike`, the Python API's spelling, gave all 581 findings)."""
+    route = request.scope.get("route")
+    taken = _query_names(route) if route is not None else None
+    given = {name for name in request.query_params if not _tracking(name)}
+    unknown = sorted(given - taken) if taken is not None else []
+    if unknown:
+        listed = ", ".join(sorted(taken)) or "none"
+        raise views.Unprocessable(
+            f"unknown parameter {unknown[0]!r}: {request.url.path} takes {listed}"
+        )
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in REPEATABLE:
@@ -52,6 +63,41 @@ async def one_value_each(request: Request) -> None:
                 f"(only {' and '.join(sorted(REPEATABLE))} may be repeated)"
             )
         seen.add(name)
+
+
+def _tracking(name: str) -> bool:
+    """A parameter a shared link picks up on its way (a campaign tag, a click id), which
+    says nothing of what the page shows: a link posted with ``?utm_source=…`` must open."""
+    return name.startswith("utm_") or name in ("fbclid", "gclid", "_")
+
+
+def _query_names(route) -> frozenset[str] | None:
+    """The query parameters a route takes (a model's fields one by one), None where the
+    route declares none of its own (a static file, the docs)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    return _names_of(id(route), dependant)
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _names_of(key: int, dependant) -> frozenset[str]:
+    if key not in _QUERY_NAMES:
+        names: set[str] = set()
+        stack = [dependant]
+        while stack:
+            dep = stack.pop()
+            for field in dep.query_params:
+                kind = field.field_info.annotation
+                if isinstance(kind, type) and issubclass(kind, BaseModel):
+                    names |= {f.alias or n for n, f in kind.model_fields.items()}
+                else:
+                    names.add(field.alias)
+            stack.extend(dep.dependencies)
+        _QUERY_NAMES[key] = frozenset(names)
+    return _QUERY_NAMES[key]
 
 
 pages = APIRouter(dependencies=[Depends(one_value_each)])

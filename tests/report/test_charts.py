@@ -195,7 +195,7 @@ def test_a_month_recorded_as_zero_stays_on_a_log_axis():
     assert spec["layout"]["yaxis"]["type"] == "log"
     foot = 1200.0 / 10
     (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
-    assert observed["y"][2] == foot and observed["customdata"][2] == "€0"
+    assert observed["y"][2] == foot and observed["customdata"][2].split("<br>")[0] == "€0"
     assert _rings(spec) == [("2024-06", foot)]
     (label,) = [a for a in spec["layout"]["annotations"] if a.get("text") == "0"]
     assert label["y"] == pytest.approx(math.log10(foot)) and label["xref"] == "paper"
@@ -375,3 +375,16 @@ def test_a_timing_shift_across_a_combined_figure_is_drawn_month_by_month():
     (arrow,) = [a for a in spec["layout"]["annotations"] if "moved" in a.get("text", "")]
     assert (arrow["ax"][:7], arrow["x"][:7]) == ("2017-03", "2017-02")  # March into February
     assert arrow["y"] == pytest.approx(13.25e9)  # the pair at its monthly average
+
+
+def test_a_ringed_months_observed_point_carries_its_findings_in_its_hover():
+    """At a ringed point's centre plotly.js shows the observed trace's hover: "Observed Feb
+    2021: $3.0K" alone, the finding's words only from the ring's rim (QA in Chromium)."""
+    figures = {"2024-01": (100.0, 1), "2024-02": (3.0, 1), "2024-03": (120.0, 1)}
+    finding = {"kind": "implausible", "period": "2024-02", "period_end": "2024-02",
+               "observed": 3.0, "explanation": "February recorded €3"}  # fmt: skip
+    spec = series_figure(_view(figures, [finding]))
+    (observed,) = [t for t in spec["data"] if t["name"] == "Observed"]
+    hover = dict(zip(observed["x"], observed["customdata"], strict=True))
+    assert hover["2024-02-01"] == "€3<br>implausible (high): February recorded €3", hover
+    assert hover["2024-01-01"] == "€100"  # a month no finding covers

@@ -497,82 +497,43 @@ def test_a_revision_stays_one_when_a_later_release_repeats_it(store, tmp_path):
     repeated release 2. A figure is compared with the last release whose figure differs,
     and the revision names the release that first gave the current figure; a release that
     changes it again is compared with the figure it changed."""
-    from tests.ingest.kit import FORMATS, record
-
-    def months(changed: dict[int, int]) -> list[dict]:
-        return [
-            record(
-                "DEU",
-                "FRA",
-                "export",
-                "39199020",
-                "2024",
-                f"{m:02d}",
-                str(changed.get(m, 10**6 + m)),
-            )
-            for m in range(1, 13)
-        ]
-
-    sdmx = FORMATS["sdmx"]
-    store.ingest(sdmx.file(tmp_path, months({}), stem="a"), published="2025-02-13")
-    store.ingest(sdmx.file(tmp_path, months({10: 10**7}), stem="b"), published="2025-03-13")
-    store.ingest(sdmx.file(tmp_path, months({10: 10**7}), stem="c"), published="2025-04-13")
+    base = {m: 10.0**6 + m for m in range(1, 13)}
+    _releases(store, tmp_path, base, {**base, 10: 1e7}, {**base, 10: 1e7})
 
     def revisions() -> list[tuple]:
         found = api.scan(store, kinds=["revision"], save=False).to_records()
         return [
-            (
-                f["period"],
-                f["expected"],
-                f["observed"],
-                f["evidence"]["previous_release"],
-                f["evidence"]["release"],
-            )
+            (f["period"], f["expected"], f["observed"], f["evidence"]["previous_release"],
+             f["evidence"]["release"])
             for f in found
-        ]
+        ]  # fmt: skip
 
     assert revisions() == [("2024-10", 1_000_010.0, 10_000_000.0, 1, 2)]
     (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
     assert "Release 2 (published 2025-03-13) revised" in found["explanation"], found["explanation"]
-    store.ingest(sdmx.file(tmp_path, months({10: 2 * 10**7}), stem="d"), published="2025-05-13")
+    _releases(store, tmp_path, {**base, 10: 2e7}, first=4)
     assert revisions() == [("2024-10", 10_000_000.0, 20_000_000.0, 3, 4)]
 
 
 def test_a_figure_revised_from_zero_says_no_percentage(store, tmp_path):
     """June revised from $0 to $1.8M read "(new)", as if the month were new: a change
     from nothing has no percentage, and says none."""
-    from tests.ingest.kit import FORMATS, record
-
-    def months(june: str) -> list[dict]:
-        return [
-            record(
-                "DEU",
-                "FRA",
-                "export",
-                "39199020",
-                "2024",
-                f"{m:02d}",
-                june if m == 6 else "1000000",
-            )
-            for m in range(1, 13)
-        ]
-
-    sdmx = FORMATS["sdmx"]
-    store.ingest(sdmx.file(tmp_path, months("0"), stem="a"), published="2025-02-13")
-    store.ingest(sdmx.file(tmp_path, months("1800000"), stem="b"), published="2025-03-13")
+    base = {m: 1e6 for m in range(1, 13)}
+    _releases(store, tmp_path, {**base, 6: 0.0}, {**base, 6: 1.8e6})
     (found,) = api.scan(store, kinds=["revision"], save=False).to_records()
     assert "revised June 2024 from €0 to €1.8M, against release 1" in found["explanation"], found[
         "explanation"
     ]
 
 
-def _releases(store, tmp_path, *months_by_release: dict[int, float | None]):
-    """SDMX releases of DEU's exports to FRA of 39199020 in 2024, one a month apart: each
-    {month: value} (a month absent is left out; None, listed without a value)."""
+def _releases(store, tmp_path, *months_by_release: dict[int, float | None], first: int = 1):
+    """SDMX releases of DEU's exports to FRA of 39199020 in 2024, one a month apart from
+    2025-02-13 (``first``: the number of the first of them): each {month: value} (a month
+    absent is left out; None, listed without a value)."""
     from tests.ingest.kit import FORMATS, record
 
     sdmx = FORMATS["sdmx"]
-    for k, months in enumerate(months_by_release):
+    for k, months in enumerate(months_by_release, start=first - 1):
         rows = [
             record("DEU", "FRA", "export", "39199020", "2024", f"{m:02d}",
                    "" if v is None else str(v))

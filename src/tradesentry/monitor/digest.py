@@ -484,15 +484,7 @@ def _omitted_sentence(omitted: pd.DataFrame) -> str:
     releases gave figures of within its months (the store keeps their 390 figures): …"."""
     named = []
     for row in omitted.head(LEFT_OUT_NAMED).to_dict("records"):
-        who = words.subject(
-            row["reporter"],
-            row["partner"],
-            row["flow"],
-            row["commodity"],
-            row["classification"],
-            row.get("breakdown"),
-        )
-        named.append(f"{who} ({words.count(int(row['figures']), 'figure')})")
+        named.append(f"{_series_words(row)} ({words.count(int(row['figures']), 'figure')})")
     more = len(omitted) - len(named)
     listed = joined(named + ([f"{more:,} more"] if more else []))
     figures = int(omitted["figures"].sum())
@@ -734,10 +726,9 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="last")
 
 
-def _cell_words(row: dict) -> tuple[str, str]:
-    """A cell's series as a sentence's subject and its months ("January–February 2021";
-    a year reads "2017")."""
-    who = words.subject(
+def _series_words(row: dict) -> str:
+    """A series as a sentence's subject: "China's exports to North Korea"."""
+    return words.subject(
         row["reporter"],
         row["partner"],
         row["flow"],
@@ -745,6 +736,12 @@ def _cell_words(row: dict) -> tuple[str, str]:
         row["classification"],
         row.get("breakdown"),
     )
+
+
+def _cell_words(row: dict) -> tuple[str, str]:
+    """A cell's series as a sentence's subject and its months ("January–February 2021";
+    a year reads "2017")."""
+    who = _series_words(row)
     start = pd.Timestamp(row["period"])
     end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
     return who, words.month_span(_ym(start), _ym(end), row.get("freq"))

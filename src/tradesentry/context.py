@@ -17,8 +17,9 @@ query, and the panel carries them as arrays aligned with ``values``:
   first release that gave the current figure, which a revision names;
   ``previous_row_release``: the release just before the current row that gave the cell;
 - ``release_published`` / ``previous_published``: the publication dates of the releases
-  ``revised_by`` and ``previous_release`` name, as days since 1970-01-01 (NaN where unknown); ``previous_withheld``: the
-  release between them that listed the cell without a value, where there is one;
+  ``revised_by`` and ``previous_release`` name, as days since 1970-01-01 (NaN where
+  unknown); ``previous_withheld``: the release between them that listed the cell without
+  a value, where there is one;
 - ``reference_unit_value``: the median value per kg of the commodity in that month across
   every reporter and partner in the store (in US dollars where the store has the month's
   rate, converted into this series' currency; else among the figures in this series' own

@@ -80,6 +80,11 @@ class ScanScope:
         )
 
     @property
+    def after(self) -> tuple[int, int] | None:
+        """The releases ingested after the scan, (first, last); None where there are none."""
+        return (self.release + 1, self.store_release) if self.stale else None
+
+    @property
     def whole_store(self) -> bool:
         """Whether the scan selected every series of the store as it is now (it may still
         have run some kinds only)."""
@@ -140,8 +145,7 @@ class ScanScope:
             "scan_id": self.scan_id,
             "filtered": bool(self.filters) or self.stale,
             "partial": bool(self.filters or self.kinds or self.since),
-            # releases ingested after the scan: (first, last), None where there are none
-            "after": (self.release + 1, self.store_release) if self.stale else None,
+            "after": self.after,
             "terms": self.terms(),
             "kinds": list(self.kinds),
             "series_scanned": covered,

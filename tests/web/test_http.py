@@ -1167,3 +1167,29 @@ def test_a_parameter_an_address_does_not_take_is_refused(client, address):
         f"unknown parameter '{name}'" in response.text
     ), response.text[:300]
     assert client.get("/findings?utm_source=newsletter&fbclid=x").status_code == 200
+
+
+def test_the_findings_page_of_a_scan_older_than_a_release_says_so(tmp_path):
+    """A scan saved before the latest release was listed as "6 findings in scan 1." alone,
+    its findings on figures since revised (QA in Chromium); the series page said so per
+    finding. The findings page now says which releases came after the scan."""
+    from tradesentry import api
+
+    db = tmp_path / "stale.duckdb"
+    store = open_store(db)
+    store.ingest(DEMO_CSV, published="2021-07-20")
+    api.scan(store)
+    revised = tmp_path / "revised.csv"
+    revised.write_text(DEMO_CSV.read_text().replace("2021-02,1,3000.0,", "2021-02,1,1500000.0,"))
+    store.ingest(revised, published="2021-08-20")
+    store.close()
+    fresh = tmp_path / "fresh.duckdb"
+    fresh.write_bytes(db.read_bytes())
+    with TestClient(create_app(db)) as client:
+        page = client.get("/findings").text
+    assert "Release 2 was ingested after scan 1:" in page, page[:3000]
+    store = open_store(fresh)
+    api.scan(store)
+    store.close()
+    with TestClient(create_app(fresh)) as client:
+        assert "ingested after scan" not in client.get("/findings").text

@@ -276,6 +276,10 @@ def _findings_page(
         "filters": filters.model_dump(),
         # amounts in currencies without a rate are ranked as they are: said beside them
         "ranking_note": api.ranking_note(store, found),
+        # releases ingested after the scan: its findings may rest on figures since revised
+        "after": ScanScope.of(api.scan_info(store, found.scan_id)).after
+        if found.scan_id is not None
+        else None,
     }
 
 

@@ -108,8 +108,8 @@ class Gap(Detector):
     (``NO_TRADE_SCORE``: Finland's imports of CN 39199020 from Poland, about €70 a month,
     had 16 such months high), and where it has trade in fewer its
     silence says little; no reading where either side withholds figures or a sum cannot
-    be converted. Where the store holds no such record, the text names the command that
-    would set the two side by side (``tradesentry mirror``). A month whose row holds no
+    be converted. Where the store holds no such record, the text says so, and to ingest it
+    before the command that would set the two side by side (``tradesentry mirror``). A month whose row holds no
     figure was listed by the source without a value (Comext's confidential blank, "not
     available", or a weight line without its value line), not left out: the test is the
     same (its value is as unknown), and the text says the source listed it without a value
@@ -907,15 +907,18 @@ def _partner_reading(
 
 
 def _partner_pointer(finding: Mapping, would: str = "tell") -> str:
-    """Where the partner's record would tell the readings apart (or what it ``would`` do):
-    a flow between two countries has one (the mirror command sets the pair's records side
-    by side). Areas (World, X-codes) keep none."""
+    """Where the partner's record would tell the readings apart (or what it ``would`` do),
+    said where the store holds none of it around the gap (with one, ``_partner_reading``
+    reads it): a flow between two countries has one, and the mirror command sets the pair's
+    records side by side once it is ingested (it had been offered alone, and printed n/a).
+    Areas (World, X-codes) keep none."""
     reporter, partner = finding.get("reporter"), finding.get("partner")
     if not reporter or not has_partner_record(finding):
         return "."
+    command = f"tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')}"
     return (
-        f": {partner}'s record of the same flow, where the store holds it, would {would} "
-        f"(tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')})."
+        f": {partner}'s record of the same flow would {would}; the store holds none of it "
+        f"around these months (ingest {partner}'s records, then {command})."
     )
 
 

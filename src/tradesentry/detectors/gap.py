@@ -916,9 +916,10 @@ def _partner_pointer(finding: Mapping, would: str = "tell") -> str:
     if not reporter or not has_partner_record(finding):
         return "."
     command = f"tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')}"
+    unit = period_unit(finding_freq(finding))  # an annual series' gap is in years
     return (
         f": {partner}'s record of the same flow would {would}; the store holds none of it "
-        f"around these months (ingest {partner}'s records, then {command})."
+        f"around these {unit}s (ingest {partner}'s records, then {command})."
     )
 
 

@@ -664,6 +664,31 @@ def read_else_write(path: str | os.PathLike | None, work: Callable[[Store], T]) 
         return work(store)
 
 
+def ordered_after(con: duckdb.DuckDBPyConnection, release_id: int) -> list[dict]:
+    """The releases the store held before ``release_id`` landed that it orders after it
+    (``release_order``: publication date, a release without one by the day it was
+    ingested, a tie by id) and that give figures of cells it gives too: where both give
+    one, theirs is the current figure. A release of other series neither overrides it nor
+    is revised by it. Each as {"id", "published" (None: no date), "ingested"}."""
+    from tradesentry.schema import OBSERVATION_KEY
+
+    rows = con.execute(
+        f"""SELECT r.id, r.published, r.ingested_at::DATE FROM releases r
+            JOIN release_order o ON o.release_id = r.id
+            WHERE r.id < $release
+              AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
+              AND EXISTS (SELECT 1 FROM observations a JOIN observations b
+                          USING ({", ".join(OBSERVATION_KEY)})
+                          WHERE a.release_id = $release AND b.release_id = r.id)
+            ORDER BY o.vintage""",
+        {"release": release_id},
+    ).fetchall()
+    return [
+        {"id": int(r), "published": None if p is None else str(p), "ingested": str(day)}
+        for r, p, day in rows
+    ]
+
+
 def _undated_after(
     con: duckdb.DuckDBPyConnection, release_id: int, published: date | None
 ) -> tuple[str, ...]:
@@ -674,23 +699,10 @@ def _undated_after(
     ×10 corrections read as reverted, with no word at either ingest.)"""
     if published is None:
         return ()
-    from tradesentry.schema import OBSERVATION_KEY
-
-    key = " AND ".join(f"a.{c} = b.{c}" for c in OBSERVATION_KEY)
-    # ordered as the store orders them (``release_order``: a tie of dates goes by id)
-    rows = con.execute(
-        f"""SELECT r.id, r.ingested_at::DATE FROM releases r
-            JOIN release_order o ON o.release_id = r.id
-            WHERE r.id < ? AND r.published IS NULL
-              AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = ?)
-              AND EXISTS (SELECT 1 FROM observations a JOIN observations b ON {key}
-                          WHERE a.release_id = ? AND b.release_id = r.id)
-            ORDER BY r.id""",
-        [release_id, release_id, release_id],
-    ).fetchall()
+    rows = [r for r in ordered_after(con, release_id) if r["published"] is None]
     if not rows:
         return ()
-    them = ", ".join(f"release {rid} (ingested {day.isoformat()})" for rid, day in rows)
+    them = ", ".join(f"release {r['id']} (ingested {r['ingested']})" for r in rows)
     one = len(rows) == 1
     return (
         f"{them} {'has' if one else 'have'} no publication date and {'is' if one else 'are'} "

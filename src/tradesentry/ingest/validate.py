@@ -361,12 +361,11 @@ def _copied_parts(con: duckdb.DuckDBPyConnection) -> None:
     of the part before: Guinea's pages of 50 repeat the last two records of the page
     before at two of their 406 breaks (a pair of shipments to the Netherlands, and one to
     Senegal, declared twice). An export overlapping the first by its last two records
-    only is therefore summed with it.
-    A second export of the same declarations, or one overlapping the first, starts with
-    records the first holds in that order; a page starts with the next declarations.
-    Identical records are no sign alone: Guinea's declarations repeat identical shipments
-    (a tanker load of fuel to Turkey, the same kilograms and francs, ten times in one
-    month, four lines in a row), which had made pages read as copies."""
+    only is therefore summed with it. Why: a second export of the same declarations, or
+    one overlapping the first, starts with records the first holds in that order; a page
+    starts with the next declarations, and identical ones recur (a tanker load of fuel to
+    Turkey, the same kilograms and francs, four lines in a row), which had made pages read
+    as copies when one record alike was enough."""
     headers = "SELECT line FROM checked WHERE why IN (?, ?)"
     # as many runs as the shorter part holds, up to three, and two at least: one record
     # repeated at a page's start is an identical shipment as often as a copy

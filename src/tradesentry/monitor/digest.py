@@ -25,7 +25,7 @@ import pandas as pd
 from tradesentry.errors import InputError
 from tradesentry.findings import unconverted_currencies, usd_impacts, usd_rates_sql
 from tradesentry.monitor import words
-from tradesentry.store import Store
+from tradesentry.store import Store, ordered_after
 from tradesentry.text import joined, json_text
 
 FORMATS = ("md", "html", "json")
@@ -315,7 +315,7 @@ def _series_omitted(con, release: int) -> pd.DataFrame:
     sql = _SERIES_OMITTED_SQL.format(
         series=", ".join(SERIES_KEY),
         series_o=", o.".join(SERIES_KEY),
-        goods=", ".join(c for c in _GOODS),
+        goods=", ".join(_GOODS),
     )
     return con.execute(sql, {"release": release}).df()
 
@@ -410,34 +410,13 @@ def _summary(
     return lines
 
 
-# (a release without a publication date is ordered by its ingestion: nothing to say)
-_PUBLISHED_AFTER_SQL = """
-SELECT r.id, r.published, r.ingested_at::DATE FROM releases r
-JOIN release_order o ON o.release_id = r.id
--- ordered after this one (a release without a date by the day it was ingested)
-WHERE r.id < $release
-  AND o.vintage > (SELECT vintage FROM release_order WHERE release_id = $release)
-  -- a figure of both: a release of other series neither overrides it nor is revised by it
-  AND EXISTS (SELECT 1 FROM observations a JOIN observations b USING ({key})
-              WHERE a.release_id = $release AND b.release_id = r.id)
-ORDER BY o.vintage
-"""
-
-
 def _published_after(con, release: int) -> list[dict]:
-    """Releases the store held before this one landed that came out after it and give
-    figures it gives too: ingested late, it slots in before them, which its own id does
-    not say. (Every release published later had been named, a Eurostat file of other
-    goods beside the China–North Korea figures, whose digest then said its figures were
-    current "only where it gives none".)"""
-    from tradesentry.schema import OBSERVATION_KEY
-
-    sql = _PUBLISHED_AFTER_SQL.format(key=", ".join(OBSERVATION_KEY))
-    rows = con.execute(sql, {"release": release}).fetchall()
-    return [
-        {"id": int(r), "published": None if p is None else str(p), "ingested": str(day)}
-        for r, p, day in rows
-    ]
+    """Releases the store held before this one landed that it orders after it and that
+    give figures it gives too (``store.ordered_after``): ingested late, it slots in before
+    them, which its own id does not say. (Every release published later had been named, a
+    Eurostat file of other goods beside the China–North Korea figures, whose digest then
+    said its figures were current "only where it gives none".)"""
+    return ordered_after(con, release)
 
 
 def _backdated_sentence(info: dict) -> str:
@@ -484,7 +463,7 @@ def _omitted_sentence(omitted: pd.DataFrame) -> str:
     releases gave figures of within its months (the store keeps their 390 figures): …"."""
     named = []
     for row in omitted.head(LEFT_OUT_NAMED).to_dict("records"):
-        named.append(f"{_series_words(row)} ({words.count(int(row['figures']), 'figure')})")
+        named.append(f"{words.series_subject(row)} ({words.count(int(row['figures']), 'figure')})")
     more = len(omitted) - len(named)
     listed = joined(named + ([f"{more:,} more"] if more else []))
     figures = int(omitted["figures"].sum())
@@ -726,22 +705,10 @@ def _revisions(cells: pd.DataFrame) -> pd.DataFrame:
     return revised.sort_values(["_size", "period"], ascending=[False, False], na_position="last")
 
 
-def _series_words(row: dict) -> str:
-    """A series as a sentence's subject: "China's exports to North Korea"."""
-    return words.subject(
-        row["reporter"],
-        row["partner"],
-        row["flow"],
-        row["commodity"],
-        row["classification"],
-        row.get("breakdown"),
-    )
-
-
 def _cell_words(row: dict) -> tuple[str, str]:
     """A cell's series as a sentence's subject and its months ("January–February 2021";
     a year reads "2017")."""
-    who = _series_words(row)
+    who = words.series_subject(row)
     start = pd.Timestamp(row["period"])
     end = start + pd.DateOffset(months=int(row["period_months"]) - 1)
     return who, words.month_span(_ym(start), _ym(end), row.get("freq"))
@@ -934,30 +901,18 @@ def _release_series(con, release: int) -> pd.DataFrame:
 def _finding(con, release: int, rec: dict, twin: dict | None = None) -> dict:
     """A new finding as the digest tells it; with ``twin``, the other side's finding of
     the same mirror gap (``_one_side_of_each_gap``), named in ``also``."""
-    who = _subject(rec)
-    span = words.month_span(rec["period"], rec["period_end"], rec.get("freq"))
+    who = words.series_subject(rec)
     out = {k: _plain(rec[k]) for k in rec}
     out["subject"] = words.sentence(who)
-    out["headline"] = f"{words.kind_name(rec['kind'])}, {span}: {words.sentence(who)}"
+    out["headline"] = words.headline(rec)
     out["at_stake"] = words.money(_num(rec["impact"]), rec["currency"] or "USD", approx=True)
     out["context"] = _context(con, release, rec, who)
     if twin is not None:
         out["also"] = (
-            f"The same gap is a finding on the other record too, {_subject(twin)} "
+            f"The same gap is a finding on the other record too, {words.series_subject(twin)} "
             f"(finding {twin['id']})."
         )
     return out
-
-
-def _subject(rec: dict) -> str:
-    return words.subject(
-        rec["reporter"],
-        rec["partner"],
-        rec["flow"],
-        rec["commodity"],
-        rec["classification"],
-        rec.get("breakdown"),
-    )
 
 
 # Each month as the release's day had it: its latest row, then only a figure (a row the

@@ -53,28 +53,16 @@ def summary(records: list[dict], gone: list[dict], releases: list[dict]) -> str:
     lines = [head + (f" after {landed}" if landed else "") + "."]
     for r in records[:TEXT_FINDINGS]:
         stake = words.money(r["impact"], r["currency"] or "USD", approx=True)
-        lines.append(f"• {_headline(r)} ({r['severity']}, {stake} at stake). {r['explanation']}")
+        lines.append(
+            f"• {words.headline(r)} ({r['severity']}, {stake} at stake). {r['explanation']}"
+        )
     if len(records) > TEXT_FINDINGS:
         lines.append(f"… and {len(records) - TEXT_FINDINGS:,} more in `findings`.")
     if gone:
-        listed = "; ".join(_headline(r) for r in gone[:TEXT_FINDINGS])
+        listed = "; ".join(words.headline(r) for r in gone[:TEXT_FINDINGS])
         more = f"; and {len(gone) - TEXT_FINDINGS:,} more" if len(gone) > TEXT_FINDINGS else ""
         lines.append(f"Resolved: {listed}{more}.")
     return chat_escaped("\n".join(lines))
-
-
-def _headline(r: dict) -> str:
-    """ "Level shift, March 2021: China's exports to North Korea"."""
-    who = words.subject(
-        r["reporter"],
-        r["partner"],
-        r["flow"],
-        r["commodity"],
-        r.get("classification") or "HS",
-        r.get("breakdown"),
-    )
-    span = words.month_span(r["period"], r["period_end"], r.get("freq"))
-    return f"{words.kind_name(r['kind'])}, {span}: {words.sentence(who)}"
 
 
 def chat_escaped(text: str) -> str:

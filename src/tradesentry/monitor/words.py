@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import csv
 import logging
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -191,6 +192,25 @@ def move(who: str, value: float, period: str, base: float, base_period: str, cur
     return sentence(
         f"{who} {verb} to {now} in {when} from {before} in {then}, {change(value, base, currency)}."
     )
+
+
+def series_subject(rec: Mapping) -> str:
+    """``subject`` of a record naming a series (a finding, a cell): "China's exports to
+    North Korea"; a record without a classification is read as HS."""
+    return subject(
+        rec["reporter"],
+        rec["partner"],
+        rec["flow"],
+        rec["commodity"],
+        rec.get("classification") or "HS",
+        rec.get("breakdown"),
+    )
+
+
+def headline(rec: Mapping) -> str:
+    """A finding as a heading: "Level shift, March 2021: China's exports to North Korea"."""
+    span = month_span(rec["period"], rec["period_end"], rec.get("freq"))
+    return f"{kind_name(rec['kind'])}, {span}: {sentence(series_subject(rec))}"
 
 
 def kind_name(kind: str) -> str:

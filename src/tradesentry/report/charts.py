@@ -85,8 +85,7 @@ def series_figure(
         _add_mirror(fig, mirror, currency, annual)
     records = [r for r in view.findings.to_records() if (r.get("freq") == "A") == annual]
     drawn = _drawn_months(view.observations, monthly)
-    _add_flags(fig, records, drawn, annual)
-    _flags_in_observed_hover(fig, records, drawn)
+    _flags_in_observed_hover(fig, _add_flags(fig, records, drawn, annual))
     if focus is not None and (focus.get("freq") == "A") == annual:
         _add_focus(fig, focus, monthly, currency)
     _layout(fig, _positive_values(view, mirror), currency, height, log)
@@ -229,10 +228,12 @@ def _drawn_months(obs: pd.DataFrame, monthly: pd.Series) -> dict[pd.Timestamp, f
 
 def _add_flags(
     fig: _Figure, records: Sequence[Mapping], drawn: Mapping, annual: bool = False
-) -> None:
+) -> dict[str, list[str]]:
     """A ring on every reported month a finding covers, at the value drawn there, coloured
     by severity. A finding over months with no figure at all (a gap) has no value to sit
-    on: its months are shaded instead (``_add_bands``), never ringed at some other figure."""
+    on: its months are shaded instead (``_add_bands``), never ringed at some other figure.
+    Returns each ringed date's findings in a line each, for the observed point's hover."""
+    said: dict[str, list[str]] = {}
     for severity, colour in SEVERITY_COLOURS.items():
         xs, ys, texts, bands = [], [], [], []
         for rec in (r for r in records if r["severity"] == severity):
@@ -243,10 +244,12 @@ def _add_flags(
             text = _text(
                 f"{rec['kind']} ({severity}, {_span_text(rec)}): {_short(rec['explanation'])}"
             )
+            line = _text(f"{rec['kind']} ({severity}): {_short(rec['explanation'])}")
             for ts in reported:
                 xs.append(ts.strftime("%Y-%m-%d"))
                 ys.append(drawn[ts])
                 texts.append(text)
+                said.setdefault(xs[-1], []).append(line)
         if xs:
             fig.add_trace(
                 _scatter(
@@ -265,23 +268,15 @@ def _add_flags(
                 )
             )
         _add_bands(fig, bands, severity, colour, annual)
+    return said
 
 
-def _flags_in_observed_hover(fig: _Figure, records: Sequence[Mapping], drawn: Mapping) -> None:
-    """The findings of a ringed month in the observed point's hover too: at the point's
-    centre plotly.js shows the observed trace's hover, and the finding's words came only
-    from the ring's rim, 4 to 6 pixels out (QA in Chromium)."""
+def _flags_in_observed_hover(fig: _Figure, said: Mapping[str, list[str]]) -> None:
+    """The findings of a ringed month (``said``, by date) in the observed point's hover
+    too: at the point's centre plotly.js shows the observed trace's hover, and the
+    finding's words came only from the ring's rim, 4 to 6 pixels out (QA in Chromium)."""
     observed = next((t for t in fig.data if t.get("name") == "Observed"), None)
-    if observed is None:
-        return
-    said: dict[str, list[str]] = {}
-    for rec in records:
-        for ts in pd.period_range(rec["period"], rec["period_end"]).to_timestamp():
-            if ts in drawn:
-                said.setdefault(ts.strftime("%Y-%m-%d"), []).append(
-                    _text(f"{rec['kind']} ({rec['severity']}): {_short(rec['explanation'])}")
-                )
-    if not said:
+    if observed is None or not said:
         return
     observed["customdata"] = [
         value + "".join(f"<br>{line}" for line in said.get(x, []))

@@ -71,33 +71,34 @@ def _tracking(name: str) -> bool:
     return name.startswith("utm_") or name in ("fbclid", "gclid", "_")
 
 
-def _query_names(route) -> frozenset[str] | None:
-    """The query parameters a route takes (a model's fields one by one), None where the
-    route declares none of its own (a static file, the docs)."""
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
-        return None
-    return _names_of(id(route), dependant)
-
-
+#: each route's query parameters, by the route's id (an APIRoute is not hashable)
 _QUERY_NAMES: dict[int, frozenset[str]] = {}
 
 
-def _names_of(key: int, dependant) -> frozenset[str]:
-    if key not in _QUERY_NAMES:
-        names: set[str] = set()
-        stack = [dependant]
-        while stack:
-            dep = stack.pop()
-            for field in dep.query_params:
-                kind = field.field_info.annotation
-                if isinstance(kind, type) and issubclass(kind, BaseModel):
-                    names |= {f.alias or n for n, f in kind.model_fields.items()}
-                else:
-                    names.add(field.alias)
-            stack.extend(dep.dependencies)
-        _QUERY_NAMES[key] = frozenset(names)
-    return _QUERY_NAMES[key]
+def _query_names(route) -> frozenset[str] | None:
+    """The query parameters a route takes (a model's fields one by one, its dependencies'
+    too), once per route; None where the route declares none of its own (a static file)."""
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return None
+    if id(route) not in _QUERY_NAMES:
+        _QUERY_NAMES[id(route)] = _declared_names(dependant)
+    return _QUERY_NAMES[id(route)]
+
+
+def _declared_names(dependant) -> frozenset[str]:
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        dep = stack.pop()
+        for field in dep.query_params:
+            kind = field.field_info.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                names |= {f.alias or n for n, f in kind.model_fields.items()}
+            else:
+                names.add(field.alias)
+        stack.extend(dep.dependencies)
+    return frozenset(names)
 
 
 pages = APIRouter(dependencies=[Depends(one_value_each)])

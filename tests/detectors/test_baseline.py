@@ -509,3 +509,21 @@ def test_a_flow_that_grows_into_its_level_has_no_samples(shared_data):
     v = china_exports(shared_data, "Poland", 380110)
     assert not B.samples_before_flow(v[None, :]).any()
     assert {6, 15, 42} <= set(B.fit(v[None, :]).shifts.start)
+
+
+@pytest.mark.parametrize(
+    ("lead", "tail", "inside"),
+    [(6, 12, None), (2, 6, None), (3, 0, 20)],
+    ids=["stop-after-six-leading-zeros", "stop-after-two", "zero-inside-after-three"],
+)
+def test_zeros_before_a_flow_starts_make_no_habit_of_zeros(lead, tail, inside):
+    """Zeros before two years of $10M a month are no habit of the flow: with them counted,
+    six leading zeros made the year of zeros after the flow (its stop) ordinary, and three
+    made a zero inside it one; each was left out of the model, and no finding said the
+    flow stopped."""
+    rng = np.random.default_rng(6)
+    v = np.concatenate([np.zeros(lead), 1e7 * np.exp(rng.normal(0, 0.05, 24)), np.zeros(tail)])
+    if inside is not None:
+        v[inside] = 0.0
+    ordinary = B.ordinary_zeros(make_panel(v[None, :]))[0]
+    assert not ordinary[lead:].any()

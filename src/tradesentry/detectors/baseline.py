@@ -236,14 +236,15 @@ def ordinary_zeros(panel: Panel, config: BaselineConfig = DEFAULT_CONFIG) -> np.
     """Reported zeros that the series' own habit of months without trade explains.
 
     A zero and a missing month say the same thing: no trade recorded that month. The
-    chance of such a month is the series' rate of them over its span (first to last
-    report), the run of such months around the zero left out and Laplace-smoothed as for
-    gaps: P = (other months without trade + ½)/(other months + 1). Where P exceeds the
+    chance of such a month is the series' rate of them over its span (first to last month
+    with trade), the run of such months around the zero left out and Laplace-smoothed as
+    for gaps: P = (other months without trade + ½)/(other months + 1). Where P exceeds the
     chance the gap detector flags (``no_trade_z`` = 2.5: 4.4 %, about one month in 23), a
     zero is what the series does now and then. A series that has traded in every other
     month keeps its zeros (P = 1.4 % over 36 months), as does one with a single other
     month without trade in 36 (P = 4.2 %), and so does a run of zeros after years of
-    trade (the run is left out of its own rate): the stop of a flow is news. A habit needs
+    trade (the run is left out of its own rate, and zeros before the flow started are no
+    part of it): the stop of a flow is news. A habit needs
     a precedent: a zero in a series with no other month without trade is never ordinary,
     however short the series (the smoothed P of a series of 8 months, 0.5/8, would
     otherwise pass the zero while flagging a month of $1K in its place).
@@ -317,12 +318,16 @@ def _habitual(
 def _habit_of(
     quiet: np.ndarray, reported: np.ndarray, chance_above: float, window: int | None
 ) -> np.ndarray:
-    """``_habitual`` for rows with a quiet month, ``reported`` their months with trade."""
-    seen = reported | quiet
+    """``_habitual`` for rows with a quiet month, ``reported`` their months with trade.
+
+    The rate is read between the first and the last month with trade: a run without trade
+    before a flow starts or after it stops is judged against that rate, and is no part of
+    it. Six zeros before two years of $10M a month had made a habit of zeros, and the year
+    of zeros after them (the stop of the flow) ordinary."""
     T = quiet.shape[1]
-    first = np.argmax(seen, axis=1)[:, None]
-    last = T - 1 - np.argmax(seen[:, ::-1], axis=1)[:, None]
-    inside = (np.arange(T) >= first) & (np.arange(T) <= last)
+    first = np.argmax(reported, axis=1)[:, None]
+    last = T - 1 - np.argmax(reported[:, ::-1], axis=1)[:, None]
+    inside = (np.arange(T) >= first) & (np.arange(T) <= last) & reported.any(axis=1)[:, None]
     without = inside & ~reported
     run = _run_lengths(without)
     other_months = inside.sum(axis=1, keepdims=True) - run

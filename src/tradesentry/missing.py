@@ -42,10 +42,12 @@ METHOD = (
     "than its partner implies). "
     "low and high take the ratio at the quartiles of the band it rests on (the pair's own "
     "or the commodity's) instead of its median. "
-    "central and high also add the unit-value gaps of price outliers (the value the weight "
-    "implies at the commodity's usual price, minus the declared value) in months without a "
-    "partner record, so that no month is counted twice; high adds the months the partner "
-    "recorded and the reporter did not (the smaller correction again). Totals count TOTAL "
+    "central also adds the unit-value gaps of price outliers (the value the weight implies "
+    "at the commodity's usual price, minus the declared value) in months without a partner "
+    "record, so that no month is counted twice; high adds those above zero, low those "
+    "below (the reporter declared more than the weight implies), so that low ≤ central ≤ "
+    "high. high also adds the months the partner recorded and the reporter did not (the "
+    "smaller correction again). Totals count TOTAL "
     "where reported, otherwise the top-level codes only, so that chapters and their "
     "headings are not added together."
 )
@@ -61,7 +63,7 @@ METHOD_BY_YEAR = (
         "in months without a partner record, so that no month is counted twice",
         "in years without a partner record, so that no year is counted twice",
     )
-    .replace("high adds the months", "high adds the years")
+    .replace("high also adds the months", "high also adds the years")
     .replace("each month's gap", "each year's gap")
 )
 
@@ -589,6 +591,13 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
         for name, q in (("at_q1", -QUARTILE), ("at_median", 0.0), ("at_q3", QUARTILE))
     }
     uv_gap = np.where(~both, pd.to_numeric(f["uv_gap"]).fillna(0.0).to_numpy(float), 0.0)
+    # A unit-value gap is the least certain part of the estimate (a price outlier may be a
+    # real price), so each end of the range takes only the gaps that move it its way: high
+    # the positive ones (value below what the weight implies), low the negative ones (the
+    # reporter declared more than the weight implies), central all of them. A month's
+    # mirror gap only falls as the ratio rises, so the median's lies between the
+    # quartiles': low ≤ central ≤ high in every month, whatever the gaps' signs, with no
+    # clamp (which had added a negative gap to high and pulled low down to it).
     # Where the partner's usual figure is well below the reporter's (CZE books 19 times
     # what FRA records of the same flow), the smaller correction moves the partner's
     # record: the gap is then the partner's figures out of line, in its terms, as much as
@@ -610,9 +619,9 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "months_outside_band": f["outside"].astype(int),
             "central": gaps["at_median"] + uv_gap,
             "central_partner_terms": np.where(partner_terms, gaps["at_median"], 0.0),
-            "low": np.minimum(gaps["at_q1"], gaps["at_q3"]),
+            "low": np.minimum(gaps["at_q1"], gaps["at_q3"]) + np.minimum(uv_gap, 0.0),
             "high": np.maximum(gaps["at_q1"], gaps["at_q3"])
-            + uv_gap
+            + np.maximum(uv_gap, 0.0)
             + np.where(only_mirror, mirror * smaller_share(np.exp(-side * usual)), 0.0),
             "unit_value_gap": uv_gap,
             "unit_value_months": (uv_gap != 0).astype(int),
@@ -652,8 +661,6 @@ def _summarise(parts: pd.DataFrame) -> pd.DataFrame:
     )
     out["own"] = out["own"].where(out["own_months"] > 0)
     out["mirror"] = out["mirror"].where(out["mirror_months"] > 0)
-    out["low"] = np.minimum(out["low"], out["central"])
-    out["high"] = np.maximum(out["high"], out["central"])
     # nothing to estimate from (no month both records hold, no price outlier, no month of
     # the partner's alone): unknown, not "nothing missing" (JSON and CSV said 0.0)
     for k in ("low", "central", "high", "central_partner_terms"):

@@ -66,6 +66,23 @@ def test_a_value_outside_its_choices_is_one_clear_error(call, message):
         call()
 
 
+@pytest.mark.parametrize(
+    ("raw", "one"),
+    [
+        ("Korea, Rep.", True),  # trade tables' names hold commas
+        ("China, Hong Kong SAR", True),
+        ("Tchèque, République", True),
+        ("USA,HKG", False),  # codes never do
+        ("usa, x899, 842", False),
+        ("Germany, France", False),  # two names, neither with a comma of its own
+        ("USA,", False),
+    ],
+)
+def test_a_country_named_with_a_comma_is_one_country(raw, one):
+    """The command line splits its filters at commas, except a name that holds one."""
+    assert arguments.one_country(raw) is one
+
+
 def test_one_kind_is_a_list_of_one_and_repeats_are_kept_once():
     assert arguments.kinds("Spike") == ["spike"]
     assert arguments.kinds(["dip", "spike", "dip"]) == ["dip", "spike"]

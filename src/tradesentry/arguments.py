@@ -63,6 +63,20 @@ def country_code(raw: str, name: str = "country") -> str:
     return to_alpha3(raw) or code  # unknown: kept, and then matches nothing (said so)
 
 
+def one_country(raw: str) -> bool:
+    """Whether ``raw``, holding a comma, is one country's name as trade tables write it
+    ("Korea, Rep.", "China, Hong Kong SAR", "Tchèque, République") rather than a list of
+    codes and names ("USA,HKG", "Germany, France"): the command line splits a filter at
+    its commas, and a country code never holds one (the store keeps alpha-3 codes), but a
+    name may. Codes only (USA, X899, 842) are a list without asking."""
+    from tradesentry.countries import to_alpha3
+
+    parts = [stored_upper(part.strip()) for part in text(raw, "country").split(",")]
+    if all(_ALPHA3.fullmatch(part) or part.isdecimal() for part in parts):
+        return False
+    return to_alpha3(raw) is not None
+
+
 def commodity_code(raw: str, name: str = "commodity") -> str:
     """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
     code = _named(stored_upper(text(raw, name).strip()), name)

@@ -31,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperGroup
 
-from tradesentry import api, cli_cross
+from tradesentry import api, arguments, cli_cross
 from tradesentry.errors import INTERRUPTED, InputError, StoreError, TradesentryError
 from tradesentry.findings import csv_frame
 from tradesentry.monitor import words
@@ -270,8 +270,55 @@ class Encoding(StrEnum):
     latin1 = "latin-1"
 
 
-# The canonical flows as choices, listed in --help (the api checks them too, for every caller).
-Flow = StrEnum("Flow", {flow: flow for flow in FLOWS})
+def _comma_list(
+    choices: Sequence[str] | None = None, whole: Callable[[str], bool] | None = None
+) -> Callable[[str], list[str]]:
+    """The parser of one occurrence of a repeatable filter option: a value, or several
+    separated by commas (``--partner USA,HKG`` is ``--partner USA --partner HKG``), as
+    ``fetch --commodity 27,2710`` and the api's lists take them (``--partner USA,HKG`` had
+    been one code no series has). Each occurrence gives a list; ``key_filter`` flattens
+    them. ``choices``: the values each part must be, in any case (a bad one is a usage
+    error, "'sideways' is not one of …", as a choice option's). ``whole``: whether a value
+    holding a comma is one value nonetheless (a country's name, "Korea, Rep."). No code is
+    split: the store keeps countries as alpha-3 codes, flows and kinds are fixed words, and
+    HS, CN and SITC codes are digits (the ingest refuses no comma in a commodity code, but
+    no nomenclature writes one). An empty part ("USA,") is left for the api to refuse as
+    an empty code."""
+
+    def parse(value: str) -> list[str]:
+        one = "," not in value or (whole is not None and whole(value))
+        parts = [value] if one else [part.strip() for part in value.split(",")]
+        if choices is None:
+            return parts
+        listed = ", ".join(f"'{c}'" for c in choices)
+        for part in parts:
+            if part.strip().lower() not in choices:
+                raise typer.BadParameter(f"{part.strip()!r} is not one of {listed}")
+        return [part.strip().lower() for part in parts]
+
+    return parse
+
+
+def _flattened(ctx, param, lists):
+    """The parts of every occurrence of a ``key_filter`` option, in order (None: none)."""
+    return [part for parts in lists for part in parts] if lists else None
+
+
+def key_filter(
+    help: str,
+    metavar: str,
+    choices: Sequence[str] | None = None,
+    whole: Callable[[str], bool] | None = None,
+):
+    """A repeatable filter option (scan's --reporter, --partner, --flow, --commodity,
+    --kind) that takes several values in one occurrence too, separated by commas: the one
+    way every such option reads its values (see ``_comma_list``)."""
+    return typer.Option(
+        parser=_comma_list(choices, whole),
+        callback=_flattened,
+        metavar=f"{metavar}[,{metavar}…]",
+        help=f"{help} Several: repeat the option or separate them by commas.",
+    )
 
 
 #: an error line longer than this is cut in its middle: a 100,000-character code typed by
@@ -584,21 +631,32 @@ def quarantine(
 def scan(
     # Codes in any case (chn is CHN): the api normalises them as the store keeps them.
     reporter: Annotated[
-        list[str] | None, typer.Option(help="Reporter(s): a country code or name.")
+        list[str] | None,
+        key_filter(
+            "Reporter(s): a country code or name (a name with a comma, 'Korea, Rep.', is one).",
+            "COUNTRY",
+            whole=arguments.one_country,
+        ),
     ] = None,
     partner: Annotated[
-        list[str] | None, typer.Option(help="Partner(s): a country code or name.")
+        list[str] | None,
+        key_filter(
+            "Partner(s): a country code or name (a name with a comma, 'Korea, Rep.', is one).",
+            "COUNTRY",
+            whole=arguments.one_country,
+        ),
     ] = None,
     flow: Annotated[
-        list[Flow] | None, typer.Option(case_sensitive=False, help="Only these flows.")
+        list[str] | None,
+        key_filter(f"Only these flows: {', '.join(FLOWS)}.", "FLOW", choices=FLOWS),
     ] = None,
     commodity: Annotated[
-        list[str] | None, typer.Option(help="TOTAL or a commodity code (HS, CN…).")
+        list[str] | None, key_filter("TOTAL or a commodity code (HS, CN…).", "CODE")
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Only findings ending in or after YYYY-MM.")
     ] = None,
-    kind: Annotated[list[str] | None, typer.Option(help="Only these detectors.")] = None,
+    kind: Annotated[list[str] | None, key_filter("Only these detectors.", "KIND")] = None,
     format: Annotated[
         FindingFormat, typer.Option("--format", case_sensitive=False)
     ] = FindingFormat.table,
@@ -656,7 +714,7 @@ def scan(
     selection = dict(
         reporter=reporter or None,
         partner=partner or None,
-        flow=[f.value for f in flow] if flow else None,
+        flow=flow or None,
         commodity=commodity or None,
         since=since,
         kinds=kind or None,

@@ -209,6 +209,48 @@ def test_scan_filters_match_codes_in_any_case(demo_db, given, stored):
     assert _scan_ids(demo_db, *given) == expected
 
 
+@pytest.mark.parametrize(
+    ("given", "repeated"),
+    [
+        (["--flow", "export,IMPORT"], ["--flow", "export", "--flow", "import"]),
+        (["--kind", "spike, level_shift"], ["--kind", "spike", "--kind", "level_shift"]),
+        (["--reporter", "CHN,China", "--partner", "prk"], ["--reporter", "CHN"]),
+        (["--commodity", "TOTAL,total", "--flow", "import"], ["--flow", "import"]),
+        # a name that holds a comma is one country, not two codes
+        (["--partner", "Korea, Dem. Rep."], ["--partner", "PRK"]),
+    ],
+)
+def test_scan_filters_take_comma_lists_as_repeated_options(demo_db, given, repeated):
+    """`scan --partner USA,HKG` read USA,HKG as one code that no series has, where
+    `fetch --commodity 27,2710` and the api's lists take several."""
+    expected = _scan_ids(demo_db, *repeated)
+    assert expected  # the demo has findings to select
+    assert _scan_ids(demo_db, *given) == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["scan", "--partner", "PRK,USA"],
+            "error: no series in the store has partner USA (of partner PRK, USA)",
+        ),
+        (
+            ["scan", "--commodity", "TOTAL,8542"],
+            "error: no series in the store has commodity 8542 (of commodity TOTAL, 8542)",
+        ),
+        (
+            ["scan", "--flow", "export,sideways"],
+            "error: invalid value for '--flow': 'sideways' is not one of 'import', 'export', "
+            "'re-import', 're-export'",
+        ),
+        (["scan", "--partner", "PRK,"], "error: partner: an empty code selects nothing"),
+    ],
+)
+def test_each_code_of_a_comma_list_is_checked(demo_db, args, expected):
+    assert_one_line_error(invoke(*args, store=demo_db), expected)
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "LATIN-1"])
 def test_ingest_takes_the_documented_encodings(tmp_path, encoding):
     result = invoke("ingest", DEMO_CSV, "--encoding", encoding, store=tmp_path / "s.duckdb")

@@ -45,6 +45,53 @@ def test_a_combined_figure_off_its_months_says_which_way(scale, apart):
     assert f"sum to $10.0M ($4.0M + $6.0M), {apart}. One of the releases" in text
 
 
+@pytest.mark.parametrize(
+    ("january", "flagged"),
+    [
+        (28.8e6, True),  # more than the pair that holds it
+        (19.8e6, False),  # 1 % more: within the 2 % tolerance
+        (12.0e6, False),  # less: February may hold the rest
+    ],
+)
+def test_a_single_month_above_the_combined_figure_that_holds_it(january, flagged):
+    """January 2020 published at $28.8M beside a January–February of $19.6M, February not
+    published singly: only a spike was found, as the check wanted both months. The month
+    published is a lower bound of the pair: a part cannot exceed its whole."""
+    v = np.full((1, 24), 10.0e6)
+    v[0, 12], v[0, 13] = january, np.nan
+    panel = make_panel(v)
+    panel.combined[0, 12], panel.combined_span[0, 12] = 19.6e6, 2
+    out = Incoherent().detect(panel)
+    assert len(out) == flagged
+    if not flagged:
+        return
+    assert (out["start"] == 12).all() and (out["end"] == 13).all()
+    f = findings(panel, [Incoherent()]).iloc[0]
+    assert f["impact"] == pytest.approx(9.2e6)  # the excess, as the difference elsewhere
+    assert f["evidence"]["parts"] == [28.8e6]
+    assert f["evidence"]["missing_months"] == ["2020-02"]
+    assert f["explanation"] == (
+        "The combined figure for January–February 2020 is $19.6M, but the single month "
+        "published for January 2020 is $28.8M, 46.9% more: a part cannot exceed its whole "
+        "(February 2020 has no single figure). One of the releases was revised or one of "
+        "the figures is wrong."
+    )
+
+
+def test_single_months_of_a_longer_combined_figure_are_summed_against_it():
+    """Two of a January–March's months published, together above it: said as a sum."""
+    v = np.full((1, 12), 1.0e6)
+    v[0, 1:3] = [2.0e6, np.nan]
+    panel = make_panel(v, start="2021-01")
+    panel.combined[0, 0], panel.combined_span[0, 0] = 2.5e6, 3
+    [text] = findings(panel, [Incoherent()])["explanation"]
+    assert text.startswith(
+        "The combined figure for January–March 2021 is $2.5M, but the single months published "
+        "for January 2021 and February 2021 sum to $3.0M ($1.0M + $2.0M), 20.0% more: a part "
+        "cannot exceed its whole (March 2021 has no single figure)."
+    )
+
+
 def test_rounded_press_figures_are_coherent():
     panel = make_panel(np.array([[29000.0, 3000.0, 12_978_000.0]]), start="2021-01")
     panel.combined[0, 0], panel.combined_span[0, 0] = 33000.0, 2

@@ -48,7 +48,12 @@ class Incoherent(Detector):
     in thousands is not flagged, nor 20 partners at 2,000 each against 49,000 (21 figures in
     thousands: ±10,500), while €6,345,678 + €3,654,322 against €20,000,000, exact to the
     euro, is. (a) A combined multi-month figure (China's January–February) against the sum
-    of the single months it covers, where both were published. (b) Details against totals
+    of the single months it covers, where both were published. Where only some of its
+    months were published singly, they sum to a lower bound of it: only their excess over
+    it is judged, a part being unable to exceed its whole (a January of $28.8M beside a
+    January–February of $19.6M had no finding); the months without a single figure are in
+    the evidence (``missing_months``), and the money at stake is the excess, the
+    difference as where all are published. (b) Details against totals
     held in the same panel: commodity ``TOTAL`` against the sum of its HS chapters (two-digit
     codes), and partner ``WLD`` against the sum of the individual partners, for the same
     reporter, flow and month. ``TOTAL`` belongs to no HS edition (the ingest keeps it under
@@ -119,16 +124,29 @@ class Incoherent(Detector):
         span = panel.combined_span[rows, cols].astype(np.int64)
         parts = covered_months(panel.values, rows, cols, span, np.nan)
         covered = np.arange(parts.shape[1])[None, :] < span[:, None]
-        complete = (np.isfinite(parts) | ~covered).all(1)
+        published = np.isfinite(parts) & covered
+        complete = (published | ~covered).all(1)
         total = panel.combined[rows, cols]
         summed = np.nansum(parts, axis=1)
         unit = _rounding_unit(total, parts)
         allowed = self._allowed(total, unit, np.isfinite(parts).sum(1) + 1)
-        keep = complete & np.isfinite(total) & (np.abs(total - summed) > allowed)
+        # Where a month it covers has no single figure, those published sum to a lower
+        # bound of the combined figure: only their excess over it is judged (a part cannot
+        # exceed its whole; values are not negative). A January of $28.8M beside a
+        # January–February of $19.6M, February not published singly, had no finding.
+        partial = ~complete & published.any(1)
+        with np.errstate(invalid="ignore"):
+            broken = np.where(complete, np.abs(total - summed), summed - total) > allowed
+        keep = (complete | partial) & np.isfinite(total) & broken
         evidence = [
             {
                 "parts": [float(x) for x in parts[j] if np.isfinite(x)],
                 "months": [panel.label(int(cols[j]) + m) for m in range(int(span[j]))],
+                **(
+                    {"missing_months": _month_labels(panel, cols[j], span[j], ~published[j])}
+                    if partial[j]
+                    else {}
+                ),
             }
             for j in np.flatnonzero(keep).tolist()
         ]
@@ -342,6 +360,8 @@ class Incoherent(Detector):
             singles = " + ".join(money(x, cur) for x in ev.get("parts", []))
             more = "more" if (ev.get("sum_of_parts") or 0) > (ev.get("total") or 0) else "less"
             apart = _apart(ev, more, "the combined figure")
+            if ev.get("missing_months"):
+                return _part_over_whole_text(finding, ev, total, parts, singles, apart)
             return (
                 f"The combined figure for {combined_name(finding, ev)} is {total}, but the "
                 f"single months published for them sum to {parts} ({singles}){apart}. One of "
@@ -375,6 +395,31 @@ class Incoherent(Detector):
             duplicated = "A figure duplicated or misrecorded among the details"
             return f"{text} {duplicated}, or a total not updated."
         return text + _shortfall_reading(ev, unit, "chapter" if commodity else "partner")
+
+
+def _part_over_whole_text(
+    finding: Mapping, ev: Mapping, total: str, parts: str, singles: str, apart: str
+) -> str:
+    """(a)'s sentence where some of the combined figure's months have no single figure:
+    those published exceed it. "The combined figure for January–February 2020 is $19.6M,
+    but the single month published for January 2020 is $28.8M, 46.9% more: a part cannot
+    exceed its whole (February 2020 has no single figure). …"."""
+    missing = set(ev.get("missing_months") or [])
+    shown = [period_name(m) for m in ev.get("months") or [] if m not in missing]
+    absent = [period_name(m) for m in ev.get("months") or [] if m in missing]
+    if len(shown) == 1:
+        published = f"the single month published for {shown[0]} is {parts}"
+    else:
+        published = (
+            f"the single months published for {', '.join(shown[:-1])} and {shown[-1]} "
+            f"sum to {parts} ({singles})"
+        )
+    has = "has" if len(absent) == 1 else "have"
+    return (
+        f"The combined figure for {combined_name(finding, ev)} is {total}, but {published}"
+        f"{apart}: a part cannot exceed its whole ({' and '.join(absent)} {has} no single "
+        "figure). One of the releases was revised or one of the figures is wrong."
+    )
 
 
 def _shortfall_reading(ev: Mapping, unit: str, kind: str) -> str:
@@ -668,11 +713,11 @@ def _rounding_unit(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(unit), unit, 0.0)
 
 
-def _month_labels(panel: Panel, first: int, n: int) -> list[str]:
+def _month_labels(panel: Panel, first: int, n: int, which=None) -> list[str]:
     """The labels of ``n`` months from panel month ``first``, past the panel's last month
-    too (a combined figure may run beyond it)."""
+    too (a combined figure may run beyond it); ``which``: only the months it marks."""
     start = pd.Period(panel.label(int(first)), "M")
-    return [str(start + m) for m in range(int(n))]
+    return [str(start + m) for m in range(int(n)) if which is None or which[m]]
 
 
 def _overlap_text(finding: Mapping, ev: Mapping, cur: str) -> str:

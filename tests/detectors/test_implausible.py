@@ -458,7 +458,7 @@ def test_samples_before_a_flow_starts_are_no_figure_near_zero(shared_data):
 
 @pytest.mark.parametrize(
     ("january_kg", "flagged"),
-    [(None, []), (4809.0, []), (220_000.0, ["2025-01"])],
+    [(None, []), (4809.0, []), (220_000.0, [("2025-01", "unit_value")])],
     ids=["no-weight", "weight-fell-too", "weight-of-the-flow"],
 )
 def test_one_of_several_samples_near_a_thousandth_of_the_flow_is_no_slip(
@@ -468,15 +468,20 @@ def test_one_of_several_samples_near_a_thousandth_of_the_flow_is_no_slip(
     in January 2025 and €15 in February, then €1.7M–2.1M a month from March. January was
     "close to ×1/1,000, the signature of a unit error", high, at stake €1.9M: samples of
     €15 to €2,120 hold one near a thousandth of the flow by chance. Only a weight that
-    stayed at the flow's (about 220 t a month) says the value slipped."""
+    stayed at the flow's (about 220 t a month) says the value slipped: the flow's start in
+    March is dated (its samples' side read over 24 months), so January is measured among
+    the samples, and its price names the slip."""
     v = comext_series(shared_data, "39209959", "HU", "PL", 2)
     assert np.nanmax(v[:26]) < 3000 and np.nanmin(v[26:]) > 1e6  # to February 2025; after
     weights = None
     if january_kg is not None:
         weights = np.where(np.isfinite(v), v / 8.1, np.nan)
         weights[24] = january_kg
-    found = findings(keyed_panel(v, weights=weights), default_detectors(["implausible", "dip"]))
-    assert list(found["period"]) == flagged
+    kinds = ["implausible", "dip", "unit_value"]
+    found = findings(keyed_panel(v, weights=weights), default_detectors(kinds))
+    assert list(zip(found["period"], found["kind"], strict=True)) == flagged
+    if flagged:
+        assert "a value slip" in found["explanation"].iloc[0]
 
 
 def test_a_few_scattered_months_are_judged_only_where_the_others_agree():

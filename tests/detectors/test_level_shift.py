@@ -923,3 +923,21 @@ def test_zeros_left_out_of_a_sparse_changes_levels_are_said():
     assert found["evidence"]["zeros_left_out"] == 15  # 13 before the change, 2 after it
     assert "against about €18 in the 4 months with trade before" in found["explanation"]
     assert "The medians leave out 15 months at zero, a habit of the series." in found["explanation"]
+
+
+def test_a_flow_that_turns_sparse_after_a_gap_is_a_change_of_level():
+    """China's exports of HS 380110 to Hong Kong: $300K–1.6M a month through 2021, no
+    figure from January to July 2022, then 7 months of $38–4.3K to July 2024. No year after
+    the fall held 3 figures, so no window tested it, and the rise of 2020 read "the new
+    level does not hold: the 11 reported months from September 2021 …", four of them the
+    old flow's. A side of 12 months with fewer than 3 figures is read over 24."""
+    rng = np.random.default_rng(5)
+    v = np.full(55, np.nan)
+    v[:24] = 5e5 * np.exp(rng.normal(0.0, 0.4, 24))
+    late = [31, 44, 45, 46, 49, 51, 54]
+    v[late] = [144, 1150, 4330, 3220, 84, 1380, 38]
+    found = findings(keyed_panel(v, start="2020-01"), [LevelShift()])
+    (fall,) = found.to_dict("records")
+    assert fall["period"] == "2022-08"
+    assert fall["evidence"]["direction"] == "down" and fall["evidence"]["ratio"] < 0.01
+    assert "7 reported months from August 2022 to July 2024" in fall["explanation"]

@@ -156,6 +156,9 @@ class BaselineConfig:
     sigma_prior: float = 0.25
     prior_weight: float = 3.0
     shift_windows: tuple[int, ...] = (6, 12)
+    #: the window of a boundary where the longest of ``shift_windows`` holds too few
+    #: reported months on a side (a sparse flow's new level): ``shifts.py``
+    sparse_shift_window: int = 24
     shift_min_points: int = 3
     shift_threshold: float = 5.0
     no_trade_z: float = 2.5  # a month without trade with a chance above exp(-z²/2) is a habit

@@ -3,7 +3,7 @@ its final fit and then fits segment by segment.
 
 Binary segmentation with local windows on the deseasonalised log values (``find_shifts``):
 the median of the months before each month against that of the months from it, over 6
-and 12 months, standardised by a noise scale taken from consecutive months; the strongest
+and 12 months (24 where a side of 12 holds fewer than 3 reported months), standardised by a noise scale taken from consecutive months; the strongest
 change that passes and persists is kept, its month refined, and the search repeats inside
 the new segments. Where a series has a steady trend, the windows are detrended with a
 robust local slope (``local_slope``) so that growth is not cut into steps.
@@ -54,7 +54,7 @@ def find_shifts(x: np.ndarray, config: BaselineConfig) -> tuple[Shifts, np.ndarr
 
     At each month t the median of the reported months in [t-k, t) is compared with the
     median of those in [t, t+k), for k = 6 and k = 12 (at least 3 months on each side, within
-    the current segment), standardised by the noise scale and the medians' standard error
+    the current segment; k = 24 where k = 12 has fewer: ``_window_stats``), standardised by the noise scale and the medians' standard error
     (1.2533 σ √(1/n_before + 1/n_after)). The noise scale σ comes from the differences of
     consecutive reported months within segments (÷√2), which a level shift contaminates
     only once, unlike residuals around a level that does not know the shift yet. The
@@ -287,13 +287,52 @@ def _segment_side_windows(x, cp, k: int, slope):
     return (xb, *nanmedian(xb, overwrite=True), xa, *nanmedian(xa, overwrite=True))
 
 
+def _window_stats(x, cp, sigma, config, trend, strict: bool = False):
+    """``_side_stats`` for each window length: (k, stat, persistence, sides), the regular
+    windows first, then the sparse window (``sparse_shift_window``) only at the boundaries
+    where the longest regular one holds fewer than ``shift_min_points`` reported months on
+    a side and it holds enough (NaN statistic elsewhere). A flow that fell from $400K a
+    month to a few months of $1K over two years had no year after the fall with three
+    figures, and no change was dated: the new level's median mixed the old months in."""
+    out = []
+    for k in config.shift_windows:
+        out.append((k, *_side_stats(x, cp, sigma, k, config, trend, strict)))
+    k = config.sparse_shift_window
+    if not k or not out or k <= out[-1][0]:
+        return out
+    _, _, (_, nb, _, na) = out[-1][1:]
+    thin = ((nb < config.shift_min_points) | (na < config.shift_min_points)) & np.isfinite(x)
+    thin &= _reported_within(x, k, before=True) >= config.shift_min_points
+    thin &= _reported_within(x, k, before=False) >= config.shift_min_points
+    rows = np.flatnonzero(thin.any(axis=1))
+    stat, persistence = np.full(x.shape, np.nan), np.zeros(x.shape)
+    sides = tuple(np.zeros(x.shape, a.dtype) for a in out[-1][3])
+    if rows.size:
+        part = (a[rows] for a in trend)
+        st, pe, si = _side_stats(x[rows], cp[rows], sigma[rows], k, config, tuple(part), strict)
+        stat[rows] = np.where(thin[rows], st, np.nan)
+        persistence[rows] = np.where(thin[rows], pe, 0.0)
+        for full, side in zip(sides, si, strict=True):
+            full[rows] = side
+    out.append((k, stat, persistence, sides))
+    return out
+
+
+def _reported_within(x: np.ndarray, k: int, before: bool) -> np.ndarray:
+    """Reported months in [t - k, t) (``before``) or [t, t + k) of each column t."""
+    T = x.shape[1]
+    cs = np.concatenate([np.zeros((len(x), 1), np.int64), np.cumsum(np.isfinite(x), axis=1)], 1)
+    t = np.arange(T)
+    lo, hi = (np.maximum(t - k, 0), t) if before else (t, np.minimum(t + k, T))
+    return cs[:, hi] - cs[:, lo]
+
+
 def _shift_evidence(x, cp, sigma, config, strict: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """The strongest admissible statistic over the window lengths, and its persistence."""
     best = np.full(x.shape, np.nan)
     persist = np.zeros(x.shape)
     trend = local_slope(x, cp, config)
-    for k in config.shift_windows:
-        stat, persistence, _ = _side_stats(x, cp, sigma, k, config, trend, strict)
+    for _, stat, persistence, _ in _window_stats(x, cp, sigma, config, trend, strict):
         ok = (np.abs(stat) >= config.shift_threshold) & (persistence >= config.shift_persistence)
         stronger = ok & ~(np.abs(stat) <= np.abs(best))
         best = np.where(stronger, stat, best)
@@ -325,8 +364,7 @@ def _compared_levels(
     sigma = shift_scale(x, cp, config)
     old, new = np.full(n, np.nan), np.full(n, np.nan)
     best = np.full(n, -1.0)
-    for k in config.shift_windows:
-        stat, persistence, sides = _side_stats(x, cp, sigma, k, config, trend)
+    for _, stat, persistence, sides in _window_stats(x, cp, sigma, config, trend):
         mb, nb, ma, na = (a[rows, t] for a in sides)
         strength = np.abs(stat[rows, t])
         kept = (strength >= config.shift_threshold) & (

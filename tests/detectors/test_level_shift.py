@@ -941,3 +941,21 @@ def test_a_flow_that_turns_sparse_after_a_gap_is_a_change_of_level():
     assert fall["period"] == "2022-08"
     assert fall["evidence"]["direction"] == "down" and fall["evidence"]["ratio"] < 0.01
     assert "7 reported months from August 2022 to July 2024" in fall["explanation"]
+
+
+@pytest.mark.parametrize(
+    ("months", "step_at", "found"),
+    [(24, None, []), (36, None, []), (48, 30, ["2025-07"])],
+    ids=["two-years", "three-years", "fall-on-a-trend"],
+)
+def test_a_steady_trend_in_a_short_series_is_no_change_of_level(months, step_at, found):
+    """A series growing 5 % a month for two years read as a level shift ×1.8 at its middle:
+    its every 12-month difference straddles the middle months, so no trend was read there.
+    A fall ×0.2 on such a trend was two changes, the second the trend going on in the
+    18 months after the fall. The trend is read within the 12 months on each side."""
+    rng = np.random.default_rng(102)
+    v = 1e6 * 1.05 ** np.arange(months) * np.exp(rng.normal(0.0, 0.05, months))
+    if step_at is not None:
+        v[step_at:] *= 0.2
+    shifts = findings(keyed_panel(v, commodity=CN8), [LevelShift()])
+    assert list(shifts["period"]) == found

@@ -128,8 +128,10 @@ def local_slope(
     ±24 months in the same segment, leaving out the differences that straddle the month
     (they would contain a shift there). It is used only where at least 6 differences agree
     well enough for the trend to be twice its standard error (1.2533 × their robust spread
-    ÷ √n): a steady trend, not the trace of other level shifts. To save work, the local
-    trend is computed only for the series whose segments show such a trend overall.
+    ÷ √n): a steady trend, not the trace of other level shifts. Where fewer than 6 are left
+    (the middle of a series or segment of two years or less), the trend is read within the
+    12 months on each side instead (``_side_slopes``). To save work, the local trend is
+    computed only for the series whose segments show such a trend overall.
     """
     n, T = x.shape
     slope, slope_se = np.zeros((n, T)), np.zeros((n, T))
@@ -145,8 +147,79 @@ def local_slope(
         w[windows(segment[rows], 24, 24, -1) != segment[rows][..., None]] = np.nan
         med, se, count = _median_and_se(w)
         use = _trend_ok(med, se, count, config)
+        short = count < config.trend_min_diffs
+        if short.any():
+            m1, se1, n1 = _side_slopes(x[rows], cp[rows], short, config)
+            med, se = np.where(short, m1, med), np.where(short, se1, se)
+            use = np.where(short, _trend_ok(m1, se1, n1, config, SIDE_POINTS), use)
         slope[rows], slope_se[rows] = np.where(use, med, 0.0), np.where(use, se, 0.0)
     return slope, slope_se
+
+
+#: the reported months on the two sides of a month a trend read within them needs
+#: (``_side_slopes``): a year's
+SIDE_POINTS = 12
+#: the months on each side of a month within which ``_side_slopes`` reads a trend
+SIDE_MONTHS = 12
+#: the pairs of months on one side of a month: (earlier, later) positions in its window
+_PAIRS = np.array(
+    [(i, j) for side in (0, SIDE_MONTHS) for i in range(side, side + SIDE_MONTHS)
+     for j in range(i + 1, side + SIDE_MONTHS)]
+).T  # fmt: skip
+#: cells read at a time: a cell holds 132 pairs
+_CELLS_AT_ONCE = 50_000
+
+
+def _side_slopes(x: np.ndarray, cp: np.ndarray, cells: np.ndarray, config: BaselineConfig):
+    """The trend at the ``cells`` where too few 12-month differences leave the month out
+    (the middle of a series or segment of two years or less, whose every 12-month
+    difference straddles it): the Theil–Sen slope of the 12 months before the month and
+    of the 12 from it, pooled (the median over the pairs of months on one side of it of
+    their difference per month; no pair straddles the month, so a shift there is in none),
+    its standard error (that of a least-squares slope over the same months, σ/√Σ(t − t̄)²
+    within each side, × 1.2533 for a median's efficiency, σ from the consecutive
+    differences as ``shift_scale`` takes it) and the count of months. 0, inf and 0
+    elsewhere. A series of 24 months growing 5 % a month had no trend at its middle months
+    and read as a level shift ×1.8 there; differences of consecutive months alone were too
+    noisy to tell a trend in 5 % noise. A trend needs months on both sides of the month
+    (as many as the test's own windows need, ``shift_min_points``): the count is 0
+    where a side has fewer."""
+    n, T = x.shape
+    slope, se, count = np.zeros((n, T)), np.full((n, T), np.inf), np.zeros((n, T), np.int64)
+    segment = np.cumsum(cp, axis=1)
+    sigma = shift_scale(x, cp, config)
+    r_all, t_all = np.nonzero(cells)
+    for at in range(0, r_all.size, _CELLS_AT_ONCE):
+        r, t = r_all[at : at + _CELLS_AT_ONCE], t_all[at : at + _CELLS_AT_ONCE]
+        cols = t[:, None] + np.arange(-SIDE_MONTHS, SIDE_MONTHS)[None, :]
+        inside = (cols >= 0) & (cols < T)
+        c = np.clip(cols, 0, T - 1)
+        same = inside & (segment[r[:, None], c] == segment[r, t][:, None])
+        w = np.where(same, x[r[:, None], c], np.nan)
+        i, j = _PAIRS
+        pair = (w[:, j] - w[:, i]) / (j - i)
+        med, _ = nanmedian(pair, overwrite=True)
+        finite = np.isfinite(w)
+        sxx = sum(_spread(finite[:, side : side + SIDE_MONTHS]) for side in (0, SIDE_MONTHS))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            err = MEDIAN_SE * sigma[r] / np.sqrt(sxx)
+        # a trend of the series runs on both sides of the month: one side's alone (a new
+        # level's first year, falling on) is that side's, and detrending the test's window by
+        # it took the US tariffs' fall of January 2019 away
+        sides = finite[:, :SIDE_MONTHS].sum(axis=1), finite[:, SIDE_MONTHS:].sum(axis=1)
+        both = np.minimum(*sides) >= config.shift_min_points
+        slope[r, t], se[r, t] = np.nan_to_num(med), err
+        count[r, t] = np.where(both, sides[0] + sides[1], 0)
+    return slope, se, count
+
+
+def _spread(finite: np.ndarray) -> np.ndarray:
+    """Σ (t − t̄)² over the finite positions of each row."""
+    t = np.arange(finite.shape[1], dtype=float)[None, :]
+    n = finite.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite, t, 0.0).sum(axis=1) / n
+    return np.where(finite, (t - np.nan_to_num(mean)[:, None]) ** 2, 0.0).sum(axis=1)
 
 
 def _median_and_se(d: np.ndarray):
@@ -160,9 +233,10 @@ def _median_and_se(d: np.ndarray):
     return med, se, count
 
 
-def _trend_ok(med, se, count, config: BaselineConfig) -> np.ndarray:
+def _trend_ok(med, se, count, config: BaselineConfig, least: int | None = None) -> np.ndarray:
+    least = config.trend_min_diffs if least is None else least
     with np.errstate(invalid="ignore"):
-        return (count >= config.trend_min_diffs) & (np.abs(med) >= 2.0 * se)
+        return (count >= least) & (np.abs(med) >= 2.0 * se)
 
 
 def _side_stats(x, cp, sigma, k: int, config: BaselineConfig, trend, strict: bool = False):

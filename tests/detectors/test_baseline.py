@@ -345,6 +345,25 @@ def test_one_other_year_gives_half_a_season_within_its_regime():
     assert not model.seasonal[0].any()
 
 
+@pytest.mark.parametrize("odd", [11, 23, 35], ids=["first", "middle", "last"])
+def test_two_other_years_that_disagree_leave_a_month_repeating_either(odd):
+    """Three years of a quiet series whose Decembers are at ×5, one of them at ×1: two
+    other years cannot tell which is the season. The ×5 Decembers had been high spikes
+    "4.1 times the expected" (their season the median of ×1, ×5 and the zero year), the
+    odd December none: a month anywhere from its level to the furthest of the other
+    years' months is read by its distance from that range, and none is flagged."""
+    rng = np.random.default_rng(91)
+    v = 1e7 * np.exp(rng.normal(0, 0.05, 36)) * np.tile([1.0] * 11 + [5.0], 3)
+    v[odd] /= 5
+    panel = make_panel(v[None, :], "2019-01")
+    assert Spike().detect(panel).empty and Dip().detect(panel).empty
+    wild = v.copy()
+    wild[23 if odd != 23 else 35] *= 20  # a December ×20 past both is still a spike
+    assert list(Spike().detect(make_panel(wild[None, :], "2019-01"))["start"]) == [
+        23 if odd != 23 else 35
+    ]
+
+
 @pytest.mark.parametrize(
     ("seasonal_factor", "shown"),
     [(1.62, "(×1.62)"), (0.1, "(×0.10)"), (0.004, "(×0.004)"), (0.0004, "(×1/2,500)"),

@@ -68,11 +68,25 @@ def test_a_season_of_two_odd_years_does_not_make_an_ordinary_month_an_anomaly(ki
     """Two other years' Januaries far off (2023 and 2025), January 2024 ordinary for its
     level: the season is the median of the two and the zero year, which two odd months
     make, so January 2024 keeps its deviation from the level alone (``baseline``'s
-    ``_weak_season``) and is no finding; the odd January 2025 stays one (that of
-    2023 opens the series, and a first month is judged as a dip by nothing before it)."""
+    ``_weak_season``) and is no finding."""
     found = findings(keyed_panel(_odd_januaries(other, january, 36)), default_detectors())
     assert "2024-01" not in set(found["period"])
-    assert "2025-01" in set(found["period"])
+
+
+def test_a_month_repeating_one_of_two_other_years_is_no_finding():
+    """Januaries of 2023 and 2025 at 1/50 of a $10K series, 2024 ordinary: three years
+    cannot tell a season from two odd months, and January 2025, repeating January 2023
+    (within the range of its other years' months), is no finding, as a tiny month whose
+    calendar month is as low in another year is none (``implausible._season_as_low``).
+    With January 2023 ordinary it is odd alone, and a dip; with three other years the
+    season is what most did (``test_a_season_from_other_years_odd_months_gives_both_readings``)."""
+    v = _odd_januaries(200.0, 1.6e4, 36)
+    assert not {"2023-01", "2024-01", "2025-01"} & set(
+        findings(keyed_panel(v), default_detectors())["period"]
+    )
+    v[0] = 1e4
+    found = findings(keyed_panel(v), default_detectors())
+    assert list(found.loc[found["period"] == "2025-01", "kind"]) == ["dip"]
 
 
 # SVK ← POL import 39206290, January 2024 (Eurostat Comext), as its evidence was saved

@@ -663,7 +663,7 @@ WEAK_SEASON_YEARS = 2
 def _weak_season(
     z: np.ndarray,
     x: np.ndarray,
-    unclipped: np.ndarray,
+    others: tuple[np.ndarray, np.ndarray],
     years: np.ndarray,
     sides: tuple[np.ndarray, np.ndarray],
     support: np.ndarray,
@@ -671,9 +671,10 @@ def _weak_season(
     """``z`` where a month's season rests on one or two other years (``WEAK_SEASON_YEARS``)
     and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
     its deviation by that reading instead (``x``: the month's log deviation from its level
-    alone; ``unclipped``: the season of the other years' deviations as they were, not
-    winsorised, of the months within ``SEASON_CEILING`` of their level; each reading in
-    the scale of its side × ``support``).
+    alone; ``others``: the lowest and the highest deviation of those other years' months
+    as they were, not winsorised, of the months within ``SEASON_CEILING`` of their level;
+    ``years``: how many other years lend the season; each reading in the scale of its
+    side × ``support``).
 
     - Against its level alone. With two other years the season is the median of them and
       the zero year, which two odd months of that calendar month make even where they
@@ -682,12 +683,16 @@ def _weak_season(
       September 2024 1,697 times its expectation); with one, half a single month. So a
       month at its level after two Januaries at ×0.1 is no finding: two years cannot tell
       a season from a coincidence, and the odd Januaries are judged on their own.
-    - Between its level and the one other year's month. The season is half that year's
-      deviation (between "as last year" and "no season"), so a month that repeats the
-      whole of it read as the other half: in a quiet series whose Decembers are at ×0.5
-      every year, each December was expected at ×0.7 and called a dip of 30 %. One other
-      year cannot tell which of the two is the season, so a month anywhere from its level
-      to that year's month (as it was, not winsorised: in a quiet series whose two
+    - Between its level and the other years' months. With one other year the season is
+      half that year's deviation (between "as last year" and "no season"), so a month
+      that repeats the whole of it read as the other half: in a quiet series whose
+      Decembers are at ×0.5 every year, each December was expected at ×0.7 and called a
+      dip of 30 %. With two that disagree the season is the median of them and the zero
+      year, the nearer the level, so a month that repeats the other one read as a spike:
+      three years whose Decembers were at ×5, ×5 and ×1 had both ×5 Decembers high spikes
+      "4.1 times the expected", and the December at ×1 none. One or two other years
+      cannot tell which of them is the season, so a month anywhere from its level to the
+      furthest of their months (as they were, not winsorised: in a quiet series whose two
       Decembers were at ×4.75, the clipped one was ×1.4, and each December a spike
       against the other) is read by its distance from that range.
 
@@ -696,12 +701,10 @@ def _weak_season(
     is what most years did, and a month that misses it stays unusual."""
     weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
     level_z = side_z(x, sides, support)
-    # one other year: the season is median(0, d) = d/2, the year's whole deviation 2 × it
-    # (a month past ``SEASON_CEILING``, nearer a unit error than a season, lends none)
-    other = 2.0 * unclipped
-    beside = x - np.clip(x, np.fmin(other, 0.0), np.fmax(other, 0.0))
+    lowest, highest = others
+    beside = x - np.clip(x, np.fmin(lowest, 0.0), np.fmax(highest, 0.0))
     range_z = side_z(beside, sides, support)
-    out = np.where(weak & (years == 1) & (np.abs(range_z) < ORDINARY_SCALES), range_z, z)
+    out = np.where(weak & (np.abs(range_z) < ORDINARY_SCALES), range_z, z)
     return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
 
 
@@ -910,7 +913,11 @@ def level_support(points: np.ndarray, measured: np.ndarray) -> np.ndarray:
 
 
 def _seasonal(
-    d: np.ndarray, season: int, config: BaselineConfig, segment: np.ndarray | None = None
+    d: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+    segment: np.ndarray | None = None,
+    extremes: bool = False,
 ):
     """Leave-one-out median of the same calendar month in other years (with a zero prior),
     the number of those years, and the season of most of them.
@@ -925,11 +932,14 @@ def _seasonal(
     median of an odd number does only where most of them do): two Decembers at ×4.75 and
     one at ×1 in a quiet series are a season of ×4.75, where the zero year made it ×2.2 and
     each ×4.75 December a spike; elsewhere the first. Both medians come from one sort.
+    With ``extremes``, also the lowest and the highest of the other years that lend the
+    season (NaN where none does), for ``_weak_season``.
     """
     n, T = d.shape
     years = min(config.max_season_years, (T - 1) // season) if season > 1 else 0
     if years < 1:
-        return np.zeros_like(d), np.zeros(d.shape, dtype=np.int64), np.zeros_like(d)
+        none = np.zeros_like(d), np.zeros(d.shape, dtype=np.int64), np.zeros_like(d)
+        return (*none, np.full(d.shape, np.nan), np.full(d.shape, np.nan)) if extremes else none
     if segment is None:
         segment = np.zeros(d.shape, dtype=np.int64)
     # for column t, columns t - years·season .. t + years·season in steps of a season:
@@ -958,7 +968,13 @@ def _seasonal(
     same[rows] = same_in_rows
     use = (count >= config.min_season_years) | ((count == 1) & (same == 1))
     med = np.where(use, med, 0.0)
-    return med, count, np.where(use & (count >= 3) & (count % 2 == 1), plain, med)
+    of_most = np.where(use & (count >= 3) & (count % 2 == 1), plain, med)
+    if not extremes:
+        return med, count, of_most
+    lowest = np.where(use & (count > 0), stack[..., 0], np.nan)
+    last = np.maximum(count - 1, 0)[..., None]
+    highest = np.where(use & (count > 0), np.take_along_axis(stack, last, axis=-1)[..., 0], np.nan)
+    return med, count, of_most, lowest, highest
 
 
 def _median_with_zero(s: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -1045,13 +1061,16 @@ def _fit_segments(
         # most other years beyond the noise the same way are the season (``_seasonal``);
         # a month past ``SEASON_CEILING``, a unit error's order, is no evidence of either
         seasonal_order = np.where(_within_a_season(y, level, offset), lent, np.nan)
-        raw, raw_years, of_most = _seasonal(seasonal_order, season, config, segment)
+        raw, raw_years, of_most, lowest, highest = _seasonal(
+            seasonal_order, season, config, segment, extremes=True
+        )
         beyond = np.abs(of_most) >= bound
         raw = np.where(beyond, of_most, raw)
         centre = np.where(raw_years >= config.min_season_years, raw, seasonal)
         clipped = np.clip(lent, centre - bound, centre + bound)
         seasonal, years, of_most = _seasonal(clipped, season, config, segment)
         seasonal = np.where(beyond, of_most, seasonal)
+    other_years = years
     years = np.where(seasonal != 0, years, 0)
     expected_log = level + seasonal
     resid = y - expected_log
@@ -1070,7 +1089,7 @@ def _fit_segments(
     support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = side_z(resid, (sigma_low, sigma_high), support)
     z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
-    z = _weak_season(z, y - level, raw, years, (sigma_low, sigma_high), support)
+    z = _weak_season(z, y - level, (lowest, highest), other_years, (sigma_low, sigma_high), support)
     return {
         "level": level,
         "level_points": points,

@@ -959,3 +959,24 @@ def test_a_steady_trend_in_a_short_series_is_no_change_of_level(months, step_at,
         v[step_at:] *= 0.2
     shifts = findings(keyed_panel(v, commodity=CN8), [LevelShift()])
     assert list(shifts["period"]) == found
+
+
+def test_a_change_from_a_short_episode_says_the_level_before_it():
+    """Thailand's graphite from China (HS 380110): about $449K a month, four months at
+    $54K in 2020, then $715K. The return read "×13" against the four months alone, and a
+    journalist would quote it; the level before the episode is what a reader compares it
+    with, and the text now gives it. A change after a year or more of the level before it
+    says nothing of earlier ones."""
+    rng = np.random.default_rng(8)
+    v = 4.5e5 * np.exp(rng.normal(0.0, 0.15, 40))
+    v[16:20] /= 8.3
+    v[20:] *= 2.2
+    found = findings(keyed_panel(v, commodity=CN8), [LevelShift()])
+    rise = found[found["period"] == "2024-09"].iloc[0]
+    assert rise["evidence"]["earlier_change"] == "2024-05"
+    assert "Those months were themselves a fall, from about $4" in rise["explanation"], rise[
+        "explanation"
+    ]
+    assert "against that level the new one is ×1.9." in rise["explanation"]
+    fall = found[found["period"] == "2024-05"].iloc[0]
+    assert "earlier_change" not in fall["evidence"]

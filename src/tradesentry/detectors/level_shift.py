@@ -165,6 +165,9 @@ class LevelShift(Detector):
             for j, k in enumerate(keep)
         ]
         back = undoing_shifts(model, keep, sides, traded)
+        for j, earlier in _after_a_short_change(model, keep, sides, back):
+            evidence[j]["earlier_change"] = panel.label(int(sh.start[keep[earlier]]))
+            evidence[j]["earlier_level"] = round(float(sides["old"][earlier]), 2)
         # the series' next change, reported or not (the model's segments end at each):
         # where the new level ended; a temporary change tells its own return
         later = _next_starts(sh.series, sh.start)[keep]
@@ -278,6 +281,7 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}"
             f"{traded}) {against}{size}."
         )
+        text += _earlier_level(ev, finding, cur, freq)
         text += _unreported_between(ev, finding, freq)
         text += _combined_note(ev) + _zeros_note(ev, unit) + _strays_note(ev, cur, freq)
         text += _regime_end(ev, cur, freq)
@@ -286,6 +290,23 @@ class LevelShift(Detector):
         alternative = "" if unit_change or record_only else _alternative(ev, finding, cur)
         parts = (text, _against_trend(ev, unit), weights, mirror, alternative)
         return " ".join(part for part in parts if part).replace("  ", " ")
+
+
+def _earlier_level(ev: Mapping, finding: Mapping, cur: str, freq: str) -> str:
+    """Where the old level was a short change the other way (``_after_a_short_change``),
+    the level before it and the new level against that: " Those months were themselves a
+    fall, from about $449.2K a month before May 2020: against that level the new one is
+    ×1.6." ("" otherwise)."""
+    earlier, new = ev.get("earlier_level"), finding.get("observed")
+    if not ev.get("earlier_change") or not _positive(earlier) or not _positive(new):
+        return ""
+    way = "rise" if ev.get("direction") == "down" else "fall"
+    unit = period_unit(freq)
+    return (
+        f" Those {unit}s were themselves a {way}, from {about(earlier, cur)} a {unit} before "
+        f"{period_name(ev['earlier_change'], freq)}: against that level the new one is "
+        f"{factor(new / earlier)}."
+    )
 
 
 def _unreported_between(ev: Mapping, finding: Mapping, freq: str) -> str:
@@ -518,6 +539,30 @@ def undoing_shifts(
     for j in np.flatnonzero(pair):
         if j == 0 or out[j - 1] != j:
             out[j] = j + 1
+    return out
+
+
+def _after_a_short_change(
+    model: Baseline, keep: np.ndarray, sides: Mapping[str, np.ndarray], back: np.ndarray
+) -> list[tuple[int, int]]:
+    """(j, j − 1) for each shift of ``keep`` whose old level is a change the other way
+    that lasted less than ``LEVEL_MONTHS`` reported months and that it does not undo
+    (``undoing_shifts``): the old level it is measured against is then a short episode,
+    and the level before that episode is what a reader compares it with. Thailand's
+    graphite from China fell from about $449.2K a month to $54.1K for four months in
+    2020 and came back at $714.9K: the return read "×13" against the four months alone."""
+    sh = model.shifts
+    rows, starts = sh.series[keep], sh.start[keep]
+    out = []
+    for j in range(1, len(keep)):
+        a, b = keep[j - 1], keep[j]
+        following = rows[j - 1] == rows[j] and (
+            model.segment[rows[j], starts[j]] == model.segment[rows[j - 1], starts[j - 1]] + 1
+        )
+        if not following or back[j - 1] == j or np.sign(sh.stat[a]) == np.sign(sh.stat[b]):
+            continue
+        if sides["n_before"][j] < LEVEL_MONTHS and _positive(sides["old"][j - 1]):
+            out.append((j, j - 1))
     return out
 
 

@@ -748,3 +748,22 @@ def test_a_thousandth_in_a_line_that_often_ships_nothing_is_a_parcel(kg, flagged
         weights[29] = kg
     found = findings(keyed_panel(v, weights=weights), default_detectors(["implausible", "dip"]))
     assert list(found["period"]) == flagged
+
+
+@pytest.mark.parametrize("quiet", [0.0, np.nan], ids=["zeros", "missing"])
+def test_a_slip_a_hundred_times_every_other_month_is_one_in_a_lumpy_line(quiet):
+    """An HS6 line shipping $32K–$1.48M in 30 % of its months, one month ×1000
+    ($190.5M): a low spike "4.1 times the series' usual variation", its scale wide from
+    the lumpy shipments. A hundred times every month the line ever had is no shipment by
+    chance: a unit slip, and the text says how far above the rest it lies."""
+    rng = np.random.default_rng(7)
+    v = np.where(rng.random(60) < 0.7, quiet, np.round(np.exp(rng.normal(np.log(2e5), 1.0, 60))))
+    v[22] = 190_531.0
+    clean = findings(keyed_panel(v, commodity="811292"), default_detectors())
+    v[22] *= 1000
+    found = findings(keyed_panel(v, commodity="811292"), default_detectors())
+    (slip,) = found[found["period"] == "2024-11"].to_dict("records")
+    assert slip["kind"] == "implausible" and slip["evidence"]["reason"] == "unit_slip"
+    assert slip["severity"] in ("medium", "high")
+    assert " times the largest other month of the series ($" in slip["explanation"]
+    assert len(found) == len(clean) + 1

@@ -84,7 +84,8 @@ class Implausible(Detector):
     tiny months below 2 scales under their expectation and 4.5 under the typical month, so a
     series that swings ×100 every month is never called implausible; either z in the
     series' two-sided scale too, ``_two_sided``, so three ×1000 months in 36 are not each
-    other's noise): a *unit slip*, the
+    other's noise; or, for a slip up, a hundred times every other month of its series,
+    ``_alone_high``, which a lumpy line's wide scale hid): a *unit slip*, the
     log10 ratio of observed to expected within ±0.3 (or 2 residual scales, when the series
     is noisier, at most 1) of ±3 or ±6 (a ×1000 or ×1e6 error between units, thousands and
     millions), with the value nearer the slipped level than the series' typical month (at
@@ -182,6 +183,13 @@ class Implausible(Detector):
         # a slip or tiny month found in the two-sided scale is scored in it too: two years
         # ×1000 of a 14-year series, $100B at stake, scored 0 in their side's scale
         zz = np.fmax(zz, np.abs(np.nan_to_num(z_both[rows, cols])))
+        # a slip a hundred times every other month (``_alone_high``) passed the bar on that
+        # ground: scored at the bar plus its distance above the series' largest other month
+        # in the scale above its expectation
+        apart = _alone_high(v)[rows, cols] & (reason[rows, cols] == 3)
+        zz = np.where(
+            apart, np.fmax(zz, self.threshold + _above_the_rest(v, model)[rows, cols]), zz
+        )
         evidence = deviation_evidence(panel, model, rows, cols)
         around = [ev.get("level_months") for ev in evidence]
         for ev, more, r in zip(
@@ -340,8 +348,10 @@ class Implausible(Detector):
             lr = np.log10(v / e)
             from_typical = np.log10(v / typical)
         far_up, far_down = z >= self.threshold, z <= -self.threshold
-        # orders of magnitude are read in the two-sided scale too (``_two_sided``)
-        slip_up = far_up | (z_both >= self.threshold)
+        # orders of magnitude are read in the two-sided scale too (``_two_sided``), and a
+        # month a hundred times every other month of the series is past any lumpy flow's
+        # noise whatever the scale says (``_alone_high``)
+        slip_up = far_up | (z_both >= self.threshold) | (_alone_high(v) & np.isfinite(z))
         slip_down = far_down | (z_both <= -self.threshold)
         slip = np.full(v.shape, np.nan)
         # the expected value is itself uncertain by the series' noise (2 scales), but past
@@ -608,6 +618,7 @@ def _slip_reading(
     on_weight = _weight_text(finding, ev, step, unit, settled)
     if near:
         head = f": close to {power_step(step)}, the signature of a unit error ({what})"
+        head += _above_every_other(observed, ev, cur, unit, step)
         if on_weight is None:
             return f"{head}. A genuine {kind} of that size is the alternative; the {tell}"
     else:
@@ -620,6 +631,16 @@ def _slip_reading(
         if on_weight is None:
             return f"{head}; a genuine {kind} of that size is the other reading. The {tell}"
     return f"{head}.{on_weight}"
+
+
+def _above_every_other(observed, ev: Mapping, cur: str, unit: str, step: float) -> str:
+    """'; 128 times the largest other month of the series ($1.5M)' where an upward slip
+    lies ``APART_HIGH`` times above every other month (``_alone_high``), the ground it
+    passed on in a series too lumpy for its scale to say so; nothing otherwise."""
+    largest = ev.get("largest")
+    if step < 1 or not largest or not observed or observed < APART_HIGH * largest:
+        return ""
+    return f"; {times_rounded(observed / largest)} the largest other {unit} of the series ({money(largest, cur)})"
 
 
 def _beyond_range(unslipped: float, ev: Mapping, cur: str, unit: str) -> str:
@@ -948,6 +969,49 @@ def _two_sided(z: np.ndarray, model) -> np.ndarray:
     side = np.where(z >= 0, model.sigma_high[:, None], model.sigma_low[:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
         return z * side / model.sigma[:, None]
+
+
+#: a month this many times every other month of its series stands apart from its noise
+APART_HIGH = 100.0
+
+
+def _alone_high(v: np.ndarray, factor: float = APART_HIGH) -> np.ndarray:
+    """Cells at least ×``factor`` above every other reported month of their series, in a
+    series with ``Implausible.min_other_months`` other months with trade or more. An
+    intermittent line shipping $32K–$1.48M (70 % of its months without trade) had a ×1000
+    month, $190.5M, read as a low spike "4.1 times the series' usual variation": its scale,
+    wide from the lumpy shipments, kept it under the slip's bar, though it was 128 times
+    the largest month the line ever had. Two decades above the series' whole range is no
+    shipment's size by chance (the unit-slip reading still asks the step's ratio to the
+    expectation, and the weight's reading may still clear it)."""
+    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    n = np.isfinite(pos).sum(axis=1)
+    if v.shape[1] < 2:
+        return np.zeros(v.shape, dtype=bool)
+    order = np.sort(pos, axis=1)  # NaN last
+    at = np.arange(len(v))
+    top, second = order[at, np.maximum(n - 1, 0)], order[at, np.maximum(n - 2, 0)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (
+            (pos == top[:, None])
+            & (pos >= factor * second[:, None])
+            & (n[:, None] > Implausible.min_other_months)
+        )
+
+
+def _above_the_rest(v: np.ndarray, model) -> np.ndarray:
+    """How many scales above its expectation (``sigma_high``) each month lies above the
+    largest other month of its series (log scale with the model's offset; 0 below it)."""
+    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    order = np.sort(pos, axis=1)  # NaN last
+    n = np.isfinite(order).sum(axis=1)
+    at = np.arange(len(v))
+    top, second = order[at, np.maximum(n - 1, 0)], order[at, np.maximum(n - 2, 0)]
+    other = np.where(pos == top[:, None], second[:, None], top[:, None])
+    c = model.offset[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gap = (np.log(pos + c) - np.log(other + c)) / model.sigma_high[:, None]
+    return np.clip(np.nan_to_num(gap), 0.0, None)
 
 
 def _alone_low(v: np.ndarray, factor: float) -> np.ndarray:

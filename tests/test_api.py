@@ -253,11 +253,11 @@ def test_a_findings_query_outside_the_choices_is_an_input_error(demo_store, quer
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda st: st.scan(since=202102), "--since 202102: expected a month"),
+        (lambda st: st.scan(since=202102), "since 202102: expected a month"),
         (lambda st: st.scan(reporter=["CHN", None]), "reporter: expected a string or a list"),
         (lambda st: st.scan(chunk_series="5"), "chunk_series '5': expected a whole number"),
         (lambda st: api.series(st, "CHN", "PRK", "export", 0), "commodity: expected a string"),
-        (lambda st: st.ingest(DEMO_CSV, published=20200301), "--published 20200301: expected"),
+        (lambda st: st.ingest(DEMO_CSV, published=20200301), "published 20200301: expected"),
         (lambda st: st.ingest(DEMO_CSV, encoding="cp1252"), "must be utf-8 or latin-1"),
         # a scan or release id: DuckDB's conversion error, or True taken as scan 1
         (lambda st: st.findings(scan_id="x"), "scan_id 'x': expected a whole number"),
@@ -277,6 +277,134 @@ def test_an_argument_of_another_type_is_an_input_error(demo_store, call, message
     with pytest.raises(InputError, match=re.escape(message)):
         call(demo_store)
     assert demo_store.scan(since=date(2021, 2, 1), save=False) is not None  # a date is a month
+
+
+@pytest.mark.parametrize(
+    ("scans", "query", "read"),
+    [
+        # a scan of spikes alone after a full scan: level shifts are the full scan's
+        ([{}, {"kinds": "spike"}], {"kind": "level_shift", "severity": "high"}, 1),
+        ([{}, {"flow": "import"}], {"flow": "export"}, 1),
+        ([{}, {"flow": "import"}], {"flow": "import"}, 2),
+        ([{}, {"since": "2021-01"}], {"since": "2020-06"}, 1),
+        ([{}, {"since": "2021-01"}], {"since": "2021-02"}, 2),
+        # a query that names no detector: the latest scan of every detector
+        ([{}, {"kinds": "spike"}], {"severity": "high"}, 1),
+        ([{}, {"kinds": "spike"}], {"kind": "spike"}, 2),
+        # no filter at all: the latest scan, whatever it covered (``scan_info`` says what)
+        ([{}, {"flow": "import"}], {}, 2),
+        # none looked at every flow: the one that left out none asked (reporter CHN)
+        ([{"flow": "import"}], {"reporter": "CHN"}, 1),
+    ],
+)
+def test_findings_read_the_latest_scan_that_looked_at_what_is_asked(demo_store, scans, query, read):
+    """A narrower scan saved last answered a query it never looked at with "0 findings"."""
+    for options in scans:
+        demo_store.scan(**options)
+    found = demo_store.findings(**query)
+    assert found.scan_id == read
+    assert found.to_frame()["id"].tolist() == (
+        demo_store.findings(scan_id=read, **query).to_frame()["id"].tolist()
+    )
+    assert len(found) or query == {"kind": "spike"}
+
+
+@pytest.mark.parametrize(
+    ("scans", "query", "message"),
+    [
+        (
+            [{"kinds": "spike"}],
+            {"kind": "level_shift", "severity": "high"},
+            "no saved scan looked at kind level_shift: scan 1 was limited to detectors: spike; "
+            "scan them first",
+        ),
+        (
+            [{"flow": "import"}, {"flow": "import", "kinds": "dip"}],
+            {"flow": "export"},
+            "no saved scan looked at flow export: scan 2 was limited to flow: import, "
+            "detectors: dip; scan 1 was limited to flow: import; scan them first",
+        ),
+        (
+            [{"since": "2021-01"}],
+            {"since": "2020-06", "flow": "export"},
+            "no saved scan looked at flow export; findings ending in or after 2020-06: scan 1 "
+            "was limited to findings ending in or after 2021-01; scan them first",
+        ),
+        # a scan named that did not look at what is asked: said, not "0 findings"
+        (
+            [{}, {"flow": "import"}],
+            {"flow": "export", "scan_id": 2},
+            "scan 2 did not look at flow export: it was limited to flow: import",
+        ),
+        (
+            [{"kinds": ["spike", "dip"]}],
+            {"kind": ["dip", "level_shift"], "scan_id": 1},
+            "scan 1 did not look at kind level_shift: it was limited to detectors: spike, dip",
+        ),
+    ],
+)
+def test_a_query_no_saved_scan_looked_at_is_an_input_error(demo_store, scans, query, message):
+    for options in scans:
+        demo_store.scan(**options)
+    with pytest.raises(InputError) as err:
+        demo_store.findings(**query)
+    assert str(err.value) == message
+
+
+def test_findings_of_a_store_never_scanned_are_of_no_scan(demo_store):
+    """Nothing found so far, no mistake: the dashboard's pages of a store never scanned
+    read "no scan saved yet" from it."""
+    for query in ({}, {"flow": "export"}):
+        found = demo_store.findings(**query)
+        assert (len(found), found.scan_id) == (0, None)
+
+
+def test_a_series_reads_the_scan_it_is_given_as_it_is(demo_store):
+    """The report reads its scan's series and their mirrors with ``scan_id``, and marks
+    what the scan did not cover itself: a mirror outside it is still drawn."""
+    demo_store.scan(flow="import")
+    view = api.series(demo_store, "CHN", "PRK", "export", "TOTAL", scan_id=1)
+    assert (len(view.findings), view.findings.scan_id) == (0, 1)
+
+
+def test_a_store_without_figures_is_not_scanned(store):
+    """A mistyped store path makes a new, empty store: its scan read "No findings"."""
+    with pytest.raises(InputError, match="the store holds no figures: ingest a file first$"):
+        store.scan()
+    assert store.con.execute("SELECT count(*) FROM scans").fetchone()[0] == 0
+
+
+def test_an_empty_scan_in_memory_has_the_saved_ones_dtypes(demo_store):
+    unsaved = demo_store.scan(save=False, kinds="revision").to_frame()
+    saved = demo_store.scan(kinds="revision").to_frame()
+    assert len(unsaved) == len(saved) == 0
+    numbers = ["observed", "expected", "impact", "score"]
+    assert unsaved.dtypes[numbers].tolist() == saved.dtypes[numbers].tolist() == ["float64"] * 4
+    assert empty_findings().dtypes[numbers].tolist() == ["float64"] * 4
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda st: st.scan(since="2021-13"), "since '2021-13': expected a month as YYYY-MM"),
+        (lambda st: st.ingest(DEMO_CSV, published="2999-01-01"), "published 2999-01-01: in"),
+        (lambda st: st.scan(save="no"), "save: expected True or False, not 'no'"),
+        (lambda st: st.scan(progress=5), "progress: expected a function taking the number"),
+        (
+            lambda st: st.findings(scan=99),
+            "findings: unknown keyword scan= (did you mean scan_id=?); it takes scan_id, kind,",
+        ),
+        (lambda st: st.findings(kinds="spike"), "findings: unknown keyword kinds= (did you mean"),
+    ],
+    ids=["since", "published", "save", "progress", "scan", "kinds"],
+)
+def test_an_api_error_names_the_python_argument(demo_store, call, message):
+    """Not the command line's flag (``--since``, ``--published``), nor Python's TypeError
+    naming no keyword the function takes; a ``save`` of "no" saved the scan."""
+    with pytest.raises(InputError) as err:
+        call(demo_store)
+    assert str(err.value).startswith(message)
+    assert demo_store.con.execute("SELECT count(*) FROM scans").fetchone()[0] == 0
 
 
 def test_a_blank_classification_is_none(demo_store):

@@ -97,5 +97,17 @@ def test_an_engine_keyword_is_checked_against_the_engine_that_takes_it():
         arguments.check_engine("local", {"kind": "spike"}, ["kinds"])
 
 
+def test_an_unknown_keyword_lists_what_the_caller_may_pass_once():
+    """Spark's ``since`` is scan's own and its ``complete`` api's: the list named ``since``
+    twice and an internal ``complete`` a caller cannot usefully pass."""
+    with pytest.raises(InputError) as err:
+        arguments.check_engine("spark", {"foo": 1}, ["since", "kinds"])
+    message = str(err.value)
+    assert message.startswith("scan: unknown keyword foo=; it takes since, kinds; with engine=")
+    assert message.count("since") == 1 and "complete" not in message
+    with pytest.raises(InputError, match=r"^findings: unknown keyword scan= \(did you mean sc"):
+        arguments.check_keywords("findings", {"scan": 99}, ["scan_id", "kind"])
+
+
 def test_a_numpy_whole_number_is_a_whole_number():
     assert arguments.whole_number(np.int64(5), "chunk_series") == 5

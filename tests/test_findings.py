@@ -86,6 +86,44 @@ def test_findings_of_a_closed_store_say_so(tmp_path):
         saved.to_frame()
 
 
+def test_a_closed_stores_findings_still_show_what_they_are(demo_store):
+    """A notebook displays a result with ``repr`` and ``_repr_html_``: raising there broke
+    the display once the store was closed."""
+    saved = api.scan(demo_store)
+    demo_store.close()
+    assert repr(saved) == f"Findings(scan {saved.scan_id}; its store is closed)"
+    assert saved._repr_html_() == f"<p>Findings(scan {saved.scan_id}; its store is closed)</p>"
+
+
+@pytest.mark.parametrize("n", [-1, 1.5, True, None, "3"])
+@pytest.mark.parametrize("where", ["saved", "in memory"])
+def test_head_takes_a_whole_number_of_findings_only(demo_store, where, n):
+    """A saved scan gave ``n`` to SQL's LIMIT (-1: DuckDB's BinderException), a frame in
+    memory to pandas (1.5: a TypeError; -1: all but the last, read as "the worst")."""
+    found = api.scan(demo_store, save=where == "saved")
+    with pytest.raises(InputError, match=re.escape(f"n {n!r}: expected a whole number, 0 or")):
+        found.head(n)
+    assert len(found.head(0)) == 0 and len(found.head(2)) == 2
+
+
+def test_the_notebook_table_says_when_it_is_cut():
+    html = Findings(_frame(60, seed=0))._repr_html_()
+    assert html.startswith("<p>60 findings: the 50 worst shown</p>")
+    assert html.count("<tr>") == 51  # the heading and 50 rows
+    assert Findings(_frame(50, seed=0))._repr_html_().startswith("<p>50 findings</p><table>")
+
+
+def test_the_notebook_table_tells_apart_series_of_the_same_codes():
+    """2710 under H5 yearly and under HS monthly read as one row twice; the command line's
+    table names what tells them apart, and so does the notebook's."""
+    one = _frame(1, seed=0).assign(commodity="2710", classification="H5", freq="A")
+    other = one.assign(classification="HS", freq="M", id="other")
+    part = one.assign(commodity="27", breakdown="partner2=0;customs=C00;mot=3200")
+    html = Findings(pd.concat([one, other, part], ignore_index=True))._repr_html_()
+    assert "<td>2710 (H5, annual)</td>" in html and "<td>2710 (HS, monthly)</td>" in html
+    assert "<td>27 (mode of transport 3200)</td>" in html  # a part, never read as the whole
+
+
 def test_evidence_is_written_as_valid_json_whatever_it_holds():
     """Every output (the store, Spark, the CSV) encodes evidence one way: JSON has no NaN."""
     evidence = {

@@ -69,3 +69,27 @@ def test_a_scan_of_the_latest_release_or_without_a_watermark_is_current(release,
     )
     assert not scope.stale and scope.whole_store
     assert scope.summary(None, 7)["series_scanned"] == 7
+
+
+@pytest.mark.parametrize(
+    ("scan", "query", "outside", "open_limits"),
+    [
+        (_scan(), {"flow": "export", "kinds": ["dip"], "since": "2020-01"}, [], []),
+        (_scan(flow=["import"]), {"flow": "export"}, ["flow export"], []),
+        (_scan(flow=["import"]), {"flow": ["import", "export"]}, ["flow export"], []),
+        (_scan(flow=["import"]), {"reporter": "CHN"}, [], ["flow: import"]),
+        (_scan(kinds=["spike"]), {"kinds": ["level_shift"]}, ["kind level_shift"], []),
+        (_scan(kinds=["spike"]), {"flow": "export"}, [], ["detectors: spike"]),
+        (_scan(since="2021-01"), {"since": "2020-12"}, ["findings ending before 2021-01"], []),
+        (_scan(since="2021-01"), {"since": "2021-01"}, [], []),
+        (_scan(since="2021-01"), {}, [], ["findings ending in or after 2021-01"]),
+    ],
+)
+def test_what_a_query_asks_beyond_a_scan(scan, query, outside, open_limits):
+    """``api.findings`` reads a scan only where nothing asked lies outside it, first one
+    with no limit the query leaves open."""
+    scope = ScanScope.of(scan)
+    filters = {k: v for k, v in query.items() if k not in ("kinds", "since")}
+    asked = (filters, query.get("kinds"), query.get("since"))
+    assert scope.outside(*asked) == outside
+    assert scope.open_limits(*asked) == open_limits

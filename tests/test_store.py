@@ -11,7 +11,8 @@ import pytest
 from tests.cli.readers import held_read_only
 from tests.conftest import DEMO_CSV
 from tradesentry import api
-from tradesentry.store import SCHEMA_VERSION, open_store
+from tradesentry.errors import StoreError
+from tradesentry.store import SCHEMA_VERSION, open_store, read_else_write
 
 
 def test_a_store_opened_read_only_leaves_its_connection_free(demo_store):
@@ -23,6 +24,31 @@ def test_a_store_opened_read_only_leaves_its_connection_free(demo_store):
         assert st.con.sql("SELECT count(*) FROM observations").fetchall()[0][0] > 0
         assert len(st.releases()) == 1
         assert st.con.sql("SELECT 1").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("write", "instead"),
+    [
+        (lambda st: st.scan(), "scan(save=False) reads it without saving"),
+        (lambda st: st.ingest(DEMO_CSV), "an ingest writes a release"),
+    ],
+    ids=["scan", "ingest"],
+)
+def test_a_store_opened_read_only_refuses_a_write_in_words(demo_store, write, instead):
+    """DuckDB's own "Cannot execute statement of type INSERT on database … attached in
+    read-only mode" came from deep inside; an ingest of a file the store holds already
+    passed, and one of a new file did not."""
+    path = demo_store.path
+    demo_store.close()
+    with open_store(path, read_only=True) as st:
+        with pytest.raises(StoreError) as err:
+            write(st)
+        assert str(err.value) == (
+            f"{path}: the store is open read-only: {instead}, or open it for writing "
+            "(open_store(path))"
+        )
+        assert len(st.scan(save=False)) > 0  # reading is no write
+    assert read_else_write(path, lambda st: st.scan().scan_id) == 1  # refused, then written
 
 
 def schema_3_store(folder: Path) -> Path:

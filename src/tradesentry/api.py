@@ -190,8 +190,12 @@ def scan(
     arguments.check_engine(engine, engine_options, own)
     if store is not None:
         _a_store(store)
+    # "--since": the command line's words, whose scan this is too (``Store.scan``, which
+    # only Python calls, names the argument)
     since = arguments.month(since, "--since")
     chunk_series = arguments.whole_number(chunk_series, "chunk_series")
+    save = arguments.flag(save, "save")
+    progress = arguments.callback(progress, "progress", "the number of observations read")
     kinds = arguments.kinds(kinds)
     detectors = default_detectors(kinds)
     filters = arguments.series_filters(reporter, partner, flow, commodity)
@@ -199,6 +203,9 @@ def scan(
     if store is None and not foreign:
         raise InputError("scan: a store is needed (only a Spark scan of input= reads none)")
     if not foreign:
+        if save:
+            store.check_writable("scan(save=False) reads it without saving")
+        _check_figures(store)
         stops = any(type(d).from_store is not Detector.from_store for d in detectors)
         check_selection(store, filters, since=since, stops=stops)
     options = dict(engine_options)
@@ -227,6 +234,14 @@ def scan(
             return Findings(rank(frame, store.con.cursor()), None)
         scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
     return Findings.from_store(store, scan_id)
+
+
+def _check_figures(store: Store) -> None:
+    """An InputError where the store holds no figures: its scan found nothing because there
+    was nothing to look at, and "No findings" (a pipeline's ``--fail-on`` passing) would
+    read as a clean bill (a mistyped store path makes a new, empty store)."""
+    if store.con.cursor().execute("SELECT 1 FROM observations LIMIT 1").fetchone() is None:
+        raise InputError(f"{store.path}: the store holds no figures: ingest a file first")
 
 
 def _input_rates(path: str) -> duckdb.DuckDBPyConnection | None:
@@ -412,14 +427,26 @@ def findings(
     classification: str | None = None,
     freq: str | None = None,
     since: str | None = None,
+    **unknown: object,
 ) -> Findings:
-    """Findings of a saved scan (the latest by default), filtered; no detector runs.
+    """Findings of a saved scan, filtered; no detector runs.
+
+    The scan read is the latest whose scope holds what is asked (``ScanScope.outside``):
+    after a full scan and then ``scan(kinds="spike")``, ``kind="level_shift"`` reads the
+    full scan, not "0 findings" from the scan of spikes. Only what is asked is weighed: a
+    query that names no flow reads the flows the scan it reads selected (``scan_info``
+    says which). Where no saved scan looked at what is asked, or ``scan_id`` names one that
+    did not, that is an InputError naming what the scans covered; with no scan saved at
+    all, the answer is empty and of no scan (``scan_id`` None: nothing found so far).
 
     Codes are normalised as ``scan`` does; an unknown scan id, kind, severity, flow or
     freq is an InputError naming the choices (never an empty answer that reads "no
-    findings"). ``since`` (YYYY-MM) keeps the findings whose last month is in or after it
-    (an annual finding's last month is its year's December: ``findings.last_month``).
+    findings"), and so is a keyword ``findings`` does not take. ``since`` (YYYY-MM) keeps
+    the findings whose last month is in or after it (an annual finding's last month is its
+    year's December: ``findings.last_month``).
     """
+    own = [p for p in inspect.signature(findings).parameters if p not in ("store", "unknown")]
+    arguments.check_keywords("findings", unknown, own)
     _a_store(store)
     since = arguments.month(since, "since")
     freq = None if freq is None else arguments.freq(freq)
@@ -436,11 +463,36 @@ def findings(
     if since:  # after every month the selection holds: a mistake, not "no findings"
         _check_since(con, filters, since, "the store", stops=True, option="since")
     if scan_id is None:
-        scan_id = _latest_scan(con)
+        narrowed = any(filters.values()) or any(
+            v is not None for v in (kind, since, severity, classification, freq)
+        )
+        scan_id = _scan_holding(con, filters, kind, since, narrowed)
         if scan_id is None:  # no scan saved yet: nothing found so far, no mistake
             return Findings(empty_findings(), None)
     else:
         _check_scan(con, scan_id)
+        scope = ScanScope.of(scan_info(store, scan_id))
+        outside = scope.outside(filters, kind, since)
+        if outside:
+            raise InputError(
+                f"scan {scan_id} did not look at {'; '.join(outside)}: it was limited to "
+                f"{', '.join(scope.terms())}"
+            )
+    return _saved_findings(store, scan_id, filters, kind, severity, classification, freq, since)
+
+
+def _saved_findings(
+    store: Store,
+    scan_id: int,
+    filters: dict,
+    kind: list[str] | None = None,
+    severity: str | list[str] | None = None,
+    classification: str | None = None,
+    freq: str | None = None,
+    since: str | None = None,
+) -> Findings:
+    """The findings of saved scan ``scan_id`` that the filters (read as ``findings`` reads
+    them) keep, whatever the scan looked at."""
     # Only the rows asked for are read, so one series' or one kind's findings do not parse
     # the whole scan's evidence (values bound). ``freq`` is filtered once read: rows saved
     # before it was kept read as "M".
@@ -460,6 +512,39 @@ def findings(
     if since:
         found = Findings(ending_since(found.to_frame(), since), scan_id)
     return found
+
+
+#: how many scans an InputError of ``_scan_holding`` describes, the latest first
+_SCANS_TOLD = 3
+
+
+def _scan_holding(
+    con, filters: dict, kinds: list[str] | None, since: str | None, narrowed: bool
+) -> int | None:
+    """The scan a query reads (``findings``), None where no scan is saved: with no filter
+    (``narrowed`` False: no severity, classification or freq either), the latest; else the
+    latest that looked at every series, kind and month the filters select, failing that
+    the latest that left out none they name (``ScanScope.outside``; a scan of imports
+    answered flow export with "0 findings"), failing that an InputError naming what the
+    scans covered."""
+    rows = con.execute("SELECT id, parameters FROM scans ORDER BY id DESC").fetchall()
+    if not rows:
+        return None
+    if not narrowed:
+        return rows[0][0]  # the latest scan, whatever it covered: ``scan_info`` says what
+    scopes = [ScanScope.of({"id": i, "parameters": json.loads(p or "{}")}) for i, p in rows]
+    within = [s for s in scopes if not s.outside(filters, kinds, since)]
+    whole = [s for s in within if not s.open_limits(filters, kinds, since)]
+    if whole or within:  # within alone: its scope (``scan_info``) says what it left open
+        return (whole or within)[0].scan_id
+    limited = [f"scan {s.scan_id} was limited to {', '.join(s.terms())}" for s in scopes]
+    asked = [arguments.describe(filters)] if any(filters.values()) else []
+    asked += [f"kind {', '.join(kinds)}"] if kinds else []
+    asked += [f"findings ending in or after {since}"] if since else []
+    told = "; ".join(limited[:_SCANS_TOLD])
+    if len(limited) > _SCANS_TOLD:
+        told += f" (and {len(limited) - _SCANS_TOLD} earlier scans, each limited too)"
+    raise InputError(f"no saved scan looked at {'; '.join(asked)}: {told}; scan them first")
 
 
 def _a_store(store) -> None:
@@ -608,8 +693,9 @@ def series(
         scan_id = covering_scan(store, full)
     if scan_id is None:  # no saved scan ran every detector over it: scan it now
         found = scan(store, save=False, **key)
-    else:
-        found = findings(store, scan_id=scan_id, classification=classification, freq=freq, **key)
+    else:  # the scan named is read as it is: its scope is the caller's to say
+        _check_scan(con, scan_id)
+        found = _saved_findings(store, scan_id, key, classification=classification, freq=freq)
     found = found.filter(classification=classification, freq=freq, breakdown=breakdown)
     return SeriesView(key, obs, found, history, classification, breakdown, freq)
 

@@ -171,8 +171,11 @@ def severities(severity) -> str | list[str] | None:
     return each(severity, _choice(SEVERITIES, "severity"), "severity")
 
 
-# Parameters of an engine's scan that api.scan fills itself (not options to pass).
-_ENGINE_FILLED = ("store", "con", "detectors", "filters", "chunk_series", "progress")
+# Parameters of an engine's scan that api.scan fills itself (not options to pass): Spark's
+# ``since`` is scan's own, and its ``complete`` is how api completes Spark's findings.
+_ENGINE_FILLED = (
+    "store", "con", "detectors", "filters", "chunk_series", "progress", "since", "complete"
+)  # fmt: skip
 
 
 def engine_options(engine: str) -> tuple[str, ...]:
@@ -200,10 +203,44 @@ def check_engine(engine: str, options: dict, own: Iterable[str]) -> None:
         other = next((e for e in ENGINES if e != engine and name in engine_options(e)), None)
         if other is not None:
             raise InputError(f"scan: {name}= is an option of engine={other!r}, not {engine!r}")
-        close = difflib.get_close_matches(name, [*own, *accepted], n=1)
-        hint = f" (did you mean {close[0]}=?)" if close else ""
         extra = f"; with engine={engine!r} also {', '.join(accepted)}" if accepted else ""
-        raise InputError(f"scan: unknown keyword {name}={hint}; it takes {', '.join(own)}{extra}")
+        check_keywords("scan", {name: options[name]}, own, [*own, *accepted], extra)
+
+
+def check_keywords(
+    function: str,
+    given: Mapping,
+    own: Iterable[str],
+    near: Iterable[str] | None = None,
+    extra: str = "",
+) -> None:
+    """An InputError for the first keyword of ``given`` ``function`` does not take (none of
+    ``own``), with the nearest of ``near`` (default: ``own``): Python's own TypeError ("got
+    an unexpected keyword argument 'scan'") names no keyword it does take."""
+    own = list(own)
+    for name in given:
+        if name in own:
+            continue
+        close = difflib.get_close_matches(name, own if near is None else list(near), n=1)
+        hint = f" (did you mean {close[0]}=?)" if close else ""
+        raise InputError(
+            f"{function}: unknown keyword {name}={hint}; it takes {', '.join(own)}{extra}"
+        )
+
+
+def flag(value, name: str) -> bool:
+    """``value`` if it is True or False: ``save="no"`` is a true string, and saved."""
+    if not isinstance(value, bool):
+        raise InputError(f"{name}: expected True or False, not {value!r}")
+    return value
+
+
+def callback(value, name: str, takes: str) -> Callable | None:
+    """``value`` if it can be called (None stays None), else an InputError saying what it
+    is called with: ``progress=5`` failed mid-scan as "'int' object is not callable"."""
+    if value is not None and not callable(value):
+        raise InputError(f"{name}: expected a function taking {takes}, not {value!r}")
+    return value
 
 
 def describe(filters: dict) -> str:

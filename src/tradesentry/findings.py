@@ -440,8 +440,16 @@ def saved_frame(
     return _decoded(read_saved(con, scan_id, where, params, limit).df())
 
 
+#: the findings' numbers: an empty frame gives them its dtype, as a saved scan's empty read
+#: does (object columns of no rows would not sum or compare as numbers)
+_NUMBER_COLUMNS = ("observed", "expected", "impact", "score")
+
+
 def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame(columns=[*FINDING_COLUMNS, *EXTRA_COLUMNS])
+    columns = [*FINDING_COLUMNS, *EXTRA_COLUMNS]
+    return pd.DataFrame(
+        {c: pd.Series(dtype=float if c in _NUMBER_COLUMNS else object) for c in columns}
+    )
 
 
 _STREAM_BATCH = 10_000
@@ -546,6 +554,12 @@ class Findings:
 
     def head(self, n: int) -> Findings:
         """The ``n`` worst findings (for a saved scan, only those rows are read)."""
+        from tradesentry import arguments
+
+        # checked once, for both: a saved scan gave n to SQL's LIMIT, a frame to pandas
+        if n is None:
+            raise InputError("n None: expected a whole number, 0 or more")
+        n = arguments.whole_number(n, "n", 0)
         if self._stored():
             return Findings(saved_frame(self._cursor(), self.scan_id, limit=n), self.scan_id)
         return Findings(self._frame.head(n), self.scan_id)
@@ -663,17 +677,70 @@ class Findings:
             "impact",
             "explanation",
         ]
-        head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+        try:
+            total, head = len(self), self.head(_HTML_ROWS).to_frame()
+        except StoreError:  # a notebook shows what it holds whatever became of the store
+            return f"<p>{escape(self._closed())}</p>"
+        named = _series_names(head)
         shown = []
-        for r in self.head(50).to_records():  # an annual finding's period as its year
+        for r, name in zip(_records(head), named, strict=True):  # a year for an annual one
             r["period"] = period_span(r["period"], r["period_end"], r["freq"], "…")
             r["impact"] = money(r["impact"], r["currency"] or "")
+            r["commodity"] = name
             shown.append("".join(f"<td>{escape(printable(r[c]))}</td>" for c in cols))
         rows = "".join(f"<tr>{row}</tr>" for row in shown)
-        return f"<p>{plural(len(self), 'finding')}</p><table><tr>{head}</tr>{rows}</table>"
+        said = plural(total, "finding")
+        if total > len(shown):  # the table is cut: never read as all there is
+            said = f"{said}: the {len(shown)} worst shown"
+        head_row = "".join(f"<th>{escape(c)}</th>" for c in cols)
+        return f"<p>{escape(said)}</p><table><tr>{head_row}</tr>{rows}</table>"
 
     def __repr__(self) -> str:
-        return f"Findings({plural(len(self), 'finding')}, scan {self.scan_id})"
+        try:
+            return f"Findings({plural(len(self), 'finding')}, scan {self.scan_id})"
+        except StoreError:  # a repr that raises breaks a notebook's display and a traceback
+            return self._closed()
+
+    def _closed(self) -> str:
+        return f"Findings(scan {self.scan_id}; its store is closed)"
+
+
+#: the rows ``Findings._repr_html_`` shows, the worst first
+_HTML_ROWS = 50
+#: the columns that tell apart series of the same reporter, partner, flow and commodity
+_SERIES_APART = ("classification", "breakdown", "freq")
+
+
+def _series_names(frame: pd.DataFrame) -> list[str]:
+    """Each finding's commodity, with what tells its series apart where the findings hold
+    several series of its reporter, partner, flow and commodity ("2710 (H5, annual)": the
+    same code under H5 yearly and under HS monthly read as one row twice), and a part of
+    the flow named as such. The command line's table says it alike (its own helper, in
+    ``cli``)."""
+    from tradesentry.monitor import words
+
+    if frame.empty:
+        return []
+    keys = ["reporter", "partner", "flow", "commodity"]
+    apart = frame.reindex(columns=[*keys, *_SERIES_APART]).fillna(
+        {"classification": "", "breakdown": "", "freq": MONTHLY}
+    )
+    counts = apart.groupby(keys)[list(_SERIES_APART)].transform("nunique")
+    names = []
+    for row, differ in zip(apart.to_dict("records"), counts.to_dict("records"), strict=True):
+        said = {
+            "classification": row["classification"],
+            "breakdown": row["breakdown"] or "whole flow",
+            "freq": "annual" if row["freq"] == ANNUAL else "monthly",
+        }
+        several = [said[c] for c in _SERIES_APART if differ[c] > 1]
+        name = str(row["commodity"])
+        if several:
+            name += f" ({', '.join(several)})"
+        elif row["breakdown"]:  # a part of the flow is never read as the whole
+            name += words.part(row["breakdown"])
+        names.append(name)
+    return names
 
 
 #: what ``Findings.filter`` takes: the series' key and the finding's kind and severity

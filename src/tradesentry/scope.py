@@ -100,6 +100,47 @@ class ScanScope:
             return False
         return all(row[column] in wanted for column, wanted in self.filters.items())
 
+    def outside(
+        self,
+        filters: Mapping,
+        kinds: Iterable[str] | str | None = None,
+        since: str | None = None,
+    ) -> list[str]:
+        """What a query of the scan's findings (``api.findings``: series ``filters`` as
+        ``arguments.series_filters`` gives them, ``kinds``, ``since``) asks of that the scan
+        did not look at, in words; [] where it looked at all of it. Only what is asked is
+        weighed: a query of no flow reads the flows the scan selected (its scope says
+        which), but flow export of a scan limited to imports, or level shifts of a scan of
+        spikes, read "0 findings", an all-clear no scan gave."""
+        out = []
+        for column in KEY_FILTERS:
+            wanted = self.filters.get(column)
+            missed = [v for v in _as_tuple(filters.get(column)) if wanted and v not in wanted]
+            if missed:
+                out.append(f"{column} {', '.join(missed)}")
+        missed = [k for k in _as_tuple(kinds) if self.kinds and k not in self.kinds]
+        if missed:
+            out.append(f"kind {', '.join(missed)}")
+        if since and self.since and since < self.since:
+            out.append(f"findings ending before {self.since}")
+        return out
+
+    def open_limits(
+        self,
+        filters: Mapping,
+        kinds: Iterable[str] | str | None = None,
+        since: str | None = None,
+    ) -> list[str]:
+        """The scan's limits (``terms``) on what a query leaves open: a query of flow
+        export leaves the detectors open, and a scan of spikes alone answers it with the
+        spikes only. [] with ``outside`` []: the scan looked at all the query selects."""
+        out = [f"{c}: {', '.join(v)}" for c, v in self.filters.items() if not filters.get(c)]
+        if self.kinds and not kinds:
+            out.append(f"detectors: {', '.join(self.kinds)}")
+        if self.since and not since:
+            out.append(f"findings ending in or after {self.since}")
+        return out
+
     def covered(self, series: pd.DataFrame) -> pd.Series:
         """``covers`` for every row of a frame of series at once (no loop per series)."""
         mask = pd.Series(self.scanned, index=series.index)

@@ -300,11 +300,18 @@ def _connect_in_process(
     ) from exc
 
 
+class ReadOnlyStore(StoreError):
+    """A write asked of a store opened read-only (``read_else_write`` opens it again for
+    writing on this, as on DuckDB's own refusal)."""
+
+
 class Store:
     """A tradesentry store in one DuckDB file. Use ``tradesentry.open_store(path)``."""
 
     def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False):
         self.path = resolve_store_path(path)
+        # remembered: DuckDB says so only once a write is attempted, in its own words
+        self.read_only = bool(read_only)
         if read_only and not self.path.exists():
             raise StoreError(f"{self.path}: no store here (ingest something first)")
         self.con = connect(self.path, read_only=read_only)
@@ -340,6 +347,16 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def check_writable(self, instead: str) -> None:
+        """A ``ReadOnlyStore`` error where the store is open read-only, saying what to do
+        ``instead``: DuckDB's own refusal ("Cannot execute statement of type INSERT on
+        database … attached in read-only mode") came from deep inside a scan or an ingest."""
+        if self.read_only:
+            raise ReadOnlyStore(
+                f"{self.path}: the store is open read-only: {instead}, or open it for "
+                "writing (open_store(path))"
+            )
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor on the same database, for one thread (the web server uses one per request)."""
         return self.con.cursor()
@@ -360,6 +377,7 @@ class Store:
         """
         from tradesentry.ingest import prepare
 
+        self.check_writable("an ingest writes a release")
         published_date = _parse_date(published)
         prepared = prepare(path, source, mapping, encoding)  # hashes; reads no rows yet
         con = self.con.cursor()
@@ -506,8 +524,12 @@ class Store:
     # -- analysis (the facade lives in api; these are conveniences) ---------------------
     def scan(self, **options: Any) -> Findings:
         """Run the detectors: see ``tradesentry.api.scan``."""
-        from tradesentry import api
+        from tradesentry import api, arguments
 
+        # the month checked here under its Python name: ``api.scan`` names the command
+        # line's flag, --since, as the command line calls it
+        if options.get("since") is not None:
+            options["since"] = arguments.month(options["since"], "since")
         return api.scan(self, **options)
 
     def findings(self, **options: Any) -> Findings:
@@ -604,18 +626,18 @@ def _parse_date(value: date | str | None) -> date | None:
     if isinstance(value, datetime):  # a datetime is a date too, but compares only with one
         value = value.date()
     if not isinstance(value, date | str):  # 20200301 is no date: a number is not guessed at
-        raise InputError(f"--published {value!r}: expected a date as 'YYYY-MM-DD'")
+        raise InputError(f"published {value!r}: expected a date as 'YYYY-MM-DD'")
     if not isinstance(value, date):
         try:  # fromisoformat alone also reads 20210101 and weeks (2021W017)
             if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
                 raise ValueError(value)
             value = date.fromisoformat(value)
         except ValueError as exc:
-            raise InputError(f"--published {value!r}: expected a date as YYYY-MM-DD") from exc
+            raise InputError(f"published {value!r}: expected a date as YYYY-MM-DD") from exc
     if value < EARLIEST_PUBLISHED:
-        raise InputError(f"--published {value.isoformat()}: before 1900, not a publication date")
+        raise InputError(f"published {value.isoformat()}: before 1900, not a publication date")
     if value > date.today() + timedelta(days=1):  # a day's grace for time zones
-        raise InputError(f"--published {value.isoformat()}: in the future")
+        raise InputError(f"published {value.isoformat()}: in the future")
     return value
 
 
@@ -656,6 +678,8 @@ def read_else_write(path: str | os.PathLike | None, work: Callable[[Store], T]) 
     with open_store(path, read_only=True) as store:
         try:
             return work(store)
+        except ReadOnlyStore:
+            pass  # refused before writing: written below
         except duckdb.Error as exc:
             refused = isinstance(exc, duckdb.InvalidInputException) and "read-only" in str(exc)
             if not refused and _schema_version(store.con) >= SCHEMA_VERSION:

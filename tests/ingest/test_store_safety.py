@@ -590,15 +590,15 @@ def test_read_else_write_reads_beside_a_reader_and_writes_when_it_must(demo_db, 
 @pytest.mark.parametrize(
     ("published", "message"),
     [
-        ("0001-01-01", "--published 0001-01-01: before 1900, not a publication date"),
-        ("1899-12-31", "--published 1899-12-31: before 1900, not a publication date"),
-        ("2999-01-01", "--published 2999-01-01: in the future"),
-        (datetime.datetime(2999, 1, 1, 12), "--published 2999-01-01: in the future"),
+        ("0001-01-01", "published 0001-01-01: before 1900, not a publication date"),
+        ("1899-12-31", "published 1899-12-31: before 1900, not a publication date"),
+        ("2999-01-01", "published 2999-01-01: in the future"),
+        (datetime.datetime(2999, 1, 1, 12), "published 2999-01-01: in the future"),
         # ISO 8601's other forms, which fromisoformat reads, are no YYYY-MM-DD
-        ("20210101", "--published '20210101': expected a date as YYYY-MM-DD"),
-        ("2021W017", "--published '2021W017': expected a date as YYYY-MM-DD"),
+        ("20210101", "published '20210101': expected a date as YYYY-MM-DD"),
+        ("2021W017", "published '2021W017': expected a date as YYYY-MM-DD"),
         # padded: refused before the stricter check as after it (no strip was added)
-        (" 2021-01-05", "--published ' 2021-01-05': expected a date as YYYY-MM-DD"),
+        (" 2021-01-05", "published ' 2021-01-05': expected a date as YYYY-MM-DD"),
     ],
 )
 def test_a_publication_date_must_be_one(store, published, message):

@@ -11,6 +11,7 @@ from tests.conftest import DEMO_CSV
 from tests.monitor.conftest import vintage, write_rows
 from tradesentry import api
 from tradesentry.cli import app
+from tradesentry.errors import InputError
 from tradesentry.monitor import history
 from tradesentry.store import open_store
 
@@ -40,10 +41,13 @@ def periods(found) -> set[str]:
 
 
 def test_scans_keep_their_release_watermark(store, tmp_path):
-    api.scan(store)  # an empty store: watermark 0
+    with pytest.raises(InputError, match="holds no figures"):
+        api.scan(store)  # an empty store is not scanned: no scan of watermark 0
     store.ingest(vintage(tmp_path / "a.csv", until="2021-02"))
     api.scan(store)
-    assert history.scans(store)["release"].tolist() == [0, 1]
+    store.ingest(one_row(tmp_path / "march.csv", "2021-03", 1000))
+    api.scan(store)
+    assert history.scans(store)["release"].tolist() == [1, 2]
 
 
 def test_a_revision_resolves_and_a_new_month_adds(store, tmp_path):

@@ -817,8 +817,15 @@ def _emit_findings(
     saved scan batch by batch. ``caption``: what the table's heading says the findings are,
     where not their scan."""
     if format is FindingFormat.table:
-        _findings_table(found, TABLE_LIMIT if limit is None else limit, caption)
+        # How to see the rest, only as it works: --limit applies in every format, so where
+        # one was given an export is no way to see more than it lets through.
+        more = f"--limit {len(found)} for all"  # as typed: no thousands separator
+        if limit is None:
+            more = f"--limit {len(found)}, or --format json for all"
+        _findings_table(found, TABLE_LIMIT if limit is None else limit, caption, more)
         return
+    if not len(found):  # said on stderr, so an empty export is told from a failed run
+        err.print(f"note: no findings ({_findings_of(found, caption)})", highlight=False)
     if limit is not None:
         found = found.head(limit)
     if format is FindingFormat.json:
@@ -838,18 +845,27 @@ _SEVERITY_STYLE = {
 }
 
 
-def _findings_table(found: api.Findings, limit: int, caption: str | None = None) -> None:
-    """Each finding as a heading line (severity, kind, series, months, money) and its text.
+def _findings_of(found: api.Findings, caption: str | None) -> str:
+    """What the findings are, as headings and notes name them: ``caption``, else their
+    scan (its id: a later ``--baseline`` names it)."""
+    return caption or (f"scan {found.scan_id}" if found.scan_id is not None else "not saved")
+
+
+def _findings_table(
+    found: api.Findings, limit: int, caption: str | None = None, more: str = ""
+) -> None:
+    """Each finding as a heading line (severity, kind, series, months, money) and its text;
+    ``more``: how to see those past ``limit`` with the options of the command shown (the
+    count alone where it has none).
 
     A block per finding rather than a table: explanations are sentences, and a table
     column squeezes them into a few words a line on an ordinary terminal.
     """
-    scan = f"scan {found.scan_id}" if found.scan_id is not None else "not saved"
-    if not len(found):  # the scan's id still: a later `--baseline` names it
-        out.print(f"No findings ({caption or scan}).")
+    if not len(found):
+        out.print(f"No findings ({_findings_of(found, caption)}).")
         return
     count = Text(plural(len(found), "finding"), style="bold")
-    out.print(Text.assemble(count, f" ({caption or scan}), worst first\n"))
+    out.print(Text.assemble(count, f" ({_findings_of(found, caption)}), worst first\n"))
     shown = found.head(limit)  # a saved scan reads only these rows: never the whole scan
     shared = _keys_of_several_series(shown.to_frame())
     for n, f in enumerate(shown.to_records(), start=1):
@@ -876,7 +892,7 @@ def _findings_table(found: api.Findings, limit: int, caption: str | None = None)
         out.print(heading)
         out.print(Padding(Text(printable(f["explanation"])), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
-        out.print(f"… {len(found) - limit:,} more (--limit, or --format json for all)")
+        out.print(f"… {len(found) - limit:,} more" + (f" ({more})" if more else ""))
 
 
 _NAME_KEYS = ("reporter", "partner", "flow", "commodity")

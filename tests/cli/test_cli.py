@@ -315,6 +315,46 @@ def test_an_empty_scan_writes_the_csv_header_and_an_empty_json_array(tmp_path):
     )
 
 
+@pytest.mark.parametrize(
+    "given", [["--limit", "0"], ["--limit", "2"], []], ids=["limit-0", "limit-2", "default"]
+)
+def test_scan_table_says_how_to_see_the_rest_in_a_way_that_works(tmp_path, monkeypatch, given):
+    """The table's "… N more" offers only what shows them: it offered `--format json` after
+    `--limit 0`, which applies in every format and so wrote `[]`."""
+    monkeypatch.setattr(importlib.import_module("tradesentry.cli"), "TABLE_LIMIT", 2)
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)
+    table = invoke("scan", *given, "--store", db).stdout
+    hint = re.search(r"^… \d+ more \((.*) for all\)$", table, re.M)
+    assert hint, table
+    offered = [o.strip().split() for o in hint.group(1).split(", or ")]
+    assert (["--format", "json"] in offered) == (given == [])
+    whole = len(json.loads(invoke("scan", "--format", "json", "--store", db).stdout))
+    for option in offered:  # each way offered, with the options given, lists every finding
+        options = given + option if option[0] == "--format" else option + ["--format", "json"]
+        assert len(json.loads(invoke("scan", *options, "--store", db).stdout)) == whole
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+@pytest.mark.parametrize("new", [False, True], ids=["scan", "new"])
+def test_an_empty_export_says_so_on_stderr_alone(tmp_path, fmt, new):
+    """An export of no finding wrote nothing at all in jsonl (and no word in json or csv):
+    a note on stderr tells it from a failed run, and stdout stays the format's own."""
+    db = tmp_path / "s.duckdb"
+    invoke("ingest", DEMO_CSV, "--store", db)  # one reporter: no mirror pairs
+    result = invoke(
+        "scan", "--kind", "mirror_gap", "--format", fmt, *(["--new"] if new else []), "--store", db
+    )
+    assert result.exit_code == 0
+    said = "scan 1: new since no earlier scan of these options" if new else "scan 1"
+    assert result.stderr == f"note: no findings ({said})\n"
+    assert result.stdout == {"json": "[]\n", "jsonl": ""}.get(fmt, result.stdout)
+    if fmt == "csv":
+        assert list(csv.DictReader(io.StringIO(result.stdout))) == []
+    some = invoke("scan", "--format", fmt, "--store", db)  # findings: no note
+    assert some.stdout and "note: no findings" not in some.stderr
+
+
 def test_an_empty_scan_names_its_scan_for_a_later_baseline(tmp_path):
     db = tmp_path / "s.duckdb"
     invoke("ingest", DEMO_CSV, "--store", db)

@@ -8,6 +8,7 @@ import io
 import json
 import re
 from importlib import resources
+from unittest.mock import ANY
 from urllib.parse import urlencode
 
 import duckdb
@@ -298,6 +299,35 @@ def test_errors(client, path, status):
     assert response.headers["content-type"].startswith(
         "application/json" if wants_json else "text/html"
     )
+
+
+@pytest.mark.parametrize(
+    ("path", "loc", "said"),
+    [
+        ("/api/findings?kind=bogus", ["query", "kind"], "unknown kind 'bogus'"),
+        ("/api/findings?severity=dreadful", ["query", "severity", "0"], "'high'"),
+        ("/api/findings?kinds=spike", ["query", "kinds"], "unknown parameter 'kinds'"),
+        ("/api/findings?reporter=Narnia", ["query", "reporter"], "reporter NARNIA"),
+        ("/api/findings.csv?partner=Narnia", ["query", "partner"], "partner NARNIA"),
+        ("/api/findings?commodity=27", ["query", "commodity"], "commodity 27"),
+        ("/api/findings?since=9999-12", ["query", "since"], "since 9999-12 is after"),
+        ("/api/findings?until=1900-01", ["query", "until"], "until 1900-01 is before"),
+        ("/api/findings?flow=export&flow=import", ["query", "flow"], "more than once"),
+        ("/api/findings?page=2&limit=3", ["query"], "choose one"),
+        ("/api/findings?limit=abc", ["query", "limit"], "integer"),
+        ("/api/pairs?reporter=Narnia", ["query", "reporter"], "reporter NARNIA"),
+        ("/api" + SERIES + "?freq=Q", ["query", "freq"], "choose M (monthly) or A"),
+        ("/api" + SERIES + "?freq=M&freq=A", ["query", "freq"], "more than once"),
+    ],
+)
+def test_every_422_of_the_json_api_has_one_shape(client, path, loc, said):
+    """FastAPI's list of errors, each with where (``loc``) and why (``msg``), whoever
+    refused the request: `?kind=bogus` answered that shape and `?kinds=spike` or
+    `?reporter=Narnia` a bare string, so a client had to read two formats."""
+    response = client.get(path)
+    assert response.status_code == 422
+    assert response.json() == {"detail": [{"loc": loc, "msg": ANY}]}
+    assert said in response.json()["detail"][0]["msg"]
 
 
 def _form_fields(html: str) -> dict[str, list[str]]:

@@ -4,13 +4,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, get_args, get_origin
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel
 
 from tradesentry import arguments
@@ -53,14 +55,15 @@ async def one_value_each(request: Request) -> None:
     if unknown:
         listed = ", ".join(sorted(taken)) or "none"
         raise views.Unprocessable(
-            f"unknown parameter {unknown[0]!r}: {request.url.path} takes {listed}"
+            f"unknown parameter {unknown[0]!r}: {request.url.path} takes {listed}", unknown[0]
         )
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in REPEATABLE:
             raise views.Unprocessable(
                 f"{name} is given more than once: it takes one value "
-                f"(only {' and '.join(sorted(REPEATABLE))} may be repeated)"
+                f"(only {' and '.join(sorted(REPEATABLE))} may be repeated)",
+                name,
             )
         seen.add(name)
 
@@ -101,8 +104,30 @@ def _declared_names(dependant) -> frozenset[str]:
     return frozenset(names)
 
 
+class ApiRoute(APIRoute):
+    """A route of the JSON API: a query it refuses (``views.Unprocessable``, an unknown or
+    repeated parameter, a code the store does not hold) is a 422 in the one shape of
+    FastAPI's own (``{"detail": [{"loc": ["query", name], "msg": …}]}``), as a value
+    refused by validation is, so a client reads one format; pages keep their error page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except views.Unprocessable as exc:
+                loc = ("query",) if exc.param is None else ("query", exc.param)
+                error = {"type": "value_error", "loc": loc, "msg": str(exc), "input": None}
+                raise RequestValidationError([error]) from None
+
+        return handler
+
+
 pages = APIRouter(dependencies=[Depends(one_value_each)])
-api_router = APIRouter(prefix="/api", tags=["api"], dependencies=[Depends(one_value_each)])
+api_router = APIRouter(
+    prefix="/api", tags=["api"], dependencies=[Depends(one_value_each)], route_class=ApiRoute
+)
 
 # No length limit on codes: ingest takes them of any length (a table may key its goods by
 # a description), and a code it stored must open its page; the HTTP server bounds a

@@ -109,7 +109,15 @@ def _checked(check, *args):
 
 
 class Unprocessable(InputError):
-    """A query the store cannot answer as asked (a code it holds no series of): 422."""
+    """A query the store cannot answer as asked (a code it holds no series of): 422.
+
+    ``param``: the query parameter refused, where one is (None: their combination), so the
+    JSON API names it as FastAPI names a value it refuses.
+    """
+
+    def __init__(self, message: str, param: str | None = None) -> None:
+        super().__init__(message)
+        self.param = param
 
 
 class FindingFilters(BaseModel):
@@ -218,19 +226,23 @@ def select_findings(
 ) -> tuple[Findings, list[str]]:
     """The latest scan's findings that match, in the order asked; and the kinds on offer.
     A code the store holds no series of is a 422 naming what it holds, not "0 findings"."""
-    try:
-        api.check_codes(store, filters.reporter, filters.partner, filters.commodity)
-        api.check_months(
-            store,
-            filters.since,
-            filters.until,
-            filters.reporter,
-            filters.partner,
-            filters.flow,
-            filters.commodity,
-        )
-    except InputError as exc:
-        raise Unprocessable(str(exc)) from None
+    # One parameter at a time, so the refusal names the one refused (each is checked on
+    # its own by the api either way: a code held by no series, a month past the series').
+    codes = dict(reporter=filters.reporter, partner=filters.partner, commodity=filters.commodity)
+    months = {"since": (filters.since, None), "until": (None, filters.until)}
+    selected = (filters.reporter, filters.partner, filters.flow, filters.commodity)
+    for param, code in codes.items():
+        if code:
+            try:
+                api.check_codes(store, **{param: code})
+            except InputError as exc:
+                raise Unprocessable(str(exc), param) from None
+    for param, (since, until) in months.items():
+        if since or until:
+            try:
+                api.check_months(store, since, until, *selected)
+            except InputError as exc:
+                raise Unprocessable(str(exc), param) from None
     everything = (memo or Memo(immutable=False)).findings(store)
     found = everything.filter(
         kind=filters.kind,
@@ -370,7 +382,7 @@ def _pairs_page(store: Store, reporter: str | None, page: int, per_page: int) ->
             reporter = arguments.country_code(reporter, "reporter")
             api.check_codes(store, reporter=reporter)
         except InputError as exc:
-            raise Unprocessable(str(exc)) from None
+            raise Unprocessable(str(exc), "reporter") from None
     pairs = api.pairs(store)
     if reporter:
         pairs = pairs[pairs["reporter"] == reporter]

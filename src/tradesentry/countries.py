@@ -60,6 +60,12 @@ def _converter():
 #: a longer text is no country, and country_converter's patterns took minutes over one
 #: (a 100,000-character code: nine minutes)
 MAX_NAME = 200
+#: the only characters besides letters, digits and spaces that a country's name holds in
+#: the libraries' names (",", ".", "-", "(", ")", "'") and in trade tables' spellings ("&"
+#: of "Trinidad & Tobago", the typographic apostrophe, the en dash). Markup and quotes are
+#: no part of a name: "<b>France</b>" and 'Bosnia & "Herz" <b>' were France and Bosnia,
+#: their markup folded away with the punctuation
+NAME_PUNCTUATION = frozenset(",.-()'&\u2019\u2013")
 
 
 @cache
@@ -67,8 +73,9 @@ def to_alpha3(raw: str | None) -> str | None:
     """Normalise one spelling of a country or area; ``None`` when it is not known."""
     if raw is None:
         return None
-    text = raw.strip()
-    if not text or len(text) > MAX_NAME:
+    # a footnote mark after a name ("France*": incl. Monaco) is the table's, not the name's
+    text = raw.strip().rstrip("*").rstrip()
+    if not text or len(text) > MAX_NAME or not _name_characters(text):
         return None
     by_number, by_name = _comtrade_areas()
     if text.upper() in _WORLD_SPELLINGS:
@@ -152,6 +159,12 @@ ALSO_CALLED = {
 }
 
 
+def _name_characters(text: str) -> bool:
+    """Whether ``text`` holds only characters a country's name does (letters, digits,
+    spaces and ``NAME_PUNCTUATION``)."""
+    return all(c.isalnum() or c.isspace() or c in NAME_PUNCTUATION for c in text)
+
+
 def _is_name(text: str) -> bool:
     """A spelled-out name rather than a code (ISO-2, ISO-3, "U.S."): patterns are asked of
     names only."""
@@ -162,14 +175,21 @@ def _words_of(text: str, code: str) -> bool:
     """Whether every word of ``text`` belongs to a name of ``code``: a word of its English,
     official or translated names or of UN Comtrade's spelling, or an abbreviation of one
     ("Dem." of Democratic, "Isds" of Islands); a word country_converter's own pattern for
-    it matches alone ("Turkey", "Siam", "Burma", "Holland"); an initial ("N. Mariana"); or
-    a word any name may carry (``NAME_WORDS``). country_converter's patterns find a country
-    inside other words: "Not Korea" and "Korea, North and South" were North Korea, "Turkey
-    meat" Turkey, "Greater China" China, "South Africa Customs Union" South Africa."""
+    it matches alone ("Turkey", "Siam", "Burma", "Holland"); an initial of one of those
+    words, written as one, with its period ("N. Mariana", "P.R. China"); or a word any
+    name may carry (``NAME_WORDS``). country_converter's patterns find a country inside
+    other words: "Not Korea" and "Korea, North and South" were North Korea, "Turkey meat"
+    Turkey, "Greater China" China, "South Africa Customs Union" South Africa; and any
+    letter alone passed for an initial: "France b", 'France "x"' were France."""
     words, pattern, stems = _name_words().get(code, (frozenset(), None, frozenset()))
+    initials = set(re.findall(r"(?<!\w)(\w)\.", _unaccented(text)))
     for word in _folded(text).split():
-        if len(word) == 1 or word in NAME_WORDS or word in words:
+        if word in NAME_WORDS or word in words:
             continue
+        if len(word) == 1:
+            if word in initials and any(known.startswith(word) for known in words):
+                continue
+            return False
         if len(word) >= 2 and any(known.startswith(word) for known in words):
             continue
         if pattern is not None and pattern.search(word):
@@ -251,9 +271,13 @@ def _translated_names() -> dict[str, str]:
 
 def _folded(text: str) -> str:
     """Case, accents and punctuation set aside: 'Émirats arabes unis' = 'EMIRATS ARABES UNIS'."""
+    return " ".join(re.sub(r"[^\w]+", " ", _unaccented(text)).split())
+
+
+def _unaccented(text: str) -> str:
+    """``text`` without case and accents, its punctuation kept."""
     decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w]+", " ", plain).split())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 _NOT_FOUND = "\x00not found"

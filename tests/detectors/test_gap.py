@@ -1111,3 +1111,52 @@ def test_a_partner_is_silent_against_its_own_habit_and_from_the_gaps_start(store
     ev = found["evidence"]
     assert (ev["siblings_trading"], ev["siblings_silent"]) == (5, 2)
     assert ev["siblings_named"] == ["FRA", "CAN"]
+
+
+def _won_csv(folder: Path, shape: str) -> Path:
+    """JPN's exports to KOR and CHN, about 100,000 won a month (about $70) from January
+    2019 to December 2022. ``shape``: KOR missing March–September 2021 ("run"), KOR
+    ending in March 2022 ("stop"), or ending so after six figures at a quarter of its
+    usual month while KOR recorded its imports from JPN throughout ("fallen")."""
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(48):
+        period = f"{2019 + m // 12}-{m % 12 + 1:02d}"
+        value = 1e5 * (1 + 0.03 * (m % 3))
+        rows.append(f"JPN,CHN,export,TOTAL,{period},{value},KRW")
+        if shape == "fallen":
+            rows.append(f"KOR,JPN,import,TOTAL,{period},{value},KRW")
+        if (shape == "run" and 26 <= m <= 32) or (shape != "run" and m > 38):
+            continue
+        fallen = shape == "fallen" and m > 32
+        rows.append(f"JPN,KOR,export,TOTAL,{period},{value / 4 if fallen else value},KRW")
+    path = folder / f"won-{shape}.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rated", [True, False], ids=["rate", "no-rate"])
+@pytest.mark.parametrize("shape", ["run", "stop", "fallen"])
+def test_a_gaps_money_is_weighed_in_dollars_where_the_store_has_the_rate(
+    store, tmp_path, shape, rated
+):
+    """JPN's exports to KOR, about 100,000 won a month, missing seven months: "high gap …
+    689.0K KRW at stake", about $492, though the store had the won at 1,400 per dollar
+    and less than about $2,000 cannot be high. A missing month has no row to join its
+    rate to: the series' nearest month's prices it (a stop's, its first month's, as the
+    ranking's); without a rate, the bar is read in won, as before."""
+    from tradesentry import api
+
+    store.ingest(_won_csv(tmp_path, shape))
+    if rated:
+        (tmp_path / "rates.csv").write_text(
+            "currency,period,per_usd\n"
+            + "".join(f"KRW,{2019 + m // 12}-{m % 12 + 1:02d},1400\n" for m in range(48))
+        )
+        api.load_rates(store, tmp_path / "rates.csv")
+    (gap,) = api.scan(store, kinds="gap", partner="KOR", save=False).to_records()
+    assert gap["expected"] > 2000 * 1400 / 10  # some hundreds of dollars, in won
+    # the fallen stop priced again at its usual month (``_priced_at_usual``), in dollars too
+    assert ("recent_level" in gap["evidence"]) is (shape == "fallen"), gap["evidence"]
+    if rated:
+        assert gap["score"] == pytest.approx(gap["expected"] / 1400 / 2000, abs=1e-3)
+    assert (gap["severity"] == "high") is not rated, (gap["severity"], gap["score"])

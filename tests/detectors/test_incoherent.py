@@ -143,6 +143,49 @@ def test_a_break_of_a_few_currency_units_is_low(scale, above_low):
     assert (out["score"].iloc[0] >= 0.5) == above_low
 
 
+def _won_break(check: str):
+    """A panel in won (about a million a month) with a break of 700,000 won (about $500)
+    by ``check``: a February published alone 700,000 above the January–February holding
+    it ("combined"), two combined figures sharing February ("overlap": counted twice at
+    the smaller monthly average, 700,000), or a world total above its one partner
+    ("partner"); no single figure beside a combined one, as China publishes them."""
+    if check == "partner":
+        values = np.full((2, 24), 1e6)
+        values[0, 10] = 1.7e6
+        panel = make_panel(values, keys=_keys([("WLD", "TOTAL"), ("BEL", "TOTAL")]))
+    else:
+        values = np.full((1, 24), 1e6)
+        values[0, :3] = np.nan
+        panel = make_panel(values)
+        if check == "combined":
+            values[0, 1] = 1.7e6  # February alone, above its pair
+            panel.combined[0, 0], panel.combined_span[0, 0] = 1e6, 2
+        else:
+            panel.combined[0, 0], panel.combined_span[0, 0] = 1.4e6, 2
+            panel.combined[0, 1], panel.combined_span[0, 1] = 1.6e6, 2
+    panel.keys["currency"] = "KRW"
+    return panel
+
+
+@pytest.mark.parametrize("rated", [True, False], ids=["rate", "no-rate"])
+@pytest.mark.parametrize("check", ["combined", "overlap", "partner"])
+def test_a_break_is_weighed_in_dollars_where_the_store_has_the_rate(check, rated):
+    """Less than about $2,000 at stake cannot be high, but the check weighed its money in
+    currency units always: 700,000 won (about $500) was high though the store had the won
+    at 1,400 per dollar. The rate of a combined figure's month is the combined figure's
+    where no single figure carries it; without a rate, the bar is read in won."""
+    panel = _won_break(check)
+    if rated:  # the store's context: a rate beside each row, a combined figure's apart
+        panel.context["own_per_usd"] = np.where(np.isfinite(panel.values), 1400.0, np.nan)
+        panel.context["combined_own_per_usd"] = np.where(panel.combined_span > 0, 1400.0, np.nan)
+    (found,) = Incoherent().detect(panel).to_dict("records")
+    assert found["impact"] == pytest.approx(7e5)
+    if rated:
+        assert found["score"] == pytest.approx(7e5 / 1400 / 2000)
+    else:
+        assert found["score"] >= 0.5
+
+
 def test_partial_partner_set_is_not_an_error():
     rng = np.random.default_rng(1)
     partners = rng.lognormal(12, 0.3, (2, 24))

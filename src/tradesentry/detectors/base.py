@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from tradesentry.panel import Panel
+from tradesentry.panel import COMBINED_PREFIX, Panel
 
 DETECTION_COLUMNS: tuple[str, ...] = (
     "kind",
@@ -152,14 +152,50 @@ def context_array(panel: Panel, name: str) -> np.ndarray | None:
     return np.asarray(array, dtype=float)
 
 
-def in_dollars(panel: Panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray) -> np.ndarray:
+def in_dollars(
+    panel: Panel, rows: np.ndarray, cols: np.ndarray, money: np.ndarray, *, nearest: bool = False
+) -> np.ndarray:
     """``money`` of the cells in US dollars where the store has the month's rate for the
-    series' currency (context ``own_per_usd``), else as it is (currency units)."""
-    per_usd = context_array(panel, "own_per_usd")
-    if per_usd is None:
-        return np.asarray(money, dtype=float)
-    rate = per_usd[rows, cols]
+    series' currency (context ``own_per_usd``), else as it is (currency units). With
+    ``nearest``, a cell whose month has no row to carry the rate takes the series' nearest
+    month's (``nearest_rates``): a missing month (``gap``), a combined figure's months."""
+    if nearest:
+        rate = nearest_rates(panel, rows, cols)
+    else:
+        per_usd = context_array(panel, "own_per_usd")
+        if per_usd is None:
+            return np.asarray(money, dtype=float)
+        rate = per_usd[rows, cols]
     return np.where(np.isfinite(rate) & (rate > 0), money / rate, money)
+
+
+def nearest_rates(panel: Panel, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Units of the series' currency per US dollar at the cells (``rows``, ``cols``, which
+    broadcast): the month's rate where a row of the series carries it (context
+    ``own_per_usd``, a combined figure's too), else that of the series' nearest month that
+    has one, the earlier on a tie, as the ranking prices a finding's money
+    (``findings.usd_rates_sql``); NaN where the series has none. The context joins a rate
+    to a row, and a month the series did not report has no row: its rate is its
+    neighbours'."""
+    rows, cols = np.broadcast_arrays(np.asarray(rows, np.int64), np.asarray(cols, np.int64))
+    known = np.full(panel.values.shape, np.nan)
+    for name in ("own_per_usd", COMBINED_PREFIX + "own_per_usd"):
+        array = context_array(panel, name)
+        if array is not None:
+            known = np.where(np.isfinite(known), known, array)
+    if not rows.size or not np.isfinite(known).any():
+        return np.full(rows.shape, np.nan)
+    series, at = np.unique(rows, return_inverse=True)
+    held = np.isfinite(known[series]) & (known[series] > 0)
+    n_months = held.shape[1]
+    month = np.arange(n_months)
+    before = np.maximum.accumulate(np.where(held, month, -1), axis=1)
+    after = np.flip(np.minimum.accumulate(np.flip(np.where(held, month, n_months), 1), 1), 1)
+    at, col = at.reshape(rows.shape), np.clip(cols, 0, n_months - 1)
+    b, a = before[at, col], after[at, col]
+    take = np.where((b >= 0) & ((a >= n_months) | (col - b <= a - col)), b, a)
+    rate = known[series[at], np.clip(take, 0, n_months - 1)]
+    return np.where((take >= 0) & (take < n_months), rate, np.nan)
 
 
 def material_score(

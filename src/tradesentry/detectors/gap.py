@@ -12,9 +12,11 @@ import pandas as pd
 
 from tradesentry.detectors.base import (
     MATERIAL_MONEY,
+    MONEY_NEEDS,
     Detector,
     confidence,
     detections,
+    in_dollars,
     material_cap,
     no_detections,
 )
@@ -87,12 +89,15 @@ class Gap(Detector):
     the gap is low, months without trade the likelier reading (``_off_season_likelier``,
     in ``complete``).
 
-    Materiality, as ``mirror_gap``'s: a run whose expected money g is below ``material_money``
-    scores at most g / ``material_money`` (0.5 at 1,000; high only from 1,800), so that the
-    missing months of a flow of a few euros are never high however regular it was. The
-    detector sees the series alone, without exchange rates, so g is in the series' own
-    currency units: for a currency worth far less than a dollar the cap bites on smaller
-    amounts. An amount nothing could price is not capped.
+    Materiality, as every detector's: a run whose expected money g is below
+    ``material_money`` scores at most g / ``material_money`` (0.5 at 1,000; high only from
+    1,800), so that the missing months of a flow of a few euros are never high however
+    regular it was. g is in US dollars where the store has a rate for the series' currency
+    (context ``own_rate``): a missing month has no row to carry its rate, so each is priced
+    at the series' nearest month's (``base.nearest_rates``), and a stop at its first
+    month's, as the ranking does (``findings.usd_rates_sql``); without a rate, in the
+    series' own units (689K won, about $490, was high). An amount nothing could price is
+    not capped.
 
     The partner's record of the same flow tells the readings apart, but a missing month has
     no row for the panel to join it to: once the gaps are found, the scan reads it from the
@@ -117,12 +122,13 @@ class Gap(Detector):
     """
 
     kind: ClassVar[str] = "gap"
+    needs: ClassVar[tuple[str, ...]] = MONEY_NEEDS  # the money cap in dollars
     finding_needs: ClassVar[tuple[str, ...]] = ("mirror_months", "sibling_months")
     threshold: float = DEFAULT_CONFIG.no_trade_z  # the model's zeros follow the same chance
     window: int = 12
     min_side: int = 3
     min_rate: float = 0.75
-    material_money: float = MATERIAL_MONEY  # currency units of the series
+    material_money: float = MATERIAL_MONEY  # US dollars, or units of a currency without rate
     #: months after a series' last report that make it a stop: fewer may be a late figure
     min_stop: int = 3
 
@@ -161,6 +167,8 @@ class Gap(Detector):
         each, carried = run_expectations(model.expected, model.offset, rows, start, end)
         each, capped = _season_capped(panel, model, rows, start, end, each)
         expected = run_sums(each)
+        cols = np.minimum(start[:, None] + np.arange(each.shape[1]), end[:, None])
+        dollars = run_sums(in_dollars(panel, rows[:, None], cols, each, nearest=True))
         without_season = _without_season(model, rows, start, end, expected)
         at_new = _at_the_new_level(panel, model, rows, start, end)
         withheld = _withheld_months(panel, rows, start, end)
@@ -216,7 +224,7 @@ class Gap(Detector):
             observed=np.full(len(rows), np.nan),
             expected=expected,
             impact=np.nan_to_num(expected),
-            score=self._score(z, expected),
+            score=self._score(z, dollars),
             evidence=evidence,
         )
 
@@ -235,8 +243,9 @@ class Gap(Detector):
         stops = self._tested_stops(stopped_series(con, filters, self.min_stop, NOTHING_SHARE))
         if stops.empty:
             return empty_findings()
+        stops = stops.assign(per_usd=_stop_rates(con, stops))
         expected = stops["level"] * stops["priced"]
-        score = self._score(stops["z"].to_numpy(), expected.to_numpy())
+        score = self._score(stops["z"].to_numpy(), _dollars(expected, stops["per_usd"]))
         out = stops[["reporter", "partner", "flow", "commodity", "classification"]].assign(
             kind=self.kind,
             breakdown=stops["breakdown"],
@@ -346,11 +355,10 @@ class Gap(Detector):
             found.at[i, "explanation"] = explained(self, found.loc[i].to_dict())
         return found
 
-    def _score(self, z: np.ndarray, expected: np.ndarray) -> np.ndarray:
-        """A gap's score (a run's or a stop's): its confidence, capped by the money at stake."""
-        return np.minimum(
-            confidence(z, self.threshold), material_cap(expected, self.material_money)
-        )
+    def _score(self, z: np.ndarray, money: np.ndarray) -> np.ndarray:
+        """A gap's score (a run's or a stop's): its confidence, capped by the money at stake
+        (in US dollars where the store has the rate, else in the series' units)."""
+        return np.minimum(confidence(z, self.threshold), material_cap(money, self.material_money))
 
     def _priced_at_usual(self, found: pd.DataFrame, i) -> None:
         """A stop priced at its recent level (``_tested_stops``) whose partner's record says
@@ -367,7 +375,8 @@ class Gap(Detector):
         ev["expected_each"] = [usual if x is not None else None for x in ev["expected_each"]]
         expected = usual * priced
         z = math.sqrt(max(-2.0 * math.log(max(float(ev["chance"]), 1e-300)), 0.0))
-        score = float(self._score(np.array([z]), np.array([expected]))[0])
+        dollars = _dollars(np.array([expected]), np.array([ev.get("per_usd", np.nan)]))
+        score = float(self._score(np.array([z]), dollars)[0])
         found.at[i, "evidence"] = ev
         found.at[i, "expected"] = found.at[i, "impact"] = expected
         found.at[i, "score"] = round(score, 3)
@@ -646,12 +655,44 @@ def _stop_evidence(stop) -> dict:
 
 def _fallen(stop) -> dict:
     """Where a stop is priced at its recent level, below its usual month of the year before,
-    that month (``usual_level``) and how many figures the recent one is of; else {}."""
+    that month (``usual_level``) and how many figures the recent one is of, with the units
+    of its currency per US dollar its money was weighed at (``per_usd``, where the store has
+    a rate), for ``Gap._priced_at_usual`` to weigh it again; else {}."""
     from tradesentry.context import STOP_RECENT
 
     if not stop.level < stop.usual_level:
         return {}
-    return {"usual_level": round(float(stop.usual_level), 2), "recent_figures": STOP_RECENT}
+    rated = np.isfinite(stop.per_usd) and stop.per_usd > 0
+    return {
+        "usual_level": round(float(stop.usual_level), 2),
+        "recent_figures": STOP_RECENT,
+        **({"per_usd": float(stop.per_usd)} if rated else {}),
+    }
+
+
+def _stop_rates(con, stops: pd.DataFrame) -> np.ndarray:
+    """Units of each stop's currency per US dollar at its first month, the nearest month's
+    where the store lacks it, as the ranking takes it (``findings.usd_rates_sql``); 1 for
+    the dollar, NaN where the store has no rate for the currency."""
+    from tradesentry.findings import usd_rates_sql
+
+    keys = pd.DataFrame(
+        {"currency": stops["currency"].astype(str), "period": stops["start"].dt.strftime("%Y-%m")}
+    )
+    con.register("gap_stop_keys", keys.drop_duplicates())
+    try:
+        rates = con.sql(usd_rates_sql("gap_stop_keys")).df()
+    finally:
+        con.unregister("gap_stop_keys")
+    per_usd = keys.merge(rates, how="left", on=["currency", "period"])["per_usd"].to_numpy(float)
+    return np.where(keys["currency"].to_numpy() == "USD", 1.0, per_usd)
+
+
+def _dollars(money, per_usd) -> np.ndarray:
+    """``money`` in US dollars at ``per_usd`` where that is a rate, else as it is."""
+    money, per_usd = np.asarray(money, dtype=float), np.asarray(per_usd, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.isfinite(per_usd) & (per_usd > 0), money / per_usd, money)
 
 
 def _small_before(stop) -> dict:

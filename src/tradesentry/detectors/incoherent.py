@@ -13,9 +13,12 @@ import pandas as pd
 from tradesentry.context import country_codes
 from tradesentry.detectors.base import (
     MATERIAL_MONEY,
+    MONEY_NEEDS,
     Detector,
     confidence,
     detections,
+    in_dollars,
+    material_cap,
     no_detections,
 )
 from tradesentry.detectors.combined import combined_name
@@ -70,9 +73,12 @@ class Incoherent(Detector):
     than a wrong figure: its score is halved, below
     0.5 (low), since the explanation itself calls an error the less likely reading, and its
     impact is 0, the gap being trade the store does not hold rather than money a figure may
-    have wrong (the difference stays in the evidence). Materiality, as ``gap``'s: a break
-    of fewer than ``material_money`` currency units scores at most its size / ``material_money``, so
-    €81 between a total and its details is low however many tolerances it spans. Why:
+    have wrong (the difference stays in the evidence). Materiality, as every detector's: a
+    break worth less than ``material_money`` scores at most its size / ``material_money``, so
+    €81 between a total and its details is low however many tolerances it spans; in US
+    dollars where the store has a rate for the series' currency (``base.in_dollars``,
+    the series' nearest month's where the finding's month has no row to carry it: a
+    combined figure's), else in its own units. Why:
     coherence is the publisher's own constraint, so any break beyond rounding is worth a
     question, and the money it moves says how urgent.
     Both checks of (b) hold in a store of any size: the partners' sums beside each world
@@ -92,12 +98,10 @@ class Incoherent(Detector):
     """
 
     kind: ClassVar[str] = "incoherent"
-    needs: ClassVar[tuple[str, ...]] = ("partners",)
+    needs: ClassVar[tuple[str, ...]] = ("partners", *MONEY_NEEDS)  # the cap in dollars
     tolerance: float = 0.02
     min_months: int = 6
-    material_money: float = (
-        MATERIAL_MONEY  # currency units of the series (the detector sees no rates)
-    )
+    material_money: float = MATERIAL_MONEY  # US dollars, or units of a currency without rate
 
     def detect(self, panel: Panel) -> pd.DataFrame:
         combined, overlapping = self._combined(panel), self._overlapping(panel)
@@ -151,6 +155,7 @@ class Incoherent(Detector):
             for j in np.flatnonzero(keep).tolist()
         ]
         return self._emit(
+            panel,
             rows[keep],
             cols[keep],
             (cols + span - 1)[keep],
@@ -205,7 +210,7 @@ class Incoherent(Detector):
             observed=first + second,
             expected=first + second - twice,
             impact=twice,
-            score=np.minimum(1.0, twice / self.material_money),
+            score=self._material(panel, rows, other, np.ones(len(rows)), twice),
             evidence=evidence,
         )
 
@@ -293,7 +298,16 @@ class Incoherent(Detector):
         partial &= _within_reach(short_share[p, t], most[p, t])
         incomplete = (gap[p, t] < 0) & ((short >= _RECURRING) | partial)
         return self._emit(
-            rows[p], t, t, total[p, t], detail_sum[p, t], unit[p, t], level, evidence, incomplete
+            panel,
+            rows[p],
+            t,
+            t,
+            total[p, t],
+            detail_sum[p, t],
+            unit[p, t],
+            level,
+            evidence,
+            incomplete,
         )
 
     # -- shared ----------------------------------------------------------------------------
@@ -301,8 +315,15 @@ class Incoherent(Detector):
         """The tolerance, or half a rounding unit per figure where that is more."""
         return np.maximum(self.tolerance * np.abs(total), unit * figures / 2)
 
+    def _material(self, panel: Panel, rows, cols, score: np.ndarray, money) -> np.ndarray:
+        """``score`` capped by the ``money`` at stake from the months ``cols`` (``material_cap``
+        at ``material_money``), in US dollars where the store has a rate for the currency."""
+        dollars = in_dollars(panel, rows, cols, money, nearest=True)
+        return np.minimum(score, material_cap(dollars, self.material_money))
+
     def _emit(
         self,
+        panel: Panel,
         rows: np.ndarray,
         start: np.ndarray,
         end: np.ndarray,
@@ -317,9 +338,9 @@ class Incoherent(Detector):
             return no_detections()
         gap = np.abs(total - summed)
         multiple = gap / np.maximum(self.tolerance * np.abs(total), 1e-300)
-        # materiality, as gap's and mirror_gap's: a break of a few currency units is no
-        # more than low, however many tolerances it spans
-        score = np.minimum(confidence(4.0 * multiple, 4.0), gap / self.material_money)
+        # materiality, as every detector's: a break of a few dollars is no more than low,
+        # however many tolerances it spans
+        score = self._material(panel, rows, start, confidence(4.0 * multiple, 4.0), gap)
         impact = gap
         if incomplete is not None:  # details more likely missing from the store than wrong
             score = np.where(incomplete, 0.5 * score, score)

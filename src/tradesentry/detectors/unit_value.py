@@ -71,10 +71,12 @@ COPY_MIN_VALUE = 100.0
 #: two records, worth a look but no error of either
 AGREED_SCORE = 0.6
 #: a month at the price across partners (within ×``MARKET_AGREES``) in a series whose own
-#: usual price is ×``HABIT_APART`` or more off it is read against a habit the market does
-#: not share: at most ``AGREED_SCORE``, and said (Guinea's bauxite to China, July 2016, at
-#: 349 GNF/kg where every partner paid 330, was "a value slip" of 11 trillion francs
-#: against the series' usual 23,500, 71 times the market)
+#: usual price is ×``HABIT_APART`` or more off it is off only a habit the market does not
+#: share: not flagged (``_at_market``). Guinea's bauxite to China, July 2016, at 349 GNF/kg
+#: where every partner paid 330, was "a value slip" of 11 trillion francs against the
+#: series' usual 23,500, 71 times the market; then a low finding whose own text cleared it
+#: (China's natural graphite to Hong Kong, February 2022, $1.19/kg where the market paid
+#: $1.41: "the series' other months, or their weights, look off, not this one")
 MARKET_AGREES = 3.0
 HABIT_APART = 10.0
 #: value and weight moved as far from their usual months where within this factor of each
@@ -138,6 +140,16 @@ class UnitValue(Detector):
     one, the majority's, may be the one in error (Guinea's gold to Switzerland: 5 of 22
     months at gold's price, the other 17 at a thousandth of it).
 
+    Nor is a month at the price across partners (within ×``MARKET_AGREES``) in a series
+    whose usual price is ×``HABIT_APART`` or more off it (``_at_market``) flagged: the
+    market test there measures the series' premium, not the month, which the market sides
+    with and whose value stands. What differs from the market is the series' usual price, a
+    premium the model takes as the series' own (its grade, its product), not any month's
+    error; a finding on the month read so of itself ("the series' other months … look off,
+    not this one") and flagged the one month it cleared, while the series' other months at
+    the market's price (the 20 or so bulk months of China's graphite to Hong Kong) were
+    its habit and had none.
+
     A series whose weight's record changed for good (a lasting change of its unit value
     of ×10 or more that the weight carries: ``_weight_record_changes``) has usual prices on
     each side of the change, and the change is one finding (``weight record change``) at
@@ -162,7 +174,7 @@ class UnitValue(Detector):
     chapter's value per kg moves with its mix of goods: there only slips are findings
     (``_mixes_goods``).
 
-    Materiality, as ``mirror_gap``'s (``gap``'s, but in dollars): the score is capped at m /
+    Materiality, as every detector's: the score is capped at m /
     ``material_money``, m the money the finding is about in US dollars where the store has the
     month's rate for the series' currency (else in its own units): the gap for a price
     outlier or a value slip; for a weight slip or outlier, whose value is right, the value
@@ -227,7 +239,10 @@ class UnitValue(Detector):
         flagged = c["tested"] & material & (z > self.threshold) & off_own
         habit, c["recurs"] = self._reported(c, flagged)
         c["z"] = z
-        return flagged & ~habit
+        rows, cols = np.nonzero(flagged)
+        market = np.zeros_like(flagged)
+        market[rows, cols] = _at_market(c, rows, cols)
+        return flagged & ~habit & ~market
 
     def _months(self, panel: Panel, c: dict, flagged: np.ndarray) -> pd.DataFrame:
         """One finding a flagged month: its pattern, its money at stake, its evidence."""
@@ -265,8 +280,7 @@ class UnitValue(Detector):
         # 2.7 trillion francs at stake, fifth of the scan
         at_habit = c["implied"][rows, cols]
         market = c["weight"][rows, cols] * np.exp(c["log_ref"][rows, cols])
-        at_market = _at_market(c, rows, cols)
-        priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols) & ~at_market
+        priced_at_market = (pattern == PRICE_OUTLIER) & _habit_apart(c, rows, cols)
         # a price outlier whose weight is itself outside the series' swings is priced at
         # the nearer of its weight at the usual price and the series' usual month: Germany's
         # 826 kg of CN 85235990 to Croatia at €6.8K, the weight 4.6 times its usual month,
@@ -283,16 +297,14 @@ class UnitValue(Detector):
             & (reading != "value")
             & (np.abs(usual_month - value) < np.abs(at_habit - value))
         )
-        # a month at the market's price is right as it stands: no correction, no money
         expected = np.select(
             [
-                at_market,
                 pattern == VALUE_SLIP,
                 np.isin(pattern, WEIGHT_PATTERNS),
                 priced_at_market,
                 at_usual_month,
             ],
-            [value, value / factor, value, market, usual_month],
+            [value / factor, value, market, usual_month],
             at_habit,
         )
         evidence = [
@@ -305,11 +317,9 @@ class UnitValue(Detector):
             evidence[k]["partner_value"] = _sig(partner[k, 0])
             evidence[k]["partner_weight_kg"] = _sig(partner[k, 1])
             evidence[k]["partner_reading"] = str(reading[k])
-        for k in np.flatnonzero(at_market):
-            evidence[k]["at_market"] = True
         for k in np.flatnonzero(priced_at_market):
             evidence[k]["value_at_market_price"] = _sig(market[k])
-        for k in np.flatnonzero(at_usual_month & ~at_market):
+        for k in np.flatnonzero(at_usual_month):
             evidence[k]["value_of_usual_month"] = _sig(usual_month[k])
         return detections(
             self.kind,
@@ -320,7 +330,7 @@ class UnitValue(Detector):
             impact=value - expected,
             score=np.minimum.reduce(
                 [
-                    np.where(agrees | at_market, AGREED_SCORE, 1.0),
+                    np.where(agrees, AGREED_SCORE, 1.0),
                     np.where(np.isin(pattern, WEIGHT_PATTERNS), WEIGHT_SCORE, 1.0),
                     confidence(z[rows, cols], self.threshold),
                     material_cap(
@@ -330,7 +340,7 @@ class UnitValue(Detector):
                             cols,
                             # what the finding is about: the record, where its value is right
                             np.where(
-                                np.isin(pattern, WEIGHT_PATTERNS) | at_market,
+                                np.isin(pattern, WEIGHT_PATTERNS),
                                 value,
                                 value - expected,
                             ),
@@ -659,10 +669,6 @@ class UnitValue(Detector):
             f"{_price(usual, cur)} (band {edge(lo)}–{edge(hi)})"
         )
         pattern = ev.get("pattern")
-        if ev.get("at_market"):  # the market sides with the month: its own reading
-            recurs = ev.get("months_at_this_unit_value")
-            shared = _recurs(ev, recurs, unit, cur) if recurs else ""
-            return head + _market_sides(ev, cur, unit) + shared
         if ev.get("partner_reading") == "agrees":
             tail = _agreed(finding, ev, cur)
         elif ev.get("partner_reading") in ("weight", "value"):
@@ -993,29 +999,12 @@ def _habit_apart(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
 
 
 def _at_market(c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Flagged cells at the price across partners (within ×``MARKET_AGREES``) of series
-    whose usual price is ×``HABIT_APART`` or more off it (``_habit_apart``): the market
-    sides with the month, not with the series' habit."""
+    """Cells at the price across partners (within ×``MARKET_AGREES``) of series whose
+    usual price is ×``HABIT_APART`` or more off it (``_habit_apart``): the market sides
+    with the month, not with the series' habit, and the month is not flagged."""
     with np.errstate(invalid="ignore"):
         near = np.abs(c["log_uv"][rows, cols] - c["log_ref"][rows, cols]) <= math.log(MARKET_AGREES)
     return _habit_apart(c, rows, cols) & near
-
-
-def _market_sides(ev: Mapping, cur: str, unit: str) -> str:
-    """ "; this month is at the price across partners (330 GNF/kg), while the series'
-    usual price is 71 times it: …", the reading of a month ``_at_market``, which replaces a
-    slip's or an outlier's (its value stands: no correction, no money at stake); ""
-    otherwise."""
-    if not ev.get("at_market"):
-        return ""
-    premium = ev.get("series_premium")
-    apart = f"is {times(premium)} it" if premium else "is far from it"
-    return (
-        f"; this {unit} is at the price across partners "
-        f"({_price(ev.get('reference_unit_value'), cur)}), while the series' usual price "
-        f"{apart}: the series' other {unit}s, or their weights, look off, not this one, "
-        "whose value stands (no money at stake in it)."
-    )
 
 
 def _recurs(ev: Mapping, months: int, unit: str, cur: str) -> str:

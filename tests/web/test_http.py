@@ -924,6 +924,25 @@ def test_a_store_never_scanned_says_where_a_series_flags_come_from(tmp_path):
     assert "Flags from a scan run now: no saved scan covered this series" in page
 
 
+@pytest.mark.parametrize(
+    ("narrow", "scan"), [({"kinds": ["spike"]}, 1), ({"flow": "import"}, 1), ({}, 2)]
+)
+def test_a_pair_page_describes_the_scan_its_findings_come_from(tmp_path, narrow, scan):
+    """A full scan, then a narrower one (spikes alone, another reporter): the pair's
+    findings are the latest scan's that looked at the pair (``api.findings``), and the
+    page describes that scan, not the latest, whose scope it had told beside them."""
+    store = open_store(tmp_path / "s.duckdb")
+    store.ingest(DEMO_CSV)
+    full = {f["id"] for f in store.scan() if f["reporter"] == "CHN"}
+    store.scan(**narrow)
+    path = store.path
+    store.close()
+    data = TestClient(create_app(path)).get("/api/pair/CHN/PRK").json()
+    assert data["scope"]["scan_id"] == scan
+    listed = {f["id"] for f in data["findings"]}
+    assert listed == full
+
+
 def test_a_store_never_scanned_lists_no_findings_as_a_clean_result(tmp_path):
     """The pair page's charts ring the flags of a scan run now: its lists say where they
     come from, and neither it nor the findings page reads "No findings." as if the

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from tradesentry import api, arguments
 from tradesentry.detectors import registry
 from tradesentry.errors import InputError, SeriesChoice
-from tradesentry.findings import SORT_NAMES, Findings, csv_frame
+from tradesentry.findings import SORT_NAMES, Findings, csv_frame, empty_findings
 from tradesentry.report.charts import wants_log
 from tradesentry.report.render import SeriesKey, series_path
 from tradesentry.report.sections import (
@@ -649,8 +649,17 @@ def pair(store: Store, reporter: str, partner: str) -> dict:
     index = api.series_index(store, reporter=reporter, partner=partner)
     if index.empty:
         raise NotFound(f"no series {reporter} → {partner} in the store")
-    found = api.findings(store, reporter=reporter, partner=partner)
-    scope = ScanScope.of(api.scan_info(store))
+    # the scan the findings come from is the one the page describes: findings() reads the
+    # latest scan that looked at the pair, which a later, narrower scan (of spikes alone,
+    # of another reporter) is not, and the page had told the latest scan's scope beside
+    # an earlier scan's findings
+    try:
+        found = api.findings(store, reporter=reporter, partner=partner)
+        info = api.scan_info(store, found.scan_id) if found.scan_id is not None else None
+    except InputError:  # no saved scan looked at the pair: its series are "not scanned"
+        info = api.scan_info(store)
+        found = Findings(empty_findings(), None if info is None else info["id"])
+    scope = ScanScope.of(info)
     rows = frame_records(index, months=("first_period", "last_period"))
     reverse = api.series_index(store, reporter=partner, partner=reporter, limit=1)
     return {

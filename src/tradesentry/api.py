@@ -431,13 +431,14 @@ def findings(
 ) -> Findings:
     """Findings of a saved scan, filtered; no detector runs.
 
-    The scan read is the latest whose scope holds what is asked (``ScanScope.outside``):
-    after a full scan and then ``scan(kinds="spike")``, ``kind="level_shift"`` reads the
-    full scan, not "0 findings" from the scan of spikes. Only what is asked is weighed: a
-    query that names no flow reads the flows the scan it reads selected (``scan_info``
-    says which). Where no saved scan looked at what is asked, or ``scan_id`` names one that
-    did not, that is an InputError naming what the scans covered; with no scan saved at
-    all, the answer is empty and of no scan (``scan_id`` None: nothing found so far).
+    The scan read is the latest saved (or ``scan_id``), whatever the filters: a filter
+    narrows that scan's findings and never reads another scan (an older one may rest on
+    figures since revised). Where that scan did not look at what is asked
+    (``ScanScope.outside``: after a full scan and then ``scan(kinds="spike")``,
+    ``kind="level_shift"``), that is an InputError saying what it was limited to, not
+    "0 findings"; what a query leaves open it reads as the scan covered it (``scan_info``
+    says how). With no scan saved at all, the answer is empty and of no scan
+    (``scan_id`` None: nothing found so far).
 
     Codes are normalised as ``scan`` does; an unknown scan id, kind, severity, flow or
     freq is an InputError naming the choices (never an empty answer that reads "no
@@ -462,22 +463,22 @@ def findings(
     _check_codes(con, filters, classification)
     if since:  # after every month the selection holds: a mistake, not "no findings"
         _check_since(con, filters, since, "the store", stops=True, option="since")
-    if scan_id is None:
-        narrowed = any(filters.values()) or any(
-            v is not None for v in (kind, since, severity, classification, freq)
-        )
-        scan_id = _scan_holding(con, filters, kind, since, narrowed)
+    latest = scan_id is None
+    if latest:
+        scan_id = _latest_scan(con)
         if scan_id is None:  # no scan saved yet: nothing found so far, no mistake
             return Findings(empty_findings(), None)
     else:
         _check_scan(con, scan_id)
-        scope = ScanScope.of(scan_info(store, scan_id))
-        outside = scope.outside(filters, kind, since)
-        if outside:
-            raise InputError(
-                f"scan {scan_id} did not look at {'; '.join(outside)}: it was limited to "
-                f"{', '.join(scope.terms())}"
-            )
+    scope = ScanScope.of(scan_info(store, scan_id))
+    outside = scope.outside(filters, kind, since)
+    if outside:  # "0 findings" from a scan that never looked would read as a clean bill
+        which = f"the latest scan, scan {scan_id}," if latest else f"scan {scan_id}"
+        earlier = "; scan them, or name an earlier scan with scan_id=" if latest else ""
+        raise InputError(
+            f"{which} did not look at {'; '.join(outside)}: it was limited to "
+            f"{', '.join(scope.terms())}{earlier}"
+        )
     return _saved_findings(store, scan_id, filters, kind, severity, classification, freq, since)
 
 
@@ -512,39 +513,6 @@ def _saved_findings(
     if since:
         found = Findings(ending_since(found.to_frame(), since), scan_id)
     return found
-
-
-#: how many scans an InputError of ``_scan_holding`` describes, the latest first
-_SCANS_TOLD = 3
-
-
-def _scan_holding(
-    con, filters: dict, kinds: list[str] | None, since: str | None, narrowed: bool
-) -> int | None:
-    """The scan a query reads (``findings``), None where no scan is saved: with no filter
-    (``narrowed`` False: no severity, classification or freq either), the latest; else the
-    latest that looked at every series, kind and month the filters select, failing that
-    the latest that left out none they name (``ScanScope.outside``; a scan of imports
-    answered flow export with "0 findings"), failing that an InputError naming what the
-    scans covered."""
-    rows = con.execute("SELECT id, parameters FROM scans ORDER BY id DESC").fetchall()
-    if not rows:
-        return None
-    if not narrowed:
-        return rows[0][0]  # the latest scan, whatever it covered: ``scan_info`` says what
-    scopes = [ScanScope.of({"id": i, "parameters": json.loads(p or "{}")}) for i, p in rows]
-    within = [s for s in scopes if not s.outside(filters, kinds, since)]
-    whole = [s for s in within if not s.open_limits(filters, kinds, since)]
-    if whole or within:  # within alone: its scope (``scan_info``) says what it left open
-        return (whole or within)[0].scan_id
-    limited = [f"scan {s.scan_id} was limited to {', '.join(s.terms())}" for s in scopes]
-    asked = [arguments.describe(filters)] if any(filters.values()) else []
-    asked += [f"kind {', '.join(kinds)}"] if kinds else []
-    asked += [f"findings ending in or after {since}"] if since else []
-    told = "; ".join(limited[:_SCANS_TOLD])
-    if len(limited) > _SCANS_TOLD:
-        told += f" (and {len(limited) - _SCANS_TOLD} earlier scans, each limited too)"
-    raise InputError(f"no saved scan looked at {'; '.join(asked)}: {told}; scan them first")
 
 
 def _a_store(store) -> None:

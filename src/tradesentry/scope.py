@@ -125,22 +125,6 @@ class ScanScope:
             out.append(f"findings ending before {self.since}")
         return out
 
-    def open_limits(
-        self,
-        filters: Mapping,
-        kinds: Iterable[str] | str | None = None,
-        since: str | None = None,
-    ) -> list[str]:
-        """The scan's limits (``terms``) on what a query leaves open: a query of flow
-        export leaves the detectors open, and a scan of spikes alone answers it with the
-        spikes only. [] with ``outside`` []: the scan looked at all the query selects."""
-        out = [f"{c}: {', '.join(v)}" for c, v in self.filters.items() if not filters.get(c)]
-        if self.kinds and not kinds:
-            out.append(f"detectors: {', '.join(self.kinds)}")
-        if self.since and not since:
-            out.append(f"findings ending in or after {self.since}")
-        return out
-
     def covered(self, series: pd.DataFrame) -> pd.Series:
         """``covers`` for every row of a frame of series at once (no loop per series)."""
         mask = pd.Series(self.scanned, index=series.index)

@@ -783,7 +783,8 @@ def test_refused_before_spark_starts(store, tmp_path, monkeypatch):
     with pytest.raises(InputError, match="--master 'bogus': Spark takes local"):
         spark_engine.scan(None, default_detectors(), {}, input=tmp_path, master="bogus")
     assert len(spark_engine.scan(store, default_detectors(), {})) == 0
-    assert len(api.scan(store, engine="spark")) == 0
+    with pytest.raises(InputError, match="the store holds no figures"):
+        api.scan(store, engine="spark")  # refused as a local scan is, before any session
 
 
 def test_findings_parquet_holds_the_gaps_as_the_scan_returns_them(store, spark, tmp_path):

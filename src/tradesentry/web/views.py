@@ -649,10 +649,9 @@ def pair(store: Store, reporter: str, partner: str) -> dict:
     index = api.series_index(store, reporter=reporter, partner=partner)
     if index.empty:
         raise NotFound(f"no series {reporter} → {partner} in the store")
-    # the scan the findings come from is the one the page describes: findings() reads the
-    # latest scan that looked at the pair, which a later, narrower scan (of spikes alone,
-    # of another reporter) is not, and the page had told the latest scan's scope beside
-    # an earlier scan's findings
+    # the findings and the scope the page tells are one scan's, the latest: findings()
+    # refuses a pair that scan did not look at (limited to another reporter), whose
+    # series the scope then marks "not scanned"
     try:
         found = api.findings(store, reporter=reporter, partner=partner)
         info = api.scan_info(store, found.scan_id) if found.scan_id is not None else None

@@ -130,7 +130,10 @@ def local_slope(
     well enough for the trend to be twice its standard error (1.2533 × their robust spread
     ÷ √n): a steady trend, not the trace of other level shifts. Where fewer than 6 are left
     (the middle of a series or segment of two years or less), the trend is read within the
-    12 months on each side instead (``_side_slopes``). To save work, the local trend is
+    12 months on each side instead (``_side_slopes``), where it agrees with the median of
+    every 12-month difference of the segment within ±24 months, those straddling the month
+    too (a season moves the one, not the other; a step at the month moves the other, not
+    the one). To save work, the local trend is
     computed only for the series whose segments show such a trend overall.
     """
     n, T = x.shape
@@ -143,15 +146,25 @@ def local_slope(
     rows = np.flatnonzero(trending(x, segment, config, d))
     if rows.size:
         w = windows(d[rows], 24, 24, np.nan).copy()
-        w[..., 24 : 24 + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
         w[windows(segment[rows], 24, 24, -1) != segment[rows][..., None]] = np.nan
+        whole = w.copy()  # every difference within the segment, those straddling t too
+        w[..., 24 : 24 + lag] = np.nan  # s in [t, t+lag): x[s] - x[s-lag] straddles t
         med, se, count = _median_and_se(w)
         use = _trend_ok(med, se, count, config)
         short = count < config.trend_min_diffs
         if short.any():
             m1, se1, n1 = _side_slopes(x[rows], cp[rows], short, config)
+            # the sides' slope must be the year-on-year one, which no season moves: within
+            # a year a season's rise reads as a trend as well (two years of summer peaks,
+            # no season yet to take out, were cut into steps)
+            m12, se12, n12 = _median_and_se(whole)
+            with np.errstate(invalid="ignore"):
+                yearly = (n12 >= config.shift_min_points) & (
+                    np.abs(m1 - m12) <= 3.0 * np.sqrt(se1**2 + se12**2)
+                )
             med, se = np.where(short, m1, med), np.where(short, se1, se)
-            use = np.where(short, _trend_ok(m1, se1, n1, config, SIDE_POINTS), use)
+            side_ok = _trend_ok(m1, se1, n1, config, SIDE_POINTS) & yearly
+            use = np.where(short, side_ok, use)
         slope[rows], slope_se[rows] = np.where(use, med, 0.0), np.where(use, se, 0.0)
     return slope, slope_se
 
@@ -182,8 +195,9 @@ def _side_slopes(x: np.ndarray, cp: np.ndarray, cells: np.ndarray, config: Basel
     elsewhere. A series of 24 months growing 5 % a month had no trend at its middle months
     and read as a level shift ×1.8 there; differences of consecutive months alone were too
     noisy to tell a trend in 5 % noise. A trend needs months on both sides of the month
-    (as many as the test's own windows need, ``shift_min_points``): the count is 0
-    where a side has fewer."""
+    (as many as the test's own windows need, ``shift_min_points``) and the two sides'
+    own slopes to agree (the same sign, within two standard errors of their difference):
+    the count is 0 elsewhere."""
     n, T = x.shape
     slope, se, count = np.zeros((n, T)), np.full((n, T), np.inf), np.zeros((n, T), np.int64)
     segment = np.cumsum(cp, axis=1)
@@ -198,16 +212,23 @@ def _side_slopes(x: np.ndarray, cp: np.ndarray, cells: np.ndarray, config: Basel
         w = np.where(same, x[r[:, None], c], np.nan)
         i, j = _PAIRS
         pair = (w[:, j] - w[:, i]) / (j - i)
+        half = pair.shape[1] // 2  # the pairs before the month, then those from it
+        before, _ = nanmedian(pair[:, :half].copy(), overwrite=True)
+        after, _ = nanmedian(pair[:, half:].copy(), overwrite=True)
         med, _ = nanmedian(pair, overwrite=True)
         finite = np.isfinite(w)
-        sxx = sum(_spread(finite[:, side : side + SIDE_MONTHS]) for side in (0, SIDE_MONTHS))
+        spread = [_spread(finite[:, side : side + SIDE_MONTHS]) for side in (0, SIDE_MONTHS)]
         with np.errstate(divide="ignore", invalid="ignore"):
-            err = MEDIAN_SE * sigma[r] / np.sqrt(sxx)
-        # a trend of the series runs on both sides of the month: one side's alone (a new
-        # level's first year, falling on) is that side's, and detrending the test's window by
-        # it took the US tariffs' fall of January 2019 away
+            err = MEDIAN_SE * sigma[r] / np.sqrt(spread[0] + spread[1])
+            apart = MEDIAN_SE * sigma[r] * np.sqrt(1.0 / spread[0] + 1.0 / spread[1])
+            # a trend of the series runs on both sides of the month, the same: one side's
+            # alone (a new level's first year, falling on) is that side's, and detrending
+            # the test's window by it took the US tariffs' fall of January 2019 away; two
+            # that disagree are a season's rise and fall (two years of summer peaks, no
+            # season yet to take out, read as a trend and cut into steps)
+            agree = (np.sign(before) == np.sign(after)) & (np.abs(before - after) <= 2.0 * apart)
         sides = finite[:, :SIDE_MONTHS].sum(axis=1), finite[:, SIDE_MONTHS:].sum(axis=1)
-        both = np.minimum(*sides) >= config.shift_min_points
+        both = (np.minimum(*sides) >= config.shift_min_points) & agree
         slope[r, t], se[r, t] = np.nan_to_num(med), err
         count[r, t] = np.where(both, sides[0] + sides[1], 0)
     return slope, se, count

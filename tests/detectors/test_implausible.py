@@ -767,3 +767,16 @@ def test_a_slip_a_hundred_times_every_other_month_is_one_in_a_lumpy_line(quiet):
     assert slip["severity"] in ("medium", "high")
     assert " times the largest other month of the series ($" in slip["explanation"]
     assert len(found) == len(clean) + 1
+
+
+def test_a_slip_apart_from_every_month_says_so_in_either_reading():
+    """24 shipments of $10K–100K and one month of $15M, 280 times its expectation: a slip
+    read by what the month would have been (not "close to ×1,000"), scored high on its
+    distance above every other month; the text had not said that ground (a review)."""
+    rng = np.random.default_rng(4)
+    v = np.round(np.exp(rng.uniform(np.log(1e4), np.log(1e5), 36)))
+    v[30] = 280 * np.median(v)
+    (slip,) = findings(keyed_panel(v, commodity="200000"), [Implausible()]).to_dict("records")
+    assert "would have been" in slip["explanation"]
+    assert "; as recorded, it is " in slip["explanation"]
+    assert " times the largest other month of the series ($" in slip["explanation"]

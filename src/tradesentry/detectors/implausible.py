@@ -616,9 +616,11 @@ def _slip_reading(
     )
     near = _near_step(observed, expected, step, tolerance)
     on_weight = _weight_text(finding, ev, step, unit, settled)
+    # a slip a hundred times every other month passed the bar on that ground: said in
+    # either reading (``_alone_high``)
+    apart = _above_every_other(observed, ev, cur, unit, step)
     if near:
-        head = f": close to {power_step(step)}, the signature of a unit error ({what})"
-        head += _above_every_other(observed, ev, cur, unit, step)
+        head = f": close to {power_step(step)}, the signature of a unit error ({what}){apart}"
         if on_weight is None:
             return f"{head}. A genuine {kind} of that size is the alternative; the {tell}"
     else:
@@ -626,7 +628,7 @@ def _slip_reading(
         head = (
             f". Read as a unit error ({power_step(step)}: {what}), the {unit} would have been "
             f"{money(unslipped, cur)}, {times_expected(unslipped, float(expected))} its "
-            f"expected value{_beyond_range(unslipped, ev, cur, unit)}"
+            f"expected value{_beyond_range(unslipped, ev, cur, unit)}{apart}"
         )
         if on_weight is None:
             return f"{head}; a genuine {kind} of that size is the other reading. The {tell}"
@@ -634,13 +636,16 @@ def _slip_reading(
 
 
 def _above_every_other(observed, ev: Mapping, cur: str, unit: str, step: float) -> str:
-    """'; 128 times the largest other month of the series ($1.5M)' where an upward slip
-    lies ``APART_HIGH`` times above every other month (``_alone_high``), the ground it
-    passed on in a series too lumpy for its scale to say so; nothing otherwise."""
+    """'; as recorded, it is 130 times the largest other month of the series ($1.5M)'
+    where an upward slip lies ``APART_HIGH`` times above every other month
+    (``_alone_high``), the ground it passed on in a series too lumpy for its scale to say
+    so; nothing otherwise."""
     largest = ev.get("largest")
     if step < 1 or not largest or not observed or observed < APART_HIGH * largest:
         return ""
-    return f"; {times_rounded(observed / largest)} the largest other {unit} of the series ({money(largest, cur)})"
+    ratio = times_rounded(observed / largest)
+    largest_said = money(largest, cur)
+    return f"; as recorded, it is {ratio} the largest other {unit} of the series ({largest_said})"
 
 
 def _beyond_range(unslipped: float, ev: Mapping, cur: str, unit: str) -> str:

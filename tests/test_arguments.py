@@ -111,3 +111,20 @@ def test_an_unknown_keyword_lists_what_the_caller_may_pass_once():
 
 def test_a_numpy_whole_number_is_a_whole_number():
     assert arguments.whole_number(np.int64(5), "chunk_series") == 5
+
+
+@pytest.mark.parametrize(
+    ("raw", "countries"),
+    [
+        ("SWE,Korea, Rep.", ["SWE", "Korea, Rep."]),
+        ("Sweden, Congo, Dem. Rep.", ["Sweden", "Congo, Dem. Rep."]),  # not Congo (COG)
+        ("Korea, Rep.", ["Korea, Rep."]),
+        ("USA,HKG", ["USA", "HKG"]),
+        ("Germany, France", ["Germany", "France"]),
+        ("China, Hong Kong SAR, USA", ["China, Hong Kong SAR", "USA"]),
+    ],
+)
+def test_a_list_of_countries_keeps_a_name_with_a_comma_whole(raw, countries):
+    """Cut at every comma, "Sweden, Congo, Dem. Rep." had read the Republic of the Congo
+    (a review): a name holding a comma inside a list is one country too."""
+    assert arguments.country_list(raw) == countries

@@ -77,6 +77,29 @@ def one_country(raw: str) -> bool:
     return to_alpha3(raw) is not None
 
 
+def country_list(raw: str) -> list[str]:
+    """A command line's comma-separated countries, a name that holds a comma kept whole:
+    at each part, the longest run of parts that names one country (``one_country``), else
+    the part alone. "SWE,Korea, Rep." is SWE and Korea, Rep.; "Sweden, Congo, Dem. Rep."
+    is Sweden and the Democratic Republic of the Congo (cut at every comma, its "Congo"
+    had been the Republic of the Congo). A value without a comma is one country."""
+    if "," not in raw:
+        return [raw]
+    parts = [part.strip() for part in text(raw, "country").split(",")]
+    out, i = [], 0
+    while i < len(parts):
+        for j in range(len(parts), i + 1, -1):
+            joined = ", ".join(parts[i:j])
+            if one_country(joined):
+                out.append(joined)
+                i = j
+                break
+        else:
+            out.append(parts[i])
+            i += 1
+    return out
+
+
 def commodity_code(raw: str, name: str = "commodity") -> str:
     """Commodity codes are stored upper-case, the total of all goods as TOTAL (as on ingest)."""
     code = _named(stored_upper(text(raw, name).strip()), name)

@@ -271,23 +271,26 @@ class Encoding(StrEnum):
 
 
 def _comma_list(
-    choices: Sequence[str] | None = None, whole: Callable[[str], bool] | None = None
+    choices: Sequence[str] | None = None, split: Callable[[str], list[str]] | None = None
 ) -> Callable[[str], list[str]]:
     """The parser of one occurrence of a repeatable filter option: a value, or several
     separated by commas (``--partner USA,HKG`` is ``--partner USA --partner HKG``), as
     ``fetch --commodity 27,2710`` and the api's lists take them (``--partner USA,HKG`` had
     been one code no series has). Each occurrence gives a list; ``key_filter`` flattens
     them. ``choices``: the values each part must be, in any case (a bad one is a usage
-    error, "'sideways' is not one of …", as a choice option's). ``whole``: whether a value
-    holding a comma is one value nonetheless (a country's name, "Korea, Rep."). No code is
+    error, "'sideways' is not one of …", as a choice option's). ``split``: how a value is
+    cut at its commas where a part may hold one (a country's name, "Korea, Rep.":
+    ``arguments.country_list``). No code is
     split: the store keeps countries as alpha-3 codes, flows and kinds are fixed words, and
     HS, CN and SITC codes are digits (the ingest refuses no comma in a commodity code, but
     no nomenclature writes one). An empty part ("USA,") is left for the api to refuse as
     an empty code."""
 
     def parse(value: str) -> list[str]:
-        one = "," not in value or (whole is not None and whole(value))
-        parts = [value] if one else [part.strip() for part in value.split(",")]
+        if split is not None:
+            parts = split(value)
+        else:
+            parts = [value] if "," not in value else [part.strip() for part in value.split(",")]
         if choices is None:
             return parts
         listed = ", ".join(f"'{c}'" for c in choices)
@@ -308,13 +311,13 @@ def key_filter(
     help: str,
     metavar: str,
     choices: Sequence[str] | None = None,
-    whole: Callable[[str], bool] | None = None,
+    split: Callable[[str], list[str]] | None = None,
 ):
     """A repeatable filter option (scan's --reporter, --partner, --flow, --commodity,
     --kind) that takes several values in one occurrence too, separated by commas: the one
     way every such option reads its values (see ``_comma_list``)."""
     return typer.Option(
-        parser=_comma_list(choices, whole),
+        parser=_comma_list(choices, split),
         callback=_flattened,
         metavar=f"{metavar}[,{metavar}…]",
         help=f"{help} Several: repeat the option or separate them by commas.",
@@ -635,7 +638,7 @@ def scan(
         key_filter(
             "Reporter(s): a country code or name (a name with a comma, 'Korea, Rep.', is one).",
             "COUNTRY",
-            whole=arguments.one_country,
+            split=arguments.country_list,
         ),
     ] = None,
     partner: Annotated[
@@ -643,7 +646,7 @@ def scan(
         key_filter(
             "Partner(s): a country code or name (a name with a comma, 'Korea, Rep.', is one).",
             "COUNTRY",
-            whole=arguments.one_country,
+            split=arguments.country_list,
         ),
     ] = None,
     flow: Annotated[

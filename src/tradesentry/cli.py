@@ -33,7 +33,7 @@ from typer.core import TyperGroup
 
 from tradesentry import api, arguments, cli_cross
 from tradesentry.errors import INTERRUPTED, InputError, StoreError, TradesentryError
-from tradesentry.findings import csv_frame
+from tradesentry.findings import csv_frame, series_apart
 from tradesentry.monitor import words
 from tradesentry.schema import FLOWS, SEVERITY_RANK
 from tradesentry.store import (
@@ -870,20 +870,10 @@ def _findings_table(
     count = Text(plural(len(found), "finding"), style="bold")
     out.print(Text.assemble(count, f" ({_findings_of(found, caption)}), worst first\n"))
     shown = found.head(limit)  # a saved scan reads only these rows: never the whole scan
-    shared = _keys_of_several_series(shown.to_frame())
-    for n, f in enumerate(shown.to_records(), start=1):
+    names = series_apart(shown.to_frame())
+    for n, (f, apart) in enumerate(zip(shown.to_records(), names, strict=True), start=1):
         period = period_span(f["period"], f["period_end"], f.get("freq"), "…")
-        series = f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}"
-        differ = shared.get(tuple(f[k] for k in _NAME_KEYS), ())
-        if differ:  # say which of the series these keys name: by what tells them apart
-            said = {
-                "classification": f["classification"],
-                "breakdown": f["breakdown"] or "whole flow",
-                "freq": "annual" if f["freq"] == "A" else "monthly",
-            }
-            series += f" ({', '.join(said[c] for c in differ)})"
-        elif f["breakdown"]:  # a part of the flow is never read as the whole
-            series += words.part(f["breakdown"])
+        series = f"{f['reporter']}→{f['partner']} {f['flow']} {f['commodity']}{apart}"
         heading = Text.assemble(
             f"{n:>2}. ",
             (f" {f['severity']} ", _SEVERITY_STYLE.get(f["severity"], "")),
@@ -896,21 +886,6 @@ def _findings_table(
         out.print(Padding(Text(printable(f["explanation"])), (0, 0, 1, 4)), soft_wrap=False)
     if len(found) > limit:
         out.print(f"… {len(found) - limit:,} more" + (f" ({more})" if more else ""))
-
-
-_NAME_KEYS = ("reporter", "partner", "flow", "commodity")
-
-
-def _keys_of_several_series(frame: pd.DataFrame) -> dict[tuple, list[str]]:
-    """(reporter, partner, flow, commodity) that name more than one series among the
-    findings shown (a commodity under HS and H5, a breakdown, annual beside monthly), each
-    with the columns that tell its series apart."""
-    if frame.empty:
-        return {}
-    columns = ["classification", "breakdown", "freq"]
-    kinds = frame.fillna({c: "" for c in columns}).groupby(list(_NAME_KEYS))[columns].nunique()
-    several = kinds[(kinds > 1).any(axis=1)]
-    return {key: [c for c in columns if row[c] > 1] for key, row in several.iterrows()}
 
 
 @command()

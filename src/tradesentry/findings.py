@@ -711,12 +711,12 @@ _HTML_ROWS = 50
 _SERIES_APART = ("classification", "breakdown", "freq")
 
 
-def _series_names(frame: pd.DataFrame) -> list[str]:
-    """Each finding's commodity, with what tells its series apart where the findings hold
-    several series of its reporter, partner, flow and commodity ("2710 (H5, annual)": the
-    same code under H5 yearly and under HS monthly read as one row twice), and a part of
-    the flow named as such. The command line's table says it alike (its own helper, in
-    ``cli``)."""
+def series_apart(frame: pd.DataFrame) -> list[str]:
+    """For each finding, what tells its series apart from the others of its reporter,
+    partner, flow and commodity among ``frame``'s findings (" (H5, annual)": the same code
+    under H5 yearly and under HS monthly read as one row twice), or, where none shares its
+    codes, its part of the flow (a part is never read as the whole); "" otherwise. The
+    command line's table and the notebook's say it alike."""
     from tradesentry.monitor import words
 
     if frame.empty:
@@ -726,7 +726,7 @@ def _series_names(frame: pd.DataFrame) -> list[str]:
         {"classification": "", "breakdown": "", "freq": MONTHLY}
     )
     counts = apart.groupby(keys)[list(_SERIES_APART)].transform("nunique")
-    names = []
+    out = []
     for row, differ in zip(apart.to_dict("records"), counts.to_dict("records"), strict=True):
         said = {
             "classification": row["classification"],
@@ -734,13 +734,19 @@ def _series_names(frame: pd.DataFrame) -> list[str]:
             "freq": "annual" if row["freq"] == ANNUAL else "monthly",
         }
         several = [said[c] for c in _SERIES_APART if differ[c] > 1]
-        name = str(row["commodity"])
         if several:
-            name += f" ({', '.join(several)})"
-        elif row["breakdown"]:  # a part of the flow is never read as the whole
-            name += words.part(row["breakdown"])
-        names.append(name)
-    return names
+            out.append(f" ({', '.join(several)})")
+        else:
+            out.append(words.part(row["breakdown"]) if row["breakdown"] else "")
+    return out
+
+
+def _series_names(frame: pd.DataFrame) -> list[str]:
+    """Each finding's commodity and what tells its series apart (``series_apart``)."""
+    return [
+        f"{commodity}{apart}"
+        for commodity, apart in zip(frame.get("commodity", []), series_apart(frame), strict=True)
+    ]
 
 
 #: what ``Findings.filter`` takes: the series' key and the finding's kind and severity

@@ -553,17 +553,14 @@ def _after_a_short_change(
     2020 and came back at $714.9K: the return read "×13" against the four months alone."""
     sh = model.shifts
     rows, starts = sh.series[keep], sh.start[keep]
-    out = []
-    for j in range(1, len(keep)):
-        a, b = keep[j - 1], keep[j]
-        following = rows[j - 1] == rows[j] and (
-            model.segment[rows[j], starts[j]] == model.segment[rows[j - 1], starts[j - 1]] + 1
-        )
-        if not following or back[j - 1] == j or np.sign(sh.stat[a]) == np.sign(sh.stat[b]):
-            continue
-        if sides["n_before"][j] < LEVEL_MONTHS and _positive(sides["old"][j - 1]):
-            out.append((j, j - 1))
-    return out
+    a, b = np.arange(len(keep) - 1), np.arange(1, len(keep))
+    following = (rows[a] == rows[b]) & (
+        model.segment[rows[b], starts[b]] == model.segment[rows[a], starts[a]] + 1
+    )
+    opposite = np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]])
+    short = (sides["n_before"][b] < LEVEL_MONTHS) & (sides["old"][a] > 0)
+    mask = following & opposite & short & (back[a] != b)
+    return list(zip(b[mask].tolist(), a[mask].tolist(), strict=True))
 
 
 def _held_throughout(traded, rows, starts, old, new, c, a, b) -> np.ndarray:

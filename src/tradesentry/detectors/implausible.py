@@ -169,8 +169,9 @@ class Implausible(Detector):
         parcels = ordinary_nothing(panel, model)
         habit = first | parcels
         z_both = _two_sided(z, model)
+        apart_high = _alone_high(v)
         reason, factor, alone, n_tiny, low = self._classify(
-            v, e, z, below, model.sigma[:, None], habit, panel.season, z_both
+            v, e, z, below, model.sigma[:, None], habit, panel.season, z_both, apart_high
         )
         reason, partner_held = _weighed_slips(panel, reason, factor, low, model.samples, parcels)
         rows, cols = np.nonzero(reason >= 0)
@@ -186,7 +187,7 @@ class Implausible(Detector):
         # a slip a hundred times every other month (``_alone_high``) passed the bar on that
         # ground: scored at the bar plus its distance above the series' largest other month
         # in the scale above its expectation
-        apart = _alone_high(v)[rows, cols] & (reason[rows, cols] == 3)
+        apart = apart_high[rows, cols] & (reason[rows, cols] == 3)
         zz = np.where(
             apart, np.fmax(zz, self.threshold + _above_the_rest(v, model)[rows, cols]), zz
         )
@@ -330,7 +331,7 @@ class Implausible(Detector):
             evidence=evidence,
         )
 
-    def _classify(self, v, e, z, below, sigma, ordinary, season: int, z_both):
+    def _classify(self, v, e, z, below, sigma, ordinary, season: int, z_both, apart_high):
         """Reason code per cell (index into REASONS, -1 = plausible), the slip factor,
         whether a low month is one that no other month comes within ×10 of (else it is the
         only one below a thousandth of the series' typical month), how many months are below
@@ -341,7 +342,8 @@ class Implausible(Detector):
         starts late in a month holds part of it, and parcels where the line often ships
         nothing, ``baseline.ordinary_nothing``); ``season``: months a year; ``z_both``: ``z``
         in the series' two-sided scale (``_two_sided``), which a slip or a tiny month may
-        pass instead of its side's.
+        pass instead of its side's; ``apart_high``: months a hundred times every other
+        month of their series (``_alone_high``), which a slip up passes on too.
         """
         typical = typical_level(v)[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -351,7 +353,7 @@ class Implausible(Detector):
         # orders of magnitude are read in the two-sided scale too (``_two_sided``), and a
         # month a hundred times every other month of the series is past any lumpy flow's
         # noise whatever the scale says (``_alone_high``)
-        slip_up = far_up | (z_both >= self.threshold) | (_alone_high(v) & np.isfinite(z))
+        slip_up = far_up | (z_both >= self.threshold) | (apart_high & np.isfinite(z))
         slip_down = far_down | (z_both <= -self.threshold)
         slip = np.full(v.shape, np.nan)
         # the expected value is itself uncertain by the series' noise (2 scales), but past
@@ -948,19 +950,26 @@ def _others_agree(v: np.ndarray, factor: float = 10.0) -> np.ndarray:
     own), €5,826 read as a ×1000 slip and €1 as one the other way, its expectation taken
     from the €5,826: figures all over the place say nothing of which is off.
     """
-    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
-    order = np.sort(pos, axis=1)  # NaN last
-    n = np.isfinite(order).sum(axis=1)
-    if v.shape[1] < 2:
-        return np.zeros(v.shape, dtype=bool)
-    at = np.arange(len(v))
-    lo1, lo2 = order[:, 0], order[:, 1]
-    hi1 = order[at, np.maximum(n - 1, 0)]
-    hi2 = order[at, np.maximum(n - 2, 0)]
-    low = np.where(pos == lo1[:, None], lo2[:, None], lo1[:, None])
-    high = np.where(pos == hi1[:, None], hi2[:, None], hi1[:, None])
+    _, low, high, n = _other_extremes(v)
     with np.errstate(invalid="ignore"):
         return (n[:, None] >= 3) & (high <= factor * low)
+
+
+def _other_extremes(v: np.ndarray):
+    """Each cell's series' smallest and largest positive month other than the cell itself
+    (NaN where there is none), with the cells' positive values (NaN elsewhere) and each
+    series' count of positive months: one sort the rules of "no other month" share."""
+    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
+    n = np.isfinite(pos).sum(axis=1)
+    if v.shape[1] < 2:
+        nothing = np.full(v.shape, np.nan)
+        return pos, nothing, nothing, n
+    order = np.sort(pos, axis=1)  # NaN last
+    at = np.arange(len(v))
+    lo1, lo2 = order[:, :1], order[:, 1:2]
+    hi1 = order[at, np.maximum(n - 1, 0)][:, None]
+    hi2 = order[at, np.maximum(n - 2, 0)][:, None]
+    return pos, np.where(pos == lo1, lo2, lo1), np.where(pos == hi1, hi2, hi1), n
 
 
 def _two_sided(z: np.ndarray, model) -> np.ndarray:
@@ -989,30 +998,15 @@ def _alone_high(v: np.ndarray, factor: float = APART_HIGH) -> np.ndarray:
     the largest month the line ever had. Two decades above the series' whole range is no
     shipment's size by chance (the unit-slip reading still asks the step's ratio to the
     expectation, and the weight's reading may still clear it)."""
-    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
-    n = np.isfinite(pos).sum(axis=1)
-    if v.shape[1] < 2:
-        return np.zeros(v.shape, dtype=bool)
-    order = np.sort(pos, axis=1)  # NaN last
-    at = np.arange(len(v))
-    top, second = order[at, np.maximum(n - 1, 0)], order[at, np.maximum(n - 2, 0)]
+    pos, _, largest_other, n = _other_extremes(v)
     with np.errstate(invalid="ignore", over="ignore"):
-        return (
-            (pos == top[:, None])
-            & (pos >= factor * second[:, None])
-            & (n[:, None] > Implausible.min_other_months)
-        )
+        return (pos >= factor * largest_other) & (n[:, None] > Implausible.min_other_months)
 
 
 def _above_the_rest(v: np.ndarray, model) -> np.ndarray:
     """How many scales above its expectation (``sigma_high``) each month lies above the
     largest other month of its series (log scale with the model's offset; 0 below it)."""
-    pos = np.where(np.isfinite(v) & (v > 0), v, np.nan)
-    order = np.sort(pos, axis=1)  # NaN last
-    n = np.isfinite(order).sum(axis=1)
-    at = np.arange(len(v))
-    top, second = order[at, np.maximum(n - 1, 0)], order[at, np.maximum(n - 2, 0)]
-    other = np.where(pos == top[:, None], second[:, None], top[:, None])
+    pos, _, other, _ = _other_extremes(v)
     c = model.offset[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = (np.log(pos + c) - np.log(other + c)) / model.sigma_high[:, None]

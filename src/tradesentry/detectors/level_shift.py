@@ -527,13 +527,9 @@ def undoing_shifts(
     c = model.offset[rows]
     old, new = np.log(sides["old"] + c), np.log(sides["new"] + c)
     out = np.full(len(keep), -1, dtype=np.int64)
-    a, b = np.arange(len(keep) - 1), np.arange(1, len(keep))
-    following = (rows[a] == rows[b]) & (
-        model.segment[rows[b], starts[b]] == model.segment[rows[a], starts[a]] + 1
-    )
-    opposite = np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]])
+    a, b, turn = _next_the_other_way(model, keep)
     back = np.abs(new[b] - old[a]) <= np.log(LASTS_RATIO)
-    pair = following & opposite & (starts[b] - starts[a] <= LEVEL_MONTHS) & back
+    pair = turn & (starts[b] - starts[a] <= LEVEL_MONTHS) & back
     pair &= _held_throughout(traded, rows, starts, old, new, c, a, b)
     # a return does not start another pair: down, up, down is a pair and a new change
     for j in np.flatnonzero(pair):
@@ -551,16 +547,26 @@ def _after_a_short_change(
     and the level before that episode is what a reader compares it with. Thailand's
     graphite from China fell from about $449.2K a month to $54.1K for four months in
     2020 and came back at $714.9K: the return read "×13" against the four months alone."""
+    a, b, turn = _next_the_other_way(model, keep)
+    short = (sides["n_before"][b] < LEVEL_MONTHS) & (sides["old"][a] > 0)
+    mask = turn & short & (back[a] != b)
+    return list(zip(b[mask].tolist(), a[mask].tolist(), strict=True))
+
+
+def _next_the_other_way(
+    model: Baseline, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each shift of ``keep`` but the last (``a``) and the one after it (``b``), and
+    whether ``b`` is the same series' next change and goes the other way: the pairs a
+    return (``undoing_shifts``) and a change after a short episode
+    (``_after_a_short_change``) are read from."""
     sh = model.shifts
     rows, starts = sh.series[keep], sh.start[keep]
     a, b = np.arange(len(keep) - 1), np.arange(1, len(keep))
     following = (rows[a] == rows[b]) & (
         model.segment[rows[b], starts[b]] == model.segment[rows[a], starts[a]] + 1
     )
-    opposite = np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]])
-    short = (sides["n_before"][b] < LEVEL_MONTHS) & (sides["old"][a] > 0)
-    mask = following & opposite & short & (back[a] != b)
-    return list(zip(b[mask].tolist(), a[mask].tolist(), strict=True))
+    return a, b, following & (np.sign(sh.stat[keep[a]]) != np.sign(sh.stat[keep[b]]))
 
 
 def _held_throughout(traded, rows, starts, old, new, c, a, b) -> np.ndarray:

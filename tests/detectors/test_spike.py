@@ -345,6 +345,30 @@ def test_two_months_far_above_a_quiet_series_do_not_hide_each_other(months):
     assert list(found["period"]) == ["2023-05", "2024-01"]
 
 
+@pytest.mark.parametrize(("kind", "factor"), [("dip", 0.02), ("dip", 0.1), ("spike", 10.0)])
+def test_three_months_in_a_row_far_off_a_quiet_series_are_no_habit(kind, factor):
+    """Three months at ×0.02 of a series varying by 20 %: the tail was read at the third
+    largest deviation, one of the three, so the series' scale below was their own (1.2 log
+    units against 0.2) and none of them was found, nor any finding at all (four months are
+    a level shift and its return; two are each a dip). One episode, months in a row off
+    the same way, is no habit: each month is found."""
+    v = 1e6 * np.exp(np.random.default_rng(1).normal(0.0, 0.2, 36))
+    v[15:18] *= factor
+    found = findings(keyed_panel(v), default_detectors())
+    assert list(zip(found["kind"], found["period"], strict=True)) == [
+        (kind, p) for p in ("2024-04", "2024-05", "2024-06")
+    ]
+
+
+def test_two_episodes_of_three_thin_months_stay_a_habit():
+    """The same series with two such episodes a year apart (not the same calendar months,
+    so no season): a line that ships next to nothing three months at a time may do so
+    again; as two single months, two episodes widen the scale below."""
+    v = 1e6 * np.exp(np.random.default_rng(1).normal(0.0, 0.2, 36))
+    v[[5, 6, 7, 20, 21, 22]] *= 0.1
+    assert findings(keyed_panel(v), default_detectors()).empty
+
+
 @pytest.mark.parametrize(("kind", "factor"), [("spike", 2.0), ("dip", 0.2)])
 def test_a_month_a_revision_made_unusual_says_the_previous_release_held_it(
     store, tmp_path, kind, factor

@@ -151,10 +151,12 @@ def test_the_evidence_keeps_the_size_of_a_tiny_ratio():
         (1.0, "steady", "is about ×1,000 of the usual $14/kg, as a unit error would make it"),
         # Guinea's printed matter to the UAE: 1/1,707 of the usual price had read "about
         # ×1/1,000" of it; the text gives the ratio it is
-        (0.5, "steady", "is 2,000 times the usual $14/kg, near the ×1,000 a unit error would make"),
+        # within the band of the step is nearer it than the usual price, not "near" it
+        (0.5, "steady", "is 2,000 times the usual $14/kg, nearer the ×1,000 a unit error would "
+         "make than the usual price"),
         (None, None, "the quantity or the partner's record would tell them apart."),
     ],
-)
+)  # fmt: skip
 def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, says):
     """A ×1000 month whose weight stayed put (or halved: a unit value within the band of the
     step) supports the unit error; without weights the text is as before."""
@@ -177,6 +179,24 @@ def test_a_unit_slip_says_what_the_months_weight_shows(weight_step, reading, say
         assert ev["weight_vs_usual_month"] == pytest.approx(weight_step, rel=0.5)
         assert "the quantity or the partner's record" not in text
         assert "The quantity supports a unit error" in text
+
+
+def test_a_slip_whose_weight_moved_far_less_than_its_value_says_the_weight_moved():
+    """Guinea's silver to Ghana, July 2018: 9,700 times its expected month, 302 kg, 45 times
+    the typical month's weight, at 216 times the usual price: "The weight did not move with
+    the value" and "216 times the usual price, near the ×1,000". The weight moved, far less
+    than the value; the price is nearer the step than the usual one, not near it."""
+    v = _steady(n=3, noise=0.1)
+    weights = np.round(v / 14.0)
+    v[:, 20] *= 2_000.0
+    weights[:, 20] *= 9.0  # 222 times the usual price
+    found = findings(keyed_panel(v, weights=weights), default_detectors(["implausible"]))
+    slips = found[found["period"] == "2024-09"]
+    assert len(slips) == len(v)
+    for text in slips["explanation"]:
+        assert "The weight moved far less than the value: " in text, text
+        assert "did not move" not in text and "near the" not in text
+        assert "nearer the ×1,000 a unit error would make than the usual price" in text
 
 
 @pytest.mark.parametrize(

@@ -769,8 +769,12 @@ def _weight_text(
             f"changes the value, not the kilograms, {likelier}"
         )
     if reading == "steady":
+        kilos_ratio = ev.get("weight_vs_usual_month") or 1.0
+        moved = abs(math.log(kilos_ratio)) > math.log(UNIT_VALUE_BAND)
+        # 45 times the typical month's weight has moved, far less than the value did
+        held = "moved far less than the value" if moved else "did not move with the value"
         return (
-            f" The weight did not move with the value: {month}, so the unit value, {price}/kg, "
+            f" The weight {held}: {month}, so the unit value, {price}/kg, "
             f"{_against_step(ev, step, usual_price)}. The quantity supports a unit error; a "
             f"genuine {kind} of that size is the alternative, which {record} "
             f"{'settles' if settled else 'would confirm or rule out'}."
@@ -788,9 +792,11 @@ def _against_step(ev: Mapping, step: float, usual_price: str) -> str:
     ratio = float(ev["unit_value"]) / float(ev["usual_unit_value"])
     if abs(math.log(ratio / step)) <= math.log(STEP_ITSELF):
         return f"is about {power_step(step)} of the usual {usual_price}/kg, as a unit error would make it"
+    # within the band of the step is nearer it than the usual price, not near it: 216
+    # times the usual price read "near the ×1,000", a third of the way to ×100
     return (
-        f"is {times(ratio)} the usual {usual_price}/kg, near the {power_step(step)} a unit "
-        "error would make"
+        f"is {times(ratio)} the usual {usual_price}/kg, nearer the {power_step(step)} a unit "
+        "error would make than the usual price"
     )
 
 

@@ -777,25 +777,36 @@ _SIBLING_MONTHS_SQL = f"""
                    AND m.value >= {SIBLING_NOTHING} * u.usual) AS held_first,
                least(any_value(datediff('month', m.first, m.last)) + 1, {SIBLING_MONTHS})
                    AS n_first,
+               count(DISTINCT m.month) FILTER (WHERE m.month BETWEEN m.first + to_months(m.edge)
+                   AND m.last - to_months(m.edge)
+                   AND m.value >= {SIBLING_NOTHING} * u.usual) AS held_heart,
+               any_value(datediff('month', m.first, m.last)) + 1 - 2 * any_value(m.edge)
+                   AS n_heart,
                count(DISTINCT m.month) FILTER (WHERE m.month < m.first
                    AND m.value >= {SIBLING_NOTHING} * u.usual)
                / greatest({SIBLING_MONTHS},
                           any_value(datediff('month', greatest(first_month, m.first
                               - INTERVAL {SIBLING_HABIT} MONTH), m.first))) AS habit
         FROM (SELECT *, min(month) FILTER (WHERE month < first) OVER (PARTITION BY i, partner)
-                            AS first_month FROM months) m
+                            AS first_month,
+                     -- the gap's edges: its heart is the middle half of it
+                     CAST((datediff('month', first, last) + 1) // 4 AS INTEGER) AS edge
+              FROM months) m
         JOIN usual u USING (i, partner)
         GROUP BY u.i, u.partner, u.usual
     ),
     -- silent: trade in fewer than half the months its habit gives, over the finding and
     -- over its first months (a partner trading every other month is not silent in a year it
     -- trades in four months of eleven; one that fell silent five months into a gap did not
-    -- stop with it)
+    -- stop with it); and over its heart alone, the middle half of it (a season's partners
+    -- trade at its ends: India's and Viet Nam's cashews in August–September and March)
     judged AS (SELECT *, 2 * held < n * least(habit, 1.0)
-                         AND 2 * held_first < n_first * least(habit, 1.0) AS quiet FROM held)
+                         AND 2 * held_first < n_first * least(habit, 1.0) AS quiet,
+                      2 * held_heart < n_heart * least(habit, 1.0) AS quiet_heart FROM held)
     SELECT i, count(*) AS trading,
            count(*) FILTER (WHERE held = 0) AS silent_all,
            count(*) FILTER (WHERE quiet) AS silent,
+           count(*) FILTER (WHERE quiet_heart) AS silent_heart,
            count(*) FILTER (WHERE held = n) AS held_all,
            list(partner ORDER BY usual DESC, partner) FILTER (WHERE quiet) AS named,
            coalesce(sum(usual) FILTER (WHERE quiet), 0) / sum(usual) AS silent_share,
@@ -821,7 +832,9 @@ def sibling_months(found, con) -> dict:
     partner trading every other month is not silent in a year it trades in four months of
     eleven, nor one that fell silent five months into a gap (Hungary's exports of CN
     85235910 to Germany, QA: "4 of the 5 other partners … have no figure" had counted both);
-    ``siblings_silent_all``: in every one), ``siblings_held`` (those with trade in every
+    ``siblings_silent_all``: in every one; ``siblings_silent_heart``: so over the middle
+    half of the finding's months alone, whatever its first months, where a season's end
+    and start lie: ``gap``'s off season), ``siblings_held`` (those with trade in every
     month of it), ``siblings_named`` (the largest of the silent, up to three),
     ``siblings_going`` (the largest of the others) and ``siblings_silent_share`` (the silent
     ones' share of the trading partners' usual months, summed). Many partners silent at
@@ -860,6 +873,7 @@ def sibling_months(found, con) -> dict:
             "siblings_trading": int(r.trading),
             "siblings_silent": int(r.silent),
             "siblings_silent_all": int(r.silent_all),
+            "siblings_silent_heart": int(r.silent_heart),
             "siblings_held": int(r.held_all),
             "siblings_silent_share": round(float(r.silent_share), 3),
             **({"siblings_named": list(r.named)[:SIBLING_NAMED]} if r.silent else {}),

@@ -986,6 +986,42 @@ def test_an_off_season_is_the_likelier_reading_only_where_the_line_shows_it_and_
     assert _off_season_likelier(finding) is likelier
 
 
+@pytest.mark.parametrize(
+    ("through", "low"), [(False, True), (True, False)], ids=["season-end", "traded-through"]
+)
+def test_a_lines_partners_trading_at_the_seasons_ends_share_its_off_season(
+    store, tmp_path, through, low
+):
+    """Singapore's imports of Guinea's cashews (QA): April–July 2016 and April–June 2017,
+    the 8 months between medium though the line's other buyers went quiet too: India and
+    Viet Nam shipped in August and September 2016, as the season ended, and nothing then
+    to March 2017. Silent from the gap's first months, as a line that stopped is read, they
+    traded through it. A partner of the line shares the off season where it is silent
+    through its heart (the middle half of its months); one trading through that stays a
+    reason to doubt it."""
+    from tradesentry import api
+
+    rows = ["reporter,partner,flow,commodity,period,value,currency"]
+    for m in range(36):  # January 2015 to December 2017
+        period, month = f"{2015 + m // 12}-{m % 12 + 1:02d}", m % 12 + 1
+        value = 1e10 * (1 + 0.05 * (m % 3))
+        if m in (15, 16, 17, 18, 27, 28, 29):  # April–July 2016, April–June 2017
+            rows.append(f"GIN,SGP,export,08013100,{period},{value},GNF")
+        season = 4 <= month <= 9 or (through and 16 <= m <= 26)
+        for to, size in (("IND", 2.0), ("VNM", 0.6)):
+            if season or (to == "VNM" and month == 3):
+                rows.append(f"GIN,{to},export,08013100,{period},{size * value},GNF")
+    (tmp_path / "line.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    store.ingest(tmp_path / "line.csv")
+    (gap,) = api.scan(store, kinds="gap", partner="SGP", save=False).to_records()
+    assert (gap["period"], gap["period_end"]) == ("2016-08", "2017-03")
+    ev = gap["evidence"]
+    assert (ev["off_season"], ev["siblings_trading"]) == (8, 2)
+    assert (gap["severity"] == "low") is low
+    assert ev.get("off_season_likelier", False) is low
+    assert ev.get("off_season_refuted", False) is not low
+
+
 @pytest.mark.parametrize("withheld", ["withheld_months", "partner_withheld"])
 def test_months_listed_without_a_value_are_no_off_season(withheld):
     """A record that lists the months without a value recorded trade in them: the text
@@ -1022,9 +1058,35 @@ def test_a_gap_across_a_change_of_level_says_what_the_new_level_would_hold():
     assert ev["at_new_level"] == pytest.approx(6e6, rel=0.1)
     assert gap["expected"] == pytest.approx(3e7, rel=0.1)
     assert (
-        "a new level starts after them (October 2020), and at that level they would hold about $5.9M"
-        in (gap["explanation"])
+        "a new level starts after them (October 2020: about $990.8K a month), and at that level "
+        "they would hold about $5.9M" in (gap["explanation"])
     )
+
+
+def test_a_gap_before_a_new_level_states_the_level_the_level_shift_states():
+    """Guinea's fish to Korea (QA): about 400M GNF a month with its Novembers and Decembers
+    higher, nothing from August 2017 to August 2018, then 2.0B, 3.0B, 2.4B and 3.6B. The
+    level shift said "about 2.7B GNF a month" (their median) and the gap "at that level
+    they would hold about 41.5B GNF" (the model's 3.0B in September, ×13.82 for the
+    months' season): 13 × 2.7B is 35.1B. The gap now prices the run at the level the shift
+    states, says it, and names the season that takes it from 35.1B to 37.3B."""
+    v = np.full(36, 4e8)
+    v[[10, 11, 22]] = 8e8  # November and December 2016, November 2017: the season
+    v[[6, 14]] = [1.2e9, 1.0e9]  # July 2016, March 2017
+    v[19:32] = np.nan  # August 2017 – August 2018
+    v[32:] = [2.0e9, 3.0e9, 2.4e9, 3.6e9]
+    panel = keyed_panel(v, start="2016-01")
+    found = findings(panel, default_detectors(["gap", "level_shift"]))
+    (shift,) = found[found["kind"] == "level_shift"].to_dict("records")
+    (gap,) = found[found["kind"] == "gap"].to_dict("records")
+    ev = gap["evidence"]
+    assert (ev["new_level_from"], shift["period"]) == ("2018-09", "2018-09")
+    assert ev["new_level"] == shift["evidence"]["new_level"] == pytest.approx(2.7e9)
+    assert ev["at_new_level"] != pytest.approx(13 * 2.7e9, rel=0.01)  # the season moves it
+    assert (
+        "a new level starts after them (September 2018: about $2.7B a month), and at that "
+        "level, with the season of other years, they would hold about $"
+    ) in gap["explanation"]
 
 
 def test_months_the_series_skips_in_other_years_too_are_less_surprising():

@@ -26,8 +26,10 @@ from tradesentry.detectors.baseline import (
     baseline,
     covered_by_combined,
 )
+from tradesentry.detectors.combined import spread_months
 from tradesentry.detectors.evidence import finding_freq, has_partner_record
 from tradesentry.detectors.late import late_evidence, late_text
+from tradesentry.detectors.level_shift import local_levels
 from tradesentry.panel import Panel
 from tradesentry.text import about, joined, money, period_name, period_unit, plural
 
@@ -170,7 +172,7 @@ class Gap(Detector):
         cols = np.minimum(start[:, None] + np.arange(each.shape[1]), end[:, None])
         dollars = run_sums(in_dollars(panel, rows[:, None], cols, each, nearest=True))
         without_season = _without_season(model, rows, start, end, expected)
-        at_new = _at_the_new_level(panel, model, rows, start, end)
+        new_level, at_new = _at_the_new_level(panel, model, rows, start, end)
         withheld = _withheld_months(panel, rows, start, end)
         # the month after: its late figure, where no month of the run was withheld
         late = late_evidence(panel, model, rows, end + 1, start, np.where(withheld, 0, expected))
@@ -209,7 +211,11 @@ class Gap(Detector):
                 ),
                 **({"late": late[j]} if late[j] else {}),
                 **(
-                    {"new_level_from": panel.label(int(e) + 1), "at_new_level": float(at_new[j])}
+                    {
+                        "new_level_from": panel.label(int(e) + 1),
+                        "new_level": float(new_level[j]),
+                        "at_new_level": float(at_new[j]),
+                    }
                     if np.isfinite(at_new[j])
                     else {}
                 ),
@@ -429,7 +435,8 @@ class Gap(Detector):
             those = f"that {unit}" if one else f"those {unit}s"
             worth += (
                 f"; a new level starts after {them} "
-                f"({period_name(ev.get('new_level_from'), freq)}), and at that level {they} would "
+                f"({period_name(ev.get('new_level_from'), freq)}{_new_level_text(ev, cur, unit)})"
+                f", and at that level{_new_season_text(ev, len(months))} {they} would "
                 f"hold {about(ev['at_new_level'], cur)}: the change may have come in {those}"
             )
         carried = int(ev.get("carried_across") or 0)
@@ -581,13 +588,14 @@ def _off_season_likelier(finding: Mapping) -> bool:
     """The gap's months outside what may be its series' off season (``off_season``) are no
     gap by themselves (their chance, ``chance_in_season``, above the threshold's), nothing
     in the store says otherwise (``_off_season_refuted``), and the line's other partners
-    trading around it (two or more) were mostly silent in it too: their season, seen
-    beyond this series, where the gap alone is no evidence of one (Hungary's exports of CN
-    39199020 to Sweden, traded in the first halves of 2024 and 2025 only, its one other
-    partner trading through the second). Months without trade are then the likelier
-    reading, as where the partner's record is silent: Singapore's imports of Guinea's
-    cashews, April to July 2016 and 2017, had the 8 months between as a medium gap of
-    140.2B GNF, while the line's other partners fell silent from October to February."""
+    trading around it (two or more) were mostly silent in its heart too
+    (``_siblings_in_season``): their season, seen beyond this series, where the gap alone
+    is no evidence of one (Hungary's exports of CN 39199020 to Sweden, traded in the first
+    halves of 2024 and 2025 only, its one other partner trading through the second). Months
+    without trade are then the likelier reading, as where the partner's record is silent:
+    Singapore's imports of Guinea's cashews, April to July 2016 and 2017, had the 8 months
+    between as a medium gap of 140.2B GNF, while the line's other partners fell silent from
+    October to February."""
     ev = finding.get("evidence") or {}
     if not ev.get("off_season") or _off_season_refuted(finding):
         return False
@@ -595,21 +603,33 @@ def _off_season_likelier(finding: Mapping) -> bool:
     # only part of it (24 months missing, 12 of them in the season)
     if float(ev.get("chance_in_season", 1.0)) <= math.exp(-(DEFAULT_CONFIG.no_trade_z**2) / 2):
         return False
-    trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
+    trading, silent = _siblings_in_season(ev)
     return trading >= 2 and 2 * silent >= trading
+
+
+def _siblings_in_season(ev: Mapping) -> tuple[int, int]:
+    """The line's other partners trading around a gap, and those of them silent through
+    its heart (``siblings_silent_heart``: the middle half of its months; ``siblings_silent``
+    in evidence read before it was kept). A season's partners trade at its ends, which fall
+    a month or two apart: silence from the gap's first months, which keeps a partner that
+    stopped months into a gap from reading as the line stopping with it, had India's and
+    Viet Nam's cashews, shipped in August and September 2016 and then nothing to March
+    2017, trading through Singapore's off season (medium again)."""
+    silent = ev.get("siblings_silent_heart", ev.get("siblings_silent"))
+    return int(ev.get("siblings_trading") or 0), int(silent or 0)
 
 
 def _off_season_refuted(finding: Mapping) -> bool:
     """The store says the gap's months were no off season: either record lists them
     without a value (recorded, not without trade), the partner's record of the same flow,
     at the series' scale, has trade in some of them, or most of the line's other partners
-    trading around it (two or more) traded through it."""
+    trading around it (two or more) traded through its heart (``_siblings_in_season``)."""
     ev = finding.get("evidence") or {}
     if ev.get("withheld_months") or ev.get("partner_withheld"):
         return True
     if int(ev.get("partner_months") or 0) and not _other_scale(finding):
         return True
-    trading, silent = int(ev.get("siblings_trading") or 0), int(ev.get("siblings_silent") or 0)
+    trading, silent = _siblings_in_season(ev)
     return trading >= 2 and 2 * silent < trading
 
 
@@ -842,21 +862,63 @@ SIBLINGS_FOR_READING = 3
 SIBLINGS_SHARE = 0.5
 
 
-def _at_the_new_level(panel: Panel, model, rows, start, end) -> np.ndarray:
+def _at_the_new_level(panel: Panel, model, rows, start, end) -> tuple[np.ndarray, np.ndarray]:
     """Where a level shift starts in the month after a run (the months before it and after
-    it in two segments), what the run's months would hold at the new level: the level of
-    that month, each month with its own season; NaN elsewhere. The model prices the run at
-    the old level, its segment's: the change may have come anywhere in it."""
+    it in two segments), the new level a month and what the run's months would hold at
+    it, each month with its own season; NaN elsewhere. The model prices the run at the old
+    level, its segment's: the change may have come anywhere in it.
+
+    The new level is the one the level shift itself reports (``level_shift.local_levels``,
+    the median of the months from it, as that detector reads them), not the model's local
+    level in its first month: a gap saying "at that level" beside a level shift of "about
+    2.7B GNF a month" had priced Guinea's 13 missing months of fish to Korea at the model's
+    3.0B, 41.5B where 13 of the shift's months and their season make 37.3B."""
     inside = (start > 0) & (end + 1 < panel.n_months)
     before, after = np.where(inside, start - 1, 0), np.where(inside, end + 1, 0)
     changed = inside & (model.segment[rows, before] != model.segment[rows, after])
+    level = np.full(len(rows), np.nan)
+    if changed.any():
+        # the months the level shift counts: a zero the series has as a habit is none
+        habit = (panel.values == 0) & np.isnan(model.y)
+        traded, _ = spread_months(panel, np.where(habit, np.nan, panel.values))
+        level[changed] = local_levels(
+            traded, model.segment, rows[changed], after[changed], left_out=habit
+        )["new"]
     # the run's months left-aligned, as ``run_expectations`` has them
     offsets = np.arange(int((end - start).max()) + 1)[None, :]
     cols = np.minimum(start[:, None] + offsets, end[:, None])
-    logs = model.level[rows, after][:, None] + model.seasonal[rows[:, None], cols]
-    each = np.maximum(np.exp(logs) - model.offset[rows][:, None], 0.0)
+    offset = model.offset[rows][:, None]
+    with np.errstate(invalid="ignore"):
+        each = (level[:, None] + offset) * np.exp(model.seasonal[rows[:, None], cols]) - offset
+    each = np.maximum(each, 0.0)
     total = np.where(offsets <= (end - start)[:, None], each, 0.0).sum(axis=1)
-    return np.where(changed, np.round(total, 2), np.nan)
+    ok = changed & np.isfinite(level)
+    return np.where(ok, np.round(level, 2), np.nan), np.where(ok, np.round(total, 2), np.nan)
+
+
+def _new_level_text(ev: Mapping, cur: str, unit: str) -> str:
+    """The new level a month, as the level shift on the same series states it ("" in
+    evidence from before it was kept)."""
+    level = ev.get("new_level")
+    return "" if level is None else f": {about(level, cur)} a {unit}"
+
+
+#: the season moves a run's price at the new level from its months × the level by more than
+#: this share, and the text says so (its amounts, to three figures, show such a difference)
+NEW_SEASON_SHARE = 0.01
+
+
+def _new_season_text(ev: Mapping, n_months: int) -> str:
+    """Where the months' season moves what they would hold at the new level away from so
+    many months of it, the words that say so: the reader multiplies the level the text (and
+    the level shift) gives by the months, and 37.3B GNF for 13 months at 2.7B reads as a
+    slip unless the season is named ("" where it is not, or the level is not given)."""
+    level, held = ev.get("new_level"), ev.get("at_new_level")
+    if level is None or held is None or not level > 0:
+        return ""
+    if abs(float(held) - n_months * float(level)) <= NEW_SEASON_SHARE * n_months * float(level):
+        return ""
+    return ", with the season of other years,"
 
 
 def _withheld_months(panel: Panel, rows, start, end) -> np.ndarray:

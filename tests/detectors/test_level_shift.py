@@ -891,6 +891,31 @@ def test_a_change_across_months_without_figures_starts_after_them(seed):
     )
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_a_change_after_a_short_level_starts_with_a_month_of_the_new_one(seed):
+    """Guinea's gold to Switzerland (ITC declarations): about 1B GNF a month, 13B for a few
+    months to April 2016, no figures May–August, 141B–245B from September. The year
+    before April held both earlier levels, and April, at the level just before, lay on
+    the new level's side of the midpoint between their median and the new level: the rise
+    was dated April, a month still at the old level. Here $1M a month, $11M–14.5M from
+    November 2019 to February 2020, no figures March–June, $170M from July."""
+    rng = np.random.default_rng(seed)
+    v = np.full(36, np.nan)
+    v[:8] = 1e6
+    v[10:14] = [12e6, 11e6, 12.5e6, 14.5e6]  # the last above √(1M × 170M) = 13M
+    v[18:] = 1.7e8
+    v *= np.exp(rng.normal(0.0, 0.05, 36))
+    found = findings(keyed_panel(v, start="2019-01"), default_detectors(["level_shift"]))
+    rise = found[found["observed"] > 1e8]
+    assert list(rise["period"]) == ["2020-07"]
+    (f,) = rise.to_dict("records")
+    assert f["expected"] == pytest.approx(np.median(v[10:14]))
+    assert (
+        "The series has no figure from March 2020 to June 2020: the change came in those "
+        "months or in July 2020." in f["explanation"]
+    )
+
+
 def test_months_at_zero_before_a_change_are_not_said_to_have_no_figure():
     """Habitual zeros are left out of the levels, so the months between the old level's
     last and the new level's first may be zeros: no trade, not months without a figure."""

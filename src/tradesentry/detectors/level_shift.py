@@ -87,7 +87,9 @@ class LevelShift(Detector):
     noise scale (consecutive differences ÷ √2, robust) and the medians' standard error
     (1.2533 σ √(1/n₁ + 1/n₂)); the strongest change is refined to the least-absolute-
     deviation split nearby between the two levels its test compared, so that its first
-    month is on the new level's side of their midpoint, and kept if most months on each
+    month is on the new level's side of their midpoint (then once more with the levels next
+    to that split too, ``shifts._refine``: a year's window may reach back across an earlier
+    change), and kept if most months on each
     side (60 %; every one where the new level has fewer than 5 months to the series' end,
     ``shifts._persistence``) stay on their side of the midpoint; the search repeats in the
     new segments. A series fewer than half of whose reported months follow a reported month

@@ -444,22 +444,20 @@ def _best_shift(x, cp, sigma, config) -> np.ndarray:
 
 
 def _compared_levels(
-    x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
+    windows: list, t: np.ndarray, config: BaselineConfig
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The two levels the test compared at column ``t`` of each row, and the local slope.
+    """The two levels the test compared at column ``t`` of each row, from ``_window_stats``,
+    and which window they are from (its index there, -1 where none).
 
     The medians of the reported months in [t-k, t) and [t, t+k) within t's segment,
     detrended to t, for the window length k whose statistic ``_shift_evidence`` kept (the
     strongest admissible one); where none is admissible, the shortest with 3 months on
     each side. NaN where there is none either.
     """
-    n = x.shape[0]
-    rows = np.arange(n)
-    trend = local_slope(x, cp, config)
-    sigma = shift_scale(x, cp, config)
-    old, new = np.full(n, np.nan), np.full(n, np.nan)
-    best = np.full(n, -1.0)
-    for _, stat, persistence, sides in _window_stats(x, cp, sigma, config, trend):
+    rows = np.arange(len(t))
+    old, new = np.full(len(t), np.nan), np.full(len(t), np.nan)
+    best, which = np.full(len(t), -1.0), np.full(len(t), -1)
+    for w, (_, stat, persistence, sides) in enumerate(windows):
         mb, nb, ma, na = (a[rows, t] for a in sides)
         strength = np.abs(stat[rows, t])
         kept = (strength >= config.shift_threshold) & (
@@ -468,13 +466,28 @@ def _compared_levels(
         enough = (nb >= config.shift_min_points) & (na >= config.shift_min_points)
         use = np.where(kept, strength > best, enough & (best < 0) & np.isnan(old))
         old, new = np.where(use, mb, old), np.where(use, ma, new)
+        which = np.where(use, w, which)
         best = np.where(use & kept, strength, best)
-    return old, new, trend[0][rows, t]
+    return old, new, which
+
+
+def _nearest_levels(
+    windows: list, t: np.ndarray, config: BaselineConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The levels next to column ``t``: on each side the median of the shortest window of
+    ``_window_stats`` holding 3 reported months there, detrended to t (NaN where none)."""
+    rows = np.arange(len(t))
+    old, new = np.full(len(t), np.nan), np.full(len(t), np.nan)
+    for _, _, _, sides in windows:
+        mb, nb, ma, na = (a[rows, t] for a in sides)
+        old = np.where(np.isnan(old) & (nb >= config.shift_min_points), mb, old)
+        new = np.where(np.isnan(new) & (na >= config.shift_min_points), ma, new)
+    return old, new
 
 
 def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig) -> np.ndarray:
     """Move each change within ±6 months to the least-absolute-deviation split between the
-    two levels its test compared.
+    two levels its test compared, then once more with the levels next to that split too.
 
     The levels are the medians of the test's own windows at ``t`` (``_compared_levels``),
     held fixed while the split moves, so each month in between goes to the side whose
@@ -487,20 +500,72 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
     fewer than 3 months, as where it was seen in 2: the test then no longer passes there
     and ``_shift_table`` drops it, rather than the shift starting a month early. Ties
     go to the candidate nearest the test's month, the earlier of two.
+
+    The test's window may be a year that reaches back across an earlier change not found
+    yet: its median is then a level two steps back, and the months of the level just
+    before the change lie near the midpoint. Guinea's gold to Switzerland ran at about 1B
+    GNF a month to October 2015, 13B from December 2015 to April 2016 and 141B–245B from
+    September 2016 after four months without figures; the year before April held both
+    earlier levels (median 1.3B), April's 14.2B lay just on the new side of the midpoint
+    with 165B, and the rise was dated April. So the split is refined once more where the
+    first pass put it, each side with two levels, the test window's and the one next to
+    the split (``_nearest_levels``): a month joins the side with a level it is near. The
+    levels next to the split alone, read at the test's month, straddled the change where
+    that month was months off it (a fall and its return within the year). The second
+    pass moves the split only where that saves more than one month's noise (σ, as
+    ``shift_scale`` reads it) of absolute deviation: a level read from as few as 3
+    months otherwise moved changes of noisy series by its own noise.
+    """
+    rows = np.arange(len(t))
+    trend = local_slope(x, cp, config)
+    sigma = shift_scale(x, cp, config)
+    windows = _window_stats(x, cp, sigma, config, trend)
+    old, new, which = _compared_levels(windows, t, config)
+    first, _ = _split(x, cp, t, old[:, None], new[:, None], trend[0][rows, t], config)
+    # the test's window read again at the first split, detrended to it
+    test_old, test_new = np.full(len(t), np.nan), np.full(len(t), np.nan)
+    for w, (_, _, _, sides) in enumerate(windows):
+        mb, nb, ma, na = (a[rows, first] for a in sides)
+        here = which == w
+        test_old = np.where(here & (nb >= config.shift_min_points), mb, test_old)
+        test_new = np.where(here & (na >= config.shift_min_points), ma, test_new)
+    near_old, near_new = _nearest_levels(windows, first, config)
+    olds, news = np.stack([test_old, near_old], 1), np.stack([test_new, near_new], 1)
+    again, gain = _split(x, cp, first, olds, news, trend[0][rows, first], config)
+    levels = np.isfinite(olds).any(axis=1) & np.isfinite(news).any(axis=1)
+    return np.where(levels & (gain > sigma), again, first)
+
+
+def _split(
+    x: np.ndarray,
+    cp: np.ndarray,
+    t: np.ndarray,
+    old: np.ndarray,
+    new: np.ndarray,
+    slope: np.ndarray,
+    config: BaselineConfig,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The least-absolute-deviation split within ±6 months of ``t`` between levels held
+    fixed, and what it saves against the split at ``t``.
+
+    ``old`` and ``new`` hold one or more levels per row (log, detrended to ``t`` by
+    ``slope``; NaN for none): each month costs its distance to the nearest of its side's.
     """
     k, reach = max(config.shift_windows), max(config.shift_windows) // 2
     n, T = x.shape
     rows = np.arange(n)
     segment = np.cumsum(cp, axis=1)
-    old, new, slope = _compared_levels(x, cp, t, config)
     offsets = np.arange(-k, k + 1)
     cols = t[:, None] + offsets[None, :]
     c = np.clip(cols, 0, T - 1)
     same = (cols >= 0) & (cols < T) & (segment[rows[:, None], c] == segment[rows, t][:, None])
     vals = np.where(same, x[rows[:, None], c] - slope[:, None] * offsets, np.nan)
-    to_old, to_new = np.abs(vals - old[:, None]), np.abs(vals - new[:, None])
+    # the nearer level of each side; a side without a level costs nothing (NaN)
+    to_old = np.fmin.reduce(np.abs(vals[:, :, None] - old[:, None, :]), axis=2)
+    to_new = np.fmin.reduce(np.abs(vals[:, :, None] - new[:, None, :]), axis=2)
     reported = _next_reported(x)
     best_t, best_cost = t.copy(), np.full(n, np.inf)
+    at_t = np.full(n, np.inf)
     for off in sorted(range(-reach, reach + 1), key=lambda o: (abs(o), o)):
         # a split inside months without figures starts the new level at the first month
         # reported after them: a change across a six-month gap had to start on one of its
@@ -509,13 +574,15 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
         tau = reported[rows, np.clip(t + off, 0, T - 1)]
         tau = np.where((t + off >= 0) & (t + off < T), tau, -1)
         cost = np.nansum(np.where(offsets < off, to_old, to_new), axis=1)
+        if off == 0:
+            at_t = cost
         at = np.clip(tau, 0, T - 1)
         ok = (tau >= 0) & ~cp[rows, at]
         ok &= segment[rows, at] == segment[rows, t]
         better = ok & (cost < best_cost - 1e-9)
         best_t = np.where(better, tau, best_t)
         best_cost = np.where(better, cost, best_cost)
-    return best_t
+    return best_t, at_t - best_cost
 
 
 def _next_reported(x: np.ndarray) -> np.ndarray:

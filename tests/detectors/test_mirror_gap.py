@@ -12,6 +12,7 @@ import pytest
 
 from tests.detectors._helpers import keyed_panel, mirror_context, scaled_comext_copy
 from tradesentry import api
+from tradesentry.detectors.base import confidence
 from tradesentry.detectors.mirror_gap import MirrorGap, _against_usual
 
 COMEXT = "raw/eurostat_comext_ds045409/CN_39206290.csv.gz"
@@ -225,6 +226,46 @@ def test_a_persistent_gap_stays_one_finding_across_months_back_on_the_usual_side
     assert (len(ev["months"]), ev["span_months"]) == (33, 36)
     _, text = _explained(found)
     assert ", in the 33 months of the gap," in text
+
+
+# a commodity whose pairs' ratios scatter by σ = 1: its band is 1/33–33, 3.8 σ just beyond it
+SCATTERED = {"margin": 0.0, "spread": 1.0, "n": 5000, "intra": 1}
+
+
+def _severity(score: float) -> str:
+    return "high" if score >= 0.9 else "medium" if score >= 0.7 else "low"
+
+
+@pytest.mark.parametrize(
+    ("compared", "beyond", "other", "severity"),
+    [
+        (8, 1, 0.0, "low"),  # one month just beyond the band: as far, as uncertain, as before
+        (12, 12, 3.0, "high"),  # every month of the pair beyond it
+        (36, 36, 3.0, "high"),
+        (36, 19, 3.0, "low"),  # beyond it barely more often than not: no surer than one month
+    ],
+)
+def test_a_gap_seen_in_every_month_is_surer_than_one_month_as_far(
+    compared, beyond, other, severity
+):
+    """ESP←FRA 39201081 and AUT←DEU 48064010 (€11.7M and €8.6M, 34 and 35 months) were low:
+    the score of a persistent gap was its median's distance from a wide band, as though it
+    were one month's. Of ``compared`` months, ``beyond`` lie just beyond the commodity's
+    band (3.8 σ) and the others at ``other`` σ; the rest of the 36 one side did not record."""
+    rng = np.random.default_rng(17)
+    log_ratio = np.full(36, np.nan)
+    log_ratio[:compared] = rng.permutation(np.where(np.arange(compared) < beyond, 3.8, other))
+    imports = EXPORTS * np.exp(log_ratio + rng.normal(0, 0.05, 36))
+    found = MirrorGap().detect(panel(EXPORTS, imports, **SCATTERED))
+    flagged = found[found["evidence"].map(lambda ev: ev["ratio"] > 1)]
+    assert len(flagged) == 1
+    row = flagged.iloc[0]
+    assert row["evidence"]["outside"] == ("band" if compared < 12 else "persistent")
+    assert _severity(row["score"]) == severity
+    if compared < 12:  # a month judged alone keeps the score of its distance, in σ
+        sigma = np.log(row["evidence"]["band"][1]) / 3.5
+        z = np.log(row["evidence"]["ratio"]) / sigma
+        assert row["score"] == pytest.approx(confidence(z, 3.5), abs=1e-3)
 
 
 def test_months_booked_in_the_wrong_order_are_one_shipment_at_the_pairs_own_ratio():

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from math import comb, exp, log
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -84,7 +87,14 @@ class MirrorGap(Detector):
     Contiguous flagged months, on the same side, are one finding over their span; months
     where one side has no record are bridged, not counted, and the explanation says over
     how many months both recorded the totals are. The score grows
-    with the distance from the band, but a gap g below ``material_money`` US dollars scores at
+    with the distance from the band; a persistent gap's with the evidence that the pair's
+    usual ratio lies outside it, the stronger of two readings: its median's distance, as a
+    month's, and the sign test of that median (how many of the pair's months lie beyond the
+    band's edge, against the half that would if its usual ratio sat on the edge), which
+    grows with the months: 34 of 34 months just beyond it (3.8 σ) are far surer than one
+    month as far (0.98, not 0.57, the median's distance alone having scored the pair as
+    one month), while 20 of 35 (AUT←DEU 48064010) are barely surer than one (0.64, not
+    0.59). But a gap g below ``material_money`` US dollars scores at
     most g / ``material_money`` (0.5 at $1,000, the smallest change ``revision`` reports in a
     dollar series): a pair whose whole trade is a few tens of euros passes the materiality
     test against its own size, and a zero on one side puts its ratio infinitely far, yet
@@ -258,7 +268,10 @@ class MirrorGap(Detector):
         ``center`` (the pair's median), ``pair_spread`` (its robust σ, floored) and
         ``pair_n`` (its compared months); per cell ``persistent`` (at least
         ``min_pair_months`` months, and the median outside the commodity's band: more than
-        half the months beyond it on one side), ``own_habit`` (as many months, not
+        half the months beyond it on one side), ``persistent_z`` (the evidence of that, in
+        the commodity's σ: the median's distance, or the threshold plus the sign test's
+        deviate of the months beyond the band's edge on its side, the larger),
+        ``own_habit`` (as many months, not
         persistent), ``pair_median``, ``pair_usual`` (the median shrunk towards
         the commodity's by precision: the median of n months, variance π/2 · σ² / n,
         against the commodity's σ), ``usual`` (``pair_usual`` where ``own_habit``, else
@@ -275,6 +288,11 @@ class MirrorGap(Detector):
         weight = n / (np.pi / 2 * ps**2)
         prior = 1.0 / spread**2
         pair_usual = (weight * own_center + prior * margin) / (weight + prior)
+        # the sign test of the median: how many of the pair's months lie beyond the band's
+        # edge on its median's side, against a fair coin (a pair whose usual ratio sat on
+        # the edge would have half of them beyond it)
+        beyond = np.sign(own_center - margin) * (log_ratio - margin) > self.threshold * spread
+        held = self.threshold + sign_test_z(pair_n, beyond.sum(axis=1))
         return {
             "center": center,
             "pair_spread": pair_spread,
@@ -282,6 +300,7 @@ class MirrorGap(Detector):
             "pair_median": own_center,
             "pair_usual": pair_usual,
             "persistent": persistent,
+            "persistent_z": np.maximum(np.abs(own_center - margin) / spread, held[:, None]),
             "own_habit": own_habit,
             "usual": np.where(own_habit, pair_usual, margin),
             "pair_width": np.minimum(self.break_threshold * ps, self.threshold * spread),
@@ -308,8 +327,9 @@ class MirrorGap(Detector):
         judged by, over its threshold, and its three parts: the distance from the
         commodity's band; from the pair's own usual ratio (where the pair has a habit
         inside the band, and only when the month moved further from the band's centre
-        than the habit); in a persistent gap, the pair's own distance from the band where
-        the month stays beyond the commodity's quartile on the gap's side. A pair with a
+        than the habit); in a persistent gap, the evidence that the pair's usual ratio is
+        outside the band (``persistent_z``: n months beyond its edge say more than one)
+        where the month stays beyond the commodity's quartile on the gap's side. A pair with a
         habit is judged by its own band, the others by the commodity's."""
         margin, spread = c["margin"][:, cols], c["spread"][:, cols]
         usual, median = c["usual"][:, cols], c["pair_median"][:, cols]
@@ -323,7 +343,7 @@ class MirrorGap(Detector):
             & (np.sign(off) == np.sign(median - margin))
             & (np.abs(off) > QUARTILE * spread)
         )
-        z_held = np.where(held, np.abs(median - margin) / spread / self.threshold, 0.0)
+        z_held = np.where(held, c["persistent_z"][:, cols] / self.threshold, 0.0)
         judged = np.where(own_habit, z_break, np.fmax(z_band, z_held))
         return judged, (z_band, z_break, z_held)
 
@@ -688,6 +708,26 @@ def _against_usual(who: str, month: float, usual: float, n: int, cur: str, unit:
     else:
         times = f"1/{_r(1 / factor)} of"
     return f"{subject} is {times} {its}"
+
+
+def sign_test_z(n: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The one-sided normal deviate of ``k`` or more heads in ``n`` tosses of a fair coin
+    (the sign test of a median): 0 where half are, growing with ``n`` where all are (3.5 for
+    12 of 12 months beyond a band's edge, 6.4 for 34 of 34), negative where few are; 0
+    where ``n`` is 0. Elementwise over arrays of counts."""
+    n, k = np.broadcast_arrays(np.asarray(n, dtype=np.int64), np.asarray(k, dtype=np.int64))
+    pairs, at = np.unique(np.stack([n.ravel(), k.ravel()], axis=1), axis=0, return_inverse=True)
+    z = np.array([_sign_test_z(int(a), int(b)) for a, b in pairs])
+    return z[np.ravel(at)].reshape(n.shape) if len(pairs) else np.zeros(n.shape)
+
+
+@cache
+def _sign_test_z(n: int, k: int) -> float:
+    if n <= 0:
+        return 0.0
+    k = min(max(k, 0), n)
+    log_p = log(sum(comb(n, j) for j in range(k, n + 1))) - n * log(2)  # exact in integers
+    return -NormalDist().inv_cdf(min(max(exp(log_p), 1e-300), 1 - 1e-12))
 
 
 def smaller_share(k: np.ndarray) -> np.ndarray:

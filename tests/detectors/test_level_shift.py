@@ -663,6 +663,76 @@ def test_a_weight_that_moved_in_a_record_the_partner_contradicts_is_no_change_of
     assert "so the change is in CHN's record" in text, text
 
 
+@pytest.mark.parametrize(
+    ("partner_before", "said", "record"),
+    [
+        # its own rise four months before the change, its months before that thin
+        ({12: 0.02, 13: 0.02, 14: 0.02, 15: 0.02, 20: 0.8, 21: 0.8, 22: 0.8, 23: 0.8},
+         "held (about", True),
+        # two months before, at the level it kept: too few to compare, the after-side alone
+        ({21: 1.0, 22: 1.0}, "near CHN's own level before the change", True),
+        # two months before at 20 times the level it had after: they say it moved
+        ({21: 20.0, 22: 20.0}, None, False),
+    ],
+    ids=["own-rise-before", "after-alone", "after-alone-contradicted"],
+)  # fmt: skip
+def test_a_partners_record_that_did_not_follow_is_read_on_each_sides_own_months(
+    partner_before, said, record
+):
+    """NLD→DEU 39201081, May 2025: the Netherlands' exports fell ×0.0058 and read "the
+    quantity shipped changed. A closure, sanctions or lost business", while Germany
+    recorded imports from the Netherlands of €108K–641K in each month after. Germany had
+    8 of the 12 months before (three quarters are asked), four of them at its own new
+    level from January 2025: the whole reading was dropped for want of the before-side.
+    Each side is read on its own months, the partner's level next to the change where it
+    changed itself, and an after-side alone against the series' old level."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    value = 1e5 * np.exp(rng.normal(0, 0.1, 48))
+    kilos = value / 3.0
+    mirror = np.full(48, np.nan)
+    for month, level in partner_before.items():
+        mirror[month] = level * value[month] * np.exp(rng.normal(0, 0.1))
+    mirror[24:] = value[24:] * np.exp(rng.normal(0, 0.1, 24))
+    value[24:] *= 0.01
+    kilos[24:] *= 0.01
+    series = keyed_panel(value, weights=kilos, context=mirror_context(mirror), commodity=CN8)
+    (found,) = findings(series, [LevelShift()]).to_dict("records")
+    text = found["explanation"]
+    assert ("shipped changed" in text) is not record and ("A closure" in text) is not record, text
+    assert ("so the change is in CHN's record" in text) is record, text
+    if said:
+        assert said in text, text
+    if partner_before.get(20):
+        assert found["evidence"]["mirror_before_from"] == "2024-09"
+        assert "P0's record had itself risen to that level in September 2024, from about" in text
+
+
+def test_a_partners_record_that_moved_later_is_read_up_to_its_own_change():
+    """DEU←NLD 39201081, January 2025: Germany's imports rose ×58 and read "NLD's record
+    … went from about €497.9K a month before to about €5.6K after, ×0.011", while the
+    Netherlands' record held at about €500K until April 2025 and fell from May: the median
+    "after" mixed its two levels. The partner's level next to the change is read up to its
+    own change, and the text says when it moved."""
+    from ._helpers import mirror_context
+
+    rng = np.random.default_rng(6)
+    value = 5e3 * np.exp(rng.normal(0, 0.1, 48))
+    mirror = 5e5 * np.exp(rng.normal(0, 0.1, 48))
+    value[24:] *= 50.0
+    mirror[28:] /= 100.0  # four months after the series' change
+    series = keyed_panel(value, context=mirror_context(mirror), commodity=CN8)
+    (found,) = findings(series, [LevelShift()]).to_dict("records")
+    text, ev = found["explanation"], found["evidence"]
+    assert "P0's record of the same trade (its imports from CHN) held (about" in text, text
+    assert "after, to April 2025, ×" in text, text
+    assert "P0's record itself fell from May 2025, to about" in text, text
+    assert "so the change is in CHN's record" in text, text
+    assert ev["mirror_after_to"] == "2025-04" and ev["mirror_later_from"] == "2025-05"
+    assert np.isclose(ev["mirror_after"], np.median(mirror[24:28]), rtol=1e-4)
+
+
 def test_records_that_meet_after_the_partners_own_change_are_no_record_change():
     """DNK←ESP 39204910, June 2024: ESP's record went from €3.6K to €54.8K (×15), and the
     change read "in the record … more than in the trade": the partner saw a change too, so

@@ -932,9 +932,25 @@ MIRROR_COVERAGE = 0.75
 def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j: int) -> dict:
     """The median of the partner's record of the same flow (context ``mirror_value``, in
     the series' currency) over the months each side's level is the median of (``traded``:
-    the series' figures, habitual zeros left out, as for the levels), where it gives at
-    least ``HOLDS_MONTHS`` of them and ``MIRROR_COVERAGE`` of them on each side; {} where
-    the store holds too little of it."""
+    the series' figures, habitual zeros left out, as for the levels), ``mirror_before`` and
+    ``mirror_after``: each side read on its own months, where it gives at least
+    ``HOLDS_MONTHS`` of them and ``MIRROR_COVERAGE`` of them. A side too thin leaves the
+    other one standing: ``_mirror_reading`` reads an after-side alone against the series'
+    old level, with the median and count of what months the partner has before
+    (``mirror_before_thin``, ``mirror_before_thin_months``).
+
+    Where the partner's record has a change of its own inside a side's window
+    (``_own_change``), that side's median is read over its months next to the series'
+    change only, and the evidence says where the partner's own change came and, where
+    its months give it, the partner's level beyond it: ``mirror_before_from`` and
+    ``mirror_earlier`` (it changed before the series did), ``mirror_after_to``,
+    ``mirror_later_from`` and ``mirror_later`` (after). A median over both of the
+    partner's levels is none of them: Germany's imports of CN 39201081 from the
+    Netherlands rose ×58 from January 2025 and read "NLD's record … went from about
+    €497.9K a month before to about €5.6K after", while the Netherlands' record held at
+    about €500K until April 2025 and fell from May; the Netherlands' fall in May, beside
+    Germany's record at €206.7K–285.8K from January and €351.5K after, read "a closure"
+    for want of eight of Germany's twelve months before (three quarters)."""
     mirror = context_array(panel, "mirror_value")
     if mirror is None:
         return {}
@@ -942,7 +958,76 @@ def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j
     ok = context_array(panel, "mirror_currency_ok")
     if ok is not None:
         usable &= ok[i] == 1
-    return _side_medians("mirror", mirror[i], usable, traded[i], t, sides, j, MIRROR_COVERAGE)
+    counted, x = np.isfinite(traded[i]), mirror[i]
+    out: dict = {}
+    lo, hi = int(sides["before_from"][j]), int(sides["after_to"][j])
+    for side, first, last in (("before", lo, int(sides["before_to"][j])), ("after", t, hi)):
+        cols = first + np.flatnonzero(usable[first : last + 1])
+        split = _own_change(x[cols])
+        if split is None:
+            near, far = (first, last), None
+        elif side == "before":  # the months from the partner's own change are next to it
+            near, far = (int(cols[split]), last), (first, int(cols[split - 1]))
+        else:
+            near, far = (first, int(cols[split - 1])), (int(cols[split]), last)
+        level = _covered_median(x, usable, counted, *near)
+        if level is None:
+            if side == "before" and cols.size:  # what it has, for the after-side alone
+                out["mirror_before_thin"] = round(float(np.median(x[cols])), 2)
+                out["mirror_before_thin_months"] = int(cols.size)
+            continue
+        out[f"mirror_{side}"] = level
+        if far is None:
+            continue
+        beyond = _covered_median(x, usable, counted, *far)
+        if side == "before":
+            out["mirror_before_from"] = panel.label(near[0])
+            if beyond is not None:
+                out["mirror_earlier"] = beyond
+        else:
+            out["mirror_after_to"] = panel.label(near[1])
+            out["mirror_later_from"] = panel.label(far[0])
+            if beyond is not None:
+                out["mirror_later"] = beyond
+    return out
+
+
+def _covered_median(
+    x: np.ndarray, usable: np.ndarray, counted: np.ndarray, first: int, last: int
+) -> float | None:
+    """The median of ``x`` over the ``usable`` months from column ``first`` to ``last``,
+    where they are at least ``HOLDS_MONTHS`` and ``MIRROR_COVERAGE`` of the months the
+    series counts there (``counted``); None where they are fewer."""
+    given = usable[first : last + 1]
+    if given.sum() < max(HOLDS_MONTHS, MIRROR_COVERAGE * counted[first : last + 1].sum()):
+        return None
+    return round(float(np.median(x[first : last + 1][given])), 2)
+
+
+def _own_change(x: np.ndarray) -> int | None:
+    """Where a run of a partner's figures (in order) changes level: the place of the first
+    figure of the new level, or None. The least-absolute-deviation split (log scale) into
+    two runs of at least ``HOLDS_MONTHS`` figures each, kept where their medians are
+    ×``RECORD_ONLY`` or more apart and every figure of each run is on its run's side of
+    the midpoint between them (as ``undoing_shifts`` asks of a temporary change): a
+    partner's record that changed level, not one that swings."""
+    n = x.size
+    if n < 2 * HOLDS_MONTHS:
+        return None
+    y = np.log1p(x)  # a zero is a month at nothing: as low as any figure, and finite
+    cost = [
+        np.abs(y[:k] - np.median(y[:k])).sum() + np.abs(y[k:] - np.median(y[k:])).sum()
+        for k in range(HOLDS_MONTHS, n - HOLDS_MONTHS + 1)
+    ]
+    k = HOLDS_MONTHS + int(np.argmin(cost))
+    a, b = np.median(x[:k]), np.median(x[k:])
+    if max(a, b) <= 0 or max(a, b) < RECORD_ONLY * min(a, b):
+        return None
+    mid = (np.median(y[:k]) + np.median(y[k:])) / 2.0
+    up = b > a
+    if ((y[:k] < mid) == up).all() and ((y[k:] > mid) == up).all():
+        return k
+    return None
 
 
 def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple[str, bool]:
@@ -979,16 +1064,113 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
     toward the other (Germany's imports of CN 39204910 from Sweden rose ×21, from €468 to
     €9.9K a month, while Sweden's record of them fell from €47.3K to €9.1K: "a reopening,
     a new contract or a new trade route" had closed its text).
+
+    Each of the partner's sides is read on its own months (``side_mirror``). Where only
+    its months after the change are enough, they are read against the series' own old
+    level: within ×``LASTS_RATIO`` of it while the series moved ×``RECORD_ONLY`` or more,
+    the partner recorded the trade going on at the level this record had, and the change
+    is this record's. (The Netherlands' exports of CN 39201081 to Germany fell ×0.0058
+    from May 2025 and read "the quantity shipped changed. A closure …", while Germany
+    recorded imports from the Netherlands of €108K–641K in each month after.) Where the
+    partner's record changed level itself within a side (``_own_change``), its level
+    next to the series' change is the one compared, and where and how it moved besides is
+    said (``_partner_own_change``), not hidden in a median of both its levels.
     """
     before, after = ev.get("mirror_before"), ev.get("mirror_after")
     ratio = ev.get("ratio")
-    if before is None or after is None or not _positive(ratio) or ratio == 1:
+    if after is None or not _positive(ratio) or ratio == 1:
         return "", False
     partner, reporter = finding.get("partner"), finding.get("reporter")
     exported = finding.get("flow") in ("export", "re-export")
     its = "imports from" if exported else "exports to"
     record = f"{partner}'s record of the same trade (its {its} {reporter})"
-    figures = f"{about(before, cur)} a {unit} before and {about(after, cur)} after"
+    freq = finding_freq(finding)
+    until = ev.get("mirror_after_to")
+    after_to = f", to {period_name(until, freq)}" if until else ""
+    if before is None:  # too few of its months before: against this record's old level
+        return _mirror_after_alone(ev, finding, record, cur, unit, after_to)
+    since = ev.get("mirror_before_from")
+    before_from = f", since {period_name(since, freq)}," if since else ""
+    text, record_only = _mirror_verdict(ev, finding, record, cur, unit, before_from, after_to)
+    return text + _partner_own_change(ev, partner, cur, unit, freq), record_only
+
+
+def _mirror_after_alone(
+    ev: Mapping, finding: Mapping, record: str, cur: str, unit: str, after_to: str
+) -> tuple[str, bool]:
+    """``_mirror_reading`` where the partner's record gives only the months after the
+    change: its level there against the series' old level (``expected``), and against the
+    median of what months it has before (``mirror_before_thin``), which must not say it
+    moved: a partner whose records run apart from the series' is no witness of its old
+    level."""
+    after, ratio, old = ev.get("mirror_after"), ev.get("ratio"), finding.get("expected")
+    partner, reporter = finding.get("partner"), finding.get("reporter")
+    if not (_positive(after) and _positive(old) and _within(after, old, LASTS_RATIO)):
+        return "", False
+    some = ev.get("mirror_before_thin")  # the few months it has before must not say otherwise
+    if some is not None and not _within(after, some, LASTS_RATIO):
+        return "", False
+    if abs(np.log(ratio)) < np.log(RECORD_ONLY):
+        return "", False
+    return (
+        f"{record} had {about(after, cur)} a {unit} after{after_to}, near {reporter}'s own "
+        f"level before the change ({about(old, cur)}; {partner}'s has too few {unit}s before "
+        f"it to compare): the trade went on as {partner} recorded it, so the change is in "
+        f"{reporter}'s record (its coverage, a reclassification, or misrecorded figures) "
+        "more than in the trade itself.",
+        True,
+    )
+
+
+def _partner_own_change(ev: Mapping, partner: str, cur: str, unit: str, freq: str) -> str:
+    """Where the partner's record changed level within a side (``side_mirror``), when and
+    to or from what: " NLD's record itself fell from May 2025, to about €3.1K a month.",
+    " DEU's record had itself risen to that level in January 2025, from about €4.9K a
+    month." ("" otherwise)."""
+    text = ""
+    since, before = ev.get("mirror_before_from"), ev.get("mirror_before")
+    if since:
+        earlier = ev.get("mirror_earlier")
+        month = period_name(since, freq)
+        if earlier is None or before is None:
+            text += f" {partner}'s record had itself moved to that level in {month}."
+        else:
+            way = "risen" if before > earlier else "fallen"
+            text += (
+                f" {partner}'s record had itself {way} to that level in {month}, from "
+                f"{about(earlier, cur)} a {unit}."
+            )
+    later_from, after = ev.get("mirror_later_from"), ev.get("mirror_after")
+    if later_from:
+        later = ev.get("mirror_later")
+        month = period_name(later_from, freq)
+        if later is None or after is None:
+            text += f" {partner}'s record itself changed level from {month}."
+        else:
+            way = "rose" if later > after else "fell"
+            text += (
+                f" {partner}'s record itself {way} from {month}, to {about(later, cur)} a {unit}."
+            )
+    return text
+
+
+def _mirror_verdict(
+    ev: Mapping,
+    finding: Mapping,
+    record: str,
+    cur: str,
+    unit: str,
+    before_from: str = "",
+    after_to: str = "",
+) -> tuple[str, bool]:
+    """``_mirror_reading`` from the partner's levels on both sides (``before_from`` and
+    ``after_to``: where they were read over part of a side, which part)."""
+    before, after = ev.get("mirror_before"), ev.get("mirror_after")
+    ratio = ev.get("ratio")
+    partner, reporter = finding.get("partner"), finding.get("reporter")
+    figures = (
+        f"{about(before, cur)} a {unit} before{before_from} and {about(after, cur)} after{after_to}"
+    )
     if not (_positive(before) and _positive(after)):
         return f"{record} had {figures}.", False
     moved = after / before
@@ -1010,7 +1192,10 @@ def _mirror_reading(ev: Mapping, finding: Mapping, cur: str, unit: str) -> tuple
         )
     if along >= 0.5:  # the same way, at least half as far
         return f"{record} moved with it ({figures}, {factor(moved)}): both sides saw it.", False
-    went = f"{record} went from {about(before, cur)} a {unit} before to {about(after, cur)} after, {factor(moved)}"
+    went = (
+        f"{record} went from {about(before, cur)} a {unit} before{before_from} to "
+        f"{about(after, cur)} after{after_to}, {factor(moved)}"
+    )
     own_before, own_after = finding.get("expected"), finding.get("observed")
     if not (_positive(own_before) and _positive(own_after)):
         return f"{went}.", False

@@ -44,6 +44,7 @@ from tradesentry.store import (
     resolve_store_path,
 )
 from tradesentry.text import (
+    UNPUBLISHED,
     json_escaped,
     missing,
     money,
@@ -582,9 +583,6 @@ def releases(
     marked = format is TableFormat.table and frame["published"].astype(str).str.endswith("*").any()
     caption = f"* {UNPUBLISHED}" if marked else None
     _emit(frame, format, title="Releases", whole=short, caption=caption)
-
-
-UNPUBLISHED = "the day it was ingested: no publication date was given (ingest --published)"
 
 
 def _releases_table(frame: pd.DataFrame) -> pd.DataFrame:

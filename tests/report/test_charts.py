@@ -13,6 +13,8 @@ from tradesentry.findings import Findings, empty_findings
 from tradesentry.report.charts import series_figure
 
 KEY = {"reporter": "DEU", "partner": "ROU", "flow": "import", "commodity": "32121000"}
+TICKS = ("dtick", "tickvals", "ticktext")  # what the log/linear toggle sets on each axis
+NO_VALUES = {"yaxis.tickvals": None, "yaxis.ticktext": None}
 
 
 def _view(figures: dict[str, tuple[float, int]], findings: list[dict]) -> SeriesView:
@@ -305,12 +307,28 @@ def test_a_partners_record_in_another_currency_has_an_axis_of_its_own_money():
     assert layout["yaxis2"]["tickprefix"] == "$" and layout["yaxis2"]["exponentformat"] == "B"
     assert layout["margin"]["r"] >= 60
     toggles = [b["args"][0] for b in layout["updatemenus"][0]["buttons"]]
-    steps = {"yaxis.dtick": None, "yaxis2.dtick": None}  # less than a decade: plotly's
+    # less than a decade: plotly's own ticks
+    steps = {f"{axis}.{key}": None for axis in ("yaxis", "yaxis2") for key in TICKS}
     assert toggles == [
         {"yaxis.type": "log", "yaxis2.type": "log", **steps},
         {"yaxis.type": "linear", "yaxis2.type": "linear", **steps},
     ]
     assert layout["yaxis2"]["type"] == layout["yaxis"]["type"]
+
+
+def test_the_partners_log_axis_writes_its_own_money():
+    """Ticks given by value are written here (plotly.js drops the tickprefix from them): the
+    partner's axis in its own sign, opened and once toggled."""
+    view = _view({"2021-01": (2.0e5, 1), "2021-02": (1.0e6, 1), "2021-03": (6.0e6, 1)}, [])
+    mirror = _view({"2021-01": (3.0e5, 1), "2021-02": (9.0e5, 1), "2021-03": (5.0e6, 1)}, [])
+    mirror.observations["currency"] = "USD"
+    mirror = dataclasses.replace(mirror, key={**KEY, "reporter": "ROU", "partner": "DEU"})
+    layout = series_figure(view, mirror=mirror, log=True)["layout"]
+    on_log = layout["updatemenus"][0]["buttons"][0]["args"][0]
+    for axis, sign in (("yaxis", "€"), ("yaxis2", "$")):
+        texts = layout[axis]["ticktext"]
+        assert f"{sign}1M" in texts
+        assert all(t.startswith(sign) for t in texts) and on_log[f"{axis}.ticktext"] == texts
 
 
 @pytest.mark.parametrize(
@@ -327,7 +345,7 @@ def test_a_money_axis_labels_amounts_and_starts_at_zero(low, log, dtick):
     assert layout["yaxis"].get("dtick") == dtick
     assert layout["yaxis"]["rangemode"] == "tozero"
     on_log = layout["updatemenus"][0]["buttons"][0]["args"][0]
-    assert on_log == {"yaxis.type": "log", "yaxis.dtick": dtick}
+    assert on_log == {"yaxis.type": "log", "yaxis.dtick": dtick} | NO_VALUES
 
 
 def test_the_levels_of_a_shift_are_told_apart_in_the_legend():

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
 from tests.report.seed import DEMO_FINDINGS, EVIL, EVIL_CODE, HS_CODE, save_scan
+from tests.report.test_charts import KEY, _view
 from tradesentry.report import build_report
+from tradesentry.report.charts import series_figure
+from tradesentry.report.render import plotly_js_path
 from tradesentry.store import open_store
 
 pytestmark = pytest.mark.browser
@@ -159,3 +164,69 @@ def test_a_series_column_keeps_a_code_on_one_line(page, live_url):
         })"""
     )
     assert fits and all(fits), fits
+
+
+@pytest.fixture(scope="module")
+def chart_page(tmp_path_factory) -> str:
+    """A page with the plotly.js the report inlines and room for one chart."""
+    path = tmp_path_factory.mktemp("chart") / "chart.html"
+    script = Path(str(plotly_js_path())).as_uri()
+    path.write_text(f'<script src="{script}"></script><div id="chart" style="width:900px"></div>')
+    return path.as_uri()
+
+
+def _draw_figure(page, chart_page: str, spec: dict) -> None:
+    """One chart spec drawn alone on a page, as app.js draws it."""
+    page.goto(chart_page)
+    page.evaluate("s => Plotly.newPlot('chart', s.data, s.layout, s.config)", spec)
+
+
+def _money_axes(page) -> dict[str, list[str]]:
+    """The money axes as drawn: each one's tick labels and title, read from the SVG."""
+    return page.evaluate(
+        """() => Object.fromEntries(['ytick', 'y2tick', 'g-ytitle', 'g-y2title'].map(c =>
+            [c, [...document.querySelectorAll(`#chart .${c} text`)].map(t => t.textContent)]))"""
+    )
+
+
+def _months(*values: float) -> dict[str, tuple[float, int]]:
+    return {f"2024-{m:02d}": (v, 1) for m, v in enumerate(values, start=1)}
+
+
+@pytest.mark.parametrize(
+    ("values", "log"),
+    [
+        # DEU → AUT of 32121000 on the log scale its pair page shares: no label at all
+        ((1.34e5, 3.1e5, 7.09e5), True),
+        ((2.0e5, 9.0e5, 6.0e6), True),  # a decade and a half: €1M alone
+        ((4.2e5,), True),  # one figure, drawn a decade either side
+        ((3.0e3, 1.0e6, 1.05e6), None),  # decades: its powers of ten
+    ],
+    ids=["under-a-decade", "a-decade-and-a-half", "one-figure", "decades"],
+)
+def test_a_log_money_axis_writes_two_amounts_or_more(page, chart_page, values, log):
+    """A log axis given a tick a decade apart whatever its span drew €134K to €709K with
+    no label at all, and €200K to €6M with one (QA, 12 of 89 pair-page charts); left to
+    plotly.js from a decade up, it writes bare digits ("2 5 €1M 2 5") that read as
+    amounts. Opened, and once toggled to linear and back, it writes amounts, two or more."""
+    _draw_figure(page, chart_page, series_figure(_view(_months(*values), []), log=log))
+    opened = _money_axes(page)["ytick"]
+    assert len(opened) >= 2 and all(t.startswith("€") for t in opened), opened
+    page.locator(".updatemenu-button", has_text="linear").click()
+    page.locator(".updatemenu-button", has_text="log").click()
+    assert _money_axes(page)["ytick"] == opened
+    assert page.problems == []
+
+
+def test_each_money_axis_is_titled_with_its_currency(page, chart_page):
+    """plotly.js (3 on) draws no axis title given as a string: the currency of each axis,
+    "EUR" and the partner's "USD", was named nowhere on the chart."""
+    view = _view(_months(1.0e6, 1.1e6, 0.9e6), [])
+    mirror = _view(_months(1.0e6, 1.04e6, 0.96e6), [])
+    mirror.observations["currency"] = "USD"
+    mirror = dataclasses.replace(mirror, key={**KEY, "reporter": "ROU", "partner": "DEU"})
+    _draw_figure(page, chart_page, series_figure(view, mirror=mirror))
+    axes = _money_axes(page)
+    assert (axes["g-ytitle"], axes["g-y2title"]) == (["EUR"], ["USD"])
+    assert all(t.startswith("$") for t in axes["y2tick"]) and axes["y2tick"]
+    assert page.problems == []

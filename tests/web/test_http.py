@@ -448,6 +448,22 @@ def test_figures_by_release_give_the_full_publication_date(seeded_store, tmp_pat
     assert f"<td>{published}</td>" in client.get(SERIES).text
 
 
+def test_a_release_without_a_publication_date_is_dated_as_the_cli_dates_it(seeded_store, tmp_path):
+    """The published cell was blank on /releases and in a series' figures by release for
+    the demo release, which gave no date: `releases` prints the day it was ingested with
+    an asterisk and a note, `series` "date unknown"; the pages say the same."""
+    from tradesentry import cli
+
+    revise_february_2020(seeded_store, tmp_path, today())
+    client = TestClient(create_app(seeded_store))
+    undated = client.get("/api/releases").json()[0]
+    assert undated["published"] is None  # the JSON twin keeps the store's null
+    releases = client.get("/releases").text
+    assert f"<td>{undated['ingested_at'][:10]}*</td>" in releases
+    assert f"* {cli.UNPUBLISHED}" in releases
+    assert "<td>date unknown</td>" in client.get(SERIES).text
+
+
 def test_read_only(seeded_store, tmp_path):
     path = seeded_store.path
     seeded_store.close()

@@ -93,13 +93,64 @@ def series_figure(
     return {"data": fig.data, "layout": fig.layout, "config": CONFIG}
 
 
-def _axes_type(fig: _Figure, kind: str, decades: float) -> dict:
-    """The relayout of the log/linear toggle: both money axes where the chart has two. A
-    log axis over a decade or more labels its powers of ten only ($10M, $100M): plotly.js
-    labels the steps between with bare digits ("2 3 4 5 7") that read as amounts."""
-    axes = ["yaxis", *(["yaxis2"] if "yaxis2" in fig.layout else [])]
-    dtick = 1 if kind == "log" and decades >= 1.0 else None
-    return {f"{axis}.{key}": v for axis in axes for key, v in (("type", kind), ("dtick", dtick))}
+def _axes_type(ticks: Mapping[str, dict], kind: str) -> dict:
+    """The relayout of the log/linear toggle: both money axes where the chart has two,
+    each with its ``ticks`` on a log axis (``_log_ticks``), plotly.js' own on a linear one."""
+    relayout: dict = {}
+    for axis, on_log in ticks.items():
+        relayout[f"{axis}.type"] = kind
+        relayout.update({f"{axis}.{k}": on_log.get(k) if kind == "log" else None for k in _TICKS})
+    return relayout
+
+
+_TICKS = ("dtick", "tickvals", "ticktext")
+_LADDER = (1, 2, 5)  # in any 0.7 of a decade two of these steps fall (1, 2, 5, 10, 20…)
+
+
+def _log_ticks(fig: _Figure, axis: str, sign: str) -> dict:
+    """The ticks of a log money axis (``"yaxis"``, ``"yaxis2"``, its amounts written with
+    ``sign``), chosen by the span of the positive figures drawn on it so that it has two
+    labels or more, none of them a bare digit. Under 0.7 of a decade, plotly.js' own (whole
+    amounts: €200k, €300k…). From a decade plotly.js labels the steps between powers of ten
+    with bare digits ("2 3 4 5 7", that read as amounts): over two decades or more (or a
+    single figure, drawn a decade either side), powers of ten alone ($10M, $100M); between,
+    1, 2 and 5 of each decade, labelled here (powers of ten alone left €134K–€709K, drawn
+    on a pair page's log scale, with no label, and €200K–€6M with one)."""
+    ref = "y" + axis.removeprefix("yaxis")
+    values = np.array(
+        [
+            v
+            for trace in fig.data
+            if trace.get("yaxis", "y") == ref
+            for v in trace.get("y") or ()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        ],
+        dtype=float,
+    )
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return {}
+    low, high = np.log10(values.min()), np.log10(values.max())
+    if high - low >= 2.0 or high == low:
+        return {"dtick": 1}
+    if high - low < 0.7:
+        return {}
+    decades = range(int(np.floor(low)), int(np.ceil(high)) + 1)
+    steps = [step * 10.0**k for k in decades for step in _LADDER]
+    # plotly.js writes no tickprefix on ticks given by value: the labels are written here
+    return {"tickvals": steps, "ticktext": [sign + _tick_amount(v) for v in steps]}
+
+
+_TICK_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e4, "k"))
+
+
+def _tick_amount(value: float) -> str:
+    """An amount as plotly.js writes a money tick (``exponentformat`` B) beside these:
+    whole below ten thousand, then k, M, B, T (500, 5000, 20k, 2M, 5B)."""
+    for unit, letter in _TICK_UNITS:
+        if value >= unit:
+            return f"{value / (1000.0 if letter == 'k' else unit):g}{letter}"
+    return f"{value:g}"
 
 
 def _few_periods_axis(fig: _Figure, annual: bool) -> None:
@@ -203,7 +254,7 @@ def _add_mirror(fig: _Figure, mirror: SeriesView, currency: str, annual: bool = 
     if extra:
         fig.update_layout(
             yaxis2={
-                "title": mirror_currency,
+                "title": {"text": mirror_currency},
                 "overlaying": "y",
                 "side": "right",
                 "showgrid": False,
@@ -646,12 +697,18 @@ def _layout(
 ) -> None:
     """Log axis when the values span orders of magnitude ($3K beside $200M), or as ``log``
     says, with a toggle."""
-    decades = float(np.log10(positive.max() / positive.min())) if positive.size else 0.0
     if log is None:
         log = positive.size > 0 and positive.max() / positive.min() >= _LOG_SPAN
     # a log axis asked for a series of zeros alone (a pair page's charts share one scale)
     # has no figure to place it by: a linear axis, its zeros on the line
     log = bool(log) and positive.size > 0
+    foot = float(positive.min()) / _ZERO_FOOT if log else None
+    # the zeros first: drawn at the foot, they widen the span the ticks are chosen by
+    footed = foot is not None and _zeros_at_foot(fig, foot)
+    signs = {"yaxis": currency_symbol(currency)}
+    if "yaxis2" in fig.layout:
+        signs["yaxis2"] = fig.layout["yaxis2"]["tickprefix"]
+    ticks = {axis: _log_ticks(fig, axis, sign) for axis, sign in signs.items()}
     fig.update_layout(  # plotly.js' own defaults plus a few colours: no template to copy
         paper_bgcolor="#ffffff",
         plot_bgcolor="#ffffff",
@@ -661,11 +718,12 @@ def _layout(
         legend={"orientation": "h", "y": -0.18},
         hovermode="closest",
         yaxis={
-            "title": currency,
+            "title": {"text": currency},  # plotly.js (3 on) draws no title given as a string
             "type": "log" if log else "linear",
-            **({"dtick": 1} if log else {}),
+            **(ticks["yaxis"] if log else {}),
             "rangemode": "tozero",  # a linear axis from zero: no swing drawn larger than it is
-            "exponentformat": "B",  # 10B and 0.5T, as the text writes money (SI wrote 10G)
+            "exponentformat": "B",  # $10B as the text writes billions (SI wrote 10G); $10k
+            # where the text writes $10.0K: plotly.js writes no capital K
             "tickprefix": currency_symbol(currency),  # $10B beside "$38.9B" in the text
             "gridcolor": GRID,
             "zeroline": False,
@@ -684,12 +742,12 @@ def _layout(
                     {
                         "label": "log",
                         "method": "relayout",
-                        "args": [_axes_type(fig, "log", decades)],
+                        "args": [_axes_type(ticks, "log")],
                     },
                     {
                         "label": "linear",
                         "method": "relayout",
-                        "args": [_axes_type(fig, "linear", decades)],
+                        "args": [_axes_type(ticks, "linear")],
                     },
                 ],
             }
@@ -699,16 +757,16 @@ def _layout(
         fig.layout["yaxis2"]["type"] = "log" if log else "linear"
         fig.layout["yaxis2"]["rangemode"] = "tozero"
         if log:
-            fig.layout["yaxis2"]["dtick"] = 1
+            fig.layout["yaxis2"].update(ticks["yaxis2"])
         fig.layout["margin"]["r"] = 70  # room for its title and ticks
-    if log and _zeros_at_foot(fig, float(positive.min()) / _ZERO_FOOT):
+    if footed:
         fig.add_annotation(  # the foot's own tick label, where the axis has none
             text="0",
             xref="paper",
             x=0,
             xanchor="right",
             xshift=-4,
-            y=float(positive.min()) / _ZERO_FOOT,
+            y=foot,
             showarrow=False,
             font={"size": 11, "color": "#5b6675"},
         )

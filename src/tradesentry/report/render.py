@@ -18,7 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from markupsafe import Markup
 
 from tradesentry.findings import figure_terms
-from tradesentry.text import BIDI, money, period_label, period_span, plural, printable
+from tradesentry.text import BIDI, UNPUBLISHED, money, period_label, period_span, plural, printable
 
 STATIC = "web/static"
 # Groups thousands in evidence: a narrow no-break space, since a comma would blur a list.
@@ -57,9 +57,13 @@ def environment() -> Environment:
         noun=noun,
         evidence_items=evidence_items,
         plain=plain,
+        published=published,
     )
     env.globals.update(
-        series_path=_series_path_in_page, pair_path=pair_path, figure_terms=figure_terms
+        series_path=_series_path_in_page,
+        pair_path=pair_path,
+        figure_terms=figure_terms,
+        unpublished=UNPUBLISHED,
     )
     return env
 
@@ -79,6 +83,16 @@ def month(value, freq: str | None = "M") -> str:
         return ""
     text = value if isinstance(value, str) else pd.Timestamp(value).strftime("%Y-%m")
     return period_label(text, freq)
+
+
+def published(value, ingested=None) -> str:
+    """A release's publication date as the command line writes it: without one, the day it
+    was ingested with an asterisk (``UNPUBLISHED`` says why), as `tradesentry releases`
+    does, or "date unknown" where that day is not at hand, as `tradesentry series` does. A
+    blank cell had read as a missing figure."""
+    if value:
+        return str(value)
+    return f"{str(ingested)[:10]}*" if ingested else "date unknown"
 
 
 def number(value, digits: int = 0) -> str:

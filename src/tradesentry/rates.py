@@ -3,7 +3,7 @@
 Two layouts are read:
 
 - the store's own: a CSV with ``currency,period,per_usd`` (units of the currency per US
-  dollar; ``period`` as ``YYYY-MM`` or a date in that month);
+  dollar; ``period`` as ``YYYY-MM`` or the month's first or last day);
 - ECB-style SDMX-CSV (the ECB data portal's EXR export): ``CURRENCY``, ``CURRENCY_DENOM``,
   ``TIME_PERIOD``, ``OBS_VALUE`` = units of CURRENCY per one CURRENCY_DENOM (the euro). The
   rows for USD give the dollar's rate, so every other currency, and the euro itself, is
@@ -163,7 +163,7 @@ def _from_ecb(raw: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame(
         {
             "currency": currency,
-            "period": _months(raw["TIME_PERIOD"]),
+            "period": _months(raw["TIME_PERIOD"], days=True),
             "per_base": _positive(raw["OBS_VALUE"], "OBS_VALUE"),
         }
     )
@@ -200,26 +200,65 @@ def _codes(column: pd.Series, name: str) -> pd.Series:
     return codes
 
 
-def _months(column: pd.Series) -> pd.Series:
+def _months(column: pd.Series, *, days: bool = False) -> pd.Series:
+    """The month of each period. A date must exist (2021-02-30 had loaded as February). With
+    ``days`` (the ECB's daily rates, averaged over their month) any day stands for its month;
+    without, a table of months dates one by its first or last day, as a mapped table does:
+    2021-03-15 is a day's rate, not the month's."""
     text = column.str.strip()
-    parsed = pd.to_datetime(text.str[:7], format="%Y-%m", errors="coerce")
     shape_ok = text.str.match(r"^\d{4}-\d{2}(-\d{2})?$")
-    bad = parsed.isna() | ~shape_ok
-    if bad.any():
+    year = pd.to_numeric(text.str[:4].where(shape_ok), errors="coerce")
+    today = pd.Timestamp.today().normalize()
+    parsed = pd.to_datetime(
+        text.str[:7].where(year.between(1900, today.year)), format="%Y-%m", errors="coerce"
+    )
+    # read from the text: pandas holds no date before 1677 nor after 2262
+    early = year < 1900
+    if early.any():
         raise InputError(
-            f"line {text.index[bad][0]}: period {column[bad].iat[0]!r}: expected YYYY-MM or YYYY-MM-DD"
+            f"line {text.index[early][0]}: period {column[early].iat[0]!r} is before 1900: the "
+            "ingest refuses such a period, so no figure could use the rate"
         )
-    months = parsed.dt.to_period("M").dt.to_timestamp()
     # a month that has not begun has no rate yet: a mistyped year (2099 for 2019), as the
     # ingest refuses such a period
-    today = pd.Timestamp.today().normalize()
-    future = months > today
+    future = (year > today.year) | (parsed > today)
     if future.any():
         raise InputError(
             f"line {text.index[future][0]}: period {column[future].iat[0]!r} has not begun "
             f"(today is {today:%Y-%m-%d})"
         )
+    bad = parsed.isna()
+    if bad.any():
+        raise InputError(
+            f"line {text.index[bad][0]}: period {column[bad].iat[0]!r}: expected YYYY-MM or YYYY-MM-DD"
+        )
+    months = parsed.dt.to_period("M").dt.to_timestamp()
+    dated = text.str.len() == 10
+    day = pd.to_datetime(text.where(dated), format="%Y-%m-%d", errors="coerce")
+    impossible = dated & day.isna()
+    if impossible.any():
+        first = text.index[impossible][0]
+        raise InputError(
+            f"line {first}: period {column[first]!r} is not a date: "
+            f"{months[first]:%Y-%m} has {months[first].days_in_month} days"
+        )
+    within = dated & (day != months) & (day != months + pd.offsets.MonthEnd(0))
+    if not days and within.any():
+        raise InputError(
+            f"line {text.index[within][0]}: period {column[within].iat[0]!r} is a day within "
+            "its month: a month's rate is dated by the month (YYYY-MM) or its first or last day"
+        )
     return months
+
+
+#: units of a currency per US dollar (or per euro, the ECB's base: the same orders) that a
+#: rate may be. The dearest units, an ounce of gold (XAU) or palladium, are worth a few
+#: thousand dollars, the cheapest currency in use (the Iranian rial) about a millionth of
+#: one; the store takes former currencies too, and the last months of Zimbabwe's dollars
+#: (ZWN, ZWR, 2008) ran to trillions a dollar: the range leaves hundreds of times room at
+#: the dear end and a thousand beyond those at the cheap one, and refuses the mistakes it
+#: is for: 1e-300 per dollar had loaded, and made €1 $1e300.
+RATE_RANGE = (1e-6, 1e15)
 
 
 def _positive(column: pd.Series, name: str) -> pd.Series:
@@ -228,5 +267,13 @@ def _positive(column: pd.Series, name: str) -> pd.Series:
     if bad.any():
         raise InputError(
             f"line {values.index[bad][0]}: {name} {column[bad].iat[0]!r} is not a positive number"
+        )
+    low, high = RATE_RANGE
+    far = (values < low) | (values > high)
+    if far.any():
+        raise InputError(
+            f"line {values.index[far][0]}: {name} {column[far].iat[0]!r} is no currency's rate "
+            f"(a rate is {low:g} to {high:g} units per dollar: a unit worth at most a million "
+            "dollars, at least a quadrillionth of one)"
         )
     return values.astype(float)

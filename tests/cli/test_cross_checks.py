@@ -690,6 +690,29 @@ def test_releases_diff_names_the_month_a_release_stops_before_the_other(tmp_path
             "bad.csv: line 2: currency 'RMB' is not an ISO 4217 code (the ISO code is CNY)",
         ),
         ("currency,period,per_usd\nXXX,2024-01,1\n", "currency 'XXX' is not an ISO 4217 code"),
+        # each had loaded: a day that does not exist or within its month as the month's
+        # rate, a month before any observation, a rate that made €1 $1e300
+        (
+            "currency,period,per_usd\nEUR,2021-01,0.8\nEUR,2021-02-30,0.8\n",
+            "bad.csv: line 3: period '2021-02-30' is not a date: 2021-02 has 28 days",
+        ),
+        (
+            "currency,period,per_usd\nEUR,2021-03-15,0.8\n",
+            "bad.csv: line 2: period '2021-03-15' is a day within its month: a month's rate is "
+            "dated by the month (YYYY-MM) or its first or last day",
+        ),
+        ("currency,period,per_usd\nEUR,1800-03,0.8\n", "line 2: period '1800-03' is before 1900"),
+        ("currency,period,per_usd\nEUR,1600-03,0.8\n", "line 2: period '1600-03' is before 1900"),
+        (
+            "currency,period,per_usd\nEUR,2021-03,1e-300\n",
+            "bad.csv: line 2: per_usd '1e-300' is no currency's rate (a rate is 1e-06 to 1e+15 "
+            "units per dollar",
+        ),
+        ("currency,period,per_usd\nIRR,2021-03,4e20\n", "line 2: per_usd '4e20' is no curr"),
+        (
+            "CURRENCY,CURRENCY_DENOM,TIME_PERIOD,OBS_VALUE\nUSD,EUR,2024-02-30,1.08\n",
+            "bad.csv: line 2: period '2024-02-30' is not a date: 2024-02 has 29 days",
+        ),
     ],
 )
 def test_a_bad_rates_file_is_named_and_makes_no_store(tmp_path, text, said):
@@ -700,6 +723,28 @@ def test_a_bad_rates_file_is_named_and_makes_no_store(tmp_path, text, said):
     assert result.exit_code == 2 and said in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not db.exists()  # the store as it was: none
+
+
+def test_a_months_rate_is_dated_by_the_month_or_its_first_or_last_day(tmp_path):
+    """A table of months (pandas' resample labels a month by its last day, a database by its
+    first) loads; the ECB's daily rates, any day, are averaged over their month."""
+    rates = tmp_path / "rates.csv"
+    rates.write_text(
+        "currency,period,per_usd\nEUR,2021-01,0.82\nEUR,2021-02-01,0.83\nEUR,2021-03-31,0.84\n"
+        "XAU,2021-03,0.00058\n"  # gold's ounce: the dearest unit, well inside the range
+    )
+    db = tmp_path / "s.duckdb"
+    assert invoke("rates", rates, "--store", db).exit_code == 0
+    listed = json.loads(invoke("rates", "--format", "json", "--store", db).stdout)
+    assert [(r["currency"], r["period"]) for r in listed] == [
+        ("EUR", "2021-01"), ("EUR", "2021-02"), ("EUR", "2021-03"), ("XAU", "2021-03")
+    ]  # fmt: skip
+    ecb = tmp_path / "ecb.csv"
+    ecb.write_text(
+        "CURRENCY,CURRENCY_DENOM,TIME_PERIOD,OBS_VALUE\nUSD,EUR,2024-02-15,1.08\n"
+        "USD,EUR,2024-02-29,1.10\n"
+    )
+    assert invoke("rates", ecb, "--store", db).exit_code == 0
 
 
 def test_gap_says_when_its_central_figure_is_the_partners_correction(tmp_path):

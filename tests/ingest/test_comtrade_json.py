@@ -148,6 +148,28 @@ def test_a_code_that_is_not_a_whole_number_stays_an_error(store, tmp_path, code,
     assert list(store.quarantine().reason) == [reason]
 
 
+@pytest.mark.parametrize(
+    ("code", "level", "commodity", "reason"),
+    [(10110, 6, "010110", None),
+     (10110.0, "6", "010110", None),
+     (101, 4, "0101", None),
+     (10110, 4, None, "commodity '10110' has 5 digits, but its aggrLevel says 4: which HS "
+                      "code it stands for cannot be told"),
+     (1, 6, None, "commodity '1' has 1 digit, but its aggrLevel says 6: which HS code it "
+                  "stands for cannot be told")],
+    ids=["subheading", "as-floats", "heading", "level-4", "level-6"],
+)  # fmt: skip
+def test_an_hs_code_written_as_a_number_is_read_at_its_aggregation_level(
+    store, tmp_path, code, level, commodity, reason
+):
+    """The API's cmdCode 10110 at aggrLevel 6 is 010110, which had landed as '10110' beside
+    it; where the level it gives is another, which code was meant cannot be told."""
+    rec = comtrade_fields(record()) | {"cmdCode": code, "aggrLevel": level}
+    _ingest(store, _write(tmp_path, _answer([rec])))
+    assert list(store.quarantine().reason) == ([reason] if reason else [])
+    assert store.observations().commodity.tolist() == ([commodity] if commodity else [])
+
+
 def test_a_key_a_response_gives_twice_is_named_in_plain_words(store, tmp_path):
     """A response with its "error" key twice was refused in DuckDB's words (its own path
     through the file, "JSON transform error … in record/value 1")."""

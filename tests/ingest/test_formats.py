@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ingest.kit import CURRENCY, FORMATS, record
+from tests.ingest.kit import CURRENCY, FORMATS, comtrade_fields, record
 from tradesentry.errors import InputError
 from tradesentry.ingest import detect
 from tradesentry.ingest.source import open_source
@@ -143,6 +143,83 @@ def test_comtrade_annual_period(store, tmp_path):
     store.ingest(path)
     obs = store.observations().iloc[0]
     assert (obs.period.strftime("%Y-%m-%d"), obs.freq, obs.period_months) == ("2021-01-01", "A", 12)
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [("20210101", None),
+     ("20210301", "period '20210301' is a day within its year: UN Comtrade dates a year by its "
+                  "first day (YYYY0101) or writes YYYY"),
+     ("20210229", "impossible period '20210229'")],
+    ids=["first-day", "within", "no-such-day"],
+)  # fmt: skip
+def test_a_comtrade_year_with_a_day_is_dated_by_its_first_day(store, tmp_path, period, reason):
+    """A year's refPeriodId is its first day; 20210301 and 20210229 had landed as 2021."""
+    rec = comtrade_fields(record()) | {"freqCode": "A", "period": period}
+    path = tmp_path / "annual.json"
+    path.write_text(json.dumps({"count": 1, "data": [rec], "error": ""}))
+    store.ingest(path)
+    assert list(store.quarantine().reason) == ([reason] if reason else [])
+    assert store.observations().period.dt.strftime("%Y-%m-%d").tolist() == (
+        [] if reason else ["2021-01-01"]
+    )
+
+
+#: the Comtrade formats, each with the name it gives the commodity code's column
+COMTRADE = {"comtrade-csv": "cmdCode", "comtrade-json": "cmdCode", "legacy": "Commodity Code"}
+#: periods written with a day, and the reason each is quarantined for (None: it lands)
+DAYS = {
+    "20210201": None,  # the API's refPeriodId: a month's first day
+    "20210230": "impossible period '20210230'",
+    "20210299": "impossible period '20210299'",
+    "20210315": "period '20210315' is a day within its month: UN Comtrade dates a month by "
+    "its first day (YYYYMM01) or writes YYYYMM",
+    "20200100": "impossible period '20200100'",
+    "20210400": "impossible period '20210400'",
+    "20201301": "impossible period '20201301'",
+}
+
+
+@pytest.mark.parametrize("fmt", [FORMATS[name] for name in COMTRADE], ids=str)
+def test_a_comtrade_period_with_a_day_is_its_months_first_day(store, tmp_path, fmt):
+    """The day of a YYYYMMDD period was never read: 20210230 and 20210315 landed as
+    February and March 2021 (20210299 then quarantined as "same observation as line 2"),
+    20200100 as January 2020. A month with a day is dated by its first (refPeriodId)."""
+    records = [record(year=p[:4], month=p[4:], value=str(n)) for n, p in enumerate(DAYS, 1)]
+    result = store.ingest(fmt.file(tmp_path, records))
+    assert (result.rows_accepted, result.rows_quarantined) == (1, len(DAYS) - 1)
+    assert sorted(store.quarantine().reason) == sorted(r for r in DAYS.values() if r)
+    assert store.observations().period.dt.strftime("%Y-%m").tolist() == ["2021-02"]
+
+
+@pytest.mark.parametrize("fmt", [FORMATS[name] for name in COMTRADE], ids=str)
+def test_an_hs_code_that_lost_its_leading_zero_gets_it_back(store, tmp_path, fmt):
+    """010110 written 10110 (a spreadsheet's or a JSON writer's number) had landed as a
+    series of its own beside 010110, read as chapter 10; so had 1 for chapter 01. HS codes
+    have 2, 4 or 6 digits: each gets its zero back, and the ingest says so. Codes of even
+    length, and a code of another classification, stay as written."""
+    codes = ["010110", "10110", "1", "101", "1011"]
+    records = [record(commodity=c, month=f"{m:02d}") for m, c in enumerate(codes, 1)]
+    path = fmt.file(tmp_path, records)
+    sitc = record(commodity="101", month="12")
+    if fmt.name == "comtrade-json":  # the API writes cmdCode as a number; a SITC code beside
+        doc = json.loads(path.read_text())
+        for rec in doc["data"]:
+            rec["cmdCode"] = rec["cmdCode"] if rec["cmdCode"][0] == "0" else int(rec["cmdCode"])
+        doc["data"].append(comtrade_fields(sitc) | {"classificationCode": "S3"})
+        doc["count"] = len(doc["data"])
+        path.write_text(json.dumps(doc))
+    result = store.ingest(path)
+    assert result.rows_quarantined == 0
+    obs = store.observations().sort_values("period")
+    assert obs.commodity.tolist()[: len(codes)] == ["010110", "010110", "01", "0101", "1011"]
+    if fmt.name == "comtrade-json":
+        assert (obs.classification.iloc[-1], obs.commodity.iloc[-1]) == ("S3", "101")
+    assert result.notes == (
+        "3 rows give an HS code without its leading zero, which was put back "
+        f"({COMTRADE[fmt.name]} 10110 is stored as 010110; a spreadsheet or a program had "
+        "taken the code for a number)",
+    )
 
 
 # -- legacy Comtrade ------------------------------------------------------------------------

@@ -116,6 +116,57 @@ def test_a_two_digit_year_is_an_impossible_period_not_the_year_20(store, tmp_pat
     assert list(store.quarantine().reason) == ["impossible period '06/20'"]
 
 
+def test_a_month_a_spreadsheet_saved_as_a_number_is_no_other_month(store, tmp_path):
+    """A spreadsheet that saved the dates as numbers writes October 2001, 2001.10, as
+    2001.1: DuckDB's %m read it as January, so every October was quarantined as a repeat
+    of January, and the note advised summing them."""
+    table = tmp_path / "kr.csv"
+    table.write_text(
+        "Country,Date,Exports,Imports\nChina,2001.09,1,2\nChina,2001.1,3,4\nChina,2001.01,5,6\n"
+    )
+    result = store.ingest(table, mapping=EXAMPLES / "korea_china.toml")
+    assert (result.rows_accepted, result.rows_quarantined, result.notes) == (2, 1, ())
+    assert sorted(store.observations().value) == [1000, 2000, 5000, 6000]
+    reason = (
+        "period '2001.1' is not written as '%Y.%m' writes a period: a spreadsheet that saved "
+        "the dates as numbers dropped a zero (2001.10, October, is written 2001.1): format "
+        "the column as text"
+    )
+    assert set(store.quarantine().reason) == {f"Exports: {reason}", f"Imports: {reason}"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "period", "landed"),
+    [
+        ("%m/%Y", "1/2020", False),  # %m writes two digits
+        ("%Y%m", "20201", False),  # 2020-01, or 2020-10 without its 0?
+        ("%Y-%m-%d", "2020-1-01", False),
+        ("%-m/%Y", "1/2020", True),  # without padding: one digit or two
+        ("%-m/%Y", "01/2020", True),
+        ("%-m/%-d/%Y", "1/01/2020", True),
+        ("%b %Y", "JAN  2020", True),  # strptime reads any case and blanks: as written
+    ],
+)
+def test_a_period_is_read_only_as_its_format_writes_it(store, tmp_path, fmt, period, landed):
+    mapping = tmp_path / "de.toml"
+    mapping.write_text(
+        f'[file]\nseparator = ";"\n[period]\ncolumn = "Monat"\nformat = "{fmt}"\nfreq = "M"\n'
+        '[values]\ncurrency = "EUR"\n[fixed]\nreporter = "DEU"\npartner = "CHN"\n'
+        'flow = "export"\ncommodity = "8471"\n[columns]\nvalue = "Wert"\n'
+    )
+    table = tmp_path / "de.csv"
+    table.write_text(f"Monat;Wert\n{period};1001\n")
+    result = store.ingest(table, mapping=mapping)
+    assert result.rows_accepted == int(landed)
+    if landed:
+        assert list(store.observations().period.dt.strftime("%Y-%m")) == ["2020-01"]
+    else:
+        assert list(store.quarantine().reason) == [
+            f"period '{period}' is not written as '{fmt}' writes a period (%m, %d and %y write "
+            "two digits, %j three; %-m, %-d read one digit or two)"
+        ]
+
+
 def write(tmp_path, text: str) -> Path:
     path = tmp_path / "bad.toml"
     path.write_text(text)

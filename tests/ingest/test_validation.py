@@ -453,17 +453,17 @@ def test_period_months_written_as_a_float_is_a_whole_number(store, tmp_path):
     assert sorted(store.observations().period_months) == [1, 2]
 
 
-@pytest.mark.parametrize("fmt", ["%Y/%j", "%Y/%-j"])
-def test_a_day_of_the_year_is_read_as_a_date(store, tmp_path, fmt):
+@pytest.mark.parametrize(("fmt", "days"), [("%Y/%j", ("032", "060")), ("%Y/%-j", ("32", "60"))])
+def test_a_day_of_the_year_is_read_as_a_date(store, tmp_path, fmt, days):
     """``%-j`` was read as a format of years only: 2021/32 landed as 2021's annual figure
     and 2021/60 was quarantined as a repeat of it. A day of the year is a full date, as
-    ``%j``'s is: a day within its year stands for no year."""
-    data = "Date,Value\n2021/32,5\n2021/60,7\n"
+    ``%j``'s (three digits) is: a day within its year stands for no year."""
+    data = "Date,Value\n" + "".join(f"2021/{day},{n}\n" for n, day in enumerate(days))
     result = ingest(store, tmp_path, "t.csv", data, mapping(period=f'format = "{fmt}"'))
     assert (result.rows_accepted, result.rows_quarantined) == (0, 2)
     assert set(quarantined(store).values()) == {
         f"period '2021/{day}' is a day within its year: a year is dated by its first or last day"
-        for day in (32, 60)
+        for day in days
     }
 
 
@@ -483,16 +483,19 @@ def test_a_month_named_by_h_is_a_month(store, tmp_path):
 @pytest.mark.parametrize(
     ("code", "reason"),
     [("#N/A", "commodity '#N/A' is a spreadsheet's error, not a code"),
-     ("#name?", "commodity '#NAME?' is a spreadsheet's error, not a code"),
+     ("#name?", "commodity '#name?' is a spreadsheet's error, not a code"),
      ("=A1", "commodity '=A1' is a spreadsheet's formula, not a code"),
+     ("=sum(a1)", "commodity '=sum(a1)' is a spreadsheet's formula, not a code"),
      ("8.4713E+09", "commodity '8.4713E+09' is a number a spreadsheet wrote in scientific "
                     "notation: the code's digits are lost (format the column as text)"),
-     ("1.01e+03", "commodity '1.01E+03' is a number a spreadsheet wrote in scientific "
+     ("1.01e+03", "commodity '1.01e+03' is a number a spreadsheet wrote in scientific "
                   "notation: the code's digits are lost (format the column as text)")],
 )  # fmt: skip
 def test_a_spreadsheets_artefact_is_no_commodity_code(store, tmp_path, code, reason):
     """Excel's error values, a formula, and a long HS code Excel took for a number each
-    landed as a series of their own; the good rows beside them land."""
+    landed as a series of their own; the good rows beside them land. The reason quotes the
+    code as the file writes it (it had quoted '=SUM(A1)' for =sum(a1), which a search of
+    the file does not find)."""
     path = tmp_path / "excel.csv"
     path.write_text(
         "reporter,partner,flow,commodity,period,value\n"
@@ -501,6 +504,23 @@ def test_a_spreadsheets_artefact_is_no_commodity_code(store, tmp_path, code, rea
     result = store.ingest(path)
     assert (result.rows_accepted, result.rows_quarantined) == (1, 1)
     assert list(store.quarantine().reason) == [reason]
+
+
+@pytest.mark.parametrize("column", ["commodity", "classification"])
+def test_a_code_a_page_cannot_open_is_quoted_as_written(store, tmp_path, column):
+    """An ANSI colour code in a code was quoted upper-cased ('\\x1b[31MRED'), not as the
+    file writes it."""
+    path = tmp_path / "ansi.csv"
+    codes = {"commodity": "8471", "classification": "HS", column: "\x1b[31mred"}
+    path.write_text(
+        "reporter,partner,flow,classification,commodity,period,value\n"
+        f"CHN,PRK,export,{codes['classification']},{codes['commodity']},2021-01,5\n"
+    )
+    store.ingest(path)
+    assert list(store.quarantine().reason) == [
+        f"{column} '\x1b[31mred' holds a control character or a blank other than a space at "
+        "its ends"
+    ]
 
 
 def test_a_figure_too_small_to_hold_is_not_read_as_zero(store, tmp_path):

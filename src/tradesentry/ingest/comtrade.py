@@ -102,6 +102,7 @@ def matches(src: SourceFile) -> bool:
 def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     records = _json_records(con, src) if _is_json(src) else _csv_records(con, src)
     create_staged(con, staged_select(records))
+    restore_zeros(con, records, "aggrLevel", ("cmdCode", "aggrLevel"))
 
 
 def _is_json(src: SourceFile) -> bool:
@@ -315,6 +316,7 @@ def staged_select(records: str) -> str:
                              AND NOT regexp_full_match(trim(period_text), '[0-9]{{4}}([0-9]{{2}}){{0,2}}')
                         THEN 'period ' || {quoted("period_text")} || ' is not UN Comtrade''s '
                              || 'YYYY, YYYYMM or YYYYMMDD'
+                        {period_day_reason("period_text", "freqCode")}
                    END) AS reason,
                coalesce(reporterCode, reporterISO) AS reporter,
                coalesce(partnerCode, partnerISO) AS partner,
@@ -366,9 +368,120 @@ def breakdown_sql(partner2: str, customs: str, mot: str) -> str:
 
 
 def period_sql(text: str, freq: str) -> str:
-    """SQL for the first day of a Comtrade period: ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``."""
-    year = f"left({text}, 4)"
+    """SQL for the first day of a Comtrade period: ``YYYY``, ``YYYYMM`` or ``YYYYMMDD``.
+
+    A period written with a day is the API's ``refPeriodId``, the first day of its period
+    (20210201 February 2021; 20210101 the year 2021 where ``freq`` is A): any other day is
+    NULL, a date that does not exist (20210230, 20200100) as one within the period
+    (20210315). Reading the month alone had landed them as February and March.
+    """
+    year, day = f"left({text}, 4)", _day(text)
     return f"""CASE WHEN length({text}) NOT IN (4, 6, 8) OR TRY_CAST({text} AS UINTEGER) IS NULL
+                    THEN NULL
+                    WHEN length({text}) = 8 AND coalesce({day} <> date_trunc(
+                         CASE WHEN upper({freq}) = 'A' THEN 'year' ELSE 'month' END, {day}),
+                         true)
                     THEN NULL
                     WHEN length({text}) = 4 OR upper({freq}) = 'A' THEN {month_sql(year, "'1'")}
                     ELSE {month_sql(year, f"substr({text}, 5, 2)")} END"""
+
+
+def _day(text: str) -> str:
+    """SQL: the date a ``YYYYMMDD`` period writes, NULL where there is no such date."""
+    return (
+        f"TRY_CAST(left({text}, 4) || '-' || substr({text}, 5, 2) || '-' || substr({text}, 7, 2)"
+        " AS DATE)"
+    )
+
+
+def period_day_reason(text: str, freq: str) -> str:
+    """SQL WHEN clause: the reason a ``YYYYMMDD`` period that is a real date is no period
+    (``period_sql``): a day other than its month's first (its year's, where ``freq`` is A).
+    A date that does not exist is left to validation's "impossible period"."""
+    day = _day(text)
+    dated = f"length({text}) = 8 AND regexp_full_match({text}, '[0-9]{{8}}')"
+    return f"""WHEN {dated} AND upper({freq}) = 'A' AND {day} <> date_trunc('year', {day})
+                        THEN 'period ' || {quoted(text)} || ' is a day within its year: UN '
+                             || 'Comtrade dates a year by its first day (YYYY0101) or writes YYYY'
+                        WHEN {dated} AND {day} <> date_trunc('month', {day})
+                        THEN 'period ' || {quoted(text)} || ' is a day within its month: UN '
+                             || 'Comtrade dates a month by its first day (YYYYMM01) or writes '
+                             || 'YYYYMM'"""
+
+
+# -- HS codes that lost their leading zero -------------------------------------------------
+
+#: UN Comtrade's HS classifications: HS as reported, and its editions H0 (1992) to H6 (2022)
+HS_CLASSIFICATIONS: tuple[str, ...] = ("HS", "H0", "H1", "H2", "H3", "H4", "H5", "H6")
+
+
+def restore_zeros(
+    con: duckdb.DuckDBPyConnection, records: str, level: str, names: tuple[str, str]
+) -> None:
+    """Give an HS code of ``staged`` that lost its leading zero the zero back, and say so
+    once for the file (TEMP TABLE staged_notes, which validation adds to the ingest's notes).
+
+    UN Comtrade's HS codes have 2, 4 or 6 digits (chapter, heading, subheading), and
+    chapters 01 to 09 begin with 0, which a spreadsheet or a JSON writer taking the code for
+    a number drops: 010110 (live horses) written 10110 had landed as a series of its own
+    beside 010110, and read as chapter 10. A code of digits of odd length, 5 at most, whose
+    first digit is not 0, can be no other code than itself with a 0 before it: it gets the
+    zero back where that makes the length of its aggregation level (the record's ``level``,
+    where it gives 2, 4 or 6) or, where the record gives none (or 0, the total's), always.
+    A code that does not fit the level it gives (10110 at level 4) is quarantined: which
+    code was meant cannot be told. ``names``: the file's names of the code's and the
+    level's columns, for the note and the reason.
+
+    Such codes are rare, so ``staged`` is searched for them first, and the level read from
+    ``records`` (the reader's relation of the file's fields, with ``line``) for their lines
+    alone: a file without one is not read again.
+    """
+    code_name, level_name = names
+    con.execute("CREATE OR REPLACE TEMP TABLE staged_notes (note VARCHAR)")
+    hs = ", ".join(sql_literal(c) for c in HS_CLASSIFICATIONS)
+    # (the readers trim their fields; the length spares most codes the expression)
+    short = (
+        f"reason IS NULL AND length(commodity) IN (1, 3, 5) "
+        f"AND regexp_full_match(commodity, '[1-9]([0-9]{{2}}){{0,2}}') "
+        f"AND upper(trim(classification)) IN ({hs})"
+    )
+    if not con.execute(f"SELECT count(*) FROM staged WHERE {short}").fetchone()[0]:
+        return
+    number = f"TRY_CAST(trim({level}) AS DOUBLE)"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE short_codes AS
+        SELECT line, commodity AS written, level,
+               coalesce(level, length(commodity) + 1) = length(commodity) + 1 AS restored
+        FROM (SELECT line, commodity FROM staged WHERE {short})
+        JOIN (SELECT line, CASE WHEN {number} IN (2, 4, 6) THEN CAST({number} AS INTEGER) END
+                           AS level
+              FROM ({records}) WHERE line IN (SELECT line FROM staged WHERE {short})) USING (line)
+        """
+    )
+    con.execute(
+        f"""
+        UPDATE staged SET reason = 'commodity ' || {quoted("s.written")} || ' has '
+                || length(s.written) || CASE WHEN length(s.written) = 1 THEN ' digit' ELSE
+                ' digits' END || ', but its {level_name} says ' || s.level
+                || ': which HS code it stands for cannot be told'
+        FROM short_codes s WHERE staged.line = s.line AND NOT s.restored
+        """
+    )
+    con.execute(
+        "UPDATE staged SET commodity = '0' || s.written "
+        "FROM short_codes s WHERE staged.line = s.line AND s.restored"
+    )
+    restored, first = con.execute(
+        "SELECT count(*), arg_min(written, line) FROM short_codes WHERE restored"
+    ).fetchone()
+    con.execute("DROP TABLE short_codes")
+    if restored:
+        con.execute(
+            "INSERT INTO staged_notes VALUES (?)",
+            [
+                f"{plural(restored, 'row')} {'gives' if restored == 1 else 'give'} an HS code "
+                f"without its leading zero, which was put back ({code_name} {first} is stored "
+                f"as 0{first}; a spreadsheet or a program had taken the code for a number)"
+            ],
+        )

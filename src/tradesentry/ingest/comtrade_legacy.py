@@ -6,14 +6,22 @@ Qty Unit Code,Qty Unit,Qty,…,Netweight (kg),Gross weight (kg),Trade Value (US$
 Value (US$),FOB Trade Value (US$),Flag``. The service served it as ISO-8859-1, which
 ``stage_file`` already forces for this reader. Trade flow codes: 1 import, 2 export,
 3 re-export, 4 re-import. ``Flag`` is the estimation flag: 2 quantity, 4 net weight,
-6 both estimated. Periods are ``YYYYMM`` (monthly) or ``YYYY`` (annual).
+6 both estimated. Periods are ``YYYYMM`` (monthly) or ``YYYY`` (annual); a ``YYYYMMDD`` is
+read as Comtrade Plus reads it (``comtrade.period_sql``), and an HS code that lost its
+leading zero gets it back at its ``Aggregate Level`` (``comtrade.restore_zeros``).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-from tradesentry.ingest.comtrade import breakdown_sql, period_sql, quoted
+from tradesentry.ingest.comtrade import (
+    breakdown_sql,
+    period_day_reason,
+    period_sql,
+    quoted,
+    restore_zeros,
+)
 from tradesentry.ingest.lines import field_sql, load_lines
 from tradesentry.ingest.source import SourceFile, split_header
 from tradesentry.ingest.staging import create_staged, duplicate_column, figure_sql, number_sql
@@ -38,6 +46,7 @@ _COLUMNS = {
     "Customs Proc. Code": "customs",
     "Mode of Transport Code": "mot",
     "Commodity Code": "commodity",
+    "Aggregate Level": "aggr_level",
     "Qty Unit Code": "qty_unit_code",
     "Qty Unit": "qty_unit",
     "Qty": "qty",
@@ -79,6 +88,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
         f"CASE WHEN {given} THEN qty END",
         f"CASE WHEN {given} THEN {number_sql('qty')} END",
     )
+    records = f"SELECT line, raw, reason, fields, {columns} FROM lines"
     create_staged(
         con,
         f"""
@@ -88,6 +98,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                         THEN 'expected {len(names)} fields, found ' || len(fields)
                         WHEN flow_code NOT IN ('1', '2', '3', '4')
                         THEN 'unknown legacy Comtrade trade flow code ' || {quoted("flow_code")}
+                        {period_day_reason("period", "'M'")}
                    END) AS reason,
                coalesce(reporter_code, reporter_name) AS reporter,
                coalesce(partner_code, partner_name) AS partner,
@@ -106,6 +117,7 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
                CASE WHEN {given} THEN qty_unit END AS quantity_unit,
                CASE flag WHEN '2' THEN 'isQtyEstimated' WHEN '4' THEN 'isNetWgtEstimated'
                          WHEN '6' THEN 'isQtyEstimated,isNetWgtEstimated' END AS flags
-        FROM (SELECT line, raw, reason, fields, {columns} FROM lines)
+        FROM ({records})
         """,
     )
+    restore_zeros(con, records, "aggr_level", ("Commodity Code", "Aggregate Level"))

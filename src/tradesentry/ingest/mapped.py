@@ -16,7 +16,9 @@ column. The staged rows of one line share its line number and carry the column's
 
 from __future__ import annotations
 
+import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -343,7 +345,10 @@ def stage(con: duckdb.DuckDBPyConnection, src: SourceFile) -> None:
     load_lines(con, src, spec.separator)
     base = _base_columns(spec, col, names)
     width = f"CASE WHEN len(fields) <> {len(names)} THEN 'expected {len(names)} fields, found ' || len(fields) END"
-    width = f"coalesce({width}, {_within_period_sql(col['period'], spec)})"
+    width = (
+        f"coalesce({width}, {_written_period_sql(col['period'], spec)}, "
+        f"{_within_period_sql(col['period'], spec)})"
+    )
     if spec.wide:
         selects = [
             f"""SELECT line, raw, coalesce(reason, {width}) AS reason, {base},
@@ -418,7 +423,6 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
         return sql_literal(value) if value is not None else "NULL"
 
     period = col["period"]
-    formats = "[" + ", ".join(sql_literal(f) for f in spec.date_formats) + "]"
     start = "month" if spec.freq == "M" else "year"
     used = {spec.period_column, *spec.columns.values(), *spec.wide, *spec.ignore}
     provenance = provenance_sql(names, used)
@@ -427,7 +431,7 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
                {text("classification")} AS classification,
                {_commodity_sql(text("commodity", "TOTAL"), spec.commodity_width)} AS commodity,
                {period} AS period_text,
-               {_period_sql(period, formats, start)} AS period,
+               {_period_sql(period, spec.date_formats, start)} AS period,
                '{spec.freq}' AS freq, {_period_freq_sql(period, spec)} AS period_freq,
                {currency} AS currency,
                {_figure("net_weight_kg", spec, col)}, {_figure("quantity", spec, col)},
@@ -435,15 +439,70 @@ def _base_columns(spec: MappingSpec, col: dict[str, str], names: list[str]) -> s
                {provenance} AS provenance"""
 
 
-def _period_sql(period: str, formats: str, start: str) -> str:
+def _period_sql(period: str, formats: tuple[str, ...], start: str) -> str:
     """SQL: the month (or year) a period is, NULL (an impossible period) where it is read
     but its year is outside 1900–2200, as the other readers hold (``staging.month_sql``):
     "%m/%Y" reads "06/20" as June of the year 20, which landed and ran its series two
     thousand years back."""
-    parsed = f"try_strptime({period}, {formats})"
+    parsed = _parsed_sql(period, formats)
     return (
         f"CASE WHEN year({parsed}) BETWEEN 1900 AND 2200 "
         f"THEN date_trunc('{start}', {parsed})::DATE END"
+    )
+
+
+def _parsed_sql(period: str, formats: tuple[str, ...]) -> str:
+    """SQL: the period read by the first format that writes it as it is written, NULL if
+    none does. DuckDB's strptime takes a number of fewer digits than its code writes
+    (``%m`` reads ``2001.1`` as January), and a spreadsheet that saved ``2001.10`` as a
+    number wrote ``2001.1``: October landed as January. Only case and blanks may differ
+    (strptime reads ``JAN`` for ``%b``, and any run of blanks for one)."""
+    return "coalesce(" + ", ".join(_exact_sql(period, f) for f in formats) + ")"
+
+
+def _exact_sql(period: str, fmt: str) -> str:
+    parsed = f"try_strptime({period}, {sql_literal(fmt)})"
+    written = [f"strftime({parsed}, {sql_literal(v)})" for v in _widths(fmt)]
+    alike = ", ".join(_blanks_and_case(w) for w in written)
+    # as written first: the text's blanks and case are set alike only where it is not
+    return (
+        f"CASE WHEN {period} IN ({', '.join(written)}) THEN {parsed} "
+        f"WHEN {_blanks_and_case(period)} IN ({alike}) THEN {parsed} END"
+    )
+
+
+def _blanks_and_case(text: str) -> str:
+    return f"lower(trim(regexp_replace({text}, '\\s+', ' ', 'g')))"
+
+
+def _widths(fmt: str) -> list[str]:
+    """The ways ``fmt`` may write a period: a code of no padding (``%-m``, ``%-d``) reads
+    one digit or two, so each such code is tried as itself and padded (``%m``)."""
+    parts = re.split(r"(%-[A-Za-z])", fmt.replace("%%", "\0"))
+    choices = [[p, "%" + p[2:]] if re.fullmatch(r"%-[A-Za-z]", p) else [p] for p in parts]
+    return ["".join(c).replace("\0", "%%") for c in itertools.product(*choices)]
+
+
+def _written_period_sql(period: str, spec: MappingSpec) -> str:
+    """SQL: the reason a period that a format reads is not written as any format writes
+    it (``_parsed_sql``): ``2001.1`` for ``%Y.%m``. NULL for every other period (one no
+    format reads, or read outside 1900–2200, is an impossible period)."""
+    loose = "try_strptime({}, [{}])".format(
+        period, ", ".join(sql_literal(f) for f in spec.date_formats)
+    )
+    formats = " or ".join(repr(f) for f in spec.date_formats)
+    number = (
+        ": a spreadsheet that saved the dates as numbers dropped a zero (2001.10, "
+        "October, is written 2001.1): format the column as text"
+    )
+    digits = " (%m, %d and %y write two digits, %j three; %-m, %-d read one digit or two)"
+    return (
+        f"CASE WHEN {_parsed_sql(period, spec.date_formats)} IS NULL "
+        f"AND year({loose}) BETWEEN 1900 AND 2200 "
+        f"THEN 'period ' || chr(39) || left({period}, 40) || chr(39) "
+        f"|| {sql_literal(f' is not written as {formats} writes a period')} "
+        f"|| CASE WHEN regexp_full_match(trim({period}), '[0-9]+[.,][0-9]+') "
+        f"THEN {sql_literal(number)} ELSE {sql_literal(digits)} END END"
     )
 
 
@@ -456,7 +515,7 @@ def _within_period_sql(period: str, spec: MappingSpec) -> str:
     with_day = [f for f in spec.date_formats if _written_as(f) is None]
     if not with_day or spec.repeated == "sum":  # declarations, dated by day, sum to months
         return "NULL"
-    day = f"try_strptime({period}, [{', '.join(sql_literal(f) for f in with_day)}])"
+    day = _parsed_sql(period, tuple(with_day))
     unit = "month" if spec.freq == "M" else "year"
     return (
         f"CASE WHEN {day} IS NOT NULL AND {day}::DATE <> date_trunc('{unit}', {day})::DATE "
@@ -485,8 +544,7 @@ def _period_freq_sql(period: str, spec: MappingSpec) -> str:
     if len(set(kinds.values())) == 1:  # one kind of format: checked on loading
         return f"'{spec.freq}'"
     cases = " ".join(
-        f"WHEN try_strptime({period}, {sql_literal(f)}) IS NOT NULL THEN '{kind}'"
-        for f, kind in kinds.items()
+        f"WHEN {_exact_sql(period, f)} IS NOT NULL THEN '{kind}'" for f, kind in kinds.items()
     )
     return f"CASE {cases} END"
 

@@ -39,10 +39,11 @@ SPREADSHEET_ERROR = r"#(N/A|NAME\?|VALUE!|REF!|DIV/0!|NUM!|NULL!|SPILL!|CALC!)"
 SPREADSHEET_FLOAT = r"[0-9]([.,][0-9]+)?E[+-]?[0-9]+"
 
 
-def _unreadable(column: str) -> str:
-    """SQL: the quarantine reason where ``column``'s code is one no page nor command reads."""
+def _unreadable(column: str, written: str) -> str:
+    """SQL: the quarantine reason where ``column``'s code is one no page nor command reads,
+    quoting it as the file writes it (``written``)."""
     return f"""WHEN regexp_matches({column}, {_UNREADABLE_CODE})
-               THEN '{column} ' || quoted({column}) || ' holds a control character or a '
+               THEN '{column} ' || quoted({written}) || ' holds a control character or a '
                     || 'blank other than a space at its ends'"""
 
 
@@ -116,14 +117,16 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                            AS period_months,
                        upper(trim(s.currency)) AS currency),
                    r.code AS reporter_code, p.code AS partner_code, s.currency AS currency_text,
-                   trim(s.flow) AS flow_text,
+                   trim(s.flow) AS flow_text, trim(s.commodity) AS commodity_text,
+                   trim(s.classification) AS classification_text,
                    r.note AS reporter_note, p.note AS partner_note
             FROM staged s
             LEFT JOIN country_codes r ON r.raw = s.reporter
             LEFT JOIN country_codes p ON p.raw = s.partner
         )
         SELECT * EXCLUDE (raw, period_freq, period_months_text, currency_text, reporter_note,
-                          partner_note, flow_text), coalesce(reason,
+                          partner_note, flow_text, commodity_text, classification_text),
+                 coalesce(reason,
           CASE WHEN main_line IS NOT NULL THEN NULL
                WHEN nullif(trim(reporter), '') IS NULL THEN 'reporter is missing'
                WHEN reporter_code IS NULL AND reporter_note IS NOT NULL
@@ -136,18 +139,23 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
                WHEN flow IS NULL THEN 'flow is missing'
                WHEN flow NOT IN ({flows}) THEN 'unknown flow ' || quoted(flow_text)
                WHEN nullif(commodity, '') IS NULL THEN 'commodity is missing'
+               -- codes are quoted as the file writes them, not upper-cased: a reader
+               -- searching the file for '=SUM(A1)' does not find its =sum(a1)
                WHEN regexp_full_match(commodity, '[.]+')
-               THEN 'commodity ' || quoted(commodity) || ' is a mark for no code, not a code'
+               THEN 'commodity ' || quoted(commodity_text) || ' is a mark for no code, not a code'
                WHEN regexp_full_match(commodity, '{SPREADSHEET_ERROR}')
-               THEN 'commodity ' || quoted(commodity) || ' is a spreadsheet''s error, not a code'
+               THEN 'commodity ' || quoted(commodity_text)
+                    || ' is a spreadsheet''s error, not a code'
                WHEN starts_with(commodity, '=')
-               THEN 'commodity ' || quoted(commodity) || ' is a spreadsheet''s formula, not a code'
+               THEN 'commodity ' || quoted(commodity_text)
+                    || ' is a spreadsheet''s formula, not a code'
                WHEN regexp_full_match(commodity, '{SPREADSHEET_FLOAT}')
-               THEN 'commodity ' || quoted(commodity) || ' is a number a spreadsheet wrote in '
-                    || 'scientific notation: the code''s digits are lost (format the column as text)'
-               {_unreadable("commodity")}
-               {_unreadable("classification")}
-               {_unreadable("breakdown")}
+               THEN 'commodity ' || quoted(commodity_text) || ' is a number a spreadsheet wrote '
+                    || 'in scientific notation: the code''s digits are lost (format the column '
+                    || 'as text)'
+               {_unreadable("commodity", "commodity_text")}
+               {_unreadable("classification", "classification_text")}
+               {_unreadable("breakdown", "breakdown")}
                WHEN period IS NULL AND nullif(trim(period_text), '') IS NULL
                THEN 'period is missing'
                WHEN period IS NULL THEN 'impossible period ' || quoted(coalesce(period_text, ''))
@@ -218,8 +226,8 @@ def land(con: duckdb.DuckDBPyConnection, release_id: int, landing: Landing = Lan
         "FROM checked WHERE part IS NOT NULL"
     ).fetchone()
     read, quarantined = read + part_lines, quarantined + bad_part_lines
-    notes = _notes(con, landing)
-    for table in ("checked", "staged", "country_codes"):
+    notes = (*_staged_notes(con), *_notes(con, landing))
+    for table in ("checked", "staged", "country_codes", "staged_notes"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return Landed(read, read - quarantined, quarantined, observations, notes)
 
@@ -251,6 +259,17 @@ def _figure_checks() -> str:
             "would read as 0'",
         ]
     return "\n               ".join(clauses)
+
+
+def _staged_notes(con: duckdb.DuckDBPyConnection) -> tuple[str, ...]:
+    """What the reader repaired as it staged the file (an HS code's lost leading zero put
+    back), one note each: TEMP TABLE staged_notes, where the reader left one."""
+    made = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = 'staged_notes'"
+    ).fetchone()[0]
+    if not made:
+        return ()
+    return tuple(note for (note,) in con.execute("SELECT note FROM staged_notes").fetchall())
 
 
 def _notes(con: duckdb.DuckDBPyConnection, landing: Landing) -> tuple[str, ...]:

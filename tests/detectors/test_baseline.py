@@ -175,36 +175,107 @@ def test_few_residuals_keep_each_side_as_wide_as_both():
     # from 20 residuals on, a side places its own tail (a habit of thin months, below)
 
 
-def test_a_thin_level_keeps_only_what_its_segment_agrees_with(gappy_rows):
-    """A month whose level rests on fewer than 6 months: 0 where it and its segment's
-    median point opposite ways; else no more than its deviation from the segment (within
-    2 scales or beyond: China's HS 811292 to Slovakia, 1.7 times its segment's median,
-    was 13.3 scales off a level of 3 months). A month on 6 or more, or in a segment of
-    fewer than 6 reported months, keeps its z."""
+def test_a_thin_level_keeps_only_what_its_reference_agrees_with(gappy_rows):
+    """A month whose level rests on fewer than 6 months: 0 where it and its reference
+    point opposite ways; else no more than its deviation from the reference (within 2
+    scales or beyond: China's HS 811292 to Slovakia, 1.7 times its segment's median, was
+    13.3 scales off a level of 3 months). The reference is its segment's median; in a
+    segment of fewer than 6 reported months, the median of the months within ±12 outside
+    it (6 or more), where the segment's median is within 2 scales of that (an episode the
+    series has anyway), else none: a regime of its own keeps its z, as does a month on 6
+    or more."""
     x, segment = gappy_rows
     rng = np.random.default_rng(2)
     x = np.where(rng.random(x.shape) < 0.5, np.nan, x)  # sparser: many thin levels
+    x = x + np.where(np.arange(len(x))[:, None] % 3 == 0, 4.0 * (segment % 2), 0.0)  # regimes
     z = rng.normal(0, 5, x.shape)
     points = rng.integers(0, 12, x.shape)
     low, high = rng.uniform(0.5, 2, len(x)), rng.uniform(0.5, 2, len(x))
     config = B.DEFAULT_CONFIG
-    out = B._agreed_with_segment(z, x, segment, points, (low, high), config)
-    thin_seen = 0
+    out = B._agreed(z, x - B.thin_reference(x, segment, points, (low, high), config), (low, high))
+    seen = {"segment": 0, "around": 0, "regime": 0}
     for i, t in np.ndindex(x.shape):
         same = [x[i, s] for s in range(50) if segment[i, s] == segment[i, t]]
         reported = [v for v in same if np.isfinite(v)]
-        if points[i, t] >= 6 or len(reported) < 6 or not np.isfinite(z[i, t]):
+        reference = np.median(reported) if np.isfinite(x[i, t]) else np.nan  # not reported
+        if len(reported) < 6 and np.isfinite(x[i, t]):
+            around = [
+                x[i, s]
+                for s in range(max(t - 12, 0), min(t + 13, 50))
+                if segment[i, s] != segment[i, t] and np.isfinite(x[i, s])
+            ]
+            apart = reference - np.median(around) if around else np.nan
+            ordinary = abs(apart) < 2 * (high[i] if apart >= 0 else low[i])
+            reference = np.median(around) if len(around) >= 6 and ordinary else np.nan
+            if points[i, t] < 6 and np.isfinite(z[i, t]):
+                seen["around" if np.isfinite(reference) else "regime"] += 1
+        elif points[i, t] < 6 and np.isfinite(z[i, t]):
+            seen["segment"] += 1
+        if points[i, t] >= 6 or np.isnan(reference) or not np.isfinite(z[i, t]):
             assert out[i, t] == z[i, t]
             continue
-        off = x[i, t] - np.median(reported)
+        off = x[i, t] - reference
         z_seg = off / (high[i] if off >= 0 else low[i])
-        if np.isnan(z_seg) or np.sign(z_seg) != np.sign(z[i, t]):
-            want = 0.0  # no comparison (the month not reported), or opposite sides
+        if np.sign(z_seg) != np.sign(z[i, t]):
+            want = 0.0  # opposite sides
         else:
             want = np.sign(z[i, t]) * min(abs(z[i, t]), abs(z_seg))
-        thin_seen += 1
         assert out[i, t] == pytest.approx(want)
-    assert thin_seen > 100
+    assert min(seen.values()) > 20, seen
+
+
+def _steel_lots(november: float, month: float) -> np.ndarray:
+    """Guinea's exports of steel scrap to India (ITC declarations, 2015–2018), in GNF: 2 t
+    lots of 18M in 26 months, a 4 t month (36M) now and then, and from September 2016 four
+    months at 36M, 36M, ``month`` (November) and 72M, between two level shifts; November
+    2017 and 2018 at ``november``."""
+    v = np.full(48, np.nan)
+    v[[1, 4, 5, 7, 9, 12, 13, 15, 17, 24, 25, 27, 28, 29, 32, 33, 34, 35, 37, 38]] = 18.0
+    v[[39, 40, 42, 44, 45, 46]] = 18.0
+    v[[4, 29, 35]] = 36.0
+    v[[34, 46]] = november
+    v[20:24] = [36.0, 36.0, month, 72.0]
+    return v * 1e6
+
+
+@pytest.mark.parametrize(
+    ("november", "month", "dip"),
+    [(18.0, 18.0, False), (36.0, 18.0, False), (18.0, 9.0, True), (36.0, 9.0, True)],
+    ids=["no-season", "two-4t-novembers", "1t-no-season", "1t-two-4t-novembers"],
+)
+def test_a_short_episode_makes_no_dip_of_the_series_usual_month(november, month, dip):
+    """The series above had November 2016's 18.2M, its most ordinary month, a high dip "75%
+    below the 72.5M expected": a level of three months of a four-month episode (36M, with
+    one 8 t month) that kept its z, a segment that short having no median to check it
+    against, and two 4 t Novembers as a season of ×2. The episode is ×2 the months around
+    it, which the series' rises reach (0.4 log units), so it has no level of its own and
+    the months around it are the reference; two other years' Novembers may be chance, so
+    the month is also read without them, against that reference. A 1 t month is still a
+    dip, the series never falling below its 2 t lots."""
+    v = _steel_lots(november, month)
+    model = B.fit(v[None, :])
+    assert model.level_points[0, 22] < 6  # a thin level
+    dips = Dip().detect(make_panel(v[None, :], "2015-01"))
+    assert list(dips["start"]) == ([22] if dip else []), dips[["start", "observed", "expected"]]
+
+
+@pytest.mark.parametrize(("month", "dip"), [(18.0, False), (9.0, True)], ids=["2t", "1t"])
+def test_a_thin_level_and_a_weak_season_are_read_together(month, dip):
+    """The same 2 t lots without level shifts: November 2016's level rests on four months,
+    two of them 4 t (×2), and its season on two 4 t Novembers (×2). Against its segment
+    the month is ×0.5 with the season and ordinary without it; against its level it is
+    ×0.5 either way, so each doubt alone kept it a dip of 8.9 scales. A month ordinary
+    once both are allowed for is no finding; a 1 t month is still a dip."""
+    v = np.full(36, 18.0)
+    v[[5, 6, 8, 9, 11, 12, 14, 15]] = np.nan
+    v[[7, 13, 22, 34]] = 36.0  # two 4 t months around November 2016, and two Novembers
+    v[10] = month
+    v *= 1e6
+    model = B.fit(v[None, :])
+    assert len(model.shifts) == 0
+    assert model.level_points[0, 10] < 6 and model.season_years[0, 10] == 2
+    dips = Dip().detect(make_panel(v[None, :], "2016-01"))
+    assert list(dips["start"]) == ([10] if dip else []), dips[["start", "observed", "expected"]]
 
 
 def test_a_burst_in_a_sparse_series_does_not_make_its_ordinary_months_dips():

@@ -169,3 +169,19 @@ def test_one_year_without_a_figure_is_named_once():
     ev = {"silent_months": 1, "silent_from": "2020-01", "silent_to": "2020-01"}
     text = silence_text({"freq": "A", "period": "2021-01", "evidence": ev})
     assert text.startswith(" It follows 1 year without a figure (2020)")
+
+
+def test_the_weight_is_set_against_the_months_the_expectation_came_from():
+    """Guinea's exports of steel scrap to India (ITC declarations): 2 t lots of about 18M
+    GNF in most months, and four months from September 2016 at 4 t, 4 t, November and 8 t.
+    The weight a dip is read against is the median of the months its expectation came
+    from, here that episode's 4 t: "2 t against 4 t in the series' usual month" said what
+    the series' usual month is not. A 1 t November names the months it is set against."""
+    v = np.full(48, np.nan)
+    v[[1, 5, 7, 9, 12, 13, 15, 17, 24, 25, 27, 28, 32, 33, 37, 38, 39, 40, 42, 44, 45]] = 18e6
+    v[[4, 29, 34, 35, 46]] = 36e6
+    v[20:24] = [36e6, 36e6, 9e6, 72e6]
+    panel = keyed_panel(v, start="2015-01", weights=v / 9e3, currency="GNF", reporter="GIN")
+    (text,) = findings(panel, default_detectors(["dip"]))["explanation"]
+    assert "The weight moved with it (1 t against 4 t in the months around it)" in text, text
+    assert "usual month" not in text, text

@@ -184,7 +184,7 @@ def test_a_unit_slip_says_whether_the_partners_record_settles_it(partner_factor,
         # the same way, less than half as far (Guinea's parts to Taiwan, May 2016: the value
         # at 1/5 of its expectation, 2.6 t against 5.2 t, said nothing of the weight)
         (Dip, 0.2, 0.5, "The weight fell less than the value (500 kg against 1 t in the "
-         "series' usual month): the quantity shipped and the value per kg both fell. A "
+         "months around it): the quantity shipped and the value per kg both fell. A "
          "smaller shipment"),
         (Spike, 4.0, 1.6, "The weight rose less than the value (1.6 t against 1 t"),
         # none, or within the usual month's swings: nothing said of it
@@ -281,10 +281,10 @@ def test_a_month_that_agrees_with_a_partner_whose_record_is_far_apart_is_no_mont
 @pytest.mark.parametrize(
     ("years", "says"),
     [
-        (["2025"], "(17.6 t against 3.09 t in the series' usual month)"),
+        (["2025"], "(17.6 t against 3.09 t in the months around it)"),
         (
             ["2021", "2022", "2023"],
-            "(17.6 t against 340 kg in the series' usual month for the season)",
+            "(17.6 t against 340 kg in the months around it, for the season)",
         ),
     ],
     ids=["one-other-year", "three-other-years"],

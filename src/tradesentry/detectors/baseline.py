@@ -70,15 +70,20 @@ one model of the panel, computed once and kept in ``panel.cache``:
   years (two odd months of one calendar month are the median of them and the zero year),
   a month ordinary against its level alone (within 2 scales) keeps that deviation, and
   with one other year, whose deviation the season halves, so does a month ordinary against
-  that year's month repeated (``_weak_season``).
+  that year's month repeated (``_weak_season``); where the level is thin, each of those
+  readings is also checked against the thin level's reference (below), as the seasonal
+  one is: a month ordinary once both doubts are allowed for is ordinary.
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (``shifts.py``); the series with shifts are then fitted again, each segment on its own.
 - **A thin level must agree with its segment.** A month whose level rests on fewer than 6
   months (half a full window) keeps no more than its deviation from the median of its
-  whole segment, on the same side (``_agreed_with_segment``), and one on the other side of
-  its segment's median gets 0. A
-  median of three does not stand a two-month burst: in a series of a few shipments a year
+  whole segment, on the same side (``thin_reference``, ``_agreed``), and one on the other side of
+  its segment's median gets 0. A segment of fewer than 6 months is too short to be one:
+  where its median is within 2 scales of the months within ±12 outside it, it is an
+  episode of months the series has anyway, and those months are the reference; further
+  off, a regime of its own (a closure), whose months keep their ``z`` (``thin_reference``).
+  A median of three does not stand a two-month burst: in a series of a few shipments a year
   it followed the burst and called the ordinary months beside it dips. Widening the window
   instead, to ±24 months or the whole segment, measured edge and sparse months against
   levels years away, whose residuals widened the series' one scale and hid its real
@@ -145,7 +150,7 @@ class BaselineConfig:
     half_window: int = 6
     wide_half_window: int = 12
     min_level_points: int = 3
-    #: a level on fewer months must agree with its segment's median (``_agreed_with_segment``)
+    #: a level on fewer months must agree with its segment's median (``thin_reference``, ``_agreed``)
     thin_level_points: int = 6
     min_scale_points: int = 6  # residuals of its own a series' scale needs to judge a month
     min_season_years: int = 2
@@ -667,6 +672,7 @@ def _weak_season(
     years: np.ndarray,
     sides: tuple[np.ndarray, np.ndarray],
     support: np.ndarray,
+    off: np.ndarray | None = None,
 ) -> np.ndarray:
     """``z`` where a month's season rests on one or two other years (``WEAK_SEASON_YEARS``)
     and the month is ordinary (within ``ORDINARY_SCALES``) by a reading that season allows:
@@ -696,14 +702,26 @@ def _weak_season(
       Decembers were at ×4.75, the clipped one was ×1.4, and each December a spike
       against the other) is read by its distance from that range.
 
+    Where the month's level is thin, each reading is also checked against the level's
+    reference (``off``: the month's log deviation from it, without the season; NaN where
+    there is none), as ``_agreed`` checks the seasonal one: a weak season
+    and a thin level are two doubts, and a month ordinary once both are allowed for is
+    ordinary. Each check alone had missed it: Guinea's exports of steel scrap to India,
+    2 t lots of about 18M GNF, had November 2016's 18.2M a high dip "75% below the 72.5M
+    expected", against a level of three months of a four-month episode at 36M and two
+    Novembers of 4 t (×1.98).
+
     A month far from both readings keeps its ``z`` (June 2024's €211 where the level is
     €17K and June 2023 was at ×0.36 of its own). With three or more other years the season
     is what most years did, and a month that misses it stays unusual."""
     weak = (years >= 1) & (years <= WEAK_SEASON_YEARS) & np.isfinite(z)
-    level_z = side_z(x, sides, support)
     lowest, highest = others
-    beside = x - np.clip(x, np.fmin(lowest, 0.0), np.fmax(highest, 0.0))
-    range_z = side_z(beside, sides, support)
+    low_end, high_end = np.fmin(lowest, 0.0), np.fmax(highest, 0.0)
+    level_z = side_z(x, sides, support)
+    range_z = side_z(x - np.clip(x, low_end, high_end), sides, support)
+    if off is not None:
+        level_z = _agreed(level_z, off, sides)
+        range_z = _agreed(range_z, off - np.clip(off, low_end, high_end), sides)
     out = np.where(weak & (np.abs(range_z) < ORDINARY_SCALES), range_z, z)
     return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
 
@@ -718,47 +736,74 @@ def side_z(
         return deviation / (np.where(deviation >= 0, high[:, None], low[:, None]) * support)
 
 
-def _agreed_with_segment(
-    z: np.ndarray,
+def thin_reference(
     x: np.ndarray,
     segment: np.ndarray,
     points: np.ndarray,
     sides: tuple[np.ndarray, np.ndarray],
     config: BaselineConfig,
 ) -> np.ndarray:
-    """``z`` where a month's level rests on fewer than ``thin_level_points`` months, checked
-    against the median of its whole segment (``x`` the deseasonalised log values, in the
-    series' scale below or above, ``sides``): 0 where the two disagree in sign; else no
-    more than its deviation from the segment. The thin local level stays the expectation;
-    the segment, the better founded of the two, says how unusual the month can be.
-    China's exports of HS 811292 to Slovakia, $22.0K and $24.7K in May and August 2018
-    beside shipments of $12–25K over six years, were "9.3 times the $2.7K expected from the
-    3 reported months from January 2018 to January 2020", 13.3 scales (high), while 1.7
-    times its segment's median, 3 scales: a month off its segment by more than an ordinary
-    month (``ORDINARY_SCALES``) had kept its own z, however thin the level that gave it.
-    A segment of fewer than ``thin_level_points`` reported months has no better reference:
-    its months keep their ``z``. The segment's median includes the month, which in a
-    median of 6 or more moves it by one rank at most."""
-    thin = np.isfinite(z) & (points < config.thin_level_points)
+    """For each reported month whose level rests on fewer than ``thin_level_points`` months,
+    the level it is checked against (``x``: deseasonalised log values); NaN elsewhere, and
+    where there is none.
+
+    The median of its whole segment, where that holds ``thin_level_points`` reported months
+    or more (the month included, which in a median of 6 or more moves it by one rank at
+    most). A shorter segment has a level of its own only where that level stands apart
+    from the series around it: the median of the months within ±``wide_half_window`` of
+    the month outside its segment (``thin_level_points`` of them or more). Where the
+    segment's median is within ``ORDINARY_SCALES`` of it (in the series' scale of that
+    side, ``sides``), the segment is an episode of months the series has anyway, and the
+    months around are the reference; beyond, it is a regime of its own (China's exports to
+    North Korea in the closure, ×1/100 of the months around, whose December 2020 spike is
+    measured within it), and its months keep their ``z``. Guinea's exports of steel scrap
+    to India, 2 t lots of about 18M GNF with a 4 t or 8 t month now and then, had a segment
+    of four months (36M, 36M, 18.2M, 72.9M), ×2 the months around where the series' rises
+    are 0.4 log units: its 18.2M, the series' most ordinary month, had kept its z against
+    the other three, a high dip of 13.4 scales."""
+    out = np.full(x.shape, np.nan)
+    thin = np.isfinite(x) & (points < config.thin_level_points)
     rows = np.flatnonzero(thin.any(axis=1))
     if not rows.size:
-        return z
+        return out
     med, count, _ = segment_summary(x[rows], segment[rows])
     seg = segment[rows]
     r = np.arange(len(rows))[:, None]
-    whole = med[r, seg]
     enough = count[r, seg] >= config.thin_level_points
-    off = x[rows] - whole
-    low, high = (side[rows][:, None] for side in sides)
-    with np.errstate(invalid="ignore"):
-        z_seg = off / np.where(off >= 0, high, low)
-    zr = z[rows]
-    same = np.sign(zr) == np.sign(z_seg)  # False where the month is not reported
-    capped = np.sign(zr) * np.fmin(np.abs(zr), np.abs(z_seg))
-    agreed = np.where(same, capped, 0.0)
-    out = z.copy()
-    out[rows] = np.where(thin[rows] & enough, agreed, zr)
+    reference = np.where(enough, med[r, seg], np.nan)
+    some = np.flatnonzero((thin[rows] & ~enough).any(axis=1))
+    if some.size:  # the few series with a thin month in a short segment
+        at = rows[some]
+        half = config.wide_half_window
+        outside = windows(segment[at], half, half, -1) != segment[at][..., None]
+        around, n = nanmedian(np.where(outside, windows(x[at], half, half, np.nan), np.nan))
+        episode = med[some[:, None], seg[some]] - around
+        low, high = (side[at][:, None] for side in sides)
+        with np.errstate(invalid="ignore"):
+            ordinary = np.abs(episode / np.where(episode >= 0, high, low)) < ORDINARY_SCALES
+        use = ~enough[some] & ordinary & (n >= config.thin_level_points)
+        reference[some] = np.where(use, around, reference[some])
+    out[rows] = np.where(thin[rows], reference, np.nan)
     return out
+
+
+def _agreed(z: np.ndarray, off: np.ndarray, sides: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """``z`` bounded by ``off``, the month's log deviation from a better founded reference
+    (``thin_reference``, in the series' scale of its side, ``sides``; NaN: no reference,
+    ``z`` stands): 0 where the two disagree in sign, else no more than the reference's
+    reading. The thin local level stays the expectation; the reference says how unusual
+    the month can be. China's exports of HS 811292 to Slovakia, $22.0K and $24.7K in May
+    and August 2018 beside shipments of $12–25K over six years, were "9.3 times the $2.7K
+    expected from the 3 reported months from January 2018 to January 2020", 13.3 scales
+    (high), while 1.7 times its segment's median, 3 scales: a month off its segment by more
+    than an ordinary month (``ORDINARY_SCALES``) had kept its own z, however thin the level
+    that gave it."""
+    low, high = (side[:, None] for side in sides)
+    with np.errstate(invalid="ignore"):
+        z_ref = off / np.where(off >= 0, high, low)
+    same = np.sign(z) == np.sign(z_ref)
+    agreed = np.where(same, np.sign(z) * np.fmin(np.abs(z), np.abs(z_ref)), 0.0)
+    return np.where(np.isfinite(off) & np.isfinite(z), agreed, z)
 
 
 #: the widest level a burst's month is taken from, either way
@@ -1088,8 +1133,12 @@ def _fit_segments(
     # a level taken from months further away is never surer than the series' usual one
     support = np.where(trimmed, np.maximum(support, 1.0), support)
     z = side_z(resid, (sigma_low, sigma_high), support)
-    z = _agreed_with_segment(z, y - seasonal, segment, points, (sigma_low, sigma_high), config)
-    z = _weak_season(z, y - level, (lowest, highest), other_years, (sigma_low, sigma_high), support)
+    # a thin level is checked against a better founded one, with the season and, where
+    # the season is weak, without it (``_weak_season``)
+    sides = (sigma_low, sigma_high)
+    reference = thin_reference(y - seasonal, segment, points, sides, config)
+    z = _agreed(z, y - seasonal - reference, sides)
+    z = _weak_season(z, y - level, (lowest, highest), other_years, sides, support, y - reference)
     return {
         "level": level,
         "level_points": points,

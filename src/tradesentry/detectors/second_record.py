@@ -269,17 +269,27 @@ PRICE_SHARE = 0.25
 PER_KG_MOVED = 10.0
 
 
-def _weights(ev: Mapping, finding: Mapping) -> tuple[float, float, str] | None:
+def _weights(
+    ev: Mapping, finding: Mapping, around: bool = False
+) -> tuple[float, float, str] | None:
     """The month's weight, the usual month's for the season, and both in words; None
-    where there is too little to read."""
+    where there is too little to read. The usual weight is the median of the months the
+    expectation came from (``weight_around_kg``), and with ``around`` the words say so:
+    "2 t against 4 t in the months around it" (spikes and dips, ``shipped_text``): Guinea's
+    steel scrap to India, 2 t lots in 25 of its 33 months, read "2 t against 4 t in the
+    series' usual month" where the months around it were an episode of 4 t and 8 t lots."""
     kg, usual = ev.get("weight_kg"), ev.get("weight_around_kg")
     if kg is None or not usual or usual < MIN_USUAL_KG:
         return None
     unit = period_unit(finding_freq(finding))
     factor = _weight_season(ev)
     usual = usual * factor
-    season = " for the season" if factor != 1.0 else ""
-    return kg, usual, f"{weight(kg)} against {weight(usual)} in the series' usual {unit}{season}"
+    seasoned = factor != 1.0
+    if around:
+        where = f"in the {unit}s around it" + (", for the season" if seasoned else "")
+    else:
+        where = f"in the series' usual {unit}" + (" for the season" if seasoned else "")
+    return kg, usual, f"{weight(kg)} against {weight(usual)} {where}"
 
 
 #: the closing reading where the flagged month agrees with a partner whose record is far
@@ -305,7 +315,7 @@ def shipped_text(
     nothing (and nothing where the usual month weighs under ``MIN_USUAL_KG``). Where the
     ``partner``'s record held, the weight is that record's, off with its value: it is given
     without a verdict."""
-    weights = _weights(ev, finding)
+    weights = _weights(ev, finding, around=True)
     observed, expected = finding.get("observed"), finding.get("expected")
     if weights is None or not observed or not expected or observed <= 0 or expected <= 0:
         return "", None

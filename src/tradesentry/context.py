@@ -30,7 +30,8 @@ query, and the panel carries them as arrays aligned with ``values``:
 - ``mirror_margin`` / ``mirror_margin_spread`` / ``mirror_margin_n``: the usual log ratio
   import/export (CIF/FOB margin) of the commodity across every mirror pair and month in the
   store (median, 1.4826 × MAD, count), computed separately for pairs inside the EU
-  (``mirror_intra_eu`` = 1), whose records carry almost no margin;
+  (``mirror_intra_eu`` = 1), whose records carry almost no margin, and once more without
+  the broken pairs (``mirror_reference_sql``);
 - ``partners_sum`` / ``partners_n`` / ``partners_unknown`` / ``partners_unit``: on a world
   row (partner ``WLD``), the sum of the individual partners' figures of the same reporter,
   flow, commodity and month in the world row's currency (countries only: aggregates such
@@ -540,10 +541,12 @@ def mirror_pairs_sql(current: str = "current_observations") -> str:
     """Every mirror pair in the current view: log(import record / export record) per month.
 
     One row per export-side figure whose partner reports the matching import, both positive
-    and comparable (same currency, or both with a rate to the US dollar that month).
+    and comparable (same currency, or both with a rate to the US dollar that month), with
+    the export side's series key (the pair).
     """
     return f"""
         SELECT x.classification, x.commodity, x.period,
+               x.reporter, x.partner, x.flow, x.breakdown, x.freq,
                {intra_eu_sql("x")} AS intra_eu,
                ln(CASE WHEN m.currency = x.currency THEN m.value / x.value
                        ELSE (m.value / {usd_rate_sql("m", "rm")}) / (x.value / {usd_rate_sql("x", "rx")}) END)
@@ -561,18 +564,85 @@ def mirror_pairs_sql(current: str = "current_observations") -> str:
 """
 
 
-def mirror_reference_sql(current: str = "current_observations") -> str:
-    """The usual CIF/FOB log ratio per commodity and intra-EU flag, across pairs and months."""
+#: ``mirror_reference_sql`` leaves out of its second pass the pairs of at least
+#: ``MIRROR_PAIR_MONTHS`` months whose median lies more than ``MIRROR_BAND_SIGMA`` robust σ
+#: (floored at ``MIRROR_MIN_SPREAD``) from the first pass's median: the pairs ``mirror_gap``
+#: calls persistent gaps, at its defaults (``min_pair_months``, ``threshold``, ``min_spread``)
+MIRROR_PAIR_MONTHS = 12
+MIRROR_BAND_SIGMA = 3.5
+MIRROR_MIN_SPREAD = 0.05
+
+_PAIR_COLUMNS = ("classification", "commodity", "intra_eu", "reporter", "partner", "flow")
+_PAIR_KEY = (*_PAIR_COLUMNS, "breakdown", "freq")
+_BAND_KEY = _PAIR_COLUMNS[:3]
+
+
+def _on(left: str, right: str, columns: Iterable[str]) -> str:
+    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in columns)
+
+
+def mirror_reference_sql(
+    current: str = "current_observations",
+    *,
+    pair_months: int = MIRROR_PAIR_MONTHS,
+    band_sigma: float = MIRROR_BAND_SIGMA,
+    min_spread: float = MIRROR_MIN_SPREAD,
+) -> str:
+    """The usual CIF/FOB log ratio per commodity and intra-EU flag, across pairs and months:
+    median, 1.4826 × MAD, quartiles and count, re-estimated once without the broken pairs.
+
+    The first pass takes every pair-month; the second leaves out each pair of at least
+    ``pair_months`` months whose own median lies beyond ``band_sigma`` of the first pass's σ
+    (floored at ``min_spread``) from its median, and its months are not counted in ``n``.
+    Why: the band is to hold what ordinary pairs do, and a broken pair is not one. Its
+    months are not independent errors but one habit, so a long broken pair weighed as 35
+    outliers: 17 % of CN 48064010's pair-months (Comext) came from such pairs and widened
+    the band's edge from ×5.6 to ×13.4, blunting the very findings it exists for (AUT←DEU,
+    AUT booking 1/25 of DEU's exports: 20 of its 33 months beyond the band, a low score;
+    31 without the broken pairs). The median and MAD resist them as single months, not as
+    a sixth of the data all on one side. A pair is left out whole or not at all (an
+    ordinary pair's months beyond the band are the noise the band must hold), and only
+    where the first band, robust itself, already calls its median broken: the pairs
+    ``mirror_gap`` judges as persistent gaps. One re-estimation, not iterated to convergence: each pass narrows the
+    band and would go on eating its own tails. Where most pairs disagree (CN 39199020,
+    35069110) no pair lies outside the first band and nothing changes: no robust estimate
+    can call the majority broken.
+    """
+    on_band = _on("p", "f", _BAND_KEY)
+    band_cols = ", ".join(f"p.{c}" for c in _BAND_KEY)
+    pair_cols = ", ".join(f"p.{c}" for c in _PAIR_KEY)
     return f"""
-        SELECT classification, commodity, intra_eu,
-               median(log_ratio) AS margin,
-               1.4826 * mad(log_ratio) AS spread,
-               quantile_cont(log_ratio, 0.25) AS q25,
-               quantile_cont(log_ratio, 0.75) AS q75,
+        WITH pairs AS (
+            SELECT * FROM ({mirror_pairs_sql(current)}) all_pairs WHERE log_ratio IS NOT NULL
+        ),
+        first_pass AS (
+            SELECT {", ".join(_BAND_KEY)}, median(log_ratio) AS margin,
+                   1.4826 * mad(log_ratio) AS spread
+            FROM pairs GROUP BY {", ".join(_BAND_KEY)}
+        ),
+        broken AS (
+            SELECT {pair_cols}
+            FROM pairs p JOIN first_pass f ON {on_band}
+            GROUP BY {pair_cols}, f.margin, f.spread
+            HAVING count(*) >= {int(pair_months)}
+               AND abs(median(p.log_ratio) - f.margin)
+                   > {float(band_sigma)!r} * greatest(f.spread, {float(min_spread)!r})
+        ),
+        kept AS (
+            SELECT p.* FROM pairs p LEFT JOIN broken b ON {_on("p", "b", _PAIR_KEY)}
+            WHERE b.reporter IS NULL
+        ),
+        second_pass AS (
+            SELECT {", ".join(_BAND_KEY)}, median(log_ratio) AS margin
+            FROM kept GROUP BY {", ".join(_BAND_KEY)}
+        )
+        SELECT {band_cols}, f.margin,
+               1.4826 * median(abs(p.log_ratio - f.margin)) AS spread,
+               quantile_cont(p.log_ratio, 0.25) AS q25,
+               quantile_cont(p.log_ratio, 0.75) AS q75,
                count(*) AS n
-        FROM ({mirror_pairs_sql(current)}) pairs
-        WHERE log_ratio IS NOT NULL
-        GROUP BY ALL"""
+        FROM kept p JOIN second_pass f ON {on_band}
+        GROUP BY {band_cols}, f.margin"""
 
 
 # -- context of findings: what a finding's months hold in other records --------------------

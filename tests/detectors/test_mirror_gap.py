@@ -12,6 +12,12 @@ import pytest
 
 from tests.detectors._helpers import keyed_panel, mirror_context, scaled_comext_copy
 from tradesentry import api
+from tradesentry.context import (
+    MIRROR_BAND_SIGMA,
+    MIRROR_MIN_SPREAD,
+    MIRROR_PAIR_MONTHS,
+    mirror_reference_sql,
+)
 from tradesentry.detectors.base import confidence
 from tradesentry.detectors.mirror_gap import MirrorGap, _against_usual
 
@@ -507,6 +513,90 @@ def test_a_yen_pair_small_in_dollars_is_capped_once_the_store_has_yen_rates(stor
     assert after["impact"].sort_index().to_numpy() == pytest.approx(
         before["impact"].sort_index().to_numpy()
     )  # still in yen
+
+
+# -- the commodity's band, from the store: broken pairs left out -----------------------------
+
+_COUNTRIES = ["USA", "CAN", "MEX", "BRA", "ARG", "CHL", "JPN", "KOR", "CHN", "IND", "AUS"]
+_PAIRS = [(x, m) for x in _COUNTRIES for m in _COUNTRIES if x != m]
+_CIF_FOB = math.log(1.06)
+
+
+def _store_of_pairs(store, tmp_path, habits: list[tuple[float, int]]) -> pd.DataFrame:
+    """One commodity's mirror pairs in ``store``, one per (usual log ratio, months) of
+    ``habits``: each month's ratio scatters around its pair's by σ 0.3. Returns each
+    pair-month's log ratio (``pair``, ``log_ratio``)."""
+    rng = np.random.default_rng(2)
+    months = pd.period_range("2022-01", periods=36, freq="M").astype(str)
+    rows, ratios = [], []
+    for i, ((x, m), (usual, n)) in enumerate(zip(_PAIRS, habits, strict=False)):
+        exports = 1e6 * np.exp(rng.normal(0, 0.3, n))
+        imports = exports * np.exp(usual + rng.normal(0, 0.3, n))
+        for month, e, v in zip(months[:n], exports, imports, strict=True):
+            rows += [(x, m, "export", month, e), (m, x, "import", month, v)]
+            ratios.append((i, math.log(v / e)))
+    frame = pd.DataFrame(rows, columns=["reporter", "partner", "flow", "period", "value"])
+    frame.assign(currency="USD", commodity="TOTAL").to_csv(tmp_path / "pairs.csv", index=False)
+    store.ingest(tmp_path / "pairs.csv")
+    return pd.DataFrame(ratios, columns=["pair", "log_ratio"])
+
+
+def test_the_reference_leaves_out_what_mirror_gap_calls_a_persistent_gap():
+    """Its second pass leaves out the pairs mirror_gap would judge persistent gaps."""
+    detector = MirrorGap()
+    assert (detector.threshold, detector.min_pair_months, detector.min_spread) == (
+        MIRROR_BAND_SIGMA,
+        MIRROR_PAIR_MONTHS,
+        MIRROR_MIN_SPREAD,
+    )
+
+
+@pytest.mark.parametrize(
+    "broken, months, left_out",
+    [
+        (5, 24, True),  # a fifth of the pairs, at ×20 for two years: left out
+        (5, 6, False),  # too few months to have a usual ratio of their own: kept
+        (12, 24, False),  # nearly half the pairs: the first band holds them, kept
+    ],
+)
+def test_the_band_leaves_out_pairs_whose_own_ratio_lies_outside_it(
+    store, tmp_path, broken, months, left_out
+):
+    """A broken pair's months are one habit, not independent slips: five pairs at ×20 for
+    24 months each, beside 14 ordinary ones, widened the band from σ 0.29 to 0.49 and
+    moved its centre from 1.05 to 1.19. The band is estimated again without them (whole
+    pairs: their months are left out of ``n`` too), and is the band of the ordinary pairs;
+    where nearly as many pairs disagree as agree, no robust first band calls them broken."""
+    good = [(_CIF_FOB, 24)] * 14
+    ratios = _store_of_pairs(store, tmp_path, good + [(3.0, months)] * broken)
+    reference = store.con.execute(mirror_reference_sql()).df()
+    assert len(reference) == 1
+    kept = ratios[ratios["pair"] < len(good)] if left_out else ratios
+    lr = kept["log_ratio"]
+    row = reference.iloc[0]
+    assert row["n"] == len(kept)
+    assert row["margin"] == pytest.approx(lr.median(), abs=1e-9)
+    assert row["spread"] == pytest.approx(1.4826 * (lr - lr.median()).abs().median(), abs=1e-9)
+
+
+def test_a_pair_inside_a_band_widened_by_broken_pairs_is_a_persistent_gap(store, tmp_path):
+    """MEX→JPN: JPN books five times MEX's exports every month, beyond what ordinary pairs
+    do (×1.06, σ 0.3: band edge ×3.1) but inside the band that five pairs at ×20 for two
+    years widened (edge ×5.4): no finding. Without the broken pairs it is one persistent
+    gap, on both sides, as they are. (In Comext, AUT←DEU 48064010, AUT at 1/25 of DEU's
+    exports, had 20 of its 33 months beyond the widened band and 31 beyond the ordinary
+    pairs': a low score became high.)"""
+    good = [(_CIF_FOB, 24)] * 20
+    habits = good + [(3.0, 24)] * 5 + [(math.log(5.0), 24)]
+    _store_of_pairs(store, tmp_path, habits)
+    pair = list(_PAIRS[len(habits) - 1])  # MEX→JPN
+    found = api.scan(store, kinds=["mirror_gap"], save=False).to_frame()
+    target = found[found["reporter"].isin(pair) & found["partner"].isin(pair)]
+    assert sorted(target["flow"]) == ["export", "import"]
+    for row in target.itertuples():
+        assert (row.period, row.period_end) == ("2022-01", "2023-12")
+        assert row.evidence["outside"] == "persistent"
+        assert row.evidence["band"][1] < 5.0 and row.evidence["reference_pair_months"] == 21 * 24
 
 
 def test_contract_with_context_messy_permuted_and_scaled():

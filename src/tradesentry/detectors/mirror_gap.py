@@ -59,7 +59,10 @@ class MirrorGap(Detector):
     on which months are a gap.
 
     The commodity's usual ratio and band: the median and robust σ (1.4826 × MAD) of the
-    ratio across every mirror pair and month in the store, shrunk towards the literature's
+    ratio across every mirror pair and month in the store, estimated once more without the
+    pairs whose own median lies outside that band (``context.mirror_reference_sql``: a
+    broken pair is one habit, not many slips, and widened the band that should show it),
+    shrunk towards the literature's
     CIF/FOB margin (about 6 %, none inside the EU) where the data hold few pairs; a month
     is outside it beyond ``threshold`` σ. A pair with at least ``min_pair_months`` compared
     months has a usual ratio of its own: its median, shrunk towards the commodity's by

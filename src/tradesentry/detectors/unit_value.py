@@ -25,7 +25,7 @@ from tradesentry.detectors.drivers import NEEDS as DRIVER_NEEDS
 from tradesentry.detectors.evidence import finding_freq
 from tradesentry.detectors.robust import MAD_TO_SIGMA, nanmedian
 from tradesentry.detectors.second_record import partner_record, whole_kilograms
-from tradesentry.detectors.shifts import find_shifts
+from tradesentry.detectors.shifts import Shifts, find_shifts
 from tradesentry.panel import Panel
 from tradesentry.schema import many_goods_codes
 from tradesentry.text import (
@@ -111,7 +111,11 @@ class UnitValue(Detector):
     unit value, as in UN Comtrade's estimates) carry no price signal and are not tested.
     A deviation of about a power of ten (×100, ×1000…) from the market or from the series'
     own usual unit value, where one of value and weight is normal for the series and the
-    other is off by that factor, is a *value slip* or a *weight slip*; otherwise, whichever
+    other is off by that factor, is a *value slip* or a *weight slip*, where it is one of
+    the month (``_slip_stands``): the months around it are at the usual price (no lasting
+    change of the price, or of its record, that it belongs to) and the partner's unit value
+    that month, where the store holds it, is not nearer the recorded price than the
+    corrected one; otherwise, whichever
     of the two moved further from the series' usual month (in log terms) names it: the
     weight, a *weight outlier*; the value (or as far), a *price outlier* (misinvoicing, a
     different product, or unrecorded quantities). Why:
@@ -220,7 +224,8 @@ class UnitValue(Detector):
         with np.errstate(invalid="ignore"):
             tested = np.where(c["tested"], c["log_uv"], np.nan)
             span = np.fmax.reduce(tested, axis=1) - np.fmin.reduce(tested, axis=1)
-        changes = self._weight_record_changes(c, np.flatnonzero(span >= math.log(UNIT_CHANGE)))
+        rows = np.flatnonzero(span >= math.log(UNIT_CHANGE))
+        changes = self._weight_record_changes(c, rows, self._levels(c, rows))
         flagged = self._flagged(c)
         found = [self._months(panel, c, flagged)]
         if changes is not None:
@@ -250,13 +255,18 @@ class UnitValue(Detector):
         rows, cols = np.nonzero(flagged)
         if len(rows) == 0:
             return no_detections()
-        pattern, factor, dv, dw, own_placed, weight_normal = self._patterns(c, rows, cols)
-        slip = np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
+        mixes = _mixes_goods(panel)[rows]
         partner, agrees = _partner_agrees(panel, rows, cols)
+        # a partner's record that agrees with both figures unmakes a slip below, as ever
+        partner_price = np.where(agrees, np.nan, _partner_price(panel, c, rows, cols))
+        pattern, factor, dv, dw, own_placed, weight_normal = self._patterns(
+            c, rows, cols, partner_price
+        )
+        slip = np.isin(pattern, (VALUE_SLIP, WEIGHT_SLIP))
         # a total's or a chapter's value per kg moves with its mix of goods: only a power of
         # ten off is a slip there, an outlier is a change of the mix; and a slip in one
         # record is not made again, the same, in the partner's
-        kept = (~_mixes_goods(panel)[rows] | slip) & ~(agrees & slip)
+        kept = (~mixes | slip) & ~(agrees & slip)
         if not kept.all():
             rows, cols, pattern, factor, dv, dw, own_placed, agrees, weight_normal = (
                 a[kept]
@@ -352,18 +362,34 @@ class UnitValue(Detector):
             evidence=evidence,
         )
 
-    def _weight_record_changes(self, c: dict, rows: np.ndarray) -> dict | None:
+    def _levels(self, c: dict, rows: np.ndarray) -> Shifts | None:
+        """Lasting changes of ``rows``' unit value (the level-shift search,
+        ``shifts.find_shifts``, on the log unit value of the tested months), returned; and
+        per cell the level of the months around it: the median, over its segment between
+        those changes, of the log unit value less the market's where the series has one
+        (``market_gap``, as the premium is), so that the market's own moves are no change
+        (``c["level"]``; NaN in the other rows, whose unit values span less than ×10)."""
+        c["level"] = np.full(c["value"].shape, np.nan)
+        if not rows.size:
+            return None
+        x = np.where(c["tested"][rows], c["log_uv"][rows], np.nan)
+        shifts, segment = find_shifts(x, DEFAULT_CONFIG)
+        c["level"][rows] = _by_segment(c["market_gap"][rows], segment)[0]
+        return shifts
+
+    def _weight_record_changes(
+        self, c: dict, rows: np.ndarray, shifts: Shifts | None
+    ) -> dict | None:
         """Lasting changes of ``rows``' unit value by ×``UNIT_CHANGE`` or more either way
         that the weight carries (it moved at least ``WEIGHT_CARRIES`` of the change, log
         terms, the value at most the rest): the weight's record changed (its unit, or what
         is weighed), not the price. Found with
-        the level-shift search (``shifts.find_shifts``) on the log unit value; each becomes
+        the level-shift search (``shifts.find_shifts``) on the log unit value (``shifts``,
+        ``_levels``); each becomes
         a segment of the series (``c["segment"]``), whose prices are fitted again
         (``_fit``). None where there is none."""
-        if not rows.size:
+        if shifts is None:
             return None
-        x = np.where(c["tested"][rows], c["log_uv"][rows], np.nan)
-        shifts, _ = find_shifts(x, DEFAULT_CONFIG)
         big = np.abs(shifts.new - shifts.old) >= math.log(UNIT_CHANGE)
         if not big.any():
             return None
@@ -554,13 +580,21 @@ class UnitValue(Detector):
         covered = (ok & enough).sum(axis=1) >= 0.8 * np.maximum(ok.sum(axis=1), 1)
         return log_ref, covered
 
-    def _patterns(self, c: dict, rows: np.ndarray, cols: np.ndarray):
+    def _patterns(
+        self,
+        c: dict,
+        rows: np.ndarray,
+        cols: np.ndarray,
+        partner_price: np.ndarray,
+    ):
         """Per flagged cell: which of value and weight is off, and by what power of ten.
 
         'value slip' / 'weight slip': the unit value is off the market's, or the series' own
         usual one, by about ×100, ×1000… (within a factor exp(``slip_tolerance``); where the
         reference is noisy, few partners reporting, the series' own one places the slip
-        better), the other of value and weight is normal for the
+        better), a slip of the month's own (``_slip_stands``; ``partner_price``, the
+        partner's unit value of the month, ``_partner_price``), the other of value and
+        weight is normal for the
         series (robust z within ``normal_z``) and the slipped one moved more; otherwise,
         which of the two moved further from the series' median, in log terms, decides:
         'weight outlier' when the weight did (the unit value's deviation is then mostly the
@@ -575,7 +609,7 @@ class UnitValue(Detector):
         k, near_market = self._power_of_ten(c["resid"][rows, cols])
         k_own, near_own = self._power_of_ten(c["own_resid"][rows, cols])
         k = np.where(near_market, k, k_own)
-        near = near_market | near_own
+        near = (near_market | near_own) & self._slip_stands(c, rows, cols, k, partner_price)
         series, at = np.unique(rows, return_inverse=True)
         ok = c["ok"][series]
         segment = c["segment"][series]
@@ -601,6 +635,30 @@ class UnitValue(Detector):
         # of a price it was 5.8 times (Korea's gallium, 2017)
         placed_by_own = ~near_market
         return pattern.astype(object), factor, dv, dw, placed_by_own, weight_normal
+
+    def _slip_stands(
+        self, c: dict, rows: np.ndarray, cols: np.ndarray, k: np.ndarray, partner: np.ndarray
+    ) -> np.ndarray:
+        """Whether a unit value 10^``k`` times the usual one can be a slip of the month: a
+        slip says the month's price is the usual one but for one figure's power of ten.
+        Not where the months around it (their level, ``_levels``, the market's moves taken
+        out) are off the usual price, beyond ``own_threshold`` of the series' σ: the price,
+        or its record, changed for good, and the usual price, the factor and the corrected
+        figure are not the month's. Nor where the partner's unit value of the month
+        (``partner``, ``_partner_price``) is nearer the recorded price than the corrected
+        one: a second declaration of the price as recorded.
+
+        Denmark's exports of CN 39199020 to Sweden, September 2025, €724 for 323 kg
+        (€2.24/kg), were a high "value slip ×1/100" worth €72.4K corrected (€224/kg)
+        against the usual €140/kg of 2023 to March 2025, while every month from April 2025
+        was at €0.66–16/kg; the months beside it at 1/30 and 1/168 of the usual price were
+        price outliers, it alone a slip."""
+        recorded = c["log_uv"][rows, cols]
+        with np.errstate(invalid="ignore"):  # NaN: no change, no partner's price
+            moved = np.abs(c["level"][rows, cols] - c["premium"][rows, cols])
+            changed = moved > self.own_threshold * c["spread"][rows]
+            as_recorded = np.abs(partner - recorded) < np.abs(partner - (recorded - k * LN10))
+        return ~changed & ~as_recorded
 
     def _power_of_ten(self, resid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The nearest power of ten of each log deviation, and whether it is a slip's:
@@ -764,6 +822,33 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     comparable = _comparable_pairs(panel, series, mirror)[at]
     theirs[~comparable] = np.nan
     return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied & comparable
+
+
+def _partner_price(panel: Panel, c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """The partner's log unit value of each cell, set to the series' by the pair's usual
+    relation of unit values (the median of their log ratio over the months both hold, at
+    least ``PAIR_MONTHS``); NaN where there is none, or where it is the series' own figures
+    copied (``_partner_agrees``). A unit value is a ratio: a partner's record at another
+    size (its coverage) still prices the goods, but a pair whose prices usually differ
+    (Denmark's €140/kg of CN 39199020 to Sweden against Sweden's €5/kg) is read at its
+    difference, so that a month the partner prices as usual vouches for the usual price,
+    not for a slipped one."""
+    out = np.full(len(rows), np.nan)
+    mirror, _ = partner_record(panel)
+    mirror_kg = context_array(panel, "mirror_weight_kg")
+    if mirror is None or mirror_kg is None or not len(rows):
+        return out
+    series, at = np.unique(rows, return_inverse=True)
+    own, own_kg = panel.values[series], panel.weights[series]
+    theirs, their_kg = mirror[series], mirror_kg[series]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        both = (own > 0) & (own_kg > 0) & (theirs > 0) & (their_kg > 0)
+        copied = (np.abs(theirs - own) < 0.5) & (np.abs(their_kg - own_kg) < 0.5)
+        copied &= own >= COPY_MIN_VALUE
+        price = np.where(both & ~copied, np.log(theirs / their_kg), np.nan)
+    relation, months = nanmedian(np.where(both, c["log_uv"][series], np.nan) - price)
+    price += np.where(months >= PAIR_MONTHS, relation, np.nan)[:, None]
+    return price[at, cols]
 
 
 def _comparable_pairs(panel: Panel, series: np.ndarray, mirror: np.ndarray) -> np.ndarray:

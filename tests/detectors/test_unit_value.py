@@ -954,13 +954,27 @@ def test_a_month_off_inside_a_new_weight_record_is_still_found():
 
 def test_a_lasting_change_of_the_values_record_is_no_weight_record_change():
     """The value ×1,000 from a month on, the weight as before: the value's own level shift
-    reads it (a change of units). The months at the minority's unit value stay flagged,
-    but none is a slip of its month: the months around each are at its price."""
+    reads it (a change of units); the months at the minority's unit value stay slips: the
+    months around each moved by the slip's own power of ten, the slip repeated, not a
+    price that changed."""
     value = VALUE.copy()
     value[24:] *= 1000.0
     found = detect(value, WEIGHT)
     patterns = found["evidence"].map(lambda ev: ev["pattern"]).tolist()
-    assert patterns == ["price outlier"] * 12 and found["start"].tolist() == list(range(24, 36))
+    assert patterns == ["value slip"] * 12 and found["start"].tolist() == list(range(24, 36))
+
+
+@pytest.mark.parametrize(("months", "factor"), [(slice(33, 36), 0.01), (slice(12, 18), 1e-3)])
+def test_months_slipped_together_are_slips_not_price_outliers(months, factor):
+    """Three months at ×1/100 at the series' end, or six at ×1/1000 inside it, the weight
+    and the market as before: each month's neighbours sit at its price, but at the usual
+    price's power of ten, the same slip repeated. They had read as price outliers
+    ("misinvoicing, another product") beside a level shift saying a change of units."""
+    value = VALUE.copy()
+    value[months] *= factor
+    found = detect(value, WEIGHT)
+    patterns = found["evidence"].map(lambda ev: ev["pattern"]).tolist()
+    assert patterns and set(patterns) == {"value slip"}
 
 
 def _slipped_month(reference=PRICE) -> Panel:

@@ -652,11 +652,18 @@ class UnitValue(Detector):
         (€2.24/kg), were a high "value slip ×1/100" worth €72.4K corrected (€224/kg)
         against the usual €140/kg of 2023 to March 2025, while every month from April 2025
         was at €0.66–16/kg; the months beside it at 1/30 and 1/168 of the usual price were
-        price outliers, it alone a slip."""
+        price outliers, it alone a slip.
+
+        Months around it that moved by the slip's own power of ten (within
+        ``slip_tolerance``) are the slip repeated, a record's change of units: they leave
+        it a slip, as a run of months slipped together is (three months at ×1/100, the
+        weight and the market as before, had read as price outliers "misinvoicing, another
+        product" while the level shift said a change of units)."""
         recorded = c["log_uv"][rows, cols]
         with np.errstate(invalid="ignore"):  # NaN: no change, no partner's price
-            moved = np.abs(c["level"][rows, cols] - c["premium"][rows, cols])
-            changed = moved > self.own_threshold * c["spread"][rows]
+            moved = c["level"][rows, cols] - c["premium"][rows, cols]
+            repeated = np.abs(moved - k * LN10) <= self.slip_tolerance
+            changed = (np.abs(moved) > self.own_threshold * c["spread"][rows]) & ~repeated
             as_recorded = np.abs(partner - recorded) < np.abs(partner - (recorded - k * LN10))
         return ~changed & ~as_recorded
 

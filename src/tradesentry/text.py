@@ -409,14 +409,14 @@ def csv_safe(value):
     return value
 
 
-# The bidirectional formatting characters (LRM, RLM, LRE…RLO, LRI…PDI): invisible, they
-# reorder what follows them ("Trojan source"), so a code holding one could make a heading
-# read otherwise than it is.
 #: the note under a table that dates a release without a publication date by the day it was
 #: ingested, marked with an asterisk: one wording for the command line, the dashboard and
 #: the report
 UNPUBLISHED = "the day it was ingested: no publication date was given (ingest --published)"
 
+# The bidirectional formatting characters (LRM, RLM, LRE…RLO, LRI…PDI): invisible, they
+# reorder what follows them ("Trojan source"), so a code holding one could make a heading
+# read otherwise than it is.
 BIDI = {
     c: f"\\u{c:04x}"
     for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))

@@ -163,6 +163,13 @@ def test_a_habit_of_thin_months_widens_only_the_low_side():
     assert model.resid[0, 40] / together < 4.0  # one shared scale would hide the spike
 
 
+def test_a_row_of_no_months_has_no_largest_value():
+    """``largest_after`` on a panel of no months gives NaN per row, as ``nanquantile`` does
+    (it raised an IndexError)."""
+    out = robust.largest_after(np.full((2, 0), np.nan), 1)
+    assert out.shape == (2,) and np.isnan(out).all()
+
+
 def test_few_residuals_keep_each_side_as_wide_as_both():
     """Six months, one far above and one far below the four quiet ones (a sparse series
     seen on Comext): with so few residuals a side's 95 % point is the second largest

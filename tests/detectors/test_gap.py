@@ -1089,6 +1089,20 @@ def test_a_gap_before_a_new_level_states_the_level_the_level_shift_states():
     ) in gap["explanation"]
 
 
+def test_a_gap_before_a_new_level_names_no_season_a_series_has_not():
+    """A series varying by 10 % with no season, 6 months without figures, then ×5: the
+    model's season fitted on three years of noise moved the months' price at the new
+    level 1.5 % from 6 × the level, and the text named "the season of other years"."""
+    v = 4e5 * np.exp(np.random.default_rng(3).normal(0.0, 0.1, 40))
+    v[20:26] = np.nan
+    v[26:] *= 5.0
+    found = findings(keyed_panel(v, start="2016-01"), default_detectors(["gap", "level_shift"]))
+    (gap,) = found[found["kind"] == "gap"].to_dict("records")
+    assert "at_new_level" in gap["evidence"]
+    assert "and at that level they would hold about" in gap["explanation"]
+    assert "season" not in gap["explanation"]
+
+
 def test_months_the_series_skips_in_other_years_too_are_less_surprising():
     """Guinea's fish to Korea (Republic): no figures from July to September 2016, and for
     August and September 2017, every other month of 2015–2018 traded. Each calendar month is

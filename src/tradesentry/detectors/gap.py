@@ -26,10 +26,9 @@ from tradesentry.detectors.baseline import (
     baseline,
     covered_by_combined,
 )
-from tradesentry.detectors.combined import spread_months
 from tradesentry.detectors.evidence import finding_freq, has_partner_record
 from tradesentry.detectors.late import late_evidence, late_text
-from tradesentry.detectors.level_shift import local_levels
+from tradesentry.detectors.level_shift import counted_months, local_levels
 from tradesentry.panel import Panel
 from tradesentry.text import about, joined, money, period_name, period_unit, plural
 
@@ -878,9 +877,7 @@ def _at_the_new_level(panel: Panel, model, rows, start, end) -> tuple[np.ndarray
     changed = inside & (model.segment[rows, before] != model.segment[rows, after])
     level = np.full(len(rows), np.nan)
     if changed.any():
-        # the months the level shift counts: a zero the series has as a habit is none
-        habit = (panel.values == 0) & np.isnan(model.y)
-        traded, _ = spread_months(panel, np.where(habit, np.nan, panel.values))
+        habit, traded, _ = counted_months(panel, model)  # the months the level shift counts
         level[changed] = local_levels(
             traded, model.segment, rows[changed], after[changed], left_out=habit
         )["new"]
@@ -904,8 +901,10 @@ def _new_level_text(ev: Mapping, cur: str, unit: str) -> str:
 
 
 #: the season moves a run's price at the new level from its months × the level by more than
-#: this share, and the text says so (its amounts, to three figures, show such a difference)
-NEW_SEASON_SHARE = 0.01
+#: this share, and the text says so: a season the model fits from three years of noise moves
+#: such a sum by a percent or two, and 1 % had named "the season of other years" for a
+#: series without one; within 5 % the months × the level is what "about" gives
+NEW_SEASON_SHARE = 0.05
 
 
 def _new_season_text(ev: Mapping, n_months: int) -> str:

@@ -153,9 +153,7 @@ class LevelShift(Detector):
             return no_detections()
         # the months the model counts: a zero the series has as a habit is no month of
         # trade (``baseline.ordinary_zeros``), nor a month of either level
-        habit = (panel.values == 0) & np.isnan(model.y)
-        # a pair published as one figure counts in the levels at its monthly average
-        traded, filled = spread_months(panel, np.where(habit, np.nan, panel.values))
+        habit, traded, filled = counted_months(panel, model)
         rows, starts = sh.series[keep], sh.start[keep]
         sides = local_levels(traded, model.segment, rows, starts, left_out=habit)
         sides.update(late_levels(traded, model, rows, starts, sides, sh.end[keep]))
@@ -897,6 +895,16 @@ def side_weights(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, 
     return _side_medians("weight", panel.weights[i], usable, traded[i], t, sides, j)
 
 
+def counted_months(panel: Panel, model: Baseline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The months a level counts: a zero the series has as a habit is no month of trade
+    (``baseline.ordinary_zeros``), nor a month of either level (``habit``); a pair
+    published as one figure counts at its monthly average (``traded``, and ``filled``,
+    the months so filled: ``combined.spread_months``)."""
+    habit = (panel.values == 0) & np.isnan(model.y)
+    traded, filled = spread_months(panel, np.where(habit, np.nan, panel.values))
+    return habit, traded, filled
+
+
 def _side_medians(
     name: str,
     x: np.ndarray,
@@ -912,14 +920,15 @@ def _side_medians(
     least ``HOLDS_MONTHS`` of them and ``coverage`` of the months the series counts there
     (``traded``); {} where either has too few."""
     out = {}
-    for side, lo, hi in (
-        ("before", int(sides["before_from"][j]), int(sides["before_to"][j]) + 1),
-        ("after", t, int(sides["after_to"][j]) + 1),
+    counted = np.isfinite(traded)
+    for side, first, last in (
+        ("before", int(sides["before_from"][j]), int(sides["before_to"][j])),
+        ("after", t, int(sides["after_to"][j])),
     ):
-        given = usable[lo:hi]
-        if given.sum() < max(HOLDS_MONTHS, coverage * np.isfinite(traded[lo:hi]).sum()):
+        level = _covered_median(x, usable, counted, first, last, coverage)
+        if level is None:
             return {}
-        out[f"{name}_{side}"] = round(float(np.median(x[lo:hi][given])), 2)
+        out[f"{name}_{side}"] = level
     return out
 
 
@@ -993,13 +1002,18 @@ def side_mirror(panel: Panel, traded: np.ndarray, i: int, t: int, sides: dict, j
 
 
 def _covered_median(
-    x: np.ndarray, usable: np.ndarray, counted: np.ndarray, first: int, last: int
+    x: np.ndarray,
+    usable: np.ndarray,
+    counted: np.ndarray,
+    first: int,
+    last: int,
+    coverage: float = MIRROR_COVERAGE,
 ) -> float | None:
     """The median of ``x`` over the ``usable`` months from column ``first`` to ``last``,
-    where they are at least ``HOLDS_MONTHS`` and ``MIRROR_COVERAGE`` of the months the
-    series counts there (``counted``); None where they are fewer."""
+    where they are at least ``HOLDS_MONTHS`` and ``coverage`` of the months the series
+    counts there (``counted``); None where they are fewer."""
     given = usable[first : last + 1]
-    if given.sum() < max(HOLDS_MONTHS, MIRROR_COVERAGE * counted[first : last + 1].sum()):
+    if given.sum() < max(HOLDS_MONTHS, coverage * counted[first : last + 1].sum()):
         return None
     return round(float(np.median(x[first : last + 1][given])), 2)
 

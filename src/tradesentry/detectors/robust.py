@@ -130,6 +130,8 @@ def episode_peaks(magnitude: np.ndarray, beyond: np.ndarray, sign: np.ndarray) -
 def largest_after(a: np.ndarray, skip: int) -> np.ndarray:
     """The largest value of each row after its ``skip`` largest; NaN where it has no more."""
     n = np.count_nonzero(~np.isnan(a), axis=-1)
+    if a.shape[-1] == 0:
+        return np.full(a.shape[:-1], np.nan)
     s = np.sort(a, axis=-1)
     at = np.clip(n - 1 - skip, 0, None)[:, None]
     return np.where(n > skip, np.take_along_axis(s, at, -1)[:, 0], np.nan)

@@ -472,16 +472,19 @@ def _compared_levels(
 
 
 def _nearest_levels(
-    windows: list, t: np.ndarray, config: BaselineConfig
+    windows: list, t: np.ndarray, config: BaselineConfig, which: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """The levels next to column ``t``: on each side the median of the shortest window of
-    ``_window_stats`` holding 3 reported months there, detrended to t (NaN where none)."""
+    ``_window_stats`` holding 3 reported months there, detrended to t (NaN where none);
+    with ``which``, of that window of each row only (its index in ``windows``)."""
     rows = np.arange(len(t))
     old, new = np.full(len(t), np.nan), np.full(len(t), np.nan)
-    for _, _, _, sides in windows:
+    for w, (_, _, _, sides) in enumerate(windows):
         mb, nb, ma, na = (a[rows, t] for a in sides)
-        old = np.where(np.isnan(old) & (nb >= config.shift_min_points), mb, old)
-        new = np.where(np.isnan(new) & (na >= config.shift_min_points), ma, new)
+        here = np.isnan(old) if which is None else which == w
+        old = np.where(here & (nb >= config.shift_min_points), mb, old)
+        here = np.isnan(new) if which is None else which == w
+        new = np.where(here & (na >= config.shift_min_points), ma, new)
     return old, new
 
 
@@ -523,12 +526,7 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
     old, new, which = _compared_levels(windows, t, config)
     first, _ = _split(x, cp, t, old[:, None], new[:, None], trend[0][rows, t], config)
     # the test's window read again at the first split, detrended to it
-    test_old, test_new = np.full(len(t), np.nan), np.full(len(t), np.nan)
-    for w, (_, _, _, sides) in enumerate(windows):
-        mb, nb, ma, na = (a[rows, first] for a in sides)
-        here = which == w
-        test_old = np.where(here & (nb >= config.shift_min_points), mb, test_old)
-        test_new = np.where(here & (na >= config.shift_min_points), ma, test_new)
+    test_old, test_new = _nearest_levels(windows, first, config, which)
     near_old, near_new = _nearest_levels(windows, first, config)
     olds, news = np.stack([test_old, near_old], 1), np.stack([test_new, near_new], 1)
     again, gain = _split(x, cp, first, olds, news, trend[0][rows, first], config)

@@ -749,3 +749,22 @@ def test_a_zero_is_a_record():
 def test_a_month_is_about_its_usual_one_only_within_a_quarter(month, usual, said):
     """FRA→MLT 39204310, October 2023: Malta's €65.0K was "about its usual month (€33.3K)"."""
     assert _against_usual("MLT", month, usual, 1, "EUR", "month") == said
+
+
+def test_a_month_across_the_band_from_a_persistent_pairs_habit_is_a_break_from_it():
+    """A pair whose partner books 3.6 times its exports every month (a persistent gap, the
+    ordinary pairs' band ending at ×3.0) and one month at a quarter of them: a month the
+    other side of the band from the pair's habit is a break from that habit, as it is for a
+    pair whose habit lies inside the band. It had been read only by its distance from the
+    band (0.74: medium), Austria's exports of CN 32121000 to Germany, usually 11 times
+    Germany's record of them, at 1/19 of it (€1.07M against €39.0K) among them."""
+    rng = np.random.default_rng(3)
+    own = 1e6 * np.exp(rng.normal(0, 0.3, (30, 36)))
+    mirror = own * 1.06 * np.exp(rng.normal(0, 0.2, own.shape))
+    mirror[0] = own[0] * 3.6 * np.exp(rng.normal(0, 0.15, 36))
+    mirror[0, 20] = own[0, 20] / 4.0
+    found = MirrorGap().detect(panel(own, mirror))
+    pair = found[found["series"] == 0]
+    assert pair["evidence"].map(lambda ev: ev["persistent_pair"]).all()
+    (month,) = pair[pair["start"] == 20].to_dict("records")
+    assert month["end"] == 20 and month["score"] > 0.9

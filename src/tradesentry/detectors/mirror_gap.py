@@ -333,21 +333,26 @@ class MirrorGap(Detector):
         than the habit); in a persistent gap, the evidence that the pair's usual ratio is
         outside the band (``persistent_z``: n months beyond its edge say more than one)
         where the month stays beyond the commodity's quartile on the gap's side. A pair with a
-        habit is judged by its own band, the others by the commodity's."""
+        habit is judged by its own band, the others by the commodity's; a month of a
+        persistent pair on the other side of the band's centre from the pair's habit by its
+        break from that habit too: Austria's exports of CN 32121000 to Germany, usually 11
+        times Germany's record of them, at 1/19 of it in August 2023 (€1.07M against
+        €39.0K) had been high against the pair's habit, and read only by its distance
+        from the band (medium) once a narrower band made the pair persistent."""
         margin, spread = c["margin"][:, cols], c["spread"][:, cols]
         usual, median = c["usual"][:, cols], c["pair_median"][:, cols]
-        own_habit = c["own_habit"][:, cols]
+        own_habit, persistent = c["own_habit"][:, cols], c["persistent"][:, cols]
         off = lr - margin
         z_band = np.abs(off) / spread / self.threshold
-        z_break = np.abs(lr - usual) / c["pair_width"][:, cols]
-        z_break = np.where(own_habit & (np.abs(off) > np.abs(usual - margin)), z_break, 0.0)
-        held = (
-            c["persistent"][:, cols]
-            & (np.sign(off) == np.sign(median - margin))
-            & (np.abs(off) > QUARTILE * spread)
+        habit_side = np.sign(median - margin)
+        broke = (own_habit & (np.abs(off) > np.abs(usual - margin))) | (
+            persistent & (np.sign(off) == -habit_side)
         )
+        pair_usual = np.where(own_habit, usual, c["pair_usual"][:, cols])
+        z_break = np.where(broke, np.abs(lr - pair_usual) / c["pair_width"][:, cols], 0.0)
+        held = persistent & (np.sign(off) == habit_side) & (np.abs(off) > QUARTILE * spread)
         z_held = np.where(held, c["persistent_z"][:, cols] / self.threshold, 0.0)
-        judged = np.where(own_habit, z_break, np.fmax(z_band, z_held))
+        judged = np.where(own_habit, z_break, np.fmax(z_band, np.fmax(z_held, z_break)))
         return judged, (z_band, z_break, z_held)
 
     def judged(

@@ -571,6 +571,33 @@ def test_an_outlier_that_a_few_other_months_share_says_so():
     )
 
 
+@pytest.mark.parametrize("market", [5.8, 750.0], ids=["market at the usual", "market apart"])
+def test_a_price_outlier_a_power_of_ten_off_names_no_error_that_recurs(market):
+    """Czechia's exports of CN 39201081 to the world, June 2024, at €793/kg against a usual
+    €7.34/kg and in 2 other months at that price: the months around were off the usual
+    price, so no slip (``_slip_stands``) but a price outlier, whose text still said "the
+    error recurs" as a slip's does. It counts the months and names no error."""
+    ev = {
+        "unit_value": 792.652,
+        "usual_unit_value": 7.339,
+        "band": [0.977, 55.1],
+        "net_weight_kg": 293.0,
+        "value_at_usual_price": 2150.0,
+        "reference_unit_value": market,
+        "series_unit_value": 7.542,
+        "pattern": "price outlier",
+        "months_at_this_unit_value": 2,
+        "tested_months": 36,
+        "own_power_step": 100.0,
+    }
+    finding = {"period": "2024-06", "currency": "EUR", "observed": 232_200.0, "impact": 2.3e5}
+    text = UnitValue().explain({**finding, "evidence": ev})
+    assert "about this unit value in 2 other months of the 36 tested, about ×100 off its" in text
+    assert "error" not in text
+    if market < 10:
+        assert "off its usual one (the price across partners is €5.8/kg)." in text
+
+
 def test_a_slip_away_from_both_habits_of_a_series_is_still_found():
     value, weight, price = _steady(36)
     weight[::3] *= 8  # a second habit in 12 of 36 months, at 1/8 of the usual price

@@ -1103,7 +1103,9 @@ def _recurs(ev: Mapping, months: int, unit: str, cur: str) -> str:
     """The sentence for a unit value that other months of the series share. A power of ten
     off the series' usual one (why it stays flagged): the error recurs; and unless the price
     across partners that month agrees with the usual one (within ×3), the majority of the
-    months may be the ones in error. Otherwise: two products or grades now and then."""
+    months may be the ones in error. Otherwise: two products or grades now and then. A
+    month at a power of ten that is no slip (``_slip_stands``: a price outlier or a weight
+    outlier) names no error: the months that share its price are only counted."""
     head = (
         f" The series has about this unit value in {months} other {unit}s of the "
         f"{ev.get('tested_months')} tested"
@@ -1113,7 +1115,11 @@ def _recurs(ev: Mapping, months: int, unit: str, cur: str) -> str:
         return head + ": it may mix two products or grades."
     apart = power_step(max(step, 1.0 / step))
     market, usual = ev.get("reference_unit_value"), ev.get("series_unit_value")
-    if market and usual and abs(math.log(market / usual)) <= math.log(3.0):
+    agrees = market and usual and abs(math.log(market / usual)) <= math.log(3.0)
+    if ev.get("pattern") not in (VALUE_SLIP, WEIGHT_SLIP):
+        partners = f" (the price across partners is {_price(market, cur)})" if agrees else ""
+        return head + f", about {apart} off its usual one{partners}."
+    if agrees:
         return head + (
             f", about {apart} off its usual one: the error recurs (the price across "
             f"partners, {_price(market, cur)}, agrees with the usual one)."

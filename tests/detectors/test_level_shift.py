@@ -1075,3 +1075,20 @@ def test_a_change_from_a_short_episode_says_the_level_before_it():
     assert "against that level the new one is ×1.9." in rise["explanation"]
     fall = found[found["period"] == "2024-05"].iloc[0]
     assert "earlier_change" not in fall["evidence"]
+
+
+def test_a_second_refinement_leaves_each_side_three_months():
+    """Hungary's exports of CN 85235910 to Czechia, their unit value (log €/kg) by month: at
+    3.1 for two years, three scattered months at 4.08, 1.78 and 7.31, then three at −0.22
+    (€0.80/kg, the weight ×28 of its usual month). The second refinement of the rise moved
+    it to the month before the fall, leaving the level between them one month, and the
+    final test dropped both changes, so ``unit_value`` lost its weight record's change."""
+    from tradesentry.detectors.baseline import DEFAULT_CONFIG
+    from tradesentry.detectors.shifts import find_shifts
+
+    x = np.full(35, np.nan)
+    x[[2, 6, 9, 11, 15]] = [3.1, 3.11, 3.1, 3.11, 3.09]
+    x[[18, 19, 20, 22, 25]] = [3.51, 3.53, 4.08, 1.78, 7.31]
+    x[[26, 27, 28]] = [-0.23, -0.22, -0.22]
+    found, _ = find_shifts(x[None, :], DEFAULT_CONFIG)
+    assert found.start.tolist() == [20, 26]

@@ -531,7 +531,21 @@ def _refine(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig
     olds, news = np.stack([test_old, near_old], 1), np.stack([test_new, near_new], 1)
     again, gain = _split(x, cp, first, olds, news, trend[0][rows, first], config)
     levels = np.isfinite(olds).any(axis=1) & np.isfinite(news).any(axis=1)
-    return np.where(levels & (gain > sigma), again, first)
+    return np.where(levels & (gain > sigma) & _both_sides_hold(x, cp, again, config), again, first)
+
+
+def _both_sides_hold(x: np.ndarray, cp: np.ndarray, t: np.ndarray, config: BaselineConfig):
+    """Whether a split at column ``t`` leaves ``shift_min_points`` reported months on each
+    side within its segment. The second pass of ``_refine`` may not leave fewer: a split
+    the first pass placed between two levels was moved next to the series' next change,
+    leaving a side of one month, and the final test dropped both changes (Hungary's exports
+    of CN 85235910 to Czechia lost the fall of their unit value ×1/80 in March 2025)."""
+    rows, cols = np.arange(len(t)), np.arange(x.shape[1])[None, :]
+    segment = np.cumsum(cp, axis=1)
+    inside = np.isfinite(x) & (segment == segment[rows, t][:, None])
+    before = (inside & (cols < t[:, None])).sum(axis=1)
+    after = (inside & (cols >= t[:, None])).sum(axis=1)
+    return (before >= config.shift_min_points) & (after >= config.shift_min_points)
 
 
 def _split(

@@ -29,20 +29,23 @@ def test_a_store_opened_read_only_leaves_its_connection_free(demo_store):
 @pytest.mark.parametrize(
     ("write", "instead"),
     [
-        (lambda st: st.scan(), "scan(save=False) reads it without saving"),
-        (lambda st: st.ingest(DEMO_CSV), "an ingest writes a release"),
+        (lambda st, _: st.scan(), "scan(save=False) reads it without saving"),
+        (lambda st, _: st.ingest(DEMO_CSV), "an ingest writes a release"),
+        (lambda st, rates: api.load_rates(st, rates), "loading rates writes them into it"),
     ],
-    ids=["scan", "ingest"],
+    ids=["scan", "ingest", "rates"],
 )
-def test_a_store_opened_read_only_refuses_a_write_in_words(demo_store, write, instead):
+def test_a_store_opened_read_only_refuses_a_write_in_words(demo_store, tmp_path, write, instead):
     """DuckDB's own "Cannot execute statement of type INSERT on database … attached in
     read-only mode" came from deep inside; an ingest of a file the store holds already
-    passed, and one of a new file did not."""
+    passed, and one of a new file did not; loading rates raised DuckDB's error itself."""
     path = demo_store.path
     demo_store.close()
+    rates = tmp_path / "rates.csv"
+    rates.write_text("currency,period,per_usd\nEUR,2021-03,0.84\n", encoding="utf-8")
     with open_store(path, read_only=True) as st:
         with pytest.raises(StoreError) as err:
-            write(st)
+            write(st, rates)
         assert str(err.value) == (
             f"{path}: the store is open read-only: {instead}, or open it for writing "
             "(open_store(path))"

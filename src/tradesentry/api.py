@@ -1580,6 +1580,7 @@ def load_rates(store: Store, path: str | Path) -> RatesResult:
     store, in one transaction (a ``rates.RatesResult``)."""
     from tradesentry.rates import load_rates as load
 
+    store.check_writable("loading rates writes them into it")
     return load(store.con, path)
 
 

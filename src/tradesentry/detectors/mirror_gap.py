@@ -11,6 +11,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from tradesentry.context import MIRROR_BAND_SIGMA, MIRROR_MIN_SPREAD, MIRROR_PAIR_MONTHS
 from tradesentry.detectors.base import (
     MATERIAL_MONEY,
     Detector,
@@ -116,14 +117,16 @@ class MirrorGap(Detector):
     kind = "mirror_gap"
     needs = ("mirror", "mirror_margin")
 
-    threshold: float = 3.5
+    # the commodity's band and what makes a pair persistent: one setting shared with the
+    # band's estimate, which leaves such pairs out (``context.mirror_reference_sql``)
+    threshold: float = MIRROR_BAND_SIGMA
     break_threshold: float = 5.0
     literature_margin: float = 0.06
     literature_spread: float = 0.3
     prior_weight: float = 30.0
-    min_spread: float = 0.05
+    min_spread: float = MIRROR_MIN_SPREAD
     pair_min_spread: float = 0.3
-    min_pair_months: int = 12
+    min_pair_months: int = MIRROR_PAIR_MONTHS
     min_usual_months: int = 6  # compared months outside a finding that make a usual month
     materiality: float = 0.2
     material_money: float = MATERIAL_MONEY  # US dollars; currency units where the store has no rate

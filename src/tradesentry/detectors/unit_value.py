@@ -822,13 +822,20 @@ def _partner_agrees(panel: Panel, rows: np.ndarray, cols: np.ndarray):
     own = np.column_stack([panel.values[rows, cols], panel.weights[rows, cols]])
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.abs(np.log(theirs / own))
-    # the very same figures are one record copied into the other, no second declaration:
-    # Estonia's imports equal the partner's exports to the euro in a third of its months
-    copied = (np.abs(theirs - own) < 0.5).all(axis=1) & (own[:, 0] >= COPY_MIN_VALUE)
+    copied = _copied(own[:, 0], own[:, 1], theirs[:, 0], theirs[:, 1])
     series, at = np.unique(rows, return_inverse=True)  # each series' pair read once
     comparable = _comparable_pairs(panel, series, mirror)[at]
     theirs[~comparable] = np.nan
     return theirs, (off <= math.log(PARTNER_AGREES)).all(axis=1) & ~copied & comparable
+
+
+def _copied(own, own_kg, theirs, their_kg) -> np.ndarray:
+    """Whether the partner's figures are the series' own to the unit, value and weight: one
+    record copied into the other, no second declaration (Estonia's imports equal the
+    partner's exports to the euro in a third of its months)."""
+    with np.errstate(invalid="ignore"):
+        same = (np.abs(theirs - own) < 0.5) & (np.abs(their_kg - own_kg) < 0.5)
+        return same & (own >= COPY_MIN_VALUE)
 
 
 def _partner_price(panel: Panel, c: dict, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -850,8 +857,7 @@ def _partner_price(panel: Panel, c: dict, rows: np.ndarray, cols: np.ndarray) ->
     theirs, their_kg = mirror[series], mirror_kg[series]
     with np.errstate(divide="ignore", invalid="ignore"):
         both = (own > 0) & (own_kg > 0) & (theirs > 0) & (their_kg > 0)
-        copied = (np.abs(theirs - own) < 0.5) & (np.abs(their_kg - own_kg) < 0.5)
-        copied &= own >= COPY_MIN_VALUE
+        copied = _copied(own, own_kg, theirs, their_kg)
         price = np.where(both & ~copied, np.log(theirs / their_kg), np.nan)
     relation, months = nanmedian(np.where(both, c["log_uv"][series], np.nan) - price)
     price += np.where(months >= PAIR_MONTHS, relation, np.nan)[:, None]

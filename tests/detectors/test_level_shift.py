@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tradesentry.datasets import make_panel
 from tradesentry.detectors import default_detectors
 from tradesentry.detectors.level_shift import LEVEL_MONTHS, LevelShift
 
@@ -338,8 +339,8 @@ def test_the_levels_leave_out_the_zeros_the_model_leaves_out():
     assert ev["new_level"] == pytest.approx(np.median(v[traded]), rel=1e-4)
     assert ev["zeros_left_out"] == 6  # three on each side
     assert (
-        "(median of the 9 months with trade from December 2023 to November 2024)"
-        in (fall["explanation"])
+        "in a month with trade (median of the 9 months with trade from December 2023 to "
+        "November 2024; trade in 9 of its 12 months)" in (fall["explanation"])
     )
     assert "The medians leave out 6 months at zero, a habit of the series." in (fall["explanation"])
 
@@ -1092,3 +1093,112 @@ def test_a_second_refinement_leaves_each_side_three_months():
     x[[26, 27, 28]] = [-0.23, -0.22, -0.22]
     found, _ = find_shifts(x[None, :], DEFAULT_CONFIG)
     assert found.start.tolist() == [20, 26]
+
+
+# -- annual series: a year of the new level, and years in the words --------------------------
+
+
+def _annual(change: slice, factor: float) -> np.ndarray:
+    """22 periods (2001 to 2022) around 1e8, ×``factor`` over ``change``; noise 5 %."""
+    rng = np.random.default_rng(4)
+    v = 1e8 * np.exp(rng.normal(0.0, 0.05, (1, 22)))
+    v[0, change] *= factor
+    return v
+
+
+@pytest.mark.parametrize(("freq", "a_year"), [("M", 12), ("A", 1)], ids=["monthly", "annual"])
+def test_the_money_at_stake_is_the_change_over_up_to_a_year_of_the_new_level(freq, a_year):
+    """An annual rise from 2012 read "$394.7M a year (median of the 11 reported years …)
+    against about $96.6M" with $3.3B at stake: the change over its 11 years, where the docs
+    promise up to a year of the new level. The side's 12 periods are a year of a monthly
+    series only."""
+    v = _annual(slice(11, None), 4.0)
+    found = findings(make_panel(v, start="2001-01", freq=freq), [LevelShift()])
+    (f,) = found.to_dict("records")
+    assert f["evidence"]["months_after"] == 11
+    change = f["observed"] - f["expected"]
+    assert f["impact"] == pytest.approx(abs(change) * min(11, a_year))
+
+
+@pytest.mark.parametrize(
+    ("factor", "says"),
+    [
+        (0.2, "A temporary fall over 4 years: about $318.9M less than the level before would "
+              "have given. An interruption (a closure, a strike, a halted plant or route), or "
+              "figures missing from these years' records that a revision may add."),
+        (5.0, "A few years of exceptional trade (a one-off contract, stockpiling), or goods "
+              "recorded under this code for those years only, which the source's notes would "
+              "show."),
+    ],
+    ids=["fall", "rise"],
+)  # fmt: skip
+def test_an_annual_temporary_change_counts_its_years(factor, says):
+    """Four years at ×0.2 (or ×5) of an annual series, then back: one temporary change
+    whose money at stake is what its years held against the level before, year by year,
+    as a monthly one's is its months' (the span the text gives with it), and whose words
+    name years: "figures missing from these months' records" was said of 2012–2015."""
+    v = _annual(slice(11, 15), factor)
+    found = findings(make_panel(v, start="2001-01", freq="A"), [LevelShift()])
+    (f,) = found.to_dict("records")
+    assert (f["period"], f["period_end"], f["evidence"]["return_period"]) == (
+        "2012-01",
+        "2015-01",
+        "2016-01",
+    )
+    assert f["impact"] == pytest.approx(abs(v[0, 11:15].sum() - 4 * f["expected"]))
+    assert says in f["explanation"]
+    assert "month" not in f["explanation"]
+
+
+def test_late_months_of_an_annual_series_follow_its_first_twelve_years():
+    """The late months are read after the new level's side, 12 periods: "after its first
+    year" of an annual series was after its first 12 years."""
+    ev = {
+        **_SHIFT["evidence"],
+        "after_to": "2032-01",
+        "regime_end": "2033-01",
+        "late_level": 9e6,
+        "late_months": 1,
+        "late_from": "2033-01",
+        "late_z": 3.0,
+    }
+    text = LevelShift().explain({**_SHIFT, "freq": "A", "evidence": ev})
+    assert "2033, the one reported year after its first 12 years, has $9.0M" in text, text
+
+
+def _habitual_zeros(seed: int, change: slice, factor: float) -> np.ndarray:
+    """$1M a month (noise 10 %), ×``factor`` over ``change``, and about 3 months in 10 at
+    zero throughout: zeros the model reads as the series' habit."""
+    rng = np.random.default_rng(seed)
+    v = 1e6 * np.exp(rng.normal(0.0, 0.1, 60))
+    v[change] *= factor
+    v[rng.random(60) < 0.3] = 0.0
+    return v
+
+
+@pytest.mark.parametrize(
+    ("change", "factor", "says"),
+    [
+        (slice(24, None), 5.0,
+         "From January 2025 the series runs at a new level: about $5.1M in a month with trade "
+         "(median of the 10 months with trade from January 2025 to December 2025; trade in 10 "
+         "of its 12 months)"),
+        (slice(24, 32), 6.0,
+         "From January 2025 to August 2025 the series ran at about $5.9M in a month with "
+         "trade (median of the 7 months with trade)"),
+    ],
+    ids=["new-level", "temporary"],
+)  # fmt: skip
+def test_a_level_without_the_months_at_zero_is_one_of_a_month_with_trade(change, factor, says):
+    """A series that often records zero: "about $5.2M a month (median of the 8 months with
+    trade from February 2019 to December 2019)", while the same series with those months
+    unreported read "in a month with trade (…; trade in 3 of its 7 months)". A median that
+    leaves out months at zero is of a month with trade, however many there are, and a
+    temporary change's months counted are those with trade, not "with a figure"."""
+    found = findings(keyed_panel(_habitual_zeros(0, change, factor)), [LevelShift()])
+    (f,) = found.to_dict("records")
+    assert f["evidence"]["zeros_left_out"] > 0
+    text = f["explanation"]
+    assert says in text, text
+    if f["evidence"].get("return_period"):
+        assert "A temporary rise over 8 months, of which 7 have trade:" in text, text

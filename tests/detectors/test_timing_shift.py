@@ -205,9 +205,9 @@ _SAID = (
 )
 
 
-def _said(period: str, period_end: str, **evidence) -> str:
+def _said(period: str, period_end: str, *, freq: str = "M", **evidence) -> str:
     """The explanation of a saved timing shift of the pair, in euros, with ``evidence``."""
-    finding = {"period": period, "period_end": period_end, "currency": "EUR"}
+    finding = {"period": period, "period_end": period_end, "currency": "EUR", "freq": freq}
     return TimingShift().explain({**finding, "evidence": evidence})
 
 
@@ -353,13 +353,32 @@ def test_figures_beside_their_expectations_read_apart():
     assert "May 2024 €2.0M against €960.0K" in text, text  # apart already
 
 
-def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess():
+@pytest.mark.parametrize(
+    ("freq", "period", "period_end", "says"),
+    [
+        ("M", "2025-10", "2025-11",
+         "About €271.1K (76% of November 2025's expected value; November 2025 fell €351.1K "
+         "short and October 2025 rose €210.8K above its own, and the estimate, between the "
+         "two, leaves each month its usual share of their sum) looks recorded in October 2025 "
+         "instead of November 2025"),
+        # an annual pair's text said "leaves each month its usual share" of two years
+        ("A", "2024-01", "2025-01",
+         "About €271.1K (76% of 2025's expected value; 2025 fell €351.1K short and 2024 rose "
+         "€210.8K above its own, and the estimate, between the two, leaves each year its "
+         "usual share of their sum) looks recorded in 2024 instead of 2025"),
+    ],
+    ids=["monthly", "annual"],
+)  # fmt: skip
+def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess(
+    freq, period, period_end, says
+):
     """LVA→WLD 39206219, October–November 2025: "About €271.1K … looks recorded in October"
     read as more than October's excess (€210.8K); the estimate lies between November's
     shortfall and October's excess, and the text says so."""
     text = _said(
-        "2025-10",
-        "2025-11",
+        period,
+        period_end,
+        freq=freq,
         moved=-271080.76,
         direction="earlier",
         share_moved=0.757,
@@ -369,12 +388,8 @@ def test_the_amount_moved_is_told_as_weighing_the_shortfall_and_the_excess():
         sum_expected=627789.71,
         sources=[],
     )
-    assert (
-        "About €271.1K (76% of November 2025's expected value; November 2025 fell €351.1K "
-        "short and October 2025 rose €210.8K above its own, and the estimate, between the two, "
-        "leaves each month its usual share of their sum) "
-        "looks recorded in October 2025 instead of November 2025" in text
-    ), text
+    assert says in text, text
+    assert freq == "M" or "month" not in text, text
 
 
 def test_two_shifts_side_by_side_are_both_read():

@@ -107,8 +107,9 @@ class LevelShift(Detector):
     finding replaces a spike or dip on its first month. The old and new levels reported
     are the medians of the values reported in the 12 months before and from the change,
     each within its own segment (``local_levels``), and the money at stake is their
-    difference over the reported months of the new side: the change over up to a year of
-    the new level, which a reader can check against the figures. A change that the next one
+    difference over the reported months of the new side, at most a year's (one year of an
+    annual series, whose sides are 12 years): the change over up to a year of the new
+    level, which a reader can check against the figures. A change that the next one
     undoes within 12 months, back to within ×1.5 of the old level, is one temporary change
     (``undoing_shifts``; every month of it on the new level's side of the midpoint between the
     two levels): one finding over its months (``period_end`` its last reported month),
@@ -175,9 +176,11 @@ class LevelShift(Detector):
             evidence[j]["next_change"] = panel.label(int(later[j]))
         score = confidence(np.abs(sh.stat[keep]), DEFAULT_CONFIG.shift_threshold)
         end = sh.start[keep].copy()
-        # a year of the new level, or, for a temporary change, what its months held
-        # against the old level, month by month (a month of it may be ordinary)
-        impact = (sides["new"] - sides["old"]) * sides["n_after"]
+        # a year of the new level: its reported months, at most a year's (the side's
+        # LEVEL_MONTHS periods are 12 years of an annual series, whose change over 11
+        # years was money at stake no text explained); or, for a temporary change, what
+        # its periods held against the old level, period by period (one may be ordinary)
+        impact = (sides["new"] - sides["old"]) * np.minimum(sides["n_after"], panel.season)
         for j in np.flatnonzero(back >= 0):  # the return is part of the change
             evidence[j].update(_return_evidence(panel, sides, sh.start[keep], back[j]))
             end[j] = sh.end[keep[j]]
@@ -471,8 +474,11 @@ def _regime_end(ev: dict, cur: str, freq: str) -> str:
         return f" No further change of level is found up to {last}."
     if new_level_lasts(ev):
         return f" The new level lasts to {last}."
+    # the late months follow the new level's side: a year of a monthly series, 12 years
+    # of an annual one (an annual text said "after its first year" of its twelfth)
+    first = "its first year" if freq != "A" else f"its first {plural(LEVEL_MONTHS, unit)}"
     if ev.get("late_months") == 1:
-        months = f"{last}, the one reported {unit} after its first year, has {money(late, cur)}"
+        months = f"{last}, the one reported {unit} after {first}, has {money(late, cur)}"
     else:
         months = (
             f"the {_reported(ev.get('late_months'), unit)} from "
@@ -601,15 +607,22 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     counted = ev.get("months_after")
     given = "the level before would have given"
     if counted is not None and int(counted) < months + 1:  # the money is of those only
-        span += f", of which {int(counted)} have a figure"
+        # a month at zero the medians left out has a figure, but no trade
+        have = "have trade" if ev.get("zeros_left_out") else "have a figure"
+        span += f", of which {int(counted)} {have}"
         given += f" in those {int(counted)}"
+    # the span just said how many of the change's periods count: no second count of them
+    a_period, _ = _per_period(finding["period"], finding["period_end"], counted, ev, unit, freq)
+    returned = (ev.get("return_period"), ev.get("return_to"), ev.get("return_months"))
+    a_return, traded = _per_period(*returned, ev, unit, freq)
     fall = (ev.get("direction") or "down") == "down"
     text = (
-        f"From {start} to {end} the series ran at {about(finding.get('observed'), cur)} a "
-        f"{unit} (median of the {_reported(ev.get('months_after'), unit, ev)}) {against}{size}; "
-        f"from {back} it is back at {about(ev.get('return_level'), cur)} a {unit} (median of "
-        f"the {_reported(ev.get('return_months'), unit, ev)} from {back} to "
-        f"{period_name(ev.get('return_to'), freq)}). A temporary {'fall' if fall else 'rise'} "
+        f"From {start} to {end} the series ran at {about(finding.get('observed'), cur)} "
+        f"{a_period} (median of the {_reported(counted, unit, ev)}) {against}{size}; "
+        f"from {back} it is back at {about(ev.get('return_level'), cur)} {a_return} (median "
+        f"of the {_reported(ev.get('return_months'), unit, ev)} from {back} to "
+        f"{period_name(ev.get('return_to'), freq)}{traded}). "
+        f"A temporary {'fall' if fall else 'rise'} "
         f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
         f"{given}."
     ) + _zeros_note(ev, unit)
@@ -620,11 +633,11 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     if fall:
         return text + (
             " An interruption (a closure, a strike, a halted plant or route), or figures "
-            "missing from these months' records that a revision may add."
+            f"missing from these {unit}s' records that a revision may add."
         )
     return text + (
-        " A few months of exceptional trade (a one-off contract, stockpiling), or goods "
-        "recorded under this code for those months only, which the source's notes would show."
+        f" A few {unit}s of exceptional trade (a one-off contract, stockpiling), or goods "
+        f"recorded under this code for those {unit}s only, which the source's notes would show."
     )
 
 
@@ -688,13 +701,25 @@ def _per_month(finding: Mapping, ev: Mapping, unit: str, freq: str) -> tuple[str
     """How the new level is per month: "a month"; in a series with trade in fewer than half
     the months of its new side, "in a month with trade", with how many ("; trade in 4 of
     its 13 months"): China's HS 811292 to Kazakhstan, "about $983.2K a month" from 4
-    shipments in 13 months, read as $11.8M a year to a reader who multiplied it."""
+    shipments in 13 months, read as $11.8M a year to a reader who multiplied it. So too
+    where the medians left out months at zero (``zeros_left_out``) and the new side has
+    months without trade: its median is of the months with trade whatever their share,
+    and "about $5.2M a month" from 8 of 11 months had a reader count 11 of them."""
+    return _per_period(
+        finding.get("period"), ev.get("after_to"), ev.get("months_after"), ev, unit, freq
+    )
+
+
+def _per_period(first, last, reported, ev: Mapping, unit: str, freq: str) -> tuple[str, str]:
+    """``_per_month`` of a level that is the median of ``reported`` periods from the period
+    labelled ``first`` to ``last`` (a temporary change's, and the level it returned to)."""
     try:
-        first, last = (_ordinal(str(label), freq) for label in (finding["period"], ev["after_to"]))
-        months, reported = last - first + 1, int(ev["months_after"])
-    except (KeyError, TypeError, ValueError):
+        months = _ordinal(str(last), freq) - _ordinal(str(first), freq) + 1
+        reported = int(reported)
+    except (TypeError, ValueError):
         return f"a {unit}", ""
-    if 2 * reported >= months:
+    zeros_out = bool(ev.get("zeros_left_out")) and reported < months
+    if 2 * reported >= months and not zeros_out:
         return f"a {unit}", ""
     return f"in a {unit} with trade", f"; trade in {reported} of its {months} {unit}s"
 

@@ -276,7 +276,7 @@ class TimingShift(Detector):
         src, dst = (a, b) if late else (b, a)
         share = percent((ev.get("share_moved") or 0) * 100, digits=0)
         amount = about(moved, cur)  # "about $2.8K", "less than $0.01"
-        weighed = _weighed(ev, late, src, dst, cur)
+        weighed = _weighed(ev, late, src, dst, cur, period_unit(freq))
         # each figure beside its expectation with the digits that tell them apart
         (va, ea), (vb, eb) = money_pair(va, ea, cur), money_pair(vb, eb, cur)
         total, total_expected = money_pair(ev.get("sum_observed"), ev.get("sum_expected"), cur)
@@ -403,7 +403,7 @@ def _one_side_each(across: dict, best: np.ndarray) -> np.ndarray:
     return keep
 
 
-def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
+def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str, unit: str = "month") -> str:
     """The two estimates the amount moved weighs, where they differ: the source month's
     shortfall and the destination's excess ("; September 2025 fell €351.1K short and
     October 2025 rose €210.8K above its own, and the estimate, between the two, leaves each
@@ -411,7 +411,7 @@ def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
     e_t+1) for a move later, lies between them: a reader who set it against one month alone
     found it "more than the excess", another "more than the shortfall" (China's gallium to
     Korea, February 2020: $72.7M moved against a shortfall of $41.9M, the pair 36 % above
-    its expected sum)."""
+    its expected sum). ``unit``: what a period is called ("year" of an annual series)."""
     try:
         (va, vb), (ea, eb) = ev["observed"], ev["expected"]
         (v_src, e_src), (v_dst, e_dst) = ((va, ea), (vb, eb)) if late else ((vb, eb), (va, ea))
@@ -425,7 +425,7 @@ def _weighed(ev: Mapping, late: bool, src: str, dst: str, cur: str) -> str:
         return ""
     return (
         f"; {src} fell {short_text} short and {dst} rose {excess_text} above its own, and the "
-        "estimate, between the two, leaves each month its usual share of their sum"
+        f"estimate, between the two, leaves each {unit} its usual share of their sum"
     )
 
 

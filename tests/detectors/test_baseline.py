@@ -423,6 +423,27 @@ def test_one_other_year_gives_half_a_season_within_its_regime():
     assert not model.seasonal[0].any()
 
 
+@pytest.mark.parametrize(
+    ("season", "march", "detector", "other"),
+    [(3.0, 3.0, Spike, Dip), (3.0, 5.0, Spike, Dip), (1 / 3, 1 / 5, Dip, Spike)],
+    ids=["high-x3", "high-x5", "low-x0.2"],
+)
+def test_a_season_learnt_in_part_does_not_widen_the_scales(season, march, detector, other):
+    """Two years of a quiet series (5 %) whose Decembers are at ×3: with one other year
+    each December's season is learnt only in part, and the rest (×2.2) stood in its
+    residual, which the weak-season reading calls ordinary. Those residuals made the scale
+    above the expectation ×1.6, and a March at ×3 or ×5 no finding; they are season, not
+    noise. Below alike, Decembers at ×1/3 and a March at ×1/5."""
+    rng = np.random.default_rng(67)
+    v = 1e6 * np.exp(rng.normal(0, 0.05, 24)) * np.tile([1.0] * 11 + [season], 2)
+    v[14] *= march
+    panel = make_panel(v[None, :], "2021-01")
+    model = B.baseline(panel)
+    assert max(model.sigma_low[0], model.sigma_high[0]) < 1.5 * model.sigma[0]
+    assert list(detector().detect(panel)["start"]) == [14]
+    assert other().detect(panel).empty
+
+
 @pytest.mark.parametrize("odd", [11, 23, 35], ids=["first", "middle", "last"])
 def test_two_other_years_that_disagree_leave_a_month_repeating_either(odd):
     """Three years of a quiet series whose Decembers are at ×5, one of them at ×1: two

@@ -228,3 +228,32 @@ def test_a_timing_shift_across_a_combined_figure_is_one_finding(share, direction
     assert text.startswith(f"{first} recorded $"), text
     assert "and March 2021 $" in text and "a timing shift" in text
     assert "The combined figure is one for its 2 months" in text
+
+
+JAN_FEB_2020 = JAN_FEB_2021 - 12
+
+
+@pytest.mark.parametrize(
+    ("january", "february", "found"),
+    [
+        (0.8e6, 0.4e6, []),
+        (1.0e6, 0.2e6, []),
+        (0.6e6, 0.6e6, []),
+        (5.0e6, 0.4e6, [("spike", JAN_FEB_2020)]),
+        (0.1e6, 0.1e6, [("dip", JAN_FEB_2020), ("dip", JAN_FEB_2020 + 1)]),
+    ],
+    ids=["usual-pair", "thin-february", "even-split", "january-x5", "pair-at-a-sixth"],
+)
+def test_months_published_apart_only_this_year_are_judged_by_their_sum(january, february, found):
+    """January and February 2020 published apart where the other years give the pair:
+    their split is unknown (no other year's January has a season of its own), so a
+    February at half its January, the two summing to the usual pair, was a high dip "45%
+    below the expected". Neither is more unusual than their sum, nor unusual against it: a
+    January at ×5 is a spike and its ordinary February no dip beside it; a pair at a sixth
+    of the usual is two dips."""
+    panel, _ = china_style_panel(np.random.default_rng(2))
+    panel.combined[1, JAN_FEB_2020], panel.combined_span[1, JAN_FEB_2020] = 0.0, 0
+    panel.values[1, JAN_FEB_2020 : JAN_FEB_2020 + 2] = january, february
+    detectors = default_detectors(["implausible", "spike", "dip", "timing_shift", "level_shift"])
+    cells = as_cells(panel, findings(panel, detectors))
+    assert cells[["kind", "start"]].values.tolist() == [list(f) for f in found]

@@ -72,7 +72,15 @@ one model of the panel, computed once and kept in ``panel.cache``:
   with one other year, whose deviation the season halves, so does a month ordinary against
   that year's month repeated (``_weak_season``); where the level is thin, each of those
   readings is also checked against the thin level's reference (below), as the seasonal
-  one is: a month ordinary once both doubts are allowed for is ordinary.
+  one is: a month ordinary once both doubts are allowed for is ordinary. Nor does such a
+  season widen the scales: where all the one or two other years and the month itself are
+  off beyond the season's winsor bound the same way (Decembers at ×3 in two years), the
+  month counts in the scales by its distance from that range, not by the part of the
+  season the model could not learn from so few years (``_net_of_weak_season``).
+- **Months whose split is unknown.** A year that publishes apart the months the series'
+  other years give as one figure (China's January and February), none of them with a
+  season of its own, has each month's ``z`` bounded by their sum's reading, taken as a
+  combined figure's is (``_split_unknown``).
 - **Level shifts.** Before the final fit, lasting changes of level are searched on the
   deseasonalised series, with a local trend taken out where the series has a steady one
   (``shifts.py``); the series with shifts are then fitted again, each segment on its own.
@@ -483,7 +491,8 @@ def fit(
 ) -> Baseline:
     """Fit the model to ``values[n_series, n_months]`` (NaN = not reported), with the
     figures that cover several months, ``combined`` (``Panel.combined`` and
-    ``combined_span``), for the search for level shifts to read (``_with_combined``).
+    ``combined_span``), for the search for level shifts to read (``_with_combined``) and
+    to judge the months other years give only with them (``_split_unknown``).
 
     Rows are fitted in blocks of ``config.block_rows`` so that the sliding windows stay
     within a bounded memory whatever the chunk size; every row is independent of the others,
@@ -541,6 +550,8 @@ def _fit_rows(
         for name, array in again.items():
             fitted[name][rows] = array
     expected = np.maximum(np.exp(fitted["expected_log"]) - offset[:, None], 0.0)
+    if combined is not None:
+        fitted["z"] = _split_unknown(values, expected, fitted, offset, *combined, season, config)
     return Baseline(
         y=y,
         offset=offset,
@@ -597,6 +608,74 @@ def _with_combined(
     x = x.copy()
     x[rows[keep], cols[keep]] = level[keep]
     return x
+
+
+def _split_unknown(
+    values: np.ndarray,
+    expected: np.ndarray,
+    fitted: dict,
+    offset: np.ndarray,
+    combined: np.ndarray,
+    span: np.ndarray,
+    season: int,
+    config: BaselineConfig,
+) -> np.ndarray:
+    """``fitted["z"]`` with each month of a year that publishes apart the months the
+    series' other years give as one figure (a January and a February where the other years
+    give January–February) bounded by their sum's reading (``_agreed``), where none of
+    those months has a season of its own: no other year published it singly.
+
+    Their split is unknown: the model's January and February carry no season where the
+    series never publishes them apart, so a February at half its January every year, the
+    pair's sum what the combined figures always hold, was a high dip "45% below the
+    $994.5K expected". The sum is read as a combined figure is (``combined.py``): against
+    the months' expected sum, adjusted by the series' other figures of those months (their
+    leave-one-out median ratio with the zero year, ``seasonal_at``), in the side scales;
+    a month is then no more unusual than its sum, and none against it."""
+    z = fitted["z"]
+    fig_rows, fig_cols = np.nonzero((span > 0) & (combined >= 0))
+    if not fig_rows.size:
+        return z
+    fig_k = span[fig_rows, fig_cols].astype(np.int64)
+    T = values.shape[1]
+    # the same months in the other years the season reaches
+    lags = np.array([j * s for j in range(1, config.max_season_years + 1) for s in (-1, 1)])
+    rows = np.repeat(fig_rows, len(lags))
+    cols = np.repeat(fig_cols, len(lags)) + np.tile(lags * season, len(fig_rows))
+    k = np.repeat(fig_k, len(lags))
+    inside = (cols >= 0) & (cols + k <= T)
+    rows, cols, k = rows[inside], cols[inside], k[inside]
+    each = covered_months(values, rows, cols, k, 0.0)
+    own = covered_months(fitted["season_years"].astype(float), rows, cols, k, 0.0)
+    apart = np.isfinite(each).all(axis=1) & (own == 0).all(axis=1)
+    apart &= np.isfinite(covered_months(z, rows, cols, k, 0.0)).all(axis=1)
+    if not apart.any():
+        return z
+    found = np.unique(np.stack([rows[apart], cols[apart], k[apart]]), axis=1)
+    rows, cols, k = found
+
+    def ratio(total: np.ndarray, r: np.ndarray, t: np.ndarray, n: np.ndarray) -> np.ndarray:
+        e = covered_months(expected, r, t, n, 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(total + n * offset[r]) - np.log(e + n * offset[r])
+
+    figures = ratio(combined[fig_rows, fig_cols], fig_rows, fig_cols, fig_k)
+    # the pairs' own cells first, so that a figure published beside its months wins its cell
+    usual = seasonal_at(
+        np.concatenate([np.full(len(rows), np.nan), figures]),
+        np.concatenate([rows, fig_rows]),
+        np.concatenate([cols, fig_cols]),
+        T,
+        season,
+        config,
+    )[: len(rows)]
+    off = ratio(covered_months(values, rows, cols, k, 0.0).sum(axis=1), rows, cols, k)
+    off -= np.nan_to_num(usual)
+    bound = np.full(z.shape, np.nan)
+    for j in range(int(k.max())):  # the months of a figure: two, for China's
+        at = j < k
+        bound[rows[at], cols[at] + j] = off[at]
+    return _agreed(z, bound, (fitted["sigma_low"], fitted["sigma_high"]))
 
 
 def _concat(parts: list[Baseline], config: BaselineConfig) -> Baseline:
@@ -724,6 +803,36 @@ def _weak_season(
         range_z = _agreed(range_z, off - np.clip(off, low_end, high_end), sides)
     out = np.where(weak & (np.abs(range_z) < ORDINARY_SCALES), range_z, z)
     return np.where(weak & (np.abs(level_z) < ORDINARY_SCALES), level_z, out)
+
+
+def _net_of_weak_season(
+    resid: np.ndarray,
+    x: np.ndarray,
+    others: tuple[np.ndarray, np.ndarray],
+    years: np.ndarray,
+    bound: np.ndarray,
+) -> np.ndarray:
+    """The residuals the scales are measured on: ``resid``, net of a weak season (one or
+    two other years, ``years``) that all those years' months and the month itself show
+    beyond ``bound`` (the season's winsor bound) the same way: there the month counts by
+    its distance from the range ``_weak_season`` allows (``x``, ``others`` as there),
+    where that is nearer. What the model itself reads as season is no noise.
+
+    Such a season is learnt only in part (halved, winsorised), and the rest stood in the
+    month's residual: in two years of a quiet series (5 %) whose Decembers are at ×3,
+    each December kept a residual of ×2.2 that the weak-season reading calls ordinary, and
+    the two took the scale above the expectation from 0.13 to 0.47, so that a March at ×5
+    was no finding. Only where every other year shows the season: a range is a benefit of
+    the doubt, not a measure of the noise, and a lumpy series' thin months that fell in
+    one calendar month in two of three years (a March at 1/100 in 2023 and 2024, not 2025)
+    would have narrowed its scale below to its ordinary months."""
+    weak = (years >= 1) & (years <= WEAK_SEASON_YEARS)
+    lowest, highest = others
+    net = x - np.clip(x, np.fmin(lowest, 0.0), np.fmax(highest, 0.0))
+    with np.errstate(invalid="ignore"):
+        shared = ((x >= bound) & (lowest >= bound)) | ((x <= -bound) & (highest <= -bound))
+        nearer = np.abs(net) < np.abs(resid)
+    return np.where(weak & shared & nearer, net, resid)
 
 
 def side_z(
@@ -1120,7 +1229,8 @@ def _fit_segments(
     expected_log = level + seasonal
     resid = y - expected_log
     enough = points >= config.min_level_points
-    counted = np.where(enough & ~samples, resid, np.nan)
+    measured = _net_of_weak_season(resid, d, (lowest, highest), other_years, bound)
+    counted = np.where(enough & ~samples, measured, np.nan)
     sigma, sigma_low, sigma_high = residual_scales(counted, config)
     # the scales are measured first, on the levels as they were: a burst's months measured
     # against ordinary ones would widen the very scale that is to judge them

@@ -6,7 +6,10 @@ month against its expectation judge a combined figure against the sum of the exp
 of the months it covers (``combined_readings``), so that a January–February at twenty
 times its expected sum is a spike as a January at twenty times its own would be. Where the
 single months are published too, they are judged themselves, and the combined figure only
-through them and against them (``incoherent``).
+through them and against them (``incoherent``). Where a year publishes apart the months
+the series' other years give as one figure, and no year gives them a season of their own,
+each is no more unusual than their sum read as a combined figure is (the model's
+``baseline._split_unknown``): their split is unknown.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ the engine then adds those columns to the rows it scans, computed here in one Du
 query, and the panel carries them as arrays aligned with ``values``:
 
 - ``mirror_value``: the partner's record of the same flow (B's imports from A beside A's
-  exports to B), converted into this series' currency with the store's monthly rates;
+  exports to B), converted into this series' currency with the store's monthly rates (a
+  year's figure at the mean of its months' rates, ``PERIOD_RATES_SQL``, as every rate here);
 - ``mirror_currency_ok``: 1 where the conversion was possible (same currency or a rate);
 - ``mirror_weight_kg``: the partner's record's net weight of the same flow, where it has one;
 - ``own_per_usd``: units of the observation's own currency per US dollar that month (1 for
@@ -43,7 +44,7 @@ query, and the panel carries them as arrays aligned with ``values``:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 
 import numpy as np
@@ -120,6 +121,30 @@ def usd_rate_sql(obs: str, rate: str) -> str:
     return f"coalesce({rate}.per_usd, CASE WHEN {obs}.currency = 'USD' THEN 1.0 END)"
 
 
+#: units of each currency per US dollar in each period a figure can cover, by ``freq``: a
+#: month's own rate ("M"), and a year's ("A", at its first month, where annual figures are
+#: stored) the mean of the rates the store holds for its months. Why: an annual figure is
+#: the year's trade, and January's rate had converted it (a year of Japan's imports from
+#: China in yen at ¥121.0 a dollar, not the year's mean ¥125.2; a pair built at a ratio of
+#: 1.08 read a median of 1.12). A year some of whose months have no rate takes the mean of
+#: the others, as ``tradesentry mirror --freq A`` does; a year with none has no rate.
+PERIOD_RATES_SQL = (
+    "(SELECT currency, 'M' AS freq, period, per_usd FROM rates UNION ALL "
+    "SELECT currency, 'A' AS freq, CAST(date_trunc('year', period) AS DATE) AS period, "
+    "avg(per_usd) AS per_usd FROM rates "
+    "GROUP BY currency, CAST(date_trunc('year', period) AS DATE))"
+)
+
+
+def rate_join_sql(rate: str, currency: str, obs: str) -> str:
+    """``LEFT JOIN`` of the rate, as ``rate``, of ``currency`` (an SQL expression) in the
+    period of the observation ``obs`` at its frequency (``PERIOD_RATES_SQL``)."""
+    return (
+        f"LEFT JOIN {PERIOD_RATES_SQL} {rate} ON {rate}.currency = {currency} "
+        f"AND {rate}.freq = {obs}.freq AND {rate}.period = {obs}.period"
+    )
+
+
 def columns_for(needs: Iterable[str]) -> tuple[str, ...]:
     out: list[str] = []
     for need in needs:
@@ -191,17 +216,13 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             f"{usd_rate_sql('o', 'ro')} AS own_per_usd",
         ]
         joins.append(
-            f"""LEFT JOIN {_mirror_side(tables)} m
-                ON m.reporter = o.partner AND m.partner = o.reporter AND m.flow = {_MIRROR_FLOW_SQL}
-               AND m.classification = o.classification AND m.commodity = o.commodity
-               AND m.breakdown = o.breakdown AND m.freq = o.freq AND m.period = o.period
-               AND m.period_months = o.period_months
-            LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = o.period
-            LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period"""
+            f"""LEFT JOIN {_mirror_side(tables)} m ON {_MIRROR_ON}
+            {rate_join_sql("rm", "m.currency", "o")}
+            {rate_join_sql("ro", "o.currency", "o")}"""
         )
     if "own_rate" in needs and "mirror" not in needs:  # the mirror's join gives it too
         selects.append(f"{usd_rate_sql('o', 'ro')} AS own_per_usd")
-        joins.append("LEFT JOIN rates ro ON ro.currency = o.currency AND ro.period = o.period")
+        joins.append(rate_join_sql("ro", "o.currency", "o"))
     if "previous" in needs:
         key = " AND ".join(f"p.{c} = o.{c}" for c in (*OBSERVATION_KEY, "currency"))
         selects += [
@@ -226,7 +247,7 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
             "u.reference_unit_value_same",
         ]
         joins.append(
-            f"""LEFT JOIN rates ru ON ru.currency = o.currency AND ru.period = o.period
+            f"""{rate_join_sql("ru", "o.currency", "o")}
             LEFT JOIN {joined("reference_unit_value")} u
                 ON u.flow = o.flow AND u.classification = o.classification
                AND u.commodity = o.commodity AND u.period = o.period
@@ -266,6 +287,49 @@ def source_sql(where: str, needs: Iterable[str], tables: Mapping[str, str] | Non
 
 
 _SERIES_COLUMNS = "reporter, partner, flow, classification, commodity, breakdown, freq"
+#: the partner's record ``m`` of the observation ``o``: the same flow seen from the other side
+_MIRROR_ON = f"""m.reporter = o.partner AND m.partner = o.reporter AND m.flow = {_MIRROR_FLOW_SQL}
+               AND m.classification = o.classification AND m.commodity = o.commodity
+               AND m.breakdown = o.breakdown AND m.freq = o.freq AND m.period = o.period
+               AND m.period_months = o.period_months"""
+
+
+def unconverted_mirror_months(con, where: str = "true", params: Sequence = ()) -> dict[str, int]:
+    """The figures of the current observations matching ``where`` (as ``source_sql``'s)
+    whose partner recorded the same flow in the same period in another currency, with no
+    rate in the store to convert one into the other (``mirror_currency_ok`` 0): how many,
+    by the currency that lacks the rate (the figure's own where both do). ``mirror_gap``
+    cannot compare them, and its findings name them only inside a finding's span; a month
+    of the sort alone, whatever its gap, has no finding (a ×0.2 month of China's exports to
+    Germany, July 2024, where the store had no euro rate for July): a scan says how many
+    there are, so that the rates can be loaded."""
+    own, other = usd_rate_sql("o", "ro"), usd_rate_sql("m", "rm")
+    rows = con.execute(
+        f"""SELECT CASE WHEN {own} IS NULL THEN o.currency ELSE m.currency END AS currency,
+                   count(*) AS months
+            FROM (SELECT * FROM current_observations WHERE {where}) o
+            JOIN current_observations m ON {_MIRROR_ON}
+            {rate_join_sql("rm", "m.currency", "o")}
+            {rate_join_sql("ro", "o.currency", "o")}
+            WHERE o.value IS NOT NULL AND m.value IS NOT NULL AND m.currency <> o.currency
+              AND ({own} IS NULL OR {other} IS NULL)
+            GROUP BY 1 ORDER BY 1""",
+        list(params),
+    ).fetchall()
+    return {str(currency): int(n) for currency, n in rows}
+
+
+def unconverted_mirror_note(counts: Mapping[str, int]) -> str | None:
+    """``unconverted_mirror_months``'s counts in words, for a scan's notes; None where none."""
+    if not counts:
+        return None
+    n = sum(counts.values())
+    figures = "1 figure" if n == 1 else f"{n:,} figures"
+    return (
+        f"mirror_gap could not compare {figures} with the partner's record of the same period: "
+        f"the store has no {' or '.join(counts)} rate for {'it' if n == 1 else 'them'} "
+        "(tradesentry rates FILE loads rates)."
+    )
 
 
 def current_rows_sql(keys: str) -> str:
@@ -410,7 +474,7 @@ def reference_unit_value_sql(current: str = "current_observations") -> str:
                      {_price_currency("o", "r")} AS price_currency,
                      o.value / coalesce({usd_rate_sql("o", "r")}, 1.0) / o.net_weight_kg AS unit_value
               FROM {current} AS o
-              LEFT JOIN rates r ON r.currency = o.currency AND r.period = o.period
+              {rate_join_sql("r", "o.currency", "o")}
               WHERE o.net_weight_kg > 0 AND o.value > 0) AS valued) AS priced
         GROUP BY ALL"""
 
@@ -558,8 +622,8 @@ def mirror_pairs_sql(current: str = "current_observations") -> str:
          AND m.classification = x.classification AND m.commodity = x.commodity
          AND m.breakdown = x.breakdown AND m.freq = x.freq AND m.period = x.period
          AND m.period_months = x.period_months
-        LEFT JOIN rates rm ON rm.currency = m.currency AND rm.period = x.period
-        LEFT JOIN rates rx ON rx.currency = x.currency AND rx.period = x.period
+        {rate_join_sql("rm", "m.currency", "x")}
+        {rate_join_sql("rx", "x.currency", "x")}
         WHERE x.flow IN ('export', 're-export') AND x.value > 0 AND m.value > 0
 """
 
@@ -571,6 +635,16 @@ def mirror_pairs_sql(current: str = "current_observations") -> str:
 MIRROR_PAIR_MONTHS = 12
 MIRROR_BAND_SIGMA = 3.5
 MIRROR_MIN_SPREAD = 0.05
+#: a pair of at least ``MIRROR_PAIR_MONTHS`` months whose own median puts one record this
+#: many times the other's, against the commodity's usual ratio, is a persistent gap however
+#: wide the commodity's band: CIF/FOB margins are a few per cent, and timing, thresholds and
+#: exchange rates do not make ×20 over a year. Where most pairs of a commodity disagree the
+#: band holds ×0.0015–×4,000 (Comext CN 35069110, σ 2.1), and a pair whose importer books
+#: 716 times its exporter's record, month after month, had passed as usual. Single months
+#: are judged by the band alone, and the band's estimate leaves out only the pairs outside
+#: it (``mirror_reference_sql``: where most pairs disagree, no robust estimate can call the
+#: majority broken, though each pair's own year can be)
+MIRROR_PERSISTENT_FACTOR = 20.0
 
 _PAIR_COLUMNS = ("classification", "commodity", "intra_eu", "reporter", "partner", "flow")
 _PAIR_KEY = (*_PAIR_COLUMNS, "breakdown", "freq")
@@ -606,7 +680,9 @@ def mirror_reference_sql(
     ``mirror_gap`` judges as persistent gaps. One re-estimation, not iterated to convergence: each pass narrows the
     band and would go on eating its own tails. Where most pairs disagree (CN 39199020,
     35069110) no pair lies outside the first band and nothing changes: no robust estimate
-    can call the majority broken.
+    can call the majority broken. A pair whose own median is ``MIRROR_PERSISTENT_FACTOR``
+    times off inside such a band is a persistent gap for ``mirror_gap`` all the same, and is
+    kept here: the band is what single months are judged by, and stays as it was.
     """
     on_band = _on("p", "f", _BAND_KEY)
     band_cols = ", ".join(f"p.{c}" for c in _BAND_KEY)

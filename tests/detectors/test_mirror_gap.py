@@ -234,8 +234,75 @@ def test_a_persistent_gap_stays_one_finding_across_months_back_on_the_usual_side
     assert ", in the 33 months of the gap," in text
 
 
-# a commodity whose pairs' ratios scatter by σ = 1: its band is 1/33–33, 3.8 σ just beyond it
-SCATTERED = {"margin": 0.0, "spread": 1.0, "n": 5000, "intra": 1}
+# a commodity whose pairs mostly disagree (Comext CN 35069110 inside the EU): σ 2.1 log
+# units, a band of ×1/1,600–×1,600 around a usual ratio of 1
+DISAGREEING = {"margin": 0.0, "spread": 2.1, "n": 5000, "intra": 1}
+
+
+@pytest.mark.parametrize(
+    ("usual", "months", "persistent"),
+    [
+        (716.0, 28, True),  # SWE←NLD: the importer books 716 times the exporter's record
+        (1 / 716, 28, True),  # the other way round
+        (25.0, 12, True),  # ×25 over a year: no margin, timing or threshold makes that
+        (10.0, 28, False),  # ×10: within ×20 of the usual ratio, judged by the band
+        (716.0, 11, False),  # too few months to have a usual ratio of its own
+    ],
+)
+def test_a_pair_far_off_the_usual_ratio_is_persistent_inside_a_wide_band(usual, months, persistent):
+    """A band so wide that one record at hundreds of times the other passes as usual:
+    FIN←DEU 35069110, FIN €5.7M against DEU's €5.9K over 28 months, had no finding. A pair
+    of 12 months or more whose own median lies 20 times or more off the commodity's usual
+    ratio is a persistent gap whatever the band (``context.MIRROR_PERSISTENT_FACTOR``)."""
+    rng = np.random.default_rng(5)
+    exports = EXPORTS[:months]
+    imports = exports * usual * np.exp(rng.normal(0, 0.3, months))
+    found = MirrorGap().detect(panel(exports, imports, **DISAGREEING))
+    if not persistent:
+        assert found.empty
+        return
+    assert list(zip(found["start"], found["end"], strict=True)) == [(0, months - 1)]
+    ev = found.iloc[0]["evidence"]
+    assert ev["outside"] == ev["expected_basis"] == "persistent"
+    lo, hi = ev["band"]
+    assert lo < ev["pair_usual_ratio"] < hi  # inside the band all the same
+    assert found.iloc[0]["score"] > 0.5  # over the threshold: most months beyond ×20
+    _, text = _explained(found)
+    times = r"[\d,.]+ times" if usual > 1 else r"1/[\d,.]+ of"
+    said = rf"over {months} months, is {times} this commodity's usual one \(one record 20 times"
+    assert re.search(said, text), text
+    assert "a persistent gap, though inside this commodity's wide band" in text
+
+
+def test_a_month_no_rate_converts_is_named_apart_from_months_one_side_did_not_record():
+    """CHN→DEU, June to August 2024: both sides recorded July, but the store had no euro
+    rate for it. It read "in the 2 months both recorded", as though one side had not."""
+    imports, exports = IMPORTS.copy(), EXPORTS.copy()
+    imports[10:16] *= 8
+    exports[12] = np.nan  # the exporter has no record of one month
+    imports[14] = np.nan  # nor does a rate convert the importer's record of another
+    ok = np.ones(36)
+    ok[14] = 0.0
+    found = MirrorGap().detect(panel(exports, imports, ok=ok, per_usd=np.ones(36)))
+    assert list(zip(found["start"], found["end"], strict=True)) == [(10, 15)]
+    ev = found.iloc[0]["evidence"]
+    assert (len(ev["months"]), ev["span_months"], ev["one_sided_months"]) == (4, 6, 1)
+    assert (ev["unconverted_months"], ev["unconverted_periods"]) == (1, ["2022-03"])
+    assert ev["unconverted_rate"] == "partner"
+    finding = {**_finding(found.iloc[0]), "period": "2021-11", "period_end": "2022-04"}
+    assert (
+        MirrorGap()
+        .explain(finding)
+        .startswith(
+            "From November 2021 to April 2022, in the 4 months compared (March 2022 not "
+            "converted: no rate in the store for P0's currency), CHN recorded exports"
+        )
+    )
+
+
+# a commodity whose pairs' ratios scatter by σ = 0.8: its band is 1/16–16, 3.8 σ just beyond
+# it (×21), and narrower than ×20 either way: the band's edge is the one a pair must pass
+SCATTERED = {"margin": 0.0, "spread": 0.8, "n": 5000, "intra": 1}
 
 
 def _severity(score: float) -> str:
@@ -260,7 +327,9 @@ def test_a_gap_seen_in_every_month_is_surer_than_one_month_as_far(
     band (3.8 σ) and the others at ``other`` σ; the rest of the 36 one side did not record."""
     rng = np.random.default_rng(17)
     log_ratio = np.full(36, np.nan)
-    log_ratio[:compared] = rng.permutation(np.where(np.arange(compared) < beyond, 3.8, other))
+    sigma = SCATTERED["spread"]
+    in_sigma = np.where(np.arange(compared) < beyond, 3.8, other)
+    log_ratio[:compared] = rng.permutation(in_sigma) * sigma
     imports = EXPORTS * np.exp(log_ratio + rng.normal(0, 0.05, 36))
     found = MirrorGap().detect(panel(EXPORTS, imports, **SCATTERED))
     flagged = found[found["evidence"].map(lambda ev: ev["ratio"] > 1)]
@@ -620,12 +689,13 @@ def test_contract_with_context_messy_permuted_and_scaled():
     assert scaled["impact"].to_numpy() == pytest.approx(1000 * base["impact"].to_numpy())
 
 
-def _twentyfold_pair(flow: str, slip: str):
-    """A pair whose importer books about 20 times its exporter's figure, one side's month
-    12 a thousandfold (``slip``: "export" or "import"); the records and the findings."""
+def _sixteenfold_pair(flow: str, slip: str):
+    """A pair whose importer books about 16 times its exporter's figure (a habit of its own:
+    20 times would be a persistent gap), one side's month 12 a thousandfold (``slip``:
+    "export" or "import"); the records and the findings."""
     rng = np.random.default_rng(5)
     exports = 700.0 * np.exp(rng.normal(0, 0.3, 36))
-    imports = exports * 20 * np.exp(rng.normal(0, 0.1, 36))
+    imports = exports * 16 * np.exp(rng.normal(0, 0.1, 36))
     (exports if slip == "export" else imports)[12] *= 1000  # the value slip
     own, mirror = (imports, exports) if flow == "import" else (exports, imports)
     found = MirrorGap().detect(panel(own, mirror, flow=flow, margin=0.0, **WIDE))
@@ -637,10 +707,10 @@ def test_where_the_partners_record_is_the_odd_one_the_smaller_correction_is_at_s
     """CZE←FRA 39204910, January 2024: CZE's imports usually run about 20 times FRA's
     exports to it; FRA's figure jumped a hundredfold. Raising CZE's to the ratio would put
     €13.1M at stake, twenty times FRA's whole record; lowering FRA's to CZE's puts €677K."""
-    exports, imports, own, mirror, found = _twentyfold_pair(flow, slip="export")
+    exports, imports, own, mirror, found = _sixteenfold_pair(flow, slip="export")
     assert list(found["start"]) == [12]
     row, ev = found.iloc[0], found.iloc[0]["evidence"]
-    k = ev["expected_ratio"]  # the pair's usual import/export ratio, about 20
+    k = ev["expected_ratio"]  # the pair's usual import/export ratio, about 16
     gap_imports, gap_exports = (
         abs(exports[12] * k - imports[12]),
         abs(imports[12] / k - exports[12]),
@@ -665,9 +735,9 @@ def test_the_record_that_moved_comes_first_where_its_correction_is_the_larger(fl
     """ITA←SWE 85235990, 2023: ITA's imports were 1,944 times its usual month, SWE's
     exports 1.5 times theirs; the text led with "SWE's figure would be about €14.1M … the
     smaller correction", the record a reader would then quote as wrong. The importer's
-    slip here: lowering it is the larger correction (×20 of the exporter's), and it is
+    slip here: lowering it is the larger correction (×16 of the exporter's), and it is
     named first; the money at stake stays the smaller correction."""
-    *_, found = _twentyfold_pair(flow, slip="import")
+    *_, found = _sixteenfold_pair(flow, slip="import")
     row, ev = found.iloc[0], found.iloc[0]["evidence"]
     fixes = ev["corrections"]
     assert row["impact"] == pytest.approx(min(abs(fixes["own"]), abs(fixes["partner"])))

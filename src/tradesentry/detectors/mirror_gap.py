@@ -11,7 +11,12 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from tradesentry.context import MIRROR_BAND_SIGMA, MIRROR_MIN_SPREAD, MIRROR_PAIR_MONTHS
+from tradesentry.context import (
+    MIRROR_BAND_SIGMA,
+    MIRROR_MIN_SPREAD,
+    MIRROR_PAIR_MONTHS,
+    MIRROR_PERSISTENT_FACTOR,
+)
 from tradesentry.detectors.base import (
     MATERIAL_MONEY,
     Detector,
@@ -76,8 +81,11 @@ class MirrorGap(Detector):
     ``break_threshold`` of its own σ (at most the commodity's band half-width) from its
     usual ratio, and further from the commodity's than that usual ratio is (a month where
     the two records agree better than usual is no gap). Where the pair's median lies
-    outside the commodity's band (more than half its months beyond it on one side) the
-    habit is itself the anomaly, a persistent gap: the pair is judged by the commodity's
+    outside the commodity's band (more than half its months beyond it on one side), or
+    ``persistent_factor`` times or more off the commodity's usual ratio however wide the
+    band (one record 20 times the other over a year is no margin, timing or threshold:
+    ``context.MIRROR_PERSISTENT_FACTOR``), the habit is itself the anomaly, a persistent
+    gap: the pair is judged by the commodity's
     band and ratio, and each of its months whose ratio stays beyond the commodity's
     quartile on that side (median ∓ 0.674 σ) is part of the gap, although the wide band
     holds it and however small it is; its months back on the usual side are bridged (as
@@ -127,6 +135,7 @@ class MirrorGap(Detector):
     min_spread: float = MIRROR_MIN_SPREAD
     pair_min_spread: float = 0.3
     min_pair_months: int = MIRROR_PAIR_MONTHS
+    persistent_factor: float = MIRROR_PERSISTENT_FACTOR  # a pair this far off: persistent
     min_usual_months: int = 6  # compared months outside a finding that make a usual month
     materiality: float = 0.2
     material_money: float = MATERIAL_MONEY  # US dollars; currency units where the store has no rate
@@ -222,6 +231,9 @@ class MirrorGap(Detector):
         usable = np.isfinite(own) & np.isfinite(mirror) & (own >= 0) & (mirror >= 0)
         usable &= (own > 0) | (mirror > 0)
         ok = context_array(panel, "mirror_currency_ok")
+        # both sides recorded the month, but no rate converts one into the other: not
+        # compared, and said apart from the months one side did not record
+        unrated = np.zeros(own.shape, dtype=bool) if ok is None else np.isfinite(own) & (ok == 0)
         if ok is not None:
             usable &= ok == 1
         if not usable.any():
@@ -232,10 +244,14 @@ class MirrorGap(Detector):
         habit = self.pair_usual(log_ratio, margin, spread)
         k = np.exp(side * habit["usual"])  # the partner's usual figure per unit of the own
         expected_own = mirror / k
-        per_usd = _or(context_array(panel, "own_per_usd"), own.shape, np.nan)
+        rates = context_array(panel, "own_per_usd")
+        per_usd = _or(rates, own.shape, np.nan)
         return {
             "own": own,
             "mirror": mirror,
+            "unrated": unrated,
+            # of those, the months whose own currency has no rate (else the partner's has none)
+            "own_unrated": unrated & (False if rates is None else ~np.isfinite(rates)),
             "usable": usable,
             "side": side,
             "margin": margin,
@@ -273,10 +289,12 @@ class MirrorGap(Detector):
         ``spread``: the commodity's usual log ratio and σ per cell. Returns per row
         ``center`` (the pair's median), ``pair_spread`` (its robust σ, floored) and
         ``pair_n`` (its compared months); per cell ``persistent`` (at least
-        ``min_pair_months`` months, and the median outside the commodity's band: more than
-        half the months beyond it on one side), ``persistent_z`` (the evidence of that, in
-        the commodity's σ: the median's distance, or the threshold plus the sign test's
-        deviate of the months beyond the band's edge on its side, the larger),
+        ``min_pair_months`` months, and the median beyond the edge: the commodity's band,
+        more than half the months beyond it on one side, or ``persistent_factor`` times off
+        its usual ratio where that is nearer), ``persistent_z`` (the evidence of that, in
+        the commodity's σ and over ``threshold`` exactly where the pair is persistent: the
+        median's distance over the edge's, or one plus the sign test's deviate of the months
+        beyond the edge on its side over ``threshold``, the larger, times ``threshold``),
         ``own_habit`` (as many months, not
         persistent), ``pair_median``, ``pair_usual`` (the median shrunk towards
         the commodity's by precision: the median of n months, variance π/2 · σ² / n,
@@ -289,7 +307,11 @@ class MirrorGap(Detector):
         n, ps = pair_n[:, None].astype(float), pair_spread[:, None]
         own_center = np.where(n > 0, center[:, None], margin)
         enough = n >= self.min_pair_months
-        persistent = enough & (np.abs(own_center - margin) > self.threshold * spread)
+        # the edge a pair's median must pass to be persistent: the band's, or ×20 where the
+        # band is wider (``context.MIRROR_PERSISTENT_FACTOR``); the evidence is read against
+        # the same edge, so that it is over the threshold exactly where the pair is persistent
+        edge = np.minimum(self.threshold * spread, np.log(self.persistent_factor))
+        persistent = enough & (np.abs(own_center - margin) > edge)
         own_habit = enough & ~persistent
         weight = n / (np.pi / 2 * ps**2)
         prior = 1.0 / spread**2
@@ -297,8 +319,8 @@ class MirrorGap(Detector):
         # the sign test of the median: how many of the pair's months lie beyond the band's
         # edge on its median's side, against a fair coin (a pair whose usual ratio sat on
         # the edge would have half of them beyond it)
-        beyond = np.sign(own_center - margin) * (log_ratio - margin) > self.threshold * spread
-        held = self.threshold + sign_test_z(pair_n, beyond.sum(axis=1))
+        beyond = np.sign(own_center - margin) * (log_ratio - margin) > edge
+        held = 1.0 + sign_test_z(pair_n, beyond.sum(axis=1))[:, None] / self.threshold
         return {
             "center": center,
             "pair_spread": pair_spread,
@@ -306,7 +328,7 @@ class MirrorGap(Detector):
             "pair_median": own_center,
             "pair_usual": pair_usual,
             "persistent": persistent,
-            "persistent_z": np.maximum(np.abs(own_center - margin) / spread, held[:, None]),
+            "persistent_z": self.threshold * np.maximum(np.abs(own_center - margin) / edge, held),
             "own_habit": own_habit,
             "usual": np.where(own_habit, pair_usual, margin),
             "pair_width": np.minimum(self.break_threshold * ps, self.threshold * spread),
@@ -435,7 +457,10 @@ class MirrorGap(Detector):
             (np.sign(c["log_ratio"][r, cols] - c["margin"][r, cols]) == habit_side).any()
         )
         basis = "pair" if c["own_habit"][r, a] else "persistent" if persistent else "commodity"
-        one_sided = ~np.isfinite(c["own"][r, span]) | ~np.isfinite(c["mirror"][r, span])
+        unrated = c["unrated"][r, span]
+        one_sided = (
+            ~np.isfinite(c["own"][r, span]) | ~np.isfinite(c["mirror"][r, span])
+        ) & ~unrated
         quartile = m + np.sign(c["pair_median"][r, a] - m) * QUARTILE * s
         outside_band = c["z_band"][r, cols] > 1.0
         return {
@@ -451,6 +476,10 @@ class MirrorGap(Detector):
             ],
             "span_months": len(span),
             "one_sided_months": int(one_sided.sum()),
+            # recorded by both, not compared for want of an exchange rate: which, and whose
+            "unconverted_months": int(unrated.sum()),
+            "unconverted_periods": [str(p) for p in labels[span[unrated]]],
+            "unconverted_rate": _unconverted_rate(unrated, c["own_unrated"][r, span]),
             "own_total": _round(own.sum()),
             "mirror_total": _round(mirror.sum()),
             "ratio": evidence_figure(_ratio(side, own.sum(), mirror.sum())),
@@ -504,7 +533,7 @@ class MirrorGap(Detector):
         own, mirror = money_pair(ev.get("own_total"), ev.get("mirror_total"), cur)
         own_text, mirror_text = _records(finding, ev, own, mirror)
         unit = period_unit(finding_freq(finding))
-        head = f"{_span(finding)}{_compared(ev, unit)} {own_text}, while {mirror_text}"
+        head = f"{_span(finding)}{_compared(finding, ev, unit)} {own_text}, while {mirror_text}"
         text = f"{head}: {self._against_band(ev, unit)}.{_zero_months(ev, unit)} "
         fixes = ev.get("corrections")
         if not fixes:  # a finding saved before both corrections were kept
@@ -513,6 +542,21 @@ class MirrorGap(Detector):
                 f"a gap of {money(finding.get('impact'), cur)}."
             )
         return text + _corrections(finding, ev, fixes, cur, unit) + _moved(finding, ev, cur, unit)
+
+    def _far_off(self, ev: Mapping, unit: str = "month") -> str:
+        """Where a persistent pair's own usual ratio lies inside the commodity's band (a
+        band wider than ``persistent_factor`` either way: the pair is persistent for being
+        that far off), how far off it is, in words; "" where it lies outside the band."""
+        pair, usual = ev.get("pair_usual_ratio"), ev.get("usual_ratio")
+        lo, hi = (ev.get("band") or [None, None])[:2]
+        if not pair or not usual or lo is None or hi is None or not lo <= pair <= hi:
+            return ""
+        factor = pair / usual
+        times = f"{_r(factor)} times" if factor >= 1 else f"1/{_r(1 / factor)} of"
+        return (
+            f"{times} this commodity's usual one (one record {self.persistent_factor:g} times "
+            f"the other, {unit} after {unit}, is no CIF/FOB margin, timing or threshold)"
+        )
 
     def _against_band(self, ev: Mapping, unit: str = "month") -> str:
         """The ratio against the band that flagged it: the commodity's, or the pair's own,
@@ -556,6 +600,12 @@ class MirrorGap(Detector):
                 if inside
                 else ""
             )
+            off = self._far_off(ev, unit)
+            if off:
+                return (
+                    f"{ratio_text}, and this pair's own usual ratio, {own_usual}, is {off}: a "
+                    f"persistent gap, though inside this commodity's wide band ({usual}){still}"
+                )
             return (
                 f"{ratio_text}, and this pair's own usual ratio, {own_usual}, is itself outside "
                 f"this commodity's band ({usual}): a persistent gap{still}"
@@ -563,9 +613,11 @@ class MirrorGap(Detector):
         if not pair_band or outside == "band":
             habit = f"; this pair's own usual ratio is {own_usual}" if pair_band else ""
             if ev.get("persistent_pair"):
+                off = self._far_off(ev, unit)
+                where = f"is {off}" if off else "lies outside the band"
                 habit = (
-                    f"; this pair's own usual ratio, {own_usual}, lies outside the band on the "
-                    "other side: a persistent gap the other way"
+                    f"; this pair's own usual ratio, {own_usual}, {where} on the other side: a "
+                    "persistent gap the other way"
                 )
             return f"{ratio_text} for this commodity ({usual}{habit})"
         pair = (
@@ -749,16 +801,48 @@ def smaller_share(k: np.ndarray) -> np.ndarray:
     return np.minimum(1.0, k)
 
 
-def _compared(ev: Mapping, unit: str = "month") -> str:
-    """Which months the totals are over, where the span holds months not compared."""
+def _unconverted_rate(unrated: np.ndarray, own_unrated: np.ndarray) -> str | None:
+    """Whose currency lacks a rate in a span's unconverted months: "own" where the series'
+    own does in any of them, else "partner"; None where every month was converted."""
+    if not unrated.any():
+        return None
+    return "own" if own_unrated.any() else "partner"
+
+
+def _compared(finding: Mapping, ev: Mapping, unit: str = "month") -> str:
+    """Which months the totals are over, where the span holds months not compared; months
+    both sides recorded that no rate converts are named apart (a month with no EUR rate had
+    read as one "both recorded" left out, its gap dropped without a word)."""
     months, span = len(ev.get("months") or []), ev.get("span_months")
     if not span or months >= span:
         return ""
-    if ev.get("one_sided_months") == span - months:
-        return f", in the {plural(months, unit)} both recorded,"
-    if ev.get("outside") == "persistent":  # the others bridged: on the usual side
-        return f", in the {plural(months, unit)} of the gap,"
-    return f", in the {plural(months, unit)} compared,"
+    unconverted = ev.get("unconverted_months") or 0
+    if ev.get("one_sided_months") == span - months - unconverted:
+        which = "both recorded" if not unconverted else "compared"
+    elif ev.get("outside") == "persistent":  # the others bridged: on the usual side
+        which = "of the gap"
+    else:
+        which = "compared"
+    return f", in the {plural(months, unit)} {which}{_unconverted(finding, ev)},"
+
+
+def _unconverted(finding: Mapping, ev: Mapping) -> str:
+    """' (July 2024 not converted: no rate in the store for DEU's currency)', or '' where
+    every month both recorded was converted."""
+    periods = ev.get("unconverted_periods") or []
+    if not ev.get("unconverted_months") or not periods:
+        return ""
+    freq = finding_freq(finding)
+    if len(periods) <= 3:
+        named = [period_name(p, freq) for p in periods]
+        said = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+    else:
+        said = plural(len(periods), period_unit(freq))
+    if ev.get("unconverted_rate") == "own":
+        why = f"no {finding.get('currency')} rate in the store"
+    else:
+        why = f"no rate in the store for {finding.get('partner')}'s currency"
+    return f" ({said} not converted: {why})"
 
 
 def _records(finding: Mapping, ev: Mapping, own: str, mirror: str) -> tuple[str, str]:

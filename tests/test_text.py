@@ -289,7 +289,7 @@ def test_an_ipv6_loopback_is_written_in_brackets_in_a_url():
         # a month not reported is a gap, one reported as zero a 0: not the same thing, and
         # the zero is often the month a finding is about (Romania's €0 of June 2024)
         ([1e3, np.nan, 0.0, 1e5, 1e4], "▁ 0█▅"),
-        ([5.0, -2.0, 5.0], "▁-▁"),
+        ([5.0, -2.0, 5.0], "▅-▅"),  # one figure: no change, drawn mid-height
         ([0.0, 0.0, np.nan], "00 "),
         ([np.nan, np.nan], ""),
     ],
@@ -297,6 +297,55 @@ def test_an_ipv6_loopback_is_written_in_brackets_in_a_url():
 )
 def test_the_sparkline_tells_a_zero_from_a_missing_month(values, drawn):
     assert sparkline(np.array(values)) == drawn
+
+
+_NOISE = [1.0, 1.05, 0.95, 1.02, 0.97, 1.04, 0.96, 1.0]  # a flat series, 5 % noise
+
+
+@pytest.mark.parametrize(
+    ("values", "heights"),
+    [
+        (np.array(_NOISE) * 2e6, {"▄", "▅"}),  # small noise draws small, never ▁ to █
+        (np.array([1.0, 1.5, 2.0]) * 2e6, {"▁", "▅", "█"}),  # a doubling spans the height
+        (np.array([1.0, 10.0, 100.0]), {"▁", "▅", "█"}),
+    ],
+    ids=["flat-with-noise", "a-doubling", "two-decades"],
+)
+def test_the_sparkline_never_scales_small_noise_to_its_full_height(values, heights):
+    """Each line was scaled to its own lowest and highest figure, so a flat series' 5 %
+    noise filled the eight heights and looked as volatile as a collapse."""
+    assert set(sparkline(values)) == heights
+
+
+def test_the_lines_of_one_chart_share_a_scale():
+    """A pair's own record (about $2.0M, then $5.9M) and its mirror ($1.9M to $2.1M):
+    drawn each on its own range, the mirror's $2.1M stood higher than the own line's
+    $2.0M. On their shared range one height is one amount on both lines."""
+    own = np.array([2.0, 2.0, 2.0, 5.9, 5.9, 2.0]) * 1e6
+    mirror = np.array([2.1, 2.1, 1.9, 2.0, 2.1, 2.0]) * 1e6
+    both = np.column_stack([own, mirror])
+    own_line, mirror_line = (sparkline(line, shared=both) for line in (own, mirror))
+    assert own_line[0] == mirror_line[3]  # $2.0M: one height on both lines
+    assert own_line[0] <= mirror_line[0] < own_line[3] == "█"  # $2.0M, $2.1M, $5.9M
+
+
+@pytest.mark.parametrize(
+    ("values", "width", "drawn"),
+    [
+        # 228 months in at most 76 marks: one mark for three months, each their median
+        (np.repeat([1.0, 2.0], 114) * 1e6, 76, "▁" * 38 + "█" * 38),
+        # counted back from the last month: the latest months are a whole mark
+        ([1.0, 1.0, 1.0, 5.0, 5.0, 5.0, 9.0], 3, "▁▁█"),
+        # a mark of months not reported is a gap; a median of zero is drawn 0
+        ([np.nan, np.nan, 0.0, 0.0, 2.0, 2.0, 8.0, 8.0], 4, " 0▁█"),
+        ([1.0, 2.0], 80, "▁█"),  # what fits is one mark a month
+    ],
+    ids=["19-years", "from-the-end", "gap-and-zero", "fits"],
+)
+def test_a_long_sparkline_fits_its_width_one_mark_a_median_of_months(values, width, drawn):
+    """A 19-year series was 228 marks, wrapped on an 80-column terminal."""
+    line = sparkline(np.array(values, dtype=float), width=width)
+    assert line == drawn and len(line) <= width
 
 
 @pytest.mark.parametrize(

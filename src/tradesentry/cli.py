@@ -48,11 +48,12 @@ from tradesentry.text import (
     json_escaped,
     missing,
     money,
-    period_label,
     period_span,
+    period_unit,
     plural,
     printable,
     sparkline,
+    sparkline_step,
 )
 
 # Markup and emoji codes off: what these consoles print is mostly data (file names, keys,
@@ -671,7 +672,10 @@ def scan(
     ] = None,
     fail_on: Annotated[
         Severity | None,
-        typer.Option(case_sensitive=False, help="Exit 1 if a finding is this severe."),
+        typer.Option(
+            case_sensitive=False,
+            help="Exit 1 if a finding is this severe or worse (high > medium > low).",
+        ),
     ] = None,
     new: Annotated[
         bool, typer.Option("--new", help="Only findings the previous scan did not have.")
@@ -933,7 +937,8 @@ def series(
     under = f"{view.classification}, " if classification else ""
     under += "annual, " if view.freq == "A" else ""
     out.print(Text.assemble((printable(name), "bold"), printable(f" ({under}{currency})")))
-    out.print(sparkline(_sparkline_values(obs)), highlight=False)
+    for line in _series_chart(_sparkline_values(obs), currency, view.freq, out.width):
+        out.print(line, highlight=False)
     flagged = _flagged_periods(view.findings)
     table = Table(show_edge=False)
     for column in ("period", "months", "value", "flags"):
@@ -951,8 +956,11 @@ def series(
         month = f"{i // 12:04d}-{i % 12 + 1:02d}"
         withheld = row is not None and pd.isna(row.value)
         marks = (["withheld"] if withheld else []) + sorted(flagged.get((view.freq, month), ()))
+        # a combined figure (China's January–February) is labelled by its span, as the
+        # scan's headings write it: by its first month it read as a second January
+        end = i + (1 if row is None else row.period_months) - 1
         table.add_row(
-            period_label(month, view.freq),
+            period_span(month, f"{end // 12:04d}-{end % 12 + 1:02d}", view.freq, "…"),
             "" if row is None else str(row.period_months),
             "" if row is None or withheld else money(row.value, currency),
             ", ".join(marks),
@@ -1071,6 +1079,32 @@ def rates(
             _remove_store(target)
         raise
     cli_cross.print_rates_result(out, result)
+
+
+#: the fewest marks a series' chart keeps beside its lowest and highest figure: on a
+#: narrower terminal the figures are left out
+_CHART_MARKS = 24
+
+
+def _series_chart(values: np.ndarray, currency: str, freq: str, width: int) -> list[str]:
+    """The series' sparkline within ``width`` columns, its lowest and highest figure beside
+    it where there is room, and, where it is drawn one mark for several periods, a line
+    saying so: a terminal wraps a longer line, and a 19-year series was 228 marks."""
+    unit = period_unit(freq)
+    finite = values[np.isfinite(values)]
+    beside = (
+        f"  {money(finite.min(), currency)} to {money(finite.max(), currency)} a {unit}"
+        if finite.size
+        else ""
+    )
+    if width - len(beside) < min(_CHART_MARKS, len(values)):
+        beside = ""
+    room = max(1, width - len(beside))
+    lines = [sparkline(values, width=room) + beside]
+    step = sparkline_step(len(values), room)
+    if step > 1:
+        lines.append(f"(each mark the median of {plural(step, unit)})")
+    return lines
 
 
 def _sparkline_values(obs: pd.DataFrame) -> np.ndarray:
@@ -1400,16 +1434,23 @@ def demo(store: StoreOption = None) -> None:
     with resources.as_file(data) as path, open_store(store) as st:
         result = st.ingest(path)
         out.print(
+            # within 80 columns: "47 rows accepted" ran the line to 82
             f"Ingested {path.name}: release {result.release_id}, "
-            f"{plural(result.rows_accepted, 'row')} accepted, {result.rows_quarantined} quarantined"
-            + (" (already in the store)" if result.already_ingested else "")
+            f"{result.rows_accepted:,} accepted, {result.rows_quarantined:,} quarantined"
+            + ("\n(already in the store)" if result.already_ingested else "")
         )
+        # the headings `releases` gives these counts: the full names split a heading and
+        # folded the table on an 80-column terminal
+        counts = {
+            "rows_read": "read",
+            "rows_accepted": "accepted",
+            "rows_quarantined": "quarantined",
+        }
         _emit(
-            st.releases()[
-                ["id", "source", "file", "rows_read", "rows_accepted", "rows_quarantined"]
-            ],
+            st.releases()[["id", "source", "file", *counts]].rename(columns=counts),
             TableFormat.table,
             title="Releases",
+            whole=("id", "source", *counts.values()),
         )
         found = api.scan(st)
         _findings_table(found, limit=10)

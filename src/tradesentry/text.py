@@ -386,20 +386,68 @@ def period_unit(freq: str | None = "M") -> str:
     return "year" if freq == "A" else "month"
 
 
-def sparkline(values: np.ndarray) -> str:
+#: the least ratio a sparkline's full height spans, as a log10: a doubling. Scaled to its
+#: own lowest and highest figure, a flat series' 5 % noise filled all eight heights and read
+#: as volatile; against a doubling it moves a step.
+_SPARK_FLOOR = math.log10(2.0)
+
+
+def sparkline_step(count: int, width: int | None) -> int:
+    """How many periods one mark of a sparkline of ``count`` periods stands for, to be at
+    most ``width`` marks wide (None: one mark a period)."""
+    return max(1, math.ceil(count / width)) if width and width > 0 else 1
+
+
+def sparkline(
+    values: np.ndarray, *, shared: np.ndarray | None = None, width: int | None = None
+) -> str:
     """The series on a log scale in eight block heights: a gap for a month not reported,
     "0" for one reported as zero (a log scale has no height for it, and it is often the
-    very month a finding is about) and "-" for a negative figure."""
+    very month a finding is about) and "-" for a negative figure.
+
+    The height spans the figures' lowest to highest, but never less than a doubling, centred
+    on them (a flat series is drawn flat, mid-height). ``shared``: the figures of every line
+    of one chart (a pair's own and mirror records), whose range every line is drawn on, so
+    that one height is one amount on each (drawn each on its own range, $2.0M stood higher
+    on one line than $2.1M on the other). ``width``: the most marks; a longer series is
+    drawn one mark for ``sparkline_step`` periods, the median of its reported ones, counted
+    back from the last period (a terminal wraps a line wider than itself, and a 19-year
+    series was 228 marks); the caller says so.
+    """
     v = np.asarray(values, dtype=float)
-    ok = np.isfinite(v) & (v > 0)
+    v = _spark_medians(v, sparkline_step(len(v), width))
     if not np.isfinite(v).any():
         return ""
+    ok = np.isfinite(v) & (v > 0)
     logs = np.log10(np.where(ok, v, np.nan))
-    lo, hi = (np.nanmin(logs), np.nanmax(logs)) if ok.any() else (0.0, 0.0)
-    span = hi - lo or 1.0
-    idx = np.where(ok, np.round((logs - lo) / span * (len(_BLOCKS) - 1)), -1).astype(int)
+    lo, hi = _spark_range(v if shared is None else shared)
+    idx = np.round((logs - lo) / (hi - lo) * (len(_BLOCKS) - 1))
+    idx = np.where(ok, np.clip(idx, 0, len(_BLOCKS) - 1), -1).astype(int)
     marks = np.where(v == 0, "0", np.where(v < 0, "-", " "))
     return "".join(_BLOCKS[i] if i >= 0 else mark for i, mark in zip(idx, marks, strict=True))
+
+
+def _spark_medians(v: np.ndarray, step: int) -> np.ndarray:
+    """``v`` as one figure for each ``step`` periods, the median of its reported ones (NaN
+    where none is), counted back from the last: the latest periods are a whole mark."""
+    if step == 1:
+        return v
+    padded = np.concatenate([np.full(-len(v) % step, np.nan), v]).reshape(-1, step)
+    return np.array(
+        [np.median(r[np.isfinite(r)]) if np.isfinite(r).any() else np.nan for r in padded]
+    )
+
+
+def _spark_range(figures: np.ndarray) -> tuple[float, float]:
+    """The log10 range a sparkline's heights span: its positive figures', widened about
+    its middle to ``_SPARK_FLOOR``."""
+    f = np.asarray(figures, dtype=float).ravel()
+    f = np.log10(f[np.isfinite(f) & (f > 0)])
+    lo, hi = (float(f.min()), float(f.max())) if f.size else (0.0, 0.0)
+    if hi - lo < _SPARK_FLOOR:
+        middle = (lo + hi) / 2
+        lo, hi = middle - _SPARK_FLOOR / 2, middle + _SPARK_FLOOR / 2
+    return lo, hi
 
 
 def csv_safe(value):

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import DEMO_CSV, today
 from tests.test_api import two_classifications
+from tradesentry import cli
 from tradesentry.cli import app
 from tradesentry.store import open_store
 
@@ -181,7 +182,8 @@ def test_series_held_under_two_classifications_needs_one(tmp_path):
     )
     assert chosen.exit_code == 0, chosen.output
     assert chosen.stdout.startswith("CHN → PRK export 8542 (H5, USD)\n")
-    assert chosen.stdout.count("2021-02  ") == 1  # each month once
+    rows = [line.split()[:1] for line in chosen.stdout.splitlines()]
+    assert rows.count(["2021-02"]) == 1  # each month once
 
 
 def _comext_with_a_blank(tmp_path) -> str:
@@ -235,9 +237,57 @@ def test_series_shows_two_combined_figures_that_overlap_and_their_flag(tmp_path)
     assert shown.exit_code == 0, shown.output
     cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
     table = {c[0]: c[1:] for c in cells if len(c) == 4 and c[0][:2] == "20"}
-    assert table["2020-01"] == ["2", "$2.0M", ""]
-    assert table["2020-02"] == ["2", "$2.0M", "incoherent"]  # the month counted twice
+    assert table["2020-01…2020-02"] == ["2", "$2.0M", ""]
+    assert table["2020-02…2020-03"] == ["2", "$2.0M", "incoherent"]  # the month counted twice
     assert "both cover February 2020" in shown.stdout.replace("\n", " ")
+
+
+def test_series_labels_a_combined_figure_by_its_months(tmp_path):
+    """China's January–February 2020, one figure published beside January's own: it was
+    labelled 2020-01 as January was, read as a second January; the scan's headings write
+    its span so."""
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", DEMO_CSV, "--store", db).exit_code == 0
+    shown = invoke("series", "CHN", "PRK", "export", "TOTAL", "--store", db)
+    cells = [[c.strip() for c in line.split("│")] for line in shown.stdout.splitlines()]
+    rows = [c[:3] for c in cells if len(c) == 4 and c[0][:4] in ("2020", "2021")]
+    assert ["2020-01", "1", "$186.9M"] in rows and ["2020-01…2020-02", "2", "$197.4M"] in rows
+    assert [r[0] for r in rows].count("2020-01") == 1
+
+
+def _long_series(tmp_path, months: int = 228):
+    """19 years of a flat series with a few per cent of noise (values 0.95M to 1.05M)."""
+    periods = pd.period_range("2001-01", periods=months, freq="M").astype(str)
+    lines = ["reporter,partner,flow,commodity,period,value\n"]
+    lines += [
+        f"JPN,CHN,export,TOTAL,{p},{1e6 + 25_000 * ((i * 7) % 5 - 2)}\n"
+        for i, p in enumerate(periods)
+    ]
+    source = tmp_path / "long.csv"
+    source.write_text("".join(lines))
+    db = tmp_path / "s.duckdb"
+    assert invoke("ingest", source, "--store", db).exit_code == 0
+    return db
+
+
+@pytest.mark.parametrize(
+    ("columns", "beside", "note"),
+    [
+        (80, "  $950.0K to $1.1M a month", "(each mark the median of 5 months)"),
+        (40, "", "(each mark the median of 6 months)"),  # no room for the figures
+    ],
+)
+def test_series_fits_its_chart_to_the_terminal(tmp_path, monkeypatch, columns, beside, note):
+    """A 19-year series was drawn one mark a month, 228 marks that an 80-column terminal
+    wrapped: it is drawn one mark for several months, saying so, with its lowest and
+    highest figure beside it where there is room."""
+    db = _long_series(tmp_path)
+    monkeypatch.setattr(cli.out, "width", columns)  # as test_output's `wide` sets it
+    shown = invoke("series", "JPN", "CHN", "export", "TOTAL", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    chart, said = shown.stdout.splitlines()[1:3]
+    assert len(chart) <= columns and chart.endswith(beside) and said == note
+    assert set(chart.removesuffix(beside)) <= set("▃▄▅▆")  # 5 % noise draws small
 
 
 def test_series_shows_a_stops_months_to_the_records_end(tmp_path):
@@ -509,6 +559,20 @@ def test_the_releases_table_fits_a_terminal_and_json_keeps_everything(tmp_path):
     assert full["sha256"][:12] not in narrow.stdout  # in json and csv
     assert lines[-1].startswith("* the day it was ingested")  # no --published: marked
     assert len(full["sha256"]) == 64 and "rows_quarantined" in full
+
+
+def test_the_demos_releases_table_fits_a_terminal(tmp_path, monkeypatch):
+    """The demo's table was headed with the store's column names, which split
+    `rows_quarantine`/`d` and folded the file name on an 80-column terminal."""
+    monkeypatch.setattr(cli.out, "width", 80)
+    shown = invoke("demo", "--store", tmp_path / "demo.duckdb")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    table = lines[lines.index("Releases") : lines.index("Releases") + 6]
+    assert max(len(line) for line in lines[: lines.index("Releases") + 6]) <= 80
+    header = next(line for line in table if "quarantined" in line)
+    assert " ".join(header.split()) == "┃ id ┃ source ┃ file ┃ read ┃ accepted ┃ quarantined ┃"
+    assert any("cn_kp_monthly_2019_2021h1.csv" in line for line in table)  # never folded
 
 
 def test_releases_of_a_store_without_any_is_an_empty_table(tmp_path):

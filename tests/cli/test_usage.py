@@ -150,6 +150,18 @@ def test_exit_code_1_is_for_fail_on_only(demo_db, args, code):
     assert invoke("scan", "--format", "json", *args, store=demo_db).exit_code == code
 
 
+def test_fail_on_help_says_it_fails_on_that_severity_or_worse(tmp_path):
+    """The help said "if a finding is this severe": `--fail-on medium` fails on a high
+    finding too, as the exit codes say (at or above)."""
+    shown = runner.invoke(
+        cli.app,
+        ["scan", "--help"],
+        env={"TRADESENTRY_STORE": str(tmp_path / "s.duckdb"), "COLUMNS": "200"},
+    )
+    line = next(line for line in shown.stdout.splitlines() if "--fail-on" in line)
+    assert "this severe or worse (high > medium > low)" in line
+
+
 @pytest.fixture(scope="module")
 def doubled_db(tmp_path_factory) -> Path:
     """A store path holding the demo with China's exports of December 2020 doubled: the

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from tradesentry import revisions as rev
-from tradesentry.missing import mirror_ratio
+from tradesentry.missing import every_period, mirror_ratio
 from tradesentry.text import (
     json_text,
     missing,
@@ -317,22 +317,42 @@ def _mirror_months(console: Console, view, flow: str, rows: pd.DataFrame) -> Non
         + _pair_basis(first, period_unit(view.freq))
     )
     console.print(Text.assemble((f"{own_label} vs {mirror_label}", "bold"), usual))
-    console.print(f"  own    {sparkline(rows['own'].to_numpy(float))}", highlight=False)
-    console.print(f"  mirror {sparkline(rows['mirror'].to_numpy(float))}", highlight=False)
+    rows = every_period(rows, view.freq)
+    both = rows[["own", "mirror"]].to_numpy(float)  # one scale: one height, one amount
+    console.print(f"  own    {sparkline(both[:, 0], shared=both)}", highlight=False)
+    console.print(f"  mirror {sparkline(both[:, 1], shared=both)}", highlight=False)
     table = Table(show_edge=False)
     for column in ("period", own_label, mirror_label, "ratio", "gap", "band"):
         table.add_column(column, justify="left" if column in ("period", "band") else "right")
     for row in rows.itertuples():
         table.add_row(
             row.period,
-            money(_num(row.own), view.currency),
-            money(_num(row.mirror), view.currency),
+            _figure(row.own, row.own_currency_ok, view.currency),
+            _figure(row.mirror, row.mirror_currency_ok, view.currency),
             _ratio(row.ratio),
-            money(_num(row.gap), view.currency) if _num(row.gap) is not None else "",
+            _gap(row.gap, view.currency),
             "outside" if row.outside else "",
         )
     console.print(table)
     console.print(_mirror_totals(view, flow, rows), highlight=False)
+
+
+def _figure(value, converted, currency: str) -> str:
+    """A side's figure of a period: n/a where it recorded none, `no rate` where it did in a
+    currency the store has no rate for that period (both read n/a, and a reader could not
+    tell a month missing from a month unconverted)."""
+    if _num(value) is None and not pd.isna(converted) and converted == 0:
+        return "no rate"
+    return money(_num(value), currency)
+
+
+def _gap(value, currency: str) -> str:
+    """The gap column: empty where nothing is compared; a gap under a cent either way
+    "under $0.01", as its sign says nothing at that size ("above -€0.01" read as a riddle)."""
+    value = _num(value)
+    if value is None:
+        return ""
+    return money(abs(value) if abs(value) < 0.005 else value, currency)
 
 
 def _pair_basis(first, unit: str = "month") -> str:
@@ -348,7 +368,7 @@ def _pair_basis(first, unit: str = "month") -> str:
         usual, median = _ratio(first["expected_ratio"]), _ratio(first["pair_usual_ratio"])
         moved = "" if usual == median else f": its median, {median}, shrunk towards the commodity's"
         return (
-            f"; months judged by this pair's own band {_ratio(first['pair_band_low'])}–"
+            f"; {unit}s judged by this pair's own band {_ratio(first['pair_band_low'])}–"
             f"{_ratio(first['pair_band_high'])} around its usual ratio {usual} over "
             f"{plural(int(first['pair_months']), unit)}"
             f"{moved}"
@@ -367,7 +387,7 @@ def _mirror_totals(view, flow: str, rows: pd.DataFrame) -> str:
         if len(months):
             total = money(_num(rows[column].sum()), cur)
             sides.append(f"{label} {total} over {plural(len(months), unit)} ({_span(months)})")
-        elif column == "mirror" and rows["mirror_currency_ok"].fillna(1).eq(0).any():
+        elif rows[f"{column}_currency_ok"].fillna(1).eq(0).any():
             sides.append(f"{label}: no rate to {cur} for any {unit}")
         else:
             sides.append(f"{label}: no record")
@@ -409,25 +429,34 @@ def _mirror_commodities(
         "ratio over time",
     ):
         table.add_column(column, no_wrap=column in ("commodity", own_label, mirror_label))
+    span = rows["period"].min(), rows["period"].max()  # each line over the title's periods
     for (classification, commodity, breakdown), part in rows.groupby(SERIES, sort=True):
         part = part.sort_values("period")
         has_own, has_mirror = part["own"].notna(), part["mirror"].notna()
         both = has_own & has_mirror
         ratio = mirror_ratio(part, flow)
-        unconverted = int(part["mirror_currency_ok"].fillna(1).eq(0).sum())
+        unconverted = {
+            side: int(part[f"{side}_currency_ok"].fillna(1).eq(0).sum())
+            for side in ("own", "mirror")
+        }
         table.add_row(
             _label(commodity, classification, breakdown, several),
-            _recorded(part.loc[has_own, "own"].sum(), int(has_own.sum()), view.currency),
+            _recorded(
+                part.loc[has_own, "own"].sum(),
+                int(has_own.sum()),
+                view.currency,
+                unconverted["own"],
+            ),
             _recorded(
                 part.loc[has_mirror, "mirror"].sum(),
                 int(has_mirror.sum()),
                 view.currency,
-                unconverted,
+                unconverted["mirror"],
             ),
             _ratio(ratio),
             f"{_ratio(part['band_low'].iat[0])}–{_ratio(part['band_high'].iat[0])}",
             f"{int(part['outside'].sum())}/{int(both.sum())}",
-            sparkline(part["ratio"].to_numpy(float)),
+            sparkline(every_period(part, view.freq, *span)["ratio"].to_numpy(float)),
         )
     console.print(table)
 
@@ -525,7 +554,12 @@ def _missing_cells(row: dict, cur: str) -> list[str]:
     """recorded, partner's record, both, low, central, high of a commodity or a total."""
     months = int(row.get("months", 0))
     return [
-        _recorded(row.get("own"), int(row.get("own_months", 0)), cur),
+        _recorded(
+            row.get("own"),
+            int(row.get("own_months", 0)),
+            cur,
+            int(row.get("own_unconverted_months", 0)),
+        ),
         _recorded(
             row.get("mirror"),
             int(row.get("mirror_months", 0)),

@@ -1,8 +1,9 @@
 """Both records of a pair's trade, and what the gaps between them imply is missing.
 
 ``mirror_view`` lines up, month by month, a reporter's record of its trade with a partner
-against the partner's record of the same flows (converted into the reporter's currency
-with the store's rates), with the usual import/export ratio and its band, as the
+against the partner's record of the same flows (both converted into one currency, the one
+the reporter's figures with the partner are most often in, at each month's rate in the
+store), with the usual import/export ratio and its band, as the
 ``mirror_gap`` detector sees them. ``missing_trade`` sums, per commodity, what the mirror
 gaps and the unit-value gaps imply is missing from the reporter's record, with a range and
 the method in words.
@@ -24,17 +25,21 @@ from tradesentry.detectors.mirror_gap import QUARTILE, MirrorGap, smaller_share
 from tradesentry.detectors.unit_value import PRICE_OUTLIER, UnitValue
 from tradesentry.errors import InputError, SeriesChoice
 from tradesentry.held import not_held
+from tradesentry.schema import WORLD
+from tradesentry.text import period_unit, plural
 
 METHOD = (
     "Mirror method, month by month. Where both records exist, the reporter's figure implied "
     "by the partner's is the partner's figure adjusted by the usual import/export ratio, as "
     "the mirror_gap check uses it (imports are valued CIF, exports FOB): the pair's own "
     "(its median log ratio over the months both recorded, shrunk towards the commodity's) "
-    "where it has at least 12 such months and its median lies inside the commodity's band; "
+    "where it has at least 12 such months and its median lies inside the commodity's band "
+    "and within 20 times of its usual ratio; "
     "otherwise the commodity's: the median log ratio across every mirror pair and month in "
     "the store, shrunk towards the literature's margin (6 %; none inside the EU) where the "
-    "store holds few pairs. A pair whose own ratio lies outside the band is a persistent "
-    "gap, measured against the commodity's ratio. Which record is wrong the figures do not "
+    "store holds few pairs. A pair whose own ratio lies outside the band, or 20 times or "
+    "more off the commodity's usual ratio however wide the band, is a persistent gap, "
+    "measured against the commodity's ratio. Which record is wrong the figures do not "
     "say, so each month's gap is the smaller of the two corrections that would reconcile "
     "them at that ratio: the reporter's figure moved to the one the partner's implies "
     "(implied − recorded), or the partner's moved to the one the reporter's implies (in the "
@@ -141,10 +146,12 @@ def mirror_view(
     says which).
     """
     detector = detector or MirrorGap()
+    _no_world_partner(con, reporter, partner)
     currency = _currency(con, reporter, partner)
     what = f" in {commodity}" if commodity else ""
     freq, notes = _pair_freq(con, reporter, partner, commodity, freq)
-    raw = con.execute(_pair_sql(commodity, freq), _pair_params(reporter, partner, commodity)).df()
+    params = _pair_params(reporter, partner, commodity, currency)
+    raw = con.execute(_pair_sql(commodity, freq), params).df()
     unit = arguments.FREQS[freq]
     raw["period"] = pd.to_datetime(raw["period"]).dt.strftime("%Y" if freq == "A" else "%Y-%m")
     held = f"{raw['period'].min()} to {raw['period'].max()}"
@@ -159,18 +166,7 @@ def mirror_view(
     # The usual ratios come from every month of the pair, as the detector's do.
     banded = _with_band(everything, detector).loc[raw.index]
     frame = _chosen(banded, key, classification, breakdown).reset_index(drop=True)
-    # only the months the two records are compared in: the partner's record of a code the
-    # reporter does not hold (China's mineral lines beside Japan's TOTAL) is never compared
-    compared = frame["mirror_raw"].notna() & frame["own"].notna()
-    unconverted = compared & (frame["mirror_currency_ok"] == 0)
-    if unconverted.any():
-        missing = sorted(set(frame.loc[unconverted, "mirror_currency"]) - {currency})
-        periods = "years" if freq == "A" else "months"
-        notes.append(
-            f"{int(unconverted.sum())} {periods} of the partner's record are in "
-            f"{', '.join(missing)} with no rate to {currency} in the store: load monthly rates "
-            "with `tradesentry rates FILE` to compare them"
-        )
+    notes += _unconverted_notes(frame, reporter, currency, freq)
     columns = [
         "flow",
         "classification",
@@ -178,6 +174,8 @@ def mirror_view(
         "breakdown",
         "period",
         "own",
+        "own_currency",
+        "own_currency_ok",
         "mirror",
         "mirror_currency",
         "mirror_currency_ok",
@@ -202,9 +200,31 @@ def mirror_view(
         "reference_pair_months",
     ]
     out = frame[columns].copy()
-    # a flag: 1 or 0, empty where the partner has no figure (not 1.0 in a CSV)
-    out["mirror_currency_ok"] = out["mirror_currency_ok"].astype("Int64")
+    # flags: 1 or 0, empty where the side has no figure (not 1.0 in a CSV)
+    for flag in ("own_currency_ok", "mirror_currency_ok"):
+        out[flag] = out[flag].astype("Int64")
     return MirrorView(reporter, partner, currency, out, notes, freq)
+
+
+def every_period(
+    rows: pd.DataFrame, freq: str, first: str | None = None, last: str | None = None
+) -> pd.DataFrame:
+    """One series' rows of a ``MirrorView`` frame with a row for every period from ``first``
+    to ``last`` (YYYY-MM, or YYYY by year; None: its own first and last): empty, and not
+    ``outside``, where neither side holds a figure, as ``series`` shows a month not
+    reported. The frame holds the periods either side recorded; a table drawn from them
+    closed up the rest (a series silent from March to August 2020 read 2020-02 then
+    2020-09, its sparkline 30 marks for 36 months)."""
+    periods = rows["period"]
+    first, last = first or periods.min(), last or periods.max()
+    yearly = freq == "A"
+    index = pd.period_range(first, last, freq="Y" if yearly else "M")
+    out = rows.set_index("period").reindex(index.strftime("%Y" if yearly else "%Y-%m"))
+    out = out.rename_axis("period").reset_index()
+    for key in KEYS:
+        out[key] = rows[key].iloc[0]
+    out["outside"] = out["outside"].eq(True)
+    return out
 
 
 def missing_trade(
@@ -231,7 +251,7 @@ def missing_trade(
         freq=freq,
     )
     frame = view.frame
-    uv = _unit_value_gaps(con, reporter, partner, start, end, view.freq)
+    uv = _unit_value_gaps(con, reporter, partner, start, end, view.freq, view.currency)
     months = _monthly_parts(frame, uv)
     table = _summarise(months)
     notes = [*view.notes, *_partner_only_unconverted(frame, view.currency, reporter, view.freq)]
@@ -251,6 +271,77 @@ def missing_trade(
     )
 
 
+def _unconverted_notes(frame: pd.DataFrame, reporter: str, currency: str, freq: str) -> list[str]:
+    """A note per side naming the periods its record has no rate to ``currency`` for: the
+    table reads `no rate` there (a month not recorded reads n/a), never a figure of another
+    currency beside the others. The reporter's own periods all; the partner's only where
+    the reporter recorded the period too: its record of a code the reporter does not hold
+    (China's mineral lines beside Japan's TOTAL) is never compared, and ``gap`` names the
+    periods only the partner recorded apart."""
+    unit = period_unit(freq)
+    recorded = frame["own_currency"].notna()
+    notes = []
+    for whose, side, where in (
+        (f"{reporter}'s own record", "own", recorded),
+        ("the partner's record", "mirror", recorded),
+    ):
+        off = where & (frame[f"{side}_currency_ok"] == 0)
+        if not off.any():
+            continue
+        currencies = ", ".join(sorted(set(frame.loc[off, f"{side}_currency"]) - {currency}))
+        periods = sorted(frame.loc[off, "period"].unique())  # a month once, whatever its codes
+        verb = "is" if len(periods) == 1 else "are"
+        notes.append(
+            f"{plural(len(periods), unit)} of {whose} {verb} in {currencies} with no rate to "
+            f"{currency} in the store ({_periods_named(periods, freq)}): shown as `no rate` and "
+            "left out of the totals and the comparison; load monthly rates with "
+            "`tradesentry rates FILE` to compare them"
+        )
+    return notes
+
+
+def _periods_named(periods: list[str], freq: str) -> str:
+    """'2024-07', '2020-03 to 2020-08, 2021-01': consecutive periods as one span."""
+    index = sorted(pd.PeriodIndex(periods, freq="Y" if freq == "A" else "M"))
+    runs: list[list[pd.Period]] = []
+    for period in index:
+        if runs and period == runs[-1][-1] + 1:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    shown = "%Y" if freq == "A" else "%Y-%m"
+    return _listed(
+        [
+            run[0].strftime(shown)
+            if len(run) == 1
+            else f"{run[0].strftime(shown)} to {run[-1].strftime(shown)}"
+            for run in runs
+        ]
+    )
+
+
+def _no_world_partner(con, reporter: str, partner: str) -> None:
+    """The world is the sum of the reporter's partners, not a country: no one records its
+    side of the trade, so there is no mirror record (``mirror DEU WLD`` had read "DEU
+    exports vs WLD imports", each month "no record", with a band)."""
+    if partner != WORLD:
+        return
+    partners = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT partner FROM current_observations WHERE reporter = ? "
+            "AND partner <> ? ORDER BY partner",
+            [reporter, WORLD],
+        ).fetchall()
+    ]
+    held = f" (the store holds {reporter}'s trade with {_listed(partners)})" if partners else ""
+    raise InputError(
+        f"{WORLD} is the world, the sum of {reporter}'s partners, not a country: no one "
+        f"records its side of the trade, so it has no mirror record to compare with; name a "
+        f"partner country{held}"
+    )
+
+
 def _partner_only_unconverted(
     frame: pd.DataFrame, currency: str, reporter: str, freq: str
 ) -> list[str]:
@@ -259,15 +350,15 @@ def _partner_only_unconverted(
     18 years of exports to China in yen, rates for one year loaded, read "partner's record
     $171.3B (12)" over 2001–2019 without a word; the mirror view's own note counts only
     the months both recorded)."""
-    alone = (frame["mirror_currency_ok"] == 0) & frame["own"].isna()
+    alone = (frame["mirror_currency_ok"] == 0) & frame["own_currency"].isna()
     if not alone.any():
         return []
     currencies = ", ".join(sorted(set(frame.loc[alone, "mirror_currency"]) - {currency}))
     periods = frame.loc[alone, "period"].nunique()  # a month once, whatever its codes
-    unit = "years" if freq == "A" else "months"
+    verb = "is" if periods == 1 else "are"
     return [
-        f"{periods} {unit} of the partner's record in which {reporter} "
-        f"recorded nothing are in {currencies} with no rate to {currency} in the store: "
+        f"{plural(periods, period_unit(freq))} of the partner's record in which {reporter} "
+        f"recorded nothing {verb} in {currencies} with no rate to {currency} in the store: "
         "they are left out of the partner's record and the estimates; load monthly rates "
         "with `tradesentry rates FILE` to count them"
     ]
@@ -392,8 +483,11 @@ def _in_span(periods: pd.Series, freq: str, start: str | None, end: str | None) 
 
 
 def _currency(con, reporter: str, partner: str) -> str:
+    """The tables' one currency: the one most of the reporter's figures with the partner are
+    in (on a tie, the first by code: a record half restated in yuan reads the same each run)."""
     row = con.execute(
-        "SELECT mode(currency) FROM current_observations WHERE reporter = ? AND partner = ?",
+        "SELECT currency FROM current_observations WHERE reporter = ? AND partner = ? "
+        "GROUP BY currency ORDER BY count(*) DESC, currency LIMIT 1",
         [reporter, partner],
     ).fetchone()
     if row is None or row[0] is None:
@@ -404,15 +498,31 @@ def _currency(con, reporter: str, partner: str) -> str:
     return row[0]
 
 
-def _pair_params(reporter: str, partner: str, commodity: str | None) -> list:
+def _pair_params(reporter: str, partner: str, commodity: str | None, currency: str) -> list:
     extra = [commodity] if commodity else []
-    return [reporter, partner, *extra, partner, reporter, *extra, reporter, partner]
+    return [reporter, partner, *extra, partner, reporter, *extra, reporter, partner, currency]
 
 
 def _pair_sql(commodity: str | None, freq: str = "M") -> str:
     only = " AND commodity = ?" if commodity else ""
     single = f"{_SINGLE[freq]} AND flow IN ('export', 'import')"
     rate = "coalesce({t}.per_usd, CASE WHEN {c} = 'USD' THEN 1.0 END)"
+    # Both records in the table's one currency at each month's rate: the reporter's own
+    # figures too, which may change currency by commodity or over time (China's restated in
+    # yuan beside its dollars), so that no figure is summed with another currency's; NULL,
+    # and the flag 0, where the store has no rate for the month.
+    table = rate.format(t="rc", c="cur.currency")
+
+    def in_table(side: str, t: str) -> str:
+        """The side's figure in the table's currency, and whether it converted (1/0)."""
+        its_rate, raw = rate.format(t=t, c=f"j.{side}_currency"), f"j.{side}_raw"
+        same = f"j.{side}_currency = cur.currency"
+        return (
+            f"CASE WHEN {same} THEN {raw} ELSE {raw} / {its_rate} * {table} END AS {side}, "
+            f"CASE WHEN {raw} IS NULL THEN NULL WHEN {same} OR ({its_rate} IS NOT NULL "
+            f"AND {table} IS NOT NULL) THEN 1 ELSE 0 END AS {side}_currency_ok"
+        )
+
     # A year's figure is converted at the mean of its months' rates.
     rates = (
         "rates"
@@ -434,29 +544,24 @@ def _pair_sql(commodity: str | None, freq: str = "M") -> str:
                        coalesce(o.commodity, m.commodity) AS commodity,
                        coalesce(o.breakdown, m.breakdown) AS breakdown,
                        coalesce(o.period, m.period) AS period,
-                       o.value AS own, o.currency AS own_currency,
+                       o.value AS own_raw, o.currency AS own_currency,
                        m.value AS mirror_raw, m.currency AS mirror_currency
                 FROM own o FULL OUTER JOIN mir m
                   ON m.flow = CASE o.flow WHEN 'export' THEN 'import' ELSE 'export' END
                  AND m.classification = o.classification AND m.commodity = o.commodity
                  AND m.breakdown = o.breakdown AND m.period = o.period
              ),
-             cur AS (SELECT mode(own_currency) AS currency FROM j)
+             cur AS (SELECT ?::VARCHAR AS currency)
         SELECT j.*, cur.currency,
-               CASE WHEN j.mirror_currency = cur.currency THEN j.mirror_raw
-                    ELSE j.mirror_raw / {rate.format(t="rm", c="j.mirror_currency")}
-                         * {rate.format(t="ro", c="cur.currency")} END AS mirror,
-               CASE WHEN j.mirror_raw IS NULL THEN NULL
-                    WHEN j.mirror_currency = cur.currency
-                      OR ({rate.format(t="rm", c="j.mirror_currency")} IS NOT NULL
-                          AND {rate.format(t="ro", c="cur.currency")} IS NOT NULL) THEN 1
-                    ELSE 0 END AS mirror_currency_ok,
+               {in_table("own", "ro")},
+               {in_table("mirror", "rm")},
                {context.intra_eu_sql("j")} AS intra_eu,
                coalesce(mm.margin, 0) AS data_margin, coalesce(mm.spread, 0) AS data_spread,
                coalesce(mm.n, 0) AS reference_pair_months
         FROM j CROSS JOIN cur
+        LEFT JOIN pair_rates ro ON ro.currency = j.own_currency AND ro.period = j.period
         LEFT JOIN pair_rates rm ON rm.currency = j.mirror_currency AND rm.period = j.period
-        LEFT JOIN pair_rates ro ON ro.currency = cur.currency AND ro.period = j.period
+        LEFT JOIN pair_rates rc ON rc.currency = cur.currency AND rc.period = j.period
         LEFT JOIN ({context.mirror_reference_sql()}) mm
           ON mm.classification = j.classification AND mm.commodity = j.commodity
          AND mm.intra_eu = {context.intra_eu_sql("j")}
@@ -544,9 +649,13 @@ def _pair_habit(
 # -- what is missing -------------------------------------------------------------------------
 
 
-def _unit_value_gaps(con, reporter: str, partner: str, start, end, freq: str = "M") -> pd.DataFrame:
+def _unit_value_gaps(
+    con, reporter: str, partner: str, start, end, freq: str = "M", currency: str = "USD"
+) -> pd.DataFrame:
     """Price outliers of the reporter's series with the partner at ``freq`` (by year: their
-    period YYYY, as the mirror view's): value at usual price − declared."""
+    period YYYY, as the mirror view's): value at usual price − declared, in ``currency`` as
+    the mirror view converts the records (NaN where the store has no rate: the finding is
+    in its series' currency, which a sum in ``currency`` cannot take as it is)."""
     from tradesentry.engines import local
 
     found = local.scan(con, [UnitValue()], {"reporter": reporter, "partner": partner})
@@ -557,12 +666,37 @@ def _unit_value_gaps(con, reporter: str, partner: str, start, end, freq: str = "
     period = found["period"].str[:4] if freq == "A" else found["period"]
     keep = _in_span(period, freq, start, end)
     found, period = found[keep], period[keep]
+    gap = found["expected"] - found["observed"]  # in the finding's (its series') currency
     return pd.DataFrame(
         {
             **{k: found[k] for k in KEYS},
             "period": period,
-            "uv_gap": found["expected"] - found["observed"],
+            "uv_gap": _in_currency(con, gap, found["currency"], period, currency, freq),
         }
+    )
+
+
+def _in_currency(
+    con, amounts: pd.Series, currencies: pd.Series, periods: pd.Series, currency: str, freq: str
+) -> np.ndarray:
+    """``amounts``, each in its currency, in ``currency`` at its period's rate (a year's:
+    the mean of its months'), as ``_pair_sql`` converts; NaN where the store has none."""
+    shown = "%Y" if freq == "A" else "%Y-%m"
+    rates = con.execute(
+        f"SELECT currency, strftime(period, '{shown}') AS period, avg(per_usd) AS per_usd "
+        "FROM rates GROUP BY ALL"
+    ).fetchall()
+    per_usd = {(c, p): r for c, p, r in rates}
+
+    def rate(c: str, p: str) -> float:
+        return per_usd.get((c, p), 1.0 if c == "USD" else np.nan)
+
+    return np.array(
+        [
+            a if c == currency else a / rate(c, p) * rate(currency, p)
+            for a, c, p in zip(amounts, currencies, periods, strict=True)
+        ],
+        dtype=float,
     )
 
 
@@ -611,7 +745,8 @@ def _monthly_parts(frame: pd.DataFrame, uv: pd.DataFrame) -> pd.DataFrame:
             "own_months": has_own.astype(int),
             "mirror": np.where(has_mirror, mirror, 0.0),
             "mirror_months": has_mirror.astype(int),
-            # the partner recorded the month, in a currency the store has no rate for
+            # a side recorded the month, in a currency the store has no rate for
+            "own_unconverted_months": f["own_currency_ok"].fillna(1).eq(0).astype(int),
             "mirror_unconverted_months": f["mirror_currency_ok"].fillna(1).eq(0).astype(int),
             "months": both.astype(int),
             "own_compared": np.where(both, own, 0.0),
@@ -637,6 +772,7 @@ _SUMMED = [
     "own_months",
     "mirror",
     "mirror_months",
+    "own_unconverted_months",
     "mirror_unconverted_months",
     "months",
     "own_compared",
@@ -709,7 +845,8 @@ def _totals(table: pd.DataFrame, parts: pd.DataFrame) -> dict:
             total |= dict.fromkeys(("low", "central", "high", "central_partner_terms"))
         total["own"] = float(top["own"].sum()) if total["own_months"] else None
         total["mirror"] = float(top["mirror"].sum()) if total["mirror_months"] else None
-        total["mirror_unconverted_months"] = int(top["mirror_unconverted_months"].sum())
+        for side in ("own", "mirror"):
+            total[f"{side}_unconverted_months"] = int(top[f"{side}_unconverted_months"].sum())
         total["first"], total["last"] = top["first"].min(), top["last"].max()
         total["commodities"] = int(len(top))
         out[flow] = total

@@ -325,6 +325,27 @@ def test_mirror_summary_gives_each_sides_own_record_not_zero(tmp_path):
     assert "usual import/export ratio" in both and "CIF/FOB margin" not in both
 
 
+def test_the_mirror_draws_both_records_on_one_scale(tmp_path):
+    """FRA's imports of 271012 (about $2.1M, $5.9M for seven months) against DEU's exports
+    ($1.9M to $2.1M): each line on its own range drew DEU's $2.1M as high as FRA's $5.9M.
+    On one scale DEU's line stays as low as FRA's usual months."""
+    months = pd.period_range("2019-01", "2021-12", freq="M").astype(str)
+    rows = [
+        ("DEU", "FRA", "export", "HS", "271012", m, 2e6 + 1e5 * (i % 3 - 1))
+        for i, m in enumerate(months)
+    ]
+    rows += [
+        ("FRA", "DEU", "import", "HS", "271012", m, 5.9e6 if 20 <= i < 27 else 2.1e6)
+        for i, m in enumerate(months)
+    ]
+    db = _ingest_rows(tmp_path, rows, "pair")
+    shown = invoke("mirror", "FRA", "DEU", "--commodity", "271012", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    lines = [line.split() for line in shown.stdout.splitlines()]
+    own, mirror = (next(w[1] for w in lines if w[:1] == [side]) for side in ("own", "mirror"))
+    assert own[20:27] == "█" * 7 and max(mirror) <= own[0] <= "▂"  # $2.1M: $1.9M to $5.9M
+
+
 def test_gap_gives_what_the_reporter_recorded_where_the_partner_has_no_record(tmp_path):
     demo = tmp_path / "demo.duckdb"
     assert invoke("ingest", DEMO_CSV, "--store", demo).exit_code == 0
@@ -507,6 +528,13 @@ def test_mirror_and_gap_compare_a_pair_held_only_by_year_year_by_year(annual_pai
     [
         ({"persistent": False, "own_habit": False}, ""),
         (
+            {"persistent": False, "own_habit": True, "expected_ratio": 1.1,
+             "pair_usual_ratio": 1.1, "pair_band_low": 0.8, "pair_band_high": 1.5,
+             "pair_months": 19, "unit": "year"},
+            "; years judged by this pair's own band 0.8–1.5 around its usual ratio 1.1 "
+            "over 19 years",
+        ),
+        (
             {"persistent": False, "own_habit": True, "expected_ratio": 5.04,
              "pair_usual_ratio": 11.1, "pair_band_low": 0.431, "pair_band_high": 59.0,
              "pair_months": 29, "period": "2025-09"},
@@ -532,7 +560,7 @@ def test_the_mirror_table_says_which_ratio_its_gap_column_is_at(row, said):
     the pair's own ratio, the header says so, so the gap column and the marks agree."""
     from tradesentry.cli_cross import _pair_basis
 
-    assert _pair_basis(row) == said
+    assert _pair_basis(row, row.get("unit", "month")) == said  # by year: "years judged"
 
 
 def test_releases_diff_says_which_revisions_are_small_or_withheld(tmp_path):
@@ -849,3 +877,121 @@ def test_releases_diff_gives_each_months_share_it_can(revised, compared, said):
     from tradesentry.cli_cross import _share
 
     assert _share(revised, compared) == said
+
+
+def _cells(output: str, period: str) -> list[str]:
+    """The cells of a mirror table's row of ``period``."""
+    (row,) = (line for line in output.splitlines() if line.strip().startswith(f"{period} "))
+    return [cell.strip() for cell in row.split("│")]
+
+
+@pytest.mark.parametrize(
+    ("rated", "said", "unrated"),
+    [
+        (
+            lambda m: m != "2023-06",
+            "1 month of the partner's record is in EUR with no rate to USD in the store "
+            "(2023-06): shown as `no rate`",
+            ["2023-06"],
+        ),
+        (
+            lambda m: m < "2023-01",
+            "12 months of the partner's record are in EUR with no rate to USD in the store "
+            "(2023-01 to 2023-12): shown as `no rate`",
+            ["2023-01", "2023-12"],
+        ),
+    ],
+)
+def test_the_mirror_table_tells_a_month_with_no_rate_from_one_not_recorded(
+    tmp_path, rated, said, unrated
+):
+    """Both read n/a, and the note said "2 months … with no rate" without naming them (or
+    "1 months")."""
+    db = _pair_store(tmp_path)
+    rates = pd.read_csv(tmp_path / "rates.csv")
+    rates[rates["period"].map(rated)].to_csv(tmp_path / "some_rates.csv", index=False)
+    assert invoke("rates", tmp_path / "some_rates.csv", "--store", db).exit_code == 0
+    shown = invoke("mirror", "USA", "DEU", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    assert f"note: {said}" in " ".join(shown.output.split())
+    for period in unrated:  # the partner's figure, and no ratio
+        assert _cells(shown.stdout, period)[2:4] == ["no rate", ""]
+    assert "n/a" not in shown.stdout
+
+
+def test_the_reporters_own_months_with_no_rate_read_no_rate(tmp_path):
+    """USA's figures of 27 in yuan, beside its TOTAL in dollars, with no yuan rate: neither
+    shown as dollars nor as not recorded."""
+    months = pd.period_range("2023-01", "2023-12", freq="M").astype(str)
+    longer = pd.period_range("2022-01", "2023-12", freq="M").astype(str)  # most in dollars
+    rows = [("USA", "DEU", "export", "HS", "TOTAL", m, 1e6, "USD") for m in longer]
+    rows += [("USA", "DEU", "export", "HS", "27", m, 7e6, "CNY") for m in months]
+    rows += [("DEU", "USA", "import", "HS", "27", m, 1.06e6, "USD") for m in months]
+    columns = ["reporter", "partner", "flow", "classification", "commodity", "period"]
+    pd.DataFrame(rows, columns=[*columns, "value", "currency"]).to_csv(
+        tmp_path / "yuan.csv", index=False
+    )
+    db = tmp_path / "yuan.duckdb"
+    assert invoke("ingest", tmp_path / "yuan.csv", "--store", db).exit_code == 0
+    shown = invoke("mirror", "USA", "DEU", "--commodity", "27", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    assert _cells(shown.stdout, "2023-03")[1:3] == ["no rate", "$1.1M"]
+    words = " ".join(shown.output.split())
+    assert "USA exports: no rate to USD for any month" in words
+    assert "12 months of USA's own record are in CNY with no rate to USD" in words
+    gap = invoke("gap", "USA", "DEU", "--store", db)
+    assert _cells(gap.stdout, "27")[1] == "no rate"  # recorded
+
+
+def test_mirror_shows_every_month_of_the_span(tmp_path):
+    """A series silent from March to August 2020 jumped from 2020-02 to 2020-09, and its
+    sparkline was 30 marks for 36 months."""
+    months = pd.period_range("2020-01", "2022-12", freq="M").astype(str)
+    held = [m for m in months if not "2020-03" <= m <= "2020-08"]
+    rows = [
+        ("USA", "DEU", "export", "HS", "TOTAL", m, 1e6 * (1 + i % 3)) for i, m in enumerate(held)
+    ]
+    rows += [
+        ("DEU", "USA", "import", "HS", "TOTAL", m, 1.06e6 * (1 + i % 3)) for i, m in enumerate(held)
+    ]
+    db = _ingest_rows(tmp_path, rows, "silent")
+    shown = invoke("mirror", "USA", "DEU", "--store", db)
+    assert shown.exit_code == 0, shown.output
+    table = [line.split("│")[0].strip() for line in shown.stdout.splitlines() if "│" in line]
+    assert table == list(months)
+    assert _cells(shown.stdout, "2020-05")[1:] == ["n/a", "n/a", "", "", ""]
+    own = next(line for line in shown.stdout.splitlines() if line.startswith("  own "))
+    marks = own[len("  own    ") :]
+    assert len(marks) == 36 and marks[2:8] == " " * 6, repr(marks)
+
+
+@pytest.mark.parametrize("command", ["mirror", "gap"])
+def test_the_world_as_partner_has_no_mirror_record(tmp_path, command):
+    """`mirror DEU WLD` read "DEU exports vs WLD imports", each month n/a, with a band, as if
+    the world could record its side; `mirror WLD DEU` said it is no reporter."""
+    months = pd.period_range("2023-01", "2023-12", freq="M").astype(str)
+    rows = [
+        ("DEU", partner, "export", "HS", "TOTAL", m, 1e6)
+        for m in months
+        for partner in ("WLD", "FRA")
+    ]
+    db = _ingest_rows(tmp_path, rows, "world")
+    result = invoke(command, "DEU", "WLD", "--store", db)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: WLD is the world, the sum of DEU's partners, not a country: no one records "
+        "its side of the trade, so it has no mirror record to compare with; name a partner "
+        "country (the store holds DEU's trade with FRA)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("gap", "said"),
+    [(-0.004, "under €0.01"), (0.004, "under €0.01"), (-0.36, "-€0.36"), (0.0, "€0"),
+     (None, ""), (float("nan"), "")],
+)  # fmt: skip
+def test_a_gap_under_a_cent_reads_under_a_cent_whatever_its_sign(gap, said):
+    """It read "above -€0.01"."""
+    from tradesentry.cli_cross import _gap
+
+    assert _gap(gap, "EUR") == said

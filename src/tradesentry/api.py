@@ -1070,6 +1070,30 @@ def ranking_note(store: Store, found: Findings) -> str | None:
     return " ".join(notes) or None
 
 
+def mirror_note(
+    store: Store,
+    reporter: str | list[str] | None = None,
+    partner: str | list[str] | None = None,
+    flow: str | list[str] | None = None,
+    commodity: str | list[str] | None = None,
+    kinds: str | list[str] | None = None,
+) -> str | None:
+    """Where the selected series hold figures whose partner recorded the same flow in
+    another currency with no rate in the store to compare the two, the sentence saying how
+    many ``mirror_gap`` could not compare (``context.unconverted_mirror_note``); None where
+    there are none, or where the scan's kinds leave ``mirror_gap`` out. A month of the sort
+    has no finding whatever its gap, and said nowhere else (a ×0.2 July 2024 of China's
+    exports to Germany with no euro rate for July)."""
+    from tradesentry.context import unconverted_mirror_months, unconverted_mirror_note
+    from tradesentry.engines.local import series_filter_sql
+
+    wanted = arguments.kinds(kinds) if kinds else None
+    if wanted is not None and "mirror_gap" not in wanted:
+        return None
+    where, params = series_filter_sql(arguments.series_filters(reporter, partner, flow, commodity))
+    return unconverted_mirror_note(unconverted_mirror_months(store.con.cursor(), where, params))
+
+
 def _latest_scan(con) -> int | None:
     row = con.execute("SELECT max(id) FROM scans").fetchone()
     return row[0] if row else None

@@ -746,16 +746,21 @@ def scan(
             found, caption = _compared(st, found, new, baseline)
         # Inside the store's block: a saved scan's findings are read from the store as shown.
         _emit_findings(found, format, limit, caption)
-        _note_unconverted(st, found)
+        _note_unconverted(st, found, selection)
         _exit_on(found, fail_on)
 
 
-def _note_unconverted(st, found: api.Findings) -> None:
+def _note_unconverted(st, found: api.Findings, selection: dict) -> None:
     """One line on stderr where the ranking compared amounts of several currencies, some
-    without a rate to the US dollar, as they are."""
-    note = api.ranking_note(st, found)
-    if note:
-        err.print(f"note: {note}", markup=False, highlight=False)
+    without a rate to the US dollar, as they are; and one where the mirror check could not
+    compare figures for want of a rate."""
+    keys = ("reporter", "partner", "flow", "commodity", "kinds")
+    for note in (
+        api.ranking_note(st, found),
+        api.mirror_note(st, **{k: selection.get(k) for k in keys}),
+    ):
+        if note:
+            err.print(f"note: {note}", markup=False, highlight=False)
 
 
 def _check_scan_options(

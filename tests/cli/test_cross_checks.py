@@ -995,3 +995,28 @@ def test_a_gap_under_a_cent_reads_under_a_cent_whatever_its_sign(gap, said):
     from tradesentry.cli_cross import _gap
 
     assert _gap(gap, "EUR") == said
+
+
+@pytest.mark.parametrize(
+    ("kinds", "said"),
+    [
+        ((), "mirror_gap could not compare 2 figures"),
+        (("--kind", "mirror_gap"), "mirror_gap could not compare 2 figures"),
+        (("--kind", "spike"), None),
+    ],
+    ids=["every-kind", "mirror-gap", "no-mirror-gap"],
+)
+def test_scan_says_how_many_figures_no_rate_let_the_mirror_check_compare(tmp_path, kinds, said):
+    """A month whose two records no rate converts has no mirror-gap finding whatever its
+    gap, and a scan said nothing of it: now a note on stderr, where the scan ran the check."""
+    db = _pair_store(tmp_path)
+    rates = pd.read_csv(tmp_path / "rates.csv")
+    rates[rates["period"] != "2023-06"].to_csv(tmp_path / "some_rates.csv", index=False)
+    assert invoke("rates", tmp_path / "some_rates.csv", "--store", db).exit_code == 0
+    result = invoke("scan", *kinds, "--format", "json", "--store", db)
+    assert result.exit_code == 0, result.output
+    note = " ".join(result.stderr.split())
+    if said is None:
+        assert "mirror_gap could not compare" not in note
+    else:  # USA's June and DEU's June: one figure on each side of the pair
+        assert f"note: {said}" in note and "no EUR rate" in note

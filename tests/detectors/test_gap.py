@@ -169,7 +169,7 @@ def test_one_missing_month_is_named_in_the_singular():
               "given without it: the trade was recorded, its value not published): FRA's "
               "record of the same flow would show its value; the store holds none of it "
               "around these months (ingest FRA's records, then tradesentry mirror DEU FRA "
-              "--commodity 01)."),
+              "--commodity 01 --classification CN8)."),
      ((10, 11), "The source lists them without a value")],
 )  # fmt: skip
 def test_a_month_the_source_withheld_is_said_to_be_withheld(store, tmp_path, withheld, said):
@@ -401,8 +401,85 @@ def test_a_gap_whose_partner_record_the_store_lacks_points_to_it(store, tmp_path
     # offered alone, the mirror command printed n/a (QA): the record is to ingest first
     assert gap["explanation"].endswith(
         "would tell; the store holds none of it around these months (ingest ESP's records, "
-        "then tradesentry mirror SWE ESP --commodity 48114900)."
+        "then tradesentry mirror SWE ESP --commodity 48114900 --classification CN8)."
     )
+
+
+_ROAD = {"motCode": 3200, "motDesc": "Road"}
+_YEAR = {"freqCode": "A", "refMonth": 52}  # period and refPeriodId: the year's
+
+
+def _comtrade_series(folder: Path, series: list[tuple[dict, bool]]) -> Path:
+    """UN Comtrade Plus JSON of CHN's exports of 2710 to PRK, one series per (fields of the
+    record replaced, holed): 36 months from January 2019 (or 24 years from 2000 where the
+    fields are annual), about $1M each; a holed series lacks its 13th and 14th."""
+    import json
+
+    from tests.ingest.kit import comtrade_fields, record
+
+    rng = np.random.default_rng(3)
+    data = []
+    for fields, holed in series:
+        annual = fields.get("freqCode") == "A"
+        for t in range(24 if annual else 36):
+            if holed and t in (12, 13):
+                continue
+            year, month = (2000 + t, 1) if annual else (2019 + t // 12, t % 12 + 1)
+            value = f"{1e6 * np.exp(rng.normal(0, 0.05)):.0f}"
+            r = record(year=str(year), month=f"{month:02d}", commodity="2710", value=value)
+            data.append({**comtrade_fields(r), **fields})
+            if annual:
+                data[-1].update(period=str(year), refPeriodId=int(f"{year}0101"))
+    path = folder / "comtrade.json"
+    path.write_text(json.dumps({"count": len(data), "data": data, "error": ""}))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("series", "command"),
+    [
+        # H5 and HS of the same code: without --classification, "pass --classification"
+        ([({}, True), ({"classificationCode": "HS"}, False)],
+         "--commodity 2710 --classification H5"),
+        # a gap in the flow by road: without --breakdown, the total, where no month is missing
+        ([({}, False), (_ROAD, True)],
+         "--commodity 2710 --classification H5 --breakdown 'partner2=0;customs=C00;mot=3200'"),
+        # a year missing: without --freq A, the monthly figures held beside it
+        ([(_YEAR, True), ({}, False)], "--commodity 2710 --classification H5 --freq A"),
+        # a source's code: a ';' in it ended the command in a shell
+        ([({"cmdCode": 'A,B;C"D'}, True)], "--commodity 'A,B;C\"D' --classification H5"),
+    ],
+    ids=["classifications", "breakdown", "annual", "hostile-code"],
+)  # fmt: skip
+def test_the_mirror_command_a_gap_suggests_opens_its_series(store, tmp_path, series, command):
+    """Built of reporter, partner and commodity alone, the command failed or opened another
+    series (QA); it now opens the gap's own, as a shell reads it."""
+    import csv
+    import io
+    import shlex
+
+    from typer.testing import CliRunner
+
+    from tradesentry import api, cli
+
+    store.ingest(_comtrade_series(tmp_path, series))
+    (gap,) = api.scan(store, kinds="gap", save=False).to_records()
+    text = gap["explanation"]
+    assert text.endswith(f"then tradesentry mirror CHN PRK {command}).")
+    line = text[text.rindex("then ") + len("then ") : -len(").")]
+    argv = shlex.split(line)[1:]  # as a shell hands it to the command
+    assert argv[argv.index("--commodity") + 1] == gap["commodity"]
+    store.close()  # the command opens the store itself
+    result = CliRunner().invoke(
+        cli.app, [*argv, "--store", str(store.path), "--format", "csv"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    key = ("classification", "commodity", "breakdown")
+    assert {tuple(r[k] for k in key) for r in rows} == {tuple(gap[k] for k in key)}
+    periods = {r["period"] for r in rows}
+    missing = {m[:4] if gap["freq"] == "A" else m for m in gap["evidence"]["months"]}
+    assert len(rows) == len(periods) and missing and not missing & periods
 
 
 def _comext_pair(folder, own: str, partner: str) -> Path:

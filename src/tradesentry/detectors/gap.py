@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar
@@ -1017,12 +1018,33 @@ def _partner_pointer(finding: Mapping, would: str = "tell") -> str:
     reporter, partner = finding.get("reporter"), finding.get("partner")
     if not reporter or not has_partner_record(finding):
         return "."
-    command = f"tradesentry mirror {reporter} {partner} --commodity {finding.get('commodity')}"
     unit = period_unit(finding_freq(finding))  # an annual series' gap is in years
     return (
         f": {partner}'s record of the same flow would {would}; the store holds none of it "
-        f"around these {unit}s (ingest {partner}'s records, then {command})."
+        f"around these {unit}s (ingest {partner}'s records, then {_mirror_command(finding)})."
     )
+
+
+def _mirror_command(finding: Mapping) -> str:
+    """The mirror command that opens the finding's own series, to copy into a shell.
+
+    Built of reporter, partner and commodity alone it failed for a commodity the store
+    holds under two classifications ("pass --classification"), and showed a flow's total
+    for a gap in one of its parts (a mode of transport) where no month is missing: the
+    series' classification is always named (the store cannot be asked here whether it
+    holds another), its breakdown where it is a part, and ``--freq A`` for an annual
+    series (without it, mirror compares monthly figures where the store has any). Every
+    value is shell-quoted: a code is the source's text, and a ``;`` in it (or a breakdown's
+    ``partner2=0;customs=C00``) would end the command in a shell."""
+    words = ["tradesentry", "mirror", finding.get("reporter"), finding.get("partner")]
+    words += ["--commodity", finding.get("commodity")]
+    if finding.get("classification"):
+        words += ["--classification", finding.get("classification")]
+    if finding.get("breakdown"):  # '' is the flow's total, mirror's default
+        words += ["--breakdown", finding.get("breakdown")]
+    if finding_freq(finding) == "A":
+        words += ["--freq", "A"]
+    return " ".join(shlex.quote(str(word)) for word in words)
 
 
 def _series_rate(

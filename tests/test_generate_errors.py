@@ -3,8 +3,10 @@ command line), and a run that fails all the same removes what it made, and only 
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -43,6 +45,41 @@ def test_a_bad_start_month_is_an_input_error_in_python(tmp_path, start):
     with pytest.raises(InputError, match="--start"):
         next(iter_blocks(rows=10, start=start))
     assert list(tmp_path.iterdir()) == []
+
+
+def _month(ahead: int) -> str:
+    """The month ``ahead`` months from this one (0: this month), as YYYY-MM."""
+    return str(pd.Period(date.today(), "M") + ahead)
+
+
+@pytest.mark.parametrize(
+    ("start", "months"),
+    [(_month(0), 2), (_month(-11), 13), (_month(5), 1), ("2024-01", 1200)],
+    ids=["into-next-month", "a-year-into-next-month", "months-ahead", "a-century"],
+)
+def test_months_past_this_one_are_refused_in_one_line(tmp_path, start, months):
+    """`generate --start 2024-01` (50 months) wrote months up to 2028 that the ingest then
+    quarantined ("period '2027-01' has not begun") (QA): refused before anything is made,
+    naming the last month it would write and this month."""
+    out = tmp_path / "d"
+    last = str(pd.Period(start, "M") + months - 1)
+    result = invoke("--series", 5, "--out", out, "--start", start, "--months", months)
+    assert_refused(
+        result, f"--start {start} --months {months:,}: the last month would be {last}, which "
+        f"has not begun (this month is {_month(0)})"
+    )  # fmt: skip
+    with pytest.raises(InputError, match=f"the last month would be {last}"):
+        next(iter_blocks(series=5, start=start, months=months))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_months_up_to_this_one_are_written_and_ingested_whole(tmp_path, store):
+    """This month has begun: the ingest takes it, and so does generate."""
+    result = generate(tmp_path / "d", series=5, format="csv", start=_month(-23), months=24)
+    ingested = store.ingest(tmp_path / "d" / "observations.csv")
+    assert ingested.rows_quarantined == 0 and ingested.rows_accepted == result.rows
+    sql = "SELECT strftime(max(period), '%Y-%m') FROM observations"
+    assert store.con.execute(sql).fetchone() == (_month(0),)
 
 
 def test_a_start_month_in_another_spelling_is_kept_as_yyyy_mm(tmp_path):

@@ -31,7 +31,7 @@ import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
@@ -343,6 +343,15 @@ def _check(
     start = month(start.strip(), "--start")
     if np.datetime64(start, "M").astype(int) + months > np.datetime64("9999-12", "M").astype(int):
         raise InputError(f"--start {start} --months {months:,}: the axis would pass 9999-12")
+    # ingest quarantines a month that has not begun (it holds no trade yet): data reaching
+    # past this month were written whole and then lost their last months at the ingest
+    last = np.datetime64(start, "M") + np.timedelta64(months - 1, "M")
+    this_month = np.datetime64(date.today(), "M")
+    if last > this_month:
+        raise InputError(
+            f"--start {start} --months {months:,}: the last month would be {last}, which has "
+            f"not begun (this month is {this_month}); start earlier or give fewer months"
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InputError(f"--seed {seed!r}: expected a whole number, 0 or more")
     if not 0.0 <= anomaly_rate <= 1.0:
@@ -407,7 +416,8 @@ def generate(
 
     Memory is bounded by ``chunk_rows`` (one chunk of blocks is held at a time), not by
     ``rows``. The directory must be new or empty. Every argument is checked before anything
-    is written; a run that fails all the same removes what it made.
+    is written; a run that fails all the same removes what it made. The ``months`` from
+    ``start`` must end by this month: ingest quarantines a month that has not begun.
     """
     if format not in ("parquet", "csv"):
         raise InputError(f"--format {format!r}: choose parquet or csv")

@@ -83,6 +83,25 @@ def test_a_country_named_with_a_comma_is_one_country(raw, one):
     assert arguments.one_country(raw) is one
 
 
+@pytest.mark.parametrize(
+    ("call", "asked"),
+    [
+        (lambda: arguments.country_code("Korea", "partner"), "partner country 'Korea'"),
+        (lambda: arguments.series_filters(partner=" korea "), "partner country ' korea '"),
+        (lambda: arguments.series_filters(reporter=["CHN", "KOREA"]), "reporter country 'KOREA'"),
+    ],
+    ids=["code", "filter", "in-a-list"],
+)
+def test_a_name_of_two_countries_is_ambiguous_as_on_ingest(call, asked):
+    """`scan --partner Korea` said "no series … matches partner KOREA", where the ingest
+    quarantines the same name as ambiguous between PRK and KOR (QA)."""
+    with pytest.raises(InputError) as error:
+        call()
+    assert str(error.value) == (
+        f"ambiguous {asked}: North Korea (PRK) or South Korea (KOR)? Give its code."
+    )
+
+
 def test_one_kind_is_a_list_of_one_and_repeats_are_kept_once():
     assert arguments.kinds("Spike") == ["spike"]
     assert arguments.kinds(["dip", "spike", "dip"]) == ["dip", "spike"]

@@ -56,6 +56,7 @@ def test_the_store_ranks_a_saved_scan_as_rank_does(store):
 
 
 def test_length_and_head_of_a_saved_scan_do_not_load_the_frame(demo_store, monkeypatch):
+    monkeypatch.setattr(findings_module, "IN_MEMORY_AT_MOST", 2)  # a scan too large to load
     saved = api.scan(demo_store)
     total = demo_store.con.execute("SELECT count(*) FROM findings").fetchall()[0][0]
     calls = []
@@ -76,19 +77,61 @@ def test_length_and_head_of_a_saved_scan_do_not_load_the_frame(demo_store, monke
     assert calls == [2, None]  # loaded once, then kept
 
 
-def test_findings_of_a_closed_store_say_so(tmp_path):
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda found: found.to_records(),
+        lambda found: found.to_frame().drop(columns="evidence").to_dict("list"),
+        len,
+        list,
+        lambda found: found.head(2).to_records(),
+        lambda found: found.currencies(),
+        repr,
+    ],
+    ids=["records", "frame", "len", "iteration", "head", "currencies", "repr"],
+)
+def test_a_scans_findings_outlive_the_store_as_a_saved_scans_do(tmp_path, use):
+    """``with open_store(p) as store: found = store.scan()``, then ``found.to_frame()``:
+    "the findings of scan 1 are read from the store, which was closed before they were
+    used", where ``store.findings()`` kept working (QA). A scan's findings are a frame in
+    memory, up to ``IN_MEMORY_AT_MOST``."""
     from tradesentry.store import open_store
 
     with open_store(tmp_path / "s.duckdb") as st:
         st.ingest(DEMO_CSV)
+        found = st.scan()
+        saved = st.findings()
+    assert len(saved) >= 3
+    assert use(found) == use(saved)
+
+
+def test_a_scan_too_large_to_hold_says_what_to_do_once_its_store_is_closed(tmp_path, monkeypatch):
+    """More than ``IN_MEMORY_AT_MOST`` findings stay in the store (memory holds a batch of
+    them at a time), and are used while it is open, as a DuckDB relation is; after, the
+    error says how to read them again."""
+    from tradesentry.store import open_store
+
+    monkeypatch.setattr(findings_module, "IN_MEMORY_AT_MOST", 2)
+    with open_store(tmp_path / "s.duckdb") as st:
+        st.ingest(DEMO_CSV)
         saved = api.scan(st)
-    with pytest.raises(StoreError, match="closed"):
+        total = len(saved)
+        assert total > 2 and saved._stored()
+    with pytest.raises(StoreError) as error:
         saved.to_frame()
+    assert str(error.value) == (
+        f"the findings of scan {saved.scan_id}, {total} (more than 2 are not held in memory), "
+        "are read from the store as they are used, and it was closed: use them before "
+        f"closing it, or open it again and read them with store.findings(scan_id={saved.scan_id})"
+    )
+    with open_store(tmp_path / "s.duckdb") as st:  # as the error says
+        assert len(st.findings(scan_id=saved.scan_id)) == total
 
 
-def test_a_closed_stores_findings_still_show_what_they_are(demo_store):
+def test_a_closed_stores_findings_still_show_what_they_are(demo_store, monkeypatch):
     """A notebook displays a result with ``repr`` and ``_repr_html_``: raising there broke
     the display once the store was closed."""
+    monkeypatch.setattr(findings_module, "IN_MEMORY_AT_MOST", 2)  # read from the store
     saved = api.scan(demo_store)
     demo_store.close()
     assert repr(saved) == f"Findings(scan {saved.scan_id}; its store is closed)"

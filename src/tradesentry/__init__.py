@@ -2,7 +2,7 @@
 
 >>> import tradesentry
 >>> store = tradesentry.open_store("trade.duckdb")
->>> store.ingest("cn_kp_monthly_2019_2021h1.csv")
+>>> result = store.ingest(tradesentry.demo_file())  # the bundled China–North Korea case
 >>> findings = store.scan()
 >>> findings.to_frame().head()
 """
@@ -45,6 +45,7 @@ __all__ = [
     "Store",
     "StoreError",
     "TradesentryError",
+    "demo_file",
     "findings",
     "open_store",
     "scan",
@@ -52,6 +53,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # what type checkers and editors read
+    from pathlib import Path
+
     from tradesentry.api import SeriesView, findings, scan, series
     from tradesentry.errors import EngineUnavailable, InputError, StoreError, TradesentryError
     from tradesentry.findings import Findings
@@ -74,6 +77,17 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+def demo_file() -> Path:
+    """The bundled release of China's exports to and imports from North Korea, 2019 to mid
+    2021 (``make demo``'s and ``tradesentry demo``'s data; its sources in the data folder's
+    ``cn_kp_README.md``), to ``ingest``. A bare file name only worked run from the package's
+    data folder; this is its path wherever the package is installed."""
+    from importlib import resources
+    from pathlib import Path
+
+    return Path(str(resources.files(__name__).joinpath("data/cn_kp_monthly_2019_2021h1.csv")))
 
 
 def __getattr__(name: str):

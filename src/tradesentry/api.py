@@ -174,11 +174,12 @@ def scan(
     December, whatever month its ``period_end`` names). ``engine_options`` go to the engine
     (``spark``: ``master``, ``input``, ``findings_out``); any other keyword is an
     InputError. The scan is saved in the store as it runs, chunk by chunk, in one
-    transaction: the findings returned are read back from the store when needed, so memory
-    holds one chunk's findings, not the scan's (and the findings of the kinds that read
-    context of findings until the scan ends: gaps, level shifts and single months,
-    ``Detector.finding_needs``). With ``save=False`` they are gathered and ranked in memory
-    instead.
+    transaction, so memory holds one chunk's findings, not the scan's (and the findings of
+    the kinds that read context of findings until the scan ends: gaps, level shifts and
+    single months, ``Detector.finding_needs``). The findings returned are read back into
+    memory, and outlive the store, up to ``findings.IN_MEMORY_AT_MOST``; more are read from
+    the store as they are used, while it is open (``Findings.of_scan``). With ``save=False``
+    they are gathered and ranked in memory instead.
 
     A Spark scan of ``input`` reads data that are not the store's: it is never saved in
     the store (whatever ``save`` says), so the store's history (``new_findings``,
@@ -233,7 +234,7 @@ def scan(
             frame = _completed(store.con.cursor(), completing, frame, filters, since)
             return Findings(rank(frame, store.con.cursor()), None)
         scan_id = _save_scan(store, chunks, filters, since, kinds, engine, completing)
-    return Findings.from_store(store, scan_id)
+    return Findings.of_scan(store, scan_id)
 
 
 def _check_figures(store: Store) -> None:

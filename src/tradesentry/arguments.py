@@ -53,14 +53,22 @@ def stored_upper(code: str) -> str:
 
 def country_code(raw: str, name: str = "country") -> str:
     """A country as the store keeps it: alpha-3 in upper case (chn is CHN); a name, an
-    ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest."""
-    from tradesentry.countries import abbreviated, to_alpha3
+    ISO alpha-2 code or an M49 number goes through ``countries.to_alpha3``, as on ingest.
+    A name that stands for two countries ("Korea") is an InputError naming both, as the
+    ingest quarantines it: kept as a code, it had matched no series ("no series … matches
+    partner KOREA"), as if the store held neither."""
+    from tradesentry.countries import abbreviated, to_alpha3, why_unknown
 
     code = _named(stored_upper(text(raw, name).strip()), name)
     if _ALPHA3.fullmatch(code):
         return abbreviated(code) or code  # UAE is no alpha-3 code: the store holds ARE
-
-    return to_alpha3(raw) or code  # unknown: kept, and then matches nothing (said so)
+    known = to_alpha3(raw)
+    if known:
+        return known
+    ambiguous = why_unknown(raw)
+    if ambiguous:
+        raise InputError(f"ambiguous {name} country {raw!r}: {ambiguous} Give its code.")
+    return code  # unknown: kept, and then matches nothing (said so)
 
 
 def one_country(raw: str) -> bool:
@@ -175,8 +183,9 @@ def each(value, one: Callable[[str], str], name: str):
 def series_filters(reporter=None, partner=None, flow=None, commodity=None) -> dict:
     """The series filters as the store keeps the codes: CHN, export, TOTAL."""
     return {
-        "reporter": each(reporter, country_code, "reporter"),
-        "partner": each(partner, country_code, "partner"),
+        # each country named as its filter, as an ambiguous name's error says
+        "reporter": each(reporter, functools.partial(country_code, name="reporter"), "reporter"),
+        "partner": each(partner, functools.partial(country_code, name="partner"), "partner"),
         "flow": each(flow, flow_name, "flow"),
         "commodity": each(commodity, commodity_code, "commodity"),
     }

@@ -453,6 +453,9 @@ def empty_findings() -> pd.DataFrame:
 
 
 _STREAM_BATCH = 10_000
+#: the most findings a saved scan hands back in memory (``Findings.of_scan``): about 7 KB
+#: each once their evidence is parsed, and a tenth of a millisecond each to read
+IN_MEMORY_AT_MOST = 10_000
 
 
 class Findings:
@@ -461,7 +464,7 @@ class Findings:
     Either a frame in memory, or a saved scan in the store (``from_store``): a large scan's
     findings then stay on disk until something needs them. ``len`` counts in SQL, iteration
     reads batch by batch and ``head`` reads only its rows; anything else loads the whole
-    ranked frame once, on first use.
+    ranked frame once, on first use, and needs the store open.
     """
 
     def __init__(self, frame: pd.DataFrame, scan_id: int | None = None):
@@ -469,6 +472,7 @@ class Findings:
         self.scan_id = scan_id
         self._store: Store | None = None
         self._count: int | None = None
+        self._too_many: int | None = None  # the count that kept a scan in the store
 
     @classmethod
     def from_store(cls, store: Store, scan_id: int) -> Findings:
@@ -478,6 +482,22 @@ class Findings:
         """
         found = cls(empty_findings(), scan_id)
         found._loaded, found._store = None, store
+        return found
+
+    @classmethod
+    def of_scan(cls, store: Store, scan_id: int) -> Findings:
+        """What a scan saved in ``store`` returns: its findings in memory, as ``findings``
+        returns a saved scan's, so that they outlive the store, as a pandas frame does
+        (``with open_store(p) as store: found = store.scan()`` then ``found.to_frame()`` had
+        failed once the store was closed); a scan of more than ``IN_MEMORY_AT_MOST``
+        findings stays in the store (``from_store``), where memory holds a batch of them at
+        a time, and is used while the store is open, as a DuckDB relation is."""
+        count = store.cursor().execute("SELECT count(*) FROM findings WHERE scan_id = ?", [scan_id])
+        (total,) = count.fetchone()
+        if total <= IN_MEMORY_AT_MOST:
+            return cls(saved_frame(store.cursor(), scan_id), scan_id)
+        found = cls.from_store(store, scan_id)
+        found._too_many = total
         return found
 
     @property
@@ -490,9 +510,16 @@ class Findings:
         try:
             return self._store.cursor()
         except duckdb.ConnectionException as exc:
+            many = (
+                ""
+                if self._too_many is None
+                else f", {self._too_many:,} (more than {IN_MEMORY_AT_MOST:,} are not held in "
+                "memory),"
+            )
             raise StoreError(
-                f"the findings of scan {self.scan_id} are read from the store, "
-                "which was closed before they were used"
+                f"the findings of scan {self.scan_id}{many} are read from the store as they "
+                "are used, and it was closed: use them before closing it, or open it again "
+                f"and read them with store.findings(scan_id={self.scan_id})"
             ) from exc
 
     def _stored(self) -> bool:

@@ -193,8 +193,9 @@ def test_demo_ends_with_the_digest(tmp_path, tiny):
     result = runner.invoke(app, ["demo", "--store", str(tmp_path / "demo.duckdb")])
     assert result.exit_code == 0, result.output
     tail = result.stdout[result.stdout.index("# Release 1:") :]
-    # the release's months, over which its largest moves are (a first load's go back years)
-    assert "## Largest moves month on month, January 2019–June 2021\n" in tail
+    # the release's months, over which its largest moves are (a first load's go back years);
+    # the press gave 24 of the 30 months
+    assert "## Largest moves month on month, January 2019–June 2021 (24 months)\n" in tail
     assert "## New findings" in tail
 
 
@@ -619,27 +620,52 @@ def test_the_moves_headings_name_the_months_the_moves_come_from(store, tmp_path)
     release("oct.csv", range(1, 11), 1.1, "2024-11-20")  # March revised, October new
     d = api.digest(store)
     assert d.moves_months == ("2024-10", "2024-10")
-    headings = [heading for heading, _ in render.sections(d)]
+    headings = [section.heading for section in render.sections(d)]
     assert headings and not [h for h in headings if "January 2024" in h], headings
     assert api.digest(store, release=1).moves_months == ("2024-01", "2024-09")  # a first load
     assert "By commodity, month on month, January–September 2024" in [
-        heading for heading, _ in render.sections(api.digest(store, release=1))
+        section.heading for section in render.sections(api.digest(store, release=1))
     ]
 
 
-def _two_currency_months(tmp_path) -> Path:
+def test_the_moves_headings_name_only_the_months_that_are_new(store, tmp_path):
+    """A release of May, June (as before) and July headed its moves "May–July 2023": June
+    brought nothing new."""
+    from tradesentry.monitor import render
+
+    def release(name: str, months: list[int]) -> None:
+        lines = ["reporter,partner,flow,commodity,period,value,currency"]
+        for code, base in (("TOTAL", 9e8), ("250410", 3e6)):
+            lines += [
+                f"KOR,CHN,export,{code},2023-{m:02d},{base * (1 + m / 9):.0f},USD" for m in months
+            ]
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+        store.ingest(tmp_path / name)
+
+    release("to-june.csv", [1, 2, 3, 4, 6])  # May not yet given
+    release("to-july.csv", [5, 6, 7])
+    d = api.digest(store)
+    headings = [section[0] for section in render.sections(d)]
+    assert "By commodity, month on month, May and July 2023" in headings, headings
+    assert d.moves_periods == ["2023-05", "2023-07"]
+
+
+def _two_currency_months(tmp_path, march: bool = False) -> Path:
     """Japan's (in yen) and the United States' (in dollars) imports from China, January and
     February 2021: ¥290 billion of change (about $2.6 billion at 110 yen) against $8.3
-    billion."""
+    billion; with ``march``, March too (¥150 billion up, $3 billion up), the latest month."""
     base = {"partner": "CHN", "flow": "import", "classification": "HS", "commodity": "TOTAL"}
+    months = [
+        ("JPN", "JPY", "2021-01", "1.54e12"),
+        ("JPN", "JPY", "2021-02", "1.25e12"),
+        ("USA", "USD", "2021-01", "4.13e10"),
+        ("USA", "USD", "2021-02", "3.30e10"),
+    ]
+    if march:
+        months += [("JPN", "JPY", "2021-03", "1.40e12"), ("USA", "USD", "2021-03", "3.60e10")]
     rows = [
         {"reporter": r, **base, "period": p, "period_months": "1", "value": v, "currency": c}
-        for r, c, p, v in [
-            ("JPN", "JPY", "2021-01", "1.54e12"),
-            ("JPN", "JPY", "2021-02", "1.25e12"),
-            ("USA", "USD", "2021-01", "4.13e10"),
-            ("USA", "USD", "2021-02", "3.30e10"),
-        ]
+        for r, c, p, v in months
     ]
     return write_rows(tmp_path / "imports.csv", rows)
 
@@ -648,12 +674,34 @@ def test_moves_and_the_latest_month_rank_in_dollars(store, tmp_path):
     """ "Largest moves" ranked ¥290 billion (about $2.6 billion) above a fall of $8.3
     billion, and the latest month put ¥1.25 trillion ahead of $33 billion."""
     rates = tmp_path / "rates.csv"
-    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\nJPY,2021-02,110\n")
+    rates.write_text("currency,period,per_usd\nJPY,2021-01,110\nJPY,2021-03,110\n")
     api.load_rates(store, rates)
-    store.ingest(_two_currency_months(tmp_path))
+    store.ingest(_two_currency_months(tmp_path, march=True))
     digest = api.digest(store)
-    assert [m.reporter for m in digest.latest] == ["USA", "JPN"]
+    assert [m.reporter for m in digest.latest if m.basis == "mom"] == ["USA", "JPN"]
     assert [m.reporter for m in digest.section("pair", "mom")] == ["USA", "JPN"]
+    assert digest.moves_apart == [] and "listed after the others" not in digest.to_markdown()
+
+
+@pytest.mark.parametrize("format", ["md", "html"])
+def test_moves_in_a_currency_without_a_rate_are_ranked_apart_and_said(store, tmp_path, format):
+    """Without the yen's rate, ¥290 billion came before a fall of $8.3 billion in "Largest
+    moves" (and ¥1.40 trillion before $36 billion in the latest month), as if yen were
+    dollars, and nothing said so: the yen are listed after the dollars, ranked on their
+    own, and each section says so."""
+    from tradesentry.monitor import render
+
+    store.ingest(_two_currency_months(tmp_path, march=True))
+    digest = api.digest(store)
+    assert [m.reporter for m in digest.latest if m.basis == "mom"] == ["USA", "JPN"]
+    assert [m.reporter for m in digest.section("pair", "mom")] == ["USA", "JPN"]
+    assert digest.moves_apart == ["JPY"]
+    note = "Amounts in JPY are listed after the others, ranked on their own"
+    assert [section[0] for section in render.sections(digest) if note in section[2]] == [
+        "March 2021, the latest month",
+        "Largest moves month on month, January–March 2021",
+    ]
+    assert digest.render(format).count(note) == 2
 
 
 def test_a_release_of_old_months_only_is_not_the_latest_month(store, tmp_path):
@@ -852,3 +900,46 @@ def test_a_re_issue_says_so_and_lists_no_old_moves_as_news(store, tmp_path):
     )
     assert "Largest moves" not in d.to_markdown()
     assert "Largest moves" in api.digest(store, release=1).to_markdown()
+
+
+def test_a_list_of_moves_has_its_five_lines_beside_the_latest_month(demo_store, tiny):
+    """The largest fall year on year, October 2020's, is the latest month's too: the list
+    of moves dropped it after it had been cut to five, and came up with four."""
+    from tradesentry.monitor import render
+
+    store = demo_store
+    store.con.execute("DELETE FROM observations WHERE period > DATE '2020-10-01'")
+    digest = api.digest(store)
+    assert digest.latest_month == "2020-10"
+    yoy = [s for s in render.sections(digest) if s[0].startswith("Largest moves year on year")]
+    (sentences,) = [s[1] for s in yoy]
+    latest = {m.sentence for m in digest.latest}
+    assert len(sentences) == 5 and not latest & set(sentences)
+    assert any("in October 2020 from $270.90 million in October 2019" in s for s in latest)
+    changes = [abs(m.change) for m in digest.section("pair", "yoy")]
+    assert changes == sorted(changes, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("rows", "said"),
+    [
+        (  # in code order: "with the United Arab Emirates, Australia and Austria"
+            [("KOR", "ARE", 1e6, "USD"), ("KOR", "AUS", 5e8, "USD"), ("KOR", "AUT", 9e8, "USD")],
+            "the trade of South Korea with Austria, Australia and the United Arab Emirates",
+        ),
+        (  # yen without a rate are no dollars: ¥1.4 trillion had come first
+            [
+                ("JPN", "CHN", 1.4e12, "JPY"),
+                ("USA", "CHN", 3.6e10, "USD"),
+                ("KOR", "CHN", 1.2e10, "USD"),
+            ],
+            "the trade of the United States, South Korea and Japan with China",
+        ),
+    ],
+)
+def test_the_summary_names_countries_largest_first(store, tmp_path, rows, said):
+    lines = ["reporter,partner,flow,commodity,period,value,currency"]
+    lines += [f"{r},{p},export,TOTAL,2021-03,{v:.0f},{c}" for r, p, v, c in rows]
+    (tmp_path / "march.csv").write_text("\n".join(lines) + "\n")
+    store.ingest(tmp_path / "march.csv")
+    assert said in api.digest(store).summary[0]

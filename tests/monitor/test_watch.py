@@ -631,3 +631,87 @@ def test_a_fetch_that_fails_midway_announces_what_it_stored(store, tmp_path, mon
     assert [r["release_id"] for r in report.ingested] == [1]  # stored, so announced
     assert "fetch CHN-PRK 2021-01,2021-02: 1 new release(s)" in caplog.text
     assert report.digests == [tmp_path / "digests" / "release-1.md"]
+
+
+@pytest.mark.parametrize("by_hand", ["digest", "scan"])
+def test_a_release_scanned_by_hand_between_runs_is_still_told_of(store, tmp_path, by_hand):
+    """A release ingested by hand (a national table the watch has no mapping for) and
+    digested, or scanned, before the watch's next run: the scan moved the watermark the
+    watch went by, and it never wrote that release's digest nor posted its findings."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    vintage(inbox / "a.csv", until="2021-01")
+    sent: list[dict] = []
+
+    def cron_run() -> list:
+        post = lambda url, body: sent.append(body) or 200  # noqa: E731
+        return watcher(store, inbox, webhook="http://x/hook", post=post).run(max_iterations=1)
+
+    assert cron_run()[0].digests == [inbox / "digests" / "release-1.md"] and len(sent) == 1
+    store.ingest(vintage(tmp_path / "by-hand.csv", since="2021-02", until="2021-02"))
+    by_hand_digest = getattr(api, by_hand)(store)
+    (report,) = cron_run()
+    assert report.ok and report.digests == [inbox / "digests" / "release-2.md"]
+    assert report.digests[0].read_text() == api.digest(store, release=2).render("md")
+    assert len(sent) == 2 and sent[1]["text"].startswith(
+        "tradesentry: 1 new finding after release 2"
+    )
+    assert [(f["period"], f["flow"]) for f in sent[1]["findings"]] == [("2021-02", "export")]
+    if by_hand == "digest":  # the same new findings as the digest run by hand
+        assert [f["id"] for f in by_hand_digest.findings] == [sent[1]["findings"][0]["id"]]
+    assert cron_run()[0].digests == [] and len(sent) == 2  # told once
+
+
+@pytest.mark.parametrize(
+    ("before", "told"),
+    [
+        ("scanned", []),  # every release a full scan saw is taken as told, as before
+        ("not scanned", ["release-3.md"]),  # the release that lands, not the whole history
+        ("rebuilt", ["release-3.md"]),  # a record of another store's release 9 is no record
+    ],
+)
+def test_a_store_the_watch_has_never_seen_starts_as_it_always_did(store, tmp_path, before, told):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    store.ingest(vintage(tmp_path / "a.csv", until="2020-12"))
+    store.ingest(vintage(tmp_path / "b.csv", until="2021-01"))
+    if before == "scanned":
+        api.scan(store)
+    else:
+        vintage(inbox / "c.csv", until="2021-02")
+    if before == "rebuilt":
+        from tradesentry.monitor.watch import notified_path, save_notified
+
+        save_notified(notified_path(store.path), 9)
+    (report,) = watcher(store, inbox).run(max_iterations=1)
+    assert report.ok and [p.name for p in report.digests] == told
+
+
+def test_a_message_not_in_the_webhooks_shape_is_said_once(store, tmp_path, caplog):
+    """The run that found it said so twice: when the watch started and when it posted."""
+    queue = pending_path(store.path)
+    queue.parent.mkdir(parents=True)
+    queue.write_text(json.dumps({"messages": [{"text": "hand"}, {"text": "ok", "findings": []}]}))
+    with caplog.at_level(logging.WARNING, logger="tradesentry.monitor"):
+        w = watcher(store, tmp_path, webhook="http://x/hook", post=lambda url, body: 200)
+        assert w.cycle().posted == 1
+    assert caplog.text.count("not in the webhook's shape dropped") == 1
+
+
+def test_a_failed_fetch_is_not_then_said_to_have_fetched_nothing(store, tmp_path, caplog):
+    """ "ERROR fetch CHN-PRK 2021: cannot reach …" was followed by "INFO fetch CHN-PRK
+    2021: 0 new release(s)"."""
+    from tradesentry.errors import FetchError
+
+    watchlist = tmp_path / "watch.toml"
+    watchlist.write_text(SERIES)
+
+    def unreachable(st, **entry):
+        raise FetchError("cannot reach comtradeapi.un.org")
+
+    w = Watcher(
+        store, watchlist=load_watchlist(watchlist), out=tmp_path, fetch=unreachable, **NO_WAIT
+    )
+    with caplog.at_level(logging.INFO, logger="tradesentry.monitor"):
+        (error,) = w.cycle().errors
+    assert "cannot reach" in error and "new release(s)" not in caplog.text

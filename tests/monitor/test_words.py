@@ -126,3 +126,19 @@ def test_a_part_of_a_flow_says_which(breakdown, said):
     assert words.subject("CHN", "PRK", "export", "TOTAL", "H5", breakdown) == (
         f"China's exports to North Korea{said}"
     )
+
+
+@pytest.mark.parametrize(
+    ("periods", "said"),
+    [
+        (["2023-05"], "May 2023"),
+        (["2023-05", "2023-06", "2023-07"], "May–July 2023"),
+        (["2023-07", "2023-05"], "May and July 2023"),  # June brought nothing new
+        (["2023-01", "2023-02", "2023-03", "2023-05"], "January–March and May 2023"),
+        (["2022-11", "2023-01", "2023-02"], "November 2022 and January–February 2023"),
+        (["2022-12", "2023-01", "2023-03"], "December 2022–January 2023 and March 2023"),
+        (["2019-01", "2019-03", "2019-05", "2019-07"], "January–July 2019 (4 months)"),
+    ],
+)
+def test_months_name_each_run_of_months(periods, said):
+    assert words.months(periods) == said

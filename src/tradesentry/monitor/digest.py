@@ -23,7 +23,12 @@ import numpy as np
 import pandas as pd
 
 from tradesentry.errors import InputError
-from tradesentry.findings import unconverted_currencies, usd_impacts, usd_rates_sql
+from tradesentry.findings import (
+    unconverted_currencies,
+    unpriced_currencies,
+    usd_impacts,
+    usd_rates_sql,
+)
 from tradesentry.monitor import words
 from tradesentry.store import Store, ordered_after
 from tradesentry.text import joined, json_text
@@ -108,6 +113,13 @@ class Digest:
     #: the first and last month the moves were drawn from where they are the months the
     #: release brings new (None: all of its months, ``coverage``'s span)
     moves_months: tuple[str, str] | None = None
+    #: each month the moves were drawn from (YYYY-MM): the headings name these, not the
+    #: span from first to last ("May–July 2023" covered a June that brought nothing new)
+    moves_periods: list[str] = field(default_factory=list)
+    #: currencies of the moves and the latest month without a rate to the US dollar, where
+    #: the release gives others too: each is ranked in a list of its own, after the rest
+    #: (yen ranked as dollars had put every yen move first)
+    moves_apart: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -156,12 +168,19 @@ def build(
     cells = _cells(con, rid)
     left_out = _left_out(con, rid)
     omitted = _series_omitted(con, rid)
-    moves = _moves(con, rid, new_only=True, limit=limit)
-    moves_months = _new_months(cells)
-    if moves.empty and not _reissue(cells):  # a re-issue's moves are all old news
-        moves = _moves(con, rid, new_only=False, limit=limit)
-        moves_months = None  # all of the release's months
     latest_month, latest = _latest(con, rid, cells)
+    # a move the latest month's section gives is not listed again: as many more are asked
+    # for as it could take, so that each list still has ``limit`` lines
+    wanted = limit + len(latest)
+    moves = _moves(con, rid, new_only=True, limit=wanted)
+    periods = _new_months(cells)
+    if moves.empty and not _reissue(cells):  # a re-issue's moves are all old news
+        moves = _moves(con, rid, new_only=False, limit=wanted)
+        periods = _single_months(cells)  # all of the release's months
+        moves_months = None
+    else:
+        moves_months = (periods[0], periods[-1]) if periods else None
+    moves = _besides(moves, latest, limit)
     held_to = _held_to(con, rid, latest_month)
     current, baseline = _scans(store, rid, scan_id)
     found, total, elsewhere, unconverted = _new_findings(
@@ -175,12 +194,16 @@ def build(
             "left_out": len(left_out),
             "series_omitted": len(omitted),
         },
-        summary=_summary(info, cells, left_out, omitted),
+        summary=_summary(info, cells, left_out, omitted, con=con),
         latest_month=latest_month,
         latest=latest,
         earlier_releases_to=held_to,
         moves=[_move(r) for r in moves.to_dict("records")],
         moves_months=moves_months,
+        moves_periods=periods,
+        moves_apart=unconverted_currencies(
+            [*moves["currency"], *(m.currency for m in latest)], con
+        ),
         findings=found,
         findings_total=total,
         findings_elsewhere=elsewhere,
@@ -344,15 +367,18 @@ def _status(cells: pd.DataFrame) -> pd.Series:
     return pd.Series(status, index=cells.index, dtype=object)
 
 
-def _new_months(cells: pd.DataFrame) -> tuple[str, str] | None:
-    """The first and last of the single months the release brings new: its moves' months
-    (a release of October's figures and old revisions headed its moves "January
+def _new_months(cells: pd.DataFrame) -> list[str]:
+    """The single months the release brings new, oldest first: its moves' months (a
+    release of October's figures and old revisions headed its moves "January
     2017–October 2024", every one of them October's)."""
+    return _single_months(cells[cells["status"] == "new"])
+
+
+def _single_months(cells: pd.DataFrame) -> list[str]:
+    """The single months (monthly figures of one month) of ``cells``, oldest first: the
+    only figures a move compares."""
     single = (cells["freq"] == "M") & (cells["period_months"] == 1)
-    periods = cells.loc[single & (cells["status"] == "new"), "period"]
-    if periods.empty:
-        return None
-    return _ym(periods.min()), _ym(periods.max())
+    return sorted({_ym(p) for p in cells.loc[single, "period"]})
 
 
 def _coverage(cells: pd.DataFrame) -> dict:
@@ -378,6 +404,8 @@ def _summary(
     cells: pd.DataFrame,
     left_out: pd.DataFrame | None = None,
     omitted: pd.DataFrame | None = None,
+    *,
+    con=None,
 ) -> list[str]:
     cov = _coverage(cells)
     when = (
@@ -391,8 +419,10 @@ def _summary(
     flows = joined([words._FLOW_PHRASE.get(f, (f,))[0] for f in cov["flows"]])
     first = (
         f"{release} holds "
-        f"{words.count(cov['rows'], 'figure')} on the trade of {words.names(cov['reporters'])} "
-        f"with {words.names(cov['partners'])}: {flows}, {_goods(cells)}, {_periods(cells)}."
+        f"{words.count(cov['rows'], 'figure')} on the trade of "
+        f"{words.names(_by_money(cells, 'reporter', con))} "
+        f"with {words.names(_by_money(cells, 'partner', con))}: {flows}, {_goods(cells)}, "
+        f"{_periods(cells)}."
     )
     lines = [first, _freshness(cov)]
     if info.get("published_after"):
@@ -408,6 +438,41 @@ def _summary(
             f"quarantine (`tradesentry quarantine --release {info['id']}` gives the reasons)."
         )
     return lines
+
+
+def _by_money(cells: pd.DataFrame, column: str, con=None) -> list[str]:
+    """The codes of ``column`` (reporters, partners) largest first by the release's money
+    with them: of the totals of all goods, then of every figure, in US dollars where the
+    store has the rates; money in a currency without a rate counts after (yen are no
+    dollars); ties in code order. Named in code order, a file of 39 partners read "with
+    the United Arab Emirates, Australia, Austria and 36 others"."""
+    whole = cells[cells["breakdown"].fillna("") == ""]
+    amounts = pd.DataFrame(
+        {
+            "impact": whole["value"].abs().fillna(0.0),
+            "currency": whole["currency"],
+            "period": whole["period"].map(_ym),
+        }
+    )
+    # their own cursor: ``con`` may hold a result the build has not read to its end
+    cursor = con.cursor() if con is not None else None
+    usd = usd_impacts(amounts, cursor).to_numpy() if len(amounts) else np.zeros(0)
+    unrated = unpriced_currencies(set(whole["currency"].dropna()), cursor) if cursor else []
+    rated = ~whole["currency"].isin(unrated).to_numpy()
+    total = (whole["commodity"] == "TOTAL").to_numpy()
+    money = pd.DataFrame(
+        {
+            "code": whole[column].to_numpy(),
+            "total": np.where(rated & total, usd, 0.0),
+            "all": np.where(rated, usd, 0.0),
+            "unrated": np.where(rated, 0.0, np.where(total, usd, 0.0)),
+        }
+    )
+    keys = ["total", "all", "unrated"]
+    ranked = money.groupby("code")[keys].sum().reset_index()
+    ranked = ranked.sort_values([*keys, "code"], ascending=[False, False, False, True])
+    held = list(ranked["code"])
+    return held + sorted(set(cells[column]) - set(held))  # codes of breakdowns only
 
 
 def _published_after(con, release: int) -> list[dict]:
@@ -600,18 +665,22 @@ moves AS (
          AND b.currency = s.currency
 ),
 -- ranked in US dollars where the store has rates: ¥290 billion (about $2.6 billion) had
--- outranked a fall of $8.3 billion
+-- outranked a fall of $8.3 billion; a currency without any rate (``apart``) is ranked in
+-- a list of its own, after the others, since its amounts cannot be weighed against them
 keys AS (SELECT DISTINCT currency, strftime(period, '%Y-%m') AS period FROM moves),
 usd AS ({rates}),
 ranked AS (
-    SELECT m.*, coalesce(u.per_usd, 1.0) AS per_usd FROM moves m
+    SELECT m.*, coalesce(u.per_usd, 1.0) AS per_usd,
+           CASE WHEN u.per_usd IS NULL AND m.currency <> 'USD' THEN m.currency END AS apart
+    FROM moves m
     LEFT JOIN usd u ON u.currency = m.currency AND u.period = strftime(m.period, '%Y-%m')
 )
 SELECT * EXCLUDE (per_usd) FROM ranked
 QUALIFY row_number() OVER (
-    PARTITION BY level, basis ORDER BY {order}, period DESC, reporter, partner, flow, commodity
+    PARTITION BY level, basis, apart
+    ORDER BY {order}, period DESC, reporter, partner, flow, commodity
 ) <= $limit
-ORDER BY level DESC, basis, {order}
+ORDER BY level DESC, basis, apart NULLS FIRST, {order}
 """
 
 
@@ -625,7 +694,8 @@ def _moves(
     order: str = "abs(change / per_usd) DESC",
 ) -> pd.DataFrame:
     """The largest moves (by money, in US dollars where the store has the rates) of the
-    release's months against a month and a year before."""
+    release's months against a month and a year before; the moves in a currency without a
+    rate (``apart``) are ranked among themselves, after the others."""
     sql = _MOVES_SQL.format(series=", ".join(_SERIES), order=order, rates=usd_rates_sql("keys"))
     params = {"release": release, "new_only": new_only, "limit": limit, "month": month}
     frame = con.execute(sql, params).df()
@@ -652,6 +722,22 @@ SELECT max(o.period) FROM observations o JOIN release_order ro USING (release_id
 SEMI JOIN series USING ({series})
 WHERE o.freq = 'M' AND ro.vintage < (SELECT vintage FROM me)
 """
+
+
+#: what tells one move from another: its section, series and month
+_MOVE_KEY = ("level", "basis", *_SERIES, "currency", "period")
+
+
+def _besides(moves: pd.DataFrame, latest: list[Move], limit: int) -> pd.DataFrame:
+    """The ``limit`` largest moves of each list (level, basis and, for a currency without a
+    rate, its currency) that the latest month's section does not already give: the lists
+    had dropped those when shown, after they were cut, and came up short."""
+    if moves.empty:
+        return moves
+    shown = {tuple(getattr(m, k) for k in _MOVE_KEY) for m in latest}
+    keys = moves[list(_MOVE_KEY)].assign(period=moves["period"].map(_ym))
+    fresh = moves[[tuple(k) not in shown for k in keys.itertuples(index=False)]]
+    return fresh.groupby(["level", "basis", "apart"], dropna=False, sort=False).head(limit)
 
 
 def _held_to(con, release: int, latest: str | None) -> str | None:

@@ -9,7 +9,7 @@ autoescape, so a file named ``<script>.csv`` stays text, and both show control c
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from tradesentry.findings import unconverted_note
 from tradesentry.monitor import words
@@ -26,9 +26,18 @@ _MOVE_SECTIONS = (
 )
 
 
-def sections(digest: Digest) -> list[tuple[str, list[str]]]:
-    """(heading, sentences) for every section that has something to say, in reading order."""
-    out: list[tuple[str, list[str]]] = []
+class Section(NamedTuple):
+    """A section of moves: its heading, its sentences and a note after them ("" for none)."""
+
+    heading: str
+    sentences: list[str]
+    note: str = ""
+
+
+def sections(digest: Digest) -> list[Section]:
+    """Every section of moves that has something to say, in reading order. (A move the
+    latest month gives is not in the lists after it: ``digest.build`` leaves it out.)"""
+    out: list[Section] = []
     if digest.latest:
         heading = f"{words.month(digest.latest_month)}, the latest month"
         if digest.earlier_releases_to:  # a release of revised old months only
@@ -36,20 +45,42 @@ def sections(digest: Digest) -> list[tuple[str, list[str]]]:
                 f" of this release (earlier releases run to "
                 f"{words.month(digest.earlier_releases_to)})"
             )
-        out.append((heading, [m.sentence for m in digest.latest]))
-    shown = {m.sentence for m in digest.latest}
+        out.append(_section(digest, heading, digest.latest))
     span = _months_held(digest)
     for level, basis, heading in _MOVE_SECTIONS:
-        moves = [m.sentence for m in digest.section(level, basis) if m.sentence not in shown]
+        moves = digest.section(level, basis)
         if moves:
-            out.append((heading + span, moves))
+            out.append(_section(digest, heading + span, moves))
     return out
+
+
+def _section(digest: Digest, heading: str, moves: list) -> Section:
+    """A section of ``moves``, saying which of its currencies are ranked apart."""
+    held = {m.currency for m in moves}
+    apart = [c for c in digest.moves_apart if c in held] if len(held) > 1 else []
+    return Section(heading, [m.sentence for m in moves], _apart_note(apart))
+
+
+def _apart_note(currencies: list[str]) -> str:
+    """ "Amounts in JPY are listed after the others, ranked on their own: …"; "" for none."""
+    if not currencies:
+        return ""
+    each = "ranked on their own" if len(currencies) == 1 else "each currency ranked on its own"
+    return (
+        f"Amounts in {', '.join(currencies)} are listed after the others, {each}: the store "
+        "has no exchange rate to weigh them against the others (tradesentry rates FILE loads "
+        "rates)."
+    )
 
 
 def _months_held(digest: Digest) -> str:
     """ ", January 2001–December 2019" where the moves are drawn from more than one month
     (a first load's go back years), not its newest: the months the release brings new, or
-    all of its months where it brings none."""
+    all of its months where it brings none, each named ("May and July 2023": a span
+    "May–July 2023" covered a June that brought nothing)."""
+    if digest.moves_periods:
+        periods = digest.moves_periods
+        return f", {words.months(periods)}" if len(periods) > 1 else ""
     span = digest.moves_months or (
         digest.coverage.get("first_period"),
         digest.coverage.get("last_period"),
@@ -168,8 +199,10 @@ def _finding_md(i: int, f: dict) -> str:
 def markdown(digest: Digest) -> str:
     """Plain Markdown: a heading, the summary, one bullet list per section."""
     lines = [f"# {_md(digest.title)}", "", " ".join(_md(s) for s in digest.summary), ""]
-    for heading, sentences in sections(digest):
+    for heading, sentences, note in sections(digest):
         lines += [f"## {_md(heading)}", "", *(f"- {_md(s)}" for s in sentences), ""]
+        if note:
+            lines += [_md(note), ""]
     lines += [f"## {findings_heading(digest)}", "", _md(findings_intro(digest)), ""]
     lines += [_finding_md(i, f) for i, f in enumerate(digest.findings, 1)]
     if digest.findings:
@@ -217,9 +250,10 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:1.6rem}
 </style></head><body>
 <h1>{{ d.title }}</h1>
 <p>{{ d.summary | join(" ") }}</p>
-{% for heading, sentences in sections %}
+{% for heading, sentences, note in sections %}
 <h2>{{ heading }}</h2>
 <ul>{% for s in sentences %}<li>{{ s }}</li>{% endfor %}</ul>
+{% if note %}<p>{{ note }}</p>{% endif %}
 {% endfor %}
 <h2>{{ findings_heading }}</h2>
 <p>{{ findings_intro }}</p>

@@ -1,10 +1,10 @@
 """Watch a folder (or UN Comtrade) for new releases: ingest, scan, write the digest, notify.
 
 One cycle is: look at the folder, ingest every file that has stopped changing, fetch the
-watchlist when it is due, scan when the store holds a release no full scan has seen,
-write a digest of each new release, and post the new findings to the webhook. Each step
-is logged; a step that fails is retried a few times with a doubling pause, then reported
-and left for the next cycle. Nothing a step raises stops the watch.
+watchlist when it is due, and for the releases the watch has not yet told of: scan where
+no full scan has seen them, write a digest of each, and post the new findings to the
+webhook. Each step is logged; a step that fails is retried a few times with a doubling
+pause, then reported and left for the next cycle. Nothing a step raises stops the watch.
 
 A file is complete when its size and modification time are the same at two looks in a
 row; names ending in ``.part``, ``.tmp`` (and the like) or starting with a dot are never
@@ -15,7 +15,10 @@ is kept beside the store (``<store>.fetch/watch-fetched.json``), so the watchlis
 interval holds across runs of ``watch --once``, and so are the webhook messages not yet
 delivered (``<store>.fetch/watch-webhook-pending.json``), sent first by the next run.
 That file is the queue of every watch on the store: each change to it is made under a lock
-on it, so a running watch and a cron job's ``--once`` post each message once.
+on it, so a running watch and a cron job's ``--once`` post each message once. The newest
+release the watch has digested and told of is kept there too
+(``<store>.fetch/watch-notified.json``): a release someone scanned or digested by hand
+between two runs is still told of, once.
 """
 
 from __future__ import annotations
@@ -212,6 +215,42 @@ def save_owed(path: Path, owed: list[tuple[int, int]]) -> None:
         log.warning("%s: cannot keep the digests still owed (%s)", path, exc)
 
 
+# -- the releases the watch has told of ----------------------------------------------------------
+
+NOTIFIED_NAME = "watch-notified.json"
+
+
+def notified_path(store_path: str | os.PathLike) -> Path:
+    """``<store>.fetch/watch-notified.json``: the newest release the watch has told of."""
+    return Path(f"{store_path}.fetch") / NOTIFIED_NAME
+
+
+def load_notified(path: Path) -> int | None:
+    """The newest release the watch has digested and queued for the webhook (each earlier
+    one too: release ids only grow); None where the file is absent, or unreadable (said),
+    and the watch then takes the store as one it has never seen."""
+    if not path.exists():
+        return None
+    try:
+        release = json.loads(path.read_text(encoding="utf-8"))["release"]
+        if not isinstance(release, int) or isinstance(release, bool) or release < 0:
+            raise TypeError(f"release {release!r} is not a release id")
+        return release
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("%s: unreadable (%s); the store is taken as one not watched before", path, exc)
+        return None
+
+
+def save_notified(path: Path, release: int) -> bool:
+    """Keep ``release`` as the newest told of; False (and a warning) where it cannot be."""
+    try:
+        replace_text(path, json.dumps({"release": int(release)}) + "\n")
+        return True
+    except OSError as exc:
+        log.warning("%s: cannot keep the releases told of (%s)", path, exc)
+        return False
+
+
 # -- the webhook messages not yet delivered -----------------------------------------------------
 
 PENDING_NAME = "watch-webhook-pending.json"
@@ -230,8 +269,10 @@ def pending_path(store_path: str | os.PathLike) -> Path:
 
 def load_pending(path: Path) -> list[dict]:
     """The messages an earlier run could not deliver. A file that cannot be read is moved
-    aside (``.bad``, logged once: a queue lost is said, not silently dropped), and so is a
-    message that is not one the watch wrote (a text and a list of findings)."""
+    aside (``.bad``, logged once: a queue lost is said, not silently dropped), and a
+    message that is not one the watch wrote (a text and a list of findings) is dropped
+    from it, said once (each read of the queue had said it again). Call it under
+    ``locked(path)``: it may write the file."""
     if not path.exists():
         return []
     try:
@@ -249,6 +290,7 @@ def load_pending(path: Path) -> list[dict]:
         log.warning(
             "%s: %d message(s) not in the webhook's shape dropped", path, len(messages) - len(kept)
         )
+        save_pending(path, kept)
     return kept
 
 
@@ -456,6 +498,9 @@ class Watcher:
     _webhook_down: bool = field(default=False, init=False, repr=False)
     _pending_file: Path = field(default=Path(), init=False, repr=False)
     _owed_file: Path = field(default=Path(), init=False, repr=False)
+    _notified_file: Path = field(default=Path(), init=False, repr=False)
+    #: the newest release told of, where its file could not be written
+    _notified: int | None = field(default=None, init=False, repr=False)
     _tried: set[int] = field(default_factory=set, init=False, repr=False)  # digests, a cycle
     _synced: list[dict] = field(default_factory=list, init=False, repr=False)
 
@@ -467,8 +512,11 @@ class Watcher:
         self.out = Path(self.out or "digests")
         # what an earlier run could not deliver goes first (a cron job's --once runs)
         self._owed_file = owed_path(store_path)
+        self._notified_file = notified_path(store_path)
         self._pending_file = pending_path(store_path)
-        self._synced = load_pending(self._pending_file)
+        if self._pending_file.exists():
+            with locked(self._pending_file):
+                self._synced = load_pending(self._pending_file)
         self.pending[:0] = self._synced
 
     @contextmanager
@@ -646,38 +694,49 @@ class Watcher:
             self._fetched[entry_key(entry)] = now
             state.record(entry, now)
             fresh = {r.release_id: r for r in [*stored, *(fetched or [])] if not r.already_ingested}
-            log.info("%s: %d new release(s)", label, len(fresh))
+            if fetched is not None or fresh:  # a failure's error said it: no "0 new" after it
+                log.info("%s: %d new release(s)", label, len(fresh))
             report.ingested.extend(r.to_dict() for r in fresh.values())
         self._said_not_due = True
 
     def _scan(self, st: Store, report: CycleReport) -> None:
-        """Scan when a release is newer than the last full scan; then digest and queue."""
+        """Digest and queue every release the watch has not told of, scanning first where
+        no full scan has seen the newest. Which releases is the watch's own record, not the
+        scans: a `digest` run by hand between two runs scans the newest release, and the
+        watch, which acted on a release no full scan had seen, never told of it."""
         from tradesentry import api
         from tradesentry.monitor import history, webhook
 
-        seen, newest = _watermark(st), _newest_release(st)
-        if newest is None or (seen is not None and newest <= seen):
+        told, newest = self._told(st, report), _newest_release(st)
+        if newest is None or newest <= told:
             return
-        found = self._step(report, "scan", lambda: api.scan(st))
-        if found is None:
-            return
-        new, resolved = history.compare(st, found.scan_id)
-        report.scan_id, report.new, report.resolved = found.scan_id, len(new), len(resolved)
+        seen = _watermark(st)
+        scan_id = _first_full_scan(st, newest) if seen is not None and seen >= newest else None
+        scanned_before = scan_id is not None
+        if scan_id is None:
+            found = self._step(report, "scan", lambda: api.scan(st))
+            if found is None:
+                return  # told of nothing: the next cycle scans again
+            scan_id = found.scan_id
+        # every release since the last told of: a scan that failed in an earlier cycle left
+        # those it would have digested to this one. Their new findings are the digest's:
+        # the scan against the last one with its parameters before the first of them landed
+        # (the scan a `digest` ran by hand in between is no baseline: it saw them)
+        releases = _releases_after(st, told)
+        new, resolved = history.diff(st, scan_id, history.baseline_for(st, releases[0], scan_id))
+        report.scan_id, report.new, report.resolved = scan_id, len(new), len(resolved)
         log.info(
-            "scan %d: %d findings, %d new, %d resolved",
-            found.scan_id,
-            len(found),
+            "scan %d%s: %d findings, %d new, %d resolved",
+            scan_id,
+            " (run before the watch saw the release)" if scanned_before else "",
+            _findings_of(st, scan_id),
             len(new),
             len(resolved),
         )
-        # every release the last full scan had not seen: a scan that failed in an earlier
-        # cycle left those it would have digested to this one
-        releases = _releases_after(st, seen) if seen is not None else []
-        releases = releases or [r["release_id"] for r in report.ingested] or [newest]
-        for release in dict.fromkeys(releases):
-            self._write_digest(st, release, found.scan_id, report)
+        for release in releases:  # each from its own first full scan, as `digest` reads it
+            self._write_digest(st, release, _first_full_scan(st, release) or scan_id, report)
         if self.webhook and (len(new) or len(resolved)):
-            landed = [_release_brief(st, r) for r in dict.fromkeys(releases)]
+            landed = [_release_brief(st, r) for r in releases]
             message = webhook.payload(new, resolved, landed)
             with self._queue() as queue:
                 queue.append(message)
@@ -689,6 +748,42 @@ class Watcher:
                         MAX_PENDING,
                     )
                     del queue[:dropped]
+        self._tell(newest)
+
+    def _told(self, st: Store, report: CycleReport) -> int:
+        """The newest release the watch has told of (each earlier one too). A store it has
+        never seen (no record, or one naming a release the store does not hold: a store
+        rebuilt) starts as the watch always began: the releases a full scan has seen are
+        taken as told, and without one, those ingested this cycle (or the newest) are new.
+        That start is kept at once, so a scan run by hand before the next cycle hides
+        nothing."""
+        kept = [t for t in (load_notified(self._notified_file), self._notified) if t is not None]
+        told = max(kept, default=None)
+        newest = _newest_release(st)
+        if told is not None and told > (newest or 0):
+            log.warning(
+                "%s names release %d, which the store does not hold; the store is taken as "
+                "one not watched before",
+                self._notified_file,
+                told,
+            )
+            told = None
+        if told is not None:
+            return told
+        seen = _watermark(st)
+        if seen is not None:
+            told = seen
+        elif newest is None:
+            told = 0  # an empty store: every release to come is new
+        else:
+            landed = [int(r["release_id"]) for r in report.ingested]
+            told = min(landed or [newest]) - 1
+        self._tell(told)
+        return told
+
+    def _tell(self, release: int) -> None:
+        """Keep ``release`` as the newest told of (in memory too, where the file cannot)."""
+        self._notified = None if save_notified(self._notified_file, release) else release
 
     def _write_digest(self, st: Store, release: int, scan_id: int, report: CycleReport) -> None:
         from tradesentry import api
@@ -774,6 +869,21 @@ def _watermark(st: Store) -> int | None:
     frame = history.scans(st).dropna(subset=["release"])
     frame = frame[frame["parameters"].map(history.is_full)]
     return None if frame.empty else int(frame["release"].max())
+
+
+def _first_full_scan(st: Store, release: int) -> int | None:
+    """The first full scan that saw ``release`` (None: none did; watermarks grow with the
+    scans' ids): where a full scan ran while it was the newest, the one `digest` reads."""
+    from tradesentry.monitor import history
+
+    frame = history.scans(st).dropna(subset=["release"])
+    frame = frame[frame["parameters"].map(history.is_full) & (frame["release"] >= release)]
+    return None if frame.empty else int(frame["id"].iat[0])
+
+
+def _findings_of(st: Store, scan_id: int) -> int:
+    row = st.cursor().execute("SELECT findings FROM scans WHERE id = ?", [scan_id]).fetchone()
+    return int(row[0] or 0) if row else 0
 
 
 def _holds(st: Store, release: int, scan_id: int) -> bool:

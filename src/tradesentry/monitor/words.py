@@ -165,6 +165,35 @@ def month_span(start: str | date, end: str | date, freq: str | None = "M") -> st
     return f"{month(start, after=end)}–{month(end)}"
 
 
+MONTH_RUNS_NAMED = 3  # more runs of months than this are given as a span and a count
+
+
+def months(periods: list[str]) -> str:
+    """Months as a heading names them, each run of consecutive months a span: "May and July
+    2023", "January–March and May 2023", "November 2022 and January–February 2023"; where
+    they fall in more than three runs, "January 2019–June 2021 (24 months)"."""
+    keys = sorted({_year_month(p) for p in periods})
+    if not keys:
+        return ""
+    runs: list[list[tuple[int, int]]] = []
+    for year, number in keys:
+        if runs and (year * 12 + number) - (runs[-1][-1][0] * 12 + runs[-1][-1][1]) == 1:
+            runs[-1].append((year, number))
+        else:
+            runs.append([(year, number)])
+    first, last = (f"{y}-{m:02d}" for y, m in (keys[0], keys[-1]))
+    if len(runs) == 1:
+        return month_span(first, last)
+    if len(runs) > MONTH_RUNS_NAMED:
+        return f"{month_span(first, last)} ({len(keys)} months)"
+    spans = [month_span(*(f"{y}-{m:02d}" for y, m in (r[0], r[-1]))) for r in runs]
+    if len({y for y, _ in keys}) == 1:  # one year: said once, at the end
+        year = f" {keys[0][0]}"
+        spans = [s.removesuffix(year) for s in spans]
+        return f"{text.joined(spans)}{year}"
+    return text.joined(spans)
+
+
 def _year_month(period: str | date) -> tuple[int, int]:
     if isinstance(period, date):
         return period.year, period.month

@@ -378,7 +378,7 @@ class Store:
         from tradesentry.ingest import prepare
 
         self.check_writable("an ingest writes a release")
-        published_date = _parse_date(published)
+        published_date = checked_published(published)
         prepared = prepare(path, source, mapping, encoding)  # hashes; reads no rows yet
         con = self.con.cursor()
         con.execute("BEGIN TRANSACTION")
@@ -618,7 +618,7 @@ def _migrate_releases(con: duckdb.DuckDBPyConnection) -> None:
 EARLIEST_PUBLISHED = date(1900, 1, 1)
 
 
-def _parse_date(value: date | str | None) -> date | None:
+def checked_published(value: date | str | None) -> date | None:
     """A publication date, checked: a date in the future would stay the latest vintage
     for good, and one before 1900 is no publication of trade statistics."""
     if value is None:

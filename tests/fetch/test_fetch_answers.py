@@ -1,11 +1,14 @@
 """Answers that are not what was asked for: other records, no envelope, bad bytes, redirects.
 
-Each is refused in one line naming the request, and nothing of it is saved or stored.
+Each is refused in one line naming the request, and nothing of it is saved or stored. An
+availability row of another dataset only dates nothing (the date is auxiliary), with a warning.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+from datetime import date
 
 import pytest
 from comtrade_fake import Reply, envelope, month_records, recorded
@@ -174,3 +177,64 @@ def test_a_redirect_is_named_and_not_followed(stub_store, comtrade_api, no_sleep
         "goes to no other address; if the API has moved, set COMTRADE_API_URL): GET "
     )
     assert [s.path for s in comtrade_api.seen] == ["/data/v1/getDa/C/M/HS", "/data/v1/get/C/M/HS"]
+
+
+# -- availability rows of another dataset ------------------------------------------------
+
+FEBRUARY = json.loads(recorded("getDa-C-M-HS-r156-2021.json"))["data"][1]  # 2021-04-28
+LATER = "2021-06-30T09:00:00"  # what a row of another dataset would make February's date
+
+
+def warnings_of(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("row", "says"),
+    [
+        (None, "is not a JSON object (null)"),
+        ("202102", 'is not a JSON object ("202102")'),
+        ({**FEBRUARY, "reporterCode": 842, "lastReleased": LATER}, "has reporterCode 842, not 156"),
+        ({**FEBRUARY, "reporterCode": None, "lastReleased": LATER}, "has no reporterCode"),
+        ({**FEBRUARY, "typeCode": "S", "lastReleased": LATER}, "has typeCode S, not C"),
+        ({**FEBRUARY, "freqCode": "A", "lastReleased": LATER}, "has freqCode A, not M"),
+        (
+            {
+                **FEBRUARY,
+                "classificationCode": "S4",
+                "classificationSearchCode": "SS",
+                "lastReleased": LATER,
+            },
+            "has classificationCode S4, not HS",
+        ),
+    ],
+    ids=["null", "text", "reporter", "no-reporter", "type", "freq", "classification"],
+)
+def test_an_availability_row_of_another_dataset_dates_nothing(
+    stub_store, comtrade_api, no_sleep, caplog, row, says
+):
+    """QA: a row of reporter 842 dated China's release, and a null row was a traceback.
+    Skipped with one warning naming it and the call; the answer's other rows still date."""
+    comtrade_api.script(Reply(200, envelope([row, FEBRUARY])))
+    with caplog.at_level(logging.WARNING, logger="tradesentry.fetch"):
+        (release,) = fetch(stub_store, comtrade_api, no_sleep)
+    assert release.published == date(2021, 4, 28) and release.rows_read == 2
+    (warning,) = warnings_of(caplog)
+    assert warning.startswith(f"publication dates: 1 availability row of 2 skipped: row 1 {says}")
+    assert warning.endswith("/public/v1/getDa/C/M/HS?reporterCode=156&period=202102")
+
+
+def test_an_availability_row_of_a_period_another_call_asked_dates_nothing(
+    stub_store, comtrade_api, no_sleep, caplog
+):
+    """Thirteen months are two availability calls; a row of January in the second call's
+    answer is none of its periods: January keeps the date its own call gave, unwarned."""
+    january = json.loads(recorded("getDa-C-M-HS-r156-2021.json"))["data"][0]
+    comtrade_api.script(AVAILABILITY, Reply(200, envelope([{**january, "lastReleased": LATER}])))
+    with caplog.at_level(logging.WARNING, logger="tradesentry.fetch"):
+        report = fetch(stub_store, comtrade_api, no_sleep, period="2021,2022-01")
+    assert [s.query["period"] for s in comtrade_api.seen[:2]] == [
+        ",".join(f"2021{m:02d}" for m in range(1, 13)), "202201",
+    ]  # fmt: skip
+    assert (report[0].period, report[0].published) == ("202101", date(2021, 4, 28))
+    assert warnings_of(caplog) == []

@@ -11,7 +11,7 @@ import sys
 import time
 
 import pytest
-from comtrade_fake import Reply, recorded
+from comtrade_fake import Reply, envelope, recorded
 from typer.testing import CliRunner
 
 from tradesentry.cli import app
@@ -221,3 +221,18 @@ def test_an_api_that_does_not_answer_is_said_while_it_is_retried(cli, comtrade_a
         notice == f"tradesentry: no answer from {host} within 0.2 s; trying again (attempt 2 of 5)"
     )
     assert result.stdout.startswith("202103 X,M: release 1 (new)")
+
+
+def test_an_availability_row_that_is_no_object_is_one_line_and_the_fetch_goes_on(cli, comtrade_api):
+    """QA: ``envelope([None])`` from getDa ended the fetch in a traceback (exit 1)."""
+    comtrade_api.script(Reply(200, envelope([None])))
+    result = cli("--freq", "M", "--period", "2021-03")
+    assert result.exit_code == 0, result.output
+    (notice,) = result.stderr.splitlines()
+    assert notice.startswith(
+        "tradesentry: publication dates: 1 availability row of 1 skipped: row 1 is not a JSON "
+        f"object (null): GET {comtrade_api.url}/public/v1/getDa/C/M/HS?reporterCode=156"
+    )
+    assert result.stdout.splitlines() == [
+        "202103 X,M: release 1 (new), 2 rows accepted, 0 quarantined, published unknown"
+    ]

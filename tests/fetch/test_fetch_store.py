@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -14,8 +15,9 @@ import pytest
 from comtrade_fake import Reply, recorded
 
 from tradesentry import open_store
-from tradesentry.errors import FetchError, InputError
+from tradesentry.errors import FetchError, InputError, StoreError
 from tradesentry.fetch import fetch_comtrade
+from tradesentry.store import Store
 
 
 def fetch(store, api, waits, period="2021"):
@@ -171,3 +173,44 @@ def test_the_store_is_free_while_the_fetch_waits(tmp_path, comtrade_api):
     ]  # fmt: skip
     with open_store(path, read_only=True) as st:
         assert list(st.releases()["id"]) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "published",
+    [f"{date.today().year + 2}-01-01", "1899-12-31"],
+    ids=["future", "before-1900"],
+)
+def test_a_publication_date_the_store_refuses_is_dropped_not_the_figures(
+    tmp_path, comtrade_api, no_sleep, caplog, published
+):
+    """QA: a lastReleased in the future stopped the fetch with "published …: in the
+    future", naming no request, and left an empty store. The date is metadata: the month
+    lands undated, the next month dated, and a warning names the call."""
+    path = tmp_path / "new.duckdb"
+    comtrade_api.published["202102"] = published
+    with caplog.at_level(logging.WARNING, logger="tradesentry.fetch"):
+        report = fetch(path, comtrade_api, no_sleep, period="2021-02,2021-03")
+    assert [(r.period, r.published) for r in report] == [
+        ("202102", None), ("202103", date(2021, 5, 21)),
+    ]  # fmt: skip
+    (warning,) = caplog.messages
+    assert warning.startswith(f"publication date of 202102 dropped (published {published}: ")
+    assert warning.endswith("getDa/C/M/HS?reporterCode=156&period=202102,202103")
+    with open_store(path, read_only=True) as st:
+        assert st.releases()["published"].isna().tolist() == [True, False]
+
+
+def test_a_new_store_whose_first_ingest_fails_is_not_left_behind(
+    tmp_path, comtrade_api, no_sleep, monkeypatch
+):
+    """A fetch that got nothing leaves no empty store, also when the store it made for the
+    first answer could not keep it (here a full disk)."""
+
+    def full(self, *args, **kwargs):
+        raise StoreError(f"{self.path}: no space left on the device")
+
+    monkeypatch.setattr(Store, "ingest", full)
+    path = tmp_path / "new.duckdb"
+    with pytest.raises(StoreError, match="no space left"):
+        fetch(path, comtrade_api, no_sleep, period="2021-02")
+    assert not path.exists() and not Path(f"{path}.wal").exists()

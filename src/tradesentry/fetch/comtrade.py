@@ -39,7 +39,14 @@ from urllib.parse import urlencode, urlsplit
 
 from tradesentry.errors import EngineUnavailable, FetchError, InputError, TradesentryError
 from tradesentry.ingest.comtrade import OTHER_FLOW_CODES
-from tradesentry.store import IngestResult, Store, open_store, resolve_store_path
+from tradesentry.store import (
+    IngestResult,
+    Store,
+    checked_published,  # the store's own rule
+    open_store,
+    remove_if_empty,
+    resolve_store_path,
+)
 from tradesentry.text import plural
 
 try:  # only a fetch needs it; a dry run and the rest of tradesentry do not
@@ -634,13 +641,16 @@ def _check_count(doc: dict[str, Any], request: PlannedRequest) -> None:
 # -- publication dates -----------------------------------------------------------------
 
 
-def publication_dates(client: Client, requests: Sequence[PlannedRequest]) -> dict[str, list]:
+def publication_dates(
+    client: Client, query: Query, requests: Sequence[PlannedRequest]
+) -> dict[str, list]:
     """Period -> its datasets' (classification, lastReleased date), from ``getDa``.
 
     The release date is auxiliary: when the availability call fails the fetch goes on
     and the releases get no publication date (ordering then falls back to ingestion),
     unless the key is refused or the host cannot be reached: the data calls would fail
-    the same way, after as many retries.
+    the same way, after as many retries. A row that cannot be used dates nothing, which a
+    warning says, and the rest of its answer still counts (``_usable_dates``).
     """
     dates: dict[str, list] = {}
     for request in requests:
@@ -652,12 +662,82 @@ def publication_dates(client: Client, requests: Sequence[PlannedRequest]) -> dic
         except FetchError as exc:
             log.warning("no publication dates: %s", exc)
             continue
-        for row in doc["data"]:
-            released = _as_date(row.get("lastReleased") or row.get("publicationDate"))
-            if released is not None:
-                entry = (row.get("classificationCode"), released)
-                dates.setdefault(str(row.get("period")), []).append(entry)
+        for period, classification, released in _usable_dates(query, request, doc["data"]):
+            dates.setdefault(period, []).append((classification, released))
     return dates
+
+
+def _usable_dates(
+    query: Query, request: PlannedRequest, rows: Sequence[Any]
+) -> Iterator[tuple[str, str | None, date]]:
+    """(period, classification, date) of each availability row that dates a release.
+
+    A row of another reporter, type, frequency or classification (read as
+    ``check_records`` reads a data record) would date a dataset that is not the one
+    fetched, and one that is no JSON object dates nothing: such rows are skipped, the
+    first named in one warning. A row of a period the call did not ask for is skipped
+    without one: it is a dataset of the reporter, just not one of this call, and answers
+    listing more of them are harmless. A date the store would refuse (in the future,
+    before 1900) is dropped with a warning and the release lands undated: a bad metadata
+    field must not cost the figures, and an undated release is dated by the next fetch
+    that has its date.
+    """
+    skipped: list[tuple[int, str, Any]] = []
+    for number, row in enumerate(rows, start=1):
+        wrong = _availability_mismatch(query, row)
+        if wrong:
+            skipped.append((number, wrong, row))
+            continue
+        period = _field(row, "period") or ""
+        released = _as_date(row.get("lastReleased") or row.get("publicationDate"))
+        if released is None or period not in request.periods:
+            continue
+        try:
+            released = checked_published(released)
+        except InputError as exc:
+            log.warning(
+                "publication date of %s dropped (%s); it lands undated: %s", period, exc, request
+            )
+            continue
+        yield period, row.get("classificationCode"), released
+    if skipped:
+        number, wrong, row = skipped[0]
+        log.warning(
+            "publication dates: %s of %s skipped: row %d %s (%s): %s",
+            plural(len(skipped), "availability row"),
+            f"{len(rows):,}",
+            number,
+            wrong,
+            _identity(row, _AVAILABILITY_FIELDS),
+            request,
+        )
+
+
+# The fields that say which dataset an availability row dates.
+_AVAILABILITY_FIELDS = ("period", "reporterCode", "freqCode", "classificationCode")
+
+
+def _availability_mismatch(query: Query, row: Any) -> str | None:
+    """How an availability row differs from the request ("has reporterCode 842, not 156")."""
+    if not isinstance(row, dict):
+        return "is not a JSON object"
+    period = _field(row, "period")
+    freq = _field(row, "freqCode")
+    if freq is None and period is not None:  # as the reader guesses a record's
+        freq = "A" if len(period) == 4 else "M"
+    asked = [
+        ("period", period, None),  # any: one the call did not ask for is skipped quietly
+        ("reporterCode", _field(row, "reporterCode"), (str(query.reporter),)),
+        ("typeCode", _upper(_field(row, "typeCode")) or "C", ("C",)),
+        ("freqCode", _upper(freq), (query.freq,)),
+        ("classificationCode", _classification(row, query), (query.classification,)),
+    ]
+    for name, got, values in asked:
+        if got is None:
+            return f"has no {name}"
+        if values is not None and got not in values:
+            return f"has {name} {_shown(got)}, not {' or '.join(values)}"
+    return None
 
 
 def _as_date(value: Any) -> date | None:
@@ -802,11 +882,11 @@ def _shown(text: str) -> str:
     return flat if len(flat) <= 40 else f"{flat[:40]}…"
 
 
-def _identity(record: Any) -> str:
+def _identity(record: Any, fields: Sequence[str] = _SHOWN_FIELDS) -> str:
     """``period 202112, reporterCode 156, …``: which record, in the message."""
     if not isinstance(record, dict):
         return _shown(_dumps(record))
-    return ", ".join(f"{f} {_shown(_field(record, f) or '(none)')}" for f in _SHOWN_FIELDS)
+    return ", ".join(f"{f} {_shown(_field(record, f) or '(none)')}" for f in fields)
 
 
 def cache_dir(store_path: str | os.PathLike) -> Path:
@@ -988,8 +1068,16 @@ class StoreByPath:
             open_store(self.path).close()
 
     def ingest(self, path: Path, source: str, published: date | None) -> IngestResult:
-        with open_store(self.path) as store:
-            return store.ingest(path, source=source, published=published)
+        """One answer into the store; a store this ingest made is removed if it fails
+        (a refused answer, a full disk, Ctrl-C), as ``ingest`` does for the files it made."""
+        made = not self.path.exists()
+        try:
+            with open_store(self.path) as store:
+                return store.ingest(path, source=source, published=published)
+        except BaseException:
+            if made:
+                remove_if_empty(self.path)
+            raise
 
 
 @contextlib.contextmanager
@@ -1032,7 +1120,7 @@ def _run(
 ) -> None:
     """Dates first (one call a dozen periods), then one data call per period, into ``report``."""
     keyed = bool(client.api_key)
-    dates = publication_dates(client, availability_requests(query, client.base_url, keyed))
+    dates = publication_dates(client, query, availability_requests(query, client.base_url, keyed))
     requests = [data_request(query, client.base_url, keyed, p, query.flows) for p in query.periods]
     task = progress.add_task("UN Comtrade", total=len(requests)) if progress else None
     limit = FULL_LIMIT if keyed else PREVIEW_LIMIT

@@ -17,7 +17,9 @@ from tradesentry import api
 from tradesentry.errors import InputError, StoreError
 from tradesentry.findings import (
     FINDING_COLUMNS,
+    RECORD_COLUMNS,
     Findings,
+    csv_frame,
     empty_findings,
     evidence_json,
     figure_terms,
@@ -72,7 +74,7 @@ def test_length_and_head_of_a_saved_scan_do_not_load_the_frame(demo_store, monke
     assert calls == []
     assert len(saved.head(2)) == 2 and calls == [2]
     assert len(saved.to_frame()) == total and calls == [2, None]
-    assert list(saved.to_frame().columns[: len(FINDING_COLUMNS)]) == list(FINDING_COLUMNS)
+    assert list(saved.to_frame().columns) == list(RECORD_COLUMNS)
     saved.to_records()
     assert calls == [2, None]  # loaded once, then kept
 
@@ -378,8 +380,6 @@ def test_monthly_ids_are_as_before_and_annual_ids_hash_their_freq():
 @pytest.mark.parametrize("saved", [False, True], ids=["in-memory", "saved"])
 def test_findings_carry_their_freq_in_every_output(annual_and_monthly, saved):
     found = api.scan(annual_and_monthly, save=saved)
-    frame = found.to_frame()
-    assert list(frame.columns[-3:]) == ["classification", "breakdown", "freq"]
     records = found.to_records()
     assert {r["freq"] for r in records} == {"A", "M"}
     assert list(records[0])[:12] == [
@@ -395,6 +395,22 @@ def test_findings_carry_their_freq_in_every_output(annual_and_monthly, saved):
         "A",
         "M",
     }
+
+
+@pytest.mark.parametrize("how", ["in-memory", "saved", "from-store"])
+def test_the_frame_has_the_columns_of_the_json_and_csv_outputs(demo_store, how):
+    """``to_frame`` put classification, breakdown and freq last, where JSON and CSV put
+    them after commodity and period_end: a frame and a file of the same findings now
+    line up, column for column."""
+    found = api.scan(demo_store, save=how != "in-memory")
+    if how == "from-store":
+        found = Findings.from_store(demo_store, found.scan_id)
+    frame = found.to_frame()
+    assert list(frame.columns) == list(RECORD_COLUMNS)
+    assert list(found.to_records()[0]) == list(frame.columns)
+    assert list(csv_frame(frame).columns) == list(frame.columns)
+    assert frame.columns.get_loc("classification") == frame.columns.get_loc("commodity") + 1
+    assert frame.columns.get_loc("freq") == frame.columns.get_loc("period_end") + 1
 
 
 def test_findings_saved_before_freq_was_kept_read_as_monthly(store):

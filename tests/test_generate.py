@@ -111,3 +111,79 @@ def test_bad_sizes_and_a_used_directory(tmp_path):
     (tmp_path / "used" / "x").write_text("x")
     with pytest.raises(InputError, match="not empty"):
         generate(tmp_path / "used", rows=10)
+
+
+KEY = ["reporter", "partner", "flow", "commodity"]
+
+
+def _stream(**size) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows (periods as YYYY-MM) and ground truth of ``iter_blocks`` (seed 5, 8 months,
+    every eligible series given an anomaly)."""
+    parts = list(iter_blocks(seed=5, months=8, anomaly_rate=1.0, **size))
+    rows = pd.concat([r.to_pandas() for r, _ in parts], ignore_index=True)
+    rows["period"] = pd.to_datetime(rows["period"]).dt.strftime("%Y-%m")
+    rows[KEY] = rows[KEY].astype(str)
+    return rows, pd.concat([t for _, t in parts], ignore_index=True)
+
+
+def _written(truth: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """The anomalies of ``truth`` that ``rows`` hold: each month of it written, and a level
+    shift with a month before it (from the first month written on, it is only a level)."""
+    first = rows.groupby(KEY)["period"].min().rename("first").reset_index()
+    spans = truth.merge(first, on=KEY)
+    months = rows[[*KEY, "period"]]
+    at = spans.merge(months, on=[*KEY, "period"])
+    at = at.merge(months.rename(columns={"period": "period_end"}), on=[*KEY, "period_end"])
+    held = at[(at["kind"] != "level_shift") | (at["period"] > at["first"])]
+    return held[list(GROUND_TRUTH_COLUMNS)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [1, 2, 8, 9, 10, 11, 1_234, 7_331],
+    ids=[
+        "dip-before-the-months-kept",
+        "dip-in-the-months-kept",
+        "on-a-series-boundary",
+        "level-shift-before",
+        "level-shift-from-the-first-month-kept",
+        "level-shift-after-it",
+        "in-the-first-block",
+        "in-the-second-block",
+    ],
+)
+def test_a_series_cut_by_rows_keeps_its_latest_months_and_its_truth(rows):
+    """The series the row count ends in kept its first months: it read as a series that
+    stopped reporting, a high gap the ground truth did not hold (QA: `generate --rows 100000
+    --seed 11`, MUS→NOR 110360 stopped after 14 months, "$192.5M at stake"). It keeps its
+    latest months now (a series that starts late), the count stays exact, and the ground
+    truth is the whole stream's for what is written."""
+    got, truth = _stream(rows=rows)
+    whole, whole_truth = _stream(series=2_000)
+    assert len(got) == rows
+    key = got[KEY].iloc[-1]
+    months = whole.loc[(whole[KEY] == key).all(axis=1), "period"].tolist()
+    kept = got.loc[(got[KEY] == key).all(axis=1), "period"].tolist()
+    assert kept == months[len(months) - len(kept) :]
+    pd.testing.assert_frame_equal(truth, _written(whole_truth, got))
+
+
+def test_the_scan_finds_no_stop_where_the_rows_end(tmp_path, store):
+    """`generate --rows 2000 --seed 11` cut its last series after 33 months; the scan
+    flagged the cut as a high gap to the axis' end, in no ground truth."""
+    generate(tmp_path / "g", rows=2_000, seed=11)
+    load_generated(store, tmp_path / "g")
+    last = rows_of(tmp_path / "g").iloc[-1]
+    gaps = store.scan(kinds="gap").to_frame()
+    assert len(gaps[(gaps[KEY] == last[KEY]).all(axis=1)]) == 0
+
+
+@pytest.mark.parametrize("series", [7, 300, 1_500])
+def test_the_series_asked_for_when_some_have_no_month(series):
+    """Over 8 months some intermittent series report no month and have no row: the rows were
+    counted by key, the truth by the block's series, so a cut kept other series than its
+    truth (and across blocks fewer series than asked for)."""
+    got, truth = _stream(series=series)
+    assert got.groupby(KEY).ngroups == series
+    whole, whole_truth = _stream(series=2_000)
+    pd.testing.assert_frame_equal(truth, _written(whole_truth, got))

@@ -82,6 +82,33 @@ def test_months_up_to_this_one_are_written_and_ingested_whole(tmp_path, store):
     assert store.con.execute(sql).fetchone() == (_month(0),)
 
 
+@pytest.mark.parametrize("start", ["1899-12", "1899-01", "0999-01"])
+def test_a_start_before_1900_is_refused_in_one_line(tmp_path, start):
+    """`generate --start 1899-01` wrote months the ingest then refused ("impossible period
+    '1899-01'"): its readers hold the years 1900 to 2200."""
+    out = tmp_path / "d"
+    assert_refused(invoke("--rows", 10, "--out", out, "--start", start), "before 1900-01")
+    with pytest.raises(InputError, match=f"--start {start}: before 1900-01"):
+        next(iter_blocks(rows=10, start=start))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_start_in_1900_is_written_and_ingested_whole(tmp_path, store):
+    result = generate(tmp_path / "d", series=5, format="csv", start="1900-01", months=3)
+    ingested = store.ingest(tmp_path / "d" / "observations.csv")
+    assert ingested.rows_quarantined == 0 and ingested.rows_accepted == result.rows
+
+
+def test_the_help_says_the_last_month_must_have_begun():
+    """The check of the last month is the axis' (--start and --months together): both
+    options say so, and where the first month may be."""
+    result = runner.invoke(cli.app, ["generate", "--help"], env={"COLUMNS": "200"})
+    text = " ".join(result.output.replace("│", " ").split())
+    assert "Months on the axis, from --start; the last (--start + --months − 1) must" in text
+    assert "First month, YYYY-MM, from 1900-01; the last month (--start + --months − 1)" in text
+    assert text.count("− 1) must have begun.") == 2
+
+
 def test_a_start_month_in_another_spelling_is_kept_as_yyyy_mm(tmp_path):
     result = generate(tmp_path / "d", rows=10, start="2020-3")
     assert result.start == "2020-03"

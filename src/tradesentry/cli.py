@@ -1375,8 +1375,22 @@ def generate(
     ] = DataFormat.parquet,
     # NumPy seeds are non-negative: -1 was a traceback from deep in numpy.random.
     seed: Annotated[int, typer.Option(min=0, help="Same seed, same data.")] = 0,
-    months: Annotated[int, typer.Option(min=1, help="Months on the axis.")] = 50,
-    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2019-01",
+    # the last month must have begun: the ingest quarantines a month that has not
+    months: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Months on the axis, from --start; the last (--start + --months − 1) must "
+            "have begun.",
+        ),
+    ] = 50,
+    start: Annotated[
+        str,
+        typer.Option(
+            help="First month, YYYY-MM, from 1900-01; the last month (--start + --months − 1) "
+            "must have begun.",
+        ),
+    ] = "2019-01",
     anomaly_rate: Annotated[
         float, typer.Option(min=0.0, max=1.0, help="Share of series given an anomaly.")
     ] = 0.02,

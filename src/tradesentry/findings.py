@@ -592,7 +592,11 @@ class Findings:
         return Findings(self._frame.head(n), self.scan_id)
 
     def to_frame(self) -> pd.DataFrame:
-        return self._frame.copy()
+        """The findings as a frame, its columns in the order of the JSON and CSV outputs
+        (``RECORD_COLUMNS``): a frame written out, or set beside a file, reads the same."""
+        frame = self._frame
+        order = [c for c in RECORD_COLUMNS if c in frame.columns]
+        return frame[[*order, *(c for c in frame.columns if c not in order)]].copy()
 
     def to_records(self) -> list[dict]:
         """Findings as plain dicts in the contract's shape (JSON-ready)."""

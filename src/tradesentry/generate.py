@@ -96,6 +96,11 @@ class _Block:
     rows: pa.Table
     truth: pd.DataFrame
     series: int
+    # of each row, its series' number in the block and its month on the axis: a series
+    # with no reported month has no row, so numbering rows by key changes would not match
+    # the truth's series numbers
+    row_series: np.ndarray
+    row_month: np.ndarray
 
 
 # -- the key space ---------------------------------------------------------------------
@@ -147,8 +152,9 @@ def _block(block_no: int, months: int, start: np.datetime64, seed: int, rate: fl
     zeros = shape["intermittent"][:, None] & (rng.random((n, months)) < 0.1)
     values, weights = np.where(zeros, 0.0, values), np.where(zeros, 0.0, weights)
     keys = _series_keys(block_no * n, n)
-    rows = _rows_table(keys, reported, np.round(values), np.round(weights), start)
-    return _Block(rows, _truth_frame(truth, keys, start), n)
+    series, month = np.nonzero(reported)  # series by series, month by month
+    rows = _rows_table(keys, series, month, np.round(values), np.round(weights), start)
+    return _Block(rows, _truth_frame(truth, keys, start), n, series, month)
 
 
 def _shape_params(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
@@ -242,13 +248,13 @@ def _sizes(rng: np.random.Generator, kind: np.ndarray, sigma: np.ndarray) -> np.
 
 def _rows_table(
     keys: dict[str, np.ndarray],
-    reported: np.ndarray,
+    series: np.ndarray,
+    month: np.ndarray,
     values: np.ndarray,
     weights: np.ndarray,
     start: np.datetime64,
 ) -> pa.Table:
-    """The reported cells as canonical observation rows, series by series, month by month."""
-    series, month = np.nonzero(reported)
+    """The reported cells (``series``, ``month``) as canonical observation rows."""
     n = len(series)
     period = (start + month.astype("timedelta64[M]")).astype("datetime64[D]")
 
@@ -296,6 +302,7 @@ def _truth_frame(truth: dict, keys: dict[str, np.ndarray], start: np.datetime64)
             "classification": "HS",
             "commodity": np.asarray(_hs6_codes())[keys["commodity"][rows]],
             "kind": np.asarray(ANOMALY_KINDS)[truth["kind"]],
+            "at": truth["start"],
             "period": label(truth["start"]),
             "period_end": label(truth["end"]),
             "size": truth["size"],
@@ -315,8 +322,9 @@ def iter_blocks(
 ) -> Iterator[tuple[pa.Table, pd.DataFrame]]:
     """Observation rows and ground truth, block by block, until ``rows`` or ``series``.
 
-    With ``rows`` the output has exactly that many rows (the last series may be cut short;
-    its anomaly is then left out of the ground truth); with ``series``, that many series.
+    With ``rows`` the output has exactly that many rows (the last series may keep only its
+    latest months, as a series that starts late: ``_cut``); with ``series``, that many
+    series. The ground truth lists every anomaly the rows hold, and only those.
     """
     start = _check(rows, series, months, start, seed, anomaly_rate)
     first = np.datetime64(start, "M")
@@ -325,12 +333,12 @@ def iter_blocks(
     block_no = 0
     while rows_left > 0 and series_left > 0:
         block = _block(block_no, months, first, seed, anomaly_rate)
-        table, truth = _cut_series(block, series_left)
-        table, truth = _cut_rows(table, truth, rows_left)
+        present = np.unique(block.row_series)  # an intermittent series may have no row
+        table, truth = _cut(block, present, series_left, rows_left)
         rows_left -= table.num_rows
-        series_left -= block.series
+        series_left -= len(present)
         block_no += 1
-        yield table, truth.drop(columns="series")
+        yield table, truth.drop(columns=["series", "at"])
 
 
 def _check(
@@ -341,6 +349,12 @@ def _check(
     if not isinstance(start, str):
         raise InputError(f"--start {start!r}: expected a month as YYYY-MM")
     start = month(start.strip(), "--start")
+    if np.datetime64(start, "M") < np.datetime64("1900-01", "M"):
+        # the ingest's readers hold the years 1900 to 2200 and refuse any other period
+        raise InputError(
+            f"--start {np.datetime64(start, 'M')}: before 1900-01, which the ingest refuses "
+            "as an impossible period; start in 1900-01 or later"
+        )
     if np.datetime64(start, "M").astype(int) + months > np.datetime64("9999-12", "M").astype(int):
         raise InputError(f"--start {start} --months {months:,}: the axis would pass 9999-12")
     # ingest quarantines a month that has not begun (it holds no trade yet): data reaching
@@ -370,24 +384,37 @@ def _check_size(rows: int | None, series: int | None, months: int) -> None:
         raise InputError(f"--rows {rows:,}: at most {key_space() * months:,} with these months")
 
 
-def _cut_series(block: _Block, wanted: int) -> tuple[pa.Table, pd.DataFrame]:
-    """Keep the block's first ``wanted`` series (rows are in series order)."""
-    if wanted >= block.series:
-        return block.rows, block.truth
-    series_of_row = _series_of_rows(block.rows)
-    keep = int(np.searchsorted(series_of_row, wanted))
-    return block.rows.slice(0, keep), block.truth[block.truth["series"] < wanted]
+def _cut(
+    block: _Block, present: np.ndarray, series: int, rows: int
+) -> tuple[pa.Table, pd.DataFrame]:
+    """The block's first ``series`` series of those ``present`` (with a row), then at most
+    ``rows`` of their rows, and the ground truth of what is kept (rows are in series order,
+    each series' months in order).
 
-
-def _cut_rows(table: pa.Table, truth: pd.DataFrame, wanted: int) -> tuple[pa.Table, pd.DataFrame]:
-    """Keep the first ``wanted`` rows; drop the truth of any series that loses rows."""
-    if wanted >= table.num_rows:
-        return table, truth
-    series_of_row = _series_of_rows(table)
-    last_kept = series_of_row[wanted - 1]
-    cut_short = series_of_row[wanted] == last_kept
-    limit = last_kept if cut_short else last_kept + 1
-    return table.slice(0, wanted), truth[truth["series"] < limit]
+    Where ``rows`` ends inside a series, that series keeps its latest months, not its
+    first: cut at the end, it read as a series that stopped reporting while its reporter's
+    record went on, and the scan flagged the cut as a high gap with the money of the missing
+    months, which no ground truth lists. Its latest months read as a series that starts
+    late, as a share of the generated series do, and the output keeps exactly ``rows``.
+    Its anomaly stays in the ground truth if the months kept hold it (a level shift from a
+    month after the first one kept: from that month on it is no shift, only a level).
+    """
+    limit = present[series] if series < len(present) else block.series
+    kept = int(np.searchsorted(block.row_series, limit))  # the rows of those series
+    truth = block.truth[block.truth["series"] < limit]
+    if rows >= kept:
+        return block.rows.slice(0, kept), truth
+    cut = int(block.row_series[rows])  # the first series not kept whole
+    head = int(np.searchsorted(block.row_series, cut))  # the rows before it
+    tail = rows - head  # the latest months of it that fit
+    end = int(np.searchsorted(block.row_series, cut, side="right"))
+    table = pa.concat_tables([block.rows.slice(0, head), block.rows.slice(end - tail, tail)])
+    written = truth["series"] < cut
+    if tail:  # the anomaly of the series cut, where the months kept hold it
+        first = block.row_month[end - tail]
+        held = truth["at"] >= first + (truth["kind"] == "level_shift")
+        written |= (truth["series"] == cut) & held
+    return table, truth[written]
 
 
 def _series_of_rows(table: pa.Table) -> np.ndarray:
@@ -417,7 +444,8 @@ def generate(
     Memory is bounded by ``chunk_rows`` (one chunk of blocks is held at a time), not by
     ``rows``. The directory must be new or empty. Every argument is checked before anything
     is written; a run that fails all the same removes what it made. The ``months`` from
-    ``start`` must end by this month: ingest quarantines a month that has not begun.
+    ``start`` (1900-01 or later) must end by this month: ingest quarantines a month that has
+    not begun.
     """
     if format not in ("parquet", "csv"):
         raise InputError(f"--format {format!r}: choose parquet or csv")

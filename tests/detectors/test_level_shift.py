@@ -1017,7 +1017,10 @@ def test_zeros_left_out_of_a_sparse_changes_levels_are_said():
     panel = keyed_panel(values, currency="EUR", commodity="48064090")
     (found,) = findings(panel, [LevelShift()]).to_dict("records")
     assert found["evidence"]["zeros_left_out"] == 15  # 13 before the change, 2 after it
-    assert "against about €18 in the 4 months with trade before" in found["explanation"]
+    assert (
+        "against about €18 in the 4 months with trade before (January 2023 to November "
+        "2024), in a month with trade (trade in 4 of its 23 months)"
+    ) in found["explanation"]
     assert "The medians leave out 15 months at zero, a habit of the series." in found["explanation"]
 
 
@@ -1202,3 +1205,70 @@ def test_a_level_without_the_months_at_zero_is_one_of_a_month_with_trade(change,
     assert says in text, text
     if f["evidence"].get("return_period"):
         assert "A temporary rise over 8 months, of which 7 have trade:" in text, text
+
+
+#: Finland's imports of CN 35069110 from France (Comext, EUR), February 2023 to November
+#: 2025: trade in 4 of the 12 months before March 2024 (€2.0K–4.7K), then 6 small months
+#: to September 2024 (€1,958 in all), then €2.2K–9.8K again now and then
+FIN_FRA = [
+    5564, 3593, NAN, 4724, NAN, NAN, NAN, NAN, NAN, NAN, NAN, 1976, 3666, 238, 369, 502, 223,
+    NAN, 290, 336, 7351, 2916, NAN, NAN, 3886, NAN, NAN, NAN, NAN, NAN, 2249, 9786, NAN, 1125,
+]  # fmt: skip
+
+
+def test_a_temporary_change_of_a_sparse_series_is_priced_per_calendar_month():
+    """FIN←FRA 35069110: the six months of the fall were priced against about €3.6K each,
+    "about €19.8K less than the level before would have given", more than that level's
+    whole year (€14K in 4 months); and the level before read "about €3.6K in the 4 reported
+    months before" beside a return "in a month with trade". At the level before's money a
+    calendar month (€3.6K × 4/12), the 7 months of the change were €6.5K short."""
+    panel = keyed_panel(FIN_FRA, start="2023-02", currency="EUR", commodity="35069110")
+    (f,) = findings(panel, [LevelShift()]).to_dict("records")
+    assert (f["period"], f["period_end"]) == ("2024-03", "2024-09")
+    held = [238, 369, 502, 223, 290, 336]
+    assert f["impact"] == pytest.approx(7 * f["expected"] * 4 / 12 - sum(held))
+    ev = f["evidence"]
+    assert (ev["trade_share_before"], ev["per_month_before"]) == (0.333, 1209.83)
+    text = f["explanation"]
+    assert (
+        "against about €3.6K in the 4 reported months before (March 2023 to February 2024), "
+        "in a month with trade (trade in 4 of its 12 months), ×0.086;"
+    ) in text, text
+    assert (
+        "A temporary fall over 7 months, of which 6 have a figure: about €6.5K less than the "
+        "level before would have given: about €1.2K a calendar month, €3.6K in 4 of its 12 "
+        "months."
+    ) in text, text
+
+
+@pytest.mark.parametrize(
+    ("after", "says"),
+    [
+        ([0, 3, 7, 11, 12, 15, 19, 23],
+         "Per calendar month that is about $634 ($1.9K in 4 of its 12 months) against about "
+         "$9.3K before: about $104.4K less over a year."),
+        ([m for m in range(24) if m != 5], None),
+    ],
+    ids=["trade-in-4-of-12-months", "trade-in-11-of-12"],
+)  # fmt: skip
+def test_a_new_level_in_some_months_only_is_priced_per_calendar_month(after, says):
+    """About $9.3K a month for two years, then a fifth of it in the months ``after`` (of the
+    next 24) only. Four months of 12 at $1.9K were priced as ($1.9K − $9.3K) × 4, as if
+    the 8 months without trade had kept the old level; a new level in 11 of its 12 months
+    is one of a month, priced as before over its reported months, and its words say
+    nothing of calendar months."""
+    rng = np.random.default_rng(7)
+    v = 1e4 * np.exp(rng.normal(0.0, 0.1, 48))
+    v[24:] /= 5
+    gone = np.setdiff1d(np.arange(24), after)
+    v[24 + gone] = np.nan
+    (f,) = findings(keyed_panel(v, commodity=CN8), [LevelShift()]).to_dict("records")
+    ev = f["evidence"]
+    if says is None:
+        assert f["impact"] == pytest.approx((f["expected"] - f["observed"]) * 11)
+        assert "per_month_before" not in ev and "calendar" not in f["explanation"]
+        return
+    share = len([m for m in after if m < 12]) / 12
+    assert f["impact"] == pytest.approx((f["expected"] - f["observed"] * share) * 12)
+    assert (ev["trade_share_before"], ev["trade_share_after"]) == (1.0, 0.333)
+    assert says in f["explanation"], f["explanation"]

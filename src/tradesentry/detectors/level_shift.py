@@ -109,12 +109,17 @@ class LevelShift(Detector):
     each within its own segment (``local_levels``), and the money at stake is their
     difference over the reported months of the new side, at most a year's (one year of an
     annual series, whose sides are 12 years): the change over up to a year of the new
-    level, which a reader can check against the figures. A change that the next one
+    level, which a reader can check against the figures. Where either side's level is one
+    of a month with trade (``_per_period``: a sparse side, or months at zero left out), each
+    side is priced per calendar month, its level times its share of months with trade
+    (``calendar_shares``), and the text gives that money: a median of 4 shipments in 12
+    months is no money every month had. A change that the next one
     undoes within 12 months, back to within ×1.5 of the old level, is one temporary change
     (``undoing_shifts``; every month of it on the new level's side of the midpoint between the
     two levels): one finding over its months (``period_end`` its last reported month),
     the return in its evidence and words, its money at stake what its months held against
-    the old level, month by month, and its score the stronger of its two changes'. No
+    the old level, month by month (per calendar month, as above, where a side trades in
+    only some months), and its score the stronger of its two changes'. No
     further step found is not a level that holds: the explanation says the new level lasts
     to the end of its segment only where the median of the segment's last 12 reported
     months after its first year is within 2 standard errors and ×1.5 of it
@@ -186,6 +191,30 @@ class LevelShift(Detector):
             end[j] = sh.end[keep[j]]
             impact[j] = sides["after_sum"][j] - sides["old"][j] * sides["n_after"][j]
             score[j] = max(score[j], score[back[j]])  # the return is evidence of it too
+        for j in range(len(keep)):
+            t = int(sh.start[keep[j]])
+            shares = calendar_shares(evidence[j], panel.label(t), panel.freq)
+            if shares is None:  # both sides trade in (nearly) every month: priced as above
+                continue
+            # a level of a month with trade is money a calendar month only at its share of
+            # them: FIN←FRA 35069110 had trade in 4 of 12 months at about €3.6K, and a
+            # change's 6 small months read €19.8K short of it, more than its year's trade
+            months = int(end[j] if back[j] >= 0 else sides["after_to"][j]) - t + 1
+            before = float(sides["old"][j]) * shares[0]
+            if back[j] >= 0:  # what the change's months held, over all of them
+                after = float(sides["after_sum"][j]) / months
+            else:
+                after = float(sides["new"][j]) * shares[1]
+                months = min(months, panel.season)
+            impact[j] = (after - before) * months
+            evidence[j].update(
+                {
+                    "trade_share_before": round(shares[0], 3),
+                    "trade_share_after": round(shares[1], 3),
+                    "per_month_before": round(before, 2),
+                    "per_month_after": round(after, 2),
+                }
+            )
         shown = ~np.isin(np.arange(len(keep)), back[back >= 0])
         return detections(
             self.kind,
@@ -276,6 +305,11 @@ class LevelShift(Detector):
         else:
             against = f"against {about(old, cur)} in the {before} before ({since})"
             size = ": it fell to nothing" if new == 0 else f", {factor(ratio)}"
+        a_before, traded_before = _per_period(
+            ev.get("before_from"), ev.get("before_to"), ev.get("months_before"), ev, unit, freq
+        )
+        if traded_before and old != 0:  # the level before read by the same rule as the new
+            against += f", {a_before} ({traded_before.removeprefix('; ')})"
         if ev.get("return_period"):  # a temporary change: its own words (``undoing_shifts``)
             return _temporary(ev, finding, against, size)
         a_month, traded = _per_month(finding, ev, unit, freq)
@@ -284,6 +318,7 @@ class LevelShift(Detector):
             f"(median of the {after} from {start} to {period_name(ev.get('after_to'), freq)}"
             f"{traded}) {against}{size}."
         )
+        text += _calendar_money(ev, finding, cur, freq)
         text += _earlier_level(ev, finding, cur, freq)
         text += _unreported_between(ev, finding, freq)
         text += _combined_note(ev) + _zeros_note(ev, unit) + _strays_note(ev, cur, freq)
@@ -606,11 +641,14 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     span = plural(months + 1, unit)
     counted = ev.get("months_after")
     given = "the level before would have given"
+    calendar = ev.get("per_month_before") is not None  # priced over all its months
     if counted is not None and int(counted) < months + 1:  # the money is of those only
         # a month at zero the medians left out has a figure, but no trade
         have = "have trade" if ev.get("zeros_left_out") else "have a figure"
         span += f", of which {int(counted)} {have}"
-        given += f" in those {int(counted)}"
+        given += "" if calendar else f" in those {int(counted)}"
+    if calendar:
+        given += f": {_calendar_before(ev, finding, cur, freq)}"
     # the span just said how many of the change's periods count: no second count of them
     a_period, _ = _per_period(finding["period"], finding["period_end"], counted, ev, unit, freq)
     returned = (ev.get("return_period"), ev.get("return_to"), ev.get("return_months"))
@@ -623,8 +661,8 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
         f"of the {_reported(ev.get('return_months'), unit, ev)} from {back} to "
         f"{period_name(ev.get('return_to'), freq)}{traded}). "
         f"A temporary {'fall' if fall else 'rise'} "
-        f"over {span}: {about(finding.get('impact'), cur)} {'less' if fall else 'more'} than "
-        f"{given}."
+        f"over {span}: {about(finding.get('impact'), cur)} {'less' if _less(ev, fall) else 'more'} "
+        f"than {given}."
     ) + _zeros_note(ev, unit)
     mirror, record_only = _mirror_reading(ev, finding, cur, unit)
     text += f" {mirror}" if mirror else ""
@@ -638,6 +676,66 @@ def _temporary(ev: Mapping, finding: Mapping, against: str, size: str) -> str:
     return text + (
         f" A few {unit}s of exceptional trade (a one-off contract, stockpiling), or goods "
         f"recorded under this code for those {unit}s only, which the source's notes would show."
+    )
+
+
+def _less(ev: Mapping, fall: bool) -> bool:
+    """Whether the money at stake is short of the level before: a fall's, unless it was
+    priced per calendar month (``calendar_shares``) and its months held more a calendar
+    month than the sparser side before them."""
+    before, after = ev.get("per_month_before"), ev.get("per_month_after")
+    if before is None or after is None:
+        return fall
+    return after < before
+
+
+def _calendar_before(ev: Mapping, finding: Mapping, cur: str, freq: str) -> str:
+    """The level before as money a calendar period, and how it was read: "about €1.2K a
+    calendar month, €3.6K in 4 of its 12 months" ("about €3.6K a calendar month" where
+    every period of its side had trade)."""
+    text = f"{about(ev.get('per_month_before'), cur)} a calendar {period_unit(freq)}"
+    words = _share_words(finding.get("expected"), _before_side(ev, freq), cur, freq)
+    return f"{text}, {words}" if words else text
+
+
+def _before_side(ev: Mapping, freq: str) -> tuple[int, int, bool] | None:
+    """``_side_share`` of the side before a change."""
+    return _side_share(
+        ev.get("before_from"), ev.get("before_to"), ev.get("months_before"), ev, freq
+    )
+
+
+def _share_words(level, side: tuple[int, int, bool] | None, cur: str, freq: str) -> str:
+    """ "€3.6K in 4 of its 12 months": what the money a calendar period of a side whose
+    median is ``level`` (``_side_share``: ``side``) is made of; "" where every period of
+    it had trade."""
+    if side is None or side[0] >= side[1]:
+        return ""
+    return f"{money(level, cur)} in {side[0]} of its {plural(side[1], period_unit(freq))}"
+
+
+def _calendar_money(ev: Mapping, finding: Mapping, cur: str, freq: str) -> str:
+    """Where a new level was priced per calendar period (``calendar_shares``), that money
+    on each side and the change over up to a year of it, which the levels alone do not
+    give: " Per calendar month that is about €1.6K (€3.9K in 5 of its 12 months) against
+    about €1.2K before (€3.6K in 4 of its 12 months): about €4.8K more over a year." ("" for
+    a change priced as its levels read)."""
+    before, after = ev.get("per_month_before"), ev.get("per_month_after")
+    if before is None or after is None:
+        return ""
+    unit = period_unit(freq)
+    side = _side_share(finding.get("period"), ev.get("after_to"), ev.get("months_after"), ev, freq)
+    after_words = _share_words(finding.get("observed"), side, cur, freq)
+    before_words = _share_words(finding.get("expected"), _before_side(ev, freq), cur, freq)
+    season = 12 if freq == "M" else 1  # the new level's money is priced over up to a year
+    span = (
+        "over a year" if side is None or side[1] >= season else f"over its {plural(side[1], unit)}"
+    )
+    return (
+        f" Per calendar {unit} that is {about(after, cur)}"
+        f"{f' ({after_words})' if after_words else ''} against {about(before, cur)} before"
+        f"{f' ({before_words})' if before_words else ''}: {about(finding.get('impact'), cur)} "
+        f"{'less' if after < before else 'more'} {span}."
     )
 
 
@@ -712,16 +810,41 @@ def _per_month(finding: Mapping, ev: Mapping, unit: str, freq: str) -> tuple[str
 
 def _per_period(first, last, reported, ev: Mapping, unit: str, freq: str) -> tuple[str, str]:
     """``_per_month`` of a level that is the median of ``reported`` periods from the period
-    labelled ``first`` to ``last`` (a temporary change's, and the level it returned to)."""
+    labelled ``first`` to ``last`` (the level before, a temporary change's, and the level
+    it returned to: each by its own side's months)."""
+    side = _side_share(first, last, reported, ev, freq)
+    if side is None or not side[2]:
+        return f"a {unit}", ""
+    return f"in a {unit} with trade", f"; trade in {side[0]} of its {side[1]} {unit}s"
+
+
+def _side_share(first, last, reported, ev: Mapping, freq: str) -> tuple[int, int, bool] | None:
+    """A side's periods with trade (``reported``), its periods from ``first`` to ``last``,
+    and whether its median is of a period with trade (``_per_month``'s rule); None where the
+    evidence does not give them (saved before it did)."""
     try:
         months = _ordinal(str(last), freq) - _ordinal(str(first), freq) + 1
         reported = int(reported)
     except (TypeError, ValueError):
-        return f"a {unit}", ""
+        return None
+    if months < 1:
+        return None
     zeros_out = bool(ev.get("zeros_left_out")) and reported < months
-    if 2 * reported >= months and not zeros_out:
-        return f"a {unit}", ""
-    return f"in a {unit} with trade", f"; trade in {reported} of its {months} {unit}s"
+    return reported, months, 2 * reported < months or zeros_out
+
+
+def calendar_shares(ev: Mapping, period: str, freq: str) -> tuple[float, float] | None:
+    """The shares of its periods with trade of the side before a change (starting in
+    ``period``) and of the side from it, where either side's level is one of a period with
+    trade (``_per_period``); None where both are levels of a period, which are priced as
+    they read. A median of the months with trade is money a calendar month only at the
+    share of them that have trade: the money at stake of such a change is priced per
+    calendar month (``LevelShift``), and its words say so (``_calendar_money``)."""
+    old = _side_share(ev.get("before_from"), ev.get("before_to"), ev.get("months_before"), ev, freq)
+    new = _side_share(period, ev.get("after_to"), ev.get("months_after"), ev, freq)
+    if old is None or new is None or not (old[2] or new[2]):
+        return None
+    return old[0] / old[1], new[0] / new[1]
 
 
 def _ordinal(label: str, freq: str) -> int:
